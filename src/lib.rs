@@ -1,1 +1,47 @@
+//! backprop: compile-time symbolic reverse-mode differentiation.
+//!
+//! Put `#[backprop]` on a scalar cost function written in plain Rust; the macro writes
+//! `<name>_grad`, which returns the cost and its gradient, computed by a readable backward sweep
+//! in which every adjoint is bound once and reused. The runtime supplies activations with their
+//! derivatives, optimizers and a training loop.
+//!
+//! ```
+//! use backprop::prelude::*;
+//!
+//! #[backprop]
+//! fn cost(w1: f64, w2: f64, w3: f64, a0: f64, y: f64) -> f64 {
+//!     let a1 = w1 * a0;
+//!     let a2 = w2 * a1;
+//!     let a3 = w3 * a2;
+//!     (a3 - y).powi(2)
+//! }
+//!
+//! let (c, g) = cost_grad(2.0, 3.0, 0.5, 1.0, 2.0);
+//! assert_eq!((c, g.w1, g.w2, g.w3), (1.0, 3.0, 2.0, 12.0));
+//! ```
 
+pub use backprop_macros::backprop;
+pub use backprop_runtime as runtime;
+pub use backprop_runtime::{activation, Activation, Error, Float, Params};
+
+/// `use backprop::prelude::*;` brings the attribute and the activations into scope.
+pub mod prelude {
+    pub use crate::backprop;
+    pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
+    pub use backprop_runtime::{Float, Params};
+}
+
+/// Items the generated code calls. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use backprop_runtime::{activation, kinks, Params};
+
+    pub mod checks {
+        /// Compiles only when `called` is the same function as `runtime`: a call named like an
+        /// activation must resolve to the runtime's activation, whose derivative the macro uses.
+        #[inline(always)]
+        pub fn activation_must_be_the_runtime_one<F>(called: F, runtime: F) {
+            let _ = (called, runtime);
+        }
+    }
+}

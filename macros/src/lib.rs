@@ -1,1 +1,13 @@
+//! The `#[backprop]` attribute macro: a thin shell over `backprop-codegen`, which does all the work on
+//! `proc_macro2` token streams so that it can be tested without a compiler.
 
+use proc_macro::TokenStream;
+
+/// Differentiates a scalar cost function in reverse mode at compile time and writes its gradient
+/// function `<name>_grad` and gradient struct `<Name>Grad` next to it.
+///
+/// `#[backprop(wrt(a, b))]` differentiates only the listed arguments; by default every float argument.
+#[proc_macro_attribute]
+pub fn backprop(attr: TokenStream, item: TokenStream) -> TokenStream {
+    backprop_codegen::expand(attr.into(), item.into()).into()
+}

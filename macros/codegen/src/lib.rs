@@ -1,1 +1,119 @@
-pub fn _x(){}
+//! The `#[backprop]` pipeline on `proc_macro2` token streams, callable without a compiler round trip:
+//!
+//! ```text
+//! attr (options) ─┐
+//! item ── syn ── lower (IR, hash-consed SSA) ── diff (backward sweep, rules) ── emit (+ doc)
+//!                      └──────── simplify: rules applied as values are built ───────┘
+//! ```
+//!
+//! `expand` never panics: every problem becomes a `compile_error!` spanned on the user's code, and
+//! the user's function is still emitted unchanged so that other code keeps compiling.
+
+pub mod attr;
+pub mod ctxt;
+pub mod diff;
+pub mod doc;
+pub mod emit;
+pub mod ir;
+pub mod lower;
+pub mod names;
+pub mod rules;
+pub mod simplify;
+pub mod verify;
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+
+/// Expands `#[backprop(attr)] item`.
+pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let fallback = item.clone();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expand_checked(attr, item))) {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(tokens)) => tokens,
+        Err(_) => {
+            let message = "internal error in `#[backprop]`; please report this function as a bug";
+            quote!(::core::compile_error!(#message); #fallback)
+        }
+    }
+}
+
+/// The expansion, or on error the `compile_error!`s followed by the user's function unchanged.
+fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, TokenStream> {
+    let cx = ctxt::Ctxt::new();
+    let options = attr::parse_options(&cx, attr);
+    let func = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(func)) => func,
+        Ok(other) => {
+            cx.error_spanned_by(
+                item_head(&other),
+                "`#[backprop]` applies to a function: `fn cost(w: f64, x: f64) -> f64 { ... }`",
+            );
+            return Err(with_errors(cx, item));
+        }
+        Err(e) => {
+            cx.syn_error(e);
+            return Err(with_errors(cx, item));
+        }
+    };
+    let mut lowered = lower::lower(&cx, &func, &options);
+    if cx.has_errors() {
+        return Err(with_errors(cx, func.to_token_stream()));
+    }
+    internal_check(&lowered.function, &func, "lowering")?;
+    let derivation = diff::differentiate(&mut lowered.function);
+    internal_check(&lowered.function, &func, "differentiation")?;
+
+    let user_tokens = func.to_token_stream();
+    let emitter = emit::Emitter::new(&lowered.function, &derivation, user_tokens);
+    let draft = emitter.emit(&func, &lowered.items, &derivation, "");
+    let generated = generated_body_text(draft);
+    let doc = doc::DocWriter { emitter: &emitter, derivation: &derivation, result_name: func.sig.ident.to_string() }
+        .write(&generated);
+    Ok(emitter.emit(&func, &lowered.items, &derivation, &doc))
+}
+
+fn with_errors(cx: ctxt::Ctxt, item: TokenStream) -> TokenStream {
+    let errors = cx.check().err().map(|e| e.to_compile_error());
+    quote!(#errors #item)
+}
+
+fn internal_check(f: &ir::Function, func: &syn::ItemFn, pass: &str) -> Result<(), TokenStream> {
+    if !cfg!(debug_assertions) {
+        return Ok(());
+    }
+    let problems = verify::verify(f);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let message = format!("internal error in `#[backprop]` after {pass}: {}; please report it", problems.join("; "));
+    let error = syn::Error::new_spanned(&func.sig.ident, message).to_compile_error();
+    Err(quote!(#error #func))
+}
+
+/// A short head of a non-function item to span the error on (not its whole body).
+fn item_head(item: &syn::Item) -> TokenStream {
+    match item {
+        syn::Item::Struct(s) => {
+            let (t, i) = (&s.struct_token, &s.ident);
+            quote!(#t #i)
+        }
+        syn::Item::Enum(e) => {
+            let (t, i) = (&e.enum_token, &e.ident);
+            quote!(#t #i)
+        }
+        other => other.to_token_stream(),
+    }
+}
+
+/// The generated gradient function's body, pretty-printed, for the doc comment.
+fn generated_body_text(tokens: TokenStream) -> String {
+    let Ok(file) = syn::parse2::<syn::File>(tokens) else { return String::new() };
+    let grad = file.items.iter().rev().find_map(|item| match item {
+        syn::Item::Fn(f) => Some(f.clone()),
+        _ => None,
+    });
+    let Some(mut grad) = grad else { return String::new() };
+    grad.attrs.clear();
+    let printed = prettyplease::unparse(&syn::File { shebang: None, attrs: vec![], items: vec![syn::Item::Fn(grad)] });
+    printed.trim_end().to_string()
+}

@@ -1,0 +1,75 @@
+//! The attribute's own arguments: `#[backprop]` or `#[backprop(wrt(a, b))]`.
+
+use crate::ctxt::Ctxt;
+use proc_macro2::TokenStream;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Ident, Token};
+
+/// What the attribute asks for.
+#[derive(Default, Debug)]
+pub struct Options {
+    /// `wrt(...)`: the arguments to differentiate, with their spans. `None`: every float argument.
+    pub wrt: Option<Vec<Ident>>,
+}
+
+enum OptionItem {
+    Wrt(Ident, Vec<Ident>),
+    Unknown(Ident),
+}
+
+impl Parse for OptionItem {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.parse()?;
+        if key == "wrt" {
+            let content;
+            syn::parenthesized!(content in input);
+            let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            Ok(OptionItem::Wrt(key, names.into_iter().collect()))
+        } else {
+            // Swallow whatever follows so that one unknown option yields one clear message.
+            if input.peek(syn::token::Paren) {
+                let _content;
+                syn::parenthesized!(_content in input);
+            } else if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?;
+                input.parse::<syn::Expr>()?;
+            }
+            Ok(OptionItem::Unknown(key))
+        }
+    }
+}
+
+const USAGE: &str = "expected `#[backprop]` or `#[backprop(wrt(a, b, ...))]`";
+
+/// Parses the attribute arguments, reporting problems into `cx`.
+pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
+    let mut options = Options::default();
+    if args.is_empty() {
+        return options;
+    }
+    let parser = Punctuated::<OptionItem, Token![,]>::parse_terminated;
+    match parser.parse2(args) {
+        Ok(items) => {
+            for item in items {
+                match item {
+                    OptionItem::Wrt(key, names) => {
+                        if options.wrt.is_some() {
+                            cx.error_spanned_by(&key, "duplicate `wrt(...)` option; list every argument in one `wrt(...)`");
+                        } else if names.is_empty() {
+                            cx.error_spanned_by(&key, "`wrt()` is empty; name the arguments to differentiate, e.g. `wrt(w1, w2)`, or drop `wrt` to differentiate every float argument");
+                        } else {
+                            options.wrt = Some(names);
+                        }
+                    }
+                    OptionItem::Unknown(key) => cx.error_spanned_by(
+                        &key,
+                        format!("unknown `#[backprop]` option `{key}`; the supported option is `wrt(a, b, ...)`"),
+                    ),
+                }
+            }
+        }
+        Err(e) => cx.syn_error(syn::Error::new(e.span(), format!("{e}; {USAGE}"))),
+    }
+    options
+}

@@ -1,0 +1,533 @@
+//! The intermediate representation: a flat arena of single-assignment values, hash-consed so that
+//! equal subexpressions are one value, organised in structured blocks (`if`/`else` nest blocks).
+//!
+//! Values are created in program order, so a value's id is always larger than its operands' ids and
+//! a block's items are already in topological order: the backward sweep is a reverse walk.
+//! Leaves (arguments, literals, constants) live in the root block and are never bound by a `let`.
+
+use proc_macro2::{Span, TokenStream};
+use std::collections::HashMap;
+
+macro_rules! entity {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+entity!(
+    /// A value in the arena.
+    ValueId
+);
+entity!(
+    /// A block of items (the function body, a branch, or a backward-sweep block).
+    BlockId
+);
+entity!(
+    /// A structured `if`/`else` with merged outputs.
+    IfId
+);
+
+/// The root block: the function body's forward sweep. Leaves live here too.
+pub const ROOT: BlockId = BlockId(0);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum FloatTy {
+    F32,
+    F64,
+}
+
+impl FloatTy {
+    pub fn name(self) -> &'static str {
+        match self {
+            FloatTy::F32 => "f32",
+            FloatTy::F64 => "f64",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FloatTy> {
+        match name {
+            "f32" => Some(FloatTy::F32),
+            "f64" => Some(FloatTy::F64),
+            _ => None,
+        }
+    }
+
+    /// Rounds an f64 to this type's precision (exact for f64).
+    pub fn round(self, x: f64) -> f64 {
+        match self {
+            FloatTy::F32 => x as f32 as f64,
+            FloatTy::F64 => x,
+        }
+    }
+}
+
+/// The type of a value, as far as the macro needs to know it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Ty {
+    Float(FloatTy),
+    Int,
+    Bool,
+    /// A constant written as a path (`PI`, `SCALE`): rustc knows its type, the macro does not.
+    Unknown,
+}
+
+impl Ty {
+    pub fn float(self) -> Option<FloatTy> {
+        match self {
+            Ty::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne)
+    }
+
+    pub fn is_logical(self) -> bool {
+        matches!(self, BinOp::And | BinOp::Or)
+    }
+}
+
+/// The runtime's activations that the macro knows the derivative of.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Activation {
+    Sigmoid,
+    Relu,
+    LeakyRelu,
+    Softplus,
+    Elu,
+    Silu,
+    Gelu,
+    Softsign,
+}
+
+impl Activation {
+    pub const ALL: [Activation; 8] = [
+        Activation::Sigmoid,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Softplus,
+        Activation::Elu,
+        Activation::Silu,
+        Activation::Gelu,
+        Activation::Softsign,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Sigmoid => "sigmoid",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky_relu",
+            Activation::Softplus => "softplus",
+            Activation::Elu => "elu",
+            Activation::Silu => "silu",
+            Activation::Gelu => "gelu",
+            Activation::Softsign => "softsign",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Activation::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Number of arguments: `x`, plus `alpha` for the parametrised ones.
+    pub fn arity(self) -> usize {
+        match self {
+            Activation::LeakyRelu | Activation::Elu => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Float functions: `std` methods, the runtime's activations, and the runtime helpers that the
+/// derivative rules call at kinks.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Func {
+    Powi,
+    Powf,
+    Sqrt,
+    Cbrt,
+    Exp,
+    Exp2,
+    ExpM1,
+    Ln,
+    Ln1p,
+    Log,
+    Log2,
+    Log10,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Atan2,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Abs,
+    Signum,
+    Max,
+    Min,
+    MulAdd,
+    Hypot,
+    Recip,
+    Clamp,
+    /// A runtime activation, called through the path the user wrote (interned in `Function::paths`).
+    Activation(Activation, u32),
+    /// `activation::<name>_derivative(x[, alpha])`.
+    ActivationDerivative(Activation),
+    /// `activation::<name>_alpha_derivative(x, alpha)`.
+    ActivationAlphaDerivative(Activation),
+    /// `kinks::sign(x)`: the derivative of `abs`, 0 at 0.
+    Sign,
+    /// `kinks::max_weight(a, b)`: the share of `d a.max(b)` that flows to `a`.
+    MaxWeight,
+    MinWeight,
+    ClampWeight,
+    ClampLoWeight,
+    ClampHiWeight,
+}
+
+/// `std` float methods the macro accepts, with their argument counts (receiver excluded).
+pub const METHODS: &[(&str, Func, usize)] = &[
+    ("powi", Func::Powi, 1),
+    ("powf", Func::Powf, 1),
+    ("sqrt", Func::Sqrt, 0),
+    ("cbrt", Func::Cbrt, 0),
+    ("exp", Func::Exp, 0),
+    ("exp2", Func::Exp2, 0),
+    ("exp_m1", Func::ExpM1, 0),
+    ("ln", Func::Ln, 0),
+    ("ln_1p", Func::Ln1p, 0),
+    ("log", Func::Log, 1),
+    ("log2", Func::Log2, 0),
+    ("log10", Func::Log10, 0),
+    ("sin", Func::Sin, 0),
+    ("cos", Func::Cos, 0),
+    ("tan", Func::Tan, 0),
+    ("asin", Func::Asin, 0),
+    ("acos", Func::Acos, 0),
+    ("atan", Func::Atan, 0),
+    ("atan2", Func::Atan2, 1),
+    ("sinh", Func::Sinh, 0),
+    ("cosh", Func::Cosh, 0),
+    ("tanh", Func::Tanh, 0),
+    ("asinh", Func::Asinh, 0),
+    ("acosh", Func::Acosh, 0),
+    ("atanh", Func::Atanh, 0),
+    ("abs", Func::Abs, 0),
+    ("signum", Func::Signum, 0),
+    ("max", Func::Max, 1),
+    ("min", Func::Min, 1),
+    ("mul_add", Func::MulAdd, 2),
+    ("hypot", Func::Hypot, 1),
+    ("recip", Func::Recip, 0),
+    ("clamp", Func::Clamp, 2),
+];
+
+pub fn method_by_name(name: &str) -> Option<(Func, usize)> {
+    METHODS.iter().find(|(n, _, _)| *n == name).map(|&(_, f, a)| (f, a))
+}
+
+pub fn method_name(func: Func) -> Option<&'static str> {
+    METHODS.iter().find(|(_, f, _)| *f == func).map(|&(n, _, _)| n)
+}
+
+/// What a value computes. Operands are ids of earlier values.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Op {
+    /// The function's argument with this index.
+    Param(u32),
+    /// A float literal, stored as the bits of its f64 value (already rounded to its type).
+    FloatLit(u64),
+    IntLit(i128),
+    BoolLit(bool),
+    /// A constant the user wrote as a path (`PI`, `std::f64::consts::E`, a `const` item), interned
+    /// in `Function::paths`. Emitted verbatim; its derivative is zero.
+    Const(u32),
+    Unary(UnOp, ValueId),
+    Binary(BinOp, ValueId, ValueId),
+    /// A float function; `args[0]` is the receiver for methods.
+    Call(Func, Vec<ValueId>),
+    /// `value as <paths[target]>`; the node's type says what the target is.
+    Cast(u32, ValueId),
+    /// Output `k` of a structured `if`.
+    Phi(IfId, u32),
+    /// A named copy of a value, so that an adjoint keeps its own readable name. Never hash-consed.
+    Alias(ValueId),
+}
+
+impl Op {
+    pub fn operands(&self) -> Vec<ValueId> {
+        match self {
+            Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_) | Op::Phi(..) => Vec::new(),
+            Op::Unary(_, a) | Op::Cast(_, a) | Op::Alias(a) => vec![*a],
+            Op::Binary(_, a, b) => vec![*a, *b],
+            Op::Call(_, args) => args.clone(),
+        }
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        matches!(self, Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_))
+    }
+}
+
+/// How a value got its name, for the emitter's name allocation.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Hint {
+    /// Bound by the user: `let a1 = ...`, a reassignment, or a merged variable.
+    User(String),
+    /// The adjoint of another value, named `d_<that value's name>`.
+    Adjoint(ValueId),
+    /// The function's result, named after the function.
+    Output(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub op: Op,
+    pub ty: Ty,
+    pub block: BlockId,
+    pub span: Span,
+    pub hint: Option<Hint>,
+}
+
+/// Items of a block, in execution order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Item {
+    Value(ValueId),
+    If(IfId),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub parent: Option<BlockId>,
+    /// For a backward block: the forward block whose values it may read.
+    pub mirror: Option<BlockId>,
+    /// For a branch block: the `if` it belongs to.
+    pub owner: Option<IfId>,
+    pub items: Vec<Item>,
+    pub backward: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct IfOutput {
+    pub phi: ValueId,
+    pub then_value: ValueId,
+    pub else_value: ValueId,
+}
+
+#[derive(Clone, Debug)]
+pub struct IfNode {
+    pub cond: ValueId,
+    pub then_block: BlockId,
+    pub else_block: BlockId,
+    pub block: BlockId,
+    pub outputs: Vec<IfOutput>,
+}
+
+/// What kind of argument a parameter is.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: syn::Ident,
+    pub ty: Ty,
+    /// The type as the user wrote it, re-emitted in the gradient function's signature.
+    pub ty_tokens: TokenStream,
+    pub wrt: bool,
+    pub value: ValueId,
+}
+
+/// One function in IR form.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub nodes: Vec<Node>,
+    pub blocks: Vec<Block>,
+    pub ifs: Vec<IfNode>,
+    pub params: Vec<Param>,
+    /// Interned paths: constants and activation paths, as tokens and as text (the interning key).
+    pub paths: Vec<(String, TokenStream)>,
+    pub output: Option<ValueId>,
+    /// The float type of the result; untyped float literals take it.
+    pub float: FloatTy,
+    consing: HashMap<(Op, Ty), Vec<ValueId>>,
+}
+
+impl Function {
+    pub fn new(float: FloatTy) -> Self {
+        Function {
+            nodes: Vec::new(),
+            blocks: vec![Block::default()],
+            ifs: Vec::new(),
+            params: Vec::new(),
+            paths: Vec::new(),
+            output: None,
+            float,
+            consing: HashMap::new(),
+        }
+    }
+
+    pub fn node(&self, v: ValueId) -> &Node {
+        &self.nodes[v.index()]
+    }
+
+    pub fn node_mut(&mut self, v: ValueId) -> &mut Node {
+        &mut self.nodes[v.index()]
+    }
+
+    pub fn block(&self, b: BlockId) -> &Block {
+        &self.blocks[b.index()]
+    }
+
+    pub fn if_node(&self, i: IfId) -> &IfNode {
+        &self.ifs[i.index()]
+    }
+
+    pub fn ty(&self, v: ValueId) -> Ty {
+        self.node(v).ty
+    }
+
+    pub fn new_block(&mut self, parent: Option<BlockId>, mirror: Option<BlockId>, backward: bool) -> BlockId {
+        let id = BlockId(self.blocks.len() as u32);
+        self.blocks.push(Block { parent, mirror, owner: None, items: Vec::new(), backward });
+        id
+    }
+
+    pub fn intern_path(&mut self, tokens: TokenStream) -> u32 {
+        let key = tokens.to_string();
+        if let Some(i) = self.paths.iter().position(|(k, _)| *k == key) {
+            return i as u32;
+        }
+        self.paths.push((key, tokens));
+        (self.paths.len() - 1) as u32
+    }
+
+    /// Blocks whose values code in `block` may read: its ancestors, and for a backward block also
+    /// its mirror's ancestors.
+    pub fn visible_blocks(&self, block: BlockId) -> Vec<BlockId> {
+        let mut out = Vec::new();
+        let mut stack = vec![block];
+        while let Some(b) = stack.pop() {
+            if out.contains(&b) {
+                continue;
+            }
+            out.push(b);
+            let blk = self.block(b);
+            stack.extend(blk.parent);
+            stack.extend(blk.mirror);
+        }
+        out
+    }
+
+    /// True when `inner` is `outer` or nested inside it (through parents only).
+    pub fn is_within(&self, inner: BlockId, outer: BlockId) -> bool {
+        let mut b = Some(inner);
+        while let Some(cur) = b {
+            if cur == outer {
+                return true;
+            }
+            b = self.block(cur).parent;
+        }
+        false
+    }
+
+    /// Adds a value, returning an existing equal one visible from `block` if there is one.
+    /// Leaves always go to the root block, where every block can see them.
+    pub fn add(&mut self, op: Op, ty: Ty, block: BlockId, span: Span) -> ValueId {
+        let block = if op.is_leaf() { ROOT } else { block };
+        let consable = !matches!(op, Op::Alias(_) | Op::Phi(..));
+        if consable {
+            if let Some(candidates) = self.consing.get(&(op.clone(), ty)) {
+                let visible = self.visible_blocks(block);
+                if let Some(&found) = candidates.iter().find(|c| visible.contains(&self.node(**c).block)) {
+                    return found;
+                }
+            }
+        }
+        let id = ValueId(self.nodes.len() as u32);
+        self.nodes.push(Node { op: op.clone(), ty, block, span, hint: None });
+        if !op.is_leaf() {
+            self.blocks[block.index()].items.push(Item::Value(id));
+        }
+        if consable {
+            self.consing.entry((op, ty)).or_default().push(id);
+        }
+        id
+    }
+
+    /// Adds a structured `if` to `block`; outputs are added afterwards with `add_if_output`.
+    pub fn add_if(&mut self, cond: ValueId, then_block: BlockId, else_block: BlockId, block: BlockId) -> IfId {
+        let id = IfId(self.ifs.len() as u32);
+        self.ifs.push(IfNode { cond, then_block, else_block, block, outputs: Vec::new() });
+        self.blocks[then_block.index()].owner = Some(id);
+        self.blocks[else_block.index()].owner = Some(id);
+        self.blocks[block.index()].items.push(Item::If(id));
+        id
+    }
+
+    pub fn add_if_output(&mut self, i: IfId, then_value: ValueId, else_value: ValueId, ty: Ty, span: Span) -> ValueId {
+        let k = self.ifs[i.index()].outputs.len() as u32;
+        let block = self.ifs[i.index()].block;
+        let phi = ValueId(self.nodes.len() as u32);
+        self.nodes.push(Node { op: Op::Phi(i, k), ty, block, span, hint: None });
+        self.ifs[i.index()].outputs.push(IfOutput { phi, then_value, else_value });
+        phi
+    }
+
+    /// The literal value of a float literal.
+    pub fn float_lit(&self, v: ValueId) -> Option<f64> {
+        match self.node(v).op {
+            Op::FloatLit(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
+
+    pub fn lit(&mut self, value: f64, ty: FloatTy) -> ValueId {
+        let value = ty.round(value);
+        // One zero: -0.0 and 0.0 are distinct literals, but rules only ever make +0.0.
+        self.add(Op::FloatLit(value.to_bits()), Ty::Float(ty), ROOT, Span::call_site())
+    }
+
+    /// Sets a name hint unless the value already has one (the first name wins).
+    pub fn suggest_name(&mut self, v: ValueId, hint: Hint) {
+        let node = self.node_mut(v);
+        if node.hint.is_none() && !node.op.is_leaf() {
+            node.hint = Some(hint);
+        }
+    }
+}

@@ -1,0 +1,681 @@
+//! Lowering: a parsed `syn::ItemFn` becomes an IR `Function`. Variables become single-assignment
+//! values (reassignment and shadowing make new values), `if`/`else` becomes a structured `if` whose
+//! merged variables are outputs. Unsupported constructs are reported into the `Ctxt` with their spans,
+//! and lowering goes on with a placeholder value so that every error of the function is found.
+
+use crate::attr::Options;
+use crate::ctxt::Ctxt;
+use crate::ir::{self, Activation, BinOp, BlockId, FloatTy, Func, Function, Hint, Op, Ty, UnOp, ValueId, ROOT};
+use crate::simplify::{build, Sweep};
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Expr, Pat, ReturnType, Stmt, Type};
+
+/// What the rest of the pipeline needs from the source besides the IR.
+pub struct Lowered {
+    pub function: Function,
+    /// Items written inside the body (`const`, `use`), re-emitted in the gradient function.
+    pub items: Vec<syn::Item>,
+}
+
+pub const SUPPORTED: &str = "supported: float arguments and literals, `+ - * /`, `let`, assignment \
+and `+= -= *= /=`, `if`/`else`, `as` casts, std float methods (`powi`, `exp`, `ln`, `sqrt`, `max`, ...) \
+and the runtime's activations (`sigmoid`, `relu`, ...)";
+
+const INT_TYPES: &[&str] = &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
+
+/// Classifies a type written in a signature or a cast.
+fn scalar_type(ty: &Type) -> Option<Ty> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() || p.path.segments.len() != 1 {
+        return None;
+    }
+    let name = p.path.segments[0].ident.to_string();
+    if let Some(f) = FloatTy::from_name(&name) {
+        Some(Ty::Float(f))
+    } else if INT_TYPES.contains(&name.as_str()) {
+        Some(Ty::Int)
+    } else if name == "bool" {
+        Some(Ty::Bool)
+    } else {
+        None
+    }
+}
+
+/// The float type of the function's result, or an error on the return type.
+fn return_float(cx: &Ctxt, func: &syn::ItemFn) -> FloatTy {
+    match &func.sig.output {
+        ReturnType::Default => {
+            cx.error_spanned_by(
+                &func.sig.ident,
+                "a `#[backprop]` function must return the cost as `f64` or `f32`; add `-> f64`",
+            );
+            FloatTy::F64
+        }
+        ReturnType::Type(_, ty) => match scalar_type(ty) {
+            Some(Ty::Float(f)) => f,
+            _ => {
+                cx.error_spanned_by(
+                    ty,
+                    "a `#[backprop]` function must return the cost as `f64` or `f32`; return a scalar float",
+                );
+                FloatTy::F64
+            }
+        },
+    }
+}
+
+pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
+    let float = return_float(cx, func);
+    let mut lower = Lower { cx, f: Function::new(float), scopes: vec![Vec::new()], block: ROOT, items: Vec::new() };
+    lower.signature(func, options);
+    lower.scopes.push(Vec::new());
+    let output = lower.block_body(&func.block.stmts, true, func.block.brace_token.span.close());
+    if let Some(out) = output {
+        let name = func.sig.ident.to_string();
+        lower.f.suggest_name(out, Hint::Output(name));
+        lower.f.output = Some(out);
+    }
+    Lowered { function: lower.f, items: lower.items }
+}
+
+struct Lower<'a> {
+    cx: &'a Ctxt,
+    f: Function,
+    /// Variables in scope, innermost scope last. Vectors keep declaration order, so merged `if`
+    /// outputs come out in a stable order.
+    scopes: Vec<Vec<(String, ValueId)>>,
+    block: BlockId,
+    items: Vec<syn::Item>,
+}
+
+impl Lower<'_> {
+    fn signature(&mut self, func: &syn::ItemFn, options: &Options) {
+        let sig = &func.sig;
+        if let Some(a) = &sig.asyncness {
+            self.cx.error_spanned_by(a, "`async fn` is not supported by `#[backprop]`; the cost must be a plain `fn`");
+        }
+        if !sig.generics.params.is_empty() {
+            self.cx.error_spanned_by(
+                &sig.generics,
+                "generic functions are not supported yet by `#[backprop]`; write the function for `f64` or `f32`",
+            );
+        }
+        if let Some(v) = &sig.variadic {
+            self.cx.error_spanned_by(v, "variadic arguments are not supported by `#[backprop]`");
+        }
+        for (index, input) in sig.inputs.iter().enumerate() {
+            let typed = match input {
+                syn::FnArg::Receiver(r) => {
+                    self.cx.error_spanned_by(
+                        r,
+                        "`#[backprop]` differentiates free functions, not methods; move the cost into a free `fn` that takes the fields it needs",
+                    );
+                    continue;
+                }
+                syn::FnArg::Typed(t) => t,
+            };
+            let name = match &*typed.pat {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+                other => {
+                    self.cx.error_spanned_by(other, "argument patterns are not supported by `#[backprop]`; name the argument, e.g. `x: f64`");
+                    continue;
+                }
+            };
+            let Some(ty) = scalar_type(&typed.ty) else {
+                self.cx.error_spanned_by(
+                    &typed.ty,
+                    format!(
+                        "argument `{name}` has a type `#[backprop]` does not support yet; arguments may be `f64`, `f32`, integers or `bool`"
+                    ),
+                );
+                continue;
+            };
+            let wrt = match &options.wrt {
+                None => ty.float().is_some(),
+                Some(list) => list.iter().any(|w| *w == name),
+            };
+            let value = self.f.add(Op::Param(index as u32), ty, ROOT, name.span());
+            self.f.params.push(ir::Param { name: name.clone(), ty, ty_tokens: typed.ty.to_token_stream(), wrt, value });
+            self.scopes[0].push((name.to_string(), value));
+        }
+        if let Some(list) = &options.wrt {
+            for w in list {
+                match self.f.params.iter().find(|p| p.name == *w) {
+                    None => self.cx.error_spanned_by(
+                        w,
+                        format!("`wrt` names `{w}`, which is not an argument of `{}`; list argument names", sig.ident),
+                    ),
+                    Some(p) if p.ty.float().is_none() => self.cx.error_spanned_by(
+                        w,
+                        format!("`wrt` names `{w}`, which is not a float argument; only `f64` and `f32` arguments can be differentiated"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<(usize, usize)> {
+        for (si, scope) in self.scopes.iter().enumerate().rev() {
+            if let Some(vi) = scope.iter().rposition(|(n, _)| n == name) {
+                return Some((si, vi));
+            }
+        }
+        None
+    }
+
+    fn poison(&mut self) -> ValueId {
+        self.f.lit(0.0, self.f.float)
+    }
+
+    fn add(&mut self, op: Op, ty: Ty, span: Span) -> ValueId {
+        build(&mut self.f, op, ty, self.block, span, Sweep::Forward)
+    }
+
+    /// Lowers statements of a block; returns the tail expression's value when `want_value`.
+    fn block_body(&mut self, stmts: &[Stmt], want_value: bool, end: Span) -> Option<ValueId> {
+        let mut tail = None;
+        for (i, stmt) in stmts.iter().enumerate() {
+            let is_last = i + 1 == stmts.len();
+            tail = self.stmt(stmt, is_last && want_value);
+        }
+        if want_value && tail.is_none() {
+            // Only report a missing value when the block itself is fine, so a bad last statement
+            // gives one error, not two.
+            if !matches!(stmts.last(), Some(Stmt::Expr(_, None))) {
+                self.cx.error_at(end, "expected a final expression giving the value here (no trailing `;`)");
+            }
+            return Some(self.poison());
+        }
+        tail
+    }
+
+    /// Lowers one statement; returns the value when it is the tail expression and `want_value`.
+    fn stmt(&mut self, stmt: &Stmt, tail: bool) -> Option<ValueId> {
+        match stmt {
+            Stmt::Local(local) => {
+                self.local(local);
+                None
+            }
+            Stmt::Item(item) => {
+                match item {
+                    syn::Item::Const(_) | syn::Item::Use(_) => self.items.push(item.clone()),
+                    other => self.cx.error_spanned_by(
+                        other,
+                        "only `const` and `use` items are supported inside a `#[backprop]` function; move other items outside it",
+                    ),
+                }
+                None
+            }
+            Stmt::Macro(m) => {
+                self.cx.error_spanned_by(
+                    &m.mac,
+                    format!(
+                        "macro calls (`{}!`) are not supported inside a `#[backprop]` function; write the computation out",
+                        m.mac.path.to_token_stream()
+                    ),
+                );
+                None
+            }
+            Stmt::Expr(e, semi) => match e {
+                Expr::Assign(a) => {
+                    let value = self.expr(&a.right);
+                    self.assign(&a.left, value);
+                    None
+                }
+                Expr::Binary(b) if compound_op(&b.op).is_some() => {
+                    let op = compound_op(&b.op).unwrap_or(BinOp::Add);
+                    let current = self.expr(&b.left);
+                    let rhs = self.expr(&b.right);
+                    let value = self.binary_value(op, current, rhs, b.span());
+                    self.assign(&b.left, value);
+                    None
+                }
+                Expr::If(i) => self.if_expr(i, tail && semi.is_none()),
+                Expr::Block(b) if b.label.is_none() && b.attrs.is_empty() => {
+                    self.scopes.push(Vec::new());
+                    let v = self.block_body(&b.block.stmts, tail && semi.is_none(), b.block.brace_token.span.close());
+                    self.scopes.pop();
+                    v
+                }
+                _ if tail && semi.is_none() => Some(self.expr(e)),
+                _ => {
+                    // Evaluated for its errors; the value is unused, as in the user's function.
+                    self.expr(e);
+                    None
+                }
+            },
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let (pat, annotation) = match &local.pat {
+            Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            p => (p, None),
+        };
+        let name = match pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "only `let name = ...` and `let mut name = ...` bindings are supported; destructuring is not",
+                );
+                return;
+            }
+        };
+        let Some(init) = &local.init else {
+            self.cx.error_spanned_by(
+                local,
+                format!("`let {name};` without a value is not supported; give it a value: `let {name} = ...;` (use `if`/`else` as an expression for a conditional value)"),
+            );
+            return;
+        };
+        if let Some((else_token, _)) = &init.diverge {
+            self.cx.error_spanned_by(else_token, "`let ... else` is not supported in a `#[backprop]` function");
+        }
+        let mut value = self.expr(&init.expr);
+        if let Some(ty) = annotation {
+            match scalar_type(ty) {
+                Some(Ty::Float(t)) => {
+                    // `let a: f32 = 1.5;` types the literal.
+                    if let Some(x) = self.f.float_lit(value) {
+                        value = self.f.lit(x, t);
+                    }
+                }
+                Some(_) => {}
+                None => self.cx.error_spanned_by(ty, "only scalar types (`f64`, `f32`, integers, `bool`) may annotate a `let`"),
+            }
+        }
+        self.f.suggest_name(value, Hint::User(name.to_string()));
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((name.to_string(), value));
+        }
+    }
+
+    fn assign(&mut self, place: &Expr, value: ValueId) {
+        let Expr::Path(p) = place else {
+            self.cx.error_spanned_by(
+                place,
+                "only assignment to a local variable (`x = ...`) is supported; element and field assignment are not supported yet",
+            );
+            return;
+        };
+        let Some(ident) = p.path.get_ident() else {
+            self.cx.error_spanned_by(place, "only assignment to a local variable (`x = ...`) is supported");
+            return;
+        };
+        match self.lookup(&ident.to_string()) {
+            Some((si, vi)) => {
+                self.f.suggest_name(value, Hint::User(ident.to_string()));
+                self.scopes[si][vi].1 = value;
+            }
+            None => self.cx.error_spanned_by(ident, format!("cannot assign to `{ident}`: it is not a local variable or argument")),
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> ValueId {
+        match e {
+            Expr::Lit(l) => self.literal(&l.lit),
+            Expr::Path(p) => self.path(p),
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Unary(u) => {
+                let op = match u.op {
+                    syn::UnOp::Neg(_) => UnOp::Neg,
+                    syn::UnOp::Not(_) => UnOp::Not,
+                    _ => {
+                        self.cx.error_spanned_by(u, format!("dereferencing is not supported yet; {SUPPORTED}"));
+                        return self.poison();
+                    }
+                };
+                let a = self.expr(&u.expr);
+                let ty = self.f.ty(a);
+                self.add(Op::Unary(op, a), ty, u.span())
+            }
+            Expr::Binary(b) => {
+                let Some(op) = binary_op(&b.op) else {
+                    if compound_op(&b.op).is_some() {
+                        self.cx.error_spanned_by(b, "compound assignment is only supported as a statement: `x += e;`");
+                    } else {
+                        self.cx.error_spanned_by(&b.op, format!("this operator is not supported; {SUPPORTED}"));
+                    }
+                    return self.poison();
+                };
+                let l = self.expr(&b.left);
+                let r = self.expr(&b.right);
+                self.binary_value(op, l, r, b.span())
+            }
+            Expr::MethodCall(m) => self.method_call(m),
+            Expr::Call(c) => self.call(c),
+            Expr::Cast(c) => self.cast(c),
+            Expr::If(i) => match self.if_expr(i, true) {
+                Some(v) => v,
+                None => self.poison(),
+            },
+            Expr::Block(b) if b.label.is_none() => {
+                self.scopes.push(Vec::new());
+                let v = self.block_body(&b.block.stmts, true, b.block.brace_token.span.close());
+                self.scopes.pop();
+                v.unwrap_or_else(|| self.poison())
+            }
+            other => {
+                self.cx.error_spanned_by(other, unsupported_message(other));
+                self.poison()
+            }
+        }
+    }
+
+    fn binary_value(&mut self, op: BinOp, l: ValueId, r: ValueId, span: Span) -> ValueId {
+        let ty = if op.is_comparison() || op.is_logical() {
+            Ty::Bool
+        } else {
+            match (self.f.ty(l), self.f.ty(r)) {
+                (Ty::Float(a), _) => Ty::Float(a),
+                (_, Ty::Float(b)) => Ty::Float(b),
+                (Ty::Int, _) | (_, Ty::Int) => Ty::Int,
+                (a, _) => a,
+            }
+        };
+        self.add(Op::Binary(op, l, r), ty, span)
+    }
+
+    fn literal(&mut self, lit: &syn::Lit) -> ValueId {
+        match lit {
+            syn::Lit::Float(f) => {
+                let ty = match f.suffix() {
+                    "" => self.f.float,
+                    s => FloatTy::from_name(s).unwrap_or(self.f.float),
+                };
+                match f.base10_parse::<f64>() {
+                    Ok(x) => self.f.lit(x, ty),
+                    Err(e) => {
+                        self.cx.syn_error(e);
+                        self.poison()
+                    }
+                }
+            }
+            syn::Lit::Int(i) => {
+                if let Some(ty) = FloatTy::from_name(i.suffix()) {
+                    // `5f64` is a float literal written with integer digits.
+                    return match i.base10_parse::<f64>() {
+                        Ok(x) => self.f.lit(x, ty),
+                        Err(e) => {
+                            self.cx.syn_error(e);
+                            self.poison()
+                        }
+                    };
+                }
+                match i.base10_parse::<i128>() {
+                    Ok(x) => self.f.add(Op::IntLit(x), Ty::Int, ROOT, i.span()),
+                    Err(e) => {
+                        self.cx.syn_error(e);
+                        self.poison()
+                    }
+                }
+            }
+            syn::Lit::Bool(b) => self.f.add(Op::BoolLit(b.value), Ty::Bool, ROOT, b.span()),
+            other => {
+                self.cx.error_spanned_by(other, format!("this literal is not supported; {SUPPORTED}"));
+                self.poison()
+            }
+        }
+    }
+
+    fn path(&mut self, p: &syn::ExprPath) -> ValueId {
+        if let Some(ident) = p.path.get_ident() {
+            if let Some((si, vi)) = self.lookup(&ident.to_string()) {
+                return self.scopes[si][vi].1;
+            }
+        }
+        // Not a variable: a constant (`PI`, `std::f64::consts::E`, a `const` item). rustc resolves it;
+        // its derivative is zero.
+        let idx = self.f.intern_path(p.to_token_stream());
+        let ty = const_type(&p.path);
+        self.f.add(Op::Const(idx), ty, ROOT, p.span())
+    }
+
+    fn cast(&mut self, c: &syn::ExprCast) -> ValueId {
+        let v = self.expr(&c.expr);
+        let Some(target) = scalar_type(&c.ty) else {
+            self.cx.error_spanned_by(&c.ty, "only casts to `f64`, `f32` and integer types are supported");
+            return v;
+        };
+        if target == self.f.ty(v) && target.float().is_some() {
+            // `x as f64` on an f64 is the identity.
+            return v;
+        }
+        if let (Ty::Float(t), Some(x)) = (target, self.f.float_lit(v)) {
+            return self.f.lit(x, t);
+        }
+        let idx = self.f.intern_path(c.ty.to_token_stream());
+        self.add(Op::Cast(idx, v), target, c.span())
+    }
+
+    fn method_call(&mut self, m: &syn::ExprMethodCall) -> ValueId {
+        let name = m.method.to_string();
+        let receiver = self.expr(&m.receiver);
+        let args: Vec<ValueId> = m.args.iter().map(|a| self.expr(a)).collect();
+        if m.turbofish.is_some() {
+            self.cx.error_spanned_by(&m.turbofish, "turbofish on a method is not supported here");
+            return self.poison();
+        }
+        let Some((func, arity)) = ir::method_by_name(&name) else {
+            self.cx.error_spanned_by(&m.method, unknown_method_message(&name));
+            return self.poison();
+        };
+        if args.len() != arity {
+            self.cx.error_spanned_by(&m.method, format!("`{name}` takes {arity} argument(s), found {}", args.len()));
+            return self.poison();
+        }
+        let mut all = vec![receiver];
+        all.extend(args);
+        self.call_value(func, all, m.span())
+    }
+
+    fn call_value(&mut self, func: Func, args: Vec<ValueId>, span: Span) -> ValueId {
+        let ty = match self.f.ty(args[0]) {
+            Ty::Float(f) => Ty::Float(f),
+            Ty::Int => Ty::Int,
+            _ => args.iter().find_map(|a| self.f.ty(*a).float()).map(Ty::Float).unwrap_or(Ty::Unknown),
+        };
+        let ty = if func == Func::Powi && ty == Ty::Int { Ty::Int } else { ty };
+        self.add(Op::Call(func, args), ty, span)
+    }
+
+    fn call(&mut self, c: &syn::ExprCall) -> ValueId {
+        let Expr::Path(p) = &*c.func else {
+            self.cx.error_spanned_by(&c.func, format!("only calls of named functions are supported; {SUPPORTED}"));
+            return self.poison();
+        };
+        let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let last = segments.last().cloned().unwrap_or_default();
+        let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
+        // `f64::exp(x)`: a std method in path form.
+        if segments.len() == 2 && FloatTy::from_name(&segments[0]).is_some() {
+            if let Some((func, arity)) = ir::method_by_name(&last) {
+                if args.len() != arity + 1 {
+                    self.cx.error_spanned_by(c, format!("`{}` takes {} argument(s), found {}", segments.join("::"), arity + 1, args.len()));
+                    return self.poison();
+                }
+                return self.call_value(func, args, c.span());
+            }
+        }
+        if let Some(act) = Activation::from_name(&last) {
+            if args.len() != act.arity() {
+                self.cx.error_spanned_by(c, format!("`{last}` takes {} argument(s), found {}", act.arity(), args.len()));
+                return self.poison();
+            }
+            let path = self.f.intern_path(p.to_token_stream());
+            return self.call_value(Func::Activation(act, path), args, c.span());
+        }
+        self.cx.error_spanned_by(
+            &c.func,
+            format!(
+                "`#[backprop]` does not know how to differentiate a call to `{}`; calls of other functions are not supported yet, so inline its body here. {SUPPORTED}",
+                p.path.to_token_stream().to_string().replace(' ', "")
+            ),
+        );
+        self.poison()
+    }
+
+    /// Lowers an `if`. With `want_value`, both branches must give a value and the `if`'s value is
+    /// returned. Variables that either branch reassigns become outputs of the `if`.
+    fn if_expr(&mut self, ifx: &syn::ExprIf, want_value: bool) -> Option<ValueId> {
+        if let Expr::Let(l) = &*ifx.cond {
+            self.cx.error_spanned_by(l, "`if let` is not supported; compare values with `if a < b`");
+            return want_value.then(|| self.poison());
+        }
+        let cond = self.expr(&ifx.cond);
+        if self.f.ty(cond).float().is_some() {
+            self.cx.error_spanned_by(&ifx.cond, "the condition must be a comparison or a `bool`");
+        }
+        let outer = self.block;
+        let snapshot = self.scopes.clone();
+
+        let then_block = self.f.new_block(Some(outer), None, false);
+        self.block = then_block;
+        self.scopes.push(Vec::new());
+        let then_value = self.block_body(&ifx.then_branch.stmts, want_value, ifx.then_branch.brace_token.span.close());
+        self.scopes.pop();
+        let then_scopes = std::mem::replace(&mut self.scopes, snapshot.clone());
+
+        let else_block = self.f.new_block(Some(outer), None, false);
+        self.block = else_block;
+        let else_value = match &ifx.else_branch {
+            Some((_, e)) => match &**e {
+                Expr::If(nested) => self.if_expr(nested, want_value),
+                Expr::Block(b) => {
+                    self.scopes.push(Vec::new());
+                    let v = self.block_body(&b.block.stmts, want_value, b.block.brace_token.span.close());
+                    self.scopes.pop();
+                    v
+                }
+                other => {
+                    self.cx.error_spanned_by(other, "expected a block after `else`");
+                    None
+                }
+            },
+            None => {
+                if want_value {
+                    self.cx.error_spanned_by(
+                        ifx,
+                        "an `if` used as a value needs an `else` branch giving the value in the other case",
+                    );
+                }
+                None
+            }
+        };
+        let else_scopes = std::mem::replace(&mut self.scopes, snapshot.clone());
+        self.block = outer;
+
+        let id = self.f.add_if(cond, then_block, else_block, outer);
+        let span = ifx.span();
+        let mut result = None;
+        if want_value {
+            let (t, e) = match (then_value, else_value) {
+                (Some(t), Some(e)) => (t, e),
+                _ => {
+                    let p = self.poison();
+                    (then_value.unwrap_or(p), else_value.unwrap_or(p))
+                }
+            };
+            let ty = merge_ty(self.f.ty(t), self.f.ty(e));
+            result = Some(self.f.add_if_output(id, t, e, ty, span));
+        }
+        for (si, scope) in snapshot.iter().enumerate() {
+            for (vi, (name, before)) in scope.iter().enumerate() {
+                let t = then_scopes[si][vi].1;
+                let e = else_scopes[si][vi].1;
+                if t != *before || e != *before {
+                    let ty = merge_ty(self.f.ty(t), self.f.ty(e));
+                    let phi = self.f.add_if_output(id, t, e, ty, span);
+                    self.f.suggest_name(phi, Hint::User(name.clone()));
+                    self.scopes[si][vi].1 = phi;
+                }
+            }
+        }
+        result
+    }
+}
+
+fn merge_ty(a: Ty, b: Ty) -> Ty {
+    match (a, b) {
+        (Ty::Float(f), _) | (_, Ty::Float(f)) => Ty::Float(f),
+        (a, _) => a,
+    }
+}
+
+/// A constant's type when the path says it (`std::f64::consts::PI`), otherwise unknown.
+fn const_type(path: &syn::Path) -> Ty {
+    path.segments
+        .iter()
+        .find_map(|s| FloatTy::from_name(&s.ident.to_string()))
+        .map(Ty::Float)
+        .unwrap_or(Ty::Unknown)
+}
+
+fn binary_op(op: &syn::BinOp) -> Option<BinOp> {
+    use syn::BinOp as S;
+    Some(match op {
+        S::Add(_) => BinOp::Add,
+        S::Sub(_) => BinOp::Sub,
+        S::Mul(_) => BinOp::Mul,
+        S::Div(_) => BinOp::Div,
+        S::Rem(_) => BinOp::Rem,
+        S::Lt(_) => BinOp::Lt,
+        S::Le(_) => BinOp::Le,
+        S::Gt(_) => BinOp::Gt,
+        S::Ge(_) => BinOp::Ge,
+        S::Eq(_) => BinOp::Eq,
+        S::Ne(_) => BinOp::Ne,
+        S::And(_) => BinOp::And,
+        S::Or(_) => BinOp::Or,
+        _ => return None,
+    })
+}
+
+fn compound_op(op: &syn::BinOp) -> Option<BinOp> {
+    use syn::BinOp as S;
+    Some(match op {
+        S::AddAssign(_) => BinOp::Add,
+        S::SubAssign(_) => BinOp::Sub,
+        S::MulAssign(_) => BinOp::Mul,
+        S::DivAssign(_) => BinOp::Div,
+        _ => return None,
+    })
+}
+
+fn unknown_method_message(name: &str) -> String {
+    let list: Vec<&str> = ir::METHODS.iter().map(|(n, _, _)| *n).collect();
+    format!(
+        "method `{name}` is not supported by `#[backprop]`; supported float methods: {}",
+        list.join(", ")
+    )
+}
+
+/// The message for an expression `#[backprop]` does not accept, saying what to do instead.
+pub fn unsupported_message(e: &Expr) -> String {
+    match e {
+        Expr::Closure(_) => "closures are not supported in a `#[backprop]` function; write the computation inline".into(),
+        Expr::Match(_) => "`match` is not supported; use `if`/`else if`/`else`, whose taken branch the derivative follows".into(),
+        Expr::Return(_) => "`return` is not supported; make the cost the function's final expression and use `if`/`else` for the cases".into(),
+        Expr::Try(_) => "the `?` operator is not supported; a `#[backprop]` function computes a plain float".into(),
+        Expr::Macro(m) => format!(
+            "macro calls (`{}!`) are not supported inside a `#[backprop]` function; write the computation out",
+            m.mac.path.to_token_stream()
+        ),
+        Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+            "loops are not supported yet by `#[backprop]`; unroll the loop into scalar statements for now".into()
+        }
+        Expr::Break(_) | Expr::Continue(_) => "`break` and `continue` are not supported by `#[backprop]`".into(),
+        Expr::Async(_) | Expr::Await(_) => "`async` and `.await` are not supported by `#[backprop]`".into(),
+        Expr::Index(_) => "indexing is not supported yet by `#[backprop]`; pass the elements as scalar arguments".into(),
+        Expr::Field(_) => "field access is not supported by `#[backprop]`; pass the field as its own argument".into(),
+        Expr::Let(_) => "`let` expressions are not supported; compare values with `if a < b`".into(),
+        Expr::Assign(_) => "assignment is only supported as a statement: `x = e;`".into(),
+        Expr::Unsafe(_) => "`unsafe` blocks are not supported by `#[backprop]`".into(),
+        _ => format!("this expression is not supported by `#[backprop]`; {SUPPORTED}"),
+    }
+}

@@ -27,7 +27,9 @@ pub use backprop_runtime::{activation, Activation, Error, Float, Params};
 /// `use backprop::prelude::*;` brings the attribute and the activations into scope.
 pub mod prelude {
     pub use crate::backprop;
-    pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
+    pub use backprop_runtime::activation::{
+        elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign,
+    };
     pub use backprop_runtime::{Float, Params};
 }
 

@@ -25,7 +25,9 @@ impl Ctxt {
 
     /// Records an error at one span.
     pub fn error_at<M: Display>(&self, span: Span, message: M) {
-        self.errors.borrow_mut().push(syn::Error::new(span, message));
+        self.errors
+            .borrow_mut()
+            .push(syn::Error::new(span, message));
     }
 
     /// Records an error that syn already built (a parse error, for example).

@@ -50,7 +50,10 @@ pub fn varied_values(f: &Function) -> Vec<bool> {
                 let out = f.if_node(*id).outputs[*k as usize];
                 varied[out.then_value.index()] || varied[out.else_value.index()]
             }
-            op => op.operands().iter().any(|a| varied[a.index()] && f.ty(*a).float().is_some()),
+            op => op
+                .operands()
+                .iter()
+                .any(|a| varied[a.index()] && f.ty(*a).float().is_some()),
         };
     }
     varied
@@ -59,7 +62,11 @@ pub fn varied_values(f: &Function) -> Vec<bool> {
 pub fn differentiate(f: &mut Function) -> Derivation {
     let varied = varied_values(f);
     let backward = f.new_block(None, Some(ROOT), true);
-    let mut sweep = Sweep { varied, edges: Vec::new(), adjoints: BTreeMap::new() };
+    let mut sweep = Sweep {
+        varied,
+        edges: Vec::new(),
+        adjoints: BTreeMap::new(),
+    };
     let mut contributions = Contributions::new();
     if let Some(out) = f.output {
         if sweep.is_varied(out) {
@@ -73,10 +80,17 @@ pub fn differentiate(f: &mut Function) -> Derivation {
     for i in 0..f.params.len() {
         let p = f.params[i].value;
         let list = contributions.remove(&p).unwrap_or_default();
-        let g = sweep.sum(f, backward, p, list).map(|g| sweep.bind_adjoint(f, p, g, backward));
+        let g = sweep
+            .sum(f, backward, p, list)
+            .map(|g| sweep.bind_adjoint(f, p, g, backward));
         gradients.push(g);
     }
-    Derivation { backward, gradients, edges: sweep.edges, adjoints: sweep.adjoints }
+    Derivation {
+        backward,
+        gradients,
+        edges: sweep.edges,
+        adjoints: sweep.adjoints,
+    }
 }
 
 struct Sweep {
@@ -96,7 +110,13 @@ impl Sweep {
     }
 
     /// The sum of contributions, built left to right; `None` for no contributions (a zero).
-    fn sum(&self, f: &mut Function, block: BlockId, like: ValueId, list: Vec<ValueId>) -> Option<ValueId> {
+    fn sum(
+        &self,
+        f: &mut Function,
+        block: BlockId,
+        like: ValueId,
+        list: Vec<ValueId>,
+    ) -> Option<ValueId> {
         let mut b = self.builder(f, block, like);
         list.into_iter().reduce(|acc, c| b.add(acc, c))
     }
@@ -104,9 +124,16 @@ impl Sweep {
     /// Gives `v`'s adjoint `dv` its readable name `d_<v>` when `v` is a named value: by naming `dv`
     /// itself when it is a fresh backward value, or through a named copy otherwise. Adjoints of
     /// unnamed temporaries stay unnamed, so they can be written inline into their single use.
-    fn bind_adjoint(&mut self, f: &mut Function, v: ValueId, dv: ValueId, block: BlockId) -> ValueId {
+    fn bind_adjoint(
+        &mut self,
+        f: &mut Function,
+        v: ValueId,
+        dv: ValueId,
+        block: BlockId,
+    ) -> ValueId {
         let node = f.node(v);
-        let named = matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_))) || matches!(node.op, Op::Param(_));
+        let named = matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)))
+            || matches!(node.op, Op::Param(_));
         let bound = if !named || f.node(dv).op.is_leaf() {
             dv
         } else if f.node(dv).hint.is_none() && f.node(dv).block == block {
@@ -122,7 +149,13 @@ impl Sweep {
         bound
     }
 
-    fn reverse_block(&mut self, f: &mut Function, forward: BlockId, backward: BlockId, contributions: &mut Contributions) {
+    fn reverse_block(
+        &mut self,
+        f: &mut Function,
+        forward: BlockId,
+        backward: BlockId,
+        contributions: &mut Contributions,
+    ) {
         let items = f.block(forward).items.clone();
         for item in items.into_iter().rev() {
             match item {
@@ -132,12 +165,22 @@ impl Sweep {
         }
     }
 
-    fn reverse_value(&mut self, f: &mut Function, v: ValueId, block: BlockId, contributions: &mut Contributions) {
+    fn reverse_value(
+        &mut self,
+        f: &mut Function,
+        v: ValueId,
+        block: BlockId,
+        contributions: &mut Contributions,
+    ) {
         if !self.is_varied(v) {
             return;
         }
-        let Some(list) = contributions.remove(&v) else { return };
-        let Some(dv) = self.sum(f, block, v, list) else { return };
+        let Some(list) = contributions.remove(&v) else {
+            return;
+        };
+        let Some(dv) = self.sum(f, block, v, list) else {
+            return;
+        };
         let dv = self.bind_adjoint(f, v, dv, block);
         let operands = f.node(v).op.operands();
         let mut b = self.builder(f, block, v);
@@ -149,11 +192,21 @@ impl Sweep {
             let mut b = self.builder(f, block, operand);
             let c = b.contribution(dv, factor);
             contributions.entry(operand).or_default().push(c);
-            self.edges.push(Edge { consumer: v, operand, factor });
+            self.edges.push(Edge {
+                consumer: v,
+                operand,
+                factor,
+            });
         }
     }
 
-    fn reverse_if(&mut self, f: &mut Function, id: crate::ir::IfId, block: BlockId, contributions: &mut Contributions) {
+    fn reverse_if(
+        &mut self,
+        f: &mut Function,
+        id: crate::ir::IfId,
+        block: BlockId,
+        contributions: &mut Contributions,
+    ) {
         let node = f.if_node(id).clone();
         let mut then_in = Contributions::new();
         let mut else_in = Contributions::new();
@@ -161,13 +214,24 @@ impl Sweep {
             if !self.is_varied(out.phi) {
                 continue;
             }
-            let Some(list) = contributions.remove(&out.phi) else { continue };
-            let Some(d) = self.sum(f, block, out.phi, list) else { continue };
+            let Some(list) = contributions.remove(&out.phi) else {
+                continue;
+            };
+            let Some(d) = self.sum(f, block, out.phi, list) else {
+                continue;
+            };
             let d = self.bind_adjoint(f, out.phi, d, block);
-            for (value, side) in [(out.then_value, &mut then_in), (out.else_value, &mut else_in)] {
+            for (value, side) in [
+                (out.then_value, &mut then_in),
+                (out.else_value, &mut else_in),
+            ] {
                 if self.is_varied(value) {
                     side.entry(value).or_default().push(d);
-                    self.edges.push(Edge { consumer: out.phi, operand: value, factor: Factor::One });
+                    self.edges.push(Edge {
+                        consumer: out.phi,
+                        operand: value,
+                        factor: Factor::One,
+                    });
                 }
             }
         }
@@ -189,8 +253,12 @@ impl Sweep {
         let mut sides = Vec::new();
         for &v in &outside {
             let ty = f.ty(v).float().unwrap_or(f.float);
-            let t = then_in.remove(&v).and_then(|l| self.sum(f, then_block, v, l));
-            let e = else_in.remove(&v).and_then(|l| self.sum(f, else_block, v, l));
+            let t = then_in
+                .remove(&v)
+                .and_then(|l| self.sum(f, then_block, v, l));
+            let e = else_in
+                .remove(&v)
+                .and_then(|l| self.sum(f, else_block, v, l));
             let t = t.unwrap_or_else(|| f.lit(0.0, ty));
             let e = e.unwrap_or_else(|| f.lit(0.0, ty));
             sides.push((v, t, e, ty));

@@ -15,10 +15,16 @@ const MAX_LISTED_LINES: usize = 120;
 /// Pretty-prints an expression's tokens (`2.0 * (a3 - y)`).
 pub fn pretty_expr(tokens: TokenStream) -> String {
     let text = tokens.to_string();
-    let Ok(expr) = syn::parse2::<syn::Expr>(tokens) else { return text };
+    let Ok(expr) = syn::parse2::<syn::Expr>(tokens) else {
+        return text;
+    };
     let file: syn::File = syn::parse_quote!(const X: () = #expr;);
     let printed = prettyplease::unparse(&file);
-    let body = printed.trim().trim_start_matches("const X: () = ").trim_end_matches(';').trim();
+    let body = printed
+        .trim()
+        .trim_start_matches("const X: () = ")
+        .trim_end_matches(';')
+        .trim();
     body.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -36,7 +42,8 @@ impl DocWriter<'_, '_> {
     /// A value the reader knows by name: an argument, a user variable, the result.
     fn is_named(&self, v: ValueId) -> bool {
         let node = self.f().node(v);
-        matches!(node.op, Op::Param(_)) || matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)))
+        matches!(node.op, Op::Param(_))
+            || matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)))
     }
 
     fn label(&self, v: ValueId) -> String {
@@ -55,8 +62,14 @@ impl DocWriter<'_, '_> {
             Factor::One | Factor::Cast(_) => None,
             Factor::MinusOne => Some("(-1)".to_string()),
             Factor::Times(f) => Some(paren(pretty_expr(self.emitter.doc_expr(f)))),
-            Factor::Over(g) => Some(format!("1 / {}", paren(pretty_expr(self.emitter.doc_expr(g))))),
-            Factor::MinusOver(g) => Some(format!("-1 / {}", paren(pretty_expr(self.emitter.doc_expr(g))))),
+            Factor::Over(g) => Some(format!(
+                "1 / {}",
+                paren(pretty_expr(self.emitter.doc_expr(g)))
+            )),
+            Factor::MinusOver(g) => Some(format!(
+                "-1 / {}",
+                paren(pretty_expr(self.emitter.doc_expr(g)))
+            )),
         }
     }
 
@@ -71,7 +84,11 @@ impl DocWriter<'_, '_> {
 
     /// For an argument reached by a single path, the chain from the result down to it as
     /// (label of the named value above, factor texts), or `None` when several paths meet.
-    fn chain(&self, from: ValueId, consumers: &BTreeMap<ValueId, Vec<Edge>>) -> Option<Vec<(String, Vec<String>)>> {
+    fn chain(
+        &self,
+        from: ValueId,
+        consumers: &BTreeMap<ValueId, Vec<Edge>>,
+    ) -> Option<Vec<(String, Vec<String>)>> {
         let mut links: Vec<(String, Vec<String>)> = Vec::new();
         let mut pending: Vec<String> = Vec::new();
         let mut below = from;
@@ -88,7 +105,10 @@ impl DocWriter<'_, '_> {
             pending.extend(self.factor_text(e.factor));
             current = e.consumer;
             if self.is_named(current) || current == output {
-                links.push((format!("∂{}/∂{}", self.label(current), self.label(below)), std::mem::take(&mut pending)));
+                links.push((
+                    format!("∂{}/∂{}", self.label(current), self.label(below)),
+                    std::mem::take(&mut pending),
+                ));
                 below = current;
             }
         }
@@ -122,7 +142,13 @@ impl DocWriter<'_, '_> {
                     let labels: Vec<&str> = links.iter().map(|(l, _)| l.as_str()).collect();
                     let factors: Vec<String> = links
                         .iter()
-                        .map(|(_, fs)| if fs.is_empty() { "1".to_string() } else { fs.join(" · ") })
+                        .map(|(_, fs)| {
+                            if fs.is_empty() {
+                                "1".to_string()
+                            } else {
+                                fs.join(" · ")
+                            }
+                        })
                         .collect();
                     let pad = " ".repeat(format!("∂C/∂{name}").chars().count());
                     let _ = writeln!(doc, " ∂C/∂{name} = {}", labels.join(" · "));
@@ -151,7 +177,10 @@ impl DocWriter<'_, '_> {
         let _ = writeln!(doc, " ```\n");
         let lines = generated.lines().count();
         if lines <= MAX_LISTED_LINES {
-            let _ = writeln!(doc, " # Generated code\n\n `d_v` is the adjoint ∂C/∂v of `v`.\n\n ```text");
+            let _ = writeln!(
+                doc,
+                " # Generated code\n\n `d_v` is the adjoint ∂C/∂v of `v`.\n\n ```text"
+            );
             for line in generated.lines() {
                 let _ = writeln!(doc, " {line}");
             }

@@ -18,7 +18,10 @@
 //! inside a forward branch is exported from the forward `if` (with a placeholder on the other side).
 
 use crate::diff::Derivation;
-use crate::ir::{Activation, BinOp, BlockId, FloatTy, Func, Function, Hint, IfId, Item, Op, Ty, UnOp, ValueId, ROOT};
+use crate::ir::{
+    Activation, BinOp, BlockId, FloatTy, Func, Function, Hint, IfId, Item, Op, Ty, UnOp, ValueId,
+    ROOT,
+};
 use crate::names::{camel_case, Names};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -36,6 +39,13 @@ enum Prec {
     Prefix,
     Atom,
 }
+
+/// Inline expressions deeper than this get a `let` of their own.
+const MAX_INLINE_DEPTH: usize = 16;
+
+/// Blocks with more statements than this are emitted in chunks of `CHUNK_SIZE`.
+const CHUNK_THRESHOLD: usize = 256;
+const CHUNK_SIZE: usize = 64;
 
 /// Where a value is used: in a block, or by the function's return expression.
 type Site = Option<BlockId>;
@@ -115,7 +125,10 @@ impl<'a> Emitter<'a> {
     fn count_uses(&self, roots: &[ValueId], _d: &Derivation) -> Vec<Vec<Site>> {
         let mut uses = vec![Vec::new(); self.f.nodes.len()];
         for (i, node) in self.f.nodes.iter().enumerate() {
-            if !self.live[i] || self.inline_always(ValueId(i as u32)) || matches!(node.op, Op::Phi(..)) {
+            if !self.live[i]
+                || self.inline_always(ValueId(i as u32))
+                || matches!(node.op, Op::Phi(..))
+            {
                 continue;
             }
             for a in node.op.operands() {
@@ -123,7 +136,11 @@ impl<'a> Emitter<'a> {
             }
         }
         for (i, node) in self.f.ifs.iter().enumerate() {
-            let live_outputs: Vec<_> = node.outputs.iter().filter(|o| self.live[o.phi.index()]).collect();
+            let live_outputs: Vec<_> = node
+                .outputs
+                .iter()
+                .filter(|o| self.live[o.phi.index()])
+                .collect();
             if live_outputs.is_empty() {
                 continue;
             }
@@ -141,13 +158,33 @@ impl<'a> Emitter<'a> {
     }
 
     fn decide_bindings(&mut self, uses: &[Vec<Site>]) {
+        // How deeply nested a value's inline expression is; operands come before their users.
+        let mut depth = vec![0usize; self.f.nodes.len()];
         for (i, node) in self.f.nodes.iter().enumerate() {
             let v = ValueId(i as u32);
-            if !self.live[i] || node.op.is_leaf() || self.inline_always(v) {
+            if !self.live[i] || node.op.is_leaf() {
+                continue;
+            }
+            let nested = 1 + node
+                .op
+                .operands()
+                .iter()
+                .map(|a| depth[a.index()])
+                .max()
+                .unwrap_or(0);
+            if self.inline_always(v) {
+                depth[i] = nested;
                 continue;
             }
             let single_local_use = uses[i].len() == 1 && uses[i][0] == Some(node.block);
-            self.bound[i] = node.hint.is_some() || matches!(node.op, Op::Phi(..) | Op::Alias(_)) || !single_local_use;
+            // Long sums (an argument with many consumers) would nest past what the compiler and
+            // readers handle well: bind them in pieces.
+            let too_deep = nested > MAX_INLINE_DEPTH;
+            self.bound[i] = node.hint.is_some()
+                || matches!(node.op, Op::Phi(..) | Op::Alias(_))
+                || !single_local_use
+                || too_deep;
+            depth[i] = if self.bound[i] { 0 } else { nested };
         }
     }
 
@@ -185,9 +222,13 @@ impl<'a> Emitter<'a> {
                 continue;
             }
             let name = match &self.f.nodes[i].hint {
-                Some(Hint::User(n)) | Some(Hint::Output(n)) => names.user(n.trim_start_matches("r#")),
+                Some(Hint::User(n)) | Some(Hint::Output(n)) => {
+                    names.user(n.trim_start_matches("r#"))
+                }
                 Some(Hint::Adjoint(of)) => match &self.names[of.index()] {
-                    Some(base) => names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#"))),
+                    Some(base) => {
+                        names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#")))
+                    }
                     None => names.temp(),
                 },
                 None => names.temp(),
@@ -219,8 +260,14 @@ impl<'a> Emitter<'a> {
             FloatTy::F64 => format!("{:?}", x.abs()),
             FloatTy::F32 => format!("{:?}", x.abs() as f32),
         };
-        let text = if suffixed { format!("{digits}_{}", ty.name()) } else { digits };
-        let lit: Literal = text.parse().unwrap_or_else(|_| Literal::f64_unsuffixed(0.0));
+        let text = if suffixed {
+            format!("{digits}_{}", ty.name())
+        } else {
+            digits
+        };
+        let lit: Literal = text
+            .parse()
+            .unwrap_or_else(|_| Literal::f64_unsuffixed(0.0));
         if x.is_sign_negative() {
             (quote!(-#lit), Prec::Prefix)
         } else {
@@ -274,8 +321,15 @@ impl<'a> Emitter<'a> {
         let node = self.f.node(v);
         let span = node.span;
         match &node.op {
-            Op::Param(i) => (self.f.params[*i as usize].name.to_token_stream(), Prec::Atom),
-            Op::FloatLit(bits) => self.lit_tokens(f64::from_bits(*bits), node.ty.float().unwrap_or(self.f.float), suffixed),
+            Op::Param(i) => (
+                self.f.params[*i as usize].name.to_token_stream(),
+                Prec::Atom,
+            ),
+            Op::FloatLit(bits) => self.lit_tokens(
+                f64::from_bits(*bits),
+                node.ty.float().unwrap_or(self.f.float),
+                suffixed,
+            ),
             Op::IntLit(i) => {
                 let lit = Literal::u128_unsuffixed(i.unsigned_abs());
                 if *i < 0 {
@@ -339,7 +393,9 @@ impl<'a> Emitter<'a> {
     }
 
     fn call(&self, func: Func, args: &[ValueId], ty: Ty, span: Span) -> (TokenStream, Prec) {
-        let helper_args = |e: &Self| -> Vec<TokenStream> { args.iter().map(|a| e.operand(*a, Prec::Or, true)).collect() };
+        let helper_args = |e: &Self| -> Vec<TokenStream> {
+            args.iter().map(|a| e.operand(*a, Prec::Or, true)).collect()
+        };
         match func {
             Func::Activation(_, path) => {
                 let path = &self.f.paths[path as usize].1;
@@ -356,7 +412,12 @@ impl<'a> Emitter<'a> {
                 let args = helper_args(self);
                 (quote!(#f(#(#args),*)), Prec::Atom)
             }
-            Func::Sign | Func::MaxWeight | Func::MinWeight | Func::ClampWeight | Func::ClampLoWeight | Func::ClampHiWeight => {
+            Func::Sign
+            | Func::MaxWeight
+            | Func::MinWeight
+            | Func::ClampWeight
+            | Func::ClampLoWeight
+            | Func::ClampHiWeight => {
                 let name = match func {
                     Func::Sign => "sign",
                     Func::MaxWeight => "max_weight",
@@ -377,8 +438,14 @@ impl<'a> Emitter<'a> {
                 } else {
                     self.operand(args[0], Prec::Atom, true)
                 };
-                let rest: Vec<TokenStream> = args[1..].iter().map(|a| self.operand(*a, Prec::Or, false)).collect();
-                (quote_spanned!(span=> #receiver.#method(#(#rest),*)), Prec::Atom)
+                let rest: Vec<TokenStream> = args[1..]
+                    .iter()
+                    .map(|a| self.operand(*a, Prec::Or, false))
+                    .collect();
+                (
+                    quote_spanned!(span=> #receiver.#method(#(#rest),*)),
+                    Prec::Atom,
+                )
             }
         }
     }
@@ -386,18 +453,34 @@ impl<'a> Emitter<'a> {
     // ---- statements --------------------------------------------------------------------------
 
     pub fn block(&self, b: BlockId) -> TokenStream {
-        let mut out = TokenStream::new();
+        let mut statements: Vec<(TokenStream, Vec<Ident>)> = Vec::new();
         for item in &self.f.block(b).items {
             match *item {
                 Item::Value(v) => {
                     if self.bound[v.index()] && !matches!(self.f.node(v).op, Op::Phi(..)) {
-                        let name = self.name(v);
+                        let Some(name) = self.name(v) else { continue };
                         let (rhs, _) = self.body(v, true);
-                        out.extend(quote!(let #name = #rhs;));
+                        statements.push((quote!(let #name = #rhs;), vec![name.clone()]));
                     }
                 }
-                Item::If(id) => out.extend(self.if_statement(id)),
+                Item::If(id) => {
+                    if let Some(statement) = self.if_statement(id) {
+                        statements.push(statement);
+                    }
+                }
             }
+        }
+        if statements.len() <= CHUNK_THRESHOLD {
+            return statements.into_iter().map(|(s, _)| s).collect();
+        }
+        // Every `let` opens a scope nested in the previous one, and thousands of nested scopes
+        // overflow LLVM's debug-info writer. Long blocks are therefore emitted in chunks, each a
+        // block that hands its bindings out through one tuple `let`.
+        let mut out = TokenStream::new();
+        for chunk in statements.chunks(CHUNK_SIZE) {
+            let body: TokenStream = chunk.iter().map(|(s, _)| s.clone()).collect();
+            let names: Vec<&Ident> = chunk.iter().flat_map(|(_, n)| n).collect();
+            out.extend(quote!(let (#(#names,)*) = { #body (#(#names,)*) };));
         }
         out
     }
@@ -412,41 +495,64 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn if_statement(&self, id: IfId) -> TokenStream {
+    fn if_statement(&self, id: IfId) -> Option<(TokenStream, Vec<Ident>)> {
         let node = self.f.if_node(id);
-        let outputs: Vec<_> = node.outputs.iter().filter(|o| self.live[o.phi.index()]).copied().collect();
+        let outputs: Vec<_> = node
+            .outputs
+            .iter()
+            .filter(|o| self.live[o.phi.index()])
+            .copied()
+            .collect();
         let residuals = self.residuals.get(&id).cloned().unwrap_or_default();
         if outputs.is_empty() && residuals.is_empty() {
-            return TokenStream::new();
+            return None;
         }
-        let mut names: Vec<TokenStream> = outputs.iter().map(|o| self.name(o.phi).to_token_stream()).collect();
-        names.extend(residuals.iter().map(|r| self.name(*r).to_token_stream()));
-        let side = |block: BlockId, pick: &dyn Fn(&crate::ir::IfOutput) -> ValueId| -> TokenStream {
-            let body = self.block(block);
-            let mut values: Vec<TokenStream> = outputs.iter().map(|o| self.expr(pick(o), true).0).collect();
-            values.extend(residuals.iter().map(|r| {
-                if self.f.is_within(self.f.node(*r).block, block) {
-                    self.name(*r).to_token_stream()
+        let mut names: Vec<Ident> = outputs
+            .iter()
+            .filter_map(|o| self.name(o.phi).cloned())
+            .collect();
+        names.extend(residuals.iter().filter_map(|r| self.name(*r).cloned()));
+        let side =
+            |block: BlockId, pick: &dyn Fn(&crate::ir::IfOutput) -> ValueId| -> TokenStream {
+                let body = self.block(block);
+                let mut values: Vec<TokenStream> =
+                    outputs.iter().map(|o| self.expr(pick(o), true).0).collect();
+                values.extend(residuals.iter().map(|r| {
+                    if self.f.is_within(self.f.node(*r).block, block) {
+                        self.name(*r).to_token_stream()
+                    } else {
+                        self.placeholder(*r)
+                    }
+                }));
+                if values.len() == 1 {
+                    let v = &values[0];
+                    quote!({ #body #v })
                 } else {
-                    self.placeholder(*r)
+                    quote!({ #body (#(#values),*) })
                 }
-            }));
-            if values.len() == 1 {
-                let v = &values[0];
-                quote!({ #body #v })
-            } else {
-                quote!({ #body (#(#values),*) })
-            }
-        };
+            };
         let then_side = side(node.then_block, &|o| o.then_value);
         let else_side = side(node.else_block, &|o| o.else_value);
         let cond = self.expr(node.cond, true).0;
-        let pattern = if names.len() == 1 { names[0].clone() } else { quote!((#(#names),*)) };
-        quote!(let #pattern = if #cond #then_side else #else_side;)
+        let pattern = if names.len() == 1 {
+            names[0].to_token_stream()
+        } else {
+            quote!((#(#names),*))
+        };
+        Some((
+            quote!(let #pattern = if #cond #then_side else #else_side;),
+            names,
+        ))
     }
 
     /// The whole output: the user's function unchanged, the gradient struct, the gradient function.
-    pub fn emit(&self, func: &syn::ItemFn, items: &[syn::Item], d: &Derivation, doc: &str) -> TokenStream {
+    pub fn emit(
+        &self,
+        func: &syn::ItemFn,
+        items: &[syn::Item],
+        d: &Derivation,
+        doc: &str,
+    ) -> TokenStream {
         let f = self.f;
         let vis = &func.vis;
         let fn_name = &func.sig.ident;
@@ -463,7 +569,12 @@ impl<'a> Emitter<'a> {
                 quote!(#name: #ty)
             })
             .collect();
-        let wrt: Vec<_> = f.params.iter().zip(&d.gradients).filter(|(p, _)| p.wrt).collect();
+        let wrt: Vec<_> = f
+            .params
+            .iter()
+            .zip(&d.gradients)
+            .filter(|(p, _)| p.wrt)
+            .collect();
         let fields: Vec<TokenStream> = wrt
             .iter()
             .map(|(p, _)| {
@@ -479,7 +590,10 @@ impl<'a> Emitter<'a> {
                 let name = &p.name;
                 let value = match g {
                     Some(g) => self.expr(*g, true).0,
-                    None => self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true).0,
+                    None => {
+                        self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true)
+                            .0
+                    }
                 };
                 quote!(#name: #value)
             })
@@ -492,7 +606,10 @@ impl<'a> Emitter<'a> {
             Some(o) => self.expr(o, true).0,
             None => quote!(::core::unreachable!()),
         };
-        let params_impl = self.params_impl(&grad_struct, &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>());
+        let params_impl = self.params_impl(
+            &grad_struct,
+            &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>(),
+        );
         let struct_doc = format!(
             "The gradient of [`{fn_name}`]: one field per differentiated argument. Returned by [`{grad_fn}`]."
         );
@@ -527,11 +644,17 @@ impl<'a> Emitter<'a> {
         let mut seen = Vec::new();
         let mut out = TokenStream::new();
         for (i, node) in self.f.nodes.iter().enumerate() {
-            let Op::Call(Func::Activation(act, path), args) = &node.op else { continue };
+            let Op::Call(Func::Activation(act, path), args) = &node.op else {
+                continue;
+            };
             if !self.live[i] {
                 continue;
             }
-            let ty = node.ty.float().or_else(|| self.f.ty(args[0]).float()).unwrap_or(self.f.float);
+            let ty = node
+                .ty
+                .float()
+                .or_else(|| self.f.ty(args[0]).float())
+                .unwrap_or(self.f.float);
             if seen.contains(&(*act, *path, ty)) {
                 continue;
             }
@@ -552,7 +675,9 @@ impl<'a> Emitter<'a> {
     /// `impl Params for <Name>Grad`, so optimizers can step a gradient-shaped parameter struct.
     fn params_impl(&self, grad_struct: &Ident, wrt: &[&crate::ir::Param]) -> TokenStream {
         let tys: Vec<Option<FloatTy>> = wrt.iter().map(|p| p.ty.float()).collect();
-        let Some(Some(scalar)) = tys.first().copied() else { return TokenStream::new() };
+        let Some(Some(scalar)) = tys.first().copied() else {
+            return TokenStream::new();
+        };
         if tys.iter().any(|t| *t != Some(scalar)) {
             return TokenStream::new();
         }

@@ -112,7 +112,10 @@ pub enum BinOp {
 
 impl BinOp {
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne)
+        matches!(
+            self,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
+        )
     }
 
     pub fn is_logical(self) -> bool {
@@ -262,11 +265,17 @@ pub const METHODS: &[(&str, Func, usize)] = &[
 ];
 
 pub fn method_by_name(name: &str) -> Option<(Func, usize)> {
-    METHODS.iter().find(|(n, _, _)| *n == name).map(|&(_, f, a)| (f, a))
+    METHODS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, f, a)| (f, a))
 }
 
 pub fn method_name(func: Func) -> Option<&'static str> {
-    METHODS.iter().find(|(_, f, _)| *f == func).map(|&(n, _, _)| n)
+    METHODS
+        .iter()
+        .find(|(_, f, _)| *f == func)
+        .map(|&(n, _, _)| n)
 }
 
 /// What a value computes. Operands are ids of earlier values.
@@ -296,7 +305,12 @@ pub enum Op {
 impl Op {
     pub fn operands(&self) -> Vec<ValueId> {
         match self {
-            Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_) | Op::Phi(..) => Vec::new(),
+            Op::Param(_)
+            | Op::FloatLit(_)
+            | Op::IntLit(_)
+            | Op::BoolLit(_)
+            | Op::Const(_)
+            | Op::Phi(..) => Vec::new(),
             Op::Unary(_, a) | Op::Cast(_, a) | Op::Alias(a) => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Call(_, args) => args.clone(),
@@ -304,7 +318,10 @@ impl Op {
     }
 
     pub fn is_leaf(&self) -> bool {
-        matches!(self, Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_))
+        matches!(
+            self,
+            Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_)
+        )
     }
 }
 
@@ -422,9 +439,20 @@ impl Function {
         self.node(v).ty
     }
 
-    pub fn new_block(&mut self, parent: Option<BlockId>, mirror: Option<BlockId>, backward: bool) -> BlockId {
+    pub fn new_block(
+        &mut self,
+        parent: Option<BlockId>,
+        mirror: Option<BlockId>,
+        backward: bool,
+    ) -> BlockId {
         let id = BlockId(self.blocks.len() as u32);
-        self.blocks.push(Block { parent, mirror, owner: None, items: Vec::new(), backward });
+        self.blocks.push(Block {
+            parent,
+            mirror,
+            owner: None,
+            items: Vec::new(),
+            backward,
+        });
         id
     }
 
@@ -474,13 +502,22 @@ impl Function {
         if consable {
             if let Some(candidates) = self.consing.get(&(op.clone(), ty)) {
                 let visible = self.visible_blocks(block);
-                if let Some(&found) = candidates.iter().find(|c| visible.contains(&self.node(**c).block)) {
+                if let Some(&found) = candidates
+                    .iter()
+                    .find(|c| visible.contains(&self.node(**c).block))
+                {
                     return found;
                 }
             }
         }
         let id = ValueId(self.nodes.len() as u32);
-        self.nodes.push(Node { op: op.clone(), ty, block, span, hint: None });
+        self.nodes.push(Node {
+            op: op.clone(),
+            ty,
+            block,
+            span,
+            hint: None,
+        });
         if !op.is_leaf() {
             self.blocks[block.index()].items.push(Item::Value(id));
         }
@@ -491,21 +528,50 @@ impl Function {
     }
 
     /// Adds a structured `if` to `block`; outputs are added afterwards with `add_if_output`.
-    pub fn add_if(&mut self, cond: ValueId, then_block: BlockId, else_block: BlockId, block: BlockId) -> IfId {
+    pub fn add_if(
+        &mut self,
+        cond: ValueId,
+        then_block: BlockId,
+        else_block: BlockId,
+        block: BlockId,
+    ) -> IfId {
         let id = IfId(self.ifs.len() as u32);
-        self.ifs.push(IfNode { cond, then_block, else_block, block, outputs: Vec::new() });
+        self.ifs.push(IfNode {
+            cond,
+            then_block,
+            else_block,
+            block,
+            outputs: Vec::new(),
+        });
         self.blocks[then_block.index()].owner = Some(id);
         self.blocks[else_block.index()].owner = Some(id);
         self.blocks[block.index()].items.push(Item::If(id));
         id
     }
 
-    pub fn add_if_output(&mut self, i: IfId, then_value: ValueId, else_value: ValueId, ty: Ty, span: Span) -> ValueId {
+    pub fn add_if_output(
+        &mut self,
+        i: IfId,
+        then_value: ValueId,
+        else_value: ValueId,
+        ty: Ty,
+        span: Span,
+    ) -> ValueId {
         let k = self.ifs[i.index()].outputs.len() as u32;
         let block = self.ifs[i.index()].block;
         let phi = ValueId(self.nodes.len() as u32);
-        self.nodes.push(Node { op: Op::Phi(i, k), ty, block, span, hint: None });
-        self.ifs[i.index()].outputs.push(IfOutput { phi, then_value, else_value });
+        self.nodes.push(Node {
+            op: Op::Phi(i, k),
+            ty,
+            block,
+            span,
+            hint: None,
+        });
+        self.ifs[i.index()].outputs.push(IfOutput {
+            phi,
+            then_value,
+            else_value,
+        });
         phi
     }
 
@@ -520,7 +586,12 @@ impl Function {
     pub fn lit(&mut self, value: f64, ty: FloatTy) -> ValueId {
         let value = ty.round(value);
         // One zero: -0.0 and 0.0 are distinct literals, but rules only ever make +0.0.
-        self.add(Op::FloatLit(value.to_bits()), Ty::Float(ty), ROOT, Span::call_site())
+        self.add(
+            Op::FloatLit(value.to_bits()),
+            Ty::Float(ty),
+            ROOT,
+            Span::call_site(),
+        )
     }
 
     /// Sets a name hint unless the value already has one (the first name wins).

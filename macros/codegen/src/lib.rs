@@ -14,12 +14,17 @@ pub mod ctxt;
 pub mod diff;
 pub mod doc;
 pub mod emit;
+#[cfg(test)]
+mod eval;
 pub mod ir;
 pub mod lower;
 pub mod names;
 pub mod rules;
 pub mod simplify;
 pub mod verify;
+
+#[cfg(test)]
+mod tests;
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -67,8 +72,12 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
     let emitter = emit::Emitter::new(&lowered.function, &derivation, user_tokens);
     let draft = emitter.emit(&func, &lowered.items, &derivation, "");
     let generated = generated_body_text(draft);
-    let doc = doc::DocWriter { emitter: &emitter, derivation: &derivation, result_name: func.sig.ident.to_string() }
-        .write(&generated);
+    let doc = doc::DocWriter {
+        emitter: &emitter,
+        derivation: &derivation,
+        result_name: func.sig.ident.to_string(),
+    }
+    .write(&generated);
     Ok(emitter.emit(&func, &lowered.items, &derivation, &doc))
 }
 
@@ -85,7 +94,10 @@ fn internal_check(f: &ir::Function, func: &syn::ItemFn, pass: &str) -> Result<()
     if problems.is_empty() {
         return Ok(());
     }
-    let message = format!("internal error in `#[backprop]` after {pass}: {}; please report it", problems.join("; "));
+    let message = format!(
+        "internal error in `#[backprop]` after {pass}: {}; please report it",
+        problems.join("; ")
+    );
     let error = syn::Error::new_spanned(&func.sig.ident, message).to_compile_error();
     Err(quote!(#error #func))
 }
@@ -107,13 +119,21 @@ fn item_head(item: &syn::Item) -> TokenStream {
 
 /// The generated gradient function's body, pretty-printed, for the doc comment.
 fn generated_body_text(tokens: TokenStream) -> String {
-    let Ok(file) = syn::parse2::<syn::File>(tokens) else { return String::new() };
+    let Ok(file) = syn::parse2::<syn::File>(tokens) else {
+        return String::new();
+    };
     let grad = file.items.iter().rev().find_map(|item| match item {
         syn::Item::Fn(f) => Some(f.clone()),
         _ => None,
     });
-    let Some(mut grad) = grad else { return String::new() };
+    let Some(mut grad) = grad else {
+        return String::new();
+    };
     grad.attrs.clear();
-    let printed = prettyplease::unparse(&syn::File { shebang: None, attrs: vec![], items: vec![syn::Item::Fn(grad)] });
+    let printed = prettyplease::unparse(&syn::File {
+        shebang: None,
+        attrs: vec![],
+        items: vec![syn::Item::Fn(grad)],
+    });
     printed.trim_end().to_string()
 }

@@ -5,7 +5,9 @@
 
 use crate::attr::Options;
 use crate::ctxt::Ctxt;
-use crate::ir::{self, Activation, BinOp, BlockId, FloatTy, Func, Function, Hint, Op, Ty, UnOp, ValueId, ROOT};
+use crate::ir::{
+    self, Activation, BinOp, BlockId, FloatTy, Func, Function, Hint, Op, Ty, UnOp, ValueId, ROOT,
+};
 use crate::simplify::{build, Sweep};
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -23,7 +25,9 @@ pub const SUPPORTED: &str = "supported: float arguments and literals, `+ - * /`,
 and `+= -= *= /=`, `if`/`else`, `as` casts, std float methods (`powi`, `exp`, `ln`, `sqrt`, `max`, ...) \
 and the runtime's activations (`sigmoid`, `relu`, ...)";
 
-const INT_TYPES: &[&str] = &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
+const INT_TYPES: &[&str] = &[
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+];
 
 /// Classifies a type written in a signature or a cast.
 fn scalar_type(ty: &Type) -> Option<Ty> {
@@ -68,7 +72,13 @@ fn return_float(cx: &Ctxt, func: &syn::ItemFn) -> FloatTy {
 
 pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     let float = return_float(cx, func);
-    let mut lower = Lower { cx, f: Function::new(float), scopes: vec![Vec::new()], block: ROOT, items: Vec::new() };
+    let mut lower = Lower {
+        cx,
+        f: Function::new(float),
+        scopes: vec![Vec::new()],
+        block: ROOT,
+        items: Vec::new(),
+    };
     lower.signature(func, options);
     lower.scopes.push(Vec::new());
     let output = lower.block_body(&func.block.stmts, true, func.block.brace_token.span.close());
@@ -77,7 +87,10 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         lower.f.suggest_name(out, Hint::Output(name));
         lower.f.output = Some(out);
     }
-    Lowered { function: lower.f, items: lower.items }
+    Lowered {
+        function: lower.f,
+        items: lower.items,
+    }
 }
 
 struct Lower<'a> {
@@ -94,7 +107,10 @@ impl Lower<'_> {
     fn signature(&mut self, func: &syn::ItemFn, options: &Options) {
         let sig = &func.sig;
         if let Some(a) = &sig.asyncness {
-            self.cx.error_spanned_by(a, "`async fn` is not supported by `#[backprop]`; the cost must be a plain `fn`");
+            self.cx.error_spanned_by(
+                a,
+                "`async fn` is not supported by `#[backprop]`; the cost must be a plain `fn`",
+            );
         }
         if !sig.generics.params.is_empty() {
             self.cx.error_spanned_by(
@@ -103,7 +119,8 @@ impl Lower<'_> {
             );
         }
         if let Some(v) = &sig.variadic {
-            self.cx.error_spanned_by(v, "variadic arguments are not supported by `#[backprop]`");
+            self.cx
+                .error_spanned_by(v, "variadic arguments are not supported by `#[backprop]`");
         }
         for (index, input) in sig.inputs.iter().enumerate() {
             let typed = match input {
@@ -137,7 +154,13 @@ impl Lower<'_> {
                 Some(list) => list.iter().any(|w| *w == name),
             };
             let value = self.f.add(Op::Param(index as u32), ty, ROOT, name.span());
-            self.f.params.push(ir::Param { name: name.clone(), ty, ty_tokens: typed.ty.to_token_stream(), wrt, value });
+            self.f.params.push(ir::Param {
+                name: name.clone(),
+                ty,
+                ty_tokens: typed.ty.to_token_stream(),
+                wrt,
+                value,
+            });
             self.scopes[0].push((name.to_string(), value));
         }
         if let Some(list) = &options.wrt {
@@ -185,7 +208,10 @@ impl Lower<'_> {
             // Only report a missing value when the block itself is fine, so a bad last statement
             // gives one error, not two.
             if !matches!(stmts.last(), Some(Stmt::Expr(_, None))) {
-                self.cx.error_at(end, "expected a final expression giving the value here (no trailing `;`)");
+                self.cx.error_at(
+                    end,
+                    "expected a final expression giving the value here (no trailing `;`)",
+                );
             }
             return Some(self.poison());
         }
@@ -236,7 +262,11 @@ impl Lower<'_> {
                 Expr::If(i) => self.if_expr(i, tail && semi.is_none()),
                 Expr::Block(b) if b.label.is_none() && b.attrs.is_empty() => {
                     self.scopes.push(Vec::new());
-                    let v = self.block_body(&b.block.stmts, tail && semi.is_none(), b.block.brace_token.span.close());
+                    let v = self.block_body(
+                        &b.block.stmts,
+                        tail && semi.is_none(),
+                        b.block.brace_token.span.close(),
+                    );
                     self.scopes.pop();
                     v
                 }
@@ -273,7 +303,10 @@ impl Lower<'_> {
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
-            self.cx.error_spanned_by(else_token, "`let ... else` is not supported in a `#[backprop]` function");
+            self.cx.error_spanned_by(
+                else_token,
+                "`let ... else` is not supported in a `#[backprop]` function",
+            );
         }
         let mut value = self.expr(&init.expr);
         if let Some(ty) = annotation {
@@ -285,7 +318,10 @@ impl Lower<'_> {
                     }
                 }
                 Some(_) => {}
-                None => self.cx.error_spanned_by(ty, "only scalar types (`f64`, `f32`, integers, `bool`) may annotate a `let`"),
+                None => self.cx.error_spanned_by(
+                    ty,
+                    "only scalar types (`f64`, `f32`, integers, `bool`) may annotate a `let`",
+                ),
             }
         }
         self.f.suggest_name(value, Hint::User(name.to_string()));
@@ -303,7 +339,10 @@ impl Lower<'_> {
             return;
         };
         let Some(ident) = p.path.get_ident() else {
-            self.cx.error_spanned_by(place, "only assignment to a local variable (`x = ...`) is supported");
+            self.cx.error_spanned_by(
+                place,
+                "only assignment to a local variable (`x = ...`) is supported",
+            );
             return;
         };
         match self.lookup(&ident.to_string()) {
@@ -311,7 +350,10 @@ impl Lower<'_> {
                 self.f.suggest_name(value, Hint::User(ident.to_string()));
                 self.scopes[si][vi].1 = value;
             }
-            None => self.cx.error_spanned_by(ident, format!("cannot assign to `{ident}`: it is not a local variable or argument")),
+            None => self.cx.error_spanned_by(
+                ident,
+                format!("cannot assign to `{ident}`: it is not a local variable or argument"),
+            ),
         }
     }
 
@@ -326,7 +368,10 @@ impl Lower<'_> {
                     syn::UnOp::Neg(_) => UnOp::Neg,
                     syn::UnOp::Not(_) => UnOp::Not,
                     _ => {
-                        self.cx.error_spanned_by(u, format!("dereferencing is not supported yet; {SUPPORTED}"));
+                        self.cx.error_spanned_by(
+                            u,
+                            format!("dereferencing is not supported yet; {SUPPORTED}"),
+                        );
                         return self.poison();
                     }
                 };
@@ -337,9 +382,15 @@ impl Lower<'_> {
             Expr::Binary(b) => {
                 let Some(op) = binary_op(&b.op) else {
                     if compound_op(&b.op).is_some() {
-                        self.cx.error_spanned_by(b, "compound assignment is only supported as a statement: `x += e;`");
+                        self.cx.error_spanned_by(
+                            b,
+                            "compound assignment is only supported as a statement: `x += e;`",
+                        );
                     } else {
-                        self.cx.error_spanned_by(&b.op, format!("this operator is not supported; {SUPPORTED}"));
+                        self.cx.error_spanned_by(
+                            &b.op,
+                            format!("this operator is not supported; {SUPPORTED}"),
+                        );
                     }
                     return self.poison();
                 };
@@ -417,7 +468,8 @@ impl Lower<'_> {
             }
             syn::Lit::Bool(b) => self.f.add(Op::BoolLit(b.value), Ty::Bool, ROOT, b.span()),
             other => {
-                self.cx.error_spanned_by(other, format!("this literal is not supported; {SUPPORTED}"));
+                self.cx
+                    .error_spanned_by(other, format!("this literal is not supported; {SUPPORTED}"));
                 self.poison()
             }
         }
@@ -439,7 +491,10 @@ impl Lower<'_> {
     fn cast(&mut self, c: &syn::ExprCast) -> ValueId {
         let v = self.expr(&c.expr);
         let Some(target) = scalar_type(&c.ty) else {
-            self.cx.error_spanned_by(&c.ty, "only casts to `f64`, `f32` and integer types are supported");
+            self.cx.error_spanned_by(
+                &c.ty,
+                "only casts to `f64`, `f32` and integer types are supported",
+            );
             return v;
         };
         if target == self.f.ty(v) && target.float().is_some() {
@@ -458,15 +513,20 @@ impl Lower<'_> {
         let receiver = self.expr(&m.receiver);
         let args: Vec<ValueId> = m.args.iter().map(|a| self.expr(a)).collect();
         if m.turbofish.is_some() {
-            self.cx.error_spanned_by(&m.turbofish, "turbofish on a method is not supported here");
+            self.cx
+                .error_spanned_by(&m.turbofish, "turbofish on a method is not supported here");
             return self.poison();
         }
         let Some((func, arity)) = ir::method_by_name(&name) else {
-            self.cx.error_spanned_by(&m.method, unknown_method_message(&name));
+            self.cx
+                .error_spanned_by(&m.method, unknown_method_message(&name));
             return self.poison();
         };
         if args.len() != arity {
-            self.cx.error_spanned_by(&m.method, format!("`{name}` takes {arity} argument(s), found {}", args.len()));
+            self.cx.error_spanned_by(
+                &m.method,
+                format!("`{name}` takes {arity} argument(s), found {}", args.len()),
+            );
             return self.poison();
         }
         let mut all = vec![receiver];
@@ -478,25 +538,49 @@ impl Lower<'_> {
         let ty = match self.f.ty(args[0]) {
             Ty::Float(f) => Ty::Float(f),
             Ty::Int => Ty::Int,
-            _ => args.iter().find_map(|a| self.f.ty(*a).float()).map(Ty::Float).unwrap_or(Ty::Unknown),
+            _ => args
+                .iter()
+                .find_map(|a| self.f.ty(*a).float())
+                .map(Ty::Float)
+                .unwrap_or(Ty::Unknown),
         };
-        let ty = if func == Func::Powi && ty == Ty::Int { Ty::Int } else { ty };
+        let ty = if func == Func::Powi && ty == Ty::Int {
+            Ty::Int
+        } else {
+            ty
+        };
         self.add(Op::Call(func, args), ty, span)
     }
 
     fn call(&mut self, c: &syn::ExprCall) -> ValueId {
         let Expr::Path(p) = &*c.func else {
-            self.cx.error_spanned_by(&c.func, format!("only calls of named functions are supported; {SUPPORTED}"));
+            self.cx.error_spanned_by(
+                &c.func,
+                format!("only calls of named functions are supported; {SUPPORTED}"),
+            );
             return self.poison();
         };
-        let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let segments: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         let last = segments.last().cloned().unwrap_or_default();
         let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
         // `f64::exp(x)`: a std method in path form.
         if segments.len() == 2 && FloatTy::from_name(&segments[0]).is_some() {
             if let Some((func, arity)) = ir::method_by_name(&last) {
                 if args.len() != arity + 1 {
-                    self.cx.error_spanned_by(c, format!("`{}` takes {} argument(s), found {}", segments.join("::"), arity + 1, args.len()));
+                    self.cx.error_spanned_by(
+                        c,
+                        format!(
+                            "`{}` takes {} argument(s), found {}",
+                            segments.join("::"),
+                            arity + 1,
+                            args.len()
+                        ),
+                    );
                     return self.poison();
                 }
                 return self.call_value(func, args, c.span());
@@ -504,7 +588,14 @@ impl Lower<'_> {
         }
         if let Some(act) = Activation::from_name(&last) {
             if args.len() != act.arity() {
-                self.cx.error_spanned_by(c, format!("`{last}` takes {} argument(s), found {}", act.arity(), args.len()));
+                self.cx.error_spanned_by(
+                    c,
+                    format!(
+                        "`{last}` takes {} argument(s), found {}",
+                        act.arity(),
+                        args.len()
+                    ),
+                );
                 return self.poison();
             }
             let path = self.f.intern_path(p.to_token_stream());
@@ -524,12 +615,16 @@ impl Lower<'_> {
     /// returned. Variables that either branch reassigns become outputs of the `if`.
     fn if_expr(&mut self, ifx: &syn::ExprIf, want_value: bool) -> Option<ValueId> {
         if let Expr::Let(l) = &*ifx.cond {
-            self.cx.error_spanned_by(l, "`if let` is not supported; compare values with `if a < b`");
+            self.cx.error_spanned_by(
+                l,
+                "`if let` is not supported; compare values with `if a < b`",
+            );
             return want_value.then(|| self.poison());
         }
         let cond = self.expr(&ifx.cond);
         if self.f.ty(cond).float().is_some() {
-            self.cx.error_spanned_by(&ifx.cond, "the condition must be a comparison or a `bool`");
+            self.cx
+                .error_spanned_by(&ifx.cond, "the condition must be a comparison or a `bool`");
         }
         let outer = self.block;
         let snapshot = self.scopes.clone();
@@ -537,7 +632,11 @@ impl Lower<'_> {
         let then_block = self.f.new_block(Some(outer), None, false);
         self.block = then_block;
         self.scopes.push(Vec::new());
-        let then_value = self.block_body(&ifx.then_branch.stmts, want_value, ifx.then_branch.brace_token.span.close());
+        let then_value = self.block_body(
+            &ifx.then_branch.stmts,
+            want_value,
+            ifx.then_branch.brace_token.span.close(),
+        );
         self.scopes.pop();
         let then_scopes = std::mem::replace(&mut self.scopes, snapshot.clone());
 
@@ -548,12 +647,17 @@ impl Lower<'_> {
                 Expr::If(nested) => self.if_expr(nested, want_value),
                 Expr::Block(b) => {
                     self.scopes.push(Vec::new());
-                    let v = self.block_body(&b.block.stmts, want_value, b.block.brace_token.span.close());
+                    let v = self.block_body(
+                        &b.block.stmts,
+                        want_value,
+                        b.block.brace_token.span.close(),
+                    );
                     self.scopes.pop();
                     v
                 }
                 other => {
-                    self.cx.error_spanned_by(other, "expected a block after `else`");
+                    self.cx
+                        .error_spanned_by(other, "expected a block after `else`");
                     None
                 }
             },

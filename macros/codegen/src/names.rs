@@ -16,7 +16,11 @@ impl Names {
     pub fn new(user_tokens: TokenStream) -> Self {
         let mut reserved = HashSet::new();
         collect_idents(user_tokens, &mut reserved);
-        Names { reserved, taken: HashSet::new(), temp_counter: 0 }
+        Names {
+            reserved,
+            taken: HashSet::new(),
+            temp_counter: 0,
+        }
     }
 
     /// Marks a name as used (the arguments, which keep their names).
@@ -115,7 +119,11 @@ mod tests {
 
     #[test]
     fn generated_names_avoid_user_identifiers() {
-        let mut names = Names::new(quote!(fn f(d_x: f64, x: f64, t0: f64) -> f64 { x * d_x + t0 }));
+        let mut names = Names::new(quote!(
+            fn f(d_x: f64, x: f64, t0: f64) -> f64 {
+                x * d_x + t0
+            }
+        ));
         names.take("x");
         assert_eq!(names.generated("d_x"), "d_x_2");
         assert_eq!(names.temp(), "t1");

@@ -51,7 +51,14 @@ pub fn rewrite(f: &Function, op: &Op, ty: Ty, sweep: Sweep) -> Option<(&'static 
 }
 
 /// Adds `op` to `block`, simplified by the rules allowed on `sweep`.
-pub fn build(f: &mut Function, op: Op, ty: Ty, block: crate::ir::BlockId, span: Span, sweep: Sweep) -> ValueId {
+pub fn build(
+    f: &mut Function,
+    op: Op,
+    ty: Ty,
+    block: crate::ir::BlockId,
+    span: Span,
+    sweep: Sweep,
+) -> ValueId {
     match rewrite(f, &op, ty, sweep) {
         Some((_, Rewrite::Value(v))) => v,
         Some((_, Rewrite::FloatLit(x, t))) => f.lit(x, t),
@@ -65,7 +72,9 @@ fn float_lit_of(f: &Function, v: ValueId) -> Option<(f64, FloatTy)> {
 }
 
 fn fold_float_arithmetic(f: &Function, op: &Op, ty: Ty) -> Option<Rewrite> {
-    let Op::Binary(bin, a, b) = op else { return None };
+    let Op::Binary(bin, a, b) = op else {
+        return None;
+    };
     let ((x, tx), (y, ty_b)) = (float_lit_of(f, *a)?, float_lit_of(f, *b)?);
     let t = ty.float()?;
     if tx != t || ty_b != t {
@@ -87,14 +96,20 @@ fn fold_float_arithmetic(f: &Function, op: &Op, ty: Ty) -> Option<Rewrite> {
 }
 
 fn fold_float_negation(f: &Function, op: &Op, _ty: Ty) -> Option<Rewrite> {
-    let Op::Unary(UnOp::Neg, a) = op else { return None };
+    let Op::Unary(UnOp::Neg, a) = op else {
+        return None;
+    };
     let (x, t) = float_lit_of(f, *a)?;
     Some(Rewrite::FloatLit(-x, t))
 }
 
 fn fold_int_arithmetic(f: &Function, op: &Op, _ty: Ty) -> Option<Rewrite> {
-    let Op::Binary(bin, a, b) = op else { return None };
-    let (Op::IntLit(x), Op::IntLit(y)) = (&f.node(*a).op, &f.node(*b).op) else { return None };
+    let Op::Binary(bin, a, b) = op else {
+        return None;
+    };
+    let (Op::IntLit(x), Op::IntLit(y)) = (&f.node(*a).op, &f.node(*b).op) else {
+        return None;
+    };
     // Stay well inside every integer type's range, so the fold cannot hide an overflow.
     let r = match bin {
         BinOp::Add => x.checked_add(*y)?,
@@ -110,7 +125,9 @@ fn is_one(f: &Function, v: ValueId) -> bool {
 }
 
 fn mul_by_one(f: &Function, op: &Op, _ty: Ty) -> Option<Rewrite> {
-    let Op::Binary(BinOp::Mul, a, b) = op else { return None };
+    let Op::Binary(BinOp::Mul, a, b) = op else {
+        return None;
+    };
     if is_one(f, *b) && f.ty(*a).float().is_some() {
         Some(Rewrite::Value(*a))
     } else if is_one(f, *a) && f.ty(*b).float().is_some() {
@@ -121,12 +138,16 @@ fn mul_by_one(f: &Function, op: &Op, _ty: Ty) -> Option<Rewrite> {
 }
 
 fn div_by_one(f: &Function, op: &Op, _ty: Ty) -> Option<Rewrite> {
-    let Op::Binary(BinOp::Div, a, b) = op else { return None };
+    let Op::Binary(BinOp::Div, a, b) = op else {
+        return None;
+    };
     (is_one(f, *b) && f.ty(*a).float().is_some()).then_some(Rewrite::Value(*a))
 }
 
 fn double_negation(f: &Function, op: &Op, _ty: Ty) -> Option<Rewrite> {
-    let Op::Unary(UnOp::Neg, a) = op else { return None };
+    let Op::Unary(UnOp::Neg, a) = op else {
+        return None;
+    };
     match f.node(*a).op {
         Op::Unary(UnOp::Neg, inner) => Some(Rewrite::Value(inner)),
         _ => None,

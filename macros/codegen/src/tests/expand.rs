@@ -1,0 +1,127 @@
+//! Expansion tests on token streams: size stays linear, names never collide, errors are collected.
+
+use crate::expand;
+use quote::quote;
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// A chain of `n` statements that each use the previous value twice (fan-out at every step).
+fn chain(n: usize) -> proc_macro2::TokenStream {
+    let mut body = String::from("let v0 = x;\n");
+    for i in 1..=n {
+        body.push_str(&format!(
+            "let v{i} = (v{} * w).sin() + v{} * 0.5;\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    format!("fn long(x: f64, w: f64) -> f64 {{ {body} v{n} }}")
+        .parse()
+        .unwrap_or_default()
+}
+
+#[test]
+fn expansion_grows_linearly_with_the_function() {
+    let small = expand(quote!(), chain(250)).to_string();
+    let large = expand(quote!(), chain(1000)).to_string();
+    assert!(!small.contains("compile_error") && !large.contains("compile_error"));
+    let (lets_small, lets_large) = (count(&small, "let "), count(&large, "let "));
+    // Four times the statements: four times the bindings, give or take the fixed part.
+    let ratio = lets_large as f64 / lets_small as f64;
+    assert!(
+        (3.8..4.2).contains(&ratio),
+        "let count ratio {ratio} ({lets_small} → {lets_large})"
+    );
+    // Each statement's forward value and adjoint is bound once: a handful of lets per statement.
+    assert!(
+        lets_large < 6 * 1000,
+        "{lets_large} lets for 1000 statements"
+    );
+    let size_ratio = large.len() as f64 / small.len() as f64;
+    assert!(
+        size_ratio < 4.5,
+        "token text grew {size_ratio}x for 4x statements"
+    );
+}
+
+#[test]
+fn every_adjoint_is_bound_once() {
+    let out = expand(quote!(), chain(50)).to_string();
+    for i in 1..50 {
+        assert_eq!(
+            count(&out, &format!("let d_v{i} =")),
+            1,
+            "d_v{i} bound more or less than once"
+        );
+    }
+}
+
+#[test]
+fn generated_names_never_capture_user_names() {
+    let out = expand(
+        quote!(),
+        quote!(
+            fn cost(cost: f64, d_cost: f64, t0: f64, d_t0: f64) -> f64 {
+                let d_x = cost * d_cost;
+                (d_x * t0 - d_t0).powi(2)
+            }
+        ),
+    );
+    let text = out.to_string();
+    assert!(!text.contains("compile_error"), "{text}");
+    // The adjoint of argument `cost` cannot be `d_cost`, an argument already.
+    assert!(text.contains("let d_cost_2 ="), "{text}");
+    assert!(!text.contains("let t0 ="), "{text}");
+}
+
+#[test]
+fn all_errors_of_a_function_are_reported_together() {
+    let out = expand(
+        quote!(wrt(nope)),
+        quote!(
+            fn f(x: f64) -> f64 {
+                let a = match x {
+                    _ => 1.0,
+                };
+                let b = x.frobnicate();
+                a + b
+            }
+        ),
+    )
+    .to_string();
+    assert_eq!(count(&out, "compile_error"), 3, "{out}");
+    assert!(
+        out.contains("nope") && out.contains("match") && out.contains("frobnicate"),
+        "{out}"
+    );
+    // The user's function is still emitted, so other code keeps compiling.
+    assert!(out.contains("fn f"), "{out}");
+}
+
+#[test]
+fn lesson_adjoints_read_like_the_lesson() {
+    let out = expand(
+        quote!(),
+        quote!(
+            fn cost(w1: f64, w2: f64, w3: f64, a0: f64, y: f64) -> f64 {
+                let a1 = w1 * a0;
+                let a2 = w2 * a1;
+                let a3 = w3 * a2;
+                (a3 - y).powi(2)
+            }
+        ),
+    );
+    let file: syn::File = syn::parse2(out).expect("expansion parses");
+    let text = prettyplease::unparse(&file);
+    for line in [
+        "let d_a3 = 2.0 * t0;",
+        "let d_w1 = d_a1 * a0;",
+        "let d_a2 = d_a3 * w3;",
+        "∂C/∂w1 = ∂C/∂a3 · ∂a3/∂a2 · ∂a2/∂a1 · ∂a1/∂w1",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+    assert!(text.contains("= (2.0 * (a3 - y)) · w3 · w2 · a0"), "{text}");
+}

@@ -1,0 +1,332 @@
+//! The flat view of a parameter shape: scalars, arrays, `Vec`s, boxed slices, tuples and the
+//! gradient structs `#[backprop]` generates all look like one ordered list of scalars.
+//!
+//! Optimizers, the trainer and the gradient check only ever see this view, so they work on any
+//! shape without the user copying parameters into a vector.
+
+use crate::{Error, Float};
+// Brings `is_finite`, `sqrt`, ... into scope for `P::Scalar`, whose bound is only `crate::Float`.
+use num_traits::Float as _;
+
+/// A value made of scalars that optimizers can read and update in a fixed order.
+///
+/// The order is part of the contract: struct fields in declaration order, arrays and `Vec`s
+/// element by element (row-major for nested arrays). Two values of the same type with the same
+/// lengths therefore line up index by index, which is what lets a gradient of type `P` update
+/// parameters of type `P`.
+pub trait Params {
+    /// The scalar type of every entry.
+    type Scalar: Float;
+    /// Number of scalars in the flat view.
+    fn num_params(&self) -> usize;
+    /// Visit every scalar in a fixed order (fields in declaration order, arrays row-major).
+    fn visit(&self, f: &mut dyn FnMut(Self::Scalar));
+    /// Visit every scalar mutably, in the same order as [`Params::visit`].
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Self::Scalar));
+    /// Human name of the scalar at flat index `index`, e.g. `w1`, `w[2][0]`; `prefix` is prepended.
+    fn describe(&self, index: usize, prefix: &str) -> String;
+}
+
+/// The base name containers use: the caller's prefix, or "param" at the top level.
+fn base(prefix: &str) -> &str {
+    if prefix.is_empty() {
+        "param"
+    } else {
+        prefix
+    }
+}
+
+/// A name for an index past the end; `describe` must not panic on a bad index.
+fn out_of_range(prefix: &str, index: usize) -> String {
+    format!("{}[<index {index} out of range>]", base(prefix))
+}
+
+macro_rules! scalar_params {
+    ($($t:ty),*) => {$(
+        impl Params for $t {
+            type Scalar = $t;
+            #[inline]
+            fn num_params(&self) -> usize {
+                1
+            }
+            #[inline]
+            fn visit(&self, f: &mut dyn FnMut($t)) {
+                f(*self)
+            }
+            #[inline]
+            fn visit_mut(&mut self, f: &mut dyn FnMut(&mut $t)) {
+                f(self)
+            }
+            fn describe(&self, index: usize, prefix: &str) -> String {
+                if index == 0 {
+                    base(prefix).to_string()
+                } else {
+                    out_of_range(prefix, index)
+                }
+            }
+        }
+    )*};
+}
+scalar_params!(f32, f64);
+
+/// Shared by every sequence impl: find the element holding `index` and recurse with `[i]`.
+fn describe_seq<T: Params>(items: &[T], index: usize, prefix: &str) -> String {
+    let mut rest = index;
+    for (i, item) in items.iter().enumerate() {
+        let n = item.num_params();
+        if rest < n {
+            return item.describe(rest, &format!("{}[{i}]", base(prefix)));
+        }
+        rest -= n;
+    }
+    out_of_range(prefix, index)
+}
+
+macro_rules! seq_params {
+    ($([$($gen:tt)*] $t:ty),*) => {$(
+        impl<$($gen)*> Params for $t {
+            type Scalar = T::Scalar;
+            fn num_params(&self) -> usize {
+                self.iter().map(Params::num_params).sum()
+            }
+            fn visit(&self, f: &mut dyn FnMut(T::Scalar)) {
+                for item in self.iter() {
+                    item.visit(f);
+                }
+            }
+            fn visit_mut(&mut self, f: &mut dyn FnMut(&mut T::Scalar)) {
+                for item in self.iter_mut() {
+                    item.visit_mut(f);
+                }
+            }
+            fn describe(&self, index: usize, prefix: &str) -> String {
+                describe_seq(&self[..], index, prefix)
+            }
+        }
+    )*};
+}
+seq_params!([T: Params, const N: usize] [T; N], [T: Params] [T], [T: Params] Vec<T>, [T: Params] Box<[T]>);
+
+macro_rules! tuple_params {
+    ($(($first:ident $(, $name:ident)*) => ($($idx:tt),*);)*) => {$(
+        impl<$first: Params $(, $name: Params<Scalar = $first::Scalar>)*> Params
+            for ($first, $($name),*)
+        {
+            type Scalar = $first::Scalar;
+            fn num_params(&self) -> usize {
+                0 $(+ self.$idx.num_params())*
+            }
+            fn visit(&self, f: &mut dyn FnMut(Self::Scalar)) {
+                $(self.$idx.visit(f);)*
+            }
+            fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Self::Scalar)) {
+                $(self.$idx.visit_mut(f);)*
+            }
+            fn describe(&self, index: usize, prefix: &str) -> String {
+                let mut rest = index;
+                $(
+                    let n = self.$idx.num_params();
+                    if rest < n {
+                        return self.$idx.describe(rest, &format!("{}.{}", base(prefix), $idx));
+                    }
+                    rest -= n;
+                )*
+                let _ = rest;
+                out_of_range(prefix, index)
+            }
+        }
+    )*};
+}
+tuple_params! {
+    (A, B) => (0, 1);
+    (A, B, C) => (0, 1, 2);
+    (A, B, C, D) => (0, 1, 2, 3);
+}
+
+/// The flat view as a vector, in visit order.
+pub fn to_vec<P: Params + ?Sized>(params: &P) -> Vec<P::Scalar> {
+    let mut out = Vec::with_capacity(params.num_params());
+    params.visit(&mut |x| out.push(x));
+    out
+}
+
+/// Overwrites every scalar of `params` from `values`, in visit order.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if `values.len() != params.num_params()`; `params` is then unchanged.
+pub fn copy_from_slice<P: Params + ?Sized>(
+    params: &mut P,
+    values: &[P::Scalar],
+) -> Result<(), Error> {
+    let expected = params.num_params();
+    if values.len() != expected {
+        return Err(Error::ShapeMismatch {
+            context: "copy_from_slice".into(),
+            expected,
+            found: values.len(),
+        });
+    }
+    let mut it = values.iter();
+    params.visit_mut(&mut |x| {
+        if let Some(v) = it.next() {
+            *x = *v;
+        }
+    });
+    Ok(())
+}
+
+/// Sets every scalar to `value` (e.g. zeroing a gradient accumulator).
+pub fn fill<P: Params + ?Sized>(params: &mut P, value: P::Scalar) {
+    params.visit_mut(&mut |x| *x = value);
+}
+
+/// The Euclidean norm of the flat view.
+pub fn norm<P: Params + ?Sized>(params: &P) -> P::Scalar {
+    slice_norm(&to_vec(params))
+}
+
+/// The Euclidean norm of a flat slice.
+pub fn slice_norm<F: Float>(values: &[F]) -> F {
+    values.iter().map(|&x| x * x).sum::<F>().sqrt()
+}
+
+/// The dot product of two flat views (e.g. a gradient and a direction).
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the two have different numbers of scalars.
+pub fn dot<P, Q>(a: &P, b: &Q) -> Result<P::Scalar, Error>
+where
+    P: Params + ?Sized,
+    Q: Params<Scalar = P::Scalar> + ?Sized,
+{
+    let left = to_vec(a);
+    if left.len() != b.num_params() {
+        return Err(Error::ShapeMismatch {
+            context: "dot".into(),
+            expected: left.len(),
+            found: b.num_params(),
+        });
+    }
+    let mut it = left.into_iter();
+    let mut sum = P::Scalar::of_f64(0.0);
+    b.visit(&mut |y| {
+        if let Some(x) = it.next() {
+            sum += x * y;
+        }
+    });
+    Ok(sum)
+}
+
+/// `params += alpha * delta`, element by element.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the two have different numbers of scalars; `params` is then
+/// unchanged.
+pub fn add_scaled<P, Q>(params: &mut P, alpha: P::Scalar, delta: &Q) -> Result<(), Error>
+where
+    P: Params + ?Sized,
+    Q: Params<Scalar = P::Scalar> + ?Sized,
+{
+    let d = to_vec(delta);
+    if d.len() != params.num_params() {
+        return Err(Error::ShapeMismatch {
+            context: "add_scaled".into(),
+            expected: params.num_params(),
+            found: d.len(),
+        });
+    }
+    let mut it = d.into_iter();
+    params.visit_mut(&mut |x| {
+        if let Some(v) = it.next() {
+            *x += alpha * v;
+        }
+    });
+    Ok(())
+}
+
+/// The first entry of a flat slice that is NaN or infinite, as `(index, value)`.
+pub fn slice_first_non_finite<F: Float>(values: &[F]) -> Option<(usize, F)> {
+    values
+        .iter()
+        .copied()
+        .enumerate()
+        .find(|(_, x)| !x.is_finite())
+}
+
+/// The first scalar that is NaN or infinite, as `(flat index, value)`.
+pub fn first_non_finite<P: Params + ?Sized>(params: &P) -> Option<(usize, P::Scalar)> {
+    let mut found = None;
+    let mut i = 0;
+    params.visit(&mut |x| {
+        if found.is_none() && !x.is_finite() {
+            found = Some((i, x));
+        }
+        i += 1;
+    });
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_arrays_are_row_major_and_named() {
+        let w = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        assert_eq!(w.num_params(), 6);
+        assert_eq!(to_vec(&w), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(w.describe(4, "w"), "w[1][1]");
+        assert_eq!(w.describe(2, ""), "param[0][2]");
+        assert_eq!(w.describe(6, "w"), "w[<index 6 out of range>]");
+        assert_eq!(1.5_f64.describe(0, ""), "param");
+        assert_eq!(1.5_f64.describe(0, "b"), "b");
+    }
+
+    #[test]
+    fn vec_box_and_tuples_line_up() {
+        let mut p = (
+            2.0_f64,
+            vec![[1.0, 2.0], [3.0, 4.0]],
+            vec![5.0].into_boxed_slice(),
+        );
+        assert_eq!(p.num_params(), 6);
+        assert_eq!(to_vec(&p), vec![2.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(p.describe(0, ""), "param.0");
+        assert_eq!(p.describe(3, "net"), "net.1[1][0]");
+        assert_eq!(p.describe(5, "net"), "net.2[0]");
+        copy_from_slice(&mut p, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        assert_eq!(p.1, vec![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(p.0, 0.0);
+        let four = (1.0_f32, 2.0_f32, [3.0_f32], vec![4.0_f32]);
+        assert_eq!(to_vec(&four), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(four.describe(3, "t"), "t.3[0]");
+    }
+
+    #[test]
+    fn mismatched_lengths_are_errors_that_leave_params_alone() {
+        let mut p = [1.0, 2.0, 3.0];
+        let err = copy_from_slice(&mut p, &[9.0, 9.0]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "shape mismatch in copy_from_slice: expected 3 scalars, found 2"
+        );
+        assert_eq!(p, [1.0, 2.0, 3.0]);
+        assert!(dot(&p, &vec![1.0]).is_err());
+        assert!(add_scaled(&mut p, 1.0, &[1.0, 2.0]).is_err());
+        assert_eq!(p, [1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn norms_dots_and_updates() {
+        let mut p = [3.0, 4.0];
+        assert_eq!(norm(&p), 5.0);
+        assert_eq!(dot(&p, &vec![1.0, 2.0]).unwrap(), 11.0);
+        add_scaled(&mut p, -2.0, &[1.0, 0.5]).unwrap();
+        assert_eq!(p, [1.0, 3.0]);
+        fill(&mut p, 0.0);
+        assert_eq!(p, [0.0, 0.0]);
+        assert_eq!(first_non_finite(&p), None);
+        let q = vec![1.0, f64::INFINITY, f64::NAN];
+        assert_eq!(first_non_finite(&q), Some((1, f64::INFINITY)));
+    }
+}

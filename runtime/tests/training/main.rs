@@ -1,0 +1,7 @@
+//! End-to-end training tests, one binary (to keep link time down) with a module per concern.
+
+mod common;
+mod errors;
+mod plot;
+mod rosenbrock;
+mod trainer;

@@ -22,7 +22,7 @@
 
 pub use backprop_macros::backprop;
 pub use backprop_runtime as runtime;
-pub use backprop_runtime::{activation, Activation, Error, Float, Params};
+pub use backprop_runtime::*;
 
 /// `use backprop::prelude::*;` brings the attribute and the activations into scope.
 pub mod prelude {

@@ -629,6 +629,8 @@ impl<'a> Emitter<'a> {
             #[doc = #doc]
             #[allow(unused_variables, unused_parens, non_snake_case, clippy::all, clippy::pedantic)]
             #vis fn #grad_fn(#(#params),*) -> (#ret, #grad_struct) {
+                // The original function is the user's API too; it counts as used when its gradient is.
+                let _ = #fn_name;
                 #(#items)*
                 #checks
                 #forward

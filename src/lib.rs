@@ -27,9 +27,7 @@ pub use backprop_runtime::*;
 /// `use backprop::prelude::*;` brings the attribute and the activations into scope.
 pub mod prelude {
     pub use crate::backprop;
-    pub use backprop_runtime::activation::{
-        elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign,
-    };
+    pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
     pub use backprop_runtime::{Float, Params};
 }
 

@@ -25,10 +25,6 @@ fn lesson_expansion_matches_snapshot() {
     if std::env::var_os("BACKPROP_BLESS").is_some() {
         std::fs::write(&path, &actual).expect("write snapshot");
     }
-    let expected = std::fs::read_to_string(&path)
-        .expect("snapshot exists; run with BACKPROP_BLESS=1 to create it");
-    assert_eq!(
-        actual, expected,
-        "expansion changed; review and bless with BACKPROP_BLESS=1"
-    );
+    let expected = std::fs::read_to_string(&path).expect("snapshot exists; run with BACKPROP_BLESS=1 to create it");
+    assert_eq!(actual, expected, "expansion changed; review and bless with BACKPROP_BLESS=1");
 }

@@ -5,6 +5,7 @@ use backprop::prelude::*;
 use num_dual::{Dual64, DualNum};
 
 #[rustfmt::skip]
+#[allow(clippy::let_and_return)]
 #[backprop]
 fn long_chain(x: f64, w: f64) -> f64 {
     let v0 = x;

@@ -6,9 +6,7 @@
 use backprop_runtime::{plot_loss, Adam, Schedule, Stop, Trainer};
 
 fn main() -> Result<(), backprop_runtime::Error> {
-    let out = std::env::args()
-        .nth(1)
-        .map_or_else(std::env::temp_dir, Into::into);
+    let out = std::env::args().nth(1).map_or_else(std::env::temp_dir, Into::into);
     // y = 2x + 1 plus a deterministic wiggle standing in for noise.
     let data: Vec<(f64, f64)> = (0..500)
         .map(|i| {
@@ -23,10 +21,7 @@ fn main() -> Result<(), backprop_runtime::Error> {
         .epochs(200)
         .seed(7)
         .schedule(Schedule::cosine(3200, 1e-3)?.with_warmup(50)?)?
-        .stop_when(Stop::NoImprovement {
-            epochs: 10,
-            min_delta: 1e-7,
-        })?
+        .stop_when(Stop::NoImprovement { epochs: 10, min_delta: 1e-7 })?
         .on_epoch(|e| {
             if e.epoch % 20 == 0 {
                 println!("epoch {:3}  cost {:.3e}", e.epoch, e.cost);
@@ -37,16 +32,10 @@ fn main() -> Result<(), backprop_runtime::Error> {
             (r * r, [2.0 * r * x, 2.0 * r])
         })?;
 
-    println!(
-        "slope {:.4}, intercept {:.4} ({:?})",
-        line[0], line[1], history.stop_reason
-    );
+    println!("slope {:.4}, intercept {:.4} ({:?})", line[0], line[1], history.stop_reason);
     history.write_csv(out.join("history.csv"))?;
     plot_loss(&history, out.join("loss.svg"))?;
     plot_loss(&history, out.join("loss.png"))?;
-    println!(
-        "wrote loss.svg, loss.png and history.csv to {}",
-        out.display()
-    );
+    println!("wrote loss.svg, loss.png and history.csv to {}", out.display());
     Ok(())
 }

@@ -317,10 +317,7 @@ mod tests {
             for &x in &[-3.7, -1.2, -0.3, 0.4, 1.1, 2.9] {
                 let numeric = central(|t| act.apply(t), x);
                 let exact = act.derivative(x);
-                assert!(
-                    (numeric - exact).abs() < 1e-8,
-                    "{act:?} at {x}: {exact} vs {numeric}"
-                );
+                assert!((numeric - exact).abs() < 1e-8, "{act:?} at {x}: {exact} vs {numeric}");
             }
         }
         for &x in &[-2.0, -0.5, 0.5, 2.0] {

@@ -61,32 +61,18 @@ where
         });
         (cost, grad) = evaluate(params, &mut cost_grad, step + 1)?;
     }
-    Ok(DescentReport {
-        steps,
-        initial_cost,
-        final_cost: cost,
-        final_grad_norm: crate::params::slice_norm(&grad),
-    })
+    Ok(DescentReport { steps, initial_cost, final_cost: cost, final_grad_norm: crate::params::slice_norm(&grad) })
 }
 
 /// One checked evaluation: the cost and the flat gradient, or the error naming what broke.
-fn evaluate<P, C>(
-    params: &P,
-    cost_grad: &mut C,
-    step: usize,
-) -> Result<(P::Scalar, Vec<P::Scalar>), Error>
+fn evaluate<P, C>(params: &P, cost_grad: &mut C, step: usize) -> Result<(P::Scalar, Vec<P::Scalar>), Error>
 where
     P: Params,
     C: FnMut(&P) -> (P::Scalar, P),
 {
     let (cost, grad) = cost_grad(params);
     if !cost.is_finite() {
-        return Err(Error::NonFinite {
-            quantity: Quantity::Cost,
-            step,
-            parameter: None,
-            value: cost.as_f64(),
-        });
+        return Err(Error::NonFinite { quantity: Quantity::Cost, step, parameter: None, value: cost.as_f64() });
     }
     if grad.num_params() != params.num_params() {
         return Err(Error::ShapeMismatch {
@@ -132,16 +118,9 @@ mod tests {
     fn rejects_bad_rate_and_reports_nan_with_its_name() {
         let mut w = [1.0, 1.0, 1.0];
         let err = gradient_descent(&mut w, 0.0, 3, chain).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`gradient_descent`: `learning_rate` must be positive and finite, got 0"
-        );
-        let err = gradient_descent(&mut w, 0.1, 3, |p: &[f64; 3]| (1.0, [p[0], f64::NAN, 0.0]))
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "non-finite gradient at step 0: `param[1]` = NaN"
-        );
+        assert_eq!(err.to_string(), "`gradient_descent`: `learning_rate` must be positive and finite, got 0");
+        let err = gradient_descent(&mut w, 0.1, 3, |p: &[f64; 3]| (1.0, [p[0], f64::NAN, 0.0])).unwrap_err();
+        assert_eq!(err.to_string(), "non-finite gradient at step 0: `param[1]` = NaN");
         // A NaN cost is caught too, naming the step it happened at.
         let mut calls = 0;
         let err = gradient_descent(&mut w, 0.1, 3, |_: &[f64; 3]| {

@@ -91,48 +91,25 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::ShapeMismatch {
-                context,
-                expected,
-                found,
-            } => write!(
-                f,
-                "shape mismatch in {context}: expected {expected} scalars, found {found}"
-            ),
-            Error::NonFinite {
-                quantity,
-                step,
-                parameter: Some(name),
-                value,
-            } => {
-                write!(
-                    f,
-                    "non-finite {quantity} at step {step}: `{name}` = {value}"
-                )
+            Error::ShapeMismatch { context, expected, found } => {
+                write!(f, "shape mismatch in {context}: expected {expected} scalars, found {found}")
             }
-            Error::NonFinite {
-                quantity,
-                step,
-                parameter: None,
-                value,
-            } => {
+            Error::NonFinite { quantity, step, parameter: Some(name), value } => {
+                write!(f, "non-finite {quantity} at step {step}: `{name}` = {value}")
+            }
+            Error::NonFinite { quantity, step, parameter: None, value } => {
                 write!(f, "non-finite {quantity} at step {step}: {value}")
             }
             Error::EmptyDataSet => f.write_str("the data set is empty"),
             Error::InvalidBatchSize { batch_size } => {
                 write!(f, "invalid batch size {batch_size}: must be at least 1")
             }
-            Error::InvalidHyperParameter {
-                owner,
-                name,
-                value,
-                requirement,
-            } => {
+            Error::InvalidHyperParameter { owner, name, value, requirement } => {
                 write!(f, "`{owner}`: `{name}` {requirement}, got {value}")
             }
-            Error::Unbounded => f.write_str(
-                "the trainer has no bound on its length: call `epochs(n)` or `max_steps(n)`",
-            ),
+            Error::Unbounded => {
+                f.write_str("the trainer has no bound on its length: call `epochs(n)` or `max_steps(n)`")
+            }
             Error::Io { path, source } => write!(f, "cannot write {}: {source}", path.display()),
             Error::Plot { path, message } => {
                 write!(f, "cannot draw plot {}: {message}", path.display())
@@ -155,48 +132,25 @@ pub(crate) fn positive(owner: &'static str, name: &'static str, value: f64) -> R
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidHyperParameter {
-            owner,
-            name,
-            value,
-            requirement: "must be positive and finite",
-        })
+        Err(Error::InvalidHyperParameter { owner, name, value, requirement: "must be positive and finite" })
     }
 }
 
 /// Checks that a hyper-parameter is finite and non-negative.
-pub(crate) fn non_negative(
-    owner: &'static str,
-    name: &'static str,
-    value: f64,
-) -> Result<f64, Error> {
+pub(crate) fn non_negative(owner: &'static str, name: &'static str, value: f64) -> Result<f64, Error> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidHyperParameter {
-            owner,
-            name,
-            value,
-            requirement: "must be non-negative and finite",
-        })
+        Err(Error::InvalidHyperParameter { owner, name, value, requirement: "must be non-negative and finite" })
     }
 }
 
 /// Checks that a decay factor lies in `[0, 1)`, the range where a moving average forgets.
-pub(crate) fn unit_interval(
-    owner: &'static str,
-    name: &'static str,
-    value: f64,
-) -> Result<f64, Error> {
+pub(crate) fn unit_interval(owner: &'static str, name: &'static str, value: f64) -> Result<f64, Error> {
     if (0.0..1.0).contains(&value) {
         Ok(value)
     } else {
-        Err(Error::InvalidHyperParameter {
-            owner,
-            name,
-            value,
-            requirement: "must lie in [0, 1)",
-        })
+        Err(Error::InvalidHyperParameter { owner, name, value, requirement: "must lie in [0, 1)" })
     }
 }
 
@@ -206,27 +160,13 @@ mod tests {
 
     #[test]
     fn messages_name_the_problem() {
-        let e = Error::NonFinite {
-            quantity: Quantity::Gradient,
-            step: 7,
-            parameter: Some("w[1]".into()),
-            value: f64::NAN,
-        };
+        let e =
+            Error::NonFinite { quantity: Quantity::Gradient, step: 7, parameter: Some("w[1]".into()), value: f64::NAN };
         assert_eq!(e.to_string(), "non-finite gradient at step 7: `w[1]` = NaN");
         let e = positive("Adam", "learning_rate", -1.0).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "`Adam`: `learning_rate` must be positive and finite, got -1"
-        );
-        let e = Error::ShapeMismatch {
-            context: "copy_from_slice".into(),
-            expected: 3,
-            found: 2,
-        };
-        assert_eq!(
-            e.to_string(),
-            "shape mismatch in copy_from_slice: expected 3 scalars, found 2"
-        );
+        assert_eq!(e.to_string(), "`Adam`: `learning_rate` must be positive and finite, got -1");
+        let e = Error::ShapeMismatch { context: "copy_from_slice".into(), expected: 3, found: 2 };
+        assert_eq!(e.to_string(), "shape mismatch in copy_from_slice: expected 3 scalars, found 2");
         assert!(unit_interval("Adam", "beta1", 1.0).is_err());
         assert_eq!(unit_interval("Adam", "beta1", 0.0).ok(), Some(0.0));
         assert!(non_negative("AdamW", "weight_decay", f64::NAN).is_err());

@@ -42,9 +42,7 @@ pub struct GradientCheck {
 impl GradientCheck {
     /// The entry with the largest relative error (NaN counts as largest).
     pub fn worst(&self) -> Option<&GradientCheckEntry> {
-        self.entries
-            .iter()
-            .max_by(|a, b| nan_high(a.rel_error).total_cmp(&nan_high(b.rel_error)))
+        self.entries.iter().max_by(|a, b| nan_high(a.rel_error).total_cmp(&nan_high(b.rel_error)))
     }
 
     /// The worst entry of each named parameter, where a name's group is its part before the
@@ -84,17 +82,9 @@ fn nan_high(x: f64) -> f64 {
 /// A table of the worst entry per parameter, for printing when a check fails.
 impl fmt::Display for GradientCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:<24} {:>14} {:>14} {:>10}",
-            "parameter", "analytic", "numeric", "rel err"
-        )?;
+        writeln!(f, "{:<24} {:>14} {:>14} {:>10}", "parameter", "analytic", "numeric", "rel err")?;
         for e in self.worst_per_parameter() {
-            writeln!(
-                f,
-                "{:<24} {:>14.6e} {:>14.6e} {:>10.2e}",
-                e.name, e.analytic, e.numeric, e.rel_error
-            )?;
+            writeln!(f, "{:<24} {:>14.6e} {:>14.6e} {:>10.2e}", e.name, e.analytic, e.numeric, e.rel_error)?;
         }
         Ok(())
     }
@@ -118,11 +108,7 @@ impl fmt::Display for GradientCheck {
 /// assert!(check.passes(1e-6));
 /// # Ok::<(), backprop_runtime::Error>(())
 /// ```
-pub fn check_gradient<P, C>(
-    mut cost_grad: C,
-    params: &mut P,
-    eps: P::Scalar,
-) -> Result<GradientCheck, Error>
+pub fn check_gradient<P, C>(mut cost_grad: C, params: &mut P, eps: P::Scalar) -> Result<GradientCheck, Error>
 where
     P: Params,
     C: FnMut(&P) -> (P::Scalar, P),
@@ -153,11 +139,7 @@ where
         let analytic = a.as_f64();
         let abs_error = (analytic - numeric).abs();
         let scale = analytic.abs().max(numeric.abs());
-        let rel_error = if abs_error == 0.0 {
-            0.0
-        } else {
-            abs_error / scale
-        };
+        let rel_error = if abs_error == 0.0 { 0.0 } else { abs_error / scale };
         entries.push(GradientCheckEntry {
             index: i,
             name: params.describe(i, ""),
@@ -212,10 +194,7 @@ mod tests {
         assert!((worst.rel_error - 0.3 / 5.1).abs() < 1e-6);
         assert_eq!(bad.failures(1e-4).len(), 1);
         let per = bad.worst_per_parameter();
-        assert_eq!(
-            per.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
-            ["param.0[1]", "param.1"]
-        );
+        assert_eq!(per.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["param.0[1]", "param.1"]);
         assert!(bad.to_string().contains("param.0[1]"));
     }
 
@@ -224,9 +203,6 @@ mod tests {
         let mut p = vec![1.0, 2.0];
         assert!(check_gradient(|p: &Vec<f64>| (0.0, p.clone()), &mut p, 0.0).is_err());
         let err = check_gradient(|_: &Vec<f64>| (0.0, vec![1.0]), &mut p, 1e-6).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "shape mismatch in gradient: expected 2 scalars, found 1"
-        );
+        assert_eq!(err.to_string(), "shape mismatch in gradient: expected 2 scalars, found 1");
     }
 }

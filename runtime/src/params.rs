@@ -154,17 +154,10 @@ pub fn to_vec<P: Params + ?Sized>(params: &P) -> Vec<P::Scalar> {
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] if `values.len() != params.num_params()`; `params` is then unchanged.
-pub fn copy_from_slice<P: Params + ?Sized>(
-    params: &mut P,
-    values: &[P::Scalar],
-) -> Result<(), Error> {
+pub fn copy_from_slice<P: Params + ?Sized>(params: &mut P, values: &[P::Scalar]) -> Result<(), Error> {
     let expected = params.num_params();
     if values.len() != expected {
-        return Err(Error::ShapeMismatch {
-            context: "copy_from_slice".into(),
-            expected,
-            found: values.len(),
-        });
+        return Err(Error::ShapeMismatch { context: "copy_from_slice".into(), expected, found: values.len() });
     }
     let mut it = values.iter();
     params.visit_mut(&mut |x| {
@@ -201,11 +194,7 @@ where
 {
     let left = to_vec(a);
     if left.len() != b.num_params() {
-        return Err(Error::ShapeMismatch {
-            context: "dot".into(),
-            expected: left.len(),
-            found: b.num_params(),
-        });
+        return Err(Error::ShapeMismatch { context: "dot".into(), expected: left.len(), found: b.num_params() });
     }
     let mut it = left.into_iter();
     let mut sum = P::Scalar::of_f64(0.0);
@@ -246,11 +235,7 @@ where
 
 /// The first entry of a flat slice that is NaN or infinite, as `(index, value)`.
 pub fn slice_first_non_finite<F: Float>(values: &[F]) -> Option<(usize, F)> {
-    values
-        .iter()
-        .copied()
-        .enumerate()
-        .find(|(_, x)| !x.is_finite())
+    values.iter().copied().enumerate().find(|(_, x)| !x.is_finite())
 }
 
 /// The first scalar that is NaN or infinite, as `(flat index, value)`.
@@ -284,11 +269,7 @@ mod tests {
 
     #[test]
     fn vec_box_and_tuples_line_up() {
-        let mut p = (
-            2.0_f64,
-            vec![[1.0, 2.0], [3.0, 4.0]],
-            vec![5.0].into_boxed_slice(),
-        );
+        let mut p = (2.0_f64, vec![[1.0, 2.0], [3.0, 4.0]], vec![5.0].into_boxed_slice());
         assert_eq!(p.num_params(), 6);
         assert_eq!(to_vec(&p), vec![2.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
         assert_eq!(p.describe(0, ""), "param.0");
@@ -306,10 +287,7 @@ mod tests {
     fn mismatched_lengths_are_errors_that_leave_params_alone() {
         let mut p = [1.0, 2.0, 3.0];
         let err = copy_from_slice(&mut p, &[9.0, 9.0]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "shape mismatch in copy_from_slice: expected 3 scalars, found 2"
-        );
+        assert_eq!(err.to_string(), "shape mismatch in copy_from_slice: expected 3 scalars, found 2");
         assert_eq!(p, [1.0, 2.0, 3.0]);
         assert!(dot(&p, &vec![1.0]).is_err());
         assert!(add_scaled(&mut p, 1.0, &[1.0, 2.0]).is_err());

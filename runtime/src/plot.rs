@@ -31,16 +31,9 @@ type Points = Vec<(f64, f64)>;
 /// font); [`Error::Io`] is not used because plotters reports file errors through its backend.
 pub fn plot_loss(history: &History, path: impl AsRef<Path>) -> Result<(), Error> {
     let path = path.as_ref();
-    let fail = |message: String| Error::Plot {
-        path: path.to_path_buf(),
-        message,
-    };
-    let curves =
-        Curves::from_history(history).ok_or_else(|| fail("the history is empty".into()))?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    let fail = |message: String| Error::Plot { path: path.to_path_buf(), message };
+    let curves = Curves::from_history(history).ok_or_else(|| fail("the history is empty".into()))?;
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("svg") => {
             let root = SVGBackend::new(path, SIZE).into_drawing_area();
@@ -69,27 +62,11 @@ impl Curves {
         let (x_label, cost, validation): (_, Points, Points) = if history.epochs.len() >= 2 {
             (
                 "epoch",
-                history
-                    .epochs
-                    .iter()
-                    .map(|e| (e.epoch as f64, e.cost))
-                    .collect(),
-                history
-                    .epochs
-                    .iter()
-                    .filter_map(|e| e.validation.map(|v| (e.epoch as f64, v)))
-                    .collect(),
+                history.epochs.iter().map(|e| (e.epoch as f64, e.cost)).collect(),
+                history.epochs.iter().filter_map(|e| e.validation.map(|v| (e.epoch as f64, v))).collect(),
             )
         } else {
-            (
-                "step",
-                history
-                    .steps
-                    .iter()
-                    .map(|s| (s.step as f64, s.cost))
-                    .collect(),
-                vec![],
-            )
+            ("step", history.steps.iter().map(|s| (s.step as f64, s.cost)).collect(), vec![])
         };
         if cost.is_empty() {
             return None;
@@ -111,12 +88,7 @@ impl Curves {
             }
             thinned
         };
-        Some(Curves {
-            x_label,
-            log_scale,
-            cost: prepare(cost),
-            validation: prepare(validation),
-        })
+        Some(Curves { x_label, log_scale, cost: prepare(cost), validation: prepare(validation) })
     }
 
     fn bounds(&self) -> ((f64, f64), (f64, f64)) {
@@ -125,9 +97,7 @@ impl Curves {
             points()
                 .map(f)
                 .filter(|v| v.is_finite())
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                    (lo.min(v), hi.max(v))
-                })
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
         };
         let pad = |(lo, hi): (f64, f64)| {
             if !(lo.is_finite() && hi.is_finite()) {
@@ -172,29 +142,18 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curves: &Curves) -> R
         .draw()
         .map_err(err)?;
     chart
-        .draw_series(LineSeries::new(
-            curves.cost.iter().copied(),
-            RED.stroke_width(2),
-        ))
+        .draw_series(LineSeries::new(curves.cost.iter().copied(), RED.stroke_width(2)))
         .map_err(err)?
         .label("training cost")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
     if !curves.validation.is_empty() {
         chart
-            .draw_series(LineSeries::new(
-                curves.validation.iter().copied(),
-                BLUE.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(curves.validation.iter().copied(), BLUE.stroke_width(2)))
             .map_err(err)?
             .label("validation")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(err)
 }
 
 #[cfg(test)]
@@ -237,10 +196,7 @@ mod tests {
     #[test]
     fn empty_history_and_unknown_extension_are_errors() {
         let err = plot_loss(&history(&[]), "loss.svg").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cannot draw plot loss.svg: the history is empty"
-        );
+        assert_eq!(err.to_string(), "cannot draw plot loss.svg: the history is empty");
         let err = plot_loss(&history(&[1.0, 0.5]), "loss.gif").unwrap_err();
         assert!(err.to_string().contains("unsupported extension"), "{err}");
     }

@@ -70,10 +70,7 @@ impl Schedule {
     /// # Errors
     /// [`Error::InvalidHyperParameter`] if `total_steps == 0` or `min_lr` negative or not finite.
     pub fn cosine(total_steps: usize, min_lr: f64) -> Result<Self, Error> {
-        let s = Schedule::Cosine {
-            total_steps,
-            min_lr,
-        };
+        let s = Schedule::Cosine { total_steps, min_lr };
         s.validate()?;
         Ok(s)
     }
@@ -83,10 +80,7 @@ impl Schedule {
     /// # Errors
     /// [`Error::InvalidHyperParameter`] if `warmup_steps == 0`.
     pub fn with_warmup(self, warmup_steps: usize) -> Result<Self, Error> {
-        let s = Schedule::LinearWarmup {
-            warmup_steps,
-            then: Box::new(self),
-        };
+        let s = Schedule::LinearWarmup { warmup_steps, then: Box::new(self) };
         s.validate()?;
         Ok(s)
     }
@@ -115,10 +109,7 @@ impl Schedule {
                 positive("Schedule", "gamma", *gamma).map(drop)
             }
             Schedule::Exponential { gamma } => positive("Schedule", "gamma", *gamma).map(drop),
-            Schedule::Cosine {
-                total_steps,
-                min_lr,
-            } => {
+            Schedule::Cosine { total_steps, min_lr } => {
                 at_least_one("total_steps", *total_steps)?;
                 non_negative("Schedule", "min_lr", *min_lr).map(drop)
             }
@@ -141,10 +132,7 @@ impl Schedule {
                 base * gamma.powf(drops as f64)
             }
             Schedule::Exponential { gamma } => base * gamma.powf(step as f64),
-            Schedule::Cosine {
-                total_steps,
-                min_lr,
-            } => {
+            Schedule::Cosine { total_steps, min_lr } => {
                 if *total_steps == 0 {
                     return base;
                 }
@@ -188,20 +176,12 @@ mod tests {
     #[test]
     fn invalid_settings_are_errors_naming_them() {
         let err = Schedule::step(0, 0.5).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`Schedule`: `every` must be at least 1, got 0"
-        );
+        assert_eq!(err.to_string(), "`Schedule`: `every` must be at least 1, got 0");
         assert!(Schedule::exponential(-0.5).is_err());
         assert!(Schedule::cosine(10, -1.0).is_err());
         assert!(Schedule::Constant.with_warmup(0).is_err());
-        let hand_built = Schedule::LinearWarmup {
-            warmup_steps: 2,
-            then: Box::new(Schedule::Step {
-                every: 0,
-                gamma: 0.5,
-            }),
-        };
+        let hand_built =
+            Schedule::LinearWarmup { warmup_steps: 2, then: Box::new(Schedule::Step { every: 0, gamma: 0.5 }) };
         assert!(hand_built.validate().is_err());
         // Still no panic if used anyway.
         assert_eq!(hand_built.learning_rate(1.0, 7), 1.0);

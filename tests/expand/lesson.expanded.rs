@@ -148,7 +148,15 @@ impl ::backprop::__private::Params for CostGrad {
  }
  ```
 */
-#[allow(unused_variables, unused_parens, non_snake_case, clippy::all, clippy::pedantic)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    clippy::all,
+    clippy::pedantic
+)]
 pub fn cost_grad(w1: f64, w2: f64, w3: f64, a0: f64, y: f64) -> (f64, CostGrad) {
     let _ = cost;
     let a1 = w1 * a0;

@@ -55,7 +55,10 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                 match item {
                     OptionItem::Wrt(key, names) => {
                         if options.wrt.is_some() {
-                            cx.error_spanned_by(&key, "duplicate `wrt(...)` option; list every argument in one `wrt(...)`");
+                            cx.error_spanned_by(
+                                &key,
+                                "duplicate `wrt(...)` option; list every argument in one `wrt(...)`",
+                            );
                         } else if names.is_empty() {
                             cx.error_spanned_by(&key, "`wrt()` is empty; name the arguments to differentiate, e.g. `wrt(w1, w2)`, or drop `wrt` to differentiate every float argument");
                         } else {

@@ -18,16 +18,12 @@ impl Ctxt {
 
     /// Records an error spanned on the tokens of `tokens` (the whole construct, start to end).
     pub fn error_spanned_by<T: quote::ToTokens, M: Display>(&self, tokens: T, message: M) {
-        self.errors
-            .borrow_mut()
-            .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
+        self.errors.borrow_mut().push(syn::Error::new_spanned(tokens.into_token_stream(), message));
     }
 
     /// Records an error at one span.
     pub fn error_at<M: Display>(&self, span: Span, message: M) {
-        self.errors
-            .borrow_mut()
-            .push(syn::Error::new(span, message));
+        self.errors.borrow_mut().push(syn::Error::new(span, message));
     }
 
     /// Records an error that syn already built (a parse error, for example).

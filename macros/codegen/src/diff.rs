@@ -5,9 +5,17 @@
 //! others get no adjoint at all. A forward `if` becomes a backward `if` on the same condition: the
 //! adjoints of the `if`'s outputs flow into the branch that ran, and what that branch contributes to
 //! values defined before it comes back out as outputs of the backward `if`.
+//!
+//! A `for` loop is reversed as a loop over the same range backwards. A carried variable's adjoint is
+//! carried backwards; contributions to values defined outside the loop are summed in accumulators
+//! carried by the backward loop. An array has an adjoint array: a read `v = a[i]` adds `d_v` to
+//! `d_a[i]`; a write `a[i] = e` passes `d_a[i]` to `e` and clears it (the old value is gone).
 
-use crate::ir::{BlockId, Function, Hint, Item, Op, Ty, ValueId, ROOT};
+use crate::ir::{
+    Array, ArrayId, ArrayOrigin, BlockId, Carried, Func, Function, Hint, Item, LoopId, LoopNode, Op, Ty, ValueId, ROOT,
+};
 use crate::rules::{local_factors, Builder, Factor};
+use proc_macro2::Span;
 use std::collections::BTreeMap;
 
 /// One use of the chain rule: `consumer` passes `d_consumer · factor` to `operand`.
@@ -29,44 +37,82 @@ pub struct Derivation {
     pub edges: Vec<Edge>,
     /// Per value, its adjoint (when it has one).
     pub adjoints: BTreeMap<ValueId, ValueId>,
+    /// Per array, its adjoint array (for arrays that vary with a differentiated argument).
+    pub array_adjoints: BTreeMap<ArrayId, ArrayId>,
 }
 
 type Contributions = BTreeMap<ValueId, Vec<ValueId>>;
 
-/// Which values depend on a differentiated argument.
-pub fn varied_values(f: &Function) -> Vec<bool> {
+/// Which values (and arrays) depend on a differentiated argument. Iterated to a fixed point, since
+/// a loop's later iterations feed its carried variables and arrays back to earlier code.
+pub fn varied_values(f: &Function) -> (Vec<bool>, Vec<bool>) {
     let mut varied = vec![false; f.nodes.len()];
+    let mut arrays = vec![false; f.arrays.len()];
     for p in &f.params {
-        varied[p.value.index()] = p.wrt;
-    }
-    for i in 0..f.nodes.len() {
-        let node = &f.nodes[i];
-        if node.ty.float().is_none() {
-            continue;
+        match p.array {
+            Some(a) => arrays[a.index()] = p.wrt,
+            None => varied[p.value.index()] = p.wrt,
         }
-        varied[i] = match &node.op {
-            Op::Param(_) => varied[i],
-            Op::Phi(id, k) => {
-                let out = f.if_node(*id).outputs[*k as usize];
-                varied[out.then_value.index()] || varied[out.else_value.index()]
-            }
-            op => op
-                .operands()
-                .iter()
-                .any(|a| varied[a.index()] && f.ty(*a).float().is_some()),
-        };
     }
-    varied
+    loop {
+        let mut changed = false;
+        for i in 0..f.nodes.len() {
+            let node = &f.nodes[i];
+            if let Op::Store(a, args) = &node.op {
+                let value = args[args.len() - 1];
+                if varied[value.index()] && !arrays[a.index()] {
+                    arrays[a.index()] = true;
+                    changed = true;
+                }
+                continue;
+            }
+            if node.ty.float().is_none() {
+                continue;
+            }
+            let now = match &node.op {
+                Op::Param(_) => varied[i],
+                Op::Phi(id, k) => {
+                    let out = f.if_node(*id).outputs[*k as usize];
+                    varied[out.then_value.index()] || varied[out.else_value.index()]
+                }
+                Op::LoopPhi(l, k) | Op::LoopOut(l, k) => {
+                    let c = f.loop_node(*l).carried.get(*k as usize).copied();
+                    c.is_some_and(|c| varied[c.init.index()] || varied[c.next.index()])
+                }
+                Op::Load(a, ..) => arrays[a.index()],
+                Op::Call(Func::SumArray(a, _), _) => arrays[*a as usize],
+                op => op.operands().iter().any(|a| varied[a.index()] && f.ty(*a).float().is_some()),
+            };
+            if now != varied[i] {
+                varied[i] = now;
+                changed = true;
+            }
+        }
+        if !changed {
+            return (varied, arrays);
+        }
+    }
 }
 
 pub fn differentiate(f: &mut Function) -> Derivation {
-    let varied = varied_values(f);
+    let (varied, varied_arrays) = varied_values(f);
     let backward = f.new_block(None, Some(ROOT), true);
-    let mut sweep = Sweep {
-        varied,
-        edges: Vec::new(),
-        adjoints: BTreeMap::new(),
-    };
+    // Every array that varies gets an adjoint array, zero until the backward sweep fills it.
+    let mut array_adjoints = BTreeMap::new();
+    for (i, &v) in varied_arrays.iter().enumerate() {
+        if v {
+            let a = f.array(ArrayId(i as u32)).clone();
+            let adjoint = f.add_array(Array {
+                name: syn::Ident::new(&format!("d_{}", a.name), a.name.span()),
+                elem: a.elem,
+                dims: a.dims.clone(),
+                origin: ArrayOrigin::Adjoint(ArrayId(i as u32)),
+                mutable: true,
+            });
+            array_adjoints.insert(ArrayId(i as u32), adjoint);
+        }
+    }
+    let mut sweep = Sweep { varied, edges: Vec::new(), adjoints: BTreeMap::new(), array_adjoints };
     let mut contributions = Contributions::new();
     if let Some(out) = f.output {
         if sweep.is_varied(out) {
@@ -80,9 +126,7 @@ pub fn differentiate(f: &mut Function) -> Derivation {
     for i in 0..f.params.len() {
         let p = f.params[i].value;
         let list = contributions.remove(&p).unwrap_or_default();
-        let g = sweep
-            .sum(f, backward, p, list)
-            .map(|g| sweep.bind_adjoint(f, p, g, backward));
+        let g = sweep.sum(f, backward, p, list).map(|g| sweep.bind_adjoint(f, p, g, backward));
         gradients.push(g);
     }
     Derivation {
@@ -90,6 +134,7 @@ pub fn differentiate(f: &mut Function) -> Derivation {
         gradients,
         edges: sweep.edges,
         adjoints: sweep.adjoints,
+        array_adjoints: sweep.array_adjoints,
     }
 }
 
@@ -97,6 +142,7 @@ struct Sweep {
     varied: Vec<bool>,
     edges: Vec<Edge>,
     adjoints: BTreeMap<ValueId, ValueId>,
+    array_adjoints: BTreeMap<ArrayId, ArrayId>,
 }
 
 impl Sweep {
@@ -110,13 +156,7 @@ impl Sweep {
     }
 
     /// The sum of contributions, built left to right; `None` for no contributions (a zero).
-    fn sum(
-        &self,
-        f: &mut Function,
-        block: BlockId,
-        like: ValueId,
-        list: Vec<ValueId>,
-    ) -> Option<ValueId> {
+    fn sum(&self, f: &mut Function, block: BlockId, like: ValueId, list: Vec<ValueId>) -> Option<ValueId> {
         let mut b = self.builder(f, block, like);
         list.into_iter().reduce(|acc, c| b.add(acc, c))
     }
@@ -124,17 +164,12 @@ impl Sweep {
     /// Gives `v`'s adjoint `dv` its readable name `d_<v>` when `v` is a named value: by naming `dv`
     /// itself when it is a fresh backward value, or through a named copy otherwise. Adjoints of
     /// unnamed temporaries stay unnamed, so they can be written inline into their single use.
-    fn bind_adjoint(
-        &mut self,
-        f: &mut Function,
-        v: ValueId,
-        dv: ValueId,
-        block: BlockId,
-    ) -> ValueId {
+    fn bind_adjoint(&mut self, f: &mut Function, v: ValueId, dv: ValueId, block: BlockId) -> ValueId {
         let node = f.node(v);
-        let named = matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)))
-            || matches!(node.op, Op::Param(_));
-        let bound = if !named || f.node(dv).op.is_leaf() {
+        let named = matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_))) || matches!(node.op, Op::Param(_));
+        // A backward loop's carried adjoint is already named by its loop.
+        let by_construct = matches!(f.node(dv).op, Op::LoopPhi(..) | Op::LoopOut(..));
+        let bound = if !named || f.node(dv).op.is_leaf() || (by_construct && f.node(dv).hint.is_some()) {
             dv
         } else if f.node(dv).hint.is_none() && f.node(dv).block == block {
             f.node_mut(dv).hint = Some(Hint::Adjoint(v));
@@ -161,17 +196,16 @@ impl Sweep {
             match item {
                 Item::Value(v) => self.reverse_value(f, v, backward, contributions),
                 Item::If(id) => self.reverse_if(f, id, backward, contributions),
+                Item::Loop(id) => self.reverse_loop(f, id, backward, contributions),
             }
         }
     }
 
-    fn reverse_value(
-        &mut self,
-        f: &mut Function,
-        v: ValueId,
-        block: BlockId,
-        contributions: &mut Contributions,
-    ) {
+    fn reverse_value(&mut self, f: &mut Function, v: ValueId, block: BlockId, contributions: &mut Contributions) {
+        if let Op::Store(array, args) = f.node(v).op.clone() {
+            self.reverse_store(f, array, &args, block, contributions);
+            return;
+        }
         if !self.is_varied(v) {
             return;
         }
@@ -182,6 +216,17 @@ impl Sweep {
             return;
         };
         let dv = self.bind_adjoint(f, v, dv, block);
+        match f.node(v).op.clone() {
+            Op::Load(array, _, indices) => {
+                self.accumulate_into(f, array, &indices, dv, block);
+                return;
+            }
+            Op::Call(Func::SumArray(array, _), _) => {
+                self.spread_sum(f, ArrayId(array), dv, block);
+                return;
+            }
+            _ => {}
+        }
         let operands = f.node(v).op.operands();
         let mut b = self.builder(f, block, v);
         for (position, factor) in local_factors(&mut b, v) {
@@ -192,21 +237,11 @@ impl Sweep {
             let mut b = self.builder(f, block, operand);
             let c = b.contribution(dv, factor);
             contributions.entry(operand).or_default().push(c);
-            self.edges.push(Edge {
-                consumer: v,
-                operand,
-                factor,
-            });
+            self.edges.push(Edge { consumer: v, operand, factor });
         }
     }
 
-    fn reverse_if(
-        &mut self,
-        f: &mut Function,
-        id: crate::ir::IfId,
-        block: BlockId,
-        contributions: &mut Contributions,
-    ) {
+    fn reverse_if(&mut self, f: &mut Function, id: crate::ir::IfId, block: BlockId, contributions: &mut Contributions) {
         let node = f.if_node(id).clone();
         let mut then_in = Contributions::new();
         let mut else_in = Contributions::new();
@@ -221,17 +256,10 @@ impl Sweep {
                 continue;
             };
             let d = self.bind_adjoint(f, out.phi, d, block);
-            for (value, side) in [
-                (out.then_value, &mut then_in),
-                (out.else_value, &mut else_in),
-            ] {
+            for (value, side) in [(out.then_value, &mut then_in), (out.else_value, &mut else_in)] {
                 if self.is_varied(value) {
                     side.entry(value).or_default().push(d);
-                    self.edges.push(Edge {
-                        consumer: out.phi,
-                        operand: value,
-                        factor: Factor::One,
-                    });
+                    self.edges.push(Edge { consumer: out.phi, operand: value, factor: Factor::One });
                 }
             }
         }
@@ -247,18 +275,16 @@ impl Sweep {
         let mut outside: Vec<ValueId> = then_in.keys().chain(else_in.keys()).copied().collect();
         outside.sort();
         outside.dedup();
-        if outside.is_empty() {
+        // A branch that only writes adjoint arrays still has to run.
+        let has_items = |b: BlockId| !f.block(b).items.is_empty();
+        if outside.is_empty() && !has_items(then_block) && !has_items(else_block) {
             return;
         }
         let mut sides = Vec::new();
         for &v in &outside {
             let ty = f.ty(v).float().unwrap_or(f.float);
-            let t = then_in
-                .remove(&v)
-                .and_then(|l| self.sum(f, then_block, v, l));
-            let e = else_in
-                .remove(&v)
-                .and_then(|l| self.sum(f, else_block, v, l));
+            let t = then_in.remove(&v).and_then(|l| self.sum(f, then_block, v, l));
+            let e = else_in.remove(&v).and_then(|l| self.sum(f, else_block, v, l));
             let t = t.unwrap_or_else(|| f.lit(0.0, ty));
             let e = e.unwrap_or_else(|| f.lit(0.0, ty));
             sides.push((v, t, e, ty));
@@ -268,5 +294,168 @@ impl Sweep {
             let phi = f.add_if_output(backward_if, t, e, Ty::Float(ty), f.node(v).span);
             contributions.entry(v).or_default().push(phi);
         }
+    }
+
+    /// `d_a[indices] += dv`.
+    fn accumulate_into(&mut self, f: &mut Function, array: ArrayId, indices: &[ValueId], dv: ValueId, block: BlockId) {
+        let Some(&adjoint) = self.array_adjoints.get(&array) else { return };
+        let ty = f.array(adjoint).elem;
+        let version = f.versions[adjoint.index()];
+        let old = f.add(Op::Load(adjoint, version, indices.to_vec()), ty, block, Span::call_site());
+        let mut b = self.builder(f, block, dv);
+        let new = b.add(old, dv);
+        let mut args = indices.to_vec();
+        args.push(new);
+        f.add_unique(Op::Store(adjoint, args), Ty::Unit, block, Span::call_site());
+        f.bump_version(adjoint);
+    }
+
+    /// The reverse of `a[indices] = e`: `e` receives `d_a[indices]`, which is then cleared, since the
+    /// element's earlier value no longer reaches the result.
+    fn reverse_store(
+        &mut self,
+        f: &mut Function,
+        array: ArrayId,
+        args: &[ValueId],
+        block: BlockId,
+        contributions: &mut Contributions,
+    ) {
+        let Some(&adjoint) = self.array_adjoints.get(&array) else { return };
+        let (indices, value) = args.split_at(args.len() - 1);
+        let value = value[0];
+        let ty = f.array(adjoint).elem;
+        let version = f.versions[adjoint.index()];
+        let d = f.add(Op::Load(adjoint, version, indices.to_vec()), ty, block, Span::call_site());
+        if self.is_varied(value) {
+            contributions.entry(value).or_default().push(d);
+        }
+        let zero = f.lit(0.0, ty.float().unwrap_or(f.float));
+        let mut store = indices.to_vec();
+        store.push(zero);
+        f.add_unique(Op::Store(adjoint, store), Ty::Unit, block, Span::call_site());
+        f.bump_version(adjoint);
+    }
+
+    /// The reverse of `s = a.iter().sum()`: `for i in 0..a.len() { d_a[i] += d_s; }`.
+    fn spread_sum(&mut self, f: &mut Function, array: ArrayId, ds: ValueId, block: BlockId) {
+        if !self.array_adjoints.contains_key(&array) {
+            return;
+        }
+        let lo = f.add(Op::IntLit(0), Ty::Int, ROOT, Span::call_site());
+        let hi = f.add(Op::Len(array), Ty::Int, block, Span::call_site());
+        let body = f.new_block(Some(block), None, true);
+        let id = f.reserve_loop(LoopNode {
+            var: ValueId(0),
+            var_name: syn::Ident::new("i", Span::call_site()),
+            lo,
+            hi,
+            inclusive: false,
+            rev: false,
+            body,
+            block,
+            carried: Vec::new(),
+        });
+        let var = f.add_defined_by_construct(Op::LoopVar(id), Ty::Int, body, Span::call_site());
+        f.loops[id.index()].var = var;
+        f.bump_all_versions();
+        self.accumulate_into(f, array, &[var], ds, body);
+        f.bump_all_versions();
+        f.place_loop(id);
+    }
+
+    /// Whether anything in `block` (or nested in it) varies: only then does a loop need reversing.
+    fn block_varies(&self, f: &Function, block: BlockId) -> bool {
+        f.nodes.iter().enumerate().any(|(i, n)| {
+            f.is_within(n.block, block)
+                && (self.varied.get(i).copied().unwrap_or(false)
+                    || matches!(&n.op, Op::Store(a, _) if self.array_adjoints.contains_key(a)))
+        })
+    }
+
+    /// Reverses `for i in lo..hi { body }` into `for i in (lo..hi).rev() { backward body }`.
+    fn reverse_loop(&mut self, f: &mut Function, id: LoopId, block: BlockId, contributions: &mut Contributions) {
+        let node = f.loop_node(id).clone();
+        // The adjoints of the carried variables after the loop.
+        let mut carried_adjoints = Vec::new();
+        for c in &node.carried {
+            let d = if self.is_varied(c.out) {
+                contributions.remove(&c.out).and_then(|list| self.sum(f, block, c.out, list))
+            } else {
+                None
+            };
+            let d = d.map(|d| self.bind_adjoint(f, c.out, d, block));
+            carried_adjoints.push(d);
+        }
+        if !self.block_varies(f, node.body) {
+            return;
+        }
+        f.bump_all_versions();
+        let body = f.new_block(Some(block), Some(node.body), true);
+        let back = f.reserve_loop(LoopNode {
+            var: node.var,
+            var_name: node.var_name.clone(),
+            lo: node.lo,
+            hi: node.hi,
+            inclusive: node.inclusive,
+            rev: !node.rev,
+            body,
+            block,
+            carried: Vec::new(),
+        });
+        let mut inside = Contributions::new();
+        // A carried variable's adjoint enters each backward iteration as the adjoint of the value the
+        // forward iteration ended with.
+        let mut specs = Vec::new();
+        for (c, d_out) in node.carried.iter().zip(&carried_adjoints) {
+            if !self.is_varied(c.inner) && !self.is_varied(c.next) {
+                continue;
+            }
+            let ty = f.ty(c.out);
+            let k = specs.len() as u32;
+            let phi = f.add_defined_by_construct(Op::LoopPhi(back, k), ty, body, f.node(c.out).span);
+            f.node_mut(phi).hint = Some(Hint::Adjoint(c.out));
+            if self.is_varied(c.next) {
+                inside.entry(c.next).or_default().push(phi);
+            }
+            specs.push((*c, phi, *d_out));
+        }
+        self.reverse_block(f, node.body, body, &mut inside);
+
+        let mut carried = Vec::new();
+        let mut targets = Vec::new();
+        for (c, phi, d_out) in specs {
+            let ty = f.ty(c.out).float().unwrap_or(f.float);
+            let next = inside.remove(&c.inner).and_then(|l| self.sum(f, body, c.inner, l));
+            let next = next.unwrap_or_else(|| f.lit(0.0, ty));
+            let init = d_out.unwrap_or_else(|| f.lit(0.0, ty));
+            carried.push(Carried { init, inner: phi, next, out: phi });
+            targets.push(c.init);
+        }
+        // What is left are contributions to values defined outside the loop: summed over the
+        // iterations in accumulators.
+        let outside: Vec<ValueId> = inside.keys().copied().collect();
+        for v in outside {
+            let list = inside.remove(&v).unwrap_or_default();
+            let ty = f.ty(v).float().unwrap_or(f.float);
+            let k = carried.len() as u32;
+            let acc = f.add_defined_by_construct(Op::LoopPhi(back, k), Ty::Float(ty), body, Span::call_site());
+            let Some(total) = self.sum(f, body, v, list) else { continue };
+            let mut b = self.builder(f, body, v);
+            let next = b.add(acc, total);
+            let init = f.lit(0.0, ty);
+            carried.push(Carried { init, inner: acc, next, out: acc });
+            targets.push(v);
+        }
+        for (k, (c, target)) in carried.iter_mut().zip(targets).enumerate() {
+            let ty = f.ty(c.inner);
+            let out = f.add_defined_by_construct(Op::LoopOut(back, k as u32), ty, block, Span::call_site());
+            c.out = out;
+            if self.is_varied(target) {
+                contributions.entry(target).or_default().push(out);
+            }
+        }
+        f.loops[back.index()].carried = carried;
+        f.place_loop(back);
+        f.bump_all_versions();
     }
 }

@@ -20,11 +20,7 @@ pub fn pretty_expr(tokens: TokenStream) -> String {
     };
     let file: syn::File = syn::parse_quote!(const X: () = #expr;);
     let printed = prettyplease::unparse(&file);
-    let body = printed
-        .trim()
-        .trim_start_matches("const X: () = ")
-        .trim_end_matches(';')
-        .trim();
+    let body = printed.trim().trim_start_matches("const X: () = ").trim_end_matches(';').trim();
     body.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -42,8 +38,7 @@ impl DocWriter<'_, '_> {
     /// A value the reader knows by name: an argument, a user variable, the result.
     fn is_named(&self, v: ValueId) -> bool {
         let node = self.f().node(v);
-        matches!(node.op, Op::Param(_))
-            || matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)))
+        matches!(node.op, Op::Param(_)) || matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)))
     }
 
     fn label(&self, v: ValueId) -> String {
@@ -62,14 +57,8 @@ impl DocWriter<'_, '_> {
             Factor::One | Factor::Cast(_) => None,
             Factor::MinusOne => Some("(-1)".to_string()),
             Factor::Times(f) => Some(paren(pretty_expr(self.emitter.doc_expr(f)))),
-            Factor::Over(g) => Some(format!(
-                "1 / {}",
-                paren(pretty_expr(self.emitter.doc_expr(g)))
-            )),
-            Factor::MinusOver(g) => Some(format!(
-                "-1 / {}",
-                paren(pretty_expr(self.emitter.doc_expr(g)))
-            )),
+            Factor::Over(g) => Some(format!("1 / {}", paren(pretty_expr(self.emitter.doc_expr(g))))),
+            Factor::MinusOver(g) => Some(format!("-1 / {}", paren(pretty_expr(self.emitter.doc_expr(g))))),
         }
     }
 
@@ -84,11 +73,7 @@ impl DocWriter<'_, '_> {
 
     /// For an argument reached by a single path, the chain from the result down to it as
     /// (label of the named value above, factor texts), or `None` when several paths meet.
-    fn chain(
-        &self,
-        from: ValueId,
-        consumers: &BTreeMap<ValueId, Vec<Edge>>,
-    ) -> Option<Vec<(String, Vec<String>)>> {
+    fn chain(&self, from: ValueId, consumers: &BTreeMap<ValueId, Vec<Edge>>) -> Option<Vec<(String, Vec<String>)>> {
         let mut links: Vec<(String, Vec<String>)> = Vec::new();
         let mut pending: Vec<String> = Vec::new();
         let mut below = from;
@@ -105,10 +90,7 @@ impl DocWriter<'_, '_> {
             pending.extend(self.factor_text(e.factor));
             current = e.consumer;
             if self.is_named(current) || current == output {
-                links.push((
-                    format!("∂{}/∂{}", self.label(current), self.label(below)),
-                    std::mem::take(&mut pending),
-                ));
+                links.push((format!("∂{}/∂{}", self.label(current), self.label(below)), std::mem::take(&mut pending)));
                 below = current;
             }
         }
@@ -127,6 +109,14 @@ impl DocWriter<'_, '_> {
             self.result_name
         );
         let consumers = self.consumers();
+        if !f.loops.is_empty() {
+            let _ = writeln!(
+                doc,
+                " # Derivation\n\n The function has loops: each backward loop runs its forward loop's range in \
+                 reverse, and the generated code below shows every adjoint and accumulation.\n"
+            );
+            return self.write_code(doc, generated);
+        }
         let _ = writeln!(doc, " # Derivation\n\n ```text");
         for (p, g) in f.params.iter().zip(&self.derivation.gradients) {
             if !p.wrt {
@@ -142,13 +132,7 @@ impl DocWriter<'_, '_> {
                     let labels: Vec<&str> = links.iter().map(|(l, _)| l.as_str()).collect();
                     let factors: Vec<String> = links
                         .iter()
-                        .map(|(_, fs)| {
-                            if fs.is_empty() {
-                                "1".to_string()
-                            } else {
-                                fs.join(" · ")
-                            }
-                        })
+                        .map(|(_, fs)| if fs.is_empty() { "1".to_string() } else { fs.join(" · ") })
                         .collect();
                     let pad = " ".repeat(format!("∂C/∂{name}").chars().count());
                     let _ = writeln!(doc, " ∂C/∂{name} = {}", labels.join(" · "));
@@ -170,17 +154,20 @@ impl DocWriter<'_, '_> {
                                 .collect()
                         })
                         .unwrap_or_default();
-                    let _ = writeln!(doc, " ∂C/∂{name} = {}", terms.join(" + "));
+                    if !terms.is_empty() {
+                        let _ = writeln!(doc, " ∂C/∂{name} = {}", terms.join(" + "));
+                    }
                 }
             }
         }
         let _ = writeln!(doc, " ```\n");
+        self.write_code(doc, generated)
+    }
+
+    fn write_code(&self, mut doc: String, generated: &str) -> String {
         let lines = generated.lines().count();
         if lines <= MAX_LISTED_LINES {
-            let _ = writeln!(
-                doc,
-                " # Generated code\n\n `d_v` is the adjoint ∂C/∂v of `v`.\n\n ```text"
-            );
+            let _ = writeln!(doc, " # Generated code\n\n `d_v` is the adjoint ∂C/∂v of `v`.\n\n ```text");
             for line in generated.lines() {
                 let _ = writeln!(doc, " {line}");
             }

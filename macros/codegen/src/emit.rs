@@ -19,8 +19,8 @@
 
 use crate::diff::Derivation;
 use crate::ir::{
-    Activation, BinOp, BlockId, FloatTy, Func, Function, Hint, IfId, Item, Op, Ty, UnOp, ValueId,
-    ROOT,
+    Activation, ArrayId, ArrayOrigin, BinOp, BlockId, Dim, FloatTy, Func, Function, Hint, IfId, Item, LoopId, Op, Ty,
+    UnOp, ValueId, ROOT,
 };
 use crate::names::{camel_case, Names};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -47,6 +47,27 @@ const MAX_INLINE_DEPTH: usize = 16;
 const CHUNK_THRESHOLD: usize = 256;
 const CHUNK_SIZE: usize = 64;
 
+/// One emitted statement and the names it binds (with whether they are mutable).
+struct Statement {
+    tokens: TokenStream,
+    binds: Vec<(Ident, bool)>,
+}
+
+impl Statement {
+    fn new(tokens: TokenStream, binds: Vec<(Ident, bool)>) -> Self {
+        Statement { tokens, binds }
+    }
+}
+
+/// A value computed inside a loop body that the backward loop reads: one stack per value.
+#[derive(Clone, Debug)]
+struct Tape {
+    value: ValueId,
+    /// The forward loop body whose iterations push it.
+    body: BlockId,
+    name: Option<Ident>,
+}
+
 /// Where a value is used: in a block, or by the function's return expression.
 type Site = Option<BlockId>;
 
@@ -58,8 +79,13 @@ pub struct Emitter<'a> {
     live: Vec<bool>,
     bound: Vec<bool>,
     names: Vec<Option<Ident>>,
+    live_arrays: Vec<bool>,
+    live_loops: Vec<bool>,
+    array_names: Vec<Option<Ident>>,
     /// Per forward `if`: values defined inside it that the backward sweep reads.
     residuals: BTreeMap<IfId, Vec<ValueId>>,
+    /// Values pushed each forward iteration and popped by the backward iteration.
+    tapes: Vec<Tape>,
     /// The path to the facade crate in generated code.
     krate: TokenStream,
 }
@@ -71,45 +97,133 @@ impl<'a> Emitter<'a> {
             f,
             doc_depth: None,
             live: vec![false; n],
+            live_arrays: vec![false; f.arrays.len()],
+            live_loops: vec![false; f.loops.len()],
             bound: vec![false; n],
             names: vec![None; n],
+            array_names: vec![None; f.arrays.len()],
             residuals: BTreeMap::new(),
+            tapes: Vec::new(),
             krate: quote!(::backprop),
         };
         let mut roots: Vec<ValueId> = f.output.into_iter().collect();
         roots.extend(d.gradients.iter().flatten());
-        for &r in &roots {
-            e.mark_live(r);
+        let mut arrays = Vec::new();
+        for p in f.params.iter().filter(|p| p.wrt) {
+            if let Some(adjoint) = p.array.and_then(|a| d.array_adjoints.get(&a)) {
+                arrays.push(*adjoint);
+            }
         }
-        let uses = e.count_uses(&roots, d);
+        e.mark_live(&roots, &arrays);
+        let uses = e.count_uses(&roots);
         e.decide_bindings(&uses);
-        e.find_residuals(&uses);
+        e.find_residuals_and_tapes(&uses, d);
         e.allocate_names(user_tokens);
         e
     }
 
-    fn mark_live(&mut self, root: ValueId) {
-        let mut stack = vec![root];
-        while let Some(v) = stack.pop() {
+    /// Marks what the result and the gradients need: values, arrays (with every store into them)
+    /// and loops (with their bounds and carried variables).
+    fn mark_live(&mut self, roots: &[ValueId], arrays: &[ArrayId]) {
+        let f = self.f;
+        let mut stores: Vec<Vec<ValueId>> = vec![Vec::new(); f.arrays.len()];
+        for (i, node) in f.nodes.iter().enumerate() {
+            if let Op::Store(a, _) | Op::Declare(a) = node.op {
+                stores[a.index()].push(ValueId(i as u32));
+            }
+        }
+        let mut stack: Vec<ValueId> = roots.to_vec();
+        let mut array_stack: Vec<ArrayId> = arrays.to_vec();
+        loop {
+            if let Some(a) = array_stack.pop() {
+                if !self.live_arrays[a.index()] {
+                    self.live_arrays[a.index()] = true;
+                    stack.extend(&stores[a.index()]);
+                    if let ArrayOrigin::Local { fill } = f.array(a).origin {
+                        stack.push(fill);
+                    }
+                }
+                continue;
+            }
+            let Some(v) = stack.pop() else { break };
             if self.live[v.index()] {
                 continue;
             }
             self.live[v.index()] = true;
-            match self.f.node(v).op {
+            let node = f.node(v);
+            // Everything inside a loop body runs only if the loop is emitted.
+            let mut b = Some(node.block);
+            while let Some(block) = b {
+                if let Some(l) = f.block(block).loop_owner {
+                    if !self.live_loops[l.index()] {
+                        self.live_loops[l.index()] = true;
+                        let lp = f.loop_node(l);
+                        stack.extend([lp.lo, lp.hi, lp.var]);
+                    }
+                }
+                // ... and inside a branch only if its `if` is emitted, which needs the condition.
+                if let Some(id) = f.block(block).owner {
+                    stack.push(f.if_node(id).cond);
+                }
+                b = f.block(block).parent;
+            }
+            match &node.op {
                 Op::Phi(id, k) => {
-                    let node = self.f.if_node(id);
-                    let out = node.outputs[k as usize];
+                    let node = f.if_node(*id);
+                    let out = node.outputs[*k as usize];
                     stack.extend([out.then_value, out.else_value, node.cond]);
                 }
-                ref op => stack.extend(op.operands()),
+                Op::LoopPhi(l, k) | Op::LoopOut(l, k) => {
+                    let lp = f.loop_node(*l);
+                    if let Some(c) = lp.carried.get(*k as usize) {
+                        stack.extend([c.init, c.next, c.inner, c.out]);
+                    }
+                    if !self.live_loops[l.index()] {
+                        self.live_loops[l.index()] = true;
+                        stack.extend([lp.lo, lp.hi, lp.var]);
+                    }
+                }
+                Op::Load(a, _, idx) => {
+                    array_stack.push(*a);
+                    stack.extend(idx);
+                }
+                Op::Call(Func::SumArray(a, _), _) => array_stack.push(ArrayId(*a)),
+                Op::Len(a) | Op::Declare(a) => {
+                    if !matches!(f.array(*a).origin, ArrayOrigin::Param { .. }) {
+                        array_stack.push(*a);
+                    }
+                }
+                op => stack.extend(op.operands()),
             }
         }
     }
 
-    /// Booleans are recomputed at each use (a comparison of named values), never bound.
+    /// Values written out at every use instead of bound: conditions, integer index arithmetic and
+    /// reads of arrays nothing writes to (cheap, and valid anywhere: recomputed, never taped).
     fn inline_always(&self, v: ValueId) -> bool {
         let node = self.f.node(v);
-        node.ty == Ty::Bool && !node.op.is_leaf() && !matches!(node.op, Op::Phi(..))
+        if node.op.is_leaf() || self.defined_by_construct(v) || matches!(node.op, Op::Phi(..)) {
+            return false;
+        }
+        match &node.op {
+            Op::Load(a, ..) => !self.f.array(*a).mutable,
+            Op::Store(..) | Op::Declare(_) => false,
+            _ => matches!(node.ty, Ty::Bool | Ty::Int),
+        }
+    }
+
+    /// Whether a block (or anything nested in it) writes an array element that is needed.
+    fn has_effects(&self, b: BlockId) -> bool {
+        self.f
+            .nodes
+            .iter()
+            .enumerate()
+            .any(|(i, n)| self.live[i] && matches!(n.op, Op::Store(..)) && self.f.is_within(n.block, b))
+    }
+
+    /// Loop variables and carried variables: named by the loop itself, never by a `let`.
+    fn defined_by_construct(&self, v: ValueId) -> bool {
+        matches!(self.f.node(v).op, Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..))
     }
 
     fn record_use(&self, uses: &mut Vec<Vec<Site>>, v: ValueId, site: Site) {
@@ -122,33 +236,36 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn count_uses(&self, roots: &[ValueId], _d: &Derivation) -> Vec<Vec<Site>> {
+    fn count_uses(&self, roots: &[ValueId]) -> Vec<Vec<Site>> {
         let mut uses = vec![Vec::new(); self.f.nodes.len()];
         for (i, node) in self.f.nodes.iter().enumerate() {
-            if !self.live[i]
-                || self.inline_always(ValueId(i as u32))
-                || matches!(node.op, Op::Phi(..))
-            {
+            if !self.live[i] || self.inline_always(ValueId(i as u32)) || matches!(node.op, Op::Phi(..)) {
                 continue;
             }
             for a in node.op.operands() {
                 self.record_use(&mut uses, a, Some(node.block));
             }
         }
-        for (i, node) in self.f.ifs.iter().enumerate() {
-            let live_outputs: Vec<_> = node
-                .outputs
-                .iter()
-                .filter(|o| self.live[o.phi.index()])
-                .collect();
-            if live_outputs.is_empty() {
+        for node in &self.f.ifs {
+            let live_outputs: Vec<_> = node.outputs.iter().filter(|o| self.live[o.phi.index()]).collect();
+            if live_outputs.is_empty() && !self.has_effects(node.then_block) && !self.has_effects(node.else_block) {
                 continue;
             }
-            let _ = i;
             self.record_use(&mut uses, node.cond, Some(node.block));
             for o in live_outputs {
                 self.record_use(&mut uses, o.then_value, Some(node.then_block));
                 self.record_use(&mut uses, o.else_value, Some(node.else_block));
+            }
+        }
+        for (l, node) in self.f.loops.iter().enumerate() {
+            if !self.live_loops[l] {
+                continue;
+            }
+            self.record_use(&mut uses, node.lo, Some(node.block));
+            self.record_use(&mut uses, node.hi, Some(node.block));
+            for c in node.carried.iter().filter(|c| self.live[c.inner.index()] || self.live[c.out.index()]) {
+                self.record_use(&mut uses, c.init, Some(node.block));
+                self.record_use(&mut uses, c.next, Some(node.body));
             }
         }
         for &r in roots {
@@ -157,7 +274,30 @@ impl<'a> Emitter<'a> {
         uses
     }
 
+    /// Position of each value among its block's items.
+    fn item_positions(&self) -> Vec<usize> {
+        let mut pos = vec![usize::MAX; self.f.nodes.len()];
+        for block in &self.f.blocks {
+            for (k, item) in block.items.iter().enumerate() {
+                if let Item::Value(v) = item {
+                    pos[v.index()] = k;
+                }
+            }
+        }
+        pos
+    }
+
     fn decide_bindings(&mut self, uses: &[Vec<Site>]) {
+        let positions = self.item_positions();
+        // The single user of each value (for the store-between check on array reads).
+        let mut user: Vec<Option<ValueId>> = vec![None; self.f.nodes.len()];
+        for (i, node) in self.f.nodes.iter().enumerate() {
+            if self.live[i] {
+                for a in node.op.operands() {
+                    user[a.index()] = Some(ValueId(i as u32));
+                }
+            }
+        }
         // How deeply nested a value's inline expression is; operands come before their users.
         let mut depth = vec![0usize; self.f.nodes.len()];
         for (i, node) in self.f.nodes.iter().enumerate() {
@@ -165,48 +305,83 @@ impl<'a> Emitter<'a> {
             if !self.live[i] || node.op.is_leaf() {
                 continue;
             }
-            let nested = 1 + node
-                .op
-                .operands()
-                .iter()
-                .map(|a| depth[a.index()])
-                .max()
-                .unwrap_or(0);
+            if self.defined_by_construct(v) {
+                self.bound[i] = true;
+                continue;
+            }
+            if matches!(node.op, Op::Store(..) | Op::Declare(_)) {
+                continue;
+            }
+            let nested = 1 + node.op.operands().iter().map(|a| depth[a.index()]).max().unwrap_or(0);
             if self.inline_always(v) {
                 depth[i] = nested;
                 continue;
             }
             let single_local_use = uses[i].len() == 1 && uses[i][0] == Some(node.block);
+            // A read of an array that is written later must happen where it is written in the
+            // source: it is inlined only when nothing between it and its use can write.
+            let read_moves_past_write = match &node.op {
+                Op::Load(..) => match user[i] {
+                    Some(u) if positions[u.index()] != usize::MAX && self.f.node(u).block == node.block => {
+                        let items = &self.f.block(node.block).items;
+                        let (from, to) = (positions[i] + 1, positions[u.index()]);
+                        from > to
+                            || items[from..to].iter().any(|item| match item {
+                                Item::Value(w) => matches!(self.f.node(*w).op, Op::Store(..)),
+                                _ => true,
+                            })
+                    }
+                    _ => true,
+                },
+                _ => false,
+            };
             // Long sums (an argument with many consumers) would nest past what the compiler and
             // readers handle well: bind them in pieces.
             let too_deep = nested > MAX_INLINE_DEPTH;
             self.bound[i] = node.hint.is_some()
                 || matches!(node.op, Op::Phi(..) | Op::Alias(_))
                 || !single_local_use
-                || too_deep;
+                || too_deep
+                || read_moves_past_write;
             depth[i] = if self.bound[i] { 0 } else { nested };
         }
     }
 
-    fn find_residuals(&mut self, uses: &[Vec<Site>]) {
+    /// Forward values the backward sweep reads from inside a branch are exported by the enclosing
+    /// `if`s (residuals); from inside a loop body, they are pushed on a tape each iteration and
+    /// popped by the backward loop's iteration (a loop body runs many times, so no single binding
+    /// survives it).
+    fn find_residuals_and_tapes(&mut self, uses: &[Vec<Site>], _d: &Derivation) {
         for (i, node) in self.f.nodes.iter().enumerate() {
+            let v = ValueId(i as u32);
             if !self.bound[i] || self.f.block(node.block).backward || node.block == ROOT {
                 continue;
             }
+            if matches!(node.op, Op::LoopVar(_) | Op::LoopOut(..)) {
+                continue;
+            }
             let escapes = uses[i].iter().any(|site| match site {
-                Some(b) => !self.f.is_within(*b, node.block),
+                Some(b) => self.f.block(*b).backward,
                 None => true,
             });
             if !escapes {
                 continue;
             }
             let mut block = node.block;
-            while let Some(id) = self.f.block(block).owner {
-                let list = self.residuals.entry(id).or_default();
-                if !list.contains(&ValueId(i as u32)) {
-                    list.push(ValueId(i as u32));
+            loop {
+                let b = self.f.block(block);
+                if let Some(id) = b.owner {
+                    let list = self.residuals.entry(id).or_default();
+                    if !list.contains(&v) {
+                        list.push(v);
+                    }
+                    block = self.f.if_node(id).block;
+                } else if b.loop_owner.is_some() {
+                    self.tapes.push(Tape { value: v, body: block, name: None });
+                    break;
+                } else {
+                    break;
                 }
-                block = self.f.if_node(id).block;
             }
         }
     }
@@ -217,23 +392,54 @@ impl<'a> Emitter<'a> {
             names.take(&p.name.to_string());
             self.names[p.value.index()] = Some(p.name.clone());
         }
-        for i in 0..self.f.nodes.len() {
-            if !self.bound[i] {
+        for (i, a) in self.f.arrays.iter().enumerate() {
+            let name = match &a.origin {
+                ArrayOrigin::Param { .. } => a.name.to_string(),
+                ArrayOrigin::Local { .. } => names.user(&a.name.to_string()),
+                ArrayOrigin::Adjoint(of) => {
+                    let base = self.array_names[of.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
+                    names.generated(&format!("d_{base}"))
+                }
+                ArrayOrigin::Const(_) => a.name.to_string(),
+            };
+            self.array_names[i] = Some(make_ident(&name));
+        }
+        for (l, node) in self.f.loops.iter().enumerate() {
+            if !self.live_loops[l] {
                 continue;
             }
-            let name = match &self.f.nodes[i].hint {
-                Some(Hint::User(n)) | Some(Hint::Output(n)) => {
-                    names.user(n.trim_start_matches("r#"))
+            self.names[node.var.index()] = Some(node.var_name.clone());
+        }
+        for i in 0..self.f.nodes.len() {
+            if !self.bound[i] || self.names[i].is_some() {
+                continue;
+            }
+            let v = ValueId(i as u32);
+            // A carried variable has one name inside and after its loop.
+            let partner = match self.f.nodes[i].op {
+                Op::LoopPhi(l, k) | Op::LoopOut(l, k) => {
+                    self.f.loop_node(l).carried.get(k as usize).map(|c| if c.inner == v { c.out } else { c.inner })
                 }
+                _ => None,
+            };
+            let hint = self.f.nodes[i].hint.clone().or_else(|| partner.and_then(|p| self.f.node(p).hint.clone()));
+            let name = match hint {
+                Some(Hint::User(n)) | Some(Hint::Output(n)) => names.user(n.trim_start_matches("r#")),
                 Some(Hint::Adjoint(of)) => match &self.names[of.index()] {
-                    Some(base) => {
-                        names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#")))
-                    }
+                    Some(base) => names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#"))),
                     None => names.temp(),
                 },
                 None => names.temp(),
             };
-            self.names[i] = Some(Ident::new(&name, Span::call_site()));
+            let ident = make_ident(&name);
+            if let Some(p) = partner {
+                self.names[p.index()] = Some(ident.clone());
+            }
+            self.names[i] = Some(ident);
+        }
+        for t in &mut self.tapes {
+            let base = self.names[t.value.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
+            t.name = Some(Ident::new(&names.generated(&format!("tape_{base}")), Span::call_site()));
         }
     }
 
@@ -260,14 +466,8 @@ impl<'a> Emitter<'a> {
             FloatTy::F64 => format!("{:?}", x.abs()),
             FloatTy::F32 => format!("{:?}", x.abs() as f32),
         };
-        let text = if suffixed {
-            format!("{digits}_{}", ty.name())
-        } else {
-            digits
-        };
-        let lit: Literal = text
-            .parse()
-            .unwrap_or_else(|_| Literal::f64_unsuffixed(0.0));
+        let text = if suffixed { format!("{digits}_{}", ty.name()) } else { digits };
+        let lit: Literal = text.parse().unwrap_or_else(|_| Literal::f64_unsuffixed(0.0));
         if x.is_sign_negative() {
             (quote!(-#lit), Prec::Prefix)
         } else {
@@ -321,15 +521,10 @@ impl<'a> Emitter<'a> {
         let node = self.f.node(v);
         let span = node.span;
         match &node.op {
-            Op::Param(i) => (
-                self.f.params[*i as usize].name.to_token_stream(),
-                Prec::Atom,
-            ),
-            Op::FloatLit(bits) => self.lit_tokens(
-                f64::from_bits(*bits),
-                node.ty.float().unwrap_or(self.f.float),
-                suffixed,
-            ),
+            Op::Param(i) => (self.f.params[*i as usize].name.to_token_stream(), Prec::Atom),
+            Op::FloatLit(bits) => {
+                self.lit_tokens(f64::from_bits(*bits), node.ty.float().unwrap_or(self.f.float), suffixed)
+            }
             Op::IntLit(i) => {
                 let lit = Literal::u128_unsuffixed(i.unsigned_abs());
                 if *i < 0 {
@@ -354,14 +549,65 @@ impl<'a> Emitter<'a> {
                 let a = self.operand(*a, Prec::Cast, false);
                 (quote_spanned!(span=> #a as #ty), Prec::Cast)
             }
-            Op::Phi(..) | Op::Alias(_) => {
-                // Always bound; an alias's right-hand side is its source.
-                match &node.op {
-                    Op::Alias(src) => self.expr(*src, true),
-                    _ => (quote!(::core::unreachable!()), Prec::Atom),
-                }
+            Op::Alias(src) => self.expr(*src, true),
+            Op::Load(a, _, indices) => {
+                let base = self.array_name(*a);
+                let idx: Vec<TokenStream> = indices.iter().map(|i| self.operand(*i, Prec::Or, false)).collect();
+                (quote_spanned!(span=> #base #([#idx])*), Prec::Atom)
+            }
+            Op::Len(a) => {
+                let base = self.array_name(*a);
+                (quote_spanned!(span=> #base.len()), Prec::Atom)
+            }
+            // Named by their construct (`if`, loop); reached only through their names.
+            Op::Phi(..) | Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) | Op::Store(..) | Op::Declare(_) => {
+                (self.name(v).map(|n| n.to_token_stream()).unwrap_or_else(|| quote!(_)), Prec::Atom)
             }
         }
+    }
+
+    fn array_name(&self, a: ArrayId) -> TokenStream {
+        match &self.f.array(a).origin {
+            ArrayOrigin::Const(path) => self.f.paths[*path as usize].1.clone(),
+            _ => self.array_names[a.index()].to_token_stream(),
+        }
+    }
+
+    /// `[[0.0_f64; N]; M]`, or `vec![..; x.len()]` for a slice's outermost dimension.
+    fn filled(&self, a: ArrayId, fill: TokenStream) -> TokenStream {
+        let array = self.f.array(a);
+        let mut out = fill;
+        for (k, dim) in array.dims.iter().enumerate().rev() {
+            out = match dim {
+                Dim::Const(n) => quote!([#out; #n]),
+                Dim::Dynamic => {
+                    // Only the outermost dimension of an argument is dynamic; its length is the
+                    // argument's (or, for an adjoint, its primal's).
+                    let source = match array.origin {
+                        ArrayOrigin::Adjoint(of) => of,
+                        _ => a,
+                    };
+                    let base = self.array_name(source);
+                    let _ = k;
+                    quote!(::std::vec![#out; #base.len()])
+                }
+            };
+        }
+        out
+    }
+
+    /// The owned type of an array: `[f64; N]` stays, `[f64]` and `Vec<f64>` become `Vec<f64>`.
+    fn owned_type(&self, a: ArrayId) -> TokenStream {
+        let array = self.f.array(a);
+        let elem = Ident::new(array.elem.float().unwrap_or(self.f.float).name(), Span::call_site());
+        let mut out = quote!(#elem);
+        for dim in array.dims.iter().rev() {
+            out = match dim {
+                Dim::Const(n) => quote!([#out; #n]),
+                Dim::Dynamic => quote!(::std::vec::Vec<#out>),
+            };
+        }
+        out
     }
 
     fn binary(&self, op: BinOp, a: ValueId, b: ValueId, span: Span) -> (TokenStream, Prec) {
@@ -393,10 +639,14 @@ impl<'a> Emitter<'a> {
     }
 
     fn call(&self, func: Func, args: &[ValueId], ty: Ty, span: Span) -> (TokenStream, Prec) {
-        let helper_args = |e: &Self| -> Vec<TokenStream> {
-            args.iter().map(|a| e.operand(*a, Prec::Or, true)).collect()
-        };
+        let helper_args =
+            |e: &Self| -> Vec<TokenStream> { args.iter().map(|a| e.operand(*a, Prec::Or, true)).collect() };
         match func {
+            Func::SumArray(a, _) => {
+                let base = self.array_name(ArrayId(a));
+                let elem = Ident::new(ty.float().unwrap_or(self.f.float).name(), Span::call_site());
+                (quote_spanned!(span=> #base.iter().sum::<#elem>()), Prec::Atom)
+            }
             Func::Activation(_, path) => {
                 let path = &self.f.paths[path as usize].1;
                 let args = helper_args(self);
@@ -433,19 +683,9 @@ impl<'a> Emitter<'a> {
             method => {
                 let name = crate::ir::method_name(method).unwrap_or("unknown");
                 let method = Ident::new(name, span);
-                let receiver = if ty == Ty::Unknown {
-                    self.operand(args[0], Prec::Atom, true)
-                } else {
-                    self.operand(args[0], Prec::Atom, true)
-                };
-                let rest: Vec<TokenStream> = args[1..]
-                    .iter()
-                    .map(|a| self.operand(*a, Prec::Or, false))
-                    .collect();
-                (
-                    quote_spanned!(span=> #receiver.#method(#(#rest),*)),
-                    Prec::Atom,
-                )
+                let receiver = self.operand(args[0], Prec::Atom, true);
+                let rest: Vec<TokenStream> = args[1..].iter().map(|a| self.operand(*a, Prec::Or, false)).collect();
+                (quote_spanned!(span=> #receiver.#method(#(#rest),*)), Prec::Atom)
             }
         }
     }
@@ -453,14 +693,27 @@ impl<'a> Emitter<'a> {
     // ---- statements --------------------------------------------------------------------------
 
     pub fn block(&self, b: BlockId) -> TokenStream {
-        let mut statements: Vec<(TokenStream, Vec<Ident>)> = Vec::new();
+        let mut statements: Vec<Statement> = Vec::new();
+        // A backward loop body first pops what its forward iteration pushed.
+        if let Some(mirror) = self.f.block(b).mirror.filter(|_| self.f.block(b).backward) {
+            for t in self.tapes.iter().filter(|t| t.body == mirror) {
+                let (name, tape) = (self.name(t.value), &t.name);
+                let zero = self.placeholder(t.value);
+                statements.push(Statement::new(quote!(let #name = #tape.pop().unwrap_or(#zero);), vec![]));
+            }
+        }
+        // A forward loop body pushes its carried variables' values at the start of the iteration.
+        if self.f.block(b).loop_owner.is_some() && !self.f.block(b).backward {
+            for t in self.tapes.iter().filter(|t| t.body == b && self.defined_by_construct(t.value)) {
+                let (name, tape) = (self.name(t.value), &t.name);
+                statements.push(Statement::new(quote!(#tape.push(#name);), vec![]));
+            }
+        }
         for item in &self.f.block(b).items {
             match *item {
                 Item::Value(v) => {
-                    if self.bound[v.index()] && !matches!(self.f.node(v).op, Op::Phi(..)) {
-                        let Some(name) = self.name(v) else { continue };
-                        let (rhs, _) = self.body(v, true);
-                        statements.push((quote!(let #name = #rhs;), vec![name.clone()]));
+                    if let Some(statement) = self.value_statement(v) {
+                        statements.push(statement);
                     }
                 }
                 Item::If(id) => {
@@ -468,21 +721,176 @@ impl<'a> Emitter<'a> {
                         statements.push(statement);
                     }
                 }
+                Item::Loop(id) => {
+                    if let Some(statement) = self.loop_statement(id) {
+                        statements.push(statement);
+                    }
+                }
+            }
+            // Values this item made visible that the backward loop will need: push them.
+            let defined: Vec<ValueId> = match *item {
+                Item::Value(v) => vec![v],
+                Item::If(id) => {
+                    let mut out: Vec<ValueId> = self.f.if_node(id).outputs.iter().map(|o| o.phi).collect();
+                    out.extend(self.residuals.get(&id).cloned().unwrap_or_default());
+                    out
+                }
+                Item::Loop(_) => vec![],
+            };
+            for t in self.tapes.iter().filter(|t| t.body == b && defined.contains(&t.value)) {
+                let (name, tape) = (self.name(t.value), &t.name);
+                statements.push(Statement::new(quote!(#tape.push(#name);), vec![]));
             }
         }
         if statements.len() <= CHUNK_THRESHOLD {
-            return statements.into_iter().map(|(s, _)| s).collect();
+            return statements.into_iter().map(|s| s.tokens).collect();
         }
         // Every `let` opens a scope nested in the previous one, and thousands of nested scopes
         // overflow LLVM's debug-info writer. Long blocks are therefore emitted in chunks, each a
         // block that hands its bindings out through one tuple `let`.
         let mut out = TokenStream::new();
         for chunk in statements.chunks(CHUNK_SIZE) {
-            let body: TokenStream = chunk.iter().map(|(s, _)| s.clone()).collect();
-            let names: Vec<&Ident> = chunk.iter().flat_map(|(_, n)| n).collect();
-            out.extend(quote!(let (#(#names,)*) = { #body (#(#names,)*) };));
+            let body: TokenStream = chunk.iter().map(|s| s.tokens.clone()).collect();
+            let names: Vec<&Ident> = chunk.iter().flat_map(|s| &s.binds).map(|(n, _)| n).collect();
+            let patterns: Vec<TokenStream> = chunk
+                .iter()
+                .flat_map(|s| &s.binds)
+                .map(|(n, mutable)| if *mutable { quote!(mut #n) } else { quote!(#n) })
+                .collect();
+            out.extend(quote!(let (#(#patterns,)*) = { #body (#(#names,)*) };));
         }
         out
+    }
+
+    /// The statement for a value item: its `let`, an element store, an array declaration.
+    fn value_statement(&self, v: ValueId) -> Option<Statement> {
+        if !self.live[v.index()] {
+            return None;
+        }
+        let node = self.f.node(v);
+        match &node.op {
+            Op::Store(a, args) => {
+                let (indices, value) = args.split_at(args.len() - 1);
+                let base = self.array_name(*a);
+                let idx: Vec<TokenStream> = indices.iter().map(|i| self.operand(*i, Prec::Or, false)).collect();
+                // `a[i] = a[i] + e` (unbound read) reads as `a[i] += e`.
+                if let Op::Binary(BinOp::Add, l, r) = &self.f.node(value[0]).op {
+                    if !self.bound[value[0].index()] && !self.bound[l.index()] {
+                        if let Op::Load(la, _, li) = &self.f.node(*l).op {
+                            if la == a && li.as_slice() == indices {
+                                let r = self.expr(*r, false).0;
+                                return Some(Statement::new(quote!(#base #([#idx])* += #r;), vec![]));
+                            }
+                        }
+                    }
+                }
+                let value = self.expr(value[0], true).0;
+                Some(Statement::new(quote!(#base #([#idx])* = #value;), vec![]))
+            }
+            Op::Declare(a) => {
+                let ArrayOrigin::Local { fill } = self.f.array(*a).origin else { return None };
+                let name = self.array_names[a.index()].clone()?;
+                let init = self.filled(*a, self.expr(fill, true).0);
+                let mutable = self.f.array(*a).mutable;
+                let pattern = if mutable { quote!(mut #name) } else { quote!(#name) };
+                Some(Statement::new(quote!(let #pattern = #init;), vec![(name, mutable)]))
+            }
+            Op::Phi(..) => None,
+            _ if self.bound[v.index()] && !self.defined_by_construct(v) => {
+                let name = self.name(v)?.clone();
+                let (rhs, _) = self.body(v, true);
+                Some(Statement::new(quote!(let #name = #rhs;), vec![(name, false)]))
+            }
+            _ => None,
+        }
+    }
+
+    /// `let mut c = init; for i in lo..hi { body; c = next; }`.
+    fn loop_statement(&self, id: LoopId) -> Option<Statement> {
+        if !self.live_loops[id.index()] {
+            return None;
+        }
+        let node = self.f.loop_node(id);
+        let carried: Vec<_> =
+            node.carried.iter().filter(|c| self.live[c.inner.index()] || self.live[c.out.index()]).copied().collect();
+        let mut decls = TokenStream::new();
+        let mut binds = Vec::new();
+        for c in &carried {
+            let name = self.name(c.out).or(self.name(c.inner))?.clone();
+            let init = self.expr(c.init, true).0;
+            decls.extend(quote!(let mut #name = #init;));
+            binds.push((name, false));
+        }
+        let updates: Vec<&crate::ir::Carried> = carried.iter().filter(|c| c.next != c.inner).collect();
+        let names: Vec<TokenStream> = updates.iter().map(|c| self.name(c.inner).to_token_stream()).collect();
+        let nexts: Vec<TokenStream> = updates.iter().map(|c| self.expr(c.next, true).0).collect();
+        let update = match names.len() {
+            0 => TokenStream::new(),
+            1 => {
+                let (n, e) = (&names[0], &nexts[0]);
+                quote!(#n = #e;)
+            }
+            _ => quote!((#(#names),*) = (#(#nexts),*);),
+        };
+        let body = self.block(node.body);
+        let var = if self.live[node.var.index()] { node.var_name.to_token_stream() } else { quote!(_) };
+        let lo = self.operand(node.lo, Prec::Or, false);
+        let hi = self.operand(node.hi, Prec::Or, false);
+        let range = match (node.inclusive, node.rev) {
+            (false, false) => quote!(#lo..#hi),
+            (true, false) => quote!(#lo..=#hi),
+            (false, true) => quote!((#lo..#hi).rev()),
+            (true, true) => quote!((#lo..=#hi).rev()),
+        };
+        // Reserve each tape this loop nest fills once, before the outermost loop.
+        let mut reserve = TokenStream::new();
+        if self.f.block(node.block).loop_owner.is_none() && !self.f.block(node.block).backward {
+            for t in self.tapes.iter().filter(|t| self.f.is_within(t.body, node.body)) {
+                if let Some(count) = self.trip_count(t.body) {
+                    let tape = &t.name;
+                    reserve.extend(quote!(#tape.reserve(#count);));
+                }
+            }
+        }
+        Some(Statement::new(quote!(#reserve #decls for #var in #range { #body #update }), binds))
+    }
+
+    /// How many times a loop body runs, as an expression valid before the outermost loop, when every
+    /// enclosing loop's bounds are fixed on entry.
+    fn trip_count(&self, body: BlockId) -> Option<TokenStream> {
+        let mut factors = Vec::new();
+        let mut b = Some(body);
+        while let Some(block) = b {
+            if let Some(l) = self.f.block(block).loop_owner {
+                let node = self.f.loop_node(l);
+                if !self.loop_invariant(node.lo) || !self.loop_invariant(node.hi) {
+                    return None;
+                }
+                let hi = self.operand(node.hi, Prec::Atom, false);
+                let extra = if node.inclusive { quote!(+ 1) } else { TokenStream::new() };
+                let count = if matches!(self.f.node(node.lo).op, Op::IntLit(0)) {
+                    quote!((#hi as usize #extra))
+                } else {
+                    let lo = self.operand(node.lo, Prec::Atom, false);
+                    quote!(((#hi as usize).saturating_sub(#lo as usize) #extra))
+                };
+                factors.push(count);
+            }
+            b = self.f.block(block).parent;
+        }
+        let first = factors.first()?.clone();
+        Some(factors[1..].iter().fold(first, |acc, f| quote!(#acc * #f)))
+    }
+
+    /// An integer expression that no loop changes (depends on no loop variable).
+    fn loop_invariant(&self, v: ValueId) -> bool {
+        let node = self.f.node(v);
+        match node.op {
+            Op::LoopVar(_) | Op::LoopPhi(..) => false,
+            Op::Len(a) => matches!(self.f.array(a).origin, ArrayOrigin::Param { .. }),
+            ref op if op.is_leaf() => true,
+            ref op => self.inline_always(v) && op.operands().iter().all(|a| self.loop_invariant(*a)),
+        }
     }
 
     /// A placeholder of `v`'s type for the branch where `v` was not computed.
@@ -491,68 +899,55 @@ impl<'a> Emitter<'a> {
             Ty::Float(t) => self.lit_tokens(0.0, t, true).0,
             Ty::Int => quote!(0),
             Ty::Bool => quote!(false),
-            Ty::Unknown => quote!(::core::default::Default::default()),
+            Ty::Unknown | Ty::Unit => quote!(::core::default::Default::default()),
         }
     }
 
-    fn if_statement(&self, id: IfId) -> Option<(TokenStream, Vec<Ident>)> {
+    fn if_statement(&self, id: IfId) -> Option<Statement> {
         let node = self.f.if_node(id);
-        let outputs: Vec<_> = node
-            .outputs
-            .iter()
-            .filter(|o| self.live[o.phi.index()])
-            .copied()
-            .collect();
+        let outputs: Vec<_> = node.outputs.iter().filter(|o| self.live[o.phi.index()]).copied().collect();
         let residuals = self.residuals.get(&id).cloned().unwrap_or_default();
-        if outputs.is_empty() && residuals.is_empty() {
+        if outputs.is_empty()
+            && residuals.is_empty()
+            && !self.has_effects(node.then_block)
+            && !self.has_effects(node.else_block)
+        {
             return None;
         }
-        let mut names: Vec<Ident> = outputs
-            .iter()
-            .filter_map(|o| self.name(o.phi).cloned())
-            .collect();
+        let mut names: Vec<Ident> = outputs.iter().filter_map(|o| self.name(o.phi).cloned()).collect();
         names.extend(residuals.iter().filter_map(|r| self.name(*r).cloned()));
-        let side =
-            |block: BlockId, pick: &dyn Fn(&crate::ir::IfOutput) -> ValueId| -> TokenStream {
-                let body = self.block(block);
-                let mut values: Vec<TokenStream> =
-                    outputs.iter().map(|o| self.expr(pick(o), true).0).collect();
-                values.extend(residuals.iter().map(|r| {
-                    if self.f.is_within(self.f.node(*r).block, block) {
-                        self.name(*r).to_token_stream()
-                    } else {
-                        self.placeholder(*r)
-                    }
-                }));
-                if values.len() == 1 {
-                    let v = &values[0];
-                    quote!({ #body #v })
+        let side = |block: BlockId, pick: &dyn Fn(&crate::ir::IfOutput) -> ValueId| -> TokenStream {
+            let body = self.block(block);
+            let mut values: Vec<TokenStream> = outputs.iter().map(|o| self.expr(pick(o), true).0).collect();
+            values.extend(residuals.iter().map(|r| {
+                if self.f.is_within(self.f.node(*r).block, block) {
+                    self.name(*r).to_token_stream()
                 } else {
-                    quote!({ #body (#(#values),*) })
+                    self.placeholder(*r)
                 }
-            };
+            }));
+            if values.is_empty() {
+                quote!({ #body })
+            } else if values.len() == 1 {
+                let v = &values[0];
+                quote!({ #body #v })
+            } else {
+                quote!({ #body (#(#values),*) })
+            }
+        };
         let then_side = side(node.then_block, &|o| o.then_value);
         let else_side = side(node.else_block, &|o| o.else_value);
         let cond = self.expr(node.cond, true).0;
-        let pattern = if names.len() == 1 {
-            names[0].to_token_stream()
-        } else {
-            quote!((#(#names),*))
-        };
-        Some((
-            quote!(let #pattern = if #cond #then_side else #else_side;),
-            names,
-        ))
+        if names.is_empty() {
+            return Some(Statement::new(quote!(if #cond #then_side else #else_side), vec![]));
+        }
+        let pattern = if names.len() == 1 { names[0].to_token_stream() } else { quote!((#(#names),*)) };
+        let binds = names.into_iter().map(|n| (n, false)).collect();
+        Some(Statement::new(quote!(let #pattern = if #cond #then_side else #else_side;), binds))
     }
 
     /// The whole output: the user's function unchanged, the gradient struct, the gradient function.
-    pub fn emit(
-        &self,
-        func: &syn::ItemFn,
-        items: &[syn::Item],
-        d: &Derivation,
-        doc: &str,
-    ) -> TokenStream {
+    pub fn emit(&self, func: &syn::ItemFn, items: &[syn::Item], d: &Derivation, doc: &str) -> TokenStream {
         let f = self.f;
         let vis = &func.vis;
         let fn_name = &func.sig.ident;
@@ -569,17 +964,15 @@ impl<'a> Emitter<'a> {
                 quote!(#name: #ty)
             })
             .collect();
-        let wrt: Vec<_> = f
-            .params
-            .iter()
-            .zip(&d.gradients)
-            .filter(|(p, _)| p.wrt)
-            .collect();
+        let wrt: Vec<_> = f.params.iter().zip(&d.gradients).filter(|(p, _)| p.wrt).collect();
         let fields: Vec<TokenStream> = wrt
             .iter()
             .map(|(p, _)| {
                 let name = &p.name;
-                let ty = &p.ty_tokens;
+                let ty = match p.array {
+                    Some(a) => self.owned_type(a),
+                    None => p.ty_tokens.clone(),
+                };
                 let doc = format!("∂{fn_name}/∂{name}");
                 quote!(#[doc = #doc] pub #name: #ty)
             })
@@ -588,14 +981,45 @@ impl<'a> Emitter<'a> {
             .iter()
             .map(|(p, g)| {
                 let name = &p.name;
-                let value = match g {
-                    Some(g) => self.expr(*g, true).0,
-                    None => {
-                        self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true)
-                            .0
-                    }
+                let zero = self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true).0;
+                let value = match (p.array, g) {
+                    (Some(a), _) => match d.array_adjoints.get(&a) {
+                        Some(adjoint) => self.array_names[adjoint.index()].to_token_stream(),
+                        None => self.filled(a, zero),
+                    },
+                    (None, Some(g)) => self.expr(*g, true).0,
+                    (None, None) => zero,
                 };
                 quote!(#name: #value)
+            })
+            .collect();
+        let copyable =
+            wrt.iter().all(|(p, _)| p.array.is_none_or(|a| f.array(a).dims.iter().all(|d| matches!(d, Dim::Const(_)))));
+        let derives = if copyable {
+            quote!(#[derive(Debug, Clone, Copy, PartialEq)])
+        } else {
+            quote!(#[derive(Debug, Clone, PartialEq)])
+        };
+        // Tapes are declared first (the forward sweep pushes), adjoint arrays just before the
+        // backward sweep (which fills them).
+        let tapes: Vec<TokenStream> = self
+            .tapes
+            .iter()
+            .map(|t| {
+                let name = &t.name;
+                let ty = Ident::new(f.ty(t.value).float().unwrap_or(f.float).name(), Span::call_site());
+                quote!(let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();)
+            })
+            .collect();
+        let adjoint_arrays: Vec<TokenStream> = d
+            .array_adjoints
+            .values()
+            .filter(|a| self.live_arrays[a.index()])
+            .map(|a| {
+                let name = &self.array_names[a.index()];
+                let zero = self.lit_tokens(0.0, f.array(*a).elem.float().unwrap_or(f.float), true).0;
+                let init = self.filled(*a, zero);
+                quote!(let mut #name = #init;)
             })
             .collect();
 
@@ -606,20 +1030,24 @@ impl<'a> Emitter<'a> {
             Some(o) => self.expr(o, true).0,
             None => quote!(::core::unreachable!()),
         };
-        let params_impl = self.params_impl(
-            &grad_struct,
-            &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>(),
-        );
-        let struct_doc = format!(
-            "The gradient of [`{fn_name}`]: one field per differentiated argument. Returned by [`{grad_fn}`]."
-        );
+        let params_impl = self.params_impl(&grad_struct, &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>());
+        let struct_doc =
+            format!("The gradient of [`{fn_name}`]: one field per differentiated argument. Returned by [`{grad_fn}`].");
         let krate = &self.krate;
         let _ = krate;
+        // `#[backprop]` asks for index loops (`for i in 0..n`), which clippy would flag in the
+        // user's own function.
+        let loops_allowed = if f.loops.is_empty() {
+            TokenStream::new()
+        } else {
+            quote!(#[allow(clippy::needless_range_loop)])
+        };
         quote! {
+            #loops_allowed
             #func
 
             #[doc = #struct_doc]
-            #[derive(Debug, Clone, Copy, PartialEq)]
+            #derives
             #vis struct #grad_struct {
                 #(#fields,)*
             }
@@ -627,13 +1055,23 @@ impl<'a> Emitter<'a> {
             #params_impl
 
             #[doc = #doc]
-            #[allow(unused_variables, unused_parens, non_snake_case, clippy::all, clippy::pedantic)]
+            #[allow(
+                unused_variables,
+                unused_mut,
+                unused_assignments,
+                unused_parens,
+                non_snake_case,
+                clippy::all,
+                clippy::pedantic
+            )]
             #vis fn #grad_fn(#(#params),*) -> (#ret, #grad_struct) {
                 // The original function is the user's API too; it counts as used when its gradient is.
                 let _ = #fn_name;
                 #(#items)*
                 #checks
+                #(#tapes)*
                 #forward
+                #(#adjoint_arrays)*
                 #backward
                 (#output, #grad_struct { #(#values,)* })
             }
@@ -652,11 +1090,7 @@ impl<'a> Emitter<'a> {
             if !self.live[i] {
                 continue;
             }
-            let ty = node
-                .ty
-                .float()
-                .or_else(|| self.f.ty(args[0]).float())
-                .unwrap_or(self.f.float);
+            let ty = node.ty.float().or_else(|| self.f.ty(args[0]).float()).unwrap_or(self.f.float);
             if seen.contains(&(*act, *path, ty)) {
                 continue;
             }
@@ -717,6 +1151,14 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
+    }
+}
+
+/// An identifier for `name`, raw (`r#match`) when `name` is a keyword.
+fn make_ident(name: &str) -> Ident {
+    match syn::parse_str::<Ident>(name) {
+        Ok(_) => Ident::new(name, Span::call_site()),
+        Err(_) => Ident::new_raw(name, Span::call_site()),
     }
 }
 

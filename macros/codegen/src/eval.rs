@@ -2,8 +2,9 @@
 //! differentiator built numerically without compiling the emitted code.
 
 use crate::diff::Derivation;
-use crate::ir::{Activation, BinOp, BlockId, Func, Function, Item, Op, UnOp, ValueId, ROOT};
+use crate::ir::{Activation, ArrayId, ArrayOrigin, BinOp, BlockId, Dim, Func, Function, Item, Op, UnOp, ValueId, ROOT};
 use backprop_runtime::{activation as act, kinks};
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Val {
@@ -28,47 +29,185 @@ impl Val {
     }
 }
 
+/// An argument: a scalar, or an array given flat (row-major) with its dimensions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    S(Val),
+    A(Vec<f64>, Vec<usize>),
+}
+
 pub struct Interpreter<'f> {
     f: &'f Function,
     values: Vec<Option<Val>>,
-    inputs: Vec<Val>,
+    inputs: Vec<Input>,
+    memory: HashMap<ArrayId, (Vec<f64>, Vec<usize>)>,
+    /// Per loop body: the values of each finished forward iteration, restored by the backward
+    /// iteration that reverses it (what the emitted code's tapes do).
+    snapshots: HashMap<BlockId, Vec<Vec<(usize, Val)>>>,
+    /// Per value: the loop body whose iterations recompute it (not counting nested loops).
+    iteration_body: Vec<Option<BlockId>>,
 }
 
 /// Evaluates the function at `inputs` (one per parameter): its value and, per parameter, the
 /// gradient the backward sweep computes (0 where there is none).
-pub fn value_and_gradient(
-    f: &Function,
-    d: &Derivation,
-    inputs: &[Val],
-) -> Result<(f64, Vec<f64>), String> {
-    let mut it = Interpreter {
-        f,
-        values: vec![None; f.nodes.len()],
-        inputs: inputs.to_vec(),
-    };
+pub fn value_and_gradient(f: &Function, d: &Derivation, inputs: &[Val]) -> Result<(f64, Vec<f64>), String> {
+    let inputs: Vec<Input> = inputs.iter().map(|v| Input::S(*v)).collect();
+    let (value, grads) = value_and_gradients(f, d, &inputs)?;
+    Ok((value, grads.into_iter().map(|g| g.first().copied().unwrap_or(0.0)).collect()))
+}
+
+/// Like `value_and_gradient`, with array arguments: each gradient is flat (one entry for a scalar).
+pub fn value_and_gradients(f: &Function, d: &Derivation, inputs: &[Input]) -> Result<(f64, Vec<Vec<f64>>), String> {
+    let mut it = Interpreter::new(f, inputs)?;
     it.block(ROOT)?;
     it.block(d.backward)?;
     let value = it.get(f.output.ok_or("no output")?)?.f()?;
-    let grads = d
-        .gradients
-        .iter()
-        .map(|g| g.map_or(Ok(0.0), |g| it.get(g).and_then(Val::f)))
-        .collect::<Result<_, _>>()?;
+    let mut grads = Vec::new();
+    for (p, g) in f.params.iter().zip(&d.gradients) {
+        match p.array {
+            Some(a) => match d.array_adjoints.get(&a).and_then(|adj| it.memory.get(adj)) {
+                Some((data, _)) => grads.push(data.clone()),
+                None => grads.push(vec![0.0; it.memory.get(&a).map_or(0, |m| m.0.len())]),
+            },
+            None => grads.push(vec![g.map_or(Ok(0.0), |g| it.get(g).and_then(Val::f))?]),
+        }
+    }
     Ok((value, grads))
 }
 
 /// Evaluates only the forward sweep: the function's value.
 pub fn value(f: &Function, inputs: &[Val]) -> Result<f64, String> {
-    let mut it = Interpreter {
-        f,
-        values: vec![None; f.nodes.len()],
-        inputs: inputs.to_vec(),
-    };
+    let inputs: Vec<Input> = inputs.iter().map(|v| Input::S(*v)).collect();
+    value_of(f, &inputs)
+}
+
+pub fn value_of(f: &Function, inputs: &[Input]) -> Result<f64, String> {
+    let mut it = Interpreter::new(f, inputs)?;
     it.block(ROOT)?;
     it.get(f.output.ok_or("no output")?)?.f()
 }
 
-impl Interpreter<'_> {
+impl<'f> Interpreter<'f> {
+    fn new(f: &'f Function, inputs: &[Input]) -> Result<Self, String> {
+        let mut memory = HashMap::new();
+        for (i, a) in f.arrays.iter().enumerate() {
+            let id = ArrayId(i as u32);
+            match &a.origin {
+                ArrayOrigin::Param { index, .. } => match inputs.get(*index as usize) {
+                    Some(Input::A(data, dims)) => {
+                        memory.insert(id, (data.clone(), dims.clone()));
+                    }
+                    _ => return Err(format!("argument {index} must be an array")),
+                },
+                ArrayOrigin::Local { .. } => {
+                    let dims = a
+                        .dims
+                        .iter()
+                        .map(|d| match d {
+                            Dim::Const(t) => t.to_string().parse::<usize>().map_err(|_| format!("length `{t}`")),
+                            Dim::Dynamic => Err("dynamic local".to_string()),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    memory.insert(id, (vec![0.0; dims.iter().product()], dims));
+                }
+                ArrayOrigin::Adjoint(of) => {
+                    let (_, dims) = memory.get(of).cloned().ok_or("adjoint before its array")?;
+                    memory.insert(id, (vec![0.0; dims.iter().product()], dims));
+                }
+                ArrayOrigin::Const(_) => return Err("the interpreter has no constant tables".into()),
+            }
+        }
+        let mut iteration_body = vec![None; f.nodes.len()];
+        for (i, n) in f.nodes.iter().enumerate() {
+            let mut b = Some(n.block);
+            while let Some(block) = b {
+                if f.block(block).loop_owner.is_some() {
+                    iteration_body[i] = Some(block);
+                    break;
+                }
+                b = f.block(block).parent;
+            }
+        }
+        let scalars = inputs.to_vec();
+        Ok(Interpreter {
+            f,
+            values: vec![None; f.nodes.len()],
+            inputs: scalars,
+            memory,
+            snapshots: HashMap::new(),
+            iteration_body,
+        })
+    }
+
+    fn flat_index(&self, a: ArrayId, indices: &[ValueId]) -> Result<usize, String> {
+        let dims = &self.memory.get(&a).ok_or("unknown array")?.1;
+        let mut flat = 0usize;
+        for (k, i) in indices.iter().enumerate() {
+            let i = match self.values[i.index()].or_else(|| self.leaf(*i)) {
+                Some(Val::I(i)) => i,
+                other => return Err(format!("index {other:?}")),
+            };
+            if i < 0 || i as usize >= dims[k] {
+                return Err(format!("index {i} out of bounds {}", dims[k]));
+            }
+            flat = flat * dims[k] + i as usize;
+        }
+        Ok(flat)
+    }
+
+    fn leaf(&self, v: ValueId) -> Option<Val> {
+        match self.f.node(v).op {
+            Op::IntLit(i) => Some(Val::I(i)),
+            Op::FloatLit(bits) => Some(Val::F(f64::from_bits(bits))),
+            _ => None,
+        }
+    }
+
+    fn run_loop(&mut self, id: crate::ir::LoopId) -> Result<(), String> {
+        let node = self.f.loop_node(id).clone();
+        let lo = match self.get(node.lo)? {
+            Val::I(i) => i,
+            other => return Err(format!("loop bound {other:?}")),
+        };
+        let hi = match self.get(node.hi)? {
+            Val::I(i) => i + i128::from(node.inclusive),
+            other => return Err(format!("loop bound {other:?}")),
+        };
+        let order: Vec<i128> = if node.rev { (lo..hi).rev().collect() } else { (lo..hi).collect() };
+        for c in &node.carried {
+            let init = self.get(c.init)?;
+            self.values[c.inner.index()] = Some(init);
+        }
+        let backward = self.f.block(node.body).backward;
+        let mirror = self.f.block(node.body).mirror;
+        for i in order {
+            self.values[node.var.index()] = Some(Val::I(i));
+            if let (true, Some(m)) = (backward, mirror) {
+                let snapshot = self.snapshots.get_mut(&m).and_then(|s| s.pop()).ok_or("no snapshot to restore")?;
+                for (n, v) in snapshot {
+                    self.values[n] = Some(v);
+                }
+            }
+            self.block(node.body)?;
+            if !backward {
+                let snapshot: Vec<(usize, Val)> = (0..self.values.len())
+                    .filter(|n| self.iteration_body[*n] == Some(node.body))
+                    .filter_map(|n| self.values[n].map(|v| (n, v)))
+                    .collect();
+                self.snapshots.entry(node.body).or_default().push(snapshot);
+            }
+            let nexts: Vec<Val> = node.carried.iter().map(|c| self.get(c.next)).collect::<Result<_, _>>()?;
+            for (c, v) in node.carried.iter().zip(nexts) {
+                self.values[c.inner.index()] = Some(v);
+            }
+        }
+        for c in &node.carried {
+            let v = self.get(c.inner)?;
+            self.values[c.out.index()] = Some(v);
+        }
+        Ok(())
+    }
+
     fn get(&mut self, v: ValueId) -> Result<Val, String> {
         if let Some(x) = self.values[v.index()] {
             return Ok(x);
@@ -88,20 +227,13 @@ impl Interpreter<'_> {
                     let x = self.compute(v)?;
                     self.values[v.index()] = Some(x);
                 }
+                Item::Loop(id) => self.run_loop(id)?,
                 Item::If(id) => {
                     let node = self.f.if_node(id).clone();
                     let taken = self.get(node.cond)?.b()?;
-                    self.block(if taken {
-                        node.then_block
-                    } else {
-                        node.else_block
-                    })?;
+                    self.block(if taken { node.then_block } else { node.else_block })?;
                     for out in &node.outputs {
-                        let x = self.get(if taken {
-                            out.then_value
-                        } else {
-                            out.else_value
-                        })?;
+                        let x = self.get(if taken { out.then_value } else { out.else_value })?;
                         self.values[out.phi.index()] = Some(x);
                     }
                 }
@@ -114,7 +246,37 @@ impl Interpreter<'_> {
         let node = self.f.node(v).clone();
         let float = |x: f64| Ok(Val::F(node.ty.float().map_or(x, |t| t.round(x))));
         match &node.op {
-            Op::Param(i) => Ok(self.inputs[*i as usize]),
+            Op::Param(i) => match &self.inputs[*i as usize] {
+                Input::S(v) => Ok(*v),
+                Input::A(..) => Ok(Val::I(0)),
+            },
+            Op::Load(a, _, idx) => {
+                let k = self.flat_index(*a, idx)?;
+                Ok(Val::F(self.memory[a].0[k]))
+            }
+            Op::Store(a, args) => {
+                let (idx, value) = args.split_at(args.len() - 1);
+                let x = self.get(value[0])?.f()?;
+                let k = self.flat_index(*a, idx)?;
+                if let Some(m) = self.memory.get_mut(a) {
+                    m.0[k] = x;
+                }
+                Ok(Val::B(true))
+            }
+            Op::Declare(a) => {
+                let fill = match self.f.array(*a).origin {
+                    ArrayOrigin::Local { fill } => self.get(fill)?.f()?,
+                    _ => 0.0,
+                };
+                if let Some(m) = self.memory.get_mut(a) {
+                    m.0.iter_mut().for_each(|x| *x = fill);
+                }
+                Ok(Val::B(true))
+            }
+            Op::Len(a) => Ok(Val::I(self.memory.get(a).map_or(0, |m| m.1[0]) as i128)),
+            Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) => {
+                self.values[v.index()].ok_or_else(|| "loop value read outside its loop".to_string())
+            }
             Op::FloatLit(bits) => Ok(Val::F(f64::from_bits(*bits))),
             Op::IntLit(i) => Ok(Val::I(*i)),
             Op::BoolLit(b) => Ok(Val::B(*b)),
@@ -126,9 +288,7 @@ impl Interpreter<'_> {
                     "E" => float(std::f64::consts::E),
                     "LN_2" => float(std::f64::consts::LN_2),
                     "LN_10" => float(std::f64::consts::LN_10),
-                    other => Err(format!(
-                        "the interpreter does not know the constant `{other}`"
-                    )),
+                    other => Err(format!("the interpreter does not know the constant `{other}`")),
                 }
             }
             Op::Unary(UnOp::Neg, a) => match self.get(*a)? {
@@ -183,10 +343,11 @@ impl Interpreter<'_> {
             Op::Alias(a) => self.get(*a),
             Op::Phi(..) => Err("an `if` output read before its `if` ran".into()),
             Op::Call(func, args) => {
-                let vals: Vec<Val> = args
-                    .iter()
-                    .map(|a| self.get(*a))
-                    .collect::<Result<_, _>>()?;
+                let vals: Vec<Val> = args.iter().map(|a| self.get(*a)).collect::<Result<_, _>>()?;
+                if let Func::SumArray(a, _) = func {
+                    let data = &self.memory.get(&ArrayId(*a)).ok_or("unknown array")?.0;
+                    return float(data.iter().fold(-0.0, |acc, x| acc + x));
+                }
                 if *func == Func::Powi {
                     let n = match vals[1] {
                         Val::I(n) => n as i32,
@@ -204,7 +365,7 @@ impl Interpreter<'_> {
 fn call(func: Func, x: &[f64]) -> Result<f64, String> {
     let a = x[0];
     Ok(match func {
-        Func::Powi => unreachable!("handled by the caller"),
+        Func::Powi | Func::SumArray(..) => unreachable!("handled by the caller"),
         Func::Powf => a.powf(x[1]),
         Func::Sqrt => a.sqrt(),
         Func::Cbrt => a.cbrt(),

@@ -33,6 +33,14 @@ entity!(
     /// A structured `if`/`else` with merged outputs.
     IfId
 );
+entity!(
+    /// A `for` loop over an integer range.
+    LoopId
+);
+entity!(
+    /// An array: an argument, a local, a constant table, or an adjoint.
+    ArrayId
+);
 
 /// The root block: the function body's forward sweep. Leaves live here too.
 pub const ROOT: BlockId = BlockId(0);
@@ -76,6 +84,8 @@ pub enum Ty {
     Bool,
     /// A constant written as a path (`PI`, `SCALE`): rustc knows its type, the macro does not.
     Unknown,
+    /// A statement with no value (an element store, an array declaration).
+    Unit,
 }
 
 impl Ty {
@@ -112,10 +122,7 @@ pub enum BinOp {
 
 impl BinOp {
     pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
-        )
+        matches!(self, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne)
     }
 
     pub fn is_logical(self) -> bool {
@@ -217,6 +224,8 @@ pub enum Func {
     ActivationDerivative(Activation),
     /// `activation::<name>_alpha_derivative(x, alpha)`.
     ActivationAlphaDerivative(Activation),
+    /// `array.iter().sum::<F>()` of the array with this id at this version (no operands).
+    SumArray(u32, u32),
     /// `kinks::sign(x)`: the derivative of `abs`, 0 at 0.
     Sign,
     /// `kinks::max_weight(a, b)`: the share of `d a.max(b)` that flows to `a`.
@@ -265,17 +274,11 @@ pub const METHODS: &[(&str, Func, usize)] = &[
 ];
 
 pub fn method_by_name(name: &str) -> Option<(Func, usize)> {
-    METHODS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|&(_, f, a)| (f, a))
+    METHODS.iter().find(|(n, _, _)| *n == name).map(|&(_, f, a)| (f, a))
 }
 
 pub fn method_name(func: Func) -> Option<&'static str> {
-    METHODS
-        .iter()
-        .find(|(_, f, _)| *f == func)
-        .map(|&(n, _, _)| n)
+    METHODS.iter().find(|(_, f, _)| *f == func).map(|&(n, _, _)| n)
 }
 
 /// What a value computes. Operands are ids of earlier values.
@@ -300,6 +303,21 @@ pub enum Op {
     Phi(IfId, u32),
     /// A named copy of a value, so that an adjoint keeps its own readable name. Never hash-consed.
     Alias(ValueId),
+    /// `array[i][j]..`: an element read. The version changes at every store to the array (and at
+    /// loop boundaries), so hash-consing never merges reads across a write.
+    Load(ArrayId, u32, Vec<ValueId>),
+    /// `array[i][j].. = value`, a side effect; `args` are the indices, then the value.
+    Store(ArrayId, Vec<ValueId>),
+    /// `let mut h = [0.0; N];` for a local array.
+    Declare(ArrayId),
+    /// `array.len()` (of the outermost dimension).
+    Len(ArrayId),
+    /// The index variable of a loop, inside its body.
+    LoopVar(LoopId),
+    /// Carried variable `k` of a loop at the start of an iteration, inside its body.
+    LoopPhi(LoopId, u32),
+    /// Carried variable `k` of a loop after the loop.
+    LoopOut(LoopId, u32),
 }
 
 impl Op {
@@ -310,18 +328,20 @@ impl Op {
             | Op::IntLit(_)
             | Op::BoolLit(_)
             | Op::Const(_)
-            | Op::Phi(..) => Vec::new(),
+            | Op::Phi(..)
+            | Op::Declare(_)
+            | Op::Len(_)
+            | Op::LoopVar(_)
+            | Op::LoopPhi(..)
+            | Op::LoopOut(..) => Vec::new(),
             Op::Unary(_, a) | Op::Cast(_, a) | Op::Alias(a) => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
-            Op::Call(_, args) => args.clone(),
+            Op::Call(_, args) | Op::Load(_, _, args) | Op::Store(_, args) => args.clone(),
         }
     }
 
     pub fn is_leaf(&self) -> bool {
-        matches!(
-            self,
-            Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_)
-        )
+        matches!(self, Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_))
     }
 }
 
@@ -350,6 +370,64 @@ pub struct Node {
 pub enum Item {
     Value(ValueId),
     If(IfId),
+    Loop(LoopId),
+}
+
+/// One dimension of an array's shape.
+#[derive(Clone, Debug)]
+pub enum Dim {
+    /// A length known at compile time: a literal or a `const` item, as written.
+    Const(TokenStream),
+    /// A slice or `Vec`: the length is `.len()` at run time.
+    Dynamic,
+}
+
+#[derive(Clone, Debug)]
+pub enum ArrayOrigin {
+    /// Argument `index`; `by_ref` when passed as `&[..]`.
+    Param { index: u32, by_ref: bool },
+    /// A local `let mut h = [fill; N];`.
+    Local { fill: ValueId },
+    /// A constant table written as a path (`TABLE[i]`): never written, never differentiated.
+    Const(u32),
+    /// The adjoint of another array, accumulated by the backward sweep.
+    Adjoint(ArrayId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Array {
+    pub name: syn::Ident,
+    pub elem: Ty,
+    /// Outermost first: `[[f64; 3]; 2]` has dims `[2, 3]`.
+    pub dims: Vec<Dim>,
+    pub origin: ArrayOrigin,
+    /// Whether anything stores into it.
+    pub mutable: bool,
+}
+
+/// A carried variable of a loop: its value entering the first iteration (`init`), at the start of
+/// each iteration (`inner`, a `LoopPhi`), at the end of an iteration (`next`), and after the loop
+/// (`out`, a `LoopOut`).
+#[derive(Clone, Copy, Debug)]
+pub struct Carried {
+    pub init: ValueId,
+    pub inner: ValueId,
+    pub next: ValueId,
+    pub out: ValueId,
+}
+
+/// `for var in lo..hi` (`..=` when `inclusive`, `.rev()` when `rev`).
+#[derive(Clone, Debug)]
+pub struct LoopNode {
+    pub var: ValueId,
+    pub var_name: syn::Ident,
+    pub lo: ValueId,
+    pub hi: ValueId,
+    pub inclusive: bool,
+    pub rev: bool,
+    pub body: BlockId,
+    pub block: BlockId,
+    pub carried: Vec<Carried>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -359,6 +437,8 @@ pub struct Block {
     pub mirror: Option<BlockId>,
     /// For a branch block: the `if` it belongs to.
     pub owner: Option<IfId>,
+    /// For a loop body: the loop it belongs to.
+    pub loop_owner: Option<LoopId>,
     pub items: Vec<Item>,
     pub backward: bool,
 }
@@ -382,6 +462,8 @@ pub struct IfNode {
 /// What kind of argument a parameter is.
 #[derive(Clone, Debug)]
 pub struct Param {
+    /// For an array argument, its array (the `value` is then a placeholder).
+    pub array: Option<ArrayId>,
     pub name: syn::Ident,
     pub ty: Ty,
     /// The type as the user wrote it, re-emitted in the gradient function's signature.
@@ -396,6 +478,10 @@ pub struct Function {
     pub nodes: Vec<Node>,
     pub blocks: Vec<Block>,
     pub ifs: Vec<IfNode>,
+    pub loops: Vec<LoopNode>,
+    pub arrays: Vec<Array>,
+    /// Per array, the version its next load gets (bumped at stores and loop boundaries).
+    pub versions: Vec<u32>,
     pub params: Vec<Param>,
     /// Interned paths: constants and activation paths, as tokens and as text (the interning key).
     pub paths: Vec<(String, TokenStream)>,
@@ -411,6 +497,9 @@ impl Function {
             nodes: Vec::new(),
             blocks: vec![Block::default()],
             ifs: Vec::new(),
+            loops: Vec::new(),
+            arrays: Vec::new(),
+            versions: Vec::new(),
             params: Vec::new(),
             paths: Vec::new(),
             output: None,
@@ -435,24 +524,69 @@ impl Function {
         &self.ifs[i.index()]
     }
 
+    pub fn loop_node(&self, l: LoopId) -> &LoopNode {
+        &self.loops[l.index()]
+    }
+
+    pub fn array(&self, a: ArrayId) -> &Array {
+        &self.arrays[a.index()]
+    }
+
+    pub fn add_array(&mut self, array: Array) -> ArrayId {
+        self.arrays.push(array);
+        self.versions.push(0);
+        ArrayId((self.arrays.len() - 1) as u32)
+    }
+
+    /// After a store (or at a loop boundary): later loads are new values.
+    pub fn bump_version(&mut self, a: ArrayId) {
+        self.versions[a.index()] += 1;
+    }
+
+    pub fn bump_all_versions(&mut self) {
+        for v in &mut self.versions {
+            *v += 1;
+        }
+    }
+
+    /// Adds a value that is not hash-consed (side effects, per-loop values) to `block`.
+    pub fn add_unique(&mut self, op: Op, ty: Ty, block: BlockId, span: Span) -> ValueId {
+        let id = ValueId(self.nodes.len() as u32);
+        self.nodes.push(Node { op, ty, block, span, hint: None });
+        self.blocks[block.index()].items.push(Item::Value(id));
+        id
+    }
+
+    /// Adds a value to the arena without listing it as an item (loop variables and loop phis,
+    /// which their loop defines).
+    pub fn add_defined_by_construct(&mut self, op: Op, ty: Ty, block: BlockId, span: Span) -> ValueId {
+        let id = ValueId(self.nodes.len() as u32);
+        self.nodes.push(Node { op, ty, block, span, hint: None });
+        id
+    }
+
+    /// Reserves a loop's id before its body is built (nested loops get later ids).
+    pub fn reserve_loop(&mut self, node: LoopNode) -> LoopId {
+        let id = LoopId(self.loops.len() as u32);
+        let body = node.body;
+        self.loops.push(node);
+        self.blocks[body.index()].loop_owner = Some(id);
+        id
+    }
+
+    /// Lists a reserved loop as the next item of its block.
+    pub fn place_loop(&mut self, id: LoopId) {
+        let block = self.loops[id.index()].block;
+        self.blocks[block.index()].items.push(Item::Loop(id));
+    }
+
     pub fn ty(&self, v: ValueId) -> Ty {
         self.node(v).ty
     }
 
-    pub fn new_block(
-        &mut self,
-        parent: Option<BlockId>,
-        mirror: Option<BlockId>,
-        backward: bool,
-    ) -> BlockId {
+    pub fn new_block(&mut self, parent: Option<BlockId>, mirror: Option<BlockId>, backward: bool) -> BlockId {
         let id = BlockId(self.blocks.len() as u32);
-        self.blocks.push(Block {
-            parent,
-            mirror,
-            owner: None,
-            items: Vec::new(),
-            backward,
-        });
+        self.blocks.push(Block { parent, mirror, owner: None, loop_owner: None, items: Vec::new(), backward });
         id
     }
 
@@ -498,26 +632,26 @@ impl Function {
     /// Leaves always go to the root block, where every block can see them.
     pub fn add(&mut self, op: Op, ty: Ty, block: BlockId, span: Span) -> ValueId {
         let block = if op.is_leaf() { ROOT } else { block };
-        let consable = !matches!(op, Op::Alias(_) | Op::Phi(..));
+        let consable = !matches!(
+            op,
+            Op::Alias(_)
+                | Op::Phi(..)
+                | Op::Store(..)
+                | Op::Declare(_)
+                | Op::LoopVar(_)
+                | Op::LoopPhi(..)
+                | Op::LoopOut(..)
+        );
         if consable {
             if let Some(candidates) = self.consing.get(&(op.clone(), ty)) {
                 let visible = self.visible_blocks(block);
-                if let Some(&found) = candidates
-                    .iter()
-                    .find(|c| visible.contains(&self.node(**c).block))
-                {
+                if let Some(&found) = candidates.iter().find(|c| visible.contains(&self.node(**c).block)) {
                     return found;
                 }
             }
         }
         let id = ValueId(self.nodes.len() as u32);
-        self.nodes.push(Node {
-            op: op.clone(),
-            ty,
-            block,
-            span,
-            hint: None,
-        });
+        self.nodes.push(Node { op: op.clone(), ty, block, span, hint: None });
         if !op.is_leaf() {
             self.blocks[block.index()].items.push(Item::Value(id));
         }
@@ -528,50 +662,21 @@ impl Function {
     }
 
     /// Adds a structured `if` to `block`; outputs are added afterwards with `add_if_output`.
-    pub fn add_if(
-        &mut self,
-        cond: ValueId,
-        then_block: BlockId,
-        else_block: BlockId,
-        block: BlockId,
-    ) -> IfId {
+    pub fn add_if(&mut self, cond: ValueId, then_block: BlockId, else_block: BlockId, block: BlockId) -> IfId {
         let id = IfId(self.ifs.len() as u32);
-        self.ifs.push(IfNode {
-            cond,
-            then_block,
-            else_block,
-            block,
-            outputs: Vec::new(),
-        });
+        self.ifs.push(IfNode { cond, then_block, else_block, block, outputs: Vec::new() });
         self.blocks[then_block.index()].owner = Some(id);
         self.blocks[else_block.index()].owner = Some(id);
         self.blocks[block.index()].items.push(Item::If(id));
         id
     }
 
-    pub fn add_if_output(
-        &mut self,
-        i: IfId,
-        then_value: ValueId,
-        else_value: ValueId,
-        ty: Ty,
-        span: Span,
-    ) -> ValueId {
+    pub fn add_if_output(&mut self, i: IfId, then_value: ValueId, else_value: ValueId, ty: Ty, span: Span) -> ValueId {
         let k = self.ifs[i.index()].outputs.len() as u32;
         let block = self.ifs[i.index()].block;
         let phi = ValueId(self.nodes.len() as u32);
-        self.nodes.push(Node {
-            op: Op::Phi(i, k),
-            ty,
-            block,
-            span,
-            hint: None,
-        });
-        self.ifs[i.index()].outputs.push(IfOutput {
-            phi,
-            then_value,
-            else_value,
-        });
+        self.nodes.push(Node { op: Op::Phi(i, k), ty, block, span, hint: None });
+        self.ifs[i.index()].outputs.push(IfOutput { phi, then_value, else_value });
         phi
     }
 
@@ -586,12 +691,7 @@ impl Function {
     pub fn lit(&mut self, value: f64, ty: FloatTy) -> ValueId {
         let value = ty.round(value);
         // One zero: -0.0 and 0.0 are distinct literals, but rules only ever make +0.0.
-        self.add(
-            Op::FloatLit(value.to_bits()),
-            Ty::Float(ty),
-            ROOT,
-            Span::call_site(),
-        )
+        self.add(Op::FloatLit(value.to_bits()), Ty::Float(ty), ROOT, Span::call_site())
     }
 
     /// Sets a name hint unless the value already has one (the first name wins).

@@ -32,6 +32,9 @@ use quote::{quote, ToTokens};
 /// Expands `#[backprop(attr)] item`.
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let fallback = item.clone();
+    if std::env::var_os("BACKPROP_NO_CATCH").is_some() {
+        return expand_checked(attr, item).unwrap_or_else(|e| e);
+    }
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expand_checked(attr, item))) {
         Ok(Ok(tokens)) => tokens,
         Ok(Err(tokens)) => tokens,
@@ -72,12 +75,8 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
     let emitter = emit::Emitter::new(&lowered.function, &derivation, user_tokens);
     let draft = emitter.emit(&func, &lowered.items, &derivation, "");
     let generated = generated_body_text(draft);
-    let doc = doc::DocWriter {
-        emitter: &emitter,
-        derivation: &derivation,
-        result_name: func.sig.ident.to_string(),
-    }
-    .write(&generated);
+    let doc = doc::DocWriter { emitter: &emitter, derivation: &derivation, result_name: func.sig.ident.to_string() }
+        .write(&generated);
     Ok(emitter.emit(&func, &lowered.items, &derivation, &doc))
 }
 
@@ -94,10 +93,7 @@ fn internal_check(f: &ir::Function, func: &syn::ItemFn, pass: &str) -> Result<()
     if problems.is_empty() {
         return Ok(());
     }
-    let message = format!(
-        "internal error in `#[backprop]` after {pass}: {}; please report it",
-        problems.join("; ")
-    );
+    let message = format!("internal error in `#[backprop]` after {pass}: {}; please report it", problems.join("; "));
     let error = syn::Error::new_spanned(&func.sig.ident, message).to_compile_error();
     Err(quote!(#error #func))
 }
@@ -130,10 +126,6 @@ fn generated_body_text(tokens: TokenStream) -> String {
         return String::new();
     };
     grad.attrs.clear();
-    let printed = prettyplease::unparse(&syn::File {
-        shebang: None,
-        attrs: vec![],
-        items: vec![syn::Item::Fn(grad)],
-    });
+    let printed = prettyplease::unparse(&syn::File { shebang: None, attrs: vec![], items: vec![syn::Item::Fn(grad)] });
     printed.trim_end().to_string()
 }

@@ -16,11 +16,7 @@ impl Names {
     pub fn new(user_tokens: TokenStream) -> Self {
         let mut reserved = HashSet::new();
         collect_idents(user_tokens, &mut reserved);
-        Names {
-            reserved,
-            taken: HashSet::new(),
-            temp_counter: 0,
-        }
+        Names { reserved, taken: HashSet::new(), temp_counter: 0 }
     }
 
     /// Marks a name as used (the arguments, which keep their names).

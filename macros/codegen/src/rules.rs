@@ -36,14 +36,7 @@ pub struct Builder<'f> {
 
 impl Builder<'_> {
     fn op(&mut self, op: Op) -> ValueId {
-        build(
-            self.f,
-            op,
-            Ty::Float(self.ty),
-            self.block,
-            Span::call_site(),
-            Sweep::Backward,
-        )
+        build(self.f, op, Ty::Float(self.ty), self.block, Span::call_site(), Sweep::Backward)
     }
     pub fn lit(&mut self, x: f64) -> ValueId {
         self.f.lit(x, self.ty)
@@ -75,12 +68,7 @@ impl Builder<'_> {
         let name = syn::Ident::new(name, Span::call_site());
         let tokens: TokenStream = quote!(::core::#ty::consts::#name);
         let idx = self.f.intern_path(tokens);
-        self.f.add(
-            Op::Const(idx),
-            Ty::Float(self.ty),
-            self.block,
-            Span::call_site(),
-        )
+        self.f.add(Op::Const(idx), Ty::Float(self.ty), self.block, Span::call_site())
     }
 
     /// The contribution `d_y · factor` to an operand's adjoint.
@@ -97,14 +85,7 @@ impl Builder<'_> {
             Factor::Cast(p) => {
                 let ty = self.f.paths[p as usize].0.clone();
                 let ty = FloatTy::from_name(&ty).unwrap_or(self.ty);
-                build(
-                    self.f,
-                    Op::Cast(p, dy),
-                    Ty::Float(ty),
-                    self.block,
-                    Span::call_site(),
-                    Sweep::Backward,
-                )
+                build(self.f, Op::Cast(p, dy), Ty::Float(ty), self.block, Span::call_site(), Sweep::Backward)
             }
         }
     }
@@ -116,12 +97,20 @@ pub fn local_factors(b: &mut Builder, y: ValueId) -> Vec<(usize, Factor)> {
     use Factor::*;
     let op = b.f.node(y).op.clone();
     match op {
+        // Structural values: the differentiator handles arrays, loops and `if`s itself.
         Op::Param(_)
         | Op::FloatLit(_)
         | Op::IntLit(_)
         | Op::BoolLit(_)
         | Op::Const(_)
-        | Op::Phi(..) => vec![],
+        | Op::Phi(..)
+        | Op::Load(..)
+        | Op::Store(..)
+        | Op::Declare(_)
+        | Op::Len(_)
+        | Op::LoopVar(_)
+        | Op::LoopPhi(..)
+        | Op::LoopOut(..) => vec![],
         Op::Alias(_) => vec![(0, One)],
         Op::Unary(UnOp::Neg, _) => vec![(0, MinusOne)],
         Op::Unary(UnOp::Not, _) => vec![],
@@ -170,8 +159,7 @@ fn call_factors(b: &mut Builder, y: ValueId, func: Func, args: &[ValueId]) -> Ve
                 }
                 Op::IntLit(k) => {
                     let kf = b.lit(k as f64);
-                    let km1 =
-                        b.f.add(Op::IntLit(k - 1), Ty::Int, b.block, Span::call_site());
+                    let km1 = b.f.add(Op::IntLit(k - 1), Ty::Int, b.block, Span::call_site());
                     let p = b.call(Func::Powi, vec![a, km1]);
                     vec![(0, Times(b.mul(kf, p)))]
                 }
@@ -179,14 +167,7 @@ fn call_factors(b: &mut Builder, y: ValueId, func: Func, args: &[ValueId]) -> Ve
                     // A runtime exponent: n as F * a.powi(n - 1).
                     let ty = syn::Ident::new(b.ty.name(), Span::call_site());
                     let idx = b.f.intern_path(quote!(#ty));
-                    let nf = build(
-                        b.f,
-                        Op::Cast(idx, n),
-                        Ty::Float(b.ty),
-                        b.block,
-                        Span::call_site(),
-                        Sweep::Backward,
-                    );
+                    let nf = build(b.f, Op::Cast(idx, n), Ty::Float(b.ty), b.block, Span::call_site(), Sweep::Backward);
                     let one = b.f.add(Op::IntLit(1), Ty::Int, b.block, Span::call_site());
                     let nm1 = build(
                         b.f,
@@ -265,14 +246,7 @@ fn call_factors(b: &mut Builder, y: ValueId, func: Func, args: &[ValueId]) -> Ve
             let sq = b.square(a);
             let d = b.sub(one, sq);
             let r = b.call(Func::Sqrt, vec![d]);
-            vec![(
-                0,
-                if func == Func::Asin {
-                    Over(r)
-                } else {
-                    MinusOver(r)
-                },
-            )]
+            vec![(0, if func == Func::Asin { Over(r) } else { MinusOver(r) })]
         }
         Func::Atan => {
             let one = b.lit(1.0);
@@ -316,11 +290,7 @@ fn call_factors(b: &mut Builder, y: ValueId, func: Func, args: &[ValueId]) -> Ve
         Func::Abs => vec![(0, Times(b.call(Func::Sign, vec![a])))],
         Func::Signum => vec![],
         Func::Max | Func::Min => {
-            let weight = if func == Func::Max {
-                Func::MaxWeight
-            } else {
-                Func::MinWeight
-            };
+            let weight = if func == Func::Max { Func::MaxWeight } else { Func::MinWeight };
             let c = args[1];
             let wa = b.call(weight, vec![a, c]);
             let wc = b.call(weight, vec![c, a]);
@@ -355,13 +325,12 @@ fn call_factors(b: &mut Builder, y: ValueId, func: Func, args: &[ValueId]) -> Ve
                 let dalpha = b.call(Func::ActivationAlphaDerivative(act), args.to_vec());
                 vec![(0, Times(dx)), (1, Times(dalpha))]
             }
-            _ => vec![(
-                0,
-                Times(b.call(Func::ActivationDerivative(act), args.to_vec())),
-            )],
+            _ => vec![(0, Times(b.call(Func::ActivationDerivative(act), args.to_vec())))],
         },
         // Helpers that only the backward sweep calls: piecewise constant, or not differentiated again.
-        Func::ActivationDerivative(_)
+        // (`SumArray` reaches an array, which the differentiator handles with a loop.)
+        Func::SumArray(..)
+        | Func::ActivationDerivative(_)
         | Func::ActivationAlphaDerivative(_)
         | Func::Sign
         | Func::MaxWeight

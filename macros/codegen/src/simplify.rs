@@ -51,14 +51,7 @@ pub fn rewrite(f: &Function, op: &Op, ty: Ty, sweep: Sweep) -> Option<(&'static 
 }
 
 /// Adds `op` to `block`, simplified by the rules allowed on `sweep`.
-pub fn build(
-    f: &mut Function,
-    op: Op,
-    ty: Ty,
-    block: crate::ir::BlockId,
-    span: Span,
-    sweep: Sweep,
-) -> ValueId {
+pub fn build(f: &mut Function, op: Op, ty: Ty, block: crate::ir::BlockId, span: Span, sweep: Sweep) -> ValueId {
     match rewrite(f, &op, ty, sweep) {
         Some((_, Rewrite::Value(v))) => v,
         Some((_, Rewrite::FloatLit(x, t))) => f.lit(x, t),

@@ -9,24 +9,16 @@ pub fn verify(f: &Function) -> Vec<String> {
     for (i, node) in f.nodes.iter().enumerate() {
         for a in node.op.operands() {
             if a.index() >= i {
-                problems.push(format!(
-                    "value {i} reads value {} defined after it",
-                    a.index()
-                ));
+                problems.push(format!("value {i} reads value {} defined after it", a.index()));
                 continue;
             }
             let visible = f.visible_blocks(node.block);
             if !visible.contains(&f.node(a).block) {
-                problems.push(format!(
-                    "value {i} reads value {} from a block it cannot see",
-                    a.index()
-                ));
+                problems.push(format!("value {i} reads value {} from a block it cannot see", a.index()));
             }
         }
         if let Op::Phi(id, k) = node.op {
-            if f.ifs.get(id.index()).map_or(true, |n| {
-                n.outputs.get(k as usize).map(|o| o.phi.index()) != Some(i)
-            }) {
+            if f.ifs.get(id.index()).is_none_or(|n| n.outputs.get(k as usize).map(|o| o.phi.index()) != Some(i)) {
                 problems.push(format!("value {i} is a dangling `if` output"));
             }
         }
@@ -34,10 +26,9 @@ pub fn verify(f: &Function) -> Vec<String> {
     for (b, block) in f.blocks.iter().enumerate() {
         for item in &block.items {
             match *item {
-                Item::Value(v) if f.node(v).block.index() != b => problems.push(format!(
-                    "block {b} lists value {} of another block",
-                    v.index()
-                )),
+                Item::Value(v) if f.node(v).block.index() != b => {
+                    problems.push(format!("block {b} lists value {} of another block", v.index()))
+                }
                 Item::If(id) if f.if_node(id).block.index() != b => {
                     problems.push(format!("block {b} lists a foreign `if`"))
                 }

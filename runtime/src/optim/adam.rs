@@ -71,17 +71,8 @@ impl<F: Float> Optimizer<F> for Adam<F> {
         let t = self.t as f64;
         let bc1 = F::of_f64(1.0 - self.beta1.powf(t));
         let bc2 = F::of_f64(1.0 - self.beta2.powf(t));
-        let (b1, b2, eps) = (
-            F::of_f64(self.beta1),
-            F::of_f64(self.beta2),
-            F::of_f64(self.epsilon),
-        );
-        for (((p, &g), m), v) in params
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-        {
+        let (b1, b2, eps) = (F::of_f64(self.beta1), F::of_f64(self.beta2), F::of_f64(self.epsilon));
+        for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(&mut self.m).zip(&mut self.v) {
             *m = b1 * *m + (F::one() - b1) * g;
             *v = b2 * *v + (F::one() - b2) * g * g;
             let m_hat = *m / bc1;
@@ -130,10 +121,7 @@ mod tests {
     #[test]
     fn validates_betas_and_epsilon() {
         let err = Adam::<f64>::new(0.1).unwrap().betas(0.9, 1.5).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`Adam`: `beta2` must lie in [0, 1), got 1.5"
-        );
+        assert_eq!(err.to_string(), "`Adam`: `beta2` must lie in [0, 1), got 1.5");
         assert!(Adam::<f64>::new(0.1).unwrap().epsilon(0.0).is_err());
         assert!(Adam::<f32>::new(-0.1).is_err());
     }

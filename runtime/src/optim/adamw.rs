@@ -16,10 +16,7 @@ impl<F: Float> AdamW<F> {
     /// # Errors
     /// [`Error::InvalidHyperParameter`] unless `learning_rate` is positive and finite.
     pub fn new(learning_rate: f64) -> Result<Self, Error> {
-        Ok(Self {
-            adam: Adam::new(learning_rate)?,
-            weight_decay: 0.01,
-        })
+        Ok(Self { adam: Adam::new(learning_rate)?, weight_decay: 0.01 })
     }
 
     /// Sets the decoupled weight decay coefficient.
@@ -103,13 +100,7 @@ mod tests {
 
     #[test]
     fn rejects_negative_decay() {
-        let err = AdamW::<f64>::new(0.1)
-            .unwrap()
-            .weight_decay(-1.0)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`AdamW`: `weight_decay` must be non-negative and finite, got -1"
-        );
+        let err = AdamW::<f64>::new(0.1).unwrap().weight_decay(-1.0).unwrap_err();
+        assert_eq!(err.to_string(), "`AdamW`: `weight_decay` must be non-negative and finite, got -1");
     }
 }

@@ -14,9 +14,7 @@ impl GradientDescent {
     /// # Errors
     /// [`Error::InvalidHyperParameter`] unless `learning_rate` is positive and finite.
     pub fn new(learning_rate: f64) -> Result<Self, Error> {
-        Ok(Self {
-            learning_rate: positive("GradientDescent", "learning_rate", learning_rate)?,
-        })
+        Ok(Self { learning_rate: positive("GradientDescent", "learning_rate", learning_rate)? })
     }
 }
 

@@ -138,9 +138,6 @@ mod tests {
         opt.reset();
         opt.step(&mut q, &[1.0, 1.0, 1.0]).unwrap();
         let err = opt.step(&mut q, &[1.0]).unwrap_err();
-        assert!(
-            err.to_string().contains("expected 3 scalars, found 1"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("expected 3 scalars, found 1"), "{err}");
     }
 }

@@ -68,10 +68,7 @@ mod tests {
     #[test]
     fn rejects_momentum_outside_unit_interval() {
         let err = Momentum::<f64>::new(0.1, 1.0).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`Momentum`: `momentum` must lie in [0, 1), got 1"
-        );
+        assert_eq!(err.to_string(), "`Momentum`: `momentum` must lie in [0, 1), got 1");
         assert!(Momentum::<f64>::new(-0.1, 0.5).is_err());
     }
 }

@@ -86,9 +86,6 @@ mod tests {
         let x2 = x1 - 0.01 * g2 / (v.sqrt() + 1e-8);
         opt.step(&mut x, &[g2]).unwrap();
         assert!((x[0] - x2).abs() < 1e-15, "{} vs {x2}", x[0]);
-        assert!(
-            (x2 - (1.9 - 0.057 / 0.6813_f64.sqrt())).abs() < 1e-8,
-            "{x2}"
-        );
+        assert!((x2 - (1.9 - 0.057 / 0.6813_f64.sqrt())).abs() < 1e-8, "{x2}");
     }
 }

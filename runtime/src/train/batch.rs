@@ -128,11 +128,7 @@ where
     for &i in chunk {
         let Some(sample) = samples.get(i) else {
             // Indices come from the trainer's own permutation; this is a guard, not a path.
-            return Err(Error::ShapeMismatch {
-                context: "sample index".into(),
-                expected: samples.len(),
-                found: i,
-            });
+            return Err(Error::ShapeMismatch { context: "sample index".into(), expected: samples.len(), found: i });
         };
         let (c, g) = grad(params, sample);
         if g.num_params() != n {
@@ -159,9 +155,7 @@ mod tests {
     #[test]
     fn parallel_sum_is_bit_identical_to_sequential() {
         // Values spanning many magnitudes, so a different summation order would show.
-        let data: Vec<f64> = (0..1000)
-            .map(|i| ((i * 7919) % 1009) as f64 * 1.37e-3 - 0.5)
-            .collect();
+        let data: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1009) as f64 * 1.37e-3 - 0.5).collect();
         let grad = |p: &[f64; 2], x: &f64| {
             let r = p[0] * x.exp() + p[1] - x.sin();
             (r * r, [2.0 * r * x.exp(), 2.0 * r])
@@ -179,16 +173,9 @@ mod tests {
     #[test]
     fn bad_sample_gradients_are_reported() {
         let grad = |_: &Vec<f64>, x: &usize| (0.0, vec![0.0; *x]);
-        let err =
-            sum_gradients(&vec![1.0, 2.0], &[2, 2, 3], &grad, Parallelism::Sequential).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "shape mismatch in gradient of sample 2: expected 2 scalars, found 3"
-        );
+        let err = sum_gradients(&vec![1.0, 2.0], &[2, 2, 3], &grad, Parallelism::Sequential).unwrap_err();
+        assert_eq!(err.to_string(), "shape mismatch in gradient of sample 2: expected 2 scalars, found 3");
         let empty: [usize; 0] = [];
-        assert!(matches!(
-            sum_gradients(&vec![1.0], &empty, &grad, Parallelism::Auto),
-            Err(Error::EmptyDataSet)
-        ));
+        assert!(matches!(sum_gradients(&vec![1.0], &empty, &grad, Parallelism::Auto), Err(Error::EmptyDataSet)));
     }
 }

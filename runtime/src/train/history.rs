@@ -82,10 +82,7 @@ impl History {
 
     /// The lowest epoch cost and its epoch.
     pub fn best_cost(&self) -> Option<(usize, f64)> {
-        self.epochs
-            .iter()
-            .map(|e| (e.epoch, e.cost))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
+        self.epochs.iter().map(|e| (e.epoch, e.cost)).min_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     /// The epoch table as CSV: `epoch,steps,cost,grad_norm,learning_rate,validation`
@@ -95,11 +92,8 @@ impl History {
         for e in &self.epochs {
             let validation = e.validation.map(|v| v.to_string()).unwrap_or_default();
             // Writing to a String cannot fail.
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{}",
-                e.epoch, e.steps, e.cost, e.grad_norm, e.learning_rate, validation
-            );
+            let _ =
+                writeln!(out, "{},{},{},{},{},{}", e.epoch, e.steps, e.cost, e.grad_norm, e.learning_rate, validation);
         }
         out
     }
@@ -108,11 +102,8 @@ impl History {
     pub fn steps_csv(&self) -> String {
         let mut out = String::from("epoch,step,cost,grad_norm,learning_rate,batch_len\n");
         for s in &self.steps {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{}",
-                s.epoch, s.step, s.cost, s.grad_norm, s.learning_rate, s.batch_len
-            );
+            let _ =
+                writeln!(out, "{},{},{},{},{},{}", s.epoch, s.step, s.cost, s.grad_norm, s.learning_rate, s.batch_len);
         }
         out
     }
@@ -135,10 +126,7 @@ impl History {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
     let mut file = std::fs::File::create(path).map_err(io)?;
     file.write_all(text.as_bytes()).map_err(io)?;
     file.flush().map_err(io)
@@ -158,14 +146,7 @@ mod tests {
             learning_rate: 0.1,
         };
         History {
-            steps: vec![StepRecord {
-                epoch: 0,
-                step: 0,
-                cost: 2.0,
-                grad_norm: 0.5,
-                learning_rate: 0.1,
-                batch_len: 4,
-            }],
+            steps: vec![StepRecord { epoch: 0, step: 0, cost: 2.0, grad_norm: 0.5, learning_rate: 0.1, batch_len: 4 }],
             epochs: vec![epoch(0, 2.0, Some(1.5)), epoch(1, 0.25, None)],
             stop_reason: StopReason::MaxEpochs,
         }
@@ -180,10 +161,7 @@ mod tests {
              0,1,2,0.5,0.1,1.5\n\
              1,2,0.25,0.5,0.1,\n"
         );
-        assert_eq!(
-            h.steps_csv(),
-            "epoch,step,cost,grad_norm,learning_rate,batch_len\n0,0,2,0.5,0.1,4\n"
-        );
+        assert_eq!(h.steps_csv(), "epoch,step,cost,grad_norm,learning_rate,batch_len\n0,0,2,0.5,0.1,4\n");
         assert_eq!(h.final_cost(), Some(0.25));
         assert_eq!(h.best_cost(), Some((1, 0.25)));
     }
@@ -191,10 +169,6 @@ mod tests {
     #[test]
     fn write_errors_name_the_path() {
         let err = sample().write_csv("/nonexistent-dir/h.csv").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("cannot write /nonexistent-dir/h.csv: "),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("cannot write /nonexistent-dir/h.csv: "), "{err}");
     }
 }

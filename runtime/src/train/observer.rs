@@ -85,14 +85,7 @@ mod tests {
             assert_eq!(obs.on_epoch(&rec(0, 2.0)), Control::Continue);
             assert_eq!(obs.on_epoch(&rec(1, 0.5)), Control::Stop);
             // An epoch observer ignores steps.
-            let step = StepRecord {
-                epoch: 0,
-                step: 0,
-                cost: 0.0,
-                grad_norm: 0.0,
-                learning_rate: 0.1,
-                batch_len: 1,
-            };
+            let step = StepRecord { epoch: 0, step: 0, cost: 0.0, grad_norm: 0.0, learning_rate: 0.1, batch_len: 1 };
             assert_eq!(obs.on_step(&step), Control::Continue);
         }
         assert_eq!(seen, vec![0, 1]);

@@ -37,9 +37,7 @@ impl Bar {
             None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
         };
         // The template is a constant; if indicatif ever rejects it, keep its default style.
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise}  {msg}")
-        {
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise}  {msg}") {
             bar.set_style(style);
         }
         Bar(Some(bar))

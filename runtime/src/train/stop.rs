@@ -62,9 +62,7 @@ impl StopRules {
         match rule {
             Stop::CostBelow(tol) => self.cost_below = Some(tol),
             Stop::GradNormBelow(tol) => self.grad_norm_below = Some(tol),
-            Stop::NoImprovement { epochs, min_delta } => {
-                self.no_improvement = Some((epochs, min_delta))
-            }
+            Stop::NoImprovement { epochs, min_delta } => self.no_improvement = Some((epochs, min_delta)),
         }
     }
 
@@ -91,12 +89,7 @@ pub(crate) struct Patience {
 
 impl Patience {
     pub fn new(epochs: usize, min_delta: f64) -> Self {
-        Self {
-            epochs,
-            min_delta,
-            best: f64::INFINITY,
-            since_best: 0,
-        }
+        Self { epochs, min_delta, best: f64::INFINITY, since_best: 0 }
     }
 
     /// Records one epoch's value; true when patience has run out.
@@ -129,24 +122,13 @@ mod tests {
     fn rules_validate_and_replace() {
         assert!(Stop::CostBelow(0.0).validate().is_err());
         assert!(Stop::GradNormBelow(f64::NAN).validate().is_err());
-        let err = Stop::NoImprovement {
-            epochs: 0,
-            min_delta: 0.0,
-        }
-        .validate()
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`Stop::NoImprovement`: `epochs` must be at least 1, got 0"
-        );
+        let err = Stop::NoImprovement { epochs: 0, min_delta: 0.0 }.validate().unwrap_err();
+        assert_eq!(err.to_string(), "`Stop::NoImprovement`: `epochs` must be at least 1, got 0");
         let mut rules = StopRules::default();
         rules.add(Stop::CostBelow(1.0));
         rules.add(Stop::CostBelow(0.5));
         assert_eq!(rules.cost_below, Some(0.5));
         assert_eq!(rules.converged(0.7, 1.0), None);
-        assert_eq!(
-            rules.converged(0.4, 1.0),
-            Some(super::super::StopReason::CostBelow)
-        );
+        assert_eq!(rules.converged(0.4, 1.0), Some(super::super::StopReason::CostBelow));
     }
 }

@@ -22,8 +22,8 @@ use num_traits::Float as _;
 type Validation<'a, P> = Box<dyn FnMut(&P) -> <P as Params>::Scalar + 'a>;
 
 /// A batch's reduced cost and flat gradient, from the parameters and the batch's sample indices.
-type BatchEval<'e, P> = dyn FnMut(&P, &[usize]) -> Result<(<P as Params>::Scalar, Vec<<P as Params>::Scalar>), Error>
-    + 'e;
+type BatchEval<'e, P> =
+    dyn FnMut(&P, &[usize]) -> Result<(<P as Params>::Scalar, Vec<<P as Params>::Scalar>), Error> + 'e;
 
 /// Trains parameters of type `P` with optimizer `O`.
 ///
@@ -302,11 +302,7 @@ where
         let mut rng = StdRng::seed_from_u64(self.seed);
         let base_lr = self.optimizer.learning_rate();
         let mut patience = rules.no_improvement.map(|(k, d)| Patience::new(k, d));
-        let mut history = History {
-            steps: Vec::new(),
-            epochs: Vec::new(),
-            stop_reason: StopReason::MaxEpochs,
-        };
+        let mut history = History { steps: Vec::new(), epochs: Vec::new(), stop_reason: StopReason::MaxEpochs };
         let mut step = 0usize;
         let mut epoch = 0usize;
 
@@ -367,8 +363,7 @@ where
                 if let Some(max_norm) = self.clip {
                     clip_global_norm(&mut grad, P::Scalar::of_f64(max_norm));
                 }
-                self.optimizer
-                    .step_with_lr(&mut flat, &grad, P::Scalar::of_f64(lr))?;
+                self.optimizer.step_with_lr(&mut flat, &grad, P::Scalar::of_f64(lr))?;
                 if let Some((i, value)) = slice_first_non_finite(&flat) {
                     return Err(Error::NonFinite {
                         quantity: Quantity::Parameter,
@@ -388,12 +383,7 @@ where
                 Some(metric) => {
                     let value = metric(params).as_f64();
                     if !value.is_finite() {
-                        return Err(Error::NonFinite {
-                            quantity: Quantity::Validation,
-                            step,
-                            parameter: None,
-                            value,
-                        });
+                        return Err(Error::NonFinite { quantity: Quantity::Validation, step, parameter: None, value });
                     }
                     Some(value)
                 }
@@ -435,10 +425,7 @@ where
 }
 
 /// Calls every observer (all of them, even after one asks to stop) and reports whether any did.
-fn notify<'a>(
-    observers: &mut [Box<dyn Observer + 'a>],
-    mut call: impl FnMut(&mut dyn Observer) -> Control,
-) -> bool {
+fn notify<'a>(observers: &mut [Box<dyn Observer + 'a>], mut call: impl FnMut(&mut dyn Observer) -> Control) -> bool {
     let mut stop = false;
     for observer in observers.iter_mut() {
         stop |= call(observer.as_mut()) == Control::Stop;
@@ -447,19 +434,9 @@ fn notify<'a>(
 }
 
 /// The NaN/inf check on a batch's cost and gradient, naming the parameter via `describe`.
-fn check_finite<P: Params>(
-    params: &P,
-    cost: P::Scalar,
-    grad: &[P::Scalar],
-    step: usize,
-) -> Result<(), Error> {
+fn check_finite<P: Params>(params: &P, cost: P::Scalar, grad: &[P::Scalar], step: usize) -> Result<(), Error> {
     if !cost.is_finite() {
-        return Err(Error::NonFinite {
-            quantity: Quantity::Cost,
-            step,
-            parameter: None,
-            value: cost.as_f64(),
-        });
+        return Err(Error::NonFinite { quantity: Quantity::Cost, step, parameter: None, value: cost.as_f64() });
     }
     if let Some((i, value)) = slice_first_non_finite(grad) {
         return Err(Error::NonFinite {

@@ -46,13 +46,7 @@ pub type Sample = ([f64; 2], f64);
 /// Squared error of one sample and its gradient.
 pub fn squared_error(p: &Linear, (x, y): &Sample) -> (f64, Linear) {
     let r = p.w[0] * x[0] + p.w[1] * x[1] + p.b - y;
-    (
-        r * r,
-        Linear {
-            w: [2.0 * r * x[0], 2.0 * r * x[1]],
-            b: 2.0 * r,
-        },
-    )
+    (r * r, Linear { w: [2.0 * r * x[0], 2.0 * r * x[1]], b: 2.0 * r })
 }
 
 /// `n` noisy samples of `y = 2 x0 - 3 x1 + 0.5`, from a fixed arithmetic sequence (no RNG, so

@@ -20,11 +20,7 @@ fn svg_and_png_loss_curves_are_written() {
     plot_loss(&history, &svg).unwrap();
     plot_loss(&history, &png).unwrap();
     let svg_text = std::fs::read_to_string(&svg).unwrap();
-    assert!(
-        svg_text.starts_with("<svg"),
-        "{}",
-        &svg_text[..svg_text.len().min(80)]
-    );
+    assert!(svg_text.starts_with("<svg"), "{}", &svg_text[..svg_text.len().min(80)]);
     assert!(svg_text.contains("Training loss"));
     assert!(svg_text.contains("validation"));
     let png_bytes = std::fs::read(&png).unwrap();

@@ -27,11 +27,7 @@ fn momentum_converges_to_the_minimum() {
         .unwrap()
         .minimize(&mut p, rosenbrock)
         .unwrap();
-    eprintln!(
-        "momentum: {} steps, {:?}",
-        history.steps.len(),
-        history.stop_reason
-    );
+    eprintln!("momentum: {} steps, {:?}", history.steps.len(), history.stop_reason);
     assert!(distance_to_minimum(&p) < 1e-6, "{p:?}");
 }
 
@@ -44,11 +40,7 @@ fn nesterov_converges_to_the_minimum() {
         .unwrap()
         .minimize(&mut p, rosenbrock)
         .unwrap();
-    eprintln!(
-        "nesterov: {} steps, {:?}",
-        history.steps.len(),
-        history.stop_reason
-    );
+    eprintln!("nesterov: {} steps, {:?}", history.steps.len(), history.stop_reason);
     assert!(distance_to_minimum(&p) < 1e-6, "{p:?}");
 }
 
@@ -63,33 +55,21 @@ fn adam_with_decay_converges_to_the_minimum() {
         .unwrap()
         .minimize(&mut p, rosenbrock)
         .unwrap();
-    eprintln!(
-        "adam: {} steps, {:?}",
-        history.steps.len(),
-        history.stop_reason
-    );
+    eprintln!("adam: {} steps, {:?}", history.steps.len(), history.stop_reason);
     assert!(distance_to_minimum(&p) < 1e-6, "{p:?}");
 }
 
 #[test]
 fn plain_descent_with_a_small_rate_is_monotone() {
     let mut p = [-1.2, 1.0];
-    let history = Trainer::new(GradientDescent::new(1e-4).unwrap())
-        .max_steps(5_000)
-        .minimize(&mut p, rosenbrock)
-        .unwrap();
+    let history =
+        Trainer::new(GradientDescent::new(1e-4).unwrap()).max_steps(5_000).minimize(&mut p, rosenbrock).unwrap();
     let costs: Vec<f64> = history.steps.iter().map(|s| s.cost).collect();
     assert_eq!(costs.len(), 5_000);
     // f(-1.2, 1) = 2.2^2 + 100 * 0.44^2 = 24.2
     assert!((costs[0] - 24.2).abs() < 1e-12, "{}", costs[0]);
     for (i, w) in costs.windows(2).enumerate() {
-        assert!(
-            w[1] <= w[0],
-            "cost rose at step {}: {} -> {}",
-            i + 1,
-            w[0],
-            w[1]
-        );
+        assert!(w[1] <= w[0], "cost rose at step {}: {} -> {}", i + 1, w[0], w[1]);
     }
     assert!(costs[4_999] < 5.0, "{}", costs[4_999]);
 }

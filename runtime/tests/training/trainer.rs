@@ -26,10 +26,7 @@ fn mini_batch_training_fits_the_line() {
     assert_eq!(history.epochs.len(), 60);
     assert_eq!(history.epochs[59].steps, 780);
     assert_eq!(history.stop_reason, StopReason::MaxEpochs);
-    assert!(
-        (p.w[0] - 2.0).abs() < 1e-2 && (p.w[1] + 3.0).abs() < 1e-2,
-        "{p:?}"
-    );
+    assert!((p.w[0] - 2.0).abs() < 1e-2 && (p.w[1] + 3.0).abs() < 1e-2, "{p:?}");
     assert!((p.b - 0.5).abs() < 1e-2, "{p:?}");
     assert!(history.final_cost().unwrap() < 1e-4);
 }
@@ -82,20 +79,14 @@ fn parallel_and_sequential_training_agree() {
 fn full_batch_mean_and_sum_reductions() {
     let data = data(10);
     let mut mean = Linear::default();
-    let hm = Trainer::new(GradientDescent::new(0.1).unwrap())
-        .epochs(1)
-        .fit(&mut mean, &data, squared_error)
-        .unwrap();
+    let hm = Trainer::new(GradientDescent::new(0.1).unwrap()).epochs(1).fit(&mut mean, &data, squared_error).unwrap();
     let mut sum = Linear::default();
     let hs = Trainer::new(GradientDescent::new(0.01).unwrap())
         .reduction(Reduction::Sum)
         .epochs(1)
         .fit(&mut sum, &data, squared_error)
         .unwrap();
-    let total: f64 = data
-        .iter()
-        .map(|s| squared_error(&Linear::default(), s).0)
-        .sum();
+    let total: f64 = data.iter().map(|s| squared_error(&Linear::default(), s).0).sum();
     assert!((hs.epochs[0].cost - total).abs() < 1e-12);
     assert!((hm.epochs[0].cost - total / 10.0).abs() < 1e-12);
     // lr 0.1 on the mean is lr 0.01 on the sum of 10 samples.
@@ -114,9 +105,7 @@ fn schedule_and_clipping_shape_the_updates() {
         .clip_grad_norm(1.0)
         .unwrap()
         .max_steps(3)
-        .minimize(&mut x, |p: &[f64; 1]| {
-            ((p[0] - 10.0).powi(2), [2.0 * (p[0] - 10.0)])
-        })
+        .minimize(&mut x, |p: &[f64; 1]| ((p[0] - 10.0).powi(2), [2.0 * (p[0] - 10.0)]))
         .unwrap();
     let rates: Vec<f64> = h.steps.iter().map(|s| s.learning_rate).collect();
     assert_eq!(rates, vec![0.5, 0.5, 0.05]);
@@ -161,10 +150,7 @@ fn no_improvement_stops_on_the_validation_metric() {
                 0.5
             }
         })
-        .stop_when(Stop::NoImprovement {
-            epochs: 4,
-            min_delta: 0.0,
-        })
+        .stop_when(Stop::NoImprovement { epochs: 4, min_delta: 0.0 })
         .unwrap()
         .fit(&mut p, &data, squared_error)
         .unwrap();
@@ -216,12 +202,7 @@ fn f32_parameters_train_too() {
     let mut p = vec![3.0_f32, -2.0];
     let h = Trainer::new(Adam::new(0.1).unwrap())
         .max_steps(500)
-        .minimize(&mut p, |p: &Vec<f32>| {
-            (
-                p.iter().map(|x| x * x).sum(),
-                p.iter().map(|x| 2.0 * x).collect(),
-            )
-        })
+        .minimize(&mut p, |p: &Vec<f32>| (p.iter().map(|x| x * x).sum(), p.iter().map(|x| 2.0 * x).collect()))
         .unwrap();
     assert!(p.iter().all(|x| x.abs() < 1e-2), "{p:?}");
     assert!(h.steps[0].cost == 13.0);
@@ -241,10 +222,7 @@ fn history_csv_round_trips_through_a_file() {
     h.write_csv(&path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines[0],
-        "epoch,steps,cost,grad_norm,learning_rate,validation"
-    );
+    assert_eq!(lines[0], "epoch,steps,cost,grad_norm,learning_rate,validation");
     assert_eq!(lines.len(), 4);
     let cols: Vec<&str> = lines[3].split(',').collect();
     assert_eq!(cols[0], "2");
@@ -253,11 +231,5 @@ fn history_csv_round_trips_through_a_file() {
     assert_eq!(cols[5].parse::<f64>().unwrap(), p.b);
     let steps_path = scratch("steps.csv");
     h.write_steps_csv(&steps_path).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(&steps_path)
-            .unwrap()
-            .lines()
-            .count(),
-        4
-    );
+    assert_eq!(std::fs::read_to_string(&steps_path).unwrap().lines().count(), 4);
 }

@@ -11,15 +11,9 @@ fn count(haystack: &str, needle: &str) -> usize {
 fn chain(n: usize) -> proc_macro2::TokenStream {
     let mut body = String::from("let v0 = x;\n");
     for i in 1..=n {
-        body.push_str(&format!(
-            "let v{i} = (v{} * w).sin() + v{} * 0.5;\n",
-            i - 1,
-            i - 1
-        ));
+        body.push_str(&format!("let v{i} = (v{} * w).sin() + v{} * 0.5;\n", i - 1, i - 1));
     }
-    format!("fn long(x: f64, w: f64) -> f64 {{ {body} v{n} }}")
-        .parse()
-        .unwrap_or_default()
+    format!("fn long(x: f64, w: f64) -> f64 {{ {body} v{n} }}").parse().unwrap_or_default()
 }
 
 #[test]
@@ -30,31 +24,18 @@ fn expansion_grows_linearly_with_the_function() {
     let (lets_small, lets_large) = (count(&small, "let "), count(&large, "let "));
     // Four times the statements: four times the bindings, give or take the fixed part.
     let ratio = lets_large as f64 / lets_small as f64;
-    assert!(
-        (3.8..4.2).contains(&ratio),
-        "let count ratio {ratio} ({lets_small} → {lets_large})"
-    );
+    assert!((3.8..4.2).contains(&ratio), "let count ratio {ratio} ({lets_small} → {lets_large})");
     // Each statement's forward value and adjoint is bound once: a handful of lets per statement.
-    assert!(
-        lets_large < 6 * 1000,
-        "{lets_large} lets for 1000 statements"
-    );
+    assert!(lets_large < 6 * 1000, "{lets_large} lets for 1000 statements");
     let size_ratio = large.len() as f64 / small.len() as f64;
-    assert!(
-        size_ratio < 4.5,
-        "token text grew {size_ratio}x for 4x statements"
-    );
+    assert!(size_ratio < 4.5, "token text grew {size_ratio}x for 4x statements");
 }
 
 #[test]
 fn every_adjoint_is_bound_once() {
     let out = expand(quote!(), chain(50)).to_string();
     for i in 1..50 {
-        assert_eq!(
-            count(&out, &format!("let d_v{i} =")),
-            1,
-            "d_v{i} bound more or less than once"
-        );
+        assert_eq!(count(&out, &format!("let d_v{i} =")), 1, "d_v{i} bound more or less than once");
     }
 }
 
@@ -92,10 +73,7 @@ fn all_errors_of_a_function_are_reported_together() {
     )
     .to_string();
     assert_eq!(count(&out, "compile_error"), 3, "{out}");
-    assert!(
-        out.contains("nope") && out.contains("match") && out.contains("frobnicate"),
-        "{out}"
-    );
+    assert!(out.contains("nope") && out.contains("match") && out.contains("frobnicate"), "{out}");
     // The user's function is still emitted, so other code keeps compiling.
     assert!(out.contains("fn f"), "{out}");
 }

@@ -8,10 +8,7 @@ use crate::{attr, ctxt::Ctxt, diff, eval, lower};
 use proc_macro2::TokenStream;
 
 /// Lowers and differentiates `item` (a function's tokens) with `#[backprop(attr)]`.
-pub fn pipeline(
-    attr: TokenStream,
-    item: TokenStream,
-) -> Result<(crate::ir::Function, diff::Derivation), String> {
+pub fn pipeline(attr: TokenStream, item: TokenStream) -> Result<(crate::ir::Function, diff::Derivation), String> {
     let cx = Ctxt::new();
     let options = attr::parse_options(&cx, attr);
     let func: syn::ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
@@ -26,12 +23,7 @@ pub fn pipeline(
 }
 
 /// Central finite differences of the interpreted forward sweep.
-pub fn finite_difference(
-    f: &crate::ir::Function,
-    x: &[f64],
-    i: usize,
-    h: f64,
-) -> Result<f64, String> {
+pub fn finite_difference(f: &crate::ir::Function, x: &[f64], i: usize, h: f64) -> Result<f64, String> {
     let at = |delta: f64| {
         let mut p: Vec<eval::Val> = x.iter().map(|v| eval::Val::F(*v)).collect();
         p[i] = eval::Val::F(x[i] + delta);

@@ -13,10 +13,9 @@ const VALID: &str = "fn cost(w: f64, x: f64, n: i32) -> f64 {
 }";
 
 const VOCABULARY: &[&str] = &[
-    "fn", "let", "mut", "if", "else", "for", "in", "match", "return", "x", "w", "n", "f64", "f32",
-    "i32", "->", ":", ";", ",", "+", "-", "*", "/", "=", "+=", ">", "<", "==", "&&", "!", "1.0",
-    "2", "0.5f32", "(", ")", "{", "}", "[", "]", ".", "sin", "powi", "max", "sigmoid", "?", "as",
-    "|", "::", "PI", "..", "'a", "#", "&", "_", "loop",
+    "fn", "let", "mut", "if", "else", "for", "in", "match", "return", "x", "w", "n", "f64", "f32", "i32", "->", ":",
+    ";", ",", "+", "-", "*", "/", "=", "+=", ">", "<", "==", "&&", "!", "1.0", "2", "0.5f32", "(", ")", "{", "}", "[",
+    "]", ".", "sin", "powi", "max", "sigmoid", "?", "as", "|", "::", "PI", "..", "'a", "#", "&", "_", "loop",
 ];
 
 fn must_not_fail_internally(attr: &str, source: &str) -> Result<(), TestCaseError> {
@@ -25,12 +24,7 @@ fn must_not_fail_internally(attr: &str, source: &str) -> Result<(), TestCaseErro
     };
     let attr = attr.parse::<proc_macro2::TokenStream>().unwrap_or_default();
     let out = expand(attr, item).to_string();
-    prop_assert!(
-        !out.contains("internal error"),
-        "internal error for:\n{}\n{}",
-        source,
-        out
-    );
+    prop_assert!(!out.contains("internal error"), "internal error for:\n{}\n{}", source, out);
     Ok(())
 }
 
@@ -39,11 +33,7 @@ fn mutated_valid_functions_never_fail_internally() {
     let tokens: Vec<String> = VALID.split_whitespace().map(String::from).collect();
     let n = tokens.len();
     let edits = proptest::collection::vec((0..n, 0..VOCABULARY.len(), 0..3u8), 1..4);
-    let mut runner = super::runner(Config {
-        cases: 1500,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = super::runner(Config { cases: 1500, failure_persistence: None, ..Config::default() });
     runner
         .run(&edits, |edits| {
             let mut t = tokens.clone();
@@ -65,27 +55,12 @@ fn mutated_valid_functions_never_fail_internally() {
 #[test]
 fn random_token_soup_never_fails_internally() {
     let words = proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..40);
-    let attrs = proptest::sample::select(vec![
-        "",
-        "wrt(w)",
-        "wrt()",
-        "wrt(x, nope)",
-        "foo",
-        "wrt(w) , wrt(x)",
-        "= 3",
-        "wrt",
-    ]);
-    let mut runner = super::runner(Config {
-        cases: 1500,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let attrs =
+        proptest::sample::select(vec!["", "wrt(w)", "wrt()", "wrt(x, nope)", "foo", "wrt(w) , wrt(x)", "= 3", "wrt"]);
+    let mut runner = super::runner(Config { cases: 1500, failure_persistence: None, ..Config::default() });
     runner
         .run(&(attrs, words), |(attr, words)| {
-            must_not_fail_internally(
-                attr,
-                &format!("fn f(w: f64) -> f64 {{ {} }}", words.join(" ")),
-            )
+            must_not_fail_internally(attr, &format!("fn f(w: f64) -> f64 {{ {} }}", words.join(" ")))
         })
         .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -6,13 +6,17 @@
 use crate::attr::Options;
 use crate::ctxt::Ctxt;
 use crate::ir::{
-    self, Activation, BinOp, BlockId, FloatTy, Func, Function, Hint, Op, Ty, UnOp, ValueId, ROOT,
+    self, Activation, Array, ArrayId, ArrayOrigin, BinOp, BlockId, Dim, FloatTy, Func, Function, Hint, Op, Ty, UnOp,
+    ValueId, ROOT,
 };
 use crate::simplify::{build, Sweep};
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Expr, Pat, ReturnType, Stmt, Type};
+
+mod arrays;
+mod loops;
 
 /// What the rest of the pipeline needs from the source besides the IR.
 pub struct Lowered {
@@ -21,13 +25,11 @@ pub struct Lowered {
     pub items: Vec<syn::Item>,
 }
 
-pub const SUPPORTED: &str = "supported: float arguments and literals, `+ - * /`, `let`, assignment \
-and `+= -= *= /=`, `if`/`else`, `as` casts, std float methods (`powi`, `exp`, `ln`, `sqrt`, `max`, ...) \
-and the runtime's activations (`sigmoid`, `relu`, ...)";
+pub const SUPPORTED: &str = "supported: float arguments and literals, arrays of floats and their elements, \
+`+ - * /`, `let`, assignment and `+= -= *= /=`, `if`/`else`, `for i in a..b` loops, `as` casts, std float \
+methods (`powi`, `exp`, `ln`, `sqrt`, `max`, ...) and the runtime's activations (`sigmoid`, `relu`, ...)";
 
-const INT_TYPES: &[&str] = &[
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
-];
+const INT_TYPES: &[&str] = &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
 
 /// Classifies a type written in a signature or a cast.
 fn scalar_type(ty: &Type) -> Option<Ty> {
@@ -44,6 +46,44 @@ fn scalar_type(ty: &Type) -> Option<Ty> {
         Some(Ty::Bool)
     } else {
         None
+    }
+}
+
+/// An array argument's element type, dimensions (outermost first) and whether it is a reference:
+/// `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[[f32; 3]]`.
+fn array_type(ty: &Type) -> Option<(FloatTy, Vec<Dim>, bool)> {
+    let (inner, by_ref) = match ty {
+        Type::Reference(r) if r.mutability.is_none() => (&*r.elem, true),
+        other => (other, false),
+    };
+    let mut dims = Vec::new();
+    let mut cur = inner;
+    loop {
+        match cur {
+            Type::Array(a) => {
+                dims.push(Dim::Const(a.len.to_token_stream()));
+                cur = &a.elem;
+            }
+            // Slices and `Vec`s only behind a reference, and only as the outermost dimension.
+            Type::Slice(sl) if by_ref && dims.is_empty() => {
+                dims.push(Dim::Dynamic);
+                cur = &sl.elem;
+            }
+            Type::Path(p)
+                if by_ref && dims.is_empty() && p.path.segments.len() == 1 && p.path.segments[0].ident == "Vec" =>
+            {
+                let syn::PathArguments::AngleBracketed(args) = &p.path.segments[0].arguments else { return None };
+                let Some(syn::GenericArgument::Type(elem)) = args.args.first() else { return None };
+                dims.push(Dim::Dynamic);
+                cur = elem;
+            }
+            other => {
+                return match (scalar_type(other), dims.is_empty()) {
+                    (Some(Ty::Float(f)), false) => Some((f, dims, by_ref)),
+                    _ => None,
+                };
+            }
+        }
     }
 }
 
@@ -72,13 +112,8 @@ fn return_float(cx: &Ctxt, func: &syn::ItemFn) -> FloatTy {
 
 pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     let float = return_float(cx, func);
-    let mut lower = Lower {
-        cx,
-        f: Function::new(float),
-        scopes: vec![Vec::new()],
-        block: ROOT,
-        items: Vec::new(),
-    };
+    let mut lower =
+        Lower { cx, f: Function::new(float), scopes: vec![Vec::new()], block: ROOT, items: Vec::new(), loop_depth: 0 };
     lower.signature(func, options);
     lower.scopes.push(Vec::new());
     let output = lower.block_body(&func.block.stmts, true, func.block.brace_token.span.close());
@@ -87,10 +122,14 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         lower.f.suggest_name(out, Hint::Output(name));
         lower.f.output = Some(out);
     }
-    Lowered {
-        function: lower.f,
-        items: lower.items,
-    }
+    Lowered { function: lower.f, items: lower.items }
+}
+
+/// What a name in scope stands for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Binding {
+    Value(ValueId),
+    Array(ArrayId),
 }
 
 struct Lower<'a> {
@@ -98,19 +137,18 @@ struct Lower<'a> {
     f: Function,
     /// Variables in scope, innermost scope last. Vectors keep declaration order, so merged `if`
     /// outputs come out in a stable order.
-    scopes: Vec<Vec<(String, ValueId)>>,
+    scopes: Vec<Vec<(String, Binding)>>,
     block: BlockId,
     items: Vec<syn::Item>,
+    /// How many loops enclose the code being lowered.
+    loop_depth: usize,
 }
 
 impl Lower<'_> {
     fn signature(&mut self, func: &syn::ItemFn, options: &Options) {
         let sig = &func.sig;
         if let Some(a) = &sig.asyncness {
-            self.cx.error_spanned_by(
-                a,
-                "`async fn` is not supported by `#[backprop]`; the cost must be a plain `fn`",
-            );
+            self.cx.error_spanned_by(a, "`async fn` is not supported by `#[backprop]`; the cost must be a plain `fn`");
         }
         if !sig.generics.params.is_empty() {
             self.cx.error_spanned_by(
@@ -119,8 +157,7 @@ impl Lower<'_> {
             );
         }
         if let Some(v) = &sig.variadic {
-            self.cx
-                .error_spanned_by(v, "variadic arguments are not supported by `#[backprop]`");
+            self.cx.error_spanned_by(v, "variadic arguments are not supported by `#[backprop]`");
         }
         for (index, input) in sig.inputs.iter().enumerate() {
             let typed = match input {
@@ -136,32 +173,61 @@ impl Lower<'_> {
             let name = match &*typed.pat {
                 Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
                 other => {
-                    self.cx.error_spanned_by(other, "argument patterns are not supported by `#[backprop]`; name the argument, e.g. `x: f64`");
+                    self.cx.error_spanned_by(
+                        other,
+                        "argument patterns are not supported by `#[backprop]`; name the argument, e.g. `x: f64`",
+                    );
                     continue;
                 }
             };
+            let mutable = matches!(&*typed.pat, Pat::Ident(p) if p.mutability.is_some());
+            if let Some((elem, dims, by_ref)) = array_type(&typed.ty) {
+                let array = self.f.add_array(Array {
+                    name: name.clone(),
+                    elem: Ty::Float(elem),
+                    dims,
+                    origin: ArrayOrigin::Param { index: index as u32, by_ref },
+                    mutable,
+                });
+                let wrt = match &options.wrt {
+                    None => true,
+                    Some(list) => list.contains(&name),
+                };
+                let value = self.f.add(Op::Param(index as u32), Ty::Unit, ROOT, name.span());
+                self.f.params.push(ir::Param {
+                    array: Some(array),
+                    name: name.clone(),
+                    ty: Ty::Float(elem),
+                    ty_tokens: typed.ty.to_token_stream(),
+                    wrt,
+                    value,
+                });
+                self.scopes[0].push((name.to_string(), Binding::Array(array)));
+                continue;
+            }
             let Some(ty) = scalar_type(&typed.ty) else {
                 self.cx.error_spanned_by(
                     &typed.ty,
                     format!(
-                        "argument `{name}` has a type `#[backprop]` does not support yet; arguments may be `f64`, `f32`, integers or `bool`"
+                        "argument `{name}` has a type `#[backprop]` does not support; arguments may be `f64`, `f32`, integers, `bool`, or arrays of floats: `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`"
                     ),
                 );
                 continue;
             };
             let wrt = match &options.wrt {
                 None => ty.float().is_some(),
-                Some(list) => list.iter().any(|w| *w == name),
+                Some(list) => list.contains(&name),
             };
             let value = self.f.add(Op::Param(index as u32), ty, ROOT, name.span());
             self.f.params.push(ir::Param {
+                array: None,
                 name: name.clone(),
                 ty,
                 ty_tokens: typed.ty.to_token_stream(),
                 wrt,
                 value,
             });
-            self.scopes[0].push((name.to_string(), value));
+            self.scopes[0].push((name.to_string(), Binding::Value(value)));
         }
         if let Some(list) = &options.wrt {
             for w in list {
@@ -170,7 +236,7 @@ impl Lower<'_> {
                         w,
                         format!("`wrt` names `{w}`, which is not an argument of `{}`; list argument names", sig.ident),
                     ),
-                    Some(p) if p.ty.float().is_none() => self.cx.error_spanned_by(
+                    Some(p) if p.ty.float().is_none() && p.array.is_none() => self.cx.error_spanned_by(
                         w,
                         format!("`wrt` names `{w}`, which is not a float argument; only `f64` and `f32` arguments can be differentiated"),
                     ),
@@ -208,10 +274,7 @@ impl Lower<'_> {
             // Only report a missing value when the block itself is fine, so a bad last statement
             // gives one error, not two.
             if !matches!(stmts.last(), Some(Stmt::Expr(_, None))) {
-                self.cx.error_at(
-                    end,
-                    "expected a final expression giving the value here (no trailing `;`)",
-                );
+                self.cx.error_at(end, "expected a final expression giving the value here (no trailing `;`)");
             }
             return Some(self.poison());
         }
@@ -260,13 +323,13 @@ impl Lower<'_> {
                     None
                 }
                 Expr::If(i) => self.if_expr(i, tail && semi.is_none()),
+                Expr::ForLoop(l) => {
+                    self.for_loop(l);
+                    None
+                }
                 Expr::Block(b) if b.label.is_none() && b.attrs.is_empty() => {
                     self.scopes.push(Vec::new());
-                    let v = self.block_body(
-                        &b.block.stmts,
-                        tail && semi.is_none(),
-                        b.block.brace_token.span.close(),
-                    );
+                    let v = self.block_body(&b.block.stmts, tail && semi.is_none(), b.block.brace_token.span.close());
                     self.scopes.pop();
                     v
                 }
@@ -303,10 +366,12 @@ impl Lower<'_> {
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
-            self.cx.error_spanned_by(
-                else_token,
-                "`let ... else` is not supported in a `#[backprop]` function",
-            );
+            self.cx.error_spanned_by(else_token, "`let ... else` is not supported in a `#[backprop]` function");
+        }
+        if let Expr::Repeat(_) = &*init.expr {
+            let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
+            self.local_array(&name, &init.expr, mutable);
+            return;
         }
         let mut value = self.expr(&init.expr);
         if let Some(ty) = annotation {
@@ -318,42 +383,47 @@ impl Lower<'_> {
                     }
                 }
                 Some(_) => {}
-                None => self.cx.error_spanned_by(
-                    ty,
-                    "only scalar types (`f64`, `f32`, integers, `bool`) may annotate a `let`",
-                ),
+                None => self
+                    .cx
+                    .error_spanned_by(ty, "only scalar types (`f64`, `f32`, integers, `bool`) may annotate a `let`"),
             }
         }
         self.f.suggest_name(value, Hint::User(name.to_string()));
         if let Some(scope) = self.scopes.last_mut() {
-            scope.push((name.to_string(), value));
+            scope.push((name.to_string(), Binding::Value(value)));
         }
     }
 
     fn assign(&mut self, place: &Expr, value: ValueId) {
+        if let Expr::Index(index) = place {
+            self.store(index, value);
+            return;
+        }
         let Expr::Path(p) = place else {
             self.cx.error_spanned_by(
                 place,
-                "only assignment to a local variable (`x = ...`) is supported; element and field assignment are not supported yet",
+                "only assignment to a local variable (`x = ...`) or an array element (`h[j] = ...`) is supported",
             );
             return;
         };
         let Some(ident) = p.path.get_ident() else {
-            self.cx.error_spanned_by(
-                place,
-                "only assignment to a local variable (`x = ...`) is supported",
-            );
+            self.cx.error_spanned_by(place, "only assignment to a local variable (`x = ...`) is supported");
             return;
         };
         match self.lookup(&ident.to_string()) {
-            Some((si, vi)) => {
-                self.f.suggest_name(value, Hint::User(ident.to_string()));
-                self.scopes[si][vi].1 = value;
-            }
-            None => self.cx.error_spanned_by(
-                ident,
-                format!("cannot assign to `{ident}`: it is not a local variable or argument"),
-            ),
+            Some((si, vi)) => match self.scopes[si][vi].1 {
+                Binding::Value(_) => {
+                    self.f.suggest_name(value, Hint::User(ident.to_string()));
+                    self.scopes[si][vi].1 = Binding::Value(value);
+                }
+                Binding::Array(_) => self.cx.error_spanned_by(
+                    ident,
+                    format!("assigning a whole array is not supported; assign its elements: `{ident}[i] = ...`"),
+                ),
+            },
+            None => self
+                .cx
+                .error_spanned_by(ident, format!("cannot assign to `{ident}`: it is not a local variable or argument")),
         }
     }
 
@@ -367,11 +437,10 @@ impl Lower<'_> {
                 let op = match u.op {
                     syn::UnOp::Neg(_) => UnOp::Neg,
                     syn::UnOp::Not(_) => UnOp::Not,
+                    // `*xi` of an element from `x.iter()`: the macro's values are plain floats already.
+                    syn::UnOp::Deref(_) => return self.expr(&u.expr),
                     _ => {
-                        self.cx.error_spanned_by(
-                            u,
-                            format!("dereferencing is not supported yet; {SUPPORTED}"),
-                        );
+                        self.cx.error_spanned_by(u, format!("this operator is not supported; {SUPPORTED}"));
                         return self.poison();
                     }
                 };
@@ -382,15 +451,9 @@ impl Lower<'_> {
             Expr::Binary(b) => {
                 let Some(op) = binary_op(&b.op) else {
                     if compound_op(&b.op).is_some() {
-                        self.cx.error_spanned_by(
-                            b,
-                            "compound assignment is only supported as a statement: `x += e;`",
-                        );
+                        self.cx.error_spanned_by(b, "compound assignment is only supported as a statement: `x += e;`");
                     } else {
-                        self.cx.error_spanned_by(
-                            &b.op,
-                            format!("this operator is not supported; {SUPPORTED}"),
-                        );
+                        self.cx.error_spanned_by(b.op, format!("this operator is not supported; {SUPPORTED}"));
                     }
                     return self.poison();
                 };
@@ -398,6 +461,7 @@ impl Lower<'_> {
                 let r = self.expr(&b.right);
                 self.binary_value(op, l, r, b.span())
             }
+            Expr::Index(i) => self.load(i),
             Expr::MethodCall(m) => self.method_call(m),
             Expr::Call(c) => self.call(c),
             Expr::Cast(c) => self.cast(c),
@@ -468,8 +532,7 @@ impl Lower<'_> {
             }
             syn::Lit::Bool(b) => self.f.add(Op::BoolLit(b.value), Ty::Bool, ROOT, b.span()),
             other => {
-                self.cx
-                    .error_spanned_by(other, format!("this literal is not supported; {SUPPORTED}"));
+                self.cx.error_spanned_by(other, format!("this literal is not supported; {SUPPORTED}"));
                 self.poison()
             }
         }
@@ -478,7 +541,16 @@ impl Lower<'_> {
     fn path(&mut self, p: &syn::ExprPath) -> ValueId {
         if let Some(ident) = p.path.get_ident() {
             if let Some((si, vi)) = self.lookup(&ident.to_string()) {
-                return self.scopes[si][vi].1;
+                match self.scopes[si][vi].1 {
+                    Binding::Value(v) => return v,
+                    Binding::Array(_) => {
+                        self.cx.error_spanned_by(
+                            p,
+                            format!("array `{ident}` is used as a value; read its elements (`{ident}[i]`) or sum them (`{ident}.iter().sum::<f64>()`)"),
+                        );
+                        return self.poison();
+                    }
+                }
             }
         }
         // Not a variable: a constant (`PI`, `std::f64::consts::E`, a `const` item). rustc resolves it;
@@ -491,10 +563,7 @@ impl Lower<'_> {
     fn cast(&mut self, c: &syn::ExprCast) -> ValueId {
         let v = self.expr(&c.expr);
         let Some(target) = scalar_type(&c.ty) else {
-            self.cx.error_spanned_by(
-                &c.ty,
-                "only casts to `f64`, `f32` and integer types are supported",
-            );
+            self.cx.error_spanned_by(&c.ty, "only casts to `f64`, `f32` and integer types are supported");
             return v;
         };
         if target == self.f.ty(v) && target.float().is_some() {
@@ -510,23 +579,21 @@ impl Lower<'_> {
 
     fn method_call(&mut self, m: &syn::ExprMethodCall) -> ValueId {
         let name = m.method.to_string();
+        if let Some(v) = self.array_method(m) {
+            return v;
+        }
         let receiver = self.expr(&m.receiver);
         let args: Vec<ValueId> = m.args.iter().map(|a| self.expr(a)).collect();
         if m.turbofish.is_some() {
-            self.cx
-                .error_spanned_by(&m.turbofish, "turbofish on a method is not supported here");
+            self.cx.error_spanned_by(&m.turbofish, "turbofish on a method is not supported here");
             return self.poison();
         }
         let Some((func, arity)) = ir::method_by_name(&name) else {
-            self.cx
-                .error_spanned_by(&m.method, unknown_method_message(&name));
+            self.cx.error_spanned_by(&m.method, unknown_method_message(&name));
             return self.poison();
         };
         if args.len() != arity {
-            self.cx.error_spanned_by(
-                &m.method,
-                format!("`{name}` takes {arity} argument(s), found {}", args.len()),
-            );
+            self.cx.error_spanned_by(&m.method, format!("`{name}` takes {arity} argument(s), found {}", args.len()));
             return self.poison();
         }
         let mut all = vec![receiver];
@@ -538,34 +605,18 @@ impl Lower<'_> {
         let ty = match self.f.ty(args[0]) {
             Ty::Float(f) => Ty::Float(f),
             Ty::Int => Ty::Int,
-            _ => args
-                .iter()
-                .find_map(|a| self.f.ty(*a).float())
-                .map(Ty::Float)
-                .unwrap_or(Ty::Unknown),
+            _ => args.iter().find_map(|a| self.f.ty(*a).float()).map(Ty::Float).unwrap_or(Ty::Unknown),
         };
-        let ty = if func == Func::Powi && ty == Ty::Int {
-            Ty::Int
-        } else {
-            ty
-        };
+        let ty = if func == Func::Powi && ty == Ty::Int { Ty::Int } else { ty };
         self.add(Op::Call(func, args), ty, span)
     }
 
     fn call(&mut self, c: &syn::ExprCall) -> ValueId {
         let Expr::Path(p) = &*c.func else {
-            self.cx.error_spanned_by(
-                &c.func,
-                format!("only calls of named functions are supported; {SUPPORTED}"),
-            );
+            self.cx.error_spanned_by(&c.func, format!("only calls of named functions are supported; {SUPPORTED}"));
             return self.poison();
         };
-        let segments: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
         let last = segments.last().cloned().unwrap_or_default();
         let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
         // `f64::exp(x)`: a std method in path form.
@@ -574,12 +625,7 @@ impl Lower<'_> {
                 if args.len() != arity + 1 {
                     self.cx.error_spanned_by(
                         c,
-                        format!(
-                            "`{}` takes {} argument(s), found {}",
-                            segments.join("::"),
-                            arity + 1,
-                            args.len()
-                        ),
+                        format!("`{}` takes {} argument(s), found {}", segments.join("::"), arity + 1, args.len()),
                     );
                     return self.poison();
                 }
@@ -588,14 +634,8 @@ impl Lower<'_> {
         }
         if let Some(act) = Activation::from_name(&last) {
             if args.len() != act.arity() {
-                self.cx.error_spanned_by(
-                    c,
-                    format!(
-                        "`{last}` takes {} argument(s), found {}",
-                        act.arity(),
-                        args.len()
-                    ),
-                );
+                self.cx
+                    .error_spanned_by(c, format!("`{last}` takes {} argument(s), found {}", act.arity(), args.len()));
                 return self.poison();
             }
             let path = self.f.intern_path(p.to_token_stream());
@@ -615,16 +655,12 @@ impl Lower<'_> {
     /// returned. Variables that either branch reassigns become outputs of the `if`.
     fn if_expr(&mut self, ifx: &syn::ExprIf, want_value: bool) -> Option<ValueId> {
         if let Expr::Let(l) = &*ifx.cond {
-            self.cx.error_spanned_by(
-                l,
-                "`if let` is not supported; compare values with `if a < b`",
-            );
+            self.cx.error_spanned_by(l, "`if let` is not supported; compare values with `if a < b`");
             return want_value.then(|| self.poison());
         }
         let cond = self.expr(&ifx.cond);
         if self.f.ty(cond).float().is_some() {
-            self.cx
-                .error_spanned_by(&ifx.cond, "the condition must be a comparison or a `bool`");
+            self.cx.error_spanned_by(&ifx.cond, "the condition must be a comparison or a `bool`");
         }
         let outer = self.block;
         let snapshot = self.scopes.clone();
@@ -632,11 +668,7 @@ impl Lower<'_> {
         let then_block = self.f.new_block(Some(outer), None, false);
         self.block = then_block;
         self.scopes.push(Vec::new());
-        let then_value = self.block_body(
-            &ifx.then_branch.stmts,
-            want_value,
-            ifx.then_branch.brace_token.span.close(),
-        );
+        let then_value = self.block_body(&ifx.then_branch.stmts, want_value, ifx.then_branch.brace_token.span.close());
         self.scopes.pop();
         let then_scopes = std::mem::replace(&mut self.scopes, snapshot.clone());
 
@@ -647,17 +679,12 @@ impl Lower<'_> {
                 Expr::If(nested) => self.if_expr(nested, want_value),
                 Expr::Block(b) => {
                     self.scopes.push(Vec::new());
-                    let v = self.block_body(
-                        &b.block.stmts,
-                        want_value,
-                        b.block.brace_token.span.close(),
-                    );
+                    let v = self.block_body(&b.block.stmts, want_value, b.block.brace_token.span.close());
                     self.scopes.pop();
                     v
                 }
                 other => {
-                    self.cx
-                        .error_spanned_by(other, "expected a block after `else`");
+                    self.cx.error_spanned_by(other, "expected a block after `else`");
                     None
                 }
             },
@@ -675,6 +702,8 @@ impl Lower<'_> {
         self.block = outer;
 
         let id = self.f.add_if(cond, then_block, else_block, outer);
+        // A branch may have written array elements: later reads are new values.
+        self.f.bump_all_versions();
         let span = ifx.span();
         let mut result = None;
         if want_value {
@@ -690,13 +719,16 @@ impl Lower<'_> {
         }
         for (si, scope) in snapshot.iter().enumerate() {
             for (vi, (name, before)) in scope.iter().enumerate() {
-                let t = then_scopes[si][vi].1;
-                let e = else_scopes[si][vi].1;
-                if t != *before || e != *before {
+                let (Binding::Value(before), Binding::Value(t), Binding::Value(e)) =
+                    (*before, then_scopes[si][vi].1, else_scopes[si][vi].1)
+                else {
+                    continue;
+                };
+                if t != before || e != before {
                     let ty = merge_ty(self.f.ty(t), self.f.ty(e));
                     let phi = self.f.add_if_output(id, t, e, ty, span);
                     self.f.suggest_name(phi, Hint::User(name.clone()));
-                    self.scopes[si][vi].1 = phi;
+                    self.scopes[si][vi].1 = Binding::Value(phi);
                 }
             }
         }
@@ -713,11 +745,7 @@ fn merge_ty(a: Ty, b: Ty) -> Ty {
 
 /// A constant's type when the path says it (`std::f64::consts::PI`), otherwise unknown.
 fn const_type(path: &syn::Path) -> Ty {
-    path.segments
-        .iter()
-        .find_map(|s| FloatTy::from_name(&s.ident.to_string()))
-        .map(Ty::Float)
-        .unwrap_or(Ty::Unknown)
+    path.segments.iter().find_map(|s| FloatTy::from_name(&s.ident.to_string())).map(Ty::Float).unwrap_or(Ty::Unknown)
 }
 
 fn binary_op(op: &syn::BinOp) -> Option<BinOp> {
@@ -753,29 +781,38 @@ fn compound_op(op: &syn::BinOp) -> Option<BinOp> {
 
 fn unknown_method_message(name: &str) -> String {
     let list: Vec<&str> = ir::METHODS.iter().map(|(n, _, _)| *n).collect();
-    format!(
-        "method `{name}` is not supported by `#[backprop]`; supported float methods: {}",
-        list.join(", ")
-    )
+    format!("method `{name}` is not supported by `#[backprop]`; supported float methods: {}", list.join(", "))
 }
 
 /// The message for an expression `#[backprop]` does not accept, saying what to do instead.
 pub fn unsupported_message(e: &Expr) -> String {
     match e {
-        Expr::Closure(_) => "closures are not supported in a `#[backprop]` function; write the computation inline".into(),
-        Expr::Match(_) => "`match` is not supported; use `if`/`else if`/`else`, whose taken branch the derivative follows".into(),
-        Expr::Return(_) => "`return` is not supported; make the cost the function's final expression and use `if`/`else` for the cases".into(),
+        Expr::Closure(_) => {
+            "closures are not supported in a `#[backprop]` function; write the computation inline".into()
+        }
+        Expr::Match(_) => {
+            "`match` is not supported; use `if`/`else if`/`else`, whose taken branch the derivative follows".into()
+        }
+        Expr::Return(_) => {
+            "`return` is not supported; make the cost the function's final expression and use `if`/`else` for the cases"
+                .into()
+        }
         Expr::Try(_) => "the `?` operator is not supported; a `#[backprop]` function computes a plain float".into(),
         Expr::Macro(m) => format!(
             "macro calls (`{}!`) are not supported inside a `#[backprop]` function; write the computation out",
             m.mac.path.to_token_stream()
         ),
-        Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
-            "loops are not supported yet by `#[backprop]`; unroll the loop into scalar statements for now".into()
+        Expr::ForLoop(_) => "a `for` loop is only supported as a statement".into(),
+        Expr::While(_) | Expr::Loop(_) => {
+            "`while` and `loop` are not supported by `#[backprop]`; write a `for i in 0..n` loop with a bound known on entry".into()
         }
-        Expr::Break(_) | Expr::Continue(_) => "`break` and `continue` are not supported by `#[backprop]`".into(),
+        Expr::Break(_) | Expr::Continue(_) => {
+            "`break` and `continue` are not supported by `#[backprop]`; loops run their whole range (use `if` inside the body)".into()
+        }
         Expr::Async(_) | Expr::Await(_) => "`async` and `.await` are not supported by `#[backprop]`".into(),
-        Expr::Index(_) => "indexing is not supported yet by `#[backprop]`; pass the elements as scalar arguments".into(),
+        Expr::Index(_) => {
+            "indexing is not supported yet by `#[backprop]`; pass the elements as scalar arguments".into()
+        }
         Expr::Field(_) => "field access is not supported by `#[backprop]`; pass the field as its own argument".into(),
         Expr::Let(_) => "`let` expressions are not supported; compare values with `if a < b`".into(),
         Expr::Assign(_) => "assignment is only supported as a statement: `x = e;`".into(),

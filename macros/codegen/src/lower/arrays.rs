@@ -1,0 +1,201 @@
+//! Lowering of arrays: array arguments and locals, element reads and writes, `.len()` and
+//! `.iter().sum()`. Element reads are `Load`s tagged with the array's version, so a read after a
+//! write is a new value; element writes are `Store` side effects in block order.
+
+use super::{Binding, Lower};
+use crate::ir::{Array, ArrayId, ArrayOrigin, Dim, Func, Hint, Op, Ty, ValueId};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::Expr;
+
+impl Lower<'_> {
+    /// `let mut h = [0.0; N];` or `[[0.0; N]; M]`.
+    pub(super) fn local_array(&mut self, name: &syn::Ident, init: &Expr, mutable: bool) {
+        if self.loop_depth > 0 {
+            self.cx.error_spanned_by(
+                init,
+                "arrays declared inside a loop are not supported yet; declare the array before the loop and overwrite its elements",
+            );
+            return;
+        }
+        let mut dims = Vec::new();
+        let mut cur = init;
+        while let Expr::Repeat(r) = cur {
+            dims.push(Dim::Const(r.len.to_token_stream()));
+            cur = &r.expr;
+        }
+        let fill = self.expr(cur);
+        let elem = match self.f.ty(fill) {
+            Ty::Float(f) => Ty::Float(f),
+            Ty::Unknown => Ty::Float(self.f.float),
+            _ => {
+                self.cx.error_spanned_by(cur, "local arrays must hold floats: `[0.0; N]`");
+                return;
+            }
+        };
+        if self.f.float_lit(fill).is_none() && !matches!(self.f.node(fill).op, Op::Const(_)) {
+            self.cx.error_spanned_by(
+                cur,
+                "a local array starts filled with a constant: `[0.0; N]`; write the elements afterwards",
+            );
+            return;
+        }
+        let array =
+            self.f.add_array(Array { name: name.clone(), elem, dims, origin: ArrayOrigin::Local { fill }, mutable });
+        self.f.add_unique(Op::Declare(array), Ty::Unit, self.block, init.span());
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((name.to_string(), Binding::Array(array)));
+        }
+    }
+
+    /// The array and indices of `a[i][j]`, or an error.
+    fn element(&mut self, index: &syn::ExprIndex) -> Option<(ArrayId, Vec<ValueId>)> {
+        let mut indices = vec![&*index.index];
+        let mut base = &*index.expr;
+        while let Expr::Index(inner) = base {
+            indices.push(&inner.index);
+            base = &inner.expr;
+        }
+        indices.reverse();
+        let base = match base {
+            Expr::Paren(p) => &*p.expr,
+            other => other,
+        };
+        let Expr::Path(path) = base else {
+            self.cx.error_spanned_by(base, "only elements of named arrays can be indexed: `x[i]`, `w[j][i]`");
+            return None;
+        };
+        let array = match path.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+            Some((si, vi)) => match self.scopes[si][vi].1 {
+                Binding::Array(a) => a,
+                Binding::Value(_) => {
+                    self.cx.error_spanned_by(base, "indexing a scalar: only arrays can be indexed");
+                    return None;
+                }
+            },
+            None => {
+                // A constant table (`const Y: [f64; 15] = [..];`): read-only, derivative zero.
+                let idx = self.f.intern_path(path.to_token_stream());
+                let name = path.path.segments.last().map(|s| s.ident.clone())?;
+                let existing = self.f.arrays.iter().position(|a| matches!(a.origin, ArrayOrigin::Const(i) if i == idx));
+                match existing {
+                    Some(a) => ArrayId(a as u32),
+                    None => self.f.add_array(Array {
+                        name,
+                        elem: Ty::Unknown,
+                        dims: vec![Dim::Dynamic; indices.len()],
+                        origin: ArrayOrigin::Const(idx),
+                        mutable: false,
+                    }),
+                }
+            }
+        };
+        let rank = self.f.array(array).dims.len();
+        if indices.len() != rank {
+            self.cx.error_spanned_by(
+                index,
+                format!(
+                    "`{}` has {rank} dimension(s) and must be indexed by exactly that many indices here",
+                    self.f.array(array).name
+                ),
+            );
+            return None;
+        }
+        let mut values = Vec::new();
+        for i in indices {
+            let v = self.expr(i);
+            if self.f.ty(v).float().is_some() {
+                self.cx.error_spanned_by(
+                    i,
+                    "an index computed from a float is not supported: indices must be integers (loop variables, integer arguments, `.len()`, and arithmetic on them)",
+                );
+                return None;
+            }
+            values.push(v);
+        }
+        Some((array, values))
+    }
+
+    /// `a[i][j]` as a value.
+    pub(super) fn load(&mut self, index: &syn::ExprIndex) -> ValueId {
+        let Some((array, indices)) = self.element(index) else { return self.poison() };
+        let ty = self.f.array(array).elem;
+        let version = self.f.versions[array.index()];
+        self.add(Op::Load(array, version, indices), ty, index.span())
+    }
+
+    /// `a[i][j] = value`.
+    pub(super) fn store(&mut self, index: &syn::ExprIndex, value: ValueId) {
+        let Some((array, mut indices)) = self.element(index) else { return };
+        let a = self.f.array(array);
+        if !a.mutable {
+            let message = match a.origin {
+                ArrayOrigin::Param { by_ref: true, .. } | ArrayOrigin::Const(_) => {
+                    format!(
+                        "`{}` is read-only here; copy what you need into a local array `let mut h = [0.0; N];`",
+                        a.name
+                    )
+                }
+                _ => format!("`{}` is not mutable; declare it with `let mut` (or `mut` on the argument)", a.name),
+            };
+            self.cx.error_spanned_by(index, message);
+            return;
+        }
+        if self.f.ty(value).float().is_none() && self.f.ty(value) != Ty::Unknown {
+            self.cx.error_spanned_by(index, "only floats can be stored in an array element");
+            return;
+        }
+        indices.push(value);
+        self.f.add_unique(Op::Store(array, indices), Ty::Unit, self.block, index.span());
+        self.f.bump_version(array);
+    }
+
+    /// `x.len()` and `x.iter().sum::<f64>()` on an array; `None` when `m` is not one of them.
+    pub(super) fn array_method(&mut self, m: &syn::ExprMethodCall) -> Option<ValueId> {
+        let name = m.method.to_string();
+        let array_of = |this: &Self, e: &Expr| -> Option<ArrayId> {
+            let Expr::Path(p) = e else { return None };
+            let (si, vi) = this.lookup(&p.path.get_ident()?.to_string())?;
+            match this.scopes[si][vi].1 {
+                Binding::Array(a) => Some(a),
+                Binding::Value(_) => None,
+            }
+        };
+        if name == "len" && m.args.is_empty() {
+            let array = array_of(self, &m.receiver)?;
+            return Some(self.add(Op::Len(array), Ty::Int, m.span()));
+        }
+        if name == "sum" && m.args.is_empty() {
+            let Expr::MethodCall(iter) = &*m.receiver else { return None };
+            if iter.method != "iter" || !iter.args.is_empty() {
+                return None;
+            }
+            let array = array_of(self, &iter.receiver)?;
+            let a = self.f.array(array);
+            if a.dims.len() != 1 {
+                self.cx.error_spanned_by(
+                    m,
+                    "`.iter().sum()` is supported on one-dimensional arrays; sum rows with a `for` loop",
+                );
+                return Some(self.poison());
+            }
+            let version = self.f.versions[array.index()];
+            let ty = a.elem;
+            // Kept as the user wrote it, so the value is the same bits as `iter().sum()`.
+            let v = self.add(Op::Call(Func::SumArray(array.0, version), Vec::new()), ty, m.span());
+            return Some(v);
+        }
+        None
+    }
+
+    /// Names a freshly loaded loop element (`xi` in `for (i, xi) in x.iter().enumerate()`).
+    pub(super) fn bind_element(&mut self, name: &syn::Ident, array: ArrayId, index: ValueId) {
+        let ty = self.f.array(array).elem;
+        let version = self.f.versions[array.index()];
+        let v = self.add(Op::Load(array, version, vec![index]), ty, name.span());
+        self.f.suggest_name(v, Hint::User(name.to_string()));
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((name.to_string(), Binding::Value(v)));
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Lowering of `for` loops. A loop becomes a structured `LoopNode`: variables the body reassigns
+//! are carried (a `LoopPhi` at the start of each iteration, a `LoopOut` after the loop), the index
+//! is a `LoopVar`. Accepted headers: `a..b`, `a..=b`, `(a..b).rev()`, `x.iter()`,
+//! `x.iter().enumerate()`.
+
+use super::{Binding, Lower};
+use crate::ir::{Carried, Hint, LoopNode, Op, Ty, ValueId};
+use quote::ToTokens;
+use std::collections::BTreeSet;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{Expr, Pat};
+
+/// What a loop header iterates over.
+struct Header {
+    lo: ValueId,
+    hi: ValueId,
+    inclusive: bool,
+    rev: bool,
+    index_name: Option<syn::Ident>,
+    /// `(array, element name)` for `x.iter()` forms.
+    element: Option<(crate::ir::ArrayId, syn::Ident)>,
+}
+
+const HEADERS: &str = "loops must be `for i in a..b`, `for i in a..=b`, `for i in (a..b).rev()`, \
+`for xi in x.iter()` or `for (i, xi) in x.iter().enumerate()`";
+
+/// Names assigned anywhere in a loop body (`x = ..`, `x += ..`), to find carried variables.
+#[derive(Default)]
+struct Assigned(BTreeSet<String>);
+
+impl<'ast> Visit<'ast> for Assigned {
+    fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
+        if let Expr::Path(p) = &*e.left {
+            if let Some(i) = p.path.get_ident() {
+                self.0.insert(i.to_string());
+            }
+        }
+        syn::visit::visit_expr_assign(self, e);
+    }
+    fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        use syn::BinOp::*;
+        if matches!(e.op, AddAssign(_) | SubAssign(_) | MulAssign(_) | DivAssign(_)) {
+            if let Expr::Path(p) = &*e.left {
+                if let Some(i) = p.path.get_ident() {
+                    self.0.insert(i.to_string());
+                }
+            }
+        }
+        syn::visit::visit_expr_binary(self, e);
+    }
+}
+
+fn ident_of(pat: &Pat) -> Option<Option<syn::Ident>> {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => Some(Some(p.ident.clone())),
+        Pat::Wild(_) => Some(None),
+        Pat::Reference(r) => ident_of(&r.pat),
+        _ => None,
+    }
+}
+
+impl Lower<'_> {
+    fn array_named(&self, e: &Expr) -> Option<crate::ir::ArrayId> {
+        let Expr::Path(p) = e else { return None };
+        let (si, vi) = self.lookup(&p.path.get_ident()?.to_string())?;
+        match self.scopes[si][vi].1 {
+            Binding::Array(a) => Some(a),
+            Binding::Value(_) => None,
+        }
+    }
+
+    fn header(&mut self, pat: &Pat, iter: &Expr) -> Option<Header> {
+        let iter = match iter {
+            Expr::Paren(p) => &*p.expr,
+            e => e,
+        };
+        let range = |this: &mut Self, r: &syn::ExprRange, rev: bool| -> Option<Header> {
+            let (Some(start), Some(end)) = (&r.start, &r.end) else {
+                this.cx.error_spanned_by(r, "a loop range needs both bounds: `a..b`");
+                return None;
+            };
+            let lo = this.expr(start);
+            let hi = this.expr(end);
+            if this.f.ty(lo).float().is_some() || this.f.ty(hi).float().is_some() {
+                this.cx.error_spanned_by(r, "loop bounds must be integers");
+                return None;
+            }
+            let Some(index_name) = ident_of(pat) else {
+                this.cx.error_spanned_by(pat, "the loop variable must be a name: `for i in 0..n`");
+                return None;
+            };
+            let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+            Some(Header { lo, hi, inclusive, rev, index_name, element: None })
+        };
+        match iter {
+            Expr::Range(r) => range(self, r, false),
+            Expr::MethodCall(m) if m.method == "rev" && m.args.is_empty() => match &*m.receiver {
+                Expr::Paren(p) => match &*p.expr {
+                    Expr::Range(r) => range(self, r, true),
+                    other => {
+                        self.cx.error_spanned_by(other, HEADERS);
+                        None
+                    }
+                },
+                other => {
+                    self.cx.error_spanned_by(other, HEADERS);
+                    None
+                }
+            },
+            Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => {
+                let Some(array) = self.array_named(&m.receiver) else {
+                    self.cx.error_spanned_by(
+                        &m.receiver,
+                        format!("`.iter()` loops are supported over array arguments and locals; {HEADERS}"),
+                    );
+                    return None;
+                };
+                let Some(Some(name)) = ident_of(pat) else {
+                    self.cx.error_spanned_by(pat, "name the element: `for xi in x.iter()`");
+                    return None;
+                };
+                self.iter_header(array, None, name, m.span())
+            }
+            Expr::MethodCall(m) if m.method == "enumerate" && m.args.is_empty() => {
+                let Expr::MethodCall(it) = &*m.receiver else {
+                    self.cx.error_spanned_by(iter, HEADERS);
+                    return None;
+                };
+                let array =
+                    (it.method == "iter" && it.args.is_empty()).then(|| self.array_named(&it.receiver)).flatten();
+                let Some(array) = array else {
+                    self.cx.error_spanned_by(iter, HEADERS);
+                    return None;
+                };
+                let Pat::Tuple(t) = pat else {
+                    self.cx
+                        .error_spanned_by(pat, "name the index and the element: `for (i, xi) in x.iter().enumerate()`");
+                    return None;
+                };
+                let names: Vec<_> = t.elems.iter().map(ident_of).collect();
+                let [Some(index), Some(Some(element))] = names.as_slice() else {
+                    self.cx
+                        .error_spanned_by(pat, "name the index and the element: `for (i, xi) in x.iter().enumerate()`");
+                    return None;
+                };
+                self.iter_header(array, index.clone(), element.clone(), m.span())
+            }
+            other => {
+                self.cx.error_spanned_by(other, HEADERS);
+                None
+            }
+        }
+    }
+
+    fn iter_header(
+        &mut self,
+        array: crate::ir::ArrayId,
+        index_name: Option<syn::Ident>,
+        element: syn::Ident,
+        span: proc_macro2::Span,
+    ) -> Option<Header> {
+        if self.f.array(array).dims.len() != 1 {
+            self.cx
+                .error_at(span, "`.iter()` loops are supported over one-dimensional arrays; use `for i in 0..x.len()`");
+            return None;
+        }
+        let lo = self.f.add(Op::IntLit(0), Ty::Int, crate::ir::ROOT, span);
+        let hi = self.add(Op::Len(array), Ty::Int, span);
+        Some(Header { lo, hi, inclusive: false, rev: false, index_name, element: Some((array, element)) })
+    }
+
+    pub(super) fn for_loop(&mut self, l: &syn::ExprForLoop) {
+        if let Some(label) = &l.label {
+            self.cx.error_spanned_by(label, "loop labels are not supported by `#[backprop]`");
+        }
+        let Some(header) = self.header(&l.pat, &l.expr) else { return };
+
+        // Variables the body reassigns are carried from one iteration to the next.
+        let mut assigned = Assigned::default();
+        assigned.visit_block(&l.body);
+        let mut carried_names = Vec::new();
+        for name in &assigned.0 {
+            if let Some((si, vi)) = self.lookup(name) {
+                if let Binding::Value(v) = self.scopes[si][vi].1 {
+                    if self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool {
+                        self.cx.error_spanned_by(
+                            &l.body,
+                            format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; compute them from the loop variable"),
+                        );
+                        return;
+                    }
+                    carried_names.push((name.clone(), si, vi, v));
+                }
+            }
+        }
+
+        let outer = self.block;
+        self.f.bump_all_versions();
+        let body = self.f.new_block(Some(outer), None, false);
+        let var_name = header.index_name.clone().unwrap_or_else(|| syn::Ident::new("_", l.pat.span()));
+        let id = self.f.reserve_loop(LoopNode {
+            var: ValueId(0),
+            var_name: var_name.clone(),
+            lo: header.lo,
+            hi: header.hi,
+            inclusive: header.inclusive,
+            rev: header.rev,
+            body,
+            block: outer,
+            carried: Vec::new(),
+        });
+        let var = self.f.add_defined_by_construct(Op::LoopVar(id), Ty::Int, body, l.pat.span());
+        self.f.loops[id.index()].var = var;
+
+        let mut inners = Vec::new();
+        for (k, (name, si, vi, init)) in carried_names.iter().enumerate() {
+            let ty = self.f.ty(*init);
+            let inner = self.f.add_defined_by_construct(Op::LoopPhi(id, k as u32), ty, body, l.span());
+            self.f.suggest_name(inner, Hint::User(name.clone()));
+            self.scopes[*si][*vi].1 = Binding::Value(inner);
+            inners.push(inner);
+        }
+
+        self.block = body;
+        self.loop_depth += 1;
+        self.scopes.push(Vec::new());
+        if let Some(name) = &header.index_name {
+            if let Some(scope) = self.scopes.last_mut() {
+                scope.push((name.to_string(), Binding::Value(var)));
+            }
+        }
+        if let Some((array, element)) = &header.element {
+            self.bind_element(element, *array, var);
+        }
+        self.block_body(&l.body.stmts, false, l.body.brace_token.span.close());
+        self.scopes.pop();
+        self.loop_depth -= 1;
+        self.block = outer;
+
+        let mut carried = Vec::new();
+        for (k, (name, si, vi, init)) in carried_names.iter().enumerate() {
+            let next = match self.scopes[*si][*vi].1 {
+                Binding::Value(v) => v,
+                Binding::Array(_) => *init,
+            };
+            let ty = self.f.ty(inners[k]);
+            let out = self.f.add_defined_by_construct(Op::LoopOut(id, k as u32), ty, outer, l.span());
+            self.f.suggest_name(out, Hint::User(name.clone()));
+            self.scopes[*si][*vi].1 = Binding::Value(out);
+            carried.push(Carried { init: *init, inner: inners[k], next, out });
+        }
+        self.f.loops[id.index()].carried = carried;
+        self.f.place_loop(id);
+        self.f.bump_all_versions();
+        let _ = l.pat.to_token_stream();
+    }
+}

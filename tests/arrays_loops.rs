@@ -306,3 +306,52 @@ fn nested_arrays_of_depth_three() {
         }
     }
 }
+
+#[backprop(wrt(w))]
+fn generic_rosenbrock<const N: usize>(w: &[f64; N]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..N - 1 {
+        total += 100.0 * (w[i + 1] - w[i] * w[i]).powi(2) + (1.0 - w[i]).powi(2);
+    }
+    total
+}
+
+#[test]
+fn const_generic_sizes_carry_over_to_the_gradient() {
+    let w = [0.5, -0.3, 1.2, 0.8, -1.0];
+    let (c, g) = generic_rosenbrock_grad(&w);
+    let g: GenericRosenbrockGrad<5> = g;
+    assert_eq!(c, generic_rosenbrock(&w));
+    let (_, reference) = rosenbrock_grad(&w);
+    assert_eq!(g.w.to_vec(), reference.x);
+}
+
+/// A local array declared inside a loop starts afresh every iteration.
+#[backprop(wrt(w))]
+fn batch_loss(w: &[[f64; 2]; 3], xs: &[[f64; 2]; 4]) -> f64 {
+    let mut loss = 0.0;
+    for s in 0..4 {
+        let mut h = [0.0; 3];
+        for j in 0..3 {
+            h[j] = (w[j][0] * xs[s][0] + w[j][1] * xs[s][1]).tanh();
+        }
+        let mut out = 0.0;
+        for j in 0..3 {
+            out += h[j] * h[j];
+        }
+        loss += (out - 1.0).powi(2);
+    }
+    loss
+}
+
+#[test]
+fn arrays_declared_in_loops_match_finite_differences() {
+    let w = [[0.3, -0.2], [0.5, 0.7], [-0.4, 0.1]];
+    let xs = [[1.0, 0.5], [-0.5, 2.0], [0.25, -1.0], [1.5, 1.5]];
+    let (c, g) = batch_loss_grad(&w, &xs);
+    assert_eq!(c, batch_loss(&w, &xs));
+    let flat: Vec<f64> = w.iter().flatten().copied().collect();
+    let numeric = numeric_gradient(|p| batch_loss(&[[p[0], p[1]], [p[2], p[3]], [p[4], p[5]]], &xs), &flat);
+    let generated: Vec<f64> = g.w.iter().flatten().copied().collect();
+    assert_close("batch", &generated, &numeric, 1e-6);
+}

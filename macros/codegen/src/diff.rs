@@ -206,6 +206,16 @@ impl Sweep {
             self.reverse_store(f, array, &args, block, contributions);
             return;
         }
+        // An array declared inside a loop starts afresh each iteration: what its adjoint gathered
+        // belongs to this iteration only.
+        if let Op::Declare(array) = f.node(v).op {
+            let in_loop = f.block(f.node(v).block).loop_owner.is_some() || f.node(v).block != ROOT;
+            if let (true, Some(&adjoint)) = (in_loop, self.array_adjoints.get(&array)) {
+                f.add_unique(Op::Declare(adjoint), Ty::Unit, block, Span::call_site());
+                f.bump_version(adjoint);
+            }
+            return;
+        }
         if !self.is_varied(v) {
             return;
         }

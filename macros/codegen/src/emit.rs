@@ -86,6 +86,10 @@ pub struct Emitter<'a> {
     residuals: BTreeMap<IfId, Vec<ValueId>>,
     /// Values pushed each forward iteration and popped by the backward iteration.
     tapes: Vec<Tape>,
+    /// Per forward loop body: bound values its backward iteration computes again (in order).
+    recompute: BTreeMap<BlockId, Vec<ValueId>>,
+    /// Top-level forward loops whose reverse runs inside them, iteration by iteration.
+    fused: BTreeMap<LoopId, LoopId>,
     /// The path to the facade crate in generated code.
     krate: TokenStream,
 }
@@ -104,6 +108,8 @@ impl<'a> Emitter<'a> {
             array_names: vec![None; f.arrays.len()],
             residuals: BTreeMap::new(),
             tapes: Vec::new(),
+            recompute: BTreeMap::new(),
+            fused: BTreeMap::new(),
             krate: quote!(::backprop),
         };
         let mut roots: Vec<ValueId> = f.output.into_iter().collect();
@@ -117,6 +123,7 @@ impl<'a> Emitter<'a> {
         e.mark_live(&roots, &arrays);
         let uses = e.count_uses(&roots);
         e.decide_bindings(&uses);
+        e.find_fusions(d);
         e.find_residuals_and_tapes(&uses, d);
         e.allocate_names(user_tokens);
         e
@@ -352,6 +359,16 @@ impl<'a> Emitter<'a> {
     /// popped by the backward loop's iteration (a loop body runs many times, so no single binding
     /// survives it).
     fn find_residuals_and_tapes(&mut self, uses: &[Vec<Site>], _d: &Derivation) {
+        self.find_residuals_and_tapes_unfused(uses);
+        // Fused loops need no tapes or recomputation for their own body's values.
+        let bodies: Vec<BlockId> = self.fused.keys().map(|l| self.f.loop_node(*l).body).collect();
+        self.tapes.retain(|t| !bodies.contains(&t.body));
+        for b in &bodies {
+            self.recompute.remove(b);
+        }
+    }
+
+    fn find_residuals_and_tapes_unfused(&mut self, uses: &[Vec<Site>]) {
         for (i, node) in self.f.nodes.iter().enumerate() {
             let v = ValueId(i as u32);
             if !self.bound[i] || self.f.block(node.block).backward || node.block == ROOT {
@@ -377,11 +394,233 @@ impl<'a> Emitter<'a> {
                     }
                     block = self.f.if_node(id).block;
                 } else if b.loop_owner.is_some() {
-                    self.tapes.push(Tape { value: v, body: block, name: None });
+                    if self.recomputable(v, block, 0) {
+                        self.mark_recompute(v, block);
+                    } else {
+                        self.tapes.push(Tape { value: v, body: block, name: None });
+                    }
                     break;
                 } else {
                     break;
                 }
+            }
+        }
+    }
+
+    /// Fuses a top-level loop with its reverse when the order of the backward iterations does not
+    /// matter: every adjoint the backward loop carries is a constant (a sum's result adjoint, known
+    /// before the loop) or an accumulator, and nothing the backward sweep does before it touches the
+    /// adjoint arrays it touches. Then each iteration runs its backward part right after its forward
+    /// part, with the forward values still in scope: no tape, one pass over the data. This is the
+    /// common `loss += term(sample)` shape.
+    fn find_fusions(&mut self, d: &Derivation) {
+        let f = self.f;
+        let root_items = &f.block(ROOT).items;
+        let backward_items = &f.block(d.backward).items;
+        for (bpos, item) in backward_items.iter().enumerate() {
+            let Item::Loop(back) = *item else { continue };
+            let lb = f.loop_node(back);
+            let Some(mirror) = f.block(lb.body).mirror else { continue };
+            let Some(forward) = f.block(mirror).loop_owner else { continue };
+            let Some(fpos) = root_items.iter().position(|i| *i == Item::Loop(forward)) else { continue };
+            if !self.live_loops[back.index()] {
+                continue;
+            }
+            let constant_or_accumulator = lb.carried.iter().all(|c| {
+                let constant = self.passes_through(c.next, c.inner) && f.node(c.init).op.is_leaf();
+                let accumulator = matches!(f.node(c.next).op, Op::Binary(BinOp::Add, a, _) if a == c.inner)
+                    && f.node(c.init).op.is_leaf();
+                constant || accumulator
+            });
+            if !constant_or_accumulator {
+                continue;
+            }
+            // Everything the backward body reads must exist during the forward iteration.
+            let reads_ok = f.nodes.iter().enumerate().filter(|(_, n)| f.is_within(n.block, lb.body)).all(|(_, n)| {
+                n.op.operands().iter().all(|a| {
+                    let an = f.node(*a);
+                    if an.op.is_leaf() || f.is_within(an.block, lb.body) {
+                        return true;
+                    }
+                    if f.block(an.block).backward {
+                        return false;
+                    }
+                    if matches!(an.op, Op::LoopOut(l, _) if l == forward) {
+                        return false;
+                    }
+                    // A forward value: from before the loop or inside it.
+                    self.top_position(an.block, *a).is_some_and(|p| p <= fpos)
+                })
+            });
+            if !reads_ok {
+                continue;
+            }
+            let touched = |b: BlockId| -> Vec<ArrayId> {
+                f.nodes
+                    .iter()
+                    .filter(|n| f.is_within(n.block, b))
+                    .filter_map(|n| match n.op {
+                        Op::Load(a, ..) | Op::Store(a, _) | Op::Declare(a) => Some(a),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let mine = touched(lb.body);
+            let earlier_conflict = backward_items[..bpos].iter().any(|item| {
+                let arrays: Vec<ArrayId> = match *item {
+                    Item::Value(v) => match f.node(v).op {
+                        Op::Load(a, ..) | Op::Store(a, _) | Op::Declare(a) => vec![a],
+                        _ => vec![],
+                    },
+                    Item::Loop(l) => touched(f.loop_node(l).body),
+                    Item::If(i) => {
+                        let n = f.if_node(i);
+                        let mut t = touched(n.then_block);
+                        t.extend(touched(n.else_block));
+                        t
+                    }
+                };
+                arrays.iter().any(|a| mine.contains(a))
+            });
+            if earlier_conflict {
+                continue;
+            }
+            self.fused.insert(forward, back);
+        }
+    }
+
+    /// Whether `next` is `inner` unchanged, also through inner loops that only carry it along.
+    fn passes_through(&self, next: ValueId, inner: ValueId) -> bool {
+        if next == inner {
+            return true;
+        }
+        match self.f.node(next).op {
+            Op::LoopOut(l, k) => self
+                .f
+                .loop_node(l)
+                .carried
+                .get(k as usize)
+                .is_some_and(|c| self.passes_through(c.init, inner) && self.passes_through(c.next, c.inner)),
+            _ => false,
+        }
+    }
+
+    /// The position among the root block's items of the item that holds `v` (defined in `block`).
+    fn top_position(&self, block: BlockId, v: ValueId) -> Option<usize> {
+        let items = &self.f.block(ROOT).items;
+        if block == ROOT {
+            return match self.f.node(v).op {
+                // Defined by a loop or an `if`: at that item.
+                Op::LoopOut(l, _) => items.iter().position(|i| *i == Item::Loop(l)),
+                Op::Phi(id, _) => items.iter().position(|i| *i == Item::If(id)),
+                _ => items.iter().position(|i| *i == Item::Value(v)),
+            };
+        }
+        let mut b = block;
+        loop {
+            let blk = self.f.block(b);
+            let parent = blk.parent?;
+            if parent == ROOT {
+                return items.iter().position(|item| match *item {
+                    Item::Loop(l) => self.f.loop_node(l).body == b,
+                    Item::If(i) => self.f.if_node(i).then_block == b || self.f.if_node(i).else_block == b,
+                    Item::Value(_) => false,
+                });
+            }
+            b = parent;
+        }
+    }
+
+    /// A loop-body value the backward iteration can cheaply compute again instead of taping: a few
+    /// arithmetic operations on reads of arrays nothing writes, the loop variable, and values from
+    /// outside the loop (as Tapenade recomputes cheap values rather than storing them).
+    fn recomputable(&self, v: ValueId, body: BlockId, depth: usize) -> bool {
+        let node = self.f.node(v);
+        if node.op.is_leaf() || !self.f.is_within(node.block, body) {
+            return true;
+        }
+        if depth > 6 || node.block != body {
+            return false;
+        }
+        let cheap = match &node.op {
+            Op::LoopVar(_) => return true,
+            Op::Load(..) => self.stable_load(v, body),
+            Op::Unary(..) | Op::Binary(..) | Op::Cast(..) | Op::Len(_) => true,
+            Op::Call(func, _) => {
+                matches!(func, Func::Sqrt | Func::Abs | Func::Max | Func::Min | Func::MulAdd | Func::Powi | Func::Recip)
+            }
+            _ => false,
+        };
+        cheap && node.op.operands().iter().all(|a| self.recomputable(*a, body, depth + 1))
+    }
+
+    /// A read in a loop body that gives the same value when the backward sweep repeats it: nothing
+    /// writes the array from the start of the outermost enclosing loop on (arrays are written
+    /// before they are read, as a layer's activations are).
+    fn stable_load(&self, v: ValueId, body: BlockId) -> bool {
+        let Op::Load(array, ..) = self.f.node(v).op else { return false };
+        if !self.f.array(array).mutable {
+            return true;
+        }
+        // The scope whose items run once per backward pass over them: the function body, or the
+        // body of a fused loop (whose backward part runs in the same iteration).
+        let mut scope = ROOT;
+        let mut b = Some(body);
+        while let Some(block) = b {
+            if let Some(l) = self.f.block(block).loop_owner {
+                if self.fused.contains_key(&l) && block != body {
+                    scope = block;
+                    break;
+                }
+            }
+            b = self.f.block(block).parent;
+        }
+        let items = &self.f.block(scope).items;
+        // The position in `scope` of the item holding `block` (or of the value itself).
+        let position = |block: BlockId, value: Option<ValueId>| -> Option<usize> {
+            if block == scope {
+                return items.iter().position(|i| Some(*i) == value.map(Item::Value));
+            }
+            let mut b = block;
+            loop {
+                let parent = self.f.block(b).parent?;
+                if parent == scope {
+                    return items.iter().position(|item| match *item {
+                        Item::Loop(l) => self.f.loop_node(l).body == b,
+                        Item::If(i) => self.f.if_node(i).then_block == b || self.f.if_node(i).else_block == b,
+                        Item::Value(_) => false,
+                    });
+                }
+                b = parent;
+            }
+        };
+        let Some(load_position) = position(body, None) else { return false };
+        self.f.nodes.iter().enumerate().all(|(i, n)| match n.op {
+            Op::Store(a, _) | Op::Declare(a) if a == array => {
+                if self.f.is_within(n.block, scope) {
+                    position(n.block, Some(ValueId(i as u32))).is_some_and(|p| p < load_position)
+                } else {
+                    // Outside a fused loop's body: before the loop (it is declared inside, or
+                    // written before), never after, since nothing after can reach a loop-local.
+                    scope != ROOT
+                }
+            }
+            _ => true,
+        })
+    }
+
+    fn mark_recompute(&mut self, v: ValueId, body: BlockId) {
+        let node = self.f.node(v);
+        if node.op.is_leaf() || !self.f.is_within(node.block, body) || self.defined_by_construct(v) {
+            return;
+        }
+        for a in node.op.operands() {
+            self.mark_recompute(a, body);
+        }
+        if self.bound[v.index()] {
+            let list = self.recompute.entry(body).or_default();
+            if !list.contains(&v) {
+                list.push(v);
             }
         }
     }
@@ -701,6 +940,13 @@ impl<'a> Emitter<'a> {
                 let zero = self.placeholder(t.value);
                 statements.push(Statement::new(quote!(let #name = #tape.pop().unwrap_or(#zero);), vec![]));
             }
+            let mut again = self.recompute.get(&mirror).cloned().unwrap_or_default();
+            again.sort();
+            for v in again {
+                let name = self.name(v);
+                let (rhs, _) = self.body(v, true);
+                statements.push(Statement::new(quote!(let #name = #rhs;), vec![]));
+            }
         }
         // A forward loop body pushes its carried variables' values at the start of the iteration.
         if self.f.block(b).loop_owner.is_some() && !self.f.block(b).backward {
@@ -722,6 +968,9 @@ impl<'a> Emitter<'a> {
                     }
                 }
                 Item::Loop(id) => {
+                    if self.fused.values().any(|back| *back == id) {
+                        continue;
+                    }
                     if let Some(statement) = self.loop_statement(id) {
                         statements.push(statement);
                     }
@@ -788,6 +1037,12 @@ impl<'a> Emitter<'a> {
                 Some(Statement::new(quote!(#base #([#idx])* = #value;), vec![]))
             }
             Op::Declare(a) => {
+                if let ArrayOrigin::Adjoint(_) = self.f.array(*a).origin {
+                    let name = &self.array_names[a.index()];
+                    let zero = self.lit_tokens(0.0, self.f.array(*a).elem.float().unwrap_or(self.f.float), true).0;
+                    let zeros = self.filled(*a, zero);
+                    return Some(Statement::new(quote!(#name = #zeros;), vec![]));
+                }
                 let ArrayOrigin::Local { fill } = self.f.array(*a).origin else { return None };
                 let name = self.array_names[a.index()].clone()?;
                 let init = self.filled(*a, self.expr(fill, true).0);
@@ -806,10 +1061,12 @@ impl<'a> Emitter<'a> {
     }
 
     /// `let mut c = init; for i in lo..hi { body; c = next; }`.
-    fn loop_statement(&self, id: LoopId) -> Option<Statement> {
-        if !self.live_loops[id.index()] {
-            return None;
-        }
+    /// The `let mut` declarations of a loop's live carried variables, and the assignments that
+    /// carry them into the next iteration (all next values computed before any is assigned).
+    fn carried_parts(
+        &self,
+        id: LoopId,
+    ) -> Option<(TokenStream, Vec<(Ident, bool)>, Vec<TokenStream>, Vec<TokenStream>)> {
         let node = self.f.loop_node(id);
         let carried: Vec<_> =
             node.carried.iter().filter(|c| self.live[c.inner.index()] || self.live[c.out.index()]).copied().collect();
@@ -824,6 +1081,25 @@ impl<'a> Emitter<'a> {
         let updates: Vec<&crate::ir::Carried> = carried.iter().filter(|c| c.next != c.inner).collect();
         let names: Vec<TokenStream> = updates.iter().map(|c| self.name(c.inner).to_token_stream()).collect();
         let nexts: Vec<TokenStream> = updates.iter().map(|c| self.expr(c.next, true).0).collect();
+        Some((decls, binds, names, nexts))
+    }
+
+    fn loop_statement(&self, id: LoopId) -> Option<Statement> {
+        if !self.live_loops[id.index()] {
+            return None;
+        }
+        let node = self.f.loop_node(id);
+        let (mut decls, mut binds, mut names, mut nexts) = self.carried_parts(id)?;
+        let mut body = self.block(node.body);
+        if let Some(&back) = self.fused.get(&id) {
+            // The reverse of this iteration, right after it (see `find_fusions`).
+            let (back_decls, back_binds, back_names, back_nexts) = self.carried_parts(back)?;
+            decls.extend(back_decls);
+            binds.extend(back_binds);
+            names.extend(back_names);
+            nexts.extend(back_nexts);
+            body.extend(self.block(self.f.loop_node(back).body));
+        }
         let update = match names.len() {
             0 => TokenStream::new(),
             1 => {
@@ -832,7 +1108,6 @@ impl<'a> Emitter<'a> {
             }
             _ => quote!((#(#names),*) = (#(#nexts),*);),
         };
-        let body = self.block(node.body);
         let var = if self.live[node.var.index()] { node.var_name.to_token_stream() } else { quote!(_) };
         let lo = self.operand(node.lo, Prec::Or, false);
         let hi = self.operand(node.hi, Prec::Or, false);
@@ -954,6 +1229,9 @@ impl<'a> Emitter<'a> {
         let grad_fn = format_ident!("{}_grad", fn_name.to_string().trim_start_matches("r#"));
         let grad_struct = format_ident!("{}Grad", camel_case(&fn_name.to_string()));
         let ret = Ident::new(f.float.name(), Span::call_site());
+        // Const generics (`<const N: usize>`) carry over to the struct and the gradient function.
+        let (impl_generics, ty_generics, where_clause) = func.sig.generics.split_for_impl();
+        let turbofish = ty_generics.as_turbofish();
 
         let params: Vec<TokenStream> = f
             .params
@@ -1000,8 +1278,8 @@ impl<'a> Emitter<'a> {
         } else {
             quote!(#[derive(Debug, Clone, PartialEq)])
         };
-        // Tapes are declared first (the forward sweep pushes), adjoint arrays just before the
-        // backward sweep (which fills them).
+        // Tapes (the forward sweep pushes) and adjoint arrays (a fused loop fills them during the
+        // forward sweep) are declared first.
         let tapes: Vec<TokenStream> = self
             .tapes
             .iter()
@@ -1030,25 +1308,23 @@ impl<'a> Emitter<'a> {
             Some(o) => self.expr(o, true).0,
             None => quote!(::core::unreachable!()),
         };
-        let params_impl = self.params_impl(&grad_struct, &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>());
+        let params_impl =
+            self.params_impl(func, &grad_struct, &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>());
         let struct_doc =
             format!("The gradient of [`{fn_name}`]: one field per differentiated argument. Returned by [`{grad_fn}`].");
         let krate = &self.krate;
         let _ = krate;
         // `#[backprop]` asks for index loops (`for i in 0..n`), which clippy would flag in the
         // user's own function.
-        let loops_allowed = if f.loops.is_empty() {
-            TokenStream::new()
-        } else {
-            quote!(#[allow(clippy::needless_range_loop)])
-        };
+        let loops_allowed =
+            if f.loops.is_empty() { TokenStream::new() } else { quote!(#[allow(clippy::needless_range_loop)]) };
         quote! {
             #loops_allowed
             #func
 
             #[doc = #struct_doc]
             #derives
-            #vis struct #grad_struct {
+            #vis struct #grad_struct #impl_generics #where_clause {
                 #(#fields,)*
             }
 
@@ -1064,14 +1340,14 @@ impl<'a> Emitter<'a> {
                 clippy::all,
                 clippy::pedantic
             )]
-            #vis fn #grad_fn(#(#params),*) -> (#ret, #grad_struct) {
+            #vis fn #grad_fn #impl_generics (#(#params),*) -> (#ret, #grad_struct #ty_generics) #where_clause {
                 // The original function is the user's API too; it counts as used when its gradient is.
-                let _ = #fn_name;
+                let _ = #fn_name #turbofish;
                 #(#items)*
                 #checks
                 #(#tapes)*
-                #forward
                 #(#adjoint_arrays)*
+                #forward
                 #backward
                 (#output, #grad_struct { #(#values,)* })
             }
@@ -1109,7 +1385,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// `impl Params for <Name>Grad`, so optimizers can step a gradient-shaped parameter struct.
-    fn params_impl(&self, grad_struct: &Ident, wrt: &[&crate::ir::Param]) -> TokenStream {
+    fn params_impl(&self, func: &syn::ItemFn, grad_struct: &Ident, wrt: &[&crate::ir::Param]) -> TokenStream {
+        let (impl_generics, ty_generics, where_clause) = func.sig.generics.split_for_impl();
         let tys: Vec<Option<FloatTy>> = wrt.iter().map(|p| p.ty.float()).collect();
         let Some(Some(scalar)) = tys.first().copied() else {
             return TokenStream::new();
@@ -1122,7 +1399,7 @@ impl<'a> Emitter<'a> {
         let names: Vec<&Ident> = wrt.iter().map(|p| &p.name).collect();
         let labels: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         quote! {
-            impl #krate::__private::Params for #grad_struct {
+            impl #impl_generics #krate::__private::Params for #grad_struct #ty_generics #where_clause {
                 type Scalar = #scalar;
                 fn num_params(&self) -> usize {
                     0 #(+ #krate::__private::Params::num_params(&self.#names))*

@@ -11,13 +11,6 @@ use syn::Expr;
 impl Lower<'_> {
     /// `let mut h = [0.0; N];` or `[[0.0; N]; M]`.
     pub(super) fn local_array(&mut self, name: &syn::Ident, init: &Expr, mutable: bool) {
-        if self.loop_depth > 0 {
-            self.cx.error_spanned_by(
-                init,
-                "arrays declared inside a loop are not supported yet; declare the array before the loop and overwrite its elements",
-            );
-            return;
-        }
         let mut dims = Vec::new();
         let mut cur = init;
         while let Expr::Repeat(r) = cur {
@@ -43,6 +36,7 @@ impl Lower<'_> {
         let array =
             self.f.add_array(Array { name: name.clone(), elem, dims, origin: ArrayOrigin::Local { fill }, mutable });
         self.f.add_unique(Op::Declare(array), Ty::Unit, self.block, init.span());
+        self.f.bump_version(array);
         if let Some(scope) = self.scopes.last_mut() {
             scope.push((name.to_string(), Binding::Array(array)));
         }

@@ -150,11 +150,13 @@ impl Lower<'_> {
         if let Some(a) = &sig.asyncness {
             self.cx.error_spanned_by(a, "`async fn` is not supported by `#[backprop]`; the cost must be a plain `fn`");
         }
-        if !sig.generics.params.is_empty() {
-            self.cx.error_spanned_by(
-                &sig.generics,
-                "generic functions are not supported yet by `#[backprop]`; write the function for `f64` or `f32`",
-            );
+        for param in &sig.generics.params {
+            if !matches!(param, syn::GenericParam::Const(_)) {
+                self.cx.error_spanned_by(
+                    param,
+                    "only const generic parameters (`<const N: usize>`) are supported by `#[backprop]`; write the function for `f64` or `f32`",
+                );
+            }
         }
         if let Some(v) = &sig.variadic {
             self.cx.error_spanned_by(v, "variadic arguments are not supported by `#[backprop]`");

@@ -1,0 +1,182 @@
+//! The digits example's model (`examples/digits/model.rs`) on a smaller, fast configuration,
+//! its per-sample gradient against central finite differences, and its data loading errors.
+
+#[path = "../examples/digits/model.rs"]
+mod model;
+
+use std::io::Cursor;
+use std::path::Path;
+
+use backprop::runtime::gradcheck::check_gradient;
+use model::{
+    accuracy, ascii_art, default_data_path, first_misclassified, load_digits, parse_digits, sample_cost, sample_grad,
+    split, train_net, Config, DataError, Digit, Net, CLASSES, HIDDEN, PIXELS,
+};
+
+/// Hidden units of the fast configuration: half the example's.
+const QUICK_HIDDEN: usize = HIDDEN / 2;
+
+/// The example's settings with a quarter of its epochs, at a higher learning rate, on the same
+/// split (with `QUICK_HIDDEN`: about 94% test accuracy, in about a second in a debug build).
+fn quick<const H: usize>() -> Config<H> {
+    Config { epochs: 10, learning_rate: 0.01, ..Config::example() }
+}
+
+fn digits() -> Vec<Digit> {
+    load_digits(&default_data_path()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn the_data_file_holds_1797_digits_of_every_class() {
+    let digits = digits();
+    assert_eq!(digits.len(), 1797);
+    for k in 0..CLASSES {
+        let n = digits.iter().filter(|d| d.label == k).count();
+        assert!((170..=190).contains(&n), "{n} digits of class {k}");
+    }
+    assert!(digits.iter().flat_map(|d| d.pixels).all(|p| (0.0..=1.0).contains(&p)));
+    // The first row of the file, scaled by 1/16.
+    assert_eq!(digits[0].label, 0);
+    assert_eq!(digits[0].pixels[..4], [0.0, 0.0, 5.0 / 16.0, 13.0 / 16.0]);
+}
+
+#[test]
+fn the_split_is_fixed_by_its_seed_and_disjoint() {
+    let digits = digits();
+    let (train, test) = split(&digits, 0.2, 2024);
+    assert_eq!((train.len(), test.len()), (1438, 359));
+    assert_eq!(split(&digits, 0.2, 2024), (train.clone(), test.clone()));
+    assert_ne!(split(&digits, 0.2, 2025).1, test);
+    // Together they are the data set, each digit once.
+    let mut all: Vec<String> = train.iter().chain(&test).map(|d| format!("{d:?}")).collect();
+    let mut expected: Vec<String> = digits.iter().map(|d| format!("{d:?}")).collect();
+    all.sort();
+    expected.sort();
+    assert_eq!(all, expected);
+}
+
+#[test]
+fn a_quick_configuration_learns_the_digits() {
+    let digits = digits();
+    let config = quick::<QUICK_HIDDEN>();
+    let (train, test) = split(&digits, config.test_fraction, config.split_seed);
+    let mut epochs = 0;
+    let trained = train_net(&config, &train, &test, |_| epochs += 1).unwrap();
+    assert_eq!(epochs, config.epochs);
+    let history = &trained.history;
+    let first = history.epochs[0].cost;
+    let last = history.final_cost().unwrap();
+    assert!(last < 0.2 * first, "cost went from {first} to {last}");
+    assert!(history.epochs.iter().all(|e| e.validation.is_some()));
+    let acc = accuracy(&trained.net, &test);
+    assert!(acc >= 0.92, "test accuracy {:.1}%", 100.0 * acc);
+    if let Some((digit, predicted)) = first_misclassified(&trained.net, &test) {
+        assert_ne!(digit.label, predicted);
+    }
+}
+
+#[test]
+fn training_is_deterministic_for_a_seed() {
+    let digits = digits();
+    let config = Config { epochs: 2, train_limit: Some(200), ..quick::<4>() };
+    let (train, test) = split(&digits, config.test_fraction, config.split_seed);
+    let a = train_net(&config, &train, &test, |_| {}).unwrap();
+    let b = train_net(&config, &train, &test, |_| {}).unwrap();
+    assert_eq!(a.net, b.net);
+    assert_eq!(a.history, b.history);
+    let c = train_net(&Config { seed: 8, ..config }, &train, &test, |_| {}).unwrap();
+    assert_ne!(a.net, c.net);
+}
+
+/// Checks `sample_grad` against central differences of `sample_cost` in every parameter, and
+/// that it returns `sample_cost`'s value bit for bit.
+fn assert_gradient_matches<const H: usize>(net: &mut Net<H>, digit: &Digit) {
+    let (cost, _) = sample_grad(net, &digit.pixels, digit.label);
+    assert_eq!(cost.to_bits(), net.cost(digit).to_bits(), "sample_grad's cost differs from sample_cost's");
+    let cost_grad = |p: &Net<H>| (p.cost(digit), sample_grad(p, &digit.pixels, digit.label).1);
+    let check = check_gradient(cost_grad, net, 1e-6).unwrap();
+    assert!(check.passes(1e-6), "label {}:\n{check}", digit.label);
+}
+
+#[test]
+fn the_hand_gradient_matches_finite_differences() {
+    let digits = digits();
+    let mut net = Net::<QUICK_HIDDEN>::init(3);
+    // Biases away from zero so their entries are exercised too.
+    for (j, b) in net.b1.iter_mut().enumerate() {
+        *b = 0.1 * j as f64 - 0.5;
+    }
+    for (k, b) in net.b2.iter_mut().enumerate() {
+        *b = 0.2 - 0.05 * k as f64;
+    }
+    for digit in &digits[..3] {
+        assert_gradient_matches(&mut net, digit);
+    }
+}
+
+#[test]
+fn the_max_shift_keeps_large_logits_finite() {
+    let digits = digits();
+    let mut net = Net::<4>::init(5);
+    // Logits in the hundreds: exp would overflow without the shift.
+    for w in net.w2.iter_mut().flatten() {
+        *w *= 400.0;
+    }
+    let digit = &digits[1];
+    let (cost, grad) = sample_grad(&net, &digit.pixels, digit.label);
+    assert!(cost.is_finite() && cost >= 0.0, "{cost}");
+    assert!(backprop::runtime::params::first_non_finite(&grad).is_none());
+    let (w1, b1, w2, b2) = (&net.w1, &net.b1, &net.w2, &net.b2);
+    assert_eq!(cost, sample_cost(w1, b1, w2, b2, &digit.pixels, digit.label));
+    // The gradient of the logits sums to zero, so b2's entries do too (up to rounding).
+    assert!(grad.b2.iter().sum::<f64>().abs() < 1e-12);
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_it() {
+    let err = load_digits(Path::new("no/such/digits.csv.gz")).unwrap_err();
+    assert!(matches!(err, DataError::Open { .. }));
+    let message = err.to_string();
+    assert!(message.starts_with("cannot open no/such/digits.csv.gz: "), "{message}");
+}
+
+#[test]
+fn malformed_rows_are_errors_naming_the_line() {
+    let good = format!("{}3", "0,".repeat(PIXELS));
+    let parse = |text: String| parse_digits(Cursor::new(text), Path::new("mem.csv"));
+    assert_eq!(parse(format!("{good}\n\n{good}\n")).unwrap().len(), 2);
+
+    let short = format!("{good}\n{}\n", "1,2,3");
+    let err = parse(short).unwrap_err().to_string();
+    assert_eq!(err, "mem.csv: line 2: expected 65 comma-separated values (64 pixels, then the label), found 3");
+    let bad_pixel = format!("{good}\n{good}\n{}1\n", "0,".repeat(10) + "17," + &"0,".repeat(53));
+    let err = parse(bad_pixel).unwrap_err().to_string();
+    assert_eq!(err, "mem.csv: line 3: column 11: pixel value \"17\" is not an integer 0..=16");
+    let bad_label = format!("{}x\n", "0,".repeat(PIXELS));
+    let err = parse(bad_label).unwrap_err().to_string();
+    assert_eq!(err, "mem.csv: line 1: column 65: label \"x\" is not an integer 0..=9");
+    assert!(matches!(parse(String::new()), Err(DataError::Empty { .. })));
+}
+
+#[test]
+fn a_file_that_is_not_gzip_is_an_error_naming_the_line() {
+    let path = std::env::temp_dir().join(format!("digits-plain-{}.csv", std::process::id()));
+    std::fs::write(&path, "0,0,0\n").unwrap();
+    let err = load_digits(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(err, DataError::Read { line: 1, .. }), "{err}");
+}
+
+#[test]
+fn ascii_art_draws_eight_framed_rows_by_intensity() {
+    let mut pixels = [0.0; PIXELS];
+    pixels[0] = 1.0;
+    pixels[9] = 0.5;
+    let art = ascii_art(&pixels);
+    let lines: Vec<&str> = art.lines().collect();
+    assert_eq!(lines.len(), 10);
+    assert_eq!(lines[0], "+----------------+");
+    assert_eq!(lines[1], "|@@              |");
+    assert_eq!(lines[2], "|  ++            |");
+    assert!(lines.iter().all(|l| l.chars().count() == 18));
+}

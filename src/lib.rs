@@ -40,8 +40,8 @@ pub mod __private {
         /// Compiles only when `called` is the same function as `runtime`: a call named like an
         /// activation must resolve to the runtime's activation, whose derivative the macro uses.
         #[inline(always)]
-        pub fn activation_must_be_the_runtime_one<F>(called: F, runtime: F) {
-            let _ = (called, runtime);
+        pub fn activation_must_be_the_runtime_one<F>(runtime: F, called: F) {
+            let _ = (runtime, called);
         }
     }
 }

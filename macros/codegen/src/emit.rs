@@ -47,6 +47,15 @@ const MAX_INLINE_DEPTH: usize = 16;
 const CHUNK_THRESHOLD: usize = 256;
 const CHUNK_SIZE: usize = 64;
 
+/// A loop's carried variables: declarations, the names they bind, and the names and next values
+/// of those that change.
+struct CarriedParts {
+    decls: TokenStream,
+    binds: Vec<(Ident, bool)>,
+    names: Vec<TokenStream>,
+    nexts: Vec<TokenStream>,
+}
+
 /// One emitted statement and the names it binds (with whether they are mutable).
 struct Statement {
     tokens: TokenStream,
@@ -1063,10 +1072,7 @@ impl<'a> Emitter<'a> {
     /// `let mut c = init; for i in lo..hi { body; c = next; }`.
     /// The `let mut` declarations of a loop's live carried variables, and the assignments that
     /// carry them into the next iteration (all next values computed before any is assigned).
-    fn carried_parts(
-        &self,
-        id: LoopId,
-    ) -> Option<(TokenStream, Vec<(Ident, bool)>, Vec<TokenStream>, Vec<TokenStream>)> {
+    fn carried_parts(&self, id: LoopId) -> Option<CarriedParts> {
         let node = self.f.loop_node(id);
         let carried: Vec<_> =
             node.carried.iter().filter(|c| self.live[c.inner.index()] || self.live[c.out.index()]).copied().collect();
@@ -1081,7 +1087,7 @@ impl<'a> Emitter<'a> {
         let updates: Vec<&crate::ir::Carried> = carried.iter().filter(|c| c.next != c.inner).collect();
         let names: Vec<TokenStream> = updates.iter().map(|c| self.name(c.inner).to_token_stream()).collect();
         let nexts: Vec<TokenStream> = updates.iter().map(|c| self.expr(c.next, true).0).collect();
-        Some((decls, binds, names, nexts))
+        Some(CarriedParts { decls, binds, names, nexts })
     }
 
     fn loop_statement(&self, id: LoopId) -> Option<Statement> {
@@ -1089,15 +1095,15 @@ impl<'a> Emitter<'a> {
             return None;
         }
         let node = self.f.loop_node(id);
-        let (mut decls, mut binds, mut names, mut nexts) = self.carried_parts(id)?;
+        let CarriedParts { mut decls, mut binds, mut names, mut nexts } = self.carried_parts(id)?;
         let mut body = self.block(node.body);
         if let Some(&back) = self.fused.get(&id) {
             // The reverse of this iteration, right after it (see `find_fusions`).
-            let (back_decls, back_binds, back_names, back_nexts) = self.carried_parts(back)?;
-            decls.extend(back_decls);
-            binds.extend(back_binds);
-            names.extend(back_names);
-            nexts.extend(back_nexts);
+            let back_parts = self.carried_parts(back)?;
+            decls.extend(back_parts.decls);
+            binds.extend(back_parts.binds);
+            names.extend(back_parts.names);
+            nexts.extend(back_parts.nexts);
             body.extend(self.block(self.f.loop_node(back).body));
         }
         let update = match names.len() {
@@ -1381,7 +1387,9 @@ impl<'a> Emitter<'a> {
         let runtime_fn = self.runtime("activation", act.name());
         let ty = Ident::new(ty.name(), Span::call_site());
         let check = self.runtime("checks", "activation_must_be_the_runtime_one");
-        quote_spanned!(span=> #check(#user_path, #runtime_fn::<#ty>);)
+        // The runtime's function fixes the type; a different function at the user's path is then a
+        // type error on the user's own tokens.
+        quote_spanned!(span=> #check(#runtime_fn::<#ty>, #user_path);)
     }
 
     /// `impl Params for <Name>Grad`, so optimizers can step a gradient-shaped parameter struct.

@@ -62,6 +62,9 @@ impl Lower<'_> {
         let array = match path.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
             Some((si, vi)) => match self.scopes[si][vi].1 {
                 Binding::Array(a) => a,
+                Binding::Value(_) if path.path.get_ident().is_some_and(|i| self.poisoned.contains(&i.to_string())) => {
+                    return None;
+                }
                 Binding::Value(_) => {
                     self.cx.error_spanned_by(base, "indexing a scalar: only arrays can be indexed");
                     return None;

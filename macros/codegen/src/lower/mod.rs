@@ -112,8 +112,16 @@ fn return_float(cx: &Ctxt, func: &syn::ItemFn) -> FloatTy {
 
 pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     let float = return_float(cx, func);
-    let mut lower =
-        Lower { cx, f: Function::new(float), scopes: vec![Vec::new()], block: ROOT, items: Vec::new(), loop_depth: 0 };
+    let mut lower = Lower {
+        cx,
+        f: Function::new(float),
+        scopes: vec![Vec::new()],
+        block: ROOT,
+        items: Vec::new(),
+        loop_depth: 0,
+        poisoned: Default::default(),
+        missing_return: matches!(func.sig.output, ReturnType::Default),
+    };
     lower.signature(func, options);
     lower.scopes.push(Vec::new());
     let output = lower.block_body(&func.block.stmts, true, func.block.brace_token.span.close());
@@ -142,6 +150,10 @@ struct Lower<'a> {
     items: Vec<syn::Item>,
     /// How many loops enclose the code being lowered.
     loop_depth: usize,
+    /// Names bound to something that already had an error: their uses report nothing more.
+    poisoned: std::collections::HashSet<String>,
+    /// The return type is missing (already reported): a missing final expression is no news.
+    missing_return: bool,
 }
 
 impl Lower<'_> {
@@ -275,7 +287,7 @@ impl Lower<'_> {
         if want_value && tail.is_none() {
             // Only report a missing value when the block itself is fine, so a bad last statement
             // gives one error, not two.
-            if !matches!(stmts.last(), Some(Stmt::Expr(_, None))) {
+            if !matches!(stmts.last(), Some(Stmt::Expr(_, None))) && !self.missing_return {
                 self.cx.error_at(end, "expected a final expression giving the value here (no trailing `;`)");
             }
             return Some(self.poison());
@@ -352,6 +364,13 @@ impl Lower<'_> {
         };
         let name = match pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            // `let _ = e;` evaluates and discards, as in the user's function.
+            Pat::Wild(_) => {
+                if let Some(init) = &local.init {
+                    self.expr(&init.expr);
+                }
+                return;
+            }
             other => {
                 self.cx.error_spanned_by(
                     other,
@@ -361,6 +380,11 @@ impl Lower<'_> {
             }
         };
         let Some(init) = &local.init else {
+            self.poisoned.insert(name.to_string());
+            let poison = self.poison();
+            if let Some(scope) = self.scopes.last_mut() {
+                scope.push((name.to_string(), Binding::Value(poison)));
+            }
             self.cx.error_spanned_by(
                 local,
                 format!("`let {name};` without a value is not supported; give it a value: `let {name} = ...;` (use `if`/`else` as an expression for a conditional value)"),
@@ -375,7 +399,11 @@ impl Lower<'_> {
             self.local_array(&name, &init.expr, mutable);
             return;
         }
+        let errors_before = self.cx.error_count();
         let mut value = self.expr(&init.expr);
+        if self.cx.error_count() > errors_before {
+            self.poisoned.insert(name.to_string());
+        }
         if let Some(ty) = annotation {
             match scalar_type(ty) {
                 Some(Ty::Float(t)) => {
@@ -619,6 +647,12 @@ impl Lower<'_> {
             return self.poison();
         };
         let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        if segments.len() == 1 && self.poisoned.contains(&segments[0]) {
+            for a in &c.args {
+                self.expr(a);
+            }
+            return self.poison();
+        }
         let last = segments.last().cloned().unwrap_or_default();
         let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
         // `f64::exp(x)`: a std method in path form.

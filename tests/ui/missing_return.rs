@@ -1,0 +1,8 @@
+use backprop::prelude::*;
+
+#[backprop]
+fn cost(x: f64) {
+    let _ = x * x;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use backprop::prelude::*;
+
+#[backprop]
+struct Layer {
+    w: f64,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use backprop::prelude::*;
+
+#[backprop]
+fn cost<T: Copy>(x: f64, tag: T) -> f64 {
+    x * 2.0
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use backprop::prelude::*;
+
+#[backprop]
+fn cost(x: f64, label: String) -> f64 {
+    x * 2.0
+}
+
+fn main() {}

@@ -9,8 +9,8 @@
 //!
 //! Writes `target/digits-loss.svg` and `target/digits-loss.png` (under the workspace root).
 //! The model, data loading and training live in `examples/digits/model.rs`, shared with
-//! `tests/digits.rs`; the per-sample gradient there is hand-written until `#[backprop]`
-//! differentiates arrays and loops.
+//! `tests/digits.rs`; the per-sample cost there is one `#[backprop]` function with arrays and
+//! loops, and its gradient is generated.
 
 #[path = "digits/model.rs"]
 mod model;

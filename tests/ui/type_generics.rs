@@ -1,7 +1,7 @@
 use backprop::prelude::*;
 
 #[backprop]
-fn cost<T: Copy>(x: f64, tag: T) -> f64 {
+fn cost<T: Copy>(x: f64, _tag: T) -> f64 {
     x * 2.0
 }
 

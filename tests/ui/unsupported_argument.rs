@@ -1,7 +1,7 @@
 use backprop::prelude::*;
 
 #[backprop]
-fn cost(x: f64, label: String) -> f64 {
+fn cost(x: f64, _label: String) -> f64 {
     x * 2.0
 }
 

@@ -29,8 +29,9 @@ impl Parse for OptionItem {
         } else {
             // Swallow whatever follows so that one unknown option yields one clear message.
             if input.peek(syn::token::Paren) {
-                let _content;
-                syn::parenthesized!(_content in input);
+                let content;
+                syn::parenthesized!(content in input);
+                content.parse::<proc_macro2::TokenStream>()?;
             } else if input.peek(Token![=]) {
                 input.parse::<Token![=]>()?;
                 input.parse::<syn::Expr>()?;

@@ -18,9 +18,11 @@ pub enum Sweep {
 }
 
 /// What a rule rewrites an operation to.
-#[derive(Clone, Copy, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Debug)]
 pub enum Rewrite {
     Value(ValueId),
+    /// Build this operation instead (itself simplified).
+    Op(Op),
     FloatLit(f64, FloatTy),
     IntLit(i128),
 }
@@ -40,6 +42,7 @@ pub const RULES: &[Rule] = &[
     Rule { name: "mul-by-one",            exact: false, apply: mul_by_one },
     Rule { name: "div-by-one",            exact: false, apply: div_by_one },
     Rule { name: "double-negation",       exact: false, apply: double_negation },
+    Rule { name: "add-negation",          exact: false, apply: add_negation },
 ];
 
 /// Finds the first rule that rewrites `op`.
@@ -56,6 +59,7 @@ pub fn build(f: &mut Function, op: Op, ty: Ty, block: crate::ir::BlockId, span: 
         Some((_, Rewrite::Value(v))) => v,
         Some((_, Rewrite::FloatLit(x, t))) => f.lit(x, t),
         Some((_, Rewrite::IntLit(i))) => f.add(Op::IntLit(i), Ty::Int, block, span),
+        Some((_, Rewrite::Op(op))) => build(f, op, ty, block, span, sweep),
         None => f.add(op, ty, block, span),
     }
 }
@@ -143,6 +147,17 @@ fn double_negation(f: &Function, op: &Op, _ty: Ty) -> Option<Rewrite> {
     };
     match f.node(*a).op {
         Op::Unary(UnOp::Neg, inner) => Some(Rewrite::Value(inner)),
+        _ => None,
+    }
+}
+
+/// `a + -b` → `a - b` and `-a + b` → `b - a`: one operation fewer, and exact in IEEE arithmetic.
+fn add_negation(f: &Function, op: &Op, ty: Ty) -> Option<Rewrite> {
+    let Op::Binary(BinOp::Add, a, b) = op else { return None };
+    ty.float()?;
+    match (&f.node(*a).op, &f.node(*b).op) {
+        (_, Op::Unary(UnOp::Neg, nb)) => Some(Rewrite::Op(Op::Binary(BinOp::Sub, *a, *nb))),
+        (Op::Unary(UnOp::Neg, na), _) => Some(Rewrite::Op(Op::Binary(BinOp::Sub, *b, *na))),
         _ => None,
     }
 }

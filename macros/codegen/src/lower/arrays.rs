@@ -70,6 +70,7 @@ impl Lower<'_> {
                     return None;
                 }
             },
+            None if path.path.get_ident().is_some_and(|i| self.poisoned.contains(&i.to_string())) => return None,
             None => {
                 // A constant table (`const Y: [f64; 15] = [..];`): read-only, derivative zero.
                 let idx = self.f.intern_path(path.to_token_stream());

@@ -120,11 +120,13 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         items: Vec::new(),
         loop_depth: 0,
         poisoned: Default::default(),
-        missing_return: matches!(func.sig.output, ReturnType::Default),
+        missing_return: !matches!(&func.sig.output, ReturnType::Type(_, ty) if matches!(scalar_type(ty), Some(Ty::Float(_)))),
     };
     lower.signature(func, options);
     lower.scopes.push(Vec::new());
-    let output = lower.block_body(&func.block.stmts, true, func.block.brace_token.span.close());
+    // With a return type that is not a float (already reported), the body's value says nothing.
+    let want_value = !lower.missing_return;
+    let output = lower.block_body(&func.block.stmts, want_value, func.block.brace_token.span.close());
     if let Some(out) = output {
         let name = func.sig.ident.to_string();
         lower.f.suggest_name(out, Hint::Output(name));
@@ -176,6 +178,7 @@ impl Lower<'_> {
         for (index, input) in sig.inputs.iter().enumerate() {
             let typed = match input {
                 syn::FnArg::Receiver(r) => {
+                    self.poisoned.insert("self".to_string());
                     self.cx.error_spanned_by(
                         r,
                         "`#[backprop]` differentiates free functions, not methods; move the cost into a free `fn` that takes the fields it needs",
@@ -220,6 +223,7 @@ impl Lower<'_> {
                 continue;
             }
             let Some(ty) = scalar_type(&typed.ty) else {
+                self.poison_name(&name);
                 self.cx.error_spanned_by(
                     &typed.ty,
                     format!(
@@ -246,10 +250,18 @@ impl Lower<'_> {
         if let Some(list) = &options.wrt {
             for w in list {
                 match self.f.params.iter().find(|p| p.name == *w) {
-                    None => self.cx.error_spanned_by(
-                        w,
-                        format!("`wrt` names `{w}`, which is not an argument of `{}`; list argument names", sig.ident),
-                    ),
+                    None => {
+                        let names: Vec<String> =
+                            self.f.params.iter().filter(|p| p.ty.float().is_some()).map(|p| format!("`{}`", p.name)).collect();
+                        self.cx.error_spanned_by(
+                            w,
+                            format!(
+                                "`wrt` names `{w}`, which is not an argument of `{}`; its float arguments are {}",
+                                sig.ident,
+                                names.join(", ")
+                            ),
+                        )
+                    }
                     Some(p) if p.ty.float().is_none() && p.array.is_none() => self.cx.error_spanned_by(
                         w,
                         format!("`wrt` names `{w}`, which is not a float argument; only `f64` and `f32` arguments can be differentiated"),
@@ -257,6 +269,15 @@ impl Lower<'_> {
                     Some(_) => {}
                 }
             }
+        }
+    }
+
+    /// Binds `name` to a placeholder whose uses report nothing more (its error is already out).
+    fn poison_name(&mut self, name: &syn::Ident) {
+        self.poisoned.insert(name.to_string());
+        let poison = self.poison();
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((name.to_string(), Binding::Value(poison)));
         }
     }
 
@@ -279,6 +300,7 @@ impl Lower<'_> {
 
     /// Lowers statements of a block; returns the tail expression's value when `want_value`.
     fn block_body(&mut self, stmts: &[Stmt], want_value: bool, end: Span) -> Option<ValueId> {
+        let errors_before = self.cx.error_count();
         let mut tail = None;
         for (i, stmt) in stmts.iter().enumerate() {
             let is_last = i + 1 == stmts.len();
@@ -287,7 +309,8 @@ impl Lower<'_> {
         if want_value && tail.is_none() {
             // Only report a missing value when the block itself is fine, so a bad last statement
             // gives one error, not two.
-            if !matches!(stmts.last(), Some(Stmt::Expr(_, None))) && !self.missing_return {
+            let quiet = self.missing_return || self.cx.error_count() > errors_before;
+            if !matches!(stmts.last(), Some(Stmt::Expr(_, None))) && !quiet {
                 self.cx.error_at(end, "expected a final expression giving the value here (no trailing `;`)");
             }
             return Some(self.poison());
@@ -305,6 +328,13 @@ impl Lower<'_> {
             Stmt::Item(item) => {
                 match item {
                     syn::Item::Const(_) | syn::Item::Use(_) => self.items.push(item.clone()),
+                    syn::Item::Fn(inner) => {
+                        self.poisoned.insert(inner.sig.ident.to_string());
+                        self.cx.error_spanned_by(
+                            &inner.sig,
+                            "nested functions are not supported: `#[backprop]` cannot differentiate calls of other functions; write the computation inline",
+                        );
+                    }
                     other => self.cx.error_spanned_by(
                         other,
                         "only `const` and `use` items are supported inside a `#[backprop]` function; move other items outside it",
@@ -358,6 +388,15 @@ impl Lower<'_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
+        if let Some(init) = &local.init {
+            if let Some((else_token, _)) = &init.diverge {
+                self.cx.error_spanned_by(
+                    else_token,
+                    "`let ... else` is not supported in a `#[backprop]` function; compute the value with `if`/`else`",
+                );
+                return;
+            }
+        }
         let (pat, annotation) = match &local.pat {
             Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
             p => (p, None),
@@ -391,9 +430,6 @@ impl Lower<'_> {
             );
             return;
         };
-        if let Some((else_token, _)) = &init.diverge {
-            self.cx.error_spanned_by(else_token, "`let ... else` is not supported in a `#[backprop]` function");
-        }
         if let Expr::Repeat(_) = &*init.expr {
             let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
             self.local_array(&name, &init.expr, mutable);
@@ -483,7 +519,11 @@ impl Lower<'_> {
                     if compound_op(&b.op).is_some() {
                         self.cx.error_spanned_by(b, "compound assignment is only supported as a statement: `x += e;`");
                     } else {
-                        self.cx.error_spanned_by(b.op, format!("this operator is not supported; {SUPPORTED}"));
+                        let op = b.op.to_token_stream().to_string();
+                        self.cx.error_spanned_by(
+                            b.op,
+                            format!("the operator `{op}` is not supported by `#[backprop]`; arithmetic is `+ - * /`, comparisons and `&&`/`||` work in conditions"),
+                        );
                     }
                     return self.poison();
                 };
@@ -505,6 +545,12 @@ impl Lower<'_> {
                 self.scopes.pop();
                 v.unwrap_or_else(|| self.poison())
             }
+            Expr::Field(field)
+                if matches!(&*field.base, Expr::Path(p) if p.path.is_ident("self"))
+                    && self.poisoned.contains("self") =>
+            {
+                self.poison()
+            }
             other => {
                 self.cx.error_spanned_by(other, unsupported_message(other));
                 self.poison()
@@ -513,6 +559,15 @@ impl Lower<'_> {
     }
 
     fn binary_value(&mut self, op: BinOp, l: ValueId, r: ValueId, span: Span) -> ValueId {
+        if let (Ty::Float(a), Ty::Float(b)) = (self.f.ty(l), self.f.ty(r)) {
+            if a != b {
+                self.cx.error_at(
+                    span,
+                    format!("this mixes `{}` and `{}`; convert one side with `as {}`", a.name(), b.name(), a.name()),
+                );
+                return self.poison();
+            }
+        }
         let ty = if op.is_comparison() || op.is_logical() {
             Ty::Bool
         } else {
@@ -596,6 +651,13 @@ impl Lower<'_> {
             self.cx.error_spanned_by(&c.ty, "only casts to `f64`, `f32` and integer types are supported");
             return v;
         };
+        if self.f.ty(v) == Ty::Bool {
+            self.cx.error_spanned_by(
+                c,
+                "casting a `bool` to a number is not supported; write `if flag { 1.0 } else { 0.0 }`",
+            );
+            return self.poison();
+        }
         if target == self.f.ty(v) && target.float().is_some() {
             // `x as f64` on an f64 is the identity.
             return v;
@@ -612,6 +674,13 @@ impl Lower<'_> {
         if let Some(v) = self.array_method(m) {
             return v;
         }
+        if ITERATOR_METHODS.contains(&name.as_str()) {
+            self.cx.error_spanned_by(
+                m,
+                "iterator chains are not supported by `#[backprop]`; write a `for i in 0..x.len()` loop (`x.iter().sum::<f64>()` is supported)",
+            );
+            return self.poison();
+        }
         let receiver = self.expr(&m.receiver);
         let args: Vec<ValueId> = m.args.iter().map(|a| self.expr(a)).collect();
         if m.turbofish.is_some() {
@@ -626,9 +695,42 @@ impl Lower<'_> {
             self.cx.error_spanned_by(&m.method, format!("`{name}` takes {arity} argument(s), found {}", args.len()));
             return self.poison();
         }
+        if !self.check_method_arguments(func, &name, &args, m) {
+            return self.poison();
+        }
         let mut all = vec![receiver];
         all.extend(args);
         self.call_value(func, all, m.span())
+    }
+
+    /// `powi` takes an integer, the other float methods floats: say so here instead of leaving
+    /// rustc to report it twice (in the function and in its gradient).
+    fn check_method_arguments<T: ToTokens>(&mut self, func: Func, name: &str, args: &[ValueId], at: T) -> bool {
+        for &a in args {
+            match (func, self.f.ty(a)) {
+                (Func::Powi, Ty::Float(_)) => {
+                    self.cx.error_spanned_by(
+                        at,
+                        "`powi` takes an integer exponent (`x.powi(2)`); use `powf` for a float exponent",
+                    );
+                    return false;
+                }
+                (f, Ty::Int) if f != Func::Powi => {
+                    if let Op::IntLit(_) = self.f.node(a).op {
+                        self.cx.error_spanned_by(
+                            at,
+                            format!("`{name}` takes floats; write the integer literal as a float (`1.0`)"),
+                        );
+                    } else {
+                        self.cx
+                            .error_spanned_by(at, format!("`{name}` takes floats; convert the integer with `as f64`"));
+                    }
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        true
     }
 
     fn call_value(&mut self, func: Func, args: Vec<ValueId>, span: Span) -> ValueId {
@@ -655,23 +757,38 @@ impl Lower<'_> {
         }
         let last = segments.last().cloned().unwrap_or_default();
         let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
-        // `f64::exp(x)`: a std method in path form.
-        if segments.len() == 2 && FloatTy::from_name(&segments[0]).is_some() {
-            if let Some((func, arity)) = ir::method_by_name(&last) {
-                if args.len() != arity + 1 {
-                    self.cx.error_spanned_by(
-                        c,
-                        format!("`{}` takes {} argument(s), found {}", segments.join("::"), arity + 1, args.len()),
-                    );
-                    return self.poison();
-                }
-                return self.call_value(func, args, c.span());
+        // `f64::exp(x)` or `<f64>::exp(x)`: a std method in path form.
+        let float_type_path = match &p.qself {
+            Some(q) => segments.len() == 1 && matches!(scalar_type(&q.ty), Some(Ty::Float(_))),
+            None => segments.len() == 2 && FloatTy::from_name(&segments[0]).is_some(),
+        };
+        if float_type_path {
+            let Some((func, arity)) = ir::method_by_name(&last) else {
+                self.cx.error_spanned_by(&c.func, unknown_method_message(&last));
+                return self.poison();
+            };
+            if args.len() != arity + 1 {
+                self.cx.error_spanned_by(
+                    c,
+                    format!("`f64::{last}` takes {} argument(s), found {}", arity + 1, args.len()),
+                );
+                return self.poison();
             }
+            if !self.check_method_arguments(func, &last, &args[1..], c) {
+                return self.poison();
+            }
+            return self.call_value(func, args, c.span());
         }
         if let Some(act) = Activation::from_name(&last) {
             if args.len() != act.arity() {
-                self.cx
-                    .error_spanned_by(c, format!("`{last}` takes {} argument(s), found {}", act.arity(), args.len()));
+                let parameters = if act.arity() == 1 { "(x)" } else { "(x, alpha)" };
+                self.cx.error_spanned_by(
+                    c,
+                    format!(
+                        "`{last}` is the runtime's activation `{last}{parameters}`, called here with {} argument(s); `#[backprop]` cannot differentiate a function of your own with that name: rename it and inline its body",
+                        args.len()
+                    ),
+                );
                 return self.poison();
             }
             let path = self.f.intern_path(p.to_token_stream());
@@ -680,8 +797,8 @@ impl Lower<'_> {
         self.cx.error_spanned_by(
             &c.func,
             format!(
-                "`#[backprop]` does not know how to differentiate a call to `{}`; calls of other functions are not supported yet, so inline its body here. {SUPPORTED}",
-                p.path.to_token_stream().to_string().replace(' ', "")
+                "`#[backprop]` cannot differentiate a call to `{}`: only std float methods and the runtime's activations are differentiable; write the function's computation inline",
+                p.to_token_stream().to_string().replace(' ', "")
             ),
         );
         self.poison()
@@ -821,6 +938,28 @@ fn unknown_method_message(name: &str) -> String {
 }
 
 /// The message for an expression `#[backprop]` does not accept, saying what to do instead.
+/// Methods that build or consume iterators: one error for the whole chain.
+const ITERATOR_METHODS: &[&str] = &[
+    "iter",
+    "into_iter",
+    "iter_mut",
+    "map",
+    "filter",
+    "zip",
+    "fold",
+    "product",
+    "collect",
+    "rev",
+    "enumerate",
+    "windows",
+    "chunks",
+    "step_by",
+    "take",
+    "skip",
+    "for_each",
+    "sum",
+];
+
 pub fn unsupported_message(e: &Expr) -> String {
     match e {
         Expr::Closure(_) => {
@@ -853,6 +992,8 @@ pub fn unsupported_message(e: &Expr) -> String {
         Expr::Let(_) => "`let` expressions are not supported; compare values with `if a < b`".into(),
         Expr::Assign(_) => "assignment is only supported as a statement: `x = e;`".into(),
         Expr::Unsafe(_) => "`unsafe` blocks are not supported by `#[backprop]`".into(),
+        Expr::Array(_) => "array literals are not supported; declare `let mut a = [0.0; N];` and assign the elements (`a[0] = x;`)".into(),
+        Expr::Tuple(_) => "tuples are not supported: a `#[backprop]` function computes one float".into(),
         _ => format!("this expression is not supported by `#[backprop]`; {SUPPORTED}"),
     }
 }

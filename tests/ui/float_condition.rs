@@ -1,0 +1,12 @@
+use backprop::prelude::*;
+
+#[backprop]
+fn cost(x: f64) -> f64 {
+    if x {
+        x
+    } else {
+        0.0
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use backprop::prelude::*;
+
+#[backprop]
+fn cost(x: f64) -> f64 {
+    fn square(v: f64) -> f64 {
+        v * v
+    }
+    square(x)
+}
+
+fn main() {}

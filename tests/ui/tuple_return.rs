@@ -1,0 +1,8 @@
+use backprop::prelude::*;
+
+#[backprop]
+fn cost(x: f64) -> (f64, f64) {
+    (x, x * x)
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use backprop::prelude::*;
+
+#[backprop(foo)]
+fn cost(x: f64) -> f64 {
+    x * x
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use backprop::prelude::*;
+
+#[backprop(wrt = x)]
+fn cost(x: f64, y: f64) -> f64 {
+    x * y
+}
+
+fn main() {}

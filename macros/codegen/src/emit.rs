@@ -75,7 +75,13 @@ struct Tape {
     /// The forward loop body whose iterations push it.
     body: BlockId,
     name: Option<Ident>,
+    /// A stack array of this many entries (and the name of its fill count) when the trip count is
+    /// a small compile-time constant; a `Vec` otherwise.
+    stack: Option<(usize, Ident)>,
 }
+
+/// Tapes up to this many entries live on the stack.
+const STACK_TAPE_LIMIT: usize = 4096;
 
 /// Where a value is used: in a block, or by the function's return expression.
 type Site = Option<BlockId>;
@@ -406,7 +412,7 @@ impl<'a> Emitter<'a> {
                     if self.recomputable(v, block, 0) {
                         self.mark_recompute(v, block);
                     } else {
-                        self.tapes.push(Tape { value: v, body: block, name: None });
+                        self.tapes.push(Tape { value: v, body: block, name: None, stack: None });
                     }
                     break;
                 } else {
@@ -496,6 +502,28 @@ impl<'a> Emitter<'a> {
             }
             self.fused.insert(forward, back);
         }
+    }
+
+    /// How many entries a tape pushed in `body` holds at most, when every loop between it and the
+    /// function body (or a fused loop, whose iterations pop everything they push) has literal bounds.
+    fn literal_capacity(&self, body: BlockId) -> Option<usize> {
+        let mut capacity = 1usize;
+        let mut b = Some(body);
+        while let Some(block) = b {
+            if let Some(l) = self.f.block(block).loop_owner {
+                if self.fused.contains_key(&l) {
+                    break;
+                }
+                let node = self.f.loop_node(l);
+                let (Op::IntLit(lo), Op::IntLit(hi)) = (&self.f.node(node.lo).op, &self.f.node(node.hi).op) else {
+                    return None;
+                };
+                let trips = (hi - lo + i128::from(node.inclusive)).max(0);
+                capacity = capacity.checked_mul(usize::try_from(trips).ok()?)?;
+            }
+            b = self.f.block(block).parent;
+        }
+        Some(capacity)
     }
 
     /// Whether `next` is `inner` unchanged, also through inner loops that only carry it along.
@@ -685,9 +713,14 @@ impl<'a> Emitter<'a> {
             }
             self.names[i] = Some(ident);
         }
-        for t in &mut self.tapes {
+        let capacities: Vec<Option<usize>> = self.tapes.iter().map(|t| self.literal_capacity(t.body)).collect();
+        for (t, capacity) in self.tapes.iter_mut().zip(capacities) {
             let base = self.names[t.value.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
-            t.name = Some(Ident::new(&names.generated(&format!("tape_{base}")), Span::call_site()));
+            let name = names.generated(&format!("tape_{base}"));
+            if let Some(k) = capacity.filter(|k| (1..=STACK_TAPE_LIMIT).contains(k)) {
+                t.stack = Some((k, Ident::new(&names.generated(&format!("{name}_len")), Span::call_site())));
+            }
+            t.name = Some(Ident::new(&name, Span::call_site()));
         }
     }
 
@@ -946,8 +979,14 @@ impl<'a> Emitter<'a> {
         if let Some(mirror) = self.f.block(b).mirror.filter(|_| self.f.block(b).backward) {
             for t in self.tapes.iter().filter(|t| t.body == mirror) {
                 let (name, tape) = (self.name(t.value), &t.name);
-                let zero = self.placeholder(t.value);
-                statements.push(Statement::new(quote!(let #name = #tape.pop().unwrap_or(#zero);), vec![]));
+                let pop = match &t.stack {
+                    Some((_, len)) => quote!(#len -= 1; let #name = #tape[#len];),
+                    None => {
+                        let zero = self.placeholder(t.value);
+                        quote!(let #name = #tape.pop().unwrap_or(#zero);)
+                    }
+                };
+                statements.push(Statement::new(pop, vec![]));
             }
             let mut again = self.recompute.get(&mirror).cloned().unwrap_or_default();
             again.sort();
@@ -960,8 +999,7 @@ impl<'a> Emitter<'a> {
         // A forward loop body pushes its carried variables' values at the start of the iteration.
         if self.f.block(b).loop_owner.is_some() && !self.f.block(b).backward {
             for t in self.tapes.iter().filter(|t| t.body == b && self.defined_by_construct(t.value)) {
-                let (name, tape) = (self.name(t.value), &t.name);
-                statements.push(Statement::new(quote!(#tape.push(#name);), vec![]));
+                statements.push(Statement::new(self.push(t), vec![]));
             }
         }
         for item in &self.f.block(b).items {
@@ -996,8 +1034,7 @@ impl<'a> Emitter<'a> {
                 Item::Loop(_) => vec![],
             };
             for t in self.tapes.iter().filter(|t| t.body == b && defined.contains(&t.value)) {
-                let (name, tape) = (self.name(t.value), &t.name);
-                statements.push(Statement::new(quote!(#tape.push(#name);), vec![]));
+                statements.push(Statement::new(self.push(t), vec![]));
             }
         }
         if statements.len() <= CHUNK_THRESHOLD {
@@ -1018,6 +1055,14 @@ impl<'a> Emitter<'a> {
             out.extend(quote!(let (#(#patterns,)*) = { #body (#(#names,)*) };));
         }
         out
+    }
+
+    fn push(&self, t: &Tape) -> TokenStream {
+        let (name, tape) = (self.name(t.value), &t.name);
+        match &t.stack {
+            Some((_, len)) => quote!(#tape[#len] = #name; #len += 1;),
+            None => quote!(#tape.push(#name);),
+        }
     }
 
     /// The statement for a value item: its `let`, an element store, an array declaration.
@@ -1126,7 +1171,7 @@ impl<'a> Emitter<'a> {
         // Reserve each tape this loop nest fills once, before the outermost loop.
         let mut reserve = TokenStream::new();
         if self.f.block(node.block).loop_owner.is_none() && !self.f.block(node.block).backward {
-            for t in self.tapes.iter().filter(|t| self.f.is_within(t.body, node.body)) {
+            for t in self.tapes.iter().filter(|t| t.stack.is_none() && self.f.is_within(t.body, node.body)) {
                 if let Some(count) = self.trip_count(t.body) {
                     let tape = &t.name;
                     reserve.extend(quote!(#tape.reserve(#count);));
@@ -1292,7 +1337,13 @@ impl<'a> Emitter<'a> {
             .map(|t| {
                 let name = &t.name;
                 let ty = Ident::new(f.ty(t.value).float().unwrap_or(f.float).name(), Span::call_site());
-                quote!(let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();)
+                match &t.stack {
+                    Some((k, len)) => {
+                        let zero = self.lit_tokens(0.0, f.ty(t.value).float().unwrap_or(f.float), false).0;
+                        quote!(let mut #name: [#ty; #k] = [#zero; #k]; let mut #len = 0usize;)
+                    }
+                    None => quote!(let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();),
+                }
             })
             .collect();
         let adjoint_arrays: Vec<TokenStream> = d

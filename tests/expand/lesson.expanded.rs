@@ -115,6 +115,8 @@ impl ::backprop::__private::Params for CostGrad {
        = (-1) · (2.0 * (a3 - y))
  ```
 
+ Operations in the code: 5 in the function, 13 with its gradient (2.60×).
+
  # Generated code
 
  `d_v` is the adjoint ∂C/∂v of `v`.

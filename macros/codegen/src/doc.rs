@@ -165,6 +165,15 @@ impl DocWriter<'_, '_> {
     }
 
     fn write_code(&self, mut doc: String, generated: &str) -> String {
+        let (forward, backward) = self.emitter.op_counts();
+        if forward > 0 {
+            let _ = writeln!(
+                doc,
+                " Operations in the code: {forward} in the function, {} with its gradient ({:.2}×).\n",
+                forward + backward,
+                (forward + backward) as f64 / forward as f64
+            );
+        }
         let lines = generated.lines().count();
         if lines <= MAX_LISTED_LINES {
             let _ = writeln!(doc, " # Generated code\n\n `d_v` is the adjoint ∂C/∂v of `v`.\n\n ```text");

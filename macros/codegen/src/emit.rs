@@ -724,6 +724,24 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Operations in the emitted forward and backward sweeps (arithmetic, calls, element reads and
+    /// writes; per appearance in the code, not per loop iteration).
+    pub fn op_counts(&self) -> (usize, usize) {
+        let (mut forward, mut backward) = (0, 0);
+        for (i, n) in self.f.nodes.iter().enumerate() {
+            let counted = matches!(n.op, Op::Unary(..) | Op::Binary(..) | Op::Call(..) | Op::Load(..) | Op::Store(..));
+            if !self.live[i] || !counted || n.ty == Ty::Int || n.ty == Ty::Bool {
+                continue;
+            }
+            if self.f.block(n.block).backward {
+                backward += 1;
+            } else {
+                forward += 1;
+            }
+        }
+        (forward, backward)
+    }
+
     /// `v` for a reader: unnamed temporaries written out, user names kept.
     pub fn doc_expr(&self, v: ValueId) -> TokenStream {
         let mut e = self.clone();

@@ -355,3 +355,62 @@ fn arrays_declared_in_loops_match_finite_differences() {
     let generated: Vec<f64> = g.w.iter().flatten().copied().collect();
     assert_close("batch", &generated, &numeric, 1e-6);
 }
+
+const TABLE: [f64; 5] = [0.5, -1.0, 2.0, 0.25, 1.5];
+
+/// Index arithmetic, an inclusive range, a constant table, a `&Vec` argument and a nested local.
+#[backprop(wrt(x))]
+fn index_arithmetic(x: &Vec<f64>, n: usize) -> f64 {
+    let mut grid = [[0.0; 2]; 3];
+    for r in 0..3 {
+        for c in 0..2 {
+            grid[r][c] = x[2 * r + c] * TABLE[r + c];
+        }
+    }
+    let mut s = 0.0;
+    for i in 0..=n - 1 {
+        s += x[n - 1 - i] * (i + 1) as f64;
+    }
+    for r in (0..3).rev() {
+        s += grid[r][0] * grid[r][1];
+    }
+    s
+}
+
+#[test]
+fn index_arithmetic_tables_and_nested_locals_match_finite_differences() {
+    let x = vec![0.3, -0.8, 1.1, 0.4, -0.2, 0.9];
+    let (c, g) = index_arithmetic_grad(&x, 6);
+    assert_eq!(c, index_arithmetic(&x, 6));
+    let g: Vec<f64> = g.x;
+    let numeric = numeric_gradient(|p| index_arithmetic(&p.to_vec(), 6), &x);
+    assert_close("index arithmetic", &g, &numeric, 1e-6);
+}
+
+#[backprop]
+fn f32_layer(w: &[[f32; 3]; 2], x: &[f32; 3]) -> f32 {
+    let mut s = 0.0;
+    for j in 0..2 {
+        let mut z = 0.0;
+        for i in 0..3 {
+            z += w[j][i] * x[i];
+        }
+        s += z.tanh();
+    }
+    s
+}
+
+#[test]
+fn f32_arrays_keep_their_type() {
+    let w = [[0.1f32, -0.3, 0.5], [0.7, 0.2, -0.4]];
+    let x = [1.0f32, -2.0, 0.5];
+    let (c, g) = f32_layer_grad(&w, &x);
+    let _: (f32, [[f32; 3]; 2], [f32; 3]) = (c, g.w, g.x);
+    for j in 0..2 {
+        let z: f32 = (0..3).map(|i| w[j][i] * x[i]).sum();
+        let dz = 1.0 - z.tanh() * z.tanh();
+        for i in 0..3 {
+            assert!((g.w[j][i] - dz * x[i]).abs() < 1e-6, "w[{j}][{i}]");
+        }
+    }
+}

@@ -359,6 +359,7 @@ fn arrays_declared_in_loops_match_finite_differences() {
 const TABLE: [f64; 5] = [0.5, -1.0, 2.0, 0.25, 1.5];
 
 /// Index arithmetic, an inclusive range, a constant table, a `&Vec` argument and a nested local.
+#[allow(clippy::ptr_arg)] // `&Vec` arguments are part of what is tested
 #[backprop(wrt(x))]
 fn index_arithmetic(x: &Vec<f64>, n: usize) -> f64 {
     let mut grid = [[0.0; 2]; 3];

@@ -139,7 +139,7 @@ impl<'a> Emitter<'a> {
         let uses = e.count_uses(&roots);
         e.decide_bindings(&uses);
         e.find_fusions(d);
-        e.find_residuals_and_tapes(&uses, d);
+        e.find_residuals_and_tapes(&uses);
         e.allocate_names(user_tokens);
         e
     }
@@ -373,7 +373,7 @@ impl<'a> Emitter<'a> {
     /// `if`s (residuals); from inside a loop body, they are pushed on a tape each iteration and
     /// popped by the backward loop's iteration (a loop body runs many times, so no single binding
     /// survives it).
-    fn find_residuals_and_tapes(&mut self, uses: &[Vec<Site>], _d: &Derivation) {
+    fn find_residuals_and_tapes(&mut self, uses: &[Vec<Site>]) {
         self.find_residuals_and_tapes_unfused(uses);
         // Fused loops need no tapes or recomputation for their own body's values.
         let bodies: Vec<BlockId> = self.fused.keys().map(|l| self.f.loop_node(*l).body).collect();
@@ -876,7 +876,7 @@ impl<'a> Emitter<'a> {
     fn filled(&self, a: ArrayId, fill: TokenStream) -> TokenStream {
         let array = self.f.array(a);
         let mut out = fill;
-        for (k, dim) in array.dims.iter().enumerate().rev() {
+        for dim in array.dims.iter().rev() {
             out = match dim {
                 Dim::Const(n) => quote!([#out; #n]),
                 Dim::Dynamic => {
@@ -887,7 +887,6 @@ impl<'a> Emitter<'a> {
                         _ => a,
                     };
                     let base = self.array_name(source);
-                    let _ = k;
                     quote!(::std::vec![#out; #base.len()])
                 }
             };
@@ -1387,8 +1386,6 @@ impl<'a> Emitter<'a> {
             self.params_impl(func, &grad_struct, &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>());
         let struct_doc =
             format!("The gradient of [`{fn_name}`]: one field per differentiated argument. Returned by [`{grad_fn}`].");
-        let krate = &self.krate;
-        let _ = krate;
         // `#[backprop]` asks for index loops (`for i in 0..n`), which clippy would flag in the
         // user's own function.
         let loops_allowed =

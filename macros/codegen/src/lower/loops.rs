@@ -5,7 +5,6 @@
 
 use super::{Binding, Lower};
 use crate::ir::{Carried, Hint, LoopNode, Op, Ty, ValueId};
-use quote::ToTokens;
 use std::collections::BTreeSet;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -253,6 +252,5 @@ impl Lower<'_> {
         self.f.loops[id.index()].carried = carried;
         self.f.place_loop(id);
         self.f.bump_all_versions();
-        let _ = l.pat.to_token_stream();
     }
 }

@@ -125,6 +125,12 @@ pub fn local_factors(b: &mut Builder, y: ValueId) -> Vec<(usize, Factor)> {
         Op::Binary(op, a, c) => match op {
             BinOp::Add => vec![(0, One), (1, One)],
             BinOp::Sub => vec![(0, One), (1, MinusOne)],
+            // `a * a`: one contribution `d_y * (2 a)` instead of `d_y * a + d_y * a` (the same
+            // value exactly: scaling by two is exact), one operation fewer.
+            BinOp::Mul if a == c => {
+                let two = b.lit(2.0);
+                vec![(0, Times(b.mul(two, a)))]
+            }
             BinOp::Mul => vec![(0, Times(c)), (1, Times(a))],
             BinOp::Div => {
                 let q = b.div(y, c);

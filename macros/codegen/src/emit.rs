@@ -86,16 +86,17 @@ const STACK_TAPE_LIMIT: usize = 4096;
 /// Where a value is used: in a block, or by the function's return expression.
 type Site = Option<BlockId>;
 
-#[derive(Clone)]
 pub struct Emitter<'a> {
     pub f: &'a Function,
     /// Doc rendering: unnamed temporaries are written out (a few levels deep) instead of `t3`.
-    doc_depth: Option<std::cell::Cell<u32>>,
+    doc_depth: std::cell::Cell<Option<u32>>,
     live: Vec<bool>,
     bound: Vec<bool>,
     names: Vec<Option<Ident>>,
     live_arrays: Vec<bool>,
     live_loops: Vec<bool>,
+    /// Per block: whether it (or a block nested in it) writes a needed array element.
+    effects: Vec<bool>,
     array_names: Vec<Option<Ident>>,
     /// Per forward `if`: values defined inside it that the backward sweep reads.
     residuals: BTreeMap<IfId, Vec<ValueId>>,
@@ -114,10 +115,11 @@ impl<'a> Emitter<'a> {
         let n = f.nodes.len();
         let mut e = Emitter {
             f,
-            doc_depth: None,
+            doc_depth: std::cell::Cell::new(None),
             live: vec![false; n],
             live_arrays: vec![false; f.arrays.len()],
             live_loops: vec![false; f.loops.len()],
+            effects: vec![false; f.blocks.len()],
             bound: vec![false; n],
             names: vec![None; n],
             array_names: vec![None; f.arrays.len()],
@@ -136,6 +138,7 @@ impl<'a> Emitter<'a> {
             }
         }
         e.mark_live(&roots, &arrays);
+        e.find_effects();
         let uses = e.count_uses(&roots);
         e.decide_bindings(&uses);
         e.find_fusions(d);
@@ -236,11 +239,23 @@ impl<'a> Emitter<'a> {
 
     /// Whether a block (or anything nested in it) writes an array element that is needed.
     fn has_effects(&self, b: BlockId) -> bool {
-        self.f
-            .nodes
-            .iter()
-            .enumerate()
-            .any(|(i, n)| self.live[i] && matches!(n.op, Op::Store(..)) && self.f.is_within(n.block, b))
+        self.effects[b.index()]
+    }
+
+    /// Marks every block that holds a live store, and the blocks around it.
+    fn find_effects(&mut self) {
+        for (i, n) in self.f.nodes.iter().enumerate() {
+            if !self.live[i] || !matches!(n.op, Op::Store(..)) {
+                continue;
+            }
+            let mut b = Some(n.block);
+            while let Some(block) = b {
+                if std::mem::replace(&mut self.effects[block.index()], true) {
+                    break;
+                }
+                b = self.f.block(block).parent;
+            }
+        }
     }
 
     /// Loop variables and carried variables: named by the loop itself, never by a `let`.
@@ -544,8 +559,8 @@ impl<'a> Emitter<'a> {
 
     /// The position among the root block's items of the item that holds `v` (defined in `block`).
     fn top_position(&self, block: BlockId, v: ValueId) -> Option<usize> {
-        let items = &self.f.block(ROOT).items;
         if block == ROOT {
+            let items = &self.f.block(ROOT).items;
             return match self.f.node(v).op {
                 // Defined by a loop or an `if`: at that item.
                 Op::LoopOut(l, _) => items.iter().position(|i| *i == Item::Loop(l)),
@@ -553,11 +568,20 @@ impl<'a> Emitter<'a> {
                 _ => items.iter().position(|i| *i == Item::Value(v)),
             };
         }
+        self.position_in(ROOT, block, None)
+    }
+
+    /// The position among `scope`'s items of the item that holds `block` (for `block == scope`, of
+    /// the value item `value`).
+    fn position_in(&self, scope: BlockId, block: BlockId, value: Option<ValueId>) -> Option<usize> {
+        let items = &self.f.block(scope).items;
+        if block == scope {
+            return items.iter().position(|i| Some(*i) == value.map(Item::Value));
+        }
         let mut b = block;
         loop {
-            let blk = self.f.block(b);
-            let parent = blk.parent?;
-            if parent == ROOT {
+            let parent = self.f.block(b).parent?;
+            if parent == scope {
                 return items.iter().position(|item| match *item {
                     Item::Loop(l) => self.f.loop_node(l).body == b,
                     Item::If(i) => self.f.if_node(i).then_block == b || self.f.if_node(i).else_block == b,
@@ -612,30 +636,11 @@ impl<'a> Emitter<'a> {
             }
             b = self.f.block(block).parent;
         }
-        let items = &self.f.block(scope).items;
-        // The position in `scope` of the item holding `block` (or of the value itself).
-        let position = |block: BlockId, value: Option<ValueId>| -> Option<usize> {
-            if block == scope {
-                return items.iter().position(|i| Some(*i) == value.map(Item::Value));
-            }
-            let mut b = block;
-            loop {
-                let parent = self.f.block(b).parent?;
-                if parent == scope {
-                    return items.iter().position(|item| match *item {
-                        Item::Loop(l) => self.f.loop_node(l).body == b,
-                        Item::If(i) => self.f.if_node(i).then_block == b || self.f.if_node(i).else_block == b,
-                        Item::Value(_) => false,
-                    });
-                }
-                b = parent;
-            }
-        };
-        let Some(load_position) = position(body, None) else { return false };
+        let Some(load_position) = self.position_in(scope, body, None) else { return false };
         self.f.nodes.iter().enumerate().all(|(i, n)| match n.op {
             Op::Store(a, _) | Op::Declare(a) if a == array => {
                 if self.f.is_within(n.block, scope) {
-                    position(n.block, Some(ValueId(i as u32))).is_some_and(|p| p < load_position)
+                    self.position_in(scope, n.block, Some(ValueId(i as u32))).is_some_and(|p| p < load_position)
                 } else {
                     // Outside a fused loop's body: before the loop (it is declared inside, or
                     // written before), never after, since nothing after can reach a loop-local.
@@ -744,9 +749,10 @@ impl<'a> Emitter<'a> {
 
     /// `v` for a reader: unnamed temporaries written out, user names kept.
     pub fn doc_expr(&self, v: ValueId) -> TokenStream {
-        let mut e = self.clone();
-        e.doc_depth = Some(std::cell::Cell::new(0));
-        e.expr(v, false).0
+        self.doc_depth.set(Some(0));
+        let out = self.expr(v, false).0;
+        self.doc_depth.set(None);
+        out
     }
 
     pub fn name(&self, v: ValueId) -> Option<&Ident> {
@@ -777,13 +783,13 @@ impl<'a> Emitter<'a> {
     /// The expression for `v` with its precedence. Literals carry a type suffix when `suffixed`
     /// (where nothing else gives the literal its type).
     fn expr(&self, v: ValueId, suffixed: bool) -> (TokenStream, Prec) {
-        if let Some(depth) = &self.doc_depth {
+        if let Some(depth) = self.doc_depth.get() {
             let node = self.f.node(v);
             let unnamed = !matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)));
-            if unnamed && !node.op.is_leaf() && !matches!(node.op, Op::Phi(..)) && depth.get() < 4 {
-                depth.set(depth.get() + 1);
+            if unnamed && !node.op.is_leaf() && !matches!(node.op, Op::Phi(..)) && depth < 4 {
+                self.doc_depth.set(Some(depth + 1));
                 let out = self.body(v, false);
-                depth.set(depth.get() - 1);
+                self.doc_depth.set(Some(depth));
                 return out;
             }
         }

@@ -34,6 +34,7 @@ pub mod prelude {
 /// Items the generated code calls. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use backprop_runtime::params::describe_fields;
     pub use backprop_runtime::{activation, kinks, Params};
 
     pub mod checks {

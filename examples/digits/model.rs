@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use backprop::runtime::params::describe_fields;
 use backprop::runtime::train::{EpochRecord, Progress};
 use backprop::{Adam, History, Params, Schedule, Trainer};
 use flate2::read::GzDecoder;
@@ -255,18 +256,7 @@ impl<const H: usize> Params for Net<H> {
     }
 
     fn describe(&self, index: usize, prefix: &str) -> String {
-        let fields: [(&str, &dyn Params<Scalar = f64>); 4] =
-            [("w1", &self.w1), ("b1", &self.b1), ("w2", &self.w2), ("b2", &self.b2)];
-        let mut rest = index;
-        for (name, field) in fields {
-            let n = field.num_params();
-            if rest < n {
-                let label = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
-                return field.describe(rest, &label);
-            }
-            rest -= n;
-        }
-        format!("{prefix}[{index}] (out of range)")
+        describe_fields(&[("w1", &self.w1), ("b1", &self.b1), ("w2", &self.w2), ("b2", &self.b2)], index, prefix)
     }
 }
 

@@ -36,6 +36,22 @@ fn base(prefix: &str) -> &str {
     }
 }
 
+/// [`Params::describe`] for a struct whose fields, in declaration order, are `fields`: finds the
+/// field holding `index` and names it `field` (or `prefix.field`) followed by the field's own
+/// naming. The gradient structs `#[backprop]` generates call this.
+pub fn describe_fields<S: Float>(fields: &[(&str, &dyn Params<Scalar = S>)], index: usize, prefix: &str) -> String {
+    let mut rest = index;
+    for (name, field) in fields {
+        let n = field.num_params();
+        if rest < n {
+            let label = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
+            return field.describe(rest, &label);
+        }
+        rest -= n;
+    }
+    out_of_range(prefix, index)
+}
+
 /// A name for an index past the end; `describe` must not panic on a bad index.
 fn out_of_range(prefix: &str, index: usize) -> String {
     format!("{}[<index {index} out of range>]", base(prefix))

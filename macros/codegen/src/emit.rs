@@ -1491,20 +1491,11 @@ impl<'a> Emitter<'a> {
                     #(#krate::__private::Params::visit_mut(&mut self.#names, f);)*
                 }
                 fn describe(&self, index: usize, prefix: &str) -> String {
-                    let mut index = index;
-                    #(
-                        let n = #krate::__private::Params::num_params(&self.#names);
-                        if index < n {
-                            let label = if prefix.is_empty() {
-                                ::std::string::String::from(#labels)
-                            } else {
-                                ::std::format!("{}.{}", prefix, #labels)
-                            };
-                            return #krate::__private::Params::describe(&self.#names, index, &label);
-                        }
-                        index -= n;
-                    )*
-                    ::std::format!("{}[{}] (out of range)", prefix, index)
+                    #krate::__private::describe_fields(
+                        &[#((#labels, &self.#names as &dyn #krate::__private::Params<Scalar = #scalar>)),*],
+                        index,
+                        prefix,
+                    )
                 }
             }
         }

@@ -16,7 +16,7 @@ use crate::ir::{
 };
 use crate::rules::{local_factors, Builder, Factor};
 use proc_macro2::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One use of the chain rule: `consumer` passes `d_consumer · factor` to `operand`.
 #[derive(Clone, Copy, Debug)]
@@ -112,7 +112,8 @@ pub fn differentiate(f: &mut Function) -> Derivation {
             array_adjoints.insert(ArrayId(i as u32), adjoint);
         }
     }
-    let mut sweep = Sweep { varied, edges: Vec::new(), adjoints: BTreeMap::new(), array_adjoints };
+    let mut sweep =
+        Sweep { varied, edges: Vec::new(), adjoints: BTreeMap::new(), array_adjoints, maybe_zero: BTreeSet::new() };
     let mut contributions = Contributions::new();
     if let Some(out) = f.output {
         if sweep.is_varied(out) {
@@ -143,6 +144,13 @@ struct Sweep {
     edges: Vec<Edge>,
     adjoints: BTreeMap<ValueId, ValueId>,
     array_adjoints: BTreeMap<ArrayId, ArrayId>,
+    /// Adjoints that are exactly zero whenever a branch did not run: the outputs of a backward `if`
+    /// with a zero side, and what flows from them. The derivative follows the branch taken, so a
+    /// value only an untaken branch uses must contribute nothing, even where its local factor is
+    /// infinite or NaN (`let n = x.sqrt(); if n > 0.0 { n } else { 0.0 }` at `x = 0`, where
+    /// `0 · 1/(2n)` would be NaN). Their contributions through a non-constant factor are therefore
+    /// built as `UnlessZero(d, d · factor)`; adjoints not in this set never pay for the check.
+    maybe_zero: BTreeSet<ValueId>,
 }
 
 impl Sweep {
@@ -156,9 +164,14 @@ impl Sweep {
     }
 
     /// The sum of contributions, built left to right; `None` for no contributions (a zero).
-    fn sum(&self, f: &mut Function, block: BlockId, like: ValueId, list: Vec<ValueId>) -> Option<ValueId> {
+    fn sum(&mut self, f: &mut Function, block: BlockId, like: ValueId, list: Vec<ValueId>) -> Option<ValueId> {
+        let all_maybe_zero = !list.is_empty() && list.iter().all(|c| self.maybe_zero.contains(c));
         let mut b = self.builder(f, block, like);
-        list.into_iter().reduce(|acc, c| b.add(acc, c))
+        let total = list.into_iter().reduce(|acc, c| b.add(acc, c));
+        if let (true, Some(t)) = (all_maybe_zero, total) {
+            self.maybe_zero.insert(t);
+        }
+        total
     }
 
     /// Gives `v`'s adjoint `dv` its readable name `d_<v>` when `v` is a named value: by naming `dv`
@@ -180,6 +193,9 @@ impl Sweep {
             f.node_mut(alias).hint = Some(Hint::Adjoint(v));
             alias
         };
+        if self.maybe_zero.contains(&dv) {
+            self.maybe_zero.insert(bound);
+        }
         self.adjoints.insert(v, bound);
         bound
     }
@@ -245,7 +261,21 @@ impl Sweep {
                 continue;
             }
             let mut b = self.builder(f, block, operand);
-            let c = b.contribution(dv, factor);
+            let mut c = b.contribution(dv, factor);
+            if self.maybe_zero.contains(&dv) {
+                let constant = match factor {
+                    // An argument may be zero or infinite; a literal is what it says.
+                    Factor::Times(g) | Factor::Over(g) | Factor::MinusOver(g) => {
+                        matches!(f.node(g).op, Op::FloatLit(_) | Op::Const(_)) && f.float_lit(g) != Some(0.0)
+                    }
+                    Factor::One | Factor::MinusOne | Factor::Cast(_) => true,
+                };
+                if !constant {
+                    let mut b = self.builder(f, block, operand);
+                    c = b.call(Func::UnlessZero, vec![dv, c]);
+                }
+                self.maybe_zero.insert(c);
+            }
             contributions.entry(operand).or_default().push(c);
             self.edges.push(Edge { consumer: v, operand, factor });
         }
@@ -273,7 +303,18 @@ impl Sweep {
                 }
             }
         }
-        if then_in.is_empty() && else_in.is_empty() {
+        // A branch that writes an element of an array with an adjoint must be reversed even when no
+        // output of the `if` varies: the write's reverse passes the element's adjoint on.
+        let writes_adjoint_array = |f: &Function, b: BlockId| {
+            f.nodes.iter().any(|n| {
+                f.is_within(n.block, b) && matches!(&n.op, Op::Store(a, _) if self.array_adjoints.contains_key(a))
+            })
+        };
+        if then_in.is_empty()
+            && else_in.is_empty()
+            && !writes_adjoint_array(f, node.then_block)
+            && !writes_adjoint_array(f, node.else_block)
+        {
             return;
         }
         let then_block = f.new_block(Some(block), Some(node.then_block), true);
@@ -297,11 +338,17 @@ impl Sweep {
             let e = else_in.remove(&v).and_then(|l| self.sum(f, else_block, v, l));
             let t = t.unwrap_or_else(|| f.lit(0.0, ty));
             let e = e.unwrap_or_else(|| f.lit(0.0, ty));
-            sides.push((v, t, e, ty));
+            let zero_or_maybe = |x: ValueId| f.float_lit(x) == Some(0.0) || self.maybe_zero.contains(&x);
+            // A side that did not contribute gives exactly zero when its branch runs.
+            let maybe_zero = zero_or_maybe(t) || zero_or_maybe(e);
+            sides.push((v, t, e, ty, maybe_zero));
         }
         let backward_if = f.add_if(node.cond, then_block, else_block, block);
-        for (v, t, e, ty) in sides {
+        for (v, t, e, ty, maybe_zero) in sides {
             let phi = f.add_if_output(backward_if, t, e, Ty::Float(ty), f.node(v).span);
+            if maybe_zero {
+                self.maybe_zero.insert(phi);
+            }
             contributions.entry(v).or_default().push(phi);
         }
     }

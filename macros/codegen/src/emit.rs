@@ -22,10 +22,11 @@ use crate::ir::{
     Activation, ArrayId, ArrayOrigin, BinOp, BlockId, Dim, FloatTy, Func, Function, Hint, IfId, Item, LoopId, Op, Ty,
     UnOp, ValueId, ROOT,
 };
-use crate::names::{camel_case, Names};
+use crate::names::camel_case;
+use crate::plan::{Plan, Tape};
+use crate::scope::{Bound, ScopeCheck};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use std::collections::BTreeMap;
 
 /// Operator precedence, loosest first, for parenthesising inline expressions.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -40,21 +41,9 @@ enum Prec {
     Atom,
 }
 
-/// Inline expressions deeper than this get a `let` of their own.
-const MAX_INLINE_DEPTH: usize = 16;
-
 /// Blocks with more statements than this are emitted in chunks of `CHUNK_SIZE`.
 const CHUNK_THRESHOLD: usize = 256;
 const CHUNK_SIZE: usize = 64;
-
-/// A loop's carried variables: declarations, the names they bind, and the names and next values
-/// of those that change.
-struct CarriedParts {
-    decls: TokenStream,
-    binds: Vec<(Ident, bool)>,
-    names: Vec<TokenStream>,
-    nexts: Vec<TokenStream>,
-}
 
 /// One emitted statement and the names it binds (with whether they are mutable).
 struct Statement {
@@ -68,683 +57,70 @@ impl Statement {
     }
 }
 
-/// A value computed inside a loop body that the backward loop reads: one stack per value.
-#[derive(Clone, Debug)]
-struct Tape {
-    value: ValueId,
-    /// The forward loop body whose iterations push it.
-    body: BlockId,
-    name: Option<Ident>,
-    /// A stack array of this many entries (and the name of its fill count) when the trip count is
-    /// a small compile-time constant; a `Vec` otherwise.
-    stack: Option<(usize, Ident)>,
-}
-
-/// Tapes up to this many entries live on the stack.
-const STACK_TAPE_LIMIT: usize = 4096;
-
-/// Where a value is used: in a block, or by the function's return expression.
-type Site = Option<BlockId>;
-
+/// The printer: turns a [`Plan`] into tokens. It decides nothing about bindings, tapes or names;
+/// the plan's fields are read through `Deref`.
 pub struct Emitter<'a> {
-    pub f: &'a Function,
+    pub plan: Plan<'a>,
     /// Doc rendering: unnamed temporaries are written out (a few levels deep) instead of `t3`.
     doc_depth: std::cell::Cell<Option<u32>>,
-    live: Vec<bool>,
-    bound: Vec<bool>,
-    names: Vec<Option<Ident>>,
-    live_arrays: Vec<bool>,
-    live_loops: Vec<bool>,
-    /// Per block: whether it (or a block nested in it) writes a needed array element.
-    effects: Vec<bool>,
-    array_names: Vec<Option<Ident>>,
-    /// Per forward `if`: values defined inside it that the backward sweep reads.
-    residuals: BTreeMap<IfId, Vec<ValueId>>,
-    /// Values pushed each forward iteration and popped by the backward iteration.
-    tapes: Vec<Tape>,
-    /// Per forward loop body: bound values its backward iteration computes again (in order).
-    recompute: BTreeMap<BlockId, Vec<ValueId>>,
-    /// Top-level forward loops whose reverse runs inside them, iteration by iteration.
-    fused: BTreeMap<LoopId, LoopId>,
     /// The path to the facade crate in generated code.
     krate: TokenStream,
+    /// What the printed code binds and uses, checked as it is printed.
+    scope: std::cell::RefCell<ScopeCheck>,
+    /// What the scope check found in the last `emit`.
+    problems: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> std::ops::Deref for Emitter<'a> {
+    type Target = Plan<'a>;
+    fn deref(&self) -> &Plan<'a> {
+        &self.plan
+    }
 }
 
 impl<'a> Emitter<'a> {
     pub fn new(f: &'a Function, d: &Derivation, user_tokens: TokenStream) -> Self {
-        let n = f.nodes.len();
-        let mut e = Emitter {
-            f,
+        Emitter {
+            plan: Plan::new(f, d, user_tokens),
             doc_depth: std::cell::Cell::new(None),
-            live: vec![false; n],
-            live_arrays: vec![false; f.arrays.len()],
-            live_loops: vec![false; f.loops.len()],
-            effects: vec![false; f.blocks.len()],
-            bound: vec![false; n],
-            names: vec![None; n],
-            array_names: vec![None; f.arrays.len()],
-            residuals: BTreeMap::new(),
-            tapes: Vec::new(),
-            recompute: BTreeMap::new(),
-            fused: BTreeMap::new(),
             krate: quote!(::backprop),
-        };
-        let mut roots: Vec<ValueId> = f.output.into_iter().collect();
-        roots.extend(d.gradients.iter().flatten());
-        let mut arrays = Vec::new();
-        for p in f.params.iter().filter(|p| p.wrt) {
-            if let Some(adjoint) = p.array.and_then(|a| d.array_adjoints.get(&a)) {
-                arrays.push(*adjoint);
-            }
-        }
-        e.mark_live(&roots, &arrays);
-        e.find_effects();
-        let uses = e.count_uses(&roots);
-        e.decide_bindings(&uses);
-        e.find_fusions(d);
-        e.find_residuals_and_tapes(&uses);
-        e.allocate_names(user_tokens);
-        e
-    }
-
-    /// Marks what the result and the gradients need: values, arrays (with every store into them)
-    /// and loops (with their bounds and carried variables).
-    fn mark_live(&mut self, roots: &[ValueId], arrays: &[ArrayId]) {
-        let f = self.f;
-        let mut stores: Vec<Vec<ValueId>> = vec![Vec::new(); f.arrays.len()];
-        for (i, node) in f.nodes.iter().enumerate() {
-            if let Op::Store(a, _) | Op::Declare(a) = node.op {
-                stores[a.index()].push(ValueId(i as u32));
-            }
-        }
-        let mut stack: Vec<ValueId> = roots.to_vec();
-        let mut array_stack: Vec<ArrayId> = arrays.to_vec();
-        loop {
-            if let Some(a) = array_stack.pop() {
-                if !self.live_arrays[a.index()] {
-                    self.live_arrays[a.index()] = true;
-                    stack.extend(&stores[a.index()]);
-                    if let ArrayOrigin::Local { fill } = f.array(a).origin {
-                        stack.push(fill);
-                    }
-                }
-                continue;
-            }
-            let Some(v) = stack.pop() else { break };
-            if self.live[v.index()] {
-                continue;
-            }
-            self.live[v.index()] = true;
-            let node = f.node(v);
-            // Everything inside a loop body runs only if the loop is emitted.
-            let mut b = Some(node.block);
-            while let Some(block) = b {
-                if let Some(l) = f.block(block).loop_owner {
-                    if !self.live_loops[l.index()] {
-                        self.live_loops[l.index()] = true;
-                        let lp = f.loop_node(l);
-                        stack.extend([lp.lo, lp.hi, lp.var]);
-                    }
-                }
-                // ... and inside a branch only if its `if` is emitted, which needs the condition.
-                if let Some(id) = f.block(block).owner {
-                    stack.push(f.if_node(id).cond);
-                }
-                b = f.block(block).parent;
-            }
-            match &node.op {
-                Op::Phi(id, k) => {
-                    let node = f.if_node(*id);
-                    let out = node.outputs[*k as usize];
-                    stack.extend([out.then_value, out.else_value, node.cond]);
-                }
-                Op::LoopPhi(l, k) | Op::LoopOut(l, k) => {
-                    let lp = f.loop_node(*l);
-                    if let Some(c) = lp.carried.get(*k as usize) {
-                        stack.extend([c.init, c.next, c.inner, c.out]);
-                    }
-                    if !self.live_loops[l.index()] {
-                        self.live_loops[l.index()] = true;
-                        stack.extend([lp.lo, lp.hi, lp.var]);
-                    }
-                }
-                Op::Load(a, _, idx) => {
-                    array_stack.push(*a);
-                    stack.extend(idx);
-                }
-                Op::Call(Func::SumArray(a, _), _) => array_stack.push(ArrayId(*a)),
-                Op::Len(a) | Op::Declare(a) => {
-                    if !matches!(f.array(*a).origin, ArrayOrigin::Param { .. }) {
-                        array_stack.push(*a);
-                    }
-                }
-                op => stack.extend(op.operands()),
-            }
+            scope: std::cell::RefCell::new(ScopeCheck::default()),
+            problems: std::cell::RefCell::new(Vec::new()),
         }
     }
 
-    /// Values written out at every use instead of bound: conditions, integer index arithmetic and
-    /// reads of arrays nothing writes to (cheap, and valid anywhere: recomputed, never taped).
-    fn inline_always(&self, v: ValueId) -> bool {
-        let node = self.f.node(v);
-        if node.op.is_leaf() || self.defined_by_construct(v) || matches!(node.op, Op::Phi(..)) {
-            return false;
-        }
-        match &node.op {
-            Op::Load(a, ..) => !self.f.array(*a).mutable,
-            Op::Store(..) | Op::Declare(_) => false,
-            _ => matches!(node.ty, Ty::Bool | Ty::Int),
+    /// Uses outside their binding's scope found while printing the last [`Emitter::emit`]; the
+    /// expansion must not be used when there are any.
+    pub fn scope_problems(&self) -> Vec<String> {
+        self.problems.borrow().clone()
+    }
+
+    /// Records that the printed code binds `v`'s name here (see `scope.rs`).
+    fn bind(&self, v: ValueId) {
+        if let (Some(name), None) = (self.name(v), self.doc_depth.get()) {
+            self.scope.borrow_mut().bind(&name.to_string(), Bound::Value(v));
         }
     }
 
-    /// Whether a block (or anything nested in it) writes an array element that is needed.
-    fn has_effects(&self, b: BlockId) -> bool {
-        self.effects[b.index()]
-    }
-
-    /// Marks every block that holds a live store, and the blocks around it.
-    fn find_effects(&mut self) {
-        for (i, n) in self.f.nodes.iter().enumerate() {
-            if !self.live[i] || !matches!(n.op, Op::Store(..)) {
-                continue;
-            }
-            let mut b = Some(n.block);
-            while let Some(block) = b {
-                if std::mem::replace(&mut self.effects[block.index()], true) {
-                    break;
-                }
-                b = self.f.block(block).parent;
-            }
+    /// Records that the printed code reads `v` by its name here.
+    fn use_value(&self, v: ValueId) {
+        if let (Some(name), None) = (self.name(v), self.doc_depth.get()) {
+            self.scope.borrow_mut().use_name(&name.to_string(), Bound::Value(v));
         }
     }
 
-    /// Loop variables and carried variables: named by the loop itself, never by a `let`.
-    fn defined_by_construct(&self, v: ValueId) -> bool {
-        matches!(self.f.node(v).op, Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..))
-    }
-
-    fn record_use(&self, uses: &mut Vec<Vec<Site>>, v: ValueId, site: Site) {
-        if self.inline_always(v) {
-            for a in self.f.node(v).op.operands() {
-                self.record_use(uses, a, site);
-            }
-        } else {
-            uses[v.index()].push(site);
+    fn bind_array(&self, a: ArrayId) {
+        if let Some(name) = &self.array_names[a.index()] {
+            self.scope.borrow_mut().bind(&name.to_string(), Bound::Array(a));
         }
     }
 
-    fn count_uses(&self, roots: &[ValueId]) -> Vec<Vec<Site>> {
-        let mut uses = vec![Vec::new(); self.f.nodes.len()];
-        for (i, node) in self.f.nodes.iter().enumerate() {
-            if !self.live[i] || self.inline_always(ValueId(i as u32)) || matches!(node.op, Op::Phi(..)) {
-                continue;
-            }
-            for a in node.op.operands() {
-                self.record_use(&mut uses, a, Some(node.block));
-            }
-        }
-        for node in &self.f.ifs {
-            let live_outputs: Vec<_> = node.outputs.iter().filter(|o| self.live[o.phi.index()]).collect();
-            if live_outputs.is_empty() && !self.has_effects(node.then_block) && !self.has_effects(node.else_block) {
-                continue;
-            }
-            self.record_use(&mut uses, node.cond, Some(node.block));
-            for o in live_outputs {
-                self.record_use(&mut uses, o.then_value, Some(node.then_block));
-                self.record_use(&mut uses, o.else_value, Some(node.else_block));
-            }
-        }
-        for (l, node) in self.f.loops.iter().enumerate() {
-            if !self.live_loops[l] {
-                continue;
-            }
-            self.record_use(&mut uses, node.lo, Some(node.block));
-            self.record_use(&mut uses, node.hi, Some(node.block));
-            for c in node.carried.iter().filter(|c| self.live[c.inner.index()] || self.live[c.out.index()]) {
-                self.record_use(&mut uses, c.init, Some(node.block));
-                self.record_use(&mut uses, c.next, Some(node.body));
-            }
-        }
-        for &r in roots {
-            self.record_use(&mut uses, r, None);
-        }
-        uses
+    fn open_scope(&self) {
+        self.scope.borrow_mut().open();
     }
 
-    /// Position of each value among its block's items.
-    fn item_positions(&self) -> Vec<usize> {
-        let mut pos = vec![usize::MAX; self.f.nodes.len()];
-        for block in &self.f.blocks {
-            for (k, item) in block.items.iter().enumerate() {
-                if let Item::Value(v) = item {
-                    pos[v.index()] = k;
-                }
-            }
-        }
-        pos
-    }
-
-    fn decide_bindings(&mut self, uses: &[Vec<Site>]) {
-        let positions = self.item_positions();
-        // The single user of each value (for the store-between check on array reads).
-        let mut user: Vec<Option<ValueId>> = vec![None; self.f.nodes.len()];
-        for (i, node) in self.f.nodes.iter().enumerate() {
-            if self.live[i] {
-                for a in node.op.operands() {
-                    user[a.index()] = Some(ValueId(i as u32));
-                }
-            }
-        }
-        // How deeply nested a value's inline expression is; operands come before their users.
-        let mut depth = vec![0usize; self.f.nodes.len()];
-        for (i, node) in self.f.nodes.iter().enumerate() {
-            let v = ValueId(i as u32);
-            if !self.live[i] || node.op.is_leaf() {
-                continue;
-            }
-            if self.defined_by_construct(v) {
-                self.bound[i] = true;
-                continue;
-            }
-            if matches!(node.op, Op::Store(..) | Op::Declare(_)) {
-                continue;
-            }
-            let nested = 1 + node.op.operands().iter().map(|a| depth[a.index()]).max().unwrap_or(0);
-            if self.inline_always(v) {
-                depth[i] = nested;
-                continue;
-            }
-            let single_local_use = uses[i].len() == 1 && uses[i][0] == Some(node.block);
-            // A read of an array that is written later must happen where it is written in the
-            // source: it is inlined only when nothing between it and its use can write.
-            let read_moves_past_write = match &node.op {
-                Op::Load(..) => match user[i] {
-                    Some(u) if positions[u.index()] != usize::MAX && self.f.node(u).block == node.block => {
-                        let items = &self.f.block(node.block).items;
-                        let (from, to) = (positions[i] + 1, positions[u.index()]);
-                        from > to
-                            || items[from..to].iter().any(|item| match item {
-                                Item::Value(w) => matches!(self.f.node(*w).op, Op::Store(..)),
-                                _ => true,
-                            })
-                    }
-                    _ => true,
-                },
-                _ => false,
-            };
-            // Long sums (an argument with many consumers) would nest past what the compiler and
-            // readers handle well: bind them in pieces.
-            let too_deep = nested > MAX_INLINE_DEPTH;
-            self.bound[i] = node.hint.is_some()
-                || matches!(node.op, Op::Phi(..) | Op::Alias(_))
-                || !single_local_use
-                || too_deep
-                || read_moves_past_write;
-            depth[i] = if self.bound[i] { 0 } else { nested };
-        }
-    }
-
-    /// Forward values the backward sweep reads from inside a branch are exported by the enclosing
-    /// `if`s (residuals); from inside a loop body, they are pushed on a tape each iteration and
-    /// popped by the backward loop's iteration (a loop body runs many times, so no single binding
-    /// survives it).
-    fn find_residuals_and_tapes(&mut self, uses: &[Vec<Site>]) {
-        self.find_residuals_and_tapes_unfused(uses);
-        // Fused loops need no tapes or recomputation for their own body's values.
-        let bodies: Vec<BlockId> = self.fused.keys().map(|l| self.f.loop_node(*l).body).collect();
-        self.tapes.retain(|t| !bodies.contains(&t.body));
-        for b in &bodies {
-            self.recompute.remove(b);
-        }
-    }
-
-    fn find_residuals_and_tapes_unfused(&mut self, uses: &[Vec<Site>]) {
-        for (i, node) in self.f.nodes.iter().enumerate() {
-            let v = ValueId(i as u32);
-            if !self.bound[i] || self.f.block(node.block).backward || node.block == ROOT {
-                continue;
-            }
-            if matches!(node.op, Op::LoopVar(_) | Op::LoopOut(..)) {
-                continue;
-            }
-            let escapes = uses[i].iter().any(|site| match site {
-                Some(b) => self.f.block(*b).backward,
-                None => true,
-            });
-            if !escapes {
-                continue;
-            }
-            let mut block = node.block;
-            loop {
-                let b = self.f.block(block);
-                if let Some(id) = b.owner {
-                    let list = self.residuals.entry(id).or_default();
-                    if !list.contains(&v) {
-                        list.push(v);
-                    }
-                    block = self.f.if_node(id).block;
-                } else if b.loop_owner.is_some() {
-                    if self.recomputable(v, block, 0) {
-                        self.mark_recompute(v, block);
-                    } else {
-                        self.tapes.push(Tape { value: v, body: block, name: None, stack: None });
-                    }
-                    break;
-                } else {
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Fuses a top-level loop with its reverse when the order of the backward iterations does not
-    /// matter: every adjoint the backward loop carries is a constant (a sum's result adjoint, known
-    /// before the loop) or an accumulator, and nothing the backward sweep does before it touches the
-    /// adjoint arrays it touches. Then each iteration runs its backward part right after its forward
-    /// part, with the forward values still in scope: no tape, one pass over the data. This is the
-    /// common `loss += term(sample)` shape.
-    fn find_fusions(&mut self, d: &Derivation) {
-        let f = self.f;
-        let root_items = &f.block(ROOT).items;
-        let backward_items = &f.block(d.backward).items;
-        for (bpos, item) in backward_items.iter().enumerate() {
-            let Item::Loop(back) = *item else { continue };
-            let lb = f.loop_node(back);
-            let Some(mirror) = f.block(lb.body).mirror else { continue };
-            let Some(forward) = f.block(mirror).loop_owner else { continue };
-            let Some(fpos) = root_items.iter().position(|i| *i == Item::Loop(forward)) else { continue };
-            if !self.live_loops[back.index()] {
-                continue;
-            }
-            let constant_or_accumulator = lb.carried.iter().all(|c| {
-                let constant = self.passes_through(c.next, c.inner) && f.node(c.init).op.is_leaf();
-                let accumulator = matches!(f.node(c.next).op, Op::Binary(BinOp::Add, a, _) if a == c.inner)
-                    && f.node(c.init).op.is_leaf();
-                constant || accumulator
-            });
-            if !constant_or_accumulator {
-                continue;
-            }
-            // Everything the backward body reads must exist during the forward iteration.
-            let reads_ok = f.nodes.iter().enumerate().filter(|(_, n)| f.is_within(n.block, lb.body)).all(|(_, n)| {
-                n.op.operands().iter().all(|a| {
-                    let an = f.node(*a);
-                    if an.op.is_leaf() || f.is_within(an.block, lb.body) {
-                        return true;
-                    }
-                    if f.block(an.block).backward {
-                        return false;
-                    }
-                    if matches!(an.op, Op::LoopOut(l, _) if l == forward) {
-                        return false;
-                    }
-                    // A forward value: from before the loop or inside it.
-                    self.top_position(an.block, *a).is_some_and(|p| p <= fpos)
-                })
-            });
-            if !reads_ok {
-                continue;
-            }
-            let touched = |b: BlockId| -> Vec<ArrayId> {
-                f.nodes
-                    .iter()
-                    .filter(|n| f.is_within(n.block, b))
-                    .filter_map(|n| match n.op {
-                        Op::Load(a, ..) | Op::Store(a, _) | Op::Declare(a) => Some(a),
-                        _ => None,
-                    })
-                    .collect()
-            };
-            let mine = touched(lb.body);
-            let earlier_conflict = backward_items[..bpos].iter().any(|item| {
-                let arrays: Vec<ArrayId> = match *item {
-                    Item::Value(v) => match f.node(v).op {
-                        Op::Load(a, ..) | Op::Store(a, _) | Op::Declare(a) => vec![a],
-                        _ => vec![],
-                    },
-                    Item::Loop(l) => touched(f.loop_node(l).body),
-                    Item::If(i) => {
-                        let n = f.if_node(i);
-                        let mut t = touched(n.then_block);
-                        t.extend(touched(n.else_block));
-                        t
-                    }
-                };
-                arrays.iter().any(|a| mine.contains(a))
-            });
-            if earlier_conflict {
-                continue;
-            }
-            self.fused.insert(forward, back);
-        }
-    }
-
-    /// How many entries a tape pushed in `body` holds at most, when every loop between it and the
-    /// function body (or a fused loop, whose iterations pop everything they push) has literal bounds.
-    fn literal_capacity(&self, body: BlockId) -> Option<usize> {
-        let mut capacity = 1usize;
-        let mut b = Some(body);
-        while let Some(block) = b {
-            if let Some(l) = self.f.block(block).loop_owner {
-                if self.fused.contains_key(&l) {
-                    break;
-                }
-                let node = self.f.loop_node(l);
-                let (Op::IntLit(lo), Op::IntLit(hi)) = (&self.f.node(node.lo).op, &self.f.node(node.hi).op) else {
-                    return None;
-                };
-                let trips = (hi - lo + i128::from(node.inclusive)).max(0);
-                capacity = capacity.checked_mul(usize::try_from(trips).ok()?)?;
-            }
-            b = self.f.block(block).parent;
-        }
-        Some(capacity)
-    }
-
-    /// Whether `next` is `inner` unchanged, also through inner loops that only carry it along.
-    fn passes_through(&self, next: ValueId, inner: ValueId) -> bool {
-        if next == inner {
-            return true;
-        }
-        match self.f.node(next).op {
-            Op::LoopOut(l, k) => self
-                .f
-                .loop_node(l)
-                .carried
-                .get(k as usize)
-                .is_some_and(|c| self.passes_through(c.init, inner) && self.passes_through(c.next, c.inner)),
-            _ => false,
-        }
-    }
-
-    /// The position among the root block's items of the item that holds `v` (defined in `block`).
-    fn top_position(&self, block: BlockId, v: ValueId) -> Option<usize> {
-        if block == ROOT {
-            let items = &self.f.block(ROOT).items;
-            return match self.f.node(v).op {
-                // Defined by a loop or an `if`: at that item.
-                Op::LoopOut(l, _) => items.iter().position(|i| *i == Item::Loop(l)),
-                Op::Phi(id, _) => items.iter().position(|i| *i == Item::If(id)),
-                _ => items.iter().position(|i| *i == Item::Value(v)),
-            };
-        }
-        self.position_in(ROOT, block, None)
-    }
-
-    /// The position among `scope`'s items of the item that holds `block` (for `block == scope`, of
-    /// the value item `value`).
-    fn position_in(&self, scope: BlockId, block: BlockId, value: Option<ValueId>) -> Option<usize> {
-        let items = &self.f.block(scope).items;
-        if block == scope {
-            return items.iter().position(|i| Some(*i) == value.map(Item::Value));
-        }
-        let mut b = block;
-        loop {
-            let parent = self.f.block(b).parent?;
-            if parent == scope {
-                return items.iter().position(|item| match *item {
-                    Item::Loop(l) => self.f.loop_node(l).body == b,
-                    Item::If(i) => self.f.if_node(i).then_block == b || self.f.if_node(i).else_block == b,
-                    Item::Value(_) => false,
-                });
-            }
-            b = parent;
-        }
-    }
-
-    /// A loop-body value the backward iteration can cheaply compute again instead of taping: a few
-    /// arithmetic operations on reads of arrays nothing writes, the loop variable, and values from
-    /// outside the loop (as Tapenade recomputes cheap values rather than storing them).
-    fn recomputable(&self, v: ValueId, body: BlockId, depth: usize) -> bool {
-        let node = self.f.node(v);
-        if node.op.is_leaf() || !self.f.is_within(node.block, body) {
-            return true;
-        }
-        if depth > 6 || node.block != body {
-            return false;
-        }
-        let cheap = match &node.op {
-            Op::LoopVar(_) => return true,
-            Op::Load(..) => self.stable_load(v, body),
-            Op::Unary(..) | Op::Binary(..) | Op::Cast(..) | Op::Len(_) => true,
-            Op::Call(func, _) => {
-                matches!(func, Func::Sqrt | Func::Abs | Func::Max | Func::Min | Func::MulAdd | Func::Powi | Func::Recip)
-            }
-            _ => false,
-        };
-        cheap && node.op.operands().iter().all(|a| self.recomputable(*a, body, depth + 1))
-    }
-
-    /// A read in a loop body that gives the same value when the backward sweep repeats it: nothing
-    /// writes the array from the start of the outermost enclosing loop on (arrays are written
-    /// before they are read, as a layer's activations are).
-    fn stable_load(&self, v: ValueId, body: BlockId) -> bool {
-        let Op::Load(array, ..) = self.f.node(v).op else { return false };
-        if !self.f.array(array).mutable {
-            return true;
-        }
-        // The scope whose items run once per backward pass over them: the function body, or the
-        // body of a fused loop (whose backward part runs in the same iteration).
-        let mut scope = ROOT;
-        let mut b = Some(body);
-        while let Some(block) = b {
-            if let Some(l) = self.f.block(block).loop_owner {
-                if self.fused.contains_key(&l) && block != body {
-                    scope = block;
-                    break;
-                }
-            }
-            b = self.f.block(block).parent;
-        }
-        let Some(load_position) = self.position_in(scope, body, None) else { return false };
-        self.f.nodes.iter().enumerate().all(|(i, n)| match n.op {
-            Op::Store(a, _) | Op::Declare(a) if a == array => {
-                if self.f.is_within(n.block, scope) {
-                    self.position_in(scope, n.block, Some(ValueId(i as u32))).is_some_and(|p| p < load_position)
-                } else {
-                    // Outside a fused loop's body: before the loop (it is declared inside, or
-                    // written before), never after, since nothing after can reach a loop-local.
-                    scope != ROOT
-                }
-            }
-            _ => true,
-        })
-    }
-
-    fn mark_recompute(&mut self, v: ValueId, body: BlockId) {
-        let node = self.f.node(v);
-        if node.op.is_leaf() || !self.f.is_within(node.block, body) || self.defined_by_construct(v) {
-            return;
-        }
-        for a in node.op.operands() {
-            self.mark_recompute(a, body);
-        }
-        if self.bound[v.index()] {
-            let list = self.recompute.entry(body).or_default();
-            if !list.contains(&v) {
-                list.push(v);
-            }
-        }
-    }
-
-    fn allocate_names(&mut self, user_tokens: TokenStream) {
-        let mut names = Names::new(user_tokens);
-        for p in &self.f.params {
-            names.take(&p.name.to_string());
-            self.names[p.value.index()] = Some(p.name.clone());
-        }
-        for (i, a) in self.f.arrays.iter().enumerate() {
-            let name = match &a.origin {
-                ArrayOrigin::Param { .. } => a.name.to_string(),
-                ArrayOrigin::Local { .. } => names.user(&a.name.to_string()),
-                ArrayOrigin::Adjoint(of) => {
-                    let base = self.array_names[of.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
-                    names.generated(&format!("d_{base}"))
-                }
-                ArrayOrigin::Const(_) => a.name.to_string(),
-            };
-            self.array_names[i] = Some(make_ident(&name));
-        }
-        for (l, node) in self.f.loops.iter().enumerate() {
-            if !self.live_loops[l] {
-                continue;
-            }
-            self.names[node.var.index()] = Some(node.var_name.clone());
-        }
-        for i in 0..self.f.nodes.len() {
-            if !self.bound[i] || self.names[i].is_some() {
-                continue;
-            }
-            let v = ValueId(i as u32);
-            // A carried variable has one name inside and after its loop.
-            let partner = match self.f.nodes[i].op {
-                Op::LoopPhi(l, k) | Op::LoopOut(l, k) => {
-                    self.f.loop_node(l).carried.get(k as usize).map(|c| if c.inner == v { c.out } else { c.inner })
-                }
-                _ => None,
-            };
-            let hint = self.f.nodes[i].hint.clone().or_else(|| partner.and_then(|p| self.f.node(p).hint.clone()));
-            let name = match hint {
-                Some(Hint::User(n)) | Some(Hint::Output(n)) => names.user(n.trim_start_matches("r#")),
-                Some(Hint::Adjoint(of)) => match &self.names[of.index()] {
-                    Some(base) => names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#"))),
-                    None => names.temp(),
-                },
-                None => names.temp(),
-            };
-            let ident = make_ident(&name);
-            if let Some(p) = partner {
-                self.names[p.index()] = Some(ident.clone());
-            }
-            self.names[i] = Some(ident);
-        }
-        let capacities: Vec<Option<usize>> = self.tapes.iter().map(|t| self.literal_capacity(t.body)).collect();
-        for (t, capacity) in self.tapes.iter_mut().zip(capacities) {
-            let base = self.names[t.value.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
-            let name = names.generated(&format!("tape_{base}"));
-            if let Some(k) = capacity.filter(|k| (1..=STACK_TAPE_LIMIT).contains(k)) {
-                t.stack = Some((k, Ident::new(&names.generated(&format!("{name}_len")), Span::call_site())));
-            }
-            t.name = Some(Ident::new(&name, Span::call_site()));
-        }
-    }
-
-    /// Operations in the emitted forward and backward sweeps (arithmetic, calls, element reads and
-    /// writes; per appearance in the code, not per loop iteration).
-    pub fn op_counts(&self) -> (usize, usize) {
-        let (mut forward, mut backward) = (0, 0);
-        for (i, n) in self.f.nodes.iter().enumerate() {
-            let counted = matches!(n.op, Op::Unary(..) | Op::Binary(..) | Op::Call(..) | Op::Load(..) | Op::Store(..));
-            if !self.live[i] || !counted || n.ty == Ty::Int || n.ty == Ty::Bool {
-                continue;
-            }
-            if self.f.block(n.block).backward {
-                backward += 1;
-            } else {
-                forward += 1;
-            }
-        }
-        (forward, backward)
+    fn close_scope(&self) {
+        self.scope.borrow_mut().close();
     }
 
     /// `v` for a reader: unnamed temporaries written out, user names kept.
@@ -753,14 +129,6 @@ impl<'a> Emitter<'a> {
         let out = self.expr(v, false).0;
         self.doc_depth.set(None);
         out
-    }
-
-    pub fn name(&self, v: ValueId) -> Option<&Ident> {
-        self.names[v.index()].as_ref()
-    }
-
-    pub fn is_bound(&self, v: ValueId) -> bool {
-        self.bound[v.index()]
     }
 
     // ---- expressions -------------------------------------------------------------------------
@@ -795,6 +163,7 @@ impl<'a> Emitter<'a> {
         }
         if let Some(name) = self.name(v) {
             if self.bound[v.index()] || matches!(self.f.node(v).op, Op::Param(_)) {
+                self.use_value(v);
                 return (name.to_token_stream(), Prec::Atom);
             }
         }
@@ -860,10 +229,22 @@ impl<'a> Emitter<'a> {
                 let idx: Vec<TokenStream> = indices.iter().map(|i| self.operand(*i, Prec::Or, false)).collect();
                 (quote_spanned!(span=> #base #([#idx])*), Prec::Atom)
             }
-            Op::Len(a) => {
-                let base = self.array_name(*a);
-                (quote_spanned!(span=> #base.len()), Prec::Atom)
-            }
+            Op::Len(a) => match self.f.array(*a).dims.first() {
+                // A fixed length is valid anywhere, also in a backward loop outside the array's scope
+                // (an array declared inside an outer loop body).
+                Some(Dim::Const(n)) if !matches!(self.f.array(*a).origin, ArrayOrigin::Param { .. }) => {
+                    let n = n.clone();
+                    if syn::parse2::<syn::Lit>(n.clone()).is_ok() || syn::parse2::<syn::Ident>(n.clone()).is_ok() {
+                        (n, Prec::Atom)
+                    } else {
+                        (quote!((#n)), Prec::Atom)
+                    }
+                }
+                _ => {
+                    let base = self.array_name(*a);
+                    (quote_spanned!(span=> #base.len()), Prec::Atom)
+                }
+            },
             // Named by their construct (`if`, loop); reached only through their names.
             Op::Phi(..) | Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) | Op::Store(..) | Op::Declare(_) => {
                 (self.name(v).map(|n| n.to_token_stream()).unwrap_or_else(|| quote!(_)), Prec::Atom)
@@ -874,7 +255,12 @@ impl<'a> Emitter<'a> {
     fn array_name(&self, a: ArrayId) -> TokenStream {
         match &self.f.array(a).origin {
             ArrayOrigin::Const(path) => self.f.paths[*path as usize].1.clone(),
-            _ => self.array_names[a.index()].to_token_stream(),
+            _ => {
+                if let (Some(name), None) = (&self.array_names[a.index()], self.doc_depth.get()) {
+                    self.scope.borrow_mut().use_name(&name.to_string(), Bound::Array(a));
+                }
+                self.array_names[a.index()].to_token_stream()
+            }
         }
     }
 
@@ -984,6 +370,12 @@ impl<'a> Emitter<'a> {
                 let args = helper_args(self);
                 (quote!(#f(#(#args),*)), Prec::Atom)
             }
+            Func::UnlessZero => {
+                let d = self.operand(args[0], Prec::Compare.max(Prec::Prefix), false);
+                let c = self.expr(args[1], false).0;
+                // As loose as an expression gets: an operand position parenthesises it.
+                (quote!(if #d == 0.0 { 0.0 } else { #c }), Prec::Or)
+            }
             method => {
                 let name = crate::ir::method_name(method).unwrap_or("unknown");
                 let method = Ident::new(name, span);
@@ -1009,19 +401,25 @@ impl<'a> Emitter<'a> {
                         quote!(let #name = #tape.pop().unwrap_or(#zero);)
                     }
                 };
-                statements.push(Statement::new(pop, vec![]));
+                self.bind(t.value);
+                statements.push(Statement::new(pop, name.cloned().map(|n| (n, false)).into_iter().collect()));
             }
             let mut again = self.recompute.get(&mirror).cloned().unwrap_or_default();
             again.sort();
             for v in again {
                 let name = self.name(v);
                 let (rhs, _) = self.body(v, true);
-                statements.push(Statement::new(quote!(let #name = #rhs;), vec![]));
+                self.bind(v);
+                statements.push(Statement::new(
+                    quote!(let #name = #rhs;),
+                    name.cloned().map(|n| (n, false)).into_iter().collect(),
+                ));
             }
         }
         // A forward loop body pushes its carried variables' values at the start of the iteration.
         if self.f.block(b).loop_owner.is_some() && !self.f.block(b).backward {
-            for t in self.tapes.iter().filter(|t| t.body == b && self.defined_by_construct(t.value)) {
+            let at_start = |v: ValueId| matches!(self.f.node(v).op, Op::LoopPhi(l, _) if self.f.loop_node(l).body == b);
+            for t in self.tapes.iter().filter(|t| t.body == b && at_start(t.value)) {
                 statements.push(Statement::new(self.push(t), vec![]));
             }
         }
@@ -1054,7 +452,8 @@ impl<'a> Emitter<'a> {
                     out.extend(self.residuals.get(&id).cloned().unwrap_or_default());
                     out
                 }
-                Item::Loop(_) => vec![],
+                // After an inner loop: the values its carried variables end with.
+                Item::Loop(l) => self.f.loop_node(l).carried.iter().map(|c| c.out).collect(),
             };
             for t in self.tapes.iter().filter(|t| t.body == b && defined.contains(&t.value)) {
                 statements.push(Statement::new(self.push(t), vec![]));
@@ -1081,6 +480,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn push(&self, t: &Tape) -> TokenStream {
+        self.use_value(t.value);
         let (name, tape) = (self.name(t.value), &t.name);
         match &t.stack {
             Some((_, len)) => quote!(#tape[#len] = #name; #len += 1;),
@@ -1115,7 +515,7 @@ impl<'a> Emitter<'a> {
             }
             Op::Declare(a) => {
                 if let ArrayOrigin::Adjoint(_) = self.f.array(*a).origin {
-                    let name = &self.array_names[a.index()];
+                    let name = self.array_name(*a);
                     let zero = self.lit_tokens(0.0, self.f.array(*a).elem.float().unwrap_or(self.f.float), true).0;
                     let zeros = self.filled(*a, zero);
                     return Some(Statement::new(quote!(#name = #zeros;), vec![]));
@@ -1123,6 +523,7 @@ impl<'a> Emitter<'a> {
                 let ArrayOrigin::Local { fill } = self.f.array(*a).origin else { return None };
                 let name = self.array_names[a.index()].clone()?;
                 let init = self.filled(*a, self.expr(fill, true).0);
+                self.bind_array(*a);
                 let mutable = self.f.array(*a).mutable;
                 let pattern = if mutable { quote!(mut #name) } else { quote!(#name) };
                 Some(Statement::new(quote!(let #pattern = #init;), vec![(name, mutable)]))
@@ -1131,49 +532,72 @@ impl<'a> Emitter<'a> {
             _ if self.bound[v.index()] && !self.defined_by_construct(v) => {
                 let name = self.name(v)?.clone();
                 let (rhs, _) = self.body(v, true);
+                self.bind(v);
                 Some(Statement::new(quote!(let #name = #rhs;), vec![(name, false)]))
             }
             _ => None,
         }
     }
 
-    /// `let mut c = init; for i in lo..hi { body; c = next; }`.
-    /// The `let mut` declarations of a loop's live carried variables, and the assignments that
-    /// carry them into the next iteration (all next values computed before any is assigned).
-    fn carried_parts(&self, id: LoopId) -> Option<CarriedParts> {
+    /// A loop's live carried variables.
+    fn live_carried(&self, id: LoopId) -> Vec<crate::ir::Carried> {
         let node = self.f.loop_node(id);
-        let carried: Vec<_> =
-            node.carried.iter().filter(|c| self.live[c.inner.index()] || self.live[c.out.index()]).copied().collect();
-        let mut decls = TokenStream::new();
-        let mut binds = Vec::new();
-        for c in &carried {
+        node.carried.iter().filter(|c| self.live[c.inner.index()] || self.live[c.out.index()]).copied().collect()
+    }
+
+    /// The `let mut` declarations of a loop's live carried variables (before the loop: one variable
+    /// holds the carried value and, after the loop, its final value).
+    fn carried_decls(&self, id: LoopId, decls: &mut TokenStream, binds: &mut Vec<(Ident, bool)>) -> Option<()> {
+        for c in self.live_carried(id) {
             let name = self.name(c.out).or(self.name(c.inner))?.clone();
             let init = self.expr(c.init, true).0;
             decls.extend(quote!(let mut #name = #init;));
+            self.bind(c.out);
             binds.push((name, false));
         }
-        let updates: Vec<&crate::ir::Carried> = carried.iter().filter(|c| c.next != c.inner).collect();
-        let names: Vec<TokenStream> = updates.iter().map(|c| self.name(c.inner).to_token_stream()).collect();
-        let nexts: Vec<TokenStream> = updates.iter().map(|c| self.expr(c.next, true).0).collect();
-        Some(CarriedParts { decls, binds, names, nexts })
+        Some(())
     }
 
+    /// The assignments that carry the next values into the next iteration (all next values are
+    /// computed before any is assigned), printed inside the loop body.
+    fn carried_updates(&self, id: LoopId, names: &mut Vec<TokenStream>, nexts: &mut Vec<TokenStream>) {
+        for c in self.live_carried(id).iter().filter(|c| c.next != c.inner) {
+            names.push(self.name(c.inner).to_token_stream());
+            nexts.push(self.expr(c.next, true).0);
+        }
+    }
+
+    /// `let mut c = init; for i in lo..hi { body; c = next; }`; a fused loop's reverse runs in the
+    /// same iteration, after the forward body.
     fn loop_statement(&self, id: LoopId) -> Option<Statement> {
         if !self.live_loops[id.index()] {
             return None;
         }
         let node = self.f.loop_node(id);
-        let CarriedParts { mut decls, mut binds, mut names, mut nexts } = self.carried_parts(id)?;
-        let mut body = self.block(node.body);
-        if let Some(&back) = self.fused.get(&id) {
-            // The reverse of this iteration, right after it (see `find_fusions`).
-            let back_parts = self.carried_parts(back)?;
-            decls.extend(back_parts.decls);
-            binds.extend(back_parts.binds);
-            names.extend(back_parts.names);
-            nexts.extend(back_parts.nexts);
-            body.extend(self.block(self.f.loop_node(back).body));
+        let fused = self.fused.get(&id).copied();
+        let loops: Vec<LoopId> = std::iter::once(id).chain(fused).collect();
+        let (mut decls, mut binds) = (TokenStream::new(), Vec::new());
+        for &l in &loops {
+            self.carried_decls(l, &mut decls, &mut binds)?;
         }
+        let lo = self.operand(node.lo, Prec::Or, false);
+        let hi = self.operand(node.hi, Prec::Or, false);
+        self.open_scope();
+        self.bind(node.var);
+        for &l in &loops {
+            for c in self.live_carried(l) {
+                self.bind(c.inner);
+            }
+        }
+        let mut body = TokenStream::new();
+        for &l in &loops {
+            body.extend(self.block(self.f.loop_node(l).body));
+        }
+        let (mut names, mut nexts) = (Vec::new(), Vec::new());
+        for &l in &loops {
+            self.carried_updates(l, &mut names, &mut nexts);
+        }
+        self.close_scope();
         let update = match names.len() {
             0 => TokenStream::new(),
             1 => {
@@ -1182,9 +606,10 @@ impl<'a> Emitter<'a> {
             }
             _ => quote!((#(#names),*) = (#(#nexts),*);),
         };
-        let var = if self.live[node.var.index()] { node.var_name.to_token_stream() } else { quote!(_) };
-        let lo = self.operand(node.lo, Prec::Or, false);
-        let hi = self.operand(node.hi, Prec::Or, false);
+        let var = match self.name(node.var) {
+            Some(name) if self.live[node.var.index()] => name.to_token_stream(),
+            _ => quote!(_),
+        };
         let range = match (node.inclusive, node.rev) {
             (false, false) => quote!(#lo..#hi),
             (true, false) => quote!(#lo..=#hi),
@@ -1211,6 +636,11 @@ impl<'a> Emitter<'a> {
         let mut b = Some(body);
         while let Some(block) = b {
             if let Some(l) = self.f.block(block).loop_owner {
+                // A fused loop's iteration pops everything it pushed: its own trip count does not
+                // multiply what the tape holds at once.
+                if self.fused.contains_key(&l) && block != body {
+                    break;
+                }
                 let node = self.f.loop_node(l);
                 if !self.loop_invariant(node.lo) || !self.loop_invariant(node.hi) {
                     return None;
@@ -1265,16 +695,20 @@ impl<'a> Emitter<'a> {
         }
         let mut names: Vec<Ident> = outputs.iter().filter_map(|o| self.name(o.phi).cloned()).collect();
         names.extend(residuals.iter().filter_map(|r| self.name(*r).cloned()));
+        let cond = self.expr(node.cond, true).0;
         let side = |block: BlockId, pick: &dyn Fn(&crate::ir::IfOutput) -> ValueId| -> TokenStream {
+            self.open_scope();
             let body = self.block(block);
             let mut values: Vec<TokenStream> = outputs.iter().map(|o| self.expr(pick(o), true).0).collect();
             values.extend(residuals.iter().map(|r| {
                 if self.f.is_within(self.f.node(*r).block, block) {
+                    self.use_value(*r);
                     self.name(*r).to_token_stream()
                 } else {
                     self.placeholder(*r)
                 }
             }));
+            self.close_scope();
             if values.is_empty() {
                 quote!({ #body })
             } else if values.len() == 1 {
@@ -1286,7 +720,9 @@ impl<'a> Emitter<'a> {
         };
         let then_side = side(node.then_block, &|o| o.then_value);
         let else_side = side(node.else_block, &|o| o.else_value);
-        let cond = self.expr(node.cond, true).0;
+        for v in outputs.iter().map(|o| o.phi).chain(residuals.iter().copied()) {
+            self.bind(v);
+        }
         if names.is_empty() {
             return Some(Statement::new(quote!(if #cond #then_side else #else_side), vec![]));
         }
@@ -1329,22 +765,6 @@ impl<'a> Emitter<'a> {
                 quote!(#[doc = #doc] pub #name: #ty)
             })
             .collect();
-        let values: Vec<TokenStream> = wrt
-            .iter()
-            .map(|(p, g)| {
-                let name = &p.name;
-                let zero = self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true).0;
-                let value = match (p.array, g) {
-                    (Some(a), _) => match d.array_adjoints.get(&a) {
-                        Some(adjoint) => self.array_names[adjoint.index()].to_token_stream(),
-                        None => self.filled(a, zero),
-                    },
-                    (None, Some(g)) => self.expr(*g, true).0,
-                    (None, None) => zero,
-                };
-                quote!(#name: #value)
-            })
-            .collect();
         let copyable =
             wrt.iter().all(|(p, _)| p.array.is_none_or(|a| f.array(a).dims.iter().all(|d| matches!(d, Dim::Const(_)))));
         let derives = if copyable {
@@ -1352,6 +772,14 @@ impl<'a> Emitter<'a> {
         } else {
             quote!(#[derive(Debug, Clone, PartialEq)])
         };
+        // The arguments are in scope everywhere in the gradient function.
+        self.scope.borrow_mut().start();
+        for p in &f.params {
+            match p.array {
+                Some(a) => self.bind_array(a),
+                None => self.bind(p.value),
+            }
+        }
         // Tapes (the forward sweep pushes) and adjoint arrays (a fused loop fills them during the
         // forward sweep) are declared first.
         let tapes: Vec<TokenStream> = self
@@ -1359,13 +787,23 @@ impl<'a> Emitter<'a> {
             .iter()
             .map(|t| {
                 let name = &t.name;
-                let ty = Ident::new(f.ty(t.value).float().unwrap_or(f.float).name(), Span::call_site());
-                match &t.stack {
-                    Some((k, len)) => {
-                        let zero = self.lit_tokens(0.0, f.ty(t.value).float().unwrap_or(f.float), false).0;
+                match (&t.stack, f.ty(t.value)) {
+                    (Some((k, len)), Ty::Float(ft)) => {
+                        let ty = Ident::new(ft.name(), Span::call_site());
+                        let zero = self.lit_tokens(0.0, ft, false).0;
                         quote!(let mut #name: [#ty; #k] = [#zero; #k]; let mut #len = 0usize;)
                     }
-                    None => quote!(let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();),
+                    // An integer (an index chosen by an `if`) or a bool: the macro does not know
+                    // which integer type, so the element type is inferred from what is pushed.
+                    (Some((k, len)), _) => {
+                        let zero = self.placeholder(t.value);
+                        quote!(let mut #name = [#zero; #k]; let mut #len = 0usize;)
+                    }
+                    (None, Ty::Float(ft)) => {
+                        let ty = Ident::new(ft.name(), Span::call_site());
+                        quote!(let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();)
+                    }
+                    (None, _) => quote!(let mut #name = ::std::vec::Vec::new();),
                 }
             })
             .collect();
@@ -1377,6 +815,7 @@ impl<'a> Emitter<'a> {
                 let name = &self.array_names[a.index()];
                 let zero = self.lit_tokens(0.0, f.array(*a).elem.float().unwrap_or(f.float), true).0;
                 let init = self.filled(*a, zero);
+                self.bind_array(*a);
                 quote!(let mut #name = #init;)
             })
             .collect();
@@ -1388,6 +827,24 @@ impl<'a> Emitter<'a> {
             Some(o) => self.expr(o, true).0,
             None => quote!(::core::unreachable!()),
         };
+        let values: Vec<TokenStream> = wrt
+            .iter()
+            .map(|(p, g)| {
+                let name = &p.name;
+                let zero = self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true).0;
+                let value = match (p.array, g) {
+                    (Some(a), _) => match d.array_adjoints.get(&a) {
+                        Some(adjoint) => self.array_name(*adjoint),
+                        None => self.filled(a, zero),
+                    },
+                    (None, Some(g)) => self.expr(*g, true).0,
+                    (None, None) => zero,
+                };
+                quote!(#name: #value)
+            })
+            .collect();
+        let problems = self.scope.borrow_mut().finish();
+        *self.problems.borrow_mut() = problems;
         let params_impl =
             self.params_impl(func, &grad_struct, &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>());
         let struct_doc =
@@ -1499,14 +956,6 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
-    }
-}
-
-/// An identifier for `name`, raw (`r#match`) when `name` is a keyword.
-fn make_ident(name: &str) -> Ident {
-    match syn::parse_str::<Ident>(name) {
-        Ok(_) => Ident::new(name, Span::call_site()),
-        Err(_) => Ident::new_raw(name, Span::call_site()),
     }
 }
 

@@ -434,5 +434,12 @@ fn call(func: Func, x: &[f64]) -> Result<f64, String> {
         Func::ClampWeight => kinks::clamp_weight(a, x[1], x[2]),
         Func::ClampLoWeight => kinks::clamp_lo_weight(a, x[1]),
         Func::ClampHiWeight => kinks::clamp_hi_weight(a, x[1]),
+        Func::UnlessZero => {
+            if a == 0.0 {
+                0.0
+            } else {
+                x[1]
+            }
+        }
     })
 }

@@ -234,6 +234,10 @@ pub enum Func {
     ClampWeight,
     ClampLoWeight,
     ClampHiWeight,
+    /// `if d == 0 { 0 } else { c }` for an adjoint `d` and its contribution `c`: a zero adjoint
+    /// (from a branch that did not run) passes on an exact zero even through a local factor that
+    /// is infinite or NaN at this point. See `diff::Sweep::maybe_zero`.
+    UnlessZero,
 }
 
 /// `std` float methods the macro accepts, with their argument counts (receiver excluded).

@@ -19,7 +19,9 @@ mod eval;
 pub mod ir;
 pub mod lower;
 pub mod names;
+pub mod plan;
 pub mod rules;
+pub mod scope;
 pub mod simplify;
 pub mod verify;
 
@@ -77,7 +79,17 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
     let generated = generated_body_text(draft);
     let doc = doc::DocWriter { emitter: &emitter, derivation: &derivation, result_name: func.sig.ident.to_string() }
         .write(&generated);
-    Ok(emitter.emit(&func, &lowered.items, &derivation, &doc))
+    let expansion = emitter.emit(&func, &lowered.items, &derivation, &doc);
+    let problems = emitter.scope_problems();
+    if !problems.is_empty() {
+        let message = format!(
+            "internal error in `#[backprop]`: the generated gradient would not be valid ({}); please report this function as a bug",
+            problems.join("; ")
+        );
+        let error = syn::Error::new_spanned(&func.sig.ident, message).to_compile_error();
+        return Err(quote!(#error #func));
+    }
+    Ok(expansion)
 }
 
 fn with_errors(cx: ctxt::Ctxt, item: TokenStream) -> TokenStream {

@@ -343,6 +343,7 @@ fn call_factors(b: &mut Builder, y: ValueId, func: Func, args: &[ValueId]) -> Ve
         | Func::MinWeight
         | Func::ClampWeight
         | Func::ClampLoWeight
-        | Func::ClampHiWeight => vec![],
+        | Func::ClampHiWeight
+        | Func::UnlessZero => vec![],
     }
 }

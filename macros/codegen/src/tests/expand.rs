@@ -103,3 +103,36 @@ fn lesson_adjoints_read_like_the_lesson() {
     }
     assert!(text.contains("= (2.0 * (a3 - y)) · w3 · w2 · a0"), "{text}");
 }
+
+/// The printer's scope check catches a plan that leaves a forward value out of the backward sweep's
+/// reach: with the tapes dropped, `dist` (an inner loop's result) is read by the backward iteration
+/// where nothing binds it. The expansion reports it instead of printing code rustc would reject.
+#[test]
+fn the_scope_check_catches_a_value_the_backward_sweep_cannot_see() {
+    let item = quote! {
+        fn nearest(p: f64, c: &[f64; 6]) -> f64 {
+            let mut best = (p - c[0]) * (p - c[0]);
+            for k in 1..3 {
+                let mut dist = 0.0;
+                for j in 0..2 {
+                    let diff = c[k * 2 + j] - p;
+                    dist += diff * diff;
+                }
+                if dist < best {
+                    best = dist;
+                }
+            }
+            best
+        }
+    };
+    let (f, d) = super::pipeline(quote!(), item.clone()).expect("lowers");
+    let func: syn::ItemFn = syn::parse2(item).expect("parses");
+    let mut emitter = crate::emit::Emitter::new(&f, &d, quote!());
+    emitter.emit(&func, &[], &d, "");
+    assert_eq!(emitter.scope_problems(), Vec::<String>::new(), "the plan as made is valid");
+    assert!(emitter.plan.tapes.iter().any(|t| emitter.name(t.value).is_some_and(|n| n == "dist")));
+    emitter.plan.tapes.clear();
+    emitter.emit(&func, &[], &d, "");
+    let problems = emitter.scope_problems();
+    assert!(problems.iter().any(|p| p.contains("`dist` is used outside the scope")), "{problems:?}");
+}

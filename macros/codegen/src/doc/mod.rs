@@ -1,12 +1,16 @@
 //! The gradient function's doc comment: the derivation as chains of local factors, and the generated
 //! code itself, so `cargo doc` and an editor's hover show how each partial derivative is computed.
 
-use crate::diff::{Derivation, Edge};
+pub mod chains;
+#[cfg(test)]
+mod tests;
+
+use crate::diff::Derivation;
 use crate::emit::Emitter;
-use crate::ir::{Hint, Op, ValueId};
+use crate::ir::ValueId;
 use crate::rules::Factor;
+use chains::{Chain, Form, Link, Omission, Target};
 use proc_macro2::TokenStream;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Generated code longer than this is not repeated in the doc comment.
@@ -30,72 +34,107 @@ pub struct DocWriter<'e, 'a> {
     pub result_name: String,
 }
 
+/// `u₁`, `u₂`, ..: subscript digits are not identifier characters, so no user name can look alike.
+pub fn symbol_name(k: usize) -> String {
+    let digits: String =
+        k.to_string().chars().map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c)).collect();
+    format!("u{digits}")
+}
+
 impl DocWriter<'_, '_> {
     fn f(&self) -> &crate::ir::Function {
         self.emitter.f
     }
 
-    /// A value the reader knows by name: an argument, a user variable, the result.
-    fn is_named(&self, v: ValueId) -> bool {
-        let node = self.f().node(v);
-        matches!(node.op, Op::Param(_)) || matches!(node.hint, Some(Hint::User(_)) | Some(Hint::Output(_)))
-    }
-
-    fn label(&self, v: ValueId) -> String {
-        if Some(v) == self.f().output {
+    fn label(&self, v: ValueId, symbols: &[ValueId]) -> String {
+        let f = self.f();
+        if Some(v) == f.output {
             return "C".to_string();
         }
-        match self.emitter.name(v) {
-            Some(n) => n.to_string(),
-            None => pretty_expr(self.emitter.doc_expr(v)),
+        if chains::is_named(f, v) {
+            if let Some(n) = self.emitter.name(v) {
+                return n.to_string();
+            }
+        }
+        match symbols.binary_search(&v) {
+            Ok(k) => symbol_name(k + 1),
+            Err(_) => format!("({})", self.text(v)),
         }
     }
 
-    fn factor_text(&self, factor: Factor) -> Option<String> {
+    /// A value as the reader knows it: the runtime's activation helpers without their crate path.
+    fn text(&self, v: ValueId) -> String {
+        pretty_expr(self.emitter.doc_expr(v)).replace("::backprop::__private::activation::", "")
+    }
+
+    /// The value of a local factor, as it reads in the generated code (`1` for none).
+    fn factor_text(&self, factor: Factor) -> String {
         let paren = |s: String| if s.contains(' ') { format!("({s})") } else { s };
         match factor {
-            Factor::One | Factor::Cast(_) => None,
-            Factor::MinusOne => Some("(-1)".to_string()),
-            Factor::Times(f) => Some(paren(pretty_expr(self.emitter.doc_expr(f)))),
-            Factor::Over(g) => Some(format!("1 / {}", paren(pretty_expr(self.emitter.doc_expr(g))))),
-            Factor::MinusOver(g) => Some(format!("-1 / {}", paren(pretty_expr(self.emitter.doc_expr(g))))),
+            Factor::One | Factor::Cast(_) => "1".to_string(),
+            Factor::MinusOne => "(-1)".to_string(),
+            Factor::Times(f) => paren(self.text(f)),
+            Factor::Over(g) => format!("(1 / {})", paren(self.text(g))),
+            Factor::MinusOver(g) => format!("(-1 / {})", paren(self.text(g))),
         }
     }
 
-    /// The edges leaving each value (towards the result).
-    fn consumers(&self) -> BTreeMap<ValueId, Vec<Edge>> {
-        let mut map: BTreeMap<ValueId, Vec<Edge>> = BTreeMap::new();
-        for e in &self.derivation.edges {
-            map.entry(e.operand).or_default().push(*e);
-        }
-        map
-    }
-
-    /// For an argument reached by a single path, the chain from the result down to it as
-    /// (label of the named value above, factor texts), or `None` when several paths meet.
-    fn chain(&self, from: ValueId, consumers: &BTreeMap<ValueId, Vec<Edge>>) -> Option<Vec<(String, Vec<String>)>> {
-        let mut links: Vec<(String, Vec<String>)> = Vec::new();
-        let mut pending: Vec<String> = Vec::new();
-        let mut below = from;
-        let mut current = from;
-        let output = self.f().output?;
-        let mut guard = 0;
-        while current != output {
-            guard += 1;
-            let edges = consumers.get(&current)?;
-            if edges.len() != 1 || guard > 10_000 {
-                return None;
+    /// The lines of `∂C/∂target`: symbols first, then values, one product per line.
+    fn target_lines(&self, doc: &mut String, t: &Target, symbols: &[ValueId]) {
+        let name = self.label(t.value, symbols);
+        let head = format!("∂C/∂{name}");
+        let pad = " ".repeat(head.chars().count());
+        let mut lines: Vec<String> = Vec::new();
+        let mut note = None;
+        match &t.form {
+            Form::Zero => note = Some(format!("0   (C does not depend on {name})")),
+            Form::Omitted(why) => note = Some(format!("not shown: {}", omission_text(*why))),
+            Form::Chains(chains) => {
+                let link = |l: &Link| format!("∂{}/∂{}", self.label(l.upper, symbols), self.label(l.lower, symbols));
+                let product = |c: &Chain, text: &dyn Fn(&Link) -> String| {
+                    if c.links.is_empty() {
+                        "1".to_string()
+                    } else {
+                        c.links.iter().map(text).collect::<Vec<_>>().join(" · ")
+                    }
+                };
+                // `∂C/∂y = ∂C/∂y` says nothing; in a sum it would read as the total, so it is marked.
+                let direct = |c: &Chain| c.links.len() == 1 && Some(c.links[0].upper) == self.f().output;
+                if !(chains.len() == 1 && direct(&chains[0])) {
+                    for (k, c) in chains.iter().enumerate() {
+                        let mut term = product(c, &link);
+                        if direct(c) {
+                            term.push_str(" (direct use)");
+                        }
+                        lines.push(format!("{} {term}", if k == 0 { "=" } else { "+" }));
+                    }
+                }
+                for (k, c) in chains.iter().enumerate() {
+                    let value = product(c, &|l: &Link| self.factor_text(l.factor));
+                    lines.push(format!("{} {value}", if k == 0 { "=" } else { "+" }));
+                }
             }
-            let e = edges[0];
-            pending.extend(self.factor_text(e.factor));
-            current = e.consumer;
-            if self.is_named(current) || current == output {
-                links.push((format!("∂{}/∂{}", self.label(current), self.label(below)), std::mem::take(&mut pending)));
-                below = current;
+            Form::Uses(uses) => {
+                for (k, u) in uses.iter().enumerate() {
+                    let factor = self.factor_text(u.factor);
+                    let term = if Some(u.consumer) == self.f().output {
+                        factor
+                    } else {
+                        format!("∂C/∂{} · {factor}", self.label(u.consumer, symbols))
+                    };
+                    lines.push(format!("{} {term}", if k == 0 { "=" } else { "+" }));
+                }
+                lines.push(format!("  (one term per use of {name}, each user's ∂C/∂ on its own line)"));
             }
         }
-        links.reverse();
-        Some(links)
+        if let Some(note) = note {
+            let _ = writeln!(doc, " {head} = {note}");
+            return;
+        }
+        for (k, line) in lines.iter().enumerate() {
+            let lead = if k == 0 { head.as_str() } else { pad.as_str() };
+            let _ = writeln!(doc, " {lead} {line}");
+        }
     }
 
     pub fn write(&self, generated: &str) -> String {
@@ -108,56 +147,30 @@ impl DocWriter<'_, '_> {
              gradient is `∂C/∂argument`.\n",
             self.result_name
         );
-        let consumers = self.consumers();
-        if !f.loops.is_empty() {
-            let _ = writeln!(
-                doc,
-                " # Derivation\n\n The function has loops: each backward loop runs its forward loop's range in \
-                 reverse, and the generated code below shows every adjoint and accumulation.\n"
-            );
-            return self.write_code(doc, generated);
+        let derivations = chains::derive(f, self.derivation);
+        match derivations.omitted {
+            Some(why) => {
+                let _ = writeln!(doc, " # Derivation\n\n The function {}\n", omission_text(why));
+                return self.write_code(doc, generated);
+            }
+            None if derivations.arguments.is_empty() => return self.write_code(doc, generated),
+            None => {}
         }
-        let _ = writeln!(doc, " # Derivation\n\n ```text");
-        for (p, g) in f.params.iter().zip(&self.derivation.gradients) {
-            if !p.wrt {
-                continue;
-            }
-            let name = p.name.to_string();
-            if g.is_none() {
-                let _ = writeln!(doc, " ∂C/∂{name} = 0   (C does not depend on {name})");
-                continue;
-            }
-            match self.chain(p.value, &consumers) {
-                Some(links) if !links.is_empty() => {
-                    let labels: Vec<&str> = links.iter().map(|(l, _)| l.as_str()).collect();
-                    let factors: Vec<String> = links
-                        .iter()
-                        .map(|(_, fs)| if fs.is_empty() { "1".to_string() } else { fs.join(" · ") })
-                        .collect();
-                    let pad = " ".repeat(format!("∂C/∂{name}").chars().count());
-                    let _ = writeln!(doc, " ∂C/∂{name} = {}", labels.join(" · "));
-                    let _ = writeln!(doc, " {pad} = {}", factors.join(" · "));
-                }
-                _ => {
-                    let terms: Vec<String> = consumers
-                        .get(&p.value)
-                        .map(|edges| {
-                            edges
-                                .iter()
-                                .map(|e| {
-                                    let base = format!("∂C/∂{}", self.label(e.consumer));
-                                    match self.factor_text(e.factor) {
-                                        Some(t) => format!("{base} · {t}"),
-                                        None => base,
-                                    }
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    if !terms.is_empty() {
-                        let _ = writeln!(doc, " ∂C/∂{name} = {}", terms.join(" + "));
-                    }
-                }
+        let symbols = derivations.symbols(f);
+        let _ = writeln!(
+            doc,
+            " # Derivation\n\n Each product follows one path from `C` to the argument, a sum has one product per \
+             path; `∂x/∂y` is the derivative of `x`'s own expression with respect to `y`, the values next to \
+             it held fixed.\n\n ```text"
+        );
+        for t in derivations.arguments.iter().chain(&derivations.totals) {
+            self.target_lines(&mut doc, t, &symbols);
+        }
+        if !symbols.is_empty() {
+            let mut lead = "where";
+            for (k, &v) in symbols.iter().enumerate() {
+                let _ = writeln!(doc, " {lead} {} = {}", symbol_name(k + 1), self.text(v));
+                lead = "     ";
             }
         }
         let _ = writeln!(doc, " ```\n");
@@ -185,5 +198,23 @@ impl DocWriter<'_, '_> {
             let _ = writeln!(doc, " The generated code ({lines} lines) is not repeated here; `cargo expand` shows it.");
         }
         doc
+    }
+}
+
+/// Completes "The function ..." / "not shown: ...".
+fn omission_text(why: Omission) -> &'static str {
+    match why {
+        Omission::Loops => {
+            "has loops: each backward loop runs its forward loop's range in reverse, and the generated code \
+             below shows every adjoint and accumulation."
+        }
+        Omission::Arrays => {
+            "reads or writes arrays, whose adjoints are accumulated element by element: the generated code below \
+             shows every adjoint."
+        }
+        Omission::Branch => {
+            "a path runs through an `if`, so the factors depend on the branch taken (see the generated code)"
+        }
+        Omission::TooManyPaths => "too many paths to list (see the generated code)",
     }
 }

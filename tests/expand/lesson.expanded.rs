@@ -61,6 +61,8 @@ impl ::backprop::__private::Params for CostGrad {
 
  # Derivation
 
+ Each product follows one path from `C` to the argument, a sum has one product per path; `∂x/∂y` is the derivative of `x`'s own expression with respect to `y`, the values next to it held fixed.
+
  ```text
  ∂C/∂w1 = ∂C/∂a3 · ∂a3/∂a2 · ∂a2/∂a1 · ∂a1/∂w1
         = (2.0 * (a3 - y)) · w3 · w2 · a0
@@ -70,8 +72,9 @@ impl ::backprop::__private::Params for CostGrad {
         = (2.0 * (a3 - y)) · a2
  ∂C/∂a0 = ∂C/∂a3 · ∂a3/∂a2 · ∂a2/∂a1 · ∂a1/∂a0
         = (2.0 * (a3 - y)) · w3 · w2 · w1
- ∂C/∂y = ∂C/∂y
-       = (-1) · (2.0 * (a3 - y))
+ ∂C/∂y = ∂C/∂u₁ · ∂u₁/∂y
+       = (2.0 * (a3 - y)) · (-1)
+ where u₁ = a3 - y
  ```
 
  Operations in the code: 5 in the function, 13 with its gradient (2.60×).

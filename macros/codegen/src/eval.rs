@@ -87,6 +87,16 @@ pub fn value_of(f: &Function, inputs: &[Input]) -> Result<f64, String> {
     it.get(f.output.ok_or("no output")?)?.f()
 }
 
+/// Every value after the forward and the backward sweep (`None` where a branch or loop did not
+/// compute it), for tests that evaluate the derivation's factors.
+pub fn all_values(f: &Function, d: &Derivation, inputs: &[Val]) -> Result<Vec<Option<Val>>, String> {
+    let inputs: Vec<Input> = inputs.iter().map(|v| Input::S(*v)).collect();
+    let mut it = Interpreter::new(f, &inputs)?;
+    it.block(ROOT)?;
+    it.block(d.backward)?;
+    Ok(it.values)
+}
+
 impl<'f> Interpreter<'f> {
     fn new(f: &'f Function, inputs: &[Input]) -> Result<Self, String> {
         let mut memory = HashMap::new();

@@ -38,6 +38,32 @@ pub mod __private {
     pub use backprop_runtime::{activation, kinks, Params};
 
     pub mod checks {
+        use backprop_runtime::Params;
+
+        /// The accumulating form's precondition on a `Vec` field of the caller's gradient: it holds
+        /// one entry per element of the argument it belongs to.
+        #[inline]
+        #[track_caller]
+        pub fn gradient_length(field: &str, gradient: usize, argument: usize) {
+            assert!(
+                gradient == argument,
+                "the gradient's `{field}` has {gradient} entries but the argument `{field}` has {argument}: pass a gradient shaped like the arguments (as `_grad` returns it)"
+            );
+        }
+
+        /// `dst += src`, entry by entry in the flat view (the adjoint of an argument the function
+        /// also writes, which is computed locally and added into the caller's gradient at the end).
+        pub fn add_into<P: Params + ?Sized>(dst: &mut P, src: &P) {
+            let mut entries = Vec::with_capacity(src.num_params());
+            src.visit(&mut |x| entries.push(x));
+            let mut next = entries.into_iter();
+            dst.visit_mut(&mut |x| {
+                if let Some(y) = next.next() {
+                    *x = *x + y;
+                }
+            });
+        }
+
         /// Compiles only when `called` is the same function as `runtime`: a call named like an
         /// activation must resolve to the runtime's activation, whose derivative the macro uses.
         #[inline(always)]

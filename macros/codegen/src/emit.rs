@@ -749,7 +749,11 @@ impl<'a> Emitter<'a> {
             .map(|p| {
                 let name = &p.name;
                 let ty = &p.ty_tokens;
-                quote!(#name: #ty)
+                // An array argument the function writes is written in the gradient function too.
+                match p.array {
+                    Some(a) if f.array(a).mutable => quote!(mut #name: #ty),
+                    _ => quote!(#name: #ty),
+                }
             })
             .collect();
         let wrt: Vec<_> = f.params.iter().zip(&d.gradients).filter(|(p, _)| p.wrt).collect();
@@ -807,15 +811,37 @@ impl<'a> Emitter<'a> {
                 }
             })
             .collect();
+        // With array arguments, the sweep runs in the accumulating form and adds into the caller's
+        // gradient: the adjoint of an argument the function never writes *is* the caller's buffer
+        // (no allocation, nothing copied); other adjoints are local and added at the end.
+        let sweep_accumulates = self.sweep_accumulates(d);
+        let into_caller = |a: ArrayId| -> Option<&crate::ir::Param> {
+            let ArrayOrigin::Adjoint(of) = f.array(a).origin else { return None };
+            let p = f.params.iter().find(|p| p.array == Some(of))?;
+            (sweep_accumulates && p.wrt && !f.array(of).mutable).then_some(p)
+        };
+        let mut length_checks = TokenStream::new();
         let adjoint_arrays: Vec<TokenStream> = d
             .array_adjoints
             .values()
             .filter(|a| self.live_arrays[a.index()])
             .map(|a| {
                 let name = &self.array_names[a.index()];
+                self.bind_array(*a);
+                if let Some(p) = into_caller(*a) {
+                    let field = &p.name;
+                    if matches!(f.array(*a).dims.first(), Some(Dim::Dynamic)) {
+                        let label = field.to_string();
+                        let check = self.runtime("checks", "gradient_length");
+                        let grad = &self.grad_name;
+                        length_checks.extend(quote!(#check(#label, #grad.#field.len(), #field.len());));
+                        return quote!(let #name = &mut #grad.#field[..];);
+                    }
+                    let grad = &self.grad_name;
+                    return quote!(let #name = &mut #grad.#field;);
+                }
                 let zero = self.lit_tokens(0.0, f.array(*a).elem.float().unwrap_or(f.float), true).0;
                 let init = self.filled(*a, zero);
-                self.bind_array(*a);
                 quote!(let mut #name = #init;)
             })
             .collect();
@@ -843,8 +869,6 @@ impl<'a> Emitter<'a> {
                 quote!(#name: #value)
             })
             .collect();
-        let problems = self.scope.borrow_mut().finish();
-        *self.problems.borrow_mut() = problems;
         let params_impl =
             self.params_impl(func, &grad_struct, &wrt.iter().map(|(p, _)| p).copied().collect::<Vec<_>>());
         let struct_doc =
@@ -853,7 +877,59 @@ impl<'a> Emitter<'a> {
         // user's own function.
         let loops_allowed =
             if f.loops.is_empty() { TokenStream::new() } else { quote!(#[allow(clippy::needless_range_loop)]) };
-        quote! {
+        let acc_fn = format_ident!("{}_grad_acc", fn_name.to_string().trim_start_matches("r#"));
+        let (grad_out, value) = (&self.grad_name, &self.value_name);
+        // The scalar wrapper names the callee's gradient after its own locals: nothing of the user's.
+        let grad = format_ident!("{}_sweep", grad_out);
+        let zeros: Vec<TokenStream> = wrt
+            .iter()
+            .map(|(p, _)| {
+                let name = &p.name;
+                let zero = self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true).0;
+                let value = match p.array {
+                    Some(a) => self.filled(a, zero),
+                    None => zero,
+                };
+                quote!(#name: #value)
+            })
+            .collect();
+        let array_params: Vec<TokenStream> = f
+            .params
+            .iter()
+            .filter(|p| p.wrt && p.array.is_some_and(|a| f.array(a).dims.iter().any(|d| matches!(d, Dim::Dynamic))))
+            .map(|p| {
+                let (name, ty) = (&p.name, &p.ty_tokens);
+                quote!(#name: #ty)
+            })
+            .collect();
+        let array_args: Vec<&Ident> = f
+            .params
+            .iter()
+            .filter(|p| p.wrt && p.array.is_some_and(|a| f.array(a).dims.iter().any(|d| matches!(d, Dim::Dynamic))))
+            .map(|p| &p.name)
+            .collect();
+        let zeros_doc = if array_params.is_empty() {
+            "A zero gradient, to accumulate into.".to_string()
+        } else {
+            "A zero gradient shaped like these arguments (the slices' lengths), to accumulate into.".to_string()
+        };
+        let args: Vec<&Ident> = f.params.iter().map(|p| &p.name).collect();
+        let acc_doc = format!(
+            "Adds the gradient of [`{fn_name}`] at this point into `grad` and returns the value, allocating \
+             nothing: the form for sums over samples and training loops. `grad` holds the gradient \
+             so far: start from [`{grad_struct}::zeros_like`]; its `Vec` fields must have the \
+             arguments' lengths."
+        );
+        let allows = quote!(#[allow(
+            unused_variables,
+            unused_mut,
+            unused_assignments,
+            unused_parens,
+            non_snake_case,
+            clippy::all,
+            clippy::pedantic
+        )]);
+        let header = quote! {
             #loops_allowed
             #func
 
@@ -865,28 +941,114 @@ impl<'a> Emitter<'a> {
 
             #params_impl
 
+            impl #impl_generics #grad_struct #ty_generics #where_clause {
+                #[doc = #zeros_doc]
+                #[allow(unused_variables, clippy::ptr_arg)]
+                #vis fn zeros_like(#(#array_params),*) -> Self {
+                    #grad_struct { #(#zeros,)* }
+                }
+            }
+        };
+        if !sweep_accumulates {
+            // Scalars only: the sweep lives in `_grad`, whose result is a few registers; the
+            // accumulating form adds it in.
+            let adds: Vec<TokenStream> = wrt
+                .iter()
+                .map(|(p, _)| {
+                    let name = &p.name;
+                    quote!(#grad_out.#name += #grad.#name;)
+                })
+                .collect();
+            *self.problems.borrow_mut() = self.scope.borrow_mut().finish();
+            // The function holding the sweep comes last: the doc comment lists the last one's code.
+            return quote! {
+                #header
+
+                #[doc = #acc_doc]
+                #[inline]
+                #allows
+                #vis fn #acc_fn #impl_generics (#(#params,)* #grad_out: &mut #grad_struct #ty_generics) -> #ret #where_clause {
+                    let (#value, #grad) = #grad_fn #turbofish(#(#args),*);
+                    #(#adds)*
+                    #value
+                }
+
+                #[doc = #doc]
+                #allows
+                #vis fn #grad_fn #impl_generics (#(#params),*) -> (#ret, #grad_struct #ty_generics) #where_clause {
+                    // The original function is the user's API too; it counts as used when its gradient is.
+                    let _ = #fn_name #turbofish;
+                    #(#items)*
+                    #checks
+                    #(#tapes)*
+                    #(#adjoint_arrays)*
+                    #forward
+                    #backward
+                    (#output, #grad_struct { #(#values,)* })
+                }
+            };
+        }
+        // Arrays: the sweep lives in `_grad_acc`; `_grad` starts from zeros and calls it.
+        let mut adds = Vec::new();
+        for (p, g) in &wrt {
+            let name = &p.name;
+            match p.array {
+                Some(a) => {
+                    if let Some(adjoint) = d.array_adjoints.get(&a).filter(|adj| self.live_arrays[adj.index()]) {
+                        if into_caller(*adjoint).is_none() {
+                            let local = self.array_name(*adjoint);
+                            let add = self.runtime("checks", "add_into");
+                            adds.push(quote!(#add(&mut #grad_out.#name, &#local);));
+                        }
+                    }
+                }
+                None => {
+                    if let Some(g) = g {
+                        let v = self.expr(*g, true).0;
+                        adds.push(quote!(#grad_out.#name += #v;));
+                    }
+                }
+            }
+        }
+        *self.problems.borrow_mut() = self.scope.borrow_mut().finish();
+        quote! {
+            #header
+
             #[doc = #doc]
-            #[allow(
-                unused_variables,
-                unused_mut,
-                unused_assignments,
-                unused_parens,
-                non_snake_case,
-                clippy::all,
-                clippy::pedantic
-            )]
+            #allows
             #vis fn #grad_fn #impl_generics (#(#params),*) -> (#ret, #grad_struct #ty_generics) #where_clause {
+                let mut #grad_out = #grad_struct #turbofish::zeros_like(#(#array_args),*);
+                let #value = #acc_fn #turbofish(#(#args,)* &mut #grad_out);
+                (#value, #grad_out)
+            }
+
+            #[doc = #acc_doc]
+            #[inline]
+            #allows
+            #vis fn #acc_fn #impl_generics (#(#params,)* #grad_out: &mut #grad_struct #ty_generics) -> #ret #where_clause {
                 // The original function is the user's API too; it counts as used when its gradient is.
                 let _ = #fn_name #turbofish;
                 #(#items)*
                 #checks
+                #length_checks
                 #(#tapes)*
                 #(#adjoint_arrays)*
                 #forward
                 #backward
-                (#output, #grad_struct { #(#values,)* })
+                #(#adds)*
+                #output
             }
         }
+    }
+
+    /// Whether the sweep runs in the accumulating form `<name>_grad_acc`: when a differentiated
+    /// argument is an array whose adjoint the sweep fills.
+    fn sweep_accumulates(&self, d: &Derivation) -> bool {
+        self.f
+            .params
+            .iter()
+            .filter(|p| p.wrt)
+            .any(|p| p.array.and_then(|a| d.array_adjoints.get(&a)).is_some_and(|adj| self.live_arrays[adj.index()]))
     }
 
     /// A compile-time check per activation call that the name resolves to the runtime's function,

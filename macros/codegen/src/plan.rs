@@ -56,6 +56,10 @@ pub struct Plan<'a> {
     pub recompute: BTreeMap<BlockId, Vec<ValueId>>,
     /// Top-level forward loops whose reverse runs inside them, iteration by iteration.
     pub fused: BTreeMap<LoopId, LoopId>,
+    /// Names of the generated functions' own bindings (the caller's gradient in `_grad_acc`, the
+    /// wrappers' locals), chosen to collide with nothing in the user's function.
+    pub grad_name: Ident,
+    pub value_name: Ident,
 }
 
 impl<'a> Plan<'a> {
@@ -74,6 +78,8 @@ impl<'a> Plan<'a> {
             tapes: Vec::new(),
             recompute: BTreeMap::new(),
             fused: BTreeMap::new(),
+            grad_name: Ident::new("grad", Span::call_site()),
+            value_name: Ident::new("value", Span::call_site()),
         };
         let mut roots: Vec<ValueId> = f.output.into_iter().collect();
         roots.extend(d.gradients.iter().flatten());
@@ -753,6 +759,8 @@ impl<'a> Plan<'a> {
 
     fn allocate_names(&mut self, user_tokens: TokenStream) {
         let mut names = Names::new(user_tokens);
+        self.grad_name = make_ident(&names.generated("grad"));
+        self.value_name = make_ident(&names.generated("value"));
         for p in &self.f.params {
             names.take(&p.name.to_string());
             self.names[p.value.index()] = Some(p.name.clone());

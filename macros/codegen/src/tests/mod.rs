@@ -1,7 +1,9 @@
 //! Unit and property tests of the pipeline, run on token streams and on the IR interpreter.
 
 mod expand;
+mod issue7_known;
 mod random_functions;
+mod random_nests;
 mod random_tokens;
 
 use crate::{attr, ctxt::Ctxt, diff, eval, lower};

@@ -250,7 +250,6 @@ mod nest_2 {
 }
 
 /// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_3 {
     use super::*;
 
@@ -321,7 +320,6 @@ mod nest_3 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_4 {
     use super::*;
 
@@ -430,7 +428,6 @@ mod nest_4 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_5 {
     use super::*;
 
@@ -537,7 +534,6 @@ mod nest_5 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_6 {
     use super::*;
 
@@ -637,7 +633,6 @@ mod nest_6 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_7 {
     use super::*;
 
@@ -852,7 +847,6 @@ mod nest_9 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_10 {
     use super::*;
 
@@ -956,7 +950,6 @@ mod nest_10 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_11 {
     use super::*;
 
@@ -1056,7 +1049,6 @@ mod nest_11 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_12 {
     use super::*;
 
@@ -1142,7 +1134,6 @@ mod nest_12 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_13 {
     use super::*;
 
@@ -1294,7 +1285,6 @@ mod nest_14 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_15 {
     use super::*;
 
@@ -1431,7 +1421,6 @@ mod nest_16 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.19, -0.144, 0.304, 0.743, 1.314, -1.333, 1.167, -1.48, 0.691, 0.426, 0.384, 1.117];
@@ -1463,7 +1452,6 @@ mod nest_16 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_17 {
     use super::*;
 
@@ -1540,7 +1528,6 @@ mod nest_17 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_18 {
     use super::*;
 
@@ -1622,7 +1609,6 @@ mod nest_18 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_19 {
     use super::*;
 
@@ -1687,7 +1673,6 @@ mod nest_19 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_20 {
     use super::*;
 
@@ -1801,7 +1786,6 @@ mod nest_20 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_21 {
     use super::*;
 
@@ -1884,7 +1868,6 @@ mod nest_21 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar in a condition; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_22 {
     use super::*;
 
@@ -2032,7 +2015,6 @@ mod nest_23 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_24 {
     use super::*;
 
@@ -2200,7 +2182,6 @@ mod nest_25 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.856, -0.757, 0.957, -1.124, 0.035, 0.014, 1.01, -0.645, -1.443, -1.318, 0.141, -0.902];
@@ -2232,7 +2213,6 @@ mod nest_25 {
 }
 
 /// accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_26 {
     use super::*;
 
@@ -2528,7 +2508,6 @@ mod nest_29 {
     }
 
     #[test]
-    #[ignore = "issue 7, NaN gradient"]
     fn matches_finite_differences() {
         {
             let p = [1.014, 0.89, -0.235, -0.415, 0.99, -0.032, -0.514, -0.842, -0.258, 0.46, -0.711, 1.053];
@@ -2830,7 +2809,6 @@ mod nest_33 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_34 {
     use super::*;
 
@@ -2956,7 +2934,6 @@ mod nest_34 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_35 {
     use super::*;
 
@@ -3067,7 +3044,6 @@ mod nest_35 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; literal bounds; loop nest two deep; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_36 {
     use super::*;
 
@@ -3136,7 +3112,6 @@ mod nest_36 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_37 {
     use super::*;
 
@@ -3203,7 +3178,6 @@ mod nest_37 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_38 {
     use super::*;
 
@@ -3295,7 +3269,6 @@ mod nest_38 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_39 {
     use super::*;
 
@@ -3395,7 +3368,6 @@ mod nest_39 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_40 {
     use super::*;
 
@@ -3500,7 +3472,6 @@ mod nest_40 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_41 {
     use super::*;
 
@@ -3592,7 +3563,6 @@ mod nest_41 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_42 {
     use super::*;
 
@@ -3724,7 +3694,6 @@ mod nest_42 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_43 {
     use super::*;
 
@@ -3882,7 +3851,6 @@ mod nest_43 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_44 {
     use super::*;
 
@@ -3975,7 +3943,6 @@ mod nest_44 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_45 {
     use super::*;
 
@@ -4097,7 +4064,6 @@ mod nest_45 {
 }
 
 /// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_46 {
     use super::*;
 
@@ -4180,7 +4146,6 @@ mod nest_46 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_47 {
     use super::*;
 
@@ -4265,7 +4230,6 @@ mod nest_47 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_48 {
     use super::*;
 
@@ -4358,7 +4322,6 @@ mod nest_48 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_49 {
     use super::*;
 
@@ -4625,7 +4588,6 @@ mod nest_51 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_52 {
     use super::*;
 
@@ -4867,7 +4829,6 @@ mod nest_54 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_55 {
     use super::*;
 
@@ -4989,7 +4950,6 @@ mod nest_55 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_56 {
     use super::*;
 
@@ -5076,7 +5036,6 @@ mod nest_56 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_57 {
     use super::*;
 

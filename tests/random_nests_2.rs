@@ -168,7 +168,6 @@ mod nest_61 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.257, 0.208, 0.145, -0.398, 0.217, -0.72, -0.108, 0.001, -0.06, -1.484, 1.076, 0.264];
@@ -294,7 +293,6 @@ mod nest_62 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_63 {
     use super::*;
 
@@ -445,7 +443,6 @@ mod nest_63 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_64 {
     use super::*;
 
@@ -590,7 +587,6 @@ mod nest_64 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_65 {
     use super::*;
 
@@ -696,7 +692,6 @@ mod nest_65 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_66 {
     use super::*;
 
@@ -894,7 +889,6 @@ mod nest_67 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_68 {
     use super::*;
 
@@ -1030,7 +1024,6 @@ mod nest_68 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_69 {
     use super::*;
 
@@ -1434,7 +1427,6 @@ mod nest_73 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_74 {
     use super::*;
 
@@ -1536,7 +1528,6 @@ mod nest_74 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_75 {
     use super::*;
 
@@ -1614,7 +1605,6 @@ mod nest_75 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_76 {
     use super::*;
 
@@ -1737,7 +1727,6 @@ mod nest_76 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_77 {
     use super::*;
 
@@ -1809,7 +1798,6 @@ mod nest_77 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_78 {
     use super::*;
 
@@ -1920,7 +1908,6 @@ mod nest_78 {
 }
 
 /// bound depends on an outer index; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_79 {
     use super::*;
 
@@ -1988,7 +1975,6 @@ mod nest_79 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_80 {
     use super::*;
 
@@ -2079,7 +2065,6 @@ mod nest_80 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_81 {
     use super::*;
 
@@ -2339,7 +2324,6 @@ mod nest_83 {
 }
 
 /// bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_84 {
     use super::*;
 
@@ -2416,7 +2400,6 @@ mod nest_84 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_85 {
     use super::*;
 
@@ -2636,7 +2619,6 @@ mod nest_86 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_87 {
     use super::*;
 
@@ -2865,7 +2847,6 @@ mod nest_89 {
 }
 
 /// array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_90 {
     use super::*;
 
@@ -3028,7 +3009,6 @@ mod nest_91 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_92 {
     use super::*;
 
@@ -3167,7 +3147,6 @@ mod nest_93 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [1.119, -0.943, -0.673, 1.317, -0.953, 0.448, -0.038, 0.575, 0.998, -1.116, 0.227, 1.083];
@@ -3199,7 +3178,6 @@ mod nest_93 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_94 {
     use super::*;
 
@@ -3323,7 +3301,6 @@ mod nest_94 {
 }
 
 /// bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_95 {
     use super::*;
 
@@ -3393,7 +3370,6 @@ mod nest_95 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_96 {
     use super::*;
 
@@ -3467,7 +3443,6 @@ mod nest_96 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_97 {
     use super::*;
 
@@ -3569,7 +3544,6 @@ mod nest_97 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_98 {
     use super::*;
 
@@ -3768,7 +3742,6 @@ mod nest_100 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_101 {
     use super::*;
 
@@ -3857,7 +3830,6 @@ mod nest_101 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_102 {
     use super::*;
 
@@ -4089,7 +4061,6 @@ mod nest_104 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.082, -0.261, 0.765, 0.023, 0.072, -1.023, 1.497, -1.451, -1.137, -1.03, 0.926, -1.355];
@@ -4189,7 +4160,6 @@ mod nest_105 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_106 {
     use super::*;
 
@@ -4302,7 +4272,6 @@ mod nest_106 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_107 {
     use super::*;
 
@@ -4420,7 +4389,6 @@ mod nest_107 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_108 {
     use super::*;
 
@@ -4694,7 +4662,6 @@ mod nest_110 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_111 {
     use super::*;
 
@@ -4846,7 +4813,6 @@ mod nest_111 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_112 {
     use super::*;
 
@@ -4936,7 +4902,6 @@ mod nest_112 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_113 {
     use super::*;
 
@@ -5047,7 +5012,6 @@ mod nest_113 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_114 {
     use super::*;
 
@@ -5225,7 +5189,6 @@ mod nest_115 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_116 {
     use super::*;
 
@@ -5295,7 +5258,6 @@ mod nest_116 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_117 {
     use super::*;
 
@@ -5421,7 +5383,6 @@ mod nest_117 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_118 {
     use super::*;
 
@@ -5494,7 +5455,6 @@ mod nest_118 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_119 {
     use super::*;
 

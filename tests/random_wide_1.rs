@@ -28,7 +28,6 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1000 {
     use super::*;
 
@@ -131,7 +130,6 @@ mod nest_1000 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1001 {
     use super::*;
 
@@ -216,7 +214,6 @@ mod nest_1001 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1002 {
     use super::*;
 
@@ -307,7 +304,6 @@ mod nest_1002 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1003 {
     use super::*;
 
@@ -381,7 +377,6 @@ mod nest_1003 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1004 {
     use super::*;
 
@@ -451,7 +446,6 @@ mod nest_1004 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; reversed range; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1005 {
     use super::*;
 
@@ -565,7 +559,6 @@ mod nest_1005 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1006 {
     use super::*;
 
@@ -682,7 +675,6 @@ mod nest_1006 {
 }
 
 /// accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1007 {
     use super::*;
 
@@ -764,7 +756,6 @@ mod nest_1007 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1008 {
     use super::*;
 
@@ -870,7 +861,6 @@ mod nest_1008 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1009 {
     use super::*;
 
@@ -962,7 +952,6 @@ mod nest_1010 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.231, 1.168, 0.034, -0.418, -1.148, -0.249, -1.412, 0.299, -1.265, 1.287, 0.299, -0.667];
@@ -994,7 +983,6 @@ mod nest_1010 {
 }
 
 /// accumulator reads itself; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1011 {
     use super::*;
 
@@ -1083,7 +1071,6 @@ mod nest_1011 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1012 {
     use super::*;
 
@@ -1176,7 +1163,6 @@ mod nest_1012 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1013 {
     use super::*;
 
@@ -1292,7 +1278,6 @@ mod nest_1013 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1014 {
     use super::*;
 
@@ -1494,7 +1479,6 @@ mod nest_1015 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1016 {
     use super::*;
 
@@ -1569,7 +1553,6 @@ mod nest_1016 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1017 {
     use super::*;
 
@@ -1688,7 +1671,6 @@ mod nest_1017 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1018 {
     use super::*;
 
@@ -1773,7 +1755,6 @@ mod nest_1018 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1019 {
     use super::*;
 
@@ -1941,7 +1922,6 @@ mod nest_1020 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1021 {
     use super::*;
 
@@ -2268,7 +2248,6 @@ mod nest_1024 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.718, 1.024, -1.49, -1.185, 0.882, 1.132, -0.048, 0.513, 0.582, 0.526, 0.049, 0.971];
@@ -2300,7 +2279,6 @@ mod nest_1024 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1025 {
     use super::*;
 
@@ -2389,7 +2367,6 @@ mod nest_1025 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1026 {
     use super::*;
 
@@ -2462,7 +2439,6 @@ mod nest_1026 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1027 {
     use super::*;
 
@@ -2577,7 +2553,6 @@ mod nest_1027 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1028 {
     use super::*;
 
@@ -2749,7 +2724,6 @@ mod nest_1029 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1030 {
     use super::*;
 
@@ -2830,7 +2804,6 @@ mod nest_1030 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1031 {
     use super::*;
 
@@ -2926,7 +2899,6 @@ mod nest_1031 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1032 {
     use super::*;
 
@@ -3018,7 +2990,6 @@ mod nest_1032 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1033 {
     use super::*;
 
@@ -3119,7 +3090,6 @@ mod nest_1033 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1034 {
     use super::*;
 
@@ -3218,7 +3188,6 @@ mod nest_1034 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1035 {
     use super::*;
 
@@ -3289,7 +3258,6 @@ mod nest_1035 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1036 {
     use super::*;
 
@@ -3413,7 +3381,6 @@ mod nest_1036 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1037 {
     use super::*;
 
@@ -3504,7 +3471,6 @@ mod nest_1037 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1038 {
     use super::*;
 
@@ -3650,7 +3616,6 @@ mod nest_1039 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1040 {
     use super::*;
 
@@ -3761,7 +3726,6 @@ mod nest_1040 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1041 {
     use super::*;
 
@@ -3895,7 +3859,6 @@ mod nest_1042 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [1.435, -1.328, 0.714, -1.097, 1.12, 0.298, 0.326, 1.192, -1.227, -1.117, -0.765, 1.275];
@@ -4016,7 +3979,6 @@ mod nest_1043 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1044 {
     use super::*;
 
@@ -4217,7 +4179,6 @@ mod nest_1046 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.79, -1.409, 1.442, 1.027, 1.407, -1.174, 1.307, 1.17, 1.006, 0.601, 0.026, 1.288];
@@ -4249,7 +4210,6 @@ mod nest_1046 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1047 {
     use super::*;
 
@@ -4330,7 +4290,6 @@ mod nest_1047 {
 }
 
 /// array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; reversed range.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1048 {
     use super::*;
 
@@ -4392,7 +4351,6 @@ mod nest_1048 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1049 {
     use super::*;
 
@@ -4486,7 +4444,6 @@ mod nest_1049 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1050 {
     use super::*;
 
@@ -4695,7 +4652,6 @@ mod nest_1051 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1052 {
     use super::*;
 
@@ -4779,7 +4735,6 @@ mod nest_1052 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1053 {
     use super::*;
 
@@ -4887,7 +4842,6 @@ mod nest_1053 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1054 {
     use super::*;
 
@@ -4989,7 +4943,6 @@ mod nest_1054 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1055 {
     use super::*;
 
@@ -5127,7 +5080,6 @@ mod nest_1055 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1056 {
     use super::*;
 
@@ -5227,7 +5179,6 @@ mod nest_1056 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1057 {
     use super::*;
 
@@ -5392,7 +5343,6 @@ mod nest_1058 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1059 {
     use super::*;
 
@@ -5490,7 +5440,6 @@ mod nest_1059 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1060 {
     use super::*;
 
@@ -5621,7 +5570,6 @@ mod nest_1060 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1061 {
     use super::*;
 
@@ -5738,7 +5686,6 @@ mod nest_1061 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1062 {
     use super::*;
 
@@ -5823,7 +5770,6 @@ mod nest_1062 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1063 {
     use super::*;
 
@@ -5941,7 +5887,6 @@ mod nest_1063 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1064 {
     use super::*;
 
@@ -6039,7 +5984,6 @@ mod nest_1064 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1065 {
     use super::*;
 
@@ -6138,7 +6082,6 @@ mod nest_1065 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1066 {
     use super::*;
 
@@ -6326,7 +6269,6 @@ mod nest_1067 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1068 {
     use super::*;
 
@@ -6457,7 +6399,6 @@ mod nest_1068 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1069 {
     use super::*;
 
@@ -6564,7 +6505,6 @@ mod nest_1069 {
 }
 
 /// accumulator reads itself; array write inside a branch; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1070 {
     use super::*;
 
@@ -6638,7 +6578,6 @@ mod nest_1070 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1071 {
     use super::*;
 
@@ -6717,7 +6656,6 @@ mod nest_1071 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1072 {
     use super::*;
 
@@ -6820,7 +6758,6 @@ mod nest_1072 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1073 {
     use super::*;
 
@@ -6908,7 +6845,6 @@ mod nest_1073 {
 }
 
 /// accumulator reads itself; branch-local guard; local array declared inside a loop; local array's .len() as bound; one loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1074 {
     use super::*;
 
@@ -6998,7 +6934,6 @@ mod nest_1075 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.84, -1.268, 0.139, -0.06, 0.954, -1.184, 1.359, 1.318, -0.051, 0.678, 0.093, 1.302];
@@ -7102,7 +7037,6 @@ mod nest_1076 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1077 {
     use super::*;
 
@@ -7179,7 +7113,6 @@ mod nest_1077 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1078 {
     use super::*;
 
@@ -7354,7 +7287,6 @@ mod nest_1079 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1080 {
     use super::*;
 
@@ -7464,7 +7396,6 @@ mod nest_1080 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1081 {
     use super::*;
 
@@ -7550,7 +7481,6 @@ mod nest_1081 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1082 {
     use super::*;
 
@@ -7626,7 +7556,6 @@ mod nest_1082 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1083 {
     use super::*;
 
@@ -7832,7 +7761,6 @@ mod nest_1084 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1085 {
     use super::*;
 
@@ -7950,7 +7878,6 @@ mod nest_1085 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1086 {
     use super::*;
 
@@ -8035,7 +7962,6 @@ mod nest_1086 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1087 {
     use super::*;
 
@@ -8206,7 +8132,6 @@ mod nest_1088 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1089 {
     use super::*;
 
@@ -8312,7 +8237,6 @@ mod nest_1089 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1090 {
     use super::*;
 
@@ -8407,7 +8331,6 @@ mod nest_1090 {
 }
 
 /// accumulator reads itself; branch-local guard; if inside a loop; integer or bool condition; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1091 {
     use super::*;
 
@@ -8546,7 +8469,6 @@ mod nest_1092 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1093 {
     use super::*;
 
@@ -8676,7 +8598,6 @@ mod nest_1093 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1094 {
     use super::*;
 
@@ -8783,7 +8704,6 @@ mod nest_1094 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1095 {
     use super::*;
 
@@ -9052,7 +8972,6 @@ mod nest_1098 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.896, 0.922, 0.159, -1.025, 1.017, -0.533, 0.907, 0.85, 0.527, -0.204, 1.379, 0.616];

@@ -61,7 +61,6 @@ mod nest_1100 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.155, -0.043, -1.188, -0.125, -1.496, -0.689, 0.448, -1.165, -1.279, 0.202, -0.461, -0.393];
@@ -93,7 +92,6 @@ mod nest_1100 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1101 {
     use super::*;
 
@@ -176,7 +174,6 @@ mod nest_1101 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array declared inside a loop; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1102 {
     use super::*;
 
@@ -276,7 +273,6 @@ mod nest_1102 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1103 {
     use super::*;
 
@@ -378,7 +374,6 @@ mod nest_1103 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1104 {
     use super::*;
 
@@ -609,7 +604,6 @@ mod nest_1106 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1107 {
     use super::*;
 
@@ -697,7 +691,6 @@ mod nest_1107 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1108 {
     use super::*;
 
@@ -867,7 +860,6 @@ mod nest_1109 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1110 {
     use super::*;
 
@@ -974,7 +966,6 @@ mod nest_1110 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1111 {
     use super::*;
 
@@ -1088,7 +1079,6 @@ mod nest_1111 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1112 {
     use super::*;
 
@@ -1194,7 +1184,6 @@ mod nest_1112 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1113 {
     use super::*;
 
@@ -1340,7 +1329,6 @@ mod nest_1113 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1114 {
     use super::*;
 
@@ -1424,7 +1412,6 @@ mod nest_1114 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1115 {
     use super::*;
 
@@ -1515,7 +1502,6 @@ mod nest_1115 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1116 {
     use super::*;
 
@@ -1625,7 +1611,6 @@ mod nest_1116 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1117 {
     use super::*;
 
@@ -1716,7 +1701,6 @@ mod nest_1117 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1118 {
     use super::*;
 
@@ -1817,7 +1801,6 @@ mod nest_1118 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1119 {
     use super::*;
 
@@ -2014,7 +1997,6 @@ mod nest_1120 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1121 {
     use super::*;
 
@@ -2097,7 +2079,6 @@ mod nest_1121 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1122 {
     use super::*;
 
@@ -2181,7 +2162,6 @@ mod nest_1122 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1123 {
     use super::*;
 
@@ -2345,7 +2325,6 @@ mod nest_1124 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.566, 0.629, -1.185, 1.045, -1.385, 1.408, -0.455, -1.06, 1.352, 0.637, 0.294, 0.779];
@@ -2377,7 +2356,6 @@ mod nest_1124 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1125 {
     use super::*;
 
@@ -2482,7 +2460,6 @@ mod nest_1125 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1126 {
     use super::*;
 
@@ -2592,7 +2569,6 @@ mod nest_1126 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1127 {
     use super::*;
 
@@ -2690,7 +2666,6 @@ mod nest_1127 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1128 {
     use super::*;
 
@@ -2852,7 +2827,6 @@ mod nest_1129 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1130 {
     use super::*;
 
@@ -2963,7 +2937,6 @@ mod nest_1130 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1131 {
     use super::*;
 
@@ -3079,7 +3052,6 @@ mod nest_1131 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1132 {
     use super::*;
 
@@ -3197,7 +3169,6 @@ mod nest_1132 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1133 {
     use super::*;
 
@@ -3334,7 +3305,6 @@ mod nest_1134 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1135 {
     use super::*;
 
@@ -3460,7 +3430,6 @@ mod nest_1135 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1136 {
     use super::*;
 
@@ -3542,7 +3511,6 @@ mod nest_1136 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1137 {
     use super::*;
 
@@ -3643,7 +3611,6 @@ mod nest_1137 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1138 {
     use super::*;
 
@@ -3728,7 +3695,6 @@ mod nest_1138 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1139 {
     use super::*;
 
@@ -3819,7 +3785,6 @@ mod nest_1139 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1140 {
     use super::*;
 
@@ -3920,7 +3885,6 @@ mod nest_1140 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1141 {
     use super::*;
 
@@ -4077,7 +4041,6 @@ mod nest_1142 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1143 {
     use super::*;
 
@@ -4156,7 +4119,6 @@ mod nest_1143 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1144 {
     use super::*;
 
@@ -4242,7 +4204,6 @@ mod nest_1144 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1145 {
     use super::*;
 
@@ -4430,7 +4391,6 @@ mod nest_1146 {
     }
 
     #[test]
-    #[ignore = "issue 7, NaN gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.193, 0.636, -1.227, 1.306, -1.094, -0.233, -0.461, 0.468, 0.343, -0.607, -0.996, 1.367];
@@ -4462,7 +4422,6 @@ mod nest_1146 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1147 {
     use super::*;
 
@@ -4551,7 +4510,6 @@ mod nest_1147 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1148 {
     use super::*;
 
@@ -4735,7 +4693,6 @@ mod nest_1149 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1150 {
     use super::*;
 
@@ -4848,7 +4805,6 @@ mod nest_1150 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1151 {
     use super::*;
 
@@ -5026,7 +4982,6 @@ mod nest_1152 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1153 {
     use super::*;
 
@@ -5196,7 +5151,6 @@ mod nest_1153 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1154 {
     use super::*;
 
@@ -5282,7 +5236,6 @@ mod nest_1154 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1155 {
     use super::*;
 
@@ -5435,7 +5388,6 @@ mod nest_1156 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1157 {
     use super::*;
 
@@ -5595,7 +5547,6 @@ mod nest_1157 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1158 {
     use super::*;
 
@@ -5789,7 +5740,6 @@ mod nest_1159 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1160 {
     use super::*;
 
@@ -5890,7 +5840,6 @@ mod nest_1160 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1161 {
     use super::*;
 
@@ -5990,7 +5939,6 @@ mod nest_1161 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1162 {
     use super::*;
 
@@ -6087,7 +6035,6 @@ mod nest_1162 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1163 {
     use super::*;
 
@@ -6217,7 +6164,6 @@ mod nest_1163 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1164 {
     use super::*;
 
@@ -6354,7 +6300,6 @@ mod nest_1165 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.123, 0.104, 0.182, -0.206, -1.464, -0.257, 0.793, -1.187, -0.671, -0.802, 0.005, -0.855];
@@ -6386,7 +6331,6 @@ mod nest_1165 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1166 {
     use super::*;
 
@@ -6533,7 +6477,6 @@ mod nest_1167 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.892, -1.057, -1.045, 1.011, -0.631, 1.246, -0.929, 1.033, 0.713, -0.213, -0.974, 0.116];
@@ -6565,7 +6508,6 @@ mod nest_1167 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1168 {
     use super::*;
 
@@ -6766,7 +6708,6 @@ mod nest_1169 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1170 {
     use super::*;
 
@@ -6940,7 +6881,6 @@ mod nest_1171 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1172 {
     use super::*;
 
@@ -7036,7 +6976,6 @@ mod nest_1172 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1173 {
     use super::*;
 
@@ -7176,7 +7115,6 @@ mod nest_1173 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1174 {
     use super::*;
 
@@ -7341,7 +7279,6 @@ mod nest_1175 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; runtime bound n.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1176 {
     use super::*;
 
@@ -7409,7 +7346,6 @@ mod nest_1176 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1177 {
     use super::*;
 
@@ -7535,7 +7471,6 @@ mod nest_1177 {
 }
 
 /// array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1178 {
     use super::*;
 
@@ -7693,7 +7628,6 @@ mod nest_1179 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1180 {
     use super::*;
 
@@ -7763,7 +7697,6 @@ mod nest_1180 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1181 {
     use super::*;
 
@@ -7856,7 +7789,6 @@ mod nest_1181 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1182 {
     use super::*;
 
@@ -7934,7 +7866,6 @@ mod nest_1182 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1183 {
     use super::*;
 
@@ -8018,7 +7949,6 @@ mod nest_1183 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1184 {
     use super::*;
 
@@ -8112,7 +8042,6 @@ mod nest_1184 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1185 {
     use super::*;
 
@@ -8209,7 +8138,6 @@ mod nest_1185 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1186 {
     use super::*;
 
@@ -8352,7 +8280,6 @@ mod nest_1187 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1188 {
     use super::*;
 
@@ -8503,7 +8430,6 @@ mod nest_1189 {
     }
 
     #[test]
-    #[ignore = "issue 7, NaN gradient"]
     fn matches_finite_differences() {
         {
             let p = [1.319, -0.422, 0.898, 0.291, -0.801, 0.881, 0.977, -0.536, 0.559, -0.965, 0.719, 0.079];
@@ -8535,7 +8461,6 @@ mod nest_1189 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1190 {
     use super::*;
 
@@ -8633,7 +8558,6 @@ mod nest_1190 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1191 {
     use super::*;
 
@@ -8730,7 +8654,6 @@ mod nest_1191 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1192 {
     use super::*;
 
@@ -8845,7 +8768,6 @@ mod nest_1193 {
     }
 
     #[test]
-    #[ignore = "issue 7, NaN gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.785, -1.494, 1.239, -0.504, -0.346, 0.536, -0.272, -0.764, -0.658, 1.246, -0.669, -0.862];
@@ -8877,7 +8799,6 @@ mod nest_1193 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1194 {
     use super::*;
 
@@ -8986,7 +8907,6 @@ mod nest_1194 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1195 {
     use super::*;
 
@@ -9091,7 +9011,6 @@ mod nest_1195 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1196 {
     use super::*;
 
@@ -9215,7 +9134,6 @@ mod nest_1197 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.23, 0.588, 1.021, 0.317, 0.703, 0.943, 1.184, 1.012, 0.628, 0.509, 0.894, 0.551];
@@ -9247,7 +9165,6 @@ mod nest_1197 {
 }
 
 /// accumulator reads itself; branch-local guard; local array declared inside a loop; local array's .len() as bound; one loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1198 {
     use super::*;
 
@@ -9304,7 +9221,6 @@ mod nest_1198 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1199 {
     use super::*;
 

@@ -28,7 +28,6 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1200 {
     use super::*;
 
@@ -219,7 +218,6 @@ mod nest_1201 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1202 {
     use super::*;
 
@@ -300,7 +298,6 @@ mod nest_1202 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1203 {
     use super::*;
 
@@ -480,7 +477,6 @@ mod nest_1204 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1205 {
     use super::*;
 
@@ -633,7 +629,6 @@ mod nest_1206 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1207 {
     use super::*;
 
@@ -749,7 +744,6 @@ mod nest_1207 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1208 {
     use super::*;
 
@@ -844,7 +838,6 @@ mod nest_1208 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1209 {
     use super::*;
 
@@ -947,7 +940,6 @@ mod nest_1209 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1210 {
     use super::*;
 
@@ -1024,7 +1016,6 @@ mod nest_1210 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1211 {
     use super::*;
 
@@ -1107,7 +1098,6 @@ mod nest_1211 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1212 {
     use super::*;
 
@@ -1192,7 +1182,6 @@ mod nest_1212 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1213 {
     use super::*;
 
@@ -1279,7 +1268,6 @@ mod nest_1213 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1214 {
     use super::*;
 
@@ -1352,7 +1340,6 @@ mod nest_1214 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; one loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1215 {
     use super::*;
 
@@ -1515,7 +1502,6 @@ mod nest_1216 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1217 {
     use super::*;
 
@@ -1605,7 +1591,6 @@ mod nest_1217 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1218 {
     use super::*;
 
@@ -1707,7 +1692,6 @@ mod nest_1218 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1219 {
     use super::*;
 
@@ -1799,7 +1783,6 @@ mod nest_1219 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1220 {
     use super::*;
 
@@ -1907,7 +1890,6 @@ mod nest_1220 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1221 {
     use super::*;
 
@@ -2007,7 +1989,6 @@ mod nest_1221 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1222 {
     use super::*;
 
@@ -2078,7 +2059,6 @@ mod nest_1222 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1223 {
     use super::*;
 
@@ -2211,7 +2191,6 @@ mod nest_1224 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1225 {
     use super::*;
 
@@ -2308,7 +2287,6 @@ mod nest_1225 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1226 {
     use super::*;
 
@@ -2427,7 +2405,6 @@ mod nest_1226 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1227 {
     use super::*;
 
@@ -2544,7 +2521,6 @@ mod nest_1228 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [1.13, -0.473, 0.047, 0.231, 0.813, 0.448, 0.076, 0.389, -0.577, -1.303, -0.049, 1.23];
@@ -2576,7 +2552,6 @@ mod nest_1228 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1229 {
     use super::*;
 
@@ -2667,7 +2642,6 @@ mod nest_1229 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1230 {
     use super::*;
 
@@ -2755,7 +2729,6 @@ mod nest_1230 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1231 {
     use super::*;
 
@@ -2852,7 +2825,6 @@ mod nest_1231 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1232 {
     use super::*;
 
@@ -2933,7 +2905,6 @@ mod nest_1232 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1233 {
     use super::*;
 
@@ -3078,7 +3049,6 @@ mod nest_1234 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1235 {
     use super::*;
 
@@ -3225,7 +3195,6 @@ mod nest_1236 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1237 {
     use super::*;
 
@@ -3305,7 +3274,6 @@ mod nest_1237 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1238 {
     use super::*;
 
@@ -3421,7 +3389,6 @@ mod nest_1238 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1239 {
     use super::*;
 
@@ -3502,7 +3469,6 @@ mod nest_1239 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1240 {
     use super::*;
 
@@ -3815,7 +3781,6 @@ mod nest_1243 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1244 {
     use super::*;
 
@@ -3944,7 +3909,6 @@ mod nest_1245 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.627, 0.907, 0.443, 0.302, 1.125, -0.945, -1.454, 0.997, -0.153, -0.222, -0.166, -0.852];
@@ -4050,7 +4014,6 @@ mod nest_1246 {
     }
 
     #[test]
-    #[ignore = "issue 7, NaN gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.346, -0.496, 0.669, 0.492, -0.273, 0.202, -0.08, -0.398, -0.054, 0.39, 1.118, -0.016];
@@ -4082,7 +4045,6 @@ mod nest_1246 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1247 {
     use super::*;
 
@@ -4215,7 +4177,6 @@ mod nest_1247 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1248 {
     use super::*;
 
@@ -4362,7 +4323,6 @@ mod nest_1249 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1250 {
     use super::*;
 
@@ -4467,7 +4427,6 @@ mod nest_1250 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1251 {
     use super::*;
 
@@ -4634,7 +4593,6 @@ mod nest_1252 {
 }
 
 /// carried scalar in a condition; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1253 {
     use super::*;
 
@@ -4803,7 +4761,6 @@ mod nest_1254 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1255 {
     use super::*;
 
@@ -4884,7 +4841,6 @@ mod nest_1255 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1256 {
     use super::*;
 
@@ -5094,7 +5050,6 @@ mod nest_1258 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.063, -0.655, 0.172, 0.68, 0.914, -0.397, -0.771, -0.747, -0.292, 1.365, -0.654, -0.518];
@@ -5270,7 +5225,6 @@ mod nest_1260 {
 }
 
 /// accumulator reads itself; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1261 {
     use super::*;
 
@@ -5389,7 +5343,6 @@ mod nest_1262 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [1.232, 1.182, 0.912, -0.445, -1.033, 0.432, -0.982, -0.602, 0.275, 1.344, -1.424, -0.832];
@@ -5421,7 +5374,6 @@ mod nest_1262 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1263 {
     use super::*;
 
@@ -5519,7 +5471,6 @@ mod nest_1263 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1264 {
     use super::*;
 
@@ -5786,7 +5737,6 @@ mod nest_1266 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1267 {
     use super::*;
 
@@ -5887,7 +5837,6 @@ mod nest_1267 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1268 {
     use super::*;
 
@@ -6013,7 +5962,6 @@ mod nest_1268 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1269 {
     use super::*;
 
@@ -6162,7 +6110,6 @@ mod nest_1270 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1271 {
     use super::*;
 
@@ -6281,7 +6228,6 @@ mod nest_1271 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1272 {
     use super::*;
 
@@ -6411,7 +6357,6 @@ mod nest_1272 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1273 {
     use super::*;
 
@@ -6709,7 +6654,6 @@ mod nest_1275 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1276 {
     use super::*;
 
@@ -6820,7 +6764,6 @@ mod nest_1276 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1277 {
     use super::*;
 
@@ -6956,7 +6899,6 @@ mod nest_1278 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.327, 0.912, -1.488, -0.785, 1.084, 0.945, 0.204, 0.891, -1.088, 1.427, -0.622, -0.657];
@@ -7228,7 +7170,6 @@ mod nest_1281 {
 }
 
 /// array write inside a branch; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1282 {
     use super::*;
 
@@ -7307,7 +7248,6 @@ mod nest_1282 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1283 {
     use super::*;
 
@@ -7402,7 +7342,6 @@ mod nest_1283 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1284 {
     use super::*;
 
@@ -7500,7 +7439,6 @@ mod nest_1284 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1285 {
     use super::*;
 
@@ -7563,7 +7501,6 @@ mod nest_1285 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1286 {
     use super::*;
 
@@ -7654,7 +7591,6 @@ mod nest_1286 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1287 {
     use super::*;
 
@@ -7756,7 +7692,6 @@ mod nest_1287 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1288 {
     use super::*;
 
@@ -7864,7 +7799,6 @@ mod nest_1288 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1289 {
     use super::*;
 
@@ -8031,7 +7965,6 @@ mod nest_1290 {
 }
 
 /// array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1291 {
     use super::*;
 
@@ -8102,7 +8035,6 @@ mod nest_1291 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1292 {
     use super::*;
 
@@ -8446,7 +8378,6 @@ mod nest_1295 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1296 {
     use super::*;
 
@@ -8561,7 +8492,6 @@ mod nest_1296 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1297 {
     use super::*;
 
@@ -8670,7 +8600,6 @@ mod nest_1297 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1298 {
     use super::*;
 
@@ -8776,7 +8705,6 @@ mod nest_1298 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1299 {
     use super::*;
 

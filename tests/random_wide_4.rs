@@ -28,7 +28,6 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1300 {
     use super::*;
 
@@ -119,7 +118,6 @@ mod nest_1300 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1301 {
     use super::*;
 
@@ -226,7 +224,6 @@ mod nest_1301 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1302 {
     use super::*;
 
@@ -430,7 +427,6 @@ mod nest_1303 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1304 {
     use super::*;
 
@@ -551,7 +547,6 @@ mod nest_1304 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1305 {
     use super::*;
 
@@ -624,7 +619,6 @@ mod nest_1305 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1306 {
     use super::*;
 
@@ -700,7 +694,6 @@ mod nest_1306 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1307 {
     use super::*;
 
@@ -783,7 +776,6 @@ mod nest_1307 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1308 {
     use super::*;
 
@@ -930,7 +922,6 @@ mod nest_1309 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.15, 0.934, -1.344, 1.477, 0.574, -1.047, -1.005, -0.245, -0.397, -0.883, -0.556, 0.621];
@@ -962,7 +953,6 @@ mod nest_1309 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1310 {
     use super::*;
 
@@ -1100,7 +1090,6 @@ mod nest_1311 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1312 {
     use super::*;
 
@@ -1193,7 +1182,6 @@ mod nest_1312 {
 }
 
 /// accumulator reads itself; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1313 {
     use super::*;
 
@@ -1268,7 +1256,6 @@ mod nest_1313 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1314 {
     use super::*;
 
@@ -1425,7 +1412,6 @@ mod nest_1314 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1315 {
     use super::*;
 
@@ -1504,7 +1490,6 @@ mod nest_1315 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1316 {
     use super::*;
 
@@ -1677,7 +1662,6 @@ mod nest_1317 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; integer if choosing an index; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1318 {
     use super::*;
 
@@ -1751,7 +1735,6 @@ mod nest_1318 {
 }
 
 /// accumulator reads itself; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1319 {
     use super::*;
 
@@ -1927,7 +1910,6 @@ mod nest_1320 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1321 {
     use super::*;
 
@@ -2000,7 +1982,6 @@ mod nest_1321 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1322 {
     use super::*;
 
@@ -2175,7 +2156,6 @@ mod nest_1323 {
 }
 
 /// accumulator reads itself; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1324 {
     use super::*;
 
@@ -2279,7 +2259,6 @@ mod nest_1325 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.888, -0.923, -1.365, 0.712, -0.108, 0.383, -0.51, -1.038, 0.304, -0.48, 1.497, -0.324];
@@ -2311,7 +2290,6 @@ mod nest_1325 {
 }
 
 /// array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1326 {
     use super::*;
 
@@ -2375,7 +2353,6 @@ mod nest_1326 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1327 {
     use super::*;
 
@@ -2521,7 +2498,6 @@ mod nest_1328 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.054, -0.371, 0.127, -1.273, 1.131, -1.447, 0.74, -0.195, 0.281, 0.717, 1.18, -0.937];
@@ -2553,7 +2529,6 @@ mod nest_1328 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1329 {
     use super::*;
 
@@ -2643,7 +2618,6 @@ mod nest_1329 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1330 {
     use super::*;
 
@@ -2718,7 +2692,6 @@ mod nest_1330 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1331 {
     use super::*;
 
@@ -2818,7 +2791,6 @@ mod nest_1331 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1332 {
     use super::*;
 
@@ -2919,7 +2891,6 @@ mod nest_1332 {
 }
 
 /// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1333 {
     use super::*;
 
@@ -3032,7 +3003,6 @@ mod nest_1333 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1334 {
     use super::*;
 
@@ -3201,7 +3171,6 @@ mod nest_1335 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1336 {
     use super::*;
 
@@ -3501,7 +3470,6 @@ mod nest_1339 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1340 {
     use super::*;
 
@@ -3588,7 +3556,6 @@ mod nest_1340 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1341 {
     use super::*;
 
@@ -3765,7 +3732,6 @@ mod nest_1342 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1343 {
     use super::*;
 
@@ -3861,7 +3827,6 @@ mod nest_1343 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1344 {
     use super::*;
 
@@ -3978,7 +3943,6 @@ mod nest_1344 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1345 {
     use super::*;
 
@@ -4068,7 +4032,6 @@ mod nest_1345 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1346 {
     use super::*;
 
@@ -4175,7 +4138,6 @@ mod nest_1346 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1347 {
     use super::*;
 
@@ -4454,7 +4416,6 @@ mod nest_1350 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1351 {
     use super::*;
 
@@ -4550,7 +4511,6 @@ mod nest_1351 {
 }
 
 /// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1352 {
     use super::*;
 
@@ -4644,7 +4604,6 @@ mod nest_1352 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1353 {
     use super::*;
 
@@ -4743,7 +4702,6 @@ mod nest_1353 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1354 {
     use super::*;
 
@@ -4847,7 +4805,6 @@ mod nest_1354 {
 }
 
 /// accumulator reads itself; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1355 {
     use super::*;
 
@@ -4979,7 +4936,6 @@ mod nest_1356 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; one loop.
-#[cfg(any())] // issue 7, compile: E0308 integer value on a float tape
 mod nest_1357 {
     use super::*;
 
@@ -5038,7 +4994,6 @@ mod nest_1357 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1358 {
     use super::*;
 
@@ -5133,7 +5088,6 @@ mod nest_1358 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1359 {
     use super::*;
 
@@ -5361,7 +5315,6 @@ mod nest_1360 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1361 {
     use super::*;
 
@@ -5508,7 +5461,6 @@ mod nest_1361 {
 }
 
 /// accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1362 {
     use super::*;
 
@@ -5591,7 +5543,6 @@ mod nest_1362 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1363 {
     use super::*;
 
@@ -5688,7 +5639,6 @@ mod nest_1363 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1364 {
     use super::*;
 
@@ -5793,7 +5743,6 @@ mod nest_1364 {
 }
 
 /// accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1365 {
     use super::*;
 
@@ -5898,7 +5847,6 @@ mod nest_1365 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1366 {
     use super::*;
 
@@ -6121,7 +6069,6 @@ mod nest_1368 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.126, -1.206, -0.534, -0.852, 0.554, 0.218, 1.365, -0.624, 1.061, 0.304, -0.199, -0.815];
@@ -6153,7 +6100,6 @@ mod nest_1368 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1369 {
     use super::*;
 
@@ -6311,7 +6257,6 @@ mod nest_1370 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1371 {
     use super::*;
 
@@ -6467,7 +6412,6 @@ mod nest_1372 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.039, 0.333, -1.235, 0.821, 0.85, 0.513, 1.422, -0.818, -0.42, -0.958, 0.925, -0.055];
@@ -6597,7 +6541,6 @@ mod nest_1373 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1374 {
     use super::*;
 
@@ -6659,7 +6602,6 @@ mod nest_1374 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1375 {
     use super::*;
 
@@ -6784,7 +6726,6 @@ mod nest_1375 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1376 {
     use super::*;
 
@@ -6887,7 +6828,6 @@ mod nest_1376 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1377 {
     use super::*;
 
@@ -6976,7 +6916,6 @@ mod nest_1377 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1378 {
     use super::*;
 
@@ -7063,7 +7002,6 @@ mod nest_1378 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1379 {
     use super::*;
 
@@ -7167,7 +7105,6 @@ mod nest_1379 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1380 {
     use super::*;
 
@@ -7331,7 +7268,6 @@ mod nest_1381 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1382 {
     use super::*;
 
@@ -7427,7 +7363,6 @@ mod nest_1382 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1383 {
     use super::*;
 
@@ -7552,7 +7487,6 @@ mod nest_1383 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1384 {
     use super::*;
 
@@ -7637,7 +7571,6 @@ mod nest_1384 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1385 {
     use super::*;
 
@@ -7796,7 +7729,6 @@ mod nest_1386 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1387 {
     use super::*;
 
@@ -7914,7 +7846,6 @@ mod nest_1388 {
     }
 
     #[test]
-    #[ignore = "issue 7, NaN gradient"]
     fn matches_finite_differences() {
         {
             let p = [-0.626, 0.287, 1.178, 0.779, 0.522, -0.598, -1.421, 1.488, -0.347, -1.1, -1.374, -0.6];
@@ -8022,7 +7953,6 @@ mod nest_1389 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1390 {
     use super::*;
 
@@ -8130,7 +8060,6 @@ mod nest_1390 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1391 {
     use super::*;
 
@@ -8282,7 +8211,6 @@ mod nest_1392 {
     }
 
     #[test]
-    #[ignore = "issue 7, NaN gradient"]
     fn matches_finite_differences() {
         {
             let p = [0.188, 0.111, -1.104, -0.671, 1.19, 0.468, -1.292, -1.044, -0.311, 0.16, -1.277, -1.244];
@@ -8427,7 +8355,6 @@ mod nest_1394 {
     }
 
     #[test]
-    #[ignore = "issue 7, wrong gradient"]
     fn matches_finite_differences() {
         {
             let p = [-1.273, -0.925, -0.389, 0.764, -0.749, -0.245, -0.586, -0.949, 0.023, -1.089, -1.21, -1.47];
@@ -8459,7 +8386,6 @@ mod nest_1394 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1395 {
     use super::*;
 
@@ -8576,7 +8502,6 @@ mod nest_1395 {
 }
 
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1396 {
     use super::*;
 
@@ -8680,7 +8605,6 @@ mod nest_1396 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1397 {
     use super::*;
 
@@ -8759,7 +8683,6 @@ mod nest_1397 {
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
-#[cfg(any())] // issue 7, compile: E0425 cannot find value (a loop value used out of its scope)
 mod nest_1398 {
     use super::*;
 
@@ -8881,7 +8804,6 @@ mod nest_1398 {
 }
 
 /// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
-#[cfg(any())] // issue 7, compile: `for xi in x.iter()` emits `_` as a value
 mod nest_1399 {
     use super::*;
 

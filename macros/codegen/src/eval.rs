@@ -155,7 +155,7 @@ impl<'f> Interpreter<'f> {
         for (k, i) in indices.iter().enumerate() {
             let i = match self.values[i.index()].or_else(|| self.leaf(*i)) {
                 Some(Val::I(i)) => i,
-                other => return Err(format!("index {other:?}")),
+                other => return Err(format!("index {other:?} (value {}: {:?})", i.index(), self.f.node(*i).op)),
             };
             if i < 0 || i as usize >= dims[k] {
                 return Err(format!("index {i} out of bounds {}", dims[k]));
@@ -169,6 +169,11 @@ impl<'f> Interpreter<'f> {
         match self.f.node(v).op {
             Op::IntLit(i) => Some(Val::I(i)),
             Op::FloatLit(bits) => Some(Val::F(f64::from_bits(bits))),
+            // An integer argument used only as an index is read here first.
+            Op::Param(i) => match self.inputs.get(i as usize) {
+                Some(Input::S(v)) => Some(*v),
+                _ => None,
+            },
             _ => None,
         }
     }

@@ -81,7 +81,8 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
         .write(&generated);
     let expansion = emitter.emit(&func, &lowered.items, &derivation, &doc);
     let problems = emitter.scope_problems();
-    if !problems.is_empty() {
+    // `BACKPROP_SCOPE_CHECK=off` prints the expansion anyway, to debug the macro itself.
+    if !problems.is_empty() && std::env::var_os("BACKPROP_SCOPE_CHECK").is_none_or(|v| v != "off") {
         let message = format!(
             "internal error in `#[backprop]`: the generated gradient would not be valid ({}); please report this function as a bug",
             problems.join("; ")

@@ -351,24 +351,25 @@ impl<'a> Plan<'a> {
     }
 
     fn find_residuals_and_tapes_unfused(&mut self, uses: &[Vec<Site>]) {
-        for (i, node) in self.f.nodes.iter().enumerate() {
-            let v = ValueId(i as u32);
-            if !self.bound[i] || self.f.block(node.block).backward || node.block == ROOT {
-                continue;
-            }
-            // A loop variable is the backward loop's own; a carried variable's value after an inner
-            // loop (`LoopOut`) is taped or exported like any other value.
-            if matches!(node.op, Op::LoopVar(_)) {
-                continue;
-            }
+        let mut pending: Vec<ValueId> = Vec::new();
+        for i in 0..self.f.nodes.len() {
             let escapes = uses[i].iter().any(|site| match site {
                 Some(b) => self.f.block(*b).backward,
                 None => true,
             });
-            if !escapes {
+            if escapes && self.needs_transport(ValueId(i as u32)) {
+                pending.push(ValueId(i as u32));
+            }
+        }
+        // A worklist, because recomputing a value in a backward iteration reads its operands there:
+        // an operand from an enclosing loop body or branch escapes in turn (`d11 = .. q6_2 ..`
+        // recomputed in an inner backward loop needs the outer iteration's `q6_2`).
+        let mut done = vec![false; self.f.nodes.len()];
+        while let Some(v) = pending.pop() {
+            if std::mem::replace(&mut done[v.index()], true) {
                 continue;
             }
-            let mut block = node.block;
+            let mut block = self.f.node(v).block;
             loop {
                 let b = self.f.block(block);
                 if let Some(id) = b.owner {
@@ -380,6 +381,9 @@ impl<'a> Plan<'a> {
                 } else if b.loop_owner.is_some() {
                     if self.recomputable(v, block, 0) {
                         self.mark_recompute(v, block);
+                        let mut outside = Vec::new();
+                        self.outside_reads(v, block, &mut outside);
+                        pending.extend(outside.into_iter().filter(|a| self.needs_transport(*a)));
                     } else {
                         self.tapes.push(Tape { value: v, body: block, name: None, stack: None });
                     }
@@ -387,6 +391,35 @@ impl<'a> Plan<'a> {
                 } else {
                     break;
                 }
+            }
+        }
+    }
+
+    /// Whether the backward sweep can read `v` only if the plan carries it there: a bound value of
+    /// a forward block other than the function body. (A loop variable is the backward loop's own; a
+    /// carried variable's value after an inner loop, `LoopOut`, is carried like any other value.)
+    fn needs_transport(&self, v: ValueId) -> bool {
+        let node = self.f.node(v);
+        self.bound[v.index()]
+            && !self.f.block(node.block).backward
+            && node.block != ROOT
+            && !matches!(node.op, Op::LoopVar(_))
+    }
+
+    /// The values that recomputing `v` at the start of `body`'s backward iteration reads from
+    /// outside `body`: bound ones are listed, inline ones are looked through.
+    fn outside_reads(&self, v: ValueId, body: BlockId, out: &mut Vec<ValueId>) {
+        for a in self.f.node(v).op.operands() {
+            let an = self.f.node(a);
+            if an.op.is_leaf() || matches!(an.op, Op::LoopVar(_)) {
+                continue;
+            }
+            if self.f.is_within(an.block, body) {
+                self.outside_reads(a, body, out);
+            } else if self.bound[a.index()] {
+                out.push(a);
+            } else {
+                self.outside_reads(a, body, out);
             }
         }
     }

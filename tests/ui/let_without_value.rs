@@ -2,9 +2,10 @@ use backprop::prelude::*;
 
 #[backprop]
 fn cost(x: f64) -> f64 {
-    let y;
-    y = x * 2.0;
-    y
+    let (a, b);
+    a = x;
+    b = x;
+    a * b
 }
 
 fn main() {}

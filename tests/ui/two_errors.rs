@@ -2,12 +2,9 @@ use backprop::prelude::*;
 
 #[backprop]
 fn cost(x: f64, n: i32) -> f64 {
-    let a = match n {
-        0 => x,
-        _ => 2.0 * x,
-    };
+    let scale = |v: f64| v * 2.0;
     let b = x.floor();
-    a + b
+    scale(x) + b + n as f64
 }
 
 fn main() {}

@@ -69,6 +69,10 @@ impl Lower<'_> {
                     self.cx.error_spanned_by(base, "indexing a scalar: only arrays can be indexed");
                     return None;
                 }
+                Binding::Tuple(_) => {
+                    self.cx.error_spanned_by(base, "indexing a tuple: read its fields with `.0`, `.1`");
+                    return None;
+                }
             },
             None if path.path.get_ident().is_some_and(|i| self.poisoned.contains(&i.to_string())) => return None,
             None => {
@@ -156,7 +160,7 @@ impl Lower<'_> {
             let (si, vi) = this.lookup(&p.path.get_ident()?.to_string())?;
             match this.scopes[si][vi].1 {
                 Binding::Array(a) => Some(a),
-                Binding::Value(_) => None,
+                Binding::Value(_) | Binding::Tuple(_) => None,
             }
         };
         if name == "len" && m.args.is_empty() {
@@ -174,6 +178,13 @@ impl Lower<'_> {
                 self.cx.error_spanned_by(
                     m,
                     "`.iter().sum()` is supported on one-dimensional arrays; sum rows with a `for` loop",
+                );
+                return Some(self.poison());
+            }
+            if a.elem.float().is_none() {
+                self.cx.error_spanned_by(
+                    m,
+                    "`.iter().sum()` is supported on arrays of floats; sum integers with a `for` loop and a float accumulator (`s += k as f64`)",
                 );
                 return Some(self.poison());
             }

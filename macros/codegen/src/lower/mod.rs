@@ -50,8 +50,10 @@ fn scalar_type(ty: &Type) -> Option<Ty> {
 }
 
 /// An array argument's element type, dimensions (outermost first) and whether it is a reference:
-/// `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[[f32; 3]]`.
-fn array_type(ty: &Type) -> Option<(FloatTy, Vec<Dim>, bool)> {
+/// `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[[f32; 3]]`, and the same
+/// shapes of integers (`&[[usize; 2]]`, `&[u8]`, `&Vec<i32>`), which carry a data set's structure
+/// (which camera sees which point, a skeleton's parents, labels) and are read as indices.
+fn array_type(ty: &Type) -> Option<(Ty, Vec<Dim>, bool)> {
     let (inner, by_ref) = match ty {
         Type::Reference(r) if r.mutability.is_none() => (&*r.elem, true),
         other => (other, false),
@@ -79,7 +81,7 @@ fn array_type(ty: &Type) -> Option<(FloatTy, Vec<Dim>, bool)> {
             }
             other => {
                 return match (scalar_type(other), dims.is_empty()) {
-                    (Some(Ty::Float(f)), false) => Some((f, dims, by_ref)),
+                    (Some(t @ (Ty::Float(_) | Ty::Int)), false) => Some((t, dims, by_ref)),
                     _ => None,
                 };
             }
@@ -120,6 +122,7 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         items: Vec::new(),
         loop_depth: 0,
         poisoned: Default::default(),
+        tuples: Vec::new(),
         missing_return: !matches!(&func.sig.output, ReturnType::Type(_, ty) if matches!(scalar_type(ty), Some(Ty::Float(_)))),
     };
     lower.signature(func, options);
@@ -140,6 +143,9 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
 enum Binding {
     Value(ValueId),
     Array(ArrayId),
+    /// A tuple of values (`let t = (a, b);`), index into `Lower::tuples`. Tuples are immutable:
+    /// destructured (`let (a, b) = t;`) or read by field (`t.0`).
+    Tuple(u32),
 }
 
 struct Lower<'a> {
@@ -154,6 +160,8 @@ struct Lower<'a> {
     loop_depth: usize,
     /// Names bound to something that already had an error: their uses report nothing more.
     poisoned: std::collections::HashSet<String>,
+    /// The parts of each tuple binding.
+    tuples: Vec<Vec<ValueId>>,
     /// The return type is missing (already reported): a missing final expression is no news.
     missing_return: bool,
 }
@@ -201,20 +209,21 @@ impl Lower<'_> {
             if let Some((elem, dims, by_ref)) = array_type(&typed.ty) {
                 let array = self.f.add_array(Array {
                     name: name.clone(),
-                    elem: Ty::Float(elem),
+                    elem,
                     dims,
                     origin: ArrayOrigin::Param { index: index as u32, by_ref },
                     mutable,
                 });
+                // Integer arrays are data (indices, labels): never differentiated.
                 let wrt = match &options.wrt {
-                    None => true,
-                    Some(list) => list.contains(&name),
+                    None => elem.float().is_some(),
+                    Some(list) => list.contains(&name) && elem.float().is_some(),
                 };
                 let value = self.f.add(Op::Param(index as u32), Ty::Unit, ROOT, name.span());
                 self.f.params.push(ir::Param {
                     array: Some(array),
                     name: name.clone(),
-                    ty: Ty::Float(elem),
+                    ty: elem,
                     ty_tokens: typed.ty.to_token_stream(),
                     wrt,
                     value,
@@ -227,7 +236,7 @@ impl Lower<'_> {
                 self.cx.error_spanned_by(
                     &typed.ty,
                     format!(
-                        "argument `{name}` has a type `#[backprop]` does not support; arguments may be `f64`, `f32`, integers, `bool`, or arrays of floats: `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`"
+                        "argument `{name}` has a type `#[backprop]` does not support; arguments may be `f64`, `f32`, integers, `bool`, or arrays of floats or integers: `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[usize]`, `&[[u32; 2]]`"
                     ),
                 );
                 continue;
@@ -262,9 +271,9 @@ impl Lower<'_> {
                             ),
                         )
                     }
-                    Some(p) if p.ty.float().is_none() && p.array.is_none() => self.cx.error_spanned_by(
+                    Some(p) if p.ty.float().is_none() => self.cx.error_spanned_by(
                         w,
-                        format!("`wrt` names `{w}`, which is not a float argument; only `f64` and `f32` arguments can be differentiated"),
+                        format!("`wrt` names `{w}`, which is not a float argument; only `f64` and `f32` arguments (and arrays of them) can be differentiated"),
                     ),
                     Some(_) => {}
                 }
@@ -367,6 +376,7 @@ impl Lower<'_> {
                     None
                 }
                 Expr::If(i) => self.if_expr(i, tail && semi.is_none()),
+                Expr::Match(m) => self.match_expr(m, tail && semi.is_none()),
                 Expr::ForLoop(l) => {
                     self.for_loop(l);
                     None
@@ -401,6 +411,13 @@ impl Lower<'_> {
             Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
             p => (p, None),
         };
+        if let Pat::Tuple(t) = pat {
+            match &local.init {
+                Some(init) => self.destructure(t, &init.expr),
+                None => self.cx.error_spanned_by(t, "a tuple pattern needs a value: `let (a, b) = (x, y);`"),
+            }
+            return;
+        }
         let name = match pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
             // `let _ = e;` evaluates and discards, as in the user's function.
@@ -413,23 +430,42 @@ impl Lower<'_> {
             other => {
                 self.cx.error_spanned_by(
                     other,
-                    "only `let name = ...` and `let mut name = ...` bindings are supported; destructuring is not",
+                    "only `let name = ...`, `let mut name = ...` and tuple bindings `let (a, b) = (x, y);` are supported; other patterns are not",
                 );
                 return;
             }
         };
         let Some(init) = &local.init else {
-            self.poisoned.insert(name.to_string());
-            let poison = self.poison();
+            // Deferred initialisation (`let x;` assigned in every branch of a following `if`): the
+            // placeholder is never read, since rustc rejects a read before assignment in the user's
+            // own function; the assignments make the values, and an `if` merges them as usual.
+            let placeholder = match annotation.and_then(scalar_type) {
+                Some(Ty::Int) => self.f.add(Op::IntLit(0), Ty::Int, ROOT, name.span()),
+                Some(Ty::Bool) => self.f.add(Op::BoolLit(false), Ty::Bool, ROOT, name.span()),
+                Some(Ty::Float(t)) => self.f.lit(0.0, t),
+                _ if annotation.is_some() => {
+                    self.cx.error_spanned_by(
+                        annotation,
+                        "only scalar types (`f64`, `f32`, integers, `bool`) may annotate a `let`",
+                    );
+                    self.poison()
+                }
+                _ => self.poison(),
+            };
             if let Some(scope) = self.scopes.last_mut() {
-                scope.push((name.to_string(), Binding::Value(poison)));
+                scope.push((name.to_string(), Binding::Value(placeholder)));
             }
-            self.cx.error_spanned_by(
-                local,
-                format!("`let {name};` without a value is not supported; give it a value: `let {name} = ...;` (use `if`/`else` as an expression for a conditional value)"),
-            );
             return;
         };
+        if let Expr::Tuple(t) = &*init.expr {
+            let parts: Vec<ValueId> = t.elems.iter().map(|e| self.expr(e)).collect();
+            self.tuples.push(parts);
+            let k = (self.tuples.len() - 1) as u32;
+            if let Some(scope) = self.scopes.last_mut() {
+                scope.push((name.to_string(), Binding::Tuple(k)));
+            }
+            return;
+        }
         if let Expr::Repeat(_) = &*init.expr {
             let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
             self.local_array(&name, &init.expr, mutable);
@@ -485,6 +521,10 @@ impl Lower<'_> {
                 Binding::Array(_) => self.cx.error_spanned_by(
                     ident,
                     format!("assigning a whole array is not supported; assign its elements: `{ident}[i] = ...`"),
+                ),
+                Binding::Tuple(_) => self.cx.error_spanned_by(
+                    ident,
+                    format!("assigning a tuple is not supported; bind a new one (`let {ident} = (..);`) or use separate variables"),
                 ),
             },
             None => self
@@ -551,9 +591,204 @@ impl Lower<'_> {
             {
                 self.poison()
             }
+            Expr::Field(field) if matches!(field.member, syn::Member::Unnamed(_)) => self.tuple_field(field),
+            Expr::Match(m) => match self.match_expr(m, true) {
+                Some(v) => v,
+                None => self.poison(),
+            },
             other => {
                 self.cx.error_spanned_by(other, unsupported_message(other));
                 self.poison()
+            }
+        }
+    }
+
+    /// `let (a, b, _) = (e1, e2, e3);` or `let (a, b) = t;` for a tuple binding `t`.
+    fn destructure(&mut self, pat: &syn::PatTuple, init: &Expr) {
+        let parts: Vec<ValueId> = match init {
+            Expr::Tuple(t) => t.elems.iter().map(|e| self.expr(e)).collect(),
+            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some((si, vi)) => match self.scopes[si][vi].1 {
+                    Binding::Tuple(k) => self.tuples[k as usize].clone(),
+                    _ => {
+                        self.cx.error_spanned_by(init, "only a tuple can be destructured: `let (a, b) = (x, y);`");
+                        return;
+                    }
+                },
+                None => {
+                    self.cx.error_spanned_by(init, "only a tuple can be destructured: `let (a, b) = (x, y);`");
+                    return;
+                }
+            },
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "a tuple pattern takes a tuple expression `(e1, e2)` or a tuple variable; a function or an `if` returning a tuple is not supported (bind each value separately)",
+                );
+                return;
+            }
+        };
+        if parts.len() != pat.elems.len() {
+            self.cx.error_spanned_by(
+                pat,
+                format!("the pattern has {} elements but the tuple has {}", pat.elems.len(), parts.len()),
+            );
+            return;
+        }
+        for (p, v) in pat.elems.iter().zip(parts) {
+            let (p, _) = match p {
+                Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+                p => (p, None),
+            };
+            match p {
+                Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none() => {
+                    self.f.suggest_name(v, Hint::User(i.ident.to_string()));
+                    if let Some(scope) = self.scopes.last_mut() {
+                        scope.push((i.ident.to_string(), Binding::Value(v)));
+                    }
+                }
+                Pat::Wild(_) => {}
+                other => self.cx.error_spanned_by(
+                    other,
+                    "tuple patterns may hold names and `_`; nested patterns are not supported",
+                ),
+            }
+        }
+    }
+
+    /// `t.0` of a tuple binding.
+    fn tuple_field(&mut self, field: &syn::ExprField) -> ValueId {
+        let syn::Member::Unnamed(index) = &field.member else { return self.poison() };
+        let tuple =
+            match &*field.base {
+                Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())).and_then(|(si, vi)| {
+                    match self.scopes[si][vi].1 {
+                        Binding::Tuple(k) => Some(k),
+                        _ => None,
+                    }
+                }),
+                _ => None,
+            };
+        let Some(k) = tuple else {
+            self.cx.error_spanned_by(field, "`.0` fields are supported on tuple variables (`let t = (a, b); t.0`)");
+            return self.poison();
+        };
+        match self.tuples[k as usize].get(index.index as usize) {
+            Some(v) => *v,
+            None => {
+                self.cx.error_spanned_by(&field.member, "this tuple has no such field");
+                self.poison()
+            }
+        }
+    }
+
+    /// `match` on an integer or a `bool`, lowered as the `if`/`else if` chain it means: each arm's
+    /// patterns (literals, `a..=b` and `a..b` ranges, `|`, `_`, a name binding the value) become a
+    /// condition, an arm's guard is `&&`-ed on, and the derivative follows the arm taken.
+    fn match_expr(&mut self, m: &syn::ExprMatch, want_value: bool) -> Option<ValueId> {
+        let scrutinee = self.expr(&m.expr);
+        if self.f.ty(scrutinee).float().is_some() {
+            self.cx.error_spanned_by(
+                &m.expr,
+                "`match` on a float is not supported; compare with `if x < a { .. } else { .. }`",
+            );
+            return want_value.then(|| self.poison());
+        }
+        // The scrutinee is evaluated once, then named for the conditions (in a scope of its own, so
+        // a nested `match` has its own).
+        self.scopes.push(vec![(SCRUTINEE.to_string(), Binding::Value(scrutinee))]);
+        let subject_name = syn::Ident::new(SCRUTINEE, m.match_token.span);
+        let subject: Expr = syn::parse_quote!(#subject_name);
+        let mut chain: Option<Expr> = None;
+        for arm in m.arms.iter().rev() {
+            let Some((cond, binding)) = self.arm_condition(&arm.pat, &subject) else {
+                self.scopes.pop();
+                return want_value.then(|| self.poison());
+            };
+            // A guard may read the name the arm binds: `k if k < 0 =>`.
+            let guard: Option<Expr> = arm.guard.as_ref().map(|(_, g)| match &binding {
+                Some(name) => syn::parse_quote!({ let #name = #subject; #g }),
+                None => (**g).clone(),
+            });
+            let cond = match (guard, cond) {
+                (Some(g), Some(c)) => Some(syn::parse_quote!((#c) && (#g))),
+                (Some(g), None) => Some(g),
+                (None, c) => c,
+            };
+            let body = &arm.body;
+            let mut block: syn::Block = match &**body {
+                Expr::Block(b) if b.label.is_none() => b.block.clone(),
+                other => syn::parse_quote!({ #other }),
+            };
+            if let Some(name) = binding {
+                let bind: Stmt = syn::parse_quote!(let #name = #subject_name;);
+                block.stmts.insert(0, bind);
+            }
+            chain = Some(match (cond, chain) {
+                // The last arm needs no condition (rustc checked that the arms are exhaustive), and
+                // a catch-all makes the arms after it unreachable.
+                (Some(c), Some(rest)) => syn::parse_quote!(if #c #block else { #rest }),
+                _ => Expr::Block(syn::ExprBlock { attrs: vec![], label: None, block }),
+            });
+        }
+        let out = match chain {
+            Some(Expr::If(i)) => self.if_expr(&i, want_value),
+            Some(Expr::Block(b)) => {
+                self.scopes.push(Vec::new());
+                let v = self.block_body(&b.block.stmts, want_value, b.block.brace_token.span.close());
+                self.scopes.pop();
+                v
+            }
+            _ => {
+                self.cx.error_spanned_by(m, "a `match` needs at least one arm");
+                None
+            }
+        };
+        self.scopes.pop();
+        out
+    }
+
+    /// The condition under which `pat` matches `subject` (`None`: always), and a name it binds.
+    fn arm_condition(&mut self, pat: &Pat, subject: &Expr) -> Option<(Option<Expr>, Option<syn::Ident>)> {
+        match pat {
+            Pat::Wild(_) => Some((None, None)),
+            Pat::Ident(i) if i.subpat.is_none() && i.by_ref.is_none() => Some((None, Some(i.ident.clone()))),
+            Pat::Lit(l) => Some((Some(syn::parse_quote!(#subject == #l)), None)),
+            Pat::Range(r) => {
+                let mut parts: Vec<Expr> = Vec::new();
+                if let Some(lo) = &r.start {
+                    parts.push(syn::parse_quote!(#subject >= #lo));
+                }
+                if let Some(hi) = &r.end {
+                    parts.push(match r.limits {
+                        syn::RangeLimits::Closed(_) => syn::parse_quote!(#subject <= #hi),
+                        syn::RangeLimits::HalfOpen(_) => syn::parse_quote!(#subject < #hi),
+                    });
+                }
+                let cond = parts.into_iter().reduce(|a, b| syn::parse_quote!((#a) && (#b)));
+                Some((cond, None))
+            }
+            Pat::Or(o) => {
+                let mut conds: Vec<Expr> = Vec::new();
+                for case in &o.cases {
+                    match self.arm_condition(case, subject)? {
+                        (Some(c), None) => conds.push(c),
+                        _ => {
+                            self.cx.error_spanned_by(case, "`|` alternatives must be literals or ranges");
+                            return None;
+                        }
+                    }
+                }
+                let cond = conds.into_iter().reduce(|a, b| syn::parse_quote!((#a) || (#b)));
+                Some((cond, None))
+            }
+            Pat::Paren(p) => self.arm_condition(&p.pat, subject),
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "`match` arms may be integer or `bool` literals, ranges (`1..=3`), alternatives (`1 | 2`), a name or `_`; write other cases with `if`",
+                );
+                None
             }
         }
     }
@@ -628,6 +863,13 @@ impl Lower<'_> {
             if let Some((si, vi)) = self.lookup(&ident.to_string()) {
                 match self.scopes[si][vi].1 {
                     Binding::Value(v) => return v,
+                    Binding::Tuple(_) => {
+                        self.cx.error_spanned_by(
+                            p,
+                            format!("tuple `{ident}` is used as a value; read its fields (`{ident}.0`) or destructure it (`let (a, b) = {ident};`)"),
+                        );
+                        return self.poison();
+                    }
                     Binding::Array(_) => {
                         self.cx.error_spanned_by(
                             p,
@@ -889,6 +1131,9 @@ impl Lower<'_> {
     }
 }
 
+/// The name a `match` gives its scrutinee while its arms' conditions are lowered.
+const SCRUTINEE: &str = "__backprop_match_scrutinee";
+
 fn merge_ty(a: Ty, b: Ty) -> Ty {
     match (a, b) {
         (Ty::Float(f), _) | (_, Ty::Float(f)) => Ty::Float(f),
@@ -965,9 +1210,6 @@ pub fn unsupported_message(e: &Expr) -> String {
         Expr::Closure(_) => {
             "closures are not supported in a `#[backprop]` function; write the computation inline".into()
         }
-        Expr::Match(_) => {
-            "`match` is not supported; use `if`/`else if`/`else`, whose taken branch the derivative follows".into()
-        }
         Expr::Return(_) => {
             "`return` is not supported; make the cost the function's final expression and use `if`/`else` for the cases"
                 .into()
@@ -993,7 +1235,7 @@ pub fn unsupported_message(e: &Expr) -> String {
         Expr::Assign(_) => "assignment is only supported as a statement: `x = e;`".into(),
         Expr::Unsafe(_) => "`unsafe` blocks are not supported by `#[backprop]`".into(),
         Expr::Array(_) => "array literals are not supported; declare `let mut a = [0.0; N];` and assign the elements (`a[0] = x;`)".into(),
-        Expr::Tuple(_) => "tuples are not supported: a `#[backprop]` function computes one float".into(),
+        Expr::Tuple(_) => "a tuple is supported in `let t = (a, b);` and `let (a, b) = (x, y);`; the function itself returns one float (the cost)".into(),
         _ => format!("this expression is not supported by `#[backprop]`; {SUPPORTED}"),
     }
 }

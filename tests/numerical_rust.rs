@@ -1,0 +1,217 @@
+//! Rust as numerical code is written (issue 10): integer arrays as arguments (a data set's
+//! structure: observations, a skeleton's parents, labels), tuples, deferred initialisation and
+//! `match`. Each form is checked against exact values or central finite differences, and the value
+//! `_grad` returns is bit for bit the function's.
+
+#![allow(clippy::needless_range_loop, clippy::ptr_arg, clippy::match_overlapping_arm)]
+
+use backprop::prelude::*;
+
+fn numeric_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let d = |h: f64| {
+                let mut p = x.to_vec();
+                p[i] = x[i] + h;
+                let up = f(&p);
+                p[i] = x[i] - h;
+                (up - f(&p)) / (2.0 * h)
+            };
+            let h = 1e-4 * (1.0 + x[i].abs());
+            (4.0 * d(h / 2.0) - d(h)) / 3.0
+        })
+        .collect()
+}
+
+fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
+    assert_eq!(actual.len(), expected.len(), "{what}: lengths");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!((a - e).abs() <= 1e-6 * (1.0 + e.abs()), "{what}[{i}]: generated {a} vs finite differences {e}");
+    }
+}
+
+// ---- integer arrays as arguments -----------------------------------------------------------------
+
+/// Bundle adjustment's shape: which camera (`obs[k][0]`) sees which point (`obs[k][1]`).
+#[backprop(wrt(cams, points))]
+fn reprojection(cams: &[f64], points: &[f64], obs: &[[usize; 2]], measured: &[f64]) -> f64 {
+    let mut c = 0.0;
+    for k in 0..obs.len() {
+        let cam = obs[k][0];
+        let p = obs[k][1];
+        let r = cams[cam] * points[p] + cams[cam + 2] - measured[k];
+        c += r * r;
+    }
+    c
+}
+
+/// Hand tracking's shape: each bone's angle accumulates its parent's.
+#[backprop(wrt(angles))]
+fn skeleton(angles: &[f64; 5], parents: &[usize; 5]) -> f64 {
+    let mut world = [0.0; 5];
+    world[0] = angles[0];
+    for b in 1..5 {
+        world[b] = world[parents[b]] + angles[b];
+    }
+    let mut c = 0.0;
+    for b in 0..5 {
+        c += world[b].sin();
+    }
+    c
+}
+
+/// Labels as `u8` and indices as `i32` in a `Vec`, converted where they index.
+#[backprop(wrt(w))]
+fn labelled(w: &[f64; 3], labels: &[u8], idx: &Vec<i32>) -> f64 {
+    let mut c = 0.0;
+    for s in 0..labels.len() {
+        let k = labels[s] as usize;
+        c += w[k] * w[idx[s] as usize];
+    }
+    c
+}
+
+#[test]
+fn integer_arrays_index_the_differentiated_ones() {
+    let cams = [1.5, 0.5, 0.2, -0.3];
+    let points = [1.0, 2.0, -1.0];
+    let obs = [[0, 0], [1, 2], [0, 1], [1, 1]];
+    let measured = [1.0, 0.4, 2.5, 0.9];
+    let (c, g) = reprojection_grad(&cams, &points, &obs, &measured);
+    assert_eq!(c, reprojection(&cams, &points, &obs, &measured));
+    let f = |v: &[f64]| reprojection(&v[..4], &v[4..], &obs, &measured);
+    let mut actual = g.cams.clone();
+    actual.extend(&g.points);
+    let point: Vec<f64> = cams.iter().chain(&points).copied().collect();
+    assert_close("reprojection", &actual, &numeric_gradient(f, &point));
+
+    let angles = [0.3, -0.2, 0.5, 0.1, 0.7];
+    let parents = [0, 0, 1, 1, 3];
+    let (c, g) = skeleton_grad(&angles, &parents);
+    assert_eq!(c, skeleton(&angles, &parents));
+    let f = |v: &[f64]| skeleton(&[v[0], v[1], v[2], v[3], v[4]], &parents);
+    assert_close("skeleton", &g.angles, &numeric_gradient(f, &angles));
+
+    // c = w0 w2 + w2 w1 + w1 w1: gradient (w2, w2 + 2 w1, w0 + w1).
+    let w = [2.0, 3.0, 5.0];
+    let (c, g) = labelled_grad(&w, &[0, 2, 1], &vec![2, 1, 1]);
+    assert_eq!(c, 10.0 + 15.0 + 9.0);
+    assert_eq!(g.w, [5.0, 11.0, 5.0]);
+}
+
+// ---- tuples ----------------------------------------------------------------------------------
+
+#[backprop]
+fn tuples(x: f64, y: f64) -> f64 {
+    let (a, b, _) = (x * y, x + y, x / y);
+    let t = (a.sin(), b * b);
+    let (p, q) = t;
+    t.0 * q + p * t.1 + a
+}
+
+#[test]
+fn tuples_destructure_and_read_fields() {
+    for &(x, y) in &[(0.5, 2.0), (-1.5, 0.75), (2.0, -3.0)] {
+        let (c, g) = tuples_grad(x, y);
+        assert_eq!(c, tuples(x, y));
+        assert_close("tuples", &[g.x, g.y], &numeric_gradient(|v: &[f64]| tuples(v[0], v[1]), &[x, y]));
+    }
+}
+
+// ---- deferred initialisation --------------------------------------------------------------------
+
+#[backprop]
+fn deferred(x: f64, y: f64) -> f64 {
+    let r;
+    let k: f64;
+    if x > y {
+        r = x * x;
+        k = 2.0;
+    } else {
+        r = y.exp();
+        k = x;
+    }
+    let z;
+    z = r * k;
+    z + r
+}
+
+#[test]
+fn let_without_a_value_is_assigned_in_every_branch() {
+    // x > y: z + r = 2x² + x², derivative 6x in x, 0 in y.
+    assert_eq!(deferred_grad(3.0, 1.0), (27.0, DeferredGrad { x: 18.0, y: 0.0 }));
+    for &(x, y) in &[(0.5, 2.0), (-1.0, 0.25)] {
+        let (c, g) = deferred_grad(x, y);
+        assert_eq!(c, deferred(x, y));
+        assert_close("deferred", &[g.x, g.y], &numeric_gradient(|v: &[f64]| deferred(v[0], v[1]), &[x, y]));
+    }
+}
+
+// ---- match -----------------------------------------------------------------------------------
+
+#[backprop(wrt(x))]
+fn piecewise(x: f64, n: i32, flag: bool) -> f64 {
+    let a = match n {
+        0 => x,
+        1 | 2 => x * x,
+        3..=5 => x.sin(),
+        k if k < 0 => -x,
+        k => x * k as f64,
+    };
+    let mut b = 0.0;
+    match flag {
+        true => b = a.exp(),
+        false => {
+            b += a * 3.0;
+        }
+    }
+    a + b
+}
+
+#[backprop(wrt(w))]
+fn match_in_loop(w: &[f64; 4]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += match i % 3 {
+            0 => w[i] * w[i],
+            1 => match i {
+                1 => w[i].tanh(),
+                _ => 2.0 * w[i],
+            },
+            _ => w[i],
+        };
+    }
+    s
+}
+
+#[test]
+fn match_follows_the_arm_taken() {
+    let x: f64 = 0.7;
+    let expect = |n: i32, flag: bool| -> f64 {
+        let (a, da) = match n {
+            0 => (x, 1.0),
+            1 | 2 => (x * x, 2.0 * x),
+            3..=5 => (x.sin(), x.cos()),
+            k if k < 0 => (-x, -1.0),
+            k => (x * k as f64, k as f64),
+        };
+        if flag {
+            da + a.exp() * da
+        } else {
+            da + 3.0 * da
+        }
+    };
+    for n in [0, 1, 2, 4, -3, 9] {
+        for flag in [true, false] {
+            let (c, g) = piecewise_grad(x, n, flag);
+            assert_eq!(c, piecewise(x, n, flag), "value at n = {n}, flag = {flag}");
+            assert!((g.x - expect(n, flag)).abs() < 1e-12, "n = {n}, flag = {flag}: {} vs {}", g.x, expect(n, flag));
+        }
+    }
+    let w = [0.5, -0.3, 1.2, 0.8];
+    let (c, g) = match_in_loop_grad(&w);
+    assert_eq!(c, match_in_loop(&w));
+    // i = 0: w0², i = 1: tanh w1, i = 2: w2, i = 3: w3².
+    let t = (-0.3_f64).tanh();
+    assert_eq!(g.w, [1.0, 1.0 - t * t, 1.0, 1.6]);
+}

@@ -1,6 +1,11 @@
 //! Runtime support for `#[backprop]`: the scalar trait, activations and kink conventions the
 //! generated gradients call, the flat [`Params`] view of any parameter shape, and the
 //! optimizers and training loop that consume those gradients.
+//!
+//! Cargo features (all on by default): `plot` ([`plot_loss`], plotters), `progress` (the
+//! trainer's progress bar, indicatif), `parallel` (batch gradients on rayon's pool). Without
+//! them the crate depends on num-traits alone and everything else works the same, with the
+//! same bits.
 #![warn(missing_docs)]
 
 pub mod activation;
@@ -12,7 +17,9 @@ pub mod gradcheck;
 pub mod kinks;
 pub mod optim;
 pub mod params;
+#[cfg(feature = "plot")]
 pub mod plot;
+mod rng;
 pub mod schedule;
 pub mod train;
 
@@ -22,6 +29,7 @@ pub use float::Float;
 pub use gradcheck::check_gradient;
 pub use optim::{Adagrad, Adam, AdamW, GradientDescent, Momentum, Nesterov, Optimizer, RmsProp};
 pub use params::Params;
+#[cfg(feature = "plot")]
 pub use plot::plot_loss;
 pub use schedule::Schedule;
 pub use train::{History, Stop, Trainer};

@@ -2,6 +2,7 @@
 
 mod common;
 mod errors;
+#[cfg(feature = "plot")]
 mod plot;
 mod rosenbrock;
 mod trainer;

@@ -5,7 +5,8 @@
 //! Cargo features (all on by default): `plot` ([`plot_loss`], plotters), `progress` (the
 //! trainer's progress bar, indicatif), `parallel` (batch gradients on rayon's pool). Without
 //! them the crate depends on num-traits alone and everything else works the same, with the
-//! same bits.
+//! same bits. Off by default: `safetensors` ([`weights`]: save and load any [`Params`]) and
+//! `argmin` (an adapter that runs argmin's solvers on a generated gradient).
 #![warn(missing_docs)]
 
 pub mod activation;
@@ -22,6 +23,8 @@ pub mod plot;
 mod rng;
 pub mod schedule;
 pub mod train;
+#[cfg(feature = "safetensors")]
+pub mod weights;
 
 pub use activation::Activation;
 pub use error::{Error, Quantity};
@@ -33,6 +36,8 @@ pub use params::Params;
 pub use plot::plot_loss;
 pub use schedule::Schedule;
 pub use train::{History, Stop, Trainer};
+#[cfg(feature = "safetensors")]
+pub use weights::{load_safetensors, save_safetensors};
 
 /// Re-exported so generated code and users can name `num_traits::Float` methods
 /// (`use backprop_runtime::num_traits::Float as _;`) without their own dependency.

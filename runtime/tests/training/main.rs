@@ -6,3 +6,5 @@ mod errors;
 mod plot;
 mod rosenbrock;
 mod trainer;
+#[cfg(feature = "safetensors")]
+mod weights;

@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+#[cfg(feature = "argmin")]
+pub mod argmin;
 pub mod clip;
 pub mod descent;
 mod error;

@@ -31,7 +31,7 @@ use backprop::prelude::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use num_dual::Dual64;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 // ==============================================================================================
 // (a) Extended Rosenbrock
@@ -317,7 +317,7 @@ pub fn hand_lesson(w1: f64, w2: f64, w3: f64, a0: f64, y: f64) -> (f64, [f64; 3]
 // ==============================================================================================
 
 fn uniform<const M: usize>(rng: &mut StdRng, lo: f64, hi: f64) -> [f64; M] {
-    std::array::from_fn(|_| rng.gen_range(lo..hi))
+    std::array::from_fn(|_| rng.random_range(lo..hi))
 }
 
 /// A deterministic Rosenbrock point away from the minimum.
@@ -346,7 +346,7 @@ fn net_problem() -> Problem {
     let mut ys = Box::new([[0.0; OUT]; BATCH]);
     for (x, y) in xs.iter_mut().zip(ys.iter_mut()) {
         *x = uniform(&mut rng, 0.0, 1.0);
-        y[rng.gen_range(0..OUT)] = 1.0;
+        y[rng.random_range(0..OUT)] = 1.0;
     }
     Problem { net, xs, ys }
 }

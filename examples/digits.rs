@@ -7,7 +7,7 @@
 //! cargo run --release --example digits [-- path/to/digits.csv.gz]
 //! ```
 //!
-//! Writes `target/digits-loss.svg` and `target/digits-loss.png` (under the workspace root).
+//! Writes `target/digits-loss.svg` (under the workspace root).
 //! The model, data loading and training live in `examples/digits/model.rs`, shared with
 //! `tests/digits.rs`; the per-sample cost there is one `#[backprop]` function with arrays and
 //! loops, and its gradient is generated.
@@ -78,10 +78,8 @@ fn run() -> Result<(), Box<dyn Error>> {
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for name in ["digits-loss.svg", "digits-loss.png"] {
-        let file = dir.join(name);
-        plot_loss(&trained.history, &file)?;
-        println!("loss curve written to {}", file.display());
-    }
+    let file = dir.join("digits-loss.svg");
+    plot_loss(&trained.history, &file)?;
+    println!("loss curve written to {}", file.display());
     Ok(())
 }

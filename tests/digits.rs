@@ -73,6 +73,15 @@ fn a_quick_configuration_learns_the_digits() {
     if let Some((digit, predicted)) = first_misclassified(&trained.net, &test) {
         assert_ne!(digit.label, predicted);
     }
+
+    // The trained network survives a trip through a .safetensors file bit for bit.
+    let path = std::env::temp_dir().join(format!("backprop-digits-{}.safetensors", std::process::id()));
+    backprop::save_safetensors(&trained.net, &path).unwrap();
+    let mut loaded = Net::<QUICK_HIDDEN>::zeros();
+    backprop::load_safetensors(&mut loaded, &path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(loaded, trained.net);
+    assert_eq!(accuracy(&loaded, &test), acc);
 }
 
 #[test]

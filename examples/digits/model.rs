@@ -18,7 +18,7 @@ use backprop::{Adam, History, Params, Schedule, Trainer};
 use flate2::read::GzDecoder;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// Pixels per image (8 × 8, row-major).
 pub const PIXELS: usize = 64;
@@ -188,11 +188,11 @@ impl<const H: usize> Net<H> {
         let mut net = Self::zeros();
         let a1 = (6.0 / (PIXELS + H) as f64).sqrt();
         for w in net.w1.iter_mut().flatten() {
-            *w = rng.gen_range(-a1..a1);
+            *w = rng.random_range(-a1..a1);
         }
         let a2 = (6.0 / (H + CLASSES) as f64).sqrt();
         for w in net.w2.iter_mut().flatten() {
-            *w = rng.gen_range(-a2..a2);
+            *w = rng.random_range(-a2..a2);
         }
         net
     }

@@ -1,7 +1,7 @@
 //! Trains a two-parameter line on noisy data with mini-batch Adam and writes the loss curve.
 //!
-//! `cargo run -p backprop-runtime --example fit_line -- OUT_DIR` writes `OUT_DIR/loss.svg`,
-//! `OUT_DIR/loss.png` and `OUT_DIR/history.csv` (OUT_DIR defaults to the system temp dir).
+//! `cargo run -p backprop-runtime --example fit_line -- OUT_DIR` writes `OUT_DIR/loss.svg`
+//! and `OUT_DIR/history.csv` (OUT_DIR defaults to the system temp dir).
 
 use backprop_runtime::{plot_loss, Adam, Schedule, Stop, Trainer};
 
@@ -35,7 +35,6 @@ fn main() -> Result<(), backprop_runtime::Error> {
     println!("slope {:.4}, intercept {:.4} ({:?})", line[0], line[1], history.stop_reason);
     history.write_csv(out.join("history.csv"))?;
     plot_loss(&history, out.join("loss.svg"))?;
-    plot_loss(&history, out.join("loss.png"))?;
-    println!("wrote loss.svg, loss.png and history.csv to {}", out.display());
+    println!("wrote loss.svg and history.csv to {}", out.display());
     Ok(())
 }

@@ -79,6 +79,26 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A weights file cannot be written or read into the parameters: unreadable, malformed,
+    /// a tensor missing or extra, a dtype that does not fit.
+    Weights {
+        /// The weights file.
+        path: PathBuf,
+        /// What is wrong, naming the tensor when there is one.
+        message: String,
+    },
+    /// A tensor in a weights file has a different shape than the parameter field it is
+    /// loaded into.
+    TensorShape {
+        /// The weights file.
+        path: PathBuf,
+        /// The tensor's (field's) name, e.g. `w1`.
+        tensor: String,
+        /// The field's shape in the parameters.
+        expected: Vec<usize>,
+        /// The tensor's shape in the file.
+        found: Vec<usize>,
+    },
     /// The plotting backend failed (font, encoder, ...).
     Plot {
         /// The file being drawn.
@@ -111,6 +131,13 @@ impl fmt::Display for Error {
                 f.write_str("the trainer has no bound on its length: call `epochs(n)` or `max_steps(n)`")
             }
             Error::Io { path, source } => write!(f, "cannot write {}: {source}", path.display()),
+            Error::Weights { path, message } => write!(f, "weights file {}: {message}", path.display()),
+            Error::TensorShape { path, tensor, expected, found } => write!(
+                f,
+                "weights file {}: tensor `{tensor}` has shape {found:?} in the file but the parameters' \
+                 `{tensor}` has shape {expected:?}; nothing was loaded",
+                path.display()
+            ),
             Error::Plot { path, message } => {
                 write!(f, "cannot draw plot {}: {message}", path.display())
             }

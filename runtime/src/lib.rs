@@ -1,9 +1,17 @@
 //! Runtime support for `#[backprop]`: the scalar trait, activations and kink conventions the
 //! generated gradients call, the flat [`Params`] view of any parameter shape, and the
 //! optimizers and training loop that consume those gradients.
+//!
+//! Cargo features (all on by default): `plot` ([`plot_loss`], plotters), `progress` (the
+//! trainer's progress bar, indicatif), `parallel` (batch gradients on rayon's pool). Without
+//! them the crate depends on num-traits alone and everything else works the same, with the
+//! same bits. Off by default: `safetensors` ([`weights`]: save and load any [`Params`]) and
+//! `argmin` (an adapter that runs argmin's solvers on a generated gradient).
 #![warn(missing_docs)]
 
 pub mod activation;
+#[cfg(feature = "argmin")]
+pub mod argmin;
 pub mod clip;
 pub mod descent;
 mod error;
@@ -12,9 +20,13 @@ pub mod gradcheck;
 pub mod kinks;
 pub mod optim;
 pub mod params;
+#[cfg(feature = "plot")]
 pub mod plot;
+mod rng;
 pub mod schedule;
 pub mod train;
+#[cfg(feature = "safetensors")]
+pub mod weights;
 
 pub use activation::Activation;
 pub use error::{Error, Quantity};
@@ -22,9 +34,12 @@ pub use float::Float;
 pub use gradcheck::check_gradient;
 pub use optim::{Adagrad, Adam, AdamW, GradientDescent, Momentum, Nesterov, Optimizer, RmsProp};
 pub use params::Params;
+#[cfg(feature = "plot")]
 pub use plot::plot_loss;
 pub use schedule::Schedule;
 pub use train::{History, Stop, Trainer};
+#[cfg(feature = "safetensors")]
+pub use weights::{load_safetensors, save_safetensors};
 
 /// Re-exported so generated code and users can name `num_traits::Float` methods
 /// (`use backprop_runtime::num_traits::Float as _;`) without their own dependency.

@@ -4,6 +4,8 @@
 //! Optimizers, the trainer and the gradient check only ever see this view, so they work on any
 //! shape without the user copying parameters into a vector.
 
+use std::ops::Range;
+
 use crate::{Error, Float};
 // Brings `is_finite`, `sqrt`, ... into scope for `P::Scalar`, whose bound is only `crate::Float`.
 use num_traits::Float as _;
@@ -25,6 +27,132 @@ pub trait Params {
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Self::Scalar));
     /// Human name of the scalar at flat index `index`, e.g. `w1`, `w[2][0]`; `prefix` is prepended.
     fn describe(&self, index: usize, prefix: &str) -> String;
+
+    /// The value as named tensors: each a block of the flat view with a row-major shape, in
+    /// flat order, covering every scalar once (what `.safetensors` files store, one per field).
+    ///
+    /// Scalars are 0-dimensional, arrays of equal-shaped elements stack into one tensor
+    /// (`[[f64; 64]; 32]` is one tensor of shape `[32, 64]`), struct fields and tuple members
+    /// are separate tensors. `prefix` is prepended to names as in [`Params::describe`].
+    ///
+    /// The default, which the gradient structs `#[backprop]` generates use, recovers the
+    /// tensors from [`Params::describe`]'s names: consecutive scalars named `w1[j][i]` with
+    /// the same stem form tensor `w1`, its shape read off the largest indices. Implement it
+    /// directly when your names do not follow that pattern.
+    fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
+        tensors_from_names(self, prefix)
+    }
+}
+
+/// One tensor of a [`Params`] value: [`Params::tensors`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorInfo {
+    /// The field's name, e.g. `w1`, `net.0`, or `param` for an unnamed top-level value.
+    pub name: String,
+    /// Row-major shape; empty for a scalar.
+    pub shape: Vec<usize>,
+    /// Where the tensor's scalars sit in the flat view ([`Params::visit`] order).
+    pub range: Range<usize>,
+}
+
+/// [`Params::tensors`] from the names [`Params::describe`] gives (the trait's default).
+///
+/// A name is a stem followed by indices, `w1[3][17]`; a run of consecutive scalars with the
+/// same stem and the same number of indices is one tensor. Its shape is one more than the
+/// largest index per dimension, provided the run lists exactly that box in row-major order;
+/// a run that does not (a ragged `Vec<Vec<f64>>`) is kept as one flat tensor of its length.
+pub fn tensors_from_names<P: Params + ?Sized>(params: &P, prefix: &str) -> Vec<TensorInfo> {
+    let n = params.num_params();
+    let mut out = Vec::new();
+    let mut run: Vec<Vec<usize>> = Vec::new();
+    let mut stem = String::new();
+    let mut start = 0;
+    for i in 0..n {
+        let name = params.describe(i, prefix);
+        let (s, index) = split_indices(&name);
+        let continues = i > 0 && s == stem && run.first().is_some_and(|first| first.len() == index.len());
+        if !continues {
+            if i > 0 {
+                out.push(run_tensor(std::mem::take(&mut stem), &run, start..i));
+                run.clear();
+            }
+            stem = s.to_string();
+            start = i;
+        }
+        run.push(index);
+    }
+    if n > 0 {
+        out.push(run_tensor(stem, &run, start..n));
+    }
+    out
+}
+
+/// Splits `w1[3][17]` into `("w1", [3, 17])`; a name without trailing indices has none.
+fn split_indices(name: &str) -> (&str, Vec<usize>) {
+    let mut rest = name;
+    let mut indices = Vec::new();
+    while let Some(inner) = rest.strip_suffix(']') {
+        let Some(open) = inner.rfind('[') else { break };
+        let Ok(k) = inner[open + 1..].parse::<usize>() else { break };
+        indices.push(k);
+        rest = &inner[..open];
+    }
+    indices.reverse();
+    (rest, indices)
+}
+
+/// The tensor of one run of same-stem names, with the box shape its indices span if they
+/// enumerate it row-major, else flat.
+fn run_tensor(name: String, indices: &[Vec<usize>], range: Range<usize>) -> TensorInfo {
+    let ndim = indices.first().map_or(0, Vec::len);
+    let mut shape = vec![0; ndim];
+    for index in indices {
+        for (extent, &k) in shape.iter_mut().zip(index) {
+            *extent = (*extent).max(k + 1);
+        }
+    }
+    let row_major = shape.iter().product::<usize>() == indices.len()
+        && indices.iter().enumerate().all(|(position, index)| {
+            let mut rest = position;
+            let mut expected = vec![0; ndim];
+            for (slot, extent) in expected.iter_mut().zip(&shape).rev() {
+                *slot = rest % extent;
+                rest /= extent;
+            }
+            expected == *index
+        });
+    let shape = if row_major { shape } else { vec![indices.len()] };
+    TensorInfo { name, shape, range }
+}
+
+/// [`Params::tensors`] of a sequence: one stacked tensor when every element is a single tensor
+/// of the same shape (an array of numbers, of arrays, ...), otherwise each element's tensors
+/// under `name[i]`.
+fn seq_tensors<T: Params>(items: &[T], prefix: &str) -> Vec<TensorInfo> {
+    let base = base(prefix);
+    let mut parts = Vec::with_capacity(items.len());
+    let mut offset = 0;
+    let mut stackable = true;
+    for (i, item) in items.iter().enumerate() {
+        let name = format!("{base}[{i}]");
+        let n = item.num_params();
+        let mut tensors = item.tensors(&name);
+        stackable &= matches!(&tensors[..], [t] if t.name == name && t.range == (0..n));
+        for t in &mut tensors {
+            t.range = t.range.start + offset..t.range.end + offset;
+        }
+        offset += n;
+        parts.push(tensors);
+    }
+    let first_shape = parts.first().and_then(|p| p.first()).map(|t| t.shape.clone());
+    if let (true, Some(inner)) = (stackable, first_shape) {
+        if parts.iter().all(|p| p[0].shape == inner) {
+            let mut shape = vec![items.len()];
+            shape.extend(inner);
+            return vec![TensorInfo { name: base.to_string(), shape, range: 0..offset }];
+        }
+    }
+    parts.into_iter().flatten().collect()
 }
 
 /// The base name containers use: the caller's prefix, or "param" at the top level.
@@ -80,6 +208,9 @@ macro_rules! scalar_params {
                     out_of_range(prefix, index)
                 }
             }
+            fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
+                vec![TensorInfo { name: base(prefix).to_string(), shape: vec![], range: 0..1 }]
+            }
         }
     )*};
 }
@@ -118,6 +249,9 @@ macro_rules! seq_params {
             fn describe(&self, index: usize, prefix: &str) -> String {
                 describe_seq(&self[..], index, prefix)
             }
+            fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
+                seq_tensors(&self[..], prefix)
+            }
         }
     )*};
 }
@@ -149,6 +283,19 @@ macro_rules! tuple_params {
                 )*
                 let _ = rest;
                 out_of_range(prefix, index)
+            }
+            fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
+                let mut out = Vec::new();
+                let mut offset = 0;
+                $(
+                    for mut t in self.$idx.tensors(&format!("{}.{}", base(prefix), $idx)) {
+                        t.range = t.range.start + offset..t.range.end + offset;
+                        out.push(t);
+                    }
+                    offset += self.$idx.num_params();
+                )*
+                let _ = offset;
+                out
             }
         }
     )*};
@@ -308,6 +455,75 @@ mod tests {
         assert!(dot(&p, &vec![1.0]).is_err());
         assert!(add_scaled(&mut p, 1.0, &[1.0, 2.0]).is_err());
         assert_eq!(p, [1.0, 2.0, 3.0]);
+    }
+
+    fn tensor(name: &str, shape: &[usize], range: Range<usize>) -> TensorInfo {
+        TensorInfo { name: name.into(), shape: shape.to_vec(), range }
+    }
+
+    /// A struct implemented the way generated gradient structs are: `describe` through
+    /// `describe_fields`, `tensors` left to the default.
+    struct Net {
+        w: [[f64; 3]; 2],
+        b: Vec<f64>,
+        s: f64,
+    }
+
+    impl Params for Net {
+        type Scalar = f64;
+        fn num_params(&self) -> usize {
+            self.w.num_params() + self.b.num_params() + 1
+        }
+        fn visit(&self, f: &mut dyn FnMut(f64)) {
+            self.w.visit(f);
+            self.b.visit(f);
+            f(self.s);
+        }
+        fn visit_mut(&mut self, f: &mut dyn FnMut(&mut f64)) {
+            self.w.visit_mut(f);
+            self.b.visit_mut(f);
+            f(&mut self.s);
+        }
+        fn describe(&self, index: usize, prefix: &str) -> String {
+            describe_fields(&[("w", &self.w), ("b", &self.b), ("s", &self.s)], index, prefix)
+        }
+    }
+
+    #[test]
+    fn tensors_of_builtin_shapes() {
+        assert_eq!(2.0_f64.tensors(""), vec![tensor("param", &[], 0..1)]);
+        assert_eq!([[1.0_f32; 3]; 2].tensors("w"), vec![tensor("w", &[2, 3], 0..6)]);
+        assert_eq!(vec![[[0.0; 4]; 3]; 2].tensors(""), vec![tensor("param", &[2, 3, 4], 0..24)]);
+        // Ragged rows cannot stack: one tensor per row.
+        let ragged = vec![vec![1.0, 2.0], vec![3.0]];
+        assert_eq!(ragged.tensors("v"), vec![tensor("v[0]", &[2], 0..2), tensor("v[1]", &[1], 2..3)]);
+        let t = (1.0, [2.0, 3.0], vec![[4.0, 5.0]]);
+        assert_eq!(
+            t.tensors("net"),
+            vec![tensor("net.0", &[], 0..1), tensor("net.1", &[2], 1..3), tensor("net.2", &[1, 2], 3..5)]
+        );
+        let empty: Vec<f64> = vec![];
+        assert_eq!(empty.tensors("e"), vec![]);
+    }
+
+    #[test]
+    fn default_tensors_are_read_off_the_names() {
+        let net = Net { w: [[0.0; 3]; 2], b: vec![0.0; 4], s: 0.0 };
+        let expected = vec![tensor("w", &[2, 3], 0..6), tensor("b", &[4], 6..10), tensor("s", &[], 10..11)];
+        assert_eq!(net.tensors(""), expected);
+        // Nested in a container, names get the container's prefix.
+        let pair = (net, 1.0);
+        let nested = pair.tensors("");
+        assert_eq!(nested[0], tensor("param.0.w", &[2, 3], 0..6));
+        assert_eq!(nested[3], tensor("param.1", &[], 11..12));
+        // The name-based default agrees with the structural impls on built-in shapes.
+        let ragged = vec![vec![1.0, 2.0], vec![3.0]];
+        assert_eq!(tensors_from_names(&[[[1.0; 2]; 3]; 4], "x"), vec![tensor("x", &[4, 3, 2], 0..24)]);
+        assert_eq!(tensors_from_names(&2.0, "x"), vec![tensor("x", &[], 0..1)]);
+        // A ragged run is not a box: kept flat rather than given a wrong shape.
+        assert_eq!(tensors_from_names(&ragged, "v"), vec![tensor("v", &[3], 0..3)]);
+        assert_eq!(split_indices("net.w1[3][17]"), ("net.w1", vec![3, 17]));
+        assert_eq!(split_indices("a[x]"), ("a[x]", vec![]));
     }
 
     #[test]

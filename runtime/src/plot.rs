@@ -1,5 +1,7 @@
-//! Loss-curve plots from a [`History`], as SVG or PNG (plotters).
+//! Loss-curve plots from a [`History`], as SVG (plotters; the `plot` feature).
 //!
+//! SVG only: its text is drawn by the viewer, so no font has to be found or shipped and the
+//! build needs no system library (plotters' PNG backend rasterises text through fontconfig).
 //! Costs that are all positive are drawn on a log scale, where training curves are readable;
 //! otherwise on a linear one.
 
@@ -20,15 +22,14 @@ const SIZE: (u32, u32) = (800, 500);
 /// `(x, y)` points of one curve.
 type Points = Vec<(f64, f64)>;
 
-/// Draws the loss curve of `history` to `path`; the format follows the extension (`.svg` or
-/// `.png`).
+/// Draws the loss curve of `history` to `path`, an `.svg` file.
 ///
 /// The x axis is the epoch, or the step when the run had fewer than two epochs. A validation
 /// series is added when the history has one.
 ///
 /// # Errors
-/// [`Error::Plot`] for an empty history, an unknown extension or a backend failure (e.g. no
-/// font); [`Error::Io`] is not used because plotters reports file errors through its backend.
+/// [`Error::Plot`] for an empty history, an extension other than `.svg` or a backend failure;
+/// [`Error::Io`] is not used because plotters reports file errors through its backend.
 pub fn plot_loss(history: &History, path: impl AsRef<Path>) -> Result<(), Error> {
     let path = path.as_ref();
     let fail = |message: String| Error::Plot { path: path.to_path_buf(), message };
@@ -40,12 +41,7 @@ pub fn plot_loss(history: &History, path: impl AsRef<Path>) -> Result<(), Error>
             draw(&root, &curves).map_err(fail)?;
             root.present().map_err(|e| fail(e.to_string()))
         }
-        Some("png") => {
-            let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-            draw(&root, &curves).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        _ => Err(fail("unsupported extension: use .svg or .png".into())),
+        _ => Err(fail("unsupported extension: loss plots are written as .svg".into())),
     }
 }
 
@@ -197,7 +193,12 @@ mod tests {
     fn empty_history_and_unknown_extension_are_errors() {
         let err = plot_loss(&history(&[]), "loss.svg").unwrap_err();
         assert_eq!(err.to_string(), "cannot draw plot loss.svg: the history is empty");
-        let err = plot_loss(&history(&[1.0, 0.5]), "loss.gif").unwrap_err();
-        assert!(err.to_string().contains("unsupported extension"), "{err}");
+        for name in ["loss.gif", "loss.png", "loss"] {
+            let err = plot_loss(&history(&[1.0, 0.5]), name).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("cannot draw plot {name}: unsupported extension: loss plots are written as .svg")
+            );
+        }
     }
 }

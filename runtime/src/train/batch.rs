@@ -4,8 +4,10 @@
 //! Floating-point addition is not associative, so a work-stealing reduction would make results
 //! depend on thread timing. Instead the batch is cut into fixed-size chunks; each chunk is summed
 //! left to right (on any thread), and the chunk sums are added in chunk order. The sequential
-//! path uses the very same chunks, so switching paths never changes a single bit.
+//! path uses the very same chunks, so switching paths never changes a single bit; that is also
+//! why a build without the `parallel` feature can simply run every batch on one thread.
 
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 use crate::params::Params;
@@ -21,6 +23,9 @@ const CHUNK: usize = 32;
 pub const AUTO_PARALLEL_MIN: usize = 256;
 
 /// Whether per-sample gradients are computed on several threads.
+///
+/// Without the `parallel` feature there is no thread pool and every variant runs on one
+/// thread; the results are the same bits either way, so this is a speed setting only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Parallelism {
     /// One thread.
@@ -33,6 +38,7 @@ pub enum Parallelism {
 }
 
 impl Parallelism {
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     fn use_threads(self, batch_len: usize) -> bool {
         match self {
             Parallelism::Sequential => false,
@@ -93,10 +99,16 @@ where
 {
     let n = params.num_params();
     let chunk_sum = |chunk: &[usize]| chunk_sum(params, samples, chunk, grad, n);
+    #[cfg(feature = "parallel")]
     let partials: Vec<Result<_, Error>> = if parallelism.use_threads(indices.len()) {
         // `collect` on an indexed parallel iterator keeps chunk order.
         indices.par_chunks(CHUNK).map(chunk_sum).collect()
     } else {
+        indices.chunks(CHUNK).map(chunk_sum).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let partials: Vec<Result<_, Error>> = {
+        let _ = parallelism;
         indices.chunks(CHUNK).map(chunk_sum).collect()
     };
     let mut cost = P::Scalar::zero();

@@ -1,12 +1,16 @@
 //! The optional progress bar: shown on an interactive stderr, silent in pipes, CI and tests.
+//! Without the `progress` feature (indicatif) the bar is a no-op and [`Progress`] only exists
+//! so that code configuring it builds in both configurations.
 
+#[cfg(feature = "progress")]
 use std::io::IsTerminal;
 
+#[cfg(feature = "progress")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::history::EpochRecord;
 
-/// When the trainer draws a progress bar on stderr.
+/// When the trainer draws a progress bar on stderr (never, without the `progress` feature).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Progress {
     /// Only when stderr is a terminal.
@@ -19,8 +23,10 @@ pub enum Progress {
 }
 
 /// A progress bar that may not exist; every method is a no-op when hidden.
+#[cfg(feature = "progress")]
 pub(crate) struct Bar(Option<ProgressBar>);
 
+#[cfg(feature = "progress")]
 impl Bar {
     /// `total` is the number of steps the run may take, if bounded.
     pub fn new(mode: Progress, total: Option<usize>) -> Self {
@@ -60,4 +66,21 @@ impl Bar {
             bar.finish();
         }
     }
+}
+
+/// The bar of a build without indicatif: nothing to draw.
+#[cfg(not(feature = "progress"))]
+pub(crate) struct Bar;
+
+#[cfg(not(feature = "progress"))]
+impl Bar {
+    pub fn new(_mode: Progress, _total: Option<usize>) -> Self {
+        Bar
+    }
+
+    pub fn step(&self) {}
+
+    pub fn epoch(&self, _record: &EpochRecord) {}
+
+    pub fn finish(&self) {}
 }

@@ -2,10 +2,6 @@
 //! schedules, clipping, stopping rules, observers, progress and history, so user code is just
 //! configuration plus a gradient function.
 
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-
 use super::batch::{sum_indexed, Parallelism, Reduction};
 use super::history::{EpochRecord, History, StepRecord, StopReason};
 use super::observer::{Control, EpochFn, Observer, StepFn};
@@ -15,6 +11,7 @@ use crate::clip::clip_global_norm;
 use crate::error::positive;
 use crate::optim::Optimizer;
 use crate::params::{copy_from_slice, slice_first_non_finite, slice_norm, to_vec, Params};
+use crate::rng::SplitMix64;
 use crate::{Error, Float, Quantity, Schedule};
 use num_traits::Float as _;
 
@@ -299,7 +296,7 @@ where
         let bar = Bar::new(self.progress, total);
         let mut flat = to_vec(params);
         let mut order: Vec<usize> = (0..n_samples).collect();
-        let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut rng = SplitMix64::new(self.seed);
         let base_lr = self.optimizer.learning_rate();
         let mut patience = rules.no_improvement.map(|(k, d)| Patience::new(k, d));
         let mut history = History { steps: Vec::new(), epochs: Vec::new(), stop_reason: StopReason::MaxEpochs };
@@ -314,7 +311,7 @@ where
                 break StopReason::MaxSteps;
             }
             if shuffle {
-                order.shuffle(&mut rng);
+                rng.shuffle(&mut order);
             }
             let mut stop = None;
             let (mut cost_sum, mut weight_sum, mut norm_sum, mut n_steps) = (0.0, 0.0, 0.0, 0);

@@ -2,6 +2,9 @@
 
 mod common;
 mod errors;
+#[cfg(feature = "plot")]
 mod plot;
 mod rosenbrock;
 mod trainer;
+#[cfg(feature = "safetensors")]
+mod weights;

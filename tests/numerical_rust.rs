@@ -215,3 +215,48 @@ fn match_follows_the_arm_taken() {
     let t = (-0.3_f64).tanh();
     assert_eq!(g.w, [1.0, 1.0 - t * t, 1.0, 1.6]);
 }
+
+// ---- iterator idioms ---------------------------------------------------------------------------
+
+#[backprop]
+fn dot_zip(a: &[f64], b: &[f64; 3]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>()
+}
+
+#[backprop(wrt(a, w))]
+fn idioms(a: &[f64; 4], w: f64) -> f64 {
+    let squares: f64 = a.iter().map(|v| v * v).sum();
+    let top = a.iter().copied().fold(f64::MIN, f64::max);
+    let horner = a.iter().fold(0.0, |acc, v| acc * w + v);
+    let product = a.iter().map(|&v| v + w).product::<f64>();
+    let mut pairs = 0.0;
+    for (x, y) in a.iter().zip(a.iter()) {
+        pairs += x * y * w;
+    }
+    squares + top + horner + product + pairs
+}
+
+#[test]
+fn iterator_idioms_are_index_loops_with_the_same_value() {
+    // zip stops at the shorter source: a has 4 elements, b 3.
+    let a = [1.0, -2.0, 0.5, 7.0];
+    let b = [3.0, 0.25, -4.0];
+    let (c, g) = dot_zip_grad(&a, &b);
+    assert_eq!(c, dot_zip(&a, &b));
+    assert_eq!(g.a, vec![3.0, 0.25, -4.0, 0.0]);
+    assert_eq!(g.b, [1.0, -2.0, 0.5]);
+    // An empty sum is -0.0, as `Sum` for floats gives.
+    assert_eq!(dot_zip_grad(&[], &b).0.to_bits(), (-0.0_f64).to_bits());
+}
+
+#[test]
+fn folds_maps_products_and_zipped_loops() {
+    for &(a, w) in &[([0.5, -1.5, 2.0, 0.25], 0.75), ([1.0, 2.0, -0.5, 3.0], -0.5)] {
+        let (c, g) = idioms_grad(&a, w);
+        assert_eq!(c, idioms(&a, w));
+        let f = |v: &[f64]| idioms(&[v[0], v[1], v[2], v[3]], v[4]);
+        let mut actual = g.a.to_vec();
+        actual.push(g.w);
+        assert_close("idioms", &actual, &numeric_gradient(f, &[a[0], a[1], a[2], a[3], w]));
+    }
+}

@@ -36,6 +36,10 @@ pub const STACK_TAPE_LIMIT: usize = 4096;
 /// Where a value is used: in a block, or by the function's return expression.
 type Site = Option<BlockId>;
 
+/// The prefix of names the lowering makes up for desugared code (`lower/iterators.rs`), which no
+/// user writes; they are printed as generated names without it.
+pub const HIDDEN: &str = "__backprop_";
+
 /// The emission plan: what is emitted, how it is bound and named, and how the backward sweep
 /// reaches forward values.
 pub struct Plan<'a> {
@@ -815,7 +819,14 @@ impl<'a> Plan<'a> {
                 continue;
             }
             // `for xi in x.iter()` has no index in the source; the generated code indexes with one.
-            let name = if node.var_name == "_" { make_ident(&names.generated("i")) } else { node.var_name.clone() };
+            let var = node.var_name.to_string();
+            let name = if var == "_" {
+                make_ident(&names.generated("i"))
+            } else if let Some(base) = var.strip_prefix(HIDDEN) {
+                make_ident(&names.generated(base))
+            } else {
+                node.var_name.clone()
+            };
             self.names[node.var.index()] = Some(name);
         }
         for i in 0..self.f.nodes.len() {
@@ -832,6 +843,8 @@ impl<'a> Plan<'a> {
             };
             let hint = self.f.nodes[i].hint.clone().or_else(|| partner.and_then(|p| self.f.node(p).hint.clone()));
             let name = match hint {
+                // Names the lowering made up (an iterator's accumulator) read as generated ones.
+                Some(Hint::User(n)) if n.starts_with(HIDDEN) => names.generated(&n[HIDDEN.len()..]),
                 Some(Hint::User(n)) | Some(Hint::Output(n)) => names.user(n.trim_start_matches("r#")),
                 Some(Hint::Adjoint(of)) => match &self.names[of.index()] {
                     Some(base) => names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#"))),

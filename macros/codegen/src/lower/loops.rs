@@ -170,6 +170,9 @@ impl Lower<'_> {
     }
 
     pub(super) fn for_loop(&mut self, l: &syn::ExprForLoop) {
+        if let Some(indexed) = super::iterators::for_loop(l) {
+            return self.for_loop(&indexed);
+        }
         if let Some(label) = &l.label {
             self.cx.error_spanned_by(label, "loop labels are not supported by `#[backprop]`");
         }

@@ -16,6 +16,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Pat, ReturnType, Stmt, Type};
 
 mod arrays;
+mod iterators;
 mod loops;
 
 /// What the rest of the pipeline needs from the source besides the IR.
@@ -916,10 +917,13 @@ impl Lower<'_> {
         if let Some(v) = self.array_method(m) {
             return v;
         }
+        if let Some(desugared) = iterators::reduction(m) {
+            return self.expr(&desugared);
+        }
         if ITERATOR_METHODS.contains(&name.as_str()) {
             self.cx.error_spanned_by(
                 m,
-                "iterator chains are not supported by `#[backprop]`; write a `for i in 0..x.len()` loop (`x.iter().sum::<f64>()` is supported)",
+                "this iterator chain is not supported by `#[backprop]`; supported: `x.iter().sum()`, `a.iter().zip(b).map(|(x, y)| ..).sum()`, `.map(|v| ..).sum()` / `.product()`, `.fold(init, |acc, v| ..)`, `.copied().fold(f64::MIN, f64::max)`; or write a `for i in 0..x.len()` loop",
             );
             return self.poison();
         }

@@ -260,3 +260,96 @@ fn folds_maps_products_and_zipped_loops() {
         assert_close("idioms", &actual, &numeric_gradient(f, &[a[0], a[1], a[2], a[3], w]));
     }
 }
+
+// ---- while loops -------------------------------------------------------------------------------
+
+/// Newton's method for √a: the trip count depends on `a`.
+#[backprop]
+fn newton_sqrt(a: f64) -> f64 {
+    let mut x = a;
+    let mut prev = 0.0;
+    while (x - prev).abs() > 1e-12 * x {
+        prev = x;
+        x = 0.5 * (x + a / x);
+    }
+    x
+}
+
+/// A fixed-point iteration `x = cos(w x)`, stopped at a tolerance, inside a loop over data: each
+/// outer iteration runs its own number of inner iterations.
+#[backprop(wrt(w))]
+fn fixed_points(w: f64, data: &[f64; 3]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..3 {
+        let mut x = data[i];
+        let mut step = 1.0;
+        while step > 1e-13 {
+            let next = (w * x).cos();
+            step = (next - x).abs();
+            x = next;
+        }
+        total += x * data[i];
+    }
+    total
+}
+
+/// Bisection on `x³ = a` over floats: the interval halves until it is small.
+#[backprop(max_iterations = 200)]
+fn bisect_cube_root(a: f64) -> f64 {
+    let mut lo = 0.0;
+    let mut hi = a + 1.0;
+    while hi - lo > 1e-12 {
+        let mid = 0.5 * (lo + hi);
+        if mid * mid * mid > a {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+#[backprop(max_iterations = 5)]
+fn never_settles(x: f64) -> f64 {
+    let mut y = x;
+    while y > 0.0 {
+        y += 1.0;
+    }
+    y
+}
+
+#[test]
+fn while_loops_replay_their_trip_count_backwards() {
+    for a in [0.25, 2.0, 9.0, 1e4] {
+        let (c, g) = newton_sqrt_grad(a);
+        assert_eq!(c, newton_sqrt(a));
+        let exact = 0.5 / a.sqrt();
+        assert!((g.a - exact).abs() <= 1e-9 * exact, "d√a/da at {a}: {} vs {exact}", g.a);
+    }
+    let data = [0.3, -0.5, 0.9];
+    for w in [0.4, 0.8] {
+        let (c, g) = fixed_points_grad(w, &data);
+        assert_eq!(c, fixed_points(w, &data));
+        // x* = cos(w x*): dx*/dw = -x* sin(w x*) / (1 + w sin(w x*)), summed with weights data[i].
+        let mut x: f64 = 0.5;
+        for _ in 0..200 {
+            x = (w * x).cos();
+        }
+        let dx = -x * (w * x).sin() / (1.0 + w * (w * x).sin());
+        let exact: f64 = data.iter().map(|d| d * dx).sum();
+        assert!((g.w - exact).abs() <= 1e-8 * (1.0 + exact.abs()), "w = {w}: {} vs {exact}", g.w);
+    }
+    // With the comparisons' outcomes fixed (the derivative follows the branches taken), every
+    // midpoint is a fixed fraction of the initial upper bound `a + 1`, so the result is
+    // `t (a + 1)` with `t = c / (a + 1)`, and its derivative along those branches is `t`.
+    let (c, g) = bisect_cube_root_grad(8.0);
+    assert_eq!(c, bisect_cube_root(8.0));
+    assert!((c - 2.0).abs() < 1e-9);
+    assert!((g.a - c / 9.0).abs() < 1e-12, "{} vs {}", g.a, c / 9.0);
+}
+
+#[test]
+#[should_panic(expected = "ran more than 5 iterations (`max_iterations = 5`)")]
+fn max_iterations_bounds_a_loop_that_does_not_end() {
+    never_settles_grad(1.0);
+}

@@ -11,10 +11,14 @@ use syn::{Ident, Token};
 pub struct Options {
     /// `wrt(...)`: the arguments to differentiate, with their spans. `None`: every float argument.
     pub wrt: Option<Vec<Ident>>,
+    /// `max_iterations = N`: a `while` loop that runs more iterations stops the gradient function
+    /// with a message naming the bound, instead of growing its tapes without end.
+    pub max_iterations: Option<u64>,
 }
 
 enum OptionItem {
     Wrt(Ident, Vec<Ident>),
+    MaxIterations(Ident, syn::LitInt),
     Unknown(Ident),
 }
 
@@ -26,6 +30,9 @@ impl Parse for OptionItem {
             syn::parenthesized!(content in input);
             let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
             Ok(OptionItem::Wrt(key, names.into_iter().collect()))
+        } else if key == "max_iterations" {
+            input.parse::<Token![=]>()?;
+            Ok(OptionItem::MaxIterations(key, input.parse()?))
         } else {
             // Swallow whatever follows so that one unknown option yields one clear message.
             if input.peek(syn::token::Paren) {
@@ -66,9 +73,16 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                             options.wrt = Some(names);
                         }
                     }
+                    OptionItem::MaxIterations(key, n) => match n.base10_parse::<u64>() {
+                        Ok(0) | Err(_) => cx.error_spanned_by(&n, "`max_iterations` takes a positive whole number"),
+                        Ok(_) if options.max_iterations.is_some() => {
+                            cx.error_spanned_by(&key, "duplicate `max_iterations` option")
+                        }
+                        Ok(v) => options.max_iterations = Some(v),
+                    },
                     OptionItem::Unknown(key) => cx.error_spanned_by(
                         &key,
-                        format!("unknown `#[backprop]` option `{key}`; the supported option is `wrt(a, b, ...)`"),
+                        format!("unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)` and `max_iterations = N`"),
                     ),
                 }
             }

@@ -411,6 +411,8 @@ impl Sweep {
             body,
             block,
             carried: Vec::new(),
+            exit: None,
+            trips: None,
         });
         let var = f.add_defined_by_construct(Op::LoopVar(id), Ty::Int, body, Span::call_site());
         f.loops[id.index()].var = var;
@@ -458,6 +460,8 @@ impl Sweep {
             body,
             block,
             carried: Vec::new(),
+            exit: None,
+            trips: None,
         });
         let mut inside = Contributions::new();
         // A carried variable's adjoint enters each backward iteration as the adjoint of the value the

@@ -69,6 +69,8 @@ pub struct Emitter<'a> {
     scope: std::cell::RefCell<ScopeCheck>,
     /// What the scope check found in the last `emit`.
     problems: std::cell::RefCell<Vec<String>>,
+    /// `#[backprop(max_iterations = N)]`: the bound on a `while` loop's iterations.
+    pub max_iterations: Option<u64>,
 }
 
 impl<'a> std::ops::Deref for Emitter<'a> {
@@ -86,6 +88,7 @@ impl<'a> Emitter<'a> {
             krate: quote!(::backprop),
             scope: std::cell::RefCell::new(ScopeCheck::default()),
             problems: std::cell::RefCell::new(Vec::new()),
+            max_iterations: None,
         }
     }
 
@@ -246,9 +249,13 @@ impl<'a> Emitter<'a> {
                 }
             },
             // Named by their construct (`if`, loop); reached only through their names.
-            Op::Phi(..) | Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) | Op::Store(..) | Op::Declare(_) => {
-                (self.name(v).map(|n| n.to_token_stream()).unwrap_or_else(|| quote!(_)), Prec::Atom)
-            }
+            Op::Phi(..)
+            | Op::LoopVar(_)
+            | Op::LoopPhi(..)
+            | Op::LoopOut(..)
+            | Op::LoopTrips(_)
+            | Op::Store(..)
+            | Op::Declare(_) => (self.name(v).map(|n| n.to_token_stream()).unwrap_or_else(|| quote!(_)), Prec::Atom),
         }
     }
 
@@ -416,11 +423,29 @@ impl<'a> Emitter<'a> {
                 ));
             }
         }
+        // A `while` body first computes its condition and leaves when it is false. What it pushes
+        // before that point is pushed after it: the last, unfinished iteration pushes nothing, so
+        // the backward loop pops exactly what its `trips` iterations pushed.
+        let exit =
+            self.f.block(b).loop_owner.and_then(|l| self.f.loop_node(l).exit).filter(|_| !self.f.block(b).backward);
+        let mut exit_pending = exit.is_some();
+        let mut deferred_pushes: Vec<Statement> = Vec::new();
+        let exit_at_start = exit.is_some_and(|c| !self.f.block(b).items.contains(&Item::Value(c)));
+        if let (true, Some(c)) = (exit_at_start, exit) {
+            let cond = self.operand(c, Prec::Prefix, true);
+            statements.push(Statement::new(quote!(if !#cond { break; }), vec![]));
+            exit_pending = false;
+        }
         // A forward loop body pushes its carried variables' values at the start of the iteration.
         if self.f.block(b).loop_owner.is_some() && !self.f.block(b).backward {
             let at_start = |v: ValueId| matches!(self.f.node(v).op, Op::LoopPhi(l, _) if self.f.loop_node(l).body == b);
             for t in self.tapes.iter().filter(|t| t.body == b && at_start(t.value)) {
-                statements.push(Statement::new(self.push(t), vec![]));
+                let push = Statement::new(self.push(t), vec![]);
+                if exit_pending {
+                    deferred_pushes.push(push);
+                } else {
+                    statements.push(push);
+                }
             }
         }
         for item in &self.f.block(b).items {
@@ -452,11 +477,27 @@ impl<'a> Emitter<'a> {
                     out.extend(self.residuals.get(&id).cloned().unwrap_or_default());
                     out
                 }
-                // After an inner loop: the values its carried variables end with.
-                Item::Loop(l) => self.f.loop_node(l).carried.iter().map(|c| c.out).collect(),
+                // After an inner loop: the values its carried variables end with, and its trip count.
+                Item::Loop(l) => {
+                    let node = self.f.loop_node(l);
+                    node.carried.iter().map(|c| c.out).chain(node.trips).collect()
+                }
             };
             for t in self.tapes.iter().filter(|t| t.body == b && defined.contains(&t.value)) {
-                statements.push(Statement::new(self.push(t), vec![]));
+                let push = Statement::new(self.push(t), vec![]);
+                if exit_pending {
+                    deferred_pushes.push(push);
+                } else {
+                    statements.push(push);
+                }
+            }
+            if let (true, Some(c)) = (exit_pending, exit) {
+                if *item == Item::Value(c) {
+                    let cond = self.operand(c, Prec::Prefix, true);
+                    statements.push(Statement::new(quote!(if !#cond { break; }), vec![]));
+                    statements.append(&mut deferred_pushes);
+                    exit_pending = false;
+                }
             }
         }
         if statements.len() <= CHUNK_THRESHOLD {
@@ -577,6 +618,14 @@ impl<'a> Emitter<'a> {
         let fused = self.fused.get(&id).copied();
         let loops: Vec<LoopId> = std::iter::once(id).chain(fused).collect();
         let (mut decls, mut binds) = (TokenStream::new(), Vec::new());
+        // A `while` loop counts its iterations: the backward loop runs that many.
+        let trips = node.trips.filter(|_| node.exit.is_some());
+        if let Some(t) = trips {
+            let name = self.name(t)?.clone();
+            decls.extend(quote!(let mut #name = 0usize;));
+            self.bind(t);
+            binds.push((name, false));
+        }
         for &l in &loops {
             self.carried_decls(l, &mut decls, &mut binds)?;
         }
@@ -606,6 +655,20 @@ impl<'a> Emitter<'a> {
             }
             _ => quote!((#(#names),*) = (#(#nexts),*);),
         };
+        if let Some(t) = trips {
+            let name = self.name(t);
+            let limit = match self.max_iterations {
+                Some(n) => {
+                    let n = proc_macro2::Literal::u64_unsuffixed(n);
+                    let message = format!(
+                        "a `while` loop in `#[backprop]` function ran more than {n} iterations (`max_iterations = {n}`)"
+                    );
+                    quote!(if #name >= #n { ::core::panic!(#message); })
+                }
+                None => TokenStream::new(),
+            };
+            return Some(Statement::new(quote!(#decls loop { #body #update #limit #name += 1; }), binds));
+        }
         let var = match self.name(node.var) {
             Some(name) if self.live[node.var.index()] => name.to_token_stream(),
             _ => quote!(_),

@@ -180,6 +180,9 @@ impl<'f> Interpreter<'f> {
 
     fn run_loop(&mut self, id: crate::ir::LoopId) -> Result<(), String> {
         let node = self.f.loop_node(id).clone();
+        if let Some(cond) = node.exit {
+            return self.run_while(&node, cond);
+        }
         let lo = match self.get(node.lo)? {
             Val::I(i) => i,
             other => return Err(format!("loop bound {other:?}")),
@@ -223,6 +226,48 @@ impl<'f> Interpreter<'f> {
         Ok(())
     }
 
+    /// A `while` loop: the body's items up to the condition run at the start of every iteration;
+    /// a false condition ends the loop before the rest. Iterations are snapshotted as in `for` loops,
+    /// and the trip count is recorded.
+    fn run_while(&mut self, node: &crate::ir::LoopNode, cond: ValueId) -> Result<(), String> {
+        let items = self.f.block(node.body).items.clone();
+        let split = items.iter().position(|i| *i == Item::Value(cond)).map_or(0, |p| p + 1);
+        for c in &node.carried {
+            let init = self.get(c.init)?;
+            self.values[c.inner.index()] = Some(init);
+        }
+        let mut trips: i128 = 0;
+        loop {
+            if trips > 1_000_000 {
+                return Err("while loop ran over a million iterations".into());
+            }
+            self.values[node.var.index()] = Some(Val::I(trips));
+            self.items(&items[..split])?;
+            if !self.get(cond)?.b()? {
+                break;
+            }
+            self.items(&items[split..])?;
+            let snapshot: Vec<(usize, Val)> = (0..self.values.len())
+                .filter(|n| self.iteration_body[*n] == Some(node.body))
+                .filter_map(|n| self.values[n].map(|v| (n, v)))
+                .collect();
+            self.snapshots.entry(node.body).or_default().push(snapshot);
+            let nexts: Vec<Val> = node.carried.iter().map(|c| self.get(c.next)).collect::<Result<_, _>>()?;
+            for (c, v) in node.carried.iter().zip(nexts) {
+                self.values[c.inner.index()] = Some(v);
+            }
+            trips += 1;
+        }
+        for c in &node.carried {
+            let v = self.get(c.inner)?;
+            self.values[c.out.index()] = Some(v);
+        }
+        if let Some(t) = node.trips {
+            self.values[t.index()] = Some(Val::I(trips));
+        }
+        Ok(())
+    }
+
     fn get(&mut self, v: ValueId) -> Result<Val, String> {
         if let Some(x) = self.values[v.index()] {
             return Ok(x);
@@ -236,7 +281,12 @@ impl<'f> Interpreter<'f> {
     }
 
     fn block(&mut self, b: BlockId) -> Result<(), String> {
-        for item in self.f.block(b).items.clone() {
+        let items = self.f.block(b).items.clone();
+        self.items(&items)
+    }
+
+    fn items(&mut self, items: &[Item]) -> Result<(), String> {
+        for item in items.iter().copied() {
             match item {
                 Item::Value(v) => {
                     let x = self.compute(v)?;
@@ -289,7 +339,7 @@ impl<'f> Interpreter<'f> {
                 Ok(Val::B(true))
             }
             Op::Len(a) => Ok(Val::I(self.memory.get(a).map_or(0, |m| m.1[0]) as i128)),
-            Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) => {
+            Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) | Op::LoopTrips(_) => {
                 self.values[v.index()].ok_or_else(|| "loop value read outside its loop".to_string())
             }
             Op::FloatLit(bits) => Ok(Val::F(f64::from_bits(*bits))),

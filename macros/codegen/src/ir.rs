@@ -322,6 +322,9 @@ pub enum Op {
     LoopPhi(LoopId, u32),
     /// Carried variable `k` of a loop after the loop.
     LoopOut(LoopId, u32),
+    /// How many iterations a `while` loop ran (an integer, after the loop): the backward loop runs
+    /// that many, in reverse.
+    LoopTrips(LoopId),
 }
 
 impl Op {
@@ -337,7 +340,8 @@ impl Op {
             | Op::Len(_)
             | Op::LoopVar(_)
             | Op::LoopPhi(..)
-            | Op::LoopOut(..) => Vec::new(),
+            | Op::LoopOut(..)
+            | Op::LoopTrips(_) => Vec::new(),
             Op::Unary(_, a) | Op::Cast(_, a) | Op::Alias(a) => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Call(_, args) | Op::Load(_, _, args) | Op::Store(_, args) => args.clone(),
@@ -432,6 +436,11 @@ pub struct LoopNode {
     pub body: BlockId,
     pub block: BlockId,
     pub carried: Vec<Carried>,
+    /// For a `while` loop: the condition, computed by the body's first items at the start of every
+    /// iteration (the loop ends when it is false, before the rest of the body), and the trip count
+    /// after the loop. `lo..hi` is then `0..trips`, the range the backward loop reverses.
+    pub exit: Option<ValueId>,
+    pub trips: Option<ValueId>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -645,6 +654,7 @@ impl Function {
                 | Op::LoopVar(_)
                 | Op::LoopPhi(..)
                 | Op::LoopOut(..)
+                | Op::LoopTrips(_)
         );
         if consable {
             if let Some(candidates) = self.consing.get(&(op.clone(), ty)) {

@@ -74,7 +74,8 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
     internal_check(&lowered.function, &func, "differentiation")?;
 
     let user_tokens = func.to_token_stream();
-    let emitter = emit::Emitter::new(&lowered.function, &derivation, user_tokens);
+    let mut emitter = emit::Emitter::new(&lowered.function, &derivation, user_tokens);
+    emitter.max_iterations = options.max_iterations;
     let draft = emitter.emit(&func, &lowered.items, &derivation, "");
     let generated = generated_body_text(draft);
     let doc = doc::DocWriter { emitter: &emitter, derivation: &derivation, result_name: func.sig.ident.to_string() }

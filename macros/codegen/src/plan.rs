@@ -140,6 +140,7 @@ impl<'a> Plan<'a> {
                         self.live_loops[l.index()] = true;
                         let lp = f.loop_node(l);
                         stack.extend([lp.lo, lp.hi, lp.var]);
+                        stack.extend(lp.exit);
                     }
                 }
                 // ... and inside a branch only if its `if` is emitted, which needs the condition.
@@ -162,6 +163,7 @@ impl<'a> Plan<'a> {
                     if !self.live_loops[l.index()] {
                         self.live_loops[l.index()] = true;
                         stack.extend([lp.lo, lp.hi, lp.var]);
+                        stack.extend(lp.exit);
                     }
                 }
                 Op::Load(a, _, idx) => {
@@ -216,7 +218,7 @@ impl<'a> Plan<'a> {
 
     /// Loop variables and carried variables: named by the loop itself, never by a `let`.
     pub(crate) fn defined_by_construct(&self, v: ValueId) -> bool {
-        matches!(self.f.node(v).op, Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..))
+        matches!(self.f.node(v).op, Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) | Op::LoopTrips(_))
     }
 
     fn record_use(&self, uses: &mut Vec<Vec<Site>>, v: ValueId, site: Site) {
@@ -444,6 +446,10 @@ impl<'a> Plan<'a> {
             let Some(mirror) = f.block(lb.body).mirror else { continue };
             let Some(forward) = f.block(mirror).loop_owner else { continue };
             let Some(fpos) = root_items.iter().position(|i| *i == Item::Loop(forward)) else { continue };
+            // A `while` loop's iterations are counted as they run; its reverse stays a loop of its own.
+            if f.loop_node(forward).exit.is_some() {
+                continue;
+            }
             if !self.live_loops[back.index()] {
                 continue;
             }

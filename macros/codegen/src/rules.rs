@@ -110,7 +110,8 @@ pub fn local_factors(b: &mut Builder, y: ValueId) -> Vec<(usize, Factor)> {
         | Op::Len(_)
         | Op::LoopVar(_)
         | Op::LoopPhi(..)
-        | Op::LoopOut(..) => vec![],
+        | Op::LoopOut(..)
+        | Op::LoopTrips(_) => vec![],
         Op::Alias(_) => vec![(0, One)],
         Op::Unary(UnOp::Neg, _) => vec![(0, MinusOne)],
         Op::Unary(UnOp::Not, _) => vec![],

@@ -211,6 +211,8 @@ impl Lower<'_> {
             body,
             block: outer,
             carried: Vec::new(),
+            exit: None,
+            trips: None,
         });
         let var = self.f.add_defined_by_construct(Op::LoopVar(id), Ty::Int, body, l.pat.span());
         self.f.loops[id.index()].var = var;
@@ -253,6 +255,98 @@ impl Lower<'_> {
             carried.push(Carried { init: *init, inner: inners[k], next, out });
         }
         self.f.loops[id.index()].carried = carried;
+        self.f.place_loop(id);
+        self.f.bump_all_versions();
+    }
+}
+
+impl Lower<'_> {
+    /// `while cond { body }`: a loop whose trip count is recorded as it runs. The condition is
+    /// computed at the start of every iteration from the carried variables; the backward loop runs
+    /// the recorded number of iterations in reverse. Integer and bool variables cannot be carried
+    /// (as in `for` loops), so a loop's exit depends on float state or a fixed bound.
+    pub(super) fn while_loop(&mut self, w: &syn::ExprWhile) {
+        if let Some(label) = &w.label {
+            self.cx.error_spanned_by(label, "loop labels are not supported by `#[backprop]`");
+        }
+        if let Expr::Let(l) = &*w.cond {
+            self.cx.error_spanned_by(l, "`while let` is not supported; loop `while a < b`");
+            return;
+        }
+        let mut assigned = Assigned::default();
+        assigned.visit_block(&w.body);
+        let mut carried_names = Vec::new();
+        for name in &assigned.0 {
+            if let Some((si, vi)) = self.lookup(name) {
+                if let Binding::Value(v) = self.scopes[si][vi].1 {
+                    if self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool {
+                        self.cx.error_spanned_by(
+                            &w.body,
+                            format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; make the loop's condition depend on float values (`while (x - prev).abs() > tol`)"),
+                        );
+                        return;
+                    }
+                    carried_names.push((name.clone(), si, vi, v));
+                }
+            }
+        }
+        let outer = self.block;
+        self.f.bump_all_versions();
+        let body = self.f.new_block(Some(outer), None, false);
+        let zero = self.f.add(Op::IntLit(0), Ty::Int, crate::ir::ROOT, w.span());
+        let id = self.f.reserve_loop(LoopNode {
+            var: ValueId(0),
+            var_name: syn::Ident::new("_", w.while_token.span),
+            lo: zero,
+            hi: zero,
+            inclusive: false,
+            rev: false,
+            body,
+            block: outer,
+            carried: Vec::new(),
+            exit: None,
+            trips: None,
+        });
+        let var = self.f.add_defined_by_construct(Op::LoopVar(id), Ty::Int, body, w.span());
+        self.f.loops[id.index()].var = var;
+        let mut inners = Vec::new();
+        for (k, (name, si, vi, init)) in carried_names.iter().enumerate() {
+            let ty = self.f.ty(*init);
+            let inner = self.f.add_defined_by_construct(Op::LoopPhi(id, k as u32), ty, body, w.span());
+            self.f.suggest_name(inner, Hint::User(name.clone()));
+            self.scopes[*si][*vi].1 = Binding::Value(inner);
+            inners.push(inner);
+        }
+        self.block = body;
+        self.loop_depth += 1;
+        self.scopes.push(Vec::new());
+        let cond = self.expr(&w.cond);
+        if self.f.ty(cond) != Ty::Bool {
+            self.cx.error_spanned_by(&w.cond, "the condition must be a comparison or a `bool`");
+        }
+        self.block_body(&w.body.stmts, false, w.body.brace_token.span.close());
+        self.scopes.pop();
+        self.loop_depth -= 1;
+        self.block = outer;
+        let mut carried = Vec::new();
+        for (k, (name, si, vi, init)) in carried_names.iter().enumerate() {
+            let next = match self.scopes[*si][*vi].1 {
+                Binding::Value(v) => v,
+                Binding::Array(_) | Binding::Tuple(_) => *init,
+            };
+            let ty = self.f.ty(inners[k]);
+            let out = self.f.add_defined_by_construct(Op::LoopOut(id, k as u32), ty, outer, w.span());
+            self.f.suggest_name(out, Hint::User(name.clone()));
+            self.scopes[*si][*vi].1 = Binding::Value(out);
+            carried.push(Carried { init: *init, inner: inners[k], next, out });
+        }
+        let trips = self.f.add_defined_by_construct(Op::LoopTrips(id), Ty::Int, outer, w.span());
+        self.f.suggest_name(trips, Hint::User(format!("{}trips", crate::plan::HIDDEN)));
+        let node = &mut self.f.loops[id.index()];
+        node.carried = carried;
+        node.exit = Some(cond);
+        node.trips = Some(trips);
+        node.hi = trips;
         self.f.place_loop(id);
         self.f.bump_all_versions();
     }

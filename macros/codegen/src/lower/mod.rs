@@ -382,6 +382,10 @@ impl Lower<'_> {
                     self.for_loop(l);
                     None
                 }
+                Expr::While(w) => {
+                    self.while_loop(w);
+                    None
+                }
                 Expr::Block(b) if b.label.is_none() && b.attrs.is_empty() => {
                     self.scopes.push(Vec::new());
                     let v = self.block_body(&b.block.stmts, tail && semi.is_none(), b.block.brace_token.span.close());
@@ -1224,8 +1228,9 @@ pub fn unsupported_message(e: &Expr) -> String {
             m.mac.path.to_token_stream()
         ),
         Expr::ForLoop(_) => "a `for` loop is only supported as a statement".into(),
-        Expr::While(_) | Expr::Loop(_) => {
-            "`while` and `loop` are not supported by `#[backprop]`; write a `for i in 0..n` loop with a bound known on entry".into()
+        Expr::While(_) => "a `while` loop is only supported as a statement".into(),
+        Expr::Loop(_) => {
+            "`loop` is not supported by `#[backprop]`; write `while condition { .. }` (the trip count is recorded and replayed backwards) or a `for i in 0..n` loop".into()
         }
         Expr::Break(_) | Expr::Continue(_) => {
             "`break` and `continue` are not supported by `#[backprop]`; loops run their whole range (use `if` inside the body)".into()

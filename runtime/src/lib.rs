@@ -7,6 +7,7 @@ pub mod activation;
 pub mod clip;
 pub mod descent;
 mod error;
+pub mod explain;
 mod float;
 pub mod gradcheck;
 pub mod kinks;
@@ -18,6 +19,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use error::{Error, Quantity};
+pub use explain::Explanation;
 pub use float::Float;
 pub use gradcheck::check_gradient;
 pub use optim::{Adagrad, Adam, AdamW, GradientDescent, Momentum, Nesterov, Optimizer, RmsProp};

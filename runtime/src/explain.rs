@@ -293,8 +293,9 @@ impl fmt::Display for Explanation {
             let values: Vec<String> = self.values.iter().map(|(n, v)| format!("{n} = {}", self.number(*v))).collect();
             writeln!(out, "forward: {}", values.join(", "))?;
         }
-        for s in &self.symbols {
-            writeln!(out, "where {} = {} = {}", s.name, s.expr, self.number(s.value))?;
+        for (k, s) in self.symbols.iter().enumerate() {
+            let lead = if k == 0 { "where" } else { "     " };
+            writeln!(out, "{lead} {} = {} = {}", s.name, s.expr, self.number(s.value))?;
         }
         for a in &self.arguments {
             self.write_derivation(out, a)?;
@@ -306,14 +307,14 @@ impl fmt::Display for Explanation {
             writeln!(out, "{} = {}: computed once, used by {} chains", s.symbol, self.number(s.value), s.chains)?;
         }
         let n = self.arguments.len() + self.arrays.len();
-        let plural = if n == 1 { "" } else { "s" };
+        let all = if n == 1 { "its one derivative".to_string() } else { format!("all {n} derivatives") };
         write!(
             out,
-            "operations: {} forward; the reverse sweep takes {} more for all {n} gradient{plural}",
+            "operations: {} in the function; the reverse sweep adds {} for {all}",
             self.ops.forward, self.ops.backward
         )?;
         match self.ops.separately {
-            Some(s) => writeln!(out, ", each chain on its own would take {s}"),
+            Some(s) => writeln!(out, ", where forming each chain on its own would take {s}"),
             None => writeln!(out),
         }
     }
@@ -321,10 +322,10 @@ impl fmt::Display for Explanation {
 
 // ---- what the generated `<name>_explain` calls -------------------------------------------------
 
-/// The numbers of a generated explanation, widened to `f64` (exact for `f32` and `f64`).
+/// A number of a generated explanation, widened to `f64` (exact for `f32` and `f64`).
 #[doc(hidden)]
-pub fn widen<F: Float>(values: &[F]) -> Vec<f64> {
-    values.iter().map(|x| x.as_f64()).collect()
+pub fn wide<F: Float>(x: F) -> f64 {
+    x.as_f64()
 }
 
 /// `|x[i]|` per element of a one-dimensional gradient.

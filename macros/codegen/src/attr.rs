@@ -1,4 +1,4 @@
-//! The attribute's own arguments: `#[backprop]` or `#[backprop(wrt(a, b))]`.
+//! The attribute's own arguments: `#[backprop]`, `#[backprop(wrt(a, b))]`, `#[backprop(explain)]`.
 
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -11,10 +11,13 @@ use syn::{Ident, Token};
 pub struct Options {
     /// `wrt(...)`: the arguments to differentiate, with their spans. `None`: every float argument.
     pub wrt: Option<Vec<Ident>>,
+    /// `explain`: also generate `<name>_explain`, the gradient's factors with their values.
+    pub explain: bool,
 }
 
 enum OptionItem {
     Wrt(Ident, Vec<Ident>),
+    Explain(Ident),
     Unknown(Ident),
 }
 
@@ -26,6 +29,8 @@ impl Parse for OptionItem {
             syn::parenthesized!(content in input);
             let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
             Ok(OptionItem::Wrt(key, names.into_iter().collect()))
+        } else if key == "explain" && !input.peek(syn::token::Paren) && !input.peek(Token![=]) {
+            Ok(OptionItem::Explain(key))
         } else {
             // Swallow whatever follows so that one unknown option yields one clear message.
             if input.peek(syn::token::Paren) {
@@ -66,9 +71,20 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                             options.wrt = Some(names);
                         }
                     }
+                    OptionItem::Explain(key) => {
+                        if options.explain {
+                            cx.error_spanned_by(&key, "duplicate `explain` option");
+                        }
+                        options.explain = true;
+                    }
+                    OptionItem::Unknown(key) if key == "explain" => {
+                        cx.error_spanned_by(&key, "`explain` takes no arguments: write `#[backprop(explain)]`")
+                    }
                     OptionItem::Unknown(key) => cx.error_spanned_by(
                         &key,
-                        format!("unknown `#[backprop]` option `{key}`; the supported option is `wrt(a, b, ...)`"),
+                        format!(
+                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)` and `explain`"
+                        ),
                     ),
                 }
             }

@@ -284,3 +284,59 @@ fn generated_names_never_capture_the_user_s() {
     assert_eq!(chain_of(&e, "explain_grad")[0].product(), 12.0);
     assert_eq!(e.value("t0"), Some(6.0));
 }
+
+#[backprop(explain)]
+fn acts(x: f64, w: f64, b: f64) -> f64 {
+    let h = relu(w * x + b) + softplus(x - b) * w.tanh();
+    let g = (h * w).tanh() + silu(h).exp() / (1.0 + x * x);
+    g * g.sin() + (w * b).ln_1p().sqrt()
+}
+
+#[backprop(explain)]
+fn shadow(x: f64, w: f64) -> f64 {
+    let h = x * w;
+    let h = h.tanh();
+    let mut h = h * w;
+    h += x;
+    h = h * h - w;
+    h
+}
+
+#[backprop(explain)]
+fn twice(x: f64, y: f64) -> f64 {
+    let a = x.mul_add(x, y);
+    (a - y) / (a + 2.0) + a.hypot(a) - x.atan2(y)
+}
+
+#[backprop(explain)]
+fn with_alpha(x: f64, alpha: f64) -> f64 {
+    leaky_relu(x, alpha) * elu(x - 1.0, alpha) + gelu(alpha * x)
+}
+
+/// Every shown derivative of `e` sums its chains to the generated gradient; returns how many.
+fn check_sums(e: &Explanation, gradients: &[(&str, f64)]) -> usize {
+    let mut shown = 0;
+    for &(name, gradient) in gradients {
+        let a = e.argument(name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(a.gradient, gradient, "{name}");
+        if let Some(sum) = a.derivation.sum() {
+            assert!(close(sum, gradient), "{}::{name}: {sum} vs {gradient}\n{e}", e.function);
+            shown += 1;
+        }
+    }
+    shown
+}
+
+#[test]
+fn activations_shadowing_and_double_uses_sum_to_the_gradient() {
+    let mut shown = 0;
+    let (_, g) = acts_grad(0.7, 1.3, 0.4);
+    shown += check_sums(&acts_explain(0.7, 1.3, 0.4), &[("x", g.x), ("w", g.w), ("b", g.b)]);
+    let (_, g) = shadow_grad(0.6, -0.8);
+    shown += check_sums(&shadow_explain(0.6, -0.8), &[("x", g.x), ("w", g.w)]);
+    let (_, g) = twice_grad(0.4, 1.1);
+    shown += check_sums(&twice_explain(0.4, 1.1), &[("x", g.x), ("y", g.y)]);
+    let (_, g) = with_alpha_grad(-0.5, 0.2);
+    shown += check_sums(&with_alpha_explain(-0.5, 0.2), &[("x", g.x), ("alpha", g.alpha)]);
+    assert_eq!(shown, 9, "every derivative of these straight-line functions is shown");
+}

@@ -274,11 +274,12 @@ impl Explanation {
         } else {
             format!("|∂C/∂{}[i]|", a.name)
         };
-        writeln!(out, "∂C/∂{}: norm {:.3e}; {what} per index, and its ratio to the next index's:", a.name, a.norm)?;
+        writeln!(out, "∂C/∂{}: norm {:.3e}; {what} per index i, and × its ratio to index i + 1:", a.name, a.norm)?;
+        let width = a.levels.len().saturating_sub(1).to_string().len();
         for (i, m) in a.levels.iter().enumerate() {
             match a.levels.get(i + 1) {
-                Some(next) if *next != 0.0 => writeln!(out, "  [{i}] {m:.3e}   ×{:.3}", m / next)?,
-                _ => writeln!(out, "  [{i}] {m:.3e}")?,
+                Some(next) if *next != 0.0 => writeln!(out, "  [{i:>width$}] {m:.3e}   ×{:.3}", m / next)?,
+                _ => writeln!(out, "  [{i:>width$}] {m:.3e}")?,
             }
         }
         Ok(())

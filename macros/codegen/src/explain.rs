@@ -482,3 +482,88 @@ impl<'e, 'a> Generator<'e, 'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{attr, ctxt::Ctxt, expand};
+    use quote::quote;
+
+    fn lesson() -> proc_macro2::TokenStream {
+        quote!(
+            fn cost(w1: f64, w2: f64, w3: f64, a0: f64, y: f64) -> f64 {
+                let a1 = w1 * a0;
+                let a2 = w2 * a1;
+                let a3 = w3 * a2;
+                (a3 - y).powi(2)
+            }
+        )
+    }
+
+    #[test]
+    fn explain_is_an_option_of_its_own_and_next_to_wrt() {
+        for (args, explain) in [(quote!(explain), true), (quote!(wrt(w1), explain), true), (quote!(wrt(w1)), false)] {
+            let cx = Ctxt::new();
+            let options = attr::parse_options(&cx, args.clone());
+            assert!(cx.check().is_ok(), "{args}");
+            assert_eq!(options.explain, explain, "{args}");
+        }
+        for (args, message) in [
+            (quote!(explain(w1)), "`explain` takes no arguments"),
+            (quote!(explain, explain), "duplicate `explain` option"),
+            (quote!(explian), "the supported options are `wrt(a, b, ...)` and `explain`"),
+        ] {
+            let cx = Ctxt::new();
+            attr::parse_options(&cx, args.clone());
+            let error = cx.check().expect_err("an error").to_string();
+            assert!(error.contains(message), "{args}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_explain_function_is_generated_only_when_asked() {
+        let plain = expand(quote!(), lesson()).to_string();
+        assert!(!plain.contains("cost_explain"));
+        let out = expand(quote!(explain), lesson());
+        let file: syn::File = syn::parse2(out).expect("the expansion parses");
+        let explain = file.items.iter().find_map(|item| match item {
+            syn::Item::Fn(f) if f.sig.ident == "cost_explain" => Some(f),
+            _ => None,
+        });
+        let explain = explain.expect("cost_explain is generated");
+        assert_eq!(explain.sig.inputs.len(), 5);
+        let text = quote::ToTokens::to_token_stream(explain).to_string();
+        // The factors read the values the repeated gradient body binds.
+        assert!(text.contains("let d_a3 ="), "{text}");
+        assert!(text.contains("wide (d_a3)"), "{text}");
+        assert!(text.contains("\"∂a3/∂a2\""), "{text}");
+    }
+
+    #[test]
+    fn the_explain_function_s_own_names_avoid_the_user_s() {
+        let out = expand(
+            quote!(explain),
+            quote!(
+                fn f(explain_grad: f64, explain_values: f64) -> f64 {
+                    explain_grad * explain_values
+                }
+            ),
+        )
+        .to_string();
+        assert!(out.contains("let explain_grad_2 = f_grad"), "{out}");
+        assert!(out.contains("let explain_values_2 :"), "{out}");
+    }
+
+    #[test]
+    fn a_function_with_errors_gets_no_explain_function() {
+        let out = expand(
+            quote!(explain),
+            quote!(
+                fn f(x: f64) -> f64 {
+                    x.floor()
+                }
+            ),
+        )
+        .to_string();
+        assert!(out.contains("compile_error") && !out.contains("f_explain"), "{out}");
+    }
+}

@@ -266,7 +266,7 @@ fn f32_numbers_print_at_f32_precision() {
     assert_eq!(e.cost, c as f64);
     let w = chain_of(&e, "w");
     assert_eq!(w[0].product() as f32, g.w);
-    assert!(e.to_string().contains("x = 0.7, "), "{e}");
+    assert!(e.to_string().contains("x = 0.7)"), "{e}");
 }
 
 /// Names the generated explain function might use are the user's here.
@@ -339,4 +339,23 @@ fn activations_shadowing_and_double_uses_sum_to_the_gradient() {
     let (_, g) = with_alpha_grad(-0.5, 0.2);
     shown += check_sums(&with_alpha_explain(-0.5, 0.2), &[("x", g.x), ("alpha", g.alpha)]);
     assert_eq!(shown, 9, "every derivative of these straight-line functions is shown");
+}
+
+#[backprop(explain)]
+fn dot<const N: usize>(w: &[f64; N], x: &[f64], b: f64) -> f64 {
+    let mut s = b;
+    for i in 0..N {
+        s += w[i] * x[i];
+    }
+    s * s
+}
+
+#[test]
+fn const_generics_and_slices() {
+    let (w, x) = ([0.5, -1.0, 2.0], [1.0, 0.25, -0.5]);
+    let e = dot_explain(&w, &x, 0.3);
+    let (_, g) = dot_grad(&w, &x, 0.3);
+    assert_eq!(e.array("w").map(|a| a.levels.clone()), Some(g.w.iter().map(|v| v.abs()).collect()));
+    assert_eq!(e.array("x").map(|a| a.levels.clone()), Some(g.x.iter().map(|v| v.abs()).collect()));
+    assert_eq!(e.argument("b").map(|a| a.gradient), Some(g.b));
 }

@@ -15,6 +15,7 @@ pub mod argmin;
 pub mod clip;
 pub mod descent;
 mod error;
+pub mod explain;
 mod float;
 pub mod gradcheck;
 pub mod kinks;
@@ -30,6 +31,7 @@ pub mod weights;
 
 pub use activation::Activation;
 pub use error::{Error, Quantity};
+pub use explain::Explanation;
 pub use float::Float;
 pub use gradcheck::check_gradient;
 pub use optim::{Adagrad, Adam, AdamW, GradientDescent, Momentum, Nesterov, Optimizer, RmsProp};

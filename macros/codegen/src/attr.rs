@@ -1,4 +1,4 @@
-//! The attribute's own arguments: `#[backprop]` or `#[backprop(wrt(a, b))]`.
+//! The attribute's own arguments: `#[backprop]`, `#[backprop(wrt(a, b))]`, `#[backprop(explain)]`.
 
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -14,11 +14,14 @@ pub struct Options {
     /// `max_iterations = N`: a `while` loop that runs more iterations stops the gradient function
     /// with a message naming the bound, instead of growing its tapes without end.
     pub max_iterations: Option<u64>,
+    /// `explain`: also generate `<name>_explain`, the gradient's factors with their values.
+    pub explain: bool,
 }
 
 enum OptionItem {
     Wrt(Ident, Vec<Ident>),
     MaxIterations(Ident, syn::LitInt),
+    Explain(Ident),
     Unknown(Ident),
 }
 
@@ -30,9 +33,11 @@ impl Parse for OptionItem {
             syn::parenthesized!(content in input);
             let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
             Ok(OptionItem::Wrt(key, names.into_iter().collect()))
-        } else if key == "max_iterations" {
+        } else if key == "max_iterations" && input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
             Ok(OptionItem::MaxIterations(key, input.parse()?))
+        } else if key == "explain" && !input.peek(syn::token::Paren) && !input.peek(Token![=]) {
+            Ok(OptionItem::Explain(key))
         } else {
             // Swallow whatever follows so that one unknown option yields one clear message.
             if input.peek(syn::token::Paren) {
@@ -80,9 +85,23 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                         }
                         Ok(v) => options.max_iterations = Some(v),
                     },
+                    OptionItem::Explain(key) => {
+                        if options.explain {
+                            cx.error_spanned_by(&key, "duplicate `explain` option");
+                        }
+                        options.explain = true;
+                    }
+                    OptionItem::Unknown(key) if key == "explain" => {
+                        cx.error_spanned_by(&key, "`explain` takes no arguments: write `#[backprop(explain)]`")
+                    }
+                    OptionItem::Unknown(key) if key == "max_iterations" => {
+                        cx.error_spanned_by(&key, "write `max_iterations = N` with a positive whole number")
+                    }
                     OptionItem::Unknown(key) => cx.error_spanned_by(
                         &key,
-                        format!("unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)` and `max_iterations = N`"),
+                        format!(
+                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)`, `explain` and `max_iterations = N`"
+                        ),
                     ),
                 }
             }

@@ -16,6 +16,7 @@ pub mod doc;
 pub mod emit;
 #[cfg(test)]
 mod eval;
+pub mod explain;
 pub mod ir;
 pub mod lower;
 pub mod names;
@@ -90,6 +91,10 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
         );
         let error = syn::Error::new_spanned(&func.sig.ident, message).to_compile_error();
         return Err(quote!(#error #func));
+    }
+    if options.explain {
+        let explain = explain::generate(&emitter, &derivation, &func, &expansion);
+        return Ok(quote!(#expansion #explain));
     }
     Ok(expansion)
 }

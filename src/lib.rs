@@ -59,7 +59,7 @@ pub mod __private {
             let mut next = entries.into_iter();
             dst.visit_mut(&mut |x| {
                 if let Some(y) = next.next() {
-                    *x = *x + y;
+                    *x += y;
                 }
             });
         }

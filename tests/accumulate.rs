@@ -3,7 +3,7 @@
 //! for bit with `<name>_grad` for every argument shape, add rather than overwrite, and handle the
 //! cases where it cannot write straight into the caller's buffer.
 
-#![allow(clippy::needless_range_loop, clippy::ptr_arg)]
+#![allow(clippy::needless_range_loop, clippy::ptr_arg, clippy::assign_op_pattern)]
 
 use backprop::prelude::*;
 

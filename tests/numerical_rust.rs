@@ -3,7 +3,8 @@
 //! `match`. Each form is checked against exact values or central finite differences, and the value
 //! `_grad` returns is bit for bit the function's.
 
-#![allow(clippy::needless_range_loop, clippy::ptr_arg, clippy::match_overlapping_arm)]
+// The forms are written as users write them, which clippy would sometimes write differently.
+#![allow(clippy::needless_range_loop, clippy::ptr_arg, clippy::match_overlapping_arm, clippy::needless_late_init)]
 
 use backprop::prelude::*;
 

@@ -358,8 +358,8 @@ impl<'a> Plan<'a> {
 
     fn find_residuals_and_tapes_unfused(&mut self, uses: &[Vec<Site>]) {
         let mut pending: Vec<ValueId> = Vec::new();
-        for i in 0..self.f.nodes.len() {
-            let escapes = uses[i].iter().any(|site| match site {
+        for (i, sites) in uses.iter().enumerate() {
+            let escapes = sites.iter().any(|site| match site {
                 Some(b) => self.f.block(*b).backward,
                 None => true,
             });

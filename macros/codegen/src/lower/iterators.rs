@@ -178,8 +178,11 @@ pub fn reduction(m: &syn::ExprMethodCall) -> Option<Expr> {
     }))
 }
 
+/// A `map` closure's parameter pattern and body.
+type Map<'e> = Option<(&'e Pat, &'e Expr)>;
+
 /// `sources` optionally followed by one `.map(closure)`.
-fn mapped(e: &Expr) -> Option<(Vec<Expr>, Option<(&Pat, &Expr)>)> {
+fn mapped(e: &Expr) -> Option<(Vec<Expr>, Map<'_>)> {
     if let Expr::MethodCall(m) = e {
         if m.method == "map" && m.args.len() == 1 {
             let srcs = sources(&m.receiver)?;

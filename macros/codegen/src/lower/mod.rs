@@ -419,7 +419,15 @@ impl Lower<'_> {
         if let Pat::Tuple(t) = pat {
             match &local.init {
                 Some(init) => self.destructure(t, &init.expr),
-                None => self.cx.error_spanned_by(t, "a tuple pattern needs a value: `let (a, b) = (x, y);`"),
+                None => {
+                    self.cx.error_spanned_by(t, "a tuple pattern needs a value: `let (a, b) = (x, y);`");
+                    // Its names report nothing more.
+                    for p in &t.elems {
+                        if let Pat::Ident(i) = p {
+                            self.poison_name(&i.ident);
+                        }
+                    }
+                }
             }
             return;
         }

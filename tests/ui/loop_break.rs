@@ -3,8 +3,11 @@ use backprop::prelude::*;
 #[backprop]
 fn cost(x: f64) -> f64 {
     let mut y = x;
-    while y < 10.0 {
+    loop {
         y = y * 2.0;
+        if y > 10.0 {
+            break;
+        }
     }
     y
 }

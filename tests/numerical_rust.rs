@@ -354,3 +354,42 @@ fn while_loops_replay_their_trip_count_backwards() {
 fn max_iterations_bounds_a_loop_that_does_not_end() {
     never_settles_grad(1.0);
 }
+
+// ---- scratch buffers sized at run time -----------------------------------------------------------
+
+/// A smoothing pass over a runtime-length signal in a `vec!` buffer, and a copy made with `to_vec`.
+#[backprop(wrt(x, w))]
+fn smooth(x: &[f64], w: f64, n: usize) -> f64 {
+    let mut h = vec![0.0; n];
+    let mut s = x.to_vec();
+    for i in 0..n {
+        h[i] = w * x[i] + (1.0 - w) * x[(i + 1) % n];
+    }
+    for i in 0..s.len() {
+        s[i] = s[i] * h[i % n];
+    }
+    let mut c = 0.0;
+    for t in 0..2 {
+        let mut tmp = vec![0.0; x.len()];
+        for i in 0..tmp.len() {
+            tmp[i] = s[i] * (t as f64 + 1.0);
+        }
+        for i in 0..tmp.len() {
+            c += tmp[i] * tmp[i];
+        }
+    }
+    c
+}
+
+#[test]
+fn vec_and_to_vec_buffers() {
+    let x = vec![0.5, -1.0, 2.0, 0.25, 1.5];
+    let (c, g) = smooth_grad(&x, 0.3, 5);
+    assert_eq!(c, smooth(&x, 0.3, 5));
+    let f = |v: &[f64]| smooth(&v[..5], v[5], 5);
+    let mut actual = g.x.clone();
+    actual.push(g.w);
+    let mut point = x.clone();
+    point.push(0.3);
+    assert_close("smooth", &actual, &numeric_gradient(f, &point));
+}

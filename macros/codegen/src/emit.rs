@@ -243,6 +243,7 @@ impl<'a> Emitter<'a> {
                         (quote!((#n)), Prec::Atom)
                     }
                 }
+                Some(Dim::Value(n)) => self.expr(*n, false),
                 _ => {
                     let base = self.array_name(*a);
                     (quote_spanned!(span=> #base.len()), Prec::Atom)
@@ -288,6 +289,10 @@ impl<'a> Emitter<'a> {
                     let base = self.array_name(source);
                     quote!(::std::vec![#out; #base.len()])
                 }
+                Dim::Value(n) => {
+                    let n = self.operand(*n, Prec::Or, false);
+                    quote!(::std::vec![#out; #n])
+                }
             };
         }
         out
@@ -301,7 +306,7 @@ impl<'a> Emitter<'a> {
         for dim in array.dims.iter().rev() {
             out = match dim {
                 Dim::Const(n) => quote!([#out; #n]),
-                Dim::Dynamic => quote!(::std::vec::Vec<#out>),
+                Dim::Dynamic | Dim::Value(_) => quote!(::std::vec::Vec<#out>),
             };
         }
         out
@@ -558,6 +563,16 @@ impl<'a> Emitter<'a> {
                 if let ArrayOrigin::Adjoint(_) = self.f.array(*a).origin {
                     let name = self.array_name(*a);
                     let zero = self.lit_tokens(0.0, self.f.array(*a).elem.float().unwrap_or(self.f.float), true).0;
+                    // A buffer sized at run time is cleared in place: no allocation per iteration.
+                    if let Some(Dim::Value(_) | Dim::Dynamic) = self.f.array(*a).dims.first() {
+                        let mut inner = zero;
+                        for dim in self.f.array(*a).dims[1..].iter().rev() {
+                            if let Dim::Const(n) = dim {
+                                inner = quote!([#inner; #n]);
+                            }
+                        }
+                        return Some(Statement::new(quote!(#name.fill(#inner);), vec![]));
+                    }
                     let zeros = self.filled(*a, zero);
                     return Some(Statement::new(quote!(#name = #zeros;), vec![]));
                 }

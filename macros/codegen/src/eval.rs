@@ -115,7 +115,7 @@ impl<'f> Interpreter<'f> {
                         .iter()
                         .map(|d| match d {
                             Dim::Const(t) => t.to_string().parse::<usize>().map_err(|_| format!("length `{t}`")),
-                            Dim::Dynamic => Err("dynamic local".to_string()),
+                            Dim::Dynamic | Dim::Value(_) => Err("dynamic local".to_string()),
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                     memory.insert(id, (vec![0.0; dims.iter().product()], dims));

@@ -388,6 +388,9 @@ pub enum Dim {
     Const(TokenStream),
     /// A slice or `Vec`: the length is `.len()` at run time.
     Dynamic,
+    /// A scratch buffer `vec![fill; n]`: the length is an integer value known on entry (computed
+    /// from the arguments), so the adjoint buffer can be sized before the function runs.
+    Value(ValueId),
 }
 
 #[derive(Clone, Debug)]

@@ -13,6 +13,38 @@ impl Lower<'_> {
     pub(super) fn local_array(&mut self, name: &syn::Ident, init: &Expr, mutable: bool) {
         let mut dims = Vec::new();
         let mut cur = init;
+        // `vec![fill; n]`: a scratch buffer whose length is known on entry.
+        let repeat;
+        if let Expr::Macro(m) = init {
+            let parsed = m.mac.parse_body_with(|input: syn::parse::ParseStream| {
+                let fill: Expr = input.parse()?;
+                input.parse::<syn::Token![;]>()?;
+                let len: Expr = input.parse()?;
+                Ok((fill, len))
+            });
+            let Ok((fill, len)) = parsed else {
+                self.cx.error_spanned_by(
+                    &m.mac,
+                    "a scratch buffer is `vec![0.0; n]` (a constant fill and a length); `vec![a, b, c]` is not supported",
+                );
+                return;
+            };
+            let n = self.expr(&len);
+            if self.f.ty(n) != Ty::Int {
+                self.cx.error_spanned_by(&len, "the length of `vec![0.0; n]` must be an integer");
+                return;
+            }
+            if !self.known_on_entry(n) {
+                self.cx.error_spanned_by(
+                    &len,
+                    "the length of `vec![0.0; n]` must be computed from the arguments (integers, `.len()` of array arguments): the gradient's buffer for it is sized before the function runs",
+                );
+                return;
+            }
+            dims.push(Dim::Value(n));
+            repeat = fill;
+            cur = &repeat;
+        }
         while let Expr::Repeat(r) = cur {
             dims.push(Dim::Const(r.len.to_token_stream()));
             cur = &r.expr;
@@ -40,6 +72,45 @@ impl Lower<'_> {
         if let Some(scope) = self.scopes.last_mut() {
             scope.push((name.to_string(), Binding::Array(array)));
         }
+    }
+
+    /// An integer computed from the arguments only: valid before the function body runs.
+    fn known_on_entry(&self, v: ValueId) -> bool {
+        let node = self.f.node(v);
+        match &node.op {
+            Op::Param(_) | Op::IntLit(_) | Op::Const(_) => true,
+            Op::Len(a) => matches!(self.f.array(*a).origin, ArrayOrigin::Param { .. }),
+            Op::Unary(_, a) | Op::Cast(_, a) => node.ty == Ty::Int && self.known_on_entry(*a),
+            Op::Binary(_, a, b) => node.ty == Ty::Int && self.known_on_entry(*a) && self.known_on_entry(*b),
+            _ => false,
+        }
+    }
+
+    /// `let s = x.to_vec();` of a one-dimensional float array: a scratch buffer with a copy of `x`,
+    /// lowered as `let mut s = vec![0.0; x.len()];` and a loop copying the elements.
+    pub(super) fn to_vec(&mut self, name: &syn::Ident, m: &syn::ExprMethodCall) -> bool {
+        let Expr::Path(p) = &*m.receiver else { return false };
+        let Some(source) = p.path.get_ident().and_then(|i| self.lookup(&i.to_string())).and_then(|(si, vi)| match self
+            .scopes[si][vi]
+            .1
+        {
+            Binding::Array(a) => Some(a),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let array = self.f.array(source);
+        if array.dims.len() != 1 || array.elem.float().is_none() {
+            self.cx.error_spanned_by(m, "`.to_vec()` is supported on one-dimensional float arrays");
+            return true;
+        }
+        let x = &m.receiver;
+        let k = syn::Ident::new("__backprop_k", m.method.span());
+        let decl: syn::Expr = syn::parse_quote!(vec![0.0; #x.len()]);
+        self.local_array(name, &decl, true);
+        let copy: syn::ExprForLoop = syn::parse_quote!(for #k in 0..#x.len() { #name[#k] = #x[#k]; });
+        self.for_loop(&copy);
+        true
     }
 
     /// The array and indices of `a[i][j]`, or an error.

@@ -479,10 +479,18 @@ impl Lower<'_> {
             }
             return;
         }
-        if let Expr::Repeat(_) = &*init.expr {
-            let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
-            self.local_array(&name, &init.expr, mutable);
-            return;
+        let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
+        match &*init.expr {
+            Expr::Repeat(_) => {
+                self.local_array(&name, &init.expr, mutable);
+                return;
+            }
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                self.local_array(&name, &init.expr, mutable);
+                return;
+            }
+            Expr::MethodCall(m) if m.method == "to_vec" && m.args.is_empty() && self.to_vec(&name, m) => return,
+            _ => {}
         }
         let errors_before = self.cx.error_count();
         let mut value = self.expr(&init.expr);

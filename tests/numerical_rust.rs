@@ -393,3 +393,75 @@ fn vec_and_to_vec_buffers() {
     point.push(0.3);
     assert_close("smooth", &actual, &numeric_gradient(f, &point));
 }
+
+// ---- break, continue, loop -----------------------------------------------------------------------
+
+#[backprop]
+fn first_above(x: &[f64; 5], t: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..5 {
+        if x[i] > t {
+            s += x[i] * x[i];
+            break;
+        }
+        if x[i] < 0.0 {
+            continue;
+        }
+        s += x[i];
+    }
+    s
+}
+
+#[backprop]
+fn newton_loop(a: f64) -> f64 {
+    let mut x = a;
+    loop {
+        let next = 0.5 * (x + a / x);
+        if (next - x).abs() < 1e-12 * next {
+            x = next;
+            break;
+        }
+        x = next;
+    }
+    x
+}
+
+#[backprop]
+fn while_with_exits(w: f64, x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut total = 0.0;
+    while s < 10.0 {
+        s += w;
+        if s > 3.0 && s < 4.0 {
+            continue;
+        }
+        total += s * x[0];
+        if total > 8.0 {
+            break;
+        }
+    }
+    total
+}
+
+#[test]
+fn break_continue_and_loop_follow_what_ran() {
+    // t = 1.5: i0 = 0.5 counts, i1 = -1 skipped, i2 = 2 > 1.5 squared then stop.
+    let x = [0.5, -1.0, 2.0, 0.25, 3.0];
+    let (c, g) = first_above_grad(&x, 1.5);
+    assert_eq!(c, first_above(&x, 1.5));
+    assert_eq!(c, 4.5);
+    assert_eq!(g.x, [1.0, 0.0, 4.0, 0.0, 0.0]);
+    assert_eq!(g.t, 0.0);
+    for a in [0.5, 3.0, 50.0] {
+        let (c, g) = newton_loop_grad(a);
+        assert_eq!(c, newton_loop(a));
+        let exact = 0.5 / a.sqrt();
+        assert!((g.a - exact).abs() <= 1e-9 * exact, "{a}: {} vs {exact}", g.a);
+    }
+    for &(w, x0) in &[(0.7, 1.3), (1.1, 0.4)] {
+        let (c, g) = while_with_exits_grad(w, &[x0]);
+        assert_eq!(c, while_with_exits(w, &[x0]));
+        let f = |v: &[f64]| while_with_exits(v[0], &[v[1]]);
+        assert_close("while_with_exits", &[g.w, g.x[0]], &numeric_gradient(f, &[w, x0]));
+    }
+}

@@ -173,6 +173,25 @@ impl Lower<'_> {
         if let Some(indexed) = super::iterators::for_loop(l) {
             return self.for_loop(&indexed);
         }
+        match super::exits::exits(&l.body) {
+            Err(span) => {
+                self.cx.error_at(span, "loop labels and `break` with a value are not supported by `#[backprop]`");
+                return;
+            }
+            Ok(e) if e.breaks || e.continues => {
+                let body = self.exit_body(&l.body.stmts, e);
+                let mut plain = l.clone();
+                plain.body.stmts = match e.breaks {
+                    true => {
+                        let done = syn::Ident::new(super::exits::DONE, l.for_token.span);
+                        vec![syn::parse_quote!(if !#done { #(#body)* })]
+                    }
+                    false => body,
+                };
+                return self.for_loop(&plain);
+            }
+            Ok(_) => {}
+        }
         if let Some(label) = &l.label {
             self.cx.error_spanned_by(label, "loop labels are not supported by `#[backprop]`");
         }
@@ -185,7 +204,8 @@ impl Lower<'_> {
         for name in &assigned.0 {
             if let Some((si, vi)) = self.lookup(name) {
                 if let Binding::Value(v) = self.scopes[si][vi].1 {
-                    if self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool {
+                    let flag = name.starts_with(crate::plan::HIDDEN);
+                    if (self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool) && !flag {
                         self.cx.error_spanned_by(
                             &l.body,
                             format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; compute them from the loop variable"),
@@ -266,6 +286,27 @@ impl Lower<'_> {
     /// the recorded number of iterations in reverse. Integer and bool variables cannot be carried
     /// (as in `for` loops), so a loop's exit depends on float state or a fixed bound.
     pub(super) fn while_loop(&mut self, w: &syn::ExprWhile) {
+        match super::exits::exits(&w.body) {
+            Err(span) => {
+                self.cx.error_at(span, "loop labels and `break` with a value are not supported by `#[backprop]`");
+                return;
+            }
+            Ok(e) if e.breaks || e.continues => {
+                let body = self.exit_body(&w.body.stmts, e);
+                let mut plain = w.clone();
+                plain.body.stmts = body;
+                if e.breaks {
+                    let done = syn::Ident::new(super::exits::DONE, w.while_token.span);
+                    let cond = &w.cond;
+                    // `loop` arrives as `while true`.
+                    let always = matches!(&**cond, Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if b.value));
+                    plain.cond =
+                        Box::new(if always { syn::parse_quote!(!#done) } else { syn::parse_quote!(!#done && (#cond)) });
+                }
+                return self.while_loop(&plain);
+            }
+            Ok(_) => {}
+        }
         if let Some(label) = &w.label {
             self.cx.error_spanned_by(label, "loop labels are not supported by `#[backprop]`");
         }
@@ -279,7 +320,8 @@ impl Lower<'_> {
         for name in &assigned.0 {
             if let Some((si, vi)) = self.lookup(name) {
                 if let Binding::Value(v) = self.scopes[si][vi].1 {
-                    if self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool {
+                    let flag = name.starts_with(crate::plan::HIDDEN);
+                    if (self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool) && !flag {
                         self.cx.error_spanned_by(
                             &w.body,
                             format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; make the loop's condition depend on float values (`while (x - prev).abs() > tol`)"),
@@ -349,5 +391,43 @@ impl Lower<'_> {
         node.hi = trips;
         self.f.place_loop(id);
         self.f.bump_all_versions();
+    }
+}
+
+impl Lower<'_> {
+    /// A loop body with its `break`/`continue` rewritten (see `exits.rs`); declares the `done` flag
+    /// before the loop when the body breaks, and starts the body with a fresh `skip` flag when it
+    /// continues.
+    fn exit_body(&mut self, stmts: &[syn::Stmt], e: super::exits::Exits) -> Vec<syn::Stmt> {
+        let span = proc_macro2::Span::call_site();
+        let (done, skip) = (syn::Ident::new(super::exits::DONE, span), syn::Ident::new(super::exits::SKIP, span));
+        if e.breaks {
+            let declare: syn::Stmt = syn::parse_quote!(let mut #done = false;);
+            self.stmt(&declare, false);
+        }
+        let mut body = Vec::new();
+        if e.continues {
+            body.push(syn::parse_quote!(let mut #skip = false;));
+        }
+        body.extend(super::exits::rewrite(stmts));
+        body
+    }
+
+    /// `loop { body }`: a `while` on the `done` flag its `break`s set.
+    pub(super) fn plain_loop(&mut self, l: &syn::ExprLoop) {
+        let done = syn::Ident::new(super::exits::DONE, l.loop_token.span);
+        let body = &l.body;
+        let _ = done;
+        let as_while: syn::ExprWhile = syn::parse_quote!(while true #body);
+        match super::exits::exits(&l.body) {
+            Err(span) => {
+                self.cx.error_at(span, "loop labels and `break` with a value are not supported by `#[backprop]`")
+            }
+            Ok(e) if e.breaks => self.while_loop(&as_while),
+            Ok(_) => self.cx.error_spanned_by(
+                &l.loop_token,
+                "this `loop` has no `break`, so it never ends; write `while condition { .. }` or add a `break`",
+            ),
+        }
     }
 }

@@ -16,6 +16,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Pat, ReturnType, Stmt, Type};
 
 mod arrays;
+mod exits;
 mod iterators;
 mod loops;
 
@@ -384,6 +385,10 @@ impl Lower<'_> {
                 }
                 Expr::While(w) => {
                     self.while_loop(w);
+                    None
+                }
+                Expr::Loop(l) if l.label.is_none() => {
+                    self.plain_loop(l);
                     None
                 }
                 Expr::Block(b) if b.label.is_none() && b.attrs.is_empty() => {
@@ -1246,10 +1251,10 @@ pub fn unsupported_message(e: &Expr) -> String {
         Expr::ForLoop(_) => "a `for` loop is only supported as a statement".into(),
         Expr::While(_) => "a `while` loop is only supported as a statement".into(),
         Expr::Loop(_) => {
-            "`loop` is not supported by `#[backprop]`; write `while condition { .. }` (the trip count is recorded and replayed backwards) or a `for i in 0..n` loop".into()
+            "a labelled `loop`, or one used as a value, is not supported by `#[backprop]`; drop the label (`break` leaves the innermost loop) and bind results to variables".into()
         }
         Expr::Break(_) | Expr::Continue(_) => {
-            "`break` and `continue` are not supported by `#[backprop]`; loops run their whole range (use `if` inside the body)".into()
+            "`break` and `continue` are supported as statements in a loop body (`if c { break; }`), not inside expressions".into()
         }
         Expr::Async(_) | Expr::Await(_) => "`async` and `.await` are not supported by `#[backprop]`".into(),
         Expr::Index(_) => {

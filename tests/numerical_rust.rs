@@ -366,7 +366,7 @@ fn smooth(x: &[f64], w: f64, n: usize) -> f64 {
         h[i] = w * x[i] + (1.0 - w) * x[(i + 1) % n];
     }
     for i in 0..s.len() {
-        s[i] = s[i] * h[i % n];
+        s[i] *= h[i % n];
     }
     let mut c = 0.0;
     for t in 0..2 {

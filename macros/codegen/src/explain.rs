@@ -510,7 +510,7 @@ mod tests {
         for (args, message) in [
             (quote!(explain(w1)), "`explain` takes no arguments"),
             (quote!(explain, explain), "duplicate `explain` option"),
-            (quote!(explian), "the supported options are `wrt(a, b, ...)` and `explain`"),
+            (quote!(explian), "the supported options are `wrt(a, b, ...)`, `explain` and `max_iterations = N`"),
         ] {
             let cx = Ctxt::new();
             attr::parse_options(&cx, args.clone());

@@ -88,7 +88,7 @@ impl Lower<'_> {
 
     /// `let s = x.to_vec();` of a one-dimensional float array: a scratch buffer with a copy of `x`,
     /// lowered as `let mut s = vec![0.0; x.len()];` and a loop copying the elements.
-    pub(super) fn to_vec(&mut self, name: &syn::Ident, m: &syn::ExprMethodCall) -> bool {
+    pub(super) fn lower_to_vec(&mut self, name: &syn::Ident, m: &syn::ExprMethodCall) -> bool {
         let Expr::Path(p) = &*m.receiver else { return false };
         let Some(source) = p.path.get_ident().and_then(|i| self.lookup(&i.to_string())).and_then(|(si, vi)| match self
             .scopes[si][vi]

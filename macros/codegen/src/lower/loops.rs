@@ -300,8 +300,7 @@ impl Lower<'_> {
                     let cond = &w.cond;
                     // `loop` arrives as `while true`.
                     let always = matches!(&**cond, Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if b.value));
-                    plain.cond =
-                        Box::new(if always { syn::parse_quote!(!#done) } else { syn::parse_quote!(!#done && (#cond)) });
+                    *plain.cond = if always { syn::parse_quote!(!#done) } else { syn::parse_quote!(!#done && (#cond)) };
                 }
                 return self.while_loop(&plain);
             }
@@ -425,7 +424,7 @@ impl Lower<'_> {
             }
             Ok(e) if e.breaks => self.while_loop(&as_while),
             Ok(_) => self.cx.error_spanned_by(
-                &l.loop_token,
+                l.loop_token,
                 "this `loop` has no `break`, so it never ends; write `while condition { .. }` or add a `break`",
             ),
         }

@@ -494,7 +494,7 @@ impl Lower<'_> {
                 self.local_array(&name, &init.expr, mutable);
                 return;
             }
-            Expr::MethodCall(m) if m.method == "to_vec" && m.args.is_empty() && self.to_vec(&name, m) => return,
+            Expr::MethodCall(m) if m.method == "to_vec" && m.args.is_empty() && self.lower_to_vec(&name, m) => return,
             _ => {}
         }
         let errors_before = self.cx.error_count();

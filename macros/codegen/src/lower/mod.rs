@@ -477,6 +477,9 @@ impl Lower<'_> {
         };
         if let Expr::Tuple(t) = &*init.expr {
             let parts: Vec<ValueId> = t.elems.iter().map(|e| self.expr(e)).collect();
+            for (k, part) in parts.iter().enumerate() {
+                self.f.suggest_name(*part, Hint::User(format!("{name}_{k}")));
+            }
             self.tuples.push(parts);
             let k = (self.tuples.len() - 1) as u32;
             if let Some(scope) = self.scopes.last_mut() {

@@ -138,6 +138,18 @@ fn first_above(x: &[f64; 5], t: f64) -> f64 {
 }",
     ),
     (
+        "early_return",
+        "",
+        "
+fn early_guard(x: f64, w: f64) -> f64 {
+    if x <= 0.0 {
+        return w * 0.5;
+    }
+    let r = x.sqrt();
+    r * w
+}",
+    ),
+    (
         "iterators",
         "",
         "

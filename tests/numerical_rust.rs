@@ -465,3 +465,73 @@ fn break_continue_and_loop_follow_what_ran() {
         assert_close("while_with_exits", &[g.w, g.x[0]], &numeric_gradient(f, &[w, x0]));
     }
 }
+
+// ---- early return --------------------------------------------------------------------------------
+
+#[backprop]
+fn early_guard(x: f64, w: f64) -> f64 {
+    if x <= 0.0 {
+        return w * 0.5;
+    }
+    let r = x.sqrt();
+    r * w
+}
+
+#[backprop(wrt(x, w))]
+fn first_hit(x: &[f64; 4], w: f64, t: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += x[i];
+        if x[i] > t {
+            return s * w;
+        }
+    }
+    if s > 0.0 {
+        return s;
+    } else {
+        s * s * w
+    }
+}
+
+#[backprop(wrt(x))]
+fn returns_from_match_and_while(x: f64, n: i32) -> f64 {
+    let mut y = x;
+    match n {
+        0 => return y * 3.0,
+        1 => {
+            y = y * y;
+        }
+        _ => {}
+    }
+    while y < 100.0 {
+        y = y * 2.0 + 1.0;
+        if y > 50.0 {
+            return y - x;
+        }
+    }
+    y
+}
+
+#[test]
+fn early_returns_give_the_value_and_the_derivative_of_the_path_taken() {
+    assert_eq!(early_guard_grad(-1.0, 4.0), (2.0, EarlyGuardGrad { x: 0.0, w: 0.5 }));
+    assert_eq!(early_guard_grad(0.0, 4.0), (2.0, EarlyGuardGrad { x: 0.0, w: 0.5 }));
+    let (c, g) = early_guard_grad(4.0, 3.0);
+    assert_eq!((c, g.x, g.w), (6.0, 0.75, 2.0));
+    for (x, t) in [([0.5, 2.0, 0.25, 3.0], 1.0), ([0.5, -2.0, 0.25, 0.1], 1.0), ([-0.5, -2.0, 0.25, 0.1], 1.0)] {
+        let (c, g) = first_hit_grad(&x, 0.7, t);
+        assert_eq!(c, first_hit(&x, 0.7, t));
+        let f = |v: &[f64]| first_hit(&[v[0], v[1], v[2], v[3]], v[4], t);
+        let mut actual = g.x.to_vec();
+        actual.push(g.w);
+        assert_close("first_hit", &actual, &numeric_gradient(f, &[x[0], x[1], x[2], x[3], 0.7]));
+    }
+    for n in [0, 1, 2] {
+        for x in [1.5, 3.0, 7.0] {
+            let (c, g) = returns_from_match_and_while_grad(x, n);
+            assert_eq!(c, returns_from_match_and_while(x, n), "n = {n}, x = {x}");
+            let f = |v: &[f64]| returns_from_match_and_while(v[0], n);
+            assert_close("returns_from_match_and_while", &[g.x], &numeric_gradient(f, &[x]));
+        }
+    }
+}

@@ -2,10 +2,8 @@ use backprop::prelude::*;
 
 #[backprop]
 fn cost(x: f64) -> f64 {
-    if x < 0.0 {
-        return 0.0;
-    }
-    x * x
+    let y = if x < 0.0 { return 0.0 } else { x * x };
+    y + 1.0
 }
 
 fn main() {}

@@ -19,6 +19,7 @@ mod arrays;
 mod exits;
 mod iterators;
 mod loops;
+mod returns;
 
 /// What the rest of the pipeline needs from the source besides the IR.
 pub struct Lowered {
@@ -131,7 +132,13 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     lower.scopes.push(Vec::new());
     // With a return type that is not a float (already reported), the body's value says nothing.
     let want_value = !lower.missing_return;
-    let output = lower.block_body(&func.block.stmts, want_value, func.block.brace_token.span.close());
+    // Early returns become assignments to a result variable on every path (`returns.rs`).
+    let rewritten = match (&func.sig.output, want_value && returns::has_return(&func.block)) {
+        (ReturnType::Type(_, ty), true) => Some(returns::rewrite_function(&func.block.stmts, ty)),
+        _ => None,
+    };
+    let stmts = rewritten.as_deref().unwrap_or(&func.block.stmts);
+    let output = lower.block_body(stmts, want_value, func.block.brace_token.span.close());
     if let Some(out) = output {
         let name = func.sig.ident.to_string();
         lower.f.suggest_name(out, Hint::Output(name));
@@ -1243,8 +1250,7 @@ pub fn unsupported_message(e: &Expr) -> String {
             "closures are not supported in a `#[backprop]` function; write the computation inline".into()
         }
         Expr::Return(_) => {
-            "`return` is not supported; make the cost the function's final expression and use `if`/`else` for the cases"
-                .into()
+            "`return` is supported as a statement (`if c { return e; }`), not inside an expression; bind the value first".into()
         }
         Expr::Try(_) => "the `?` operator is not supported; a `#[backprop]` function computes a plain float".into(),
         Expr::Macro(m) => format!(

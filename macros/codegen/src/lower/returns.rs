@@ -1,0 +1,227 @@
+//! Early `return`, rewritten at the syntax level into the constructs the macro already reverses:
+//! the result is a variable assigned on every path, and a flag guards what follows a return.
+//!
+//! ```text
+//! fn f(..) -> f64 {                      fn f(..) -> f64 {
+//!     A;                                     let mut ret: f64 = 0.0; let mut returned = false;
+//!     if c { return e; }                     A;
+//!     for i in r { B; if d { return g; } }   if c { ret = e; returned = true; }
+//!     T                                      if !returned {
+//! }                                              for i in r { if !returned { B; if d { ret = g; returned = true; } } }
+//!                                                if !returned { ret = T; }
+//!                                            }
+//!                                            ret
+//!                                        }
+//! ```
+//!
+//! A loop that may return stops iterating once it has (`while !returned && cond`; a `for` loop's
+//! remaining iterations do nothing), as a `break` does. The value is bit for bit the original's:
+//! every path assigns exactly the expression it returned. A `return` inside an expression (not a
+//! statement of a block, `if`, `match` arm or loop body) stays a clear error.
+
+use syn::visit::Visit;
+use syn::{parse_quote, Expr, Stmt};
+
+pub const RET: &str = "__backprop_ret";
+pub const RETURNED: &str = "__backprop_returned";
+
+#[derive(Default)]
+struct Finder(bool);
+
+impl<'ast> Visit<'ast> for Finder {
+    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+        self.0 = true;
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+fn has_return_stmt(s: &Stmt) -> bool {
+    let mut f = Finder::default();
+    f.visit_stmt(s);
+    f.0
+}
+
+fn has_return_expr(e: &Expr) -> bool {
+    let mut f = Finder::default();
+    f.visit_expr(e);
+    f.0
+}
+
+/// Whether the function body returns early anywhere.
+pub fn has_return(body: &syn::Block) -> bool {
+    let mut f = Finder::default();
+    f.visit_block(body);
+    f.0
+}
+
+fn ident(name: &str) -> syn::Ident {
+    syn::Ident::new(name, proc_macro2::Span::call_site())
+}
+
+/// The function body without early returns: declarations, the rewritten statements, and `ret`.
+pub fn rewrite_function(stmts: &[Stmt], ty: &syn::Type) -> Vec<Stmt> {
+    let (ret, returned) = (ident(RET), ident(RETURNED));
+    let mut body: Vec<Stmt> = stmts.to_vec();
+    // The tail is the last return: `T` becomes `ret = T;` (through `if`/`match` tails).
+    if let Some(Stmt::Expr(tail, None)) = body.last().cloned() {
+        body.pop();
+        body.push(assign_tail(&tail));
+    }
+    let mut out: Vec<Stmt> = vec![parse_quote!(let mut #ret: #ty = 0.0;), parse_quote!(let mut #returned = false;)];
+    out.extend(rewrite(&body));
+    out.push(Stmt::Expr(parse_quote!(#ret), None));
+    out
+}
+
+/// `ret = e;` for a tail expression, pushed into the branches of a tail `if`, block or `match`.
+fn assign_tail(e: &Expr) -> Stmt {
+    let ret = ident(RET);
+    match e {
+        Expr::Return(r) => match &r.expr {
+            Some(v) => parse_quote!(return #v;),
+            None => parse_quote!(return;),
+        },
+        Expr::If(i) if has_return_expr(e) => Stmt::Expr(Expr::If(assign_if(i)), None),
+        Expr::Block(b) if has_return_expr(e) && b.label.is_none() => {
+            let mut b = b.clone();
+            assign_block(&mut b.block);
+            Stmt::Expr(Expr::Block(b), None)
+        }
+        Expr::Match(m) if has_return_expr(e) => {
+            let mut m = m.clone();
+            for arm in &mut m.arms {
+                let body = &*arm.body;
+                let stmt = assign_tail(body);
+                arm.body = Box::new(parse_quote!({ #stmt }));
+            }
+            Stmt::Expr(Expr::Match(m), None)
+        }
+        other => parse_quote!(#ret = #other;),
+    }
+}
+
+fn assign_block(b: &mut syn::Block) {
+    if let Some(Stmt::Expr(tail, None)) = b.stmts.last().cloned() {
+        b.stmts.pop();
+        b.stmts.push(assign_tail(&tail));
+    }
+}
+
+fn assign_if(i: &syn::ExprIf) -> syn::ExprIf {
+    let mut i = i.clone();
+    assign_block(&mut i.then_branch);
+    if let Some((else_token, e)) = &i.else_branch {
+        let e: Expr = match &**e {
+            Expr::If(nested) => Expr::If(assign_if(nested)),
+            Expr::Block(b) => {
+                let mut b = b.clone();
+                assign_block(&mut b.block);
+                Expr::Block(b)
+            }
+            other => other.clone(),
+        };
+        i.else_branch = Some((*else_token, Box::new(e)));
+    }
+    i
+}
+
+/// Statements with their returns turned into assignments and what follows a possible return
+/// guarded by `!returned`.
+fn rewrite(stmts: &[Stmt]) -> Vec<Stmt> {
+    let (ret, returned) = (ident(RET), ident(RETURNED));
+    let mut out = Vec::new();
+    for (k, s) in stmts.iter().enumerate() {
+        if let Stmt::Expr(Expr::Return(r), _) = s {
+            if let Some(v) = &r.expr {
+                out.push(parse_quote!(#ret = #v;));
+            }
+            out.push(parse_quote!(#returned = true;));
+            return out;
+        }
+        if !has_return_stmt(s) {
+            out.push(s.clone());
+            continue;
+        }
+        out.push(rewrite_stmt(s));
+        let rest = rewrite(&stmts[k + 1..]);
+        if !rest.is_empty() {
+            out.push(parse_quote!(if !#returned { #(#rest)* }));
+        }
+        return out;
+    }
+    out
+}
+
+fn rewrite_block(b: &syn::Block) -> syn::Block {
+    let mut b = b.clone();
+    b.stmts = rewrite(&b.stmts);
+    b
+}
+
+/// A statement holding a return: an `if`, a block, a `match`, or a loop.
+fn rewrite_stmt(s: &Stmt) -> Stmt {
+    let returned = ident(RETURNED);
+    let (e, semi) = match s {
+        Stmt::Expr(e, semi) => (e, *semi),
+        // A return inside a `let` initialiser stays; lowering reports it.
+        other => return other.clone(),
+    };
+    let e: Expr = match e {
+        Expr::If(i) => Expr::If(rewrite_if(i)),
+        Expr::Block(b) => {
+            let mut b = b.clone();
+            b.block = rewrite_block(&b.block);
+            Expr::Block(b)
+        }
+        Expr::Match(m) => {
+            let mut m = m.clone();
+            for arm in &mut m.arms {
+                let stmts: Vec<Stmt> = match &*arm.body {
+                    Expr::Block(b) => b.block.stmts.clone(),
+                    other => vec![Stmt::Expr(other.clone(), Some(Default::default()))],
+                };
+                let stmts = rewrite(&stmts);
+                arm.body = Box::new(parse_quote!({ #(#stmts)* }));
+            }
+            Expr::Match(m)
+        }
+        Expr::ForLoop(l) => {
+            let mut l = l.clone();
+            let body = rewrite(&l.body.stmts);
+            l.body.stmts = vec![parse_quote!(if !#returned { #(#body)* })];
+            Expr::ForLoop(l)
+        }
+        Expr::While(w) => {
+            let mut w = w.clone();
+            let cond = &w.cond;
+            *w.cond = parse_quote!(!#returned && (#cond));
+            w.body = rewrite_block(&w.body);
+            Expr::While(w)
+        }
+        Expr::Loop(l) => {
+            let body = rewrite_block(&l.body);
+            parse_quote!(while !#returned #body)
+        }
+        other => other.clone(),
+    };
+    Stmt::Expr(e, semi)
+}
+
+fn rewrite_if(i: &syn::ExprIf) -> syn::ExprIf {
+    let mut i = i.clone();
+    i.then_branch = rewrite_block(&i.then_branch);
+    if let Some((else_token, e)) = &i.else_branch {
+        let e: Expr = match &**e {
+            Expr::If(nested) => Expr::If(rewrite_if(nested)),
+            Expr::Block(b) => {
+                let mut b = b.clone();
+                b.block = rewrite_block(&b.block);
+                Expr::Block(b)
+            }
+            other => other.clone(),
+        };
+        i.else_branch = Some((*else_token, Box::new(e)));
+    }
+    i
+}

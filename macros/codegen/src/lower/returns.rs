@@ -93,7 +93,7 @@ fn assign_tail(e: &Expr) -> Stmt {
             for arm in &mut m.arms {
                 let body = &*arm.body;
                 let stmt = assign_tail(body);
-                arm.body = Box::new(parse_quote!({ #stmt }));
+                *arm.body = parse_quote!({ #stmt });
             }
             Stmt::Expr(Expr::Match(m), None)
         }
@@ -182,7 +182,7 @@ fn rewrite_stmt(s: &Stmt) -> Stmt {
                     other => vec![Stmt::Expr(other.clone(), Some(Default::default()))],
                 };
                 let stmts = rewrite(&stmts);
-                arm.body = Box::new(parse_quote!({ #(#stmts)* }));
+                *arm.body = parse_quote!({ #(#stmts)* });
             }
             Expr::Match(m)
         }

@@ -4,7 +4,13 @@
 //! `_grad` returns is bit for bit the function's.
 
 // The forms are written as users write them, which clippy would sometimes write differently.
-#![allow(clippy::needless_range_loop, clippy::ptr_arg, clippy::match_overlapping_arm, clippy::needless_late_init)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::ptr_arg,
+    clippy::match_overlapping_arm,
+    clippy::needless_late_init,
+    clippy::needless_return
+)]
 
 use backprop::prelude::*;
 

@@ -35,7 +35,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use backprop_runtime::params::describe_fields;
-    pub use backprop_runtime::{activation, explain, kinks, Params};
+    pub use backprop_runtime::{activation, explain, kinks, Float, Params};
 
     pub mod checks {
         use backprop_runtime::Params;

@@ -541,3 +541,49 @@ fn early_returns_give_the_value_and_the_derivative_of_the_path_taken() {
         }
     }
 }
+
+// ---- generic float functions -------------------------------------------------------------------
+
+/// Library code written once over the runtime's `Float`, differentiated per instantiation.
+#[backprop]
+fn generic_cost<T: Float>(x: &[T], w: T) -> T {
+    let mut s = T::zero();
+    for i in 0..x.len() {
+        s += (x[i] * w).tanh() * T::of_f64(0.5) + T::from(2.0).unwrap() * x[i] * x[i];
+    }
+    s * T::PI() + T::one()
+}
+
+/// Generic code that calls the generated gradient without knowing the float type.
+fn gradient_norm<T: Float + __GenericCostGradFloat>(x: &[T], w: T) -> T {
+    let (_, g) = generic_cost_grad(x, w);
+    let mut total = g.w * g.w;
+    for v in &g.x {
+        total += *v * *v;
+    }
+    total.sqrt()
+}
+
+#[test]
+fn a_generic_function_is_differentiated_for_each_float_type() {
+    let x64 = [0.5, -1.0, 0.25];
+    let (c, g) = generic_cost_grad(&x64, 0.8_f64);
+    assert_eq!(c, generic_cost(&x64, 0.8_f64));
+    let f = |v: &[f64]| generic_cost(&v[..3], v[3]);
+    let mut actual = g.x.clone();
+    actual.push(g.w);
+    assert_close("generic_cost::<f64>", &actual, &numeric_gradient(f, &[0.5, -1.0, 0.25, 0.8]));
+
+    let x32 = [0.5_f32, -1.0, 0.25];
+    let (c32, g32) = generic_cost_grad(&x32, 0.8_f32);
+    assert_eq!(c32, generic_cost(&x32, 0.8_f32));
+    for (a, b) in g32.x.iter().zip(&g.x) {
+        assert!((f64::from(*a) - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+    let mut acc = GenericCostGrad::zeros_like(&x32);
+    generic_cost_grad_acc(&x32, 0.8_f32, &mut acc);
+    assert_eq!(acc, g32);
+    assert!(
+        gradient_norm(&x64, 0.8) > 0.0 && (gradient_norm(&x32, 0.8_f32) as f64 - gradient_norm(&x64, 0.8)).abs() < 1e-4
+    );
+}

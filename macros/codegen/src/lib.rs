@@ -17,6 +17,7 @@ pub mod emit;
 #[cfg(test)]
 mod eval;
 pub mod explain;
+pub mod generic;
 pub mod ir;
 pub mod lower;
 pub mod names;
@@ -66,9 +67,27 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
             return Err(with_errors(cx, item));
         }
     };
-    let mut lowered = lower::lower(&cx, &func, &options);
+    // A function generic over its float type is expanded once per instantiation (`generic.rs`).
+    if let Some(param) = generic::float_param(&func) {
+        if cx.has_errors() {
+            return Err(with_errors(cx, func.to_token_stream()));
+        }
+        drop(cx);
+        return generic::expand(&options, &func, &param).map_err(|errors| quote!(#errors #func));
+    }
+    expand_function(cx, &options, &func).map_err(|errors| quote!(#errors #func))
+}
+
+/// The expansion of a function with concrete float types, or its `compile_error!`s alone.
+pub(crate) fn expand_function(
+    cx: ctxt::Ctxt,
+    options: &attr::Options,
+    func: &syn::ItemFn,
+) -> Result<TokenStream, TokenStream> {
+    let func = func.clone();
+    let mut lowered = lower::lower(&cx, &func, options);
     if cx.has_errors() {
-        return Err(with_errors(cx, func.to_token_stream()));
+        return Err(cx.check().err().map(|e| e.to_compile_error()).unwrap_or_default());
     }
     internal_check(&lowered.function, &func, "lowering")?;
     let derivation = diff::differentiate(&mut lowered.function);
@@ -89,8 +108,7 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
             "internal error in `#[backprop]`: the generated gradient would not be valid ({}); please report this function as a bug",
             problems.join("; ")
         );
-        let error = syn::Error::new_spanned(&func.sig.ident, message).to_compile_error();
-        return Err(quote!(#error #func));
+        return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
     }
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
@@ -113,8 +131,7 @@ fn internal_check(f: &ir::Function, func: &syn::ItemFn, pass: &str) -> Result<()
         return Ok(());
     }
     let message = format!("internal error in `#[backprop]` after {pass}: {}; please report it", problems.join("; "));
-    let error = syn::Error::new_spanned(&func.sig.ident, message).to_compile_error();
-    Err(quote!(#error #func))
+    Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error())
 }
 
 /// A short head of a non-function item to span the error on (not its whole body).

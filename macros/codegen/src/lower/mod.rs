@@ -11,6 +11,7 @@ use crate::ir::{
 };
 use crate::simplify::{build, Sweep};
 use proc_macro2::Span;
+use proc_macro2::TokenStream as TokenStream2;
 use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Expr, Pat, ReturnType, Stmt, Type};
@@ -952,6 +953,12 @@ impl Lower<'_> {
         if let Some(v) = self.array_method(m) {
             return v;
         }
+        // `T::from(0.5).unwrap()` in generic code: the conversion is the value.
+        if (name == "unwrap" || name == "expect")
+            && matches!(&*m.receiver, Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if Self::path_float(p).is_some()))
+        {
+            return self.expr(&m.receiver);
+        }
         if let Some(desugared) = iterators::reduction(m) {
             return self.expr(&desugared);
         }
@@ -1014,6 +1021,62 @@ impl Lower<'_> {
         true
     }
 
+    /// The float type a path names as its type: `f64::..`, `<f64>::..`, `<f64 as Float>::..`.
+    fn path_float(p: &syn::ExprPath) -> Option<FloatTy> {
+        match &p.qself {
+            Some(q) => match scalar_type(&q.ty) {
+                Some(Ty::Float(t)) => Some(t),
+                _ => None,
+            },
+            None if p.path.segments.len() == 2 => FloatTy::from_name(&p.path.segments[0].ident.to_string()),
+            None => None,
+        }
+    }
+
+    /// Constants as generic float code writes them, once the type parameter is a concrete float
+    /// (see `generic.rs`): `T::zero()`, `T::one()`, `T::of_f64(0.5)`, `T::epsilon()`, `T::PI()`,
+    /// and `T::from(0.5)` / `T::from_f64(0.5)` (whose `.unwrap()` is lowered by `method_call`).
+    fn float_constant(&mut self, p: &syn::ExprPath, last: &str, c: &syn::ExprCall) -> Option<ValueId> {
+        let ty = Self::path_float(p)?;
+        let name = |n: &str| -> TokenStream2 {
+            let t = syn::Ident::new(ty.name(), Span::call_site());
+            let n = syn::Ident::new(n, Span::call_site());
+            quote::quote!(::core::#t::#n)
+        };
+        let constant = |this: &mut Self, tokens: TokenStream2| -> ValueId {
+            let idx = this.f.intern_path(tokens);
+            this.f.add(Op::Const(idx), Ty::Float(ty), ROOT, c.span())
+        };
+        let v = match (last, c.args.len()) {
+            ("zero", 0) => self.f.lit(0.0, ty),
+            ("one", 0) => self.f.lit(1.0, ty),
+            ("epsilon", 0) => constant(self, name("EPSILON")),
+            ("infinity", 0) => constant(self, name("INFINITY")),
+            ("neg_infinity", 0) => constant(self, name("NEG_INFINITY")),
+            ("max_value", 0) => constant(self, name("MAX")),
+            ("min_value", 0) => constant(self, name("MIN")),
+            ("min_positive_value", 0) => constant(self, name("MIN_POSITIVE")),
+            ("PI" | "E" | "LN_2" | "LN_10" | "SQRT_2" | "FRAC_PI_2" | "TAU", 0) => {
+                let t = syn::Ident::new(ty.name(), Span::call_site());
+                let n = syn::Ident::new(last, Span::call_site());
+                constant(self, quote::quote!(::core::#t::consts::#n))
+            }
+            ("of_f64" | "from" | "from_f64", 1) => {
+                let v = self.expr(&c.args[0]);
+                match (self.f.float_lit(v), self.f.ty(v)) {
+                    (Some(x), _) => self.f.lit(x, ty),
+                    (None, Ty::Float(t)) if t == ty => v,
+                    _ => {
+                        let idx = self.f.intern_path(syn::Ident::new(ty.name(), Span::call_site()).to_token_stream());
+                        self.add(Op::Cast(idx, v), Ty::Float(ty), c.span())
+                    }
+                }
+            }
+            _ => return None,
+        };
+        Some(v)
+    }
+
     fn call_value(&mut self, func: Func, args: Vec<ValueId>, span: Span) -> ValueId {
         let ty = match self.f.ty(args[0]) {
             Ty::Float(f) => Ty::Float(f),
@@ -1037,6 +1100,9 @@ impl Lower<'_> {
             return self.poison();
         }
         let last = segments.last().cloned().unwrap_or_default();
+        if let Some(v) = self.float_constant(p, &last, c) {
+            return v;
+        }
         let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
         // `f64::exp(x)` or `<f64>::exp(x)`: a std method in path form.
         let float_type_path = match &p.qself {

@@ -587,3 +587,29 @@ fn a_generic_function_is_differentiated_for_each_float_type() {
         gradient_norm(&x64, 0.8) > 0.0 && (gradient_norm(&x32, 0.8_f32) as f64 - gradient_norm(&x64, 0.8)).abs() < 1e-4
     );
 }
+
+/// A buffer filled with `push`, its length read back.
+#[backprop(wrt(x))]
+fn pushed(x: &[f64], n: usize) -> f64 {
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        if x[i] > 0.0 {
+            v.push(x[i] * x[i]);
+        }
+    }
+    let mut s = 0.0;
+    for k in 0..v.len() {
+        s += v[k] * (k as f64 + 1.0);
+    }
+    s
+}
+
+#[test]
+fn with_capacity_and_push() {
+    let x = [0.5, -1.0, 2.0, 0.25];
+    // pushed: 0.25 (k=0), 4 (k=1), 0.0625 (k=2): s = 0.25 + 8 + 0.1875.
+    let (c, g) = pushed_grad(&x, 4);
+    assert_eq!(c, pushed(&x, 4));
+    assert_eq!(c, 0.25 + 8.0 + 0.1875);
+    assert_eq!(g.x, vec![1.0, 0.0, 8.0, 1.5]);
+}

@@ -74,6 +74,55 @@ impl Lower<'_> {
         }
     }
 
+    /// The length of an array: its pushes so far for a `Vec::with_capacity` buffer.
+    pub(super) fn array_len(&mut self, array: ArrayId, span: proc_macro2::Span) -> ValueId {
+        if let Some(counter) = self.pushed.get(&array).cloned() {
+            let path: syn::ExprPath = syn::parse_str(&counter).expect("an identifier");
+            return self.path(&path);
+        }
+        self.add(Op::Len(array), Ty::Int, span)
+    }
+
+    /// `let mut v = Vec::with_capacity(n);`: a buffer of `n` floats and a count of its `push`es
+    /// (`v.len()`), so the adjoint is sized before the function runs. Pushing more than `n`
+    /// elements is an error at run time (an index out of bounds), where the `Vec` would grow.
+    pub(super) fn with_capacity(&mut self, name: &syn::Ident, capacity: &Expr) {
+        let buffer: Expr = syn::parse_quote!(vec![0.0; #capacity]);
+        self.local_array(name, &buffer, true);
+        let Some((si, vi)) = self.lookup(&name.to_string()) else { return };
+        let Binding::Array(array) = self.scopes[si][vi].1 else { return };
+        let counter = format!("{}len_{name}", crate::plan::HIDDEN);
+        let ident = syn::Ident::new(&counter, name.span());
+        let declare: syn::Stmt = syn::parse_quote!(let mut #ident = 0usize;);
+        self.stmt(&declare, false);
+        self.pushed.insert(array, counter);
+    }
+
+    /// `v.push(e);` on a `Vec::with_capacity` buffer: `v[len] = e; len += 1;`.
+    pub(super) fn push(&mut self, m: &syn::ExprMethodCall) -> bool {
+        let Expr::Path(p) = &*m.receiver else { return false };
+        let Some(array) = p.path.get_ident().and_then(|i| self.lookup(&i.to_string())).and_then(|(si, vi)| match self
+            .scopes[si][vi]
+            .1
+        {
+            Binding::Array(a) => Some(a),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let Some(counter) = self.pushed.get(&array).cloned() else {
+            self.cx.error_spanned_by(m, "`push` is supported on a buffer made with `Vec::with_capacity(n)`");
+            return true;
+        };
+        let counter = syn::Ident::new(&counter, m.method.span());
+        let (v, e) = (&m.receiver, &m.args[0]);
+        let store: syn::Stmt = syn::parse_quote!(#v[#counter] = #e;);
+        let count: syn::Stmt = syn::parse_quote!(#counter += 1;);
+        self.stmt(&store, false);
+        self.stmt(&count, false);
+        true
+    }
+
     /// An integer computed from the arguments only: valid before the function body runs.
     fn known_on_entry(&self, v: ValueId) -> bool {
         let node = self.f.node(v);
@@ -236,7 +285,7 @@ impl Lower<'_> {
         };
         if name == "len" && m.args.is_empty() {
             let array = array_of(self, &m.receiver)?;
-            return Some(self.add(Op::Len(array), Ty::Int, m.span()));
+            return Some(self.array_len(array, m.span()));
         }
         if name == "sum" && m.args.is_empty() {
             let Expr::MethodCall(iter) = &*m.receiver else { return None };
@@ -244,6 +293,13 @@ impl Lower<'_> {
                 return None;
             }
             let array = array_of(self, &iter.receiver)?;
+            if self.pushed.contains_key(&array) {
+                self.cx.error_spanned_by(
+                    m,
+                    "`.iter().sum()` of a buffer filled with `push` is not supported; sum it with a `for` loop over `0..v.len()`",
+                );
+                return Some(self.poison());
+            }
             let a = self.f.array(array);
             if a.dims.len() != 1 {
                 self.cx.error_spanned_by(

@@ -37,6 +37,17 @@ impl<'ast> Visit<'ast> for Assigned {
         }
         syn::visit::visit_expr_assign(self, e);
     }
+    /// `v.push(e)` advances the push count of a `Vec::with_capacity` buffer (`arrays.rs`).
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if m.method == "push" {
+            if let Expr::Path(p) = &*m.receiver {
+                if let Some(i) = p.path.get_ident() {
+                    self.0.insert(format!("{}len_{i}", crate::plan::HIDDEN));
+                }
+            }
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
     fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
         use syn::BinOp::*;
         if matches!(e.op, AddAssign(_) | SubAssign(_) | MulAssign(_) | DivAssign(_)) {
@@ -165,7 +176,7 @@ impl Lower<'_> {
             return None;
         }
         let lo = self.f.add(Op::IntLit(0), Ty::Int, crate::ir::ROOT, span);
-        let hi = self.add(Op::Len(array), Ty::Int, span);
+        let hi = self.array_len(array, span);
         Some(Header { lo, hi, inclusive: false, rev: false, index_name, element: Some((array, element)) })
     }
 

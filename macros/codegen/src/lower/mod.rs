@@ -127,6 +127,7 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         loop_depth: 0,
         poisoned: Default::default(),
         tuples: Vec::new(),
+        pushed: Default::default(),
         missing_return: !matches!(&func.sig.output, ReturnType::Type(_, ty) if matches!(scalar_type(ty), Some(Ty::Float(_)))),
     };
     lower.signature(func, options);
@@ -172,6 +173,8 @@ struct Lower<'a> {
     poisoned: std::collections::HashSet<String>,
     /// The parts of each tuple binding.
     tuples: Vec<Vec<ValueId>>,
+    /// Buffers made with `Vec::with_capacity(n)`: the name of the variable counting their `push`es.
+    pushed: std::collections::HashMap<ArrayId, String>,
     /// The return type is missing (already reported): a missing final expression is no news.
     missing_return: bool,
 }
@@ -372,6 +375,7 @@ impl Lower<'_> {
                 None
             }
             Stmt::Expr(e, semi) => match e {
+                Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 && self.push(m) => None,
                 Expr::Assign(a) => {
                     let value = self.expr(&a.right);
                     self.assign(&a.left, value);
@@ -506,6 +510,10 @@ impl Lower<'_> {
                 return;
             }
             Expr::MethodCall(m) if m.method == "to_vec" && m.args.is_empty() && self.lower_to_vec(&name, m) => return,
+            Expr::Call(c) if is_with_capacity(&c.func) && c.args.len() == 1 => {
+                self.with_capacity(&name, &c.args[0]);
+                return;
+            }
             _ => {}
         }
         let errors_before = self.cx.error_count();
@@ -1238,6 +1246,13 @@ impl Lower<'_> {
 
 /// The name a `match` gives its scrutinee while its arms' conditions are lowered.
 const SCRUTINEE: &str = "__backprop_match_scrutinee";
+
+/// `Vec::with_capacity` (or `std::vec::Vec::with_capacity`).
+fn is_with_capacity(e: &Expr) -> bool {
+    let Expr::Path(p) = e else { return false };
+    let names: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    names.ends_with(&["Vec".to_string(), "with_capacity".to_string()])
+}
 
 fn merge_ty(a: Ty, b: Ty) -> Ty {
     match (a, b) {

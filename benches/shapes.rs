@@ -21,8 +21,8 @@
 //!
 //! ```text
 //! cargo bench --bench shapes                                                # criterion, then the ratio table
-//! cargo bench --bench shapes -- --warm-up-time 1 --measurement-time 2       # quick mode (≈ 3 min)
-//! SHAPES_TABLE_ONLY=1 cargo bench --bench shapes                            # only the ratio table (≈ 40 s)
+//! cargo bench --bench shapes -- --warm-up-time 1 --measurement-time 2       # quick mode (≈ 7 min on 2 busy cores)
+//! SHAPES_TABLE_ONLY=1 cargo bench --bench shapes                            # only the ratio table (≈ 20 s)
 //! bash benches/shapes_callgrind.sh                                          # instructions per call (valgrind)
 //! ```
 //!

@@ -42,7 +42,7 @@ use std::time::Instant;
 use backprop::prelude::*;
 use criterion::Criterion;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 // ==============================================================================================
 // (1) Extended Rosenbrock, n = 1000
@@ -699,7 +699,7 @@ struct Data {
 }
 
 fn uniform(rng: &mut StdRng, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-    (0..n).map(|_| rng.gen_range(lo..hi)).collect()
+    (0..n).map(|_| rng.random_range(lo..hi)).collect()
 }
 
 fn data() -> Data {
@@ -708,7 +708,7 @@ fn data() -> Data {
     // Weights near 4 and biases near −w/2 keep every layer near σ's steep middle, so the gradient
     // neither vanishes nor explodes over 100 layers and finite differences check something.
     let chain_w = uniform(&mut rng, DEPTH, 3.5, 4.5);
-    let chain_b: Vec<f64> = chain_w.iter().map(|w| -0.5 * w + rng.gen_range(-0.1..0.1)).collect();
+    let chain_b: Vec<f64> = chain_w.iter().map(|w| -0.5 * w + rng.random_range(-0.1..0.1)).collect();
     let (a1, a2) = ((6.0 / (IN + HID) as f64).sqrt(), (6.0 / (HID + OUT) as f64).sqrt());
     let flat = FlatNet {
         w1: uniform(&mut rng, IN * HID, -a1, a1),
@@ -719,7 +719,7 @@ fn data() -> Data {
     let xs_flat = uniform(&mut rng, BATCH * IN, 0.0, 1.0);
     let mut ys_flat = vec![0.0; BATCH * OUT];
     for s in 0..BATCH {
-        ys_flat[s * OUT + rng.gen_range(0..OUT)] = 1.0;
+        ys_flat[s * OUT + rng.random_range(0..OUT)] = 1.0;
     }
     let mut nested = Box::new(NestedNet::zeros());
     nested_from_flat(&flat, &mut nested);

@@ -688,7 +688,8 @@ impl<'a> Emitter<'a> {
             Some(name) if self.live[node.var.index()] => name.to_token_stream(),
             _ => quote!(_),
         };
-        let range = match (node.inclusive, node.rev) {
+        let rev = node.rev != self.forward_order.contains(&id);
+        let range = match (node.inclusive, rev) {
             (false, false) => quote!(#lo..#hi),
             (true, false) => quote!(#lo..=#hi),
             (false, true) => quote!((#lo..#hi).rev()),

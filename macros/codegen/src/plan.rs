@@ -60,6 +60,10 @@ pub struct Plan<'a> {
     pub recompute: BTreeMap<BlockId, Vec<ValueId>>,
     /// Top-level forward loops whose reverse runs inside them, iteration by iteration.
     pub fused: BTreeMap<LoopId, LoopId>,
+    /// Backward loops printed in forward order: their iterations commute and pop no tape, so the
+    /// order is free, and a forward loop lets LLVM hoist bounds checks and vectorise
+    /// (`d_w1[j * IN + i] += d_z * x[i]` over slices).
+    pub forward_order: std::collections::BTreeSet<LoopId>,
     /// Names of the generated functions' own bindings (the caller's gradient in `_grad_acc`, the
     /// wrappers' locals), chosen to collide with nothing in the user's function.
     pub grad_name: Ident,
@@ -82,6 +86,7 @@ impl<'a> Plan<'a> {
             tapes: Vec::new(),
             recompute: BTreeMap::new(),
             fused: BTreeMap::new(),
+            forward_order: Default::default(),
             grad_name: Ident::new("grad", Span::call_site()),
             value_name: Ident::new("value", Span::call_site()),
         };
@@ -99,6 +104,7 @@ impl<'a> Plan<'a> {
         e.decide_bindings(&uses);
         e.find_fusions(d);
         e.find_residuals_and_tapes(&uses);
+        e.find_forward_order();
         e.allocate_names(user_tokens);
         e
     }
@@ -524,13 +530,20 @@ impl<'a> Plan<'a> {
     ///    other read of it: reading `d_a[k]` to reverse a write `a[k] = e` needs the contributions of
     ///    every later forward iteration, which fused order has not yet made.
     fn backward_iterations_commute(&self, back: LoopId, forward: LoopId) -> bool {
+        self.iterations_commute(back, forward, true)
+    }
+
+    /// The commutation proof (see above); `leaf_inits` also asks that every carried adjoint start
+    /// from a leaf, which fusion needs (the backward loop's initial values must exist before the
+    /// forward loop) and running a backward loop forward does not.
+    fn iterations_commute(&self, back: LoopId, forward: LoopId, leaf_inits: bool) -> bool {
         let f = self.f;
         let lb = f.loop_node(back);
         let forward_body = f.loop_node(forward).body;
         let mut accumulators = Vec::new();
         let mut accumulator_terms = Vec::new();
         for c in &lb.carried {
-            if !f.node(c.init).op.is_leaf() {
+            if leaf_inits && !f.node(c.init).op.is_leaf() {
                 return false;
             }
             if self.passes_through(c.next, c.inner) {
@@ -650,6 +663,23 @@ impl<'a> Plan<'a> {
             }
         }
         true
+    }
+
+    /// Backward loops whose iterations commute and which pop no tape (`forward_order`).
+    fn find_forward_order(&mut self) {
+        let f = self.f;
+        for (l, node) in f.loops.iter().enumerate() {
+            let back = LoopId(l as u32);
+            if !self.live_loops[l] || !f.block(node.body).backward || self.fused.values().any(|b| *b == back) {
+                continue;
+            }
+            let Some(forward) = f.block(node.body).mirror.and_then(|m| f.block(m).loop_owner) else { continue };
+            let forward_body = f.loop_node(forward).body;
+            let pops = self.tapes.iter().any(|t| f.is_within(t.body, forward_body));
+            if !pops && self.iterations_commute(back, forward, false) {
+                self.forward_order.insert(back);
+            }
+        }
     }
 
     /// How many entries a tape pushed in `body` holds at most, when every loop between it and the

@@ -64,13 +64,14 @@ impl DotZipGrad {
  fn dot_zip_grad_acc(a: &[f64], b: &[f64; 3], grad: &mut DotZipGrad) -> f64 {
      let _ = dot_zip;
      ::backprop::__private::checks::gradient_length("a", grad.a.len(), a.len());
-     let mut tape_acc: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
+     let mut tape_acc = ::std::vec![0.0_f64; (a.len() as usize)];
+     let mut tape_acc_len = 0usize;
      let d_a = &mut grad.a[..];
      let d_b = &mut grad.b;
-     tape_acc.reserve((a.len() as usize));
      let mut acc = f64::MIN;
      for k in 0..a.len() {
-         tape_acc.push(acc);
+         tape_acc[tape_acc_len] = acc;
+         tape_acc_len += 1;
          let acc_2 = acc.max(a[k]);
          acc = acc_2;
      }
@@ -88,7 +89,8 @@ impl DotZipGrad {
      let dot_zip = acc_3 + acc;
      let mut d_acc = 1.0_f64;
      for k in (0..a.len()).rev() {
-         let acc = tape_acc.pop().unwrap_or(0.0_f64);
+         tape_acc_len -= 1;
+         let acc = tape_acc[tape_acc_len];
          let t3 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
          d_a[k] += t3;
          d_acc = d_acc * ::backprop::__private::kinks::max_weight(acc, a[k]);
@@ -125,13 +127,14 @@ fn dot_zip_grad(a: &[f64], b: &[f64; 3]) -> (f64, DotZipGrad) {
 fn dot_zip_grad_acc(a: &[f64], b: &[f64; 3], grad: &mut DotZipGrad) -> f64 {
     let _ = dot_zip;
     ::backprop::__private::checks::gradient_length("a", grad.a.len(), a.len());
-    let mut tape_acc: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
+    let mut tape_acc = ::std::vec![0.0_f64; (a.len() as usize)];
+    let mut tape_acc_len = 0usize;
     let d_a = &mut grad.a[..];
     let d_b = &mut grad.b;
-    tape_acc.reserve((a.len() as usize));
     let mut acc = f64::MIN;
     for k in 0..a.len() {
-        tape_acc.push(acc);
+        tape_acc[tape_acc_len] = acc;
+        tape_acc_len += 1;
         let acc_2 = acc.max(a[k]);
         acc = acc_2;
     }
@@ -149,7 +152,8 @@ fn dot_zip_grad_acc(a: &[f64], b: &[f64; 3], grad: &mut DotZipGrad) -> f64 {
     let dot_zip = acc_3 + acc;
     let mut d_acc = 1.0_f64;
     for k in (0..a.len()).rev() {
-        let acc = tape_acc.pop().unwrap_or(0.0_f64);
+        tape_acc_len -= 1;
+        let acc = tape_acc[tape_acc_len];
         let t3 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
         d_a[k] += t3;
         d_acc = d_acc * ::backprop::__private::kinks::max_weight(acc, a[k]);

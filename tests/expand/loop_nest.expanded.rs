@@ -96,7 +96,7 @@ impl NearestGrad {
              (d_best_2, 0.0_f64)
          };
          let mut d_dist_2 = d_dist;
-         for j in (0..2).rev() {
+         for j in 0..2 {
              let diff = c[k * 2 + j] - p;
              let d_diff = d_dist_2 * (2.0 * diff);
              d_c[k * 2 + j] += d_diff;
@@ -169,7 +169,7 @@ pub fn nearest_grad_acc(p: f64, c: &[f64; 6], grad: &mut NearestGrad) -> f64 {
             (d_best_2, 0.0_f64)
         };
         let mut d_dist_2 = d_dist;
-        for j in (0..2).rev() {
+        for j in 0..2 {
             let diff = c[k * 2 + j] - p;
             let d_diff = d_dist_2 * (2.0 * diff);
             d_c[k * 2 + j] += d_diff;

@@ -406,8 +406,8 @@ impl<'a> Emitter<'a> {
         if let Some(mirror) = self.f.block(b).mirror.filter(|_| self.f.block(b).backward) {
             for t in self.tapes.iter().filter(|t| t.body == mirror) {
                 let (name, tape) = (self.name(t.value), &t.name);
-                let pop = match &t.stack {
-                    Some((_, len)) => quote!(#len -= 1; let #name = #tape[#len];),
+                let pop = match self.fill_count(t) {
+                    Some(len) => quote!(#len -= 1; let #name = #tape[#len];),
                     None => {
                         let zero = self.placeholder(t.value);
                         quote!(let #name = #tape.pop().unwrap_or(#zero);)
@@ -528,9 +528,19 @@ impl<'a> Emitter<'a> {
     fn push(&self, t: &Tape) -> TokenStream {
         self.use_value(t.value);
         let (name, tape) = (self.name(t.value), &t.name);
-        match &t.stack {
-            Some((_, len)) => quote!(#tape[#len] = #name; #len += 1;),
+        match self.fill_count(t) {
+            Some(len) => quote!(#tape[#len] = #name; #len += 1;),
             None => quote!(#tape.push(#name);),
+        }
+    }
+
+    /// The fill count of a tape indexed like a stack: a stack array, or a buffer sized once per
+    /// call when its trip count is known on entry. `None`: a `Vec` pushed and popped (a `while`).
+    fn fill_count<'t>(&self, t: &'t Tape) -> Option<&'t Ident> {
+        match &t.stack {
+            Some((_, len)) => Some(len),
+            None if self.trip_count(t.body).is_some() => t.len.as_ref(),
+            None => None,
         }
     }
 
@@ -698,7 +708,11 @@ impl<'a> Emitter<'a> {
         // Reserve each tape this loop nest fills once, before the outermost loop.
         let mut reserve = TokenStream::new();
         if self.f.block(node.block).loop_owner.is_none() && !self.f.block(node.block).backward {
-            for t in self.tapes.iter().filter(|t| t.stack.is_none() && self.f.is_within(t.body, node.body)) {
+            for t in self
+                .tapes
+                .iter()
+                .filter(|t| self.fill_count(t).is_none() && self.f.is_within(t.body, node.body))
+            {
                 if let Some(count) = self.trip_count(t.body) {
                     let tape = &t.name;
                     reserve.extend(quote!(#tape.reserve(#count);));
@@ -881,6 +895,16 @@ impl<'a> Emitter<'a> {
                     (Some((k, len)), _) => {
                         let zero = self.placeholder(t.value);
                         quote!(let mut #name = [#zero; #k]; let mut #len = 0usize;)
+                    }
+                    // Sized once per call when the trip count is known on entry.
+                    (None, ty) if self.fill_count(t).is_some() => {
+                        let count = self.trip_count(t.body);
+                        let len = self.fill_count(t);
+                        let zero = match ty {
+                            Ty::Float(ft) => self.lit_tokens(0.0, ft, true).0,
+                            _ => self.placeholder(t.value),
+                        };
+                        quote!(let mut #name = ::std::vec![#zero; #count]; let mut #len = 0usize;)
                     }
                     (None, Ty::Float(ft)) => {
                         let ty = Ident::new(ft.name(), Span::call_site());

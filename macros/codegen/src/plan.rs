@@ -28,6 +28,9 @@ pub struct Tape {
     /// A stack array of this many entries (and the name of its fill count) when the trip count is
     /// a small compile-time constant; a `Vec` otherwise.
     pub stack: Option<(usize, Ident)>,
+    /// The fill count's name when the tape is a buffer sized once per call (the trip count is known
+    /// on entry) and indexed like a stack array: no capacity check per push, no branch per pop.
+    pub len: Option<Ident>,
 }
 
 /// Tapes up to this many entries live on the stack.
@@ -397,7 +400,7 @@ impl<'a> Plan<'a> {
                         self.outside_reads(v, block, &mut outside);
                         pending.extend(outside.into_iter().filter(|a| self.needs_transport(*a)));
                     } else {
-                        self.tapes.push(Tape { value: v, body: block, name: None, stack: None });
+                        self.tapes.push(Tape { value: v, body: block, name: None, stack: None, len: None });
                     }
                     break;
                 } else {
@@ -898,9 +901,11 @@ impl<'a> Plan<'a> {
         for (t, capacity) in self.tapes.iter_mut().zip(capacities) {
             let base = self.names[t.value.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
             let name = names.generated(&format!("tape_{base}"));
+            let len = Ident::new(&names.generated(&format!("{name}_len")), Span::call_site());
             if let Some(k) = capacity.filter(|k| (1..=STACK_TAPE_LIMIT).contains(k)) {
-                t.stack = Some((k, Ident::new(&names.generated(&format!("{name}_len")), Span::call_site())));
+                t.stack = Some((k, len.clone()));
             }
+            t.len = Some(len);
             t.name = Some(Ident::new(&name, Span::call_site()));
         }
     }

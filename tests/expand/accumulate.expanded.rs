@@ -48,7 +48,7 @@ impl RosenGrad {
 
  The function has loops: each backward loop runs its forward loop's range in reverse, and the generated code below shows every adjoint and accumulation.
 
- Operations in the code: 10 in the function, 25 with its gradient (2.50×).
+ Operations in the code: 10 in the function, 24 with its gradient (2.40×).
 
  # Generated code
 
@@ -65,7 +65,7 @@ impl RosenGrad {
          let t0 = x[i + 1] - x[i].powi(2);
          let t1 = 1.0 - x[i];
          let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
-         let t2 = d_s * 100.0 * (2.0 * t0);
+         let t2 = d_s * 200.0 * t0;
          d_x[i] += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
          d_x[i + 1] += t2;
          s = s_2;
@@ -109,7 +109,7 @@ fn rosen_grad_acc(x: &[f64], grad: &mut RosenGrad) -> f64 {
         let t0 = x[i + 1] - x[i].powi(2);
         let t1 = 1.0 - x[i];
         let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
-        let t2 = d_s * 100.0 * (2.0 * t0);
+        let t2 = d_s * 200.0 * t0;
         d_x[i] += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
         d_x[i + 1] += t2;
         s = s_2;

@@ -416,6 +416,15 @@ impl<'a> Emitter<'a> {
                 self.bind(t.value);
                 statements.push(Statement::new(pop, name.cloned().map(|n| (n, false)).into_iter().collect()));
             }
+            // A carried end-of-iteration value: what the next backward iteration started from.
+            for d in self.derived.iter().filter(|d| d.body == mirror) {
+                let (name, shadow) = (self.name(d.next), &d.shadow);
+                self.bind(d.next);
+                statements.push(Statement::new(
+                    quote!(let #name = #shadow;),
+                    name.cloned().map(|n| (n, false)).into_iter().collect(),
+                ));
+            }
             let mut again = self.recompute.get(&mirror).cloned().unwrap_or_default();
             again.sort();
             for v in again {
@@ -656,6 +665,13 @@ impl<'a> Emitter<'a> {
         }
         let lo = self.operand(node.lo, Prec::Or, false);
         let hi = self.operand(node.hi, Prec::Or, false);
+        // Carried end-of-iteration values (`Plan::derived`): before the backward loop, the forward
+        // loop's final value ...
+        let mirror = self.f.block(node.body).mirror.filter(|_| self.f.block(node.body).backward);
+        for d in self.derived.iter().filter(|d| Some(d.body) == mirror) {
+            let (shadow, out) = (&d.shadow, self.expr(d.out, true).0);
+            decls.extend(quote!(let mut #shadow = #out;));
+        }
         self.open_scope();
         self.bind(node.var);
         for &l in &loops {
@@ -666,6 +682,12 @@ impl<'a> Emitter<'a> {
         let mut body = TokenStream::new();
         for &l in &loops {
             body.extend(self.block(self.f.loop_node(l).body));
+        }
+        // ... and after each backward iteration, that iteration's start value.
+        for d in self.derived.iter().filter(|d| Some(d.body) == mirror) {
+            let (shadow, inner) = (&d.shadow, self.name(d.inner));
+            self.use_value(d.inner);
+            body.extend(quote!(#shadow = #inner;));
         }
         let (mut names, mut nexts) = (Vec::new(), Vec::new());
         for &l in &loops {

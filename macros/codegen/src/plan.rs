@@ -33,6 +33,18 @@ pub struct Tape {
     pub len: Option<Ident>,
 }
 
+/// A carried variable's end-of-iteration value, carried by the backward loop instead of taped.
+#[derive(Clone, Debug)]
+pub struct Derived {
+    pub next: ValueId,
+    pub inner: ValueId,
+    pub out: ValueId,
+    /// The forward loop body.
+    pub body: BlockId,
+    /// The backward loop's variable holding it.
+    pub shadow: Option<Ident>,
+}
+
 /// Tapes up to this many entries live on the stack.
 pub const STACK_TAPE_LIMIT: usize = 4096;
 
@@ -63,6 +75,11 @@ pub struct Plan<'a> {
     pub recompute: BTreeMap<BlockId, Vec<ValueId>>,
     /// Top-level forward loops whose reverse runs inside them, iteration by iteration.
     pub fused: BTreeMap<LoopId, LoopId>,
+    /// Carried values not taped because the next backward iteration already has them: a carried
+    /// variable's value at the end of iteration k is its value at the start of iteration k + 1, so
+    /// the backward loop carries it (`shadow`, starting from the loop's final value) instead of a
+    /// second tape. Only for loops in the function body, whose final value is in scope.
+    pub derived: Vec<Derived>,
     /// Backward loops printed in forward order: their iterations commute and pop no tape, so the
     /// order is free, and a forward loop lets LLVM hoist bounds checks and vectorise
     /// (`d_w1[j * IN + i] += d_z * x[i]` over slices).
@@ -90,6 +107,7 @@ impl<'a> Plan<'a> {
             recompute: BTreeMap::new(),
             fused: BTreeMap::new(),
             forward_order: Default::default(),
+            derived: Vec::new(),
             grad_name: Ident::new("grad", Span::call_site()),
             value_name: Ident::new("value", Span::call_site()),
         };
@@ -107,6 +125,7 @@ impl<'a> Plan<'a> {
         e.decide_bindings(&uses);
         e.find_fusions(d);
         e.find_residuals_and_tapes(&uses);
+        e.find_derived_tapes();
         e.find_forward_order();
         e.allocate_names(user_tokens);
         e
@@ -668,6 +687,25 @@ impl<'a> Plan<'a> {
         true
     }
 
+    /// Drops the tape of a carried variable's end-of-iteration value when its start-of-iteration
+    /// value is taped too (`derived`).
+    fn find_derived_tapes(&mut self) {
+        let f = self.f;
+        for node in &f.loops {
+            if node.block != ROOT || node.exit.is_some() || f.block(node.body).backward {
+                continue;
+            }
+            for c in &node.carried {
+                let taped = |v: ValueId| self.tapes.iter().any(|t| t.value == v && t.body == node.body);
+                if c.next == c.inner || !taped(c.inner) || !taped(c.next) || !self.bound[c.out.index()] {
+                    continue;
+                }
+                self.tapes.retain(|t| !(t.value == c.next && t.body == node.body));
+                self.derived.push(Derived { next: c.next, inner: c.inner, out: c.out, body: node.body, shadow: None });
+            }
+        }
+    }
+
     /// Backward loops whose iterations commute and which pop no tape (`forward_order`).
     fn find_forward_order(&mut self) {
         let f = self.f;
@@ -896,6 +934,10 @@ impl<'a> Plan<'a> {
                 self.names[p.index()] = Some(ident.clone());
             }
             self.names[i] = Some(ident);
+        }
+        for d in &mut self.derived {
+            let base = self.names[d.next.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
+            d.shadow = Some(make_ident(&names.generated(&format!("{base}_later"))));
         }
         let capacities: Vec<Option<usize>> = self.tapes.iter().map(|t| self.literal_capacity(t.body)).collect();
         for (t, capacity) in self.tapes.iter_mut().zip(capacities) {

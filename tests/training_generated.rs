@@ -80,3 +80,47 @@ fn a_nan_gradient_is_an_error_naming_step_and_parameter() {
     let message = err.to_string();
     assert!(message.contains("step 0") && message.contains("`x`"), "{message}");
 }
+
+/// One sample's cost, for training over a data set with the accumulating form.
+#[backprop(wrt(w, b))]
+fn sample_loss(w: &[f64; 2], b: f64, x: &[f64; 2], y: f64) -> f64 {
+    let prediction = w[0] * x[0] + w[1] * x[1] + b;
+    (prediction - y).powi(2)
+}
+
+#[test]
+fn fit_accumulating_trains_with_the_generated_accumulating_form() {
+    // y = 2 x0 - x1 + 0.5 on 100 points, in batches of 40 (chunks of 32 inside each batch).
+    let data: Vec<([f64; 2], f64)> = (0..100)
+        .map(|i| {
+            let x = [(i % 10) as f64 * 0.3 - 1.0, (i / 10) as f64 * 0.2 - 0.8];
+            (x, 2.0 * x[0] - x[1] + 0.5)
+        })
+        .collect();
+    let train = |accumulating: bool| {
+        let mut p = SampleLossGrad { w: [0.0, 0.0], b: 0.0 };
+        let mut trainer = Trainer::new(Momentum::new(0.05, 0.9).unwrap()).batch_size(40).unwrap().epochs(150).seed(7);
+        if accumulating {
+            trainer
+                .fit_accumulating(
+                    &mut p,
+                    &data,
+                    |p: &SampleLossGrad, (x, y): &([f64; 2], f64), g: &mut SampleLossGrad| {
+                        sample_loss_grad_acc(&p.w, p.b, x, *y, g)
+                    },
+                )
+                .unwrap();
+        } else {
+            trainer
+                .fit(&mut p, &data, |p: &SampleLossGrad, (x, y): &([f64; 2], f64)| sample_loss_grad(&p.w, p.b, x, *y))
+                .unwrap();
+        }
+        p
+    };
+    let (acc, plain) = (train(true), train(false));
+    assert!((acc.w[0] - 2.0).abs() < 1e-6 && (acc.w[1] + 1.0).abs() < 1e-6 && (acc.b - 0.5).abs() < 1e-6, "{acc:?}");
+    // The same steps: the two sums differ only in the order of their additions.
+    for (a, b) in [(acc.w[0], plain.w[0]), (acc.w[1], plain.w[1]), (acc.b, plain.b)] {
+        assert!((a - b).abs() < 1e-9, "{acc:?} vs {plain:?}");
+    }
+}

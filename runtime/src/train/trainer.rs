@@ -249,6 +249,37 @@ where
         self.run(params, data.len(), batch, shuffle, &mut eval)
     }
 
+    /// [`Trainer::fit`] with an accumulating gradient: `acc(params, sample, &mut grad)` adds the
+    /// sample's gradient into `grad` and returns its cost, which is what `#[backprop]` generates as
+    /// `<name>_grad_acc`. A batch then allocates one gradient per chunk of 32 samples, none per
+    /// sample. The parameters are the gradient's shape (`P: Clone` makes the zeroed buffers).
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    pub fn fit_accumulating<S, A>(&mut self, params: &mut P, data: &[S], acc: A) -> Result<History, Error>
+    where
+        P: Clone + Sync,
+        S: Sync,
+        A: Fn(&P, &S, &mut P) -> P::Scalar + Sync,
+    {
+        if data.is_empty() {
+            return Err(Error::EmptyDataSet);
+        }
+        let batch = self.batch_size.unwrap_or(data.len()).min(data.len());
+        let shuffle = self.shuffle && batch < data.len();
+        let (parallelism, reduction) = (self.parallelism, self.reduction);
+        let mut eval = |p: &P, indices: &[usize]| {
+            let (mut cost, mut g) = super::batch::sum_accumulated(p, data, indices, &acc, parallelism)?;
+            if reduction == Reduction::Mean {
+                let scale = P::Scalar::of_f64(1.0 / indices.len() as f64);
+                cost *= scale;
+                g.iter_mut().for_each(|x| *x *= scale);
+            }
+            Ok((cost, g))
+        };
+        self.run(params, data.len(), batch, shuffle, &mut eval)
+    }
+
     /// Minimises a cost function that returns `(cost, gradient)` for the whole problem, with
     /// no data set (e.g. Rosenbrock, or a cost that loops over its own data). Each step is
     /// one epoch.

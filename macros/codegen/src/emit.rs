@@ -730,11 +730,7 @@ impl<'a> Emitter<'a> {
         // Reserve each tape this loop nest fills once, before the outermost loop.
         let mut reserve = TokenStream::new();
         if self.f.block(node.block).loop_owner.is_none() && !self.f.block(node.block).backward {
-            for t in self
-                .tapes
-                .iter()
-                .filter(|t| self.fill_count(t).is_none() && self.f.is_within(t.body, node.body))
-            {
+            for t in self.tapes.iter().filter(|t| self.fill_count(t).is_none() && self.f.is_within(t.body, node.body)) {
                 if let Some(count) = self.trip_count(t.body) {
                     let tape = &t.name;
                     reserve.extend(quote!(#tape.reserve(#count);));

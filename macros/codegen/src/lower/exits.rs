@@ -21,6 +21,20 @@ use syn::{parse_quote, Expr, Stmt};
 pub const DONE: &str = "__backprop_done";
 pub const SKIP: &str = "__backprop_skip";
 
+/// The flags of one loop. Each loop gets its own (`done_3`, `skip_3`): a nested loop's flags must
+/// not shadow its enclosing loop's, or the outer `break` would set the inner flag.
+#[derive(Clone)]
+pub struct Flags {
+    pub done: syn::Ident,
+    pub skip: syn::Ident,
+}
+
+impl Flags {
+    pub fn numbered(k: usize) -> Flags {
+        Flags { done: ident(&format!("{DONE}_{k}")), skip: ident(&format!("{SKIP}_{k}")) }
+    }
+}
+
 /// What a statement list may do to its loop.
 #[derive(Default, Clone, Copy)]
 pub struct Exits {
@@ -77,8 +91,8 @@ fn ident(name: &str) -> syn::Ident {
 }
 
 /// The body with its exits turned into flag assignments and what follows a possible exit guarded.
-pub fn rewrite(stmts: &[Stmt]) -> Vec<Stmt> {
-    let (done, skip) = (ident(DONE), ident(SKIP));
+pub fn rewrite(stmts: &[Stmt], flags: &Flags) -> Vec<Stmt> {
+    let (done, skip) = (&flags.done, &flags.skip);
     let mut out = Vec::new();
     for (k, s) in stmts.iter().enumerate() {
         match s {
@@ -97,8 +111,8 @@ pub fn rewrite(stmts: &[Stmt]) -> Vec<Stmt> {
             out.push(s.clone());
             continue;
         }
-        out.push(rewrite_stmt(s));
-        let rest = rewrite(&stmts[k + 1..]);
+        out.push(rewrite_stmt(s, flags));
+        let rest = rewrite(&stmts[k + 1..], flags);
         if !rest.is_empty() {
             let guard: Expr = match (e.breaks, e.continues) {
                 (true, true) => parse_quote!(!#done && !#skip),
@@ -113,11 +127,11 @@ pub fn rewrite(stmts: &[Stmt]) -> Vec<Stmt> {
 }
 
 /// A statement that contains an exit: an `if` (branches rewritten) or a block.
-fn rewrite_stmt(s: &Stmt) -> Stmt {
+fn rewrite_stmt(s: &Stmt, flags: &Flags) -> Stmt {
     match s {
-        Stmt::Expr(Expr::If(i), semi) => Stmt::Expr(Expr::If(rewrite_if(i)), *semi),
+        Stmt::Expr(Expr::If(i), semi) => Stmt::Expr(Expr::If(rewrite_if(i, flags)), *semi),
         Stmt::Expr(Expr::Block(b), semi) => {
-            let stmts = rewrite(&b.block.stmts);
+            let stmts = rewrite(&b.block.stmts, flags);
             let mut b = b.clone();
             b.block.stmts = stmts;
             Stmt::Expr(Expr::Block(b), *semi)
@@ -128,15 +142,15 @@ fn rewrite_stmt(s: &Stmt) -> Stmt {
     }
 }
 
-fn rewrite_if(i: &syn::ExprIf) -> syn::ExprIf {
+fn rewrite_if(i: &syn::ExprIf, flags: &Flags) -> syn::ExprIf {
     let mut i = i.clone();
-    i.then_branch.stmts = rewrite(&i.then_branch.stmts);
+    i.then_branch.stmts = rewrite(&i.then_branch.stmts, flags);
     if let Some((else_token, e)) = &i.else_branch {
         let e: Expr = match &**e {
-            Expr::If(nested) => Expr::If(rewrite_if(nested)),
+            Expr::If(nested) => Expr::If(rewrite_if(nested, flags)),
             Expr::Block(b) => {
                 let mut b = b.clone();
-                b.block.stmts = rewrite(&b.block.stmts);
+                b.block.stmts = rewrite(&b.block.stmts, flags);
                 Expr::Block(b)
             }
             other => other.clone(),

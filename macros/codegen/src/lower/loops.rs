@@ -190,11 +190,12 @@ impl Lower<'_> {
                 return;
             }
             Ok(e) if e.breaks || e.continues => {
-                let body = self.exit_body(&l.body.stmts, e);
+                let flags = self.loop_flags();
+                let body = self.exit_body(&l.body.stmts, e, &flags);
                 let mut plain = l.clone();
                 plain.body.stmts = match e.breaks {
                     true => {
-                        let done = syn::Ident::new(super::exits::DONE, l.for_token.span);
+                        let done = &flags.done;
                         vec![syn::parse_quote!(if !#done { #(#body)* })]
                     }
                     false => body,
@@ -303,11 +304,12 @@ impl Lower<'_> {
                 return;
             }
             Ok(e) if e.breaks || e.continues => {
-                let body = self.exit_body(&w.body.stmts, e);
+                let flags = self.loop_flags();
+                let body = self.exit_body(&w.body.stmts, e, &flags);
                 let mut plain = w.clone();
                 plain.body.stmts = body;
                 if e.breaks {
-                    let done = syn::Ident::new(super::exits::DONE, w.while_token.span);
+                    let done = &flags.done;
                     let cond = &w.cond;
                     // `loop` arrives as `while true`.
                     let always = matches!(&**cond, Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if b.value));
@@ -408,9 +410,8 @@ impl Lower<'_> {
     /// A loop body with its `break`/`continue` rewritten (see `exits.rs`); declares the `done` flag
     /// before the loop when the body breaks, and starts the body with a fresh `skip` flag when it
     /// continues.
-    fn exit_body(&mut self, stmts: &[syn::Stmt], e: super::exits::Exits) -> Vec<syn::Stmt> {
-        let span = proc_macro2::Span::call_site();
-        let (done, skip) = (syn::Ident::new(super::exits::DONE, span), syn::Ident::new(super::exits::SKIP, span));
+    fn exit_body(&mut self, stmts: &[syn::Stmt], e: super::exits::Exits, flags: &super::exits::Flags) -> Vec<syn::Stmt> {
+        let (done, skip) = (&flags.done, &flags.skip);
         if e.breaks {
             let declare: syn::Stmt = syn::parse_quote!(let mut #done = false;);
             self.stmt(&declare, false);
@@ -419,15 +420,19 @@ impl Lower<'_> {
         if e.continues {
             body.push(syn::parse_quote!(let mut #skip = false;));
         }
-        body.extend(super::exits::rewrite(stmts));
+        body.extend(super::exits::rewrite(stmts, flags));
         body
+    }
+
+    /// Fresh flags for a loop's exits (see `exits::Flags`).
+    fn loop_flags(&mut self) -> super::exits::Flags {
+        self.loops_with_exits += 1;
+        super::exits::Flags::numbered(self.loops_with_exits)
     }
 
     /// `loop { body }`: a `while` on the `done` flag its `break`s set.
     pub(super) fn plain_loop(&mut self, l: &syn::ExprLoop) {
-        let done = syn::Ident::new(super::exits::DONE, l.loop_token.span);
         let body = &l.body;
-        let _ = done;
         let as_while: syn::ExprWhile = syn::parse_quote!(while true #body);
         match super::exits::exits(&l.body) {
             Err(span) => {

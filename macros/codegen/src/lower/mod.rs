@@ -128,6 +128,7 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         poisoned: Default::default(),
         tuples: Vec::new(),
         pushed: Default::default(),
+        loops_with_exits: 0,
         missing_return: !matches!(&func.sig.output, ReturnType::Type(_, ty) if matches!(scalar_type(ty), Some(Ty::Float(_)))),
     };
     lower.signature(func, options);
@@ -173,6 +174,8 @@ struct Lower<'a> {
     poisoned: std::collections::HashSet<String>,
     /// The parts of each tuple binding.
     tuples: Vec<Vec<ValueId>>,
+    /// How many loops with `break`/`continue` were rewritten so far (each gets its own flags).
+    loops_with_exits: usize,
     /// Buffers made with `Vec::with_capacity(n)`: the name of the variable counting their `push`es.
     pushed: std::collections::HashMap<ArrayId, String>,
     /// The return type is missing (already reported): a missing final expression is no news.

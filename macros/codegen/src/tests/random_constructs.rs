@@ -48,14 +48,12 @@ pub fn int_arrays(seed: u64, k: usize) -> IntArrays {
     IntArrays { obs, par, labels, idx }
 }
 
+/// A loop header candidate: text, trip count, index, elements, feature.
+type Candidate = (String, usize, Option<Int>, Vec<(String, f64)>, &'static str);
+
 impl Gen {
     /// Loop headers over integer arrays' lengths and zipped float arrays.
-    pub(super) fn ext_headers(
-        &mut self,
-        i: &str,
-        xi: &str,
-        cands: &mut Vec<(String, usize, Option<Int>, Vec<(String, f64)>, &'static str)>,
-    ) {
+    pub(super) fn ext_headers(&mut self, i: &str, xi: &str, cands: &mut Vec<Candidate>) {
         cands.push((
             format!("{i} in 0..obs.len()"),
             OBS.1,
@@ -498,9 +496,7 @@ impl Gen {
         let step = self.expr(2);
         self.line(&format!("{tw} += 0.5 + sigmoid({});", step.s));
         let mut slots = vec![true];
-        for _ in 0..1 + self.rng.below(2) {
-            slots.push(false);
-        }
+        slots.resize(2 + self.rng.below(2), false);
         let j = self.rng.below(slots.len());
         slots.swap(0, j);
         for s in slots {

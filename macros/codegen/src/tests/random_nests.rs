@@ -15,6 +15,10 @@ use super::pipeline;
 use crate::eval::{self, Input, Val};
 use std::collections::BTreeSet;
 
+#[path = "random_constructs.rs"]
+mod constructs;
+pub use constructs::program_constructs;
+
 /// SplitMix64: a tiny deterministic generator, so a seed names a program forever.
 pub struct Rng(u64);
 
@@ -91,7 +95,10 @@ struct Int {
 #[derive(Clone, Debug)]
 struct Array {
     name: String,
+    /// Shortest length at any test point (indices stay below it).
     len: usize,
+    /// Longest length (trip counts of `.len()` loops).
+    maxlen: usize,
     writable: bool,
     mag: f64,
 }
@@ -102,12 +109,17 @@ struct Frame {
     floats: Vec<Float>,
     ints: Vec<Int>,
     arrays: Vec<Array>,
-    /// `(*xi)` of an `.iter()` loop, with its magnitude.
+    /// `(*xi)` of an `.iter()` loop (or a closure's element), with its magnitude.
     elems: Vec<(String, f64)>,
+    /// 0: not a loop; 1: a loop whose body the generator writes itself; 2: a loop whose body may
+    /// `break` or `continue`.
+    lp: u8,
+    /// Arrays a zipped loop at this level iterates (not writable in its body).
+    borrowed: Vec<String>,
 }
 
 /// A loop header: its text, trip count, index and `.iter()` element (name, magnitude).
-type Header = (String, usize, Option<Int>, Option<(String, f64)>);
+type Header = (String, usize, Option<Int>, Vec<(String, f64)>);
 
 /// A float expression with a bound on its magnitude.
 struct E {
@@ -123,9 +135,18 @@ fn e(s: String, mag: f64) -> E {
 pub struct Program {
     pub source: String,
     pub features: BTreeSet<&'static str>,
+    /// The attribute's arguments (`(max_iterations = 1000)`), empty for a plain `#[backprop]`.
+    pub attr: String,
 }
 
 struct Gen {
+    /// Also generate the constructs of `constructs.rs` (integer arrays, tuples, deferred `let`,
+    /// `match`, `while`, `loop`, `break`/`continue`, iterator idioms, scratch buffers).
+    ext: bool,
+    /// Inside an iterator closure's body (no nested idioms).
+    in_closure: bool,
+    /// The program has a `while` or `loop`.
+    whiles: bool,
     rng: Rng,
     out: String,
     frames: Vec<Frame>,
@@ -178,9 +199,10 @@ impl Gen {
     }
     fn writable(&self) -> Vec<(usize, usize)> {
         let mut v = Vec::new();
+        let borrowed: Vec<&String> = self.frames.iter().flat_map(|f| &f.borrowed).collect();
         for (l, f) in self.frames.iter().enumerate() {
             for (k, a) in f.arrays.iter().enumerate() {
-                if a.writable {
+                if a.writable && !borrowed.contains(&&a.name) {
                     v.push((l, k));
                 }
             }
@@ -231,6 +253,11 @@ impl Gen {
     }
 
     fn leaf(&mut self) -> E {
+        if self.ext && self.rng.chance(0.1) {
+            if let Some(x) = self.ext_leaf() {
+                return x;
+            }
+        }
         loop {
             match self.rng.below(12) {
                 0..=3 => {
@@ -262,7 +289,7 @@ impl Gen {
                         continue;
                     }
                     let (s, mag) = self.rng.pick(&elems).clone();
-                    return e(format!("(*{s})"), mag);
+                    return e(s, mag);
                 }
                 10 => {
                     let ints = self.ints();
@@ -557,23 +584,29 @@ impl Gen {
                 format!("{i} in 0..{k}"),
                 k,
                 Some(Int { name: i.clone(), max: k - 1 }),
-                None,
+                vec![],
                 "literal bounds",
             ));
         }
-        cands.push((format!("{i} in (0..3).rev()"), 3, Some(Int { name: i.clone(), max: 2 }), None, "reversed range"));
+        cands.push((
+            format!("{i} in (0..3).rev()"),
+            3,
+            Some(Int { name: i.clone(), max: 2 }),
+            vec![],
+            "reversed range",
+        ));
         cands.push((
             format!("{i} in 0..n"),
             NMAX,
             Some(Int { name: i.clone(), max: NMAX - 1 }),
-            None,
+            vec![],
             "runtime bound n",
         ));
         cands.push((
             format!("{i} in 0..x.len()"),
             LX,
             Some(Int { name: i.clone(), max: LX - 1 }),
-            None,
+            vec![],
             "x.len() bound",
         ));
         for r in &ints {
@@ -582,14 +615,14 @@ impl Gen {
                     format!("{i} in 0..{}", r.name),
                     r.max,
                     Some(Int { name: i.clone(), max: r.max - 1 }),
-                    None,
+                    vec![],
                     "bound depends on an outer index",
                 ));
                 cands.push((
                     format!("{i} in 0..={}", r.name),
                     r.max + 1,
                     Some(Int { name: i.clone(), max: r.max }),
-                    None,
+                    vec![],
                     "bound depends on an outer index",
                 ));
                 let hi = r.max + 2;
@@ -597,7 +630,7 @@ impl Gen {
                     format!("{i} in {} + 1..{hi}", r.name),
                     hi - 1,
                     Some(Int { name: i.clone(), max: hi - 1 }),
-                    None,
+                    vec![],
                     "bound depends on an outer index",
                 ));
                 if r.max < NMAX {
@@ -605,7 +638,7 @@ impl Gen {
                         format!("{i} in {} + 1..n", r.name),
                         NMAX - 1,
                         Some(Int { name: i.clone(), max: NMAX - 1 }),
-                        None,
+                        vec![],
                         "bound depends on an outer index",
                     ));
                 }
@@ -615,23 +648,26 @@ impl Gen {
             if a.name != "x" && a.name != "w" {
                 cands.push((
                     format!("{i} in 0..{}.len()", a.name),
-                    a.len,
-                    Some(Int { name: i.clone(), max: a.len - 1 }),
-                    None,
+                    a.maxlen,
+                    Some(Int { name: i.clone(), max: a.maxlen - 1 }),
+                    vec![],
                     "local array's .len() as bound",
                 ));
             }
         }
         let xi = self.name("xi");
-        cands.push((format!("{xi} in x.iter()"), LX, None, Some((xi.clone(), 1.5)), "x.iter() loop"));
-        cands.push((format!("{xi} in w.iter()"), LW, None, Some((xi.clone(), 1.5)), "x.iter() loop"));
+        cands.push((format!("{xi} in x.iter()"), LX, None, vec![(format!("(*{xi})"), 1.5)], "x.iter() loop"));
+        cands.push((format!("{xi} in w.iter()"), LW, None, vec![(format!("(*{xi})"), 1.5)], "x.iter() loop"));
         cands.push((
             format!("({i}, {xi}) in x.iter().enumerate()"),
             LX,
             Some(Int { name: i.clone(), max: LX - 1 }),
-            Some((xi.clone(), 1.5)),
+            vec![(format!("(*{xi})"), 1.5)],
             "x.iter().enumerate() loop",
         ));
+        if self.ext {
+            self.ext_headers(&i, &xi, &mut cands);
+        }
         cands.retain(|c| c.1 <= room);
         if cands.is_empty() {
             return None;
@@ -657,12 +693,23 @@ impl Gen {
         if let Some(i) = int {
             self.top().ints.push(i);
         }
-        if let Some(x) = elem {
-            self.top().elems.push(x);
-        }
+        self.top().elems.extend(elem);
+        // Arrays a zipped loop iterates are borrowed: not written in its body.
+        let borrowed: Vec<String> = self
+            .arrays()
+            .into_iter()
+            .filter(|a| text.contains(&format!("({}.iter())", a.name)))
+            .map(|a| a.name)
+            .collect();
+        self.top().borrowed = borrowed;
+        self.top().lp = 2;
         let mut slots: Vec<Option<usize>> = (0..carried.len()).map(Some).collect();
         for _ in 0..1 + self.rng.below(3) {
             slots.push(None);
+        }
+        if self.ext && self.rng.chance(0.35) {
+            // An exit (`break` or `continue`) among the body's statements.
+            slots.push(Some(usize::MAX));
         }
         for k in (1..slots.len()).rev() {
             let j = self.rng.below(k + 1);
@@ -670,6 +717,7 @@ impl Gen {
         }
         for slot in slots {
             match slot {
+                Some(usize::MAX) => self.exit(),
                 Some(c) => self.update(carried[c], None),
                 None => self.statement(),
             }
@@ -772,6 +820,9 @@ impl Gen {
 
     fn branch(&mut self) {
         self.push(1);
+        if self.ext && self.rng.chance(0.15) && self.can_exit() {
+            self.exit();
+        }
         for _ in 0..1 + self.rng.below(2) {
             let muts = self.mutables();
             match self.rng.below(6) {
@@ -840,12 +891,13 @@ impl Gen {
         if self.depth() > 0 {
             self.features.insert("local array declared inside a loop");
         }
-        self.top().arrays.push(Array { name: name.clone(), len, writable: true, mag: 0.0 });
+        self.top().arrays.push(Array { name: name.clone(), len, maxlen: len, writable: true, mag: 0.0 });
         if self.trips() * len <= MAX_TRIPS {
             self.features.insert("local array's .len() as bound");
             let q = self.name("i");
             self.line(&format!("for {q} in 0..{name}.len() {{"));
             self.push(len);
+            self.top().lp = 1;
             self.top().ints.push(Int { name: q.clone(), max: len - 1 });
             let v = self.expr(2);
             self.line(&format!("{name}[{q}] = {};", v.s));
@@ -872,6 +924,9 @@ impl Gen {
     fn statement(&mut self) {
         self.budget -= 1;
         let can_loop = self.budget > 0 && self.depth() < 3;
+        if self.ext && self.rng.chance(0.45) {
+            return self.ext_statement(can_loop);
+        }
         loop {
             match self.rng.below(14) {
                 0..=3 if can_loop => return self.loop_construct(),
@@ -897,7 +952,14 @@ impl Gen {
 
 /// The program of seed `seed`: `fn f` with `SIGNATURE`.
 pub fn program(seed: u64) -> Program {
+    generate(seed, false)
+}
+
+fn generate(seed: u64, ext: bool) -> Program {
     let mut g = Gen {
+        ext,
+        in_closure: false,
+        whiles: false,
         rng: Rng::new(seed),
         out: String::new(),
         frames: Vec::new(),
@@ -909,14 +971,14 @@ pub fn program(seed: u64) -> Program {
     g.push(1);
     let args = [("x", LX), ("w", LW)];
     for (name, len) in args {
-        g.top().arrays.push(Array { name: name.into(), len, writable: false, mag: 1.5 });
+        g.top().arrays.push(Array { name: name.into(), len, maxlen: len, writable: false, mag: 1.5 });
     }
     g.top().ints.push(Int { name: "m".into(), max: MMAX });
     for _ in 0..1 + g.rng.below(2) {
         let h = g.name("h");
         let len = *g.rng.pick(&[1, 2, 3, 4, 6]);
         g.line(&format!("let mut {h} = [0.0_f64; {len}];"));
-        g.top().arrays.push(Array { name: h, len, writable: true, mag: 0.0 });
+        g.top().arrays.push(Array { name: h, len, maxlen: len, writable: true, mag: 0.0 });
     }
     let constructs = 2 + g.rng.below(2);
     for k in 0..constructs {
@@ -950,8 +1012,10 @@ pub fn program(seed: u64) -> Program {
         terms.push("a * b".into());
     }
     g.line(&terms.join(" + "));
+    let attr = if g.whiles && g.rng.chance(0.5) { "(max_iterations = 1000)".to_string() } else { String::new() };
     let body = g.out;
-    Program { source: format!("fn f{SIGNATURE} {{\n{body}}}\n"), features: g.features }
+    let signature = if ext { constructs::SIGNATURE } else { SIGNATURE };
+    Program { source: format!("fn f{signature} {{\n{body}}}\n"), features: g.features, attr }
 }
 
 /// One argument point: `x` (length `LX`), `w`, `a`, `b` (all in [-1.5, 1.5]), `n`, `m`, `flag`.
@@ -1085,14 +1149,18 @@ fn random_nests_match_finite_differences_interpreted() {
     assert!(compared > 9 * (compared + skipped) / 10, "only {compared} of {} derivatives compared", compared + skipped);
 }
 
-/// The compiled test files: (file stem, first seed, count, gated behind the `wide-tests` feature).
-pub const FILES: &[(&str, u64, u64, bool)] = &[
-    ("random_nests_1", 0, 60, false),
-    ("random_nests_2", 60, 60, false),
-    ("random_wide_1", 1000, 100, true),
-    ("random_wide_2", 1100, 100, true),
-    ("random_wide_3", 1200, 100, true),
-    ("random_wide_4", 1300, 100, true),
+/// The compiled test files: (file stem, first seed, count, gated behind the `wide-tests` feature,
+/// programs with the constructs of `random_constructs.rs`).
+pub const FILES: &[(&str, u64, u64, bool, bool)] = &[
+    ("random_nests_1", 0, 60, false, false),
+    ("random_nests_2", 60, 60, false, false),
+    ("random_constructs", 2000, 60, false, true),
+    ("random_wide_1", 1000, 100, true, false),
+    ("random_wide_2", 1100, 100, true, false),
+    ("random_wide_3", 1200, 100, true, false),
+    ("random_wide_4", 1300, 100, true, false),
+    ("random_wide_constructs_1", 3000, 100, true, true),
+    ("random_wide_constructs_2", 3100, 100, true, true),
 ];
 
 fn rust_f64(v: f64) -> String {
@@ -1105,14 +1173,22 @@ fn rust_f64(v: f64) -> String {
 }
 
 /// The source of one compiled test file.
-pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, known: &[(&str, &str)]) -> String {
+pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, ext: bool, known: &[(&str, &str)]) -> String {
     let run = if wide {
         format!("cargo test --features wide-tests --test {stem}")
     } else {
         format!("cargo test --test {stem}")
     };
+    let what = if ext {
+        "Random loop nests with the constructs of issue 10 (integer arrays, tuples, deferred `let`, `match`,\n\
+         //! `while`, `loop`, `break`/`continue`, iterator idioms, scratch buffers) from\n\
+         //! macros/codegen/src/tests/random_constructs.rs"
+    } else {
+        "Random loop nests (issue 7) from macros/codegen/src/tests/random_nests.rs"
+    };
+    let issue = if ext { 10 } else { 7 };
     let mut out = format!(
-        "//! Random loop nests (issue 7) from macros/codegen/src/tests/random_nests.rs, seeds {first}..{}, compiled\n\
+        "//! {what}, seeds {first}..{}, compiled\n\
          //! through `#[backprop]` and checked against central differences at two points each. Generated by\n\
          //! `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_nest_tests -- --ignored`\n\
          //! (add `BACKPROP_NO_IGNORES=1` to drop the issue 7 exclusions); do not edit by hand. Run: `{run}`.\n\n\
@@ -1142,8 +1218,8 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, known: &[(&
     );
     for seed in first..first + count {
         let name = format!("nest_{seed}");
-        let prog = program(seed);
-        let source = prog.source.replacen("fn f(", &format!("#[backprop]\n    pub fn {name}("), 1);
+        let prog = if ext { program_constructs(seed) } else { program(seed) };
+        let source = prog.source.replacen("fn f(", &format!("#[backprop{}]\n    pub fn {name}(", prog.attr), 1);
         let source: String =
             source.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect();
         let source = source.trim_start().to_string();
@@ -1152,14 +1228,14 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, known: &[(&
         let features: Vec<&str> = prog.features.iter().copied().collect();
         out.push_str(&format!("/// {}.\n", features.join("; ")));
         if let Some(c) = class.filter(|c| c.starts_with("compile")) {
-            out.push_str(&format!("#[cfg(any())] // issue 7, {c}\n"));
+            out.push_str(&format!("#[cfg(any())] // issue {issue}, {c}\n"));
         }
         out.push_str(&format!("mod {name} {{\n    use super::*;\n\n    {source}\n    #[test]\n"));
         if let Some(c) = class.filter(|c| !c.starts_with("compile")) {
-            out.push_str(&format!("    #[ignore = \"issue 7, {c}\"]\n"));
+            out.push_str(&format!("    #[ignore = \"issue {issue}, {c}\"]\n"));
         }
         out.push_str("    fn matches_finite_differences() {\n");
-        for p in points(seed) {
+        for (k, p) in points(seed).into_iter().enumerate() {
             let fl: Vec<String> = p.floats.iter().map(|v| rust_f64(*v)).collect();
             out.push_str(&format!(
                 "        {{\n            let p = [{}];\n            let (n, m, flag) = ({}, {}, {});\n",
@@ -1168,8 +1244,19 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, known: &[(&
                 p.m,
                 p.flag
             ));
+            let ints = if ext {
+                let a = constructs::int_arrays(seed, k);
+                out.push_str(&format!(
+                    "            let obs: Vec<[usize; 2]> = vec!{:?};\n            let par: [usize; 4] = {:?};\n            \
+                     let labels: Vec<u8> = vec!{:?};\n            let idx: Vec<i32> = vec!{:?};\n",
+                    a.obs, a.par, a.labels, a.idx
+                ));
+                ", &obs, &par, &labels, &idx"
+            } else {
+                ""
+            };
             out.push_str(&format!(
-                "            let call = |q: &[f64]| {name}(&q[..{LX}], &[q[{LX}], q[{}], q[{}], q[{}]], q[{}], q[{}], n, m, flag);\n",
+                "            let call = |q: &[f64]| {name}(&q[..{LX}], &[q[{LX}], q[{}], q[{}], q[{}]], q[{}], q[{}], n, m, flag{ints});\n",
                 LX + 1,
                 LX + 2,
                 LX + 3,
@@ -1177,7 +1264,7 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, known: &[(&
                 LX + LW + 1
             ));
             out.push_str(&format!(
-                "            let (v, g) = {name}_grad(&p[..{LX}], &[p[{LX}], p[{}], p[{}], p[{}]], p[{}], p[{}], n, m, flag);\n",
+                "            let (v, g) = {name}_grad(&p[..{LX}], &[p[{LX}], p[{}], p[{}], p[{}]], p[{}], p[{}], n, m, flag{ints});\n",
                 LX + 1,
                 LX + 2,
                 LX + 3,
@@ -1211,9 +1298,13 @@ fn write_random_nest_tests() {
         return;
     }
     let known = if std::env::var_os("BACKPROP_NO_IGNORES").is_some() { &[][..] } else { super::issue7_known::COMPILED };
-    for (stem, first, count, wide) in FILES {
+    let only = std::env::var("BACKPROP_WRITE_ONLY").ok();
+    for (stem, first, count, wide, ext) in FILES {
+        if only.as_deref().is_some_and(|o| !stem.starts_with(o)) {
+            continue;
+        }
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/{stem}.rs"));
-        std::fs::write(&path, compiled_file(stem, *first, *count, *wide, known)).unwrap();
+        std::fs::write(&path, compiled_file(stem, *first, *count, *wide, *ext, known)).unwrap();
         // Formatted like the rest of the repository (rustfmt.toml), so `cargo fmt --check` passes.
         let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
         assert!(status.success(), "rustfmt failed on {}", path.display());

@@ -3124,7 +3124,6 @@ mod nest_2025 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [-0.605, -0.38, 1.131, -0.899, 0.161, -1.177, -1.228, -1.166, 0.992, -0.16, 0.746, 0.13];
@@ -5479,7 +5478,6 @@ mod nest_2042 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [0.236, 0.999, -0.887, -1.2, -0.751, -1.432, -0.031, 1.446, 0.382, 1.249, -1.416, 1.281];

@@ -1105,7 +1105,6 @@ mod nest_3007 {
 }
 
 /// array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; map/product iterator; match as a value; one loop; selection by comparison; tuple; x.iter() loop; zip/map/sum iterator.
-#[cfg(any())] // issue 10, compile: internal error, skip flag out of scope (nested continue)
 mod nest_3008 {
     use super::*;
 
@@ -3663,7 +3662,6 @@ mod nest_3027 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [-1.412, 1.469, 0.059, -0.326, 0.986, 1.067, -0.331, -0.934, -0.773, -1.066, -0.554, 1.063];
@@ -4184,7 +4182,6 @@ mod nest_3031 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break (the gradient function never ends)"]
     fn matches_finite_differences() {
         {
             let p = [0.218, -1.33, 0.855, 0.533, -1.099, -0.447, -1.299, -1.105, -0.471, 0.571, 0.177, -0.049];
@@ -11536,7 +11533,6 @@ mod nest_3090 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [0.224, -0.958, 0.246, 0.927, 0.48, -1.026, 0.014, -0.866, 0.468, -0.131, 0.23, 1.429];

@@ -1321,7 +1321,6 @@ mod nest_3110 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [-0.331, 0.834, -1.325, 0.075, -1.349, 1.111, -0.787, -0.742, -0.732, -0.195, 0.878, -0.826];
@@ -1631,7 +1630,6 @@ mod nest_3112 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [0.373, -0.905, 1.18, 1.173, -0.481, 0.794, 1.21, 1.099, 0.574, 0.204, 0.206, -0.51];
@@ -3592,7 +3590,6 @@ mod nest_3128 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [-0.499, 0.268, -1.067, -1.256, 0.941, 0.148, 0.825, -1.069, 1.474, 0.05, -1.294, -0.934];
@@ -11210,7 +11207,6 @@ mod nest_3183 {
     }
 
     #[test]
-    #[ignore = "issue 10, value: outer break lost after an inner loop with break"]
     fn matches_finite_differences() {
         {
             let p = [1.123, 0.688, -0.472, -0.289, -0.423, 1.007, 1.154, -0.015, 0.966, 0.947, -0.568, -0.562];

@@ -410,7 +410,12 @@ impl Lower<'_> {
     /// A loop body with its `break`/`continue` rewritten (see `exits.rs`); declares the `done` flag
     /// before the loop when the body breaks, and starts the body with a fresh `skip` flag when it
     /// continues.
-    fn exit_body(&mut self, stmts: &[syn::Stmt], e: super::exits::Exits, flags: &super::exits::Flags) -> Vec<syn::Stmt> {
+    fn exit_body(
+        &mut self,
+        stmts: &[syn::Stmt],
+        e: super::exits::Exits,
+        flags: &super::exits::Flags,
+    ) -> Vec<syn::Stmt> {
         let (done, skip) = (&flags.done, &flags.skip);
         if e.breaks {
             let declare: syn::Stmt = syn::parse_quote!(let mut #done = false;);

@@ -8,6 +8,7 @@
 //! cargo run --release --example growth                 # N = 10, 100, 1000, 10000
 //! cargo run --release --example growth -- 10 100 1000  # chosen sizes
 //! cargo run --release --example growth -- --reps 5     # repetitions per measurement (default 3)
+//! cargo run --release --example growth -- --expand-only 10000  # the expansion alone, to profile it
 //! ```
 //!
 //! The crates are written to `target/growth/<N>/` and share one target directory,
@@ -37,7 +38,7 @@ struct Row {
 }
 
 fn main() {
-    let (sizes, reps) = parse_args();
+    let (sizes, reps, expand_only) = parse_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let growth_dir = target.join("growth");
@@ -45,12 +46,15 @@ fn main() {
     let started = Instant::now();
 
     // Warm-up: builds the dependencies once, so later builds time only the crate with the chain.
-    eprintln!("warm-up: building the dependencies in {}", shared_target.display());
-    let base_dir = write_crate(root, &growth_dir, 1);
-    build(&base_dir, &shared_target);
-    let base_runs: Vec<f64> = (0..reps).map(|_| timed_rebuild(&base_dir, &shared_target)).collect();
-    eprintln!("a crate with a 1-statement chain rebuilds in {} s", runs(&base_runs));
-    let base_build = median(base_runs);
+    let mut base_build = 0.0;
+    if !expand_only {
+        eprintln!("warm-up: building the dependencies in {}", shared_target.display());
+        let base_dir = write_crate(root, &growth_dir, 1);
+        build(&base_dir, &shared_target);
+        let base_runs: Vec<f64> = (0..reps).map(|_| timed_rebuild(&base_dir, &shared_target)).collect();
+        eprintln!("a crate with a 1-statement chain rebuilds in {} s", runs(&base_runs));
+        base_build = median(base_runs);
+    }
 
     let mut rows = Vec::new();
     for &n in &sizes {
@@ -66,6 +70,9 @@ fn main() {
             .collect();
         let statements = gradient_statements(&expansion, "chain_grad");
         eprintln!("N = {n}: expansion {} ms, {statements} statements in chain_grad", runs(&expansion_runs));
+        if expand_only {
+            continue;
+        }
 
         let dir = write_crate(root, &growth_dir, n);
         // The expansion, for reading (`#[doc]` strings included), next to the crate it was built in.
@@ -83,26 +90,35 @@ fn main() {
         rows.push(Row { n, expansion_ms, statements, build_s, gradient_ns, cost_ns });
     }
 
-    print_table(&rows, base_build, reps);
+    if !expand_only {
+        print_table(&rows, base_build, reps);
+    }
     eprintln!("total time of this run: {:.0} s", started.elapsed().as_secs_f64());
 }
 
-/// Sizes (positional) and `--reps K`.
-fn parse_args() -> (Vec<usize>, usize) {
+/// Sizes (positional), `--reps K` and `--expand-only` (time the expansion, skip the crates: for
+/// profiling the macro).
+fn parse_args() -> (Vec<usize>, usize, bool) {
     let mut sizes = Vec::new();
     let mut reps = 3;
+    let mut expand_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--reps" {
+        if arg == "--expand-only" {
+            expand_only = true;
+        } else if arg == "--reps" {
             reps = args.next().and_then(|r| r.parse().ok()).filter(|&r| r > 0).expect("--reps takes a positive count");
         } else {
-            sizes.push(arg.parse().unwrap_or_else(|_| panic!("not a size: {arg} (usage: growth [--reps K] [N ...])")));
+            sizes
+                .push(arg.parse().unwrap_or_else(|_| {
+                    panic!("not a size: {arg} (usage: growth [--reps K] [--expand-only] [N ...])")
+                }));
         }
     }
     if sizes.is_empty() {
         sizes = vec![10, 100, 1_000, 10_000];
     }
-    (sizes, reps)
+    (sizes, reps, expand_only)
 }
 
 /// A scalar chain of `n` statements, cycling through five shapes so the chain has what real cost

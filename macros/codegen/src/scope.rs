@@ -17,10 +17,15 @@ pub enum Bound {
     Array(ArrayId),
 }
 
-/// Scopes of the code being printed, innermost last, and the problems found.
+/// Scopes of the code being printed, innermost last, and the problems found. Each name keeps a
+/// stack of its bindings, so a lookup is one map access (a linear scan of every binding in scope
+/// made a 10,000-statement function's expansion quadratic).
 #[derive(Default, Debug)]
 pub struct ScopeCheck {
-    scopes: Vec<Vec<(String, Bound)>>,
+    /// Per scope, the names it bound (to pop them when it closes).
+    scopes: Vec<Vec<String>>,
+    /// Per name, its bindings, innermost last.
+    bindings: std::collections::HashMap<String, Vec<Bound>>,
     problems: Vec<String>,
     active: bool,
 }
@@ -31,13 +36,14 @@ const MAX_PROBLEMS: usize = 4;
 impl ScopeCheck {
     /// Starts checking a function body (its arguments are bound next).
     pub fn start(&mut self) {
-        *self = ScopeCheck { scopes: vec![Vec::new()], problems: Vec::new(), active: true };
+        *self = ScopeCheck { scopes: vec![Vec::new()], active: true, ..ScopeCheck::default() };
     }
 
     /// Stops checking; returns what was found.
     pub fn finish(&mut self) -> Vec<String> {
         self.active = false;
         self.scopes.clear();
+        self.bindings.clear();
         std::mem::take(&mut self.problems)
     }
 
@@ -49,13 +55,18 @@ impl ScopeCheck {
 
     pub fn close(&mut self) {
         if self.active && self.scopes.len() > 1 {
-            self.scopes.pop();
+            for name in self.scopes.pop().unwrap_or_default() {
+                if let Some(stack) = self.bindings.get_mut(&name) {
+                    stack.pop();
+                }
+            }
         }
     }
 
     pub fn bind(&mut self, name: &str, what: Bound) {
         if let (true, Some(scope)) = (self.active, self.scopes.last_mut()) {
-            scope.push((name.to_string(), what));
+            scope.push(name.to_string());
+            self.bindings.entry(name.to_string()).or_default().push(what);
         }
     }
 
@@ -64,7 +75,7 @@ impl ScopeCheck {
         if !self.active || self.problems.len() >= MAX_PROBLEMS {
             return;
         }
-        let found = self.scopes.iter().rev().find_map(|s| s.iter().rev().find(|(n, _)| n == name)).map(|(_, b)| *b);
+        let found = self.bindings.get(name).and_then(|stack| stack.last()).copied();
         match found {
             Some(b) if b == what => {}
             Some(_) => self.problems.push(format!("`{name}` is used where that name holds another value")),

@@ -73,58 +73,58 @@ impl FirstAboveGrad {
  ```text
  fn first_above_grad_acc(x: &[f64; 5], t: f64, grad: &mut FirstAboveGrad) -> f64 {
      let _ = first_above;
-     let mut tape_skip = [false; 5usize];
-     let mut tape_skip_len = 0usize;
-     let mut tape_done_2 = [false; 5usize];
-     let mut tape_done_2_len = 0usize;
-     let mut tape_done = [false; 5usize];
-     let mut tape_done_len = 0usize;
+     let mut tape_skip_1 = [false; 5usize];
+     let mut tape_skip_1_len = 0usize;
+     let mut tape_done_1_2 = [false; 5usize];
+     let mut tape_done_1_2_len = 0usize;
+     let mut tape_done_1 = [false; 5usize];
+     let mut tape_done_1_len = 0usize;
      let d_x = &mut grad.x;
-     let mut done = false;
+     let mut done_1 = false;
      let mut s = 0.0_f64;
      for i in 0..5 {
-         tape_done[tape_done_len] = done;
-         tape_done_len += 1;
-         let (s_7, done_3, skip, done_2) = if !done {
-             let (s_3, done_2) = if x[i] > t {
+         tape_done_1[tape_done_1_len] = done_1;
+         tape_done_1_len += 1;
+         let (s_7, done_1_3, skip_1, done_1_2) = if !done_1 {
+             let (s_3, done_1_2) = if x[i] > t {
                  let s_2 = s + x[i] * x[i];
                  (s_2, true)
              } else {
-                 (s, done)
+                 (s, done_1)
              };
-             let (s_6, skip) = if !done_2 {
-                 let skip = if x[i] < 0.0 { true } else { false };
-                 let s_5 = if !skip {
+             let (s_6, skip_1) = if !done_1_2 {
+                 let skip_1 = if x[i] < 0.0 { true } else { false };
+                 let s_5 = if !skip_1 {
                      let s_4 = s_3 + x[i];
                      s_4
                  } else {
                      s_3
                  };
-                 (s_5, skip)
+                 (s_5, skip_1)
              } else {
                  (s_3, false)
              };
-             (s_6, done_2, skip, done_2)
+             (s_6, done_1_2, skip_1, done_1_2)
          } else {
-             (s, done, false, false)
+             (s, done_1, false, false)
          };
-         tape_skip[tape_skip_len] = skip;
-         tape_skip_len += 1;
-         tape_done_2[tape_done_2_len] = done_2;
-         tape_done_2_len += 1;
-         (done, s) = (done_3, s_7);
+         tape_skip_1[tape_skip_1_len] = skip_1;
+         tape_skip_1_len += 1;
+         tape_done_1_2[tape_done_1_2_len] = done_1_2;
+         tape_done_1_2_len += 1;
+         (done_1, s) = (done_1_3, s_7);
      }
      let mut d_s = 1.0_f64;
      for i in (0..5).rev() {
-         tape_skip_len -= 1;
-         let skip = tape_skip[tape_skip_len];
-         tape_done_2_len -= 1;
-         let done_2 = tape_done_2[tape_done_2_len];
-         tape_done_len -= 1;
-         let done = tape_done[tape_done_len];
-         let t3 = if !done {
-             let d_s_3 = if !done_2 {
-                 let t0 = if !skip {
+         tape_skip_1_len -= 1;
+         let skip_1 = tape_skip_1[tape_skip_1_len];
+         tape_done_1_2_len -= 1;
+         let done_1_2 = tape_done_1_2[tape_done_1_2_len];
+         tape_done_1_len -= 1;
+         let done_1 = tape_done_1[tape_done_1_len];
+         let t3 = if !done_1 {
+             let d_s_3 = if !done_1_2 {
+                 let t0 = if !skip_1 {
                      d_x[i] += d_s;
                      d_s
                  } else {
@@ -178,58 +178,58 @@ fn first_above_grad(x: &[f64; 5], t: f64) -> (f64, FirstAboveGrad) {
 )]
 fn first_above_grad_acc(x: &[f64; 5], t: f64, grad: &mut FirstAboveGrad) -> f64 {
     let _ = first_above;
-    let mut tape_skip = [false; 5usize];
-    let mut tape_skip_len = 0usize;
-    let mut tape_done_2 = [false; 5usize];
-    let mut tape_done_2_len = 0usize;
-    let mut tape_done = [false; 5usize];
-    let mut tape_done_len = 0usize;
+    let mut tape_skip_1 = [false; 5usize];
+    let mut tape_skip_1_len = 0usize;
+    let mut tape_done_1_2 = [false; 5usize];
+    let mut tape_done_1_2_len = 0usize;
+    let mut tape_done_1 = [false; 5usize];
+    let mut tape_done_1_len = 0usize;
     let d_x = &mut grad.x;
-    let mut done = false;
+    let mut done_1 = false;
     let mut s = 0.0_f64;
     for i in 0..5 {
-        tape_done[tape_done_len] = done;
-        tape_done_len += 1;
-        let (s_7, done_3, skip, done_2) = if !done {
-            let (s_3, done_2) = if x[i] > t {
+        tape_done_1[tape_done_1_len] = done_1;
+        tape_done_1_len += 1;
+        let (s_7, done_1_3, skip_1, done_1_2) = if !done_1 {
+            let (s_3, done_1_2) = if x[i] > t {
                 let s_2 = s + x[i] * x[i];
                 (s_2, true)
             } else {
-                (s, done)
+                (s, done_1)
             };
-            let (s_6, skip) = if !done_2 {
-                let skip = if x[i] < 0.0 { true } else { false };
-                let s_5 = if !skip {
+            let (s_6, skip_1) = if !done_1_2 {
+                let skip_1 = if x[i] < 0.0 { true } else { false };
+                let s_5 = if !skip_1 {
                     let s_4 = s_3 + x[i];
                     s_4
                 } else {
                     s_3
                 };
-                (s_5, skip)
+                (s_5, skip_1)
             } else {
                 (s_3, false)
             };
-            (s_6, done_2, skip, done_2)
+            (s_6, done_1_2, skip_1, done_1_2)
         } else {
-            (s, done, false, false)
+            (s, done_1, false, false)
         };
-        tape_skip[tape_skip_len] = skip;
-        tape_skip_len += 1;
-        tape_done_2[tape_done_2_len] = done_2;
-        tape_done_2_len += 1;
-        (done, s) = (done_3, s_7);
+        tape_skip_1[tape_skip_1_len] = skip_1;
+        tape_skip_1_len += 1;
+        tape_done_1_2[tape_done_1_2_len] = done_1_2;
+        tape_done_1_2_len += 1;
+        (done_1, s) = (done_1_3, s_7);
     }
     let mut d_s = 1.0_f64;
     for i in (0..5).rev() {
-        tape_skip_len -= 1;
-        let skip = tape_skip[tape_skip_len];
-        tape_done_2_len -= 1;
-        let done_2 = tape_done_2[tape_done_2_len];
-        tape_done_len -= 1;
-        let done = tape_done[tape_done_len];
-        let t3 = if !done {
-            let d_s_3 = if !done_2 {
-                let t0 = if !skip {
+        tape_skip_1_len -= 1;
+        let skip_1 = tape_skip_1[tape_skip_1_len];
+        tape_done_1_2_len -= 1;
+        let done_1_2 = tape_done_1_2[tape_done_1_2_len];
+        tape_done_1_len -= 1;
+        let done_1 = tape_done_1[tape_done_1_len];
+        let t3 = if !done_1 {
+            let d_s_3 = if !done_1_2 {
+                let t0 = if !skip_1 {
                     d_x[i] += d_s;
                     d_s
                 } else {

@@ -98,21 +98,35 @@ where
     G: Fn(&P, &S) -> (P::Scalar, P) + Sync,
 {
     let n = params.num_params();
-    let chunk_sum = |chunk: &[usize]| chunk_sum(params, samples, chunk, grad, n);
+    reduce_chunks(indices, n, parallelism, |chunk| chunk_sum(params, samples, chunk, grad, n))
+}
+
+/// Sums `chunk_sum` over the fixed chunks of `indices`, on rayon's pool or not, adding the chunk
+/// sums in chunk order: the same bits either way.
+fn reduce_chunks<T, F>(
+    indices: &[usize],
+    n: usize,
+    parallelism: Parallelism,
+    chunk_sum: F,
+) -> Result<(T, Vec<T>), Error>
+where
+    T: crate::Float,
+    F: Fn(&[usize]) -> Result<(T, Vec<T>), Error> + Sync,
+{
     #[cfg(feature = "parallel")]
     let partials: Vec<Result<_, Error>> = if parallelism.use_threads(indices.len()) {
         // `collect` on an indexed parallel iterator keeps chunk order.
-        indices.par_chunks(CHUNK).map(chunk_sum).collect()
+        indices.par_chunks(CHUNK).map(&chunk_sum).collect()
     } else {
-        indices.chunks(CHUNK).map(chunk_sum).collect()
+        indices.chunks(CHUNK).map(&chunk_sum).collect()
     };
     #[cfg(not(feature = "parallel"))]
     let partials: Vec<Result<_, Error>> = {
         let _ = parallelism;
-        indices.chunks(CHUNK).map(chunk_sum).collect()
+        indices.chunks(CHUNK).map(&chunk_sum).collect()
     };
-    let mut cost = P::Scalar::zero();
-    let mut total = vec![P::Scalar::zero(); n];
+    let mut cost = T::zero();
+    let mut total = vec![T::zero(); n];
     for partial in partials {
         let (c, g) = partial?;
         cost += c;
@@ -198,27 +212,7 @@ where
         grad.visit(&mut |x| flat.push(x));
         Ok((cost, flat))
     };
-    #[cfg(feature = "parallel")]
-    let partials: Vec<Result<_, Error>> = if parallelism.use_threads(indices.len()) {
-        indices.par_chunks(CHUNK).map(chunk_sum).collect()
-    } else {
-        indices.chunks(CHUNK).map(chunk_sum).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let partials: Vec<Result<_, Error>> = {
-        let _ = parallelism;
-        indices.chunks(CHUNK).map(chunk_sum).collect()
-    };
-    let mut cost = P::Scalar::zero();
-    let mut total = vec![P::Scalar::zero(); n];
-    for partial in partials {
-        let (c, g) = partial?;
-        cost += c;
-        for (t, x) in total.iter_mut().zip(&g) {
-            *t += *x;
-        }
-    }
-    Ok((cost, total))
+    reduce_chunks(indices, n, parallelism, chunk_sum)
 }
 
 #[cfg(test)]

@@ -231,14 +231,27 @@ where
         S: Sync,
         G: Fn(&P, &S) -> (P::Scalar, P) + Sync,
     {
-        if data.is_empty() {
+        let parallelism = self.parallelism;
+        self.fit_batches(params, data.len(), |p: &P, indices: &[usize]| {
+            sum_indexed(p, data, indices, &grad, parallelism)
+        })
+    }
+
+    /// Training over `samples` data points whose batch sums `sum(params, indices)` computes:
+    /// batching, shuffling and the reduction shared by [`Trainer::fit`] and
+    /// [`Trainer::fit_accumulating`].
+    fn fit_batches<B>(&mut self, params: &mut P, samples: usize, sum: B) -> Result<History, Error>
+    where
+        B: Fn(&P, &[usize]) -> Result<(P::Scalar, Vec<P::Scalar>), Error>,
+    {
+        if samples == 0 {
             return Err(Error::EmptyDataSet);
         }
-        let batch = self.batch_size.unwrap_or(data.len()).min(data.len());
-        let shuffle = self.shuffle && batch < data.len();
-        let (parallelism, reduction) = (self.parallelism, self.reduction);
+        let batch = self.batch_size.unwrap_or(samples).min(samples);
+        let shuffle = self.shuffle && batch < samples;
+        let reduction = self.reduction;
         let mut eval = |p: &P, indices: &[usize]| {
-            let (mut cost, mut g) = sum_indexed(p, data, indices, &grad, parallelism)?;
+            let (mut cost, mut g) = sum(p, indices)?;
             if reduction == Reduction::Mean {
                 let scale = P::Scalar::of_f64(1.0 / indices.len() as f64);
                 cost *= scale;
@@ -246,7 +259,7 @@ where
             }
             Ok((cost, g))
         };
-        self.run(params, data.len(), batch, shuffle, &mut eval)
+        self.run(params, samples, batch, shuffle, &mut eval)
     }
 
     /// [`Trainer::fit`] with an accumulating gradient: `acc(params, sample, &mut grad)` adds the
@@ -262,22 +275,10 @@ where
         S: Sync,
         A: Fn(&P, &S, &mut P) -> P::Scalar + Sync,
     {
-        if data.is_empty() {
-            return Err(Error::EmptyDataSet);
-        }
-        let batch = self.batch_size.unwrap_or(data.len()).min(data.len());
-        let shuffle = self.shuffle && batch < data.len();
-        let (parallelism, reduction) = (self.parallelism, self.reduction);
-        let mut eval = |p: &P, indices: &[usize]| {
-            let (mut cost, mut g) = super::batch::sum_accumulated(p, data, indices, &acc, parallelism)?;
-            if reduction == Reduction::Mean {
-                let scale = P::Scalar::of_f64(1.0 / indices.len() as f64);
-                cost *= scale;
-                g.iter_mut().for_each(|x| *x *= scale);
-            }
-            Ok((cost, g))
-        };
-        self.run(params, data.len(), batch, shuffle, &mut eval)
+        let parallelism = self.parallelism;
+        self.fit_batches(params, data.len(), |p: &P, indices: &[usize]| {
+            super::batch::sum_accumulated(p, data, indices, &acc, parallelism)
+        })
     }
 
     /// Minimises a cost function that returns `(cost, gradient)` for the whole problem, with

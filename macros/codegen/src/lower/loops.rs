@@ -180,6 +180,30 @@ impl Lower<'_> {
         Some(Header { lo, hi, inclusive: false, rev: false, index_name, element: Some((array, element)) })
     }
 
+    /// The variables a loop body reassigns, which the loop carries: `(name, scope, index, value
+    /// before the loop)`. Integer and bool variables cannot be carried (the flags the rewrites of
+    /// `break` and `push` make up excepted); `None` after reporting one, with `instead` saying what
+    /// to write.
+    fn carried_variables(&mut self, body: &syn::Block, instead: &str) -> Option<Vec<(String, usize, usize, ValueId)>> {
+        let mut assigned = Assigned::default();
+        assigned.visit_block(body);
+        let mut carried = Vec::new();
+        for name in &assigned.0 {
+            let Some((si, vi)) = self.lookup(name) else { continue };
+            let Binding::Value(v) = self.scopes[si][vi].1 else { continue };
+            let made_up = name.starts_with(crate::plan::HIDDEN);
+            if (self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool) && !made_up {
+                self.cx.error_spanned_by(
+                    body,
+                    format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; {instead}"),
+                );
+                return None;
+            }
+            carried.push((name.clone(), si, vi, v));
+        }
+        Some(carried)
+    }
+
     pub(super) fn for_loop(&mut self, l: &syn::ExprForLoop) {
         if let Some(indexed) = super::iterators::for_loop(l) {
             return self.for_loop(&indexed);
@@ -210,24 +234,9 @@ impl Lower<'_> {
         let Some(header) = self.header(&l.pat, &l.expr) else { return };
 
         // Variables the body reassigns are carried from one iteration to the next.
-        let mut assigned = Assigned::default();
-        assigned.visit_block(&l.body);
-        let mut carried_names = Vec::new();
-        for name in &assigned.0 {
-            if let Some((si, vi)) = self.lookup(name) {
-                if let Binding::Value(v) = self.scopes[si][vi].1 {
-                    let flag = name.starts_with(crate::plan::HIDDEN);
-                    if (self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool) && !flag {
-                        self.cx.error_spanned_by(
-                            &l.body,
-                            format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; compute them from the loop variable"),
-                        );
-                        return;
-                    }
-                    carried_names.push((name.clone(), si, vi, v));
-                }
-            }
-        }
+        let Some(carried_names) = self.carried_variables(&l.body, "compute them from the loop variable") else {
+            return;
+        };
 
         let outer = self.block;
         self.f.bump_all_versions();
@@ -326,24 +335,8 @@ impl Lower<'_> {
             self.cx.error_spanned_by(l, "`while let` is not supported; loop `while a < b`");
             return;
         }
-        let mut assigned = Assigned::default();
-        assigned.visit_block(&w.body);
-        let mut carried_names = Vec::new();
-        for name in &assigned.0 {
-            if let Some((si, vi)) = self.lookup(name) {
-                if let Binding::Value(v) = self.scopes[si][vi].1 {
-                    let flag = name.starts_with(crate::plan::HIDDEN);
-                    if (self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool) && !flag {
-                        self.cx.error_spanned_by(
-                            &w.body,
-                            format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; make the loop's condition depend on float values (`while (x - prev).abs() > tol`)"),
-                        );
-                        return;
-                    }
-                    carried_names.push((name.clone(), si, vi, v));
-                }
-            }
-        }
+        let instead = "make the loop's condition depend on float values (`while (x - prev).abs() > tol`)";
+        let Some(carried_names) = self.carried_variables(&w.body, instead) else { return };
         let outer = self.block;
         self.f.bump_all_versions();
         let body = self.f.new_block(Some(outer), None, false);

@@ -543,14 +543,10 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// The fill count of a tape indexed like a stack: a stack array, or a buffer sized once per
-    /// call when its trip count is known on entry. `None`: a `Vec` pushed and popped (a `while`).
+    /// The fill count of a tape indexed like a stack (a stack array, or a buffer sized once per
+    /// call); `None`: a `Vec` pushed and popped (a `while`). The plan decides which (`Tape::len`).
     fn fill_count<'t>(&self, t: &'t Tape) -> Option<&'t Ident> {
-        match &t.stack {
-            Some((_, len)) => Some(len),
-            None if self.trip_count(t.body).is_some() => t.len.as_ref(),
-            None => None,
-        }
+        t.len.as_ref()
     }
 
     /// The statement for a value item: its `let`, an element store, an array declaration.
@@ -727,60 +723,29 @@ impl<'a> Emitter<'a> {
             (false, true) => quote!((#lo..#hi).rev()),
             (true, true) => quote!((#lo..=#hi).rev()),
         };
-        // Reserve each tape this loop nest fills once, before the outermost loop.
-        let mut reserve = TokenStream::new();
-        if self.f.block(node.block).loop_owner.is_none() && !self.f.block(node.block).backward {
-            for t in self.tapes.iter().filter(|t| self.fill_count(t).is_none() && self.f.is_within(t.body, node.body)) {
-                if let Some(count) = self.trip_count(t.body) {
-                    let tape = &t.name;
-                    reserve.extend(quote!(#tape.reserve(#count);));
-                }
-            }
-        }
-        Some(Statement::new(quote!(#reserve #decls for #var in #range { #body #update }), binds))
+        Some(Statement::new(quote!(#decls for #var in #range { #body #update }), binds))
     }
 
-    /// How many times a loop body runs, as an expression valid before the outermost loop, when every
-    /// enclosing loop's bounds are fixed on entry.
+    /// How many times a loop body runs, as an expression valid on entry, when the plan found every
+    /// enclosing loop's bounds fixed on entry (`Plan::trip_loops`).
     fn trip_count(&self, body: BlockId) -> Option<TokenStream> {
-        let mut factors = Vec::new();
-        let mut b = Some(body);
-        while let Some(block) = b {
-            if let Some(l) = self.f.block(block).loop_owner {
-                // A fused loop's iteration pops everything it pushed: its own trip count does not
-                // multiply what the tape holds at once.
-                if self.fused.contains_key(&l) && block != body {
-                    break;
-                }
+        let factors: Vec<TokenStream> = self
+            .trip_loops(body)?
+            .into_iter()
+            .map(|l| {
                 let node = self.f.loop_node(l);
-                if !self.loop_invariant(node.lo) || !self.loop_invariant(node.hi) {
-                    return None;
-                }
                 let hi = self.operand(node.hi, Prec::Atom, false);
                 let extra = if node.inclusive { quote!(+ 1) } else { TokenStream::new() };
-                let count = if matches!(self.f.node(node.lo).op, Op::IntLit(0)) {
+                if matches!(self.f.node(node.lo).op, Op::IntLit(0)) {
                     quote!((#hi as usize #extra))
                 } else {
                     let lo = self.operand(node.lo, Prec::Atom, false);
                     quote!(((#hi as usize).saturating_sub(#lo as usize) #extra))
-                };
-                factors.push(count);
-            }
-            b = self.f.block(block).parent;
-        }
+                }
+            })
+            .collect();
         let first = factors.first()?.clone();
         Some(factors[1..].iter().fold(first, |acc, f| quote!(#acc * #f)))
-    }
-
-    /// An integer expression that no loop changes (depends on no loop variable).
-    fn loop_invariant(&self, v: ValueId) -> bool {
-        let node = self.f.node(v);
-        match node.op {
-            Op::LoopVar(_) | Op::LoopPhi(..) => false,
-            Op::Len(a) => matches!(self.f.array(a).origin, ArrayOrigin::Param { .. }),
-            ref op if op.is_leaf() => true,
-            ref op => self.inline_always(v) && op.operands().iter().all(|a| self.loop_invariant(*a)),
-        }
     }
 
     /// A placeholder of `v`'s type for the branch where `v` was not computed.
@@ -1014,21 +979,20 @@ impl<'a> Emitter<'a> {
                 quote!(#name: #value)
             })
             .collect();
-        let array_params: Vec<TokenStream> = f
+        // `zeros_like` takes the differentiated arguments whose length is only known at run time.
+        let sized_by: Vec<&crate::ir::Param> = f
             .params
             .iter()
             .filter(|p| p.wrt && p.array.is_some_and(|a| f.array(a).dims.iter().any(|d| matches!(d, Dim::Dynamic))))
+            .collect();
+        let array_params: Vec<TokenStream> = sized_by
+            .iter()
             .map(|p| {
                 let (name, ty) = (&p.name, &p.ty_tokens);
                 quote!(#name: #ty)
             })
             .collect();
-        let array_args: Vec<&Ident> = f
-            .params
-            .iter()
-            .filter(|p| p.wrt && p.array.is_some_and(|a| f.array(a).dims.iter().any(|d| matches!(d, Dim::Dynamic))))
-            .map(|p| &p.name)
-            .collect();
+        let array_args: Vec<&Ident> = sized_by.iter().map(|p| &p.name).collect();
         let zeros_doc = if array_params.is_empty() {
             "A zero gradient, to accumulate into.".to_string()
         } else {

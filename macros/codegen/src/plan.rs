@@ -745,6 +745,39 @@ impl<'a> Plan<'a> {
         Some(capacity)
     }
 
+    /// The loops whose trip counts multiply to what a tape pushed in `body` holds at once (up to a
+    /// fused loop, whose iterations pop everything they push), or `None` when some bound is not
+    /// fixed on entry.
+    pub fn trip_loops(&self, body: BlockId) -> Option<Vec<LoopId>> {
+        let mut loops = Vec::new();
+        let mut b = Some(body);
+        while let Some(block) = b {
+            if let Some(l) = self.f.block(block).loop_owner {
+                if self.fused.contains_key(&l) && block != body {
+                    break;
+                }
+                let node = self.f.loop_node(l);
+                if !self.loop_invariant(node.lo) || !self.loop_invariant(node.hi) {
+                    return None;
+                }
+                loops.push(l);
+            }
+            b = self.f.block(block).parent;
+        }
+        Some(loops)
+    }
+
+    /// An integer expression that no loop changes (depends on no loop variable).
+    fn loop_invariant(&self, v: ValueId) -> bool {
+        let node = self.f.node(v);
+        match node.op {
+            Op::LoopVar(_) | Op::LoopPhi(..) => false,
+            Op::Len(a) => matches!(self.f.array(a).origin, ArrayOrigin::Param { .. }),
+            ref op if op.is_leaf() => true,
+            ref op => self.inline_always(v) && op.operands().iter().all(|a| self.loop_invariant(*a)),
+        }
+    }
+
     /// Whether `next` is `inner` unchanged, also through inner loops that only carry it along.
     fn passes_through(&self, next: ValueId, inner: ValueId) -> bool {
         if next == inner {
@@ -940,14 +973,19 @@ impl<'a> Plan<'a> {
             d.shadow = Some(make_ident(&names.generated(&format!("{base}_later"))));
         }
         let capacities: Vec<Option<usize>> = self.tapes.iter().map(|t| self.literal_capacity(t.body)).collect();
-        for (t, capacity) in self.tapes.iter_mut().zip(capacities) {
+        let sized: Vec<bool> = self.tapes.iter().map(|t| self.trip_loops(t.body).is_some()).collect();
+        for (k, (t, capacity)) in self.tapes.iter_mut().zip(capacities).enumerate() {
             let base = self.names[t.value.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
             let name = names.generated(&format!("tape_{base}"));
             let len = Ident::new(&names.generated(&format!("{name}_len")), Span::call_site());
             if let Some(k) = capacity.filter(|k| (1..=STACK_TAPE_LIMIT).contains(k)) {
                 t.stack = Some((k, len.clone()));
             }
-            t.len = Some(len);
+            // Indexed by a fill count when its size is known on entry (a stack array or a buffer
+            // sized once per call); pushed and popped otherwise (a `while` loop's).
+            if t.stack.is_some() || sized[k] {
+                t.len = Some(len);
+            }
             t.name = Some(Ident::new(&name, Span::call_site()));
         }
     }

@@ -15,6 +15,7 @@
 //! remaining iterations doing nothing (no value changes, so nothing is taped for them beyond the
 //! flag). Breaks of nested loops belong to those loops; labels and `break value` are rejected.
 
+use super::syntax::{ident, map_if_blocks};
 use syn::visit::Visit;
 use syn::{parse_quote, Expr, Stmt};
 
@@ -86,10 +87,6 @@ fn stmt_exits(s: &Stmt) -> Exits {
     finder.exits
 }
 
-fn ident(name: &str) -> syn::Ident {
-    syn::Ident::new(name, proc_macro2::Span::call_site())
-}
-
 /// The body with its exits turned into flag assignments and what follows a possible exit guarded.
 pub fn rewrite(stmts: &[Stmt], flags: &Flags) -> Vec<Stmt> {
     let (done, skip) = (&flags.done, &flags.skip);
@@ -129,7 +126,10 @@ pub fn rewrite(stmts: &[Stmt], flags: &Flags) -> Vec<Stmt> {
 /// A statement that contains an exit: an `if` (branches rewritten) or a block.
 fn rewrite_stmt(s: &Stmt, flags: &Flags) -> Stmt {
     match s {
-        Stmt::Expr(Expr::If(i), semi) => Stmt::Expr(Expr::If(rewrite_if(i, flags)), *semi),
+        Stmt::Expr(Expr::If(i), semi) => {
+            let rewritten = map_if_blocks(i, &mut |b| b.stmts = rewrite(&b.stmts, flags));
+            Stmt::Expr(Expr::If(rewritten), *semi)
+        }
         Stmt::Expr(Expr::Block(b), semi) => {
             let stmts = rewrite(&b.block.stmts, flags);
             let mut b = b.clone();
@@ -140,22 +140,4 @@ fn rewrite_stmt(s: &Stmt, flags: &Flags) -> Stmt {
         // then reports the `break`/`continue` it meets.
         other => other.clone(),
     }
-}
-
-fn rewrite_if(i: &syn::ExprIf, flags: &Flags) -> syn::ExprIf {
-    let mut i = i.clone();
-    i.then_branch.stmts = rewrite(&i.then_branch.stmts, flags);
-    if let Some((else_token, e)) = &i.else_branch {
-        let e: Expr = match &**e {
-            Expr::If(nested) => Expr::If(rewrite_if(nested, flags)),
-            Expr::Block(b) => {
-                let mut b = b.clone();
-                b.block.stmts = rewrite(&b.block.stmts, flags);
-                Expr::Block(b)
-            }
-            other => other.clone(),
-        };
-        i.else_branch = Some((*else_token, Box::new(e)));
-    }
-    i
 }

@@ -14,6 +14,7 @@
 //! (`__backprop_k`, `__backprop_acc`), so a closure's captured variables keep their meaning. Other
 //! closures and chains stay a clear error.
 
+use super::syntax::ident;
 use syn::{parse_quote, Expr, Pat};
 
 /// The arrays an iterator chain walks in step: `a.iter()`, `a.iter().copied()`, `.cloned()`,
@@ -50,10 +51,6 @@ fn array_path(e: &Expr) -> Option<Expr> {
 
 const INDEX: &str = "__backprop_k";
 const ACC: &str = "__backprop_acc";
-
-fn ident(name: &str) -> syn::Ident {
-    syn::Ident::new(name, proc_macro2::Span::call_site())
-}
 
 /// `0..n` where `n` is the shortest source's length.
 fn range(sources: &[Expr]) -> Expr {

@@ -21,6 +21,7 @@ mod exits;
 mod iterators;
 mod loops;
 mod returns;
+mod syntax;
 
 /// What the rest of the pipeline needs from the source besides the IR.
 pub struct Lowered {

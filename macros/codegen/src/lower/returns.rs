@@ -19,6 +19,7 @@
 //! every path assigns exactly the expression it returned. A `return` inside an expression (not a
 //! statement of a block, `if`, `match` arm or loop body) stays a clear error.
 
+use super::syntax::{ident, map_if_blocks};
 use syn::visit::Visit;
 use syn::{parse_quote, Expr, Stmt};
 
@@ -55,10 +56,6 @@ pub fn has_return(body: &syn::Block) -> bool {
     f.0
 }
 
-fn ident(name: &str) -> syn::Ident {
-    syn::Ident::new(name, proc_macro2::Span::call_site())
-}
-
 /// The function body without early returns: declarations, the rewritten statements, and `ret`.
 pub fn rewrite_function(stmts: &[Stmt], ty: &syn::Type) -> Vec<Stmt> {
     let (ret, returned) = (ident(RET), ident(RETURNED));
@@ -82,7 +79,7 @@ fn assign_tail(e: &Expr) -> Stmt {
             Some(v) => parse_quote!(return #v;),
             None => parse_quote!(return;),
         },
-        Expr::If(i) if has_return_expr(e) => Stmt::Expr(Expr::If(assign_if(i)), None),
+        Expr::If(i) if has_return_expr(e) => Stmt::Expr(Expr::If(map_if_blocks(i, &mut assign_block)), None),
         Expr::Block(b) if has_return_expr(e) && b.label.is_none() => {
             let mut b = b.clone();
             assign_block(&mut b.block);
@@ -106,24 +103,6 @@ fn assign_block(b: &mut syn::Block) {
         b.stmts.pop();
         b.stmts.push(assign_tail(&tail));
     }
-}
-
-fn assign_if(i: &syn::ExprIf) -> syn::ExprIf {
-    let mut i = i.clone();
-    assign_block(&mut i.then_branch);
-    if let Some((else_token, e)) = &i.else_branch {
-        let e: Expr = match &**e {
-            Expr::If(nested) => Expr::If(assign_if(nested)),
-            Expr::Block(b) => {
-                let mut b = b.clone();
-                assign_block(&mut b.block);
-                Expr::Block(b)
-            }
-            other => other.clone(),
-        };
-        i.else_branch = Some((*else_token, Box::new(e)));
-    }
-    i
 }
 
 /// Statements with their returns turned into assignments and what follows a possible return
@@ -168,7 +147,7 @@ fn rewrite_stmt(s: &Stmt) -> Stmt {
         other => return other.clone(),
     };
     let e: Expr = match e {
-        Expr::If(i) => Expr::If(rewrite_if(i)),
+        Expr::If(i) => Expr::If(map_if_blocks(i, &mut |b| *b = rewrite_block(b))),
         Expr::Block(b) => {
             let mut b = b.clone();
             b.block = rewrite_block(&b.block);
@@ -206,22 +185,4 @@ fn rewrite_stmt(s: &Stmt) -> Stmt {
         other => other.clone(),
     };
     Stmt::Expr(e, semi)
-}
-
-fn rewrite_if(i: &syn::ExprIf) -> syn::ExprIf {
-    let mut i = i.clone();
-    i.then_branch = rewrite_block(&i.then_branch);
-    if let Some((else_token, e)) = &i.else_branch {
-        let e: Expr = match &**e {
-            Expr::If(nested) => Expr::If(rewrite_if(nested)),
-            Expr::Block(b) => {
-                let mut b = b.clone();
-                b.block = rewrite_block(&b.block);
-                Expr::Block(b)
-            }
-            other => other.clone(),
-        };
-        i.else_branch = Some((*else_token, Box::new(e)));
-    }
-    i
 }

@@ -117,6 +117,32 @@ mod nest_2000 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2000", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2000_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2000 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.454, 0.955, 1.361, -1.311, 0.597, 0.168, 0.067, -1.466, -0.003, 0.618, 0.859, 0.618];
@@ -136,6 +162,32 @@ mod nest_2000 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2000", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2000_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2000 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -211,6 +263,32 @@ mod nest_2001 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2001", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2001_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2001 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.998, 0.945, 0.11, 0.621, -1.482, 1.312, -1.017, 0.438, -1.064, -1.439, -1.464, 0.87];
@@ -230,6 +308,32 @@ mod nest_2001 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2001", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2001_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2001 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -335,6 +439,32 @@ mod nest_2002 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2002", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2002_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2002 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.215, -0.969, -1.494, 0.58, 0.696, -1.053, 0.883, 0.293, 0.618, -1.354, -0.95, -0.643];
@@ -354,6 +484,32 @@ mod nest_2002 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2002", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2002_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2002 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -437,6 +593,32 @@ mod nest_2003 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2003", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2003_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2003 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.144, -0.962, 0.72, 0.586, -0.57, -1.3, 1.495, 0.518, 1.048, 1.408, 1.398, 1.289];
@@ -456,6 +638,32 @@ mod nest_2003 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2003", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2003_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2003 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -577,6 +785,32 @@ mod nest_2004 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2004", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2004_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2004 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.134, 0.957, -1.041, -0.139, 1.206, -0.087, -1.001, 0.315, -1.385, 0.427, -1.455, -0.706];
@@ -596,6 +830,32 @@ mod nest_2004 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2004", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2004_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2004 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -687,6 +947,32 @@ mod nest_2005 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2005", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2005_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2005 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.54, -0.231, -0.434, 0.736, 0.403, 1.234, -0.736, 0.398, 0.555, 0.059, -0.983, -1.296];
@@ -706,6 +992,32 @@ mod nest_2005 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2005", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2005_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2005 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -863,6 +1175,32 @@ mod nest_2006 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2006", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2006_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2006 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.164, -0.933, 0.753, 0.888, 1.42, 1.016, 0.38, -0.146, -1.209, -0.452, -0.672, 0.897];
@@ -882,6 +1220,32 @@ mod nest_2006 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2006", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2006_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2006 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1010,6 +1374,32 @@ mod nest_2007 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2007", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2007_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2007 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.201, -1.418, -0.256, -0.451, 0.643, 1.209, 1.42, -1.236, 0.646, -0.671, 0.321, -0.726];
@@ -1029,6 +1419,32 @@ mod nest_2007 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2007", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2007_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2007 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1114,6 +1530,32 @@ mod nest_2008 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2008", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2008_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2008 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.315, 0.829, 1.174, 0.725, 0.087, -0.812, 0.283, 1.281, -1.215, -1.026, -0.523, 1.264];
@@ -1133,6 +1575,32 @@ mod nest_2008 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2008", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2008_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2008 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1223,6 +1691,32 @@ mod nest_2009 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2009", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2009_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2009 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.043, 0.964, 0.202, -0.018, 1.454, -0.386, -0.721, -1.06, 1.38, 0.523, -0.935, 0.526];
@@ -1242,6 +1736,32 @@ mod nest_2009 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2009", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2009_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2009 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1311,6 +1831,32 @@ mod nest_2010 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2010", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2010_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2010 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.217, -0.419, 0.668, -0.104, -1.241, 0.085, 0.728, 0.746, 0.077, 1.348, -0.841, 0.273];
@@ -1330,6 +1876,32 @@ mod nest_2010 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2010", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2010_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2010 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1456,6 +2028,32 @@ mod nest_2011 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2011", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2011_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2011 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.026, -0.845, -0.587, -1.13, -0.209, -1.491, -1.233, 0.424, 0.075, -1.191, -0.019, 0.365];
@@ -1475,6 +2073,32 @@ mod nest_2011 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2011", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2011_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2011 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1536,6 +2160,32 @@ mod nest_2012 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2012", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2012_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2012 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.268, -1.311, 1.448, 1.433, 1.105, 1.123, 0.719, 1.205, -0.062, 1.457, -0.486, 0.178];
@@ -1555,6 +2205,32 @@ mod nest_2012 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2012", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2012_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2012 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1631,6 +2307,32 @@ mod nest_2013 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2013", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2013_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2013 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.483, 0.711, -0.721, 0.912, 1.234, -0.33, 1.019, -0.649, -0.74, 0.459, 0.75, 0.68];
@@ -1650,6 +2352,32 @@ mod nest_2013 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2013", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2013_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2013 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1760,6 +2488,32 @@ mod nest_2014 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2014", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2014_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2014 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.316, 1.225, 0.051, 1.324, 0.717, 0.04, -0.114, 0.689, -0.644, 0.674, 0.252, -0.458];
@@ -1779,6 +2533,32 @@ mod nest_2014 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2014", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2014_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2014 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1876,6 +2656,32 @@ mod nest_2015 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2015", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2015_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2015 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.272, 1.292, -0.911, -0.896, -0.971, 1.073, 0.833, -1.402, -1.064, 0.959, 1.077, -0.881];
@@ -1895,6 +2701,32 @@ mod nest_2015 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2015", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2015_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2015 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2023,6 +2855,32 @@ mod nest_2016 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2016", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2016_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2016 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.802, 0.777, -0.907, 0.687, 0.762, -1.427, 1.263, 1.124, -1.233, -1.336, 0.707, -1.371];
@@ -2042,6 +2900,32 @@ mod nest_2016 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2016", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2016_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2016 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2166,6 +3050,32 @@ mod nest_2017 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2017", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2017_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2017 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.5, -0.681, -1.366, 0.463, -1.129, 1.352, -0.12, 1.356, -0.035, -1.469, 1.359, 1.233];
@@ -2185,6 +3095,32 @@ mod nest_2017 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2017", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2017_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2017 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2287,6 +3223,32 @@ mod nest_2018 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2018", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2018_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2018 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.483, 0.259, -0.028, -1.363, -1.182, -0.628, 0.085, -1.392, -1.23, -0.79, 0.191, -0.723];
@@ -2306,6 +3268,32 @@ mod nest_2018 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2018", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2018_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2018 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2391,6 +3379,32 @@ mod nest_2019 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2019", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2019_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2019 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.444, -1.065, -0.472, 0.235, -0.967, 0.41, -1.2, 0.257, -1.184, -0.4, -1.009, 0.581];
@@ -2410,6 +3424,32 @@ mod nest_2019 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2019", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2019_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2019 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2491,6 +3531,32 @@ mod nest_2020 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2020", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2020_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2020 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.808, -1.445, 0.609, -0.674, 1.104, 0.444, -0.529, -0.098, -1.098, -0.188, 0.53, -1.454];
@@ -2510,6 +3576,32 @@ mod nest_2020 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2020", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2020_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2020 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2602,6 +3694,32 @@ mod nest_2021 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2021", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2021_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2021 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.627, -0.547, 1.239, -1.316, 0.694, 0.239, -0.3, -1.234, 1.272, 0.963, 1.085, -1.372];
@@ -2621,6 +3739,32 @@ mod nest_2021 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2021", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2021_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2021 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2714,6 +3858,32 @@ mod nest_2022 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2022", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2022_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2022 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.011, -0.11, 1.19, 0.194, -1.006, 0.511, -0.158, 0.687, 0.099, 1.072, -0.752, -0.822];
@@ -2733,6 +3903,32 @@ mod nest_2022 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2022", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2022_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2022 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2859,6 +4055,32 @@ mod nest_2023 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2023", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2023_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2023 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.097, 0.713, 0.192, -0.014, -0.521, 0.266, 1.033, 1.197, -0.629, -0.743, 0.452, -0.157];
@@ -2878,6 +4100,32 @@ mod nest_2023 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2023", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2023_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2023 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3007,6 +4255,32 @@ mod nest_2024 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2024", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2024_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2024 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.657, -0.205, 0.939, 1.176, 1.425, -0.538, 0.834, -0.906, 0.585, -0.264, 0.853, -0.02];
@@ -3026,6 +4300,32 @@ mod nest_2024 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2024", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2024_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2024 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3144,6 +4444,32 @@ mod nest_2025 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2025", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2025_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2025 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.563, -0.526, -0.061, -0.555, 0.427, 0.388, 0.983, 0.845, -0.854, 0.256, 0.899, -0.445];
@@ -3163,6 +4489,32 @@ mod nest_2025 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2025", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2025_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2025 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3258,6 +4610,32 @@ mod nest_2026 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2026", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2026_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2026 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.071, 0.574, 0.761, 0.043, 0.445, 0.731, -0.121, 0.819, 0.368, 1.274, 0.354, -1.476];
@@ -3277,6 +4655,32 @@ mod nest_2026 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2026", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2026_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2026 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3377,6 +4781,32 @@ mod nest_2027 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2027", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2027_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2027 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.266, -0.294, 1.058, -0.677, -1.153, 0.599, -0.486, 0.444, 0.664, -0.632, 0.052, 0.576];
@@ -3396,6 +4826,32 @@ mod nest_2027 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2027", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2027_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2027 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3504,6 +4960,32 @@ mod nest_2028 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2028", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2028_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2028 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.58, 0.105, -1.414, -0.47, -1.163, 1.39, -0.97, -0.965, 1.248, -0.506, 0.221, -0.886];
@@ -3523,6 +5005,32 @@ mod nest_2028 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2028", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2028_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2028 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3644,6 +5152,32 @@ mod nest_2029 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2029", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2029_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2029 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.04, -1.236, 1.292, -0.576, 0.479, -0.44, -0.349, 0.321, -0.58, 0.365, -0.688, 1.152];
@@ -3663,6 +5197,32 @@ mod nest_2029 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2029", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2029_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2029 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3750,6 +5310,32 @@ mod nest_2030 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2030", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2030_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2030 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.57, 1.277, -0.656, 0.861, -0.1, 0.829, 1.28, -0.574, -0.868, 0.404, 0.848, 1.263];
@@ -3769,6 +5355,32 @@ mod nest_2030 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2030", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2030_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2030 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3897,6 +5509,32 @@ mod nest_2031 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2031", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2031_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2031 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.764, -1.43, -1.058, -0.698, 0.948, -0.457, 1.048, -0.86, -0.962, 1.226, 1.371, 0.796];
@@ -3916,6 +5554,32 @@ mod nest_2031 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2031", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2031_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2031 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4029,6 +5693,32 @@ mod nest_2032 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2032", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2032_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2032 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.471, -1.035, -1.11, -0.812, 0.805, -0.202, -1.408, 0.438, -1.196, -1.345, -0.929, 0.335];
@@ -4048,6 +5738,32 @@ mod nest_2032 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2032", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2032_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2032 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4195,6 +5911,32 @@ mod nest_2033 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2033", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2033_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2033 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.349, 0.585, -0.873, 0.636, 0.614, -0.19, -0.842, -0.469, -1.318, 1.152, -0.858, 0.554];
@@ -4214,6 +5956,32 @@ mod nest_2033 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2033", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2033_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2033 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4353,6 +6121,32 @@ mod nest_2034 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2034", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2034_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2034 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.41, 0.645, -0.761, 0.647, 0.11, -0.46, -0.679, 0.778, -0.963, -0.47, -1.148, -0.716];
@@ -4372,6 +6166,32 @@ mod nest_2034 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2034", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2034_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2034 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4510,6 +6330,32 @@ mod nest_2035 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2035", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2035_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2035 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.306, -1.297, -0.329, 0.413, -0.254, 0.131, 0.781, 1.01, -0.212, 0.218, 1.257, 0.941];
@@ -4529,6 +6375,32 @@ mod nest_2035 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2035", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2035_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2035 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4666,6 +6538,32 @@ mod nest_2036 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2036", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2036_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2036 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.092, -1.188, -1.159, 0.129, -0.101, -1.146, -0.963, -1.44, 1.244, -0.171, 0.63, -0.443];
@@ -4685,6 +6583,32 @@ mod nest_2036 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2036", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2036_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2036 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4815,6 +6739,32 @@ mod nest_2037 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2037", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2037_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2037 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.208, 0.896, 0.104, 0.421, 1.154, -1.385, 0.546, 0.999, 0.017, -1.116, -0.358, -0.353];
@@ -4834,6 +6784,32 @@ mod nest_2037 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2037", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2037_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2037 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4965,6 +6941,32 @@ mod nest_2038 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2038", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2038_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2038 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.369, -1.112, 0.767, -1.038, -0.868, -0.095, 0.428, 1.26, 0.391, 0.887, 0.754, 1.456];
@@ -4984,6 +6986,32 @@ mod nest_2038 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2038", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2038_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2038 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5107,6 +7135,32 @@ mod nest_2039 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2039", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2039_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2039 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.269, -1.426, -0.5, 1.35, -0.981, -1.063, 0.972, 0.26, -0.221, 0.746, -1.046, -1.196];
@@ -5126,6 +7180,32 @@ mod nest_2039 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2039", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2039_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2039 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5216,6 +7296,32 @@ mod nest_2040 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2040", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2040_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2040 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.199, 1.196, -0.7, -0.35, 1.183, 0.893, 1.0, -1.431, 0.293, 0.208, 1.478, 1.015];
@@ -5235,6 +7341,32 @@ mod nest_2040 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2040", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2040_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2040 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5362,6 +7494,32 @@ mod nest_2041 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2041", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2041_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2041 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.482, -1.12, 1.366, -0.239, 1.36, 0.07, 0.757, -0.283, -0.233, -0.734, -1.48, -0.164];
@@ -5381,6 +7539,32 @@ mod nest_2041 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2041", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2041_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2041 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5498,6 +7682,32 @@ mod nest_2042 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2042", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2042_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2042 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.52, -0.625, 0.221, 0.013, 1.387, -0.969, -0.01, -0.094, 0.788, -1.225, 0.322, -0.949];
@@ -5517,6 +7727,32 @@ mod nest_2042 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2042", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2042_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2042 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5620,6 +7856,32 @@ mod nest_2043 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2043", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2043_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2043 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.204, -0.22, 1.291, -0.961, -1.257, -0.116, 1.275, 1.339, -0.514, 0.816, -0.643, 0.994];
@@ -5639,6 +7901,32 @@ mod nest_2043 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2043", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2043_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2043 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5765,6 +8053,32 @@ mod nest_2044 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2044", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2044_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2044 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.448, 0.882, -1.431, 0.458, -0.925, 0.824, 0.763, -0.108, 1.004, -1.045, 1.227, 1.174];
@@ -5784,6 +8098,32 @@ mod nest_2044 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2044", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2044_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2044 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5902,6 +8242,32 @@ mod nest_2045 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2045", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2045_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2045 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.754, -0.117, 0.086, -0.996, 0.83, -1.031, 0.405, 0.997, -0.471, -0.911, -0.459, -0.229];
@@ -5921,6 +8287,32 @@ mod nest_2045 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2045", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2045_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2045 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6007,6 +8399,32 @@ mod nest_2046 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2046", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2046_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2046 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.159, 0.453, -0.261, -0.374, 0.249, 1.464, -0.446, -1.446, -1.432, 0.428, 0.994, 0.682];
@@ -6026,6 +8444,32 @@ mod nest_2046 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2046", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2046_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2046 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6118,6 +8562,32 @@ mod nest_2047 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2047", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2047_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2047 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.597, -0.947, 0.289, 0.918, 0.031, -1.245, -0.326, -0.415, -0.534, 0.368, 0.353, -1.214];
@@ -6137,6 +8607,32 @@ mod nest_2047 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2047", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2047_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2047 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6260,6 +8756,32 @@ mod nest_2048 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2048", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2048_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2048 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.574, -0.69, 1.418, -0.633, -0.96, -0.058, 0.995, 0.121, 1.268, -1.248, -0.286, 1.371];
@@ -6279,6 +8801,32 @@ mod nest_2048 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2048", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2048_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2048 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6343,6 +8891,32 @@ mod nest_2049 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2049", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2049_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2049 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.624, 0.251, 0.222, 0.75, -0.685, 1.352, 1.104, -0.398, -0.101, -1.342, 0.25, 0.023];
@@ -6362,6 +8936,32 @@ mod nest_2049 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2049", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2049_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2049 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6450,6 +9050,32 @@ mod nest_2050 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2050", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2050_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2050 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.309, 0.457, 0.012, 0.283, -0.609, -1.376, 0.358, 1.138, 0.396, -1.145, -0.353, -0.764];
@@ -6469,6 +9095,32 @@ mod nest_2050 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2050", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2050_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2050 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6564,6 +9216,32 @@ mod nest_2051 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2051", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2051_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2051 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.281, -0.277, 0.931, 0.156, 0.678, 0.086, 1.286, -0.6, 1.459, 0.944, 0.812, 0.68];
@@ -6583,6 +9261,32 @@ mod nest_2051 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2051", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2051_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2051 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6739,6 +9443,32 @@ mod nest_2052 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2052", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2052_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2052 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.184, -1.223, -0.597, 0.815, 1.154, 0.156, -1.237, -1.163, -0.413, -1.107, 0.297, 0.363];
@@ -6758,6 +9488,32 @@ mod nest_2052 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2052", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2052_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2052 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6902,6 +9658,32 @@ mod nest_2053 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2053", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2053_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2053 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.01, 0.936, 1.474, -0.431, 0.711, -0.836, -1.174, -1.123, -0.156, -0.867, -1.205, 0.796];
@@ -6921,6 +9703,32 @@ mod nest_2053 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2053", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2053_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2053 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7006,6 +9814,32 @@ mod nest_2054 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2054", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2054_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2054 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.493, 0.914, -1.057, 0.121, -1.49, 1.23, 1.33, 0.431, 1.015, 0.563, 0.144, -0.903];
@@ -7025,6 +9859,32 @@ mod nest_2054 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2054", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2054_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2054 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7160,6 +10020,32 @@ mod nest_2055 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2055", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2055_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2055 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.271, -0.157, 0.723, 0.263, 0.861, 1.406, -0.114, -1.053, 0.782, -0.777, -1.399, 0.789];
@@ -7179,6 +10065,32 @@ mod nest_2055 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2055", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2055_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2055 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7290,6 +10202,32 @@ mod nest_2056 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2056", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2056_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2056 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.413, 1.357, 1.332, 0.744, 0.21, 1.466, 1.04, -1.02, -0.544, -1.234, -0.375, -1.408];
@@ -7309,6 +10247,32 @@ mod nest_2056 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2056", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2056_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2056 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7430,6 +10394,32 @@ mod nest_2057 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2057", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2057_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2057 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.587, -0.175, -0.221, -1.182, -0.2, 0.946, -0.206, 1.025, -0.589, 0.614, 0.011, 1.416];
@@ -7449,6 +10439,32 @@ mod nest_2057 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2057", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2057_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2057 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7559,6 +10575,32 @@ mod nest_2058 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2058", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2058_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2058 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.687, -0.36, -0.313, 0.624, 0.563, 0.269, -0.573, -0.555, 0.178, -0.2, 0.646, -0.978];
@@ -7578,6 +10620,32 @@ mod nest_2058 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2058", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2058_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2058 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7667,6 +10735,32 @@ mod nest_2059 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2059", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2059_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2059 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.158, 1.102, 0.269, -0.596, -0.983, -1.305, -0.046, 0.996, 0.108, 1.164, 1.336, -0.249];
@@ -7686,6 +10780,32 @@ mod nest_2059 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2059", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2059_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2059 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }

@@ -86,6 +86,28 @@ mod nest_0 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_0", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_0_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_0 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.923, 1.293, 1.019, -1.262, -1.024, -0.263, -0.506, -0.688, 0.677, -0.299, -0.298, 0.106];
@@ -98,6 +120,28 @@ mod nest_0 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_0", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_0_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_0 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -167,6 +211,28 @@ mod nest_1 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.67, -0.218, 1.242, 1.49, -1.478, -0.577, 1.469, -1.04, -0.779, 0.251, -1.144, -1.322];
@@ -179,6 +245,28 @@ mod nest_1 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -232,6 +320,28 @@ mod nest_2 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.15, -0.798, 1.434, -0.733, -0.278, -0.073, -0.073, -0.194, 0.344, -0.662, 1.047, 0.222];
@@ -244,6 +354,28 @@ mod nest_2 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_2", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_2_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_2 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -302,6 +434,28 @@ mod nest_3 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_3", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_3_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_3 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.866, 0.739, -0.986, 0.468, 0.699, -1.383, -0.195, 0.818, -0.885, -0.418, -1.062, -0.175];
@@ -314,6 +468,28 @@ mod nest_3 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_3", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_3_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_3 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -410,6 +586,28 @@ mod nest_4 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_4", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_4_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_4 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.171, 0.713, -0.33, -0.637, -1.442, -0.039, 0.002, -0.172, 0.517, -0.787, -1.429, 1.489];
@@ -422,6 +620,28 @@ mod nest_4 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_4", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_4_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_4 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -516,6 +736,28 @@ mod nest_5 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_5", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_5_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_5 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.664, 0.845, -1.477, -0.953, -1.018, 0.342, -0.892, -0.241, -1.451, -1.459, -1.369, 0.099];
@@ -528,6 +770,28 @@ mod nest_5 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_5", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_5_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_5 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -615,6 +879,28 @@ mod nest_6 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_6", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_6_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_6 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.249, 1.385, 0.971, -0.976, 0.321, -1.316, 0.707, -0.449, -1.132, -0.306, -0.601, 0.05];
@@ -627,6 +913,28 @@ mod nest_6 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_6", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_6_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_6 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -689,6 +997,28 @@ mod nest_7 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_7", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_7_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_7 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.038, -1.324, -0.93, -0.465, -0.278, -0.744, -0.967, -0.856, 0.649, 0.861, 0.415, 0.154];
@@ -701,6 +1031,28 @@ mod nest_7 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_7", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_7_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_7 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -751,6 +1103,28 @@ mod nest_8 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_8", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_8_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_8 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.067, 0.832, 1.444, -0.424, 1.318, -0.054, 0.283, 0.455, 0.896, -0.471, -0.478, -0.71];
@@ -763,6 +1137,28 @@ mod nest_8 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_8", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_8_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_8 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -829,6 +1225,28 @@ mod nest_9 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_9", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_9_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_9 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.784, -0.346, -0.392, 0.385, 1.033, 0.999, -1.277, 1.435, -0.631, -1.179, 0.212, 0.473];
@@ -841,6 +1259,28 @@ mod nest_9 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_9", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_9_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_9 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -932,6 +1372,28 @@ mod nest_10 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_10", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_10_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_10 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.85, 1.373, 0.99, -0.564, -1.334, -0.839, 0.078, 0.021, 1.385, -0.972, -0.747, -0.112];
@@ -944,6 +1406,28 @@ mod nest_10 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_10", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_10_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_10 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1031,6 +1515,28 @@ mod nest_11 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_11", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_11_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_11 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.501, 1.315, 0.115, -0.679, 0.849, -0.149, 0.927, 0.395, 0.258, -1.494, -0.032, -0.228];
@@ -1043,6 +1549,28 @@ mod nest_11 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_11", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_11_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_11 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1116,6 +1644,28 @@ mod nest_12 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_12", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_12_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_12 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.011, -0.125, 0.381, 1.198, 1.085, 0.643, 0.22, -0.586, -0.626, -0.576, -0.603, -0.77];
@@ -1128,6 +1678,28 @@ mod nest_12 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_12", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_12_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_12 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1219,6 +1791,28 @@ mod nest_13 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_13", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_13_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_13 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.207, 0.518, -1.301, -0.399, -0.385, -0.091, -0.129, 0.224, -0.855, 1.005, 1.406, 0.831];
@@ -1231,6 +1825,28 @@ mod nest_13 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_13", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_13_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_13 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1267,6 +1883,28 @@ mod nest_14 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_14", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_14_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_14 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.159, -1.14, -0.207, 0.556, -0.321, 0.602, 0.855, -0.574, -0.148, 0.296, -0.171, 0.798];
@@ -1279,6 +1917,28 @@ mod nest_14 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_14", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_14_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_14 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1356,6 +2016,28 @@ mod nest_15 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_15", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_15_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_15 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.121, -1.493, 1.469, -0.588, -0.022, -0.176, -1.127, -0.182, 0.051, 1.401, -0.097, 1.041];
@@ -1368,6 +2050,28 @@ mod nest_15 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_15", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_15_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_15 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1434,6 +2138,28 @@ mod nest_16 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_16", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_16_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_16 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.268, 1.042, 1.384, -1.316, -1.354, -0.63, -0.95, -1.283, 0.947, -1.302, -0.714, -0.279];
@@ -1446,6 +2172,28 @@ mod nest_16 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_16", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_16_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_16 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1510,6 +2258,28 @@ mod nest_17 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_17", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_17_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_17 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.403, 0.19, -1.294, -0.386, -0.66, -0.995, -1.4, 0.239, -0.111, -1.005, -1.251, -0.702];
@@ -1522,6 +2292,28 @@ mod nest_17 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_17", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_17_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_17 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1591,6 +2383,28 @@ mod nest_18 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_18", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_18_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_18 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.136, 1.135, 1.392, -0.43, 0.184, -0.432, 0.786, -1.314, 1.167, -1.072, 1.099, 0.3];
@@ -1603,6 +2417,28 @@ mod nest_18 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_18", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_18_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_18 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1655,6 +2491,28 @@ mod nest_19 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_19", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_19_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_19 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.368, -0.021, -0.288, -0.852, -0.545, -1.087, 0.746, 0.507, -0.797, -0.736, -1.485, 1.44];
@@ -1667,6 +2525,28 @@ mod nest_19 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_19", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_19_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_19 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1768,6 +2648,28 @@ mod nest_20 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_20", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_20_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_20 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.777, -0.959, -0.742, -1.382, -1.261, 1.011, 0.19, -0.905, -0.19, 1.462, 1.008, -0.614];
@@ -1780,6 +2682,28 @@ mod nest_20 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_20", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_20_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_20 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1850,6 +2774,28 @@ mod nest_21 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_21", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_21_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_21 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.925, 1.172, 0.02, -0.279, -0.266, -1.49, -1.348, -0.932, -0.678, -0.781, 1.088, -1.314];
@@ -1862,6 +2808,28 @@ mod nest_21 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_21", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_21_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_21 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1929,6 +2897,28 @@ mod nest_22 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_22", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_22_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_22 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.22, -0.421, -1.103, 0.001, -1.205, -1.262, -0.414, -0.074, 1.19, 0.203, -0.546, 0.325];
@@ -1941,6 +2931,28 @@ mod nest_22 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_22", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_22_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_22 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1997,6 +3009,28 @@ mod nest_23 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_23", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_23_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_23 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.911, 0.292, 0.756, 1.004, 0.165, 0.663, 0.77, -0.179, 0.018, -0.984, 1.138, 0.049];
@@ -2009,6 +3043,28 @@ mod nest_23 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_23", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_23_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_23 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2099,6 +3155,28 @@ mod nest_24 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_24", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_24_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_24 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.76, 1.235, 1.232, 1.037, -1.366, 0.261, -0.648, -0.23, 0.69, 1.036, -0.648, -0.746];
@@ -2111,6 +3189,28 @@ mod nest_24 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_24", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_24_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_24 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2195,6 +3295,28 @@ mod nest_25 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_25", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_25_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_25 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.485, -1.437, 0.346, -0.658, -1.047, 1.251, 1.086, 0.662, -0.277, 0.037, -1.15, -1.13];
@@ -2207,6 +3329,28 @@ mod nest_25 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_25", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_25_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_25 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2298,6 +3442,28 @@ mod nest_26 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_26", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_26_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_26 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.039, 0.05, -1.028, -0.944, -0.36, 1.44, 0.188, 0.55, -0.19, -0.181, 1.058, 1.115];
@@ -2310,6 +3476,28 @@ mod nest_26 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_26", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_26_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_26 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2367,6 +3555,28 @@ mod nest_27 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_27", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_27_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_27 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.085, 0.501, -0.433, 1.365, 0.708, 1.272, 0.404, -1.01, 0.739, 0.363, -0.99, 1.288];
@@ -2379,6 +3589,28 @@ mod nest_27 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_27", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_27_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_27 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2446,6 +3678,28 @@ mod nest_28 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_28", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_28_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_28 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.714, -0.782, -0.781, 1.357, 1.177, 0.783, -0.799, 1.146, 1.423, 0.419, 1.265, -0.207];
@@ -2458,6 +3712,28 @@ mod nest_28 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_28", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_28_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_28 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2521,6 +3797,28 @@ mod nest_29 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_29", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_29_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_29 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.043, 0.153, 1.36, -0.11, -0.541, 1.39, 1.292, -0.3, -0.165, 1.484, -0.448, -1.156];
@@ -2533,6 +3831,28 @@ mod nest_29 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_29", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_29_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_29 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2604,6 +3924,28 @@ mod nest_30 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_30", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_30_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_30 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.27, 0.803, -1.445, 1.156, 1.236, 0.407, -1.066, -1.203, -0.135, 0.169, 1.41, -0.649];
@@ -2616,6 +3958,28 @@ mod nest_30 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_30", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_30_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_30 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2667,6 +4031,28 @@ mod nest_31 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_31", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_31_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_31 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.008, -1.412, 0.463, 1.273, -1.256, -0.414, 1.176, 0.38, 0.813, -1.159, -1.206, -0.979];
@@ -2679,6 +4065,28 @@ mod nest_31 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_31", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_31_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_31 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2721,6 +4129,28 @@ mod nest_32 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_32", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_32_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_32 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.173, -0.758, -0.627, 0.283, -1.376, -0.661, -0.092, -1.081, -0.954, -0.259, 0.594, -0.318];
@@ -2733,6 +4163,28 @@ mod nest_32 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_32", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_32_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_32 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2791,6 +4243,28 @@ mod nest_33 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_33", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_33_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_33 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.596, 0.997, 0.024, 0.364, -1.018, 0.797, -0.889, 0.736, 1.321, 0.704, -0.643, -0.052];
@@ -2803,6 +4277,28 @@ mod nest_33 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_33", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_33_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_33 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2916,6 +4412,28 @@ mod nest_34 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_34", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_34_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_34 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.869, -0.438, 0.035, -1.174, 0.128, -1.193, -0.753, 0.137, -0.867, -0.836, 1.357, 1.152];
@@ -2928,6 +4446,28 @@ mod nest_34 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_34", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_34_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_34 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3026,6 +4566,28 @@ mod nest_35 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_35", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_35_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_35 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.109, -0.669, -1.378, 0.926, 1.018, -0.387, 0.591, 1.084, 1.08, 0.17, -0.934, -0.534];
@@ -3038,6 +4600,28 @@ mod nest_35 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_35", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_35_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_35 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3094,6 +4678,28 @@ mod nest_36 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_36", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_36_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_36 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.355, 0.771, -0.881, -1.128, -1.275, 1.219, 0.126, 1.355, 0.41, 0.554, 0.896, -0.258];
@@ -3106,6 +4712,28 @@ mod nest_36 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_36", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_36_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_36 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3160,6 +4788,28 @@ mod nest_37 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_37", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_37_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_37 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.512, 0.922, -0.785, -0.786, -0.582, 0.792, -0.736, 1.203, 0.755, -0.023, -0.17, -1.203];
@@ -3172,6 +4822,28 @@ mod nest_37 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_37", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_37_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_37 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3251,6 +4923,28 @@ mod nest_38 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_38", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_38_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_38 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.185, -0.767, 0.231, -0.807, -1.109, -1.347, -0.844, 0.374, 0.843, -0.366, -0.796, 0.966];
@@ -3263,6 +4957,28 @@ mod nest_38 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_38", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_38_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_38 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3350,6 +5066,28 @@ mod nest_39 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_39", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_39_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_39 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.712, 1.398, -1.255, -0.047, -0.279, 0.246, 0.617, 1.212, -1.476, -1.493, -1.116, -1.482];
@@ -3362,6 +5100,28 @@ mod nest_39 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_39", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_39_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_39 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3454,6 +5214,28 @@ mod nest_40 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_40", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_40_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_40 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.599, 0.084, -0.038, 1.156, -0.345, -0.009, -1.347, 1.481, 1.335, -0.572, -0.396, -0.931];
@@ -3466,6 +5248,28 @@ mod nest_40 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_40", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_40_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_40 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3545,6 +5349,28 @@ mod nest_41 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_41", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_41_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_41 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.451, -0.789, 0.538, -1.016, 0.339, -1.313, 1.335, -0.514, 0.694, 0.353, 0.296, 1.012];
@@ -3557,6 +5383,28 @@ mod nest_41 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_41", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_41_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_41 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3676,6 +5524,28 @@ mod nest_42 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_42", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_42_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_42 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.255, -0.806, 1.279, 0.643, -0.685, -0.504, -0.682, -0.513, -0.948, -0.771, 0.64, 1.306];
@@ -3688,6 +5558,28 @@ mod nest_42 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_42", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_42_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_42 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3833,6 +5725,28 @@ mod nest_43 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_43", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_43_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_43 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.397, -0.134, -1.026, 1.398, -0.427, 0.094, 1.279, -0.81, -1.133, 0.919, 0.674, -0.939];
@@ -3845,6 +5759,28 @@ mod nest_43 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_43", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_43_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_43 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3925,6 +5861,28 @@ mod nest_44 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_44", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_44_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_44 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.602, -0.074, -1.13, 1.174, 1.014, 1.311, -0.591, -0.834, -1.442, 0.516, 0.398, 0.83];
@@ -3937,6 +5895,28 @@ mod nest_44 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_44", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_44_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_44 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4046,6 +6026,28 @@ mod nest_45 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_45", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_45_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_45 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.946, 0.795, 0.017, -0.233, 1.002, 1.173, -0.42, 0.826, -0.788, -1.21, -0.283, 0.174];
@@ -4058,6 +6060,28 @@ mod nest_45 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_45", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_45_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_45 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4128,6 +6152,28 @@ mod nest_46 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_46", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_46_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_46 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.286, -0.981, 0.666, -0.995, -0.297, -0.969, 1.372, 1.215, -1.255, -1.436, -0.163, 0.359];
@@ -4140,6 +6186,28 @@ mod nest_46 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_46", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_46_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_46 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4212,6 +6280,28 @@ mod nest_47 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_47", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_47_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_47 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.84, -1.225, -1.292, 1.033, 0.94, -0.613, 0.298, 0.949, 1.392, -0.7, 1.005, 0.984];
@@ -4224,6 +6314,28 @@ mod nest_47 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_47", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_47_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_47 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4304,6 +6416,28 @@ mod nest_48 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_48", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_48_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_48 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.223, 0.118, 0.149, -0.057, -1.033, 1.467, 1.483, -0.365, 0.858, 1.246, -0.085, -1.179];
@@ -4316,6 +6450,28 @@ mod nest_48 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_48", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_48_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_48 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4415,6 +6571,28 @@ mod nest_49 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_49", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_49_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_49 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.233, 0.371, -0.052, -1.158, 0.943, 1.203, -0.279, 1.082, 0.415, -0.447, -0.407, -0.125];
@@ -4427,6 +6605,28 @@ mod nest_49 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_49", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_49_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_49 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4491,6 +6691,28 @@ mod nest_50 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_50", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_50_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_50 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.129, -0.368, -0.104, -0.476, -0.039, -1.116, -0.035, -0.26, 0.038, 0.528, -0.508, -0.914];
@@ -4503,6 +6725,28 @@ mod nest_50 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_50", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_50_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_50 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4570,6 +6814,28 @@ mod nest_51 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_51", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_51_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_51 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.221, -0.997, 0.177, 1.41, -0.833, -0.604, -1.138, 1.228, 0.901, -0.318, -0.753, 0.069];
@@ -4582,6 +6848,28 @@ mod nest_51 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_51", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_51_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_51 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4666,6 +6954,28 @@ mod nest_52 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_52", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_52_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_52 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.709, -0.961, -0.745, -0.598, -1.189, 0.188, 1.405, 0.344, -0.653, 1.305, -0.116, 0.909];
@@ -4678,6 +6988,28 @@ mod nest_52 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_52", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_52_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_52 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4732,6 +7064,28 @@ mod nest_53 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_53", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_53_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_53 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.726, -0.447, 1.223, 0.237, 0.521, 1.061, 1.185, -1.438, -0.157, 1.231, 0.348, -1.483];
@@ -4744,6 +7098,28 @@ mod nest_53 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_53", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_53_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_53 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4811,6 +7187,28 @@ mod nest_54 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_54", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_54_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_54 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.208, -0.628, 1.203, 1.021, 0.049, 0.151, -1.224, 0.175, 0.281, -0.902, -0.476, -1.157];
@@ -4823,6 +7221,28 @@ mod nest_54 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_54", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_54_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_54 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4932,6 +7352,28 @@ mod nest_55 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_55", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_55_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_55 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.557, -0.04, -0.574, -1.387, 0.405, -1.262, 1.143, 0.245, 1.462, -1.246, 1.09, -1.361];
@@ -4944,6 +7386,28 @@ mod nest_55 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_55", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_55_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_55 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5018,6 +7482,28 @@ mod nest_56 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_56", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_56_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_56 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.754, -0.104, -0.162, -0.661, 0.86, 0.939, -0.157, -1.29, -0.503, 1.053, 0.113, -0.66];
@@ -5030,6 +7516,28 @@ mod nest_56 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_56", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_56_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_56 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5145,6 +7653,28 @@ mod nest_57 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_57", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_57_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_57 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.101, -1.038, 0.059, -1.413, -0.772, -0.819, 0.655, 0.825, -0.341, 1.101, -1.025, -0.341];
@@ -5157,6 +7687,28 @@ mod nest_57 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_57", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_57_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_57 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5225,6 +7777,28 @@ mod nest_58 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_58", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_58_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_58 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.081, 0.227, 0.844, -0.684, -0.07, 0.268, -0.659, -0.537, -1.215, -0.471, -0.668, 0.206];
@@ -5237,6 +7811,28 @@ mod nest_58 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_58", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_58_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_58 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5279,6 +7875,28 @@ mod nest_59 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_59", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_59_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_59 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.449, 0.624, 0.94, -1.368, 0.739, 0.807, -1.201, 1.377, -0.769, 0.8, -0.718, 0.441];
@@ -5291,6 +7909,28 @@ mod nest_59 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_59", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_59_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_59 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }

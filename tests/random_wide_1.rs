@@ -112,6 +112,28 @@ mod nest_1000 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1000", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1000_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1000 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.131, -0.134, -1.11, -0.218, -0.238, 0.625, -1.35, 0.294, -0.881, -1.386, -0.443, -0.633];
@@ -124,6 +146,28 @@ mod nest_1000 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1000", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1000_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1000 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -196,6 +240,28 @@ mod nest_1001 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1001", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1001_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1001 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.551, 1.039, 0.633, -1.347, -1.159, -0.191, -0.718, 1.187, -0.033, -1.378, 0.116, 0.694];
@@ -208,6 +274,28 @@ mod nest_1001 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1001", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1001_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1001 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -286,6 +374,28 @@ mod nest_1002 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1002", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1002_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1002 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.99, -1.279, -0.959, -1.452, -0.213, 0.774, 0.537, -0.458, 0.524, -0.006, -1.101, 1.207];
@@ -298,6 +408,28 @@ mod nest_1002 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1002", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1002_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1002 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -359,6 +491,28 @@ mod nest_1003 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1003", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1003_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1003 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.982, -0.037, 0.082, -1.043, -0.25, -0.522, 1.028, -0.261, 0.985, -0.771, -0.262, 0.514];
@@ -371,6 +525,28 @@ mod nest_1003 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1003", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1003_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1003 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -428,6 +604,28 @@ mod nest_1004 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1004", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1004_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1004 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.158, 0.353, 0.614, -0.054, 0.538, 0.745, 1.335, -0.814, 0.863, 0.058, 0.744, 0.453];
@@ -440,6 +638,28 @@ mod nest_1004 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1004", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1004_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1004 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -541,6 +761,28 @@ mod nest_1005 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1005", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1005_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1005 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.377, 1.217, -1.423, -1.368, 1.043, -0.346, 1.098, -0.043, 0.905, -0.742, 0.724, 0.363];
@@ -553,6 +795,28 @@ mod nest_1005 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1005", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1005_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1005 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -657,6 +921,28 @@ mod nest_1006 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1006", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1006_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1006 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.076, -0.53, 0.172, -1.013, 0.787, -0.264, 0.255, -0.104, -0.595, -0.031, 0.039, 1.005];
@@ -669,6 +955,28 @@ mod nest_1006 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1006", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1006_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1006 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -738,6 +1046,28 @@ mod nest_1007 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1007", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1007_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1007 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.704, 1.484, -0.626, 1.101, -0.379, 1.405, -0.78, -1.103, 0.193, -0.417, 1.158, -1.445];
@@ -750,6 +1080,28 @@ mod nest_1007 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1007", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1007_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1007 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -843,6 +1195,28 @@ mod nest_1008 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1008", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1008_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1008 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.453, 0.394, -1.481, 0.153, -0.028, -1.326, 0.024, 1.077, -0.848, 0.411, 0.442, -0.398];
@@ -855,6 +1229,28 @@ mod nest_1008 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1008", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1008_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1008 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -907,6 +1303,28 @@ mod nest_1009 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1009", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1009_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1009 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.201, -0.432, -0.596, 1.461, -1.416, 0.21, -0.401, 1.057, -1.145, 0.616, -0.113, 0.439];
@@ -919,6 +1337,28 @@ mod nest_1009 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1009", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1009_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1009 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -965,6 +1405,28 @@ mod nest_1010 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1010", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1010_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1010 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.477, -1.386, 0.795, 0.946, -0.879, -1.373, -0.397, -1.268, -0.152, 0.37, -0.061, -1.333];
@@ -977,6 +1439,28 @@ mod nest_1010 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1010", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1010_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1010 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1053,6 +1537,28 @@ mod nest_1011 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1011", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1011_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1011 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.43, 1.19, 0.983, 0.323, -0.544, 0.927, 0.744, -0.799, 0.814, 1.469, -1.398, -0.41];
@@ -1065,6 +1571,28 @@ mod nest_1011 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1011", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1011_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1011 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1145,6 +1673,28 @@ mod nest_1012 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1012", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1012_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1012 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.713, -0.535, -1.166, 0.776, -0.162, 1.433, 0.962, 1.054, 0.975, -1.376, 0.834, -1.166];
@@ -1157,6 +1707,28 @@ mod nest_1012 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1012", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1012_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1012 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1260,6 +1832,28 @@ mod nest_1013 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1013", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1013_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1013 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.789, -1.462, -1.278, 0.49, -0.391, -1.318, -1.385, 1.404, -0.343, 1.238, 0.091, -0.402];
@@ -1272,6 +1866,28 @@ mod nest_1013 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1013", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1013_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1013 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1362,6 +1978,28 @@ mod nest_1014 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1014", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1014_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1014 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.554, -0.163, 0.115, 1.286, 1.299, 1.45, -0.548, 0.774, 1.325, 0.331, -0.502, 0.456];
@@ -1374,6 +2012,28 @@ mod nest_1014 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1014", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1014_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1014 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1461,6 +2121,28 @@ mod nest_1015 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1015", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1015_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1015 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.095, 1.298, -0.189, -1.055, -0.257, -0.616, 0.372, -0.145, -0.524, 0.346, 0.083, 0.173];
@@ -1473,6 +2155,28 @@ mod nest_1015 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1015", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1015_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1015 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1535,6 +2239,28 @@ mod nest_1016 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1016", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1016_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1016 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.342, -0.31, -0.255, 0.861, 0.178, -1.128, 0.406, 0.302, 1.183, 0.202, 0.806, -0.964];
@@ -1547,6 +2273,28 @@ mod nest_1016 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1016", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1016_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1016 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1653,6 +2401,28 @@ mod nest_1017 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1017", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1017_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1017 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.211, 0.321, -1.039, 0.244, -1.443, -1.462, 1.291, 0.411, 0.196, -0.612, -1.469, -1.174];
@@ -1665,6 +2435,28 @@ mod nest_1017 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1017", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1017_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1017 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1737,6 +2529,28 @@ mod nest_1018 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1018", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1018_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1018 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.626, 1.465, 1.136, -1.451, -0.644, 0.128, -1.436, -0.09, 0.333, -0.046, 1.146, -0.089];
@@ -1749,6 +2563,28 @@ mod nest_1018 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1018", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1018_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1018 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1831,6 +2667,28 @@ mod nest_1019 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1019", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1019_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1019 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.941, -1.414, -0.522, 0.834, 1.133, -0.291, 0.52, 0.965, -0.154, 0.775, -0.977, -1.204];
@@ -1843,6 +2701,28 @@ mod nest_1019 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1019", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1019_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1019 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1904,6 +2784,28 @@ mod nest_1020 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1020", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1020_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1020 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.34, -1.449, -0.938, -1.205, -0.666, 0.893, 0.7, 0.309, 1.46, 0.895, -1.185, -0.329];
@@ -1916,6 +2818,28 @@ mod nest_1020 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1020", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1020_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1020 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1995,6 +2919,28 @@ mod nest_1021 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1021", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1021_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1021 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.342, -0.37, 0.112, 0.985, 0.635, -0.123, 0.671, 0.009, -0.88, 0.662, 0.148, 1.038];
@@ -2007,6 +2953,28 @@ mod nest_1021 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1021", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1021_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1021 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2092,6 +3060,28 @@ mod nest_1022 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1022", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1022_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1022 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.384, -0.646, -0.115, -0.547, 1.239, -1.437, 0.909, -0.848, -0.766, 0.973, -0.806, -1.301];
@@ -2104,6 +3094,28 @@ mod nest_1022 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1022", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1022_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1022 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2158,6 +3170,28 @@ mod nest_1023 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1023", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1023_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1023 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.701, 1.135, -0.302, 1.215, 0.093, -0.551, -1.247, 1.256, 0.299, 1.237, 0.442, 1.163];
@@ -2170,6 +3204,28 @@ mod nest_1023 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1023", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1023_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1023 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2261,6 +3317,28 @@ mod nest_1024 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1024", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1024_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1024 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.248, 0.751, -0.726, 0.42, 0.678, 1.251, -0.296, -1.329, 0.459, 1.472, 0.785, 0.399];
@@ -2273,6 +3351,28 @@ mod nest_1024 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1024", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1024_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1024 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2349,6 +3449,28 @@ mod nest_1025 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1025", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1025_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1025 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.635, 1.121, -1.468, 0.781, 0.128, -1.22, -0.364, 1.381, 0.547, 1.493, 1.468, 0.41];
@@ -2361,6 +3483,28 @@ mod nest_1025 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1025", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1025_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1025 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2421,6 +3565,28 @@ mod nest_1026 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1026", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1026_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1026 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.042, -0.762, 0.095, 0.062, 0.577, 0.377, -0.046, -1.094, 0.071, -0.067, -1.205, 0.403];
@@ -2433,6 +3599,28 @@ mod nest_1026 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1026", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1026_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1026 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2535,6 +3723,28 @@ mod nest_1027 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1027", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1027_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1027 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.576, -0.895, 0.459, 1.174, 0.06, 1.125, -1.424, -0.59, -0.182, -1.427, 0.255, 1.035];
@@ -2547,6 +3757,28 @@ mod nest_1027 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1027", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1027_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1027 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2653,6 +3885,28 @@ mod nest_1028 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1028", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1028_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1028 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.042, -0.381, -1.234, 1.157, -0.362, 0.39, 1.094, -1.073, 0.776, 0.888, -1.488, 0.064];
@@ -2665,6 +3919,28 @@ mod nest_1028 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1028", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1028_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1028 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2706,6 +3982,28 @@ mod nest_1029 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1029", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1029_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1029 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.645, -0.589, -0.928, 0.997, -1.423, 0.188, 0.776, -0.385, -0.199, -0.724, 1.137, 0.287];
@@ -2718,6 +4016,28 @@ mod nest_1029 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1029", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1029_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1029 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2786,6 +4106,28 @@ mod nest_1030 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1030", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1030_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1030 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.307, -1.457, 0.65, 0.069, -0.377, 1.048, 0.034, -1.209, -0.963, 0.79, -1.071, -0.573];
@@ -2798,6 +4140,28 @@ mod nest_1030 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1030", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1030_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1030 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2881,6 +4245,28 @@ mod nest_1031 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1031", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1031_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1031 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.423, 0.319, 1.411, -0.48, 0.302, -1.316, 1.222, 0.698, 0.555, 1.02, 0.032, -1.486];
@@ -2893,6 +4279,28 @@ mod nest_1031 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1031", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1031_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1031 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2972,6 +4380,28 @@ mod nest_1032 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1032", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1032_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1032 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.032, -0.932, -0.271, 0.682, -0.979, -0.696, -0.91, -1.418, 1.247, -0.623, 1.348, 0.087];
@@ -2984,6 +4414,28 @@ mod nest_1032 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1032", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1032_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1032 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3072,6 +4524,28 @@ mod nest_1033 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1033", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1033_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1033 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.283, 0.291, 1.499, -0.162, 0.28, -1.387, 0.99, -1.389, -1.022, 1.08, -0.152, 0.684];
@@ -3084,6 +4558,28 @@ mod nest_1033 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1033", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1033_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1033 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3170,6 +4666,28 @@ mod nest_1034 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1034", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1034_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1034 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.848, -0.905, -0.541, 0.419, -0.655, -0.248, 1.246, 0.822, 0.43, -1.136, -0.971, 0.773];
@@ -3182,6 +4700,28 @@ mod nest_1034 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1034", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1034_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1034 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3240,6 +4780,28 @@ mod nest_1035 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1035", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1035_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1035 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.723, 1.428, 0.221, 0.994, 0.4, -0.053, -1.168, -0.379, -0.803, -0.065, 0.165, -0.264];
@@ -3252,6 +4814,28 @@ mod nest_1035 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1035", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1035_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1035 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3363,6 +4947,28 @@ mod nest_1036 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1036", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1036_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1036 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.534, 0.077, -0.118, -0.948, 1.395, -1.24, -1.053, 1.002, 1.227, -0.262, 1.276, -0.109];
@@ -3375,6 +4981,28 @@ mod nest_1036 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1036", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1036_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1036 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3453,6 +5081,28 @@ mod nest_1037 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1037", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1037_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1037 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.973, -0.206, 1.167, 0.655, -0.58, -1.419, 0.298, 0.074, -0.183, 0.227, -1.216, 1.006];
@@ -3465,6 +5115,28 @@ mod nest_1037 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1037", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1037_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1037 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3539,6 +5211,28 @@ mod nest_1038 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1038", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1038_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1038 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.161, 0.04, 1.475, -0.876, 0.952, 0.927, 0.832, 1.417, 0.878, -0.927, -1.395, -0.83];
@@ -3551,6 +5245,28 @@ mod nest_1038 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1038", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1038_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1038 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3598,6 +5314,28 @@ mod nest_1039 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1039", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1039_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1039 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.626, -0.276, -0.319, 0.88, 0.468, -1.154, -0.376, 1.477, 0.48, 0.893, 0.173, 0.793];
@@ -3610,6 +5348,28 @@ mod nest_1039 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1039", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1039_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1039 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3708,6 +5468,28 @@ mod nest_1040 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1040", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1040_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1040 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.185, 0.166, -1.21, 1.098, 0.231, -0.098, 1.481, 0.92, 1.287, 0.619, 0.428, 0.942];
@@ -3720,6 +5502,28 @@ mod nest_1040 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1040", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1040_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1040 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3804,6 +5608,28 @@ mod nest_1041 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1041", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1041_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1041 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.137, 1.195, -0.477, 0.443, 0.89, -0.303, -0.867, -0.756, -1.027, -1.441, 0.252, 0.944];
@@ -3816,6 +5642,28 @@ mod nest_1041 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1041", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1041_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1041 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3872,6 +5720,28 @@ mod nest_1042 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1042", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1042_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1042 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.026, 1.428, 0.814, -0.169, 1.047, -1.369, -0.075, -1.255, 0.806, -1.125, 0.326, -0.65];
@@ -3884,6 +5754,28 @@ mod nest_1042 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1042", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1042_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1042 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3961,6 +5853,28 @@ mod nest_1043 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1043", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1043_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1043 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.463, -0.856, 0.185, 1.238, -1.297, -0.151, -1.484, 0.011, -0.29, 1.03, -0.961, -1.117];
@@ -3973,6 +5887,28 @@ mod nest_1043 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1043", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1043_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1043 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4048,6 +5984,28 @@ mod nest_1044 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1044", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1044_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1044 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.2, -0.711, -0.361, -0.376, -0.455, -1.462, 0.37, 1.08, -0.537, 0.892, 0.442, -1.389];
@@ -4060,6 +6018,28 @@ mod nest_1044 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1044", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1044_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1044 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4103,6 +6083,28 @@ mod nest_1045 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1045", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1045_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1045 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.725, 0.035, -0.803, -1.136, -0.904, -0.994, -0.154, -0.194, 0.51, 1.154, -1.274, 0.442];
@@ -4115,6 +6117,28 @@ mod nest_1045 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1045", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1045_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1045 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4192,6 +6216,28 @@ mod nest_1046 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1046", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1046_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1046 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.58, 0.4, 0.281, -0.851, -0.213, -0.423, 0.998, 1.436, -0.054, -0.003, -0.86, -0.358];
@@ -4204,6 +6250,28 @@ mod nest_1046 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1046", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1046_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1046 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4272,6 +6340,28 @@ mod nest_1047 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1047", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1047_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1047 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.323, -1.135, -0.024, -1.295, 0.127, 0.183, 0.164, 1.479, 0.641, 0.24, -0.168, -0.733];
@@ -4284,6 +6374,28 @@ mod nest_1047 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1047", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1047_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1047 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4333,6 +6445,28 @@ mod nest_1048 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1048", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1048_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1048 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.49, -0.592, 0.351, 1.042, 1.319, -1.322, 0.949, 0.934, 0.19, -0.115, 1.29, 0.092];
@@ -4345,6 +6479,28 @@ mod nest_1048 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1048", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1048_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1048 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4426,6 +6582,28 @@ mod nest_1049 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1049", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1049_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1049 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.887, 1.043, -0.226, -0.726, 0.186, 1.252, 1.285, -0.381, -1.274, -0.654, 0.668, -1.07];
@@ -4438,6 +6616,28 @@ mod nest_1049 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1049", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1049_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1049 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4568,6 +6768,28 @@ mod nest_1050 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1050", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1050_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1050 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.133, 1.29, -0.435, 0.74, 0.839, -0.372, -1.249, -1.031, 1.437, -0.911, -0.147, -0.391];
@@ -4580,6 +6802,28 @@ mod nest_1050 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1050", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1050_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1050 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4634,6 +6878,28 @@ mod nest_1051 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1051", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1051_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1051 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.742, 1.318, -0.117, 0.724, -0.28, 1.42, 0.47, -1.355, -0.188, -1.402, 0.209, 1.025];
@@ -4646,6 +6912,28 @@ mod nest_1051 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1051", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1051_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1051 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4717,6 +7005,28 @@ mod nest_1052 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1052", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1052_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1052 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.494, 0.274, 0.871, 0.008, 0.897, -0.735, -0.327, -1.183, 1.172, -0.728, -0.077, -0.037];
@@ -4729,6 +7039,28 @@ mod nest_1052 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1052", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1052_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1052 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4824,6 +7156,28 @@ mod nest_1053 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1053", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1053_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1053 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.542, 1.475, 1.191, 0.112, -0.334, 0.73, -0.695, 0.878, -1.405, 0.326, 0.196, 0.553];
@@ -4836,6 +7190,28 @@ mod nest_1053 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1053", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1053_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1053 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4925,6 +7301,28 @@ mod nest_1054 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1054", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1054_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1054 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.283, -1.488, -0.923, -1.294, 0.735, -0.616, -0.771, -0.343, 1.303, 1.476, -0.971, 0.852];
@@ -4937,6 +7335,28 @@ mod nest_1054 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1054", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1054_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1054 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5062,6 +7482,28 @@ mod nest_1055 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1055", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1055_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1055 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.438, 0.667, 0.43, -0.762, 0.807, 1.262, -1.044, 0.635, -0.057, 0.513, -0.204, 0.559];
@@ -5074,6 +7516,28 @@ mod nest_1055 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1055", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1055_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1055 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5161,6 +7625,28 @@ mod nest_1056 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1056", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1056_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1056 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.424, -0.895, -1.478, 1.143, -0.922, -0.893, -0.011, 1.42, -1.25, 1.018, 0.272, 1.094];
@@ -5173,6 +7659,28 @@ mod nest_1056 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1056", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1056_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1056 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5262,6 +7770,28 @@ mod nest_1057 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1057", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1057_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1057 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.862, -0.044, 0.239, 0.134, -0.714, 1.427, 1.422, -0.015, 1.373, -0.167, 0.444, -0.585];
@@ -5274,6 +7804,28 @@ mod nest_1057 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1057", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1057_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1057 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5325,6 +7877,28 @@ mod nest_1058 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1058", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1058_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1058 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.137, 0.26, -1.441, 0.968, 1.249, -1.329, -0.57, -0.529, 1.393, -1.478, -1.232, -0.128];
@@ -5337,6 +7911,28 @@ mod nest_1058 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1058", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1058_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1058 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5422,6 +8018,28 @@ mod nest_1059 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1059", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1059_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1059 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.058, 0.528, 0.293, 1.264, 0.701, 0.594, 0.82, 1.458, 0.035, 1.147, 0.24, -1.345];
@@ -5434,6 +8052,28 @@ mod nest_1059 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1059", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1059_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1059 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5552,6 +8192,28 @@ mod nest_1060 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1060", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1060_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1060 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.717, -0.266, 0.724, -0.909, -0.657, 0.5, 1.065, 0.355, -1.494, -1.253, -0.77, -0.72];
@@ -5564,6 +8226,28 @@ mod nest_1060 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1060", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1060_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1060 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5668,6 +8352,28 @@ mod nest_1061 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1061", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1061_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1061 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.158, -0.78, -0.326, 0.446, 0.913, 0.593, 0.662, 0.857, 0.249, -0.276, 0.552, -1.146];
@@ -5680,6 +8386,28 @@ mod nest_1061 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1061", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1061_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1061 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5752,6 +8480,28 @@ mod nest_1062 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1062", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1062_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1062 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.295, 0.366, -0.619, 0.708, 0.663, 1.322, 0.264, -1.395, 0.588, -1.45, -0.791, -1.41];
@@ -5764,6 +8514,28 @@ mod nest_1062 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1062", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1062_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1062 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5869,6 +8641,28 @@ mod nest_1063 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1063", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1063_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1063 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.463, 0.857, 0.252, -0.613, -0.434, -0.457, -0.097, -0.063, -1.071, -0.957, -1.182, -1.046];
@@ -5881,6 +8675,28 @@ mod nest_1063 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1063", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1063_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1063 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5966,6 +8782,28 @@ mod nest_1064 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1064", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1064_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1064 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.434, 0.682, 0.9, 0.847, 1.159, 1.329, 1.282, -0.152, -1.294, 0.011, 1.028, -0.518];
@@ -5978,6 +8816,28 @@ mod nest_1064 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1064", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1064_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1064 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6064,6 +8924,28 @@ mod nest_1065 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1065", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1065_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1065 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.051, 0.105, -0.363, 1.454, -0.727, -0.761, -0.889, 1.214, -0.818, 0.336, -1.452, -0.427];
@@ -6076,6 +8958,28 @@ mod nest_1065 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1065", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1065_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1065 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6169,6 +9073,28 @@ mod nest_1066 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1066", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1066_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1066 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.061, 0.772, 0.101, -1.217, 0.147, -1.265, 1.359, -1.472, 0.828, -0.451, 0.141, -0.71];
@@ -6181,6 +9107,28 @@ mod nest_1066 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1066", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1066_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1066 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6251,6 +9199,28 @@ mod nest_1067 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1067", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1067_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1067 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.35, -0.383, -0.404, 0.186, 1.321, 0.246, -0.888, 0.466, 0.162, 0.913, 0.776, 1.394];
@@ -6263,6 +9233,28 @@ mod nest_1067 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1067", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1067_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1067 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6381,6 +9373,28 @@ mod nest_1068 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1068", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1068_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1068 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.657, 0.057, -1.421, 0.278, 0.577, -1.204, 0.214, -0.626, -1.341, 0.176, 0.233, -0.724];
@@ -6393,6 +9407,28 @@ mod nest_1068 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1068", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1068_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1068 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6487,6 +9523,28 @@ mod nest_1069 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1069", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1069_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1069 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.407, -1.355, 0.574, -1.482, -0.845, 1.145, 0.273, 0.721, 1.02, 0.456, 1.093, -1.117];
@@ -6499,6 +9557,28 @@ mod nest_1069 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1069", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1069_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1069 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6560,6 +9640,28 @@ mod nest_1070 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1070", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1070_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1070 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.55, 1.274, 0.179, -0.034, -0.266, -1.028, -0.109, -0.904, 0.427, -0.597, 1.121, -0.007];
@@ -6572,6 +9674,28 @@ mod nest_1070 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1070", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1070_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1070 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6638,6 +9762,28 @@ mod nest_1071 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1071", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1071_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1071 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.401, 0.817, 0.427, -0.741, -0.796, 0.717, 1.319, 0.996, 0.951, -1.15, 0.096, -0.736];
@@ -6650,6 +9796,28 @@ mod nest_1071 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1071", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1071_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1071 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6740,6 +9908,28 @@ mod nest_1072 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1072", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1072_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1072 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.229, 0.769, -0.665, 1.25, 1.392, -1.173, -1.044, -0.918, -0.288, 0.899, -1.268, 1.37];
@@ -6752,6 +9942,28 @@ mod nest_1072 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1072", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1072_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1072 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6827,6 +10039,28 @@ mod nest_1073 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1073", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1073_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1073 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.881, 0.773, -0.221, 1.35, -1.046, -1.05, -0.227, 0.494, -0.564, -0.34, -0.333, 1.267];
@@ -6839,6 +10073,28 @@ mod nest_1073 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1073", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1073_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1073 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6882,6 +10138,28 @@ mod nest_1074 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1074", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1074_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1074 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.953, 0.698, 0.12, 0.245, 0.721, -0.114, -1.185, 0.005, -0.653, -1.095, 0.537, 0.485];
@@ -6894,6 +10172,28 @@ mod nest_1074 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1074", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1074_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1074 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6947,6 +10247,28 @@ mod nest_1075 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1075", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1075_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1075 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.462, 0.009, -0.941, 1.205, 0.948, -1.193, -0.689, -0.372, 1.106, -1.013, 0.858, -0.301];
@@ -6959,6 +10281,28 @@ mod nest_1075 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1075", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1075_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1075 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7019,6 +10363,28 @@ mod nest_1076 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1076", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1076_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1076 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.272, -0.571, -1.099, -1.121, -1.049, 0.522, 1.072, -0.732, 0.373, -1.21, -0.571, -0.075];
@@ -7031,6 +10397,28 @@ mod nest_1076 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1076", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1076_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1076 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7095,6 +10483,28 @@ mod nest_1077 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1077", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1077_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1077 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.104, 1.428, 0.148, 0.24, 0.633, -1.142, -0.379, -0.644, 1.38, 0.36, -0.529, 0.18];
@@ -7107,6 +10517,28 @@ mod nest_1077 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1077", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1077_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1077 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7204,6 +10636,28 @@ mod nest_1078 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1078", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1078_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1078 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.441, -1.168, -0.793, -0.587, 1.471, -1.419, -1.034, -0.338, -1.198, -1.484, -0.936, 0.936];
@@ -7216,6 +10670,28 @@ mod nest_1078 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1078", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1078_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1078 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7269,6 +10745,28 @@ mod nest_1079 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1079", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1079_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1079 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.01, 0.898, -0.771, 1.364, 0.646, -0.804, 0.716, 1.171, 0.954, -1.398, -0.884, -1.357];
@@ -7281,6 +10779,28 @@ mod nest_1079 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1079", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1079_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1079 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7378,6 +10898,28 @@ mod nest_1080 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1080", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1080_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1080 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.055, 1.445, -1.088, -1.092, -0.43, -0.737, 0.82, 0.839, -0.385, 0.794, -0.751, -0.452];
@@ -7390,6 +10932,28 @@ mod nest_1080 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1080", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1080_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1080 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7463,6 +11027,28 @@ mod nest_1081 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1081", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1081_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1081 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.781, -1.403, 0.925, -1.113, 1.422, 0.446, 0.336, 1.282, 1.374, -0.612, -0.704, -1.15];
@@ -7475,6 +11061,28 @@ mod nest_1081 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1081", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1081_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1081 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7538,6 +11146,28 @@ mod nest_1082 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1082", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1082_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1082 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.463, 0.246, -0.226, -0.514, 0.64, 1.054, 0.605, -1.041, 0.405, -0.201, 0.164, 0.732];
@@ -7550,6 +11180,28 @@ mod nest_1082 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1082", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1082_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1082 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7638,6 +11290,28 @@ mod nest_1083 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1083", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1083_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1083 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.635, 0.97, -1.162, -0.442, 0.675, -0.589, -1.177, 1.056, 0.834, 0.415, 1.137, 0.461];
@@ -7650,6 +11324,28 @@ mod nest_1083 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1083", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1083_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1083 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7743,6 +11439,28 @@ mod nest_1084 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1084", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1084_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1084 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.3, -0.137, 0.803, 0.698, 1.075, -1.32, -1.313, 0.075, -0.763, 0.179, -0.4, -1.109];
@@ -7755,6 +11473,28 @@ mod nest_1084 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1084", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1084_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1084 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7860,6 +11600,28 @@ mod nest_1085 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1085", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1085_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1085 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.688, 1.434, 1.32, 0.24, -0.231, -1.025, -0.473, -0.307, 1.053, -1.283, -0.8, 0.457];
@@ -7872,6 +11634,28 @@ mod nest_1085 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1085", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1085_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1085 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7944,6 +11728,28 @@ mod nest_1086 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1086", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1086_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1086 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.601, -0.411, -1.202, -1.036, -0.268, 1.172, -0.636, 0.328, -0.688, 1.487, -1.325, 1.164];
@@ -7956,6 +11762,28 @@ mod nest_1086 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1086", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1086_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1086 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8052,6 +11880,28 @@ mod nest_1087 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1087", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1087_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1087 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.356, -0.738, -0.756, 0.668, -0.496, -1.134, -1.133, 1.49, -0.426, -0.088, 1.276, -0.808];
@@ -8064,6 +11914,28 @@ mod nest_1087 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1087", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1087_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1087 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8114,6 +11986,28 @@ mod nest_1088 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1088", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1088_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1088 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.695, 1.315, -0.443, 0.741, 0.214, 0.947, -0.79, 1.343, 0.299, -0.598, -0.307, -1.369];
@@ -8126,6 +12020,28 @@ mod nest_1088 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1088", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1088_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1088 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8219,6 +12135,28 @@ mod nest_1089 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1089", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1089_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1089 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.782, -0.276, 0.357, -0.067, 0.857, 0.485, -1.042, 1.046, 1.186, -0.036, -0.752, 0.896];
@@ -8231,6 +12169,28 @@ mod nest_1089 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1089", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1089_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1089 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8313,6 +12273,28 @@ mod nest_1090 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1090", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1090_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1090 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.609, 1.091, -1.285, 0.131, 0.419, 1.225, 0.258, 0.796, -0.617, -0.106, 0.14, -0.006];
@@ -8325,6 +12307,28 @@ mod nest_1090 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1090", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1090_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1090 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8383,6 +12387,28 @@ mod nest_1091 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1091", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1091_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1091 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.776, 1.031, 0.511, -1.264, -0.353, 0.317, 0.43, 0.913, 0.745, -0.314, -0.477, -0.982];
@@ -8395,6 +12421,28 @@ mod nest_1091 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1091", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1091_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1091 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8451,6 +12499,28 @@ mod nest_1092 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1092", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1092_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1092 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.172, -0.612, 1.066, 1.373, -0.538, 0.998, -0.04, 1.22, -0.89, -1.426, -1.082, -1.102];
@@ -8463,6 +12533,28 @@ mod nest_1092 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1092", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1092_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1092 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8580,6 +12672,28 @@ mod nest_1093 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1093", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1093_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1093 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.842, 1.24, -0.195, 1.381, -0.903, -0.069, -1.201, 1.03, -0.719, 0.08, 0.951, -0.261];
@@ -8592,6 +12706,28 @@ mod nest_1093 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1093", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1093_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1093 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8686,6 +12822,28 @@ mod nest_1094 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1094", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1094_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1094 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.894, 1.346, 0.304, -0.786, 0.272, -0.463, -0.162, 1.079, -1.164, 0.797, 0.41, 0.664];
@@ -8698,6 +12856,28 @@ mod nest_1094 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1094", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1094_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1094 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8767,6 +12947,28 @@ mod nest_1095 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1095", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1095_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1095 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.082, -1.006, 0.738, 1.377, 1.27, -0.618, -1.257, -0.194, 0.897, 0.831, 0.15, -0.597];
@@ -8779,6 +12981,28 @@ mod nest_1095 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1095", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1095_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1095 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8844,6 +13068,28 @@ mod nest_1096 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1096", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1096_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1096 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.796, -1.396, -1.495, -0.201, -1.334, 0.399, -1.187, -0.759, 0.192, 1.022, -0.675, 1.003];
@@ -8856,6 +13102,28 @@ mod nest_1096 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1096", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1096_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1096 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8916,6 +13184,28 @@ mod nest_1097 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1097", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1097_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1097 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.671, 0.702, 0.394, 0.546, -0.018, -0.864, 0.817, -0.993, 1.243, 1.391, -0.763, -1.278];
@@ -8928,6 +13218,28 @@ mod nest_1097 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1097", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1097_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1097 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8985,6 +13297,28 @@ mod nest_1098 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1098", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1098_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1098 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.018, 0.402, 1.03, 0.455, 1.089, -0.326, -0.59, -1.172, -0.673, -0.446, 1.102, 1.397];
@@ -8997,6 +13331,28 @@ mod nest_1098 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1098", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1098_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1098 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -9042,6 +13398,28 @@ mod nest_1099 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1099", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1099_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1099 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.051, 0.456, -0.687, -0.901, 0.945, -0.803, -1.045, 1.022, -0.114, 0.127, -1.014, -0.801];
@@ -9054,6 +13432,28 @@ mod nest_1099 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1099", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1099_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1099 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }

@@ -74,6 +74,28 @@ mod nest_1100 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1100", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1100_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1100 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.67, -0.07, -0.479, -1.391, 0.288, -0.312, -0.456, -1.349, -0.601, -0.977, -1.217, -0.993];
@@ -86,6 +108,28 @@ mod nest_1100 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1100", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1100_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1100 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -156,6 +200,28 @@ mod nest_1101 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1101", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1101_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1101 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.867, 0.262, -0.612, -0.627, -0.74, 0.475, 0.585, -0.825, -0.28, -0.922, -1.109, 0.617];
@@ -168,6 +234,28 @@ mod nest_1101 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1101", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1101_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1101 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -255,6 +343,28 @@ mod nest_1102 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1102", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1102_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1102 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.451, 1.158, 1.247, 0.646, 1.003, -1.32, -1.253, 1.404, -0.874, -0.857, 0.365, -0.591];
@@ -267,6 +377,28 @@ mod nest_1102 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1102", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1102_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1102 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -356,6 +488,28 @@ mod nest_1103 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1103", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1103_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1103 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.695, -0.79, -1.46, -0.943, -0.705, 1.437, 0.77, -0.453, 1.356, 0.761, -1.222, -1.042];
@@ -368,6 +522,28 @@ mod nest_1103 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1103", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1103_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1103 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -460,6 +636,28 @@ mod nest_1104 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1104", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1104_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1104 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.8, 0.155, 0.572, 0.362, 0.777, -0.204, 1.276, 0.941, -1.376, -0.988, -1.319, -1.346];
@@ -472,6 +670,28 @@ mod nest_1104 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1104", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1104_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1104 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -510,6 +730,28 @@ mod nest_1105 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1105", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1105_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1105 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.059, -0.041, 1.252, -1.455, 0.89, 0.895, -0.553, -0.249, 1.381, -0.256, 0.49, -0.751];
@@ -522,6 +764,28 @@ mod nest_1105 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1105", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1105_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1105 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -586,6 +850,28 @@ mod nest_1106 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1106", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1106_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1106 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.719, -0.111, 0.076, -0.564, 0.624, 0.553, 1.462, 1.044, 0.909, 1.034, -0.056, 0.63];
@@ -598,6 +884,28 @@ mod nest_1106 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1106", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1106_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1106 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -673,6 +981,28 @@ mod nest_1107 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1107", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1107_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1107 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.375, 0.057, 1.389, -0.426, 0.684, 1.205, -0.879, -1.392, -0.048, 0.516, -0.174, -1.108];
@@ -685,6 +1015,28 @@ mod nest_1107 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1107", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1107_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1107 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -764,6 +1116,28 @@ mod nest_1108 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1108", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1108_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1108 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.497, 0.152, 1.466, -0.663, -0.948, -1.075, 0.024, -0.49, 1.408, 1.308, -1.467, 1.47];
@@ -776,6 +1150,28 @@ mod nest_1108 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1108", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1108_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1108 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -842,6 +1238,28 @@ mod nest_1109 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1109", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1109_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1109 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.436, 0.835, -0.276, -0.45, -0.082, -1.324, 0.476, 0.552, 0.943, -0.911, 1.301, -0.508];
@@ -854,6 +1272,28 @@ mod nest_1109 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1109", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1109_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1109 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -948,6 +1388,28 @@ mod nest_1110 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1110", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1110_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1110 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.823, 1.109, 0.793, 0.336, 1.133, -0.213, -0.556, 1.136, -0.671, -0.268, -1.153, 0.546];
@@ -960,6 +1422,28 @@ mod nest_1110 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1110", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1110_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1110 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1061,6 +1545,28 @@ mod nest_1111 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1111", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1111_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1111 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.117, 0.724, 0.193, 0.456, 0.814, -1.304, -0.853, -0.833, 0.601, -0.099, 1.249, 0.054];
@@ -1073,6 +1579,28 @@ mod nest_1111 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1111", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1111_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1111 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1166,6 +1694,28 @@ mod nest_1112 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1112", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1112_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1112 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.866, -0.734, -0.087, -1.393, -1.354, 0.559, -0.08, 0.25, 1.163, -1.297, -0.66, -0.306];
@@ -1178,6 +1728,28 @@ mod nest_1112 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1112", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1112_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1112 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1311,6 +1883,28 @@ mod nest_1113 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1113", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1113_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1113 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.49, 0.053, -0.644, -1.02, -0.977, -1.119, 1.086, 1.431, 0.365, -0.903, -0.597, -1.033];
@@ -1323,6 +1917,28 @@ mod nest_1113 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1113", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1113_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1113 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1394,6 +2010,28 @@ mod nest_1114 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1114", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1114_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1114 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.707, 1.265, 0.477, 0.221, -0.24, 0.34, 0.333, -0.56, -0.689, -1.214, -0.151, -0.117];
@@ -1406,6 +2044,28 @@ mod nest_1114 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1114", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1114_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1114 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1484,6 +2144,28 @@ mod nest_1115 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1115", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1115_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1115 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.72, -0.964, 1.107, -0.735, -0.187, -1.363, -0.91, -1.045, 0.135, -0.331, -0.525, 0.441];
@@ -1496,6 +2178,28 @@ mod nest_1115 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1115", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1115_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1115 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1593,6 +2297,28 @@ mod nest_1116 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1116", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1116_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1116 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.179, -1.076, -0.779, -0.111, -1.473, 0.472, -0.335, -0.712, -0.842, -0.167, -0.272, -0.948];
@@ -1605,6 +2331,28 @@ mod nest_1116 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1116", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1116_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1116 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1683,6 +2431,28 @@ mod nest_1117 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1117", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1117_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1117 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.466, -0.688, 0.933, 0.302, 1.222, 1.244, -0.315, -0.894, -0.974, 1.198, -1.126, -1.129];
@@ -1695,6 +2465,28 @@ mod nest_1117 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1117", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1117_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1117 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1783,6 +2575,28 @@ mod nest_1118 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1118", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1118_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1118 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.15, -0.143, 0.02, -0.519, 0.063, -0.017, 1.233, -0.459, -0.435, 0.206, -0.318, 1.322];
@@ -1795,6 +2609,28 @@ mod nest_1118 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1118", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1118_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1118 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1887,6 +2723,28 @@ mod nest_1119 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1119", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1119_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1119 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.583, -0.037, -1.409, 0.234, 1.346, -0.424, -0.662, 0.999, 1.13, 0.504, -0.882, -1.387];
@@ -1899,6 +2757,28 @@ mod nest_1119 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1119", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1119_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1119 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1979,6 +2859,28 @@ mod nest_1120 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1120", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1120_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1120 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.341, 1.044, 0.889, 0.754, 0.185, -0.852, -0.108, -0.43, 0.6, 0.012, -0.142, 0.447];
@@ -1991,6 +2893,28 @@ mod nest_1120 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1120", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1120_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1120 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2061,6 +2985,28 @@ mod nest_1121 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1121", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1121_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1121 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.234, -0.063, 0.343, -0.926, -1.335, -1.425, 1.391, 0.322, 1.326, 0.088, 1.225, 0.933];
@@ -2073,6 +3019,28 @@ mod nest_1121 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1121", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1121_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1121 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2144,6 +3112,28 @@ mod nest_1122 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1122", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1122_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1122 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.497, 0.655, 0.757, 0.246, -1.348, -1.103, -0.791, 0.194, 1.346, 1.272, 0.798, 1.484];
@@ -2156,6 +3146,28 @@ mod nest_1122 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1122", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1122_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1122 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2262,6 +3274,28 @@ mod nest_1123 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1123", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1123_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1123 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.061, 0.254, -1.084, 0.587, -1.356, -0.852, 0.027, 0.866, 1.34, 1.065, -0.201, -0.07];
@@ -2274,6 +3308,28 @@ mod nest_1123 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1123", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1123_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1123 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2338,6 +3394,28 @@ mod nest_1124 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1124", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1124_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1124 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.123, 0.94, 0.139, -1.142, 0.842, 0.28, -0.381, -0.605, 1.225, -0.793, -1.357, 0.901];
@@ -2350,6 +3428,28 @@ mod nest_1124 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1124", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1124_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1124 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2442,6 +3542,28 @@ mod nest_1125 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1125", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1125_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1125 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.649, -1.073, 0.229, -1.446, -1.184, 0.502, 0.419, 0.473, 0.713, 0.784, -1.212, 0.137];
@@ -2454,6 +3576,28 @@ mod nest_1125 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1125", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1125_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1125 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2551,6 +3695,28 @@ mod nest_1126 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1126", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1126_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1126 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.785, 0.271, 1.313, -0.633, -1.011, 0.655, -1.393, 1.071, 0.873, 0.096, -0.231, -0.752];
@@ -2563,6 +3729,28 @@ mod nest_1126 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1126", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1126_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1126 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2648,6 +3836,28 @@ mod nest_1127 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1127", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1127_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1127 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.064, -1.064, 0.824, 1.09, -0.739, -0.131, 1.006, -0.251, -0.485, 0.932, 1.041, 1.132];
@@ -2660,6 +3870,28 @@ mod nest_1127 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1127", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1127_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1127 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2742,6 +3974,28 @@ mod nest_1128 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1128", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1128_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1128 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.214, -1.093, 1.225, 0.359, 0.262, -1.204, 0.488, -0.144, 0.944, 1.191, 0.523, 1.083];
@@ -2754,6 +4008,28 @@ mod nest_1128 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1128", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1128_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1128 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2809,6 +4085,28 @@ mod nest_1129 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1129", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1129_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1129 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.028, 1.074, 1.162, 0.773, -0.562, 0.24, -0.666, -1.405, -0.738, 0.673, -1.399, 0.265];
@@ -2821,6 +4119,28 @@ mod nest_1129 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1129", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1129_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1129 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2919,6 +4239,28 @@ mod nest_1130 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1130", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1130_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1130 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.32, -1.124, -0.338, 1.332, -0.95, 0.909, 0.802, -0.896, -0.301, 0.698, 0.501, 0.272];
@@ -2931,6 +4273,28 @@ mod nest_1130 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1130", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1130_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1130 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3034,6 +4398,28 @@ mod nest_1131 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1131", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1131_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1131 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.415, -1.211, -0.086, -1.432, 0.434, 0.712, 0.139, -1.428, 1.496, 0.412, -1.191, 0.884];
@@ -3046,6 +4432,28 @@ mod nest_1131 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1131", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1131_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1131 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3151,6 +4559,28 @@ mod nest_1132 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1132", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1132_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1132 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.2, -1.446, -0.528, -0.636, -0.973, 1.026, -0.619, -1.34, -0.124, -0.684, 0.549, -0.148];
@@ -3163,6 +4593,28 @@ mod nest_1132 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1132", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1132_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1132 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3226,6 +4678,28 @@ mod nest_1133 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1133", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1133_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1133 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.851, -0.339, -0.983, -0.752, -0.994, -0.549, -0.747, 1.036, -1.032, 0.492, 0.079, -1.312];
@@ -3238,6 +4712,28 @@ mod nest_1133 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1133", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1133_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1133 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3287,6 +4783,28 @@ mod nest_1134 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1134", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1134_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1134 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.307, 1.336, 0.135, 1.072, -0.342, 1.053, 0.826, -0.463, -1.252, -0.416, 0.102, 0.702];
@@ -3299,6 +4817,28 @@ mod nest_1134 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1134", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1134_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1134 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3412,6 +4952,28 @@ mod nest_1135 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1135", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1135_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1135 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.814, 1.093, -0.372, -0.36, -0.089, 0.697, 0.83, 0.263, -0.739, 0.795, 0.25, -1.033];
@@ -3424,6 +4986,28 @@ mod nest_1135 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1135", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1135_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1135 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3493,6 +5077,28 @@ mod nest_1136 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1136", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1136_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1136 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.97, -0.339, -0.707, -0.487, -0.102, -1.148, 1.242, 0.325, -0.503, -0.474, 1.347, 0.805];
@@ -3505,6 +5111,28 @@ mod nest_1136 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1136", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1136_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1136 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3593,6 +5221,28 @@ mod nest_1137 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1137", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1137_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1137 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.104, -1.11, 0.222, 1.203, -0.774, 0.863, -0.025, -0.251, 0.096, -0.383, -0.685, -0.528];
@@ -3605,6 +5255,28 @@ mod nest_1137 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1137", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1137_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1137 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3677,6 +5349,28 @@ mod nest_1138 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1138", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1138_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1138 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.059, 1.261, -0.984, 0.945, 1.44, 1.35, 0.229, 1.458, -0.626, 0.975, -0.524, 0.614];
@@ -3689,6 +5383,28 @@ mod nest_1138 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1138", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1138_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1138 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3767,6 +5483,28 @@ mod nest_1139 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1139", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1139_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1139 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.716, 0.802, 1.409, -1.485, -1.267, 0.847, -0.804, -0.58, -0.155, -1.34, 0.218, 0.737];
@@ -3779,6 +5517,28 @@ mod nest_1139 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1139", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1139_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1139 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3867,6 +5627,28 @@ mod nest_1140 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1140", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1140_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1140 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.471, -0.898, -0.679, -0.495, 0.852, -0.273, -0.281, 1.342, -0.529, 0.642, -0.27, -1.464];
@@ -3879,6 +5661,28 @@ mod nest_1140 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1140", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1140_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1140 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3949,6 +5753,28 @@ mod nest_1141 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1141", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1141_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1141 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.699, -0.346, -1.02, 0.109, 0.478, -0.116, 0.75, 1.249, 0.914, 0.881, 0.185, -0.229];
@@ -3961,6 +5787,28 @@ mod nest_1141 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1141", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1141_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1141 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4023,6 +5871,28 @@ mod nest_1142 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1142", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1142_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1142 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.436, 0.797, 0.223, 1.05, 0.891, -1.357, -0.186, -0.075, -0.855, -1.492, 0.048, 0.714];
@@ -4035,6 +5905,28 @@ mod nest_1142 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1142", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1142_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1142 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4101,6 +5993,28 @@ mod nest_1143 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1143", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1143_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1143 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.817, -1.153, -0.833, -0.903, 0.835, -1.006, 0.447, -0.155, -1.286, -1.081, 1.206, 1.158];
@@ -4113,6 +6027,28 @@ mod nest_1143 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1143", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1143_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1143 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4186,6 +6122,28 @@ mod nest_1144 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1144", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1144_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1144 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.474, -1.235, -1.052, -0.594, -1.268, 0.997, -0.065, 0.485, -0.388, 0.934, -1.483, -0.769];
@@ -4198,6 +6156,28 @@ mod nest_1144 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1144", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1144_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1144 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4299,6 +6279,28 @@ mod nest_1145 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1145", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1145_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1145 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.147, -1.427, -1.267, 0.979, 0.83, -1.233, 1.335, -1.014, 0.702, -0.943, -0.534, 0.142];
@@ -4311,6 +6313,28 @@ mod nest_1145 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1145", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1145_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1145 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4404,6 +6428,28 @@ mod nest_1146 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1146", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1146_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1146 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.802, 0.196, 0.025, -0.421, -1.329, 1.314, -0.714, 0.991, 1.323, 1.001, 0.391, -1.244];
@@ -4416,6 +6462,28 @@ mod nest_1146 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1146", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1146_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1146 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4492,6 +6560,28 @@ mod nest_1147 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1147", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1147_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1147 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.394, -0.968, -1.29, -0.381, 0.344, -0.761, 0.398, 0.964, -0.378, -0.876, -0.204, 0.0];
@@ -4504,6 +6594,28 @@ mod nest_1147 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1147", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1147_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1147 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4583,6 +6695,28 @@ mod nest_1148 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1148", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1148_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1148 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.466, -0.621, -0.903, -0.731, -1.025, -0.802, -1.067, 0.006, 0.547, -0.779, 1.378, -0.635];
@@ -4595,6 +6729,28 @@ mod nest_1148 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1148", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1148_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1148 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4675,6 +6831,28 @@ mod nest_1149 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1149", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1149_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1149 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.14, -0.162, -1.409, 0.814, -1.349, -0.585, -0.038, -0.115, -0.613, -0.145, -0.274, -0.174];
@@ -4687,6 +6865,28 @@ mod nest_1149 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1149", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1149_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1149 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4787,6 +6987,28 @@ mod nest_1150 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1150", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1150_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1150 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.196, -1.3, 0.004, 1.238, -0.957, -0.762, -0.061, 0.225, 0.481, 0.048, -1.362, 0.267];
@@ -4799,6 +7021,28 @@ mod nest_1150 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1150", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1150_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1150 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4909,6 +7153,28 @@ mod nest_1151 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1151", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1151_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1151 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.678, 1.25, -0.839, -0.213, -0.127, -1.276, 1.312, -1.284, 0.194, -0.68, 0.826, 0.389];
@@ -4921,6 +7187,28 @@ mod nest_1151 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1151", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1151_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1151 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4964,6 +7252,28 @@ mod nest_1152 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1152", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1152_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1152 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.514, -0.744, 0.802, -0.293, -0.775, 0.276, 1.257, -1.046, 0.687, 1.43, 0.271, 0.968];
@@ -4976,6 +7286,28 @@ mod nest_1152 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1152", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1152_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1152 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5133,6 +7465,28 @@ mod nest_1153 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1153", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1153_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1153 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.462, -0.025, 0.086, 1.007, 0.465, -0.092, -1.374, 0.16, 0.172, 0.153, -0.854, -0.995];
@@ -5145,6 +7499,28 @@ mod nest_1153 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1153", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1153_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1153 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5218,6 +7594,28 @@ mod nest_1154 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1154", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1154_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1154 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.243, -1.007, -1.141, -0.454, 0.897, 0.531, 1.307, 0.984, -0.169, 0.353, 0.912, -0.613];
@@ -5230,6 +7628,28 @@ mod nest_1154 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1154", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1154_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1154 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5317,6 +7737,28 @@ mod nest_1155 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1155", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1155_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1155 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.957, 0.732, 0.794, 1.329, 1.112, 0.995, 0.151, 0.956, 0.34, 0.614, 0.946, -0.426];
@@ -5329,6 +7771,28 @@ mod nest_1155 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1155", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1155_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1155 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5370,6 +7834,28 @@ mod nest_1156 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1156", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1156_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1156 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.838, -0.398, 0.255, -0.451, -0.577, 0.129, -0.501, -0.439, -0.913, 0.888, 0.07, 1.216];
@@ -5382,6 +7868,28 @@ mod nest_1156 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1156", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1156_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1156 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5529,6 +8037,28 @@ mod nest_1157 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1157", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1157_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1157 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.688, 0.626, 0.875, 0.598, -0.547, -1.071, -0.43, 0.38, 0.006, -0.762, -0.834, -1.295];
@@ -5541,6 +8071,28 @@ mod nest_1157 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1157", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1157_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1157 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5615,6 +8167,28 @@ mod nest_1158 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1158", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1158_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1158 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.185, -1.414, -0.359, -0.842, -1.286, -1.099, 0.736, -1.284, -0.056, -0.262, 1.147, 0.427];
@@ -5627,6 +8201,28 @@ mod nest_1158 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1158", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1158_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1158 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5722,6 +8318,28 @@ mod nest_1159 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1159", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1159_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1159 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.415, -0.673, 0.923, -1.225, -1.424, 1.173, 0.714, 0.732, -1.187, -1.248, 0.763, -0.381];
@@ -5734,6 +8352,28 @@ mod nest_1159 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1159", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1159_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1159 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5822,6 +8462,28 @@ mod nest_1160 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1160", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1160_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1160 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.601, 0.258, -1.194, -0.221, 1.256, -1.431, 0.917, -0.954, -0.543, 0.321, 1.026, 1.419];
@@ -5834,6 +8496,28 @@ mod nest_1160 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1160", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1160_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1160 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5921,6 +8605,28 @@ mod nest_1161 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1161", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1161_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1161 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.071, -0.882, -0.309, 0.818, 0.967, 1.295, -0.94, -0.276, 0.366, 1.19, 0.68, 0.246];
@@ -5933,6 +8639,28 @@ mod nest_1161 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1161", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1161_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1161 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6017,6 +8745,28 @@ mod nest_1162 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1162", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1162_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1162 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.138, 1.283, 0.151, -0.303, -0.795, 0.26, -0.708, 1.06, -1.455, 0.273, -0.813, 0.146];
@@ -6029,6 +8779,28 @@ mod nest_1162 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1162", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1162_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1162 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6146,6 +8918,28 @@ mod nest_1163 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1163", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1163_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1163 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.044, -1.374, -1.36, -0.598, 0.326, -0.326, -0.243, -1.284, 0.035, -0.438, 1.194, -1.031];
@@ -6158,6 +8952,28 @@ mod nest_1163 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1163", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1163_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1163 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6247,6 +9063,28 @@ mod nest_1164 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1164", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1164_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1164 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.078, 1.008, -0.701, -0.954, 0.211, 0.137, 0.541, 1.086, -0.459, 1.328, 1.059, -0.419];
@@ -6259,6 +9097,28 @@ mod nest_1164 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1164", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1164_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1164 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6313,6 +9173,28 @@ mod nest_1165 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1165", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1165_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1165 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.354, -0.845, -0.74, 0.165, 1.04, 1.042, 0.595, -0.16, 1.349, 0.53, 0.843, -0.177];
@@ -6325,6 +9207,28 @@ mod nest_1165 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1165", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1165_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1165 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6418,6 +9322,28 @@ mod nest_1166 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1166", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1166_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1166 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.82, 0.548, -0.75, -0.386, -1.21, -1.113, -0.795, 0.792, -0.447, 1.455, 0.545, -0.499];
@@ -6430,6 +9356,28 @@ mod nest_1166 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1166", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1166_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1166 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6490,6 +9438,28 @@ mod nest_1167 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1167", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1167_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1167 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.144, -0.853, 0.243, 1.485, 0.914, 0.077, 0.854, 0.556, -0.898, -0.786, 1.245, 1.257];
@@ -6502,6 +9472,28 @@ mod nest_1167 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1167", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1167_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1167 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6616,6 +9608,28 @@ mod nest_1168 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1168", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1168_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1168 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.41, 0.087, -1.241, 1.49, -1.44, 1.203, -0.998, -0.202, -0.751, -1.161, -0.432, 1.094];
@@ -6628,6 +9642,28 @@ mod nest_1168 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1168", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1168_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1168 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6690,6 +9726,28 @@ mod nest_1169 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1169", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1169_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1169 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.661, 0.97, -0.387, 0.522, -0.397, 1.478, 0.796, 1.218, -1.226, -1.23, -0.711, -1.218];
@@ -6702,6 +9760,28 @@ mod nest_1169 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1169", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1169_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1169 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6796,6 +9876,28 @@ mod nest_1170 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1170", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1170_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1170 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.061, 0.497, -1.028, 0.836, -0.455, -0.643, -0.125, -0.114, -0.94, -0.815, -1.496, -1.083];
@@ -6808,6 +9910,28 @@ mod nest_1170 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1170", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1170_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1170 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6863,6 +9987,28 @@ mod nest_1171 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1171", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1171_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1171 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.381, 0.112, -1.364, -0.612, -0.488, 0.704, 0.095, -0.228, 0.355, 0.153, 1.112, -0.295];
@@ -6875,6 +10021,28 @@ mod nest_1171 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1171", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1171_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1171 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6958,6 +10126,28 @@ mod nest_1172 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1172", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1172_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1172 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.805, 0.108, -0.351, 1.265, -0.812, -1.4, -0.589, 0.39, -0.739, -0.074, 0.557, 0.621];
@@ -6970,6 +10160,28 @@ mod nest_1172 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1172", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1172_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1172 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7097,6 +10309,28 @@ mod nest_1173 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1173", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1173_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1173 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.628, -0.34, -1.222, -0.252, 0.034, 0.649, -0.416, 0.924, -0.488, -0.783, 1.143, 1.109];
@@ -7109,6 +10343,28 @@ mod nest_1173 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1173", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1173_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1173 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7181,6 +10437,28 @@ mod nest_1174 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1174", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1174_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1174 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.428, 1.089, 0.201, -0.958, 0.774, 1.135, 0.092, -1.434, -0.223, 0.479, 0.496, 0.492];
@@ -7193,6 +10471,28 @@ mod nest_1174 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1174", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1174_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1174 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7261,6 +10561,28 @@ mod nest_1175 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1175", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1175_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1175 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.714, 0.803, -0.217, 0.623, -0.066, -0.405, 1.346, -0.039, -0.342, 0.316, -0.553, -1.354];
@@ -7273,6 +10595,28 @@ mod nest_1175 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1175", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1175_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1175 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7328,6 +10672,28 @@ mod nest_1176 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1176", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1176_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1176 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.881, -1.38, 0.776, 1.283, -1.343, -0.657, -0.931, -0.966, -0.351, -0.117, 0.427, 1.227];
@@ -7340,6 +10706,28 @@ mod nest_1176 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1176", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1176_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1176 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7453,6 +10841,28 @@ mod nest_1177 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1177", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1177_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1177 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.032, 1.083, -0.073, 1.292, 0.806, -0.043, 0.518, 0.976, -1.454, -0.632, -0.555, -1.239];
@@ -7465,6 +10875,28 @@ mod nest_1177 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1177", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1177_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1177 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7539,6 +10971,28 @@ mod nest_1178 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1178", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1178_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1178 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.247, 1.12, 1.261, -1.475, -0.311, -1.379, -0.818, -0.175, 0.16, -1.154, -0.672, -0.627];
@@ -7551,6 +11005,28 @@ mod nest_1178 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1178", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1178_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1178 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7610,6 +11086,28 @@ mod nest_1179 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1179", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1179_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1179 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.466, 0.209, -0.353, -1.325, 0.418, 0.36, 0.388, -1.434, -1.416, 1.35, -0.659, -1.111];
@@ -7622,6 +11120,28 @@ mod nest_1179 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1179", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1179_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1179 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7679,6 +11199,28 @@ mod nest_1180 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1180", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1180_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1180 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.473, 0.802, 1.241, -0.213, 0.729, 0.725, 0.352, -0.469, -0.573, -0.118, 1.428, -0.329];
@@ -7691,6 +11233,28 @@ mod nest_1180 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1180", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1180_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1180 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7771,6 +11335,28 @@ mod nest_1181 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1181", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1181_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1181 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.184, -0.842, -0.471, -0.202, 0.479, -0.862, -0.92, -1.361, -0.335, -1.097, 0.594, -1.065];
@@ -7783,6 +11369,28 @@ mod nest_1181 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1181", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1181_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1181 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7848,6 +11456,28 @@ mod nest_1182 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1182", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1182_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1182 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.002, -0.797, -1.126, 0.604, 0.936, 0.698, 0.713, -0.381, 0.293, 0.14, -1.385, 1.228];
@@ -7860,6 +11490,28 @@ mod nest_1182 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1182", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1182_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1182 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7931,6 +11583,28 @@ mod nest_1183 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1183", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1183_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1183 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.245, -0.393, 1.472, 0.007, 0.815, 0.752, 1.001, -1.143, -0.64, 0.27, 1.302, 0.374];
@@ -7943,6 +11617,28 @@ mod nest_1183 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1183", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1183_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1183 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8024,6 +11720,28 @@ mod nest_1184 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1184", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1184_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1184 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.513, 0.026, -0.728, 1.067, -0.906, 0.114, -0.539, 0.513, -0.836, 0.775, 0.887, -0.899];
@@ -8036,6 +11754,28 @@ mod nest_1184 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1184", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1184_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1184 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8120,6 +11860,28 @@ mod nest_1185 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1185", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1185_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1185 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.04, -0.697, -1.256, -1.379, -1.152, 1.004, 0.985, 0.521, -0.588, -0.769, -0.966, 0.372];
@@ -8132,6 +11894,28 @@ mod nest_1185 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1185", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1185_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1185 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8182,6 +11966,28 @@ mod nest_1186 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1186", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1186_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1186 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.11, 1.321, 0.213, 0.348, -0.793, -1.226, 0.252, 1.123, -0.761, -0.587, -0.245, -0.118];
@@ -8194,6 +12000,28 @@ mod nest_1186 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1186", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1186_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1186 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8262,6 +12090,28 @@ mod nest_1187 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1187", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1187_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1187 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.862, 0.651, 0.439, 0.214, -0.49, 0.207, -0.058, 1.482, 0.845, -1.255, -0.562, -0.215];
@@ -8274,6 +12124,28 @@ mod nest_1187 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1187", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1187_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1187 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8368,6 +12240,28 @@ mod nest_1188 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1188", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1188_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1188 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.924, -0.677, -0.525, 0.745, 0.329, -1.236, -1.335, -0.98, -0.715, -1.151, 0.867, -0.43];
@@ -8380,6 +12274,28 @@ mod nest_1188 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1188", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1188_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1188 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8443,6 +12359,28 @@ mod nest_1189 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1189", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1189_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1189 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.169, -1.319, -0.993, -0.088, -0.082, 0.575, 0.712, -0.033, -1.388, 1.095, 0.571, -0.36];
@@ -8455,6 +12393,28 @@ mod nest_1189 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1189", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1189_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1189 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8540,6 +12500,28 @@ mod nest_1190 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1190", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1190_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1190 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.471, -1.416, -1.393, 0.925, -1.269, 0.365, -0.221, 0.285, -0.502, 1.36, -0.625, -0.323];
@@ -8552,6 +12534,28 @@ mod nest_1190 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1190", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1190_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1190 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8636,6 +12640,28 @@ mod nest_1191 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1191", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1191_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1191 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.457, 1.312, 0.42, 1.046, -0.006, 0.863, -0.216, 1.204, 0.792, 1.07, 0.145, 0.419];
@@ -8648,6 +12674,28 @@ mod nest_1191 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1191", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1191_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1191 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8723,6 +12771,28 @@ mod nest_1192 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1192", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1192_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1192 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.201, -0.139, -0.481, -1.241, 0.682, -1.243, -1.235, 0.874, 1.46, 0.744, 1.0, 1.106];
@@ -8735,6 +12805,28 @@ mod nest_1192 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1192", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1192_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1192 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8781,6 +12873,28 @@ mod nest_1193 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1193", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1193_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1193 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.694, -0.688, 0.517, -0.887, 0.487, -1.303, 0.843, 1.138, 0.725, -0.472, -1.259, -0.114];
@@ -8793,6 +12907,28 @@ mod nest_1193 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1193", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1193_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1193 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8889,6 +13025,28 @@ mod nest_1194 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1194", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1194_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1194 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.313, 0.929, 0.913, -0.447, -0.57, 0.708, 0.307, -1.31, -1.087, -1.229, -1.465, 1.014];
@@ -8901,6 +13059,28 @@ mod nest_1194 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1194", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1194_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1194 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8993,6 +13173,28 @@ mod nest_1195 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1195", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1195_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1195 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.78, -0.858, -0.216, -0.368, 0.87, -0.56, 0.178, 1.463, 1.016, -0.78, -1.04, 0.626];
@@ -9005,6 +13207,28 @@ mod nest_1195 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1195", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1195_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1195 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -9063,6 +13287,28 @@ mod nest_1196 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1196", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1196_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1196 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.024, -1.083, 1.192, -0.249, -0.394, 0.291, -1.312, -0.888, -1.372, 1.252, 0.942, -0.023];
@@ -9075,6 +13321,28 @@ mod nest_1196 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1196", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1196_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1196 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -9147,6 +13415,28 @@ mod nest_1197 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1197", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1197_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1197 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.989, -0.714, 0.912, -1.364, -0.945, -1.091, -0.619, 1.089, -1.305, -0.598, -0.414, -1.395];
@@ -9159,6 +13449,28 @@ mod nest_1197 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1197", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1197_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1197 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -9203,6 +13515,28 @@ mod nest_1198 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1198", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1198_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1198 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.253, -1.459, 1.242, -0.862, -0.215, 0.683, 0.429, -0.014, -1.295, -0.943, 1.106, 0.094];
@@ -9215,6 +13549,28 @@ mod nest_1198 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1198", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1198_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1198 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -9279,6 +13635,28 @@ mod nest_1199 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1199", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1199_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1199 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.408, -0.492, -0.531, -0.382, 0.933, 0.813, 1.094, 1.334, -0.495, 0.507, -1.122, -0.262];
@@ -9291,6 +13669,28 @@ mod nest_1199 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1199", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1199_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1199 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }

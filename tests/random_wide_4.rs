@@ -100,6 +100,28 @@ mod nest_1300 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1300", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1300_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1300 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.222, -0.623, 0.609, 1.457, 0.258, 1.223, -0.428, 1.396, 0.311, 0.345, -1.053, -0.121];
@@ -112,6 +134,28 @@ mod nest_1300 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1300", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1300_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1300 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -206,6 +250,28 @@ mod nest_1301 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1301", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1301_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1301 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.123, -1.131, -0.531, 0.746, 1.426, 0.426, -1.22, -1.042, -0.875, -0.324, -1.423, 0.18];
@@ -218,6 +284,28 @@ mod nest_1301 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1301", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1301_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1301 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -347,6 +435,28 @@ mod nest_1302 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1302", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1302_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1302 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.304, -0.476, -1.493, 1.17, -0.872, 0.542, 0.599, -1.388, -0.056, -0.762, 1.491, -0.591];
@@ -359,6 +469,28 @@ mod nest_1302 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1302", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1302_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1302 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -409,6 +541,28 @@ mod nest_1303 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1303", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1303_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1303 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.871, 0.58, -0.408, 1.338, -0.708, -1.408, 1.441, 1.42, 0.563, -0.259, -0.007, -0.296];
@@ -421,6 +575,28 @@ mod nest_1303 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1303", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1303_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1303 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -529,6 +705,28 @@ mod nest_1304 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1304", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1304_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1304 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.026, 1.271, -1.089, -0.422, -0.253, 0.707, -1.39, 0.421, -0.665, 0.153, -0.115, -0.213];
@@ -541,6 +739,28 @@ mod nest_1304 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1304", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1304_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1304 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -601,6 +821,28 @@ mod nest_1305 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1305", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1305_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1305 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.672, 0.42, -1.422, 1.213, 0.828, -1.458, -1.375, 1.401, 1.316, 1.185, 1.096, 1.177];
@@ -613,6 +855,28 @@ mod nest_1305 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1305", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1305_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1305 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -676,6 +940,28 @@ mod nest_1306 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1306", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1306_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1306 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.827, 0.785, 0.777, -0.378, -0.085, -0.58, -0.088, -1.039, -1.005, -0.057, -0.728, -0.03];
@@ -688,6 +974,28 @@ mod nest_1306 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1306", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1306_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1306 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -758,6 +1066,28 @@ mod nest_1307 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1307", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1307_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1307 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.488, -1.174, -0.015, 1.202, 1.45, -0.222, -0.63, -1.112, 0.34, 1.276, 1.43, 0.639];
@@ -770,6 +1100,28 @@ mod nest_1307 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1307", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1307_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1307 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -859,6 +1211,28 @@ mod nest_1308 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1308", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1308_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1308 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.762, 0.979, 0.882, -1.369, 0.769, 1.339, -0.087, -1.4, -0.265, 0.397, 0.625, -0.222];
@@ -871,6 +1245,28 @@ mod nest_1308 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1308", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1308_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1308 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -935,6 +1331,28 @@ mod nest_1309 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1309", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1309_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1309 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.968, 0.059, 1.185, -0.768, 1.345, 0.434, -0.121, 0.193, -0.773, 0.789, -0.455, 0.151];
@@ -947,6 +1365,28 @@ mod nest_1309 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1309", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1309_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1309 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1009,6 +1449,28 @@ mod nest_1310 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1310", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1310_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1310 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.742, -1.229, 0.662, -1.498, 0.044, 0.304, 0.216, -0.215, -0.475, 1.42, -1.023, -1.094];
@@ -1021,6 +1483,28 @@ mod nest_1310 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1310", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1310_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1310 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1072,6 +1556,28 @@ mod nest_1311 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1311", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1311_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1311 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.645, -1.477, -0.498, -1.269, -1.126, -1.028, -0.986, -0.615, -0.644, 1.438, 1.07, 1.495];
@@ -1084,6 +1590,28 @@ mod nest_1311 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1311", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1311_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1311 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1164,6 +1692,28 @@ mod nest_1312 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1312", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1312_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1312 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.817, 0.437, 0.768, 0.408, 1.171, 0.553, 1.21, 1.255, -0.856, -1.409, -0.889, 1.281];
@@ -1176,6 +1726,28 @@ mod nest_1312 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1312", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1312_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1312 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1238,6 +1810,28 @@ mod nest_1313 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1313", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1313_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1313 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.149, 0.142, 1.065, -0.965, 0.55, 0.655, -0.201, 1.408, 0.989, -0.016, -1.409, -0.046];
@@ -1250,6 +1844,28 @@ mod nest_1313 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1313", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1313_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1313 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1394,6 +2010,28 @@ mod nest_1314 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1314", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1314_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1314 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.458, -0.908, 1.479, -0.259, -1.304, -1.376, -0.981, 0.131, -0.145, -1.454, 0.036, 0.489];
@@ -1406,6 +2044,28 @@ mod nest_1314 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1314", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1314_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1314 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1472,6 +2132,28 @@ mod nest_1315 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1315", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1315_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1315 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.075, 0.946, -0.18, 0.691, 0.401, -1.362, 0.168, 1.291, 0.107, 1.399, 1.13, 0.624];
@@ -1484,6 +2166,28 @@ mod nest_1315 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1315", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1315_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1315 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1570,6 +2274,28 @@ mod nest_1316 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1316", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1316_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1316 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.679, 1.11, -0.649, 0.909, -0.161, 0.4, 1.262, -1.486, 0.303, 0.163, 1.448, -0.422];
@@ -1582,6 +2308,28 @@ mod nest_1316 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1316", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1316_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1316 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1644,6 +2392,28 @@ mod nest_1317 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1317", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1317_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1317 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.062, 0.824, 0.237, -0.234, -0.802, 0.532, 1.3, -0.808, -0.038, -0.186, -1.437, -1.422];
@@ -1656,6 +2426,28 @@ mod nest_1317 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1317", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1317_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1317 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1717,6 +2509,28 @@ mod nest_1318 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1318", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1318_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1318 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.567, 0.999, -1.313, 0.591, -1.127, -0.401, -1.289, -1.462, -0.2, -0.55, 0.786, 1.423];
@@ -1729,6 +2543,28 @@ mod nest_1318 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1318", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1318_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1318 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1805,6 +2641,28 @@ mod nest_1319 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1319", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1319_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1319 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.358, -1.18, -0.119, -0.519, 0.076, -1.338, 0.616, 0.653, -0.862, 1.067, 0.759, 1.228];
@@ -1817,6 +2675,28 @@ mod nest_1319 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1319", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1319_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1319 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1892,6 +2772,28 @@ mod nest_1320 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1320", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1320_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1320 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.131, 0.55, -0.938, -0.764, -1.103, -0.745, 0.978, 1.231, -1.467, 0.652, 1.024, -1.172];
@@ -1904,6 +2806,28 @@ mod nest_1320 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1320", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1320_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1320 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -1964,6 +2888,28 @@ mod nest_1321 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1321", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1321_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1321 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.398, 0.411, 1.392, 0.036, 0.526, -1.485, 1.204, 0.63, -1.117, -0.076, -1.154, -0.44];
@@ -1976,6 +2922,28 @@ mod nest_1321 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1321", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1321_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1321 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2069,6 +3037,28 @@ mod nest_1322 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1322", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1322_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1322 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.146, -0.932, -1.346, -0.4, 0.493, 1.153, -0.984, 0.228, 0.567, 0.706, 0.679, 0.442];
@@ -2081,6 +3071,28 @@ mod nest_1322 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1322", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1322_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1322 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2138,6 +3150,28 @@ mod nest_1323 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1323", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1323_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1323 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.478, 1.212, -0.076, -1.254, 0.007, -0.29, 0.669, 0.739, 0.762, -1.473, -0.409, 0.497];
@@ -2150,6 +3184,28 @@ mod nest_1323 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1323", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1323_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1323 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2214,6 +3270,28 @@ mod nest_1324 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1324", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1324_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1324 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.402, -0.186, 1.113, -0.968, -0.475, 0.494, 0.617, 1.465, 0.805, -0.232, -0.931, -0.287];
@@ -2226,6 +3304,28 @@ mod nest_1324 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1324", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1324_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1324 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2272,6 +3372,28 @@ mod nest_1325 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1325", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1325_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1325 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.955, -1.16, 1.036, -0.676, 1.092, 0.099, -1.486, 1.343, -0.605, 1.334, 1.129, 1.343];
@@ -2284,6 +3406,28 @@ mod nest_1325 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1325", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1325_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1325 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2335,6 +3479,28 @@ mod nest_1326 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1326", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1326_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1326 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.548, 0.737, -0.627, -0.942, -0.331, -1.206, -0.998, 0.846, 0.188, 0.796, -0.066, 0.719];
@@ -2347,6 +3513,28 @@ mod nest_1326 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1326", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1326_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1326 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2451,6 +3639,28 @@ mod nest_1327 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1327", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1327_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1327 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.298, 1.344, 1.324, 0.992, 0.258, 1.279, 0.397, 0.712, 0.872, -0.187, -0.347, -1.004];
@@ -2463,6 +3673,28 @@ mod nest_1327 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1327", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1327_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1327 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2511,6 +3743,28 @@ mod nest_1328 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1328", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1328_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1328 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.615, 0.63, 0.966, 1.412, 0.796, -0.572, 0.036, 0.795, -0.175, 0.316, -0.906, -1.183];
@@ -2523,6 +3777,28 @@ mod nest_1328 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1328", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1328_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1328 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2600,6 +3876,28 @@ mod nest_1329 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1329", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1329_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1329 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.046, -1.227, -1.109, -1.239, -1.002, 0.28, -0.634, -0.683, 0.808, -0.048, 1.14, -0.472];
@@ -2612,6 +3910,28 @@ mod nest_1329 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1329", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1329_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1329 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2674,6 +3994,28 @@ mod nest_1330 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1330", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1330_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1330 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.137, 1.305, 0.888, 0.753, 1.214, -1.466, -0.214, -0.402, 1.133, 0.106, 1.478, -0.959];
@@ -2686,6 +4028,28 @@ mod nest_1330 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1330", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1330_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1330 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2773,6 +4137,28 @@ mod nest_1331 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1331", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1331_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1331 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.737, -1.194, -0.121, -0.873, -0.366, -0.825, -1.334, -0.816, -0.805, -0.528, 1.269, 0.758];
@@ -2785,6 +4171,28 @@ mod nest_1331 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1331", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1331_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1331 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2873,6 +4281,28 @@ mod nest_1332 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1332", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1332_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1332 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.373, -0.057, 0.285, -1.025, -1.021, -0.97, -0.327, -1.186, 1.265, 0.121, 0.261, -0.585];
@@ -2885,6 +4315,28 @@ mod nest_1332 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1332", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1332_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1332 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -2985,6 +4437,28 @@ mod nest_1333 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1333", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1333_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1333 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.817, -1.467, 1.0, -0.655, -0.823, -0.909, 0.8, 0.731, -0.601, -1.39, -0.111, -0.466];
@@ -2997,6 +4471,28 @@ mod nest_1333 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1333", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1333_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1333 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3087,6 +4583,28 @@ mod nest_1334 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1334", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1334_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1334 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.669, 0.09, 0.042, -0.363, -0.898, 0.378, 0.076, 1.461, 0.105, 0.486, -0.984, 1.263];
@@ -3099,6 +4617,28 @@ mod nest_1334 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1334", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1334_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1334 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3153,6 +4693,28 @@ mod nest_1335 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1335", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1335_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1335 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.456, -0.507, -0.401, 0.897, -0.328, -0.935, -1.223, 0.715, 0.973, -1.174, 0.118, -1.311];
@@ -3165,6 +4727,28 @@ mod nest_1335 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1335", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1335_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1335 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3260,6 +4844,28 @@ mod nest_1336 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1336", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1336_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1336 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.579, -1.046, 0.758, -0.734, 0.632, -1.125, -0.272, -0.582, -0.228, 0.426, 0.547, 0.748];
@@ -3272,6 +4878,28 @@ mod nest_1336 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1336", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1336_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1336 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3318,6 +4946,28 @@ mod nest_1337 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1337", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1337_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1337 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.901, -1.371, -0.988, 1.485, 1.137, -1.326, 1.462, -0.773, 0.062, -0.586, -0.433, 0.533];
@@ -3330,6 +4980,28 @@ mod nest_1337 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1337", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1337_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1337 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3375,6 +5047,28 @@ mod nest_1338 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1338", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1338_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1338 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.177, -0.973, 1.328, -0.034, 0.728, -0.53, -0.368, 0.241, -1.299, -0.352, -0.148, 0.744];
@@ -3387,6 +5081,28 @@ mod nest_1338 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1338", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1338_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1338 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3452,6 +5168,28 @@ mod nest_1339 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1339", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1339_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1339 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.963, 0.839, 0.862, 1.156, -0.397, -1.008, -0.689, -1.15, -0.007, -0.529, 0.919, -0.301];
@@ -3464,6 +5202,28 @@ mod nest_1339 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1339", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1339_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1339 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3538,6 +5298,28 @@ mod nest_1340 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1340", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1340_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1340 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.711, -0.889, 0.692, 0.907, -0.254, 0.003, -1.053, -0.034, 1.17, 1.302, 0.156, -0.643];
@@ -3550,6 +5332,28 @@ mod nest_1340 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1340", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1340_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1340 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3639,6 +5443,28 @@ mod nest_1341 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1341", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1341_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1341 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.326, 1.193, -1.218, 0.182, -0.915, 1.024, 0.445, -0.669, 1.38, 0.743, -0.651, 0.899];
@@ -3651,6 +5477,28 @@ mod nest_1341 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1341", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1341_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1341 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3714,6 +5562,28 @@ mod nest_1342 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1342", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1342_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1342 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.483, -0.719, 0.816, 0.503, 0.663, 0.605, 0.324, 0.378, -0.164, -1.485, 0.435, 0.617];
@@ -3726,6 +5596,28 @@ mod nest_1342 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1342", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1342_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1342 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3809,6 +5701,28 @@ mod nest_1343 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1343", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1343_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1343 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.233, 0.7, -0.999, -0.136, -0.629, -0.138, 0.112, -1.346, 1.402, -0.297, 0.073, -0.175];
@@ -3821,6 +5735,28 @@ mod nest_1343 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1343", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1343_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1343 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -3925,6 +5861,28 @@ mod nest_1344 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1344", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1344_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1344 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.903, 0.462, -1.133, 0.421, 0.321, -1.385, -1.3, 0.285, 0.412, -0.608, -0.506, -0.619];
@@ -3937,6 +5895,28 @@ mod nest_1344 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1344", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1344_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1344 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4014,6 +5994,28 @@ mod nest_1345 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1345", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1345_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1345 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.263, 1.25, -1.276, 1.095, -1.278, -0.695, -1.141, -1.32, -0.1, -1.436, 0.707, -0.759];
@@ -4026,6 +6028,28 @@ mod nest_1345 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1345", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1345_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1345 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4120,6 +6144,28 @@ mod nest_1346 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1346", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1346_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1346 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.222, -0.178, 0.018, 1.092, 0.492, 0.617, -1.446, -0.91, 1.281, 0.509, 1.008, 1.362];
@@ -4132,6 +6178,28 @@ mod nest_1346 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1346", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1346_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1346 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4203,6 +6271,28 @@ mod nest_1347 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1347", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1347_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1347 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.686, 0.563, -1.025, -0.389, 0.733, -0.6, 0.527, 1.384, -0.838, -0.483, 0.73, -0.285];
@@ -4215,6 +6305,28 @@ mod nest_1347 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1347", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1347_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1347 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4257,6 +6369,28 @@ mod nest_1348 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1348", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1348_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1348 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.291, -0.582, -0.771, 1.209, -1.483, -1.096, -0.484, -1.029, -0.402, -0.035, 0.15, 0.854];
@@ -4269,6 +6403,28 @@ mod nest_1348 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1348", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1348_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1348 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4324,6 +6480,28 @@ mod nest_1349 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1349", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1349_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1349 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.388, 1.423, 0.319, -0.508, 0.758, 0.211, -0.058, -0.547, -0.974, 0.197, -0.963, 0.344];
@@ -4336,6 +6514,28 @@ mod nest_1349 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1349", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1349_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1349 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4398,6 +6598,28 @@ mod nest_1350 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1350", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1350_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1350 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.123, 1.205, 0.352, 0.212, -1.179, -1.068, -1.164, -0.654, 0.099, 0.337, 0.5, 0.801];
@@ -4410,6 +6632,28 @@ mod nest_1350 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1350", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1350_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1350 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4493,6 +6737,28 @@ mod nest_1351 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1351", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1351_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1351 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.696, 0.187, -0.678, -1.285, 1.461, -0.104, -0.015, 1.1, 0.499, 0.056, -1.322, 0.078];
@@ -4505,6 +6771,28 @@ mod nest_1351 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1351", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1351_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1351 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4586,6 +6874,28 @@ mod nest_1352 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1352", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1352_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1352 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.691, -0.973, 1.398, -1.252, 0.937, 0.585, 0.801, 0.331, 0.658, 0.322, 1.496, -0.429];
@@ -4598,6 +6908,28 @@ mod nest_1352 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1352", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1352_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1352 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4684,6 +7016,28 @@ mod nest_1353 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1353", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1353_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1353 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.318, -0.331, -1.077, 0.781, -0.605, 1.12, -1.09, 1.249, 0.816, 0.442, -1.248, -1.144];
@@ -4696,6 +7050,28 @@ mod nest_1353 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1353", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1353_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1353 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4787,6 +7163,28 @@ mod nest_1354 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1354", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1354_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1354 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.247, 0.826, -0.833, 1.279, -1.436, 0.409, -0.441, -1.461, 1.395, 0.767, 1.196, -0.93];
@@ -4799,6 +7197,28 @@ mod nest_1354 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1354", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1354_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1354 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4865,6 +7285,28 @@ mod nest_1355 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1355", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1355_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1355 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.565, 1.412, 0.323, 0.47, 0.673, 1.042, 1.01, 1.487, 1.4, -0.745, 0.378, 0.909];
@@ -4877,6 +7319,28 @@ mod nest_1355 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1355", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1355_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1355 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4918,6 +7382,28 @@ mod nest_1356 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1356", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1356_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1356 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.488, -0.9, -0.026, 1.011, -0.467, -1.422, 0.967, 1.317, 1.316, 1.066, -0.501, 0.012];
@@ -4930,6 +7416,28 @@ mod nest_1356 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1356", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1356_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1356 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -4976,6 +7484,28 @@ mod nest_1357 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1357", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1357_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1357 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.928, -0.829, 0.92, -1.079, -0.757, -0.115, 1.273, 1.067, -0.218, -0.341, -0.123, 0.322];
@@ -4988,6 +7518,28 @@ mod nest_1357 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1357", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1357_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1357 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5070,6 +7622,28 @@ mod nest_1358 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1358", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1358_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1358 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.408, 0.135, 0.503, 0.661, 0.573, -0.655, 0.576, 0.778, -0.563, -0.207, -0.399, -1.467];
@@ -5082,6 +7656,28 @@ mod nest_1358 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1358", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1358_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1358 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5203,6 +7799,28 @@ mod nest_1359 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1359", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1359_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1359 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.461, 0.283, 0.211, -0.032, -1.345, -0.2, -0.598, -0.36, 0.139, 0.05, 1.46, -0.343];
@@ -5215,6 +7833,28 @@ mod nest_1359 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1359", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1359_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1359 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5297,6 +7937,28 @@ mod nest_1360 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1360", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1360_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1360 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.482, -0.372, 0.823, -0.511, 0.136, 1.256, -0.628, 0.148, -1.125, 0.597, 0.792, -0.928];
@@ -5309,6 +7971,28 @@ mod nest_1360 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1360", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1360_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1360 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5443,6 +8127,28 @@ mod nest_1361 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1361", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1361_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1361 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.753, -0.462, 0.407, 0.497, 0.096, -0.259, 1.285, -1.271, 1.333, 0.284, -0.155, 0.105];
@@ -5455,6 +8161,28 @@ mod nest_1361 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1361", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1361_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1361 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5525,6 +8253,28 @@ mod nest_1362 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1362", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1362_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1362 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.984, -0.296, 1.277, 0.443, -1.182, 0.792, -0.117, -0.593, 0.721, 0.22, 0.227, -0.71];
@@ -5537,6 +8287,28 @@ mod nest_1362 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1362", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1362_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1362 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5621,6 +8393,28 @@ mod nest_1363 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1363", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1363_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1363 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.277, -0.236, 0.268, -0.003, -1.341, 0.553, -0.458, -0.345, -1.183, -0.063, 0.154, 1.263];
@@ -5633,6 +8427,28 @@ mod nest_1363 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1363", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1363_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1363 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5725,6 +8541,28 @@ mod nest_1364 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1364", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1364_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1364 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.769, 0.853, -0.036, -1.176, -1.15, 0.108, 0.723, 0.369, -0.673, 0.449, -0.462, -1.146];
@@ -5737,6 +8575,28 @@ mod nest_1364 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1364", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1364_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1364 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5829,6 +8689,28 @@ mod nest_1365 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1365", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1365_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1365 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.893, -0.566, 0.94, 0.699, -1.405, -0.284, 1.001, 1.007, 1.048, 0.487, 0.848, 0.242];
@@ -5841,6 +8723,28 @@ mod nest_1365 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1365", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1365_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1365 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -5939,6 +8843,28 @@ mod nest_1366 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1366", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1366_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1366 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.802, 1.274, 0.132, -0.557, -0.578, -1.191, 0.678, -1.088, -0.302, 0.972, -0.613, 1.224];
@@ -5951,6 +8877,28 @@ mod nest_1366 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1366", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1366_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1366 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6018,6 +8966,28 @@ mod nest_1367 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1367", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1367_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1367 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.122, -0.187, -0.675, -0.597, 0.228, -1.02, 0.285, 0.797, -0.812, -0.588, 1.31, 1.086];
@@ -6030,6 +9000,28 @@ mod nest_1367 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1367", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1367_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1367 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6082,6 +9074,28 @@ mod nest_1368 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1368", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1368_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1368 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.701, -0.095, -1.044, -1.336, 1.133, -0.54, -0.119, -0.28, -1.194, -0.287, 1.155, -1.314];
@@ -6094,6 +9108,28 @@ mod nest_1368 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1368", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1368_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1368 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6164,6 +9200,28 @@ mod nest_1369 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1369", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1369_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1369 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.358, 0.916, 1.23, 1.127, -0.61, 0.125, 1.278, -0.92, 0.618, -1.468, 1.085, -0.026];
@@ -6176,6 +9234,28 @@ mod nest_1369 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1369", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1369_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1369 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6239,6 +9319,28 @@ mod nest_1370 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1370", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1370_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1370 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.192, -0.545, -0.97, 1.141, -0.2, 1.052, -1.214, 0.242, 0.969, 0.896, -0.003, 0.769];
@@ -6251,6 +9353,28 @@ mod nest_1370 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1370", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1370_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1370 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6329,6 +9453,28 @@ mod nest_1371 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1371", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1371_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1371 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.48, -1.317, 0.337, -1.142, -0.775, 0.405, 0.675, -0.469, -0.027, -1.48, 0.839, -1.036];
@@ -6341,6 +9487,28 @@ mod nest_1371 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1371", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1371_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1371 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6425,6 +9593,28 @@ mod nest_1372 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1372", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1372_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1372 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.156, 0.359, 0.012, 0.589, 1.406, -0.127, 0.331, -0.768, 0.239, -0.388, 0.779, 0.881];
@@ -6437,6 +9627,28 @@ mod nest_1372 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1372", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1372_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1372 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6523,6 +9735,28 @@ mod nest_1373 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1373", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1373_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1373 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.059, 0.687, -0.647, 1.307, -1.104, -1.203, -1.358, 0.818, -1.346, -0.59, -1.403, 0.783];
@@ -6535,6 +9769,28 @@ mod nest_1373 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1373", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1373_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1373 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6584,6 +9840,28 @@ mod nest_1374 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1374", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1374_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1374 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.572, -1.14, -0.05, 1.428, 0.038, -0.129, -0.885, 1.149, -0.841, 0.528, 0.851, 0.681];
@@ -6596,6 +9874,28 @@ mod nest_1374 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1374", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1374_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1374 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6708,6 +10008,28 @@ mod nest_1375 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1375", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1375_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1375 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.11, -0.74, 0.464, 1.397, -1.398, 0.738, 0.956, 0.83, 0.491, 0.507, 0.378, 1.272];
@@ -6720,6 +10042,28 @@ mod nest_1375 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1375", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1375_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1375 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6810,6 +10154,28 @@ mod nest_1376 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1376", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1376_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1376 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.739, -0.405, -0.73, -1.119, -1.262, -1.399, 1.23, -1.078, -1.027, -0.163, -0.45, -0.212];
@@ -6822,6 +10188,28 @@ mod nest_1376 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1376", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1376_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1376 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6898,6 +10286,28 @@ mod nest_1377 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1377", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1377_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1377 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.022, -0.401, -0.272, 0.255, 1.313, 0.164, -0.554, 0.966, 1.436, -1.352, -0.287, 0.681];
@@ -6910,6 +10320,28 @@ mod nest_1377 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1377", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1377_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1377 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -6984,6 +10416,28 @@ mod nest_1378 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1378", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1378_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1378 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.1, 0.116, -0.865, -0.225, 1.097, -0.361, 0.888, 1.448, -0.242, -0.287, -1.478, 0.546];
@@ -6996,6 +10450,28 @@ mod nest_1378 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1378", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1378_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1378 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7087,6 +10563,28 @@ mod nest_1379 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1379", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1379_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1379 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.977, -0.948, 0.704, -0.215, -0.858, -0.176, 0.731, -0.216, 0.328, 0.908, 0.473, -0.385];
@@ -7099,6 +10597,28 @@ mod nest_1379 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1379", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1379_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1379 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7170,6 +10690,28 @@ mod nest_1380 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1380", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1380_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1380 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.284, -0.475, -0.732, 0.271, -0.586, 1.209, 0.711, -0.037, -0.207, 0.414, -0.49, 0.346];
@@ -7182,6 +10724,28 @@ mod nest_1380 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1380", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1380_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1380 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7250,6 +10814,28 @@ mod nest_1381 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1381", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1381_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1381 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.185, -0.595, -1.164, 0.864, 0.289, 0.834, 0.214, -0.732, 0.158, 0.192, -1.056, -0.879];
@@ -7262,6 +10848,28 @@ mod nest_1381 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1381", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1381_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1381 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7345,6 +10953,28 @@ mod nest_1382 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1382", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1382_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1382 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.081, 0.471, 0.144, 0.414, -1.254, -0.705, 0.462, -1.355, -0.858, 1.055, -1.057, -1.081];
@@ -7357,6 +10987,28 @@ mod nest_1382 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1382", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1382_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1382 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7469,6 +11121,28 @@ mod nest_1383 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1383", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1383_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1383 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.282, 0.792, -1.204, -0.882, 0.213, -0.921, -0.15, -1.424, -1.472, -1.064, 0.502, 1.323];
@@ -7481,6 +11155,28 @@ mod nest_1383 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1383", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1383_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1383 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7553,6 +11249,28 @@ mod nest_1384 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1384", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1384_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1384 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.146, 0.721, 0.537, 0.301, 0.527, 1.273, -1.277, -0.478, -0.764, -1.209, 0.165, 0.724];
@@ -7565,6 +11283,28 @@ mod nest_1384 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1384", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1384_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1384 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7657,6 +11397,28 @@ mod nest_1385 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1385", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1385_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1385 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.383, -0.687, 0.472, 0.101, 1.186, 0.597, -0.791, 1.427, -0.115, -0.053, -0.199, -0.929];
@@ -7669,6 +11431,28 @@ mod nest_1385 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1385", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1385_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1385 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7711,6 +11495,28 @@ mod nest_1386 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1386", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1386_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1386 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.164, -0.984, -1.16, -1.313, -1.029, 0.769, -0.149, -0.314, -0.634, -1.404, -0.46, -1.339];
@@ -7723,6 +11529,28 @@ mod nest_1386 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1386", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1386_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1386 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7804,6 +11632,28 @@ mod nest_1387 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1387", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1387_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1387 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.656, 0.786, 1.292, -1.32, 1.301, 1.217, -0.862, 0.552, -1.199, 0.432, -0.169, -0.78];
@@ -7816,6 +11666,28 @@ mod nest_1387 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1387", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1387_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1387 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7859,6 +11731,28 @@ mod nest_1388 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1388", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1388_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1388 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.217, -0.333, 1.39, 0.915, 1.434, -0.317, 1.434, 1.028, 0.375, -0.678, -1.366, 0.821];
@@ -7871,6 +11765,28 @@ mod nest_1388 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1388", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1388_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1388 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -7935,6 +11851,28 @@ mod nest_1389 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1389", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1389_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1389 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.954, -0.053, 0.873, 0.199, -0.421, 0.19, -0.017, 0.412, 0.476, 1.006, 0.586, 0.356];
@@ -7947,6 +11885,28 @@ mod nest_1389 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1389", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1389_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1389 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8042,6 +12002,28 @@ mod nest_1390 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1390", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1390_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1390 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.417, 0.965, 1.48, -0.705, -1.208, 0.65, -1.391, -0.087, -1.275, 0.369, -0.692, 0.842];
@@ -8054,6 +12036,28 @@ mod nest_1390 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1390", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1390_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1390 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8151,6 +12155,28 @@ mod nest_1391 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1391", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1391_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1391 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.109, -1.069, 0.164, -0.426, 1.263, -1.084, 0.336, -0.206, -1.442, 0.377, -1.16, 0.782];
@@ -8163,6 +12189,28 @@ mod nest_1391 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1391", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1391_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1391 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8224,6 +12272,28 @@ mod nest_1392 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1392", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1392_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1392 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-0.648, 0.828, -0.101, 0.749, -0.542, 1.29, -1.461, 0.54, 0.266, -0.182, -0.708, 1.367];
@@ -8236,6 +12306,28 @@ mod nest_1392 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1392", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1392_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1392 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8297,6 +12389,28 @@ mod nest_1393 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1393", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1393_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1393 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.253, -0.733, -0.252, -0.706, 0.724, -0.739, 0.436, -0.438, -1.042, -0.901, 0.104, -1.21];
@@ -8309,6 +12423,28 @@ mod nest_1393 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1393", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1393_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1393 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8368,6 +12504,28 @@ mod nest_1394 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1394", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1394_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1394 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.413, -1.375, -1.302, 1.469, -1.378, 0.732, -0.261, 0.997, -0.688, 0.742, 1.176, -0.209];
@@ -8380,6 +12538,28 @@ mod nest_1394 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1394", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1394_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1394 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8484,6 +12664,28 @@ mod nest_1395 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1395", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1395_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1395 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [-1.317, 1.436, -1.332, 0.274, -1.321, 1.434, 0.924, -0.848, 0.852, -1.215, 0.545, 0.51];
@@ -8496,6 +12698,28 @@ mod nest_1395 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1395", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1395_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1395 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8587,6 +12811,28 @@ mod nest_1396 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1396", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1396_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1396 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.358, -0.925, 1.453, 1.308, -0.185, -1.097, 0.709, 1.218, -0.929, -1.333, -0.178, -1.339];
@@ -8599,6 +12845,28 @@ mod nest_1396 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1396", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1396_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1396 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8665,6 +12933,28 @@ mod nest_1397 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1397", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1397_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1397 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [1.224, 0.902, -1.241, 1.248, -0.055, -1.012, 1.131, -1.424, 0.079, -1.453, -1.462, 1.348];
@@ -8677,6 +12967,28 @@ mod nest_1397 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1397", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1397_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1397 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8786,6 +13098,28 @@ mod nest_1398 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1398", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1398_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1398 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.586, 0.087, -1.273, 0.131, 0.87, 0.632, -0.987, 1.019, -0.845, 1.462, -1.044, -1.311];
@@ -8798,6 +13132,28 @@ mod nest_1398 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1398", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1398_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1398 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }
@@ -8876,6 +13232,28 @@ mod nest_1399 {
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1399", call, &grad, &p);
             }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1399_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1399 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
+            }
         }
         {
             let p = [0.29, 1.219, -1.06, 0.938, 0.183, 0.638, 1.256, 0.617, -1.026, 0.873, 1.015, 0.24];
@@ -8888,6 +13266,28 @@ mod nest_1399 {
             grad.extend([g.a, g.b]);
             if v.is_finite() && v.abs() < 1e4 {
                 check("nest_1399", call, &grad, &p);
+            }
+            let (mut sx, mut sw) = (vec![0.5; 6], [0.25; 4]);
+            let t = nest_1399_pullback(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                v,
+                0.75,
+                Some(&mut sx[..]),
+                Some(&mut sw),
+            );
+            let seeded: Vec<f64> =
+                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
+            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
+                assert!(
+                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+                    "nest_1399 pullback [{k}]: {s} vs 0.75 × {g}"
+                );
             }
         }
     }

@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Ident, Token};
 
 /// What the attribute asks for.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct Options {
     /// `wrt(...)`: the arguments to differentiate, with their spans. `None`: every float argument.
     pub wrt: Option<Vec<Ident>>,

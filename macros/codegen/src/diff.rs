@@ -12,7 +12,8 @@
 //! `d_a[i]`; a write `a[i] = e` passes `d_a[i]` to `e` and clears it (the old value is gone).
 
 use crate::ir::{
-    Array, ArrayId, ArrayOrigin, BlockId, Carried, Func, Function, Hint, Item, LoopId, LoopNode, Op, Ty, ValueId, ROOT,
+    Array, ArrayId, ArrayOrigin, BlockId, CallArg, Carried, Func, Function, Hint, Item, LoopId, LoopNode, Op, Ty,
+    ValueId, ROOT,
 };
 use crate::rules::{local_factors, Builder, Factor};
 use proc_macro2::Span;
@@ -51,7 +52,13 @@ pub fn varied_values(f: &Function) -> (Vec<bool>, Vec<bool>) {
     for p in &f.params {
         match p.array {
             Some(a) => arrays[a.index()] = p.wrt,
-            None => varied[p.value.index()] = p.wrt,
+            None => varied[p.value.index()] = p.wrt && p.strukt.is_none(),
+        }
+    }
+    // Every field read of a differentiated parameter struct varies with it.
+    for (i, a) in f.arrays.iter().enumerate() {
+        if let ArrayOrigin::Field { param, .. } = a.origin {
+            arrays[i] = f.params[param as usize].wrt;
         }
     }
     loop {
@@ -63,6 +70,24 @@ pub fn varied_values(f: &Function) -> (Vec<bool>, Vec<bool>) {
                 if varied[value.index()] && !arrays[a.index()] {
                     arrays[a.index()] = true;
                     changed = true;
+                }
+                continue;
+            }
+            // A call varies with its float arguments and with the places it reads.
+            if let Op::Invoke(call, operands) = &node.op {
+                let site = &f.calls[call.index()];
+                let now = operands.iter().any(|a| varied[a.index()] && f.ty(*a).float().is_some())
+                    || site.args.iter().any(|a| matches!(a, CallArg::Place { array, .. } if arrays[array.index()]));
+                match site.result {
+                    Some(r) if now && !arrays[r.index()] => {
+                        arrays[r.index()] = true;
+                        changed = true;
+                    }
+                    None if now != varied[i] => {
+                        varied[i] = now;
+                        changed = true;
+                    }
+                    _ => {}
                 }
                 continue;
             }
@@ -95,6 +120,16 @@ pub fn varied_values(f: &Function) -> (Vec<bool>, Vec<bool>) {
 }
 
 pub fn differentiate(f: &mut Function) -> Derivation {
+    differentiate_from(f, false)
+}
+
+/// The sweep of a pullback: the result's adjoint is the seed `Op::Seed` (the caller's adjoint of
+/// the call) instead of 1.
+pub fn differentiate_seeded(f: &mut Function) -> Derivation {
+    differentiate_from(f, true)
+}
+
+fn differentiate_from(f: &mut Function, seeded: bool) -> Derivation {
     let (varied, varied_arrays) = varied_values(f);
     let backward = f.new_block(None, Some(ROOT), true);
     // Every array that varies gets an adjoint array, zero until the backward sweep fills it.
@@ -118,8 +153,8 @@ pub fn differentiate(f: &mut Function) -> Derivation {
     if let Some(out) = f.output {
         if sweep.is_varied(out) {
             let ty = f.ty(out).float().unwrap_or(f.float);
-            let one = f.lit(1.0, ty);
-            contributions.insert(out, vec![one]);
+            let seed = if seeded { f.add(Op::Seed, Ty::Float(ty), ROOT, Span::call_site()) } else { f.lit(1.0, ty) };
+            contributions.insert(out, vec![seed]);
         }
     }
     sweep.reverse_block(f, ROOT, backward, &mut contributions);
@@ -222,6 +257,15 @@ impl Sweep {
             self.reverse_store(f, array, &args, block, contributions);
             return;
         }
+        // A call returning an array: its pullback takes the result's adjoint array.
+        if let Op::Invoke(call, operands) = f.node(v).op.clone() {
+            if let Some(result) = f.calls[call.index()].result {
+                if self.array_adjoints.contains_key(&result) {
+                    self.pull_back(f, call, operands, None, block, contributions);
+                }
+                return;
+            }
+        }
         // An array declared inside a loop starts afresh each iteration: what its adjoint gathered
         // belongs to this iteration only.
         if let Op::Declare(array) = f.node(v).op {
@@ -249,6 +293,10 @@ impl Sweep {
             }
             Op::Call(Func::SumArray(array, _), _) => {
                 self.spread_sum(f, ArrayId(array), dv, block);
+                return;
+            }
+            Op::Invoke(call, operands) => {
+                self.pull_back(f, call, operands, Some((v, dv)), block, contributions);
                 return;
             }
             _ => {}
@@ -350,6 +398,48 @@ impl Sweep {
                 self.maybe_zero.insert(phi);
             }
             contributions.entry(v).or_default().push(phi);
+        }
+    }
+
+    /// The reverse of a call: the callee's pullback, given the result and its adjoint (a float's,
+    /// or for an array result the adjoint array), adds into the adjoints of the places it was
+    /// passed and returns the adjoints of its float arguments.
+    fn pull_back(
+        &mut self,
+        f: &mut Function,
+        call: crate::ir::CallId,
+        mut operands: Vec<ValueId>,
+        float_result: Option<(ValueId, ValueId)>,
+        block: BlockId,
+        contributions: &mut Contributions,
+    ) {
+        let maybe_zero = float_result.is_some_and(|(_, dv)| self.maybe_zero.contains(&dv));
+        if let Some((v, dv)) = float_result {
+            operands.extend([v, dv]);
+        }
+        let span = f.calls[call.index()].span;
+        let pb = f.add_unique(Op::Pullback(call, operands), Ty::Unit, block, span);
+        let site = f.calls[call.index()].clone();
+        for (k, arg) in site.args.iter().enumerate() {
+            match arg {
+                CallArg::Value(a) if self.is_varied(*a) && f.ty(*a).float().is_some() => {
+                    let ty = f.ty(*a);
+                    let mut out = f.add_unique(Op::PullbackOut(pb, k as u32), ty, block, span);
+                    if maybe_zero {
+                        let dv = float_result.map(|(_, dv)| dv).unwrap_or(out);
+                        let mut b = self.builder(f, block, *a);
+                        out = b.call(Func::UnlessZero, vec![dv, out]);
+                        self.maybe_zero.insert(out);
+                    }
+                    contributions.entry(*a).or_default().push(out);
+                }
+                CallArg::Place { array, .. } => {
+                    if let Some(&adjoint) = self.array_adjoints.get(array) {
+                        f.bump_version(adjoint);
+                    }
+                }
+                CallArg::Value(_) => {}
+            }
         }
     }
 

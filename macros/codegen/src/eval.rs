@@ -125,6 +125,9 @@ impl<'f> Interpreter<'f> {
                     memory.insert(id, (vec![0.0; dims.iter().product()], dims));
                 }
                 ArrayOrigin::Const(_) => return Err("the interpreter has no constant tables".into()),
+                ArrayOrigin::Returned(_) | ArrayOrigin::Result | ArrayOrigin::Field { .. } => {
+                    return Err("the interpreter runs no calls and no parameter structs".into())
+                }
             }
         }
         let mut iteration_body = vec![None; f.nodes.len()];
@@ -341,6 +344,9 @@ impl<'f> Interpreter<'f> {
             Op::Len(a) => Ok(Val::I(self.memory.get(a).map_or(0, |m| m.1[0]) as i128)),
             Op::LoopVar(_) | Op::LoopPhi(..) | Op::LoopOut(..) | Op::LoopTrips(_) => {
                 self.values[v.index()].ok_or_else(|| "loop value read outside its loop".to_string())
+            }
+            Op::Invoke(..) | Op::Pullback(..) | Op::PullbackOut(..) | Op::Seed | Op::Result => {
+                Err("the interpreter runs no calls".into())
             }
             Op::FloatLit(bits) => Ok(Val::F(f64::from_bits(*bits))),
             Op::IntLit(i) => Ok(Val::I(*i)),

@@ -41,6 +41,10 @@ entity!(
     /// An array: an argument, a local, a constant table, or an adjoint.
     ArrayId
 );
+entity!(
+    /// A call of a differentiable function (`#[backprop]` or with a custom pullback).
+    CallId
+);
 
 /// The root block: the function body's forward sweep. Leaves live here too.
 pub const ROOT: BlockId = BlockId(0);
@@ -325,6 +329,22 @@ pub enum Op {
     /// How many iterations a `while` loop ran (an integer, after the loop): the backward loop runs
     /// that many, in reverse.
     LoopTrips(LoopId),
+    /// A call of a differentiable function (`Function::calls`); the operands are every value the
+    /// call reads (its value arguments and the indices of its place arguments, in argument order).
+    /// A float when the function returns one; `Unit` when it returns an array, which it writes
+    /// (`CallSite::result`).
+    Invoke(CallId, Vec<ValueId>),
+    /// The callee's pullback, in the backward sweep: the `Invoke`'s operands, then for a float
+    /// result the result and its adjoint. Adds into the adjoints of its place arguments (a side
+    /// effect, like a store); the adjoints of its float arguments are its `PullbackOut`s.
+    Pullback(CallId, Vec<ValueId>),
+    /// The adjoint contribution of argument `k` of a `Pullback` (its operand).
+    PullbackOut(ValueId, u32),
+    /// The adjoint of the result of a function being pulled back (`d_result` of its pullback): the
+    /// seed of the sweep instead of 1.
+    Seed,
+    /// The result a pullback is given (`reuse.rs`): the function's value, not computed again.
+    Result,
 }
 
 impl Op {
@@ -341,15 +361,24 @@ impl Op {
             | Op::LoopVar(_)
             | Op::LoopPhi(..)
             | Op::LoopOut(..)
-            | Op::LoopTrips(_) => Vec::new(),
-            Op::Unary(_, a) | Op::Cast(_, a) | Op::Alias(a) => vec![*a],
+            | Op::LoopTrips(_)
+            | Op::Seed
+            | Op::Result => Vec::new(),
+            Op::Unary(_, a) | Op::Cast(_, a) | Op::Alias(a) | Op::PullbackOut(a, _) => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
-            Op::Call(_, args) | Op::Load(_, _, args) | Op::Store(_, args) => args.clone(),
+            Op::Call(_, args)
+            | Op::Load(_, _, args)
+            | Op::Store(_, args)
+            | Op::Invoke(_, args)
+            | Op::Pullback(_, args) => args.clone(),
         }
     }
 
     pub fn is_leaf(&self) -> bool {
-        matches!(self, Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_))
+        matches!(
+            self,
+            Op::Param(_) | Op::FloatLit(_) | Op::IntLit(_) | Op::BoolLit(_) | Op::Const(_) | Op::Seed | Op::Result
+        )
     }
 }
 
@@ -403,6 +432,15 @@ pub enum ArrayOrigin {
     Const(u32),
     /// The adjoint of another array, accumulated by the backward sweep.
     Adjoint(ArrayId),
+    /// The array a call returns (`let h = dense(&net.l1, &x);`): written by the call, read-only after.
+    Returned(CallId),
+    /// In a pullback, the result the caller passes (`reuse.rs`).
+    Result,
+    /// A field of a parameter-struct argument, as a place: `path` is what follows the argument's
+    /// name (`.l1.w` in `net.l1.w[j][i]`; empty for the whole struct). Read-only; its adjoint is
+    /// the same place in the gradient (`grad.net.l1.w`). Its dimensions are as many as it is
+    /// indexed by (rustc checks the types); a struct passed whole to a call has none.
+    Field { param: u32, path: TokenStream },
 }
 
 #[derive(Clone, Debug)]
@@ -475,6 +513,33 @@ pub struct IfNode {
     pub outputs: Vec<IfOutput>,
 }
 
+/// An argument of a call to a differentiable function.
+#[derive(Clone, Debug)]
+pub enum CallArg {
+    /// A value: a float (whose adjoint the pullback returns), an integer or bool, or a passive
+    /// expression the macro does not look into (`Activation::Tanh`).
+    Value(ValueId),
+    /// An array, a row of one, or a parameter struct (or a field of one): `&x`, `&xs[s]`, `x`,
+    /// `&net.l1`, `net`. The pullback adds into the same place of its adjoint.
+    Place { array: ArrayId, indices: Vec<ValueId>, by_ref: bool },
+}
+
+/// A call of a differentiable function: the forward sweep calls it, the backward sweep calls its
+/// pullback `<name>_pullback` (see `docs/CALLS.md` for the convention).
+#[derive(Clone, Debug)]
+pub struct CallSite {
+    /// The function as written (`dense`, `layers::dense::<4, 3>`); for a method call, the method.
+    pub callee: TokenStream,
+    /// Its pullback, named by the convention (`layers::dense_pullback::<4, 3>`).
+    pub pullback: TokenStream,
+    /// Method-call syntax: `args[0]` is the receiver.
+    pub method: bool,
+    pub args: Vec<CallArg>,
+    /// The array the call returns, if it returns one (`None`: a float).
+    pub result: Option<ArrayId>,
+    pub span: Span,
+}
+
 /// What kind of argument a parameter is.
 #[derive(Clone, Debug)]
 pub struct Param {
@@ -486,6 +551,9 @@ pub struct Param {
     pub ty_tokens: TokenStream,
     pub wrt: bool,
     pub value: ValueId,
+    /// For a parameter struct taken by reference (`net: &Net<H>`, `&self`): the owned type
+    /// (`Net<H>`, `Self`), which is the type of its gradient.
+    pub strukt: Option<TokenStream>,
 }
 
 /// One function in IR form.
@@ -501,7 +569,12 @@ pub struct Function {
     pub params: Vec<Param>,
     /// Interned paths: constants and activation paths, as tokens and as text (the interning key).
     pub paths: Vec<(String, TokenStream)>,
+    /// Calls of differentiable functions, indexed by `CallId`.
+    pub calls: Vec<CallSite>,
     pub output: Option<ValueId>,
+    /// For a function returning an array (a layer): the local array returned, and the return type.
+    pub output_array: Option<ArrayId>,
+    pub return_type: Option<TokenStream>,
     /// The float type of the result; untyped float literals take it.
     pub float: FloatTy,
     consing: HashMap<(Op, Ty), Vec<ValueId>>,
@@ -518,7 +591,10 @@ impl Function {
             versions: Vec::new(),
             params: Vec::new(),
             paths: Vec::new(),
+            calls: Vec::new(),
             output: None,
+            output_array: None,
+            return_type: None,
             float,
             consing: HashMap::new(),
         }
@@ -658,6 +734,9 @@ impl Function {
                 | Op::LoopPhi(..)
                 | Op::LoopOut(..)
                 | Op::LoopTrips(_)
+                | Op::Invoke(..)
+                | Op::Pullback(..)
+                | Op::PullbackOut(..)
         );
         if consable {
             if let Some(candidates) = self.consing.get(&(op.clone(), ty)) {

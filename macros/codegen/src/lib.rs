@@ -22,6 +22,7 @@ pub mod ir;
 pub mod lower;
 pub mod names;
 pub mod plan;
+pub mod reuse;
 pub mod rules;
 pub mod scope;
 pub mod simplify;
@@ -90,6 +91,16 @@ pub(crate) fn expand_function(
         return Err(cx.check().err().map(|e| e.to_compile_error()).unwrap_or_default());
     }
     internal_check(&lowered.function, &func, "lowering")?;
+    // A function returning an array has no gradient of its own (its result is not a cost), only
+    // a pullback for the functions that call it.
+    if lowered.function.output_array.is_some() {
+        if options.explain {
+            let message = "`explain` needs a function returning a float (a cost); this one returns an array";
+            return Err(syn::Error::new_spanned(&func.sig.output, message).to_compile_error());
+        }
+        let pullback = pullback(options, &func)?;
+        return Ok(quote!(#[allow(clippy::needless_range_loop)] #func #pullback));
+    }
     let derivation = diff::differentiate(&mut lowered.function);
     internal_check(&lowered.function, &func, "differentiation")?;
 
@@ -110,11 +121,39 @@ pub(crate) fn expand_function(
         );
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
     }
+    let pullback = pullback(options, &func)?;
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
-        return Ok(quote!(#expansion #explain));
+        return Ok(quote!(#expansion #pullback #explain));
     }
-    Ok(expansion)
+    Ok(quote!(#expansion #pullback))
+}
+
+/// `<name>_pullback`, for callers of this function (`docs/CALLS.md`): every float argument is
+/// differentiated whatever `wrt` says (a caller may need any of them), from a seed.
+fn pullback(options: &attr::Options, func: &syn::ItemFn) -> Result<TokenStream, TokenStream> {
+    let cx = ctxt::Ctxt::new();
+    let all = attr::Options { wrt: None, ..options.clone() };
+    let mut lowered = lower::lower(&cx, func, &all);
+    if cx.has_errors() {
+        return Err(cx.check().err().map(|e| e.to_compile_error()).unwrap_or_default());
+    }
+    let derivation = diff::differentiate_seeded(&mut lowered.function);
+    internal_check(&lowered.function, func, "differentiation of the pullback")?;
+    reuse::reuse_result(&mut lowered.function);
+    internal_check(&lowered.function, func, "reuse of the result")?;
+    let mut emitter = emit::Emitter::new(&lowered.function, &derivation, func.to_token_stream());
+    emitter.max_iterations = options.max_iterations;
+    let tokens = emitter.emit_pullback(func, &lowered.items, &derivation);
+    let problems = emitter.scope_problems();
+    if !problems.is_empty() && std::env::var_os("BACKPROP_SCOPE_CHECK").is_none_or(|v| v != "off") {
+        let message = format!(
+            "internal error in `#[backprop]`: the generated pullback would not be valid ({}); please report this function as a bug",
+            problems.join("; ")
+        );
+        return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+    }
+    Ok(tokens)
 }
 
 fn with_errors(cx: ctxt::Ctxt, item: TokenStream) -> TokenStream {

@@ -9,7 +9,7 @@
 
 use crate::diff::Derivation;
 use crate::ir::{
-    ArrayId, ArrayOrigin, BinOp, BlockId, Func, Function, Hint, IfId, Item, LoopId, Op, Ty, ValueId, ROOT,
+    ArrayId, ArrayOrigin, BinOp, BlockId, CallArg, Func, Function, Hint, IfId, Item, LoopId, Op, Ty, ValueId, ROOT,
 };
 use crate::names::Names;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -88,6 +88,15 @@ pub struct Plan<'a> {
     /// wrappers' locals), chosen to collide with nothing in the user's function.
     pub grad_name: Ident,
     pub value_name: Ident,
+    /// A pullback's parameters: the function's result and its adjoint (the sweep's seed).
+    pub result_name: Ident,
+    pub seed_name: Ident,
+    /// Per array, its adjoint (from the derivation).
+    pub array_adjoints: BTreeMap<ArrayId, ArrayId>,
+    /// Per argument, in a pullback: its sink's name (`d_net`) and the flag saying whether the
+    /// caller wants that adjoint (`WANT_D_NET`).
+    pub sink_names: Vec<Ident>,
+    pub want_names: Vec<Ident>,
 }
 
 impl<'a> Plan<'a> {
@@ -110,6 +119,11 @@ impl<'a> Plan<'a> {
             derived: Vec::new(),
             grad_name: Ident::new("grad", Span::call_site()),
             value_name: Ident::new("value", Span::call_site()),
+            result_name: Ident::new("result", Span::call_site()),
+            seed_name: Ident::new("d_result", Span::call_site()),
+            array_adjoints: d.array_adjoints.clone(),
+            sink_names: Vec::new(),
+            want_names: Vec::new(),
         };
         let mut roots: Vec<ValueId> = f.output.into_iter().collect();
         roots.extend(d.gradients.iter().flatten());
@@ -119,7 +133,15 @@ impl<'a> Plan<'a> {
                 arrays.push(*adjoint);
             }
         }
-        e.mark_live(&roots, &arrays);
+        // The fields of a differentiated parameter struct accumulate into the caller's gradient.
+        for (a, adjoint) in &d.array_adjoints {
+            if let ArrayOrigin::Field { param, .. } = f.array(*a).origin {
+                if f.params[param as usize].wrt {
+                    arrays.push(*adjoint);
+                }
+            }
+        }
+        e.mark_live(&roots, &arrays, d);
         e.find_effects();
         let uses = e.count_uses(&roots);
         e.decide_bindings(&uses);
@@ -133,11 +155,11 @@ impl<'a> Plan<'a> {
 
     /// Marks what the result and the gradients need: values, arrays (with every store into them)
     /// and loops (with their bounds and carried variables).
-    fn mark_live(&mut self, roots: &[ValueId], arrays: &[ArrayId]) {
+    fn mark_live(&mut self, roots: &[ValueId], arrays: &[ArrayId], d: &Derivation) {
         let f = self.f;
         let mut stores: Vec<Vec<ValueId>> = vec![Vec::new(); f.arrays.len()];
-        for (i, node) in f.nodes.iter().enumerate() {
-            if let Op::Store(a, _) | Op::Declare(a) = node.op {
+        for i in 0..f.nodes.len() {
+            for a in self.writes(ValueId(i as u32), d) {
                 stores[a.index()].push(ValueId(i as u32));
             }
         }
@@ -160,8 +182,15 @@ impl<'a> Plan<'a> {
             }
             self.live[v.index()] = true;
             let node = f.node(v);
-            // Everything inside a loop body runs only if the loop is emitted.
-            let mut b = Some(node.block);
+            // Everything inside a loop body runs only if the loop is emitted. (A loop variable
+            // read by the backward sweep is the backward loop's own, and a value written out at
+            // each use is computed where it is used: they keep no forward loop.)
+            let inline = match node.op {
+                Op::LoopVar(l) => f.loop_node(l).exit.is_none(),
+                Op::Load(a, ..) => !f.array(a).mutable,
+                _ => false,
+            };
+            let mut b = if inline { None } else { Some(node.block) };
             while let Some(block) = b {
                 if let Some(l) = f.block(block).loop_owner {
                     if !self.live_loops[l.index()] {
@@ -199,6 +228,20 @@ impl<'a> Plan<'a> {
                     stack.extend(idx);
                 }
                 Op::Call(Func::SumArray(a, _), _) => array_stack.push(ArrayId(*a)),
+                Op::Invoke(call, operands) | Op::Pullback(call, operands) => {
+                    stack.extend(operands);
+                    let site = &f.calls[call.index()];
+                    for arg in &site.args {
+                        if let CallArg::Place { array, .. } = arg {
+                            array_stack.push(*array);
+                        }
+                    }
+                    // The pullback reads the returned array and its adjoint.
+                    if let (Op::Pullback(..), Some(r)) = (&node.op, site.result) {
+                        array_stack.push(r);
+                        array_stack.extend(d.array_adjoints.get(&r));
+                    }
+                }
                 Op::Len(a) | Op::Declare(a) => {
                     if !matches!(f.array(*a).origin, ArrayOrigin::Param { .. }) {
                         array_stack.push(*a);
@@ -206,6 +249,34 @@ impl<'a> Plan<'a> {
                 }
                 op => stack.extend(op.operands()),
             }
+        }
+    }
+
+    /// The arrays a value writes: a store's or declaration's array; the array a call returns; the
+    /// adjoints a pullback adds into.
+    pub(crate) fn writes(&self, v: ValueId, d: &Derivation) -> Vec<ArrayId> {
+        let f = self.f;
+        match &f.node(v).op {
+            Op::Store(a, _) | Op::Declare(a) => vec![*a],
+            Op::Invoke(call, _) => f.calls[call.index()].result.into_iter().collect(),
+            Op::Pullback(call, _) => f.calls[call.index()]
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    CallArg::Place { array, .. } => d.array_adjoints.get(array).copied(),
+                    CallArg::Value(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a value is a statement with side effects on arrays (not a `let` of its own).
+    pub(crate) fn is_effect(&self, v: ValueId) -> bool {
+        match &self.f.node(v).op {
+            Op::Store(..) | Op::Declare(_) | Op::Pullback(..) => true,
+            Op::Invoke(call, _) => self.f.calls[call.index()].result.is_some(),
+            _ => false,
         }
     }
 
@@ -231,7 +302,8 @@ impl<'a> Plan<'a> {
     /// Marks every block that holds a live store, and the blocks around it.
     fn find_effects(&mut self) {
         for (i, n) in self.f.nodes.iter().enumerate() {
-            if !self.live[i] || !matches!(n.op, Op::Store(..)) {
+            let effect = matches!(n.op, Op::Store(..) | Op::Pullback(..)) || self.is_effect(ValueId(i as u32));
+            if !self.live[i] || !effect || matches!(n.op, Op::Declare(_)) {
                 continue;
             }
             let mut b = Some(n.block);
@@ -332,7 +404,16 @@ impl<'a> Plan<'a> {
                 self.bound[i] = true;
                 continue;
             }
-            if matches!(node.op, Op::Store(..) | Op::Declare(_)) {
+            if self.is_effect(v) {
+                // A pullback is named when its float arguments' adjoints are read (`t.0`).
+                if let Op::Pullback(..) = node.op {
+                    self.bound[i] = self
+                        .f
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .any(|(k, n)| self.live[k] && matches!(n.op, Op::PullbackOut(pb, _) if pb == v));
+                }
                 continue;
             }
             let nested = 1 + node.op.operands().iter().map(|a| depth[a.index()]).max().unwrap_or(0);
@@ -350,7 +431,7 @@ impl<'a> Plan<'a> {
                         let (from, to) = (positions[i] + 1, positions[u.index()]);
                         from > to
                             || items[from..to].iter().any(|item| match item {
-                                Item::Value(w) => matches!(self.f.node(*w).op, Op::Store(..)),
+                                Item::Value(w) => self.is_effect(*w),
                                 _ => true,
                             })
                     }
@@ -362,7 +443,7 @@ impl<'a> Plan<'a> {
             // readers handle well: bind them in pieces.
             let too_deep = nested > MAX_INLINE_DEPTH;
             self.bound[i] = node.hint.is_some()
-                || matches!(node.op, Op::Phi(..) | Op::Alias(_))
+                || matches!(node.op, Op::Phi(..) | Op::Alias(_) | Op::Invoke(..))
                 || !single_local_use
                 || too_deep
                 || read_moves_past_write;
@@ -504,23 +585,22 @@ impl<'a> Plan<'a> {
             if !reads_ok {
                 continue;
             }
+            let touches = |v: ValueId| -> Vec<ArrayId> {
+                match f.node(v).op {
+                    Op::Load(a, ..) => vec![a],
+                    _ => self.writes(v, d),
+                }
+            };
             let touched = |b: BlockId| -> Vec<ArrayId> {
-                f.nodes
-                    .iter()
-                    .filter(|n| f.is_within(n.block, b))
-                    .filter_map(|n| match n.op {
-                        Op::Load(a, ..) | Op::Store(a, _) | Op::Declare(a) => Some(a),
-                        _ => None,
-                    })
+                (0..f.nodes.len())
+                    .filter(|&i| f.is_within(f.nodes[i].block, b))
+                    .flat_map(|i| touches(ValueId(i as u32)))
                     .collect()
             };
             let mine = touched(lb.body);
             let earlier_conflict = backward_items[..bpos].iter().any(|item| {
                 let arrays: Vec<ArrayId> = match *item {
-                    Item::Value(v) => match f.node(v).op {
-                        Op::Load(a, ..) | Op::Store(a, _) | Op::Declare(a) => vec![a],
-                        _ => vec![],
-                    },
+                    Item::Value(v) => touches(v),
                     Item::Loop(l) => touched(f.loop_node(l).body),
                     Item::If(i) => {
                         let n = f.if_node(i);
@@ -908,6 +988,16 @@ impl<'a> Plan<'a> {
         let mut names = Names::new(user_tokens);
         self.grad_name = make_ident(&names.generated("grad"));
         self.value_name = make_ident(&names.generated("value"));
+        self.result_name = make_ident(&names.generated("result"));
+        self.seed_name = make_ident(&names.generated("d_result"));
+        for p in &self.f.params {
+            let base = p.name.to_string().trim_start_matches("r#").to_string();
+            let base = if base == "self" { "self_".to_string() } else { base };
+            let upper = base.to_uppercase();
+            self.want_names.push(make_ident(&names.generated(&format!("WANT_D_{upper}"))));
+            let sink = if p.strukt.is_some() { format!("d_{base}") } else { format!("d_{base}_sink") };
+            self.sink_names.push(make_ident(&names.generated(&sink)));
+        }
         for p in &self.f.params {
             names.take(&p.name.to_string());
             self.names[p.value.index()] = Some(p.name.clone());
@@ -915,12 +1005,12 @@ impl<'a> Plan<'a> {
         for (i, a) in self.f.arrays.iter().enumerate() {
             let name = match &a.origin {
                 ArrayOrigin::Param { .. } => a.name.to_string(),
-                ArrayOrigin::Local { .. } => names.user(&a.name.to_string()),
+                ArrayOrigin::Local { .. } | ArrayOrigin::Returned(_) => names.user(&a.name.to_string()),
                 ArrayOrigin::Adjoint(of) => {
                     let base = self.array_names[of.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
                     names.generated(&format!("d_{base}"))
                 }
-                ArrayOrigin::Const(_) => a.name.to_string(),
+                ArrayOrigin::Const(_) | ArrayOrigin::Field { .. } | ArrayOrigin::Result => a.name.to_string(),
             };
             self.array_names[i] = Some(make_ident(&name));
         }
@@ -956,9 +1046,14 @@ impl<'a> Plan<'a> {
                 // Names the lowering made up (an iterator's accumulator) read as generated ones.
                 Some(Hint::User(n)) if n.starts_with(HIDDEN) => names.generated(&n[HIDDEN.len()..]),
                 Some(Hint::User(n)) | Some(Hint::Output(n)) => names.user(n.trim_start_matches("r#")),
-                Some(Hint::Adjoint(of)) => match &self.names[of.index()] {
-                    Some(base) => names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#"))),
-                    None => names.temp(),
+                Some(Hint::Adjoint(of)) => match (&self.names[of.index()], &self.f.node(of).hint) {
+                    (Some(base), _) => names.generated(&format!("d_{}", base.to_string().trim_start_matches("r#"))),
+                    // A value no longer computed (a pullback reads it from its result) still
+                    // names its adjoint.
+                    (None, Some(Hint::User(n))) if !n.starts_with(HIDDEN) => {
+                        names.generated(&format!("d_{}", n.trim_start_matches("r#")))
+                    }
+                    (None, _) => names.temp(),
                 },
                 None => names.temp(),
             };

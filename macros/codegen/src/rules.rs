@@ -134,7 +134,12 @@ pub fn local_factors(b: &mut Builder, y: ValueId) -> Vec<(usize, Factor)> {
         | Op::LoopVar(_)
         | Op::LoopPhi(..)
         | Op::LoopOut(..)
-        | Op::LoopTrips(_) => vec![],
+        | Op::LoopTrips(_)
+        | Op::Invoke(..)
+        | Op::Pullback(..)
+        | Op::PullbackOut(..)
+        | Op::Seed
+        | Op::Result => vec![],
         Op::Alias(_) => vec![(0, One)],
         Op::Unary(UnOp::Neg, _) => vec![(0, MinusOne)],
         Op::Unary(UnOp::Not, _) => vec![],

@@ -175,10 +175,31 @@ impl Lower<'_> {
             Expr::Paren(p) => &*p.expr,
             other => other,
         };
-        let Expr::Path(path) = base else {
-            self.cx.error_spanned_by(base, "only elements of named arrays can be indexed: `x[i]`, `w[j][i]`");
-            return None;
+        let field = match base {
+            Expr::Field(_) => self.array_place(base, indices.len()),
+            _ => None,
         };
+        let (array, path) = match (field, base) {
+            (Some(a), _) => (Some(a), None),
+            (None, Expr::Path(path)) => (None, Some(path)),
+            _ => {
+                self.cx.error_spanned_by(
+                    base,
+                    "only elements of named arrays can be indexed: `x[i]`, `w[j][i]`, or of a parameter struct's fields: `net.w[j][i]`",
+                );
+                return None;
+            }
+        };
+        let array = match (array, path) {
+            (Some(a), _) => a,
+            (None, Some(path)) => self.named_array(path, indices.len(), base)?,
+            (None, None) => return None,
+        };
+        self.indices(index, array, indices)
+    }
+
+    /// The array a name stands for in `name[i]..`: a binding, or a constant table.
+    fn named_array(&mut self, path: &syn::ExprPath, rank: usize, base: &Expr) -> Option<ArrayId> {
         let array = match path.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
             Some((si, vi)) => match self.scopes[si][vi].1 {
                 Binding::Array(a) => a,
@@ -193,6 +214,11 @@ impl Lower<'_> {
                     self.cx.error_spanned_by(base, "indexing a tuple: read its fields with `.0`, `.1`");
                     return None;
                 }
+                Binding::Struct(_) => {
+                    self.cx
+                        .error_spanned_by(base, "indexing a parameter struct: index its array fields (`net.w[j][i]`)");
+                    return None;
+                }
             },
             None if path.path.get_ident().is_some_and(|i| self.poisoned.contains(&i.to_string())) => return None,
             None => {
@@ -205,15 +231,27 @@ impl Lower<'_> {
                     None => self.f.add_array(Array {
                         name,
                         elem: Ty::Unknown,
-                        dims: vec![Dim::Dynamic; indices.len()],
+                        dims: vec![Dim::Dynamic; rank],
                         origin: ArrayOrigin::Const(idx),
                         mutable: false,
                     }),
                 }
             }
         };
+        Some(array)
+    }
+
+    /// Lowers the indices of an element of `array`, checking their number and type.
+    fn indices(
+        &mut self,
+        index: &syn::ExprIndex,
+        array: ArrayId,
+        indices: Vec<&Expr>,
+    ) -> Option<(ArrayId, Vec<ValueId>)> {
         let rank = self.f.array(array).dims.len();
-        if indices.len() != rank {
+        // A field's rank is as it is used (rustc checks it against the struct).
+        let field = matches!(self.f.array(array).origin, ArrayOrigin::Field { .. } | ArrayOrigin::Returned(_));
+        if indices.len() != rank && !field {
             self.cx.error_spanned_by(
                 index,
                 format!(
@@ -275,14 +313,7 @@ impl Lower<'_> {
     /// `x.len()` and `x.iter().sum::<f64>()` on an array; `None` when `m` is not one of them.
     pub(super) fn array_method(&mut self, m: &syn::ExprMethodCall) -> Option<ValueId> {
         let name = m.method.to_string();
-        let array_of = |this: &Self, e: &Expr| -> Option<ArrayId> {
-            let Expr::Path(p) = e else { return None };
-            let (si, vi) = this.lookup(&p.path.get_ident()?.to_string())?;
-            match this.scopes[si][vi].1 {
-                Binding::Array(a) => Some(a),
-                Binding::Value(_) | Binding::Tuple(_) => None,
-            }
-        };
+        let array_of = |this: &mut Self, e: &Expr| -> Option<ArrayId> { this.array_place(e, 1) };
         if name == "len" && m.args.is_empty() {
             let array = array_of(self, &m.receiver)?;
             return Some(self.array_len(array, m.span()));

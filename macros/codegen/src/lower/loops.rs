@@ -76,7 +76,7 @@ impl Lower<'_> {
         let (si, vi) = self.lookup(&p.path.get_ident()?.to_string())?;
         match self.scopes[si][vi].1 {
             Binding::Array(a) => Some(a),
-            Binding::Value(_) | Binding::Tuple(_) => None,
+            Binding::Value(_) | Binding::Tuple(_) | Binding::Struct(_) => None,
         }
     }
 
@@ -287,7 +287,7 @@ impl Lower<'_> {
         for (k, (name, si, vi, init)) in carried_names.iter().enumerate() {
             let next = match self.scopes[*si][*vi].1 {
                 Binding::Value(v) => v,
-                Binding::Array(_) | Binding::Tuple(_) => *init,
+                Binding::Array(_) | Binding::Tuple(_) | Binding::Struct(_) => *init,
             };
             let ty = self.f.ty(inners[k]);
             let out = self.f.add_defined_by_construct(Op::LoopOut(id, k as u32), ty, outer, l.span());
@@ -379,7 +379,7 @@ impl Lower<'_> {
         for (k, (name, si, vi, init)) in carried_names.iter().enumerate() {
             let next = match self.scopes[*si][*vi].1 {
                 Binding::Value(v) => v,
-                Binding::Array(_) | Binding::Tuple(_) => *init,
+                Binding::Array(_) | Binding::Tuple(_) | Binding::Struct(_) => *init,
             };
             let ty = self.f.ty(inners[k]);
             let out = self.f.add_defined_by_construct(Op::LoopOut(id, k as u32), ty, outer, w.span());

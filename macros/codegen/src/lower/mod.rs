@@ -17,7 +17,9 @@ use syn::spanned::Spanned;
 use syn::{Expr, Pat, ReturnType, Stmt, Type};
 
 mod arrays;
+mod calls;
 mod exits;
+mod fields;
 mod iterators;
 mod loops;
 mod returns;
@@ -94,6 +96,33 @@ fn array_type(ty: &Type) -> Option<(Ty, Vec<Dim>, bool)> {
     }
 }
 
+/// The owned type of a parameter struct taken by reference: `&Net<H>` gives `Net<H>`. Any path
+/// type that is not a float, an integer, `bool` or `Vec` (those are scalars and arrays).
+fn struct_type(ty: &Type) -> Option<TokenStream2> {
+    let Type::Reference(r) = ty else { return None };
+    if r.mutability.is_some() {
+        return None;
+    }
+    let Type::Path(p) = &*r.elem else { return None };
+    if p.qself.is_some() || scalar_type(&r.elem).is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if last.ident == "Vec" || last.ident == "str" || last.ident == "String" {
+        return None;
+    }
+    Some(r.elem.to_token_stream())
+}
+
+/// The element type of a fixed-size float array returned by value (`[f64; O]`, `[[f32; 3]; 2]`):
+/// a function other `#[backprop]` functions call, a layer.
+fn returned_array(ty: &Type) -> Option<FloatTy> {
+    match array_type(ty) {
+        Some((Ty::Float(f), dims, false)) if dims.iter().all(|d| matches!(d, Dim::Const(_))) => Some(f),
+        _ => None,
+    }
+}
+
 /// The float type of the function's result, or an error on the return type.
 fn return_float(cx: &Ctxt, func: &syn::ItemFn) -> FloatTy {
     match &func.sig.output {
@@ -104,12 +133,13 @@ fn return_float(cx: &Ctxt, func: &syn::ItemFn) -> FloatTy {
             );
             FloatTy::F64
         }
-        ReturnType::Type(_, ty) => match scalar_type(ty) {
-            Some(Ty::Float(f)) => f,
+        ReturnType::Type(_, ty) => match (scalar_type(ty), returned_array(ty)) {
+            (Some(Ty::Float(f)), _) => f,
+            (_, Some(f)) => f,
             _ => {
                 cx.error_spanned_by(
                     ty,
-                    "a `#[backprop]` function must return the cost as `f64` or `f32`; return a scalar float",
+                    "a `#[backprop]` function must return the cost as `f64` or `f32` (or, to be called from other `#[backprop]` functions, a fixed-size array of floats `[f64; N]`); return a scalar float",
                 );
                 FloatTy::F64
             }
@@ -130,7 +160,9 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         tuples: Vec::new(),
         pushed: Default::default(),
         loops_with_exits: 0,
-        missing_return: !matches!(&func.sig.output, ReturnType::Type(_, ty) if matches!(scalar_type(ty), Some(Ty::Float(_)))),
+        missing_return: !matches!(&func.sig.output, ReturnType::Type(_, ty) if matches!(scalar_type(ty), Some(Ty::Float(_))) || returned_array(ty).is_some()),
+        fn_name: func.sig.ident.to_string(),
+        arrayish: calls::array_names(&func.block),
     };
     lower.signature(func, options);
     lower.scopes.push(Vec::new());
@@ -142,12 +174,20 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         _ => None,
     };
     let stmts = rewritten.as_deref().unwrap_or(&func.block.stmts);
+    if let ReturnType::Type(_, ty) = &func.sig.output {
+        if returned_array(ty).is_some() {
+            lower.array_body(func, stmts, ty);
+            lower.check_call_places();
+            return Lowered { function: lower.f, items: lower.items };
+        }
+    }
     let output = lower.block_body(stmts, want_value, func.block.brace_token.span.close());
     if let Some(out) = output {
         let name = func.sig.ident.to_string();
         lower.f.suggest_name(out, Hint::Output(name));
         lower.f.output = Some(out);
     }
+    lower.check_call_places();
     Lowered { function: lower.f, items: lower.items }
 }
 
@@ -159,6 +199,9 @@ enum Binding {
     /// A tuple of values (`let t = (a, b);`), index into `Lower::tuples`. Tuples are immutable:
     /// destructured (`let (a, b) = t;`) or read by field (`t.0`).
     Tuple(u32),
+    /// A parameter struct argument (`net: &Net`), by its index in `Function::params`; its fields
+    /// are read as places (`fields.rs`).
+    Struct(u32),
 }
 
 struct Lower<'a> {
@@ -181,6 +224,10 @@ struct Lower<'a> {
     pushed: std::collections::HashMap<ArrayId, String>,
     /// The return type is missing (already reported): a missing final expression is no news.
     missing_return: bool,
+    /// The function's name (a call of it is recursion).
+    fn_name: String,
+    /// Names used as arrays somewhere in the body (`calls::array_names`).
+    arrayish: std::collections::HashSet<String>,
 }
 
 impl Lower<'_> {
@@ -244,8 +291,13 @@ impl Lower<'_> {
                     ty_tokens: typed.ty.to_token_stream(),
                     wrt,
                     value,
+                    strukt: None,
                 });
                 self.scopes[0].push((name.to_string(), Binding::Array(array)));
+                continue;
+            }
+            if let Some(owned) = struct_type(&typed.ty) {
+                self.struct_param(index, name, typed.ty.to_token_stream(), owned, options);
                 continue;
             }
             let Some(ty) = scalar_type(&typed.ty) else {
@@ -270,6 +322,7 @@ impl Lower<'_> {
                 ty_tokens: typed.ty.to_token_stream(),
                 wrt,
                 value,
+                strukt: None,
             });
             self.scopes[0].push((name.to_string(), Binding::Value(value)));
         }
@@ -520,6 +573,18 @@ impl Lower<'_> {
             }
             _ => {}
         }
+        // `let h = dense(..)` binds the array a function returns when `h` is used as an array
+        // (or annotated as one).
+        let returns_array = match annotation {
+            Some(ty) => array_type(ty).is_some(),
+            None => self.arrayish.contains(&name.to_string()),
+        };
+        if returns_array {
+            if let Some(call) = self.user_call(&init.expr) {
+                self.invoke_array(&name, call);
+                return;
+            }
+        }
         let errors_before = self.cx.error_count();
         let mut value = self.expr(&init.expr);
         if self.cx.error_count() > errors_before {
@@ -574,6 +639,10 @@ impl Lower<'_> {
                 Binding::Tuple(_) => self.cx.error_spanned_by(
                     ident,
                     format!("assigning a tuple is not supported; bind a new one (`let {ident} = (..);`) or use separate variables"),
+                ),
+                Binding::Struct(_) => self.cx.error_spanned_by(
+                    ident,
+                    format!("`{ident}` is a parameter struct, read-only in a `#[backprop]` function"),
                 ),
             },
             None => self
@@ -641,6 +710,10 @@ impl Lower<'_> {
                 self.poison()
             }
             Expr::Field(field) if matches!(field.member, syn::Member::Unnamed(_)) => self.tuple_field(field),
+            Expr::Field(field) if self.field_path(e).is_some() => match self.field_value(field) {
+                Some(v) => v,
+                None => self.poison(),
+            },
             Expr::Match(m) => match self.match_expr(m, true) {
                 Some(v) => v,
                 None => self.poison(),
@@ -926,6 +999,13 @@ impl Lower<'_> {
                         );
                         return self.poison();
                     }
+                    Binding::Struct(_) => {
+                        self.cx.error_spanned_by(
+                            p,
+                            format!("parameter struct `{ident}` is used as a value; read its fields (`{ident}.w[j][i]`) or pass it to a differentiable function (`loss(&{ident}, ..)`)"),
+                        );
+                        return self.poison();
+                    }
                 }
             }
         }
@@ -980,6 +1060,10 @@ impl Lower<'_> {
                 "this iterator chain is not supported by `#[backprop]`; supported: `x.iter().sum()`, `a.iter().zip(b).map(|(x, y)| ..).sum()`, `.map(|v| ..).sum()` / `.product()`, `.fold(init, |acc, v| ..)`, `.copied().fold(f64::MIN, f64::max)`; or write a `for i in 0..x.len()` loop",
             );
             return self.poison();
+        }
+        // A method of a parameter struct (`self.forward(x)`, `net.l1.apply(&x)`): differentiable.
+        if let Some(call) = self.user_call(&Expr::MethodCall(m.clone())) {
+            return self.invoke_float(call);
         }
         let receiver = self.expr(&m.receiver);
         let args: Vec<ValueId> = m.args.iter().map(|a| self.expr(a)).collect();
@@ -1115,12 +1199,21 @@ impl Lower<'_> {
         if let Some(v) = self.float_constant(p, &last, c) {
             return v;
         }
-        let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
         // `f64::exp(x)` or `<f64>::exp(x)`: a std method in path form.
         let float_type_path = match &p.qself {
             Some(q) => segments.len() == 1 && matches!(scalar_type(&q.ty), Some(Ty::Float(_))),
             None => segments.len() == 2 && FloatTy::from_name(&segments[0]).is_some(),
         };
+        if !float_type_path && Activation::from_name(&last).is_none() {
+            if calls::is_constructor(p) {
+                return self.passive_expression(&Expr::Call(c.clone()));
+            }
+            return match self.user_call(&Expr::Call(c.clone())) {
+                Some(call) => self.invoke_float(call),
+                None => self.poison(),
+            };
+        }
+        let args: Vec<ValueId> = c.args.iter().map(|a| self.expr(a)).collect();
         if float_type_path {
             let Some((func, arity)) = ir::method_by_name(&last) else {
                 self.cx.error_spanned_by(&c.func, unknown_method_message(&last));
@@ -1153,13 +1246,6 @@ impl Lower<'_> {
             let path = self.f.intern_path(p.to_token_stream());
             return self.call_value(Func::Activation(act, path), args, c.span());
         }
-        self.cx.error_spanned_by(
-            &c.func,
-            format!(
-                "`#[backprop]` cannot differentiate a call to `{}`: only std float methods and the runtime's activations are differentiable; write the function's computation inline",
-                p.to_token_stream().to_string().replace(' ', "")
-            ),
-        );
         self.poison()
     }
 

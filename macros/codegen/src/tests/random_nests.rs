@@ -1278,8 +1278,23 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, ext: bool, 
                  \x20           grad.extend([g.a, g.b]);\n\
                  \x20           if v.is_finite() && v.abs() < 1e4 {{\n\
                  \x20               check(\"{name}\", call, &grad, &p);\n\
+                 \x20           }}\n"
+            ));
+            // The pullback from a seed adds seed × gradient into its sinks and returns the
+            // scalars' share: the same sweep, seeded, for callers.
+            out.push_str(&format!(
+                "            let (mut sx, mut sw) = (vec![0.5; {LX}], [0.25; 4]);\n\
+                 \x20           let t = {name}_pullback(&p[..{LX}], &[p[{LX}], p[{}], p[{}], p[{}]], p[{}], p[{}], n, m, flag{ints}, v, 0.75, Some(&mut sx[..]), Some(&mut sw));\n\
+                 \x20           let seeded: Vec<f64> = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();\n\
+                 \x20           for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {{\n\
+                 \x20               assert!((s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(), \"{name} pullback [{{k}}]: {{s}} vs 0.75 × {{g}}\");\n\
                  \x20           }}\n\
-                 \x20       }}\n"
+                 \x20       }}\n",
+                LX + 1,
+                LX + 2,
+                LX + 3,
+                LX + LW,
+                LX + LW + 1
             ));
         }
         out.push_str("    }\n}\n");

@@ -19,14 +19,16 @@
 
 use crate::diff::Derivation;
 use crate::ir::{
-    Activation, ArrayId, ArrayOrigin, BinOp, BlockId, Dim, FloatTy, Func, Function, Hint, IfId, Item, LoopId, Op, Ty,
-    UnOp, ValueId, ROOT,
+    Activation, ArrayId, ArrayOrigin, BinOp, BlockId, CallArg, CallId, Dim, FloatTy, Func, Function, Hint, IfId, Item,
+    LoopId, Op, Ty, UnOp, ValueId, ROOT,
 };
 use crate::names::camel_case;
 use crate::plan::{Plan, Tape};
 use crate::scope::{Bound, ScopeCheck};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+
+mod pullback;
 
 /// Operator precedence, loosest first, for parenthesising inline expressions.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -69,6 +71,12 @@ pub struct Emitter<'a> {
     scope: std::cell::RefCell<ScopeCheck>,
     /// What the scope check found in the last `emit`.
     problems: std::cell::RefCell<Vec<String>>,
+    /// Per array: its binding is a `&mut` borrow (an adjoint that is the caller's buffer), so a
+    /// sink reborrows it (`&mut *d_x`).
+    borrowed: std::cell::RefCell<Vec<bool>>,
+    /// Printing a pullback (`pullback.rs`): where each argument's adjoint goes, and the activity
+    /// flag guarding the writes into it.
+    sinks: std::cell::RefCell<pullback::Sinks>,
     /// `#[backprop(max_iterations = N)]`: the bound on a `while` loop's iterations.
     pub max_iterations: Option<u64>,
 }
@@ -88,6 +96,8 @@ impl<'a> Emitter<'a> {
             krate: quote!(::backprop),
             scope: std::cell::RefCell::new(ScopeCheck::default()),
             problems: std::cell::RefCell::new(Vec::new()),
+            borrowed: std::cell::RefCell::new(vec![false; f.arrays.len()]),
+            sinks: std::cell::RefCell::new(pullback::Sinks::default()),
             max_iterations: None,
         }
     }
@@ -249,6 +259,16 @@ impl<'a> Emitter<'a> {
                     (quote_spanned!(span=> #base.len()), Prec::Atom)
                 }
             },
+            Op::Invoke(call, operands) => (self.invoke_tokens(*call, operands), Prec::Atom),
+            Op::Pullback(call, operands) => (self.pullback_tokens(*call, operands), Prec::Atom),
+            Op::PullbackOut(pb, k) => {
+                self.use_value(*pb);
+                let name = self.name(*pb).map(|n| n.to_token_stream()).unwrap_or_else(|| quote!(_));
+                let k = Literal::usize_unsuffixed(*k as usize);
+                (quote!(#name.#k), Prec::Atom)
+            }
+            Op::Seed => (self.seed_name.to_token_stream(), Prec::Atom),
+            Op::Result => (self.result_name.to_token_stream(), Prec::Atom),
             // Named by their construct (`if`, loop); reached only through their names.
             Op::Phi(..)
             | Op::LoopVar(_)
@@ -263,12 +283,145 @@ impl<'a> Emitter<'a> {
     fn array_name(&self, a: ArrayId) -> TokenStream {
         match &self.f.array(a).origin {
             ArrayOrigin::Const(path) => self.f.paths[*path as usize].1.clone(),
+            ArrayOrigin::Result => self.result_name.to_token_stream(),
+            ArrayOrigin::Field { param, path } => {
+                let name = &self.f.params[*param as usize].name;
+                quote!(#name #path)
+            }
+            ArrayOrigin::Adjoint(of) if matches!(self.f.array(*of).origin, ArrayOrigin::Field { .. }) => {
+                let ArrayOrigin::Field { param, path } = &self.f.array(*of).origin else { unreachable!() };
+                let place = self.gradient_place(*param as usize);
+                quote!(#place #path)
+            }
             _ => {
                 if let (Some(name), None) = (&self.array_names[a.index()], self.doc_depth.get()) {
                     self.scope.borrow_mut().use_name(&name.to_string(), Bound::Array(a));
                 }
                 self.array_names[a.index()].to_token_stream()
             }
+        }
+    }
+
+    /// The arguments of a call as the forward sweep passes them (and the pullback again).
+    fn call_arguments(&self, call: CallId, operands: &[ValueId]) -> Vec<TokenStream> {
+        let site = &self.f.calls[call.index()];
+        let mut next = operands.iter();
+        let mut out = Vec::new();
+        for arg in &site.args {
+            match arg {
+                CallArg::Value(_) => {
+                    let v = next.next().copied().unwrap_or(ValueId(0));
+                    out.push(self.expr(v, false).0);
+                }
+                CallArg::Place { array, indices, by_ref } => {
+                    let idx: Vec<TokenStream> = indices
+                        .iter()
+                        .map(|_| {
+                            let v = next.next().copied().unwrap_or(ValueId(0));
+                            self.operand(v, Prec::Or, false)
+                        })
+                        .collect();
+                    let base = self.array_name(*array);
+                    out.push(if *by_ref { quote!(&#base #([#idx])*) } else { quote!(#base #([#idx])*) });
+                }
+            }
+        }
+        out
+    }
+
+    /// `dense(&net.l1, x)` or `self.forward(x)`.
+    fn invoke_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
+        let site = &self.f.calls[call.index()];
+        let args = self.call_arguments(call, operands);
+        let (callee, span) = (&site.callee, site.span);
+        if site.method {
+            let (receiver, rest) = args.split_first().expect("a method call has a receiver");
+            quote_spanned!(span=> #receiver.#callee(#(#rest),*))
+        } else {
+            quote_spanned!(span=> #callee(#(#args),*))
+        }
+    }
+
+    /// `dense_pullback(&net.l1, x, &h, &d_h, sink(&mut grad.net.l1), None)`: the arguments, the
+    /// result and its adjoint, then one sink per place argument (`None` where no adjoint is kept).
+    fn pullback_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
+        let site = &self.f.calls[call.index()];
+        let reads = operands.len() - if site.result.is_some() { 0 } else { 2 };
+        let mut args = self.call_arguments(call, &operands[..reads]);
+        match site.result {
+            Some(r) => {
+                let result = self.array_name(r);
+                let adjoint =
+                    self.array_adjoints.get(&r).map(|a| self.array_name(*a)).unwrap_or_else(|| quote!(#result));
+                args.push(quote!(&#result));
+                args.push(quote!(&#adjoint));
+            }
+            None => {
+                args.push(self.expr(operands[reads], false).0);
+                args.push(self.expr(operands[reads + 1], false).0);
+            }
+        }
+        let sink = self.runtime_item("sink");
+        let mut next = operands.iter();
+        for arg in &site.args {
+            match arg {
+                CallArg::Value(_) => {
+                    next.next();
+                }
+                CallArg::Place { array, indices, .. } => {
+                    let idx: Vec<TokenStream> = indices
+                        .iter()
+                        .map(|_| {
+                            let v = next.next().copied().unwrap_or(ValueId(0));
+                            self.operand(v, Prec::Or, false)
+                        })
+                        .collect();
+                    let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
+                    args.push(match adjoint {
+                        Some(a) => {
+                            let base = self.array_name(*a);
+                            let given = if idx.is_empty() && self.borrowed.borrow()[a.index()] {
+                                quote!(#sink(&mut *#base))
+                            } else {
+                                quote!(#sink(&mut #base #([#idx])*))
+                            };
+                            match self.sinks.borrow().guards.get(a) {
+                                Some(flag) => quote!(if #flag { #given } else { ::core::option::Option::None }),
+                                None => given,
+                            }
+                        }
+                        None => quote!(::core::option::Option::None),
+                    });
+                }
+            }
+        }
+        let (pullback, span) = (&site.pullback, site.span);
+        if site.method {
+            let (receiver, rest) = args.split_first().expect("a method call has a receiver");
+            let receiver = receiver.clone();
+            quote_spanned!(span=> #receiver.#pullback(#(#rest),*))
+        } else {
+            quote_spanned!(span=> #pullback(#(#args),*))
+        }
+    }
+
+    /// Where the gradient of argument `param` accumulates: its field of the caller's gradient.
+    fn gradient_place(&self, param: usize) -> TokenStream {
+        if let Some(sink) = self.sinks.borrow().names.get(&param) {
+            return sink.to_token_stream();
+        }
+        let grad = &self.grad_name;
+        let name = self.gradient_field(param);
+        quote!(#grad.#name)
+    }
+
+    /// The gradient struct's field for argument `param`: its name (`self_` for a receiver).
+    pub(crate) fn gradient_field(&self, param: usize) -> Ident {
+        let name = &self.f.params[param].name;
+        if name == "self" {
+            Ident::new("self_", name.span())
+        } else {
+            name.clone()
         }
     }
 
@@ -551,6 +704,19 @@ impl<'a> Emitter<'a> {
 
     /// The statement for a value item: its `let`, an element store, an array declaration.
     fn value_statement(&self, v: ValueId) -> Option<Statement> {
+        let statement = self.value_statement_unguarded(v)?;
+        // In a pullback, a write into an argument's adjoint happens only when the caller asked
+        // for that adjoint (a constant per instantiation: the other copy has no such code).
+        if let Op::Store(a, _) = self.f.node(v).op {
+            if let Some(flag) = self.sinks.borrow().guards.get(&a) {
+                let tokens = statement.tokens;
+                return Some(Statement::new(quote!(if #flag { #tokens }), statement.binds));
+            }
+        }
+        Some(statement)
+    }
+
+    fn value_statement_unguarded(&self, v: ValueId) -> Option<Statement> {
         if !self.live[v.index()] {
             return None;
         }
@@ -600,6 +766,32 @@ impl<'a> Emitter<'a> {
                 Some(Statement::new(quote!(let #pattern = #init;), vec![(name, mutable)]))
             }
             Op::Phi(..) => None,
+            Op::Invoke(call, operands) if self.f.calls[call.index()].result.is_some() => {
+                let result = self.f.calls[call.index()].result?;
+                let name = self.array_names[result.index()].clone()?;
+                let rhs = self.invoke_tokens(*call, operands);
+                self.bind_array(result);
+                let mut tokens = quote!(let #name = #rhs;);
+                let mut binds = vec![(name.clone(), false)];
+                // The result's adjoint starts at zero, shaped like the result.
+                if let Some(adjoint) = self.array_adjoints.get(&result).filter(|a| self.live_arrays[a.index()]) {
+                    let d_name = self.array_names[adjoint.index()].clone()?;
+                    let zeros_like = self.runtime_item("ZerosLike");
+                    self.bind_array(*adjoint);
+                    tokens.extend(quote!(let mut #d_name = #zeros_like::zeros_like(&#name);));
+                    binds.push((d_name, true));
+                }
+                Some(Statement::new(tokens, binds))
+            }
+            Op::Pullback(call, operands) => {
+                let rhs = self.pullback_tokens(*call, operands);
+                if self.bound[v.index()] {
+                    let name = self.name(v)?.clone();
+                    self.bind(v);
+                    return Some(Statement::new(quote!(let #name = #rhs;), vec![(name, false)]));
+                }
+                Some(Statement::new(quote!(#rhs;), vec![]))
+            }
             _ if self.bound[v.index()] && !self.defined_by_construct(v) => {
                 let name = self.name(v)?.clone();
                 let (rhs, _) = self.body(v, true);
@@ -837,17 +1029,24 @@ impl<'a> Emitter<'a> {
             .iter()
             .map(|(p, _)| {
                 let name = &p.name;
-                let ty = match p.array {
-                    Some(a) => self.owned_type(a),
-                    None => p.ty_tokens.clone(),
+                let field = self.gradient_field(self.param_index(p));
+                let ty = match (p.array, &p.strukt) {
+                    (Some(a), _) => self.owned_type(a),
+                    (None, Some(owned)) => owned.clone(),
+                    (None, None) => p.ty_tokens.clone(),
                 };
                 let doc = format!("∂{fn_name}/∂{name}");
-                quote!(#[doc = #doc] pub #name: #ty)
+                quote!(#[doc = #doc] pub #field: #ty)
             })
             .collect();
+        let has_structs = wrt.iter().any(|(p, _)| p.strukt.is_some());
         let copyable =
             wrt.iter().all(|(p, _)| p.array.is_none_or(|a| f.array(a).dims.iter().all(|d| matches!(d, Dim::Const(_)))));
-        let derives = if copyable {
+        // A parameter struct's own type decides what it implements; `Clone` is what the trainer
+        // and optimizers need.
+        let derives = if has_structs {
+            TokenStream::new()
+        } else if copyable {
             quote!(#[derive(Debug, Clone, Copy, PartialEq)])
         } else {
             quote!(#[derive(Debug, Clone, PartialEq)])
@@ -862,41 +1061,7 @@ impl<'a> Emitter<'a> {
         }
         // Tapes (the forward sweep pushes) and adjoint arrays (a fused loop fills them during the
         // forward sweep) are declared first.
-        let tapes: Vec<TokenStream> = self
-            .tapes
-            .iter()
-            .map(|t| {
-                let name = &t.name;
-                match (&t.stack, f.ty(t.value)) {
-                    (Some((k, len)), Ty::Float(ft)) => {
-                        let ty = Ident::new(ft.name(), Span::call_site());
-                        let zero = self.lit_tokens(0.0, ft, false).0;
-                        quote!(let mut #name: [#ty; #k] = [#zero; #k]; let mut #len = 0usize;)
-                    }
-                    // An integer (an index chosen by an `if`) or a bool: the macro does not know
-                    // which integer type, so the element type is inferred from what is pushed.
-                    (Some((k, len)), _) => {
-                        let zero = self.placeholder(t.value);
-                        quote!(let mut #name = [#zero; #k]; let mut #len = 0usize;)
-                    }
-                    // Sized once per call when the trip count is known on entry.
-                    (None, ty) if self.fill_count(t).is_some() => {
-                        let count = self.trip_count(t.body);
-                        let len = self.fill_count(t);
-                        let zero = match ty {
-                            Ty::Float(ft) => self.lit_tokens(0.0, ft, true).0,
-                            _ => self.placeholder(t.value),
-                        };
-                        quote!(let mut #name = ::std::vec![#zero; #count]; let mut #len = 0usize;)
-                    }
-                    (None, Ty::Float(ft)) => {
-                        let ty = Ident::new(ft.name(), Span::call_site());
-                        quote!(let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();)
-                    }
-                    (None, _) => quote!(let mut #name = ::std::vec::Vec::new();),
-                }
-            })
-            .collect();
+        let tapes = self.tape_declarations();
         // With array arguments, the sweep runs in the accumulating form and adds into the caller's
         // gradient: the adjoint of an argument the function never writes *is* the caller's buffer
         // (no allocation, nothing copied); other adjoints are local and added at the end.
@@ -910,10 +1075,11 @@ impl<'a> Emitter<'a> {
         let adjoint_arrays: Vec<TokenStream> = d
             .array_adjoints
             .values()
-            .filter(|a| self.live_arrays[a.index()])
+            .filter(|a| self.live_arrays[a.index()] && !self.is_field_adjoint(**a) && !self.is_returned_adjoint(**a))
             .map(|a| {
                 let name = &self.array_names[a.index()];
                 self.bind_array(*a);
+                self.borrowed.borrow_mut()[a.index()] = into_caller(*a).is_some();
                 if let Some(p) = into_caller(*a) {
                     let field = &p.name;
                     if matches!(f.array(*a).dims.first(), Some(Dim::Dynamic)) {
@@ -971,19 +1137,26 @@ impl<'a> Emitter<'a> {
             .iter()
             .map(|(p, _)| {
                 let name = &p.name;
+                let field = self.gradient_field(self.param_index(p));
                 let zero = self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true).0;
-                let value = match p.array {
-                    Some(a) => self.filled(a, zero),
-                    None => zero,
+                let zeros_like = self.runtime_item("ZerosLike");
+                let value = match (p.array, &p.strukt) {
+                    (Some(a), _) => self.filled(a, zero),
+                    (None, Some(_)) => quote!(#zeros_like::zeros_like(#name)),
+                    (None, None) => zero,
                 };
-                quote!(#name: #value)
+                quote!(#field: #value)
             })
             .collect();
         // `zeros_like` takes the differentiated arguments whose length is only known at run time.
         let sized_by: Vec<&crate::ir::Param> = f
             .params
             .iter()
-            .filter(|p| p.wrt && p.array.is_some_and(|a| f.array(a).dims.iter().any(|d| matches!(d, Dim::Dynamic))))
+            .filter(|p| {
+                p.wrt
+                    && (p.strukt.is_some()
+                        || p.array.is_some_and(|a| f.array(a).dims.iter().any(|d| matches!(d, Dim::Dynamic))))
+            })
             .collect();
         let array_params: Vec<TokenStream> = sized_by
             .iter()
@@ -1126,14 +1299,75 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Tapes (the forward sweep pushes) are declared first: a stack array with its fill count, a
+    /// buffer sized once per call, or a `Vec` for a `while` loop's.
+    fn tape_declarations(&self) -> Vec<TokenStream> {
+        let f = self.f;
+        self.tapes
+            .iter()
+            .map(|t| {
+                let name = &t.name;
+                match (&t.stack, f.ty(t.value)) {
+                    (Some((k, len)), Ty::Float(ft)) => {
+                        let ty = Ident::new(ft.name(), Span::call_site());
+                        let zero = self.lit_tokens(0.0, ft, false).0;
+                        quote!(let mut #name: [#ty; #k] = [#zero; #k]; let mut #len = 0usize;)
+                    }
+                    // An integer (an index chosen by an `if`) or a bool: the macro does not know
+                    // which integer type, so the element type is inferred from what is pushed.
+                    (Some((k, len)), _) => {
+                        let zero = self.placeholder(t.value);
+                        quote!(let mut #name = [#zero; #k]; let mut #len = 0usize;)
+                    }
+                    // Sized once per call when the trip count is known on entry.
+                    (None, ty) if self.fill_count(t).is_some() => {
+                        let count = self.trip_count(t.body);
+                        let len = self.fill_count(t);
+                        let zero = match ty {
+                            Ty::Float(ft) => self.lit_tokens(0.0, ft, true).0,
+                            _ => self.placeholder(t.value),
+                        };
+                        quote!(let mut #name = ::std::vec![#zero; #count]; let mut #len = 0usize;)
+                    }
+                    (None, Ty::Float(ft)) => {
+                        let ty = Ident::new(ft.name(), Span::call_site());
+                        quote!(let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();)
+                    }
+                    (None, _) => quote!(let mut #name = ::std::vec::Vec::new();),
+                }
+            })
+            .collect()
+    }
+
     /// Whether the sweep runs in the accumulating form `<name>_grad_acc`: when a differentiated
     /// argument is an array whose adjoint the sweep fills.
     fn sweep_accumulates(&self, d: &Derivation) -> bool {
-        self.f
-            .params
-            .iter()
-            .filter(|p| p.wrt)
-            .any(|p| p.array.and_then(|a| d.array_adjoints.get(&a)).is_some_and(|adj| self.live_arrays[adj.index()]))
+        self.f.params.iter().filter(|p| p.wrt).any(|p| {
+            p.strukt.is_some()
+                || p.array.and_then(|a| d.array_adjoints.get(&a)).is_some_and(|adj| self.live_arrays[adj.index()])
+        })
+    }
+
+    /// The index of a parameter in `Function::params`.
+    fn param_index(&self, p: &crate::ir::Param) -> usize {
+        self.f.params.iter().position(|q| q.value == p.value).unwrap_or(0)
+    }
+
+    /// The adjoint of a parameter struct's field: a place in the caller's gradient, not declared.
+    fn is_field_adjoint(&self, a: ArrayId) -> bool {
+        matches!(self.f.array(a).origin, ArrayOrigin::Adjoint(of) if matches!(self.f.array(of).origin, ArrayOrigin::Field { .. }))
+    }
+
+    /// The adjoint of an array a call returns: declared where the call is.
+    fn is_returned_adjoint(&self, a: ArrayId) -> bool {
+        matches!(self.f.array(a).origin, ArrayOrigin::Adjoint(of) if matches!(self.f.array(of).origin, ArrayOrigin::Returned(_)))
+    }
+
+    /// `::backprop::__private::<name>`.
+    fn runtime_item(&self, name: &str) -> TokenStream {
+        let krate = &self.krate;
+        let name = Ident::new(name, Span::call_site());
+        quote!(#krate::__private::#name)
     }
 
     /// A compile-time check per activation call that the name resolves to the runtime's function,
@@ -1171,7 +1405,8 @@ impl<'a> Emitter<'a> {
     /// `impl Params for <Name>Grad`, so optimizers can step a gradient-shaped parameter struct.
     fn params_impl(&self, func: &syn::ItemFn, grad_struct: &Ident, wrt: &[&crate::ir::Param]) -> TokenStream {
         let (impl_generics, ty_generics, where_clause) = func.sig.generics.split_for_impl();
-        let tys: Vec<Option<FloatTy>> = wrt.iter().map(|p| p.ty.float()).collect();
+        let tys: Vec<Option<FloatTy>> =
+            wrt.iter().map(|p| if p.strukt.is_some() { Some(self.f.float) } else { p.ty.float() }).collect();
         let Some(Some(scalar)) = tys.first().copied() else {
             return TokenStream::new();
         };

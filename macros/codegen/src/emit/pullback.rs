@@ -1,0 +1,341 @@
+//! The pullback `<name>_pullback`: what a caller's backward sweep calls in place of the function's
+//! body (the convention is in `docs/CALLS.md`). It runs the function's forward and backward sweeps
+//! from the given adjoint of the result (the seed) instead of 1, adds the adjoints of its array
+//! and parameter-struct arguments into the caller's sinks, and returns those of its float
+//! arguments.
+//!
+//! A caller that does not need an argument's adjoint (data, constants) passes `None`. The sweep is
+//! a separate function with one `const bool` per sink, and every write into that argument's
+//! adjoint is guarded by it: the copy instantiated for `None` has no such code, so the work is
+//! skipped, not done into a scratch buffer and thrown away (up to `MAX_DISPATCHED` sinks; beyond,
+//! one copy with every write, into scratch buffers for the `None`s).
+
+use super::Emitter;
+use crate::diff::Derivation;
+use crate::ir::{ArrayId, ArrayOrigin, Dim, ROOT};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use std::collections::BTreeMap;
+
+/// Sinks up to this many get one sweep instantiation per combination of given and `None`.
+const MAX_DISPATCHED: usize = 3;
+
+/// Where a pullback's adjoints go (set while the pullback is printed, empty otherwise).
+#[derive(Default, Debug)]
+pub(crate) struct Sinks {
+    /// Per parameter struct argument (by index): its sink's name (`d_net`), where its fields'
+    /// adjoints accumulate (`d_net.l1.w[j][i] += ..`).
+    pub names: BTreeMap<usize, Ident>,
+    /// Per adjoint array: the `const bool` that says whether the caller wants it.
+    pub guards: BTreeMap<ArrayId, Ident>,
+}
+
+/// One argument that gets a sink.
+struct Sink {
+    param: usize,
+    /// The sink's name in the sweep (`&mut U`) and its flag.
+    name: Ident,
+    want: Ident,
+    /// `U` in `Option<&mut U>`.
+    target: TokenStream,
+    /// A zero buffer of the argument's shape, for a `None` beyond `MAX_DISPATCHED`.
+    scratch: TokenStream,
+    /// For an array argument the function writes: its local adjoint, added into the sink at the end.
+    local: Option<TokenStream>,
+}
+
+impl Emitter<'_> {
+    /// `<name>_pullback` and its sweep.
+    pub fn emit_pullback(&self, func: &syn::ItemFn, items: &[syn::Item], d: &Derivation) -> TokenStream {
+        let f = self.f;
+        let vis = &func.vis;
+        let name = func.sig.ident.to_string();
+        let name = name.trim_start_matches("r#");
+        let pullback_fn = format_ident!("{}_pullback", name);
+        let sweep_fn = format_ident!("{}_pullback_sweep", name);
+        let ret = match &f.return_type {
+            Some(ty) => quote!(&#ty),
+            None => Ident::new(f.float.name(), Span::call_site()).to_token_stream(),
+        };
+        let (result, seed) = (&self.result_name, &self.seed_name);
+        let zeros_like = self.runtime_item("ZerosLike");
+
+        let sinks = self.sinks_of(d);
+        {
+            let mut table = self.sinks.borrow_mut();
+            *table = Sinks::default();
+            for s in &sinks {
+                let p = &f.params[s.param];
+                if p.strukt.is_some() {
+                    table.names.insert(s.param, s.name.clone());
+                    for (a, adjoint) in &d.array_adjoints {
+                        if matches!(f.array(*a).origin, ArrayOrigin::Field { param, .. } if param as usize == s.param) {
+                            table.guards.insert(*adjoint, s.want.clone());
+                        }
+                    }
+                } else if let (Some(a), None) = (p.array, &s.local) {
+                    if let Some(adjoint) = d.array_adjoints.get(&a) {
+                        table.guards.insert(*adjoint, s.want.clone());
+                    }
+                }
+            }
+        }
+
+        self.scope.borrow_mut().start();
+        for p in &f.params {
+            match p.array {
+                Some(a) => self.bind_array(a),
+                None => self.bind(p.value),
+            }
+        }
+        let params: Vec<TokenStream> = f
+            .params
+            .iter()
+            .map(|p| {
+                let (name, ty) = (&p.name, &p.ty_tokens);
+                match p.array {
+                    Some(a) if f.array(a).mutable => quote!(mut #name: #ty),
+                    _ => quote!(#name: #ty),
+                }
+            })
+            .collect();
+        let args: Vec<&Ident> = f.params.iter().map(|p| &p.name).collect();
+        // Adjoint arrays: an argument's is its sink; the others are local.
+        let mut locals = Vec::new();
+        for adjoint in d.array_adjoints.values().filter(|a| self.live_arrays[a.index()]) {
+            if self.is_field_adjoint(*adjoint) || self.is_returned_adjoint(*adjoint) {
+                continue;
+            }
+            self.bind_array(*adjoint);
+            if self.sinks.borrow().guards.contains_key(adjoint) {
+                self.borrowed.borrow_mut()[adjoint.index()] = true;
+                continue;
+            }
+            let name = &self.array_names[adjoint.index()];
+            // The returned array's adjoint starts as the caller's adjoint of the result: the seed.
+            if f.output_array.is_some_and(|out| d.array_adjoints.get(&out) == Some(adjoint)) {
+                locals.push(quote!(let mut #name = ::core::clone::Clone::clone(#seed);));
+                continue;
+            }
+            let zero = self.lit_tokens(0.0, f.array(*adjoint).elem.float().unwrap_or(f.float), true).0;
+            let init = self.filled(*adjoint, zero);
+            locals.push(quote!(let mut #name = #init;));
+        }
+        let checks = self.activation_checks();
+        let tapes = self.tape_declarations();
+        let forward = self.block(ROOT);
+        let backward = self.block(d.backward);
+        let mut adds = Vec::new();
+        for s in &sinks {
+            if let Some(local) = &s.local {
+                let (add, name, want) = (self.runtime("checks", "add_into"), &s.name, &s.want);
+                adds.push(quote!(if #want { #add(#name, &#local); }));
+            }
+        }
+        let mut tuple_types = Vec::new();
+        let mut tuple_values = Vec::new();
+        for (k, p) in f.params.iter().enumerate() {
+            match (p.array.is_none() && p.strukt.is_none(), p.ty.float()) {
+                (true, Some(t)) => {
+                    let ty = Ident::new(t.name(), Span::call_site());
+                    tuple_types.push(quote!(#ty));
+                    let value = match d.gradients[k] {
+                        Some(g) => self.expr(g, true).0,
+                        None => self.lit_tokens(0.0, t, true).0,
+                    };
+                    tuple_values.push(value);
+                }
+                _ => {
+                    tuple_types.push(quote!(()));
+                    tuple_values.push(quote!(()));
+                }
+            }
+        }
+        *self.problems.borrow_mut() = self.scope.borrow_mut().finish();
+        *self.sinks.borrow_mut() = Sinks::default();
+
+        let returns = quote!((#(#tuple_types,)*));
+        let allows = quote!(#[allow(
+            unused_variables,
+            unused_mut,
+            unused_assignments,
+            unused_parens,
+            non_snake_case,
+            non_upper_case_globals,
+            clippy::all,
+            clippy::pedantic
+        )]);
+        let doc = format!(
+            "The pullback of [`{name}`] (its vector-Jacobian product), which `#[backprop]` functions calling `{name}` call in their backward sweep: given the arguments, the value `{name}` returned and its adjoint `{seed}`, adds `{seed} · ∂{name}/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others)."
+        );
+        let generics = &func.sig.generics;
+        let (impl_generics, _, where_clause) = generics.split_for_impl();
+        let user_args: Vec<TokenStream> = generics
+            .params
+            .iter()
+            .filter_map(|g| match g {
+                syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+                syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let sink_params: Vec<TokenStream> = sinks
+            .iter()
+            .map(|s| {
+                let (name, target) = (&s.name, &s.target);
+                quote!(#name: ::core::option::Option<&mut #target>)
+            })
+            .collect();
+        if sinks.is_empty() {
+            return quote! {
+                #[doc = #doc]
+                #[inline]
+                #allows
+                #vis fn #pullback_fn #impl_generics (#(#params,)* #result: #ret, #seed: #ret) -> #returns #where_clause {
+                    #(#items)*
+                    #checks
+                    #(#tapes)*
+                    #(#locals)*
+                    #forward
+                    #backward
+                    (#(#tuple_values,)*)
+                }
+            };
+        }
+        let mut sweep_generics = generics.clone();
+        for s in &sinks {
+            let want = &s.want;
+            sweep_generics.params.push(syn::parse_quote!(const #want: bool));
+        }
+        let (sweep_impl_generics, _, _) = sweep_generics.split_for_impl();
+        let sweep_sinks: Vec<TokenStream> = sinks
+            .iter()
+            .map(|s| {
+                let (name, target) = (&s.name, &s.target);
+                quote!(#name: &mut #target)
+            })
+            .collect();
+        let given: Vec<Ident> = (0..sinks.len()).map(|k| format_ident!("given_{}", k)).collect();
+        let sink_names: Vec<&Ident> = sinks.iter().map(|s| &s.name).collect();
+        let dispatch = if sinks.len() <= MAX_DISPATCHED {
+            let arms: Vec<TokenStream> = (0..1usize << sinks.len())
+                .map(|mask| {
+                    let wants: Vec<bool> = (0..sinks.len()).map(|k| mask & (1 << k) != 0).collect();
+                    let patterns: Vec<TokenStream> = wants
+                        .iter()
+                        .zip(&given)
+                        .map(|(w, g)| if *w { quote!(::core::option::Option::Some(#g)) } else { quote!(::core::option::Option::None) })
+                        .collect();
+                    let passed: Vec<TokenStream> = wants
+                        .iter()
+                        .zip(sinks.iter().zip(&given))
+                        .map(|(w, (s, g))| {
+                            let scratch = &s.scratch;
+                            if *w {
+                                quote!(#g)
+                            } else {
+                                quote!(&mut #scratch)
+                            }
+                        })
+                        .collect();
+                    quote! {
+                        (#(#patterns,)*) => #sweep_fn::<#(#user_args,)* #(#wants),*>(#(#args,)* #result, #seed, #(#passed),*),
+                    }
+                })
+                .collect();
+            quote!(match (#(#sink_names,)*) { #(#arms)* })
+        } else {
+            let unwraps: Vec<TokenStream> = sinks
+                .iter()
+                .zip(&given)
+                .map(|(s, g)| {
+                    let (name, target, scratch) = (&s.name, &s.target, &s.scratch);
+                    let holder = format_ident!("{}_scratch", g);
+                    quote! {
+                        let mut #holder;
+                        let #g: &mut #target = match #name {
+                            ::core::option::Option::Some(s) => s,
+                            ::core::option::Option::None => { #holder = #scratch; &mut #holder }
+                        };
+                    }
+                })
+                .collect();
+            let all = vec![true; sinks.len()];
+            quote! {
+                #(#unwraps)*
+                #sweep_fn::<#(#user_args,)* #(#all),*>(#(#args,)* #result, #seed, #(#given),*)
+            }
+        };
+        let _ = zeros_like;
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            #allows
+            #vis fn #pullback_fn #impl_generics (#(#params,)* #result: #ret, #seed: #ret, #(#sink_params),*) -> #returns #where_clause {
+                #dispatch
+            }
+
+            #[doc(hidden)]
+            #[inline(always)]
+            #allows
+            #vis fn #sweep_fn #sweep_impl_generics (#(#params,)* #result: #ret, #seed: #ret, #(#sweep_sinks),*) -> #returns #where_clause {
+                #(#items)*
+                #checks
+                #(#tapes)*
+                #(#locals)*
+                #forward
+                #backward
+                #(#adds)*
+                (#(#tuple_values,)*)
+            }
+        }
+    }
+
+    /// The arguments that get a sink (arrays and parameter structs), in order.
+    fn sinks_of(&self, d: &Derivation) -> Vec<Sink> {
+        let f = self.f;
+        let mut out = Vec::new();
+        for (k, p) in f.params.iter().enumerate() {
+            let (want, name) = (&self.want_names[k], &p.name);
+            if let Some(owned) = &p.strukt {
+                let zeros_like = self.runtime_item("ZerosLike");
+                out.push(Sink {
+                    param: k,
+                    name: self.sink_names[k].clone(),
+                    want: want.clone(),
+                    target: owned.clone(),
+                    scratch: quote!(#zeros_like::zeros_like(#name)),
+                    local: None,
+                });
+                continue;
+            }
+            let Some(a) = p.array else { continue };
+            if f.array(a).elem.float().is_none() {
+                continue;
+            }
+            let target = match &p.ty_tokens {
+                tokens if matches!(syn::parse2::<syn::Type>(tokens.clone()), Ok(syn::Type::Reference(_))) => {
+                    let Ok(syn::Type::Reference(r)) = syn::parse2::<syn::Type>(tokens.clone()) else { unreachable!() };
+                    r.elem.to_token_stream()
+                }
+                tokens => tokens.clone(),
+            };
+            let zero = self.lit_tokens(0.0, f.array(a).elem.float().unwrap_or(f.float), true).0;
+            let mut scratch = self.filled(a, zero);
+            if matches!(f.array(a).dims.first(), Some(Dim::Dynamic)) && target.to_string().starts_with('[') {
+                scratch = quote!(#scratch[..]);
+            }
+            let adjoint = d.array_adjoints.get(&a).filter(|adj| self.live_arrays[adj.index()]);
+            let (name, local) = match adjoint {
+                // An argument the function writes keeps a local adjoint, added in at the end.
+                Some(adj) if f.array(a).mutable => (self.sink_names[k].clone(), Some(self.array_name(*adj))),
+                Some(adj) => {
+                    (self.array_names[adj.index()].clone().unwrap_or_else(|| self.sink_names[k].clone()), None)
+                }
+                None => (self.sink_names[k].clone(), None),
+            };
+            out.push(Sink { param: k, name, want: want.clone(), target, scratch, local });
+        }
+        out
+    }
+}

@@ -3,7 +3,8 @@
 //!
 //! `cargo run -p backprop-codegen --example expand -- path/to/file.rs`
 //! Each `fn` in the file is expanded as if it carried `#[backprop]`; an attribute
-//! `#[backprop(wrt(a, b))]` on it is honoured.
+//! `#[backprop(wrt(a, b))]` on it is honoured. An `impl` block is expanded as with `#[backprop]`
+//! on it (its methods marked `#[backprop]`).
 
 use quote::ToTokens;
 
@@ -21,6 +22,16 @@ fn main() {
         std::process::exit(2);
     });
     for item in file.items {
+        // An `impl` block is expanded whole (its `#[backprop]` methods).
+        if let syn::Item::Impl(mut block) = item {
+            block.attrs.retain(|a| !a.path().is_ident("backprop"));
+            let out = backprop_codegen::expand(proc_macro2::TokenStream::new(), block.to_token_stream());
+            match syn::parse2::<syn::File>(out.clone()) {
+                Ok(f) => println!("{}", prettyplease::unparse(&f)),
+                Err(_) => println!("{out}"),
+            }
+            continue;
+        }
         let syn::Item::Fn(mut func) = item else { continue };
         let mut attr = proc_macro2::TokenStream::new();
         func.attrs.retain(|a| {

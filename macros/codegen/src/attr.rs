@@ -16,12 +16,19 @@ pub struct Options {
     pub max_iterations: Option<u64>,
     /// `explain`: also generate `<name>_explain`, the gradient's factors with their values.
     pub explain: bool,
+    /// `pullback = my_vjp`: a custom derivative. The body is not differentiated; callers'
+    /// backward sweeps call `my_vjp` (through `<name>_pullback`, see `custom.rs`).
+    pub pullback: Option<syn::Path>,
+    /// Set for a method by `methods.rs` (not an attribute option): the `impl` block's type, which
+    /// `&self` stands for.
+    pub self_ty: Option<TokenStream>,
 }
 
 enum OptionItem {
     Wrt(Ident, Vec<Ident>),
     MaxIterations(Ident, syn::LitInt),
     Explain(Ident),
+    Pullback(Ident, syn::Path),
     Unknown(Ident),
 }
 
@@ -31,11 +38,15 @@ impl Parse for OptionItem {
         if key == "wrt" {
             let content;
             syn::parenthesized!(content in input);
-            let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            // `self` too, for a method.
+            let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, syn::ext::IdentExt::parse_any)?;
             Ok(OptionItem::Wrt(key, names.into_iter().collect()))
         } else if key == "max_iterations" && input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
             Ok(OptionItem::MaxIterations(key, input.parse()?))
+        } else if key == "pullback" && input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Ok(OptionItem::Pullback(key, input.parse()?))
         } else if key == "explain" && !input.peek(syn::token::Paren) && !input.peek(Token![=]) {
             Ok(OptionItem::Explain(key))
         } else {
@@ -91,6 +102,16 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                         }
                         options.explain = true;
                     }
+                    OptionItem::Pullback(key, path) => {
+                        if options.pullback.is_some() {
+                            cx.error_spanned_by(&key, "duplicate `pullback` option");
+                        }
+                        options.pullback = Some(path);
+                    }
+                    OptionItem::Unknown(key) if key == "pullback" => cx.error_spanned_by(
+                        &key,
+                        "write `pullback = my_vjp`, naming the function that computes this function's pullback",
+                    ),
                     OptionItem::Unknown(key) if key == "explain" => {
                         cx.error_spanned_by(&key, "`explain` takes no arguments: write `#[backprop(explain)]`")
                     }
@@ -100,7 +121,7 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                     OptionItem::Unknown(key) => cx.error_spanned_by(
                         &key,
                         format!(
-                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)`, `explain` and `max_iterations = N`"
+                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)`, `explain`, `max_iterations = N` and `pullback = path`"
                         ),
                     ),
                 }

@@ -308,6 +308,7 @@ impl<'e, 'a> Generator<'e, 'a> {
         let explain_fn = format_ident!("{base}_explain");
         let (impl_generics, ty_generics, where_clause) = func.sig.generics.split_for_impl();
         let turbofish = ty_generics.as_turbofish();
+        let sibling = self.emitter.sibling.clone();
         let vis = &func.vis;
         let params: Vec<TokenStream> = f
             .params
@@ -461,7 +462,7 @@ impl<'e, 'a> Generator<'e, 'a> {
                 clippy::pedantic
             )]
             #vis fn #explain_fn #impl_generics (#(#params),*) -> ::backprop::Explanation #where_clause {
-                let #grad = #grad_fn #turbofish (#(#args),*);
+                let #grad = #sibling #grad_fn #turbofish (#(#args),*);
                 let #values: ::std::vec::Vec<f64> = {
                     #body
                     ::std::vec![#(#ex::wide(#numbers)),*]

@@ -11,6 +11,7 @@
 
 pub mod attr;
 pub mod ctxt;
+pub mod custom;
 pub mod diff;
 pub mod doc;
 pub mod emit;
@@ -20,6 +21,7 @@ pub mod explain;
 pub mod generic;
 pub mod ir;
 pub mod lower;
+pub mod methods;
 pub mod names;
 pub mod plan;
 pub mod reuse;
@@ -53,13 +55,22 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The expansion, or on error the `compile_error!`s followed by the user's function unchanged.
 fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, TokenStream> {
     let cx = ctxt::Ctxt::new();
+    let attr_tokens = attr.clone();
     let options = attr::parse_options(&cx, attr);
     let func = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(func)) => func,
+        // Methods: `#[backprop]` on the `impl` block, and on each method to differentiate.
+        Ok(syn::Item::Impl(block)) => {
+            if let Some(e) = cx.check().err() {
+                let e = e.to_compile_error();
+                return Err(quote!(#e #block));
+            }
+            return methods::expand(attr_tokens, block);
+        }
         Ok(other) => {
             cx.error_spanned_by(
                 item_head(&other),
-                "`#[backprop]` applies to a function: `fn cost(w: f64, x: f64) -> f64 { ... }`",
+                "`#[backprop]` applies to a function (`fn cost(w: f64, x: f64) -> f64 { ... }`) or to an `impl` block whose methods carry `#[backprop]` too",
             );
             return Err(with_errors(cx, item));
         }
@@ -68,6 +79,23 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
             return Err(with_errors(cx, item));
         }
     };
+    // A custom derivative: the body is kept, the given pullback is used (`custom.rs`).
+    if let Some(path) = &options.pullback {
+        if options.wrt.is_some() || options.explain {
+            cx.error_spanned_by(
+                path,
+                "`pullback = ..` gives the whole derivative; it cannot be combined with `wrt` or `explain`",
+            );
+        }
+        let tokens = custom::expand(&cx, &func, path);
+        return match cx.check() {
+            Ok(()) => Ok(tokens),
+            Err(e) => {
+                let e = e.to_compile_error();
+                Err(quote!(#e #func))
+            }
+        };
+    }
     // A function generic over its float type is expanded once per instantiation (`generic.rs`).
     if let Some(param) = generic::float_param(&func) {
         if cx.has_errors() {
@@ -85,6 +113,17 @@ pub(crate) fn expand_function(
     options: &attr::Options,
     func: &syn::ItemFn,
 ) -> Result<TokenStream, TokenStream> {
+    expand_function_in(cx, options, func, &methods::Place::Free)
+}
+
+/// [`expand_function`] for a free function or a method (whose generated functions call each
+/// other as `Self::..`, and whose gradient struct is named after its type too).
+pub(crate) fn expand_function_in(
+    cx: ctxt::Ctxt,
+    options: &attr::Options,
+    func: &syn::ItemFn,
+    place: &methods::Place,
+) -> Result<TokenStream, TokenStream> {
     let func = func.clone();
     let mut lowered = lower::lower(&cx, &func, options);
     if cx.has_errors() {
@@ -98,7 +137,7 @@ pub(crate) fn expand_function(
             let message = "`explain` needs a function returning a float (a cost); this one returns an array";
             return Err(syn::Error::new_spanned(&func.sig.output, message).to_compile_error());
         }
-        let pullback = pullback(options, &func)?;
+        let pullback = pullback(options, &func, place)?;
         return Ok(quote!(#[allow(clippy::needless_range_loop)] #func #pullback));
     }
     let derivation = diff::differentiate(&mut lowered.function);
@@ -107,6 +146,7 @@ pub(crate) fn expand_function(
     let user_tokens = func.to_token_stream();
     let mut emitter = emit::Emitter::new(&lowered.function, &derivation, user_tokens);
     emitter.max_iterations = options.max_iterations;
+    place.configure(&mut emitter);
     let draft = emitter.emit(&func, &lowered.items, &derivation, "");
     let generated = generated_body_text(draft);
     let doc = doc::DocWriter { emitter: &emitter, derivation: &derivation, result_name: func.sig.ident.to_string() }
@@ -121,7 +161,7 @@ pub(crate) fn expand_function(
         );
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
     }
-    let pullback = pullback(options, &func)?;
+    let pullback = pullback(options, &func, place)?;
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
         return Ok(quote!(#expansion #pullback #explain));
@@ -131,7 +171,7 @@ pub(crate) fn expand_function(
 
 /// `<name>_pullback`, for callers of this function (`docs/CALLS.md`): every float argument is
 /// differentiated whatever `wrt` says (a caller may need any of them), from a seed.
-fn pullback(options: &attr::Options, func: &syn::ItemFn) -> Result<TokenStream, TokenStream> {
+fn pullback(options: &attr::Options, func: &syn::ItemFn, place: &methods::Place) -> Result<TokenStream, TokenStream> {
     let cx = ctxt::Ctxt::new();
     let all = attr::Options { wrt: None, ..options.clone() };
     let mut lowered = lower::lower(&cx, func, &all);
@@ -144,6 +184,7 @@ fn pullback(options: &attr::Options, func: &syn::ItemFn) -> Result<TokenStream, 
     internal_check(&lowered.function, func, "reuse of the result")?;
     let mut emitter = emit::Emitter::new(&lowered.function, &derivation, func.to_token_stream());
     emitter.max_iterations = options.max_iterations;
+    place.configure(&mut emitter);
     let tokens = emitter.emit_pullback(func, &lowered.items, &derivation);
     let problems = emitter.scope_problems();
     if !problems.is_empty() && std::env::var_os("BACKPROP_SCOPE_CHECK").is_none_or(|v| v != "off") {

@@ -1114,6 +1114,10 @@ impl<'a> Plan<'a> {
 
 /// An identifier for `name`, raw (`r#match`) when `name` is a keyword.
 pub(crate) fn make_ident(name: &str) -> Ident {
+    // Path keywords cannot be raw; `self` is the receiver.
+    if matches!(name, "self" | "Self" | "super" | "crate") {
+        return Ident::new(name, Span::call_site());
+    }
     match syn::parse_str::<Ident>(name) {
         Ok(_) => Ident::new(name, Span::call_site()),
         Err(_) => Ident::new_raw(name, Span::call_site()),

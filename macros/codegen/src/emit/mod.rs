@@ -79,6 +79,10 @@ pub struct Emitter<'a> {
     sinks: std::cell::RefCell<pullback::Sinks>,
     /// `#[backprop(max_iterations = N)]`: the bound on a `while` loop's iterations.
     pub max_iterations: Option<u64>,
+    /// How the generated functions call each other: directly, or `Self::` for methods.
+    pub sibling: TokenStream,
+    /// For a method: the type's name, in front of the gradient struct's (`NetLossGrad`).
+    pub struct_prefix: String,
 }
 
 impl<'a> std::ops::Deref for Emitter<'a> {
@@ -99,6 +103,8 @@ impl<'a> Emitter<'a> {
             borrowed: std::cell::RefCell::new(vec![false; f.arrays.len()]),
             sinks: std::cell::RefCell::new(pullback::Sinks::default()),
             max_iterations: None,
+            sibling: TokenStream::new(),
+            struct_prefix: String::new(),
         }
     }
 
@@ -380,11 +386,12 @@ impl<'a> Emitter<'a> {
                     args.push(match adjoint {
                         Some(a) => {
                             let base = self.array_name(*a);
-                            let given = if idx.is_empty() && self.borrowed.borrow()[a.index()] {
-                                quote!(#sink(&mut *#base))
-                            } else {
-                                quote!(#sink(&mut #base #([#idx])*))
-                            };
+                            let given =
+                                if idx.is_empty() && (self.borrowed.borrow()[a.index()] || self.is_sink_itself(*a)) {
+                                    quote!(#sink(&mut *#base))
+                                } else {
+                                    quote!(#sink(&mut #base #([#idx])*))
+                                };
                             match self.sinks.borrow().guards.get(a) {
                                 Some(flag) => quote!(if #flag { #given } else { ::core::option::Option::None }),
                                 None => given,
@@ -1005,11 +1012,12 @@ impl<'a> Emitter<'a> {
         let vis = &func.vis;
         let fn_name = &func.sig.ident;
         let grad_fn = format_ident!("{}_grad", fn_name.to_string().trim_start_matches("r#"));
-        let grad_struct = format_ident!("{}Grad", camel_case(&fn_name.to_string()));
+        let grad_struct = format_ident!("{}{}Grad", self.struct_prefix, camel_case(&fn_name.to_string()));
         let ret = Ident::new(f.float.name(), Span::call_site());
         // Const generics (`<const N: usize>`) carry over to the struct and the gradient function.
         let (impl_generics, ty_generics, where_clause) = func.sig.generics.split_for_impl();
         let turbofish = ty_generics.as_turbofish();
+        let sibling = &self.sibling;
 
         let params: Vec<TokenStream> = f
             .params
@@ -1136,13 +1144,12 @@ impl<'a> Emitter<'a> {
         let zeros: Vec<TokenStream> = wrt
             .iter()
             .map(|(p, _)| {
-                let name = &p.name;
                 let field = self.gradient_field(self.param_index(p));
                 let zero = self.lit_tokens(0.0, p.ty.float().unwrap_or(f.float), true).0;
                 let zeros_like = self.runtime_item("ZerosLike");
                 let value = match (p.array, &p.strukt) {
                     (Some(a), _) => self.filled(a, zero),
-                    (None, Some(_)) => quote!(#zeros_like::zeros_like(#name)),
+                    (None, Some(_)) => quote!(#zeros_like::zeros_like(#field)),
                     (None, None) => zero,
                 };
                 quote!(#field: #value)
@@ -1161,7 +1168,7 @@ impl<'a> Emitter<'a> {
         let array_params: Vec<TokenStream> = sized_by
             .iter()
             .map(|p| {
-                let (name, ty) = (&p.name, &p.ty_tokens);
+                let (name, ty) = (self.gradient_field(self.param_index(p)), &p.ty_tokens);
                 quote!(#name: #ty)
             })
             .collect();
@@ -1226,7 +1233,7 @@ impl<'a> Emitter<'a> {
                 #[inline]
                 #allows
                 #vis fn #acc_fn #impl_generics (#(#params,)* #grad_out: &mut #grad_struct #ty_generics) -> #ret #where_clause {
-                    let (#value, #grad) = #grad_fn #turbofish(#(#args),*);
+                    let (#value, #grad) = #sibling #grad_fn #turbofish(#(#args),*);
                     #(#adds)*
                     #value
                 }
@@ -1235,7 +1242,7 @@ impl<'a> Emitter<'a> {
                 #allows
                 #vis fn #grad_fn #impl_generics (#(#params),*) -> (#ret, #grad_struct #ty_generics) #where_clause {
                     // The original function is the user's API too; it counts as used when its gradient is.
-                    let _ = #fn_name #turbofish;
+                    let _ = #sibling #fn_name #turbofish;
                     #(#items)*
                     #checks
                     #(#tapes)*
@@ -1276,7 +1283,7 @@ impl<'a> Emitter<'a> {
             #allows
             #vis fn #grad_fn #impl_generics (#(#params),*) -> (#ret, #grad_struct #ty_generics) #where_clause {
                 let mut #grad_out = #grad_struct #turbofish::zeros_like(#(#array_args),*);
-                let #value = #acc_fn #turbofish(#(#args,)* &mut #grad_out);
+                let #value = #sibling #acc_fn #turbofish(#(#args,)* &mut #grad_out);
                 (#value, #grad_out)
             }
 
@@ -1285,7 +1292,7 @@ impl<'a> Emitter<'a> {
             #allows
             #vis fn #acc_fn #impl_generics (#(#params,)* #grad_out: &mut #grad_struct #ty_generics) -> #ret #where_clause {
                 // The original function is the user's API too; it counts as used when its gradient is.
-                let _ = #fn_name #turbofish;
+                let _ = #sibling #fn_name #turbofish;
                 #(#items)*
                 #checks
                 #length_checks
@@ -1358,6 +1365,13 @@ impl<'a> Emitter<'a> {
         matches!(self.f.array(a).origin, ArrayOrigin::Adjoint(of) if matches!(self.f.array(of).origin, ArrayOrigin::Field { .. }))
     }
 
+    /// In a pullback, the adjoint of a whole parameter struct: the sink itself, a `&mut`.
+    fn is_sink_itself(&self, a: ArrayId) -> bool {
+        let ArrayOrigin::Adjoint(of) = self.f.array(a).origin else { return false };
+        matches!(&self.f.array(of).origin, ArrayOrigin::Field { param, path }
+            if path.is_empty() && self.sinks.borrow().names.contains_key(&(*param as usize)))
+    }
+
     /// The adjoint of an array a call returns: declared where the call is.
     fn is_returned_adjoint(&self, a: ArrayId) -> bool {
         matches!(self.f.array(a).origin, ArrayOrigin::Adjoint(of) if matches!(self.f.array(of).origin, ArrayOrigin::Returned(_)))
@@ -1415,7 +1429,7 @@ impl<'a> Emitter<'a> {
         }
         let scalar = Ident::new(scalar.name(), Span::call_site());
         let krate = &self.krate;
-        let names: Vec<&Ident> = wrt.iter().map(|p| &p.name).collect();
+        let names: Vec<Ident> = wrt.iter().map(|p| self.gradient_field(self.param_index(p))).collect();
         let labels: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         quote! {
             impl #impl_generics #krate::__private::Params for #grad_struct #ty_generics #where_clause {

@@ -59,6 +59,7 @@ impl Emitter<'_> {
         };
         let (result, seed) = (&self.result_name, &self.seed_name);
         let zeros_like = self.runtime_item("ZerosLike");
+        let sibling = &self.sibling;
 
         let sinks = self.sinks_of(d);
         {
@@ -239,7 +240,7 @@ impl Emitter<'_> {
                         })
                         .collect();
                     quote! {
-                        (#(#patterns,)*) => #sweep_fn::<#(#user_args,)* #(#wants),*>(#(#args,)* #result, #seed, #(#passed),*),
+                        (#(#patterns,)*) => #sibling #sweep_fn::<#(#user_args,)* #(#wants),*>(#(#args,)* #result, #seed, #(#passed),*),
                     }
                 })
                 .collect();
@@ -263,7 +264,7 @@ impl Emitter<'_> {
             let all = vec![true; sinks.len()];
             quote! {
                 #(#unwraps)*
-                #sweep_fn::<#(#user_args,)* #(#all),*>(#(#args,)* #result, #seed, #(#given),*)
+                #sibling #sweep_fn::<#(#user_args,)* #(#all),*>(#(#args,)* #result, #seed, #(#given),*)
             }
         };
         let _ = zeros_like;

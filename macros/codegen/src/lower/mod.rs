@@ -114,6 +114,42 @@ fn struct_type(ty: &Type) -> Option<TokenStream2> {
     Some(r.elem.to_token_stream())
 }
 
+/// How the pullback convention (`docs/CALLS.md`) treats a parameter of this type.
+pub enum ParamClass {
+    /// A float: its adjoint is returned.
+    Float(FloatTy),
+    /// An array of floats or a parameter struct: a sink `Option<&mut T>` of this `T`.
+    Sink(TokenStream2),
+    /// Anything else (integers, bools, integer arrays, enums): no adjoint.
+    Passive,
+}
+
+pub fn classify_param(ty: &Type) -> ParamClass {
+    if let Some(Ty::Float(f)) = scalar_type(ty) {
+        return ParamClass::Float(f);
+    }
+    let target = |ty: &Type| match ty {
+        Type::Reference(r) => r.elem.to_token_stream(),
+        other => other.to_token_stream(),
+    };
+    if let Some((elem, _, _)) = array_type(ty) {
+        return if elem.float().is_some() { ParamClass::Sink(target(ty)) } else { ParamClass::Passive };
+    }
+    if struct_type(ty).is_some() {
+        return ParamClass::Sink(target(ty));
+    }
+    ParamClass::Passive
+}
+
+/// A function's result as the convention passes it: `(true, f)` for a float, `(false, f)` for a
+/// fixed-size array of floats (passed by reference).
+pub fn result_class(ty: &Type) -> Option<(bool, FloatTy)> {
+    match scalar_type(ty) {
+        Some(Ty::Float(f)) => Some((true, f)),
+        _ => returned_array(ty).map(|f| (false, f)),
+    }
+}
+
 /// The element type of a fixed-size float array returned by value (`[f64; O]`, `[[f32; 3]; 2]`):
 /// a function other `#[backprop]` functions call, a layer.
 fn returned_array(ty: &Type) -> Option<FloatTy> {
@@ -250,11 +286,23 @@ impl Lower<'_> {
         for (index, input) in sig.inputs.iter().enumerate() {
             let typed = match input {
                 syn::FnArg::Receiver(r) => {
-                    self.poisoned.insert("self".to_string());
-                    self.cx.error_spanned_by(
-                        r,
-                        "`#[backprop]` differentiates free functions, not methods; move the cost into a free `fn` that takes the fields it needs",
-                    );
+                    match (&options.self_ty, &r.reference, &r.mutability) {
+                        (Some(self_ty), Some(_), None) => {
+                            let name = syn::Ident::new("self", r.self_token.span);
+                            self.struct_param(index, name, quote::quote!(&#self_ty), self_ty.clone(), options);
+                        }
+                        (Some(_), _, _) => {
+                            self.poisoned.insert("self".to_string());
+                            self.cx.error_spanned_by(r, "a `#[backprop]` method takes its parameters as `&self`");
+                        }
+                        (None, _, _) => {
+                            self.poisoned.insert("self".to_string());
+                            self.cx.error_spanned_by(
+                                r,
+                                "a `#[backprop]` method needs `#[backprop]` on its `impl` block too, where its gradient struct can be written: `#[backprop] impl Net { #[backprop] fn loss(&self, ..) -> f64 { .. } }`",
+                            );
+                        }
+                    }
                     continue;
                 }
                 syn::FnArg::Typed(t) => t,

@@ -1,0 +1,321 @@
+//! Composition (issue 8): parameter structs read at any depth, `#[backprop]` functions calling
+//! `#[backprop]` functions (in loops and branches, returning floats or arrays, called twice, by
+//! path), methods, the runtime's layers, and custom derivatives. Every gradient is checked against
+//! central differences over the flat `Params` view of the arguments.
+
+use backprop::layers::{dense, Dense};
+use backprop::prelude::*;
+use backprop::runtime::params::{copy_from_slice, to_vec};
+
+/// Central differences of `f` over every scalar of `p`.
+fn fd<P: Params<Scalar = f64> + Clone>(p: &P, f: impl Fn(&P) -> f64) -> Vec<f64> {
+    let base = to_vec(p);
+    (0..base.len())
+        .map(|i| {
+            let h = 1e-6 * (1.0 + base[i].abs());
+            let at = |delta: f64| {
+                let mut v = base.clone();
+                v[i] += delta;
+                let mut q = p.clone();
+                copy_from_slice(&mut q, &v).unwrap();
+                f(&q)
+            };
+            (at(h) - at(-h)) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn assert_grad<P: Params<Scalar = f64>>(what: &str, grad: &P, expected: &[f64]) {
+    let got = to_vec(grad);
+    assert_eq!(got.len(), expected.len(), "{what}: number of parameters");
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        assert!(
+            (g - e).abs() <= 1e-6 * (1.0 + e.abs()),
+            "{what}: ∂/∂{} = {g}, finite differences say {e}",
+            grad.describe(i, "")
+        );
+    }
+}
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Layer {
+    pub w: [[f64; 3]; 2],
+    pub b: [f64; 2],
+}
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Model {
+    pub l1: Layer,
+    pub v: Vec<f64>,
+    pub bias: f64,
+}
+
+fn model() -> Model {
+    Model { l1: Layer { w: [[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]], b: [0.05, -0.1] }, v: vec![0.7, -0.4], bias: 0.2 }
+}
+
+const XS: [[f64; 3]; 3] = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5], [-0.75, 1.0, 0.3]];
+const YS: [f64; 3] = [0.3, -0.2, 0.9];
+
+// ---- parameter structs read at any depth -----------------------------------------------------------
+
+#[backprop]
+fn read_fields(m: &Model, x: &[f64; 3], y: f64) -> f64 {
+    let mut out = m.bias;
+    for j in 0..2 {
+        let mut z = m.l1.b[j];
+        for i in 0..3 {
+            z += m.l1.w[j][i] * x[i];
+        }
+        out += m.v[j] * z.tanh();
+    }
+    (out - y).powi(2)
+}
+
+#[test]
+fn nested_struct_and_vec_fields_get_their_gradients() {
+    let m = model();
+    let (x, y) = (XS[0], YS[0]);
+    let (c, g) = read_fields_grad(&m, &x, y);
+    assert_eq!(c.to_bits(), read_fields(&m, &x, y).to_bits());
+    assert_grad("read_fields", &g.m, &fd(&m, |q| read_fields(q, &x, y)));
+    // The gradient is a `Model`, named like the parameters.
+    assert_eq!(g.m.describe(7, ""), "l1.b[1]");
+    assert_eq!(g.m.v.len(), 2);
+}
+
+// ---- functions calling functions -------------------------------------------------------------------
+
+/// A layer: returns an array.
+#[backprop]
+fn layer(l: &Layer, x: &[f64; 3]) -> [f64; 2] {
+    let mut out = [0.0; 2];
+    for j in 0..2 {
+        let mut z = l.b[j];
+        for i in 0..3 {
+            z += l.w[j][i] * x[i];
+        }
+        out[j] = z.tanh();
+    }
+    out
+}
+
+/// A scalar callee, called twice with different arguments.
+#[backprop]
+fn squared_error(a: f64, b: f64) -> f64 {
+    (a - b) * (a - b)
+}
+
+#[backprop]
+fn readout(m: &Model, h: &[f64; 2]) -> f64 {
+    m.v[0] * h[0] + m.v[1] * h[1] + m.bias
+}
+
+#[backprop]
+fn sample_loss(m: &Model, x: &[f64; 3], y: f64) -> f64 {
+    let h = layer(&m.l1, x);
+    let p = readout(m, &h);
+    squared_error(p, y) + 0.1 * squared_error(h[0], h[1])
+}
+
+/// Calls in a loop, over rows of a data array.
+#[backprop(wrt(m))]
+fn batch_loss(m: &Model, xs: &[[f64; 3]], ys: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for s in 0..xs.len() {
+        total += sample_loss(m, &xs[s], ys[s]);
+    }
+    total / xs.len() as f64
+}
+
+/// Calls in a branch.
+#[backprop]
+fn branchy(m: &Model, x: &[f64; 3], y: f64, robust: bool) -> f64 {
+    let e = sample_loss(m, x, y);
+    if robust && e > 0.01 {
+        squared_error(e.sqrt(), 0.0)
+    } else {
+        e * e
+    }
+}
+
+mod inner {
+    use backprop::prelude::*;
+
+    #[backprop]
+    pub fn softened(a: f64, s: f64) -> f64 {
+        (a * a + s * s).sqrt()
+    }
+}
+
+/// A callee from another module, by path.
+#[backprop]
+fn by_path(a: f64, b: f64) -> f64 {
+    inner::softened(a - b, 0.5) * b
+}
+
+#[test]
+fn an_array_returning_callee_and_a_callee_called_twice() {
+    let m = model();
+    for (x, y) in XS.iter().zip(YS) {
+        let (c, g) = sample_loss_grad(&m, x, y);
+        assert_eq!(c.to_bits(), sample_loss(&m, x, y).to_bits());
+        assert_grad("sample_loss", &g.m, &fd(&m, |q| sample_loss(q, x, y)));
+        assert_grad("sample_loss x", &g.x, &fd(x, |q| sample_loss(&m, q, y)));
+        let e = fd(&y, |q| sample_loss(&m, x, *q))[0];
+        assert!((g.y - e).abs() < 1e-6, "∂/∂y {} vs {e}", g.y);
+    }
+}
+
+#[test]
+fn calls_in_a_loop_over_rows_and_in_branches() {
+    let m = model();
+    let (xs, ys) = (XS.to_vec(), YS.to_vec());
+    let (c, g) = batch_loss_grad(&m, &xs, &ys);
+    assert!((c - batch_loss(&m, &xs, &ys)).abs() < 1e-15);
+    assert_grad("batch_loss", &g.m, &fd(&m, |q| batch_loss(q, &xs, &ys)));
+    for robust in [true, false] {
+        let (_, g) = branchy_grad(&m, &XS[1], YS[1], robust);
+        assert_grad("branchy", &g.m, &fd(&m, |q| branchy(q, &XS[1], YS[1], robust)));
+    }
+}
+
+#[test]
+fn a_callee_in_another_module_by_path() {
+    let (c, g) = by_path_grad(0.7, -0.3);
+    assert_eq!(c, by_path(0.7, -0.3));
+    let da = (by_path(0.7 + 1e-6, -0.3) - by_path(0.7 - 1e-6, -0.3)) / 2e-6;
+    let db = (by_path(0.7, -0.3 + 1e-6) - by_path(0.7, -0.3 - 1e-6)) / 2e-6;
+    assert!((g.a - da).abs() < 1e-8 && (g.b - db).abs() < 1e-8, "{g:?} vs ({da}, {db})");
+}
+
+#[test]
+fn a_pullback_scales_by_its_seed_adds_into_sinks_and_skips_none() {
+    let m = model();
+    let x = XS[2];
+    let (c, g) = sample_loss_grad(&m, &x, YS[2]);
+    let mut dm = model();
+    let before = to_vec(&dm);
+    let mut dx = [1.0; 3];
+    let (_, _, dy) = sample_loss_pullback(&m, &x, YS[2], c, -2.0, Some(&mut dm), None);
+    assert_eq!(dx, [1.0; 3], "a None sink is not written");
+    for ((after, before), g) in to_vec(&dm).iter().zip(&before).zip(to_vec(&g.m)) {
+        assert!((after - before - (-2.0 * g)).abs() < 1e-12);
+    }
+    assert!((dy - (-2.0 * g.y)).abs() < 1e-12);
+    sample_loss_pullback(&m, &x, YS[2], c, 1.0, None, Some(&mut dx));
+    for (d, g) in dx.iter().zip(g.x) {
+        assert!((d - 1.0 - g).abs() < 1e-12);
+    }
+}
+
+// ---- the runtime's layers --------------------------------------------------------------------------
+
+#[derive(Params, Clone, Debug)]
+pub struct Tiny {
+    pub l1: Dense<3, 4>,
+    pub l2: Dense<4, 2>,
+}
+
+#[backprop(wrt(net))]
+fn tiny_loss(net: &Tiny, x: &[f64; 3], label: usize) -> f64 {
+    let h = dense(&net.l1, x, Activation::Tanh);
+    let logits = dense(&net.l2, &h, Activation::Identity);
+    softmax_cross_entropy(&logits, label)
+}
+
+#[test]
+fn a_network_of_runtime_layers() {
+    let mut net = Tiny { l1: Dense::zeros(), l2: Dense::zeros() };
+    backprop::init::glorot_uniform(&mut net, 3);
+    backprop::init::uniform(&mut net.l1.b, -0.1, 0.1, 4);
+    for (k, x) in XS.iter().enumerate() {
+        let (c, g) = tiny_loss_grad(&net, x, k % 2);
+        assert_eq!(c.to_bits(), tiny_loss(&net, x, k % 2).to_bits());
+        assert_grad("tiny_loss", &g.net, &fd(&net, |q| tiny_loss(q, x, k % 2)));
+    }
+}
+
+// ---- methods ---------------------------------------------------------------------------------------
+
+#[backprop]
+impl Model {
+    /// The model's prediction, a method calling a method.
+    #[backprop]
+    pub fn predict(&self, x: &[f64; 3]) -> f64 {
+        let h = layer(&self.l1, x);
+        self.v[0] * h[0] + self.v[1] * h[1] + self.bias
+    }
+
+    #[backprop(wrt(self))]
+    pub fn loss(&self, x: &[f64; 3], y: f64) -> f64 {
+        let p = self.predict(x);
+        (p - y) * (p - y)
+    }
+
+    /// Not differentiated: a plain method in the same block.
+    pub fn size(&self) -> usize {
+        self.v.len()
+    }
+}
+
+#[test]
+fn methods_get_gradients_with_respect_to_self() {
+    let m = model();
+    assert_eq!(m.size(), 2);
+    let (c, g) = m.loss_grad(&XS[0], YS[0]);
+    assert_eq!(c.to_bits(), m.loss(&XS[0], YS[0]).to_bits());
+    assert_grad("Model::loss", &g.self_, &fd(&m, |q| q.loss(&XS[0], YS[0])));
+    // A method is the same function as the free one.
+    assert!((m.predict(&XS[1]) - readout(&m, &layer(&m.l1, &XS[1]))).abs() < 1e-15);
+}
+
+// ---- custom derivatives ----------------------------------------------------------------------------
+
+/// Its pullback says the derivative is 7, which is false (it is 3x²): the test can tell which rule
+/// the caller used.
+#[backprop(pullback = seven_vjp)]
+fn cube(x: f64) -> f64 {
+    x * x * x
+}
+
+fn seven_vjp(_x: f64, _result: f64, d_result: f64) -> (f64,) {
+    (7.0 * d_result,)
+}
+
+#[backprop]
+fn uses_cube(x: f64, w: f64) -> f64 {
+    w * cube(x)
+}
+
+/// `ln(1 + eˣ)` written so that it overflows for large `x`, with a custom rule that does not.
+#[backprop(pullback = softplus_vjp)]
+fn my_softplus(x: f64) -> f64 {
+    if x > 30.0 {
+        x
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+fn softplus_vjp(x: f64, _result: f64, d_result: f64) -> (f64,) {
+    (d_result / (1.0 + (-x).exp()),)
+}
+
+#[backprop]
+fn softplus_cost(x: f64) -> f64 {
+    3.0 * my_softplus(2.0 * x)
+}
+
+#[test]
+fn a_custom_pullback_is_used_as_given() {
+    let (c, g) = uses_cube_grad(2.0, 0.5);
+    assert_eq!(c, 4.0);
+    assert_eq!(g.x, 0.5 * 7.0, "the caller must use the supplied rule, not 3x²");
+    assert_eq!(g.w, 8.0);
+    for x in [-3.0, 0.0, 1.5, 400.0] {
+        let (_, g) = softplus_cost_grad(x);
+        let exact = 6.0 / (1.0 + (-2.0 * x).exp());
+        assert!((g.x - exact).abs() < 1e-12 * (1.0 + exact), "{x}: {} vs {exact}", g.x);
+    }
+}

@@ -23,6 +23,7 @@ pub mod optim;
 pub mod params;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod pullback;
 mod rng;
 pub mod schedule;
 pub mod train;

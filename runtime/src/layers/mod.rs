@@ -1,9 +1,11 @@
 //! Building blocks a `#[backprop]` function can call, each with its pullback.
 //!
-//! Every function `f` here has a sibling `f_pullback` with the issue 8 calling convention
-//! (`/work/notes/convention.md`): the arguments, then `result` and `d_result`, then one
-//! `Option<&mut _>` sink per array or struct argument that the pullback *adds* into, skipping
-//! the work for `None`; it returns one `()` per argument (none of them is a scalar float).
+//! Every function `f` here has a sibling `f_pullback` with the calling convention a
+//! `#[backprop]` caller's backward sweep uses (issue 8): the arguments, then `result` (what `f`
+//! returned) and `d_result` (its adjoint), then one `Option<&mut _>` sink per array or struct
+//! argument that the pullback *adds* into, skipping the work for `None` (callers lend their
+//! adjoints with [`sink`](crate::pullback::sink)); it returns one `()` per argument (none of
+//! them is a scalar float).
 //! Shapes are const generics, so mismatched lengths do not compile.
 //!
 //! | function | computes | pullback uses |

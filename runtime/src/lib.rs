@@ -1,6 +1,7 @@
 //! Runtime support for `#[backprop]`: the scalar trait, activations and kink conventions the
-//! generated gradients call, the flat [`Params`] view of any parameter shape, and the
-//! optimizers and training loop that consume those gradients.
+//! generated gradients call, [`layers`] with the pullbacks generated callers call, the flat
+//! [`Params`] view of any parameter shape, and the optimizers and training loop that consume
+//! those gradients.
 //!
 //! Cargo features (all on by default): `plot` ([`plot_loss`], plotters), `progress` (the
 //! trainer's progress bar, indicatif), `parallel` (batch gradients on rayon's pool). Without
@@ -19,10 +20,12 @@ pub mod explain;
 mod float;
 pub mod gradcheck;
 pub mod kinks;
+pub mod layers;
 pub mod optim;
 pub mod params;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod pullback;
 mod rng;
 pub mod schedule;
 pub mod train;
@@ -34,6 +37,7 @@ pub use error::{Error, Quantity};
 pub use explain::Explanation;
 pub use float::Float;
 pub use gradcheck::check_gradient;
+pub use layers::Dense;
 pub use optim::{Adagrad, Adam, AdamW, GradientDescent, Momentum, Nesterov, Optimizer, RmsProp};
 pub use params::Params;
 #[cfg(feature = "plot")]

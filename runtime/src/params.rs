@@ -181,7 +181,7 @@ pub fn describe_fields<S: Float>(fields: &[(&str, &dyn Params<Scalar = S>)], ind
 }
 
 /// A name for an index past the end; `describe` must not panic on a bad index.
-fn out_of_range(prefix: &str, index: usize) -> String {
+pub(crate) fn out_of_range(prefix: &str, index: usize) -> String {
     format!("{}[<index {index} out of range>]", base(prefix))
 }
 

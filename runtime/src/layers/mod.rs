@@ -1,0 +1,32 @@
+//! Building blocks a `#[backprop]` function can call, each with its pullback.
+//!
+//! Every function `f` here has a sibling `f_pullback` with the calling convention a
+//! `#[backprop]` caller's backward sweep uses (issue 8): the arguments, then `result` (what `f`
+//! returned) and `d_result` (its adjoint), then one `Option<&mut _>` sink per array or struct
+//! argument that the pullback *adds* into, skipping the work for `None` (callers lend their
+//! adjoints with [`sink`](crate::pullback::sink)); it returns one `()` per argument (none of
+//! them is a scalar float).
+//! Shapes are const generics, so mismatched lengths do not compile.
+//!
+//! | function | computes | pullback uses |
+//! | --- | --- | --- |
+//! | [`dense`] | `activation(w x + b)` | the output for tanh, sigmoid, softplus, relu, identity; `w x + b` recomputed for the rest |
+//! | [`dot`] | `Σ a_i b_i` | the other argument |
+//! | [`mse`] | `(1/N) Σ (p_i − t_i)²` | the differences |
+//! | [`logsumexp`] | `ln Σ e^x_i`, max-shifted | the softmax `e^(x_i − result)` |
+//! | [`softmax_cross_entropy`] | `logsumexp(x) − x[label]` | softmax − one-hot, read off the loss |
+
+mod dense;
+mod dot;
+mod kernels;
+mod logsumexp;
+mod mse;
+mod softmax_cross_entropy;
+#[cfg(test)]
+mod tests;
+
+pub use dense::{dense, dense_pullback, Dense};
+pub use dot::{dot, dot_pullback};
+pub use logsumexp::{logsumexp, logsumexp_pullback};
+pub use mse::{mse, mse_pullback};
+pub use softmax_cross_entropy::{softmax_cross_entropy, softmax_cross_entropy_pullback};

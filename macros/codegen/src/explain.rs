@@ -42,6 +42,7 @@ fn omission_text(why: Omission) -> &'static str {
     match why {
         Omission::Loops => "the function has loops; array arguments are summarised by their gradient's magnitudes",
         Omission::Arrays => "the function reads or writes arrays; array arguments are summarised by magnitudes",
+        Omission::Calls => "the function calls differentiable functions, whose factors are in their pullbacks",
         Omission::Branch => "a path runs through an `if`, so the factors depend on the branch taken",
         Omission::TooManyPaths => "too many paths to list",
     }

@@ -54,6 +54,8 @@ pub enum Omission {
     Loops,
     /// The function reads or writes arrays, whose adjoints are accumulated element by element.
     Arrays,
+    /// The function calls differentiable functions, whose factors are in their pullbacks.
+    Calls,
     /// A path runs through an `if`: which factors apply depends on the branch taken.
     Branch,
     /// More than `MAX_CHAINS` products and more than `MAX_TOTALS` intermediate lines.
@@ -147,7 +149,9 @@ impl Derivations {
 
 /// The derivation of every differentiated scalar argument of a differentiated function.
 pub fn derive(f: &Function, d: &Derivation) -> Derivations {
-    let omitted = if !f.loops.is_empty() {
+    let omitted = if !f.calls.is_empty() {
+        Some(Omission::Calls)
+    } else if !f.loops.is_empty() {
         Some(Omission::Loops)
     } else if !f.arrays.is_empty() {
         Some(Omission::Arrays)

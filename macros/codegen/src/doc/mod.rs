@@ -212,6 +212,10 @@ fn omission_text(why: Omission) -> &'static str {
             "reads or writes arrays, whose adjoints are accumulated element by element: the generated code below \
              shows every adjoint."
         }
+        Omission::Calls => {
+            "calls differentiable functions: their factors are in their pullbacks (`<name>_pullback`), which the \
+             generated code below calls in its backward sweep, each with the adjoint of its call's result."
+        }
         Omission::Branch => {
             "a path runs through an `if`, so the factors depend on the branch taken (see the generated code)"
         }

@@ -369,6 +369,11 @@ impl<'a> Emitter<'a> {
         }
         let sink = self.runtime_item("sink");
         let mut next = operands.iter();
+        // Two sinks into the same adjoint (`dot(&h, &h)`, `&xs[0]` and `&xs[1]`, `&net` and
+        // `&net.l1`) cannot both be borrowed: the later ones get a zero buffer of their own, added
+        // in after the call.
+        let mut taken: Vec<ArrayId> = Vec::new();
+        let (mut before, mut after) = (TokenStream::new(), TokenStream::new());
         for arg in &site.args {
             match arg {
                 CallArg::Value(_) => {
@@ -383,32 +388,77 @@ impl<'a> Emitter<'a> {
                         })
                         .collect();
                     let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
-                    args.push(match adjoint {
-                        Some(a) => {
-                            let base = self.array_name(*a);
-                            let given =
-                                if idx.is_empty() && (self.borrowed.borrow()[a.index()] || self.is_sink_itself(*a)) {
-                                    quote!(#sink(&mut *#base))
-                                } else {
-                                    quote!(#sink(&mut #base #([#idx])*))
-                                };
-                            match self.sinks.borrow().guards.get(a) {
-                                Some(flag) => quote!(if #flag { #given } else { ::core::option::Option::None }),
-                                None => given,
-                            }
-                        }
-                        None => quote!(::core::option::Option::None),
-                    });
+                    let Some(a) = adjoint else {
+                        args.push(quote!(::core::option::Option::None));
+                        continue;
+                    };
+                    let base = self.array_name(*a);
+                    let whole = idx.is_empty() && (self.borrowed.borrow()[a.index()] || self.is_sink_itself(*a));
+                    let place = if whole { quote!(*#base) } else { quote!(#base #([#idx])*) };
+                    let guard = self.sinks.borrow().guards.get(a).cloned();
+                    let guarded = |given: TokenStream| match &guard {
+                        Some(flag) => quote!(if #flag { #given } else { ::core::option::Option::None }),
+                        None => given,
+                    };
+                    if taken.iter().any(|t| self.sinks_overlap(*t, *a)) {
+                        let alias = format_ident!("{}_alias_{}", self.grad_name, taken.len());
+                        let primal = self.array_name(*array);
+                        let zeros_like = self.runtime_item("ZerosLike");
+                        let add = self.runtime("checks", "add_into");
+                        let dynamic = idx.is_empty() && matches!(self.f.array(*array).dims.first(), Some(Dim::Dynamic));
+                        let (zero, view) = if dynamic {
+                            (quote!(::std::vec![0.0; #primal.len()]), quote!(&#alias[..]))
+                        } else {
+                            (quote!(#zeros_like::zeros_like(&#primal #([#idx])*)), quote!(&#alias))
+                        };
+                        before.extend(quote!(let mut #alias = #zero;));
+                        let add_in = quote!(#add(&mut #place, #view););
+                        after.extend(match &guard {
+                            Some(flag) => quote!(if #flag { #add_in }),
+                            None => add_in,
+                        });
+                        args.push(guarded(quote!(#sink(&mut #alias))));
+                    } else {
+                        args.push(guarded(quote!(#sink(&mut #place))));
+                    }
+                    taken.push(*a);
                 }
             }
         }
         let (pullback, span) = (&site.pullback, site.span);
-        if site.method {
+        let call = if site.method {
             let (receiver, rest) = args.split_first().expect("a method call has a receiver");
             let receiver = receiver.clone();
             quote_spanned!(span=> #receiver.#pullback(#(#rest),*))
         } else {
             quote_spanned!(span=> #pullback(#(#args),*))
+        };
+        if before.is_empty() {
+            return call;
+        }
+        let adjoints = format_ident!("{}_adjoints", self.grad_name);
+        quote!({ #before let #adjoints = #call; #after #adjoints })
+    }
+
+    /// Whether two adjoint places overlap, so that one call cannot borrow both mutably: the same
+    /// array (any elements), or fields of one parameter struct where one contains the other.
+    fn sinks_overlap(&self, a: ArrayId, b: ArrayId) -> bool {
+        if a == b {
+            return true;
+        }
+        let field = |x: ArrayId| match self.f.array(x).origin {
+            ArrayOrigin::Adjoint(of) => match &self.f.array(of).origin {
+                ArrayOrigin::Field { param, path } => Some((*param, path.to_string())),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (field(a), field(b)) {
+            (Some((p, x)), Some((q, y))) if p == q => {
+                let contains = |outer: &str, inner: &str| inner == outer || inner.starts_with(&format!("{outer} ."));
+                x.is_empty() || y.is_empty() || contains(&x, &y) || contains(&y, &x)
+            }
+            _ => false,
         }
     }
 

@@ -35,7 +35,7 @@ pub use explain::Explanation;
 pub use float::Float;
 pub use gradcheck::check_gradient;
 pub use optim::{Adagrad, Adam, AdamW, GradientDescent, Momentum, Nesterov, Optimizer, RmsProp};
-pub use params::Params;
+pub use params::{Params, ZerosLike};
 #[cfg(feature = "plot")]
 pub use plot::plot_loss;
 pub use schedule::Schedule;

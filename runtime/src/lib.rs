@@ -1,5 +1,6 @@
 //! Runtime support for `#[backprop]`: the scalar trait, activations and kink conventions the
-//! generated gradients call, the flat [`Params`] view of any parameter shape, and the
+//! generated gradients call, the flat [`Params`] view of any parameter shape (and
+//! [`ZerosLike`], a zero of the same shape), seeded initialisers ([`init`]), and the
 //! optimizers and training loop that consume those gradients.
 //!
 //! Cargo features (all on by default): `plot` ([`plot_loss`], plotters), `progress` (the
@@ -18,6 +19,7 @@ mod error;
 pub mod explain;
 mod float;
 pub mod gradcheck;
+pub mod init;
 pub mod kinks;
 pub mod optim;
 pub mod params;

@@ -21,21 +21,25 @@
 //! ```
 
 pub use backprop_macros::backprop;
+// `#[derive(Params)]`: the derive macro, next to the trait of the same name (as serde does).
+pub use backprop_macros::Params;
 pub use backprop_runtime as runtime;
 pub use backprop_runtime::*;
 
-/// `use backprop::prelude::*;` brings the attribute and the activations into scope.
+/// `use backprop::prelude::*;` brings the attribute, `#[derive(Params)]` and the activations into
+/// scope.
 pub mod prelude {
     pub use crate::backprop;
+    pub use backprop_macros::Params;
     pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
-    pub use backprop_runtime::{Float, Params};
+    pub use backprop_runtime::{Float, Params, ZerosLike};
 }
 
 /// Items the generated code calls. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use backprop_runtime::params::describe_fields;
-    pub use backprop_runtime::{activation, explain, kinks, Float, Params};
+    pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
+    pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};
 
     pub mod checks {
         use backprop_runtime::Params;

@@ -20,6 +20,14 @@ use num_traits::Float as _;
 /// element by element (row-major for nested arrays). Two values of the same type with the same
 /// lengths therefore line up index by index, which is what lets a gradient of type `P` update
 /// parameters of type `P`.
+///
+/// `#[derive(Params)]` (in the `backprop` crate) implements it for a struct of such fields.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a parameter shape (`Params`)",
+    label = "not `Params`",
+    note = "`Params` is implemented for `f64`, `f32`, arrays, slices, `Vec`s, `Box<[T]>` and tuples of them, the \
+            gradient structs `#[backprop]` generates, and structs with `#[derive(Params)]`"
+)]
 pub trait Params {
     /// The scalar type of every entry.
     type Scalar: Float;

@@ -10,6 +10,11 @@
 /// Implemented for `f32`, `f64`, arrays, `Vec`s and `Box`es of such values, tuples of up to four,
 /// and by `#[derive(Params)]`. Its flat view ([`Params`](crate::Params)) has as many scalars as
 /// `self`'s, in the same order, all zero.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no zero of its shape (`ZerosLike`)",
+    label = "not `ZerosLike`",
+    note = "`#[derive(Params)]` implements `ZerosLike`; a type with a hand-written `Params` impl needs one too"
+)]
 pub trait ZerosLike {
     /// Zero, shaped like `self` (a `Vec` keeps its length).
     #[must_use]

@@ -213,3 +213,30 @@ fn f32_generic_and_tuple_structs() {
     assert_eq!(scalar_of(&nested), "f64");
     assert_eq!(nested.tensors("")[1], tensor("b", &[1, 2], 2..4));
 }
+
+/// The README's "Parameter structs" example, kept compiling and true.
+#[test]
+fn readme_example() {
+    #[derive(Params, Clone)]
+    struct Dense<const I: usize, const O: usize> {
+        w: [[f64; I]; O], // row j: the weights into output j
+        b: [f64; O],
+    }
+
+    #[derive(Params, Clone)]
+    struct Net {
+        l1: Dense<64, 32>,
+        l2: Dense<32, 10>,
+    }
+
+    let mut net =
+        Net { l1: Dense { w: [[0.0; 64]; 32], b: [0.0; 32] }, l2: Dense { w: [[0.0; 32]; 10], b: [0.0; 10] } };
+    backprop::init::glorot_uniform(&mut net, 7); // each layer scaled by its own fans, biases 0
+    let grad = net.zeros_like(); // same shape, every scalar 0
+    assert_eq!(net.describe(100, ""), "l1.w[1][36]");
+    assert_eq!(to_vec(&grad), vec![0.0; 64 * 32 + 32 + 32 * 10 + 10]);
+    let tensors = net.tensors("");
+    assert_eq!((tensors[0].name.as_str(), tensors[0].shape.as_slice()), ("l1.w", &[32, 64][..]));
+    assert_eq!((tensors[1].name.as_str(), tensors[1].shape.as_slice()), ("l1.b", &[32][..]));
+    assert!(net.l1.b.iter().chain(&net.l2.b).all(|&b| b == 0.0));
+}

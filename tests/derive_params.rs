@@ -98,6 +98,24 @@ fn tensors_are_the_fields_with_their_shapes() {
 }
 
 #[test]
+fn safetensors_round_trip_under_the_nested_names() {
+    let net = numbered();
+    let dir = std::env::temp_dir().join(format!("backprop-derive-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("net.safetensors");
+    backprop::save_safetensors(&net, &path).unwrap();
+    let mut back = net.zeros_like();
+    backprop::load_safetensors(&mut back, &path).unwrap();
+    assert_eq!(back, net);
+    // A file of another struct's shape is refused by tensor name, and nothing is loaded.
+    let mut other = LossGrad { net: net.zeros_like(), x: 0.0 };
+    let err = backprop::load_safetensors(&mut other, &path).unwrap_err().to_string();
+    assert!(err.contains("`l1.w`"), "{err}");
+    assert_eq!(to_vec(&other), vec![0.0; 27]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn zeros_like_keeps_the_shape_and_the_vec_length() {
     let mut net = numbered();
     net.v = vec![1.0; 5];

@@ -21,11 +21,13 @@
 //! ```
 
 pub use backprop_macros::backprop;
+// `#[derive(Params)]`: the derive macro, next to the trait of the same name (as serde does).
+pub use backprop_macros::Params;
 pub use backprop_runtime as runtime;
 pub use backprop_runtime::*;
 
-/// `use backprop::prelude::*;` brings the attribute, the activations and the layers whose names
-/// are unlikely to clash into scope.
+/// `use backprop::prelude::*;` brings the attribute, `#[derive(Params)]`, the activations and the
+/// layers whose names are unlikely to clash into scope.
 ///
 /// Each layer comes with its `_pullback`, because a `#[backprop]` caller calls the pullback by
 /// the path it was given the function by. `dot` and `mse` stay in [`layers`](crate::layers)
@@ -33,20 +35,21 @@ pub use backprop_runtime::*;
 /// glob's `dot_pullback` still resolved, pairing one function with another's derivative.
 pub mod prelude {
     pub use crate::backprop;
+    pub use backprop_macros::Params;
     pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
     pub use backprop_runtime::layers::{
         dense, dense_pullback, logsumexp, logsumexp_pullback, softmax_cross_entropy, softmax_cross_entropy_pullback,
         Dense,
     };
-    pub use backprop_runtime::{Activation, Float, Params};
+    pub use backprop_runtime::{Activation, Float, Params, ZerosLike};
 }
 
 /// Items the generated code calls. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use backprop_runtime::params::describe_fields;
+    pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
     pub use backprop_runtime::pullback::sink;
-    pub use backprop_runtime::{activation, explain, kinks, Float, Params};
+    pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};
 
     pub mod checks {
         use backprop_runtime::Params;

@@ -1,7 +1,7 @@
 //! Runtime support for `#[backprop]`: the scalar trait, activations and kink conventions the
 //! generated gradients call, [`layers`] with the pullbacks generated callers call, the flat
-//! [`Params`] view of any parameter shape, and the optimizers and training loop that consume
-//! those gradients.
+//! [`Params`] view of any parameter shape (and [`ZerosLike`], a zero of the same shape), seeded
+//! initialisers ([`init`]), and the optimizers and training loop that consume those gradients.
 //!
 //! Cargo features (all on by default): `plot` ([`plot_loss`], plotters), `progress` (the
 //! trainer's progress bar, indicatif), `parallel` (batch gradients on rayon's pool). Without
@@ -19,6 +19,7 @@ mod error;
 pub mod explain;
 mod float;
 pub mod gradcheck;
+pub mod init;
 pub mod kinks;
 pub mod layers;
 pub mod optim;
@@ -39,7 +40,7 @@ pub use float::Float;
 pub use gradcheck::check_gradient;
 pub use layers::Dense;
 pub use optim::{Adagrad, Adam, AdamW, GradientDescent, Momentum, Nesterov, Optimizer, RmsProp};
-pub use params::Params;
+pub use params::{Params, ZerosLike};
 #[cfg(feature = "plot")]
 pub use plot::plot_loss;
 pub use schedule::Schedule;

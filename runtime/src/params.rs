@@ -2,11 +2,15 @@
 //! gradient structs `#[backprop]` generates all look like one ordered list of scalars.
 //!
 //! Optimizers, the trainer and the gradient check only ever see this view, so they work on any
-//! shape without the user copying parameters into a vector.
+//! shape without the user copying parameters into a vector. [`ZerosLike`] (`params/zeros.rs`)
+//! makes a zero of the same shape, for gradients.
 
 use std::ops::Range;
 
 use crate::{Error, Float};
+
+mod zeros;
+pub use zeros::ZerosLike;
 // Brings `is_finite`, `sqrt`, ... into scope for `P::Scalar`, whose bound is only `crate::Float`.
 use num_traits::Float as _;
 
@@ -16,6 +20,14 @@ use num_traits::Float as _;
 /// element by element (row-major for nested arrays). Two values of the same type with the same
 /// lengths therefore line up index by index, which is what lets a gradient of type `P` update
 /// parameters of type `P`.
+///
+/// `#[derive(Params)]` (in the `backprop` crate) implements it for a struct of such fields.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a parameter shape (`Params`)",
+    label = "not `Params`",
+    note = "`Params` is implemented for `f64`, `f32`, arrays, slices, `Vec`s, `Box<[T]>` and tuples of them, the \
+            gradient structs `#[backprop]` generates, and structs with `#[derive(Params)]`"
+)]
 pub trait Params {
     /// The scalar type of every entry.
     type Scalar: Float;
@@ -178,6 +190,24 @@ pub fn describe_fields<S: Float>(fields: &[(&str, &dyn Params<Scalar = S>)], ind
         rest -= n;
     }
     out_of_range(prefix, index)
+}
+
+/// [`Params::tensors`] for a struct whose fields, in declaration order, are `fields`: each field's
+/// own tensors under `field` (or `prefix.field`), moved to where the field sits in the flat view.
+/// Names match [`describe_fields`]'s, so a nested struct's weight is tensor `l1.w` and its scalar
+/// `l1.w[3][17]`. `#[derive(Params)]` calls this.
+pub fn tensors_fields<S: Float>(fields: &[(&str, &dyn Params<Scalar = S>)], prefix: &str) -> Vec<TensorInfo> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (name, field) in fields {
+        let label = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
+        for mut t in field.tensors(&label) {
+            t.range = t.range.start + offset..t.range.end + offset;
+            out.push(t);
+        }
+        offset += field.num_params();
+    }
+    out
 }
 
 /// A name for an index past the end; `describe` must not panic on a bad index.
@@ -524,6 +554,52 @@ mod tests {
         assert_eq!(tensors_from_names(&ragged, "v"), vec![tensor("v", &[3], 0..3)]);
         assert_eq!(split_indices("net.w1[3][17]"), ("net.w1", vec![3, 17]));
         assert_eq!(split_indices("a[x]"), ("a[x]", vec![]));
+    }
+
+    /// A struct holding a struct, implemented the way `#[derive(Params)]` expands.
+    struct Outer {
+        l1: Net,
+        scale: f64,
+    }
+
+    impl Params for Outer {
+        type Scalar = f64;
+        fn num_params(&self) -> usize {
+            self.l1.num_params() + 1
+        }
+        fn visit(&self, f: &mut dyn FnMut(f64)) {
+            self.l1.visit(f);
+            f(self.scale);
+        }
+        fn visit_mut(&mut self, f: &mut dyn FnMut(&mut f64)) {
+            self.l1.visit_mut(f);
+            f(&mut self.scale);
+        }
+        fn describe(&self, index: usize, prefix: &str) -> String {
+            describe_fields(&[("l1", &self.l1), ("scale", &self.scale)], index, prefix)
+        }
+        fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
+            tensors_fields(&[("l1", &self.l1), ("scale", &self.scale)], prefix)
+        }
+    }
+
+    #[test]
+    fn nested_structs_compose_names_and_tensors() {
+        let outer = Outer { l1: Net { w: [[0.0; 3]; 2], b: vec![0.0; 4], s: 0.0 }, scale: 1.0 };
+        assert_eq!(outer.describe(4, ""), "l1.w[1][1]");
+        assert_eq!(outer.describe(7, "net"), "net.l1.b[1]");
+        assert_eq!(outer.describe(11, ""), "scale");
+        assert_eq!(outer.describe(12, "net"), "net[<index 12 out of range>]");
+        let expected = vec![
+            tensor("l1.w", &[2, 3], 0..6),
+            tensor("l1.b", &[4], 6..10),
+            tensor("l1.s", &[], 10..11),
+            tensor("scale", &[], 11..12),
+        ];
+        assert_eq!(outer.tensors(""), expected);
+        // The structural tensors and the name-based default agree on a well-named struct.
+        assert_eq!(tensors_from_names(&outer, ""), expected);
+        assert_eq!(outer.tensors("g")[1], tensor("g.l1.b", &[4], 6..10));
     }
 
     #[test]

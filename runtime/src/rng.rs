@@ -1,4 +1,5 @@
-//! The trainer's seeded shuffling RNG: SplitMix64 with unbiased bounded draws.
+//! The runtime's seeded RNG: SplitMix64 with unbiased bounded draws and uniform floats, behind the
+//! trainer's shuffle and the initialisers (`init.rs`).
 //!
 //! Written here rather than taken from `rand` so that a gradient-only build pulls in no RNG
 //! crate, and so that the shuffle order (and therefore every trained bit) depends only on this
@@ -39,6 +40,12 @@ impl SplitMix64 {
                 return (product >> 64) as u64;
             }
         }
+    }
+
+    /// A uniform float in `[0, 1)`: the top 53 bits as a multiple of 2^-53, so every value is
+    /// exactly representable and equally likely.
+    pub(crate) fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// Fisher–Yates: every permutation of `items` equally likely.
@@ -90,6 +97,20 @@ mod tests {
         for c in counts {
             assert!((9_500..=10_500).contains(&c), "{counts:?}");
         }
+    }
+
+    #[test]
+    fn unit_floats_are_in_range_with_the_uniform_mean_and_variance() {
+        let mut r = SplitMix64::new(5);
+        let draws: Vec<f64> = (0..100_000).map(|_| r.next_f64()).collect();
+        assert!(draws.iter().all(|&u| (0.0..1.0).contains(&u)));
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        let var = draws.iter().map(|u| (u - mean).powi(2)).sum::<f64>() / draws.len() as f64;
+        // Standard errors: 0.0009 for the mean, 0.0003 for the variance (1/12).
+        assert!((mean - 0.5).abs() < 0.005, "{mean}");
+        assert!((var - 1.0 / 12.0).abs() < 0.0015, "{var}");
+        // The first draw of seed 0 is the reference stream's first output, scaled.
+        assert_eq!(SplitMix64::new(0).next_f64(), (0xE220_A839_7B1D_CDAF_u64 >> 11) as f64 / 2f64.powi(53));
     }
 
     #[test]

@@ -6,12 +6,15 @@
 //!                      └──────── simplify: rules applied as values are built ───────┘
 //! ```
 //!
+//! `derive_params::derive` is `#[derive(Params)]`, separate from the pipeline.
+//!
 //! `expand` never panics: every problem becomes a `compile_error!` spanned on the user's code, and
 //! the user's function is still emitted unchanged so that other code keeps compiling.
 
 pub mod attr;
 pub mod ctxt;
 pub mod custom;
+pub mod derive_params;
 pub mod diff;
 pub mod doc;
 pub mod emit;

@@ -30,6 +30,13 @@ impl<const I: usize, const O: usize, F: Float> Dense<I, O, F> {
     }
 }
 
+/// A gradient of a `Dense` is a `Dense`; generated code starts it at [`Dense::zeros`].
+impl<const I: usize, const O: usize, F: Float> crate::ZerosLike for Dense<I, O, F> {
+    fn zeros_like(&self) -> Self {
+        Self::zeros()
+    }
+}
+
 impl<const I: usize, const O: usize, F: Float> Default for Dense<I, O, F> {
     /// [`Dense::zeros`].
     fn default() -> Self {

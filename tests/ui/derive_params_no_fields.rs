@@ -1,0 +1,9 @@
+use backprop::prelude::*;
+
+#[derive(Params)]
+struct Marker;
+
+#[derive(Params)]
+struct Empty {}
+
+fn main() {}

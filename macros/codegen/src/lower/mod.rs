@@ -389,9 +389,9 @@ impl Lower<'_> {
                             ),
                         )
                     }
-                    Some(p) if p.ty.float().is_none() => self.cx.error_spanned_by(
+                    Some(p) if p.ty.float().is_none() && p.strukt.is_none() => self.cx.error_spanned_by(
                         w,
-                        format!("`wrt` names `{w}`, which is not a float argument; only `f64` and `f32` arguments (and arrays of them) can be differentiated"),
+                        format!("`wrt` names `{w}`, which is not a float argument; only `f64` and `f32` arguments, arrays of them and parameter structs can be differentiated"),
                     ),
                     Some(_) => {}
                 }

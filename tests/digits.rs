@@ -7,6 +7,7 @@ mod model;
 use std::io::Cursor;
 use std::path::Path;
 
+use backprop::prelude::*;
 use backprop::runtime::gradcheck::check_gradient;
 use model::{
     accuracy, ascii_art, default_data_path, first_misclassified, load_digits, parse_digits, sample_cost, sample_grad,
@@ -108,18 +109,83 @@ fn assert_gradient_matches<const H: usize>(net: &mut Net<H>, digit: &Digit) {
 }
 
 #[test]
-fn the_hand_gradient_matches_finite_differences() {
+fn the_generated_gradient_matches_finite_differences() {
     let digits = digits();
     let mut net = Net::<QUICK_HIDDEN>::init(3);
     // Biases away from zero so their entries are exercised too.
-    for (j, b) in net.b1.iter_mut().enumerate() {
+    for (j, b) in net.l1.b.iter_mut().enumerate() {
         *b = 0.1 * j as f64 - 0.5;
     }
-    for (k, b) in net.b2.iter_mut().enumerate() {
+    for (k, b) in net.l2.b.iter_mut().enumerate() {
         *b = 0.2 - 0.05 * k as f64;
     }
     for digit in &digits[..3] {
         assert_gradient_matches(&mut net, digit);
+    }
+}
+
+/// The same network written flat, as the example was before it had layers: one function with
+/// array arguments and loops, and the max shift written out.
+#[backprop(wrt(w1, b1, w2, b2))]
+fn flat_cost<const H: usize>(
+    w1: &[[f64; PIXELS]; H],
+    b1: &[f64; H],
+    w2: &[[f64; H]; CLASSES],
+    b2: &[f64; CLASSES],
+    x: &[f64; PIXELS],
+    label: usize,
+) -> f64 {
+    let mut h = [0.0; H];
+    for j in 0..H {
+        let mut z = b1[j];
+        for i in 0..PIXELS {
+            z += w1[j][i] * x[i];
+        }
+        h[j] = z.tanh();
+    }
+    let mut logits = [0.0; CLASSES];
+    for k in 0..CLASSES {
+        let mut z = b2[k];
+        for j in 0..H {
+            z += w2[k][j] * h[j];
+        }
+        logits[k] = z;
+    }
+    let mut m = logits[0];
+    for k in 1..CLASSES {
+        if logits[k] > m {
+            m = logits[k];
+        }
+    }
+    let mut s = 0.0;
+    for k in 0..CLASSES {
+        s += (logits[k] - m).exp();
+    }
+    m + s.ln() - logits[label]
+}
+
+#[test]
+fn the_layered_gradient_equals_the_flat_one() {
+    let digits = digits();
+    let mut net = Net::<QUICK_HIDDEN>::init(11);
+    backprop::init::uniform(&mut net.l1.b, -0.3, 0.3, 12);
+    backprop::init::uniform(&mut net.l2.b, -0.3, 0.3, 13);
+    let close = |a: f64, b: f64, what: &str| {
+        assert!((a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-3), "{what}: {a} vs {b}");
+    };
+    for digit in &digits[..20] {
+        let (cost, g) = sample_grad(&net, &digit.pixels, digit.label);
+        let (flat, f) = flat_cost_grad(&net.l1.w, &net.l1.b, &net.l2.w, &net.l2.b, &digit.pixels, digit.label);
+        close(cost, flat, "cost");
+        for (a, b) in g.l1.w.iter().flatten().zip(f.w1.iter().flatten()) {
+            close(*a, *b, "l1.w");
+        }
+        for (a, b) in g.l1.b.iter().zip(&f.b1).chain(g.l2.b.iter().zip(&f.b2)) {
+            close(*a, *b, "b");
+        }
+        for (a, b) in g.l2.w.iter().flatten().zip(f.w2.iter().flatten()) {
+            close(*a, *b, "l2.w");
+        }
     }
 }
 
@@ -128,17 +194,16 @@ fn the_max_shift_keeps_large_logits_finite() {
     let digits = digits();
     let mut net = Net::<4>::init(5);
     // Logits in the hundreds: exp would overflow without the shift.
-    for w in net.w2.iter_mut().flatten() {
+    for w in net.l2.w.iter_mut().flatten() {
         *w *= 400.0;
     }
     let digit = &digits[1];
     let (cost, grad) = sample_grad(&net, &digit.pixels, digit.label);
     assert!(cost.is_finite() && cost >= 0.0, "{cost}");
     assert!(backprop::runtime::params::first_non_finite(&grad).is_none());
-    let (w1, b1, w2, b2) = (&net.w1, &net.b1, &net.w2, &net.b2);
-    assert_eq!(cost, sample_cost(w1, b1, w2, b2, &digit.pixels, digit.label));
-    // The gradient of the logits sums to zero, so b2's entries do too (up to rounding).
-    assert!(grad.b2.iter().sum::<f64>().abs() < 1e-12);
+    assert_eq!(cost, sample_cost(&net, &digit.pixels, digit.label));
+    // The gradient of the logits sums to zero, so l2.b's entries do too (up to rounding).
+    assert!(grad.l2.b.iter().sum::<f64>().abs() < 1e-12);
 }
 
 #[test]

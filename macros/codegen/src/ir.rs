@@ -575,6 +575,9 @@ pub struct Function {
     /// For a function returning an array (a layer): the local array returned, and the return type.
     pub output_array: Option<ArrayId>,
     pub return_type: Option<TokenStream>,
+    /// In a pullback whose function returns the array a call returned: that array is the given
+    /// `result`, and the call is not made again (`reuse.rs`).
+    pub output_is_result: bool,
     /// The float type of the result; untyped float literals take it.
     pub float: FloatTy,
     consing: HashMap<(Op, Ty), Vec<ValueId>>,
@@ -595,6 +598,7 @@ impl Function {
             output: None,
             output_array: None,
             return_type: None,
+            output_is_result: false,
             float,
             consing: HashMap::new(),
         }

@@ -11,6 +11,8 @@
 //! When `out[j] = v` is the only write to the returned array, runs once per `j` (its indices are
 //! the enclosing loops' variables, in order), and `v` is computed in the same block, then `v`
 //! equals `result[j]` in that iteration: replacing `v`'s operation by that read changes no value.
+//! When the returned array is what a call returned (`let out = layer(..); out`), that call is not
+//! made again: the array is `result`.
 
 use crate::ir::{Array, ArrayOrigin, Function, Op, Ty, ROOT};
 
@@ -24,6 +26,11 @@ pub fn reuse_result(f: &mut Function) {
         }
     }
     let Some(out) = f.output_array else { return };
+    // `let out = layer(..); out`: the caller's result is that array.
+    if let ArrayOrigin::Returned(_) = f.array(out).origin {
+        f.output_is_result = true;
+        return;
+    }
     let stores: Vec<usize> =
         (0..f.nodes.len()).filter(|&i| matches!(&f.nodes[i].op, Op::Store(a, _) if *a == out)).collect();
     let [store] = stores.as_slice() else { return };

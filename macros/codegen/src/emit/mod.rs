@@ -287,6 +287,10 @@ impl<'a> Emitter<'a> {
     }
 
     fn array_name(&self, a: ArrayId) -> TokenStream {
+        if self.f.output_is_result && self.f.output_array == Some(a) {
+            let result = &self.result_name;
+            return quote!((*#result));
+        }
         match &self.f.array(a).origin {
             ArrayOrigin::Const(path) => self.f.paths[*path as usize].1.clone(),
             ArrayOrigin::Result => self.result_name.to_token_stream(),
@@ -828,14 +832,22 @@ impl<'a> Emitter<'a> {
                 let name = self.array_names[result.index()].clone()?;
                 let rhs = self.invoke_tokens(*call, operands);
                 self.bind_array(result);
-                let mut tokens = quote!(let #name = #rhs;);
+                let reused = self.f.output_is_result && self.f.output_array == Some(result);
+                let mut tokens = if reused { TokenStream::new() } else { quote!(let #name = #rhs;) };
                 let mut binds = vec![(name.clone(), false)];
-                // The result's adjoint starts at zero, shaped like the result.
+                // The result's adjoint starts at zero, shaped like the result; in a pullback whose
+                // function returns this array, at the caller's adjoint (the seed).
                 if let Some(adjoint) = self.array_adjoints.get(&result).filter(|a| self.live_arrays[a.index()]) {
                     let d_name = self.array_names[adjoint.index()].clone()?;
                     let zeros_like = self.runtime_item("ZerosLike");
                     self.bind_array(*adjoint);
-                    tokens.extend(quote!(let mut #d_name = #zeros_like::zeros_like(&#name);));
+                    let init = if self.f.output_array == Some(result) {
+                        let seed = &self.seed_name;
+                        quote!(::core::clone::Clone::clone(#seed))
+                    } else {
+                        quote!(#zeros_like::zeros_like(&#name))
+                    };
+                    tokens.extend(quote!(let mut #d_name = #init;));
                     binds.push((d_name, true));
                 }
                 Some(Statement::new(tokens, binds))

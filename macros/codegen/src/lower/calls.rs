@@ -81,6 +81,10 @@ impl Lower<'_> {
             );
             return;
         }
+        // The returned name is an array even where nothing indexes it (`let out = layer(..); out`).
+        if let Some(i) = tail.path.get_ident() {
+            self.arrayish.insert(i.to_string());
+        }
         self.block_body(rest, false, func.block.brace_token.span.close());
         let array = tail.path.get_ident().and_then(|i| self.lookup(&i.to_string())).and_then(|(si, vi)| {
             match self.scopes[si][vi].1 {
@@ -89,10 +93,12 @@ impl Lower<'_> {
             }
         });
         match array {
-            Some(a) if matches!(self.f.array(a).origin, ArrayOrigin::Local { .. }) => self.f.output_array = Some(a),
+            Some(a) if matches!(self.f.array(a).origin, ArrayOrigin::Local { .. } | ArrayOrigin::Returned(_)) => {
+                self.f.output_array = Some(a)
+            }
             _ => self.cx.error_spanned_by(
                 tail,
-                "a `#[backprop]` function returning an array ends with the name of a local array declared in its body (`let mut out = [0.0; N];`)",
+                "a `#[backprop]` function returning an array ends with the name of a local array declared in its body (`let mut out = [0.0; N];`, or `let out = layer(..);`)",
             ),
         }
     }

@@ -175,7 +175,69 @@ fn scaled(x: &[f64], n: usize) -> f64 {
     c
 }",
     ),
+    (
+        "two_layer_network",
+        "wrt(net)",
+        "
+pub fn loss(net: &Net, x: &[f64; 64], label: usize) -> f64 {
+    let h = dense(&net.l1, x, Activation::Tanh);
+    let logits = dense(&net.l2, &h, Activation::Identity);
+    softmax_cross_entropy(&logits, label)
+}",
+    ),
+    (
+        "layer",
+        "",
+        "
+pub fn layer<const I: usize, const O: usize>(p: &Dense<I, O>, x: &[f64; I]) -> [f64; O] {
+    let mut out = [0.0; O];
+    for j in 0..O {
+        let mut z = p.b[j];
+        for i in 0..I {
+            z += p.w[j][i] * x[i];
+        }
+        out[j] = z.tanh();
+    }
+    out
+}",
+    ),
+    (
+        "method",
+        "",
+        "
+impl Model {
+    #[backprop(wrt(self))]
+    pub fn loss(&self, x: &[f64; 3], y: f64) -> f64 {
+        let p = self.predict(x);
+        (p - y) * (p - y)
+    }
+}",
+    ),
+    (
+        "custom_pullback",
+        "pullback = erf_vjp",
+        "
+pub fn erf(x: f64) -> f64 {
+    libm::erf(x)
+}",
+    ),
 ];
+
+/// The expanded code of a network built from layers names each layer's pullback where its
+/// backward sweep calls it, in reverse order of the forward calls.
+#[test]
+fn a_two_layer_network_calls_the_pullbacks_by_name() {
+    let (_, attr, source) = CASES.iter().find(|c| c.0 == "two_layer_network").unwrap();
+    let code = expanded(attr, source);
+    let sweep = &code[code.find("fn loss_grad_acc").unwrap()..];
+    let order: Vec<usize> = ["softmax_cross_entropy_pullback(", "dense_pullback(\n        &net.l2", "dense_pullback(\n        &net.l1"]
+        .iter()
+        .map(|call| sweep.find(call).unwrap_or_else(|| panic!("{call} not in:\n{sweep}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "pullbacks out of order: {order:?}");
+    // The data's adjoint is not wanted: the first layer's pullback gets `None` for `x`.
+    assert!(sweep.contains("::core::option::Option::None"), "{sweep}");
+}
 
 fn expanded(attr: &str, source: &str) -> String {
     let item = source.parse().expect("the example tokenizes");

@@ -116,3 +116,67 @@ fn rosen_grad_acc(x: &[f64], grad: &mut RosenGrad) -> f64 {
     }
     s
 }
+///The pullback of [`rosen`] (its vector-Jacobian product), which `#[backprop]` functions calling `rosen` call in their backward sweep: given the arguments, the value `rosen` returned and its adjoint `d_result`, adds `d_result · ∂rosen/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn rosen_pullback(
+    x: &[f64],
+    result: f64,
+    d_result: f64,
+    d_x: ::core::option::Option<&mut [f64]>,
+) -> ((),) {
+    match (d_x,) {
+        (::core::option::Option::None,) => {
+            rosen_pullback_sweep::<
+                false,
+            >(x, result, d_result, &mut ::std::vec![0.0_f64; x.len()][..])
+        }
+        (::core::option::Option::Some(given_0),) => {
+            rosen_pullback_sweep::<true>(x, result, d_result, given_0)
+        }
+    }
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn rosen_pullback_sweep<const WANT_D_X: bool>(
+    x: &[f64],
+    result: f64,
+    d_result: f64,
+    d_x: &mut [f64],
+) -> ((),) {
+    let mut s = 0.0_f64;
+    let mut d_s = d_result;
+    for i in 0..x.len() - 1 {
+        let t0 = x[i + 1] - x[i].powi(2);
+        let t1 = 1.0 - x[i];
+        let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
+        let t2 = d_s * 200.0 * t0;
+        if WANT_D_X {
+            d_x[i] += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
+        }
+        if WANT_D_X {
+            d_x[i + 1] += t2;
+        }
+        s = s_2;
+    }
+    ((),)
+}

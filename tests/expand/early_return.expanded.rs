@@ -154,3 +154,44 @@ fn early_guard_grad(x: f64, w: f64) -> (f64, EarlyGuardGrad) {
     let d_w = t0 + t1;
     (ret_4, EarlyGuardGrad { x: d_x, w: d_w })
 }
+///The pullback of [`early_guard`] (its vector-Jacobian product), which `#[backprop]` functions calling `early_guard` call in their backward sweep: given the arguments, the value `early_guard` returned and its adjoint `d_result`, adds `d_result · ∂early_guard/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn early_guard_pullback(x: f64, w: f64, result: f64, d_result: f64) -> (f64, f64) {
+    let (ret_2, returned) = if x <= 0.0 {
+        let ret = w * 0.5;
+        (ret, true)
+    } else {
+        (0.0_f64, false)
+    };
+    let (ret_4, r) = if !returned {
+        let r = x.sqrt();
+        let ret_3 = r * w;
+        (ret_3, r)
+    } else {
+        (ret_2, 0.0_f64)
+    };
+    let (d_x, t0, d_ret_2) = if !returned {
+        let d_r = d_result * w;
+        (d_r / (2.0 * r), d_result * r, 0.0_f64)
+    } else {
+        (0.0_f64, 0.0_f64, d_result)
+    };
+    let t1 = if x <= 0.0 {
+        let d_ret = d_ret_2;
+        d_ret * 0.5
+    } else {
+        0.0_f64
+    };
+    let d_w = t0 + t1;
+    (d_x, d_w)
+}

@@ -96,3 +96,22 @@ fn guarded_sqrt_grad(x: f64) -> (f64, GuardedSqrtGrad) {
     let d_x = if d_n == 0.0 { 0.0 } else { d_n / (2.0 * n) };
     (guarded_sqrt, GuardedSqrtGrad { x: d_x })
 }
+///The pullback of [`guarded_sqrt`] (its vector-Jacobian product), which `#[backprop]` functions calling `guarded_sqrt` call in their backward sweep: given the arguments, the value `guarded_sqrt` returned and its adjoint `d_result`, adds `d_result · ∂guarded_sqrt/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn guarded_sqrt_pullback(x: f64, result: f64, d_result: f64) -> (f64,) {
+    let n = x.sqrt();
+    let guarded_sqrt = if n > 0.0 { n } else { 0.0_f64 };
+    let d_n = if n > 0.0 { d_result } else { 0.0_f64 };
+    let d_x = if d_n == 0.0 { 0.0 } else { d_n / (2.0 * n) };
+    (d_x,)
+}

@@ -156,3 +156,81 @@ fn skeleton_grad_acc(
     d_angles[0] += t2;
     c
 }
+///The pullback of [`skeleton`] (its vector-Jacobian product), which `#[backprop]` functions calling `skeleton` call in their backward sweep: given the arguments, the value `skeleton` returned and its adjoint `d_result`, adds `d_result · ∂skeleton/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn skeleton_pullback(
+    angles: &[f64; 5],
+    parents: &[usize; 5],
+    result: f64,
+    d_result: f64,
+    d_angles: ::core::option::Option<&mut [f64; 5]>,
+) -> ((), ()) {
+    match (d_angles,) {
+        (::core::option::Option::None,) => {
+            skeleton_pullback_sweep::<
+                false,
+            >(angles, parents, result, d_result, &mut [0.0_f64; 5])
+        }
+        (::core::option::Option::Some(given_0),) => {
+            skeleton_pullback_sweep::<true>(angles, parents, result, d_result, given_0)
+        }
+    }
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn skeleton_pullback_sweep<const WANT_D_ANGLES: bool>(
+    angles: &[f64; 5],
+    parents: &[usize; 5],
+    result: f64,
+    d_result: f64,
+    d_angles: &mut [f64; 5],
+) -> ((), ()) {
+    let mut d_world = [0.0_f64; 5];
+    let mut world = [0.0_f64; 5];
+    world[0] = angles[0];
+    for b in 1..5 {
+        world[b] = world[parents[b]] + angles[b];
+    }
+    let mut c = 0.0_f64;
+    let mut d_c = d_result;
+    for b in 0..5 {
+        let t0 = world[b];
+        let c_2 = c + t0.sin();
+        d_world[b] += d_c * t0.cos();
+        c = c_2;
+    }
+    for b in (1..5).rev() {
+        let t1 = d_world[b];
+        d_world[b] = 0.0_f64;
+        if WANT_D_ANGLES {
+            d_angles[b] += t1;
+        }
+        d_world[parents[b]] += t1;
+    }
+    let t2 = d_world[0];
+    d_world[0] = 0.0_f64;
+    if WANT_D_ANGLES {
+        d_angles[0] += t2;
+    }
+    ((), ())
+}

@@ -80,10 +80,10 @@ impl DotZipGrad {
      let mut d_acc_3 = 1.0_f64;
      for k_2 in 0..t0 {
          let acc_4 = acc_3 + a[k_2] * b[k_2];
-         let t1 = d_acc_3 * b[k_2];
-         let t2 = d_acc_3 * a[k_2];
-         d_b[k_2] += t2;
-         d_a[k_2] += t1;
+         let d_x = d_acc_3 * b[k_2];
+         let d_y = d_acc_3 * a[k_2];
+         d_b[k_2] += d_y;
+         d_a[k_2] += d_x;
          acc_3 = acc_4;
      }
      let dot_zip = acc_3 + acc;
@@ -91,8 +91,8 @@ impl DotZipGrad {
      for k in (0..a.len()).rev() {
          tape_acc_len -= 1;
          let acc = tape_acc[tape_acc_len];
-         let t3 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
-         d_a[k] += t3;
+         let t1 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
+         d_a[k] += t1;
          d_acc = d_acc * ::backprop::__private::kinks::max_weight(acc, a[k]);
      }
      dot_zip
@@ -143,10 +143,10 @@ fn dot_zip_grad_acc(a: &[f64], b: &[f64; 3], grad: &mut DotZipGrad) -> f64 {
     let mut d_acc_3 = 1.0_f64;
     for k_2 in 0..t0 {
         let acc_4 = acc_3 + a[k_2] * b[k_2];
-        let t1 = d_acc_3 * b[k_2];
-        let t2 = d_acc_3 * a[k_2];
-        d_b[k_2] += t2;
-        d_a[k_2] += t1;
+        let d_x = d_acc_3 * b[k_2];
+        let d_y = d_acc_3 * a[k_2];
+        d_b[k_2] += d_y;
+        d_a[k_2] += d_x;
         acc_3 = acc_4;
     }
     let dot_zip = acc_3 + acc;
@@ -154,9 +154,108 @@ fn dot_zip_grad_acc(a: &[f64], b: &[f64; 3], grad: &mut DotZipGrad) -> f64 {
     for k in (0..a.len()).rev() {
         tape_acc_len -= 1;
         let acc = tape_acc[tape_acc_len];
-        let t3 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
-        d_a[k] += t3;
+        let t1 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
+        d_a[k] += t1;
         d_acc = d_acc * ::backprop::__private::kinks::max_weight(acc, a[k]);
     }
     dot_zip
+}
+///The pullback of [`dot_zip`] (its vector-Jacobian product), which `#[backprop]` functions calling `dot_zip` call in their backward sweep: given the arguments, the value `dot_zip` returned and its adjoint `d_result`, adds `d_result · ∂dot_zip/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn dot_zip_pullback(
+    a: &[f64],
+    b: &[f64; 3],
+    result: f64,
+    d_result: f64,
+    d_a: ::core::option::Option<&mut [f64]>,
+    d_b: ::core::option::Option<&mut [f64; 3]>,
+) -> ((), ()) {
+    match (d_a, d_b) {
+        (::core::option::Option::None, ::core::option::Option::None) => {
+            dot_zip_pullback_sweep::<
+                false,
+                false,
+            >(
+                a,
+                b,
+                result,
+                d_result,
+                &mut ::std::vec![0.0_f64; a.len()][..],
+                &mut [0.0_f64; 3],
+            )
+        }
+        (::core::option::Option::Some(given_0), ::core::option::Option::None) => {
+            dot_zip_pullback_sweep::<
+                true,
+                false,
+            >(a, b, result, d_result, given_0, &mut [0.0_f64; 3])
+        }
+        (::core::option::Option::None, ::core::option::Option::Some(given_1)) => {
+            dot_zip_pullback_sweep::<
+                false,
+                true,
+            >(a, b, result, d_result, &mut ::std::vec![0.0_f64; a.len()][..], given_1)
+        }
+        (
+            ::core::option::Option::Some(given_0),
+            ::core::option::Option::Some(given_1),
+        ) => {
+            dot_zip_pullback_sweep::<
+                true,
+                true,
+            >(a, b, result, d_result, given_0, given_1)
+        }
+    }
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn dot_zip_pullback_sweep<const WANT_D_A: bool, const WANT_D_B: bool>(
+    a: &[f64],
+    b: &[f64; 3],
+    result: f64,
+    d_result: f64,
+    d_a: &mut [f64],
+    d_b: &mut [f64; 3],
+) -> ((), ()) {
+    let mut tape_acc = ::std::vec![0.0_f64; (a.len() as usize)];
+    let mut tape_acc_len = 0usize;
+    let mut acc = f64::MIN;
+    for k in 0..a.len() {
+        tape_acc[tape_acc_len] = acc;
+        tape_acc_len += 1;
+        let acc_2 = acc.max(a[k]);
+        acc = acc_2;
+    }
+    let t0 = if b.len() < a.len() { b.len() } else { a.len() };
+    let mut d_acc = d_result;
+    for k in (0..a.len()).rev() {
+        tape_acc_len -= 1;
+        let acc = tape_acc[tape_acc_len];
+        let t2 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
+        if WANT_D_A {
+            d_a[k] += t2;
+        }
+        d_acc = d_acc * ::backprop::__private::kinks::max_weight(acc, a[k]);
+    }
+    ((), ())
 }

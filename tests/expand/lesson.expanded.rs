@@ -187,3 +187,38 @@ pub fn cost_grad(w1: f64, w2: f64, w3: f64, a0: f64, y: f64) -> (f64, CostGrad) 
         },
     )
 }
+///The pullback of [`cost`] (its vector-Jacobian product), which `#[backprop]` functions calling `cost` call in their backward sweep: given the arguments, the value `cost` returned and its adjoint `d_result`, adds `d_result · ∂cost/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn cost_pullback(
+    w1: f64,
+    w2: f64,
+    w3: f64,
+    a0: f64,
+    y: f64,
+    result: f64,
+    d_result: f64,
+) -> (f64, f64, f64, f64, f64) {
+    let a1 = w1 * a0;
+    let a2 = w2 * a1;
+    let a3 = w3 * a2;
+    let t0 = a3 - y;
+    let d_a3 = d_result * (2.0 * t0);
+    let d_y = -d_a3;
+    let d_w3 = d_a3 * a2;
+    let d_a2 = d_a3 * w3;
+    let d_w2 = d_a2 * a1;
+    let d_a1 = d_a2 * w2;
+    let d_w1 = d_a1 * a0;
+    let d_a0 = d_a1 * w1;
+    (d_w1, d_w2, d_w3, d_a0, d_y)
+}

@@ -179,3 +179,102 @@ pub fn nearest_grad_acc(p: f64, c: &[f64; 6], grad: &mut NearestGrad) -> f64 {
     d_c[0] = d_c[0] - d_best_2 * (2.0 * t0);
     best_2
 }
+///The pullback of [`nearest`] (its vector-Jacobian product), which `#[backprop]` functions calling `nearest` call in their backward sweep: given the arguments, the value `nearest` returned and its adjoint `d_result`, adds `d_result · ∂nearest/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn nearest_pullback(
+    p: f64,
+    c: &[f64; 6],
+    result: f64,
+    d_result: f64,
+    d_c: ::core::option::Option<&mut [f64; 6]>,
+) -> (f64, ()) {
+    match (d_c,) {
+        (::core::option::Option::None,) => {
+            nearest_pullback_sweep::<false>(p, c, result, d_result, &mut [0.0_f64; 6])
+        }
+        (::core::option::Option::Some(given_0),) => {
+            nearest_pullback_sweep::<true>(p, c, result, d_result, given_0)
+        }
+    }
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn nearest_pullback_sweep<const WANT_D_C: bool>(
+    p: f64,
+    c: &[f64; 6],
+    result: f64,
+    d_result: f64,
+    d_c: &mut [f64; 6],
+) -> (f64, ()) {
+    let mut tape_dist: [f64; 2usize] = [0.0; 2usize];
+    let mut tape_dist_len = 0usize;
+    let mut tape_best_2: [f64; 2usize] = [0.0; 2usize];
+    let mut tape_best_2_len = 0usize;
+    let t0 = p - c[0];
+    let best = t0 * t0;
+    let mut best_2 = best;
+    for k in 1..3 {
+        tape_best_2[tape_best_2_len] = best_2;
+        tape_best_2_len += 1;
+        let mut dist = 0.0_f64;
+        for j in 0..2 {
+            let diff = c[k * 2 + j] - p;
+            let dist_2 = dist + diff * diff;
+            dist = dist_2;
+        }
+        tape_dist[tape_dist_len] = dist;
+        tape_dist_len += 1;
+        let best_3 = if dist < best_2 { dist } else { best_2 };
+        best_2 = best_3;
+    }
+    let mut d_best_2 = d_result;
+    let mut t3 = 0.0_f64;
+    for k in (1..3).rev() {
+        tape_dist_len -= 1;
+        let dist = tape_dist[tape_dist_len];
+        tape_best_2_len -= 1;
+        let best_2 = tape_best_2[tape_best_2_len];
+        let (t1, d_dist) = if dist < best_2 {
+            (0.0_f64, d_best_2)
+        } else {
+            (d_best_2, 0.0_f64)
+        };
+        let mut d_dist_2 = d_dist;
+        let mut t2 = 0.0_f64;
+        for j in (0..2).rev() {
+            let diff = c[k * 2 + j] - p;
+            let d_diff = d_dist_2 * (2.0 * diff);
+            if WANT_D_C {
+                d_c[k * 2 + j] += d_diff;
+            }
+            t2 = t2 - d_diff;
+        }
+        (d_best_2, t3) = (t1, t3 + t2);
+    }
+    let t4 = d_best_2 * (2.0 * t0);
+    if WANT_D_C {
+        d_c[0] = d_c[0] - t4;
+    }
+    let d_p = t3 + t4;
+    (d_p, ())
+}

@@ -136,3 +136,40 @@ fn piecewise_grad(x: f64, n: i32) -> (f64, PiecewiseGrad) {
     };
     (piecewise, PiecewiseGrad { x: d_x })
 }
+///The pullback of [`piecewise`] (its vector-Jacobian product), which `#[backprop]` functions calling `piecewise` call in their backward sweep: given the arguments, the value `piecewise` returned and its adjoint `d_result`, adds `d_result · ∂piecewise/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn piecewise_pullback(x: f64, n: i32, result: f64, d_result: f64) -> (f64, ()) {
+    let piecewise = if n == 0 {
+        x
+    } else {
+        let t1 = if n == 1 || n == 2 {
+            x * x
+        } else {
+            let t0 = if n >= 3 && n <= 5 { x.sin() } else { -x };
+            t0
+        };
+        t1
+    };
+    let d_x = if n == 0 {
+        d_result
+    } else {
+        let t3 = if n == 1 || n == 2 {
+            d_result * (2.0 * x)
+        } else {
+            let t2 = if n >= 3 && n <= 5 { d_result * x.cos() } else { -d_result };
+            t2
+        };
+        t3
+    };
+    (d_x, ())
+}

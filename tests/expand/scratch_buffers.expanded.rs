@@ -163,3 +163,88 @@ fn scaled_grad_acc(x: &[f64], n: usize, grad: &mut ScaledGrad) -> f64 {
     }
     c
 }
+///The pullback of [`scaled`] (its vector-Jacobian product), which `#[backprop]` functions calling `scaled` call in their backward sweep: given the arguments, the value `scaled` returned and its adjoint `d_result`, adds `d_result · ∂scaled/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn scaled_pullback(
+    x: &[f64],
+    n: usize,
+    result: f64,
+    d_result: f64,
+    d_x: ::core::option::Option<&mut [f64]>,
+) -> ((), ()) {
+    match (d_x,) {
+        (::core::option::Option::None,) => {
+            scaled_pullback_sweep::<
+                false,
+            >(x, n, result, d_result, &mut ::std::vec![0.0_f64; x.len()][..])
+        }
+        (::core::option::Option::Some(given_0),) => {
+            scaled_pullback_sweep::<true>(x, n, result, d_result, given_0)
+        }
+    }
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn scaled_pullback_sweep<const WANT_D_X: bool>(
+    x: &[f64],
+    n: usize,
+    result: f64,
+    d_result: f64,
+    d_x: &mut [f64],
+) -> ((), ()) {
+    let mut d_h = ::std::vec![0.0_f64; n];
+    let mut d_s = ::std::vec![0.0_f64; x.len()];
+    let mut h = ::std::vec![0.0_f64; n];
+    let mut s = ::std::vec![0.0_f64; x.len()];
+    for k in 0..x.len() {
+        s[k] = x[k];
+    }
+    for i in 0..n {
+        let t0 = s[i];
+        let t1 = s[(i + 1) % n];
+        h[i] = t0 * t1;
+    }
+    let mut c = 0.0_f64;
+    let mut d_c = d_result;
+    for i in 0..n {
+        let c_2 = c + h[i];
+        d_h[i] += d_c;
+        c = c_2;
+    }
+    for i in (0..n).rev() {
+        let t0 = s[i];
+        let t1 = s[(i + 1) % n];
+        let t2 = d_h[i];
+        d_h[i] = 0.0_f64;
+        d_s[(i + 1) % n] += t2 * t0;
+        d_s[i] += t2 * t1;
+    }
+    for k in (0..x.len()).rev() {
+        let t3 = d_s[k];
+        d_s[k] = 0.0_f64;
+        if WANT_D_X {
+            d_x[k] += t3;
+        }
+    }
+    ((), ())
+}

@@ -132,3 +132,29 @@ fn tuples_grad(x: f64, y: f64) -> (f64, TuplesGrad) {
     let d_y = d_b + d_a * x;
     (tuples, TuplesGrad { x: d_x, y: d_y })
 }
+///The pullback of [`tuples`] (its vector-Jacobian product), which `#[backprop]` functions calling `tuples` call in their backward sweep: given the arguments, the value `tuples` returned and its adjoint `d_result`, adds `d_result · ∂tuples/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn tuples_pullback(x: f64, y: f64, result: f64, d_result: f64) -> (f64, f64) {
+    let a = x * y;
+    let b = x + y;
+    let t_0 = a.sin();
+    let t_1 = b * b;
+    let r = if x > y { t_0 } else { t_1 };
+    let d_r = d_result * a;
+    let (d_t_0, d_t_1) = if x > y { (d_r, 0.0_f64) } else { (0.0_f64, d_r) };
+    let d_b = if d_t_1 == 0.0 { 0.0 } else { d_t_1 * (2.0 * b) };
+    let d_a = d_result * r + (if d_t_0 == 0.0 { 0.0 } else { d_t_0 * a.cos() });
+    let d_x = d_b + d_a * y;
+    let d_y = d_b + d_a * x;
+    (d_x, d_y)
+}

@@ -1,0 +1,129 @@
+#[allow(clippy::needless_range_loop)]
+pub fn layer<const I: usize, const O: usize>(p: &Dense<I, O>, x: &[f64; I]) -> [f64; O] {
+    let mut out = [0.0; O];
+    for j in 0..O {
+        let mut z = p.b[j];
+        for i in 0..I {
+            z += p.w[j][i] * x[i];
+        }
+        out[j] = z.tanh();
+    }
+    out
+}
+///The pullback of [`layer`] (its vector-Jacobian product), which `#[backprop]` functions calling `layer` call in their backward sweep: given the arguments, the value `layer` returned and its adjoint `d_result`, adds `d_result · ∂layer/∂a` into the sink of every array and parameter-struct argument `a` that is `Some`, and returns that of every float argument (`()` for the others).
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn layer_pullback<const I: usize, const O: usize>(
+    p: &Dense<I, O>,
+    x: &[f64; I],
+    result: &[f64; O],
+    d_result: &[f64; O],
+    d_p: ::core::option::Option<&mut Dense<I, O>>,
+    d_x: ::core::option::Option<&mut [f64; I]>,
+) -> ((), ()) {
+    match (d_p, d_x) {
+        (::core::option::Option::None, ::core::option::Option::None) => {
+            layer_pullback_sweep::<
+                I,
+                O,
+                false,
+                false,
+            >(
+                p,
+                x,
+                result,
+                d_result,
+                &mut ::backprop::__private::ZerosLike::zeros_like(p),
+                &mut [0.0_f64; I],
+            )
+        }
+        (::core::option::Option::Some(given_0), ::core::option::Option::None) => {
+            layer_pullback_sweep::<
+                I,
+                O,
+                true,
+                false,
+            >(p, x, result, d_result, given_0, &mut [0.0_f64; I])
+        }
+        (::core::option::Option::None, ::core::option::Option::Some(given_1)) => {
+            layer_pullback_sweep::<
+                I,
+                O,
+                false,
+                true,
+            >(
+                p,
+                x,
+                result,
+                d_result,
+                &mut ::backprop::__private::ZerosLike::zeros_like(p),
+                given_1,
+            )
+        }
+        (
+            ::core::option::Option::Some(given_0),
+            ::core::option::Option::Some(given_1),
+        ) => {
+            layer_pullback_sweep::<
+                I,
+                O,
+                true,
+                true,
+            >(p, x, result, d_result, given_0, given_1)
+        }
+    }
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn layer_pullback_sweep<
+    const I: usize,
+    const O: usize,
+    const WANT_D_P: bool,
+    const WANT_D_X: bool,
+>(
+    p: &Dense<I, O>,
+    x: &[f64; I],
+    result: &[f64; O],
+    d_result: &[f64; O],
+    d_p: &mut Dense<I, O>,
+    d_x: &mut [f64; I],
+) -> ((), ()) {
+    let mut d_out = ::core::clone::Clone::clone(d_result);
+    for j in (0..O).rev() {
+        let t0 = d_out[j];
+        d_out[j] = 0.0_f64;
+        let d_z = t0 * (1.0 - result[j] * result[j]);
+        let mut d_z_2 = d_z;
+        for i in 0..I {
+            if WANT_D_X {
+                d_x[i] += d_z_2 * p.w[j][i];
+            }
+            if WANT_D_P {
+                d_p.w[j][i] += d_z_2 * x[i];
+            }
+        }
+        if WANT_D_P {
+            d_p.b[j] += d_z_2;
+        }
+    }
+    ((), ())
+}

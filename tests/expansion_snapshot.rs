@@ -230,10 +230,11 @@ fn a_two_layer_network_calls_the_pullbacks_by_name() {
     let (_, attr, source) = CASES.iter().find(|c| c.0 == "two_layer_network").unwrap();
     let code = expanded(attr, source);
     let sweep = &code[code.find("fn loss_grad_acc").unwrap()..];
-    let order: Vec<usize> = ["softmax_cross_entropy_pullback(", "dense_pullback(\n        &net.l2", "dense_pullback(\n        &net.l1"]
-        .iter()
-        .map(|call| sweep.find(call).unwrap_or_else(|| panic!("{call} not in:\n{sweep}")))
-        .collect();
+    let order: Vec<usize> =
+        ["softmax_cross_entropy_pullback(", "dense_pullback(\n        &net.l2", "dense_pullback(\n        &net.l1"]
+            .iter()
+            .map(|call| sweep.find(call).unwrap_or_else(|| panic!("{call} not in:\n{sweep}")))
+            .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "pullbacks out of order: {order:?}");
     // The data's adjoint is not wanted: the first layer's pullback gets `None` for `x`.
     assert!(sweep.contains("::core::option::Option::None"), "{sweep}");

@@ -26,7 +26,7 @@ const LABELS: (usize, usize) = (3, 4);
 
 /// The program of seed `seed` with the constructs: `fn f` with this module's `SIGNATURE`.
 pub fn program_constructs(seed: u64) -> Program {
-    super::generate(seed, true)
+    super::generate(seed, true, false)
 }
 
 /// The integer arrays at point `k` of program `seed`.

@@ -143,6 +143,11 @@ struct Gen {
     /// Also generate the constructs of `constructs.rs` (integer arrays, tuples, deferred `let`,
     /// `match`, `while`, `loop`, `break`/`continue`, iterator idioms, scratch buffers).
     ext: bool,
+    /// Also generate calls of the differentiable helpers `CALL_HELPERS` (issue 8), in any
+    /// expression: in loops three deep, in branches, with taped arguments.
+    calls: bool,
+    /// Generating a call's arguments (no nested calls).
+    in_call: bool,
     /// Inside an iterator closure's body (no nested idioms).
     in_closure: bool,
     /// The program has a `while` or `loop`.
@@ -253,6 +258,9 @@ impl Gen {
     }
 
     fn leaf(&mut self) -> E {
+        if self.calls && !self.in_call && !self.in_closure && self.rng.chance(0.15) {
+            return self.call_leaf();
+        }
         if self.ext && self.rng.chance(0.1) {
             if let Some(x) = self.ext_leaf() {
                 return x;
@@ -305,6 +313,32 @@ impl Gen {
                 }
             }
         }
+    }
+
+    /// A call of one of `CALL_HELPERS`, its arguments leaves.
+    fn call_leaf(&mut self) -> E {
+        self.in_call = true;
+        let depth = self.frames.len();
+        let r = match self.rng.below(3) {
+            0 => {
+                let (u, v) = (self.leaf(), self.leaf());
+                let mag = (u.mag * u.mag + 0.5 * v.mag * v.mag + 0.25).sqrt();
+                e(format!("soft({}, {})", u.s, v.s), mag)
+            }
+            1 => {
+                let t = self.leaf();
+                e(format!("wsum(w, {})", t.s), 6.0)
+            }
+            _ => {
+                let t = self.leaf();
+                let ints = self.ints();
+                let k = if ints.is_empty() { "m".to_string() } else { self.rng.pick(&ints).name.clone() };
+                e(format!("pick(x, {k}, {})", t.s), 3.0)
+            }
+        };
+        self.features.insert(if depth > 1 { "a call inside a loop" } else { "a call at the top level" });
+        self.in_call = false;
+        r
     }
 
     fn expr(&mut self, depth: u32) -> E {
@@ -952,12 +986,55 @@ impl Gen {
 
 /// The program of seed `seed`: `fn f` with `SIGNATURE`.
 pub fn program(seed: u64) -> Program {
-    generate(seed, false)
+    generate(seed, false, false)
 }
 
-fn generate(seed: u64, ext: bool) -> Program {
+/// A program of seed `seed` that also calls the helpers of `CALL_HELPERS` (compiled only: the
+/// interpreter runs no calls).
+pub fn program_with_calls(seed: u64) -> Program {
+    generate(seed, false, true)
+}
+
+/// Differentiable functions the `random_calls` programs call, written into their test file: a
+/// float callee of floats, one reading an array argument, one reading a slice at an index (an
+/// integer argument), and a layer returning an array. Their pullbacks run in every position the
+/// generator puts a call in (reversed loops, fused loops, branches, with taped arguments).
+pub const CALL_HELPERS: &str = "\
+/// Differentiable helpers the random programs call (issue 8).
+#[backprop]
+pub fn soft(u: f64, v: f64) -> f64 {
+    (u * u + 0.5 * v * v + 0.25).sqrt()
+}
+
+#[backprop]
+pub fn wsum(w: &[f64; 4], t: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += w[i] * (t + i as f64).tanh();
+    }
+    s
+}
+
+#[backprop]
+pub fn pick(x: &[f64], k: usize, t: f64) -> f64 {
+    x[k % x.len()] * t.sin() + x[0]
+}
+
+#[backprop]
+pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
+    let mut out = [0.0; 2];
+    for j in 0..2 {
+        out[j] = (w[2 * j] * t + w[2 * j + 1]).tanh();
+    }
+    out
+}
+";
+
+fn generate(seed: u64, ext: bool, calls: bool) -> Program {
     let mut g = Gen {
         ext,
+        calls,
+        in_call: false,
         in_closure: false,
         whiles: false,
         rng: Rng::new(seed),
@@ -979,6 +1056,12 @@ fn generate(seed: u64, ext: bool) -> Program {
         let len = *g.rng.pick(&[1, 2, 3, 4, 6]);
         g.line(&format!("let mut {h} = [0.0_f64; {len}];"));
         g.top().arrays.push(Array { name: h, len, maxlen: len, writable: true, mag: 0.0 });
+    }
+    if g.calls && g.rng.chance(0.5) {
+        let t = g.rng.pick(&["a", "b", "x[1]"]).to_string();
+        g.line(&format!("let hc = layer2(w, {t});"));
+        g.top().elems.extend([("hc[0]".to_string(), 1.0), ("hc[1]".to_string(), 1.0)]);
+        g.features.insert("a call returning an array");
     }
     let constructs = 2 + g.rng.below(2);
     for k in 0..constructs {
@@ -1149,18 +1232,31 @@ fn random_nests_match_finite_differences_interpreted() {
     assert!(compared > 9 * (compared + skipped) / 10, "only {compared} of {} derivatives compared", compared + skipped);
 }
 
+/// Which generator a compiled test file's programs come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Loop nests (issue 7).
+    Nests,
+    /// With the constructs of `random_constructs.rs` (issue 10).
+    Constructs,
+    /// With calls of `CALL_HELPERS` (issue 8).
+    Calls,
+}
+
 /// The compiled test files: (file stem, first seed, count, gated behind the `wide-tests` feature,
-/// programs with the constructs of `random_constructs.rs`).
-pub const FILES: &[(&str, u64, u64, bool, bool)] = &[
-    ("random_nests_1", 0, 60, false, false),
-    ("random_nests_2", 60, 60, false, false),
-    ("random_constructs", 2000, 60, false, true),
-    ("random_wide_1", 1000, 100, true, false),
-    ("random_wide_2", 1100, 100, true, false),
-    ("random_wide_3", 1200, 100, true, false),
-    ("random_wide_4", 1300, 100, true, false),
-    ("random_wide_constructs_1", 3000, 100, true, true),
-    ("random_wide_constructs_2", 3100, 100, true, true),
+/// generator).
+pub const FILES: &[(&str, u64, u64, bool, Family)] = &[
+    ("random_nests_1", 0, 60, false, Family::Nests),
+    ("random_nests_2", 60, 60, false, Family::Nests),
+    ("random_constructs", 2000, 60, false, Family::Constructs),
+    ("random_calls", 4000, 60, false, Family::Calls),
+    ("random_wide_1", 1000, 100, true, Family::Nests),
+    ("random_wide_2", 1100, 100, true, Family::Nests),
+    ("random_wide_3", 1200, 100, true, Family::Nests),
+    ("random_wide_4", 1300, 100, true, Family::Nests),
+    ("random_wide_constructs_1", 3000, 100, true, Family::Constructs),
+    ("random_wide_constructs_2", 3100, 100, true, Family::Constructs),
+    ("random_wide_calls", 5000, 100, true, Family::Calls),
 ];
 
 fn rust_f64(v: f64) -> String {
@@ -1173,20 +1269,28 @@ fn rust_f64(v: f64) -> String {
 }
 
 /// The source of one compiled test file.
-pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, ext: bool, known: &[(&str, &str)]) -> String {
+pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Family, known: &[(&str, &str)]) -> String {
+    let ext = family == Family::Constructs;
     let run = if wide {
         format!("cargo test --features wide-tests --test {stem}")
     } else {
         format!("cargo test --test {stem}")
     };
-    let what = if ext {
+    let what = if family == Family::Calls {
+        "Random loop nests calling differentiable functions (issue 8) from\n\
+         //! macros/codegen/src/tests/random_nests.rs"
+    } else if ext {
         "Random loop nests with the constructs of issue 10 (integer arrays, tuples, deferred `let`, `match`,\n\
          //! `while`, `loop`, `break`/`continue`, iterator idioms, scratch buffers) from\n\
          //! macros/codegen/src/tests/random_constructs.rs"
     } else {
         "Random loop nests (issue 7) from macros/codegen/src/tests/random_nests.rs"
     };
-    let issue = if ext { 10 } else { 7 };
+    let issue = match family {
+        Family::Nests => 7,
+        Family::Constructs => 10,
+        Family::Calls => 8,
+    };
     let mut out = format!(
         "//! {what}, seeds {first}..{}, compiled\n\
          //! through `#[backprop]` and checked against central differences at two points each. Generated by\n\
@@ -1216,9 +1320,17 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, ext: bool, 
          }}\n",
         first + count
     );
+    if family == Family::Calls {
+        out.push('\n');
+        out.push_str(CALL_HELPERS);
+    }
     for seed in first..first + count {
         let name = format!("nest_{seed}");
-        let prog = if ext { program_constructs(seed) } else { program(seed) };
+        let prog = match family {
+            Family::Nests => program(seed),
+            Family::Constructs => program_constructs(seed),
+            Family::Calls => program_with_calls(seed),
+        };
         let source = prog.source.replacen("fn f(", &format!("#[backprop{}]\n    pub fn {name}(", prog.attr), 1);
         let source: String =
             source.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect();
@@ -1314,12 +1426,12 @@ fn write_random_nest_tests() {
     }
     let known = if std::env::var_os("BACKPROP_NO_IGNORES").is_some() { &[][..] } else { super::issue7_known::COMPILED };
     let only = std::env::var("BACKPROP_WRITE_ONLY").ok();
-    for (stem, first, count, wide, ext) in FILES {
+    for (stem, first, count, wide, family) in FILES {
         if only.as_deref().is_some_and(|o| !stem.starts_with(o)) {
             continue;
         }
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/{stem}.rs"));
-        std::fs::write(&path, compiled_file(stem, *first, *count, *wide, *ext, known)).unwrap();
+        std::fs::write(&path, compiled_file(stem, *first, *count, *wide, *family, known)).unwrap();
         // Formatted like the rest of the repository (rustfmt.toml), so `cargo fmt --check` passes.
         let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
         assert!(status.success(), "rustfmt failed on {}", path.display());

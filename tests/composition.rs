@@ -319,3 +319,32 @@ fn a_custom_pullback_is_used_as_given() {
         assert!((g.x - exact).abs() < 1e-12 * (1.0 + exact), "{x}: {} vs {exact}", g.x);
     }
 }
+
+// ---- the zero-adjoint rule across a call ----------------------------------------------------------
+
+#[backprop]
+fn root_sum(v: &[f64; 2]) -> f64 {
+    v[0].sqrt() + v[1].sqrt()
+}
+
+/// At `v[0] = 0` the branch that uses `root_sum` does not run: its infinite derivative there must
+/// contribute exactly zero, to the array as to the scalar.
+#[backprop]
+fn guarded_call(v: &[f64; 2], x: f64) -> f64 {
+    let r = root_sum(v);
+    let s = x.sqrt();
+    if v[0] > 0.0 {
+        r + s
+    } else {
+        0.0
+    }
+}
+
+#[test]
+fn a_call_in_a_branch_not_taken_contributes_exactly_zero() {
+    let (c, g) = guarded_call_grad(&[0.0, 1.0], 0.0);
+    assert_eq!(c, 0.0);
+    assert_eq!((g.v, g.x), ([0.0, 0.0], 0.0), "no NaN from the untaken branch's pullback");
+    let (_, g) = guarded_call_grad(&[4.0, 1.0], 9.0);
+    assert_eq!((g.v, g.x), ([0.25, 0.5], 1.0 / 6.0));
+}

@@ -134,6 +134,9 @@ fn rosen_pullback(
     d_result: f64,
     d_x: ::core::option::Option<&mut [f64]>,
 ) -> ((),) {
+    if d_result == 0.0 {
+        return ((),);
+    }
     match (d_x,) {
         (::core::option::Option::None,) => {
             rosen_pullback_sweep::<

@@ -167,6 +167,9 @@ fn early_guard_grad(x: f64, w: f64) -> (f64, EarlyGuardGrad) {
     clippy::pedantic
 )]
 fn early_guard_pullback(x: f64, w: f64, result: f64, d_result: f64) -> (f64, f64) {
+    if d_result == 0.0 {
+        return (0.0_f64, 0.0_f64);
+    }
     let (ret_2, returned) = if x <= 0.0 {
         let ret = w * 0.5;
         (ret, true)

@@ -109,6 +109,9 @@ fn guarded_sqrt_grad(x: f64) -> (f64, GuardedSqrtGrad) {
     clippy::pedantic
 )]
 fn guarded_sqrt_pullback(x: f64, result: f64, d_result: f64) -> (f64,) {
+    if d_result == 0.0 {
+        return (0.0_f64,);
+    }
     let n = x.sqrt();
     let guarded_sqrt = if n > 0.0 { n } else { 0.0_f64 };
     let d_n = if n > 0.0 { d_result } else { 0.0_f64 };

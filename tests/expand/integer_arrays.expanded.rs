@@ -175,6 +175,9 @@ fn skeleton_pullback(
     d_result: f64,
     d_angles: ::core::option::Option<&mut [f64; 5]>,
 ) -> ((), ()) {
+    if d_result == 0.0 {
+        return ((), ());
+    }
     match (d_angles,) {
         (::core::option::Option::None,) => {
             skeleton_pullback_sweep::<

@@ -180,6 +180,9 @@ fn dot_zip_pullback(
     d_a: ::core::option::Option<&mut [f64]>,
     d_b: ::core::option::Option<&mut [f64; 3]>,
 ) -> ((), ()) {
+    if d_result == 0.0 {
+        return ((), ());
+    }
     match (d_a, d_b) {
         (::core::option::Option::None, ::core::option::Option::None) => {
             dot_zip_pullback_sweep::<

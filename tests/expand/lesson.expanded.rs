@@ -208,6 +208,9 @@ pub fn cost_pullback(
     result: f64,
     d_result: f64,
 ) -> (f64, f64, f64, f64, f64) {
+    if d_result == 0.0 {
+        return (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+    }
     let a1 = w1 * a0;
     let a2 = w2 * a1;
     let a3 = w3 * a2;

@@ -273,6 +273,9 @@ fn first_above_pullback(
     d_result: f64,
     d_x: ::core::option::Option<&mut [f64; 5]>,
 ) -> ((), f64) {
+    if d_result == 0.0 {
+        return ((), 0.0_f64);
+    }
     match (d_x,) {
         (::core::option::Option::None,) => {
             first_above_pullback_sweep::<

@@ -198,6 +198,9 @@ pub fn nearest_pullback(
     d_result: f64,
     d_c: ::core::option::Option<&mut [f64; 6]>,
 ) -> (f64, ()) {
+    if d_result == 0.0 {
+        return (0.0_f64, ());
+    }
     match (d_c,) {
         (::core::option::Option::None,) => {
             nearest_pullback_sweep::<false>(p, c, result, d_result, &mut [0.0_f64; 6])

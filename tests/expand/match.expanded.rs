@@ -149,6 +149,9 @@ fn piecewise_grad(x: f64, n: i32) -> (f64, PiecewiseGrad) {
     clippy::pedantic
 )]
 fn piecewise_pullback(x: f64, n: i32, result: f64, d_result: f64) -> (f64, ()) {
+    if d_result == 0.0 {
+        return (0.0_f64, ());
+    }
     let piecewise = if n == 0 {
         x
     } else {

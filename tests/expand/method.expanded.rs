@@ -106,6 +106,9 @@ impl Model {
         d_self_: ::core::option::Option<&mut Model>,
         d_x: ::core::option::Option<&mut [f64; 3]>,
     ) -> ((), (), f64) {
+        if d_result == 0.0 {
+            return ((), (), 0.0_f64);
+        }
         match (d_self_, d_x) {
             (::core::option::Option::None, ::core::option::Option::None) => {
                 Self::loss_pullback_sweep::<

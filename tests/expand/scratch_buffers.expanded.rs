@@ -182,6 +182,9 @@ fn scaled_pullback(
     d_result: f64,
     d_x: ::core::option::Option<&mut [f64]>,
 ) -> ((), ()) {
+    if d_result == 0.0 {
+        return ((), ());
+    }
     match (d_x,) {
         (::core::option::Option::None,) => {
             scaled_pullback_sweep::<

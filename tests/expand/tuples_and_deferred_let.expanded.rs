@@ -145,6 +145,9 @@ fn tuples_grad(x: f64, y: f64) -> (f64, TuplesGrad) {
     clippy::pedantic
 )]
 fn tuples_pullback(x: f64, y: f64, result: f64, d_result: f64) -> (f64, f64) {
+    if d_result == 0.0 {
+        return (0.0_f64, 0.0_f64);
+    }
     let a = x * y;
     let b = x + y;
     let t_0 = a.sin();

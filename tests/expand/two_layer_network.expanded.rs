@@ -175,6 +175,9 @@ pub fn loss_pullback(
     d_net: ::core::option::Option<&mut Net>,
     d_x: ::core::option::Option<&mut [f64; 64]>,
 ) -> ((), (), ()) {
+    if d_result == 0.0 {
+        return ((), (), ());
+    }
     match (d_net, d_x) {
         (::core::option::Option::None, ::core::option::Option::None) => {
             loss_pullback_sweep::<

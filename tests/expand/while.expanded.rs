@@ -169,6 +169,9 @@ fn newton_sqrt_grad(a: f64) -> (f64, NewtonSqrtGrad) {
     clippy::pedantic
 )]
 fn newton_sqrt_pullback(a: f64, result: f64, d_result: f64) -> (f64,) {
+    if d_result == 0.0 {
+        return (0.0_f64,);
+    }
     let mut tape_t2: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
     let mut tape_x: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
     let mut trips = 0usize;

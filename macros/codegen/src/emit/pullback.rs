@@ -156,6 +156,22 @@ impl Emitter<'_> {
         *self.sinks.borrow_mut() = Sinks::default();
 
         let returns = quote!((#(#tuple_types,)*));
+        // A zero adjoint contributes exactly zero, whatever the factors are at this point (an
+        // infinite derivative in a branch the caller did not take): the rule of `diff::Sweep::
+        // maybe_zero`, kept across the call.
+        let zero_seed = if f.return_type.is_none() {
+            let zeros: Vec<TokenStream> = f
+                .params
+                .iter()
+                .map(|p| match (p.array.is_none() && p.strukt.is_none(), p.ty.float()) {
+                    (true, Some(t)) => self.lit_tokens(0.0, t, true).0,
+                    _ => quote!(()),
+                })
+                .collect();
+            quote!(if #seed == 0.0 { return (#(#zeros,)*); })
+        } else {
+            TokenStream::new()
+        };
         let allows = quote!(#[allow(
             unused_variables,
             unused_mut,
@@ -193,6 +209,7 @@ impl Emitter<'_> {
                 #[inline]
                 #allows
                 #vis fn #pullback_fn #impl_generics (#(#params,)* #result: #ret, #seed: #ret) -> #returns #where_clause {
+                    #zero_seed
                     #(#items)*
                     #checks
                     #(#tapes)*
@@ -273,6 +290,7 @@ impl Emitter<'_> {
             #[inline]
             #allows
             #vis fn #pullback_fn #impl_generics (#(#params,)* #result: #ret, #seed: #ret, #(#sink_params),*) -> #returns #where_clause {
+                #zero_seed
                 #dispatch
             }
 

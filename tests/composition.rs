@@ -148,8 +148,8 @@ mod inner {
     }
 }
 
-/// A callee from another module, by path.
-#[backprop]
+/// A callee from another module, by path (and `explain` over a call).
+#[backprop(explain)]
 fn by_path(a: f64, b: f64) -> f64 {
     inner::softened(a - b, 0.5) * b
 }
@@ -187,6 +187,9 @@ fn a_callee_in_another_module_by_path() {
     let da = (by_path(0.7 + 1e-6, -0.3) - by_path(0.7 - 1e-6, -0.3)) / 2e-6;
     let db = (by_path(0.7, -0.3 + 1e-6) - by_path(0.7, -0.3 - 1e-6)) / 2e-6;
     assert!((g.a - da).abs() < 1e-8 && (g.b - db).abs() < 1e-8, "{g:?} vs ({da}, {db})");
+    let e = by_path_explain(0.7, -0.3);
+    assert_eq!(e.cost, c);
+    assert_eq!(e.arguments.iter().map(|a| a.gradient).collect::<Vec<_>>(), [g.a, g.b]);
 }
 
 #[test]

@@ -353,7 +353,7 @@ impl Lower<'_> {
                 self.cx.error_spanned_by(
                     &typed.ty,
                     format!(
-                        "argument `{name}` has a type `#[backprop]` does not support; arguments may be `f64`, `f32`, integers, `bool`, or arrays of floats or integers: `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[usize]`, `&[[u32; 2]]`"
+                        "argument `{name}` has a type `#[backprop]` does not support; arguments may be `f64`, `f32`, integers, `bool`, arrays of floats or integers: `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[usize]`, `&[[u32; 2]]`, or a `#[derive(Params)]` struct by reference: `&Net`"
                     ),
                 );
                 continue;

@@ -351,3 +351,27 @@ fn a_call_in_a_branch_not_taken_contributes_exactly_zero() {
     let (_, g) = guarded_call_grad(&[4.0, 1.0], 9.0);
     assert_eq!((g.v, g.x), ([0.25, 0.5], 1.0 / 6.0));
 }
+
+// ---- more sinks than the pullback instantiates per combination -------------------------------------
+
+#[backprop]
+fn four_sinks(a: &[f64], b: &[f64], c: &Vec<f64>, d: &[f64; 2]) -> f64 {
+    a[0] * b[1] + c[0] * d[1] + a[1] * d[0] * c[1]
+}
+
+#[backprop(wrt(a, c))]
+fn calls_four_sinks(a: &[f64], b: &[f64], c: &Vec<f64>, d: &[f64; 2]) -> f64 {
+    2.0 * four_sinks(a, b, c, d)
+}
+
+#[test]
+fn four_sinks_some_of_them_none() {
+    let (a, b, c, d) = (vec![0.5, -1.0], vec![2.0, 3.0], vec![1.5, -0.5], [0.25, 4.0]);
+    let (_, g) = calls_four_sinks_grad(&a, &b, &c, &d);
+    assert_eq!(g.a, vec![2.0 * 3.0, 2.0 * 0.25 * -0.5]);
+    assert_eq!(g.c, vec![2.0 * 4.0, 2.0 * -1.0 * 0.25]);
+    let mut db = vec![1.0, 1.0];
+    let v = four_sinks(&a, &b, &c, &d);
+    four_sinks_pullback(&a, &b, &c, &d, v, 1.0, None, Some(&mut db[..]), None, None);
+    assert_eq!(db, vec![1.0, 1.5]);
+}

@@ -113,7 +113,7 @@ fn dot_zip_grad(a: &[f64], b: &[f64; 3]) -> (f64, DotZipGrad) {
     let value = dot_zip_grad_acc(a, b, &mut grad);
     (value, grad)
 }
-///Adds the gradient of [`dot_zip`] at this point into `grad` and returns the value, allocating nothing: the form for sums over samples and training loops. `grad` holds the gradient so far: start from [`DotZipGrad::zeros_like`]; its `Vec` fields must have the arguments' lengths.
+///Adds the gradient of [`dot_zip`] at this point into `grad` and returns the value, allocating only the buffers sized at run time (tapes of loops whose trip count is not a literal, `vec!` scratch buffers and their adjoints), once per call: the form for sums over samples and training loops. `grad` holds the gradient so far: start from [`DotZipGrad::zeros_like`]; its `Vec` fields must have the arguments' lengths.
 #[inline]
 #[allow(
     unused_variables,

@@ -114,7 +114,7 @@ fn scaled_grad(x: &[f64], n: usize) -> (f64, ScaledGrad) {
     let value = scaled_grad_acc(x, n, &mut grad);
     (value, grad)
 }
-///Adds the gradient of [`scaled`] at this point into `grad` and returns the value, allocating nothing: the form for sums over samples and training loops. `grad` holds the gradient so far: start from [`ScaledGrad::zeros_like`]; its `Vec` fields must have the arguments' lengths.
+///Adds the gradient of [`scaled`] at this point into `grad` and returns the value, allocating only the buffers sized at run time (tapes of loops whose trip count is not a literal, `vec!` scratch buffers and their adjoints), once per call: the form for sums over samples and training loops. `grad` holds the gradient so far: start from [`ScaledGrad::zeros_like`]; its `Vec` fields must have the arguments' lengths.
 #[inline]
 #[allow(
     unused_variables,

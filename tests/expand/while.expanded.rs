@@ -40,7 +40,7 @@ impl NewtonSqrtGrad {
         NewtonSqrtGrad { a: 0.0_f64 }
     }
 }
-///Adds the gradient of [`newton_sqrt`] at this point into `grad` and returns the value, allocating nothing: the form for sums over samples and training loops. `grad` holds the gradient so far: start from [`NewtonSqrtGrad::zeros_like`]; its `Vec` fields must have the arguments' lengths.
+///Adds the gradient of [`newton_sqrt`] at this point into `grad` and returns the value, allocating only the buffers sized at run time (tapes of loops whose trip count is not a literal, `vec!` scratch buffers and their adjoints), once per call: the form for sums over samples and training loops. `grad` holds the gradient so far: start from [`NewtonSqrtGrad::zeros_like`]; its `Vec` fields must have the arguments' lengths.
 #[inline]
 #[allow(
     unused_variables,

@@ -1241,9 +1241,28 @@ impl<'a> Emitter<'a> {
             "A zero gradient shaped like these arguments (the slices' lengths), to accumulate into.".to_string()
         };
         let args: Vec<&Ident> = f.params.iter().map(|p| &p.name).collect();
+        // What the sweep allocates: tapes not on the stack, and buffers sized at run time.
+        let allocates = self.tapes.iter().any(|t| t.stack.is_none())
+            || f.arrays.iter().enumerate().any(|(i, a)| {
+                self.live_arrays[i]
+                    && matches!(a.origin, ArrayOrigin::Local { .. } | ArrayOrigin::Adjoint(_))
+                    && a.dims.iter().any(|d| matches!(d, Dim::Value(_) | Dim::Dynamic))
+                    && !self.is_field_adjoint(ArrayId(i as u32))
+                    // A returned array is a fixed-size array; its adjoint one like it.
+                    && !self.is_returned_adjoint(ArrayId(i as u32))
+                    // An argument's adjoint is the caller's buffer.
+                    && !matches!(a.origin, ArrayOrigin::Adjoint(of)
+                        if matches!(f.array(of).origin, ArrayOrigin::Param { .. }) && !f.array(of).mutable)
+            });
+        let allocation = if allocates {
+            "allocating only the buffers sized at run time (tapes of loops whose trip count is not a literal, \
+             `vec!` scratch buffers and their adjoints), once per call"
+        } else {
+            "allocating nothing"
+        };
         let acc_doc = format!(
-            "Adds the gradient of [`{fn_name}`] at this point into `grad` and returns the value, allocating \
-             nothing: the form for sums over samples and training loops. `grad` holds the gradient \
+            "Adds the gradient of [`{fn_name}`] at this point into `grad` and returns the value, {allocation}: \
+             the form for sums over samples and training loops. `grad` holds the gradient \
              so far: start from [`{grad_struct}::zeros_like`]; its `Vec` fields must have the \
              arguments' lengths."
         );

@@ -38,8 +38,10 @@ struct Sink {
     want: Ident,
     /// `U` in `Option<&mut U>`.
     target: TokenStream,
-    /// A zero buffer of the argument's shape, for a `None` beyond `MAX_DISPATCHED`.
+    /// A zero buffer of the argument's shape, for a `None` (an owned value: a `Vec` for a slice).
     scratch: TokenStream,
+    /// The sink is a slice (`&mut [f64]`), the scratch buffer a `Vec`.
+    slice: bool,
     /// For an array argument the function writes: its local adjoint, added into the sink at the end.
     local: Option<TokenStream>,
 }
@@ -251,6 +253,8 @@ impl Emitter<'_> {
                             let scratch = &s.scratch;
                             if *w {
                                 quote!(#g)
+                            } else if s.slice {
+                                quote!(&mut #scratch[..])
                             } else {
                                 quote!(&mut #scratch)
                             }
@@ -324,6 +328,7 @@ impl Emitter<'_> {
                     want: want.clone(),
                     target: owned.clone(),
                     scratch: quote!(#zeros_like::zeros_like(#name)),
+                    slice: false,
                     local: None,
                 });
                 continue;
@@ -332,18 +337,13 @@ impl Emitter<'_> {
             if f.array(a).elem.float().is_none() {
                 continue;
             }
-            let target = match &p.ty_tokens {
-                tokens if matches!(syn::parse2::<syn::Type>(tokens.clone()), Ok(syn::Type::Reference(_))) => {
-                    let Ok(syn::Type::Reference(r)) = syn::parse2::<syn::Type>(tokens.clone()) else { unreachable!() };
-                    r.elem.to_token_stream()
-                }
-                tokens => tokens.clone(),
+            let target = match syn::parse2::<syn::Type>(p.ty_tokens.clone()) {
+                Ok(ty) => crate::lower::sink_target(&ty),
+                Err(_) => p.ty_tokens.clone(),
             };
             let zero = self.lit_tokens(0.0, f.array(a).elem.float().unwrap_or(f.float), true).0;
-            let mut scratch = self.filled(a, zero);
-            if matches!(f.array(a).dims.first(), Some(Dim::Dynamic)) && target.to_string().starts_with('[') {
-                scratch = quote!(#scratch[..]);
-            }
+            let scratch = self.filled(a, zero);
+            let slice = matches!(f.array(a).dims.first(), Some(Dim::Dynamic)) && target.to_string().starts_with('[');
             let adjoint = d.array_adjoints.get(&a).filter(|adj| self.live_arrays[adj.index()]);
             let (name, local) = match adjoint {
                 // An argument the function writes keeps a local adjoint, added in at the end.
@@ -353,7 +353,7 @@ impl Emitter<'_> {
                 }
                 None => (self.sink_names[k].clone(), None),
             };
-            out.push(Sink { param: k, name, want: want.clone(), target, scratch, local });
+            out.push(Sink { param: k, name, want: want.clone(), target, scratch, slice, local });
         }
         out
     }

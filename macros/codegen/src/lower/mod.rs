@@ -124,14 +124,28 @@ pub enum ParamClass {
     Passive,
 }
 
+/// The `U` of a sink `Option<&mut U>` for a parameter of this type: the type without its
+/// reference, and a slice for `&Vec<F>` (so any caller's adjoint buffer fits: a `Vec`, a slice of
+/// one, or the caller's own `&mut [F]`).
+pub fn sink_target(ty: &Type) -> TokenStream2 {
+    let Type::Reference(r) = ty else { return ty.to_token_stream() };
+    if let Type::Path(p) = &*r.elem {
+        if let Some(last) = p.path.segments.last().filter(|s| s.ident == "Vec") {
+            if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                if let Some(syn::GenericArgument::Type(elem)) = args.args.first() {
+                    return quote::quote!([#elem]);
+                }
+            }
+        }
+    }
+    r.elem.to_token_stream()
+}
+
 pub fn classify_param(ty: &Type) -> ParamClass {
     if let Some(Ty::Float(f)) = scalar_type(ty) {
         return ParamClass::Float(f);
     }
-    let target = |ty: &Type| match ty {
-        Type::Reference(r) => r.elem.to_token_stream(),
-        other => other.to_token_stream(),
-    };
+    let target = sink_target;
     if let Some((elem, _, _)) = array_type(ty) {
         return if elem.float().is_some() { ParamClass::Sink(target(ty)) } else { ParamClass::Passive };
     }

@@ -512,7 +512,10 @@ mod tests {
         for (args, message) in [
             (quote!(explain(w1)), "`explain` takes no arguments"),
             (quote!(explain, explain), "duplicate `explain` option"),
-            (quote!(explian), "the supported options are `wrt(a, b, ...)`, `explain` and `max_iterations = N`"),
+            (
+                quote!(explian),
+                "the supported options are `wrt(a, b, ...)`, `explain`, `max_iterations = N` and `pullback = path`",
+            ),
         ] {
             let cx = Ctxt::new();
             attr::parse_options(&cx, args.clone());

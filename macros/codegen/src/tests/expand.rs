@@ -42,7 +42,7 @@ fn every_adjoint_is_bound_once() {
     let out = expand(quote!(), chain(50)).to_string();
     let out = gradient_part(&out);
     for i in 1..50 {
-        assert_eq!(count(&out, &format!("let d_v{i} =")), 1, "d_v{i} bound more or less than once");
+        assert_eq!(count(out, &format!("let d_v{i} =")), 1, "d_v{i} bound more or less than once");
     }
 }
 

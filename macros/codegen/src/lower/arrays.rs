@@ -182,6 +182,7 @@ impl Lower<'_> {
         let (array, path) = match (field, base) {
             (Some(a), _) => (Some(a), None),
             (None, Expr::Path(path)) => (None, Some(path)),
+            _ if self.poisoned_root(base) => return None,
             _ => {
                 self.cx.error_spanned_by(
                     base,
@@ -296,6 +297,16 @@ impl Lower<'_> {
                         a.name
                     )
                 }
+                ArrayOrigin::Field { param, ref path } => format!(
+                    "`{}` is a field of the parameter struct `{}`, read-only in a `#[backprop]` function; copy what you need into a local array `let mut h = [0.0; N];`",
+                    self.field_shown(param, path),
+                    self.f.params[param as usize].name
+                ),
+                ArrayOrigin::Returned(call) => format!(
+                    "`{}` is the array `{}` returned, read-only in a `#[backprop]` function; copy what you need into a local array `let mut h = [0.0; N];`",
+                    a.name,
+                    self.f.calls[call.index()].callee.to_string().replace(' ', "")
+                ),
                 _ => format!("`{}` is not mutable; declare it with `let mut` (or `mut` on the argument)", a.name),
             };
             self.cx.error_spanned_by(index, message);

@@ -30,7 +30,8 @@ impl<'e> CallExpr<'e> {
     pub fn function(c: &'e syn::ExprCall, p: &syn::ExprPath) -> Self {
         let mut pullback = p.clone();
         if let Some(last) = pullback.path.segments.last_mut() {
-            last.ident = syn::Ident::new(&format!("{}_pullback", last.ident), last.ident.span());
+            last.ident =
+                syn::Ident::new(&format!("{}_pullback", last.ident), last.ident.span().resolved_at(Span::mixed_site()));
         }
         let shown = p.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::");
         CallExpr {
@@ -68,10 +69,11 @@ impl Lower<'_> {
             _ => (None, stmts),
         };
         let Some(tail) = tail else {
-            self.cx.error_spanned_by(
-                &func.sig.output,
-                "a `#[backprop]` function returning an array ends with the name of a local array (`let mut out = [0.0; N]; ..; out`)",
-            );
+            let message = "a `#[backprop]` function returning an array ends with the name of a local array (`let mut out = [0.0; N]; ..; out`)";
+            match stmts.last() {
+                Some(last) => self.cx.error_spanned_by(last, message),
+                None => self.cx.error_spanned_by(&func.sig.output, message),
+            }
             return;
         };
         if super::returns::has_return(&func.block) {
@@ -136,7 +138,7 @@ impl Lower<'_> {
     pub(super) fn invoke_array(&mut self, name: &syn::Ident, call: CallExpr) {
         if self.block != ROOT {
             self.cx.error_spanned_by(
-                name,
+                &call.callee,
                 format!(
                     "`{}` returns an array here, which `#[backprop]` supports at the top level of the function only (not inside a loop or a branch); call it before the loop, or make it return a float",
                     call.shown
@@ -272,7 +274,7 @@ impl Lower<'_> {
             self.cx.error_spanned_by(
                 e,
                 format!(
-                    "`{}` is a local array passed to a differentiable function inside a loop or a branch, which `#[backprop]` does not support yet; pass arguments, parameter structs and their fields, or call it at the top level",
+                    "`{}` is a local array passed to a differentiable function inside a loop or a branch, which `#[backprop]` does not support yet; there, pass the function's own array arguments, parameter structs or their fields, or move the call to the top level",
                     a.name
                 ),
             );
@@ -305,13 +307,14 @@ impl Lower<'_> {
                     .nodes
                     .iter()
                     .enumerate()
-                    .any(|(i, n)| i > invoke && matches!(&n.op, Op::Store(a, _) if a == array));
-                if written_later {
+                    .find(|(i, n)| *i > invoke && matches!(&n.op, Op::Store(a, _) if a == array));
+                if let Some((_, write)) = written_later {
                     let name = &self.f.array(*array).name;
-                    self.cx.error_spanned_by(
-                        quote::quote_spanned!(call.span=> #name),
+                    let callee = call.callee.to_string().replace(' ', "");
+                    self.cx.error_at(
+                        write.span,
                         format!(
-                            "`{name}` is written after it is passed to a differentiable function, whose pullback reads it as the call saw it; copy it into a new array before writing"
+                            "`{name}` is written here after it is passed to `{callee}`, whose pullback reads `{name}` as the call saw it; write the new values into another local array"
                         ),
                     );
                 }
@@ -325,9 +328,13 @@ impl Lower<'_> {
         let mut names = NamesUsed(Vec::new());
         names.visit_expr(e);
         if let Some(local) = names.0.iter().find(|n| self.lookup(n).is_some()) {
+            let what = match e {
+                Expr::Call(c) => format!("`{}(..)`", c.func.to_token_stream().to_string().replace(' ', "")),
+                _ => "this value".to_string(),
+            };
             self.cx.error_spanned_by(
                 e,
-                format!("this value is passed to a differentiable function as it is (not differentiated) and may not use the local variable `{local}`; use constants"),
+                format!("{what} is a constructor, which `#[backprop]` passes along as it is (not differentiated, e.g. `Activation::LeakyRelu(0.1)`), so it may use constants but not the local variable `{local}`"),
             );
             return self.poison();
         }

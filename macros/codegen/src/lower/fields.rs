@@ -65,6 +65,11 @@ impl Lower<'_> {
         }
     }
 
+    /// `net.l1.w` as the user wrote it, for messages.
+    pub(super) fn field_shown(&self, param: u32, path: &TokenStream) -> String {
+        format!("{}{}", self.f.params[param as usize].name, path.to_string().replace(' ', ""))
+    }
+
     /// The array place of a field path, made on first use with `rank` dimensions.
     pub(super) fn field_array(&mut self, param: u32, path: TokenStream, rank: usize) -> ArrayId {
         let key = path.to_string();

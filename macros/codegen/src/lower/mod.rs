@@ -307,7 +307,7 @@ impl Lower<'_> {
                         }
                         (Some(_), _, _) => {
                             self.poisoned.insert("self".to_string());
-                            self.cx.error_spanned_by(r, "a `#[backprop]` method takes its parameters as `&self`");
+                            self.cx.error_spanned_by(r, "a `#[backprop]` method reads its parameters through `&self`; `&mut self` and `self` by value are not supported");
                         }
                         (None, _, _) => {
                             self.poisoned.insert("self".to_string());
@@ -367,7 +367,7 @@ impl Lower<'_> {
                 self.cx.error_spanned_by(
                     &typed.ty,
                     format!(
-                        "argument `{name}` has a type `#[backprop]` does not support; arguments may be `f64`, `f32`, integers, `bool`, arrays of floats or integers: `[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[usize]`, `&[[u32; 2]]`, or a `#[derive(Params)]` struct by reference: `&Net`"
+                        "argument `{name}` has a type `#[backprop]` does not support; arguments may be `f64`, `f32`, integers, `bool`, arrays of floats or integers (`[f64; N]`, `&[f64; N]`, `&[[f64; N]; M]`, `&[f64]`, `&Vec<f64>`, `&[usize]`, `&[[u32; 2]]`), or a `#[derive(Params)]` struct by reference (`net: &Net`)"
                     ),
                 );
                 continue;
@@ -419,6 +419,27 @@ impl Lower<'_> {
         let poison = self.poison();
         if let Some(scope) = self.scopes.last_mut() {
             scope.push((name.to_string(), Binding::Value(poison)));
+        }
+    }
+
+    /// Whether `e` (`n.b`, `self.w[0]`) reads through a name whose error is already out.
+    fn poisoned_root(&self, e: &Expr) -> bool {
+        let mut cur = e;
+        loop {
+            match cur {
+                Expr::Field(f) => cur = &f.base,
+                Expr::Index(i) => cur = &i.expr,
+                Expr::Paren(p) => cur = &p.expr,
+                Expr::Path(p) => {
+                    let Some(ident) = p.path.get_ident() else { return false };
+                    let name = ident.to_string();
+                    return self.poisoned.contains(&name)
+                        && self
+                            .lookup(&name)
+                            .is_none_or(|(si, vi)| matches!(self.scopes[si][vi].1, Binding::Value(_)));
+                }
+                _ => return false,
+            }
         }
     }
 
@@ -496,7 +517,12 @@ impl Lower<'_> {
             Stmt::Expr(e, semi) => match e {
                 Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 && self.push(m) => None,
                 Expr::Assign(a) => {
-                    let value = self.expr(&a.right);
+                    // Assigning a whole parameter struct is one error, whatever the value is.
+                    let value = if self.field_path(&a.left).is_some_and(|(_, path)| path.is_empty()) {
+                        self.poison()
+                    } else {
+                        self.expr(&a.right)
+                    };
                     self.assign(&a.left, value);
                     None
                 }
@@ -677,6 +703,17 @@ impl Lower<'_> {
             self.store(index, value);
             return;
         }
+        if let Some((param, path)) = self.field_path(place).filter(|(_, path)| !path.is_empty()) {
+            self.cx.error_spanned_by(
+                place,
+                format!(
+                    "`{}` is a field of the parameter struct `{}`, read-only in a `#[backprop]` function; compute the new value in a local variable",
+                    self.field_shown(param, &path),
+                    self.f.params[param as usize].name
+                ),
+            );
+            return;
+        }
         let Expr::Path(p) = place else {
             self.cx.error_spanned_by(
                 place,
@@ -765,12 +802,7 @@ impl Lower<'_> {
                 self.scopes.pop();
                 v.unwrap_or_else(|| self.poison())
             }
-            Expr::Field(field)
-                if matches!(&*field.base, Expr::Path(p) if p.path.is_ident("self"))
-                    && self.poisoned.contains("self") =>
-            {
-                self.poison()
-            }
+            Expr::Field(_) if self.poisoned_root(e) => self.poison(),
             Expr::Field(field) if matches!(field.member, syn::Member::Unnamed(_)) => self.tuple_field(field),
             Expr::Field(field) if self.field_path(e).is_some() => match self.field_value(field) {
                 Some(v) => v,
@@ -1502,7 +1534,7 @@ pub fn unsupported_message(e: &Expr) -> String {
         Expr::Index(_) => {
             "indexing is not supported yet by `#[backprop]`; pass the elements as scalar arguments".into()
         }
-        Expr::Field(_) => "field access is not supported by `#[backprop]`; pass the field as its own argument".into(),
+        Expr::Field(_) => "field access is supported on parameter structs taken by reference (`net: &Net`, a `#[derive(Params)]` struct: `net.w[j]`) and on tuple variables (`t.0`); pass other values as their own arguments".into(),
         Expr::Let(_) => "`let` expressions are not supported; compare values with `if a < b`".into(),
         Expr::Assign(_) => "assignment is only supported as a statement: `x = e;`".into(),
         Expr::Unsafe(_) => "`unsafe` blocks are not supported by `#[backprop]`".into(),

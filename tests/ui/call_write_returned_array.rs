@@ -1,0 +1,19 @@
+// Writing into the array a differentiable function returned: it is read-only (copy it first).
+use backprop::prelude::*;
+
+#[backprop]
+fn pair(a: f64, b: f64) -> [f64; 2] {
+    let mut out = [0.0; 2];
+    out[0] = a + b;
+    out[1] = a * b;
+    out
+}
+
+#[backprop]
+fn cost(a: f64, b: f64) -> f64 {
+    let mut h = pair(a, b);
+    h[0] = h[0].tanh();
+    h[0] + h[1]
+}
+
+fn main() {}

@@ -182,16 +182,12 @@ pub fn user_layers_cost(net: &Net, x: &[f64; PIXELS], label: usize) -> f64 {
 // (e) nested composition: a `logits` function calling the layers, called by the cost
 // ==============================================================================================
 
-/// The network's output scores, from the runtime's layers. (A function returning an array must end
-/// with a local array declared in its body, so the second layer's result is copied into `out`.)
+/// The network's output scores, from the runtime's layers. Its pullback reads the second layer's
+/// output from its result and recomputes the first layer's.
 #[backprop]
 pub fn logits(net: &Net, x: &[f64; PIXELS]) -> [f64; CLASSES] {
     let h = dense(&net.l1, x, Activation::Tanh);
-    let z = dense(&net.l2, &h, Activation::Identity);
-    let mut out = [0.0; CLASSES];
-    for k in 0..CLASSES {
-        out[k] = z[k];
-    }
+    let out = dense(&net.l2, &h, Activation::Identity);
     out
 }
 
@@ -205,11 +201,7 @@ pub fn nested_cost(net: &Net, x: &[f64; PIXELS], label: usize) -> f64 {
 #[backprop]
 pub fn user_logits(net: &Net, x: &[f64; PIXELS]) -> [f64; CLASSES] {
     let h = tanh_layer(&net.l1, x);
-    let z = linear_layer(&net.l2, &h);
-    let mut out = [0.0; CLASSES];
-    for k in 0..CLASSES {
-        out[k] = z[k];
-    }
+    let out = linear_layer(&net.l2, &h);
     out
 }
 

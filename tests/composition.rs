@@ -375,3 +375,31 @@ fn four_sinks_some_of_them_none() {
     four_sinks_pullback(&a, &b, &c, &d, v, 1.0, None, Some(&mut db[..]), None, None);
     assert_eq!(db, vec![1.0, 1.5]);
 }
+
+// ---- one adjoint passed twice ----------------------------------------------------------------------
+
+#[backprop]
+fn pair_dot(a: &[f64; 2], b: &[f64; 2]) -> f64 {
+    a[0] * b[0] + a[1] * b[1]
+}
+
+#[backprop]
+fn layer_pair(p: &Layer, q: &Layer) -> f64 {
+    p.b[0] * q.b[1] + p.w[1][2] * q.w[0][0]
+}
+
+/// The same array twice, two rows of one array, and a struct with one of its own fields: each
+/// call's sinks overlap, so all but the first get a buffer of their own, added in after the call.
+#[backprop]
+fn aliased(v: &[f64; 2], rows: &[[f64; 2]; 2], m: &Model) -> f64 {
+    pair_dot(v, v) + pair_dot(&rows[0], &rows[1]) + layer_pair(&m.l1, &m.l1)
+}
+
+#[test]
+fn one_adjoint_passed_twice_gets_both_contributions() {
+    let (v, rows, m) = ([1.5, -2.0], [[0.5, 1.0], [2.0, -3.0]], model());
+    let (_, g) = aliased_grad(&v, &rows, &m);
+    assert_eq!(g.v, [3.0, -4.0]);
+    assert_eq!(g.rows, [[2.0, -3.0], [0.5, 1.0]]);
+    assert_grad("aliased", &g.m, &fd(&m, |q| aliased(&v, &rows, q)));
+}

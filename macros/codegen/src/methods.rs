@@ -115,7 +115,7 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> Result<TokenStream
             crate::expand_function_in(cx, &options, &func, &Place::Method { name: name.clone() })
         };
         match expanded {
-            Ok(tokens) => match syn::parse2::<syn::File>(tokens.clone()) {
+            Ok(tokens) => match syn::parse2::<syn::File>(tokens) {
                 Ok(file) => {
                     for item in file.items {
                         match item {
@@ -131,9 +131,6 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> Result<TokenStream
                     }
                 }
                 Err(e) => {
-                    if std::env::var_os("BACKPROP_DEBUG_METHODS").is_some() {
-                        eprintln!("{tokens}");
-                    }
                     outside.extend(e.to_compile_error());
                     inside.push(syn::ImplItem::Fn(method));
                 }

@@ -413,7 +413,9 @@ impl<'a> Emitter<'a> {
                         let (zero, view) = if dynamic {
                             (quote!(::std::vec![0.0; #primal.len()]), quote!(&#alias[..]))
                         } else {
-                            (quote!(#zeros_like::zeros_like(&#primal #([#idx])*)), quote!(&#alias))
+                            // Method syntax, so that an argument passed by reference (`v: &[f64; 2]`)
+                            // and a local array both give an owned zero.
+                            (quote!({ use #zeros_like as _; (#primal #([#idx])*).zeros_like() }), quote!(&#alias))
                         };
                         before.extend(quote!(let mut #alias = #zero;));
                         let add_in = quote!(#add(&mut #place, #view););

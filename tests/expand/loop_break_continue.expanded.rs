@@ -73,11 +73,11 @@ impl FirstAboveGrad {
  ```text
  fn first_above_grad_acc(x: &[f64; 5], t: f64, grad: &mut FirstAboveGrad) -> f64 {
      let _ = first_above;
-     let mut tape_skip_1 = [false; 5usize];
+     let mut tape_skip_1 = [false; 5];
      let mut tape_skip_1_len = 0usize;
-     let mut tape_done_1_2 = [false; 5usize];
+     let mut tape_done_1_2 = [false; 5];
      let mut tape_done_1_2_len = 0usize;
-     let mut tape_done_1 = [false; 5usize];
+     let mut tape_done_1 = [false; 5];
      let mut tape_done_1_len = 0usize;
      let d_x = &mut grad.x;
      let mut done_1 = false;
@@ -178,11 +178,11 @@ fn first_above_grad(x: &[f64; 5], t: f64) -> (f64, FirstAboveGrad) {
 )]
 fn first_above_grad_acc(x: &[f64; 5], t: f64, grad: &mut FirstAboveGrad) -> f64 {
     let _ = first_above;
-    let mut tape_skip_1 = [false; 5usize];
+    let mut tape_skip_1 = [false; 5];
     let mut tape_skip_1_len = 0usize;
-    let mut tape_done_1_2 = [false; 5usize];
+    let mut tape_done_1_2 = [false; 5];
     let mut tape_done_1_2_len = 0usize;
-    let mut tape_done_1 = [false; 5usize];
+    let mut tape_done_1 = [false; 5];
     let mut tape_done_1_len = 0usize;
     let d_x = &mut grad.x;
     let mut done_1 = false;
@@ -306,11 +306,11 @@ fn first_above_pullback_sweep<const WANT_D_X: bool>(
     d_result: f64,
     d_x: &mut [f64; 5],
 ) -> ((), f64) {
-    let mut tape_skip_1 = [false; 5usize];
+    let mut tape_skip_1 = [false; 5];
     let mut tape_skip_1_len = 0usize;
-    let mut tape_done_1_2 = [false; 5usize];
+    let mut tape_done_1_2 = [false; 5];
     let mut tape_done_1_2_len = 0usize;
-    let mut tape_done_1 = [false; 5usize];
+    let mut tape_done_1 = [false; 5];
     let mut tape_done_1_len = 0usize;
     let mut done_1 = false;
     let mut s = 0.0_f64;

@@ -62,9 +62,9 @@ impl NearestGrad {
  ```text
  pub fn nearest_grad_acc(p: f64, c: &[f64; 6], grad: &mut NearestGrad) -> f64 {
      let _ = nearest;
-     let mut tape_dist: [f64; 2usize] = [0.0; 2usize];
+     let mut tape_dist: [f64; 2] = [0.0; 2];
      let mut tape_dist_len = 0usize;
-     let mut tape_best_2: [f64; 2usize] = [0.0; 2usize];
+     let mut tape_best_2: [f64; 2] = [0.0; 2];
      let mut tape_best_2_len = 0usize;
      let d_c = &mut grad.c;
      let t0 = p - c[0];
@@ -135,9 +135,9 @@ pub fn nearest_grad(p: f64, c: &[f64; 6]) -> (f64, NearestGrad) {
 )]
 pub fn nearest_grad_acc(p: f64, c: &[f64; 6], grad: &mut NearestGrad) -> f64 {
     let _ = nearest;
-    let mut tape_dist: [f64; 2usize] = [0.0; 2usize];
+    let mut tape_dist: [f64; 2] = [0.0; 2];
     let mut tape_dist_len = 0usize;
-    let mut tape_best_2: [f64; 2usize] = [0.0; 2usize];
+    let mut tape_best_2: [f64; 2] = [0.0; 2];
     let mut tape_best_2_len = 0usize;
     let d_c = &mut grad.c;
     let t0 = p - c[0];
@@ -229,9 +229,9 @@ pub fn nearest_pullback_sweep<const WANT_D_C: bool>(
     d_result: f64,
     d_c: &mut [f64; 6],
 ) -> (f64, ()) {
-    let mut tape_dist: [f64; 2usize] = [0.0; 2usize];
+    let mut tape_dist: [f64; 2] = [0.0; 2];
     let mut tape_dist_len = 0usize;
-    let mut tape_best_2: [f64; 2usize] = [0.0; 2usize];
+    let mut tape_best_2: [f64; 2] = [0.0; 2];
     let mut tape_best_2_len = 0usize;
     let t0 = p - c[0];
     let best = t0 * t0;

@@ -578,6 +578,9 @@ pub struct Function {
     /// In a pullback whose function returns the array a call returned: that array is the given
     /// `result`, and the call is not made again (`reuse.rs`).
     pub output_is_result: bool,
+    /// The function's const generic parameters (`N` in `<const N: usize>`): a loop to `N` has a
+    /// trip count a stack array can be sized by.
+    pub const_generics: Vec<String>,
     /// The float type of the result; untyped float literals take it.
     pub float: FloatTy,
     consing: HashMap<(Op, Ty), Vec<ValueId>>,
@@ -599,6 +602,7 @@ impl Function {
             output_array: None,
             return_type: None,
             output_is_result: false,
+            const_generics: Vec::new(),
             float,
             consing: HashMap::new(),
         }

@@ -13,6 +13,7 @@ use crate::ir::{
 };
 use crate::names::Names;
 use proc_macro2::{Ident, Span, TokenStream};
+use quote::ToTokens;
 use std::collections::BTreeMap;
 
 /// Inline expressions deeper than this get a `let` of their own.
@@ -27,7 +28,7 @@ pub struct Tape {
     pub name: Option<Ident>,
     /// A stack array of this many entries (and the name of its fill count) when the trip count is
     /// a small compile-time constant; a `Vec` otherwise.
-    pub stack: Option<(usize, Ident)>,
+    pub stack: Option<(TokenStream, Ident)>,
     /// The fill count's name when the tape is a buffer sized once per call (the trip count is known
     /// on entry) and indexed like a stack array: no capacity check per push, no branch per pop.
     pub len: Option<Ident>,
@@ -805,6 +806,33 @@ impl<'a> Plan<'a> {
 
     /// How many entries a tape pushed in `body` holds at most, when every loop between it and the
     /// function body (or a fused loop, whose iterations pop everything they push) has literal bounds.
+    /// The capacity of a tape pushed in `body` when it is one loop `0..N` to a const generic `N`
+    /// of the function: a stack array `[0.0; N]` (Rust sizes arrays by a bare const parameter,
+    /// not by an expression of one).
+    fn generic_capacity(&self, body: BlockId) -> Option<TokenStream> {
+        let l = self.f.block(body).loop_owner?;
+        let node = self.f.loop_node(l);
+        if node.inclusive || node.exit.is_some() || self.fused.contains_key(&l) {
+            return None;
+        }
+        // No other loop between this one and the function body (or a fused loop, whose
+        // iterations pop what they push): its trip count is all the tape holds.
+        let mut b = Some(node.block);
+        while let Some(block) = b {
+            match self.f.block(block).loop_owner {
+                Some(o) if self.fused.contains_key(&o) => break,
+                Some(_) => return None,
+                None => {}
+            }
+            b = self.f.block(block).parent;
+        }
+        let (Op::IntLit(0), Op::Const(path)) = (&self.f.node(node.lo).op, &self.f.node(node.hi).op) else {
+            return None;
+        };
+        let (text, tokens) = &self.f.paths[*path as usize];
+        self.f.const_generics.iter().any(|g| g == text.trim()).then(|| tokens.clone())
+    }
+
     fn literal_capacity(&self, body: BlockId) -> Option<usize> {
         let mut capacity = 1usize;
         let mut b = Some(body);
@@ -1067,13 +1095,22 @@ impl<'a> Plan<'a> {
             let base = self.names[d.next.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
             d.shadow = Some(make_ident(&names.generated(&format!("{base}_later"))));
         }
-        let capacities: Vec<Option<usize>> = self.tapes.iter().map(|t| self.literal_capacity(t.body)).collect();
+        let capacities: Vec<Option<TokenStream>> = self
+            .tapes
+            .iter()
+            .map(|t| {
+                let literal = self.literal_capacity(t.body).filter(|k| (1..=STACK_TAPE_LIMIT).contains(k));
+                literal
+                    .map(|k| proc_macro2::Literal::usize_unsuffixed(k).into_token_stream())
+                    .or_else(|| self.generic_capacity(t.body))
+            })
+            .collect();
         let sized: Vec<bool> = self.tapes.iter().map(|t| self.trip_loops(t.body).is_some()).collect();
         for (k, (t, capacity)) in self.tapes.iter_mut().zip(capacities).enumerate() {
             let base = self.names[t.value.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
             let name = names.generated(&format!("tape_{base}"));
             let len = Ident::new(&names.generated(&format!("{name}_len")), Span::call_site());
-            if let Some(k) = capacity.filter(|k| (1..=STACK_TAPE_LIMIT).contains(k)) {
+            if let Some(k) = capacity {
                 t.stack = Some((k, len.clone()));
             }
             // Indexed by a fill count when its size is known on entry (a stack array or a buffer

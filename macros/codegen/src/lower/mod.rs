@@ -287,6 +287,9 @@ impl Lower<'_> {
             self.cx.error_spanned_by(a, "`async fn` is not supported by `#[backprop]`; the cost must be a plain `fn`");
         }
         for param in &sig.generics.params {
+            if let syn::GenericParam::Const(c) = param {
+                self.f.const_generics.push(c.ident.to_string());
+            }
             if !matches!(param, syn::GenericParam::Const(_)) {
                 self.cx.error_spanned_by(
                     param,

@@ -187,8 +187,7 @@ pub fn user_layers_cost(net: &Net, x: &[f64; PIXELS], label: usize) -> f64 {
 #[backprop]
 pub fn logits(net: &Net, x: &[f64; PIXELS]) -> [f64; CLASSES] {
     let h = dense(&net.l1, x, Activation::Tanh);
-    let out = dense(&net.l2, &h, Activation::Identity);
-    out
+    dense(&net.l2, &h, Activation::Identity)
 }
 
 #[backprop(wrt(net))]
@@ -201,8 +200,7 @@ pub fn nested_cost(net: &Net, x: &[f64; PIXELS], label: usize) -> f64 {
 #[backprop]
 pub fn user_logits(net: &Net, x: &[f64; PIXELS]) -> [f64; CLASSES] {
     let h = tanh_layer(&net.l1, x);
-    let out = linear_layer(&net.l2, &h);
-    out
+    linear_layer(&net.l2, &h)
 }
 
 #[backprop(wrt(net))]

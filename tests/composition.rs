@@ -403,3 +403,24 @@ fn one_adjoint_passed_twice_gets_both_contributions() {
     assert_eq!(g.rows, [[2.0, -3.0], [0.5, 1.0]]);
     assert_grad("aliased", &g.m, &fd(&m, |q| aliased(&v, &rows, q)));
 }
+
+// ---- a callee that writes its own array argument ---------------------------------------------------
+
+#[backprop]
+fn overwrite(mut v: [f64; 3]) -> f64 {
+    v[1] = v[0] * v[2];
+    v[1] + v[0] * v[1]
+}
+
+#[backprop]
+fn calls_overwrite(v: [f64; 3], w: f64) -> f64 {
+    w * overwrite(v)
+}
+
+#[test]
+fn a_callee_writing_its_argument_passes_the_written_values_adjoint_on() {
+    let v = [1.5, -2.0, 0.5];
+    let (_, g) = calls_overwrite_grad(v, 2.0);
+    assert_grad("calls_overwrite", &g.v, &fd(&v, |q| calls_overwrite(*q, 2.0)));
+    assert_eq!(g.w, overwrite(v));
+}

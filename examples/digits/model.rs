@@ -217,8 +217,7 @@ impl<const H: usize> Net<H> {
 #[backprop]
 pub fn logits<const H: usize>(net: &Net<H>, x: &[f64; PIXELS]) -> [f64; CLASSES] {
     let h = dense(&net.l1, x, Activation::Tanh);
-    let out = dense(&net.l2, &h, Activation::Identity);
-    out
+    dense(&net.l2, &h, Activation::Identity)
 }
 
 /// Softmax cross-entropy of one digit, `-ln softmax(logits)[label]` (the runtime's, with the max

@@ -141,7 +141,8 @@ pub(crate) fn expand_function_in(
             return Err(syn::Error::new_spanned(&func.sig.output, message).to_compile_error());
         }
         let pullback = pullback(options, &func, place)?;
-        return Ok(quote!(#[allow(clippy::needless_range_loop)] #func #pullback));
+        // `let out = layer(..); out` is one of the forms such a function ends with.
+        return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback));
     }
     let derivation = diff::differentiate(&mut lowered.function);
     internal_check(&lowered.function, &func, "differentiation")?;

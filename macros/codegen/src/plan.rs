@@ -1033,7 +1033,13 @@ impl<'a> Plan<'a> {
         for (i, a) in self.f.arrays.iter().enumerate() {
             let name = match &a.origin {
                 ArrayOrigin::Param { .. } => a.name.to_string(),
-                ArrayOrigin::Local { .. } | ArrayOrigin::Returned(_) => names.user(&a.name.to_string()),
+                ArrayOrigin::Local { .. } | ArrayOrigin::Returned(_) => {
+                    let name = a.name.to_string();
+                    match name.strip_prefix(HIDDEN) {
+                        Some(base) => names.generated(base),
+                        None => names.user(&name),
+                    }
+                }
                 ArrayOrigin::Adjoint(of) => {
                     let base = self.array_names[of.index()].as_ref().map(|n| n.to_string()).unwrap_or_default();
                     names.generated(&format!("d_{base}"))

@@ -64,12 +64,33 @@ impl Lower<'_> {
     /// declared at the top level, whose final contents are the result.
     pub(super) fn array_body(&mut self, func: &syn::ItemFn, stmts: &[syn::Stmt], ty: &syn::Type) {
         self.f.return_type = Some(ty.to_token_stream());
+        // `..; layer(&p.l2, &h)`: the array a call returns, returned.
+        if let Some((syn::Stmt::Expr(last, None), rest)) = stmts.split_last() {
+            if let Some(call) = self.user_call(last) {
+                if super::returns::has_return(&func.block) {
+                    self.cx.error_spanned_by(
+                        &func.sig.output,
+                        "a `#[backprop]` function returning an array may not `return` early",
+                    );
+                    return;
+                }
+                self.block_body(rest, false, func.block.brace_token.span.close());
+                let name = syn::Ident::new(&format!("{}out", crate::plan::HIDDEN), last.span());
+                self.invoke_array(&name, call);
+                if let Some((si, vi)) = self.lookup(&name.to_string()) {
+                    if let Binding::Array(a) = self.scopes[si][vi].1 {
+                        self.f.output_array = Some(a);
+                    }
+                }
+                return;
+            }
+        }
         let (tail, rest) = match stmts.split_last() {
             Some((syn::Stmt::Expr(Expr::Path(p), None), rest)) => (Some(p), rest),
             _ => (None, stmts),
         };
         let Some(tail) = tail else {
-            let message = "a `#[backprop]` function returning an array ends with the name of a local array (`let mut out = [0.0; N]; ..; out`)";
+            let message = "a `#[backprop]` function returning an array ends with the name of a local array (`let mut out = [0.0; N]; ..; out`) or with a call returning one (`layer(&p.l2, &h)`)";
             match stmts.last() {
                 Some(last) => self.cx.error_spanned_by(last, message),
                 None => self.cx.error_spanned_by(&func.sig.output, message),
@@ -100,7 +121,7 @@ impl Lower<'_> {
             }
             _ => self.cx.error_spanned_by(
                 tail,
-                "a `#[backprop]` function returning an array ends with the name of a local array declared in its body (`let mut out = [0.0; N];`, or `let out = layer(..);`)",
+                "a `#[backprop]` function returning an array ends with the name of a local array declared in its body (`let mut out = [0.0; N];`, or `let out = layer(..);`) or with a call returning one (`layer(&p.l2, &h)`)",
             ),
         }
     }
@@ -269,7 +290,9 @@ impl Lower<'_> {
                 .error_spanned_by(e, format!("`&{}[..]` names one float: pass it by value (`{}[..]`)", a.name, a.name));
             return None;
         }
-        let local = matches!(a.origin, ArrayOrigin::Local { .. } | ArrayOrigin::Returned(_));
+        // An array the function writes (a local, or a `mut` argument) may change between a call in
+        // a loop and the next iteration: its pullback would see other contents than the call did.
+        let local = matches!(a.origin, ArrayOrigin::Local { .. } | ArrayOrigin::Returned(_)) || a.mutable;
         if local && self.block != ROOT {
             self.cx.error_spanned_by(
                 e,

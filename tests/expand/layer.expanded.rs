@@ -1,4 +1,4 @@
-#[allow(clippy::needless_range_loop)]
+#[allow(clippy::needless_range_loop, clippy::let_and_return)]
 pub fn layer<const I: usize, const O: usize>(p: &Dense<I, O>, x: &[f64; I]) -> [f64; O] {
     let mut out = [0.0; O];
     for j in 0..O {

@@ -182,8 +182,9 @@ pub fn user_layers_cost(net: &Net, x: &[f64; PIXELS], label: usize) -> f64 {
 // (e) nested composition: a `logits` function calling the layers, called by the cost
 // ==============================================================================================
 
-/// The network's output scores, from the runtime's layers. Its pullback reads the second layer's
-/// output from its result and recomputes the first layer's.
+/// The network's output scores, from the runtime's layers. The cost calls it through
+/// `logits_vjp`, whose closure keeps both layers' outputs (its pullback, for calls in loops, reads
+/// the second layer's output from its result and recomputes the first layer's).
 #[backprop]
 pub fn logits(net: &Net, x: &[f64; PIXELS]) -> [f64; CLASSES] {
     let h = dense(&net.l1, x, Activation::Tanh);

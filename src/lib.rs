@@ -29,7 +29,7 @@ pub use backprop_runtime::*;
 /// `use backprop::prelude::*;` brings the attribute, `#[derive(Params)]`, the activations and the
 /// layers whose names are unlikely to clash into scope.
 ///
-/// Each layer comes with its `_pullback`, because a `#[backprop]` caller calls the pullback by
+/// Each layer comes with its `_pullback` and `_vjp`, because a `#[backprop]` caller calls the pullback by
 /// the path it was given the function by. `dot` and `mse` stay in [`layers`](crate::layers)
 /// (`backprop::layers::dot`): a user's own `dot` would shadow the glob import while the
 /// glob's `dot_pullback` still resolved, pairing one function with another's derivative.
@@ -38,8 +38,8 @@ pub mod prelude {
     pub use backprop_macros::Params;
     pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
     pub use backprop_runtime::layers::{
-        dense, dense_pullback, logsumexp, logsumexp_pullback, softmax_cross_entropy, softmax_cross_entropy_pullback,
-        Dense,
+        dense, dense_pullback, dense_vjp, logsumexp, logsumexp_pullback, logsumexp_vjp, softmax_cross_entropy,
+        softmax_cross_entropy_pullback, softmax_cross_entropy_vjp, Dense,
     };
     pub use backprop_runtime::{Activation, Float, Params, ZerosLike};
 }

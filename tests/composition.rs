@@ -427,3 +427,105 @@ fn a_callee_writing_its_argument_passes_the_written_values_adjoint_on() {
     assert_grad("calls_overwrite", &g.v, &fd(&v, |q| calls_overwrite(*q, 2.0)));
     assert_eq!(g.w, overwrite(v));
 }
+
+// ---- saving instead of recomputing: `_vjp` -------------------------------------------------------
+
+/// The network of `tiny_loss` with its layers behind a function returning the logits: the cost
+/// calls `tiny_logits_vjp` once, whose closure runs both layers' backward sweeps on what its
+/// forward call kept (the first layer is not run again).
+#[backprop]
+fn tiny_logits(net: &Tiny, x: &[f64; 3]) -> [f64; 2] {
+    let h = dense(&net.l1, x, Activation::Tanh);
+    dense(&net.l2, &h, Activation::Identity)
+}
+
+#[backprop(wrt(net))]
+fn tiny_nested_loss(net: &Tiny, x: &[f64; 3], label: usize) -> f64 {
+    let logits = tiny_logits(net, x);
+    softmax_cross_entropy(&logits, label)
+}
+
+fn tiny() -> Tiny {
+    let mut net = Tiny { l1: Dense::zeros(), l2: Dense::zeros() };
+    backprop::init::glorot_uniform(&mut net, 3);
+    backprop::init::uniform(&mut net.l1.b, -0.1, 0.1, 4);
+    net
+}
+
+fn assert_close<P: Params<Scalar = f64>>(what: &str, got: &P, expected: &P) {
+    for (i, (g, e)) in to_vec(got).iter().zip(to_vec(expected)).enumerate() {
+        assert!((g - e).abs() <= 1e-12 * (1.0 + e.abs()), "{what}: ∂/∂{} = {g}, expected {e}", got.describe(i, ""));
+    }
+}
+
+#[test]
+fn the_nested_network_has_the_direct_networks_gradient() {
+    let net = tiny();
+    for (k, x) in XS.iter().enumerate() {
+        let (c, g) = tiny_nested_loss_grad(&net, x, k % 2);
+        let (c_direct, g_direct) = tiny_loss_grad(&net, x, k % 2);
+        assert!((c - c_direct).abs() <= 1e-12);
+        assert_close("tiny_nested_loss", &g.net, &g_direct.net);
+    }
+}
+
+#[test]
+fn a_vjp_returns_the_value_and_the_pullback_at_it() {
+    let (net, x) = (tiny(), XS[1]);
+    let d_logits = [0.75, -1.25];
+    let (logits, back) = tiny_logits_vjp(&net, &x);
+    assert_eq!(logits, tiny_logits(&net, &x));
+    let (mut d_net, mut d_x) = (Tiny { l1: Dense::zeros(), l2: Dense::zeros() }, [0.5; 3]);
+    back(&d_logits, Some(&mut d_net), Some(&mut d_x));
+    let (mut p_net, mut p_x) = (Tiny { l1: Dense::zeros(), l2: Dense::zeros() }, [0.5; 3]);
+    tiny_logits_pullback(&net, &x, &logits, &d_logits, Some(&mut p_net), Some(&mut p_x));
+    assert_close("tiny_logits_vjp", &d_net, &p_net);
+    assert_close("tiny_logits_vjp", &d_x, &p_x);
+    // `None` sinks: nothing written, and the other adjoint is the same.
+    let (_, back) = tiny_logits_vjp(&net, &x);
+    let mut only_x = [0.5; 3];
+    back(&d_logits, None, Some(&mut only_x));
+    assert_close("tiny_logits_vjp", &only_x, &p_x);
+    // A float result: the closure returns the float arguments' adjoints, zero for a zero seed.
+    let (r, back) = squared_error_vjp(2.0, 0.5);
+    assert_eq!(r, squared_error(2.0, 0.5));
+    assert_eq!(back(1.0), squared_error_pullback(2.0, 0.5, r, 1.0));
+    let (_, back) = squared_error_vjp(2.0, 0.5);
+    assert_eq!(back(0.0), (0.0, 0.0));
+    // A custom derivative's vjp calls its pullback.
+    let (r, back) = cube_vjp(2.0);
+    assert_eq!((r, back(1.0)), (8.0, (7.0,)));
+}
+
+#[backprop]
+impl Tiny {
+    #[backprop]
+    pub fn logits(&self, x: &[f64; 3]) -> [f64; 2] {
+        let h = dense(&self.l1, x, Activation::Tanh);
+        dense(&self.l2, &h, Activation::Identity)
+    }
+
+    /// A method calling a method at its top level: through `Self::logits_vjp`.
+    #[backprop(wrt(self))]
+    pub fn cost(&self, x: &[f64; 3], label: usize) -> f64 {
+        let logits = self.logits(x);
+        softmax_cross_entropy(&logits, label)
+    }
+}
+
+#[test]
+fn a_method_calls_a_method_through_its_vjp() {
+    let net = tiny();
+    for (k, x) in XS.iter().enumerate() {
+        let (c, g) = net.cost_grad(x, k % 2);
+        assert_eq!(c.to_bits(), net.cost(x, k % 2).to_bits());
+        let (_, g_direct) = tiny_loss_grad(&net, x, k % 2);
+        assert_close("Tiny::cost", &g.self_, &g_direct.net);
+        assert_grad("Tiny::cost", &g.self_, &fd(&net, |q| q.cost(x, k % 2)));
+    }
+    let (logits, back) = net.logits_vjp(&XS[0]);
+    assert_eq!(logits, net.logits(&XS[0]));
+    let mut d_x = [0.0; 3];
+    back(&[1.0, 0.0], None, Some(&mut d_x));
+    assert!(d_x.iter().any(|d| *d != 0.0));
+}

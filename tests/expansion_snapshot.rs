@@ -215,7 +215,7 @@ impl Model {
     ),
     (
         "custom_pullback",
-        "pullback = erf_vjp",
+        "pullback = erf_rule",
         "
 pub fn erf(x: f64) -> f64 {
     libm::erf(x)
@@ -229,12 +229,18 @@ pub fn erf(x: f64) -> f64 {
 fn a_two_layer_network_calls_the_pullbacks_by_name() {
     let (_, attr, source) = CASES.iter().find(|c| c.0 == "two_layer_network").unwrap();
     let code = expanded(attr, source);
-    let sweep = &code[code.find("fn loss_grad_acc").unwrap()..];
-    let order: Vec<usize> =
-        ["softmax_cross_entropy_pullback(", "dense_pullback(\n        &net.l2", "dense_pullback(\n        &net.l1"]
-            .iter()
-            .map(|call| sweep.find(call).unwrap_or_else(|| panic!("{call} not in:\n{sweep}")))
-            .collect();
+    let sweep = &code[code.rfind("fn loss_grad_acc").unwrap()..];
+    let sweep = &sweep[..sweep.find("\n}\n").unwrap()];
+    // Each call at the top level is made through its `_vjp`, once; the backward sweep calls the
+    // closures it returned, in reverse.
+    for call in ["let (h, h_back) = dense_vjp(&net.l1", "let (logits, logits_back) = dense_vjp(&net.l2"] {
+        assert!(sweep.contains(call), "{call} not in:\n{sweep}");
+    }
+    assert!(!sweep.contains("dense(") && !sweep.contains("_pullback("), "{sweep}");
+    let order: Vec<usize> = ["loss_back(1.0", "logits_back(\n        &d_logits", "h_back(\n        &d_h"]
+        .iter()
+        .map(|call| sweep.find(call).unwrap_or_else(|| panic!("{call} not in:\n{sweep}")))
+        .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "pullbacks out of order: {order:?}");
     // The data's adjoint is not wanted: the first layer's pullback gets `None` for `x`.
     assert!(sweep.contains("::core::option::Option::None"), "{sweep}");

@@ -124,4 +124,31 @@ fn every_layer_is_exported_with_its_pullback() {
         softmax_cross_entropy::<f64, 2> as fn(&_, _) -> _,
         softmax_cross_entropy_pullback::<f64, 2> as fn(&_, _, _, _, _) -> _,
     );
+
+    // And each `_vjp`: the value, and the pullback at it.
+    let (y, back) = backprop::layers::dense_vjp(&layer, &x, Activation::Relu);
+    assert_eq!(y, [0.5, 0.0]);
+    let mut d_layer = Dense::zeros();
+    back(&[1.0, 1.0], sink(&mut d_layer), None);
+    assert_eq!(d_layer.b, [1.0, 0.0]);
+    let (_, back) = dense_vjp(&layer, &x, Activation::Identity);
+    let _ = back(&[1.0, 1.0], None, None);
+    let (r, back) = backprop::runtime::layers::dot_vjp(&x, &t);
+    assert_eq!(r, 1.0);
+    let mut d = [0.0; 3];
+    back(1.0, sink(&mut d), None);
+    assert_eq!(d, t);
+    let (_, back) = backprop::layers::mse_vjp(&x, &t);
+    let mut d = [0.0; 3];
+    back(1.5, None, sink(&mut d));
+    assert_eq!(d, [-0.5, 2.0, -1.0]);
+    let (r, back) = logsumexp_vjp(&[0.0, 0.0]);
+    assert_eq!(r, 2.0_f64.ln());
+    let mut d = [0.0; 2];
+    back(2.0, sink(&mut d));
+    assert_eq!(d, [1.0, 1.0]);
+    let (_, back) = softmax_cross_entropy_vjp(&[0.0, 0.0], 0);
+    let mut d = [0.0; 2];
+    back(1.0, sink(&mut d));
+    assert_eq!(d, [-0.5, 0.5]);
 }

@@ -66,7 +66,7 @@ const FORMS: &[(&str, &str)] = &[
     ("inner::f(..)", "a_callee_in_another_module_by_path"),
     ("dense", "a_network_of_runtime_layers"),
     ("softmax_cross_entropy", "a_network_of_runtime_layers"),
-    ("#[backprop(pullback = my_vjp)]", "a_custom_pullback_is_used_as_given"),
+    ("#[backprop(pullback = my_rule)]", "a_custom_pullback_is_used_as_given"),
     ("#[backprop] impl Net { #[backprop] fn loss(&self, ..) }", "methods_get_gradients_with_respect_to_self"),
     // arguments
     ("f64", "argument_f64"),

@@ -5,8 +5,9 @@
 //!
 //! The network is a `#[derive(Params)]` struct of two runtime `Dense` layers; `logits` is the one
 //! forward pass (prediction calls it, and so does the cost `sample_cost`), and `#[backprop]`
-//! generates `logits_pullback` and `sample_cost_grad` from them: the cost's backward sweep calls
-//! `softmax_cross_entropy_pullback`, then `logits_pullback`, which calls each layer's pullback.
+//! generates `logits_vjp` and `sample_cost_grad` from them: the cost's forward sweep calls
+//! `logits_vjp` (both layers run once, their outputs kept in the closure it returns), and its
+//! backward sweep calls that closure, which calls each layer's pullback.
 
 use backprop::prelude::*;
 use std::fmt;

@@ -183,3 +183,58 @@ fn rosen_pullback_sweep<const WANT_D_X: bool>(
     }
     ((),)
 }
+///[`rosen`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `rosen` once call in their forward sweep: runs `rosen` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `rosen_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn rosen_vjp<'a>(
+    x: &'a [f64],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(f64, ::core::option::Option<&mut [f64]>) -> ((),) + 'a,
+) {
+    let mut s = 0.0_f64;
+    for i in 0..x.len() - 1 {
+        let t0 = x[i + 1] - x[i].powi(2);
+        let t1 = 1.0 - x[i];
+        let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
+        s = s_2;
+    }
+    (
+        s,
+        move |d_result: f64, d_x: ::core::option::Option<&mut [f64]>| {
+            if d_result == 0.0 {
+                return ((),);
+            }
+            let mut d_x_scratch;
+            let (WANT_D_X, d_x): (bool, &mut [f64]) = match d_x {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_x_scratch = ::std::vec![0.0_f64; x.len()];
+                    (false, &mut d_x_scratch[..])
+                }
+            };
+            let mut d_s = d_result;
+            for i in 0..x.len() - 1 {
+                let t0 = x[i + 1] - x[i].powi(2);
+                let t1 = 1.0 - x[i];
+                let t2 = d_s * 200.0 * t0;
+                if WANT_D_X {
+                    d_x[i] += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
+                }
+                if WANT_D_X {
+                    d_x[i + 1] += t2;
+                }
+            }
+            ((),)
+        },
+    )
+}

@@ -1,9 +1,16 @@
 pub fn erf(x: f64) -> f64 {
     libm::erf(x)
 }
-///The pullback of [`erf`], given by its custom derivative `erf_vjp` (`#[backprop(pullback = erf_vjp)]`): what `#[backprop]` functions calling `erf` call in their backward sweep.
+///[`erf`] and its pullback in one call: what `#[backprop]` functions calling `erf` once call in their forward sweep. The closure calls `erf_pullback` at the value `erf` returned.
+#[inline]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn erf_vjp<'a>(x: f64) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64,) + 'a) {
+    let result = erf(x);
+    (result, move |d_result: f64| erf_pullback(x, result, d_result))
+}
+///The pullback of [`erf`], given by its custom derivative `erf_rule` (`#[backprop(pullback = erf_rule)]`): what `#[backprop]` functions calling `erf` call in their backward sweep.
 #[inline]
 #[allow(clippy::too_many_arguments)]
 pub fn erf_pullback(x: f64, result: f64, d_result: f64) -> (f64,) {
-    erf_vjp(x, result, d_result)
+    erf_rule(x, result, d_result)
 }

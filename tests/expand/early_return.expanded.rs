@@ -198,3 +198,55 @@ fn early_guard_pullback(x: f64, w: f64, result: f64, d_result: f64) -> (f64, f64
     let d_w = t0 + t1;
     (d_x, d_w)
 }
+///[`early_guard`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `early_guard` once call in their forward sweep: runs `early_guard` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `early_guard_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn early_guard_vjp<'a>(
+    x: f64,
+    w: f64,
+) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64, f64) + 'a) {
+    let (ret_2, returned) = if x <= 0.0 {
+        let ret = w * 0.5;
+        (ret, true)
+    } else {
+        (0.0_f64, false)
+    };
+    let (ret_4, r) = if !returned {
+        let r = x.sqrt();
+        let ret_3 = r * w;
+        (ret_3, r)
+    } else {
+        (ret_2, 0.0_f64)
+    };
+    (
+        ret_4,
+        move |d_result: f64| {
+            if d_result == 0.0 {
+                return (0.0_f64, 0.0_f64);
+            }
+            let (d_x, t0, d_ret_2) = if !returned {
+                let d_r = d_result * w;
+                (d_r / (2.0 * r), d_result * r, 0.0_f64)
+            } else {
+                (0.0_f64, 0.0_f64, d_result)
+            };
+            let t1 = if x <= 0.0 {
+                let d_ret = d_ret_2;
+                d_ret * 0.5
+            } else {
+                0.0_f64
+            };
+            let d_w = t0 + t1;
+            (d_x, d_w)
+        },
+    )
+}

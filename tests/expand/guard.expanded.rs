@@ -118,3 +118,30 @@ fn guarded_sqrt_pullback(x: f64, result: f64, d_result: f64) -> (f64,) {
     let d_x = if d_n == 0.0 { 0.0 } else { d_n / (2.0 * n) };
     (d_x,)
 }
+///[`guarded_sqrt`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `guarded_sqrt` once call in their forward sweep: runs `guarded_sqrt` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `guarded_sqrt_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn guarded_sqrt_vjp<'a>(x: f64) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64,) + 'a) {
+    let n = x.sqrt();
+    let guarded_sqrt = if n > 0.0 { n } else { 0.0_f64 };
+    (
+        guarded_sqrt,
+        move |d_result: f64| {
+            if d_result == 0.0 {
+                return (0.0_f64,);
+            }
+            let d_n = if n > 0.0 { d_result } else { 0.0_f64 };
+            let d_x = if d_n == 0.0 { 0.0 } else { d_n / (2.0 * n) };
+            (d_x,)
+        },
+    )
+}

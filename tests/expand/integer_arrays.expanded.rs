@@ -237,3 +237,70 @@ fn skeleton_pullback_sweep<const WANT_D_ANGLES: bool>(
     }
     ((), ())
 }
+///[`skeleton`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `skeleton` once call in their forward sweep: runs `skeleton` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `skeleton_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn skeleton_vjp<'a>(
+    angles: &'a [f64; 5],
+    parents: &'a [usize; 5],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(f64, ::core::option::Option<&mut [f64; 5]>) -> ((), ()) + 'a,
+) {
+    let mut world = [0.0_f64; 5];
+    world[0] = angles[0];
+    for b in 1..5 {
+        world[b] = world[parents[b]] + angles[b];
+    }
+    let mut c = 0.0_f64;
+    for b in 0..5 {
+        let t0 = world[b];
+        let c_2 = c + t0.sin();
+        c = c_2;
+    }
+    (
+        c,
+        move |d_result: f64, d_angles: ::core::option::Option<&mut [f64; 5]>| {
+            if d_result == 0.0 {
+                return ((), ());
+            }
+            let mut d_angles_scratch;
+            let (WANT_D_ANGLES, d_angles): (bool, &mut [f64; 5]) = match d_angles {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_angles_scratch = [0.0_f64; 5];
+                    (false, &mut d_angles_scratch)
+                }
+            };
+            let mut d_world = [0.0_f64; 5];
+            let mut d_c = d_result;
+            for b in 0..5 {
+                let t0 = world[b];
+                d_world[b] += d_c * t0.cos();
+            }
+            for b in (1..5).rev() {
+                let t1 = d_world[b];
+                d_world[b] = 0.0_f64;
+                if WANT_D_ANGLES {
+                    d_angles[b] += t1;
+                }
+                d_world[parents[b]] += t1;
+            }
+            let t2 = d_world[0];
+            d_world[0] = 0.0_f64;
+            if WANT_D_ANGLES {
+                d_angles[0] += t2;
+            }
+            ((), ())
+        },
+    )
+}

@@ -262,3 +262,93 @@ fn dot_zip_pullback_sweep<const WANT_D_A: bool, const WANT_D_B: bool>(
     }
     ((), ())
 }
+///[`dot_zip`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `dot_zip` once call in their forward sweep: runs `dot_zip` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `dot_zip_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn dot_zip_vjp<'a>(
+    a: &'a [f64],
+    b: &'a [f64; 3],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        f64,
+        ::core::option::Option<&mut [f64]>,
+        ::core::option::Option<&mut [f64; 3]>,
+    ) -> ((), ()) + 'a,
+) {
+    let mut tape_acc = ::std::vec![0.0_f64; (a.len() as usize)];
+    let mut tape_acc_len = 0usize;
+    let mut acc = f64::MIN;
+    for k in 0..a.len() {
+        tape_acc[tape_acc_len] = acc;
+        tape_acc_len += 1;
+        let acc_2 = acc.max(a[k]);
+        acc = acc_2;
+    }
+    let t0 = if b.len() < a.len() { b.len() } else { a.len() };
+    let mut acc_3 = -0.0_f64;
+    for k_2 in 0..t0 {
+        let acc_4 = acc_3 + a[k_2] * b[k_2];
+        acc_3 = acc_4;
+    }
+    let dot_zip = acc_3 + acc;
+    (
+        dot_zip,
+        move |
+            d_result: f64,
+            d_a: ::core::option::Option<&mut [f64]>,
+            d_b: ::core::option::Option<&mut [f64; 3]>|
+        {
+            if d_result == 0.0 {
+                return ((), ());
+            }
+            let mut d_a_scratch;
+            let (WANT_D_A, d_a): (bool, &mut [f64]) = match d_a {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_a_scratch = ::std::vec![0.0_f64; a.len()];
+                    (false, &mut d_a_scratch[..])
+                }
+            };
+            let mut d_b_scratch;
+            let (WANT_D_B, d_b): (bool, &mut [f64; 3]) = match d_b {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_b_scratch = [0.0_f64; 3];
+                    (false, &mut d_b_scratch)
+                }
+            };
+            let mut d_acc_3 = d_result;
+            for k_2 in 0..t0 {
+                let d_x = d_acc_3 * b[k_2];
+                let d_y = d_acc_3 * a[k_2];
+                if WANT_D_B {
+                    d_b[k_2] += d_y;
+                }
+                if WANT_D_A {
+                    d_a[k_2] += d_x;
+                }
+            }
+            let mut d_acc = d_result;
+            for k in (0..a.len()).rev() {
+                tape_acc_len -= 1;
+                let acc = tape_acc[tape_acc_len];
+                let t1 = d_acc * ::backprop::__private::kinks::max_weight(a[k], acc);
+                if WANT_D_A {
+                    d_a[k] += t1;
+                }
+                d_acc = d_acc * ::backprop::__private::kinks::max_weight(acc, a[k]);
+            }
+            ((), ())
+        },
+    )
+}

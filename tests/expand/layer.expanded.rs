@@ -127,3 +127,87 @@ pub fn layer_pullback_sweep<
     }
     ((), ())
 }
+///[`layer`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `layer` once call in their forward sweep: runs `layer` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `layer_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn layer_vjp<'a, const I: usize, const O: usize>(
+    p: &'a Dense<I, O>,
+    x: &'a [f64; I],
+) -> (
+    [f64; O],
+    impl ::core::ops::FnOnce(
+        &[f64; O],
+        ::core::option::Option<&mut Dense<I, O>>,
+        ::core::option::Option<&mut [f64; I]>,
+    ) -> ((), ()) + 'a,
+) {
+    let mut tape_t0: [f64; O] = [0.0; O];
+    let mut tape_t0_len = 0usize;
+    let mut out = [0.0_f64; O];
+    for j in 0..O {
+        let mut z = p.b[j];
+        for i in 0..I {
+            let z_2 = z + p.w[j][i] * x[i];
+            z = z_2;
+        }
+        let t0 = z.tanh();
+        tape_t0[tape_t0_len] = t0;
+        tape_t0_len += 1;
+        out[j] = t0;
+    }
+    (
+        ::core::clone::Clone::clone(&out),
+        move |
+            d_result: &[f64; O],
+            d_p: ::core::option::Option<&mut Dense<I, O>>,
+            d_x: ::core::option::Option<&mut [f64; I]>|
+        {
+            let mut d_p_scratch;
+            let (WANT_D_P, d_p): (bool, &mut Dense<I, O>) = match d_p {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_p_scratch = ::backprop::__private::ZerosLike::zeros_like(p);
+                    (false, &mut d_p_scratch)
+                }
+            };
+            let mut d_x_scratch;
+            let (WANT_D_X, d_x): (bool, &mut [f64; I]) = match d_x {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_x_scratch = [0.0_f64; I];
+                    (false, &mut d_x_scratch)
+                }
+            };
+            let mut d_out = ::core::clone::Clone::clone(d_result);
+            for j in (0..O).rev() {
+                tape_t0_len -= 1;
+                let t0 = tape_t0[tape_t0_len];
+                let t1 = d_out[j];
+                d_out[j] = 0.0_f64;
+                let d_z = t1 * (1.0 - t0 * t0);
+                let mut d_z_2 = d_z;
+                for i in 0..I {
+                    if WANT_D_X {
+                        d_x[i] += d_z_2 * p.w[j][i];
+                    }
+                    if WANT_D_P {
+                        d_p.w[j][i] += d_z_2 * x[i];
+                    }
+                }
+                if WANT_D_P {
+                    d_p.b[j] += d_z_2;
+                }
+            }
+            ((), ())
+        },
+    )
+}

@@ -225,3 +225,45 @@ pub fn cost_pullback(
     let d_a0 = d_a1 * w1;
     (d_w1, d_w2, d_w3, d_a0, d_y)
 }
+///[`cost`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `cost` once call in their forward sweep: runs `cost` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `cost_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn cost_vjp<'a>(
+    w1: f64,
+    w2: f64,
+    w3: f64,
+    a0: f64,
+    y: f64,
+) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64, f64, f64, f64, f64) + 'a) {
+    let a1 = w1 * a0;
+    let a2 = w2 * a1;
+    let a3 = w3 * a2;
+    let t0 = a3 - y;
+    let cost = t0.powi(2);
+    (
+        cost,
+        move |d_result: f64| {
+            if d_result == 0.0 {
+                return (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+            }
+            let d_a3 = d_result * (2.0 * t0);
+            let d_y = -d_a3;
+            let d_w3 = d_a3 * a2;
+            let d_a2 = d_a3 * w3;
+            let d_w2 = d_a2 * a1;
+            let d_a1 = d_a2 * w2;
+            let d_w1 = d_a1 * a0;
+            let d_a0 = d_a1 * w1;
+            (d_w1, d_w2, d_w3, d_a0, d_y)
+        },
+    )
+}

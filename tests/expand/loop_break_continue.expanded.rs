@@ -385,3 +385,120 @@ fn first_above_pullback_sweep<const WANT_D_X: bool>(
     }
     ((), 0.0_f64)
 }
+///[`first_above`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `first_above` once call in their forward sweep: runs `first_above` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `first_above_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn first_above_vjp<'a>(
+    x: &'a [f64; 5],
+    t: f64,
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        f64,
+        ::core::option::Option<&mut [f64; 5]>,
+    ) -> ((), f64) + 'a,
+) {
+    let mut tape_skip_1 = [false; 5];
+    let mut tape_skip_1_len = 0usize;
+    let mut tape_done_1_2 = [false; 5];
+    let mut tape_done_1_2_len = 0usize;
+    let mut tape_done_1 = [false; 5];
+    let mut tape_done_1_len = 0usize;
+    let mut done_1 = false;
+    let mut s = 0.0_f64;
+    for i in 0..5 {
+        tape_done_1[tape_done_1_len] = done_1;
+        tape_done_1_len += 1;
+        let (s_7, done_1_3, skip_1, done_1_2) = if !done_1 {
+            let (s_3, done_1_2) = if x[i] > t {
+                let s_2 = s + x[i] * x[i];
+                (s_2, true)
+            } else {
+                (s, done_1)
+            };
+            let (s_6, skip_1) = if !done_1_2 {
+                let skip_1 = if x[i] < 0.0 { true } else { false };
+                let s_5 = if !skip_1 {
+                    let s_4 = s_3 + x[i];
+                    s_4
+                } else {
+                    s_3
+                };
+                (s_5, skip_1)
+            } else {
+                (s_3, false)
+            };
+            (s_6, done_1_2, skip_1, done_1_2)
+        } else {
+            (s, done_1, false, false)
+        };
+        tape_skip_1[tape_skip_1_len] = skip_1;
+        tape_skip_1_len += 1;
+        tape_done_1_2[tape_done_1_2_len] = done_1_2;
+        tape_done_1_2_len += 1;
+        (done_1, s) = (done_1_3, s_7);
+    }
+    (
+        s,
+        move |d_result: f64, d_x: ::core::option::Option<&mut [f64; 5]>| {
+            if d_result == 0.0 {
+                return ((), 0.0_f64);
+            }
+            let mut d_x_scratch;
+            let (WANT_D_X, d_x): (bool, &mut [f64; 5]) = match d_x {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_x_scratch = [0.0_f64; 5];
+                    (false, &mut d_x_scratch)
+                }
+            };
+            let mut d_s = d_result;
+            for i in (0..5).rev() {
+                tape_skip_1_len -= 1;
+                let skip_1 = tape_skip_1[tape_skip_1_len];
+                tape_done_1_2_len -= 1;
+                let done_1_2 = tape_done_1_2[tape_done_1_2_len];
+                tape_done_1_len -= 1;
+                let done_1 = tape_done_1[tape_done_1_len];
+                let t3 = if !done_1 {
+                    let d_s_3 = if !done_1_2 {
+                        let t0 = if !skip_1 {
+                            if WANT_D_X {
+                                d_x[i] += d_s;
+                            }
+                            d_s
+                        } else {
+                            d_s
+                        };
+                        t0
+                    } else {
+                        d_s
+                    };
+                    let (t1, t2) = if x[i] > t {
+                        let d_s_2 = d_s_3;
+                        (d_s_2, d_s_2 * (2.0 * x[i]))
+                    } else {
+                        (d_s_3, 0.0_f64)
+                    };
+                    if WANT_D_X {
+                        d_x[i] += t2;
+                    }
+                    t1
+                } else {
+                    d_s
+                };
+                d_s = t3;
+            }
+            ((), 0.0_f64)
+        },
+    )
+}

@@ -281,3 +281,93 @@ pub fn nearest_pullback_sweep<const WANT_D_C: bool>(
     let d_p = t3 + t4;
     (d_p, ())
 }
+///[`nearest`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `nearest` once call in their forward sweep: runs `nearest` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `nearest_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn nearest_vjp<'a>(
+    p: f64,
+    c: &'a [f64; 6],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        f64,
+        ::core::option::Option<&mut [f64; 6]>,
+    ) -> (f64, ()) + 'a,
+) {
+    let mut tape_dist: [f64; 2] = [0.0; 2];
+    let mut tape_dist_len = 0usize;
+    let mut tape_best_2: [f64; 2] = [0.0; 2];
+    let mut tape_best_2_len = 0usize;
+    let t0 = p - c[0];
+    let best = t0 * t0;
+    let mut best_2 = best;
+    for k in 1..3 {
+        tape_best_2[tape_best_2_len] = best_2;
+        tape_best_2_len += 1;
+        let mut dist = 0.0_f64;
+        for j in 0..2 {
+            let diff = c[k * 2 + j] - p;
+            let dist_2 = dist + diff * diff;
+            dist = dist_2;
+        }
+        tape_dist[tape_dist_len] = dist;
+        tape_dist_len += 1;
+        let best_3 = if dist < best_2 { dist } else { best_2 };
+        best_2 = best_3;
+    }
+    (
+        best_2,
+        move |d_result: f64, d_c: ::core::option::Option<&mut [f64; 6]>| {
+            if d_result == 0.0 {
+                return (0.0_f64, ());
+            }
+            let mut d_c_scratch;
+            let (WANT_D_C, d_c): (bool, &mut [f64; 6]) = match d_c {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_c_scratch = [0.0_f64; 6];
+                    (false, &mut d_c_scratch)
+                }
+            };
+            let mut d_best_2 = d_result;
+            let mut t3 = 0.0_f64;
+            for k in (1..3).rev() {
+                tape_dist_len -= 1;
+                let dist = tape_dist[tape_dist_len];
+                tape_best_2_len -= 1;
+                let best_2 = tape_best_2[tape_best_2_len];
+                let (t1, d_dist) = if dist < best_2 {
+                    (0.0_f64, d_best_2)
+                } else {
+                    (d_best_2, 0.0_f64)
+                };
+                let mut d_dist_2 = d_dist;
+                let mut t2 = 0.0_f64;
+                for j in (0..2).rev() {
+                    let diff = c[k * 2 + j] - p;
+                    let d_diff = d_dist_2 * (2.0 * diff);
+                    if WANT_D_C {
+                        d_c[k * 2 + j] += d_diff;
+                    }
+                    t2 = t2 - d_diff;
+                }
+                (d_best_2, t3) = (t1, t3 + t2);
+            }
+            let t4 = d_best_2 * (2.0 * t0);
+            if WANT_D_C {
+                d_c[0] = d_c[0] - t4;
+            }
+            let d_p = t3 + t4;
+            (d_p, ())
+        },
+    )
+}

@@ -176,3 +176,55 @@ fn piecewise_pullback(x: f64, n: i32, result: f64, d_result: f64) -> (f64, ()) {
     };
     (d_x, ())
 }
+///[`piecewise`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `piecewise` once call in their forward sweep: runs `piecewise` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `piecewise_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn piecewise_vjp<'a>(
+    x: f64,
+    n: i32,
+) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64, ()) + 'a) {
+    let piecewise = if n == 0 {
+        x
+    } else {
+        let t1 = if n == 1 || n == 2 {
+            x * x
+        } else {
+            let t0 = if n >= 3 && n <= 5 { x.sin() } else { -x };
+            t0
+        };
+        t1
+    };
+    (
+        piecewise,
+        move |d_result: f64| {
+            if d_result == 0.0 {
+                return (0.0_f64, ());
+            }
+            let d_x = if n == 0 {
+                d_result
+            } else {
+                let t3 = if n == 1 || n == 2 {
+                    d_result * (2.0 * x)
+                } else {
+                    let t2 = if n >= 3 && n <= 5 {
+                        d_result * x.cos()
+                    } else {
+                        -d_result
+                    };
+                    t2
+                };
+                t3
+            };
+            (d_x, ())
+        },
+    )
+}

@@ -25,13 +25,11 @@ impl Model {
      grad: &mut ModelLossGrad,
  ) -> f64 {
      let _ = Self::loss;
-     let p = self.predict(x);
+     let (p, p_back) = self.predict_vjp(x);
      let t0 = p - y;
      let loss = t0 * t0;
      let d_p = 2.0 * t0;
-     self.predict_pullback(
-         x,
-         p,
+     p_back(
          d_p,
          ::backprop::__private::sink(&mut grad.self_),
          ::core::option::Option::None,
@@ -72,13 +70,11 @@ impl Model {
         grad: &mut ModelLossGrad,
     ) -> f64 {
         let _ = Self::loss;
-        let p = self.predict(x);
+        let (p, p_back) = self.predict_vjp(x);
         let t0 = p - y;
         let loss = t0 * t0;
         let d_p = 2.0 * t0;
-        self.predict_pullback(
-            x,
-            p,
+        p_back(
             d_p,
             ::backprop::__private::sink(&mut grad.self_),
             ::core::option::Option::None,
@@ -176,13 +172,11 @@ impl Model {
         d_self_: &mut Model,
         d_x: &mut [f64; 3],
     ) -> ((), (), f64) {
-        let p = self.predict(x);
+        let (p, p_back) = self.predict_vjp(x);
         let t0 = p - y;
         let d_p = d_result * (2.0 * t0);
         let d_y = -d_p;
-        self.predict_pullback(
-            x,
-            p,
+        p_back(
             d_p,
             if WANT_D_SELF_ {
                 ::backprop::__private::sink(&mut *d_self_)
@@ -196,6 +190,80 @@ impl Model {
             },
         );
         ((), (), d_y)
+    }
+    ///[`loss`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `loss` once call in their forward sweep: runs `loss` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `loss_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+    #[inline]
+    #[allow(
+        unused_variables,
+        unused_mut,
+        unused_assignments,
+        unused_parens,
+        non_snake_case,
+        non_upper_case_globals,
+        clippy::all,
+        clippy::pedantic
+    )]
+    pub fn loss_vjp<'a>(
+        self: &'a Model,
+        x: &'a [f64; 3],
+        y: f64,
+    ) -> (
+        f64,
+        impl ::core::ops::FnOnce(
+            f64,
+            ::core::option::Option<&mut Model>,
+            ::core::option::Option<&mut [f64; 3]>,
+        ) -> ((), (), f64) + 'a,
+    ) {
+        let (p, p_back) = self.predict_vjp(x);
+        let t0 = p - y;
+        let loss = t0 * t0;
+        (
+            loss,
+            move |
+                d_result: f64,
+                d_self_: ::core::option::Option<&mut Model>,
+                d_x: ::core::option::Option<&mut [f64; 3]>|
+            {
+                if d_result == 0.0 {
+                    return ((), (), 0.0_f64);
+                }
+                let mut d_self_scratch;
+                let (WANT_D_SELF_, d_self_): (bool, &mut Model) = match d_self_ {
+                    ::core::option::Option::Some(given) => (true, given),
+                    ::core::option::Option::None => {
+                        d_self_scratch = ::backprop::__private::ZerosLike::zeros_like(
+                            self,
+                        );
+                        (false, &mut d_self_scratch)
+                    }
+                };
+                let mut d_x_scratch;
+                let (WANT_D_X, d_x): (bool, &mut [f64; 3]) = match d_x {
+                    ::core::option::Option::Some(given) => (true, given),
+                    ::core::option::Option::None => {
+                        d_x_scratch = [0.0_f64; 3];
+                        (false, &mut d_x_scratch)
+                    }
+                };
+                let d_p = d_result * (2.0 * t0);
+                let d_y = -d_p;
+                p_back(
+                    d_p,
+                    if WANT_D_SELF_ {
+                        ::backprop::__private::sink(&mut *d_self_)
+                    } else {
+                        ::core::option::Option::None
+                    },
+                    if WANT_D_X {
+                        ::backprop::__private::sink(&mut *d_x)
+                    } else {
+                        ::core::option::Option::None
+                    },
+                );
+                ((), (), d_y)
+            },
+        )
     }
 }
 ///The gradient of [`loss`]: one field per differentiated argument. Returned by [`loss_grad`].

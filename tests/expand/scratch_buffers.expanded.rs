@@ -251,3 +251,76 @@ fn scaled_pullback_sweep<const WANT_D_X: bool>(
     }
     ((), ())
 }
+///[`scaled`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `scaled` once call in their forward sweep: runs `scaled` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `scaled_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn scaled_vjp<'a>(
+    x: &'a [f64],
+    n: usize,
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(f64, ::core::option::Option<&mut [f64]>) -> ((), ()) + 'a,
+) {
+    let mut h = ::std::vec![0.0_f64; n];
+    let mut s = ::std::vec![0.0_f64; x.len()];
+    for k in 0..x.len() {
+        s[k] = x[k];
+    }
+    for i in 0..n {
+        let t0 = s[i];
+        let t1 = s[(i + 1) % n];
+        h[i] = t0 * t1;
+    }
+    let mut c = 0.0_f64;
+    for i in 0..n {
+        let c_2 = c + h[i];
+        c = c_2;
+    }
+    (
+        c,
+        move |d_result: f64, d_x: ::core::option::Option<&mut [f64]>| {
+            if d_result == 0.0 {
+                return ((), ());
+            }
+            let mut d_x_scratch;
+            let (WANT_D_X, d_x): (bool, &mut [f64]) = match d_x {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_x_scratch = ::std::vec![0.0_f64; x.len()];
+                    (false, &mut d_x_scratch[..])
+                }
+            };
+            let mut d_h = ::std::vec![0.0_f64; n];
+            let mut d_s = ::std::vec![0.0_f64; x.len()];
+            let mut d_c = d_result;
+            for i in 0..n {
+                d_h[i] += d_c;
+            }
+            for i in (0..n).rev() {
+                let t0 = s[i];
+                let t1 = s[(i + 1) % n];
+                let t2 = d_h[i];
+                d_h[i] = 0.0_f64;
+                d_s[(i + 1) % n] += t2 * t0;
+                d_s[i] += t2 * t1;
+            }
+            for k in (0..x.len()).rev() {
+                let t3 = d_s[k];
+                d_s[k] = 0.0_f64;
+                if WANT_D_X {
+                    d_x[k] += t3;
+                }
+            }
+            ((), ())
+        },
+    )
+}

@@ -161,3 +161,41 @@ fn tuples_pullback(x: f64, y: f64, result: f64, d_result: f64) -> (f64, f64) {
     let d_y = d_b + d_a * x;
     (d_x, d_y)
 }
+///[`tuples`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `tuples` once call in their forward sweep: runs `tuples` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `tuples_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn tuples_vjp<'a>(
+    x: f64,
+    y: f64,
+) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64, f64) + 'a) {
+    let a = x * y;
+    let b = x + y;
+    let t_0 = a.sin();
+    let t_1 = b * b;
+    let r = if x > y { t_0 } else { t_1 };
+    let tuples = r * a;
+    (
+        tuples,
+        move |d_result: f64| {
+            if d_result == 0.0 {
+                return (0.0_f64, 0.0_f64);
+            }
+            let d_r = d_result * a;
+            let (d_t_0, d_t_1) = if x > y { (d_r, 0.0_f64) } else { (0.0_f64, d_r) };
+            let d_b = if d_t_1 == 0.0 { 0.0 } else { d_t_1 * (2.0 * b) };
+            let d_a = d_result * r + (if d_t_0 == 0.0 { 0.0 } else { d_t_0 * a.cos() });
+            let d_x = d_b + d_a * y;
+            let d_y = d_b + d_a * x;
+            (d_x, d_y)
+        },
+    )
+}

@@ -56,32 +56,18 @@ impl LossGrad {
      grad: &mut LossGrad,
  ) -> f64 {
      let _ = loss;
-     let h = dense(&net.l1, x, Activation::Tanh);
+     let (h, h_back) = dense_vjp(&net.l1, x, Activation::Tanh);
      let mut d_h = ::backprop::__private::ZerosLike::zeros_like(&h);
-     let logits = dense(&net.l2, &h, Activation::Identity);
+     let (logits, logits_back) = dense_vjp(&net.l2, &h, Activation::Identity);
      let mut d_logits = ::backprop::__private::ZerosLike::zeros_like(&logits);
-     let loss = softmax_cross_entropy(&logits, label);
-     softmax_cross_entropy_pullback(
-         &logits,
-         label,
-         loss,
-         1.0,
-         ::backprop::__private::sink(&mut d_logits),
-     );
-     dense_pullback(
-         &net.l2,
-         &h,
-         Activation::Identity,
-         &logits,
+     let (loss, loss_back) = softmax_cross_entropy_vjp(&logits, label);
+     loss_back(1.0, ::backprop::__private::sink(&mut d_logits));
+     logits_back(
          &d_logits,
          ::backprop::__private::sink(&mut grad.net.l2),
          ::backprop::__private::sink(&mut d_h),
      );
-     dense_pullback(
-         &net.l1,
-         x,
-         Activation::Tanh,
-         &h,
+     h_back(
          &d_h,
          ::backprop::__private::sink(&mut grad.net.l1),
          ::core::option::Option::None,
@@ -122,32 +108,18 @@ pub fn loss_grad_acc(
     grad: &mut LossGrad,
 ) -> f64 {
     let _ = loss;
-    let h = dense(&net.l1, x, Activation::Tanh);
+    let (h, h_back) = dense_vjp(&net.l1, x, Activation::Tanh);
     let mut d_h = ::backprop::__private::ZerosLike::zeros_like(&h);
-    let logits = dense(&net.l2, &h, Activation::Identity);
+    let (logits, logits_back) = dense_vjp(&net.l2, &h, Activation::Identity);
     let mut d_logits = ::backprop::__private::ZerosLike::zeros_like(&logits);
-    let loss = softmax_cross_entropy(&logits, label);
-    softmax_cross_entropy_pullback(
-        &logits,
-        label,
-        loss,
-        1.0,
-        ::backprop::__private::sink(&mut d_logits),
-    );
-    dense_pullback(
-        &net.l2,
-        &h,
-        Activation::Identity,
-        &logits,
+    let (loss, loss_back) = softmax_cross_entropy_vjp(&logits, label);
+    loss_back(1.0, ::backprop::__private::sink(&mut d_logits));
+    logits_back(
         &d_logits,
         ::backprop::__private::sink(&mut grad.net.l2),
         ::backprop::__private::sink(&mut d_h),
     );
-    dense_pullback(
-        &net.l1,
-        x,
-        Activation::Tanh,
-        &h,
+    h_back(
         &d_h,
         ::backprop::__private::sink(&mut grad.net.l1),
         ::core::option::Option::None,
@@ -245,23 +217,13 @@ pub fn loss_pullback_sweep<const WANT_D_NET: bool, const WANT_D_X: bool>(
     d_net: &mut Net,
     d_x: &mut [f64; 64],
 ) -> ((), (), ()) {
-    let h = dense(&net.l1, x, Activation::Tanh);
+    let (h, h_back) = dense_vjp(&net.l1, x, Activation::Tanh);
     let mut d_h = ::backprop::__private::ZerosLike::zeros_like(&h);
-    let logits = dense(&net.l2, &h, Activation::Identity);
+    let (logits, logits_back) = dense_vjp(&net.l2, &h, Activation::Identity);
     let mut d_logits = ::backprop::__private::ZerosLike::zeros_like(&logits);
-    let loss = softmax_cross_entropy(&logits, label);
-    softmax_cross_entropy_pullback(
-        &logits,
-        label,
-        loss,
-        d_result,
-        ::backprop::__private::sink(&mut d_logits),
-    );
-    dense_pullback(
-        &net.l2,
-        &h,
-        Activation::Identity,
-        &logits,
+    let (loss, loss_back) = softmax_cross_entropy_vjp(&logits, label);
+    loss_back(d_result, ::backprop::__private::sink(&mut d_logits));
+    logits_back(
         &d_logits,
         if WANT_D_NET {
             ::backprop::__private::sink(&mut d_net.l2)
@@ -270,11 +232,7 @@ pub fn loss_pullback_sweep<const WANT_D_NET: bool, const WANT_D_X: bool>(
         },
         ::backprop::__private::sink(&mut d_h),
     );
-    dense_pullback(
-        &net.l1,
-        x,
-        Activation::Tanh,
-        &h,
+    h_back(
         &d_h,
         if WANT_D_NET {
             ::backprop::__private::sink(&mut d_net.l1)
@@ -288,4 +246,96 @@ pub fn loss_pullback_sweep<const WANT_D_NET: bool, const WANT_D_X: bool>(
         },
     );
     ((), (), ())
+}
+///[`loss`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `loss` once call in their forward sweep: runs `loss` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `loss_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+pub fn loss_vjp<'a>(
+    net: &'a Net,
+    x: &'a [f64; 64],
+    label: usize,
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        f64,
+        ::core::option::Option<&mut Net>,
+        ::core::option::Option<&mut [f64; 64]>,
+    ) -> ((), (), ()) + 'a,
+) {
+    let (h, h_back) = dense_vjp(&net.l1, x, Activation::Tanh);
+    let mut d_h = ::backprop::__private::ZerosLike::zeros_like(&h);
+    let logits = dense(&net.l2, &h, Activation::Identity);
+    let mut d_logits = ::backprop::__private::ZerosLike::zeros_like(&logits);
+    let loss = softmax_cross_entropy(&logits, label);
+    (
+        loss,
+        move |
+            d_result: f64,
+            d_net: ::core::option::Option<&mut Net>,
+            d_x: ::core::option::Option<&mut [f64; 64]>|
+        {
+            if d_result == 0.0 {
+                return ((), (), ());
+            }
+            let mut d_net_scratch;
+            let (WANT_D_NET, d_net): (bool, &mut Net) = match d_net {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_net_scratch = ::backprop::__private::ZerosLike::zeros_like(net);
+                    (false, &mut d_net_scratch)
+                }
+            };
+            let mut d_x_scratch;
+            let (WANT_D_X, d_x): (bool, &mut [f64; 64]) = match d_x {
+                ::core::option::Option::Some(given) => (true, given),
+                ::core::option::Option::None => {
+                    d_x_scratch = [0.0_f64; 64];
+                    (false, &mut d_x_scratch)
+                }
+            };
+            softmax_cross_entropy_pullback(
+                &logits,
+                label,
+                loss,
+                d_result,
+                ::backprop::__private::sink(&mut d_logits),
+            );
+            dense_pullback(
+                &net.l2,
+                &h,
+                Activation::Identity,
+                &logits,
+                &d_logits,
+                if WANT_D_NET {
+                    ::backprop::__private::sink(&mut d_net.l2)
+                } else {
+                    ::core::option::Option::None
+                },
+                ::backprop::__private::sink(&mut d_h),
+            );
+            h_back(
+                &d_h,
+                if WANT_D_NET {
+                    ::backprop::__private::sink(&mut d_net.l1)
+                } else {
+                    ::core::option::Option::None
+                },
+                if WANT_D_X {
+                    ::backprop::__private::sink(&mut *d_x)
+                } else {
+                    ::core::option::Option::None
+                },
+            );
+            ((), (), ())
+        },
+    )
 }

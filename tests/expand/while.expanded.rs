@@ -207,3 +207,59 @@ fn newton_sqrt_pullback(a: f64, result: f64, d_result: f64) -> (f64,) {
     let d_a = d_x + t4;
     (d_a,)
 }
+///[`newton_sqrt`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `newton_sqrt` once call in their forward sweep: runs `newton_sqrt` and returns its value and a closure that, given the value's adjoint `d_result` and the sinks of `newton_sqrt_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed.
+#[inline]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    unused_parens,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic
+)]
+fn newton_sqrt_vjp<'a>(a: f64) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64,) + 'a) {
+    let mut tape_t2: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
+    let mut tape_x: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
+    let mut trips = 0usize;
+    let mut prev = 0.0_f64;
+    let mut x = a;
+    loop {
+        let t0 = (x - prev).abs();
+        let t1 = 1e-12 * x;
+        if !(t0 > t1) {
+            break;
+        }
+        tape_x.push(x);
+        let t2 = a / x;
+        tape_t2.push(t2);
+        let x_2 = 0.5 * (x + t2);
+        (prev, x) = (x, x_2);
+        if trips >= 100 {
+            ::core::panic!(
+                "a `while` loop in `#[backprop]` function ran more than 100 iterations (`max_iterations = 100`)"
+            );
+        }
+        trips += 1;
+    }
+    (
+        x,
+        move |d_result: f64| {
+            if d_result == 0.0 {
+                return (0.0_f64,);
+            }
+            let mut d_prev = 0.0_f64;
+            let mut d_x = d_result;
+            let mut t4 = 0.0_f64;
+            for i in (0..trips).rev() {
+                let t2 = tape_t2.pop().unwrap_or(0.0_f64);
+                let x = tape_x.pop().unwrap_or(0.0_f64);
+                let t3 = d_x * 0.5;
+                (d_prev, d_x, t4) = (0.0_f64, d_prev + t3 + t3 * -(t2 / x), t4 + t3 / x);
+            }
+            let d_a = d_x + t4;
+            (d_a,)
+        },
+    )
+}

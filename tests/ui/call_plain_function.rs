@@ -1,5 +1,5 @@
 // A call of a plain function with neither `#[backprop]` nor a custom pullback: rustc cannot find
-// `helper_pullback`, and the error must point at the user's call.
+// `helper_vjp` (a call at the top level), and the error must point at the user's call.
 use backprop::prelude::*;
 
 fn helper(v: f64) -> f64 {

@@ -1,4 +1,4 @@
-//! Custom derivatives, in the spirit of JAX's `custom_vjp`: `#[backprop(pullback = erf_vjp)]` on a
+//! Custom derivatives, in the spirit of JAX's `custom_vjp`: `#[backprop(pullback = erf_rule)]` on a
 //! function the macro cannot see into or should not differentiate (a special function, a call into
 //! another library, a numerically better rule than the literal one). Its body is kept as written and
 //! not differentiated; the macro writes `<name>_pullback` with the convention's exact signature
@@ -15,6 +15,16 @@ use syn::spanned::Spanned;
 /// The function, unchanged, and `<name>_pullback` calling `pullback`.
 pub fn expand(cx: &Ctxt, func: &syn::ItemFn, pullback: &syn::Path) -> TokenStream {
     let sig = &func.sig;
+    // `<name>_vjp` is the name the macro gives the function's vjp (`docs/CALLS.md`).
+    let vjp_name = format!("{}_vjp", sig.ident.to_string().trim_start_matches("r#"));
+    if pullback.segments.len() == 1 && pullback.segments[0].ident == vjp_name {
+        let message = format!(
+            "`{vjp_name}` is the name `#[backprop]` gives the vjp of `{}` (its value and a closure for its pullback, see docs/CALLS.md); name the custom pullback something else, e.g. `{}_rule`",
+            sig.ident, sig.ident
+        );
+        cx.error_spanned_by(pullback, message);
+        return TokenStream::new();
+    }
     let mut names = Names::new(func.to_token_stream());
     let result = format_ident!("{}", names.generated("result"));
     let seed = format_ident!("{}", names.generated("d_result"));
@@ -35,8 +45,10 @@ pub fn expand(cx: &Ctxt, func: &syn::ItemFn, pullback: &syn::Path) -> TokenStrea
             return TokenStream::new();
         }
     };
-    let _ = float;
     let mut params = Vec::new();
+    let mut vjp_params = Vec::new();
+    let mut sink_types = Vec::new();
+    let (vjp_generics, lifetime) = crate::emit::vjp_generics(&sig.generics);
     let mut args = Vec::new();
     let mut sinks = Vec::new();
     let mut sink_args = Vec::new();
@@ -49,8 +61,10 @@ pub fn expand(cx: &Ctxt, func: &syn::ItemFn, pullback: &syn::Path) -> TokenStrea
                     return TokenStream::new();
                 }
                 params.push(quote!(&self));
+                vjp_params.push(quote!(&#lifetime self));
                 let sink = format_ident!("{}", names.generated("d_self"));
                 sinks.push(quote!(#sink: ::core::option::Option<&mut Self>));
+                sink_types.push(quote!(::core::option::Option<&mut Self>));
                 sink_args.push(quote!(#sink));
                 returns.push(quote!(()));
                 let _ = k;
@@ -65,6 +79,8 @@ pub fn expand(cx: &Ctxt, func: &syn::ItemFn, pullback: &syn::Path) -> TokenStrea
                 };
                 let ty = &t.ty;
                 params.push(quote!(#name: #ty));
+                let named = crate::emit::with_lifetime(&ty.to_token_stream(), &lifetime);
+                vjp_params.push(quote!(#name: #named));
                 args.push(quote!(#name));
                 match classify_param(ty) {
                     ParamClass::Float(f) => {
@@ -74,6 +90,7 @@ pub fn expand(cx: &Ctxt, func: &syn::ItemFn, pullback: &syn::Path) -> TokenStrea
                     ParamClass::Sink(target) => {
                         let sink = format_ident!("{}", names.generated(&format!("d_{name}")));
                         sinks.push(quote!(#sink: ::core::option::Option<&mut #target>));
+                        sink_types.push(quote!(::core::option::Option<&mut #target>));
                         sink_args.push(quote!(#sink));
                         returns.push(quote!(()));
                     }
@@ -96,8 +113,39 @@ pub fn expand(cx: &Ctxt, func: &syn::ItemFn, pullback: &syn::Path) -> TokenStrea
     let doc = format!(
         "The pullback of [`{name}`], given by its custom derivative `{shown}` (`#[backprop(pullback = {shown})]`): what `#[backprop]` functions calling `{name}` call in their backward sweep."
     );
+    // `<name>_vjp`: the function once, then its pullback at the result (`docs/CALLS.md`). The
+    // closure keeps the arguments, so a passive argument passed by value must be `Copy`.
+    let vjp_fn = format_ident!("{}_vjp", name.trim_start_matches("r#"));
+    let fn_ident = &sig.ident;
+    let (vjp_impl_generics, _, _) = vjp_generics.split_for_impl();
+    let owned = match &sig.output {
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+        syn::ReturnType::Default => quote!(()),
+    };
+    let (forward, back) = if receiver {
+        (quote!(self.#fn_ident(#(#args),*)), quote!(self.#pullback_fn))
+    } else {
+        (quote!(#fn_ident(#(#args),*)), quote!(#pullback_fn))
+    };
+    let (kept, passed) = if float {
+        (quote!(#result), quote!(#result))
+    } else {
+        (quote!(::core::clone::Clone::clone(&#result)), quote!(&#result))
+    };
+    let vjp_doc = format!(
+        "[`{name}`] and its pullback in one call: what `#[backprop]` functions calling `{name}` once call in their forward sweep. The closure calls `{name}_pullback` at the value `{name}` returned."
+    );
     quote! {
         #func
+
+        #[doc = #vjp_doc]
+        #[inline]
+        #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+        #vis fn #vjp_fn #vjp_impl_generics (#(#vjp_params),*)
+            -> (#owned, impl ::core::ops::FnOnce(#result_ty, #(#sink_types),*) -> (#(#returns,)*) + #lifetime) #where_clause {
+            let #result = #forward;
+            (#kept, move |#seed: #result_ty, #(#sinks),*| #back(#(#args,)* #passed, #seed, #(#sink_args),*))
+        }
 
         #[doc = #doc]
         #[inline]

@@ -532,6 +532,8 @@ pub struct CallSite {
     pub callee: TokenStream,
     /// Its pullback, named by the convention (`layers::dense_pullback::<4, 3>`).
     pub pullback: TokenStream,
+    /// Its vjp (`layers::dense_vjp::<4, 3>`): the forward call that keeps what the pullback needs.
+    pub vjp: TokenStream,
     /// Method-call syntax: `args[0]` is the receiver.
     pub method: bool,
     pub args: Vec<CallArg>,

@@ -141,8 +141,9 @@ pub(crate) fn expand_function_in(
             return Err(syn::Error::new_spanned(&func.sig.output, message).to_compile_error());
         }
         let pullback = pullback(options, &func, place)?;
+        let vjp = vjp(options, &func, place)?;
         // `let out = layer(..); out` is one of the forms such a function ends with.
-        return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback));
+        return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp));
     }
     let derivation = diff::differentiate(&mut lowered.function);
     internal_check(&lowered.function, &func, "differentiation")?;
@@ -166,11 +167,40 @@ pub(crate) fn expand_function_in(
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
     }
     let pullback = pullback(options, &func, place)?;
+    let vjp = vjp(options, &func, place)?;
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
-        return Ok(quote!(#expansion #pullback #explain));
+        return Ok(quote!(#expansion #pullback #vjp #explain));
     }
-    Ok(quote!(#expansion #pullback))
+    Ok(quote!(#expansion #pullback #vjp))
+}
+
+/// `<name>_vjp`, for callers that call this function once (`docs/CALLS.md`): the forward sweep,
+/// then the result and a closure holding the backward sweep. Differentiated like the pullback,
+/// planned without fusion, and without `reuse.rs` (the closure keeps what the forward sweep
+/// computed, the result included).
+fn vjp(options: &attr::Options, func: &syn::ItemFn, place: &methods::Place) -> Result<TokenStream, TokenStream> {
+    let cx = ctxt::Ctxt::new();
+    let all = attr::Options { wrt: None, ..options.clone() };
+    let mut lowered = lower::lower(&cx, func, &all);
+    if cx.has_errors() {
+        return Err(cx.check().err().map(|e| e.to_compile_error()).unwrap_or_default());
+    }
+    let derivation = diff::differentiate_seeded(&mut lowered.function);
+    internal_check(&lowered.function, func, "differentiation of the vjp")?;
+    let mut emitter = emit::Emitter::new_vjp(&lowered.function, &derivation, func.to_token_stream());
+    emitter.max_iterations = options.max_iterations;
+    place.configure(&mut emitter);
+    let tokens = emitter.emit_vjp(func, &lowered.items, &derivation);
+    let problems = emitter.scope_problems();
+    if !problems.is_empty() && std::env::var_os("BACKPROP_SCOPE_CHECK").is_none_or(|v| v != "off") {
+        let message = format!(
+            "internal error in `#[backprop]`: the generated vjp would not be valid ({}); please report this function as a bug",
+            problems.join("; ")
+        );
+        return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+    }
+    Ok(tokens)
 }
 
 /// `<name>_pullback`, for callers of this function (`docs/CALLS.md`): every float argument is

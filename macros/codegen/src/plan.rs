@@ -98,10 +98,25 @@ pub struct Plan<'a> {
     /// caller wants that adjoint (`WANT_D_NET`).
     pub sink_names: Vec<Ident>,
     pub want_names: Vec<Ident>,
+    /// Printing `<name>_vjp`: the backward sweep is a closure returned after the forward sweep
+    /// (planned without fusion, so the two do not interleave).
+    pub vjp: bool,
+    /// Calls made through their callee's `_vjp` (at the top level of the body, with a live
+    /// pullback): the name of the closure that the forward call returns (`h_back`), which the
+    /// backward sweep calls in place of `<callee>_pullback`.
+    pub backs: BTreeMap<crate::ir::CallId, Ident>,
+    /// Per argument, in a `_vjp`: the zero buffer its closure lends for a `None` sink.
+    pub scratch_names: Vec<Ident>,
 }
 
 impl<'a> Plan<'a> {
     pub fn new(f: &'a Function, d: &Derivation, user_tokens: TokenStream) -> Self {
+        Self::with_mode(f, d, user_tokens, false)
+    }
+
+    /// [`Plan::new`]; with `vjp`, the plan of `<name>_vjp` (no fusion: the forward sweep runs
+    /// whole before the closure holding the backward sweep is made).
+    pub fn with_mode(f: &'a Function, d: &Derivation, user_tokens: TokenStream, vjp: bool) -> Self {
         let n = f.nodes.len();
         let mut e = Plan {
             f,
@@ -125,6 +140,9 @@ impl<'a> Plan<'a> {
             array_adjoints: d.array_adjoints.clone(),
             sink_names: Vec::new(),
             want_names: Vec::new(),
+            vjp,
+            backs: BTreeMap::new(),
+            scratch_names: Vec::new(),
         };
         let mut roots: Vec<ValueId> = f.output.into_iter().collect();
         roots.extend(d.gradients.iter().flatten());
@@ -142,16 +160,113 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        // A `_vjp` returns the array its forward sweep computes, whatever its backward sweep reads.
+        if vjp {
+            arrays.extend(f.output_array);
+        }
         e.mark_live(&roots, &arrays, d);
         e.find_effects();
         let uses = e.count_uses(&roots);
         e.decide_bindings(&uses);
-        e.find_fusions(d);
+        if !vjp {
+            e.find_fusions(d);
+        }
         e.find_residuals_and_tapes(&uses);
         e.find_derived_tapes();
         e.find_forward_order();
-        e.allocate_names(user_tokens);
+        let saved = e.saved_calls(d);
+        e.allocate_names(user_tokens.clone());
+        e.name_backs(saved, user_tokens);
         e
+    }
+
+    /// The calls made through `_vjp`: at the top level of the body (once per run, so the closure
+    /// is called at most once), with one live pullback at the top level of the backward sweep,
+    /// and not the call a pullback reads from its `result` (`reuse.rs`). Every array passed
+    /// stays borrowed by the closure until the backward sweep: it must not be written later (a
+    /// local array the function writes), and in a `_vjp`, whose closure outlives the function,
+    /// it must be borrowed from the caller (a reference argument, a field of one, a constant).
+    fn saved_calls(&self, d: &Derivation) -> Vec<(crate::ir::CallId, ValueId)> {
+        let f = self.f;
+        let mut out = Vec::new();
+        for (i, node) in f.nodes.iter().enumerate() {
+            let Op::Invoke(call, _) = node.op else { continue };
+            if node.block != ROOT || !self.live[i] {
+                continue;
+            }
+            let site = &f.calls[call.index()];
+            if f.output_is_result && site.result.is_some() && f.output_array == site.result {
+                continue;
+            }
+            let pullbacks: Vec<&crate::ir::Node> = f
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(k, n)| self.live[*k] && matches!(n.op, Op::Pullback(c, _) if c == call))
+                .map(|(_, n)| n)
+                .collect();
+            if pullbacks.len() != 1 || pullbacks[0].block != d.backward {
+                continue;
+            }
+            let borrowable = site.args.iter().all(|arg| match arg {
+                CallArg::Value(_) => true,
+                CallArg::Place { array, .. } => {
+                    let a = f.array(*array);
+                    match &a.origin {
+                        _ if a.mutable => false,
+                        ArrayOrigin::Const(_) | ArrayOrigin::Field { .. } => true,
+                        ArrayOrigin::Param { .. } => {
+                            !self.vjp
+                                || f.params.iter().any(|p| {
+                                    p.array == Some(*array) && p.ty_tokens.to_string().trim_start().starts_with('&')
+                                })
+                        }
+                        _ => !self.vjp,
+                    }
+                }
+            });
+            if borrowable {
+                out.push((call, ValueId(i as u32)));
+            }
+        }
+        out
+    }
+
+    /// `<result>_back` for each saved call, after every other name is taken.
+    fn name_backs(&mut self, saved: Vec<(crate::ir::CallId, ValueId)>, user_tokens: TokenStream) {
+        let mut names = Names::new(user_tokens);
+        for d in &self.derived {
+            if let Some(shadow) = &d.shadow {
+                names.take(&shadow.to_string());
+            }
+        }
+        for n in self.names.iter().flatten().chain(self.array_names.iter().flatten()) {
+            names.take(&n.to_string());
+        }
+        for ident in [&self.grad_name, &self.value_name, &self.result_name, &self.seed_name] {
+            names.take(&ident.to_string());
+        }
+        for ident in self.sink_names.iter().chain(&self.want_names) {
+            names.take(&ident.to_string());
+        }
+        for t in &self.tapes {
+            for ident in t.name.iter().chain(&t.len) {
+                names.take(&ident.to_string());
+            }
+        }
+        for p in &self.f.params {
+            let base = p.name.to_string().trim_start_matches("r#").to_string();
+            self.scratch_names.push(make_ident(&names.generated(&format!("d_{base}_scratch"))));
+        }
+        for (call, v) in saved {
+            let base = match self.f.calls[call.index()].result {
+                Some(r) => self.array_names[r.index()].as_ref().map(|n| n.to_string()),
+                None => self.names[v.index()].as_ref().map(|n| n.to_string()),
+            };
+            let base = base.unwrap_or_else(|| "call".to_string());
+            let name = names.generated(&format!("{}_back", base.trim_start_matches("r#")));
+            self.backs.insert(call, make_ident(&name));
+        }
     }
 
     /// Marks what the result and the gradients need: values, arrays (with every store into them)

@@ -182,3 +182,19 @@ fn scale<F: Float>(delta: &mut [F], result: &[F], derivative: impl Fn(F) -> F) {
         *d *= derivative(y);
     }
 }
+
+/// [`dense`] and its pullback as one call (the `_vjp` of `docs/CALLS.md`): the output, and a
+/// closure that, given the output's adjoint and the sinks, runs [`dense_pullback`] on what the
+/// forward call computed (the output is kept; nothing is recomputed).
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn dense_vjp<'a, const I: usize, const O: usize, F: Float>(
+    layer: &'a Dense<I, O, F>,
+    x: &'a [F; I],
+    activation: Activation<F>,
+) -> ([F; O], impl FnOnce(&[F; O], Option<&mut Dense<I, O, F>>, Option<&mut [F; I]>) -> ((), (), ()) + 'a) {
+    let y = dense(layer, x, activation);
+    (y, move |d_result: &[F; O], d_layer: Option<&mut Dense<I, O, F>>, d_x: Option<&mut [F; I]>| {
+        dense_pullback(layer, x, activation, &y, d_result, d_layer, d_x)
+    })
+}

@@ -34,3 +34,16 @@ pub fn dot_pullback<F: Float, const N: usize>(
     }
     ((), ())
 }
+
+/// [`dot`] and its pullback as one call (the `_vjp` of `docs/CALLS.md`).
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn dot_vjp<'a, F: Float, const N: usize>(
+    a: &'a [F; N],
+    b: &'a [F; N],
+) -> (F, impl FnOnce(F, Option<&mut [F; N]>, Option<&mut [F; N]>) -> ((), ()) + 'a) {
+    let r = dot(a, b);
+    (r, move |d_result: F, d_a: Option<&mut [F; N]>, d_b: Option<&mut [F; N]>| {
+        dot_pullback(a, b, r, d_result, d_a, d_b)
+    })
+}

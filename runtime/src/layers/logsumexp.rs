@@ -73,3 +73,13 @@ pub(super) fn max_and_rest<F: Float, const N: usize>(x: &[F; N]) -> (F, F) {
     }
     (m, rest)
 }
+
+/// [`logsumexp`] and its pullback as one call (the `_vjp` of `docs/CALLS.md`).
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn logsumexp_vjp<'a, F: Float, const N: usize>(
+    x: &'a [F; N],
+) -> (F, impl FnOnce(F, Option<&mut [F; N]>) -> ((),) + 'a) {
+    let r = logsumexp(x);
+    (r, move |d_result: F, d_x: Option<&mut [F; N]>| logsumexp_pullback(x, r, d_result, d_x))
+}

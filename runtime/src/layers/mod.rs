@@ -25,8 +25,8 @@ mod softmax_cross_entropy;
 #[cfg(test)]
 mod tests;
 
-pub use dense::{dense, dense_pullback, Dense};
-pub use dot::{dot, dot_pullback};
-pub use logsumexp::{logsumexp, logsumexp_pullback};
-pub use mse::{mse, mse_pullback};
-pub use softmax_cross_entropy::{softmax_cross_entropy, softmax_cross_entropy_pullback};
+pub use dense::{dense, dense_pullback, dense_vjp, Dense};
+pub use dot::{dot, dot_pullback, dot_vjp};
+pub use logsumexp::{logsumexp, logsumexp_pullback, logsumexp_vjp};
+pub use mse::{mse, mse_pullback, mse_vjp};
+pub use softmax_cross_entropy::{softmax_cross_entropy, softmax_cross_entropy_pullback, softmax_cross_entropy_vjp};

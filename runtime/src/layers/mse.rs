@@ -46,3 +46,16 @@ pub fn mse_pullback<F: Float, const N: usize>(
     }
     ((), ())
 }
+
+/// [`mse`] and its pullback as one call (the `_vjp` of `docs/CALLS.md`).
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn mse_vjp<'a, F: Float, const N: usize>(
+    prediction: &'a [F; N],
+    target: &'a [F; N],
+) -> (F, impl FnOnce(F, Option<&mut [F; N]>, Option<&mut [F; N]>) -> ((), ()) + 'a) {
+    let r = mse(prediction, target);
+    (r, move |d_result: F, d_prediction: Option<&mut [F; N]>, d_target: Option<&mut [F; N]>| {
+        mse_pullback(prediction, target, r, d_result, d_prediction, d_target)
+    })
+}

@@ -66,3 +66,16 @@ pub fn softmax_cross_entropy_pullback<F: Float, const N: usize>(
 fn label_out_of_range(label: usize, classes: usize) -> ! {
     panic!("softmax_cross_entropy: label {label} out of range for {classes} classes")
 }
+
+/// [`softmax_cross_entropy`] and its pullback as one call (the `_vjp` of `docs/CALLS.md`).
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn softmax_cross_entropy_vjp<'a, F: Float, const N: usize>(
+    logits: &'a [F; N],
+    label: usize,
+) -> (F, impl FnOnce(F, Option<&mut [F; N]>) -> ((), ()) + 'a) {
+    let r = softmax_cross_entropy(logits, label);
+    (r, move |d_result: F, d_logits: Option<&mut [F; N]>| {
+        softmax_cross_entropy_pullback(logits, label, r, d_result, d_logits)
+    })
+}

@@ -30,6 +30,8 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 mod pullback;
 
+pub(crate) use pullback::{vjp_generics, with_lifetime};
+
 /// Operator precedence, loosest first, for parenthesising inline expressions.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Prec {
@@ -94,8 +96,17 @@ impl<'a> std::ops::Deref for Emitter<'a> {
 
 impl<'a> Emitter<'a> {
     pub fn new(f: &'a Function, d: &Derivation, user_tokens: TokenStream) -> Self {
+        Self::with_plan(f, Plan::new(f, d, user_tokens))
+    }
+
+    /// The printer of `<name>_vjp` (`Plan::with_mode`).
+    pub fn new_vjp(f: &'a Function, d: &Derivation, user_tokens: TokenStream) -> Self {
+        Self::with_plan(f, Plan::with_mode(f, d, user_tokens, true))
+    }
+
+    fn with_plan(f: &'a Function, plan: Plan<'a>) -> Self {
         Emitter {
-            plan: Plan::new(f, d, user_tokens),
+            plan,
             doc_depth: std::cell::Cell::new(None),
             krate: quote!(::backprop),
             scope: std::cell::RefCell::new(ScopeCheck::default()),
@@ -343,7 +354,9 @@ impl<'a> Emitter<'a> {
     fn invoke_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
         let site = &self.f.calls[call.index()];
         let args = self.call_arguments(call, operands);
-        let (callee, span) = (&site.callee, site.span);
+        // A saved call: `dense_vjp(..)`, which returns the result and the pullback's closure.
+        let callee = if self.backs.contains_key(&call) { &site.vjp } else { &site.callee };
+        let span = site.span;
         if site.method {
             let (receiver, rest) = args.split_first().expect("a method call has a receiver");
             quote_spanned!(span=> #receiver.#callee(#(#rest),*))
@@ -432,7 +445,11 @@ impl<'a> Emitter<'a> {
             }
         }
         let (pullback, span) = (&site.pullback, site.span);
-        let call = if site.method {
+        let call = if let Some(back) = self.backs.get(&call) {
+            // The closure the forward call returned: the result's adjoint, then the sinks.
+            let rest = &args[site.args.len() + 1..];
+            quote_spanned!(span=> #back(#(#rest),*))
+        } else if site.method {
             let (receiver, rest) = args.split_first().expect("a method call has a receiver");
             let receiver = receiver.clone();
             quote_spanned!(span=> #receiver.#pullback(#(#rest),*))
@@ -835,11 +852,19 @@ impl<'a> Emitter<'a> {
                 let rhs = self.invoke_tokens(*call, operands);
                 self.bind_array(result);
                 let reused = self.f.output_is_result && self.f.output_array == Some(result);
-                let mut tokens = if reused { TokenStream::new() } else { quote!(let #name = #rhs;) };
+                let mut tokens = match self.backs.get(call) {
+                    _ if reused => TokenStream::new(),
+                    Some(back) => quote!(let (#name, #back) = #rhs;),
+                    None => quote!(let #name = #rhs;),
+                };
                 let mut binds = vec![(name.clone(), false)];
                 // The result's adjoint starts at zero, shaped like the result; in a pullback whose
                 // function returns this array, at the caller's adjoint (the seed).
-                if let Some(adjoint) = self.array_adjoints.get(&result).filter(|a| self.live_arrays[a.index()]) {
+                // In a `_vjp`, the returned array's adjoint is the closure's: declared there.
+                let returned = self.vjp && self.f.output_array == Some(result);
+                if let Some(adjoint) =
+                    self.array_adjoints.get(&result).filter(|a| self.live_arrays[a.index()] && !returned)
+                {
                     let d_name = self.array_names[adjoint.index()].clone()?;
                     let zeros_like = self.runtime_item("ZerosLike");
                     self.bind_array(*adjoint);
@@ -853,6 +878,12 @@ impl<'a> Emitter<'a> {
                     binds.push((d_name, true));
                 }
                 Some(Statement::new(tokens, binds))
+            }
+            Op::Invoke(call, _) if self.bound[v.index()] && self.backs.contains_key(call) => {
+                let (name, back) = (self.name(v)?.clone(), self.backs[call].clone());
+                let (rhs, _) = self.body(v, true);
+                self.bind(v);
+                Some(Statement::new(quote!(let (#name, #back) = #rhs;), vec![(name, false)]))
             }
             Op::Pullback(call, operands) => {
                 let rhs = self.pullback_tokens(*call, operands);

@@ -358,3 +358,241 @@ impl Emitter<'_> {
         out
     }
 }
+
+/// The generics of `<name>_vjp`: the function's, with a lifetime first (`'a`, or a fresh name
+/// if the function has its own `'a`) that every lifetime of the function outlives, since the
+/// closure may keep anything the arguments borrow.
+pub(crate) fn vjp_generics(generics: &syn::Generics) -> (syn::Generics, syn::Lifetime) {
+    let taken: Vec<String> = generics.lifetimes().map(|l| l.lifetime.ident.to_string()).collect();
+    let name =
+        ["a", "vjp", "vjp_closure"].into_iter().find(|n| !taken.iter().any(|t| t == n)).unwrap_or("backprop_vjp");
+    let lifetime = syn::Lifetime::new(&format!("'{name}"), Span::call_site());
+    let mut out = generics.clone();
+    for param in out.params.iter_mut() {
+        if let syn::GenericParam::Lifetime(l) = param {
+            l.bounds.push(lifetime.clone());
+        }
+    }
+    out.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime.clone())));
+    (out, lifetime)
+}
+
+/// `&T` as `&'a T` (every reference in the type), so that `<name>_vjp`'s closure can name it.
+pub(crate) fn with_lifetime(ty: &TokenStream, lifetime: &syn::Lifetime) -> TokenStream {
+    use syn::visit_mut::VisitMut;
+    struct Named<'l>(&'l syn::Lifetime);
+    impl VisitMut for Named<'_> {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(self.0.clone());
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(mut parsed) => {
+            Named(lifetime).visit_type_mut(&mut parsed);
+            parsed.to_token_stream()
+        }
+        Err(_) => ty.clone(),
+    }
+}
+
+impl Emitter<'_> {
+    /// `<name>_vjp`: the forward sweep once, then the result and a closure holding the backward
+    /// sweep (`docs/CALLS.md`). Planned without fusion (`Plan::with_mode`), so the forward sweep
+    /// is whole before the closure is made; the closure captures what the backward sweep reads
+    /// (values, tapes, arrays) by move. Which sinks are given is known only when it is called:
+    /// each write into an argument's adjoint is guarded by a run-time flag, and a `None` gets a
+    /// scratch buffer.
+    pub fn emit_vjp(&self, func: &syn::ItemFn, items: &[syn::Item], d: &Derivation) -> TokenStream {
+        let f = self.f;
+        let vis = &func.vis;
+        let name = func.sig.ident.to_string();
+        let name = name.trim_start_matches("r#");
+        let vjp_fn = format_ident!("{}_vjp", name);
+        let float = Ident::new(f.float.name(), Span::call_site());
+        let (owned_ret, seed_ty) = match &f.return_type {
+            Some(ty) => (quote!(#ty), quote!(&#ty)),
+            None => (quote!(#float), quote!(#float)),
+        };
+        let seed = &self.seed_name;
+
+        let sinks = self.sinks_of(d);
+        {
+            let mut table = self.sinks.borrow_mut();
+            *table = Sinks::default();
+            for s in &sinks {
+                let p = &f.params[s.param];
+                if p.strukt.is_some() {
+                    table.names.insert(s.param, s.name.clone());
+                    for (a, adjoint) in &d.array_adjoints {
+                        if matches!(f.array(*a).origin, ArrayOrigin::Field { param, .. } if param as usize == s.param) {
+                            table.guards.insert(*adjoint, s.want.clone());
+                        }
+                    }
+                } else if let (Some(a), None) = (p.array, &s.local) {
+                    if let Some(adjoint) = d.array_adjoints.get(&a) {
+                        table.guards.insert(*adjoint, s.want.clone());
+                    }
+                }
+            }
+        }
+
+        self.scope.borrow_mut().start();
+        for p in &f.params {
+            match p.array {
+                Some(a) => self.bind_array(a),
+                None => self.bind(p.value),
+            }
+        }
+        let (generics, lifetime) = vjp_generics(&func.sig.generics);
+        let params: Vec<TokenStream> = f
+            .params
+            .iter()
+            .map(|p| {
+                let (name, ty) = (&p.name, with_lifetime(&p.ty_tokens, &lifetime));
+                match p.array {
+                    Some(a) if f.array(a).mutable => quote!(mut #name: #ty),
+                    _ => quote!(#name: #ty),
+                }
+            })
+            .collect();
+        let checks = self.activation_checks();
+        let tapes = self.tape_declarations();
+        let forward = self.block(ROOT);
+        let output = match (f.output_array, f.output) {
+            (Some(out), _) => {
+                let out = self.array_name(out);
+                quote!(::core::clone::Clone::clone(&#out))
+            }
+            (None, Some(o)) => self.expr(o, true).0,
+            (None, None) => quote!(::core::unreachable!()),
+        };
+        // Inside the closure: the sinks as given, each with its flag.
+        let mut unwraps = Vec::new();
+        for s in &sinks {
+            let (name, want, target, scratch) = (&s.name, &s.want, &s.target, &s.scratch);
+            let holder = &self.scratch_names[s.param];
+            let lent = if s.slice { quote!(&mut #holder[..]) } else { quote!(&mut #holder) };
+            unwraps.push(quote! {
+                let mut #holder;
+                let (#want, #name): (bool, &mut #target) = match #name {
+                    ::core::option::Option::Some(given) => (true, given),
+                    ::core::option::Option::None => { #holder = #scratch; (false, #lent) }
+                };
+            });
+        }
+        // Adjoint arrays: an argument's is its sink; the others are local to the closure.
+        let mut locals = Vec::new();
+        for adjoint in d.array_adjoints.values().filter(|a| self.live_arrays[a.index()]) {
+            let seeded = f.output_array.is_some_and(|out| d.array_adjoints.get(&out) == Some(adjoint));
+            if self.is_field_adjoint(*adjoint) || (self.is_returned_adjoint(*adjoint) && !seeded) {
+                continue;
+            }
+            self.bind_array(*adjoint);
+            if self.sinks.borrow().guards.contains_key(adjoint) {
+                self.borrowed.borrow_mut()[adjoint.index()] = true;
+                continue;
+            }
+            let name = &self.array_names[adjoint.index()];
+            // The returned array's adjoint starts as the caller's adjoint of the result: the seed.
+            if seeded {
+                locals.push(quote!(let mut #name = ::core::clone::Clone::clone(#seed);));
+                continue;
+            }
+            let zero = self.lit_tokens(0.0, f.array(*adjoint).elem.float().unwrap_or(f.float), true).0;
+            let init = self.filled(*adjoint, zero);
+            locals.push(quote!(let mut #name = #init;));
+        }
+        let backward = self.block(d.backward);
+        let mut adds = Vec::new();
+        for s in &sinks {
+            if let Some(local) = &s.local {
+                let (add, name, want) = (self.runtime("checks", "add_into"), &s.name, &s.want);
+                adds.push(quote!(if #want { #add(#name, &#local); }));
+            }
+        }
+        let mut tuple_types = Vec::new();
+        let mut tuple_values = Vec::new();
+        let mut zeros = Vec::new();
+        for (k, p) in f.params.iter().enumerate() {
+            match (p.array.is_none() && p.strukt.is_none(), p.ty.float()) {
+                (true, Some(t)) => {
+                    let ty = Ident::new(t.name(), Span::call_site());
+                    tuple_types.push(quote!(#ty));
+                    let value = match d.gradients[k] {
+                        Some(g) => self.expr(g, true).0,
+                        None => self.lit_tokens(0.0, t, true).0,
+                    };
+                    tuple_values.push(value);
+                    zeros.push(self.lit_tokens(0.0, t, true).0);
+                }
+                _ => {
+                    tuple_types.push(quote!(()));
+                    tuple_values.push(quote!(()));
+                    zeros.push(quote!(()));
+                }
+            }
+        }
+        *self.problems.borrow_mut() = self.scope.borrow_mut().finish();
+        *self.sinks.borrow_mut() = Sinks::default();
+
+        let returns = quote!((#(#tuple_types,)*));
+        // A zero adjoint contributes exactly zero (the pullback's rule, `emit_pullback`).
+        let zero_seed = if f.return_type.is_none() {
+            quote!(if #seed == 0.0 { return (#(#zeros,)*); })
+        } else {
+            TokenStream::new()
+        };
+        let allows = quote!(#[allow(
+            unused_variables,
+            unused_mut,
+            unused_assignments,
+            unused_parens,
+            non_snake_case,
+            non_upper_case_globals,
+            clippy::all,
+            clippy::pedantic
+        )]);
+        let doc = format!(
+            "[`{name}`] and its pullback in one call (its vjp), which `#[backprop]` functions calling `{name}` once call in their forward sweep: runs `{name}` and returns its value and a closure that, given the value's adjoint `{seed}` and the sinks of `{name}_pullback`, runs the backward sweep on what the forward sweep kept, with nothing recomputed."
+        );
+        let (impl_generics, _, where_clause) = generics.split_for_impl();
+        let sink_types: Vec<TokenStream> = sinks
+            .iter()
+            .map(|s| {
+                let target = &s.target;
+                quote!(::core::option::Option<&mut #target>)
+            })
+            .collect();
+        let sink_params: Vec<TokenStream> = sinks
+            .iter()
+            .zip(&sink_types)
+            .map(|(s, ty)| {
+                let name = &s.name;
+                quote!(#name: #ty)
+            })
+            .collect();
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            #allows
+            #vis fn #vjp_fn #impl_generics (#(#params),*)
+                -> (#owned_ret, impl ::core::ops::FnOnce(#seed_ty, #(#sink_types),*) -> #returns + #lifetime) #where_clause {
+                #(#items)*
+                #checks
+                #(#tapes)*
+                #forward
+                (#output, move |#seed: #seed_ty, #(#sink_params),*| {
+                    #zero_seed
+                    #(#unwraps)*
+                    #(#locals)*
+                    #backward
+                    #(#adds)*
+                    (#(#tuple_values,)*)
+                })
+            }
+        }
+    }
+}

@@ -19,6 +19,8 @@ pub(super) struct CallExpr<'e> {
     /// `dense` or `layers::dense::<4, 3>`; for a method call, `forward` (with its turbofish).
     pub callee: TokenStream,
     pub pullback: TokenStream,
+    /// `<name>_vjp`, the same way.
+    pub vjp: TokenStream,
     pub receiver: Option<&'e Expr>,
     pub args: Vec<&'e Expr>,
     /// How the user wrote the callee, for messages.
@@ -28,15 +30,22 @@ pub(super) struct CallExpr<'e> {
 
 impl<'e> CallExpr<'e> {
     pub fn function(c: &'e syn::ExprCall, p: &syn::ExprPath) -> Self {
-        let mut pullback = p.clone();
-        if let Some(last) = pullback.path.segments.last_mut() {
-            last.ident =
-                syn::Ident::new(&format!("{}_pullback", last.ident), last.ident.span().resolved_at(Span::mixed_site()));
-        }
+        let renamed = |suffix: &str| {
+            let mut path = p.clone();
+            if let Some(last) = path.path.segments.last_mut() {
+                last.ident = syn::Ident::new(
+                    &format!("{}_{suffix}", last.ident),
+                    last.ident.span().resolved_at(Span::mixed_site()),
+                );
+            }
+            path
+        };
+        let (pullback, vjp) = (renamed("pullback"), renamed("vjp"));
         let shown = p.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::");
         CallExpr {
             callee: p.to_token_stream(),
             pullback: pullback.to_token_stream(),
+            vjp: vjp.to_token_stream(),
             receiver: None,
             args: c.args.iter().collect(),
             shown,
@@ -47,10 +56,12 @@ impl<'e> CallExpr<'e> {
     pub fn method(m: &'e syn::ExprMethodCall) -> Self {
         let name = &m.method;
         let pullback = syn::Ident::new(&format!("{name}_pullback"), name.span());
+        let vjp = syn::Ident::new(&format!("{name}_vjp"), name.span());
         let turbofish = m.turbofish.to_token_stream();
         CallExpr {
             callee: quote!(#name #turbofish),
             pullback: quote!(#pullback #turbofish),
+            vjp: quote!(#vjp #turbofish),
             receiver: Some(&m.receiver),
             args: m.args.iter().collect(),
             shown: format!(".{name}()"),
@@ -219,6 +230,7 @@ impl Lower<'_> {
         self.f.calls.push(CallSite {
             callee: call.callee,
             pullback: call.pullback,
+            vjp: call.vjp,
             method: call.receiver.is_some(),
             args,
             result,

@@ -175,37 +175,39 @@ pub(crate) fn expand_function_in(
     Ok(quote!(#expansion #pullback #vjp))
 }
 
-/// `<name>_vjp`, for callers that call this function once (`docs/CALLS.md`): the forward sweep,
-/// then the result and a closure holding the backward sweep. Differentiated like the pullback,
-/// planned without fusion, and without `reuse.rs` (the closure keeps what the forward sweep
-/// computed, the result included).
+/// `<name>_vjp`, for callers of this function at their top level (`docs/CALLS.md`): its value and
+/// a closure holding its backward sweep, which keeps what the forward sweep computed. Every float
+/// argument is differentiated, from a seed; planned without fusion, and without `reuse.rs` (the
+/// closure keeps what the forward sweep computed, the result included).
 fn vjp(options: &attr::Options, func: &syn::ItemFn, place: &methods::Place) -> Result<TokenStream, TokenStream> {
-    let cx = ctxt::Ctxt::new();
-    let all = attr::Options { wrt: None, ..options.clone() };
-    let mut lowered = lower::lower(&cx, func, &all);
-    if cx.has_errors() {
-        return Err(cx.check().err().map(|e| e.to_compile_error()).unwrap_or_default());
-    }
-    let derivation = diff::differentiate_seeded(&mut lowered.function);
-    internal_check(&lowered.function, func, "differentiation of the vjp")?;
-    let mut emitter = emit::Emitter::new_vjp(&lowered.function, &derivation, func.to_token_stream());
-    emitter.max_iterations = options.max_iterations;
-    place.configure(&mut emitter);
-    let tokens = emitter.emit_vjp(func, &lowered.items, &derivation);
-    let problems = emitter.scope_problems();
-    if !problems.is_empty() && std::env::var_os("BACKPROP_SCOPE_CHECK").is_none_or(|v| v != "off") {
-        let message = format!(
-            "internal error in `#[backprop]`: the generated vjp would not be valid ({}); please report this function as a bug",
-            problems.join("; ")
-        );
-        return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
-    }
-    Ok(tokens)
+    seeded(options, func, place, Seeded::Vjp)
 }
 
 /// `<name>_pullback`, for callers of this function (`docs/CALLS.md`): every float argument is
 /// differentiated whatever `wrt` says (a caller may need any of them), from a seed.
 fn pullback(options: &attr::Options, func: &syn::ItemFn, place: &methods::Place) -> Result<TokenStream, TokenStream> {
+    seeded(options, func, place, Seeded::Pullback)
+}
+
+/// The two forms a caller differentiates this function through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seeded {
+    Pullback,
+    Vjp,
+}
+
+/// Lowers the function again with every float argument differentiated, differentiates it from a
+/// seed, and prints its pullback or its vjp (checked by the scope check like the gradient).
+fn seeded(
+    options: &attr::Options,
+    func: &syn::ItemFn,
+    place: &methods::Place,
+    form: Seeded,
+) -> Result<TokenStream, TokenStream> {
+    let what = match form {
+        Seeded::Pullback => "pullback",
+        Seeded::Vjp => "vjp",
+    };
     let cx = ctxt::Ctxt::new();
     let all = attr::Options { wrt: None, ..options.clone() };
     let mut lowered = lower::lower(&cx, func, &all);
@@ -213,17 +215,26 @@ fn pullback(options: &attr::Options, func: &syn::ItemFn, place: &methods::Place)
         return Err(cx.check().err().map(|e| e.to_compile_error()).unwrap_or_default());
     }
     let derivation = diff::differentiate_seeded(&mut lowered.function);
-    internal_check(&lowered.function, func, "differentiation of the pullback")?;
-    reuse::reuse_result(&mut lowered.function);
-    internal_check(&lowered.function, func, "reuse of the result")?;
-    let mut emitter = emit::Emitter::new(&lowered.function, &derivation, func.to_token_stream());
+    internal_check(&lowered.function, func, &format!("differentiation of the {what}"))?;
+    if form == Seeded::Pullback {
+        reuse::reuse_result(&mut lowered.function);
+        internal_check(&lowered.function, func, "reuse of the result")?;
+    }
+    let user_tokens = func.to_token_stream();
+    let mut emitter = match form {
+        Seeded::Pullback => emit::Emitter::new(&lowered.function, &derivation, user_tokens),
+        Seeded::Vjp => emit::Emitter::new_vjp(&lowered.function, &derivation, user_tokens),
+    };
     emitter.max_iterations = options.max_iterations;
     place.configure(&mut emitter);
-    let tokens = emitter.emit_pullback(func, &lowered.items, &derivation);
+    let tokens = match form {
+        Seeded::Pullback => emitter.emit_pullback(func, &lowered.items, &derivation),
+        Seeded::Vjp => emitter.emit_vjp(func, &lowered.items, &derivation),
+    };
     let problems = emitter.scope_problems();
     if !problems.is_empty() && std::env::var_os("BACKPROP_SCOPE_CHECK").is_none_or(|v| v != "off") {
         let message = format!(
-            "internal error in `#[backprop]`: the generated pullback would not be valid ({}); please report this function as a bug",
+            "internal error in `#[backprop]`: the generated {what} would not be valid ({}); please report this function as a bug",
             problems.join("; ")
         );
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());

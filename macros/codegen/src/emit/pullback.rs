@@ -64,33 +64,7 @@ impl Emitter<'_> {
         let sibling = &self.sibling;
 
         let sinks = self.sinks_of(d);
-        {
-            let mut table = self.sinks.borrow_mut();
-            *table = Sinks::default();
-            for s in &sinks {
-                let p = &f.params[s.param];
-                if p.strukt.is_some() {
-                    table.names.insert(s.param, s.name.clone());
-                    for (a, adjoint) in &d.array_adjoints {
-                        if matches!(f.array(*a).origin, ArrayOrigin::Field { param, .. } if param as usize == s.param) {
-                            table.guards.insert(*adjoint, s.want.clone());
-                        }
-                    }
-                } else if let (Some(a), None) = (p.array, &s.local) {
-                    if let Some(adjoint) = d.array_adjoints.get(&a) {
-                        table.guards.insert(*adjoint, s.want.clone());
-                    }
-                }
-            }
-        }
-
-        self.scope.borrow_mut().start();
-        for p in &f.params {
-            match p.array {
-                Some(a) => self.bind_array(a),
-                None => self.bind(p.value),
-            }
-        }
+        self.start_sweep(&sinks, d);
         let params: Vec<TokenStream> = f
             .params
             .iter()
@@ -314,6 +288,38 @@ impl Emitter<'_> {
         }
     }
 
+    /// Records where each sink's adjoints go and the flag guarding them (`Sinks`), and starts the
+    /// scope check with the arguments in scope: what a pullback and a vjp do first.
+    fn start_sweep(&self, sinks: &[Sink], d: &Derivation) {
+        let f = self.f;
+        {
+            let mut table = self.sinks.borrow_mut();
+            *table = Sinks::default();
+            for s in sinks {
+                let p = &f.params[s.param];
+                if p.strukt.is_some() {
+                    table.names.insert(s.param, s.name.clone());
+                    for (a, adjoint) in &d.array_adjoints {
+                        if matches!(f.array(*a).origin, ArrayOrigin::Field { param, .. } if param as usize == s.param) {
+                            table.guards.insert(*adjoint, s.want.clone());
+                        }
+                    }
+                } else if let (Some(a), None) = (p.array, &s.local) {
+                    if let Some(adjoint) = d.array_adjoints.get(&a) {
+                        table.guards.insert(*adjoint, s.want.clone());
+                    }
+                }
+            }
+        }
+        self.scope.borrow_mut().start();
+        for p in &f.params {
+            match p.array {
+                Some(a) => self.bind_array(a),
+                None => self.bind(p.value),
+            }
+        }
+    }
+
     /// The arguments that get a sink (arrays and parameter structs), in order.
     fn sinks_of(&self, d: &Derivation) -> Vec<Sink> {
         let f = self.f;
@@ -419,33 +425,7 @@ impl Emitter<'_> {
         let seed = &self.seed_name;
 
         let sinks = self.sinks_of(d);
-        {
-            let mut table = self.sinks.borrow_mut();
-            *table = Sinks::default();
-            for s in &sinks {
-                let p = &f.params[s.param];
-                if p.strukt.is_some() {
-                    table.names.insert(s.param, s.name.clone());
-                    for (a, adjoint) in &d.array_adjoints {
-                        if matches!(f.array(*a).origin, ArrayOrigin::Field { param, .. } if param as usize == s.param) {
-                            table.guards.insert(*adjoint, s.want.clone());
-                        }
-                    }
-                } else if let (Some(a), None) = (p.array, &s.local) {
-                    if let Some(adjoint) = d.array_adjoints.get(&a) {
-                        table.guards.insert(*adjoint, s.want.clone());
-                    }
-                }
-            }
-        }
-
-        self.scope.borrow_mut().start();
-        for p in &f.params {
-            match p.array {
-                Some(a) => self.bind_array(a),
-                None => self.bind(p.value),
-            }
-        }
+        self.start_sweep(&sinks, d);
         let (generics, lifetime) = vjp_generics(&func.sig.generics);
         let params: Vec<TokenStream> = f
             .params

@@ -30,6 +30,14 @@ pub(crate) struct Sinks {
     pub guards: BTreeMap<ArrayId, Ident>,
 }
 
+/// What ends a pullback's or a vjp's backward sweep (`Emitter::finish_sweep`).
+struct SweepEnd {
+    adds: Vec<TokenStream>,
+    returns: TokenStream,
+    values: Vec<TokenStream>,
+    zero_seed: TokenStream,
+}
+
 /// One argument that gets a sink.
 struct Sink {
     param: usize,
@@ -102,52 +110,7 @@ impl Emitter<'_> {
         let tapes = self.tape_declarations();
         let forward = self.block(ROOT);
         let backward = self.block(d.backward);
-        let mut adds = Vec::new();
-        for s in &sinks {
-            if let Some(local) = &s.local {
-                let (add, name, want) = (self.runtime("checks", "add_into"), &s.name, &s.want);
-                adds.push(quote!(if #want { #add(#name, &#local); }));
-            }
-        }
-        let mut tuple_types = Vec::new();
-        let mut tuple_values = Vec::new();
-        for (k, p) in f.params.iter().enumerate() {
-            match (p.array.is_none() && p.strukt.is_none(), p.ty.float()) {
-                (true, Some(t)) => {
-                    let ty = Ident::new(t.name(), Span::call_site());
-                    tuple_types.push(quote!(#ty));
-                    let value = match d.gradients[k] {
-                        Some(g) => self.expr(g, true).0,
-                        None => self.lit_tokens(0.0, t, true).0,
-                    };
-                    tuple_values.push(value);
-                }
-                _ => {
-                    tuple_types.push(quote!(()));
-                    tuple_values.push(quote!(()));
-                }
-            }
-        }
-        *self.problems.borrow_mut() = self.scope.borrow_mut().finish();
-        *self.sinks.borrow_mut() = Sinks::default();
-
-        let returns = quote!((#(#tuple_types,)*));
-        // A zero adjoint contributes exactly zero, whatever the factors are at this point (an
-        // infinite derivative in a branch the caller did not take): the rule of `diff::Sweep::
-        // maybe_zero`, kept across the call.
-        let zero_seed = if f.return_type.is_none() {
-            let zeros: Vec<TokenStream> = f
-                .params
-                .iter()
-                .map(|p| match (p.array.is_none() && p.strukt.is_none(), p.ty.float()) {
-                    (true, Some(t)) => self.lit_tokens(0.0, t, true).0,
-                    _ => quote!(()),
-                })
-                .collect();
-            quote!(if #seed == 0.0 { return (#(#zeros,)*); })
-        } else {
-            TokenStream::new()
-        };
+        let SweepEnd { adds, returns, values: tuple_values, zero_seed } = self.finish_sweep(&sinks, d);
         let allows = quote!(#[allow(
             unused_variables,
             unused_mut,
@@ -320,6 +283,52 @@ impl Emitter<'_> {
         }
     }
 
+    /// After the backward sweep is printed: the sinks' add-ins, the returned tuple (its type and
+    /// values: the float arguments' adjoints, `()` for the others), the zero-seed early return, and
+    /// the end of the scope check.
+    fn finish_sweep(&self, sinks: &[Sink], d: &Derivation) -> SweepEnd {
+        let f = self.f;
+        let seed = &self.seed_name;
+        let mut adds = Vec::new();
+        for s in sinks {
+            if let Some(local) = &s.local {
+                let (add, name, want) = (self.runtime("checks", "add_into"), &s.name, &s.want);
+                adds.push(quote!(if #want { #add(#name, &#local); }));
+            }
+        }
+        let (mut types, mut values, mut zeros) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, p) in f.params.iter().enumerate() {
+            match (p.array.is_none() && p.strukt.is_none(), p.ty.float()) {
+                (true, Some(t)) => {
+                    let ty = Ident::new(t.name(), Span::call_site());
+                    types.push(quote!(#ty));
+                    let zero = self.lit_tokens(0.0, t, true).0;
+                    values.push(match d.gradients[k] {
+                        Some(g) => self.expr(g, true).0,
+                        None => zero.clone(),
+                    });
+                    zeros.push(zero);
+                }
+                _ => {
+                    types.push(quote!(()));
+                    values.push(quote!(()));
+                    zeros.push(quote!(()));
+                }
+            }
+        }
+        *self.problems.borrow_mut() = self.scope.borrow_mut().finish();
+        *self.sinks.borrow_mut() = Sinks::default();
+        // A zero adjoint contributes exactly zero, whatever the factors are at this point (an
+        // infinite derivative in a branch the caller did not take): the rule of `diff::Sweep::
+        // maybe_zero`, kept across the call.
+        let zero_seed = if f.return_type.is_none() {
+            quote!(if #seed == 0.0 { return (#(#zeros,)*); })
+        } else {
+            TokenStream::new()
+        };
+        SweepEnd { adds, returns: quote!((#(#types,)*)), values, zero_seed }
+    }
+
     /// The arguments that get a sink (arrays and parameter structs), in order.
     fn sinks_of(&self, d: &Derivation) -> Vec<Sink> {
         let f = self.f;
@@ -486,45 +495,7 @@ impl Emitter<'_> {
             locals.push(quote!(let mut #name = #init;));
         }
         let backward = self.block(d.backward);
-        let mut adds = Vec::new();
-        for s in &sinks {
-            if let Some(local) = &s.local {
-                let (add, name, want) = (self.runtime("checks", "add_into"), &s.name, &s.want);
-                adds.push(quote!(if #want { #add(#name, &#local); }));
-            }
-        }
-        let mut tuple_types = Vec::new();
-        let mut tuple_values = Vec::new();
-        let mut zeros = Vec::new();
-        for (k, p) in f.params.iter().enumerate() {
-            match (p.array.is_none() && p.strukt.is_none(), p.ty.float()) {
-                (true, Some(t)) => {
-                    let ty = Ident::new(t.name(), Span::call_site());
-                    tuple_types.push(quote!(#ty));
-                    let value = match d.gradients[k] {
-                        Some(g) => self.expr(g, true).0,
-                        None => self.lit_tokens(0.0, t, true).0,
-                    };
-                    tuple_values.push(value);
-                    zeros.push(self.lit_tokens(0.0, t, true).0);
-                }
-                _ => {
-                    tuple_types.push(quote!(()));
-                    tuple_values.push(quote!(()));
-                    zeros.push(quote!(()));
-                }
-            }
-        }
-        *self.problems.borrow_mut() = self.scope.borrow_mut().finish();
-        *self.sinks.borrow_mut() = Sinks::default();
-
-        let returns = quote!((#(#tuple_types,)*));
-        // A zero adjoint contributes exactly zero (the pullback's rule, `emit_pullback`).
-        let zero_seed = if f.return_type.is_none() {
-            quote!(if #seed == 0.0 { return (#(#zeros,)*); })
-        } else {
-            TokenStream::new()
-        };
+        let SweepEnd { adds, returns, values: tuple_values, zero_seed } = self.finish_sweep(&sinks, d);
         let allows = quote!(#[allow(
             unused_variables,
             unused_mut,

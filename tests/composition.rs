@@ -529,3 +529,27 @@ fn a_method_calls_a_method_through_its_vjp() {
     back(&[1.0, 0.0], None, Some(&mut d_x));
     assert!(d_x.iter().any(|d| *d != 0.0));
 }
+
+// ---- a loop that only the result needs --------------------------------------------------------------
+
+/// The pullback reads the result instead of computing it, so the forward loop has nothing to do;
+/// its reverse (fused with it in the gradient) must still run. Found by the wide random suite
+/// (`nest_1150`): the fused reverse was printed inside a forward loop that was no longer emitted.
+#[backprop]
+fn loop_feeds_only_the_result(x: &[f64], h: f64) -> f64 {
+    let mut s = h.cos();
+    for i in 0..x.len() {
+        s += x[i] * 2.0;
+    }
+    s + h
+}
+
+#[test]
+fn a_pullback_reverses_a_loop_that_only_the_result_needs() {
+    let x = [0.5, -1.0, 2.0];
+    let value = loop_feeds_only_the_result(&x, 0.3);
+    let mut dx = [0.0; 3];
+    let (_, dh) = loop_feeds_only_the_result_pullback(&x, 0.3, value, 0.5, Some(&mut dx[..]));
+    assert_eq!(dx, [1.0, 1.0, 1.0]);
+    assert!((dh - 0.5 * (1.0 - 0.3_f64.sin())).abs() < 1e-15, "{dh}");
+}

@@ -675,7 +675,9 @@ impl<'a> Plan<'a> {
             if f.loop_node(forward).exit.is_some() {
                 continue;
             }
-            if !self.live_loops[back.index()] {
+            // A fused reverse is printed inside its forward loop: that loop must be emitted (in a
+            // pullback, `reuse.rs` can leave a forward loop with nothing the result needs).
+            if !self.live_loops[back.index()] || !self.live_loops[forward.index()] {
                 continue;
             }
             if !self.backward_iterations_commute(back, forward) {

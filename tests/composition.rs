@@ -553,3 +553,22 @@ fn a_pullback_reverses_a_loop_that_only_the_result_needs() {
     assert_eq!(dx, [1.0, 1.0, 1.0]);
     assert!((dh - 0.5 * (1.0 - 0.3_f64.sin())).abs() < 1e-15, "{dh}");
 }
+
+/// The silent sibling of the case above (`tests/expand/iterators.expanded.rs`): the zip loop's
+/// reverse only adds into the sinks, so nothing referred to it and the pullback quietly lost `a`'s
+/// and `b`'s share of the dot product.
+#[backprop]
+fn zip_dot_plus_max(a: &[f64], b: &[f64; 3]) -> f64 {
+    let m = a.iter().copied().fold(f64::MIN, f64::max);
+    a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() + m
+}
+
+#[test]
+fn a_pullback_keeps_the_reverse_of_a_loop_that_only_adds_into_sinks() {
+    let (a, b) = ([0.5, -1.0, 2.0], [3.0, 0.25, -1.5]);
+    let value = zip_dot_plus_max(&a, &b);
+    let (mut da, mut db) = ([0.0; 3], [0.0; 3]);
+    zip_dot_plus_max_pullback(&a, &b, value, 2.0, Some(&mut da[..]), Some(&mut db));
+    assert_eq!(da, [6.0, 0.5, -3.0 + 2.0]);
+    assert_eq!(db, [1.0, -2.0, 4.0]);
+}

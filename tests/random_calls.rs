@@ -98,7 +98,7 @@ mod nest_4000 {
         }
         let t19 = s13.tanh();
         let t20 = pr14;
-        (s5 * s5 + 1.0).ln() + t10 + s13 + pr14 + t19 + t20 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        (s5 * s5 + 1.0).ln() + t10 + s13 + pr14 + t19 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -176,7 +176,7 @@ mod nest_4000 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod nest_4001 {
     use super::*;
 
@@ -240,7 +240,11 @@ mod nest_4001 {
             }
         }
         let t30 = best27;
-        top4 + best5 + best27 + t30 + h1[2] * 0.5 + h1[3]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + best5 + t23 + t24 + best27 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -318,7 +322,7 @@ mod nest_4001 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4002 {
     use super::*;
 
@@ -396,7 +400,11 @@ mod nest_4002 {
         h1[(m + 2) % 2] = relu(best32);
         let g35 = ((pr33 + 0.2).max(0.0)).sqrt();
         let t36 = if g35 > 0.0 { g35 * (pr33 + h2[0]).tanh() } else { 0.0 };
-        s5 + s6 + s25 + best32 + pr33 + t36 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -474,7 +482,7 @@ mod nest_4002 {
     }
 }
 
-/// a call inside a loop; a call returning an array; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4003 {
     use super::*;
 
@@ -534,7 +542,11 @@ mod nest_4003 {
         let t21 = s19;
         h2[m] = relu(q20);
         h2[2] = ((x[(m + 4) % 6]).min(hc[1]) / ((x[m]) * (x[m]) + 1.0));
-        top5 + s19 + q20 + t21 + h1[3] * 0.5 + h1[0] + h2[2] * 0.5 + h2[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top5 + t16 + s19 + q20 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -612,7 +624,7 @@ mod nest_4003 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4004 {
     use super::*;
 
@@ -657,7 +669,19 @@ mod nest_4004 {
             let p24 = if !flag { i20 } else { 0 };
         }
         let t25 = (best22 * best22 + 0.5).ln();
-        (s5 * s5 + 1.0).ln() + best6 + best22 + t25 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z
+            + (s5 * s5 + 1.0).ln()
+            + best6
+            + (t19 * t19 + 1.0).ln()
+            + best22
+            + t25
+            + h1[1] * 0.5
+            + h1[0]
+            + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -735,7 +759,7 @@ mod nest_4004 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_4005 {
     use super::*;
 
@@ -805,7 +829,11 @@ mod nest_4005 {
             pr5 *= 1.0 + 0.25 * (top19).tanh();
             h2[0] = ((pick(x, m, h2[0])) * (pick(x, m, h2[0])) + 1.0).sqrt();
         }
-        pr5 + q6 + s18 + top19 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + pr5 + q6 + s18 + top19 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -883,7 +911,7 @@ mod nest_4005 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_4006 {
     use super::*;
 
@@ -941,7 +969,11 @@ mod nest_4006 {
             s4 += 0.25 * s4 + s13;
         }
         let t23 = relu(s9);
-        (s4 * s4 + 1.0).ln() + top8 + s9 + h1[3] * 0.5 + h1[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (s4 * s4 + 1.0).ln() + top8 + s9 + t23 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1019,7 +1051,7 @@ mod nest_4006 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4007 {
     use super::*;
 
@@ -1061,7 +1093,11 @@ mod nest_4007 {
                 * (((1.5_f64 / ((m as f64) * (m as f64) + 1.0)) * (1.5_f64 / ((m as f64) * (m as f64) + 1.0)) + 1.0)
                     .sqrt())
                 .tanh();
-        pr4 + pr5 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + pr4 + pr5 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1139,7 +1175,7 @@ mod nest_4007 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_4008 {
     use super::*;
 
@@ -1199,7 +1235,11 @@ mod nest_4008 {
             let t29 = if g28 > 0.0 { g28 * relu(hc[1]) } else { 0.0 };
         }
         let t30 = best23;
-        pr5 + (q6 * q6 + 1.0).ln() + best23 + q24 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + pr5 + (q6 * q6 + 1.0).ln() + best23 + q24 + t30 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -1309,7 +1349,7 @@ mod nest_4009 {
                 sigmoid(((if 1.5_f64 > w[(m + 3) % 4] { 1.5_f64 * 2.0 } else { w[(m + 3) % 4] - 1.5_f64 }) * 0.5 + b));
         }
         let t20 = (top16 * top16 + 0.5).ln();
-        s4 + t12 + q15 + top16 + h1[2] * 0.5 + h1[1]
+        s4 + q15 + top16 + t20 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1387,7 +1427,7 @@ mod nest_4009 {
     }
 }
 
-/// a call inside a loop; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_4010 {
     use super::*;
 
@@ -1467,7 +1507,11 @@ mod nest_4010 {
         }
         let t38 = sigmoid(q31);
         let t39 = sigmoid(top32);
-        top4 + top5 + q31 + (top32 * top32 + 1.0).ln() + t39 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + top5 + q31 + (top32 * top32 + 1.0).ln() + t39 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1574,7 +1618,7 @@ mod nest_4011 {
             s4 += loc13[(p12 + 1) % 3] * 0.5 + ((s4).cos()).max((-0.75_f64).min(wsum(w, loc13[1])));
         }
         let t15 = pr11.sqrt();
-        s4 + t8 + pr11 + t15 + h1.iter().sum::<f64>()
+        s4 + t8 + pr11 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1701,7 +1745,7 @@ mod nest_4012 {
             }
         }
         let t16 = s11;
-        best4 + best10 + (s11 * s11 + 1.0).ln() + (t16 * t16 + 1.0).ln() + h1.iter().sum::<f64>()
+        best4 + best10 + (s11 * s11 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1854,7 +1898,7 @@ mod nest_4013 {
         let g25 = ((best9).max(0.0)).sqrt();
         let t26 = if g25 > 0.0 { g25 * x[(m + 1) % 6] } else { 0.0 };
         let t27 = relu(s10);
-        (s4 * s4 + 1.0).ln() + q5 + t6 + best9 + s10 + t26 + t27 + h1[0] * 0.5 + h1[1]
+        (s4 * s4 + 1.0).ln() + q5 + t6 + best9 + s10 + t26 + t27 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1932,7 +1976,7 @@ mod nest_4013 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_4014 {
     use super::*;
 
@@ -1987,7 +2031,11 @@ mod nest_4014 {
         let t25 = pr10;
         let g26 = ((s11).max(0.0)).sqrt();
         let t27 = if g26 > 0.0 { g26 * (s11).min(x[m + 3]) } else { 0.0 };
-        best5 + pr10 + s11 + h1[2] * 0.5 + h1[3] + h2[2] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + best5 + pr10 + s11 + h1[3] * 0.5 + h1[2] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -2098,7 +2146,7 @@ mod nest_4015 {
             h1[0] += softplus((pr5).powi(2));
         }
         h1[0] = (top14 * top14 + 1.0).sqrt();
-        s4 + pr5 + s10 + t11 + top14 + h1.iter().sum::<f64>()
+        s4 + pr5 + s10 + top14 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2276,7 +2324,7 @@ mod nest_4016 {
             let g40 = (((wsum(w, w[3 - m])).mul_add(pr33, 0.5) - 0.8).max(0.0)).sqrt();
             let t41 = if g40 > 0.0 { g40 } else { 0.0 };
         }
-        best4 + best5 + t26 + s29 + pr33 + pr34 + h1[1] * 0.5 + h1[1]
+        best4 + best5 + s29 + pr33 + pr34 + t38 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -2354,7 +2402,7 @@ mod nest_4016 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_4017 {
     use super::*;
 
@@ -2421,7 +2469,11 @@ mod nest_4017 {
             s26 = 0.5 * s26 + (((b) * (b) + 1.0).sqrt() / ((relu(wsum(w, x[i24]))) * (relu(wsum(w, x[i24]))) + 1.0));
         }
         let t28 = s26.tanh();
-        top4 + top13 + s26 + t28 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top4 + top13 + s26 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2499,7 +2551,7 @@ mod nest_4017 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; one loop; reversed range; selection by comparison.
 mod nest_4018 {
     use super::*;
 
@@ -2546,7 +2598,11 @@ mod nest_4018 {
         }
         let t19 = best14;
         let t20 = relu(s15);
-        best4 + q5 + best14 + s15 + t20 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + best4 + q5 + best14 + s15 + t20 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2703,7 +2759,7 @@ mod nest_4019 {
         }
         let g26 = ((s23 + 0.2).max(0.0)).sqrt();
         let t27 = if g26 > 0.0 { g26 } else { 0.0 };
-        s4 + q5 + t9 + s13 + s23 + t27 + h1.iter().sum::<f64>()
+        s4 + q5 + t10 + s13 + s23 + h1[3] * 0.5 + h1[2]
     }
 
     #[test]
@@ -2781,7 +2837,7 @@ mod nest_4019 {
     }
 }
 
-/// a call inside a loop; a call returning an array; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; one loop; reversed range; runtime bound n; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; one loop; reversed range; runtime bound n; selection by comparison.
 mod nest_4020 {
     use super::*;
 
@@ -2829,7 +2885,11 @@ mod nest_4020 {
         let t18 = if g17 > 0.0 { g17 * (hc[0] * (m as f64)) } else { 0.0 };
         let g19 = (top11 * top11 + 0.5).sqrt();
         let t20 = if g19 > 0.0 { g19 } else { 0.0 };
-        best5 + s10 + top11 + h1[1] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + best5 + s10 + top11 + t18 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -2907,7 +2967,7 @@ mod nest_4020 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4021 {
     use super::*;
 
@@ -3000,7 +3060,11 @@ mod nest_4021 {
         } else {
             h1[5 - m] = ((t27 * 0.5 + h1[5 - m]).tanh() / ((best4) * (best4) + 1.0));
         }
-        best4 + q15 + top16 + t27 + t29 + h1[3] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + best4 + t12 + q15 + top16 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3078,7 +3142,7 @@ mod nest_4021 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_4022 {
     use super::*;
 
@@ -3191,7 +3255,18 @@ mod nest_4022 {
                 }
             }
         }
-        (pr5 * pr5 + 1.0).ln() + best30 + pr35 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z
+            + (pr5 * pr5 + 1.0).ln()
+            + (t27 * t27 + 1.0).ln()
+            + best30
+            + pr35
+            + h1[0] * 0.5
+            + h1[0]
+            + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3348,7 +3423,7 @@ mod nest_4023 {
         let t32 = if g31 > 0.0 { g31 } else { 0.0 };
         let g33 = (relu(s29 - 0.8)).sqrt();
         let t34 = if g33 > 0.0 { g33 * relu(x[(m + 6) % 6]) } else { 0.0 };
-        (s4 * s4 + 1.0).ln() + pr28 + s29 + t32 + h1[2] * 0.5 + h1[1]
+        (s4 * s4 + 1.0).ln() + pr28 + s29 + t34 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3507,7 +3582,7 @@ mod nest_4024 {
             s23 += 0.25 * s23 + x[(m + 3) % 6];
         }
         h1[(m + 2) % 2] += relu(s24);
-        (s4 * s4 + 1.0).ln() + (top16 * top16 + 1.0).ln() + (s23 * s23 + 1.0).ln() + s24 + h1[1] * 0.5 + h1[0]
+        (s4 * s4 + 1.0).ln() + (top16 * top16 + 1.0).ln() + (s23 * s23 + 1.0).ln() + s24 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3585,7 +3660,7 @@ mod nest_4024 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4025 {
     use super::*;
 
@@ -3646,7 +3721,11 @@ mod nest_4025 {
             }
         }
         h1[0] += best20.tanh();
-        top5 + best20 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top5 + best20 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3724,7 +3803,7 @@ mod nest_4025 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; reversed range; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; reversed range; selection by comparison; x.len() bound.
 mod nest_4026 {
     use super::*;
 
@@ -3774,7 +3853,11 @@ mod nest_4026 {
             pr23 *= 0.75 + 0.5 * sigmoid((x[1]).tanh());
         }
         h1[m] = (1.0 / pr23);
-        best5 + pr6 + top14 + s15 + pr23 + h1[3] * 0.5 + h1[3] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + best5 + pr6 + t11 + top14 + s15 + t20 + pr23 + h1[0] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3852,7 +3935,7 @@ mod nest_4026 {
     }
 }
 
-/// a call inside a loop; a call returning an array; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4027 {
     use super::*;
 
@@ -3910,7 +3993,11 @@ mod nest_4027 {
             s21 -= soft(loc22[(m + 2) % 3], top5);
         }
         let t25 = (top17 * top17 + 0.5).ln();
-        top4 + top5 + top17 + t25 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + top5 + top17 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3988,7 +4075,7 @@ mod nest_4027 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4028 {
     use super::*;
 
@@ -4066,7 +4153,11 @@ mod nest_4028 {
                 h1[(i29 + 1) % 2] = (0.25_f64 * sigmoid(wsum(w, s31)));
             }
         }
-        top4 + s5 + s31 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + s5 + s31 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4175,7 +4266,7 @@ mod nest_4029 {
         let t9 = 0.5_f64;
         let g10 = ((sigmoid(x[m + 3]) - 0.8).max(0.0)).sqrt();
         let t11 = if g10 > 0.0 { g10 } else { 0.0 };
-        (s4 * s4 + 1.0).ln() + t8 + t11 + h1[1] * 0.5 + h1[0]
+        (s4 * s4 + 1.0).ln() + t9 + t11 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4253,7 +4344,7 @@ mod nest_4029 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop.
 mod nest_4030 {
     use super::*;
 
@@ -4277,7 +4368,11 @@ mod nest_4030 {
         }
         h1[m] = (pr5 * pr5 + 0.5).ln();
         h1[m] += (((a) * (a) + 0.5).ln() * 0.5 + a);
-        pr5 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[3]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + pr5 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[3]
     }
 
     #[test]
@@ -4415,7 +4510,7 @@ mod nest_4031 {
         }
         let t18 = q13.ln();
         let t19 = (s14 * s14 + 1.0).sqrt();
-        s4 + best5 + t10 + q13 + (s14 * s14 + 1.0).ln() + t18 + h1.iter().sum::<f64>()
+        s4 + best5 + t10 + q13 + (s14 * s14 + 1.0).ln() + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -4493,7 +4588,7 @@ mod nest_4031 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_4032 {
     use super::*;
 
@@ -4566,7 +4661,11 @@ mod nest_4032 {
             }
         }
         let t25 = pr22.tanh();
-        (s4 * s4 + 1.0).ln() + pr22 + top23 + h1[0] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (s4 * s4 + 1.0).ln() + pr22 + top23 + t25 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4644,7 +4743,7 @@ mod nest_4032 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_4033 {
     use super::*;
 
@@ -4708,7 +4807,11 @@ mod nest_4033 {
         if d26 < best9 {
             best9 = d26;
         }
-        q4 + s5 + best9 + d26 + h1[0] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + q4 + s5 + best9 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -4873,7 +4976,7 @@ mod nest_4034 {
             }
         }
         h1[(m + 1) % 4] += q37.sqrt();
-        best4 + t15 + pr18 + best19 + t33 + q37 + h1.iter().sum::<f64>()
+        best4 + t15 + pr18 + best19 + q37 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -5019,7 +5122,7 @@ mod nest_4035 {
         let t21 = sigmoid(s5);
         h1[(m + 5) % 6] = relu(s6);
         s5 += h1[5 - m];
-        (s5 * s5 + 1.0).ln() + s6 + t21 + h1[5] * 0.5 + h1[2] + h2.iter().sum::<f64>()
+        (s5 * s5 + 1.0).ln() + s6 + t21 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[5]
     }
 
     #[test]
@@ -5097,7 +5200,7 @@ mod nest_4035 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_4036 {
     use super::*;
 
@@ -5135,7 +5238,11 @@ mod nest_4036 {
         h1[(m + 1) % 6] = (pr17 * pr17 + 1.0).sqrt();
         let g19 = ((h1[5 - m] * 0.5 + pr17) * (h1[5 - m] * 0.5 + pr17) + 0.5).sqrt();
         let t20 = if g19 > 0.0 { g19 * sigmoid(pick(x, m, h2[2 - m])) } else { 0.0 };
-        s5 + pr17 + h1[4] * 0.5 + h1[3] + h2[1] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s5 + pr17 + t20 + h1[0] * 0.5 + h1[4] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -5227,7 +5334,7 @@ mod nest_4037 {
             pr4 *= 0.75 + 0.5 * sigmoid((w[3 - m] / ((pick(x, i2, b)) * (pick(x, i2, b)) + 1.0)).min((pr4).sin()));
         }
         pr4 *= 0.75 + 0.5 * sigmoid((m as f64).mul_add((m as f64).sin(), 0.5));
-        pr4 + h1[3] * 0.5 + h1[3]
+        pr4 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5363,7 +5470,7 @@ mod nest_4038 {
         h1[m] = best9.tanh();
         let d24 = (best9).cos();
         best9 = best9.min(d24);
-        pr4 + t6 + best9 + d24 + h1.iter().sum::<f64>()
+        pr4 + t6 + best9 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5460,7 +5567,7 @@ mod nest_4039 {
         }
         h2[(m + 3) % 3] = (1.0 / pr5);
         h2[(m + 2) % 3] = a;
-        pr5 + h1[1] * 0.5 + h1[1] + h2[2] * 0.5 + h2[0]
+        pr5 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -5615,7 +5722,7 @@ mod nest_4040 {
         }
         let g34 = ((pr18 - 0.3).max(0.0)).sqrt();
         let t35 = if g34 > 0.0 { g34 } else { 0.0 };
-        best5 + (s6 * s6 + 1.0).ln() + t8 + top12 + top17 + pr18 + h1.iter().sum::<f64>() + h2[3] * 0.5 + h2[3]
+        best5 + (s6 * s6 + 1.0).ln() + top12 + top17 + pr18 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5693,7 +5800,7 @@ mod nest_4040 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4041 {
     use super::*;
 
@@ -5780,7 +5887,22 @@ mod nest_4041 {
         }
         let t39 = sigmoid(pr25);
         h2[0] = (1.0 / q26);
-        pr5 + top17 + s18 + t22 + pr25 + (q26 * q26 + 1.0).ln() + h1[0] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z
+            + pr5
+            + top17
+            + s18
+            + t22
+            + pr25
+            + (q26 * q26 + 1.0).ln()
+            + t39
+            + h1[1] * 0.5
+            + h1[1]
+            + h2[0] * 0.5
+            + h2[0]
     }
 
     #[test]
@@ -5858,7 +5980,7 @@ mod nest_4041 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_4042 {
     use super::*;
 
@@ -5912,7 +6034,11 @@ mod nest_4042 {
             let t22 = (m as f64);
         }
         h1[m + 1] = best20.tanh();
-        s5 + best20 + h1[3] * 0.5 + h1[3] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + s5 + best20 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6036,7 +6162,7 @@ mod nest_4043 {
         }
         h1[(m + 1) % 3] = top4;
         h1[2 - m] = top4;
-        top4 + h1[1] * 0.5 + h1[2]
+        top4 + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -6146,7 +6272,7 @@ mod nest_4044 {
         }
         let t20 = (s4 * s4 + 1.0).sqrt();
         s4 += (-0.75_f64).atan();
-        s4 + t20 + h1[2] * 0.5 + h1[5]
+        s4 + h1[5] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6302,7 +6428,7 @@ mod nest_4045 {
         h1[m] = best24;
         let g32 = ((best25 - 0.3).max(0.0)).sqrt();
         let t33 = if g32 > 0.0 { g32 * ((s6) * (s6) + 0.5).ln() } else { 0.0 };
-        s5 + s6 + t15 + s18 + s19 + t21 + best24 + best25 + t33 + h1[3] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
+        s5 + s6 + t15 + s18 + s19 + t21 + best24 + best25 + h1[3] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6380,7 +6506,7 @@ mod nest_4045 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_4046 {
     use super::*;
 
@@ -6423,7 +6549,11 @@ mod nest_4046 {
             best5 = best5.min(d21);
         }
         h1[2 - m] = (1.0 / pr12);
-        best5 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[3]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + best5 + pr12 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -6501,7 +6631,7 @@ mod nest_4046 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_4047 {
     use super::*;
 
@@ -6551,7 +6681,11 @@ mod nest_4047 {
             s5 += w[m + 1] * s5;
         }
         pr13 *= 0.75 + 0.5 * sigmoid((-b).mul_add(((m as f64) + x[m]), 0.5));
-        pr4 + (s5 * s5 + 1.0).ln() + pr13 + top14 + h1[2] * 0.5 + h1[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + pr4 + (s5 * s5 + 1.0).ln() + pr13 + top14 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6709,7 +6843,7 @@ mod nest_4048 {
         h1[1] = relu(s26);
         let g31 = (relu(pr27 - 0.8)).sqrt();
         let t32 = if g31 > 0.0 { g31 * (x[4]).max(hc[0]) } else { 0.0 };
-        q4 + top18 + t23 + (s26 * s26 + 1.0).ln() + pr27 + h1[2] * 0.5 + h1[4]
+        q4 + top18 + (s26 * s26 + 1.0).ln() + pr27 + h1[4] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6787,7 +6921,7 @@ mod nest_4048 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_4049 {
     use super::*;
 
@@ -6889,7 +7023,11 @@ mod nest_4049 {
         } else {
             h1[2] += ((soft(2.0_f64, top4)).tanh().exp() - (a - top4));
         }
-        top4 + s23 + top24 + best30 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top4 + s23 + top24 + best30 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6967,7 +7105,7 @@ mod nest_4049 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_4050 {
     use super::*;
 
@@ -7008,7 +7146,11 @@ mod nest_4050 {
         let g15 = (relu(s5 + 0.2)).sqrt();
         let t16 = if g15 > 0.0 { g15 * (-h2[5 - m]) } else { 0.0 };
         h1[(m + 1) % 3] = ((s5).max(s5)).min((m as f64).tanh().exp());
-        s5 + h1[1] * 0.5 + h1[0] + h2[1] * 0.5 + h2[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s5 + t16 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -7148,7 +7290,7 @@ mod nest_4051 {
         }
         let g29 = (relu(pr13 - 0.8)).sqrt();
         let t30 = if g29 > 0.0 { g29 } else { 0.0 };
-        (s4 * s4 + 1.0).ln() + pr13 + best14 + t30 + h1[0] * 0.5 + h1[0]
+        (s4 * s4 + 1.0).ln() + pr13 + best14 + t30 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7226,7 +7368,7 @@ mod nest_4051 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_4052 {
     use super::*;
 
@@ -7279,7 +7421,11 @@ mod nest_4052 {
         let t25 = if g24 > 0.0 { g24 } else { 0.0 };
         let t26 = q20.ln();
         h2[m + 1] = softplus((h1[(m + 1) % 2]).tanh().exp());
-        q5 + top19 + q20 + h1[0] * 0.5 + h1[1] + h2[3] * 0.5 + h2[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + q5 + top19 + q20 + t26 + h1.iter().sum::<f64>() + h2[3] * 0.5 + h2[1]
     }
 
     #[test]
@@ -7535,7 +7681,7 @@ mod nest_4054 {
         }
         let g15 = (relu(q11 - 0.3)).sqrt();
         let t16 = if g15 > 0.0 { g15 } else { 0.0 };
-        s4 + (s5 * s5 + 1.0).ln() + t7 + q11 + h1[0] * 0.5 + h1[0]
+        s4 + (s5 * s5 + 1.0).ln() + q11 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7613,7 +7759,7 @@ mod nest_4054 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_4055 {
     use super::*;
 
@@ -7653,7 +7799,11 @@ mod nest_4055 {
             s4 -= (softplus(h1[5 - m])).abs();
             h1[(m + 5) % 6] = ((soft(t15, (m as f64)) * 0.5 + soft(s8, h1[1])).tanh()).powi(2);
         }
-        s4 + s8 + top9 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s4 + s8 + top9 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7731,7 +7881,7 @@ mod nest_4055 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4056 {
     use super::*;
 
@@ -7781,7 +7931,11 @@ mod nest_4056 {
             }
         }
         let t22 = sigmoid(best8);
-        s4 + best8 + h1[2] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + s4 + t5 + best8 + t22 + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -7859,7 +8013,7 @@ mod nest_4056 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_4057 {
     use super::*;
 
@@ -7900,7 +8054,11 @@ mod nest_4057 {
             let t17 = if g16 > 0.0 { g16 * (x[m + 3]).min(2.0_f64) } else { 0.0 };
         }
         let t18 = (s13 * s13 + 0.5).ln();
-        s4 + pr5 + best12 + s13 + t18 + h1[0] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s4 + pr5 + best12 + s13 + t18 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7978,7 +8136,7 @@ mod nest_4057 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_4058 {
     use super::*;
 
@@ -8049,15 +8207,18 @@ mod nest_4058 {
             h2[m] = 2.0_f64;
         }
         let t27 = (s22 * s22 + 0.5).ln();
-        (s5 * s5 + 1.0).ln()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z
+            + (s5 * s5 + 1.0).ln()
             + (s6 * s6 + 1.0).ln()
             + s9
             + best10
             + top21
             + s22
-            + t27
-            + h1[0] * 0.5
-            + h1[1]
+            + h1.iter().sum::<f64>()
             + h2.iter().sum::<f64>()
     }
 
@@ -8136,7 +8297,7 @@ mod nest_4058 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; reversed range; selection by comparison; x.iter() loop; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; reversed range; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_4059 {
     use super::*;
 
@@ -8195,7 +8356,11 @@ mod nest_4059 {
             let t25 = ((m as f64).tanh().exp() - relu(x[(m + 5) % 6]));
         }
         let t26 = pr23 * pr23;
-        pr5 + best6 + pr14 + s15 + t20 + pr23 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + pr5 + best6 + t10 + pr14 + s15 + pr23 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]

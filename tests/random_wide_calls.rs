@@ -133,7 +133,7 @@ mod nest_5000 {
         }
         let t29 = pr26.sqrt();
         let t30 = q27;
-        (pr4 * pr4 + 1.0).ln() + pr21 + q22 + pr26 + q27 + t29 + t30 + h1.iter().sum::<f64>()
+        (pr4 * pr4 + 1.0).ln() + pr21 + q22 + pr26 + q27 + t29 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -211,7 +211,7 @@ mod nest_5000 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_5001 {
     use super::*;
 
@@ -268,7 +268,11 @@ mod nest_5001 {
                 best23 = d27;
             }
         }
-        s4 + best23 + h1[1] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s4 + best23 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -346,7 +350,7 @@ mod nest_5001 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_5002 {
     use super::*;
 
@@ -401,7 +405,11 @@ mod nest_5002 {
             }
         }
         let t28 = relu(best24);
-        s5 + s6 + top16 + top23 + best24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s5 + s6 + top16 + t20 + top23 + best24 + t28 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -479,7 +487,7 @@ mod nest_5002 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5003 {
     use super::*;
 
@@ -512,7 +520,11 @@ mod nest_5003 {
             h1[m + 3] = ((m as f64).abs()).min((-(-0.75_f64)));
         }
         h1[(m + 4) % 6] += sigmoid(((0.5_f64).max(s4)).tanh());
-        (s4 * s4 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + (s4 * s4 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -590,7 +602,7 @@ mod nest_5003 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
 mod nest_5004 {
     use super::*;
 
@@ -655,7 +667,11 @@ mod nest_5004 {
             h2[p27] = ((x[(p27 + 3) % 6]).min(wsum(w, h1[(i24 + 2) % 2]))).min(sigmoid(w[2]));
         }
         let t28 = s26.tanh();
-        top5 + s6 + s26 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top5 + s6 + t23 + s26 + t28 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -733,7 +749,7 @@ mod nest_5004 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5005 {
     use super::*;
 
@@ -782,7 +798,11 @@ mod nest_5005 {
         let t23 = if g22 > 0.0 { g22 * h1[(m + 2) % 2] } else { 0.0 };
         let t24 = relu(best20);
         q19 *= 0.5 + sigmoid(((h2[2] - q19).tanh()).mul_add((wsum(w, w[3 - m]) * 0.5 + s5).tanh(), 0.5));
-        (s5 * s5 + 1.0).ln() + q19 + best20 + t23 + t24 + h1[1] * 0.5 + h1[1] + h2[5] * 0.5 + h2[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + (s5 * s5 + 1.0).ln() + t16 + q19 + best20 + h1[1] * 0.5 + h1[1] + h2[5] * 0.5 + h2[0]
     }
 
     #[test]
@@ -935,7 +955,7 @@ mod nest_5006 {
         let t23 = sigmoid(s19);
         let g24 = (pr20 * pr20 + 0.5).sqrt();
         let t25 = if g24 > 0.0 { g24 * ((t23) * (t23) + 1.0).sqrt() } else { 0.0 };
-        (pr4 * pr4 + 1.0).ln() + best9 + s19 + pr20 + t23 + h1[0] * 0.5 + h1[0]
+        (pr4 * pr4 + 1.0).ln() + best9 + s19 + pr20 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -1129,7 +1149,7 @@ mod nest_5007 {
         let g40 = ((top33 + 0.2).max(0.0)).sqrt();
         let t41 = if g40 > 0.0 { g40 } else { 0.0 };
         h1[0] += (1.0 / pr34);
-        (pr4 * pr4 + 1.0).ln() + q29 + t30 + (top33 * top33 + 1.0).ln() + pr34 + h1.iter().sum::<f64>()
+        (pr4 * pr4 + 1.0).ln() + q29 + (top33 * top33 + 1.0).ln() + pr34 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1290,7 +1310,7 @@ mod nest_5008 {
             }
         }
         let t36 = (best21 * best21 + 0.5).ln();
-        (pr5 * pr5 + 1.0).ln() + pr8 + top20 + best21 + t36 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        (pr5 * pr5 + 1.0).ln() + pr8 + top20 + best21 + t36 + h1[1] * 0.5 + h1[1] + h2[3] * 0.5 + h2[1]
     }
 
     #[test]
@@ -1435,13 +1455,7 @@ mod nest_5009 {
         }
         let g22 = (s11 * s11 + 0.5).sqrt();
         let t23 = if g22 > 0.0 { g22 * (x[5 - m] + soft(a, t8)).tanh() } else { 0.0 };
-        (s5 * s5 + 1.0).ln()
-            + (s6 * s6 + 1.0).ln()
-            + (t8 * t8 + 1.0).ln()
-            + s11
-            + h1.iter().sum::<f64>()
-            + h2[1] * 0.5
-            + h2[1]
+        (s5 * s5 + 1.0).ln() + (s6 * s6 + 1.0).ln() + s11 + h1[3] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -1588,7 +1602,7 @@ mod nest_5010 {
         }
         let t28 = best13;
         h1[(m + 2) % 2] = ((top5 - x[5 - m]) * (top5 - x[5 - m]) + 1.0).sqrt();
-        (s4 * s4 + 1.0).ln() + top5 + best13 + t28 + h1[0] * 0.5 + h1[1]
+        (s4 * s4 + 1.0).ln() + top5 + best13 + t28 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1729,7 +1743,7 @@ mod nest_5011 {
                 h2[i23] = softplus((top25).tanh().exp());
             }
         }
-        best5 + s6 + t9 + pr12 + t22 + top25 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[0]
+        best5 + s6 + t9 + pr12 + top25 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[3]
     }
 
     #[test]
@@ -1807,7 +1821,7 @@ mod nest_5011 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_5012 {
     use super::*;
 
@@ -1932,7 +1946,11 @@ mod nest_5012 {
             }
         }
         let t47 = (best22 * best22 + 0.5).ln();
-        top5 + s17 + (s21 * s21 + 1.0).ln() + best22 + t47 + h1[0] * 0.5 + h1[3] + h2[3] * 0.5 + h2[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top5 + t14 + s17 + (s21 * s21 + 1.0).ln() + best22 + t47 + h1[2] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -2010,7 +2028,7 @@ mod nest_5012 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5013 {
     use super::*;
 
@@ -2082,7 +2100,11 @@ mod nest_5013 {
             }
         }
         h1[0] += best28;
-        best4 + s5 + (s20 * s20 + 1.0).ln() + s21 + t24 + s27 + best28 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + best4 + s5 + t17 + (s20 * s20 + 1.0).ln() + s21 + t24 + s27 + best28 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2201,7 +2223,7 @@ mod nest_5014 {
         }
         let t16 = pr9.ln();
         pr9 *= 0.75 + 0.5 * sigmoid((0.5_f64 * 0.5 + s10).sin());
-        best5 + pr9 + s10 + t16 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
+        best5 + pr9 + s10 + t16 + h1[1] * 0.5 + h1[2] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -2279,7 +2301,7 @@ mod nest_5014 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
 mod nest_5015 {
     use super::*;
 
@@ -2333,7 +2355,11 @@ mod nest_5015 {
         }
         let t22 = pr18 * pr18;
         let t23 = sigmoid(s19);
-        s4 + pr5 + pr9 + top10 + t15 + pr18 + s19 + t22 + h1[1] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + s4 + pr5 + t6 + pr9 + top10 + t13 + pr18 + s19 + t22 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2411,7 +2437,7 @@ mod nest_5015 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod nest_5016 {
     use super::*;
 
@@ -2453,7 +2479,11 @@ mod nest_5016 {
             }
         }
         let t17 = best15;
-        pr4 + q9 + best15 + h1[5] * 0.5 + h1[3]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + pr4 + q9 + t12 + best15 + t17 + h1[2] * 0.5 + h1[4]
     }
 
     #[test]
@@ -2597,7 +2627,7 @@ mod nest_5017 {
                 top11 = d23;
             }
         }
-        pr4 + pr5 + t8 + top11 + pr19 + h1[1] * 0.5 + h1[1]
+        pr4 + pr5 + t8 + top11 + pr19 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2675,7 +2705,7 @@ mod nest_5017 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; ln/sqrt/division of a positive carried scalar; one loop; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; ln/sqrt/division of a positive carried scalar; one loop; x.iter() loop.
 mod nest_5018 {
     use super::*;
 
@@ -2702,7 +2732,11 @@ mod nest_5018 {
         }
         let t13 = sigmoid(s11);
         let t14 = (q12 * q12 + 0.5).ln();
-        q4 + pr5 + s11 + q12 + t13 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + q4 + pr5 + s11 + q12 + t14 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2780,7 +2814,7 @@ mod nest_5018 {
     }
 }
 
-/// a call inside a loop; a call returning an array; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
 mod nest_5019 {
     use super::*;
 
@@ -2837,7 +2871,11 @@ mod nest_5019 {
                 best5 = d18;
             }
         }
-        (s4 * s4 + 1.0).ln() + best5 + best11 + h1[0] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (s4 * s4 + 1.0).ln() + best5 + t8 + best11 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2915,7 +2953,7 @@ mod nest_5019 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_5020 {
     use super::*;
 
@@ -2987,15 +3025,20 @@ mod nest_5020 {
             }
         }
         let t37 = s34.tanh();
-        best5
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z
+            + best5
             + (s6 * s6 + 1.0).ln()
             + (s26 * s26 + 1.0).ln()
             + top27
             + t30
+            + t31
             + s34
             + t37
-            + h1[0] * 0.5
-            + h1[0]
+            + h1.iter().sum::<f64>()
             + h2[0] * 0.5
             + h2[3]
     }
@@ -3135,7 +3178,7 @@ mod nest_5021 {
             h1[(m + 1) % 4] = ((h1[3 - m]).abs() * 0.5 + (s4 * 0.5 + x[5 - m]));
             s5 += s5 + ((s5).min(wsum(w, x[m + 3]))).tanh();
         }
-        s4 + (s5 * s5 + 1.0).ln() + t6 + pr9 + best10 + h1[1] * 0.5 + h1[0]
+        s4 + (s5 * s5 + 1.0).ln() + pr9 + best10 + h1[0] * 0.5 + h1[3]
     }
 
     #[test]
@@ -3213,7 +3256,7 @@ mod nest_5021 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter() loop.
 mod nest_5022 {
     use super::*;
 
@@ -3261,7 +3304,11 @@ mod nest_5022 {
             q14 += (((s8).atan() + q14).tanh()).exp();
         }
         let t15 = (1.0 / q14);
-        top4 + s8 + q14 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + s8 + q14 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -3339,7 +3386,7 @@ mod nest_5022 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop.
 mod nest_5023 {
     use super::*;
 
@@ -3413,7 +3460,11 @@ mod nest_5023 {
         let t32 = if g31 > 0.0 { g31 * x[5 - m] } else { 0.0 };
         let g33 = ((s30).max(0.0)).sqrt();
         let t34 = if g33 > 0.0 { g33 } else { 0.0 };
-        s5 + s24 + q29 + s30 + (t34 * t34 + 1.0).ln() + h1[2] * 0.5 + h1[2] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s5 + s24 + q29 + s30 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3491,7 +3542,7 @@ mod nest_5023 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5024 {
     use super::*;
 
@@ -3540,7 +3591,11 @@ mod nest_5024 {
             }
         }
         let t19 = s10.tanh();
-        s4 + best5 + s10 + h1[0] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + s4 + best5 + t7 + s10 + t19 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3750,7 +3805,7 @@ mod nest_5025 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5026 {
     use super::*;
 
@@ -3837,7 +3892,11 @@ mod nest_5026 {
         }
         let t35 = relu(s29);
         let t36 = (q30 * q30 + 1.0).sqrt();
-        q5 + best20 + s29 + q30 + h1[1] * 0.5 + h1[2] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + q5 + best20 + s29 + q30 + t35 + h1[2] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -3915,7 +3974,7 @@ mod nest_5026 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5027 {
     use super::*;
 
@@ -3989,7 +4048,11 @@ mod nest_5027 {
         }
         h1[5 - m] += pr25.tanh();
         let t32 = (best26 * best26 + 1.0).sqrt();
-        top4 + pr25 + best26 + h1[3] * 0.5 + h1[4]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + top4 + pr25 + best26 + t32 + h1[5] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4067,7 +4130,7 @@ mod nest_5027 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.len() bound.
 mod nest_5028 {
     use super::*;
 
@@ -4113,7 +4176,11 @@ mod nest_5028 {
             pr11 *= 1.0 + 0.25 * (b).tanh();
         }
         h2[m] = (1.0 / pr11);
-        (pr5 * pr5 + 1.0).ln() + pr11 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + (pr5 * pr5 + 1.0).ln() + t8 + pr11 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4264,7 +4331,7 @@ mod nest_5029 {
         } else {
             h1[(m + 1) % 2] += x[m];
         }
-        s5 + q6 + t15 + (s18 * s18 + 1.0).ln() + s19 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
+        s5 + q6 + t15 + (s18 * s18 + 1.0).ln() + s19 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4342,7 +4409,7 @@ mod nest_5029 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
 mod nest_5030 {
     use super::*;
 
@@ -4368,7 +4435,11 @@ mod nest_5030 {
         let t8 = if g7 > 0.0 { g7 } else { 0.0 };
         let t9 = (s6 * s6 + 0.5).ln();
         h2[m] += (wsum(w, w[m]) - x[5 - m]).mul_add((m as f64).tanh(), 0.5);
-        q5 + s6 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + q5 + s6 + h1[0] * 0.5 + h1[0] + h2[4] * 0.5 + h2[1]
     }
 
     #[test]
@@ -4512,7 +4583,7 @@ mod nest_5031 {
         let t22 = (s18 * s18 + 0.5).ln();
         let g23 = (relu(best19)).sqrt();
         let t24 = if g23 > 0.0 { g23 } else { 0.0 };
-        best5 + s18 + best19 + t22 + t24 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        best5 + s18 + best19 + t22 + t24 + h1[0] * 0.5 + h1[2] + h2[0] * 0.5 + h2[3]
     }
 
     #[test]
@@ -4689,7 +4760,7 @@ mod nest_5032 {
         }
         let t44 = (q35 * q35 + 1.0).sqrt();
         let t45 = a;
-        top5 + (pr6 * pr6 + 1.0).ln() + t31 + t32 + q35 + h1[2] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
+        top5 + (pr6 * pr6 + 1.0).ln() + t31 + q35 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4822,7 +4893,7 @@ mod nest_5033 {
         }
         let t15 = (s7 * s7 + 0.5).ln();
         h1[0] = pr8.ln();
-        s4 + s7 + pr8 + t15 + h1[0] * 0.5 + h1[0]
+        s4 + s7 + pr8 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4936,7 +5007,7 @@ mod nest_5034 {
         h1[(m + 1) % 2] += relu(q4);
         let g13 = ((hc[1] * soft(pr5, (m as f64))) * (hc[1] * soft(pr5, (m as f64))) + 0.5).sqrt();
         let t14 = if g13 > 0.0 { g13 } else { 0.0 };
-        q4 + pr5 + t14 + h1[0] * 0.5 + h1[1]
+        q4 + pr5 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -5014,7 +5085,7 @@ mod nest_5034 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_5035 {
     use super::*;
 
@@ -5075,7 +5146,11 @@ mod nest_5035 {
             let p28 = if m == 0 { 2 } else { m - 1 };
         }
         h1[(m + 2) % 2] = (top26 * top26 + 1.0).sqrt();
-        q5 + top26 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + q5 + top26 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5320,7 +5395,7 @@ mod nest_5037 {
             s22 -= ((best18).mul_add(0.25_f64, 0.5) * sigmoid(b));
         }
         let t23 = s22;
-        s5 + t15 + best18 + (s22 * s22 + 1.0).ln() + h1[0] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
+        s5 + best18 + (s22 * s22 + 1.0).ln() + (t23 * t23 + 1.0).ln() + h1[2] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5421,7 +5496,7 @@ mod nest_5038 {
         let t8 = if g7 > 0.0 { g7 * (x[m] * w[1]) } else { 0.0 };
         let d9 = x[m];
         best5 = best5.min(d9);
-        pr4 + best5 + t8 + d9 + h1.iter().sum::<f64>()
+        pr4 + best5 + t8 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -5547,7 +5622,7 @@ mod nest_5039 {
         h1[(m + 1) % 2] = q4.sqrt();
         let g22 = ((q4 * 0.5 + q4) * (q4 * 0.5 + q4) + 0.5).sqrt();
         let t23 = if g22 > 0.0 { g22 } else { 0.0 };
-        q4 + t23 + h1[0] * 0.5 + h1[0]
+        q4 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5625,7 +5700,7 @@ mod nest_5039 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5040 {
     use super::*;
 
@@ -5684,7 +5759,11 @@ mod nest_5040 {
         let t18 = top15.tanh();
         let g19 = ((s16 + 0.2).max(0.0)).sqrt();
         let t20 = if g19 > 0.0 { g19 * s16 } else { 0.0 };
-        (pr5 * pr5 + 1.0).ln() + pr10 + top15 + s16 + h1[3] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + (pr5 * pr5 + 1.0).ln() + pr10 + top15 + s16 + h1[3] * 0.5 + h1[0] + h2[5] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5828,7 +5907,7 @@ mod nest_5041 {
             let t33 = s29;
         }
         let t34 = s23.tanh();
-        best5 + (s6 * s6 + 1.0).ln() + t18 + s23 + h1[1] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
+        best5 + (s6 * s6 + 1.0).ln() + s23 + t34 + h1[2] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -5906,7 +5985,7 @@ mod nest_5041 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; if inside a loop; integer if choosing an index; literal bounds; one loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; if inside a loop; integer if choosing an index; literal bounds; one loop.
 mod nest_5042 {
     use super::*;
 
@@ -5929,7 +6008,11 @@ mod nest_5042 {
         }
         let t6 = (s5 * s5 + 0.5).ln();
         let p7 = if m == 0 { 2 } else { m - 1 };
-        s5 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + s5 + t6 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6007,7 +6090,7 @@ mod nest_5042 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_5043 {
     use super::*;
 
@@ -6063,7 +6146,11 @@ mod nest_5043 {
         if d17 < best4 {
             best4 = d17;
         }
-        best4 + d17 + h1[0] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + best4 + t16 + d17 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -6188,7 +6275,7 @@ mod nest_5044 {
                 + sigmoid(x[m]));
             best12 = best12.min(d17);
         }
-        s4 + pr5 + t8 + best12 + h1[1] * 0.5 + h1[1]
+        s4 + pr5 + t9 + best12 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6321,7 +6408,7 @@ mod nest_5045 {
             let g27 = (((t24).powi(2) - 0.8).max(0.0)).sqrt();
             let t28 = if g27 > 0.0 { g27 * softplus(pr5) } else { 0.0 };
         }
-        pr5 + top6 + t24 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        pr5 + top6 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6399,7 +6486,7 @@ mod nest_5045 {
     }
 }
 
-/// a call inside a loop; a call returning an array; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; selection by comparison; x.iter() loop.
 mod nest_5046 {
     use super::*;
 
@@ -6442,7 +6529,11 @@ mod nest_5046 {
             h1[(m + 1) % 2] = ((wsum(w, s13)).abs()).cos();
         }
         h1[(m + 2) % 2] = s13;
-        best4 + (s13 * s13 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + best4 + (s13 * s13 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6596,7 +6687,7 @@ mod nest_5047 {
             s11 -= ((if 0.5_f64 > soft(x[m], b) { 0.5_f64 * 2.0 } else { soft(x[m], b) - 0.5_f64 }) * top14);
         }
         let t34 = s11;
-        s4 + q5 + t8 + s11 + h1[1] * 0.5 + h1[1]
+        s4 + q5 + s11 + t34 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6716,7 +6807,7 @@ mod nest_5048 {
             }
         }
         let t19 = (top15 * top15 + 1.0).sqrt();
-        s5 + pr6 + t11 + top15 + t19 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        s5 + pr6 + t12 + top15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[3]
     }
 
     #[test]
@@ -6794,7 +6885,7 @@ mod nest_5048 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_5049 {
     use super::*;
 
@@ -6848,7 +6939,11 @@ mod nest_5049 {
             h1[m] = (h1[(m + 4) % 6]).tanh();
         }
         let t29 = q25.ln();
-        (pr5 * pr5 + 1.0).ln() + best17 + q25 + h1[4] * 0.5 + h1[1] + h2[3] * 0.5 + h2[4]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (pr5 * pr5 + 1.0).ln() + best17 + q25 + h1[4] * 0.5 + h1[3] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -6982,7 +7077,7 @@ mod nest_5050 {
         }
         let t29 = best21.tanh();
         h2[m + 3] += (s22 * s22 + 0.5).ln();
-        s5 + t8 + best11 + t18 + best21 + (s22 * s22 + 1.0).ln() + t29 + h1[2] * 0.5 + h1[1] + h2[5] * 0.5 + h2[0]
+        s5 + t8 + best11 + t18 + best21 + (s22 * s22 + 1.0).ln() + t29 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[5]
     }
 
     #[test]
@@ -7060,7 +7155,7 @@ mod nest_5050 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_5051 {
     use super::*;
 
@@ -7149,7 +7244,18 @@ mod nest_5051 {
                 (wsum(w, h1[0])).tanh().exp() - (-pick(x, i33, q19))
             });
         }
-        top4 + s5 + (q19 * q19 + 1.0).ln() + (s20 * s20 + 1.0).ln() + (s35 * s35 + 1.0).ln() + h1[1] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z
+            + top4
+            + s5
+            + (q19 * q19 + 1.0).ln()
+            + (s20 * s20 + 1.0).ln()
+            + (s35 * s35 + 1.0).ln()
+            + h1[2] * 0.5
+            + h1[1]
     }
 
     #[test]
@@ -7227,7 +7333,7 @@ mod nest_5051 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5052 {
     use super::*;
 
@@ -7302,7 +7408,11 @@ mod nest_5052 {
             }
         }
         let t31 = (top24 * top24 + 1.0).sqrt();
-        pr5 + top24 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + pr5 + top24 + t31 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -7380,7 +7490,7 @@ mod nest_5052 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
 mod nest_5053 {
     use super::*;
 
@@ -7415,7 +7525,11 @@ mod nest_5053 {
             }
         }
         h2[2 - m] += hc[0];
-        pr5 + pr11 + h1[2] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + pr5 + t8 + pr11 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -7535,7 +7649,7 @@ mod nest_5054 {
         let g17 = (relu(s10 - 0.8)).sqrt();
         let t18 = if g17 > 0.0 { g17 * a } else { 0.0 };
         h2[(m + 1) % 2] = x[(m + 1) % 6];
-        (s5 * s5 + 1.0).ln() + best9 + s10 + t18 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[0]
+        (s5 * s5 + 1.0).ln() + best9 + s10 + t18 + h1[0] * 0.5 + h1[3] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -7705,10 +7819,8 @@ mod nest_5055 {
             + q31
             + pr32
             + t36
-            + h1[0] * 0.5
-            + h1[1]
-            + h2[0] * 0.5
-            + h2[0]
+            + h1.iter().sum::<f64>()
+            + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -7851,7 +7963,7 @@ mod nest_5056 {
             s4 = 0.5 * s4 + (pick(x, m, hc[1])).max((x[m] * 0.5 + b));
             h1[m + 1] = pick(x, m, 0.5_f64);
         }
-        (s4 * s4 + 1.0).ln() + h1[3] * 0.5 + h1[1]
+        (s4 * s4 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7943,7 +8055,7 @@ mod nest_5057 {
             h2[m] = (((s5).min(s5)) * ((s5).min(s5)) + 1.0).sqrt();
         }
         s5 += 0.1 * s5 + ((s5 / ((soft(0.5_f64, s5)) * (soft(0.5_f64, s5)) + 1.0)) * 0.5 + 0.5_f64);
-        s5 + h1[1] * 0.5 + h1[2] + h2[5] * 0.5 + h2[2]
+        s5 + h1[2] * 0.5 + h1[2] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -8021,7 +8133,7 @@ mod nest_5057 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5058 {
     use super::*;
 
@@ -8085,7 +8197,11 @@ mod nest_5058 {
             pr6 *= 1.0 + 0.25 * (hc[0]).tanh();
         }
         let t26 = ((pr6 * 0.5 + pick(x, m, pr6)).tanh() * t25);
-        top5 + (pr6 * pr6 + 1.0).ln() + t25 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top5 + (pr6 * pr6 + 1.0).ln() + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8163,7 +8279,7 @@ mod nest_5058 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_5059 {
     use super::*;
 
@@ -8239,7 +8355,11 @@ mod nest_5059 {
             let g35 = ((s11).max(t26) * (s11).max(t26) + 0.5).sqrt();
             let t36 = if g35 > 0.0 { g35 * sigmoid(w[m + 1]) } else { 0.0 };
         }
-        top4 + s11 + pr29 + h1[0] * 0.5 + h1[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + s11 + t26 + pr29 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -8362,7 +8482,7 @@ mod nest_5060 {
             }
         }
         s18 += ((m as f64).powi(2)).tanh();
-        top5 + s18 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[0]
+        top5 + s18 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -8440,7 +8560,7 @@ mod nest_5060 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_5061 {
     use super::*;
 
@@ -8506,7 +8626,11 @@ mod nest_5061 {
                 0.0
             };
         }
-        (pr5 * pr5 + 1.0).ln() + s6 + pr22 + best23 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + (pr5 * pr5 + 1.0).ln() + s6 + t19 + pr22 + best23 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -8636,7 +8760,7 @@ mod nest_5062 {
             let g22 = ((t6).max(0.0)).sqrt();
             let t23 = if g22 > 0.0 { g22 * (t19).tanh() } else { 0.0 };
         }
-        s4 + s5 + t6 + best9 + h1.iter().sum::<f64>()
+        s4 + s5 + best9 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8792,7 +8916,7 @@ mod nest_5063 {
             }
         }
         let t35 = (top31 * top31 + 0.5).ln();
-        s5 + (q10 * q10 + 1.0).ln() + t28 + top31 + t35 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        s5 + (q10 * q10 + 1.0).ln() + t28 + top31 + h1[1] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
     }
 
     #[test]
@@ -8954,7 +9078,7 @@ mod nest_5064 {
             let t39 = if g38 > 0.0 { g38 * (soft(hc[0], top13)).abs() } else { 0.0 };
         }
         let t40 = top34.tanh();
-        s5 + top6 + t9 + s12 + top13 + s33 + top34 + h1.iter().sum::<f64>() + h2[3] * 0.5 + h2[0]
+        s5 + top6 + s12 + top13 + s33 + top34 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -9113,7 +9237,7 @@ mod nest_5065 {
             }
         }
         let t33 = (1.0 / pr29);
-        s5 + q6 + t18 + t19 + top22 + pr29 + t33 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        s5 + q6 + t18 + top22 + t26 + pr29 + t33 + h1[0] * 0.5 + h1[2] + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -9226,7 +9350,7 @@ mod nest_5066 {
             s5 += ((hc[1]).cos()).max((t17).tanh().exp());
         }
         let t18 = sigmoid(top14);
-        (s5 * s5 + 1.0).ln() + top14 + t18 + h1[3] * 0.5 + h1[1] + h2[3] * 0.5 + h2[2]
+        (s5 * s5 + 1.0).ln() + top14 + t18 + h1[1] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -9344,7 +9468,7 @@ mod nest_5067 {
             }
         }
         let t14 = (1.0 / pr12);
-        q4 + q5 + t9 + pr12 + t14 + h1[0] * 0.5 + h1[0]
+        q4 + q5 + t9 + pr12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9469,7 +9593,7 @@ mod nest_5068 {
         h1[1] += (1.0 / q4);
         h1[(m + 1) % 2] += (q5 * q5 + 0.5).ln();
         h1[(m + 2) % 2] += ((q5).tanh().exp() / ((q5) * (q5) + 1.0));
-        q4 + q5 + h1[0] * 0.5 + h1[1]
+        q4 + q5 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -9547,7 +9671,7 @@ mod nest_5068 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_5069 {
     use super::*;
 
@@ -9652,7 +9776,11 @@ mod nest_5069 {
         }
         let g39 = (relu(q35)).sqrt();
         let t40 = if g39 > 0.0 { g39 * (h1[(m + 3) % 6] * 0.5 + t30) } else { 0.0 };
-        top4 + pr5 + best23 + s24 + (s34 * s34 + 1.0).ln() + q35 + t40 + h1[3] * 0.5 + h1[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top4 + pr5 + best23 + s24 + t30 + t31 + (s34 * s34 + 1.0).ln() + q35 + t40 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9730,7 +9858,7 @@ mod nest_5069 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_5070 {
     use super::*;
 
@@ -9773,7 +9901,11 @@ mod nest_5070 {
                 best5 = d18;
             }
         }
-        best5 + pr6 + h1[3] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + best5 + pr6 + t17 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -9851,7 +9983,7 @@ mod nest_5070 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_5071 {
     use super::*;
 
@@ -9889,7 +10021,11 @@ mod nest_5071 {
         let g17 = (relu(best6 - 0.3)).sqrt();
         let t18 = if g17 > 0.0 { g17 } else { 0.0 };
         let t19 = (pick(x, m, best6) / ((m as f64) * (m as f64) + 1.0)).mul_add((m as f64), 0.5);
-        q5 + best6 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + q5 + best6 + t19 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
     }
 
     #[test]
@@ -9998,7 +10134,7 @@ mod nest_5072 {
                 top5 = d14;
             }
         }
-        top5 + t10 + s13 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        top5 + t10 + s13 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
     }
 
     #[test]
@@ -10076,7 +10212,7 @@ mod nest_5072 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_5073 {
     use super::*;
 
@@ -10128,7 +10264,11 @@ mod nest_5073 {
             s16 = (s16 * 0.5 + (((i14 as f64) - wsum(w, (i14 as f64))) - sigmoid(w[m]))).tanh();
         }
         let p26 = if m == 0 { m } else { 1 };
-        q5 + s16 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + q5 + s16 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -10206,7 +10346,7 @@ mod nest_5073 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_5074 {
     use super::*;
 
@@ -10304,7 +10444,11 @@ mod nest_5074 {
         }
         let t39 = pr32 * pr32;
         h1[(m + 2) % 2] = ((if top33 > w[(m + 2) % 4] { top33 * 2.0 } else { w[(m + 2) % 4] - top33 }).tanh()).atan();
-        (s4 * s4 + 1.0).ln() + pr5 + pr32 + top33 + h1[1] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + (s4 * s4 + 1.0).ln() + pr5 + t29 + pr32 + top33 + t39 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -10382,7 +10526,7 @@ mod nest_5074 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5075 {
     use super::*;
 
@@ -10471,7 +10615,11 @@ mod nest_5075 {
             let g34 = (((if wsum(w, b) > pr32 { wsum(w, b) * 2.0 } else { pr32 - wsum(w, b) }) - 0.8).max(0.0)).sqrt();
             let t35 = if g34 > 0.0 { g34 * (x[m + 3]).abs() } else { 0.0 };
         }
-        top5 + best6 + pr32 + h1[0] * 0.5 + h1[2] + h2[4] * 0.5 + h2[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top5 + best6 + pr32 + h1[5] * 0.5 + h1[4] + h2[4] * 0.5 + h2[4]
     }
 
     #[test]
@@ -10648,7 +10796,7 @@ mod nest_5076 {
         } else {
             0.0
         };
-        top4 + (s5 * s5 + 1.0).ln() + t11 + pr14 + s15 + q19 + pr20 + t39 + h1.iter().sum::<f64>()
+        top4 + (s5 * s5 + 1.0).ln() + pr14 + s15 + t16 + q19 + pr20 + h1[2] * 0.5 + h1[5]
     }
 
     #[test]
@@ -10726,7 +10874,7 @@ mod nest_5076 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; carried scalar in a condition; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; carried scalar in a condition; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison.
 mod nest_5077 {
     use super::*;
 
@@ -10774,7 +10922,11 @@ mod nest_5077 {
             });
         }
         h2[(m + 1) % 2] += ((x[2] - top9) * 0.5 + h1[5 - m]).tanh();
-        (s5 * s5 + 1.0).ln() + top9 + s10 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (s5 * s5 + 1.0).ln() + top9 + s10 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -10852,7 +11004,7 @@ mod nest_5077 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5078 {
     use super::*;
 
@@ -10911,7 +11063,20 @@ mod nest_5078 {
             pr26 *= 1.0 + 0.25 * (((h2[(i24 + 2) % 2]).abs()).max((t23 + pr26))).tanh();
         }
         pr26 *= 1.0 + 0.25 * ((m as f64).tanh()).tanh();
-        (pr5 * pr5 + 1.0).ln() + pr6 + pr26 + h1[1] * 0.5 + h1[5] + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z
+            + (pr5 * pr5 + 1.0).ln()
+            + pr6
+            + (t22 * t22 + 1.0).ln()
+            + t23
+            + pr26
+            + h1[0] * 0.5
+            + h1[1]
+            + h2[0] * 0.5
+            + h2[0]
     }
 
     #[test]
@@ -10989,7 +11154,7 @@ mod nest_5078 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.iter().enumerate() loop.
 mod nest_5079 {
     use super::*;
 
@@ -11027,7 +11192,11 @@ mod nest_5079 {
         let g15 = (relu(q13 + 0.2)).sqrt();
         let t16 = if g15 > 0.0 { g15 * (q13).atan() } else { 0.0 };
         let t17 = (1.0 / q14);
-        (s5 * s5 + 1.0).ln() + q6 + q13 + q14 + t16 + t17 + h1[0] * 0.5 + h1[1] + h2[2] * 0.5 + h2[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + (s5 * s5 + 1.0).ln() + q6 + t10 + q13 + q14 + t17 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -11166,7 +11335,7 @@ mod nest_5080 {
             h1[(m + 3) % 6] = soft(q14, top4);
             h1[m] = q14;
         }
-        top4 + q14 + h1[2] * 0.5 + h1[3]
+        top4 + q14 + h1[3] * 0.5 + h1[2]
     }
 
     #[test]
@@ -11275,7 +11444,7 @@ mod nest_5081 {
             s13 -= ((pick(x, i11, h2[(i11 + 3) % 4])).tanh() + (0.5_f64 * soft(h1[(m + 2) % 3], x[5 - m])));
         }
         let t14 = (s13 * s13 + 1.0).sqrt();
-        best5 + t10 + s13 + t14 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[1]
+        best5 + t10 + s13 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -11410,7 +11579,7 @@ mod nest_5082 {
             }
             h2[3 - m] = ((s23 * 0.5 + top22) * (s23 * 0.5 + top22) + 1.0).sqrt();
         }
-        s5 + best6 + t11 + t12 + q15 + t19 + top22 + s23 + t27 + h1[2] * 0.5 + h1[1] + h2[3] * 0.5 + h2[0]
+        s5 + best6 + t11 + t12 + q15 + t19 + top22 + s23 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -11551,7 +11720,7 @@ mod nest_5083 {
             h1[2 - m] += (-(2.0_f64).tanh().exp());
         }
         let t26 = best18.tanh();
-        (pr4 * pr4 + 1.0).ln() + (t14 * t14 + 1.0).ln() + top17 + best18 + t26 + h1[2] * 0.5 + h1[1]
+        (pr4 * pr4 + 1.0).ln() + (t14 * t14 + 1.0).ln() + top17 + best18 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -11723,7 +11892,7 @@ mod nest_5084 {
         let g34 = (relu(s29)).sqrt();
         let t35 = if g34 > 0.0 { g34 * (soft(h2[0], w[m])).tanh().exp() } else { 0.0 };
         let t36 = best30.tanh();
-        best5 + s6 + s29 + best30 + t35 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        best5 + s6 + s29 + best30 + t36 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -11801,7 +11970,7 @@ mod nest_5084 {
     }
 }
 
-/// a call at the top level; a call returning an array; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call returning an array; a fused loop only the result reads; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
 mod nest_5085 {
     use super::*;
 
@@ -11841,7 +12010,11 @@ mod nest_5085 {
             }
         }
         h1[0] += top12.tanh();
-        top4 + s5 + t9 + top12 + h1[0] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top4 + s5 + t9 + top12 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -11919,7 +12092,7 @@ mod nest_5085 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5086 {
     use super::*;
 
@@ -11983,7 +12156,11 @@ mod nest_5086 {
         }
         h1[5 - m] = (s26 * s26 + 0.5).ln();
         let p27 = if m == 0 { 1 } else { m - 1 };
-        top4 + s25 + s26 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + s25 + s26 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -12061,7 +12238,7 @@ mod nest_5086 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5087 {
     use super::*;
 
@@ -12110,7 +12287,11 @@ mod nest_5087 {
         }
         h1[(m + 2) % 2] = sigmoid(pr9);
         let t19 = relu(s10);
-        q4 + pr9 + (s10 * s10 + 1.0).ln() + h1[0] * 0.5 + h1[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + q4 + t6 + pr9 + (s10 * s10 + 1.0).ln() + (t19 * t19 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -12286,14 +12467,7 @@ mod nest_5088 {
             let t38 = (((t33).abs()).tanh()).powi(2);
         }
         let t39 = sigmoid(top36);
-        (s5 * s5 + 1.0).ln()
-            + pr6
-            + (s29 * s29 + 1.0).ln()
-            + (t33 * t33 + 1.0).ln()
-            + top36
-            + h1.iter().sum::<f64>()
-            + h2[0] * 0.5
-            + h2[0]
+        (s5 * s5 + 1.0).ln() + pr6 + (s29 * s29 + 1.0).ln() + top36 + h1[1] * 0.5 + h1[5] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -12371,7 +12545,7 @@ mod nest_5088 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5089 {
     use super::*;
 
@@ -12408,7 +12582,11 @@ mod nest_5089 {
         }
         let t16 = s12;
         let t17 = (1.0 / q13);
-        top4 + best5 + s12 + q13 + t16 + h1[0] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top4 + best5 + s12 + q13 + t16 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -12486,7 +12664,7 @@ mod nest_5089 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5090 {
     use super::*;
 
@@ -12534,7 +12712,11 @@ mod nest_5090 {
             }
         }
         let t24 = s21;
-        (s5 * s5 + 1.0).ln() + s21 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + (s5 * s5 + 1.0).ln() + s21 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -12612,7 +12794,7 @@ mod nest_5090 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; literal bounds; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; literal bounds; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5091 {
     use super::*;
 
@@ -12676,7 +12858,11 @@ mod nest_5091 {
             }
         }
         h1[0] += (top23 * top23 + 1.0).sqrt();
-        top5 + top6 + s15 + pr16 + s22 + top23 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + top5 + top6 + t12 + s15 + pr16 + s22 + top23 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -12809,7 +12995,7 @@ mod nest_5092 {
             }
         }
         let t21 = top13.tanh();
-        q4 + t10 + top13 + t21 + h1[2] * 0.5 + h1[2]
+        q4 + t10 + top13 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -12887,7 +13073,7 @@ mod nest_5092 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_5093 {
     use super::*;
 
@@ -12934,7 +13120,11 @@ mod nest_5093 {
         }
         let g23 = (best16 * best16 + 0.5).sqrt();
         let t24 = if g23 > 0.0 { g23 } else { 0.0 };
-        (s5 * s5 + 1.0).ln() + s6 + best16 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[2]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + (s5 * s5 + 1.0).ln() + s6 + t13 + best16 + t24 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -13012,7 +13202,7 @@ mod nest_5093 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison.
 mod nest_5094 {
     use super::*;
 
@@ -13061,7 +13251,11 @@ mod nest_5094 {
             s11 += (((pick(x, m, h1[0])) * (pick(x, m, h1[0])) + 0.5).ln() + (soft(x[m], 0.25_f64) + (-0.75_f64)));
             s11 = (s11 * 0.5 + ((w[(m + 3) % 4]).abs() * 0.5 + (h1[0] * 0.5 + top4)).tanh()).tanh();
         }
-        top4 + s11 + s12 + h1[0] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + d8 + s11 + s12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -13139,7 +13333,7 @@ mod nest_5094 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_5095 {
     use super::*;
 
@@ -13215,7 +13409,11 @@ mod nest_5095 {
         }
         h1[2 - m] += (best10 * best10 + 1.0).sqrt();
         h1[(m + 1) % 3] = h1[2 - m];
-        (pr4 * pr4 + 1.0).ln() + s9 + best10 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (pr4 * pr4 + 1.0).ln() + s9 + best10 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -13340,7 +13538,7 @@ mod nest_5096 {
             s18 = (s18 * 0.5 + (s5 / ((w[3 - p19]) * (w[3 - p19]) + 1.0)).cos()).tanh();
         }
         let t20 = (s18 * s18 + 1.0).sqrt();
-        s5 + s18 + t20 + h1[0] * 0.5 + h1[3] + h2.iter().sum::<f64>()
+        s5 + s18 + h1[3] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -13418,7 +13616,7 @@ mod nest_5096 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; runtime bound n.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; runtime bound n.
 mod nest_5097 {
     use super::*;
 
@@ -13450,7 +13648,11 @@ mod nest_5097 {
         let t13 = if g12 > 0.0 { g12 } else { 0.0 };
         let g14 = (pr11 * pr11 + 0.5).sqrt();
         let t15 = if g14 > 0.0 { g14 * (s10 + x[(m + 4) % 6]) } else { 0.0 };
-        pr5 + s10 + pr11 + t15 + h1[3] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + pr5 + s10 + pr11 + t13 + t15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -13629,7 +13831,7 @@ mod nest_5098 {
             q23 += ((((wsum(w, (m as f64))).tanh().exp()).mul_add(soft(s36, x[5 - m]), 0.5)).tanh()).exp();
             q4 += sigmoid(((x[m]).max(h1[2 - m]) * 0.5 + (soft(t38, 1.5_f64)).mul_add(t31, 0.5)).tanh());
         }
-        (q4 * q4 + 1.0).ln() + q5 + best22 + q23 + t31 + q35 + s36 + t38 + h1[1] * 0.5 + h1[0]
+        (q4 * q4 + 1.0).ln() + q5 + best22 + q23 + t32 + q35 + s36 + t38 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -13707,7 +13909,7 @@ mod nest_5098 {
     }
 }
 
-/// branch-local guard; integer if choosing an index; one loop; reversed range; selection by comparison.
+/// a fused loop only the result reads; branch-local guard; integer if choosing an index; one loop; reversed range; selection by comparison.
 mod nest_5099 {
     use super::*;
 
@@ -13735,7 +13937,11 @@ mod nest_5099 {
         let t11 = (best5 * best5 + 1.0).sqrt();
         let p12 = if m % 2 == 1 { m } else { 2 };
         h1[(p12 + 2) % 2] += h1[(m + 2) % 2];
-        best4 + best5 + h1.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + best4 + best5 + t11 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]

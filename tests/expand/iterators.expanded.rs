@@ -250,6 +250,17 @@ fn dot_zip_pullback_sweep<const WANT_D_A: bool, const WANT_D_B: bool>(
         acc = acc_2;
     }
     let t0 = if b.len() < a.len() { b.len() } else { a.len() };
+    let mut t1 = d_result;
+    for k_2 in 0..t0 {
+        let d_x = t1 * b[k_2];
+        let d_y = t1 * a[k_2];
+        if WANT_D_B {
+            d_b[k_2] += d_y;
+        }
+        if WANT_D_A {
+            d_a[k_2] += d_x;
+        }
+    }
     let mut d_acc = d_result;
     for k in (0..a.len()).rev() {
         tape_acc_len -= 1;

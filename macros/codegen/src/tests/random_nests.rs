@@ -1071,8 +1071,20 @@ fn generate(seed: u64, ext: bool, calls: bool) -> Program {
             g.statement();
         }
     }
+    // A top-level accumulation that only the result reads: in a pullback, which reads the result
+    // instead of computing it, the forward loop has nothing left to do while its reverse must
+    // still run (the class of `nest_1150`; the programs below did not hit it before the fix, the
+    // regression tests in tests/composition.rs do).
+    let mut extra_terms = Vec::new();
+    if g.calls && g.rng.chance(0.5) {
+        g.line("let mut acc_z = 0.0;");
+        let body = g.rng.pick(&["x[i] * w[i % 4]", "(x[i] * a).sin()", "wsum(w, x[i])"]).to_string();
+        g.line(&format!("for i in 0..x.len() {{ acc_z += {body}; }}"));
+        extra_terms.push("acc_z".to_string());
+        g.features.insert("a fused loop only the result reads");
+    }
     // The tail reads every top-level scalar and every local array.
-    let mut terms = Vec::new();
+    let mut terms = extra_terms;
     for f in g.frames[0].floats.clone() {
         if f.kind == Kind::Plain && g.rng.chance(0.5) {
             continue;

@@ -28,6 +28,18 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
     }
 }
 
+/// The pullback seeded by 0.75, given sinks holding 0.5 (`x`) and 0.25 (`w`), added 0.75 × the
+/// gradient into them and returned 0.75 × the scalars' adjoints (`da`, `db`).
+fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad: &[f64]) {
+    let seeded = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([da, db]);
+    for (k, (s, g)) in seeded.zip(grad).enumerate() {
+        assert!(
+            (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+            "{name} pullback [{k}]: {s} vs 0.75 × {g}"
+        );
+    }
+}
+
 /// Differentiable helpers the random programs call (issue 8).
 #[backprop]
 pub fn soft(u: f64, v: f64) -> f64 {
@@ -129,14 +141,7 @@ mod nest_4000 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4000 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4000", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.247, 0.225, 0.862, -1.109, -0.308, 0.299, 1.263, 1.33, 1.417, 1.354, -1.393, -1.494];
@@ -164,14 +169,7 @@ mod nest_4000 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4000 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4000", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -275,14 +273,7 @@ mod nest_4001 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4001 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4001", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.427, 0.211, 0.889, -0.291, -0.919, -0.637, -1.326, -1.366, -0.692, -0.565, -1.432, -0.743];
@@ -310,14 +301,7 @@ mod nest_4001 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4001 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4001", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -435,14 +419,7 @@ mod nest_4002 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4002 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4002", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.843, -0.954, -0.614, -1.094, 1.283, -1.097, 0.057, -0.294, 0.61, 0.334, 0.344, 1.349];
@@ -470,14 +447,7 @@ mod nest_4002 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4002 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4002", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -577,14 +547,7 @@ mod nest_4003 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4003 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4003", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.791, 0.297, 1.083, -0.047, -1.437, -1.44, -0.175, 1.063, 0.29, -0.521, 1.12, -0.38];
@@ -612,14 +575,7 @@ mod nest_4003 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4003 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4003", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -712,14 +668,7 @@ mod nest_4004 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4004 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4004", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.913, 1.485, -0.662, -1.228, 0.244, 0.798, 0.638, -1.088, 1.012, -0.84, 1.287, 0.357];
@@ -747,14 +696,7 @@ mod nest_4004 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4004 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4004", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -864,14 +806,7 @@ mod nest_4005 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4005 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4005", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.561, 0.577, 0.931, -0.637, 1.406, 1.001, -1.42, -1.337, 0.387, -0.274, 0.965, 0.966];
@@ -899,14 +834,7 @@ mod nest_4005 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4005 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4005", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1004,14 +932,7 @@ mod nest_4006 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4006 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4006", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.894, 1.219, -0.642, 0.089, 0.735, 1.138, 0.27, -0.805, -1.106, -0.122, -0.376, 0.723];
@@ -1039,14 +960,7 @@ mod nest_4006 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4006 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4006", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1128,14 +1042,7 @@ mod nest_4007 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4007 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4007", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.654, -0.156, 1.147, 0.646, -0.762, -0.536, 0.51, 0.704, 0.34, 0.094, -0.968, -0.13];
@@ -1163,14 +1070,7 @@ mod nest_4007 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4007 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4007", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1270,14 +1170,7 @@ mod nest_4008 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4008 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4008", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.408, 1.45, 0.109, -0.601, -0.586, 0.311, -0.857, 0.331, 0.889, 1.312, -0.22, 0.355];
@@ -1305,14 +1198,7 @@ mod nest_4008 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4008 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4008", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1380,14 +1266,7 @@ mod nest_4009 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4009 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4009", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.244, -0.303, 0.377, -0.368, 0.832, -0.694, 0.712, -1.451, 1.139, 0.178, 0.859, -0.494];
@@ -1415,14 +1294,7 @@ mod nest_4009 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4009 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4009", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1542,14 +1414,7 @@ mod nest_4010 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4010 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4010", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.12, 0.167, 1.111, 0.915, 0.521, 0.967, 0.682, 0.501, -0.181, -0.926, -1.169, -0.807];
@@ -1577,14 +1442,7 @@ mod nest_4010 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4010 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4010", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1649,14 +1507,7 @@ mod nest_4011 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4011 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4011", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.349, 1.284, 1.366, 0.718, 1.275, -0.742, -0.924, -0.059, 0.985, 0.953, 0.322, 0.734];
@@ -1684,14 +1535,7 @@ mod nest_4011 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4011 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4011", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1776,14 +1620,7 @@ mod nest_4012 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4012 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4012", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.299, -1.389, -0.434, 1.233, 0.888, 0.342, -0.953, 0.34, -1.259, -0.684, -1.424, -0.374];
@@ -1811,14 +1648,7 @@ mod nest_4012 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4012 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4012", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1929,14 +1759,7 @@ mod nest_4013 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4013 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4013", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.294, -1.213, -0.387, 1.351, 1.176, -0.835, -0.175, 0.765, 0.639, 1.091, 1.091, 0.861];
@@ -1964,14 +1787,7 @@ mod nest_4013 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4013 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4013", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2066,14 +1882,7 @@ mod nest_4014 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4014 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4014", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.209, -0.234, -1.244, -0.796, 0.157, -0.511, -0.114, -0.993, 1.357, -0.56, 0.788, 1.134];
@@ -2101,14 +1910,7 @@ mod nest_4014 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4014 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4014", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2177,14 +1979,7 @@ mod nest_4015 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4015 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4015", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.376, 0.658, -0.098, 1.39, 0.227, 0.183, -0.823, -0.312, -0.346, -0.512, -0.929, 0.92];
@@ -2212,14 +2007,7 @@ mod nest_4015 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4015 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4015", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2355,14 +2143,7 @@ mod nest_4016 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4016 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4016", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.126, -0.357, -0.898, -1.322, 0.286, -1.243, 0.88, 1.019, 0.233, 0.034, 1.219, -0.47];
@@ -2390,14 +2171,7 @@ mod nest_4016 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4016 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4016", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2504,14 +2278,7 @@ mod nest_4017 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4017 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4017", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.67, 0.837, -0.667, -0.961, -1.198, 0.632, 1.092, 1.316, -0.674, 0.008, -0.216, 0.171];
@@ -2539,14 +2306,7 @@ mod nest_4017 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4017 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4017", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2633,14 +2393,7 @@ mod nest_4018 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4018 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4018", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.345, 0.063, -0.63, 0.074, -0.911, -1.103, 1.349, 1.229, -0.274, -0.156, 1.002, -0.559];
@@ -2668,14 +2421,7 @@ mod nest_4018 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4018 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4018", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2790,14 +2536,7 @@ mod nest_4019 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4019 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4019", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.482, 0.462, 1.447, 0.491, 0.927, -0.923, 1.419, 1.189, 0.336, -0.467, 1.416, -0.311];
@@ -2825,14 +2564,7 @@ mod nest_4019 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4019 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4019", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2920,14 +2652,7 @@ mod nest_4020 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4020 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4020", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.984, 1.49, -1.406, -0.056, 1.288, 0.257, -1.076, -0.422, 0.248, 1.095, 1.111, -1.26];
@@ -2955,14 +2680,7 @@ mod nest_4020 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4020 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4020", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3095,14 +2813,7 @@ mod nest_4021 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4021 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4021", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.241, 0.551, 0.273, 0.914, 1.296, -0.697, 1.447, -0.283, -0.506, 1.452, 0.174, -0.219];
@@ -3130,14 +2841,7 @@ mod nest_4021 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4021 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4021", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3297,14 +3001,7 @@ mod nest_4022 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4022 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4022", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.265, -0.993, -1.226, 1.306, -1.473, -0.111, -0.452, 0.81, 1.153, 0.645, 1.304, -0.772];
@@ -3332,14 +3029,7 @@ mod nest_4022 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4022 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4022", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3454,14 +3144,7 @@ mod nest_4023 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4023 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4023", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.342, -0.626, 0.494, -0.66, 0.584, 0.148, 0.318, -1.315, -1.401, -0.27, 0.077, -1.305];
@@ -3489,14 +3172,7 @@ mod nest_4023 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4023 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4023", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3613,14 +3289,7 @@ mod nest_4024 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4024 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4024", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.162, 0.33, -0.087, 0.382, 0.087, 0.065, 0.163, -0.059, -1.182, -1.47, -1.402, -0.853];
@@ -3648,14 +3317,7 @@ mod nest_4024 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4024 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4024", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3756,14 +3418,7 @@ mod nest_4025 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4025 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4025", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.422, -1.157, -0.512, -0.116, 0.436, 1.044, 0.067, -0.529, -0.437, 0.629, -1.132, 0.962];
@@ -3791,14 +3446,7 @@ mod nest_4025 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4025 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4025", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3888,14 +3536,7 @@ mod nest_4026 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4026 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4026", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.037, -0.321, 0.161, 1.14, 0.254, -0.167, -1.214, 1.199, 0.363, -1.141, -1.275, -0.991];
@@ -3923,14 +3564,7 @@ mod nest_4026 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4026 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4026", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4028,14 +3662,7 @@ mod nest_4027 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4027 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4027", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.278, -0.232, 0.129, -1.043, 0.233, -0.328, 0.997, 1.292, 0.679, -0.061, -1.404, 1.3];
@@ -4063,14 +3690,7 @@ mod nest_4027 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4027 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4027", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4188,14 +3808,7 @@ mod nest_4028 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4028 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4028", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.197, -1.063, -0.09, -0.907, 0.251, 1.292, 0.798, 0.932, -0.849, -1.36, 1.127, -0.442];
@@ -4223,14 +3836,7 @@ mod nest_4028 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4028 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4028", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4297,14 +3903,7 @@ mod nest_4029 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4029 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4029", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.478, -1.427, -1.191, -1.33, -0.025, -1.171, 1.085, -1.348, 0.363, -0.324, 0.05, -0.739];
@@ -4332,14 +3931,7 @@ mod nest_4029 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4029 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4029", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4403,14 +3995,7 @@ mod nest_4030 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4030 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4030", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.467, 0.658, 0.995, 0.215, 1.136, 1.476, -0.397, -1.084, -0.687, -0.667, -0.894, -0.38];
@@ -4438,14 +4023,7 @@ mod nest_4030 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4030 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4030", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4541,14 +4119,7 @@ mod nest_4031 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4031 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4031", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.385, -1.086, 0.04, -0.281, 0.025, -1.32, -0.873, -0.425, -0.867, -0.357, -0.844, -0.293];
@@ -4576,14 +4147,7 @@ mod nest_4031 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4031 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4031", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4696,14 +4260,7 @@ mod nest_4032 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4032 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4032", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.284, 1.482, -1.021, -0.869, 1.399, 0.943, -0.686, 0.456, 1.146, 0.599, 0.6, -0.05];
@@ -4731,14 +4288,7 @@ mod nest_4032 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4032 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4032", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4842,14 +4392,7 @@ mod nest_4033 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4033 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4033", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.0, 1.38, 0.181, 1.259, -0.716, 0.575, -0.44, 0.119, 1.171, 0.922, 0.606, 0.072];
@@ -4877,14 +4420,7 @@ mod nest_4033 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4033 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4033", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5007,14 +4543,7 @@ mod nest_4034 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4034 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4034", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.791, -1.097, -0.646, -0.599, 1.422, -0.107, 1.078, 1.074, -0.046, -0.237, 0.102, -1.412];
@@ -5042,14 +4571,7 @@ mod nest_4034 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4034 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4034", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5153,14 +4675,7 @@ mod nest_4035 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4035 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4035", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.97, 0.485, 0.977, 1.007, 1.487, 1.373, -0.661, 1.256, -0.865, 0.361, 1.108, 1.026];
@@ -5188,14 +4703,7 @@ mod nest_4035 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4035 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4035", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5273,14 +4781,7 @@ mod nest_4036 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4036 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4036", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.496, -0.348, 0.165, -0.294, 0.004, 0.566, -1.141, -1.084, -0.232, -0.325, -0.25, 0.124];
@@ -5308,14 +4809,7 @@ mod nest_4036 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4036 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4036", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5365,14 +4859,7 @@ mod nest_4037 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4037 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4037", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.51, -1.155, 0.28, -1.237, 0.492, 1.229, 0.57, 0.246, 0.64, 1.201, 0.311, 1.396];
@@ -5400,14 +4887,7 @@ mod nest_4037 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4037 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4037", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5501,14 +4981,7 @@ mod nest_4038 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4038 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4038", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.501, 0.237, -1.154, 1.22, 0.764, -0.81, -0.061, -1.338, -0.101, 0.702, 1.035, 0.648];
@@ -5536,14 +5009,7 @@ mod nest_4038 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4038 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4038", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5598,14 +5064,7 @@ mod nest_4039 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4039 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4039", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.241, 1.206, 0.555, 1.361, 0.325, 1.384, -1.244, -0.145, -0.928, -1.401, -0.26, -0.59];
@@ -5633,14 +5092,7 @@ mod nest_4039 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4039 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4039", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5753,14 +5205,7 @@ mod nest_4040 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4040 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4040", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.221, -1.242, 1.358, 0.465, 1.132, -0.25, 0.872, -1.47, -1.454, -0.775, 0.772, 1.249];
@@ -5788,14 +5233,7 @@ mod nest_4040 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4040 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4040", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5933,14 +5371,7 @@ mod nest_4041 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4041 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4041", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.879, -1.471, -0.261, 0.227, -0.322, 0.855, 0.19, 0.453, -0.575, 0.298, 1.051, -0.476];
@@ -5968,14 +5399,7 @@ mod nest_4041 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4041 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4041", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6069,14 +5493,7 @@ mod nest_4042 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4042 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4042", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.008, -0.238, 0.59, 1.088, -1.431, 0.845, 0.753, -0.018, -0.584, 1.262, -1.058, 0.814];
@@ -6104,14 +5521,7 @@ mod nest_4042 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4042 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4042", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6193,14 +5603,7 @@ mod nest_4043 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4043 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4043", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.865, -1.182, 0.069, -0.051, 0.673, -0.554, 1.141, 1.025, 1.132, -0.014, 0.005, 1.185];
@@ -6228,14 +5631,7 @@ mod nest_4043 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4043 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4043", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6303,14 +5699,7 @@ mod nest_4044 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4044 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4044", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.634, -0.63, -1.182, -0.552, -0.165, -0.416, 0.821, 1.33, -0.735, -0.076, -1.032, -0.103];
@@ -6338,14 +5727,7 @@ mod nest_4044 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4044 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4044", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6459,14 +5841,7 @@ mod nest_4045 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4045 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4045", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.52, -0.095, 0.725, 0.734, -1.319, 0.155, -0.412, 0.024, -0.346, -0.624, -0.734, -0.923];
@@ -6494,14 +5869,7 @@ mod nest_4045 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4045 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4045", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6584,14 +5952,7 @@ mod nest_4046 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4046 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4046", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.899, 0.308, 0.86, -0.099, -1.228, -1.357, 0.147, -0.673, 1.493, -0.375, -1.327, -0.044];
@@ -6619,14 +5980,7 @@ mod nest_4046 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4046 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4046", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6716,14 +6070,7 @@ mod nest_4047 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4047 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4047", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.745, 0.744, 1.112, 0.427, -0.853, -0.748, 1.066, 1.359, 0.941, 1.499, -0.587, 1.07];
@@ -6751,14 +6098,7 @@ mod nest_4047 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4047 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4047", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6874,14 +6214,7 @@ mod nest_4048 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4048 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4048", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.274, 1.133, 1.05, -0.841, 0.493, 0.962, -1.189, 0.067, 1.036, -1.321, 0.396, -0.272];
@@ -6909,14 +6242,7 @@ mod nest_4048 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4048 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4048", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7058,14 +6384,7 @@ mod nest_4049 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4049 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4049", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.969, 1.452, 0.059, 0.812, 0.199, 0.441, 1.196, -0.795, 0.422, -0.34, 0.246, -1.014];
@@ -7093,14 +6412,7 @@ mod nest_4049 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4049 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4049", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7181,14 +6493,7 @@ mod nest_4050 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4050 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4050", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.488, -0.562, 0.784, -0.229, 0.943, -1.25, -0.833, -1.358, 0.828, 0.335, -0.93, -0.807];
@@ -7216,14 +6521,7 @@ mod nest_4050 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4050 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4050", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7321,14 +6619,7 @@ mod nest_4051 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4051 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4051", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.313, -1.467, 1.332, -1.269, -0.754, 1.413, 0.383, -0.89, 0.492, -1.438, -1.395, 0.454];
@@ -7356,14 +6647,7 @@ mod nest_4051 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4051 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4051", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7456,14 +6740,7 @@ mod nest_4052 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4052 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4052", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.386, 0.441, -1.114, 0.634, 1.471, -1.492, -0.646, -0.302, 0.248, 0.331, -0.928, 0.185];
@@ -7491,14 +6768,7 @@ mod nest_4052 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4052 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4052", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7602,14 +6872,7 @@ mod nest_4053 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4053 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4053", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.146, 1.232, 0.063, 0.565, 1.122, 1.406, -1.139, 0.849, 0.609, 1.487, -1.434, 0.178];
@@ -7637,14 +6900,7 @@ mod nest_4053 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4053 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4053", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7712,14 +6968,7 @@ mod nest_4054 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4054 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4054", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.189, 1.487, 0.22, -0.782, -0.659, 0.504, -0.317, -1.37, 0.367, -0.811, -0.91, 0.668];
@@ -7747,14 +6996,7 @@ mod nest_4054 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4054 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4054", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7834,14 +7076,7 @@ mod nest_4055 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4055 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4055", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.158, -0.835, -0.888, -0.13, 0.471, -0.39, 1.441, 1.196, 1.103, -1.315, -0.717, -0.379];
@@ -7869,14 +7104,7 @@ mod nest_4055 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4055 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4055", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7966,14 +7194,7 @@ mod nest_4056 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4056 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4056", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.043, 0.093, -0.01, -0.361, -1.147, -1.063, 0.319, -0.543, 1.083, -1.175, 0.388, -0.458];
@@ -8001,14 +7222,7 @@ mod nest_4056 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4056 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4056", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8089,14 +7303,7 @@ mod nest_4057 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4057 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4057", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.348, -0.391, -1.481, 0.033, -0.689, -0.923, -0.774, -0.478, 0.004, -0.67, 0.73, -1.065];
@@ -8124,14 +7331,7 @@ mod nest_4057 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4057 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4057", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8250,14 +7450,7 @@ mod nest_4058 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4058 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4058", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.439, 1.177, -0.62, -0.227, -0.708, -1.082, 0.274, -1.119, -1.196, 0.151, -0.088, 1.326];
@@ -8285,14 +7478,7 @@ mod nest_4058 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4058 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4058", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8391,14 +7577,7 @@ mod nest_4059 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4059 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4059", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.03, -1.069, -0.032, -0.302, 0.207, -0.139, 0.571, -0.519, -1.165, 0.889, 0.394, -0.245];
@@ -8426,14 +7605,7 @@ mod nest_4059 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_4059 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_4059", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }

@@ -27,6 +27,18 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
     }
 }
 
+/// The pullback seeded by 0.75, given sinks holding 0.5 (`x`) and 0.25 (`w`), added 0.75 × the
+/// gradient into them and returned 0.75 × the scalars' adjoints (`da`, `db`).
+fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad: &[f64]) {
+    let seeded = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([da, db]);
+    for (k, (s, g)) in seeded.zip(grad).enumerate() {
+        assert!(
+            (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+            "{name} pullback [{k}]: {s} vs 0.75 × {g}"
+        );
+    }
+}
+
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_1000 {
     use super::*;
@@ -126,14 +138,7 @@ mod nest_1000 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1000 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1000", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.131, -0.134, -1.11, -0.218, -0.238, 0.625, -1.35, 0.294, -0.881, -1.386, -0.443, -0.633];
@@ -161,14 +166,7 @@ mod nest_1000 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1000 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1000", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -254,14 +252,7 @@ mod nest_1001 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1001 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1001", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.551, 1.039, 0.633, -1.347, -1.159, -0.191, -0.718, 1.187, -0.033, -1.378, 0.116, 0.694];
@@ -289,14 +280,7 @@ mod nest_1001 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1001 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1001", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -388,14 +372,7 @@ mod nest_1002 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1002 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1002", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.99, -1.279, -0.959, -1.452, -0.213, 0.774, 0.537, -0.458, 0.524, -0.006, -1.101, 1.207];
@@ -423,14 +400,7 @@ mod nest_1002 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1002 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1002", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -505,14 +475,7 @@ mod nest_1003 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1003 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1003", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.982, -0.037, 0.082, -1.043, -0.25, -0.522, 1.028, -0.261, 0.985, -0.771, -0.262, 0.514];
@@ -540,14 +503,7 @@ mod nest_1003 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1003 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1003", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -618,14 +574,7 @@ mod nest_1004 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1004 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1004", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.158, 0.353, 0.614, -0.054, 0.538, 0.745, 1.335, -0.814, 0.863, 0.058, 0.744, 0.453];
@@ -653,14 +602,7 @@ mod nest_1004 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1004 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1004", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -775,14 +717,7 @@ mod nest_1005 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1005 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1005", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.377, 1.217, -1.423, -1.368, 1.043, -0.346, 1.098, -0.043, 0.905, -0.742, 0.724, 0.363];
@@ -810,14 +745,7 @@ mod nest_1005 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1005 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1005", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -935,14 +863,7 @@ mod nest_1006 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1006 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1006", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.076, -0.53, 0.172, -1.013, 0.787, -0.264, 0.255, -0.104, -0.595, -0.031, 0.039, 1.005];
@@ -970,14 +891,7 @@ mod nest_1006 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1006 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1006", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1060,14 +974,7 @@ mod nest_1007 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1007 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1007", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.704, 1.484, -0.626, 1.101, -0.379, 1.405, -0.78, -1.103, 0.193, -0.417, 1.158, -1.445];
@@ -1095,14 +1002,7 @@ mod nest_1007 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1007 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1007", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1209,14 +1109,7 @@ mod nest_1008 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1008 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1008", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.453, 0.394, -1.481, 0.153, -0.028, -1.326, 0.024, 1.077, -0.848, 0.411, 0.442, -0.398];
@@ -1244,14 +1137,7 @@ mod nest_1008 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1008 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1008", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1317,14 +1203,7 @@ mod nest_1009 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1009 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1009", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.201, -0.432, -0.596, 1.461, -1.416, 0.21, -0.401, 1.057, -1.145, 0.616, -0.113, 0.439];
@@ -1352,14 +1231,7 @@ mod nest_1009 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1009 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1009", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1419,14 +1291,7 @@ mod nest_1010 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1010 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1010", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.477, -1.386, 0.795, 0.946, -0.879, -1.373, -0.397, -1.268, -0.152, 0.37, -0.061, -1.333];
@@ -1454,14 +1319,7 @@ mod nest_1010 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1010 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1010", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1551,14 +1409,7 @@ mod nest_1011 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1011 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1011", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.43, 1.19, 0.983, 0.323, -0.544, 0.927, 0.744, -0.799, 0.814, 1.469, -1.398, -0.41];
@@ -1586,14 +1437,7 @@ mod nest_1011 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1011 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1011", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1687,14 +1531,7 @@ mod nest_1012 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1012 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1012", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.713, -0.535, -1.166, 0.776, -0.162, 1.433, 0.962, 1.054, 0.975, -1.376, 0.834, -1.166];
@@ -1722,14 +1559,7 @@ mod nest_1012 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1012 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1012", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1846,14 +1676,7 @@ mod nest_1013 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1013 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1013", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.789, -1.462, -1.278, 0.49, -0.391, -1.318, -1.385, 1.404, -0.343, 1.238, 0.091, -0.402];
@@ -1881,14 +1704,7 @@ mod nest_1013 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1013 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1013", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1992,14 +1808,7 @@ mod nest_1014 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1014 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1014", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.554, -0.163, 0.115, 1.286, 1.299, 1.45, -0.548, 0.774, 1.325, 0.331, -0.502, 0.456];
@@ -2027,14 +1836,7 @@ mod nest_1014 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1014 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1014", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2135,14 +1937,7 @@ mod nest_1015 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1015 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1015", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.095, 1.298, -0.189, -1.055, -0.257, -0.616, 0.372, -0.145, -0.524, 0.346, 0.083, 0.173];
@@ -2170,14 +1965,7 @@ mod nest_1015 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1015 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1015", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2253,14 +2041,7 @@ mod nest_1016 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1016 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1016", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.342, -0.31, -0.255, 0.861, 0.178, -1.128, 0.406, 0.302, 1.183, 0.202, 0.806, -0.964];
@@ -2288,14 +2069,7 @@ mod nest_1016 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1016 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1016", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2415,14 +2189,7 @@ mod nest_1017 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1017 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1017", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.211, 0.321, -1.039, 0.244, -1.443, -1.462, 1.291, 0.411, 0.196, -0.612, -1.469, -1.174];
@@ -2450,14 +2217,7 @@ mod nest_1017 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1017 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1017", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2543,14 +2303,7 @@ mod nest_1018 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1018 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1018", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.626, 1.465, 1.136, -1.451, -0.644, 0.128, -1.436, -0.09, 0.333, -0.046, 1.146, -0.089];
@@ -2578,14 +2331,7 @@ mod nest_1018 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1018 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1018", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2681,14 +2427,7 @@ mod nest_1019 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1019 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1019", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.941, -1.414, -0.522, 0.834, 1.133, -0.291, 0.52, 0.965, -0.154, 0.775, -0.977, -1.204];
@@ -2716,14 +2455,7 @@ mod nest_1019 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1019 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1019", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2798,14 +2530,7 @@ mod nest_1020 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1020 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1020", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.34, -1.449, -0.938, -1.205, -0.666, 0.893, 0.7, 0.309, 1.46, 0.895, -1.185, -0.329];
@@ -2833,14 +2558,7 @@ mod nest_1020 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1020 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1020", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2933,14 +2651,7 @@ mod nest_1021 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1021 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1021", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.342, -0.37, 0.112, 0.985, 0.635, -0.123, 0.671, 0.009, -0.88, 0.662, 0.148, 1.038];
@@ -2968,14 +2679,7 @@ mod nest_1021 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1021 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1021", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3074,14 +2778,7 @@ mod nest_1022 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1022 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1022", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.384, -0.646, -0.115, -0.547, 1.239, -1.437, 0.909, -0.848, -0.766, 0.973, -0.806, -1.301];
@@ -3109,14 +2806,7 @@ mod nest_1022 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1022 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1022", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3184,14 +2874,7 @@ mod nest_1023 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1023 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1023", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.701, 1.135, -0.302, 1.215, 0.093, -0.551, -1.247, 1.256, 0.299, 1.237, 0.442, 1.163];
@@ -3219,14 +2902,7 @@ mod nest_1023 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1023 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1023", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3331,14 +3007,7 @@ mod nest_1024 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1024 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1024", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.248, 0.751, -0.726, 0.42, 0.678, 1.251, -0.296, -1.329, 0.459, 1.472, 0.785, 0.399];
@@ -3366,14 +3035,7 @@ mod nest_1024 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1024 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1024", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3463,14 +3125,7 @@ mod nest_1025 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1025 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1025", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.635, 1.121, -1.468, 0.781, 0.128, -1.22, -0.364, 1.381, 0.547, 1.493, 1.468, 0.41];
@@ -3498,14 +3153,7 @@ mod nest_1025 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1025 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1025", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3579,14 +3227,7 @@ mod nest_1026 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1026 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1026", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.042, -0.762, 0.095, 0.062, 0.577, 0.377, -0.046, -1.094, 0.071, -0.067, -1.205, 0.403];
@@ -3614,14 +3255,7 @@ mod nest_1026 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1026 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1026", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3737,14 +3371,7 @@ mod nest_1027 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1027 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1027", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.576, -0.895, 0.459, 1.174, 0.06, 1.125, -1.424, -0.59, -0.182, -1.427, 0.255, 1.035];
@@ -3772,14 +3399,7 @@ mod nest_1027 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1027 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1027", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3899,14 +3519,7 @@ mod nest_1028 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1028 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1028", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.042, -0.381, -1.234, 1.157, -0.362, 0.39, 1.094, -1.073, 0.776, 0.888, -1.488, 0.064];
@@ -3934,14 +3547,7 @@ mod nest_1028 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1028 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1028", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3996,14 +3602,7 @@ mod nest_1029 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1029 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1029", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.645, -0.589, -0.928, 0.997, -1.423, 0.188, 0.776, -0.385, -0.199, -0.724, 1.137, 0.287];
@@ -4031,14 +3630,7 @@ mod nest_1029 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1029 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1029", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4120,14 +3712,7 @@ mod nest_1030 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1030 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1030", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.307, -1.457, 0.65, 0.069, -0.377, 1.048, 0.034, -1.209, -0.963, 0.79, -1.071, -0.573];
@@ -4155,14 +3740,7 @@ mod nest_1030 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1030 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1030", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4259,14 +3837,7 @@ mod nest_1031 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1031 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1031", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.423, 0.319, 1.411, -0.48, 0.302, -1.316, 1.222, 0.698, 0.555, 1.02, 0.032, -1.486];
@@ -4294,14 +3865,7 @@ mod nest_1031 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1031 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1031", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4394,14 +3958,7 @@ mod nest_1032 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1032 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1032", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.032, -0.932, -0.271, 0.682, -0.979, -0.696, -0.91, -1.418, 1.247, -0.623, 1.348, 0.087];
@@ -4429,14 +3986,7 @@ mod nest_1032 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1032 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1032", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4538,14 +4088,7 @@ mod nest_1033 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1033 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1033", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.283, 0.291, 1.499, -0.162, 0.28, -1.387, 0.99, -1.389, -1.022, 1.08, -0.152, 0.684];
@@ -4573,14 +4116,7 @@ mod nest_1033 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1033 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1033", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4680,14 +4216,7 @@ mod nest_1034 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1034 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1034", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.848, -0.905, -0.541, 0.419, -0.655, -0.248, 1.246, 0.822, 0.43, -1.136, -0.971, 0.773];
@@ -4715,14 +4244,7 @@ mod nest_1034 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1034 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1034", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4794,14 +4316,7 @@ mod nest_1035 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1035 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1035", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.723, 1.428, 0.221, 0.994, 0.4, -0.053, -1.168, -0.379, -0.803, -0.065, 0.165, -0.264];
@@ -4829,14 +4344,7 @@ mod nest_1035 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1035 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1035", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4961,14 +4469,7 @@ mod nest_1036 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1036 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1036", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.534, 0.077, -0.118, -0.948, 1.395, -1.24, -1.053, 1.002, 1.227, -0.262, 1.276, -0.109];
@@ -4996,14 +4497,7 @@ mod nest_1036 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1036 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1036", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5095,14 +4589,7 @@ mod nest_1037 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1037 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1037", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.973, -0.206, 1.167, 0.655, -0.58, -1.419, 0.298, 0.074, -0.183, 0.227, -1.216, 1.006];
@@ -5130,14 +4617,7 @@ mod nest_1037 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1037 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1037", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5225,14 +4705,7 @@ mod nest_1038 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1038 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1038", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.161, 0.04, 1.475, -0.876, 0.952, 0.927, 0.832, 1.417, 0.878, -0.927, -1.395, -0.83];
@@ -5260,14 +4733,7 @@ mod nest_1038 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1038 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1038", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5328,14 +4794,7 @@ mod nest_1039 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1039 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1039", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.626, -0.276, -0.319, 0.88, 0.468, -1.154, -0.376, 1.477, 0.48, 0.893, 0.173, 0.793];
@@ -5363,14 +4822,7 @@ mod nest_1039 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1039 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1039", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5482,14 +4934,7 @@ mod nest_1040 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1040 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1040", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.185, 0.166, -1.21, 1.098, 0.231, -0.098, 1.481, 0.92, 1.287, 0.619, 0.428, 0.942];
@@ -5517,14 +4962,7 @@ mod nest_1040 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1040 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1040", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5622,14 +5060,7 @@ mod nest_1041 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1041 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1041", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.137, 1.195, -0.477, 0.443, 0.89, -0.303, -0.867, -0.756, -1.027, -1.441, 0.252, 0.944];
@@ -5657,14 +5088,7 @@ mod nest_1041 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1041 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1041", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5734,14 +5158,7 @@ mod nest_1042 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1042 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1042", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.026, 1.428, 0.814, -0.169, 1.047, -1.369, -0.075, -1.255, 0.806, -1.125, 0.326, -0.65];
@@ -5769,14 +5186,7 @@ mod nest_1042 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1042 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1042", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5867,14 +5277,7 @@ mod nest_1043 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1043 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1043", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.463, -0.856, 0.185, 1.238, -1.297, -0.151, -1.484, 0.011, -0.29, 1.03, -0.961, -1.117];
@@ -5902,14 +5305,7 @@ mod nest_1043 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1043 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1043", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5998,14 +5394,7 @@ mod nest_1044 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1044 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1044", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.2, -0.711, -0.361, -0.376, -0.455, -1.462, 0.37, 1.08, -0.537, 0.892, 0.442, -1.389];
@@ -6033,14 +5422,7 @@ mod nest_1044 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1044 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1044", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6097,14 +5479,7 @@ mod nest_1045 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1045 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1045", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.725, 0.035, -0.803, -1.136, -0.904, -0.994, -0.154, -0.194, 0.51, 1.154, -1.274, 0.442];
@@ -6132,14 +5507,7 @@ mod nest_1045 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1045 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1045", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6230,14 +5598,7 @@ mod nest_1046 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1046 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1046", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.58, 0.4, 0.281, -0.851, -0.213, -0.423, 0.998, 1.436, -0.054, -0.003, -0.86, -0.358];
@@ -6265,14 +5626,7 @@ mod nest_1046 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1046 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1046", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6354,14 +5708,7 @@ mod nest_1047 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1047 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1047", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.323, -1.135, -0.024, -1.295, 0.127, 0.183, 0.164, 1.479, 0.641, 0.24, -0.168, -0.733];
@@ -6389,14 +5736,7 @@ mod nest_1047 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1047 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1047", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6459,14 +5799,7 @@ mod nest_1048 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1048 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1048", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.49, -0.592, 0.351, 1.042, 1.319, -1.322, 0.949, 0.934, 0.19, -0.115, 1.29, 0.092];
@@ -6494,14 +5827,7 @@ mod nest_1048 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1048 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1048", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6596,14 +5922,7 @@ mod nest_1049 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1049 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1049", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.887, 1.043, -0.226, -0.726, 0.186, 1.252, 1.285, -0.381, -1.274, -0.654, 0.668, -1.07];
@@ -6631,14 +5950,7 @@ mod nest_1049 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1049 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1049", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6782,14 +6094,7 @@ mod nest_1050 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1050 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1050", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.133, 1.29, -0.435, 0.74, 0.839, -0.372, -1.249, -1.031, 1.437, -0.911, -0.147, -0.391];
@@ -6817,14 +6122,7 @@ mod nest_1050 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1050 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1050", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6892,14 +6190,7 @@ mod nest_1051 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1051 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1051", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.742, 1.318, -0.117, 0.724, -0.28, 1.42, 0.47, -1.355, -0.188, -1.402, 0.209, 1.025];
@@ -6927,14 +6218,7 @@ mod nest_1051 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1051 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1051", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7019,14 +6303,7 @@ mod nest_1052 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1052 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1052", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.494, 0.274, 0.871, 0.008, 0.897, -0.735, -0.327, -1.183, 1.172, -0.728, -0.077, -0.037];
@@ -7054,14 +6331,7 @@ mod nest_1052 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1052 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1052", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7170,14 +6440,7 @@ mod nest_1053 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1053 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1053", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.542, 1.475, 1.191, 0.112, -0.334, 0.73, -0.695, 0.878, -1.405, 0.326, 0.196, 0.553];
@@ -7205,14 +6468,7 @@ mod nest_1053 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1053 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1053", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7315,14 +6571,7 @@ mod nest_1054 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1054 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1054", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.283, -1.488, -0.923, -1.294, 0.735, -0.616, -0.771, -0.343, 1.303, 1.476, -0.971, 0.852];
@@ -7350,14 +6599,7 @@ mod nest_1054 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1054 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1054", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7496,14 +6738,7 @@ mod nest_1055 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1055 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1055", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.438, 0.667, 0.43, -0.762, 0.807, 1.262, -1.044, 0.635, -0.057, 0.513, -0.204, 0.559];
@@ -7531,14 +6766,7 @@ mod nest_1055 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1055 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1055", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7639,14 +6867,7 @@ mod nest_1056 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1056 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1056", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.424, -0.895, -1.478, 1.143, -0.922, -0.893, -0.011, 1.42, -1.25, 1.018, 0.272, 1.094];
@@ -7674,14 +6895,7 @@ mod nest_1056 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1056 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1056", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7784,14 +6998,7 @@ mod nest_1057 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1057 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1057", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.862, -0.044, 0.239, 0.134, -0.714, 1.427, 1.422, -0.015, 1.373, -0.167, 0.444, -0.585];
@@ -7819,14 +7026,7 @@ mod nest_1057 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1057 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1057", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7891,14 +7091,7 @@ mod nest_1058 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1058 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1058", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.137, 0.26, -1.441, 0.968, 1.249, -1.329, -0.57, -0.529, 1.393, -1.478, -1.232, -0.128];
@@ -7926,14 +7119,7 @@ mod nest_1058 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1058 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1058", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8032,14 +7218,7 @@ mod nest_1059 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1059 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1059", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.058, 0.528, 0.293, 1.264, 0.701, 0.594, 0.82, 1.458, 0.035, 1.147, 0.24, -1.345];
@@ -8067,14 +7246,7 @@ mod nest_1059 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1059 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1059", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8206,14 +7378,7 @@ mod nest_1060 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1060 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1060", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.717, -0.266, 0.724, -0.909, -0.657, 0.5, 1.065, 0.355, -1.494, -1.253, -0.77, -0.72];
@@ -8241,14 +7406,7 @@ mod nest_1060 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1060 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1060", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8366,14 +7524,7 @@ mod nest_1061 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1061 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1061", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.158, -0.78, -0.326, 0.446, 0.913, 0.593, 0.662, 0.857, 0.249, -0.276, 0.552, -1.146];
@@ -8401,14 +7552,7 @@ mod nest_1061 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1061 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1061", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8494,14 +7638,7 @@ mod nest_1062 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1062 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1062", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.295, 0.366, -0.619, 0.708, 0.663, 1.322, 0.264, -1.395, 0.588, -1.45, -0.791, -1.41];
@@ -8529,14 +7666,7 @@ mod nest_1062 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1062 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1062", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8655,14 +7785,7 @@ mod nest_1063 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1063 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1063", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.463, 0.857, 0.252, -0.613, -0.434, -0.457, -0.097, -0.063, -1.071, -0.957, -1.182, -1.046];
@@ -8690,14 +7813,7 @@ mod nest_1063 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1063 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1063", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8796,14 +7912,7 @@ mod nest_1064 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1064 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1064", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.434, 0.682, 0.9, 0.847, 1.159, 1.329, 1.282, -0.152, -1.294, 0.011, 1.028, -0.518];
@@ -8831,14 +7940,7 @@ mod nest_1064 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1064 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1064", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8938,14 +8040,7 @@ mod nest_1065 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1065 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1065", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.051, 0.105, -0.363, 1.454, -0.727, -0.761, -0.889, 1.214, -0.818, 0.336, -1.452, -0.427];
@@ -8973,14 +8068,7 @@ mod nest_1065 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1065 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1065", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9087,14 +8175,7 @@ mod nest_1066 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1066 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1066", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.061, 0.772, 0.101, -1.217, 0.147, -1.265, 1.359, -1.472, 0.828, -0.451, 0.141, -0.71];
@@ -9122,14 +8203,7 @@ mod nest_1066 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1066 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1066", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9213,14 +8287,7 @@ mod nest_1067 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1067 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1067", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.35, -0.383, -0.404, 0.186, 1.321, 0.246, -0.888, 0.466, 0.162, 0.913, 0.776, 1.394];
@@ -9248,14 +8315,7 @@ mod nest_1067 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1067 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1067", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9387,14 +8447,7 @@ mod nest_1068 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1068 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1068", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.657, 0.057, -1.421, 0.278, 0.577, -1.204, 0.214, -0.626, -1.341, 0.176, 0.233, -0.724];
@@ -9422,14 +8475,7 @@ mod nest_1068 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1068 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1068", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9537,14 +8583,7 @@ mod nest_1069 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1069 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1069", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.407, -1.355, 0.574, -1.482, -0.845, 1.145, 0.273, 0.721, 1.02, 0.456, 1.093, -1.117];
@@ -9572,14 +8611,7 @@ mod nest_1069 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1069 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1069", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9654,14 +8686,7 @@ mod nest_1070 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1070 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1070", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.55, 1.274, 0.179, -0.034, -0.266, -1.028, -0.109, -0.904, 0.427, -0.597, 1.121, -0.007];
@@ -9689,14 +8714,7 @@ mod nest_1070 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1070 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1070", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9776,14 +8794,7 @@ mod nest_1071 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1071 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1071", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.401, 0.817, 0.427, -0.741, -0.796, 0.717, 1.319, 0.996, 0.951, -1.15, 0.096, -0.736];
@@ -9811,14 +8822,7 @@ mod nest_1071 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1071 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1071", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9922,14 +8926,7 @@ mod nest_1072 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1072 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1072", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.229, 0.769, -0.665, 1.25, 1.392, -1.173, -1.044, -0.918, -0.288, 0.899, -1.268, 1.37];
@@ -9957,14 +8954,7 @@ mod nest_1072 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1072 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1072", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10053,14 +9043,7 @@ mod nest_1073 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1073 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1073", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.881, 0.773, -0.221, 1.35, -1.046, -1.05, -0.227, 0.494, -0.564, -0.34, -0.333, 1.267];
@@ -10088,14 +9071,7 @@ mod nest_1073 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1073 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1073", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10152,14 +9128,7 @@ mod nest_1074 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1074 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1074", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.953, 0.698, 0.12, 0.245, 0.721, -0.114, -1.185, 0.005, -0.653, -1.095, 0.537, 0.485];
@@ -10187,14 +9156,7 @@ mod nest_1074 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1074 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1074", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10261,14 +9223,7 @@ mod nest_1075 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1075 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1075", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.462, 0.009, -0.941, 1.205, 0.948, -1.193, -0.689, -0.372, 1.106, -1.013, 0.858, -0.301];
@@ -10296,14 +9251,7 @@ mod nest_1075 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1075 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1075", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10377,14 +9325,7 @@ mod nest_1076 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1076 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1076", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.272, -0.571, -1.099, -1.121, -1.049, 0.522, 1.072, -0.732, 0.373, -1.21, -0.571, -0.075];
@@ -10412,14 +9353,7 @@ mod nest_1076 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1076 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1076", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10497,14 +9431,7 @@ mod nest_1077 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1077 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1077", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.104, 1.428, 0.148, 0.24, 0.633, -1.142, -0.379, -0.644, 1.38, 0.36, -0.529, 0.18];
@@ -10532,14 +9459,7 @@ mod nest_1077 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1077 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1077", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10650,14 +9570,7 @@ mod nest_1078 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1078 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1078", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.441, -1.168, -0.793, -0.587, 1.471, -1.419, -1.034, -0.338, -1.198, -1.484, -0.936, 0.936];
@@ -10685,14 +9598,7 @@ mod nest_1078 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1078 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1078", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10759,14 +9665,7 @@ mod nest_1079 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1079 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1079", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.01, 0.898, -0.771, 1.364, 0.646, -0.804, 0.716, 1.171, 0.954, -1.398, -0.884, -1.357];
@@ -10794,14 +9693,7 @@ mod nest_1079 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1079 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1079", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10912,14 +9804,7 @@ mod nest_1080 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1080 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1080", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.055, 1.445, -1.088, -1.092, -0.43, -0.737, 0.82, 0.839, -0.385, 0.794, -0.751, -0.452];
@@ -10947,14 +9832,7 @@ mod nest_1080 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1080 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1080", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11041,14 +9919,7 @@ mod nest_1081 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1081 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1081", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.781, -1.403, 0.925, -1.113, 1.422, 0.446, 0.336, 1.282, 1.374, -0.612, -0.704, -1.15];
@@ -11076,14 +9947,7 @@ mod nest_1081 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1081 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1081", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11160,14 +10024,7 @@ mod nest_1082 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1082 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1082", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.463, 0.246, -0.226, -0.514, 0.64, 1.054, 0.605, -1.041, 0.405, -0.201, 0.164, 0.732];
@@ -11195,14 +10052,7 @@ mod nest_1082 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1082 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1082", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11304,14 +10154,7 @@ mod nest_1083 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1083 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1083", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.635, 0.97, -1.162, -0.442, 0.675, -0.589, -1.177, 1.056, 0.834, 0.415, 1.137, 0.461];
@@ -11339,14 +10182,7 @@ mod nest_1083 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1083 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1083", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11453,14 +10289,7 @@ mod nest_1084 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1084 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1084", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.3, -0.137, 0.803, 0.698, 1.075, -1.32, -1.313, 0.075, -0.763, 0.179, -0.4, -1.109];
@@ -11488,14 +10317,7 @@ mod nest_1084 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1084 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1084", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11614,14 +10436,7 @@ mod nest_1085 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1085 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1085", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.688, 1.434, 1.32, 0.24, -0.231, -1.025, -0.473, -0.307, 1.053, -1.283, -0.8, 0.457];
@@ -11649,14 +10464,7 @@ mod nest_1085 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1085 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1085", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11742,14 +10550,7 @@ mod nest_1086 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1086 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1086", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.601, -0.411, -1.202, -1.036, -0.268, 1.172, -0.636, 0.328, -0.688, 1.487, -1.325, 1.164];
@@ -11777,14 +10578,7 @@ mod nest_1086 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1086 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1086", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11894,14 +10688,7 @@ mod nest_1087 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1087 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1087", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.356, -0.738, -0.756, 0.668, -0.496, -1.134, -1.133, 1.49, -0.426, -0.088, 1.276, -0.808];
@@ -11929,14 +10716,7 @@ mod nest_1087 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1087 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1087", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12000,14 +10780,7 @@ mod nest_1088 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1088 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1088", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.695, 1.315, -0.443, 0.741, 0.214, 0.947, -0.79, 1.343, 0.299, -0.598, -0.307, -1.369];
@@ -12035,14 +10808,7 @@ mod nest_1088 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1088 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1088", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12149,14 +10915,7 @@ mod nest_1089 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1089 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1089", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.782, -0.276, 0.357, -0.067, 0.857, 0.485, -1.042, 1.046, 1.186, -0.036, -0.752, 0.896];
@@ -12184,14 +10943,7 @@ mod nest_1089 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1089 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1089", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12287,14 +11039,7 @@ mod nest_1090 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1090 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1090", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.609, 1.091, -1.285, 0.131, 0.419, 1.225, 0.258, 0.796, -0.617, -0.106, 0.14, -0.006];
@@ -12322,14 +11067,7 @@ mod nest_1090 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1090 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1090", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12401,14 +11139,7 @@ mod nest_1091 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1091 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1091", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.776, 1.031, 0.511, -1.264, -0.353, 0.317, 0.43, 0.913, 0.745, -0.314, -0.477, -0.982];
@@ -12436,14 +11167,7 @@ mod nest_1091 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1091 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1091", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12513,14 +11237,7 @@ mod nest_1092 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1092 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1092", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.172, -0.612, 1.066, 1.373, -0.538, 0.998, -0.04, 1.22, -0.89, -1.426, -1.082, -1.102];
@@ -12548,14 +11265,7 @@ mod nest_1092 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1092 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1092", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12686,14 +11396,7 @@ mod nest_1093 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1093 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1093", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.842, 1.24, -0.195, 1.381, -0.903, -0.069, -1.201, 1.03, -0.719, 0.08, 0.951, -0.261];
@@ -12721,14 +11424,7 @@ mod nest_1093 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1093 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1093", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12836,14 +11532,7 @@ mod nest_1094 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1094 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1094", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.894, 1.346, 0.304, -0.786, 0.272, -0.463, -0.162, 1.079, -1.164, 0.797, 0.41, 0.664];
@@ -12871,14 +11560,7 @@ mod nest_1094 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1094 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1094", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12961,14 +11643,7 @@ mod nest_1095 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1095 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1095", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.082, -1.006, 0.738, 1.377, 1.27, -0.618, -1.257, -0.194, 0.897, 0.831, 0.15, -0.597];
@@ -12996,14 +11671,7 @@ mod nest_1095 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1095 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1095", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13082,14 +11750,7 @@ mod nest_1096 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1096 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1096", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.796, -1.396, -1.495, -0.201, -1.334, 0.399, -1.187, -0.759, 0.192, 1.022, -0.675, 1.003];
@@ -13117,14 +11778,7 @@ mod nest_1096 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1096 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1096", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13198,14 +11852,7 @@ mod nest_1097 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1097 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1097", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.671, 0.702, 0.394, 0.546, -0.018, -0.864, 0.817, -0.993, 1.243, 1.391, -0.763, -1.278];
@@ -13233,14 +11880,7 @@ mod nest_1097 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1097 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1097", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13311,14 +11951,7 @@ mod nest_1098 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1098 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1098", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.018, 0.402, 1.03, 0.455, 1.089, -0.326, -0.59, -1.172, -0.673, -0.446, 1.102, 1.397];
@@ -13346,14 +11979,7 @@ mod nest_1098 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1098 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1098", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13412,14 +12038,7 @@ mod nest_1099 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1099 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1099", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.051, 0.456, -0.687, -0.901, 0.945, -0.803, -1.045, 1.022, -0.114, 0.127, -1.014, -0.801];
@@ -13447,14 +12066,7 @@ mod nest_1099 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1099 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1099", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }

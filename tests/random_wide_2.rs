@@ -27,6 +27,18 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
     }
 }
 
+/// The pullback seeded by 0.75, given sinks holding 0.5 (`x`) and 0.25 (`w`), added 0.75 × the
+/// gradient into them and returned 0.75 × the scalars' adjoints (`da`, `db`).
+fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad: &[f64]) {
+    let seeded = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([da, db]);
+    for (k, (s, g)) in seeded.zip(grad).enumerate() {
+        assert!(
+            (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+            "{name} pullback [{k}]: {s} vs 0.75 × {g}"
+        );
+    }
+}
+
 /// array write inside a branch; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; selection by comparison.
 mod nest_1100 {
     use super::*;
@@ -88,14 +100,7 @@ mod nest_1100 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1100 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1100", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.67, -0.07, -0.479, -1.391, 0.288, -0.312, -0.456, -1.349, -0.601, -0.977, -1.217, -0.993];
@@ -123,14 +128,7 @@ mod nest_1100 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1100 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1100", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -214,14 +212,7 @@ mod nest_1101 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1101 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1101", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.867, 0.262, -0.612, -0.627, -0.74, 0.475, 0.585, -0.825, -0.28, -0.922, -1.109, 0.617];
@@ -249,14 +240,7 @@ mod nest_1101 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1101 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1101", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -357,14 +341,7 @@ mod nest_1102 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1102 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1102", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.451, 1.158, 1.247, 0.646, 1.003, -1.32, -1.253, 1.404, -0.874, -0.857, 0.365, -0.591];
@@ -392,14 +369,7 @@ mod nest_1102 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1102 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1102", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -502,14 +472,7 @@ mod nest_1103 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1103 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1103", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.695, -0.79, -1.46, -0.943, -0.705, 1.437, 0.77, -0.453, 1.356, 0.761, -1.222, -1.042];
@@ -537,14 +500,7 @@ mod nest_1103 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1103 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1103", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -650,14 +606,7 @@ mod nest_1104 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1104 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1104", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.8, 0.155, 0.572, 0.362, 0.777, -0.204, 1.276, 0.941, -1.376, -0.988, -1.319, -1.346];
@@ -685,14 +634,7 @@ mod nest_1104 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1104 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1104", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -744,14 +686,7 @@ mod nest_1105 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1105 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1105", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.059, -0.041, 1.252, -1.455, 0.89, 0.895, -0.553, -0.249, 1.381, -0.256, 0.49, -0.751];
@@ -779,14 +714,7 @@ mod nest_1105 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1105 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1105", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -864,14 +792,7 @@ mod nest_1106 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1106 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1106", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.719, -0.111, 0.076, -0.564, 0.624, 0.553, 1.462, 1.044, 0.909, 1.034, -0.056, 0.63];
@@ -899,14 +820,7 @@ mod nest_1106 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1106 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1106", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -995,14 +909,7 @@ mod nest_1107 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1107 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1107", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.375, 0.057, 1.389, -0.426, 0.684, 1.205, -0.879, -1.392, -0.048, 0.516, -0.174, -1.108];
@@ -1030,14 +937,7 @@ mod nest_1107 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1107 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1107", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1130,14 +1030,7 @@ mod nest_1108 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1108 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1108", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.497, 0.152, 1.466, -0.663, -0.948, -1.075, 0.024, -0.49, 1.408, 1.308, -1.467, 1.47];
@@ -1165,14 +1058,7 @@ mod nest_1108 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1108 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1108", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1252,14 +1138,7 @@ mod nest_1109 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1109 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1109", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.436, 0.835, -0.276, -0.45, -0.082, -1.324, 0.476, 0.552, 0.943, -0.911, 1.301, -0.508];
@@ -1287,14 +1166,7 @@ mod nest_1109 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1109 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1109", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1402,14 +1274,7 @@ mod nest_1110 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1110 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1110", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.823, 1.109, 0.793, 0.336, 1.133, -0.213, -0.556, 1.136, -0.671, -0.268, -1.153, 0.546];
@@ -1437,14 +1302,7 @@ mod nest_1110 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1110 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1110", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1559,14 +1417,7 @@ mod nest_1111 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1111 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1111", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.117, 0.724, 0.193, 0.456, 0.814, -1.304, -0.853, -0.833, 0.601, -0.099, 1.249, 0.054];
@@ -1594,14 +1445,7 @@ mod nest_1111 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1111 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1111", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1708,14 +1552,7 @@ mod nest_1112 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1112 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1112", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.866, -0.734, -0.087, -1.393, -1.354, 0.559, -0.08, 0.25, 1.163, -1.297, -0.66, -0.306];
@@ -1743,14 +1580,7 @@ mod nest_1112 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1112 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1112", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1897,14 +1727,7 @@ mod nest_1113 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1113 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1113", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.49, 0.053, -0.644, -1.02, -0.977, -1.119, 1.086, 1.431, 0.365, -0.903, -0.597, -1.033];
@@ -1932,14 +1755,7 @@ mod nest_1113 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1113 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1113", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2024,14 +1840,7 @@ mod nest_1114 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1114 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1114", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.707, 1.265, 0.477, 0.221, -0.24, 0.34, 0.333, -0.56, -0.689, -1.214, -0.151, -0.117];
@@ -2059,14 +1868,7 @@ mod nest_1114 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1114 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1114", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2158,14 +1960,7 @@ mod nest_1115 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1115 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1115", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.72, -0.964, 1.107, -0.735, -0.187, -1.363, -0.91, -1.045, 0.135, -0.331, -0.525, 0.441];
@@ -2193,14 +1988,7 @@ mod nest_1115 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1115 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1115", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2311,14 +2099,7 @@ mod nest_1116 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1116 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1116", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.179, -1.076, -0.779, -0.111, -1.473, 0.472, -0.335, -0.712, -0.842, -0.167, -0.272, -0.948];
@@ -2346,14 +2127,7 @@ mod nest_1116 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1116 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1116", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2445,14 +2219,7 @@ mod nest_1117 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1117 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1117", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.466, -0.688, 0.933, 0.302, 1.222, 1.244, -0.315, -0.894, -0.974, 1.198, -1.126, -1.129];
@@ -2480,14 +2247,7 @@ mod nest_1117 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1117 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1117", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2589,14 +2349,7 @@ mod nest_1118 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1118 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1118", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.15, -0.143, 0.02, -0.519, 0.063, -0.017, 1.233, -0.459, -0.435, 0.206, -0.318, 1.322];
@@ -2624,14 +2377,7 @@ mod nest_1118 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1118 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1118", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2737,14 +2483,7 @@ mod nest_1119 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1119 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1119", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.583, -0.037, -1.409, 0.234, 1.346, -0.424, -0.662, 0.999, 1.13, 0.504, -0.882, -1.387];
@@ -2772,14 +2511,7 @@ mod nest_1119 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1119 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1119", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2873,14 +2605,7 @@ mod nest_1120 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1120 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1120", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.341, 1.044, 0.889, 0.754, 0.185, -0.852, -0.108, -0.43, 0.6, 0.012, -0.142, 0.447];
@@ -2908,14 +2633,7 @@ mod nest_1120 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1120 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1120", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2999,14 +2717,7 @@ mod nest_1121 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1121 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1121", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.234, -0.063, 0.343, -0.926, -1.335, -1.425, 1.391, 0.322, 1.326, 0.088, 1.225, 0.933];
@@ -3034,14 +2745,7 @@ mod nest_1121 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1121 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1121", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3126,14 +2830,7 @@ mod nest_1122 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1122 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1122", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.497, 0.655, 0.757, 0.246, -1.348, -1.103, -0.791, 0.194, 1.346, 1.272, 0.798, 1.484];
@@ -3161,14 +2858,7 @@ mod nest_1122 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1122 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1122", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3288,14 +2978,7 @@ mod nest_1123 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1123 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1123", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.061, 0.254, -1.084, 0.587, -1.356, -0.852, 0.027, 0.866, 1.34, 1.065, -0.201, -0.07];
@@ -3323,14 +3006,7 @@ mod nest_1123 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1123 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1123", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3408,14 +3084,7 @@ mod nest_1124 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1124 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1124", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.123, 0.94, 0.139, -1.142, 0.842, 0.28, -0.381, -0.605, 1.225, -0.793, -1.357, 0.901];
@@ -3443,14 +3112,7 @@ mod nest_1124 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1124 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1124", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3556,14 +3218,7 @@ mod nest_1125 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1125 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1125", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.649, -1.073, 0.229, -1.446, -1.184, 0.502, 0.419, 0.473, 0.713, 0.784, -1.212, 0.137];
@@ -3591,14 +3246,7 @@ mod nest_1125 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1125 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1125", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3709,14 +3357,7 @@ mod nest_1126 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1126 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1126", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.785, 0.271, 1.313, -0.633, -1.011, 0.655, -1.393, 1.071, 0.873, 0.096, -0.231, -0.752];
@@ -3744,14 +3385,7 @@ mod nest_1126 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1126 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1126", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3850,14 +3484,7 @@ mod nest_1127 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1127 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1127", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.064, -1.064, 0.824, 1.09, -0.739, -0.131, 1.006, -0.251, -0.485, 0.932, 1.041, 1.132];
@@ -3885,14 +3512,7 @@ mod nest_1127 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1127 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1127", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3988,14 +3608,7 @@ mod nest_1128 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1128 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1128", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.214, -1.093, 1.225, 0.359, 0.262, -1.204, 0.488, -0.144, 0.944, 1.191, 0.523, 1.083];
@@ -4023,14 +3636,7 @@ mod nest_1128 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1128 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1128", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4099,14 +3705,7 @@ mod nest_1129 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1129 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1129", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.028, 1.074, 1.162, 0.773, -0.562, 0.24, -0.666, -1.405, -0.738, 0.673, -1.399, 0.265];
@@ -4134,14 +3733,7 @@ mod nest_1129 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1129 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1129", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4253,14 +3845,7 @@ mod nest_1130 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1130 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1130", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.32, -1.124, -0.338, 1.332, -0.95, 0.909, 0.802, -0.896, -0.301, 0.698, 0.501, 0.272];
@@ -4288,14 +3873,7 @@ mod nest_1130 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1130 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1130", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4412,14 +3990,7 @@ mod nest_1131 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1131 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1131", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.415, -1.211, -0.086, -1.432, 0.434, 0.712, 0.139, -1.428, 1.496, 0.412, -1.191, 0.884];
@@ -4447,14 +4018,7 @@ mod nest_1131 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1131 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1131", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4573,14 +4137,7 @@ mod nest_1132 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1132 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1132", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.2, -1.446, -0.528, -0.636, -0.973, 1.026, -0.619, -1.34, -0.124, -0.684, 0.549, -0.148];
@@ -4608,14 +4165,7 @@ mod nest_1132 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1132 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1132", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4692,14 +4242,7 @@ mod nest_1133 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1133 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1133", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.851, -0.339, -0.983, -0.752, -0.994, -0.549, -0.747, 1.036, -1.032, 0.492, 0.079, -1.312];
@@ -4727,14 +4270,7 @@ mod nest_1133 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1133 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1133", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4797,14 +4333,7 @@ mod nest_1134 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1134 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1134", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.307, 1.336, 0.135, 1.072, -0.342, 1.053, 0.826, -0.463, -1.252, -0.416, 0.102, 0.702];
@@ -4832,14 +4361,7 @@ mod nest_1134 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1134 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1134", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4966,14 +4488,7 @@ mod nest_1135 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1135 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1135", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.814, 1.093, -0.372, -0.36, -0.089, 0.697, 0.83, 0.263, -0.739, 0.795, 0.25, -1.033];
@@ -5001,14 +4516,7 @@ mod nest_1135 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1135 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1135", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5091,14 +4599,7 @@ mod nest_1136 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1136 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1136", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.97, -0.339, -0.707, -0.487, -0.102, -1.148, 1.242, 0.325, -0.503, -0.474, 1.347, 0.805];
@@ -5126,14 +4627,7 @@ mod nest_1136 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1136 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1136", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5235,14 +4729,7 @@ mod nest_1137 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1137 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1137", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.104, -1.11, 0.222, 1.203, -0.774, 0.863, -0.025, -0.251, 0.096, -0.383, -0.685, -0.528];
@@ -5270,14 +4757,7 @@ mod nest_1137 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1137 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1137", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5363,14 +4843,7 @@ mod nest_1138 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1138 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1138", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.059, 1.261, -0.984, 0.945, 1.44, 1.35, 0.229, 1.458, -0.626, 0.975, -0.524, 0.614];
@@ -5398,14 +4871,7 @@ mod nest_1138 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1138 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1138", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5497,14 +4963,7 @@ mod nest_1139 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1139 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1139", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.716, 0.802, 1.409, -1.485, -1.267, 0.847, -0.804, -0.58, -0.155, -1.34, 0.218, 0.737];
@@ -5532,14 +4991,7 @@ mod nest_1139 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1139 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1139", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5641,14 +5093,7 @@ mod nest_1140 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1140 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1140", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.471, -0.898, -0.679, -0.495, 0.852, -0.273, -0.281, 1.342, -0.529, 0.642, -0.27, -1.464];
@@ -5676,14 +5121,7 @@ mod nest_1140 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1140 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1140", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5767,14 +5205,7 @@ mod nest_1141 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1141 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1141", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.699, -0.346, -1.02, 0.109, 0.478, -0.116, 0.75, 1.249, 0.914, 0.881, 0.185, -0.229];
@@ -5802,14 +5233,7 @@ mod nest_1141 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1141 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1141", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5885,14 +5309,7 @@ mod nest_1142 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1142 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1142", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.436, 0.797, 0.223, 1.05, 0.891, -1.357, -0.186, -0.075, -0.855, -1.492, 0.048, 0.714];
@@ -5920,14 +5337,7 @@ mod nest_1142 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1142 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1142", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6007,14 +5417,7 @@ mod nest_1143 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1143 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1143", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.817, -1.153, -0.833, -0.903, 0.835, -1.006, 0.447, -0.155, -1.286, -1.081, 1.206, 1.158];
@@ -6042,14 +5445,7 @@ mod nest_1143 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1143 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1143", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6136,14 +5532,7 @@ mod nest_1144 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1144 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1144", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.474, -1.235, -1.052, -0.594, -1.268, 0.997, -0.065, 0.485, -0.388, 0.934, -1.483, -0.769];
@@ -6171,14 +5560,7 @@ mod nest_1144 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1144 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1144", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6293,14 +5675,7 @@ mod nest_1145 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1145 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1145", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.147, -1.427, -1.267, 0.979, 0.83, -1.233, 1.335, -1.014, 0.702, -0.943, -0.534, 0.142];
@@ -6328,14 +5703,7 @@ mod nest_1145 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1145 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1145", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6442,14 +5810,7 @@ mod nest_1146 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1146 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1146", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.802, 0.196, 0.025, -0.421, -1.329, 1.314, -0.714, 0.991, 1.323, 1.001, 0.391, -1.244];
@@ -6477,14 +5838,7 @@ mod nest_1146 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1146 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1146", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6574,14 +5928,7 @@ mod nest_1147 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1147 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1147", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.394, -0.968, -1.29, -0.381, 0.344, -0.761, 0.398, 0.964, -0.378, -0.876, -0.204, 0.0];
@@ -6609,14 +5956,7 @@ mod nest_1147 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1147 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1147", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6709,14 +6049,7 @@ mod nest_1148 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1148 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1148", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.466, -0.621, -0.903, -0.731, -1.025, -0.802, -1.067, 0.006, 0.547, -0.779, 1.378, -0.635];
@@ -6744,14 +6077,7 @@ mod nest_1148 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1148 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1148", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6845,14 +6171,7 @@ mod nest_1149 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1149 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1149", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.14, -0.162, -1.409, 0.814, -1.349, -0.585, -0.038, -0.115, -0.613, -0.145, -0.274, -0.174];
@@ -6880,14 +6199,7 @@ mod nest_1149 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1149 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1149", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7001,14 +6313,7 @@ mod nest_1150 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1150 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1150", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.196, -1.3, 0.004, 1.238, -0.957, -0.762, -0.061, 0.225, 0.481, 0.048, -1.362, 0.267];
@@ -7036,14 +6341,7 @@ mod nest_1150 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1150 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1150", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7167,14 +6465,7 @@ mod nest_1151 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1151 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1151", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.678, 1.25, -0.839, -0.213, -0.127, -1.276, 1.312, -1.284, 0.194, -0.68, 0.826, 0.389];
@@ -7202,14 +6493,7 @@ mod nest_1151 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1151 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1151", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7266,14 +6550,7 @@ mod nest_1152 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1152 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1152", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.514, -0.744, 0.802, -0.293, -0.775, 0.276, 1.257, -1.046, 0.687, 1.43, 0.271, 0.968];
@@ -7301,14 +6578,7 @@ mod nest_1152 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1152 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1152", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7479,14 +6749,7 @@ mod nest_1153 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1153 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1153", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.462, -0.025, 0.086, 1.007, 0.465, -0.092, -1.374, 0.16, 0.172, 0.153, -0.854, -0.995];
@@ -7514,14 +6777,7 @@ mod nest_1153 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1153 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1153", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7608,14 +6864,7 @@ mod nest_1154 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1154 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1154", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.243, -1.007, -1.141, -0.454, 0.897, 0.531, 1.307, 0.984, -0.169, 0.353, 0.912, -0.613];
@@ -7643,14 +6892,7 @@ mod nest_1154 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1154 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1154", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7751,14 +6993,7 @@ mod nest_1155 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1155 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1155", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.957, 0.732, 0.794, 1.329, 1.112, 0.995, 0.151, 0.956, 0.34, 0.614, 0.946, -0.426];
@@ -7786,14 +7021,7 @@ mod nest_1155 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1155 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1155", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7848,14 +7076,7 @@ mod nest_1156 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1156 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1156", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.838, -0.398, 0.255, -0.451, -0.577, 0.129, -0.501, -0.439, -0.913, 0.888, 0.07, 1.216];
@@ -7883,14 +7104,7 @@ mod nest_1156 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1156 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1156", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8051,14 +7265,7 @@ mod nest_1157 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1157 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1157", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.688, 0.626, 0.875, 0.598, -0.547, -1.071, -0.43, 0.38, 0.006, -0.762, -0.834, -1.295];
@@ -8086,14 +7293,7 @@ mod nest_1157 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1157 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1157", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8181,14 +7381,7 @@ mod nest_1158 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1158 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1158", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.185, -1.414, -0.359, -0.842, -1.286, -1.099, 0.736, -1.284, -0.056, -0.262, 1.147, 0.427];
@@ -8216,14 +7409,7 @@ mod nest_1158 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1158 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1158", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8332,14 +7518,7 @@ mod nest_1159 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1159 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1159", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.415, -0.673, 0.923, -1.225, -1.424, 1.173, 0.714, 0.732, -1.187, -1.248, 0.763, -0.381];
@@ -8367,14 +7546,7 @@ mod nest_1159 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1159 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1159", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8476,14 +7648,7 @@ mod nest_1160 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1160 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1160", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.601, 0.258, -1.194, -0.221, 1.256, -1.431, 0.917, -0.954, -0.543, 0.321, 1.026, 1.419];
@@ -8511,14 +7676,7 @@ mod nest_1160 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1160 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1160", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8619,14 +7777,7 @@ mod nest_1161 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1161 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1161", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.071, -0.882, -0.309, 0.818, 0.967, 1.295, -0.94, -0.276, 0.366, 1.19, 0.68, 0.246];
@@ -8654,14 +7805,7 @@ mod nest_1161 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1161 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1161", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8759,14 +7903,7 @@ mod nest_1162 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1162 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1162", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.138, 1.283, 0.151, -0.303, -0.795, 0.26, -0.708, 1.06, -1.455, 0.273, -0.813, 0.146];
@@ -8794,14 +7931,7 @@ mod nest_1162 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1162 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1162", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8932,14 +8062,7 @@ mod nest_1163 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1163 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1163", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.044, -1.374, -1.36, -0.598, 0.326, -0.326, -0.243, -1.284, 0.035, -0.438, 1.194, -1.031];
@@ -8967,14 +8090,7 @@ mod nest_1163 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1163 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1163", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9077,14 +8193,7 @@ mod nest_1164 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1164 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1164", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.078, 1.008, -0.701, -0.954, 0.211, 0.137, 0.541, 1.086, -0.459, 1.328, 1.059, -0.419];
@@ -9112,14 +8221,7 @@ mod nest_1164 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1164 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1164", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9187,14 +8289,7 @@ mod nest_1165 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1165 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1165", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.354, -0.845, -0.74, 0.165, 1.04, 1.042, 0.595, -0.16, 1.349, 0.53, 0.843, -0.177];
@@ -9222,14 +8317,7 @@ mod nest_1165 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1165 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1165", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9336,14 +8424,7 @@ mod nest_1166 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1166 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1166", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.82, 0.548, -0.75, -0.386, -1.21, -1.113, -0.795, 0.792, -0.447, 1.455, 0.545, -0.499];
@@ -9371,14 +8452,7 @@ mod nest_1166 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1166 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1166", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9452,14 +8526,7 @@ mod nest_1167 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1167 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1167", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.144, -0.853, 0.243, 1.485, 0.914, 0.077, 0.854, 0.556, -0.898, -0.786, 1.245, 1.257];
@@ -9487,14 +8554,7 @@ mod nest_1167 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1167 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1167", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9622,14 +8682,7 @@ mod nest_1168 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1168 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1168", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.41, 0.087, -1.241, 1.49, -1.44, 1.203, -0.998, -0.202, -0.751, -1.161, -0.432, 1.094];
@@ -9657,14 +8710,7 @@ mod nest_1168 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1168 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1168", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9740,14 +8786,7 @@ mod nest_1169 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1169 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1169", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.661, 0.97, -0.387, 0.522, -0.397, 1.478, 0.796, 1.218, -1.226, -1.23, -0.711, -1.218];
@@ -9775,14 +8814,7 @@ mod nest_1169 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1169 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1169", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9890,14 +8922,7 @@ mod nest_1170 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1170 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1170", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.061, 0.497, -1.028, 0.836, -0.455, -0.643, -0.125, -0.114, -0.94, -0.815, -1.496, -1.083];
@@ -9925,14 +8950,7 @@ mod nest_1170 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1170 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1170", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10001,14 +9019,7 @@ mod nest_1171 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1171 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1171", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.381, 0.112, -1.364, -0.612, -0.488, 0.704, 0.095, -0.228, 0.355, 0.153, 1.112, -0.295];
@@ -10036,14 +9047,7 @@ mod nest_1171 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1171 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1171", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10140,14 +9144,7 @@ mod nest_1172 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1172 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1172", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.805, 0.108, -0.351, 1.265, -0.812, -1.4, -0.589, 0.39, -0.739, -0.074, 0.557, 0.621];
@@ -10175,14 +9172,7 @@ mod nest_1172 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1172 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1172", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10323,14 +9313,7 @@ mod nest_1173 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1173 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1173", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.628, -0.34, -1.222, -0.252, 0.034, 0.649, -0.416, 0.924, -0.488, -0.783, 1.143, 1.109];
@@ -10358,14 +9341,7 @@ mod nest_1173 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1173 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1173", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10451,14 +9427,7 @@ mod nest_1174 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1174 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1174", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.428, 1.089, 0.201, -0.958, 0.774, 1.135, 0.092, -1.434, -0.223, 0.479, 0.496, 0.492];
@@ -10486,14 +9455,7 @@ mod nest_1174 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1174 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1174", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10575,14 +9537,7 @@ mod nest_1175 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1175 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1175", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.714, 0.803, -0.217, 0.623, -0.066, -0.405, 1.346, -0.039, -0.342, 0.316, -0.553, -1.354];
@@ -10610,14 +9565,7 @@ mod nest_1175 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1175 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1175", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10686,14 +9634,7 @@ mod nest_1176 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1176 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1176", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.881, -1.38, 0.776, 1.283, -1.343, -0.657, -0.931, -0.966, -0.351, -0.117, 0.427, 1.227];
@@ -10721,14 +9662,7 @@ mod nest_1176 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1176 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1176", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10855,14 +9789,7 @@ mod nest_1177 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1177 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1177", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.032, 1.083, -0.073, 1.292, 0.806, -0.043, 0.518, 0.976, -1.454, -0.632, -0.555, -1.239];
@@ -10890,14 +9817,7 @@ mod nest_1177 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1177 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1177", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10985,14 +9905,7 @@ mod nest_1178 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1178 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1178", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.247, 1.12, 1.261, -1.475, -0.311, -1.379, -0.818, -0.175, 0.16, -1.154, -0.672, -0.627];
@@ -11020,14 +9933,7 @@ mod nest_1178 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1178 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1178", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11100,14 +10006,7 @@ mod nest_1179 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1179 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1179", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.466, 0.209, -0.353, -1.325, 0.418, 0.36, 0.388, -1.434, -1.416, 1.35, -0.659, -1.111];
@@ -11135,14 +10034,7 @@ mod nest_1179 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1179 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1179", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11213,14 +10105,7 @@ mod nest_1180 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1180 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1180", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.473, 0.802, 1.241, -0.213, 0.729, 0.725, 0.352, -0.469, -0.573, -0.118, 1.428, -0.329];
@@ -11248,14 +10133,7 @@ mod nest_1180 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1180 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1180", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11349,14 +10227,7 @@ mod nest_1181 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1181 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1181", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.184, -0.842, -0.471, -0.202, 0.479, -0.862, -0.92, -1.361, -0.335, -1.097, 0.594, -1.065];
@@ -11384,14 +10255,7 @@ mod nest_1181 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1181 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1181", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11470,14 +10334,7 @@ mod nest_1182 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1182 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1182", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.002, -0.797, -1.126, 0.604, 0.936, 0.698, 0.713, -0.381, 0.293, 0.14, -1.385, 1.228];
@@ -11505,14 +10362,7 @@ mod nest_1182 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1182 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1182", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11597,14 +10447,7 @@ mod nest_1183 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1183 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1183", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.245, -0.393, 1.472, 0.007, 0.815, 0.752, 1.001, -1.143, -0.64, 0.27, 1.302, 0.374];
@@ -11632,14 +10475,7 @@ mod nest_1183 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1183 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1183", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11734,14 +10570,7 @@ mod nest_1184 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1184 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1184", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.513, 0.026, -0.728, 1.067, -0.906, 0.114, -0.539, 0.513, -0.836, 0.775, 0.887, -0.899];
@@ -11769,14 +10598,7 @@ mod nest_1184 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1184 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1184", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11874,14 +10696,7 @@ mod nest_1185 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1185 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1185", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.04, -0.697, -1.256, -1.379, -1.152, 1.004, 0.985, 0.521, -0.588, -0.769, -0.966, 0.372];
@@ -11909,14 +10724,7 @@ mod nest_1185 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1185 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1185", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11980,14 +10788,7 @@ mod nest_1186 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1186 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1186", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.11, 1.321, 0.213, 0.348, -0.793, -1.226, 0.252, 1.123, -0.761, -0.587, -0.245, -0.118];
@@ -12015,14 +10816,7 @@ mod nest_1186 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1186 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1186", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12104,14 +10898,7 @@ mod nest_1187 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1187 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1187", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.862, 0.651, 0.439, 0.214, -0.49, 0.207, -0.058, 1.482, 0.845, -1.255, -0.562, -0.215];
@@ -12139,14 +10926,7 @@ mod nest_1187 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1187 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1187", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12254,14 +11034,7 @@ mod nest_1188 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1188 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1188", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.924, -0.677, -0.525, 0.745, 0.329, -1.236, -1.335, -0.98, -0.715, -1.151, 0.867, -0.43];
@@ -12289,14 +11062,7 @@ mod nest_1188 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1188 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1188", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12373,14 +11139,7 @@ mod nest_1189 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1189 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1189", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.169, -1.319, -0.993, -0.088, -0.082, 0.575, 0.712, -0.033, -1.388, 1.095, 0.571, -0.36];
@@ -12408,14 +11167,7 @@ mod nest_1189 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1189 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1189", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12514,14 +11266,7 @@ mod nest_1190 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1190 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1190", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.471, -1.416, -1.393, 0.925, -1.269, 0.365, -0.221, 0.285, -0.502, 1.36, -0.625, -0.323];
@@ -12549,14 +11294,7 @@ mod nest_1190 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1190 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1190", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12654,14 +11392,7 @@ mod nest_1191 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1191 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1191", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.457, 1.312, 0.42, 1.046, -0.006, 0.863, -0.216, 1.204, 0.792, 1.07, 0.145, 0.419];
@@ -12689,14 +11420,7 @@ mod nest_1191 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1191 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1191", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12785,14 +11509,7 @@ mod nest_1192 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1192 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1192", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.201, -0.139, -0.481, -1.241, 0.682, -1.243, -1.235, 0.874, 1.46, 0.744, 1.0, 1.106];
@@ -12820,14 +11537,7 @@ mod nest_1192 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1192 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1192", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12887,14 +11597,7 @@ mod nest_1193 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1193 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1193", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.694, -0.688, 0.517, -0.887, 0.487, -1.303, 0.843, 1.138, 0.725, -0.472, -1.259, -0.114];
@@ -12922,14 +11625,7 @@ mod nest_1193 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1193 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1193", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13039,14 +11735,7 @@ mod nest_1194 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1194 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1194", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.313, 0.929, 0.913, -0.447, -0.57, 0.708, 0.307, -1.31, -1.087, -1.229, -1.465, 1.014];
@@ -13074,14 +11763,7 @@ mod nest_1194 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1194 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1194", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13187,14 +11869,7 @@ mod nest_1195 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1195 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1195", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.78, -0.858, -0.216, -0.368, 0.87, -0.56, 0.178, 1.463, 1.016, -0.78, -1.04, 0.626];
@@ -13222,14 +11897,7 @@ mod nest_1195 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1195 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1195", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13301,14 +11969,7 @@ mod nest_1196 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1196 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1196", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.024, -1.083, 1.192, -0.249, -0.394, 0.291, -1.312, -0.888, -1.372, 1.252, 0.942, -0.023];
@@ -13336,14 +11997,7 @@ mod nest_1196 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1196 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1196", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13429,14 +12083,7 @@ mod nest_1197 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1197 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1197", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.989, -0.714, 0.912, -1.364, -0.945, -1.091, -0.619, 1.089, -1.305, -0.598, -0.414, -1.395];
@@ -13464,14 +12111,7 @@ mod nest_1197 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1197 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1197", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13529,14 +12169,7 @@ mod nest_1198 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1198 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1198", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.253, -1.459, 1.242, -0.862, -0.215, 0.683, 0.429, -0.014, -1.295, -0.943, 1.106, 0.094];
@@ -13564,14 +12197,7 @@ mod nest_1198 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1198 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1198", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13649,14 +12275,7 @@ mod nest_1199 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1199 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1199", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.408, -0.492, -0.531, -0.382, 0.933, 0.813, 1.094, 1.334, -0.495, 0.507, -1.122, -0.262];
@@ -13684,14 +12303,7 @@ mod nest_1199 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1199 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1199", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }

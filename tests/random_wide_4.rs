@@ -27,6 +27,18 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
     }
 }
 
+/// The pullback seeded by 0.75, given sinks holding 0.5 (`x`) and 0.25 (`w`), added 0.75 × the
+/// gradient into them and returned 0.75 × the scalars' adjoints (`da`, `db`).
+fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad: &[f64]) {
+    let seeded = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([da, db]);
+    for (k, (s, g)) in seeded.zip(grad).enumerate() {
+        assert!(
+            (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+            "{name} pullback [{k}]: {s} vs 0.75 × {g}"
+        );
+    }
+}
+
 /// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1300 {
     use super::*;
@@ -114,14 +126,7 @@ mod nest_1300 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1300 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1300", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.222, -0.623, 0.609, 1.457, 0.258, 1.223, -0.428, 1.396, 0.311, 0.345, -1.053, -0.121];
@@ -149,14 +154,7 @@ mod nest_1300 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1300 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1300", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -264,14 +262,7 @@ mod nest_1301 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1301 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1301", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.123, -1.131, -0.531, 0.746, 1.426, 0.426, -1.22, -1.042, -0.875, -0.324, -1.423, 0.18];
@@ -299,14 +290,7 @@ mod nest_1301 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1301 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1301", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -449,14 +433,7 @@ mod nest_1302 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1302 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1302", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.304, -0.476, -1.493, 1.17, -0.872, 0.542, 0.599, -1.388, -0.056, -0.762, 1.491, -0.591];
@@ -484,14 +461,7 @@ mod nest_1302 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1302 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1302", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -555,14 +525,7 @@ mod nest_1303 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1303 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1303", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.871, 0.58, -0.408, 1.338, -0.708, -1.408, 1.441, 1.42, 0.563, -0.259, -0.007, -0.296];
@@ -590,14 +553,7 @@ mod nest_1303 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1303 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1303", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -719,14 +675,7 @@ mod nest_1304 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1304 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1304", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.026, 1.271, -1.089, -0.422, -0.253, 0.707, -1.39, 0.421, -0.665, 0.153, -0.115, -0.213];
@@ -754,14 +703,7 @@ mod nest_1304 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1304 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1304", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -835,14 +777,7 @@ mod nest_1305 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1305 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1305", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.672, 0.42, -1.422, 1.213, 0.828, -1.458, -1.375, 1.401, 1.316, 1.185, 1.096, 1.177];
@@ -870,14 +805,7 @@ mod nest_1305 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1305 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1305", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -954,14 +882,7 @@ mod nest_1306 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1306 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1306", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.827, 0.785, 0.777, -0.378, -0.085, -0.58, -0.088, -1.039, -1.005, -0.057, -0.728, -0.03];
@@ -989,14 +910,7 @@ mod nest_1306 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1306 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1306", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1080,14 +994,7 @@ mod nest_1307 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1307 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1307", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.488, -1.174, -0.015, 1.202, 1.45, -0.222, -0.63, -1.112, 0.34, 1.276, 1.43, 0.639];
@@ -1115,14 +1022,7 @@ mod nest_1307 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1307 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1307", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1225,14 +1125,7 @@ mod nest_1308 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1308 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1308", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.762, 0.979, 0.882, -1.369, 0.769, 1.339, -0.087, -1.4, -0.265, 0.397, 0.625, -0.222];
@@ -1260,14 +1153,7 @@ mod nest_1308 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1308 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1308", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1345,14 +1231,7 @@ mod nest_1309 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1309 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1309", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.968, 0.059, 1.185, -0.768, 1.345, 0.434, -0.121, 0.193, -0.773, 0.789, -0.455, 0.151];
@@ -1380,14 +1259,7 @@ mod nest_1309 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1309 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1309", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1463,14 +1335,7 @@ mod nest_1310 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1310 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1310", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.742, -1.229, 0.662, -1.498, 0.044, 0.304, 0.216, -0.215, -0.475, 1.42, -1.023, -1.094];
@@ -1498,14 +1363,7 @@ mod nest_1310 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1310 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1310", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1570,14 +1428,7 @@ mod nest_1311 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1311 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1311", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.645, -1.477, -0.498, -1.269, -1.126, -1.028, -0.986, -0.615, -0.644, 1.438, 1.07, 1.495];
@@ -1605,14 +1456,7 @@ mod nest_1311 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1311 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1311", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1706,14 +1550,7 @@ mod nest_1312 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1312 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1312", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.817, 0.437, 0.768, 0.408, 1.171, 0.553, 1.21, 1.255, -0.856, -1.409, -0.889, 1.281];
@@ -1741,14 +1578,7 @@ mod nest_1312 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1312 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1312", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1824,14 +1654,7 @@ mod nest_1313 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1313 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1313", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.149, 0.142, 1.065, -0.965, 0.55, 0.655, -0.201, 1.408, 0.989, -0.016, -1.409, -0.046];
@@ -1859,14 +1682,7 @@ mod nest_1313 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1313 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1313", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2024,14 +1840,7 @@ mod nest_1314 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1314 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1314", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.458, -0.908, 1.479, -0.259, -1.304, -1.376, -0.981, 0.131, -0.145, -1.454, 0.036, 0.489];
@@ -2059,14 +1868,7 @@ mod nest_1314 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1314 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1314", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2146,14 +1948,7 @@ mod nest_1315 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1315 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1315", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.075, 0.946, -0.18, 0.691, 0.401, -1.362, 0.168, 1.291, 0.107, 1.399, 1.13, 0.624];
@@ -2181,14 +1976,7 @@ mod nest_1315 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1315 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1315", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2288,14 +2076,7 @@ mod nest_1316 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1316 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1316", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.679, 1.11, -0.649, 0.909, -0.161, 0.4, 1.262, -1.486, 0.303, 0.163, 1.448, -0.422];
@@ -2323,14 +2104,7 @@ mod nest_1316 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1316 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1316", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2406,14 +2180,7 @@ mod nest_1317 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1317 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1317", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.062, 0.824, 0.237, -0.234, -0.802, 0.532, 1.3, -0.808, -0.038, -0.186, -1.437, -1.422];
@@ -2441,14 +2208,7 @@ mod nest_1317 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1317 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1317", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2523,14 +2283,7 @@ mod nest_1318 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1318 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1318", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.567, 0.999, -1.313, 0.591, -1.127, -0.401, -1.289, -1.462, -0.2, -0.55, 0.786, 1.423];
@@ -2558,14 +2311,7 @@ mod nest_1318 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1318 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1318", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2655,14 +2401,7 @@ mod nest_1319 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1319 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1319", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.358, -1.18, -0.119, -0.519, 0.076, -1.338, 0.616, 0.653, -0.862, 1.067, 0.759, 1.228];
@@ -2690,14 +2429,7 @@ mod nest_1319 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1319 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1319", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2786,14 +2518,7 @@ mod nest_1320 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1320 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1320", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.131, 0.55, -0.938, -0.764, -1.103, -0.745, 0.978, 1.231, -1.467, 0.652, 1.024, -1.172];
@@ -2821,14 +2546,7 @@ mod nest_1320 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1320 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1320", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2902,14 +2620,7 @@ mod nest_1321 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1321 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1321", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.398, 0.411, 1.392, 0.036, 0.526, -1.485, 1.204, 0.63, -1.117, -0.076, -1.154, -0.44];
@@ -2937,14 +2648,7 @@ mod nest_1321 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1321 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1321", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3051,14 +2755,7 @@ mod nest_1322 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1322 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1322", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.146, -0.932, -1.346, -0.4, 0.493, 1.153, -0.984, 0.228, 0.567, 0.706, 0.679, 0.442];
@@ -3086,14 +2783,7 @@ mod nest_1322 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1322 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1322", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3164,14 +2854,7 @@ mod nest_1323 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1323 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1323", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.478, 1.212, -0.076, -1.254, 0.007, -0.29, 0.669, 0.739, 0.762, -1.473, -0.409, 0.497];
@@ -3199,14 +2882,7 @@ mod nest_1323 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1323 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1323", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3284,14 +2960,7 @@ mod nest_1324 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1324 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1324", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.402, -0.186, 1.113, -0.968, -0.475, 0.494, 0.617, 1.465, 0.805, -0.232, -0.931, -0.287];
@@ -3319,14 +2988,7 @@ mod nest_1324 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1324 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1324", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3386,14 +3048,7 @@ mod nest_1325 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1325 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1325", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.955, -1.16, 1.036, -0.676, 1.092, 0.099, -1.486, 1.343, -0.605, 1.334, 1.129, 1.343];
@@ -3421,14 +3076,7 @@ mod nest_1325 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1325 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1325", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3493,14 +3141,7 @@ mod nest_1326 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1326 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1326", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.548, 0.737, -0.627, -0.942, -0.331, -1.206, -0.998, 0.846, 0.188, 0.796, -0.066, 0.719];
@@ -3528,14 +3169,7 @@ mod nest_1326 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1326 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1326", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3653,14 +3287,7 @@ mod nest_1327 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1327 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1327", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.298, 1.344, 1.324, 0.992, 0.258, 1.279, 0.397, 0.712, 0.872, -0.187, -0.347, -1.004];
@@ -3688,14 +3315,7 @@ mod nest_1327 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1327 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1327", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3757,14 +3377,7 @@ mod nest_1328 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1328 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1328", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.615, 0.63, 0.966, 1.412, 0.796, -0.572, 0.036, 0.795, -0.175, 0.316, -0.906, -1.183];
@@ -3792,14 +3405,7 @@ mod nest_1328 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1328 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1328", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3890,14 +3496,7 @@ mod nest_1329 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1329 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1329", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.046, -1.227, -1.109, -1.239, -1.002, 0.28, -0.634, -0.683, 0.808, -0.048, 1.14, -0.472];
@@ -3925,14 +3524,7 @@ mod nest_1329 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1329 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1329", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4008,14 +3600,7 @@ mod nest_1330 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1330 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1330", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.137, 1.305, 0.888, 0.753, 1.214, -1.466, -0.214, -0.402, 1.133, 0.106, 1.478, -0.959];
@@ -4043,14 +3628,7 @@ mod nest_1330 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1330 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1330", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4151,14 +3729,7 @@ mod nest_1331 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1331 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1331", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.737, -1.194, -0.121, -0.873, -0.366, -0.825, -1.334, -0.816, -0.805, -0.528, 1.269, 0.758];
@@ -4186,14 +3757,7 @@ mod nest_1331 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1331 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1331", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4295,14 +3859,7 @@ mod nest_1332 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1332 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1332", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.373, -0.057, 0.285, -1.025, -1.021, -0.97, -0.327, -1.186, 1.265, 0.121, 0.261, -0.585];
@@ -4330,14 +3887,7 @@ mod nest_1332 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1332 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1332", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4451,14 +4001,7 @@ mod nest_1333 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1333 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1333", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.817, -1.467, 1.0, -0.655, -0.823, -0.909, 0.8, 0.731, -0.601, -1.39, -0.111, -0.466];
@@ -4486,14 +4029,7 @@ mod nest_1333 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1333 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1333", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4597,14 +4133,7 @@ mod nest_1334 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1334 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1334", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.669, 0.09, 0.042, -0.363, -0.898, 0.378, 0.076, 1.461, 0.105, 0.486, -0.984, 1.263];
@@ -4632,14 +4161,7 @@ mod nest_1334 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1334 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1334", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4707,14 +4229,7 @@ mod nest_1335 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1335 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1335", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.456, -0.507, -0.401, 0.897, -0.328, -0.935, -1.223, 0.715, 0.973, -1.174, 0.118, -1.311];
@@ -4742,14 +4257,7 @@ mod nest_1335 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1335 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1335", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4858,14 +4366,7 @@ mod nest_1336 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1336 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1336", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.579, -1.046, 0.758, -0.734, 0.632, -1.125, -0.272, -0.582, -0.228, 0.426, 0.547, 0.748];
@@ -4893,14 +4394,7 @@ mod nest_1336 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1336 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1336", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4960,14 +4454,7 @@ mod nest_1337 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1337 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1337", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.901, -1.371, -0.988, 1.485, 1.137, -1.326, 1.462, -0.773, 0.062, -0.586, -0.433, 0.533];
@@ -4995,14 +4482,7 @@ mod nest_1337 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1337 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1337", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5061,14 +4541,7 @@ mod nest_1338 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1338 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1338", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.177, -0.973, 1.328, -0.034, 0.728, -0.53, -0.368, 0.241, -1.299, -0.352, -0.148, 0.744];
@@ -5096,14 +4569,7 @@ mod nest_1338 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1338 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1338", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5182,14 +4648,7 @@ mod nest_1339 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1339 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1339", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.963, 0.839, 0.862, 1.156, -0.397, -1.008, -0.689, -1.15, -0.007, -0.529, 0.919, -0.301];
@@ -5217,14 +4676,7 @@ mod nest_1339 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1339 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1339", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5312,14 +4764,7 @@ mod nest_1340 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1340 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1340", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.711, -0.889, 0.692, 0.907, -0.254, 0.003, -1.053, -0.034, 1.17, 1.302, 0.156, -0.643];
@@ -5347,14 +4792,7 @@ mod nest_1340 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1340 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1340", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5457,14 +4895,7 @@ mod nest_1341 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1341 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1341", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.326, 1.193, -1.218, 0.182, -0.915, 1.024, 0.445, -0.669, 1.38, 0.743, -0.651, 0.899];
@@ -5492,14 +4923,7 @@ mod nest_1341 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1341 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1341", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5576,14 +5000,7 @@ mod nest_1342 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1342 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1342", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.483, -0.719, 0.816, 0.503, 0.663, 0.605, 0.324, 0.378, -0.164, -1.485, 0.435, 0.617];
@@ -5611,14 +5028,7 @@ mod nest_1342 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1342 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1342", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5715,14 +5125,7 @@ mod nest_1343 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1343 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1343", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.233, 0.7, -0.999, -0.136, -0.629, -0.138, 0.112, -1.346, 1.402, -0.297, 0.073, -0.175];
@@ -5750,14 +5153,7 @@ mod nest_1343 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1343 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1343", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5875,14 +5271,7 @@ mod nest_1344 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1344 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1344", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.903, 0.462, -1.133, 0.421, 0.321, -1.385, -1.3, 0.285, 0.412, -0.608, -0.506, -0.619];
@@ -5910,14 +5299,7 @@ mod nest_1344 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1344 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1344", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6008,14 +5390,7 @@ mod nest_1345 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1345 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1345", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.263, 1.25, -1.276, 1.095, -1.278, -0.695, -1.141, -1.32, -0.1, -1.436, 0.707, -0.759];
@@ -6043,14 +5418,7 @@ mod nest_1345 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1345 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1345", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6158,14 +5526,7 @@ mod nest_1346 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1346 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1346", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.222, -0.178, 0.018, 1.092, 0.492, 0.617, -1.446, -0.91, 1.281, 0.509, 1.008, 1.362];
@@ -6193,14 +5554,7 @@ mod nest_1346 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1346 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1346", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6285,14 +5639,7 @@ mod nest_1347 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1347 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1347", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.686, 0.563, -1.025, -0.389, 0.733, -0.6, 0.527, 1.384, -0.838, -0.483, 0.73, -0.285];
@@ -6320,14 +5667,7 @@ mod nest_1347 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1347 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1347", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6383,14 +5723,7 @@ mod nest_1348 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1348 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1348", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.291, -0.582, -0.771, 1.209, -1.483, -1.096, -0.484, -1.029, -0.402, -0.035, 0.15, 0.854];
@@ -6418,14 +5751,7 @@ mod nest_1348 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1348 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1348", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6494,14 +5820,7 @@ mod nest_1349 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1349 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1349", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.388, 1.423, 0.319, -0.508, 0.758, 0.211, -0.058, -0.547, -0.974, 0.197, -0.963, 0.344];
@@ -6529,14 +5848,7 @@ mod nest_1349 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1349 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1349", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6612,14 +5924,7 @@ mod nest_1350 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1350 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1350", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.123, 1.205, 0.352, 0.212, -1.179, -1.068, -1.164, -0.654, 0.099, 0.337, 0.5, 0.801];
@@ -6647,14 +5952,7 @@ mod nest_1350 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1350 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1350", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6751,14 +6049,7 @@ mod nest_1351 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1351 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1351", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.696, 0.187, -0.678, -1.285, 1.461, -0.104, -0.015, 1.1, 0.499, 0.056, -1.322, 0.078];
@@ -6786,14 +6077,7 @@ mod nest_1351 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1351 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1351", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6888,14 +6172,7 @@ mod nest_1352 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1352 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1352", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.691, -0.973, 1.398, -1.252, 0.937, 0.585, 0.801, 0.331, 0.658, 0.322, 1.496, -0.429];
@@ -6923,14 +6200,7 @@ mod nest_1352 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1352 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1352", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7030,14 +6300,7 @@ mod nest_1353 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1353 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1353", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.318, -0.331, -1.077, 0.781, -0.605, 1.12, -1.09, 1.249, 0.816, 0.442, -1.248, -1.144];
@@ -7065,14 +6328,7 @@ mod nest_1353 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1353 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1353", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7177,14 +6433,7 @@ mod nest_1354 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1354 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1354", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.247, 0.826, -0.833, 1.279, -1.436, 0.409, -0.441, -1.461, 1.395, 0.767, 1.196, -0.93];
@@ -7212,14 +6461,7 @@ mod nest_1354 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1354 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1354", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7299,14 +6541,7 @@ mod nest_1355 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1355 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1355", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.565, 1.412, 0.323, 0.47, 0.673, 1.042, 1.01, 1.487, 1.4, -0.745, 0.378, 0.909];
@@ -7334,14 +6569,7 @@ mod nest_1355 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1355 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1355", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7396,14 +6624,7 @@ mod nest_1356 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1356 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1356", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.488, -0.9, -0.026, 1.011, -0.467, -1.422, 0.967, 1.317, 1.316, 1.066, -0.501, 0.012];
@@ -7431,14 +6652,7 @@ mod nest_1356 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1356 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1356", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7498,14 +6712,7 @@ mod nest_1357 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1357 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1357", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.928, -0.829, 0.92, -1.079, -0.757, -0.115, 1.273, 1.067, -0.218, -0.341, -0.123, 0.322];
@@ -7533,14 +6740,7 @@ mod nest_1357 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1357 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1357", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7636,14 +6836,7 @@ mod nest_1358 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1358 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1358", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.408, 0.135, 0.503, 0.661, 0.573, -0.655, 0.576, 0.778, -0.563, -0.207, -0.399, -1.467];
@@ -7671,14 +6864,7 @@ mod nest_1358 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1358 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1358", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7813,14 +6999,7 @@ mod nest_1359 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1359 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1359", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.461, 0.283, 0.211, -0.032, -1.345, -0.2, -0.598, -0.36, 0.139, 0.05, 1.46, -0.343];
@@ -7848,14 +7027,7 @@ mod nest_1359 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1359 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1359", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7951,14 +7123,7 @@ mod nest_1360 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1360 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1360", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.482, -0.372, 0.823, -0.511, 0.136, 1.256, -0.628, 0.148, -1.125, 0.597, 0.792, -0.928];
@@ -7986,14 +7151,7 @@ mod nest_1360 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1360 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1360", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8141,14 +7299,7 @@ mod nest_1361 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1361 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1361", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.753, -0.462, 0.407, 0.497, 0.096, -0.259, 1.285, -1.271, 1.333, 0.284, -0.155, 0.105];
@@ -8176,14 +7327,7 @@ mod nest_1361 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1361 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1361", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8267,14 +7411,7 @@ mod nest_1362 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1362 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1362", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.984, -0.296, 1.277, 0.443, -1.182, 0.792, -0.117, -0.593, 0.721, 0.22, 0.227, -0.71];
@@ -8302,14 +7439,7 @@ mod nest_1362 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1362 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1362", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8407,14 +7537,7 @@ mod nest_1363 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1363 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1363", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.277, -0.236, 0.268, -0.003, -1.341, 0.553, -0.458, -0.345, -1.183, -0.063, 0.154, 1.263];
@@ -8442,14 +7565,7 @@ mod nest_1363 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1363 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1363", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8555,14 +7671,7 @@ mod nest_1364 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1364 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1364", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.769, 0.853, -0.036, -1.176, -1.15, 0.108, 0.723, 0.369, -0.673, 0.449, -0.462, -1.146];
@@ -8590,14 +7699,7 @@ mod nest_1364 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1364 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1364", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8703,14 +7805,7 @@ mod nest_1365 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1365 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1365", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.893, -0.566, 0.94, 0.699, -1.405, -0.284, 1.001, 1.007, 1.048, 0.487, 0.848, 0.242];
@@ -8738,14 +7833,7 @@ mod nest_1365 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1365 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1365", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8857,14 +7945,7 @@ mod nest_1366 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1366 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1366", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.802, 1.274, 0.132, -0.557, -0.578, -1.191, 0.678, -1.088, -0.302, 0.972, -0.613, 1.224];
@@ -8892,14 +7973,7 @@ mod nest_1366 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1366 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1366", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8980,14 +8054,7 @@ mod nest_1367 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1367 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1367", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.122, -0.187, -0.675, -0.597, 0.228, -1.02, 0.285, 0.797, -0.812, -0.588, 1.31, 1.086];
@@ -9015,14 +8082,7 @@ mod nest_1367 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1367 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1367", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9088,14 +8148,7 @@ mod nest_1368 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1368 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1368", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.701, -0.095, -1.044, -1.336, 1.133, -0.54, -0.119, -0.28, -1.194, -0.287, 1.155, -1.314];
@@ -9123,14 +8176,7 @@ mod nest_1368 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1368 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1368", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9214,14 +8260,7 @@ mod nest_1369 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1369 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1369", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.358, 0.916, 1.23, 1.127, -0.61, 0.125, 1.278, -0.92, 0.618, -1.468, 1.085, -0.026];
@@ -9249,14 +8288,7 @@ mod nest_1369 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1369 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1369", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9333,14 +8365,7 @@ mod nest_1370 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1370 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1370", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.192, -0.545, -0.97, 1.141, -0.2, 1.052, -1.214, 0.242, 0.969, 0.896, -0.003, 0.769];
@@ -9368,14 +8393,7 @@ mod nest_1370 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1370 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1370", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9467,14 +8485,7 @@ mod nest_1371 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1371 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1371", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.48, -1.317, 0.337, -1.142, -0.775, 0.405, 0.675, -0.469, -0.027, -1.48, 0.839, -1.036];
@@ -9502,14 +8513,7 @@ mod nest_1371 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1371 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1371", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9607,14 +8611,7 @@ mod nest_1372 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1372 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1372", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.156, 0.359, 0.012, 0.589, 1.406, -0.127, 0.331, -0.768, 0.239, -0.388, 0.779, 0.881];
@@ -9642,14 +8639,7 @@ mod nest_1372 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1372 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1372", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9749,14 +8739,7 @@ mod nest_1373 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1373 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1373", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.059, 0.687, -0.647, 1.307, -1.104, -1.203, -1.358, 0.818, -1.346, -0.59, -1.403, 0.783];
@@ -9784,14 +8767,7 @@ mod nest_1373 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1373 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1373", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9854,14 +8830,7 @@ mod nest_1374 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1374 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1374", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.572, -1.14, -0.05, 1.428, 0.038, -0.129, -0.885, 1.149, -0.841, 0.528, 0.851, 0.681];
@@ -9889,14 +8858,7 @@ mod nest_1374 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1374 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1374", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10022,14 +8984,7 @@ mod nest_1375 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1375 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1375", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.11, -0.74, 0.464, 1.397, -1.398, 0.738, 0.956, 0.83, 0.491, 0.507, 0.378, 1.272];
@@ -10057,14 +9012,7 @@ mod nest_1375 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1375 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1375", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10168,14 +9116,7 @@ mod nest_1376 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1376 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1376", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.739, -0.405, -0.73, -1.119, -1.262, -1.399, 1.23, -1.078, -1.027, -0.163, -0.45, -0.212];
@@ -10203,14 +9144,7 @@ mod nest_1376 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1376 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1376", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10300,14 +9234,7 @@ mod nest_1377 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1377 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1377", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.022, -0.401, -0.272, 0.255, 1.313, 0.164, -0.554, 0.966, 1.436, -1.352, -0.287, 0.681];
@@ -10335,14 +9262,7 @@ mod nest_1377 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1377 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1377", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10430,14 +9350,7 @@ mod nest_1378 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1378 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1378", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.1, 0.116, -0.865, -0.225, 1.097, -0.361, 0.888, 1.448, -0.242, -0.287, -1.478, 0.546];
@@ -10465,14 +9378,7 @@ mod nest_1378 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1378 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1378", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10577,14 +9483,7 @@ mod nest_1379 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1379 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1379", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.977, -0.948, 0.704, -0.215, -0.858, -0.176, 0.731, -0.216, 0.328, 0.908, 0.473, -0.385];
@@ -10612,14 +9511,7 @@ mod nest_1379 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1379 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1379", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10704,14 +9596,7 @@ mod nest_1380 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1380 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1380", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.284, -0.475, -0.732, 0.271, -0.586, 1.209, 0.711, -0.037, -0.207, 0.414, -0.49, 0.346];
@@ -10739,14 +9624,7 @@ mod nest_1380 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1380 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1380", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10828,14 +9706,7 @@ mod nest_1381 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1381 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1381", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.185, -0.595, -1.164, 0.864, 0.289, 0.834, 0.214, -0.732, 0.158, 0.192, -1.056, -0.879];
@@ -10863,14 +9734,7 @@ mod nest_1381 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1381 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1381", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10967,14 +9831,7 @@ mod nest_1382 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1382 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1382", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.081, 0.471, 0.144, 0.414, -1.254, -0.705, 0.462, -1.355, -0.858, 1.055, -1.057, -1.081];
@@ -11002,14 +9859,7 @@ mod nest_1382 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1382 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1382", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11135,14 +9985,7 @@ mod nest_1383 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1383 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1383", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.282, 0.792, -1.204, -0.882, 0.213, -0.921, -0.15, -1.424, -1.472, -1.064, 0.502, 1.323];
@@ -11170,14 +10013,7 @@ mod nest_1383 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1383 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1383", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11263,14 +10099,7 @@ mod nest_1384 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1384 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1384", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.146, 0.721, 0.537, 0.301, 0.527, 1.273, -1.277, -0.478, -0.764, -1.209, 0.165, 0.724];
@@ -11298,14 +10127,7 @@ mod nest_1384 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1384 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1384", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11411,14 +10233,7 @@ mod nest_1385 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1385 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1385", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.383, -0.687, 0.472, 0.101, 1.186, 0.597, -0.791, 1.427, -0.115, -0.053, -0.199, -0.929];
@@ -11446,14 +10261,7 @@ mod nest_1385 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1385 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1385", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11509,14 +10317,7 @@ mod nest_1386 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1386 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1386", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.164, -0.984, -1.16, -1.313, -1.029, 0.769, -0.149, -0.314, -0.634, -1.404, -0.46, -1.339];
@@ -11544,14 +10345,7 @@ mod nest_1386 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1386 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1386", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11646,14 +10440,7 @@ mod nest_1387 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1387 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1387", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.656, 0.786, 1.292, -1.32, 1.301, 1.217, -0.862, 0.552, -1.199, 0.432, -0.169, -0.78];
@@ -11681,14 +10468,7 @@ mod nest_1387 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1387 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1387", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11745,14 +10525,7 @@ mod nest_1388 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1388 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1388", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.217, -0.333, 1.39, 0.915, 1.434, -0.317, 1.434, 1.028, 0.375, -0.678, -1.366, 0.821];
@@ -11780,14 +10553,7 @@ mod nest_1388 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1388 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1388", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11865,14 +10631,7 @@ mod nest_1389 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1389 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1389", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.954, -0.053, 0.873, 0.199, -0.421, 0.19, -0.017, 0.412, 0.476, 1.006, 0.586, 0.356];
@@ -11900,14 +10659,7 @@ mod nest_1389 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1389 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1389", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12016,14 +10768,7 @@ mod nest_1390 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1390 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1390", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.417, 0.965, 1.48, -0.705, -1.208, 0.65, -1.391, -0.087, -1.275, 0.369, -0.692, 0.842];
@@ -12051,14 +10796,7 @@ mod nest_1390 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1390 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1390", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12169,14 +10907,7 @@ mod nest_1391 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1391 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1391", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.109, -1.069, 0.164, -0.426, 1.263, -1.084, 0.336, -0.206, -1.442, 0.377, -1.16, 0.782];
@@ -12204,14 +10935,7 @@ mod nest_1391 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1391 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1391", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12286,14 +11010,7 @@ mod nest_1392 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1392 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1392", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.648, 0.828, -0.101, 0.749, -0.542, 1.29, -1.461, 0.54, 0.266, -0.182, -0.708, 1.367];
@@ -12321,14 +11038,7 @@ mod nest_1392 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1392 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1392", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12403,14 +11113,7 @@ mod nest_1393 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1393 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1393", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.253, -0.733, -0.252, -0.706, 0.724, -0.739, 0.436, -0.438, -1.042, -0.901, 0.104, -1.21];
@@ -12438,14 +11141,7 @@ mod nest_1393 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1393 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1393", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12518,14 +11214,7 @@ mod nest_1394 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1394 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1394", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.413, -1.375, -1.302, 1.469, -1.378, 0.732, -0.261, 0.997, -0.688, 0.742, 1.176, -0.209];
@@ -12553,14 +11242,7 @@ mod nest_1394 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1394 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1394", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12678,14 +11360,7 @@ mod nest_1395 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1395 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1395", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.317, 1.436, -1.332, 0.274, -1.321, 1.434, 0.924, -0.848, 0.852, -1.215, 0.545, 0.51];
@@ -12713,14 +11388,7 @@ mod nest_1395 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1395 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1395", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12825,14 +11493,7 @@ mod nest_1396 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1396 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1396", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.358, -0.925, 1.453, 1.308, -0.185, -1.097, 0.709, 1.218, -0.929, -1.333, -0.178, -1.339];
@@ -12860,14 +11521,7 @@ mod nest_1396 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1396 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1396", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12947,14 +11601,7 @@ mod nest_1397 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1397 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1397", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.224, 0.902, -1.241, 1.248, -0.055, -1.012, 1.131, -1.424, 0.079, -1.453, -1.462, 1.348];
@@ -12982,14 +11629,7 @@ mod nest_1397 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1397 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1397", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13112,14 +11752,7 @@ mod nest_1398 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1398 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1398", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.586, 0.087, -1.273, 0.131, 0.87, 0.632, -0.987, 1.019, -0.845, 1.462, -1.044, -1.311];
@@ -13147,14 +11780,7 @@ mod nest_1398 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1398 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1398", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13246,14 +11872,7 @@ mod nest_1399 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1399 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1399", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.29, 1.219, -1.06, 0.938, 0.183, 0.638, 1.256, 0.617, -1.026, 0.873, 1.015, 0.24];
@@ -13281,14 +11900,7 @@ mod nest_1399 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_1399 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_1399", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }

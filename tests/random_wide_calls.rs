@@ -28,6 +28,18 @@ fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
     }
 }
 
+/// The pullback seeded by 0.75, given sinks holding 0.5 (`x`) and 0.25 (`w`), added 0.75 × the
+/// gradient into them and returned 0.75 × the scalars' adjoints (`da`, `db`).
+fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad: &[f64]) {
+    let seeded = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([da, db]);
+    for (k, (s, g)) in seeded.zip(grad).enumerate() {
+        assert!(
+            (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
+            "{name} pullback [{k}]: {s} vs 0.75 × {g}"
+        );
+    }
+}
+
 /// Differentiable helpers the random programs call (issue 8).
 #[backprop]
 pub fn soft(u: f64, v: f64) -> f64 {
@@ -164,14 +176,7 @@ mod nest_5000 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5000 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5000", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.902, -1.059, -0.874, -0.072, -1.084, 1.098, 0.778, -0.938, -0.114, 0.55, 0.175, 1.052];
@@ -199,14 +204,7 @@ mod nest_5000 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5000 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5000", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -303,14 +301,7 @@ mod nest_5001 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5001 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5001", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.277, -0.655, -0.89, 0.889, 1.046, 0.316, 0.496, -0.718, 0.286, 1.219, 1.394, 1.015];
@@ -338,14 +329,7 @@ mod nest_5001 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5001 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5001", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -440,14 +424,7 @@ mod nest_5002 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5002 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5002", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.57, 0.816, 0.124, 0.745, 0.838, 1.387, -1.01, 0.253, 0.843, 0.542, 0.373, -1.207];
@@ -475,14 +452,7 @@ mod nest_5002 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5002 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5002", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -555,14 +525,7 @@ mod nest_5003 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5003 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5003", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.207, 0.211, -0.5, 0.184, 0.261, 0.799, 1.025, 0.244, -0.971, 0.277, -0.351, 0.707];
@@ -590,14 +553,7 @@ mod nest_5003 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5003 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5003", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -702,14 +658,7 @@ mod nest_5004 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5004 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5004", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.729, 0.543, -0.514, 0.487, -0.707, 1.058, -0.632, 0.241, 1.155, 0.431, 0.385, -0.6];
@@ -737,14 +686,7 @@ mod nest_5004 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5004 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5004", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -833,14 +775,7 @@ mod nest_5005 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5005 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5005", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.71, 0.096, 1.207, -0.88, -1.188, -0.522, 0.499, 1.33, -0.482, -0.515, -1.192, 1.162];
@@ -868,14 +803,7 @@ mod nest_5005 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5005 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5005", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -986,14 +914,7 @@ mod nest_5006 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5006 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5006", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.98, -1.402, 0.342, -0.736, -1.452, -1.197, -0.291, -1.174, -1.273, 1.343, 0.946, 0.061];
@@ -1021,14 +942,7 @@ mod nest_5006 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5006 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5006", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1180,14 +1094,7 @@ mod nest_5007 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5007 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5007", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.35, -0.93, 0.327, 0.98, 0.408, -1.277, 1.216, 0.85, 0.202, 0.939, -0.699, 1.183];
@@ -1215,14 +1122,7 @@ mod nest_5007 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5007 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5007", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1341,14 +1241,7 @@ mod nest_5008 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5008 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5008", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.294, 1.027, -1.145, -0.178, -0.332, 0.079, -0.63, 0.224, -0.59, -0.475, 1.27, 0.084];
@@ -1376,14 +1269,7 @@ mod nest_5008 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5008 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5008", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1486,14 +1372,7 @@ mod nest_5009 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5009 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5009", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.36, -0.936, 1.166, -0.174, 0.512, -1.262, 1.077, -0.906, -0.94, -0.337, 0.63, 0.101];
@@ -1521,14 +1400,7 @@ mod nest_5009 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5009 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5009", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1633,14 +1505,7 @@ mod nest_5010 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5010 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5010", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.694, -0.611, -0.924, -0.25, 0.609, -1.003, 0.644, 0.818, -0.763, 1.475, 1.185, -0.373];
@@ -1668,14 +1533,7 @@ mod nest_5010 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5010 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5010", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1774,14 +1632,7 @@ mod nest_5011 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5011 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5011", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.281, -0.886, 0.5, 1.413, -1.13, 0.384, 1.467, -0.546, 1.443, 0.059, 1.235, 1.184];
@@ -1809,14 +1660,7 @@ mod nest_5011 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5011 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5011", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -1981,14 +1825,7 @@ mod nest_5012 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5012 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5012", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.352, 1.31, -0.031, 0.777, -0.374, 0.381, 1.273, -0.334, 0.116, -0.26, 1.39, -0.625];
@@ -2016,14 +1853,7 @@ mod nest_5012 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5012 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5012", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2135,14 +1965,7 @@ mod nest_5013 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5013 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5013", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.75, 0.679, 0.807, -0.877, -0.862, -0.431, 0.33, -1.315, 0.9, 0.27, -0.317, -0.128];
@@ -2170,14 +1993,7 @@ mod nest_5013 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5013 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5013", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2254,14 +2070,7 @@ mod nest_5014 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5014 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5014", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.056, -1.309, 0.841, -0.305, -1.078, 0.338, 0.97, 1.153, -0.902, -0.63, 1.279, -1.302];
@@ -2289,14 +2098,7 @@ mod nest_5014 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5014 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5014", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2390,14 +2192,7 @@ mod nest_5015 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5015 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5015", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.191, -0.335, -0.666, -0.419, -0.562, 1.018, 0.461, 0.76, -1.478, -0.253, -0.186, -0.672];
@@ -2425,14 +2220,7 @@ mod nest_5015 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5015 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5015", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2514,14 +2302,7 @@ mod nest_5016 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5016 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5016", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.401, 0.393, -0.018, 0.98, -1.169, -0.122, -0.175, -1.383, -0.387, -1.472, -1.467, 0.574];
@@ -2549,14 +2330,7 @@ mod nest_5016 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5016 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5016", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2658,14 +2432,7 @@ mod nest_5017 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5017 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5017", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.214, -0.412, 0.663, -1.461, -0.204, 0.91, 0.93, -0.227, 1.335, 0.024, -0.577, 0.787];
@@ -2693,14 +2460,7 @@ mod nest_5017 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5017 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5017", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2767,14 +2527,7 @@ mod nest_5018 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5018 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5018", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.098, 1.382, -0.215, 0.491, -1.016, 0.141, -1.37, 1.108, 0.544, 1.2, -1.383, 0.954];
@@ -2802,14 +2555,7 @@ mod nest_5018 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5018 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5018", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -2906,14 +2652,7 @@ mod nest_5019 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5019 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5019", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.706, 0.682, 0.996, 1.367, 0.018, 0.433, -0.504, -0.017, 0.87, 1.043, -0.85, -0.445];
@@ -2941,14 +2680,7 @@ mod nest_5019 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5019 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5019", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3071,14 +2803,7 @@ mod nest_5020 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5020 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5020", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.872, 1.365, -0.691, 0.206, 0.616, -0.531, -1.368, -1.413, 0.397, -0.445, -1.002, 0.961];
@@ -3106,14 +2831,7 @@ mod nest_5020 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5020 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5020", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3209,14 +2927,7 @@ mod nest_5021 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5021 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5021", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.594, -0.312, 1.416, 1.165, 1.408, 1.371, -1.228, 1.302, -1.173, -0.232, 0.399, -1.295];
@@ -3244,14 +2955,7 @@ mod nest_5021 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5021 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5021", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3339,14 +3043,7 @@ mod nest_5022 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5022 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5022", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.688, 0.546, -0.856, 1.328, -1.262, -0.235, 0.797, 0.673, -0.346, -0.836, -1.116, 1.137];
@@ -3374,14 +3071,7 @@ mod nest_5022 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5022 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5022", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3495,14 +3185,7 @@ mod nest_5023 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5023 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5023", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.492, -1.389, -0.594, 0.685, -0.139, 1.209, -0.203, -1.436, 0.969, 0.538, -1.052, 1.232];
@@ -3530,14 +3213,7 @@ mod nest_5023 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5023 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5023", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3626,14 +3302,7 @@ mod nest_5024 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5024 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5024", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.594, 1.33, -0.202, 0.978, 0.659, 0.421, -0.656, -0.725, 0.774, -1.123, 0.475, -0.691];
@@ -3661,14 +3330,7 @@ mod nest_5024 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5024 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5024", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3758,14 +3420,7 @@ mod nest_5025 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5025 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5025", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.171, 1.242, 0.224, 0.235, 1.077, -0.543, 1.148, -0.744, -0.909, -0.871, -0.989, -0.314];
@@ -3793,14 +3448,7 @@ mod nest_5025 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5025 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5025", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -3927,14 +3575,7 @@ mod nest_5026 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5026 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5026", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.491, -1.197, 1.217, 1.138, 1.222, -0.486, 1.394, 1.487, 0.006, 0.63, -0.323, -1.026];
@@ -3962,14 +3603,7 @@ mod nest_5026 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5026 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5026", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4083,14 +3717,7 @@ mod nest_5027 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5027 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5027", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.098, 0.228, 0.89, 1.449, -1.423, -0.859, 0.291, 0.062, -0.225, 0.49, -0.616, -1.25];
@@ -4118,14 +3745,7 @@ mod nest_5027 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5027 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5027", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4211,14 +3831,7 @@ mod nest_5028 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5028 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5028", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.519, -0.145, 0.948, 0.251, -0.506, 1.128, -0.335, 1.195, -0.08, 0.915, -0.995, -0.797];
@@ -4246,14 +3859,7 @@ mod nest_5028 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5028 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5028", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4362,14 +3968,7 @@ mod nest_5029 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5029 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5029", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.158, 1.422, 0.373, -0.163, -0.933, -0.756, 1.082, -0.159, 0.321, 1.134, 1.1, 0.558];
@@ -4397,14 +3996,7 @@ mod nest_5029 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5029 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5029", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4470,14 +4062,7 @@ mod nest_5030 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5030 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5030", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.404, 1.141, -0.573, -1.081, -0.425, 0.939, 0.788, 0.204, -0.357, -0.297, -0.787, -0.549];
@@ -4505,14 +4090,7 @@ mod nest_5030 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5030 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5030", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4614,14 +4192,7 @@ mod nest_5031 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5031 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5031", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.67, -0.868, 0.795, -0.677, -1.051, -1.385, -0.162, 0.528, 0.051, 0.081, 0.84, -1.051];
@@ -4649,14 +4220,7 @@ mod nest_5031 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5031 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5031", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4791,14 +4355,7 @@ mod nest_5032 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5032 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5032", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.833, -0.591, 0.596, 1.269, 1.079, 1.158, 0.022, -0.152, -0.272, -0.747, 0.394, -0.392];
@@ -4826,14 +4383,7 @@ mod nest_5032 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5032 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5032", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -4924,14 +4474,7 @@ mod nest_5033 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5033 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5033", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.823, 0.263, -1.28, -0.946, 0.978, 0.465, -0.838, 0.613, 0.152, 0.945, 0.77, -0.784];
@@ -4959,14 +4502,7 @@ mod nest_5033 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5033 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5033", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5038,14 +4574,7 @@ mod nest_5034 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5034 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5034", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.121, -1.203, -1.469, -0.808, -0.989, -0.407, 0.719, -0.335, -0.782, 0.069, -1.227, -0.179];
@@ -5073,14 +4602,7 @@ mod nest_5034 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5034 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5034", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5181,14 +4703,7 @@ mod nest_5035 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5035 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5035", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.587, -0.149, -0.708, 0.971, 0.522, -0.143, 1.126, -1.375, 0.499, -1.223, -0.026, -0.261];
@@ -5216,14 +4731,7 @@ mod nest_5035 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5035 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5035", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5308,14 +4816,7 @@ mod nest_5036 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5036 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5036", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.339, -0.488, 0.095, 0.47, -1.2, 0.454, -0.463, 0.65, -0.785, 0.928, -1.335, -0.175];
@@ -5343,14 +4844,7 @@ mod nest_5036 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5036 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5036", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5426,14 +4920,7 @@ mod nest_5037 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5037 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5037", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.243, 0.813, 0.672, -0.103, -0.356, -0.379, -0.173, 0.56, 0.596, 0.145, -0.752, 0.168];
@@ -5461,14 +4948,7 @@ mod nest_5037 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5037 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5037", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5527,14 +5007,7 @@ mod nest_5038 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5038 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5038", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.478, -0.982, 0.302, 1.111, 1.131, 0.563, -1.149, 1.466, -0.385, -0.629, 0.855, 0.544];
@@ -5562,14 +5035,7 @@ mod nest_5038 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5038 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5038", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5653,14 +5119,7 @@ mod nest_5039 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5039 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5039", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.171, -1.1, 0.087, -0.015, -0.881, -0.582, -1.311, 0.819, 1.494, 0.286, 0.179, 1.358];
@@ -5688,14 +5147,7 @@ mod nest_5039 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5039 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5039", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5794,14 +5246,7 @@ mod nest_5040 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5040 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5040", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.655, -1.402, -0.657, 1.485, 0.227, -0.658, -0.624, 0.936, 1.331, -0.45, -0.962, 0.422];
@@ -5829,14 +5274,7 @@ mod nest_5040 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5040 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5040", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -5938,14 +5376,7 @@ mod nest_5041 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5041 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5041", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.745, 0.584, 0.602, -0.697, -1.482, -1.375, -0.025, -0.797, -0.992, -1.329, 1.187, 0.433];
@@ -5973,14 +5404,7 @@ mod nest_5041 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5041 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5041", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6043,14 +5467,7 @@ mod nest_5042 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5042 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5042", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.095, 1.305, -0.306, -0.548, 0.356, -1.127, -0.482, -1.177, -0.717, 1.169, 1.323, 1.041];
@@ -6078,14 +5495,7 @@ mod nest_5042 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5042 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5042", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6181,14 +5591,7 @@ mod nest_5043 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5043 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5043", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.779, -1.31, 0.437, 0.722, -1.434, -0.872, 0.474, -0.292, 1.125, 0.878, 0.327, 0.652];
@@ -6216,14 +5619,7 @@ mod nest_5043 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5043 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5043", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6306,14 +5702,7 @@ mod nest_5044 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5044 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5044", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.302, -0.254, 1.306, -1.03, -0.133, 0.12, -1.271, 0.016, 0.947, -1.109, -0.253, 0.24];
@@ -6341,14 +5730,7 @@ mod nest_5044 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5044 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5044", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6439,14 +5821,7 @@ mod nest_5045 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5045 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5045", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.941, 1.119, -0.271, -0.797, -1.348, -1.278, -1.298, 1.21, 0.986, 0.515, 0.082, 0.284];
@@ -6474,14 +5849,7 @@ mod nest_5045 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5045 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5045", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6564,14 +5932,7 @@ mod nest_5046 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5046 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5046", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.176, -0.811, -1.474, -0.998, -0.188, -0.627, -1.304, -0.26, -0.644, -0.796, 0.9, -0.171];
@@ -6599,14 +5960,7 @@ mod nest_5046 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5046 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5046", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6718,14 +6072,7 @@ mod nest_5047 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5047 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5047", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.133, 0.049, -0.821, -0.138, -0.802, -0.437, 0.483, 0.973, -1.109, 0.663, 0.133, -0.722];
@@ -6753,14 +6100,7 @@ mod nest_5047 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5047 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5047", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6838,14 +6178,7 @@ mod nest_5048 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5048 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5048", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.467, -0.392, 0.679, 1.272, -1.425, -1.205, -0.777, 1.181, 0.755, -0.32, -0.183, -0.082];
@@ -6873,14 +6206,7 @@ mod nest_5048 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5048 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5048", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -6974,14 +6300,7 @@ mod nest_5049 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5049 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5049", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.943, -0.229, 0.491, -0.895, 1.244, 1.365, 0.372, -0.741, -1.135, 0.899, 1.418, 0.223];
@@ -7009,14 +6328,7 @@ mod nest_5049 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5049 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5049", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7108,14 +6420,7 @@ mod nest_5050 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5050 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5050", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.219, -1.174, -0.497, 0.689, -0.578, 1.148, 0.564, 0.023, 1.417, 0.039, 1.263, -1.427];
@@ -7143,14 +6448,7 @@ mod nest_5050 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5050 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5050", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7286,14 +6584,7 @@ mod nest_5051 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5051 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5051", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.311, 0.067, 0.912, -1.176, -1.41, -0.186, 0.457, 1.447, 0.0, 1.005, -1.259, -0.134];
@@ -7321,14 +6612,7 @@ mod nest_5051 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5051 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5051", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7443,14 +6727,7 @@ mod nest_5052 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5052 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5052", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.17, 1.429, -0.582, -1.366, 0.838, 0.762, -1.226, -0.37, 1.475, -0.887, 1.415, 0.781];
@@ -7478,14 +6755,7 @@ mod nest_5052 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5052 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5052", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7560,14 +6830,7 @@ mod nest_5053 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5053 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5053", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.703, 0.105, 0.437, 1.162, -1.22, -0.035, 0.805, -1.034, 0.977, -0.22, -0.809, 0.67];
@@ -7595,14 +6858,7 @@ mod nest_5053 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5053 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5053", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7680,14 +6936,7 @@ mod nest_5054 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5054 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5054", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.5, -0.037, 0.871, 0.41, 0.391, 0.725, 1.422, 1.315, 0.9, 0.645, 0.412, -0.537];
@@ -7715,14 +6964,7 @@ mod nest_5054 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5054 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5054", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7851,14 +7093,7 @@ mod nest_5055 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5055 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5055", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.054, -0.077, -1.353, 1.069, 0.575, -0.488, -1.258, -0.748, 0.974, 0.65, -0.293, -0.507];
@@ -7886,14 +7121,7 @@ mod nest_5055 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5055 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5055", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -7994,14 +7222,7 @@ mod nest_5056 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5056 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5056", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.634, 1.067, -1.141, 0.287, 0.685, -0.884, -0.658, -0.751, 1.494, 1.277, -0.23, -1.049];
@@ -8029,14 +7250,7 @@ mod nest_5056 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5056 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5056", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8086,14 +7300,7 @@ mod nest_5057 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5057 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5057", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.025, -0.273, -0.18, 0.295, -0.518, 1.105, -0.432, -1.041, -0.005, 0.091, 1.329, -1.326];
@@ -8121,14 +7328,7 @@ mod nest_5057 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5057 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5057", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8232,14 +7432,7 @@ mod nest_5058 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5058 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5058", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.669, 0.899, -0.033, -1.194, 1.175, 0.066, 0.319, 1.385, -1.153, 0.143, -0.307, -0.48];
@@ -8267,14 +7460,7 @@ mod nest_5058 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5058 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5058", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8390,14 +7576,7 @@ mod nest_5059 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5059 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5059", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.441, 0.38, -0.498, -0.718, 0.279, 1.36, 1.058, 0.6, -0.429, 0.635, -1.289, 0.393];
@@ -8425,14 +7604,7 @@ mod nest_5059 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5059 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5059", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8513,14 +7685,7 @@ mod nest_5060 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5060 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5060", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.791, -0.673, 1.287, -1.175, -0.157, 1.441, -0.688, 0.894, 0.693, 0.455, 0.251, 0.719];
@@ -8548,14 +7713,7 @@ mod nest_5060 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5060 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5060", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8661,14 +7819,7 @@ mod nest_5061 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5061 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5061", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.045, -1.184, 0.566, -1.196, 1.047, -0.167, -0.876, -1.102, 1.263, 1.14, 0.004, 1.398];
@@ -8696,14 +7847,7 @@ mod nest_5061 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5061 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5061", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8791,14 +7935,7 @@ mod nest_5062 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5062 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5062", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.479, -0.085, 0.574, -0.156, -0.618, 0.685, -0.747, 0.497, 0.029, -1.053, -0.62, -1.353];
@@ -8826,14 +7963,7 @@ mod nest_5062 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5062 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5062", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -8947,14 +8077,7 @@ mod nest_5063 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5063 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5063", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.09, -0.213, 0.335, -1.187, 0.51, -1.201, -0.331, -1.388, 0.838, 0.257, -0.721, -1.095];
@@ -8982,14 +8105,7 @@ mod nest_5063 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5063 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5063", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9109,14 +8225,7 @@ mod nest_5064 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5064 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5064", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.984, 1.387, 0.278, -1.063, -0.918, 0.701, 0.291, 0.003, -0.053, -0.793, 1.113, -0.469];
@@ -9144,14 +8253,7 @@ mod nest_5064 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5064 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5064", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9268,14 +8370,7 @@ mod nest_5065 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5065 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5065", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.458, 1.228, -0.229, -1.337, 0.276, -0.921, 0.469, 0.364, 0.465, -0.702, -1.046, 1.307];
@@ -9303,14 +8398,7 @@ mod nest_5065 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5065 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5065", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9381,14 +8469,7 @@ mod nest_5066 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5066 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5066", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.057, 0.384, -1.456, -0.04, -0.946, 0.238, -1.225, -0.386, -0.019, -0.844, 0.992, 0.972];
@@ -9416,14 +8497,7 @@ mod nest_5066 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5066 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5066", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9499,14 +8573,7 @@ mod nest_5067 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5067 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5067", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.061, 0.883, -0.506, 1.12, 0.491, -1.373, 0.942, 0.299, -1.065, 1.369, -0.362, -1.063];
@@ -9534,14 +8601,7 @@ mod nest_5067 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5067 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5067", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9624,14 +8684,7 @@ mod nest_5068 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5068 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5068", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.154, -0.087, 1.401, -0.729, -1.435, -1.204, 0.56, -0.936, -1.232, 0.465, 1.364, 1.173];
@@ -9659,14 +8712,7 @@ mod nest_5068 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5068 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5068", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9811,14 +8857,7 @@ mod nest_5069 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5069 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5069", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.368, 0.214, -0.71, -0.967, 1.144, 1.212, -0.584, 0.885, 0.378, -1.291, -0.674, 0.568];
@@ -9846,14 +8885,7 @@ mod nest_5069 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5069 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5069", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -9936,14 +8968,7 @@ mod nest_5070 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5070 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5070", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.019, -0.812, -0.745, 1.281, 1.097, -0.744, -1.323, 1.402, -0.793, -0.463, -0.281, 0.487];
@@ -9971,14 +8996,7 @@ mod nest_5070 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5070 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5070", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10056,14 +9074,7 @@ mod nest_5071 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5071 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5071", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.177, 0.054, -0.355, 0.89, -0.246, 1.07, 0.727, -0.77, 0.107, 0.674, -0.816, 1.103];
@@ -10091,14 +9102,7 @@ mod nest_5071 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5071 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5071", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10165,14 +9169,7 @@ mod nest_5072 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5072 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5072", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.577, 0.076, -0.15, 0.906, 0.611, 0.513, -0.561, 0.086, -0.378, 0.852, 0.818, -0.624];
@@ -10200,14 +9197,7 @@ mod nest_5072 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5072 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5072", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10299,14 +9289,7 @@ mod nest_5073 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5073 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5073", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.956, -1.19, -0.01, 0.539, 1.181, -1.183, -0.003, -1.133, 0.628, 1.432, 0.711, 1.072];
@@ -10334,14 +9317,7 @@ mod nest_5073 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5073 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5073", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10479,14 +9455,7 @@ mod nest_5074 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5074 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5074", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.272, 0.871, -1.278, -1.19, -0.503, -0.54, 0.83, 0.103, 0.307, 1.144, 0.906, -1.164];
@@ -10514,14 +9483,7 @@ mod nest_5074 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5074 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5074", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10650,14 +9612,7 @@ mod nest_5075 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5075 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5075", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.407, -0.755, -0.112, -0.315, 0.13, 0.345, -0.042, -0.087, 0.416, 0.011, -0.821, 0.792];
@@ -10685,14 +9640,7 @@ mod nest_5075 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5075 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5075", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10827,14 +9775,7 @@ mod nest_5076 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5076 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5076", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.809, 1.465, 0.179, 0.359, -1.176, -0.402, 1.369, 1.124, 0.68, 1.301, 0.508, -1.245];
@@ -10862,14 +9803,7 @@ mod nest_5076 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5076 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5076", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -10957,14 +9891,7 @@ mod nest_5077 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5077 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5077", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.887, -0.562, -0.855, 0.876, -0.876, 0.082, 0.882, -0.098, -1.365, 0.018, -1.325, -1.124];
@@ -10992,14 +9919,7 @@ mod nest_5077 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5077 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5077", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11107,14 +10027,7 @@ mod nest_5078 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5078 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5078", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.554, -0.957, -1.212, -1.184, 0.899, 1.181, 0.323, 0.407, -1.236, 0.577, -0.881, -0.95];
@@ -11142,14 +10055,7 @@ mod nest_5078 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5078 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5078", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11227,14 +10133,7 @@ mod nest_5079 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5079 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5079", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.088, 1.091, -1.12, 0.371, -0.363, 0.851, -0.572, 0.76, 0.034, 1.377, 0.658, 1.061];
@@ -11262,14 +10161,7 @@ mod nest_5079 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5079 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5079", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11366,14 +10258,7 @@ mod nest_5080 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5080 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5080", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.133, 1.207, 0.005, -0.149, -0.869, -1.471, 0.468, -0.036, -0.012, 1.01, 1.44, -1.296];
@@ -11401,14 +10286,7 @@ mod nest_5080 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5080 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5080", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11475,14 +10353,7 @@ mod nest_5081 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5081 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5081", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.867, 1.437, 0.955, 0.805, -1.118, 0.474, -0.725, 0.849, 1.324, 1.443, -0.931, -0.949];
@@ -11510,14 +10381,7 @@ mod nest_5081 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5081 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5081", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11610,14 +10474,7 @@ mod nest_5082 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5082 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5082", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.483, -1.402, -1.027, 1.386, 1.148, 0.336, 0.502, 0.65, -0.275, -1.187, -1.072, -0.994];
@@ -11645,14 +10502,7 @@ mod nest_5082 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5082 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5082", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11751,14 +10601,7 @@ mod nest_5083 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5083 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5083", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.169, 0.787, -0.254, 1.446, 1.294, 0.787, -0.342, -1.472, 0.934, -0.93, 1.477, -0.341];
@@ -11786,14 +10629,7 @@ mod nest_5083 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5083 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5083", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -11923,14 +10759,7 @@ mod nest_5084 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5084 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5084", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.168, -0.315, -0.237, -1.267, 0.114, 0.972, 0.011, 0.281, 1.277, 0.515, -0.284, 1.288];
@@ -11958,14 +10787,7 @@ mod nest_5084 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5084 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5084", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12045,14 +10867,7 @@ mod nest_5085 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5085 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5085", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.329, 1.471, -0.098, 1.235, -1.161, 0.162, 1.266, 1.177, 0.717, 0.688, -0.627, 0.14];
@@ -12080,14 +10895,7 @@ mod nest_5085 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5085 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5085", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12191,14 +10999,7 @@ mod nest_5086 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5086 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5086", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.406, 1.002, 1.103, 0.073, -0.648, -1.05, -0.975, 0.288, 0.182, 0.133, -1.225, -0.183];
@@ -12226,14 +11027,7 @@ mod nest_5086 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5086 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5086", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12322,14 +11116,7 @@ mod nest_5087 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5087 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5087", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [0.951, -0.791, -0.871, 1.32, -1.406, -0.36, -0.44, 0.814, -0.754, -0.968, 0.056, -0.132];
@@ -12357,14 +11144,7 @@ mod nest_5087 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5087 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5087", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12498,14 +11278,7 @@ mod nest_5088 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5088 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5088", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.903, 0.678, -0.865, -0.325, 0.498, -0.604, 1.36, 1.475, -1.402, -1.191, -1.001, 0.748];
@@ -12533,14 +11306,7 @@ mod nest_5088 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5088 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5088", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12617,14 +11383,7 @@ mod nest_5089 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5089 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5089", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.19, 1.42, -0.864, 0.184, 1.158, 0.19, 0.344, 0.912, -0.517, -1.364, 1.495, 0.029];
@@ -12652,14 +11411,7 @@ mod nest_5089 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5089 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5089", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12747,14 +11499,7 @@ mod nest_5090 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5090 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5090", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.928, 1.028, 1.442, -0.332, -0.353, 0.717, 1.192, 0.208, -0.627, 0.115, 0.943, -0.061];
@@ -12782,14 +11527,7 @@ mod nest_5090 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5090 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5090", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -12893,14 +11631,7 @@ mod nest_5091 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5091 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5091", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.346, 1.045, -0.795, -0.533, -0.568, -0.525, -0.757, -0.732, 0.127, 1.123, 0.085, 0.579];
@@ -12928,14 +11659,7 @@ mod nest_5091 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5091 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5091", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13026,14 +11750,7 @@ mod nest_5092 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5092 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5092", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.482, 1.18, -0.02, -1.158, 0.024, 0.191, -1.334, 0.691, -0.767, -0.863, 0.507, -0.783];
@@ -13061,14 +11778,7 @@ mod nest_5092 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5092 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5092", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13155,14 +11865,7 @@ mod nest_5093 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5093 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5093", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.167, 0.962, 0.251, 0.141, 1.167, -0.462, -0.434, 0.874, 1.028, -1.295, 0.566, 1.314];
@@ -13190,14 +11893,7 @@ mod nest_5093 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5093 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5093", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13286,14 +11982,7 @@ mod nest_5094 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5094 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5094", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-1.226, 0.192, 1.171, -0.725, -0.328, 1.322, -1.464, 1.365, -0.077, -0.494, -0.629, 1.129];
@@ -13321,14 +12010,7 @@ mod nest_5094 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5094 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5094", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13444,14 +12126,7 @@ mod nest_5095 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5095 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5095", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.383, 1.118, -0.745, 0.315, -1.037, 1.014, 0.993, -0.892, -0.503, -1.052, -0.158, 0.364];
@@ -13479,14 +12154,7 @@ mod nest_5095 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5095 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5095", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13569,14 +12237,7 @@ mod nest_5096 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5096 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5096", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.817, 0.221, -0.382, -0.326, 0.92, -1.166, -1.158, 0.42, 0.293, -1.237, -0.813, -0.741];
@@ -13604,14 +12265,7 @@ mod nest_5096 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5096 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5096", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13683,14 +12337,7 @@ mod nest_5097 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5097 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5097", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.918, 0.615, 0.439, -1.314, 0.131, 1.228, 0.261, 1.292, 1.406, 0.273, 0.621, 0.648];
@@ -13718,14 +12365,7 @@ mod nest_5097 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5097 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5097", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13862,14 +12502,7 @@ mod nest_5098 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5098 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5098", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [-0.376, 0.28, 1.159, 1.01, 0.501, -0.565, -0.155, 0.68, -0.062, -1.21, 0.122, 1.169];
@@ -13897,14 +12530,7 @@ mod nest_5098 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5098 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5098", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }
@@ -13972,14 +12598,7 @@ mod nest_5099 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5099 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5099", &sx, &sw, t.2, t.3, &grad);
         }
         {
             let p = [1.343, -0.894, -0.166, -1.024, -1.334, -1.387, 1.279, -0.892, -1.26, 1.43, -0.367, 1.459];
@@ -14007,14 +12626,7 @@ mod nest_5099 {
                 Some(&mut sx[..]),
                 Some(&mut sw),
             );
-            let seeded: Vec<f64> =
-                sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();
-            for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {
-                assert!(
-                    (s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(),
-                    "nest_5099 pullback [{k}]: {s} vs 0.75 × {g}"
-                );
-            }
+            check_pullback("nest_5099", &sx, &sw, t.2, t.3, &grad);
         }
     }
 }

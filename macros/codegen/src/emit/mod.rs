@@ -335,19 +335,18 @@ impl<'a> Emitter<'a> {
                     out.push(self.expr(v, false).0);
                 }
                 CallArg::Place { array, indices, by_ref } => {
-                    let idx: Vec<TokenStream> = indices
-                        .iter()
-                        .map(|_| {
-                            let v = next.next().copied().unwrap_or(ValueId(0));
-                            self.operand(v, Prec::Or, false)
-                        })
-                        .collect();
+                    let idx = self.place_indices(&mut next, indices.len());
                     let base = self.array_name(*array);
                     out.push(if *by_ref { quote!(&#base #([#idx])*) } else { quote!(#base #([#idx])*) });
                 }
             }
         }
         out
+    }
+
+    /// The next `count` operands of a call, printed as a place argument's indices.
+    fn place_indices(&self, next: &mut std::slice::Iter<'_, ValueId>, count: usize) -> Vec<TokenStream> {
+        (0..count).map(|_| self.operand(next.next().copied().unwrap_or(ValueId(0)), Prec::Or, false)).collect()
     }
 
     /// `dense(&net.l1, x)` or `self.forward(x)`.
@@ -397,13 +396,7 @@ impl<'a> Emitter<'a> {
                     next.next();
                 }
                 CallArg::Place { array, indices, .. } => {
-                    let idx: Vec<TokenStream> = indices
-                        .iter()
-                        .map(|_| {
-                            let v = next.next().copied().unwrap_or(ValueId(0));
-                            self.operand(v, Prec::Or, false)
-                        })
-                        .collect();
+                    let idx = self.place_indices(&mut next, indices.len());
                     let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
                     let Some(a) = adjoint else {
                         args.push(quote!(::core::option::Option::None));

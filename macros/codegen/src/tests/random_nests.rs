@@ -1329,6 +1329,14 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
          \x20       let r = (4.0 * half - full) / 3.0;\n\
          \x20       assert!((grad[i] - r).abs() <= 1e-5 * (1.0 + r.abs()), \"{{name}}[{{i}}] at {{p:?}}: {{}} vs {{r}}\", grad[i]);\n\
          \x20   }}\n\
+         }}\n\n\
+         /// The pullback seeded by 0.75, given sinks holding 0.5 (`x`) and 0.25 (`w`), added 0.75 × the\n\
+         /// gradient into them and returned 0.75 × the scalars' adjoints (`da`, `db`).\n\
+         fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad: &[f64]) {{\n\
+         \x20   let seeded = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([da, db]);\n\
+         \x20   for (k, (s, g)) in seeded.zip(grad).enumerate() {{\n\
+         \x20       assert!((s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(), \"{{name}} pullback [{{k}}]: {{s}} vs 0.75 × {{g}}\");\n\
+         \x20   }}\n\
          }}\n",
         first + count
     );
@@ -1409,10 +1417,7 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
             out.push_str(&format!(
                 "            let (mut sx, mut sw) = (vec![0.5; {LX}], [0.25; 4]);\n\
                  \x20           let t = {name}_pullback(&p[..{LX}], &[p[{LX}], p[{}], p[{}], p[{}]], p[{}], p[{}], n, m, flag{ints}, v, 0.75, Some(&mut sx[..]), Some(&mut sw));\n\
-                 \x20           let seeded: Vec<f64> = sx.iter().map(|s| s - 0.5).chain(sw.iter().map(|s| s - 0.25)).chain([t.2, t.3]).collect();\n\
-                 \x20           for (k, (s, g)) in seeded.iter().zip(&grad).enumerate() {{\n\
-                 \x20               assert!((s - 0.75 * g).abs() <= 1e-9 * (1.0 + g.abs()) || !g.is_finite(), \"{name} pullback [{{k}}]: {{s}} vs 0.75 × {{g}}\");\n\
-                 \x20           }}\n\
+                 \x20           check_pullback(\"{name}\", &sx, &sw, t.2, t.3, &grad);\n\
                  \x20       }}\n",
                 LX + 1,
                 LX + 2,

@@ -1,0 +1,148 @@
+//! GradBench's protocol (its CONTRIBUTING.md): one JSON message a line on stdin, one response a
+//! line on stdout with the same `id`. `define` says which modules exist; `evaluate` runs a function
+//! at least `min_runs` times and until `min_seconds` have passed, one `evaluate` timing per run
+//! (JSON decoding and encoding are outside the timed region).
+
+use serde_json::{json, Value};
+use std::time::Instant;
+
+use crate::evals;
+
+/// The modules this tool implements (answered `success: true` by `define`).
+pub const MODULES: &[&str] = &["hello", "lse", "llsq"];
+
+/// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
+#[derive(Clone, Copy, Debug)]
+pub struct Runs {
+    pub min_runs: u64,
+    pub min_seconds: f64,
+}
+
+impl Runs {
+    fn of(input: &Value) -> Runs {
+        Runs {
+            min_runs: input.get("min_runs").and_then(Value::as_u64).unwrap_or(1).max(1),
+            min_seconds: input.get("min_seconds").and_then(Value::as_f64).unwrap_or(0.0),
+        }
+    }
+}
+
+/// Runs `f` as `runs` asks, returning its last output and one timing (ns) per run.
+pub fn timed<T>(runs: Runs, mut f: impl FnMut() -> T) -> (T, Vec<u64>) {
+    let mut times = Vec::new();
+    let mut total = 0.0;
+    loop {
+        let start = Instant::now();
+        let out = std::hint::black_box(f());
+        let ns = start.elapsed().as_nanos() as u64;
+        times.push(ns);
+        total += ns as f64 * 1e-9;
+        if times.len() as u64 >= runs.min_runs && total >= runs.min_seconds {
+            return (out, times);
+        }
+    }
+}
+
+/// A field of the input, or an error naming it.
+pub(crate) fn field<'a>(input: &'a Value, name: &str) -> Result<&'a Value, String> {
+    input.get(name).ok_or_else(|| format!("input has no field `{name}`"))
+}
+
+pub(crate) fn floats(v: &Value) -> Result<Vec<f64>, String> {
+    v.as_array()
+        .ok_or("expected an array of numbers")?
+        .iter()
+        .map(|e| e.as_f64().ok_or_else(|| "expected a number".to_string()))
+        .collect()
+}
+
+/// A matrix given as an array of rows, flattened row after row; returns (flat, rows).
+pub(crate) fn rows(v: &Value) -> Result<(Vec<f64>, usize), String> {
+    let rs = v.as_array().ok_or("expected an array of rows")?;
+    let mut flat = Vec::new();
+    for r in rs {
+        flat.extend(floats(r)?);
+    }
+    Ok((flat, rs.len()))
+}
+
+pub(crate) fn float_field(input: &Value, name: &str) -> Result<Vec<f64>, String> {
+    floats(field(input, name)?)
+}
+
+pub(crate) fn usize_field(input: &Value, name: &str) -> Result<usize, String> {
+    field(input, name)?.as_u64().map(|v| v as usize).ok_or_else(|| format!("`{name}` is not a non-negative integer"))
+}
+
+/// Output and timings of one `evaluate`.
+pub type Evaluated = (Value, Vec<u64>);
+
+/// Evaluates `function` of `module` at `input`.
+pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated, String> {
+    let runs = Runs::of(input);
+    let out = |(v, t): (Value, Vec<u64>)| Ok((v, t));
+    match (module, function) {
+        ("hello", "square") => {
+            let x = input.as_f64().ok_or("hello's input is a number")?;
+            out(with(timed(runs, || evals::hello::square(x))))
+        }
+        ("hello", "double") => {
+            let x = input.as_f64().ok_or("hello's input is a number")?;
+            out(with(timed(runs, || evals::hello::double(x))))
+        }
+        ("lse", "primal") => {
+            let x = float_field(input, "x")?;
+            out(with(timed(runs, || evals::lse::lse(&x))))
+        }
+        ("lse", "gradient") => {
+            let x = float_field(input, "x")?;
+            out(with(timed(runs, || evals::lse::gradient(&x))))
+        }
+        ("llsq", "primal") => {
+            let (x, n) = (float_field(input, "x")?, usize_field(input, "n")?);
+            out(with(timed(runs, || evals::llsq::llsq(&x, n))))
+        }
+        ("llsq", "gradient") => {
+            let (x, n) = (float_field(input, "x")?, usize_field(input, "n")?);
+            out(with(timed(runs, || evals::llsq::gradient(&x, n))))
+        }
+        _ => Err(format!("no function `{function}` in module `{module}`")),
+    }
+}
+
+fn with<T: Into<Value>>((v, t): (T, Vec<u64>)) -> Evaluated {
+    (v.into(), t)
+}
+
+/// The response to one message.
+pub fn respond(message: &Value) -> Value {
+    let id = message.get("id").cloned().unwrap_or(Value::Null);
+    match message.get("kind").and_then(Value::as_str) {
+        Some("start") => json!({ "id": id, "tool": "backprop" }),
+        Some("define") => {
+            let module = message.get("module").and_then(Value::as_str).unwrap_or("");
+            if MODULES.contains(&module) {
+                json!({ "id": id, "success": true })
+            } else {
+                json!({ "id": id, "success": false, "error": format!("module `{module}` is not implemented") })
+            }
+        }
+        Some("evaluate") => {
+            let module = message.get("module").and_then(Value::as_str).unwrap_or("");
+            let function = message.get("function").and_then(Value::as_str).unwrap_or("");
+            let input = message.get("input").unwrap_or(&Value::Null);
+            if !MODULES.contains(&module) {
+                return json!({ "id": id, "success": false, "error": format!("module `{module}` is not implemented") });
+            }
+            match evaluate(module, function, input) {
+                Ok((output, times)) => {
+                    let timings: Vec<Value> =
+                        times.iter().map(|ns| json!({ "name": "evaluate", "nanoseconds": ns })).collect();
+                    json!({ "id": id, "success": true, "output": output, "timings": timings })
+                }
+                Err(error) => json!({ "id": id, "success": false, "error": error }),
+            }
+        }
+        _ => json!({ "id": id }),
+    }
+}

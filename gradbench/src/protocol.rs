@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq"];
+pub const MODULES: &[&str] = &["hello", "lse", "llsq", "ode", "gmm", "lstm"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -106,8 +106,74 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             let (x, n) = (float_field(input, "x")?, usize_field(input, "n")?);
             out(with(timed(runs, || evals::llsq::gradient(&x, n))))
         }
+        ("ode", "primal") => {
+            let (x, s) = (float_field(input, "x")?, usize_field(input, "s")?);
+            out(with(timed(runs, || evals::ode::primal(&x, s))))
+        }
+        ("ode", "gradient") => {
+            let (x, s) = (float_field(input, "x")?, usize_field(input, "s")?);
+            out(with(timed(runs, || evals::ode::gradient(&x, s))))
+        }
+        ("gmm", "objective") => {
+            let g = gmm_input(input)?;
+            out(with(timed(runs, || g.objective())))
+        }
+        ("gmm", "jacobian") => {
+            let g = gmm_input(input)?;
+            let ([alpha, mu, q, l], t) = timed(runs, || g.jacobian());
+            let lsz = g.d * (g.d - 1) / 2;
+            let split = |v: &[f64], w: usize| -> Value {
+                if w == 0 {
+                    Value::Array((0..g.k).map(|_| json!([])).collect())
+                } else {
+                    Value::Array(v.chunks(w).map(|c| json!(c)).collect())
+                }
+            };
+            let v = json!({ "alpha": alpha, "mu": split(&mu, g.d), "q": split(&q, g.d), "l": split(&l, lsz) });
+            Ok((v, t))
+        }
+        ("lstm", "objective") => {
+            let i = lstm_input(input)?;
+            out(with(timed(runs, || i.objective())))
+        }
+        ("lstm", "jacobian") => {
+            let i = lstm_input(input)?;
+            out(with(timed(runs, || i.jacobian())))
+        }
         _ => Err(format!("no function `{function}` in module `{module}`")),
     }
+}
+
+fn gmm_input(input: &Value) -> Result<evals::gmm::Input, String> {
+    Ok(evals::gmm::Input {
+        d: usize_field(input, "d")?,
+        k: usize_field(input, "k")?,
+        n: usize_field(input, "n")?,
+        m: usize_field(input, "m")?,
+        gamma: field(input, "gamma")?.as_f64().ok_or("`gamma` is not a number")?,
+        alpha: float_field(input, "alpha")?,
+        mu: rows(field(input, "mu")?)?.0,
+        q: rows(field(input, "q")?)?.0,
+        l: rows(field(input, "l")?)?.0,
+        x: rows(field(input, "x")?)?.0,
+    })
+}
+
+fn lstm_input(input: &Value) -> Result<evals::lstm::Input, String> {
+    let (main, main_rows) = rows(field(input, "main_params")?)?;
+    let (seq, c) = rows(field(input, "sequence")?)?;
+    if main_rows < 2 || c < 2 {
+        return Err("lstm needs at least one layer and two characters".into());
+    }
+    Ok(evals::lstm::Input {
+        l: main_rows / 2,
+        c,
+        b: main.len() / main_rows / 4,
+        main,
+        extra: rows(field(input, "extra_params")?)?.0,
+        state: rows(field(input, "state")?)?.0,
+        seq,
+    })
 }
 
 fn with<T: Into<Value>>((v, t): (T, Vec<u64>)) -> Evaluated {

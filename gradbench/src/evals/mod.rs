@@ -1,6 +1,9 @@
 //! The evals, one module each: the objective as a `#[backprop]` function (primal in plain Rust) and
 //! the derivative the eval asks for, read off the generated functions.
 
+pub mod gmm;
 pub mod hello;
 pub mod llsq;
 pub mod lse;
+pub mod lstm;
+pub mod ode;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "ode", "gmm", "lstm"];
+pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -105,6 +105,17 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
         ("llsq", "gradient") => {
             let (x, n) = (float_field(input, "x")?, usize_field(input, "n")?);
             out(with(timed(runs, || evals::llsq::gradient(&x, n))))
+        }
+        ("det", "primal") | ("det", "gradient") => {
+            let (a, ell) = (float_field(input, "A")?, usize_field(input, "ell")?);
+            if ell == 0 || ell > evals::det::MAX_ELL || a.len() != ell * ell {
+                return Err(format!("det takes 1 ≤ ell ≤ {} and ell² entries", evals::det::MAX_ELL));
+            }
+            if function == "primal" {
+                out(with(timed(runs, || evals::det::primal(&a, ell).unwrap())))
+            } else {
+                out(with(timed(runs, || evals::det::gradient(&a, ell).unwrap())))
+            }
         }
         ("ode", "primal") => {
             let (x, s) = (float_field(input, "x")?, usize_field(input, "s")?);

@@ -232,3 +232,44 @@ fn lstm_gradient_finite_differences() {
         assert_close("lstm jacobian", &input.jacobian(), &finite_differences(f, &all), 1e-8);
     }
 }
+
+/// The determinant by Gaussian elimination with partial pivoting: an independent algorithm.
+fn det_lu(a: &[f64], n: usize) -> f64 {
+    let mut m = a.to_vec();
+    let mut det = 1.0;
+    for c in 0..n {
+        let p = (c..n).max_by(|&i, &j| m[i * n + c].abs().total_cmp(&m[j * n + c].abs())).unwrap();
+        if p != c {
+            for k in 0..n {
+                m.swap(p * n + k, c * n + k);
+            }
+            det = -det;
+        }
+        det *= m[c * n + c];
+        for r in c + 1..n {
+            let f = m[r * n + c] / m[c * n + c];
+            for k in c..n {
+                m[r * n + k] -= f * m[c * n + k];
+            }
+        }
+    }
+    det
+}
+
+#[test]
+fn det_by_minors_matches_elimination_and_cofactors() {
+    use backprop_gradbench::evals::det;
+    assert_eq!(det::primal(&[2.0], 1), Some(2.0));
+    assert_eq!(det::primal(&[1.0, 2.0, 3.0, 4.0], 2), Some(-2.0));
+    assert_eq!(det::gradient(&[1.0, 2.0, 3.0, 4.0], 2), Some(vec![4.0, -3.0, -2.0, 1.0]));
+    let mut rng = Rng(8);
+    for n in [3, 4, 5] {
+        let a = rng.vec(n * n, -1.0, 1.0);
+        let d = det::primal(&a, n).unwrap();
+        assert!((d - det_lu(&a, n)).abs() < 1e-12, "ℓ={n}: {d} vs {}", det_lu(&a, n));
+        // ∂det/∂Aᵢⱼ is the cofactor: det A · (A⁻¹)ⱼᵢ, here by finite differences of elimination.
+        let fd = finite_differences(|p| det_lu(p, n), &a);
+        assert_close("det gradient", &det::gradient(&a, n).unwrap(), &fd, 1e-9);
+    }
+    assert_eq!(det::primal(&[1.0; 289], 17), None);
+}

@@ -51,6 +51,7 @@ fn a_session_over_every_module() {
     let lse_x = json!({ "x": [1.0, 2.0, 3.0] });
     let llsq_in = json!({ "x": [0.5, -0.25], "n": 3 });
     let ode_in = json!({ "x": [0.7, 0.3], "s": 2 });
+    let det_in = json!({ "A": [1.0, 2.0, 3.0, 4.0], "ell": 2 });
     let gmm_in = json!({
         "d": 2, "k": 2, "n": 2, "m": 0, "gamma": 1.0,
         "alpha": [0.1, -0.2], "mu": [[0.1, 0.2], [0.3, 0.4]], "q": [[0.1, -0.1], [0.2, 0.0]],
@@ -63,7 +64,7 @@ fn a_session_over_every_module() {
         "sequence": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
     });
     let mut messages = vec![json!({ "id": 0, "kind": "start", "eval": "hello" })];
-    let modules = ["hello", "lse", "llsq", "ode", "gmm", "lstm"];
+    let modules = ["hello", "lse", "llsq", "det", "ode", "gmm", "lstm"];
     for m in modules {
         messages.push(json!({ "id": messages.len(), "kind": "define", "module": m }));
     }
@@ -76,6 +77,8 @@ fn a_session_over_every_module() {
         ("lse", "gradient", with(lse_x)),
         ("llsq", "primal", with(llsq_in.clone())),
         ("llsq", "gradient", with(llsq_in)),
+        ("det", "primal", with(det_in.clone())),
+        ("det", "gradient", with(det_in)),
         ("ode", "primal", with(ode_in.clone())),
         ("ode", "gradient", with(ode_in)),
         ("gmm", "objective", with(gmm_in.clone())),
@@ -118,12 +121,14 @@ fn a_session_over_every_module() {
     // gradient −Σ r tʲ = (1.5, −2.5).
     assert!(close(out(4), &json!(0.5 * (3.0625 + 0.25 + 0.5625))));
     assert!(close(out(5), &json!([1.5, -2.5])));
-    assert!(close(out(6), &json!([1.4, 0.42])));
+    assert!(close(out(6), &json!(-2.0)));
+    assert!(close(out(7), &json!([4.0, -3.0, -2.0, 1.0])));
+    assert!(close(out(8), &json!([1.4, 0.42])));
     // ode's gradient of y₁(2) = 2 x₀ x₁ (exact for RK4): (2 x₁, 2 x₀).
-    assert!(close(out(7), &json!([0.6, 1.4])));
-    let gmm_jac = out(9);
+    assert!(close(out(9), &json!([0.6, 1.4])));
+    let gmm_jac = out(11);
     assert_eq!(gmm_jac["mu"].as_array().unwrap().len(), 2);
     assert_eq!(gmm_jac["l"][0].as_array().unwrap().len(), 1);
-    assert_eq!(out(11).as_array().unwrap().len(), 8 * 2 + 3 * 2);
+    assert_eq!(out(13).as_array().unwrap().len(), 8 * 2 + 3 * 2);
     assert_eq!(responses.last().unwrap(), &json!({ "id": messages.len() - 1 }));
 }

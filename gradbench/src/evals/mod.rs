@@ -1,6 +1,7 @@
 //! The evals, one module each: the objective as a `#[backprop]` function (primal in plain Rust) and
 //! the derivative the eval asks for, read off the generated functions.
 
+pub mod det;
 pub mod gmm;
 pub mod hello;
 pub mod llsq;

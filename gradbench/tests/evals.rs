@@ -81,7 +81,13 @@ fn llsq_gradient_is_the_normal_equations_residual() {
         let mut grad = vec![0.0; m];
         for i in 0..n {
             let t = -1.0 + i as f64 * 2.0 / (n - 1) as f64;
-            let s = if t > 0.0 { 1.0 } else if t < 0.0 { -1.0 } else { 0.0 };
+            let s = if t > 0.0 {
+                1.0
+            } else if t < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
             let r = s - (0..m).map(|j| x[j] * t.powi(j as i32)).sum::<f64>();
             value += 0.5 * r * r;
             for j in 0..m {
@@ -170,8 +176,8 @@ fn gmm_naive(g: &gmm::Input) -> f64 {
             acc
         }
     };
-    let ln_mvgamma = (d * (d - 1)) as f64 / 4.0 * pi.ln()
-        + (1..=d).map(|j| lgamma(nn / 2.0 + (1.0 - j as f64) / 2.0)).sum::<f64>();
+    let ln_mvgamma =
+        (d * (d - 1)) as f64 / 4.0 * pi.ln() + (1..=d).map(|j| lgamma(nn / 2.0 + (1.0 - j as f64) / 2.0)).sum::<f64>();
     let mut log_prior = 0.0;
     for c in 0..k {
         let qmat = qm(c);

@@ -32,7 +32,9 @@ fn session(messages: &[Value]) -> Vec<Value> {
 fn close(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| close(p, q)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w))),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
+        }
         _ => {
             let (p, q) = (a.as_f64().unwrap(), b.as_f64().unwrap());
             (p - q).abs() <= 1e-9 * (1.0 + q.abs())
@@ -87,7 +89,9 @@ fn a_session_over_every_module() {
         ("lstm", "jacobian", with(lstm_in)),
     ];
     for (module, function, input) in &evals {
-        messages.push(json!({ "id": messages.len(), "kind": "evaluate", "module": module, "function": function, "input": input }));
+        messages.push(
+            json!({ "id": messages.len(), "kind": "evaluate", "module": module, "function": function, "input": input }),
+        );
     }
     messages.push(json!({ "id": messages.len(), "kind": "analysis", "of": first_eval, "valid": true }));
     let responses = session(&messages);

@@ -13,9 +13,7 @@
 use backprop::prelude::*;
 
 /// Powers of two: column sets are bit sets, read with `/` (the macro's integer arithmetic).
-const POW2: [usize; 18] = [
-    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072,
-];
+const POW2: [usize; 18] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072];
 
 /// The size-1 minor: the one element at the last row and the one column left.
 #[backprop(wrt(a))]

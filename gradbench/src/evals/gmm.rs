@@ -139,7 +139,17 @@ impl Input {
     pub fn jacobian(&self) -> [Vec<f64>; 4] {
         let c = constant(self.d, self.k, self.n, self.m, self.gamma);
         let g = objective_grad(
-            &self.alpha, &self.mu, &self.q, &self.l, &self.x, self.d, self.k, self.n, self.m, self.gamma, c,
+            &self.alpha,
+            &self.mu,
+            &self.q,
+            &self.l,
+            &self.x,
+            self.d,
+            self.k,
+            self.n,
+            self.m,
+            self.gamma,
+            c,
         )
         .1;
         [g.alpha, g.mu, g.q, g.l]

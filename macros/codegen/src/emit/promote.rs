@@ -37,7 +37,11 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
 /// Applies the promotion to every function item in `tokens` except the one named `user`.
+/// `BACKPROP_PROMOTE=off` (at compile time) leaves the loops as they are, to measure the pass.
 pub fn carried_adjoints(tokens: TokenStream, user: &Ident) -> TokenStream {
+    if std::env::var_os("BACKPROP_PROMOTE").is_some_and(|v| v == "off") {
+        return tokens;
+    }
     let Ok(mut file) = syn::parse2::<syn::File>(tokens.clone()) else { return tokens };
     let mut pass = Promote { counter: 0, changed: false };
     for item in &mut file.items {

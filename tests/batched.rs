@@ -120,8 +120,13 @@ fn check_fd(what: &str, n: &Mlp, grad: &[f64], cost: impl Fn(&Mlp) -> f64) {
 
 #[test]
 fn batch_cost_matches_per_sample_sum_and_finite_differences() {
+    batch_cost_at(37);
+    batch_cost_at(2);
+}
+
+fn batch_cost_at(size: usize) {
     let n = net(7);
-    let (xs, ys, _) = batch(11, 37);
+    let (xs, ys, _) = batch(11, size);
     let (c, g) = batch_cost_grad(&n, &xs, &ys);
     let mut sum = MlpSampleGrad::default_for(&n);
     let mut c_sum = 0.0;
@@ -156,8 +161,15 @@ fn batch_softmax_cross_entropy_matches_per_sample_sum_and_finite_differences() {
 /// against finite differences; every activation's derivative through the pullback.
 #[test]
 fn pullbacks_of_inputs_and_every_activation() {
+    for size in [3, 12] {
+        pullbacks_at(size);
+    }
+}
+
+/// A batch below and above the size where `dense_batch` switches to GEMMs.
+fn pullbacks_at(size: usize) {
     let n = net(9);
-    let (xs, _, _) = batch(2, 6);
+    let (xs, _, _) = batch(2, size);
     let mut r = Lcg(4);
     let d_out: Vec<[f64; 32]> = (0..xs.len()).map(|_| std::array::from_fn(|_| r.next())).collect();
     let acts = [
@@ -188,7 +200,10 @@ fn pullbacks_of_inputs_and_every_activation() {
             assert_close(&format!("{act:?} d_xs[{s}]"), &d_xs[s], &d_x1, 1e-10);
         }
         assert_close(&format!("{act:?} d_layer"), &flat(&d_l), &flat(&d_l_sum), 1e-10);
-        for (s, i) in [(0, 0), (2, 17), (5, 63)] {
+        for s in 0..xs.len() {
+            assert_close(&format!("{act:?} row {s}"), &y[s], &dense(&n.l1, &xs[s], act), 1e-12);
+        }
+        for (s, i) in [(0, 0), (2, 17), (size - 1, 63)] {
             let h = 1e-6;
             let mut p = xs.clone();
             p[s][i] += h;

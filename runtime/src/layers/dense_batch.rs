@@ -11,7 +11,7 @@
 //! adjoint, then one `Option<&mut _>` sink per array argument, *added* into.
 
 use super::Dense;
-use crate::activation::{leaky_relu_derivative, relu, relu_derivative, sigmoid};
+use crate::activation::{leaky_relu_derivative, relu, relu_derivative};
 use crate::{Activation, Float};
 
 /// The scalar types the GEMM has kernels for (`f32`, `f64`).
@@ -90,6 +90,10 @@ pub fn dense_batch<const I: usize, const O: usize, F: Gemm>(
     xs: &[[F; I]],
     activation: Activation<F>,
 ) -> Vec<[F; O]> {
+    // A few samples: the per-sample layer (a GEMM's packing costs more than it saves).
+    if xs.len() < SMALL_BATCH {
+        return xs.iter().map(|x| super::dense(layer, x, activation)).collect();
+    }
     let mut out = vec![layer.b; xs.len()];
     pre_activations(layer, xs, &mut out);
     let flat = out.as_flattened_mut();
@@ -97,10 +101,28 @@ pub fn dense_batch<const I: usize, const O: usize, F: Gemm>(
         Activation::Identity => {}
         Activation::Relu => flat.iter_mut().for_each(|v| *v = relu(*v)),
         Activation::Tanh => flat.iter_mut().for_each(|v| *v = v.tanh()),
-        Activation::Sigmoid => flat.iter_mut().for_each(|v| *v = sigmoid(*v)),
+        Activation::Sigmoid => flat.iter_mut().for_each(|v| *v = sigmoid_select(*v)),
         other => flat.iter_mut().for_each(|v| *v = other.apply(*v)),
     }
     out
+}
+
+/// Below this many samples the layer runs sample by sample ([`dense`](super::dense) and
+/// [`dense_pullback`](super::dense_pullback)); from it on, on GEMMs.
+const SMALL_BATCH: usize = 8;
+
+/// [`sigmoid`](crate::activation::sigmoid) without its branch: over a batch the signs of the
+/// pre-activations are random, and a mispredicted branch per element costs more than the
+/// exponential. Both sides computed and one selected: the same bits as `sigmoid`.
+#[inline(always)]
+fn sigmoid_select<F: Float>(x: F) -> F {
+    let e = (-x.abs()).exp();
+    let (pos, neg) = (F::one() / (F::one() + e), e / (F::one() + e));
+    if x < F::zero() {
+        neg
+    } else {
+        pos
+    }
 }
 
 /// `out[s] += W xs[s]` (out holds the biases on entry): `Z = X Wᵀ + Z`.
@@ -128,6 +150,15 @@ pub fn dense_batch_pullback<const I: usize, const O: usize, F: Gemm>(
         return ((), (), ());
     }
     let s = xs.len();
+    if s < SMALL_BATCH {
+        let mut d_layer = d_layer;
+        let mut d_xs = d_xs;
+        for r in 0..s {
+            let d_x = d_xs.as_deref_mut().map(|d| &mut d[r]);
+            super::dense_pullback(layer, &xs[r], activation, &result[r], &d_result[r], d_layer.as_deref_mut(), d_x);
+        }
+        return ((), (), ());
+    }
     assert!(result.len() == s && d_result.len() == s, "dense_batch_pullback: {s} samples but result/d_result have {}/{}", result.len(), d_result.len());
     let one = F::one();
     let mut delta = d_result.to_vec();

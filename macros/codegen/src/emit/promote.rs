@@ -42,6 +42,10 @@ pub fn carried_adjoints(tokens: TokenStream, user: &Ident) -> TokenStream {
     if std::env::var_os("BACKPROP_PROMOTE").is_some_and(|v| v == "off") {
         return tokens;
     }
+    // The pass's own names (`__bp_..`) must not meet one of the user's.
+    if mentions_prefix(&tokens, "__bp_") {
+        return tokens;
+    }
     let Ok(mut file) = syn::parse2::<syn::File>(tokens.clone()) else { return tokens };
     let mut pass = Promote { counter: 0, changed: false };
     for item in &mut file.items {
@@ -331,6 +335,14 @@ fn has_exit(tokens: &TokenStream) -> bool {
         TokenTree::Punct(p) => p.as_char() == '?',
         TokenTree::Group(g) => has_exit(&g.stream()),
         TokenTree::Literal(_) => false,
+    })
+}
+
+fn mentions_prefix(tokens: &TokenStream, prefix: &str) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i.to_string().starts_with(prefix),
+        TokenTree::Group(g) => mentions_prefix(&g.stream(), prefix),
+        _ => false,
     })
 }
 

@@ -38,7 +38,8 @@ pub mod prelude {
     pub use backprop_macros::Params;
     pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
     pub use backprop_runtime::layers::{
-        dense, dense_pullback, dense_vjp, logsumexp, logsumexp_pullback, logsumexp_vjp, softmax_cross_entropy,
+        dense, dense_batch, dense_batch_pullback, dense_batch_vjp, dense_pullback, dense_vjp, logsumexp, logsumexp_pullback, logsumexp_vjp, softmax_cross_entropy,
+        softmax_cross_entropy_batch, softmax_cross_entropy_batch_pullback, softmax_cross_entropy_batch_vjp,
         softmax_cross_entropy_pullback, softmax_cross_entropy_vjp, Dense,
     };
     pub use backprop_runtime::{Activation, Float, Params, ZerosLike};

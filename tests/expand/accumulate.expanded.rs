@@ -105,14 +105,31 @@ fn rosen_grad_acc(x: &[f64], grad: &mut RosenGrad) -> f64 {
     let d_x = &mut grad.x[..];
     let mut s = 0.0_f64;
     let mut d_s = 1.0_f64;
-    for i in 0..x.len() - 1 {
-        let t0 = x[i + 1] - x[i].powi(2);
-        let t1 = 1.0 - x[i];
-        let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
-        let t2 = d_s * 200.0 * t0;
-        d_x[i] += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
-        d_x[i + 1] += t2;
-        s = s_2;
+    {
+        let __bp_lo_0: usize = 0;
+        let __bp_hi_0: usize = x.len() - 1;
+        if __bp_lo_0 < __bp_hi_0 {
+            let mut __bp_carry_0_0 = {
+                let i = __bp_lo_0;
+                d_x[i]
+            };
+            for i in __bp_lo_0..__bp_hi_0 {
+                let mut __bp_next_0_0 = d_x[i + 1];
+                let t0 = x[i + 1] - x[i].powi(2);
+                let t1 = 1.0 - x[i];
+                let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
+                let t2 = d_s * 200.0 * t0;
+                __bp_carry_0_0 += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
+                __bp_next_0_0 += t2;
+                s = s_2;
+                d_x[i] = __bp_carry_0_0;
+                __bp_carry_0_0 = __bp_next_0_0;
+            }
+            {
+                let i = __bp_hi_0 - 1;
+                d_x[i + 1] = __bp_carry_0_0;
+            }
+        }
     }
     s
 }
@@ -168,18 +185,35 @@ fn rosen_pullback_sweep<const WANT_D_X: bool>(
 ) -> ((),) {
     let mut s = 0.0_f64;
     let mut d_s = d_result;
-    for i in 0..x.len() - 1 {
-        let t0 = x[i + 1] - x[i].powi(2);
-        let t1 = 1.0 - x[i];
-        let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
-        let t2 = d_s * 200.0 * t0;
-        if WANT_D_X {
-            d_x[i] += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
+    {
+        let __bp_lo_0: usize = 0;
+        let __bp_hi_0: usize = x.len() - 1;
+        if __bp_lo_0 < __bp_hi_0 {
+            let mut __bp_carry_0_0 = {
+                let i = __bp_lo_0;
+                d_x[i]
+            };
+            for i in __bp_lo_0..__bp_hi_0 {
+                let mut __bp_next_0_0 = d_x[i + 1];
+                let t0 = x[i + 1] - x[i].powi(2);
+                let t1 = 1.0 - x[i];
+                let s_2 = s + (100.0 * t0.powi(2) + t1.powi(2));
+                let t2 = d_s * 200.0 * t0;
+                if WANT_D_X {
+                    __bp_carry_0_0 += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
+                }
+                if WANT_D_X {
+                    __bp_next_0_0 += t2;
+                }
+                s = s_2;
+                d_x[i] = __bp_carry_0_0;
+                __bp_carry_0_0 = __bp_next_0_0;
+            }
+            {
+                let i = __bp_hi_0 - 1;
+                d_x[i + 1] = __bp_carry_0_0;
+            }
         }
-        if WANT_D_X {
-            d_x[i + 1] += t2;
-        }
-        s = s_2;
     }
     ((),)
 }
@@ -223,15 +257,32 @@ fn rosen_vjp<'a>(
                 }
             };
             let mut d_s = d_result;
-            for i in 0..x.len() - 1 {
-                let t0 = x[i + 1] - x[i].powi(2);
-                let t1 = 1.0 - x[i];
-                let t2 = d_s * 200.0 * t0;
-                if WANT_D_X {
-                    d_x[i] += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
-                }
-                if WANT_D_X {
-                    d_x[i + 1] += t2;
+            {
+                let __bp_lo_0: usize = 0;
+                let __bp_hi_0: usize = x.len() - 1;
+                if __bp_lo_0 < __bp_hi_0 {
+                    let mut __bp_carry_0_0 = {
+                        let i = __bp_lo_0;
+                        d_x[i]
+                    };
+                    for i in __bp_lo_0..__bp_hi_0 {
+                        let mut __bp_next_0_0 = d_x[i + 1];
+                        let t0 = x[i + 1] - x[i].powi(2);
+                        let t1 = 1.0 - x[i];
+                        let t2 = d_s * 200.0 * t0;
+                        if WANT_D_X {
+                            __bp_carry_0_0 += -t2 * (2.0 * x[i]) - d_s * (2.0 * t1);
+                        }
+                        if WANT_D_X {
+                            __bp_next_0_0 += t2;
+                        }
+                        d_x[i] = __bp_carry_0_0;
+                        __bp_carry_0_0 = __bp_next_0_0;
+                    }
+                    {
+                        let i = __bp_hi_0 - 1;
+                        d_x[i + 1] = __bp_carry_0_0;
+                    }
                 }
             }
             ((),)

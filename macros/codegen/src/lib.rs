@@ -168,6 +168,8 @@ pub(crate) fn expand_function_in(
     }
     let pullback = pullback(options, &func, place)?;
     let vjp = vjp(options, &func, place)?;
+    // Carried adjoint elements in registers (issue 17), in the generated functions only.
+    let expansion = emit::promote::carried_adjoints(expansion, &func.sig.ident);
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
         return Ok(quote!(#expansion #pullback #vjp #explain));
@@ -231,6 +233,7 @@ fn seeded(
         Seeded::Pullback => emitter.emit_pullback(func, &lowered.items, &derivation),
         Seeded::Vjp => emitter.emit_vjp(func, &lowered.items, &derivation),
     };
+    let tokens = emit::promote::carried_adjoints(tokens, &func.sig.ident);
     let problems = emitter.scope_problems();
     if !problems.is_empty() && std::env::var_os("BACKPROP_SCOPE_CHECK").is_none_or(|v| v != "off") {
         let message = format!(

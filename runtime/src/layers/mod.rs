@@ -11,12 +11,15 @@
 //! | function | computes | pullback uses |
 //! | --- | --- | --- |
 //! | [`dense`] | `activation(w x + b)` | the output for tanh, sigmoid, softplus, relu, identity; `w x + b` recomputed for the rest |
+//! | [`dense_batch`] | `activation(X Wᵀ + b)`, one row per sample | GEMMs `Δᵀ X`, `Δ W` on the output |
+//! | [`softmax_cross_entropy_batch`] | `Σ_s logsumexp(x_s) − y_s · x_s` | the softmax, recomputed |
 //! | [`dot`] | `Σ a_i b_i` | the other argument |
 //! | [`mse`] | `(1/N) Σ (p_i − t_i)²` | the differences |
 //! | [`logsumexp`] | `ln Σ e^x_i`, max-shifted | the softmax `e^(x_i − result)` |
 //! | [`softmax_cross_entropy`] | `logsumexp(x) − x[label]` | softmax − one-hot, read off the loss |
 
 mod dense;
+mod dense_batch;
 mod dot;
 mod kernels;
 mod logsumexp;
@@ -26,6 +29,10 @@ mod softmax_cross_entropy;
 mod tests;
 
 pub use dense::{dense, dense_pullback, dense_vjp, Dense};
+pub use dense_batch::{
+    dense_batch, dense_batch_pullback, dense_batch_vjp, softmax_cross_entropy_batch, softmax_cross_entropy_batch_pullback,
+    softmax_cross_entropy_batch_vjp, Gemm,
+};
 pub use dot::{dot, dot_pullback, dot_vjp};
 pub use logsumexp::{logsumexp, logsumexp_pullback, logsumexp_vjp};
 pub use mse::{mse, mse_pullback, mse_vjp};

@@ -29,6 +29,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 mod pullback;
+pub mod promote;
 
 pub(crate) use pullback::{vjp_generics, with_lifetime};
 

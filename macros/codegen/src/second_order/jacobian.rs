@@ -60,10 +60,10 @@ pub fn jacobian(func: &syn::ItemFn, f: &ir::Function) -> Result<TokenStream, Tok
             };
             scratch.extend(quote!(let mut #buf = #init;));
             sinks.push(quote!(#sink(&mut #buf)));
-            row.extend(quote!(::backprop::__private::dual::extend_flat(&mut row, &#buf);));
+            row.extend(quote!(::backprop::__private::dual::extend_flat(&mut __row, &#buf);));
         } else if matches!(p.ty, Ty::Float(_)) && p.array.is_none() && p.wrt {
             let index = syn::Index::from(k);
-            row.extend(quote!(row.push(adjoints.#index);));
+            row.extend(quote!(__row.push(__adjoints.#index);));
         }
     }
     let doc = format!(
@@ -78,19 +78,20 @@ pub fn jacobian(func: &syn::ItemFn, f: &ir::Function) -> Result<TokenStream, Tok
         #[doc = #doc]
         #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
         #vis fn #jac #generics (#inputs) -> (#out_ty, ::std::vec::Vec<::std::vec::Vec<#scalar>>) {
-            let out = #fname #turbofish (#(#args),*);
-            let mut seed = #zeros_like::zeros_like(&out);
-            let mut rows = ::std::vec::Vec::with_capacity(out.len());
-            for k in 0..out.len() {
-                seed[k] = 1.0;
+            // `__`-prefixed locals: the arguments keep their own names (an argument `k`, `out`).
+            let __out = #fname #turbofish (#(#args),*);
+            let mut __seed = #zeros_like::zeros_like(&__out);
+            let mut __rows = ::std::vec::Vec::with_capacity(__out.len());
+            for __k in 0..__out.len() {
+                __seed[__k] = 1.0;
                 #scratch
-                let adjoints = #pullback #turbofish (#(#args,)* &out, &seed, #(#sinks),*);
-                seed[k] = 0.0;
-                let mut row = ::std::vec::Vec::new();
+                let __adjoints = #pullback #turbofish (#(#args,)* &__out, &__seed, #(#sinks),*);
+                __seed[__k] = 0.0;
+                let mut __row = ::std::vec::Vec::new();
                 #row
-                rows.push(row);
+                __rows.push(__row);
             }
-            (out, rows)
+            (__out, __rows)
         }
     })
 }

@@ -207,6 +207,8 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
     let mut tangent_fields = Vec::new();
     let twin = quote!(::backprop::__private::DualTwin);
     let parts = quote!(::backprop::__private::DualParts);
+    // The direction is `v` unless an argument has that name.
+    let v = if f.params.iter().any(|p| p.name == "v") { format_ident!("__v") } else { format_ident!("v") };
     for (p, input) in f.params.iter().zip(grad_fn.sig.inputs.iter()) {
         let syn::FnArg::Typed(input) = input else {
             return Err(syn::Error::new_spanned(input, "`hessian` is not supported on methods yet; use a free function")
@@ -222,9 +224,9 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
         }
         let arg = if reference { quote!(#name) } else { quote!(&#name) };
         if p.wrt {
-            prelude.extend(quote!(let #local = #twin::dualize(#arg, &v.#name);));
-            real_fields.push(quote!(#name: #parts::real(&g.#name)));
-            tangent_fields.push(quote!(#name: #parts::tangent(&g.#name)));
+            prelude.extend(quote!(let #local = #twin::dualize(#arg, &#v.#name);));
+            real_fields.push(quote!(#name: #parts::real(&__g.#name)));
+            tangent_fields.push(quote!(#name: #parts::tangent(&__g.#name)));
         } else {
             prelude.extend(quote!(let #local = #twin::constant(#arg);));
         }
@@ -276,23 +278,23 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
         #duals
         #hvp_doc
         #allows
-        #vis fn #hvp #generics (#inputs, v: &#grad_ty) -> (f64, #grad_ty, #grad_ty) {
+        #vis fn #hvp #generics (#inputs, #v: &#grad_ty) -> (f64, #grad_ty, #grad_ty) {
             #prelude
-            let (value, g) = #grad_dual #turbofish (#(#call_args),*);
-            (value.re, #grad_struct_ident { #(#real_fields,)* }, #grad_struct_ident { #(#tangent_fields,)* })
+            let (__value, __g) = #grad_dual #turbofish (#(#call_args),*);
+            (__value.re, #grad_struct_ident { #(#real_fields,)* }, #grad_struct_ident { #(#tangent_fields,)* })
         }
         #hessian_doc
         #allows
         #vis fn #hessian #generics (#inputs) -> (f64, #grad_ty, ::std::vec::Vec<::std::vec::Vec<f64>>) {
-            let (value, grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
-            let h = #runtime::hessian_by_columns(&grad, |direction| #hvp #turbofish (#(#plain_args,)* direction).2);
-            (value, grad, h)
+            let (__value, __grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
+            let __h = #runtime::hessian_by_columns(&__grad, |__direction| #hvp #turbofish (#(#plain_args,)* __direction).2);
+            (__value, __grad, __h)
         }
         #jvp_doc
         #allows
-        #vis fn #jvp #generics (#inputs, v: &#grad_ty) -> (f64, f64) {
-            let (value, grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
-            (value, #runtime::flat_dot(&grad, v))
+        #vis fn #jvp #generics (#inputs, #v: &#grad_ty) -> (f64, f64) {
+            let (__value, __grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
+            (__value, #runtime::flat_dot(&__grad, #v))
         }
     })
 }

@@ -60,6 +60,12 @@ pub fn retype_tokens(tokens: TokenStream, renames: &Renames) -> TokenStream {
                     out.extend(dual());
                 }
             }
+            // The runtime's own modules (`__private::kinks`) are never the user's functions.
+            TokenTree::Ident(id)
+                if i > 2 && matches!(&tts[i - 3], TokenTree::Ident(m) if m == "__private") =>
+            {
+                out.extend(std::iter::once(tts[i].clone()))
+            }
             TokenTree::Ident(id) => match renames.get(&id.to_string()) {
                 Some(to) => out.extend(std::iter::once(TokenTree::Ident(Ident::new(&to.to_string(), id.span())))),
                 None => out.extend(std::iter::once(tts[i].clone())),

@@ -465,3 +465,68 @@ fn jacobians_match_num_dual() {
         }
     }
 }
+
+// ---- a 2-layer network over a parameter struct ------------------------------------------------------
+
+#[derive(Params, Clone, Debug)]
+struct Net {
+    w1: [[f64; 3]; 4],
+    b1: [f64; 4],
+    w2: [f64; 4],
+    b2: f64,
+}
+
+#[backprop(hessian, wrt(net))]
+fn net_loss(net: &Net, x: &[f64; 3], y: f64) -> f64 {
+    let mut h = [0.0; 4];
+    for j in 0..4 {
+        let mut s = net.b1[j];
+        for i in 0..3 {
+            s += net.w1[j][i] * x[i];
+        }
+        h[j] = s.tanh();
+    }
+    let mut o = net.b2;
+    for j in 0..4 {
+        o += net.w2[j] * h[j];
+    }
+    let e = o - y;
+    e * e
+}
+/// The same network over the flat parameter vector (`Params` order: w1 row-major, b1, w2, b2).
+fn net_twin<T: DualNum<f64> + Copy>(p: &[T], x: &[f64; 3], y: f64) -> T {
+    let mut o = p[20];
+    for j in 0..4 {
+        let mut s = p[12 + j];
+        for i in 0..3 {
+            s += p[3 * j + i] * x[i];
+        }
+        o += p[16 + j] * s.tanh();
+    }
+    let e = o - y;
+    e * e
+}
+
+#[test]
+fn two_layer_network_over_a_struct_matches_num_dual() {
+    let flat_params = random_vec(21, 11);
+    let mut net = Net { w1: [[0.0; 3]; 4], b1: [0.0; 4], w2: [0.0; 4], b2: 0.0 };
+    backprop::runtime::params::copy_from_slice(&mut net, &flat_params).unwrap();
+    let (x, y) = ([0.5, -1.0, 2.0], 0.3);
+    let (value, grad, h) = net_loss_hessian(&net, &x, y);
+    let (v0, g0) = net_loss_grad(&net, &x, y);
+    assert_eq!(value.to_bits(), v0.to_bits());
+    assert_eq!(flat(&grad), flat(&g0));
+    assert_eq!(h.len(), grad.num_params());
+    let (ov, _, oh) = oracle_hessian::<21>(|p| net_twin(p, &x, y), &flat_params);
+    assert!(close(value, ov, 1e-14));
+    assert_matrix(&h, &oh, 1e-12, "net");
+    assert_symmetric(&h);
+    let dir = random_vec(21, 5);
+    let (_, mut v) = net_loss_grad(&net, &x, y);
+    backprop::runtime::params::copy_from_slice(&mut v, &dir).unwrap();
+    let (_, _, hv) = net_loss_hvp(&net, &x, y, &v);
+    for (a, b) in flat(&hv).iter().zip(mat_vec(&h, &dir)) {
+        assert!(close(*a, b, 1e-11));
+    }
+}

@@ -850,12 +850,31 @@ impl<T: DualParts> DualParts for Vec<T> {
     }
 }
 
+impl<const I: usize, const O: usize> DualTwin for crate::Dense<I, O, f64> {
+    type Twin = crate::Dense<I, O, Dual64>;
+    fn dualize(&self, tangent: &Self) -> Self::Twin {
+        crate::Dense { w: self.w.dualize(&tangent.w), b: self.b.dualize(&tangent.b) }
+    }
+    fn constant(&self) -> Self::Twin {
+        crate::Dense { w: self.w.constant(), b: self.b.constant() }
+    }
+}
+
+impl<const I: usize, const O: usize> DualParts for crate::Dense<I, O, Dual64> {
+    type Real = crate::Dense<I, O, f64>;
+    fn real(&self) -> Self::Real {
+        crate::Dense { w: self.w.real(), b: self.b.real() }
+    }
+    fn tangent(&self) -> Self::Real {
+        crate::Dense { w: self.w.tangent(), b: self.b.tangent() }
+    }
+}
+
 /// The dense Hessian from `n` Hessian-vector products with the unit directions `e_j` (column `j`),
-/// symmetrised as `(H + Hᵀ)/2` so that `h[i][j] == h[j][i]` exactly. `grad` gives the shape of a
-/// direction; `hvp(v)` returns `H·v` in the same shape.
-pub fn hessian_by_columns<G: Params<Scalar = f64> + Clone>(grad: &G, mut hvp: impl FnMut(&G) -> G) -> Vec<Vec<f64>> {
-    let n = grad.num_params();
-    let mut direction = grad.clone();
+/// symmetrised as `(H + Hᵀ)/2` so that `h[i][j] == h[j][i]` exactly. `direction` is a buffer of the
+/// gradient's shape (its values are overwritten); `hvp(v)` returns `H·v` in the same shape.
+pub fn hessian_by_columns<G: Params<Scalar = f64>>(mut direction: G, mut hvp: impl FnMut(&G) -> G) -> Vec<Vec<f64>> {
+    let n = direction.num_params();
     crate::params::fill(&mut direction, 0.0);
     let mut h = vec![vec![0.0; n]; n];
     for j in 0..n {

@@ -25,6 +25,7 @@
 
 pub mod jacobian;
 pub mod retype;
+pub mod twin;
 
 use crate::ir;
 use crate::names::camel_case;
@@ -47,6 +48,11 @@ fn own_renames(name: &str, grad_struct: &str) -> Renames {
     }
     r.insert(grad_struct.to_string(), Ident::new(&format!("{grad_struct}Dual"), Span::call_site()));
     r
+}
+
+/// Parameter structs named in generated bodies (`&mut Net`) become their twins (`retype.rs`).
+fn struct_twins(f: &ir::Function) -> Vec<String> {
+    f.params.iter().filter_map(|p| p.strukt.as_ref()).filter_map(|s| syn::parse2::<syn::Ident>(s.clone()).ok()).map(|i| i.to_string()).collect()
 }
 
 /// Callees reached through calls: their value, pullback and vjp, renamed to their dual copies.
@@ -93,6 +99,7 @@ pub fn dual_callee(
     let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
     let mut renames = own_renames(&name, &format!("{}Grad", camel_case(&name)));
     callee_renames(f, &mut renames);
+    let _twins = retype::TwinScope::enter(struct_twins(f));
     let mut out = TokenStream::new();
     for tokens in [pullback, vjp] {
         let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| e.to_compile_error())?;
@@ -161,6 +168,7 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
     let grad_struct = format!("{}Grad", camel_case(&name));
     let mut renames = own_renames(&name, &grad_struct);
     callee_renames(f, &mut renames);
+    let _twins = retype::TwinScope::enter(struct_twins(f));
     let file: syn::File = syn::parse2(expansion.clone()).map_err(|e| e.to_compile_error())?;
     let (grad_name, acc_name) = (format!("{name}_grad"), format!("{name}_grad_acc"));
     let mut duals = TokenStream::new();
@@ -287,7 +295,9 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
         #allows
         #vis fn #hessian #generics (#inputs) -> (f64, #grad_ty, ::std::vec::Vec<::std::vec::Vec<f64>>) {
             let (__value, __grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
-            let __h = #runtime::hessian_by_columns(&__grad, |__direction| #hvp #turbofish (#(#plain_args,)* __direction).2);
+            // A buffer of the gradient's shape for the unit directions (gradient structs need not be `Clone`).
+            let (_, __buffer) = #grad_fn_ident #turbofish (#(#plain_args),*);
+            let __h = #runtime::hessian_by_columns(__buffer, |__direction| #hvp #turbofish (#(#plain_args,)* __direction).2);
             (__value, __grad, __h)
         }
         #jvp_doc

@@ -28,6 +28,32 @@ pub fn dual() -> TokenStream {
 /// Identifiers to rename in re-printed code (generated names to their dual copies).
 pub type Renames = HashMap<String, Ident>;
 
+thread_local! {
+    /// Parameter struct names written in the bodies being re-printed (`Option<&mut Net>` in a
+    /// vjp's closure): each becomes `<Net as DualTwin>::Twin`. Set for one expansion by [`TwinScope`].
+    static TWINS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The struct names of [`TWINS`] for as long as it lives.
+pub struct TwinScope;
+
+impl TwinScope {
+    pub fn enter(names: Vec<String>) -> Self {
+        TWINS.with(|t| *t.borrow_mut() = names);
+        TwinScope
+    }
+}
+
+impl Drop for TwinScope {
+    fn drop(&mut self) {
+        TWINS.with(|t| t.borrow_mut().clear());
+    }
+}
+
+fn is_twin(name: &str) -> bool {
+    TWINS.with(|t| t.borrow().iter().any(|n| n == name))
+}
+
 /// Re-prints `tokens` (a body or whole items) over `Dual64`.
 pub fn retype_tokens(tokens: TokenStream, renames: &Renames) -> TokenStream {
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
@@ -59,6 +85,16 @@ pub fn retype_tokens(tokens: TokenStream, renames: &Renames) -> TokenStream {
                 } else {
                     out.extend(dual());
                 }
+            }
+            // A parameter struct's type (not a struct literal `Net { .. }`, not after `::`).
+            TokenTree::Ident(id)
+                if is_twin(&id.to_string())
+                    && !matches!(tts.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
+                    && !(i > 0 && matches!(&tts[i - 1], TokenTree::Punct(p) if p.as_char() == ':')) =>
+            {
+                let twin = quote!(<#id as ::backprop::__private::DualTwin>::Twin);
+                let path_follows = matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                out.extend(if path_follows { quote!(<#twin>) } else { twin });
             }
             // The runtime's own modules (`__private::kinks`) are never the user's functions.
             TokenTree::Ident(id)
@@ -148,7 +184,11 @@ pub struct RetypeTypes<'a> {
 impl VisitMut for RetypeTypes<'_> {
     fn visit_type_mut(&mut self, t: &mut syn::Type) {
         if let syn::Type::Path(p) = t {
-            if p.qself.is_none() {
+            // Already a twin (`<Net as DualTwin>::Twin`): nothing inside is retyped again.
+            if p.qself.is_some() {
+                return;
+            }
+            {
                 if let Some(last) = p.path.segments.last() {
                     let name = last.ident.to_string();
                     if name == "f64" && p.path.segments.len() == 1 {

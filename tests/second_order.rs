@@ -530,3 +530,32 @@ fn two_layer_network_over_a_struct_matches_num_dual() {
         assert!(close(*a, b, 1e-11));
     }
 }
+
+// ---- gradients of gradients ----------------------------------------------------------------------
+
+/// `E(x, y) = x₀²y + x₁y²`.
+#[backprop(hessian)]
+fn energy(x: &[f64; 2], y: f64) -> f64 {
+    x[0] * x[0] * y + x[1] * y * y
+}
+
+/// Uses the energy's value and its gradient's fields: `C = E + ∂E/∂x₀·∂E/∂x₁ + (∂E/∂y)²`.
+#[backprop]
+fn uses_forces(x: &[f64; 2], y: f64) -> f64 {
+    let (e, g) = energy_grad(x, y);
+    e + g.x[0] * g.x[1] + g.y * g.y
+}
+
+#[test]
+fn gradient_of_a_gradient_has_the_closed_form() {
+    let (x, y) = ([0.7, -1.3], 0.4);
+    let (c, g) = uses_forces_grad(&x, y);
+    let gy = x[0] * x[0] + 2.0 * x[1] * y;
+    assert!(close(c, x[0] * x[0] * y + x[1] * y * y + 2.0 * x[0] * y * y * y + gy * gy, 1e-15));
+    let exact_x0 = 2.0 * x[0] * y + 2.0 * y * y * y + 2.0 * gy * 2.0 * x[0];
+    let exact_x1 = y * y + 2.0 * gy * 2.0 * y;
+    let exact_y = gy + 6.0 * x[0] * y * y + 2.0 * gy * 2.0 * x[1];
+    assert!(close(g.x[0], exact_x0, 1e-14), "{} vs {exact_x0}", g.x[0]);
+    assert!(close(g.x[1], exact_x1, 1e-14), "{} vs {exact_x1}", g.x[1]);
+    assert!(close(g.y, exact_y, 1e-14), "{} vs {exact_y}", g.y);
+}

@@ -913,6 +913,33 @@ pub fn extend_flat<P: Params + ?Sized>(row: &mut Vec<P::Scalar>, p: &P) {
     p.visit(&mut |x| row.push(x));
 }
 
+/// `dst += src` entry by entry over the flat views (shapes may differ in type: a slice and a `Vec`).
+pub fn add_flat<P: Params<Scalar = f64> + ?Sized, Q: Params<Scalar = f64> + ?Sized>(dst: &mut P, src: &Q) {
+    let mut xs = Vec::with_capacity(src.num_params());
+    src.visit(&mut |x| xs.push(x));
+    let mut i = 0;
+    dst.visit_mut(&mut |y| {
+        *y += xs[i];
+        i += 1;
+    });
+}
+
+/// `dst = src` entry by entry over the flat views.
+pub fn copy_flat<P: Params<Scalar = f64> + ?Sized, Q: Params<Scalar = f64> + ?Sized>(dst: &mut P, src: &Q) {
+    let mut xs = Vec::with_capacity(src.num_params());
+    src.visit(&mut |x| xs.push(x));
+    let mut i = 0;
+    dst.visit_mut(&mut |y| {
+        *y = xs[i];
+        i += 1;
+    });
+}
+
+/// Every entry zero.
+pub fn zero_flat<P: Params<Scalar = f64> + ?Sized>(p: &mut P) {
+    p.visit_mut(&mut |y| *y = 0.0);
+}
+
 /// `⟨a, b⟩` over the flat views (the directional derivative `∇C·v` of `cost_jvp`).
 pub fn flat_dot<P: Params<Scalar = f64>>(a: &P, b: &P) -> f64 {
     let mut xs = Vec::with_capacity(a.num_params());

@@ -100,6 +100,8 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
             }
         };
     }
+    // `let (e, g) = energy_grad(..)`: a gradient used as a value, as calls (`second_order/grad_of_grad.rs`).
+    let func = second_order::grad_of_grad::rewrite(&func);
     // A function generic over its float type is expanded once per instantiation (`generic.rs`).
     if let Some(param) = generic::float_param(&func) {
         if cx.has_errors() {
@@ -200,7 +202,10 @@ fn second_order_items(
     let mut out = TokenStream::new();
     match expansion {
         None => out.extend(second_order::jacobian::jacobian(func, f)?),
-        Some(expansion) if options.hessian => out.extend(second_order::hessian(func, f, expansion)?),
+        Some(expansion) if options.hessian => {
+            out.extend(second_order::hessian(func, f, expansion)?);
+            out.extend(second_order::grad_of_grad_items(func, f, expansion, pullback, vjp, options.wrt.is_some())?);
+        }
         Some(_) => {}
     }
     if options.hessian {

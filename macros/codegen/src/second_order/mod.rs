@@ -23,6 +23,7 @@
 //!
 //! `jacobian.rs`: `<name>_jacobian` of functions returning `[f64; M]`, by M pullbacks.
 
+pub mod grad_of_grad;
 pub mod jacobian;
 pub mod retype;
 pub mod twin;
@@ -307,6 +308,28 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
             (__value, #runtime::flat_dot(&__grad, #v))
         }
     })
+}
+
+/// `grad_of_grad.rs`: per differentiated argument `p`, `<name>_grad_<p>` with its pullback and vjp
+/// (built on `<name>_hvp`), so callers can differentiate through `<name>_grad`.
+pub fn grad_of_grad_items(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    expansion: &TokenStream,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+    wrt_given: bool,
+) -> Result<TokenStream, TokenStream> {
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let grad_struct = format!("{}Grad", camel_case(&name));
+    let file: syn::File = syn::parse2(expansion.clone()).map_err(|e| e.to_compile_error())?;
+    let Some(strukt) = file.items.into_iter().find_map(|i| match i {
+        syn::Item::Struct(s) if s.ident == grad_struct => Some(s),
+        _ => None,
+    }) else {
+        return Ok(TokenStream::new());
+    };
+    grad_of_grad::callee_items(func, f, &strukt, pullback, vjp, wrt_given)
 }
 
 /// Whether a type mentions `f64` or `f32`.

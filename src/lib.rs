@@ -50,6 +50,7 @@ pub mod prelude {
 pub mod __private {
     pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
     pub use backprop_runtime::pullback::sink;
+    pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
     pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};
 
     pub mod checks {

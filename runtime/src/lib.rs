@@ -15,6 +15,7 @@ pub mod activation;
 pub mod argmin;
 pub mod clip;
 pub mod descent;
+pub mod dual;
 mod error;
 pub mod explain;
 mod float;

@@ -168,7 +168,7 @@ fn seq_tensors<T: Params>(items: &[T], prefix: &str) -> Vec<TensorInfo> {
 }
 
 /// The base name containers use: the caller's prefix, or "param" at the top level.
-fn base(prefix: &str) -> &str {
+pub(crate) fn base(prefix: &str) -> &str {
     if prefix.is_empty() {
         "param"
     } else {

@@ -16,6 +16,9 @@ pub struct Options {
     pub max_iterations: Option<u64>,
     /// `explain`: also generate `<name>_explain`, the gradient's factors with their values.
     pub explain: bool,
+    /// `hessian`: also generate `<name>_hvp`, `<name>_hessian`, `<name>_jvp` and the dual copies
+    /// of the pullback that callers' second derivatives call (`second_order/`).
+    pub hessian: bool,
     /// `pullback = my_vjp`: a custom derivative. The body is not differentiated; callers'
     /// backward sweeps call `my_vjp` (through `<name>_pullback`, see `custom.rs`).
     pub pullback: Option<syn::Path>,
@@ -28,6 +31,7 @@ enum OptionItem {
     Wrt(Ident, Vec<Ident>),
     MaxIterations(Ident, syn::LitInt),
     Explain(Ident),
+    Hessian(Ident),
     Pullback(Ident, syn::Path),
     Unknown(Ident),
 }
@@ -49,6 +53,8 @@ impl Parse for OptionItem {
             Ok(OptionItem::Pullback(key, input.parse()?))
         } else if key == "explain" && !input.peek(syn::token::Paren) && !input.peek(Token![=]) {
             Ok(OptionItem::Explain(key))
+        } else if key == "hessian" && !input.peek(syn::token::Paren) && !input.peek(Token![=]) {
+            Ok(OptionItem::Hessian(key))
         } else {
             // Swallow whatever follows so that one unknown option yields one clear message.
             if input.peek(syn::token::Paren) {
@@ -102,6 +108,12 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                         }
                         options.explain = true;
                     }
+                    OptionItem::Hessian(key) => {
+                        if options.hessian {
+                            cx.error_spanned_by(&key, "duplicate `hessian` option");
+                        }
+                        options.hessian = true;
+                    }
                     OptionItem::Pullback(key, path) => {
                         if options.pullback.is_some() {
                             cx.error_spanned_by(&key, "duplicate `pullback` option");
@@ -121,7 +133,7 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                     OptionItem::Unknown(key) => cx.error_spanned_by(
                         &key,
                         format!(
-                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)`, `explain`, `max_iterations = N` and `pullback = path`"
+                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)`, `explain`, `hessian`, `max_iterations = N` and `pullback = path`"
                         ),
                     ),
                 }

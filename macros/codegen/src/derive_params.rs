@@ -83,7 +83,11 @@ fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
     let field_mut = each(&|m| quote!((&mut self.#m as &mut dyn #krate::Params<Scalar = Self::Scalar>)));
     let zeros = each(&|m| quote!(#m: #krate::ZerosLike::zeros_like(&self.#m)));
     let labels: Vec<&str> = fields.iter().map(|f| f.label.as_str()).collect();
+    let members: Vec<(syn::Member, &syn::Type)> = fields.iter().map(|f| (f.member.clone(), f.ty)).collect();
+    let twin = crate::second_order::twin::derive_twin(input, &members);
     Ok(quote! {
+        #twin
+
         #[automatically_derived]
         impl #impl_generics #krate::Params for #name #ty_generics #params_where {
             type Scalar = #scalar;

@@ -111,6 +111,10 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
         );
         return Err(syn::Error::new(t.span(), message).to_compile_error());
     }
+    if options.hessian {
+        let message = "`hessian` is not supported on a generic function yet; put it on a concrete `f64` one";
+        return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+    }
     if options.explain {
         let message = "`explain` is not supported on a generic function yet; call it on a concrete one";
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());

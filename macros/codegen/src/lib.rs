@@ -30,6 +30,7 @@ pub mod plan;
 pub mod reuse;
 pub mod rules;
 pub mod scope;
+pub mod second_order;
 pub mod simplify;
 pub mod verify;
 
@@ -99,6 +100,8 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
             }
         };
     }
+    // `let (e, g) = energy_grad(..)`: a gradient used as a value, as calls (`second_order/grad_of_grad.rs`).
+    let func = second_order::grad_of_grad::rewrite(&func);
     // A function generic over its float type is expanded once per instantiation (`generic.rs`).
     if let Some(param) = generic::float_param(&func) {
         if cx.has_errors() {
@@ -142,8 +145,9 @@ pub(crate) fn expand_function_in(
         }
         let pullback = pullback(options, &func, place)?;
         let vjp = vjp(options, &func, place)?;
+        let second = second_order_items(options, &func, &lowered.function, place, None, &pullback, &vjp)?;
         // `let out = layer(..); out` is one of the forms such a function ends with.
-        return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp));
+        return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp #second));
     }
     let derivation = diff::differentiate(&mut lowered.function);
     internal_check(&lowered.function, &func, "differentiation")?;
@@ -170,11 +174,46 @@ pub(crate) fn expand_function_in(
     let vjp = vjp(options, &func, place)?;
     // Carried adjoint elements in registers (issue 17), in the generated functions only.
     let expansion = emit::promote::carried_adjoints(expansion, &func.sig.ident);
+    let second = second_order_items(options, &func, &lowered.function, place, Some(&expansion), &pullback, &vjp)?;
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
-        return Ok(quote!(#expansion #pullback #vjp #explain));
+        return Ok(quote!(#expansion #pullback #vjp #explain #second));
     }
-    Ok(quote!(#expansion #pullback #vjp))
+    Ok(quote!(#expansion #pullback #vjp #second))
+}
+
+/// `second_order/`: the Jacobian of an array-returning function (always), and with `hessian` the
+/// Hessian-vector product, Hessian and jvp of a cost (`expansion`) and the dual copies of the
+/// pullback that callers' second derivatives run.
+fn second_order_items(
+    options: &attr::Options,
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    place: &methods::Place,
+    expansion: Option<&TokenStream>,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+) -> Result<TokenStream, TokenStream> {
+    if !matches!(place, methods::Place::Free) {
+        if options.hessian {
+            let message = "`hessian` is not supported on methods yet; differentiate a free function";
+            return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+        }
+        return Ok(TokenStream::new());
+    }
+    let mut out = TokenStream::new();
+    match expansion {
+        None => out.extend(second_order::jacobian::jacobian(func, f)?),
+        Some(expansion) if options.hessian => {
+            out.extend(second_order::hessian(func, f, expansion)?);
+            out.extend(second_order::grad_of_grad_items(func, f, expansion, pullback, vjp, options.wrt.is_some())?);
+        }
+        Some(_) => {}
+    }
+    if options.hessian {
+        out.extend(second_order::dual_callee(func, f, pullback, vjp)?);
+    }
+    Ok(out)
 }
 
 /// `<name>_vjp`, for callers of this function at their top level (`docs/CALLS.md`): its value and

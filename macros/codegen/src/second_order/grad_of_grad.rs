@@ -1,0 +1,289 @@
+//! Gradients of gradients: a `#[backprop]` function may call `energy_grad(..)` of a function with
+//! `#[backprop(hessian)]` and use the value and the gradient's fields:
+//!
+//! ```text
+//! let (e, g) = energy_grad(&x, &y);          rewritten before lowering (`rewrite`) to
+//! ... e ... g.x[i] ... g.y ...         ──►   let e = energy(&x, &y);
+//!                                             let g__x = energy_grad_x(&x, &y);
+//!                                             let g__y = energy_grad_y(&x, &y);
+//!                                             ... e ... g__x[i] ... g__y ...
+//! ```
+//!
+//! so that each piece is an ordinary call of a differentiable function (docs/CALLS.md). The callee
+//! (`callee_items`) provides, per differentiated argument `p`, `energy_grad_p` (that field of the
+//! gradient), its pullback and its vjp. The pullback of `∂E/∂p` with seed `d` is the Hessian's block
+//! `H[p, ·]ᵀ·d = H·v` with `v` zero except `v.p = d` (H is symmetric): one `energy_hvp`.
+//! Only a callee differentiating every float argument (no `wrt`) has them: a mixed partial with an
+//! undifferentiated argument would otherwise be silently zero.
+
+use crate::ir::{self, Ty};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use std::collections::HashMap;
+use syn::visit_mut::VisitMut;
+
+/// `energy_grad_<p>`, `_pullback` and `_vjp` for every differentiated argument `p` of `func`.
+pub fn callee_items(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    grad_struct: &syn::ItemStruct,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+    wrt_given: bool,
+) -> Result<TokenStream, TokenStream> {
+    if wrt_given || !func.sig.generics.params.is_empty() {
+        return Ok(TokenStream::new());
+    }
+    let err = |e: syn::Error| e.to_compile_error();
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let find = |tokens: &TokenStream, wanted: &str| -> Result<Option<syn::ItemFn>, TokenStream> {
+        let file: syn::File = syn::parse2(tokens.clone()).map_err(err)?;
+        Ok(file.items.into_iter().find_map(|i| match i {
+            syn::Item::Fn(g) if g.sig.ident == wanted => Some(g),
+            _ => None,
+        }))
+    };
+    let (Some(pb), Some(vj)) = (find(pullback, &format!("{name}_pullback"))?, find(vjp, &format!("{name}_vjp"))?) else {
+        return Ok(TokenStream::new());
+    };
+    let n = f.params.len();
+    let pb_inputs: Vec<&syn::FnArg> = pb.sig.inputs.iter().collect();
+    let sink_inputs = &pb_inputs[n + 2..];
+    let ret = &pb.sig.output;
+    let params = &pb_inputs[..n];
+    let args: Vec<&Ident> = f.params.iter().map(|p| &p.name).collect();
+    let (grad_fn, hvp) = (format_ident!("{name}_grad"), format_ident!("{name}_hvp"));
+    let dual = quote!(::backprop::__private::dual);
+    let field_types: HashMap<String, syn::Type> = grad_struct
+        .fields
+        .iter()
+        .filter_map(|fd| Some((fd.ident.as_ref()?.to_string(), fd.ty.clone())))
+        .collect();
+
+    // Which sink each array or struct argument has (the pullback's order: docs/CALLS.md).
+    let mut sink_of = HashMap::new();
+    let mut next_sink = 0;
+    for (k, p) in f.params.iter().enumerate() {
+        let float_array = p.array.is_some_and(|a| f.array(a).elem.float().is_some());
+        if p.strukt.is_some() || float_array {
+            sink_of.insert(k, next_sink);
+            next_sink += 1;
+        }
+    }
+    if next_sink != sink_inputs.len() {
+        return Ok(TokenStream::new());
+    }
+    let sink_names: Vec<TokenStream> = sink_inputs
+        .iter()
+        .map(|i| match i {
+            syn::FnArg::Typed(t) => t.pat.to_token_stream(),
+            syn::FnArg::Receiver(_) => quote!(self),
+        })
+        .collect();
+
+    // What the pullback returns and adds, from `H·v` (`hv`), argument by argument.
+    let mut returns = Vec::new();
+    let mut adds = TokenStream::new();
+    for (k, p) in f.params.iter().enumerate() {
+        let pname = &p.name;
+        if let Some(&s) = sink_of.get(&k) {
+            let sink = &sink_names[s];
+            adds.extend(quote!(if let Some(__s) = #sink { #dual::add_flat(__s, &__hv.#pname); }));
+            returns.push(quote!(()));
+        } else if matches!(p.ty, Ty::Float(_)) && p.array.is_none() {
+            returns.push(quote!(__hv.#pname));
+        } else {
+            returns.push(quote!(()));
+        }
+    }
+
+    let mut out = TokenStream::new();
+    for p in f.params.iter().filter(|p| p.wrt) {
+        let pname = &p.name;
+        let Some(field_ty) = field_types.get(&pname.to_string()) else { continue };
+        let scalar = matches!(field_ty, syn::Type::Path(tp) if tp.path.is_ident("f64"));
+        let rr = if scalar { quote!(f64) } else { quote!(&#field_ty) };
+        let (value_fn, pb_fn, vjp_fn) = (
+            format_ident!("{name}_grad_{pname}"),
+            format_ident!("{name}_grad_{pname}_pullback"),
+            format_ident!("{name}_grad_{pname}_vjp"),
+        );
+        let seed = if scalar {
+            quote!(__v.#pname = __d_result;)
+        } else {
+            quote!(#dual::copy_flat(&mut __v.#pname, __d_result);)
+        };
+        let doc = format!(
+            " `∂{name}/∂{pname}` alone (the field `{pname}` of [`{name}_grad`]), a differentiable function: its \
+             pullback is a Hessian-vector product ([`{name}_hvp`]). What `let (e, g) = {name}_grad(..)` inside a \
+             `#[backprop]` function calls for `g.{pname}`."
+        );
+        let pb_doc = format!(
+            " The pullback of [`{value_fn}`] (docs/CALLS.md): `d_result · ∂²{name}/∂{pname}∂a` for every argument \
+             `a`, as `H·v` with `v` zero but for `v.{pname} = d_result` (one [`{name}_hvp`])."
+        );
+        let vjp_params: Vec<&syn::FnArg> = vj.sig.inputs.iter().collect();
+        let vjp_generics = &vj.sig.generics;
+        let sink_types: Vec<TokenStream> = sink_inputs
+            .iter()
+            .map(|i| match i {
+                syn::FnArg::Typed(t) => {
+                    let mut ty = (*t.ty).clone();
+                    // The closure's sinks: the same types with elided lifetimes.
+                    StripLifetimes.visit_type_mut(&mut ty);
+                    ty.to_token_stream()
+                }
+                syn::FnArg::Receiver(_) => quote!(()),
+            })
+            .collect();
+        let ret_ty = match ret {
+            syn::ReturnType::Type(_, t) => t.to_token_stream(),
+            syn::ReturnType::Default => quote!(()),
+        };
+        let kept = if scalar { quote!(__kept) } else { quote!(&__kept) };
+        out.extend(quote! {
+            #[doc = #doc]
+            #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
+            pub fn #value_fn(#(#params),*) -> #field_ty {
+                #grad_fn(#(#args),*).1.#pname
+            }
+            #[doc = #pb_doc]
+            #[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::too_many_arguments)]
+            pub fn #pb_fn(#(#params,)* __result: #rr, __d_result: #rr, #(#sink_inputs),*) #ret {
+                let (_, mut __v) = #grad_fn(#(#args),*);
+                ::backprop::__private::dual::zero_flat(&mut __v);
+                #seed
+                let (_, _, __hv) = #hvp(#(#args,)* &__v);
+                #adds
+                (#(#returns,)*)
+            }
+            #[doc(hidden)]
+            #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
+            pub fn #vjp_fn #vjp_generics (#(#vjp_params),*) -> (#field_ty, impl FnOnce(#rr, #(#sink_types),*) -> #ret_ty + 'a) {
+                let __result = #value_fn(#(#args),*);
+                let __kept = ::core::clone::Clone::clone(&__result);
+                (__result, move |__d_result: #rr, #(#sink_inputs),*| #pb_fn(#(#args,)* #kept, __d_result, #(#sink_names),*))
+            }
+        });
+    }
+    Ok(out)
+}
+
+struct StripLifetimes;
+impl VisitMut for StripLifetimes {
+    fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+        r.lifetime = None;
+        syn::visit_mut::visit_type_reference_mut(self, r);
+    }
+}
+
+/// The caller's rewrite (module doc): `let (e, g) = name_grad(args);` statements at the top level
+/// of `func`'s body, with `g.field` uses replaced.
+pub fn rewrite(func: &syn::ItemFn) -> syn::ItemFn {
+    let mut func = func.clone();
+    let mut stmts = Vec::new();
+    let mut renames: HashMap<String, String> = HashMap::new();
+    let original = func.block.clone();
+    for stmt in std::mem::take(&mut func.block.stmts) {
+        let mut stmt = stmt;
+        if !renames.is_empty() {
+            FieldUses { renames: &renames }.visit_stmt_mut(&mut stmt);
+        }
+        if let Some((value, grad, call, callee)) = grad_call(&stmt) {
+            let base = callee.trim_end_matches("_grad").to_string();
+            let fields = used_fields(&original, &grad);
+            if let Some(e) = value {
+                let mut c = call.clone();
+                set_callee(&mut c, &base);
+                stmts.push(syn::parse_quote!(let #e = #c;));
+            }
+            for field in &fields {
+                let local = Ident::new(&format!("{grad}__{field}"), Span::call_site());
+                let mut c = call.clone();
+                set_callee(&mut c, &format!("{base}_grad_{field}"));
+                stmts.push(syn::parse_quote!(let #local = #c;));
+                renames.insert(format!("{grad}.{field}"), local.to_string());
+            }
+            continue;
+        }
+        stmts.push(stmt);
+    }
+    func.block.stmts = stmts;
+    func
+}
+
+/// `let (e, g) = <name>_grad(args);` → (`e` unless `_`, `g`, the call, `<name>_grad`).
+fn grad_call(stmt: &syn::Stmt) -> Option<(Option<syn::Pat>, String, syn::ExprCall, String)> {
+    let syn::Stmt::Local(local) = stmt else { return None };
+    let syn::Pat::Tuple(t) = &local.pat else { return None };
+    if t.elems.len() != 2 {
+        return None;
+    }
+    let init = local.init.as_ref()?;
+    let syn::Expr::Call(call) = &*init.expr else { return None };
+    let syn::Expr::Path(p) = &*call.func else { return None };
+    let callee = p.path.segments.last()?.ident.to_string();
+    if !callee.ends_with("_grad") || p.path.segments.len() != 1 {
+        return None;
+    }
+    let grad = match &t.elems[1] {
+        syn::Pat::Ident(i) => i.ident.to_string(),
+        _ => return None,
+    };
+    let value = match &t.elems[0] {
+        syn::Pat::Wild(_) => None,
+        other => Some(other.clone()),
+    };
+    Some((value, grad, call.clone(), callee))
+}
+
+fn set_callee(call: &mut syn::ExprCall, name: &str) {
+    if let syn::Expr::Path(p) = &mut *call.func {
+        if let Some(last) = p.path.segments.last_mut() {
+            last.ident = Ident::new(name, last.ident.span());
+        }
+    }
+}
+
+/// The fields read as `grad.field` anywhere in `block`, in order of first use.
+fn used_fields(block: &syn::Block, grad: &str) -> Vec<String> {
+    struct Uses<'a> {
+        grad: &'a str,
+        fields: Vec<String>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Uses<'_> {
+        fn visit_expr_field(&mut self, e: &'ast syn::ExprField) {
+            if let (syn::Expr::Path(p), syn::Member::Named(m)) = (&*e.base, &e.member) {
+                if p.path.is_ident(self.grad) && !self.fields.contains(&m.to_string()) {
+                    self.fields.push(m.to_string());
+                }
+            }
+            syn::visit::visit_expr_field(self, e);
+        }
+    }
+    let mut uses = Uses { grad, fields: Vec::new() };
+    syn::visit::Visit::visit_block(&mut uses, block);
+    uses.fields
+}
+
+/// Replaces `g.field` by its local.
+struct FieldUses<'a> {
+    renames: &'a HashMap<String, String>,
+}
+
+impl VisitMut for FieldUses<'_> {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        if let syn::Expr::Field(f) = e {
+            if let (syn::Expr::Path(p), syn::Member::Named(m)) = (&*f.base, &f.member) {
+                if let Some(base) = p.path.get_ident() {
+                    if let Some(local) = self.renames.get(&format!("{base}.{m}")) {
+                        let local = Ident::new(local, m.span());
+                        *e = syn::parse_quote!(#local);
+                        return;
+                    }
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+    }
+}

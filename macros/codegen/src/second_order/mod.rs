@@ -1,0 +1,342 @@
+//! Second order and vector outputs (`#[backprop(hessian)]`, `<name>_jacobian`).
+//!
+//! ```text
+//! cost ── pipeline ──► cost_grad, cost_grad_acc, CostGrad          (f64, as always)
+//!                         │ retype.rs: the same printed tokens over Dual64
+//!                         ▼
+//!                      cost_grad_dual, cost_grad_acc_dual, CostGradDual
+//!                         │ arguments seeded with the direction v
+//!                         ▼
+//! cost_hvp   = (re(value), re(gradient), ε(gradient))            forward-over-reverse
+//! cost_hessian = cost_hvp at the n unit directions, symmetrised
+//! cost_jvp   = (value, ⟨∇C, v⟩)
+//! ```
+//!
+//! The tangent sweep is the generated gradient itself, run over dual numbers: every loop, tape,
+//! branch, `while` trip count and call of the gradient carries a tangent because it is the same
+//! code. A call inside the function goes through the callee's pullback, which therefore needs a
+//! dual copy too: `#[backprop(hessian)]` on any function also emits `<name>_dual`,
+//! `<name>_pullback_dual` and `<name>_vjp_dual` (the callee's printed pullback and vjp over
+//! `Dual64`), and a caller's dual gradient calls those. A callee without `#[backprop(hessian)]`
+//! (a runtime layer, a custom rule) has none: rustc then reports `<callee>_pullback_dual` as
+//! missing; a custom rule supplies its second order by defining that function over `Dual64`.
+//!
+//! `jacobian.rs`: `<name>_jacobian` of functions returning `[f64; M]`, by M pullbacks.
+
+pub mod grad_of_grad;
+pub mod jacobian;
+pub mod retype;
+pub mod twin;
+
+use crate::ir;
+use crate::names::camel_case;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use retype::{dual_name, Renames};
+
+/// The names every dual copy renames, for a function `name` (its own generated items).
+fn own_renames(name: &str, grad_struct: &str) -> Renames {
+    let mut r = Renames::new();
+    for n in [
+        name.to_string(),
+        format!("{name}_grad"),
+        format!("{name}_grad_acc"),
+        format!("{name}_pullback"),
+        format!("{name}_pullback_sweep"),
+        format!("{name}_vjp"),
+    ] {
+        r.insert(n.clone(), dual_name(&n));
+    }
+    r.insert(grad_struct.to_string(), Ident::new(&format!("{grad_struct}Dual"), Span::call_site()));
+    r
+}
+
+/// Parameter structs named in generated bodies (`&mut Net`) become their twins (`retype.rs`).
+fn struct_twins(f: &ir::Function) -> Vec<String> {
+    f.params.iter().filter_map(|p| p.strukt.as_ref()).filter_map(|s| syn::parse2::<syn::Ident>(s.clone()).ok()).map(|i| i.to_string()).collect()
+}
+
+/// Callees reached through calls: their value, pullback and vjp, renamed to their dual copies.
+fn callee_renames(f: &ir::Function, r: &mut Renames) {
+    for call in &f.calls {
+        for path in [&call.callee, &call.pullback, &call.vjp] {
+            if let Some(last) = last_ident(path) {
+                let name = last.to_string();
+                r.insert(name.clone(), dual_name(&name));
+            }
+        }
+    }
+}
+
+fn last_ident(path: &TokenStream) -> Option<Ident> {
+    path.clone().into_iter().filter_map(|t| if let proc_macro2::TokenTree::Ident(i) = t { Some(i) } else { None }).find(
+        |i| {
+            let s = i.to_string();
+            !s.is_empty() && s != "crate" && s != "self" && s != "super"
+        },
+    )
+    .and_then(|_| {
+        // The last identifier before any turbofish (`layers::dense_pullback::<4, 3>`).
+        let mut last = None;
+        for t in path.clone() {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => last = Some(i),
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == '<' => break,
+                _ => {}
+            }
+        }
+        last
+    })
+}
+
+/// The dual copies of a function's pullback and vjp, and `<name>_dual` (its value, through the
+/// vjp): what callers' dual gradients call. Emitted for every `#[backprop(hessian)]` function.
+pub fn dual_callee(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+) -> Result<TokenStream, TokenStream> {
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let mut renames = own_renames(&name, &format!("{}Grad", camel_case(&name)));
+    callee_renames(f, &mut renames);
+    let _twins = retype::TwinScope::enter(struct_twins(f));
+    let mut out = TokenStream::new();
+    for tokens in [pullback, vjp] {
+        let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| e.to_compile_error())?;
+        for item in &file.items {
+            let item = retype::retype_item(item, &renames).map_err(|e| e.to_compile_error())?;
+            out.extend(item.into_token_stream());
+        }
+    }
+    // `<name>_dual(args) = <name>_vjp_dual(args).0`: the forward value over duals, without
+    // re-printing the user's own body.
+    let vjp_file: syn::File = syn::parse2(vjp.clone()).map_err(|e| e.to_compile_error())?;
+    let vjp_name = format!("{name}_vjp");
+    if let Some(vjp_fn) = vjp_file.items.iter().find_map(|i| match i {
+        syn::Item::Fn(f) if f.sig.ident == vjp_name => Some(f),
+        _ => None,
+    }) {
+        let mut sig = vjp_fn.sig.clone();
+        syn::visit_mut::VisitMut::visit_signature_mut(&mut retype::RetypeTypes { renames: &renames }, &mut sig);
+        sig.ident = dual_name(&name);
+        let output = match &sig.output {
+            syn::ReturnType::Type(_, t) => match &**t {
+                syn::Type::Tuple(tuple) if !tuple.elems.is_empty() => tuple.elems[0].clone(),
+                _ => return Ok(out),
+            },
+            _ => return Ok(out),
+        };
+        sig.output = syn::parse_quote!(-> #output);
+        let vjp_dual = dual_name(&vjp_name);
+        let args = arg_names(&sig);
+        // Late-bound lifetimes cannot be named in a turbofish: const and type parameters only.
+        let params: Vec<TokenStream> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|g| match g {
+                syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+                syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let generics = if params.is_empty() { TokenStream::new() } else { quote!(::<#(#params),*>) };
+        out.extend(quote! {
+            #[doc(hidden)]
+            #[allow(clippy::all, unused, non_snake_case)]
+            #sig { #vjp_dual #generics (#(#args),*).0 }
+        });
+    }
+    Ok(out)
+}
+
+fn arg_names(sig: &syn::Signature) -> Vec<TokenStream> {
+    sig.inputs
+        .iter()
+        .filter_map(|i| match i {
+            syn::FnArg::Typed(p) => Some(p.pat.to_token_stream()),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// `cost_hvp`, `cost_hessian`, `cost_jvp` and the dual gradient they run, for a scalar cost whose
+/// gradient the pipeline printed into `expansion`.
+pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) -> Result<TokenStream, TokenStream> {
+    let err = |e: syn::Error| e.to_compile_error();
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let grad_struct = format!("{}Grad", camel_case(&name));
+    let mut renames = own_renames(&name, &grad_struct);
+    callee_renames(f, &mut renames);
+    let _twins = retype::TwinScope::enter(struct_twins(f));
+    let file: syn::File = syn::parse2(expansion.clone()).map_err(|e| e.to_compile_error())?;
+    let (grad_name, acc_name) = (format!("{name}_grad"), format!("{name}_grad_acc"));
+    let mut duals = TokenStream::new();
+    let mut grad_fn = None;
+    for item in &file.items {
+        let keep = match item {
+            syn::Item::Fn(g) if g.sig.ident == grad_name => {
+                grad_fn = Some(g.clone());
+                true
+            }
+            syn::Item::Fn(g) => g.sig.ident == acc_name,
+            syn::Item::Struct(s) => s.ident == grad_struct,
+            syn::Item::Impl(i) => {
+                i.trait_.is_none() && matches!(&*i.self_ty, syn::Type::Path(p) if p.path.is_ident(&grad_struct))
+            }
+            _ => false,
+        };
+        if keep {
+            duals.extend(retype::retype_item(item, &renames).map_err(err)?.into_token_stream());
+        }
+    }
+    let Some(grad_fn) = grad_fn else {
+        return Err(syn::Error::new_spanned(&func.sig.ident, "internal error: no gradient function to differentiate again")
+            .to_compile_error());
+    };
+    let grad_ty = match &grad_fn.sig.output {
+        syn::ReturnType::Type(_, t) => match &**t {
+            syn::Type::Tuple(tuple) if tuple.elems.len() == 2 => tuple.elems[1].clone(),
+            _ => return Err(quote!(::core::compile_error!("internal error: unexpected gradient signature");)),
+        },
+        _ => return Err(quote!(::core::compile_error!("internal error: unexpected gradient signature");)),
+    };
+    if f.float != ir::FloatTy::F64 {
+        let message = "`hessian` needs a function over `f64` (its second derivatives run over `Dual64`, a dual number over `f64`)";
+        return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+    }
+
+    // The arguments: dual twins seeded by `v` (differentiated), constant twins (other floats and
+    // parameter structs), or passed as they are.
+    let grad_struct_ident = Ident::new(&grad_struct, Span::call_site());
+    let mut prelude = TokenStream::new();
+    let mut call_args = Vec::new();
+    let mut real_fields = Vec::new();
+    let mut tangent_fields = Vec::new();
+    let twin = quote!(::backprop::__private::DualTwin);
+    let parts = quote!(::backprop::__private::DualParts);
+    // The direction is `v` unless an argument has that name.
+    let v = if f.params.iter().any(|p| p.name == "v") { format_ident!("__v") } else { format_ident!("v") };
+    for (p, input) in f.params.iter().zip(grad_fn.sig.inputs.iter()) {
+        let syn::FnArg::Typed(input) = input else {
+            return Err(syn::Error::new_spanned(input, "`hessian` is not supported on methods yet; use a free function")
+                .to_compile_error());
+        };
+        let name = &p.name;
+        let reference = matches!(&*input.ty, syn::Type::Reference(_));
+        let floaty = p.strukt.is_some() || contains_float(&input.ty.to_token_stream());
+        let local = format_ident!("__dual_{}", name);
+        if !floaty {
+            call_args.push(quote!(#name));
+            continue;
+        }
+        let arg = if reference { quote!(#name) } else { quote!(&#name) };
+        if p.wrt {
+            prelude.extend(quote!(let #local = #twin::dualize(#arg, &#v.#name);));
+            real_fields.push(quote!(#name: #parts::real(&__g.#name)));
+            tangent_fields.push(quote!(#name: #parts::tangent(&__g.#name)));
+        } else {
+            prelude.extend(quote!(let #local = #twin::constant(#arg);));
+        }
+        call_args.push(if reference { quote!(&#local) } else { quote!(#local) });
+    }
+    let grad_dual = dual_name(&grad_name);
+    let generics = &grad_fn.sig.generics;
+    let (_, ty_generics, _) = generics.split_for_impl();
+    let turbofish = ty_generics.as_turbofish();
+    let inputs = &grad_fn.sig.inputs;
+    let vis = &func.vis;
+    let (hvp, hessian, jvp) = (format_ident!("{name}_hvp"), format_ident!("{name}_hessian"), format_ident!("{name}_jvp"));
+    let plain_args = arg_names(&grad_fn.sig);
+    let _ = &grad_struct_ident;
+    let hvp_doc = format!(
+        " The value, the gradient and the Hessian-vector product `H·v` of [`{name}`], by forward-over-reverse \
+         differentiation generated by `#[backprop(hessian)]`.\n\n \
+         Returns `({name}(..), ∇C, H·v)` where `H = ∇²C` over the gradient's flat view (`Params` order of \
+         `{grad}`) and `v` is a direction of the gradient's own shape. The value and gradient are \
+         bit-for-bit those of [`{name}_grad`].\n\n \
+         # How\n\n \
+         The generated gradient `{name}_grad` is printed a second time over the dual number `Dual64` \
+         (`re + ε·eps`) with every differentiated argument seeded `x + ε·v.x`: one forward tangent sweep \
+         through the whole reverse sweep (loops, tapes, branches, calls' pullbacks), so `re` of each \
+         adjoint is the gradient and its `ε` part is `H·v`. Cost: one gradient over `Dual64`, about 2-4× \
+         one gradient.",
+        grad = grad_struct
+    );
+    let hessian_doc = format!(
+        " The value, the gradient and the dense Hessian of [`{name}`]: `h[i][j] = ∂²C/∂θᵢ∂θⱼ` over the \
+         gradient's flat view (`Params` order of `{grad_struct}`: differentiated arguments in order, each \
+         row-major; `n = grad.num_params()`), generated by `#[backprop(hessian)]`.\n\n \
+         # How\n\n \
+         Column `j` is [`{name}_hvp`] at the unit direction `e_j` (forward-over-reverse: the generated \
+         gradient run over dual numbers), `n` of them; the result is symmetrised `(H + Hᵀ)/2`, so \
+         `h[i][j] == h[j][i]` exactly. Cost: `n` dual gradients."
+    );
+    let jvp_doc = format!(
+        " The value of [`{name}`] and its directional derivative `∇C·v` along `v` (a direction of the \
+         gradient's shape), from one gradient (`{name}_grad`): for a scalar cost the forward-mode \
+         product is the dot product of the gradient with `v`, and costs no more."
+    );
+    let grad_fn_ident = format_ident!("{name}_grad");
+    let doc_attrs = |d: &str| -> TokenStream { quote!(#[doc = #d]) };
+    let (hvp_doc, hessian_doc, jvp_doc) = (doc_attrs(&hvp_doc), doc_attrs(&hessian_doc), doc_attrs(&jvp_doc));
+    let allows = quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::ptr_arg)]);
+    let runtime = quote!(::backprop::__private::dual);
+    Ok(quote! {
+        #duals
+        #hvp_doc
+        #allows
+        #vis fn #hvp #generics (#inputs, #v: &#grad_ty) -> (f64, #grad_ty, #grad_ty) {
+            #prelude
+            let (__value, __g) = #grad_dual #turbofish (#(#call_args),*);
+            (__value.re, #grad_struct_ident { #(#real_fields,)* }, #grad_struct_ident { #(#tangent_fields,)* })
+        }
+        #hessian_doc
+        #allows
+        #vis fn #hessian #generics (#inputs) -> (f64, #grad_ty, ::std::vec::Vec<::std::vec::Vec<f64>>) {
+            let (__value, __grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
+            // A buffer of the gradient's shape for the unit directions (gradient structs need not be `Clone`).
+            let (_, __buffer) = #grad_fn_ident #turbofish (#(#plain_args),*);
+            let __h = #runtime::hessian_by_columns(__buffer, |__direction| #hvp #turbofish (#(#plain_args,)* __direction).2);
+            (__value, __grad, __h)
+        }
+        #jvp_doc
+        #allows
+        #vis fn #jvp #generics (#inputs, #v: &#grad_ty) -> (f64, f64) {
+            let (__value, __grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
+            (__value, #runtime::flat_dot(&__grad, #v))
+        }
+    })
+}
+
+/// `grad_of_grad.rs`: per differentiated argument `p`, `<name>_grad_<p>` with its pullback and vjp
+/// (built on `<name>_hvp`), so callers can differentiate through `<name>_grad`.
+pub fn grad_of_grad_items(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    expansion: &TokenStream,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+    wrt_given: bool,
+) -> Result<TokenStream, TokenStream> {
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let grad_struct = format!("{}Grad", camel_case(&name));
+    let file: syn::File = syn::parse2(expansion.clone()).map_err(|e| e.to_compile_error())?;
+    let Some(strukt) = file.items.into_iter().find_map(|i| match i {
+        syn::Item::Struct(s) if s.ident == grad_struct => Some(s),
+        _ => None,
+    }) else {
+        return Ok(TokenStream::new());
+    };
+    grad_of_grad::callee_items(func, f, &strukt, pullback, vjp, wrt_given)
+}
+
+/// Whether a type mentions `f64` or `f32`.
+pub fn contains_float(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "f64" || i == "f32",
+        proc_macro2::TokenTree::Group(g) => contains_float(&g.stream()),
+        _ => false,
+    })
+}

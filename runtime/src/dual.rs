@@ -1,0 +1,969 @@
+//! Dual numbers `a + b·ε` (`ε² = 0`): the scalar the second-order functions of `#[backprop(hessian)]`
+//! run the generated gradient over (forward-over-reverse, see docs/ARCHITECTURE.md, "Second order").
+//!
+//! The real part of every operation is the very `f64` operation the gradient performs, in the same
+//! order, so the value and gradient read off the real parts are bit-for-bit those of `cost_grad`;
+//! the `ε` part carries the directional derivative of each of them.
+//!
+//! Comparisons (`<`, `==`, ...) look at the real part only, as the `f64` code does, so branches and
+//! loop exits are taken exactly as in the gradient. The one comparison that must see both parts is
+//! the generated guard `if d == 0.0 { 0.0 } else { d · factor }` (a zero adjoint from a branch that
+//! did not run): [`Dual64::both_zero`], which the macro writes there instead.
+//!
+//! [`DualTwin`] maps an argument to its dual twin (`[f64; N]` to `[Dual64; N]`, a parameter struct
+//! to its derived twin) and back.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::iter::Sum;
+use std::num::FpCategory;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign};
+
+use num_traits::{FloatConst, Num, NumCast, One, ToPrimitive, Zero};
+
+use crate::params::{base, out_of_range, Params, TensorInfo};
+use crate::ZerosLike;
+
+/// A dual number over `f64`: `re` the value, `eps` its derivative along one direction.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Dual64 {
+    /// The value: bit-for-bit what the `f64` code computes.
+    pub re: f64,
+    /// The tangent: the derivative of `re` along the seeded direction.
+    pub eps: f64,
+}
+
+impl Dual64 {
+    /// A value with the tangent `eps`.
+    #[inline]
+    pub const fn new(re: f64, eps: f64) -> Self {
+        Self { re, eps }
+    }
+    /// A constant (zero tangent): what the macro writes for a float literal.
+    #[inline]
+    pub const fn c(re: f64) -> Self {
+        Self { re, eps: 0.0 }
+    }
+    /// Both parts are zero: the guard of a contribution through an adjoint that may be zero because
+    /// its branch did not run. A tangent alone (`re == 0`, `eps != 0`) is a real contribution.
+    #[inline]
+    pub fn both_zero(self) -> bool {
+        self.re == 0.0 && self.eps == 0.0
+    }
+
+    /// `f64::EPSILON` as a constant.
+    pub const EPSILON: Self = Self::c(f64::EPSILON);
+    /// `f64::INFINITY` as a constant.
+    pub const INFINITY: Self = Self::c(f64::INFINITY);
+    /// `f64::NEG_INFINITY` as a constant.
+    pub const NEG_INFINITY: Self = Self::c(f64::NEG_INFINITY);
+    /// `f64::MAX` as a constant.
+    pub const MAX: Self = Self::c(f64::MAX);
+    /// `f64::MIN` as a constant.
+    pub const MIN: Self = Self::c(f64::MIN);
+    /// `f64::MIN_POSITIVE` as a constant.
+    pub const MIN_POSITIVE: Self = Self::c(f64::MIN_POSITIVE);
+    /// `f64::NAN` as a constant.
+    pub const NAN: Self = Self::c(f64::NAN);
+
+    /// `re` with tangent `d · eps` (chain rule), `d` the local derivative.
+    #[inline]
+    fn chain(self, re: f64, d: f64) -> Self {
+        // A zero tangent stays exactly zero even where `d` is infinite (`sqrt` at 0 of a constant).
+        Self { re, eps: if self.eps == 0.0 { 0.0 } else { self.eps * d } }
+    }
+
+    /// `powi`.
+    #[inline]
+    pub fn powi(self, n: i32) -> Self {
+        let d = if n == 0 { 0.0 } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
+        self.chain(self.re.powi(n), d)
+    }
+    /// `powf`, differentiable in both the base and the exponent.
+    #[inline]
+    pub fn powf(self, n: Self) -> Self {
+        let re = self.re.powf(n.re);
+        let base = if self.eps == 0.0 { 0.0 } else { self.eps * n.re * self.re.powf(n.re - 1.0) };
+        let exponent = if n.eps == 0.0 { 0.0 } else { n.eps * re * self.re.ln() };
+        Self { re, eps: base + exponent }
+    }
+    /// `sqrt`.
+    #[inline]
+    pub fn sqrt(self) -> Self {
+        let r = self.re.sqrt();
+        self.chain(r, 0.5 / r)
+    }
+    /// `cbrt`.
+    #[inline]
+    pub fn cbrt(self) -> Self {
+        let r = self.re.cbrt();
+        self.chain(r, 1.0 / (3.0 * r * r))
+    }
+    /// `exp`.
+    #[inline]
+    pub fn exp(self) -> Self {
+        let r = self.re.exp();
+        self.chain(r, r)
+    }
+    /// `exp2`.
+    #[inline]
+    pub fn exp2(self) -> Self {
+        let r = self.re.exp2();
+        self.chain(r, r * std::f64::consts::LN_2)
+    }
+    /// `exp_m1`.
+    #[inline]
+    pub fn exp_m1(self) -> Self {
+        self.chain(self.re.exp_m1(), self.re.exp())
+    }
+    /// `ln`.
+    #[inline]
+    pub fn ln(self) -> Self {
+        self.chain(self.re.ln(), 1.0 / self.re)
+    }
+    /// `ln_1p`.
+    #[inline]
+    pub fn ln_1p(self) -> Self {
+        self.chain(self.re.ln_1p(), 1.0 / (1.0 + self.re))
+    }
+    /// `log` in base `b`.
+    #[inline]
+    pub fn log(self, b: Self) -> Self {
+        let re = self.re.log(b.re);
+        let lb = b.re.ln();
+        let x = if self.eps == 0.0 { 0.0 } else { self.eps / (self.re * lb) };
+        let y = if b.eps == 0.0 { 0.0 } else { -b.eps * self.re.ln() / (b.re * lb * lb) };
+        Self { re, eps: x + y }
+    }
+    /// `log2`.
+    #[inline]
+    pub fn log2(self) -> Self {
+        self.chain(self.re.log2(), 1.0 / (self.re * std::f64::consts::LN_2))
+    }
+    /// `log10`.
+    #[inline]
+    pub fn log10(self) -> Self {
+        self.chain(self.re.log10(), 1.0 / (self.re * std::f64::consts::LN_10))
+    }
+    /// `sin`.
+    #[inline]
+    pub fn sin(self) -> Self {
+        self.chain(self.re.sin(), self.re.cos())
+    }
+    /// `cos`.
+    #[inline]
+    pub fn cos(self) -> Self {
+        self.chain(self.re.cos(), -self.re.sin())
+    }
+    /// `sin` and `cos`.
+    #[inline]
+    pub fn sin_cos(self) -> (Self, Self) {
+        (self.sin(), self.cos())
+    }
+    /// `tan`.
+    #[inline]
+    pub fn tan(self) -> Self {
+        let t = self.re.tan();
+        self.chain(t, 1.0 + t * t)
+    }
+    /// `asin`.
+    #[inline]
+    pub fn asin(self) -> Self {
+        self.chain(self.re.asin(), 1.0 / (1.0 - self.re * self.re).sqrt())
+    }
+    /// `acos`.
+    #[inline]
+    pub fn acos(self) -> Self {
+        self.chain(self.re.acos(), -1.0 / (1.0 - self.re * self.re).sqrt())
+    }
+    /// `atan`.
+    #[inline]
+    pub fn atan(self) -> Self {
+        self.chain(self.re.atan(), 1.0 / (1.0 + self.re * self.re))
+    }
+    /// `atan2` (`self` is `y`).
+    #[inline]
+    pub fn atan2(self, x: Self) -> Self {
+        let r2 = self.re * self.re + x.re * x.re;
+        let eps = if self.eps == 0.0 && x.eps == 0.0 { 0.0 } else { (x.re * self.eps - self.re * x.eps) / r2 };
+        Self { re: self.re.atan2(x.re), eps }
+    }
+    /// `sinh`.
+    #[inline]
+    pub fn sinh(self) -> Self {
+        self.chain(self.re.sinh(), self.re.cosh())
+    }
+    /// `cosh`.
+    #[inline]
+    pub fn cosh(self) -> Self {
+        self.chain(self.re.cosh(), self.re.sinh())
+    }
+    /// `tanh`.
+    #[inline]
+    pub fn tanh(self) -> Self {
+        let t = self.re.tanh();
+        self.chain(t, 1.0 - t * t)
+    }
+    /// `asinh`.
+    #[inline]
+    pub fn asinh(self) -> Self {
+        self.chain(self.re.asinh(), 1.0 / (self.re * self.re + 1.0).sqrt())
+    }
+    /// `acosh`.
+    #[inline]
+    pub fn acosh(self) -> Self {
+        self.chain(self.re.acosh(), 1.0 / (self.re * self.re - 1.0).sqrt())
+    }
+    /// `atanh`.
+    #[inline]
+    pub fn atanh(self) -> Self {
+        self.chain(self.re.atanh(), 1.0 / (1.0 - self.re * self.re))
+    }
+    /// `abs`: the tangent follows the side of the kink (zero at exactly 0, like `kinks::sign`).
+    #[inline]
+    pub fn abs(self) -> Self {
+        self.chain(self.re.abs(), sign(self.re))
+    }
+    /// `signum` (tangent 0).
+    #[inline]
+    pub fn signum(self) -> Self {
+        Self::c(self.re.signum())
+    }
+    /// `max`: the tangent of the operand `f64::max` picks.
+    #[inline]
+    pub fn max(self, other: Self) -> Self {
+        let re = self.re.max(other.re);
+        let eps = if self.re >= other.re || other.re.is_nan() { self.eps } else { other.eps };
+        Self { re, eps }
+    }
+    /// `min`: the tangent of the operand `f64::min` picks.
+    #[inline]
+    pub fn min(self, other: Self) -> Self {
+        let re = self.re.min(other.re);
+        let eps = if self.re <= other.re || other.re.is_nan() { self.eps } else { other.eps };
+        Self { re, eps }
+    }
+    /// `clamp`.
+    #[inline]
+    pub fn clamp(self, lo: Self, hi: Self) -> Self {
+        let re = self.re.clamp(lo.re, hi.re);
+        let eps = if self.re < lo.re {
+            lo.eps
+        } else if self.re > hi.re {
+            hi.eps
+        } else {
+            self.eps
+        };
+        Self { re, eps }
+    }
+    /// `mul_add`: `self * a + b`, rounded once like `f64::mul_add`.
+    #[inline]
+    pub fn mul_add(self, a: Self, b: Self) -> Self {
+        Self { re: self.re.mul_add(a.re, b.re), eps: self.eps * a.re + self.re * a.eps + b.eps }
+    }
+    /// `hypot`.
+    #[inline]
+    pub fn hypot(self, other: Self) -> Self {
+        let r = self.re.hypot(other.re);
+        let eps = if r == 0.0 { 0.0 } else { (self.re * self.eps + other.re * other.eps) / r };
+        Self { re: r, eps }
+    }
+    /// `recip`.
+    #[inline]
+    pub fn recip(self) -> Self {
+        self.chain(self.re.recip(), -1.0 / (self.re * self.re))
+    }
+    /// `floor` (tangent 0).
+    #[inline]
+    pub fn floor(self) -> Self {
+        Self::c(self.re.floor())
+    }
+    /// `ceil` (tangent 0).
+    #[inline]
+    pub fn ceil(self) -> Self {
+        Self::c(self.re.ceil())
+    }
+    /// `round` (tangent 0).
+    #[inline]
+    pub fn round(self) -> Self {
+        Self::c(self.re.round())
+    }
+    /// `trunc` (tangent 0).
+    #[inline]
+    pub fn trunc(self) -> Self {
+        Self::c(self.re.trunc())
+    }
+    /// `fract`.
+    #[inline]
+    pub fn fract(self) -> Self {
+        Self { re: self.re.fract(), eps: self.eps }
+    }
+    /// `is_nan` of the value.
+    #[inline]
+    pub fn is_nan(self) -> bool {
+        self.re.is_nan()
+    }
+    /// `is_finite` of the value.
+    #[inline]
+    pub fn is_finite(self) -> bool {
+        self.re.is_finite()
+    }
+    /// `is_infinite` of the value.
+    #[inline]
+    pub fn is_infinite(self) -> bool {
+        self.re.is_infinite()
+    }
+    /// `to_degrees`.
+    #[inline]
+    pub fn to_degrees(self) -> Self {
+        self.chain(self.re.to_degrees(), 180.0 / std::f64::consts::PI)
+    }
+    /// `to_radians`.
+    #[inline]
+    pub fn to_radians(self) -> Self {
+        self.chain(self.re.to_radians(), std::f64::consts::PI / 180.0)
+    }
+}
+
+#[inline]
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+impl PartialEq for Dual64 {
+    /// The values only, as the `f64` code compares (see the module doc).
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.re == other.re
+    }
+}
+
+impl PartialOrd for Dual64 {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.re.partial_cmp(&other.re)
+    }
+}
+
+impl PartialEq<f64> for Dual64 {
+    #[inline]
+    fn eq(&self, other: &f64) -> bool {
+        self.re == *other
+    }
+}
+
+impl PartialOrd<f64> for Dual64 {
+    #[inline]
+    fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
+        self.re.partial_cmp(other)
+    }
+}
+
+impl Neg for Dual64 {
+    type Output = Self;
+    #[inline]
+    fn neg(self) -> Self {
+        Self { re: -self.re, eps: -self.eps }
+    }
+}
+
+impl Add for Dual64 {
+    type Output = Self;
+    #[inline]
+    fn add(self, o: Self) -> Self {
+        Self { re: self.re + o.re, eps: self.eps + o.eps }
+    }
+}
+
+impl Sub for Dual64 {
+    type Output = Self;
+    #[inline]
+    fn sub(self, o: Self) -> Self {
+        Self { re: self.re - o.re, eps: self.eps - o.eps }
+    }
+}
+
+impl Mul for Dual64 {
+    type Output = Self;
+    #[inline]
+    fn mul(self, o: Self) -> Self {
+        Self { re: self.re * o.re, eps: self.eps * o.re + self.re * o.eps }
+    }
+}
+
+impl Div for Dual64 {
+    type Output = Self;
+    #[inline]
+    fn div(self, o: Self) -> Self {
+        let re = self.re / o.re;
+        Self { re, eps: (self.eps - re * o.eps) / o.re }
+    }
+}
+
+impl Rem for Dual64 {
+    type Output = Self;
+    #[inline]
+    fn rem(self, o: Self) -> Self {
+        let re = self.re % o.re;
+        Self { re, eps: self.eps - (self.re / o.re).trunc() * o.eps }
+    }
+}
+
+/// Mixed operations with a plain `f64` (an integer cast `i as f64`, a `std` constant).
+macro_rules! mixed {
+    ($($tr:ident $m:ident $tra:ident $ma:ident),*) => {$(
+        impl $tr<f64> for Dual64 {
+            type Output = Dual64;
+            #[inline]
+            fn $m(self, o: f64) -> Dual64 {
+                self.$m(Dual64::c(o))
+            }
+        }
+        impl $tr<Dual64> for f64 {
+            type Output = Dual64;
+            #[inline]
+            fn $m(self, o: Dual64) -> Dual64 {
+                Dual64::c(self).$m(o)
+            }
+        }
+        impl $tra for Dual64 {
+            #[inline]
+            fn $ma(&mut self, o: Dual64) {
+                *self = (*self).$m(o);
+            }
+        }
+        impl $tra<f64> for Dual64 {
+            #[inline]
+            fn $ma(&mut self, o: f64) {
+                *self = (*self).$m(Dual64::c(o));
+            }
+        }
+    )*};
+}
+mixed!(Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign,
+       Div div DivAssign div_assign, Rem rem RemAssign rem_assign);
+
+impl Sum for Dual64 {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        // `-0.0` is the identity of `+` (as `f64`'s own `Sum` starts), so sums keep their bits.
+        iter.fold(Self::c(-0.0), |a, b| a + b)
+    }
+}
+
+impl<'a> Sum<&'a Dual64> for Dual64 {
+    fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+        iter.fold(Self::c(-0.0), |a, b| a + *b)
+    }
+}
+
+impl fmt::Display for Dual64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.re, f)?;
+        write!(f, " + ")?;
+        fmt::Display::fmt(&self.eps, f)?;
+        write!(f, "ε")
+    }
+}
+
+impl fmt::LowerExp for Dual64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::LowerExp::fmt(&self.re, f)?;
+        write!(f, " + ")?;
+        fmt::LowerExp::fmt(&self.eps, f)?;
+        write!(f, "ε")
+    }
+}
+
+impl Zero for Dual64 {
+    fn zero() -> Self {
+        Self::c(0.0)
+    }
+    fn is_zero(&self) -> bool {
+        self.both_zero()
+    }
+}
+
+impl One for Dual64 {
+    fn one() -> Self {
+        Self::c(1.0)
+    }
+}
+
+impl Num for Dual64 {
+    type FromStrRadixErr = <f64 as Num>::FromStrRadixErr;
+    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+        f64::from_str_radix(s, radix).map(Self::c)
+    }
+}
+
+impl ToPrimitive for Dual64 {
+    fn to_i64(&self) -> Option<i64> {
+        self.re.to_i64()
+    }
+    fn to_u64(&self) -> Option<u64> {
+        self.re.to_u64()
+    }
+    fn to_f64(&self) -> Option<f64> {
+        Some(self.re)
+    }
+}
+
+impl NumCast for Dual64 {
+    fn from<T: ToPrimitive>(n: T) -> Option<Self> {
+        n.to_f64().map(Self::c)
+    }
+}
+
+macro_rules! float_consts {
+    ($($name:ident),*) => {
+        impl FloatConst for Dual64 {
+            $(fn $name() -> Self { Self::c(<f64 as FloatConst>::$name()) })*
+        }
+    };
+}
+float_consts!(
+    E, FRAC_1_PI, FRAC_1_SQRT_2, FRAC_2_PI, FRAC_2_SQRT_PI, FRAC_PI_2, FRAC_PI_3, FRAC_PI_4, FRAC_PI_6, FRAC_PI_8,
+    LN_10, LN_2, LOG10_E, LOG2_E, PI, SQRT_2
+);
+
+impl num_traits::Float for Dual64 {
+    fn nan() -> Self {
+        Self::NAN
+    }
+    fn infinity() -> Self {
+        Self::INFINITY
+    }
+    fn neg_infinity() -> Self {
+        Self::NEG_INFINITY
+    }
+    fn neg_zero() -> Self {
+        Self::c(-0.0)
+    }
+    fn min_value() -> Self {
+        Self::MIN
+    }
+    fn min_positive_value() -> Self {
+        Self::MIN_POSITIVE
+    }
+    fn max_value() -> Self {
+        Self::MAX
+    }
+    fn epsilon() -> Self {
+        Self::EPSILON
+    }
+    fn is_nan(self) -> bool {
+        self.re.is_nan()
+    }
+    fn is_infinite(self) -> bool {
+        self.re.is_infinite()
+    }
+    fn is_finite(self) -> bool {
+        self.re.is_finite()
+    }
+    fn is_normal(self) -> bool {
+        self.re.is_normal()
+    }
+    fn classify(self) -> FpCategory {
+        self.re.classify()
+    }
+    fn floor(self) -> Self {
+        Dual64::floor(self)
+    }
+    fn ceil(self) -> Self {
+        Dual64::ceil(self)
+    }
+    fn round(self) -> Self {
+        Dual64::round(self)
+    }
+    fn trunc(self) -> Self {
+        Dual64::trunc(self)
+    }
+    fn fract(self) -> Self {
+        Dual64::fract(self)
+    }
+    fn abs(self) -> Self {
+        Dual64::abs(self)
+    }
+    fn signum(self) -> Self {
+        Dual64::signum(self)
+    }
+    fn is_sign_positive(self) -> bool {
+        self.re.is_sign_positive()
+    }
+    fn is_sign_negative(self) -> bool {
+        self.re.is_sign_negative()
+    }
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        Dual64::mul_add(self, a, b)
+    }
+    fn recip(self) -> Self {
+        Dual64::recip(self)
+    }
+    fn powi(self, n: i32) -> Self {
+        Dual64::powi(self, n)
+    }
+    fn powf(self, n: Self) -> Self {
+        Dual64::powf(self, n)
+    }
+    fn sqrt(self) -> Self {
+        Dual64::sqrt(self)
+    }
+    fn exp(self) -> Self {
+        Dual64::exp(self)
+    }
+    fn exp2(self) -> Self {
+        Dual64::exp2(self)
+    }
+    fn ln(self) -> Self {
+        Dual64::ln(self)
+    }
+    fn log(self, base: Self) -> Self {
+        Dual64::log(self, base)
+    }
+    fn log2(self) -> Self {
+        Dual64::log2(self)
+    }
+    fn log10(self) -> Self {
+        Dual64::log10(self)
+    }
+    fn max(self, other: Self) -> Self {
+        Dual64::max(self, other)
+    }
+    fn min(self, other: Self) -> Self {
+        Dual64::min(self, other)
+    }
+    fn clamp(self, lo: Self, hi: Self) -> Self {
+        Dual64::clamp(self, lo, hi)
+    }
+    fn abs_sub(self, other: Self) -> Self {
+        if self.re <= other.re {
+            Self::c(0.0)
+        } else {
+            self - other
+        }
+    }
+    fn cbrt(self) -> Self {
+        Dual64::cbrt(self)
+    }
+    fn hypot(self, other: Self) -> Self {
+        Dual64::hypot(self, other)
+    }
+    fn sin(self) -> Self {
+        Dual64::sin(self)
+    }
+    fn cos(self) -> Self {
+        Dual64::cos(self)
+    }
+    fn tan(self) -> Self {
+        Dual64::tan(self)
+    }
+    fn asin(self) -> Self {
+        Dual64::asin(self)
+    }
+    fn acos(self) -> Self {
+        Dual64::acos(self)
+    }
+    fn atan(self) -> Self {
+        Dual64::atan(self)
+    }
+    fn atan2(self, other: Self) -> Self {
+        Dual64::atan2(self, other)
+    }
+    fn sin_cos(self) -> (Self, Self) {
+        Dual64::sin_cos(self)
+    }
+    fn exp_m1(self) -> Self {
+        Dual64::exp_m1(self)
+    }
+    fn ln_1p(self) -> Self {
+        Dual64::ln_1p(self)
+    }
+    fn sinh(self) -> Self {
+        Dual64::sinh(self)
+    }
+    fn cosh(self) -> Self {
+        Dual64::cosh(self)
+    }
+    fn tanh(self) -> Self {
+        Dual64::tanh(self)
+    }
+    fn asinh(self) -> Self {
+        Dual64::asinh(self)
+    }
+    fn acosh(self) -> Self {
+        Dual64::acosh(self)
+    }
+    fn atanh(self) -> Self {
+        Dual64::atanh(self)
+    }
+    fn integer_decode(self) -> (u64, i16, i8) {
+        self.re.integer_decode()
+    }
+    fn to_degrees(self) -> Self {
+        Dual64::to_degrees(self)
+    }
+    fn to_radians(self) -> Self {
+        Dual64::to_radians(self)
+    }
+}
+
+impl crate::Float for Dual64 {
+    fn of_f64(x: f64) -> Self {
+        Self::c(x)
+    }
+    fn as_f64(self) -> f64 {
+        self.re
+    }
+}
+
+impl Params for Dual64 {
+    type Scalar = Dual64;
+    fn num_params(&self) -> usize {
+        1
+    }
+    fn visit(&self, f: &mut dyn FnMut(Dual64)) {
+        f(*self)
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Dual64)) {
+        f(self)
+    }
+    fn describe(&self, index: usize, prefix: &str) -> String {
+        if index == 0 {
+            base(prefix).to_string()
+        } else {
+            out_of_range(prefix, index)
+        }
+    }
+    fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
+        vec![TensorInfo { name: base(prefix).to_string(), shape: vec![], range: 0..1 }]
+    }
+}
+
+impl ZerosLike for Dual64 {
+    fn zeros_like(&self) -> Self {
+        Self::c(0.0)
+    }
+}
+
+/// An argument's dual twin (`f64` → [`Dual64`], arrays, slices and `Vec`s element by element,
+/// `#[derive(Params)]` structs field by field into a derived twin struct), and back: the real and
+/// the tangent parts of a twin.
+pub trait DualTwin {
+    /// The twin: the same shape over [`Dual64`] (a `Vec` for a slice).
+    type Twin;
+    /// The twin with tangent `tangent` (a value of the same shape: a direction).
+    fn dualize(&self, tangent: &Self) -> Self::Twin;
+    /// The twin with zero tangent.
+    fn constant(&self) -> Self::Twin;
+}
+
+/// The two parts of a dual twin, each in the original shape.
+pub trait DualParts {
+    /// The original shape.
+    type Real;
+    /// The real parts (bit-for-bit the `f64` computation's values).
+    fn real(&self) -> Self::Real;
+    /// The tangent parts.
+    fn tangent(&self) -> Self::Real;
+}
+
+impl DualTwin for f64 {
+    type Twin = Dual64;
+    #[inline]
+    fn dualize(&self, tangent: &Self) -> Dual64 {
+        Dual64::new(*self, *tangent)
+    }
+    #[inline]
+    fn constant(&self) -> Dual64 {
+        Dual64::c(*self)
+    }
+}
+
+impl<T: DualTwin, const N: usize> DualTwin for [T; N] {
+    type Twin = [T::Twin; N];
+    fn dualize(&self, tangent: &Self) -> Self::Twin {
+        std::array::from_fn(|i| self[i].dualize(&tangent[i]))
+    }
+    fn constant(&self) -> Self::Twin {
+        std::array::from_fn(|i| self[i].constant())
+    }
+}
+
+impl<T: DualTwin> DualTwin for [T] {
+    type Twin = Vec<T::Twin>;
+    #[track_caller]
+    fn dualize(&self, tangent: &Self) -> Self::Twin {
+        assert_eq!(self.len(), tangent.len(), "the direction has {} entries where the argument has {}", tangent.len(), self.len());
+        self.iter().zip(tangent).map(|(x, t)| x.dualize(t)).collect()
+    }
+    fn constant(&self) -> Self::Twin {
+        self.iter().map(DualTwin::constant).collect()
+    }
+}
+
+impl<T: DualTwin> DualTwin for Vec<T> {
+    type Twin = Vec<T::Twin>;
+    #[track_caller]
+    fn dualize(&self, tangent: &Self) -> Self::Twin {
+        self[..].dualize(&tangent[..])
+    }
+    fn constant(&self) -> Self::Twin {
+        self[..].constant()
+    }
+}
+
+impl DualParts for Dual64 {
+    type Real = f64;
+    #[inline]
+    fn real(&self) -> f64 {
+        self.re
+    }
+    #[inline]
+    fn tangent(&self) -> f64 {
+        self.eps
+    }
+}
+
+impl<T: DualParts, const N: usize> DualParts for [T; N] {
+    type Real = [T::Real; N];
+    fn real(&self) -> Self::Real {
+        std::array::from_fn(|i| self[i].real())
+    }
+    fn tangent(&self) -> Self::Real {
+        std::array::from_fn(|i| self[i].tangent())
+    }
+}
+
+impl<T: DualParts> DualParts for Vec<T> {
+    type Real = Vec<T::Real>;
+    fn real(&self) -> Self::Real {
+        self.iter().map(DualParts::real).collect()
+    }
+    fn tangent(&self) -> Self::Real {
+        self.iter().map(DualParts::tangent).collect()
+    }
+}
+
+impl<const I: usize, const O: usize> DualTwin for crate::Dense<I, O, f64> {
+    type Twin = crate::Dense<I, O, Dual64>;
+    fn dualize(&self, tangent: &Self) -> Self::Twin {
+        crate::Dense { w: self.w.dualize(&tangent.w), b: self.b.dualize(&tangent.b) }
+    }
+    fn constant(&self) -> Self::Twin {
+        crate::Dense { w: self.w.constant(), b: self.b.constant() }
+    }
+}
+
+impl<const I: usize, const O: usize> DualParts for crate::Dense<I, O, Dual64> {
+    type Real = crate::Dense<I, O, f64>;
+    fn real(&self) -> Self::Real {
+        crate::Dense { w: self.w.real(), b: self.b.real() }
+    }
+    fn tangent(&self) -> Self::Real {
+        crate::Dense { w: self.w.tangent(), b: self.b.tangent() }
+    }
+}
+
+/// The dense Hessian from `n` Hessian-vector products with the unit directions `e_j` (column `j`),
+/// symmetrised as `(H + Hᵀ)/2` so that `h[i][j] == h[j][i]` exactly. `direction` is a buffer of the
+/// gradient's shape (its values are overwritten); `hvp(v)` returns `H·v` in the same shape.
+pub fn hessian_by_columns<G: Params<Scalar = f64>>(mut direction: G, mut hvp: impl FnMut(&G) -> G) -> Vec<Vec<f64>> {
+    let n = direction.num_params();
+    crate::params::fill(&mut direction, 0.0);
+    let mut h = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        set_flat(&mut direction, j, 1.0);
+        let column = hvp(&direction);
+        set_flat(&mut direction, j, 0.0);
+        let mut i = 0;
+        column.visit(&mut |x| {
+            h[i][j] = x;
+            i += 1;
+        });
+    }
+    for i in 0..n {
+        for j in 0..i {
+            let s = 0.5 * (h[i][j] + h[j][i]);
+            h[i][j] = s;
+            h[j][i] = s;
+        }
+    }
+    h
+}
+
+/// Sets entry `index` of the flat view.
+fn set_flat<P: Params<Scalar = f64>>(p: &mut P, index: usize, value: f64) {
+    let mut k = 0;
+    p.visit_mut(&mut |x| {
+        if k == index {
+            *x = value;
+        }
+        k += 1;
+    });
+}
+
+/// Appends `p`'s flat view to `row` (a Jacobian row, argument by argument).
+pub fn extend_flat<P: Params + ?Sized>(row: &mut Vec<P::Scalar>, p: &P) {
+    p.visit(&mut |x| row.push(x));
+}
+
+/// `dst += src` entry by entry over the flat views (shapes may differ in type: a slice and a `Vec`).
+pub fn add_flat<P: Params<Scalar = f64> + ?Sized, Q: Params<Scalar = f64> + ?Sized>(dst: &mut P, src: &Q) {
+    let mut xs = Vec::with_capacity(src.num_params());
+    src.visit(&mut |x| xs.push(x));
+    let mut i = 0;
+    dst.visit_mut(&mut |y| {
+        *y += xs[i];
+        i += 1;
+    });
+}
+
+/// `dst = src` entry by entry over the flat views.
+pub fn copy_flat<P: Params<Scalar = f64> + ?Sized, Q: Params<Scalar = f64> + ?Sized>(dst: &mut P, src: &Q) {
+    let mut xs = Vec::with_capacity(src.num_params());
+    src.visit(&mut |x| xs.push(x));
+    let mut i = 0;
+    dst.visit_mut(&mut |y| {
+        *y = xs[i];
+        i += 1;
+    });
+}
+
+/// Every entry zero.
+pub fn zero_flat<P: Params<Scalar = f64> + ?Sized>(p: &mut P) {
+    p.visit_mut(&mut |y| *y = 0.0);
+}
+
+/// `⟨a, b⟩` over the flat views (the directional derivative `∇C·v` of `cost_jvp`).
+pub fn flat_dot<P: Params<Scalar = f64>>(a: &P, b: &P) -> f64 {
+    let mut xs = Vec::with_capacity(a.num_params());
+    a.visit(&mut |x| xs.push(x));
+    let mut i = 0;
+    let mut s = 0.0;
+    b.visit(&mut |y| {
+        s += xs[i] * y;
+        i += 1;
+    });
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn products_and_functions_carry_tangents() {
+        let x = Dual64::new(0.7, 1.0);
+        let y = x * x.sin() + x.exp() / (x + 2.0);
+        let exact = 0.7_f64.sin() + 0.7 * 0.7_f64.cos() + 0.7_f64.exp() * (2.7 - 1.0) / (2.7 * 2.7);
+        assert!((y.eps - exact).abs() < 1e-14);
+        assert_eq!(y.re, 0.7 * 0.7_f64.sin() + 0.7_f64.exp() / (0.7 + 2.0));
+        assert!(Dual64::new(0.0, 1.0) == 0.0 && !Dual64::new(0.0, 1.0).both_zero());
+    }
+}

@@ -418,7 +418,19 @@ impl Lower<'_> {
         if e.continues {
             body.push(syn::parse_quote!(let mut #skip = false;));
         }
-        body.extend(super::exits::rewrite(stmts, flags));
+        let rewritten = super::exits::rewrite(stmts, flags);
+        // An exit the rewrite cannot reach (inside an expression: `let a = match i { 1 => continue, .. }`)
+        // would make the caller lower the same loop again, forever: report it and drop the body.
+        let block: syn::Block = syn::parse_quote!({ #(#rewritten)* });
+        if let Ok(super::exits::Exits { first: Some(span), .. }) = super::exits::exits(&block) {
+            self.cx.error_at(
+                span,
+                "`break` and `continue` are supported as statements (of a block, an `if` or a `match` arm), \
+                 not inside an expression; assign a flag or restructure with `if`",
+            );
+            return Vec::new();
+        }
+        body.extend(rewritten);
         body
     }
 

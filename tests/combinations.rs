@@ -104,3 +104,66 @@ fn exits_inside_match_arms() {
         assert_close("exits_in_nested_match", &g.x, &fd(&x, exits_in_nested_match));
     }
 }
+
+// 2. Float methods on struct fields (were taken for calls of differentiable methods).
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct P {
+    pub a: f64,
+    pub b: f64,
+    pub w: Vec<f64>,
+    pub q: Q,
+}
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Q {
+    pub c: f64,
+    pub v: [f64; 2],
+}
+
+impl P {
+    fn flat(&self) -> [f64; 7] {
+        [self.a, self.b, self.w[0], self.w[1], self.q.c, self.q.v[0], self.q.v[1]]
+    }
+    fn from_flat(x: &[f64; 7]) -> P {
+        P { a: x[0], b: x[1], w: vec![x[2], x[3]], q: Q { c: x[4], v: [x[5], x[6]] } }
+    }
+}
+
+fn p0() -> P {
+    P { a: 0.3, b: -0.7, w: vec![0.4, 1.2], q: Q { c: 0.9, v: [-0.25, 0.6] } }
+}
+
+fn check_p(what: &str, f: impl Fn(&P) -> f64, grad: impl Fn(&P) -> (f64, P)) {
+    let p = p0();
+    let (v, g) = grad(&p);
+    assert_eq!(v, f(&p), "{what}: value");
+    let expected = fd(&p.flat(), |x| f(&P::from_flat(x)));
+    assert_close(what, &g.flat(), &expected);
+}
+
+#[backprop]
+fn field_methods(p: &P) -> f64 {
+    p.a.exp() + p.b.tanh() * p.q.c.sin() + p.a.atan() + p.b.powi(3) + p.q.c.abs() + p.a.min(p.b) + (p.q.c).max(p.a)
+}
+
+#[backprop]
+fn field_methods_mixed(p: &P) -> f64 {
+    let mut s = p.q.c.exp2();
+    for i in 0..2 {
+        s += p.w[i].sin() * p.q.v[i].cos() + p.a.mul_add(p.w[i], p.b.sqrt().abs());
+    }
+    s + p.a.hypot(p.b) + p.q.c.clamp(-0.5, 0.5) + p.b.powf(2.0)
+}
+
+#[test]
+fn float_methods_on_fields() {
+    check_p("field_methods", field_methods, |p| {
+        let (v, g) = field_methods_grad(p);
+        (v, g.p)
+    });
+    let p = P { b: 0.7, ..p0() };
+    let (v, g) = field_methods_mixed_grad(&p);
+    assert_eq!(v, field_methods_mixed(&p));
+    assert_close("field_methods_mixed", &g.p.flat(), &fd(&p.flat(), |x| field_methods_mixed(&P::from_flat(x))));
+}

@@ -167,3 +167,54 @@ fn float_methods_on_fields() {
     assert_eq!(v, field_methods_mixed(&p));
     assert_close("field_methods_mixed", &g.p.flat(), &fd(&p.flat(), |x| field_methods_mixed(&P::from_flat(x))));
 }
+
+// 3. Integer tables passed to a `#[backprop]` callee (passive: no sink, no adjoint).
+
+#[backprop]
+fn gather(x: &[f64], idx: &[usize]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..idx.len() {
+        s += x[idx[k]] * x[idx[k]];
+    }
+    s
+}
+
+#[backprop]
+fn passes_table(x: &[f64], idx: &[usize]) -> f64 {
+    gather(x, idx) + 0.5 * gather(&x, &idx) * x[0]
+}
+
+#[backprop]
+fn pair_term(x: &[f64; 3], pair: &[usize; 2], w: f64) -> f64 {
+    (x[pair[0]] - x[pair[1]]).powi(2) * w
+}
+
+#[backprop]
+fn pairs_in_loop(x: &[f64; 3], pairs: &[[usize; 2]], w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..pairs.len() {
+        if w[k] > 0.0 {
+            s += pair_term(x, &pairs[k], w[k]);
+        } else {
+            s -= gather(w, &pairs[k]) * x[0];
+        }
+    }
+    s + pair_term(x, &pairs[0], 1.0)
+}
+
+#[test]
+fn integer_tables_through_calls() {
+    let pairs = [[0usize, 1], [2, 0], [1, 2]];
+    let x = [0.5, -1.5, 2.0];
+    let w = [0.3, -0.6, 1.1];
+    let (v, g) = pairs_in_loop_grad(&x, &pairs, &w);
+    assert_eq!(v, pairs_in_loop(&x, &pairs, &w));
+    assert_close("pairs_in_loop x", &g.x, &fd(&x, |x| pairs_in_loop(x, &pairs, &w)));
+    assert_close("pairs_in_loop w", &g.w, &fd(&w, |w| pairs_in_loop(&x, &pairs, w)));
+
+    let x = [0.5, -1.5, 2.0];
+    let idx = [2usize, 0, 2, 1];
+    let (v, g) = passes_table_grad(&x, &idx);
+    assert_eq!(v, passes_table(&x, &idx));
+    assert_close("passes_table", &g.x, &fd(&x, |x| passes_table(x, &idx)));
+}

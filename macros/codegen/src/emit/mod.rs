@@ -397,6 +397,10 @@ impl<'a> Emitter<'a> {
                 }
                 CallArg::Place { array, indices, .. } => {
                     let idx = self.place_indices(&mut next, indices.len());
+                    // An integer table is passive: the callee's pullback has no sink for it.
+                    if self.f.array(*array).elem.float().is_none() {
+                        continue;
+                    }
                     let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
                     let Some(a) = adjoint else {
                         args.push(quote!(::core::option::Option::None));

@@ -218,3 +218,126 @@ fn integer_tables_through_calls() {
     assert_eq!(v, passes_table(&x, &idx));
     assert_close("passes_table", &g.x, &fd(&x, |x| passes_table(x, &idx)));
 }
+
+// 8. Integer and bool variables carried by loops: counters, strides, found-flags.
+
+#[backprop]
+fn newton_sqrt_counted(a: f64) -> f64 {
+    let mut x = a;
+    let mut k = 0;
+    while (x * x - a).abs() > 1e-12 && k < 50 {
+        x = 0.5 * (x + a / x);
+        k += 1;
+    }
+    x + 0.001 * (k as f64) * a
+}
+
+#[backprop]
+fn counter_as_index(x: &[f64; 6]) -> f64 {
+    let mut s = 0.0;
+    let mut k = 0usize;
+    let mut seen = false;
+    while k < 6 {
+        s += x[k] * x[k] * (k as f64 + 1.0);
+        if x[k] < 0.0 && !seen {
+            seen = true;
+            s *= x[k].exp();
+        }
+        k += 2;
+    }
+    let mut j = 5;
+    for i in 0..3 {
+        s += x[j] * x[i];
+        j -= 1;
+    }
+    if seen {
+        s * 2.0
+    } else {
+        s
+    }
+}
+
+#[backprop]
+fn counted_passes(x: &[f64; 3]) -> f64 {
+    let mut s = 1.0;
+    let mut passes = 0;
+    let mut i = 0;
+    loop {
+        s = s * 0.9 + x[i].sin();
+        i = (i + 1) % 3;
+        passes += 1;
+        if passes >= 7 {
+            break;
+        }
+    }
+    s
+}
+
+#[backprop]
+fn counter_writes(x: &[f64; 4]) -> f64 {
+    let mut h = [0.0; 10];
+    let mut n = 0;
+    for i in 0..4 {
+        for j in 0..i {
+            h[n] = (x[i] - x[j]).tanh();
+            n += 1;
+        }
+        if x[i] > 0.0 {
+            h[n] = h[n] + x[i] * x[i];
+            n += 1;
+        }
+    }
+    let mut s = 0.0;
+    let mut t = n;
+    while t > 0 {
+        t -= 1;
+        s = s * 0.5 + h[t] * h[t];
+    }
+    s
+}
+
+#[backprop]
+fn flag_driven_while(x: f64) -> f64 {
+    let mut go = true;
+    let mut y = x;
+    let mut steps = 0;
+    while go {
+        y = y.sin() + 0.5 * x;
+        steps += 1;
+        if steps == 4 || y > 10.0 {
+            go = false;
+        }
+    }
+    y * (steps as f64)
+}
+
+#[test]
+fn integer_counters_in_loops() {
+    for x in [0.3, -1.2, 2.5] {
+        let (v, g) = flag_driven_while_grad(x);
+        assert_eq!(v, flag_driven_while(x));
+        let e = fd(&[x], |x| flag_driven_while(x[0]));
+        assert_close("flag_driven_while", &[g.x], &e);
+    }
+    for x in [[0.5, -1.5, 2.0, 0.7], [-0.3, 0.2, -0.1, 0.4]] {
+        let (v, g) = counter_writes_grad(&x);
+        assert_eq!(v, counter_writes(&x));
+        assert_close("counter_writes", &g.x, &fd(&x, counter_writes));
+    }
+    for a in [0.5, 2.0, 9.0] {
+        let (v, g) = newton_sqrt_counted_grad(a);
+        assert_eq!(v, newton_sqrt_counted(a));
+        let h = 1e-6 * a;
+        let e = (newton_sqrt_counted(a + h) - newton_sqrt_counted(a - h)) / (2.0 * h);
+        assert!((g.a - e).abs() < 1e-5 * (1.0 + e.abs()), "newton_sqrt_counted'({a}) = {}, fd {e}", g.a);
+    }
+    for x in [[0.5, -1.5, 2.0, 0.7, -0.2, 1.1], [0.3, 0.2, 0.1, 0.4, 0.8, -0.9]] {
+        let (v, g) = counter_as_index_grad(&x);
+        assert_eq!(v, counter_as_index(&x));
+        assert_close("counter_as_index", &g.x, &fd(&x, counter_as_index));
+    }
+    let x = [0.5, -1.5, 2.0];
+    let (v, g) = counted_passes_grad(&x);
+    assert_eq!(v, counted_passes(&x));
+    assert_close("counted_passes", &g.x, &fd(&x, counted_passes));
+}

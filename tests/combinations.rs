@@ -341,3 +341,58 @@ fn integer_counters_in_loops() {
     assert_eq!(v, counted_passes(&x));
     assert_close("counted_passes", &g.x, &fd(&x, counted_passes));
 }
+
+// 6, 7. Scratch buffers sized by a field's length, filled with a generic zero.
+
+#[backprop]
+fn field_sized_scratch(p: &P, x: &[f64]) -> f64 {
+    let mut h = vec![0.0; p.w.len()];
+    let mut g = vec![0.0; p.q.v.len() + x.len() - 1];
+    for i in 0..h.len() {
+        h[i] = (p.w[i] * x[i] + p.a).tanh();
+        g[i] = h[i] * p.q.v[i];
+    }
+    let mut s = 0.0;
+    for i in 0..g.len() {
+        s += g[i] + h[i % 2] * x[i % x.len()];
+    }
+    s
+}
+
+#[backprop]
+fn generic_scratch<T: Float>(x: &[T], w: &[T]) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut acc = vec![T::one(); w.len()];
+    for i in 0..x.len() {
+        h[i] = x[i] * w[i] + T::of_f64(0.5);
+        acc[i] = acc[i] * h[i];
+    }
+    let mut s = T::zero();
+    for i in 0..h.len() {
+        s = s + h[i].sin() * acc[i];
+    }
+    s
+}
+
+#[test]
+fn scratch_buffers_sized_by_fields_and_generic() {
+    let p = p0();
+    let x = [0.5, -1.5];
+    let (v, g) = field_sized_scratch_grad(&p, &x);
+    assert_eq!(v, field_sized_scratch(&p, &x));
+    assert_close("field_sized_scratch p", &g.p.flat(), &fd(&p.flat(), |f| field_sized_scratch(&P::from_flat(f), &x)));
+    assert_close("field_sized_scratch x", &g.x, &fd(&x, |x| field_sized_scratch(&p, x)));
+    let w = [0.3, 0.9];
+    let (v, g) = generic_scratch_grad(&x[..], &w[..]);
+    assert_eq!(v, generic_scratch(&x[..], &w[..]));
+    assert_close("generic_scratch x", &g.x, &fd(&x, |x| generic_scratch(&x[..], &w[..])));
+    assert_close("generic_scratch w", &g.w, &fd(&w, |w| generic_scratch(&x[..], &w[..])));
+    let (xf, wf) = ([0.5f32, -1.5], [0.3f32, 0.9]);
+    let (v, g) = generic_scratch_grad(&xf[..], &wf[..]);
+    assert_eq!(v, generic_scratch(&xf[..], &wf[..]));
+    let g64: Vec<f64> = g.x.iter().map(|&v| v as f64).collect();
+    let e = fd(&x, |x| generic_scratch(&x[..], &w[..]));
+    for (a, b) in g64.iter().zip(&e) {
+        assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "generic_scratch f32: {a} vs {b}");
+    }
+}

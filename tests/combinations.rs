@@ -396,3 +396,44 @@ fn scratch_buffers_sized_by_fields_and_generic() {
         assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "generic_scratch f32: {a} vs {b}");
     }
 }
+
+// 4. Two arguments of one call that share an adjoint (a struct and its own field, a field twice).
+
+#[backprop]
+fn qdot(q: &Q, v: &[f64; 2]) -> f64 {
+    q.c * (q.v[0] * v[0] + q.v[1] * v[1])
+}
+
+#[backprop]
+fn dot2(a: &[f64], b: &[f64]) -> f64 {
+    a[0] * b[0] + a[1] * b[1]
+}
+
+#[backprop]
+fn dotf(a: &[f64; 2], b: &[f64; 2]) -> f64 {
+    a[0] * b[1] - a[1] * b[0] + a[0] * b[0]
+}
+
+#[backprop]
+fn hs(p: &P, v: &[f64]) -> f64 {
+    p.a * v[0] + p.q.v[1] * v[1] * p.b
+}
+
+#[backprop]
+fn aliased_arguments(p: &P, x: &[f64; 2]) -> f64 {
+    let mut s = qdot(&p.q, &p.q.v) + dot2(&p.w, &p.w) + dotf(&p.q.v, &p.q.v) + dotf(x, x);
+    for j in 0..2 {
+        s += hs(p, &p.q.v) * p.q.v[j] + qdot(&p.q, &p.q.v) * x[j] + dot2(&p.w, &p.w) * p.w[j];
+    }
+    s
+}
+
+#[test]
+fn aliased_call_arguments() {
+    let p = p0();
+    let x = [0.5, -1.5];
+    let (v, g) = aliased_arguments_grad(&p, &x);
+    assert_eq!(v, aliased_arguments(&p, &x));
+    assert_close("aliased_arguments p", &g.p.flat(), &fd(&p.flat(), |f| aliased_arguments(&P::from_flat(f), &x)));
+    assert_close("aliased_arguments x", &g.x, &fd(&x, |x| aliased_arguments(&p, x)));
+}

@@ -3738,3 +3738,543 @@ fn comb_15047_matches_finite_differences() {
         1.6,
     );
 }
+
+#[backprop]
+fn generic_15500<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            1 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.65)).exp();
+        k += 1;
+    }
+    let mut s = T::zero();
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].cos();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.cos()
+}
+
+#[test]
+fn generic_15500_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([-0.8032542140279824, -1.1154847823087601, -0.5737041560334764, -0.749149336791225], 0.4);
+    let (v, g) = generic_15500_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15500(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15500", |v: &[f64]| generic_15500(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15500_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15500(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([-0.9856212326387124, 1.1495805191255464, 0.768979087621561, -0.7234329523910126], 1.6);
+    let (v, g) = generic_15500_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15500(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15500", |v: &[f64]| generic_15500(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15500_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15500(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15501<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            1 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.26)).sin();
+        k += 1;
+    }
+    let mut s = T::zero();
+    if t > T::one() {
+        return h[0] * t.exp();
+    }
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].cos();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+}
+
+#[test]
+fn generic_15501_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([-1.11719251862692, -0.8323972588260524, 0.391226130381876, 0.4491308727284214], 0.4);
+    let (v, g) = generic_15501_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15501(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15501", |v: &[f64]| generic_15501(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15501_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15501(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([0.30582247844169125, 0.6916718992670363, -0.9266382451112631, -0.6099737222280752], 1.6);
+    let (v, g) = generic_15501_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15501(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15501", |v: &[f64]| generic_15501(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15501_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15501(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15502<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            0 => h[k] = t * T::of_f64(0.5),
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.79)).tanh();
+        k += 1;
+    }
+    let mut s = T::zero();
+    if t > T::one() {
+        return h[0] * t.cos();
+    }
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].exp();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+}
+
+#[test]
+fn generic_15502_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([1.017853507041418, 1.1301477754479354, 0.5658202173300046, -0.6067281405234305], 0.4);
+    let (v, g) = generic_15502_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15502(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15502", |v: &[f64]| generic_15502(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15502_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15502(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([-0.6875504002831612, -0.6440062041148826, 0.5983045504506412, -1.1573017077795376], 1.6);
+    let (v, g) = generic_15502_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15502(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15502", |v: &[f64]| generic_15502(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15502_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15502(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15503<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            1 => h[k] = t * T::of_f64(0.5),
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.31)).tanh();
+        k += 1;
+    }
+    let mut s = T::zero();
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].tanh();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.sin()
+}
+
+#[test]
+fn generic_15503_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([-0.7103232992487589, -1.0545280938920574, 0.5622986020018353, -0.8604946269969116], 0.4);
+    let (v, g) = generic_15503_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15503(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15503", |v: &[f64]| generic_15503(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15503_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15503(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([-0.9349300592508398, 0.954565859867224, -1.002679364172882, 0.6087192050493845], 1.6);
+    let (v, g) = generic_15503_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15503(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15503", |v: &[f64]| generic_15503(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15503_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15503(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15504<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            2 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.70)).powi(2);
+        k += 1;
+    }
+    let mut s = T::zero();
+    if t > T::one() {
+        return h[0] * t.powi(2);
+    }
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].cos();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.tanh()
+}
+
+#[test]
+fn generic_15504_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([0.6732721740924488, 1.1418074938405014, 0.35868697662820764, 1.0232920343148795], 0.4);
+    let (v, g) = generic_15504_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15504(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15504", |v: &[f64]| generic_15504(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15504_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15504(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([-1.048728824949094, 0.5725217013964043, -0.3631042405868407, -0.37191058188936593], 1.6);
+    let (v, g) = generic_15504_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15504(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15504", |v: &[f64]| generic_15504(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15504_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15504(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15505<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            2 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.77)).cos();
+        k += 1;
+    }
+    let mut s = T::zero();
+    if t > T::one() {
+        return h[0] * t.abs();
+    }
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].abs();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+}
+
+#[test]
+fn generic_15505_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([-0.2523061820938938, 0.6630146676772335, -0.32977129918290154, 0.6201280727394962], 0.4);
+    let (v, g) = generic_15505_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15505(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15505", |v: &[f64]| generic_15505(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15505_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15505(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([-0.42311241042068454, 0.5826854879360287, 0.6317978040931058, 0.28637543781331537], 1.6);
+    let (v, g) = generic_15505_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15505(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15505", |v: &[f64]| generic_15505(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15505_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15505(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15506<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            2 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.32)).atan();
+        k += 1;
+    }
+    let mut s = T::zero();
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].atan();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.cos()
+}
+
+#[test]
+fn generic_15506_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([0.7750239845754601, 1.0020491405683705, -0.41798473372319206, 0.3713456510057504], 0.4);
+    let (v, g) = generic_15506_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15506(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15506", |v: &[f64]| generic_15506(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15506_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15506(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([-0.2888962838422909, -1.0213829452399845, -0.8311232223723601, -1.0778033323237108], 1.6);
+    let (v, g) = generic_15506_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15506(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15506", |v: &[f64]| generic_15506(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15506_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15506(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15507<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            2 => h[k] = t * T::of_f64(0.5),
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.34)).exp();
+        k += 1;
+    }
+    let mut s = T::zero();
+    if t > T::one() {
+        return h[0] * t.cos();
+    }
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].sin();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
+}
+
+#[test]
+fn generic_15507_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([0.563192085235725, 0.34612706037219915, 0.2502965379667825, -0.5674664953866415], 0.4);
+    let (v, g) = generic_15507_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15507(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15507", |v: &[f64]| generic_15507(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15507_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15507(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([0.9961104740259441, 1.1634951209590665, -0.78442993525822, 0.4302780463628482], 1.6);
+    let (v, g) = generic_15507_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15507(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15507", |v: &[f64]| generic_15507(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15507_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15507(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15508<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            2 => {
+                k += 1;
+                continue;
+            }
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.68)).sin();
+        k += 1;
+    }
+    let mut s = T::zero();
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].atan();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
+}
+
+#[test]
+fn generic_15508_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([-1.036128630300835, -0.8417686530425315, 0.6978680312032715, -0.589561500524034], 0.4);
+    let (v, g) = generic_15508_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15508(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15508", |v: &[f64]| generic_15508(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15508_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15508(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([0.5920745681245435, -0.751757311357937, 0.874027054641096, -0.4362729101660437], 1.6);
+    let (v, g) = generic_15508_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15508(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15508", |v: &[f64]| generic_15508(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15508_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15508(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15509<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            0 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.81)).powi(2);
+        k += 1;
+    }
+    let mut s = T::zero();
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].sin();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
+}
+
+#[test]
+fn generic_15509_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([0.6096438759593932, 0.7427581318560177, -0.6362546666929815, 1.1416397403725147], 0.4);
+    let (v, g) = generic_15509_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15509(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15509", |v: &[f64]| generic_15509(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15509_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15509(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([1.0177134099162013, -1.1344626529765365, 0.2599430273114541, 0.38479163362665186], 1.6);
+    let (v, g) = generic_15509_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15509(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15509", |v: &[f64]| generic_15509(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15509_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15509(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15510<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            1 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.15)).tanh();
+        k += 1;
+    }
+    let mut s = T::zero();
+    if t > T::one() {
+        return h[0] * t.atan();
+    }
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].abs();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.exp()
+}
+
+#[test]
+fn generic_15510_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([-1.1394918523249289, 1.115944336529499, -1.1491679115992675, 0.6560828369619127], 0.4);
+    let (v, g) = generic_15510_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15510(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15510", |v: &[f64]| generic_15510(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15510_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15510(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([0.6698387465473736, 0.2717685205606995, 0.6359178822925871, 1.1858013177437847], 1.6);
+    let (v, g) = generic_15510_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15510(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15510", |v: &[f64]| generic_15510(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15510_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15510(&x32[..], t as f32).to_bits());
+}
+
+#[backprop]
+fn generic_15511<T: Float>(x: &[T], t: T) -> T {
+    let mut h = vec![T::zero(); x.len()];
+    let mut k = 0;
+    while k < x.len() {
+        match k % 3 {
+            0 if k > 2 => break,
+            _ => {}
+        }
+        h[k] = h[k] + (x[k] * t + T::of_f64(0.62)).cos();
+        k += 1;
+    }
+    let mut s = T::zero();
+    if t > T::one() {
+        return h[0] * t.cos();
+    }
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].sin();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+}
+
+#[test]
+fn generic_15511_matches_finite_differences() {
+    let (x, t): ([f64; 4], f64) =
+        ([0.3314310954454108, 0.6302082550046878, -0.8838877538568799, 0.5663803656195484], 0.4);
+    let (v, g) = generic_15511_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15511(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15511", |v: &[f64]| generic_15511(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15511_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15511(&x32[..], t as f32).to_bits());
+    let (x, t): ([f64; 4], f64) =
+        ([0.352122979147979, -0.3810018568112766, -0.838110626467419, 0.6186578439276561], 1.6);
+    let (v, g) = generic_15511_grad(&x[..], t);
+    assert_eq!(v.to_bits(), generic_15511(&x[..], t).to_bits());
+    let mut grad = g.x.clone();
+    grad.push(g.t);
+    check("generic_15511", |v: &[f64]| generic_15511(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);
+    let x32 = x.map(|v| v as f32);
+    let (v32, _) = generic_15511_grad(&x32[..], t as f32);
+    assert_eq!(v32.to_bits(), generic_15511(&x32[..], t as f32).to_bits());
+}

@@ -3,7 +3,8 @@
 //! float methods on struct fields, integer tables passed to calls, aliased call arguments
 //! (`dotf(x, x)`, `qdot(&p.q, &p.q.v)`, `dot2(&p.w, &p.w)`), calls after an early `return`, scratch
 //! buffers sized by a field (`vec![0.0; p.w.len()]`), integer counters and bool flags carried by
-//! `while` and `for` loops. Each fragment is placed in a random context (the top level, a `for`
+//! `while` and `for` loops; and generic programs (`T: Float`) with `vec![T::zero(); n]` scratch
+//! buffers, counted `while` loops and exits in `match` arms. Each fragment is placed in a random context (the top level, a `for`
 //! body, an `if` branch, a `match` arm), so the constructs meet each other as a user's code would.
 //!
 //! Every float condition compares against a threshold the test points stay away from (`t` is 0.4 or
@@ -536,8 +537,65 @@ pub fn compiled_file(first: u64, count: u64) -> String {
     out
 }
 
+/// A generic program (`T: Float`): a `vec![T::zero(); x.len()]` scratch buffer filled by a counted
+/// `while` whose `match` arm exits, an early `return`, float methods; checked at `f64` against
+/// central differences and at `f32` for its value.
+pub fn generic_program(seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x7_15_6E);
+    let methods = ["sin()", "tanh()", "cos()", "atan()", "exp()", "powi(2)", "abs()"];
+    let mut lines = vec!["    let mut h = vec![T::zero(); x.len()];".to_string(), "    let mut k = 0;".to_string()];
+    lines.push("    while k < x.len() {".to_string());
+    let arm = rng.below(3);
+    match rng.below(3) {
+        0 => lines.push(format!("        match k % 3 {{ {arm} => {{ k += 1; continue; }} _ => {{}} }}")),
+        1 => lines.push(format!("        match k % 3 {{ {arm} if k > 2 => break, _ => {{}} }}")),
+        _ => lines.push(format!("        match k % 3 {{ {arm} => h[k] = t * T::of_f64(0.5), _ => {{}} }}")),
+    }
+    let (m, c) = (rng.pick(&methods), 0.1 + rng.unit());
+    lines.push(format!("        h[k] = h[k] + (x[k] * t + T::of_f64({c:.2})).{m};"));
+    lines.push("        k += 1;".to_string());
+    lines.push("    }".to_string());
+    lines.push("    let mut s = T::zero();".to_string());
+    if rng.chance(0.6) {
+        let m = rng.pick(&methods);
+        lines.push(format!("    if t > T::one() {{ return h[0] * t.{m}; }}"));
+    }
+    let m = rng.pick(&methods);
+    lines.push("    for i in 0..h.len() {".to_string());
+    lines.push(format!("        s = s + h[i] * x[(i + 1) % x.len()].{m};"));
+    lines.push("    }".to_string());
+    lines.push(format!("    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.{}", rng.pick(&methods)));
+    lines.join("\n")
+}
+
+/// The generic programs' part of the test file.
+fn generic_tests(first: u64, count: u64) -> String {
+    let mut out = String::new();
+    for seed in first..first + count {
+        let name = format!("generic_{seed}");
+        out.push_str(&format!(
+            "\n#[backprop]\nfn {name}<T: Float>(x: &[T], t: T) -> T {{\n{}\n}}\n",
+            generic_program(seed)
+        ));
+        out.push_str(&format!("\n#[test]\nfn {name}_matches_finite_differences() {{\n"));
+        for k in 0..2 {
+            let (_, x, t) = point(seed, k);
+            let x: Vec<String> = x.iter().map(|v| rust_f64(*v)).collect();
+            let t = rust_f64(t);
+            out.push_str(&format!(
+                "    let (x, t): ([f64; 4], f64) = ([{x}], {t});\n    let (v, g) = {name}_grad(&x[..], t);\n    assert_eq!(v.to_bits(), {name}(&x[..], t).to_bits());\n    let mut grad = g.x.clone();\n    grad.push(g.t);\n    check(\"{name}\", |v: &[f64]| {name}(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);\n    let x32 = x.map(|v| v as f32);\n    let (v32, _) = {name}_grad(&x32[..], t as f32);\n    assert_eq!(v32.to_bits(), {name}(&x32[..], t as f32).to_bits());\n",
+                x = x.join(", ")
+            ));
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
 /// Seeds of `tests/random_combinations.rs`.
 const SEEDS: (u64, u64) = (15_000, 48);
+/// Seeds of its generic programs.
+const GENERIC_SEEDS: (u64, u64) = (15_500, 12);
 
 /// Writes `tests/random_combinations.rs`. Regenerate with
 /// `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_combination_tests -- --ignored`.
@@ -548,7 +606,8 @@ fn write_random_combination_tests() {
         return;
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/random_combinations.rs");
-    std::fs::write(&path, compiled_file(SEEDS.0, SEEDS.1)).unwrap();
+    let file = compiled_file(SEEDS.0, SEEDS.1) + &generic_tests(GENERIC_SEEDS.0, GENERIC_SEEDS.1);
+    std::fs::write(&path, file).unwrap();
     let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
     assert!(status.success(), "rustfmt failed on {}", path.display());
 }
@@ -561,6 +620,16 @@ fn random_combinations_lower() {
         let item: proc_macro2::TokenStream = source.parse().expect("tokenizes");
         if let Err(e) = super::pipeline(proc_macro2::TokenStream::new(), item) {
             panic!("seed {seed}: {e}\n{source}");
+        }
+    }
+    for seed in GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1 {
+        let source = format!("fn generic(x: &[f64], t: f64) -> f64 {{\n{}\n}}", generic_program(seed))
+            .replace("T::zero()", "0.0")
+            .replace("T::one()", "1.0")
+            .replace("T::of_f64", "");
+        let item: proc_macro2::TokenStream = source.parse().expect("tokenizes");
+        if let Err(e) = super::pipeline(proc_macro2::TokenStream::new(), item) {
+            panic!("generic seed {seed}: {e}\n{source}");
         }
     }
 }

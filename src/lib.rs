@@ -52,6 +52,8 @@ pub mod __private {
     pub use backprop_runtime::pullback::sink;
     pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
     pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};
+    // Two arguments of one call with one adjoint: the later one's zero buffer (emit's pullback call).
+    pub use backprop_runtime::alias::AliasBuffer;
 
     pub mod checks {
         use backprop_runtime::Params;

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod alias;
 #[cfg(feature = "argmin")]
 pub mod argmin;
 pub mod clip;

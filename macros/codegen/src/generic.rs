@@ -42,6 +42,27 @@ impl VisitMut for Substitute<'_> {
         }
         syn::visit_mut::visit_path_mut(self, p);
     }
+    // A macro's body is tokens, not paths: `vec![T::zero(); n]` needs its `T` replaced too.
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        m.tokens = substitute_tokens(std::mem::take(&mut m.tokens), self.param, &self.with);
+        syn::visit_mut::visit_macro_mut(self, m);
+    }
+}
+
+/// `param` replaced by `with` in a token stream (through groups), spans kept.
+fn substitute_tokens(tokens: TokenStream, param: &Ident, with: &Ident) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Ident(i) if i == *param => TokenTree::Ident(Ident::new(&with.to_string(), i.span())),
+            TokenTree::Group(g) => {
+                let mut group = proc_macro2::Group::new(g.delimiter(), substitute_tokens(g.stream(), param, with));
+                group.set_span(g.span());
+                TokenTree::Group(group)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// The function with `param` replaced by `ty` and removed from its generics.

@@ -398,6 +398,10 @@ impl<'a> Emitter<'a> {
                 }
                 CallArg::Place { array, indices, .. } => {
                     let idx = self.place_indices(&mut next, indices.len());
+                    // An integer table is passive: the callee's pullback has no sink for it.
+                    if self.f.array(*array).elem.float().is_none() {
+                        continue;
+                    }
                     let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
                     let Some(a) = adjoint else {
                         args.push(quote!(::core::option::Option::None));
@@ -413,19 +417,11 @@ impl<'a> Emitter<'a> {
                     };
                     if taken.iter().any(|t| self.sinks_overlap(*t, *a)) {
                         let alias = format_ident!("{}_alias_{}", self.grad_name, taken.len());
-                        let primal = self.array_name(*array);
-                        let zeros_like = self.runtime_item("ZerosLike");
-                        let add = self.runtime("checks", "add_into");
-                        let dynamic = idx.is_empty() && matches!(self.f.array(*array).dims.first(), Some(Dim::Dynamic));
-                        let (zero, view) = if dynamic {
-                            (quote!(::std::vec![0.0; #primal.len()]), quote!(&#alias[..]))
-                        } else {
-                            // Method syntax, so that an argument passed by reference (`v: &[f64; 2]`)
-                            // and a local array both give an owned zero.
-                            (quote!({ use #zeros_like as _; (#primal #([#idx])*).zeros_like() }), quote!(&#alias))
-                        };
-                        before.extend(quote!(let mut #alias = #zero;));
-                        let add_in = quote!(#add(&mut #place, #view););
+                        // A zero buffer shaped like the adjoint place itself (its own type, or a
+                        // `Vec` for a slice sink), so it lends to the parameter the place would.
+                        let buffer = self.runtime_item("AliasBuffer");
+                        before.extend(quote!(let mut #alias = #buffer::alias_buffer(&#place);));
+                        let add_in = quote!(#buffer::add_buffer(&mut #place, &#alias););
                         after.extend(match &guard {
                             Some(flag) => quote!(if #flag { #add_in }),
                             None => add_in,
@@ -463,18 +459,27 @@ impl<'a> Emitter<'a> {
         if a == b {
             return true;
         }
+        // Compared member by member: a path's printed form depends on who prints it (the
+        // compiler's token printer writes `.q.v`, proc_macro2's `. q . v`).
+        let members = |path: &TokenStream| -> Vec<String> {
+            path.clone()
+                .into_iter()
+                .filter_map(|t| match t {
+                    proc_macro2::TokenTree::Ident(i) => Some(i.to_string()),
+                    proc_macro2::TokenTree::Literal(l) => Some(l.to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
         let field = |x: ArrayId| match self.f.array(x).origin {
             ArrayOrigin::Adjoint(of) => match &self.f.array(of).origin {
-                ArrayOrigin::Field { param, path } => Some((*param, path.to_string())),
+                ArrayOrigin::Field { param, path } => Some((*param, members(path))),
                 _ => None,
             },
             _ => None,
         };
         match (field(a), field(b)) {
-            (Some((p, x)), Some((q, y))) if p == q => {
-                let contains = |outer: &str, inner: &str| inner == outer || inner.starts_with(&format!("{outer} ."));
-                x.is_empty() || y.is_empty() || contains(&x, &y) || contains(&y, &x)
-            }
+            (Some((p, x)), Some((q, y))) if p == q => x.starts_with(&y) || y.starts_with(&x),
             _ => false,
         }
     }

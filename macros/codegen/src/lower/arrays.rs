@@ -59,9 +59,13 @@ impl Lower<'_> {
             }
         };
         if self.f.float_lit(fill).is_none() && !matches!(self.f.node(fill).op, Op::Const(_)) {
+            let form = match init {
+                Expr::Macro(_) => "`vec![0.0; n]` (or `vec![T::zero(); n]`)",
+                _ => "`[0.0; N]` (or `[T::zero(); N]`)",
+            };
             self.cx.error_spanned_by(
                 cur,
-                "a local array starts filled with a constant: `[0.0; N]`; write the elements afterwards",
+                format!("a local array starts filled with a constant: {form}; write the elements afterwards"),
             );
             return;
         }
@@ -128,7 +132,11 @@ impl Lower<'_> {
         let node = self.f.node(v);
         match &node.op {
             Op::Param(_) | Op::IntLit(_) | Op::Const(_) => true,
-            Op::Len(a) => matches!(self.f.array(*a).origin, ArrayOrigin::Param { .. }),
+            // An argument array, a field of a parameter struct (`p.w.len()`), a constant table.
+            Op::Len(a) => matches!(
+                self.f.array(*a).origin,
+                ArrayOrigin::Param { .. } | ArrayOrigin::Field { .. } | ArrayOrigin::Const(_)
+            ),
             Op::Unary(_, a) | Op::Cast(_, a) => node.ty == Ty::Int && self.known_on_entry(*a),
             Op::Binary(_, a, b) => node.ty == Ty::Int && self.known_on_entry(*a) && self.known_on_entry(*b),
             _ => false,

@@ -153,7 +153,15 @@ impl Lower<'_> {
                 }
                 Some(CallExpr::function(c, p))
             }
-            Expr::MethodCall(m) if self.field_path(&m.receiver).is_some() => Some(CallExpr::method(m)),
+            // `net.forward(x)`, `net.l1.apply(&x)`; but `p.a.exp()` is a float method on a float
+            // field (the macro cannot see field types: a field's method named like a float method
+            // is the float method).
+            Expr::MethodCall(m) => match self.field_path(&m.receiver) {
+                Some((_, path)) if path.is_empty() || crate::ir::method_by_name(&m.method.to_string()).is_none() => {
+                    Some(CallExpr::method(m))
+                }
+                _ => None,
+            },
             _ => None,
         }
     }

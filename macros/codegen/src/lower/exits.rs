@@ -41,6 +41,8 @@ impl Flags {
 pub struct Exits {
     pub breaks: bool,
     pub continues: bool,
+    /// Where the first exit is, for the error when one cannot be rewritten (inside an expression).
+    pub first: Option<proc_macro2::Span>,
 }
 
 /// Finds `break`/`continue` that belong to the loop being lowered (not to nested loops), and any
@@ -57,12 +59,14 @@ impl<'ast> Visit<'ast> for Finder {
             self.unsupported.get_or_insert(syn::spanned::Spanned::span(b));
         }
         self.exits.breaks = true;
+        self.exits.first.get_or_insert(syn::spanned::Spanned::span(b));
     }
     fn visit_expr_continue(&mut self, c: &'ast syn::ExprContinue) {
         if c.label.is_some() {
             self.unsupported.get_or_insert(syn::spanned::Spanned::span(c));
         }
         self.exits.continues = true;
+        self.exits.first.get_or_insert(syn::spanned::Spanned::span(c));
     }
     // Nested loops own their exits; closures cannot exit the loop.
     fn visit_expr_for_loop(&mut self, _: &'ast syn::ExprForLoop) {}
@@ -123,9 +127,23 @@ pub fn rewrite(stmts: &[Stmt], flags: &Flags) -> Vec<Stmt> {
     out
 }
 
-/// A statement that contains an exit: an `if` (branches rewritten) or a block.
+/// A statement that contains an exit: an `if` (branches rewritten), a `match` (arms rewritten) or a
+/// block.
 fn rewrite_stmt(s: &Stmt, flags: &Flags) -> Stmt {
     match s {
+        Stmt::Expr(Expr::Match(m), semi) => {
+            let mut m = m.clone();
+            for arm in &mut m.arms {
+                // An arm is a block or one expression (`1 => continue,`): as statements either way.
+                let stmts: Vec<Stmt> = match &*arm.body {
+                    Expr::Block(b) if b.label.is_none() => b.block.stmts.clone(),
+                    other => vec![Stmt::Expr(other.clone(), Some(Default::default()))],
+                };
+                let stmts = rewrite(&stmts, flags);
+                *arm.body = parse_quote!({ #(#stmts)* });
+            }
+            Stmt::Expr(Expr::Match(m), *semi)
+        }
         Stmt::Expr(Expr::If(i), semi) => {
             let rewritten = map_if_blocks(i, &mut |b| b.stmts = rewrite(&b.stmts, flags));
             Stmt::Expr(Expr::If(rewritten), *semi)

@@ -181,24 +181,16 @@ impl Lower<'_> {
     }
 
     /// The variables a loop body reassigns, which the loop carries: `(name, scope, index, value
-    /// before the loop)`. Integer and bool variables cannot be carried (the flags the rewrites of
-    /// `break` and `push` make up excepted); `None` after reporting one, with `instead` saying what
-    /// to write.
-    fn carried_variables(&mut self, body: &syn::Block, instead: &str) -> Option<Vec<(String, usize, usize, ValueId)>> {
+    /// before the loop)`. Integer and bool variables (counters, strides, found-flags) are carried like
+    /// the flags the rewrites of `break` and `push` make up: their values are taped or replayed for
+    /// the backward loop as any carried value's are.
+    fn carried_variables(&mut self, body: &syn::Block) -> Option<Vec<(String, usize, usize, ValueId)>> {
         let mut assigned = Assigned::default();
         assigned.visit_block(body);
         let mut carried = Vec::new();
         for name in &assigned.0 {
             let Some((si, vi)) = self.lookup(name) else { continue };
             let Binding::Value(v) = self.scopes[si][vi].1 else { continue };
-            let made_up = name.starts_with(crate::plan::HIDDEN);
-            if (self.f.ty(v) == Ty::Int || self.f.ty(v) == Ty::Bool) && !made_up {
-                self.cx.error_spanned_by(
-                    body,
-                    format!("integer and bool variables (`{name}`) cannot be reassigned inside a loop; {instead}"),
-                );
-                return None;
-            }
             carried.push((name.clone(), si, vi, v));
         }
         Some(carried)
@@ -234,9 +226,7 @@ impl Lower<'_> {
         let Some(header) = self.header(&l.pat, &l.expr) else { return };
 
         // Variables the body reassigns are carried from one iteration to the next.
-        let Some(carried_names) = self.carried_variables(&l.body, "compute them from the loop variable") else {
-            return;
-        };
+        let Some(carried_names) = self.carried_variables(&l.body) else { return };
 
         let outer = self.block;
         self.f.bump_all_versions();
@@ -304,8 +294,8 @@ impl Lower<'_> {
 impl Lower<'_> {
     /// `while cond { body }`: a loop whose trip count is recorded as it runs. The condition is
     /// computed at the start of every iteration from the carried variables; the backward loop runs
-    /// the recorded number of iterations in reverse. Integer and bool variables cannot be carried
-    /// (as in `for` loops), so a loop's exit depends on float state or a fixed bound.
+    /// the recorded number of iterations in reverse. The condition may read float state, integer
+    /// counters (`k < 50`) or bool flags the body sets.
     pub(super) fn while_loop(&mut self, w: &syn::ExprWhile) {
         match super::exits::exits(&w.body) {
             Err(span) => {
@@ -335,8 +325,7 @@ impl Lower<'_> {
             self.cx.error_spanned_by(l, "`while let` is not supported; loop `while a < b`");
             return;
         }
-        let instead = "make the loop's condition depend on float values (`while (x - prev).abs() > tol`)";
-        let Some(carried_names) = self.carried_variables(&w.body, instead) else { return };
+        let Some(carried_names) = self.carried_variables(&w.body) else { return };
         let outer = self.block;
         self.f.bump_all_versions();
         let body = self.f.new_block(Some(outer), None, false);
@@ -418,7 +407,19 @@ impl Lower<'_> {
         if e.continues {
             body.push(syn::parse_quote!(let mut #skip = false;));
         }
-        body.extend(super::exits::rewrite(stmts, flags));
+        let rewritten = super::exits::rewrite(stmts, flags);
+        // An exit the rewrite cannot reach (inside an expression: `let a = match i { 1 => continue, .. }`)
+        // would make the caller lower the same loop again, forever: report it and drop the body.
+        let block: syn::Block = syn::parse_quote!({ #(#rewritten)* });
+        if let Ok(super::exits::Exits { first: Some(span), .. }) = super::exits::exits(&block) {
+            self.cx.error_at(
+                span,
+                "`break` and `continue` are supported as statements (of a block, an `if` or a `match` arm), \
+                 not inside an expression; assign a flag or restructure with `if`",
+            );
+            return Vec::new();
+        }
+        body.extend(rewritten);
         body
     }
 

@@ -1,0 +1,635 @@
+//! Random programs of constructs inside constructs (issue 15), written to `tests/random_combinations.rs`
+//! and checked there against central differences: `break`/`continue`/`return` inside `match` arms,
+//! float methods on struct fields, integer tables passed to calls, aliased call arguments
+//! (`dotf(x, x)`, `qdot(&p.q, &p.q.v)`, `dot2(&p.w, &p.w)`), calls after an early `return`, scratch
+//! buffers sized by a field (`vec![0.0; p.w.len()]`), integer counters and bool flags carried by
+//! `while` and `for` loops; and generic programs (`T: Float`) with `vec![T::zero(); n]` scratch
+//! buffers, counted `while` loops and exits in `match` arms. Each fragment is placed in a random context (the top level, a `for`
+//! body, an `if` branch, a `match` arm), so the constructs meet each other as a user's code would.
+//!
+//! Every float condition compares against a threshold the test points stay away from (`t` is 0.4 or
+//! 1.6 against 1.0; the others compare `x`'s entries, drawn away from the thresholds), and the checker
+//! skips components where central differences with steps h and h/2 disagree (a kink within reach).
+
+/// SplitMix64, as in `random_nests.rs` (whose methods are private to it).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+/// Generated functions' signature.
+const SIGNATURE: &str = "(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64";
+
+/// Scalar fields of `Pc` (float methods are called on these) and indexed ones.
+const SCALARS: &[&str] = &["p.a", "p.b", "p.q.c"];
+const INDEXED: &[&str] = &["p.w[0]", "p.w[1]", "p.w[2]", "p.q.v[0]", "p.q.v[1]", "x[0]", "x[1]", "x[2]", "x[3]"];
+
+struct Gen {
+    rng: Rng,
+    out: Vec<String>,
+    indent: usize,
+    fresh: usize,
+    /// Whether an early `return` was written (the rest of the body runs under a flag).
+    returned: bool,
+    /// Loop variables in scope (integers below 4), for indices.
+    loop_vars: Vec<String>,
+}
+
+impl Gen {
+    fn line(&mut self, s: &str) {
+        self.out.push(format!("{}{s}", "    ".repeat(self.indent)));
+    }
+
+    fn name(&mut self, prefix: &str) -> String {
+        self.fresh += 1;
+        format!("{prefix}_{}", self.fresh)
+    }
+
+    /// An index below 4: a loop variable, or a literal.
+    fn index(&mut self) -> String {
+        if !self.loop_vars.is_empty() && self.rng.chance(0.6) {
+            let v = self.rng.pick(&self.loop_vars).clone();
+            return format!("{v} % 4");
+        }
+        self.rng.below(4).to_string()
+    }
+
+    /// A bounded float leaf.
+    fn leaf(&mut self) -> String {
+        match self.rng.below(5) {
+            0 => self.rng.pick(SCALARS).to_string(),
+            1 => {
+                let i = self.index();
+                format!("x[{i}]")
+            }
+            2 => self.rng.pick(INDEXED).to_string(),
+            3 => "t".to_string(),
+            _ => format!("{:.2}", 0.25 + self.rng.unit()),
+        }
+    }
+
+    /// A float method on a struct field (issue 15, class 2) or another bounded term.
+    fn field_method(&mut self) -> String {
+        let f = self.rng.pick(SCALARS).to_string();
+        let g = self.rng.pick(SCALARS).to_string();
+        let l = self.leaf();
+        match self.rng.below(13) {
+            0 => format!("{f}.exp()"),
+            1 => format!("{f}.tanh()"),
+            2 => format!("{f}.sin()"),
+            3 => format!("{f}.cos()"),
+            4 => format!("{f}.atan()"),
+            5 => format!("{f}.powi({})", 2 + self.rng.below(2)),
+            6 => format!("{f}.abs()"),
+            7 => format!("{f}.min({g})"),
+            8 => format!("{f}.max({l})"),
+            9 => format!("{f}.mul_add({g}, {l})"),
+            10 => format!("{f}.hypot({g})"),
+            11 => format!("{f}.abs().sqrt()"),
+            _ => format!("({f} * {l}).sin()"),
+        }
+    }
+
+    /// A bounded expression.
+    fn expr(&mut self) -> String {
+        match self.rng.below(4) {
+            0 => self.field_method(),
+            1 => {
+                let (a, b) = (self.leaf(), self.leaf());
+                format!("{a} * {b}")
+            }
+            2 => {
+                let (a, b) = (self.leaf(), self.field_method());
+                format!("({a} - {b}).tanh()")
+            }
+            _ => self.leaf(),
+        }
+    }
+
+    /// A call: an integer table passed along (class 3), aliased arguments (class 4), or plain.
+    fn call(&mut self) -> String {
+        match self.rng.below(7) {
+            0 => "gather(x, idx)".to_string(),
+            1 => "dotf(x, x)".to_string(),
+            2 => "qdot(&p.q, &p.q.v)".to_string(),
+            3 => "dot2(&p.w, &p.w)".to_string(),
+            4 => "hs(p, &p.q.v)".to_string(),
+            5 => "dot2(&p.w, &p.q.v)".to_string(),
+            _ => "gather(&p.w, idx)".to_string(),
+        }
+    }
+
+    /// `s += term;` with a term that may be a call.
+    fn accumulate(&mut self) {
+        let term = if self.rng.chance(0.5) {
+            let (c, e) = (self.call(), self.expr());
+            format!("0.25 * {c} * {e}")
+        } else {
+            self.expr()
+        };
+        self.line(&format!("s += {term};"));
+    }
+
+    /// Writes `body` in a random context: as it is, in a `for` loop, in an `if`/`else`, or in a
+    /// `match` arm inside a loop.
+    fn in_context(&mut self, body: &mut dyn FnMut(&mut Gen)) {
+        match self.rng.below(4) {
+            0 => body(self),
+            1 => {
+                let j = self.name("j");
+                let n = 2 + self.rng.below(2);
+                self.line(&format!("for {j} in 0..{} {{", n));
+                self.indent += 1;
+                self.loop_vars.push(j);
+                body(self);
+                self.loop_vars.pop();
+                self.indent -= 1;
+                self.line("}");
+            }
+            2 => {
+                let (l, k) = (self.leaf(), self.rng.below(2) as f64 - 0.5);
+                self.line(&format!("if {l} > {k:.1} {{"));
+                self.indent += 1;
+                body(self);
+                self.indent -= 1;
+                self.line("} else {");
+                self.indent += 1;
+                self.accumulate();
+                self.indent -= 1;
+                self.line("}");
+            }
+            _ => {
+                let j = self.name("j");
+                self.line(&format!("for {j} in 0..3 {{"));
+                self.indent += 1;
+                self.loop_vars.push(j.clone());
+                self.line(&format!("match {j} {{"));
+                self.indent += 1;
+                let n = self.rng.below(3);
+                self.line(&format!("{} => {{", n));
+                self.indent += 1;
+                body(self);
+                self.indent -= 1;
+                self.line("}");
+                let e = self.expr();
+                self.line(&format!("_ => s += 0.5 * {e},"));
+                self.indent -= 1;
+                self.line("}");
+                self.loop_vars.pop();
+                self.indent -= 1;
+                self.line("}");
+            }
+        }
+    }
+
+    /// `break`/`continue` inside `match` arms of a `for` or a counted `while` (class 1, class 8).
+    fn exits_in_match(&mut self) {
+        let counted = self.rng.chance(0.4);
+        let i = self.name("i");
+        if counted {
+            self.line(&format!("let mut {i} = 0;"));
+            let n = 3 + self.rng.below(3);
+            self.line(&format!("while {i} < {} {{", n));
+            self.indent += 1;
+            self.line(&format!("{i} += 1;"));
+        } else {
+            let n = 3 + self.rng.below(3);
+            self.line(&format!("for {i} in 0..{} {{", n));
+            self.indent += 1;
+        }
+        self.loop_vars.push(i.clone());
+        self.line(&format!("match {i} % 4 {{"));
+        self.indent += 1;
+        let exit = if self.rng.chance(0.5) { "continue" } else { "break" };
+        let k = 1 + self.rng.below(3);
+        if self.rng.chance(0.5) {
+            self.line(&format!("{k} => {exit},"));
+        } else {
+            self.line(&format!("{k} => {{"));
+            self.indent += 1;
+            self.accumulate();
+            let c = self.leaf();
+            self.line(&format!("if {c} < 5.0 {{"));
+            self.indent += 1;
+            self.line(&format!("{exit};"));
+            self.indent -= 1;
+            self.line("}");
+            self.indent -= 1;
+            self.line("}");
+        }
+        let other = (k + 1 + self.rng.below(2)) % 4;
+        let e = self.expr();
+        self.line(&format!("{other} => s = s * 0.75 + {e},"));
+        self.line("_ => {}");
+        self.indent -= 1;
+        self.line("}");
+        let xi = format!("x[{i} % 4]");
+        let e = self.expr();
+        self.line(&format!("s += 0.5 * {xi} * {e};"));
+        self.loop_vars.pop();
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    /// An early `return` (class 5): at the top level, in a loop, or in a `match` arm; what follows
+    /// runs under the macro's flag, calls included.
+    fn early_return(&mut self) {
+        let e = self.expr();
+        match self.rng.below(3) {
+            0 => self.line(&format!("if t > 1.0 {{ return s * 0.5 + {e}; }}")),
+            1 => {
+                let i = self.name("i");
+                let k = self.rng.below(3);
+                self.line(&format!("for {i} in 0..3 {{"));
+                self.indent += 1;
+                self.line(&format!("if t > 1.0 && {i} == {k} {{ return s + x[{i}] * {e}; }}"));
+                let x = format!("x[{i} + 1]");
+                self.line(&format!("s += 0.25 * {x};"));
+                self.indent -= 1;
+                self.line("}");
+            }
+            _ => {
+                let i = self.name("i");
+                self.line(&format!("for {i} in 0..3 {{"));
+                self.indent += 1;
+                self.line(&format!("match {i} {{"));
+                self.indent += 1;
+                let n = self.rng.below(3);
+                self.line(&format!("{} => {{", n));
+                self.indent += 1;
+                self.line(&format!("if t > 1.0 {{ return s - {e}; }}"));
+                self.indent -= 1;
+                self.line("}");
+                self.line("_ => s += 0.1 * t,");
+                self.indent -= 1;
+                self.line("}");
+                self.indent -= 1;
+                self.line("}");
+            }
+        }
+        self.returned = true;
+        // A call right after the return: what the issue found refused.
+        let c = self.call();
+        self.line(&format!("s += 0.5 * {c};"));
+    }
+
+    /// A scratch buffer sized by a field (class 6), filled in a loop and read back.
+    fn scratch(&mut self) {
+        let h = self.name("h");
+        let len = if self.rng.chance(0.5) { "p.w.len()" } else { "p.q.v.len() + 1" };
+        self.line(&format!("let mut {h} = vec![0.0; {len}];"));
+        let i = self.name("i");
+        self.line(&format!("for {i} in 0..{h}.len() {{"));
+        self.indent += 1;
+        self.loop_vars.push(i.clone());
+        let e = self.expr();
+        self.line(&format!("{h}[{i}] = ({e} + p.w[{i} % 3]).tanh();"));
+        self.loop_vars.pop();
+        self.indent -= 1;
+        self.line("}");
+        let (k, e) = (self.rng.below(3), self.expr());
+        self.line(&format!("s += {h}[{k}] * {e} + {h}.iter().sum::<f64>() * 0.25;"));
+    }
+
+    /// Integer counters and a bool flag carried by loops (class 8).
+    fn counters(&mut self) {
+        let (k, found) = (self.name("k"), self.name("found"));
+        self.line(&format!("let mut {k} = 0;"));
+        self.line(&format!("let mut {found} = false;"));
+        let stride = 1 + self.rng.below(2);
+        let n = 3 + self.rng.below(4);
+        self.line(&format!("while {k} < {} {{", n));
+        self.indent += 1;
+        self.loop_vars.push(k.clone());
+        let e = self.expr();
+        self.line(&format!("s += x[{k} % 4] * {e};"));
+        let c = self.rng.below(2) as f64 - 0.5;
+        self.line(&format!("if x[{k} % 4] > {c:.1} && !{found} {{"));
+        self.indent += 1;
+        self.line(&format!("{found} = true;"));
+        self.accumulate();
+        self.indent -= 1;
+        self.line("}");
+        self.line(&format!("{k} += {stride};"));
+        self.loop_vars.pop();
+        self.indent -= 1;
+        self.line("}");
+        self.line(&format!("if {found} {{ s *= 0.9; }}"));
+        self.line(&format!("s += 0.1 * ({k} as f64) * t;"));
+    }
+
+    /// One fragment in a random context (the loops carry their own).
+    fn fragment(&mut self) {
+        match self.rng.below(7) {
+            0 => self.exits_in_match(),
+            1 if !self.returned => self.early_return(),
+            2 => self.scratch(),
+            3 => self.counters(),
+            _ => self.in_context(&mut |g| g.accumulate()),
+        }
+    }
+}
+
+/// The body of program `seed`: `let mut s = ..;`, fragments, `s`.
+pub fn program(seed: u64) -> String {
+    let mut g = Gen {
+        rng: Rng::new(seed ^ 0x15_C0_4B),
+        out: Vec::new(),
+        indent: 1,
+        fresh: 0,
+        returned: false,
+        loop_vars: vec![],
+    };
+    let first = g.expr();
+    g.line(&format!("let mut s = {first};"));
+    for _ in 0..3 + g.rng.below(3) {
+        g.fragment();
+    }
+    g.line("s");
+    g.out.join("\n")
+}
+
+/// The test point `k` of program `seed`: `Pc`'s eight scalars, `x`, `t`.
+fn point(seed: u64, k: usize) -> (Vec<f64>, [f64; 4], f64) {
+    let mut rng = Rng::new(seed.wrapping_mul(31) ^ (k as u64 + 7));
+    // Magnitudes in [0.2, 1.2] with either sign: away from 0 (abs, the thresholds ±0.5 and 0.0).
+    let away = |rng: &mut Rng| {
+        let m = 0.2 + rng.unit();
+        let m = if (m - 0.5).abs() < 0.05 { m + 0.1 } else { m };
+        if rng.chance(0.5) {
+            m
+        } else {
+            -m
+        }
+    };
+    let p: Vec<f64> = (0..8).map(|_| away(&mut rng)).collect();
+    let x = [away(&mut rng), away(&mut rng), away(&mut rng), away(&mut rng)];
+    (p, x, if k == 0 { 0.4 } else { 1.6 })
+}
+
+fn rust_f64(v: f64) -> String {
+    let s = format!("{v:?}");
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+const HEADER: &str = r#"//! Random programs of constructs inside constructs (issue 15) from
+//! macros/codegen/src/tests/random_combinations.rs: exits and returns inside `match` arms, float
+//! methods on struct fields, integer tables passed to calls, aliased call arguments, calls after an
+//! early `return`, scratch buffers sized by a field, integer counters and flags in loops. Each is
+//! compiled through `#[backprop]` and checked against central differences at two points (`t` on
+//! either side of the early returns). Generated by
+//! `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_combination_tests -- --ignored`;
+//! do not edit by hand.
+
+#![allow(clippy::all, unused_parens, unused_mut, unused_variables, unused_assignments)]
+use backprop::prelude::*;
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Pc {
+    pub a: f64,
+    pub b: f64,
+    pub w: Vec<f64>,
+    pub q: Qc,
+}
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Qc {
+    pub c: f64,
+    pub v: [f64; 2],
+}
+
+impl Pc {
+    fn flat(&self) -> Vec<f64> {
+        vec![self.a, self.b, self.w[0], self.w[1], self.w[2], self.q.c, self.q.v[0], self.q.v[1]]
+    }
+    fn from_flat(v: &[f64]) -> Pc {
+        Pc { a: v[0], b: v[1], w: vec![v[2], v[3], v[4]], q: Qc { c: v[5], v: [v[6], v[7]] } }
+    }
+}
+
+#[backprop]
+fn qdot(q: &Qc, v: &[f64; 2]) -> f64 {
+    q.c * (q.v[0] * v[0] - q.v[1] * v[1]).tanh()
+}
+
+#[backprop]
+fn dot2(a: &[f64], b: &[f64]) -> f64 {
+    a[0] * b[1] + (a[1] * b[0]).sin()
+}
+
+#[backprop]
+fn dotf(a: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += a[i] * b[(i + 1) % 4];
+    }
+    s.tanh()
+}
+
+#[backprop]
+fn gather(x: &[f64], idx: &[usize]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..idx.len() {
+        s += x[idx[k] % x.len()] * (k as f64 + 1.0);
+    }
+    s.sin()
+}
+
+#[backprop]
+fn hs(p: &Pc, v: &[f64]) -> f64 {
+    p.a * v[0] + (p.q.v[1] * v[1]).tanh() * p.b
+}
+
+const IDX: [usize; 5] = [2, 0, 3, 1, 2];
+
+/// Compares `grad` with Richardson-extrapolated central differences of `f` at `p`, skipping
+/// components where steps h and h/2 disagree (a branch switch or kink within reach).
+fn check(name: &str, f: impl Fn(&[f64]) -> f64, grad: &[f64], p: &[f64]) {
+    assert_eq!(grad.len(), p.len(), "{name}: gradient length");
+    for i in 0..p.len() {
+        let d = |h: f64| {
+            let (mut a, mut b) = (p.to_vec(), p.to_vec());
+            a[i] += h;
+            b[i] -= h;
+            (f(&a) - f(&b)) / (2.0 * h)
+        };
+        let h = 1e-5 * (1.0 + p[i].abs());
+        let (full, half) = (d(h), d(h / 2.0));
+        if !full.is_finite() || (full - half).abs() > 1e-4 * (1.0 + full.abs()) {
+            continue;
+        }
+        let r = (4.0 * half - full) / 3.0;
+        assert!((grad[i] - r).abs() <= 1e-5 * (1.0 + r.abs()), "{name}[{i}] at {p:?}: {} vs {r}", grad[i]);
+    }
+}
+
+/// `name`'s gradient at `(p, x, t)` against its value and central differences over all 13 floats.
+fn run(
+    name: &str,
+    f: fn(&Pc, &[f64; 4], f64, &[usize]) -> f64,
+    g: fn(&Pc, &[f64; 4], f64, &[usize]) -> (f64, Pc, [f64; 4], f64),
+    p: &[f64],
+    x: [f64; 4],
+    t: f64,
+) {
+    let pc = Pc::from_flat(p);
+    let (v, gp, gx, gt) = g(&pc, &x, t, &IDX);
+    assert_eq!(v.to_bits(), f(&pc, &x, t, &IDX).to_bits(), "{name}: value");
+    let mut flat = p.to_vec();
+    flat.extend(x);
+    flat.push(t);
+    let mut grad = gp.flat();
+    grad.extend(gx);
+    grad.push(gt);
+    let at = |v: &[f64]| f(&Pc::from_flat(&v[..8]), &[v[8], v[9], v[10], v[11]], v[12], &IDX);
+    check(name, at, &grad, &flat);
+}
+"#;
+
+/// The test file: the header, then per seed the function and its test.
+pub fn compiled_file(first: u64, count: u64) -> String {
+    let mut out = HEADER.to_string();
+    for seed in first..first + count {
+        let name = format!("comb_{seed}");
+        out.push_str(&format!("\n#[backprop]\nfn {name}{SIGNATURE} {{\n{}\n}}\n", program(seed)));
+        out.push_str(&format!(
+            "\n#[test]\nfn {name}_matches_finite_differences() {{\n    let g = |p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]| {{\n        let (v, g) = {name}_grad(p, x, t, idx);\n        (v, g.p, g.x, g.t)\n    }};\n"
+        ));
+        for k in 0..2 {
+            let (p, x, t) = point(seed, k);
+            let p: Vec<String> = p.iter().map(|v| rust_f64(*v)).collect();
+            let x: Vec<String> = x.iter().map(|v| rust_f64(*v)).collect();
+            out.push_str(&format!(
+                "    run(\"{name}\", {name}, g, &[{}], [{}], {});\n",
+                p.join(", "),
+                x.join(", "),
+                rust_f64(t)
+            ));
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// A generic program (`T: Float`): a `vec![T::zero(); x.len()]` scratch buffer filled by a counted
+/// `while` whose `match` arm exits, an early `return`, float methods; checked at `f64` against
+/// central differences and at `f32` for its value.
+pub fn generic_program(seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x7_15_6E);
+    let methods = ["sin()", "tanh()", "cos()", "atan()", "exp()", "powi(2)", "abs()"];
+    let mut lines = vec!["    let mut h = vec![T::zero(); x.len()];".to_string(), "    let mut k = 0;".to_string()];
+    lines.push("    while k < x.len() {".to_string());
+    let arm = rng.below(3);
+    match rng.below(3) {
+        0 => lines.push(format!("        match k % 3 {{ {arm} => {{ k += 1; continue; }} _ => {{}} }}")),
+        1 => lines.push(format!("        match k % 3 {{ {arm} if k > 2 => break, _ => {{}} }}")),
+        _ => lines.push(format!("        match k % 3 {{ {arm} => h[k] = t * T::of_f64(0.5), _ => {{}} }}")),
+    }
+    let (m, c) = (rng.pick(&methods), 0.1 + rng.unit());
+    lines.push(format!("        h[k] = h[k] + (x[k] * t + T::of_f64({c:.2})).{m};"));
+    lines.push("        k += 1;".to_string());
+    lines.push("    }".to_string());
+    lines.push("    let mut s = T::zero();".to_string());
+    if rng.chance(0.6) {
+        let m = rng.pick(&methods);
+        lines.push(format!("    if t > T::one() {{ return h[0] * t.{m}; }}"));
+    }
+    let m = rng.pick(&methods);
+    lines.push("    for i in 0..h.len() {".to_string());
+    lines.push(format!("        s = s + h[i] * x[(i + 1) % x.len()].{m};"));
+    lines.push("    }".to_string());
+    lines.push(format!("    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.{}", rng.pick(&methods)));
+    lines.join("\n")
+}
+
+/// The generic programs' part of the test file.
+fn generic_tests(first: u64, count: u64) -> String {
+    let mut out = String::new();
+    for seed in first..first + count {
+        let name = format!("generic_{seed}");
+        out.push_str(&format!(
+            "\n#[backprop]\nfn {name}<T: Float>(x: &[T], t: T) -> T {{\n{}\n}}\n",
+            generic_program(seed)
+        ));
+        out.push_str(&format!("\n#[test]\nfn {name}_matches_finite_differences() {{\n"));
+        for k in 0..2 {
+            let (_, x, t) = point(seed, k);
+            let x: Vec<String> = x.iter().map(|v| rust_f64(*v)).collect();
+            let t = rust_f64(t);
+            out.push_str(&format!(
+                "    let (x, t): ([f64; 4], f64) = ([{x}], {t});\n    let (v, g) = {name}_grad(&x[..], t);\n    assert_eq!(v.to_bits(), {name}(&x[..], t).to_bits());\n    let mut grad = g.x.clone();\n    grad.push(g.t);\n    check(\"{name}\", |v: &[f64]| {name}(&v[..4], v[4]), &grad, &[x[0], x[1], x[2], x[3], t]);\n    let x32 = x.map(|v| v as f32);\n    let (v32, _) = {name}_grad(&x32[..], t as f32);\n    assert_eq!(v32.to_bits(), {name}(&x32[..], t as f32).to_bits());\n",
+                x = x.join(", ")
+            ));
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// Seeds of `tests/random_combinations.rs`.
+const SEEDS: (u64, u64) = (15_000, 48);
+/// Seeds of its generic programs.
+const GENERIC_SEEDS: (u64, u64) = (15_500, 12);
+
+/// Writes `tests/random_combinations.rs`. Regenerate with
+/// `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_combination_tests -- --ignored`.
+#[test]
+#[ignore]
+fn write_random_combination_tests() {
+    if std::env::var_os("BACKPROP_WRITE_RANDOM").is_none() {
+        return;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/random_combinations.rs");
+    let file = compiled_file(SEEDS.0, SEEDS.1) + &generic_tests(GENERIC_SEEDS.0, GENERIC_SEEDS.1);
+    std::fs::write(&path, file).unwrap();
+    let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
+    assert!(status.success(), "rustfmt failed on {}", path.display());
+}
+
+/// Every generated program lowers and differentiates (the pipeline, without rustc).
+#[test]
+fn random_combinations_lower() {
+    for seed in SEEDS.0..SEEDS.0 + SEEDS.1 {
+        let source = format!("fn comb{SIGNATURE} {{\n{}\n}}", program(seed));
+        let item: proc_macro2::TokenStream = source.parse().expect("tokenizes");
+        if let Err(e) = super::pipeline(proc_macro2::TokenStream::new(), item) {
+            panic!("seed {seed}: {e}\n{source}");
+        }
+    }
+    for seed in GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1 {
+        let source = format!("fn generic(x: &[f64], t: f64) -> f64 {{\n{}\n}}", generic_program(seed))
+            .replace("T::zero()", "0.0")
+            .replace("T::one()", "1.0")
+            .replace("T::of_f64", "");
+        let item: proc_macro2::TokenStream = source.parse().expect("tokenizes");
+        if let Err(e) = super::pipeline(proc_macro2::TokenStream::new(), item) {
+            panic!("generic seed {seed}: {e}\n{source}");
+        }
+    }
+}

@@ -28,6 +28,7 @@ use crate::scope::{Bound, ScopeCheck};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
+mod call_tapes;
 mod pullback;
 
 pub(crate) use pullback::{vjp_generics, with_lifetime};
@@ -370,6 +371,11 @@ impl<'a> Emitter<'a> {
         let site = &self.f.calls[call.index()];
         let reads = operands.len() - if site.result.is_some() { 0 } else { 2 };
         let mut args = self.call_arguments(call, &operands[..reads]);
+        for (j, arg) in args.iter_mut().enumerate() {
+            if let Some(copy) = self.call_tape_arg(call, j) {
+                *arg = copy;
+            }
+        }
         match site.result {
             Some(r) => {
                 let result = self.array_name(r);
@@ -629,6 +635,7 @@ impl<'a> Emitter<'a> {
     pub fn block(&self, b: BlockId) -> TokenStream {
         let mut statements: Vec<Statement> = Vec::new();
         // A backward loop body first pops what its forward iteration pushed.
+        statements.extend(self.call_tape_pops(b));
         if let Some(mirror) = self.f.block(b).mirror.filter(|_| self.f.block(b).backward) {
             for t in self.tapes.iter().filter(|t| t.body == mirror) {
                 let (name, tape) = (self.name(t.value), &t.name);
@@ -777,7 +784,10 @@ impl<'a> Emitter<'a> {
 
     /// The statement for a value item: its `let`, an element store, an array declaration.
     fn value_statement(&self, v: ValueId) -> Option<Statement> {
-        let statement = self.value_statement_unguarded(v)?;
+        let mut statement = self.value_statement_unguarded(v)?;
+        if let Op::Invoke(call, _) = self.f.node(v).op {
+            statement = self.with_call_tape(v, call, statement);
+        }
         // In a pullback, a write into an argument's adjoint happens only when the caller asked
         // for that adjoint (a constant per instantiation: the other copy has no such code).
         if let Op::Store(a, _) = self.f.node(v).op {
@@ -854,7 +864,7 @@ impl<'a> Emitter<'a> {
                 // The result's adjoint starts at zero, shaped like the result; in a pullback whose
                 // function returns this array, at the caller's adjoint (the seed).
                 // In a `_vjp`, the returned array's adjoint is the closure's: declared there.
-                let returned = self.vjp && self.f.output_array == Some(result);
+                let returned = (self.vjp && self.f.output_array == Some(result)) || self.result_adjoint_at_pop(*call);
                 if let Some(adjoint) =
                     self.array_adjoints.get(&result).filter(|a| self.live_arrays[a.index()] && !returned)
                 {
@@ -1416,6 +1426,12 @@ impl<'a> Emitter<'a> {
     /// Tapes (the forward sweep pushes) are declared first: a stack array with its fill count, a
     /// buffer sized once per call, or a `Vec` for a `while` loop's.
     fn tape_declarations(&self) -> Vec<TokenStream> {
+        let mut out = self.value_tape_declarations();
+        out.extend(self.call_tape_declarations());
+        out
+    }
+
+    fn value_tape_declarations(&self) -> Vec<TokenStream> {
         let f = self.f;
         self.tapes
             .iter()

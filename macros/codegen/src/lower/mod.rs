@@ -22,6 +22,7 @@ mod exits;
 mod fields;
 mod iterators;
 mod loops;
+mod nested_calls;
 mod returns;
 mod syntax;
 
@@ -227,7 +228,6 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     if let ReturnType::Type(_, ty) = &func.sig.output {
         if returned_array(ty).is_some() {
             lower.array_body(func, stmts, ty);
-            lower.check_call_places();
             return Lowered { function: lower.f, items: lower.items };
         }
     }
@@ -237,7 +237,6 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         lower.f.suggest_name(out, Hint::Output(name));
         lower.f.output = Some(out);
     }
-    lower.check_call_places();
     Lowered { function: lower.f, items: lower.items }
 }
 
@@ -519,6 +518,7 @@ impl Lower<'_> {
             }
             Stmt::Expr(e, semi) => match e {
                 Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 && self.push(m) => None,
+                Expr::Assign(a) if self.assign_array_call(a) => None,
                 Expr::Assign(a) => {
                     // Assigning a whole parameter struct is one error, whatever the value is.
                     let value = if self.field_path(&a.left).is_some_and(|(_, path)| path.is_empty()) {

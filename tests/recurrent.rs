@@ -354,3 +354,94 @@ fn the_recurrent_cell_fed_its_own_previous_result() {
     close("every vs flat", &to_vec(&g.p), &to_vec(&gf.p), 1e-12);
     close("every vs fd", &to_vec(&g.p), &fd(&p, |q| rnn_every(q, &SEQ, &targets)), 1e-6);
 }
+
+// ---- the shapes the UI tests used to reject -----------------------------------------------------
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Small {
+    pub w: [f64; 3],
+    pub b: f64,
+}
+
+#[backprop]
+pub fn small_layer(p: &Small, x: &[f64; 3]) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for i in 0..3 {
+        out[i] = (p.w[i] * x[i] + p.b).tanh();
+    }
+    out
+}
+
+#[backprop]
+pub fn total(v: &[f64; 2]) -> f64 {
+    v[0] * v[1]
+}
+
+/// Formerly `tests/ui/call_array_in_loop.rs`.
+#[backprop]
+pub fn layer_in_loop(p: &Small, xs: &[[f64; 3]]) -> f64 {
+    let mut total = 0.0;
+    for s in 0..xs.len() {
+        let h = small_layer(p, &xs[s]);
+        total += h[0] * h[1] + h[2];
+    }
+    total
+}
+
+/// Formerly `tests/ui/call_array_written_after.rs`: the pullback gets a copy of `h` as the call
+/// saw it.
+#[backprop]
+pub fn written_after(x: &[f64; 2]) -> f64 {
+    let mut h = [0.0; 2];
+    h[0] = x[0].tanh();
+    h[1] = x[1].tanh();
+    let a = total(&h);
+    h[0] = 2.0 * a;
+    a + h[0] * h[1]
+}
+
+/// Formerly `tests/ui/call_local_array_in_loop.rs`, with `h` changing between the calls.
+#[backprop]
+pub fn local_in_loop(x: &[f64; 2]) -> f64 {
+    let mut h = [0.0; 2];
+    h[0] = x[0].tanh();
+    h[1] = x[1].tanh();
+    let mut sum = 0.0;
+    for k in 0..3 {
+        sum += total(&h);
+        h[k % 2] = h[0] * 0.5 + h[1].sin();
+    }
+    sum
+}
+
+fn fd_slice(x: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let h = 1e-6 * (1.0 + x[i].abs());
+            let mut a = x.to_vec();
+            a[i] += h;
+            let mut b = x.to_vec();
+            b[i] -= h;
+            (f(&a) - f(&b)) / (2.0 * h)
+        })
+        .collect()
+}
+
+#[test]
+fn array_calls_in_loops_and_local_arrays_written_later() {
+    let p = Small { w: [0.3, -0.7, 1.1], b: 0.2 };
+    let xs = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5], [-0.75, 1.0, 0.3]];
+    let (_, g) = layer_in_loop_grad(&p, &xs);
+    close("layer in loop, p", &to_vec(&g.p), &fd(&p, |q| layer_in_loop(q, &xs)), 1e-6);
+    let flat: Vec<f64> = xs.iter().flatten().copied().collect();
+    let rows = |v: &[f64]| -> Vec<[f64; 3]> { v.chunks(3).map(|c| [c[0], c[1], c[2]]).collect() };
+    let want = fd_slice(&flat, |v| layer_in_loop(&p, &rows(v)));
+    let got: Vec<f64> = g.xs.iter().flatten().copied().collect();
+    close("layer in loop, xs", &got, &want, 1e-6);
+
+    let x = [0.4, -0.8];
+    let (_, g) = written_after_grad(&x);
+    close("written after", &g.x, &fd_slice(&x, |v| written_after(&[v[0], v[1]])), 1e-6);
+    let (_, g) = local_in_loop_grad(&x);
+    close("local in loop", &g.x, &fd_slice(&x, |v| local_in_loop(&[v[0], v[1]])), 1e-6);
+}

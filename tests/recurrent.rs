@@ -445,3 +445,50 @@ fn array_calls_in_loops_and_local_arrays_written_later() {
     let (_, g) = local_in_loop_grad(&x);
     close("local in loop", &g.x, &fd_slice(&x, |v| local_in_loop(&[v[0], v[1]])), 1e-6);
 }
+
+// ---- an array result's adjoint at an untaken branch ----------------------------------------------
+
+#[backprop]
+pub fn roots(v: &[f64; 2]) -> [f64; 2] {
+    let mut out = [0.0; 2];
+    for i in 0..2 {
+        out[i] = v[i].sqrt();
+    }
+    out
+}
+
+/// At `v[0] = 0` the branch reading `roots`' result does not run: the infinite derivative of the
+/// square root there must contribute exactly zero (the pullback of an all-zero adjoint adds 0).
+#[backprop]
+pub fn guarded_array_call(v: &[f64; 2]) -> f64 {
+    let r = roots(v);
+    if v[0] > 0.0 {
+        r[0] + r[1]
+    } else {
+        0.0
+    }
+}
+
+/// The same with the call inside the branch that is not taken, in a loop.
+#[backprop]
+pub fn guarded_array_call_in_loop(vs: &[[f64; 2]]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..vs.len() {
+        let r = roots(&vs[k]);
+        if vs[k][0] > 0.0 {
+            s += r[0] * r[1];
+        }
+    }
+    s
+}
+
+#[test]
+fn an_untaken_branch_does_not_run_the_array_pullback_into_nan() {
+    let (c, g) = guarded_array_call_grad(&[0.0, 1.0]);
+    assert_eq!(c, 0.0);
+    assert_eq!(g.v, [0.0, 0.0], "no NaN from the untaken branch's pullback");
+    let (_, g) = guarded_array_call_grad(&[4.0, 1.0]);
+    assert_eq!(g.v, [0.25, 0.5]);
+    let (_, g) = guarded_array_call_in_loop_grad(&[[0.0, 0.0], [4.0, 1.0]]);
+    assert_eq!(g.vs, vec![[0.0, 0.0], [0.25, 1.0]]);
+}

@@ -25,6 +25,7 @@ mod loops;
 mod nested_calls;
 mod returns;
 mod syntax;
+mod tuples;
 
 /// What the rest of the pipeline needs from the source besides the IR.
 pub struct Lowered {
@@ -220,11 +221,14 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     // With a return type that is not a float (already reported), the body's value says nothing.
     let want_value = !lower.missing_return;
     // Early returns become assignments to a result variable on every path (`returns.rs`).
+    // Reassigned tuples become one variable per component (`tuples.rs`).
+    let split = tuples::rewrite(&func.block.stmts);
+    let base = split.as_deref().unwrap_or(&func.block.stmts);
     let rewritten = match (&func.sig.output, want_value && returns::has_return(&func.block)) {
-        (ReturnType::Type(_, ty), true) => Some(returns::rewrite_function(&func.block.stmts, ty)),
+        (ReturnType::Type(_, ty), true) => Some(returns::rewrite_function(base, ty)),
         _ => None,
     };
-    let stmts = rewritten.as_deref().unwrap_or(&func.block.stmts);
+    let stmts = rewritten.as_deref().unwrap_or(base);
     if let ReturnType::Type(_, ty) = &func.sig.output {
         if returned_array(ty).is_some() {
             lower.array_body(func, stmts, ty);

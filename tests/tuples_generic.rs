@@ -64,3 +64,76 @@ fn a_reassigned_tuple_is_carried_by_its_components() {
         assert!((g.y - central(|b| plain(x, b), y)).abs() < 1e-6);
     }
 }
+
+// ---- generic-float callees with const generics -----------------------------------------------------
+
+/// Softmax cross-entropy over `C` classes, generic over its float type.
+#[backprop]
+pub fn softmax_xent<T: Float, const C: usize>(logits: &[T; C], label: usize) -> T {
+    let mut m = logits[0];
+    for k in 0..C {
+        m = m.max(logits[k]);
+    }
+    let mut s = T::zero();
+    for k in 0..C {
+        s += (logits[k] - m).exp();
+    }
+    s.ln() + m - logits[label]
+}
+
+/// A generic float scale, called with a float argument.
+#[backprop]
+pub fn scaled<T: Float>(x: T, k: T) -> T {
+    x * k + x.sin()
+}
+
+#[backprop]
+pub fn generic_caller(w: &[f64; 3], x: f64, label: usize) -> f64 {
+    let mut z = [0.0; 3];
+    for k in 0..3 {
+        z[k] = w[k] * x + scaled(w[k], 0.5);
+    }
+    let top = softmax_xent(&z, label);
+    let mut inner = 0.0;
+    for k in 0..3 {
+        if k != label {
+            inner += 0.1 * scaled(z[k], x);
+        }
+    }
+    top + inner
+}
+
+#[backprop]
+pub fn generic_caller_f32(w: &[f32; 3], label: usize) -> f32 {
+    softmax_xent(w, label) * 2.0
+}
+
+#[test]
+fn generic_float_callees_with_const_generics() {
+    let w = [0.3, -0.8, 1.1];
+    let (x, label) = (0.7, 2);
+    let (v, g) = generic_caller_grad(&w, x, label);
+    assert_eq!(v, generic_caller(&w, x, label));
+    for k in 0..3 {
+        let fk = |a: f64| {
+            let mut d = w;
+            d[k] = a;
+            generic_caller(&d, x, label)
+        };
+        assert!((g.w[k] - central(fk, w[k])).abs() < 1e-6, "w[{k}]: {} vs {}", g.w[k], central(fk, w[k]));
+    }
+    assert!((g.x - central(|a| generic_caller(&w, a, label), x)).abs() < 1e-6);
+    // The generic function's own gradient, at both float types.
+    let (_, g64) = softmax_xent_grad(&[1.0f64, 2.0, 0.5], 1);
+    let e: Vec<f64> = [1.0f64, 2.0, 0.5].iter().map(|z| z.exp()).collect();
+    let s: f64 = e.iter().sum();
+    for k in 0..3 {
+        let want = e[k] / s - if k == 1 { 1.0 } else { 0.0 };
+        assert!((g64.logits[k] - want).abs() < 1e-12);
+    }
+    let (_, g32) = generic_caller_f32_grad(&[1.0f32, 2.0, 0.5], 1);
+    for k in 0..3 {
+        let want = 2.0 * (e[k] / s - if k == 1 { 1.0 } else { 0.0 });
+        assert!((g32.w[k] as f64 - want).abs() < 1e-5);
+    }
+}

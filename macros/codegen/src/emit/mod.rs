@@ -326,14 +326,26 @@ impl<'a> Emitter<'a> {
 
     /// The arguments of a call as the forward sweep passes them (and the pullback again).
     fn call_arguments(&self, call: CallId, operands: &[ValueId]) -> Vec<TokenStream> {
+        self.call_arguments_with(call, operands, false)
+    }
+
+    /// [`Emitter::call_arguments`]; with `copies`, an array argument copied at the call
+    /// (`call_tapes.rs`) is the copy, and the array itself is not printed (it may be out of scope).
+    fn call_arguments_with(&self, call: CallId, operands: &[ValueId], copies: bool) -> Vec<TokenStream> {
         let site = &self.f.calls[call.index()];
         let mut next = operands.iter();
         let mut out = Vec::new();
-        for arg in &site.args {
+        for (j, arg) in site.args.iter().enumerate() {
             match arg {
                 CallArg::Value(_) => {
                     let v = next.next().copied().unwrap_or(ValueId(0));
                     out.push(self.expr(v, false).0);
+                }
+                CallArg::Place { indices, .. } if copies && self.call_tape_arg(call, j).is_some() => {
+                    for _ in 0..indices.len() {
+                        next.next();
+                    }
+                    out.extend(self.call_tape_arg(call, j));
                 }
                 CallArg::Place { array, indices, by_ref } => {
                     let idx = self.place_indices(&mut next, indices.len());
@@ -370,12 +382,7 @@ impl<'a> Emitter<'a> {
     fn pullback_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
         let site = &self.f.calls[call.index()];
         let reads = operands.len() - if site.result.is_some() { 0 } else { 2 };
-        let mut args = self.call_arguments(call, &operands[..reads]);
-        for (j, arg) in args.iter_mut().enumerate() {
-            if let Some(copy) = self.call_tape_arg(call, j) {
-                *arg = copy;
-            }
-        }
+        let mut args = self.call_arguments_with(call, &operands[..reads], true);
         match site.result {
             Some(r) => {
                 let result = self.array_name(r);
@@ -396,13 +403,15 @@ impl<'a> Emitter<'a> {
         // in after the call.
         let mut taken: Vec<ArrayId> = Vec::new();
         let (mut before, mut after) = (TokenStream::new(), TokenStream::new());
-        for arg in &site.args {
+        for (j, arg) in site.args.iter().enumerate() {
             match arg {
                 CallArg::Value(_) => {
                     next.next();
                 }
                 CallArg::Place { array, indices, .. } => {
                     let idx = self.place_indices(&mut next, indices.len());
+                    // A copied argument's zero buffer is shaped like the copy.
+                    let copied = self.call_tape_arg(call, j).is_some();
                     let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
                     let Some(a) = adjoint else {
                         args.push(quote!(::core::option::Option::None));
@@ -418,13 +427,17 @@ impl<'a> Emitter<'a> {
                     };
                     if taken.iter().any(|t| self.sinks_overlap(*t, *a)) {
                         let alias = format_ident!("{}_alias_{}", self.grad_name, taken.len());
-                        let primal = self.array_name(*array);
                         let zeros_like = self.runtime_item("ZerosLike");
                         let add = self.runtime("checks", "add_into");
                         let dynamic = idx.is_empty() && matches!(self.f.array(*array).dims.first(), Some(Dim::Dynamic));
-                        let (zero, view) = if dynamic {
+                        let (zero, view) = if copied {
+                            let copy = self.call_tape_arg(call, j).unwrap_or_default();
+                            (quote!({ use #zeros_like as _; (#copy).zeros_like() }), quote!(&#alias))
+                        } else if dynamic {
+                            let primal = self.array_name(*array);
                             (quote!(::std::vec![0.0; #primal.len()]), quote!(&#alias[..]))
                         } else {
+                            let primal = self.array_name(*array);
                             // Method syntax, so that an argument passed by reference (`v: &[f64; 2]`)
                             // and a local array both give an owned zero.
                             (quote!({ use #zeros_like as _; (#primal #([#idx])*).zeros_like() }), quote!(&#alias))

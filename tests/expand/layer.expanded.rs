@@ -30,6 +30,9 @@ pub fn layer_pullback<const I: usize, const O: usize>(
     d_p: ::core::option::Option<&mut Dense<I, O>>,
     d_x: ::core::option::Option<&mut [f64; I]>,
 ) -> ((), ()) {
+    if ::backprop::__private::all_zero(d_result) {
+        return ((), ());
+    }
     match (d_p, d_x) {
         (::core::option::Option::None, ::core::option::Option::None) => {
             layer_pullback_sweep::<
@@ -171,6 +174,9 @@ pub fn layer_vjp<'a, const I: usize, const O: usize>(
             d_p: ::core::option::Option<&mut Dense<I, O>>,
             d_x: ::core::option::Option<&mut [f64; I]>|
         {
+            if ::backprop::__private::all_zero(d_result) {
+                return ((), ());
+            }
             let mut d_p_scratch;
             let (WANT_D_P, d_p): (bool, &mut Dense<I, O>) = match d_p {
                 ::core::option::Option::Some(given) => (true, given),

@@ -111,6 +111,15 @@ struct AddArgument<'a> {
 }
 
 impl VisitMut for AddArgument<'_> {
+    // `CostGrad::<N>::zeros_like()` in a body: a turbofish needs the argument too (E0107 without).
+    fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+        for seg in e.path.segments.iter_mut().filter(|s| s.ident == *self.name) {
+            if let syn::PathArguments::AngleBracketed(a) = &mut seg.arguments {
+                a.args.insert(0, syn::GenericArgument::Type(self.arg.clone()));
+            }
+        }
+        syn::visit_mut::visit_expr_path_mut(self, e);
+    }
     fn visit_type_path_mut(&mut self, t: &mut syn::TypePath) {
         if let Some(last) = t.path.segments.last_mut() {
             if last.ident == *self.name {
@@ -144,6 +153,7 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
     let grad_fn = format_ident!("{base}_grad");
     let acc_fn = format_ident!("{base}_grad_acc");
     let grad_struct = format_ident!("{}Grad", camel_case(&base));
+    let (pullback_fn, vjp_fn) = (format_ident!("{base}_pullback"), format_ident!("{base}_vjp"));
     let dispatch = format_ident!("__{}Float", grad_struct);
     let t = param;
 
@@ -157,6 +167,7 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
         let file: syn::File = syn::parse2(tokens).map_err(|e| e.to_compile_error())?;
         let concrete: syn::Type = syn::parse_str(ty).expect("a float type");
         let mut methods = TokenStream::new();
+        let mut modules = TokenStream::new();
         for item in file.items {
             match item {
                 syn::Item::Fn(mut f) if f.sig.ident == grad_fn || f.sig.ident == acc_fn => {
@@ -166,7 +177,10 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
                         f.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
                     f.attrs.retain(|a| !a.path().is_ident("doc"));
                     f.vis = syn::Visibility::Inherited;
-                    AddArgument { name: &grad_struct, arg: concrete.clone() }.visit_signature_mut(&mut f.sig);
+                    AddArgument { name: &grad_struct, arg: concrete.clone() }.visit_item_fn_mut(&mut f);
+                    // `cost_grad` calls `cost_grad_acc`: the trait's method for this type, not the
+                    // generic wrapper of the same name (which takes `T` first: E0107).
+                    SelfCalls { names: [grad_fn.clone(), acc_fn.clone()] }.visit_block_mut(&mut f.block);
                     if ty == "f64" {
                         // The generic wrapper and the trait's method, over `T` and `Self`.
                         let mut sig = f.sig.clone();
@@ -195,6 +209,34 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
                     }
                     methods.extend(f.into_token_stream());
                 }
+                // The pullback, its sweeps and the vjp: in a module per float type, forwarded to
+                // by the dispatch trait, so that `#[backprop]` callers can call them (`calls.rs`).
+                syn::Item::Fn(mut f) if is_pullback_item(&f.sig.ident.to_string(), &base) => {
+                    f.block.stmts.retain(|s| !matches!(s, syn::Stmt::Local(l) if matches!(l.pat, syn::Pat::Wild(_))));
+                    f.vis = syn::parse_quote!(pub(super));
+                    let name = f.sig.ident.clone();
+                    if name == pullback_fn || name == vjp_fn {
+                        let module = format_ident!("__{}_{}", base, ty);
+                        let args = argument_patterns(&f.sig);
+                        let mut sig = f.sig.clone();
+                        sig.generics.where_clause = None;
+                        methods.extend(quote!(#[inline] #sig { #module::#name(#(#args),*) }));
+                        if ty == "f64" {
+                            let self_sig = replace_ident(sig.to_token_stream(), "f64", &quote!(Self));
+                            signatures.extend(quote!(#self_sig;));
+                            let generic_sig = replace_ident(sig.to_token_stream(), "f64", &t.to_token_stream());
+                            let mut wrapper: syn::ItemFn =
+                                syn::parse2(quote!(#generic_sig { <#t as #dispatch>::#name(#(#args),*) }))
+                                    .map_err(|e| e.to_compile_error())?;
+                            let at = wrapper.sig.generics.lifetimes().count();
+                            wrapper.sig.generics.params.insert(at, syn::parse_quote!(#t: #dispatch));
+                            wrapper.vis = func.vis.clone();
+                            wrapper.attrs = vec![syn::parse_quote!(#[allow(clippy::all)])];
+                            wrappers.extend(wrapper.into_token_stream());
+                        }
+                    }
+                    modules.extend(f.into_token_stream());
+                }
                 syn::Item::Struct(s) if s.ident == grad_struct && ty == "f64" => {
                     let mut s: syn::ItemStruct =
                         syn::parse2(replace_ident(s.into_token_stream(), "f64", &t.to_token_stream()))
@@ -219,6 +261,16 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
             }
         }
         impls.extend(quote!(impl #dispatch for #concrete { #methods }));
+        let module = format_ident!("__{}_{}", base, ty);
+        impls.extend(quote! {
+            #[doc(hidden)]
+            #[allow(non_snake_case, clippy::all)]
+            mod #module {
+                #[allow(unused_imports)]
+                use super::*;
+                #modules
+            }
+        });
     }
     let vis = &func.vis;
     Ok(quote! {
@@ -241,4 +293,37 @@ fn concrete_float(tokens: TokenStream) -> Option<Ident> {
         TokenTree::Group(g) => concrete_float(g.stream()),
         _ => None,
     })
+}
+
+/// `<base>_pullback`, its sweeps (`<base>_pullback_..`) and `<base>_vjp`.
+fn is_pullback_item(name: &str, base: &str) -> bool {
+    name == format!("{base}_vjp") || name.starts_with(&format!("{base}_pullback"))
+}
+
+/// The names a function's parameters bind, to forward them.
+fn argument_patterns(sig: &syn::Signature) -> Vec<TokenStream> {
+    sig.inputs
+        .iter()
+        .filter_map(|i| match i {
+            syn::FnArg::Typed(p) => Some(match &*p.pat {
+                syn::Pat::Ident(i) => i.ident.to_token_stream(),
+                other => other.to_token_stream(),
+            }),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// Calls of the named sibling functions as `Self::` calls.
+struct SelfCalls {
+    names: [Ident; 2],
+}
+
+impl VisitMut for SelfCalls {
+    fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+        if e.qself.is_none() && e.path.segments.len() == 1 && self.names.contains(&e.path.segments[0].ident) {
+            e.path.segments.insert(0, syn::PathSegment::from(Ident::new("Self", Span::call_site())));
+        }
+        syn::visit_mut::visit_expr_path_mut(self, e);
+    }
 }

@@ -12,6 +12,7 @@
 //! the user's function is still emitted unchanged so that other code keeps compiling.
 
 pub mod attr;
+pub mod call_tapes;
 pub mod ctxt;
 pub mod custom;
 pub mod derive_params;

@@ -107,6 +107,9 @@ pub struct Plan<'a> {
     pub backs: BTreeMap<crate::ir::CallId, Ident>,
     /// Per argument, in a `_vjp`: the zero buffer its closure lends for a `None` sink.
     pub scratch_names: Vec<Ident>,
+    /// Per call in a loop or a branch, or passed an array written later: its stacks of arrays
+    /// (`call_tapes.rs`).
+    pub call_tapes: Vec<crate::call_tapes::CallTape>,
 }
 
 impl<'a> Plan<'a> {
@@ -143,6 +146,7 @@ impl<'a> Plan<'a> {
             vjp,
             backs: BTreeMap::new(),
             scratch_names: Vec::new(),
+            call_tapes: Vec::new(),
         };
         let mut roots: Vec<ValueId> = f.output.into_iter().collect();
         roots.extend(d.gradients.iter().flatten());
@@ -168,6 +172,7 @@ impl<'a> Plan<'a> {
         e.find_effects();
         let uses = e.count_uses(&roots);
         e.decide_bindings(&uses);
+        e.find_call_tapes(d);
         if !vjp {
             e.find_fusions(d);
         }
@@ -191,7 +196,7 @@ impl<'a> Plan<'a> {
         let mut out = Vec::new();
         for (i, node) in f.nodes.iter().enumerate() {
             let Op::Invoke(call, _) = node.op else { continue };
-            if node.block != ROOT || !self.live[i] {
+            if node.block != ROOT || !self.live[i] || self.call_tape(call).is_some() {
                 continue;
             }
             let site = &f.calls[call.index()];
@@ -914,7 +919,7 @@ impl<'a> Plan<'a> {
             }
             let Some(forward) = f.block(node.body).mirror.and_then(|m| f.block(m).loop_owner) else { continue };
             let forward_body = f.loop_node(forward).body;
-            let pops = self.tapes.iter().any(|t| f.is_within(t.body, forward_body));
+            let pops = self.tapes.iter().any(|t| f.is_within(t.body, forward_body)) || self.pushes_call_tape(forward_body);
             if !pops && self.iterations_commute(back, forward, false) {
                 self.forward_order.insert(back);
             }

@@ -28,6 +28,7 @@ use crate::scope::{Bound, ScopeCheck};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
+mod call_tapes;
 mod pullback;
 pub mod promote;
 
@@ -326,14 +327,26 @@ impl<'a> Emitter<'a> {
 
     /// The arguments of a call as the forward sweep passes them (and the pullback again).
     fn call_arguments(&self, call: CallId, operands: &[ValueId]) -> Vec<TokenStream> {
+        self.call_arguments_with(call, operands, false)
+    }
+
+    /// [`Emitter::call_arguments`]; with `copies`, an array argument copied at the call
+    /// (`call_tapes.rs`) is the copy, and the array itself is not printed (it may be out of scope).
+    fn call_arguments_with(&self, call: CallId, operands: &[ValueId], copies: bool) -> Vec<TokenStream> {
         let site = &self.f.calls[call.index()];
         let mut next = operands.iter();
         let mut out = Vec::new();
-        for arg in &site.args {
+        for (j, arg) in site.args.iter().enumerate() {
             match arg {
                 CallArg::Value(_) => {
                     let v = next.next().copied().unwrap_or(ValueId(0));
                     out.push(self.expr(v, false).0);
+                }
+                CallArg::Place { indices, .. } if copies && self.call_tape_arg(call, j).is_some() => {
+                    for _ in 0..indices.len() {
+                        next.next();
+                    }
+                    out.extend(self.call_tape_arg(call, j));
                 }
                 CallArg::Place { array, indices, by_ref } => {
                     let idx = self.place_indices(&mut next, indices.len());
@@ -370,7 +383,7 @@ impl<'a> Emitter<'a> {
     fn pullback_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
         let site = &self.f.calls[call.index()];
         let reads = operands.len() - if site.result.is_some() { 0 } else { 2 };
-        let mut args = self.call_arguments(call, &operands[..reads]);
+        let mut args = self.call_arguments_with(call, &operands[..reads], true);
         match site.result {
             Some(r) => {
                 let result = self.array_name(r);
@@ -391,7 +404,7 @@ impl<'a> Emitter<'a> {
         // in after the call.
         let mut taken: Vec<ArrayId> = Vec::new();
         let (mut before, mut after) = (TokenStream::new(), TokenStream::new());
-        for arg in &site.args {
+        for (j, arg) in site.args.iter().enumerate() {
             match arg {
                 CallArg::Value(_) => {
                     next.next();
@@ -402,6 +415,8 @@ impl<'a> Emitter<'a> {
                     if self.f.array(*array).elem.float().is_none() {
                         continue;
                     }
+                    // A copied argument's zero buffer is shaped like the copy.
+                    let copied = self.call_tape_arg(call, j).is_some();
                     let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
                     let Some(a) = adjoint else {
                         args.push(quote!(::core::option::Option::None));
@@ -417,11 +432,19 @@ impl<'a> Emitter<'a> {
                     };
                     if taken.iter().any(|t| self.sinks_overlap(*t, *a)) {
                         let alias = format_ident!("{}_alias_{}", self.grad_name, taken.len());
-                        // A zero buffer shaped like the adjoint place itself (its own type, or a
-                        // `Vec` for a slice sink), so it lends to the parameter the place would.
-                        let buffer = self.runtime_item("AliasBuffer");
-                        before.extend(quote!(let mut #alias = #buffer::alias_buffer(&#place);));
-                        let add_in = quote!(#buffer::add_buffer(&mut #place, &#alias););
+                        let add_in = if copied {
+                            let zeros_like = self.runtime_item("ZerosLike");
+                            let add = self.runtime("checks", "add_into");
+                            let copy = self.call_tape_arg(call, j).unwrap_or_default();
+                            before.extend(quote!(let mut #alias = { use #zeros_like as _; (#copy).zeros_like() };));
+                            quote!(#add(&mut #place, &#alias);)
+                        } else {
+                            // A zero buffer shaped like the adjoint place itself (its own type, or a
+                            // `Vec` for a slice sink), so it lends to the parameter the place would.
+                            let buffer = self.runtime_item("AliasBuffer");
+                            before.extend(quote!(let mut #alias = #buffer::alias_buffer(&#place);));
+                            quote!(#buffer::add_buffer(&mut #place, &#alias);)
+                        };
                         after.extend(match &guard {
                             Some(flag) => quote!(if #flag { #add_in }),
                             None => add_in,
@@ -635,6 +658,7 @@ impl<'a> Emitter<'a> {
     pub fn block(&self, b: BlockId) -> TokenStream {
         let mut statements: Vec<Statement> = Vec::new();
         // A backward loop body first pops what its forward iteration pushed.
+        statements.extend(self.call_tape_pops(b));
         if let Some(mirror) = self.f.block(b).mirror.filter(|_| self.f.block(b).backward) {
             for t in self.tapes.iter().filter(|t| t.body == mirror) {
                 let (name, tape) = (self.name(t.value), &t.name);
@@ -783,7 +807,10 @@ impl<'a> Emitter<'a> {
 
     /// The statement for a value item: its `let`, an element store, an array declaration.
     fn value_statement(&self, v: ValueId) -> Option<Statement> {
-        let statement = self.value_statement_unguarded(v)?;
+        let mut statement = self.value_statement_unguarded(v)?;
+        if let Op::Invoke(call, _) = self.f.node(v).op {
+            statement = self.with_call_tape(v, call, statement);
+        }
         // In a pullback, a write into an argument's adjoint happens only when the caller asked
         // for that adjoint (a constant per instantiation: the other copy has no such code).
         if let Op::Store(a, _) = self.f.node(v).op {
@@ -860,7 +887,7 @@ impl<'a> Emitter<'a> {
                 // The result's adjoint starts at zero, shaped like the result; in a pullback whose
                 // function returns this array, at the caller's adjoint (the seed).
                 // In a `_vjp`, the returned array's adjoint is the closure's: declared there.
-                let returned = self.vjp && self.f.output_array == Some(result);
+                let returned = (self.vjp && self.f.output_array == Some(result)) || self.result_adjoint_at_pop(*call);
                 if let Some(adjoint) =
                     self.array_adjoints.get(&result).filter(|a| self.live_arrays[a.index()] && !returned)
                 {
@@ -1422,6 +1449,12 @@ impl<'a> Emitter<'a> {
     /// Tapes (the forward sweep pushes) are declared first: a stack array with its fill count, a
     /// buffer sized once per call, or a `Vec` for a `while` loop's.
     fn tape_declarations(&self) -> Vec<TokenStream> {
+        let mut out = self.value_tape_declarations();
+        out.extend(self.call_tape_declarations());
+        out
+    }
+
+    fn value_tape_declarations(&self) -> Vec<TokenStream> {
         let f = self.f;
         self.tapes
             .iter()

@@ -321,10 +321,12 @@ impl Emitter<'_> {
         // A zero adjoint contributes exactly zero, whatever the factors are at this point (an
         // infinite derivative in a branch the caller did not take): the rule of `diff::Sweep::
         // maybe_zero`, kept across the call.
+        // An array result's adjoint: all of it zero (`all_zero`, one pass over the seed).
         let zero_seed = if f.return_type.is_none() {
             quote!(if #seed == 0.0 { return (#(#zeros,)*); })
         } else {
-            TokenStream::new()
+            let all_zero = self.runtime_item("all_zero");
+            quote!(if #all_zero(#seed) { return (#(#zeros,)*); })
         };
         SweepEnd { adds, returns: quote!((#(#types,)*)), values, zero_seed }
     }

@@ -176,17 +176,8 @@ impl Lower<'_> {
 
     /// `let h = dense(&net.l1, &x, act);`: a call that returns an array, bound to `name`.
     pub(super) fn invoke_array(&mut self, name: &syn::Ident, call: CallExpr) {
-        if self.block != ROOT {
-            self.cx.error_spanned_by(
-                &call.callee,
-                format!(
-                    "`{}` returns an array here, which `#[backprop]` supports at the top level of the function only (not inside a loop or a branch); call it before the loop, or make it return a float",
-                    call.shown
-                ),
-            );
-            self.poison_name(name);
-            return;
-        }
+        // In a loop or a branch the result and the arrays passed are taped per call site
+        // (`call_tapes.rs`): the backward sweep's pullback gets them as the call saw them.
         let array = self.f.add_array(Array {
             name: name.clone(),
             elem: Ty::Float(self.f.float),
@@ -251,6 +242,10 @@ impl Lower<'_> {
     /// One argument: a place (`&x`, `&xs[s]`, `x` naming an array, `net`, `&net.l1`) or a value.
     fn call_arg(&mut self, e: &Expr) -> Option<CallArg> {
         match e {
+            // `f(&net.l2, &g(&net.l1, x))`: the inner call's array, bound to a hidden name first.
+            Expr::Reference(r) if r.mutability.is_none() && self.user_call(&r.expr).is_some() => {
+                self.nested_call_arg(&r.expr)
+            }
             Expr::Reference(r) if r.mutability.is_none() => self.call_place(&r.expr, true),
             Expr::Reference(r) => {
                 self.cx.error_spanned_by(
@@ -310,19 +305,8 @@ impl Lower<'_> {
                 .error_spanned_by(e, format!("`&{}[..]` names one float: pass it by value (`{}[..]`)", a.name, a.name));
             return None;
         }
-        // An array the function writes (a local, or a `mut` argument) may change between a call in
-        // a loop and the next iteration: its pullback would see other contents than the call did.
-        let local = matches!(a.origin, ArrayOrigin::Local { .. } | ArrayOrigin::Returned(_)) || a.mutable;
-        if local && self.block != ROOT {
-            self.cx.error_spanned_by(
-                e,
-                format!(
-                    "`{}` is a local array passed to a differentiable function inside a loop or a branch, which `#[backprop]` does not support yet; there, pass the function's own array arguments, parameter structs or their fields, or move the call to the top level",
-                    a.name
-                ),
-            );
-            return None;
-        }
+        // An array the function writes (a local, or a `mut` argument) may change after the call:
+        // the pullback gets a snapshot taken at the call (`call_tapes.rs`).
         let mut values = Vec::new();
         for i in indices {
             let v = self.expr(i);
@@ -333,36 +317,6 @@ impl Lower<'_> {
             values.push(v);
         }
         Some(CallArg::Place { array, indices: values, by_ref })
-    }
-
-    /// After lowering: an array passed to a call must not be written after the call (the
-    /// pullback reads it as the call saw it).
-    pub(super) fn check_call_places(&mut self) {
-        for (k, call) in self.f.calls.iter().enumerate() {
-            let Some(invoke) = self.f.nodes.iter().position(|n| matches!(n.op, Op::Invoke(c, _) if c.index() == k))
-            else {
-                continue;
-            };
-            for arg in &call.args {
-                let CallArg::Place { array, .. } = arg else { continue };
-                let written_later = self
-                    .f
-                    .nodes
-                    .iter()
-                    .enumerate()
-                    .find(|(i, n)| *i > invoke && matches!(&n.op, Op::Store(a, _) if a == array));
-                if let Some((_, write)) = written_later {
-                    let name = &self.f.array(*array).name;
-                    let callee = call.callee.to_string().replace(' ', "");
-                    self.cx.error_at(
-                        write.span,
-                        format!(
-                            "`{name}` is written here after it is passed to `{callee}`, whose pullback reads `{name}` as the call saw it; write the new values into another local array"
-                        ),
-                    );
-                }
-            }
-        }
     }
 
     /// A constructor such as `Activation::LeakyRelu(0.1)` as an argument: a passive value the macro

@@ -22,8 +22,10 @@ mod exits;
 mod fields;
 mod iterators;
 mod loops;
+mod nested_calls;
 mod returns;
 mod syntax;
+mod tuples;
 
 /// What the rest of the pipeline needs from the source besides the IR.
 pub struct Lowered {
@@ -219,15 +221,17 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     // With a return type that is not a float (already reported), the body's value says nothing.
     let want_value = !lower.missing_return;
     // Early returns become assignments to a result variable on every path (`returns.rs`).
+    // Reassigned tuples become one variable per component (`tuples.rs`).
+    let split = tuples::rewrite(&func.block.stmts);
+    let base = split.as_deref().unwrap_or(&func.block.stmts);
     let rewritten = match (&func.sig.output, want_value && returns::has_return(&func.block)) {
-        (ReturnType::Type(_, ty), true) => Some(returns::rewrite_function(&func.block.stmts, ty)),
+        (ReturnType::Type(_, ty), true) => Some(returns::rewrite_function(base, ty)),
         _ => None,
     };
-    let stmts = rewritten.as_deref().unwrap_or(&func.block.stmts);
+    let stmts = rewritten.as_deref().unwrap_or(base);
     if let ReturnType::Type(_, ty) = &func.sig.output {
         if returned_array(ty).is_some() {
             lower.array_body(func, stmts, ty);
-            lower.check_call_places();
             return Lowered { function: lower.f, items: lower.items };
         }
     }
@@ -237,7 +241,6 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
         lower.f.suggest_name(out, Hint::Output(name));
         lower.f.output = Some(out);
     }
-    lower.check_call_places();
     Lowered { function: lower.f, items: lower.items }
 }
 
@@ -519,6 +522,7 @@ impl Lower<'_> {
             }
             Stmt::Expr(e, semi) => match e {
                 Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 && self.push(m) => None,
+                Expr::Assign(a) if self.assign_array_call(a) => None,
                 Expr::Assign(a) => {
                     // Assigning a whole parameter struct is one error, whatever the value is.
                     let value = if self.field_path(&a.left).is_some_and(|(_, path)| path.is_empty()) {

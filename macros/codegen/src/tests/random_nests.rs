@@ -1253,6 +1253,8 @@ pub enum Family {
     Constructs,
     /// With calls of `CALL_HELPERS` (issue 8).
     Calls,
+    /// Array-returning calls in loops and branches, nested calls (`random_array_calls.rs`, issue 18).
+    ArrayCalls,
 }
 
 /// The compiled test files: (file stem, first seed, count, gated behind the `wide-tests` feature,
@@ -1269,6 +1271,8 @@ pub const FILES: &[(&str, u64, u64, bool, Family)] = &[
     ("random_wide_constructs_1", 3000, 100, true, Family::Constructs),
     ("random_wide_constructs_2", 3100, 100, true, Family::Constructs),
     ("random_wide_calls", 5000, 100, true, Family::Calls),
+    ("random_array_calls", 6000, 60, false, Family::ArrayCalls),
+    ("random_wide_array_calls", 7000, 100, true, Family::ArrayCalls),
 ];
 
 fn rust_f64(v: f64) -> String {
@@ -1288,7 +1292,10 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
     } else {
         format!("cargo test --test {stem}")
     };
-    let what = if family == Family::Calls {
+    let what = if family == Family::ArrayCalls {
+        "Random programs of array-returning calls in loops and branches, nested calls and carried arrays\n\
+         //! (issue 18) from macros/codegen/src/tests/random_array_calls.rs"
+    } else if family == Family::Calls {
         "Random loop nests calling differentiable functions (issue 8) from\n\
          //! macros/codegen/src/tests/random_nests.rs"
     } else if ext {
@@ -1302,6 +1309,7 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
         Family::Nests => 7,
         Family::Constructs => 10,
         Family::Calls => 8,
+        Family::ArrayCalls => 18,
     };
     let mut out = format!(
         "//! {what}, seeds {first}..{}, compiled\n\
@@ -1340,9 +1348,13 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
          }}\n",
         first + count
     );
-    if family == Family::Calls {
+    if matches!(family, Family::Calls | Family::ArrayCalls) {
         out.push('\n');
         out.push_str(CALL_HELPERS);
+    }
+    if family == Family::ArrayCalls {
+        out.push('\n');
+        out.push_str(super::random_array_calls::ARRAY_CALL_HELPERS);
     }
     for seed in first..first + count {
         let name = format!("nest_{seed}");
@@ -1350,6 +1362,7 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
             Family::Nests => program(seed),
             Family::Constructs => program_constructs(seed),
             Family::Calls => program_with_calls(seed),
+            Family::ArrayCalls => super::random_array_calls::program(seed),
         };
         let source = prog.source.replacen("fn f(", &format!("#[backprop{}]\n    pub fn {name}(", prog.attr), 1);
         let source: String =

@@ -74,12 +74,36 @@ pub fn sample_cost(net: &Mlp, x: &[f64; 64], y: &[f64; 10]) -> f64 {
 macro_rules! hand_gemm {
     ($name:ident, $t:ty, $f:ident) => {
         #[allow(clippy::too_many_arguments)]
-        fn $name(m: usize, k: usize, n: usize, a: &[$t], ars: usize, acs: usize, b: &[$t], brs: usize, bcs: usize, beta: $t, c: &mut [$t]) {
+        fn $name(
+            m: usize,
+            k: usize,
+            n: usize,
+            a: &[$t],
+            ars: usize,
+            acs: usize,
+            b: &[$t],
+            brs: usize,
+            bcs: usize,
+            beta: $t,
+            c: &mut [$t],
+        ) {
             // SAFETY: the callers pass slices the strides stay inside (sizes fixed by the network).
             unsafe {
                 matrixmultiply::$f(
-                    m, k, n, 1.0, a.as_ptr(), ars as isize, acs as isize, b.as_ptr(), brs as isize, bcs as isize, beta,
-                    c.as_mut_ptr(), n as isize, 1,
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    ars as isize,
+                    acs as isize,
+                    b.as_ptr(),
+                    brs as isize,
+                    bcs as isize,
+                    beta,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
                 )
             }
         }
@@ -276,13 +300,25 @@ fn main() {
     verify(d);
     verify(one);
     let mut cases: Vec<(&str, Run, Run)> = vec![
-        ("f64, batch 256, _grad", run!(hand_batch64(&d.net, black_box(&d.xs), &d.ys)), run!(gen_batch64(&d.net, black_box(&d.xs), &d.ys))),
+        (
+            "f64, batch 256, _grad",
+            run!(hand_batch64(&d.net, black_box(&d.xs), &d.ys)),
+            run!(gen_batch64(&d.net, black_box(&d.xs), &d.ys)),
+        ),
         ("f64, batch 256, _grad_acc", run!(hand_batch64(&d.net, black_box(&d.xs), &d.ys)), {
             let mut g = BatchCostGrad { net: d.net.zeros_like() };
             run!(gen_batch64_acc(&d.net, black_box(&d.xs), &d.ys, &mut g))
         }),
-        ("f32, batch 256, _grad", run!(hand_batch32(&d.net32, black_box(&d.xs32), &d.ys32)), run!(gen_batch32(&d.net32, black_box(&d.xs32), &d.ys32))),
-        ("f64, batch 1, _grad", run!(hand_batch64(&one.net, black_box(&one.xs), &one.ys)), run!(gen_batch64(&one.net, black_box(&one.xs), &one.ys))),
+        (
+            "f32, batch 256, _grad",
+            run!(hand_batch32(&d.net32, black_box(&d.xs32), &d.ys32)),
+            run!(gen_batch32(&d.net32, black_box(&d.xs32), &d.ys32)),
+        ),
+        (
+            "f64, batch 1, _grad",
+            run!(hand_batch64(&one.net, black_box(&one.xs), &one.ys)),
+            run!(gen_batch64(&one.net, black_box(&one.xs), &one.ys)),
+        ),
         (
             "f64, batch 1: dense_batch / per-sample dense",
             run!(gen_sample(&one.net, black_box(&one.xs[0]), &one.ys[0])),

@@ -35,6 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .fit(&mut m, &train, sample_grad)?;
     let last = mean_cost(&m, &test);
-    println!("held-out error after {} epochs: {last:.5} ({:.1}x lower than predicting 0)", history.epochs.len(), zero / last);
+    println!(
+        "held-out error after {} epochs: {last:.5} ({:.1}x lower than predicting 0)",
+        history.epochs.len(),
+        zero / last
+    );
     Ok(())
 }

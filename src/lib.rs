@@ -38,9 +38,10 @@ pub mod prelude {
     pub use backprop_macros::Params;
     pub use backprop_runtime::activation::{elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, softsign};
     pub use backprop_runtime::layers::{
-        dense, dense_batch, dense_batch_pullback, dense_batch_vjp, dense_pullback, dense_vjp, logsumexp, logsumexp_pullback, logsumexp_vjp, softmax_cross_entropy,
-        softmax_cross_entropy_batch, softmax_cross_entropy_batch_pullback, softmax_cross_entropy_batch_vjp,
-        softmax_cross_entropy_pullback, softmax_cross_entropy_vjp, Dense,
+        dense, dense_batch, dense_batch_pullback, dense_batch_vjp, dense_pullback, dense_vjp, logsumexp,
+        logsumexp_pullback, logsumexp_vjp, softmax_cross_entropy, softmax_cross_entropy_batch,
+        softmax_cross_entropy_batch_pullback, softmax_cross_entropy_batch_vjp, softmax_cross_entropy_pullback,
+        softmax_cross_entropy_vjp, Dense,
     };
     pub use backprop_runtime::{Activation, Float, Params, ZerosLike};
 }
@@ -48,9 +49,9 @@ pub mod prelude {
 /// Items the generated code calls. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
     pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
     pub use backprop_runtime::pullback::{all_zero, sink};
-    pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
     pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};
     // Two arguments of one call with one adjoint: the later one's zero buffer (emit's pullback call).
     pub use backprop_runtime::alias::AliasBuffer;

@@ -114,7 +114,12 @@ fn check_fd(what: &str, n: &Mlp, grad: &[f64], cost: impl Fn(&Mlp) -> f64) {
         });
         let down = cost(&p);
         let fd = (up - down) / (2.0 * h);
-        assert!((fd - grad[idx]).abs() <= 1e-6 * (1.0 + fd.abs()), "{what} {}: {} vs fd {fd}", n.describe(idx, "net"), grad[idx]);
+        assert!(
+            (fd - grad[idx]).abs() <= 1e-6 * (1.0 + fd.abs()),
+            "{what} {}: {} vs fd {fd}",
+            n.describe(idx, "net"),
+            grad[idx]
+        );
     }
 }
 
@@ -211,7 +216,11 @@ fn pullbacks_at(size: usize) {
             p[s][i] -= 2.0 * h;
             let down = proj(&p, &n.l1);
             let fd = (up - down) / (2.0 * h);
-            assert!((fd - d_xs[s][i]).abs() <= 1e-6 * (1.0 + fd.abs()), "{act:?} d_xs[{s}][{i}] {} vs fd {fd}", d_xs[s][i]);
+            assert!(
+                (fd - d_xs[s][i]).abs() <= 1e-6 * (1.0 + fd.abs()),
+                "{act:?} d_xs[{s}][{i}] {} vs fd {fd}",
+                d_xs[s][i]
+            );
         }
     }
     // Soft targets: the targets' adjoint.

@@ -20,8 +20,11 @@ fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
 fn dual_grad(f: impl Fn(&[Dual64]) -> Dual64, x: &[f64]) -> Vec<f64> {
     (0..x.len())
         .map(|k| {
-            let xs: Vec<Dual64> =
-                x.iter().enumerate().map(|(j, &v)| if j == k { Dual64::from(v).derivative() } else { Dual64::from(v) }).collect();
+            let xs: Vec<Dual64> = x
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| if j == k { Dual64::from(v).derivative() } else { Dual64::from(v) })
+                .collect();
             f(&xs).eps
         })
         .collect()

@@ -27,7 +27,12 @@ fn assert_matrix(h: &[Vec<f64>], oracle: &[Vec<f64>], tol: f64, what: &str) {
     assert_eq!(h.len(), oracle.len(), "{what}: rows");
     for i in 0..h.len() {
         for j in 0..h[i].len() {
-            assert!(close(h[i][j], oracle[i][j], tol), "{what}: h[{i}][{j}] = {} but num-dual says {}", h[i][j], oracle[i][j]);
+            assert!(
+                close(h[i][j], oracle[i][j], tol),
+                "{what}: h[{i}][{j}] = {} but num-dual says {}",
+                h[i][j],
+                oracle[i][j]
+            );
         }
     }
 }

@@ -528,8 +528,22 @@ macro_rules! float_consts {
     };
 }
 float_consts!(
-    E, FRAC_1_PI, FRAC_1_SQRT_2, FRAC_2_PI, FRAC_2_SQRT_PI, FRAC_PI_2, FRAC_PI_3, FRAC_PI_4, FRAC_PI_6, FRAC_PI_8,
-    LN_10, LN_2, LOG10_E, LOG2_E, PI, SQRT_2
+    E,
+    FRAC_1_PI,
+    FRAC_1_SQRT_2,
+    FRAC_2_PI,
+    FRAC_2_SQRT_PI,
+    FRAC_PI_2,
+    FRAC_PI_3,
+    FRAC_PI_4,
+    FRAC_PI_6,
+    FRAC_PI_8,
+    LN_10,
+    LN_2,
+    LOG10_E,
+    LOG2_E,
+    PI,
+    SQRT_2
 );
 
 impl num_traits::Float for Dual64 {
@@ -799,7 +813,13 @@ impl<T: DualTwin> DualTwin for [T] {
     type Twin = Vec<T::Twin>;
     #[track_caller]
     fn dualize(&self, tangent: &Self) -> Self::Twin {
-        assert_eq!(self.len(), tangent.len(), "the direction has {} entries where the argument has {}", tangent.len(), self.len());
+        assert_eq!(
+            self.len(),
+            tangent.len(),
+            "the direction has {} entries where the argument has {}",
+            tangent.len(),
+            self.len()
+        );
         self.iter().zip(tangent).map(|(x, t)| x.dualize(t)).collect()
     }
     fn constant(&self) -> Self::Twin {

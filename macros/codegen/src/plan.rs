@@ -919,7 +919,8 @@ impl<'a> Plan<'a> {
             }
             let Some(forward) = f.block(node.body).mirror.and_then(|m| f.block(m).loop_owner) else { continue };
             let forward_body = f.loop_node(forward).body;
-            let pops = self.tapes.iter().any(|t| f.is_within(t.body, forward_body)) || self.pushes_call_tape(forward_body);
+            let pops =
+                self.tapes.iter().any(|t| f.is_within(t.body, forward_body)) || self.pushes_call_tape(forward_body);
             if !pops && self.iterations_commute(back, forward, false) {
                 self.forward_order.insert(back);
             }

@@ -19,7 +19,16 @@ pub trait Gemm: Float {
     /// `C ← α A B + β C` for an `m × k` A, a `k × n` B and an `m × n` C, each given by a
     /// pointer's slice and (row, column) strides in elements.
     #[allow(clippy::too_many_arguments)]
-    fn gemm(m: usize, k: usize, n: usize, alpha: Self, a: (&[Self], isize, isize), b: (&[Self], isize, isize), beta: Self, c: (&mut [Self], isize, isize));
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: (&[Self], isize, isize),
+        b: (&[Self], isize, isize),
+        beta: Self,
+        c: (&mut [Self], isize, isize),
+    );
 }
 
 macro_rules! gemm_impl {
@@ -129,7 +138,16 @@ fn sigmoid_select<F: Float>(x: F) -> F {
 fn pre_activations<const I: usize, const O: usize, F: Gemm>(layer: &Dense<I, O, F>, xs: &[[F; I]], out: &mut [[F; O]]) {
     let (x, w) = (xs.as_flattened(), layer.w.as_flattened());
     // X: S × I (rows I apart); Wᵀ: I × O, element (i, j) = w[j][i] at j·I + i.
-    F::gemm(xs.len(), I, O, F::one(), (x, I as isize, 1), (w, 1, I as isize), F::one(), (out.as_flattened_mut(), O as isize, 1));
+    F::gemm(
+        xs.len(),
+        I,
+        O,
+        F::one(),
+        (x, I as isize, 1),
+        (w, 1, I as isize),
+        F::one(),
+        (out.as_flattened_mut(), O as isize, 1),
+    );
 }
 
 /// The pullback of [`dense_batch`]: adds into `d_layer` (weights `Δᵀ X`, biases the column sums
@@ -159,7 +177,12 @@ pub fn dense_batch_pullback<const I: usize, const O: usize, F: Gemm>(
         }
         return ((), (), ());
     }
-    assert!(result.len() == s && d_result.len() == s, "dense_batch_pullback: {s} samples but result/d_result have {}/{}", result.len(), d_result.len());
+    assert!(
+        result.len() == s && d_result.len() == s,
+        "dense_batch_pullback: {s} samples but result/d_result have {}/{}",
+        result.len(),
+        d_result.len()
+    );
     let one = F::one();
     let mut delta = d_result.to_vec();
     {
@@ -182,7 +205,16 @@ pub fn dense_batch_pullback<const I: usize, const O: usize, F: Gemm>(
     let d = delta.as_flattened();
     if let Some(g) = d_layer {
         // dW (O × I) += Δᵀ (O × S: element (j, s) at s·O + j) · X (S × I).
-        F::gemm(O, s, I, one, (d, 1, O as isize), (xs.as_flattened(), I as isize, 1), one, (g.w.as_flattened_mut(), I as isize, 1));
+        F::gemm(
+            O,
+            s,
+            I,
+            one,
+            (d, 1, O as isize),
+            (xs.as_flattened(), I as isize, 1),
+            one,
+            (g.w.as_flattened_mut(), I as isize, 1),
+        );
         for row in &delta {
             for (b, &v) in g.b.iter_mut().zip(row) {
                 *b += v;
@@ -192,7 +224,16 @@ pub fn dense_batch_pullback<const I: usize, const O: usize, F: Gemm>(
     if let Some(d_xs) = d_xs {
         assert_eq!(d_xs.len(), s, "dense_batch_pullback: d_xs has {} rows for {s} samples", d_xs.len());
         // dX (S × I) += Δ (S × O) · W (O × I).
-        F::gemm(s, O, I, one, (d, O as isize, 1), (layer.w.as_flattened(), I as isize, 1), one, (d_xs.as_flattened_mut(), I as isize, 1));
+        F::gemm(
+            s,
+            O,
+            I,
+            one,
+            (d, O as isize, 1),
+            (layer.w.as_flattened(), I as isize, 1),
+            one,
+            (d_xs.as_flattened_mut(), I as isize, 1),
+        );
     }
     ((), (), ())
 }
@@ -216,7 +257,13 @@ pub fn dense_batch_vjp<'a, const I: usize, const O: usize, F: Gemm>(
 /// `Σ_s (logsumexp(logits[s]) − Σ_k ys[s][k] logits[s][k])` (for one-hot targets, the sum of the
 /// per-sample [`softmax_cross_entropy`](super::softmax_cross_entropy) of each row's label).
 pub fn softmax_cross_entropy_batch<const O: usize, F: Float>(logits: &[[F; O]], ys: &[[F; O]]) -> F {
-    assert_eq!(logits.len(), ys.len(), "softmax_cross_entropy_batch: {} rows of logits, {} of targets", logits.len(), ys.len());
+    assert_eq!(
+        logits.len(),
+        ys.len(),
+        "softmax_cross_entropy_batch: {} rows of logits, {} of targets",
+        logits.len(),
+        ys.len()
+    );
     let mut total = F::zero();
     for (z, y) in logits.iter().zip(ys) {
         let lse = logsumexp_row(z);

@@ -30,8 +30,8 @@ mod tests;
 
 pub use dense::{dense, dense_pullback, dense_vjp, Dense};
 pub use dense_batch::{
-    dense_batch, dense_batch_pullback, dense_batch_vjp, softmax_cross_entropy_batch, softmax_cross_entropy_batch_pullback,
-    softmax_cross_entropy_batch_vjp, Gemm,
+    dense_batch, dense_batch_pullback, dense_batch_vjp, softmax_cross_entropy_batch,
+    softmax_cross_entropy_batch_pullback, softmax_cross_entropy_batch_vjp, Gemm,
 };
 pub use dot::{dot, dot_pullback, dot_vjp};
 pub use logsumexp::{logsumexp, logsumexp_pullback, logsumexp_vjp};

@@ -29,8 +29,8 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 mod call_tapes;
-mod pullback;
 pub mod promote;
+mod pullback;
 
 pub(crate) use pullback::{vjp_generics, with_lifetime};
 

@@ -195,7 +195,17 @@ impl Promote {
             tail.push(syn::parse_quote!(#carry = #next;));
             after.extend(quote!({ let #var = #end; #base[#end_index] = #carry; }));
             for a in accs.iter().filter(|a| &a.base_text == place) {
-                let target = if a.offset == *first { if reversed { &next } else { &carry } } else if reversed { &carry } else { &next };
+                let target = if a.offset == *first {
+                    if reversed {
+                        &next
+                    } else {
+                        &carry
+                    }
+                } else if reversed {
+                    &carry
+                } else {
+                    &next
+                };
                 replace_target(&mut body.stmts[a.stmt], target);
             }
         }

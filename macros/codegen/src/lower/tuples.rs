@@ -117,7 +117,8 @@ impl Split {
                     for (k, e) in t.elems.iter().enumerate() {
                         let mut e = e.clone();
                         self.visit_expr_mut(&mut e);
-                        let (c, next) = (component(&name, k), ident(&format!("{}{name}_next_{k}", crate::plan::HIDDEN)));
+                        let (c, next) =
+                            (component(&name, k), ident(&format!("{}{name}_next_{k}", crate::plan::HIDDEN)));
                         out.push(syn::parse_quote!(let #next = #e;));
                         assigns.push(syn::parse_quote!(#c = #next;));
                     }

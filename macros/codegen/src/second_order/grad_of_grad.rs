@@ -43,7 +43,8 @@ pub fn callee_items(
             _ => None,
         }))
     };
-    let (Some(pb), Some(vj)) = (find(pullback, &format!("{name}_pullback"))?, find(vjp, &format!("{name}_vjp"))?) else {
+    let (Some(pb), Some(vj)) = (find(pullback, &format!("{name}_pullback"))?, find(vjp, &format!("{name}_vjp"))?)
+    else {
         return Ok(TokenStream::new());
     };
     let n = f.params.len();
@@ -54,11 +55,8 @@ pub fn callee_items(
     let args: Vec<&Ident> = f.params.iter().map(|p| &p.name).collect();
     let (grad_fn, hvp) = (format_ident!("{name}_grad"), format_ident!("{name}_hvp"));
     let dual = quote!(::backprop::__private::dual);
-    let field_types: HashMap<String, syn::Type> = grad_struct
-        .fields
-        .iter()
-        .filter_map(|fd| Some((fd.ident.as_ref()?.to_string(), fd.ty.clone())))
-        .collect();
+    let field_types: HashMap<String, syn::Type> =
+        grad_struct.fields.iter().filter_map(|fd| Some((fd.ident.as_ref()?.to_string(), fd.ty.clone()))).collect();
 
     // Which sink each array or struct argument has (the pullback's order: docs/CALLS.md).
     let mut sink_of = HashMap::new();

@@ -21,7 +21,8 @@ pub fn jacobian(func: &syn::ItemFn, f: &ir::Function) -> Result<TokenStream, Tok
         return Ok(TokenStream::new());
     };
     let scalar = &array.elem;
-    let (fname, pullback, jac) = (format_ident!("{name}"), format_ident!("{name}_pullback"), format_ident!("{name}_jacobian"));
+    let (fname, pullback, jac) =
+        (format_ident!("{name}"), format_ident!("{name}_pullback"), format_ident!("{name}_jacobian"));
     let generics = &func.sig.generics;
     let (_, ty_generics, _) = generics.split_for_impl();
     let turbofish = ty_generics.as_turbofish();

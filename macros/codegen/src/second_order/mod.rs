@@ -53,7 +53,12 @@ fn own_renames(name: &str, grad_struct: &str) -> Renames {
 
 /// Parameter structs named in generated bodies (`&mut Net`) become their twins (`retype.rs`).
 fn struct_twins(f: &ir::Function) -> Vec<String> {
-    f.params.iter().filter_map(|p| p.strukt.as_ref()).filter_map(|s| syn::parse2::<syn::Ident>(s.clone()).ok()).map(|i| i.to_string()).collect()
+    f.params
+        .iter()
+        .filter_map(|p| p.strukt.as_ref())
+        .filter_map(|s| syn::parse2::<syn::Ident>(s.clone()).ok())
+        .map(|i| i.to_string())
+        .collect()
 }
 
 /// Callees reached through calls: their value, pullback and vjp, renamed to their dual copies.
@@ -69,24 +74,25 @@ fn callee_renames(f: &ir::Function, r: &mut Renames) {
 }
 
 fn last_ident(path: &TokenStream) -> Option<Ident> {
-    path.clone().into_iter().filter_map(|t| if let proc_macro2::TokenTree::Ident(i) = t { Some(i) } else { None }).find(
-        |i| {
+    path.clone()
+        .into_iter()
+        .filter_map(|t| if let proc_macro2::TokenTree::Ident(i) = t { Some(i) } else { None })
+        .find(|i| {
             let s = i.to_string();
             !s.is_empty() && s != "crate" && s != "self" && s != "super"
-        },
-    )
-    .and_then(|_| {
-        // The last identifier before any turbofish (`layers::dense_pullback::<4, 3>`).
-        let mut last = None;
-        for t in path.clone() {
-            match t {
-                proc_macro2::TokenTree::Ident(i) => last = Some(i),
-                proc_macro2::TokenTree::Punct(p) if p.as_char() == '<' => break,
-                _ => {}
+        })
+        .and_then(|_| {
+            // The last identifier before any turbofish (`layers::dense_pullback::<4, 3>`).
+            let mut last = None;
+            for t in path.clone() {
+                match t {
+                    proc_macro2::TokenTree::Ident(i) => last = Some(i),
+                    proc_macro2::TokenTree::Punct(p) if p.as_char() == '<' => break,
+                    _ => {}
+                }
             }
-        }
-        last
-    })
+            last
+        })
 }
 
 /// The dual copies of a function's pullback and vjp, and `<name>_dual` (its value, through the
@@ -192,8 +198,11 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
         }
     }
     let Some(grad_fn) = grad_fn else {
-        return Err(syn::Error::new_spanned(&func.sig.ident, "internal error: no gradient function to differentiate again")
-            .to_compile_error());
+        return Err(syn::Error::new_spanned(
+            &func.sig.ident,
+            "internal error: no gradient function to differentiate again",
+        )
+        .to_compile_error());
     };
     let grad_ty = match &grad_fn.sig.output {
         syn::ReturnType::Type(_, t) => match &**t {
@@ -220,8 +229,11 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
     let v = if f.params.iter().any(|p| p.name == "v") { format_ident!("__v") } else { format_ident!("v") };
     for (p, input) in f.params.iter().zip(grad_fn.sig.inputs.iter()) {
         let syn::FnArg::Typed(input) = input else {
-            return Err(syn::Error::new_spanned(input, "`hessian` is not supported on methods yet; use a free function")
-                .to_compile_error());
+            return Err(syn::Error::new_spanned(
+                input,
+                "`hessian` is not supported on methods yet; use a free function",
+            )
+            .to_compile_error());
         };
         let name = &p.name;
         let reference = matches!(&*input.ty, syn::Type::Reference(_));
@@ -247,7 +259,8 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
     let turbofish = ty_generics.as_turbofish();
     let inputs = &grad_fn.sig.inputs;
     let vis = &func.vis;
-    let (hvp, hessian, jvp) = (format_ident!("{name}_hvp"), format_ident!("{name}_hessian"), format_ident!("{name}_jvp"));
+    let (hvp, hessian, jvp) =
+        (format_ident!("{name}_hvp"), format_ident!("{name}_hessian"), format_ident!("{name}_jvp"));
     let plain_args = arg_names(&grad_fn.sig);
     let _ = &grad_struct_ident;
     let hvp_doc = format!(

@@ -97,9 +97,7 @@ pub fn retype_tokens(tokens: TokenStream, renames: &Renames) -> TokenStream {
                 out.extend(if path_follows { quote!(<#twin>) } else { twin });
             }
             // The runtime's own modules (`__private::kinks`) are never the user's functions.
-            TokenTree::Ident(id)
-                if i > 2 && matches!(&tts[i - 3], TokenTree::Ident(m) if m == "__private") =>
-            {
+            TokenTree::Ident(id) if i > 2 && matches!(&tts[i - 3], TokenTree::Ident(m) if m == "__private") => {
                 out.extend(std::iter::once(tts[i].clone()))
             }
             TokenTree::Ident(id) => match renames.get(&id.to_string()) {
@@ -225,7 +223,8 @@ pub fn retype_fn(f: &syn::ItemFn, renames: &Renames) -> syn::Result<syn::ItemFn>
     f.block = Box::new(syn::parse2(body)?);
     f.attrs.retain(|a| !a.path().is_ident("doc") && !a.path().is_ident("inline"));
     f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
-    f.attrs.push(syn::parse_quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, non_camel_case_types)]));
+    f.attrs
+        .push(syn::parse_quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, non_camel_case_types)]));
     Ok(f)
 }
 

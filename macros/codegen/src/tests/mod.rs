@@ -2,8 +2,8 @@
 
 mod expand;
 mod issue7_known;
-mod random_combinations;
 mod random_array_calls;
+mod random_combinations;
 mod random_functions;
 mod random_nests;
 mod random_tokens;

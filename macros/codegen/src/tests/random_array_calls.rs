@@ -162,7 +162,12 @@ impl Gen {
 
 /// The program of seed `seed`.
 pub fn program(seed: u64) -> Program {
-    let mut g = Gen { rng: Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x18), out: String::new(), features: BTreeSet::new(), fresh: 0 };
+    let mut g = Gen {
+        rng: Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x18),
+        out: String::new(),
+        features: BTreeSet::new(),
+        fresh: 0,
+    };
     g.line(1, "let mut acc = 0.0_f64;");
     if g.rng.chance(0.5) {
         // (`let mut h = lift3(..)` binds the returned array, read-only: declare, then assign.)

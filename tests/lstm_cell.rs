@@ -3,6 +3,8 @@
 //! the cell as a `#[backprop]` function called in the loops over time and layers, its state rows
 //! passed in and overwritten after each call, and flat, the cell inline. Values and gradients
 //! agree to 1e-12 and with central differences (issue 18).
+// Objectives written with index loops and element copies, as the macro reads them.
+#![allow(clippy::needless_range_loop, clippy::manual_memcpy)]
 
 use backprop::prelude::*;
 

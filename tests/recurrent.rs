@@ -2,6 +2,8 @@
 //! against a flat twin (the same function with the callee written inline) to 1e-12 and against
 //! central differences: a call as the argument of a call, an array-returning call in a branch on
 //! an array computed before it, and the recurrent cell fed its own previous result in a loop.
+// Objectives written with index loops and element copies, as the macro reads them.
+#![allow(clippy::needless_range_loop, clippy::manual_memcpy)]
 
 use backprop::prelude::*;
 use backprop::runtime::params::{copy_from_slice, to_vec};

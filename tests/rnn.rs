@@ -2,6 +2,8 @@
 //! over time steps on its own previous state, with a loss at every step. Its gradient equals the
 //! flat twin's (the cell written inline) to 1e-12 and central differences; a short run of the
 //! `Trainer` lowers the held-out cost of the generated running-sum task.
+// Objectives written with index loops and element copies, as the macro reads them.
+#![allow(clippy::needless_range_loop, clippy::manual_memcpy)]
 
 #[path = "../examples/rnn/model.rs"]
 mod model;

@@ -1,5 +1,7 @@
 //! Issue 18: reassigned tuples (complex Horner) and calls of generic-float functions with const
 //! generics, against finite differences and closed forms.
+// The objectives are written with index loops, as the macro reads them.
+#![allow(clippy::needless_range_loop)]
 
 use backprop::prelude::*;
 

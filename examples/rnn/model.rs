@@ -6,6 +6,8 @@
 //! against a flat twin and finite differences).
 
 #![allow(dead_code)]
+// The flat twin copies the new state element by element, as the macro lowers it (no `copy_from_slice`).
+#![allow(clippy::manual_memcpy)]
 
 use backprop::prelude::*;
 

@@ -893,6 +893,8 @@ impl<const I: usize, const O: usize> DualParts for crate::Dense<I, O, Dual64> {
 /// The dense Hessian from `n` Hessian-vector products with the unit directions `e_j` (column `j`),
 /// symmetrised as `(H + Hᵀ)/2` so that `h[i][j] == h[j][i]` exactly. `direction` is a buffer of the
 /// gradient's shape (its values are overwritten); `hvp(v)` returns `H·v` in the same shape.
+// Index loops: column `j` is written across rows, and the symmetrisation touches `h[i][j]` and `h[j][i]`.
+#[allow(clippy::needless_range_loop)]
 pub fn hessian_by_columns<G: Params<Scalar = f64>>(mut direction: G, mut hvp: impl FnMut(&G) -> G) -> Vec<Vec<f64>> {
     let n = direction.num_params();
     crate::params::fill(&mut direction, 0.0);

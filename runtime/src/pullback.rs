@@ -87,6 +87,15 @@ where
     Some(place.sink_mut())
 }
 
+/// Whether every scalar of an adjoint is zero. A pullback seeded with an all-zero adjoint (the
+/// result of a call read only in a branch that did not run) returns at once: it adds exactly
+/// zero, also where a local factor is infinite (`sqrt` at 0), instead of `0 · ∞ = NaN`.
+pub fn all_zero<P: crate::Params + ?Sized>(adjoint: &P) -> bool {
+    let mut zero = true;
+    adjoint.visit(&mut |x| zero &= x == <P::Scalar as num_traits::Zero>::zero());
+    zero
+}
+
 #[cfg(test)]
 mod tests {
     use super::sink;
@@ -188,13 +197,4 @@ mod tests {
         takes_pair(sink(&mut d_pair));
         assert_eq!(pair.a, 1.0);
     }
-}
-
-/// Whether every scalar of an adjoint is zero. A pullback seeded with an all-zero adjoint (the
-/// result of a call read only in a branch that did not run) returns at once: it adds exactly
-/// zero, also where a local factor is infinite (`sqrt` at 0), instead of `0 · ∞ = NaN`.
-pub fn all_zero<P: crate::Params + ?Sized>(adjoint: &P) -> bool {
-    let mut zero = true;
-    adjoint.visit(&mut |x| zero &= x == <P::Scalar as num_traits::Zero>::zero());
-    zero
 }

@@ -137,7 +137,7 @@ impl Promote {
         for a in &accs {
             let mut names = BTreeSet::new();
             collect_idents(&a.base.to_token_stream(), &mut names);
-            if names.iter().any(|n| bound.contains(n) || *n == var.to_string()) {
+            if names.iter().any(|n| bound.contains(n) || var == n) {
                 return None;
             }
         }

@@ -3,7 +3,14 @@
 //! scratch buffers sized by a field or generic, integer counters in `while`. Each gradient is checked
 //! against central finite differences (or exact values where the function is linear).
 // The reproductions are kept exactly as reported (match for an equality, borrows, `a = a + b`): they are the shapes under test.
-#![allow(clippy::ptr_arg, clippy::single_match, clippy::needless_borrow, clippy::assign_op_pattern, clippy::needless_range_loop, clippy::manual_memcpy)]
+#![allow(
+    clippy::ptr_arg,
+    clippy::single_match,
+    clippy::needless_borrow,
+    clippy::assign_op_pattern,
+    clippy::needless_range_loop,
+    clippy::manual_memcpy
+)]
 
 use backprop::prelude::*;
 

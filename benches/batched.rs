@@ -15,10 +15,14 @@
 #![allow(clippy::needless_range_loop)]
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use backprop::prelude::*;
 use criterion::Criterion;
+
+#[macro_use]
+#[path = "common/timing.rs"]
+mod timing;
+use timing::{interleaved, Run, ROUNDS};
 
 const IN: usize = 64;
 const HID: usize = 32;
@@ -243,57 +247,6 @@ fn verify(d: &Data) {
     }
 }
 
-type Run = Box<dyn FnMut()>;
-
-macro_rules! run {
-    ($call:expr) => {
-        Box::new(move || {
-            let r = $call;
-            black_box(&r);
-        }) as Run
-    };
-}
-
-fn time(f: &mut dyn FnMut(), reps: usize) -> f64 {
-    time_both(f, reps).0
-}
-
-/// Wall-clock and on-CPU seconds per call of `reps` calls. On-CPU time (this thread's
-/// `CLOCK_THREAD_CPUTIME_ID`) still counts every stall, but not the time other processes hold
-/// the core: on a loaded machine its ratio moves far less than the wall-clock one.
-fn time_both(f: &mut dyn FnMut(), reps: usize) -> (f64, f64) {
-    let (start, cpu) = (Instant::now(), thread_cpu_seconds());
-    for _ in 0..reps {
-        f();
-    }
-    (start.elapsed().as_secs_f64() / reps as f64, (thread_cpu_seconds() - cpu) / reps as f64)
-}
-
-#[repr(C)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
-}
-
-extern "C" {
-    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-}
-
-/// This thread's CPU time (Linux `CLOCK_THREAD_CPUTIME_ID`; std links the C library already).
-fn thread_cpu_seconds() -> f64 {
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec (two 64-bit fields on 64-bit Linux).
-    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime");
-    ts.sec as f64 + ts.nsec as f64 * 1e-9
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let d: &'static Data = Box::leak(Box::new(data(256)));
     let one: &'static Data = Box::leak(Box::new(data(1)));
@@ -335,36 +288,18 @@ fn main() {
         }
         c.final_summary();
     }
-    const ROUNDS: usize = 31;
     println!("\nInterleaved ratio table ({ROUNDS} rounds of ~10 ms each side; medians):\n");
     println!("| case | hand-written (matrixmultiply) | generated (dense_batch) | generated / hand | best / best | on-CPU ratio |");
     println!("|---|---|---|---|---|---|");
     for (name, hand, generated) in cases.iter_mut() {
-        hand();
-        generated();
-        let reps = ((0.01 / time(&mut **hand, 3)) as usize).max(1);
-        let (mut th, mut tg, mut ratio, mut cpu_ratio) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            let (h, g) = if round % 2 == 0 {
-                let h = time_both(&mut **hand, reps);
-                (h, time_both(&mut **generated, reps))
-            } else {
-                let g = time_both(&mut **generated, reps);
-                (time_both(&mut **hand, reps), g)
-            };
-            th.push(h.0);
-            tg.push(g.0);
-            ratio.push(g.0 / h.0);
-            cpu_ratio.push(g.1 / h.1);
-        }
-        let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
-        let best_ratio = best(&tg) / best(&th);
+        let c = interleaved(&mut **hand, &mut **generated);
         println!(
-            "| {name} | {:.2} µs | {:.2} µs | {:.2} | {best_ratio:.2} | {:.2} |",
-            median(&mut th) * 1e6,
-            median(&mut tg) * 1e6,
-            median(&mut ratio),
-            median(&mut cpu_ratio)
+            "| {name} | {:.2} µs | {:.2} µs | {:.2} | {:.2} | {:.2} |",
+            c.hand * 1e6,
+            c.generated * 1e6,
+            c.ratio,
+            c.best_ratio,
+            c.cpu_ratio
         );
     }
 }

@@ -12,7 +12,8 @@
 //! Each instantiation goes through the whole pipeline with concrete types, so everything the macro
 //! does for `f64` and `f32` holds for both (bit-identical values, the same code shape). The constants
 //! generic code writes (`T::zero()`, `T::of_f64(0.5)`, `T::from(0.5).unwrap()`, `T::PI()`) are
-//! lowered as literals and constants (`lower/mod.rs`). A generic function uses `T` for all its floats.
+//! lowered as literals and constants (`lower/float_calls.rs`). A generic function uses `T` for all
+//! its floats.
 
 use crate::attr::Options;
 use crate::ctxt::Ctxt;

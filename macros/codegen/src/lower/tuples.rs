@@ -4,7 +4,7 @@
 //! `if`s like any scalar. `t.k` reads component `k`; a bare `t` (as in `let (a, b) = t;`) is the
 //! tuple of the components; `t = (x, y);` evaluates every component before assigning any, as
 //! Rust does. Only a name bound once in the function is rewritten (no shadowing to track);
-//! tuples that are never reassigned stay as `lower/mod.rs` binds them.
+//! tuples that are never reassigned stay as `lower/locals.rs` binds them.
 
 use super::syntax::ident;
 use std::collections::{HashMap, HashSet};

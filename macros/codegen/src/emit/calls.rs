@@ -1,0 +1,193 @@
+//! Printing calls to other `#[backprop]` functions: the arguments as the forward sweep passes
+//! them, the call itself (or its `_vjp`, when the pullback's closure is kept), and the call to its
+//! pullback with one sink per place argument (a zero buffer of its own where two sinks overlap).
+
+use super::expr::Prec;
+use super::Emitter;
+use crate::ir::{ArrayId, ArrayOrigin, CallArg, CallId, ValueId};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+impl<'a> Emitter<'a> {
+    /// The arguments of a call as the forward sweep passes them (and the pullback again).
+    pub(super) fn call_arguments(&self, call: CallId, operands: &[ValueId]) -> Vec<TokenStream> {
+        self.call_arguments_with(call, operands, false)
+    }
+
+    /// [`Emitter::call_arguments`]; with `copies`, an array argument copied at the call
+    /// (`call_tapes.rs`) is the copy, and the array itself is not printed (it may be out of scope).
+    fn call_arguments_with(&self, call: CallId, operands: &[ValueId], copies: bool) -> Vec<TokenStream> {
+        let site = &self.f.calls[call.index()];
+        let mut next = operands.iter();
+        let mut out = Vec::new();
+        for (j, arg) in site.args.iter().enumerate() {
+            match arg {
+                CallArg::Value(_) => {
+                    let v = next.next().copied().unwrap_or(ValueId(0));
+                    out.push(self.expr(v, false).0);
+                }
+                CallArg::Place { indices, .. } if copies && self.call_tape_arg(call, j).is_some() => {
+                    for _ in 0..indices.len() {
+                        next.next();
+                    }
+                    out.extend(self.call_tape_arg(call, j));
+                }
+                CallArg::Place { array, indices, by_ref } => {
+                    let idx = self.place_indices(&mut next, indices.len());
+                    let base = self.array_name(*array);
+                    out.push(if *by_ref { quote!(&#base #([#idx])*) } else { quote!(#base #([#idx])*) });
+                }
+            }
+        }
+        out
+    }
+
+    /// The next `count` operands of a call, printed as a place argument's indices.
+    fn place_indices(&self, next: &mut std::slice::Iter<'_, ValueId>, count: usize) -> Vec<TokenStream> {
+        (0..count).map(|_| self.operand(next.next().copied().unwrap_or(ValueId(0)), Prec::Or, false)).collect()
+    }
+
+    /// `dense(&net.l1, x)` or `self.forward(x)`.
+    pub(super) fn invoke_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
+        let site = &self.f.calls[call.index()];
+        let args = self.call_arguments(call, operands);
+        // A saved call: `dense_vjp(..)`, which returns the result and the pullback's closure.
+        let callee = if self.backs.contains_key(&call) { &site.vjp } else { &site.callee };
+        let span = site.span;
+        if site.method {
+            let (receiver, rest) = args.split_first().expect("a method call has a receiver");
+            quote_spanned!(span=> #receiver.#callee(#(#rest),*))
+        } else {
+            quote_spanned!(span=> #callee(#(#args),*))
+        }
+    }
+
+    /// `dense_pullback(&net.l1, x, &h, &d_h, sink(&mut grad.net.l1), None)`: the arguments, the
+    /// result and its adjoint, then one sink per place argument (`None` where no adjoint is kept).
+    pub(super) fn pullback_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
+        let site = &self.f.calls[call.index()];
+        let reads = operands.len() - if site.result.is_some() { 0 } else { 2 };
+        let mut args = self.call_arguments_with(call, &operands[..reads], true);
+        match site.result {
+            Some(r) => {
+                let result = self.array_name(r);
+                let adjoint =
+                    self.array_adjoints.get(&r).map(|a| self.array_name(*a)).unwrap_or_else(|| quote!(#result));
+                args.push(quote!(&#result));
+                args.push(quote!(&#adjoint));
+            }
+            None => {
+                args.push(self.expr(operands[reads], false).0);
+                args.push(self.expr(operands[reads + 1], false).0);
+            }
+        }
+        let sink = self.runtime_item("sink");
+        let mut next = operands.iter();
+        // Two sinks into the same adjoint (`dot(&h, &h)`, `&xs[0]` and `&xs[1]`, `&net` and
+        // `&net.l1`) cannot both be borrowed: the later ones get a zero buffer of their own, added
+        // in after the call.
+        let mut taken: Vec<ArrayId> = Vec::new();
+        let (mut before, mut after) = (TokenStream::new(), TokenStream::new());
+        for (j, arg) in site.args.iter().enumerate() {
+            match arg {
+                CallArg::Value(_) => {
+                    next.next();
+                }
+                CallArg::Place { array, indices, .. } => {
+                    let idx = self.place_indices(&mut next, indices.len());
+                    // An integer table is passive: the callee's pullback has no sink for it.
+                    if self.f.array(*array).elem.float().is_none() {
+                        continue;
+                    }
+                    // A copied argument's zero buffer is shaped like the copy.
+                    let copied = self.call_tape_arg(call, j).is_some();
+                    let adjoint = self.array_adjoints.get(array).filter(|a| self.live_arrays[a.index()]);
+                    let Some(a) = adjoint else {
+                        args.push(quote!(::core::option::Option::None));
+                        continue;
+                    };
+                    let base = self.array_name(*a);
+                    let whole = idx.is_empty() && (self.borrowed.borrow()[a.index()] || self.is_sink_itself(*a));
+                    let place = if whole { quote!(*#base) } else { quote!(#base #([#idx])*) };
+                    let guard = self.sinks.borrow().guards.get(a).cloned();
+                    let guarded = |given: TokenStream| match &guard {
+                        Some(flag) => quote!(if #flag { #given } else { ::core::option::Option::None }),
+                        None => given,
+                    };
+                    if taken.iter().any(|t| self.sinks_overlap(*t, *a)) {
+                        let alias = format_ident!("{}_alias_{}", self.grad_name, taken.len());
+                        let add_in = if copied {
+                            let zeros_like = self.runtime_item("ZerosLike");
+                            let add = self.runtime("checks", "add_into");
+                            let copy = self.call_tape_arg(call, j).unwrap_or_default();
+                            before.extend(quote!(let mut #alias = { use #zeros_like as _; (#copy).zeros_like() };));
+                            quote!(#add(&mut #place, &#alias);)
+                        } else {
+                            // A zero buffer shaped like the adjoint place itself (its own type, or a
+                            // `Vec` for a slice sink), so it lends to the parameter the place would.
+                            let buffer = self.runtime_item("AliasBuffer");
+                            before.extend(quote!(let mut #alias = #buffer::alias_buffer(&#place);));
+                            quote!(#buffer::add_buffer(&mut #place, &#alias);)
+                        };
+                        after.extend(match &guard {
+                            Some(flag) => quote!(if #flag { #add_in }),
+                            None => add_in,
+                        });
+                        args.push(guarded(quote!(#sink(&mut #alias))));
+                    } else {
+                        args.push(guarded(quote!(#sink(&mut #place))));
+                    }
+                    taken.push(*a);
+                }
+            }
+        }
+        let (pullback, span) = (&site.pullback, site.span);
+        let call = if let Some(back) = self.backs.get(&call) {
+            // The closure the forward call returned: the result's adjoint, then the sinks.
+            let rest = &args[site.args.len() + 1..];
+            quote_spanned!(span=> #back(#(#rest),*))
+        } else if site.method {
+            let (receiver, rest) = args.split_first().expect("a method call has a receiver");
+            let receiver = receiver.clone();
+            quote_spanned!(span=> #receiver.#pullback(#(#rest),*))
+        } else {
+            quote_spanned!(span=> #pullback(#(#args),*))
+        };
+        if before.is_empty() {
+            return call;
+        }
+        let adjoints = format_ident!("{}_adjoints", self.grad_name);
+        quote!({ #before let #adjoints = #call; #after #adjoints })
+    }
+
+    /// Whether two adjoint places overlap, so that one call cannot borrow both mutably: the same
+    /// array (any elements), or fields of one parameter struct where one contains the other.
+    fn sinks_overlap(&self, a: ArrayId, b: ArrayId) -> bool {
+        if a == b {
+            return true;
+        }
+        // Compared member by member: a path's printed form depends on who prints it (the
+        // compiler's token printer writes `.q.v`, proc_macro2's `. q . v`).
+        let members = |path: &TokenStream| -> Vec<String> {
+            path.clone()
+                .into_iter()
+                .filter_map(|t| match t {
+                    proc_macro2::TokenTree::Ident(i) => Some(i.to_string()),
+                    proc_macro2::TokenTree::Literal(l) => Some(l.to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let field = |x: ArrayId| match self.f.array(x).origin {
+            ArrayOrigin::Adjoint(of) => match &self.f.array(of).origin {
+                ArrayOrigin::Field { param, path } => Some((*param, members(path))),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (field(a), field(b)) {
+            (Some((p, x)), Some((q, y))) if p == q => x.starts_with(&y) || y.starts_with(&x),
+            _ => false,
+        }
+    }
+}

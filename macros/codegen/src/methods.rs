@@ -75,6 +75,7 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> Result<TokenStream
         strip_markers(&mut block);
         return Err(quote!(#e #block));
     }
+    let plain = plain_methods(&block);
     let mut inside = Vec::new();
     let mut outside = TokenStream::new();
     let mut found = false;
@@ -109,6 +110,7 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> Result<TokenStream
                 "a `#[backprop]` method takes `&self` (its parameters); an associated function without `self` is written as a free `#[backprop]` function",
             );
         }
+        calls_of_plain_methods(&cx, &method.block, &plain);
         let expanded = if cx.has_errors() {
             Err(cx.check().err().map(|e| e.to_compile_error()).unwrap_or_default())
         } else {
@@ -160,4 +162,65 @@ fn strip_markers(block: &mut syn::ItemImpl) {
             m.attrs.retain(|a| !is_backprop(a));
         }
     }
+}
+
+/// The methods and associated functions of the block without `#[backprop]`: a `#[backprop]`
+/// method calling one of them (`self.plain(..)`, `Self::plain(..)`) would otherwise fail with
+/// rustc's ``no method named `plain_vjp` ``; this block is the one place the macro sees them.
+fn plain_methods(block: &syn::ItemImpl) -> Vec<(String, bool)> {
+    block
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::ImplItem::Fn(m) if !m.attrs.iter().any(is_backprop) => {
+                Some((m.sig.ident.to_string(), m.sig.receiver().is_some()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reports each call of a plain method of the same block, on the call, with both fixes.
+fn calls_of_plain_methods(cx: &Ctxt, body: &syn::Block, plain: &[(String, bool)]) {
+    struct Calls<'a> {
+        cx: &'a Ctxt,
+        plain: &'a [(String, bool)],
+    }
+    impl Calls<'_> {
+        /// `method_syntax`: `self.name(..)`, which names a method only when it takes `self`.
+        fn report(&self, name: &syn::Ident, span: &dyn ToTokens, method_syntax: bool) {
+            let Some((_, has_self)) = self.plain.iter().find(|(n, _)| *n == name.to_string()) else { return };
+            if method_syntax && !*has_self {
+                return;
+            }
+            let params = if *has_self { "&self, .." } else { ".." };
+            self.cx.error_spanned_by(
+                span,
+                format!(
+                    "`{name}` has neither `#[backprop]` nor a custom derivative, so a `#[backprop]` method cannot call it \
+                     (its caller's backward sweep calls `{name}_pullback`); put `#[backprop]` on it \
+                     (`#[backprop] fn {name}({params}) -> f64` in this `impl` block), or give it a custom derivative \
+                     (`#[backprop(pullback = {name}_rule)] fn {name}({params})`, the rule's signature in docs/CALLS.md)"
+                ),
+            );
+        }
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Calls<'_> {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self")) {
+                self.report(&m.method, &m.method, true);
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func {
+                let segments = &p.path.segments;
+                if segments.len() == 2 && segments[0].ident == "Self" {
+                    self.report(&segments[1].ident, &c.func, false);
+                }
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+    }
+    syn::visit::Visit::visit_block(&mut Calls { cx, plain }, body);
 }

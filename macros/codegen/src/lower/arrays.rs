@@ -311,9 +311,9 @@ impl Lower<'_> {
                     self.f.params[param as usize].name
                 ),
                 ArrayOrigin::Returned(call) => format!(
-                    "`{}` is the array `{}` returned, read-only in a `#[backprop]` function; copy what you need into a local array `let mut h = [0.0; N];`",
-                    a.name,
-                    self.f.calls[call.index()].callee.to_string().replace(' ', "")
+                    "`{name}` is the array `{callee}` returned, read-only as bound; to write into it, bind a copy by giving its type: `let mut {name}: [f64; N] = {callee}(..);` (or declare `let mut {name} = [0.0; N];` and assign `{name} = {callee}(..);`)",
+                    name = a.name,
+                    callee = self.f.calls[call.index()].callee.to_string().replace(' ', "")
                 ),
                 _ => format!("`{}` is not mutable; declare it with `let mut` (or `mut` on the argument)", a.name),
             };

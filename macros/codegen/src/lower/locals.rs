@@ -111,6 +111,20 @@ impl Lower<'_> {
             Some(ty) => array_type(ty).is_some(),
             None => self.arrayish.contains(&name.to_string()),
         };
+        // `let mut h: [f64; N] = f(..);`: a local array the function may write, starting as a copy
+        // of what `f` returned (the length comes from the annotation; `h` is a local array of its
+        // own, so later writes `h[0] = ..` leave the call's result, which its pullback reads, alone).
+        if let (true, Some(syn::Type::Array(t))) = (mutable, annotation) {
+            if !matches!(&*t.elem, syn::Type::Array(_)) && self.user_call(&init.expr).is_some() {
+                let len = &t.len;
+                let zeros: Expr = syn::parse_quote_spanned!(name.span()=> [0.0; #len]);
+                self.local_array(&name, &zeros, true);
+                let right = &init.expr;
+                let assign: syn::ExprAssign = syn::parse_quote!(#name = #right);
+                self.assign_array_call(&assign);
+                return;
+            }
+        }
         if returns_array {
             if let Some(call) = self.user_call(&init.expr) {
                 self.invoke_array(&name, call);

@@ -1,0 +1,179 @@
+//! A call's array bound to a mutable local and then written (issue 18):
+//! `let mut h: [f64; N] = f(..);` followed by `h[0] = ..`, `h[i] += ..`, at the top level, in a
+//! loop over time steps and in a branch. Each is checked against its flat twin (the same function
+//! with the callee written inline, whose gradient the macro derives without calls) to 1e-12 and
+//! against central differences.
+// Objectives written with index loops, as the macro reads them.
+#![allow(clippy::needless_range_loop)]
+
+use backprop::prelude::*;
+
+#[backprop]
+pub fn pair(a: f64, b: f64) -> [f64; 2] {
+    let mut out = [0.0; 2];
+    out[0] = (a + b).tanh();
+    out[1] = a * b;
+    out
+}
+
+#[backprop]
+pub fn cell3(w: &[f64; 4], h: &[f64; 3], t: f64) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for i in 0..3 {
+        out[i] = (w[0] * h[i] + w[1] * h[(i + 1) % 3] + w[2] * t + 0.5 * w[3]).tanh();
+    }
+    out
+}
+
+/// Written at the top level: a write, a compound write, then read.
+#[backprop]
+fn top(a: f64, b: f64) -> f64 {
+    let mut h: [f64; 2] = pair(a, b);
+    h[0] = h[0] * h[1] + a;
+    h[1] += 0.5 * h[0];
+    h[0] * h[0] + h[1]
+}
+
+#[backprop]
+fn top_flat(a: f64, b: f64) -> f64 {
+    let mut h = [0.0; 2];
+    h[0] = (a + b).tanh();
+    h[1] = a * b;
+    h[0] = h[0] * h[1] + a;
+    h[1] += 0.5 * h[0];
+    h[0] * h[0] + h[1]
+}
+
+/// The recurrent cell in a loop, its fresh state damped element by element before it is carried.
+#[backprop]
+fn recurrent(w: &[f64; 4], x: &[f64; 5]) -> f64 {
+    let mut h = [0.0; 3];
+    h[0] = 0.1;
+    h[1] = -0.2;
+    h[2] = 0.3;
+    let mut loss = 0.0;
+    for t in 0..5 {
+        let mut g: [f64; 3] = cell3(w, &h, x[t]);
+        g[t % 3] *= 0.5;
+        for i in 0..3 {
+            g[i] += 0.1 * h[i];
+        }
+        for i in 0..3 {
+            h[i] = g[i];
+        }
+        loss += h[0] * h[1] - h[2];
+    }
+    loss
+}
+
+#[backprop]
+fn recurrent_flat(w: &[f64; 4], x: &[f64; 5]) -> f64 {
+    let mut h = [0.0; 3];
+    h[0] = 0.1;
+    h[1] = -0.2;
+    h[2] = 0.3;
+    let mut loss = 0.0;
+    for t in 0..5 {
+        let mut g = [0.0; 3];
+        for i in 0..3 {
+            g[i] = (w[0] * h[i] + w[1] * h[(i + 1) % 3] + w[2] * x[t] + 0.5 * w[3]).tanh();
+        }
+        g[t % 3] *= 0.5;
+        for i in 0..3 {
+            g[i] += 0.1 * h[i];
+        }
+        for i in 0..3 {
+            h[i] = g[i];
+        }
+        loss += h[0] * h[1] - h[2];
+    }
+    loss
+}
+
+/// Written in one branch only.
+#[backprop]
+fn branch(a: f64, b: f64, flag: bool) -> f64 {
+    let mut s = a;
+    if flag {
+        let mut h: [f64; 2] = pair(a, b);
+        h[1] = h[1].sin() * h[0];
+        s += h[0] + h[1];
+    } else {
+        s *= b;
+    }
+    s
+}
+
+#[backprop]
+fn branch_flat(a: f64, b: f64, flag: bool) -> f64 {
+    let mut s = a;
+    if flag {
+        let mut h = [0.0; 2];
+        h[0] = (a + b).tanh();
+        h[1] = a * b;
+        h[1] = h[1].sin() * h[0];
+        s += h[0] + h[1];
+    } else {
+        s *= b;
+    }
+    s
+}
+
+fn fd(f: impl Fn(&[f64]) -> f64, p: &[f64]) -> Vec<f64> {
+    (0..p.len())
+        .map(|i| {
+            let h = 1e-6 * (1.0 + p[i].abs());
+            let (mut a, mut b) = (p.to_vec(), p.to_vec());
+            a[i] += h;
+            b[i] -= h;
+            (f(&a) - f(&b)) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}[{i}]: {g} vs {w}");
+    }
+}
+
+#[test]
+fn a_returned_array_written_at_the_top_level() {
+    for &(a, b) in &[(0.3, -0.7), (1.1, 0.4), (-0.5, 2.0)] {
+        let (v, g) = top_grad(a, b);
+        let (vf, gf) = top_flat_grad(a, b);
+        assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
+        close("top vs flat", &[g.a, g.b], &[gf.a, gf.b], 1e-12);
+        close("top vs fd", &[g.a, g.b], &fd(|p| top(p[0], p[1]), &[a, b]), 1e-6);
+    }
+}
+
+#[test]
+fn a_returned_array_written_in_a_loop_over_time_steps() {
+    let w = [0.7, -0.4, 0.9, 0.2];
+    let x = [0.5, -1.0, 0.25, 0.8, -0.3];
+    let (v, g) = recurrent_grad(&w, &x);
+    let (vf, gf) = recurrent_flat_grad(&w, &x);
+    assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
+    close("recurrent w vs flat", &g.w, &gf.w, 1e-12);
+    close("recurrent x vs flat", &g.x, &gf.x, 1e-12);
+    let mut p = w.to_vec();
+    p.extend_from_slice(&x);
+    let f = |p: &[f64]| recurrent(&p[..4].try_into().unwrap(), &p[4..].try_into().unwrap());
+    let want = fd(f, &p);
+    close("recurrent w vs fd", &g.w, &want[..4], 1e-6);
+    close("recurrent x vs fd", &g.x, &want[4..], 1e-6);
+}
+
+#[test]
+fn a_returned_array_written_in_a_branch() {
+    for flag in [true, false] {
+        let (a, b) = (0.4, -1.3);
+        let (v, g) = branch_grad(a, b, flag);
+        let (vf, gf) = branch_flat_grad(a, b, flag);
+        assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
+        close("branch vs flat", &[g.a, g.b], &[gf.a, gf.b], 1e-12);
+        close("branch vs fd", &[g.a, g.b], &fd(|p| branch(p[0], p[1], flag), &[a, b]), 1e-6);
+    }
+}

@@ -1,5 +1,6 @@
-// A call of a plain function with neither `#[backprop]` nor a custom pullback: rustc cannot find
-// `helper_vjp` (a call at the top level), and the error must point at the user's call.
+// A call of a plain function with neither `#[backprop]` nor a custom pullback. The macro cannot see
+// the callee (stable Rust gives a proc macro no way to look an item up; docs/CALLS.md, "Calls of
+// plain functions"), so the error is rustc's: `helper_vjp` is missing, spanned on the user's call.
 use backprop::prelude::*;
 
 fn helper(v: f64) -> f64 {

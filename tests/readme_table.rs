@@ -81,6 +81,12 @@ const FORMS: &[(&str, &str)] = &[
     ("softmax_cross_entropy", "a_network_of_runtime_layers"),
     ("#[backprop(pullback = my_rule)]", "a_custom_pullback_is_used_as_given"),
     ("#[backprop] impl Net { #[backprop] fn loss(&self, ..) }", "methods_get_gradients_with_respect_to_self"),
+    // issue 18's forms, covered in tests/recurrent.rs, tests/written_call_results.rs and tests/tuples_generic.rs
+    ("f(&net.l2, &g(&net.l1, x))", "a_call_as_the_argument_of_a_call"),
+    ("h = cell(&p.cell, &h, &xs[t]);", "the_recurrent_cell_fed_its_own_previous_result"),
+    ("let mut h: [f64; N] = f(..);", "a_returned_array_written_in_a_loop_over_time_steps"),
+    ("fn f<T: Float, const C: usize>", "generic_float_callees_with_const_generics"),
+    ("t = (t.1, t.0);", "a_reassigned_tuple_is_carried_by_its_components"),
     // arguments
     ("f64", "argument_f64"),
     ("f32", "argument_f32"),
@@ -1177,12 +1183,16 @@ fn every_readme_form_has_a_test() {
     );
 
     // Forms added with issue 10 are covered in tests/numerical_rust.rs, next to their edge cases,
-    // issue 8's in tests/composition.rs, issue 15's in tests/combinations.rs.
+    // issue 8's in tests/composition.rs, issue 15's in tests/combinations.rs, issue 18's in
+    // tests/recurrent.rs, tests/written_call_results.rs and tests/tuples_generic.rs.
     let source = [
         include_str!("readme_table.rs"),
         include_str!("numerical_rust.rs"),
         include_str!("composition.rs"),
         include_str!("combinations.rs"),
+        include_str!("recurrent.rs"),
+        include_str!("written_call_results.rs"),
+        include_str!("tuples_generic.rs"),
     ]
     .concat();
     for (form, test) in FORMS {

@@ -102,7 +102,7 @@ pub fn lift3(x: &[f64], k: usize, t: f64) -> [f64; 3] {
     out
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6000 {
     use super::*;
 
@@ -123,6 +123,16 @@ mod nest_6000 {
             }
         }
         h = sq3(&cell3(w, &h, a));
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -187,7 +197,7 @@ mod nest_6000 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_6001 {
     use super::*;
 
@@ -203,6 +213,10 @@ mod nest_6001 {
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         h = sq3(&cell3(w, &h, b));
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -267,7 +281,7 @@ mod nest_6001 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6002 {
     use super::*;
 
@@ -299,6 +313,12 @@ mod nest_6002 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -363,7 +383,7 @@ mod nest_6002 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6003 {
     use super::*;
 
@@ -406,6 +426,12 @@ mod nest_6003 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -470,7 +496,7 @@ mod nest_6003 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6004 {
     use super::*;
 
@@ -495,6 +521,12 @@ mod nest_6004 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -559,7 +591,7 @@ mod nest_6004 {
     }
 }
 
-/// a call as the argument of a float call; an array call at the top level, then carried; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6005 {
     use super::*;
 
@@ -575,6 +607,12 @@ mod nest_6005 {
             let q1 = sq3(&h);
             acc += dot3(&q1, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -738,7 +776,7 @@ mod nest_6006 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_6007 {
     use super::*;
 
@@ -762,6 +800,16 @@ mod nest_6007 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -826,7 +874,7 @@ mod nest_6007 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
 mod nest_6008 {
     use super::*;
 
@@ -851,6 +899,10 @@ mod nest_6008 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -915,7 +967,7 @@ mod nest_6008 {
     }
 }
 
-/// a call as the argument of a float call; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_6009 {
     use super::*;
 
@@ -933,6 +985,11 @@ mod nest_6009 {
             }
             let q1 = sq3(&h);
             acc += dot3(&q1, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -998,7 +1055,7 @@ mod nest_6009 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_6010 {
     use super::*;
 
@@ -1016,6 +1073,11 @@ mod nest_6010 {
             acc += dot3(&q2, &h);
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1080,7 +1142,7 @@ mod nest_6010 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6011 {
     use super::*;
 
@@ -1107,6 +1169,12 @@ mod nest_6011 {
             let q2 = sq3(&h);
             acc += dot3(&q2, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1171,7 +1239,7 @@ mod nest_6011 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6012 {
     use super::*;
 
@@ -1192,6 +1260,11 @@ mod nest_6012 {
         }
         if flag {
             acc += 0.5 * dot3(&h, &lift3(x, m, b));
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -1343,7 +1416,7 @@ mod nest_6013 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6014 {
     use super::*;
 
@@ -1369,6 +1442,16 @@ mod nest_6014 {
                 acc += q2[1] * q2[2];
             }
         }
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1433,7 +1516,7 @@ mod nest_6014 {
     }
 }
 
-/// an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_6015 {
     use super::*;
 
@@ -1451,6 +1534,12 @@ mod nest_6015 {
         }
         let q2 = cell3(w, &h, a);
         acc += q2[1] * q2[2];
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1515,7 +1604,7 @@ mod nest_6015 {
     }
 }
 
-/// a call as the argument of a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6016 {
     use super::*;
 
@@ -1530,6 +1619,11 @@ mod nest_6016 {
             h = cell3(w, &h, x[t % x.len()] * a);
             h = cell3(w, &h, b);
             h = sq3(&cell3(w, &h, (0.3 * t as f64 - b)));
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -1676,7 +1770,7 @@ mod nest_6017 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); array calls in a branch; the recurrent cell in a loop.
 mod nest_6018 {
     use super::*;
 
@@ -1697,6 +1791,10 @@ mod nest_6018 {
             acc += 0.5 * dot3(&h, &lift3(x, m, a));
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2193,7 +2291,7 @@ mod nest_6023 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
 mod nest_6024 {
     use super::*;
 
@@ -2209,6 +2307,10 @@ mod nest_6024 {
             acc += 0.5 * dot3(&h, &lift3(x, t, (0.5 * acc).tanh()));
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2273,7 +2375,7 @@ mod nest_6024 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6025 {
     use super::*;
 
@@ -2299,6 +2401,11 @@ mod nest_6025 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2364,7 +2471,7 @@ mod nest_6025 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6026 {
     use super::*;
 
@@ -2394,6 +2501,12 @@ mod nest_6026 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2458,7 +2571,7 @@ mod nest_6026 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call read by element; the recurrent cell in a loop.
+/// a call as the argument of a float call; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
 mod nest_6027 {
     use super::*;
 
@@ -2476,6 +2589,12 @@ mod nest_6027 {
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
             acc += 0.5 * dot3(&h, &lift3(x, t, b));
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2707,7 +2826,7 @@ mod nest_6029 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); the recurrent cell in a loop.
 mod nest_6030 {
     use super::*;
 
@@ -2724,6 +2843,10 @@ mod nest_6030 {
             h = sq3(&cell3(w, &h, x[t % x.len()]));
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2968,7 +3091,7 @@ mod nest_6032 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6033 {
     use super::*;
 
@@ -2990,6 +3113,12 @@ mod nest_6033 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3054,7 +3183,7 @@ mod nest_6033 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_6034 {
     use super::*;
 
@@ -3083,6 +3212,16 @@ mod nest_6034 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3225,7 +3364,7 @@ mod nest_6035 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6036 {
     use super::*;
 
@@ -3251,6 +3390,11 @@ mod nest_6036 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3316,7 +3460,7 @@ mod nest_6036 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6037 {
     use super::*;
 
@@ -3347,6 +3491,10 @@ mod nest_6037 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3498,7 +3646,7 @@ mod nest_6038 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6039 {
     use super::*;
 
@@ -3531,6 +3679,16 @@ mod nest_6039 {
         } else {
             h = cell3(w, &h, b);
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3771,7 +3929,7 @@ mod nest_6041 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6042 {
     use super::*;
 
@@ -3792,6 +3950,12 @@ mod nest_6042 {
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, b));
         h = sq3(&cell3(w, &h, b));
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3856,7 +4020,7 @@ mod nest_6042 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6043 {
     use super::*;
 
@@ -3877,6 +4041,11 @@ mod nest_6043 {
             }
             h = sq3(&cell3(w, &h, x[t % x.len()]));
             h = cell3(w, &h, a);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3942,7 +4111,7 @@ mod nest_6043 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6044 {
     use super::*;
 
@@ -3972,6 +4141,16 @@ mod nest_6044 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4115,7 +4294,7 @@ mod nest_6045 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6046 {
     use super::*;
 
@@ -4141,6 +4320,12 @@ mod nest_6046 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4205,7 +4390,7 @@ mod nest_6046 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
 mod nest_6047 {
     use super::*;
 
@@ -4220,6 +4405,16 @@ mod nest_6047 {
             acc += 0.5 * dot3(&h, &lift3(x, t, b));
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4284,7 +4479,7 @@ mod nest_6047 {
     }
 }
 
-/// a call as the argument of a call; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_6048 {
     use super::*;
 
@@ -4306,6 +4501,11 @@ mod nest_6048 {
             h = sq3(&cell3(w, &h, b));
         }
         h = sq3(&cell3(w, &h, b));
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4462,7 +4662,7 @@ mod nest_6049 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6050 {
     use super::*;
 
@@ -4494,6 +4694,16 @@ mod nest_6050 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4648,7 +4858,7 @@ mod nest_6051 {
     }
 }
 
-/// a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_6052 {
     use super::*;
 
@@ -4673,6 +4883,11 @@ mod nest_6052 {
         }
         let q3 = sq3(&h);
         acc += dot3(&q3, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4829,7 +5044,7 @@ mod nest_6053 {
     }
 }
 
-/// an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6054 {
     use super::*;
 
@@ -4842,6 +5057,12 @@ mod nest_6054 {
             h = cell3(w, &h, x[t % x.len()] * a);
             h = cell3(w, &h, x[t % x.len()]);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4997,7 +5218,7 @@ mod nest_6055 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6056 {
     use super::*;
 
@@ -5019,6 +5240,10 @@ mod nest_6056 {
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5083,7 +5308,7 @@ mod nest_6056 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_6057 {
     use super::*;
 
@@ -5111,6 +5336,17 @@ mod nest_6057 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5175,7 +5411,7 @@ mod nest_6057 {
     }
 }
 
-/// array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6058 {
     use super::*;
 
@@ -5195,6 +5431,10 @@ mod nest_6058 {
             }
         }
         h = cell3(w, &h, b);
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 

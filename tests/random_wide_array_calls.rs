@@ -102,7 +102,7 @@ pub fn lift3(x: &[f64], k: usize, t: f64) -> [f64; 3] {
     out
 }
 
-/// an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; the recurrent cell in a loop.
 mod nest_7000 {
     use super::*;
 
@@ -117,6 +117,11 @@ mod nest_7000 {
             h = cell3(w, &h, x[t % x.len()] * a);
             let q1 = cell3(w, &h, a);
             acc += q1[0] * q1[1];
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -182,7 +187,7 @@ mod nest_7000 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7001 {
     use super::*;
 
@@ -210,6 +215,10 @@ mod nest_7001 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -274,7 +283,7 @@ mod nest_7001 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7002 {
     use super::*;
 
@@ -302,6 +311,11 @@ mod nest_7002 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -446,7 +460,7 @@ mod nest_7003 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7004 {
     use super::*;
 
@@ -472,6 +486,11 @@ mod nest_7004 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -791,7 +810,7 @@ mod nest_7007 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7008 {
     use super::*;
 
@@ -828,6 +847,16 @@ mod nest_7008 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -892,7 +921,7 @@ mod nest_7008 {
     }
 }
 
-/// a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7009 {
     use super::*;
 
@@ -909,6 +938,17 @@ mod nest_7009 {
         }
         let q2 = cell3(w, &h, b);
         acc += q2[0] * q2[1];
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -973,7 +1013,7 @@ mod nest_7009 {
     }
 }
 
-/// a carried array written between calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7010 {
     use super::*;
 
@@ -991,6 +1031,17 @@ mod nest_7010 {
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1055,7 +1106,7 @@ mod nest_7010 {
     }
 }
 
-/// a call as the argument of a call; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7011 {
     use super::*;
 
@@ -1078,6 +1129,12 @@ mod nest_7011 {
             let q2 = sq3(&h);
             acc += dot3(&q2, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1142,7 +1199,7 @@ mod nest_7011 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; array calls in a branch; the recurrent cell in a loop.
 mod nest_7012 {
     use super::*;
 
@@ -1167,6 +1224,10 @@ mod nest_7012 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1231,7 +1292,7 @@ mod nest_7012 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7013 {
     use super::*;
 
@@ -1261,6 +1322,12 @@ mod nest_7013 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1407,7 +1474,7 @@ mod nest_7014 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call read by element; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
 mod nest_7015 {
     use super::*;
 
@@ -1431,6 +1498,17 @@ mod nest_7015 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1495,7 +1573,7 @@ mod nest_7015 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7016 {
     use super::*;
 
@@ -1520,6 +1598,12 @@ mod nest_7016 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1584,7 +1668,7 @@ mod nest_7016 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; array calls in a branch; the recurrent cell in a loop.
 mod nest_7017 {
     use super::*;
 
@@ -1611,6 +1695,17 @@ mod nest_7017 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1852,7 +1947,7 @@ mod nest_7019 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
 mod nest_7020 {
     use super::*;
 
@@ -1876,6 +1971,11 @@ mod nest_7020 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2032,7 +2132,7 @@ mod nest_7021 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7022 {
     use super::*;
 
@@ -2061,6 +2161,10 @@ mod nest_7022 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2125,7 +2229,7 @@ mod nest_7022 {
     }
 }
 
-/// a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7023 {
     use super::*;
 
@@ -2144,6 +2248,11 @@ mod nest_7023 {
         acc += dot3(&q2, &h);
         let q3 = cell3(w, &h, b);
         acc += q3[1] * q3[2];
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2208,7 +2317,7 @@ mod nest_7023 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
 mod nest_7024 {
     use super::*;
 
@@ -2230,6 +2339,12 @@ mod nest_7024 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2390,7 +2505,7 @@ mod nest_7025 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7026 {
     use super::*;
 
@@ -2410,6 +2525,11 @@ mod nest_7026 {
         }
         h = cell3(w, &h, a);
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2474,7 +2594,7 @@ mod nest_7026 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7027 {
     use super::*;
 
@@ -2500,6 +2620,16 @@ mod nest_7027 {
             let q2 = cell3(w, &h, a);
             acc += q2[2] * q2[0];
         }
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2564,7 +2694,7 @@ mod nest_7027 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7028 {
     use super::*;
 
@@ -2596,6 +2726,16 @@ mod nest_7028 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2660,7 +2800,7 @@ mod nest_7028 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call read by element; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7029 {
     use super::*;
 
@@ -2688,6 +2828,11 @@ mod nest_7029 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2838,7 +2983,7 @@ mod nest_7030 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7031 {
     use super::*;
 
@@ -2869,6 +3014,16 @@ mod nest_7031 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2933,7 +3088,7 @@ mod nest_7031 {
     }
 }
 
-/// a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7032 {
     use super::*;
 
@@ -2952,6 +3107,10 @@ mod nest_7032 {
         if m == 1 {
             h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3016,7 +3175,7 @@ mod nest_7032 {
     }
 }
 
-/// a call as the argument of a float call; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7033 {
     use super::*;
 
@@ -3034,6 +3193,11 @@ mod nest_7033 {
             h = cell3(w, &h, x[t % x.len()]);
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3180,7 +3344,7 @@ mod nest_7034 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
 mod nest_7035 {
     use super::*;
 
@@ -3194,6 +3358,12 @@ mod nest_7035 {
             h = sq3(&cell3(w, &h, a));
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3258,7 +3428,7 @@ mod nest_7035 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7036 {
     use super::*;
 
@@ -3279,6 +3449,10 @@ mod nest_7036 {
                 acc += q2[1] * q2[2];
             }
         }
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3436,7 +3610,7 @@ mod nest_7037 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; array calls in a loop; the recurrent cell in a loop.
 mod nest_7038 {
     use super::*;
 
@@ -3456,6 +3630,12 @@ mod nest_7038 {
                 acc += 0.5 * dot3(&h, &lift3(x, s, (0.5 * acc).tanh()));
             }
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3520,7 +3700,7 @@ mod nest_7038 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
 mod nest_7039 {
     use super::*;
 
@@ -3543,6 +3723,17 @@ mod nest_7039 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3607,7 +3798,7 @@ mod nest_7039 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7040 {
     use super::*;
 
@@ -3643,6 +3834,10 @@ mod nest_7040 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3792,7 +3987,7 @@ mod nest_7041 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7042 {
     use super::*;
 
@@ -3810,6 +4005,17 @@ mod nest_7042 {
                 acc += 0.5 * dot3(&h, &lift3(x, t, b));
             }
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3874,7 +4080,7 @@ mod nest_7042 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7043 {
     use super::*;
 
@@ -3912,6 +4118,12 @@ mod nest_7043 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3976,7 +4188,7 @@ mod nest_7043 {
     }
 }
 
-/// a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
 mod nest_7044 {
     use super::*;
 
@@ -3991,6 +4203,12 @@ mod nest_7044 {
             let q1 = cell3(w, &h, a);
             acc += q1[0] * q1[1];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4235,7 +4453,7 @@ mod nest_7046 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7047 {
     use super::*;
 
@@ -4269,6 +4487,12 @@ mod nest_7047 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4419,7 +4643,7 @@ mod nest_7048 {
     }
 }
 
-/// a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7049 {
     use super::*;
 
@@ -4435,6 +4659,12 @@ mod nest_7049 {
         h = cell3(w, &h, (0.5 * acc).tanh());
         let q1 = cell3(w, &h, b);
         acc += q1[0] * q1[1];
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4499,7 +4729,7 @@ mod nest_7049 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7050 {
     use super::*;
 
@@ -4528,6 +4758,10 @@ mod nest_7050 {
         }
         let q3 = cell3(w, &h, a);
         acc += q3[2] * q3[0];
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4680,7 +4914,7 @@ mod nest_7051 {
     }
 }
 
-/// a call as the argument of a float call; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7052 {
     use super::*;
 
@@ -4696,6 +4930,11 @@ mod nest_7052 {
         for t in 0..n {
             acc += 0.5 * dot3(&h, &lift3(x, t, b));
             acc += 0.5 * dot3(&h, &lift3(x, t, (0.3 * t as f64 - b)));
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -4761,7 +5000,7 @@ mod nest_7052 {
     }
 }
 
-/// a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7053 {
     use super::*;
 
@@ -4777,6 +5016,17 @@ mod nest_7053 {
             acc += dot3(&q1, &h);
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4841,7 +5091,7 @@ mod nest_7053 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7054 {
     use super::*;
 
@@ -4866,6 +5116,12 @@ mod nest_7054 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4930,7 +5186,7 @@ mod nest_7054 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7055 {
     use super::*;
 
@@ -4960,6 +5216,17 @@ mod nest_7055 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5366,7 +5633,7 @@ mod nest_7059 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; the recurrent cell in a loop.
 mod nest_7060 {
     use super::*;
 
@@ -5388,6 +5655,12 @@ mod nest_7060 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5452,7 +5725,7 @@ mod nest_7060 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a carried array written between calls; a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7061 {
     use super::*;
 
@@ -5469,6 +5742,12 @@ mod nest_7061 {
             h = sq3(&cell3(w, &h, a));
             h = cell3(w, &h, b);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5533,7 +5812,7 @@ mod nest_7061 {
     }
 }
 
-/// a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7062 {
     use super::*;
 
@@ -5554,6 +5833,10 @@ mod nest_7062 {
                 acc += dot3(&q1, &h);
             }
         }
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5618,7 +5901,7 @@ mod nest_7062 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7063 {
     use super::*;
 
@@ -5640,6 +5923,12 @@ mod nest_7063 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5869,7 +6158,7 @@ mod nest_7065 {
     }
 }
 
-/// a call as the argument of a float call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7066 {
     use super::*;
 
@@ -5885,6 +6174,17 @@ mod nest_7066 {
             h = cell3(w, &h, x[t % x.len()]);
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6037,7 +6337,7 @@ mod nest_7067 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7068 {
     use super::*;
 
@@ -6067,6 +6367,16 @@ mod nest_7068 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6131,7 +6441,7 @@ mod nest_7068 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7069 {
     use super::*;
 
@@ -6151,6 +6461,12 @@ mod nest_7069 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6215,7 +6531,7 @@ mod nest_7069 {
     }
 }
 
-/// a call as the argument of a call; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7070 {
     use super::*;
 
@@ -6230,6 +6546,17 @@ mod nest_7070 {
             let q1 = sq3(&h);
             acc += dot3(&q1, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6294,7 +6621,7 @@ mod nest_7070 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7071 {
     use super::*;
 
@@ -6326,6 +6653,17 @@ mod nest_7071 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6390,7 +6728,7 @@ mod nest_7071 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call read by element; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
 mod nest_7072 {
     use super::*;
 
@@ -6409,6 +6747,17 @@ mod nest_7072 {
         let q1 = cell3(w, &h, (0.5 * acc).tanh());
         acc += q1[1] * q1[2];
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6473,7 +6822,7 @@ mod nest_7072 {
     }
 }
 
-/// an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7073 {
     use super::*;
 
@@ -6497,6 +6846,10 @@ mod nest_7073 {
             let q4 = sq3(&h);
             acc += dot3(&q4, &h);
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6561,7 +6914,7 @@ mod nest_7073 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7074 {
     use super::*;
 
@@ -6577,6 +6930,16 @@ mod nest_7074 {
         let q1 = sq3(&h);
         acc += dot3(&q1, &h);
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6641,7 +7004,7 @@ mod nest_7074 {
     }
 }
 
-/// an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7075 {
     use super::*;
 
@@ -6659,6 +7022,16 @@ mod nest_7075 {
                 acc += q1[0] * q1[1];
             }
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6723,7 +7096,7 @@ mod nest_7075 {
     }
 }
 
-/// an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
 mod nest_7076 {
     use super::*;
 
@@ -6739,6 +7112,17 @@ mod nest_7076 {
             let q2 = cell3(w, &h, (0.3 * t as f64 - b));
             acc += q2[0] * q2[1];
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6803,7 +7187,7 @@ mod nest_7076 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7077 {
     use super::*;
 
@@ -6828,6 +7212,12 @@ mod nest_7077 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6986,7 +7376,7 @@ mod nest_7078 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7079 {
     use super::*;
 
@@ -7009,6 +7399,11 @@ mod nest_7079 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -7074,7 +7469,7 @@ mod nest_7079 {
     }
 }
 
-/// a carried array written between calls; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7080 {
     use super::*;
 
@@ -7094,6 +7489,17 @@ mod nest_7080 {
                 acc += dot3(&q1, &h);
             }
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7158,7 +7564,7 @@ mod nest_7080 {
     }
 }
 
-/// a call as the argument of a float call; an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7081 {
     use super::*;
 
@@ -7178,6 +7584,10 @@ mod nest_7081 {
             }
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, (0.5 * acc).tanh()));
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7425,7 +7835,7 @@ mod nest_7083 {
     }
 }
 
-/// a call as the argument of a call; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7084 {
     use super::*;
 
@@ -7440,6 +7850,12 @@ mod nest_7084 {
         }
         let q1 = sq3(&h);
         acc += dot3(&q1, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7504,7 +7920,7 @@ mod nest_7084 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7085 {
     use super::*;
 
@@ -7532,6 +7948,12 @@ mod nest_7085 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7596,7 +8018,7 @@ mod nest_7085 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7086 {
     use super::*;
 
@@ -7623,6 +8045,11 @@ mod nest_7086 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -7688,7 +8115,7 @@ mod nest_7086 {
     }
 }
 
-/// a call as the argument of a call; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7087 {
     use super::*;
 
@@ -7702,6 +8129,11 @@ mod nest_7087 {
             h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
             let q1 = sq3(&h);
             acc += dot3(&q1, &h);
+        }
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -7767,7 +8199,7 @@ mod nest_7087 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7088 {
     use super::*;
 
@@ -7790,6 +8222,16 @@ mod nest_7088 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7854,7 +8296,7 @@ mod nest_7088 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7089 {
     use super::*;
 
@@ -7874,6 +8316,16 @@ mod nest_7089 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8029,7 +8481,7 @@ mod nest_7090 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7091 {
     use super::*;
 
@@ -8059,6 +8511,12 @@ mod nest_7091 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8123,7 +8581,7 @@ mod nest_7091 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7092 {
     use super::*;
 
@@ -8151,6 +8609,17 @@ mod nest_7092 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8215,7 +8684,7 @@ mod nest_7092 {
     }
 }
 
-/// a call as the argument of a call; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7093 {
     use super::*;
 
@@ -8236,6 +8705,16 @@ mod nest_7093 {
             let q2 = cell3(w, &h, b);
             acc += q2[2] * q2[0];
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8300,7 +8779,7 @@ mod nest_7093 {
     }
 }
 
-/// a call as the argument of a call; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7094 {
     use super::*;
 
@@ -8317,6 +8796,16 @@ mod nest_7094 {
             let q1 = sq3(&h);
             acc += dot3(&q1, &h);
         }
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8381,7 +8870,7 @@ mod nest_7094 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
 mod nest_7095 {
     use super::*;
 
@@ -8402,6 +8891,12 @@ mod nest_7095 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8466,7 +8961,7 @@ mod nest_7095 {
     }
 }
 
-/// a carried array written between calls; an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
 mod nest_7096 {
     use super::*;
 
@@ -8483,6 +8978,16 @@ mod nest_7096 {
             acc += q1[0] * q1[1];
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8627,7 +9132,7 @@ mod nest_7097 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; an array call read by element; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a loop; the recurrent cell in a loop.
 mod nest_7098 {
     use super::*;
 
@@ -8655,6 +9160,12 @@ mod nest_7098 {
         } else {
             acc += dot3(&top, &h);
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8719,7 +9230,7 @@ mod nest_7098 {
     }
 }
 
-/// a carried array written between calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
 mod nest_7099 {
     use super::*;
 
@@ -8732,6 +9243,17 @@ mod nest_7099 {
             h = cell3(w, &h, x[t % x.len()] * a);
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 

@@ -3,7 +3,9 @@
 //! is checked against central differences and its pullback against seed × gradient like the other
 //! families: array-returning calls in loops (one and two deep) and branches, the recurrent shape
 //! `h = cell(w, &h, ..)` on a loop-carried array, calls as arguments of calls, a local array
-//! written between calls that read it, and arrays returned at the top level and read in branches.
+//! written between calls that read it, arrays returned at the top level and read in branches,
+//! a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`), and a reassigned tuple
+//! carried through a loop of calls.
 //! Every helper returns bounded values (`tanh`, `sin`, products of those), so no program leaves a
 //! smooth domain.
 
@@ -201,6 +203,34 @@ pub fn program(seed: u64) -> Program {
         g.line(2, "acc += dot3(&top, &h);");
         g.line(1, "}");
         g.features.insert("a call in a branch on an array computed before it");
+    }
+    // Drawn last, so that the programs above stay what they were before these shapes existed.
+    if g.rng.chance(0.5) {
+        // A call's array bound to a written copy, at the top level or in a loop.
+        let callee = g.rng.pick(&["cell3(w, &h, a)", "sq3(&h)", "lift3(x, m, b)"]).to_string();
+        if g.rng.chance(0.5) {
+            g.line(1, &format!("let mut q: [f64; 3] = {callee};"));
+            g.line(1, "q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();");
+            g.line(1, "q[1] += q[0] * b;");
+            g.line(1, "acc += dot3(&q, &h);");
+        } else {
+            g.line(1, "for t in 0..n {");
+            g.line(2, &format!("let mut q: [f64; 3] = {callee};"));
+            g.line(2, "q[t % 3] *= 0.5;");
+            g.line(2, "h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];");
+            g.line(1, "}");
+        }
+        g.features.insert("a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`)");
+    }
+    if g.rng.chance(0.5) {
+        // A reassigned tuple carried through a loop of calls.
+        g.line(1, "let mut tp = (a, b);");
+        g.line(1, "for t in 0..n {");
+        g.line(2, "tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());");
+        g.line(2, "h = cell3(w, &h, tp.0);");
+        g.line(1, "}");
+        g.line(1, "acc += tp.0 - 0.5 * tp.1;");
+        g.features.insert("a reassigned tuple carried through a loop of calls");
     }
     g.line(1, "acc + 0.5 * h[0] + h[1] - 0.25 * h[2]");
     let body = g.out;

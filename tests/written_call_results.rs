@@ -90,6 +90,43 @@ fn recurrent_flat(w: &[f64; 4], x: &[f64; 5]) -> f64 {
     loss
 }
 
+/// A state initialised by a call, then reassigned by the recurrent cell in a loop.
+#[backprop]
+fn reassigned(w: &[f64; 4], x: &[f64; 5], a: f64) -> f64 {
+    let mut h: [f64; 3] = pair3(a);
+    for t in 0..5 {
+        h = cell3(w, &h, x[t]);
+    }
+    h[0] - h[1] * h[2]
+}
+
+#[backprop]
+pub fn pair3(a: f64) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for i in 0..3 {
+        out[i] = (a * (i as f64 + 1.0)).sin();
+    }
+    out
+}
+
+#[backprop]
+fn reassigned_flat(w: &[f64; 4], x: &[f64; 5], a: f64) -> f64 {
+    let mut h = [0.0; 3];
+    for i in 0..3 {
+        h[i] = (a * (i as f64 + 1.0)).sin();
+    }
+    for t in 0..5 {
+        let mut g = [0.0; 3];
+        for i in 0..3 {
+            g[i] = (w[0] * h[i] + w[1] * h[(i + 1) % 3] + w[2] * x[t] + 0.5 * w[3]).tanh();
+        }
+        for i in 0..3 {
+            h[i] = g[i];
+        }
+    }
+    h[0] - h[1] * h[2]
+}
+
 /// Written in one branch only.
 #[backprop]
 fn branch(a: f64, b: f64, flag: bool) -> f64 {
@@ -176,4 +213,23 @@ fn a_returned_array_written_in_a_branch() {
         close("branch vs flat", &[g.a, g.b], &[gf.a, gf.b], 1e-12);
         close("branch vs fd", &[g.a, g.b], &fd(|p| branch(p[0], p[1], flag), &[a, b]), 1e-6);
     }
+}
+
+#[test]
+fn a_state_initialised_by_a_call_then_reassigned_in_a_loop() {
+    let w = [0.6, -0.3, 0.8, 0.1];
+    let x = [0.5, -1.0, 0.25, 0.8, -0.3];
+    let a = 0.7;
+    let (v, g) = reassigned_grad(&w, &x, a);
+    let (vf, gf) = reassigned_flat_grad(&w, &x, a);
+    assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
+    close("reassigned w vs flat", &g.w, &gf.w, 1e-12);
+    close("reassigned x vs flat", &g.x, &gf.x, 1e-12);
+    close("reassigned a vs flat", &[g.a], &[gf.a], 1e-12);
+    let mut p = w.to_vec();
+    p.extend_from_slice(&x);
+    p.push(a);
+    let f = |p: &[f64]| reassigned(&p[..4].try_into().unwrap(), &p[4..9].try_into().unwrap(), p[9]);
+    let want = fd(f, &p);
+    close("reassigned vs fd", &[&g.w[..], &g.x[..], &[g.a]].concat(), &want, 1e-6);
 }

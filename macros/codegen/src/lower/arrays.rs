@@ -293,12 +293,10 @@ impl Lower<'_> {
         self.add(Op::Load(array, version, indices), ty, index.span())
     }
 
-    /// `a[i][j] = value`.
-    pub(super) fn store(&mut self, index: &syn::ExprIndex, value: ValueId) {
-        let Some((array, mut indices)) = self.element(index) else { return };
+    /// Why `array` may not be written, and what to write instead.
+    pub(super) fn read_only_message(&self, array: ArrayId) -> String {
         let a = self.f.array(array);
-        if !a.mutable {
-            let message = match a.origin {
+        match a.origin {
                 ArrayOrigin::Param { by_ref: true, .. } | ArrayOrigin::Const(_) => {
                     format!(
                         "`{}` is read-only here; copy what you need into a local array `let mut h = [0.0; N];`",
@@ -316,7 +314,15 @@ impl Lower<'_> {
                     callee = self.f.calls[call.index()].callee.to_string().replace(' ', "")
                 ),
                 _ => format!("`{}` is not mutable; declare it with `let mut` (or `mut` on the argument)", a.name),
-            };
+            }
+    }
+
+    /// `a[i][j] = value`.
+    pub(super) fn store(&mut self, index: &syn::ExprIndex, value: ValueId) {
+        let Some((array, mut indices)) = self.element(index) else { return };
+        let a = self.f.array(array);
+        if !a.mutable {
+            let message = self.read_only_message(array);
             self.cx.error_spanned_by(index, message);
             return;
         }

@@ -36,6 +36,11 @@ impl Lower<'_> {
         let Some((si, vi)) = self.lookup(&ident.to_string()) else { return false };
         let Binding::Array(array) = self.scopes[si][vi].1 else { return false };
         let Some(call) = self.user_call(&a.right) else { return false };
+        if !self.f.array(array).mutable {
+            let message = self.read_only_message(array);
+            self.cx.error_spanned_by(&a.left, message);
+            return true;
+        }
         if self.f.array(array).dims.len() != 1 {
             self.cx.error_spanned_by(
                 a,

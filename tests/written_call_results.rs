@@ -4,7 +4,7 @@
 //! with the callee written inline, whose gradient the macro derives without calls) to 1e-12 and
 //! against central differences.
 // Objectives written with index loops, as the macro reads them.
-#![allow(clippy::needless_range_loop)]
+#![allow(clippy::needless_range_loop, clippy::manual_memcpy)]
 
 use backprop::prelude::*;
 

@@ -189,7 +189,7 @@ fn calls_of_plain_methods(cx: &Ctxt, body: &syn::Block, plain: &[(String, bool)]
     impl Calls<'_> {
         /// `method_syntax`: `self.name(..)`, which names a method only when it takes `self`.
         fn report(&self, name: &syn::Ident, span: &dyn ToTokens, method_syntax: bool) {
-            let Some((_, has_self)) = self.plain.iter().find(|(n, _)| *n == name.to_string()) else { return };
+            let Some((_, has_self)) = self.plain.iter().find(|(n, _)| name == n.as_str()) else { return };
             if method_syntax && !*has_self {
                 return;
             }

@@ -573,6 +573,11 @@ pub struct Function {
     pub paths: Vec<(String, TokenStream)>,
     /// Calls of differentiable functions, indexed by `CallId`.
     pub calls: Vec<CallSite>,
+    /// Local arrays that start as a copy of a call's array (`let mut h = f(..);` at the top
+    /// level, then written): (the local, the array the call returned). The local is declared as
+    /// a zero of the returned array's shape (its length is not written in the source) and its
+    /// adjoint with it (`lower/locals.rs`, `emit/statements.rs`).
+    pub copies: Vec<(ArrayId, ArrayId)>,
     pub output: Option<ValueId>,
     /// For a function returning an array (a layer): the local array returned, and the return type.
     pub output_array: Option<ArrayId>,
@@ -600,6 +605,7 @@ impl Function {
             params: Vec::new(),
             paths: Vec::new(),
             calls: Vec::new(),
+            copies: Vec::new(),
             output: None,
             output_array: None,
             return_type: None,

@@ -109,8 +109,36 @@ impl<'a> Emitter<'a> {
             if path.is_empty() && self.sinks.borrow().names.contains_key(&(*param as usize)))
     }
 
-    /// The adjoint of an array a call returns: declared where the call is.
+    /// The adjoint of an array a call returns: declared where the call is. Also the adjoint of a
+    /// local copy of one (`let mut h = f(..);`, not returned): declared with the copy, shaped
+    /// like it.
     pub(super) fn is_returned_adjoint(&self, a: ArrayId) -> bool {
-        matches!(self.f.array(a).origin, ArrayOrigin::Adjoint(of) if matches!(self.f.array(of).origin, ArrayOrigin::Returned(_)))
+        let ArrayOrigin::Adjoint(of) = self.f.array(a).origin else { return false };
+        matches!(self.f.array(of).origin, ArrayOrigin::Returned(_))
+            || (self.copy_source(of).is_some() && self.f.output_array != Some(of))
+    }
+
+    /// `let mut h = ZerosLike::zeros_like(&result);` for a local copy of a call's array (its
+    /// length is the result's, not written in the source), and its adjoint with it, shaped like it.
+    pub(super) fn declare_copy(&self, a: ArrayId, source: ArrayId, name: Ident) -> Option<super::Statement> {
+        let zeros_like = self.runtime_item("ZerosLike");
+        let source = self.array_name(source);
+        self.bind_array(a);
+        let mut tokens = quote!(let mut #name = #zeros_like::zeros_like(&#source););
+        let mut binds = vec![(name.clone(), true)];
+        if let Some(adjoint) =
+            self.array_adjoints.get(&a).filter(|d| self.live_arrays[d.index()] && self.is_returned_adjoint(**d))
+        {
+            let d_name = self.array_names[adjoint.index()].clone()?;
+            self.bind_array(*adjoint);
+            tokens.extend(quote!(let mut #d_name = #zeros_like::zeros_like(&#name);));
+            binds.push((d_name, true));
+        }
+        Some(super::Statement::new(tokens, binds))
+    }
+
+    /// For a local copy of a call's array (`Function::copies`), the array the call returned.
+    pub(super) fn copy_source(&self, a: ArrayId) -> Option<ArrayId> {
+        self.f.copies.iter().find(|(local, _)| *local == a).map(|(_, source)| *source)
     }
 }

@@ -192,6 +192,8 @@ impl<'a> Emitter<'a> {
                     && !self.is_field_adjoint(ArrayId(i as u32))
                     // A returned array is a fixed-size array; its adjoint one like it.
                     && !self.is_returned_adjoint(ArrayId(i as u32))
+                    // A copy of a call's array is shaped like it (`declare_copy`).
+                    && self.copy_source(ArrayId(i as u32)).is_none()
                     // An argument's adjoint is the caller's buffer.
                     && !matches!(a.origin, ArrayOrigin::Adjoint(of)
                         if matches!(f.array(of).origin, ArrayOrigin::Param { .. }) && !f.array(of).mutable)

@@ -208,6 +208,9 @@ impl<'a> Emitter<'a> {
                 }
                 let ArrayOrigin::Local { fill } = self.f.array(*a).origin else { return None };
                 let name = self.array_names[a.index()].clone()?;
+                if let Some(source) = self.copy_source(*a) {
+                    return self.declare_copy(*a, source, name);
+                }
                 let init = self.filled(*a, self.expr(fill, true).0);
                 self.bind_array(*a);
                 let mutable = self.f.array(*a).mutable;

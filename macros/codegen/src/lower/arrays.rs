@@ -309,7 +309,7 @@ impl Lower<'_> {
                     self.f.params[param as usize].name
                 ),
                 ArrayOrigin::Returned(call) => format!(
-                    "`{name}` is the array `{callee}` returned, read-only as bound; to write into it, bind a copy by giving its type: `let mut {name}: [f64; N] = {callee}(..);` (or declare `let mut {name} = [0.0; N];` and assign `{name} = {callee}(..);`)",
+                    "`{name}` is the array `{callee}` returned, read-only as bound here (`let mut {name} = {callee}(..);` is a copy the function may write only at the top level); to write into it, bind a copy by giving its type: `let mut {name}: [f64; N] = {callee}(..);` (or declare `let mut {name} = [0.0; N];` and assign `{name} = {callee}(..);`)",
                     name = a.name,
                     callee = self.f.calls[call.index()].callee.to_string().replace(' ', "")
                 ),

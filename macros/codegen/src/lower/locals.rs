@@ -125,6 +125,13 @@ impl Lower<'_> {
                 return;
             }
         }
+        // `let mut h = f(..);` at the top level: the same copy, shaped like what `f` returned.
+        if returns_array && mutable && annotation.is_none() && self.block == ROOT && self.loop_depth == 0 {
+            if let Some(call) = self.user_call(&init.expr) {
+                self.copy_of_call(&name, call);
+                return;
+            }
+        }
         if returns_array {
             if let Some(call) = self.user_call(&init.expr) {
                 self.invoke_array(&name, call);
@@ -241,4 +248,40 @@ fn is_with_capacity(e: &Expr) -> bool {
     let Expr::Path(p) = e else { return false };
     let names: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
     names.ends_with(&["Vec".to_string(), "with_capacity".to_string()])
+}
+
+impl Lower<'_> {
+    /// `let mut h = f(..);` (top level, no annotation): the call's array bound to a hidden name,
+    /// and `h` a local array of the same shape, copied from it element by element, that the
+    /// function may write. Its length is not in the source: it is declared as a zero like the
+    /// call's array (`Function::copies`).
+    fn copy_of_call(&mut self, name: &syn::Ident, call: super::calls::CallExpr) {
+        let span = call.span;
+        let hidden = self.call_result_name("copied", span);
+        self.invoke_array(&hidden, call);
+        let Some((si, vi)) = self.lookup(&hidden.to_string()) else {
+            self.poison_name(name);
+            return;
+        };
+        let Binding::Array(source) = self.scopes[si][vi].1 else { return };
+        let fill = self.f.lit(0.0, self.f.float);
+        let array = self.f.add_array(crate::ir::Array {
+            name: name.clone(),
+            elem: Ty::Float(self.f.float),
+            dims: vec![crate::ir::Dim::Dynamic],
+            origin: crate::ir::ArrayOrigin::Local { fill },
+            mutable: true,
+        });
+        self.f.copies.push((array, source));
+        self.f.add_unique(Op::Declare(array), Ty::Unit, self.block, span);
+        self.f.bump_version(array);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((name.to_string(), Binding::Array(array)));
+        }
+        let j = super::syntax::ident(&format!("{}j", crate::plan::HIDDEN));
+        let copy: syn::ExprForLoop = syn::parse_quote! {
+            for #j in 0..#hidden.len() { #name[#j] = #hidden[#j]; }
+        };
+        self.for_loop(&copy);
+    }
 }

@@ -12,7 +12,7 @@ use syn::Expr;
 
 impl Lower<'_> {
     /// A fresh hidden name for a call's array.
-    fn call_result_name(&self, what: &str, span: proc_macro2::Span) -> syn::Ident {
+    pub(super) fn call_result_name(&self, what: &str, span: proc_macro2::Span) -> syn::Ident {
         let k = self.f.calls.len();
         syn::Ident::new(&format!("{}{what}_{k}", crate::plan::HIDDEN), span)
     }

@@ -102,7 +102,7 @@ pub fn lift3(x: &[f64], k: usize, t: f64) -> [f64; 3] {
     out
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6000 {
     use super::*;
 
@@ -197,7 +197,7 @@ mod nest_6000 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_6001 {
     use super::*;
 
@@ -213,7 +213,7 @@ mod nest_6001 {
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         h = sq3(&cell3(w, &h, b));
-        let mut q: [f64; 3] = sq3(&h);
+        let mut q = sq3(&h);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -776,7 +776,7 @@ mod nest_6006 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_6007 {
     use super::*;
 
@@ -804,12 +804,6 @@ mod nest_6007 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -874,7 +868,7 @@ mod nest_6007 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
 mod nest_6008 {
     use super::*;
 
@@ -899,7 +893,7 @@ mod nest_6008 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q: [f64; 3] = lift3(x, m, b);
+        let mut q = lift3(x, m, b);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -967,7 +961,7 @@ mod nest_6008 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_6009 {
     use super::*;
 
@@ -1055,7 +1049,7 @@ mod nest_6009 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_6010 {
     use super::*;
 
@@ -1239,7 +1233,7 @@ mod nest_6011 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6012 {
     use super::*;
 
@@ -1416,7 +1410,7 @@ mod nest_6013 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6014 {
     use super::*;
 
@@ -1604,7 +1598,7 @@ mod nest_6015 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6016 {
     use super::*;
 
@@ -1770,7 +1764,7 @@ mod nest_6017 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); array calls in a branch; the recurrent cell in a loop.
 mod nest_6018 {
     use super::*;
 
@@ -1791,7 +1785,7 @@ mod nest_6018 {
             acc += 0.5 * dot3(&h, &lift3(x, m, a));
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -2291,7 +2285,7 @@ mod nest_6023 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; the recurrent cell in a loop.
 mod nest_6024 {
     use super::*;
 
@@ -2307,10 +2301,16 @@ mod nest_6024 {
             acc += 0.5 * dot3(&h, &lift3(x, t, (0.5 * acc).tanh()));
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2375,7 +2375,7 @@ mod nest_6024 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6025 {
     use super::*;
 
@@ -2826,7 +2826,7 @@ mod nest_6029 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); the recurrent cell in a loop.
 mod nest_6030 {
     use super::*;
 
@@ -2843,7 +2843,7 @@ mod nest_6030 {
             h = sq3(&cell3(w, &h, x[t % x.len()]));
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
-        let mut q: [f64; 3] = sq3(&h);
+        let mut q = sq3(&h);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -3183,7 +3183,7 @@ mod nest_6033 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_6034 {
     use super::*;
 
@@ -3364,7 +3364,7 @@ mod nest_6035 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6036 {
     use super::*;
 
@@ -3460,7 +3460,7 @@ mod nest_6036 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6037 {
     use super::*;
 
@@ -3491,7 +3491,7 @@ mod nest_6037 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q: [f64; 3] = sq3(&h);
+        let mut q = sq3(&h);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -3646,7 +3646,7 @@ mod nest_6038 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6039 {
     use super::*;
 
@@ -3683,12 +3683,6 @@ mod nest_6039 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4020,7 +4014,7 @@ mod nest_6042 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6043 {
     use super::*;
 
@@ -4111,7 +4105,7 @@ mod nest_6043 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6044 {
     use super::*;
 
@@ -4390,7 +4384,7 @@ mod nest_6046 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
 mod nest_6047 {
     use super::*;
 
@@ -4479,7 +4473,7 @@ mod nest_6047 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_6048 {
     use super::*;
 
@@ -4662,7 +4656,7 @@ mod nest_6049 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6050 {
     use super::*;
 
@@ -4858,7 +4852,7 @@ mod nest_6051 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_6052 {
     use super::*;
 
@@ -5218,7 +5212,7 @@ mod nest_6055 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6056 {
     use super::*;
 
@@ -5240,7 +5234,7 @@ mod nest_6056 {
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -5308,7 +5302,7 @@ mod nest_6056 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_6057 {
     use super::*;
 
@@ -5411,7 +5405,7 @@ mod nest_6057 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6058 {
     use super::*;
 
@@ -5431,10 +5425,16 @@ mod nest_6058 {
             }
         }
         h = cell3(w, &h, b);
-        let mut q: [f64; 3] = sq3(&h);
+        let mut q = sq3(&h);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 

@@ -102,7 +102,7 @@ pub fn lift3(x: &[f64], k: usize, t: f64) -> [f64; 3] {
     out
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; the recurrent cell in a loop.
 mod nest_7000 {
     use super::*;
 
@@ -187,7 +187,7 @@ mod nest_7000 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7001 {
     use super::*;
 
@@ -215,10 +215,16 @@ mod nest_7001 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q: [f64; 3] = sq3(&h);
+        let mut q = sq3(&h);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -283,7 +289,7 @@ mod nest_7001 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7002 {
     use super::*;
 
@@ -460,7 +466,7 @@ mod nest_7003 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7004 {
     use super::*;
 
@@ -810,7 +816,7 @@ mod nest_7007 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7008 {
     use super::*;
 
@@ -851,12 +857,6 @@ mod nest_7008 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -921,7 +921,7 @@ mod nest_7008 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7009 {
     use super::*;
 
@@ -1013,7 +1013,7 @@ mod nest_7009 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7010 {
     use super::*;
 
@@ -1199,7 +1199,7 @@ mod nest_7011 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; array calls in a branch; the recurrent cell in a loop.
 mod nest_7012 {
     use super::*;
 
@@ -1224,7 +1224,7 @@ mod nest_7012 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -1474,7 +1474,7 @@ mod nest_7014 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
 mod nest_7015 {
     use super::*;
 
@@ -1668,7 +1668,7 @@ mod nest_7016 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; array calls in a branch; the recurrent cell in a loop.
 mod nest_7017 {
     use super::*;
 
@@ -1947,7 +1947,7 @@ mod nest_7019 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
 mod nest_7020 {
     use super::*;
 
@@ -2132,7 +2132,7 @@ mod nest_7021 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7022 {
     use super::*;
 
@@ -2161,10 +2161,16 @@ mod nest_7022 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2229,7 +2235,7 @@ mod nest_7022 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7023 {
     use super::*;
 
@@ -2505,7 +2511,7 @@ mod nest_7025 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7026 {
     use super::*;
 
@@ -2594,7 +2600,7 @@ mod nest_7026 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7027 {
     use super::*;
 
@@ -2694,7 +2700,7 @@ mod nest_7027 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7028 {
     use super::*;
 
@@ -2800,7 +2806,7 @@ mod nest_7028 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7029 {
     use super::*;
 
@@ -2983,7 +2989,7 @@ mod nest_7030 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7031 {
     use super::*;
 
@@ -3088,7 +3094,7 @@ mod nest_7031 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7032 {
     use super::*;
 
@@ -3107,10 +3113,16 @@ mod nest_7032 {
         if m == 1 {
             h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         }
-        let mut q: [f64; 3] = lift3(x, m, b);
+        let mut q = lift3(x, m, b);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3175,7 +3187,7 @@ mod nest_7032 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7033 {
     use super::*;
 
@@ -3428,7 +3440,7 @@ mod nest_7035 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7036 {
     use super::*;
 
@@ -3449,7 +3461,7 @@ mod nest_7036 {
                 acc += q2[1] * q2[2];
             }
         }
-        let mut q: [f64; 3] = sq3(&h);
+        let mut q = sq3(&h);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -3700,7 +3712,7 @@ mod nest_7038 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
 mod nest_7039 {
     use super::*;
 
@@ -3798,7 +3810,7 @@ mod nest_7039 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7040 {
     use super::*;
 
@@ -3834,7 +3846,7 @@ mod nest_7040 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q: [f64; 3] = lift3(x, m, b);
+        let mut q = lift3(x, m, b);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -3987,7 +3999,7 @@ mod nest_7041 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7042 {
     use super::*;
 
@@ -4729,7 +4741,7 @@ mod nest_7049 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7050 {
     use super::*;
 
@@ -4758,7 +4770,7 @@ mod nest_7050 {
         }
         let q3 = cell3(w, &h, a);
         acc += q3[2] * q3[0];
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -4914,7 +4926,7 @@ mod nest_7051 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7052 {
     use super::*;
 
@@ -5000,7 +5012,7 @@ mod nest_7052 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7053 {
     use super::*;
 
@@ -5186,7 +5198,7 @@ mod nest_7054 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7055 {
     use super::*;
 
@@ -5812,7 +5824,7 @@ mod nest_7061 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7062 {
     use super::*;
 
@@ -5833,10 +5845,16 @@ mod nest_7062 {
                 acc += dot3(&q1, &h);
             }
         }
-        let mut q: [f64; 3] = sq3(&h);
+        let mut q = sq3(&h);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6158,7 +6176,7 @@ mod nest_7065 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7066 {
     use super::*;
 
@@ -6337,7 +6355,7 @@ mod nest_7067 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7068 {
     use super::*;
 
@@ -6371,12 +6389,6 @@ mod nest_7068 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6531,7 +6543,7 @@ mod nest_7069 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7070 {
     use super::*;
 
@@ -6621,7 +6633,7 @@ mod nest_7070 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7071 {
     use super::*;
 
@@ -6728,7 +6740,7 @@ mod nest_7071 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
 mod nest_7072 {
     use super::*;
 
@@ -6822,7 +6834,7 @@ mod nest_7072 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7073 {
     use super::*;
 
@@ -6846,7 +6858,7 @@ mod nest_7073 {
             let q4 = sq3(&h);
             acc += dot3(&q4, &h);
         }
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -6914,7 +6926,7 @@ mod nest_7073 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7074 {
     use super::*;
 
@@ -6934,12 +6946,6 @@ mod nest_7074 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7004,7 +7010,7 @@ mod nest_7074 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_7075 {
     use super::*;
 
@@ -7096,7 +7102,7 @@ mod nest_7075 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
 mod nest_7076 {
     use super::*;
 
@@ -7376,7 +7382,7 @@ mod nest_7078 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7079 {
     use super::*;
 
@@ -7469,7 +7475,7 @@ mod nest_7079 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7080 {
     use super::*;
 
@@ -7564,7 +7570,7 @@ mod nest_7080 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7081 {
     use super::*;
 
@@ -7584,7 +7590,7 @@ mod nest_7081 {
             }
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, (0.5 * acc).tanh()));
-        let mut q: [f64; 3] = cell3(w, &h, a);
+        let mut q = cell3(w, &h, a);
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
@@ -8018,7 +8024,7 @@ mod nest_7085 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7086 {
     use super::*;
 
@@ -8115,7 +8121,7 @@ mod nest_7086 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7087 {
     use super::*;
 
@@ -8199,7 +8205,7 @@ mod nest_7087 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7088 {
     use super::*;
 
@@ -8226,12 +8232,6 @@ mod nest_7088 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8296,7 +8296,7 @@ mod nest_7088 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7089 {
     use super::*;
 
@@ -8320,12 +8320,6 @@ mod nest_7089 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8581,7 +8575,7 @@ mod nest_7091 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
 mod nest_7092 {
     use super::*;
 
@@ -8684,7 +8678,7 @@ mod nest_7092 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
 mod nest_7093 {
     use super::*;
 
@@ -8709,12 +8703,6 @@ mod nest_7093 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8779,7 +8767,7 @@ mod nest_7093 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7094 {
     use super::*;
 
@@ -8800,12 +8788,6 @@ mod nest_7094 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8961,7 +8943,7 @@ mod nest_7095 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
 mod nest_7096 {
     use super::*;
 
@@ -9230,7 +9212,7 @@ mod nest_7098 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
 mod nest_7099 {
     use super::*;
 

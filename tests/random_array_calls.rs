@@ -213,10 +213,11 @@ mod nest_6001 {
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         h = sq3(&cell3(w, &h, b));
-        let mut q = sq3(&h);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -893,10 +894,11 @@ mod nest_6008 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q = lift3(x, m, b);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -981,7 +983,7 @@ mod nest_6009 {
             acc += dot3(&q1, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
+            let mut q = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -1068,7 +1070,7 @@ mod nest_6010 {
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
+            let mut q = lift3(x, m, b);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -1256,7 +1258,7 @@ mod nest_6012 {
             acc += 0.5 * dot3(&h, &lift3(x, m, b));
         }
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -1598,7 +1600,7 @@ mod nest_6015 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6016 {
     use super::*;
 
@@ -1615,10 +1617,16 @@ mod nest_6016 {
             h = sq3(&cell3(w, &h, (0.3 * t as f64 - b)));
         }
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1785,10 +1793,11 @@ mod nest_6018 {
             acc += 0.5 * dot3(&h, &lift3(x, m, a));
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2301,10 +2310,11 @@ mod nest_6024 {
             acc += 0.5 * dot3(&h, &lift3(x, t, (0.5 * acc).tanh()));
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -2375,7 +2385,7 @@ mod nest_6024 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6025 {
     use super::*;
 
@@ -2403,10 +2413,16 @@ mod nest_6025 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2843,10 +2859,11 @@ mod nest_6030 {
             h = sq3(&cell3(w, &h, x[t % x.len()]));
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
-        let mut q = sq3(&h);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3392,7 +3409,7 @@ mod nest_6036 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
+            let mut q = lift3(x, m, b);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -3491,10 +3508,11 @@ mod nest_6037 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q = sq3(&h);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4014,7 +4032,7 @@ mod nest_6042 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6043 {
     use super::*;
 
@@ -4037,10 +4055,16 @@ mod nest_6043 {
             h = cell3(w, &h, a);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
+            let mut q = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4496,7 +4520,7 @@ mod nest_6048 {
         }
         h = sq3(&cell3(w, &h, b));
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -4878,7 +4902,7 @@ mod nest_6052 {
         let q3 = sq3(&h);
         acc += dot3(&q3, &h);
         for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
+            let mut q = lift3(x, m, b);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -5234,10 +5258,11 @@ mod nest_6056 {
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5302,7 +5327,7 @@ mod nest_6056 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
 mod nest_6057 {
     use super::*;
 
@@ -5330,17 +5355,10 @@ mod nest_6057 {
         } else {
             acc += dot3(&top, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5425,10 +5443,11 @@ mod nest_6058 {
             }
         }
         h = cell3(w, &h, b);
-        let mut q = sq3(&h);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());

@@ -119,7 +119,7 @@ mod nest_7000 {
             acc += q1[0] * q1[1];
         }
         for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
+            let mut q = lift3(x, m, b);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -215,10 +215,11 @@ mod nest_7001 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q = sq3(&h);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -319,7 +320,7 @@ mod nest_7002 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
+            let mut q = lift3(x, m, b);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -494,7 +495,7 @@ mod nest_7004 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -938,11 +939,10 @@ mod nest_7009 {
         }
         let q2 = cell3(w, &h, b);
         acc += q2[0] * q2[1];
-        for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -1013,7 +1013,7 @@ mod nest_7009 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7010 {
     use super::*;
 
@@ -1031,17 +1031,10 @@ mod nest_7010 {
         }
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1224,10 +1217,11 @@ mod nest_7012 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1498,11 +1492,10 @@ mod nest_7015 {
         } else {
             acc += dot3(&top, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -1695,11 +1688,10 @@ mod nest_7017 {
         } else {
             acc += dot3(&top, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -1947,7 +1939,7 @@ mod nest_7019 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; the recurrent cell in a loop.
 mod nest_7020 {
     use super::*;
 
@@ -1973,10 +1965,16 @@ mod nest_7020 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
+            let mut q = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2161,10 +2159,11 @@ mod nest_7022 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -2235,7 +2234,7 @@ mod nest_7022 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
 mod nest_7023 {
     use super::*;
 
@@ -2255,10 +2254,16 @@ mod nest_7023 {
         let q3 = cell3(w, &h, b);
         acc += q3[1] * q3[2];
         for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
+            let mut q = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2511,7 +2516,7 @@ mod nest_7025 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7026 {
     use super::*;
 
@@ -2532,10 +2537,16 @@ mod nest_7026 {
         h = cell3(w, &h, a);
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
         for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
+            let mut q = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2836,7 +2847,7 @@ mod nest_7029 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
+            let mut q = lift3(x, m, b);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -3113,10 +3124,11 @@ mod nest_7032 {
         if m == 1 {
             h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
         }
-        let mut q = lift3(x, m, b);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -3206,7 +3218,7 @@ mod nest_7033 {
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -3461,10 +3473,11 @@ mod nest_7036 {
                 acc += q2[1] * q2[2];
             }
         }
-        let mut q = sq3(&h);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3712,7 +3725,7 @@ mod nest_7038 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
 mod nest_7039 {
     use super::*;
 
@@ -3735,17 +3748,10 @@ mod nest_7039 {
         } else {
             acc += dot3(&top, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
+        let mut q = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3846,10 +3852,11 @@ mod nest_7040 {
         } else {
             acc += dot3(&top, &h);
         }
-        let mut q = lift3(x, m, b);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = lift3(x, m, b);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4017,11 +4024,10 @@ mod nest_7042 {
                 acc += 0.5 * dot3(&h, &lift3(x, t, b));
             }
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -4770,10 +4776,11 @@ mod nest_7050 {
         }
         let q3 = cell3(w, &h, a);
         acc += q3[2] * q3[0];
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4944,7 +4951,7 @@ mod nest_7052 {
             acc += 0.5 * dot3(&h, &lift3(x, t, (0.3 * t as f64 - b)));
         }
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -5028,11 +5035,10 @@ mod nest_7053 {
             acc += dot3(&q1, &h);
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -5228,11 +5234,10 @@ mod nest_7055 {
         } else {
             acc += dot3(&top, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -5845,10 +5850,11 @@ mod nest_7062 {
                 acc += dot3(&q1, &h);
             }
         }
-        let mut q = sq3(&h);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -6176,7 +6182,7 @@ mod nest_7065 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7066 {
     use super::*;
 
@@ -6192,17 +6198,10 @@ mod nest_7066 {
             h = cell3(w, &h, x[t % x.len()]);
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
-        for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
+        let mut q = sq3(&h);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6558,11 +6557,10 @@ mod nest_7070 {
             let q1 = sq3(&h);
             acc += dot3(&q1, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -6665,11 +6663,10 @@ mod nest_7071 {
         } else {
             acc += dot3(&top, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -6759,11 +6756,10 @@ mod nest_7072 {
         let q1 = cell3(w, &h, (0.5 * acc).tanh());
         acc += q1[1] * q1[2];
         acc += 0.5 * dot3(&h, &lift3(x, m, a));
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -6858,10 +6854,11 @@ mod nest_7073 {
             let q4 = sq3(&h);
             acc += dot3(&q4, &h);
         }
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7118,11 +7115,10 @@ mod nest_7076 {
             let q2 = cell3(w, &h, (0.3 * t as f64 - b));
             acc += q2[0] * q2[1];
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -7382,7 +7378,7 @@ mod nest_7078 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7079 {
     use super::*;
 
@@ -7407,10 +7403,16 @@ mod nest_7079 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
+            let mut q = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7495,11 +7497,10 @@ mod nest_7080 {
                 acc += dot3(&q1, &h);
             }
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = lift3(x, m, b);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -7590,10 +7591,11 @@ mod nest_7081 {
             }
         }
         acc += 0.5 * dot3(&h, &lift3(x, m, (0.5 * acc).tanh()));
-        let mut q = cell3(w, &h, a);
-        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
-        q[1] += q[0] * b;
-        acc += dot3(&q, &h);
+        for t in 0..n {
+            let mut q: [f64; 3] = cell3(w, &h, a);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8053,7 +8055,7 @@ mod nest_7086 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
+            let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -8137,7 +8139,7 @@ mod nest_7087 {
             acc += dot3(&q1, &h);
         }
         for t in 0..n {
-            let mut q: [f64; 3] = sq3(&h);
+            let mut q = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
@@ -8603,11 +8605,10 @@ mod nest_7092 {
         } else {
             acc += dot3(&top, &h);
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
+        let mut q = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         let mut tp = (a, b);
         for t in 0..n {
             tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
@@ -9212,7 +9213,7 @@ mod nest_7098 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; the recurrent cell in a loop.
 mod nest_7099 {
     use super::*;
 
@@ -9225,17 +9226,10 @@ mod nest_7099 {
             h = cell3(w, &h, x[t % x.len()] * a);
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
-        for t in 0..n {
-            let mut q: [f64; 3] = cell3(w, &h, a);
-            q[t % 3] *= 0.5;
-            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
-        }
-        let mut tp = (a, b);
-        for t in 0..n {
-            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
-            h = cell3(w, &h, tp.0);
-        }
-        acc += tp.0 - 0.5 * tp.1;
+        let mut q = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 

@@ -160,10 +160,46 @@ pub fn bumped(a: f64) -> [f64; 3] {
 fn callers(w: &[f64; 4], x: &[f64; 5], a: f64) -> f64 {
     let top = reassigned_unannotated(w, x, a);
     let b = bumped(a);
-    let mut s = top * b[0] + b[2];
+    let mut s = top * b[0] + b[2] + 0.5 * recurrent_unannotated(w, x);
     for k in 0..2 {
         let c = bumped(a * (k as f64 + 0.5));
-        s += reassigned_unannotated(w, x, c[1]) * c[0];
+        s += reassigned_unannotated(w, x, c[1]) * c[0] + recurrent_unannotated(w, x) * c[2];
+    }
+    s
+}
+
+/// The recurrent loop with an unannotated copy per time step, its length read with `.len()`.
+#[backprop]
+pub fn recurrent_unannotated(w: &[f64; 4], x: &[f64; 5]) -> f64 {
+    let mut h = [0.0; 3];
+    h[0] = 0.1;
+    h[1] = -0.2;
+    h[2] = 0.3;
+    let mut loss = 0.0;
+    for t in 0..5 {
+        let mut g = cell3(w, &h, x[t]);
+        g[t % 3] *= 0.5;
+        for i in 0..g.len() {
+            g[i] += 0.1 * h[i];
+        }
+        for i in 0..3 {
+            h[i] = g[i];
+        }
+        loss += h[0] * h[1] - h[2];
+    }
+    loss
+}
+
+/// Written in one branch only, without annotation.
+#[backprop]
+fn branch_unannotated(a: f64, b: f64, flag: bool) -> f64 {
+    let mut s = a;
+    if flag {
+        let mut h = pair(a, b);
+        h[1] = h[1].sin() * h[0];
+        s += h[0] + h[1];
+    } else {
+        s *= b;
     }
     s
 }
@@ -311,4 +347,21 @@ fn written_copies_through_vjps_and_pullbacks_match_finite_differences() {
     let (da,) = bumped_pullback(a, &r, &seed);
     let dot = |a: f64| bumped(a).iter().zip(&seed).map(|(y, s)| y * s).sum::<f64>();
     close("bumped pullback vs fd", &[da], &fd(|p| dot(p[0]), &[a]), 1e-6);
+}
+
+#[test]
+fn unannotated_copies_in_loops_and_branches_match_their_flat_twins() {
+    let w = [0.7, -0.4, 0.9, 0.2];
+    let x = [0.5, -1.0, 0.25, 0.8, -0.3];
+    let (v, g) = recurrent_unannotated_grad(&w, &x);
+    let (vf, gf) = recurrent_flat_grad(&w, &x);
+    assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
+    close("unannotated loop w", &g.w, &gf.w, 1e-12);
+    close("unannotated loop x", &g.x, &gf.x, 1e-12);
+    for flag in [true, false] {
+        let (v, g) = branch_unannotated_grad(0.4, -1.3, flag);
+        let (vf, gf) = branch_flat_grad(0.4, -1.3, flag);
+        assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
+        close("unannotated branch", &[g.a, g.b], &[gf.a, gf.b], 1e-12);
+    }
 }

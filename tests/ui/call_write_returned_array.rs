@@ -1,5 +1,5 @@
-// Writing into the array a differentiable function returned, bound in a loop without a type: it is
-// read-only as bound (in a loop the copy needs its length: `let mut h: [f64; N] = pair(..);`).
+// Writing into the array a differentiable function returned, bound without `mut`: it is read-only
+// as bound (the pullback reads it as returned); `let mut h = pair(..);` binds a copy to write.
 use backprop::prelude::*;
 
 #[backprop]
@@ -12,13 +12,9 @@ fn pair(a: f64, b: f64) -> [f64; 2] {
 
 #[backprop]
 fn cost(a: f64, b: f64) -> f64 {
-    let mut s = 0.0;
-    for k in 0..3 {
-        let mut h = pair(a, b * k as f64);
-        h[0] = h[0].tanh();
-        s += h[0] + h[1];
-    }
-    s
+    let h = pair(a, b);
+    h[0] = h[0].tanh();
+    h[0] + h[1]
 }
 
 fn main() {}

@@ -122,12 +122,19 @@ impl<'a> Emitter<'a> {
     /// length is the result's, not written in the source), and its adjoint with it, shaped like it.
     pub(super) fn declare_copy(&self, a: ArrayId, source: ArrayId, name: Ident) -> Option<super::Statement> {
         let zeros_like = self.runtime_item("ZerosLike");
+        let source_id = source;
         let source = self.array_name(source);
         self.bind_array(a);
         let mut tokens = quote!(let mut #name = #zeros_like::zeros_like(&#source););
         let mut binds = vec![(name.clone(), true)];
-        if let Some(adjoint) =
-            self.array_adjoints.get(&a).filter(|d| self.live_arrays[d.index()] && self.is_returned_adjoint(**d))
+        // In a loop or a branch the adjoint is declared where the result's stack is popped
+        // (`call_tape_pops`), in the backward block that reads it.
+        let popped =
+            matches!(self.f.array(source_id).origin, ArrayOrigin::Returned(call) if self.result_adjoint_at_pop(call));
+        if let Some(adjoint) = self
+            .array_adjoints
+            .get(&a)
+            .filter(|d| !popped && self.live_arrays[d.index()] && self.is_returned_adjoint(**d))
         {
             let d_name = self.array_names[adjoint.index()].clone()?;
             self.bind_array(*adjoint);

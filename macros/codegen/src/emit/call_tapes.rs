@@ -78,6 +78,18 @@ impl Emitter<'_> {
                     binds.push((d_name, true));
                 }
             }
+            // A local copy of the result (`let mut h = f(..);` in a loop or branch): its adjoint
+            // too, shaped like the result, where the backward block reading it starts.
+            for (copy, _) in self.f.copies.iter().filter(|(_, source)| source == r) {
+                let Some(adjoint) = self.array_adjoints.get(copy).filter(|a| self.live_arrays[a.index()]) else {
+                    continue;
+                };
+                let Some(d_name) = self.array_names[adjoint.index()].clone() else { continue };
+                let zeros_like = self.runtime_item("ZerosLike");
+                self.bind_array(*adjoint);
+                tokens.extend(quote!(let mut #d_name = #zeros_like::zeros_like(&#name);));
+                binds.push((d_name, true));
+            }
             out.push(Statement::new(tokens, binds));
         }
         out

@@ -123,6 +123,12 @@ impl<'a> Emitter<'a> {
                     }
                 }
                 Some(Dim::Value(n)) => self.expr(*n, false),
+                // A copy of a call's array (`let mut h = f(..);`) has the result's length; the
+                // result is in scope in the backward block too (popped from its stack).
+                _ if self.copy_source(*a).is_some() => {
+                    let base = self.array_name(self.copy_source(*a).unwrap_or(*a));
+                    (quote_spanned!(span=> #base.len()), Prec::Atom)
+                }
                 _ => {
                     let base = self.array_name(*a);
                     (quote_spanned!(span=> #base.len()), Prec::Atom)

@@ -297,24 +297,21 @@ impl Lower<'_> {
     pub(super) fn read_only_message(&self, array: ArrayId) -> String {
         let a = self.f.array(array);
         match a.origin {
-                ArrayOrigin::Param { by_ref: true, .. } | ArrayOrigin::Const(_) => {
-                    format!(
-                        "`{}` is read-only here; copy what you need into a local array `let mut h = [0.0; N];`",
-                        a.name
-                    )
-                }
-                ArrayOrigin::Field { param, ref path } => format!(
-                    "`{}` is a field of the parameter struct `{}`, read-only in a `#[backprop]` function; copy what you need into a local array `let mut h = [0.0; N];`",
-                    self.field_shown(param, path),
-                    self.f.params[param as usize].name
-                ),
-                ArrayOrigin::Returned(call) => format!(
-                    "`{name}` is the array `{callee}` returned, read-only as bound here (`let mut {name} = {callee}(..);` is a copy the function may write only at the top level); to write into it, bind a copy by giving its type: `let mut {name}: [f64; N] = {callee}(..);` (or declare `let mut {name} = [0.0; N];` and assign `{name} = {callee}(..);`)",
-                    name = a.name,
-                    callee = self.f.calls[call.index()].callee.to_string().replace(' ', "")
-                ),
-                _ => format!("`{}` is not mutable; declare it with `let mut` (or `mut` on the argument)", a.name),
+            ArrayOrigin::Param { by_ref: true, .. } | ArrayOrigin::Const(_) => {
+                format!("`{}` is read-only here; copy what you need into a local array `let mut h = [0.0; N];`", a.name)
             }
+            ArrayOrigin::Field { param, ref path } => format!(
+                "`{}` is a field of the parameter struct `{}`, read-only in a `#[backprop]` function; copy what you need into a local array `let mut h = [0.0; N];`",
+                self.field_shown(param, path),
+                self.f.params[param as usize].name
+            ),
+            ArrayOrigin::Returned(call) => format!(
+                "`{name}` is the array `{callee}` returned, bound read-only; bind it with `let mut {name} = {callee}(..);` to write into a copy of it",
+                name = a.name,
+                callee = self.f.calls[call.index()].callee.to_string().replace(' ', "")
+            ),
+            _ => format!("`{}` is not mutable; declare it with `let mut` (or `mut` on the argument)", a.name),
+        }
     }
 
     /// `a[i][j] = value`.

@@ -125,8 +125,8 @@ impl Lower<'_> {
                 return;
             }
         }
-        // `let mut h = f(..);` at the top level: the same copy, shaped like what `f` returned.
-        if returns_array && mutable && annotation.is_none() && self.block == ROOT && self.loop_depth == 0 {
+        // `let mut h = f(..);`: the same copy, shaped like what `f` returned.
+        if returns_array && mutable && annotation.is_none() {
             if let Some(call) = self.user_call(&init.expr) {
                 self.copy_of_call(&name, call);
                 return;
@@ -251,7 +251,7 @@ fn is_with_capacity(e: &Expr) -> bool {
 }
 
 impl Lower<'_> {
-    /// `let mut h = f(..);` (top level, no annotation): the call's array bound to a hidden name,
+    /// `let mut h = f(..);` (no annotation): the call's array bound to a hidden name,
     /// and `h` a local array of the same shape, copied from it element by element, that the
     /// function may write. Its length is not in the source: it is declared as a zero like the
     /// call's array (`Function::copies`).

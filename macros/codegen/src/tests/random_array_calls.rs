@@ -4,8 +4,8 @@
 //! families: array-returning calls in loops (one and two deep) and branches, the recurrent shape
 //! `h = cell(w, &h, ..)` on a loop-carried array, calls as arguments of calls, a local array
 //! written between calls that read it, arrays returned at the top level and read in branches,
-//! a call's array bound to a written copy (`let mut q = f(..)` at the top level, `let mut q:
-//! [f64; 3] = f(..)` anywhere), and a reassigned tuple
+//! a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`, at
+//! the top level and in loops), and a reassigned tuple
 //! carried through a loop of calls.
 //! Every helper returns bounded values (`tanh`, `sin`, products of those), so no program leaves a
 //! smooth domain.
@@ -209,21 +209,21 @@ pub fn program(seed: u64) -> Program {
     if g.rng.chance(0.5) {
         // A call's array bound to a written copy, at the top level or in a loop.
         let callee = g.rng.pick(&["cell3(w, &h, a)", "sq3(&h)", "lift3(x, m, b)"]).to_string();
+        let ty = if g.rng.chance(0.5) { ": [f64; 3]" } else { "" };
         if g.rng.chance(0.5) {
-            // At the top level the copy needs no annotation.
-            let ty = if g.rng.chance(0.5) { ": [f64; 3]" } else { "" };
             g.line(1, &format!("let mut q{ty} = {callee};"));
             g.line(1, "q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();");
             g.line(1, "q[1] += q[0] * b;");
             g.line(1, "acc += dot3(&q, &h);");
         } else {
             g.line(1, "for t in 0..n {");
-            g.line(2, &format!("let mut q: [f64; 3] = {callee};"));
+            g.line(2, &format!("let mut q{ty} = {callee};"));
             g.line(2, "q[t % 3] *= 0.5;");
             g.line(2, "h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];");
             g.line(1, "}");
         }
-        g.features.insert("a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`)");
+        g.features
+            .insert("a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`)");
     }
     if g.rng.chance(0.5) {
         // A reassigned tuple carried through a loop of calls.

@@ -1,0 +1,32 @@
+//! argmin's Newton and trust-region methods on `#[backprop(hessian)]` Hessians, against argmin's
+//! L-BFGS on the same gradients: MGH Rosenbrock, Powell singular and Brown badly scaled from their
+//! standard starts, every run stopping at `|∇f| < 1e-6`.
+//!
+//! ```text
+//! cargo run --release --example argmin_newton
+//! ```
+//!
+//! `ArgminProblem::new(start, cost_grad).with_hessian(cost_hessian)` is the whole adapter; the
+//! problems and runs live in `examples/argmin_second_order/problems.rs`, shared with
+//! `tests/argmin_second_order.rs`.
+
+#[path = "argmin_second_order/problems.rs"]
+mod problems;
+
+use backprop::Params;
+use problems::{brown_problem, lbfgs, newton, powell_singular_problem, report, rosenbrock_problem, trust_region, Cost};
+
+fn run<const N: usize, G: Params<Scalar = f64> + Clone>(c: &Cost<N, G>) -> Result<(), argmin::core::Error> {
+    for outcome in [newton(c)?, trust_region(c)?, lbfgs(c)?] {
+        report(c.name, &outcome, c.minimizers);
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), argmin::core::Error> {
+    println!("stop at |grad| < {:e}; f is the cost at the returned point", problems::GRAD_TOL);
+    run(&rosenbrock_problem())?;
+    run(&powell_singular_problem())?;
+    run(&brown_problem())?;
+    Ok(())
+}

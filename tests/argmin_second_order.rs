@@ -21,6 +21,10 @@ fn the_adapters_hand_argmin_the_generated_hessian_and_jacobian() {
     assert_eq!(problem.gradient(&flat).unwrap(), grad.x.to_vec());
     // The exact Hessian at (-1.2, 1): [[1200 x² − 400 y + 2, −400 x], [−400 x, 200]].
     assert_eq!(h, vec![vec![1330.0, 480.0], vec![480.0, 200.0]]);
+    // The README's "Second order" example.
+    let (_, _, hv) = rosenbrock_hvp(&x, &RosenbrockGrad { x: [1.0, 0.0] });
+    assert_eq!(hv.x, [1330.0, 480.0]);
+    assert_eq!(rosenbrock_residuals_jacobian(&x).1, vec![vec![24.0, 10.0], vec![-1.0, 0.0]]);
 
     let residuals = ArgminResiduals::new([0.5, -2.0], freudenstein_roth_jacobian);
     let flat = residuals.initial_param();

@@ -48,7 +48,7 @@ where
     ///     (c, g, vec![vec![12.0 * p[0] * p[0], 0.0], vec![0.0, 2.0]])
     /// });
     /// let start = problem.initial_param();
-    /// let result = Executor::new(problem, Newton::new()).configure(|s| s.param(start).max_iters(40)).run()?;
+    /// let result = Executor::new(problem, Newton::<f64>::new()).configure(|s| s.param(start).max_iters(40)).run()?;
     /// let x = result.state().get_param().unwrap();
     /// assert!(x[0].abs() < 1e-6 && (x[1] - 2.0).abs() < 1e-12);
     /// # Ok::<(), ::argmin::core::Error>(())

@@ -134,7 +134,10 @@ fn rosen_residuals_twin<T: DualNum<f64> + Copy>(x: &[T]) -> Vec<T> {
 // ---- num-dual's side ----------------------------------------------------------------------------
 
 fn nd_hessian_static(x: &[f64]) -> f64 {
-    let (v, _, h) = hessian(|x: SVector<Dual2SVec64<N_HESSIAN>, N_HESSIAN>| rosen_twin(x.as_slice()), SVector::from_column_slice(x));
+    let (v, _, h) = hessian(
+        |x: SVector<Dual2SVec64<N_HESSIAN>, N_HESSIAN>| rosen_twin(x.as_slice()),
+        SVector::from_column_slice(x),
+    );
     v + h[(0, 0)]
 }
 
@@ -153,7 +156,9 @@ fn nd_expfit(p: &[f64; 4], t: &[f64; M], y: &[f64; M]) -> f64 {
 
 fn nd_rosen_residuals(x: &[f64; M]) -> f64 {
     let (r, j) = jacobian(
-        |x: SVector<DualSVec64<M>, M>| SVector::<DualSVec64<M>, M>::from_column_slice(&rosen_residuals_twin(x.as_slice())),
+        |x: SVector<DualSVec64<M>, M>| {
+            SVector::<DualSVec64<M>, M>::from_column_slice(&rosen_residuals_twin(x.as_slice()))
+        },
         SVector::from_column_slice(x),
     );
     r[0] + j[(0, 0)]
@@ -188,7 +193,9 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 fn verify(x100: &[f64], p: &[f64; 4], t: &[f64; M], y: &[f64; M], xr: &[f64; M]) {
     let (_, _, h) = rosen_slice_hessian(x100);
     let (_, _, oh) = hessian(|x: DVector<Dual2DVec64>| rosen_twin(x.as_slice()), DVector::from_column_slice(x100));
-    let worst = (0..N_HESSIAN).map(|i| max_diff(&h[i], &(0..N_HESSIAN).map(|j| oh[(i, j)]).collect::<Vec<_>>())).fold(0.0, f64::max);
+    let worst = (0..N_HESSIAN)
+        .map(|i| max_diff(&h[i], &(0..N_HESSIAN).map(|j| oh[(i, j)]).collect::<Vec<_>>()))
+        .fold(0.0, f64::max);
     assert!(worst < 1e-12, "Hessian differs from num-dual by {worst}");
     let (_, j) = expfit_jacobian(p, t, y);
     let (_, oj) = jacobian(
@@ -199,7 +206,9 @@ fn verify(x100: &[f64], p: &[f64; 4], t: &[f64; M], y: &[f64; M], xr: &[f64; M])
     assert!(worst < 1e-12, "expfit Jacobian differs from num-dual by {worst}");
     let (_, j) = rosen_residuals_jacobian(xr);
     let (_, oj) = jacobian(
-        |x: SVector<DualSVec64<M>, M>| SVector::<DualSVec64<M>, M>::from_column_slice(&rosen_residuals_twin(x.as_slice())),
+        |x: SVector<DualSVec64<M>, M>| {
+            SVector::<DualSVec64<M>, M>::from_column_slice(&rosen_residuals_twin(x.as_slice()))
+        },
         SVector::from_column_slice(xr),
     );
     let worst = (0..M).map(|k| max_diff(&j[k], &(0..M).map(|i| oj[(k, i)]).collect::<Vec<_>>())).fold(0.0, f64::max);
@@ -226,45 +235,74 @@ fn bench() {
 
     // (name, baseline, measured): the ratio is measured / baseline.
     let mut hvp_cases: Vec<(&str, Run, Run)> = vec![
-        ("Rosenbrock n = 1000 (slice)", {
-            let x = x.clone();
-            run!(rosen_slice_grad(black_box(&x)))
-        }, {
-            let (x, v) = (x.clone(), rv.clone());
-            run!(rosen_slice_hvp(black_box(&x), &v))
-        }),
-        ("sigmoid chain, depth 100", {
-            let (w, b) = (w.clone(), b.clone());
-            run!(chain_slice_grad(black_box(&w), &b, 0.3, 0.8))
-        }, {
-            let (w, b, v) = (w.clone(), b.clone(), cv.clone());
-            run!(chain_slice_hvp(black_box(&w), &b, 0.3, 0.8, &v))
-        }),
-        ("64-32-10 network, one sample", {
-            let (w1, b1, w2, b2, nx, ny) = (w1.clone(), b1.clone(), w2.clone(), b2.clone(), nx.clone(), ny.clone());
-            run!(net_flat_grad(black_box(&w1), &b1, &w2, &b2, &nx, &ny))
-        }, {
-            let (w1, b1, w2, b2, nx, ny, v) = (w1.clone(), b1.clone(), w2.clone(), b2.clone(), nx.clone(), ny.clone(), nv.clone());
-            run!(net_flat_hvp(black_box(&w1), &b1, &w2, &b2, &nx, &ny, &v))
-        }),
+        (
+            "Rosenbrock n = 1000 (slice)",
+            {
+                let x = x.clone();
+                run!(rosen_slice_grad(black_box(&x)))
+            },
+            {
+                let (x, v) = (x.clone(), rv.clone());
+                run!(rosen_slice_hvp(black_box(&x), &v))
+            },
+        ),
+        (
+            "sigmoid chain, depth 100",
+            {
+                let (w, b) = (w.clone(), b.clone());
+                run!(chain_slice_grad(black_box(&w), &b, 0.3, 0.8))
+            },
+            {
+                let (w, b, v) = (w.clone(), b.clone(), cv.clone());
+                run!(chain_slice_hvp(black_box(&w), &b, 0.3, 0.8, &v))
+            },
+        ),
+        (
+            "64-32-10 network, one sample",
+            {
+                let (w1, b1, w2, b2, nx, ny) = (w1.clone(), b1.clone(), w2.clone(), b2.clone(), nx.clone(), ny.clone());
+                run!(net_flat_grad(black_box(&w1), &b1, &w2, &b2, &nx, &ny))
+            },
+            {
+                let (w1, b1, w2, b2, nx, ny, v) =
+                    (w1.clone(), b1.clone(), w2.clone(), b2.clone(), nx.clone(), ny.clone(), nv.clone());
+                run!(net_flat_hvp(black_box(&w1), &b1, &w2, &b2, &nx, &ny, &v))
+            },
+        ),
     ];
     let mut dense_cases: Vec<(&str, Run, Run)> = vec![
-        ("Hessian, Rosenbrock n = 100: num-dual Dual2SVec64<100>", {
-            let x = x100.clone();
-            run!(nd_hessian_static(black_box(&x)))
-        }, {
-            let x = x100.clone();
-            run!(rosen_slice_hessian(black_box(&x)))
-        }),
-        ("Hessian, Rosenbrock n = 100: num-dual Dual2DVec64", {
-            let x = x100.clone();
-            run!(nd_hessian_dynamic(black_box(&x)))
-        }, {
-            let x = x100.clone();
-            run!(rosen_slice_hessian(black_box(&x)))
-        }),
-        ("Jacobian, 100 residuals × 4 parameters (exp fit)", run!(nd_expfit(black_box(&p), &t, &y)), run!(expfit_jacobian(black_box(&p), &t, &y))),
-        ("Jacobian, 100 residuals × 100 parameters (Rosenbrock)", run!(nd_rosen_residuals(black_box(&xr))), run!(rosen_residuals_jacobian(black_box(&xr)))),
+        (
+            "Hessian, Rosenbrock n = 100: num-dual Dual2SVec64<100>",
+            {
+                let x = x100.clone();
+                run!(nd_hessian_static(black_box(&x)))
+            },
+            {
+                let x = x100.clone();
+                run!(rosen_slice_hessian(black_box(&x)))
+            },
+        ),
+        (
+            "Hessian, Rosenbrock n = 100: num-dual Dual2DVec64",
+            {
+                let x = x100.clone();
+                run!(nd_hessian_dynamic(black_box(&x)))
+            },
+            {
+                let x = x100.clone();
+                run!(rosen_slice_hessian(black_box(&x)))
+            },
+        ),
+        (
+            "Jacobian, 100 residuals × 4 parameters (exp fit)",
+            run!(nd_expfit(black_box(&p), &t, &y)),
+            run!(expfit_jacobian(black_box(&p), &t, &y)),
+        ),
+        (
+            "Jacobian, 100 residuals × 100 parameters (Rosenbrock)",
+            run!(nd_rosen_residuals(black_box(&xr))),
+            run!(rosen_residuals_jacobian(black_box(&xr))),
+        ),
     ];
 
     if std::env::var_os("SECOND_ORDER_TABLE_ONLY").is_none() {

@@ -9,8 +9,7 @@
 #![allow(dead_code)] // each of the three users runs the part it needs
 
 use argmin::core::{
-    ArgminFloat, Error, Executor, Gradient, Problem, Solver, State, TerminationReason,
-    TerminationStatus, KV,
+    ArgminFloat, Error, Executor, Gradient, Problem, Solver, State, TerminationReason, TerminationStatus, KV,
 };
 use argmin::solver::gaussnewton::GaussNewton;
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -91,7 +90,13 @@ pub struct Cost<const N: usize, G> {
 }
 
 pub fn rosenbrock_problem() -> Cost<2, RosenbrockGrad> {
-    Cost { name: "Rosenbrock", start: [-1.2, 1.0], minimizers: &[&[1.0, 1.0]], grad: rosenbrock_grad, hessian: rosenbrock_hessian }
+    Cost {
+        name: "Rosenbrock",
+        start: [-1.2, 1.0],
+        minimizers: &[&[1.0, 1.0]],
+        grad: rosenbrock_grad,
+        hessian: rosenbrock_hessian,
+    }
 }
 
 pub fn powell_singular_problem() -> Cost<4, PowellSingularGrad> {
@@ -133,7 +138,12 @@ pub fn freudenstein_roth_problem() -> Residuals<2, 2> {
 }
 
 pub fn rosenbrock_residuals_problem() -> Residuals<2, 2> {
-    Residuals { name: "Rosenbrock", start: [-1.2, 1.0], minimizers: &[&[1.0, 1.0]], jacobian: rosenbrock_residuals_jacobian }
+    Residuals {
+        name: "Rosenbrock",
+        start: [-1.2, 1.0],
+        minimizers: &[&[1.0, 1.0]],
+        jacobian: rosenbrock_residuals_jacobian,
+    }
 }
 
 // ---- Runs ----------------------------------------------------------------------------------------
@@ -232,7 +242,8 @@ fn finish<const N: usize>(
     let point: [f64; N] = x.try_into()?;
     let (f, g) = f_and_grad(&point);
     let grad_norm = norm(&g);
-    let converged = *status == TerminationStatus::Terminated(TerminationReason::SolverConverged) && grad_norm < GRAD_TOL;
+    let converged =
+        *status == TerminationStatus::Terminated(TerminationReason::SolverConverged) && grad_norm < GRAD_TOL;
     Ok(Outcome { solver, iterations, f, grad_norm, x: x.to_vec(), converged })
 }
 
@@ -266,7 +277,10 @@ pub fn newton<const N: usize, G: Params<Scalar = f64> + Clone>(c: &Cost<N, G>) -
 pub fn trust_region<const N: usize, G: Params<Scalar = f64> + Clone>(c: &Cost<N, G>) -> Result<Outcome, Error> {
     let problem = ArgminProblem::new(c.start, c.grad).with_hessian(c.hessian);
     let init = problem.initial_param();
-    let solver = UntilGradNorm::new(TrustRegion::new(Steihaug::<Vec<f64>, f64>::new().with_max_iters(100)).with_max_radius(1e8)?, GRAD_TOL);
+    let solver = UntilGradNorm::new(
+        TrustRegion::new(Steihaug::<Vec<f64>, f64>::new().with_max_iters(100)).with_max_radius(1e8)?,
+        GRAD_TOL,
+    );
     let result = Executor::new(problem, solver).configure(|s| s.param(init).max_iters(MAX_ITERS)).run()?;
     let state = result.state();
     let x = last_param(state)?;

@@ -87,7 +87,6 @@ where
     G: Params<Scalar = P::Scalar>,
     F: Fn(&P) -> (P::Scalar, G),
 {
-
     /// `template`'s flat view: the start to hand to argmin's `state.param(..)`.
     pub fn initial_param(&self) -> Vec<P::Scalar> {
         to_vec(&self.template)

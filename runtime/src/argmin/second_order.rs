@@ -84,7 +84,13 @@ where
             return Err(Error::ShapeMismatch {
                 context: "Hessian returned to argmin (gradient entries, rows, columns)".into(),
                 expected: n,
-                found: if g.num_params() != n { g.num_params() } else if h.rows() != n { h.rows() } else { h.cols() },
+                found: if g.num_params() != n {
+                    g.num_params()
+                } else if h.rows() != n {
+                    h.rows()
+                } else {
+                    h.cols()
+                },
             }
             .into());
         }
@@ -181,7 +187,11 @@ where
                 found: jacobian.rows() * jacobian.cols(),
             });
         }
-        *last = Some(ResidualEvaluation { point: point.to_vec(), residuals: residuals.clone(), jacobian: jacobian.clone() });
+        *last = Some(ResidualEvaluation {
+            point: point.to_vec(),
+            residuals: residuals.clone(),
+            jacobian: jacobian.clone(),
+        });
         Ok((residuals, jacobian))
     }
 }

@@ -100,6 +100,9 @@ where
     }
 }
 
+/// Residuals and their Jacobian at one point.
+type ResidualsAndJacobian<S> = (Vec<S>, Matrix<S>);
+
 /// The last residuals and Jacobian evaluated.
 struct ResidualEvaluation<S> {
     point: Vec<S>,
@@ -168,7 +171,7 @@ where
 
     /// Residuals and Jacobian at `point`, from the cache when `point` is the last one evaluated
     /// (compared bit for bit).
-    fn evaluate(&self, point: &[P::Scalar]) -> Result<(Vec<P::Scalar>, Matrix<P::Scalar>), Error> {
+    fn evaluate(&self, point: &[P::Scalar]) -> Result<ResidualsAndJacobian<P::Scalar>, Error> {
         let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(e) = last.as_ref() {
             let same = e.point.len() == point.len()
@@ -264,7 +267,7 @@ where
         let mut g = vec![P::Scalar::zero(); j.cols()];
         for (k, rk) in r.iter().enumerate() {
             for (gi, jki) in g.iter_mut().zip(j.row(k)) {
-                *gi = *gi + *jki * *rk;
+                *gi += *jki * *rk;
             }
         }
         Ok(g)

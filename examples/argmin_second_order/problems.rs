@@ -79,6 +79,11 @@ pub fn rosenbrock_residuals(x: &[f64; 2]) -> [f64; 2] {
 
 // ---- The problems --------------------------------------------------------------------------------
 
+/// A dense Hessian as `_hessian` returns it.
+pub type DenseHessian = Vec<Vec<f64>>;
+/// A Jacobian as `_jacobian` returns it, one row per residual.
+pub type JacobianRows = Vec<Vec<f64>>;
+
 /// A cost with its gradient and Hessian (the generated `_grad` and `_hessian`).
 pub struct Cost<const N: usize, G> {
     pub name: &'static str,
@@ -86,7 +91,7 @@ pub struct Cost<const N: usize, G> {
     /// The known minimizers.
     pub minimizers: &'static [&'static [f64]],
     pub grad: fn(&[f64; N]) -> (f64, G),
-    pub hessian: fn(&[f64; N]) -> (f64, G, Vec<Vec<f64>>),
+    pub hessian: fn(&[f64; N]) -> (f64, G, DenseHessian),
 }
 
 pub fn rosenbrock_problem() -> Cost<2, RosenbrockGrad> {
@@ -125,7 +130,7 @@ pub struct Residuals<const N: usize, const M: usize> {
     pub start: [f64; N],
     /// The known minimizers (global first).
     pub minimizers: &'static [&'static [f64]],
-    pub jacobian: fn(&[f64; N]) -> ([f64; M], Vec<Vec<f64>>),
+    pub jacobian: fn(&[f64; N]) -> ([f64; M], JacobianRows),
 }
 
 pub fn freudenstein_roth_problem() -> Residuals<2, 2> {

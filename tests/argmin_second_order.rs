@@ -101,3 +101,23 @@ fn gauss_newton_converges_on_freudenstein_roth_and_rosenbrock_residuals() {
     let l = lbfgs_residuals(&rr).unwrap();
     assert!(l.converged && o.iterations < l.iterations, "Gauss-Newton {} vs L-BFGS {}", o.iterations, l.iterations);
 }
+
+#[test]
+fn matrix_free_newton_cg_and_trust_region_converge_in_1000_dimensions() {
+    // The operator's product is the generated hvp at the operator's point.
+    let x = extended_start();
+    let problem = ArgminProblem::new(x.clone(), |p: &Vec<f64>| extended_rosenbrock_grad(p))
+        .with_hvp(|p: &Vec<f64>, v: &ExtendedRosenbrockGrad| extended_rosenbrock_hvp(p, v));
+    let h = problem.hessian(&x).unwrap();
+    let e0: Vec<f64> = (0..N_LARGE).map(|i| if i == 0 { 1.0 } else { 0.0 }).collect();
+    let (_, _, dense) = extended_rosenbrock_hessian(&x[..4]);
+    let column = h.apply(&e0);
+    assert_eq!(&column[..4], &[dense[0][0], dense[1][0], dense[2][0], dense[3][0]]);
+    assert!(column[4..].iter().all(|v| *v == 0.0));
+
+    let ones = vec![1.0; N_LARGE];
+    for o in [trust_region_hvp().unwrap(), newton_cg_hvp().unwrap()] {
+        assert!(o.converged && o.error(&[&ones]) < 1e-5, "{o:?}");
+        assert!(o.iterations < 100, "{o:?}");
+    }
+}

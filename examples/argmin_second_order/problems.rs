@@ -12,8 +12,9 @@ use argmin::core::{
     ArgminFloat, Error, Executor, Gradient, Problem, Solver, State, TerminationReason, TerminationStatus, KV,
 };
 use argmin::solver::gaussnewton::GaussNewton;
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::newton::Newton;
+use argmin::solver::linesearch::condition::ArmijoCondition;
+use argmin::solver::linesearch::{BacktrackingLineSearch, MoreThuenteLineSearch};
+use argmin::solver::newton::{Newton, NewtonCG};
 use argmin::solver::quasinewton::LBFGS;
 use argmin::solver::trustregion::{Steihaug, TrustRegion};
 use backprop::argmin::{ArgminProblem, ArgminResiduals};
@@ -53,6 +54,27 @@ pub fn brown_badly_scaled(x: &[f64; 2]) -> f64 {
     let b = x[1] - 2e-6;
     let c = x[0] * x[1] - 2.0;
     a * a + b * b + c * c
+}
+
+/// MGH 21, the extended Rosenbrock function over a slice (n = [`N_LARGE`] in the matrix-free
+/// runs): `Σ_i 100 (x[2i+1] − x[2i]²)² + (1 − x[2i])²`, minimum 0 at all ones.
+#[backprop(hessian)]
+pub fn extended_rosenbrock(x: &[f64]) -> f64 {
+    let mut f = 0.0;
+    for i in 0..x.len() / 2 {
+        let a = x[2 * i + 1] - x[2 * i] * x[2 * i];
+        let b = 1.0 - x[2 * i];
+        f += 100.0 * a * a + b * b;
+    }
+    f
+}
+
+/// Size of the matrix-free runs (a dense Hessian would be 1,000 hvps and 8 MB per iteration).
+pub const N_LARGE: usize = 1000;
+
+/// The classic start (-1.2, 1, -1.2, 1, ...).
+pub fn extended_start() -> Vec<f64> {
+    (0..N_LARGE).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect()
 }
 
 // ---- Residuals with Jacobians --------------------------------------------------------------------
@@ -350,4 +372,55 @@ pub fn report(problem: &str, o: &Outcome, minimizers: &[&[f64]]) {
         o.error(minimizers),
         if o.converged { "" } else { "   (not converged)" }
     );
+}
+
+// ---- Matrix-free: `_hvp` only -------------------------------------------------------------------
+
+fn extended(solver: &'static str, iterations: u64, x: &[f64], status: &TerminationStatus) -> Result<Outcome, Error> {
+    finish::<N_LARGE>(solver, iterations, x, status, |p| {
+        let (f, g) = extended_rosenbrock_grad(p);
+        (f, g.x)
+    })
+}
+
+fn extended_problem() -> ArgminProblem<Vec<f64>, fn(&Vec<f64>) -> (f64, ExtendedRosenbrockGrad)> {
+    ArgminProblem::new(extended_start(), |x: &Vec<f64>| extended_rosenbrock_grad(x))
+}
+
+fn hvp(x: &Vec<f64>, v: &ExtendedRosenbrockGrad) -> (f64, ExtendedRosenbrockGrad, ExtendedRosenbrockGrad) {
+    extended_rosenbrock_hvp(x, v)
+}
+
+/// argmin's trust region with Steihaug's truncated CG, each CG step one generated `_hvp`.
+pub fn trust_region_hvp() -> Result<Outcome, Error> {
+    let problem = extended_problem().with_hvp(hvp);
+    let init = problem.initial_param();
+    let inner = TrustRegion::new(Steihaug::<Vec<f64>, f64>::new().with_max_iters(N_LARGE as u64)).with_max_radius(1e3)?;
+    let result =
+        Executor::new(problem, UntilGradNorm::new(inner, GRAD_TOL)).configure(|s| s.param(init).max_iters(MAX_ITERS)).run()?;
+    let state = result.state();
+    extended("trust region (Steihaug, hvp)", state.get_iter(), &last_param(state)?, state.get_termination_status())
+}
+
+/// argmin's Newton-CG (backtracking Armijo line search), each CG step one generated `_hvp`. (With
+/// Moré–Thuente, argmin 0.11's Newton-CG stalls here at `|∇f| ≈ 1e-5`.)
+pub fn newton_cg_hvp() -> Result<Outcome, Error> {
+    let problem = extended_problem().with_hvp(hvp);
+    let init = problem.initial_param();
+    let linesearch = BacktrackingLineSearch::new(ArmijoCondition::new(1e-4)?);
+    let inner = NewtonCG::<_, f64>::new(linesearch);
+    let result =
+        Executor::new(problem, UntilGradNorm::new(inner, GRAD_TOL)).configure(|s| s.param(init).max_iters(MAX_ITERS)).run()?;
+    let state = result.state();
+    extended("Newton-CG (hvp)", state.get_iter(), &last_param(state)?, state.get_termination_status())
+}
+
+/// argmin's L-BFGS on the same problem.
+pub fn lbfgs_extended() -> Result<Outcome, Error> {
+    let problem = extended_problem();
+    let init = problem.initial_param();
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7).with_tolerance_grad(GRAD_TOL)?.with_tolerance_cost(0.0)?;
+    let result = Executor::new(problem, solver).configure(|s| s.param(init).max_iters(MAX_ITERS)).run()?;
+    let state = result.state();
+    extended("L-BFGS (m = 7)", state.get_iter(), &last_param(state)?, state.get_termination_status())
 }

@@ -14,13 +14,17 @@
 //! Second order (`second_order.rs`): [`ArgminProblem::with_hessian`] adds argmin's [`Hessian`]
 //! (a generated `cost_hessian`) for Newton and the trust-region methods, and [`ArgminResiduals`]
 //! makes a generated `residuals_jacobian` argmin's `Operator` + `Jacobian` for Gauss-Newton. Both
-//! hand argmin a [`Matrix`] (`matrix.rs` says why not `Vec<Vec<f64>>`).
+//! hand argmin a [`Matrix`] (`matrix.rs` says why not `Vec<Vec<f64>>`). Matrix-free
+//! (`hvp.rs`): [`ArgminProblem::with_hvp`] hands `NewtonCG` and `TrustRegion` + `Steihaug` an
+//! operator whose product is one `cost_hvp`.
 //!
 //! [`Hessian`]: ::argmin::core::Hessian
 
+mod hvp;
 mod matrix;
 mod second_order;
 
+pub use hvp::{HvpOperator, WithHvp};
 pub use matrix::Matrix;
 pub use second_order::{ArgminResiduals, NoHessian};
 

@@ -383,10 +383,14 @@ fn extended(solver: &'static str, iterations: u64, x: &[f64], status: &Terminati
     })
 }
 
-fn extended_problem() -> ArgminProblem<Vec<f64>, fn(&Vec<f64>) -> (f64, ExtendedRosenbrockGrad)> {
+/// The extended Rosenbrock problem over argmin's own parameter type.
+type ExtendedProblem = ArgminProblem<Vec<f64>, fn(&Vec<f64>) -> (f64, ExtendedRosenbrockGrad)>;
+
+fn extended_problem() -> ExtendedProblem {
     ArgminProblem::new(extended_start(), |x: &Vec<f64>| extended_rosenbrock_grad(x))
 }
 
+#[allow(clippy::ptr_arg)] // the problem's parameter type is `Vec<f64>`, so `with_hvp` passes `&Vec<f64>`
 fn hvp(x: &Vec<f64>, v: &ExtendedRosenbrockGrad) -> (f64, ExtendedRosenbrockGrad, ExtendedRosenbrockGrad) {
     extended_rosenbrock_hvp(x, v)
 }
@@ -395,9 +399,11 @@ fn hvp(x: &Vec<f64>, v: &ExtendedRosenbrockGrad) -> (f64, ExtendedRosenbrockGrad
 pub fn trust_region_hvp() -> Result<Outcome, Error> {
     let problem = extended_problem().with_hvp(hvp);
     let init = problem.initial_param();
-    let inner = TrustRegion::new(Steihaug::<Vec<f64>, f64>::new().with_max_iters(N_LARGE as u64)).with_max_radius(1e3)?;
-    let result =
-        Executor::new(problem, UntilGradNorm::new(inner, GRAD_TOL)).configure(|s| s.param(init).max_iters(MAX_ITERS)).run()?;
+    let inner =
+        TrustRegion::new(Steihaug::<Vec<f64>, f64>::new().with_max_iters(N_LARGE as u64)).with_max_radius(1e3)?;
+    let result = Executor::new(problem, UntilGradNorm::new(inner, GRAD_TOL))
+        .configure(|s| s.param(init).max_iters(MAX_ITERS))
+        .run()?;
     let state = result.state();
     extended("trust region (Steihaug, hvp)", state.get_iter(), &last_param(state)?, state.get_termination_status())
 }
@@ -409,8 +415,9 @@ pub fn newton_cg_hvp() -> Result<Outcome, Error> {
     let init = problem.initial_param();
     let linesearch = BacktrackingLineSearch::new(ArmijoCondition::new(1e-4)?);
     let inner = NewtonCG::<_, f64>::new(linesearch);
-    let result =
-        Executor::new(problem, UntilGradNorm::new(inner, GRAD_TOL)).configure(|s| s.param(init).max_iters(MAX_ITERS)).run()?;
+    let result = Executor::new(problem, UntilGradNorm::new(inner, GRAD_TOL))
+        .configure(|s| s.param(init).max_iters(MAX_ITERS))
+        .run()?;
     let state = result.state();
     extended("Newton-CG (hvp)", state.get_iter(), &last_param(state)?, state.get_termination_status())
 }

@@ -10,6 +10,23 @@
 //!
 //! argmin asks for the cost and the gradient at the same point in separate calls; the
 //! problem remembers its last evaluation so a point costs one call of the gradient function.
+//!
+//! Second order (`second_order.rs`): [`ArgminProblem::with_hessian`] adds argmin's [`Hessian`]
+//! (a generated `cost_hessian`) for Newton and the trust-region methods, and [`ArgminResiduals`]
+//! makes a generated `residuals_jacobian` argmin's `Operator` + `Jacobian` for Gauss-Newton. Both
+//! hand argmin a [`Matrix`] (`matrix.rs` says why not `Vec<Vec<f64>>`). Matrix-free
+//! (`hvp.rs`): [`ArgminProblem::with_hvp`] hands `NewtonCG` and `TrustRegion` + `Steihaug` an
+//! operator whose product is one `cost_hvp`.
+//!
+//! [`Hessian`]: ::argmin::core::Hessian
+
+mod hvp;
+mod matrix;
+mod second_order;
+
+pub use hvp::{HvpOperator, WithHvp};
+pub use matrix::Matrix;
+pub use second_order::{ArgminResiduals, NoHessian};
 
 use std::sync::Mutex;
 
@@ -45,9 +62,11 @@ struct Evaluation<S> {
 /// assert!((best[0] - 1.0).abs() < 1e-8 && (best[1] + 2.0).abs() < 1e-8);
 /// # Ok::<(), ::argmin::core::Error>(())
 /// ```
-pub struct ArgminProblem<P: Params, F> {
+pub struct ArgminProblem<P: Params, F, H = NoHessian> {
     template: P,
     cost_grad: F,
+    /// The Hessian function of [`ArgminProblem::with_hessian`], or [`NoHessian`].
+    hessian: H,
     last: Mutex<Option<Evaluation<P::Scalar>>>,
 }
 
@@ -62,9 +81,16 @@ where
     /// gradient with as many scalars as the parameters, in the same order (a generated
     /// gradient struct, or a value of the parameters' own type).
     pub fn new(template: P, cost_grad: F) -> Self {
-        Self { template, cost_grad, last: Mutex::new(None) }
+        Self { template, cost_grad, hessian: NoHessian, last: Mutex::new(None) }
     }
+}
 
+impl<P, G, F, H> ArgminProblem<P, F, H>
+where
+    P: Params + Clone,
+    G: Params<Scalar = P::Scalar>,
+    F: Fn(&P) -> (P::Scalar, G),
+{
     /// `template`'s flat view: the start to hand to argmin's `state.param(..)`.
     pub fn initial_param(&self) -> Vec<P::Scalar> {
         to_vec(&self.template)
@@ -109,7 +135,7 @@ where
     }
 }
 
-impl<P, G, F> CostFunction for ArgminProblem<P, F>
+impl<P, G, F, H> CostFunction for ArgminProblem<P, F, H>
 where
     P: Params + Clone,
     P::Scalar: ArgminFloat,
@@ -124,7 +150,7 @@ where
     }
 }
 
-impl<P, G, F> Gradient for ArgminProblem<P, F>
+impl<P, G, F, H> Gradient for ArgminProblem<P, F, H>
 where
     P: Params + Clone,
     P::Scalar: ArgminFloat,

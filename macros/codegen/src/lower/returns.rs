@@ -49,6 +49,30 @@ fn has_return_expr(e: &Expr) -> bool {
     f.0
 }
 
+/// Why a function returning an array may not `return` early: the rewrite above assigns `ret = e`,
+/// a whole-array assignment the lowering has no form for (arrays are written element by element).
+pub const ARRAY_RETURN: &str = "a `#[backprop]` function returning an array may not `return` early; write the result into one local array on every path and end with its name (`let mut out = [0.0; N]; if c { out[0] = ..; } else { .. } out`)";
+
+#[derive(Default)]
+struct FirstReturn(Option<syn::ExprReturn>);
+
+impl<'ast> Visit<'ast> for FirstReturn {
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        if self.0.is_none() {
+            self.0 = Some(r.clone());
+        }
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// The first early `return` of the body (to point an error at it).
+pub fn first_return(body: &syn::Block) -> Option<syn::ExprReturn> {
+    let mut f = FirstReturn::default();
+    f.visit_block(body);
+    f.0
+}
+
 /// Whether the function body returns early anywhere.
 pub fn has_return(body: &syn::Block) -> bool {
     let mut f = Finder::default();

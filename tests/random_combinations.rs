@@ -85,6 +85,24 @@ fn layer2(p: &Pc, v: &[f64; 2]) -> [f64; 2] {
     out
 }
 
+#[backprop]
+fn gdot<T: Float>(a: &[T], b: &[T]) -> T {
+    let mut s = T::zero();
+    for i in 0..a.len() {
+        s = s + a[i] * b[i % b.len()];
+    }
+    s
+}
+
+#[backprop]
+fn glin<T: Float>(v: &[T; 4]) -> [T; 4] {
+    let mut out = [T::zero(); 4];
+    for i in 0..4 {
+        out[i] = (T::of_f64(0.6) * v[i] - T::of_f64(0.3) * v[(i + 1) % 4]).tanh();
+    }
+    out
+}
+
 const IDX: [usize; 5] = [2, 0, 3, 1, 2];
 
 /// Compares `grad` with Richardson-extrapolated central differences of `f` at `p`, skipping
@@ -133,27 +151,38 @@ fn run(
 #[backprop]
 fn comb_15000(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.54 * t;
-    for j_1 in 0..2 {
-        s += p.w[0];
+    for i_1 in 0..3 {
+        match i_1 {
+            0 => {
+                if t > 1.0 {
+                    return s - 0.94 * x[0];
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    if x[0] > 0.5 {
-        s += p.a;
-    } else {
-        s += (p.q.v[0] - p.q.c.tanh()).tanh();
+    let h_2 = lin4(x);
+    s += 0.5 * h_2[2] * p.b;
+    for j_3 in 0..2 {
+        s += p.q.c.tanh();
     }
-    for j_2 in 0..2 {
+    for j_4 in 0..2 {
         s += (t - p.b.mul_add(p.q.c, p.w[1])).tanh();
     }
-    if 1.19 > -0.5 {
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = (0.27 * x[i_4 % 4] + x[i_4]).tanh();
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 3 {
+        s += x[k_5 % 4] * (0.31 - p.a.tanh()).tanh();
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += (p.w[1] - p.a.atan()).tanh();
         }
-        let h_5 = lin4(&b_3);
-        s += dotf(&h_5, &b_3) * p.q.c.abs();
-    } else {
-        s += 0.25 * dotf(x, x) * x[1];
+        k_5 += 1;
     }
+    if found_6 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -219,29 +248,38 @@ fn comb_15000_matches_finite_differences() {
 #[backprop]
 fn comb_15001(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.v[1];
-    if 0.35 > -0.5 {
-        s += 0.25 * hs(p, &p.q.v) * (p.q.c - (p.q.c * 0.60).sin()).tanh();
-    } else {
-        s += 0.25 * dot2(&p.w, &p.w) * 1.09;
+    for i_1 in 0..3 {
+        if t > 1.0 && x[0] > 0.0 && i_1 == 2 {
+            return s + x[i_1] * (0.35 - p.b.abs().sqrt()).tanh();
+        }
+        s += 0.25 * x[i_1 + 1];
+        s += 0.5 * dot2(&p.w, &p.w);
     }
-    for j_1 in 0..3 {
-        match j_1 {
-            1 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (p.a.abs() + x[i_3]).tanh();
-                }
-                let h_4 = lin4(&b_2);
-                s += dotf(&h_4, &b_2) * x[3];
+    let h_2 = lin4(x);
+    let g_3 = lin4(&h_2);
+    s += 0.5 * dotf(&g_3, &h_2) + g_3[2] * (x[3] - (p.b * x[0]).sin()).tanh();
+    for j_4 in 0..3 {
+        match j_4 {
+            0 => {
+                s += 0.25 * dot2(&p.w, &p.w) * 0.32;
             }
-            _ => s += 0.5 * 0.32,
+            _ => s += 0.5 * (t - p.q.c.min(p.b)).tanh(),
         }
     }
-    let mut h_5 = vec![0.0; p.q.v.len() + 1];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (p.b * 0.83 + p.w[i_6 % 3]).tanh();
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 5 {
+        s += x[k_5 % 4] * (p.b - (p.q.c * x[k_5 % 4]).sin()).tanh();
+        if x[k_5 % 4] > -0.5 && !found_6 {
+            found_6 = true;
+            s += 0.25 * dot2(&p.w, &p.q.v) * x[k_5 % 4];
+        }
+        k_5 += 2;
     }
-    s += h_5[1] * (x[0] - p.b.powi(2)).tanh() + h_5.iter().sum::<f64>() * 0.25;
+    if found_6 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -307,21 +345,31 @@ fn comb_15001_matches_finite_differences() {
 #[backprop]
 fn comb_15002(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.sin();
-    let mut h_1 = vec![0.0; p.q.v.len() + 1];
-    for i_2 in 0..h_1.len() {
-        h_1[i_2] = ((x[3] - p.b.abs().sqrt()).tanh() + p.w[i_2 % 3]).tanh();
+    for j_1 in 0..2 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (p.b * x[i_3 % 4] + x[i_3]).tanh();
+        }
+        let h_4 = lin4(&b_2);
+        s += dotf(&h_4, &b_2) * p.w[0];
     }
-    s += h_1[0] * p.q.c + h_1.iter().sum::<f64>() * 0.25;
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (x[0] * 0.99 + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[2] * p.a.abs() + h_3.iter().sum::<f64>() * 0.25;
-    let mut h_5 = vec![0.0; p.w.len()];
+    let mut h_5 = vec![0.0; p.q.v.len() + 1];
     for i_6 in 0..h_5.len() {
-        h_5[i_6] = (x[3] + p.w[i_6 % 3]).tanh();
+        h_5[i_6] = ((p.b - p.q.c.sin()).tanh() + p.w[i_6 % 3]).tanh();
     }
-    s += h_5[0] * x[1] * x[3] + h_5.iter().sum::<f64>() * 0.25;
+    s += h_5[1] * (x[1] - p.a.max(p.q.c)).tanh() + h_5.iter().sum::<f64>() * 0.25;
+    for i_7 in 0..3 {
+        if t > 1.0 && i_7 == 0 {
+            return s + x[i_7] * t;
+        }
+        s += 0.25 * x[i_7 + 1];
+        s += 0.5 * gather(&p.w, idx);
+    }
+    let mut v_9 = [0.0; 2];
+    v_9[0] = x[1];
+    v_9[1] = x[0] * 0.5;
+    let h_8 = layer2(p, &v_9);
+    s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
     s
 }
 
@@ -387,32 +435,41 @@ fn comb_15002_matches_finite_differences() {
 #[backprop]
 fn comb_15003(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.max(x[1]);
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 5 {
-        s += x[k_1 % 4] * x[0] * 1.21;
-        if x[k_1 % 4] > 0.5 && !found_2 {
-            found_2 = true;
-            s += p.a.hypot(p.q.c);
+    for j_1 in 0..3 {
+        match j_1 {
+            2 => {
+                s += t * 1.21;
+            }
+            _ => s += 0.5 * x[1],
         }
-        k_1 += 2;
     }
-    if found_2 {
+    let mut k_2 = 0;
+    let mut found_3 = false;
+    while k_2 < 6 {
+        s += x[k_2 % 4] * p.b.cos();
+        if x[k_2 % 4] > -0.5 && !found_3 {
+            found_3 = true;
+            s += 0.25 * dot2(&p.w, &p.q.v) * p.w[0];
+        }
+        k_2 += 1;
+    }
+    if found_3 {
         s *= 0.9;
     }
-    s += 0.1 * (k_1 as f64) * t;
-    let mut i_3 = 0;
-    while i_3 < 3 {
-        i_3 += 1;
-        match i_3 % 4 {
+    s += 0.1 * (k_2 as f64) * t;
+    for i_4 in 0..3 {
+        match i_4 % 4 {
             2 => continue,
-            3 => s = s * 0.75 + p.w[0],
+            3 => s = s * 0.75 + (p.q.c * p.q.c).sin(),
             _ => {}
         }
-        s += 0.5 * x[i_3 % 4] * t;
+        s += 0.5 * x[i_4 % 4] * x[3];
     }
-    s += 0.25 * gather(&p.w, idx) * (t - (p.q.c * p.q.c).sin()).tanh();
-    s += 0.25 * dot2(&p.w, &p.q.v) * x[1] * x[1];
+    for j_5 in 0..2 {
+        let h_6 = lin4(x);
+        let g_7 = lin4(&h_6);
+        s += 0.5 * dotf(&g_7, &h_6) + g_7[1] * p.b * x[0];
+    }
     s
 }
 
@@ -478,34 +535,29 @@ fn comb_15003_matches_finite_differences() {
 #[backprop]
 fn comb_15004(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.abs().sqrt();
-    if x[2] > 0.5 {
-        let mut b_1 = [0.0; 4];
-        for i_2 in 0..4 {
-            b_1[i_2] = ((t - (p.a * x[2]).sin()).tanh() + x[i_2]).tanh();
+    let mut k_1 = 0;
+    let mut found_2 = false;
+    while k_1 < 5 {
+        s += x[k_1 % 4] * (x[k_1 % 4] - (p.a * x[2]).sin()).tanh();
+        if x[k_1 % 4] > 0.5 && !found_2 {
+            found_2 = true;
+            s += p.b * x[k_1 % 4];
         }
-        s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * p.a * p.b;
+        k_1 += 1;
+    }
+    if found_2 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_1 as f64) * t;
+    let mut h_3 = vec![0.0; p.w.len()];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (x[i_4 % 4] * p.a + p.w[i_4 % 3]).tanh();
+    }
+    s += h_3[0] * t + h_3.iter().sum::<f64>() * 0.25;
+    if p.b > -0.5 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.b.exp();
     } else {
-        s += 0.25 * hs(p, &p.q.v) * (p.q.c - p.a.tanh()).tanh();
-    }
-    for j_3 in 0..3 {
-        match j_3 {
-            0 => {
-                s += 0.25 * gather(&p.w, idx) * p.b.powi(3);
-            }
-            _ => s += 0.5 * p.a.cos(),
-        }
-    }
-    for j_4 in 0..3 {
-        match j_4 {
-            2 => {
-                let mut b_5 = [0.0; 4];
-                for i_6 in 0..4 {
-                    b_5[i_6] = ((x[i_6 % 4] - p.q.c.exp()).tanh() + x[i_6]).tanh();
-                }
-                s += dot2(&b_5, &p.w) * p.b.mul_add(p.b, p.q.c);
-            }
-            _ => s += 0.5 * (t - p.a.powi(2)).tanh(),
-        }
+        s += 0.25 * dot2(&p.w, &p.q.v) * (p.a - p.a.cos()).tanh();
     }
     s
 }
@@ -575,30 +627,48 @@ fn comb_15005(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         match j_1 {
             1 => {
-                s += 0.25 * gather(x, idx) * (p.q.c * p.w[0]).sin();
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (p.q.c.powi(2) + x[i_3]).tanh();
+                }
+                s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * p.b.exp();
             }
-            _ => s += 0.5 * p.b.exp(),
+            _ => s += 0.5 * p.w[0] * p.q.c,
         }
     }
-    for j_2 in 0..2 {
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = (p.b.mul_add(p.q.c, p.w[0]) + x[i_4]).tanh();
+    for i_4 in 0..3 {
+        match i_4 % 4 {
+            2 => {
+                s += 1.21;
+                if 0.25 < 5.0 {
+                    break;
+                }
+            }
+            0 => s = s * 0.75 + t,
+            _ => {}
         }
-        s += hs(p, &b_3) * 0.5 + b_3[1] * p.b.sin();
+        s += 0.5 * x[i_4 % 4] * (t - p.q.c.atan()).tanh();
     }
-    for j_5 in 0..3 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = ((0.78 - p.q.c.atan()).tanh() + x[i_7]).tanh();
+    if 0.37 > 0.5 {
+        let mut v_6 = [0.0; 2];
+        v_6[0] = (p.q.c * 0.32).sin();
+        v_6[1] = x[0] * 0.5;
+        let h_5 = layer2(p, &v_6);
+        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+    } else {
+        s += (p.b - p.b.exp()).tanh();
+    }
+    for i_7 in 0..3 {
+        if t > 1.0 && x[2] > 0.0 && i_7 == 0 {
+            return s + x[i_7] * (p.a - p.q.c.powi(3)).tanh();
         }
-        s += dot2(&b_6, &p.w) * t * 0.37;
+        s += 0.25 * x[i_7 + 1];
     }
-    let mut h_8 = vec![0.0; p.w.len()];
-    for i_9 in 0..h_8.len() {
-        h_8[i_9] = (t + p.w[i_9 % 3]).tanh();
+    let mut b_8 = [0.0; 4];
+    for i_9 in 0..4 {
+        b_8[i_9] = (p.q.c.max(x[i_9 % 4]) + x[i_9]).tanh();
     }
-    s += h_8[0] * (x[2] - p.a.atan()).tanh() + h_8.iter().sum::<f64>() * 0.25;
+    s += dot2(&b_8, &p.w) * p.q.c.min(p.q.c);
     s
 }
 
@@ -664,37 +734,53 @@ fn comb_15005_matches_finite_differences() {
 #[backprop]
 fn comb_15006(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[3];
-    let mut i_1 = 0;
-    while i_1 < 4 {
-        i_1 += 1;
-        if t > 1.0 && x[2] > 0.0 && i_1 == 2 {
-            return s * x[i_1 % 4] + x[0];
+    let mut k_1 = 0;
+    let mut found_2 = false;
+    while k_1 < 4 {
+        s += x[k_1 % 4] * (p.q.c - p.q.c.max(x[1])).tanh();
+        if x[k_1 % 4] > -0.5 && !found_2 {
+            found_2 = true;
+            s += 0.80;
         }
-        s += p.q.v[1] * 0.75;
+        k_1 += 2;
     }
-    let mut v_3 = [0.0; 2];
-    v_3[0] = (p.w[0] - p.a.mul_add(p.q.c, x[0])).tanh();
-    v_3[1] = p.a * 0.5;
-    let h_2 = layer2(p, &v_3);
-    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    let mut h_4 = vec![0.0; p.w.len()];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (p.q.c.tanh() + p.w[i_5 % 3]).tanh();
+    if found_2 {
+        s *= 0.9;
     }
-    s += h_4[0] * (p.w[2] - p.b.abs()).tanh() + h_4.iter().sum::<f64>() * 0.25;
-    for j_6 in 0..3 {
-        match j_6 {
-            0 => {
-                s += x[2];
+    s += 0.1 * (k_1 as f64) * t;
+    for i_3 in 0..3 {
+        if t > 1.0 && i_3 == 0 {
+            return s + x[i_3] * (x[2] - p.q.c.mul_add(p.b, t)).tanh();
+        }
+        s += 0.25 * x[i_3 + 1];
+        s += 0.5 * dot2(&p.w, &p.q.v);
+    }
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = ((x[i_5 % 4] - p.q.c.abs().sqrt()).tanh() + x[i_5]).tanh();
+    }
+    s += hs(p, &b_4) * 0.5 + b_4[1] * (0.81 - p.b.hypot(p.a)).tanh();
+    for i_6 in 0..5 {
+        match i_6 % 4 {
+            2 => {
+                s += (t - (p.a * x[2]).sin()).tanh();
+                if p.b < 5.0 {
+                    break;
+                }
             }
-            _ => s += 0.5 * p.b.max(t),
+            3 => s = s * 0.75 + p.a.hypot(p.a),
+            _ => {}
+        }
+        s += 0.5 * x[i_6 % 4] * 1.04;
+    }
+    for j_7 in 0..3 {
+        match j_7 {
+            0 => {
+                s += 0.25 * dotf(&lin4(x), x) * 1.22 * x[0];
+            }
+            _ => s += 0.5 * t * x[2],
         }
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = (p.a.mul_add(p.b, p.b) + x[i_8]).tanh();
-    }
-    s += 0.25 * dotf(&b_7, &b_7) + gather(&b_7, idx) * p.a.hypot(p.a);
     s
 }
 
@@ -760,49 +846,47 @@ fn comb_15006_matches_finite_differences() {
 #[backprop]
 fn comb_15007(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b;
-    if t > 1.0 && x[2] > 0.0 {
-        return s * 0.5 + (1.12 - p.a.mul_add(p.a, p.q.c)).tanh();
+    if 1.12 > -0.5 {
+        s += p.q.c.sin();
+    } else {
+        s += 0.25 * dot2(&p.w, &p.q.v) * t;
     }
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (t + x[i_2]).tanh();
-    }
-    s += 0.25 * dotf(&b_1, x) * (t - p.b.powi(2)).tanh();
-    for i_3 in 0..5 {
-        match i_3 % 4 {
-            2 => {
-                s += (0.73 - p.a.max(p.a)).tanh();
-                if p.w[2] < 5.0 {
-                    break;
-                }
-            }
-            0 => s = s * 0.75 + p.w[2],
-            _ => {}
+    let mut k_1 = 0;
+    let mut found_2 = false;
+    while k_1 < 6 {
+        s += x[k_1 % 4] * p.b.cos();
+        if x[k_1 % 4] > -0.5 && !found_2 {
+            found_2 = true;
+            s += x[3] * t;
         }
-        s += 0.5 * x[i_3 % 4] * x[i_3 % 4] * 0.95;
+        k_1 += 2;
     }
-    for j_4 in 0..3 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * (p.b * t).sin();
-    }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * p.a * t;
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += 0.25 * dot2(&p.w, &p.q.v) * (t - p.a.mul_add(p.a, p.b)).tanh();
-        }
-        k_5 += 1;
-    }
-    if found_6 {
+    if found_2 {
         s *= 0.9;
     }
-    s += 0.1 * (k_5 as f64) * t;
-    let mut h_7 = vec![0.0; p.w.len()];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (p.b.sin() + p.w[i_8 % 3]).tanh();
+    s += 0.1 * (k_1 as f64) * t;
+    for i_3 in 0..3 {
+        if t > 1.0 && i_3 == 2 {
+            return s + x[i_3] * p.a * 0.50;
+        }
+        s += 0.25 * x[i_3 + 1];
     }
-    s += h_7[2] * p.w[1] * 0.41 + h_7.iter().sum::<f64>() * 0.25;
+    s += 0.5 * dot2(&p.w, &p.w);
+    for i_4 in 0..5 {
+        match i_4 % 4 {
+            2 => break,
+            0 => s = s * 0.75 + t * 0.81,
+            _ => {}
+        }
+        s += 0.5 * x[i_4 % 4] * (1.23 - (p.b * t).sin()).tanh();
+    }
+    for i_5 in 0..3 {
+        if t > 1.0 && i_5 == 2 {
+            return s + x[i_5] * (x[1] - p.a.cos()).tanh();
+        }
+        s += 0.25 * x[i_5 + 1];
+    }
+    s += 0.5 * qdot(&p.q, &p.q.v);
     s
 }
 
@@ -869,19 +953,38 @@ fn comb_15007_matches_finite_differences() {
 fn comb_15008(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.mul_add(p.b, x[0]);
     for j_1 in 0..2 {
-        s += p.q.c.sin();
+        let h_2 = layer2(p, &p.q.v);
+        s += h_2[1] * p.q.c * p.w[1] + 0.25 * h_2[0];
     }
-    for j_2 in 0..3 {
-        s += (x[j_2 % 4] - p.q.c.tanh()).tanh();
+    for j_3 in 0..3 {
+        match j_3 {
+            1 => {
+                let mut b_4 = [0.0; 4];
+                for i_5 in 0..4 {
+                    b_4[i_5] = (0.48 * t + x[i_5]).tanh();
+                }
+                let h_6 = lin4(&b_4);
+                s += dotf(&h_6, &b_4) * p.a.sin();
+            }
+            _ => s += 0.5 * 1.02,
+        }
     }
-    for j_3 in 0..2 {
-        s += 1.02;
+    for i_7 in 0..3 {
+        match i_7 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + (x[0] - p.a.hypot(p.q.c)).tanh(),
+            _ => {}
+        }
+        s += 0.5 * x[i_7 % 4] * (p.b - p.a.cos()).tanh();
     }
-    let mut h_4 = vec![0.0; p.q.v.len() + 1];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (t * t + p.w[i_5 % 3]).tanh();
+    for j_8 in 0..3 {
+        match j_8 {
+            0 => {
+                s += 0.25 * dotf(&lin4(x), x) * x[j_8 % 4] * t;
+            }
+            _ => s += 0.5 * x[2] * p.b,
+        }
     }
-    s += h_4[0] * x[1] + h_4.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -947,46 +1050,38 @@ fn comb_15008_matches_finite_differences() {
 #[backprop]
 fn comb_15009(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.70 * p.b;
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 3 {
-        s += x[k_1 % 4] * (p.w[2] - p.b.max(p.w[0])).tanh();
-        if x[k_1 % 4] > 0.5 && !found_2 {
-            found_2 = true;
-            s += p.a.tanh();
-        }
-        k_1 += 2;
+    if t > 1.0 {
+        return s * 0.5 + p.q.v[0] * p.w[2];
     }
-    if found_2 {
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    for i_1 in 0..3 {
+        if t > 1.0 && i_1 == 1 {
+            return s + x[i_1] * 0.56 * 0.94;
+        }
+        s += 0.25 * x[i_1 + 1];
+    }
+    let mut v_3 = [0.0; 2];
+    v_3[0] = p.q.c.cos();
+    v_3[1] = x[2] * 0.5;
+    let h_2 = layer2(p, &v_3);
+    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+    for j_4 in 0..3 {
+        s += 0.25 * hs(p, &p.q.v) * p.q.c.min(p.b);
+    }
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 5 {
+        s += x[k_5 % 4] * (p.b - p.a.powi(2)).tanh();
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += 0.87 * t;
+        }
+        k_5 += 1;
+    }
+    if found_6 {
         s *= 0.9;
     }
-    s += 0.1 * (k_1 as f64) * t;
-    for i_3 in 0..3 {
-        match i_3 % 4 {
-            3 => continue,
-            1 => s = s * 0.75 + p.w[1] * x[i_3 % 4],
-            _ => {}
-        }
-        s += 0.5 * x[i_3 % 4] * p.a * t;
-    }
-    let mut i_4 = 0;
-    while i_4 < 4 {
-        i_4 += 1;
-        match i_4 % 4 {
-            2 => break,
-            3 => s = s * 0.75 + x[2] * p.b,
-            _ => {}
-        }
-        s += 0.5 * x[i_4 % 4] * t * t;
-    }
-    for i_5 in 0..5 {
-        match i_5 % 4 {
-            3 => break,
-            1 => s = s * 0.75 + 1.02,
-            _ => {}
-        }
-        s += 0.5 * x[i_5 % 4] * p.b;
-    }
+    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -1052,39 +1147,29 @@ fn comb_15009_matches_finite_differences() {
 #[backprop]
 fn comb_15010(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.b * 0.46).sin();
-    let mut h_1 = vec![0.0; p.q.v.len() + 1];
-    for i_2 in 0..h_1.len() {
-        h_1[i_2] = (p.b.tanh() + p.w[i_2 % 3]).tanh();
-    }
-    s += h_1[0] * t + h_1.iter().sum::<f64>() * 0.25;
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (p.q.c.sin() + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[2] * p.b.cos() + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..3 {
-        let h_6 = lin4(x);
-        s += 0.5 * h_6[2] * p.q.c;
-    }
-    let mut h_7 = vec![0.0; p.w.len()];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (p.b.abs().sqrt() + p.w[i_8 % 3]).tanh();
-    }
-    s += h_7[2] * (p.b - p.b.sin()).tanh() + h_7.iter().sum::<f64>() * 0.25;
-    let mut k_9 = 0;
-    let mut found_10 = false;
-    while k_9 < 3 {
-        s += x[k_9 % 4] * (1.14 - (p.a * p.q.v[1]).sin()).tanh();
-        if x[k_9 % 4] > -0.5 && !found_10 {
-            found_10 = true;
-            s += (x[2] - p.q.c.abs()).tanh();
+    for i_1 in 0..4 {
+        match i_1 % 4 {
+            3 => continue,
+            1 => s = s * 0.75 + x[1],
+            _ => {}
         }
-        k_9 += 1;
+        s += 0.5 * x[i_1 % 4] * t;
     }
-    if found_10 {
-        s *= 0.9;
+    for j_2 in 0..2 {
+        s += x[j_2 % 4] * t;
     }
-    s += 0.1 * (k_9 as f64) * t;
+    for i_3 in 0..3 {
+        if t > 1.0 && i_3 == 2 {
+            return s + x[i_3] * p.b.cos();
+        }
+        s += 0.25 * x[i_3 + 1];
+    }
+    s += 0.25 * dotf(&lin4(x), x) * p.a;
+    if t > 1.0 && x[2] > 0.0 {
+        return s * 0.5 + p.b.abs().sqrt();
+    }
+    s += 0.25 * dotf(&lin4(x), x) * (x[3] - p.a.powi(3)).tanh();
+    s += 0.25 * hs(p, &p.q.v) * (p.w[0] - p.q.c.sin()).tanh();
     s
 }
 
@@ -1155,38 +1240,40 @@ fn comb_15011(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     } else {
         s += 0.25 * qdot(&p.q, &p.q.v) * x[0] * 0.77;
     }
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 4 {
-        s += x[k_1 % 4] * (p.b - p.a.tanh()).tanh();
-        if x[k_1 % 4] > 0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * p.b;
-        }
-        k_1 += 2;
-    }
-    if found_2 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_1 as f64) * t;
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = ((t - (p.a * x[i_4 % 4]).sin()).tanh() + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[0] * p.q.c.min(p.q.c) + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..3 {
-        match j_5 {
-            1 => {
-                s += 0.25 * qdot(&p.q, &p.q.v) * (1.13 - p.q.c.powi(2)).tanh();
+    for i_1 in 0..3 {
+        match i_1 % 4 {
+            3 => {
+                s += (p.w[0] - (p.b * x[i_1 % 4]).sin()).tanh();
+                if p.q.c < 5.0 {
+                    continue;
+                }
             }
-            _ => s += 0.5 * p.b.sin(),
+            1 => s = s * 0.75 + (t - (p.a * x[i_1 % 4]).sin()).tanh(),
+            _ => {}
         }
+        s += 0.5 * x[i_1 % 4] * 0.42 * 0.84;
     }
-    for j_6 in 0..3 {
-        let h_7 = lin4(x);
-        let g_8 = lin4(&h_7);
-        s += 0.5 * dotf(&g_8, &h_7) + g_8[2] * x[j_6 % 4];
+    let mut i_2 = 0;
+    while i_2 < 4 {
+        i_2 += 1;
+        if t > 1.0 && i_2 == 3 {
+            return s * x[i_2 % 4] + (t - p.q.c.min(p.b)).tanh();
+        }
+        s += 0.25 * gather(&p.w, idx) * p.b.cos();
     }
+    let h_3 = lin4(x);
+    let g_4 = lin4(&h_3);
+    s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * p.b;
+    if p.q.v[0] > -0.5 {
+        s += 0.25 * dot2(&p.w, &p.w) * p.q.c.cos();
+    } else {
+        s += x[1];
+    }
+    let mut h_5 = vec![0.0; p.q.v.len() + 1];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (x[2] + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[1] * (p.a - p.q.c.exp()).tanh() + h_5.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -1252,35 +1339,42 @@ fn comb_15011_matches_finite_differences() {
 #[backprop]
 fn comb_15012(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.w[1] - p.b.abs().sqrt()).tanh();
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.q.c.atan() + x[i_2]).tanh();
+    s += 0.25 * gather(x, idx) * (t - p.q.c.max(0.90)).tanh();
+    for j_1 in 0..2 {
+        let h_2 = layer2(p, &p.q.v);
+        s += h_2[1] * 0.72 + 0.25 * h_2[0];
     }
-    s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * p.a.abs();
-    for j_3 in 0..3 {
-        s += 0.25 * dotf(&lin4(x), x) * 0.75 * 0.97;
-    }
-    s += 0.25 * qdot(&p.q, &p.q.v) * 0.51;
-    for i_5 in 0..3 {
-        match i_5 {
-            0 => {
-                if t > 1.0 && x[0] > 0.0 {
-                    return s - p.q.c.abs().sqrt();
+    let mut i_3 = 0;
+    while i_3 < 4 {
+        i_3 += 1;
+        match i_3 % 4 {
+            3 => {
+                s += 0.25 * qdot(&p.q, &p.q.v) * 0.51;
+                if x[i_3 % 4] < 5.0 {
+                    continue;
                 }
             }
-            _ => s += 0.1 * t,
+            1 => s = s * 0.75 + x[0] * x[3],
+            _ => {}
         }
+        s += 0.5 * x[i_3 % 4] * t;
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((1.02 - p.q.c.abs().sqrt()).tanh() + x[i_7]).tanh();
+    for i_4 in 0..5 {
+        match i_4 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + x[1],
+            _ => {}
+        }
+        s += 0.5 * x[i_4 % 4] * 1.01 * p.w[1];
     }
-    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * x[0];
-    let mut b_8 = [0.0; 4];
-    for i_9 in 0..4 {
-        b_8[i_9] = ((p.w[1] - p.a.sin()).tanh() + x[i_9]).tanh();
+    for i_5 in 0..4 {
+        match i_5 % 4 {
+            2 => continue,
+            3 => s = s * 0.75 + p.q.c.atan(),
+            _ => {}
+        }
+        s += 0.5 * x[i_5 % 4] * p.q.c.min(p.b);
     }
-    s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * p.w[0] * t;
     s
 }
 
@@ -1346,33 +1440,32 @@ fn comb_15012_matches_finite_differences() {
 #[backprop]
 fn comb_15013(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b * 0.70;
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 4 {
-        s += x[k_1 % 4] * p.q.c.hypot(p.a);
-        if x[k_1 % 4] > -0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * t;
+    let mut i_1 = 0;
+    while i_1 < 4 {
+        i_1 += 1;
+        if t > 1.0 && i_1 == 1 {
+            return s * x[i_1 % 4] + t * x[2];
         }
-        k_1 += 2;
+        s += p.b.abs().sqrt();
     }
-    if found_2 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_1 as f64) * t;
+    s += 0.5 * dot2(&p.w, &p.q.v);
     if t > 1.0 && x[3] > 0.0 {
-        return s * 0.5 + (t - p.b.sin()).tanh();
+        return s * 0.5 + x[2] * p.b;
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (p.a.mul_add(p.q.c, x[3]) + x[i_4]).tanh();
+    let mut b_2 = [0.0; 4];
+    for i_3 in 0..4 {
+        b_2[i_3] = (p.a.mul_add(p.q.c, x[3]) + x[i_3]).tanh();
     }
-    s += dot2(&b_3, &p.w) * (t - p.a.exp()).tanh();
-    let mut h_5 = vec![0.0; p.w.len()];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (x[0] * 1.13 + p.w[i_6 % 3]).tanh();
+    s += dot2(&b_2, &p.w) * (t - p.a.exp()).tanh();
+    for j_4 in 0..3 {
+        match j_4 {
+            2 => {
+                let h_5 = layer2(p, &p.q.v);
+                s += h_5[1] * p.a.cos() + 0.25 * h_5[0];
+            }
+            _ => s += 0.5 * 0.77,
+        }
     }
-    s += h_5[1] * p.q.c.cos() + h_5.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -1449,52 +1542,39 @@ fn comb_15014(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     v_3[1] = x[2] * 0.5;
     let h_2 = layer2(p, &v_3);
     s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    let mut k_4 = 0;
-    let mut found_5 = false;
-    while k_4 < 5 {
-        s += x[k_4 % 4] * t * x[3];
-        if x[k_4 % 4] > -0.5 && !found_5 {
-            found_5 = true;
-            s += x[k_4 % 4];
-        }
-        k_4 += 1;
-    }
-    if found_5 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_4 as f64) * t;
-    for j_6 in 0..3 {
-        match j_6 {
-            2 => {
-                let h_7 = lin4(x);
-                s += 0.5 * h_7[j_6 % 4] * (0.67 - (p.q.c * p.w[1]).sin()).tanh();
+    for i_4 in 0..3 {
+        match i_4 {
+            0 => {
+                if t > 1.0 {
+                    return s - (x[1] - p.b.abs().sqrt()).tanh();
+                }
             }
-            _ => s += 0.5 * (0.69 - p.q.c.cos()).tanh(),
+            _ => s += 0.1 * t,
         }
     }
-    let mut k_8 = 0;
-    let mut found_9 = false;
-    while k_8 < 6 {
-        s += x[k_8 % 4] * x[k_8 % 4];
-        if x[k_8 % 4] > -0.5 && !found_9 {
-            found_9 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * x[k_8 % 4] * 0.38;
+    let mut b_5 = [0.0; 4];
+    for i_6 in 0..4 {
+        b_5[i_6] = (p.a.atan() + x[i_6]).tanh();
+    }
+    s += 0.25 * dotf(&b_5, x) * (0.67 - (p.q.c * p.w[1]).sin()).tanh();
+    for j_7 in 0..2 {
+        let h_8 = lin4(x);
+        let g_9 = lin4(&h_8);
+        s += 0.5 * dotf(&g_9, &h_8) + g_9[j_7 % 4] * x[j_7 % 4] * t;
+    }
+    let mut h_10 = vec![0.0; p.w.len()];
+    for i_11 in 0..h_10.len() {
+        h_10[i_11] = (p.a.min(p.a) + p.w[i_11 % 3]).tanh();
+    }
+    s += h_10[1] * p.q.c.sin() + h_10.iter().sum::<f64>() * 0.25;
+    for j_12 in 0..3 {
+        match j_12 {
+            2 => {
+                s += (t - p.q.c.tanh()).tanh();
+            }
+            _ => s += 0.5 * p.q.v[0],
         }
-        k_8 += 1;
     }
-    if found_9 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_8 as f64) * t;
-    let mut i_10 = 0;
-    while i_10 < 4 {
-        i_10 += 1;
-        if t > 1.0 && x[0] > 0.0 && i_10 == 2 {
-            return s * x[i_10 % 4] + (p.w[2] - p.q.c.cos()).tanh();
-        }
-        s += 0.25 * hs(p, &p.q.v) * (t - p.b.max(1.19)).tanh();
-    }
-    s += 0.5 * qdot(&p.q, &p.q.v);
     s
 }
 
@@ -1560,37 +1640,24 @@ fn comb_15014_matches_finite_differences() {
 #[backprop]
 fn comb_15015(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1] * x[3];
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.q.v[0] + x[i_2]).tanh();
+    let mut h_1 = vec![0.0; p.q.v.len() + 1];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (p.q.v[0] + p.w[i_2 % 3]).tanh();
     }
-    s += dot2(&b_1, &p.w) * (0.65 - p.b.abs().sqrt()).tanh();
-    for j_3 in 0..3 {
-        let h_4 = lin4(x);
-        let g_5 = lin4(&h_4);
-        s += 0.5 * dotf(&g_5, &h_4) + g_5[j_3 % 4] * 1.05 * x[j_3 % 4];
+    s += h_1[1] * t + h_1.iter().sum::<f64>() * 0.25;
+    s += 0.25 * dotf(&lin4(x), x) * x[3] * t;
+    for j_4 in 0..2 {
+        s += 0.25 * dotf(x, x) * (x[j_4 % 4] - p.a.atan()).tanh();
     }
-    let h_6 = lin4(x);
-    let g_7 = lin4(&h_6);
-    s += 0.5 * dotf(&g_7, &h_6) + g_7[1] * p.b;
-    let mut h_8 = vec![0.0; p.q.v.len() + 1];
-    for i_9 in 0..h_8.len() {
-        h_8[i_9] = (p.a.max(x[0]) + p.w[i_9 % 3]).tanh();
+    if t > 1.0 && x[0] > 0.0 {
+        return s * 0.5 + x[2];
     }
-    s += h_8[1] * p.q.c.hypot(p.b) + h_8.iter().sum::<f64>() * 0.25;
-    for i_10 in 0..4 {
-        match i_10 % 4 {
-            2 => {
-                s += x[2] * p.b;
-                if p.b < 5.0 {
-                    continue;
-                }
-            }
-            3 => s = s * 0.75 + (0.92 - p.b.max(x[i_10 % 4])).tanh(),
-            _ => {}
-        }
-        s += 0.5 * x[i_10 % 4] * p.a * p.w[0];
+    s += 0.25 * dotf(&lin4(x), x) * p.b.tanh();
+    let mut h_6 = vec![0.0; p.w.len()];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (0.51 * 0.94 + p.w[i_7 % 3]).tanh();
     }
+    s += h_6[1] * x[1] * p.w[1] + h_6.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -1656,22 +1723,30 @@ fn comb_15015_matches_finite_differences() {
 #[backprop]
 fn comb_15016(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.43;
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 6 {
-        s += x[k_1 % 4] * 1.15 * p.q.c;
-        if x[k_1 % 4] > 0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * hs(p, &p.q.v) * p.q.c.abs();
+    let mut i_1 = 0;
+    while i_1 < 4 {
+        i_1 += 1;
+        if t > 1.0 && x[1] > 0.0 && i_1 == 1 {
+            return s * x[i_1 % 4] + t * x[2];
         }
-        k_1 += 2;
+        s += p.q.c.abs();
     }
-    if found_2 {
-        s *= 0.9;
+    s += 0.5 * hs(p, &p.q.v);
+    for i_2 in 0..3 {
+        if t > 1.0 && i_2 == 1 {
+            return s + x[i_2] * x[0];
+        }
+        s += 0.25 * x[i_2 + 1];
     }
-    s += 0.1 * (k_1 as f64) * t;
-    s += 0.25 * qdot(&p.q, &p.q.v) * t * x[2];
-    s += 0.25 * gather(x, idx) * p.b.abs();
+    let mut b_3 = [0.0; 4];
+    for i_4 in 0..4 {
+        b_3[i_4] = (p.q.c.abs() + x[i_4]).tanh();
+    }
+    s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * t;
+    for j_5 in 0..2 {
+        let h_6 = layer2(p, &p.q.v);
+        s += h_6[1] * p.b.abs() + 0.25 * h_6[0];
+    }
     s
 }
 
@@ -1742,21 +1817,29 @@ fn comb_15017(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     } else {
         s += 0.25 * qdot(&p.q, &p.q.v) * (p.q.v[1] - p.a.min(p.a)).tanh();
     }
-    let mut i_1 = 0;
-    while i_1 < 3 {
-        i_1 += 1;
-        match i_1 % 4 {
-            1 => break,
-            2 => s = s * 0.75 + (0.51 - p.q.c.atan()).tanh(),
-            _ => {}
+    if t > 1.0 {
+        return s * 0.5 + p.a.powi(2);
+    }
+    let mut b_1 = [0.0; 4];
+    for i_2 in 0..4 {
+        b_1[i_2] = (1.02 * x[0] + x[i_2]).tanh();
+    }
+    let h_3 = lin4(&b_1);
+    s += dotf(&h_3, &b_1) * (p.q.v[1] - p.b.powi(2)).tanh();
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 4 {
+        s += x[k_4 % 4] * t;
+        if x[k_4 % 4] > 0.5 && !found_5 {
+            found_5 = true;
+            s += 1.03 * p.a;
         }
-        s += 0.5 * x[i_1 % 4] * x[i_1 % 4];
+        k_4 += 2;
     }
-    if p.q.c > 0.5 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * t;
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * t;
+    if found_5 {
+        s *= 0.9;
     }
+    s += 0.1 * (k_4 as f64) * t;
     s
 }
 
@@ -1823,26 +1906,27 @@ fn comb_15017_matches_finite_differences() {
 fn comb_15018(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1] * p.q.c;
     for j_1 in 0..2 {
-        let mut v_3 = [0.0; 2];
-        v_3[0] = t;
-        v_3[1] = x[1] * 0.5;
-        let h_2 = layer2(p, &v_3);
-        s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+        s += 0.25 * gather(&p.w, idx) * t;
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = ((p.w[1] - p.b.min(p.b)).tanh() + x[i_5]).tanh();
-    }
-    s += hs(p, &b_4) * 0.5 + b_4[1] * x[2];
-    let mut i_6 = 0;
-    while i_6 < 4 {
-        i_6 += 1;
-        match i_6 % 4 {
-            3 => continue,
-            0 => s = s * 0.75 + (x[0] - p.q.c.max(0.26)).tanh(),
-            _ => {}
+    let mut k_2 = 0;
+    let mut found_3 = false;
+    while k_2 < 3 {
+        s += x[k_2 % 4] * x[3] * t;
+        if x[k_2 % 4] > 0.5 && !found_3 {
+            found_3 = true;
+            s += 0.25 * dotf(x, x) * x[1] * p.w[2];
         }
-        s += 0.5 * x[i_6 % 4] * (p.b - p.q.c.hypot(p.q.c)).tanh();
+        k_2 += 1;
+    }
+    if found_3 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_2 as f64) * t;
+    if 0.38 > -0.5 {
+        let h_4 = layer2(p, &p.q.v);
+        s += h_4[0] * x[1] + 0.25 * h_4[1];
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * p.b.max(t);
     }
     s
 }
@@ -1917,38 +2001,24 @@ fn comb_15019(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.5 * (0.51 - p.b.tanh()).tanh(),
         }
     }
-    let h_2 = lin4(x);
-    s += 0.5 * h_2[2] * x[3];
-    for i_3 in 0..5 {
-        match i_3 % 4 {
-            2 => {
-                s += p.q.c.abs().sqrt();
-                if p.q.c < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + x[2] * t,
-            _ => {}
-        }
-        s += 0.5 * x[i_3 % 4] * 1.17 * t;
+    s += 0.25 * hs(p, &p.q.v) * (t - p.b.min(p.b)).tanh();
+    for j_2 in 0..2 {
+        let mut v_4 = [0.0; 2];
+        v_4[0] = (t - p.q.c.sin()).tanh();
+        v_4[1] = t * 0.5;
+        let h_3 = layer2(p, &v_4);
+        s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
     }
-    for i_4 in 0..4 {
-        match i_4 % 4 {
-            2 => continue,
-            3 => s = s * 0.75 + (p.w[1] - p.a.mul_add(p.q.c, p.q.c)).tanh(),
-            _ => {}
-        }
-        s += 0.5 * x[i_4 % 4] * (t - p.b.tanh()).tanh();
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (t + p.w[i_6 % 3]).tanh();
     }
-    for j_5 in 0..3 {
-        match j_5 {
-            0 => {
-                let h_6 = lin4(x);
-                s += 0.5 * h_6[3] * x[2] * 0.94;
-            }
-            _ => s += 0.5 * p.a,
-        }
+    s += h_5[0] * p.b.max(0.53) + h_5.iter().sum::<f64>() * 0.25;
+    let mut h_7 = vec![0.0; p.q.v.len() + 1];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.q.c + p.w[i_8 % 3]).tanh();
     }
+    s += h_7[1] * p.q.c.cos() + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -2014,33 +2084,50 @@ fn comb_15019_matches_finite_differences() {
 #[backprop]
 fn comb_15020(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.min(p.a);
-    s += 0.25 * gather(x, idx) * p.q.c.tanh();
-    for j_1 in 0..3 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = ((p.a - p.q.c.powi(2)).tanh() + x[i_3]).tanh();
-        }
-        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * (p.a - p.a.abs().sqrt()).tanh();
-    }
-    for i_4 in 0..3 {
-        match i_4 % 4 {
-            3 => break,
-            0 => s = s * 0.75 + t * x[1],
+    let mut i_1 = 0;
+    while i_1 < 3 {
+        i_1 += 1;
+        match i_1 % 4 {
+            2 => break,
+            3 => s = s * 0.75 + x[1],
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * (1.18 - p.b.abs().sqrt()).tanh();
+        s += 0.5 * x[i_1 % 4] * p.q.v[0] * p.a;
     }
-    for j_5 in 0..3 {
-        match j_5 {
-            0 => {
-                let h_6 = lin4(x);
-                let g_7 = lin4(&h_6);
-                s += 0.5 * dotf(&g_7, &h_6) + g_7[j_5 % 4] * p.b.sin();
+    for j_2 in 0..3 {
+        match j_2 {
+            2 => {
+                let mut b_3 = [0.0; 4];
+                for i_4 in 0..4 {
+                    b_3[i_4] = (t + x[i_4]).tanh();
+                }
+                s += 0.25 * dotf(&b_3, x) * p.q.c;
             }
-            _ => s += 0.5 * t,
+            _ => s += 0.5 * p.a.abs().sqrt(),
         }
     }
-    s += 0.25 * dotf(&lin4(x), x) * (x[1] - p.a.powi(3)).tanh();
+    for i_5 in 0..3 {
+        if t > 1.0 && x[1] < 0.0 && i_5 == 0 {
+            return s + x[i_5] * p.a.hypot(p.a);
+        }
+        s += 0.25 * x[i_5 + 1];
+        s += 0.25 * dotf(&lin4(x), x) * p.a.sin();
+    }
+    let mut b_7 = [0.0; 4];
+    for i_8 in 0..4 {
+        b_7[i_8] = (p.w[1] + x[i_8]).tanh();
+    }
+    s += 0.25 * dotf(&b_7, x) * t * 0.94;
+    let mut i_9 = 0;
+    while i_9 < 4 {
+        i_9 += 1;
+        if t > 1.0 && i_9 == 2 {
+            return s * x[i_9 % 4] + p.q.c.cos();
+        }
+        s += p.q.c.tanh();
+    }
+    s += 0.25 * dotf(&lin4(x), x) * p.q.c * t;
+    s += p.q.c.sin();
     s
 }
 
@@ -2106,25 +2193,45 @@ fn comb_15020_matches_finite_differences() {
 #[backprop]
 fn comb_15021(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.88;
-    for i_1 in 0..3 {
-        if t > 1.0 && i_1 == 0 {
-            return s + x[i_1] * t * p.a;
+    let mut k_1 = 0;
+    let mut found_2 = false;
+    while k_1 < 6 {
+        s += x[k_1 % 4] * (p.b - p.q.c.exp()).tanh();
+        if x[k_1 % 4] > 0.5 && !found_2 {
+            found_2 = true;
+            s += 0.25 * gather(x, idx) * p.q.c * 0.82;
         }
-        s += 0.25 * x[i_1 + 1];
-        s += 0.5 * gather(x, idx);
+        k_1 += 2;
     }
-    let h_2 = lin4(x);
-    let g_3 = lin4(&h_2);
-    s += 0.5 * dotf(&g_3, &h_2) + g_3[1] * p.b * x[2];
-    for j_4 in 0..3 {
-        let h_5 = layer2(p, &p.q.v);
-        s += h_5[0] * p.a.mul_add(p.q.c, p.b) + 0.25 * h_5[1];
+    if found_2 {
+        s *= 0.9;
     }
-    let mut h_6 = vec![0.0; p.w.len()];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (x[3] * 0.82 + p.w[i_7 % 3]).tanh();
+    s += 0.1 * (k_1 as f64) * t;
+    for i_3 in 0..3 {
+        match i_3 {
+            2 => {
+                if t > 1.0 && x[0] < 0.0 {
+                    return s - 0.86 * p.a;
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    s += h_6[0] * x[1] * p.a + h_6.iter().sum::<f64>() * 0.25;
+    s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.tanh()).tanh();
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 5 {
+        s += x[k_5 % 4] * p.a * p.a;
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += p.q.v[1];
+        }
+        k_5 += 2;
+    }
+    if found_6 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -2190,36 +2297,57 @@ fn comb_15021_matches_finite_differences() {
 #[backprop]
 fn comb_15022(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.47;
-    for j_1 in 0..3 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = ((0.49 - p.b.tanh()).tanh() + x[i_3]).tanh();
+    let mut h_1 = vec![0.0; p.q.v.len() + 1];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (0.51 + p.w[i_2 % 3]).tanh();
+    }
+    s += h_1[1] * x[3] * x[1] + h_1.iter().sum::<f64>() * 0.25;
+    let mut h_3 = vec![0.0; p.q.v.len() + 1];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (1.21 * x[i_4 % 4] + p.w[i_4 % 3]).tanh();
+    }
+    s += h_3[0] * p.w[0] * x[1] + h_3.iter().sum::<f64>() * 0.25;
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 5 {
+        s += x[k_5 % 4] * p.q.c.abs();
+        if x[k_5 % 4] > -0.5 && !found_6 {
+            found_6 = true;
+            s += 0.25 * dot2(&p.w, &p.w) * (p.w[1] - p.b.exp()).tanh();
         }
-        s += 0.25 * dotf(&b_2, x) * (t - p.q.c.atan()).tanh();
+        k_5 += 1;
     }
-    s += 0.25 * dotf(&lin4(x), x) * t;
-    s += (p.w[1] - (p.q.c * t).sin()).tanh();
-    let mut h_5 = vec![0.0; p.q.v.len() + 1];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = ((0.53 - p.a.tanh()).tanh() + p.w[i_6 % 3]).tanh();
+    if found_6 {
+        s *= 0.9;
     }
-    s += h_5[1] * p.q.c.tanh() + h_5.iter().sum::<f64>() * 0.25;
-    for i_7 in 0..3 {
-        if t > 1.0 && i_7 == 2 {
-            return s + x[i_7] * p.a.cos();
+    s += 0.1 * (k_5 as f64) * t;
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 6 {
+        s += x[k_7 % 4] * p.q.c.tanh();
+        if x[k_7 % 4] > 0.5 && !found_8 {
+            found_8 = true;
+            s += p.q.c;
         }
-        s += 0.25 * x[i_7 + 1];
-        let mut b_8 = [0.0; 4];
-        for i_9 in 0..4 {
-            b_8[i_9] = ((x[3] - p.q.c.tanh()).tanh() + x[i_9]).tanh();
+        k_7 += 2;
+    }
+    if found_8 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_7 as f64) * t;
+    for j_9 in 0..3 {
+        match j_9 {
+            2 => {
+                let mut b_10 = [0.0; 4];
+                for i_11 in 0..4 {
+                    b_10[i_11] = (t * t + x[i_11]).tanh();
+                }
+                let h_12 = lin4(&b_10);
+                s += dotf(&h_12, &b_10) * (p.q.v[0] - p.q.c.abs()).tanh();
+            }
+            _ => s += 0.5 * p.q.c.abs().sqrt(),
         }
-        s += dot2(&b_8, &p.w) * p.q.c.abs().sqrt();
     }
-    let mut b_10 = [0.0; 4];
-    for i_11 in 0..4 {
-        b_10[i_11] = (p.a + x[i_11]).tanh();
-    }
-    s += 0.25 * dotf(&b_10, x) * p.a.min(p.a);
     s
 }
 
@@ -2285,40 +2413,18 @@ fn comb_15022_matches_finite_differences() {
 #[backprop]
 fn comb_15023(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.powi(3);
-    if t > 1.0 {
-        return s * 0.5 + p.a.tanh();
-    }
-    s += 0.5 * dotf(x, x);
-    for j_1 in 0..2 {
-        s += p.w[0] * t;
-    }
-    for i_2 in 0..5 {
-        match i_2 % 4 {
-            3 => {
-                s += 0.25 * hs(p, &p.q.v) * p.b.exp();
-                if x[0] < 5.0 {
-                    continue;
-                }
+    s += 0.47 * 0.35;
+    let h_1 = lin4(x);
+    s += 0.5 * h_1[2] * x[1];
+    for j_2 in 0..3 {
+        match j_2 {
+            0 => {
+                s += p.b.exp();
             }
-            1 => s = s * 0.75 + p.q.c.hypot(p.q.c),
-            _ => {}
+            _ => s += 0.5 * p.q.c * t,
         }
-        s += 0.5 * x[i_2 % 4] * (p.a - p.q.c.hypot(p.b)).tanh();
     }
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 3 {
-        s += x[k_3 % 4] * t;
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
-            s += 0.25 * gather(x, idx) * p.a.powi(2);
-        }
-        k_3 += 1;
-    }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
+    s += 0.25 * dot2(&p.w, &p.w) * x[3] * 0.59;
     s
 }
 
@@ -2384,44 +2490,41 @@ fn comb_15023_matches_finite_differences() {
 #[backprop]
 fn comb_15024(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.atan();
-    let h_1 = lin4(x);
-    s += 0.5 * h_1[0] * p.q.c.cos();
-    let mut b_2 = [0.0; 4];
-    for i_3 in 0..4 {
-        b_2[i_3] = (p.b.max(0.80) + x[i_3]).tanh();
-    }
-    s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * t;
-    let mut i_4 = 0;
-    while i_4 < 4 {
-        i_4 += 1;
-        if t > 1.0 && i_4 == 1 {
-            return s * x[i_4 % 4] + (x[3] - p.b.max(p.q.v[1])).tanh();
+    s += 0.25 * hs(p, &p.q.v) * x[2] * p.q.v[0];
+    let mut k_1 = 0;
+    let mut found_2 = false;
+    while k_1 < 3 {
+        s += x[k_1 % 4] * p.b.max(0.80);
+        if x[k_1 % 4] > 0.5 && !found_2 {
+            found_2 = true;
+            s += (p.a * x[k_1 % 4]).sin();
         }
-        s += 0.25 * dot2(&p.w, &p.q.v) * x[1] * x[2];
+        k_1 += 2;
     }
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = (x[i_6 % 4] + x[i_6]).tanh();
+    if found_2 {
+        s *= 0.9;
     }
-    s += hs(p, &b_5) * 0.5 + b_5[1] * 0.91 * p.w[0];
-    for i_7 in 0..5 {
-        match i_7 % 4 {
-            2 => {
-                s += x[i_7 % 4];
-                if t < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + p.q.c.min(p.a),
-            _ => {}
+    s += 0.1 * (k_1 as f64) * t;
+    for j_3 in 0..3 {
+        s += 0.25 * dot2(&p.w, &p.w) * (0.38 - p.q.c.max(p.b)).tanh();
+    }
+    for j_4 in 0..3 {
+        s += 1.23;
+    }
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 6 {
+        s += x[k_5 % 4] * 0.30 * p.q.c;
+        if x[k_5 % 4] > -0.5 && !found_6 {
+            found_6 = true;
+            s += (t - p.a.min(p.q.c)).tanh();
         }
-        s += 0.5 * x[i_7 % 4] * (p.b - p.b.min(p.a)).tanh();
+        k_5 += 1;
     }
-    if p.b > -0.5 {
-        s += 0.25 * gather(x, idx) * (x[1] - p.b.mul_add(p.q.c, p.q.c)).tanh();
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * (x[3] - p.q.c.sin()).tanh();
+    if found_6 {
+        s *= 0.9;
     }
+    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -2488,34 +2591,23 @@ fn comb_15024_matches_finite_differences() {
 fn comb_15025(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.90;
     if t > -0.5 {
-        let mut b_1 = [0.0; 4];
-        for i_2 in 0..4 {
-            b_1[i_2] = (p.q.c.abs().sqrt() + x[i_2]).tanh();
-        }
-        s += dot2(&b_1, &p.w) * (p.a - p.q.c.sin()).tanh();
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.a.tanh();
     } else {
-        s += t * p.a;
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.b;
     }
-    let mut i_3 = 0;
-    while i_3 < 3 {
-        i_3 += 1;
-        match i_3 % 4 {
-            3 => {
-                s += (x[1] - p.q.c.max(t)).tanh();
-                if 0.60 < 5.0 {
-                    break;
+    for i_1 in 0..3 {
+        match i_1 {
+            0 => {
+                if t > 1.0 && x[3] > 0.0 {
+                    return s - t;
                 }
             }
-            1 => s = s * 0.75 + p.a,
-            _ => {}
+            _ => s += 0.1 * t,
         }
-        s += 0.5 * x[i_3 % 4] * p.b.abs();
     }
-    let mut h_4 = vec![0.0; p.w.len()];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = ((p.a - p.q.c.abs().sqrt()).tanh() + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[1] * x[2] * p.b + h_4.iter().sum::<f64>() * 0.25;
+    s += 0.5 * dotf(x, x);
+    let h_2 = layer2(p, &p.q.v);
+    s += h_2[1] * p.a.cos() + 0.25 * h_2[0];
     s
 }
 
@@ -2581,19 +2673,21 @@ fn comb_15025_matches_finite_differences() {
 #[backprop]
 fn comb_15026(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * x[2];
-    let mut v_2 = [0.0; 2];
-    v_2[0] = (p.q.c - p.b.sin()).tanh();
-    v_2[1] = x[3] * 0.5;
-    let h_1 = layer2(p, &v_2);
-    s += h_1[0] * h_1[1] + hs(p, &h_1) * 0.25;
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = ((x[3] - p.b.powi(2)).tanh() + p.w[i_4 % 3]).tanh();
+    let mut h_1 = vec![0.0; p.w.len()];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (p.q.c.min(p.a) + p.w[i_2 % 3]).tanh();
     }
-    s += h_3[0] * t + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..3 {
-        s += p.b.max(p.w[2]);
+    s += h_1[2] * p.q.c * x[3] + h_1.iter().sum::<f64>() * 0.25;
+    for j_3 in 0..2 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (p.q.c.abs().sqrt() + x[i_5]).tanh();
+        }
+        s += dot2(&b_4, &p.w) * (x[2] - p.q.c.powi(3)).tanh();
     }
+    let h_6 = lin4(x);
+    let g_7 = lin4(&h_6);
+    s += 0.5 * dotf(&g_7, &h_6) + g_7[0] * t;
     s
 }
 
@@ -2659,51 +2753,49 @@ fn comb_15026_matches_finite_differences() {
 #[backprop]
 fn comb_15027(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.powi(2);
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 4 {
-        s += x[k_1 % 4] * p.q.c.atan();
-        if x[k_1 % 4] > -0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * gather(x, idx) * (x[3] - p.b.sin()).tanh();
+    for j_1 in 0..3 {
+        match j_1 {
+            1 => {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (p.q.c.atan() + x[i_3]).tanh();
+                }
+                s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * p.b.powi(3);
+            }
+            _ => s += 0.5 * 0.56 * x[1],
         }
-        k_1 += 2;
     }
-    if found_2 {
-        s *= 0.9;
+    if p.b > 0.5 {
+        s += 0.40;
+    } else {
+        s += 0.25 * gather(&p.w, idx) * p.a.sin();
     }
-    s += 0.1 * (k_1 as f64) * t;
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 4 {
-        s += x[k_3 % 4] * (t - (p.q.c * t).sin()).tanh();
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
-            s += (t - p.b.abs().sqrt()).tanh();
+    if x[3] > 0.5 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = ((p.b - p.a.tanh()).tanh() + x[i_5]).tanh();
         }
-        k_3 += 1;
+        s += 0.25 * dotf(&b_4, x) * p.q.c.tanh();
+    } else {
+        s += 0.25 * dotf(x, x) * t * x[0];
     }
-    if found_4 {
-        s *= 0.9;
+    if t > 1.0 && x[1] < 0.0 {
+        return s * 0.5 + 0.90;
     }
-    s += 0.1 * (k_3 as f64) * t;
-    let mut h_5 = vec![0.0; p.q.v.len() + 1];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (p.w[0] * x[i_6 % 4] + p.w[i_6 % 3]).tanh();
-    }
-    s += h_5[2] * p.a * x[3] + h_5.iter().sum::<f64>() * 0.25;
-    for j_7 in 0..2 {
-        s += 0.25 * dotf(x, x) * t;
-    }
-    let mut i_8 = 0;
-    while i_8 < 4 {
-        i_8 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_8 == 1 {
-            return s * x[i_8 % 4] + x[0] * p.w[1];
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    for i_6 in 0..5 {
+        match i_6 % 4 {
+            2 => {
+                s += x[3] * t;
+                if 0.56 < 5.0 {
+                    break;
+                }
+            }
+            3 => s = s * 0.75 + (x[i_6 % 4] - p.b.powi(3)).tanh(),
+            _ => {}
         }
-        s += p.b.max(x[0]);
+        s += 0.5 * x[i_6 % 4] * x[i_6 % 4];
     }
-    s += 0.25 * dotf(&lin4(x), x) * (p.w[2] - p.b.max(x[3])).tanh();
     s
 }
 
@@ -2769,45 +2861,33 @@ fn comb_15027_matches_finite_differences() {
 #[backprop]
 fn comb_15028(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[2];
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 6 {
-        s += x[k_1 % 4] * x[1] * t;
-        if x[k_1 % 4] > 0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * dot2(&p.w, &p.q.v) * 0.67 * 0.82;
-        }
-        k_1 += 1;
-    }
-    if found_2 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_1 as f64) * t;
-    for i_3 in 0..3 {
-        match i_3 {
-            2 => {
+    for i_1 in 0..3 {
+        match i_1 {
+            1 => {
                 if t > 1.0 {
-                    return s - x[3] * 0.91;
+                    return s - (p.w[1] - p.b.mul_add(p.q.c, t)).tanh();
                 }
             }
             _ => s += 0.1 * t,
         }
     }
-    s += 0.5 * qdot(&p.q, &p.q.v);
-    let mut k_4 = 0;
-    let mut found_5 = false;
-    while k_4 < 5 {
-        s += x[k_4 % 4] * x[0];
-        if x[k_4 % 4] > 0.5 && !found_5 {
-            found_5 = true;
-            s += (x[0] - p.b.abs()).tanh();
+    let h_2 = lin4(x);
+    let g_3 = lin4(&h_2);
+    s += 0.5 * dotf(&g_3, &h_2) + g_3[0] * 0.82 * x[1];
+    if x[1] > -0.5 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (t + x[i_5]).tanh();
         }
-        k_4 += 1;
+        s += hs(p, &b_4) * 0.5 + b_4[1] * (t - p.a.exp()).tanh();
+    } else {
+        s += (x[3] - p.b.hypot(p.b)).tanh();
     }
-    if found_5 {
-        s *= 0.9;
+    if t > 1.0 && x[3] > 0.0 {
+        return s * 0.5 + p.a.atan();
     }
-    s += 0.1 * (k_4 as f64) * t;
+    let h_6 = layer2(p, &p.q.v);
+    s += h_6[1] * t * p.q.c + 0.25 * h_6[0];
     s
 }
 
@@ -2873,38 +2953,37 @@ fn comb_15028_matches_finite_differences() {
 #[backprop]
 fn comb_15029(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c * p.q.c;
-    for j_1 in 0..3 {
-        match j_1 {
-            1 => {
-                s += x[0] * p.b;
+    let mut i_1 = 0;
+    while i_1 < 4 {
+        i_1 += 1;
+        if t > 1.0 && i_1 == 3 {
+            return s * x[i_1 % 4] + x[3];
+        }
+        s += p.q.c.hypot(p.b);
+    }
+    s += 0.25 * dotf(&lin4(x), x) * x[1] * 0.30;
+    for i_3 in 0..3 {
+        match i_3 {
+            2 => {
+                if t > 1.0 {
+                    return s - (p.b - p.a.exp()).tanh();
+                }
             }
-            _ => s += 0.5 * (x[0] - p.q.c.abs().sqrt()).tanh(),
+            _ => s += 0.1 * t,
         }
     }
-    let mut h_2 = vec![0.0; p.w.len()];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (p.q.c.atan() + p.w[i_3 % 3]).tanh();
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = ((t - p.b.abs().sqrt()).tanh() + x[i_5]).tanh();
     }
-    s += h_2[2] * (p.w[0] - p.q.c.abs()).tanh() + h_2.iter().sum::<f64>() * 0.25;
-    if t > 1.0 && x[0] < 0.0 {
-        return s * 0.5 + p.b.max(0.83);
+    let h_6 = lin4(&b_4);
+    s += dotf(&h_6, &b_4) * p.b.abs();
+    s += 0.25 * gather(x, idx) * p.w[0];
+    if t > -0.5 {
+        s += 0.25 * gather(&p.w, idx) * p.q.c.abs();
+    } else {
+        s += 0.25 * gather(x, idx) * t * p.a;
     }
-    let h_4 = layer2(p, &p.q.v);
-    s += h_4[1] * t * p.a + 0.25 * h_4[0];
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * (p.a - p.q.c.tanh()).tanh();
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += (p.q.c - (p.a * x[0]).sin()).tanh();
-        }
-        k_5 += 2;
-    }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -2970,39 +3049,45 @@ fn comb_15029_matches_finite_differences() {
 #[backprop]
 fn comb_15030(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.w[0] - p.q.c.mul_add(p.a, p.a)).tanh();
-    for j_1 in 0..3 {
-        s += 0.25 * dot2(&p.w, &p.w) * (p.a * x[j_1 % 4]).sin();
-    }
-    if 1.09 > -0.5 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = ((p.w[1] - p.b.powi(3)).tanh() + x[i_3]).tanh();
-        }
-        s += 0.25 * dotf(&b_2, x) * t * 0.93;
-    } else {
-        s += t;
-    }
-    for i_4 in 0..3 {
-        match i_4 % 4 {
-            3 => {
-                s += 0.25 * dotf(x, x) * 0.38;
-                if x[i_4 % 4] < 5.0 {
-                    continue;
-                }
-            }
-            1 => s = s * 0.75 + x[1] * t,
+    for i_1 in 0..4 {
+        match i_1 % 4 {
+            2 => continue,
+            0 => s = s * 0.75 + x[i_1 % 4] * x[3],
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * p.q.c * p.w[2];
+        s += 0.5 * x[i_1 % 4] * (1.09 - p.a.cos()).tanh();
     }
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = (0.59 * t + x[i_6]).tanh();
+    let mut i_2 = 0;
+    while i_2 < 4 {
+        i_2 += 1;
+        if t > 1.0 && x[0] < 0.0 && i_2 == 3 {
+            return s * x[i_2 % 4] + 0.31 * x[1];
+        }
+        s += p.q.c.min(p.a);
     }
-    s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * x[0] * x[1];
-    for j_7 in 0..3 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * x[j_7 % 4] * x[j_7 % 4];
+    let h_3 = lin4(x);
+    s += 0.5 * h_3[0] * p.b * p.q.v[0];
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (x[1] * t + p.w[i_5 % 3]).tanh();
     }
+    s += h_4[0] * x[1] * 1.04 + h_4.iter().sum::<f64>() * 0.25;
+    for i_6 in 0..3 {
+        match i_6 {
+            1 => {
+                if t > 1.0 && x[2] < 0.0 {
+                    return s - 0.59 * t;
+                }
+            }
+            _ => s += 0.1 * t,
+        }
+    }
+    s += 0.5 * qdot(&p.q, &p.q.v);
+    let mut h_7 = vec![0.0; p.w.len()];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.b.mul_add(p.q.c, x[i_8 % 4]) + p.w[i_8 % 3]).tanh();
+    }
+    s += h_7[2] * (p.b - p.b.exp()).tanh() + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -3068,42 +3153,28 @@ fn comb_15030_matches_finite_differences() {
 #[backprop]
 fn comb_15031(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.q.v[0] - p.q.c.hypot(p.b)).tanh();
-    for j_1 in 0..2 {
-        s += p.q.c.atan();
+    let mut h_1 = vec![0.0; p.q.v.len() + 1];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (p.a.atan() + p.w[i_2 % 3]).tanh();
     }
-    let mut h_2 = vec![0.0; p.w.len()];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (p.b.atan() + p.w[i_3 % 3]).tanh();
+    s += h_1[0] * p.a + h_1.iter().sum::<f64>() * 0.25;
+    for j_3 in 0..3 {
+        s += 0.25 * gather(x, idx) * t;
     }
-    s += h_2[2] * p.a.abs().sqrt() + h_2.iter().sum::<f64>() * 0.25;
-    let mut k_4 = 0;
-    let mut found_5 = false;
-    while k_4 < 4 {
-        s += x[k_4 % 4] * p.b.cos();
-        if x[k_4 % 4] > -0.5 && !found_5 {
-            found_5 = true;
-            s += 0.25 * gather(x, idx) * (p.a - p.b.mul_add(p.a, t)).tanh();
+    let mut h_4 = vec![0.0; p.w.len()];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = ((x[0] - p.b.atan()).tanh() + p.w[i_5 % 3]).tanh();
+    }
+    s += h_4[1] * p.b.cos() + h_4.iter().sum::<f64>() * 0.25;
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && x[3] < 0.0 && i_6 == 1 {
+            return s * x[i_6 % 4] + p.b.max(p.a);
         }
-        k_4 += 2;
+        s += 0.25 * gather(&p.w, idx) * x[0];
     }
-    if found_5 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_4 as f64) * t;
-    let mut k_6 = 0;
-    let mut found_7 = false;
-    while k_6 < 5 {
-        s += x[k_6 % 4] * t * x[0];
-        if x[k_6 % 4] > -0.5 && !found_7 {
-            found_7 = true;
-            s += p.w[2];
-        }
-        k_6 += 1;
-    }
-    if found_7 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_6 as f64) * t;
+    s += 0.25 * dotf(&lin4(x), x) * p.w[2];
     s
 }
 
@@ -3169,24 +3240,20 @@ fn comb_15031_matches_finite_differences() {
 #[backprop]
 fn comb_15032(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * x[3];
-    if x[3] > 0.5 {
-        s += p.a.tanh();
-    } else {
-        s += 0.25 * gather(&p.w, idx) * t * 1.18;
+    let mut h_1 = vec![0.0; p.q.v.len() + 1];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = ((p.w[2] - p.a.min(p.b)).tanh() + p.w[i_2 % 3]).tanh();
     }
-    if t > 1.0 && x[3] > 0.0 {
-        return s * 0.5 + x[2] * t;
+    s += h_1[1] * p.q.v[1] * p.a + h_1.iter().sum::<f64>() * 0.25;
+    for j_3 in 0..3 {
+        s += (x[3] - p.a.abs()).tanh();
     }
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.a * 1.09 + x[i_2]).tanh();
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = (p.w[2] * t + x[i_5]).tanh();
     }
-    s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * p.a.atan();
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (x[3] * p.a + x[i_4]).tanh();
-    }
-    s += hs(p, &b_3) * 0.5 + b_3[1] * 0.47 * x[0];
+    let h_6 = lin4(&b_4);
+    s += dotf(&h_6, &b_4) * p.b.mul_add(p.b, x[1]);
     s
 }
 
@@ -3252,36 +3319,47 @@ fn comb_15032_matches_finite_differences() {
 #[backprop]
 fn comb_15033(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 1.01 * p.a;
-    s += 0.25 * hs(p, &p.q.v) * (0.52 - p.a.sin()).tanh();
-    if t > 0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * p.q.c;
-    } else {
-        s += t * x[0];
-    }
-    for i_2 in 0..4 {
-        match i_2 % 4 {
-            3 => {
-                s += (t - p.b.hypot(p.q.c)).tanh();
-                if t < 5.0 {
-                    break;
-                }
-            }
-            0 => s = s * 0.75 + p.a.mul_add(p.b, t),
-            _ => {}
+    let mut k_1 = 0;
+    let mut found_2 = false;
+    while k_1 < 6 {
+        s += x[k_1 % 4] * (p.q.v[0] - p.b.sin()).tanh();
+        if x[k_1 % 4] > -0.5 && !found_2 {
+            found_2 = true;
+            s += 0.25 * hs(p, &p.q.v) * p.q.v[0];
         }
-        s += 0.5 * x[i_2 % 4] * (t - p.q.c.abs()).tanh();
+        k_1 += 1;
     }
-    for j_3 in 0..2 {
-        let h_4 = lin4(x);
-        let g_5 = lin4(&h_4);
-        s += 0.5 * dotf(&g_5, &h_4) + g_5[1] * x[j_3 % 4] * x[3];
+    if found_2 {
+        s *= 0.9;
     }
-    for j_6 in 0..2 {
-        let mut b_7 = [0.0; 4];
-        for i_8 in 0..4 {
-            b_7[i_8] = (t + x[i_8]).tanh();
+    s += 0.1 * (k_1 as f64) * t;
+    let mut i_3 = 0;
+    while i_3 < 4 {
+        i_3 += 1;
+        if t > 1.0 && x[2] < 0.0 && i_3 == 2 {
+            return s * x[i_3 % 4] + (0.84 - p.a.atan()).tanh();
         }
-        s += 0.25 * dotf(&b_7, x) * p.a.min(p.a);
+        s += (t - p.b.hypot(p.q.c)).tanh();
+    }
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = (p.a.mul_add(p.a, x[0]) + x[i_5]).tanh();
+    }
+    let h_6 = lin4(&b_4);
+    s += dotf(&h_6, &b_4) * (t - p.q.c.abs()).tanh();
+    let mut h_7 = vec![0.0; p.w.len()];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (0.65 * x[i_8 % 4] + p.w[i_8 % 3]).tanh();
+    }
+    s += h_7[0] * x[1] + h_7.iter().sum::<f64>() * 0.25;
+    let mut b_9 = [0.0; 4];
+    for i_10 in 0..4 {
+        b_9[i_10] = (t + x[i_10]).tanh();
+    }
+    s += 0.25 * dotf(&b_9, x) * p.a.min(p.a);
+    for j_11 in 0..2 {
+        let h_12 = lin4(x);
+        s += 0.5 * h_12[j_11 % 4] * (p.w[2] - p.q.c.abs().sqrt()).tanh();
     }
     s
 }
@@ -3348,41 +3426,32 @@ fn comb_15033_matches_finite_differences() {
 #[backprop]
 fn comb_15034(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.max(t);
-    let mut h_1 = vec![0.0; p.w.len()];
-    for i_2 in 0..h_1.len() {
-        h_1[i_2] = (0.78 * p.q.c + p.w[i_2 % 3]).tanh();
+    for j_1 in 0..3 {
+        s += 0.25 * hs(p, &p.q.v) * p.q.c.powi(3);
     }
-    s += h_1[1] * x[0] * p.q.v[1] + h_1.iter().sum::<f64>() * 0.25;
-    if t > 1.0 && x[1] < 0.0 {
-        return s * 0.5 + (x[1] - p.q.c.hypot(p.q.c)).tanh();
-    }
-    s += 0.25 * dotf(&lin4(x), x) * p.b;
-    if x[1] > -0.5 {
-        s += p.w[2];
-    } else {
-        s += 0.73;
-    }
-    if p.q.v[0] > -0.5 {
-        let h_4 = layer2(p, &p.q.v);
-        s += h_4[1] * p.a.min(p.b) + 0.25 * h_4[0];
-    } else {
-        s += (p.a * t).sin();
-    }
-    for i_5 in 0..3 {
-        match i_5 {
-            2 => {
-                if t > 1.0 {
-                    return s - (t - p.q.c.sin()).tanh();
-                }
-            }
-            _ => s += 0.1 * t,
+    if x[1] > 0.5 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (x[i_3 % 4] + x[i_3]).tanh();
         }
+        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * (p.q.c * t).sin();
+    } else {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c.max(0.62);
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((x[0] - p.a.hypot(p.q.c)).tanh() + x[i_7]).tanh();
+    if p.a > -0.5 {
+        s += 0.73;
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * (0.54 - p.q.c.exp()).tanh();
     }
-    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * p.a.abs();
+    for j_4 in 0..2 {
+        let h_5 = lin4(x);
+        s += 0.5 * h_5[0] * (p.a * t).sin();
+    }
+    if x[2] > -0.5 {
+        s += 0.25 * dot2(&p.w, &p.q.v) * x[3];
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * x[1];
+    }
     s
 }
 
@@ -3448,18 +3517,19 @@ fn comb_15034_matches_finite_differences() {
 #[backprop]
 fn comb_15035(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (x[1] - p.b.abs()).tanh();
-    s += 0.25 * dotf(&lin4(x), x) * (p.q.c * t).sin();
-    let mut h_2 = vec![0.0; p.w.len()];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (x[3] + p.w[i_3 % 3]).tanh();
+    let mut h_1 = vec![0.0; p.q.v.len() + 1];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (x[3] * p.w[0] + p.w[i_2 % 3]).tanh();
     }
-    s += h_2[1] * x[2] + h_2.iter().sum::<f64>() * 0.25;
-    for j_4 in 0..2 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (p.a + x[i_6]).tanh();
+    s += h_1[2] * (t - (p.q.c * x[3]).sin()).tanh() + h_1.iter().sum::<f64>() * 0.25;
+    s += 0.25 * gather(&p.w, idx) * x[3] * p.a;
+    for i_3 in 0..5 {
+        match i_3 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + (0.51 - p.a.abs()).tanh(),
+            _ => {}
         }
-        s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * t * p.q.c;
+        s += 0.5 * x[i_3 % 4] * t;
     }
     s
 }
@@ -3526,29 +3596,29 @@ fn comb_15035_matches_finite_differences() {
 #[backprop]
 fn comb_15036(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[3];
-    s += 0.25 * gather(x, idx) * (p.a - p.b.tanh()).tanh();
-    let mut h_1 = vec![0.0; p.q.v.len() + 1];
-    for i_2 in 0..h_1.len() {
-        h_1[i_2] = (p.a.mul_add(p.b, x[3]) + p.w[i_2 % 3]).tanh();
-    }
-    s += h_1[0] * x[0] + h_1.iter().sum::<f64>() * 0.25;
-    if t > 0.5 {
-        let h_3 = lin4(x);
-        let g_4 = lin4(&h_3);
-        s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * (p.b - p.b.max(0.48)).tanh();
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * (p.w[2] - p.a.max(p.a)).tanh();
-    }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        match i_5 % 4 {
-            2 => continue,
-            3 => s = s * 0.75 + x[i_5 % 4] * x[0],
+    for i_1 in 0..5 {
+        match i_1 % 4 {
+            2 => break,
+            3 => s = s * 0.75 + p.q.c.cos(),
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * (p.a - p.q.c.min(p.q.c)).tanh();
+        s += 0.5 * x[i_1 % 4] * (x[i_1 % 4] - p.b.sin()).tanh();
     }
+    if t > 0.5 {
+        s += (p.b - p.b.max(0.48)).tanh();
+    } else {
+        s += 0.25 * dotf(x, x) * p.b * x[1];
+    }
+    for j_2 in 0..3 {
+        s += 0.25 * dotf(&lin4(x), x) * t;
+    }
+    for i_4 in 0..3 {
+        if t > 1.0 && i_4 == 2 {
+            return s + x[i_4] * p.b.min(p.a);
+        }
+        s += 0.25 * x[i_4 + 1];
+    }
+    s += 0.5 * dot2(&p.w, &p.w);
     s
 }
 
@@ -3614,37 +3684,39 @@ fn comb_15036_matches_finite_differences() {
 #[backprop]
 fn comb_15037(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.44 * x[2];
-    for j_1 in 0..3 {
-        match j_1 {
-            1 => {
-                s += 0.25 * dot2(&p.w, &p.w) * t * p.a;
-            }
-            _ => s += 0.5 * p.w[1],
+    let mut h_1 = vec![0.0; p.w.len()];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (x[1] * t + p.w[i_2 % 3]).tanh();
+    }
+    s += h_1[0] * x[2] + h_1.iter().sum::<f64>() * 0.25;
+    let mut i_3 = 0;
+    while i_3 < 4 {
+        i_3 += 1;
+        if t > 1.0 && x[3] > 0.0 && i_3 == 3 {
+            return s * x[i_3 % 4] + x[1];
         }
+        s += 0.25 * dot2(&p.w, &p.q.v) * (x[1] - p.a.powi(3)).tanh();
     }
-    if x[2] > 0.5 {
-        s += 0.25 * dotf(x, x) * (p.q.v[1] - p.a.hypot(p.a)).tanh();
-    } else {
-        s += p.a.min(p.b);
-    }
-    let mut h_2 = vec![0.0; p.q.v.len() + 1];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (p.a.min(p.q.c) + p.w[i_3 % 3]).tanh();
-    }
-    s += h_2[1] * x[1] + h_2.iter().sum::<f64>() * 0.25;
-    for i_4 in 0..3 {
-        match i_4 {
+    let h_4 = layer2(p, &p.q.v);
+    s += h_4[0] * x[2] + 0.25 * h_4[1];
+    for j_5 in 0..3 {
+        match j_5 {
             1 => {
-                if t > 1.0 && x[3] < 0.0 {
-                    return s - x[3] * 0.70;
+                let mut b_6 = [0.0; 4];
+                for i_7 in 0..4 {
+                    b_6[i_7] = ((p.b - p.q.c.sin()).tanh() + x[i_7]).tanh();
                 }
+                let h_8 = lin4(&b_6);
+                s += dotf(&h_8, &b_6) * x[j_5 % 4] * p.a;
             }
-            _ => s += 0.1 * t,
+            _ => s += 0.5 * 1.02 * p.b,
         }
     }
-    let h_5 = lin4(x);
-    let g_6 = lin4(&h_5);
-    s += 0.5 * dotf(&g_6, &h_5) + g_6[1] * (x[3] - p.a.hypot(p.b)).tanh();
+    let mut h_9 = vec![0.0; p.q.v.len() + 1];
+    for i_10 in 0..h_9.len() {
+        h_9[i_10] = (t * p.a + p.w[i_10 % 3]).tanh();
+    }
+    s += h_9[1] * x[0] * x[2] + h_9.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -3710,32 +3782,43 @@ fn comb_15037_matches_finite_differences() {
 #[backprop]
 fn comb_15038(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b * p.q.v[1];
-    let mut v_2 = [0.0; 2];
-    v_2[0] = (x[3] - p.b.atan()).tanh();
-    v_2[1] = 0.58 * 0.5;
-    let h_1 = layer2(p, &v_2);
-    s += h_1[0] * h_1[1] + hs(p, &h_1) * 0.25;
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 4 {
-        s += x[k_3 % 4] * (p.q.c - p.q.c.tanh()).tanh();
-        if x[k_3 % 4] > -0.5 && !found_4 {
-            found_4 = true;
-            s += 0.25 * gather(&p.w, idx) * p.b * p.w[0];
+    for i_1 in 0..3 {
+        match i_1 {
+            0 => {
+                if t > 1.0 && x[0] < 0.0 {
+                    return s - p.a.powi(2);
+                }
+            }
+            _ => s += 0.1 * t,
         }
-        k_3 += 1;
     }
-    if found_4 {
-        s *= 0.9;
+    let mut b_2 = [0.0; 4];
+    for i_3 in 0..4 {
+        b_2[i_3] = ((t - p.a.exp()).tanh() + x[i_3]).tanh();
     }
-    s += 0.1 * (k_3 as f64) * t;
-    for j_5 in 0..2 {
-        s += 0.25 * hs(p, &p.q.v) * x[1] * 0.75;
-    }
-    if x[2] > 0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * p.q.c.mul_add(p.q.c, p.q.c);
+    s += hs(p, &b_2) * 0.5 + b_2[1] * p.q.c.atan();
+    if p.w[0] > -0.5 {
+        s += 0.25 * dotf(&lin4(x), x) * (p.q.v[0] - p.b.cos()).tanh();
     } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.a;
+        s += 0.25 * gather(x, idx) * t;
+    }
+    for i_5 in 0..4 {
+        match i_5 % 4 {
+            3 => {
+                s += 0.45;
+                if 0.88 < 5.0 {
+                    break;
+                }
+            }
+            0 => s = s * 0.75 + (x[2] - p.q.c.mul_add(p.a, x[0])).tanh(),
+            _ => {}
+        }
+        s += 0.5 * x[i_5 % 4] * p.a.mul_add(p.b, t);
+    }
+    if p.w[0] > 0.5 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.a.max(t);
+    } else {
+        s += x[0];
     }
     s
 }
@@ -3802,33 +3885,31 @@ fn comb_15038_matches_finite_differences() {
 #[backprop]
 fn comb_15039(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1] * p.w[0];
-    let mut h_1 = vec![0.0; p.w.len()];
-    for i_2 in 0..h_1.len() {
-        h_1[i_2] = (p.b.exp() + p.w[i_2 % 3]).tanh();
-    }
-    s += h_1[0] * x[1] * 0.66 + h_1.iter().sum::<f64>() * 0.25;
-    let mut i_3 = 0;
-    while i_3 < 4 {
-        i_3 += 1;
-        if t > 1.0 && i_3 == 3 {
-            return s * x[i_3 % 4] + t;
+    if x[3] > 0.5 {
+        let mut b_1 = [0.0; 4];
+        for i_2 in 0..4 {
+            b_1[i_2] = (p.w[1] + x[i_2]).tanh();
         }
-        s += 0.25 * dotf(x, x) * (p.q.c - p.b.tanh()).tanh();
-    }
-    let mut v_5 = [0.0; 2];
-    v_5[0] = x[2] * x[3];
-    v_5[1] = x[2] * 0.5;
-    let h_4 = layer2(p, &v_5);
-    s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-    if x[2] > -0.5 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = ((t - (p.q.c * p.b).sin()).tanh() + x[i_7]).tanh();
-        }
-        let h_8 = lin4(&b_6);
-        s += dotf(&h_8, &b_6) * p.b * 0.74;
+        s += hs(p, &b_1) * 0.5 + b_1[1] * x[3];
     } else {
-        s += 0.25 * gather(&p.w, idx) * p.b.abs();
+        s += 0.25 * dot2(&p.w, &p.w) * p.q.c * p.q.v[0];
+    }
+    let mut h_3 = vec![0.0; p.w.len()];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (0.95 * p.w[1] + p.w[i_4 % 3]).tanh();
+    }
+    s += h_3[1] * t + h_3.iter().sum::<f64>() * 0.25;
+    for j_5 in 0..3 {
+        match j_5 {
+            1 => {
+                let mut v_7 = [0.0; 2];
+                v_7[0] = p.q.c;
+                v_7[1] = t * 0.5;
+                let h_6 = layer2(p, &v_7);
+                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+            }
+            _ => s += 0.5 * x[3],
+        }
     }
     s
 }
@@ -3895,19 +3976,28 @@ fn comb_15039_matches_finite_differences() {
 #[backprop]
 fn comb_15040(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c * p.q.v[1];
-    if t > 1.0 {
-        return s * 0.5 + x[2];
+    for j_1 in 0..3 {
+        match j_1 {
+            1 => {
+                let h_2 = layer2(p, &p.q.v);
+                s += h_2[0] * p.b.abs() + 0.25 * h_2[1];
+            }
+            _ => s += 0.5 * p.q.c.exp(),
+        }
     }
-    let h_1 = lin4(x);
-    let g_2 = lin4(&h_1);
-    s += 0.5 * dotf(&g_2, &h_1) + g_2[2] * p.b.min(p.b);
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (x[i_4 % 4] * 0.53 + p.w[i_4 % 3]).tanh();
+    let mut i_3 = 0;
+    while i_3 < 4 {
+        i_3 += 1;
+        if t > 1.0 && x[3] > 0.0 && i_3 == 3 {
+            return s * x[i_3 % 4] + t * p.b;
+        }
+        s += (p.b * 0.43).sin();
     }
-    s += h_3[0] * (x[3] - p.q.c.mul_add(p.q.c, p.w[0])).tanh() + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..2 {
-        s += 0.25 * dotf(x, x) * 0.51 * x[1];
+    s += 0.25 * dotf(&lin4(x), x) * p.q.c.powi(3);
+    if p.b > -0.5 {
+        s += t;
+    } else {
+        s += (1.16 - p.b.max(x[3])).tanh();
     }
     s
 }
@@ -3974,62 +4064,47 @@ fn comb_15040_matches_finite_differences() {
 #[backprop]
 fn comb_15041(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.b - p.a.atan()).tanh();
-    let mut i_1 = 0;
-    while i_1 < 5 {
-        i_1 += 1;
-        match i_1 % 4 {
-            2 => {
-                s += 0.25 * gather(x, idx) * p.a.sin();
-                if 0.34 < 5.0 {
-                    continue;
-                }
-            }
-            3 => s = s * 0.75 + (p.q.v[0] - p.a.abs()).tanh(),
-            _ => {}
+    let mut h_1 = vec![0.0; p.w.len()];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (x[2] + p.w[i_2 % 3]).tanh();
+    }
+    s += h_1[1] * p.a.hypot(p.a) + h_1.iter().sum::<f64>() * 0.25;
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 6 {
+        s += x[k_3 % 4] * (x[1] - p.a.atan()).tanh();
+        if x[k_3 % 4] > -0.5 && !found_4 {
+            found_4 = true;
+            s += 0.25 * gather(&p.w, idx) * 1.09 * 0.99;
         }
-        s += 0.5 * x[i_1 % 4] * 1.09 * 0.99;
+        k_3 += 1;
     }
-    for i_2 in 0..3 {
-        if t > 1.0 && x[3] > 0.0 && i_2 == 0 {
-            return s + x[i_2] * x[1];
-        }
-        s += 0.25 * x[i_2 + 1];
-        s += 0.5 * dot2(&p.w, &p.q.v);
-    }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (p.b + x[i_4]).tanh();
-    }
-    let h_5 = lin4(&b_3);
-    s += dotf(&h_5, &b_3) * p.q.c;
-    for i_6 in 0..5 {
-        match i_6 % 4 {
-            3 => break,
-            0 => s = s * 0.75 + p.b.atan(),
-            _ => {}
-        }
-        s += 0.5 * x[i_6 % 4] * p.b.min(p.q.c);
-    }
-    if p.b > -0.5 {
-        let h_7 = layer2(p, &p.q.v);
-        s += h_7[1] * p.a.exp() + 0.25 * h_7[0];
-    } else {
-        s += t * t;
-    }
-    let mut k_8 = 0;
-    let mut found_9 = false;
-    while k_8 < 3 {
-        s += x[k_8 % 4] * t * p.q.c;
-        if x[k_8 % 4] > 0.5 && !found_9 {
-            found_9 = true;
-            s += 0.89;
-        }
-        k_8 += 1;
-    }
-    if found_9 {
+    if found_4 {
         s *= 0.9;
     }
-    s += 0.1 * (k_8 as f64) * t;
+    s += 0.1 * (k_3 as f64) * t;
+    for i_5 in 0..3 {
+        if t > 1.0 && x[3] > 0.0 && i_5 == 0 {
+            return s + x[i_5] * x[1];
+        }
+        s += 0.25 * x[i_5 + 1];
+        s += 0.5 * dot2(&p.w, &p.q.v);
+    }
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = (p.b + x[i_7]).tanh();
+    }
+    let h_8 = lin4(&b_6);
+    s += dotf(&h_8, &b_6) * p.q.c;
+    if t > 1.0 && x[0] > 0.0 {
+        return s * 0.5 + x[2] * 0.59;
+    }
+    s += 0.5 * gather(&p.w, idx);
+    let mut b_9 = [0.0; 4];
+    for i_10 in 0..4 {
+        b_9[i_10] = (p.b.powi(2) + x[i_10]).tanh();
+    }
+    s += dot2(&b_9, &p.w) * x[0];
     s
 }
 
@@ -4095,56 +4170,44 @@ fn comb_15041_matches_finite_differences() {
 #[backprop]
 fn comb_15042(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.sin();
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 4 {
-        s += x[k_1 % 4] * t;
-        if x[k_1 % 4] > -0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * gather(&p.w, idx) * p.a.exp();
-        }
-        k_1 += 2;
-    }
-    if found_2 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_1 as f64) * t;
-    for i_3 in 0..3 {
-        match i_3 % 4 {
-            2 => continue,
-            0 => s = s * 0.75 + x[1] * p.b,
-            _ => {}
-        }
-        s += 0.5 * x[i_3 % 4] * p.q.c.sin();
-    }
-    if x[0] > -0.5 {
-        let mut v_5 = [0.0; 2];
-        v_5[0] = p.b.min(p.b);
-        v_5[1] = 1.05 * 0.5;
-        let h_4 = layer2(p, &v_5);
-        s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-    } else {
-        s += 0.28 * 0.31;
-    }
-    for j_6 in 0..3 {
-        let mut b_7 = [0.0; 4];
-        for i_8 in 0..4 {
-            b_7[i_8] = (p.q.c.tanh() + x[i_8]).tanh();
-        }
-        s += hs(p, &b_7) * 0.5 + b_7[1] * p.b.exp();
-    }
-    for i_9 in 0..3 {
-        match i_9 % 4 {
-            3 => {
-                s += 0.25 * dotf(x, x) * p.q.c.abs();
-                if 0.48 < 5.0 {
-                    continue;
+    for i_1 in 0..3 {
+        match i_1 {
+            1 => {
+                if t > 1.0 {
+                    return s - p.b;
                 }
             }
-            1 => s = s * 0.75 + p.b.atan(),
+            _ => s += 0.1 * t,
+        }
+    }
+    s += 0.25 * dotf(&lin4(x), x) * x[1];
+    s += x[3];
+    let mut i_3 = 0;
+    while i_3 < 4 {
+        i_3 += 1;
+        if t > 1.0 && x[1] > 0.0 && i_3 == 3 {
+            return s * x[i_3 % 4] + 0.99;
+        }
+        s += (0.73 - p.q.c.max(0.76)).tanh();
+    }
+    s += 0.5 * gather(x, idx);
+    for i_4 in 0..4 {
+        match i_4 % 4 {
+            3 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * x[0] * p.q.v[1];
+                if p.q.c < 5.0 {
+                    break;
+                }
+            }
+            1 => s = s * 0.75 + p.w[2] * p.q.v[0],
             _ => {}
         }
-        s += 0.5 * x[i_9 % 4] * t;
+        s += 0.5 * x[i_4 % 4] * x[2];
+    }
+    for j_5 in 0..3 {
+        let h_6 = lin4(x);
+        let g_7 = lin4(&h_6);
+        s += 0.5 * dotf(&g_7, &h_6) + g_7[j_5 % 4] * p.q.c.tanh();
     }
     s
 }
@@ -4211,36 +4274,58 @@ fn comb_15042_matches_finite_differences() {
 #[backprop]
 fn comb_15043(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.a - p.b.min(p.a)).tanh();
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (0.26 + x[i_2]).tanh();
-    }
-    s += hs(p, &b_1) * 0.5 + b_1[1] * p.b;
-    let mut h_3 = vec![0.0; p.w.len()];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (p.a.hypot(p.q.c) + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[2] * x[3] + h_3.iter().sum::<f64>() * 0.25;
-    let mut i_5 = 0;
-    while i_5 < 3 {
-        i_5 += 1;
-        match i_5 % 4 {
-            1 => continue,
-            2 => s = s * 0.75 + (p.w[2] - p.a.powi(3)).tanh(),
+    let mut i_1 = 0;
+    while i_1 < 4 {
+        i_1 += 1;
+        match i_1 % 4 {
+            2 => break,
+            3 => s = s * 0.75 + p.b.exp(),
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * (x[1] - p.q.c.abs().sqrt()).tanh();
+        s += 0.5 * x[i_1 % 4] * (p.b - p.a.tanh()).tanh();
     }
-    if t > 0.5 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * 0.52 * t;
-    } else {
-        s += p.a.min(p.a);
+    if t > 1.0 {
+        return s * 0.5 + p.q.c.hypot(p.a);
     }
-    if x[3] > -0.5 {
-        s += 0.25 * dotf(x, x) * p.b.sin();
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c * p.q.v[1];
+    let mut b_2 = [0.0; 4];
+    for i_3 in 0..4 {
+        b_2[i_3] = (p.q.c.max(t) + x[i_3]).tanh();
     }
+    s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * (1.08 - (p.b * t).sin()).tanh();
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = ((t - p.b.powi(3)).tanh() + p.w[i_5 % 3]).tanh();
+    }
+    s += h_4[0] * p.q.c.cos() + h_4.iter().sum::<f64>() * 0.25;
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        match i_6 % 4 {
+            1 => {
+                s += (x[i_6 % 4] - p.q.c.powi(3)).tanh();
+                if 0.76 < 5.0 {
+                    continue;
+                }
+            }
+            3 => s = s * 0.75 + p.b * p.a,
+            _ => {}
+        }
+        s += 0.5 * x[i_6 % 4] * p.q.c.sin();
+    }
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 3 {
+        s += x[k_7 % 4] * x[0] * p.q.c;
+        if x[k_7 % 4] > 0.5 && !found_8 {
+            found_8 = true;
+            s += (x[k_7 % 4] - p.b.hypot(p.a)).tanh();
+        }
+        k_7 += 2;
+    }
+    if found_8 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_7 as f64) * t;
     s
 }
 
@@ -4306,43 +4391,41 @@ fn comb_15043_matches_finite_differences() {
 #[backprop]
 fn comb_15044(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.mul_add(p.q.c, p.q.c);
-    for j_1 in 0..3 {
-        match j_1 {
-            0 => {
-                s += p.w[1];
-            }
-            _ => s += 0.5 * p.a * 1.20,
+    for i_1 in 0..3 {
+        match i_1 % 4 {
+            1 => break,
+            2 => s = s * 0.75 + p.a * 1.20,
+            _ => {}
         }
+        s += 0.5 * x[i_1 % 4] * t;
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 6 {
-        s += x[k_2 % 4] * x[k_2 % 4];
-        if x[k_2 % 4] > -0.5 && !found_3 {
-            found_3 = true;
-            s += 0.25 * gather(&p.w, idx) * (p.q.c * p.a).sin();
-        }
-        k_2 += 2;
-    }
-    if found_3 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_2 as f64) * t;
-    for j_4 in 0..3 {
-        match j_4 {
+    for j_2 in 0..3 {
+        match j_2 {
             1 => {
-                s += (t - p.q.c.abs()).tanh();
+                let mut b_3 = [0.0; 4];
+                for i_4 in 0..4 {
+                    b_3[i_4] = ((p.q.v[1] - (p.b * x[j_2 % 4]).sin()).tanh() + x[i_4]).tanh();
+                }
+                s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * (p.w[0] - p.b.atan()).tanh();
             }
-            _ => s += 0.5 * p.b.max(p.q.v[0]),
+            _ => s += 0.5 * x[1],
         }
     }
-    for j_5 in 0..3 {
-        match j_5 {
-            0 => {
-                s += 0.25 * gather(&p.w, idx) * p.q.c;
-            }
-            _ => s += 0.5 * p.q.v[1] * t,
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        if t > 1.0 && i_5 == 1 {
+            return s * x[i_5 % 4] + p.b.max(p.q.v[0]);
         }
+        s += 0.25 * gather(&p.w, idx) * p.q.c;
+    }
+    let mut v_7 = [0.0; 2];
+    v_7[0] = t;
+    v_7[1] = t * 0.5;
+    let h_6 = layer2(p, &v_7);
+    s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+    for j_8 in 0..2 {
+        s += p.q.c;
     }
     s
 }
@@ -4409,47 +4492,42 @@ fn comb_15044_matches_finite_differences() {
 #[backprop]
 fn comb_15045(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.b.exp()).tanh();
-    let mut i_1 = 0;
-    while i_1 < 3 {
-        i_1 += 1;
-        match i_1 % 4 {
+    s += (p.q.v[0] - p.q.c.exp()).tanh();
+    for j_1 in 0..2 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (p.a.powi(2) + x[i_3]).tanh();
+        }
+        let h_4 = lin4(&b_2);
+        s += dotf(&h_4, &b_2) * t;
+    }
+    for i_5 in 0..3 {
+        match i_5 {
+            2 => {
+                if t > 1.0 && x[0] < 0.0 {
+                    return s - p.b.cos();
+                }
+            }
+            _ => s += 0.1 * t,
+        }
+    }
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = (p.q.c.mul_add(p.q.c, p.w[0]) + x[i_7]).tanh();
+    }
+    s += hs(p, &b_6) * 0.5 + b_6[1] * p.a.mul_add(p.b, p.w[2]);
+    for i_8 in 0..5 {
+        match i_8 % 4 {
             1 => {
-                s += p.q.c * x[1];
-                if p.a < 5.0 {
+                s += 0.25 * qdot(&p.q, &p.q.v) * x[1];
+                if 1.07 < 5.0 {
                     continue;
                 }
             }
-            2 => s = s * 0.75 + p.a * 0.28,
+            2 => s = s * 0.75 + p.a.hypot(p.q.c),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * t;
-    }
-    for i_2 in 0..3 {
-        if t > 1.0 && i_2 == 0 {
-            return s + x[i_2] * x[2];
-        }
-        s += 0.25 * x[i_2 + 1];
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = ((p.a * x[i_2 % 4]).sin() + x[i_4]).tanh();
-        }
-        s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * p.b.tanh();
-    }
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = (x[1] + x[i_6]).tanh();
-    }
-    s += dot2(&b_5, &p.w) * (p.q.c - p.b.tanh()).tanh();
-    for j_7 in 0..3 {
-        match j_7 {
-            1 => {
-                s += (p.w[2] - p.a.hypot(p.q.c)).tanh();
-            }
-            _ => s += 0.5 * x[1] * x[j_7 % 4],
-        }
-    }
-    for j_8 in 0..2 {
-        s += 0.25 * dotf(x, x) * p.b.max(p.a);
+        s += 0.5 * x[i_8 % 4] * x[1] * x[i_8 % 4];
     }
     s
 }
@@ -4519,20 +4597,29 @@ fn comb_15046(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         s += 0.25 * qdot(&p.q, &p.q.v) * (x[j_1 % 4] - p.q.c.sin()).tanh();
     }
-    if p.b > 0.5 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (t + x[i_3]).tanh();
+    if t > 1.0 && x[0] < 0.0 {
+        return s * 0.5 + (p.b - p.q.c.min(p.b)).tanh();
+    }
+    let mut v_3 = [0.0; 2];
+    v_3[0] = x[0];
+    v_3[1] = 0.76 * 0.5;
+    let h_2 = layer2(p, &v_3);
+    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+    let mut i_4 = 0;
+    while i_4 < 5 {
+        i_4 += 1;
+        match i_4 % 4 {
+            2 => {
+                s += 0.25 * dotf(x, x) * p.a.max(p.q.c);
+                if t < 5.0 {
+                    continue;
+                }
+            }
+            3 => s = s * 0.75 + p.q.c.cos(),
+            _ => {}
         }
-        s += 0.25 * dotf(&b_2, x) * (t - p.b.tanh()).tanh();
-    } else {
-        s += p.q.c.abs();
+        s += 0.5 * x[i_4 % 4] * t;
     }
-    let mut h_4 = vec![0.0; p.q.v.len() + 1];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (p.b.max(x[0]) + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[0] * (p.q.c - p.b.mul_add(p.q.c, t)).tanh() + h_4.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -4598,59 +4685,51 @@ fn comb_15046_matches_finite_differences() {
 #[backprop]
 fn comb_15047(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a * p.q.c;
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 4 {
-        s += x[k_1 % 4] * x[2] * t;
-        if x[k_1 % 4] > 0.5 && !found_2 {
-            found_2 = true;
-            s += p.a.cos();
+    for j_1 in 0..3 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (x[2] * t + x[i_3]).tanh();
         }
-        k_1 += 2;
+        s += hs(p, &b_2) * 0.5 + b_2[1] * x[j_1 % 4];
     }
-    if found_2 {
-        s *= 0.9;
+    let mut h_4 = vec![0.0; p.w.len()];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (p.b.mul_add(p.q.c, t) + p.w[i_5 % 3]).tanh();
     }
-    s += 0.1 * (k_1 as f64) * t;
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 4 {
-        s += x[k_3 % 4] * p.a.sin();
-        if x[k_3 % 4] > -0.5 && !found_4 {
-            found_4 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * p.a * x[2];
-        }
-        k_3 += 1;
-    }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 6 {
-        s += x[k_5 % 4] * x[2];
-        if x[k_5 % 4] > -0.5 && !found_6 {
-            found_6 = true;
-            s += 0.25 * qdot(&p.q, &p.q.v) * (x[1] - p.q.c.cos()).tanh();
-        }
-        k_5 += 1;
-    }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
-    if 0.97 > -0.5 {
-        s += p.a.min(p.b);
+    s += h_4[0] * x[3] * 0.59 + h_4.iter().sum::<f64>() * 0.25;
+    if x[2] > -0.5 {
+        s += 0.25 * gather(x, idx) * x[3];
     } else {
-        s += x[0] * t;
+        s += t * x[1];
     }
-    for j_7 in 0..3 {
-        let mut b_8 = [0.0; 4];
-        for i_9 in 0..4 {
-            b_8[i_9] = (p.q.c + x[i_9]).tanh();
+    let mut k_6 = 0;
+    let mut found_7 = false;
+    while k_6 < 3 {
+        s += x[k_6 % 4] * (t - p.q.c.cos()).tanh();
+        if x[k_6 % 4] > 0.5 && !found_7 {
+            found_7 = true;
+            s += 0.25 * gather(x, idx) * p.b.powi(2);
         }
-        s += dot2(&b_8, &p.w) * x[1];
+        k_6 += 1;
+    }
+    if found_7 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_6 as f64) * t;
+    let mut i_8 = 0;
+    while i_8 < 5 {
+        i_8 += 1;
+        match i_8 % 4 {
+            2 => {
+                s += 0.25 * gather(&p.w, idx) * p.q.c;
+                if 0.26 < 5.0 {
+                    continue;
+                }
+            }
+            0 => s = s * 0.75 + x[3] * p.w[1],
+            _ => {}
+        }
+        s += 0.5 * x[i_8 % 4] * p.b.atan();
     }
     s
 }
@@ -4727,6 +4806,7 @@ fn generic_15500<T: Float>(x: &[T], t: T) -> T {
         k += 1;
     }
     let mut s = T::zero();
+    s = s + gdot(&h, x) * t;
     for i in 0..h.len() {
         s = s + h[i] * x[(i + 1) % x.len()].cos();
     }
@@ -4773,10 +4853,16 @@ fn generic_15501<T: Float>(x: &[T], t: T) -> T {
     if t > T::one() {
         return h[0] * t.exp();
     }
-    for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].cos();
+    let mut b = [T::zero(); 4];
+    for i in 0..4 {
+        b[i] = h[i % h.len()] * t + x[i % x.len()].abs();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+    let g = glin(&b);
+    s = s + g[k % 4] * gdot(&g, &b);
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].exp();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
 }
 
 #[test]
@@ -4819,10 +4905,11 @@ fn generic_15502<T: Float>(x: &[T], t: T) -> T {
     if t > T::one() {
         return h[0] * t.cos();
     }
+    s = s + gdot(&h, x) * t;
     for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].exp();
+        s = s + h[i] * x[(i + 1) % x.len()].abs();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.tanh()
 }
 
 #[test]
@@ -4863,9 +4950,9 @@ fn generic_15503<T: Float>(x: &[T], t: T) -> T {
     }
     let mut s = T::zero();
     for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].tanh();
+        s = s + h[i] * x[(i + 1) % x.len()].sin();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.sin()
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.exp()
 }
 
 #[test]
@@ -4909,9 +4996,9 @@ fn generic_15504<T: Float>(x: &[T], t: T) -> T {
         return h[0] * t.powi(2);
     }
     for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].cos();
+        s = s + h[i] * x[(i + 1) % x.len()].tanh();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.tanh()
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
 }
 
 #[test]
@@ -4954,10 +5041,16 @@ fn generic_15505<T: Float>(x: &[T], t: T) -> T {
     if t > T::one() {
         return h[0] * t.abs();
     }
-    for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].abs();
+    let mut b = [T::zero(); 4];
+    for i in 0..4 {
+        b[i] = h[i % h.len()] * t + x[i % x.len()].abs();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+    let g = glin(&b);
+    s = s + g[k % 4] * gdot(&g, &b);
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].tanh();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
 }
 
 #[test]
@@ -4997,10 +5090,16 @@ fn generic_15506<T: Float>(x: &[T], t: T) -> T {
         k += 1;
     }
     let mut s = T::zero();
-    for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].atan();
+    let mut b = [T::zero(); 4];
+    for i in 0..4 {
+        b[i] = h[i % h.len()] * t + x[i % x.len()].cos();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.cos()
+    let g = glin(&b);
+    s = s + g[k % 4] * gdot(&g, &b);
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].sin();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
 }
 
 #[test]
@@ -5043,10 +5142,16 @@ fn generic_15507<T: Float>(x: &[T], t: T) -> T {
     if t > T::one() {
         return h[0] * t.cos();
     }
-    for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].sin();
+    let mut b = [T::zero(); 4];
+    for i in 0..4 {
+        b[i] = h[i % h.len()] * t + x[i % x.len()].powi(2);
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
+    let g = glin(&b);
+    s = s + g[k % 4] * gdot(&g, &b);
+    for i in 0..h.len() {
+        s = s + h[i] * x[(i + 1) % x.len()].tanh();
+    }
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
 }
 
 #[test]
@@ -5089,10 +5194,11 @@ fn generic_15508<T: Float>(x: &[T], t: T) -> T {
         k += 1;
     }
     let mut s = T::zero();
+    s = s + gdot(&h, x) * t;
     for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].atan();
+        s = s + h[i] * x[(i + 1) % x.len()].powi(2);
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.tanh()
 }
 
 #[test]
@@ -5133,9 +5239,9 @@ fn generic_15509<T: Float>(x: &[T], t: T) -> T {
     }
     let mut s = T::zero();
     for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].sin();
+        s = s + h[i] * x[(i + 1) % x.len()].powi(2);
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.atan()
 }
 
 #[test]
@@ -5178,10 +5284,11 @@ fn generic_15510<T: Float>(x: &[T], t: T) -> T {
     if t > T::one() {
         return h[0] * t.atan();
     }
+    s = s + gdot(&h, x) * t;
     for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].abs();
+        s = s + h[i] * x[(i + 1) % x.len()].exp();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.exp()
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.powi(2)
 }
 
 #[test]
@@ -5224,10 +5331,11 @@ fn generic_15511<T: Float>(x: &[T], t: T) -> T {
     if t > T::one() {
         return h[0] * t.cos();
     }
+    s = s + gdot(&h, x) * t;
     for i in 0..h.len() {
-        s = s + h[i] * x[(i + 1) % x.len()].sin();
+        s = s + h[i] * x[(i + 1) % x.len()].abs();
     }
-    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.abs()
+    s + T::of_f64(0.1) * T::of_f64(k as f64) * t.exp()
 }
 
 #[test]

@@ -452,9 +452,9 @@ impl Gen {
 
     /// One fragment in a random context (the loops carry their own).
     fn fragment(&mut self) {
-        match self.rng.below(8) {
+        match self.rng.below(9) {
             0 => self.exits_in_match(),
-            1 if self.returned < 2 => self.early_return(),
+            1 | 8 if self.returned < 2 => self.early_return(),
             4 => self.in_context(&mut |g| g.array_call()),
             5 => self.in_context(&mut |g| g.local_array_call()),
             2 => self.scratch(),
@@ -597,6 +597,24 @@ fn layer2(p: &Pc, v: &[f64; 2]) -> [f64; 2] {
     out
 }
 
+#[backprop]
+fn gdot<T: Float>(a: &[T], b: &[T]) -> T {
+    let mut s = T::zero();
+    for i in 0..a.len() {
+        s = s + a[i] * b[i % b.len()];
+    }
+    s
+}
+
+#[backprop]
+fn glin<T: Float>(v: &[T; 4]) -> [T; 4] {
+    let mut out = [T::zero(); 4];
+    for i in 0..4 {
+        out[i] = (T::of_f64(0.6) * v[i] - T::of_f64(0.3) * v[(i + 1) % 4]).tanh();
+    }
+    out
+}
+
 const IDX: [usize; 5] = [2, 0, 3, 1, 2];
 
 /// Compares `grad` with Richardson-extrapolated central differences of `f` at `p`, skipping
@@ -669,7 +687,8 @@ pub fn compiled_file(first: u64, count: u64) -> String {
 }
 
 /// A generic program (`T: Float`): a `vec![T::zero(); x.len()]` scratch buffer filled by a counted
-/// `while` whose `match` arm exits, an early `return`, float methods; checked at `f64` against
+/// `while` whose `match` arm exits, an early `return`, generic calls after it (the scratch `Vec` to
+/// `gdot`, a local array through `glin`), float methods; checked at `f64` against
 /// central differences and at `f32` for its value.
 pub fn generic_program(seed: u64) -> String {
     let mut rng = Rng::new(seed ^ 0x7_15_6E);
@@ -690,6 +709,21 @@ pub fn generic_program(seed: u64) -> String {
     if rng.chance(0.6) {
         let m = rng.pick(&methods);
         lines.push(format!("    if t > T::one() {{ return h[0] * t.{m}; }}"));
+    }
+    // Calls after the return: the scratch `Vec` passed to a generic callee, a local array through a
+    // generic array-returning one.
+    match rng.below(3) {
+        0 => lines.push("    s = s + gdot(&h, x) * t;".to_string()),
+        1 => {
+            let m = rng.pick(&methods);
+            lines.push("    let mut b = [T::zero(); 4];".to_string());
+            lines.push("    for i in 0..4 {".to_string());
+            lines.push(format!("        b[i] = h[i % h.len()] * t + x[i % x.len()].{m};"));
+            lines.push("    }".to_string());
+            lines.push("    let g = glin(&b);".to_string());
+            lines.push("    s = s + g[k % 4] * gdot(&g, &b);".to_string());
+        }
+        _ => {}
     }
     let m = rng.pick(&methods);
     lines.push("    for i in 0..h.len() {".to_string());

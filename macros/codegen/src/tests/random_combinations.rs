@@ -761,8 +761,12 @@ fn generic_tests(first: u64, count: u64) -> String {
 const SEEDS: (u64, u64) = (15_000, 48);
 /// Seeds of its generic programs.
 const GENERIC_SEEDS: (u64, u64) = (15_500, 12);
+/// Seeds of `tests/random_wide_combinations.rs` (feature `wide-tests`): 250 programs, the size of
+/// the mix issue 15 was found with.
+const WIDE_SEEDS: (u64, u64) = (16_000, 200);
+const WIDE_GENERIC_SEEDS: (u64, u64) = (16_500, 50);
 
-/// Writes `tests/random_combinations.rs`. Regenerate with
+/// Writes `tests/random_combinations.rs` and `tests/random_wide_combinations.rs`. Regenerate with
 /// `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_combination_tests -- --ignored`.
 #[test]
 #[ignore]
@@ -770,24 +774,34 @@ fn write_random_combination_tests() {
     if std::env::var_os("BACKPROP_WRITE_RANDOM").is_none() {
         return;
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/random_combinations.rs");
-    let file = compiled_file(SEEDS.0, SEEDS.1) + &generic_tests(GENERIC_SEEDS.0, GENERIC_SEEDS.1);
-    std::fs::write(&path, file).unwrap();
-    let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
-    assert!(status.success(), "rustfmt failed on {}", path.display());
+    let wide_note = "//! do not edit by hand. The wide set (250 programs) runs with\n//! `cargo test --features wide-tests --test random_wide_combinations`.";
+    let files = [
+        ("random_combinations", SEEDS, GENERIC_SEEDS, None),
+        ("random_wide_combinations", WIDE_SEEDS, WIDE_GENERIC_SEEDS, Some(wide_note)),
+    ];
+    for (stem, seeds, generic, note) in files {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/{stem}.rs"));
+        let mut file = compiled_file(seeds.0, seeds.1) + &generic_tests(generic.0, generic.1);
+        if let Some(note) = note {
+            file = file.replacen("//! do not edit by hand.", note, 1);
+        }
+        std::fs::write(&path, file).unwrap();
+        let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
+        assert!(status.success(), "rustfmt failed on {}", path.display());
+    }
 }
 
 /// Every generated program lowers and differentiates (the pipeline, without rustc).
 #[test]
 fn random_combinations_lower() {
-    for seed in SEEDS.0..SEEDS.0 + SEEDS.1 {
+    for seed in (SEEDS.0..SEEDS.0 + SEEDS.1).chain(WIDE_SEEDS.0..WIDE_SEEDS.0 + WIDE_SEEDS.1) {
         let source = format!("fn comb{SIGNATURE} {{\n{}\n}}", program(seed));
         let item: proc_macro2::TokenStream = source.parse().expect("tokenizes");
         if let Err(e) = super::pipeline(proc_macro2::TokenStream::new(), item) {
             panic!("seed {seed}: {e}\n{source}");
         }
     }
-    for seed in GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1 {
+    for seed in (GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1).chain(WIDE_GENERIC_SEEDS.0..WIDE_GENERIC_SEEDS.0 + WIDE_GENERIC_SEEDS.1) {
         let source = format!("fn generic(x: &[f64], t: f64) -> f64 {{\n{}\n}}", generic_program(seed))
             .replace("T::zero()", "0.0")
             .replace("T::one()", "1.0")

@@ -164,8 +164,32 @@ fn field_methods_mixed(p: &P) -> f64 {
     s + p.a.hypot(p.b) + p.q.c.clamp(-0.5, 0.5) + p.b.powf(2.0)
 }
 
+// The reproduction as written, and its two spellings that compiled.
+#[backprop]
+fn field_exp(p: &P) -> f64 {
+    p.a.exp()
+}
+
+#[backprop]
+fn indexed_field_exp(p: &P) -> f64 {
+    p.w[0].exp()
+}
+
+#[backprop]
+fn bound_field_exp(p: &P) -> f64 {
+    let a = p.a;
+    a.exp()
+}
+
 #[test]
 fn float_methods_on_fields() {
+    let p = p0();
+    let (v, g) = field_exp_grad(&p);
+    assert_eq!((v, g.p.a, g.p.b, g.p.w[0]), (p.a.exp(), p.a.exp(), 0.0, 0.0));
+    let (v, g) = indexed_field_exp_grad(&p);
+    assert_eq!((v, g.p.w[0], g.p.a), (p.w[0].exp(), p.w[0].exp(), 0.0));
+    let (v, g) = bound_field_exp_grad(&p);
+    assert_eq!((v, g.p.a), (p.a.exp(), p.a.exp()));
     check_p("field_methods", field_methods, |p| {
         let (v, g) = field_methods_grad(p);
         (v, g.p)

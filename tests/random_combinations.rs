@@ -162,27 +162,22 @@ fn comb_15000(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[2] * p.b;
-    for j_3 in 0..2 {
-        s += p.q.c.tanh();
+    s += 0.5 * h_2[2].powi(2) * p.b;
+    let mut b_3 = [0.0; 4];
+    for i_4 in 0..4 {
+        b_3[i_4] = (1.10 * p.b + x[i_4]).tanh();
     }
-    for j_4 in 0..2 {
-        s += (t - p.b.mul_add(p.q.c, p.w[1])).tanh();
+    let h_5 = lin4(&b_3);
+    s += dotf(&h_5, &b_3) * x[3];
+    if t > 1.0 && x[1] < 0.0 {
+        return s * 0.5 + p.q.c.powi(2);
     }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 3 {
-        s += x[k_5 % 4] * (0.31 - p.a.tanh()).tanh();
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += (p.w[1] - p.a.atan()).tanh();
-        }
-        k_5 += 1;
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = (p.a.tanh() + x[i_7]).tanh();
     }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
+    s += dot2(&b_6, &p.w) * 0.68 * 0.90;
+    s += x[1];
     s
 }
 
@@ -258,28 +253,34 @@ fn comb_15001(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let h_2 = lin4(x);
     let g_3 = lin4(&h_2);
     s += 0.5 * dotf(&g_3, &h_2) + g_3[2] * (x[3] - (p.b * x[0]).sin()).tanh();
-    for j_4 in 0..3 {
+    let mut j_4 = 0;
+    loop {
+        s += 0.25 * dot2(&p.w, &p.w) * 0.32;
+        j_4 += 1;
         match j_4 {
-            0 => {
-                s += 0.25 * dot2(&p.w, &p.w) * 0.32;
+            1 => break,
+            _ => {}
+        }
+    }
+    for i_5 in 0..5 {
+        match i_5 % 4 {
+            2 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * (p.b - (p.q.c * x[i_5 % 4]).sin()).tanh();
+                if p.a < 5.0 {
+                    break;
+                }
             }
-            _ => s += 0.5 * (t - p.q.c.min(p.b)).tanh(),
+            3 => s = s * 0.75 + x[i_5 % 4],
+            _ => {
+                let mut v_7 = [0.0; 2];
+                v_7[0] = 1.09 * 0.30;
+                v_7[1] = p.q.c * 0.5;
+                let h_6 = layer2(p, &v_7);
+                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+            }
         }
+        s += 0.5 * x[i_5 % 4] * x[i_5 % 4];
     }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * (p.b - (p.q.c * x[k_5 % 4]).sin()).tanh();
-        if x[k_5 % 4] > -0.5 && !found_6 {
-            found_6 = true;
-            s += 0.25 * dot2(&p.w, &p.q.v) * x[k_5 % 4];
-        }
-        k_5 += 2;
-    }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -345,31 +346,34 @@ fn comb_15001_matches_finite_differences() {
 #[backprop]
 fn comb_15002(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.sin();
-    for j_1 in 0..2 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (p.b * x[i_3 % 4] + x[i_3]).tanh();
+    for j_1 in 0..3 {
+        match j_1 {
+            0 => {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (p.b * x[i_3 % 4] + x[i_3]).tanh();
+                }
+                let h_4 = lin4(&b_2);
+                s += dotf(&h_4, &b_2) * p.w[0];
+            }
+            _ => s += 0.5 * p.a * p.b,
         }
-        let h_4 = lin4(&b_2);
-        s += dotf(&h_4, &b_2) * p.w[0];
     }
-    let mut h_5 = vec![0.0; p.q.v.len() + 1];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = ((p.b - p.q.c.sin()).tanh() + p.w[i_6 % 3]).tanh();
-    }
-    s += h_5[1] * (x[1] - p.a.max(p.q.c)).tanh() + h_5.iter().sum::<f64>() * 0.25;
-    for i_7 in 0..3 {
-        if t > 1.0 && i_7 == 0 {
-            return s + x[i_7] * t;
+    if 0.99 > -0.5 {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (p.a.max(x[i_6 % 4]) + x[i_6]).tanh();
         }
-        s += 0.25 * x[i_7 + 1];
-        s += 0.5 * gather(&p.w, idx);
+        let h_7 = lin4(&b_5);
+        s += dotf(&h_7, &b_5) * (p.q.c - p.b.min(p.a)).tanh();
+    } else {
+        s += 0.25 * gather(&p.w, idx) * p.b;
     }
-    let mut v_9 = [0.0; 2];
-    v_9[0] = x[1];
-    v_9[1] = x[0] * 0.5;
-    let h_8 = layer2(p, &v_9);
-    s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+    let mut h_8 = vec![0.0; p.w.len()];
+    for i_9 in 0..h_8.len() {
+        h_8[i_9] = (x[0] * x[1] + p.w[i_9 % 3]).tanh();
+    }
+    s += h_8[0] * p.b.sin() + h_8.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -435,41 +439,31 @@ fn comb_15002_matches_finite_differences() {
 #[backprop]
 fn comb_15003(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.max(x[1]);
-    for j_1 in 0..3 {
-        match j_1 {
-            2 => {
-                s += t * 1.21;
+    for j_1 in 0..2 {
+        s += t * 1.21;
+    }
+    let mut j_2 = 0;
+    while j_2 < 2 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (x[0] * t + x[i_4]).tanh();
+        }
+        s += hs(p, &b_3) * 0.5 + b_3[1] * p.a.max(x[0]);
+        j_2 += 1;
+    }
+    for j_5 in 0..3 {
+        match j_5 {
+            0 => {
+                s += (x[j_5 % 4] - p.q.c.powi(3)).tanh();
             }
-            _ => s += 0.5 * x[1],
+            _ => s += 0.5 * (x[1] - p.b.abs()).tanh(),
         }
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 6 {
-        s += x[k_2 % 4] * p.b.cos();
-        if x[k_2 % 4] > -0.5 && !found_3 {
-            found_3 = true;
-            s += 0.25 * dot2(&p.w, &p.q.v) * p.w[0];
-        }
-        k_2 += 1;
+    let mut h_6 = vec![0.0; p.q.v.len() + 1];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = ((x[0] - p.q.c.hypot(p.q.c)).tanh() + p.w[i_7 % 3]).tanh();
     }
-    if found_3 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_2 as f64) * t;
-    for i_4 in 0..3 {
-        match i_4 % 4 {
-            2 => continue,
-            3 => s = s * 0.75 + (p.q.c * p.q.c).sin(),
-            _ => {}
-        }
-        s += 0.5 * x[i_4 % 4] * x[3];
-    }
-    for j_5 in 0..2 {
-        let h_6 = lin4(x);
-        let g_7 = lin4(&h_6);
-        s += 0.5 * dotf(&g_7, &h_6) + g_7[1] * p.b * x[0];
-    }
+    s += h_6[0] * p.q.c.max(p.w[2]) + h_6.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -624,51 +618,36 @@ fn comb_15004_matches_finite_differences() {
 #[backprop]
 fn comb_15005(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.min(p.q.c);
-    for j_1 in 0..3 {
-        match j_1 {
-            1 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (p.q.c.powi(2) + x[i_3]).tanh();
-                }
-                s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * p.b.exp();
+    for j_1 in 0..2 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (p.q.c.powi(2) + x[i_3]).tanh();
+        }
+        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * p.b.exp();
+    }
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        s += 0.25 * gather(x, idx) * (p.a - p.q.c.cos()).tanh();
+        j_4 += 1;
+    }
+    let mut h_5 = vec![0.0; p.q.v.len() + 1];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = ((p.q.c - p.q.c.min(p.b)).tanh() + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[0] * p.q.v[1] * t + h_5.iter().sum::<f64>() * 0.25;
+    let mut i_7 = 0;
+    while i_7 < 5 {
+        i_7 += 1;
+        match i_7 % 4 {
+            1 => break,
+            2 => s = s * 0.75 + t * x[i_7 % 4],
+            _ => {
+                let h_8 = layer2(p, &p.q.v);
+                s += h_8[1] * x[2] * p.q.c + 0.25 * h_8[0];
             }
-            _ => s += 0.5 * p.w[0] * p.q.c,
         }
+        s += 0.5 * x[i_7 % 4] * (p.b - p.a.cos()).tanh();
     }
-    for i_4 in 0..3 {
-        match i_4 % 4 {
-            2 => {
-                s += 1.21;
-                if 0.25 < 5.0 {
-                    break;
-                }
-            }
-            0 => s = s * 0.75 + t,
-            _ => {}
-        }
-        s += 0.5 * x[i_4 % 4] * (t - p.q.c.atan()).tanh();
-    }
-    if 0.37 > 0.5 {
-        let mut v_6 = [0.0; 2];
-        v_6[0] = (p.q.c * 0.32).sin();
-        v_6[1] = x[0] * 0.5;
-        let h_5 = layer2(p, &v_6);
-        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
-    } else {
-        s += (p.b - p.b.exp()).tanh();
-    }
-    for i_7 in 0..3 {
-        if t > 1.0 && x[2] > 0.0 && i_7 == 0 {
-            return s + x[i_7] * (p.a - p.q.c.powi(3)).tanh();
-        }
-        s += 0.25 * x[i_7 + 1];
-    }
-    let mut b_8 = [0.0; 4];
-    for i_9 in 0..4 {
-        b_8[i_9] = (p.q.c.max(x[i_9 % 4]) + x[i_9]).tanh();
-    }
-    s += dot2(&b_8, &p.w) * p.q.c.min(p.q.c);
     s
 }
 
@@ -763,22 +742,31 @@ fn comb_15006(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_6 in 0..5 {
         match i_6 % 4 {
             2 => {
-                s += (t - (p.a * x[2]).sin()).tanh();
-                if p.b < 5.0 {
+                let mut b_7 = [0.0; 4];
+                for i_8 in 0..4 {
+                    b_7[i_8] = ((t - (p.a * x[2]).sin()).tanh() + x[i_8]).tanh();
+                }
+                let h_9 = lin4(&b_7);
+                s += dotf(&h_9, &b_7) * p.a;
+                if t < 5.0 {
                     break;
                 }
             }
-            3 => s = s * 0.75 + p.a.hypot(p.a),
-            _ => {}
-        }
-        s += 0.5 * x[i_6 % 4] * 1.04;
-    }
-    for j_7 in 0..3 {
-        match j_7 {
-            0 => {
+            3 => s = s * 0.75 + (p.w[2] - p.a.abs().sqrt()).tanh(),
+            _ => {
                 s += 0.25 * dotf(&lin4(x), x) * 1.22 * x[0];
             }
-            _ => s += 0.5 * t * x[2],
+        }
+        s += 0.5 * x[i_6 % 4] * t * x[2];
+    }
+    for j_11 in 0..3 {
+        match j_11 {
+            2 => {
+                let h_12 = lin4(x);
+                let g_13 = lin4(&h_12);
+                s += 0.5 * dotf(&g_13, &h_12) + g_13[0] * t;
+            }
+            _ => s += 0.5 * p.w[1],
         }
     }
     s
@@ -846,25 +834,17 @@ fn comb_15006_matches_finite_differences() {
 #[backprop]
 fn comb_15007(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b;
-    if 1.12 > -0.5 {
-        s += p.q.c.sin();
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * t;
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += (t - p.a.hypot(p.q.c)).tanh();
+        j_1 += 1;
     }
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 6 {
-        s += x[k_1 % 4] * p.b.cos();
-        if x[k_1 % 4] > -0.5 && !found_2 {
-            found_2 = true;
-            s += x[3] * t;
-        }
-        k_1 += 2;
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        s += 0.25 * dotf(x, x) * (t - p.b.atan()).tanh();
+        j_2 += 1;
     }
-    if found_2 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_1 as f64) * t;
+    s += x[3] * x[0];
     for i_3 in 0..3 {
         if t > 1.0 && i_3 == 2 {
             return s + x[i_3] * p.a * 0.50;
@@ -876,17 +856,14 @@ fn comb_15007(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_4 % 4 {
             2 => break,
             0 => s = s * 0.75 + t * 0.81,
-            _ => {}
+            _ => {
+                let h_5 = lin4(x);
+                let g_6 = lin4(&h_5);
+                s += 0.5 * dotf(&g_6, &h_5) + g_6[i_4 % 4] * (p.q.c - p.b.powi(3)).tanh();
+            }
         }
-        s += 0.5 * x[i_4 % 4] * (1.23 - (p.b * t).sin()).tanh();
+        s += 0.5 * x[i_4 % 4] * x[i_4 % 4];
     }
-    for i_5 in 0..3 {
-        if t > 1.0 && i_5 == 2 {
-            return s + x[i_5] * (x[1] - p.a.cos()).tanh();
-        }
-        s += 0.25 * x[i_5 + 1];
-    }
-    s += 0.5 * qdot(&p.q, &p.q.v);
     s
 }
 
@@ -973,16 +950,23 @@ fn comb_15008(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_7 % 4 {
             1 => break,
             3 => s = s * 0.75 + (x[0] - p.a.hypot(p.q.c)).tanh(),
-            _ => {}
-        }
-        s += 0.5 * x[i_7 % 4] * (p.b - p.a.cos()).tanh();
-    }
-    for j_8 in 0..3 {
-        match j_8 {
-            0 => {
-                s += 0.25 * dotf(&lin4(x), x) * x[j_8 % 4] * t;
+            _ => {
+                let mut v_9 = [0.0; 2];
+                v_9[0] = (x[3] - p.a.mul_add(p.b, t)).tanh();
+                v_9[1] = x[1] * 0.5;
+                let h_8 = layer2(p, &v_9);
+                s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
             }
-            _ => s += 0.5 * x[2] * p.b,
+        }
+        s += 0.5 * x[i_7 % 4] * x[i_7 % 4];
+    }
+    let mut j_10 = 0;
+    loop {
+        s += (p.b - p.a.mul_add(p.b, 0.59)).tanh();
+        j_10 += 1;
+        match j_10 {
+            1 => break,
+            _ => {}
         }
     }
     s
@@ -1151,25 +1135,50 @@ fn comb_15010(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_1 % 4 {
             3 => continue,
             1 => s = s * 0.75 + x[1],
-            _ => {}
+            _ => {
+                let mut v_3 = [0.0; 2];
+                v_3[0] = x[i_1 % 4] * x[i_1 % 4];
+                v_3[1] = p.b * 0.5;
+                let h_2 = layer2(p, &v_3);
+                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+            }
         }
-        s += 0.5 * x[i_1 % 4] * t;
+        s += 0.5 * x[i_1 % 4] * x[1];
     }
-    for j_2 in 0..2 {
-        s += x[j_2 % 4] * t;
-    }
-    for i_3 in 0..3 {
-        if t > 1.0 && i_3 == 2 {
-            return s + x[i_3] * p.b.cos();
+    let mut i_4 = 0;
+    while i_4 < 3 {
+        i_4 += 1;
+        match i_4 % 4 {
+            3 => {
+                s += 0.25 * dot2(&p.w, &p.w) * p.b * p.a;
+                if p.q.c < 5.0 {
+                    continue;
+                }
+            }
+            0 => s = s * 0.75 + x[3],
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * p.b.mul_add(p.b, x[3]);
+            }
         }
-        s += 0.25 * x[i_3 + 1];
+        s += 0.5 * x[i_4 % 4] * p.b.powi(2);
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.a;
-    if t > 1.0 && x[2] > 0.0 {
-        return s * 0.5 + p.b.abs().sqrt();
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[0].sin() * (x[2] - p.q.c.abs()).tanh();
+    let mut j_7 = 0;
+    while j_7 < 2 {
+        s += (p.b - p.b.mul_add(p.b, x[2])).tanh();
+        j_7 += 1;
     }
-    s += 0.25 * dotf(&lin4(x), x) * (x[3] - p.a.powi(3)).tanh();
-    s += 0.25 * hs(p, &p.q.v) * (p.w[0] - p.q.c.sin()).tanh();
+    for i_8 in 0..4 {
+        match i_8 % 4 {
+            3 => break,
+            0 => s = s * 0.75 + t * 0.78,
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * t;
+            }
+        }
+        s += 0.5 * x[i_8 % 4] * t * x[i_8 % 4];
+    }
     s
 }
 
@@ -1243,37 +1252,33 @@ fn comb_15011(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..3 {
         match i_1 % 4 {
             3 => {
-                s += (p.w[0] - (p.b * x[i_1 % 4]).sin()).tanh();
-                if p.q.c < 5.0 {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = ((p.w[0] - (p.b * x[i_3 % 4]).sin()).tanh() + x[i_3]).tanh();
+                }
+                s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * x[2] * 0.47;
+                if 0.31 < 5.0 {
                     continue;
                 }
             }
-            1 => s = s * 0.75 + (t - (p.a * x[i_1 % 4]).sin()).tanh(),
-            _ => {}
+            1 => s = s * 0.75 + 0.81 * 0.42,
+            _ => {
+                let h_4 = lin4(x);
+                s += 0.5 * h_4[i_1 % 4].exp() * (t - p.q.c.tanh()).tanh();
+            }
         }
-        s += 0.5 * x[i_1 % 4] * 0.42 * 0.84;
+        s += 0.5 * x[i_1 % 4] * p.b.tanh();
     }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && i_2 == 3 {
-            return s * x[i_2 % 4] + (t - p.q.c.min(p.b)).tanh();
-        }
-        s += 0.25 * gather(&p.w, idx) * p.b.cos();
+    let h_5 = lin4(x);
+    let g_6 = lin4(&h_5);
+    s += 0.5 * dotf(&g_6, &h_5) + g_6[1] * t * p.b;
+    let mut j_7 = 0;
+    while j_7 < 3 {
+        s += 0.25 * gather(&p.w, idx) * p.q.c.min(p.q.c);
+        j_7 += 1;
     }
-    let h_3 = lin4(x);
-    let g_4 = lin4(&h_3);
-    s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * p.b;
-    if p.q.v[0] > -0.5 {
-        s += 0.25 * dot2(&p.w, &p.w) * p.q.c.cos();
-    } else {
-        s += x[1];
-    }
-    let mut h_5 = vec![0.0; p.q.v.len() + 1];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (x[2] + p.w[i_6 % 3]).tanh();
-    }
-    s += h_5[1] * (p.a - p.q.c.exp()).tanh() + h_5.iter().sum::<f64>() * 0.25;
+    let h_8 = layer2(p, &p.q.v);
+    s += h_8[0] * p.q.c.hypot(p.b) + 0.25 * h_8[1];
     s
 }
 
@@ -1349,7 +1354,7 @@ fn comb_15012(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_3 += 1;
         match i_3 % 4 {
             3 => {
-                s += 0.25 * qdot(&p.q, &p.q.v) * 0.51;
+                s += 0.51;
                 if x[i_3 % 4] < 5.0 {
                     continue;
                 }
@@ -1357,23 +1362,26 @@ fn comb_15012(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => s = s * 0.75 + x[0] * x[3],
             _ => {}
         }
-        s += 0.5 * x[i_3 % 4] * t;
+        s += 0.5 * x[i_3 % 4] * (1.02 - p.q.c.abs().sqrt()).tanh();
     }
     for i_4 in 0..5 {
         match i_4 % 4 {
             1 => break,
-            3 => s = s * 0.75 + x[1],
-            _ => {}
+            2 => s = s * 0.75 + p.b.exp(),
+            _ => {
+                let h_5 = layer2(p, &p.q.v);
+                s += h_5[0] * p.q.c.max(p.q.c) + 0.25 * h_5[1];
+            }
         }
-        s += 0.5 * x[i_4 % 4] * 1.01 * p.w[1];
+        s += 0.5 * x[i_4 % 4] * p.b.min(p.a);
     }
-    for i_5 in 0..4 {
-        match i_5 % 4 {
-            2 => continue,
-            3 => s = s * 0.75 + p.q.c.atan(),
+    for i_6 in 0..4 {
+        match i_6 % 4 {
+            2 => break,
+            0 => s = s * 0.75 + (p.b * p.b).sin(),
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * p.q.c.min(p.b);
+        s += 0.5 * x[i_6 % 4] * p.w[1];
     }
     s
 }
@@ -1557,10 +1565,16 @@ fn comb_15014(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_5[i_6] = (p.a.atan() + x[i_6]).tanh();
     }
     s += 0.25 * dotf(&b_5, x) * (0.67 - (p.q.c * p.w[1]).sin()).tanh();
-    for j_7 in 0..2 {
+    let mut j_7 = 0;
+    loop {
         let h_8 = lin4(x);
         let g_9 = lin4(&h_8);
         s += 0.5 * dotf(&g_9, &h_8) + g_9[j_7 % 4] * x[j_7 % 4] * t;
+        j_7 += 1;
+        match j_7 {
+            1 => break,
+            _ => {}
+        }
     }
     let mut h_10 = vec![0.0; p.w.len()];
     for i_11 in 0..h_10.len() {
@@ -1646,8 +1660,14 @@ fn comb_15015(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += h_1[1] * t + h_1.iter().sum::<f64>() * 0.25;
     s += 0.25 * dotf(&lin4(x), x) * x[3] * t;
-    for j_4 in 0..2 {
+    let mut j_4 = 0;
+    loop {
         s += 0.25 * dotf(x, x) * (x[j_4 % 4] - p.a.atan()).tanh();
+        j_4 += 1;
+        match j_4 {
+            1 => break,
+            _ => {}
+        }
     }
     if t > 1.0 && x[0] > 0.0 {
         return s * 0.5 + x[2];
@@ -1743,9 +1763,15 @@ fn comb_15016(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_3[i_4] = (p.q.c.abs() + x[i_4]).tanh();
     }
     s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * t;
-    for j_5 in 0..2 {
+    let mut j_5 = 0;
+    loop {
         let h_6 = layer2(p, &p.q.v);
         s += h_6[1] * p.b.abs() + 0.25 * h_6[0];
+        j_5 += 1;
+        match j_5 {
+            2 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -1922,11 +1948,11 @@ fn comb_15018(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_2 as f64) * t;
-    if 0.38 > -0.5 {
-        let h_4 = layer2(p, &p.q.v);
-        s += h_4[0] * x[1] + 0.25 * h_4[1];
-    } else {
-        s += 0.25 * dot2(&p.w, &p.w) * p.b.max(t);
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        let h_5 = layer2(p, &p.q.v);
+        s += h_5[0] * x[j_4 % 4] + 0.25 * h_5[1];
+        j_4 += 1;
     }
     s
 }
@@ -2001,24 +2027,32 @@ fn comb_15019(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.5 * (0.51 - p.b.tanh()).tanh(),
         }
     }
-    s += 0.25 * hs(p, &p.q.v) * (t - p.b.min(p.b)).tanh();
-    for j_2 in 0..2 {
-        let mut v_4 = [0.0; 2];
-        v_4[0] = (t - p.q.c.sin()).tanh();
-        v_4[1] = t * 0.5;
-        let h_3 = layer2(p, &v_4);
-        s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+    if 0.33 > -0.5 {
+        s += p.b.exp();
+    } else {
+        s += p.a.abs().sqrt();
     }
-    let mut h_5 = vec![0.0; p.w.len()];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (t + p.w[i_6 % 3]).tanh();
+    let mut h_2 = vec![0.0; p.q.v.len() + 1];
+    for i_3 in 0..h_2.len() {
+        h_2[i_3] = ((x[i_3 % 4] - p.b.powi(2)).tanh() + p.w[i_3 % 3]).tanh();
     }
-    s += h_5[0] * p.b.max(0.53) + h_5.iter().sum::<f64>() * 0.25;
-    let mut h_7 = vec![0.0; p.q.v.len() + 1];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (p.q.c + p.w[i_8 % 3]).tanh();
+    s += h_2[0] * p.b.max(0.53) + h_2.iter().sum::<f64>() * 0.25;
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (p.q.c + p.w[i_5 % 3]).tanh();
     }
-    s += h_7[1] * p.q.c.cos() + h_7.iter().sum::<f64>() * 0.25;
+    s += h_4[1] * p.q.c.cos() + h_4.iter().sum::<f64>() * 0.25;
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && i_6 == 1 {
+            return s * x[i_6 % 4] + 0.48;
+        }
+        s += x[1];
+    }
+    let h_7 = lin4(x);
+    let g_8 = lin4(&h_7);
+    s += 0.5 * dotf(&g_8, &h_7) + g_8[1] * p.b * p.a;
     s
 }
 
@@ -2090,44 +2124,47 @@ fn comb_15020(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_1 % 4 {
             2 => break,
             3 => s = s * 0.75 + x[1],
+            _ => {
+                let h_2 = lin4(x);
+                let g_3 = lin4(&h_2);
+                s += 0.5 * dotf(&g_3, &h_2) + g_3[i_1 % 4] * x[i_1 % 4];
+            }
+        }
+        s += 0.5 * x[i_1 % 4] * t;
+    }
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = ((p.a - p.a.abs().sqrt()).tanh() + x[i_5]).tanh();
+    }
+    let h_6 = lin4(&b_4);
+    s += dotf(&h_6, &b_4) * p.b.abs().sqrt();
+    let mut j_7 = 0;
+    loop {
+        s += 0.25 * dotf(&lin4(x), x) * (1.18 - p.b.abs().sqrt()).tanh();
+        j_7 += 1;
+        match j_7 {
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * p.q.v[0] * p.a;
     }
-    for j_2 in 0..3 {
-        match j_2 {
-            2 => {
-                let mut b_3 = [0.0; 4];
-                for i_4 in 0..4 {
-                    b_3[i_4] = (t + x[i_4]).tanh();
-                }
-                s += 0.25 * dotf(&b_3, x) * p.q.c;
-            }
-            _ => s += 0.5 * p.a.abs().sqrt(),
+    let mut h_9 = vec![0.0; p.q.v.len() + 1];
+    for i_10 in 0..h_9.len() {
+        h_9[i_10] = (1.03 + p.w[i_10 % 3]).tanh();
+    }
+    s += h_9[1] * t * 0.94 + h_9.iter().sum::<f64>() * 0.25;
+    for i_11 in 0..3 {
+        if t > 1.0 && i_11 == 0 {
+            return s + x[i_11] * p.q.c.tanh();
         }
+        s += 0.25 * x[i_11 + 1];
+        let h_12 = lin4(x);
+        s += 0.5 * h_12[0].abs() * 0.27;
     }
-    for i_5 in 0..3 {
-        if t > 1.0 && x[1] < 0.0 && i_5 == 0 {
-            return s + x[i_5] * p.a.hypot(p.a);
-        }
-        s += 0.25 * x[i_5 + 1];
-        s += 0.25 * dotf(&lin4(x), x) * p.a.sin();
+    let mut b_13 = [0.0; 4];
+    for i_14 in 0..4 {
+        b_13[i_14] = (p.q.c * t + x[i_14]).tanh();
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = (p.w[1] + x[i_8]).tanh();
-    }
-    s += 0.25 * dotf(&b_7, x) * t * 0.94;
-    let mut i_9 = 0;
-    while i_9 < 4 {
-        i_9 += 1;
-        if t > 1.0 && i_9 == 2 {
-            return s * x[i_9 % 4] + p.q.c.cos();
-        }
-        s += p.q.c.tanh();
-    }
-    s += 0.25 * dotf(&lin4(x), x) * p.q.c * t;
-    s += p.q.c.sin();
+    s += dot2(&b_13, &p.w) * p.a.max(1.08);
     s
 }
 
@@ -2336,17 +2373,12 @@ fn comb_15022(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += 0.1 * (k_7 as f64) * t;
     for j_9 in 0..3 {
-        match j_9 {
-            2 => {
-                let mut b_10 = [0.0; 4];
-                for i_11 in 0..4 {
-                    b_10[i_11] = (t * t + x[i_11]).tanh();
-                }
-                let h_12 = lin4(&b_10);
-                s += dotf(&h_12, &b_10) * (p.q.v[0] - p.q.c.abs()).tanh();
-            }
-            _ => s += 0.5 * p.q.c.abs().sqrt(),
+        let mut b_10 = [0.0; 4];
+        for i_11 in 0..4 {
+            b_10[i_11] = (t * t + x[i_11]).tanh();
         }
+        let h_12 = lin4(&b_10);
+        s += dotf(&h_12, &b_10) * (p.q.v[0] - p.q.c.abs()).tanh();
     }
     s
 }
@@ -2413,18 +2445,34 @@ fn comb_15022_matches_finite_differences() {
 #[backprop]
 fn comb_15023(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.powi(3);
-    s += 0.47 * 0.35;
-    let h_1 = lin4(x);
-    s += 0.5 * h_1[2] * x[1];
-    for j_2 in 0..3 {
-        match j_2 {
-            0 => {
-                s += p.b.exp();
-            }
-            _ => s += 0.5 * p.q.c * t,
+    let mut j_1 = 0;
+    while j_1 < 3 {
+        s += p.b.cos();
+        j_1 += 1;
+    }
+    let mut h_2 = vec![0.0; p.w.len()];
+    for i_3 in 0..h_2.len() {
+        h_2[i_3] = (1.17 * p.w[2] + p.w[i_3 % 3]).tanh();
+    }
+    s += h_2[0] * p.b * x[3] + h_2.iter().sum::<f64>() * 0.25;
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (p.q.c * t + p.w[i_5 % 3]).tanh();
+    }
+    s += h_4[1] * p.q.c.mul_add(p.q.c, x[2]) + h_4.iter().sum::<f64>() * 0.25;
+    let mut j_6 = 0;
+    loop {
+        let mut b_7 = [0.0; 4];
+        for i_8 in 0..4 {
+            b_7[i_8] = ((p.w[0] - p.a.abs()).tanh() + x[i_8]).tanh();
+        }
+        s += 0.25 * dotf(&b_7, &b_7) + gather(&b_7, idx) * (p.b - p.a.hypot(p.b)).tanh();
+        j_6 += 1;
+        match j_6 {
+            1 => break,
+            _ => {}
         }
     }
-    s += 0.25 * dot2(&p.w, &p.w) * x[3] * 0.59;
     s
 }
 
@@ -2490,41 +2538,35 @@ fn comb_15023_matches_finite_differences() {
 #[backprop]
 fn comb_15024(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.atan();
-    s += 0.25 * hs(p, &p.q.v) * x[2] * p.q.v[0];
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 3 {
-        s += x[k_1 % 4] * p.b.max(0.80);
-        if x[k_1 % 4] > 0.5 && !found_2 {
-            found_2 = true;
-            s += (p.a * x[k_1 % 4]).sin();
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += 0.25 * hs(p, &p.q.v) * p.a.cos();
+        j_1 += 1;
+    }
+    s += (0.80 - p.q.c.exp()).tanh();
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.q.v[1] * t;
+        j_2 += 1;
+    }
+    let mut j_3 = 0;
+    loop {
+        let h_4 = lin4(x);
+        let g_5 = lin4(&h_4);
+        s += 0.5 * dotf(&g_5, &h_4) + g_5[j_3 % 4] * x[1] * x[2];
+        j_3 += 1;
+        match j_3 {
+            1 => break,
+            _ => {}
         }
-        k_1 += 2;
     }
-    if found_2 {
-        s *= 0.9;
+    let mut j_6 = 0;
+    while j_6 < 3 {
+        let h_7 = lin4(x);
+        let g_8 = lin4(&h_7);
+        s += 0.5 * dotf(&g_8, &h_7) + g_8[1] * p.a.min(p.a);
+        j_6 += 1;
     }
-    s += 0.1 * (k_1 as f64) * t;
-    for j_3 in 0..3 {
-        s += 0.25 * dot2(&p.w, &p.w) * (0.38 - p.q.c.max(p.b)).tanh();
-    }
-    for j_4 in 0..3 {
-        s += 1.23;
-    }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 6 {
-        s += x[k_5 % 4] * 0.30 * p.q.c;
-        if x[k_5 % 4] > -0.5 && !found_6 {
-            found_6 = true;
-            s += (t - p.a.min(p.q.c)).tanh();
-        }
-        k_5 += 1;
-    }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -2606,8 +2648,11 @@ fn comb_15025(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     s += 0.5 * dotf(x, x);
-    let h_2 = layer2(p, &p.q.v);
-    s += h_2[1] * p.a.cos() + 0.25 * h_2[0];
+    if x[0] > -0.5 {
+        s += 0.25 * dotf(&lin4(x), x) * p.q.c.max(x[1]);
+    } else {
+        s += 0.25 * hs(p, &p.q.v) * p.a;
+    }
     s
 }
 
@@ -2685,9 +2730,13 @@ fn comb_15026(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += dot2(&b_4, &p.w) * (x[2] - p.q.c.powi(3)).tanh();
     }
-    let h_6 = lin4(x);
-    let g_7 = lin4(&h_6);
-    s += 0.5 * dotf(&g_7, &h_6) + g_7[0] * t;
+    if x[3] > 0.5 {
+        let h_6 = lin4(x);
+        let g_7 = lin4(&h_6);
+        s += 0.5 * dotf(&g_7, &h_6) + g_7[1] * p.w[2];
+    } else {
+        s += 0.25 * dotf(x, x) * (p.a - p.a.max(0.70)).tanh();
+    }
     s
 }
 
@@ -2754,48 +2803,38 @@ fn comb_15026_matches_finite_differences() {
 fn comb_15027(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.powi(2);
     for j_1 in 0..3 {
-        match j_1 {
-            1 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (p.q.c.atan() + x[i_3]).tanh();
-                }
-                s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * p.b.powi(3);
-            }
-            _ => s += 0.5 * 0.56 * x[1],
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (p.q.c.atan() + x[i_3]).tanh();
         }
+        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * p.b.powi(3);
     }
-    if p.b > 0.5 {
-        s += 0.40;
+    if 0.98 > -0.5 {
+        s += (t - (p.q.c * t).sin()).tanh();
     } else {
-        s += 0.25 * gather(&p.w, idx) * p.a.sin();
+        s += p.b.abs();
     }
-    if x[3] > 0.5 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = ((p.b - p.a.tanh()).tanh() + x[i_5]).tanh();
-        }
-        s += 0.25 * dotf(&b_4, x) * p.q.c.tanh();
-    } else {
-        s += 0.25 * dotf(x, x) * t * x[0];
-    }
-    if t > 1.0 && x[1] < 0.0 {
-        return s * 0.5 + 0.90;
-    }
-    s += 0.5 * dot2(&p.w, &p.q.v);
-    for i_6 in 0..5 {
-        match i_6 % 4 {
-            2 => {
-                s += x[3] * t;
-                if 0.56 < 5.0 {
-                    break;
-                }
-            }
-            3 => s = s * 0.75 + (x[i_6 % 4] - p.b.powi(3)).tanh(),
+    for i_4 in 0..3 {
+        match i_4 % 4 {
+            3 => continue,
+            0 => s = s * 0.75 + x[0],
             _ => {}
         }
-        s += 0.5 * x[i_6 % 4] * x[i_6 % 4];
+        s += 0.5 * x[i_4 % 4] * 0.37;
     }
+    for j_5 in 0..3 {
+        match j_5 {
+            0 => {
+                s += p.q.c.tanh();
+            }
+            _ => s += 0.5 * x[0] * p.w[1],
+        }
+    }
+    if t > 1.0 && x[3] < 0.0 {
+        return s * 0.5 + p.q.c.abs().sqrt();
+    }
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[2].abs() * (p.q.c * p.w[2]).sin();
     s
 }
 
@@ -2874,20 +2913,20 @@ fn comb_15028(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let h_2 = lin4(x);
     let g_3 = lin4(&h_2);
     s += 0.5 * dotf(&g_3, &h_2) + g_3[0] * 0.82 * x[1];
-    if x[1] > -0.5 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (t + x[i_5]).tanh();
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (0.58 * t + x[i_6]).tanh();
         }
-        s += hs(p, &b_4) * 0.5 + b_4[1] * (t - p.a.exp()).tanh();
-    } else {
-        s += (x[3] - p.b.hypot(p.b)).tanh();
+        s += hs(p, &b_5) * 0.5 + b_5[1] * (t - p.a.exp()).tanh();
+        j_4 += 1;
     }
-    if t > 1.0 && x[3] > 0.0 {
-        return s * 0.5 + p.a.atan();
+    let mut h_7 = vec![0.0; p.q.v.len() + 1];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = ((x[i_8 % 4] - p.b.powi(2)).tanh() + p.w[i_8 % 3]).tanh();
     }
-    let h_6 = layer2(p, &p.q.v);
-    s += h_6[1] * t * p.q.c + 0.25 * h_6[0];
+    s += h_7[0] * (x[1] - p.q.c.mul_add(p.a, t)).tanh() + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -3053,41 +3092,46 @@ fn comb_15030(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_1 % 4 {
             2 => continue,
             0 => s = s * 0.75 + x[i_1 % 4] * x[3],
+            _ => {
+                let h_2 = layer2(p, &p.q.v);
+                s += h_2[1] * (x[1] - p.b.powi(3)).tanh() + 0.25 * h_2[0];
+            }
+        }
+        s += 0.5 * x[i_1 % 4] * p.q.c.abs().sqrt();
+    }
+    let mut b_3 = [0.0; 4];
+    for i_4 in 0..4 {
+        b_3[i_4] = (x[0] * x[i_4 % 4] + x[i_4]).tanh();
+    }
+    s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * 0.38;
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 6 {
+        s += x[k_5 % 4] * x[1] * t;
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += (p.w[2] - p.b.mul_add(p.q.c, 0.54)).tanh();
+        }
+        k_5 += 1;
+    }
+    if found_6 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_5 as f64) * t;
+    let mut j_7 = 0;
+    loop {
+        let mut b_8 = [0.0; 4];
+        for i_9 in 0..4 {
+            b_8[i_9] = (p.a.cos() + x[i_9]).tanh();
+        }
+        s += hs(p, &b_8) * 0.5 + b_8[1] * p.b.mul_add(p.q.c, x[j_7 % 4]);
+        j_7 += 1;
+        match j_7 {
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (1.09 - p.a.cos()).tanh();
     }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_2 == 3 {
-            return s * x[i_2 % 4] + 0.31 * x[1];
-        }
-        s += p.q.c.min(p.a);
-    }
-    let h_3 = lin4(x);
-    s += 0.5 * h_3[0] * p.b * p.q.v[0];
-    let mut h_4 = vec![0.0; p.q.v.len() + 1];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (x[1] * t + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[0] * x[1] * 1.04 + h_4.iter().sum::<f64>() * 0.25;
-    for i_6 in 0..3 {
-        match i_6 {
-            1 => {
-                if t > 1.0 && x[2] < 0.0 {
-                    return s - 0.59 * t;
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    s += 0.5 * qdot(&p.q, &p.q.v);
-    let mut h_7 = vec![0.0; p.w.len()];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (p.b.mul_add(p.q.c, x[i_8 % 4]) + p.w[i_8 % 3]).tanh();
-    }
-    s += h_7[2] * (p.b - p.b.exp()).tanh() + h_7.iter().sum::<f64>() * 0.25;
+    s += p.a * p.q.c;
     s
 }
 
@@ -3246,14 +3290,18 @@ fn comb_15032(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += h_1[1] * p.q.v[1] * p.a + h_1.iter().sum::<f64>() * 0.25;
     for j_3 in 0..3 {
-        s += (x[3] - p.a.abs()).tanh();
+        match j_3 {
+            2 => {
+                s += (x[3] - p.a.abs()).tanh();
+            }
+            _ => s += 0.5 * (p.a * p.w[2]).sin(),
+        }
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.w[2] * t + x[i_5]).tanh();
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        s += 0.25 * gather(x, idx) * p.b.hypot(p.b);
+        j_4 += 1;
     }
-    let h_6 = lin4(&b_4);
-    s += dotf(&h_6, &b_4) * p.b.mul_add(p.b, x[1]);
     s
 }
 
@@ -3359,7 +3407,7 @@ fn comb_15033(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += 0.25 * dotf(&b_9, x) * p.a.min(p.a);
     for j_11 in 0..2 {
         let h_12 = lin4(x);
-        s += 0.5 * h_12[j_11 % 4] * (p.w[2] - p.q.c.abs().sqrt()).tanh();
+        s += 0.5 * h_12[j_11 % 4].sin() * (p.w[2] - p.q.c.abs().sqrt()).tanh();
     }
     s
 }
@@ -3429,28 +3477,33 @@ fn comb_15034(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         s += 0.25 * hs(p, &p.q.v) * p.q.c.powi(3);
     }
-    if x[1] > 0.5 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (x[i_3 % 4] + x[i_3]).tanh();
+    let mut j_2 = 0;
+    while j_2 < 2 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (p.w[2] * x[i_4 % 4] + x[i_4]).tanh();
         }
-        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * (p.q.c * t).sin();
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c.max(0.62);
+        s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * (p.q.c * t).sin();
+        j_2 += 1;
     }
-    if p.a > -0.5 {
-        s += 0.73;
-    } else {
-        s += 0.25 * dot2(&p.w, &p.w) * (0.54 - p.q.c.exp()).tanh();
+    let mut j_5 = 0;
+    loop {
+        s += (0.62 - p.q.c.hypot(p.a)).tanh();
+        j_5 += 1;
+        match j_5 {
+            2 => break,
+            _ => {}
+        }
     }
-    for j_4 in 0..2 {
-        let h_5 = lin4(x);
-        s += 0.5 * h_5[0] * (p.a * t).sin();
+    let mut h_6 = vec![0.0; p.q.v.len() + 1];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (0.73 + p.w[i_7 % 3]).tanh();
     }
-    if x[2] > -0.5 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * x[3];
-    } else {
-        s += 0.25 * dot2(&p.w, &p.w) * x[1];
+    s += h_6[1] * (p.q.v[0] - p.q.c.mul_add(p.q.c, t)).tanh() + h_6.iter().sum::<f64>() * 0.25;
+    let mut j_8 = 0;
+    while j_8 < 2 {
+        s += (p.a * p.a).sin();
+        j_8 += 1;
     }
     s
 }
@@ -3522,15 +3575,16 @@ fn comb_15035(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (x[3] * p.w[0] + p.w[i_2 % 3]).tanh();
     }
     s += h_1[2] * (t - (p.q.c * x[3]).sin()).tanh() + h_1.iter().sum::<f64>() * 0.25;
-    s += 0.25 * gather(&p.w, idx) * x[3] * p.a;
-    for i_3 in 0..5 {
-        match i_3 % 4 {
-            1 => break,
-            3 => s = s * 0.75 + (0.51 - p.a.abs()).tanh(),
-            _ => {}
-        }
-        s += 0.5 * x[i_3 % 4] * t;
+    if p.a > 0.5 {
+        s += p.a;
+    } else {
+        s += 0.25 * dotf(x, x) * p.a * p.a;
     }
+    let mut h_3 = vec![0.0; p.w.len()];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = ((0.99 - p.b.abs()).tanh() + p.w[i_4 % 3]).tanh();
+    }
+    s += h_3[2] * p.q.c * t + h_3.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -3602,23 +3656,32 @@ fn comb_15036(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => s = s * 0.75 + p.q.c.cos(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (x[i_1 % 4] - p.b.sin()).tanh();
+        s += 0.5 * x[i_1 % 4] * p.b.abs();
     }
-    if t > 0.5 {
-        s += (p.b - p.b.max(0.48)).tanh();
-    } else {
-        s += 0.25 * dotf(x, x) * p.b * x[1];
-    }
-    for j_2 in 0..3 {
-        s += 0.25 * dotf(&lin4(x), x) * t;
-    }
-    for i_4 in 0..3 {
-        if t > 1.0 && i_4 == 2 {
-            return s + x[i_4] * p.b.min(p.a);
+    for i_2 in 0..3 {
+        match i_2 {
+            1 => {
+                if t > 1.0 {
+                    return s - (0.59 - p.q.c.tanh()).tanh();
+                }
+            }
+            _ => s += 0.1 * t,
         }
-        s += 0.25 * x[i_4 + 1];
     }
-    s += 0.5 * dot2(&p.w, &p.w);
+    s += 0.5 * gather(&p.w, idx);
+    let mut j_3 = 0;
+    loop {
+        s += 0.25 * dot2(&p.w, &p.q.v) * (p.w[2] - p.a.max(p.a)).tanh();
+        j_3 += 1;
+        match j_3 {
+            1 => break,
+            _ => {}
+        }
+    }
+    for j_4 in 0..3 {
+        let h_5 = layer2(p, &p.q.v);
+        s += h_5[0] * (p.b * x[j_4 % 4]).sin() + 0.25 * h_5[1];
+    }
     s
 }
 
@@ -3700,23 +3763,18 @@ fn comb_15037(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let h_4 = layer2(p, &p.q.v);
     s += h_4[0] * x[2] + 0.25 * h_4[1];
     for j_5 in 0..3 {
-        match j_5 {
-            1 => {
-                let mut b_6 = [0.0; 4];
-                for i_7 in 0..4 {
-                    b_6[i_7] = ((p.b - p.q.c.sin()).tanh() + x[i_7]).tanh();
-                }
-                let h_8 = lin4(&b_6);
-                s += dotf(&h_8, &b_6) * x[j_5 % 4] * p.a;
-            }
-            _ => s += 0.5 * 1.02 * p.b,
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = ((p.b - p.q.c.sin()).tanh() + x[i_7]).tanh();
         }
+        let h_8 = lin4(&b_6);
+        s += dotf(&h_8, &b_6) * x[j_5 % 4] * p.a;
     }
-    let mut h_9 = vec![0.0; p.q.v.len() + 1];
-    for i_10 in 0..h_9.len() {
-        h_9[i_10] = (t * p.a + p.w[i_10 % 3]).tanh();
+    if t > 1.0 && x[1] < 0.0 {
+        return s * 0.5 + (t - p.b.max(p.a)).tanh();
     }
-    s += h_9[1] * x[0] * x[2] + h_9.iter().sum::<f64>() * 0.25;
+    let h_9 = layer2(p, &p.q.v);
+    s += h_9[0] * (p.a * t).sin() + 0.25 * h_9[1];
     s
 }
 
@@ -3797,29 +3855,32 @@ fn comb_15038(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_2[i_3] = ((t - p.a.exp()).tanh() + x[i_3]).tanh();
     }
     s += hs(p, &b_2) * 0.5 + b_2[1] * p.q.c.atan();
-    if p.w[0] > -0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * (p.q.v[0] - p.b.cos()).tanh();
-    } else {
-        s += 0.25 * gather(x, idx) * t;
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        let h_5 = lin4(x);
+        let g_6 = lin4(&h_5);
+        s += 0.5 * dotf(&g_6, &h_5) + g_6[2] * t * p.q.v[0];
+        j_4 += 1;
     }
-    for i_5 in 0..4 {
-        match i_5 % 4 {
-            3 => {
-                s += 0.45;
-                if 0.88 < 5.0 {
-                    break;
-                }
-            }
-            0 => s = s * 0.75 + (x[2] - p.q.c.mul_add(p.a, x[0])).tanh(),
-            _ => {}
+    let mut j_7 = 0;
+    while j_7 < 3 {
+        s += 0.25 * dotf(&lin4(x), x) * p.b.abs();
+        j_7 += 1;
+    }
+    let mut i_9 = 0;
+    while i_9 < 4 {
+        i_9 += 1;
+        if t > 1.0 && i_9 == 1 {
+            return s * x[i_9 % 4] + p.w[2] * p.w[0];
         }
-        s += 0.5 * x[i_5 % 4] * p.a.mul_add(p.b, t);
+        s += (t - p.b.abs().sqrt()).tanh();
     }
-    if p.w[0] > 0.5 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.a.max(t);
-    } else {
-        s += x[0];
+    let mut b_10 = [0.0; 4];
+    for i_11 in 0..4 {
+        b_10[i_11] = (p.b.mul_add(p.a, 0.40) + x[i_11]).tanh();
     }
+    let h_12 = lin4(&b_10);
+    s += dotf(&h_12, &b_10) * 0.76 * x[3];
     s
 }
 
@@ -3899,16 +3960,17 @@ fn comb_15039(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_3[i_4] = (0.95 * p.w[1] + p.w[i_4 % 3]).tanh();
     }
     s += h_3[1] * t + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..3 {
+    let mut j_5 = 0;
+    loop {
+        let mut v_7 = [0.0; 2];
+        v_7[0] = p.q.c;
+        v_7[1] = t * 0.5;
+        let h_6 = layer2(p, &v_7);
+        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+        j_5 += 1;
         match j_5 {
-            1 => {
-                let mut v_7 = [0.0; 2];
-                v_7[0] = p.q.c;
-                v_7[1] = t * 0.5;
-                let h_6 = layer2(p, &v_7);
-                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-            }
-            _ => s += 0.5 * x[3],
+            2 => break,
+            _ => {}
         }
     }
     s
@@ -3994,11 +4056,7 @@ fn comb_15040(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += (p.b * 0.43).sin();
     }
     s += 0.25 * dotf(&lin4(x), x) * p.q.c.powi(3);
-    if p.b > -0.5 {
-        s += t;
-    } else {
-        s += (1.16 - p.b.max(x[3])).tanh();
-    }
+    s += x[0] * p.q.c;
     s
 }
 
@@ -4100,11 +4158,15 @@ fn comb_15041(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + x[2] * 0.59;
     }
     s += 0.5 * gather(&p.w, idx);
-    let mut b_9 = [0.0; 4];
-    for i_10 in 0..4 {
-        b_9[i_10] = (p.b.powi(2) + x[i_10]).tanh();
+    let mut j_9 = 0;
+    while j_9 < 2 {
+        let mut b_10 = [0.0; 4];
+        for i_11 in 0..4 {
+            b_10[i_11] = ((t - p.b.cos()).tanh() + x[i_11]).tanh();
+        }
+        s += dot2(&b_10, &p.w) * x[0];
+        j_9 += 1;
     }
-    s += dot2(&b_9, &p.w) * x[0];
     s
 }
 
@@ -4194,20 +4256,24 @@ fn comb_15042(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_4 in 0..4 {
         match i_4 % 4 {
             3 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * x[0] * p.q.v[1];
-                if p.q.c < 5.0 {
+                let mut b_5 = [0.0; 4];
+                for i_6 in 0..4 {
+                    b_5[i_6] = (p.b * 0.28 + x[i_6]).tanh();
+                }
+                s += 0.25 * dotf(&b_5, x) * (p.q.c - p.q.c.powi(2)).tanh();
+                if x[2] < 5.0 {
                     break;
                 }
             }
-            1 => s = s * 0.75 + p.w[2] * p.q.v[0],
+            0 => s = s * 0.75 + x[i_4 % 4] * x[0],
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * x[2];
+        s += 0.5 * x[i_4 % 4] * x[3];
     }
-    for j_5 in 0..3 {
-        let h_6 = lin4(x);
-        let g_7 = lin4(&h_6);
-        s += 0.5 * dotf(&g_7, &h_6) + g_7[j_5 % 4] * p.q.c.tanh();
+    if x[3] > -0.5 {
+        s += 0.25 * dotf(&lin4(x), x) * 0.48 * 0.59;
+    } else {
+        s += 0.25 * hs(p, &p.q.v) * x[3];
     }
     s
 }
@@ -4282,50 +4348,49 @@ fn comb_15043(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => s = s * 0.75 + p.b.exp(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (p.b - p.a.tanh()).tanh();
+        s += 0.5 * x[i_1 % 4] * x[i_1 % 4] * t;
     }
-    if t > 1.0 {
-        return s * 0.5 + p.q.c.hypot(p.a);
-    }
-    let mut b_2 = [0.0; 4];
-    for i_3 in 0..4 {
-        b_2[i_3] = (p.q.c.max(t) + x[i_3]).tanh();
-    }
-    s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * (1.08 - (p.b * t).sin()).tanh();
-    let mut h_4 = vec![0.0; p.q.v.len() + 1];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = ((t - p.b.powi(3)).tanh() + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[0] * p.q.c.cos() + h_4.iter().sum::<f64>() * 0.25;
-    let mut i_6 = 0;
-    while i_6 < 4 {
-        i_6 += 1;
-        match i_6 % 4 {
-            1 => {
-                s += (x[i_6 % 4] - p.q.c.powi(3)).tanh();
-                if 0.76 < 5.0 {
-                    continue;
-                }
-            }
-            3 => s = s * 0.75 + p.b * p.a,
+    let mut j_2 = 0;
+    loop {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (p.a.cos() + x[i_4]).tanh();
+        }
+        s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * (p.w[2] - p.a.powi(3)).tanh();
+        j_2 += 1;
+        match j_2 {
+            3 => break,
             _ => {}
         }
-        s += 0.5 * x[i_6 % 4] * p.q.c.sin();
     }
-    let mut k_7 = 0;
-    let mut found_8 = false;
-    while k_7 < 3 {
-        s += x[k_7 % 4] * x[0] * p.q.c;
-        if x[k_7 % 4] > 0.5 && !found_8 {
-            found_8 = true;
-            s += (x[k_7 % 4] - p.b.hypot(p.a)).tanh();
+    for i_5 in 0..3 {
+        match i_5 {
+            1 => {
+                if t > 1.0 {
+                    return s - 0.38;
+                }
+            }
+            _ => s += 0.1 * t,
         }
-        k_7 += 2;
     }
-    if found_8 {
-        s *= 0.9;
+    s += 0.25 * dotf(&lin4(x), x) * p.a.min(p.b);
+    if p.q.c > -0.5 {
+        s += 0.25 * dot2(&p.w, &p.w) * p.a;
+    } else {
+        s += t;
     }
-    s += 0.1 * (k_7 as f64) * t;
+    for i_7 in 0..3 {
+        if t > 1.0 && x[1] > 0.0 && i_7 == 0 {
+            return s + x[i_7] * x[0];
+        }
+        s += 0.25 * x[i_7 + 1];
+        s += 0.5 * gather(x, idx);
+    }
+    let mut b_8 = [0.0; 4];
+    for i_9 in 0..4 {
+        b_8[i_9] = (p.q.v[1] + x[i_9]).tanh();
+    }
+    s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * t * x[2];
     s
 }
 
@@ -4395,37 +4460,46 @@ fn comb_15044(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_1 % 4 {
             1 => break,
             2 => s = s * 0.75 + p.a * 1.20,
+            _ => {
+                let mut v_3 = [0.0; 2];
+                v_3[0] = x[i_1 % 4];
+                v_3[1] = t * 0.5;
+                let h_2 = layer2(p, &v_3);
+                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+            }
+        }
+        s += 0.5 * x[i_1 % 4] * (x[i_1 % 4] - p.a.powi(3)).tanh();
+    }
+    if t > -0.5 {
+        s += 0.25 * gather(&p.w, idx) * x[1] * t;
+    } else {
+        s += 0.25 * hs(p, &p.q.v) * p.a;
+    }
+    for j_4 in 0..3 {
+        match j_4 {
+            0 => {
+                let mut b_5 = [0.0; 4];
+                for i_6 in 0..4 {
+                    b_5[i_6] = (1.03 * p.q.c + x[i_6]).tanh();
+                }
+                let h_7 = lin4(&b_5);
+                s += dotf(&h_7, &b_5) * p.q.v[1] * t;
+            }
+            _ => s += 0.5 * p.w[2] * x[3],
+        }
+    }
+    let mut j_8 = 0;
+    loop {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (x[j_8 % 4] + x[i_10]).tanh();
+        }
+        s += hs(p, &b_9) * 0.5 + b_9[1] * p.w[1] * 0.56;
+        j_8 += 1;
+        match j_8 {
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * t;
-    }
-    for j_2 in 0..3 {
-        match j_2 {
-            1 => {
-                let mut b_3 = [0.0; 4];
-                for i_4 in 0..4 {
-                    b_3[i_4] = ((p.q.v[1] - (p.b * x[j_2 % 4]).sin()).tanh() + x[i_4]).tanh();
-                }
-                s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * (p.w[0] - p.b.atan()).tanh();
-            }
-            _ => s += 0.5 * x[1],
-        }
-    }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + p.b.max(p.q.v[0]);
-        }
-        s += 0.25 * gather(&p.w, idx) * p.q.c;
-    }
-    let mut v_7 = [0.0; 2];
-    v_7[0] = t;
-    v_7[1] = t * 0.5;
-    let h_6 = layer2(p, &v_7);
-    s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-    for j_8 in 0..2 {
-        s += p.q.c;
     }
     s
 }
@@ -4492,34 +4566,31 @@ fn comb_15044_matches_finite_differences() {
 #[backprop]
 fn comb_15045(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.b.exp()).tanh();
-    s += (p.q.v[0] - p.q.c.exp()).tanh();
-    for j_1 in 0..2 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (p.a.powi(2) + x[i_3]).tanh();
-        }
-        let h_4 = lin4(&b_2);
-        s += dotf(&h_4, &b_2) * t;
+    if p.b > 0.5 {
+        s += x[1] * x[0];
+    } else {
+        s += p.a * 0.92;
     }
-    for i_5 in 0..3 {
-        match i_5 {
-            2 => {
-                if t > 1.0 && x[0] < 0.0 {
-                    return s - p.b.cos();
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (p.q.c.mul_add(p.q.c, p.w[0]) + x[i_7]).tanh();
-    }
-    s += hs(p, &b_6) * 0.5 + b_6[1] * p.a.mul_add(p.b, p.w[2]);
-    for i_8 in 0..5 {
-        match i_8 % 4 {
+    for j_1 in 0..3 {
+        match j_1 {
             1 => {
-                s += 0.25 * qdot(&p.q, &p.q.v) * x[1];
+                s += 0.25 * dotf(&lin4(x), x) * t * 0.37;
+            }
+            _ => s += 0.5 * 0.94 * 1.04,
+        }
+    }
+    for j_3 in 0..3 {
+        match j_3 {
+            1 => {
+                s += p.b.max(p.b);
+            }
+            _ => s += 0.5 * (1.11 - p.b.max(p.a)).tanh(),
+        }
+    }
+    for i_4 in 0..5 {
+        match i_4 % 4 {
+            1 => {
+                s += x[1];
                 if 1.07 < 5.0 {
                     continue;
                 }
@@ -4527,7 +4598,7 @@ fn comb_15045(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             2 => s = s * 0.75 + p.a.hypot(p.q.c),
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * x[1] * x[i_8 % 4];
+        s += 0.5 * x[i_4 % 4] * p.a.atan();
     }
     s
 }
@@ -4594,8 +4665,14 @@ fn comb_15045_matches_finite_differences() {
 #[backprop]
 fn comb_15046(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (1.22 - p.a.tanh()).tanh();
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
         s += 0.25 * qdot(&p.q, &p.q.v) * (x[j_1 % 4] - p.q.c.sin()).tanh();
+        j_1 += 1;
+        match j_1 {
+            3 => break,
+            _ => {}
+        }
     }
     if t > 1.0 && x[0] < 0.0 {
         return s * 0.5 + (p.b - p.q.c.min(p.b)).tanh();
@@ -4610,15 +4687,18 @@ fn comb_15046(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_4 += 1;
         match i_4 % 4 {
             2 => {
-                s += 0.25 * dotf(x, x) * p.a.max(p.q.c);
-                if t < 5.0 {
+                s += 0.25 * dotf(&lin4(x), x) * (x[2] - p.q.c.abs()).tanh();
+                if x[3] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + p.q.c.cos(),
-            _ => {}
+            0 => s = s * 0.75 + x[i_4 % 4],
+            _ => {
+                let h_6 = lin4(x);
+                s += 0.5 * h_6[i_4 % 4].abs() * 0.38 * x[i_4 % 4];
+            }
         }
-        s += 0.5 * x[i_4 % 4] * t;
+        s += 0.5 * x[i_4 % 4] * x[2];
     }
     s
 }
@@ -4721,15 +4801,19 @@ fn comb_15047(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_8 += 1;
         match i_8 % 4 {
             2 => {
-                s += 0.25 * gather(&p.w, idx) * p.q.c;
-                if 0.26 < 5.0 {
+                let mut b_9 = [0.0; 4];
+                for i_10 in 0..4 {
+                    b_9[i_10] = (x[2] * 0.26 + x[i_10]).tanh();
+                }
+                s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * x[2];
+                if p.w[1] < 5.0 {
                     continue;
                 }
             }
-            0 => s = s * 0.75 + x[3] * p.w[1],
+            3 => s = s * 0.75 + p.b.atan(),
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * p.b.atan();
+        s += 0.5 * x[i_8 % 4] * p.q.c.abs();
     }
     s
 }

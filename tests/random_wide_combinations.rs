@@ -174,21 +174,11 @@ fn comb_16000(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_3[i_4] = (p.q.c.atan() + x[i_4]).tanh();
     }
     s += hs(p, &b_3) * 0.5 + b_3[1] * p.q.c.cos();
-    for j_5 in 0..3 {
-        match j_5 {
-            2 => {
-                s += t * 0.45;
-            }
-            _ => s += 0.5 * (t - p.q.c.cos()).tanh(),
-        }
+    for j_5 in 0..2 {
+        s += t * 0.45;
     }
-    for j_6 in 0..3 {
-        match j_6 {
-            1 => {
-                s += 0.25 * qdot(&p.q, &p.q.v) * 1.18;
-            }
-            _ => s += 0.5 * p.q.c.mul_add(p.a, 0.53),
-        }
+    for j_6 in 0..2 {
+        s += 0.25 * dotf(x, x) * p.q.c.cos();
     }
     s
 }
@@ -343,33 +333,35 @@ fn comb_16001_matches_finite_differences() {
 #[backprop]
 fn comb_16002(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.27;
-    if 0.51 > 0.5 {
-        s += (x[3] - p.q.c.sin()).tanh();
-    } else {
-        s += (t - p.b.tanh()).tanh();
+    let mut j_1 = 0;
+    while j_1 < 3 {
+        s += 0.25 * gather(x, idx) * x[j_1 % 4] * t;
+        j_1 += 1;
     }
-    for i_1 in 0..4 {
-        match i_1 % 4 {
+    let mut j_2 = 0;
+    loop {
+        s += (x[j_2 % 4] - p.a.tanh()).tanh();
+        j_2 += 1;
+        match j_2 {
+            2 => break,
+            _ => {}
+        }
+    }
+    for i_3 in 0..4 {
+        match i_3 % 4 {
             1 => continue,
             3 => s = s * 0.75 + (x[0] - p.b.powi(2)).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (t - p.q.c.hypot(p.q.c)).tanh();
+        s += 0.5 * x[i_3 % 4] * p.q.c;
     }
-    if x[0] > 0.5 {
-        s += t;
-    } else {
-        s += t;
-    }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && i_2 == 2 {
-            return s * x[i_2 % 4] + (x[1] - p.a.powi(3)).tanh();
+    for i_4 in 0..3 {
+        if t > 1.0 && i_4 == 0 {
+            return s + x[i_4] * x[1] * 1.02;
         }
-        s += x[i_2 % 4] * p.w[2];
+        s += 0.25 * x[i_4 + 1];
     }
-    s += 0.5 * gather(&p.w, idx);
+    s += 0.25 * dotf(&lin4(x), x) * t;
     s
 }
 
@@ -435,57 +427,46 @@ fn comb_16002_matches_finite_differences() {
 #[backprop]
 fn comb_16003(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1];
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = ((p.b - (p.a * t).sin()).tanh() + x[i_3]).tanh();
+        }
+        s += 0.25 * dotf(&b_2, x) * (t - p.b.tanh()).tanh();
+        j_1 += 1;
         match j_1 {
-            0 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = ((p.b - (p.a * t).sin()).tanh() + x[i_3]).tanh();
-                }
-                s += 0.25 * dotf(&b_2, x) * (t - p.b.tanh()).tanh();
-            }
-            _ => s += 0.5 * 0.52,
-        }
-    }
-    for j_4 in 0..2 {
-        let h_5 = layer2(p, &p.q.v);
-        s += h_5[0] * p.q.c.exp() + 0.25 * h_5[1];
-    }
-    for j_6 in 0..3 {
-        match j_6 {
-            0 => {
-                let mut b_7 = [0.0; 4];
-                for i_8 in 0..4 {
-                    b_7[i_8] = (p.b + x[i_8]).tanh();
-                }
-                s += 0.25 * dotf(&b_7, x) * p.a.tanh();
-            }
-            _ => s += 0.5 * (t - p.b.hypot(p.q.c)).tanh(),
-        }
-    }
-    let mut k_9 = 0;
-    let mut found_10 = false;
-    while k_9 < 6 {
-        s += x[k_9 % 4] * (1.20 - p.q.c.abs().sqrt()).tanh();
-        if x[k_9 % 4] > -0.5 && !found_10 {
-            found_10 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * (p.w[1] - p.q.c.abs()).tanh();
-        }
-        k_9 += 1;
-    }
-    if found_10 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_9 as f64) * t;
-    let mut i_11 = 0;
-    while i_11 < 4 {
-        i_11 += 1;
-        match i_11 % 4 {
-            1 => continue,
-            3 => s = s * 0.75 + p.q.c,
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_11 % 4] * p.q.c.min(p.q.c);
+    }
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (p.a + p.w[i_5 % 3]).tanh();
+    }
+    s += h_4[2] * p.b.exp() + h_4.iter().sum::<f64>() * 0.25;
+    s += 0.25 * gather(&p.w, idx) * x[3];
+    for i_6 in 0..5 {
+        match i_6 % 4 {
+            1 => {
+                s += 0.25 * gather(&p.w, idx) * p.b.cos();
+                if 0.82 < 5.0 {
+                    continue;
+                }
+            }
+            2 => s = s * 0.75 + p.a.abs().sqrt(),
+            _ => {
+                let h_7 = lin4(x);
+                let g_8 = lin4(&h_7);
+                s += 0.5 * dotf(&g_8, &h_7) + g_8[i_6 % 4] * (t - p.q.c.atan()).tanh();
+            }
+        }
+        s += 0.5 * x[i_6 % 4] * (p.b * 0.90).sin();
+    }
+    for j_9 in 0..3 {
+        let h_10 = lin4(x);
+        let g_11 = lin4(&h_10);
+        s += 0.5 * dotf(&g_11, &h_10) + g_11[1] * x[2];
     }
     s
 }
@@ -574,7 +555,12 @@ fn comb_16004(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += h_6[2] * (t - p.q.c.mul_add(p.b, 0.42)).tanh() + h_6.iter().sum::<f64>() * 0.25;
     for j_8 in 0..3 {
-        s += 0.25 * dot2(&p.w, &p.w) * (p.w[1] - p.b.atan()).tanh();
+        match j_8 {
+            1 => {
+                s += 0.25 * dot2(&p.w, &p.w) * (p.w[1] - p.b.atan()).tanh();
+            }
+            _ => s += 0.5 * (p.b - p.q.c.min(p.q.c)).tanh(),
+        }
     }
     s
 }
@@ -642,19 +628,21 @@ fn comb_16004_matches_finite_differences() {
 fn comb_16005(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1];
     for j_1 in 0..3 {
-        s += p.q.c;
+        match j_1 {
+            0 => {
+                s += p.q.c;
+            }
+            _ => s += 0.5 * p.b.tanh(),
+        }
     }
-    for j_2 in 0..3 {
-        s += 0.25 * dotf(x, x) * x[2] * p.q.c;
+    for j_2 in 0..2 {
+        s += t * 0.63;
     }
-    if t > 1.0 {
-        return s * 0.5 + (0.63 - (p.a * 0.60).sin()).tanh();
+    let mut j_3 = 0;
+    while j_3 < 2 {
+        s += 0.25 * gather(x, idx) * (p.q.c - p.b.cos()).tanh();
+        j_3 += 1;
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = ((x[i_4 % 4] - p.a.hypot(p.b)).tanh() + x[i_4]).tanh();
-    }
-    s += hs(p, &b_3) * 0.5 + b_3[1] * p.a.sin();
     s
 }
 
@@ -725,37 +713,63 @@ fn comb_16006(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             2 => {
-                s += 0.52 * t;
-                if 0.77 < 5.0 {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (0.52 * t + x[i_3]).tanh();
+                }
+                s += hs(p, &b_2) * 0.5 + b_2[1] * x[1];
+                if x[3] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + 0.86 * p.a,
-            _ => {}
+            0 => s = s * 0.75 + p.w[1],
+            _ => {
+                let h_4 = lin4(x);
+                let g_5 = lin4(&h_4);
+                s += 0.5 * dotf(&g_5, &h_4) + g_5[i_1 % 4] * 0.98;
+            }
         }
-        s += 0.5 * x[i_1 % 4] * x[i_1 % 4] * x[2];
+        s += 0.5 * x[i_1 % 4] * p.b;
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 3 {
-        s += x[k_2 % 4] * (x[0] - p.b.tanh()).tanh();
-        if x[k_2 % 4] > -0.5 && !found_3 {
-            found_3 = true;
-            s += p.a;
+    for j_6 in 0..3 {
+        s += (p.q.v[0] - p.b.cos()).tanh();
+    }
+    if t > -0.5 {
+        let h_7 = layer2(p, &p.q.v);
+        s += h_7[0] * p.a.cos() + 0.25 * h_7[1];
+    } else {
+        s += p.b.cos();
+    }
+    let mut j_8 = 0;
+    while j_8 < 2 {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (t * x[i_10 % 4] + x[i_10]).tanh();
         }
-        k_2 += 2;
+        let h_11 = lin4(&b_9);
+        s += dotf(&h_11, &b_9) * (0.52 - p.b.tanh()).tanh();
+        j_8 += 1;
     }
-    if found_3 {
-        s *= 0.9;
+    for i_12 in 0..4 {
+        match i_12 % 4 {
+            2 => {
+                let mut b_13 = [0.0; 4];
+                for i_14 in 0..4 {
+                    b_13[i_14] = (x[i_14 % 4] + x[i_14]).tanh();
+                }
+                s += 0.25 * dotf(&b_13, &b_13) + gather(&b_13, idx) * t;
+                if 0.83 < 5.0 {
+                    continue;
+                }
+            }
+            0 => s = s * 0.75 + (x[1] - p.a.abs().sqrt()).tanh(),
+            _ => {
+                let h_15 = lin4(x);
+                s += 0.5 * h_15[i_12 % 4].exp() * x[0];
+            }
+        }
+        s += 0.5 * x[i_12 % 4] * x[3];
     }
-    s += 0.1 * (k_2 as f64) * t;
-    for j_4 in 0..2 {
-        let h_5 = layer2(p, &p.q.v);
-        s += h_5[0] * (0.46 - p.a.cos()).tanh() + 0.25 * h_5[1];
-    }
-    s += (0.64 - p.b.cos()).tanh();
-    let h_6 = layer2(p, &p.q.v);
-    s += h_6[1] * p.q.v[1] * p.b + 0.25 * h_6[0];
     s
 }
 
@@ -844,22 +858,37 @@ fn comb_16007(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += 0.1 * (k_2 as f64) * t;
     for j_4 in 0..3 {
-        s += (x[j_4 % 4] - p.a.hypot(p.a)).tanh();
+        match j_4 {
+            0 => {
+                s += (x[j_4 % 4] - p.a.hypot(p.a)).tanh();
+            }
+            _ => s += 0.5 * (x[1] - p.b.abs()).tanh(),
+        }
     }
     let mut i_5 = 0;
     while i_5 < 4 {
         i_5 += 1;
-        if t > 1.0 && x[1] > 0.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + p.q.c.abs().sqrt();
+        if t > 1.0 && x[2] > 0.0 && i_5 == 2 {
+            return s * x[i_5 % 4] + p.b;
         }
-        s += 0.25 * hs(p, &p.q.v) * (1.10 - p.b.abs().sqrt()).tanh();
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.a.sin();
     }
-    s += 0.5 * gather(x, idx);
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((x[2] - p.b.powi(3)).tanh() + x[i_7]).tanh();
+    let h_6 = lin4(x);
+    let g_7 = lin4(&h_6);
+    s += 0.5 * dotf(&g_7, &h_6) + g_7[0] * p.b;
+    for i_8 in 0..4 {
+        match i_8 % 4 {
+            3 => {
+                s += 0.25 * qdot(&p.q, &p.q.v) * p.b * p.b;
+                if x[0] < 5.0 {
+                    break;
+                }
+            }
+            0 => s = s * 0.75 + t,
+            _ => {}
+        }
+        s += 0.5 * x[i_8 % 4] * x[3];
     }
-    s += 0.25 * dotf(&b_6, x) * (x[0] - p.q.c.mul_add(p.a, x[2])).tanh();
     s
 }
 
@@ -939,40 +968,40 @@ fn comb_16008(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_1 as f64) * t;
-    for j_3 in 0..3 {
+    let mut j_3 = 0;
+    loop {
+        s += 0.25 * dot2(&p.w, &p.w) * (0.64 - (p.a * p.b).sin()).tanh();
+        j_3 += 1;
         match j_3 {
-            0 => {
-                s += 0.25 * dot2(&p.w, &p.w) * (0.64 - (p.a * p.b).sin()).tanh();
-            }
-            _ => s += 0.5 * p.w[0] * 1.14,
-        }
-    }
-    if 0.44 > 0.5 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (p.q.c + x[i_5]).tanh();
-        }
-        s += hs(p, &b_4) * 0.5 + b_4[1] * t * t;
-    } else {
-        s += (p.q.c * x[2]).sin();
-    }
-    for j_6 in 0..3 {
-        match j_6 {
-            1 => {
-                let h_7 = layer2(p, &p.q.v);
-                s += h_7[1] * p.w[2] * p.q.c + 0.25 * h_7[0];
-            }
-            _ => s += 0.5 * 0.66 * t,
-        }
-    }
-    for i_8 in 0..4 {
-        match i_8 % 4 {
-            3 => break,
-            0 => s = s * 0.75 + p.q.c.tanh(),
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * p.q.v[1];
     }
+    for j_4 in 0..3 {
+        match j_4 {
+            0 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * x[0];
+            }
+            _ => s += 0.5 * 1.08,
+        }
+    }
+    if t > 1.0 && x[1] < 0.0 {
+        return s * 0.5 + p.a;
+    }
+    let mut b_5 = [0.0; 4];
+    for i_6 in 0..4 {
+        b_5[i_6] = (x[i_6 % 4] * 0.76 + x[i_6]).tanh();
+    }
+    s += 0.25 * dotf(&b_5, x) * p.q.c.abs().sqrt();
+    for i_7 in 0..3 {
+        if t > 1.0 && x[2] < 0.0 && i_7 == 1 {
+            return s + x[i_7] * 0.76 * 0.66;
+        }
+        s += 0.25 * x[i_7 + 1];
+        s += 0.5 * dot2(&p.w, &p.w);
+    }
+    let h_8 = layer2(p, &p.q.v);
+    s += h_8[1] * p.q.v[1] * p.w[2] + 0.25 * h_8[0];
     s
 }
 
@@ -1066,25 +1095,16 @@ fn comb_16009(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match j_7 {
             1 => {
                 let h_8 = lin4(x);
-                s += 0.5 * h_8[j_7 % 4] * 1.16 * 0.79;
+                s += 0.5 * h_8[j_7 % 4].exp() * 1.16 * 0.79;
             }
-            _ => s += 0.5 * (x[j_7 % 4] - p.q.c.atan()).tanh(),
+            _ => s += 0.5 * p.a * p.b,
         }
     }
-    let mut k_9 = 0;
-    let mut found_10 = false;
-    while k_9 < 5 {
-        s += x[k_9 % 4] * p.q.c.max(1.07);
-        if x[k_9 % 4] > 0.5 && !found_10 {
-            found_10 = true;
-            s += 0.25 * qdot(&p.q, &p.q.v) * t;
-        }
-        k_9 += 1;
-    }
-    if found_10 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_9 as f64) * t;
+    let mut v_10 = [0.0; 2];
+    v_10[0] = p.a * t;
+    v_10[1] = p.b * 0.5;
+    let h_9 = layer2(p, &v_10);
+    s += h_9[0] * h_9[1] + hs(p, &h_9) * 0.25;
     s
 }
 
@@ -1175,13 +1195,16 @@ fn comb_16010(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * x[i_5 + 1];
         let h_6 = lin4(x);
-        s += 0.5 * h_6[i_5 % 4] * p.a.exp();
+        s += 0.5 * h_6[i_5 % 4].tanh() * p.a.exp();
     }
-    s += 0.5 * hs(p, &p.q.v);
-    if t > 0.5 {
-        s += (1.19 - p.q.c.hypot(p.q.c)).tanh();
-    } else {
-        s += t;
+    let mut b_7 = [0.0; 4];
+    for i_8 in 0..4 {
+        b_7[i_8] = ((0.88 - p.b.mul_add(p.q.c, p.b)).tanh() + x[i_8]).tanh();
+    }
+    let h_9 = lin4(&b_7);
+    s += dotf(&h_9, &b_7) * t * x[3];
+    for j_10 in 0..3 {
+        s += t * t;
     }
     s
 }
@@ -1257,11 +1280,7 @@ fn comb_16011(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = ((1.01 - p.a.abs()).tanh() + p.w[i_2 % 3]).tanh();
     }
     s += h_1[1] * p.q.c * x[0] + h_1.iter().sum::<f64>() * 0.25;
-    if p.a > -0.5 {
-        s += p.b.abs().sqrt();
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * (x[2] - p.a.sin()).tanh();
-    }
+    s += 0.25 * dot2(&p.w, &p.w) * (x[0] - p.b.abs().sqrt()).tanh();
     s
 }
 
@@ -1350,9 +1369,12 @@ fn comb_16012(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_5 % 4 {
             3 => continue,
             1 => s = s * 0.75 + p.q.c.abs().sqrt(),
-            _ => {}
+            _ => {
+                let h_6 = layer2(p, &p.q.v);
+                s += h_6[0] * (x[i_5 % 4] - p.q.c.cos()).tanh() + 0.25 * h_6[1];
+            }
         }
-        s += 0.5 * x[i_5 % 4] * p.b.max(p.a);
+        s += 0.5 * x[i_5 % 4] * x[1] * t;
     }
     s
 }
@@ -1420,44 +1442,43 @@ fn comb_16012_matches_finite_differences() {
 fn comb_16013(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * t;
     for j_1 in 0..3 {
-        s += 1.16;
+        match j_1 {
+            1 => {
+                s += 1.16;
+            }
+            _ => s += 0.5 * x[1],
+        }
     }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        match i_2 % 4 {
-            3 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * p.a.powi(2);
-                if 0.64 < 5.0 {
-                    continue;
+    for j_2 in 0..3 {
+        match j_2 {
+            1 => {
+                let mut b_3 = [0.0; 4];
+                for i_4 in 0..4 {
+                    b_3[i_4] = (p.a + x[i_4]).tanh();
                 }
+                s += hs(p, &b_3) * 0.5 + b_3[1] * t;
             }
-            1 => s = s * 0.75 + p.a.abs(),
-            _ => {}
+            _ => s += 0.5 * p.a.max(0.57),
         }
-        s += 0.5 * x[i_2 % 4] * p.a * t;
     }
-    for i_3 in 0..3 {
-        if t > 1.0 && x[1] > 0.0 && i_3 == 0 {
-            return s + x[i_3] * 0.38;
-        }
-        s += 0.25 * x[i_3 + 1];
-    }
-    let h_4 = lin4(x);
-    s += 0.5 * h_4[0] * x[1];
     for j_5 in 0..3 {
-        match j_5 {
-            2 => {
-                s += 0.25 * gather(x, idx) * p.q.c;
+        s += 0.25 * dotf(x, x) * p.a.abs();
+    }
+    for i_6 in 0..3 {
+        match i_6 % 4 {
+            3 => continue,
+            1 => s = s * 0.75 + 0.63,
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * p.q.c * 0.69;
             }
-            _ => s += 0.5 * p.b.abs(),
         }
+        s += 0.5 * x[i_6 % 4] * p.q.c * p.a;
     }
-    let mut h_6 = vec![0.0; p.q.v.len() + 1];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (p.q.v[0] * 0.42 + p.w[i_7 % 3]).tanh();
+    let mut b_8 = [0.0; 4];
+    for i_9 in 0..4 {
+        b_8[i_9] = (p.q.c + x[i_9]).tanh();
     }
-    s += h_6[0] * (x[2] - p.a.sin()).tanh() + h_6.iter().sum::<f64>() * 0.25;
+    s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * p.q.v[0] * 0.42;
     s
 }
 
@@ -1529,42 +1550,38 @@ fn comb_16014(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + x[i_1 % 4],
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * x[3] * t;
+        s += 0.5 * x[i_1 % 4] * p.b * t;
     }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_2 == 3 {
-            return s * x[i_2 % 4] + p.b.atan();
+    for j_2 in 0..2 {
+        s += p.b.sin();
+    }
+    let mut j_3 = 0;
+    loop {
+        let h_4 = layer2(p, &p.q.v);
+        s += h_4[1] * (p.b - p.a.tanh()).tanh() + 0.25 * h_4[0];
+        j_3 += 1;
+        match j_3 {
+            2 => break,
+            _ => {}
         }
-        s += 0.25 * gather(&p.w, idx) * x[2];
     }
-    let mut v_4 = [0.0; 2];
-    v_4[0] = x[1] * p.q.c;
-    v_4[1] = p.a * 0.5;
-    let h_3 = layer2(p, &v_4);
-    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
-    s += (x[0] - p.a.max(p.a)).tanh();
     if x[0] > -0.5 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (x[2] * 0.98 + x[i_6]).tanh();
-        }
-        s += 0.25 * dotf(&b_5, x) * 1.00;
+        let h_5 = lin4(x);
+        let g_6 = lin4(&h_5);
+        s += 0.5 * dotf(&g_6, &h_5) + g_6[2] * p.a;
     } else {
-        s += 0.25 * gather(x, idx) * x[0];
+        s += 0.25 * dot2(&p.w, &p.w) * p.b.max(x[3]);
     }
-    for i_7 in 0..3 {
-        match i_7 {
+    for j_7 in 0..3 {
+        match j_7 {
             1 => {
-                if t > 1.0 {
-                    return s - p.q.c;
-                }
+                let h_8 = lin4(x);
+                let g_9 = lin4(&h_8);
+                s += 0.5 * dotf(&g_9, &h_8) + g_9[j_7 % 4] * p.b.hypot(p.q.c);
             }
-            _ => s += 0.1 * t,
+            _ => s += 0.5 * p.q.c,
         }
     }
-    s += 0.5 * gather(x, idx);
     s
 }
 
@@ -1630,42 +1647,40 @@ fn comb_16014_matches_finite_differences() {
 #[backprop]
 fn comb_16015(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (x[1] - p.b.powi(2)).tanh();
-    let h_1 = lin4(x);
-    s += 0.5 * h_1[1] * p.q.c.abs().sqrt();
-    if t > 1.0 && x[3] < 0.0 {
-        return s * 0.5 + (0.32 - p.a.min(p.q.c)).tanh();
+    if p.a > 0.5 {
+        s += 0.25 * dotf(&lin4(x), x) * p.b.hypot(p.a);
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * p.q.c.atan();
     }
-    s += 0.25 * dotf(&lin4(x), x) * (0.32 - p.q.c.powi(3)).tanh();
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 3 {
-        s += x[k_3 % 4] * (x[0] - p.q.c.powi(2)).tanh();
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
-            s += x[k_3 % 4];
+    let mut j_2 = 0;
+    while j_2 < 2 {
+        s += 0.25 * dotf(x, x) * (x[j_2 % 4] - p.q.c.min(p.b)).tanh();
+        j_2 += 1;
+    }
+    for j_3 in 0..3 {
+        match j_3 {
+            2 => {
+                let h_4 = lin4(x);
+                let g_5 = lin4(&h_4);
+                s += 0.5 * dotf(&g_5, &h_4) + g_5[2] * (t - p.a.powi(2)).tanh();
+            }
+            _ => s += 0.5 * x[1],
         }
-        k_3 += 2;
     }
-    if found_4 {
-        s *= 0.9;
+    let mut h_6 = vec![0.0; p.w.len()];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (p.w[0] * 0.39 + p.w[i_7 % 3]).tanh();
     }
-    s += 0.1 * (k_3 as f64) * t;
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * t * p.w[1];
-        if x[k_5 % 4] > -0.5 && !found_6 {
-            found_6 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * x[3] * 0.38;
+    s += h_6[2] * t * p.b + h_6.iter().sum::<f64>() * 0.25;
+    let mut i_8 = 0;
+    while i_8 < 4 {
+        i_8 += 1;
+        if t > 1.0 && x[0] < 0.0 && i_8 == 3 {
+            return s * x[i_8 % 4] + x[3] * 0.38;
         }
-        k_5 += 2;
+        s += 0.25 * qdot(&p.q, &p.q.v) * x[i_8 % 4];
     }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
-    let h_7 = lin4(x);
-    s += 0.5 * h_7[3] * 0.35;
+    s += 0.5 * gather(&p.w, idx);
     s
 }
 
@@ -1740,37 +1755,42 @@ fn comb_16016(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += p.b.atan();
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[0] * p.a.abs().sqrt();
-    if p.q.c > -0.5 {
-        s += p.q.c.max(x[3]);
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.b * 1.11;
-    }
-    for j_3 in 0..3 {
-        match j_3 {
+    s += 0.5 * h_2[0].abs() * p.a.abs().sqrt();
+    let mut i_3 = 0;
+    while i_3 < 5 {
+        i_3 += 1;
+        match i_3 % 4 {
             2 => {
-                let mut b_4 = [0.0; 4];
-                for i_5 in 0..4 {
-                    b_4[i_5] = (x[i_5 % 4] + x[i_5]).tanh();
+                let h_4 = lin4(x);
+                s += 0.5 * h_4[i_3 % 4].abs() * p.b.tanh();
+                if 1.11 < 5.0 {
+                    continue;
                 }
-                s += dot2(&b_4, &p.w) * x[1] * t;
             }
-            _ => s += 0.5 * (0.35 - p.q.c.mul_add(p.q.c, x[0])).tanh(),
+            3 => s = s * 0.75 + p.q.v[0],
+            _ => {}
         }
+        s += 0.5 * x[i_3 % 4] * p.q.c.mul_add(p.b, x[1]);
     }
-    let mut i_6 = 0;
-    while i_6 < 4 {
-        i_6 += 1;
-        if t > 1.0 && i_6 == 1 {
-            return s * x[i_6 % 4] + t;
+    let mut j_5 = 0;
+    while j_5 < 2 {
+        s += 0.25 * dotf(&lin4(x), x) * (x[0] - p.a.mul_add(p.q.c, 0.44)).tanh();
+        j_5 += 1;
+    }
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 4 {
+        s += x[k_7 % 4] * (t - p.b.atan()).tanh();
+        if x[k_7 % 4] > -0.5 && !found_8 {
+            found_8 = true;
+            s += x[2];
         }
-        s += p.q.v[1] * p.q.v[0];
+        k_7 += 2;
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = (p.w[0] * x[3] + x[i_8]).tanh();
+    if found_8 {
+        s *= 0.9;
     }
-    s += hs(p, &b_7) * 0.5 + b_7[1] * (x[2] - p.q.c.min(p.b)).tanh();
+    s += 0.1 * (k_7 as f64) * t;
     s
 }
 
@@ -1870,18 +1890,21 @@ fn comb_16017(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_6 as f64) * t;
-    for j_8 in 0..2 {
-        let mut b_9 = [0.0; 4];
-        for i_10 in 0..4 {
-            b_9[i_10] = ((t - p.a.hypot(p.b)).tanh() + x[i_10]).tanh();
+    for j_8 in 0..3 {
+        match j_8 {
+            2 => {
+                let mut b_9 = [0.0; 4];
+                for i_10 in 0..4 {
+                    b_9[i_10] = ((t - p.a.hypot(p.b)).tanh() + x[i_10]).tanh();
+                }
+                s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * (t - p.b.hypot(p.a)).tanh();
+            }
+            _ => s += 0.5 * t,
         }
-        s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * (t - p.b.hypot(p.a)).tanh();
     }
-    let mut h_11 = vec![0.0; p.w.len()];
-    for i_12 in 0..h_11.len() {
-        h_11[i_12] = (p.q.v[1] + p.w[i_12 % 3]).tanh();
+    for j_11 in 0..3 {
+        s += (p.q.c - p.b.abs()).tanh();
     }
-    s += h_11[1] * (p.q.c - p.b.abs()).tanh() + h_11.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -1962,22 +1985,26 @@ fn comb_16018(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_2[i_3] = (t * 1.03 + x[i_3]).tanh();
     }
     s += hs(p, &b_2) * 0.5 + b_2[1] * p.b.tanh();
-    for j_4 in 0..3 {
+    let mut j_4 = 0;
+    loop {
         let h_5 = lin4(x);
-        s += 0.5 * h_5[j_4 % 4] * x[j_4 % 4] * p.b;
-    }
-    if t > 1.0 {
-        return s * 0.5 + p.a.abs().sqrt();
-    }
-    s += 0.5 * dot2(&p.w, &p.q.v);
-    if 0.45 > 0.5 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = ((p.q.c - p.b.tanh()).tanh() + x[i_7]).tanh();
+        s += 0.5 * h_5[j_4 % 4].atan() * x[j_4 % 4] * p.b;
+        j_4 += 1;
+        match j_4 {
+            1 => break,
+            _ => {}
         }
-        s += dot2(&b_6, &p.w) * 0.78;
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * t;
+    }
+    let h_6 = layer2(p, &p.q.v);
+    s += h_6[1] * p.q.c.abs().sqrt() + 0.25 * h_6[0];
+    let mut j_7 = 0;
+    loop {
+        s += 0.25 * hs(p, &p.q.v) * p.q.c.hypot(p.b);
+        j_7 += 1;
+        match j_7 {
+            2 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -2044,27 +2071,44 @@ fn comb_16018_matches_finite_differences() {
 #[backprop]
 fn comb_16019(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.65 * t;
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
         s += 0.25 * dot2(&p.w, &p.q.v) * t * 0.67;
+        j_1 += 1;
+        match j_1 {
+            1 => break,
+            _ => {}
+        }
     }
     if t > 1.0 {
         return s * 0.5 + t * p.w[2];
     }
     s += 0.5 * hs(p, &p.q.v);
     for j_2 in 0..3 {
-        match j_2 {
-            1 => {
-                s += 0.25 * qdot(&p.q, &p.q.v) * (0.64 - p.b.tanh()).tanh();
-            }
-            _ => s += 0.5 * p.q.c.sin(),
+        s += 0.25 * qdot(&p.q, &p.q.v) * (0.64 - p.b.tanh()).tanh();
+    }
+    let mut j_3 = 0;
+    loop {
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.b.cos();
+        j_3 += 1;
+        match j_3 {
+            1 => break,
+            _ => {}
         }
     }
-    let h_3 = lin4(x);
-    s += 0.5 * h_3[2] * (p.w[0] - p.q.c.tanh()).tanh();
-    if t > 1.0 && x[0] < 0.0 {
-        return s * 0.5 + x[0];
+    for i_4 in 0..5 {
+        match i_4 % 4 {
+            3 => {
+                s += 0.25 * gather(&p.w, idx) * x[i_4 % 4];
+                if x[0] < 5.0 {
+                    continue;
+                }
+            }
+            0 => s = s * 0.75 + p.q.v[1],
+            _ => {}
+        }
+        s += 0.5 * x[i_4 % 4] * p.w[0];
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.b.sin();
     s
 }
 
@@ -2141,30 +2185,53 @@ fn comb_16020(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     s += 0.5 * dotf(x, x);
-    let mut b_2 = [0.0; 4];
-    for i_3 in 0..4 {
-        b_2[i_3] = (p.b * x[0] + x[i_3]).tanh();
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (p.b + x[i_4]).tanh();
+        }
+        s += 0.25 * dotf(&b_3, x) * t * x[3];
+        j_2 += 1;
     }
-    s += 0.25 * dotf(&b_2, x) * x[3];
-    for i_4 in 0..3 {
-        match i_4 % 4 {
-            3 => {
-                s += 0.25 * dot2(&p.w, &p.w) * p.q.c.cos();
-                if 0.91 < 5.0 {
-                    break;
-                }
-            }
-            0 => s = s * 0.75 + p.q.c.abs(),
+    for i_5 in 0..5 {
+        match i_5 % 4 {
+            1 => break,
+            2 => s = s * 0.75 + p.q.c.cos(),
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * p.q.c.mul_add(p.a, t);
+        s += 0.5 * x[i_5 % 4] * p.a.sin();
     }
-    for j_5 in 0..3 {
-        s += (x[j_5 % 4] - (p.q.c * 0.59).sin()).tanh();
+    for i_6 in 0..3 {
+        match i_6 {
+            1 => {
+                if t > 1.0 && x[1] < 0.0 {
+                    return s - p.q.c.mul_add(p.q.c, 0.74);
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    for j_6 in 0..2 {
-        let h_7 = layer2(p, &p.q.v);
-        s += h_7[0] * (x[2] - p.q.c.sin()).tanh() + 0.25 * h_7[1];
+    let mut b_7 = [0.0; 4];
+    for i_8 in 0..4 {
+        b_7[i_8] = (1.24 * t + x[i_8]).tanh();
+    }
+    s += hs(p, &b_7) * 0.5 + b_7[1] * p.q.c.abs().sqrt();
+    let mut i_9 = 0;
+    while i_9 < 3 {
+        i_9 += 1;
+        match i_9 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + (0.31 - p.a.exp()).tanh(),
+            _ => {
+                let mut v_11 = [0.0; 2];
+                v_11[0] = x[i_9 % 4] * x[i_9 % 4];
+                v_11[1] = t * 0.5;
+                let h_10 = layer2(p, &v_11);
+                s += h_10[0] * h_10[1] + hs(p, &h_10) * 0.25;
+            }
+        }
+        s += 0.5 * x[i_9 % 4] * (x[i_9 % 4] - p.q.c.hypot(p.q.c)).tanh();
     }
     s
 }
@@ -2234,33 +2301,31 @@ fn comb_16021(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..4 {
         match i_1 % 4 {
             2 => {
-                s += 0.25 * gather(&p.w, idx) * p.a.exp();
-                if p.a < 5.0 {
+                let h_2 = layer2(p, &p.q.v);
+                s += h_2[0] * p.q.v[1] * t + 0.25 * h_2[1];
+                if x[i_1 % 4] < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + t * p.q.c,
+            0 => s = s * 0.75 + t * 0.77,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * t * x[0];
+        s += 0.5 * x[i_1 % 4] * x[3] * p.w[1];
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 4 {
-        s += x[k_2 % 4] * p.b.abs().sqrt();
-        if x[k_2 % 4] > 0.5 && !found_3 {
-            found_3 = true;
-            s += t;
+    for i_3 in 0..3 {
+        if t > 1.0 && i_3 == 0 {
+            return s + x[i_3] * (t - p.b.hypot(p.a)).tanh();
         }
-        k_2 += 2;
+        s += 0.25 * x[i_3 + 1];
     }
-    if found_3 {
-        s *= 0.9;
+    let h_4 = layer2(p, &p.q.v);
+    s += h_4[1] * (p.q.v[0] - p.b.tanh()).tanh() + 0.25 * h_4[0];
+    if t > 1.0 {
+        return s * 0.5 + x[2];
     }
-    s += 0.1 * (k_2 as f64) * t;
-    for j_4 in 0..2 {
-        s += p.q.c * p.q.v[0];
-    }
+    let h_5 = lin4(x);
+    let g_6 = lin4(&h_5);
+    s += 0.5 * dotf(&g_6, &h_5) + g_6[1] * (p.a - p.b.tanh()).tanh();
     s
 }
 
@@ -2327,33 +2392,34 @@ fn comb_16021_matches_finite_differences() {
 fn comb_16022(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (x[2] - p.b.sin()).tanh();
     for j_1 in 0..3 {
-        match j_1 {
-            0 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (x[j_1 % 4] * t + x[i_3]).tanh();
-                }
-                let h_4 = lin4(&b_2);
-                s += dotf(&h_4, &b_2) * (t - p.a.min(p.b)).tanh();
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (x[j_1 % 4] * t + x[i_3]).tanh();
+        }
+        let h_4 = lin4(&b_2);
+        s += dotf(&h_4, &b_2) * (t - p.a.min(p.b)).tanh();
+    }
+    for j_5 in 0..3 {
+        match j_5 {
+            2 => {
+                let h_6 = lin4(x);
+                s += 0.5 * h_6[j_5 % 4].tanh() * (x[1] - p.a.exp()).tanh();
             }
-            _ => s += 0.5 * (x[j_1 % 4] - p.b.hypot(p.a)).tanh(),
+            _ => s += 0.5 * p.a.abs(),
         }
     }
-    for i_5 in 0..5 {
-        match i_5 % 4 {
-            2 => break,
-            3 => s = s * 0.75 + p.a.abs(),
-            _ => {}
+    for j_7 in 0..3 {
+        match j_7 {
+            1 => {
+                s += (x[3] - p.b.exp()).tanh();
+            }
+            _ => s += 0.5 * p.b * x[j_7 % 4],
         }
-        s += 0.5 * x[i_5 % 4] * 0.26 * p.b;
     }
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[1] * (p.b - p.q.c.tanh()).tanh();
-    let mut h_7 = vec![0.0; p.w.len()];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = ((p.q.c * t).sin() + p.w[i_8 % 3]).tanh();
+    if t > 1.0 {
+        return s * 0.5 + (p.q.c * t).sin();
     }
-    s += h_7[2] * p.a.exp() + h_7.iter().sum::<f64>() * 0.25;
+    s += 0.5 * dot2(&p.w, &p.q.v);
     s
 }
 
@@ -2419,33 +2485,31 @@ fn comb_16022_matches_finite_differences() {
 #[backprop]
 fn comb_16023(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a * x[1];
-    if p.q.c > -0.5 {
-        s += p.b.sin();
-    } else {
-        s += p.b.atan();
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += p.q.c.hypot(p.b);
+        j_1 += 1;
     }
-    for j_1 in 0..2 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (x[1] + x[i_3]).tanh();
+    s += p.b.atan();
+    for j_2 in 0..2 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (x[1] + x[i_4]).tanh();
         }
-        s += 0.25 * dotf(&b_2, x) * p.w[0];
+        s += 0.25 * dotf(&b_3, x) * p.w[0];
     }
     if 0.62 > -0.5 {
         s += 0.25 * dot2(&p.w, &p.w) * t;
     } else {
         s += 0.25 * dot2(&p.w, &p.w) * (p.w[1] - p.a.cos()).tanh();
     }
-    for j_4 in 0..3 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (x[1] + x[i_6]).tanh();
+    for j_5 in 0..3 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (x[1] + x[i_7]).tanh();
         }
-        let h_7 = lin4(&b_5);
-        s += dotf(&h_7, &b_5) * p.a.abs().sqrt();
-    }
-    for j_8 in 0..3 {
-        s += 0.25 * gather(&p.w, idx) * (t - p.q.c.cos()).tanh();
+        let h_8 = lin4(&b_6);
+        s += dotf(&h_8, &b_6) * p.a.abs().sqrt();
     }
     s
 }
@@ -2521,18 +2585,29 @@ fn comb_16024(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += p.q.v[1];
     }
     s += 0.5 * gather(x, idx);
-    s += 0.49 * t;
-    for j_2 in 0..3 {
-        s += t;
-    }
-    if 0.52 > 0.5 {
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = (p.a.max(x[i_4 % 4]) + x[i_4]).tanh();
-        }
-        s += dot2(&b_3, &p.w) * (0.73 - p.b.min(p.q.c)).tanh();
+    if 0.43 > 0.5 {
+        s += 0.25 * gather(&p.w, idx) * 0.99 * 0.75;
     } else {
-        s += p.q.c.abs();
+        s += 0.25 * dot2(&p.w, &p.q.v) * (0.52 - p.b.sin()).tanh();
+    }
+    if x[1] > 0.5 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c.powi(2);
+    } else {
+        s += p.q.c.sin();
+    }
+    for i_2 in 0..3 {
+        match i_2 % 4 {
+            1 => {
+                let h_3 = lin4(x);
+                s += 0.5 * h_3[1].sin() * p.q.c;
+                if x[i_2 % 4] < 5.0 {
+                    continue;
+                }
+            }
+            3 => s = s * 0.75 + p.b,
+            _ => {}
+        }
+        s += 0.5 * x[i_2 % 4] * p.q.v[0];
     }
     s
 }
@@ -2642,12 +2717,13 @@ fn comb_16025(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_6 as f64) * t;
-    for j_8 in 0..3 {
+    let mut j_8 = 0;
+    loop {
+        s += 0.25 * dotf(x, x) * p.q.c.abs().sqrt();
+        j_8 += 1;
         match j_8 {
-            1 => {
-                s += 0.25 * dotf(x, x) * p.q.c.abs().sqrt();
-            }
-            _ => s += 0.5 * p.b.tanh(),
+            2 => break,
+            _ => {}
         }
     }
     s
@@ -2723,24 +2799,26 @@ fn comb_16026(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.5 * p.b.cos(),
         }
     }
-    let mut b_2 = [0.0; 4];
-    for i_3 in 0..4 {
-        b_2[i_3] = (x[i_3 % 4] + x[i_3]).tanh();
-    }
-    let h_4 = lin4(&b_2);
-    s += dotf(&h_4, &b_2) * x[3];
-    s += 0.25 * dotf(x, x) * (1.10 - p.q.c.abs()).tanh();
-    for i_5 in 0..3 {
-        if t > 1.0 && i_5 == 2 {
-            return s + x[i_5] * p.a.abs().sqrt();
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (p.b.min(p.a) + x[i_4]).tanh();
         }
-        s += 0.25 * x[i_5 + 1];
+        s += dot2(&b_3, &p.w) * (t - p.a.atan()).tanh();
+        j_2 += 1;
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (0.53 * p.w[1] + x[i_7]).tanh();
+    s += 0.25 * hs(p, &p.q.v) * x[3] * x[3];
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        match i_5 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + x[2] * 0.40,
+            _ => {}
+        }
+        s += 0.5 * x[i_5 % 4] * p.q.c.exp();
     }
-    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * x[2];
     s
 }
 
@@ -2806,25 +2884,37 @@ fn comb_16026_matches_finite_differences() {
 #[backprop]
 fn comb_16027(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t;
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
         s += x[j_1 % 4];
-    }
-    for j_2 in 0..3 {
-        match j_2 {
-            2 => {
-                let h_3 = layer2(p, &p.q.v);
-                s += h_3[0] * (x[1] - p.b.exp()).tanh() + 0.25 * h_3[1];
-            }
-            _ => s += 0.5 * x[j_2 % 4] * x[j_2 % 4],
-        }
-    }
-    for i_4 in 0..4 {
-        match i_4 % 4 {
-            1 => continue,
-            2 => s = s * 0.75 + p.q.c.atan(),
+        j_1 += 1;
+        match j_1 {
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * 0.47 * 1.16;
+    }
+    let mut j_2 = 0;
+    loop {
+        let h_3 = layer2(p, &p.q.v);
+        s += h_3[0] * (x[1] - p.b.exp()).tanh() + 0.25 * h_3[1];
+        j_2 += 1;
+        match j_2 {
+            3 => break,
+            _ => {}
+        }
+    }
+    let mut j_4 = 0;
+    loop {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (x[i_6 % 4] * t + x[i_6]).tanh();
+        }
+        s += dot2(&b_5, &p.w) * (0.63 - p.a.sin()).tanh();
+        j_4 += 1;
+        match j_4 {
+            2 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -2891,34 +2981,37 @@ fn comb_16027_matches_finite_differences() {
 #[backprop]
 fn comb_16028(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[0] * p.w[1];
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = ((x[j_1 % 4] - (p.b * x[i_3 % 4]).sin()).tanh() + x[i_3]).tanh();
+        }
+        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * t;
+        j_1 += 1;
         match j_1 {
-            2 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = ((x[j_1 % 4] - (p.b * x[i_3 % 4]).sin()).tanh() + x[i_3]).tanh();
-                }
-                s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * t;
-            }
-            _ => s += 0.5 * (p.a - p.a.cos()).tanh(),
+            3 => break,
+            _ => {}
         }
     }
-    let mut h_4 = vec![0.0; p.q.v.len() + 1];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (p.q.c.min(p.a) + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[1] * p.a.abs() + h_4.iter().sum::<f64>() * 0.25;
-    let mut h_6 = vec![0.0; p.q.v.len() + 1];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = ((0.42 - p.a.hypot(p.a)).tanh() + p.w[i_7 % 3]).tanh();
-    }
-    s += h_6[2] * t * x[0] + h_6.iter().sum::<f64>() * 0.25;
-    for j_8 in 0..2 {
-        let mut b_9 = [0.0; 4];
-        for i_10 in 0..4 {
-            b_9[i_10] = (x[j_8 % 4] + x[i_10]).tanh();
+    let mut j_4 = 0;
+    loop {
+        s += p.a.hypot(p.q.c);
+        j_4 += 1;
+        match j_4 {
+            1 => break,
+            _ => {}
         }
-        s += 0.25 * dotf(&b_9, x) * p.b.hypot(p.a);
+    }
+    let mut h_5 = vec![0.0; p.q.v.len() + 1];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (p.w[1] * 0.70 + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[1] * (p.q.v[1] - p.a.mul_add(p.q.c, x[3])).tanh() + h_5.iter().sum::<f64>() * 0.25;
+    if p.w[0] > -0.5 {
+        s += x[0];
+    } else {
+        s += 0.25 * gather(x, idx) * p.b.min(p.q.c);
     }
     s
 }
@@ -3086,36 +3179,34 @@ fn comb_16029_matches_finite_differences() {
 #[backprop]
 fn comb_16030(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.tanh();
-    for j_1 in 0..2 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (p.a.cos() + x[i_3]).tanh();
-        }
-        let h_4 = lin4(&b_2);
-        s += dotf(&h_4, &b_2) * (x[j_1 % 4] - p.b.abs().sqrt()).tanh();
-    }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        match i_5 % 4 {
-            2 => break,
-            0 => s = s * 0.75 + p.q.c,
-            _ => {}
-        }
-        s += 0.5 * x[i_5 % 4] * p.a.hypot(p.a);
-    }
-    for i_6 in 0..3 {
-        match i_6 {
-            2 => {
-                if t > 1.0 {
-                    return s - p.w[2];
+    for j_1 in 0..3 {
+        match j_1 {
+            1 => {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (p.a.cos() + x[i_3]).tanh();
                 }
+                let h_4 = lin4(&b_2);
+                s += dotf(&h_4, &b_2) * (x[j_1 % 4] - p.b.abs().sqrt()).tanh();
             }
-            _ => s += 0.1 * t,
+            _ => s += 0.5 * (x[1] - p.b.abs()).tanh(),
         }
     }
-    s += 0.25 * dotf(&lin4(x), x) * t * x[2];
-    s += 0.25 * dotf(&lin4(x), x) * 1.24 * x[1];
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (0.72 + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[0] * (x[2] - p.b.min(p.q.c)).tanh() + h_5.iter().sum::<f64>() * 0.25;
+    let mut j_7 = 0;
+    while j_7 < 3 {
+        s += t;
+        j_7 += 1;
+    }
+    let mut j_8 = 0;
+    while j_8 < 2 {
+        s += 1.24 * x[2];
+        j_8 += 1;
+    }
     s
 }
 
@@ -3189,28 +3280,40 @@ fn comb_16031(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_1[i_2] = (p.a.atan() + x[i_2]).tanh();
     }
     s += dot2(&b_1, &p.w) * (1.08 - p.a.tanh()).tanh();
-    for j_3 in 0..2 {
+    let mut j_3 = 0;
+    loop {
         let mut b_4 = [0.0; 4];
         for i_5 in 0..4 {
             b_4[i_5] = (p.b.mul_add(p.b, 0.36) + x[i_5]).tanh();
         }
         s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * t * x[j_3 % 4];
-    }
-    for j_6 in 0..3 {
-        s += 0.25 * dot2(&p.w, &p.w) * x[1] * x[1];
-    }
-    let mut h_7 = vec![0.0; p.q.v.len() + 1];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (p.b.exp() + p.w[i_8 % 3]).tanh();
-    }
-    s += h_7[2] * 0.74 * 1.22 + h_7.iter().sum::<f64>() * 0.25;
-    for i_9 in 0..4 {
-        match i_9 % 4 {
-            3 => break,
-            1 => s = s * 0.75 + (p.q.c * 1.03).sin(),
+        j_3 += 1;
+        match j_3 {
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_9 % 4] * p.b.exp();
+    }
+    for j_6 in 0..3 {
+        match j_6 {
+            2 => {
+                s += 0.25 * dot2(&p.w, &p.w) * x[1] * x[1];
+            }
+            _ => s += 0.5 * p.w[1],
+        }
+    }
+    if x[2] > -0.5 {
+        s += 0.25 * dotf(&lin4(x), x) * 0.74 * 1.22;
+    } else {
+        s += p.q.c.abs().sqrt();
+    }
+    if 1.03 > -0.5 {
+        let mut b_8 = [0.0; 4];
+        for i_9 in 0..4 {
+            b_8[i_9] = (p.b.exp() + x[i_9]).tanh();
+        }
+        s += dot2(&b_8, &p.w) * p.q.c.cos();
+    } else {
+        s += (t - p.q.c.cos()).tanh();
     }
     s
 }
@@ -3278,41 +3381,47 @@ fn comb_16031_matches_finite_differences() {
 fn comb_16032(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.b.atan()).tanh();
     for j_1 in 0..3 {
-        s += (t - p.b.sin()).tanh();
-    }
-    let mut h_2 = vec![0.0; p.w.len()];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = ((p.w[0] - p.q.c.powi(2)).tanh() + p.w[i_3 % 3]).tanh();
-    }
-    s += h_2[0] * p.q.c.powi(2) + h_2.iter().sum::<f64>() * 0.25;
-    for i_4 in 0..3 {
-        match i_4 {
+        match j_1 {
             0 => {
-                if t > 1.0 {
-                    return s - (x[2] - p.b.exp()).tanh();
+                s += (t - p.b.sin()).tanh();
+            }
+            _ => s += 0.5 * (p.b - (p.a * t).sin()).tanh(),
+        }
+    }
+    for i_2 in 0..3 {
+        match i_2 {
+            1 => {
+                if t > 1.0 && x[2] < 0.0 {
+                    return s - p.b.tanh();
                 }
             }
             _ => s += 0.1 * t,
         }
     }
-    s += 0.5 * qdot(&p.q, &p.q.v);
-    for j_5 in 0..3 {
-        match j_5 {
+    let h_3 = lin4(x);
+    let g_4 = lin4(&h_3);
+    s += 0.5 * dotf(&g_4, &h_3) + g_4[2] * x[3] * t;
+    let mut v_6 = [0.0; 2];
+    v_6[0] = (p.a - p.a.atan()).tanh();
+    v_6[1] = t * 0.5;
+    let h_5 = layer2(p, &v_6);
+    s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+    if p.q.v[1] > 0.5 {
+        s += x[3];
+    } else {
+        s += p.b.max(p.a);
+    }
+    for i_7 in 0..3 {
+        match i_7 {
             2 => {
-                let mut b_6 = [0.0; 4];
-                for i_7 in 0..4 {
-                    b_6[i_7] = (t * t + x[i_7]).tanh();
+                if t > 1.0 {
+                    return s - (t - p.a.min(p.b)).tanh();
                 }
-                s += dot2(&b_6, &p.w) * p.q.c.atan();
             }
-            _ => s += 0.5 * p.q.c * p.q.c,
+            _ => s += 0.1 * t,
         }
     }
-    let mut h_8 = vec![0.0; p.w.len()];
-    for i_9 in 0..h_8.len() {
-        h_8[i_9] = ((t - p.q.c.exp()).tanh() + p.w[i_9 % 3]).tanh();
-    }
-    s += h_8[0] * (x[0] - p.a.abs()).tanh() + h_8.iter().sum::<f64>() * 0.25;
+    s += 0.5 * gather(x, idx);
     s
 }
 
@@ -3383,36 +3492,37 @@ fn comb_16033(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = ((x[3] - p.q.c.abs()).tanh() + p.w[i_2 % 3]).tanh();
     }
     s += h_1[0] * (0.86 - p.a.atan()).tanh() + h_1.iter().sum::<f64>() * 0.25;
-    for j_3 in 0..3 {
-        match j_3 {
+    for j_3 in 0..2 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (p.b.tanh() + x[i_5]).tanh();
+        }
+        let h_6 = lin4(&b_4);
+        s += dotf(&h_6, &b_4) * (t - p.a.mul_add(p.a, p.w[2])).tanh();
+    }
+    for j_7 in 0..3 {
+        match j_7 {
             2 => {
-                let mut b_4 = [0.0; 4];
-                for i_5 in 0..4 {
-                    b_4[i_5] = (p.b.tanh() + x[i_5]).tanh();
-                }
-                let h_6 = lin4(&b_4);
-                s += dotf(&h_6, &b_4) * (t - p.a.mul_add(p.a, p.w[2])).tanh();
+                s += x[3] * x[0];
             }
-            _ => s += 0.5 * 0.40,
+            _ => s += 0.5 * t * p.b,
         }
     }
-    for i_7 in 0..3 {
-        match i_7 {
-            1 => {
-                if t > 1.0 && x[0] < 0.0 {
-                    return s - x[0] * 1.14;
+    for i_8 in 0..3 {
+        match i_8 {
+            2 => {
+                if t > 1.0 && x[2] > 0.0 {
+                    return s - (t - p.q.c.powi(2)).tanh();
                 }
             }
             _ => s += 0.1 * t,
         }
     }
-    let h_8 = layer2(p, &p.q.v);
-    s += h_8[0] * (t - p.q.c.powi(2)).tanh() + 0.25 * h_8[1];
-    if 1.06 > 0.5 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c * p.w[0];
-    } else {
-        s += 0.25 * gather(&p.w, idx) * p.q.c;
+    let mut b_9 = [0.0; 4];
+    for i_10 in 0..4 {
+        b_9[i_10] = (0.26 + x[i_10]).tanh();
     }
+    s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * p.q.c * p.w[0];
     s
 }
 
@@ -3522,8 +3632,12 @@ fn comb_16034(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + (x[1] - p.q.c.powi(3)).tanh();
     }
     let h_8 = lin4(x);
-    s += 0.5 * h_8[1] * p.b.max(x[1]);
-    s += p.b.cos();
+    s += 0.5 * h_8[1].atan() * p.b.max(x[1]);
+    let mut h_9 = vec![0.0; p.q.v.len() + 1];
+    for i_10 in 0..h_9.len() {
+        h_9[i_10] = (p.b.cos() + p.w[i_10 % 3]).tanh();
+    }
+    s += h_9[0] * p.b.cos() + h_9.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -3692,21 +3806,20 @@ fn comb_16036(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_1 as f64) * t;
-    s += (t - p.b.mul_add(p.a, x[3])).tanh();
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 6 {
-        s += x[k_3 % 4] * p.q.c.abs();
-        if x[k_3 % 4] > -0.5 && !found_4 {
-            found_4 = true;
-            s += 0.25 * hs(p, &p.q.v) * 0.71;
+    let mut j_3 = 0;
+    while j_3 < 2 {
+        s += 0.25 * hs(p, &p.q.v) * (t - p.a.tanh()).tanh();
+        j_3 += 1;
+    }
+    let mut j_4 = 0;
+    loop {
+        s += (x[j_4 % 4] - p.a.cos()).tanh();
+        j_4 += 1;
+        match j_4 {
+            2 => break,
+            _ => {}
         }
-        k_3 += 1;
     }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
     s
 }
 
@@ -3799,13 +3912,8 @@ fn comb_16037(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += 0.1 * (k_2 as f64) * t;
     for j_4 in 0..3 {
-        match j_4 {
-            1 => {
-                let h_5 = layer2(p, &p.q.v);
-                s += h_5[1] * p.b * t + 0.25 * h_5[0];
-            }
-            _ => s += 0.5 * p.a * 1.04,
-        }
+        let h_5 = layer2(p, &p.q.v);
+        s += h_5[1] * p.b * t + 0.25 * h_5[0];
     }
     s
 }
@@ -3877,26 +3985,33 @@ fn comb_16038(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             1 => {
-                s += 0.25 * gather(&p.w, idx) * p.w[1];
-                if 0.98 < 5.0 {
+                s += 0.25 * gather(x, idx) * p.a * p.w[2];
+                if x[0] < 5.0 {
                     continue;
                 }
             }
-            2 => s = s * 0.75 + p.q.c.cos(),
+            3 => s = s * 0.75 + (p.q.v[1] - p.b.abs()).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * t * x[i_1 % 4];
+        s += 0.5 * x[i_1 % 4] * x[i_1 % 4] * t;
     }
-    s += 0.25 * dot2(&p.w, &p.q.v) * (p.b - (p.q.c * x[3]).sin()).tanh();
-    if p.w[2] > -0.5 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = ((x[i_3 % 4] - p.a.cos()).tanh() + x[i_3]).tanh();
+    for j_2 in 0..3 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (0.75 + x[i_4]).tanh();
         }
-        s += dot2(&b_2, &p.w) * t * p.w[2];
-    } else {
-        s += p.b.exp();
+        s += hs(p, &b_3) * 0.5 + b_3[1] * (p.w[2] - p.q.c.hypot(p.q.c)).tanh();
     }
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        if t > 1.0 && x[0] > 0.0 && i_5 == 1 {
+            return s * x[i_5 % 4] + t * p.w[0];
+        }
+        s += 0.25 * dot2(&p.w, &p.q.v) * x[2];
+    }
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[3].exp() * (x[1] - p.q.c.min(p.q.c)).tanh();
     s
 }
 
@@ -3962,42 +4077,32 @@ fn comb_16038_matches_finite_differences() {
 #[backprop]
 fn comb_16039(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * p.a;
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
+        s += 0.25 * dotf(&lin4(x), x) * (p.a - p.b.abs()).tanh();
+        j_1 += 1;
         match j_1 {
-            1 => {
-                s += 0.25 * dotf(&lin4(x), x) * (p.a - p.b.abs()).tanh();
+            2 => break,
+            _ => {}
+        }
+    }
+    for j_3 in 0..3 {
+        let h_4 = lin4(x);
+        let g_5 = lin4(&h_4);
+        s += 0.5 * dotf(&g_5, &h_4) + g_5[j_3 % 4] * t;
+    }
+    for i_6 in 0..3 {
+        match i_6 {
+            0 => {
+                if t > 1.0 {
+                    return s - x[0] * x[0];
+                }
             }
-            _ => s += 0.5 * t,
+            _ => s += 0.1 * t,
         }
     }
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 5 {
-        s += x[k_3 % 4] * t;
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * p.b.hypot(p.q.c);
-        }
-        k_3 += 2;
-    }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 6 {
-        s += x[k_5 % 4] * (x[1] - p.a.hypot(p.a)).tanh();
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += (p.a - p.a.tanh()).tanh();
-        }
-        k_5 += 2;
-    }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
+    let h_7 = layer2(p, &p.q.v);
+    s += h_7[1] * (x[1] - p.a.hypot(p.a)).tanh() + 0.25 * h_7[0];
     s
 }
 
@@ -4063,18 +4168,32 @@ fn comb_16039_matches_finite_differences() {
 #[backprop]
 fn comb_16040(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.33 * p.b;
-    let mut v_2 = [0.0; 2];
-    v_2[0] = x[2];
-    v_2[1] = 0.50 * 0.5;
-    let h_1 = layer2(p, &v_2);
-    s += h_1[0] * h_1[1] + hs(p, &h_1) * 0.25;
-    for j_3 in 0..3 {
-        s += 0.25 * dotf(&lin4(x), x) * 0.96;
+    if p.b > 0.5 {
+        let h_1 = layer2(p, &p.q.v);
+        s += h_1[1] * (0.50 - p.b.cos()).tanh() + 0.25 * h_1[0];
+    } else {
+        s += p.b.max(x[1]);
     }
-    if t > 1.0 {
-        return s * 0.5 + x[1] * t;
+    for i_2 in 0..3 {
+        match i_2 {
+            1 => {
+                if t > 1.0 {
+                    return s - (p.a * x[1]).sin();
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    s += 0.5 * hs(p, &p.q.v);
+    s += 0.5 * qdot(&p.q, &p.q.v);
+    let mut j_3 = 0;
+    while j_3 < 3 {
+        let mut v_5 = [0.0; 2];
+        v_5[0] = x[j_3 % 4];
+        v_5[1] = x[0] * 0.5;
+        let h_4 = layer2(p, &v_5);
+        s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
+        j_3 += 1;
+    }
     s
 }
 
@@ -4150,24 +4269,30 @@ fn comb_16041(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_3 += 1;
         match i_3 % 4 {
             3 => {
-                s += 0.25 * dotf(x, x) * p.b.max(x[2]);
-                if 1.23 < 5.0 {
+                let mut v_5 = [0.0; 2];
+                v_5[0] = 0.62 * t;
+                v_5[1] = 1.23 * 0.5;
+                let h_4 = layer2(p, &v_5);
+                s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
+                if 0.83 < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + (x[1] - p.q.c.cos()).tanh(),
-            _ => {}
+            0 => s = s * 0.75 + (x[3] - (p.b * x[i_3 % 4]).sin()).tanh(),
+            _ => {
+                let h_6 = layer2(p, &p.q.v);
+                s += h_6[1] * x[i_3 % 4] * p.w[1] + 0.25 * h_6[0];
+            }
         }
-        s += 0.5 * x[i_3 % 4] * p.b.atan();
+        s += 0.5 * x[i_3 % 4] * x[0];
     }
-    if x[3] > 0.5 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (p.a.abs().sqrt() + x[i_5]).tanh();
+    for j_7 in 0..3 {
+        match j_7 {
+            0 => {
+                s += 0.25 * gather(&p.w, idx) * p.a.cos();
+            }
+            _ => s += 0.5 * x[2],
         }
-        s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * p.a.abs();
-    } else {
-        s += p.q.c.sin();
     }
     s
 }
@@ -4243,19 +4368,30 @@ fn comb_16042(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += p.b.tanh();
     }
     s += 0.5 * gather(&p.w, idx);
-    for j_2 in 0..3 {
+    let mut j_2 = 0;
+    loop {
         let mut b_3 = [0.0; 4];
         for i_4 in 0..4 {
             b_3[i_4] = ((p.q.c * 0.77).sin() + x[i_4]).tanh();
         }
         s += hs(p, &b_3) * 0.5 + b_3[1] * x[j_2 % 4];
+        j_2 += 1;
+        match j_2 {
+            1 => break,
+            _ => {}
+        }
     }
     for j_5 in 0..3 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = ((p.a * t).sin() + x[i_7]).tanh();
+        match j_5 {
+            1 => {
+                let mut b_6 = [0.0; 4];
+                for i_7 in 0..4 {
+                    b_6[i_7] = ((p.a * t).sin() + x[i_7]).tanh();
+                }
+                s += 0.25 * dotf(&b_6, x) * x[j_5 % 4] * t;
+            }
+            _ => s += 0.5 * p.w[2] * x[3],
         }
-        s += 0.25 * dotf(&b_6, x) * x[j_5 % 4] * t;
     }
     s
 }
@@ -4513,22 +4649,42 @@ fn comb_16045(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_2 % 4 {
             1 => break,
             3 => s = s * 0.75 + p.b.mul_add(p.b, 0.88),
+            _ => {
+                let h_3 = lin4(x);
+                s += 0.5 * h_3[i_2 % 4].exp() * (t - p.q.c.abs()).tanh();
+            }
+        }
+        s += 0.5 * x[i_2 % 4] * t * x[0];
+    }
+    let mut i_4 = 0;
+    while i_4 < 5 {
+        i_4 += 1;
+        match i_4 % 4 {
+            3 => continue,
+            1 => s = s * 0.75 + p.b,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * p.q.c.abs();
+        s += 0.5 * x[i_4 % 4] * p.b.max(t);
     }
-    let mut v_4 = [0.0; 2];
-    v_4[0] = p.a.abs().sqrt();
-    v_4[1] = x[2] * 0.5;
-    let h_3 = layer2(p, &v_4);
-    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
     for i_5 in 0..3 {
-        if t > 1.0 && i_5 == 0 {
-            return s + x[i_5] * (x[2] - p.a.min(p.b)).tanh();
+        match i_5 % 4 {
+            2 => {
+                s += 0.25 * hs(p, &p.q.v) * (p.b - (p.b * x[3]).sin()).tanh();
+                if 1.05 < 5.0 {
+                    break;
+                }
+            }
+            3 => s = s * 0.75 + p.b.min(p.q.c),
+            _ => {
+                let mut v_7 = [0.0; 2];
+                v_7[0] = p.b.cos();
+                v_7[1] = x[3] * 0.5;
+                let h_6 = layer2(p, &v_7);
+                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+            }
         }
-        s += 0.25 * x[i_5 + 1];
+        s += 0.5 * x[i_5 % 4] * p.a;
     }
-    s += 0.5 * gather(x, idx);
     s
 }
 
@@ -4594,41 +4750,29 @@ fn comb_16045_matches_finite_differences() {
 #[backprop]
 fn comb_16046(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * x[0];
-    if t > 0.5 {
-        s += 0.25 * hs(p, &p.q.v) * p.a.abs().sqrt();
+    s += 1.24;
+    let mut b_1 = [0.0; 4];
+    for i_2 in 0..4 {
+        b_1[i_2] = ((x[0] - p.b.powi(3)).tanh() + x[i_2]).tanh();
+    }
+    let h_3 = lin4(&b_1);
+    s += dotf(&h_3, &b_1) * x[3] * 0.99;
+    if p.a > -0.5 {
+        let h_4 = lin4(x);
+        let g_5 = lin4(&h_4);
+        s += 0.5 * dotf(&g_5, &h_4) + g_5[1] * p.q.v[0];
     } else {
-        s += x[1] * 0.46;
+        s += p.b.exp();
     }
-    for j_1 in 0..3 {
-        match j_1 {
-            0 => {
-                let h_2 = lin4(x);
-                let g_3 = lin4(&h_2);
-                s += 0.5 * dotf(&g_3, &h_2) + g_3[1] * p.w[1] * x[1];
-            }
-            _ => s += 0.5 * 1.05,
+    let mut j_6 = 0;
+    loop {
+        s += (t - p.b.cos()).tanh();
+        j_6 += 1;
+        match j_6 {
+            1 => break,
+            _ => {}
         }
     }
-    for i_4 in 0..3 {
-        match i_4 {
-            0 => {
-                if t > 1.0 && x[1] > 0.0 {
-                    return s - p.b.exp();
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = (x[0] + x[i_6]).tanh();
-    }
-    s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * p.q.c.max(x[1]);
-    let mut h_7 = vec![0.0; p.w.len()];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (t + p.w[i_8 % 3]).tanh();
-    }
-    s += h_7[1] * p.b.min(p.b) + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -4710,21 +4854,25 @@ fn comb_16047(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_4 in 0..4 {
         match i_4 % 4 {
             3 => {
-                s += 1.07 * 0.51;
-                if t < 5.0 {
+                s += p.a.abs().sqrt();
+                if p.b < 5.0 {
                     break;
                 }
             }
-            1 => s = s * 0.75 + x[3],
+            0 => s = s * 0.75 + p.w[0],
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * (p.a * x[i_4 % 4]).sin();
+        s += 0.5 * x[i_4 % 4] * p.q.v[1];
     }
-    let mut h_5 = vec![0.0; p.w.len()];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (p.b.tanh() + p.w[i_6 % 3]).tanh();
+    let mut j_5 = 0;
+    loop {
+        s += 0.25 * dotf(&lin4(x), x) * (0.40 - (p.a * t).sin()).tanh();
+        j_5 += 1;
+        match j_5 {
+            2 => break,
+            _ => {}
+        }
     }
-    s += h_5[1] * x[2] + h_5.iter().sum::<f64>() * 0.25;
     let mut k_7 = 0;
     let mut found_8 = false;
     while k_7 < 3 {
@@ -4804,8 +4952,14 @@ fn comb_16047_matches_finite_differences() {
 #[backprop]
 fn comb_16048(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.cos();
-    for j_1 in 0..2 {
+    let mut j_1 = 0;
+    loop {
         s += (x[2] - p.q.c.mul_add(p.a, x[j_1 % 4])).tanh();
+        j_1 += 1;
+        match j_1 {
+            1 => break,
+            _ => {}
+        }
     }
     for i_2 in 0..3 {
         if t > 1.0 && i_2 == 2 {
@@ -4906,11 +5060,12 @@ fn comb_16049(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_1 as f64) * t;
-    let mut v_4 = [0.0; 2];
-    v_4[0] = p.q.c.cos();
-    v_4[1] = p.q.c * 0.5;
-    let h_3 = layer2(p, &v_4);
-    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+    let mut j_3 = 0;
+    while j_3 < 2 {
+        let h_4 = lin4(x);
+        s += 0.5 * h_4[0].atan() * p.q.c.cos();
+        j_3 += 1;
+    }
     for i_5 in 0..3 {
         if t > 1.0 && x[3] > 0.0 && i_5 == 0 {
             return s + x[i_5] * (x[3] - p.a.exp()).tanh();
@@ -4922,13 +5077,14 @@ fn comb_16049(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_6[i_7] = ((t - p.a.max(0.84)).tanh() + x[i_7]).tanh();
     }
     s += dot2(&b_6, &p.w) * p.a.powi(3);
-    for j_8 in 0..3 {
+    let mut j_8 = 0;
+    loop {
+        let h_9 = lin4(x);
+        s += 0.5 * h_9[0].abs() * t;
+        j_8 += 1;
         match j_8 {
-            0 => {
-                let h_9 = lin4(x);
-                s += 0.5 * h_9[0] * t;
-            }
-            _ => s += 0.5 * (t - p.b.abs().sqrt()).tanh(),
+            1 => break,
+            _ => {}
         }
     }
     s
@@ -5001,25 +5157,33 @@ fn comb_16050(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             3 => {
-                s += 0.25 * hs(p, &p.q.v) * x[i_1 % 4];
-                if p.b < 5.0 {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = ((0.49 - p.b.powi(3)).tanh() + x[i_3]).tanh();
+                }
+                s += 0.25 * dotf(&b_2, x) * p.b * p.b;
+                if t < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + t,
+            0 => s = s * 0.75 + (x[i_1 % 4] - p.q.c.max(p.q.v[0])).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (t - (p.a * p.a).sin()).tanh();
+        s += 0.5 * x[i_1 % 4] * x[1];
     }
-    s += 0.25 * dot2(&p.w, &p.w) * p.a.max(t);
-    for j_2 in 0..3 {
-        match j_2 {
-            2 => {
-                s += 0.25 * hs(p, &p.q.v) * x[2] * x[j_2 % 4];
+    for j_4 in 0..3 {
+        match j_4 {
+            1 => {
+                s += 0.25 * dotf(&lin4(x), x) * p.w[1] * t;
             }
-            _ => s += 0.5 * t,
+            _ => s += 0.5 * x[j_4 % 4] * 0.30,
         }
     }
+    let mut h_6 = vec![0.0; p.w.len()];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (p.q.c.tanh() + p.w[i_7 % 3]).tanh();
+    }
+    s += h_6[1] * t * p.a + h_6.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -5086,42 +5250,25 @@ fn comb_16050_matches_finite_differences() {
 fn comb_16051(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b * 1.11;
     for j_1 in 0..3 {
-        match j_1 {
-            1 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (t + x[i_3]).tanh();
-                }
-                let h_4 = lin4(&b_2);
-                s += dotf(&h_4, &b_2) * p.q.c.hypot(p.b);
-            }
-            _ => s += 0.5 * (x[3] - p.q.c.cos()).tanh(),
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (t + x[i_3]).tanh();
         }
+        let h_4 = lin4(&b_2);
+        s += dotf(&h_4, &b_2) * p.q.c.hypot(p.b);
     }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 3 {
-        s += x[k_5 % 4] * p.b.powi(3);
-        if x[k_5 % 4] > -0.5 && !found_6 {
-            found_6 = true;
-            s += 0.25 * dot2(&p.w, &p.q.v) * t * t;
+    for j_5 in 0..2 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (x[0] + x[i_7]).tanh();
         }
-        k_5 += 1;
+        let h_8 = lin4(&b_6);
+        s += dotf(&h_8, &b_6) * t * 0.89;
     }
-    if found_6 {
-        s *= 0.9;
+    if t > 1.0 {
+        return s * 0.5 + p.b.powi(3);
     }
-    s += 0.1 * (k_5 as f64) * t;
-    if p.q.v[1] > 0.5 {
-        let mut b_7 = [0.0; 4];
-        for i_8 in 0..4 {
-            b_7[i_8] = (p.a.tanh() + x[i_8]).tanh();
-        }
-        let h_9 = lin4(&b_7);
-        s += dotf(&h_9, &b_7) * x[3];
-    } else {
-        s += (0.52 - p.b.atan()).tanh();
-    }
+    s += 0.25 * dotf(&lin4(x), x) * t;
     s
 }
 
@@ -5210,24 +5357,15 @@ fn comb_16052(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_3 as f64) * t;
-    if t > 0.5 {
-        s += 0.25 * hs(p, &p.q.v) * (x[2] - p.a.sin()).tanh();
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * (p.b - p.q.c.hypot(p.a)).tanh();
-    }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + p.a.cos();
+    s += p.b;
+    for j_5 in 0..3 {
+        match j_5 {
+            1 => {
+                s += 0.25 * dotf(&lin4(x), x) * (0.49 - p.q.c.abs()).tanh();
+            }
+            _ => s += 0.5 * p.q.c * t,
         }
-        s += 0.25 * dotf(x, x) * x[i_5 % 4] * x[i_5 % 4];
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((p.w[1] - p.b.atan()).tanh() + x[i_7]).tanh();
-    }
-    s += hs(p, &b_6) * 0.5 + b_6[1] * (x[3] - p.a.powi(2)).tanh();
     s
 }
 
@@ -5298,35 +5436,37 @@ fn comb_16053(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (x[i_2 % 4] * x[3] + p.w[i_2 % 3]).tanh();
     }
     s += h_1[2] * (p.q.c - p.a.mul_add(p.q.c, x[2])).tanh() + h_1.iter().sum::<f64>() * 0.25;
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                s += p.w[0];
-            }
-            _ => s += 0.5 * (t - p.a.min(p.q.c)).tanh(),
+    for j_3 in 0..2 {
+        s += p.w[0];
+    }
+    let mut i_4 = 0;
+    while i_4 < 3 {
+        i_4 += 1;
+        match i_4 % 4 {
+            3 => continue,
+            0 => s = s * 0.75 + (t - p.b.cos()).tanh(),
+            _ => {}
         }
+        s += 0.5 * x[i_4 % 4] * (p.b - (p.a * 0.93).sin()).tanh();
     }
-    for i_4 in 0..3 {
-        if t > 1.0 && i_4 == 1 {
-            return s + x[i_4] * (t - p.b.max(x[2])).tanh();
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        match i_5 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + 0.60 * 1.21,
+            _ => {}
         }
-        s += 0.25 * x[i_4 + 1];
-        s += 0.25 * dotf(&lin4(x), x) * p.b.cos();
+        s += 0.5 * x[i_5 % 4] * (t - p.b.abs()).tanh();
     }
-    s += 0.5 * dot2(&p.w, &p.w);
-    for i_6 in 0..3 {
-        if t > 1.0 && x[2] > 0.0 && i_6 == 2 {
-            return s + x[i_6] * 0.60 * 1.21;
-        }
-        s += 0.25 * x[i_6 + 1];
+    if t > 1.0 {
+        return s * 0.5 + p.b * x[2];
     }
-    let h_7 = layer2(p, &p.q.v);
-    s += h_7[1] * 0.51 * p.b + 0.25 * h_7[0];
-    let mut h_8 = vec![0.0; p.w.len()];
-    for i_9 in 0..h_8.len() {
-        h_8[i_9] = ((t - p.q.c.powi(2)).tanh() + p.w[i_9 % 3]).tanh();
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = ((t - p.q.c.powi(2)).tanh() + x[i_7]).tanh();
     }
-    s += h_8[0] * (p.a * x[2]).sin() + h_8.iter().sum::<f64>() * 0.25;
+    s += hs(p, &b_6) * 0.5 + b_6[1] * (p.w[0] - p.a.atan()).tanh();
     s
 }
 
@@ -5398,22 +5538,14 @@ fn comb_16054(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let h_1 = lin4(x);
     let g_2 = lin4(&h_1);
     s += 0.5 * dotf(&g_2, &h_1) + g_2[1] * p.a.sin();
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                s += 1.14;
-            }
-            _ => s += 0.5 * x[j_3 % 4],
-        }
+    for j_3 in 0..2 {
+        s += 1.14;
     }
-    if t > 1.0 {
-        return s * 0.5 + (t - p.b.tanh()).tanh();
+    let mut h_4 = vec![0.0; p.w.len()];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (x[3] * 0.64 + p.w[i_5 % 3]).tanh();
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.w[2] + x[i_5]).tanh();
-    }
-    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * x[1];
+    s += h_4[1] * t + h_4.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -5499,11 +5631,7 @@ fn comb_16055(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * dot2(&p.w, &p.q.v) * x[1] * x[i_5 % 4];
     }
     s += 0.5 * gather(x, idx);
-    if 0.68 > -0.5 {
-        s += p.w[2];
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * p.a * p.q.c;
-    }
+    s += 0.25 * gather(&p.w, idx) * p.b.tanh();
     s
 }
 
@@ -5574,34 +5702,36 @@ fn comb_16056(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             3 => {
-                s += p.w[2] * x[i_1 % 4];
-                if p.b < 5.0 {
+                s += (t - p.a.atan()).tanh();
+                if t < 5.0 {
                     continue;
                 }
             }
-            1 => s = s * 0.75 + t,
-            _ => {}
-        }
-        s += 0.5 * x[i_1 % 4] * x[i_1 % 4] * 0.27;
-    }
-    for j_2 in 0..2 {
-        s += 0.25 * gather(x, idx) * p.q.c.hypot(p.b);
-    }
-    for j_3 in 0..3 {
-        match j_3 {
-            0 => {
-                let h_4 = layer2(p, &p.q.v);
-                s += h_4[0] * (1.02 - p.b.min(p.b)).tanh() + 0.25 * h_4[1];
+            1 => s = s * 0.75 + x[1],
+            _ => {
+                let mut v_3 = [0.0; 2];
+                v_3[0] = (x[i_1 % 4] - p.q.c.cos()).tanh();
+                v_3[1] = p.b * 0.5;
+                let h_2 = layer2(p, &v_3);
+                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
             }
-            _ => s += 0.5 * p.w[0] * 1.11,
         }
+        s += 0.5 * x[i_1 % 4] * x[0];
     }
-    if x[3] > -0.5 {
+    for i_4 in 0..3 {
+        if t > 1.0 && x[1] > 0.0 && i_4 == 2 {
+            return s + x[i_4] * p.b;
+        }
+        s += 0.25 * x[i_4 + 1];
+        s += 0.5 * dot2(&p.w, &p.w);
+    }
+    s += 0.5 * qdot(&p.q, &p.q.v);
+    if x[2] > 0.5 {
         let mut b_5 = [0.0; 4];
         for i_6 in 0..4 {
-            b_5[i_6] = ((x[i_6 % 4] - p.q.c.powi(3)).tanh() + x[i_6]).tanh();
+            b_5[i_6] = ((p.q.v[0] - p.b.sin()).tanh() + x[i_6]).tanh();
         }
-        s += dot2(&b_5, &p.w) * 0.42 * t;
+        s += dot2(&b_5, &p.w) * (t - p.b.tanh()).tanh();
     } else {
         s += p.q.v[1] * 0.56;
     }
@@ -5616,6 +5746,7 @@ fn comb_16056(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     v_9[1] = x[3] * 0.5;
     let h_8 = layer2(p, &v_9);
     s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+    s += (p.w[0] - p.b.min(p.q.c)).tanh();
     s
 }
 
@@ -5778,42 +5909,22 @@ fn comb_16057_matches_finite_differences() {
 fn comb_16058(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b;
     for j_1 in 0..3 {
-        match j_1 {
-            2 => {
-                s += 0.25 * dot2(&p.w, &p.w) * x[1] * x[j_1 % 4];
-            }
-            _ => s += 0.5 * p.a.abs(),
-        }
+        s += 0.25 * dot2(&p.w, &p.w) * x[1] * x[j_1 % 4];
     }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && i_2 == 3 {
-            return s * x[i_2 % 4] + t;
-        }
-        s += 0.25 * gather(x, idx) * (0.60 - p.a.tanh()).tanh();
+    let mut h_2 = vec![0.0; p.w.len()];
+    for i_3 in 0..h_2.len() {
+        h_2[i_3] = (p.a.min(p.q.c) + p.w[i_3 % 3]).tanh();
     }
-    s += 0.5 * gather(&p.w, idx);
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = ((p.w[2] - p.q.c.powi(3)).tanh() + x[i_4]).tanh();
+    s += h_2[0] * p.w[2] + h_2.iter().sum::<f64>() * 0.25;
+    if t > 1.0 && x[1] < 0.0 {
+        return s * 0.5 + (0.60 - p.a.tanh()).tanh();
     }
-    let h_5 = lin4(&b_3);
-    s += dotf(&h_5, &b_3) * p.b.cos();
-    let mut k_6 = 0;
-    let mut found_7 = false;
-    while k_6 < 4 {
-        s += x[k_6 % 4] * x[3] * t;
-        if x[k_6 % 4] > -0.5 && !found_7 {
-            found_7 = true;
-            s += 0.25 * hs(p, &p.q.v) * p.b.powi(3);
-        }
-        k_6 += 2;
+    s += 0.5 * dotf(x, x);
+    let mut h_4 = vec![0.0; p.w.len()];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = ((x[i_5 % 4] - p.q.c.sin()).tanh() + p.w[i_5 % 3]).tanh();
     }
-    if found_7 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_6 as f64) * t;
+    s += h_4[0] * t * p.a + h_4.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -5879,48 +5990,39 @@ fn comb_16058_matches_finite_differences() {
 #[backprop]
 fn comb_16059(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.tanh();
-    if p.a > -0.5 {
-        s += 0.25 * gather(x, idx) * (x[3] - p.b.cos()).tanh();
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * x[2] * p.q.v[1];
+    let mut j_1 = 0;
+    while j_1 < 3 {
+        s += 0.25 * dot2(&p.w, &p.q.v) * 0.39;
+        j_1 += 1;
     }
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 3 {
-        s += x[k_1 % 4] * p.q.c.powi(2);
-        if x[k_1 % 4] > -0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * p.b.abs();
-        }
-        k_1 += 2;
+    for j_2 in 0..3 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * x[3];
     }
-    if found_2 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_1 as f64) * t;
     let mut k_3 = 0;
     let mut found_4 = false;
-    while k_3 < 3 {
-        s += x[k_3 % 4] * (p.a - p.a.abs()).tanh();
-        if x[k_3 % 4] > -0.5 && !found_4 {
+    while k_3 < 4 {
+        s += x[k_3 % 4] * (p.q.v[1] - p.a.hypot(p.b)).tanh();
+        if x[k_3 % 4] > 0.5 && !found_4 {
             found_4 = true;
-            s += (p.b - p.q.c.hypot(p.q.c)).tanh();
+            s += 0.25 * qdot(&p.q, &p.q.v) * x[2] * p.q.v[0];
         }
-        k_3 += 1;
+        k_3 += 2;
     }
     if found_4 {
         s *= 0.9;
     }
     s += 0.1 * (k_3 as f64) * t;
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && x[1] > 0.0 && i_5 == 2 {
-            return s * x[i_5 % 4] + p.a.mul_add(p.q.c, p.q.v[1]);
+    for i_5 in 0..3 {
+        match i_5 {
+            2 => {
+                if t > 1.0 && x[0] < 0.0 {
+                    return s - p.b.abs();
+                }
+            }
+            _ => s += 0.1 * t,
         }
-        s += p.q.v[0] * t;
     }
-    s += 0.5 * gather(x, idx);
+    s += 0.5 * qdot(&p.q, &p.q.v);
     s
 }
 
@@ -6006,8 +6108,14 @@ fn comb_16060(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     s += 0.25 * dotf(&lin4(x), x) * (1.02 - p.b.tanh()).tanh();
-    for j_5 in 0..2 {
+    let mut j_5 = 0;
+    loop {
         s += x[2] * t;
+        j_5 += 1;
+        match j_5 {
+            1 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -6077,22 +6185,28 @@ fn comb_16061(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..3 {
         match i_1 % 4 {
             1 => {
-                s += p.a.sin();
-                if p.q.v[1] < 5.0 {
+                s += 0.25 * gather(&p.w, idx) * (x[i_1 % 4] - p.q.c.abs()).tanh();
+                if x[i_1 % 4] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + x[i_1 % 4] * 0.35,
+            2 => s = s * 0.75 + (t - p.b.min(p.b)).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (x[3] - p.a.sin()).tanh();
+        s += 0.5 * x[i_1 % 4] * p.q.v[1];
     }
-    for j_2 in 0..2 {
-        s += p.q.c.abs();
+    for j_2 in 0..3 {
+        match j_2 {
+            1 => {
+                s += p.q.c.abs();
+            }
+            _ => s += 0.5 * 1.03 * p.w[2],
+        }
     }
-    for j_3 in 0..3 {
-        s += (t - p.q.c.exp()).tanh();
+    if t > 1.0 && x[1] > 0.0 {
+        return s * 0.5 + p.b.hypot(p.a);
     }
+    s += 0.5 * hs(p, &p.q.v);
     s
 }
 
@@ -6158,37 +6272,55 @@ fn comb_16061_matches_finite_differences() {
 #[backprop]
 fn comb_16062(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (x[0] - (p.b * x[2]).sin()).tanh();
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.q.c.atan() + x[i_2]).tanh();
-    }
-    s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * 0.38 * p.w[1];
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 5 {
-        s += x[k_3 % 4] * (0.93 - p.a.hypot(p.a)).tanh();
-        if x[k_3 % 4] > -0.5 && !found_4 {
-            found_4 = true;
-            s += (p.b - p.q.c.max(x[3])).tanh();
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (t * x[0] + x[i_3]).tanh();
         }
-        k_3 += 1;
+        s += dot2(&b_2, &p.w) * t * 0.38;
+        j_1 += 1;
     }
-    if found_4 {
-        s *= 0.9;
+    let mut i_4 = 0;
+    while i_4 < 4 {
+        i_4 += 1;
+        if t > 1.0 && x[1] > 0.0 && i_4 == 3 {
+            return s * x[i_4 % 4] + p.a * p.w[0];
+        }
+        s += 0.25 * gather(&p.w, idx) * p.a.hypot(p.q.c);
     }
-    s += 0.1 * (k_3 as f64) * t;
-    for j_5 in 0..3 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c * t;
+    let mut b_5 = [0.0; 4];
+    for i_6 in 0..4 {
+        b_5[i_6] = (p.q.c.powi(2) + x[i_6]).tanh();
     }
-    if p.q.c > 0.5 {
-        s += 0.25 * hs(p, &p.q.v) * p.q.c;
+    s += hs(p, &b_5) * 0.5 + b_5[1] * (x[2] - p.q.c.atan()).tanh();
+    let mut j_7 = 0;
+    loop {
+        s += 0.25 * dotf(&lin4(x), x) * p.a.cos();
+        j_7 += 1;
+        match j_7 {
+            3 => break,
+            _ => {}
+        }
+    }
+    if x[2] > -0.5 {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (x[i_10 % 4] * t + x[i_10]).tanh();
+        }
+        let h_11 = lin4(&b_9);
+        s += dotf(&h_11, &b_9) * (0.56 - p.q.c.exp()).tanh();
     } else {
-        s += 0.25 * gather(x, idx) * p.a.max(1.24);
+        s += 0.25 * hs(p, &p.q.v) * 1.17;
     }
-    if p.b > -0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * t * t;
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * (x[1] - p.a.hypot(p.b)).tanh();
+    let mut j_12 = 0;
+    while j_12 < 3 {
+        let mut b_13 = [0.0; 4];
+        for i_14 in 0..4 {
+            b_13[i_14] = ((t - p.a.atan()).tanh() + x[i_14]).tanh();
+        }
+        s += hs(p, &b_13) * 0.5 + b_13[1] * x[j_12 % 4];
+        j_12 += 1;
     }
     s
 }
@@ -6266,22 +6398,21 @@ fn comb_16063(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let h_2 = lin4(x);
     let g_3 = lin4(&h_2);
     s += 0.5 * dotf(&g_3, &h_2) + g_3[3] * x[0] * 0.29;
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = ((t - p.q.c.tanh()).tanh() + x[i_5]).tanh();
-    }
-    s += hs(p, &b_4) * 0.5 + b_4[1] * p.a.min(p.q.c);
-    for j_6 in 0..3 {
-        match j_6 {
-            0 => {
-                s += x[2] * x[1];
-            }
-            _ => s += 0.5 * p.b,
+    if 1.00 > 0.5 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (1.15 + x[i_5]).tanh();
         }
+        s += hs(p, &b_4) * 0.5 + b_4[1] * p.a * x[0];
+    } else {
+        s += x[3] * 1.03;
     }
-    let h_7 = lin4(x);
-    let g_8 = lin4(&h_7);
-    s += 0.5 * dotf(&g_8, &h_7) + g_8[1] * p.b.tanh();
+    for j_6 in 0..3 {
+        s += 0.25 * dot2(&p.w, &p.q.v) * 1.10;
+    }
+    for j_7 in 0..2 {
+        s += p.b.tanh();
+    }
     s
 }
 
@@ -6347,42 +6478,55 @@ fn comb_16063_matches_finite_differences() {
 #[backprop]
 fn comb_16064(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.mul_add(p.a, x[3]);
-    if p.w[2] > 0.5 {
-        s += 0.49 * p.w[1];
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c * p.w[2];
-    }
-    if x[2] > -0.5 {
-        s += (p.w[2] - p.a.abs().sqrt()).tanh();
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * t * t;
-    }
-    for j_1 in 0..3 {
-        let mut v_3 = [0.0; 2];
-        v_3[0] = 1.14 * 0.92;
-        v_3[1] = x[3] * 0.5;
-        let h_2 = layer2(p, &v_3);
-        s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    }
-    let mut k_4 = 0;
-    let mut found_5 = false;
-    while k_4 < 6 {
-        s += x[k_4 % 4] * (x[k_4 % 4] - p.q.c.atan()).tanh();
-        if x[k_4 % 4] > -0.5 && !found_5 {
-            found_5 = true;
-            s += 0.25 * hs(p, &p.q.v) * x[3];
+    s += x[2] * p.q.v[0];
+    let mut i_1 = 0;
+    while i_1 < 4 {
+        i_1 += 1;
+        match i_1 % 4 {
+            2 => {
+                let h_2 = lin4(x);
+                let g_3 = lin4(&h_2);
+                s += 0.5 * dotf(&g_3, &h_2) + g_3[2] * 1.07 * x[2];
+                if 0.93 < 5.0 {
+                    continue;
+                }
+            }
+            3 => s = s * 0.75 + (p.w[0] - p.a.exp()).tanh(),
+            _ => {}
         }
-        k_4 += 2;
+        s += 0.5 * x[i_1 % 4] * t;
     }
-    if found_5 {
+    for j_4 in 0..3 {
+        match j_4 {
+            2 => {
+                let mut v_6 = [0.0; 2];
+                v_6[0] = 1.14 * 0.92;
+                v_6[1] = x[3] * 0.5;
+                let h_5 = layer2(p, &v_6);
+                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+            }
+            _ => s += 0.5 * (p.w[0] - p.b.abs().sqrt()).tanh(),
+        }
+    }
+    let mut j_7 = 0;
+    while j_7 < 3 {
+        s += 0.25 * gather(x, idx) * p.b.sin();
+        j_7 += 1;
+    }
+    let mut k_8 = 0;
+    let mut found_9 = false;
+    while k_8 < 5 {
+        s += x[k_8 % 4] * p.a.sin();
+        if x[k_8 % 4] > -0.5 && !found_9 {
+            found_9 = true;
+            s += (1.23 - p.a.exp()).tanh();
+        }
+        k_8 += 2;
+    }
+    if found_9 {
         s *= 0.9;
     }
-    s += 0.1 * (k_4 as f64) * t;
-    let mut h_6 = vec![0.0; p.w.len()];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (p.b * p.q.c + p.w[i_7 % 3]).tanh();
-    }
-    s += h_6[0] * t * 1.18 + h_6.iter().sum::<f64>() * 0.25;
+    s += 0.1 * (k_8 as f64) * t;
     s
 }
 
@@ -6448,52 +6592,45 @@ fn comb_16064_matches_finite_differences() {
 #[backprop]
 fn comb_16065(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.q.v[0] - p.b.abs()).tanh();
-    if x[2] > 0.5 {
-        let mut b_1 = [0.0; 4];
-        for i_2 in 0..4 {
-            b_1[i_2] = (x[1] + x[i_2]).tanh();
+    let mut b_1 = [0.0; 4];
+    for i_2 in 0..4 {
+        b_1[i_2] = ((p.a - p.q.c.powi(3)).tanh() + x[i_2]).tanh();
+    }
+    s += hs(p, &b_1) * 0.5 + b_1[1] * (x[3] - p.a.mul_add(p.a, 0.27)).tanh();
+    if x[1] > 0.5 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = ((p.q.c - p.q.c.hypot(p.q.c)).tanh() + x[i_4]).tanh();
         }
-        s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * t;
+        let h_5 = lin4(&b_3);
+        s += dotf(&h_5, &b_3) * p.a.max(p.a);
     } else {
-        s += 0.25 * gather(x, idx) * x[2];
+        s += p.q.c;
     }
-    let mut h_3 = vec![0.0; p.w.len()];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (p.a.hypot(p.q.c) + p.w[i_4 % 3]).tanh();
+    if t > 1.0 && x[2] > 0.0 {
+        return s * 0.5 + p.a.tanh();
     }
-    s += h_3[0] * (p.q.c - p.q.c.hypot(p.q.c)).tanh() + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..3 {
-        match j_5 {
-            1 => {
-                let mut b_6 = [0.0; 4];
-                for i_7 in 0..4 {
-                    b_6[i_7] = ((p.a - p.a.tanh()).tanh() + x[i_7]).tanh();
-                }
-                let h_8 = lin4(&b_6);
-                s += dotf(&h_8, &b_6) * (p.q.c - p.a.tanh()).tanh();
-            }
-            _ => s += 0.5 * (t - p.q.c.mul_add(p.b, p.a)).tanh(),
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[0].atan() * p.q.c.hypot(p.q.c);
+    if t > 0.5 {
+        s += t * 0.95;
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * p.a.tanh();
+    }
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 4 {
+        s += x[k_7 % 4] * t;
+        if x[k_7 % 4] > 0.5 && !found_8 {
+            found_8 = true;
+            s += 0.25 * hs(p, &p.q.v) * (p.b - p.q.c.abs()).tanh();
         }
+        k_7 += 1;
     }
-    for i_9 in 0..3 {
-        if t > 1.0 && i_9 == 0 {
-            return s + x[i_9] * (p.w[1] - p.q.c.abs().sqrt()).tanh();
-        }
-        s += 0.25 * x[i_9 + 1];
+    if found_8 {
+        s *= 0.9;
     }
-    let mut b_10 = [0.0; 4];
-    for i_11 in 0..4 {
-        b_10[i_11] = (p.q.c.powi(2) + x[i_11]).tanh();
-    }
-    s += 0.25 * dotf(&b_10, x) * p.q.c * t;
-    for j_12 in 0..3 {
-        match j_12 {
-            1 => {
-                s += (p.b * p.b).sin();
-            }
-            _ => s += 0.5 * (p.a - p.b.min(p.a)).tanh(),
-        }
-    }
+    s += 0.1 * (k_7 as f64) * t;
     s
 }
 
@@ -6572,44 +6709,72 @@ fn comb_16066(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_3 += 1;
         match i_3 % 4 {
             2 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * p.b.hypot(p.b);
-                if x[2] < 5.0 {
+                s += 0.25 * dotf(&lin4(x), x) * (t - p.b.min(p.a)).tanh();
+                if p.w[1] < 5.0 {
                     continue;
                 }
             }
-            0 => s = s * 0.75 + 1.17 * t,
-            _ => {}
+            0 => s = s * 0.75 + (t - p.b.min(p.q.c)).tanh(),
+            _ => {
+                let h_5 = layer2(p, &p.q.v);
+                s += h_5[0] * p.q.c.exp() + 0.25 * h_5[1];
+            }
         }
-        s += 0.5 * x[i_3 % 4] * p.b;
+        s += 0.5 * x[i_3 % 4] * (p.a - p.a.abs()).tanh();
     }
-    if p.w[2] > 0.5 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (p.q.c.exp() + x[i_5]).tanh();
+    for i_6 in 0..4 {
+        match i_6 % 4 {
+            1 => {
+                let mut b_7 = [0.0; 4];
+                for i_8 in 0..4 {
+                    b_7[i_8] = (t * p.q.c + x[i_8]).tanh();
+                }
+                s += 0.25 * dotf(&b_7, x) * p.q.c.powi(3);
+                if p.b < 5.0 {
+                    continue;
+                }
+            }
+            2 => s = s * 0.75 + (p.w[1] - p.q.c.powi(3)).tanh(),
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * t * t;
+            }
         }
-        s += 0.25 * dotf(&b_4, x) * 0.91;
-    } else {
-        s += x[2];
+        s += 0.5 * x[i_6 % 4] * p.q.v[1];
     }
-    let mut i_6 = 0;
-    while i_6 < 4 {
-        i_6 += 1;
-        if t > 1.0 && x[1] < 0.0 && i_6 == 2 {
-            return s * x[i_6 % 4] + p.a;
+    for i_10 in 0..5 {
+        match i_10 % 4 {
+            3 => {
+                let mut b_11 = [0.0; 4];
+                for i_12 in 0..4 {
+                    b_11[i_12] = ((p.q.c - p.a.sin()).tanh() + x[i_12]).tanh();
+                }
+                s += hs(p, &b_11) * 0.5 + b_11[1] * p.a * p.q.c;
+                if p.b < 5.0 {
+                    continue;
+                }
+            }
+            1 => s = s * 0.75 + (0.34 - p.q.c.powi(2)).tanh(),
+            _ => {
+                let h_13 = layer2(p, &p.q.v);
+                s += h_13[1] * (p.a - p.b.cos()).tanh() + 0.25 * h_13[0];
+            }
         }
-        s += 0.25 * gather(x, idx) * p.q.c.abs().sqrt();
+        s += 0.5 * x[i_10 % 4] * p.q.v[1] * x[1];
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = (x[i_8 % 4] * x[i_8 % 4] + x[i_8]).tanh();
+    let mut k_14 = 0;
+    let mut found_15 = false;
+    while k_14 < 3 {
+        s += x[k_14 % 4] * p.a.powi(2);
+        if x[k_14 % 4] > -0.5 && !found_15 {
+            found_15 = true;
+            s += (p.a * x[k_14 % 4]).sin();
+        }
+        k_14 += 1;
     }
-    let h_9 = lin4(&b_7);
-    s += dotf(&h_9, &b_7) * 0.34;
-    let mut h_10 = vec![0.0; p.w.len()];
-    for i_11 in 0..h_10.len() {
-        h_10[i_11] = ((x[i_11 % 4] - p.b.cos()).tanh() + p.w[i_11 % 3]).tanh();
+    if found_15 {
+        s *= 0.9;
     }
-    s += h_10[2] * p.q.v[1] + h_10.iter().sum::<f64>() * 0.25;
+    s += 0.1 * (k_14 as f64) * t;
     s
 }
 
@@ -6692,35 +6857,28 @@ fn comb_16067(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_3 in 0..5 {
         match i_3 % 4 {
             3 => {
-                s += p.b.max(0.58);
-                if t < 5.0 {
+                s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c.sin();
+                if 0.31 < 5.0 {
                     break;
                 }
             }
-            1 => s = s * 0.75 + p.b.sin(),
-            _ => {}
-        }
-        s += 0.5 * x[i_3 % 4] * 0.26;
-    }
-    for j_4 in 0..3 {
-        match j_4 {
-            1 => {
-                s += (p.q.v[0] - p.q.c.tanh()).tanh();
+            0 => s = s * 0.75 + x[0] * x[i_3 % 4],
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * p.a.mul_add(p.b, p.q.v[0]);
             }
-            _ => s += 0.5 * p.w[1],
         }
+        s += 0.5 * x[i_3 % 4] * p.b.exp();
     }
-    for i_5 in 0..3 {
-        match i_5 {
-            1 => {
-                if t > 1.0 && x[1] > 0.0 {
-                    return s - x[2];
-                }
-            }
-            _ => s += 0.1 * t,
-        }
+    let mut j_5 = 0;
+    while j_5 < 3 {
+        let mut v_7 = [0.0; 2];
+        v_7[0] = p.b.hypot(p.q.c);
+        v_7[1] = p.b * 0.5;
+        let h_6 = layer2(p, &v_7);
+        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+        j_5 += 1;
     }
-    s += 0.5 * gather(x, idx);
+    s += 0.40 * 1.03;
     s
 }
 
@@ -6890,12 +7048,12 @@ fn comb_16069(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += x[2] * x[i_1 % 4];
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[1] * p.q.c;
+    s += 0.5 * h_2[1].exp() * p.q.c;
     for i_3 in 0..3 {
         match i_3 {
             2 => {
                 if t > 1.0 {
-                    return s - p.q.c.max(x[3]);
+                    return s - x[3] * x[2];
                 }
             }
             _ => s += 0.1 * t,
@@ -6905,8 +7063,14 @@ fn comb_16069(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let g_5 = lin4(&h_4);
     s += 0.5 * dotf(&g_5, &h_4) + g_5[1] * (t - p.a.hypot(p.b)).tanh();
     s += 0.25 * qdot(&p.q, &p.q.v) * (p.q.c - p.b.abs()).tanh();
-    for j_6 in 0..2 {
+    let mut j_6 = 0;
+    loop {
         s += 0.25 * qdot(&p.q, &p.q.v) * p.b.mul_add(p.q.c, t);
+        j_6 += 1;
+        match j_6 {
+            3 => break,
+            _ => {}
+        }
     }
     let mut i_7 = 0;
     while i_7 < 5 {
@@ -6916,7 +7080,7 @@ fn comb_16069(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + p.b.max(p.q.v[0]),
             _ => {}
         }
-        s += 0.5 * x[i_7 % 4] * x[i_7 % 4];
+        s += 0.5 * x[i_7 % 4] * p.a.exp();
     }
     s
 }
@@ -6983,38 +7147,21 @@ fn comb_16069_matches_finite_differences() {
 #[backprop]
 fn comb_16070(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * 0.95;
-    for j_1 in 0..2 {
-        s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.sin()).tanh();
-    }
-    let mut i_3 = 0;
-    while i_3 < 5 {
-        i_3 += 1;
-        match i_3 % 4 {
-            2 => {
-                s += t;
-                if x[2] < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + p.b.tanh(),
-            _ => {}
-        }
-        s += 0.5 * x[i_3 % 4] * (p.a - p.b.powi(2)).tanh();
-    }
-    let mut i_4 = 0;
-    while i_4 < 5 {
-        i_4 += 1;
-        match i_4 % 4 {
+    for j_1 in 0..3 {
+        match j_1 {
             1 => {
-                s += 0.25 * gather(x, idx) * p.a.abs();
-                if t < 5.0 {
-                    break;
-                }
+                s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.sin()).tanh();
             }
-            2 => s = s * 0.75 + 0.51 * p.q.c,
-            _ => {}
+            _ => s += 0.5 * p.b.max(p.w[1]),
         }
-        s += 0.5 * x[i_4 % 4] * p.w[0];
+    }
+    for j_3 in 0..3 {
+        s += 0.25 * gather(x, idx) * 1.23 * x[j_3 % 4];
+    }
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * t * t;
+        j_4 += 1;
     }
     s
 }
@@ -7109,8 +7256,13 @@ fn comb_16071(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_3 as f64) * t;
-    for j_5 in 0..2 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * x[j_5 % 4] * x[j_5 % 4];
+    for j_5 in 0..3 {
+        match j_5 {
+            0 => {
+                s += 0.25 * qdot(&p.q, &p.q.v) * x[j_5 % 4] * x[j_5 % 4];
+            }
+            _ => s += 0.5 * (1.21 - (p.a * x[3]).sin()).tanh(),
+        }
     }
     s
 }
@@ -7379,29 +7531,22 @@ fn comb_16074(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     } else {
         s += t;
     }
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                s += x[0] * p.q.c;
-            }
-            _ => s += 0.5 * p.b,
-        }
+    for j_3 in 0..2 {
+        s += x[0] * p.q.c;
     }
-    s += (x[2] - p.a.atan()).tanh();
-    let mut k_4 = 0;
-    let mut found_5 = false;
-    while k_4 < 3 {
-        s += x[k_4 % 4] * p.a.hypot(p.b);
-        if x[k_4 % 4] > 0.5 && !found_5 {
-            found_5 = true;
-            s += 0.25 * gather(x, idx) * p.a.cos();
-        }
-        k_4 += 2;
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        s += 0.25 * hs(p, &p.q.v) * 0.60;
+        j_4 += 1;
     }
-    if found_5 {
-        s *= 0.9;
+    if t > 1.0 && x[1] < 0.0 {
+        return s * 0.5 + t * 0.54;
     }
-    s += 0.1 * (k_4 as f64) * t;
+    let mut b_5 = [0.0; 4];
+    for i_6 in 0..4 {
+        b_5[i_6] = (x[2] * t + x[i_6]).tanh();
+    }
+    s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * p.w[1] * p.b;
     s
 }
 
@@ -7472,37 +7617,36 @@ fn comb_16075(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (p.q.v[1] + p.w[i_2 % 3]).tanh();
     }
     s += h_1[2] * 1.16 + h_1.iter().sum::<f64>() * 0.25;
-    s += 0.25 * dotf(x, x) * (0.72 - p.q.c.tanh()).tanh();
-    if 0.55 > -0.5 {
-        let mut v_4 = [0.0; 2];
-        v_4[0] = p.q.c * 0.82;
-        v_4[1] = 0.81 * 0.5;
-        let h_3 = layer2(p, &v_4);
-        s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
-    } else {
-        s += p.b.abs().sqrt();
+    let mut j_3 = 0;
+    while j_3 < 3 {
+        s += (0.72 - p.q.c.tanh()).tanh();
+        j_3 += 1;
     }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && x[2] < 0.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + p.a.max(p.a);
-        }
-        s += 0.25 * gather(&p.w, idx) * 0.49;
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        let mut v_6 = [0.0; 2];
+        v_6[0] = 0.88 * p.q.v[0];
+        v_6[1] = t * 0.5;
+        let h_5 = layer2(p, &v_6);
+        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+        j_4 += 1;
     }
-    let mut b_6 = [0.0; 4];
     for i_7 in 0..4 {
-        b_6[i_7] = (p.q.c * t + x[i_7]).tanh();
-    }
-    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * p.b.atan();
-    if p.q.c > 0.5 {
-        let mut b_8 = [0.0; 4];
-        for i_9 in 0..4 {
-            b_8[i_9] = ((p.q.c * 0.58).sin() + x[i_9]).tanh();
+        match i_7 % 4 {
+            2 => continue,
+            3 => s = s * 0.75 + p.b.abs().sqrt(),
+            _ => {}
         }
-        s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * p.b.abs();
-    } else {
-        s += p.q.c.tanh();
+        s += 0.5 * x[i_7 % 4] * x[2];
+    }
+    let mut j_8 = 0;
+    loop {
+        s += 0.25 * gather(&p.w, idx) * 0.49;
+        j_8 += 1;
+        match j_8 {
+            1 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -7574,48 +7718,43 @@ fn comb_16076(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             3 => {
-                s += 0.25 * qdot(&p.q, &p.q.v) * (p.q.v[1] - p.a.sin()).tanh();
-                if 1.20 < 5.0 {
+                let mut v_3 = [0.0; 2];
+                v_3[0] = x[0] * x[i_1 % 4];
+                v_3[1] = 1.20 * 0.5;
+                let h_2 = layer2(p, &v_3);
+                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+                if p.w[0] < 5.0 {
                     continue;
                 }
             }
-            1 => s = s * 0.75 + t,
-            _ => {}
+            1 => s = s * 0.75 + p.q.c.sin(),
+            _ => {
+                let h_4 = layer2(p, &p.q.v);
+                s += h_4[1] * p.b.atan() + 0.25 * h_4[0];
+            }
         }
-        s += 0.5 * x[i_1 % 4] * p.q.c.sin();
+        s += 0.5 * x[i_1 % 4] * p.b * x[3];
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 6 {
-        s += x[k_2 % 4] * p.b.atan();
-        if x[k_2 % 4] > -0.5 && !found_3 {
-            found_3 = true;
-            s += 0.25 * gather(x, idx) * x[k_2 % 4];
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (p.a.min(p.q.c) + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[0] * p.q.c.cos() + h_5.iter().sum::<f64>() * 0.25;
+    let mut v_8 = [0.0; 2];
+    v_8[0] = (t - p.b.hypot(p.a)).tanh();
+    v_8[1] = 0.34 * 0.5;
+    let h_7 = layer2(p, &v_8);
+    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
+    let mut i_9 = 0;
+    while i_9 < 4 {
+        i_9 += 1;
+        if t > 1.0 && i_9 == 2 {
+            return s * x[i_9 % 4] + (t - p.q.c.hypot(p.b)).tanh();
         }
-        k_2 += 1;
+        s += p.q.c.abs().sqrt();
     }
-    if found_3 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_2 as f64) * t;
-    if t > 1.0 && x[2] > 0.0 {
-        return s * 0.5 + p.a.atan();
-    }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.b.hypot(p.a) + x[i_5]).tanh();
-    }
-    let h_6 = lin4(&b_4);
-    s += dotf(&h_6, &b_4) * p.b.hypot(p.a);
-    let mut i_7 = 0;
-    while i_7 < 4 {
-        i_7 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_7 == 1 {
-            return s * x[i_7 % 4] + p.q.v[1] * t;
-        }
-        s += 0.25 * gather(x, idx) * 0.37 * t;
-    }
-    s += 0.5 * dot2(&p.w, &p.q.v);
+    let h_10 = lin4(x);
+    s += 0.5 * h_10[2].exp() * p.a.tanh();
     s
 }
 
@@ -7689,29 +7828,40 @@ fn comb_16077(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => s = s * 0.75 + p.a,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (p.q.c * x[1]).sin();
+        s += 0.5 * x[i_1 % 4] * (p.a * t).sin();
     }
-    if t > 0.5 {
-        s += (p.q.v[1] - p.b.tanh()).tanh();
-    } else {
-        s += 1.09 * t;
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        s += x[1] * p.b;
+        j_2 += 1;
     }
-    for j_2 in 0..2 {
-        s += p.q.c * p.b;
+    let mut j_3 = 0;
+    while j_3 < 2 {
+        s += 0.25 * dotf(&lin4(x), x) * p.b.cos();
+        j_3 += 1;
     }
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (t + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[1] * t * x[1] + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..3 {
-        match j_5 {
-            0 => {
-                s += 1.02;
+    for i_5 in 0..3 {
+        match i_5 {
+            1 => {
+                if t > 1.0 && x[3] > 0.0 {
+                    return s - p.a * p.w[2];
+                }
             }
-            _ => s += 0.5 * p.q.c.exp(),
+            _ => s += 0.1 * t,
         }
     }
+    s += 0.5 * qdot(&p.q, &p.q.v);
+    for i_6 in 0..3 {
+        if t > 1.0 && x[3] < 0.0 && i_6 == 0 {
+            return s + x[i_6] * p.q.v[0];
+        }
+        s += 0.25 * x[i_6 + 1];
+    }
+    let mut b_7 = [0.0; 4];
+    for i_8 in 0..4 {
+        b_7[i_8] = ((0.92 - p.b.mul_add(p.b, x[i_8 % 4])).tanh() + x[i_8]).tanh();
+    }
+    s += hs(p, &b_7) * 0.5 + b_7[1] * 0.37;
     s
 }
 
@@ -7787,22 +7937,13 @@ fn comb_16078(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + 0.25 * 0.49,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * x[3];
+        s += 0.5 * x[i_2 % 4] * (x[i_2 % 4] - p.a.hypot(p.a)).tanh();
     }
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 5 {
-        s += x[k_3 % 4] * p.w[2] * t;
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
-            s += 0.34;
-        }
-        k_3 += 2;
+    let mut h_3 = vec![0.0; p.q.v.len() + 1];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (p.q.v[0] + p.w[i_4 % 3]).tanh();
     }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
+    s += h_3[0] * (x[2] - p.b.sin()).tanh() + h_3.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -7882,29 +8023,17 @@ fn comb_16079(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_1 as f64) * t;
-    if p.w[1] > -0.5 {
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = (x[i_4 % 4] * t + x[i_4]).tanh();
+    let mut j_3 = 0;
+    while j_3 < 3 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (x[0] * 0.66 + x[i_5]).tanh();
         }
-        s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * (p.q.c * x[0]).sin();
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * (1.24 - p.b.abs()).tanh();
+        let h_6 = lin4(&b_4);
+        s += dotf(&h_6, &b_4) * x[3] * x[1];
+        j_3 += 1;
     }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * x[k_5 % 4] * x[3];
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += p.b * p.q.c;
-        }
-        k_5 += 1;
-    }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
+    s += 0.25 * hs(p, &p.q.v) * (1.24 - p.b.abs()).tanh();
     s
 }
 
@@ -7970,35 +8099,33 @@ fn comb_16079_matches_finite_differences() {
 #[backprop]
 fn comb_16080(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.53;
-    if t > 0.5 {
-        s += p.a.atan();
-    } else {
-        s += t * t;
+    let mut j_1 = 0;
+    while j_1 < 3 {
+        s += 0.25 * gather(&p.w, idx) * p.a.powi(3);
+        j_1 += 1;
     }
-    for j_1 in 0..2 {
-        let h_2 = lin4(x);
-        s += 0.5 * h_2[j_1 % 4] * (p.q.c - p.a.abs().sqrt()).tanh();
+    let mut h_2 = vec![0.0; p.w.len()];
+    for i_3 in 0..h_2.len() {
+        h_2[i_3] = (0.38 + p.w[i_3 % 3]).tanh();
     }
-    if t > 1.0 && x[0] < 0.0 {
-        return s * 0.5 + 0.38 * x[1];
-    }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (p.a.atan() + x[i_4]).tanh();
-    }
-    s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * 1.00;
-    for i_5 in 0..3 {
-        match i_5 % 4 {
-            3 => {
-                s += p.b.abs().sqrt();
-                if 0.91 < 5.0 {
-                    continue;
-                }
-            }
-            1 => s = s * 0.75 + t,
+    s += h_2[1] * 0.41 * x[1] + h_2.iter().sum::<f64>() * 0.25;
+    let mut j_4 = 0;
+    loop {
+        s += (x[j_4 % 4] - p.b.atan()).tanh();
+        j_4 += 1;
+        match j_4 {
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * (p.b - p.q.c.tanh()).tanh();
+    }
+    let mut j_5 = 0;
+    loop {
+        s += p.q.c.abs();
+        j_5 += 1;
+        match j_5 {
+            2 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -8073,8 +8200,14 @@ fn comb_16081(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_1[i_2] = ((p.b - p.a.cos()).tanh() + x[i_2]).tanh();
     }
     s += hs(p, &b_1) * 0.5 + b_1[1] * (p.q.c - p.q.c.mul_add(p.a, t)).tanh();
-    for j_3 in 0..2 {
+    let mut j_3 = 0;
+    loop {
         s += 0.25 * dotf(x, x) * p.b.mul_add(p.a, t);
+        j_3 += 1;
+        match j_3 {
+            1 => break,
+            _ => {}
+        }
     }
     let mut k_4 = 0;
     let mut found_5 = false;
@@ -8160,27 +8293,33 @@ fn comb_16081_matches_finite_differences() {
 #[backprop]
 fn comb_16082(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (0.99 - p.q.c.cos()).tanh();
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = ((x[i_2 % 4] - p.a.exp()).tanh() + x[i_2]).tanh();
-    }
-    s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * p.q.c.tanh();
-    if 1.05 > 0.5 {
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = (p.b.abs().sqrt() + x[i_4]).tanh();
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (p.b.abs() + x[i_3]).tanh();
         }
-        s += hs(p, &b_3) * 0.5 + b_3[1] * x[3] * t;
-    } else {
-        s += 0.25 * gather(x, idx) * x[2];
+        s += 0.25 * dotf(&b_2, x) * t;
+        j_1 += 1;
     }
-    for j_5 in 0..2 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = (x[i_7 % 4] + x[i_7]).tanh();
+    let mut j_4 = 0;
+    loop {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (p.a * t + x[i_6]).tanh();
         }
-        s += hs(p, &b_6) * 0.5 + b_6[1] * (p.b * x[j_5 % 4]).sin();
+        s += hs(p, &b_5) * 0.5 + b_5[1] * (1.05 - (p.b * x[0]).sin()).tanh();
+        j_4 += 1;
+        match j_4 {
+            3 => break,
+            _ => {}
+        }
     }
+    let mut h_7 = vec![0.0; p.q.v.len() + 1];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.q.c.sin() + p.w[i_8 % 3]).tanh();
+    }
+    s += h_7[0] * x[1] + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -8246,39 +8385,19 @@ fn comb_16082_matches_finite_differences() {
 #[backprop]
 fn comb_16083(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (x[2] - p.b.hypot(p.a)).tanh();
-    if x[3] > 0.5 {
-        s += 0.25 * hs(p, &p.q.v) * p.b.min(p.b);
+    s += 0.25 * dot2(&p.w, &p.q.v) * p.a * p.q.v[1];
+    let h_1 = lin4(x);
+    let g_2 = lin4(&h_1);
+    s += 0.5 * dotf(&g_2, &h_1) + g_2[3] * t;
+    let mut j_3 = 0;
+    while j_3 < 2 {
+        s += (x[2] - p.a.mul_add(p.a, x[0])).tanh();
+        j_3 += 1;
+    }
+    if x[0] > 0.5 {
+        s += 0.25 * dotf(x, x) * p.b.tanh();
     } else {
-        s += 0.25 * gather(x, idx) * x[0];
-    }
-    if t > 1.0 {
-        return s * 0.5 + (x[0] - p.q.c.powi(2)).tanh();
-    }
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.b.abs().sqrt() + x[i_2]).tanh();
-    }
-    let h_3 = lin4(&b_1);
-    s += dotf(&h_3, &b_1) * (p.b - p.b.max(t)).tanh();
-    for j_4 in 0..3 {
-        match j_4 {
-            2 => {
-                let mut b_5 = [0.0; 4];
-                for i_6 in 0..4 {
-                    b_5[i_6] = (p.w[1] + x[i_6]).tanh();
-                }
-                s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * (x[2] - p.b.atan()).tanh();
-            }
-            _ => s += 0.5 * p.q.c * t,
-        }
-    }
-    for j_7 in 0..3 {
-        match j_7 {
-            1 => {
-                s += 0.25 * gather(x, idx) * x[0];
-            }
-            _ => s += 0.5 * (t - p.a.atan()).tanh(),
-        }
+        s += 0.25 * dot2(&p.w, &p.q.v) * 1.15;
     }
     s
 }
@@ -8350,12 +8469,16 @@ fn comb_16084(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (p.q.c.abs() + p.w[i_2 % 3]).tanh();
     }
     s += h_1[2] * x[0] * p.q.c + h_1.iter().sum::<f64>() * 0.25;
-    s += p.q.c * x[2];
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (0.57 * p.w[1] + x[i_4]).tanh();
+    if p.w[2] > -0.5 {
+        s += (p.q.c - p.a.min(p.q.c)).tanh();
+    } else {
+        s += (p.w[0] - p.q.c.mul_add(p.a, p.a)).tanh();
     }
-    s += dot2(&b_3, &p.w) * (p.w[0] - p.q.c.mul_add(p.a, p.a)).tanh();
+    let mut v_4 = [0.0; 2];
+    v_4[0] = t;
+    v_4[1] = 0.61 * 0.5;
+    let h_3 = layer2(p, &v_4);
+    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
     s
 }
 
@@ -8434,12 +8557,19 @@ fn comb_16085(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_2[i_3] = (p.q.v[0] + x[i_3]).tanh();
     }
     s += hs(p, &b_2) * 0.5 + b_2[1] * p.a.sin();
-    if t > -0.5 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * (p.b * 0.90).sin();
-    } else {
-        s += 0.25 * dotf(x, x) * (0.97 - p.a.mul_add(p.b, p.a)).tanh();
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        s += p.a.cos();
+        j_4 += 1;
     }
-    s += 1.00;
+    for i_5 in 0..5 {
+        match i_5 % 4 {
+            1 => continue,
+            3 => s = s * 0.75 + p.a.mul_add(p.b, p.a),
+            _ => {}
+        }
+        s += 0.5 * x[i_5 % 4] * p.a.cos();
+    }
     s
 }
 
@@ -8522,12 +8652,7 @@ fn comb_16086(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += dot2(&b_2, &p.w) * x[3];
     for j_4 in 0..3 {
-        match j_4 {
-            0 => {
-                s += x[j_4 % 4] * p.b;
-            }
-            _ => s += 0.5 * p.b.max(p.q.c),
-        }
+        s += x[j_4 % 4] * p.b;
     }
     s
 }
@@ -8678,53 +8803,34 @@ fn comb_16088(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         s += p.a.atan();
     }
-    if p.q.c > 0.5 {
-        s += (t - p.b.exp()).tanh();
-    } else {
-        s += 0.25 * dot2(&p.w, &p.w) * 0.97;
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        s += x[3];
+        j_2 += 1;
     }
-    for i_2 in 0..3 {
-        match i_2 % 4 {
-            2 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * x[2] * p.b;
-                if x[0] < 5.0 {
-                    continue;
-                }
-            }
-            3 => s = s * 0.75 + x[2],
+    let mut j_3 = 0;
+    loop {
+        s += (1.06 - p.b.abs()).tanh();
+        j_3 += 1;
+        match j_3 {
+            3 => break,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * (t - p.b.abs().sqrt()).tanh();
     }
-    for i_3 in 0..3 {
-        match i_3 {
-            2 => {
-                if t > 1.0 {
-                    return s - (x[3] - p.q.c.exp()).tanh();
-                }
+    for j_4 in 0..3 {
+        match j_4 {
+            1 => {
+                s += p.q.c;
             }
-            _ => s += 0.1 * t,
+            _ => s += 0.5 * (x[j_4 % 4] - p.a.cos()).tanh(),
         }
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.q.c * 0.86 + x[i_5]).tanh();
+    let mut j_5 = 0;
+    while j_5 < 2 {
+        let h_6 = lin4(x);
+        s += 0.5 * h_6[2].atan() * (t - p.b.sin()).tanh();
+        j_5 += 1;
     }
-    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * 0.26 * 1.12;
-    let mut k_6 = 0;
-    let mut found_7 = false;
-    while k_6 < 4 {
-        s += x[k_6 % 4] * (0.87 - p.q.c.sin()).tanh();
-        if x[k_6 % 4] > 0.5 && !found_7 {
-            found_7 = true;
-            s += 0.25 * qdot(&p.q, &p.q.v) * p.a.atan();
-        }
-        k_6 += 2;
-    }
-    if found_7 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_6 as f64) * t;
     s
 }
 
@@ -8798,22 +8904,13 @@ fn comb_16089(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             2 => s = s * 0.75 + (x[i_1 % 4] - p.q.c.atan()).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * x[1];
+        s += 0.5 * x[i_1 % 4] * p.q.v[0] * t;
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 6 {
-        s += x[k_2 % 4] * p.q.c.max(x[3]);
-        if x[k_2 % 4] > 0.5 && !found_3 {
-            found_3 = true;
-            s += 0.25 * gather(&p.w, idx) * p.a * t;
-        }
-        k_2 += 1;
+    if x[0] > 0.5 {
+        s += p.q.c;
+    } else {
+        s += 0.25 * gather(&p.w, idx) * p.a * t;
     }
-    if found_3 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_2 as f64) * t;
     s += 0.25 * gather(x, idx) * (p.q.c * p.q.v[1]).sin();
     s
 }
@@ -8889,29 +8986,27 @@ fn comb_16090(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * x[i_2 + 1];
         let h_3 = lin4(x);
-        s += 0.5 * h_3[i_2 % 4] * (x[3] - p.b.abs().sqrt()).tanh();
+        s += 0.5 * h_3[i_2 % 4].abs() * (x[3] - p.b.abs().sqrt()).tanh();
     }
-    let mut v_5 = [0.0; 2];
-    v_5[0] = p.w[1] * x[0];
-    v_5[1] = x[0] * 0.5;
-    let h_4 = layer2(p, &v_5);
-    s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-    for j_6 in 0..3 {
-        match j_6 {
-            0 => {
-                s += x[j_6 % 4];
-            }
-            _ => s += 0.5 * 1.09,
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = (p.w[1] * x[0] + x[i_5]).tanh();
+    }
+    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * (x[0] - p.a.tanh()).tanh();
+    let mut h_6 = vec![0.0; p.q.v.len() + 1];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (1.09 + p.w[i_7 % 3]).tanh();
+    }
+    s += h_6[0] * p.q.c * 0.55 + h_6.iter().sum::<f64>() * 0.25;
+    let mut i_8 = 0;
+    while i_8 < 4 {
+        i_8 += 1;
+        if t > 1.0 && x[0] < 0.0 && i_8 == 1 {
+            return s * x[i_8 % 4] + 0.95 * 0.60;
         }
+        s += 0.25 * gather(&p.w, idx) * x[i_8 % 4] * t;
     }
-    for i_7 in 0..4 {
-        match i_7 % 4 {
-            2 => break,
-            3 => s = s * 0.75 + 0.95 * 0.60,
-            _ => {}
-        }
-        s += 0.5 * x[i_7 % 4] * 1.21;
-    }
+    s += 0.5 * dot2(&p.w, &p.q.v);
     s
 }
 
@@ -8993,11 +9088,11 @@ fn comb_16091(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.5 * 0.62,
         }
     }
-    if 0.80 > -0.5 {
-        let h_4 = lin4(x);
-        s += 0.5 * h_4[0] * (t - (p.b * p.b).sin()).tanh();
-    } else {
-        s += p.a.powi(2);
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        let h_5 = lin4(x);
+        s += 0.5 * h_5[j_4 % 4].abs() * p.b.abs().sqrt();
+        j_4 += 1;
     }
     s
 }
@@ -9075,25 +9170,22 @@ fn comb_16092(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[0] * p.a.abs();
+    s += 0.5 * h_2[0].sin() * p.a.abs();
     for j_3 in 0..3 {
         match j_3 {
-            0 => {
-                let h_4 = lin4(x);
-                let g_5 = lin4(&h_4);
-                s += 0.5 * dotf(&g_5, &h_4) + g_5[3] * x[j_3 % 4] * t;
+            2 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * p.b;
             }
-            _ => s += 0.5 * (t - p.q.c.powi(2)).tanh(),
+            _ => s += 0.5 * x[3] * 1.06,
         }
     }
-    for j_6 in 0..3 {
-        match j_6 {
-            0 => {
-                let h_7 = lin4(x);
-                let g_8 = lin4(&h_7);
-                s += 0.5 * dotf(&g_8, &h_7) + g_8[j_6 % 4] * (p.w[1] - p.b.hypot(p.a)).tanh();
-            }
-            _ => s += 0.5 * (x[2] - (p.a * x[0]).sin()).tanh(),
+    let mut j_4 = 0;
+    loop {
+        s += 0.38;
+        j_4 += 1;
+        match j_4 {
+            1 => break,
+            _ => {}
         }
     }
     s
@@ -9261,30 +9353,25 @@ fn comb_16094(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_4 in 0..3 {
         match i_4 % 4 {
             1 => {
-                s += p.q.c.powi(3);
-                if p.w[2] < 5.0 {
+                s += (0.91 - p.a.exp()).tanh();
+                if p.a < 5.0 {
                     break;
                 }
             }
-            2 => s = s * 0.75 + (0.94 - p.b.max(x[i_4 % 4])).tanh(),
+            2 => s = s * 0.75 + p.b.max(x[i_4 % 4]),
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * p.b.hypot(p.b);
+        s += 0.5 * x[i_4 % 4] * x[i_4 % 4] * t;
     }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 6 {
-        s += x[k_5 % 4] * x[k_5 % 4] * 0.53;
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * x[2] * x[k_5 % 4];
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        if t > 1.0 && x[3] > 0.0 && i_5 == 3 {
+            return s * x[i_5 % 4] + p.b.mul_add(p.a, p.q.v[1]);
         }
-        k_5 += 1;
+        s += 0.25 * gather(&p.w, idx) * t * x[i_5 % 4];
     }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
+    s += 0.5 * dot2(&p.w, &p.w);
     s
 }
 
@@ -9363,10 +9450,10 @@ fn comb_16095(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     } else {
         s += 0.25 * dotf(x, x) * (x[1] - p.b.tanh()).tanh();
     }
-    if 0.93 > 0.5 {
-        s += p.a.hypot(p.a);
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.w[1];
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        s += t * x[1];
+        j_4 += 1;
     }
     s
 }
@@ -9439,20 +9526,15 @@ fn comb_16096(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += h_1[2] * p.q.c.mul_add(p.a, p.q.c) + h_1.iter().sum::<f64>() * 0.25;
     for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                s += 0.25 * dotf(x, x) * (p.w[0] - p.b.max(x[1])).tanh();
-            }
-            _ => s += 0.5 * t,
-        }
+        s += 0.25 * dotf(x, x) * (p.w[0] - p.b.max(x[1])).tanh();
     }
     let mut k_4 = 0;
     let mut found_5 = false;
-    while k_4 < 4 {
-        s += x[k_4 % 4] * p.a.sin();
+    while k_4 < 5 {
+        s += x[k_4 % 4] * p.a;
         if x[k_4 % 4] > 0.5 && !found_5 {
             found_5 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * p.b.max(t);
+            s += p.b.exp();
         }
         k_4 += 2;
     }
@@ -9525,34 +9607,34 @@ fn comb_16096_matches_finite_differences() {
 #[backprop]
 fn comb_16097(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.w[1] * t;
-    let h_1 = layer2(p, &p.q.v);
-    s += h_1[0] * p.a.tanh() + 0.25 * h_1[1];
-    let mut i_2 = 0;
-    while i_2 < 5 {
-        i_2 += 1;
-        match i_2 % 4 {
-            3 => break,
-            1 => s = s * 0.75 + x[i_2 % 4],
+    if 0.93 > -0.5 {
+        let h_1 = layer2(p, &p.q.v);
+        s += h_1[0] * x[1] + 0.25 * h_1[1];
+    } else {
+        s += (x[0] - p.q.c.abs().sqrt()).tanh();
+    }
+    if 0.78 > -0.5 {
+        s += 0.25 * gather(&p.w, idx) * p.w[2] * p.w[0];
+    } else {
+        s += p.b;
+    }
+    let mut h_2 = vec![0.0; p.w.len()];
+    for i_3 in 0..h_2.len() {
+        h_2[i_3] = (p.b.sin() + p.w[i_3 % 3]).tanh();
+    }
+    s += h_2[1] * (p.q.c - p.q.c.tanh()).tanh() + h_2.iter().sum::<f64>() * 0.25;
+    let mut j_4 = 0;
+    loop {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (t * 1.16 + x[i_6]).tanh();
+        }
+        s += dot2(&b_5, &p.w) * p.q.c.mul_add(p.a, 0.29);
+        j_4 += 1;
+        match j_4 {
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * (x[i_2 % 4] - p.b.cos()).tanh();
-    }
-    for i_3 in 0..5 {
-        match i_3 % 4 {
-            2 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * t * p.w[2];
-                if p.q.v[1] < 5.0 {
-                    break;
-                }
-            }
-            3 => s = s * 0.75 + t,
-            _ => {}
-        }
-        s += 0.5 * x[i_3 % 4] * (p.b - p.q.c.min(p.q.c)).tanh();
-    }
-    for j_4 in 0..2 {
-        let h_5 = layer2(p, &p.q.v);
-        s += h_5[0] * p.a + 0.25 * h_5[1];
     }
     s
 }
@@ -9631,7 +9713,15 @@ fn comb_16098(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_2[i_3] = ((p.q.c * t).sin() + p.w[i_3 % 3]).tanh();
     }
     s += h_2[1] * p.a * x[0] + h_2.iter().sum::<f64>() * 0.25;
-    s += 0.25 * dotf(&lin4(x), x) * p.b.mul_add(p.q.c, p.b);
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        let mut v_6 = [0.0; 2];
+        v_6[0] = p.b * p.b;
+        v_6[1] = t * 0.5;
+        let h_5 = layer2(p, &v_6);
+        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+        j_4 += 1;
+    }
     s
 }
 
@@ -9806,23 +9896,27 @@ fn comb_16100(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (p.b.sin() + p.w[i_2 % 3]).tanh();
     }
     s += h_1[2] * p.b * t + h_1.iter().sum::<f64>() * 0.25;
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (p.q.c.abs() + x[i_4]).tanh();
-    }
-    s += dot2(&b_3, &p.w) * x[3] * p.b;
-    for i_5 in 0..3 {
-        if t > 1.0 && i_5 == 2 {
-            return s + x[i_5] * p.q.c.atan();
+    let mut j_3 = 0;
+    while j_3 < 2 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (0.92 + x[i_5]).tanh();
         }
-        s += 0.25 * x[i_5 + 1];
+        s += dot2(&b_4, &p.w) * x[1] * x[3];
+        j_3 += 1;
+    }
+    for i_6 in 0..3 {
+        if t > 1.0 && i_6 == 2 {
+            return s + x[i_6] * p.q.c.atan();
+        }
+        s += 0.25 * x[i_6 + 1];
         s += 0.5 * qdot(&p.q, &p.q.v);
     }
-    let mut v_7 = [0.0; 2];
-    v_7[0] = p.q.c;
-    v_7[1] = p.a * 0.5;
-    let h_6 = layer2(p, &v_7);
-    s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+    let mut v_8 = [0.0; 2];
+    v_8[0] = p.q.c;
+    v_8[1] = p.a * 0.5;
+    let h_7 = layer2(p, &v_8);
+    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
     s
 }
 
@@ -9893,29 +9987,35 @@ fn comb_16101(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (x[3] * t + p.w[i_2 % 3]).tanh();
     }
     s += h_1[0] * (p.w[2] - p.a.hypot(p.q.c)).tanh() + h_1.iter().sum::<f64>() * 0.25;
-    for j_3 in 0..2 {
-        s += 0.25 * dotf(&lin4(x), x) * (p.w[2] - p.q.c.exp()).tanh();
+    for j_3 in 0..3 {
+        match j_3 {
+            2 => {
+                s += 0.25 * dotf(&lin4(x), x) * (p.w[2] - p.q.c.exp()).tanh();
+            }
+            _ => s += 0.5 * p.q.c,
+        }
     }
-    if t > 1.0 {
-        return s * 0.5 + (t - p.b.min(p.a)).tanh();
-    }
-    s += 0.5 * gather(x, idx);
     for j_5 in 0..3 {
         match j_5 {
-            0 => {
-                s += p.b * 0.86;
+            2 => {
+                s += 0.25 * gather(x, idx) * (x[2] - p.b.hypot(p.b)).tanh();
             }
-            _ => s += 0.5 * (t - p.b.atan()).tanh(),
+            _ => s += 0.5 * (0.86 - p.a.abs()).tanh(),
         }
     }
-    for i_6 in 0..5 {
-        match i_6 % 4 {
-            2 => break,
-            0 => s = s * 0.75 + 0.51 * t,
-            _ => {}
-        }
-        s += 0.5 * x[i_6 % 4] * p.a.atan();
+    if t > 1.0 && x[2] > 0.0 {
+        return s * 0.5 + (p.q.c - p.a.atan()).tanh();
     }
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && x[2] > 0.0 && i_6 == 3 {
+            return s * x[i_6 % 4] + (t - (p.a * 0.54).sin()).tanh();
+        }
+        s += 0.25 * gather(&p.w, idx) * p.q.v[1] * x[i_6 % 4];
+    }
+    s += 0.5 * hs(p, &p.q.v);
     s
 }
 
@@ -10003,9 +10103,9 @@ fn comb_16102(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += h_7[1] * x[3] + h_7.iter().sum::<f64>() * 0.25;
     if t > -0.5 {
         let h_9 = lin4(x);
-        s += 0.5 * h_9[2] * 0.52 * x[1];
+        s += 0.5 * h_9[2].powi(2) * 0.52 * x[1];
     } else {
-        s += (x[0] - p.a.mul_add(p.a, p.b)).tanh();
+        s += 0.25 * hs(p, &p.q.v) * p.a.mul_add(p.a, p.b);
     }
     s
 }
@@ -10072,41 +10172,39 @@ fn comb_16102_matches_finite_differences() {
 #[backprop]
 fn comb_16103(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.38 * p.b;
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
+        s += 0.29;
+        j_1 += 1;
         match j_1 {
-            0 => {
-                s += 0.29;
-            }
-            _ => s += 0.5 * (x[0] - p.a.cos()).tanh(),
-        }
-    }
-    for i_2 in 0..5 {
-        match i_2 % 4 {
-            3 => {
-                s += 0.59;
-                if x[i_2 % 4] < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + p.b.cos(),
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * t * p.q.v[1];
     }
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (x[i_4 % 4] * p.a + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[2] * p.b + h_3.iter().sum::<f64>() * 0.25;
-    for j_5 in 0..3 {
-        match j_5 {
-            2 => {
-                let h_6 = lin4(x);
-                s += 0.5 * h_6[j_5 % 4] * p.a.hypot(p.b);
-            }
-            _ => s += 0.5 * t * t,
+    for i_2 in 0..3 {
+        if t > 1.0 && i_2 == 0 {
+            return s + x[i_2] * 0.53 * t;
         }
+        s += 0.25 * x[i_2 + 1];
+        s += 0.5 * gather(&p.w, idx);
     }
+    let mut b_3 = [0.0; 4];
+    for i_4 in 0..4 {
+        b_3[i_4] = (p.q.c.abs() + x[i_4]).tanh();
+    }
+    s += dot2(&b_3, &p.w) * p.a.cos();
+    for i_5 in 0..3 {
+        if t > 1.0 && i_5 == 1 {
+            return s + x[i_5] * t;
+        }
+        s += 0.25 * x[i_5 + 1];
+    }
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    let mut h_6 = vec![0.0; p.q.v.len() + 1];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (x[i_7 % 4] * p.a + p.w[i_7 % 3]).tanh();
+    }
+    s += h_6[2] * p.b + h_6.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -10178,46 +10276,40 @@ fn comb_16104(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_1 % 4 {
             2 => break,
             0 => s = s * 0.75 + p.q.c.cos(),
-            _ => {}
-        }
-        s += 0.5 * x[i_1 % 4] * (t - p.b.mul_add(p.a, t)).tanh();
-    }
-    for i_2 in 0..3 {
-        if t > 1.0 && x[3] > 0.0 && i_2 == 1 {
-            return s + x[i_2] * 0.85;
-        }
-        s += 0.25 * x[i_2 + 1];
-    }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (t * p.a + x[i_4]).tanh();
-    }
-    s += hs(p, &b_3) * 0.5 + b_3[1] * p.w[1] * p.w[0];
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && x[1] < 0.0 && i_5 == 3 {
-            return s * x[i_5 % 4] + 1.12;
-        }
-        s += 0.25 * qdot(&p.q, &p.q.v) * (0.49 - p.a.mul_add(p.b, t)).tanh();
-    }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (x[i_7 % 4] + x[i_7]).tanh();
-    }
-    s += 0.25 * dotf(&b_6, x) * p.a.max(x[2]);
-    for j_8 in 0..3 {
-        match j_8 {
-            0 => {
-                let mut b_9 = [0.0; 4];
-                for i_10 in 0..4 {
-                    b_9[i_10] = (p.w[2] + x[i_10]).tanh();
-                }
-                let h_11 = lin4(&b_9);
-                s += dotf(&h_11, &b_9) * x[j_8 % 4];
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * t * x[i_1 % 4];
             }
-            _ => s += 0.5 * x[j_8 % 4] * x[j_8 % 4],
         }
+        s += 0.5 * x[i_1 % 4] * p.q.c.atan();
+    }
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 4 {
+        s += x[k_3 % 4] * p.a * p.b;
+        if x[k_3 % 4] > 0.5 && !found_4 {
+            found_4 = true;
+            s += p.b.atan();
+        }
+        k_3 += 2;
+    }
+    if found_4 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_3 as f64) * t;
+    for j_5 in 0..3 {
+        match j_5 {
+            2 => {
+                s += p.b.powi(3);
+            }
+            _ => s += 0.5 * p.q.c,
+        }
+    }
+    for j_6 in 0..2 {
+        let mut b_7 = [0.0; 4];
+        for i_8 in 0..4 {
+            b_7[i_8] = (p.b.atan() + x[i_8]).tanh();
+        }
+        s += dot2(&b_7, &p.w) * p.b.min(p.q.c);
     }
     s
 }
@@ -10296,21 +10388,18 @@ fn comb_16105(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += dot2(&b_2, &p.w) * p.q.c.atan();
     }
     s += 0.25 * dotf(&lin4(x), x) * 1.02 * x[0];
-    if p.a > 0.5 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * (p.a - p.b.abs()).tanh();
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.b.max(0.84);
-    }
-    for j_5 in 0..3 {
-        match j_5 {
-            0 => {
-                let h_6 = lin4(x);
-                let g_7 = lin4(&h_6);
-                s += 0.5 * dotf(&g_7, &h_6) + g_7[j_5 % 4] * p.a.hypot(p.q.c);
-            }
-            _ => s += 0.5 * 1.20,
+    s += 0.25 * dot2(&p.w, &p.w) * p.q.v[0];
+    for i_5 in 0..3 {
+        if t > 1.0 && i_5 == 0 {
+            return s + x[i_5] * p.a.abs();
         }
+        s += 0.25 * x[i_5 + 1];
     }
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = ((p.w[1] - p.b.powi(2)).tanh() + x[i_7]).tanh();
+    }
+    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * p.q.c.hypot(p.a);
     s
 }
 
@@ -10494,29 +10583,26 @@ fn comb_16107(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += 0.1 * (k_1 as f64) * t;
     for j_3 in 0..2 {
         let h_4 = lin4(x);
-        s += 0.5 * h_4[0] * x[0] * x[1];
+        s += 0.5 * h_4[0].sin() * x[0] * x[1];
     }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && x[3] > 0.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + (0.58 - p.q.c.max(x[3])).tanh();
+    let mut j_5 = 0;
+    loop {
+        s += x[3];
+        j_5 += 1;
+        match j_5 {
+            1 => break,
+            _ => {}
+        }
+    }
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && i_6 == 1 {
+            return s * x[i_6 % 4] + t;
         }
         s += 0.25 * dotf(x, x) * p.b.min(p.a);
     }
     s += 0.5 * gather(&p.w, idx);
-    for i_6 in 0..3 {
-        match i_6 {
-            0 => {
-                if t > 1.0 && x[1] < 0.0 {
-                    return s - (x[0] - p.a.cos()).tanh();
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    let h_7 = layer2(p, &p.q.v);
-    s += h_7[0] * (x[1] - p.b.abs().sqrt()).tanh() + 0.25 * h_7[1];
     s
 }
 
@@ -10582,20 +10668,30 @@ fn comb_16107_matches_finite_differences() {
 #[backprop]
 fn comb_16108(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.exp();
-    s += t;
-    for j_1 in 0..3 {
-        match j_1 {
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += (p.a - p.b.sin()).tanh();
+        j_1 += 1;
+    }
+    for i_2 in 0..3 {
+        match i_2 {
             1 => {
-                s += p.b.powi(2);
+                if t > 1.0 && x[2] < 0.0 {
+                    return s - t * 0.97;
+                }
             }
-            _ => s += 0.5 * p.b,
+            _ => s += 0.1 * t,
         }
     }
-    let mut h_2 = vec![0.0; p.q.v.len() + 1];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (0.62 * p.w[1] + p.w[i_3 % 3]).tanh();
+    s += 0.5 * qdot(&p.q, &p.q.v);
+    for j_3 in 0..3 {
+        match j_3 {
+            1 => {
+                s += p.a * p.q.c;
+            }
+            _ => s += 0.5 * p.q.c.mul_add(p.b, 0.58),
+        }
     }
-    s += h_2[2] * p.a * p.q.c + h_2.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -10661,21 +10757,23 @@ fn comb_16108_matches_finite_differences() {
 #[backprop]
 fn comb_16109(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[2] * t;
-    if x[3] > -0.5 {
-        s += p.q.c.sin();
-    } else {
-        s += 0.26 * x[0];
+    let mut j_1 = 0;
+    while j_1 < 3 {
+        s += 0.25 * dot2(&p.w, &p.q.v) * x[0];
+        j_1 += 1;
+    }
+    for j_2 in 0..3 {
+        match j_2 {
+            1 => {
+                s += x[0];
+            }
+            _ => s += 0.5 * x[0],
+        }
     }
     if t > 1.0 {
         return s * 0.5 + (0.58 - p.a.min(p.b)).tanh();
     }
     s += 0.5 * dot2(&p.w, &p.w);
-    if x[3] > 0.5 {
-        let h_1 = lin4(x);
-        s += 0.5 * h_1[0] * x[0];
-    } else {
-        s += (0.84 - p.a.min(p.a)).tanh();
-    }
     s
 }
 
@@ -10752,19 +10850,50 @@ fn comb_16110(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[2] * t;
-    s += 0.25 * qdot(&p.q, &p.q.v) * x[3] * p.q.c;
-    for j_3 in 0..3 {
-        s += 0.25 * hs(p, &p.q.v) * p.a.exp();
+    s += 0.5 * h_2[2].tanh() * t;
+    let mut j_3 = 0;
+    loop {
+        s += p.q.c.tanh();
+        j_3 += 1;
+        match j_3 {
+            1 => break,
+            _ => {}
+        }
     }
-    for j_4 in 0..2 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * t * 1.22;
+    let mut h_4 = vec![0.0; p.w.len()];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = ((p.q.v[0] - p.b.exp()).tanh() + p.w[i_5 % 3]).tanh();
     }
-    if x[3] > -0.5 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.b.hypot(p.q.c);
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * p.b.tanh();
+    s += h_4[1] * p.a * 0.67 + h_4.iter().sum::<f64>() * 0.25;
+    let mut k_6 = 0;
+    let mut found_7 = false;
+    while k_6 < 4 {
+        s += x[k_6 % 4] * p.b.cos();
+        if x[k_6 % 4] > -0.5 && !found_7 {
+            found_7 = true;
+            s += 0.25 * gather(x, idx) * 1.02 * p.w[2];
+        }
+        k_6 += 2;
     }
+    if found_7 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_6 as f64) * t;
+    for i_8 in 0..3 {
+        match i_8 {
+            0 => {
+                if t > 1.0 {
+                    return s - p.b.tanh();
+                }
+            }
+            _ => s += 0.1 * t,
+        }
+    }
+    let mut b_9 = [0.0; 4];
+    for i_10 in 0..4 {
+        b_9[i_10] = (x[i_10 % 4] * 0.48 + x[i_10]).tanh();
+    }
+    s += hs(p, &b_9) * 0.5 + b_9[1] * (x[3] - p.q.c.cos()).tanh();
     s
 }
 
@@ -10830,31 +10959,41 @@ fn comb_16110_matches_finite_differences() {
 #[backprop]
 fn comb_16111(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.v[1];
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.q.c * x[1] + x[i_2]).tanh();
-    }
-    s += 0.25 * dotf(&b_1, x) * x[1] * t;
-    for j_3 in 0..3 {
-        match j_3 {
-            0 => {
-                s += 0.25 * gather(x, idx) * p.b.abs();
-            }
-            _ => s += 0.5 * p.b * 0.73,
+    let mut j_1 = 0;
+    while j_1 < 3 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (t + x[i_3]).tanh();
         }
+        s += hs(p, &b_2) * 0.5 + b_2[1] * (1.22 - p.b.powi(2)).tanh();
+        j_1 += 1;
     }
-    if p.a > 0.5 {
-        let h_4 = lin4(x);
-        s += 0.5 * h_4[0] * t * x[0];
-    } else {
-        s += 0.25 * gather(&p.w, idx) * x[1] * x[3];
-    }
-    for j_5 in 0..3 {
-        match j_5 {
-            0 => {
-                s += x[0];
+    let mut i_4 = 0;
+    while i_4 < 5 {
+        i_4 += 1;
+        match i_4 % 4 {
+            2 => {
+                s += 0.25 * gather(x, idx) * t * 0.73;
+                if p.b < 5.0 {
+                    continue;
+                }
             }
-            _ => s += 0.5 * x[j_5 % 4],
+            0 => s = s * 0.75 + t * t,
+            _ => {}
+        }
+        s += 0.5 * x[i_4 % 4] * x[2];
+    }
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (x[1] * x[3] + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[0] * p.b + h_5.iter().sum::<f64>() * 0.25;
+    for j_7 in 0..3 {
+        match j_7 {
+            0 => {
+                s += 0.25 * dotf(&lin4(x), x) * x[0] * p.q.v[1];
+            }
+            _ => s += 0.5 * p.q.c,
         }
     }
     s
@@ -11053,12 +11192,13 @@ fn comb_16113(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_2 as f64) * t;
-    for j_4 in 0..3 {
+    let mut j_4 = 0;
+    loop {
+        s += t * t;
+        j_4 += 1;
         match j_4 {
-            0 => {
-                s += t * t;
-            }
-            _ => s += 0.5 * p.q.c.exp(),
+            1 => break,
+            _ => {}
         }
     }
     s
@@ -11231,8 +11371,14 @@ fn comb_16115(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (x[i_2 % 4] + p.w[i_2 % 3]).tanh();
     }
     s += h_1[2] * p.b.atan() + h_1.iter().sum::<f64>() * 0.25;
-    for j_3 in 0..3 {
+    let mut j_3 = 0;
+    loop {
         s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c * x[0];
+        j_3 += 1;
+        match j_3 {
+            1 => break,
+            _ => {}
+        }
     }
     if t > 1.0 && x[1] < 0.0 {
         return s * 0.5 + p.b.tanh();
@@ -11250,15 +11396,19 @@ fn comb_16115(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_8 in 0..4 {
         match i_8 % 4 {
             2 => {
-                s += 0.25 * dot2(&p.w, &p.w) * (x[0] - p.a.max(t)).tanh();
-                if p.b < 5.0 {
+                let mut b_9 = [0.0; 4];
+                for i_10 in 0..4 {
+                    b_9[i_10] = ((p.q.c - p.q.c.max(1.19)).tanh() + x[i_10]).tanh();
+                }
+                s += 0.25 * dotf(&b_9, x) * x[2];
+                if p.w[1] < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + p.w[1],
+            3 => s = s * 0.75 + p.q.c.max(t),
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * (x[3] - p.q.c.abs()).tanh();
+        s += 0.5 * x[i_8 % 4] * (x[i_8 % 4] - p.b.atan()).tanh();
     }
     s
 }
@@ -11332,18 +11482,22 @@ fn comb_16116(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_2 % 4 {
             1 => continue,
             3 => s = s * 0.75 + (x[i_2 % 4] - p.q.c.mul_add(p.a, p.w[2])).tanh(),
-            _ => {}
-        }
-        s += 0.5 * x[i_2 % 4] * (x[i_2 % 4] - p.q.c.abs().sqrt()).tanh();
-    }
-    for j_3 in 0..3 {
-        match j_3 {
-            1 => {
-                let h_4 = layer2(p, &p.q.v);
-                s += h_4[0] * x[j_3 % 4] + 0.25 * h_4[1];
+            _ => {
+                let h_3 = lin4(x);
+                let g_4 = lin4(&h_3);
+                s += 0.5 * dotf(&g_4, &h_3) + g_4[2] * x[i_2 % 4];
             }
-            _ => s += 0.5 * (p.q.c * p.a).sin(),
         }
+        s += 0.5 * x[i_2 % 4] * x[i_2 % 4] * p.a;
+    }
+    let mut j_5 = 0;
+    while j_5 < 2 {
+        let mut v_7 = [0.0; 2];
+        v_7[0] = p.b.abs();
+        v_7[1] = p.q.v[1] * 0.5;
+        let h_6 = layer2(p, &v_7);
+        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
+        j_5 += 1;
     }
     s
 }
@@ -11517,47 +11671,30 @@ fn comb_16117_matches_finite_differences() {
 fn comb_16118(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.b.min(p.q.c)).tanh();
     for j_1 in 0..3 {
-        match j_1 {
-            0 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (p.q.c.min(p.a) + x[i_3]).tanh();
-                }
-                s += hs(p, &b_2) * 0.5 + b_2[1] * p.a.powi(3);
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (p.q.c.min(p.a) + x[i_3]).tanh();
+        }
+        s += hs(p, &b_2) * 0.5 + b_2[1] * p.a.powi(3);
+    }
+    if t > 1.0 {
+        return s * 0.5 + x[3] * p.q.c;
+    }
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    let mut i_4 = 0;
+    while i_4 < 4 {
+        i_4 += 1;
+        match i_4 % 4 {
+            3 => break,
+            1 => s = s * 0.75 + p.w[0],
+            _ => {
+                let h_5 = lin4(x);
+                s += 0.5 * h_5[i_4 % 4].exp() * t;
             }
-            _ => s += 0.5 * (p.b - (p.q.c * t).sin()).tanh(),
         }
+        s += 0.5 * x[i_4 % 4] * (p.b - p.q.c.mul_add(p.a, t)).tanh();
     }
-    for j_4 in 0..3 {
-        match j_4 {
-            2 => {
-                s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.sin()).tanh();
-            }
-            _ => s += 0.5 * p.q.c.min(p.a),
-        }
-    }
-    if p.b > 0.5 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = (p.b.abs() + x[i_7]).tanh();
-        }
-        s += hs(p, &b_6) * 0.5 + b_6[1] * t;
-    } else {
-        s += x[0] * 0.50;
-    }
-    for i_8 in 0..3 {
-        match i_8 {
-            0 => {
-                if t > 1.0 && x[2] > 0.0 {
-                    return s - p.q.v[1] * p.w[1];
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    let h_9 = lin4(x);
-    let g_10 = lin4(&h_9);
-    s += 0.5 * dotf(&g_10, &h_9) + g_10[2] * p.a.hypot(p.a);
+    s += 0.25 * dotf(&lin4(x), x) * t;
     s
 }
 
@@ -11623,35 +11760,41 @@ fn comb_16118_matches_finite_differences() {
 #[backprop]
 fn comb_16119(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.a - p.b.mul_add(p.q.c, t)).tanh();
-    s += (1.21 - p.b.tanh()).tanh();
-    if t > 0.5 {
-        let mut b_1 = [0.0; 4];
-        for i_2 in 0..4 {
-            b_1[i_2] = (t * x[0] + x[i_2]).tanh();
-        }
-        let h_3 = lin4(&b_1);
-        s += dotf(&h_3, &b_1) * (t - p.b.exp()).tanh();
+    if 1.15 > -0.5 {
+        s += p.b.tanh();
     } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c * p.w[1];
+        s += 0.25 * dot2(&p.w, &p.w) * 0.35 * t;
     }
-    let mut v_5 = [0.0; 2];
-    v_5[0] = 1.11 * p.q.c;
-    v_5[1] = p.a * 0.5;
-    let h_4 = layer2(p, &v_5);
-    s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-    for i_6 in 0..5 {
-        match i_6 % 4 {
-            3 => {
-                s += 0.25 * gather(x, idx) * (0.87 - p.b.abs()).tanh();
-                if t < 5.0 {
-                    continue;
+    for i_1 in 0..3 {
+        match i_1 {
+            1 => {
+                if t > 1.0 && x[1] < 0.0 {
+                    return s - 0.93 * t;
                 }
             }
-            1 => s = s * 0.75 + t * p.q.c,
-            _ => {}
+            _ => s += 0.1 * t,
         }
-        s += 0.5 * x[i_6 % 4] * t * x[i_6 % 4];
     }
+    let mut b_2 = [0.0; 4];
+    for i_3 in 0..4 {
+        b_2[i_3] = ((t - p.b.min(p.q.c)).tanh() + x[i_3]).tanh();
+    }
+    let h_4 = lin4(&b_2);
+    s += dotf(&h_4, &b_2) * p.q.c.powi(2);
+    s += 0.25 * dotf(&lin4(x), x) * (x[2] - p.q.c.sin()).tanh();
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && i_6 == 1 {
+            return s * x[i_6 % 4] + x[2] * t;
+        }
+        s += (p.w[2] - p.b.mul_add(p.b, p.q.v[0])).tanh();
+    }
+    let mut v_8 = [0.0; 2];
+    v_8[0] = t;
+    v_8[1] = 0.85 * 0.5;
+    let h_7 = layer2(p, &v_8);
+    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
     s
 }
 
@@ -11739,15 +11882,16 @@ fn comb_16120(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_5 += 1;
         match i_5 % 4 {
             2 => {
-                s += p.q.c;
-                if x[3] < 5.0 {
+                let h_6 = lin4(x);
+                s += 0.5 * h_6[i_5 % 4].abs() * p.b.abs();
+                if p.b < 5.0 {
                     continue;
                 }
             }
-            0 => s = s * 0.75 + p.b.mul_add(p.q.c, p.w[2]),
+            0 => s = s * 0.75 + p.q.c.min(p.b),
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * p.q.c * t;
+        s += 0.5 * x[i_5 % 4] * (p.q.c - p.a.abs().sqrt()).tanh();
     }
     s
 }
@@ -11820,27 +11964,21 @@ fn comb_16121(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += 0.25 * dotf(&b_1, x) * t * x[2];
     for j_3 in 0..3 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (p.b.abs() + x[i_5]).tanh();
-        }
-        s += hs(p, &b_4) * 0.5 + b_4[1] * p.a.exp();
-    }
-    for i_6 in 0..3 {
-        match i_6 {
-            0 => {
-                if t > 1.0 && x[0] < 0.0 {
-                    return s - t * 0.64;
+        match j_3 {
+            1 => {
+                let mut b_4 = [0.0; 4];
+                for i_5 in 0..4 {
+                    b_4[i_5] = (p.b.abs() + x[i_5]).tanh();
                 }
+                s += hs(p, &b_4) * 0.5 + b_4[1] * p.a.exp();
             }
-            _ => s += 0.1 * t,
+            _ => s += 0.5 * (p.q.c - p.b.abs()).tanh(),
         }
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = (p.a.tanh() + x[i_8]).tanh();
+    if t > 1.0 && x[3] < 0.0 {
+        return s * 0.5 + p.a;
     }
-    s += dot2(&b_7, &p.w) * p.b.powi(3);
+    s += 0.5 * dot2(&p.w, &p.w);
     s
 }
 
@@ -11906,27 +12044,62 @@ fn comb_16121_matches_finite_differences() {
 #[backprop]
 fn comb_16122(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.abs();
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.q.v[1] * x[i_2 % 4] + x[i_2]).tanh();
+    if p.w[2] > -0.5 {
+        let mut b_1 = [0.0; 4];
+        for i_2 in 0..4 {
+            b_1[i_2] = (p.q.c.abs().sqrt() + x[i_2]).tanh();
+        }
+        s += 0.25 * dotf(&b_1, x) * p.b.tanh();
+    } else {
+        s += t * x[2];
     }
-    s += dot2(&b_1, &p.w) * p.b.hypot(p.a);
-    if t > 1.0 {
-        return s * 0.5 + p.a.hypot(p.q.c);
+    for i_3 in 0..3 {
+        match i_3 {
+            2 => {
+                if t > 1.0 && x[2] > 0.0 {
+                    return s - t;
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    s += 0.5 * dot2(&p.w, &p.w);
-    let mut h_3 = vec![0.0; p.w.len()];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = ((p.q.c - p.a.hypot(p.a)).tanh() + p.w[i_4 % 3]).tanh();
+    s += 0.5 * dotf(x, x);
+    for i_4 in 0..5 {
+        match i_4 % 4 {
+            1 => {
+                let mut b_5 = [0.0; 4];
+                for i_6 in 0..4 {
+                    b_5[i_6] = (t + x[i_6]).tanh();
+                }
+                let h_7 = lin4(&b_5);
+                s += dotf(&h_7, &b_5) * t * x[1];
+                if p.a < 5.0 {
+                    break;
+                }
+            }
+            3 => s = s * 0.75 + (p.w[0] - (p.b * x[3]).sin()).tanh(),
+            _ => {}
+        }
+        s += 0.5 * x[i_4 % 4] * p.q.c.abs().sqrt();
     }
-    s += h_3[0] * x[3] * t + h_3.iter().sum::<f64>() * 0.25;
-    let mut h_5 = vec![0.0; p.q.v.len() + 1];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (x[3] * t + p.w[i_6 % 3]).tanh();
+    let mut j_8 = 0;
+    while j_8 < 2 {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (0.44 * p.q.c + x[i_10]).tanh();
+        }
+        s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * 0.28 * p.b;
+        j_8 += 1;
     }
-    s += h_5[0] * 1.00 * p.w[0] + h_5.iter().sum::<f64>() * 0.25;
-    let h_7 = layer2(p, &p.q.v);
-    s += h_7[0] * x[3] * x[1] + 0.25 * h_7[1];
+    let mut j_11 = 0;
+    loop {
+        s += 0.25 * gather(&p.w, idx) * p.w[2] * t;
+        j_11 += 1;
+        match j_11 {
+            2 => break,
+            _ => {}
+        }
+    }
     s
 }
 
@@ -12014,19 +12187,26 @@ fn comb_16123(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_3 % 4 {
             3 => continue,
             1 => s = s * 0.75 + (p.w[1] - p.b.atan()).tanh(),
-            _ => {}
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * x[0] * p.a;
+            }
         }
-        s += 0.5 * x[i_3 % 4] * p.q.c;
+        s += 0.5 * x[i_3 % 4] * p.q.c.max(p.q.c);
     }
-    if t > 1.0 && x[0] > 0.0 {
-        return s * 0.5 + (0.97 - p.a.cos()).tanh();
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 4 {
+        s += x[k_5 % 4] * p.q.v[1];
+        if x[k_5 % 4] > -0.5 && !found_6 {
+            found_6 = true;
+            s += 0.25 * gather(&p.w, idx) * (p.q.c - p.b.exp()).tanh();
+        }
+        k_5 += 1;
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (1.11 * p.b + x[i_5]).tanh();
+    if found_6 {
+        s *= 0.9;
     }
-    let h_6 = lin4(&b_4);
-    s += dotf(&h_6, &b_4) * p.q.c.mul_add(p.a, p.q.c);
+    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -12095,34 +12275,37 @@ fn comb_16124(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..5 {
         match i_1 % 4 {
             1 => {
-                s += 0.25 * hs(p, &p.q.v) * x[i_1 % 4];
-                if 0.80 < 5.0 {
+                let h_2 = layer2(p, &p.q.v);
+                s += h_2[1] * (t - p.q.c.hypot(p.a)).tanh() + 0.25 * h_2[0];
+                if x[1] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + (p.q.v[0] - p.a.abs()).tanh(),
+            3 => s = s * 0.75 + t * x[i_1 % 4],
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (x[2] - p.a.hypot(p.q.c)).tanh();
+        s += 0.5 * x[i_1 % 4] * t * p.q.c;
     }
-    let mut h_2 = vec![0.0; p.q.v.len() + 1];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = ((p.a * x[3]).sin() + p.w[i_3 % 3]).tanh();
+    if t > -0.5 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (p.a.powi(3) + x[i_4]).tanh();
+        }
+        s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * t;
+    } else {
+        s += x[0];
     }
-    s += h_2[2] * x[2] * p.q.c + h_2.iter().sum::<f64>() * 0.25;
-    for j_4 in 0..3 {
-        match j_4 {
-            2 => {
-                let mut b_5 = [0.0; 4];
-                for i_6 in 0..4 {
-                    b_5[i_6] = (t + x[i_6]).tanh();
+    for i_5 in 0..3 {
+        match i_5 {
+            1 => {
+                if t > 1.0 {
+                    return s - p.b.max(p.b);
                 }
-                let h_7 = lin4(&b_5);
-                s += dotf(&h_7, &b_5) * x[j_4 % 4] * t;
             }
-            _ => s += 0.5 * 0.27,
+            _ => s += 0.1 * t,
         }
     }
+    s += 0.5 * gather(&p.w, idx);
     s
 }
 
@@ -12188,36 +12371,29 @@ fn comb_16124_matches_finite_differences() {
 #[backprop]
 fn comb_16125(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b.exp();
-    if p.a > 0.5 {
-        let mut b_1 = [0.0; 4];
-        for i_2 in 0..4 {
-            b_1[i_2] = ((x[i_2 % 4] - p.a.exp()).tanh() + x[i_2]).tanh();
+    let mut b_1 = [0.0; 4];
+    for i_2 in 0..4 {
+        b_1[i_2] = (0.69 + x[i_2]).tanh();
+    }
+    s += hs(p, &b_1) * 0.5 + b_1[1] * (x[3] - p.q.c.sin()).tanh();
+    if t > 1.0 {
+        return s * 0.5 + t * 0.38;
+    }
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 5 {
+        s += x[k_3 % 4] * p.a * p.a;
+        if x[k_3 % 4] > 0.5 && !found_4 {
+            found_4 = true;
+            s += 0.25 * dot2(&p.w, &p.q.v) * (p.b - p.b.exp()).tanh();
         }
-        let h_3 = lin4(&b_1);
-        s += dotf(&h_3, &b_1) * t * 0.38;
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * (p.q.c - p.b.min(p.a)).tanh();
+        k_3 += 2;
     }
-    let mut i_4 = 0;
-    while i_4 < 3 {
-        i_4 += 1;
-        match i_4 % 4 {
-            3 => {
-                s += 0.25 * gather(&p.w, idx) * (x[i_4 % 4] - p.b.tanh()).tanh();
-                if p.b < 5.0 {
-                    break;
-                }
-            }
-            0 => s = s * 0.75 + x[i_4 % 4] * x[i_4 % 4],
-            _ => {}
-        }
-        s += 0.5 * x[i_4 % 4] * p.a.max(p.a);
+    if found_4 {
+        s *= 0.9;
     }
-    if x[1] > -0.5 {
-        s += p.w[0] * x[1];
-    } else {
-        s += 0.25 * dot2(&p.w, &p.w) * x[3];
-    }
+    s += 0.1 * (k_3 as f64) * t;
     s
 }
 
@@ -12283,8 +12459,14 @@ fn comb_16125_matches_finite_differences() {
 #[backprop]
 fn comb_16126(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.a - p.a.cos()).tanh();
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
         s += 0.25 * dot2(&p.w, &p.q.v) * 1.24 * t;
+        j_1 += 1;
+        match j_1 {
+            3 => break,
+            _ => {}
+        }
     }
     for i_2 in 0..3 {
         match i_2 % 4 {
@@ -12292,40 +12474,35 @@ fn comb_16126(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => s = s * 0.75 + x[2],
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * 0.81;
+        s += 0.5 * x[i_2 % 4] * (0.46 - p.q.c.sin()).tanh();
     }
-    if t > 1.0 {
-        return s * 0.5 + p.a.powi(2);
+    let mut h_3 = vec![0.0; p.w.len()];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (p.a.exp() + p.w[i_4 % 3]).tanh();
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (p.b.mul_add(p.b, 1.11) + x[i_4]).tanh();
-    }
-    let h_5 = lin4(&b_3);
-    s += dotf(&h_5, &b_3) * 1.01 * x[2];
-    for i_6 in 0..3 {
-        if t > 1.0 && i_6 == 0 {
-            return s + x[i_6] * p.w[0];
+    s += h_3[0] * p.b.max(1.01) + h_3.iter().sum::<f64>() * 0.25;
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 6 {
+        s += x[k_5 % 4] * p.w[0];
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += 0.25 * gather(x, idx) * (x[k_5 % 4] - (p.b * p.q.c).sin()).tanh();
         }
-        s += 0.25 * x[i_6 + 1];
-        let h_7 = layer2(p, &p.q.v);
-        s += h_7[1] * t * p.q.c + 0.25 * h_7[0];
+        k_5 += 2;
     }
-    let mut b_8 = [0.0; 4];
-    for i_9 in 0..4 {
-        b_8[i_9] = (p.q.c * p.q.c + x[i_9]).tanh();
+    if found_6 {
+        s *= 0.9;
     }
-    s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * p.a;
-    for j_10 in 0..3 {
-        match j_10 {
-            0 => {
-                let h_11 = lin4(x);
-                let g_12 = lin4(&h_11);
-                s += 0.5 * dotf(&g_12, &h_11) + g_12[0] * 0.58 * 0.57;
-            }
-            _ => s += 0.5 * p.a.atan(),
+    s += 0.1 * (k_5 as f64) * t;
+    for i_7 in 0..3 {
+        if t > 1.0 && x[1] < 0.0 && i_7 == 1 {
+            return s + x[i_7] * p.b.abs().sqrt();
         }
+        s += 0.25 * x[i_7 + 1];
+        s += 0.5 * hs(p, &p.q.v);
     }
+    s += 0.25 * dotf(&lin4(x), x) * p.q.c.sin();
     s
 }
 
@@ -12391,40 +12568,40 @@ fn comb_16126_matches_finite_differences() {
 #[backprop]
 fn comb_16127(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * p.b;
-    s += (0.27 - p.q.c.abs()).tanh();
-    for i_1 in 0..4 {
-        match i_1 % 4 {
-            3 => {
-                s += p.w[1] * p.q.c;
-                if x[2] < 5.0 {
-                    continue;
+    if t > -0.5 {
+        s += x[2] * x[3];
+    } else {
+        s += (x[3] - p.b.powi(2)).tanh();
+    }
+    if t > 1.0 && x[2] < 0.0 {
+        return s * 0.5 + p.q.c.powi(2);
+    }
+    s += 0.5 * hs(p, &p.q.v);
+    for i_1 in 0..3 {
+        match i_1 {
+            2 => {
+                if t > 1.0 && x[2] < 0.0 {
+                    return s - (t - p.b.powi(3)).tanh();
                 }
             }
-            0 => s = s * 0.75 + p.q.c.hypot(p.a),
-            _ => {}
-        }
-        s += 0.5 * x[i_1 % 4] * p.q.c * t;
-    }
-    for j_2 in 0..3 {
-        match j_2 {
-            1 => {
-                s += 0.25 * hs(p, &p.q.v) * t * p.w[2];
-            }
-            _ => s += 0.5 * (0.65 - p.q.c.min(p.b)).tanh(),
+            _ => s += 0.1 * t,
         }
     }
-    for i_3 in 0..3 {
-        match i_3 % 4 {
-            3 => {
-                s += 0.25 * gather(x, idx) * t;
-                if p.q.v[1] < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + (t - p.a.mul_add(p.a, p.b)).tanh(),
+    let mut v_3 = [0.0; 2];
+    v_3[0] = (t - p.a.mul_add(p.a, p.a)).tanh();
+    v_3[1] = x[0] * 0.5;
+    let h_2 = layer2(p, &v_3);
+    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+    let mut j_4 = 0;
+    loop {
+        let h_5 = lin4(x);
+        let g_6 = lin4(&h_5);
+        s += 0.5 * dotf(&g_6, &h_5) + g_6[j_4 % 4] * p.a.cos();
+        j_4 += 1;
+        match j_4 {
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_3 % 4] * p.q.c.sin();
     }
     s
 }
@@ -12499,18 +12676,35 @@ fn comb_16128(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => s = s * 0.75 + p.q.c * t,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * x[i_1 % 4];
+        s += 0.5 * x[i_1 % 4] * (t - p.q.c.abs().sqrt()).tanh();
     }
-    let mut h_2 = vec![0.0; p.w.len()];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (p.q.c * 0.57 + p.w[i_3 % 3]).tanh();
+    let mut k_2 = 0;
+    let mut found_3 = false;
+    while k_2 < 5 {
+        s += x[k_2 % 4] * (t - p.a.mul_add(p.a, p.b)).tanh();
+        if x[k_2 % 4] > -0.5 && !found_3 {
+            found_3 = true;
+            s += x[0] * x[0];
+        }
+        k_2 += 1;
     }
-    s += h_2[0] * (t - p.a.mul_add(p.a, p.b)).tanh() + h_2.iter().sum::<f64>() * 0.25;
-    let mut h_4 = vec![0.0; p.q.v.len() + 1];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (x[0] * x[0] + p.w[i_5 % 3]).tanh();
+    if found_3 {
+        s *= 0.9;
     }
-    s += h_4[0] * p.b.hypot(p.a) + h_4.iter().sum::<f64>() * 0.25;
+    s += 0.1 * (k_2 as f64) * t;
+    for i_4 in 0..4 {
+        match i_4 % 4 {
+            1 => {
+                s += 0.25 * dotf(&lin4(x), x) * p.q.c.exp();
+                if 1.16 < 5.0 {
+                    break;
+                }
+            }
+            3 => s = s * 0.75 + p.q.c * p.a,
+            _ => {}
+        }
+        s += 0.5 * x[i_4 % 4] * p.q.c.mul_add(p.b, x[i_4 % 4]);
+    }
     s
 }
 
@@ -12587,13 +12781,26 @@ fn comb_16129(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[3] * x[0] * x[0];
-    s += 0.65;
-    if p.b > 0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * (p.b - p.a.tanh()).tanh();
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.b.exp();
+    s += 0.5 * h_2[3].powi(2) * x[0] * x[0];
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 6 {
+        s += x[k_3 % 4] * (p.b - (p.q.c * 0.34).sin()).tanh();
+        if x[k_3 % 4] > -0.5 && !found_4 {
+            found_4 = true;
+            s += 0.25 * dotf(x, x) * p.a.tanh();
+        }
+        k_3 += 2;
     }
+    if found_4 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_3 as f64) * t;
+    let mut b_5 = [0.0; 4];
+    for i_6 in 0..4 {
+        b_5[i_6] = (p.w[1] + x[i_6]).tanh();
+    }
+    s += hs(p, &b_5) * 0.5 + b_5[1] * p.a * p.q.v[0];
     s
 }
 
@@ -12660,39 +12867,57 @@ fn comb_16129_matches_finite_differences() {
 fn comb_16130(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[2] * 0.87;
     for j_1 in 0..3 {
-        s += 0.25 * gather(&p.w, idx) * 0.66;
-    }
-    for i_2 in 0..5 {
-        match i_2 % 4 {
-            3 => break,
-            1 => s = s * 0.75 + p.q.c.tanh(),
-            _ => {}
+        match j_1 {
+            1 => {
+                s += 0.25 * gather(&p.w, idx) * 0.66;
+            }
+            _ => s += 0.5 * (p.q.c - (p.b * p.q.v[1]).sin()).tanh(),
         }
-        s += 0.5 * x[i_2 % 4] * (t - p.q.c.cos()).tanh();
     }
-    s += 0.25 * hs(p, &p.q.v) * p.q.c.abs().sqrt();
-    for j_3 in 0..2 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (x[j_3 % 4] + x[i_5]).tanh();
+    for i_2 in 0..3 {
+        if t > 1.0 && i_2 == 1 {
+            return s + x[i_2] * t * 0.38;
         }
-        s += hs(p, &b_4) * 0.5 + b_4[1] * x[2] * t;
+        s += 0.25 * x[i_2 + 1];
+        s += 0.5 * dot2(&p.w, &p.w);
     }
-    for i_6 in 0..3 {
-        match i_6 {
-            0 => {
+    s += 0.5 * dot2(&p.w, &p.w);
+    for i_3 in 0..3 {
+        match i_3 {
+            1 => {
                 if t > 1.0 {
-                    return s - x[0];
+                    return s - p.q.v[0];
                 }
             }
             _ => s += 0.1 * t,
         }
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = (p.q.v[1] * x[i_8 % 4] + x[i_8]).tanh();
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = (t * p.q.v[1] + x[i_5]).tanh();
     }
-    s += 0.25 * dotf(&b_7, x) * p.a.tanh();
+    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * x[2];
+    let mut k_6 = 0;
+    let mut found_7 = false;
+    while k_6 < 4 {
+        s += x[k_6 % 4] * 0.56;
+        if x[k_6 % 4] > 0.5 && !found_7 {
+            found_7 = true;
+            s += 0.25 * hs(p, &p.q.v) * p.q.v[0] * x[2];
+        }
+        k_6 += 2;
+    }
+    if found_7 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_6 as f64) * t;
+    for j_8 in 0..3 {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = ((p.b - p.a.tanh()).tanh() + x[i_10]).tanh();
+        }
+        s += 0.25 * dotf(&b_9, x) * (p.w[0] - p.a.tanh()).tanh();
+    }
     s
 }
 
@@ -12867,33 +13092,43 @@ fn comb_16132(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + 0.89 * p.b,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * p.w[0] * t;
+        s += 0.5 * x[i_1 % 4] * t * t;
     }
     for i_2 in 0..5 {
         match i_2 % 4 {
             1 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * x[2] * t;
-                if x[3] < 5.0 {
+                let mut b_3 = [0.0; 4];
+                for i_4 in 0..4 {
+                    b_3[i_4] = (p.q.c.tanh() + x[i_4]).tanh();
+                }
+                s += 0.25 * dotf(&b_3, x) * (t - p.q.c.tanh()).tanh();
+                if x[2] < 5.0 {
                     break;
                 }
             }
-            2 => s = s * 0.75 + p.b * x[2],
+            2 => s = s * 0.75 + p.b.powi(3),
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * p.q.c.powi(3);
+        s += 0.5 * x[i_2 % 4] * (p.b - p.q.c.powi(3)).tanh();
     }
-    let mut h_3 = vec![0.0; p.w.len()];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (p.q.c + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[1] * (0.58 - p.q.c.abs()).tanh() + h_3.iter().sum::<f64>() * 0.25;
     for i_5 in 0..3 {
-        match i_5 % 4 {
-            1 => continue,
-            3 => s = s * 0.75 + (t - p.a.tanh()).tanh(),
-            _ => {}
+        match i_5 {
+            2 => {
+                if t > 1.0 && x[0] < 0.0 {
+                    return s - p.a.powi(3);
+                }
+            }
+            _ => s += 0.1 * t,
         }
-        s += 0.5 * x[i_5 % 4] * 0.66 * t;
+    }
+    s += 0.5 * qdot(&p.q, &p.q.v);
+    for j_6 in 0..3 {
+        match j_6 {
+            1 => {
+                s += 0.25 * hs(p, &p.q.v) * t * 0.88;
+            }
+            _ => s += 0.5 * p.q.c.mul_add(p.a, x[j_6 % 4]),
+        }
     }
     s
 }
@@ -12992,25 +13227,32 @@ fn comb_16133(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_6 in 0..5 {
         match i_6 % 4 {
             2 => {
-                s += x[i_6 % 4];
-                if x[0] < 5.0 {
+                s += p.b.mul_add(p.b, x[0]);
+                if p.q.c < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + p.q.c.sin(),
+            3 => s = s * 0.75 + p.q.c * x[2],
+            _ => {
+                let h_7 = layer2(p, &p.q.v);
+                s += h_7[0] * 0.74 + 0.25 * h_7[1];
+            }
+        }
+        s += 0.5 * x[i_6 % 4] * (t - p.a.atan()).tanh();
+    }
+    let mut j_8 = 0;
+    loop {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (p.q.c.abs() + x[i_10]).tanh();
+        }
+        let h_11 = lin4(&b_9);
+        s += dotf(&h_11, &b_9) * (x[3] - p.b.max(1.12)).tanh();
+        j_8 += 1;
+        match j_8 {
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_6 % 4] * t * x[2];
-    }
-    if p.q.v[0] > -0.5 {
-        let mut b_7 = [0.0; 4];
-        for i_8 in 0..4 {
-            b_7[i_8] = ((p.q.v[1] - p.q.c.min(p.a)).tanh() + x[i_8]).tanh();
-        }
-        let h_9 = lin4(&b_7);
-        s += dotf(&h_9, &b_7) * x[3] * p.a;
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * x[2];
     }
     s
 }
@@ -13094,8 +13336,13 @@ fn comb_16134(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += dot2(&b_4, &p.w) * (x[3] - p.b.atan()).tanh();
     let h_6 = lin4(x);
-    s += 0.5 * h_6[3] * p.b.abs().sqrt();
-    s += 0.25 * dotf(&lin4(x), x) * p.a.exp();
+    s += 0.5 * h_6[3].abs() * p.b.abs().sqrt();
+    if 0.87 > 0.5 {
+        let h_7 = layer2(p, &p.q.v);
+        s += h_7[0] * 0.78 * 1.10 + 0.25 * h_7[1];
+    } else {
+        s += 0.25 * gather(x, idx) * p.b.max(p.b);
+    }
     s
 }
 
@@ -13166,41 +13413,44 @@ fn comb_16135(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             2 => {
-                s += p.b.atan();
-                if p.b < 5.0 {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (p.b.atan() + x[i_3]).tanh();
+                }
+                let h_4 = lin4(&b_2);
+                s += dotf(&h_4, &b_2) * 1.22;
+                if x[i_1 % 4] < 5.0 {
                     break;
                 }
             }
-            3 => s = s * 0.75 + x[i_1 % 4] * x[i_1 % 4],
+            0 => s = s * 0.75 + x[3] * t,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * p.q.c.exp();
+        s += 0.5 * x[i_1 % 4] * x[3];
     }
-    if p.w[0] > -0.5 {
-        s += p.a * t;
-    } else {
-        s += p.b.max(x[3]);
-    }
-    if 0.64 > 0.5 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (p.a.powi(3) + x[i_3]).tanh();
+    s += 0.25 * dot2(&p.w, &p.w) * p.a * t;
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        if t > 1.0 && x[2] > 0.0 && i_5 == 3 {
+            return s * x[i_5 % 4] + p.b.max(x[3]);
         }
-        s += dot2(&b_2, &p.w) * (x[2] - p.a.max(p.a)).tanh();
-    } else {
-        s += 0.25 * dotf(x, x) * p.q.c;
+        s += 0.25 * dot2(&p.w, &p.q.v) * x[i_5 % 4] * x[3];
     }
-    if x[0] > 0.5 {
-        let h_4 = lin4(x);
-        let g_5 = lin4(&h_4);
-        s += 0.5 * dotf(&g_5, &h_4) + g_5[2] * 0.75 * t;
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * (t - p.a.sin()).tanh();
+    s += 0.5 * hs(p, &p.q.v);
+    for j_6 in 0..3 {
+        match j_6 {
+            0 => {
+                s += x[1] * p.q.c;
+            }
+            _ => s += 0.5 * (p.q.c * 0.60).sin(),
+        }
     }
-    if x[2] > -0.5 {
-        s += p.q.c;
+    if x[1] > 0.5 {
+        let h_7 = layer2(p, &p.q.v);
+        s += h_7[0] * p.b + 0.25 * h_7[1];
     } else {
-        s += (0.33 - p.a.abs().sqrt()).tanh();
+        s += t * p.a;
     }
     s
 }
@@ -13288,22 +13538,15 @@ fn comb_16136(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += h_4[0] * p.b.abs().sqrt() + h_4.iter().sum::<f64>() * 0.25;
     for j_6 in 0..3 {
-        match j_6 {
-            1 => {
-                let mut v_8 = [0.0; 2];
-                v_8[0] = t * x[j_6 % 4];
-                v_8[1] = x[j_6 % 4] * 0.5;
-                let h_7 = layer2(p, &v_8);
-                s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
-            }
-            _ => s += 0.5 * (p.a - p.q.c.max(x[3])).tanh(),
-        }
+        let mut v_8 = [0.0; 2];
+        v_8[0] = t * x[j_6 % 4];
+        v_8[1] = x[j_6 % 4] * 0.5;
+        let h_7 = layer2(p, &v_8);
+        s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
     }
-    let mut h_9 = vec![0.0; p.q.v.len() + 1];
-    for i_10 in 0..h_9.len() {
-        h_9[i_10] = (p.q.c.sin() + p.w[i_10 % 3]).tanh();
+    for j_9 in 0..2 {
+        s += 0.25 * hs(p, &p.q.v) * (0.57 - p.b.abs()).tanh();
     }
-    s += h_9[2] * p.q.c.sin() + h_9.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -13397,7 +13640,7 @@ fn comb_16137(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + 0.55;
     }
     let h_6 = lin4(x);
-    s += 0.5 * h_6[2] * 0.91 * 0.99;
+    s += 0.5 * h_6[2].tanh() * 0.91 * 0.99;
     s
 }
 
@@ -13466,39 +13709,49 @@ fn comb_16138(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..5 {
         match i_1 % 4 {
             3 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * 0.54 * p.w[0];
-                if p.a < 5.0 {
+                let h_2 = lin4(x);
+                s += 0.5 * h_2[1].abs() * p.b.exp();
+                if x[0] < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + t,
+            1 => s = s * 0.75 + p.a * t,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * p.q.c * x[i_1 % 4];
+        s += 0.5 * x[i_1 % 4] * p.q.c * p.b;
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 4 {
-        s += x[k_2 % 4] * 0.62;
-        if x[k_2 % 4] > -0.5 && !found_3 {
-            found_3 = true;
-            s += 1.20;
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 5 {
+        s += x[k_3 % 4] * x[k_3 % 4];
+        if x[k_3 % 4] > 0.5 && !found_4 {
+            found_4 = true;
+            s += p.a;
         }
-        k_2 += 2;
+        k_3 += 2;
     }
-    if found_3 {
+    if found_4 {
         s *= 0.9;
     }
-    s += 0.1 * (k_2 as f64) * t;
-    if t > 1.0 {
-        return s * 0.5 + p.b.max(x[3]);
+    s += 0.1 * (k_3 as f64) * t;
+    if t > -0.5 {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (p.b.abs() + x[i_6]).tanh();
+        }
+        s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * 1.00;
+    } else {
+        s += 0.25 * dotf(x, x) * (0.87 - p.q.c.exp()).tanh();
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = ((1.04 - p.b.abs()).tanh() + x[i_5]).tanh();
+    let mut i_7 = 0;
+    while i_7 < 4 {
+        i_7 += 1;
+        if t > 1.0 && i_7 == 3 {
+            return s * x[i_7 % 4] + p.a;
+        }
+        s += 0.25 * dotf(x, x) * p.q.c.min(p.q.c);
     }
-    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * 1.00;
-    s += 0.25 * gather(x, idx) * x[1] * p.q.c;
+    s += 0.25 * dotf(&lin4(x), x) * p.b;
     s
 }
 
@@ -13575,34 +13828,40 @@ fn comb_16139(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_2 in 0..4 {
         match i_2 % 4 {
             3 => {
-                s += 0.25 * dot2(&p.w, &p.w) * 0.29;
-                if 0.25 < 5.0 {
+                s += 0.25 * hs(p, &p.q.v) * p.b.abs().sqrt();
+                if p.b < 5.0 {
                     continue;
                 }
             }
-            1 => s = s * 0.75 + 0.51 * p.w[1],
+            1 => s = s * 0.75 + x[0] * p.q.v[1],
+            _ => {
+                let mut v_4 = [0.0; 2];
+                v_4[0] = x[2];
+                v_4[1] = x[2] * 0.5;
+                let h_3 = layer2(p, &v_4);
+                s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+            }
+        }
+        s += 0.5 * x[i_2 % 4] * p.a.min(p.q.c);
+    }
+    let mut j_5 = 0;
+    loop {
+        let h_6 = lin4(x);
+        s += 0.5 * h_6[j_5 % 4].sin() * x[0] * p.b;
+        j_5 += 1;
+        match j_5 {
+            3 => break,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * p.q.v[1];
     }
-    for j_3 in 0..3 {
-        match j_3 {
-            1 => {
-                let h_4 = layer2(p, &p.q.v);
-                s += h_4[0] * p.a.sin() + 0.25 * h_4[1];
-            }
-            _ => s += 0.5 * p.b.tanh(),
+    for i_7 in 0..3 {
+        if t > 1.0 && x[1] > 0.0 && i_7 == 0 {
+            return s + x[i_7] * t;
         }
+        s += 0.25 * x[i_7 + 1];
+        s += 0.5 * dot2(&p.w, &p.w);
     }
-    if x[3] > 0.5 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (p.b.atan() + x[i_6]).tanh();
-        }
-        s += hs(p, &b_5) * 0.5 + b_5[1] * t;
-    } else {
-        s += t;
-    }
+    s += 0.5 * dotf(x, x);
     s
 }
 
@@ -13767,7 +14026,11 @@ fn comb_16141(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_2 as f64) * t;
-    s += x[3];
+    if x[0] > 0.5 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.a.mul_add(p.q.c, p.a);
+    } else {
+        s += (x[1] - p.a.cos()).tanh();
+    }
     s
 }
 
@@ -13833,24 +14096,38 @@ fn comb_16141_matches_finite_differences() {
 #[backprop]
 fn comb_16142(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a * 0.80;
-    for j_1 in 0..2 {
+    let mut j_1 = 0;
+    loop {
         s += 0.25 * hs(p, &p.q.v) * x[j_1 % 4];
-    }
-    let mut b_2 = [0.0; 4];
-    for i_3 in 0..4 {
-        b_2[i_3] = (p.q.c * t + x[i_3]).tanh();
-    }
-    let h_4 = lin4(&b_2);
-    s += dotf(&h_4, &b_2) * p.q.v[1];
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + p.w[0] * p.w[0];
+        j_1 += 1;
+        match j_1 {
+            1 => break,
+            _ => {}
         }
-        s += p.b.abs();
     }
-    s += 0.25 * dotf(&lin4(x), x) * x[0] * t;
+    if x[1] > -0.5 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = ((p.w[2] - p.b.cos()).tanh() + x[i_3]).tanh();
+        }
+        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * (p.w[0] - p.q.c.atan()).tanh();
+    } else {
+        s += t;
+    }
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 4 {
+        s += x[k_4 % 4] * x[0] * t;
+        if x[k_4 % 4] > 0.5 && !found_5 {
+            found_5 = true;
+            s += 0.25 * dot2(&p.w, &p.q.v) * x[0] * p.b;
+        }
+        k_4 += 2;
+    }
+    if found_5 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_4 as f64) * t;
     s
 }
 
@@ -13919,39 +14196,48 @@ fn comb_16143(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..4 {
         match i_1 % 4 {
             2 => {
-                s += 0.25 * gather(&p.w, idx) * t * p.q.c;
-                if x[i_1 % 4] < 5.0 {
+                let h_2 = lin4(x);
+                let g_3 = lin4(&h_2);
+                s += 0.5 * dotf(&g_3, &h_2) + g_3[1] * p.q.c;
+                if p.b < 5.0 {
                     continue;
                 }
             }
             3 => s = s * 0.75 + p.b.max(1.14),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * p.b.abs().sqrt();
+        s += 0.5 * x[i_1 % 4] * p.b;
     }
-    let mut h_2 = vec![0.0; p.w.len()];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (p.a.exp() + p.w[i_3 % 3]).tanh();
+    s += (x[1] - p.q.c.hypot(p.q.c)).tanh();
+    let mut i_4 = 0;
+    while i_4 < 4 {
+        i_4 += 1;
+        if t > 1.0 && x[0] < 0.0 && i_4 == 3 {
+            return s * x[i_4 % 4] + p.w[2];
+        }
+        s += p.b * x[i_4 % 4];
     }
-    s += h_2[1] * x[0] + h_2.iter().sum::<f64>() * 0.25;
-    let mut h_4 = vec![0.0; p.q.v.len() + 1];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (p.b.min(p.a) + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[1] * p.b.tanh() + h_4.iter().sum::<f64>() * 0.25;
-    if x[1] > 0.5 {
-        let mut v_7 = [0.0; 2];
-        v_7[0] = t;
-        v_7[1] = x[2] * 0.5;
-        let h_6 = layer2(p, &v_7);
-        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-    } else {
-        s += 0.25 * dotf(x, x) * p.b.exp();
+    let h_5 = lin4(x);
+    let g_6 = lin4(&h_5);
+    s += 0.5 * dotf(&g_6, &h_5) + g_6[0] * (x[1] - p.a.cos()).tanh();
+    let mut j_7 = 0;
+    loop {
+        s += p.b.exp();
+        j_7 += 1;
+        match j_7 {
+            1 => break,
+            _ => {}
+        }
     }
     for j_8 in 0..3 {
-        let h_9 = lin4(x);
-        let g_10 = lin4(&h_9);
-        s += 0.5 * dotf(&g_10, &h_9) + g_10[j_8 % 4] * t * p.w[2];
+        match j_8 {
+            1 => {
+                let h_9 = lin4(x);
+                let g_10 = lin4(&h_9);
+                s += 0.5 * dotf(&g_10, &h_9) + g_10[j_8 % 4] * t * p.w[2];
+            }
+            _ => s += 0.5 * (0.32 - p.a.max(t)).tanh(),
+        }
     }
     s
 }
@@ -14026,39 +14312,32 @@ fn comb_16144(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.5 * dot2(&p.w, &p.q.v);
     }
     s += 0.5 * qdot(&p.q, &p.q.v);
-    for j_2 in 0..3 {
+    let mut j_2 = 0;
+    loop {
+        let h_3 = layer2(p, &p.q.v);
+        s += h_3[0] * x[2] * p.a + 0.25 * h_3[1];
+        j_2 += 1;
         match j_2 {
-            0 => {
-                let h_3 = layer2(p, &p.q.v);
-                s += h_3[0] * x[2] * p.a + 0.25 * h_3[1];
-            }
-            _ => s += 0.5 * 0.86,
-        }
-    }
-    for j_4 in 0..2 {
-        s += t * 0.60;
-    }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        match i_5 % 4 {
-            3 => break,
-            1 => s = s * 0.75 + p.b.abs(),
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * p.b.min(p.q.c);
     }
-    for j_6 in 0..3 {
-        match j_6 {
-            0 => {
-                let mut v_8 = [0.0; 2];
-                v_8[0] = p.b;
-                v_8[1] = p.b * 0.5;
-                let h_7 = layer2(p, &v_8);
-                s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
+    let h_4 = layer2(p, &p.q.v);
+    s += h_4[0] * t + 0.25 * h_4[1];
+    for i_5 in 0..3 {
+        match i_5 % 4 {
+            1 => continue,
+            3 => s = s * 0.75 + (p.w[2] - p.b.abs()).tanh(),
+            _ => {
+                let h_6 = lin4(x);
+                let g_7 = lin4(&h_6);
+                s += 0.5 * dotf(&g_7, &h_6) + g_7[i_5 % 4] * p.q.c.tanh();
             }
-            _ => s += 0.5 * (x[3] - p.q.c.cos()).tanh(),
         }
+        s += 0.5 * x[i_5 % 4] * x[i_5 % 4] * p.b;
+    }
+    for j_8 in 0..2 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.a.cos();
     }
     s
 }
@@ -14133,41 +14412,43 @@ fn comb_16145(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + x[i_1 % 4] * 1.03,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * x[3];
+        s += 0.5 * x[i_1 % 4] * p.b;
     }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && i_2 == 2 {
-            return s * x[i_2 % 4] + p.w[0];
+    let mut k_2 = 0;
+    let mut found_3 = false;
+    while k_2 < 4 {
+        s += x[k_2 % 4] * p.q.v[1] * 1.04;
+        if x[k_2 % 4] > 0.5 && !found_3 {
+            found_3 = true;
+            s += p.q.c.tanh();
         }
-        s += 0.25 * dot2(&p.w, &p.w) * 0.68 * p.q.c;
+        k_2 += 1;
     }
-    let mut v_4 = [0.0; 2];
-    v_4[0] = p.w[2] * x[0];
-    v_4[1] = p.q.c * 0.5;
-    let h_3 = layer2(p, &v_4);
-    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
-    for i_5 in 0..3 {
-        match i_5 {
-            2 => {
-                if t > 1.0 {
-                    return s - 0.49 * t;
+    if found_3 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_2 as f64) * t;
+    let mut j_4 = 0;
+    loop {
+        s += 0.25 * dotf(&lin4(x), x) * x[1];
+        j_4 += 1;
+        match j_4 {
+            2 => break,
+            _ => {}
+        }
+    }
+    for j_6 in 0..3 {
+        match j_6 {
+            1 => {
+                let mut b_7 = [0.0; 4];
+                for i_8 in 0..4 {
+                    b_7[i_8] = ((t - p.q.c.hypot(p.b)).tanh() + x[i_8]).tanh();
                 }
+                s += dot2(&b_7, &p.w) * p.q.c.abs();
             }
-            _ => s += 0.1 * t,
+            _ => s += 0.5 * (t - p.a.sin()).tanh(),
         }
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (p.q.c.hypot(p.b) + x[i_7]).tanh();
-    }
-    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * (0.43 - p.q.c.tanh()).tanh();
-    let mut h_8 = vec![0.0; p.w.len()];
-    for i_9 in 0..h_8.len() {
-        h_8[i_9] = (t + p.w[i_9 % 3]).tanh();
-    }
-    s += h_8[2] * p.q.c.exp() + h_8.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -14233,27 +14514,38 @@ fn comb_16145_matches_finite_differences() {
 #[backprop]
 fn comb_16146(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[3];
-    for j_1 in 0..2 {
+    let mut j_1 = 0;
+    loop {
         s += 0.25 * gather(&p.w, idx) * (x[2] - p.a.atan()).tanh();
+        j_1 += 1;
+        match j_1 {
+            3 => break,
+            _ => {}
+        }
     }
     let mut i_2 = 0;
     while i_2 < 4 {
         i_2 += 1;
         match i_2 % 4 {
             1 => {
-                s += 0.25 * dotf(x, x) * (x[i_2 % 4] - (p.q.c * 0.79).sin()).tanh();
-                if x[i_2 % 4] < 5.0 {
+                let h_3 = layer2(p, &p.q.v);
+                s += h_3[0] * p.q.c.powi(2) + 0.25 * h_3[1];
+                if 0.43 < 5.0 {
                     continue;
                 }
             }
             2 => s = s * 0.75 + p.a * x[2],
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * p.a;
+        s += 0.5 * x[i_2 % 4] * x[2] * p.q.c;
     }
-    for j_3 in 0..3 {
-        s += (p.q.c * p.q.c).sin();
+    for i_4 in 0..3 {
+        if t > 1.0 && i_4 == 1 {
+            return s + x[i_4] * (p.q.c * p.q.c).sin();
+        }
+        s += 0.25 * x[i_4 + 1];
     }
+    s += 0.5 * dot2(&p.w, &p.w);
     s
 }
 
@@ -14427,21 +14719,37 @@ fn comb_16147_matches_finite_differences() {
 #[backprop]
 fn comb_16148(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t;
-    for j_1 in 0..2 {
-        s += (p.b * x[3]).sin();
+    for j_1 in 0..3 {
+        match j_1 {
+            2 => {
+                s += (p.b * x[3]).sin();
+            }
+            _ => s += 0.5 * (t - p.b.abs().sqrt()).tanh(),
+        }
     }
-    if t > 1.0 {
-        return s * 0.5 + x[1];
+    for i_2 in 0..3 {
+        match i_2 {
+            0 => {
+                if t > 1.0 && x[0] > 0.0 {
+                    return s - 0.86;
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    let mut b_2 = [0.0; 4];
-    for i_3 in 0..4 {
-        b_2[i_3] = (p.a + x[i_3]).tanh();
+    let mut b_3 = [0.0; 4];
+    for i_4 in 0..4 {
+        b_3[i_4] = (1.12 * x[2] + x[i_4]).tanh();
     }
-    s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * (t - p.b.tanh()).tanh();
-    if t > -0.5 {
-        s += x[0];
-    } else {
-        s += t * p.w[2];
+    let h_5 = lin4(&b_3);
+    s += dotf(&h_5, &b_3) * x[0];
+    for j_6 in 0..3 {
+        match j_6 {
+            1 => {
+                s += p.w[0];
+            }
+            _ => s += 0.5 * p.a.atan(),
+        }
     }
     s
 }
@@ -14509,33 +14817,28 @@ fn comb_16148_matches_finite_differences() {
 fn comb_16149(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * 0.87;
     for j_1 in 0..3 {
-        s += t;
+        match j_1 {
+            0 => {
+                s += t;
+            }
+            _ => s += 0.5 * (p.q.c - (p.b * p.b).sin()).tanh(),
+        }
     }
-    for i_2 in 0..5 {
-        match i_2 % 4 {
-            1 => continue,
-            2 => s = s * 0.75 + 1.05,
+    let mut j_2 = 0;
+    loop {
+        s += p.q.c.hypot(p.q.c);
+        j_2 += 1;
+        match j_2 {
+            3 => break,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * t * x[1];
     }
-    let mut i_3 = 0;
-    while i_3 < 4 {
-        i_3 += 1;
-        if t > 1.0 && x[2] > 0.0 && i_3 == 1 {
-            return s * x[i_3 % 4] + t;
-        }
-        s += 0.25 * hs(p, &p.q.v) * (x[2] - p.b.cos()).tanh();
+    s += 0.25 * gather(&p.w, idx) * (p.q.v[0] - p.a.max(x[2])).tanh();
+    let mut j_3 = 0;
+    while j_3 < 2 {
+        s += p.w[2];
+        j_3 += 1;
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.w[2] + x[i_5]).tanh();
-    }
-    s += dot2(&b_4, &p.w) * (x[2] - p.a.powi(3)).tanh();
-    if t > 1.0 && x[1] < 0.0 {
-        return s * 0.5 + p.q.c.powi(3);
-    }
-    s += 0.5 * gather(x, idx);
     s
 }
 
@@ -14601,35 +14904,35 @@ fn comb_16149_matches_finite_differences() {
 #[backprop]
 fn comb_16150(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.abs().sqrt();
-    s += 0.25 * dot2(&p.w, &p.q.v) * p.a.hypot(p.q.c);
-    for j_1 in 0..2 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (p.b.tanh() + x[i_3]).tanh();
-        }
-        let h_4 = lin4(&b_2);
-        s += dotf(&h_4, &b_2) * p.b.atan();
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += p.a.hypot(p.q.c);
+        j_1 += 1;
     }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * (x[k_5 % 4] - p.q.c.powi(3)).tanh();
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += p.a * p.q.c;
+    for j_2 in 0..3 {
+        match j_2 {
+            1 => {
+                let mut b_3 = [0.0; 4];
+                for i_4 in 0..4 {
+                    b_3[i_4] = (p.b.tanh() + x[i_4]).tanh();
+                }
+                let h_5 = lin4(&b_3);
+                s += dotf(&h_5, &b_3) * p.b.atan();
+            }
+            _ => s += 0.5 * (x[j_2 % 4] - p.q.c.sin()).tanh(),
         }
-        k_5 += 2;
     }
-    if found_6 {
-        s *= 0.9;
+    let mut h_6 = vec![0.0; p.q.v.len() + 1];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (t * x[0] + p.w[i_7 % 3]).tanh();
     }
-    s += 0.1 * (k_5 as f64) * t;
-    for j_7 in 0..3 {
-        let mut b_8 = [0.0; 4];
-        for i_9 in 0..4 {
-            b_8[i_9] = (p.a.hypot(p.a) + x[i_9]).tanh();
+    s += h_6[1] * p.a * p.q.c + h_6.iter().sum::<f64>() * 0.25;
+    for j_8 in 0..3 {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (p.a.hypot(p.a) + x[i_10]).tanh();
         }
-        s += hs(p, &b_8) * 0.5 + b_8[1] * (p.a - p.b.mul_add(p.b, t)).tanh();
+        s += hs(p, &b_9) * 0.5 + b_9[1] * (p.a - p.b.mul_add(p.b, t)).tanh();
     }
     s
 }
@@ -14696,29 +14999,23 @@ fn comb_16150_matches_finite_differences() {
 #[backprop]
 fn comb_16151(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.33 * p.q.c;
-    for j_1 in 0..3 {
-        match j_1 {
-            1 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (x[3] * 0.63 + x[i_3]).tanh();
-                }
-                s += dot2(&b_2, &p.w) * p.q.c * 0.89;
+    for j_1 in 0..2 {
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (x[3] * 0.63 + x[i_3]).tanh();
+        }
+        s += dot2(&b_2, &p.w) * p.q.c * 0.89;
+    }
+    let h_4 = layer2(p, &p.q.v);
+    s += h_4[0] * x[2] * p.b + 0.25 * h_4[1];
+    for j_5 in 0..3 {
+        match j_5 {
+            2 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * (p.q.v[1] - p.b.tanh()).tanh();
             }
-            _ => s += 0.5 * p.a.atan(),
+            _ => s += 0.5 * (p.q.v[1] - p.b.cos()).tanh(),
         }
     }
-    for j_4 in 0..3 {
-        match j_4 {
-            0 => {
-                s += 0.25 * hs(p, &p.q.v) * p.q.v[0];
-            }
-            _ => s += 0.5 * x[j_4 % 4],
-        }
-    }
-    let h_5 = lin4(x);
-    let g_6 = lin4(&h_5);
-    s += 0.5 * dotf(&g_6, &h_5) + g_6[2] * x[3];
     s
 }
 
@@ -14869,55 +15166,49 @@ fn comb_16152_matches_finite_differences() {
 fn comb_16153(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.a.hypot(p.b)).tanh();
     for j_1 in 0..3 {
-        match j_1 {
-            2 => {
-                let mut b_2 = [0.0; 4];
-                for i_3 in 0..4 {
-                    b_2[i_3] = (p.b.hypot(p.q.c) + x[i_3]).tanh();
-                }
-                s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * x[j_1 % 4];
-            }
-            _ => s += 0.5 * p.a.abs().sqrt(),
+        let mut b_2 = [0.0; 4];
+        for i_3 in 0..4 {
+            b_2[i_3] = (p.b.hypot(p.q.c) + x[i_3]).tanh();
         }
+        s += 0.25 * dotf(&b_2, &b_2) + gather(&b_2, idx) * x[j_1 % 4];
     }
-    for i_4 in 0..3 {
+    for i_4 in 0..5 {
         match i_4 % 4 {
-            1 => continue,
-            2 => s = s * 0.75 + x[i_4 % 4],
-            _ => {}
-        }
-        s += 0.5 * x[i_4 % 4] * (0.40 - p.a.abs().sqrt()).tanh();
-    }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        match i_5 % 4 {
-            1 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * (p.b * p.q.v[0]).sin();
-                if t < 5.0 {
-                    break;
+            3 => {
+                let mut v_6 = [0.0; 2];
+                v_6[0] = x[1];
+                v_6[1] = t * 0.5;
+                let h_5 = layer2(p, &v_6);
+                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+                if x[i_4 % 4] < 5.0 {
+                    continue;
                 }
             }
-            3 => s = s * 0.75 + x[i_5 % 4] * p.a,
+            0 => s = s * 0.75 + p.a * t,
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * p.q.c.atan();
+        s += 0.5 * x[i_4 % 4] * p.a.atan();
     }
-    for j_6 in 0..3 {
-        match j_6 {
-            2 => {
-                s += (0.81 - p.a.mul_add(p.a, x[j_6 % 4])).tanh();
-            }
-            _ => s += 0.5 * p.b.abs(),
-        }
-    }
-    for i_7 in 0..3 {
+    let mut i_7 = 0;
+    while i_7 < 4 {
+        i_7 += 1;
         if t > 1.0 && i_7 == 2 {
-            return s + x[i_7] * (0.46 - p.q.c.cos()).tanh();
+            return s * x[i_7 % 4] + p.q.c.tanh();
         }
-        s += 0.25 * x[i_7 + 1];
+        s += 0.25 * dotf(x, x) * (t - p.a.mul_add(p.q.c, p.b)).tanh();
     }
-    s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.powi(2)).tanh();
+    let h_8 = lin4(x);
+    s += 0.5 * h_8[2].exp() * p.b * p.q.c;
+    for j_9 in 0..3 {
+        s += x[3];
+    }
+    for j_10 in 0..3 {
+        let mut b_11 = [0.0; 4];
+        for i_12 in 0..4 {
+            b_11[i_12] = (0.94 * x[3] + x[i_12]).tanh();
+        }
+        s += hs(p, &b_11) * 0.5 + b_11[1] * p.a;
+    }
     s
 }
 
@@ -14994,26 +15285,30 @@ fn comb_16154(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     s += 0.5 * gather(x, idx);
-    s += 0.25 * gather(x, idx) * x[0];
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && i_2 == 2 {
-            return s * x[i_2 % 4] + p.q.c.abs();
+    let mut j_2 = 0;
+    while j_2 < 2 {
+        s += 0.25 * gather(&p.w, idx) * (p.b * t).sin();
+        j_2 += 1;
+    }
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 3 {
+        s += x[k_3 % 4] * p.b.cos();
+        if x[k_3 % 4] > 0.5 && !found_4 {
+            found_4 = true;
+            s += p.b.hypot(p.b);
         }
-        s += 0.25 * gather(&p.w, idx) * 1.23 * x[1];
+        k_3 += 1;
     }
-    let h_3 = layer2(p, &p.q.v);
-    s += h_3[0] * p.a.sin() + 0.25 * h_3[1];
-    if t > -0.5 {
-        let mut v_5 = [0.0; 2];
-        v_5[0] = p.q.c.max(0.84);
-        v_5[1] = 0.47 * 0.5;
-        let h_4 = layer2(p, &v_5);
-        s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-    } else {
-        s += (t - p.q.c.cos()).tanh();
+    if found_4 {
+        s *= 0.9;
     }
+    s += 0.1 * (k_3 as f64) * t;
+    let mut v_6 = [0.0; 2];
+    v_6[0] = (1.16 - p.a.mul_add(p.a, p.a)).tanh();
+    v_6[1] = p.a * 0.5;
+    let h_5 = layer2(p, &v_6);
+    s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
     s
 }
 
@@ -15095,25 +15390,44 @@ fn comb_16155(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * x[i_3 + 1];
     }
     let h_4 = lin4(x);
-    s += 0.5 * h_4[0] * (x[2] - p.b.abs()).tanh();
-    if 1.09 > 0.5 {
-        s += 0.25 * gather(x, idx) * p.q.c.sin();
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.a.max(t);
-    }
+    s += 0.5 * h_4[0].sin() * (x[2] - p.b.abs()).tanh();
     for j_5 in 0..3 {
         match j_5 {
-            2 => {
-                s += 0.25 * dotf(&lin4(x), x) * p.b.sin();
+            0 => {
+                s += p.a.cos();
             }
-            _ => s += 0.5 * p.a.powi(3),
+            _ => s += 0.5 * p.q.v[0] * t,
         }
     }
-    let mut h_7 = vec![0.0; p.w.len()];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (0.51 * p.w[2] + p.w[i_8 % 3]).tanh();
+    let mut i_6 = 0;
+    while i_6 < 3 {
+        i_6 += 1;
+        match i_6 % 4 {
+            2 => {
+                s += 0.25 * dotf(&lin4(x), x) * p.b.sin();
+                if p.w[0] < 5.0 {
+                    break;
+                }
+            }
+            0 => s = s * 0.75 + (p.a - p.b.powi(3)).tanh(),
+            _ => {
+                let mut v_9 = [0.0; 2];
+                v_9[0] = p.q.v[1];
+                v_9[1] = x[1] * 0.5;
+                let h_8 = layer2(p, &v_9);
+                s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+            }
+        }
+        s += 0.5 * x[i_6 % 4] * p.b.abs();
     }
-    s += h_7[2] * x[2] * x[0] + h_7.iter().sum::<f64>() * 0.25;
+    for j_10 in 0..3 {
+        match j_10 {
+            1 => {
+                s += 0.25 * gather(&p.w, idx) * (0.49 - p.q.c.cos()).tanh();
+            }
+            _ => s += 0.5 * p.b.abs().sqrt(),
+        }
+    }
     s
 }
 
@@ -15179,29 +15493,25 @@ fn comb_16155_matches_finite_differences() {
 #[backprop]
 fn comb_16156(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1];
-    if t > -0.5 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * (t - p.q.c.mul_add(p.a, 0.55)).tanh();
-    } else {
-        s += 0.25 * gather(x, idx) * x[3];
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += 0.25 * hs(p, &p.q.v) * x[j_1 % 4];
+        j_1 += 1;
     }
-    let mut k_1 = 0;
-    let mut found_2 = false;
-    while k_1 < 6 {
-        s += x[k_1 % 4] * p.q.v[1] * p.q.c;
-        if x[k_1 % 4] > -0.5 && !found_2 {
-            found_2 = true;
-            s += 0.25 * dotf(x, x) * p.q.v[1] * p.a;
+    for i_2 in 0..5 {
+        match i_2 % 4 {
+            3 => {
+                s += 0.25 * dot2(&p.w, &p.w) * p.b.cos();
+                if p.q.c < 5.0 {
+                    break;
+                }
+            }
+            0 => s = s * 0.75 + (0.46 - p.q.c.cos()).tanh(),
+            _ => {}
         }
-        k_1 += 1;
+        s += 0.5 * x[i_2 % 4] * p.q.c.exp();
     }
-    if found_2 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_1 as f64) * t;
-    if t > 1.0 && x[0] > 0.0 {
-        return s * 0.5 + 0.58;
-    }
-    s += 0.5 * qdot(&p.q, &p.q.v);
+    s += 0.25 * gather(&p.w, idx) * p.a.abs().sqrt();
     s
 }
 
@@ -15290,8 +15600,13 @@ fn comb_16157(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_3 as f64) * t;
-    for j_5 in 0..2 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c;
+    for j_5 in 0..3 {
+        match j_5 {
+            1 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c;
+            }
+            _ => s += 0.5 * x[0],
+        }
     }
     s
 }
@@ -15367,49 +15682,30 @@ fn comb_16158(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += t * p.w[1];
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[1] * p.q.c.exp();
-    for i_3 in 0..5 {
-        match i_3 % 4 {
-            1 => {
-                s += 0.25 * hs(p, &p.q.v) * p.q.c * p.q.c;
-                if t < 5.0 {
-                    break;
-                }
-            }
-            2 => s = s * 0.75 + x[0] * p.q.c,
+    s += 0.5 * h_2[1].tanh() * p.q.c.exp();
+    let mut h_3 = vec![0.0; p.w.len()];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (p.b + p.w[i_4 % 3]).tanh();
+    }
+    s += h_3[0] * p.b.hypot(p.a) + h_3.iter().sum::<f64>() * 0.25;
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = ((t - p.b.min(p.q.c)).tanh() + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[0] * 1.02 + h_5.iter().sum::<f64>() * 0.25;
+    let mut j_7 = 0;
+    loop {
+        let h_8 = layer2(p, &p.q.v);
+        s += h_8[1] * 0.46 + 0.25 * h_8[0];
+        j_7 += 1;
+        match j_7 {
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_3 % 4] * x[i_3 % 4];
     }
-    for i_4 in 0..3 {
-        match i_4 {
-            0 => {
-                if t > 1.0 {
-                    return s - p.q.c.abs();
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = ((p.q.v[1] - p.q.c.max(x[1])).tanh() + x[i_6]).tanh();
-    }
-    s += dot2(&b_5, &p.w) * t * x[1];
-    for j_7 in 0..3 {
-        match j_7 {
-            2 => {
-                let mut b_8 = [0.0; 4];
-                for i_9 in 0..4 {
-                    b_8[i_9] = (t * x[j_7 % 4] + x[i_9]).tanh();
-                }
-                let h_10 = lin4(&b_8);
-                s += dotf(&h_10, &b_8) * x[j_7 % 4] * p.b;
-            }
-            _ => s += 0.5 * t * x[j_7 % 4],
-        }
-    }
-    s += 0.25 * qdot(&p.q, &p.q.v) * p.b;
+    let h_9 = lin4(x);
+    let g_10 = lin4(&h_9);
+    s += 0.5 * dotf(&g_10, &h_9) + g_10[2] * (p.q.c - p.q.c.mul_add(p.b, 0.83)).tanh();
     s
 }
 
@@ -15480,43 +15776,45 @@ fn comb_16159(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             2 => {
-                s += x[i_1 % 4] * t;
-                if x[1] < 5.0 {
+                s += 0.25 * dotf(&lin4(x), x) * x[1];
+                if 1.07 < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + p.b.mul_add(p.b, p.b),
+            0 => s = s * 0.75 + (p.b - p.a.min(p.q.c)).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * t;
+        s += 0.5 * x[i_1 % 4] * 0.30;
     }
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 6 {
-        s += x[k_2 % 4] * p.q.c.exp();
-        if x[k_2 % 4] > -0.5 && !found_3 {
-            found_3 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * p.q.v[1];
+    for j_3 in 0..3 {
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (p.a.atan() + x[i_5]).tanh();
         }
-        k_2 += 2;
+        s += 0.25 * dotf(&b_4, x) * p.q.c.max(x[j_3 % 4]);
     }
-    if found_3 {
+    for j_6 in 0..3 {
+        match j_6 {
+            1 => {
+                s += x[j_6 % 4] * p.w[2];
+            }
+            _ => s += 0.5 * p.a.sin(),
+        }
+    }
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 3 {
+        s += x[k_7 % 4] * (p.q.c - p.q.c.abs()).tanh();
+        if x[k_7 % 4] > 0.5 && !found_8 {
+            found_8 = true;
+            s += 0.25 * hs(p, &p.q.v) * (p.q.v[0] - p.b.abs().sqrt()).tanh();
+        }
+        k_7 += 1;
+    }
+    if found_8 {
         s *= 0.9;
     }
-    s += 0.1 * (k_2 as f64) * t;
-    let mut h_4 = vec![0.0; p.w.len()];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (0.82 + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[2] * p.q.v[0] + h_4.iter().sum::<f64>() * 0.25;
-    if t > 1.0 {
-        return s * 0.5 + p.q.v[1];
-    }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((x[0] - p.b.max(0.52)).tanh() + x[i_7]).tanh();
-    }
-    s += 0.25 * dotf(&b_6, x) * p.q.c.abs();
+    s += 0.1 * (k_7 as f64) * t;
     s
 }
 
@@ -15585,37 +15883,54 @@ fn comb_16160(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..4 {
         match i_1 % 4 {
             2 => {
-                s += 0.25 * gather(x, idx) * p.q.c;
-                if p.q.c < 5.0 {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (x[1] + x[i_3]).tanh();
+                }
+                s += hs(p, &b_2) * 0.5 + b_2[1] * p.w[0] * p.q.v[1];
+                if x[0] < 5.0 {
                     break;
                 }
             }
-            3 => s = s * 0.75 + x[3],
+            3 => s = s * 0.75 + t * 1.23,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * x[i_1 % 4] * p.q.v[1];
+        s += 0.5 * x[i_1 % 4] * p.q.c;
     }
-    let mut h_2 = vec![0.0; p.q.v.len() + 1];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (p.a.mul_add(p.b, 0.34) + p.w[i_3 % 3]).tanh();
-    }
-    s += h_2[1] * (t - p.a.mul_add(p.b, x[3])).tanh() + h_2.iter().sum::<f64>() * 0.25;
-    s += 0.25 * gather(&p.w, idx) * p.w[1];
-    for i_4 in 0..4 {
-        match i_4 % 4 {
+    for j_4 in 0..3 {
+        match j_4 {
             1 => {
-                s += 0.25 * hs(p, &p.q.v) * p.a.powi(3);
-                if x[1] < 5.0 {
-                    break;
-                }
+                s += 0.25 * qdot(&p.q, &p.q.v) * p.q.v[0];
             }
-            3 => s = s * 0.75 + (x[3] - p.b.powi(2)).tanh(),
-            _ => {}
+            _ => s += 0.5 * x[j_4 % 4],
         }
-        s += 0.5 * x[i_4 % 4] * (0.46 - p.a.exp()).tanh();
     }
-    for j_5 in 0..2 {
-        s += p.q.c;
+    for i_5 in 0..3 {
+        if t > 1.0 && x[0] < 0.0 && i_5 == 0 {
+            return s + x[i_5] * x[1] * p.a;
+        }
+        s += 0.25 * x[i_5 + 1];
+        let h_6 = layer2(p, &p.q.v);
+        s += h_6[1] * p.a.exp() + 0.25 * h_6[0];
+    }
+    let mut b_7 = [0.0; 4];
+    for i_8 in 0..4 {
+        b_7[i_8] = ((x[3] - p.b.powi(2)).tanh() + x[i_8]).tanh();
+    }
+    s += 0.25 * dotf(&b_7, &b_7) + gather(&b_7, idx) * (0.46 - p.a.exp()).tanh();
+    let mut j_9 = 0;
+    while j_9 < 2 {
+        s += p.q.c.mul_add(p.q.c, p.w[2]);
+        j_9 += 1;
+    }
+    let mut j_10 = 0;
+    while j_10 < 2 {
+        let mut b_11 = [0.0; 4];
+        for i_12 in 0..4 {
+            b_11[i_12] = (x[0] * x[0] + x[i_12]).tanh();
+        }
+        s += dot2(&b_11, &p.w) * p.w[2] * p.q.c;
+        j_10 += 1;
     }
     s
 }
@@ -15682,51 +15997,37 @@ fn comb_16160_matches_finite_differences() {
 #[backprop]
 fn comb_16161(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c * 0.49;
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
         s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c.atan();
+        j_1 += 1;
+        match j_1 {
+            2 => break,
+            _ => {}
+        }
     }
-    if 1.13 > -0.5 {
-        s += 0.25 * hs(p, &p.q.v) * p.q.c * x[2];
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        s += p.a.abs();
+        j_2 += 1;
+    }
+    let mut b_3 = [0.0; 4];
+    for i_4 in 0..4 {
+        b_3[i_4] = (0.97 + x[i_4]).tanh();
+    }
+    s += hs(p, &b_3) * 0.5 + b_3[1] * x[1];
+    for j_5 in 0..2 {
+        s += (1.16 - p.b.exp()).tanh();
+    }
+    if x[2] > 0.5 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (t * t + x[i_7]).tanh();
+        }
+        s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * x[2] * 1.17;
     } else {
-        s += p.b.exp();
+        s += p.b * t;
     }
-    for j_2 in 0..3 {
-        match j_2 {
-            2 => {
-                s += (1.16 - p.b.exp()).tanh();
-            }
-            _ => s += 0.5 * p.b * t,
-        }
-    }
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 6 {
-        s += x[k_3 % 4] * x[2] * 1.17;
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
-            s += p.b * t;
-        }
-        k_3 += 2;
-    }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
-    for i_5 in 0..3 {
-        match i_5 {
-            2 => {
-                if t > 1.0 && x[3] < 0.0 {
-                    return s - (0.51 - p.a.cos()).tanh();
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((p.b - p.a.min(p.b)).tanh() + x[i_7]).tanh();
-    }
-    s += hs(p, &b_6) * 0.5 + b_6[1] * 0.29 * 0.82;
     s
 }
 
@@ -15881,31 +16182,30 @@ fn comb_16162_matches_finite_differences() {
 #[backprop]
 fn comb_16163(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t;
-    for j_1 in 0..2 {
+    let mut j_1 = 0;
+    loop {
         s += 0.25 * dot2(&p.w, &p.q.v) * 0.53 * 1.24;
+        j_1 += 1;
+        match j_1 {
+            3 => break,
+            _ => {}
+        }
     }
     let mut h_2 = vec![0.0; p.w.len()];
     for i_3 in 0..h_2.len() {
         h_2[i_3] = (p.b.max(0.92) + p.w[i_3 % 3]).tanh();
     }
     s += h_2[0] * (p.q.v[1] - p.a.abs()).tanh() + h_2.iter().sum::<f64>() * 0.25;
-    if x[0] > -0.5 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (p.q.c.max(t) + x[i_5]).tanh();
-        }
-        s += hs(p, &b_4) * 0.5 + b_4[1] * p.q.c.abs();
-    } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c.exp();
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = (0.84 + x[i_5]).tanh();
     }
-    if t > 1.0 && x[1] < 0.0 {
-        return s * 0.5 + x[1] * p.q.v[0];
+    s += dot2(&b_4, &p.w) * p.q.c.max(t);
+    let mut h_6 = vec![0.0; p.w.len()];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (p.b.abs() + p.w[i_7 % 3]).tanh();
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (p.a.powi(3) + x[i_7]).tanh();
-    }
-    s += 0.25 * dotf(&b_6, x) * t;
+    s += h_6[1] * p.b.sin() + h_6.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -15976,23 +16276,32 @@ fn comb_16164(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (t + p.w[i_2 % 3]).tanh();
     }
     s += h_1[2] * p.q.c.max(p.q.v[1]) + h_1.iter().sum::<f64>() * 0.25;
-    for j_3 in 0..2 {
-        s += x[j_3 % 4] * t;
+    for j_3 in 0..3 {
+        match j_3 {
+            2 => {
+                s += x[j_3 % 4] * t;
+            }
+            _ => s += 0.5 * (0.83 - p.a.tanh()).tanh(),
+        }
     }
-    let mut h_4 = vec![0.0; p.w.len()];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (1.19 * p.w[2] + p.w[i_5 % 3]).tanh();
+    let mut j_4 = 0;
+    loop {
+        let mut v_6 = [0.0; 2];
+        v_6[0] = t;
+        v_6[1] = t * 0.5;
+        let h_5 = layer2(p, &v_6);
+        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+        j_4 += 1;
+        match j_4 {
+            2 => break,
+            _ => {}
+        }
     }
-    s += h_4[1] * p.q.c.hypot(p.b) + h_4.iter().sum::<f64>() * 0.25;
-    if t > -0.5 {
-        let mut v_7 = [0.0; 2];
-        v_7[0] = p.b.hypot(p.b);
-        v_7[1] = x[3] * 0.5;
-        let h_6 = layer2(p, &v_7);
-        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-    } else {
-        s += 0.25 * dotf(x, x) * x[1];
+    let mut h_7 = vec![0.0; p.q.v.len() + 1];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.b.hypot(p.b) + p.w[i_8 % 3]).tanh();
     }
+    s += h_7[1] * (x[0] - p.a.tanh()).tanh() + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -16081,19 +16390,21 @@ fn comb_16165(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.5 * x[i_3 % 4] * p.b.abs();
     }
     for j_4 in 0..3 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (p.q.v[1] + x[i_6]).tanh();
-        }
-        s += hs(p, &b_5) * 0.5 + b_5[1] * (p.b * t).sin();
-    }
-    for j_7 in 0..3 {
-        match j_7 {
-            1 => {
-                s += p.q.c.hypot(p.b);
+        match j_4 {
+            2 => {
+                let mut b_5 = [0.0; 4];
+                for i_6 in 0..4 {
+                    b_5[i_6] = (p.q.v[1] + x[i_6]).tanh();
+                }
+                s += hs(p, &b_5) * 0.5 + b_5[1] * (p.b * t).sin();
             }
-            _ => s += 0.5 * t * x[j_7 % 4],
+            _ => s += 0.5 * p.w[1],
         }
+    }
+    if x[3] > 0.5 {
+        s += 0.25 * gather(x, idx) * t * x[1];
+    } else {
+        s += p.q.v[1];
     }
     s
 }
@@ -16160,36 +16471,36 @@ fn comb_16165_matches_finite_differences() {
 #[backprop]
 fn comb_16166(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.b.cos()).tanh();
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
         let mut b_2 = [0.0; 4];
         for i_3 in 0..4 {
             b_2[i_3] = (p.b.powi(2) + x[i_3]).tanh();
         }
         s += 0.25 * dotf(&b_2, x) * t * p.q.v[0];
+        j_1 += 1;
+        match j_1 {
+            3 => break,
+            _ => {}
+        }
     }
     for i_4 in 0..3 {
         match i_4 % 4 {
             1 => {
-                s += (p.b * 0.76).sin();
+                s += p.b.mul_add(p.b, p.a);
                 if x[i_4 % 4] < 5.0 {
                     break;
                 }
             }
-            2 => s = s * 0.75 + p.a,
+            3 => s = s * 0.75 + (0.97 - p.b.min(p.a)).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * 1.03 * x[i_4 % 4];
+        s += 0.5 * x[i_4 % 4] * t * x[i_4 % 4];
     }
-    for j_5 in 0..3 {
-        match j_5 {
-            2 => {
-                let h_6 = lin4(x);
-                let g_7 = lin4(&h_6);
-                s += 0.5 * dotf(&g_7, &h_6) + g_7[0] * t;
-            }
-            _ => s += 0.5 * (p.w[1] - p.q.c.tanh()).tanh(),
-        }
+    if t > 1.0 && x[2] < 0.0 {
+        return s * 0.5 + (p.w[1] - p.q.c.tanh()).tanh();
     }
+    s += 0.5 * qdot(&p.q, &p.q.v);
     s
 }
 
@@ -16286,17 +16597,13 @@ fn comb_16167(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + p.q.c.abs().sqrt();
     }
     let h_6 = lin4(x);
-    s += 0.5 * h_6[1] * (x[3] - p.a.sin()).tanh();
-    let mut h_7 = vec![0.0; p.q.v.len() + 1];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (p.a.min(p.b) + p.w[i_8 % 3]).tanh();
+    s += 0.5 * h_6[1].exp() * (x[3] - p.a.sin()).tanh();
+    s += (x[0] - p.q.c.sin()).tanh();
+    if t > 0.5 {
+        s += 0.25 * dot2(&p.w, &p.q.v) * (0.28 - p.b.abs().sqrt()).tanh();
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * (p.q.c - p.a.sin()).tanh();
     }
-    s += h_7[1] * t * 0.58 + h_7.iter().sum::<f64>() * 0.25;
-    let mut h_9 = vec![0.0; p.q.v.len() + 1];
-    for i_10 in 0..h_9.len() {
-        h_9[i_10] = (t * x[1] + p.w[i_10 % 3]).tanh();
-    }
-    s += h_9[2] * (t - p.a.max(p.b)).tanh() + h_9.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -16362,9 +16669,15 @@ fn comb_16167_matches_finite_differences() {
 #[backprop]
 fn comb_16168(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[2] * x[2];
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
         let h_2 = layer2(p, &p.q.v);
         s += h_2[0] * p.q.c.hypot(p.a) + 0.25 * h_2[1];
+        j_1 += 1;
+        match j_1 {
+            2 => break,
+            _ => {}
+        }
     }
     let mut i_3 = 0;
     while i_3 < 4 {
@@ -16461,19 +16774,37 @@ fn comb_16168_matches_finite_differences() {
 #[backprop]
 fn comb_16169(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.b * 0.77;
-    s += p.a.exp();
-    for j_1 in 0..2 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (x[i_3 % 4] * 1.07 + x[i_3]).tanh();
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += t;
+        j_1 += 1;
+    }
+    let mut i_2 = 0;
+    while i_2 < 4 {
+        i_2 += 1;
+        if t > 1.0 && i_2 == 2 {
+            return s * x[i_2 % 4] + (0.40 - p.q.c.atan()).tanh();
         }
-        s += dot2(&b_2, &p.w) * t;
+        s += x[0];
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.q.c * x[i_5 % 4] + x[i_5]).tanh();
+    let h_3 = lin4(x);
+    let g_4 = lin4(&h_3);
+    s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * p.q.v[1];
+    for i_5 in 0..3 {
+        match i_5 {
+            1 => {
+                if t > 1.0 && x[1] < 0.0 {
+                    return s - p.q.c.abs().sqrt();
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    s += 0.25 * dotf(&b_4, x) * p.q.c.abs().sqrt();
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = (p.b.sin() + x[i_7]).tanh();
+    }
+    s += hs(p, &b_6) * 0.5 + b_6[1] * p.b;
     s
 }
 
@@ -16553,12 +16884,13 @@ fn comb_16170(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let h_3 = layer2(p, &p.q.v);
     s += h_3[1] * p.q.c.exp() + 0.25 * h_3[0];
-    for j_4 in 0..3 {
+    let mut j_4 = 0;
+    loop {
+        s += p.b;
+        j_4 += 1;
         match j_4 {
-            0 => {
-                s += p.b;
-            }
-            _ => s += 0.5 * t * 0.57,
+            1 => break,
+            _ => {}
         }
     }
     s
@@ -16626,37 +16958,38 @@ fn comb_16170_matches_finite_differences() {
 #[backprop]
 fn comb_16171(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.hypot(p.q.c);
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (x[0] * t + x[i_2]).tanh();
-    }
-    s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * (x[0] - (p.a * t).sin()).tanh();
-    if p.b > -0.5 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c.min(p.q.c);
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * p.q.c.atan();
-    }
-    for i_3 in 0..3 {
-        if t > 1.0 && i_3 == 2 {
-            return s + x[i_3] * p.a;
+    if x[2] > -0.5 {
+        let mut b_1 = [0.0; 4];
+        for i_2 in 0..4 {
+            b_1[i_2] = (p.a.mul_add(p.b, x[2]) + x[i_2]).tanh();
         }
-        s += 0.25 * x[i_3 + 1];
-        s += 0.5 * dot2(&p.w, &p.w);
+        s += hs(p, &b_1) * 0.5 + b_1[1] * (t - p.q.c.exp()).tanh();
+    } else {
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c.min(p.q.c);
     }
-    let h_4 = layer2(p, &p.q.v);
-    s += h_4[1] * p.b.cos() + 0.25 * h_4[0];
-    for i_5 in 0..3 {
-        match i_5 % 4 {
-            3 => {
-                s += 0.25 * qdot(&p.q, &p.q.v) * x[2] * x[0];
-                if p.q.c < 5.0 {
-                    break;
-                }
-            }
-            1 => s = s * 0.75 + p.a.cos(),
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 3 {
+        s += x[k_3 % 4] * (x[k_3 % 4] - p.b.sin()).tanh();
+        if x[k_3 % 4] > 0.5 && !found_4 {
+            found_4 = true;
+            s += (p.a - p.b.abs()).tanh();
+        }
+        k_3 += 1;
+    }
+    if found_4 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_3 as f64) * t;
+    s += (0.96 - p.b.abs().sqrt()).tanh();
+    let mut j_5 = 0;
+    loop {
+        s += p.a.hypot(p.q.c);
+        j_5 += 1;
+        match j_5 {
+            3 => break,
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * p.b * p.a;
     }
     s
 }
@@ -16723,19 +17056,37 @@ fn comb_16171_matches_finite_differences() {
 #[backprop]
 fn comb_16172(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.q.c.min(p.b)).tanh();
-    s += x[2];
-    for i_1 in 0..5 {
-        match i_1 % 4 {
+    let mut j_1 = 0;
+    while j_1 < 3 {
+        s += (p.q.c * x[0]).sin();
+        j_1 += 1;
+    }
+    let mut k_2 = 0;
+    let mut found_3 = false;
+    while k_2 < 6 {
+        s += x[k_2 % 4] * (t - p.q.c.powi(2)).tanh();
+        if x[k_2 % 4] > -0.5 && !found_3 {
+            found_3 = true;
+            s += x[3] * 0.45;
+        }
+        k_2 += 1;
+    }
+    if found_3 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_2 as f64) * t;
+    let mut j_4 = 0;
+    loop {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = ((0.75 - p.a.exp()).tanh() + x[i_6]).tanh();
+        }
+        s += hs(p, &b_5) * 0.5 + b_5[1] * x[0] * p.q.v[1];
+        j_4 += 1;
+        match j_4 {
             1 => break,
-            3 => s = s * 0.75 + (t - p.q.c.powi(2)).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * (t - p.a.abs().sqrt()).tanh();
-    }
-    if t > 0.5 {
-        s += p.w[0] * p.b;
-    } else {
-        s += (0.69 - p.b.cos()).tanh();
     }
     s
 }
@@ -16830,24 +17181,25 @@ fn comb_16173(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_8 in 0..5 {
         match i_8 % 4 {
             3 => {
-                s += p.q.c.max(p.a);
-                if p.a < 5.0 {
+                let mut b_9 = [0.0; 4];
+                for i_10 in 0..4 {
+                    b_9[i_10] = (p.q.c.max(p.a) + x[i_10]).tanh();
+                }
+                s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * (t - p.b.cos()).tanh();
+                if x[i_8 % 4] < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + t * p.q.c,
+            0 => s = s * 0.75 + t * x[0],
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * (t - p.a.min(p.a)).tanh();
+        s += 0.5 * x[i_8 % 4] * p.q.c.cos();
     }
-    for j_9 in 0..3 {
-        match j_9 {
-            1 => {
-                s += t * t;
-            }
-            _ => s += 0.5 * (t - p.q.c.sin()).tanh(),
-        }
+    let mut h_11 = vec![0.0; p.w.len()];
+    for i_12 in 0..h_11.len() {
+        h_11[i_12] = (p.b + p.w[i_12 % 3]).tanh();
     }
+    s += h_11[1] * p.b.abs() + h_11.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -16938,16 +17290,17 @@ fn comb_16174(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     s += 0.25 * dot2(&p.w, &p.w) * (t - p.q.c.abs()).tanh();
-    for j_7 in 0..3 {
+    let mut j_7 = 0;
+    loop {
+        let mut b_8 = [0.0; 4];
+        for i_9 in 0..4 {
+            b_8[i_9] = (p.q.c.atan() + x[i_9]).tanh();
+        }
+        s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * (p.q.c - (p.b * p.q.v[1]).sin()).tanh();
+        j_7 += 1;
         match j_7 {
-            0 => {
-                let mut b_8 = [0.0; 4];
-                for i_9 in 0..4 {
-                    b_8[i_9] = (p.q.c.atan() + x[i_9]).tanh();
-                }
-                s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * (p.q.c - (p.b * p.q.v[1]).sin()).tanh();
-            }
-            _ => s += 0.5 * (x[1] - p.b.hypot(p.a)).tanh(),
+            1 => break,
+            _ => {}
         }
     }
     s
@@ -17015,32 +17368,36 @@ fn comb_16174_matches_finite_differences() {
 #[backprop]
 fn comb_16175(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a.mul_add(p.q.c, p.q.c);
-    s += x[3];
-    if t > 1.0 && x[1] < 0.0 {
-        return s * 0.5 + p.q.c.tanh();
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += 0.56 * 0.28;
+        j_1 += 1;
     }
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.b.max(p.q.c) + x[i_2]).tanh();
+    for j_2 in 0..3 {
+        let mut v_4 = [0.0; 2];
+        v_4[0] = 0.33 * 0.76;
+        v_4[1] = 0.69 * 0.5;
+        let h_3 = layer2(p, &v_4);
+        s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
     }
-    s += hs(p, &b_1) * 0.5 + b_1[1] * p.a.min(p.q.c);
-    for j_3 in 0..2 {
-        s += (p.q.c * x[j_3 % 4]).sin();
-    }
-    let mut k_4 = 0;
-    let mut found_5 = false;
-    while k_4 < 3 {
-        s += x[k_4 % 4] * (x[3] - p.a.atan()).tanh();
-        if x[k_4 % 4] > -0.5 && !found_5 {
-            found_5 = true;
-            s += p.q.c.abs();
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        if t > 1.0 && i_5 == 1 {
+            return s * x[i_5 % 4] + p.b.mul_add(p.a, 0.33);
         }
-        k_4 += 2;
+        s += 0.25 * dot2(&p.w, &p.w) * p.w[2];
     }
-    if found_5 {
-        s *= 0.9;
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = ((1.11 - p.b.min(p.a)).tanh() + x[i_7]).tanh();
     }
-    s += 0.1 * (k_4 as f64) * t;
+    s += hs(p, &b_6) * 0.5 + b_6[1] * (1.13 - p.a.atan()).tanh();
+    let mut h_8 = vec![0.0; p.w.len()];
+    for i_9 in 0..h_8.len() {
+        h_8[i_9] = ((p.q.v[1] - p.a.atan()).tanh() + p.w[i_9 % 3]).tanh();
+    }
+    s += h_8[1] * t * x[3] + h_8.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -17111,24 +17468,34 @@ fn comb_16176(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = ((0.59 - p.a.abs().sqrt()).tanh() + p.w[i_2 % 3]).tanh();
     }
     s += h_1[1] * t + h_1.iter().sum::<f64>() * 0.25;
-    for j_3 in 0..3 {
-        match j_3 {
+    for j_3 in 0..2 {
+        s += 0.84;
+    }
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 5 {
+        s += x[k_4 % 4] * p.a.mul_add(p.q.c, t);
+        if x[k_4 % 4] > -0.5 && !found_5 {
+            found_5 = true;
+            s += 0.25 * hs(p, &p.q.v) * p.q.c.tanh();
+        }
+        k_4 += 1;
+    }
+    if found_5 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_4 as f64) * t;
+    for i_6 in 0..3 {
+        match i_6 {
             2 => {
-                s += 0.84;
+                if t > 1.0 {
+                    return s - x[0];
+                }
             }
-            _ => s += 0.5 * (x[j_3 % 4] - p.a.mul_add(p.q.c, t)).tanh(),
+            _ => s += 0.1 * t,
         }
     }
-    let mut h_4 = vec![0.0; p.w.len()];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = (p.b.tanh() + p.w[i_5 % 3]).tanh();
-    }
-    s += h_4[0] * p.b.exp() + h_4.iter().sum::<f64>() * 0.25;
-    let mut h_6 = vec![0.0; p.q.v.len() + 1];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (t * 1.13 + p.w[i_7 % 3]).tanh();
-    }
-    s += h_6[2] * p.w[1] * p.b + h_6.iter().sum::<f64>() * 0.25;
+    s += 0.5 * dot2(&p.w, &p.q.v);
     s
 }
 
@@ -17198,21 +17565,32 @@ fn comb_16177(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + (0.53 - p.b.atan()).tanh();
     }
     let h_1 = lin4(x);
-    s += 0.5 * h_1[1] * (p.b * x[2]).sin();
-    let mut h_2 = vec![0.0; p.q.v.len() + 1];
-    for i_3 in 0..h_2.len() {
-        h_2[i_3] = (p.b.atan() + p.w[i_3 % 3]).tanh();
-    }
-    s += h_2[2] * (p.q.c * x[1]).sin() + h_2.iter().sum::<f64>() * 0.25;
-    for j_4 in 0..2 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * t * t;
-    }
-    for j_5 in 0..2 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = (x[2] + x[i_7]).tanh();
+    s += 0.5 * h_1[1].exp() * (p.b * x[2]).sin();
+    let mut i_2 = 0;
+    while i_2 < 4 {
+        i_2 += 1;
+        if t > 1.0 && x[0] < 0.0 && i_2 == 3 {
+            return s * x[i_2 % 4] + p.b.atan();
         }
-        s += 0.25 * dotf(&b_6, x) * (p.b - (p.b * p.b).sin()).tanh();
+        s += 0.25 * qdot(&p.q, &p.q.v) * x[3];
+    }
+    s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.sin()).tanh();
+    for j_4 in 0..3 {
+        match j_4 {
+            1 => {
+                let h_5 = layer2(p, &p.q.v);
+                s += h_5[1] * (t - p.b.sin()).tanh() + 0.25 * h_5[0];
+            }
+            _ => s += 0.5 * x[0],
+        }
+    }
+    for j_6 in 0..3 {
+        match j_6 {
+            0 => {
+                s += x[1];
+            }
+            _ => s += 0.5 * (p.a - p.q.c.sin()).tanh(),
+        }
     }
     s
 }
@@ -17284,22 +17662,19 @@ fn comb_16178(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (x[i_2 % 4] + p.w[i_2 % 3]).tanh();
     }
     s += h_1[1] * 1.00 + h_1.iter().sum::<f64>() * 0.25;
-    for j_3 in 0..3 {
+    let mut j_3 = 0;
+    loop {
+        s += (x[3] - p.a.max(t)).tanh();
+        j_3 += 1;
         match j_3 {
-            0 => {
-                s += (x[3] - p.a.max(t)).tanh();
-            }
-            _ => s += 0.5 * (p.a - p.a.sin()).tanh(),
+            1 => break,
+            _ => {}
         }
     }
-    if 1.06 > -0.5 {
-        let mut v_5 = [0.0; 2];
-        v_5[0] = p.q.c * 0.36;
-        v_5[1] = x[2] * 0.5;
-        let h_4 = layer2(p, &v_5);
-        s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-    } else {
-        s += 0.25 * dotf(x, x) * p.b;
+    for j_4 in 0..2 {
+        let h_5 = lin4(x);
+        let g_6 = lin4(&h_5);
+        s += 0.5 * dotf(&g_6, &h_5) + g_6[1] * (x[1] - p.b.atan()).tanh();
     }
     s
 }
@@ -17376,28 +17751,24 @@ fn comb_16179(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_3 += 1;
         match i_3 % 4 {
             3 => {
-                s += 0.25 * hs(p, &p.q.v) * t;
-                if t < 5.0 {
+                let mut b_4 = [0.0; 4];
+                for i_5 in 0..4 {
+                    b_4[i_5] = (p.q.c.min(p.b) + x[i_5]).tanh();
+                }
+                s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * (p.q.c - p.b.abs().sqrt()).tanh();
+                if 0.40 < 5.0 {
                     continue;
                 }
             }
-            1 => s = s * 0.75 + (p.q.c - p.b.abs().sqrt()).tanh(),
+            1 => s = s * 0.75 + (x[i_3 % 4] - p.q.c.powi(2)).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_3 % 4] * (0.40 - p.q.c.abs()).tanh();
+        s += 0.5 * x[i_3 % 4] * p.a.sin();
     }
-    let mut i_4 = 0;
-    while i_4 < 4 {
-        i_4 += 1;
-        if t > 1.0 && i_4 == 2 {
-            return s * x[i_4 % 4] + (p.a * 1.23).sin();
-        }
-        s += x[i_4 % 4];
-    }
-    let h_5 = layer2(p, &p.q.v);
-    s += h_5[0] * x[1] * t + 0.25 * h_5[1];
-    for i_6 in 0..3 {
-        match i_6 {
+    let h_6 = layer2(p, &p.q.v);
+    s += h_6[0] * p.q.c.mul_add(p.a, x[1]) + 0.25 * h_6[1];
+    for i_7 in 0..3 {
+        match i_7 {
             1 => {
                 if t > 1.0 {
                     return s - 0.76;
@@ -17407,12 +17778,13 @@ fn comb_16179(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     s += 0.5 * hs(p, &p.q.v);
-    for j_7 in 0..3 {
-        match j_7 {
-            1 => {
-                s += (x[j_7 % 4] - p.b.cos()).tanh();
-            }
-            _ => s += 0.5 * t * p.q.c,
+    let mut j_8 = 0;
+    loop {
+        s += (x[j_8 % 4] - p.b.cos()).tanh();
+        j_8 += 1;
+        match j_8 {
+            2 => break,
+            _ => {}
         }
     }
     s
@@ -17484,9 +17856,11 @@ fn comb_16180(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + (x[2] - p.q.c.sin()).tanh();
     }
     let h_1 = lin4(x);
-    s += 0.5 * h_1[0] * 0.39 * 0.39;
-    for j_2 in 0..2 {
-        s += 0.25 * dot2(&p.w, &p.q.v) * (p.q.c * 0.75).sin();
+    s += 0.5 * h_1[0].sin() * 0.39 * 0.39;
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        s += 0.25 * hs(p, &p.q.v) * 0.47 * x[3];
+        j_2 += 1;
     }
     let mut v_4 = [0.0; 2];
     v_4[0] = p.q.c * x[0];
@@ -17509,7 +17883,7 @@ fn comb_16180(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + p.b,
             _ => {}
         }
-        s += 0.5 * x[i_7 % 4] * p.b * x[i_7 % 4];
+        s += 0.5 * x[i_7 % 4] * p.b.powi(3);
     }
     s
 }
@@ -17580,22 +17954,25 @@ fn comb_16181(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + p.q.c.exp();
     }
     s += 0.25 * dotf(&lin4(x), x) * x[3] * x[0];
-    s += 0.25 * dotf(x, x) * p.a.max(x[1]);
-    for i_2 in 0..3 {
-        match i_2 {
-            1 => {
-                if t > 1.0 && x[0] > 0.0 {
-                    return s - t * x[2];
-                }
-            }
-            _ => s += 0.1 * t,
+    let mut j_2 = 0;
+    while j_2 < 3 {
+        s += p.a.max(x[3]);
+        j_2 += 1;
+    }
+    for i_3 in 0..3 {
+        if t > 1.0 && x[2] < 0.0 && i_3 == 0 {
+            return s + x[i_3] * p.q.c.powi(2);
         }
+        s += 0.25 * x[i_3 + 1];
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (0.94 + x[i_5]).tanh();
+        }
+        s += hs(p, &b_4) * 0.5 + b_4[1] * p.a;
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (p.b.cos() + x[i_4]).tanh();
-    }
-    s += hs(p, &b_3) * 0.5 + b_3[1] * x[0];
+    let h_6 = lin4(x);
+    let g_7 = lin4(&h_6);
+    s += 0.5 * dotf(&g_7, &h_6) + g_7[0] * p.a.sin();
     s
 }
 
@@ -17663,37 +18040,41 @@ fn comb_16182(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.q.c.powi(2)).tanh();
     if p.q.c > 0.5 {
         let h_1 = lin4(x);
-        s += 0.5 * h_1[1] * t;
+        s += 0.5 * h_1[1].powi(2) * t;
     } else {
-        s += p.q.c * x[3];
+        s += 0.25 * dotf(x, x) * (x[3] - p.b.min(p.a)).tanh();
     }
-    for j_2 in 0..3 {
-        s += x[3] * p.q.v[1];
-    }
-    for i_3 in 0..3 {
-        match i_3 {
-            1 => {
-                if t > 1.0 && x[0] < 0.0 {
-                    return s - x[2];
-                }
-            }
-            _ => s += 0.1 * t,
+    let mut i_2 = 0;
+    while i_2 < 4 {
+        i_2 += 1;
+        if t > 1.0 && i_2 == 1 {
+            return s * x[i_2 % 4] + p.a.abs().sqrt();
         }
+        s += p.a.sin();
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.a.powi(3) + x[i_5]).tanh();
-    }
-    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * p.a.atan();
-    let mut i_6 = 0;
-    while i_6 < 4 {
-        i_6 += 1;
-        if t > 1.0 && x[1] < 0.0 && i_6 == 2 {
-            return s * x[i_6 % 4] + p.b.tanh();
+    let h_3 = layer2(p, &p.q.v);
+    s += h_3[0] * 0.57 + 0.25 * h_3[1];
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 6 {
+        s += x[k_4 % 4] * 0.97 * 1.24;
+        if x[k_4 % 4] > 0.5 && !found_5 {
+            found_5 = true;
+            s += 0.25 * gather(&p.w, idx) * x[3] * x[k_4 % 4];
         }
-        s += 0.25 * hs(p, &p.q.v) * p.b.exp();
+        k_4 += 2;
     }
-    s += 0.5 * gather(&p.w, idx);
+    if found_5 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_4 as f64) * t;
+    let mut j_6 = 0;
+    while j_6 < 3 {
+        let h_7 = lin4(x);
+        let g_8 = lin4(&h_7);
+        s += 0.5 * dotf(&g_8, &h_7) + g_8[j_6 % 4] * (p.b * p.a).sin();
+        j_6 += 1;
+    }
     s
 }
 
@@ -17768,42 +18149,47 @@ fn comb_16183(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * hs(p, &p.q.v) * (x[1] - p.q.c.min(p.b)).tanh();
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[3] * p.b.min(p.b);
-    if t > -0.5 {
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = ((p.q.c - p.a.abs().sqrt()).tanh() + x[i_4]).tanh();
+    s += 0.5 * h_2[3].atan() * p.b.min(p.b);
+    for i_3 in 0..3 {
+        match i_3 {
+            1 => {
+                if t > 1.0 {
+                    return s - (0.98 - (p.q.c * x[3]).sin()).tanh();
+                }
+            }
+            _ => s += 0.1 * t,
         }
-        s += dot2(&b_3, &p.w) * (p.a - p.b.max(x[1])).tanh();
-    } else {
-        s += (t - p.a.abs()).tanh();
     }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        match i_5 % 4 {
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (p.q.v[1] * x[i_6 % 4] + x[i_6]).tanh();
+        }
+        s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * p.w[0];
+        j_4 += 1;
+    }
+    let mut i_7 = 0;
+    while i_7 < 4 {
+        i_7 += 1;
+        match i_7 % 4 {
             1 => break,
             2 => s = s * 0.75 + x[2] * 0.48,
             _ => {}
         }
-        s += 0.5 * x[i_5 % 4] * p.b.abs();
+        s += 0.5 * x[i_7 % 4] * (t - p.q.c.tanh()).tanh();
     }
-    for i_6 in 0..5 {
-        match i_6 % 4 {
-            2 => continue,
-            0 => s = s * 0.75 + p.b.powi(3),
-            _ => {}
+    if x[2] > 0.5 {
+        let mut b_8 = [0.0; 4];
+        for i_9 in 0..4 {
+            b_8[i_9] = (p.b.powi(3) + x[i_9]).tanh();
         }
-        s += 0.5 * x[i_6 % 4] * 1.25;
+        let h_10 = lin4(&b_8);
+        s += dotf(&h_10, &b_8) * 1.25;
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * p.b.min(p.b);
     }
-    if t > 1.0 {
-        return s * 0.5 + p.w[1];
-    }
-    let mut v_8 = [0.0; 2];
-    v_8[0] = x[3] * x[0];
-    v_8[1] = 0.64 * 0.5;
-    let h_7 = layer2(p, &v_8);
-    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
     s
 }
 
@@ -17869,37 +18255,43 @@ fn comb_16183_matches_finite_differences() {
 #[backprop]
 fn comb_16184(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.b.abs().sqrt()).tanh();
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.b.cos();
+        j_1 += 1;
         match j_1 {
-            1 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * p.b.cos();
-            }
-            _ => s += 0.5 * x[0],
-        }
-    }
-    for i_2 in 0..4 {
-        match i_2 % 4 {
-            2 => continue,
-            0 => s = s * 0.75 + x[i_2 % 4],
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * (x[0] - p.q.c.tanh()).tanh();
     }
-    for j_3 in 0..3 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = ((p.b - p.q.c.hypot(p.a)).tanh() + x[i_5]).tanh();
+    let mut k_2 = 0;
+    let mut found_3 = false;
+    while k_2 < 5 {
+        s += x[k_2 % 4] * p.a.atan();
+        if x[k_2 % 4] > 0.5 && !found_3 {
+            found_3 = true;
+            s += x[k_2 % 4];
         }
-        let h_6 = lin4(&b_4);
-        s += dotf(&h_6, &b_4) * (x[3] - p.b.cos()).tanh();
+        k_2 += 1;
     }
-    for j_7 in 0..3 {
-        let mut v_9 = [0.0; 2];
-        v_9[0] = x[2];
-        v_9[1] = 0.81 * 0.5;
-        let h_8 = layer2(p, &v_9);
-        s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+    if found_3 {
+        s *= 0.9;
     }
+    s += 0.1 * (k_2 as f64) * t;
+    for i_4 in 0..3 {
+        if t > 1.0 && i_4 == 1 {
+            return s + x[i_4] * p.q.c;
+        }
+        s += 0.25 * x[i_4 + 1];
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (p.b * p.b + x[i_6]).tanh();
+        }
+        let h_7 = lin4(&b_5);
+        s += dotf(&h_7, &b_5) * (x[i_4 % 4] - p.a.sin()).tanh();
+    }
+    s += 0.5 * hs(p, &p.q.v);
+    s += t * x[2];
     s
 }
 
@@ -17966,23 +18358,21 @@ fn comb_16184_matches_finite_differences() {
 fn comb_16185(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.59;
     for j_1 in 0..3 {
-        match j_1 {
-            0 => {
-                s += 0.25 * dotf(&lin4(x), x) * (x[1] - p.q.c.min(p.b)).tanh();
+        s += 0.25 * dotf(&lin4(x), x) * (x[1] - p.q.c.min(p.b)).tanh();
+    }
+    for j_3 in 0..3 {
+        match j_3 {
+            2 => {
+                s += x[j_3 % 4] * p.w[0];
             }
-            _ => s += 0.5 * t,
+            _ => s += 0.5 * t * x[1],
         }
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (x[i_4 % 4] * p.w[0] + x[i_4]).tanh();
+    if p.q.v[1] > -0.5 {
+        s += 0.25 * dotf(&lin4(x), x) * p.w[0] * 1.24;
+    } else {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.b;
     }
-    s += 0.25 * dotf(&b_3, x) * t * x[1];
-    let mut h_5 = vec![0.0; p.w.len()];
-    for i_6 in 0..h_5.len() {
-        h_5[i_6] = (p.a.abs() + p.w[i_6 % 3]).tanh();
-    }
-    s += h_5[2] * 0.38 + h_5.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -18056,31 +18446,41 @@ fn comb_16186(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + (t - p.a.abs().sqrt()).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * x[i_1 % 4];
+        s += 0.5 * x[i_1 % 4] * (p.w[1] - p.a.atan()).tanh();
     }
-    s += 0.25 * gather(&p.w, idx) * (p.q.c - p.q.c.abs()).tanh();
-    let mut k_2 = 0;
-    let mut found_3 = false;
-    while k_2 < 3 {
-        s += x[k_2 % 4] * p.b.abs().sqrt();
-        if x[k_2 % 4] > 0.5 && !found_3 {
-            found_3 = true;
-            s += 0.25 * qdot(&p.q, &p.q.v) * p.b.max(x[k_2 % 4]);
+    let mut i_2 = 0;
+    while i_2 < 5 {
+        i_2 += 1;
+        match i_2 % 4 {
+            1 => {
+                let mut v_4 = [0.0; 2];
+                v_4[0] = p.q.c.exp();
+                v_4[1] = x[i_2 % 4] * 0.5;
+                let h_3 = layer2(p, &v_4);
+                s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+                if p.w[0] < 5.0 {
+                    continue;
+                }
+            }
+            2 => s = s * 0.75 + p.w[1],
+            _ => {}
         }
-        k_2 += 2;
+        s += 0.5 * x[i_2 % 4] * x[3];
     }
-    if found_3 {
-        s *= 0.9;
+    if x[2] > -0.5 {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (p.b + x[i_6]).tanh();
+        }
+        s += dot2(&b_5, &p.w) * (0.68 - p.q.c.abs().sqrt()).tanh();
+    } else {
+        s += 0.25 * dot2(&p.w, &p.q.v) * 0.76;
     }
-    s += 0.1 * (k_2 as f64) * t;
-    if t > 1.0 {
-        return s * 0.5 + t * x[3];
+    let mut j_7 = 0;
+    while j_7 < 3 {
+        s += 0.25 * dotf(&lin4(x), x) * (t - p.a.cos()).tanh();
+        j_7 += 1;
     }
-    let mut v_5 = [0.0; 2];
-    v_5[0] = (x[0] - (p.b * 0.68).sin()).tanh();
-    v_5[1] = p.a * 0.5;
-    let h_4 = layer2(p, &v_5);
-    s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
     s
 }
 
@@ -18146,25 +18546,44 @@ fn comb_16186_matches_finite_differences() {
 #[backprop]
 fn comb_16187(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[3];
-    s += (1.22 - p.q.c.sin()).tanh();
-    for i_1 in 0..3 {
-        if t > 1.0 && i_1 == 2 {
-            return s + x[i_1] * 0.73;
+    if t > -0.5 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.a.hypot(p.b);
+    } else {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.b.cos();
+    }
+    let mut k_1 = 0;
+    let mut found_2 = false;
+    while k_1 < 3 {
+        s += x[k_1 % 4] * p.b.sin();
+        if x[k_1 % 4] > -0.5 && !found_2 {
+            found_2 = true;
+            s += 0.25 * gather(x, idx) * (p.a * p.b).sin();
         }
-        s += 0.25 * x[i_1 + 1];
-        s += 0.25 * dotf(&lin4(x), x) * p.b.exp();
+        k_1 += 1;
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (x[2] + x[i_4]).tanh();
+    if found_2 {
+        s *= 0.9;
     }
-    s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * p.b.sin();
-    for j_5 in 0..3 {
-        s += p.a.max(0.36);
+    s += 0.1 * (k_1 as f64) * t;
+    if t > 0.5 {
+        s += 0.81;
+    } else {
+        s += 0.25 * gather(x, idx) * p.a.abs().sqrt();
     }
-    for j_6 in 0..3 {
-        s += (0.34 - p.q.c.tanh()).tanh();
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 4 {
+        s += x[k_3 % 4] * p.b.hypot(p.a);
+        if x[k_3 % 4] > 0.5 && !found_4 {
+            found_4 = true;
+            s += 0.25 * hs(p, &p.q.v) * p.q.c.sin();
+        }
+        k_3 += 1;
     }
+    if found_4 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_3 as f64) * t;
     s
 }
 
@@ -18323,21 +18742,23 @@ fn comb_16189(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => s = s * 0.75 + p.a.abs().sqrt(),
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * p.a.min(p.q.c);
+        s += 0.5 * x[i_1 % 4] * (p.a - p.b.atan()).tanh();
     }
-    for i_2 in 0..3 {
-        if t > 1.0 && i_2 == 1 {
-            return s + x[i_2] * (p.q.c - p.q.c.exp()).tanh();
+    let mut j_2 = 0;
+    while j_2 < 2 {
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = ((p.b - p.a.tanh()).tanh() + x[i_4]).tanh();
         }
-        s += 0.25 * x[i_2 + 1];
+        let h_5 = lin4(&b_3);
+        s += dotf(&h_5, &b_3) * 0.34 * x[3];
+        j_2 += 1;
     }
-    let h_3 = layer2(p, &p.q.v);
-    s += h_3[1] * p.b.tanh() + 0.25 * h_3[0];
-    for j_4 in 0..2 {
-        let h_5 = lin4(x);
-        let g_6 = lin4(&h_5);
-        s += 0.5 * dotf(&g_6, &h_5) + g_6[j_4 % 4] * x[2];
+    if t > 1.0 {
+        return s * 0.5 + p.b;
     }
+    let h_6 = layer2(p, &p.q.v);
+    s += h_6[1] * x[1] + 0.25 * h_6[0];
     s
 }
 
@@ -18403,27 +18824,15 @@ fn comb_16189_matches_finite_differences() {
 #[backprop]
 fn comb_16190(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1];
-    if p.w[2] > 0.5 {
-        s += x[1] * 0.74;
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * p.b * p.q.c;
+    s += 0.25 * hs(p, &p.q.v) * 1.09;
+    let mut h_1 = vec![0.0; p.q.v.len() + 1];
+    for i_2 in 0..h_1.len() {
+        h_1[i_2] = (p.a.powi(2) + p.w[i_2 % 3]).tanh();
     }
-    for j_1 in 0..2 {
-        let h_2 = layer2(p, &p.q.v);
-        s += h_2[1] * (p.q.v[1] - p.a.abs()).tanh() + 0.25 * h_2[0];
-    }
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                let mut b_4 = [0.0; 4];
-                for i_5 in 0..4 {
-                    b_4[i_5] = ((x[j_3 % 4] - p.b.max(x[j_3 % 4])).tanh() + x[i_5]).tanh();
-                }
-                s += hs(p, &b_4) * 0.5 + b_4[1] * p.b * p.b;
-            }
-            _ => s += 0.5 * p.q.c.exp(),
-        }
-    }
+    s += h_1[0] * (0.77 - p.q.c.min(p.q.c)).tanh() + h_1.iter().sum::<f64>() * 0.25;
+    let h_3 = lin4(x);
+    let g_4 = lin4(&h_3);
+    s += 0.5 * dotf(&g_4, &h_3) + g_4[0] * (p.q.c - p.q.c.exp()).tanh();
     s
 }
 
@@ -18492,38 +18901,46 @@ fn comb_16191(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..5 {
         match i_1 % 4 {
             3 => {
-                s += 1.19;
-                if t < 5.0 {
+                let mut b_2 = [0.0; 4];
+                for i_3 in 0..4 {
+                    b_2[i_3] = (1.19 + x[i_3]).tanh();
+                }
+                s += hs(p, &b_2) * 0.5 + b_2[1] * 0.94 * t;
+                if x[i_1 % 4] < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + p.q.c.powi(3),
-            _ => {}
+            1 => s = s * 0.75 + p.q.v[0] * p.b,
+            _ => {
+                let mut v_5 = [0.0; 2];
+                v_5[0] = p.b.tanh();
+                v_5[1] = 0.40 * 0.5;
+                let h_4 = layer2(p, &v_5);
+                s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
+            }
         }
-        s += 0.5 * x[i_1 % 4] * p.a.atan();
+        s += 0.5 * x[i_1 % 4] * t;
     }
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        match i_2 % 4 {
-            3 => continue,
-            1 => s = s * 0.75 + p.a.atan(),
-            _ => {}
+    for j_6 in 0..2 {
+        let mut b_7 = [0.0; 4];
+        for i_8 in 0..4 {
+            b_7[i_8] = ((p.a - p.a.powi(2)).tanh() + x[i_8]).tanh();
         }
-        s += 0.5 * x[i_2 % 4] * x[3] * p.a;
+        s += dot2(&b_7, &p.w) * 0.56;
     }
-    for i_3 in 0..4 {
-        match i_3 % 4 {
-            2 => continue,
-            3 => s = s * 0.75 + 0.56,
-            _ => {}
+    s += (p.q.c * x[0]).sin();
+    for j_9 in 0..3 {
+        match j_9 {
+            1 => {
+                let mut v_11 = [0.0; 2];
+                v_11[0] = x[2];
+                v_11[1] = x[j_9 % 4] * 0.5;
+                let h_10 = layer2(p, &v_11);
+                s += h_10[0] * h_10[1] + hs(p, &h_10) * 0.25;
+            }
+            _ => s += 0.5 * p.q.c.sin(),
         }
-        s += 0.5 * x[i_3 % 4] * t * p.a;
     }
-    if t > 1.0 && x[3] > 0.0 {
-        return s * 0.5 + p.b * 0.26;
-    }
-    s += 0.5 * dot2(&p.w, &p.q.v);
     s
 }
 
@@ -18589,37 +19006,38 @@ fn comb_16191_matches_finite_differences() {
 #[backprop]
 fn comb_16192(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[1] * x[0];
-    s += p.a * 1.09;
-    for i_1 in 0..3 {
-        match i_1 % 4 {
+    let mut j_1 = 0;
+    while j_1 < 2 {
+        s += x[1];
+        j_1 += 1;
+    }
+    for i_2 in 0..3 {
+        match i_2 % 4 {
             2 => {
-                s += p.q.c.abs();
-                if t < 5.0 {
+                s += 0.25 * dotf(&lin4(x), x) * (0.58 - p.b.sin()).tanh();
+                if x[i_2 % 4] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + (0.76 - p.a.min(p.b)).tanh(),
+            3 => s = s * 0.75 + x[1] * 0.60,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * t;
+        s += 0.5 * x[i_2 % 4] * (p.b - p.a.abs().sqrt()).tanh();
     }
-    let mut b_2 = [0.0; 4];
-    for i_3 in 0..4 {
-        b_2[i_3] = ((t - p.q.c.abs().sqrt()).tanh() + x[i_3]).tanh();
-    }
-    s += 0.25 * dotf(&b_2, x) * x[3];
-    for i_4 in 0..3 {
-        match i_4 % 4 {
-            2 => {
-                s += 0.25 * dot2(&p.w, &p.w) * t;
-                if p.q.v[0] < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + (p.w[1] - p.a.max(t)).tanh(),
-            _ => {}
+    let mut i_4 = 0;
+    while i_4 < 4 {
+        i_4 += 1;
+        if t > 1.0 && x[0] > 0.0 && i_4 == 3 {
+            return s * x[i_4 % 4] + p.a.abs();
         }
-        s += 0.5 * x[i_4 % 4] * (x[i_4 % 4] - p.b.max(0.38)).tanh();
+        s += p.w[1] * p.w[1];
+    }
+    s += 0.5 * dot2(&p.w, &p.w);
+    let mut j_5 = 0;
+    while j_5 < 2 {
+        let h_6 = lin4(x);
+        s += 0.5 * h_6[0].exp() * 1.11 * 0.38;
+        j_5 += 1;
     }
     s
 }
@@ -18686,29 +19104,50 @@ fn comb_16192_matches_finite_differences() {
 #[backprop]
 fn comb_16193(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[0];
-    let mut b_1 = [0.0; 4];
-    for i_2 in 0..4 {
-        b_1[i_2] = (p.q.c.cos() + x[i_2]).tanh();
-    }
-    s += 0.25 * dotf(&b_1, &b_1) + gather(&b_1, idx) * x[2];
-    if t > 0.5 {
-        s += (0.89 - p.a.powi(2)).tanh();
+    if 1.15 > 0.5 {
+        let mut b_1 = [0.0; 4];
+        for i_2 in 0..4 {
+            b_1[i_2] = (x[i_2 % 4] + x[i_2]).tanh();
+        }
+        s += hs(p, &b_1) * 0.5 + b_1[1] * (p.q.c * x[2]).sin();
     } else {
-        s += x[2] * p.b;
+        s += (0.89 - p.a.powi(2)).tanh();
     }
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                let mut b_4 = [0.0; 4];
-                for i_5 in 0..4 {
-                    b_4[i_5] = ((x[1] - p.b.tanh()).tanh() + x[i_5]).tanh();
-                }
-                s += 0.25 * dotf(&b_4, x) * t * 1.01;
-            }
-            _ => s += 0.5 * p.a.powi(2),
+    let mut i_3 = 0;
+    while i_3 < 4 {
+        i_3 += 1;
+        if t > 1.0 && i_3 == 3 {
+            return s * x[i_3 % 4] + x[2] * p.b;
+        }
+        s += 0.25 * gather(&p.w, idx) * (x[i_3 % 4] - p.q.c.min(p.q.c)).tanh();
+    }
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = (p.a.powi(2) + x[i_5]).tanh();
+    }
+    s += dot2(&b_4, &p.w) * x[0];
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && i_6 == 2 {
+            return s * x[i_6 % 4] + 1.23 * 0.55;
+        }
+        s += 0.25 * gather(x, idx) * x[i_6 % 4] * p.q.c;
+    }
+    s += 0.5 * gather(&p.w, idx);
+    let mut j_7 = 0;
+    loop {
+        let mut b_8 = [0.0; 4];
+        for i_9 in 0..4 {
+            b_8[i_9] = (p.q.c + x[i_9]).tanh();
+        }
+        s += 0.25 * dotf(&b_8, x) * p.b.abs().sqrt();
+        j_7 += 1;
+        match j_7 {
+            1 => break,
+            _ => {}
         }
     }
-    s += 0.25 * dot2(&p.w, &p.w) * (p.a * x[0]).sin();
     s
 }
 
@@ -18775,19 +19214,26 @@ fn comb_16193_matches_finite_differences() {
 fn comb_16194(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a * x[3];
     let h_1 = lin4(x);
-    s += 0.5 * h_1[3] * (p.w[0] - p.a.min(p.q.c)).tanh();
-    let mut i_2 = 0;
-    while i_2 < 4 {
-        i_2 += 1;
-        if t > 1.0 && x[0] > 0.0 && i_2 == 2 {
-            return s * x[i_2 % 4] + x[1];
-        }
-        s += (x[2] - p.a.tanh()).tanh();
+    s += 0.5 * h_1[3].atan() * (p.w[0] - p.a.min(p.q.c)).tanh();
+    let mut h_2 = vec![0.0; p.w.len()];
+    for i_3 in 0..h_2.len() {
+        h_2[i_3] = (t * p.b + p.w[i_3 % 3]).tanh();
     }
-    let h_3 = lin4(x);
-    let g_4 = lin4(&h_3);
-    s += 0.5 * dotf(&g_4, &h_3) + g_4[3] * (p.w[2] - p.b.powi(2)).tanh();
-    s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c.tanh();
+    s += h_2[2] * 0.53 * x[2] + h_2.iter().sum::<f64>() * 0.25;
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 6 {
+        s += x[k_4 % 4] * (p.b - p.b.max(p.q.v[0])).tanh();
+        if x[k_4 % 4] > -0.5 && !found_5 {
+            found_5 = true;
+            s += t;
+        }
+        k_4 += 2;
+    }
+    if found_5 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_4 as f64) * t;
     s
 }
 
@@ -18854,47 +19300,46 @@ fn comb_16194_matches_finite_differences() {
 fn comb_16195(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.v[1];
     for j_1 in 0..3 {
-        match j_1 {
-            0 => {
-                s += 0.25 * dot2(&p.w, &p.w) * p.b;
+        s += 0.25 * dot2(&p.w, &p.w) * p.b;
+    }
+    for j_2 in 0..3 {
+        match j_2 {
+            2 => {
+                s += (p.q.v[1] - p.a.abs()).tanh();
             }
-            _ => s += 0.5 * p.a.max(t),
+            _ => s += 0.5 * p.b.powi(3),
         }
     }
-    for i_2 in 0..3 {
-        if t > 1.0 && x[2] > 0.0 && i_2 == 2 {
-            return s + x[i_2] * t * t;
-        }
-        s += 0.25 * x[i_2 + 1];
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = (p.q.c.abs() + x[i_4]).tanh();
-        }
-        s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * t;
+    let mut h_3 = vec![0.0; p.w.len()];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (t * t + p.w[i_4 % 3]).tanh();
     }
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = (p.a.min(p.b) + x[i_6]).tanh();
+    s += h_3[2] * (x[3] - p.q.c.mul_add(p.a, t)).tanh() + h_3.iter().sum::<f64>() * 0.25;
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 5 {
+        s += x[k_5 % 4] * t * p.q.v[0];
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += p.b;
+        }
+        k_5 += 1;
     }
-    s += 0.25 * dotf(&b_5, x) * (t - p.b.powi(3)).tanh();
-    s += p.q.c.powi(2);
+    if found_6 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_5 as f64) * t;
     for i_7 in 0..3 {
         match i_7 {
-            0 => {
+            1 => {
                 if t > 1.0 {
-                    return s - x[0];
+                    return s - p.q.c;
                 }
             }
             _ => s += 0.1 * t,
         }
     }
-    let mut b_8 = [0.0; 4];
-    for i_9 in 0..4 {
-        b_8[i_9] = ((x[i_9 % 4] - p.a.atan()).tanh() + x[i_9]).tanh();
-    }
-    let h_10 = lin4(&b_8);
-    s += dotf(&h_10, &b_8) * 0.63 * 0.73;
-    s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.abs()).tanh();
+    s += 0.5 * hs(p, &p.q.v);
     s
 }
 
@@ -18968,29 +19413,36 @@ fn comb_16196(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_2[i_3] = (p.a * t + p.w[i_3 % 3]).tanh();
     }
     s += h_2[1] * p.a + h_2.iter().sum::<f64>() * 0.25;
-    for j_4 in 0..2 {
+    let mut j_4 = 0;
+    loop {
         let h_5 = layer2(p, &p.q.v);
         s += h_5[1] * t * p.b + 0.25 * h_5[0];
+        j_4 += 1;
+        match j_4 {
+            3 => break,
+            _ => {}
+        }
     }
     let mut i_6 = 0;
     while i_6 < 4 {
         i_6 += 1;
         match i_6 % 4 {
             1 => {
-                s += x[i_6 % 4] * p.a;
+                s += p.b.exp();
                 if p.q.c < 5.0 {
                     break;
                 }
             }
-            2 => s = s * 0.75 + (x[i_6 % 4] - p.a.exp()).tanh(),
+            2 => s = s * 0.75 + x[0] * t,
             _ => {}
         }
-        s += 0.5 * x[i_6 % 4] * (t - p.q.c.abs()).tanh();
+        s += 0.5 * x[i_6 % 4] * 0.87 * 0.80;
     }
-    if t > 1.0 && x[1] > 0.0 {
-        return s * 0.5 + p.q.c.abs().sqrt();
+    let mut h_7 = vec![0.0; p.q.v.len() + 1];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.b.powi(3) + p.w[i_8 % 3]).tanh();
     }
-    s += 0.5 * hs(p, &p.q.v);
+    s += h_7[0] * 1.11 + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -19065,32 +19517,35 @@ fn comb_16197(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 1.21 * p.a;
     }
     s += 0.5 * hs(p, &p.q.v);
-    if t > 0.5 {
-        let h_2 = lin4(x);
-        let g_3 = lin4(&h_2);
-        s += 0.5 * dotf(&g_3, &h_2) + g_3[1] * 0.44 * t;
-    } else {
-        s += t;
-    }
-    for j_4 in 0..3 {
-        match j_4 {
-            0 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * p.a.max(x[3]);
-            }
-            _ => s += 0.5 * t * t,
+    let mut v_3 = [0.0; 2];
+    v_3[0] = 0.61 * 0.44;
+    v_3[1] = x[2] * 0.5;
+    let h_2 = layer2(p, &v_3);
+    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        let mut b_5 = [0.0; 4];
+        for i_6 in 0..4 {
+            b_5[i_6] = (p.a + x[i_6]).tanh();
         }
+        let h_7 = lin4(&b_5);
+        s += dotf(&h_7, &b_5) * (0.44 - p.b.exp()).tanh();
+        j_4 += 1;
     }
-    for i_5 in 0..3 {
-        if t > 1.0 && i_5 == 0 {
-            return s + x[i_5] * 1.11 * 0.67;
+    let mut k_8 = 0;
+    let mut found_9 = false;
+    while k_8 < 4 {
+        s += x[k_8 % 4] * (1.21 - p.q.c.sin()).tanh();
+        if x[k_8 % 4] > -0.5 && !found_9 {
+            found_9 = true;
+            s += 0.25 * gather(&p.w, idx) * p.a * p.b;
         }
-        s += 0.25 * x[i_5 + 1];
+        k_8 += 1;
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (p.w[1] + x[i_7]).tanh();
+    if found_9 {
+        s *= 0.9;
     }
-    s += hs(p, &b_6) * 0.5 + b_6[1] * p.a.mul_add(p.q.c, x[1]);
+    s += 0.1 * (k_8 as f64) * t;
     s
 }
 
@@ -19156,69 +19611,55 @@ fn comb_16197_matches_finite_differences() {
 #[backprop]
 fn comb_16198(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.a - p.b.atan()).tanh();
-    for j_1 in 0..3 {
+    let mut j_1 = 0;
+    loop {
+        s += p.q.c * x[j_1 % 4];
+        j_1 += 1;
         match j_1 {
-            1 => {
-                s += p.q.c * x[j_1 % 4];
-            }
-            _ => s += 0.5 * 0.54,
-        }
-    }
-    for i_2 in 0..3 {
-        match i_2 {
-            2 => {
-                if t > 1.0 {
-                    return s - p.b.cos();
-                }
-            }
-            _ => s += 0.1 * t,
-        }
-    }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = ((0.65 - p.a.atan()).tanh() + x[i_4]).tanh();
-    }
-    s += dot2(&b_3, &p.w) * x[2];
-    for j_5 in 0..3 {
-        match j_5 {
-            0 => {
-                let mut v_7 = [0.0; 2];
-                v_7[0] = p.w[0];
-                v_7[1] = x[j_5 % 4] * 0.5;
-                let h_6 = layer2(p, &v_7);
-                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-            }
-            _ => s += 0.5 * x[1],
-        }
-    }
-    let mut k_8 = 0;
-    let mut found_9 = false;
-    while k_8 < 6 {
-        s += x[k_8 % 4] * t;
-        if x[k_8 % 4] > 0.5 && !found_9 {
-            found_9 = true;
-            s += 1.11;
-        }
-        k_8 += 1;
-    }
-    if found_9 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_8 as f64) * t;
-    let mut i_10 = 0;
-    while i_10 < 3 {
-        i_10 += 1;
-        match i_10 % 4 {
-            3 => {
-                s += x[2] * x[2];
-                if p.w[0] < 5.0 {
-                    break;
-                }
-            }
-            1 => s = s * 0.75 + x[2],
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_10 % 4] * (0.47 - p.a.min(p.b)).tanh();
+    }
+    let mut j_2 = 0;
+    while j_2 < 2 {
+        let h_3 = lin4(x);
+        let g_4 = lin4(&h_3);
+        s += 0.5 * dotf(&g_4, &h_3) + g_4[j_2 % 4] * p.b * x[0];
+        j_2 += 1;
+    }
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        if t > 1.0 && x[0] > 0.0 && i_5 == 1 {
+            return s * x[i_5 % 4] + t * 0.65;
+        }
+        s += (t - p.a.cos()).tanh();
+    }
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = ((x[i_7 % 4] - p.a.hypot(p.q.c)).tanh() + x[i_7]).tanh();
+    }
+    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * p.q.v[1];
+    let mut i_8 = 0;
+    while i_8 < 4 {
+        i_8 += 1;
+        match i_8 % 4 {
+            3 => {
+                s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c.powi(2);
+                if p.q.v[1] < 5.0 {
+                    continue;
+                }
+            }
+            0 => s = s * 0.75 + (p.w[0] - p.q.c.min(p.a)).tanh(),
+            _ => {}
+        }
+        s += 0.5 * x[i_8 % 4] * p.a.min(p.b);
+    }
+    if 1.03 > -0.5 {
+        let h_9 = lin4(x);
+        s += 0.5 * h_9[1].atan() * (p.w[2] - (p.b * p.a).sin()).tanh();
+    } else {
+        s += 0.25 * dotf(x, x) * (x[1] - (p.q.c * x[0]).sin()).tanh();
     }
     s
 }
@@ -19299,27 +19740,22 @@ fn comb_16199(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_2 in 0..4 {
         match i_2 % 4 {
             1 => {
-                s += 0.25 * gather(&p.w, idx) * (t - p.q.c.exp()).tanh();
+                s += (t - p.q.c.exp()).tanh();
                 if t < 5.0 {
                     continue;
                 }
             }
             2 => s = s * 0.75 + p.a,
-            _ => {}
-        }
-        s += 0.5 * x[i_2 % 4] * (p.a * t).sin();
-    }
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                let mut b_4 = [0.0; 4];
-                for i_5 in 0..4 {
-                    b_4[i_5] = (t + x[i_5]).tanh();
-                }
-                s += dot2(&b_4, &p.w) * 1.20;
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.abs()).tanh();
             }
-            _ => s += 0.5 * (t - p.q.c.powi(3)).tanh(),
         }
+        s += 0.5 * x[i_2 % 4] * p.w[2];
+    }
+    if x[0] > -0.5 {
+        s += p.q.c.powi(2);
+    } else {
+        s += p.b.abs().sqrt();
     }
     s
 }

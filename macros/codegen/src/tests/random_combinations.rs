@@ -154,10 +154,10 @@ impl Gen {
         self.line(&format!("s += {term};"));
     }
 
-    /// Writes `body` in a random context: as it is, in a `for` loop, in an `if`/`else`, or in a
-    /// `match` arm inside a loop.
+    /// Writes `body` in a random context: as it is, in a `for` loop, in an `if`/`else`, in a
+    /// `match` arm inside a loop, in a counted `while`, in a `loop` left from a `match` arm.
     fn in_context(&mut self, body: &mut dyn FnMut(&mut Gen)) {
-        match self.rng.below(4) {
+        match self.rng.below(6) {
             0 => body(self),
             1 => {
                 let j = self.name("j");
@@ -179,6 +179,35 @@ impl Gen {
                 self.line("} else {");
                 self.indent += 1;
                 self.accumulate();
+                self.indent -= 1;
+                self.line("}");
+            }
+            4 => {
+                // A counted `while` whose counter also indexes.
+                let j = self.name("j");
+                let n = 2 + self.rng.below(2);
+                self.line(&format!("let mut {j} = 0;"));
+                self.line(&format!("while {j} < {n} {{"));
+                self.indent += 1;
+                self.loop_vars.push(j.clone());
+                body(self);
+                self.loop_vars.pop();
+                self.line(&format!("{j} += 1;"));
+                self.indent -= 1;
+                self.line("}");
+            }
+            5 => {
+                // `loop` left by a `break` in a `match` arm.
+                let j = self.name("j");
+                let n = 1 + self.rng.below(3);
+                self.line(&format!("let mut {j} = 0;"));
+                self.line("loop {");
+                self.indent += 1;
+                self.loop_vars.push(j.clone());
+                body(self);
+                self.loop_vars.pop();
+                self.line(&format!("{j} += 1;"));
+                self.line(&format!("match {j} {{ {n} => break, _ => {{}} }}"));
                 self.indent -= 1;
                 self.line("}");
             }
@@ -231,7 +260,12 @@ impl Gen {
         } else {
             self.line(&format!("{k} => {{"));
             self.indent += 1;
-            self.accumulate();
+            // What runs before the exit in the arm: a term, or calls (taped per iteration).
+            match self.rng.below(4) {
+                0 => self.array_call(),
+                1 => self.local_array_call(),
+                _ => self.accumulate(),
+            }
             let c = self.leaf();
             self.line(&format!("if {c} < 5.0 {{"));
             self.indent += 1;
@@ -244,7 +278,15 @@ impl Gen {
         let other = (k + 1 + self.rng.below(2)) % 4;
         let e = self.expr();
         self.line(&format!("{other} => s = s * 0.75 + {e},"));
-        self.line("_ => {}");
+        if self.rng.chance(0.3) {
+            self.line("_ => {");
+            self.indent += 1;
+            self.array_call();
+            self.indent -= 1;
+            self.line("}");
+        } else {
+            self.line("_ => {}");
+        }
         self.indent -= 1;
         self.line("}");
         let xi = format!("x[{i} % 4]");
@@ -349,8 +391,9 @@ impl Gen {
         let (k, e) = (self.index(), self.expr());
         match self.rng.below(5) {
             0 => {
+                let m = self.rng.pick(&["tanh()", "sin()", "exp()", "powi(2)", "abs()", "atan()"]).to_string();
                 self.line(&format!("let {h} = lin4(x);"));
-                self.line(&format!("s += 0.5 * {h}[{k}] * {e};"));
+                self.line(&format!("s += 0.5 * {h}[{k}].{m} * {e};"));
             }
             1 => {
                 let g = self.name("g");

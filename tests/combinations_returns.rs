@@ -1,7 +1,9 @@
 //! Calls after an early `return` with parameter structs (issue 15, class 5, beyond the reproductions
 //! in `combinations.rs`): layers after a return, a return in a counted `while` or a nested loop with
 //! calls after it in the same body, an array passed to a call before the return and written after it,
-//! iterator idioms over a call's result, a return in a nested `match`, a generic callee. Each gradient
+//! iterator idioms over a call's result, a return in a nested `match`, a generic callee; scratch
+//! buffers sized by a field, rows of an integer table passed to an array-returning callee, counters
+//! and exits in `match` arms around the returns. Each gradient
 //! is checked against central differences over every scalar (struct, array and `t`), with `t` on
 //! either side of the returns.
 // Objectives written with index loops and element copies, as the macro reads them.
@@ -304,6 +306,199 @@ fn struct_calls_after_early_returns() {
             for i in 0..2 {
                 assert!((g32.x[i] as f64 - g.x[i]).abs() < 1e-4 * (1.0 + g.x[i].abs()), "f32 x[{i}]");
             }
+        }
+    }
+}
+
+// Scratch buffers, integer-table rows and counters around early returns (classes 3, 6, 8 after 5).
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Pv {
+    pub a: f64,
+    pub w: Vec<f64>,
+    pub v: [f64; 3],
+}
+
+#[backprop]
+fn pick2(x: &[f64], pair: &[usize; 2]) -> [f64; 2] {
+    let mut o = [0.0; 2];
+    o[0] = x[pair[0]] * x[pair[1]];
+    o[1] = (x[pair[1]] - x[pair[0]]).tanh();
+    o
+}
+
+#[backprop]
+fn dots(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        s += a[i] * b[i];
+    }
+    s
+}
+
+#[backprop]
+fn gdots<T: Float>(a: &[T], b: &[T]) -> T {
+    let mut s = T::zero();
+    for i in 0..a.len() {
+        s = s + a[i] * b[i];
+    }
+    s
+}
+
+#[backprop]
+fn scratch_and_table_rows_after_return(p: &Pv, x: &[f64], pairs: &[[usize; 2]], t: f64) -> f64 {
+    if t > 1.0 {
+        return p.a * t;
+    }
+    let mut h = vec![0.0; p.w.len()];
+    for i in 0..h.len() {
+        h[i] = p.w[i] * x[i] + p.v[i % 3].sin();
+    }
+    let mut s = dots(&h, x) + dots(&p.w, &p.w);
+    let mut k = 0;
+    while k < pairs.len() {
+        match k {
+            1 => {
+                if t > 0.5 {
+                    return s + h[0];
+                }
+            }
+            _ => {
+                let o = pick2(&h, &pairs[k]);
+                s += o[0] + o[1] * p.a.exp();
+            }
+        }
+        k += 1;
+    }
+    s + (k as f64) * p.v[2].tanh()
+}
+
+#[backprop]
+fn generic_vecs_after_return_in_loop<T: Float>(x: &[T], t: T) -> T {
+    let mut s = T::zero();
+    for i in 0..x.len() {
+        if t > T::one() && i == 2 {
+            return s;
+        }
+        let mut h = vec![T::zero(); x.len()];
+        for j in 0..x.len() {
+            h[j] = x[j] * t + T::of_f64(j as f64);
+        }
+        s = s + gdots(&h, x) * T::of_f64(0.1);
+    }
+    let mut g = vec![T::one(); x.len()];
+    g[0] = s;
+    s + gdots(&g, &g)
+}
+
+#[backprop]
+fn counters_and_exits_in_arms_then_return(p: &Pv, x: &[f64], pairs: &[[usize; 2]], t: f64) -> f64 {
+    let mut s = 0.0;
+    let mut n = 0;
+    for i in 0..x.len() {
+        match i % 3 {
+            0 => {
+                n += 1;
+                continue;
+            }
+            1 => {
+                if x[i] > 0.0 {
+                    break;
+                }
+                s += dots(&p.v, &p.v) * x[i];
+            }
+            _ => {
+                let o = pick2(x, &pairs[i % 3]);
+                s += o[0];
+            }
+        }
+        n += 2;
+    }
+    if t > 1.0 {
+        return s * (n as f64);
+    }
+    s + dots(&p.w, x) * (n as f64)
+}
+
+fn fd_all(f: &dyn Fn(&[f64]) -> f64, v: &[f64]) -> Vec<f64> {
+    (0..v.len())
+        .map(|i| {
+            let h = 1e-6 * (1.0 + v[i].abs());
+            let (mut a, mut b) = (v.to_vec(), v.to_vec());
+            a[i] += h;
+            b[i] -= h;
+            (f(&a) - f(&b)) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn close_all(name: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{name}: lengths");
+    for i in 0..got.len() {
+        assert!((got[i] - want[i]).abs() < 1e-6 * (1.0 + want[i].abs()), "{name}[{i}]: {} vs {}", got[i], want[i]);
+    }
+}
+
+#[test]
+fn scratch_buffers_tables_and_counters_after_returns() {
+    let pairs = [[0usize, 1], [2, 1], [1, 0]];
+    for t in [0.3, 0.8, 1.6] {
+        for x in [[0.5, -0.7, 0.9], [-0.4, 0.3, 0.2]] {
+            let p = Pv { a: 0.3, w: vec![0.4, -0.2, 0.7], v: [0.1, -0.5, 0.8] };
+            let fl = |v: &[f64]| {
+                let p = Pv { a: v[0], w: v[1..4].to_vec(), v: [v[4], v[5], v[6]] };
+                (p, [v[7], v[8], v[9]], v[10])
+            };
+            let mut base = vec![p.a];
+            base.extend(&p.w);
+            base.extend(p.v);
+            base.extend(x);
+            base.push(t);
+            let (v, g) = scratch_and_table_rows_after_return_grad(&p, &x, &pairs, t);
+            assert_eq!(v, scratch_and_table_rows_after_return(&p, &x, &pairs, t));
+            let mut gv = vec![g.p.a];
+            gv.extend(&g.p.w);
+            gv.extend(g.p.v);
+            gv.extend(&g.x);
+            gv.push(g.t);
+            close_all(
+                "scratch_and_table_rows_after_return",
+                &gv,
+                &fd_all(
+                    &|v| {
+                        let (p, x, t) = fl(v);
+                        scratch_and_table_rows_after_return(&p, &x, &pairs, t)
+                    },
+                    &base,
+                ),
+            );
+            let (v, g) = counters_and_exits_in_arms_then_return_grad(&p, &x, &pairs, t);
+            assert_eq!(v, counters_and_exits_in_arms_then_return(&p, &x, &pairs, t));
+            let mut gv = vec![g.p.a];
+            gv.extend(&g.p.w);
+            gv.extend(g.p.v);
+            gv.extend(&g.x);
+            gv.push(g.t);
+            close_all(
+                "counters_and_exits_in_arms_then_return",
+                &gv,
+                &fd_all(
+                    &|v| {
+                        let (p, x, t) = fl(v);
+                        counters_and_exits_in_arms_then_return(&p, &x, &pairs, t)
+                    },
+                    &base,
+                ),
+            );
+            let (v, g) = generic_vecs_after_return_in_loop_grad(&x[..], t);
+            assert_eq!(v, generic_vecs_after_return_in_loop(&x[..], t));
+            let mut gv = g.x.clone();
+            gv.push(g.t);
+            close_all(
+                "generic_vecs_after_return_in_loop",
+                &gv,
+                &fd_all(&|v| generic_vecs_after_return_in_loop(&v[..3], v[3]), &[x[0], x[1], x[2], t]),
+            );
         }
     }
 }

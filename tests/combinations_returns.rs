@@ -502,3 +502,96 @@ fn scratch_buffers_tables_and_counters_after_returns() {
         }
     }
 }
+
+// A callee with early returns and calls, called in a loop, in a branch, in the caller's own
+// returned expression, and as a method.
+
+#[backprop]
+fn lin3r(x: &[f64; 3]) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for i in 0..3 {
+        out[i] = (x[i] * 0.7 + x[(i + 1) % 3]).tanh();
+    }
+    out
+}
+
+#[backprop]
+fn returning_callee(x: &[f64; 3], t: f64) -> f64 {
+    let mut s = x[0] * t;
+    for i in 0..3 {
+        if t > 1.0 && x[i] > 0.0 {
+            return s * x[i];
+        }
+        let h = lin3r(x);
+        s += h[i] * t;
+    }
+    let h = lin3r(x);
+    s + h[2]
+}
+
+#[backprop]
+fn calls_returning_callee(x: &[f64; 3], t: f64) -> f64 {
+    let mut s = 0.0;
+    let mut b = [0.0; 3];
+    for k in 0..3 {
+        b[k] = x[k] * t;
+        if x[k] > 0.0 {
+            s += returning_callee(&b, t + 0.3 * (k as f64));
+        } else {
+            s -= returning_callee(x, t);
+        }
+        if t > 1.5 {
+            return s + returning_callee(&b, t);
+        }
+    }
+    s * returning_callee(&b, 0.5)
+}
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct Mr {
+    pub w: [f64; 3],
+}
+
+#[backprop]
+impl Mr {
+    #[backprop]
+    fn scaled(&self, x: &[f64; 3], t: f64) -> f64 {
+        if t > 1.0 {
+            return self.w[0] * t;
+        }
+        let h = lin3r(x);
+        self.w[1] * h[0] + returning_callee(&self.w, t)
+    }
+}
+
+#[test]
+fn callees_with_early_returns_in_loops_and_methods() {
+    for t in [0.35, 0.8, 1.25, 1.8] {
+        for x in [[0.5, -0.7, 0.9], [-0.4, 0.3, -0.2]] {
+            let (v, g) = calls_returning_callee_grad(&x, t);
+            assert_eq!(v, calls_returning_callee(&x, t));
+            for i in 0..4 {
+                let mut a = [x[0], x[1], x[2], t];
+                let mut b = a;
+                a[i] += 1e-6;
+                b[i] -= 1e-6;
+                let e = (calls_returning_callee(&[a[0], a[1], a[2]], a[3])
+                    - calls_returning_callee(&[b[0], b[1], b[2]], b[3]))
+                    / 2e-6;
+                let gi = if i < 3 { g.x[i] } else { g.t };
+                assert!((gi - e).abs() < 1e-6 * (1.0 + e.abs()), "calls_returning_callee[{i}] t={t}: {gi} vs {e}");
+            }
+            let m = Mr { w: [0.3, -0.6, 0.8] };
+            let (v, g) = m.scaled_grad(&x, t);
+            assert_eq!(v, m.scaled(&x, t));
+            for i in 0..3 {
+                let mut a = m.w;
+                a[i] += 1e-6;
+                let mut b = m.w;
+                b[i] -= 1e-6;
+                let e = (Mr { w: a }.scaled(&x, t) - Mr { w: b }.scaled(&x, t)) / 2e-6;
+                assert!((g.self_.w[i] - e).abs() < 1e-6 * (1.0 + e.abs()), "m w[{i}] t={t}: {} vs {e}", g.self_.w[i]);
+            }
+        }
+    }
+}

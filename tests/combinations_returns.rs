@@ -3,11 +3,12 @@
 //! calls after it in the same body, an array passed to a call before the return and written after it,
 //! iterator idioms over a call's result, a return in a nested `match`, a generic callee; scratch
 //! buffers sized by a field, rows of an integer table passed to an array-returning callee, counters
-//! and exits in `match` arms around the returns. Each gradient
+//! and exits in `match` arms around the returns; functions returning arrays (also generic, nested)
+//! that return early. Each gradient
 //! is checked against central differences over every scalar (struct, array and `t`), with `t` on
 //! either side of the returns.
 // Objectives written with index loops and element copies, as the macro reads them.
-#![allow(clippy::needless_range_loop, clippy::single_match)]
+#![allow(clippy::needless_range_loop, clippy::single_match, clippy::let_and_return)]
 
 use backprop::prelude::*;
 
@@ -592,6 +593,158 @@ fn callees_with_early_returns_in_loops_and_methods() {
                 let e = (Mr { w: a }.scaled(&x, t) - Mr { w: b }.scaled(&x, t)) / 2e-6;
                 assert!((g.self_.w[i] - e).abs() < 1e-6 * (1.0 + e.abs()), "m w[{i}] t={t}: {} vs {e}", g.self_.w[i]);
             }
+        }
+    }
+}
+
+// Functions returning arrays with early returns (the result is a local array; a returned name is
+// copied element by element, a returned call's array bound and copied), one-dimensional, generic
+// and nested; and a nested-array callee in a branch.
+
+#[derive(Params, Clone, Debug, PartialEq)]
+pub struct La {
+    pub w: [[f64; 2]; 2],
+    pub b: [f64; 2],
+}
+
+#[backprop]
+fn layer_a(l: &La, x: &[f64; 2]) -> [f64; 2] {
+    let mut o = [0.0; 2];
+    for j in 0..2 {
+        o[j] = (l.w[j][0] * x[0] + l.w[j][1] * x[1] + l.b[j]).tanh();
+    }
+    o
+}
+
+#[backprop]
+fn clipped_layer(l: &La, x: &[f64; 2], t: f64) -> [f64; 2] {
+    if t > 1.0 {
+        return layer_a(l, x);
+    }
+    let h = layer_a(l, x);
+    if h[0] > 0.5 {
+        let mut o = [0.0; 2];
+        o[0] = h[1] * t;
+        o[1] = h[0];
+        return o;
+    }
+    for i in 0..2 {
+        if t < 0.2 && i == 1 {
+            return h;
+        }
+    }
+    let out = layer_a(l, &h);
+    out
+}
+
+#[backprop]
+fn generic_returning_array<T: Float>(x: &[T; 2], t: T) -> [T; 2] {
+    let mut o = [T::zero(); 2];
+    o[0] = x[0] * t;
+    if t > T::one() {
+        return o;
+    }
+    o[1] = (x[1] * t).sin();
+    o
+}
+
+#[backprop]
+fn uses_returning_arrays(l: &La, x: &[f64; 2], t: f64) -> f64 {
+    let a = clipped_layer(l, x, t);
+    let g = generic_returning_array(&a, t);
+    let mut s = 0.0;
+    for k in 0..2 {
+        let b = clipped_layer(l, &g, t * 0.5);
+        s += b[k] * a[k];
+    }
+    s + g[0] * g[1]
+}
+
+#[backprop]
+fn rows_with_returns(x: &[f64; 2], t: f64) -> [[f64; 2]; 2] {
+    let mut out = [[0.0; 2]; 2];
+    out[1][0] = x[0] * x[1];
+    if t > 1.0 {
+        return out;
+    }
+    out[0][0] = x[0] * t;
+    out[1][1] = x[1].tanh();
+    if t < 0.3 {
+        return outer_rows(x);
+    }
+    out
+}
+
+#[backprop]
+fn nested_call_in_branch(x: &[f64; 2], t: f64) -> f64 {
+    let mut s = t;
+    if t < 0.3 {
+        let r = outer_rows(x);
+        s += r[0][1] * r[1][0];
+    }
+    s
+}
+
+#[backprop]
+fn outer_rows(x: &[f64; 2]) -> [[f64; 2]; 2] {
+    let mut o = [[0.0; 2]; 2];
+    for i in 0..2 {
+        for j in 0..2 {
+            o[i][j] = x[i] * x[j].sin();
+        }
+    }
+    o
+}
+
+#[backprop]
+fn uses_rows_with_returns(x: &[f64; 2], t: f64) -> f64 {
+    let r = rows_with_returns(x, t);
+    r[0][0] * r[1][1] + r[1][0] * t + r[0][1] + nested_call_in_branch(x, t)
+}
+
+#[test]
+fn functions_returning_arrays_return_early() {
+    let l = La { w: [[0.3, -0.5], [0.8, 0.1]], b: [0.2, -0.1] };
+    for t in [0.1, 0.6, 1.6] {
+        for x in [[0.5, -0.8], [0.9, 0.6], [-0.3, 0.4]] {
+            let (v, g) = uses_returning_arrays_grad(&l, &x, t);
+            assert_eq!(v, uses_returning_arrays(&l, &x, t));
+            let mut base: Vec<f64> = l.w.iter().flatten().copied().collect();
+            base.extend(l.b);
+            base.extend(x);
+            base.push(t);
+            let mut gv: Vec<f64> = g.l.w.iter().flatten().copied().collect();
+            gv.extend(g.l.b);
+            gv.extend(g.x);
+            gv.push(g.t);
+            let f = |v: &[f64]| {
+                uses_returning_arrays(&La { w: [[v[0], v[1]], [v[2], v[3]]], b: [v[4], v[5]] }, &[v[6], v[7]], v[8])
+            };
+            for i in 0..9 {
+                let (mut a, mut b) = (base.clone(), base.clone());
+                a[i] += 1e-6;
+                b[i] -= 1e-6;
+                let e = (f(&a) - f(&b)) / 2e-6;
+                assert!((gv[i] - e).abs() < 1e-6 * (1.0 + e.abs()), "[{i}] t={t} x={x:?}: {} vs {e}", gv[i]);
+            }
+        }
+    }
+}
+
+#[test]
+fn functions_returning_nested_arrays_return_early() {
+    for t in [0.1, 0.6, 1.6] {
+        let x = [0.5, -0.8];
+        let (v, g) = uses_rows_with_returns_grad(&x, t);
+        assert_eq!(v, uses_rows_with_returns(&x, t));
+        for i in 0..3 {
+            let mut a = [x[0], x[1], t];
+            let mut b = a;
+            a[i] += 1e-6;
+            b[i] -= 1e-6;
+            let e = (uses_rows_with_returns(&[a[0], a[1]], a[2]) - uses_rows_with_returns(&[b[0], b[1]], b[2])) / 2e-6;
+            let gi = if i < 2 { g.x[i] } else { g.t };
+            assert!((gi - e).abs() < 1e-6 * (1.0 + e.abs()), "rows_with_returns[{i}] t={t}: {gi} vs {e}");
         }
     }
 }

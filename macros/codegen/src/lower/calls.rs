@@ -78,7 +78,7 @@ impl Lower<'_> {
         // `..; layer(&p.l2, &h)`: the array a call returns, returned.
         if let Some((syn::Stmt::Expr(last, None), rest)) = stmts.split_last() {
             if let Some(call) = self.user_call(last) {
-                if let Some(r) = super::returns::first_return(&func.block) {
+                if let Some(r) = super::returns::first_return(stmts) {
                     self.cx.error_spanned_by(r, super::returns::ARRAY_RETURN);
                     return;
                 }
@@ -105,7 +105,7 @@ impl Lower<'_> {
             }
             return;
         };
-        if let Some(r) = super::returns::first_return(&func.block) {
+        if let Some(r) = super::returns::first_return(stmts) {
             self.cx.error_spanned_by(r, super::returns::ARRAY_RETURN);
             return;
         }

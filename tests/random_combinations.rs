@@ -77,6 +77,21 @@ fn lin4(v: &[f64; 4]) -> [f64; 4] {
 }
 
 #[backprop]
+fn clip4(v: &[f64; 4], t: f64) -> [f64; 4] {
+    let mut out = [0.0; 4];
+    for i in 0..4 {
+        out[i] = (v[i] * t + 0.1).tanh();
+        if t > 1.0 && i == 2 {
+            return out;
+        }
+    }
+    if t < 0.5 {
+        return lin4(&out);
+    }
+    out
+}
+
+#[backprop]
 fn layer2(p: &Pc, v: &[f64; 2]) -> [f64; 2] {
     let mut out = [0.0; 2];
     for j in 0..2 {
@@ -162,22 +177,35 @@ fn comb_15000(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[2].powi(2) * p.b;
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (1.10 * p.b + x[i_4]).tanh();
+    let g_3 = lin4(&h_2);
+    s += 0.5 * dotf(&g_3, &h_2) + g_3[2] * p.b;
+    let mut j_4 = 0;
+    loop {
+        s += p.q.c.tanh();
+        j_4 += 1;
+        match j_4 {
+            1 => break,
+            _ => {}
+        }
     }
-    let h_5 = lin4(&b_3);
-    s += dotf(&h_5, &b_3) * x[3];
-    if t > 1.0 && x[1] < 0.0 {
-        return s * 0.5 + p.q.c.powi(2);
+    for j_5 in 0..3 {
+        match j_5 {
+            1 => {
+                s += (t - p.b.mul_add(p.q.c, p.w[1])).tanh();
+            }
+            _ => s += 0.5 * t * 1.19,
+        }
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (p.a.tanh() + x[i_7]).tanh();
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && x[0] > 0.0 && i_6 == 2 {
+            return s * x[i_6 % 4] + 0.27 * x[0];
+        }
+        s += p.a;
     }
-    s += dot2(&b_6, &p.w) * 0.68 * 0.90;
-    s += x[1];
+    let h_7 = lin4(x);
+    s += 0.5 * h_7[2].atan() * p.w[0] * x[2];
     s
 }
 
@@ -250,37 +278,35 @@ fn comb_15001(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * x[i_1 + 1];
         s += 0.5 * dot2(&p.w, &p.w);
     }
-    let h_2 = lin4(x);
-    let g_3 = lin4(&h_2);
-    s += 0.5 * dotf(&g_3, &h_2) + g_3[2] * (x[3] - (p.b * x[0]).sin()).tanh();
-    let mut j_4 = 0;
-    loop {
-        s += 0.25 * dot2(&p.w, &p.w) * 0.32;
-        j_4 += 1;
-        match j_4 {
-            1 => break,
-            _ => {}
+    let h_2 = clip4(x, 0.5 * t + 0.3);
+    s += h_2[2] * (x[3] - (p.b * x[0]).sin()).tanh() + 0.25 * dotf(&h_2, x);
+    for j_3 in 0..3 {
+        match j_3 {
+            2 => {
+                let mut b_4 = [0.0; 4];
+                for i_5 in 0..4 {
+                    b_4[i_5] = ((p.q.c - p.b.sin()).tanh() + x[i_5]).tanh();
+                }
+                s += 0.25 * dotf(&b_4, x) * p.b.cos();
+            }
+            _ => s += 0.5 * p.b * x[j_3 % 4],
         }
     }
-    for i_5 in 0..5 {
-        match i_5 % 4 {
+    for i_6 in 0..3 {
+        match i_6 {
             2 => {
-                s += 0.25 * dot2(&p.w, &p.q.v) * (p.b - (p.q.c * x[i_5 % 4]).sin()).tanh();
-                if p.a < 5.0 {
-                    break;
+                if t > 1.0 && x[0] < 0.0 {
+                    return s - (x[0] - p.a.max(1.02)).tanh();
                 }
             }
-            3 => s = s * 0.75 + x[i_5 % 4],
-            _ => {
-                let mut v_7 = [0.0; 2];
-                v_7[0] = 1.09 * 0.30;
-                v_7[1] = p.q.c * 0.5;
-                let h_6 = layer2(p, &v_7);
-                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-            }
+            _ => s += 0.1 * t,
         }
-        s += 0.5 * x[i_5 % 4] * x[i_5 % 4];
     }
+    let mut v_8 = [0.0; 2];
+    v_8[0] = (p.q.c - p.q.c.cos()).tanh();
+    v_8[1] = t * 0.5;
+    let h_7 = layer2(p, &v_8);
+    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
     s
 }
 
@@ -642,11 +668,14 @@ fn comb_15005(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => break,
             2 => s = s * 0.75 + t * x[i_7 % 4],
             _ => {
-                let h_8 = layer2(p, &p.q.v);
-                s += h_8[1] * x[2] * p.q.c + 0.25 * h_8[0];
+                let mut v_9 = [0.0; 2];
+                v_9[0] = x[2] * p.q.c;
+                v_9[1] = 0.70 * 0.5;
+                let h_8 = layer2(p, &v_9);
+                s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
             }
         }
-        s += 0.5 * x[i_7 % 4] * (p.b - p.a.cos()).tanh();
+        s += 0.5 * x[i_7 % 4] * (p.a - p.q.c.hypot(p.b)).tanh();
     }
     s
 }
@@ -754,21 +783,13 @@ fn comb_15006(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             3 => s = s * 0.75 + (p.w[2] - p.a.abs().sqrt()).tanh(),
             _ => {
-                s += 0.25 * dotf(&lin4(x), x) * 1.22 * x[0];
+                let h_10 = clip4(x, t);
+                s += h_10[i_6 % 4] * 1.22 * x[0] + 0.25 * dotf(&h_10, x);
             }
         }
-        s += 0.5 * x[i_6 % 4] * t * x[2];
+        s += 0.5 * x[i_6 % 4] * x[2] * x[2];
     }
-    for j_11 in 0..3 {
-        match j_11 {
-            2 => {
-                let h_12 = lin4(x);
-                let g_13 = lin4(&h_12);
-                s += 0.5 * dotf(&g_13, &h_12) + g_13[0] * t;
-            }
-            _ => s += 0.5 * p.w[1],
-        }
-    }
+    s += 0.25 * dot2(&p.w, &p.w) * x[2] * 0.87;
     s
 }
 
@@ -857,12 +878,14 @@ fn comb_15007(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             2 => break,
             0 => s = s * 0.75 + t * 0.81,
             _ => {
-                let h_5 = lin4(x);
-                let g_6 = lin4(&h_5);
-                s += 0.5 * dotf(&g_6, &h_5) + g_6[i_4 % 4] * (p.q.c - p.b.powi(3)).tanh();
+                let mut v_6 = [0.0; 2];
+                v_6[0] = (p.q.c - p.b.powi(3)).tanh();
+                v_6[1] = t * 0.5;
+                let h_5 = layer2(p, &v_6);
+                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
             }
         }
-        s += 0.5 * x[i_4 % 4] * x[i_4 % 4];
+        s += 0.5 * x[i_4 % 4] * t;
     }
     s
 }
@@ -951,20 +974,17 @@ fn comb_15008(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => break,
             3 => s = s * 0.75 + (x[0] - p.a.hypot(p.q.c)).tanh(),
             _ => {
-                let mut v_9 = [0.0; 2];
-                v_9[0] = (x[3] - p.a.mul_add(p.b, t)).tanh();
-                v_9[1] = x[1] * 0.5;
-                let h_8 = layer2(p, &v_9);
-                s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+                let h_8 = lin4(x);
+                s += 0.5 * h_8[i_7 % 4].abs() * (x[3] - p.a.mul_add(p.b, t)).tanh();
             }
         }
-        s += 0.5 * x[i_7 % 4] * x[i_7 % 4];
+        s += 0.5 * x[i_7 % 4] * x[i_7 % 4] * t;
     }
-    let mut j_10 = 0;
+    let mut j_9 = 0;
     loop {
         s += (p.b - p.a.mul_add(p.b, 0.59)).tanh();
-        j_10 += 1;
-        match j_10 {
+        j_9 += 1;
+        match j_9 {
             1 => break,
             _ => {}
         }
@@ -1044,28 +1064,20 @@ fn comb_15009(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * x[i_1 + 1];
     }
-    let mut v_3 = [0.0; 2];
-    v_3[0] = p.q.c.cos();
-    v_3[1] = x[2] * 0.5;
-    let h_2 = layer2(p, &v_3);
-    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    for j_4 in 0..3 {
-        s += 0.25 * hs(p, &p.q.v) * p.q.c.min(p.b);
+    s += 0.25 * dotf(&lin4(x), x) * p.q.c.cos();
+    if p.b > 0.5 {
+        s += 0.25 * hs(p, &p.q.v) * p.q.c.mul_add(p.b, x[0]);
+    } else {
+        s += x[2] * p.q.c;
     }
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * (p.b - p.a.powi(2)).tanh();
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += 0.87 * t;
+    for j_3 in 0..3 {
+        match j_3 {
+            1 => {
+                s += 0.25 * qdot(&p.q, &p.q.v) * (1.21 - p.q.c.cos()).tanh();
+            }
+            _ => s += 0.5 * p.b * t,
         }
-        k_5 += 1;
     }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -1136,48 +1148,34 @@ fn comb_15010(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => continue,
             1 => s = s * 0.75 + x[1],
             _ => {
-                let mut v_3 = [0.0; 2];
-                v_3[0] = x[i_1 % 4] * x[i_1 % 4];
-                v_3[1] = p.b * 0.5;
-                let h_2 = layer2(p, &v_3);
-                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+                let h_2 = clip4(x, t);
+                s += h_2[2] * x[i_1 % 4] * x[i_1 % 4] + 0.25 * dotf(&h_2, x);
             }
         }
-        s += 0.5 * x[i_1 % 4] * x[1];
+        s += 0.5 * x[i_1 % 4] * p.b.min(p.q.c);
     }
-    let mut i_4 = 0;
-    while i_4 < 3 {
-        i_4 += 1;
-        match i_4 % 4 {
-            3 => {
-                s += 0.25 * dot2(&p.w, &p.w) * p.b * p.a;
-                if p.q.c < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + x[3],
-            _ => {
-                s += 0.25 * dotf(&lin4(x), x) * p.b.mul_add(p.b, x[3]);
-            }
+    let mut j_3 = 0;
+    loop {
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.a;
+        j_3 += 1;
+        match j_3 {
+            1 => break,
+            _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * p.b.powi(2);
     }
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[0].sin() * (x[2] - p.q.c.abs()).tanh();
-    let mut j_7 = 0;
-    while j_7 < 2 {
-        s += (p.b - p.b.mul_add(p.b, x[2])).tanh();
-        j_7 += 1;
+    for j_4 in 0..2 {
+        s += 0.25 * dotf(&lin4(x), x) * p.a.hypot(p.a);
     }
-    for i_8 in 0..4 {
+    for j_6 in 0..2 {
+        s += 0.25 * dotf(&lin4(x), x) * 0.30;
+    }
+    for i_8 in 0..3 {
         match i_8 % 4 {
-            3 => break,
-            0 => s = s * 0.75 + t * 0.78,
-            _ => {
-                s += 0.25 * dotf(&lin4(x), x) * t;
-            }
+            1 => break,
+            3 => s = s * 0.75 + (p.w[0] - p.q.c.sin()).tanh(),
+            _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * t * x[i_8 % 4];
+        s += 0.5 * x[i_8 % 4] * p.b * x[i_8 % 4];
     }
     s
 }
@@ -1263,22 +1261,22 @@ fn comb_15011(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             1 => s = s * 0.75 + 0.81 * 0.42,
             _ => {
-                let h_4 = lin4(x);
-                s += 0.5 * h_4[i_1 % 4].exp() * (t - p.q.c.tanh()).tanh();
+                let h_4 = clip4(x, t);
+                s += h_4[i_1 % 4] * (t - p.q.c.tanh()).tanh() + 0.25 * dotf(&h_4, x);
             }
         }
         s += 0.5 * x[i_1 % 4] * p.b.tanh();
     }
-    let h_5 = lin4(x);
-    let g_6 = lin4(&h_5);
-    s += 0.5 * dotf(&g_6, &h_5) + g_6[1] * t * p.b;
-    let mut j_7 = 0;
-    while j_7 < 3 {
-        s += 0.25 * gather(&p.w, idx) * p.q.c.min(p.q.c);
-        j_7 += 1;
+    let h_5 = clip4(x, 0.5 * t + 0.3);
+    s += h_5[1] * t * p.b + 0.25 * dotf(&h_5, x);
+    for j_6 in 0..3 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * t * t;
     }
-    let h_8 = layer2(p, &p.q.v);
-    s += h_8[0] * p.q.c.hypot(p.b) + 0.25 * h_8[1];
+    let mut h_7 = vec![0.0; p.w.len()];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.b.cos() + p.w[i_8 % 3]).tanh();
+    }
+    s += h_7[1] * x[2] + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -1346,8 +1344,8 @@ fn comb_15012(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (p.w[1] - p.b.abs().sqrt()).tanh();
     s += 0.25 * gather(x, idx) * (t - p.q.c.max(0.90)).tanh();
     for j_1 in 0..2 {
-        let h_2 = layer2(p, &p.q.v);
-        s += h_2[1] * 0.72 + 0.25 * h_2[0];
+        let h_2 = clip4(x, t);
+        s += h_2[1] * 0.72 + 0.25 * dotf(&h_2, x);
     }
     let mut i_3 = 0;
     while i_3 < 4 {
@@ -1369,19 +1367,22 @@ fn comb_15012(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => break,
             2 => s = s * 0.75 + p.b.exp(),
             _ => {
-                let h_5 = layer2(p, &p.q.v);
-                s += h_5[0] * p.q.c.max(p.q.c) + 0.25 * h_5[1];
+                let mut v_6 = [0.0; 2];
+                v_6[0] = p.q.c.max(p.q.c);
+                v_6[1] = x[3] * 0.5;
+                let h_5 = layer2(p, &v_6);
+                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
             }
         }
-        s += 0.5 * x[i_4 % 4] * p.b.min(p.a);
+        s += 0.5 * x[i_4 % 4] * p.q.c * t;
     }
-    for i_6 in 0..4 {
-        match i_6 % 4 {
+    for i_7 in 0..4 {
+        match i_7 % 4 {
             2 => break,
             0 => s = s * 0.75 + (p.b * p.b).sin(),
             _ => {}
         }
-        s += 0.5 * x[i_6 % 4] * p.w[1];
+        s += 0.5 * x[i_7 % 4] * p.w[1];
     }
     s
 }
@@ -1468,8 +1469,8 @@ fn comb_15013(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_4 in 0..3 {
         match j_4 {
             2 => {
-                let h_5 = layer2(p, &p.q.v);
-                s += h_5[1] * p.a.cos() + 0.25 * h_5[0];
+                let h_5 = clip4(x, 0.5 * t + 0.3);
+                s += h_5[j_4 % 4] * p.a.cos() + 0.25 * dotf(&h_5, x);
             }
             _ => s += 0.5 * 0.77,
         }
@@ -1567,28 +1568,23 @@ fn comb_15014(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += 0.25 * dotf(&b_5, x) * (0.67 - (p.q.c * p.w[1]).sin()).tanh();
     let mut j_7 = 0;
     loop {
-        let h_8 = lin4(x);
-        let g_9 = lin4(&h_8);
-        s += 0.5 * dotf(&g_9, &h_8) + g_9[j_7 % 4] * x[j_7 % 4] * t;
+        let h_8 = layer2(p, &p.q.v);
+        s += h_8[1] * x[j_7 % 4] * t + 0.25 * h_8[0];
         j_7 += 1;
         match j_7 {
             1 => break,
             _ => {}
         }
     }
-    let mut h_10 = vec![0.0; p.w.len()];
-    for i_11 in 0..h_10.len() {
-        h_10[i_11] = (p.a.min(p.a) + p.w[i_11 % 3]).tanh();
-    }
-    s += h_10[1] * p.q.c.sin() + h_10.iter().sum::<f64>() * 0.25;
-    for j_12 in 0..3 {
-        match j_12 {
-            2 => {
-                s += (t - p.q.c.tanh()).tanh();
-            }
-            _ => s += 0.5 * p.q.v[0],
+    for i_9 in 0..3 {
+        match i_9 % 4 {
+            3 => continue,
+            0 => s = s * 0.75 + x[i_9 % 4] * 0.38,
+            _ => {}
         }
+        s += 0.5 * x[i_9 % 4] * (p.w[2] - p.q.c.cos()).tanh();
     }
+    s += 0.25 * dotf(x, x) * t;
     s
 }
 
@@ -1659,25 +1655,38 @@ fn comb_15015(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (p.q.v[0] + p.w[i_2 % 3]).tanh();
     }
     s += h_1[1] * t + h_1.iter().sum::<f64>() * 0.25;
-    s += 0.25 * dotf(&lin4(x), x) * x[3] * t;
-    let mut j_4 = 0;
-    loop {
-        s += 0.25 * dotf(x, x) * (x[j_4 % 4] - p.a.atan()).tanh();
-        j_4 += 1;
-        match j_4 {
-            1 => break,
+    let mut v_4 = [0.0; 2];
+    v_4[0] = x[3] * t;
+    v_4[1] = 0.39 * 0.5;
+    let h_3 = layer2(p, &v_4);
+    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+    let mut i_5 = 0;
+    while i_5 < 3 {
+        i_5 += 1;
+        match i_5 % 4 {
+            3 => break,
+            0 => s = s * 0.75 + 0.86 * x[2],
             _ => {}
         }
+        s += 0.5 * x[i_5 % 4] * x[i_5 % 4];
     }
-    if t > 1.0 && x[0] > 0.0 {
-        return s * 0.5 + x[2];
+    for j_6 in 0..3 {
+        match j_6 {
+            1 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * p.b.tanh();
+            }
+            _ => s += 0.5 * x[1],
+        }
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.b.tanh();
-    let mut h_6 = vec![0.0; p.w.len()];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (0.51 * 0.94 + p.w[i_7 % 3]).tanh();
+    let mut j_7 = 0;
+    while j_7 < 2 {
+        let mut b_8 = [0.0; 4];
+        for i_9 in 0..4 {
+            b_8[i_9] = (p.b + x[i_9]).tanh();
+        }
+        s += 0.25 * dotf(&b_8, x) * x[2] * p.b;
+        j_7 += 1;
     }
-    s += h_6[1] * x[1] * p.w[1] + h_6.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -1765,8 +1774,11 @@ fn comb_15016(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * t;
     let mut j_5 = 0;
     loop {
-        let h_6 = layer2(p, &p.q.v);
-        s += h_6[1] * p.b.abs() + 0.25 * h_6[0];
+        let mut v_7 = [0.0; 2];
+        v_7[0] = p.b.abs();
+        v_7[1] = t * 0.5;
+        let h_6 = layer2(p, &v_7);
+        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
         j_5 += 1;
         match j_5 {
             2 => break,
@@ -2050,9 +2062,7 @@ fn comb_15019(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += x[1];
     }
-    let h_7 = lin4(x);
-    let g_8 = lin4(&h_7);
-    s += 0.5 * dotf(&g_8, &h_7) + g_8[1] * p.b * p.a;
+    s += 0.25 * dotf(&lin4(x), x) * p.b * p.a;
     s
 }
 
@@ -2125,46 +2135,37 @@ fn comb_15020(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             2 => break,
             3 => s = s * 0.75 + x[1],
             _ => {
-                let h_2 = lin4(x);
-                let g_3 = lin4(&h_2);
-                s += 0.5 * dotf(&g_3, &h_2) + g_3[i_1 % 4] * x[i_1 % 4];
+                let h_2 = clip4(x, t);
+                s += h_2[i_1 % 4] * x[i_1 % 4] + 0.25 * dotf(&h_2, x);
             }
         }
-        s += 0.5 * x[i_1 % 4] * t;
+        s += 0.5 * x[i_1 % 4] * p.q.c.abs().sqrt();
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = ((p.a - p.a.abs().sqrt()).tanh() + x[i_5]).tanh();
-    }
-    let h_6 = lin4(&b_4);
-    s += dotf(&h_6, &b_4) * p.b.abs().sqrt();
-    let mut j_7 = 0;
-    loop {
-        s += 0.25 * dotf(&lin4(x), x) * (1.18 - p.b.abs().sqrt()).tanh();
-        j_7 += 1;
-        match j_7 {
-            1 => break,
+    let mut i_3 = 0;
+    while i_3 < 5 {
+        i_3 += 1;
+        match i_3 % 4 {
+            2 => continue,
+            3 => s = s * 0.75 + x[i_3 % 4],
             _ => {}
         }
+        s += 0.5 * x[i_3 % 4] * t * x[1];
     }
-    let mut h_9 = vec![0.0; p.q.v.len() + 1];
-    for i_10 in 0..h_9.len() {
-        h_9[i_10] = (1.03 + p.w[i_10 % 3]).tanh();
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = ((x[i_5 % 4] - p.b.max(0.39)).tanh() + p.w[i_5 % 3]).tanh();
     }
-    s += h_9[1] * t * 0.94 + h_9.iter().sum::<f64>() * 0.25;
-    for i_11 in 0..3 {
-        if t > 1.0 && i_11 == 0 {
-            return s + x[i_11] * p.q.c.tanh();
-        }
-        s += 0.25 * x[i_11 + 1];
-        let h_12 = lin4(x);
-        s += 0.5 * h_12[0].abs() * 0.27;
+    s += h_4[2] * p.w[1] + h_4.iter().sum::<f64>() * 0.25;
+    let mut j_6 = 0;
+    while j_6 < 2 {
+        s += t;
+        j_6 += 1;
     }
-    let mut b_13 = [0.0; 4];
-    for i_14 in 0..4 {
-        b_13[i_14] = (p.q.c * t + x[i_14]).tanh();
+    let mut h_7 = vec![0.0; p.q.v.len() + 1];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (0.46 + p.w[i_8 % 3]).tanh();
     }
-    s += dot2(&b_13, &p.w) * p.a.max(1.08);
+    s += h_7[1] * p.q.c.atan() + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -2254,21 +2255,20 @@ fn comb_15021(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.tanh()).tanh();
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 5 {
-        s += x[k_5 % 4] * p.a * p.a;
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
-            s += p.q.v[1];
+    let mut v_5 = [0.0; 2];
+    v_5[0] = (t - p.q.c.tanh()).tanh();
+    v_5[1] = x[1] * 0.5;
+    let h_4 = layer2(p, &v_5);
+    s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
+    let mut j_6 = 0;
+    loop {
+        s += p.w[1] * 0.28;
+        j_6 += 1;
+        match j_6 {
+            2 => break,
+            _ => {}
         }
-        k_5 += 2;
     }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -2551,21 +2551,22 @@ fn comb_15024(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_3 = 0;
     loop {
-        let h_4 = lin4(x);
-        let g_5 = lin4(&h_4);
-        s += 0.5 * dotf(&g_5, &h_4) + g_5[j_3 % 4] * x[1] * x[2];
+        let h_4 = clip4(x, 0.5 * t + 0.3);
+        s += h_4[j_3 % 4] * x[1] * x[2] + 0.25 * dotf(&h_4, x);
         j_3 += 1;
         match j_3 {
             1 => break,
             _ => {}
         }
     }
-    let mut j_6 = 0;
-    while j_6 < 3 {
-        let h_7 = lin4(x);
-        let g_8 = lin4(&h_7);
-        s += 0.5 * dotf(&g_8, &h_7) + g_8[1] * p.a.min(p.a);
-        j_6 += 1;
+    let mut j_5 = 0;
+    loop {
+        s += p.a.min(p.a);
+        j_5 += 1;
+        match j_5 {
+            3 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -2649,9 +2650,10 @@ fn comb_15025(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += 0.5 * dotf(x, x);
     if x[0] > -0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * p.q.c.max(x[1]);
+        let h_2 = clip4(x, t);
+        s += h_2[2] * p.q.c.max(x[1]) + 0.25 * dotf(&h_2, x);
     } else {
-        s += 0.25 * hs(p, &p.q.v) * p.a;
+        s += 0.25 * gather(x, idx) * p.a.mul_add(p.a, p.q.c);
     }
     s
 }
@@ -2731,11 +2733,10 @@ fn comb_15026(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += dot2(&b_4, &p.w) * (x[2] - p.q.c.powi(3)).tanh();
     }
     if x[3] > 0.5 {
-        let h_6 = lin4(x);
-        let g_7 = lin4(&h_6);
-        s += 0.5 * dotf(&g_7, &h_6) + g_7[1] * p.w[2];
+        let h_6 = layer2(p, &p.q.v);
+        s += h_6[0] * p.w[2] + 0.25 * h_6[1];
     } else {
-        s += 0.25 * dotf(x, x) * (p.a - p.a.max(0.70)).tanh();
+        s += (p.a - p.a.max(0.70)).tanh();
     }
     s
 }
@@ -2833,8 +2834,11 @@ fn comb_15027(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 && x[3] < 0.0 {
         return s * 0.5 + p.q.c.abs().sqrt();
     }
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[2].abs() * (p.q.c * p.w[2]).sin();
+    let mut v_7 = [0.0; 2];
+    v_7[0] = (p.q.c * p.w[2]).sin();
+    v_7[1] = x[3] * 0.5;
+    let h_6 = layer2(p, &v_7);
+    s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
     s
 }
 
@@ -3000,29 +3004,43 @@ fn comb_15029(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += p.q.c.hypot(p.b);
     }
-    s += 0.25 * dotf(&lin4(x), x) * x[1] * 0.30;
+    let h_2 = lin4(x);
+    s += 0.5 * h_2[2].exp() * x[1] * 0.30;
     for i_3 in 0..3 {
-        match i_3 {
-            2 => {
-                if t > 1.0 {
-                    return s - (p.b - p.a.exp()).tanh();
-                }
+        if t > 1.0 && x[2] > 0.0 && i_3 == 2 {
+            return s + x[i_3] * p.w[0];
+        }
+        s += 0.25 * x[i_3 + 1];
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = ((t - p.b.abs().sqrt()).tanh() + x[i_5]).tanh();
+        }
+        let h_6 = lin4(&b_4);
+        s += dotf(&h_6, &b_4) * p.b.abs();
+    }
+    s += 0.5 * gather(&p.w, idx);
+    for j_7 in 0..3 {
+        match j_7 {
+            1 => {
+                s += p.w[2];
             }
-            _ => s += 0.1 * t,
+            _ => s += 0.5 * (p.a - p.q.c.tanh()).tanh(),
         }
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = ((t - p.b.abs().sqrt()).tanh() + x[i_5]).tanh();
+    let mut k_8 = 0;
+    let mut found_9 = false;
+    while k_8 < 5 {
+        s += x[k_8 % 4] * (x[0] - p.a.hypot(p.a)).tanh();
+        if x[k_8 % 4] > 0.5 && !found_9 {
+            found_9 = true;
+            s += p.q.c.sin();
+        }
+        k_8 += 2;
     }
-    let h_6 = lin4(&b_4);
-    s += dotf(&h_6, &b_4) * p.b.abs();
-    s += 0.25 * gather(x, idx) * p.w[0];
-    if t > -0.5 {
-        s += 0.25 * gather(&p.w, idx) * p.q.c.abs();
-    } else {
-        s += 0.25 * gather(x, idx) * t * p.a;
+    if found_9 {
+        s *= 0.9;
     }
+    s += 0.1 * (k_8 as f64) * t;
     s
 }
 
@@ -3093,40 +3111,43 @@ fn comb_15030(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             2 => continue,
             0 => s = s * 0.75 + x[i_1 % 4] * x[3],
             _ => {
-                let h_2 = layer2(p, &p.q.v);
-                s += h_2[1] * (x[1] - p.b.powi(3)).tanh() + 0.25 * h_2[0];
+                let mut v_3 = [0.0; 2];
+                v_3[0] = (x[1] - p.b.powi(3)).tanh();
+                v_3[1] = t * 0.5;
+                let h_2 = layer2(p, &v_3);
+                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
             }
         }
         s += 0.5 * x[i_1 % 4] * p.q.c.abs().sqrt();
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (x[0] * x[i_4 % 4] + x[i_4]).tanh();
+    let mut b_4 = [0.0; 4];
+    for i_5 in 0..4 {
+        b_4[i_5] = (x[0] * x[i_5 % 4] + x[i_5]).tanh();
     }
-    s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * 0.38;
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 6 {
-        s += x[k_5 % 4] * x[1] * t;
-        if x[k_5 % 4] > 0.5 && !found_6 {
-            found_6 = true;
+    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * 0.38;
+    let mut k_6 = 0;
+    let mut found_7 = false;
+    while k_6 < 6 {
+        s += x[k_6 % 4] * x[1] * t;
+        if x[k_6 % 4] > 0.5 && !found_7 {
+            found_7 = true;
             s += (p.w[2] - p.b.mul_add(p.q.c, 0.54)).tanh();
         }
-        k_5 += 1;
+        k_6 += 1;
     }
-    if found_6 {
+    if found_7 {
         s *= 0.9;
     }
-    s += 0.1 * (k_5 as f64) * t;
-    let mut j_7 = 0;
+    s += 0.1 * (k_6 as f64) * t;
+    let mut j_8 = 0;
     loop {
-        let mut b_8 = [0.0; 4];
-        for i_9 in 0..4 {
-            b_8[i_9] = (p.a.cos() + x[i_9]).tanh();
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (p.a.cos() + x[i_10]).tanh();
         }
-        s += hs(p, &b_8) * 0.5 + b_8[1] * p.b.mul_add(p.q.c, x[j_7 % 4]);
-        j_7 += 1;
-        match j_7 {
+        s += hs(p, &b_9) * 0.5 + b_9[1] * p.b.mul_add(p.q.c, x[j_8 % 4]);
+        j_8 += 1;
+        match j_8 {
             1 => break,
             _ => {}
         }
@@ -3218,7 +3239,8 @@ fn comb_15031(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * gather(&p.w, idx) * x[0];
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.w[2];
+    let h_7 = layer2(p, &p.q.v);
+    s += h_7[1] * p.w[2] + 0.25 * h_7[0];
     s
 }
 
@@ -3679,8 +3701,8 @@ fn comb_15036(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     for j_4 in 0..3 {
-        let h_5 = layer2(p, &p.q.v);
-        s += h_5[0] * (p.b * x[j_4 % 4]).sin() + 0.25 * h_5[1];
+        let h_5 = clip4(x, 0.5 * t + 0.3);
+        s += h_5[j_4 % 4] * (p.b * x[j_4 % 4]).sin() + 0.25 * dotf(&h_5, x);
     }
     s
 }
@@ -3760,21 +3782,35 @@ fn comb_15037(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * dot2(&p.w, &p.q.v) * (x[1] - p.a.powi(3)).tanh();
     }
-    let h_4 = layer2(p, &p.q.v);
-    s += h_4[0] * x[2] + 0.25 * h_4[1];
-    for j_5 in 0..3 {
-        let mut b_6 = [0.0; 4];
-        for i_7 in 0..4 {
-            b_6[i_7] = ((p.b - p.q.c.sin()).tanh() + x[i_7]).tanh();
+    s += 0.25 * dotf(&lin4(x), x) * x[2];
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 6 {
+        s += x[k_5 % 4] * x[2] * p.w[2];
+        if x[k_5 % 4] > -0.5 && !found_6 {
+            found_6 = true;
+            s += 0.25 * gather(x, idx) * x[k_5 % 4] * p.a;
         }
-        let h_8 = lin4(&b_6);
-        s += dotf(&h_8, &b_6) * x[j_5 % 4] * p.a;
+        k_5 += 1;
     }
-    if t > 1.0 && x[1] < 0.0 {
-        return s * 0.5 + (t - p.b.max(p.a)).tanh();
+    if found_6 {
+        s *= 0.9;
     }
-    let h_9 = layer2(p, &p.q.v);
-    s += h_9[0] * (p.a * t).sin() + 0.25 * h_9[1];
+    s += 0.1 * (k_5 as f64) * t;
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 5 {
+        s += x[k_7 % 4] * (p.b - p.q.c.sin()).tanh();
+        if x[k_7 % 4] > 0.5 && !found_8 {
+            found_8 = true;
+            s += p.b.abs();
+        }
+        k_7 += 2;
+    }
+    if found_8 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_7 as f64) * t;
     s
 }
 
@@ -4041,10 +4077,9 @@ fn comb_15040(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         match j_1 {
             1 => {
-                let h_2 = layer2(p, &p.q.v);
-                s += h_2[0] * p.b.abs() + 0.25 * h_2[1];
+                s += 0.25 * dotf(&lin4(x), x) * p.b.abs();
             }
-            _ => s += 0.5 * p.q.c.exp(),
+            _ => s += 0.5 * p.a.exp(),
         }
     }
     let mut i_3 = 0;
@@ -4055,8 +4090,16 @@ fn comb_15040(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += (p.b * 0.43).sin();
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.q.c.powi(3);
-    s += x[0] * p.q.c;
+    let h_4 = clip4(x, t);
+    s += h_4[0] * p.q.c.powi(3) + 0.25 * dotf(&h_4, x);
+    for i_5 in 0..4 {
+        match i_5 % 4 {
+            3 => break,
+            0 => s = s * 0.75 + p.a.tanh(),
+            _ => {}
+        }
+        s += 0.5 * x[i_5 % 4] * p.q.c.min(p.b);
+    }
     s
 }
 
@@ -4242,36 +4285,46 @@ fn comb_15042(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    s += 0.25 * dotf(&lin4(x), x) * x[1];
-    s += x[3];
-    let mut i_3 = 0;
-    while i_3 < 4 {
-        i_3 += 1;
-        if t > 1.0 && x[1] > 0.0 && i_3 == 3 {
-            return s * x[i_3 % 4] + 0.99;
-        }
-        s += (0.73 - p.q.c.max(0.76)).tanh();
+    let h_2 = clip4(x, t);
+    s += h_2[0] * x[1] + 0.25 * dotf(&h_2, x);
+    for j_3 in 0..3 {
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.a;
     }
-    s += 0.5 * gather(x, idx);
-    for i_4 in 0..4 {
-        match i_4 % 4 {
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 4 {
+        s += x[k_4 % 4] * (p.q.c - p.q.c.sin()).tanh();
+        if x[k_4 % 4] > -0.5 && !found_5 {
+            found_5 = true;
+            s += p.q.v[0] * t;
+        }
+        k_4 += 2;
+    }
+    if found_5 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_4 as f64) * t;
+    for i_6 in 0..4 {
+        match i_6 % 4 {
             3 => {
-                let mut b_5 = [0.0; 4];
-                for i_6 in 0..4 {
-                    b_5[i_6] = (p.b * 0.28 + x[i_6]).tanh();
+                let mut b_7 = [0.0; 4];
+                for i_8 in 0..4 {
+                    b_7[i_8] = (p.b * 0.28 + x[i_8]).tanh();
                 }
-                s += 0.25 * dotf(&b_5, x) * (p.q.c - p.q.c.powi(2)).tanh();
+                s += 0.25 * dotf(&b_7, x) * (p.q.c - p.q.c.powi(2)).tanh();
                 if x[2] < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + x[i_4 % 4] * x[0],
+            0 => s = s * 0.75 + x[i_6 % 4] * x[0],
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * x[3];
+        s += 0.5 * x[i_6 % 4] * x[3];
     }
     if x[3] > -0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * 0.48 * 0.59;
+        let h_9 = lin4(x);
+        let g_10 = lin4(&h_9);
+        s += 0.5 * dotf(&g_10, &h_9) + g_10[0] * 0.48 * 0.59;
     } else {
         s += 0.25 * hs(p, &p.q.v) * x[3];
     }
@@ -4373,24 +4426,20 @@ fn comb_15043(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.a.min(p.b);
-    if p.q.c > -0.5 {
-        s += 0.25 * dot2(&p.w, &p.w) * p.a;
-    } else {
-        s += t;
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[2].tanh() * p.a.min(p.b);
+    let mut h_7 = vec![0.0; p.q.v.len() + 1];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.a.min(p.a) + p.w[i_8 % 3]).tanh();
     }
-    for i_7 in 0..3 {
-        if t > 1.0 && x[1] > 0.0 && i_7 == 0 {
-            return s + x[i_7] * x[0];
-        }
-        s += 0.25 * x[i_7 + 1];
-        s += 0.5 * gather(x, idx);
+    s += h_7[0] * (x[3] - p.b.exp()).tanh() + h_7.iter().sum::<f64>() * 0.25;
+    for j_9 in 0..3 {
+        let mut v_11 = [0.0; 2];
+        v_11[0] = x[3] * p.q.v[1];
+        v_11[1] = t * 0.5;
+        let h_10 = layer2(p, &v_11);
+        s += h_10[0] * h_10[1] + hs(p, &h_10) * 0.25;
     }
-    let mut b_8 = [0.0; 4];
-    for i_9 in 0..4 {
-        b_8[i_9] = (p.q.v[1] + x[i_9]).tanh();
-    }
-    s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * t * x[2];
     s
 }
 
@@ -4461,44 +4510,28 @@ fn comb_15044(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => break,
             2 => s = s * 0.75 + p.a * 1.20,
             _ => {
-                let mut v_3 = [0.0; 2];
-                v_3[0] = x[i_1 % 4];
-                v_3[1] = t * 0.5;
-                let h_2 = layer2(p, &v_3);
-                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+                s += 0.25 * dotf(&lin4(x), x) * x[i_1 % 4];
             }
         }
-        s += 0.5 * x[i_1 % 4] * (x[i_1 % 4] - p.a.powi(3)).tanh();
+        s += 0.5 * x[i_1 % 4] * 0.97 * x[1];
     }
+    s += 0.53;
     if t > -0.5 {
         s += 0.25 * gather(&p.w, idx) * x[1] * t;
     } else {
         s += 0.25 * hs(p, &p.q.v) * p.a;
     }
-    for j_4 in 0..3 {
-        match j_4 {
+    for j_3 in 0..3 {
+        match j_3 {
             0 => {
-                let mut b_5 = [0.0; 4];
-                for i_6 in 0..4 {
-                    b_5[i_6] = (1.03 * p.q.c + x[i_6]).tanh();
+                let mut b_4 = [0.0; 4];
+                for i_5 in 0..4 {
+                    b_4[i_5] = (1.03 * p.q.c + x[i_5]).tanh();
                 }
-                let h_7 = lin4(&b_5);
-                s += dotf(&h_7, &b_5) * p.q.v[1] * t;
+                let h_6 = lin4(&b_4);
+                s += dotf(&h_6, &b_4) * p.q.v[1] * t;
             }
             _ => s += 0.5 * p.w[2] * x[3],
-        }
-    }
-    let mut j_8 = 0;
-    loop {
-        let mut b_9 = [0.0; 4];
-        for i_10 in 0..4 {
-            b_9[i_10] = (x[j_8 % 4] + x[i_10]).tanh();
-        }
-        s += hs(p, &b_9) * 0.5 + b_9[1] * p.w[1] * 0.56;
-        j_8 += 1;
-        match j_8 {
-            2 => break,
-            _ => {}
         }
     }
     s
@@ -4574,21 +4607,23 @@ fn comb_15045(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         match j_1 {
             1 => {
-                s += 0.25 * dotf(&lin4(x), x) * t * 0.37;
+                let h_2 = lin4(x);
+                let g_3 = lin4(&h_2);
+                s += 0.5 * dotf(&g_3, &h_2) + g_3[j_1 % 4] * t * 0.37;
             }
             _ => s += 0.5 * 0.94 * 1.04,
         }
     }
-    for j_3 in 0..3 {
-        match j_3 {
+    for j_4 in 0..3 {
+        match j_4 {
             1 => {
                 s += p.b.max(p.b);
             }
             _ => s += 0.5 * (1.11 - p.b.max(p.a)).tanh(),
         }
     }
-    for i_4 in 0..5 {
-        match i_4 % 4 {
+    for i_5 in 0..5 {
+        match i_5 % 4 {
             1 => {
                 s += x[1];
                 if 1.07 < 5.0 {
@@ -4598,7 +4633,7 @@ fn comb_15045(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             2 => s = s * 0.75 + p.a.hypot(p.q.c),
             _ => {}
         }
-        s += 0.5 * x[i_4 % 4] * p.a.atan();
+        s += 0.5 * x[i_5 % 4] * p.a.atan();
     }
     s
 }
@@ -4677,29 +4712,19 @@ fn comb_15046(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 && x[0] < 0.0 {
         return s * 0.5 + (p.b - p.q.c.min(p.b)).tanh();
     }
-    let mut v_3 = [0.0; 2];
-    v_3[0] = x[0];
-    v_3[1] = 0.76 * 0.5;
-    let h_2 = layer2(p, &v_3);
-    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    let mut i_4 = 0;
-    while i_4 < 5 {
-        i_4 += 1;
-        match i_4 % 4 {
-            2 => {
-                s += 0.25 * dotf(&lin4(x), x) * (x[2] - p.q.c.abs()).tanh();
-                if x[3] < 5.0 {
-                    continue;
+    let h_2 = clip4(x, t);
+    s += h_2[1] * x[0] + 0.25 * dotf(&h_2, x);
+    for i_3 in 0..3 {
+        match i_3 {
+            0 => {
+                if t > 1.0 {
+                    return s - (p.q.c - p.b.cos()).tanh();
                 }
             }
-            0 => s = s * 0.75 + x[i_4 % 4],
-            _ => {
-                let h_6 = lin4(x);
-                s += 0.5 * h_6[i_4 % 4].abs() * 0.38 * x[i_4 % 4];
-            }
+            _ => s += 0.1 * t,
         }
-        s += 0.5 * x[i_4 % 4] * x[2];
     }
+    s += 0.25 * dotf(&lin4(x), x) * t * t;
     s
 }
 

@@ -78,6 +78,21 @@ fn lin4(v: &[f64; 4]) -> [f64; 4] {
 }
 
 #[backprop]
+fn clip4(v: &[f64; 4], t: f64) -> [f64; 4] {
+    let mut out = [0.0; 4];
+    for i in 0..4 {
+        out[i] = (v[i] * t + 0.1).tanh();
+        if t > 1.0 && i == 2 {
+            return out;
+        }
+    }
+    if t < 0.5 {
+        return lin4(&out);
+    }
+    out
+}
+
+#[backprop]
 fn layer2(p: &Pc, v: &[f64; 2]) -> [f64; 2] {
     let mut out = [0.0; 2];
     for j in 0..2 {
@@ -464,9 +479,8 @@ fn comb_16003(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.5 * x[i_6 % 4] * (p.b * 0.90).sin();
     }
     for j_9 in 0..3 {
-        let h_10 = lin4(x);
-        let g_11 = lin4(&h_10);
-        s += 0.5 * dotf(&g_11, &h_10) + g_11[1] * x[2];
+        let h_10 = layer2(p, &p.q.v);
+        s += h_10[0] * x[2] + 0.25 * h_10[1];
     }
     s
 }
@@ -538,29 +552,23 @@ fn comb_16004(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             return s + x[i_1] * t * 1.06;
         }
         s += 0.25 * x[i_1 + 1];
-        let mut v_3 = [0.0; 2];
-        v_3[0] = (x[i_1 % 4] - p.a.atan()).tanh();
-        v_3[1] = p.b * 0.5;
-        let h_2 = layer2(p, &v_3);
-        s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+        let h_2 = layer2(p, &p.q.v);
+        s += h_2[0] * (x[i_1 % 4] - p.a.atan()).tanh() + 0.25 * h_2[1];
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = ((x[1] - p.q.c.atan()).tanh() + x[i_5]).tanh();
-    }
-    s += hs(p, &b_4) * 0.5 + b_4[1] * t;
-    let mut h_6 = vec![0.0; p.w.len()];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (t * x[0] + p.w[i_7 % 3]).tanh();
-    }
-    s += h_6[2] * (t - p.q.c.mul_add(p.b, 0.42)).tanh() + h_6.iter().sum::<f64>() * 0.25;
-    for j_8 in 0..3 {
-        match j_8 {
-            1 => {
-                s += 0.25 * dot2(&p.w, &p.w) * (p.w[1] - p.b.atan()).tanh();
-            }
-            _ => s += 0.5 * (p.b - p.q.c.min(p.q.c)).tanh(),
+    let h_3 = clip4(x, 0.5 * t + 0.3);
+    s += h_3[3] * (x[3] - (p.a * x[3]).sin()).tanh() + 0.25 * dotf(&h_3, x);
+    for i_4 in 0..3 {
+        if t > 1.0 && i_4 == 2 {
+            return s + x[i_4] * p.q.v[0] * 0.33;
         }
+        s += 0.25 * x[i_4 + 1];
+    }
+    let h_5 = clip4(x, t);
+    s += h_5[2] * (0.42 - p.a.atan()).tanh() + 0.25 * dotf(&h_5, x);
+    let mut j_6 = 0;
+    while j_6 < 2 {
+        s += 0.25 * dotf(x, x) * p.a;
+        j_6 += 1;
     }
     s
 }
@@ -724,52 +732,31 @@ fn comb_16006(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             0 => s = s * 0.75 + p.w[1],
             _ => {
-                let h_4 = lin4(x);
-                let g_5 = lin4(&h_4);
-                s += 0.5 * dotf(&g_5, &h_4) + g_5[i_1 % 4] * 0.98;
+                let h_4 = layer2(p, &p.q.v);
+                s += h_4[1] * 0.98 + 0.25 * h_4[0];
             }
         }
-        s += 0.5 * x[i_1 % 4] * p.b;
+        s += 0.5 * x[i_1 % 4] * p.b.tanh();
     }
-    for j_6 in 0..3 {
-        s += (p.q.v[0] - p.b.cos()).tanh();
-    }
-    if t > -0.5 {
-        let h_7 = layer2(p, &p.q.v);
-        s += h_7[0] * p.a.cos() + 0.25 * h_7[1];
-    } else {
-        s += p.b.cos();
-    }
-    let mut j_8 = 0;
-    while j_8 < 2 {
-        let mut b_9 = [0.0; 4];
-        for i_10 in 0..4 {
-            b_9[i_10] = (t * x[i_10 % 4] + x[i_10]).tanh();
+    for j_5 in 0..3 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = ((p.b - p.q.c.sin()).tanh() + x[i_7]).tanh();
         }
-        let h_11 = lin4(&b_9);
-        s += dotf(&h_11, &b_9) * (0.52 - p.b.tanh()).tanh();
-        j_8 += 1;
+        s += dot2(&b_6, &p.w) * (t - p.a.cos()).tanh();
     }
-    for i_12 in 0..4 {
-        match i_12 % 4 {
-            2 => {
-                let mut b_13 = [0.0; 4];
-                for i_14 in 0..4 {
-                    b_13[i_14] = (x[i_14 % 4] + x[i_14]).tanh();
-                }
-                s += 0.25 * dotf(&b_13, &b_13) + gather(&b_13, idx) * t;
-                if 0.83 < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + (x[1] - p.a.abs().sqrt()).tanh(),
-            _ => {
-                let h_15 = lin4(x);
-                s += 0.5 * h_15[i_12 % 4].exp() * x[0];
-            }
-        }
-        s += 0.5 * x[i_12 % 4] * x[3];
+    let mut b_8 = [0.0; 4];
+    for i_9 in 0..4 {
+        b_8[i_9] = (p.b.cos() + x[i_9]).tanh();
     }
+    s += hs(p, &b_8) * 0.5 + b_8[1] * x[0];
+    let mut j_10 = 0;
+    while j_10 < 2 {
+        let h_11 = lin4(x);
+        s += 0.5 * h_11[j_10 % 4].exp() * p.b * x[0];
+        j_10 += 1;
+    }
+    s += x[2] * x[1];
     s
 }
 
@@ -873,11 +860,9 @@ fn comb_16007(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * qdot(&p.q, &p.q.v) * p.a.sin();
     }
-    let h_6 = lin4(x);
-    let g_7 = lin4(&h_6);
-    s += 0.5 * dotf(&g_7, &h_6) + g_7[0] * p.b;
-    for i_8 in 0..4 {
-        match i_8 % 4 {
+    s += 0.25 * dotf(&lin4(x), x) * p.b;
+    for i_7 in 0..4 {
+        match i_7 % 4 {
             3 => {
                 s += 0.25 * qdot(&p.q, &p.q.v) * p.b * p.b;
                 if x[0] < 5.0 {
@@ -887,7 +872,7 @@ fn comb_16007(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + t,
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * x[3];
+        s += 0.5 * x[i_7 % 4] * x[3];
     }
     s
 }
@@ -1000,8 +985,7 @@ fn comb_16008(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * x[i_7 + 1];
         s += 0.5 * dot2(&p.w, &p.w);
     }
-    let h_8 = layer2(p, &p.q.v);
-    s += h_8[1] * p.q.v[1] * p.w[2] + 0.25 * h_8[0];
+    s += 0.25 * dotf(&lin4(x), x) * p.q.v[1] * p.w[2];
     s
 }
 
@@ -1095,16 +1079,26 @@ fn comb_16009(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match j_7 {
             1 => {
                 let h_8 = lin4(x);
-                s += 0.5 * h_8[j_7 % 4].exp() * 1.16 * 0.79;
+                let g_9 = lin4(&h_8);
+                s += 0.5 * dotf(&g_9, &h_8) + g_9[j_7 % 4] * 1.16 * 0.79;
             }
-            _ => s += 0.5 * p.a * p.b,
+            _ => s += 0.5 * (x[j_7 % 4] - p.q.c.atan()).tanh(),
         }
     }
-    let mut v_10 = [0.0; 2];
-    v_10[0] = p.a * t;
-    v_10[1] = p.b * 0.5;
-    let h_9 = layer2(p, &v_10);
-    s += h_9[0] * h_9[1] + hs(p, &h_9) * 0.25;
+    let mut k_10 = 0;
+    let mut found_11 = false;
+    while k_10 < 5 {
+        s += x[k_10 % 4] * p.q.c.max(1.07);
+        if x[k_10 % 4] > 0.5 && !found_11 {
+            found_11 = true;
+            s += 0.25 * qdot(&p.q, &p.q.v) * t;
+        }
+        k_10 += 1;
+    }
+    if found_11 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_10 as f64) * t;
     s
 }
 
@@ -1194,18 +1188,10 @@ fn comb_16010(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             return s + x[i_5] * x[2] * 1.04;
         }
         s += 0.25 * x[i_5 + 1];
-        let h_6 = lin4(x);
-        s += 0.5 * h_6[i_5 % 4].tanh() * p.a.exp();
+        s += 0.25 * dotf(&lin4(x), x) * p.a.exp();
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = ((0.88 - p.b.mul_add(p.q.c, p.b)).tanh() + x[i_8]).tanh();
-    }
-    let h_9 = lin4(&b_7);
-    s += dotf(&h_9, &b_7) * t * x[3];
-    for j_10 in 0..3 {
-        s += t * t;
-    }
+    s += 0.5 * hs(p, &p.q.v);
+    s += x[1] * 1.19;
     s
 }
 
@@ -1360,21 +1346,18 @@ fn comb_16012(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_1 as f64) * t;
-    let mut v_4 = [0.0; 2];
-    v_4[0] = p.w[0];
-    v_4[1] = t * 0.5;
-    let h_3 = layer2(p, &v_4);
-    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
-    for i_5 in 0..4 {
-        match i_5 % 4 {
+    let h_3 = lin4(x);
+    s += 0.5 * h_3[1].abs() * p.w[0];
+    for i_4 in 0..4 {
+        match i_4 % 4 {
             3 => continue,
             1 => s = s * 0.75 + p.q.c.abs().sqrt(),
             _ => {
-                let h_6 = layer2(p, &p.q.v);
-                s += h_6[0] * (x[i_5 % 4] - p.q.c.cos()).tanh() + 0.25 * h_6[1];
+                let h_5 = lin4(x);
+                s += 0.5 * h_5[i_4 % 4].tanh() * (x[i_4 % 4] - p.q.c.cos()).tanh();
             }
         }
-        s += 0.5 * x[i_5 % 4] * x[1] * t;
+        s += 0.5 * x[i_4 % 4] * x[1] * t;
     }
     s
 }
@@ -1469,16 +1452,20 @@ fn comb_16013(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => continue,
             1 => s = s * 0.75 + 0.63,
             _ => {
-                s += 0.25 * dotf(&lin4(x), x) * p.q.c * 0.69;
+                let mut v_8 = [0.0; 2];
+                v_8[0] = p.q.c * 0.69;
+                v_8[1] = p.q.c * 0.5;
+                let h_7 = layer2(p, &v_8);
+                s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
             }
         }
-        s += 0.5 * x[i_6 % 4] * p.q.c * p.a;
+        s += 0.5 * x[i_6 % 4] * p.b.abs();
     }
-    let mut b_8 = [0.0; 4];
-    for i_9 in 0..4 {
-        b_8[i_9] = (p.q.c + x[i_9]).tanh();
+    let mut h_9 = vec![0.0; p.q.v.len() + 1];
+    for i_10 in 0..h_9.len() {
+        h_9[i_10] = (p.q.v[0] * 0.42 + p.w[i_10 % 3]).tanh();
     }
-    s += 0.25 * dotf(&b_8, &b_8) + gather(&b_8, idx) * p.q.v[0] * 0.42;
+    s += h_9[0] * (x[2] - p.a.sin()).tanh() + h_9.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -1557,8 +1544,8 @@ fn comb_16014(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_3 = 0;
     loop {
-        let h_4 = layer2(p, &p.q.v);
-        s += h_4[1] * (p.b - p.a.tanh()).tanh() + 0.25 * h_4[0];
+        let h_4 = lin4(x);
+        s += 0.5 * h_4[2].powi(2) * (p.b - p.a.tanh()).tanh();
         j_3 += 1;
         match j_3 {
             2 => break,
@@ -1566,18 +1553,17 @@ fn comb_16014(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     if x[0] > -0.5 {
-        let h_5 = lin4(x);
-        let g_6 = lin4(&h_5);
-        s += 0.5 * dotf(&g_6, &h_5) + g_6[2] * p.a;
+        let h_5 = clip4(x, t);
+        s += h_5[2] * p.a + 0.25 * dotf(&h_5, x);
     } else {
-        s += 0.25 * dot2(&p.w, &p.w) * p.b.max(x[3]);
+        s += p.b.max(x[3]);
     }
-    for j_7 in 0..3 {
-        match j_7 {
+    for j_6 in 0..3 {
+        match j_6 {
             1 => {
-                let h_8 = lin4(x);
-                let g_9 = lin4(&h_8);
-                s += 0.5 * dotf(&g_9, &h_8) + g_9[j_7 % 4] * p.b.hypot(p.q.c);
+                let h_7 = lin4(x);
+                let g_8 = lin4(&h_7);
+                s += 0.5 * dotf(&g_8, &h_7) + g_8[j_6 % 4] * p.b.hypot(p.q.c);
             }
             _ => s += 0.5 * p.q.c,
         }
@@ -1648,39 +1634,40 @@ fn comb_16014_matches_finite_differences() {
 fn comb_16015(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (x[1] - p.b.powi(2)).tanh();
     if p.a > 0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * p.b.hypot(p.a);
+        let h_1 = clip4(x, t);
+        s += h_1[2] * p.b.hypot(p.a) + 0.25 * dotf(&h_1, x);
     } else {
-        s += 0.25 * dot2(&p.w, &p.w) * p.q.c.atan();
+        s += 0.25 * gather(&p.w, idx) * (1.23 - p.q.c.atan()).tanh();
     }
-    let mut j_2 = 0;
-    while j_2 < 2 {
-        s += 0.25 * dotf(x, x) * (x[j_2 % 4] - p.q.c.min(p.b)).tanh();
-        j_2 += 1;
-    }
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                let h_4 = lin4(x);
-                let g_5 = lin4(&h_4);
-                s += 0.5 * dotf(&g_5, &h_4) + g_5[2] * (t - p.a.powi(2)).tanh();
-            }
-            _ => s += 0.5 * x[1],
+    let mut k_2 = 0;
+    let mut found_3 = false;
+    while k_2 < 5 {
+        s += x[k_2 % 4] * p.q.c.powi(3);
+        if x[k_2 % 4] > 0.5 && !found_3 {
+            found_3 = true;
+            s += p.w[2] * x[0];
         }
+        k_2 += 1;
     }
-    let mut h_6 = vec![0.0; p.w.len()];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (p.w[0] * 0.39 + p.w[i_7 % 3]).tanh();
+    if found_3 {
+        s *= 0.9;
     }
-    s += h_6[2] * t * p.b + h_6.iter().sum::<f64>() * 0.25;
-    let mut i_8 = 0;
-    while i_8 < 4 {
-        i_8 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_8 == 3 {
-            return s * x[i_8 % 4] + x[3] * 0.38;
-        }
-        s += 0.25 * qdot(&p.q, &p.q.v) * x[i_8 % 4];
+    s += 0.1 * (k_2 as f64) * t;
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (p.q.c.tanh() + p.w[i_5 % 3]).tanh();
     }
-    s += 0.5 * gather(&p.w, idx);
+    s += h_4[2] * (x[1] - p.a.abs().sqrt()).tanh() + h_4.iter().sum::<f64>() * 0.25;
+    if t > 1.0 && x[2] > 0.0 {
+        return s * 0.5 + p.a.exp();
+    }
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    if t > -0.5 {
+        let h_6 = lin4(x);
+        s += 0.5 * h_6[3].powi(2) * 0.63;
+    } else {
+        s += 0.25 * hs(p, &p.q.v) * (p.b - p.b.mul_add(p.b, x[2])).tanh();
+    }
     s
 }
 
@@ -1754,43 +1741,46 @@ fn comb_16016(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += p.b.atan();
     }
-    let h_2 = lin4(x);
-    s += 0.5 * h_2[0].abs() * p.a.abs().sqrt();
+    let h_2 = layer2(p, &p.q.v);
+    s += h_2[0] * p.a.abs().sqrt() + 0.25 * h_2[1];
     let mut i_3 = 0;
     while i_3 < 5 {
         i_3 += 1;
         match i_3 % 4 {
             2 => {
-                let h_4 = lin4(x);
-                s += 0.5 * h_4[i_3 % 4].abs() * p.b.tanh();
-                if 1.11 < 5.0 {
+                s += 0.25 * dotf(&lin4(x), x) * p.b.tanh();
+                if p.q.v[0] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + p.q.v[0],
+            0 => s = s * 0.75 + (0.74 - p.a.abs()).tanh(),
+            _ => {
+                let mut v_6 = [0.0; 2];
+                v_6[0] = (1.21 - p.q.c.atan()).tanh();
+                v_6[1] = t * 0.5;
+                let h_5 = layer2(p, &v_6);
+                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+            }
+        }
+        s += 0.5 * x[i_3 % 4] * t;
+    }
+    for i_7 in 0..3 {
+        match i_7 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + (x[3] - p.b.abs()).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_3 % 4] * p.q.c.mul_add(p.b, x[1]);
+        s += 0.5 * x[i_7 % 4] * (t - p.q.c.min(p.b)).tanh();
     }
-    let mut j_5 = 0;
-    while j_5 < 2 {
-        s += 0.25 * dotf(&lin4(x), x) * (x[0] - p.a.mul_add(p.q.c, 0.44)).tanh();
-        j_5 += 1;
-    }
-    let mut k_7 = 0;
-    let mut found_8 = false;
-    while k_7 < 4 {
-        s += x[k_7 % 4] * (t - p.b.atan()).tanh();
-        if x[k_7 % 4] > -0.5 && !found_8 {
-            found_8 = true;
-            s += x[2];
+    let mut j_8 = 0;
+    loop {
+        s += p.a.mul_add(p.q.c, t);
+        j_8 += 1;
+        match j_8 {
+            1 => break,
+            _ => {}
         }
-        k_7 += 2;
     }
-    if found_8 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_7 as f64) * t;
     s
 }
 
@@ -1987,16 +1977,16 @@ fn comb_16018(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += hs(p, &b_2) * 0.5 + b_2[1] * p.b.tanh();
     let mut j_4 = 0;
     loop {
-        let h_5 = lin4(x);
-        s += 0.5 * h_5[j_4 % 4].atan() * x[j_4 % 4] * p.b;
+        let h_5 = layer2(p, &p.q.v);
+        s += h_5[1] * x[j_4 % 4] * p.b + 0.25 * h_5[0];
         j_4 += 1;
         match j_4 {
             1 => break,
             _ => {}
         }
     }
-    let h_6 = layer2(p, &p.q.v);
-    s += h_6[1] * p.q.c.abs().sqrt() + 0.25 * h_6[0];
+    let h_6 = clip4(x, 0.5 * t + 0.3);
+    s += h_6[3] * p.q.c.abs().sqrt() + 0.25 * dotf(&h_6, x);
     let mut j_7 = 0;
     loop {
         s += 0.25 * hs(p, &p.q.v) * p.q.c.hypot(p.b);
@@ -2224,14 +2214,12 @@ fn comb_16020(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => break,
             3 => s = s * 0.75 + (0.31 - p.a.exp()).tanh(),
             _ => {
-                let mut v_11 = [0.0; 2];
-                v_11[0] = x[i_9 % 4] * x[i_9 % 4];
-                v_11[1] = t * 0.5;
-                let h_10 = layer2(p, &v_11);
-                s += h_10[0] * h_10[1] + hs(p, &h_10) * 0.25;
+                let h_10 = lin4(x);
+                let g_11 = lin4(&h_10);
+                s += 0.5 * dotf(&g_11, &h_10) + g_11[i_9 % 4] * x[i_9 % 4] * x[i_9 % 4];
             }
         }
-        s += 0.5 * x[i_9 % 4] * (x[i_9 % 4] - p.q.c.hypot(p.q.c)).tanh();
+        s += 0.5 * x[i_9 % 4] * t;
     }
     s
 }
@@ -2318,14 +2306,18 @@ fn comb_16021(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * x[i_3 + 1];
     }
-    let h_4 = layer2(p, &p.q.v);
-    s += h_4[1] * (p.q.v[0] - p.b.tanh()).tanh() + 0.25 * h_4[0];
-    if t > 1.0 {
-        return s * 0.5 + x[2];
+    let mut v_5 = [0.0; 2];
+    v_5[0] = (p.q.v[0] - p.b.tanh()).tanh();
+    v_5[1] = p.b * 0.5;
+    let h_4 = layer2(p, &v_5);
+    s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
+    let mut j_6 = 0;
+    while j_6 < 2 {
+        let h_7 = lin4(x);
+        let g_8 = lin4(&h_7);
+        s += 0.5 * dotf(&g_8, &h_7) + g_8[j_6 % 4] * t * x[1];
+        j_6 += 1;
     }
-    let h_5 = lin4(x);
-    let g_6 = lin4(&h_5);
-    s += 0.5 * dotf(&g_6, &h_5) + g_6[1] * (p.a - p.b.tanh()).tanh();
     s
 }
 
@@ -2402,24 +2394,30 @@ fn comb_16022(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_5 in 0..3 {
         match j_5 {
             2 => {
-                let h_6 = lin4(x);
-                s += 0.5 * h_6[j_5 % 4].tanh() * (x[1] - p.a.exp()).tanh();
+                let mut v_7 = [0.0; 2];
+                v_7[0] = (x[1] - p.a.exp()).tanh();
+                v_7[1] = x[2] * 0.5;
+                let h_6 = layer2(p, &v_7);
+                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
             }
-            _ => s += 0.5 * p.a.abs(),
+            _ => s += 0.5 * p.b * 1.17,
         }
     }
-    for j_7 in 0..3 {
-        match j_7 {
-            1 => {
-                s += (x[3] - p.b.exp()).tanh();
-            }
-            _ => s += 0.5 * p.b * x[j_7 % 4],
+    let mut i_8 = 0;
+    while i_8 < 3 {
+        i_8 += 1;
+        match i_8 % 4 {
+            3 => continue,
+            0 => s = s * 0.75 + p.b.exp(),
+            _ => {}
         }
+        s += 0.5 * x[i_8 % 4] * (x[0] - p.b.exp()).tanh();
     }
     if t > 1.0 {
-        return s * 0.5 + (p.q.c * t).sin();
+        return s * 0.5 + (t - p.q.c.min(p.a)).tanh();
     }
-    s += 0.5 * dot2(&p.w, &p.q.v);
+    let h_9 = clip4(x, 0.5 * t + 0.3);
+    s += h_9[2] * p.b + 0.25 * dotf(&h_9, x);
     s
 }
 
@@ -2599,15 +2597,16 @@ fn comb_16024(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         match i_2 % 4 {
             1 => {
                 let h_3 = lin4(x);
-                s += 0.5 * h_3[1].sin() * p.q.c;
-                if x[i_2 % 4] < 5.0 {
+                let g_4 = lin4(&h_3);
+                s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * p.q.c;
+                if p.w[0] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + p.b,
+            3 => s = s * 0.75 + (t - p.a.cos()).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * p.q.v[0];
+        s += 0.5 * x[i_2 % 4] * 1.02 * p.a;
     }
     s
 }
@@ -2895,27 +2894,18 @@ fn comb_16027(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_2 = 0;
     loop {
-        let h_3 = layer2(p, &p.q.v);
-        s += h_3[0] * (x[1] - p.b.exp()).tanh() + 0.25 * h_3[1];
+        s += 0.25 * dotf(&lin4(x), x) * (x[1] - p.b.exp()).tanh();
         j_2 += 1;
         match j_2 {
             3 => break,
             _ => {}
         }
     }
-    let mut j_4 = 0;
-    loop {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (x[i_6 % 4] * t + x[i_6]).tanh();
-        }
-        s += dot2(&b_5, &p.w) * (0.63 - p.a.sin()).tanh();
-        j_4 += 1;
-        match j_4 {
-            2 => break,
-            _ => {}
-        }
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (t + p.w[i_5 % 3]).tanh();
     }
+    s += h_4[2] * (p.w[2] - p.a.abs().sqrt()).tanh() + h_4.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -3302,18 +3292,23 @@ fn comb_16031(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     if x[2] > -0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * 0.74 * 1.22;
+        let mut v_8 = [0.0; 2];
+        v_8[0] = 0.74 * 1.22;
+        v_8[1] = t * 0.5;
+        let h_7 = layer2(p, &v_8);
+        s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
     } else {
-        s += p.q.c.abs().sqrt();
+        s += 0.25 * gather(&p.w, idx) * p.a;
     }
-    if 1.03 > -0.5 {
-        let mut b_8 = [0.0; 4];
-        for i_9 in 0..4 {
-            b_8[i_9] = (p.b.exp() + x[i_9]).tanh();
+    let mut i_9 = 0;
+    while i_9 < 5 {
+        i_9 += 1;
+        match i_9 % 4 {
+            2 => continue,
+            3 => s = s * 0.75 + t * x[i_9 % 4],
+            _ => {}
         }
-        s += dot2(&b_8, &p.w) * p.q.c.cos();
-    } else {
-        s += (t - p.q.c.cos()).tanh();
+        s += 0.5 * x[i_9 % 4] * p.q.c.cos();
     }
     s
 }
@@ -3398,30 +3393,44 @@ fn comb_16032(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    let h_3 = lin4(x);
-    let g_4 = lin4(&h_3);
-    s += 0.5 * dotf(&g_4, &h_3) + g_4[2] * x[3] * t;
-    let mut v_6 = [0.0; 2];
-    v_6[0] = (p.a - p.a.atan()).tanh();
-    v_6[1] = t * 0.5;
-    let h_5 = layer2(p, &v_6);
-    s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
-    if p.q.v[1] > 0.5 {
-        s += x[3];
-    } else {
-        s += p.b.max(p.a);
-    }
-    for i_7 in 0..3 {
-        match i_7 {
-            2 => {
-                if t > 1.0 {
-                    return s - (t - p.a.min(p.b)).tanh();
-                }
-            }
-            _ => s += 0.1 * t,
+    let h_3 = layer2(p, &p.q.v);
+    s += h_3[0] * x[3] * t + 0.25 * h_3[1];
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 5 {
+        s += x[k_4 % 4] * p.a.mul_add(p.a, x[1]);
+        if x[k_4 % 4] > 0.5 && !found_5 {
+            found_5 = true;
+            s += 0.25 * gather(&p.w, idx) * p.q.c.atan();
         }
+        k_4 += 1;
     }
-    s += 0.5 * gather(x, idx);
+    if found_5 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_4 as f64) * t;
+    for i_6 in 0..4 {
+        match i_6 % 4 {
+            2 => break,
+            0 => s = s * 0.75 + x[3],
+            _ => {}
+        }
+        s += 0.5 * x[i_6 % 4] * (x[i_6 % 4] - p.q.c.abs().sqrt()).tanh();
+    }
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 5 {
+        s += x[k_7 % 4] * p.a.tanh();
+        if x[k_7 % 4] > -0.5 && !found_8 {
+            found_8 = true;
+            s += p.q.c * x[3];
+        }
+        k_7 += 2;
+    }
+    if found_8 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_7 as f64) * t;
     s
 }
 
@@ -3912,8 +3921,11 @@ fn comb_16037(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += 0.1 * (k_2 as f64) * t;
     for j_4 in 0..3 {
-        let h_5 = layer2(p, &p.q.v);
-        s += h_5[1] * p.b * t + 0.25 * h_5[0];
+        let mut v_6 = [0.0; 2];
+        v_6[0] = p.b * t;
+        v_6[1] = 0.53 * 0.5;
+        let h_5 = layer2(p, &v_6);
+        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
     }
     s
 }
@@ -4010,8 +4022,7 @@ fn comb_16038(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * dot2(&p.w, &p.q.v) * x[2];
     }
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[3].exp() * (x[1] - p.q.c.min(p.q.c)).tanh();
+    s += 0.25 * dotf(&lin4(x), x) * (x[1] - p.q.c.min(p.q.c)).tanh();
     s
 }
 
@@ -4079,30 +4090,33 @@ fn comb_16039(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = t * p.a;
     let mut j_1 = 0;
     loop {
-        s += 0.25 * dotf(&lin4(x), x) * (p.a - p.b.abs()).tanh();
+        let mut v_3 = [0.0; 2];
+        v_3[0] = (p.a - p.b.abs()).tanh();
+        v_3[1] = x[3] * 0.5;
+        let h_2 = layer2(p, &v_3);
+        s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
         j_1 += 1;
         match j_1 {
             2 => break,
             _ => {}
         }
     }
-    for j_3 in 0..3 {
-        let h_4 = lin4(x);
-        let g_5 = lin4(&h_4);
-        s += 0.5 * dotf(&g_5, &h_4) + g_5[j_3 % 4] * t;
-    }
-    for i_6 in 0..3 {
-        match i_6 {
-            0 => {
-                if t > 1.0 {
-                    return s - x[0] * x[0];
-                }
-            }
-            _ => s += 0.1 * t,
+    let h_4 = clip4(x, 0.5 * t + 0.3);
+    s += h_4[3] * (x[2] - p.b.cos()).tanh() + 0.25 * dotf(&h_4, x);
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 6 {
+        s += x[k_5 % 4] * (x[1] - p.a.hypot(p.a)).tanh();
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += (p.a - p.a.tanh()).tanh();
         }
+        k_5 += 2;
     }
-    let h_7 = layer2(p, &p.q.v);
-    s += h_7[1] * (x[1] - p.a.hypot(p.a)).tanh() + 0.25 * h_7[0];
+    if found_6 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_5 as f64) * t;
     s
 }
 
@@ -4169,30 +4183,23 @@ fn comb_16039_matches_finite_differences() {
 fn comb_16040(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.33 * p.b;
     if p.b > 0.5 {
-        let h_1 = layer2(p, &p.q.v);
-        s += h_1[1] * (0.50 - p.b.cos()).tanh() + 0.25 * h_1[0];
+        let h_1 = lin4(x);
+        let g_2 = lin4(&h_1);
+        s += 0.5 * dotf(&g_2, &h_1) + g_2[2] * (0.50 - p.b.cos()).tanh();
     } else {
-        s += p.b.max(x[1]);
+        s += 0.98;
     }
-    for i_2 in 0..3 {
-        match i_2 {
-            1 => {
-                if t > 1.0 {
-                    return s - (p.a * x[1]).sin();
-                }
-            }
-            _ => s += 0.1 * t,
+    if t > 1.0 {
+        return s * 0.5 + 0.42;
+    }
+    s += 0.5 * hs(p, &p.q.v);
+    for i_3 in 0..4 {
+        match i_3 % 4 {
+            2 => continue,
+            0 => s = s * 0.75 + (p.b - p.b.tanh()).tanh(),
+            _ => {}
         }
-    }
-    s += 0.5 * qdot(&p.q, &p.q.v);
-    let mut j_3 = 0;
-    while j_3 < 3 {
-        let mut v_5 = [0.0; 2];
-        v_5[0] = x[j_3 % 4];
-        v_5[1] = x[0] * 0.5;
-        let h_4 = layer2(p, &v_5);
-        s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-        j_3 += 1;
+        s += 0.5 * x[i_3 % 4] * 0.56 * x[0];
     }
     s
 }
@@ -4269,29 +4276,24 @@ fn comb_16041(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_3 += 1;
         match i_3 % 4 {
             3 => {
-                let mut v_5 = [0.0; 2];
-                v_5[0] = 0.62 * t;
-                v_5[1] = 1.23 * 0.5;
-                let h_4 = layer2(p, &v_5);
-                s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
-                if 0.83 < 5.0 {
+                let h_4 = lin4(x);
+                let g_5 = lin4(&h_4);
+                s += 0.5 * dotf(&g_5, &h_4) + g_5[i_3 % 4] * 0.62 * t;
+                if 1.23 < 5.0 {
                     break;
                 }
             }
-            0 => s = s * 0.75 + (x[3] - (p.b * x[i_3 % 4]).sin()).tanh(),
-            _ => {
-                let h_6 = layer2(p, &p.q.v);
-                s += h_6[1] * x[i_3 % 4] * p.w[1] + 0.25 * h_6[0];
-            }
+            0 => s = s * 0.75 + (x[1] - p.q.c.cos()).tanh(),
+            _ => {}
         }
-        s += 0.5 * x[i_3 % 4] * x[0];
+        s += 0.5 * x[i_3 % 4] * p.b * x[i_3 % 4];
     }
-    for j_7 in 0..3 {
-        match j_7 {
+    for j_6 in 0..3 {
+        match j_6 {
             0 => {
-                s += 0.25 * gather(&p.w, idx) * p.a.cos();
+                s += 0.25 * hs(p, &p.q.v) * x[0];
             }
-            _ => s += 0.5 * x[2],
+            _ => s += 0.5 * (p.a - p.a.atan()).tanh(),
         }
     }
     s
@@ -4651,40 +4653,33 @@ fn comb_16045(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => s = s * 0.75 + p.b.mul_add(p.b, 0.88),
             _ => {
                 let h_3 = lin4(x);
-                s += 0.5 * h_3[i_2 % 4].exp() * (t - p.q.c.abs()).tanh();
+                let g_4 = lin4(&h_3);
+                s += 0.5 * dotf(&g_4, &h_3) + g_4[i_2 % 4] * (t - p.q.c.abs()).tanh();
             }
         }
-        s += 0.5 * x[i_2 % 4] * t * x[0];
-    }
-    let mut i_4 = 0;
-    while i_4 < 5 {
-        i_4 += 1;
-        match i_4 % 4 {
-            3 => continue,
-            1 => s = s * 0.75 + p.b,
-            _ => {}
-        }
-        s += 0.5 * x[i_4 % 4] * p.b.max(t);
+        s += 0.5 * x[i_2 % 4] * p.a.abs().sqrt();
     }
     for i_5 in 0..3 {
-        match i_5 % 4 {
-            2 => {
-                s += 0.25 * hs(p, &p.q.v) * (p.b - (p.b * x[3]).sin()).tanh();
-                if 1.05 < 5.0 {
-                    break;
-                }
-            }
-            3 => s = s * 0.75 + p.b.min(p.q.c),
-            _ => {
-                let mut v_7 = [0.0; 2];
-                v_7[0] = p.b.cos();
-                v_7[1] = x[3] * 0.5;
-                let h_6 = layer2(p, &v_7);
-                s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-            }
+        if t > 1.0 && x[0] > 0.0 && i_5 == 1 {
+            return s + x[i_5] * (p.q.c - p.a.atan()).tanh();
         }
-        s += 0.5 * x[i_5 % 4] * p.a;
+        s += 0.25 * x[i_5 + 1];
     }
+    s += 0.5 * hs(p, &p.q.v);
+    let mut k_6 = 0;
+    let mut found_7 = false;
+    while k_6 < 4 {
+        s += x[k_6 % 4] * x[0] * t;
+        if x[k_6 % 4] > -0.5 && !found_7 {
+            found_7 = true;
+            s += p.q.v[0];
+        }
+        k_6 += 2;
+    }
+    if found_7 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_6 as f64) * t;
     s
 }
 
@@ -4759,19 +4754,14 @@ fn comb_16046(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += dotf(&h_3, &b_1) * x[3] * 0.99;
     if p.a > -0.5 {
         let h_4 = lin4(x);
-        let g_5 = lin4(&h_4);
-        s += 0.5 * dotf(&g_5, &h_4) + g_5[1] * p.q.v[0];
+        s += 0.5 * h_4[1].exp() * p.q.v[0];
     } else {
-        s += p.b.exp();
+        s += 0.25 * dot2(&p.w, &p.w) * 0.42;
     }
-    let mut j_6 = 0;
-    loop {
-        s += (t - p.b.cos()).tanh();
-        j_6 += 1;
-        match j_6 {
-            1 => break,
-            _ => {}
-        }
+    let mut j_5 = 0;
+    while j_5 < 3 {
+        s += 0.25 * hs(p, &p.q.v) * (t - p.b.cos()).tanh();
+        j_5 += 1;
     }
     s
 }
@@ -4866,27 +4856,29 @@ fn comb_16047(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_5 = 0;
     loop {
-        s += 0.25 * dotf(&lin4(x), x) * (0.40 - (p.a * t).sin()).tanh();
+        let h_6 = lin4(x);
+        let g_7 = lin4(&h_6);
+        s += 0.5 * dotf(&g_7, &h_6) + g_7[2] * (0.40 - (p.a * t).sin()).tanh();
         j_5 += 1;
         match j_5 {
             2 => break,
             _ => {}
         }
     }
-    let mut k_7 = 0;
-    let mut found_8 = false;
-    while k_7 < 3 {
-        s += x[k_7 % 4] * (p.q.c - p.a.abs().sqrt()).tanh();
-        if x[k_7 % 4] > -0.5 && !found_8 {
-            found_8 = true;
+    let mut k_8 = 0;
+    let mut found_9 = false;
+    while k_8 < 3 {
+        s += x[k_8 % 4] * (p.q.c - p.a.abs().sqrt()).tanh();
+        if x[k_8 % 4] > -0.5 && !found_9 {
+            found_9 = true;
             s += 0.25 * qdot(&p.q, &p.q.v) * 0.96 * 0.73;
         }
-        k_7 += 1;
+        k_8 += 1;
     }
-    if found_8 {
+    if found_9 {
         s *= 0.9;
     }
-    s += 0.1 * (k_7 as f64) * t;
+    s += 0.1 * (k_8 as f64) * t;
     s
 }
 
@@ -5063,30 +5055,32 @@ fn comb_16049(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut j_3 = 0;
     while j_3 < 2 {
         let h_4 = lin4(x);
-        s += 0.5 * h_4[0].atan() * p.q.c.cos();
+        let g_5 = lin4(&h_4);
+        s += 0.5 * dotf(&g_5, &h_4) + g_5[0] * p.q.c.cos();
         j_3 += 1;
     }
-    for i_5 in 0..3 {
-        if t > 1.0 && x[3] > 0.0 && i_5 == 0 {
-            return s + x[i_5] * (x[3] - p.a.exp()).tanh();
-        }
-        s += 0.25 * x[i_5 + 1];
-    }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((t - p.a.max(0.84)).tanh() + x[i_7]).tanh();
-    }
-    s += dot2(&b_6, &p.w) * p.a.powi(3);
-    let mut j_8 = 0;
-    loop {
-        let h_9 = lin4(x);
-        s += 0.5 * h_9[0].abs() * t;
-        j_8 += 1;
-        match j_8 {
-            1 => break,
-            _ => {}
+    for i_6 in 0..3 {
+        match i_6 {
+            0 => {
+                if t > 1.0 && x[0] > 0.0 {
+                    return s - p.q.v[1] * 0.71;
+                }
+            }
+            _ => s += 0.1 * t,
         }
     }
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    for i_7 in 0..3 {
+        match i_7 {
+            0 => {
+                if t > 1.0 {
+                    return s - (x[3] - p.a.abs()).tanh();
+                }
+            }
+            _ => s += 0.1 * t,
+        }
+    }
+    s += 0.5 * gather(&p.w, idx);
     s
 }
 
@@ -5174,16 +5168,18 @@ fn comb_16050(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_4 in 0..3 {
         match j_4 {
             1 => {
-                s += 0.25 * dotf(&lin4(x), x) * p.w[1] * t;
+                let h_5 = lin4(x);
+                let g_6 = lin4(&h_5);
+                s += 0.5 * dotf(&g_6, &h_5) + g_6[j_4 % 4] * p.w[1] * t;
             }
             _ => s += 0.5 * x[j_4 % 4] * 0.30,
         }
     }
-    let mut h_6 = vec![0.0; p.w.len()];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (p.q.c.tanh() + p.w[i_7 % 3]).tanh();
+    let mut h_7 = vec![0.0; p.w.len()];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.q.c.tanh() + p.w[i_8 % 3]).tanh();
     }
-    s += h_6[1] * t * p.a + h_6.iter().sum::<f64>() * 0.25;
+    s += h_7[1] * t * p.a + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -5268,7 +5264,8 @@ fn comb_16051(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + p.b.powi(3);
     }
-    s += 0.25 * dotf(&lin4(x), x) * t;
+    let h_9 = clip4(x, 0.5 * t + 0.3);
+    s += h_9[1] * t + 0.25 * dotf(&h_9, x);
     s
 }
 
@@ -5361,9 +5358,10 @@ fn comb_16052(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_5 in 0..3 {
         match j_5 {
             1 => {
-                s += 0.25 * dotf(&lin4(x), x) * (0.49 - p.q.c.abs()).tanh();
+                let h_6 = lin4(x);
+                s += 0.5 * h_6[j_5 % 4].powi(2) * (0.49 - p.q.c.abs()).tanh();
             }
-            _ => s += 0.5 * p.q.c * t,
+            _ => s += 0.5 * (x[3] - p.a.cos()).tanh(),
         }
     }
     s
@@ -5612,26 +5610,21 @@ fn comb_16054_matches_finite_differences() {
 fn comb_16055(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a;
     for j_1 in 0..3 {
-        s += 0.25 * dotf(&lin4(x), x) * 0.28 * t;
+        let mut v_3 = [0.0; 2];
+        v_3[0] = 0.28 * t;
+        v_3[1] = x[2] * 0.5;
+        let h_2 = layer2(p, &v_3);
+        s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
     }
-    if t > 1.0 {
-        return s * 0.5 + (p.q.c * p.q.c).sin();
+    let mut h_4 = vec![0.0; p.w.len()];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (p.q.c.sin() + p.w[i_5 % 3]).tanh();
     }
-    let mut b_3 = [0.0; 4];
-    for i_4 in 0..4 {
-        b_3[i_4] = (x[i_4 % 4] * 0.42 + x[i_4]).tanh();
+    s += h_4[2] * x[0] * 0.78 + h_4.iter().sum::<f64>() * 0.25;
+    s += (x[1] - p.a.powi(2)).tanh();
+    for j_6 in 0..3 {
+        s += t;
     }
-    s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * p.q.c.mul_add(p.a, x[1]);
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && x[3] > 0.0 && i_5 == 2 {
-            return s * x[i_5 % 4] + p.b.abs().sqrt();
-        }
-        s += 0.25 * dot2(&p.w, &p.q.v) * x[1] * x[i_5 % 4];
-    }
-    s += 0.5 * gather(x, idx);
-    s += 0.25 * gather(&p.w, idx) * p.b.tanh();
     s
 }
 
@@ -5741,12 +5734,11 @@ fn comb_16056(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * x[i_7 + 1];
     }
-    let mut v_9 = [0.0; 2];
-    v_9[0] = (t - (p.a * 0.92).sin()).tanh();
-    v_9[1] = x[3] * 0.5;
-    let h_8 = layer2(p, &v_9);
-    s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
-    s += (p.w[0] - p.b.min(p.q.c)).tanh();
+    let h_8 = clip4(x, 0.5 * t + 0.3);
+    s += h_8[0] * (t - (p.a * 0.92).sin()).tanh() + 0.25 * dotf(&h_8, x);
+    for j_9 in 0..2 {
+        s += (p.w[0] - p.b.min(p.q.c)).tanh();
+    }
     s
 }
 
@@ -6096,27 +6088,32 @@ fn comb_16060(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * dotf(x, x) * (p.q.c - (p.a * p.b).sin()).tanh();
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.q.c.atan();
-    for i_3 in 0..3 {
-        match i_3 {
-            2 => {
-                if t > 1.0 && x[3] > 0.0 {
-                    return s - p.b.tanh();
+    let mut v_3 = [0.0; 2];
+    v_3[0] = p.q.c.atan();
+    v_3[1] = p.a * 0.5;
+    let h_2 = layer2(p, &v_3);
+    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+    for i_4 in 0..3 {
+        match i_4 {
+            0 => {
+                if t > 1.0 {
+                    return s - t * x[1];
                 }
             }
             _ => s += 0.1 * t,
         }
     }
-    s += 0.25 * dotf(&lin4(x), x) * (1.02 - p.b.tanh()).tanh();
-    let mut j_5 = 0;
-    loop {
-        s += x[2] * t;
-        j_5 += 1;
-        match j_5 {
-            1 => break,
-            _ => {}
-        }
+    let mut b_5 = [0.0; 4];
+    for i_6 in 0..4 {
+        b_5[i_6] = ((p.a - p.b.cos()).tanh() + x[i_6]).tanh();
     }
+    let h_7 = lin4(&b_5);
+    s += dotf(&h_7, &b_5) * (x[1] - p.b.abs().sqrt()).tanh();
+    let mut h_8 = vec![0.0; p.w.len()];
+    for i_9 in 0..h_8.len() {
+        h_8[i_9] = ((x[i_9 % 4] - p.q.c.sin()).tanh() + p.w[i_9 % 3]).tanh();
+    }
+    s += h_8[2] * 0.91 + h_8.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -6296,31 +6293,31 @@ fn comb_16062(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += hs(p, &b_5) * 0.5 + b_5[1] * (x[2] - p.q.c.atan()).tanh();
     let mut j_7 = 0;
     loop {
-        s += 0.25 * dotf(&lin4(x), x) * p.a.cos();
+        let h_8 = layer2(p, &p.q.v);
+        s += h_8[1] * p.a.cos() + 0.25 * h_8[0];
         j_7 += 1;
         match j_7 {
             3 => break,
             _ => {}
         }
     }
-    if x[2] > -0.5 {
-        let mut b_9 = [0.0; 4];
-        for i_10 in 0..4 {
-            b_9[i_10] = (x[i_10 % 4] * t + x[i_10]).tanh();
-        }
-        let h_11 = lin4(&b_9);
-        s += dotf(&h_11, &b_9) * (0.56 - p.q.c.exp()).tanh();
-    } else {
-        s += 0.25 * hs(p, &p.q.v) * 1.17;
+    let mut h_9 = vec![0.0; p.q.v.len() + 1];
+    for i_10 in 0..h_9.len() {
+        h_9[i_10] = ((p.b - p.a.tanh()).tanh() + p.w[i_10 % 3]).tanh();
     }
-    let mut j_12 = 0;
-    while j_12 < 3 {
-        let mut b_13 = [0.0; 4];
-        for i_14 in 0..4 {
-            b_13[i_14] = ((t - p.a.atan()).tanh() + x[i_14]).tanh();
+    s += h_9[1] * t + h_9.iter().sum::<f64>() * 0.25;
+    let mut j_11 = 0;
+    loop {
+        let mut b_12 = [0.0; 4];
+        for i_13 in 0..4 {
+            b_12[i_13] = (p.b.sin() + x[i_13]).tanh();
         }
-        s += hs(p, &b_13) * 0.5 + b_13[1] * x[j_12 % 4];
-        j_12 += 1;
+        s += 0.25 * dotf(&b_12, x) * p.q.c.min(p.b);
+        j_11 += 1;
+        match j_11 {
+            1 => break,
+            _ => {}
+        }
     }
     s
 }
@@ -6395,22 +6392,20 @@ fn comb_16063(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += p.b.min(p.q.c);
     }
-    let h_2 = lin4(x);
-    let g_3 = lin4(&h_2);
-    s += 0.5 * dotf(&g_3, &h_2) + g_3[3] * x[0] * 0.29;
+    s += 0.25 * dotf(&lin4(x), x) * x[0] * 0.29;
     if 1.00 > 0.5 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (1.15 + x[i_5]).tanh();
+        let mut b_3 = [0.0; 4];
+        for i_4 in 0..4 {
+            b_3[i_4] = (1.15 + x[i_4]).tanh();
         }
-        s += hs(p, &b_4) * 0.5 + b_4[1] * p.a * x[0];
+        s += hs(p, &b_3) * 0.5 + b_3[1] * p.a * x[0];
     } else {
         s += x[3] * 1.03;
     }
-    for j_6 in 0..3 {
+    for j_5 in 0..3 {
         s += 0.25 * dot2(&p.w, &p.q.v) * 1.10;
     }
-    for j_7 in 0..2 {
+    for j_6 in 0..2 {
         s += p.b.tanh();
     }
     s
@@ -6484,49 +6479,47 @@ fn comb_16064(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             2 => {
-                let h_2 = lin4(x);
-                let g_3 = lin4(&h_2);
-                s += 0.5 * dotf(&g_3, &h_2) + g_3[2] * 1.07 * x[2];
-                if 0.93 < 5.0 {
+                let h_2 = layer2(p, &p.q.v);
+                s += h_2[0] * 1.07 * x[2] + 0.25 * h_2[1];
+                if p.a < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + (p.w[0] - p.a.exp()).tanh(),
+            3 => s = s * 0.75 + p.q.v[0] * p.q.c,
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * t;
+            }
+        }
+        s += 0.5 * x[i_1 % 4] * p.q.c * t;
+    }
+    let mut j_4 = 0;
+    loop {
+        s += t * x[3];
+        j_4 += 1;
+        match j_4 {
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * t;
     }
-    for j_4 in 0..3 {
-        match j_4 {
-            2 => {
-                let mut v_6 = [0.0; 2];
-                v_6[0] = 1.14 * 0.92;
-                v_6[1] = x[3] * 0.5;
-                let h_5 = layer2(p, &v_6);
-                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
-            }
-            _ => s += 0.5 * (p.w[0] - p.b.abs().sqrt()).tanh(),
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 6 {
+        s += x[k_5 % 4] * (x[k_5 % 4] - p.q.c.atan()).tanh();
+        if x[k_5 % 4] > -0.5 && !found_6 {
+            found_6 = true;
+            s += 0.25 * hs(p, &p.q.v) * x[3];
         }
+        k_5 += 2;
     }
-    let mut j_7 = 0;
-    while j_7 < 3 {
-        s += 0.25 * gather(x, idx) * p.b.sin();
-        j_7 += 1;
-    }
-    let mut k_8 = 0;
-    let mut found_9 = false;
-    while k_8 < 5 {
-        s += x[k_8 % 4] * p.a.sin();
-        if x[k_8 % 4] > -0.5 && !found_9 {
-            found_9 = true;
-            s += (1.23 - p.a.exp()).tanh();
-        }
-        k_8 += 2;
-    }
-    if found_9 {
+    if found_6 {
         s *= 0.9;
     }
-    s += 0.1 * (k_8 as f64) * t;
+    s += 0.1 * (k_5 as f64) * t;
+    let mut h_7 = vec![0.0; p.w.len()];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.b * p.q.c + p.w[i_8 % 3]).tanh();
+    }
+    s += h_7[0] * t * 1.18 + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -6610,8 +6603,8 @@ fn comb_16065(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 && x[2] > 0.0 {
         return s * 0.5 + p.a.tanh();
     }
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[0].atan() * p.q.c.hypot(p.q.c);
+    let h_6 = layer2(p, &p.q.v);
+    s += h_6[1] * p.q.c.hypot(p.q.c) + 0.25 * h_6[0];
     if t > 0.5 {
         s += t * 0.95;
     } else {
@@ -6701,80 +6694,45 @@ fn comb_16066(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             return s + x[i_1] * t;
         }
         s += 0.25 * x[i_1 + 1];
-        s += 0.25 * dotf(&lin4(x), x) * (0.77 - p.b.sin()).tanh();
+        let h_2 = clip4(x, 0.5 * t + 0.3);
+        s += h_2[i_1 % 4] * (0.77 - p.b.sin()).tanh() + 0.25 * dotf(&h_2, x);
     }
-    s += 0.5 * dot2(&p.w, &p.q.v);
-    let mut i_3 = 0;
-    while i_3 < 4 {
-        i_3 += 1;
-        match i_3 % 4 {
-            2 => {
-                s += 0.25 * dotf(&lin4(x), x) * (t - p.b.min(p.a)).tanh();
-                if p.w[1] < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + (t - p.b.min(p.q.c)).tanh(),
-            _ => {
-                let h_5 = layer2(p, &p.q.v);
-                s += h_5[0] * p.q.c.exp() + 0.25 * h_5[1];
-            }
+    s += 0.5 * gather(&p.w, idx);
+    if t > 1.0 {
+        return s * 0.5 + (t - p.b.min(p.b)).tanh();
+    }
+    let h_3 = lin4(x);
+    let g_4 = lin4(&h_3);
+    s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * (x[2] - (p.a * 1.17).sin()).tanh();
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (x[3] * x[0] + p.w[i_6 % 3]).tanh();
+    }
+    s += h_5[2] * (t - (p.b * 0.91).sin()).tanh() + h_5.iter().sum::<f64>() * 0.25;
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 5 {
+        s += x[k_7 % 4] * (x[1] - p.a.atan()).tanh();
+        if x[k_7 % 4] > 0.5 && !found_8 {
+            found_8 = true;
+            s += 0.25 * dot2(&p.w, &p.w) * p.q.c;
         }
-        s += 0.5 * x[i_3 % 4] * (p.a - p.a.abs()).tanh();
+        k_7 += 2;
     }
-    for i_6 in 0..4 {
-        match i_6 % 4 {
-            1 => {
-                let mut b_7 = [0.0; 4];
-                for i_8 in 0..4 {
-                    b_7[i_8] = (t * p.q.c + x[i_8]).tanh();
-                }
-                s += 0.25 * dotf(&b_7, x) * p.q.c.powi(3);
-                if p.b < 5.0 {
-                    continue;
-                }
-            }
-            2 => s = s * 0.75 + (p.w[1] - p.q.c.powi(3)).tanh(),
-            _ => {
-                s += 0.25 * dotf(&lin4(x), x) * t * t;
-            }
-        }
-        s += 0.5 * x[i_6 % 4] * p.q.v[1];
-    }
-    for i_10 in 0..5 {
-        match i_10 % 4 {
-            3 => {
-                let mut b_11 = [0.0; 4];
-                for i_12 in 0..4 {
-                    b_11[i_12] = ((p.q.c - p.a.sin()).tanh() + x[i_12]).tanh();
-                }
-                s += hs(p, &b_11) * 0.5 + b_11[1] * p.a * p.q.c;
-                if p.b < 5.0 {
-                    continue;
-                }
-            }
-            1 => s = s * 0.75 + (0.34 - p.q.c.powi(2)).tanh(),
-            _ => {
-                let h_13 = layer2(p, &p.q.v);
-                s += h_13[1] * (p.a - p.b.cos()).tanh() + 0.25 * h_13[0];
-            }
-        }
-        s += 0.5 * x[i_10 % 4] * p.q.v[1] * x[1];
-    }
-    let mut k_14 = 0;
-    let mut found_15 = false;
-    while k_14 < 3 {
-        s += x[k_14 % 4] * p.a.powi(2);
-        if x[k_14 % 4] > -0.5 && !found_15 {
-            found_15 = true;
-            s += (p.a * x[k_14 % 4]).sin();
-        }
-        k_14 += 1;
-    }
-    if found_15 {
+    if found_8 {
         s *= 0.9;
     }
-    s += 0.1 * (k_14 as f64) * t;
+    s += 0.1 * (k_7 as f64) * t;
+    if x[1] > -0.5 {
+        let mut b_9 = [0.0; 4];
+        for i_10 in 0..4 {
+            b_9[i_10] = (x[i_10 % 4] * x[i_10 % 4] + x[i_10]).tanh();
+        }
+        let h_11 = lin4(&b_9);
+        s += dotf(&h_11, &b_9) * 0.34;
+    } else {
+        s += x[2];
+    }
     s
 }
 
@@ -6864,21 +6822,30 @@ fn comb_16067(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             0 => s = s * 0.75 + x[0] * x[i_3 % 4],
             _ => {
-                s += 0.25 * dotf(&lin4(x), x) * p.a.mul_add(p.b, p.q.v[0]);
+                let h_4 = lin4(x);
+                let g_5 = lin4(&h_4);
+                s += 0.5 * dotf(&g_5, &h_4) + g_5[i_3 % 4] * p.a.mul_add(p.b, p.q.v[0]);
             }
         }
         s += 0.5 * x[i_3 % 4] * p.b.exp();
     }
-    let mut j_5 = 0;
-    while j_5 < 3 {
-        let mut v_7 = [0.0; 2];
-        v_7[0] = p.b.hypot(p.q.c);
-        v_7[1] = p.b * 0.5;
-        let h_6 = layer2(p, &v_7);
-        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-        j_5 += 1;
+    let mut j_6 = 0;
+    while j_6 < 3 {
+        let h_7 = lin4(x);
+        s += 0.5 * h_7[3].exp() * p.b.hypot(p.q.c);
+        j_6 += 1;
     }
-    s += 0.40 * 1.03;
+    for i_8 in 0..3 {
+        if t > 1.0 && x[3] < 0.0 && i_8 == 2 {
+            return s + x[i_8] * (x[2] - p.b.cos()).tanh();
+        }
+        s += 0.25 * x[i_8 + 1];
+        let h_9 = lin4(x);
+        s += 0.5 * h_9[0].tanh() * p.q.c.hypot(p.b);
+    }
+    let h_10 = lin4(x);
+    let g_11 = lin4(&h_10);
+    s += 0.5 * dotf(&g_11, &h_10) + g_11[1] * (x[2] - p.q.c.max(p.w[1])).tanh();
     s
 }
 
@@ -6972,8 +6939,7 @@ fn comb_16068(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * x[i_7 + 1];
         s += 0.5 * dot2(&p.w, &p.q.v);
     }
-    let h_8 = layer2(p, &p.q.v);
-    s += h_8[1] * (p.q.c - p.a.sin()).tanh() + 0.25 * h_8[0];
+    s += 0.25 * dotf(&lin4(x), x) * (p.q.c - p.a.sin()).tanh();
     s
 }
 
@@ -7048,39 +7014,43 @@ fn comb_16069(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += x[2] * x[i_1 % 4];
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[1].exp() * p.q.c;
-    for i_3 in 0..3 {
-        match i_3 {
+    let g_3 = lin4(&h_2);
+    s += 0.5 * dotf(&g_3, &h_2) + g_3[1] * p.q.c;
+    for i_4 in 0..3 {
+        match i_4 {
             2 => {
                 if t > 1.0 {
-                    return s - x[3] * x[2];
+                    return s - p.q.c.max(x[3]);
                 }
             }
             _ => s += 0.1 * t,
         }
     }
-    let h_4 = lin4(x);
-    let g_5 = lin4(&h_4);
-    s += 0.5 * dotf(&g_5, &h_4) + g_5[1] * (t - p.a.hypot(p.b)).tanh();
-    s += 0.25 * qdot(&p.q, &p.q.v) * (p.q.c - p.b.abs()).tanh();
-    let mut j_6 = 0;
-    loop {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.b.mul_add(p.q.c, t);
-        j_6 += 1;
-        match j_6 {
-            3 => break,
-            _ => {}
+    let h_5 = lin4(x);
+    s += 0.5 * h_5[1].sin() * (t - p.a.hypot(p.b)).tanh();
+    for i_6 in 0..5 {
+        match i_6 % 4 {
+            2 => continue,
+            0 => s = s * 0.75 + (0.29 - p.a.hypot(p.a)).tanh(),
+            _ => {
+                let h_7 = clip4(x, t);
+                s += h_7[0] * (1.16 - p.q.c.abs()).tanh() + 0.25 * dotf(&h_7, x);
+            }
+        }
+        s += 0.5 * x[i_6 % 4] * (p.b - p.q.c.min(p.q.c)).tanh();
+    }
+    for j_8 in 0..3 {
+        match j_8 {
+            0 => {
+                s += (t - p.q.c.mul_add(p.b, t)).tanh();
+            }
+            _ => s += 0.5 * t * t,
         }
     }
-    let mut i_7 = 0;
-    while i_7 < 5 {
-        i_7 += 1;
-        match i_7 % 4 {
-            3 => continue,
-            0 => s = s * 0.75 + p.b.max(p.q.v[0]),
-            _ => {}
-        }
-        s += 0.5 * x[i_7 % 4] * p.a.exp();
+    let mut j_9 = 0;
+    while j_9 < 3 {
+        s += t * p.q.v[1];
+        j_9 += 1;
     }
     s
 }
@@ -7150,18 +7120,20 @@ fn comb_16070(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         match j_1 {
             1 => {
-                s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.sin()).tanh();
+                let h_2 = lin4(x);
+                let g_3 = lin4(&h_2);
+                s += 0.5 * dotf(&g_3, &h_2) + g_3[3] * (t - p.q.c.sin()).tanh();
             }
             _ => s += 0.5 * p.b.max(p.w[1]),
         }
     }
-    for j_3 in 0..3 {
-        s += 0.25 * gather(x, idx) * 1.23 * x[j_3 % 4];
+    for j_4 in 0..3 {
+        s += 0.25 * gather(x, idx) * 1.23 * x[j_4 % 4];
     }
-    let mut j_4 = 0;
-    while j_4 < 2 {
+    let mut j_5 = 0;
+    while j_5 < 2 {
         s += 0.25 * qdot(&p.q, &p.q.v) * t * t;
-        j_4 += 1;
+        j_5 += 1;
     }
     s
 }
@@ -7353,24 +7325,36 @@ fn comb_16072(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_7 in 0..3 {
         match j_7 {
             0 => {
-                let h_8 = layer2(p, &p.q.v);
-                s += h_8[0] * t * t + 0.25 * h_8[1];
+                s += 0.25 * dotf(&lin4(x), x) * t * t;
             }
-            _ => s += 0.5 * p.q.v[1] * t,
+            _ => s += 0.5 * (p.a - p.b.cos()).tanh(),
         }
     }
-    for i_9 in 0..3 {
-        if t > 1.0 && i_9 == 2 {
-            return s + x[i_9] * 0.98;
+    let mut j_9 = 0;
+    while j_9 < 3 {
+        let mut b_10 = [0.0; 4];
+        for i_11 in 0..4 {
+            b_10[i_11] = (p.a * t + x[i_11]).tanh();
         }
-        s += 0.25 * x[i_9 + 1];
+        let h_12 = lin4(&b_10);
+        s += dotf(&h_12, &b_10) * p.a.hypot(p.a);
+        j_9 += 1;
     }
-    s += 0.5 * hs(p, &p.q.v);
-    let mut h_10 = vec![0.0; p.q.v.len() + 1];
-    for i_11 in 0..h_10.len() {
-        h_10[i_11] = ((0.45 - p.b.mul_add(p.q.c, 0.76)).tanh() + p.w[i_11 % 3]).tanh();
+    for i_13 in 0..3 {
+        match i_13 {
+            0 => {
+                if t > 1.0 && x[1] > 0.0 {
+                    return s - p.b;
+                }
+            }
+            _ => s += 0.1 * t,
+        }
     }
-    s += h_10[1] * p.w[2] + h_10.iter().sum::<f64>() * 0.25;
+    let mut b_14 = [0.0; 4];
+    for i_15 in 0..4 {
+        b_14[i_15] = ((p.b - p.a.atan()).tanh() + x[i_15]).tanh();
+    }
+    s += 0.25 * dotf(&b_14, &b_14) + gather(&b_14, idx) * p.a.powi(2);
     s
 }
 
@@ -7450,8 +7434,8 @@ fn comb_16073(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * x[i_4 + 1];
     }
-    let h_5 = layer2(p, &p.q.v);
-    s += h_5[1] * p.b * x[1] + 0.25 * h_5[0];
+    let h_5 = lin4(x);
+    s += 0.5 * h_5[0].atan() * p.b * x[1];
     let mut h_6 = vec![0.0; p.w.len()];
     for i_7 in 0..h_6.len() {
         h_6[i_7] = (0.74 + p.w[i_7 % 3]).tanh();
@@ -7718,43 +7702,47 @@ fn comb_16076(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             3 => {
-                let mut v_3 = [0.0; 2];
-                v_3[0] = x[0] * x[i_1 % 4];
-                v_3[1] = 1.20 * 0.5;
-                let h_2 = layer2(p, &v_3);
-                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-                if p.w[0] < 5.0 {
+                let h_2 = clip4(x, 0.5 * t + 0.3);
+                s += h_2[i_1 % 4] * x[0] * x[i_1 % 4] + 0.25 * dotf(&h_2, x);
+                if p.b < 5.0 {
                     continue;
                 }
             }
-            1 => s = s * 0.75 + p.q.c.sin(),
-            _ => {
-                let h_4 = layer2(p, &p.q.v);
-                s += h_4[1] * p.b.atan() + 0.25 * h_4[0];
-            }
+            1 => s = s * 0.75 + t * x[i_1 % 4],
+            _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * p.b * x[3];
+        s += 0.5 * x[i_1 % 4] * (p.a - p.b.exp()).tanh();
     }
+    let mut b_3 = [0.0; 4];
+    for i_4 in 0..4 {
+        b_3[i_4] = ((p.q.c - p.q.c.max(x[3])).tanh() + x[i_4]).tanh();
+    }
+    s += 0.25 * dotf(&b_3, x) * (x[3] - p.q.c.min(p.b)).tanh();
     let mut h_5 = vec![0.0; p.w.len()];
     for i_6 in 0..h_5.len() {
-        h_5[i_6] = (p.a.min(p.q.c) + p.w[i_6 % 3]).tanh();
+        h_5[i_6] = (x[i_6 % 4] + p.w[i_6 % 3]).tanh();
     }
-    s += h_5[0] * p.q.c.cos() + h_5.iter().sum::<f64>() * 0.25;
-    let mut v_8 = [0.0; 2];
-    v_8[0] = (t - p.b.hypot(p.a)).tanh();
-    v_8[1] = 0.34 * 0.5;
-    let h_7 = layer2(p, &v_8);
-    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
-    let mut i_9 = 0;
-    while i_9 < 4 {
-        i_9 += 1;
-        if t > 1.0 && i_9 == 2 {
-            return s * x[i_9 % 4] + (t - p.q.c.hypot(p.b)).tanh();
+    s += h_5[1] * p.b.hypot(p.a) + h_5.iter().sum::<f64>() * 0.25;
+    for i_7 in 0..3 {
+        match i_7 % 4 {
+            2 => {
+                let mut v_9 = [0.0; 2];
+                v_9[0] = x[0];
+                v_9[1] = p.q.c * 0.5;
+                let h_8 = layer2(p, &v_9);
+                s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+                if p.q.c < 5.0 {
+                    continue;
+                }
+            }
+            0 => s = s * 0.75 + t,
+            _ => {
+                let h_10 = clip4(x, t);
+                s += h_10[0] * (x[3] - p.a.mul_add(p.q.c, p.q.c)).tanh() + 0.25 * dotf(&h_10, x);
+            }
         }
-        s += p.q.c.abs().sqrt();
+        s += 0.5 * x[i_7 % 4] * p.q.c;
     }
-    let h_10 = lin4(x);
-    s += 0.5 * h_10[2].exp() * p.a.tanh();
     s
 }
 
@@ -7837,31 +7825,19 @@ fn comb_16077(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_3 = 0;
     while j_3 < 2 {
-        s += 0.25 * dotf(&lin4(x), x) * p.b.cos();
+        let mut v_5 = [0.0; 2];
+        v_5[0] = p.b.cos();
+        v_5[1] = x[j_3 % 4] * 0.5;
+        let h_4 = layer2(p, &v_5);
+        s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
         j_3 += 1;
     }
-    for i_5 in 0..3 {
-        match i_5 {
-            1 => {
-                if t > 1.0 && x[3] > 0.0 {
-                    return s - p.a * p.w[2];
-                }
-            }
-            _ => s += 0.1 * t,
-        }
+    for j_6 in 0..2 {
+        s += t;
     }
-    s += 0.5 * qdot(&p.q, &p.q.v);
-    for i_6 in 0..3 {
-        if t > 1.0 && x[3] < 0.0 && i_6 == 0 {
-            return s + x[i_6] * p.q.v[0];
-        }
-        s += 0.25 * x[i_6 + 1];
+    for j_7 in 0..3 {
+        s += 0.25 * gather(&p.w, idx) * p.q.v[0];
     }
-    let mut b_7 = [0.0; 4];
-    for i_8 in 0..4 {
-        b_7[i_8] = ((0.92 - p.b.mul_add(p.b, x[i_8 % 4])).tanh() + x[i_8]).tanh();
-    }
-    s += hs(p, &b_7) * 0.5 + b_7[1] * 0.37;
     s
 }
 
@@ -7930,20 +7906,22 @@ fn comb_16078(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + t * p.w[0];
     }
-    s += 0.25 * dotf(&lin4(x), x) * x[1];
-    for i_2 in 0..3 {
-        match i_2 % 4 {
+    let h_1 = lin4(x);
+    let g_2 = lin4(&h_1);
+    s += 0.5 * dotf(&g_2, &h_1) + g_2[0] * x[1];
+    for i_3 in 0..3 {
+        match i_3 % 4 {
             3 => continue,
             0 => s = s * 0.75 + 0.25 * 0.49,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * (x[i_2 % 4] - p.a.hypot(p.a)).tanh();
+        s += 0.5 * x[i_3 % 4] * (x[i_3 % 4] - p.a.hypot(p.a)).tanh();
     }
-    let mut h_3 = vec![0.0; p.q.v.len() + 1];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (p.q.v[0] + p.w[i_4 % 3]).tanh();
+    let mut h_4 = vec![0.0; p.q.v.len() + 1];
+    for i_5 in 0..h_4.len() {
+        h_4[i_5] = (p.q.v[0] + p.w[i_5 % 3]).tanh();
     }
-    s += h_3[0] * (x[2] - p.b.sin()).tanh() + h_3.iter().sum::<f64>() * 0.25;
+    s += h_4[0] * (x[2] - p.b.sin()).tanh() + h_4.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -8386,13 +8364,11 @@ fn comb_16082_matches_finite_differences() {
 fn comb_16083(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (x[2] - p.b.hypot(p.a)).tanh();
     s += 0.25 * dot2(&p.w, &p.q.v) * p.a * p.q.v[1];
-    let h_1 = lin4(x);
-    let g_2 = lin4(&h_1);
-    s += 0.5 * dotf(&g_2, &h_1) + g_2[3] * t;
-    let mut j_3 = 0;
-    while j_3 < 2 {
+    s += 0.25 * dotf(&lin4(x), x) * t;
+    let mut j_2 = 0;
+    while j_2 < 2 {
         s += (x[2] - p.a.mul_add(p.a, x[0])).tanh();
-        j_3 += 1;
+        j_2 += 1;
     }
     if x[0] > 0.5 {
         s += 0.25 * dotf(x, x) * p.b.tanh();
@@ -8474,11 +8450,8 @@ fn comb_16084(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     } else {
         s += (p.w[0] - p.q.c.mul_add(p.a, p.a)).tanh();
     }
-    let mut v_4 = [0.0; 2];
-    v_4[0] = t;
-    v_4[1] = 0.61 * 0.5;
-    let h_3 = layer2(p, &v_4);
-    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+    let h_3 = clip4(x, 0.5 * t + 0.3);
+    s += h_3[3] * t + 0.25 * dotf(&h_3, x);
     s
 }
 
@@ -8828,7 +8801,8 @@ fn comb_16088(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut j_5 = 0;
     while j_5 < 2 {
         let h_6 = lin4(x);
-        s += 0.5 * h_6[2].atan() * (t - p.b.sin()).tanh();
+        let g_7 = lin4(&h_6);
+        s += 0.5 * dotf(&g_7, &h_6) + g_7[2] * (t - p.b.sin()).tanh();
         j_5 += 1;
     }
     s
@@ -8986,27 +8960,20 @@ fn comb_16090(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * x[i_2 + 1];
         let h_3 = lin4(x);
-        s += 0.5 * h_3[i_2 % 4].abs() * (x[3] - p.b.abs().sqrt()).tanh();
+        let g_4 = lin4(&h_3);
+        s += 0.5 * dotf(&g_4, &h_3) + g_4[i_2 % 4] * (x[3] - p.b.abs().sqrt()).tanh();
     }
-    let mut b_4 = [0.0; 4];
-    for i_5 in 0..4 {
-        b_4[i_5] = (p.w[1] * x[0] + x[i_5]).tanh();
+    s += 0.25 * dotf(&lin4(x), x) * p.w[1] * x[0];
+    let mut j_6 = 0;
+    while j_6 < 2 {
+        s += 0.25 * gather(&p.w, idx) * p.w[0] * t;
+        j_6 += 1;
     }
-    s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * (x[0] - p.a.tanh()).tanh();
-    let mut h_6 = vec![0.0; p.q.v.len() + 1];
-    for i_7 in 0..h_6.len() {
-        h_6[i_7] = (1.09 + p.w[i_7 % 3]).tanh();
+    let mut h_7 = vec![0.0; p.w.len()];
+    for i_8 in 0..h_7.len() {
+        h_7[i_8] = (p.b.hypot(p.a) + p.w[i_8 % 3]).tanh();
     }
-    s += h_6[0] * p.q.c * 0.55 + h_6.iter().sum::<f64>() * 0.25;
-    let mut i_8 = 0;
-    while i_8 < 4 {
-        i_8 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_8 == 1 {
-            return s * x[i_8 % 4] + 0.95 * 0.60;
-        }
-        s += 0.25 * gather(&p.w, idx) * x[i_8 % 4] * t;
-    }
-    s += 0.5 * dot2(&p.w, &p.q.v);
+    s += h_7[2] * (0.57 - p.b.sin()).tanh() + h_7.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -9090,8 +9057,8 @@ fn comb_16091(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_4 = 0;
     while j_4 < 3 {
-        let h_5 = lin4(x);
-        s += 0.5 * h_5[j_4 % 4].abs() * p.b.abs().sqrt();
+        let h_5 = clip4(x, t);
+        s += h_5[j_4 % 4] * p.b.abs().sqrt() + 0.25 * dotf(&h_5, x);
         j_4 += 1;
     }
     s
@@ -9169,8 +9136,8 @@ fn comb_16092(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    let h_2 = lin4(x);
-    s += 0.5 * h_2[0].sin() * p.a.abs();
+    let h_2 = layer2(p, &p.q.v);
+    s += h_2[1] * p.a.abs() + 0.25 * h_2[0];
     for j_3 in 0..3 {
         match j_3 {
             2 => {
@@ -9440,20 +9407,27 @@ fn comb_16095(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + 0.78 * 1.05;
     }
-    s += 0.25 * dotf(&lin4(x), x) * 0.83;
-    if 0.80 > 0.5 {
-        let mut b_2 = [0.0; 4];
-        for i_3 in 0..4 {
-            b_2[i_3] = (p.b + x[i_3]).tanh();
+    let h_1 = clip4(x, t);
+    s += h_1[3] * 0.83 + 0.25 * dotf(&h_1, x);
+    for i_2 in 0..3 {
+        match i_2 {
+            1 => {
+                if t > 1.0 {
+                    return s - p.b.mul_add(p.q.c, x[1]);
+                }
+            }
+            _ => s += 0.1 * t,
         }
-        s += 0.25 * dotf(&b_2, x) * t * p.b;
-    } else {
-        s += 0.25 * dotf(x, x) * (x[1] - p.b.tanh()).tanh();
     }
-    let mut j_4 = 0;
-    while j_4 < 3 {
+    let mut v_4 = [0.0; 2];
+    v_4[0] = p.b.powi(3);
+    v_4[1] = x[2] * 0.5;
+    let h_3 = layer2(p, &v_4);
+    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+    let mut j_5 = 0;
+    while j_5 < 3 {
         s += t * x[1];
-        j_4 += 1;
+        j_5 += 1;
     }
     s
 }
@@ -9608,8 +9582,8 @@ fn comb_16096_matches_finite_differences() {
 fn comb_16097(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.w[1] * t;
     if 0.93 > -0.5 {
-        let h_1 = layer2(p, &p.q.v);
-        s += h_1[0] * x[1] + 0.25 * h_1[1];
+        let h_1 = clip4(x, 0.5 * t + 0.3);
+        s += h_1[2] * x[1] + 0.25 * dotf(&h_1, x);
     } else {
         s += (x[0] - p.q.c.abs().sqrt()).tanh();
     }
@@ -9715,11 +9689,8 @@ fn comb_16098(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += h_2[1] * p.a * x[0] + h_2.iter().sum::<f64>() * 0.25;
     let mut j_4 = 0;
     while j_4 < 3 {
-        let mut v_6 = [0.0; 2];
-        v_6[0] = p.b * p.b;
-        v_6[1] = t * 0.5;
-        let h_5 = layer2(p, &v_6);
-        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+        let h_5 = layer2(p, &p.q.v);
+        s += h_5[0] * p.b * p.b + 0.25 * h_5[1];
         j_4 += 1;
     }
     s
@@ -9912,11 +9883,8 @@ fn comb_16100(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * x[i_6 + 1];
         s += 0.5 * qdot(&p.q, &p.q.v);
     }
-    let mut v_8 = [0.0; 2];
-    v_8[0] = p.q.c;
-    v_8[1] = p.a * 0.5;
-    let h_7 = layer2(p, &v_8);
-    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
+    let h_7 = layer2(p, &p.q.v);
+    s += h_7[1] * p.q.c + 0.25 * h_7[0];
     s
 }
 
@@ -9990,13 +9958,15 @@ fn comb_16101(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_3 in 0..3 {
         match j_3 {
             2 => {
-                s += 0.25 * dotf(&lin4(x), x) * (p.w[2] - p.q.c.exp()).tanh();
+                let h_4 = lin4(x);
+                let g_5 = lin4(&h_4);
+                s += 0.5 * dotf(&g_5, &h_4) + g_5[0] * (p.w[2] - p.q.c.exp()).tanh();
             }
             _ => s += 0.5 * p.q.c,
         }
     }
-    for j_5 in 0..3 {
-        match j_5 {
+    for j_6 in 0..3 {
+        match j_6 {
             2 => {
                 s += 0.25 * gather(x, idx) * (x[2] - p.b.hypot(p.b)).tanh();
             }
@@ -10007,13 +9977,13 @@ fn comb_16101(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         return s * 0.5 + (p.q.c - p.a.atan()).tanh();
     }
     s += 0.5 * dot2(&p.w, &p.q.v);
-    let mut i_6 = 0;
-    while i_6 < 4 {
-        i_6 += 1;
-        if t > 1.0 && x[2] > 0.0 && i_6 == 3 {
-            return s * x[i_6 % 4] + (t - (p.a * 0.54).sin()).tanh();
+    let mut i_7 = 0;
+    while i_7 < 4 {
+        i_7 += 1;
+        if t > 1.0 && x[2] > 0.0 && i_7 == 3 {
+            return s * x[i_7 % 4] + (t - (p.a * 0.54).sin()).tanh();
         }
-        s += 0.25 * gather(&p.w, idx) * p.q.v[1] * x[i_6 % 4];
+        s += 0.25 * gather(&p.w, idx) * p.q.v[1] * x[i_7 % 4];
     }
     s += 0.5 * hs(p, &p.q.v);
     s
@@ -10103,9 +10073,10 @@ fn comb_16102(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += h_7[1] * x[3] + h_7.iter().sum::<f64>() * 0.25;
     if t > -0.5 {
         let h_9 = lin4(x);
-        s += 0.5 * h_9[2].powi(2) * 0.52 * x[1];
+        let g_10 = lin4(&h_9);
+        s += 0.5 * dotf(&g_10, &h_9) + g_10[2] * 0.52 * x[1];
     } else {
-        s += 0.25 * hs(p, &p.q.v) * p.a.mul_add(p.a, p.b);
+        s += (x[0] - p.a.mul_add(p.a, p.b)).tanh();
     }
     s
 }
@@ -10277,39 +10248,53 @@ fn comb_16104(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             2 => break,
             0 => s = s * 0.75 + p.q.c.cos(),
             _ => {
-                s += 0.25 * dotf(&lin4(x), x) * t * x[i_1 % 4];
+                let h_2 = lin4(x);
+                s += 0.5 * h_2[i_1 % 4].exp() * t * x[i_1 % 4];
             }
         }
-        s += 0.5 * x[i_1 % 4] * p.q.c.atan();
+        s += 0.5 * x[i_1 % 4] * p.a.abs().sqrt();
     }
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 4 {
-        s += x[k_3 % 4] * p.a * p.b;
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
-            s += p.b.atan();
+    for j_3 in 0..3 {
+        match j_3 {
+            0 => {
+                let mut b_4 = [0.0; 4];
+                for i_5 in 0..4 {
+                    b_4[i_5] = ((x[2] - p.b.min(p.q.c)).tanh() + x[i_5]).tanh();
+                }
+                let h_6 = lin4(&b_4);
+                s += dotf(&h_6, &b_4) * 1.12;
+            }
+            _ => s += 0.5 * x[1] * x[j_3 % 4],
         }
-        k_3 += 2;
     }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
-    for j_5 in 0..3 {
-        match j_5 {
+    let mut i_7 = 0;
+    while i_7 < 3 {
+        i_7 += 1;
+        match i_7 % 4 {
             2 => {
-                s += p.b.powi(3);
+                s += x[i_7 % 4];
+                if t < 5.0 {
+                    break;
+                }
             }
-            _ => s += 0.5 * p.q.c,
+            3 => s = s * 0.75 + x[i_7 % 4],
+            _ => {
+                let mut v_9 = [0.0; 2];
+                v_9[0] = p.b.mul_add(p.b, x[i_7 % 4]);
+                v_9[1] = t * 0.5;
+                let h_8 = layer2(p, &v_9);
+                s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+            }
         }
+        s += 0.5 * x[i_7 % 4] * x[i_7 % 4] * x[i_7 % 4];
     }
-    for j_6 in 0..2 {
-        let mut b_7 = [0.0; 4];
-        for i_8 in 0..4 {
-            b_7[i_8] = (p.b.atan() + x[i_8]).tanh();
+    for j_10 in 0..3 {
+        match j_10 {
+            2 => {
+                s += 0.25 * hs(p, &p.q.v) * x[2];
+            }
+            _ => s += 0.5 * (p.w[0] - p.b.hypot(p.b)).tanh(),
         }
-        s += dot2(&b_7, &p.w) * p.b.min(p.q.c);
     }
     s
 }
@@ -10387,19 +10372,30 @@ fn comb_16105(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += dot2(&b_2, &p.w) * p.q.c.atan();
     }
-    s += 0.25 * dotf(&lin4(x), x) * 1.02 * x[0];
-    s += 0.25 * dot2(&p.w, &p.w) * p.q.v[0];
-    for i_5 in 0..3 {
-        if t > 1.0 && i_5 == 0 {
-            return s + x[i_5] * p.a.abs();
+    let h_4 = lin4(x);
+    s += 0.5 * h_4[2].tanh() * 1.02 * x[0];
+    for j_5 in 0..3 {
+        match j_5 {
+            0 => {
+                s += (0.63 - p.a.exp()).tanh();
+            }
+            _ => s += 0.5 * t * t,
         }
-        s += 0.25 * x[i_5 + 1];
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((p.w[1] - p.b.powi(2)).tanh() + x[i_7]).tanh();
+    let mut k_6 = 0;
+    let mut found_7 = false;
+    while k_6 < 3 {
+        s += x[k_6 % 4] * (p.w[1] - p.b.powi(2)).tanh();
+        if x[k_6 % 4] > -0.5 && !found_7 {
+            found_7 = true;
+            s += 0.25 * dot2(&p.w, &p.w) * x[k_6 % 4];
+        }
+        k_6 += 2;
     }
-    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * p.q.c.hypot(p.a);
+    if found_7 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_6 as f64) * t;
     s
 }
 
@@ -10468,40 +10464,39 @@ fn comb_16106(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_1 in 0..3 {
         match j_1 {
             0 => {
-                let h_2 = layer2(p, &p.q.v);
-                s += h_2[0] * t + 0.25 * h_2[1];
+                s += 0.25 * dotf(&lin4(x), x) * t;
             }
-            _ => s += 0.5 * p.b,
+            _ => s += 0.5 * (p.a - p.b.cos()).tanh(),
         }
     }
-    let mut h_3 = vec![0.0; p.w.len()];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (1.06 * t + p.w[i_4 % 3]).tanh();
-    }
-    s += h_3[0] * (t - p.a.cos()).tanh() + h_3.iter().sum::<f64>() * 0.25;
-    let mut k_5 = 0;
-    let mut found_6 = false;
-    while k_5 < 6 {
-        s += x[k_5 % 4] * 0.47 * x[1];
-        if x[k_5 % 4] > -0.5 && !found_6 {
-            found_6 = true;
-            s += 0.25 * gather(x, idx) * (p.b - p.q.c.sin()).tanh();
+    let mut i_3 = 0;
+    while i_3 < 4 {
+        i_3 += 1;
+        if t > 1.0 && x[2] > 0.0 && i_3 == 2 {
+            return s * x[i_3 % 4] + t;
         }
-        k_5 += 2;
-    }
-    if found_6 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_5 as f64) * t;
-    let mut i_7 = 0;
-    while i_7 < 4 {
-        i_7 += 1;
-        if t > 1.0 && x[2] < 0.0 && i_7 == 3 {
-            return s * x[i_7 % 4] + (p.q.v[0] - p.q.c.exp()).tanh();
-        }
-        s += (p.b - (p.a * t).sin()).tanh();
+        s += 0.25 * hs(p, &p.q.v) * p.a.tanh();
     }
     s += 0.5 * dot2(&p.w, &p.w);
+    if t > -0.5 {
+        s += 0.25 * gather(&p.w, idx) * t;
+    } else {
+        s += 0.25 * dot2(&p.w, &p.w) * p.b.atan();
+    }
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 5 {
+        s += x[k_4 % 4] * p.q.c.hypot(p.a);
+        if x[k_4 % 4] > -0.5 && !found_5 {
+            found_5 = true;
+            s += (t - p.b.cos()).tanh();
+        }
+        k_4 += 2;
+    }
+    if found_5 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_4 as f64) * t;
     s
 }
 
@@ -10582,8 +10577,8 @@ fn comb_16107(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     s += 0.1 * (k_1 as f64) * t;
     for j_3 in 0..2 {
-        let h_4 = lin4(x);
-        s += 0.5 * h_4[0].sin() * x[0] * x[1];
+        let h_4 = layer2(p, &p.q.v);
+        s += h_4[1] * x[0] * x[1] + 0.25 * h_4[0];
     }
     let mut j_5 = 0;
     loop {
@@ -10850,37 +10845,34 @@ fn comb_16110(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     let h_2 = lin4(x);
-    s += 0.5 * h_2[2].tanh() * t;
-    let mut j_3 = 0;
-    loop {
-        s += p.q.c.tanh();
-        j_3 += 1;
-        match j_3 {
-            1 => break,
-            _ => {}
-        }
+    let g_3 = lin4(&h_2);
+    s += 0.5 * dotf(&g_3, &h_2) + g_3[2] * t;
+    let mut j_4 = 0;
+    while j_4 < 3 {
+        s += 0.25 * gather(x, idx) * p.q.c.tanh();
+        j_4 += 1;
     }
-    let mut h_4 = vec![0.0; p.w.len()];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = ((p.q.v[0] - p.b.exp()).tanh() + p.w[i_5 % 3]).tanh();
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = ((p.q.v[0] - p.b.exp()).tanh() + p.w[i_6 % 3]).tanh();
     }
-    s += h_4[1] * p.a * 0.67 + h_4.iter().sum::<f64>() * 0.25;
-    let mut k_6 = 0;
-    let mut found_7 = false;
-    while k_6 < 4 {
-        s += x[k_6 % 4] * p.b.cos();
-        if x[k_6 % 4] > -0.5 && !found_7 {
-            found_7 = true;
+    s += h_5[1] * p.a * 0.67 + h_5.iter().sum::<f64>() * 0.25;
+    let mut k_7 = 0;
+    let mut found_8 = false;
+    while k_7 < 4 {
+        s += x[k_7 % 4] * p.b.cos();
+        if x[k_7 % 4] > -0.5 && !found_8 {
+            found_8 = true;
             s += 0.25 * gather(x, idx) * 1.02 * p.w[2];
         }
-        k_6 += 2;
+        k_7 += 2;
     }
-    if found_7 {
+    if found_8 {
         s *= 0.9;
     }
-    s += 0.1 * (k_6 as f64) * t;
-    for i_8 in 0..3 {
-        match i_8 {
+    s += 0.1 * (k_7 as f64) * t;
+    for i_9 in 0..3 {
+        match i_9 {
             0 => {
                 if t > 1.0 {
                     return s - p.b.tanh();
@@ -10889,11 +10881,11 @@ fn comb_16110(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    let mut b_9 = [0.0; 4];
-    for i_10 in 0..4 {
-        b_9[i_10] = (x[i_10 % 4] * 0.48 + x[i_10]).tanh();
+    let mut b_10 = [0.0; 4];
+    for i_11 in 0..4 {
+        b_10[i_11] = (x[i_11 % 4] * 0.48 + x[i_11]).tanh();
     }
-    s += hs(p, &b_9) * 0.5 + b_9[1] * (x[3] - p.q.c.cos()).tanh();
+    s += hs(p, &b_10) * 0.5 + b_10[1] * (x[3] - p.q.c.cos()).tanh();
     s
 }
 
@@ -10991,9 +10983,10 @@ fn comb_16111(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for j_7 in 0..3 {
         match j_7 {
             0 => {
-                s += 0.25 * dotf(&lin4(x), x) * x[0] * p.q.v[1];
+                let h_8 = lin4(x);
+                s += 0.5 * h_8[3].powi(2) * x[0] * p.q.v[1];
             }
-            _ => s += 0.5 * p.q.c,
+            _ => s += 0.5 * t * t,
         }
     }
     s
@@ -11296,11 +11289,7 @@ fn comb_16114(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    let mut v_8 = [0.0; 2];
-    v_8[0] = p.a * t;
-    v_8[1] = 0.93 * 0.5;
-    let h_7 = layer2(p, &v_8);
-    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
+    s += 0.25 * dotf(&lin4(x), x) * p.a * t;
     s
 }
 
@@ -11388,28 +11377,9 @@ fn comb_16115(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_4[i_5] = (0.56 * t + x[i_5]).tanh();
     }
     s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * (p.a - p.q.c.exp()).tanh();
-    let mut v_7 = [0.0; 2];
-    v_7[0] = p.q.c.hypot(p.a);
-    v_7[1] = x[0] * 0.5;
-    let h_6 = layer2(p, &v_7);
-    s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-    for i_8 in 0..4 {
-        match i_8 % 4 {
-            2 => {
-                let mut b_9 = [0.0; 4];
-                for i_10 in 0..4 {
-                    b_9[i_10] = ((p.q.c - p.q.c.max(1.19)).tanh() + x[i_10]).tanh();
-                }
-                s += 0.25 * dotf(&b_9, x) * x[2];
-                if p.w[1] < 5.0 {
-                    break;
-                }
-            }
-            3 => s = s * 0.75 + p.q.c.max(t),
-            _ => {}
-        }
-        s += 0.5 * x[i_8 % 4] * (x[i_8 % 4] - p.b.atan()).tanh();
-    }
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[1].sin() * p.q.c.hypot(p.a);
+    s += p.a.abs();
     s
 }
 
@@ -11483,21 +11453,20 @@ fn comb_16116(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             1 => continue,
             3 => s = s * 0.75 + (x[i_2 % 4] - p.q.c.mul_add(p.a, p.w[2])).tanh(),
             _ => {
-                let h_3 = lin4(x);
-                let g_4 = lin4(&h_3);
-                s += 0.5 * dotf(&g_4, &h_3) + g_4[2] * x[i_2 % 4];
+                let h_3 = clip4(x, t);
+                s += h_3[2] * x[i_2 % 4] + 0.25 * dotf(&h_3, x);
             }
         }
-        s += 0.5 * x[i_2 % 4] * x[i_2 % 4] * p.a;
+        s += 0.5 * x[i_2 % 4] * p.b * p.a;
     }
-    let mut j_5 = 0;
-    while j_5 < 2 {
-        let mut v_7 = [0.0; 2];
-        v_7[0] = p.b.abs();
-        v_7[1] = p.q.v[1] * 0.5;
-        let h_6 = layer2(p, &v_7);
-        s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-        j_5 += 1;
+    let mut j_4 = 0;
+    while j_4 < 2 {
+        let mut v_6 = [0.0; 2];
+        v_6[0] = p.b.abs();
+        v_6[1] = p.q.v[1] * 0.5;
+        let h_5 = layer2(p, &v_6);
+        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+        j_4 += 1;
     }
     s
 }
@@ -11688,13 +11657,13 @@ fn comb_16118(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => break,
             1 => s = s * 0.75 + p.w[0],
             _ => {
-                let h_5 = lin4(x);
-                s += 0.5 * h_5[i_4 % 4].exp() * t;
+                s += 0.25 * dotf(&lin4(x), x) * t;
             }
         }
-        s += 0.5 * x[i_4 % 4] * (p.b - p.q.c.mul_add(p.a, t)).tanh();
+        s += 0.5 * x[i_4 % 4] * (0.27 - p.b.mul_add(p.q.c, p.b)).tanh();
     }
-    s += 0.25 * dotf(&lin4(x), x) * t;
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[1].sin() * t;
     s
 }
 
@@ -11781,20 +11750,19 @@ fn comb_16119(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let h_4 = lin4(&b_2);
     s += dotf(&h_4, &b_2) * p.q.c.powi(2);
-    s += 0.25 * dotf(&lin4(x), x) * (x[2] - p.q.c.sin()).tanh();
-    let mut i_6 = 0;
-    while i_6 < 4 {
-        i_6 += 1;
-        if t > 1.0 && i_6 == 1 {
-            return s * x[i_6 % 4] + x[2] * t;
+    let h_5 = lin4(x);
+    s += 0.5 * h_5[3].abs() * (x[2] - p.q.c.sin()).tanh();
+    for i_6 in 0..3 {
+        if t > 1.0 && x[0] < 0.0 && i_6 == 0 {
+            return s + x[i_6] * t;
         }
-        s += (p.w[2] - p.b.mul_add(p.b, p.q.v[0])).tanh();
+        s += 0.25 * x[i_6 + 1];
     }
-    let mut v_8 = [0.0; 2];
-    v_8[0] = t;
-    v_8[1] = 0.85 * 0.5;
-    let h_7 = layer2(p, &v_8);
-    s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
+    let mut b_7 = [0.0; 4];
+    for i_8 in 0..4 {
+        b_7[i_8] = (t * x[i_8 % 4] + x[i_8]).tanh();
+    }
+    s += hs(p, &b_7) * 0.5 + b_7[1] * (t - p.a.exp()).tanh();
     s
 }
 
@@ -11861,37 +11829,22 @@ fn comb_16119_matches_finite_differences() {
 fn comb_16120(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.q.c.tanh();
     for j_1 in 0..3 {
-        s += 0.25 * dotf(&lin4(x), x) * t;
+        let h_2 = layer2(p, &p.q.v);
+        s += h_2[0] * t + 0.25 * h_2[1];
     }
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 6 {
-        s += x[k_3 % 4] * (x[1] - p.b.exp()).tanh();
-        if x[k_3 % 4] > -0.5 && !found_4 {
-            found_4 = true;
-            s += 0.25 * dot2(&p.w, &p.w) * x[2] * p.b;
+    let mut h_3 = vec![0.0; p.q.v.len() + 1];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = ((x[1] - p.b.exp()).tanh() + p.w[i_4 % 3]).tanh();
+    }
+    s += h_3[1] * p.a.sin() + h_3.iter().sum::<f64>() * 0.25;
+    let mut j_5 = 0;
+    while j_5 < 3 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (0.47 + x[i_7]).tanh();
         }
-        k_3 += 1;
-    }
-    if found_4 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_3 as f64) * t;
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        match i_5 % 4 {
-            2 => {
-                let h_6 = lin4(x);
-                s += 0.5 * h_6[i_5 % 4].abs() * p.b.abs();
-                if p.b < 5.0 {
-                    continue;
-                }
-            }
-            0 => s = s * 0.75 + p.q.c.min(p.b),
-            _ => {}
-        }
-        s += 0.5 * x[i_5 % 4] * (p.q.c - p.a.abs().sqrt()).tanh();
+        s += 0.25 * dotf(&b_6, x) * (p.w[2] - p.q.c.powi(2)).tanh();
+        j_5 += 1;
     }
     s
 }
@@ -12188,10 +12141,11 @@ fn comb_16123(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             3 => continue,
             1 => s = s * 0.75 + (p.w[1] - p.b.atan()).tanh(),
             _ => {
-                s += 0.25 * dotf(&lin4(x), x) * x[0] * p.a;
+                let h_4 = lin4(x);
+                s += 0.5 * h_4[i_3 % 4].abs() * x[0] * p.a;
             }
         }
-        s += 0.5 * x[i_3 % 4] * p.q.c.max(p.q.c);
+        s += 0.5 * x[i_3 % 4] * p.b * 0.59;
     }
     let mut k_5 = 0;
     let mut found_6 = false;
@@ -12275,9 +12229,10 @@ fn comb_16124(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..5 {
         match i_1 % 4 {
             1 => {
-                let h_2 = layer2(p, &p.q.v);
-                s += h_2[1] * (t - p.q.c.hypot(p.a)).tanh() + 0.25 * h_2[0];
-                if x[1] < 5.0 {
+                let h_2 = lin4(x);
+                let g_3 = lin4(&h_2);
+                s += 0.5 * dotf(&g_3, &h_2) + g_3[3] * (t - p.q.c.hypot(p.a)).tanh();
+                if x[2] < 5.0 {
                     continue;
                 }
             }
@@ -12287,16 +12242,16 @@ fn comb_16124(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.5 * x[i_1 % 4] * t * p.q.c;
     }
     if t > -0.5 {
-        let mut b_3 = [0.0; 4];
-        for i_4 in 0..4 {
-            b_3[i_4] = (p.a.powi(3) + x[i_4]).tanh();
+        let mut b_4 = [0.0; 4];
+        for i_5 in 0..4 {
+            b_4[i_5] = (p.a.powi(3) + x[i_5]).tanh();
         }
-        s += 0.25 * dotf(&b_3, &b_3) + gather(&b_3, idx) * t;
+        s += 0.25 * dotf(&b_4, &b_4) + gather(&b_4, idx) * t;
     } else {
         s += x[0];
     }
-    for i_5 in 0..3 {
-        match i_5 {
+    for i_6 in 0..3 {
+        match i_6 {
             1 => {
                 if t > 1.0 {
                     return s - p.b.max(p.b);
@@ -12502,7 +12457,11 @@ fn comb_16126(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 0.25 * x[i_7 + 1];
         s += 0.5 * hs(p, &p.q.v);
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.q.c.sin();
+    let mut v_9 = [0.0; 2];
+    v_9[0] = p.q.c.sin();
+    v_9[1] = 0.30 * 0.5;
+    let h_8 = layer2(p, &v_9);
+    s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
     s
 }
 
@@ -12587,22 +12546,13 @@ fn comb_16127(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    let mut v_3 = [0.0; 2];
-    v_3[0] = (t - p.a.mul_add(p.a, p.a)).tanh();
-    v_3[1] = x[0] * 0.5;
-    let h_2 = layer2(p, &v_3);
-    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    let mut j_4 = 0;
-    loop {
-        let h_5 = lin4(x);
-        let g_6 = lin4(&h_5);
-        s += 0.5 * dotf(&g_6, &h_5) + g_6[j_4 % 4] * p.a.cos();
-        j_4 += 1;
-        match j_4 {
-            2 => break,
-            _ => {}
-        }
+    let h_2 = clip4(x, 0.5 * t + 0.3);
+    s += h_2[0] * (t - p.a.mul_add(p.a, p.a)).tanh() + 0.25 * dotf(&h_2, x);
+    let mut h_3 = vec![0.0; p.q.v.len() + 1];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (t + p.w[i_4 % 3]).tanh();
     }
+    s += h_3[1] * t * 0.50 + h_3.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -12695,7 +12645,9 @@ fn comb_16128(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_4 in 0..4 {
         match i_4 % 4 {
             1 => {
-                s += 0.25 * dotf(&lin4(x), x) * p.q.c.exp();
+                let h_5 = lin4(x);
+                let g_6 = lin4(&h_5);
+                s += 0.5 * dotf(&g_6, &h_5) + g_6[0] * p.q.c.exp();
                 if 1.16 < 5.0 {
                     break;
                 }
@@ -12780,27 +12732,28 @@ fn comb_16129(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             _ => s += 0.1 * t,
         }
     }
-    let h_2 = lin4(x);
-    s += 0.5 * h_2[3].powi(2) * x[0] * x[0];
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 6 {
-        s += x[k_3 % 4] * (p.b - (p.q.c * 0.34).sin()).tanh();
-        if x[k_3 % 4] > -0.5 && !found_4 {
-            found_4 = true;
-            s += 0.25 * dotf(x, x) * p.a.tanh();
+    let mut v_3 = [0.0; 2];
+    v_3[0] = x[0] * x[0];
+    v_3[1] = 1.09 * 0.5;
+    let h_2 = layer2(p, &v_3);
+    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+    let mut j_4 = 0;
+    loop {
+        s += 0.25 * gather(&p.w, idx) * (p.b - p.b.max(x[j_4 % 4])).tanh();
+        j_4 += 1;
+        match j_4 {
+            1 => break,
+            _ => {}
         }
-        k_3 += 2;
     }
-    if found_4 {
-        s *= 0.9;
+    for i_5 in 0..5 {
+        match i_5 % 4 {
+            3 => break,
+            1 => s = s * 0.75 + p.b.exp(),
+            _ => {}
+        }
+        s += 0.5 * x[i_5 % 4] * 0.78;
     }
-    s += 0.1 * (k_3 as f64) * t;
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = (p.w[1] + x[i_6]).tanh();
-    }
-    s += hs(p, &b_5) * 0.5 + b_5[1] * p.a * p.q.v[0];
     s
 }
 
@@ -13335,8 +13288,8 @@ fn comb_16134(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         b_4[i_5] = ((x[3] - p.q.c.mul_add(p.a, x[i_5 % 4])).tanh() + x[i_5]).tanh();
     }
     s += dot2(&b_4, &p.w) * (x[3] - p.b.atan()).tanh();
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[3].abs() * p.b.abs().sqrt();
+    let h_6 = clip4(x, t);
+    s += h_6[3] * p.b.abs().sqrt() + 0.25 * dotf(&h_6, x);
     if 0.87 > 0.5 {
         let h_7 = layer2(p, &p.q.v);
         s += h_7[0] * 0.78 * 1.10 + 0.25 * h_7[1];
@@ -13447,10 +13400,9 @@ fn comb_16135(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
     }
     if x[1] > 0.5 {
-        let h_7 = layer2(p, &p.q.v);
-        s += h_7[0] * p.b + 0.25 * h_7[1];
+        s += 0.25 * dotf(&lin4(x), x) * p.b;
     } else {
-        s += t * p.a;
+        s += p.b.sin();
     }
     s
 }
@@ -13527,26 +13479,32 @@ fn comb_16136(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + p.b.sin();
     }
-    let mut v_3 = [0.0; 2];
-    v_3[0] = p.b.hypot(p.a);
-    v_3[1] = x[3] * 0.5;
-    let h_2 = layer2(p, &v_3);
-    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    let mut h_4 = vec![0.0; p.w.len()];
-    for i_5 in 0..h_4.len() {
-        h_4[i_5] = ((0.83 - p.a.hypot(p.b)).tanh() + p.w[i_5 % 3]).tanh();
+    let h_2 = lin4(x);
+    let g_3 = lin4(&h_2);
+    s += 0.5 * dotf(&g_3, &h_2) + g_3[3] * p.b.hypot(p.a);
+    for j_4 in 0..3 {
+        match j_4 {
+            2 => {
+                s += 0.25 * hs(p, &p.q.v) * p.a.hypot(p.a);
+            }
+            _ => s += 0.5 * p.q.c.atan(),
+        }
     }
-    s += h_4[0] * p.b.abs().sqrt() + h_4.iter().sum::<f64>() * 0.25;
-    for j_6 in 0..3 {
-        let mut v_8 = [0.0; 2];
-        v_8[0] = t * x[j_6 % 4];
-        v_8[1] = x[j_6 % 4] * 0.5;
-        let h_7 = layer2(p, &v_8);
-        s += h_7[0] * h_7[1] + hs(p, &h_7) * 0.25;
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 6 {
+        s += x[k_5 % 4] * x[1];
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += p.a.cos();
+        }
+        k_5 += 2;
     }
-    for j_9 in 0..2 {
-        s += 0.25 * hs(p, &p.q.v) * (0.57 - p.b.abs()).tanh();
+    if found_6 {
+        s *= 0.9;
     }
+    s += 0.1 * (k_5 as f64) * t;
+    s += 0.25 * hs(p, &p.q.v) * (0.57 - p.b.abs()).tanh();
     s
 }
 
@@ -13631,16 +13589,23 @@ fn comb_16137(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             return s + x[i_3] * t * t;
         }
         s += 0.25 * x[i_3 + 1];
-        let h_4 = lin4(x);
-        let g_5 = lin4(&h_4);
-        s += 0.5 * dotf(&g_5, &h_4) + g_5[1] * p.b.mul_add(p.q.c, p.q.c);
+        let h_4 = clip4(x, 0.5 * t + 0.3);
+        s += h_4[1] * p.b.mul_add(p.q.c, p.q.c) + 0.25 * dotf(&h_4, x);
     }
-    s += 0.5 * dot2(&p.w, &p.q.v);
-    if t > 1.0 && x[0] > 0.0 {
-        return s * 0.5 + 0.55;
+    s += 0.5 * gather(x, idx);
+    let mut j_5 = 0;
+    loop {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (p.b.cos() + x[i_7]).tanh();
+        }
+        s += 0.25 * dotf(&b_6, x) * 0.91 * 0.99;
+        j_5 += 1;
+        match j_5 {
+            1 => break,
+            _ => {}
+        }
     }
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[2].tanh() * 0.91 * 0.99;
     s
 }
 
@@ -13709,8 +13674,11 @@ fn comb_16138(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..5 {
         match i_1 % 4 {
             3 => {
-                let h_2 = lin4(x);
-                s += 0.5 * h_2[1].abs() * p.b.exp();
+                let mut v_3 = [0.0; 2];
+                v_3[0] = p.b.exp();
+                v_3[1] = t * 0.5;
+                let h_2 = layer2(p, &v_3);
+                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
                 if x[0] < 5.0 {
                     break;
                 }
@@ -13720,38 +13688,40 @@ fn comb_16138(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.5 * x[i_1 % 4] * p.q.c * p.b;
     }
-    let mut k_3 = 0;
-    let mut found_4 = false;
-    while k_3 < 5 {
-        s += x[k_3 % 4] * x[k_3 % 4];
-        if x[k_3 % 4] > 0.5 && !found_4 {
-            found_4 = true;
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 5 {
+        s += x[k_4 % 4] * x[k_4 % 4];
+        if x[k_4 % 4] > 0.5 && !found_5 {
+            found_5 = true;
             s += p.a;
         }
-        k_3 += 2;
+        k_4 += 2;
     }
-    if found_4 {
+    if found_5 {
         s *= 0.9;
     }
-    s += 0.1 * (k_3 as f64) * t;
+    s += 0.1 * (k_4 as f64) * t;
     if t > -0.5 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (p.b.abs() + x[i_6]).tanh();
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (p.b.abs() + x[i_7]).tanh();
         }
-        s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * 1.00;
+        s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * 1.00;
     } else {
         s += 0.25 * dotf(x, x) * (0.87 - p.q.c.exp()).tanh();
     }
-    let mut i_7 = 0;
-    while i_7 < 4 {
-        i_7 += 1;
-        if t > 1.0 && i_7 == 3 {
-            return s * x[i_7 % 4] + p.a;
+    let mut i_8 = 0;
+    while i_8 < 4 {
+        i_8 += 1;
+        if t > 1.0 && i_8 == 3 {
+            return s * x[i_8 % 4] + p.a;
         }
         s += 0.25 * dotf(x, x) * p.q.c.min(p.q.c);
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.b;
+    let h_9 = lin4(x);
+    let g_10 = lin4(&h_9);
+    s += 0.5 * dotf(&g_10, &h_9) + g_10[0] * p.b;
     s
 }
 
@@ -13835,33 +13805,31 @@ fn comb_16139(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             1 => s = s * 0.75 + x[0] * p.q.v[1],
             _ => {
-                let mut v_4 = [0.0; 2];
-                v_4[0] = x[2];
-                v_4[1] = x[2] * 0.5;
-                let h_3 = layer2(p, &v_4);
-                s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+                let h_3 = clip4(x, t);
+                s += h_3[1] * x[2] + 0.25 * dotf(&h_3, x);
             }
         }
-        s += 0.5 * x[i_2 % 4] * p.a.min(p.q.c);
+        s += 0.5 * x[i_2 % 4] * x[0];
     }
-    let mut j_5 = 0;
-    loop {
-        let h_6 = lin4(x);
-        s += 0.5 * h_6[j_5 % 4].sin() * x[0] * p.b;
-        j_5 += 1;
-        match j_5 {
-            3 => break,
-            _ => {}
+    if p.b > 0.5 {
+        s += 0.25 * dot2(&p.w, &p.q.v) * p.q.c.max(x[3]);
+    } else {
+        s += (0.44 - p.b.atan()).tanh();
+    }
+    for i_4 in 0..3 {
+        match i_4 % 4 {
+            1 => break,
+            3 => s = s * 0.75 + p.a.abs().sqrt(),
+            _ => {
+                let mut v_6 = [0.0; 2];
+                v_6[0] = p.b.mul_add(p.q.c, x[i_4 % 4]);
+                v_6[1] = p.a * 0.5;
+                let h_5 = layer2(p, &v_6);
+                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+            }
         }
+        s += 0.5 * x[i_4 % 4] * t * x[i_4 % 4];
     }
-    for i_7 in 0..3 {
-        if t > 1.0 && x[1] > 0.0 && i_7 == 0 {
-            return s + x[i_7] * t;
-        }
-        s += 0.25 * x[i_7 + 1];
-        s += 0.5 * dot2(&p.w, &p.w);
-    }
-    s += 0.5 * dotf(x, x);
     s
 }
 
@@ -14196,45 +14164,54 @@ fn comb_16143(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_1 in 0..4 {
         match i_1 % 4 {
             2 => {
-                let h_2 = lin4(x);
-                let g_3 = lin4(&h_2);
-                s += 0.5 * dotf(&g_3, &h_2) + g_3[1] * p.q.c;
-                if p.b < 5.0 {
+                let h_2 = clip4(x, t);
+                s += h_2[1] * p.q.c + 0.25 * dotf(&h_2, x);
+                if 0.99 < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + p.b.max(1.14),
-            _ => {}
+            3 => s = s * 0.75 + (0.50 - p.b.min(p.b)).tanh(),
+            _ => {
+                let h_3 = lin4(x);
+                let g_4 = lin4(&h_3);
+                s += 0.5 * dotf(&g_4, &h_3) + g_4[0] * (x[1] - p.q.c.exp()).tanh();
+            }
         }
-        s += 0.5 * x[i_1 % 4] * p.b;
+        s += 0.5 * x[i_1 % 4] * x[i_1 % 4];
     }
-    s += (x[1] - p.q.c.hypot(p.q.c)).tanh();
-    let mut i_4 = 0;
-    while i_4 < 4 {
-        i_4 += 1;
-        if t > 1.0 && x[0] < 0.0 && i_4 == 3 {
-            return s * x[i_4 % 4] + p.w[2];
+    let mut k_5 = 0;
+    let mut found_6 = false;
+    while k_5 < 5 {
+        s += x[k_5 % 4] * t;
+        if x[k_5 % 4] > 0.5 && !found_6 {
+            found_6 = true;
+            s += p.b.tanh();
         }
-        s += p.b * x[i_4 % 4];
+        k_5 += 1;
     }
-    let h_5 = lin4(x);
-    let g_6 = lin4(&h_5);
-    s += 0.5 * dotf(&g_6, &h_5) + g_6[0] * (x[1] - p.a.cos()).tanh();
+    if found_6 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_5 as f64) * t;
     let mut j_7 = 0;
+    while j_7 < 2 {
+        let h_8 = clip4(x, 0.5 * t + 0.3);
+        s += h_8[j_7 % 4] * p.w[1] + 0.25 * dotf(&h_8, x);
+        j_7 += 1;
+    }
+    let mut j_9 = 0;
     loop {
         s += p.b.exp();
-        j_7 += 1;
-        match j_7 {
+        j_9 += 1;
+        match j_9 {
             1 => break,
             _ => {}
         }
     }
-    for j_8 in 0..3 {
-        match j_8 {
+    for j_10 in 0..3 {
+        match j_10 {
             1 => {
-                let h_9 = lin4(x);
-                let g_10 = lin4(&h_9);
-                s += 0.5 * dotf(&g_10, &h_9) + g_10[j_8 % 4] * t * p.w[2];
+                s += 0.25 * dotf(&lin4(x), x) * t * p.w[2];
             }
             _ => s += 0.5 * (0.32 - p.a.max(t)).tanh(),
         }
@@ -14314,30 +14291,34 @@ fn comb_16144(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += 0.5 * qdot(&p.q, &p.q.v);
     let mut j_2 = 0;
     loop {
-        let h_3 = layer2(p, &p.q.v);
-        s += h_3[0] * x[2] * p.a + 0.25 * h_3[1];
+        let h_3 = lin4(x);
+        s += 0.5 * h_3[j_2 % 4].exp() * x[2] * p.a;
         j_2 += 1;
         match j_2 {
             1 => break,
             _ => {}
         }
     }
-    let h_4 = layer2(p, &p.q.v);
-    s += h_4[0] * t + 0.25 * h_4[1];
+    let h_4 = lin4(x);
+    s += 0.5 * h_4[1].abs() * t;
     for i_5 in 0..3 {
         match i_5 % 4 {
             1 => continue,
             3 => s = s * 0.75 + (p.w[2] - p.b.abs()).tanh(),
             _ => {
-                let h_6 = lin4(x);
-                let g_7 = lin4(&h_6);
-                s += 0.5 * dotf(&g_7, &h_6) + g_7[i_5 % 4] * p.q.c.tanh();
+                let h_6 = clip4(x, t);
+                s += h_6[i_5 % 4] * p.q.c.tanh() + 0.25 * dotf(&h_6, x);
             }
         }
-        s += 0.5 * x[i_5 % 4] * x[i_5 % 4] * p.b;
+        s += 0.5 * x[i_5 % 4] * p.w[2];
     }
-    for j_8 in 0..2 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.a.cos();
+    for i_7 in 0..4 {
+        match i_7 % 4 {
+            2 => continue,
+            3 => s = s * 0.75 + p.a.cos(),
+            _ => {}
+        }
+        s += 0.5 * x[i_7 % 4] * x[3];
     }
     s
 }
@@ -14430,24 +14411,25 @@ fn comb_16145(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += 0.1 * (k_2 as f64) * t;
     let mut j_4 = 0;
     loop {
-        s += 0.25 * dotf(&lin4(x), x) * x[1];
+        let h_5 = lin4(x);
+        s += 0.5 * h_5[j_4 % 4].atan() * x[1];
         j_4 += 1;
         match j_4 {
             2 => break,
             _ => {}
         }
     }
-    for j_6 in 0..3 {
-        match j_6 {
-            1 => {
-                let mut b_7 = [0.0; 4];
-                for i_8 in 0..4 {
-                    b_7[i_8] = ((t - p.q.c.hypot(p.b)).tanh() + x[i_8]).tanh();
-                }
-                s += dot2(&b_7, &p.w) * p.q.c.abs();
+    let mut i_6 = 0;
+    while i_6 < 3 {
+        i_6 += 1;
+        match i_6 % 4 {
+            3 => break,
+            0 => s = s * 0.75 + 1.11 * t,
+            _ => {
+                s += 0.25 * dotf(&lin4(x), x) * (t - p.a.sin()).tanh();
             }
-            _ => s += 0.5 * (t - p.a.sin()).tanh(),
         }
+        s += 0.5 * x[i_6 % 4] * p.q.c.hypot(p.q.c);
     }
     s
 }
@@ -14528,9 +14510,10 @@ fn comb_16146(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_2 += 1;
         match i_2 % 4 {
             1 => {
-                let h_3 = layer2(p, &p.q.v);
-                s += h_3[0] * p.q.c.powi(2) + 0.25 * h_3[1];
-                if 0.43 < 5.0 {
+                let h_3 = lin4(x);
+                let g_4 = lin4(&h_3);
+                s += 0.5 * dotf(&g_4, &h_3) + g_4[i_2 % 4] * p.q.c.powi(2);
+                if x[i_2 % 4] < 5.0 {
                     continue;
                 }
             }
@@ -14539,11 +14522,11 @@ fn comb_16146(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.5 * x[i_2 % 4] * x[2] * p.q.c;
     }
-    for i_4 in 0..3 {
-        if t > 1.0 && i_4 == 1 {
-            return s + x[i_4] * (p.q.c * p.q.c).sin();
+    for i_5 in 0..3 {
+        if t > 1.0 && i_5 == 1 {
+            return s + x[i_5] * (p.q.c * p.q.c).sin();
         }
-        s += 0.25 * x[i_4 + 1];
+        s += 0.25 * x[i_5 + 1];
     }
     s += 0.5 * dot2(&p.w, &p.w);
     s
@@ -15006,8 +14989,8 @@ fn comb_16151(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += dot2(&b_2, &p.w) * p.q.c * 0.89;
     }
-    let h_4 = layer2(p, &p.q.v);
-    s += h_4[0] * x[2] * p.b + 0.25 * h_4[1];
+    let h_4 = lin4(x);
+    s += 0.5 * h_4[1].abs() * x[2] * p.b;
     for j_5 in 0..3 {
         match j_5 {
             2 => {
@@ -15175,11 +15158,8 @@ fn comb_16153(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_4 in 0..5 {
         match i_4 % 4 {
             3 => {
-                let mut v_6 = [0.0; 2];
-                v_6[0] = x[1];
-                v_6[1] = t * 0.5;
-                let h_5 = layer2(p, &v_6);
-                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+                let h_5 = layer2(p, &p.q.v);
+                s += h_5[1] * x[1] + 0.25 * h_5[0];
                 if x[i_4 % 4] < 5.0 {
                     continue;
                 }
@@ -15189,25 +15169,32 @@ fn comb_16153(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.5 * x[i_4 % 4] * p.a.atan();
     }
-    let mut i_7 = 0;
-    while i_7 < 4 {
-        i_7 += 1;
-        if t > 1.0 && i_7 == 2 {
-            return s * x[i_7 % 4] + p.q.c.tanh();
+    let mut i_6 = 0;
+    while i_6 < 4 {
+        i_6 += 1;
+        if t > 1.0 && i_6 == 2 {
+            return s * x[i_6 % 4] + p.q.c.tanh();
         }
         s += 0.25 * dotf(x, x) * (t - p.a.mul_add(p.q.c, p.b)).tanh();
     }
-    let h_8 = lin4(x);
-    s += 0.5 * h_8[2].exp() * p.b * p.q.c;
-    for j_9 in 0..3 {
-        s += x[3];
-    }
-    for j_10 in 0..3 {
-        let mut b_11 = [0.0; 4];
-        for i_12 in 0..4 {
-            b_11[i_12] = (0.94 * x[3] + x[i_12]).tanh();
+    s += 0.25 * dotf(&lin4(x), x) * p.b * p.q.c;
+    let mut i_8 = 0;
+    while i_8 < 4 {
+        i_8 += 1;
+        if t > 1.0 && x[3] > 0.0 && i_8 == 2 {
+            return s * x[i_8 % 4] + p.b.cos();
         }
-        s += hs(p, &b_11) * 0.5 + b_11[1] * p.a;
+        s += p.q.c * 0.46;
+    }
+    let mut b_9 = [0.0; 4];
+    for i_10 in 0..4 {
+        b_9[i_10] = (1.15 * x[i_10 % 4] + x[i_10]).tanh();
+    }
+    s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * t;
+    let mut j_11 = 0;
+    while j_11 < 3 {
+        s += (t - p.a.sin()).tanh();
+        j_11 += 1;
     }
     s
 }
@@ -15304,11 +15291,7 @@ fn comb_16154(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s *= 0.9;
     }
     s += 0.1 * (k_3 as f64) * t;
-    let mut v_6 = [0.0; 2];
-    v_6[0] = (1.16 - p.a.mul_add(p.a, p.a)).tanh();
-    v_6[1] = p.a * 0.5;
-    let h_5 = layer2(p, &v_6);
-    s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+    s += 0.25 * dotf(&lin4(x), x) * (1.16 - p.a.mul_add(p.a, p.a)).tanh();
     s
 }
 
@@ -15382,27 +15365,33 @@ fn comb_16155(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += p.q.c;
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.a.mul_add(p.a, x[2]);
-    for i_3 in 0..3 {
-        if t > 1.0 && i_3 == 2 {
-            return s + x[i_3] * p.a.tanh();
+    let h_2 = lin4(x);
+    s += 0.5 * h_2[2].exp() * p.a.mul_add(p.a, x[2]);
+    for j_3 in 0..3 {
+        match j_3 {
+            1 => {
+                s += p.q.v[0] * t;
+            }
+            _ => s += 0.5 * x[2],
         }
-        s += 0.25 * x[i_3 + 1];
     }
-    let h_4 = lin4(x);
-    s += 0.5 * h_4[0].sin() * (x[2] - p.b.abs()).tanh();
-    for j_5 in 0..3 {
-        match j_5 {
+    for j_4 in 0..2 {
+        let h_5 = lin4(x);
+        let g_6 = lin4(&h_5);
+        s += 0.5 * dotf(&g_6, &h_5) + g_6[j_4 % 4] * 1.16;
+    }
+    for j_7 in 0..3 {
+        match j_7 {
             0 => {
                 s += p.a.cos();
             }
             _ => s += 0.5 * p.q.v[0] * t,
         }
     }
-    let mut i_6 = 0;
-    while i_6 < 3 {
-        i_6 += 1;
-        match i_6 % 4 {
+    let mut i_8 = 0;
+    while i_8 < 3 {
+        i_8 += 1;
+        match i_8 % 4 {
             2 => {
                 s += 0.25 * dotf(&lin4(x), x) * p.b.sin();
                 if p.w[0] < 5.0 {
@@ -15411,22 +15400,11 @@ fn comb_16155(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             0 => s = s * 0.75 + (p.a - p.b.powi(3)).tanh(),
             _ => {
-                let mut v_9 = [0.0; 2];
-                v_9[0] = p.q.v[1];
-                v_9[1] = x[1] * 0.5;
-                let h_8 = layer2(p, &v_9);
-                s += h_8[0] * h_8[1] + hs(p, &h_8) * 0.25;
+                let h_10 = layer2(p, &p.q.v);
+                s += h_10[0] * p.q.v[1] + 0.25 * h_10[1];
             }
         }
-        s += 0.5 * x[i_6 % 4] * p.b.abs();
-    }
-    for j_10 in 0..3 {
-        match j_10 {
-            1 => {
-                s += 0.25 * gather(&p.w, idx) * (0.49 - p.q.c.cos()).tanh();
-            }
-            _ => s += 0.5 * p.b.abs().sqrt(),
-        }
+        s += 0.5 * x[i_8 % 4] * p.q.c.powi(2);
     }
     s
 }
@@ -15681,31 +15659,37 @@ fn comb_16158(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += t * p.w[1];
     }
-    let h_2 = lin4(x);
-    s += 0.5 * h_2[1].tanh() * p.q.c.exp();
-    let mut h_3 = vec![0.0; p.w.len()];
-    for i_4 in 0..h_3.len() {
-        h_3[i_4] = (p.b + p.w[i_4 % 3]).tanh();
+    let mut v_3 = [0.0; 2];
+    v_3[0] = p.q.c.exp();
+    v_3[1] = 1.03 * 0.5;
+    let h_2 = layer2(p, &v_3);
+    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+    if t > 1.0 {
+        return s * 0.5 + p.b;
     }
-    s += h_3[0] * p.b.hypot(p.a) + h_3.iter().sum::<f64>() * 0.25;
+    let h_4 = clip4(x, t);
+    s += h_4[3] * (p.q.c - p.b.min(p.a)).tanh() + 0.25 * dotf(&h_4, x);
     let mut h_5 = vec![0.0; p.w.len()];
     for i_6 in 0..h_5.len() {
-        h_5[i_6] = ((t - p.b.min(p.q.c)).tanh() + p.w[i_6 % 3]).tanh();
+        h_5[i_6] = ((p.b - p.q.c.abs()).tanh() + p.w[i_6 % 3]).tanh();
     }
-    s += h_5[0] * 1.02 + h_5.iter().sum::<f64>() * 0.25;
-    let mut j_7 = 0;
-    loop {
-        let h_8 = layer2(p, &p.q.v);
-        s += h_8[1] * 0.46 + 0.25 * h_8[0];
-        j_7 += 1;
+    s += h_5[1] * x[1] + h_5.iter().sum::<f64>() * 0.25;
+    for j_7 in 0..3 {
         match j_7 {
-            1 => break,
-            _ => {}
+            2 => {
+                s += 0.25 * dotf(x, x) * (0.28 - p.q.c.mul_add(p.q.c, 1.10)).tanh();
+            }
+            _ => s += 0.5 * (x[3] - p.q.c.atan()).tanh(),
         }
     }
-    let h_9 = lin4(x);
-    let g_10 = lin4(&h_9);
-    s += 0.5 * dotf(&g_10, &h_9) + g_10[2] * (p.q.c - p.q.c.mul_add(p.b, 0.83)).tanh();
+    for i_8 in 0..3 {
+        match i_8 % 4 {
+            1 => break,
+            2 => s = s * 0.75 + x[0],
+            _ => {}
+        }
+        s += 0.5 * x[i_8 % 4] * p.q.c.abs();
+    }
     s
 }
 
@@ -15776,45 +15760,52 @@ fn comb_16159(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_1 += 1;
         match i_1 % 4 {
             2 => {
-                s += 0.25 * dotf(&lin4(x), x) * x[1];
-                if 1.07 < 5.0 {
+                let mut v_3 = [0.0; 2];
+                v_3[0] = x[1];
+                v_3[1] = 1.07 * 0.5;
+                let h_2 = layer2(p, &v_3);
+                s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
+                if p.b < 5.0 {
                     continue;
                 }
             }
-            0 => s = s * 0.75 + (p.b - p.a.min(p.q.c)).tanh(),
+            0 => s = s * 0.75 + x[0] * t,
             _ => {}
         }
-        s += 0.5 * x[i_1 % 4] * 0.30;
+        s += 0.5 * x[i_1 % 4] * t;
     }
-    for j_3 in 0..3 {
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (p.a.atan() + x[i_5]).tanh();
-        }
-        s += 0.25 * dotf(&b_4, x) * p.q.c.max(x[j_3 % 4]);
-    }
-    for j_6 in 0..3 {
-        match j_6 {
-            1 => {
-                s += x[j_6 % 4] * p.w[2];
-            }
-            _ => s += 0.5 * p.a.sin(),
+    let mut j_4 = 0;
+    loop {
+        s += 0.96 * t;
+        j_4 += 1;
+        match j_4 {
+            3 => break,
+            _ => {}
         }
     }
-    let mut k_7 = 0;
-    let mut found_8 = false;
-    while k_7 < 3 {
-        s += x[k_7 % 4] * (p.q.c - p.q.c.abs()).tanh();
-        if x[k_7 % 4] > 0.5 && !found_8 {
-            found_8 = true;
-            s += 0.25 * hs(p, &p.q.v) * (p.q.v[0] - p.b.abs().sqrt()).tanh();
+    let mut i_5 = 0;
+    while i_5 < 4 {
+        i_5 += 1;
+        if t > 1.0 && x[0] < 0.0 && i_5 == 2 {
+            return s * x[i_5 % 4] + p.q.v[1];
         }
-        k_7 += 1;
+        s += 0.25 * hs(p, &p.q.v) * (p.b - p.q.c.powi(2)).tanh();
     }
-    if found_8 {
-        s *= 0.9;
+    let mut b_6 = [0.0; 4];
+    for i_7 in 0..4 {
+        b_6[i_7] = ((0.72 - p.q.c.max(t)).tanh() + x[i_7]).tanh();
     }
-    s += 0.1 * (k_7 as f64) * t;
+    s += 0.25 * dotf(&b_6, x) * p.q.c.abs();
+    if t > 0.5 {
+        let mut b_8 = [0.0; 4];
+        for i_9 in 0..4 {
+            b_8[i_9] = ((p.a - (p.a * x[2]).sin()).tanh() + x[i_9]).tanh();
+        }
+        let h_10 = lin4(&b_8);
+        s += dotf(&h_10, &b_8) * p.q.c * 0.59;
+    } else {
+        s += (p.q.v[1] - p.b.atan()).tanh();
+    }
     s
 }
 
@@ -15910,27 +15901,26 @@ fn comb_16160(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             return s + x[i_5] * x[1] * p.a;
         }
         s += 0.25 * x[i_5 + 1];
-        let h_6 = layer2(p, &p.q.v);
-        s += h_6[1] * p.a.exp() + 0.25 * h_6[0];
+        s += 0.25 * dotf(&lin4(x), x) * p.a.exp();
     }
+    s += 0.5 * gather(&p.w, idx);
     let mut b_7 = [0.0; 4];
     for i_8 in 0..4 {
-        b_7[i_8] = ((x[3] - p.b.powi(2)).tanh() + x[i_8]).tanh();
+        b_7[i_8] = (t * 0.52 + x[i_8]).tanh();
     }
-    s += 0.25 * dotf(&b_7, &b_7) + gather(&b_7, idx) * (0.46 - p.a.exp()).tanh();
-    let mut j_9 = 0;
-    while j_9 < 2 {
-        s += p.q.c.mul_add(p.q.c, p.w[2]);
-        j_9 += 1;
-    }
-    let mut j_10 = 0;
-    while j_10 < 2 {
-        let mut b_11 = [0.0; 4];
-        for i_12 in 0..4 {
-            b_11[i_12] = (x[0] * x[0] + x[i_12]).tanh();
+    s += dot2(&b_7, &p.w) * x[0];
+    let mut i_9 = 0;
+    while i_9 < 3 {
+        i_9 += 1;
+        match i_9 % 4 {
+            3 => continue,
+            0 => s = s * 0.75 + p.a * t,
+            _ => {
+                let h_10 = layer2(p, &p.q.v);
+                s += h_10[0] * p.q.c + 0.25 * h_10[1];
+            }
         }
-        s += dot2(&b_11, &p.w) * p.w[2] * p.q.c;
-        j_10 += 1;
+        s += 0.5 * x[i_9 % 4] * (t - p.q.c.abs().sqrt()).tanh();
     }
     s
 }
@@ -16286,22 +16276,19 @@ fn comb_16164(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_4 = 0;
     loop {
-        let mut v_6 = [0.0; 2];
-        v_6[0] = t;
-        v_6[1] = t * 0.5;
-        let h_5 = layer2(p, &v_6);
-        s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+        let h_5 = layer2(p, &p.q.v);
+        s += h_5[0] * t + 0.25 * h_5[1];
         j_4 += 1;
         match j_4 {
             2 => break,
             _ => {}
         }
     }
-    let mut h_7 = vec![0.0; p.q.v.len() + 1];
-    for i_8 in 0..h_7.len() {
-        h_7[i_8] = (p.b.hypot(p.b) + p.w[i_8 % 3]).tanh();
+    let mut h_6 = vec![0.0; p.q.v.len() + 1];
+    for i_7 in 0..h_6.len() {
+        h_6[i_7] = (p.b.hypot(p.b) + p.w[i_7 % 3]).tanh();
     }
-    s += h_7[1] * (x[0] - p.a.tanh()).tanh() + h_7.iter().sum::<f64>() * 0.25;
+    s += h_6[1] * (x[0] - p.a.tanh()).tanh() + h_6.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -16596,8 +16583,8 @@ fn comb_16167(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + p.q.c.abs().sqrt();
     }
-    let h_6 = lin4(x);
-    s += 0.5 * h_6[1].exp() * (x[3] - p.a.sin()).tanh();
+    let h_6 = layer2(p, &p.q.v);
+    s += h_6[0] * (x[3] - p.a.sin()).tanh() + 0.25 * h_6[1];
     s += (x[0] - p.q.c.sin()).tanh();
     if t > 0.5 {
         s += 0.25 * dot2(&p.w, &p.q.v) * (0.28 - p.b.abs().sqrt()).tanh();
@@ -16671,8 +16658,8 @@ fn comb_16168(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = x[2] * x[2];
     let mut j_1 = 0;
     loop {
-        let h_2 = layer2(p, &p.q.v);
-        s += h_2[0] * p.q.c.hypot(p.a) + 0.25 * h_2[1];
+        let h_2 = lin4(x);
+        s += 0.5 * h_2[j_1 % 4].abs() * p.q.c.hypot(p.a);
         j_1 += 1;
         match j_1 {
             2 => break,
@@ -16687,27 +16674,34 @@ fn comb_16168(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * dot2(&p.w, &p.w) * 1.12 * 0.46;
     }
-    let h_4 = lin4(x);
-    let g_5 = lin4(&h_4);
-    s += 0.5 * dotf(&g_5, &h_4) + g_5[1] * t;
-    let mut k_6 = 0;
-    let mut found_7 = false;
-    while k_6 < 5 {
-        s += x[k_6 % 4] * p.a.powi(3);
-        if x[k_6 % 4] > -0.5 && !found_7 {
-            found_7 = true;
-            s += p.b.atan();
+    let mut v_5 = [0.0; 2];
+    v_5[0] = t;
+    v_5[1] = x[1] * 0.5;
+    let h_4 = layer2(p, &v_5);
+    s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
+    for i_6 in 0..3 {
+        match i_6 % 4 {
+            1 => {
+                s += 0.25 * hs(p, &p.q.v) * (t - p.b.atan()).tanh();
+                if x[3] < 5.0 {
+                    break;
+                }
+            }
+            3 => s = s * 0.75 + (p.w[0] - p.q.c.sin()).tanh(),
+            _ => {
+                let h_7 = clip4(x, 0.5 * t + 0.3);
+                s += h_7[i_6 % 4] * 1.21 * x[0] + 0.25 * dotf(&h_7, x);
+            }
         }
-        k_6 += 2;
+        s += 0.5 * x[i_6 % 4] * t * t;
     }
-    if found_7 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_6 as f64) * t;
-    if t > -0.5 {
-        s += 0.25 * qdot(&p.q, &p.q.v) * t * 0.80;
-    } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * p.a.cos();
+    for j_8 in 0..3 {
+        match j_8 {
+            0 => {
+                s += 0.25 * qdot(&p.q, &p.q.v) * (0.56 - p.b.abs()).tanh();
+            }
+            _ => s += 0.5 * 0.63 * t,
+        }
     }
     s
 }
@@ -16787,24 +16781,22 @@ fn comb_16169(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += x[0];
     }
-    let h_3 = lin4(x);
-    let g_4 = lin4(&h_3);
-    s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * p.q.v[1];
-    for i_5 in 0..3 {
-        match i_5 {
-            1 => {
-                if t > 1.0 && x[1] < 0.0 {
-                    return s - p.q.c.abs().sqrt();
-                }
-            }
-            _ => s += 0.1 * t,
+    let h_3 = clip4(x, t);
+    s += h_3[1] * p.q.v[1] + 0.25 * dotf(&h_3, x);
+    let mut k_4 = 0;
+    let mut found_5 = false;
+    while k_4 < 6 {
+        s += x[k_4 % 4] * 0.63;
+        if x[k_4 % 4] > -0.5 && !found_5 {
+            found_5 = true;
+            s += 0.25 * hs(p, &p.q.v) * (t - p.q.c.sin()).tanh();
         }
+        k_4 += 1;
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = (p.b.sin() + x[i_7]).tanh();
+    if found_5 {
+        s *= 0.9;
     }
-    s += hs(p, &b_6) * 0.5 + b_6[1] * p.b;
+    s += 0.1 * (k_4 as f64) * t;
     s
 }
 
@@ -16882,17 +16874,8 @@ fn comb_16170(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + p.q.v[1];
     }
-    let h_3 = layer2(p, &p.q.v);
-    s += h_3[1] * p.q.c.exp() + 0.25 * h_3[0];
-    let mut j_4 = 0;
-    loop {
-        s += p.b;
-        j_4 += 1;
-        match j_4 {
-            1 => break,
-            _ => {}
-        }
-    }
+    s += 0.25 * dotf(&lin4(x), x) * p.q.c.exp();
+    s += 0.25 * gather(&p.w, idx) * p.a * x[1];
     s
 }
 
@@ -17161,45 +17144,31 @@ fn comb_16173(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += p.a * 1.01;
     }
-    s += 0.25 * dotf(&lin4(x), x) * p.b.exp();
+    let h_2 = lin4(x);
+    s += 0.5 * h_2[3].atan() * p.b.exp();
     for i_3 in 0..3 {
-        if t > 1.0 && x[2] < 0.0 && i_3 == 0 {
-            return s + x[i_3] * p.b.mul_add(p.a, p.q.v[0]);
+        if t > 1.0 && x[0] > 0.0 && i_3 == 2 {
+            return s + x[i_3] * (x[0] - p.a.hypot(p.b)).tanh();
         }
         s += 0.25 * x[i_3 + 1];
-        let mut v_5 = [0.0; 2];
-        v_5[0] = t;
-        v_5[1] = 0.33 * 0.5;
-        let h_4 = layer2(p, &v_5);
-        s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
     }
-    let mut v_7 = [0.0; 2];
-    v_7[0] = p.b.min(p.a);
-    v_7[1] = t * 0.5;
-    let h_6 = layer2(p, &v_7);
-    s += h_6[0] * h_6[1] + hs(p, &h_6) * 0.25;
-    for i_8 in 0..5 {
-        match i_8 % 4 {
-            3 => {
-                let mut b_9 = [0.0; 4];
-                for i_10 in 0..4 {
-                    b_9[i_10] = (p.q.c.max(p.a) + x[i_10]).tanh();
-                }
-                s += 0.25 * dotf(&b_9, &b_9) + gather(&b_9, idx) * (t - p.b.cos()).tanh();
-                if x[i_8 % 4] < 5.0 {
-                    break;
-                }
-            }
-            0 => s = s * 0.75 + t * x[0],
+    s += 0.5 * dot2(&p.w, &p.q.v);
+    let mut j_4 = 0;
+    loop {
+        s += 0.25 * qdot(&p.q, &p.q.v) * p.b.min(p.a);
+        j_4 += 1;
+        match j_4 {
+            1 => break,
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * p.q.c.cos();
     }
-    let mut h_11 = vec![0.0; p.w.len()];
-    for i_12 in 0..h_11.len() {
-        h_11[i_12] = (p.b + p.w[i_12 % 3]).tanh();
+    for j_5 in 0..2 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (1.21 * x[1] + x[i_7]).tanh();
+        }
+        s += 0.25 * dotf(&b_6, x) * p.q.c.max(p.a);
     }
-    s += h_11[1] * p.b.abs() + h_11.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -17374,30 +17343,33 @@ fn comb_16175(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         j_1 += 1;
     }
     for j_2 in 0..3 {
-        let mut v_4 = [0.0; 2];
-        v_4[0] = 0.33 * 0.76;
-        v_4[1] = 0.69 * 0.5;
-        let h_3 = layer2(p, &v_4);
-        s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+        let h_3 = lin4(x);
+        let g_4 = lin4(&h_3);
+        s += 0.5 * dotf(&g_4, &h_3) + g_4[j_2 % 4] * 0.33 * 0.76;
     }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + p.b.mul_add(p.a, 0.33);
+    let mut j_5 = 0;
+    while j_5 < 3 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (p.b.mul_add(p.a, 0.33) + x[i_7]).tanh();
         }
-        s += 0.25 * dot2(&p.w, &p.w) * p.w[2];
+        s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * (0.25 - p.q.c.max(x[j_5 % 4])).tanh();
+        j_5 += 1;
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((1.11 - p.b.min(p.a)).tanh() + x[i_7]).tanh();
+    let mut k_8 = 0;
+    let mut found_9 = false;
+    while k_8 < 6 {
+        s += x[k_8 % 4] * (0.33 - p.a.hypot(p.b)).tanh();
+        if x[k_8 % 4] > 0.5 && !found_9 {
+            found_9 = true;
+            s += x[1];
+        }
+        k_8 += 2;
     }
-    s += hs(p, &b_6) * 0.5 + b_6[1] * (1.13 - p.a.atan()).tanh();
-    let mut h_8 = vec![0.0; p.w.len()];
-    for i_9 in 0..h_8.len() {
-        h_8[i_9] = ((p.q.v[1] - p.a.atan()).tanh() + p.w[i_9 % 3]).tanh();
+    if found_9 {
+        s *= 0.9;
     }
-    s += h_8[1] * t * x[3] + h_8.iter().sum::<f64>() * 0.25;
+    s += 0.1 * (k_8 as f64) * t;
     s
 }
 
@@ -17574,18 +17546,20 @@ fn comb_16177(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * qdot(&p.q, &p.q.v) * x[3];
     }
-    s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.sin()).tanh();
-    for j_4 in 0..3 {
-        match j_4 {
+    let h_3 = lin4(x);
+    let g_4 = lin4(&h_3);
+    s += 0.5 * dotf(&g_4, &h_3) + g_4[1] * (t - p.q.c.sin()).tanh();
+    for j_5 in 0..3 {
+        match j_5 {
             1 => {
-                let h_5 = layer2(p, &p.q.v);
-                s += h_5[1] * (t - p.b.sin()).tanh() + 0.25 * h_5[0];
+                let h_6 = lin4(x);
+                s += 0.5 * h_6[j_5 % 4].powi(2) * (t - p.b.sin()).tanh();
             }
             _ => s += 0.5 * x[0],
         }
     }
-    for j_6 in 0..3 {
-        match j_6 {
+    for j_7 in 0..3 {
+        match j_7 {
             0 => {
                 s += x[1];
             }
@@ -17765,8 +17739,8 @@ fn comb_16179(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.5 * x[i_3 % 4] * p.a.sin();
     }
-    let h_6 = layer2(p, &p.q.v);
-    s += h_6[0] * p.q.c.mul_add(p.a, x[1]) + 0.25 * h_6[1];
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[3].tanh() * p.q.c.mul_add(p.a, x[1]);
     for i_7 in 0..3 {
         match i_7 {
             1 => {
@@ -17855,35 +17829,40 @@ fn comb_16180(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 && x[0] > 0.0 {
         return s * 0.5 + (x[2] - p.q.c.sin()).tanh();
     }
-    let h_1 = lin4(x);
-    s += 0.5 * h_1[0].sin() * 0.39 * 0.39;
-    let mut j_2 = 0;
-    while j_2 < 3 {
-        s += 0.25 * hs(p, &p.q.v) * 0.47 * x[3];
-        j_2 += 1;
+    s += 0.25 * dotf(&lin4(x), x) * 0.39 * 0.39;
+    for j_2 in 0..3 {
+        match j_2 {
+            1 => {
+                s += 0.25 * dot2(&p.w, &p.q.v) * (p.q.c * 0.75).sin();
+            }
+            _ => s += 0.5 * t,
+        }
     }
-    let mut v_4 = [0.0; 2];
-    v_4[0] = p.q.c * x[0];
-    v_4[1] = 1.15 * 0.5;
-    let h_3 = layer2(p, &v_4);
-    s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
-    if t > 1.0 && x[0] > 0.0 {
-        return s * 0.5 + 0.91 * x[3];
+    for i_3 in 0..3 {
+        if t > 1.0 && x[0] < 0.0 && i_3 == 2 {
+            return s + x[i_3] * p.q.c * x[0];
+        }
+        s += 0.25 * x[i_3 + 1];
     }
-    let mut b_5 = [0.0; 4];
-    for i_6 in 0..4 {
-        b_5[i_6] = (p.q.c * x[0] + x[i_6]).tanh();
+    s += 0.25 * dotf(&lin4(x), x) * t;
+    let mut j_5 = 0;
+    while j_5 < 2 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = (p.q.c * x[0] + x[i_7]).tanh();
+        }
+        s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * 1.09;
+        j_5 += 1;
     }
-    s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * 1.09;
-    let mut i_7 = 0;
-    while i_7 < 3 {
-        i_7 += 1;
-        match i_7 % 4 {
+    let mut i_8 = 0;
+    while i_8 < 3 {
+        i_8 += 1;
+        match i_8 % 4 {
             3 => continue,
             0 => s = s * 0.75 + p.b,
             _ => {}
         }
-        s += 0.5 * x[i_7 % 4] * p.b.powi(3);
+        s += 0.5 * x[i_8 % 4] * p.b.powi(3);
     }
     s
 }
@@ -17953,26 +17932,26 @@ fn comb_16181(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + p.q.c.exp();
     }
-    s += 0.25 * dotf(&lin4(x), x) * x[3] * x[0];
-    let mut j_2 = 0;
-    while j_2 < 3 {
-        s += p.a.max(x[3]);
-        j_2 += 1;
-    }
-    for i_3 in 0..3 {
-        if t > 1.0 && x[2] < 0.0 && i_3 == 0 {
-            return s + x[i_3] * p.q.c.powi(2);
+    let mut v_2 = [0.0; 2];
+    v_2[0] = x[3] * x[0];
+    v_2[1] = p.b * 0.5;
+    let h_1 = layer2(p, &v_2);
+    s += h_1[0] * h_1[1] + hs(p, &h_1) * 0.25;
+    let mut k_3 = 0;
+    let mut found_4 = false;
+    while k_3 < 3 {
+        s += x[k_3 % 4] * x[1] * p.q.c;
+        if x[k_3 % 4] > 0.5 && !found_4 {
+            found_4 = true;
+            s += 0.25 * qdot(&p.q, &p.q.v) * (0.64 - p.a.atan()).tanh();
         }
-        s += 0.25 * x[i_3 + 1];
-        let mut b_4 = [0.0; 4];
-        for i_5 in 0..4 {
-            b_4[i_5] = (0.94 + x[i_5]).tanh();
-        }
-        s += hs(p, &b_4) * 0.5 + b_4[1] * p.a;
+        k_3 += 1;
     }
-    let h_6 = lin4(x);
-    let g_7 = lin4(&h_6);
-    s += 0.5 * dotf(&g_7, &h_6) + g_7[0] * p.a.sin();
+    if found_4 {
+        s *= 0.9;
+    }
+    s += 0.1 * (k_3 as f64) * t;
+    s += 0.25 * gather(x, idx) * 0.94;
     s
 }
 
@@ -18039,8 +18018,8 @@ fn comb_16181_matches_finite_differences() {
 fn comb_16182(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = (t - p.q.c.powi(2)).tanh();
     if p.q.c > 0.5 {
-        let h_1 = lin4(x);
-        s += 0.5 * h_1[1].powi(2) * t;
+        let h_1 = clip4(x, 0.5 * t + 0.3);
+        s += h_1[1] * t + 0.25 * dotf(&h_1, x);
     } else {
         s += 0.25 * dotf(x, x) * (x[3] - p.b.min(p.a)).tanh();
     }
@@ -18052,8 +18031,8 @@ fn comb_16182(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += p.a.sin();
     }
-    let h_3 = layer2(p, &p.q.v);
-    s += h_3[0] * 0.57 + 0.25 * h_3[1];
+    let h_3 = lin4(x);
+    s += 0.5 * h_3[3].tanh() * 0.57;
     let mut k_4 = 0;
     let mut found_5 = false;
     while k_4 < 6 {
@@ -18148,8 +18127,8 @@ fn comb_16183(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         }
         s += 0.25 * hs(p, &p.q.v) * (x[1] - p.q.c.min(p.b)).tanh();
     }
-    let h_2 = lin4(x);
-    s += 0.5 * h_2[3].atan() * p.b.min(p.b);
+    let h_2 = clip4(x, 0.5 * t + 0.3);
+    s += h_2[3] * p.b.min(p.b) + 0.25 * dotf(&h_2, x);
     for i_3 in 0..3 {
         match i_3 {
             1 => {
@@ -18358,21 +18337,19 @@ fn comb_16184_matches_finite_differences() {
 fn comb_16185(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = 0.59;
     for j_1 in 0..3 {
-        s += 0.25 * dotf(&lin4(x), x) * (x[1] - p.q.c.min(p.b)).tanh();
+        let h_2 = clip4(x, t);
+        s += h_2[j_1 % 4] * (x[1] - p.q.c.min(p.b)).tanh() + 0.25 * dotf(&h_2, x);
     }
-    for j_3 in 0..3 {
-        match j_3 {
-            2 => {
-                s += x[j_3 % 4] * p.w[0];
-            }
-            _ => s += 0.5 * t * x[1],
-        }
-    }
-    if p.q.v[1] > -0.5 {
-        s += 0.25 * dotf(&lin4(x), x) * p.w[0] * 1.24;
+    if p.b > -0.5 {
+        s += 0.25 * qdot(&p.q, &p.q.v) * (x[2] - p.q.c.abs().sqrt()).tanh();
     } else {
-        s += 0.25 * qdot(&p.q, &p.q.v) * p.b;
+        s += 0.25 * hs(p, &p.q.v) * p.q.c.powi(3);
     }
+    let mut h_3 = vec![0.0; p.w.len()];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (p.b.abs().sqrt() + p.w[i_4 % 3]).tanh();
+    }
+    s += h_3[0] * t * x[1] + h_3.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -18453,34 +18430,30 @@ fn comb_16186(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         i_2 += 1;
         match i_2 % 4 {
             1 => {
-                let mut v_4 = [0.0; 2];
-                v_4[0] = p.q.c.exp();
-                v_4[1] = x[i_2 % 4] * 0.5;
-                let h_3 = layer2(p, &v_4);
-                s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
-                if p.w[0] < 5.0 {
+                let h_3 = layer2(p, &p.q.v);
+                s += h_3[1] * p.q.c.exp() + 0.25 * h_3[0];
+                if t < 5.0 {
                     continue;
                 }
             }
-            2 => s = s * 0.75 + p.w[1],
-            _ => {}
+            3 => s = s * 0.75 + x[i_2 % 4],
+            _ => {
+                let h_4 = layer2(p, &p.q.v);
+                s += h_4[0] * x[3] + 0.25 * h_4[1];
+            }
         }
-        s += 0.5 * x[i_2 % 4] * x[3];
+        s += 0.5 * x[i_2 % 4] * 1.25 * x[i_2 % 4];
     }
     if x[2] > -0.5 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (p.b + x[i_6]).tanh();
-        }
-        s += dot2(&b_5, &p.w) * (0.68 - p.q.c.abs().sqrt()).tanh();
+        s += 0.25 * dot2(&p.w, &p.q.v) * (p.w[2] - p.a.abs()).tanh();
     } else {
-        s += 0.25 * dot2(&p.w, &p.q.v) * 0.76;
+        s += 0.25 * dotf(x, x) * (t - p.a.powi(2)).tanh();
     }
-    let mut j_7 = 0;
-    while j_7 < 3 {
-        s += 0.25 * dotf(&lin4(x), x) * (t - p.a.cos()).tanh();
-        j_7 += 1;
+    let mut h_5 = vec![0.0; p.w.len()];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (p.b.cos() + p.w[i_6 % 3]).tanh();
     }
+    s += h_5[1] * t + h_5.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -18757,8 +18730,8 @@ fn comb_16189(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     if t > 1.0 {
         return s * 0.5 + p.b;
     }
-    let h_6 = layer2(p, &p.q.v);
-    s += h_6[1] * x[1] + 0.25 * h_6[0];
+    let h_6 = lin4(x);
+    s += 0.5 * h_6[1].sin() * x[1];
     s
 }
 
@@ -18830,9 +18803,7 @@ fn comb_16190(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         h_1[i_2] = (p.a.powi(2) + p.w[i_2 % 3]).tanh();
     }
     s += h_1[0] * (0.77 - p.q.c.min(p.q.c)).tanh() + h_1.iter().sum::<f64>() * 0.25;
-    let h_3 = lin4(x);
-    let g_4 = lin4(&h_3);
-    s += 0.5 * dotf(&g_4, &h_3) + g_4[0] * (p.q.c - p.q.c.exp()).tanh();
+    s += 0.25 * dotf(&lin4(x), x) * (p.q.c - p.q.c.exp()).tanh();
     s
 }
 
@@ -18912,33 +18883,27 @@ fn comb_16191(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             1 => s = s * 0.75 + p.q.v[0] * p.b,
             _ => {
-                let mut v_5 = [0.0; 2];
-                v_5[0] = p.b.tanh();
-                v_5[1] = 0.40 * 0.5;
-                let h_4 = layer2(p, &v_5);
-                s += h_4[0] * h_4[1] + hs(p, &h_4) * 0.25;
+                let h_4 = layer2(p, &p.q.v);
+                s += h_4[1] * p.b.tanh() + 0.25 * h_4[0];
             }
         }
-        s += 0.5 * x[i_1 % 4] * t;
+        s += 0.5 * x[i_1 % 4] * p.q.c;
     }
-    for j_6 in 0..2 {
-        let mut b_7 = [0.0; 4];
-        for i_8 in 0..4 {
-            b_7[i_8] = ((p.a - p.a.powi(2)).tanh() + x[i_8]).tanh();
+    for j_5 in 0..2 {
+        let mut b_6 = [0.0; 4];
+        for i_7 in 0..4 {
+            b_6[i_7] = ((p.a - p.a.powi(2)).tanh() + x[i_7]).tanh();
         }
-        s += dot2(&b_7, &p.w) * 0.56;
+        s += dot2(&b_6, &p.w) * 0.56;
     }
     s += (p.q.c * x[0]).sin();
-    for j_9 in 0..3 {
-        match j_9 {
+    for j_8 in 0..3 {
+        match j_8 {
             1 => {
-                let mut v_11 = [0.0; 2];
-                v_11[0] = x[2];
-                v_11[1] = x[j_9 % 4] * 0.5;
-                let h_10 = layer2(p, &v_11);
-                s += h_10[0] * h_10[1] + hs(p, &h_10) * 0.25;
+                let h_9 = layer2(p, &p.q.v);
+                s += h_9[0] * x[2] + 0.25 * h_9[1];
             }
-            _ => s += 0.5 * p.q.c.sin(),
+            _ => s += 0.5 * p.w[1],
         }
     }
     s
@@ -19014,30 +18979,49 @@ fn comb_16192(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     for i_2 in 0..3 {
         match i_2 % 4 {
             2 => {
-                s += 0.25 * dotf(&lin4(x), x) * (0.58 - p.b.sin()).tanh();
-                if x[i_2 % 4] < 5.0 {
+                let mut v_4 = [0.0; 2];
+                v_4[0] = (0.58 - p.b.sin()).tanh();
+                v_4[1] = x[i_2 % 4] * 0.5;
+                let h_3 = layer2(p, &v_4);
+                s += h_3[0] * h_3[1] + hs(p, &h_3) * 0.25;
+                if x[3] < 5.0 {
                     continue;
                 }
             }
-            3 => s = s * 0.75 + x[1] * 0.60,
+            3 => s = s * 0.75 + 0.60 * t,
+            _ => {
+                let mut v_6 = [0.0; 2];
+                v_6[0] = (x[i_2 % 4] - p.a.exp()).tanh();
+                v_6[1] = t * 0.5;
+                let h_5 = layer2(p, &v_6);
+                s += h_5[0] * h_5[1] + hs(p, &h_5) * 0.25;
+            }
+        }
+        s += 0.5 * x[i_2 % 4] * p.b.hypot(p.b);
+    }
+    for i_7 in 0..3 {
+        match i_7 {
+            2 => {
+                if t > 1.0 && x[3] > 0.0 {
+                    return s - p.w[1] * p.w[1];
+                }
+            }
+            _ => s += 0.1 * t,
+        }
+    }
+    let mut b_8 = [0.0; 4];
+    for i_9 in 0..4 {
+        b_8[i_9] = (p.a.max(x[0]) + x[i_9]).tanh();
+    }
+    s += hs(p, &b_8) * 0.5 + b_8[1] * p.a;
+    let mut j_10 = 0;
+    loop {
+        s += p.b.hypot(p.q.c);
+        j_10 += 1;
+        match j_10 {
+            2 => break,
             _ => {}
         }
-        s += 0.5 * x[i_2 % 4] * (p.b - p.a.abs().sqrt()).tanh();
-    }
-    let mut i_4 = 0;
-    while i_4 < 4 {
-        i_4 += 1;
-        if t > 1.0 && x[0] > 0.0 && i_4 == 3 {
-            return s * x[i_4 % 4] + p.a.abs();
-        }
-        s += p.w[1] * p.w[1];
-    }
-    s += 0.5 * dot2(&p.w, &p.w);
-    let mut j_5 = 0;
-    while j_5 < 2 {
-        let h_6 = lin4(x);
-        s += 0.5 * h_6[0].exp() * 1.11 * 0.38;
-        j_5 += 1;
     }
     s
 }
@@ -19213,8 +19197,8 @@ fn comb_16193_matches_finite_differences() {
 #[backprop]
 fn comb_16194(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     let mut s = p.a * x[3];
-    let h_1 = lin4(x);
-    s += 0.5 * h_1[3].atan() * (p.w[0] - p.a.min(p.q.c)).tanh();
+    let h_1 = clip4(x, 0.5 * t + 0.3);
+    s += h_1[3] * (p.w[0] - p.a.min(p.q.c)).tanh() + 0.25 * dotf(&h_1, x);
     let mut h_2 = vec![0.0; p.w.len()];
     for i_3 in 0..h_2.len() {
         h_2[i_3] = (t * p.b + p.w[i_3 % 3]).tanh();
@@ -19415,8 +19399,8 @@ fn comb_16196(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     s += h_2[1] * p.a + h_2.iter().sum::<f64>() * 0.25;
     let mut j_4 = 0;
     loop {
-        let h_5 = layer2(p, &p.q.v);
-        s += h_5[1] * t * p.b + 0.25 * h_5[0];
+        let h_5 = lin4(x);
+        s += 0.5 * h_5[2].sin() * t * p.b;
         j_4 += 1;
         match j_4 {
             3 => break,
@@ -19517,35 +19501,18 @@ fn comb_16197(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
         s += 1.21 * p.a;
     }
     s += 0.5 * hs(p, &p.q.v);
-    let mut v_3 = [0.0; 2];
-    v_3[0] = 0.61 * 0.44;
-    v_3[1] = x[2] * 0.5;
-    let h_2 = layer2(p, &v_3);
-    s += h_2[0] * h_2[1] + hs(p, &h_2) * 0.25;
-    let mut j_4 = 0;
-    while j_4 < 3 {
-        let mut b_5 = [0.0; 4];
-        for i_6 in 0..4 {
-            b_5[i_6] = (p.a + x[i_6]).tanh();
-        }
-        let h_7 = lin4(&b_5);
-        s += dotf(&h_7, &b_5) * (0.44 - p.b.exp()).tanh();
-        j_4 += 1;
+    let h_2 = layer2(p, &p.q.v);
+    s += h_2[0] * 0.61 * 0.44 + 0.25 * h_2[1];
+    let mut h_3 = vec![0.0; p.q.v.len() + 1];
+    for i_4 in 0..h_3.len() {
+        h_3[i_4] = (p.b.abs().sqrt() + p.w[i_4 % 3]).tanh();
     }
-    let mut k_8 = 0;
-    let mut found_9 = false;
-    while k_8 < 4 {
-        s += x[k_8 % 4] * (1.21 - p.q.c.sin()).tanh();
-        if x[k_8 % 4] > -0.5 && !found_9 {
-            found_9 = true;
-            s += 0.25 * gather(&p.w, idx) * p.a * p.b;
-        }
-        k_8 += 1;
+    s += h_3[1] * t + h_3.iter().sum::<f64>() * 0.25;
+    let mut h_5 = vec![0.0; p.q.v.len() + 1];
+    for i_6 in 0..h_5.len() {
+        h_5[i_6] = (t + p.w[i_6 % 3]).tanh();
     }
-    if found_9 {
-        s *= 0.9;
-    }
-    s += 0.1 * (k_8 as f64) * t;
+    s += h_5[0] * (t - p.b.cos()).tanh() + h_5.iter().sum::<f64>() * 0.25;
     s
 }
 
@@ -19622,28 +19589,26 @@ fn comb_16198(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
     }
     let mut j_2 = 0;
     while j_2 < 2 {
-        let h_3 = lin4(x);
-        let g_4 = lin4(&h_3);
-        s += 0.5 * dotf(&g_4, &h_3) + g_4[j_2 % 4] * p.b * x[0];
+        s += 0.25 * dotf(&lin4(x), x) * p.b * x[0];
         j_2 += 1;
     }
-    let mut i_5 = 0;
-    while i_5 < 4 {
-        i_5 += 1;
-        if t > 1.0 && x[0] > 0.0 && i_5 == 1 {
-            return s * x[i_5 % 4] + t * 0.65;
+    let mut i_4 = 0;
+    while i_4 < 4 {
+        i_4 += 1;
+        if t > 1.0 && x[0] > 0.0 && i_4 == 1 {
+            return s * x[i_4 % 4] + t * 0.65;
         }
         s += (t - p.a.cos()).tanh();
     }
-    let mut b_6 = [0.0; 4];
-    for i_7 in 0..4 {
-        b_6[i_7] = ((x[i_7 % 4] - p.a.hypot(p.q.c)).tanh() + x[i_7]).tanh();
+    let mut b_5 = [0.0; 4];
+    for i_6 in 0..4 {
+        b_5[i_6] = ((x[i_6 % 4] - p.a.hypot(p.q.c)).tanh() + x[i_6]).tanh();
     }
-    s += 0.25 * dotf(&b_6, &b_6) + gather(&b_6, idx) * p.q.v[1];
-    let mut i_8 = 0;
-    while i_8 < 4 {
-        i_8 += 1;
-        match i_8 % 4 {
+    s += 0.25 * dotf(&b_5, &b_5) + gather(&b_5, idx) * p.q.v[1];
+    let mut i_7 = 0;
+    while i_7 < 4 {
+        i_7 += 1;
+        match i_7 % 4 {
             3 => {
                 s += 0.25 * qdot(&p.q, &p.q.v) * p.q.c.powi(2);
                 if p.q.v[1] < 5.0 {
@@ -19653,13 +19618,14 @@ fn comb_16198(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             0 => s = s * 0.75 + (p.w[0] - p.q.c.min(p.a)).tanh(),
             _ => {}
         }
-        s += 0.5 * x[i_8 % 4] * p.a.min(p.b);
+        s += 0.5 * x[i_7 % 4] * p.a.min(p.b);
     }
     if 1.03 > -0.5 {
-        let h_9 = lin4(x);
-        s += 0.5 * h_9[1].atan() * (p.w[2] - (p.b * p.a).sin()).tanh();
+        let h_8 = lin4(x);
+        let g_9 = lin4(&h_8);
+        s += 0.5 * dotf(&g_9, &h_8) + g_9[1] * (p.w[2] - (p.b * p.a).sin()).tanh();
     } else {
-        s += 0.25 * dotf(x, x) * (x[1] - (p.q.c * x[0]).sin()).tanh();
+        s += 0.25 * gather(&p.w, idx) * p.b.mul_add(p.a, p.q.c);
     }
     s
 }
@@ -19747,16 +19713,13 @@ fn comb_16199(p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]) -> f64 {
             }
             2 => s = s * 0.75 + p.a,
             _ => {
-                s += 0.25 * dotf(&lin4(x), x) * (t - p.q.c.abs()).tanh();
+                let h_3 = clip4(x, 0.5 * t + 0.3);
+                s += h_3[0] * (t - p.q.c.abs()).tanh() + 0.25 * dotf(&h_3, x);
             }
         }
-        s += 0.5 * x[i_2 % 4] * p.w[2];
+        s += 0.5 * x[i_2 % 4] * p.q.c.exp();
     }
-    if x[0] > -0.5 {
-        s += p.q.c.powi(2);
-    } else {
-        s += p.b.abs().sqrt();
-    }
+    s += t * x[3];
     s
 }
 

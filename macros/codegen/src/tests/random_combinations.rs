@@ -384,12 +384,18 @@ impl Gen {
         }
     }
 
-    /// A call returning an array (`lin4`, `layer2`), its result read and passed on: to another
+    /// A call returning an array (`lin4`, `layer2`, `clip4` which returns early), its result read and passed on: to another
     /// array-returning call, to a scalar call, aliased with a part of the struct it came from.
     fn array_call(&mut self) {
         let h = self.name("h");
         let (k, e) = (self.index(), self.expr());
-        match self.rng.below(5) {
+        match self.rng.below(6) {
+            5 => {
+                // A callee returning an array that itself returns early (at `t` 0.4 and 1.6; not at 1.1).
+                let arg = if self.rng.chance(0.5) { "t" } else { "0.5 * t + 0.3" };
+                self.line(&format!("let {h} = clip4(x, {arg});"));
+                self.line(&format!("s += {h}[{k}] * {e} + 0.25 * dotf(&{h}, x);"));
+            }
             0 => {
                 let m = self.rng.pick(&["tanh()", "sin()", "exp()", "powi(2)", "abs()", "atan()"]).to_string();
                 self.line(&format!("let {h} = lin4(x);"));
@@ -627,6 +633,21 @@ fn lin4(v: &[f64; 4]) -> [f64; 4] {
     let mut out = [0.0; 4];
     for i in 0..4 {
         out[i] = (0.6 * v[i] - 0.3 * v[(i + 1) % 4] + 0.1).tanh();
+    }
+    out
+}
+
+#[backprop]
+fn clip4(v: &[f64; 4], t: f64) -> [f64; 4] {
+    let mut out = [0.0; 4];
+    for i in 0..4 {
+        out[i] = (v[i] * t + 0.1).tanh();
+        if t > 1.0 && i == 2 {
+            return out;
+        }
+    }
+    if t < 0.5 {
+        return lin4(&out);
     }
     out
 }

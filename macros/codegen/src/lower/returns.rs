@@ -156,7 +156,8 @@ impl CopyByElement {
     /// `for j0 in 0..M { for j1 in 0..N { ret[j0][j1] = h[j0][j1]; } }` for `[[E; N]; M]`.
     fn copy(&self, h: &syn::ExprPath) -> Stmt {
         let ret = ident(RET);
-        let js: Vec<syn::Ident> = (0..self.lens.len()).map(|d| ident(&format!("{}rj{d}", crate::plan::HIDDEN))).collect();
+        let js: Vec<syn::Ident> =
+            (0..self.lens.len()).map(|d| ident(&format!("{}rj{d}", crate::plan::HIDDEN))).collect();
         let mut body: Stmt = parse_quote!(#ret #([#js])* = #h #([#js])*;);
         for (j, len) in js.iter().zip(&self.lens).rev() {
             body = parse_quote!(for #j in 0..#len { #body });

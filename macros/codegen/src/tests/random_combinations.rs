@@ -515,14 +515,8 @@ impl Gen {
 
 /// The body of program `seed`: `let mut s = ..;`, fragments, `s`.
 pub fn program(seed: u64) -> String {
-    let mut g = Gen {
-        rng: Rng::new(seed ^ 0x15_C0_4B),
-        out: Vec::new(),
-        indent: 1,
-        fresh: 0,
-        returned: 0,
-        loop_vars: vec![],
-    };
+    let mut g =
+        Gen { rng: Rng::new(seed ^ 0x15_C0_4B), out: Vec::new(), indent: 1, fresh: 0, returned: 0, loop_vars: vec![] };
     let first = g.expr();
     g.line(&format!("let mut s = {first};"));
     for _ in 0..3 + g.rng.below(3) {
@@ -865,7 +859,9 @@ fn random_combinations_lower() {
             panic!("seed {seed}: {e}\n{source}");
         }
     }
-    for seed in (GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1).chain(WIDE_GENERIC_SEEDS.0..WIDE_GENERIC_SEEDS.0 + WIDE_GENERIC_SEEDS.1) {
+    for seed in (GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1)
+        .chain(WIDE_GENERIC_SEEDS.0..WIDE_GENERIC_SEEDS.0 + WIDE_GENERIC_SEEDS.1)
+    {
         let source = format!("fn generic(x: &[f64], t: f64) -> f64 {{\n{}\n}}", generic_program(seed))
             .replace("T::zero()", "0.0")
             .replace("T::one()", "1.0")

@@ -4,11 +4,19 @@
 //! iterator idioms over a call's result, a return in a nested `match`, a generic callee; scratch
 //! buffers sized by a field, rows of an integer table passed to an array-returning callee, counters
 //! and exits in `match` arms around the returns; functions returning arrays (also generic, nested)
-//! that return early. Each gradient
-//! is checked against central differences over every scalar (struct, array and `t`), with `t` on
-//! either side of the returns.
+//! that return early. Each gradient is checked against central differences over every scalar
+//! (struct, array and `t`), with `t` on either side of the returns.
 // Objectives written with index loops and element copies, as the macro reads them.
-#![allow(clippy::needless_range_loop, clippy::single_match, clippy::let_and_return)]
+// The shapes under test are kept as a user writes them (nested `if`s around returns, `s = s + ..` on
+// generic floats).
+#![allow(
+    clippy::needless_range_loop,
+    clippy::single_match,
+    clippy::let_and_return,
+    clippy::collapsible_if,
+    clippy::collapsible_match,
+    clippy::assign_op_pattern
+)]
 
 use backprop::prelude::*;
 

@@ -756,3 +756,71 @@ fn functions_returning_nested_arrays_return_early() {
         }
     }
 }
+
+// An `f32` function returning an array that returns a call's array or its argument (`*x`), and one
+// returning an array argument taken by value.
+
+#[backprop]
+fn lin32(x: &[f32; 3]) -> [f32; 3] {
+    let mut o = [0.0; 3];
+    for i in 0..3 {
+        o[i] = (x[i] * 0.5 + x[(i + 1) % 3]).tanh();
+    }
+    o
+}
+
+#[backprop]
+fn f32_ret(x: &[f32; 3], t: f32) -> [f32; 3] {
+    if t > 1.0 {
+        return lin32(x);
+    }
+    let h = lin32(x);
+    if t < 0.3 {
+        return *x;
+    }
+    h
+}
+
+#[backprop]
+fn byval(x: [f64; 2], t: f64) -> [f64; 2] {
+    if t > 1.0 {
+        return x;
+    }
+    let mut o = [0.0; 2];
+    o[0] = x[0] * t;
+    o[1] = x[1].sin();
+    o
+}
+
+#[backprop]
+fn use32(x: &[f32; 3], t: f32) -> f32 {
+    let a = f32_ret(x, t);
+    a[0] * a[1] + a[2] * t
+}
+
+#[backprop]
+fn usebv(x: &[f64; 2], t: f64) -> f64 {
+    let mut v = [0.0; 2];
+    v[0] = x[0];
+    v[1] = x[1] * t;
+    let a = byval(v, t);
+    a[0] * a[1]
+}
+
+#[test]
+fn functions_returning_arrays_f32_and_arguments_return_early() {
+    for t in [0.2f32, 0.6, 1.6] {
+        let x = [0.5f32, -0.8, 0.3];
+        let (v, g) = use32_grad(&x, t);
+        assert_eq!(v, use32(&x, t));
+        let e = (use32(&[x[0] + 1e-3, x[1], x[2]], t) - use32(&[x[0] - 1e-3, x[1], x[2]], t)) / 2e-3;
+        assert!((g.x[0] - e).abs() < 1e-2, "{} {e}", g.x[0]);
+    }
+    for t in [0.6, 1.6] {
+        let x = [0.5, -0.8];
+        let (v, g) = usebv_grad(&x, t);
+        assert_eq!(v, usebv(&x, t));
+        let e = (usebv(&x, t + 1e-6) - usebv(&x, t - 1e-6)) / 2e-6;
+        assert!((g.t - e).abs() < 1e-6, "{} {e}", g.t);
+    }
+}

@@ -142,10 +142,16 @@ impl CopyByElement {
         if !matches!(&*a.left, Expr::Path(p) if p.path.is_ident(&ret)) {
             return;
         }
-        *s = match &*a.right {
-            Expr::Path(h) => self.copy(h),
+        let deref = match &*a.right {
+            Expr::Unary(syn::ExprUnary { op: syn::UnOp::Deref(_), expr, .. }) => Some(&**expr),
+            _ => None,
+        };
+        *s = match (&*a.right, deref) {
+            (Expr::Path(h), _) => self.copy(h),
+            // `return *x;` for an argument `x: &[f64; N]`.
+            (_, Some(Expr::Path(h))) => self.copy(h),
             // A call (or anything else, which the lowering of the `let` reports on its own span).
-            value => {
+            (value, _) => {
                 let tmp = ident(&format!("{}rvalue", crate::plan::HIDDEN));
                 let copy = self.copy(&parse_quote!(#tmp));
                 parse_quote!({ let #tmp = #value; #copy })

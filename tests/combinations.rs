@@ -164,8 +164,32 @@ fn field_methods_mixed(p: &P) -> f64 {
     s + p.a.hypot(p.b) + p.q.c.clamp(-0.5, 0.5) + p.b.powf(2.0)
 }
 
+// The reproduction as written, and its two spellings that compiled.
+#[backprop]
+fn field_exp(p: &P) -> f64 {
+    p.a.exp()
+}
+
+#[backprop]
+fn indexed_field_exp(p: &P) -> f64 {
+    p.w[0].exp()
+}
+
+#[backprop]
+fn bound_field_exp(p: &P) -> f64 {
+    let a = p.a;
+    a.exp()
+}
+
 #[test]
 fn float_methods_on_fields() {
+    let p = p0();
+    let (v, g) = field_exp_grad(&p);
+    assert_eq!((v, g.p.a, g.p.b, g.p.w[0]), (p.a.exp(), p.a.exp(), 0.0, 0.0));
+    let (v, g) = indexed_field_exp_grad(&p);
+    assert_eq!((v, g.p.w[0], g.p.a), (p.w[0].exp(), p.w[0].exp(), 0.0));
+    let (v, g) = bound_field_exp_grad(&p);
+    assert_eq!((v, g.p.a), (p.a.exp(), p.a.exp()));
     check_p("field_methods", field_methods, |p| {
         let (v, g) = field_methods_grad(p);
         (v, g.p)
@@ -444,4 +468,184 @@ fn aliased_call_arguments() {
     assert_eq!(v, aliased_arguments(&p, &x));
     assert_close("aliased_arguments p", &g.p.flat(), &fd(&p.flat(), |f| aliased_arguments(&P::from_flat(f), &x)));
     assert_close("aliased_arguments x", &g.x, &fd(&x, |x| aliased_arguments(&p, x)));
+}
+
+// 5. Calls after an early `return` (the rest of the body runs under the macro's `!returned` flag,
+//    which was refused as "inside a loop or a branch" for array-returning calls and local arrays).
+
+#[backprop]
+fn lin3(x: &[f64; 3]) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for i in 0..3 {
+        out[i] = (x[i] * 0.7 + x[(i + 1) % 3]).tanh();
+    }
+    out
+}
+
+#[backprop]
+fn sq3(h: &[f64; 3], x: &[f64; 3]) -> f64 {
+    h[0] * x[0] + h[1] * h[1] * x[1] + (h[2] * x[2]).sin()
+}
+
+#[backprop]
+fn sum_sq(v: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..v.len() {
+        s += v[i] * v[i];
+    }
+    s
+}
+
+#[backprop]
+fn scalar_call_after_return(x: &[f64; 3], t: f64) -> f64 {
+    if t > 1.0 {
+        return t;
+    }
+    sq3(x, x) * t + sum_sq(x)
+}
+
+#[backprop]
+fn array_call_after_return(x: &[f64; 3], t: f64) -> f64 {
+    if t > 1.0 {
+        return t;
+    }
+    let h = lin3(x);
+    h[0] * h[1] + h[2] * t
+}
+
+#[backprop]
+fn local_array_to_call_after_return(x: &[f64; 3], t: f64) -> f64 {
+    if t > 1.0 {
+        return t;
+    }
+    let mut h = [0.0; 3];
+    for i in 0..3 {
+        h[i] = x[i] * t + 0.5;
+    }
+    sq3(&h, x) + sum_sq(&h)
+}
+
+#[backprop]
+fn chained_calls_after_return(x: &[f64; 3], t: f64) -> f64 {
+    let mut s = x[0] * t;
+    if t > 1.0 {
+        return s * s;
+    }
+    let h = lin3(x);
+    let g = lin3(&h);
+    let mut buf = [0.0; 3];
+    for i in 0..3 {
+        buf[i] = g[i] * h[(i + 2) % 3];
+    }
+    s += sq3(&buf, &g) + sq3(&h, x);
+    s
+}
+
+#[backprop]
+fn calls_after_return_in_loop(x: &[f64; 3], t: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        if t > 1.0 && i == 1 {
+            return s + x[i] * t;
+        }
+        let h = lin3(x);
+        let mut buf = [0.0; 3];
+        buf[i] = h[i] * t;
+        s += sq3(&buf, &h) + sum_sq(&h) * 0.1;
+    }
+    let h = lin3(x);
+    s + h[0] + sq3(&h, x)
+}
+
+#[backprop]
+fn several_returns_then_calls(x: &[f64; 3], t: f64) -> f64 {
+    if t > 2.0 {
+        return t * x[0];
+    }
+    let h = lin3(x);
+    if h[0] > 0.99 {
+        return sq3(&h, x);
+    }
+    let mut buf = [0.0; 3];
+    for i in 0..3 {
+        buf[i] = h[i] * x[i];
+    }
+    if t > 1.0 {
+        return sum_sq(&buf) * t;
+    }
+    let g = lin3(&buf);
+    sq3(&g, &h) + t
+}
+
+#[backprop]
+fn return_in_match_arm_then_calls(x: &[f64; 3], t: f64, k: usize) -> f64 {
+    let mut s = t;
+    match k {
+        0 => {
+            if t > 1.0 {
+                return s * x[0];
+            }
+        }
+        1 => return sq3(x, x),
+        _ => s += x[1],
+    }
+    let h = lin3(x);
+    let mut buf = [0.0; 3];
+    for i in 0..3 {
+        buf[i] = h[i] + s;
+    }
+    s + sq3(&buf, x) + sum_sq(&h)
+}
+
+#[test]
+fn calls_after_an_early_return() {
+    type F = fn(&[f64; 3], f64) -> f64;
+    type G = fn(&[f64; 3], f64) -> (f64, [f64; 3], f64);
+    let cases: [(&str, F, G); 6] = [
+        ("scalar_call_after_return", scalar_call_after_return, |x, t| {
+            let (v, g) = scalar_call_after_return_grad(x, t);
+            (v, g.x, g.t)
+        }),
+        ("array_call_after_return", array_call_after_return, |x, t| {
+            let (v, g) = array_call_after_return_grad(x, t);
+            (v, g.x, g.t)
+        }),
+        ("local_array_to_call_after_return", local_array_to_call_after_return, |x, t| {
+            let (v, g) = local_array_to_call_after_return_grad(x, t);
+            (v, g.x, g.t)
+        }),
+        ("chained_calls_after_return", chained_calls_after_return, |x, t| {
+            let (v, g) = chained_calls_after_return_grad(x, t);
+            (v, g.x, g.t)
+        }),
+        ("calls_after_return_in_loop", calls_after_return_in_loop, |x, t| {
+            let (v, g) = calls_after_return_in_loop_grad(x, t);
+            (v, g.x, g.t)
+        }),
+        ("several_returns_then_calls", several_returns_then_calls, |x, t| {
+            let (v, g) = several_returns_then_calls_grad(x, t);
+            (v, g.x, g.t)
+        }),
+    ];
+    for (name, f, g) in cases {
+        for t in [0.4, 1.6, 2.5] {
+            for x in [[0.5, -1.5, 0.2], [0.3, 0.8, -0.4]] {
+                let (v, gx, gt) = g(&x, t);
+                assert_eq!(v.to_bits(), f(&x, t).to_bits(), "{name} value at t = {t}");
+                let all = [x[0], x[1], x[2], t];
+                let e = fd(&all, |a| f(&[a[0], a[1], a[2]], a[3]));
+                assert_close(&format!("{name} at t = {t}"), &[gx[0], gx[1], gx[2], gt], &e);
+            }
+        }
+    }
+    for k in 0..3 {
+        for t in [0.4, 1.6] {
+            let x = [0.5, -1.5, 0.2];
+            let (v, g) = return_in_match_arm_then_calls_grad(&x, t, k);
+            assert_eq!(v.to_bits(), return_in_match_arm_then_calls(&x, t, k).to_bits());
+            let all = [x[0], x[1], x[2], t];
+            let e = fd(&all, |a| return_in_match_arm_then_calls(&[a[0], a[1], a[2]], a[3], k));
+            assert_close(&format!("return_in_match_arm k = {k} t = {t}"), &[g.x[0], g.x[1], g.x[2], g.t], &e);
+        }
+    }
 }

@@ -78,11 +78,8 @@ impl Lower<'_> {
         // `..; layer(&p.l2, &h)`: the array a call returns, returned.
         if let Some((syn::Stmt::Expr(last, None), rest)) = stmts.split_last() {
             if let Some(call) = self.user_call(last) {
-                if super::returns::has_return(&func.block) {
-                    self.cx.error_spanned_by(
-                        &func.sig.output,
-                        "a `#[backprop]` function returning an array may not `return` early",
-                    );
+                if let Some(r) = super::returns::first_return(stmts) {
+                    self.cx.error_spanned_by(r, super::returns::ARRAY_RETURN);
                     return;
                 }
                 self.block_body(rest, false, func.block.brace_token.span.close());
@@ -108,11 +105,8 @@ impl Lower<'_> {
             }
             return;
         };
-        if super::returns::has_return(&func.block) {
-            self.cx.error_spanned_by(
-                &func.sig.output,
-                "a `#[backprop]` function returning an array may not `return` early",
-            );
+        if let Some(r) = super::returns::first_return(stmts) {
+            self.cx.error_spanned_by(r, super::returns::ARRAY_RETURN);
             return;
         }
         // The returned name is an array even where nothing indexes it (`let out = layer(..); out`).

@@ -76,12 +76,18 @@ pub fn lower(cx: &Ctxt, func: &syn::ItemFn, options: &Options) -> Lowered {
     let split = tuples::rewrite(&func.block.stmts);
     let base = split.as_deref().unwrap_or(&func.block.stmts);
     let rewritten = match (&func.sig.output, want_value && returns::has_return(&func.block)) {
+        (ReturnType::Type(_, ty), true) if returned_array(ty).is_some() => returns::rewrite_array_function(base, ty),
         (ReturnType::Type(_, ty), true) => Some(returns::rewrite_function(base, ty)),
         _ => None,
     };
     let stmts = rewritten.as_deref().unwrap_or(base);
     if let ReturnType::Type(_, ty) = &func.sig.output {
         if returned_array(ty).is_some() {
+            if rewritten.is_some() {
+                // `return h;` became an element-wise copy: `h` is indexed now.
+                let block = syn::Block { brace_token: Default::default(), stmts: stmts.to_vec() };
+                lower.arrayish.extend(calls::array_names(&block));
+            }
             lower.array_body(func, stmts, ty);
             return Lowered { function: lower.f, items: lower.items };
         }

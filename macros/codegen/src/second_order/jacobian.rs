@@ -20,6 +20,10 @@ pub fn jacobian(func: &syn::ItemFn, f: &ir::Function) -> Result<TokenStream, Tok
         // `Vec` results are not differentiable functions yet; nothing to do.
         return Ok(TokenStream::new());
     };
+    // Nested results (`[[f64; N]; M]`) have no flat Jacobian here: their rows are not floats.
+    if matches!(&*array.elem, syn::Type::Array(_)) {
+        return Ok(TokenStream::new());
+    }
     let scalar = &array.elem;
     let (fname, pullback, jac) =
         (format_ident!("{name}"), format_ident!("{name}_pullback"), format_ident!("{name}_jacobian"));

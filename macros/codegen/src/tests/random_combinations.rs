@@ -1,7 +1,9 @@
 //! Random programs of constructs inside constructs (issue 15), written to `tests/random_combinations.rs`
 //! and checked there against central differences: `break`/`continue`/`return` inside `match` arms,
 //! float methods on struct fields, integer tables passed to calls, aliased call arguments
-//! (`dotf(x, x)`, `qdot(&p.q, &p.q.v)`, `dot2(&p.w, &p.w)`), calls after an early `return`, scratch
+//! (`dotf(x, x)`, `qdot(&p.q, &p.q.v)`, `dot2(&p.w, &p.w)`), calls after one or two early `return`s
+//! (scalar calls, array-returning calls `lin4(x)` / `layer2(p, &p.q.v)`, local arrays passed to calls,
+//! in the loop body after a return in a `for`, `while` or `match` arm), scratch
 //! buffers sized by a field (`vec![0.0; p.w.len()]`), integer counters and bool flags carried by
 //! `while` and `for` loops; and generic programs (`T: Float`) with `vec![T::zero(); n]` scratch
 //! buffers, counted `while` loops and exits in `match` arms. Each fragment is placed in a random context (the top level, a `for`
@@ -51,8 +53,8 @@ struct Gen {
     out: Vec<String>,
     indent: usize,
     fresh: usize,
-    /// Whether an early `return` was written (the rest of the body runs under a flag).
-    returned: bool,
+    /// How many early `return`s were written (the rest of the body runs under a flag).
+    returned: usize,
     /// Loop variables in scope (integers below 4), for indices.
     loop_vars: Vec<String>,
 }
@@ -152,10 +154,10 @@ impl Gen {
         self.line(&format!("s += {term};"));
     }
 
-    /// Writes `body` in a random context: as it is, in a `for` loop, in an `if`/`else`, or in a
-    /// `match` arm inside a loop.
+    /// Writes `body` in a random context: as it is, in a `for` loop, in an `if`/`else`, in a
+    /// `match` arm inside a loop, in a counted `while`, in a `loop` left from a `match` arm.
     fn in_context(&mut self, body: &mut dyn FnMut(&mut Gen)) {
-        match self.rng.below(4) {
+        match self.rng.below(6) {
             0 => body(self),
             1 => {
                 let j = self.name("j");
@@ -177,6 +179,35 @@ impl Gen {
                 self.line("} else {");
                 self.indent += 1;
                 self.accumulate();
+                self.indent -= 1;
+                self.line("}");
+            }
+            4 => {
+                // A counted `while` whose counter also indexes.
+                let j = self.name("j");
+                let n = 2 + self.rng.below(2);
+                self.line(&format!("let mut {j} = 0;"));
+                self.line(&format!("while {j} < {n} {{"));
+                self.indent += 1;
+                self.loop_vars.push(j.clone());
+                body(self);
+                self.loop_vars.pop();
+                self.line(&format!("{j} += 1;"));
+                self.indent -= 1;
+                self.line("}");
+            }
+            5 => {
+                // `loop` left by a `break` in a `match` arm.
+                let j = self.name("j");
+                let n = 1 + self.rng.below(3);
+                self.line(&format!("let mut {j} = 0;"));
+                self.line("loop {");
+                self.indent += 1;
+                self.loop_vars.push(j.clone());
+                body(self);
+                self.loop_vars.pop();
+                self.line(&format!("{j} += 1;"));
+                self.line(&format!("match {j} {{ {n} => break, _ => {{}} }}"));
                 self.indent -= 1;
                 self.line("}");
             }
@@ -229,7 +260,12 @@ impl Gen {
         } else {
             self.line(&format!("{k} => {{"));
             self.indent += 1;
-            self.accumulate();
+            // What runs before the exit in the arm: a term, or calls (taped per iteration).
+            match self.rng.below(4) {
+                0 => self.array_call(),
+                1 => self.local_array_call(),
+                _ => self.accumulate(),
+            }
             let c = self.leaf();
             self.line(&format!("if {c} < 5.0 {{"));
             self.indent += 1;
@@ -242,7 +278,15 @@ impl Gen {
         let other = (k + 1 + self.rng.below(2)) % 4;
         let e = self.expr();
         self.line(&format!("{other} => s = s * 0.75 + {e},"));
-        self.line("_ => {}");
+        if self.rng.chance(0.3) {
+            self.line("_ => {");
+            self.indent += 1;
+            self.array_call();
+            self.indent -= 1;
+            self.line("}");
+        } else {
+            self.line("_ => {}");
+        }
         self.indent -= 1;
         self.line("}");
         let xi = format!("x[{i} % 4]");
@@ -253,24 +297,43 @@ impl Gen {
         self.line("}");
     }
 
-    /// An early `return` (class 5): at the top level, in a loop, or in a `match` arm; what follows
-    /// runs under the macro's flag, calls included.
+    /// The condition of an early `return`: `t > 1.0`, the test points' `t` being 0.4 or 1.6, or with
+    /// a sign test on `x` so that of several returns a later one is the one taken at some points.
+    fn return_condition(&mut self) -> String {
+        if self.rng.chance(0.5) {
+            "t > 1.0".to_string()
+        } else {
+            let k = self.rng.below(4);
+            let op = if self.rng.chance(0.5) { ">" } else { "<" };
+            format!("t > 1.0 && x[{k}] {op} 0.0")
+        }
+    }
+
+    /// An early `return` (class 5): at the top level, in a `for` loop, in a `match` arm or in a
+    /// counted `while`; what follows runs under the macro's flag, calls included.
     fn early_return(&mut self) {
         let e = self.expr();
-        match self.rng.below(3) {
-            0 => self.line(&format!("if t > 1.0 {{ return s * 0.5 + {e}; }}")),
+        let c = self.return_condition();
+        match self.rng.below(4) {
+            0 => self.line(&format!("if {c} {{ return s * 0.5 + {e}; }}")),
             1 => {
                 let i = self.name("i");
                 let k = self.rng.below(3);
                 self.line(&format!("for {i} in 0..3 {{"));
                 self.indent += 1;
-                self.line(&format!("if t > 1.0 && {i} == {k} {{ return s + x[{i}] * {e}; }}"));
+                self.line(&format!("if {c} && {i} == {k} {{ return s + x[{i}] * {e}; }}"));
                 let x = format!("x[{i} + 1]");
                 self.line(&format!("s += 0.25 * {x};"));
+                // A call in the loop body after the return (it runs under the flag each iteration).
+                if self.rng.chance(0.5) {
+                    self.loop_vars.push(i.clone());
+                    self.after_return();
+                    self.loop_vars.pop();
+                }
                 self.indent -= 1;
                 self.line("}");
             }
-            _ => {
+            2 => {
                 let i = self.name("i");
                 self.line(&format!("for {i} in 0..3 {{"));
                 self.indent += 1;
@@ -279,7 +342,7 @@ impl Gen {
                 let n = self.rng.below(3);
                 self.line(&format!("{} => {{", n));
                 self.indent += 1;
-                self.line(&format!("if t > 1.0 {{ return s - {e}; }}"));
+                self.line(&format!("if {c} {{ return s - {e}; }}"));
                 self.indent -= 1;
                 self.line("}");
                 self.line("_ => s += 0.1 * t,");
@@ -288,11 +351,107 @@ impl Gen {
                 self.indent -= 1;
                 self.line("}");
             }
+            _ => {
+                let i = self.name("i");
+                let k = 1 + self.rng.below(3);
+                self.line(&format!("let mut {i} = 0;"));
+                self.line(&format!("while {i} < 4 {{"));
+                self.indent += 1;
+                self.line(&format!("{i} += 1;"));
+                self.line(&format!("if {c} && {i} == {k} {{ return s * x[{i} % 4] + {e}; }}"));
+                self.loop_vars.push(i.clone());
+                self.accumulate();
+                self.loop_vars.pop();
+                self.indent -= 1;
+                self.line("}");
+            }
         }
-        self.returned = true;
+        self.returned += 1;
         // A call right after the return: what the issue found refused.
-        let c = self.call();
-        self.line(&format!("s += 0.5 * {c};"));
+        self.after_return();
+    }
+
+    /// What follows an early `return`: a scalar call, an array-returning call, or a local array
+    /// passed to a call.
+    fn after_return(&mut self) {
+        match self.rng.below(3) {
+            0 => {
+                let c = self.call();
+                self.line(&format!("s += 0.5 * {c};"));
+            }
+            1 => self.array_call(),
+            _ => self.local_array_call(),
+        }
+    }
+
+    /// A call returning an array (`lin4`, `layer2`, `clip4` which returns early), its result read and passed on: to another
+    /// array-returning call, to a scalar call, aliased with a part of the struct it came from.
+    fn array_call(&mut self) {
+        let h = self.name("h");
+        let (k, e) = (self.index(), self.expr());
+        match self.rng.below(6) {
+            5 => {
+                // A callee returning an array that itself returns early (at `t` 0.4 and 1.6; not at 1.1).
+                let arg = if self.rng.chance(0.5) { "t" } else { "0.5 * t + 0.3" };
+                self.line(&format!("let {h} = clip4(x, {arg});"));
+                self.line(&format!("s += {h}[{k}] * {e} + 0.25 * dotf(&{h}, x);"));
+            }
+            0 => {
+                let m = self.rng.pick(&["tanh()", "sin()", "exp()", "powi(2)", "abs()", "atan()"]).to_string();
+                self.line(&format!("let {h} = lin4(x);"));
+                self.line(&format!("s += 0.5 * {h}[{k}].{m} * {e};"));
+            }
+            1 => {
+                let g = self.name("g");
+                self.line(&format!("let {h} = lin4(x);"));
+                self.line(&format!("let {g} = lin4(&{h});"));
+                self.line(&format!("s += 0.5 * dotf(&{g}, &{h}) + {g}[{k}] * {e};"));
+            }
+            2 => {
+                self.line(&format!("let {h} = layer2(p, &p.q.v);"));
+                let j = self.rng.below(2);
+                self.line(&format!("s += {h}[{j}] * {e} + 0.25 * {h}[{}];", 1 - j));
+            }
+            3 => {
+                let v = self.name("v");
+                let l = self.leaf();
+                self.line(&format!("let mut {v} = [0.0; 2];"));
+                self.line(&format!("{v}[0] = {e};"));
+                self.line(&format!("{v}[1] = {l} * 0.5;"));
+                self.line(&format!("let {h} = layer2(p, &{v});"));
+                self.line(&format!("s += {h}[0] * {h}[1] + hs(p, &{h}) * 0.25;"));
+            }
+            _ => {
+                self.line(&format!("s += 0.25 * dotf(&lin4(x), x) * {e};"));
+            }
+        }
+    }
+
+    /// A local array filled in a loop, then passed to calls (scalar and array-returning).
+    fn local_array_call(&mut self) {
+        let b = self.name("b");
+        self.line(&format!("let mut {b} = [0.0; 4];"));
+        let i = self.name("i");
+        self.line(&format!("for {i} in 0..4 {{"));
+        self.indent += 1;
+        self.loop_vars.push(i.clone());
+        let e = self.expr();
+        self.line(&format!("{b}[{i}] = ({e} + x[{i}]).tanh();"));
+        self.loop_vars.pop();
+        self.indent -= 1;
+        self.line("}");
+        let e = self.expr();
+        match self.rng.below(5) {
+            0 => self.line(&format!("s += 0.25 * dotf(&{b}, x) * {e};")),
+            1 => self.line(&format!("s += 0.25 * dotf(&{b}, &{b}) + gather(&{b}, idx) * {e};")),
+            2 => self.line(&format!("s += dot2(&{b}, &p.w) * {e};")),
+            3 => {
+                let h = self.name("h");
+                self.line(&format!("let {h} = lin4(&{b});"));
+                self.line(&format!("s += dotf(&{h}, &{b}) * {e};"));
+            }
+            _ => self.line(&format!("s += hs(p, &{b}) * 0.5 + {b}[1] * {e};")),
+        }
     }
 
     /// A scratch buffer sized by a field (class 6), filled in a loop and read back.
@@ -342,9 +501,11 @@ impl Gen {
 
     /// One fragment in a random context (the loops carry their own).
     fn fragment(&mut self) {
-        match self.rng.below(7) {
+        match self.rng.below(9) {
             0 => self.exits_in_match(),
-            1 if !self.returned => self.early_return(),
+            1 | 8 if self.returned < 2 => self.early_return(),
+            4 => self.in_context(&mut |g| g.array_call()),
+            5 => self.in_context(&mut |g| g.local_array_call()),
             2 => self.scratch(),
             3 => self.counters(),
             _ => self.in_context(&mut |g| g.accumulate()),
@@ -354,14 +515,8 @@ impl Gen {
 
 /// The body of program `seed`: `let mut s = ..;`, fragments, `s`.
 pub fn program(seed: u64) -> String {
-    let mut g = Gen {
-        rng: Rng::new(seed ^ 0x15_C0_4B),
-        out: Vec::new(),
-        indent: 1,
-        fresh: 0,
-        returned: false,
-        loop_vars: vec![],
-    };
+    let mut g =
+        Gen { rng: Rng::new(seed ^ 0x15_C0_4B), out: Vec::new(), indent: 1, fresh: 0, returned: 0, loop_vars: vec![] };
     let first = g.expr();
     g.line(&format!("let mut s = {first};"));
     for _ in 0..3 + g.rng.below(3) {
@@ -400,10 +555,11 @@ fn rust_f64(v: f64) -> String {
 
 const HEADER: &str = r#"//! Random programs of constructs inside constructs (issue 15) from
 //! macros/codegen/src/tests/random_combinations.rs: exits and returns inside `match` arms, float
-//! methods on struct fields, integer tables passed to calls, aliased call arguments, calls after an
-//! early `return`, scratch buffers sized by a field, integer counters and flags in loops. Each is
-//! compiled through `#[backprop]` and checked against central differences at two points (`t` on
-//! either side of the early returns). Generated by
+//! methods on struct fields, integer tables passed to calls, aliased call arguments, calls after
+//! early `return`s (scalar and array-returning calls, local arrays passed along), scratch buffers
+//! sized by a field, integer counters and flags in loops. Each is compiled through `#[backprop]` and
+//! checked against central differences at three points (`t` on either side of the early returns,
+//! `x`'s signs choosing which of several returns is taken). Generated by
 //! `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_combination_tests -- --ignored`;
 //! do not edit by hand.
 
@@ -466,6 +622,57 @@ fn hs(p: &Pc, v: &[f64]) -> f64 {
     p.a * v[0] + (p.q.v[1] * v[1]).tanh() * p.b
 }
 
+#[backprop]
+fn lin4(v: &[f64; 4]) -> [f64; 4] {
+    let mut out = [0.0; 4];
+    for i in 0..4 {
+        out[i] = (0.6 * v[i] - 0.3 * v[(i + 1) % 4] + 0.1).tanh();
+    }
+    out
+}
+
+#[backprop]
+fn clip4(v: &[f64; 4], t: f64) -> [f64; 4] {
+    let mut out = [0.0; 4];
+    for i in 0..4 {
+        out[i] = (v[i] * t + 0.1).tanh();
+        if t > 1.0 && i == 2 {
+            return out;
+        }
+    }
+    if t < 0.5 {
+        return lin4(&out);
+    }
+    out
+}
+
+#[backprop]
+fn layer2(p: &Pc, v: &[f64; 2]) -> [f64; 2] {
+    let mut out = [0.0; 2];
+    for j in 0..2 {
+        out[j] = (p.w[j] * v[0] + p.q.v[j] * v[1] + p.a).tanh();
+    }
+    out
+}
+
+#[backprop]
+fn gdot<T: Float>(a: &[T], b: &[T]) -> T {
+    let mut s = T::zero();
+    for i in 0..a.len() {
+        s = s + a[i] * b[i % b.len()];
+    }
+    s
+}
+
+#[backprop]
+fn glin<T: Float>(v: &[T; 4]) -> [T; 4] {
+    let mut out = [T::zero(); 4];
+    for i in 0..4 {
+        out[i] = (T::of_f64(0.6) * v[i] - T::of_f64(0.3) * v[(i + 1) % 4]).tanh();
+    }
+    out
+}
+
 const IDX: [usize; 5] = [2, 0, 3, 1, 2];
 
 /// Compares `grad` with Richardson-extrapolated central differences of `f` at `p`, skipping
@@ -521,7 +728,7 @@ pub fn compiled_file(first: u64, count: u64) -> String {
         out.push_str(&format!(
             "\n#[test]\nfn {name}_matches_finite_differences() {{\n    let g = |p: &Pc, x: &[f64; 4], t: f64, idx: &[usize]| {{\n        let (v, g) = {name}_grad(p, x, t, idx);\n        (v, g.p, g.x, g.t)\n    }};\n"
         ));
-        for k in 0..2 {
+        for k in 0..3 {
             let (p, x, t) = point(seed, k);
             let p: Vec<String> = p.iter().map(|v| rust_f64(*v)).collect();
             let x: Vec<String> = x.iter().map(|v| rust_f64(*v)).collect();
@@ -538,7 +745,8 @@ pub fn compiled_file(first: u64, count: u64) -> String {
 }
 
 /// A generic program (`T: Float`): a `vec![T::zero(); x.len()]` scratch buffer filled by a counted
-/// `while` whose `match` arm exits, an early `return`, float methods; checked at `f64` against
+/// `while` whose `match` arm exits, an early `return`, generic calls after it (the scratch `Vec` to
+/// `gdot`, a local array through `glin`), float methods; checked at `f64` against
 /// central differences and at `f32` for its value.
 pub fn generic_program(seed: u64) -> String {
     let mut rng = Rng::new(seed ^ 0x7_15_6E);
@@ -559,6 +767,21 @@ pub fn generic_program(seed: u64) -> String {
     if rng.chance(0.6) {
         let m = rng.pick(&methods);
         lines.push(format!("    if t > T::one() {{ return h[0] * t.{m}; }}"));
+    }
+    // Calls after the return: the scratch `Vec` passed to a generic callee, a local array through a
+    // generic array-returning one.
+    match rng.below(3) {
+        0 => lines.push("    s = s + gdot(&h, x) * t;".to_string()),
+        1 => {
+            let m = rng.pick(&methods);
+            lines.push("    let mut b = [T::zero(); 4];".to_string());
+            lines.push("    for i in 0..4 {".to_string());
+            lines.push(format!("        b[i] = h[i % h.len()] * t + x[i % x.len()].{m};"));
+            lines.push("    }".to_string());
+            lines.push("    let g = glin(&b);".to_string());
+            lines.push("    s = s + g[k % 4] * gdot(&g, &b);".to_string());
+        }
+        _ => {}
     }
     let m = rng.pick(&methods);
     lines.push("    for i in 0..h.len() {".to_string());
@@ -596,8 +819,12 @@ fn generic_tests(first: u64, count: u64) -> String {
 const SEEDS: (u64, u64) = (15_000, 48);
 /// Seeds of its generic programs.
 const GENERIC_SEEDS: (u64, u64) = (15_500, 12);
+/// Seeds of `tests/random_wide_combinations.rs` (feature `wide-tests`): 250 programs, the size of
+/// the mix issue 15 was found with.
+const WIDE_SEEDS: (u64, u64) = (16_000, 200);
+const WIDE_GENERIC_SEEDS: (u64, u64) = (16_500, 50);
 
-/// Writes `tests/random_combinations.rs`. Regenerate with
+/// Writes `tests/random_combinations.rs` and `tests/random_wide_combinations.rs`. Regenerate with
 /// `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_combination_tests -- --ignored`.
 #[test]
 #[ignore]
@@ -605,24 +832,36 @@ fn write_random_combination_tests() {
     if std::env::var_os("BACKPROP_WRITE_RANDOM").is_none() {
         return;
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/random_combinations.rs");
-    let file = compiled_file(SEEDS.0, SEEDS.1) + &generic_tests(GENERIC_SEEDS.0, GENERIC_SEEDS.1);
-    std::fs::write(&path, file).unwrap();
-    let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
-    assert!(status.success(), "rustfmt failed on {}", path.display());
+    let wide_note = "//! do not edit by hand. The wide set (250 programs) runs with\n//! `cargo test --features wide-tests --test random_wide_combinations`.";
+    let files = [
+        ("random_combinations", SEEDS, GENERIC_SEEDS, None),
+        ("random_wide_combinations", WIDE_SEEDS, WIDE_GENERIC_SEEDS, Some(wide_note)),
+    ];
+    for (stem, seeds, generic, note) in files {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/{stem}.rs"));
+        let mut file = compiled_file(seeds.0, seeds.1) + &generic_tests(generic.0, generic.1);
+        if let Some(note) = note {
+            file = file.replacen("//! do not edit by hand.", note, 1);
+        }
+        std::fs::write(&path, file).unwrap();
+        let status = std::process::Command::new("rustfmt").arg("--edition=2021").arg(&path).status().unwrap();
+        assert!(status.success(), "rustfmt failed on {}", path.display());
+    }
 }
 
 /// Every generated program lowers and differentiates (the pipeline, without rustc).
 #[test]
 fn random_combinations_lower() {
-    for seed in SEEDS.0..SEEDS.0 + SEEDS.1 {
+    for seed in (SEEDS.0..SEEDS.0 + SEEDS.1).chain(WIDE_SEEDS.0..WIDE_SEEDS.0 + WIDE_SEEDS.1) {
         let source = format!("fn comb{SIGNATURE} {{\n{}\n}}", program(seed));
         let item: proc_macro2::TokenStream = source.parse().expect("tokenizes");
         if let Err(e) = super::pipeline(proc_macro2::TokenStream::new(), item) {
             panic!("seed {seed}: {e}\n{source}");
         }
     }
-    for seed in GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1 {
+    for seed in (GENERIC_SEEDS.0..GENERIC_SEEDS.0 + GENERIC_SEEDS.1)
+        .chain(WIDE_GENERIC_SEEDS.0..WIDE_GENERIC_SEEDS.0 + WIDE_GENERIC_SEEDS.1)
+    {
         let source = format!("fn generic(x: &[f64], t: f64) -> f64 {{\n{}\n}}", generic_program(seed))
             .replace("T::zero()", "0.0")
             .replace("T::one()", "1.0")

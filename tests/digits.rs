@@ -10,8 +10,8 @@ use std::path::Path;
 use backprop::prelude::*;
 use backprop::runtime::gradcheck::check_gradient;
 use model::{
-    accuracy, ascii_art, batch_grad, default_data_path, first_misclassified, load_digits, parse_digits, sample_cost, sample_grad,
-    split, train_net, Config, DataError, Digit, Net, CLASSES, HIDDEN, PIXELS,
+    accuracy, ascii_art, batch_grad, default_data_path, first_misclassified, load_digits, parse_digits, sample_cost,
+    sample_grad, split, train_net, Config, DataError, Digit, Net, CLASSES, HIDDEN, PIXELS,
 };
 
 /// Hidden units of the fast configuration: half the example's.

@@ -243,7 +243,8 @@ pub fn batch_cost<const H: usize>(net: &Net<H>, xs: &[[f64; PIXELS]], ys: &[[f64
 /// The summed cost and gradient of a batch of digits through [`batch_cost`].
 pub fn batch_grad<const H: usize>(net: &Net<H>, batch: &[&Digit]) -> (f64, Net<H>) {
     let xs: Vec<[f64; PIXELS]> = batch.iter().map(|d| d.pixels).collect();
-    let ys: Vec<[f64; CLASSES]> = batch.iter().map(|d| std::array::from_fn(|k| f64::from(u8::from(k == d.label)))).collect();
+    let ys: Vec<[f64; CLASSES]> =
+        batch.iter().map(|d| std::array::from_fn(|k| f64::from(u8::from(k == d.label)))).collect();
     let (cost, g) = batch_cost_grad(net, &xs, &ys);
     (cost, g.net)
 }

@@ -97,11 +97,21 @@ fn rewrite(sig: &syn::Signature, block: &mut syn::Block) -> bool {
         syn::ReturnType::Default => quote!(),
         syn::ReturnType::Type(arrow, ty) => quote!(#arrow #ty),
     };
-    let stmts = &block.stmts;
+    // `let _ = f;` (the generated function naming the user's) stays first, outside the closure,
+    // where later passes look for it.
+    let lead = block.stmts.iter().take_while(|s| is_let_underscore_path(s)).count();
+    let (head, stmts) = block.stmts.split_at(lead);
     *block = syn::parse_quote!({
+        #(#head)*
         (move |#(#params),*| #output { #(#stmts)* })(#(#args),*)
     });
     true
+}
+
+fn is_let_underscore_path(stmt: &syn::Stmt) -> bool {
+    matches!(stmt, syn::Stmt::Local(l)
+        if matches!(l.pat, syn::Pat::Wild(_))
+            && l.init.as_ref().is_some_and(|i| matches!(*i.expr, syn::Expr::Path(_)) && i.diverge.is_none()))
 }
 
 /// `T` of `&Vec<T>` (`Vec`, `std::vec::Vec` or `::std::vec::Vec`), not of `&mut Vec<T>`.
@@ -215,6 +225,12 @@ mod tests {
         let out = run("fn f_grad_acc(x: &Vec<f64>, grad: &mut G) -> f64 { let n = x.len(); x[0] * grad.x[n - 1] }");
         assert!(out.contains("move | x : & [f64] | -> f64"), "{out}");
         assert!(out.contains(":: std :: vec :: Vec :: as_slice (x)"), "{out}");
+    }
+
+    #[test]
+    fn the_marker_naming_the_user_function_stays_first() {
+        let out = run("fn f_grad_acc(x: &Vec<f64>) -> f64 { let _ = user; x[0] }");
+        assert!(out.starts_with("fn f_grad_acc (x : & Vec < f64 >) -> f64 { let _ = user ; (move |"), "{out}");
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn two_generic_vec_arguments() {
     let (v, g) = weighted_grad(&x, &w);
     let (vs, gs) = weighted_slices_grad(&x, &w);
     assert_eq!(v.to_bits(), vs.to_bits());
+    assert_eq!(weighted_slices(&x, &w).to_bits(), weighted(&x, &w).to_bits());
     assert_eq!((g.x.clone(), g.w.clone()), (gs.x, gs.w));
     assert_fd("x", &g.x, &central(|x: &Vec<f64>| weighted(x, &w), &x, |v| &mut v[..], 9));
     assert_fd("w", &g.w, &central(|w: &Vec<f64>| weighted(&x, w), &w, |v| &mut v[..], 9));

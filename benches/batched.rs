@@ -289,17 +289,21 @@ fn main() {
         c.final_summary();
     }
     println!("\nInterleaved ratio table ({ROUNDS} rounds of ~10 ms each side; medians):\n");
-    println!("| case | hand-written (matrixmultiply) | generated (dense_batch) | generated / hand | best / best | on-CPU ratio |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| case | hand-written (matrixmultiply) | generated (dense_batch) | generated / hand | best / best | on-CPU ratio | fastest rounds (hand, generated) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for (name, hand, generated) in cases.iter_mut() {
         let c = interleaved(&mut **hand, &mut **generated);
         println!(
-            "| {name} | {:.2} µs | {:.2} µs | {:.2} | {:.2} | {:.2} |",
+            "| {name} | {:.2} µs | {:.2} µs | {:.2} | {:.2} | {:.2} | {:.2} µs, {:.2} µs |",
             c.hand * 1e6,
             c.generated * 1e6,
             c.ratio,
             c.best_ratio,
-            c.cpu_ratio
+            c.cpu_ratio,
+            c.hand_best * 1e6,
+            c.generated_best * 1e6
         );
     }
 }

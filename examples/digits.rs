@@ -5,12 +5,14 @@
 //!
 //! ```text
 //! cargo run --release --example digits [-- path/to/digits.csv.gz]
+//! DIGITS_PER_SAMPLE=1 cargo run --release --example digits     # the per-sample gradient instead
 //! ```
 //!
 //! Writes `target/digits-loss.svg` (under the workspace root).
 //! The model, data loading and training live in `examples/digits/model.rs`, shared with
 //! `tests/digits.rs`; the per-sample cost there is one `#[backprop]` function with arrays and
-//! loops, and its gradient is generated.
+//! loops, and the batch cost the training uses is its batched twin on `dense_batch` (two matrix
+//! products per layer and batch); both gradients are generated.
 
 #[path = "digits/model.rs"]
 mod model;
@@ -38,7 +40,10 @@ fn main() -> ExitCode {
 fn run() -> Result<(), Box<dyn Error>> {
     let path = std::env::args_os().nth(1).map(PathBuf::from).unwrap_or_else(default_data_path);
     let digits = load_digits(&path)?;
-    let config = Config::<HIDDEN>::example();
+    // `DIGITS_PER_SAMPLE=1` trains on the per-sample gradient instead of the batched one, to
+    // compare the two (same batches, same steps).
+    let per_sample = std::env::var_os("DIGITS_PER_SAMPLE").is_some_and(|v| v == "1");
+    let config = Config::<HIDDEN> { per_sample, ..Config::example() };
     let (train, test) = split(&digits, config.test_fraction, config.split_seed);
     println!(
         "{} digits from {}: {} for training, {} held out for testing",
@@ -49,8 +54,12 @@ fn run() -> Result<(), Box<dyn Error>> {
     );
     println!(
         "network 64 → {HIDDEN} (tanh) → 10 (softmax), Adam lr {} with cosine decay, \
-         batches of {}, {} epochs, seed {}",
-        config.learning_rate, config.batch_size, config.epochs, config.seed
+         batches of {}, {} epochs, seed {}, {} gradient",
+        config.learning_rate,
+        config.batch_size,
+        config.epochs,
+        config.seed,
+        if per_sample { "per-sample (dense)" } else { "batched (dense_batch)" }
     );
 
     let start = Instant::now();

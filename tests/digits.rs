@@ -10,8 +10,8 @@ use std::path::Path;
 use backprop::prelude::*;
 use backprop::runtime::gradcheck::check_gradient;
 use model::{
-    accuracy, ascii_art, default_data_path, first_misclassified, load_digits, parse_digits, sample_cost, sample_grad,
-    split, train_net, Config, DataError, Digit, Net, CLASSES, HIDDEN, PIXELS,
+    accuracy, ascii_art, batch_grad, default_data_path, first_misclassified, load_digits, parse_digits, sample_cost,
+    sample_grad, split, train_net, Config, DataError, Digit, Net, CLASSES, HIDDEN, PIXELS,
 };
 
 /// Hidden units of the fast configuration: half the example's.
@@ -83,6 +83,47 @@ fn a_quick_configuration_learns_the_digits() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(loaded, trained.net);
     assert_eq!(accuracy(&loaded, &test), acc);
+}
+
+/// The batched gradient the example trains on (`batch_grad`, on `dense_batch`) is the sum of the
+/// per-sample gradients over the batch, at a batch that takes the GEMM path (32 samples), and
+/// training on either path steps the same way.
+#[test]
+fn the_batched_gradient_is_the_per_sample_gradient_summed() {
+    let digits = digits();
+    let net = Net::<QUICK_HIDDEN>::init(5);
+    let batch: Vec<&Digit> = digits[..32].iter().collect();
+    let (cost, g) = batch_grad(&net, &batch);
+    let (mut cost_sum, mut sum) = (0.0, Net::<QUICK_HIDDEN>::zeros());
+    for d in &batch {
+        let (c, gs) = sample_grad(&net, &d.pixels, d.label);
+        cost_sum += c;
+        let mut flat = Vec::new();
+        gs.visit(&mut |v| flat.push(v));
+        let mut k = 0;
+        sum.visit_mut(&mut |v| {
+            *v += flat[k];
+            k += 1;
+        });
+    }
+    assert!((cost - cost_sum).abs() <= 1e-12 * cost_sum.abs(), "{cost} vs {cost_sum}");
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    g.visit(&mut |v| a.push(v));
+    sum.visit(&mut |v| b.push(v));
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!((x - y).abs() <= 1e-10 * (1.0 + y.abs()), "{}: {x} vs {y}", net.describe(i, "net"));
+    }
+    let config = Config { epochs: 2, train_limit: Some(200), ..quick::<4>() };
+    let (train, test) = split(&digits, config.test_fraction, config.split_seed);
+    let batched = train_net(&config, &train, &test, |_| {}).unwrap();
+    let per_sample = train_net(&Config { per_sample: true, ..config }, &train, &test, |_| {}).unwrap();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    batched.net.visit(&mut |v| a.push(v));
+    per_sample.net.visit(&mut |v| b.push(v));
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-8 * (1.0 + y.abs()), "{x} vs {y}");
+    }
 }
 
 #[test]

@@ -90,6 +90,10 @@ pub struct Comparison {
     pub best_ratio: f64,
     /// Median of the per-round on-CPU ratios.
     pub cpu_ratio: f64,
+    /// Each side's fastest round (seconds per call): the figure to set beside a peer measured as
+    /// best of several repeats (`benches/peers/batched_peers.py`).
+    pub hand_best: f64,
+    pub generated_best: f64,
 }
 
 /// Hand-written and generated in alternating rounds of about 10 ms each (which goes first flips
@@ -116,6 +120,8 @@ pub fn interleaved(hand: &mut dyn FnMut(), generated: &mut dyn FnMut()) -> Compa
     let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     Comparison {
         best_ratio: best(&tg) / best(&th),
+        hand_best: best(&th),
+        generated_best: best(&tg),
         hand: median(&mut th),
         generated: median(&mut tg),
         ratio: median(&mut ratio),

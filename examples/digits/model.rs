@@ -230,6 +230,25 @@ pub fn sample_cost<const H: usize>(net: &Net<H>, x: &[f64; PIXELS], label: usize
 }
 
 /// The cost of one digit and its gradient with respect to every parameter, a `Net`.
+/// The summed cost of a batch, on the batched layers: each layer is one matrix product over the
+/// batch (`dense_batch`), the cost the batched softmax cross-entropy against one-hot rows. Its
+/// gradient equals the sum of `sample_cost_grad` over the batch (to rounding).
+#[backprop(wrt(net))]
+pub fn batch_cost<const H: usize>(net: &Net<H>, xs: &[[f64; PIXELS]], ys: &[[f64; CLASSES]]) -> f64 {
+    let h = dense_batch(&net.l1, xs, Activation::Tanh);
+    let z = dense_batch(&net.l2, &h, Activation::Identity);
+    softmax_cross_entropy_batch(&z, ys)
+}
+
+/// The summed cost and gradient of a batch of digits through [`batch_cost`].
+pub fn batch_grad<const H: usize>(net: &Net<H>, batch: &[&Digit]) -> (f64, Net<H>) {
+    let xs: Vec<[f64; PIXELS]> = batch.iter().map(|d| d.pixels).collect();
+    let ys: Vec<[f64; CLASSES]> =
+        batch.iter().map(|d| std::array::from_fn(|k| f64::from(u8::from(k == d.label)))).collect();
+    let (cost, g) = batch_cost_grad(net, &xs, &ys);
+    (cost, g.net)
+}
+
 pub fn sample_grad<const H: usize>(net: &Net<H>, x: &[f64; PIXELS], label: usize) -> (f64, Net<H>) {
     let (cost, g) = sample_cost_grad(net, x, label);
     (cost, g.net)
@@ -257,6 +276,9 @@ pub struct Config<const H: usize> {
     pub seed: u64,
     /// Train on only the first this many training digits (for fast tests).
     pub train_limit: Option<usize>,
+    /// Train on the per-sample gradient (`sample_cost_grad`, summed by the trainer) instead of
+    /// the batched one (`batch_cost_grad`, two matrix products per layer and batch).
+    pub per_sample: bool,
 }
 
 impl<const H: usize> Config<H> {
@@ -270,6 +292,7 @@ impl<const H: usize> Config<H> {
             split_seed: 2024,
             seed: 7,
             train_limit: None,
+            per_sample: false,
         }
     }
 }
@@ -302,15 +325,19 @@ pub fn train_net<const H: usize>(
     };
     let mut net = Net::<H>::init(config.seed);
     let steps = config.epochs * train.len().div_ceil(config.batch_size.max(1));
-    let history = Trainer::new(Adam::new(config.learning_rate)?)
+    let mut trainer = Trainer::new(Adam::new(config.learning_rate)?)
         .batch_size(config.batch_size)?
         .epochs(config.epochs)
         .seed(config.seed)
         .schedule(Schedule::cosine(steps.max(1), config.learning_rate / 100.0)?)?
         .progress(Progress::Never)
         .validation(|net: &Net<H>| mean_cost(net, test))
-        .on_epoch(on_epoch)
-        .fit(&mut net, train, |p: &Net<H>, d: &Digit| sample_grad(p, &d.pixels, d.label))?;
+        .on_epoch(on_epoch);
+    let history = if config.per_sample {
+        trainer.fit(&mut net, train, |p: &Net<H>, d: &Digit| sample_grad(p, &d.pixels, d.label))?
+    } else {
+        trainer.fit_batched(&mut net, train, batch_grad)?
+    };
     Ok(Trained { net, history })
 }
 

@@ -147,6 +147,7 @@ pub(crate) fn expand_function_in(
         let pullback = pullback(options, &func, place)?;
         let vjp = vjp(options, &func, place)?;
         let second = second_order_items(options, &func, &lowered.function, place, None, &pullback, &vjp)?;
+        let pullback = emit::noalias::vec_arguments_as_slices(pullback, &func.sig.ident);
         // `let out = layer(..); out` is one of the forms such a function ends with.
         return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp #second));
     }
@@ -176,6 +177,9 @@ pub(crate) fn expand_function_in(
     // Carried adjoint elements in registers (issue 17), in the generated functions only.
     let expansion = emit::promote::carried_adjoints(expansion, &func.sig.ident);
     let second = second_order_items(options, &func, &lowered.function, place, Some(&expansion), &pullback, &vjp)?;
+    // `&Vec` arguments read as slices (issue 17), after the second-order items read the sweep.
+    let expansion = emit::noalias::vec_arguments_as_slices(expansion, &func.sig.ident);
+    let pullback = emit::noalias::vec_arguments_as_slices(pullback, &func.sig.ident);
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
         return Ok(quote!(#expansion #pullback #vjp #explain #second));

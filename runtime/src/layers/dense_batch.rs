@@ -58,6 +58,33 @@ macro_rules! gemm_impl {
                 assert!(c.0.len() >= reach(m, n, c.1, c.2));
                 // SAFETY: the asserts above keep every access inside the three slices; C does not
                 // alias A or B (a `&mut` and two `&`).
+                #[cfg(feature = "gemm")]
+                unsafe {
+                    // The `gemm` crate computes `dst ← α dst + β lhs rhs` (its α and β swapped),
+                    // with strides given column first; `read_dst: false` leaves C unread.
+                    gemm::gemm(
+                        m,
+                        n,
+                        k,
+                        c.0.as_mut_ptr(),
+                        c.2,
+                        c.1,
+                        beta != 0.0,
+                        a.0.as_ptr(),
+                        a.2,
+                        a.1,
+                        b.0.as_ptr(),
+                        b.2,
+                        b.1,
+                        beta,
+                        alpha,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    )
+                }
+                #[cfg(not(feature = "gemm"))]
                 unsafe {
                     matrixmultiply::$f(
                         m,

@@ -281,6 +281,32 @@ where
         })
     }
 
+    /// [`Trainer::fit`] with a gradient of a whole batch: `grad(params, batch)` returns the *sum*
+    /// over the batch's samples of their costs and of their gradients (what a `#[backprop]`
+    /// cost over a batch, e.g. on `dense_batch`, computes in a few matrix products instead of
+    /// one matrix-vector product per sample). The batches, their order and the reduction are
+    /// [`Trainer::fit`]'s, so with the same seed both see the same samples in the same steps.
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`] ([`Error::ShapeMismatch`] if the gradient has the wrong size).
+    pub fn fit_batched<S, B>(&mut self, params: &mut P, data: &[S], grad: B) -> Result<History, Error>
+    where
+        B: Fn(&P, &[&S]) -> (P::Scalar, P),
+    {
+        self.fit_batches(params, data.len(), |p: &P, indices: &[usize]| {
+            let batch: Vec<&S> = indices.iter().map(|&i| &data[i]).collect();
+            let (cost, g) = grad(p, &batch);
+            if g.num_params() != p.num_params() {
+                return Err(Error::ShapeMismatch {
+                    context: "batch gradient".into(),
+                    expected: p.num_params(),
+                    found: g.num_params(),
+                });
+            }
+            Ok((cost, to_vec(&g)))
+        })
+    }
+
     /// Minimises a cost function that returns `(cost, gradient)` for the whole problem, with
     /// no data set (e.g. Rosenbrock, or a cost that loops over its own data). Each step is
     /// one epoch.

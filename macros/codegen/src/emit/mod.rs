@@ -34,6 +34,7 @@ mod calls;
 mod expr;
 mod gradient;
 mod loops;
+pub mod noalias;
 pub mod promote;
 mod pullback;
 mod statements;

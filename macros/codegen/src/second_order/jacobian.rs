@@ -2,11 +2,20 @@
 //! `M × n` Jacobian `j[k][i] = ∂out_k/∂θᵢ`, `i` over the flat view of the differentiated arguments
 //! (in order; arrays row-major, structs in `Params` order).
 //!
-//! Reverse mode: one call of the function, then its generated pullback (`docs/CALLS.md`) once per
-//! output with the unit seed `e_k`, row `k` read off the sinks and the returned float adjoints. Each
-//! pullback runs the function's forward sweep again for what its backward sweep needs; for the
-//! residual functions this serves (few outputs, many parameters, or a handful of each) `M` reverse
-//! sweeps beat `n` tangent sweeps when `M ≤ n`, and cost `M` gradients in any case.
+//! The mode is picked by the shape, with `n` differentiated scalars and `M` outputs:
+//! * forward when `n < M` (tall: many residuals, few parameters): the function's generated vjp
+//!   (`<name>_vjp`, whose forward sweep is the function; its closure is never called) re-printed
+//!   over `Dual64` by `retype.rs`, nested in `_jacobian`, run once per column `i` with argument
+//!   scalar `i` seeded `θᵢ + ε`. The test `n < M` is a constant where every differentiated argument
+//!   is a float or a fixed-size float array, else made at run time (slices, `Vec`s, structs);
+//! * reverse otherwise: one call of the function, then its generated pullback (`docs/CALLS.md`) once
+//!   per output with the unit seed `e_k`, row `k` read off the sinks and the returned float adjoints
+//!   (each pullback runs the forward sweep again).
+//!
+//! Forward mode is emitted only where the re-print is certain to compile ([`forward`]): no calls
+//! (callees need not have dual copies), over `f64`, no type parameters, no `&mut` arguments, and
+//! argument types made of floats, integers, arrays, slices, `Vec`s and bare `#[derive(Params)]`
+//! struct names (whose dual twins the derive emits). Anything else is reverse mode alone.
 
 use super::retype;
 use crate::ir::{self, Ty};

@@ -252,3 +252,61 @@ fn wide_array_argument() {
     p.push(0.7);
     assert_close(&j, &oracle::<7, 2>(wide_twin, &p), "wide vs num-dual");
 }
+
+// ---- tall, with an activation, a branch and `max` (forward); and a caller (reverse fallback) -------
+
+#[backprop]
+fn kinked(x: &[f64; 2]) -> [f64; 5] {
+    let mut r = [0.0; 5];
+    for k in 0..5 {
+        let z = x[0] * k as f64 - x[1];
+        r[k] = if z > 0.0 { sigmoid(z) * x[1] } else { z.max(-0.5) * x[0] };
+    }
+    r
+}
+fn kinked_twin<T: DualNum<f64> + Copy>(x: &[T]) -> Vec<T> {
+    (0..5)
+        .map(|k| {
+            let z = x[0] * k as f64 - x[1];
+            if z.re() > 0.0 {
+                (-z).exp().recip_plus_one() * x[1]
+            } else if z.re() > -0.5 {
+                z * x[0]
+            } else {
+                x[0] * -0.5
+            }
+        })
+        .collect()
+}
+trait RecipPlusOne {
+    fn recip_plus_one(self) -> Self;
+}
+impl<T: DualNum<f64> + Copy> RecipPlusOne for T {
+    fn recip_plus_one(self) -> Self {
+        (self + 1.0).recip()
+    }
+}
+
+/// Calls `kinked`: no dual copy of the callee, so reverse mode although `n < M`.
+#[backprop]
+fn caller(x: &[f64; 2]) -> [f64; 5] {
+    let h = kinked(x);
+    let mut r = [0.0; 5];
+    for k in 0..5 {
+        r[k] = 2.0 * h[k];
+    }
+    r
+}
+
+#[test]
+fn activation_branches_and_a_caller() {
+    for x in [[0.6, 0.4], [-0.3, 0.25], [0.2, 1.9]] {
+        let (out, j) = kinked_jacobian(&x);
+        assert_eq!(out, kinked(&x));
+        assert_close(&j, &oracle::<2, 5>(kinked_twin, &x), "kinked vs num-dual");
+        let (out, jc) = caller_jacobian(&x);
+        assert_eq!(out, caller(&x));
+        let doubled: Vec<Vec<f64>> = j.iter().map(|r| r.iter().map(|v| 2.0 * v).collect()).collect();
+        assert_close(&jc, &doubled, "caller (reverse) vs 2 × kinked (forward)");
+    }
+}

@@ -15,8 +15,10 @@ fn oracle<const N: usize, const M: usize>(
     f: impl Fn(&[DualSVec64<N>]) -> Vec<DualSVec64<N>>,
     x: &[f64],
 ) -> Vec<Vec<f64>> {
-    let (_, j): (SVector<f64, M>, SMatrix<f64, M, N>) =
-        jacobian(|p: SVector<DualSVec64<N>, N>| SVector::from_column_slice(&f(p.as_slice())), SVector::from_column_slice(x));
+    let (_, j): (SVector<f64, M>, SMatrix<f64, M, N>) = jacobian(
+        |p: SVector<DualSVec64<N>, N>| SVector::from_column_slice(&f(p.as_slice())),
+        SVector::from_column_slice(x),
+    );
     (0..M).map(|k| (0..N).map(|i| j[(k, i)]).collect()).collect()
 }
 

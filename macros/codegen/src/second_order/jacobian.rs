@@ -178,7 +178,10 @@ struct Forward {
 fn forward(func: &syn::ItemFn, f: &ir::Function, name: &str, vjp: &TokenStream) -> Option<Forward> {
     let scalar_ok = matches!(&func.sig.output, syn::ReturnType::Type(_, t)
         if matches!(&**t, syn::Type::Array(a) if quote!(#a).to_string().starts_with("[f64")));
-    if !scalar_ok || !f.calls.is_empty() || f.float != ir::FloatTy::F64 || func.sig.generics.type_params().next().is_some()
+    if !scalar_ok
+        || !f.calls.is_empty()
+        || f.float != ir::FloatTy::F64
+        || func.sig.generics.type_params().next().is_some()
     {
         return None;
     }
@@ -202,7 +205,8 @@ fn forward(func: &syn::ItemFn, f: &ir::Function, name: &str, vjp: &TokenStream) 
     let params = quote!(::backprop::__private::Params);
     let zeros_like = quote!(::backprop::__private::ZerosLike);
     let dual = retype::dual();
-    let (mut buffers, mut seed, mut unseed, mut args) = (TokenStream::new(), TokenStream::new(), TokenStream::new(), Vec::new());
+    let (mut buffers, mut seed, mut unseed, mut args) =
+        (TokenStream::new(), TokenStream::new(), TokenStream::new(), Vec::new());
     let mut count = quote!(0usize);
     for (p, input) in f.params.iter().zip(func.sig.inputs.iter()) {
         let syn::FnArg::Typed(input) = input else { return None };

@@ -7,7 +7,7 @@
 //! - The dense Hessian of Rosenbrock n = 100 (`_hessian`, 100 hvps) against num-dual's
 //!   `hessian` (hyper-dual numbers carrying the whole gradient and Hessian through every
 //!   operation), static `Dual2SVec64<100>` and dynamic `Dual2DVec64`.
-//! - Jacobians of 100 residuals (`_jacobian`, 100 reverse pullbacks) against num-dual's
+//! - Jacobians of 100 residuals (`_jacobian`: 4 forward sweeps, or 100 reverse pullbacks) against num-dual's
 //!   `jacobian` (one forward pass over `DualSVec64<n>`): a 4-parameter exponential fit (tall, the
 //!   shape forward mode wins) and the extended Rosenbrock residuals with n = 100 (square).
 //!

@@ -221,7 +221,7 @@ pub fn layer_vjp<'a, const I: usize, const O: usize>(
 
  # How
 
- Reverse mode: `layer` once, then [`layer_pullback`] once per output `k` with the unit seed `e_k`; row `k` is what that pullback adds into zero sinks (and returns for float arguments). Cost: `M` pullbacks, each about one gradient of one output.*/
+ Reverse mode (this function calls others, or is not over `f64`, so it has no forward-mode copy): [`layer`] once, then [`layer_pullback`] once per output `k` with the unit seed `e_k`; row `k` is what that pullback adds into zero sinks (and returns for float arguments). Cost: `M` pullbacks, each about one gradient of one output (its forward sweep included).*/
 #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
 pub fn layer_jacobian<const I: usize, const O: usize>(
     p: &Dense<I, O>,

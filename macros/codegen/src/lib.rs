@@ -208,7 +208,7 @@ fn second_order_items(
     }
     let mut out = TokenStream::new();
     match expansion {
-        None => out.extend(second_order::jacobian::jacobian(func, f)?),
+        None => out.extend(second_order::jacobian::jacobian(func, f, vjp)?),
         Some(expansion) if options.hessian => {
             out.extend(second_order::hessian(func, f, expansion)?);
             out.extend(second_order::grad_of_grad_items(func, f, expansion, pullback, vjp, options.wrt.is_some())?);

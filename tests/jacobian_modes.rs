@@ -184,7 +184,7 @@ fn vec_argument_tall_and_wide() {
     assert_close(&j, &oracle::<7, 5>(vec_twin, &p), "Vec n = 7 vs num-dual");
 }
 
-// ---- a parameter struct (run time: `num_params`) ---------------------------------------------------
+// ---- a parameter struct (reverse: a hand-written `Params` has no dual twin, so structs stay reverse) -
 
 #[derive(Params, Clone, Debug)]
 struct Model {
@@ -221,7 +221,7 @@ fn struct_argument_tall() {
             vec![dm.a[0], dm.a[1], dm.b]
         })
         .collect();
-    assert_close(&j, &reverse, "struct forward vs reverse");
+    assert_close(&j, &reverse, "struct jacobian vs pullbacks");
 }
 
 // ---- wide, a fixed array (reverse, compile time) ---------------------------------------------------

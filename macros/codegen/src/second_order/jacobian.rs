@@ -14,8 +14,10 @@
 //!
 //! Forward mode is emitted only where the re-print is certain to compile ([`forward`]): no calls
 //! (callees need not have dual copies), over `f64`, no type parameters, no `&mut` arguments, and
-//! argument types made of floats, integers, arrays, slices, `Vec`s and bare `#[derive(Params)]`
-//! struct names (whose dual twins the derive emits). Anything else is reverse mode alone.
+//! argument types made of floats, integers, arrays, slices and `Vec`s. Struct arguments keep reverse
+//! mode: the macro cannot see whether a struct's `Params` is derived (and so has a dual twin) or
+//! written by hand (no twin), and a tangent path that fails to compile on a hand-written `Params`
+//! would break code that compiles today. Anything else is reverse mode alone.
 
 use super::retype;
 use crate::ir::{self, Ty};
@@ -186,6 +188,7 @@ fn forward(func: &syn::ItemFn, f: &ir::Function, name: &str, vjp: &TokenStream) 
         || !f.calls.is_empty()
         || f.float != ir::FloatTy::F64
         || func.sig.generics.type_params().next().is_some()
+        || f.params.iter().any(|p| p.strukt.is_some())
     {
         return None;
     }

@@ -386,3 +386,48 @@ fn calls_in_loops_and_array_callees_match_num_dual() {
         },
     );
 }
+
+// ---- generic over the float type -----------------------------------------------------------------------
+
+/// Generic over `T: Float`: its gradient exists for `f64` and `f32`, its second order for `f64`
+/// (`Dual64` is a dual number over `f64`).
+#[backprop(hessian)]
+fn generic_cost<T: Float>(x: &[T; 3], c: T) -> T {
+    let mut s = T::zero();
+    for i in 0..3 {
+        s += (x[i] * c).sin() * x[(i + 1) % 3] + T::of_f64(0.5) * x[i] * x[i] * c;
+    }
+    s
+}
+fn generic_cost_twin<T: DualNum<f64> + Copy>(p: &[T]) -> T {
+    let c = p[3];
+    let mut s = T::zero();
+    for i in 0..3 {
+        s += (p[i] * c).sin() * p[(i + 1) % 3] + p[i] * p[i] * c * 0.5;
+    }
+    s
+}
+
+#[test]
+fn generic_function_over_f64_matches_num_dual() {
+    let (x, c) = ([0.4, -1.1, 0.7], 1.3);
+    let hessian = generic_cost_hessian(&x, c);
+    let (v0, g0) = generic_cost_grad(&x, c);
+    assert_eq!(v0.to_bits(), generic_cost(&x, c).to_bits());
+    check(
+        "generic_cost",
+        (hessian.0, flat(&hessian.1), hessian.2),
+        (v0, flat(&g0)),
+        oracle::<4>(|p| generic_cost_twin(p), &[0.4, -1.1, 0.7, 1.3]),
+        |d| {
+            let (v, g, hv) = generic_cost_hvp(&x, c, &direction(generic_cost_grad(&x, c).1, d));
+            (v, flat(&g), flat(&hv))
+        },
+    );
+    // The f32 gradient is still there, and the jvp is the gradient's dot product.
+    let (v32, g32) = generic_cost_grad(&[0.4f32, -1.1, 0.7], 1.3f32);
+    assert!((v32 as f64 - v0).abs() < 1e-5 && (g32.c as f64 - g0.c).abs() < 1e-4);
+    let dir = GenericCostGrad { x: [1.0, 0.0, -2.0], c: 0.5 };
+    let (_, d) = generic_cost_jvp(&x, c, &dir);
+    assert!(close(d, g0.x[0] - 2.0 * g0.x[2] + 0.5 * g0.c, 1e-15));
+}

@@ -431,3 +431,55 @@ fn generic_function_over_f64_matches_num_dual() {
     let (_, d) = generic_cost_jvp(&x, c, &dir);
     assert!(close(d, g0.x[0] - 2.0 * g0.x[2] + 0.5 * g0.c, 1e-15));
 }
+
+// ---- custom rules ----------------------------------------------------------------------------------------
+
+/// `softplus` with a custom rule that is generic over the float type: `hessian` on the function
+/// makes its dual copies, which run the rule over `Dual64`: the second-order hook.
+#[backprop(pullback = softplus_rule, hessian)]
+fn softplus_custom(x: f64) -> f64 {
+    if x > 30.0 {
+        x
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+fn softplus_rule<T: Float>(x: T, _result: T, d_result: T) -> (T,) {
+    (d_result / (T::one() + (-x).exp()),)
+}
+
+#[backprop(hessian)]
+fn uses_custom(x: &[f64; 2]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..2 {
+        s += softplus_custom(x[i] * x[1 - i]) * x[i];
+    }
+    s + softplus_custom(x[0]) * softplus_custom(x[1])
+}
+fn uses_custom_twin<T: DualNum<f64> + Copy>(x: &[T]) -> T {
+    let sp = |z: T| z.exp().ln_1p();
+    let mut s = T::zero();
+    for i in 0..2 {
+        s += sp(x[i] * x[1 - i]) * x[i];
+    }
+    s + sp(x[0]) * sp(x[1])
+}
+
+#[test]
+fn custom_rule_generic_over_the_float_gives_the_second_order() {
+    for x in [[0.3, -0.8], [1.7, 0.4]] {
+        let hessian = uses_custom_hessian(&x);
+        let (v0, g0) = uses_custom_grad(&x);
+        check(
+            "uses_custom",
+            (hessian.0, flat(&hessian.1), hessian.2),
+            (v0, flat(&g0)),
+            oracle::<2>(|p| uses_custom_twin(p), &x),
+            |d| {
+                let (v, g, hv) = uses_custom_hvp(&x, &direction(uses_custom_grad(&x).1, d));
+                (v, flat(&g), flat(&hv))
+            },
+        );
+    }
+}

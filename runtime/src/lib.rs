@@ -17,6 +17,8 @@ pub mod argmin;
 pub mod clip;
 pub mod descent;
 pub mod dual;
+#[doc(hidden)]
+pub mod no_second_order;
 mod error;
 pub mod explain;
 mod float;

@@ -17,15 +17,19 @@
 //! code. A call inside the function goes through the callee's pullback, which therefore needs a
 //! dual copy too: `#[backprop(hessian)]` on any function also emits `<name>_dual`,
 //! `<name>_pullback_dual` and `<name>_vjp_dual` (the callee's printed pullback and vjp over
-//! `Dual64`), and a caller's dual gradient calls those. A callee without `#[backprop(hessian)]`
-//! (a runtime layer, a custom rule) has none: rustc then reports `<callee>_pullback_dual` as
-//! missing; a custom rule supplies its second order by defining that function over `Dual64`.
+//! `Dual64`), and a caller's dual gradient calls those. A `#[backprop]` callee without `hessian`
+//! emits stand-ins of those names instead (`stubs.rs`) whose bound fails with a message naming the
+//! fix at the caller's call; a runtime layer has neither (rustc reports `<callee>_pullback_dual` as
+//! missing). A custom rule gets dual copies with `#[backprop(pullback = rule, hessian)]` when the
+//! rule and the body are generic over `T: Float` (`custom.rs`).
 //!
 //! `jacobian.rs`: `<name>_jacobian` of functions returning `[f64; M]`, by M pullbacks.
 
+pub mod custom_rule;
 pub mod grad_of_grad;
 pub mod jacobian;
 pub mod retype;
+pub mod stubs;
 pub mod twin;
 
 use crate::ir;
@@ -212,7 +216,7 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
         _ => return Err(quote!(::core::compile_error!("internal error: unexpected gradient signature");)),
     };
     if f.float != ir::FloatTy::F64 {
-        let message = "`hessian` needs a function over `f64` (its second derivatives run over `Dual64`, a dual number over `f64`)";
+        let message = "`hessian` needs a function over `f64` (its second derivatives run over `Dual64`, a dual number over `f64`); write it over `f64`, or generic over `T: Float` to keep its `f32` gradient and have the Hessian of its `f64` instantiation";
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
     }
 

@@ -483,3 +483,45 @@ fn custom_rule_generic_over_the_float_gives_the_second_order() {
         );
     }
 }
+
+// ---- an adjoint that is zero by value but not in its tangent -------------------------------------------
+
+/// `n`'s adjoint may be zero because of the untaken branch, so its contribution is guarded
+/// (`if d == 0 { 0 } else { d · 1/(2n) }`, no NaN at `x = 0`). On the taken side at `y = 0` it is
+/// zero by value while its tangent (`v.y`) is not: the guard must let the tangent through, or
+/// `∂²/∂x∂y = 1/(2√x)` is lost.
+#[backprop(hessian)]
+fn guarded(x: f64, y: f64) -> f64 {
+    let n = x.sqrt();
+    let g = if n > 0.5 { y * n } else { 0.0 };
+    g + x
+}
+fn guarded_twin<T: DualNum<f64> + Copy>(p: &[T]) -> T {
+    let n = p[0].sqrt();
+    let g = if n.re() > 0.5 { p[1] * n } else { T::zero() };
+    g + p[0]
+}
+
+#[test]
+fn a_zero_adjoint_with_a_tangent_still_contributes() {
+    for (x, y) in [(1.0, 0.0), (2.25, 0.0), (1.0, 0.7), (0.0, 0.0)] {
+        let hessian = guarded_hessian(x, y);
+        let (v0, g0) = guarded_grad(x, y);
+        if x == 0.0 {
+            // The untaken side: no NaN from `1/(2√0)`, and a zero Hessian.
+            assert_eq!(hessian.2, vec![vec![0.0, 0.0], vec![0.0, 0.0]]);
+            assert_eq!(flat(&g0), vec![1.0, 0.0]);
+            continue;
+        }
+        check(
+            "guarded",
+            (hessian.0, flat(&hessian.1), hessian.2),
+            (v0, flat(&g0)),
+            oracle::<2>(|p| guarded_twin(p), &[x, y]),
+            |d| {
+                let (v, g, hv) = guarded_hvp(x, y, &direction(guarded_grad(x, y).1, d));
+                (v, flat(&g), flat(&hv))
+            },
+        );
+    }
+}

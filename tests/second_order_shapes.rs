@@ -525,3 +525,37 @@ fn a_zero_adjoint_with_a_tangent_still_contributes() {
         );
     }
 }
+
+/// A generic callee under `hessian`, called from a concrete caller: the caller's dual gradient
+/// runs the callee's `f64` dual copies.
+#[backprop(hessian)]
+fn generic_inner<T: Float>(a: T, b: T) -> T {
+    (a * b).sin() + a * a
+}
+
+#[backprop(hessian)]
+fn uses_generic(x: &[f64; 2]) -> f64 {
+    generic_inner(x[0], x[1]) * x[1]
+}
+fn uses_generic_twin<T: DualNum<f64> + Copy>(x: &[T]) -> T {
+    ((x[0] * x[1]).sin() + x[0] * x[0]) * x[1]
+}
+
+#[test]
+fn generic_callee_matches_num_dual() {
+    let x = [0.3, 0.4];
+    let hessian = uses_generic_hessian(&x);
+    let (v0, g0) = uses_generic_grad(&x);
+    check(
+        "uses_generic",
+        (hessian.0, flat(&hessian.1), hessian.2),
+        (v0, flat(&g0)),
+        oracle::<2>(|p| uses_generic_twin(p), &x),
+        |d| {
+            let (v, g, hv) = uses_generic_hvp(&x, &direction(uses_generic_grad(&x).1, d));
+            (v, flat(&g), flat(&hv))
+        },
+    );
+    // The f32 instantiation of the callee keeps its gradient.
+    assert!(generic_inner_grad(0.5f32, 2.0f32).1.a.is_finite());
+}

@@ -72,3 +72,18 @@ fn derives_and_its_gradient_is_exact() {
     let flat = backprop::params::to_vec(&g.m);
     assert_eq!(flat, vec![g.m.pair.a, g.m.pair.b, g.m.scale, g.m.w[0], g.m.w[1]]);
 }
+
+/// A recursive struct: the twin's higher-ranked bounds (`Vec<Tree>: DualTwin`) are not evaluated
+/// where the struct is derived, so they cannot overflow there.
+#[derive(Params)]
+struct Tree {
+    w: f64,
+    kids: Vec<Tree>,
+}
+
+#[test]
+fn a_recursive_struct_derives() {
+    let t = Tree { w: 1.0, kids: vec![Tree { w: 2.0, kids: vec![] }, Tree { w: 3.0, kids: vec![] }] };
+    assert_eq!(t.num_params(), 3);
+    assert_eq!(backprop::params::to_vec(&t), vec![1.0, 2.0, 3.0]);
+}

@@ -11,7 +11,8 @@
 //! (a plain `Field: DualTwin` would be, and fail), only where `Net: DualTwin` is needed: in the
 //! dual copies a `#[backprop(hessian)]` function emits. A struct with a field whose `Params` impl is
 //! hand-written (no twin) therefore derives, and has gradients, as before; only a Hessian over it
-//! asks for `DualTwin` on that field.
+//! asks for `DualTwin` on that field. A field of the struct's own type (`kids: Vec<Tree>`) gets no
+//! such bound (it would be a cycle); mutually recursive structs overflow and have no Hessian.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -31,7 +32,11 @@ pub fn derive_twin(input: &syn::DeriveInput, members: &[(syn::Member, &syn::Type
     let mut generics = input.generics.clone();
     let mut parts_generics = input.generics.clone();
     let mut zeros_generics = input.generics.clone();
-    for (_, ty) in members {
+    // A field of the struct's own type (`kids: Vec<Tree>`) is left to its field type: a bound on it
+    // would be a cycle (`Tree: DualTwin` needs `Vec<Tree>: DualTwin` needs `Tree: DualTwin`), which
+    // rustc reports as an overflow where the struct is derived.
+    let own = [input.ident.to_string()];
+    for (_, ty) in members.iter().filter(|(_, ty)| !mentions_any(&quote!(#ty), &own)) {
         let twin_ty = quote!(<#ty as #krate::DualTwin>::Twin);
         let twin_bound: syn::WherePredicate = syn::parse_quote!(for<'__twin> #ty: #krate::DualTwin);
         generics.make_where_clause().predicates.push(twin_bound.clone());
@@ -88,6 +93,15 @@ pub fn derive_twin(input: &syn::DeriveInput, members: &[(syn::Member, &syn::Type
             }
         }
     }
+}
+
+/// Whether `tokens` name one of `names`.
+fn mentions_any(tokens: &TokenStream, names: &[String]) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => mentions_any(&g.stream(), names),
+        _ => false,
+    })
 }
 
 /// Whether `tokens` name `f32` or one of `params`.

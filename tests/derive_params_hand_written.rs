@@ -27,7 +27,11 @@ impl Params for Pair {
     }
     fn describe(&self, index: usize, prefix: &str) -> String {
         let name = ["a", "b"][index];
-        if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
     }
 }
 

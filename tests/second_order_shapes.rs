@@ -111,16 +111,10 @@ fn vec_argument_matches_num_dual() {
     let x = vec![0.3, -0.8, 1.2, 0.5];
     let hessian = vec_ref_hessian(&x);
     let (v0, g0) = vec_ref_grad(&x);
-    check(
-        "vec_ref",
-        (hessian.0, flat(&hessian.1), hessian.2),
-        (v0, flat(&g0)),
-        oracle::<4>(|p| vec_ref_twin(p), &x),
-        |d| {
-            let (v, g, hv) = vec_ref_hvp(&x, &direction(vec_ref_grad(&x).1, d));
-            (v, flat(&g), flat(&hv))
-        },
-    );
+    check("vec_ref", (hessian.0, flat(&hessian.1), hessian.2), (v0, flat(&g0)), oracle::<4>(vec_ref_twin, &x), |d| {
+        let (v, g, hv) = vec_ref_hvp(&x, &direction(vec_ref_grad(&x).1, d));
+        (v, flat(&g), flat(&hv))
+    });
 }
 
 /// A slice next to a scalar and a constant integer (a `Vec` by value is not an accepted argument).
@@ -207,16 +201,10 @@ fn nested_struct_without_clone_matches_num_dual() {
     let hessian = model_loss_hessian(&m, &x);
     let (v0, g0) = model_loss_grad(&m, &x);
     assert_eq!(hessian.1.num_params(), 11);
-    check(
-        "model_loss",
-        (hessian.0, flat(&hessian.1), hessian.2),
-        (v0, flat(&g0)),
-        oracle::<11>(|q| model_twin(q), &p),
-        |d| {
-            let (v, g, hv) = model_loss_hvp(&m, &x, &direction(model_loss_grad(&m, &x).1, d));
-            (v, flat(&g), flat(&hv))
-        },
-    );
+    check("model_loss", (hessian.0, flat(&hessian.1), hessian.2), (v0, flat(&g0)), oracle::<11>(model_twin, &p), |d| {
+        let (v, g, hv) = model_loss_hvp(&m, &x, &direction(model_loss_grad(&m, &x).1, d));
+        (v, flat(&g), flat(&hv))
+    });
 }
 
 // ---- control flow ----------------------------------------------------------------------------------
@@ -293,7 +281,7 @@ fn control_flow_matches_num_dual() {
             "taped_branches",
             (hessian.0, flat(&hessian.1), hessian.2),
             (v0, flat(&g0)),
-            oracle::<5>(|p| taped_branches_twin(p), &x),
+            oracle::<5>(taped_branches_twin, &x),
             |d| {
                 let (v, g, hv) = taped_branches_hvp(&x, &direction(taped_branches_grad(&x).1, d));
                 (v, flat(&g), flat(&hv))
@@ -307,7 +295,7 @@ fn control_flow_matches_num_dual() {
             "while_taped",
             (hessian.0, flat(&hessian.1), hessian.2),
             (v0, flat(&g0)),
-            oracle::<2>(|p| while_taped_twin(p), &[a, b]),
+            oracle::<2>(while_taped_twin, &[a, b]),
             |d| {
                 let (v, g, hv) = while_taped_hvp(a, b, &direction(while_taped_grad(a, b).1, d));
                 (v, flat(&g), flat(&hv))
@@ -321,7 +309,7 @@ fn control_flow_matches_num_dual() {
             "early_return",
             (hessian.0, flat(&hessian.1), hessian.2),
             (v0, flat(&g0)),
-            oracle::<3>(|p| early_return_twin(p), &x),
+            oracle::<3>(early_return_twin, &x),
             |d| {
                 let (v, g, hv) = early_return_hvp(&x, &direction(early_return_grad(&x).1, d));
                 (v, flat(&g), flat(&hv))
@@ -379,7 +367,7 @@ fn calls_in_loops_and_array_callees_match_num_dual() {
         "calls_in_loop",
         (hessian.0, flat(&hessian.1), hessian.2),
         (v0, flat(&g0)),
-        oracle::<3>(|p| calls_in_loop_twin(p), &x),
+        oracle::<3>(calls_in_loop_twin, &x),
         |d| {
             let (v, g, hv) = calls_in_loop_hvp(&x, &direction(calls_in_loop_grad(&x).1, d));
             (v, flat(&g), flat(&hv))
@@ -418,7 +406,7 @@ fn generic_function_over_f64_matches_num_dual() {
         "generic_cost",
         (hessian.0, flat(&hessian.1), hessian.2),
         (v0, flat(&g0)),
-        oracle::<4>(|p| generic_cost_twin(p), &[0.4, -1.1, 0.7, 1.3]),
+        oracle::<4>(generic_cost_twin, &[0.4, -1.1, 0.7, 1.3]),
         |d| {
             let (v, g, hv) = generic_cost_hvp(&x, c, &direction(generic_cost_grad(&x, c).1, d));
             (v, flat(&g), flat(&hv))
@@ -475,7 +463,7 @@ fn custom_rule_generic_over_the_float_gives_the_second_order() {
             "uses_custom",
             (hessian.0, flat(&hessian.1), hessian.2),
             (v0, flat(&g0)),
-            oracle::<2>(|p| uses_custom_twin(p), &x),
+            oracle::<2>(uses_custom_twin, &x),
             |d| {
                 let (v, g, hv) = uses_custom_hvp(&x, &direction(uses_custom_grad(&x).1, d));
                 (v, flat(&g), flat(&hv))
@@ -517,7 +505,7 @@ fn a_zero_adjoint_with_a_tangent_still_contributes() {
             "guarded",
             (hessian.0, flat(&hessian.1), hessian.2),
             (v0, flat(&g0)),
-            oracle::<2>(|p| guarded_twin(p), &[x, y]),
+            oracle::<2>(guarded_twin, &[x, y]),
             |d| {
                 let (v, g, hv) = guarded_hvp(x, y, &direction(guarded_grad(x, y).1, d));
                 (v, flat(&g), flat(&hv))
@@ -550,7 +538,7 @@ fn generic_callee_matches_num_dual() {
         "uses_generic",
         (hessian.0, flat(&hessian.1), hessian.2),
         (v0, flat(&g0)),
-        oracle::<2>(|p| uses_generic_twin(p), &x),
+        oracle::<2>(uses_generic_twin, &x),
         |d| {
             let (v, g, hv) = uses_generic_hvp(&x, &direction(uses_generic_grad(&x).1, d));
             (v, flat(&g), flat(&hv))

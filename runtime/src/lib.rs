@@ -17,8 +17,6 @@ pub mod argmin;
 pub mod clip;
 pub mod descent;
 pub mod dual;
-#[doc(hidden)]
-pub mod no_second_order;
 mod error;
 pub mod explain;
 mod float;
@@ -26,6 +24,8 @@ pub mod gradcheck;
 pub mod init;
 pub mod kinks;
 pub mod layers;
+#[doc(hidden)]
+pub mod no_second_order;
 pub mod optim;
 pub mod params;
 #[cfg(feature = "plot")]

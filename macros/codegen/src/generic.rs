@@ -166,15 +166,14 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
     // `hessian`: the second-order functions of the `f64` instantiation (they run over `Dual64`, a
     // dual number over `f64`), kept as they are with `CostGrad` read as `CostGrad<f64>`.
     let mut second_order = TokenStream::new();
-    let (hvp_fn, hessian_fn, jvp_fn) =
-        (format!("{base}_hvp"), format!("{base}_hessian"), format!("{base}_jvp"));
+    let (hvp_fn, hessian_fn, jvp_fn) = (format!("{base}_hvp"), format!("{base}_hessian"), format!("{base}_jvp"));
     let grad_field_prefix = format!("{base}_grad_");
     let is_second_order = |name: &str| {
         name.ends_with("_dual")
             || name == hvp_fn
             || name == hessian_fn
             || name == jvp_fn
-            || (name.starts_with(&grad_field_prefix) && name != acc_fn.to_string())
+            || (name.starts_with(&grad_field_prefix) && acc_fn != name)
     };
     let f64_ty: syn::Type = syn::parse_quote!(f64);
     for ty in ["f64", "f32"] {

@@ -17,12 +17,8 @@ use super::random_nests::{self, Family, LW, LX};
 
 /// (first seed, count, generator): the seeds of the compiled files, so these are programs the
 /// first-order tests already pass on.
-const PROGRAMS: &[(u64, u64, Family)] = &[
-    (0, 12, Family::Nests),
-    (2000, 10, Family::Constructs),
-    (4000, 10, Family::Calls),
-    (6000, 8, Family::ArrayCalls),
-];
+const PROGRAMS: &[(u64, u64, Family)] =
+    &[(0, 12, Family::Nests), (2000, 10, Family::Constructs), (4000, 10, Family::Calls), (6000, 8, Family::ArrayCalls)];
 
 fn rust_f64(v: f64) -> String {
     let s = format!("{v:?}");
@@ -146,7 +142,7 @@ fn program_test(seed: u64, family: Family) -> String {
         };
         let (pa, qa) = (args("p"), args("q"));
         out.push_str(&format!(
-            "            let flat = |g: &{camel}Grad| {{\n                let mut out = g.x.to_vec();\n                out.extend(g.w);\n                out.extend([g.a, g.b]);\n                out\n            }};\n\
+            "            let flat = |g: &Hvp{seed}Grad| {{\n                let mut out = g.x.to_vec();\n                out.extend(g.w);\n                out.extend([g.a, g.b]);\n                out\n            }};\n\
              \x20           let grad_at = |q: &[f64]| flat(&{name}_grad({qa}).1);\n\
              \x20           let (v, g) = {name}_grad({pa});\n\
              \x20           let (_, mut direction) = {name}_grad({pa});\n\
@@ -161,7 +157,6 @@ fn program_test(seed: u64, family: Family) -> String {
              \x20               skipped += s;\n\
              \x20           }}\n\
              \x20       }}\n",
-            camel = format!("Hvp{seed}")
         ));
     }
     out.push_str(&format!(

@@ -2,7 +2,7 @@
 //! reference and by value), mixed scalar/array/integer arguments, nested `#[derive(Params)]`
 //! structs (not `Clone`), loops with tapes and branches inside, `while` with a data-dependent trip
 //! count, early returns, calls in loops, array-returning callees, generic `T: Float` functions and
-//! custom rules with a second-order hook. Each Hessian is checked against num-dual's `hessian` on a
+//! callees, runtime layers (`dense`, `logsumexp`) and custom rules with a second-order hook. Each Hessian is checked against num-dual's `hessian` on a
 //! twin over the flat parameter vector (1e-12 relative), for exact symmetry, `hvp == H·v` and
 //! values and gradients bit for bit those of `_grad`. The shapes that are refused are trybuild UI
 //! cases (`tests/ui/hessian_*.rs`).
@@ -546,4 +546,39 @@ fn generic_callee_matches_num_dual() {
     );
     // The f32 instantiation of the callee keeps its gradient.
     assert!(generic_inner_grad(0.5f32, 2.0f32).1.a.is_finite());
+}
+
+// ---- runtime layers ------------------------------------------------------------------------------------
+
+/// A runtime layer: generic over `F: Float`, so its dual copy is itself over `Dual64`.
+#[backprop(hessian)]
+fn layer_cost(layer: &Dense<2, 2>, x: &[f64; 2]) -> f64 {
+    let y = dense(layer, x, Activation::Tanh);
+    y[0] * y[1] + logsumexp(&y)
+}
+/// Over the flat view: w (row-major 2×2), b (2), then x (2).
+fn layer_cost_twin<T: DualNum<f64> + Copy>(p: &[T]) -> T {
+    let y0 = (p[0] * p[6] + p[1] * p[7] + p[4]).tanh();
+    let y1 = (p[2] * p[6] + p[3] * p[7] + p[5]).tanh();
+    y0 * y1 + (y0.exp() + y1.exp()).ln()
+}
+
+#[test]
+fn runtime_layers_match_num_dual() {
+    let p = random_vec(8, 23);
+    let mut layer = Dense::<2, 2>::zeros();
+    backprop::runtime::params::copy_from_slice(&mut layer, &p[..6]).unwrap();
+    let x = [p[6], p[7]];
+    let hessian = layer_cost_hessian(&layer, &x);
+    let (v0, g0) = layer_cost_grad(&layer, &x);
+    check(
+        "layer_cost",
+        (hessian.0, flat(&hessian.1), hessian.2),
+        (v0, flat(&g0)),
+        oracle::<8>(layer_cost_twin, &p),
+        |d| {
+            let (v, g, hv) = layer_cost_hvp(&layer, &x, &direction(layer_cost_grad(&layer, &x).1, d));
+            (v, flat(&g), flat(&hv))
+        },
+    );
 }

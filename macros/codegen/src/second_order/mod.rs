@@ -19,9 +19,10 @@
 //! `<name>_pullback_dual` and `<name>_vjp_dual` (the callee's printed pullback and vjp over
 //! `Dual64`), and a caller's dual gradient calls those. A `#[backprop]` callee without `hessian`
 //! emits stand-ins of those names instead (`stubs.rs`) whose bound fails with a message naming the
-//! fix at the caller's call; a runtime layer has neither (rustc reports `<callee>_pullback_dual` as
-//! missing). A custom rule gets dual copies with `#[backprop(pullback = rule, hessian)]` when the
-//! rule and the body are generic over `T: Float` (`custom.rs`).
+//! fix at the caller's call. The runtime's layers are generic over `F: Float`, so their dual copies
+//! are themselves (re-exported as `dense_vjp_dual`, ...). A custom rule gets dual copies with
+//! `#[backprop(pullback = rule, hessian)]` when the rule is generic over `T: Float`
+//! (`custom_rule.rs`).
 //!
 //! `jacobian.rs`: `<name>_jacobian` of functions returning `[f64; M]`, by M pullbacks.
 
@@ -60,8 +61,11 @@ fn struct_twins(f: &ir::Function) -> Vec<String> {
     f.params
         .iter()
         .filter_map(|p| p.strukt.as_ref())
-        .filter_map(|s| syn::parse2::<syn::Ident>(s.clone()).ok())
-        .map(|i| i.to_string())
+        // `Net`, or the name of a generic one (`Dense<4, 3>`, `layers::Dense<2, 2, f64>`).
+        .filter_map(|s| match syn::parse2::<syn::Type>(s.clone()).ok()? {
+            syn::Type::Path(p) => p.path.segments.last().map(|seg| seg.ident.to_string()),
+            _ => None,
+        })
         .collect()
 }
 

@@ -93,9 +93,14 @@ pub fn retype_tokens(tokens: TokenStream, renames: &Renames) -> TokenStream {
                     && !matches!(tts.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
                     && !(i > 0 && matches!(&tts[i - 1], TokenTree::Punct(p) if p.as_char() == ':')) =>
             {
-                let twin = quote!(<#id as ::backprop::__private::DualTwin>::Twin);
-                let path_follows = matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                // With its generic arguments (`Dense<2, 2>`), kept as written: the twin of the `f64` type.
+                let end = generic_args_end(&tts, i + 1);
+                let ty: TokenStream = tts[i..end].iter().cloned().collect();
+                let twin = quote!(<#ty as ::backprop::__private::DualTwin>::Twin);
+                let path_follows = matches!(tts.get(end), Some(TokenTree::Punct(p)) if p.as_char() == ':');
                 out.extend(if path_follows { quote!(<#twin>) } else { twin });
+                i = end;
+                continue;
             }
             // The runtime's own modules (`__private::kinks`) are never the user's functions.
             TokenTree::Ident(id) if i > 2 && matches!(&tts[i - 3], TokenTree::Ident(m) if m == "__private") => {
@@ -193,6 +198,29 @@ fn operand_start(v: &[TokenTree]) -> usize {
         }
     }
     j
+}
+
+/// The index just past `<..>` generic arguments starting at `start`, or `start` if none do.
+fn generic_args_end(tts: &[TokenTree], start: usize) -> usize {
+    if !matches!(tts.get(start), Some(TokenTree::Punct(p)) if p.as_char() == '<') {
+        return start;
+    }
+    let mut depth = 0usize;
+    for (k, t) in tts.iter().enumerate().skip(start) {
+        if let TokenTree::Punct(p) = t {
+            match p.as_char() {
+                '<' => depth += 1,
+                '>' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return k + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    start
 }
 
 /// At `start` (just after an `if`): `operand == 0.0 { 0.0 } else`, the printed `Func::UnlessZero`.

@@ -18,7 +18,7 @@
 //! dual copy too: `#[backprop(hessian)]` on any function also emits `<name>_dual`,
 //! `<name>_pullback_dual` and `<name>_vjp_dual` (the callee's printed pullback and vjp over
 //! `Dual64`), and a caller's dual gradient calls those. A `#[backprop]` callee without `hessian`
-//! emits stand-ins of those names instead (`stubs.rs`) whose bound fails with a message naming the
+//! emits stand-ins of the last two instead (`stubs.rs`) whose bound fails with a message naming the
 //! fix at the caller's call. The runtime's layers are generic over `F: Float`, so their dual copies
 //! are themselves (re-exported as `dense_vjp_dual`, ...). A custom rule gets dual copies with
 //! `#[backprop(pullback = rule, hessian)]` when the rule is generic over `T: Float`

@@ -43,6 +43,12 @@ pub mod prelude {
         softmax_cross_entropy_batch_pullback, softmax_cross_entropy_batch_vjp, softmax_cross_entropy_pullback,
         softmax_cross_entropy_vjp, Dense,
     };
+    // Their dual copies, for `#[backprop(hessian)]` callers (the layers themselves, over `Dual64`).
+    #[doc(hidden)]
+    pub use backprop_runtime::layers::{
+        dense_dual, dense_pullback_dual, dense_vjp_dual, logsumexp_dual, logsumexp_pullback_dual, logsumexp_vjp_dual,
+        softmax_cross_entropy_dual, softmax_cross_entropy_pullback_dual, softmax_cross_entropy_vjp_dual,
+    };
     pub use backprop_runtime::{Activation, Float, Params, ZerosLike};
 }
 
@@ -50,6 +56,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
+    pub use backprop_runtime::no_second_order::{HasSecondOrder, NoSecondOrder};
     pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
     pub use backprop_runtime::pullback::{all_zero, sink};
     pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};

@@ -768,6 +768,13 @@ impl ZerosLike for Dual64 {
 /// An argument's dual twin (`f64` → [`Dual64`], arrays, slices and `Vec`s element by element,
 /// `#[derive(Params)]` structs field by field into a derived twin struct), and back: the real and
 /// the tangent parts of a twin.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no dual twin (`DualTwin`), which `#[backprop(hessian)]` needs for its arguments",
+    label = "no `DualTwin`",
+    note = "`DualTwin` is implemented for `f64`, arrays, slices and `Vec`s of it, the runtime's `Dense`, and \
+            structs with `#[derive(Params)]` over `f64`; a type with a hand-written `Params` impl has none: \
+            derive `Params` on it to take a Hessian over it (its gradient needs no twin)"
+)]
 pub trait DualTwin {
     /// The twin: the same shape over [`Dual64`] (a `Vec` for a slice).
     type Twin;

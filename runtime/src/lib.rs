@@ -24,6 +24,8 @@ pub mod gradcheck;
 pub mod init;
 pub mod kinks;
 pub mod layers;
+#[doc(hidden)]
+pub mod no_second_order;
 pub mod optim;
 pub mod params;
 #[cfg(feature = "plot")]

@@ -14,3 +14,19 @@ pub fn erf_vjp<'a>(x: f64) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64,) + 'a
 pub fn erf_pullback(x: f64, result: f64, d_result: f64) -> (f64,) {
     erf_rule(x, result, d_result)
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn erf_pullback_dual<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn erf_vjp_dual<__A0>(_: __A0) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,
+{
+    ::core::unreachable!()
+}

@@ -304,3 +304,25 @@ fn skeleton_vjp<'a>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn skeleton_pullback_dual<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn skeleton_vjp_dual<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,
+{
+    ::core::unreachable!()
+}

@@ -14,6 +14,11 @@
 //! generic code writes (`T::zero()`, `T::of_f64(0.5)`, `T::from(0.5).unwrap()`, `T::PI()`) are
 //! lowered as literals and constants (`lower/float_calls.rs`). A generic function uses `T` for all
 //! its floats.
+//!
+//! With `hessian`, the `f64` instantiation also prints its second order (`second_order/`): `cost_hvp`,
+//! `cost_hessian`, `cost_jvp` and the dual copies, kept concrete (over `f64` and `CostGrad<f64>`)
+//! because their tangent sweep runs over `Dual64`, a dual number over `f64`; the `f32` instantiation
+//! has a gradient only.
 
 use crate::attr::Options;
 use crate::ctxt::Ctxt;
@@ -142,10 +147,6 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
         );
         return Err(syn::Error::new(t.span(), message).to_compile_error());
     }
-    if options.hessian {
-        let message = "`hessian` is not supported on a generic function yet; put it on a concrete `f64` one";
-        return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
-    }
     if options.explain {
         let message = "`explain` is not supported on a generic function yet; call it on a concrete one";
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
@@ -162,9 +163,24 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
     let mut header = TokenStream::new();
     let mut wrappers = TokenStream::new();
     let mut signatures = TokenStream::new();
+    // `hessian`: the second-order functions of the `f64` instantiation (they run over `Dual64`, a
+    // dual number over `f64`), kept as they are with `CostGrad` read as `CostGrad<f64>`.
+    let mut second_order = TokenStream::new();
+    let (hvp_fn, hessian_fn, jvp_fn) = (format!("{base}_hvp"), format!("{base}_hessian"), format!("{base}_jvp"));
+    let grad_field_prefix = format!("{base}_grad_");
+    let is_second_order = |name: &str| {
+        name.ends_with("_dual")
+            || name == hvp_fn
+            || name == hessian_fn
+            || name == jvp_fn
+            || (name.starts_with(&grad_field_prefix) && acc_fn != name)
+    };
+    let f64_ty: syn::Type = syn::parse_quote!(f64);
     for ty in ["f64", "f32"] {
         let mono = monomorphize(func, param, ty);
-        let tokens = crate::expand_function(Ctxt::new(), options, &mono)?;
+        let mut options = options.clone();
+        options.hessian &= ty == "f64";
+        let tokens = crate::expand_function(Ctxt::new(), &options, &mono)?;
         let file: syn::File = syn::parse2(tokens).map_err(|e| e.to_compile_error())?;
         let concrete: syn::Type = syn::parse_str(ty).expect("a float type");
         let mut methods = TokenStream::new();
@@ -209,6 +225,16 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
                         signatures.extend(quote!(#self_sig;));
                     }
                     methods.extend(f.into_token_stream());
+                }
+                syn::Item::Fn(mut f) if options.hessian && is_second_order(&f.sig.ident.to_string()) => {
+                    AddArgument { name: &grad_struct, arg: f64_ty.clone() }.visit_item_fn_mut(&mut f);
+                    second_order.extend(f.into_token_stream());
+                }
+                syn::Item::Struct(s) if options.hessian && s.ident != grad_struct => {
+                    second_order.extend(s.into_token_stream())
+                }
+                syn::Item::Impl(i) if options.hessian && !impl_of(&i, &grad_struct) => {
+                    second_order.extend(i.into_token_stream())
                 }
                 // The pullback, its sweeps and the vjp: in a module per float type, forwarded to
                 // by the dispatch trait, so that `#[backprop]` callers can call them (`calls.rs`).
@@ -284,7 +310,13 @@ pub fn expand(options: &Options, func: &syn::ItemFn, param: &Ident) -> Result<To
         }
         #impls
         #wrappers
+        #second_order
     })
+}
+
+/// Whether `i` implements something for the gradient struct `name`.
+fn impl_of(i: &syn::ItemImpl, name: &Ident) -> bool {
+    matches!(&*i.self_ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == *name))
 }
 
 /// The first `f64` or `f32` written in `tokens`.

@@ -37,3 +37,17 @@ pub use dot::{dot, dot_pullback, dot_vjp};
 pub use logsumexp::{logsumexp, logsumexp_pullback, logsumexp_vjp};
 pub use mse::{mse, mse_pullback, mse_vjp};
 pub use softmax_cross_entropy::{softmax_cross_entropy, softmax_cross_entropy_pullback, softmax_cross_entropy_vjp};
+// The dual copies a `#[backprop(hessian)]` caller's second order calls (`<callee>_pullback_dual`,
+// `<callee>_vjp_dual`, see macros/codegen/src/second_order/): these layers are generic over
+// `F: Float` and `Dual64` is one, so their dual copies are themselves.
+pub use dense::{dense as dense_dual, dense_pullback as dense_pullback_dual, dense_vjp as dense_vjp_dual};
+pub use dot::{dot as dot_dual, dot_pullback as dot_pullback_dual, dot_vjp as dot_vjp_dual};
+pub use logsumexp::{
+    logsumexp as logsumexp_dual, logsumexp_pullback as logsumexp_pullback_dual, logsumexp_vjp as logsumexp_vjp_dual,
+};
+pub use mse::{mse as mse_dual, mse_pullback as mse_pullback_dual, mse_vjp as mse_vjp_dual};
+pub use softmax_cross_entropy::{
+    softmax_cross_entropy as softmax_cross_entropy_dual,
+    softmax_cross_entropy_pullback as softmax_cross_entropy_pullback_dual,
+    softmax_cross_entropy_vjp as softmax_cross_entropy_vjp_dual,
+};

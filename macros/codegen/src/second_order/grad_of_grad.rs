@@ -159,7 +159,9 @@ pub fn callee_items(
             #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
             pub fn #vjp_fn #vjp_generics (#(#vjp_params),*) -> (#field_ty, impl FnOnce(#rr, #(#sink_types),*) -> #ret_ty + 'a) {
                 let __result = #value_fn(#(#args),*);
-                let __kept = ::core::clone::Clone::clone(&__result);
+                // The pullback does not read its `__result` (H·v needs the arguments only): a zero
+                // of its shape stands in, so the struct need not be `Clone`.
+                let __kept = ::backprop::__private::ZerosLike::zeros_like(&__result);
                 (__result, move |__d_result: #rr, #(#sink_inputs),*| #pb_fn(#(#args,)* #kept, __d_result, #(#sink_names),*))
             }
         });

@@ -8,8 +8,9 @@
 //! hold duals, `while` loops count the same trips, a branch is taken as the `f64` code takes it).
 //!
 //! Three token-level rules keep it exact:
-//! * `x as f64` (an integer cast) and `::core::f64::..`/`f64::consts` paths stay `f64`: the runtime
-//!   mixes `f64` and `Dual64` operands (constants);
+//! * `x as f64` (an integer cast) becomes the dual constant `Dual64::c(x as f64)` ([`lift_casts`]),
+//!   and `::core::f64::..`/`f64::consts` paths stay `f64` (the runtime mixes `f64` and `Dual64`
+//!   operands in arithmetic, but not in method calls or tuples);
 //! * the generated guard `if d == 0.0 { 0.0 } else { c }` (`Func::UnlessZero`, printed with an
 //!   untyped `0.0` nowhere else) becomes `if Dual64::both_zero(d)`: an adjoint whose value is zero
 //!   but whose tangent is not still contributes;
@@ -92,9 +93,14 @@ pub fn retype_tokens(tokens: TokenStream, renames: &Renames) -> TokenStream {
                     && !matches!(tts.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
                     && !(i > 0 && matches!(&tts[i - 1], TokenTree::Punct(p) if p.as_char() == ':')) =>
             {
-                let twin = quote!(<#id as ::backprop::__private::DualTwin>::Twin);
-                let path_follows = matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                // With its generic arguments (`Dense<2, 2>`), kept as written: the twin of the `f64` type.
+                let end = generic_args_end(&tts, i + 1);
+                let ty: TokenStream = tts[i..end].iter().cloned().collect();
+                let twin = quote!(<#ty as ::backprop::__private::DualTwin>::Twin);
+                let path_follows = matches!(tts.get(end), Some(TokenTree::Punct(p)) if p.as_char() == ':');
                 out.extend(if path_follows { quote!(<#twin>) } else { twin });
+                i = end;
+                continue;
             }
             // The runtime's own modules (`__private::kinks`) are never the user's functions.
             TokenTree::Ident(id) if i > 2 && matches!(&tts[i - 3], TokenTree::Ident(m) if m == "__private") => {
@@ -120,7 +126,101 @@ pub fn retype_tokens(tokens: TokenStream, renames: &Renames) -> TokenStream {
         }
         i += 1;
     }
-    out
+    lift_casts(out)
+}
+
+/// `operand as f64` → `Dual64::c(operand as f64)` at this level of `tokens` (groups are lifted by
+/// their own [`retype_tokens`]): an integer read as a float is a constant of the dual computation.
+/// Left as `f64` it would meet `Dual64` operands in method calls (`d.max(i as f64)`,
+/// `(i as f64).max(d)`), runtime functions and tuples, which take one type.
+fn lift_casts(tokens: TokenStream) -> TokenStream {
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(tts.len());
+    let mut i = 0;
+    while i < tts.len() {
+        let is_cast = matches!(&tts[i], TokenTree::Ident(a) if a == "as")
+            && matches!(tts.get(i + 1), Some(TokenTree::Ident(t)) if t == "f64");
+        if is_cast {
+            let start = operand_start(&out);
+            if start < out.len() {
+                let operand: TokenStream = out.split_off(start).into_iter().collect();
+                let d = dual();
+                out.extend(quote!(#d::c((#operand) as f64)));
+                i += 2;
+                continue;
+            }
+        }
+        out.push(tts[i].clone());
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// Where the operand of an `as` that follows `v` starts: a postfix chain of a path, literal or group
+/// with field accesses, method calls and indexing (`x`, `i3`, `v.len()`, `(a + b)`, `k[j]`,
+/// `x as usize`); unary operators are left outside (`-i as f64` is `-(i as f64)` for integers).
+fn operand_start(v: &[TokenTree]) -> usize {
+    let punct = |j: usize, c: char| matches!(v.get(j), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    let stop = |id: &Ident| {
+        ["return", "in", "if", "match", "while", "break", "let", "else", "mut", "move"].iter().any(|k| id == k)
+    };
+    let mut j = v.len();
+    while j > 0 {
+        match &v[j - 1] {
+            TokenTree::Literal(_) => return j - 1,
+            TokenTree::Ident(id) if stop(id) => return j,
+            TokenTree::Ident(_) => {
+                j -= 1;
+                if j >= 1 && punct(j - 1, '.') {
+                    j -= 1;
+                } else if j >= 2 && punct(j - 1, ':') && punct(j - 2, ':') {
+                    j -= 2;
+                } else if j >= 1 && matches!(&v[j - 1], TokenTree::Ident(a) if a == "as") {
+                    j -= 1;
+                } else {
+                    return j;
+                }
+            }
+            TokenTree::Group(g) if g.delimiter() != Delimiter::Brace => {
+                j -= 1;
+                let callee = j >= 1
+                    && match &v[j - 1] {
+                        TokenTree::Ident(id) => !stop(id),
+                        TokenTree::Group(g) => g.delimiter() != Delimiter::Brace,
+                        _ => false,
+                    };
+                if !callee {
+                    return j;
+                }
+            }
+            TokenTree::Punct(p) if p.as_char() == '?' => j -= 1,
+            _ => return j,
+        }
+    }
+    j
+}
+
+/// The index just past `<..>` generic arguments starting at `start`, or `start` if none do.
+fn generic_args_end(tts: &[TokenTree], start: usize) -> usize {
+    if !matches!(tts.get(start), Some(TokenTree::Punct(p)) if p.as_char() == '<') {
+        return start;
+    }
+    let mut depth = 0usize;
+    for (k, t) in tts.iter().enumerate().skip(start) {
+        if let TokenTree::Punct(p) = t {
+            match p.as_char() {
+                '<' => depth += 1,
+                '>' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return k + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    start
 }
 
 /// At `start` (just after an `if`): `operand == 0.0 { 0.0 } else`, the printed `Func::UnlessZero`.

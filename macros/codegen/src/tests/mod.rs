@@ -5,6 +5,7 @@ mod issue7_known;
 mod random_array_calls;
 mod random_combinations;
 mod random_functions;
+mod random_hvp;
 mod random_nests;
 mod random_tokens;
 

@@ -18,6 +18,8 @@ use std::collections::BTreeSet;
 #[path = "random_constructs.rs"]
 mod constructs;
 pub use constructs::program_constructs;
+// For `random_hvp.rs`, which writes the same programs' integer arrays.
+pub use constructs::int_arrays;
 
 /// SplitMix64: a tiny deterministic generator, so a seed names a program forever.
 pub struct Rng(u64);
@@ -36,7 +38,7 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn unit(&mut self) -> f64 {
+    pub fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
     fn chance(&mut self, p: f64) -> bool {

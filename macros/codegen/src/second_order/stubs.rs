@@ -1,0 +1,53 @@
+//! Stand-ins for the dual copies a function without `hessian` does not have.
+//!
+//! A `#[backprop(hessian)]` caller's dual gradient calls `inner_pullback_dual` or `inner_vjp_dual`
+//! (`mod.rs`). Without `hessian`, `inner` emits functions of those names that
+//! take anything and are bounded on a runtime trait that never holds
+//! (`runtime/src/no_second_order.rs`), so that such a caller's error is that trait's message at
+//! its call of `inner` ("this callee is differentiable once only", naming the fix) rather than
+//! "cannot find function `inner_vjp_dual`". The bound is higher-ranked, so it is checked at calls
+//! only: first-order callers never call these and never see it.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The stand-ins for `func` (whose printed pullback and vjp are `pullback` and `vjp`), or nothing
+/// for a function with generic parameters (a caller's turbofish would not fit) or a method.
+pub fn stubs(func: &syn::ItemFn, pullback: &TokenStream, vjp: &TokenStream) -> TokenStream {
+    let generic = func.sig.generics.params.iter().any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
+    if generic || matches!(func.sig.inputs.first(), Some(syn::FnArg::Receiver(_))) {
+        return TokenStream::new();
+    }
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let arity = |tokens: &TokenStream, wanted: &str| -> Option<usize> {
+        let file: syn::File = syn::parse2(tokens.clone()).ok()?;
+        file.items.iter().find_map(|i| match i {
+            syn::Item::Fn(f) if f.sig.ident == wanted => Some(f.sig.inputs.len()),
+            _ => None,
+        })
+    };
+    let mut out = TokenStream::new();
+    let vis = &func.vis;
+    // Not `<name>_dual`: a user's own `loss_dual` (a dual problem) must not collide with a
+    // first-order function's stand-ins. A caller reaches a callee through its pullback or vjp.
+    let wanted = [
+        (format!("{name}_pullback_dual"), arity(pullback, &format!("{name}_pullback"))),
+        (format!("{name}_vjp_dual"), arity(vjp, &format!("{name}_vjp"))),
+    ];
+    for (stub, n) in wanted {
+        let Some(n) = n else { continue };
+        let stub = format_ident!("{stub}");
+        let params: Vec<_> = (0..n).map(|k| format_ident!("__A{k}")).collect();
+        out.extend(quote! {
+            #[doc(hidden)]
+            #[allow(unused, non_snake_case, clippy::all)]
+            #vis fn #stub <#(#params),*> (#(_: #params),*) -> !
+            where
+                for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,
+            {
+                ::core::unreachable!()
+            }
+        });
+    }
+    out
+}

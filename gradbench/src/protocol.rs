@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm"];
+pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -150,6 +150,20 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
         ("lstm", "jacobian") => {
             let i = lstm_input(input)?;
             out(with(timed(runs, || i.jacobian())))
+        }
+        ("kmeans", "cost") | ("kmeans", "dir") => {
+            let (p, n) = rows(field(input, "points")?)?;
+            let (c, k) = rows(field(input, "centroids")?)?;
+            if k == 0 || n == 0 || c.len() % k != 0 || p.len() != n * (c.len() / k) {
+                return Err("kmeans takes n ≥ 1 points and k ≥ 1 centroids of one dimension".into());
+            }
+            let d = c.len() / k;
+            if function == "cost" {
+                out(with(timed(runs, || evals::kmeans::cost(&p, &c, n, k, d))))
+            } else {
+                let (dir, t) = timed(runs, || evals::kmeans::dir(&p, &c, n, k, d));
+                Ok((Value::Array(dir.chunks(d).map(|r| json!(r)).collect()), t))
+            }
         }
         _ => Err(format!("no function `{function}` in module `{module}`")),
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans"];
+pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -165,6 +165,15 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
                 Ok((Value::Array(dir.chunks(d).map(|r| json!(r)).collect()), t))
             }
         }
+        ("ht", "objective") => {
+            let i = ht_input(input)?;
+            out(with(timed(runs, || i.objective())))
+        }
+        ("ht", "jacobian") => {
+            let i = ht_input(input)?;
+            let (j, t) = timed(runs, || i.jacobian());
+            Ok((json!(j), t))
+        }
         _ => Err(format!("no function `{function}` in module `{module}`")),
     }
 }
@@ -198,6 +207,74 @@ fn lstm_input(input: &Value) -> Result<evals::lstm::Input, String> {
         extra: rows(field(input, "extra_params")?)?.0,
         state: rows(field(input, "state")?)?.0,
         seq,
+    })
+}
+
+/// Parses `HTInput`; the model must have `ht::BONES` bones, parents before children.
+fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
+    use evals::ht::{BONES, THETA};
+    let data = field(input, "data")?;
+    let model = field(data, "model")?;
+    let theta = float_field(input, "theta")?;
+    let theta: [f64; THETA] = theta.try_into().map_err(|_| format!("ht's theta has {THETA} entries"))?;
+    let matrices = |name: &str| -> Result<Vec<f64>, String> {
+        let ms = field(model, name)?.as_array().ok_or("expected matrices")?;
+        let mut flat = Vec::new();
+        for m in ms {
+            let (f, r) = rows(m)?;
+            if r != 4 || f.len() != 16 {
+                return Err(format!("`{name}` holds 4×4 matrices"));
+            }
+            flat.extend(f);
+        }
+        Ok(flat)
+    };
+    let ints = |v: &Value| -> Result<Vec<i64>, String> {
+        v.as_array().ok_or("expected integers")?.iter().map(|e| e.as_i64().ok_or_else(|| "expected an integer".to_string())).collect()
+    };
+    let parents: Vec<usize> = ints(field(model, "parents")?)?
+        .iter()
+        .enumerate()
+        .map(|(b, &p)| if p < 0 { b } else { p as usize })
+        .collect();
+    if parents.len() != BONES || parents.iter().enumerate().any(|(b, &p)| p > b) {
+        return Err(format!("ht's model has {BONES} bones, each after its parent"));
+    }
+    let (positions, nverts) = rows(field(model, "base_positions")?)?;
+    let (weights, wrows) = rows(field(model, "weights")?)?;
+    if positions.len() != 4 * nverts || wrows != nverts || weights.len() != BONES * nverts {
+        return Err("ht's base_positions are homogeneous (4 a vertex), weights one a bone and vertex".into());
+    }
+    let mut triangles = Vec::new();
+    for t in field(model, "triangles")?.as_array().ok_or("expected triangles")? {
+        let t = ints(t)?;
+        if t.len() != 3 || t.iter().any(|&v| v < 0 || v as usize >= nverts) {
+            return Err("a triangle is three vertex indices".into());
+        }
+        triangles.push([t[0] as usize, t[1] as usize, t[2] as usize]);
+    }
+    let correspondences: Vec<usize> = ints(field(data, "correspondences")?)?.iter().map(|&c| c.max(0) as usize).collect();
+    let (points, npts) = rows(field(data, "points")?)?;
+    let (us, _) = rows(field(input, "us")?)?;
+    let limit = if us.is_empty() { nverts } else { triangles.len() };
+    if npts != correspondences.len() || points.len() != 3 * npts || correspondences.iter().any(|&c| c >= limit) {
+        return Err("ht has one 3-d point per correspondence, each naming a vertex (or a triangle)".into());
+    }
+    if !us.is_empty() && us.len() != 2 * npts {
+        return Err("ht's us has two entries a point".into());
+    }
+    Ok(evals::ht::Input {
+        theta,
+        base_rel: matrices("base_relatives")?,
+        inv_abs: matrices("inverse_base_absolutes")?,
+        parents,
+        positions,
+        weights,
+        triangles,
+        mirrored: field(model, "is_mirrored")?.as_bool().unwrap_or(false),
+        correspondences,
+        points,
+        us,
     })
 }
 

@@ -1,0 +1,315 @@
+//! `ht`: ADBench's hand tracking. `theta` (26: global angle-axis rotation, translation, 20 finger
+//! angles) poses a 22-bone skinned hand; each data point's error is its position minus the hand
+//! point it corresponds to: a vertex (simple variant) or a point `u₀ a + u₁ b + (1 − u₀ − u₁) c` of
+//! a triangle (complicated variant, `us` also differentiated, two columns before `theta`'s).
+//!
+//! The objective is written in three `#[backprop]` stages, each a plain-Rust primal of the eval's
+//! definition: `bones` (theta → every bone's 3×4 skinning transform, global rotation applied, and
+//! the translation), `vertex` (those → one skinned vertex) and `point` (vertices → one error). The
+//! dense Jacobian is the product of the stages' generated Jacobians (`bones_jacobian` once per
+//! evaluation, `vertex_jacobian` once per distinct vertex, `point_jacobian` once per point): the
+//! chain rule, no derivative written by hand. Staging is what makes it cheap: `_jacobian` is
+//! reverse mode, one pullback per output, so a single function of all `3n` errors would run `3n`
+//! pullbacks through the whole bone chain.
+
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+
+use backprop::prelude::*;
+
+/// Bones of the hand (the model's), fixed because `_jacobian` wants a fixed-size array result.
+pub const BONES: usize = 22;
+/// `theta`'s length.
+pub const THETA: usize = 26;
+/// `bones`' outputs: a 3×4 transform per bone (row-major), then the translation.
+pub const AFFINE: usize = 12 * BONES + 3;
+
+/// Each bone's global transform `R_glob · mirror · (absolute_b · inverse_base_absolute_b)[0..3]`
+/// (3×4, row-major) and the translation `theta[3..6]` last. `base_rel` and `inv_abs` are the
+/// model's 4×4 matrices row-major, bone after bone; `parents[b] == b` marks the root.
+#[backprop(wrt(theta))]
+pub fn bones(theta: &[f64; 26], base_rel: &[f64], inv_abs: &[f64], parents: &[usize], mirror: f64) -> [f64; 267] {
+    // Pose parameters, 3 × (bones + 3), column c at pose[3c..3c + 3] (ADBench's to_pose_params):
+    // column 0 the rotation, 1 the scale (1), 2 the translation; finger f's joints j = 0, 1, 2 are
+    // columns 5 + 4f + j, the first joint with two angles (theta 6 + 4f, 7 + 4f), the others one.
+    let mut pose = [0.0; 75];
+    for r in 0..3 {
+        pose[r] = theta[r];
+        pose[3 + r] = 1.0;
+        pose[6 + r] = theta[3 + r];
+    }
+    for f in 0..5 {
+        let c = 5 + 4 * f;
+        pose[3 * c] = theta[6 + 4 * f];
+        pose[3 * c + 1] = theta[7 + 4 * f];
+        pose[3 * (c + 1)] = theta[8 + 4 * f];
+        pose[3 * (c + 2)] = theta[9 + 4 * f];
+    }
+    // The global rotation from the angle-axis theta[0..3] (identity below norm 1e-4), columns
+    // scaled by pose column 1.
+    let mut rg = [0.0; 9];
+    let norm = (theta[0] * theta[0] + theta[1] * theta[1] + theta[2] * theta[2]).sqrt();
+    if norm < 0.0001 {
+        rg[0] = 1.0;
+        rg[4] = 1.0;
+        rg[8] = 1.0;
+    } else {
+        let x = theta[0] / norm;
+        let y = theta[1] / norm;
+        let z = theta[2] / norm;
+        let s = norm.sin();
+        let c = norm.cos();
+        rg[0] = x * x + (1.0 - x * x) * c;
+        rg[1] = x * y * (1.0 - c) - z * s;
+        rg[2] = x * z * (1.0 - c) + y * s;
+        rg[3] = x * y * (1.0 - c) + z * s;
+        rg[4] = y * y + (1.0 - y * y) * c;
+        rg[5] = y * z * (1.0 - c) - x * s;
+        rg[6] = x * z * (1.0 - c) - y * s;
+        rg[7] = z * y * (1.0 - c) + x * s;
+        rg[8] = z * z + (1.0 - z * z) * c;
+    }
+    for i in 0..3 {
+        for j in 0..3 {
+            rg[3 * i + j] *= pose[3 + j];
+        }
+    }
+    let mut absolute = vec![0.0; 16 * parents.len()];
+    let mut out = [0.0; 267];
+    for b in 0..parents.len() {
+        // Euler angles in x, z, y order: R = Rz · Ry · Rx.
+        let tx = pose[3 * (b + 3)];
+        let tz = pose[3 * (b + 3) + 1];
+        let ty = pose[3 * (b + 3) + 2];
+        let (sx, cx) = (tx.sin(), tx.cos());
+        let (sy, cy) = (ty.sin(), ty.cos());
+        let (sz, cz) = (tz.sin(), tz.cos());
+        let mut rot = [0.0; 9];
+        rot[0] = cz * cy;
+        rot[1] = cz * sy * sx - sz * cx;
+        rot[2] = cz * sy * cx + sz * sx;
+        rot[3] = sz * cy;
+        rot[4] = sz * sy * sx + cz * cx;
+        rot[5] = sz * sy * cx - cz * sx;
+        rot[6] = -sy;
+        rot[7] = cy * sx;
+        rot[8] = cy * cx;
+        // relative = base_relative · [R 0; 0 1]; absolute = absolute[parent] · relative.
+        let mut rel = [0.0; 16];
+        for r in 0..4 {
+            for c in 0..3 {
+                let mut s = 0.0;
+                for k in 0..3 {
+                    s += base_rel[16 * b + 4 * r + k] * rot[3 * k + c];
+                }
+                rel[4 * r + c] = s;
+            }
+            rel[4 * r + 3] = base_rel[16 * b + 4 * r + 3];
+        }
+        let p = parents[b];
+        if p == b {
+            for e in 0..16 {
+                absolute[16 * b + e] = rel[e];
+            }
+        } else {
+            for r in 0..4 {
+                for c in 0..4 {
+                    let mut s = 0.0;
+                    for k in 0..4 {
+                        s += absolute[16 * p + 4 * r + k] * rel[4 * k + c];
+                    }
+                    absolute[16 * b + 4 * r + c] = s;
+                }
+            }
+        }
+        // transform = absolute · inverse_base_absolute (rows 0..3), mirrored, rotated globally.
+        let mut t = [0.0; 12];
+        for r in 0..3 {
+            for c in 0..4 {
+                let mut s = 0.0;
+                for k in 0..4 {
+                    s += absolute[16 * b + 4 * r + k] * inv_abs[16 * b + 4 * k + c];
+                }
+                t[4 * r + c] = s;
+            }
+        }
+        for c in 0..4 {
+            t[c] *= mirror;
+        }
+        for r in 0..3 {
+            for c in 0..4 {
+                out[12 * b + 4 * r + c] = rg[3 * r] * t[c] + rg[3 * r + 1] * t[4 + c] + rg[3 * r + 2] * t[8 + c];
+            }
+        }
+    }
+    for r in 0..3 {
+        out[264 + r] = theta[3 + r];
+    }
+    out
+}
+
+/// One skinned vertex: `Σ_b w_b G_b p + t` (`a` is `bones`' output, `p` homogeneous).
+#[backprop(wrt(a))]
+pub fn vertex(a: &[f64; 267], w: &[f64], p: &[f64]) -> [f64; 3] {
+    let mut x = [0.0; 3];
+    for b in 0..w.len() {
+        for r in 0..3 {
+            x[r] += w[b] * (a[12 * b + 4 * r] * p[0] + a[12 * b + 4 * r + 1] * p[1] + a[12 * b + 4 * r + 2] * p[2] + a[12 * b + 4 * r + 3] * p[3]);
+        }
+    }
+    for r in 0..3 {
+        x[r] += a[264 + r];
+    }
+    x
+}
+
+/// A data point minus its vertex (the simple variant).
+#[backprop(wrt(x))]
+pub fn point_simple(x: &[f64; 3], data: &[f64]) -> [f64; 3] {
+    let mut e = [0.0; 3];
+    for r in 0..3 {
+        e[r] = data[r] - x[r];
+    }
+    e
+}
+
+/// A data point minus `u₀ a + u₁ b + (1 − u₀ − u₁) c` (the complicated variant; `x` is a, b, c).
+#[backprop(wrt(x, u))]
+pub fn point_triangle(x: &[f64; 9], u: &[f64; 2], data: &[f64]) -> [f64; 3] {
+    let mut e = [0.0; 3];
+    for r in 0..3 {
+        e[r] = data[r] - (u[0] * x[r] + u[1] * x[3 + r] + (1.0 - u[0] - u[1]) * x[6 + r]);
+    }
+    e
+}
+
+/// The parsed input, matrices row-major.
+pub struct Input {
+    pub theta: [f64; THETA],
+    /// 4×4 per bone.
+    pub base_rel: Vec<f64>,
+    pub inv_abs: Vec<f64>,
+    /// `parents[b] == b` for the root.
+    pub parents: Vec<usize>,
+    /// Homogeneous, 4 per vertex.
+    pub positions: Vec<f64>,
+    /// `BONES` per vertex.
+    pub weights: Vec<f64>,
+    pub triangles: Vec<[usize; 3]>,
+    pub mirrored: bool,
+    pub correspondences: Vec<usize>,
+    /// 3 per point.
+    pub points: Vec<f64>,
+    /// 2 per point, empty in the simple variant.
+    pub us: Vec<f64>,
+}
+
+impl Input {
+    fn complicated(&self) -> bool {
+        !self.us.is_empty()
+    }
+
+    fn mirror(&self) -> f64 {
+        if self.mirrored {
+            -1.0
+        } else {
+            1.0
+        }
+    }
+
+    fn vertex_of(&self, a: &[f64; AFFINE], v: usize) -> [f64; 3] {
+        vertex(a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4])
+    }
+
+    /// The errors, 3 per point.
+    pub fn objective(&self) -> Vec<f64> {
+        let a = bones(&self.theta, &self.base_rel, &self.inv_abs, &self.parents, self.mirror());
+        let mut err = Vec::with_capacity(self.points.len());
+        for (i, &c) in self.correspondences.iter().enumerate() {
+            let data = &self.points[3 * i..3 * i + 3];
+            let e = if self.complicated() {
+                let t = self.triangles[c];
+                let mut x = [0.0; 9];
+                for (k, &v) in t.iter().enumerate() {
+                    x[3 * k..3 * k + 3].copy_from_slice(&self.vertex_of(&a, v));
+                }
+                point_triangle(&x, &[self.us[2 * i], self.us[2 * i + 1]], data)
+            } else {
+                point_simple(&self.vertex_of(&a, c), data)
+            };
+            err.extend_from_slice(&e);
+        }
+        err
+    }
+
+    /// The dense Jacobian, one row per error: `[∂/∂u₀, ∂/∂u₁]` of the point's own `u` (complicated
+    /// variant only), then the 26 of `theta`.
+    pub fn jacobian(&self) -> Vec<Vec<f64>> {
+        let (_, ja) = bones_jacobian(&self.theta, &self.base_rel, &self.inv_abs, &self.parents, self.mirror());
+        let a = bones(&self.theta, &self.base_rel, &self.inv_abs, &self.parents, self.mirror());
+        // Per distinct vertex: its position and d(position)/d(theta) = vertex_jacobian · ja.
+        let nverts = self.positions.len() / 4;
+        let mut cache: Vec<Option<([f64; 3], [[f64; THETA]; 3])>> = vec![None; nverts];
+        let mut vertex_d = |v: usize| -> ([f64; 3], [[f64; THETA]; 3]) {
+            if let Some(d) = cache[v] {
+                return d;
+            }
+            let (x, jv) = vertex_jacobian(&a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4]);
+            let mut d = [[0.0; THETA]; 3];
+            for r in 0..3 {
+                for (k, &s) in jv[r].iter().enumerate() {
+                    // Bones without weight give exact zeros: skip their rows of ja.
+                    if s != 0.0 {
+                        for c in 0..THETA {
+                            d[r][c] += s * ja[k][c];
+                        }
+                    }
+                }
+            }
+            cache[v] = Some((x, d));
+            (x, d)
+        };
+        let ncols = if self.complicated() { 2 + THETA } else { THETA };
+        let mut rows = Vec::with_capacity(3 * self.correspondences.len());
+        for (i, &c) in self.correspondences.iter().enumerate() {
+            let data = &self.points[3 * i..3 * i + 3];
+            if self.complicated() {
+                let t = self.triangles[c];
+                let mut x = [0.0; 9];
+                let mut dx = [[[0.0; THETA]; 3]; 3];
+                for (k, &v) in t.iter().enumerate() {
+                    let (p, d) = vertex_d(v);
+                    x[3 * k..3 * k + 3].copy_from_slice(&p);
+                    dx[k] = d;
+                }
+                let (_, jp) = point_triangle_jacobian(&x, &[self.us[2 * i], self.us[2 * i + 1]], data);
+                for r in 0..3 {
+                    let mut row = vec![0.0; ncols];
+                    row[0] = jp[r][9];
+                    row[1] = jp[r][10];
+                    for k in 0..3 {
+                        for s in 0..3 {
+                            let w = jp[r][3 * k + s];
+                            for col in 0..THETA {
+                                row[2 + col] += w * dx[k][s][col];
+                            }
+                        }
+                    }
+                    rows.push(row);
+                }
+            } else {
+                let (p, d) = vertex_d(c);
+                let (_, jp) = point_simple_jacobian(&p, data);
+                for r in 0..3 {
+                    let mut row = vec![0.0; ncols];
+                    for s in 0..3 {
+                        for col in 0..THETA {
+                            row[col] += jp[r][s] * d[s][col];
+                        }
+                    }
+                    rows.push(row);
+                }
+            }
+        }
+        rows
+    }
+}

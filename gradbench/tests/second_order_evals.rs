@@ -25,7 +25,6 @@ impl Rng {
 }
 
 /// Central differences with Richardson extrapolation (error O(h⁴)).
-#[allow(dead_code)]
 fn finite_differences(f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> Vec<Vec<f64>> {
     // Column i of the Jacobian, returned as columns.
     (0..x.len())
@@ -116,6 +115,205 @@ fn kmeans_cost_and_newton_direction() {
     for j in 0..k {
         for l in 0..d {
             assert_close(&format!("dir[{j}][{l}]"), dir[j][l], centroids[j][l] - sums[j][l] / counts[j], 1e-12);
+        }
+    }
+}
+
+// ---- ht -----------------------------------------------------------------------------------------
+
+type M4 = [[f64; 4]; 4];
+
+fn mul4(a: &M4, b: &M4) -> M4 {
+    let mut c = [[0.0; 4]; 4];
+    for i in 0..4 {
+        for j in 0..4 {
+            for k in 0..4 {
+                c[i][j] += a[i][k] * b[k][j];
+            }
+        }
+    }
+    c
+}
+
+/// A 4×4 with rotation block `r` (3×3).
+fn rot4(r: [[f64; 3]; 3]) -> M4 {
+    let mut m = [[0.0; 4]; 4];
+    for i in 0..3 {
+        m[i][..3].copy_from_slice(&r[i]);
+    }
+    m[3][3] = 1.0;
+    m
+}
+
+/// A small random hand: 22 bones (a tree), `nv` vertices with 1 to 3 bones each, triangles.
+struct Hand {
+    base_rel: Vec<M4>,
+    inv_abs: Vec<M4>,
+    parents: Vec<i64>,
+    positions: Vec<[f64; 4]>,
+    weights: Vec<Vec<f64>>,
+    triangles: Vec<[usize; 3]>,
+}
+
+fn random_hand(rng: &mut Rng, nv: usize) -> Hand {
+    let m4 = |rng: &mut Rng| -> M4 {
+        let mut m = [[0.0; 4]; 4];
+        for i in 0..3 {
+            for j in 0..4 {
+                m[i][j] = rng.next() - 0.5 + if i == j { 1.0 } else { 0.0 };
+            }
+        }
+        m[3][3] = 1.0;
+        m
+    };
+    let base_rel = (0..22).map(|_| m4(rng)).collect();
+    let inv_abs = (0..22).map(|_| m4(rng)).collect();
+    let parents = (0..22).map(|b: i64| if b == 0 { -1 } else { (b - 1) / 2 }).collect();
+    let positions = (0..nv).map(|_| [rng.next(), rng.next(), rng.next(), 1.0]).collect();
+    let weights = (0..nv)
+        .map(|v| {
+            let mut w = vec![0.0; 22];
+            for k in 0..1 + v % 3 {
+                w[(v * 7 + 5 * k) % 22] += rng.next();
+            }
+            w
+        })
+        .collect();
+    let triangles = (0..nv).map(|v| [v, (v + 1) % nv, (v + 3) % nv]).collect();
+    Hand { base_rel, inv_abs, parents, positions, weights, triangles }
+}
+
+/// ADBench's hand objective, straight from its definition (matrix products, no expansion).
+fn ht_errors(h: &Hand, theta: &[f64], us: &[f64], corr: &[usize], points: &[[f64; 3]]) -> Vec<f64> {
+    // Pose columns: 0 rotation, 1 scale, 2 translation, 3 + b bone b's Euler (x, z, y).
+    let mut pose = vec![[0.0; 3]; 25];
+    pose[0] = [theta[0], theta[1], theta[2]];
+    pose[1] = [1.0; 3];
+    pose[2] = [theta[3], theta[4], theta[5]];
+    let mut it = 6;
+    let mut ip = 5;
+    for _ in 0..5 {
+        for i in 2..=4 {
+            pose[ip][0] = theta[it];
+            it += 1;
+            if i == 2 {
+                pose[ip][1] = theta[it];
+                it += 1;
+            }
+            ip += 1;
+        }
+        ip += 1;
+    }
+    let mut abs: Vec<M4> = Vec::new();
+    let mut transforms = Vec::new();
+    for b in 0..22 {
+        let (tx, tz, ty) = (pose[b + 3][0], pose[b + 3][1], pose[b + 3][2]);
+        let rx = [[1.0, 0.0, 0.0], [0.0, tx.cos(), -tx.sin()], [0.0, tx.sin(), tx.cos()]];
+        let ry = [[ty.cos(), 0.0, ty.sin()], [0.0, 1.0, 0.0], [-ty.sin(), 0.0, ty.cos()]];
+        let rz = [[tz.cos(), -tz.sin(), 0.0], [tz.sin(), tz.cos(), 0.0], [0.0, 0.0, 1.0]];
+        let r = mul4(&mul4(&rot4(rz), &rot4(ry)), &rot4(rx));
+        let rel = mul4(&h.base_rel[b], &r);
+        let a = if h.parents[b] < 0 { rel } else { mul4(&abs[h.parents[b] as usize], &rel) };
+        transforms.push(mul4(&a, &h.inv_abs[b]));
+        abs.push(a);
+    }
+    // Rodrigues: R = I + sin θ K + (1 − cos θ) K².
+    let th = (theta[0] * theta[0] + theta[1] * theta[1] + theta[2] * theta[2]).sqrt();
+    let (x, y, z) = (theta[0] / th, theta[1] / th, theta[2] / th);
+    let k = [[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]];
+    let mut rg = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            let k2: f64 = (0..3).map(|l| k[i][l] * k[l][j]).sum();
+            rg[i][j] = if i == j { 1.0 } else { 0.0 } + th.sin() * k[i][j] + (1.0 - th.cos()) * k2;
+        }
+    }
+    let skinned = |v: usize| -> [f64; 3] {
+        let mut s = [0.0; 3];
+        for b in 0..22 {
+            for i in 0..3 {
+                s[i] += h.weights[v][b] * (0..4).map(|l| transforms[b][i][l] * h.positions[v][l]).sum::<f64>();
+            }
+        }
+        let mut g = [0.0; 3];
+        for i in 0..3 {
+            g[i] = (0..3).map(|l| rg[i][l] * s[l]).sum::<f64>() + theta[3 + i];
+        }
+        g
+    };
+    let mut err = Vec::new();
+    for (i, &c) in corr.iter().enumerate() {
+        let hp = if us.is_empty() {
+            skinned(c)
+        } else {
+            let t = h.triangles[c];
+            let (a, b, d) = (skinned(t[0]), skinned(t[1]), skinned(t[2]));
+            let (u0, u1) = (us[2 * i], us[2 * i + 1]);
+            [0, 1, 2].map(|j| u0 * a[j] + u1 * b[j] + (1.0 - u0 - u1) * d[j])
+        };
+        for j in 0..3 {
+            err.push(points[i][j] - hp[j]);
+        }
+    }
+    err
+}
+
+fn ht_input(h: &Hand, theta: &[f64], us: &[f64], corr: &[usize], points: &[[f64; 3]]) -> Value {
+    let m = |ms: &Vec<M4>| json!(ms.iter().map(|m| m.to_vec()).collect::<Vec<_>>());
+    json!({
+        "theta": theta,
+        "us": us.chunks(2).map(|c| c.to_vec()).collect::<Vec<_>>(),
+        "data": {
+            "model": {
+                "bone_count": 22,
+                "bone_names": (0..22).map(|b| format!("b{b}")).collect::<Vec<_>>(),
+                "parents": h.parents,
+                "base_relatives": m(&h.base_rel),
+                "inverse_base_absolutes": m(&h.inv_abs),
+                "base_positions": h.positions,
+                "weights": h.weights,
+                "triangles": h.triangles,
+                "is_mirrored": false,
+            },
+            "correspondences": corr,
+            "points": points,
+        }
+    })
+}
+
+#[test]
+fn ht_objective_and_jacobian_both_variants() {
+    let mut rng = Rng(19);
+    let hand = random_hand(&mut rng, 12);
+    let theta = rng.vec(26, -0.8, 0.8);
+    let npts = 6;
+    let corr: Vec<usize> = (0..npts).map(|i| (5 * i + 2) % 12).collect();
+    let points: Vec<[f64; 3]> = (0..npts).map(|_| [rng.next(), rng.next(), rng.next()]).collect();
+    for complicated in [false, true] {
+        let us = if complicated { rng.vec(2 * npts, 0.0, 0.5) } else { vec![] };
+        let input = ht_input(&hand, &theta, &us, &corr, &points);
+        let out = evaluate("ht", &[("objective", input.clone()), ("jacobian", input)]);
+        let err = ht_errors(&hand, &theta, &us, &corr, &points);
+        let got: Vec<f64> = out[0].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(got.len(), 3 * npts);
+        for k in 0..err.len() {
+            assert_close(&format!("err[{k}]"), got[k], err[k], 1e-12);
+        }
+        // Columns: (u₀, u₁ of the row's point), then theta; by differences of the definition.
+        let jac = matrix(&out[1]);
+        let theta_cols = finite_differences(|t| ht_errors(&hand, t, &us, &corr, &points), &theta);
+        let u_cols = finite_differences(|u| ht_errors(&hand, &theta, u, &corr, &points), &us);
+        let off = if complicated { 2 } else { 0 };
+        for r in 0..3 * npts {
+            assert_eq!(jac[r].len(), off + 26);
+            for c in 0..26 {
+                assert_close(&format!("J[{r}][theta {c}] ({complicated})"), jac[r][off + c], theta_cols[c][r], 1e-8);
+            }
+            if complicated {
+                let i = r / 3;
+                assert_close(&format!("J[{r}][u0]"), jac[r][0], u_cols[2 * i][r], 1e-8);
+                assert_close(&format!("J[{r}][u1]"), jac[r][1], u_cols[2 * i + 1][r], 1e-8);
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht"];
+pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -174,6 +174,24 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             let (j, t) = timed(runs, || i.jacobian());
             Ok((json!(j), t))
         }
+        ("ba", "objective") => {
+            let i = ba_input(input)?;
+            let ((reproj, w_err), t) = timed(runs, || i.objective());
+            // The manual tool's encoding: one observation's errors and the count (inputs are copies).
+            let v = json!({
+                "reproj_error": { "elements": &reproj[..2], "repeated": i.p },
+                "w_err": { "element": w_err[0], "repeated": i.p },
+            });
+            Ok((v, t))
+        }
+        ("ba", "jacobian") => {
+            let i = ba_input(input)?;
+            let (s, t) = timed(runs, || i.jacobian());
+            // The eval's subset: the first 30 entries of each list and the last one.
+            let cut = |v: &[f64]| -> Vec<f64> { v[..30].iter().chain(v.last()).copied().collect() };
+            let cuti = |v: &[usize]| -> Vec<usize> { v[..30].iter().chain(v.last()).copied().collect() };
+            Ok((json!({ "rows": cuti(&s.rows), "cols": cuti(&s.cols), "vals": cut(&s.vals) }), t))
+        }
         _ => Err(format!("no function `{function}` in module `{module}`")),
     }
 }
@@ -208,6 +226,16 @@ fn lstm_input(input: &Value) -> Result<evals::lstm::Input, String> {
         state: rows(field(input, "state")?)?.0,
         seq,
     })
+}
+
+fn ba_input(input: &Value) -> Result<evals::ba::Input, String> {
+    let (n, m, p) = (usize_field(input, "n")?, usize_field(input, "m")?, usize_field(input, "p")?);
+    let (cam, x, feat) = (float_field(input, "cam")?, float_field(input, "x")?, float_field(input, "feat")?);
+    let w = field(input, "w")?.as_f64().ok_or("`w` is not a number")?;
+    if n == 0 || m == 0 || p < 15 || cam.len() != evals::ba::CAM || x.len() != 3 || feat.len() != 2 {
+        return Err("ba takes n, m ≥ 1, p ≥ 15, an 11-parameter camera, a 3-d point and a 2-d feature".into());
+    }
+    Ok(evals::ba::Input::new(n, m, p, &cam, &x, w, &feat))
 }
 
 /// Parses `HTInput`; the model must have `ht::BONES` bones, parents before children.

@@ -10,3 +10,4 @@ pub mod lse;
 pub mod lstm;
 pub mod ode;
 pub mod ht;
+pub mod ba;

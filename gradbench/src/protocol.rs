@@ -232,8 +232,8 @@ fn ba_input(input: &Value) -> Result<evals::ba::Input, String> {
     let (n, m, p) = (usize_field(input, "n")?, usize_field(input, "m")?, usize_field(input, "p")?);
     let (cam, x, feat) = (float_field(input, "cam")?, float_field(input, "x")?, float_field(input, "feat")?);
     let w = field(input, "w")?.as_f64().ok_or("`w` is not a number")?;
-    if n == 0 || m == 0 || p < 15 || cam.len() != evals::ba::CAM || x.len() != 3 || feat.len() != 2 {
-        return Err("ba takes n, m ≥ 1, p ≥ 15, an 11-parameter camera, a 3-d point and a 2-d feature".into());
+    if n == 0 || m == 0 || p < 10 || cam.len() != evals::ba::CAM || x.len() != 3 || feat.len() != 2 {
+        return Err("ba takes n, m ≥ 1, p ≥ 10 (the output is 30 entries and the last), an 11-parameter camera, a 3-d point and a 2-d feature".into());
     }
     Ok(evals::ba::Input::new(n, m, p, &cam, &x, w, &feat))
 }

@@ -317,3 +317,68 @@ fn ht_objective_and_jacobian_both_variants() {
         }
     }
 }
+
+// ---- ba -----------------------------------------------------------------------------------------
+
+/// One observation's weighted reprojection error, from the definition with the rotation matrix
+/// `R = I + sin θ K + (1 − cos θ) K²` (the tool uses Ceres' form of the same rotation).
+fn ba_err(params: &[f64], feat: &[f64]) -> Vec<f64> {
+    let (cam, x, w) = (&params[..11], &params[11..14], params[14]);
+    let th = (cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2]).sqrt();
+    let (a, b, c) = (cam[0] / th, cam[1] / th, cam[2] / th);
+    let k = [[0.0, -c, b], [c, 0.0, -a], [-b, a, 0.0]];
+    let xo = [x[0] - cam[3], x[1] - cam[4], x[2] - cam[5]];
+    let mut xc = [0.0; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            let k2: f64 = (0..3).map(|l| k[i][l] * k[l][j]).sum();
+            let r = if i == j { 1.0 } else { 0.0 } + th.sin() * k[i][j] + (1.0 - th.cos()) * k2;
+            xc[i] += r * xo[j];
+        }
+    }
+    let p = [xc[0] / xc[2], xc[1] / xc[2]];
+    let rsq = p[0] * p[0] + p[1] * p[1];
+    let l = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq;
+    vec![w * (p[0] * l * cam[6] + cam[7] - feat[0]), w * (p[1] * l * cam[6] + cam[8] - feat[1])]
+}
+
+#[test]
+fn ba_objective_and_sparse_jacobian() {
+    let mut rng = Rng(23);
+    let mut cam = rng.vec(11, -0.3, 0.3);
+    cam[6] = 1.5; // focal length
+    let x = vec![rng.next(), rng.next(), 4.0 + rng.next()];
+    let (w, feat) = (0.8, vec![0.2, -0.1]);
+    let (n, m, p) = (2, 3, 12);
+    let input = json!({"n": n, "m": m, "p": p, "cam": cam, "x": x, "w": w, "feat": feat});
+    let out = evaluate("ba", &[("objective", input.clone()), ("jacobian", input)]);
+    let params: Vec<f64> = cam.iter().chain(&x).copied().chain([w]).collect();
+    let err = ba_err(&params, &feat);
+    let reproj = &out[0]["reproj_error"];
+    assert_eq!(reproj["repeated"], p);
+    for k in 0..2 {
+        assert_close("reproj", reproj["elements"][k].as_f64().unwrap(), err[k], 1e-12);
+    }
+    assert_close("w_err", out[0]["w_err"]["element"].as_f64().unwrap(), 1.0 - w * w, 1e-15);
+    assert_eq!(out[0]["w_err"]["repeated"], p);
+    // CSR row starts: two rows of 15 per observation, then one per weight; COO columns: camera
+    // 0, point 0 (after 11n camera columns), weight 0 (after 3m point columns).
+    let ints = |v: &Value| -> Vec<u64> { v.as_array().unwrap().iter().map(|e| e.as_u64().unwrap()).collect() };
+    let rows = ints(&out[1]["rows"]);
+    let expect_rows: Vec<u64> = (0..30).map(|r| if r <= 2 * p { 15 * r } else { 30 * p + (r - 2 * p) } as u64).collect();
+    assert_eq!(rows[..30], expect_rows[..]);
+    assert_eq!(rows[30], (31 * p) as u64);
+    let cols = ints(&out[1]["cols"]);
+    let block: Vec<u64> = (0..11).chain(22..25).chain([31]).map(|c| c as u64).collect();
+    assert_eq!(cols[..15], block[..]);
+    assert_eq!(cols[15..30], block[..]);
+    assert_eq!(cols[30], (11 * n + 3 * m + p - 1) as u64);
+    let vals: Vec<f64> = out[1]["vals"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let fd = finite_differences(|q| ba_err(q, &feat), &params);
+    for r in 0..2 {
+        for c in 0..15 {
+            assert_close(&format!("J[{r}][{c}]"), vals[15 * r + c], fd[c][r], 1e-8);
+        }
+    }
+    assert_close("d w_err / dw", vals[30], -2.0 * w, 1e-15);
+}

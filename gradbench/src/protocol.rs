@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba"];
+pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba", "particle"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -192,6 +192,14 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             let cuti = |v: &[usize]| -> Vec<usize> { v[..30].iter().chain(v.last()).copied().collect() };
             Ok((json!({ "rows": cuti(&s.rows), "cols": cuti(&s.cols), "vals": cut(&s.vals) }), t))
         }
+        ("particle", "rr") => {
+            let w = field(input, "w")?.as_f64().ok_or("`w` is not a number")?;
+            out(with(timed(runs, || evals::particle::rr(w))))
+        }
+        ("particle", "ff" | "fr" | "rf") => Err(format!(
+            "particle::{function} needs a forward-mode derivative of a function containing a gradient (or a \
+             differentiable tangent inside one), which #[backprop] does not generate yet; `rr` is implemented"
+        )),
         _ => Err(format!("no function `{function}` in module `{module}`")),
     }
 }

@@ -11,3 +11,4 @@ pub mod lstm;
 pub mod ode;
 pub mod ht;
 pub mod ba;
+pub mod particle;

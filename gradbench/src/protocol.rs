@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba", "particle"];
+pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba", "particle", "saddle"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -196,8 +196,13 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             let w = field(input, "w")?.as_f64().ok_or("`w` is not a number")?;
             out(with(timed(runs, || evals::particle::rr(w))))
         }
-        ("particle", "ff" | "fr" | "rf") => Err(format!(
-            "particle::{function} needs a forward-mode derivative of a function containing a gradient (or a \
+        ("saddle", "rr") => {
+            let s = float_field(input, "start")?;
+            let start: [f64; 2] = s.try_into().map_err(|_| "saddle's start is a 2-d point")?;
+            out(with(timed(runs, || evals::saddle::rr(start))))
+        }
+        ("particle" | "saddle", "ff" | "fr" | "rf") => Err(format!(
+            "{module}::{function} needs a forward-mode derivative of a function containing a gradient (or a \
              differentiable tangent inside one), which #[backprop] does not generate yet; `rr` is implemented"
         )),
         _ => Err(format!("no function `{function}` in module `{module}`")),

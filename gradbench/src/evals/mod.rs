@@ -12,3 +12,5 @@ pub mod ode;
 pub mod ht;
 pub mod ba;
 pub mod particle;
+pub mod saddle;
+pub mod descent;

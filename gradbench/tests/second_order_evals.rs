@@ -382,3 +382,106 @@ fn ba_objective_and_sparse_jacobian() {
     }
     assert_close("d w_err / dw", vals[30], -2.0 * w, 1e-15);
 }
+
+// ---- particle and saddle ------------------------------------------------------------------------
+
+/// The reference's gradient descent (GradBench's haskell/futhark solver), written again here.
+fn descend(f: &dyn Fn(&[f64]) -> f64, g: &dyn Fn(&[f64]) -> Vec<f64>, x0: &[f64]) -> Vec<f64> {
+    let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let (mut x, mut fx, mut gx, mut eta, mut i) = (x0.to_vec(), f(x0), g(x0), 1e-5, 0);
+    loop {
+        if norm(&gx) <= 1e-5 {
+            return x;
+        }
+        if i == 10 {
+            (eta, i) = (2.0 * eta, 0);
+            continue;
+        }
+        let xn: Vec<f64> = x.iter().zip(&gx).map(|(a, b)| a - eta * b).collect();
+        if norm(&x.iter().zip(&xn).map(|(a, b)| a - b).collect::<Vec<_>>()) <= 1e-5 {
+            return x;
+        }
+        let fxn = f(&xn);
+        if fxn < fx {
+            (gx, x, fx, i) = (g(&xn), xn, fxn, i + 1);
+        } else {
+            (eta, i) = (eta / 2.0, 0);
+        }
+    }
+}
+
+/// The particle's squared miss distance with the force in closed form, `−∇ₓ Σ 1/‖x − q‖ = Σ (x − q)/‖x − q‖³`.
+fn particle_miss(w: f64) -> f64 {
+    let charges = [[10.0, 10.0 - w], [10.0, 0.0]];
+    let (mut x, mut v, dt) = ([0.0, 8.0], [0.75, 0.0], 0.1);
+    loop {
+        let mut force = [0.0; 2];
+        for q in &charges {
+            let d = ((x[0] - q[0]).powi(2) + (x[1] - q[1]).powi(2)).sqrt();
+            for k in 0..2 {
+                force[k] += (x[k] - q[k]) / (d * d * d);
+            }
+        }
+        let xn = [x[0] + dt * v[0], x[1] + dt * v[1]];
+        if xn[1] <= 0.0 {
+            break;
+        }
+        x = xn;
+        v = [v[0] + dt * force[0], v[1] + dt * force[1]];
+    }
+    let xf = x[0] - x[1] / v[1] * v[0];
+    xf * xf
+}
+
+#[test]
+fn particle_rr_matches_descent_on_finite_differences() {
+    let out = evaluate("particle", &[("rr", json!({"w": 0.0}))]);
+    let fd = |w: &[f64]| {
+        let h = 1e-6;
+        vec![(particle_miss(w[0] + h) - particle_miss(w[0] - h)) / (2.0 * h)]
+    };
+    let w = descend(&|w| particle_miss(w[0]), &fd, &[0.0])[0];
+    // Descent paths on differences and on exact gradients part slightly; both land in the same place.
+    assert_close("w", out[0].as_f64().unwrap(), w, 1e-6);
+    assert!(particle_miss(out[0].as_f64().unwrap()) < 1e-6, "the particle passes near the origin");
+}
+
+#[test]
+fn saddle_rr_matches_the_closed_form_descent() {
+    // f(x, y) = |x|² − |y|²: the inner ascent's path does not depend on x, so
+    // d/dx max_y f(x, y) = 2x exactly, and the ascent's gradient is −2y.
+    let start = [1.0, 0.7];
+    let out = evaluate("saddle", &[("rr", json!({"start": start}))]);
+    let f = |x: &[f64], y: &[f64]| x[0] * x[0] + x[1] * x[1] - y[0] * y[0] - y[1] * y[1];
+    let inner = |x: &[f64]| {
+        let y = descend(&|y| -f(x, y), &|y| vec![2.0 * y[0], 2.0 * y[1]], &start);
+        f(x, &y)
+    };
+    let r1 = descend(&inner, &|x| vec![2.0 * x[0], 2.0 * x[1]], &start);
+    let r2 = descend(&|y| -f(&r1, y), &|y| vec![2.0 * y[0], 2.0 * y[1]], &start);
+    let got: Vec<f64> = out[0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let want: Vec<f64> = r1.iter().chain(&r2).copied().collect();
+    for k in 0..4 {
+        assert_close(&format!("saddle[{k}]"), got[k], want[k], 1e-12);
+    }
+    assert!(want.iter().all(|v| v.abs() < 1e-4), "the saddle is at the origin");
+}
+
+#[test]
+fn forward_mode_variants_say_why_they_are_missing() {
+    for module in ["particle", "saddle"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-gradbench"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let input = if module == "particle" { json!({"w": 0.0}) } else { json!({"start": [1.0, 1.0]}) };
+        writeln!(child.stdin.take().unwrap(), "{}", json!({"id": 1, "kind": "evaluate", "module": module, "function": "ff", "input": input})).unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let r: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(r["success"], false);
+        assert!(r["error"].as_str().unwrap().contains("forward-mode"));
+        child.wait().unwrap();
+    }
+}

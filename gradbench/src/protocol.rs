@@ -278,8 +278,8 @@ fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
         .enumerate()
         .map(|(b, &p)| if p < 0 { b } else { p as usize })
         .collect();
-    if parents.len() != BONES || parents.iter().enumerate().any(|(b, &p)| p > b) {
-        return Err(format!("ht's model has {BONES} bones, each after its parent"));
+    if parents.len() != BONES || parents.iter().enumerate().any(|(b, &p)| p > b || (p == b && b != 0)) {
+        return Err(format!("ht's model has {BONES} bones, each after its parent, bone 0 the root"));
     }
     let (positions, nverts) = rows(field(model, "base_positions")?)?;
     let (weights, wrows) = rows(field(model, "weights")?)?;
@@ -304,8 +304,18 @@ fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
     if !us.is_empty() && us.len() != 2 * npts {
         return Err("ht's us has two entries a point".into());
     }
+    let paths = (0..BONES)
+        .map(|b| {
+            let mut path = vec![b];
+            while parents[path[0]] != path[0] {
+                path.insert(0, parents[path[0]]);
+            }
+            path
+        })
+        .collect();
     Ok(evals::ht::Input {
         theta,
+        paths,
         base_rel: matrices("base_relatives")?,
         inv_abs: matrices("inverse_base_absolutes")?,
         parents,

@@ -4,13 +4,14 @@
 //! a triangle (complicated variant, `us` also differentiated, two columns before `theta`'s).
 //!
 //! The objective is written in three `#[backprop]` stages, each a plain-Rust primal of the eval's
-//! definition: `bones` (theta → every bone's 3×4 skinning transform, global rotation applied, and
-//! the translation), `vertex` (those → one skinned vertex) and `point` (vertices → one error). The
-//! dense Jacobian is the product of the stages' generated Jacobians (`bones_jacobian` once per
-//! evaluation, `vertex_jacobian` once per distinct vertex, `point_jacobian` once per point): the
-//! chain rule, no derivative written by hand. Staging is what makes it cheap: `_jacobian` is
-//! reverse mode, one pullback per output, so a single function of all `3n` errors would run `3n`
-//! pullbacks through the whole bone chain.
+//! definition: `bone` (theta → one bone's 3×4 skinning transform along its chain of ancestors,
+//! global rotation applied; `translation` the global translation), `vertex` (those → one skinned
+//! vertex) and `point_*` (vertices → one error). The dense Jacobian is the product of the stages'
+//! generated Jacobians (`bone_jacobian` once per bone and evaluation, `vertex_jacobian` once per
+//! distinct vertex, `point_*_jacobian` once per point): the chain rule, no derivative written by
+//! hand. Staging is what makes it cheap: `_jacobian` is reverse mode, one pullback per output, so
+//! a single function of all `3n` errors would run `3n` pullbacks through the whole bone chain, and
+//! one function of all bones 267 pullbacks through all 22 bones.
 
 #![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 
@@ -20,14 +21,14 @@ use backprop::prelude::*;
 pub const BONES: usize = 22;
 /// `theta`'s length.
 pub const THETA: usize = 26;
-/// `bones`' outputs: a 3×4 transform per bone (row-major), then the translation.
+/// `vertex`'s input: a 3×4 transform per bone (row-major, `bone`), then the translation.
 pub const AFFINE: usize = 12 * BONES + 3;
 
-/// Each bone's global transform `R_glob · mirror · (absolute_b · inverse_base_absolute_b)[0..3]`
-/// (3×4, row-major) and the translation `theta[3..6]` last. `base_rel` and `inv_abs` are the
-/// model's 4×4 matrices row-major, bone after bone; `parents[b] == b` marks the root.
+/// Bone `path[last]`'s global transform `R_glob · mirror · (absolute · inverse_base_absolute)[0..3]`
+/// (3×4, row-major), `absolute` the product of the relatives along `path` (root first). `base_rel`
+/// and `inv_abs` are the model's 4×4 matrices row-major, bone after bone.
 #[backprop(wrt(theta))]
-pub fn bones(theta: &[f64; 26], base_rel: &[f64], inv_abs: &[f64], parents: &[usize], mirror: f64) -> [f64; 267] {
+pub fn bone(theta: &[f64; 26], path: &[usize], base_rel: &[f64], inv_abs: &[f64], mirror: f64) -> [f64; 12] {
     // Pose parameters, 3 × (bones + 3), column c at pose[3c..3c + 3] (ADBench's to_pose_params):
     // column 0 the rotation, 1 the scale (1), 2 the translation; finger f's joints j = 0, 1, 2 are
     // columns 5 + 4f + j, the first joint with two angles (theta 6 + 4f, 7 + 4f), the others one.
@@ -73,9 +74,12 @@ pub fn bones(theta: &[f64; 26], base_rel: &[f64], inv_abs: &[f64], parents: &[us
             rg[3 * i + j] *= pose[3 + j];
         }
     }
-    let mut absolute = vec![0.0; 16 * parents.len()];
-    let mut out = [0.0; 267];
-    for b in 0..parents.len() {
+    let mut absolute = [0.0; 16];
+    for e in 0..4 {
+        absolute[5 * e] = 1.0;
+    }
+    for k in 0..path.len() {
+        let b = path[k];
         // Euler angles in x, z, y order: R = Rz · Ry · Rx.
         let tx = pose[3 * (b + 3)];
         let tz = pose[3 * (b + 3) + 1];
@@ -93,61 +97,68 @@ pub fn bones(theta: &[f64; 26], base_rel: &[f64], inv_abs: &[f64], parents: &[us
         rot[6] = -sy;
         rot[7] = cy * sx;
         rot[8] = cy * cx;
-        // relative = base_relative · [R 0; 0 1]; absolute = absolute[parent] · relative.
+        // relative = base_relative · [R 0; 0 1]; absolute = absolute · relative.
         let mut rel = [0.0; 16];
         for r in 0..4 {
             for c in 0..3 {
                 let mut s = 0.0;
-                for k in 0..3 {
-                    s += base_rel[16 * b + 4 * r + k] * rot[3 * k + c];
+                for q in 0..3 {
+                    s += base_rel[16 * b + 4 * r + q] * rot[3 * q + c];
                 }
                 rel[4 * r + c] = s;
             }
             rel[4 * r + 3] = base_rel[16 * b + 4 * r + 3];
         }
-        let p = parents[b];
-        if p == b {
-            for e in 0..16 {
-                absolute[16 * b + e] = rel[e];
-            }
-        } else {
-            for r in 0..4 {
-                for c in 0..4 {
-                    let mut s = 0.0;
-                    for k in 0..4 {
-                        s += absolute[16 * p + 4 * r + k] * rel[4 * k + c];
-                    }
-                    absolute[16 * b + 4 * r + c] = s;
-                }
-            }
-        }
-        // transform = absolute · inverse_base_absolute (rows 0..3), mirrored, rotated globally.
-        let mut t = [0.0; 12];
-        for r in 0..3 {
+        let mut next = [0.0; 16];
+        for r in 0..4 {
             for c in 0..4 {
                 let mut s = 0.0;
-                for k in 0..4 {
-                    s += absolute[16 * b + 4 * r + k] * inv_abs[16 * b + 4 * k + c];
+                for q in 0..4 {
+                    s += absolute[4 * r + q] * rel[4 * q + c];
                 }
-                t[4 * r + c] = s;
+                next[4 * r + c] = s;
             }
         }
-        for c in 0..4 {
-            t[c] *= mirror;
-        }
-        for r in 0..3 {
-            for c in 0..4 {
-                out[12 * b + 4 * r + c] = rg[3 * r] * t[c] + rg[3 * r + 1] * t[4 + c] + rg[3 * r + 2] * t[8 + c];
-            }
+        for e in 0..16 {
+            absolute[e] = next[e];
         }
     }
+    // transform = absolute · inverse_base_absolute (rows 0..3), mirrored, rotated globally.
+    let last = path[path.len() - 1];
+    let mut t = [0.0; 12];
     for r in 0..3 {
-        out[264 + r] = theta[3 + r];
+        for c in 0..4 {
+            let mut s = 0.0;
+            for q in 0..4 {
+                s += absolute[4 * r + q] * inv_abs[16 * last + 4 * q + c];
+            }
+            t[4 * r + c] = s;
+        }
+    }
+    for c in 0..4 {
+        t[c] *= mirror;
+    }
+    let mut out = [0.0; 12];
+    for r in 0..3 {
+        for c in 0..4 {
+            out[4 * r + c] = rg[3 * r] * t[c] + rg[3 * r + 1] * t[4 + c] + rg[3 * r + 2] * t[8 + c];
+        }
     }
     out
 }
 
-/// One skinned vertex: `Σ_b w_b G_b p + t` (`a` is `bones`' output, `p` homogeneous).
+/// The global translation, `theta[3..6]`.
+#[backprop(wrt(theta))]
+pub fn translation(theta: &[f64; 26]) -> [f64; 3] {
+    let mut t = [0.0; 3];
+    for r in 0..3 {
+        t[r] = theta[3 + r];
+    }
+    t
+}
+
+/// One skinned vertex: `Σ_b w_b G_b p + t` (`a` the bones' transforms and the translation, `p`
+/// homogeneous).
 #[backprop(wrt(a))]
 pub fn vertex(a: &[f64; 267], w: &[f64], p: &[f64]) -> [f64; 3] {
     let mut x = [0.0; 3];
@@ -190,6 +201,8 @@ pub struct Input {
     pub inv_abs: Vec<f64>,
     /// `parents[b] == b` for the root.
     pub parents: Vec<usize>,
+    /// Each bone's ancestors from the root, then itself (from `parents`).
+    pub paths: Vec<Vec<usize>>,
     /// Homogeneous, 4 per vertex.
     pub positions: Vec<f64>,
     /// `BONES` per vertex.
@@ -216,13 +229,38 @@ impl Input {
         }
     }
 
+    /// `bone` for every bone, then `translation`: `vertex`'s `a`.
+    fn affine(&self) -> [f64; AFFINE] {
+        let mut a = [0.0; AFFINE];
+        for (b, path) in self.paths.iter().enumerate() {
+            a[12 * b..12 * b + 12].copy_from_slice(&bone(&self.theta, path, &self.base_rel, &self.inv_abs, self.mirror()));
+        }
+        a[12 * BONES..].copy_from_slice(&translation(&self.theta));
+        a
+    }
+
+    /// `affine` and its Jacobian (rows of `bone_jacobian` and `translation_jacobian`, stacked).
+    fn affine_jacobian(&self) -> ([f64; AFFINE], Vec<Vec<f64>>) {
+        let mut a = [0.0; AFFINE];
+        let mut ja = Vec::with_capacity(AFFINE);
+        for (b, path) in self.paths.iter().enumerate() {
+            let (v, j) = bone_jacobian(&self.theta, path, &self.base_rel, &self.inv_abs, self.mirror());
+            a[12 * b..12 * b + 12].copy_from_slice(&v);
+            ja.extend(j);
+        }
+        let (t, j) = translation_jacobian(&self.theta);
+        a[12 * BONES..].copy_from_slice(&t);
+        ja.extend(j);
+        (a, ja)
+    }
+
     fn vertex_of(&self, a: &[f64; AFFINE], v: usize) -> [f64; 3] {
         vertex(a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4])
     }
 
     /// The errors, 3 per point.
     pub fn objective(&self) -> Vec<f64> {
-        let a = bones(&self.theta, &self.base_rel, &self.inv_abs, &self.parents, self.mirror());
+        let a = self.affine();
         let mut err = Vec::with_capacity(self.points.len());
         for (i, &c) in self.correspondences.iter().enumerate() {
             let data = &self.points[3 * i..3 * i + 3];
@@ -244,8 +282,7 @@ impl Input {
     /// The dense Jacobian, one row per error: `[∂/∂u₀, ∂/∂u₁]` of the point's own `u` (complicated
     /// variant only), then the 26 of `theta`.
     pub fn jacobian(&self) -> Vec<Vec<f64>> {
-        let (_, ja) = bones_jacobian(&self.theta, &self.base_rel, &self.inv_abs, &self.parents, self.mirror());
-        let a = bones(&self.theta, &self.base_rel, &self.inv_abs, &self.parents, self.mirror());
+        let (a, ja) = self.affine_jacobian();
         // Per distinct vertex: its position and d(position)/d(theta) = vertex_jacobian · ja.
         let nverts = self.positions.len() / 4;
         let mut cache: Vec<Option<([f64; 3], [[f64; THETA]; 3])>> = vec![None; nverts];

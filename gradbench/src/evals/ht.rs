@@ -258,9 +258,22 @@ impl Input {
         vertex(a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4])
     }
 
-    /// The errors, 3 per point.
+    /// Columns of the Jacobian: `u₀, u₁` (complicated variant) and `theta`.
+    pub fn jacobian_cols(&self) -> usize {
+        if self.complicated() {
+            2 + THETA
+        } else {
+            THETA
+        }
+    }
+
+    /// The errors, 3 per point (each distinct vertex skinned once).
     pub fn objective(&self) -> Vec<f64> {
         let a = self.affine();
+        let mut cache: Vec<Option<[f64; 3]>> = vec![None; self.positions.len() / 4];
+        let mut vertex_at = |v: usize| -> [f64; 3] {
+            *cache[v].get_or_insert_with(|| self.vertex_of(&a, v))
+        };
         let mut err = Vec::with_capacity(self.points.len());
         for (i, &c) in self.correspondences.iter().enumerate() {
             let data = &self.points[3 * i..3 * i + 3];
@@ -268,27 +281,28 @@ impl Input {
                 let t = self.triangles[c];
                 let mut x = [0.0; 9];
                 for (k, &v) in t.iter().enumerate() {
-                    x[3 * k..3 * k + 3].copy_from_slice(&self.vertex_of(&a, v));
+                    x[3 * k..3 * k + 3].copy_from_slice(&vertex_at(v));
                 }
                 point_triangle(&x, &[self.us[2 * i], self.us[2 * i + 1]], data)
             } else {
-                point_simple(&self.vertex_of(&a, c), data)
+                point_simple(&vertex_at(c), data)
             };
             err.extend_from_slice(&e);
         }
         err
     }
 
-    /// The dense Jacobian, one row per error: `[∂/∂u₀, ∂/∂u₁]` of the point's own `u` (complicated
-    /// variant only), then the 26 of `theta`.
-    pub fn jacobian(&self) -> Vec<Vec<f64>> {
+    /// The dense Jacobian, one row per error, flat (rows of `jacobian_cols()`): `[∂/∂u₀, ∂/∂u₁]`
+    /// of the point's own `u` (complicated variant only), then the 26 of `theta`.
+    pub fn jacobian(&self) -> Vec<f64> {
         let (a, ja) = self.affine_jacobian();
         // Per distinct vertex: its position and d(position)/d(theta) = vertex_jacobian · ja.
-        let nverts = self.positions.len() / 4;
-        let mut cache: Vec<Option<([f64; 3], [[f64; THETA]; 3])>> = vec![None; nverts];
+        // Distinct vertices' entries in `store`, found through `slot` (u32::MAX: not yet).
+        let mut slot = vec![u32::MAX; self.positions.len() / 4];
+        let mut store: Vec<([f64; 3], [[f64; THETA]; 3])> = Vec::new();
         let mut vertex_d = |v: usize| -> ([f64; 3], [[f64; THETA]; 3]) {
-            if let Some(d) = cache[v] {
-                return d;
+            if slot[v] != u32::MAX {
+                return store[slot[v] as usize];
             }
             let (x, jv) = vertex_jacobian(&a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4]);
             let mut d = [[0.0; THETA]; 3];
@@ -302,11 +316,12 @@ impl Input {
                     }
                 }
             }
-            cache[v] = Some((x, d));
+            slot[v] = store.len() as u32;
+            store.push((x, d));
             (x, d)
         };
-        let ncols = if self.complicated() { 2 + THETA } else { THETA };
-        let mut rows = Vec::with_capacity(3 * self.correspondences.len());
+        let ncols = self.jacobian_cols();
+        let mut rows = vec![0.0; 3 * self.correspondences.len() * ncols];
         for (i, &c) in self.correspondences.iter().enumerate() {
             let data = &self.points[3 * i..3 * i + 3];
             if self.complicated() {
@@ -320,7 +335,7 @@ impl Input {
                 }
                 let (_, jp) = point_triangle_jacobian(&x, &[self.us[2 * i], self.us[2 * i + 1]], data);
                 for r in 0..3 {
-                    let mut row = vec![0.0; ncols];
+                    let row = &mut rows[(3 * i + r) * ncols..(3 * i + r + 1) * ncols];
                     row[0] = jp[r][9];
                     row[1] = jp[r][10];
                     for k in 0..3 {
@@ -331,19 +346,17 @@ impl Input {
                             }
                         }
                     }
-                    rows.push(row);
                 }
             } else {
                 let (p, d) = vertex_d(c);
                 let (_, jp) = point_simple_jacobian(&p, data);
                 for r in 0..3 {
-                    let mut row = vec![0.0; ncols];
+                    let row = &mut rows[(3 * i + r) * ncols..(3 * i + r + 1) * ncols];
                     for s in 0..3 {
                         for col in 0..THETA {
                             row[col] += jp[r][s] * d[s][col];
                         }
                     }
-                    rows.push(row);
                 }
             }
         }

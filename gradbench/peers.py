@@ -26,7 +26,10 @@ def main():
     top = json.load(open(f"{root}/summary.json"))
     print(f"GradBench nightly of {top['date']} (commit {top['commit'][:7]}), derivative times:")
     for e in evals:
-        s = json.load(open(f"{root}/evals/{e}/summary.json"))
+        try:
+            s = json.load(open(f"{root}/evals/{e}/summary.json"))
+        except FileNotFoundError:
+            continue
         tools = s["tools"]
         inputs = []
         for t in tools.values():

@@ -9,7 +9,8 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba", "particle", "saddle"];
+pub const MODULES: &[&str] =
+    &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba", "particle", "saddle"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -271,13 +272,14 @@ fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
         Ok(flat)
     };
     let ints = |v: &Value| -> Result<Vec<i64>, String> {
-        v.as_array().ok_or("expected integers")?.iter().map(|e| e.as_i64().ok_or_else(|| "expected an integer".to_string())).collect()
+        v.as_array()
+            .ok_or("expected integers")?
+            .iter()
+            .map(|e| e.as_i64().ok_or_else(|| "expected an integer".to_string()))
+            .collect()
     };
-    let parents: Vec<usize> = ints(field(model, "parents")?)?
-        .iter()
-        .enumerate()
-        .map(|(b, &p)| if p < 0 { b } else { p as usize })
-        .collect();
+    let parents: Vec<usize> =
+        ints(field(model, "parents")?)?.iter().enumerate().map(|(b, &p)| if p < 0 { b } else { p as usize }).collect();
     if parents.len() != BONES || parents.iter().enumerate().any(|(b, &p)| p > b || (p == b && b != 0)) {
         return Err(format!("ht's model has {BONES} bones, each after its parent, bone 0 the root"));
     }
@@ -294,7 +296,8 @@ fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
         }
         triangles.push([t[0] as usize, t[1] as usize, t[2] as usize]);
     }
-    let correspondences: Vec<usize> = ints(field(data, "correspondences")?)?.iter().map(|&c| c.max(0) as usize).collect();
+    let correspondences: Vec<usize> =
+        ints(field(data, "correspondences")?)?.iter().map(|&c| c.max(0) as usize).collect();
     let (points, npts) = rows(field(data, "points")?)?;
     let (us, _) = rows(field(input, "us")?)?;
     let limit = if us.is_empty() { nverts } else { triangles.len() };

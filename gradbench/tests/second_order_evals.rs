@@ -70,7 +70,10 @@ fn evaluate(module: &str, calls: &[(&str, Value)]) -> Vec<Value> {
     let mut outputs = Vec::new();
     for (k, (function, input)) in calls.iter().enumerate() {
         let mut input = input.clone();
-        input.as_object_mut().unwrap().extend([("min_runs".to_string(), json!(2)), ("min_seconds".to_string(), json!(0))]);
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend([("min_runs".to_string(), json!(2)), ("min_seconds".to_string(), json!(0))]);
         let r = send(json!({"id": 2 + k, "kind": "evaluate", "module": module, "function": function, "input": input}));
         assert_eq!(r["success"], true, "{module}::{function}: {r}");
         let timings = r["timings"].as_array().unwrap();
@@ -365,7 +368,8 @@ fn ba_objective_and_sparse_jacobian() {
     // 0, point 0 (after 11n camera columns), weight 0 (after 3m point columns).
     let ints = |v: &Value| -> Vec<u64> { v.as_array().unwrap().iter().map(|e| e.as_u64().unwrap()).collect() };
     let rows = ints(&out[1]["rows"]);
-    let expect_rows: Vec<u64> = (0..30).map(|r| if r <= 2 * p { 15 * r } else { 30 * p + (r - 2 * p) } as u64).collect();
+    let expect_rows: Vec<u64> =
+        (0..30).map(|r| if r <= 2 * p { 15 * r } else { 30 * p + (r - 2 * p) } as u64).collect();
     assert_eq!(rows[..30], expect_rows[..]);
     assert_eq!(rows[30], (31 * p) as u64);
     let cols = ints(&out[1]["cols"]);
@@ -476,7 +480,12 @@ fn forward_mode_variants_say_why_they_are_missing() {
             .spawn()
             .unwrap();
         let input = if module == "particle" { json!({"w": 0.0}) } else { json!({"start": [1.0, 1.0]}) };
-        writeln!(child.stdin.take().unwrap(), "{}", json!({"id": 1, "kind": "evaluate", "module": module, "function": "ff", "input": input})).unwrap();
+        writeln!(
+            child.stdin.take().unwrap(),
+            "{}",
+            json!({"id": 1, "kind": "evaluate", "module": module, "function": "ff", "input": input})
+        )
+        .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let r: Value = serde_json::from_str(&line).unwrap();

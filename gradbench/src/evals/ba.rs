@@ -101,7 +101,11 @@ impl Input {
     /// and values.
     pub fn jacobian(&self) -> Sparse {
         let nnz = 2 * (CAM + 4) * self.p + self.p;
-        let mut s = Sparse { rows: Vec::with_capacity(3 * self.p + 1), cols: Vec::with_capacity(nnz), vals: Vec::with_capacity(nnz) };
+        let mut s = Sparse {
+            rows: Vec::with_capacity(3 * self.p + 1),
+            cols: Vec::with_capacity(nnz),
+            vals: Vec::with_capacity(nnz),
+        };
         s.rows.push(0);
         let (point_col, w_col) = (CAM * self.n, CAM * self.n + 3 * self.m);
         for (i, &[c, q]) in self.obs.iter().enumerate() {

@@ -13,7 +13,8 @@
 //! a single function of all `3n` errors would run `3n` pullbacks through the whole bone chain, and
 //! one function of all bones 267 pullbacks through all 22 bones.
 
-#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+// Element loops, not `copy_from_slice`: the loops are what `#[backprop]` differentiates.
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments, clippy::manual_memcpy)]
 
 use backprop::prelude::*;
 
@@ -164,7 +165,11 @@ pub fn vertex(a: &[f64; 267], w: &[f64], p: &[f64]) -> [f64; 3] {
     let mut x = [0.0; 3];
     for b in 0..w.len() {
         for r in 0..3 {
-            x[r] += w[b] * (a[12 * b + 4 * r] * p[0] + a[12 * b + 4 * r + 1] * p[1] + a[12 * b + 4 * r + 2] * p[2] + a[12 * b + 4 * r + 3] * p[3]);
+            x[r] += w[b]
+                * (a[12 * b + 4 * r] * p[0]
+                    + a[12 * b + 4 * r + 1] * p[1]
+                    + a[12 * b + 4 * r + 2] * p[2]
+                    + a[12 * b + 4 * r + 3] * p[3]);
         }
     }
     for r in 0..3 {
@@ -233,7 +238,13 @@ impl Input {
     fn affine(&self) -> [f64; AFFINE] {
         let mut a = [0.0; AFFINE];
         for (b, path) in self.paths.iter().enumerate() {
-            a[12 * b..12 * b + 12].copy_from_slice(&bone(&self.theta, path, &self.base_rel, &self.inv_abs, self.mirror()));
+            a[12 * b..12 * b + 12].copy_from_slice(&bone(
+                &self.theta,
+                path,
+                &self.base_rel,
+                &self.inv_abs,
+                self.mirror(),
+            ));
         }
         a[12 * BONES..].copy_from_slice(&translation(&self.theta));
         a
@@ -271,9 +282,7 @@ impl Input {
     pub fn objective(&self) -> Vec<f64> {
         let a = self.affine();
         let mut cache: Vec<Option<[f64; 3]>> = vec![None; self.positions.len() / 4];
-        let mut vertex_at = |v: usize| -> [f64; 3] {
-            *cache[v].get_or_insert_with(|| self.vertex_of(&a, v))
-        };
+        let mut vertex_at = |v: usize| -> [f64; 3] { *cache[v].get_or_insert_with(|| self.vertex_of(&a, v)) };
         let mut err = Vec::with_capacity(self.points.len());
         for (i, &c) in self.correspondences.iter().enumerate() {
             let data = &self.points[3 * i..3 * i + 3];
@@ -304,7 +313,8 @@ impl Input {
             if slot[v] != u32::MAX {
                 return store[slot[v] as usize];
             }
-            let (x, jv) = vertex_jacobian(&a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4]);
+            let (x, jv) =
+                vertex_jacobian(&a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4]);
             let mut d = [[0.0; THETA]; 3];
             for r in 0..3 {
                 for (k, &s) in jv[r].iter().enumerate() {

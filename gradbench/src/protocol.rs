@@ -190,7 +190,7 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             let (s, t) = timed(runs, || i.jacobian());
             // The eval's subset: the first 30 entries of each list and the last one.
             let cut = |v: &[f64]| -> Vec<f64> { v[..30].iter().chain(v.last()).copied().collect() };
-            let cuti = |v: &[usize]| -> Vec<usize> { v[..30].iter().chain(v.last()).copied().collect() };
+            let cuti = |v: &[u32]| -> Vec<u32> { v[..30].iter().chain(v.last()).copied().collect() };
             Ok((json!({ "rows": cuti(&s.rows), "cols": cuti(&s.cols), "vals": cut(&s.vals) }), t))
         }
         ("particle", "rr") => {

@@ -3,7 +3,9 @@
 //! point, times the observation's weight) and each weight's error `1 − w²` are `#[backprop]`
 //! functions returning arrays; the sparse Jacobian is assembled in CSR/COO form (the manual tool's
 //! order: 2 rows per observation with 15 entries each, camera, point, weight; then one row per
-//! weight) from their generated `_jacobian`s, one per observation.
+//! weight) from their generated derivatives, one per observation: the reverse sweep for each unit
+//! seed through `reproj_vjp` (the rows `reproj_jacobian` returns, written straight into the matrix)
+//! and `weight_err_vjp`.
 
 #![allow(clippy::needless_range_loop)]
 
@@ -109,29 +111,41 @@ impl Input {
         s.rows.push(0);
         let (point_col, w_col) = (CAM * self.n, CAM * self.n + 3 * self.m);
         for (i, &[c, q]) in self.obs.iter().enumerate() {
-            let (_, j) = reproj_jacobian(self.cam(c), self.point(q), self.w[i], &self.feats[2 * i..2 * i + 2]);
-            for row in &j {
-                // Flat order of the differentiated arguments: cam (11), x (3), w.
-                s.cols.extend((0..CAM).map(|k| CAM * c + k));
-                s.cols.extend((0..3).map(|k| point_col + 3 * q + k));
-                s.cols.push(w_col + i);
-                s.vals.extend_from_slice(row);
-                s.rows.push(s.cols.len());
+            let (cam, x, feat) = (self.cam(c), self.point(q), &self.feats[2 * i..2 * i + 2]);
+            // Row k of the observation's Jacobian is the generated reverse sweep with seed e_k (what
+            // `reproj_jacobian` computes, without its per-row vectors): `reproj_vjp` runs the
+            // forward sweep and hands back the backward one, camera and point adjoints into the
+            // sinks, the weight's returned.
+            for k in 0..2 {
+                let mut seed = [0.0; 2];
+                seed[k] = 1.0;
+                let (mut dcam, mut dx) = ([0.0; CAM], [0.0; 3]);
+                let (_, back) = reproj_vjp(cam, x, self.w[i], feat);
+                let (_, _, dw, _) = back(&seed, Some(&mut dcam), Some(&mut dx), None);
+                s.cols.extend((0..CAM as u32).map(|k| CAM as u32 * c as u32 + k));
+                s.cols.extend((0..3).map(|k| (point_col + 3 * q + k) as u32));
+                s.cols.push((w_col + i) as u32);
+                s.vals.extend_from_slice(&dcam);
+                s.vals.extend_from_slice(&dx);
+                s.vals.push(dw);
+                s.rows.push(s.cols.len() as u32);
             }
         }
         for (i, &w) in self.w.iter().enumerate() {
-            let (_, j) = weight_err_jacobian(w);
-            s.cols.push(w_col + i);
-            s.vals.push(j[0][0]);
-            s.rows.push(s.cols.len());
+            let (_, back) = weight_err_vjp(w);
+            let (dw,) = back(&[1.0]);
+            s.cols.push((w_col + i) as u32);
+            s.vals.push(dw);
+            s.rows.push(s.cols.len() as u32);
         }
         s
     }
 }
 
 /// A sparse matrix: `rows[r]..rows[r + 1]` index row `r`'s entries in `cols` and `vals`.
+/// Indices are `u32` (the manual tool's `int`): half the memory of `usize` at a million rows.
 pub struct Sparse {
-    pub rows: Vec<usize>,
-    pub cols: Vec<usize>,
+    pub rows: Vec<u32>,
+    pub cols: Vec<u32>,
     pub vals: Vec<f64>,
 }

@@ -7,9 +7,9 @@
 //! definition: `bone` (theta → one bone's 3×4 skinning transform along its chain of ancestors,
 //! global rotation applied; `translation` the global translation), `vertex` (those → one skinned
 //! vertex) and `point_*` (vertices → one error). The dense Jacobian is the product of the stages'
-//! generated Jacobians (`bone_jacobian` once per bone and evaluation, `vertex_jacobian` once per
-//! distinct vertex, `point_*_jacobian` once per point): the chain rule, no derivative written by
-//! hand. Staging is what makes it cheap: `_jacobian` is reverse mode, one pullback per output, so
+//! generated Jacobians (`bone_jacobian` once per bone and evaluation; `vertex`'s once per distinct
+//! vertex and `point_*`'s once per point, row by row from their generated `_vjp`s): the chain
+//! rule, no derivative written by hand. Staging is what makes it cheap: `_jacobian` is reverse mode, one pullback per output, so
 //! a single function of all `3n` errors would run `3n` pullbacks through the whole bone chain, and
 //! one function of all bones 267 pullbacks through all 22 bones.
 
@@ -198,6 +198,51 @@ pub fn point_triangle(x: &[f64; 9], u: &[f64; 2], data: &[f64]) -> [f64; 3] {
     e
 }
 
+// The small stages' Jacobians row by row from their generated reverse sweeps (`_vjp`, seed e_r):
+// the rows `_jacobian` returns, on the stack instead of in a `Vec` per row (these run once per
+// point or vertex, tens of thousands of times per evaluation).
+
+fn unit(r: usize) -> [f64; 3] {
+    let mut e = [0.0; 3];
+    e[r] = 1.0;
+    e
+}
+
+/// `vertex`'s value and Jacobian in `a`.
+fn vertex_rows(a: &[f64; AFFINE], w: &[f64], p: &[f64]) -> ([f64; 3], [[f64; AFFINE]; 3]) {
+    let mut j = [[0.0; AFFINE]; 3];
+    let mut x = [0.0; 3];
+    for r in 0..3 {
+        let (value, back) = vertex_vjp(a, w, p);
+        back(&unit(r), Some(&mut j[r]), None, None);
+        x = value;
+    }
+    (x, j)
+}
+
+/// `point_triangle`'s Jacobian: columns `x` (9), then `u` (2).
+fn point_triangle_rows(x: &[f64; 9], u: &[f64; 2], data: &[f64]) -> [[f64; 11]; 3] {
+    let mut j = [[0.0; 11]; 3];
+    for r in 0..3 {
+        let (mut dx, mut du) = ([0.0; 9], [0.0; 2]);
+        let (_, back) = point_triangle_vjp(x, u, data);
+        back(&unit(r), Some(&mut dx), Some(&mut du), None);
+        j[r][..9].copy_from_slice(&dx);
+        j[r][9..].copy_from_slice(&du);
+    }
+    j
+}
+
+/// `point_simple`'s Jacobian in `x`.
+fn point_simple_rows(x: &[f64; 3], data: &[f64]) -> [[f64; 3]; 3] {
+    let mut j = [[0.0; 3]; 3];
+    for r in 0..3 {
+        let (_, back) = point_simple_vjp(x, data);
+        back(&unit(r), Some(&mut j[r]), None);
+    }
+    j
+}
+
 /// The parsed input, matrices row-major.
 pub struct Input {
     pub theta: [f64; THETA],
@@ -313,8 +358,7 @@ impl Input {
             if slot[v] != u32::MAX {
                 return store[slot[v] as usize];
             }
-            let (x, jv) =
-                vertex_jacobian(&a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4]);
+            let (x, jv) = vertex_rows(&a, &self.weights[BONES * v..BONES * (v + 1)], &self.positions[4 * v..4 * v + 4]);
             let mut d = [[0.0; THETA]; 3];
             for r in 0..3 {
                 for (k, &s) in jv[r].iter().enumerate() {
@@ -343,7 +387,7 @@ impl Input {
                     x[3 * k..3 * k + 3].copy_from_slice(&p);
                     dx[k] = d;
                 }
-                let (_, jp) = point_triangle_jacobian(&x, &[self.us[2 * i], self.us[2 * i + 1]], data);
+                let jp = point_triangle_rows(&x, &[self.us[2 * i], self.us[2 * i + 1]], data);
                 for r in 0..3 {
                     let row = &mut rows[(3 * i + r) * ncols..(3 * i + r + 1) * ncols];
                     row[0] = jp[r][9];
@@ -359,7 +403,7 @@ impl Input {
                 }
             } else {
                 let (p, d) = vertex_d(c);
-                let (_, jp) = point_simple_jacobian(&p, data);
+                let jp = point_simple_rows(&p, data);
                 for r in 0..3 {
                     let row = &mut rows[(3 * i + r) * ncols..(3 * i + r + 1) * ncols];
                     for s in 0..3 {

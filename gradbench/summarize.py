@@ -61,7 +61,7 @@ def main():
         for key, r in ours.items():
             m = (manual or {}).get(key, {})
             ratio = f"{r['median'] / m['median']:.2f}" if r["median"] and m.get("median") else "–"
-            valid = {True: "✓", False: "✗", None: "?"}[r["valid"]]
+            valid = {True: "✓", False: "✗", None: "?"}[r["valid"]] if r["ok"] else "✗ (`success: false`)"
             print(f"| {key[0]} | {key[1]} | {fmt(r['median'])} | {fmt(m.get('median'))} | {ratio} | {valid} |")
 
 

@@ -9,7 +9,8 @@ use std::time::Instant;
 use crate::evals;
 
 /// The modules this tool implements (answered `success: true` by `define`).
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm"];
+pub const MODULES: &[&str] =
+    &["hello", "lse", "llsq", "det", "ode", "gmm", "lstm", "kmeans", "ht", "ba", "particle", "saddle"];
 
 /// How often to run: the eval's `min_runs` / `min_seconds` (absent: once).
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +152,60 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             let i = lstm_input(input)?;
             out(with(timed(runs, || i.jacobian())))
         }
+        ("kmeans", "cost") | ("kmeans", "dir") => {
+            let (p, n) = rows(field(input, "points")?)?;
+            let (c, k) = rows(field(input, "centroids")?)?;
+            if k == 0 || n == 0 || c.len() % k != 0 || p.len() != n * (c.len() / k) {
+                return Err("kmeans takes n ≥ 1 points and k ≥ 1 centroids of one dimension".into());
+            }
+            let d = c.len() / k;
+            if function == "cost" {
+                out(with(timed(runs, || evals::kmeans::cost(&p, &c, n, k, d))))
+            } else {
+                let (dir, t) = timed(runs, || evals::kmeans::dir(&p, &c, n, k, d));
+                Ok((Value::Array(dir.chunks(d).map(|r| json!(r)).collect()), t))
+            }
+        }
+        ("ht", "objective") => {
+            let i = ht_input(input)?;
+            out(with(timed(runs, || i.objective())))
+        }
+        ("ht", "jacobian") => {
+            let i = ht_input(input)?;
+            let (j, t) = timed(runs, || i.jacobian());
+            Ok((Value::Array(j.chunks(i.jacobian_cols()).map(|r| json!(r)).collect()), t))
+        }
+        ("ba", "objective") => {
+            let i = ba_input(input)?;
+            let ((reproj, w_err), t) = timed(runs, || i.objective());
+            // The manual tool's encoding: one observation's errors and the count (inputs are copies).
+            let v = json!({
+                "reproj_error": { "elements": &reproj[..2], "repeated": i.p },
+                "w_err": { "element": w_err[0], "repeated": i.p },
+            });
+            Ok((v, t))
+        }
+        ("ba", "jacobian") => {
+            let i = ba_input(input)?;
+            let (s, t) = timed(runs, || i.jacobian());
+            // The eval's subset: the first 30 entries of each list and the last one.
+            let cut = |v: &[f64]| -> Vec<f64> { v[..30].iter().chain(v.last()).copied().collect() };
+            let cuti = |v: &[u32]| -> Vec<u32> { v[..30].iter().chain(v.last()).copied().collect() };
+            Ok((json!({ "rows": cuti(&s.rows), "cols": cuti(&s.cols), "vals": cut(&s.vals) }), t))
+        }
+        ("particle", "rr") => {
+            let w = field(input, "w")?.as_f64().ok_or("`w` is not a number")?;
+            out(with(timed(runs, || evals::particle::rr(w))))
+        }
+        ("saddle", "rr") => {
+            let s = float_field(input, "start")?;
+            let start: [f64; 2] = s.try_into().map_err(|_| "saddle's start is a 2-d point")?;
+            out(with(timed(runs, || evals::saddle::rr(start))))
+        }
+        ("particle" | "saddle", "ff" | "fr" | "rf") => Err(format!(
+            "{module}::{function} needs a forward-mode derivative of a function containing a gradient (or a \
+             differentiable tangent inside one), which #[backprop] does not generate yet; `rr` is implemented"
+        )),
         _ => Err(format!("no function `{function}` in module `{module}`")),
     }
 }
@@ -184,6 +239,96 @@ fn lstm_input(input: &Value) -> Result<evals::lstm::Input, String> {
         extra: rows(field(input, "extra_params")?)?.0,
         state: rows(field(input, "state")?)?.0,
         seq,
+    })
+}
+
+fn ba_input(input: &Value) -> Result<evals::ba::Input, String> {
+    let (n, m, p) = (usize_field(input, "n")?, usize_field(input, "m")?, usize_field(input, "p")?);
+    let (cam, x, feat) = (float_field(input, "cam")?, float_field(input, "x")?, float_field(input, "feat")?);
+    let w = field(input, "w")?.as_f64().ok_or("`w` is not a number")?;
+    if n == 0 || m == 0 || p < 10 || cam.len() != evals::ba::CAM || x.len() != 3 || feat.len() != 2 {
+        return Err("ba takes n, m ≥ 1, p ≥ 10 (the output is 30 entries and the last), an 11-parameter camera, a 3-d point and a 2-d feature".into());
+    }
+    Ok(evals::ba::Input::new(n, m, p, &cam, &x, w, &feat))
+}
+
+/// Parses `HTInput`; the model must have `ht::BONES` bones, parents before children.
+fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
+    use evals::ht::{BONES, THETA};
+    let data = field(input, "data")?;
+    let model = field(data, "model")?;
+    let theta = float_field(input, "theta")?;
+    let theta: [f64; THETA] = theta.try_into().map_err(|_| format!("ht's theta has {THETA} entries"))?;
+    let matrices = |name: &str| -> Result<Vec<f64>, String> {
+        let ms = field(model, name)?.as_array().ok_or("expected matrices")?;
+        let mut flat = Vec::new();
+        for m in ms {
+            let (f, r) = rows(m)?;
+            if r != 4 || f.len() != 16 {
+                return Err(format!("`{name}` holds 4×4 matrices"));
+            }
+            flat.extend(f);
+        }
+        Ok(flat)
+    };
+    let ints = |v: &Value| -> Result<Vec<i64>, String> {
+        v.as_array()
+            .ok_or("expected integers")?
+            .iter()
+            .map(|e| e.as_i64().ok_or_else(|| "expected an integer".to_string()))
+            .collect()
+    };
+    let parents: Vec<usize> =
+        ints(field(model, "parents")?)?.iter().enumerate().map(|(b, &p)| if p < 0 { b } else { p as usize }).collect();
+    if parents.len() != BONES || parents.iter().enumerate().any(|(b, &p)| p > b || (p == b && b != 0)) {
+        return Err(format!("ht's model has {BONES} bones, each after its parent, bone 0 the root"));
+    }
+    let (positions, nverts) = rows(field(model, "base_positions")?)?;
+    let (weights, wrows) = rows(field(model, "weights")?)?;
+    if positions.len() != 4 * nverts || wrows != nverts || weights.len() != BONES * nverts {
+        return Err("ht's base_positions are homogeneous (4 a vertex), weights one a bone and vertex".into());
+    }
+    let mut triangles = Vec::new();
+    for t in field(model, "triangles")?.as_array().ok_or("expected triangles")? {
+        let t = ints(t)?;
+        if t.len() != 3 || t.iter().any(|&v| v < 0 || v as usize >= nverts) {
+            return Err("a triangle is three vertex indices".into());
+        }
+        triangles.push([t[0] as usize, t[1] as usize, t[2] as usize]);
+    }
+    let correspondences: Vec<usize> =
+        ints(field(data, "correspondences")?)?.iter().map(|&c| c.max(0) as usize).collect();
+    let (points, npts) = rows(field(data, "points")?)?;
+    let (us, _) = rows(field(input, "us")?)?;
+    let limit = if us.is_empty() { nverts } else { triangles.len() };
+    if npts != correspondences.len() || points.len() != 3 * npts || correspondences.iter().any(|&c| c >= limit) {
+        return Err("ht has one 3-d point per correspondence, each naming a vertex (or a triangle)".into());
+    }
+    if !us.is_empty() && us.len() != 2 * npts {
+        return Err("ht's us has two entries a point".into());
+    }
+    let paths = (0..BONES)
+        .map(|b| {
+            let mut path = vec![b];
+            while parents[path[0]] != path[0] {
+                path.insert(0, parents[path[0]]);
+            }
+            path
+        })
+        .collect();
+    Ok(evals::ht::Input {
+        theta,
+        paths,
+        base_rel: matrices("base_relatives")?,
+        inv_abs: matrices("inverse_base_absolutes")?,
+        parents,
+        positions,
+        weights,
+        triangles,
+        mirrored: field(model, "is_mirrored")?.as_bool().unwrap_or(false),
+        correspondences,
+        points,
+        us,
     })
 }
 

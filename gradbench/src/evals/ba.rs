@@ -1,0 +1,151 @@
+//! `ba`: ADBench's bundle adjustment. Each observation's reprojection error (a Rodrigues rotation
+//! about the camera centre, perspective division, radial distortion, focal length and principal
+//! point, times the observation's weight) and each weight's error `1 − w²` are `#[backprop]`
+//! functions returning arrays; the sparse Jacobian is assembled in CSR/COO form (the manual tool's
+//! order: 2 rows per observation with 15 entries each, camera, point, weight; then one row per
+//! weight) from their generated derivatives, one per observation: the reverse sweep for each unit
+//! seed through `reproj_vjp` (the rows `reproj_jacobian` returns, written straight into the matrix)
+//! and `weight_err_vjp`.
+
+#![allow(clippy::needless_range_loop)]
+
+use backprop::prelude::*;
+
+/// Camera parameters: rotation (angle-axis), centre, focal length, principal point, distortion.
+pub const CAM: usize = 11;
+
+/// `w · (project(cam, x) − feat)`.
+#[backprop(wrt(cam, x, w))]
+pub fn reproj(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64]) -> [f64; 2] {
+    let xo0 = x[0] - cam[3];
+    let xo1 = x[1] - cam[4];
+    let xo2 = x[2] - cam[5];
+    let sqtheta = cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2];
+    let mut xc = [0.0; 3];
+    if sqtheta != 0.0 {
+        let theta = sqtheta.sqrt();
+        let (costheta, sintheta) = (theta.cos(), theta.sin());
+        let (w0, w1, w2) = (cam[0] / theta, cam[1] / theta, cam[2] / theta);
+        let tmp = (w0 * xo0 + w1 * xo1 + w2 * xo2) * (1.0 - costheta);
+        xc[0] = xo0 * costheta + (w1 * xo2 - w2 * xo1) * sintheta + w0 * tmp;
+        xc[1] = xo1 * costheta + (w2 * xo0 - w0 * xo2) * sintheta + w1 * tmp;
+        xc[2] = xo2 * costheta + (w0 * xo1 - w1 * xo0) * sintheta + w2 * tmp;
+    } else {
+        xc[0] = xo0 + (cam[1] * xo2 - cam[2] * xo1);
+        xc[1] = xo1 + (cam[2] * xo0 - cam[0] * xo2);
+        xc[2] = xo2 + (cam[0] * xo1 - cam[1] * xo0);
+    }
+    let p0 = xc[0] / xc[2];
+    let p1 = xc[1] / xc[2];
+    let rsq = p0 * p0 + p1 * p1;
+    let l = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq;
+    let mut err = [0.0; 2];
+    err[0] = w * (p0 * l * cam[6] + cam[7] - feat[0]);
+    err[1] = w * (p1 * l * cam[6] + cam[8] - feat[1]);
+    err
+}
+
+/// Zach's weight error `1 − w²`.
+#[backprop(wrt(w))]
+pub fn weight_err(w: f64) -> [f64; 1] {
+    // `[1.0 - w * w]` as the result is rejected (an array result must be a named local).
+    let mut e = [0.0; 1];
+    e[0] = 1.0 - w * w;
+    e
+}
+
+/// The input, duplicated as the eval prescribes (every camera, point, weight and feature a copy
+/// of the one given; observation `i` sees camera `i mod n` and point `i mod m`).
+pub struct Input {
+    pub n: usize,
+    pub m: usize,
+    pub p: usize,
+    pub cams: Vec<f64>,
+    pub x: Vec<f64>,
+    pub w: Vec<f64>,
+    pub feats: Vec<f64>,
+    pub obs: Vec<[usize; 2]>,
+}
+
+impl Input {
+    pub fn new(n: usize, m: usize, p: usize, cam: &[f64], x: &[f64], w: f64, feat: &[f64]) -> Input {
+        Input {
+            n,
+            m,
+            p,
+            cams: (0..n).flat_map(|_| cam.iter().copied()).collect(),
+            x: (0..m).flat_map(|_| x.iter().copied()).collect(),
+            w: vec![w; p],
+            feats: (0..p).flat_map(|_| feat.iter().copied()).collect(),
+            obs: (0..p).map(|i| [i % n, i % m]).collect(),
+        }
+    }
+
+    fn cam(&self, c: usize) -> &[f64; CAM] {
+        self.cams[CAM * c..CAM * (c + 1)].try_into().unwrap()
+    }
+
+    fn point(&self, q: usize) -> &[f64; 3] {
+        self.x[3 * q..3 * q + 3].try_into().unwrap()
+    }
+
+    /// Reprojection errors (2 per observation) and weight errors.
+    pub fn objective(&self) -> (Vec<f64>, Vec<f64>) {
+        let mut reproj_err = Vec::with_capacity(2 * self.p);
+        for (i, &[c, q]) in self.obs.iter().enumerate() {
+            reproj_err.extend_from_slice(&reproj(self.cam(c), self.point(q), self.w[i], &self.feats[2 * i..2 * i + 2]));
+        }
+        let w_err = self.w.iter().map(|&w| weight_err(w)[0]).collect();
+        (reproj_err, w_err)
+    }
+
+    /// The sparse Jacobian, `3p` rows by `11n + 3m + p` columns: CSR row starts and the COO columns
+    /// and values.
+    pub fn jacobian(&self) -> Sparse {
+        let nnz = 2 * (CAM + 4) * self.p + self.p;
+        let mut s = Sparse {
+            rows: Vec::with_capacity(3 * self.p + 1),
+            cols: Vec::with_capacity(nnz),
+            vals: Vec::with_capacity(nnz),
+        };
+        s.rows.push(0);
+        let (point_col, w_col) = (CAM * self.n, CAM * self.n + 3 * self.m);
+        for (i, &[c, q]) in self.obs.iter().enumerate() {
+            let (cam, x, feat) = (self.cam(c), self.point(q), &self.feats[2 * i..2 * i + 2]);
+            // Row k of the observation's Jacobian is the generated reverse sweep with seed e_k (what
+            // `reproj_jacobian` computes, without its per-row vectors): `reproj_vjp` runs the
+            // forward sweep and hands back the backward one, camera and point adjoints into the
+            // sinks, the weight's returned.
+            for k in 0..2 {
+                let mut seed = [0.0; 2];
+                seed[k] = 1.0;
+                let (mut dcam, mut dx) = ([0.0; CAM], [0.0; 3]);
+                let (_, back) = reproj_vjp(cam, x, self.w[i], feat);
+                let (_, _, dw, _) = back(&seed, Some(&mut dcam), Some(&mut dx), None);
+                s.cols.extend((0..CAM as u32).map(|k| CAM as u32 * c as u32 + k));
+                s.cols.extend((0..3).map(|k| (point_col + 3 * q + k) as u32));
+                s.cols.push((w_col + i) as u32);
+                s.vals.extend_from_slice(&dcam);
+                s.vals.extend_from_slice(&dx);
+                s.vals.push(dw);
+                s.rows.push(s.cols.len() as u32);
+            }
+        }
+        for (i, &w) in self.w.iter().enumerate() {
+            let (_, back) = weight_err_vjp(w);
+            let (dw,) = back(&[1.0]);
+            s.cols.push((w_col + i) as u32);
+            s.vals.push(dw);
+            s.rows.push(s.cols.len() as u32);
+        }
+        s
+    }
+}
+
+/// A sparse matrix: `rows[r]..rows[r + 1]` index row `r`'s entries in `cols` and `vals`.
+/// Indices are `u32` (the manual tool's `int`): half the memory of `usize` at a million rows.
+pub struct Sparse {
+    pub rows: Vec<u32>,
+    pub cols: Vec<u32>,
+    pub vals: Vec<f64>,
+}

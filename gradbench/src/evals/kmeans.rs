@@ -1,0 +1,37 @@
+//! `kmeans`: `f(P, C) = Σᵢ minⱼ ‖Cⱼ − Pᵢ‖²` (the eval's README), a `#[backprop(hessian)]` cost in
+//! the centroids. `dir` is `J · H⁻¹` with `H` diagonal (each coordinate of each centroid enters only
+//! its own squared distances), so `H`'s diagonal is the generated Hessian-vector product with the
+//! all-ones direction: one `cost_hvp` gives the gradient `J` and `H·1 = diag H` in a single sweep.
+
+#![allow(clippy::needless_range_loop)]
+
+use backprop::prelude::*;
+
+#[backprop(hessian, wrt(c))]
+pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut best = 0.0;
+        for j in 0..k {
+            let mut s = 0.0;
+            for l in 0..d {
+                let t = c[j * d + l] - p[i * d + l];
+                s += t * t;
+            }
+            if j == 0 {
+                best = s;
+            } else {
+                best = best.min(s);
+            }
+        }
+        total += best;
+    }
+    total
+}
+
+/// `J · H⁻¹`, row after row (`k` rows of `d`).
+pub fn dir(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> Vec<f64> {
+    let ones = CostGrad { c: vec![1.0; k * d] };
+    let (_, j, h) = cost_hvp(p, c, n, k, d, &ones);
+    j.c.iter().zip(&h.c).map(|(g, h)| g / h).collect()
+}

@@ -25,6 +25,7 @@ mod kernels;
 mod logsumexp;
 mod mse;
 mod softmax_cross_entropy;
+mod vexp;
 #[cfg(test)]
 mod tests;
 

@@ -30,8 +30,8 @@ pub trait Gemm: Float {
         c: (&mut [Self], isize, isize),
     );
 
-    /// `v ← sigmoid(v)` element-wise (`f32`: a vectorised exponential, within 3 ulp of
-    /// [`sigmoid`](crate::activation::sigmoid); `f64`: its bits).
+    /// `v ← sigmoid(v)` element-wise (`f32` and `f64`: on a vectorised exponential, within 3 ulp
+    /// of [`sigmoid`](crate::activation::sigmoid); the default: its bits).
     #[doc(hidden)]
     fn sigmoid_in_place(v: &mut [Self]) {
         v.iter_mut().for_each(|v| *v = sigmoid_select(*v));
@@ -121,7 +121,7 @@ macro_rules! gemm_impl {
         }
     };
 }
-gemm_impl!(f64, dgemm);
+gemm_impl!(f64, dgemm, super::vexp::sigmoid_f64_in_place);
 gemm_impl!(f32, sgemm, super::vexp::sigmoid_f32_in_place);
 
 /// `activation(W x + b)` for every row `x` of `xs`: row `s` of the result is

@@ -25,9 +25,9 @@ mod kernels;
 mod logsumexp;
 mod mse;
 mod softmax_cross_entropy;
-mod vexp;
 #[cfg(test)]
 mod tests;
+mod vexp;
 
 pub use dense::{dense, dense_pullback, dense_vjp, Dense};
 pub use dense_batch::{

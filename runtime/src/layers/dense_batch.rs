@@ -29,11 +29,25 @@ pub trait Gemm: Float {
         beta: Self,
         c: (&mut [Self], isize, isize),
     );
+
+    /// `v ← sigmoid(v)` element-wise (`f32` and `f64`: on a vectorised exponential, within 3 ulp
+    /// of [`sigmoid`](crate::activation::sigmoid); the default: its bits).
+    #[doc(hidden)]
+    fn sigmoid_in_place(v: &mut [Self]) {
+        v.iter_mut().for_each(|v| *v = sigmoid_select(*v));
+    }
 }
 
 macro_rules! gemm_impl {
-    ($t:ty, $f:ident) => {
+    ($t:ty, $f:ident $(, $sigmoid:path)?) => {
         impl Gemm for $t {
+            $(
+                #[inline]
+                fn sigmoid_in_place(v: &mut [Self]) {
+                    $sigmoid(v)
+                }
+            )?
+
             #[inline]
             fn gemm(
                 m: usize,
@@ -107,8 +121,8 @@ macro_rules! gemm_impl {
         }
     };
 }
-gemm_impl!(f64, dgemm);
-gemm_impl!(f32, sgemm);
+gemm_impl!(f64, dgemm, super::vexp::sigmoid_f64_in_place);
+gemm_impl!(f32, sgemm, super::vexp::sigmoid_f32_in_place);
 
 /// `activation(W x + b)` for every row `x` of `xs`: row `s` of the result is
 /// [`dense`](super::dense)`(layer, &xs[s], activation)` (to rounding: the sums run in another order).
@@ -137,7 +151,7 @@ pub fn dense_batch<const I: usize, const O: usize, F: Gemm>(
         Activation::Identity => {}
         Activation::Relu => flat.iter_mut().for_each(|v| *v = relu(*v)),
         Activation::Tanh => flat.iter_mut().for_each(|v| *v = v.tanh()),
-        Activation::Sigmoid => flat.iter_mut().for_each(|v| *v = sigmoid_select(*v)),
+        Activation::Sigmoid => F::sigmoid_in_place(flat),
         other => flat.iter_mut().for_each(|v| *v = other.apply(*v)),
     }
     out

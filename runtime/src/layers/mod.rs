@@ -27,6 +27,7 @@ mod mse;
 mod softmax_cross_entropy;
 #[cfg(test)]
 mod tests;
+mod vexp;
 
 pub use dense::{dense, dense_pullback, dense_vjp, Dense};
 pub use dense_batch::{

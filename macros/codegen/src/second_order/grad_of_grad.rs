@@ -177,21 +177,43 @@ impl VisitMut for StripLifetimes {
     }
 }
 
-/// The caller's rewrite (module doc): `let (e, g) = name_grad(args);` statements at the top level
-/// of `func`'s body, with `g.field` uses replaced.
+/// The caller's rewrite (module doc): `let (e, g) = name_grad(args);` statements anywhere in
+/// `func`'s body (top level, `for`/`while`/`loop` bodies, branches, blocks), with the `g.field`
+/// uses after them in the same block replaced.
 pub fn rewrite(func: &syn::ItemFn) -> syn::ItemFn {
     let mut func = func.clone();
+    Blocks.visit_block_mut(&mut func.block);
+    func
+}
+
+/// Rewrites every block, innermost first: an inner `let (v, g) = ..` has renamed its own uses
+/// (which shadow an outer `g`) before the outer block renames what is left.
+struct Blocks;
+
+impl VisitMut for Blocks {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        rewrite_block(block);
+    }
+    // A closure or nested item is not lowered as part of the function: left as written.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// One block's statements (`rewrite`).
+fn rewrite_block(block: &mut syn::Block) {
     let mut stmts = Vec::new();
     let mut renames: HashMap<String, String> = HashMap::new();
-    let original = func.block.clone();
-    for stmt in std::mem::take(&mut func.block.stmts) {
-        let mut stmt = stmt;
+    let original = std::mem::take(&mut block.stmts);
+    for (k, stmt) in original.iter().enumerate() {
+        let mut stmt = stmt.clone();
         if !renames.is_empty() {
             FieldUses { renames: &renames }.visit_stmt_mut(&mut stmt);
         }
         if let Some((value, grad, call, callee)) = grad_call(&stmt) {
             let base = callee.trim_end_matches("_grad").to_string();
-            let fields = used_fields(&original, &grad);
+            // A later `let (.., g) = ..` of the same name starts its own renames.
+            renames.retain(|k, _| !k.starts_with(&format!("{grad}.")));
+            let fields = used_fields(&original[k + 1..], &grad);
             if let Some(e) = value {
                 let mut c = call.clone();
                 set_callee(&mut c, &base);
@@ -208,8 +230,7 @@ pub fn rewrite(func: &syn::ItemFn) -> syn::ItemFn {
         }
         stmts.push(stmt);
     }
-    func.block.stmts = stmts;
-    func
+    block.stmts = stmts;
 }
 
 /// `let (e, g) = <name>_grad(args);` → (`e` unless `_`, `g`, the call, `<name>_grad`).
@@ -245,8 +266,8 @@ fn set_callee(call: &mut syn::ExprCall, name: &str) {
     }
 }
 
-/// The fields read as `grad.field` anywhere in `block`, in order of first use.
-fn used_fields(block: &syn::Block, grad: &str) -> Vec<String> {
+/// The fields read as `grad.field` anywhere in `stmts`, in order of first use.
+fn used_fields(stmts: &[syn::Stmt], grad: &str) -> Vec<String> {
     struct Uses<'a> {
         grad: &'a str,
         fields: Vec<String>,
@@ -262,7 +283,9 @@ fn used_fields(block: &syn::Block, grad: &str) -> Vec<String> {
         }
     }
     let mut uses = Uses { grad, fields: Vec::new() };
-    syn::visit::Visit::visit_block(&mut uses, block);
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut uses, stmt);
+    }
     uses.fields
 }
 

@@ -19,3 +19,18 @@ pub trait HasSecondOrder {}
 
 /// The type [`HasSecondOrder`] is asked of (see the module doc).
 pub struct NoSecondOrder;
+
+/// Implemented by nothing: the bound of the stand-ins `energy_grad_x_dual`, `_pullback_dual` and
+/// `_vjp_dual` that a `#[backprop(hessian)]` function emits next to `energy_grad_x` (the field of
+/// its gradient that callers differentiate through). A `#[backprop(hessian)]` caller of
+/// `energy_grad_x` would need third derivatives of `energy`; it gets this message at its call.
+#[diagnostic::on_unimplemented(
+    message = "a gradient called inside a `#[backprop(hessian)]` function: its Hessian would need third derivatives, which are not generated",
+    label = "differentiable once (its pullback is a Hessian-vector product)",
+    note = "drop `hessian` from the caller (its `_grad` differentiates through this gradient), or write the needed derivative in \
+            closed form as its own `#[backprop(hessian)]` function and call that"
+)]
+pub trait HasThirdOrder {}
+
+/// The type [`HasThirdOrder`] is asked of (see its doc).
+pub struct NoThirdOrder;

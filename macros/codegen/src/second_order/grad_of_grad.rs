@@ -139,6 +139,25 @@ pub fn callee_items(
             syn::ReturnType::Default => quote!(()),
         };
         let kept = if scalar { quote!(__kept) } else { quote!(&__kept) };
+        // What a `#[backprop(hessian)]` caller's dual copies would call: stand-ins whose bound
+        // never holds (runtime `HasThirdOrder`), so its error names the fix at its call.
+        for (stub, arity) in [
+            (format_ident!("{value_fn}_dual"), n),
+            (format_ident!("{pb_fn}_dual"), n + 2 + sink_inputs.len()),
+            (format_ident!("{vjp_fn}_dual"), vjp_params.len()),
+        ] {
+            let types: Vec<Ident> = (0..arity).map(|k| format_ident!("__A{k}")).collect();
+            out.extend(quote! {
+                #[doc(hidden)]
+                #[allow(unused, non_snake_case, clippy::all)]
+                pub fn #stub <#(#types),*> (#(_: #types),*) -> !
+                where
+                    for<'__h> ::backprop::__private::NoThirdOrder: ::backprop::__private::HasThirdOrder,
+                {
+                    ::core::unreachable!()
+                }
+            });
+        }
         out.extend(quote! {
             #[doc = #doc]
             #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
@@ -180,19 +199,51 @@ impl VisitMut for StripLifetimes {
 /// The caller's rewrite (module doc): `let (e, g) = name_grad(args);` statements anywhere in
 /// `func`'s body (top level, `for`/`while`/`loop` bodies, branches, blocks), with the `g.field`
 /// uses after them in the same block replaced.
-pub fn rewrite(func: &syn::ItemFn) -> syn::ItemFn {
+///
+/// Refused with a spanned error in `cx`, naming what works instead: such a `let` in a
+/// `#[backprop(hessian)]` function (its Hessian would need third derivatives of the callee), and
+/// `let (v, d) = name_jvp(..)` (a directional derivative is `g`'s fields dotted with the direction).
+pub fn rewrite(func: &syn::ItemFn, cx: &crate::ctxt::Ctxt, hessian: bool) -> syn::ItemFn {
     let mut func = func.clone();
-    Blocks.visit_block_mut(&mut func.block);
+    Blocks { cx, hessian }.visit_block_mut(&mut func.block);
     func
 }
 
 /// Rewrites every block, innermost first: an inner `let (v, g) = ..` has renamed its own uses
 /// (which shadow an outer `g`) before the outer block renames what is left.
-struct Blocks;
+struct Blocks<'a> {
+    cx: &'a crate::ctxt::Ctxt,
+    hessian: bool,
+}
 
-impl VisitMut for Blocks {
+impl VisitMut for Blocks<'_> {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         syn::visit_mut::visit_block_mut(self, block);
+        for stmt in &block.stmts {
+            if let Some(call) = tuple_call(stmt, "_jvp") {
+                let name = callee_name(call).unwrap_or_default();
+                let base = name.trim_end_matches("_jvp");
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`{name}(..)` is not differentiable inside `#[backprop]`: write `let (e, g) = {base}_grad(..);` \
+                         and the directional derivative as `g`'s fields times the direction (`g.x[0] * v0 + g.y * v1 + ..`), \
+                         which is differentiable"
+                    ),
+                );
+            } else if let (true, Some((_, _, call, callee))) = (self.hessian, grad_call(stmt)) {
+                let base = callee.trim_end_matches("_grad");
+                self.cx.error_spanned_by(
+                    &call,
+                    format!(
+                        "a gradient inside a `#[backprop(hessian)]` function: its Hessian would need third derivatives \
+                         of `{base}`, which are not generated; drop `hessian` here (`_grad` of this function differentiates \
+                         through `{callee}`), or write the needed derivative of `{base}` as its own `#[backprop(hessian)]` \
+                         function and call that"
+                    ),
+                );
+            }
+        }
         rewrite_block(block);
     }
     // A closure or nested item is not lowered as part of the function: left as written.
@@ -231,6 +282,20 @@ fn rewrite_block(block: &mut syn::Block) {
         stmts.push(stmt);
     }
     block.stmts = stmts;
+}
+
+/// `let (a, b) = <name><suffix>(args);` → the call.
+fn tuple_call<'s>(stmt: &'s syn::Stmt, suffix: &str) -> Option<&'s syn::ExprCall> {
+    let syn::Stmt::Local(local) = stmt else { return None };
+    let syn::Pat::Tuple(_) = &local.pat else { return None };
+    let syn::Expr::Call(call) = &*local.init.as_ref()?.expr else { return None };
+    callee_name(call)?.ends_with(suffix).then_some(call)
+}
+
+/// The callee of `name(..)` (a single-segment path).
+fn callee_name(call: &syn::ExprCall) -> Option<String> {
+    let syn::Expr::Path(p) = &*call.func else { return None };
+    p.path.get_ident().map(|i| i.to_string())
 }
 
 /// `let (e, g) = <name>_grad(args);` → (`e` unless `_`, `g`, the call, `<name>_grad`).

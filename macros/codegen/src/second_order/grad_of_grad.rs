@@ -219,8 +219,29 @@ struct Blocks<'a> {
 impl VisitMut for Blocks<'_> {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         syn::visit_mut::visit_block_mut(self, block);
-        for stmt in &block.stmts {
-            if let Some(call) = tuple_call(stmt, "_jvp") {
+        for (k, stmt) in block.stmts.iter().enumerate() {
+            if let Some((_, grad, _, callee)) = grad_call(stmt) {
+                if let Some(bare) = bare_use(&block.stmts[k + 1..], &grad) {
+                    self.cx.error_spanned_by(
+                        bare,
+                        format!(
+                            "`{grad}` (the gradient from `{callee}(..)`) can be read by its fields only inside \
+                             `#[backprop]`: write `{grad}.<field>` (`{grad}.x[i]`) where the value is needed"
+                        ),
+                    );
+                }
+            }
+            if let Some(call) = tuple_call(stmt, "_hvp").or_else(|| tuple_call(stmt, "_hessian")) {
+                let name = callee_name(call).unwrap_or_default();
+                let base = name.trim_end_matches("_hvp").trim_end_matches("_hessian");
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`{name}(..)` is not differentiable inside `#[backprop]` (that would need third derivatives, \
+                         which are not generated); a gradient is: `let (e, g) = {base}_grad(..);` and `g`'s fields"
+                    ),
+                );
+            } else if let Some(call) = tuple_call(stmt, "_jvp") {
                 let name = callee_name(call).unwrap_or_default();
                 let base = name.trim_end_matches("_jvp");
                 self.cx.error_spanned_by(
@@ -282,6 +303,58 @@ fn rewrite_block(block: &mut syn::Block) {
         stmts.push(stmt);
     }
     block.stmts = stmts;
+}
+
+/// The first use of `grad` other than `grad.field` in `stmts`, up to a `let` that binds `grad` again.
+fn bare_use(stmts: &[syn::Stmt], grad: &str) -> Option<syn::ExprPath> {
+    struct Bare<'a> {
+        grad: &'a str,
+        found: Option<syn::ExprPath>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Bare<'_> {
+        fn visit_expr_field(&mut self, e: &'ast syn::ExprField) {
+            match &*e.base {
+                syn::Expr::Path(p) if p.path.is_ident(self.grad) => {}
+                _ => syn::visit::visit_expr_field(self, e),
+            }
+        }
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if self.found.is_none() && p.path.is_ident(self.grad) {
+                self.found = Some(p.clone());
+            }
+        }
+        fn visit_block(&mut self, b: &'ast syn::Block) {
+            for stmt in &b.stmts {
+                self.visit_stmt(stmt);
+                if rebinds(stmt, self.grad) {
+                    return;
+                }
+            }
+        }
+        // A closure or nested item is not lowered with the function.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    fn rebinds(stmt: &syn::Stmt, grad: &str) -> bool {
+        struct Binds<'a>(&'a str, bool);
+        impl<'ast> syn::visit::Visit<'ast> for Binds<'_> {
+            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                self.1 |= p.ident == self.0;
+            }
+        }
+        let syn::Stmt::Local(local) = stmt else { return false };
+        let mut b = Binds(grad, false);
+        syn::visit::Visit::visit_pat(&mut b, &local.pat);
+        b.1
+    }
+    let mut v = Bare { grad, found: None };
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut v, stmt);
+        if v.found.is_some() || rebinds(stmt, grad) {
+            break;
+        }
+    }
+    v.found
 }
 
 /// `let (a, b) = <name><suffix>(args);` → the call.

@@ -1,6 +1,6 @@
 //! Gradients of gradients in every place a statement can stand (issue 16, item 4): `let (e, g) =
 //! energy_grad(..)` inside `for`, `while` and `loop` bodies, in both branches of an `if`, in a
-//! nested block shadowing an outer `g`. Each gradient is checked against num-dual (`Dual64`, one
+//! nested block shadowing an outer `g`, and of a slice callee. Each gradient is checked against num-dual (`Dual64`, one
 //! pass per input) on a generic twin whose energy gradient is written in closed form, to 1e-12
 //! relative, and the value bit for bit against the function itself.
 
@@ -122,6 +122,37 @@ fn while_and_loop_twin<D: DualNum<f64> + Copy>(x: [D; 2], w: D) -> D {
     y[0] * y[0] + y[1] + s
 }
 
+/// `E(x, w) = w Σ xᵢ²` over a slice.
+#[backprop(hessian)]
+fn slice_energy(x: &[f64], w: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * x[i] * w;
+    }
+    s
+}
+
+/// A slice callee's gradient (a `Vec`) read by index in a loop.
+#[backprop]
+fn uses_slice(x: &[f64], w: f64) -> f64 {
+    let mut c = 0.0;
+    for k in 0..2 {
+        let (e, g) = slice_energy_grad(x, w);
+        c = c + e * g.x[k] + g.w * g.x[1 - k];
+    }
+    c
+}
+
+fn uses_slice_twin<D: DualNum<f64> + Copy>(x: [D; 2], w: D) -> D {
+    let e = (x[0] * x[0] + x[1] * x[1]) * w;
+    let (gx, gw) = ([x[0] * w * 2.0, x[1] * w * 2.0], x[0] * x[0] + x[1] * x[1]);
+    let mut c = D::zero();
+    for k in 0..2 {
+        c = c + e * gx[k] + gw * gx[1 - k];
+    }
+    c
+}
+
 /// The gradient `(∂/∂x₀, ∂/∂x₁, ∂/∂w)` of a twin by num-dual, one pass per input.
 fn oracle(f: impl Fn([Dual64; 2], Dual64) -> Dual64, x: [f64; 2], w: f64) -> (f64, [f64; 3]) {
     let seed = |k: usize| {
@@ -159,6 +190,14 @@ fn gradient_fields_in_both_branches() {
     for (x, w) in POINTS {
         let (v, g) = branchy_grad(&x, w);
         check("branchy", branchy(&x, w), (v, g.x, g.w), oracle(branchy_twin, x, w));
+    }
+}
+
+#[test]
+fn slice_gradient_indexed_in_a_loop() {
+    for (x, w) in POINTS {
+        let (v, g) = uses_slice_grad(&x, w);
+        check("uses_slice", uses_slice(&x, w), (v, [g.x[0], g.x[1]], g.w), oracle(uses_slice_twin, x, w));
     }
 }
 

@@ -21,4 +21,22 @@ fn uses_hvp(x: &[f64; 2], w: f64) -> f64 {
     e + hv.w
 }
 
+#[derive(Params)]
+struct Pair {
+    a: [f64; 2],
+    b: f64,
+}
+
+#[backprop(hessian)]
+fn pair_energy(p: &Pair, w: f64) -> f64 {
+    p.a[0] * p.a[1] * w + p.b * w * w
+}
+
+// The gradient of a struct argument would be a struct local.
+#[backprop]
+fn uses_pair(p: &Pair, w: f64) -> f64 {
+    let (e, g) = pair_energy_grad(p, w);
+    e * g.w + g.p.a[0]
+}
+
 fn main() {}

@@ -221,6 +221,18 @@ impl VisitMut for Blocks<'_> {
         syn::visit_mut::visit_block_mut(self, block);
         for (k, stmt) in block.stmts.iter().enumerate() {
             if let Some((_, grad, _, callee)) = grad_call(stmt) {
+                if let Some(nested) = struct_field_use(&block.stmts[k + 1..], &grad) {
+                    self.cx.error_spanned_by(
+                        &nested,
+                        format!(
+                            "`{}`: the gradient of a struct argument is not usable inside `#[backprop]` (a struct \
+                             local is not supported); give `{}` the struct's fields as array or float arguments, and \
+                             read `{grad}.<argument>`",
+                            nested.to_token_stream(),
+                            callee.trim_end_matches("_grad")
+                        ),
+                    );
+                }
                 if let Some(bare) = bare_use(&block.stmts[k + 1..], &grad) {
                     self.cx.error_spanned_by(
                         bare,
@@ -303,6 +315,29 @@ fn rewrite_block(block: &mut syn::Block) {
         stmts.push(stmt);
     }
     block.stmts = stmts;
+}
+
+/// The first `grad.field.inner` in `stmts` (a field of a struct argument's gradient).
+fn struct_field_use(stmts: &[syn::Stmt], grad: &str) -> Option<syn::ExprField> {
+    struct Nested<'a> {
+        grad: &'a str,
+        found: Option<syn::ExprField>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Nested<'_> {
+        fn visit_expr_field(&mut self, e: &'ast syn::ExprField) {
+            if let syn::Expr::Field(inner) = &*e.base {
+                if matches!(&*inner.base, syn::Expr::Path(p) if p.path.is_ident(self.grad)) && self.found.is_none() {
+                    self.found = Some(e.clone());
+                }
+            }
+            syn::visit::visit_expr_field(self, e);
+        }
+    }
+    let mut v = Nested { grad, found: None };
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut v, stmt);
+    }
+    v.found
 }
 
 /// The first use of `grad` other than `grad.field` in `stmts`, up to a `let` that binds `grad` again.

@@ -34,3 +34,13 @@ pub trait HasThirdOrder {}
 
 /// The type [`HasThirdOrder`] is asked of (see its doc).
 pub struct NoThirdOrder;
+
+/// Implemented by nothing: the bound of the stand-ins `energy_grad_x` (and its `_pullback`,
+/// `_vjp`) that a `#[backprop(hessian, wrt(..))]` cost emits (its gradient is not differentiable), so that a caller's
+/// `let (e, g) = energy_grad(..)` inside `#[backprop]` meets this message at its call.
+#[diagnostic::on_unimplemented(
+    message = "this gradient is not differentiable: `let (e, g) = energy_grad(..)` inside `#[backprop]` needs `#[backprop(hessian)]` on `energy`, differentiating every float argument",
+    label = "gradient of a function with `wrt`",
+    note = "write `#[backprop(hessian)]` on the callee, without `wrt(..)`: a mixed partial with an undifferentiated argument would otherwise be silently zero"
+)]
+pub trait HasGradOfGrad {}

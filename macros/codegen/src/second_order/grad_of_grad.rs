@@ -31,8 +31,11 @@ pub fn callee_items(
     vjp: &TokenStream,
     wrt_given: bool,
 ) -> Result<TokenStream, TokenStream> {
-    if wrt_given || !func.sig.generics.params.is_empty() {
+    if !func.sig.generics.params.is_empty() {
         return Ok(TokenStream::new());
+    }
+    if wrt_given {
+        return Ok(once_only(func, f, pullback, vjp));
     }
     let err = |e: syn::Error| e.to_compile_error();
     let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
@@ -186,6 +189,58 @@ pub fn callee_items(
         });
     }
     Ok(out)
+}
+
+/// For a `#[backprop(hessian, wrt(..))]` cost, whose `_grad` is not differentiable (module doc):
+/// stand-ins `<name>_grad_<p>`, `_pullback` and `_vjp` for each float, array or struct argument,
+/// bounded on the runtime's `HasGradOfGrad`, which never holds, so that a caller's
+/// `let (e, g) = name_grad(..)` gets that trait's message naming the fix at its call instead of
+/// "cannot find function `name_grad_x`". Nothing for a generic function (no turbofish fits).
+pub fn once_only(func: &syn::ItemFn, f: &ir::Function, pullback: &TokenStream, vjp: &TokenStream) -> TokenStream {
+    let generic = func.sig.generics.params.iter().any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
+    if generic || matches!(func.sig.inputs.first(), Some(syn::FnArg::Receiver(_))) {
+        return TokenStream::new();
+    }
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let arity = |tokens: &TokenStream, wanted: &str| -> Option<usize> {
+        let file: syn::File = syn::parse2(tokens.clone()).ok()?;
+        file.items.iter().find_map(|i| match i {
+            syn::Item::Fn(g) if g.sig.ident == wanted => Some(g.sig.inputs.len()),
+            _ => None,
+        })
+    };
+    let (Some(pb_arity), Some(vjp_arity)) =
+        (arity(pullback, &format!("{name}_pullback")), arity(vjp, &format!("{name}_vjp")))
+    else {
+        return TokenStream::new();
+    };
+    let vis = &func.vis;
+    let mut out = TokenStream::new();
+    for p in &f.params {
+        let float_array = p.array.is_some_and(|a| f.array(a).elem.float().is_some());
+        if !(matches!(p.ty, Ty::Float(_)) || float_array || p.strukt.is_some()) {
+            continue;
+        }
+        let value_fn = format!("{name}_grad_{}", p.name);
+        for (stub, n) in [
+            (format_ident!("{value_fn}"), f.params.len()),
+            (format_ident!("{value_fn}_pullback"), pb_arity),
+            (format_ident!("{value_fn}_vjp"), vjp_arity),
+        ] {
+            let types: Vec<Ident> = (0..n).map(|k| format_ident!("__A{k}")).collect();
+            out.extend(quote! {
+                #[doc(hidden)]
+                #[allow(unused, non_snake_case, clippy::all)]
+                #vis fn #stub <#(#types),*> (#(_: #types),*) -> !
+                where
+                    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasGradOfGrad,
+                {
+                    ::core::unreachable!()
+                }
+            });
+        }
+    }
+    out
 }
 
 struct StripLifetimes;

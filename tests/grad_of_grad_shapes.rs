@@ -153,6 +153,19 @@ fn uses_slice_twin<D: DualNum<f64> + Copy>(x: [D; 2], w: D) -> D {
     c
 }
 
+/// What to write instead of `energy_jvp(..)` (refused, `tests/ui/jvp_call_in_backprop.rs`): the
+/// directional derivative as the gradient's fields times the direction, in a caller with `wrt`.
+#[backprop(wrt(x))]
+fn directional(x: &[f64; 2], w: f64) -> f64 {
+    let (e, g) = energy_grad(x, w);
+    e + 0.3 * g.x[0] - 0.7 * g.x[1] + 0.2 * g.w
+}
+
+fn directional_twin<D: DualNum<f64> + Copy>(x: [D; 2], w: D) -> D {
+    let (e, gx, gw) = energy_twin(x, w);
+    e + gx[0] * 0.3 - gx[1] * 0.7 + gw * 0.2
+}
+
 /// The gradient `(∂/∂x₀, ∂/∂x₁, ∂/∂w)` of a twin by num-dual, one pass per input.
 fn oracle(f: impl Fn([Dual64; 2], Dual64) -> Dual64, x: [f64; 2], w: f64) -> (f64, [f64; 3]) {
     let seed = |k: usize| {
@@ -198,6 +211,16 @@ fn slice_gradient_indexed_in_a_loop() {
     for (x, w) in POINTS {
         let (v, g) = uses_slice_grad(&x, w);
         check("uses_slice", uses_slice(&x, w), (v, [g.x[0], g.x[1]], g.w), oracle(uses_slice_twin, x, w));
+    }
+}
+
+#[test]
+fn directional_derivative_in_a_caller_with_wrt() {
+    for (x, w) in POINTS {
+        let (v, g) = directional_grad(&x, w);
+        let want = oracle(directional_twin, x, w);
+        // `wrt(x)`: no `w` entry; compare the two `x` entries.
+        check("directional", directional(&x, w), (v, g.x, want.1[2]), want);
     }
 }
 

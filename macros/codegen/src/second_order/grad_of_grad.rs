@@ -421,21 +421,30 @@ fn bare_use(stmts: &[syn::Stmt], grad: &str) -> Option<syn::ExprPath> {
                 }
             }
         }
+        // `for g in ..` binds its own `g` in the body.
+        fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+            self.visit_expr(&f.expr);
+            if !binds(&f.pat, self.grad) {
+                self.visit_block(&f.body);
+            }
+        }
         // A closure or nested item is not lowered with the function.
         fn visit_item(&mut self, _: &'ast syn::Item) {}
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     }
-    fn rebinds(stmt: &syn::Stmt, grad: &str) -> bool {
+    fn binds(pat: &syn::Pat, grad: &str) -> bool {
         struct Binds<'a>(&'a str, bool);
         impl<'ast> syn::visit::Visit<'ast> for Binds<'_> {
             fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
                 self.1 |= p.ident == self.0;
             }
         }
-        let syn::Stmt::Local(local) = stmt else { return false };
         let mut b = Binds(grad, false);
-        syn::visit::Visit::visit_pat(&mut b, &local.pat);
+        syn::visit::Visit::visit_pat(&mut b, pat);
         b.1
+    }
+    fn rebinds(stmt: &syn::Stmt, grad: &str) -> bool {
+        matches!(stmt, syn::Stmt::Local(local) if binds(&local.pat, grad))
     }
     let mut v = Bare { grad, found: None };
     for stmt in stmts {
@@ -536,5 +545,75 @@ impl VisitMut for FieldUses<'_> {
             }
         }
         syn::visit_mut::visit_expr_mut(self, e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(body: TokenStream, hessian: bool) -> (String, Vec<String>) {
+        let func: syn::ItemFn = syn::parse_quote!(fn outer(x: &[f64; 2], w: f64) -> f64 #body);
+        let cx = crate::ctxt::Ctxt::new();
+        let out = rewrite(&func, &cx, hessian).to_token_stream().to_string();
+        let errors = match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        };
+        (out, errors)
+    }
+
+    #[test]
+    fn rewrites_inside_loops_and_branches_innermost_first() {
+        let (out, errors) = run(
+            quote!({
+                let (e0, g) = energy_grad(x, w);
+                let mut s = 0.0;
+                for _k in 0..2 {
+                    if w > 0.0 {
+                        let (e, g) = energy_grad(x, w);
+                        s = s + e * g.x[0];
+                    }
+                }
+                s + g.w + e0
+            }),
+            false,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!out.contains("energy_grad ("), "{out}");
+        // The inner `g` reads its own field; the outer one only `w` (its `x` is never read).
+        assert_eq!(out.matches("let g__x = energy_grad_x (x , w)").count(), 1, "{out}");
+        assert_eq!(out.matches("let g__w = energy_grad_w (x , w)").count(), 1, "{out}");
+        assert!(out.contains("e * g__x [0]") && out.contains("s + g__w + e0"), "{out}");
+    }
+
+    #[test]
+    fn a_rebinding_is_not_a_bare_use_but_the_struct_itself_is() {
+        let (_, errors) = run(
+            quote!({
+                let (e, g) = energy_grad(x, w);
+                let mut s = g.w;
+                for g in 0..2 {
+                    s = s + g as f64;
+                }
+                let g = 2.0;
+                s * g + e
+            }),
+            false,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let (_, errors) = run(quote!({ let (e, g) = energy_grad(x, w); let h = g; e + h.w }), false);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("by its fields only"), "{errors:?}");
+    }
+
+    #[test]
+    fn refuses_third_order_and_jvp_naming_the_fix() {
+        let (_, errors) = run(quote!({ loop { let (e, g) = energy_grad(x, w); return e * g.w; } }), true);
+        assert!(errors.len() == 1 && errors[0].contains("third derivatives of `energy`"), "{errors:?}");
+        let (_, errors) = run(quote!({ let (v, d) = energy_jvp(x, w, &v); v + d }), false);
+        assert!(errors.len() == 1 && errors[0].contains("let (e, g) = energy_grad(..);"), "{errors:?}");
+        let (_, errors) = run(quote!({ let (v, g, hv) = energy_hvp(x, w, &v); v + hv.w }), false);
+        assert!(errors.len() == 1 && errors[0].contains("third derivatives"), "{errors:?}");
     }
 }

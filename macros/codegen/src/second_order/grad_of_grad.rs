@@ -9,7 +9,10 @@
 //!                                             ... e ... g__x[i] ... g__y ...
 //! ```
 //!
-//! so that each piece is an ordinary call of a differentiable function (docs/CALLS.md). The callee
+//! so that each piece is an ordinary call of a differentiable function (docs/CALLS.md), in every
+//! block (loop bodies, branches), innermost first. Refused with spanned errors naming the fix: such a
+//! `let` in a `#[backprop(hessian)]` function (third order), `_jvp`/`_hvp`/`_hessian` calls, the
+//! gradient struct used whole, a struct argument's gradient (`g.net.w`). The callee
 //! (`callee_items`) provides, per differentiated argument `p`, `energy_grad_p` (that field of the
 //! gradient), its pullback and its vjp. The pullback of `∂E/∂p` with seed `d` is the Hessian's block
 //! `H[p, ·]ᵀ·d = H·v` with `v` zero except `v.p = d` (H is symmetric): one `energy_hvp`.

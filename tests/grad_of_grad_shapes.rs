@@ -33,9 +33,9 @@ fn descend(x0: &[f64; 2], w: f64) -> f64 {
     let mut acc = e0;
     for _k in 0..3 {
         let (e, g) = energy_grad(&x, w);
-        x[0] = x[0] - 0.1 * g.x[0];
-        x[1] = x[1] - 0.1 * g.x[1];
-        acc = acc + e + 0.5 * g.w * g.w;
+        x[0] -= 0.1 * g.x[0];
+        x[1] -= 0.1 * g.x[1];
+        acc += e + 0.5 * g.w * g.w;
     }
     acc + x[0] * x[1] + g.w
 }
@@ -48,7 +48,7 @@ fn descend_twin<D: DualNum<f64> + Copy>(x0: [D; 2], w: D) -> D {
         let (e, gx, gw) = energy_twin(x, w);
         x[0] -= gx[0] * 0.1;
         x[1] -= gx[1] * 0.1;
-        acc = acc + e + gw * gw * 0.5;
+        acc += e + gw * gw * 0.5;
     }
     acc + x[0] * x[1] + g0w
 }
@@ -59,10 +59,10 @@ fn branchy(x: &[f64; 2], w: f64) -> f64 {
     let mut c = x[0] * w;
     if w > 0.0 {
         let (_, g) = energy_grad(x, w);
-        c = c + g.x[0] * g.w;
+        c += g.x[0] * g.w;
     } else {
         let (e, g) = energy_grad(x, w);
-        c = c + e * g.x[1];
+        c += e * g.x[1];
     }
     c
 }
@@ -85,20 +85,20 @@ fn while_and_loop(x: &[f64; 2], w: f64) -> f64 {
     let mut k = 0;
     while k < 2 {
         let (_, g) = energy_grad(&y, w);
-        y[0] = y[0] - 0.05 * g.x[0];
-        y[1] = y[1] - 0.05 * g.x[1];
+        y[0] -= 0.05 * g.x[0];
+        y[1] -= 0.05 * g.x[1];
         k += 1;
     }
     let mut s = 0.0;
     let mut n = 0;
     loop {
         let (e, g) = energy_grad(&y, w);
-        s = s + e * g.w;
+        s += e * g.w;
         n += 1;
         if n >= 2 {
             break;
         }
-        y[1] = y[1] * 0.5;
+        y[1] *= 0.5;
     }
     y[0] * y[0] + y[1] + s
 }
@@ -138,7 +138,7 @@ fn uses_slice(x: &[f64], w: f64) -> f64 {
     let mut c = 0.0;
     for k in 0..2 {
         let (e, g) = slice_energy_grad(x, w);
-        c = c + e * g.x[k] + g.w * g.x[1 - k];
+        c += e * g.x[k] + g.w * g.x[1 - k];
     }
     c
 }
@@ -148,7 +148,7 @@ fn uses_slice_twin<D: DualNum<f64> + Copy>(x: [D; 2], w: D) -> D {
     let (gx, gw) = ([x[0] * w * 2.0, x[1] * w * 2.0], x[0] * x[0] + x[1] * x[1]);
     let mut c = D::zero();
     for k in 0..2 {
-        c = c + e * gx[k] + gw * gx[1 - k];
+        c += e * gx[k] + gw * gx[1 - k];
     }
     c
 }

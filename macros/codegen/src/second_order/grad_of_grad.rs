@@ -605,18 +605,45 @@ mod tests {
             false,
         );
         assert!(errors.is_empty(), "{errors:?}");
-        let (_, errors) = run(quote!({ let (e, g) = energy_grad(x, w); let h = g; e + h.w }), false);
+        let (_, errors) = run(
+            quote!({
+                let (e, g) = energy_grad(x, w);
+                let h = g;
+                e + h.w
+            }),
+            false,
+        );
         assert_eq!(errors.len(), 1);
         assert!(errors[0].contains("by its fields only"), "{errors:?}");
     }
 
     #[test]
     fn refuses_third_order_and_jvp_naming_the_fix() {
-        let (_, errors) = run(quote!({ loop { let (e, g) = energy_grad(x, w); return e * g.w; } }), true);
+        let (_, errors) = run(
+            quote!({
+                loop {
+                    let (e, g) = energy_grad(x, w);
+                    return e * g.w;
+                }
+            }),
+            true,
+        );
         assert!(errors.len() == 1 && errors[0].contains("third derivatives of `energy`"), "{errors:?}");
-        let (_, errors) = run(quote!({ let (v, d) = energy_jvp(x, w, &v); v + d }), false);
+        let (_, errors) = run(
+            quote!({
+                let (v, d) = energy_jvp(x, w, &v);
+                v + d
+            }),
+            false,
+        );
         assert!(errors.len() == 1 && errors[0].contains("let (e, g) = energy_grad(..);"), "{errors:?}");
-        let (_, errors) = run(quote!({ let (v, g, hv) = energy_hvp(x, w, &v); v + hv.w }), false);
+        let (_, errors) = run(
+            quote!({
+                let (v, g, hv) = energy_hvp(x, w, &v);
+                v + hv.w
+            }),
+            false,
+        );
         assert!(errors.len() == 1 && errors[0].contains("third derivatives"), "{errors:?}");
     }
 }

@@ -56,7 +56,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
-    pub use backprop_runtime::no_second_order::{HasSecondOrder, NoSecondOrder};
+    pub use backprop_runtime::no_second_order::{
+        HasGradOfGrad, HasSecondOrder, HasThirdOrder, NoSecondOrder, NoThirdOrder,
+    };
     pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
     pub use backprop_runtime::pullback::{all_zero, sink};
     pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};

@@ -19,3 +19,28 @@ pub trait HasSecondOrder {}
 
 /// The type [`HasSecondOrder`] is asked of (see the module doc).
 pub struct NoSecondOrder;
+
+/// Implemented by nothing: the bound of the stand-ins `energy_grad_x_dual`, `_pullback_dual` and
+/// `_vjp_dual` that a `#[backprop(hessian)]` function emits next to `energy_grad_x` (the field of
+/// its gradient that callers differentiate through). A `#[backprop(hessian)]` caller of
+/// `energy_grad_x` would need third derivatives of `energy`; it gets this message at its call.
+#[diagnostic::on_unimplemented(
+    message = "a gradient called inside a `#[backprop(hessian)]` function: its Hessian would need third derivatives, which are not generated",
+    label = "differentiable once (its pullback is a Hessian-vector product)",
+    note = "drop `hessian` from the caller (its `_grad` differentiates through this gradient), or write the needed derivative in \
+            closed form as its own `#[backprop(hessian)]` function and call that"
+)]
+pub trait HasThirdOrder {}
+
+/// The type [`HasThirdOrder`] is asked of (see its doc).
+pub struct NoThirdOrder;
+
+/// Implemented by nothing: the bound of the stand-ins `energy_grad_x` (and its `_pullback`,
+/// `_vjp`) that a `#[backprop(hessian, wrt(..))]` cost emits (its gradient is not differentiable), so that a caller's
+/// `let (e, g) = energy_grad(..)` inside `#[backprop]` meets this message at its call.
+#[diagnostic::on_unimplemented(
+    message = "this gradient is not differentiable: `let (e, g) = energy_grad(..)` inside `#[backprop]` needs `#[backprop(hessian)]` on `energy`, differentiating every float argument",
+    label = "gradient of a function with `wrt`",
+    note = "write `#[backprop(hessian)]` on the callee, without `wrt(..)`: a mixed partial with an undifferentiated argument would otherwise be silently zero"
+)]
+pub trait HasGradOfGrad {}

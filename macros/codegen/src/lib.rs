@@ -110,7 +110,11 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
         };
     }
     // `let (e, g) = energy_grad(..)`: a gradient used as a value, as calls (`second_order/grad_of_grad.rs`).
-    let func = second_order::grad_of_grad::rewrite(&func);
+    let errors_before = cx.has_errors();
+    let func = second_order::grad_of_grad::rewrite(&func, &cx, options.hessian);
+    if !errors_before && cx.has_errors() {
+        return Err(with_errors(cx, item));
+    }
     // A function generic over its float type is expanded once per instantiation (`generic.rs`).
     if let Some(param) = generic::float_param(&func) {
         if cx.has_errors() {

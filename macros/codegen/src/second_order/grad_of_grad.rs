@@ -9,7 +9,10 @@
 //!                                             ... e ... g__x[i] ... g__y ...
 //! ```
 //!
-//! so that each piece is an ordinary call of a differentiable function (docs/CALLS.md). The callee
+//! so that each piece is an ordinary call of a differentiable function (docs/CALLS.md), in every
+//! block (loop bodies, branches), innermost first. Refused with spanned errors naming the fix: such a
+//! `let` in a `#[backprop(hessian)]` function (third order), `_jvp`/`_hvp`/`_hessian` calls, the
+//! gradient struct used whole, a struct argument's gradient (`g.net.w`). The callee
 //! (`callee_items`) provides, per differentiated argument `p`, `energy_grad_p` (that field of the
 //! gradient), its pullback and its vjp. The pullback of `∂E/∂p` with seed `d` is the Hessian's block
 //! `H[p, ·]ᵀ·d = H·v` with `v` zero except `v.p = d` (H is symmetric): one `energy_hvp`.
@@ -31,8 +34,11 @@ pub fn callee_items(
     vjp: &TokenStream,
     wrt_given: bool,
 ) -> Result<TokenStream, TokenStream> {
-    if wrt_given || !func.sig.generics.params.is_empty() {
+    if !func.sig.generics.params.is_empty() {
         return Ok(TokenStream::new());
+    }
+    if wrt_given {
+        return Ok(once_only(func, f, pullback, vjp));
     }
     let err = |e: syn::Error| e.to_compile_error();
     let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
@@ -139,6 +145,25 @@ pub fn callee_items(
             syn::ReturnType::Default => quote!(()),
         };
         let kept = if scalar { quote!(__kept) } else { quote!(&__kept) };
+        // What a `#[backprop(hessian)]` caller's dual copies would call: stand-ins whose bound
+        // never holds (runtime `HasThirdOrder`), so its error names the fix at its call.
+        for (stub, arity) in [
+            (format_ident!("{value_fn}_dual"), n),
+            (format_ident!("{pb_fn}_dual"), n + 2 + sink_inputs.len()),
+            (format_ident!("{vjp_fn}_dual"), vjp_params.len()),
+        ] {
+            let types: Vec<Ident> = (0..arity).map(|k| format_ident!("__A{k}")).collect();
+            out.extend(quote! {
+                #[doc(hidden)]
+                #[allow(unused, non_snake_case, clippy::all)]
+                pub fn #stub <#(#types),*> (#(_: #types),*) -> !
+                where
+                    for<'__h> ::backprop::__private::NoThirdOrder: ::backprop::__private::HasThirdOrder,
+                {
+                    ::core::unreachable!()
+                }
+            });
+        }
         out.extend(quote! {
             #[doc = #doc]
             #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
@@ -169,6 +194,58 @@ pub fn callee_items(
     Ok(out)
 }
 
+/// For a `#[backprop(hessian, wrt(..))]` cost, whose `_grad` is not differentiable (module doc):
+/// stand-ins `<name>_grad_<p>`, `_pullback` and `_vjp` for each float, array or struct argument,
+/// bounded on the runtime's `HasGradOfGrad`, which never holds, so that a caller's
+/// `let (e, g) = name_grad(..)` gets that trait's message naming the fix at its call instead of
+/// "cannot find function `name_grad_x`". Nothing for a generic function (no turbofish fits).
+pub fn once_only(func: &syn::ItemFn, f: &ir::Function, pullback: &TokenStream, vjp: &TokenStream) -> TokenStream {
+    let generic = func.sig.generics.params.iter().any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
+    if generic || matches!(func.sig.inputs.first(), Some(syn::FnArg::Receiver(_))) {
+        return TokenStream::new();
+    }
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let arity = |tokens: &TokenStream, wanted: &str| -> Option<usize> {
+        let file: syn::File = syn::parse2(tokens.clone()).ok()?;
+        file.items.iter().find_map(|i| match i {
+            syn::Item::Fn(g) if g.sig.ident == wanted => Some(g.sig.inputs.len()),
+            _ => None,
+        })
+    };
+    let (Some(pb_arity), Some(vjp_arity)) =
+        (arity(pullback, &format!("{name}_pullback")), arity(vjp, &format!("{name}_vjp")))
+    else {
+        return TokenStream::new();
+    };
+    let vis = &func.vis;
+    let mut out = TokenStream::new();
+    for p in &f.params {
+        let float_array = p.array.is_some_and(|a| f.array(a).elem.float().is_some());
+        if !(matches!(p.ty, Ty::Float(_)) || float_array || p.strukt.is_some()) {
+            continue;
+        }
+        let value_fn = format!("{name}_grad_{}", p.name);
+        for (stub, n) in [
+            (format_ident!("{value_fn}"), f.params.len()),
+            (format_ident!("{value_fn}_pullback"), pb_arity),
+            (format_ident!("{value_fn}_vjp"), vjp_arity),
+        ] {
+            let types: Vec<Ident> = (0..n).map(|k| format_ident!("__A{k}")).collect();
+            out.extend(quote! {
+                #[doc(hidden)]
+                #[allow(unused, non_snake_case, clippy::all)]
+                #vis fn #stub <#(#types),*> (#(_: #types),*) -> !
+                where
+                    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasGradOfGrad,
+                {
+                    ::core::unreachable!()
+                }
+            });
+        }
+    }
+    out
+}
+
 struct StripLifetimes;
 impl VisitMut for StripLifetimes {
     fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
@@ -177,21 +254,108 @@ impl VisitMut for StripLifetimes {
     }
 }
 
-/// The caller's rewrite (module doc): `let (e, g) = name_grad(args);` statements at the top level
-/// of `func`'s body, with `g.field` uses replaced.
-pub fn rewrite(func: &syn::ItemFn) -> syn::ItemFn {
+/// The caller's rewrite (module doc): `let (e, g) = name_grad(args);` statements anywhere in
+/// `func`'s body (top level, `for`/`while`/`loop` bodies, branches, blocks), with the `g.field`
+/// uses after them in the same block replaced.
+///
+/// Refused with a spanned error in `cx`, naming what works instead: such a `let` in a
+/// `#[backprop(hessian)]` function (its Hessian would need third derivatives of the callee), and
+/// `let (v, d) = name_jvp(..)` (a directional derivative is `g`'s fields dotted with the direction).
+pub fn rewrite(func: &syn::ItemFn, cx: &crate::ctxt::Ctxt, hessian: bool) -> syn::ItemFn {
     let mut func = func.clone();
+    Blocks { cx, hessian }.visit_block_mut(&mut func.block);
+    func
+}
+
+/// Rewrites every block, innermost first: an inner `let (v, g) = ..` has renamed its own uses
+/// (which shadow an outer `g`) before the outer block renames what is left.
+struct Blocks<'a> {
+    cx: &'a crate::ctxt::Ctxt,
+    hessian: bool,
+}
+
+impl VisitMut for Blocks<'_> {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        for (k, stmt) in block.stmts.iter().enumerate() {
+            if let Some((_, grad, _, callee)) = grad_call(stmt) {
+                if let Some(nested) = struct_field_use(&block.stmts[k + 1..], &grad) {
+                    self.cx.error_spanned_by(
+                        &nested,
+                        format!(
+                            "`{}`: the gradient of a struct argument is not usable inside `#[backprop]` (a struct \
+                             local is not supported); give `{}` the struct's fields as array or float arguments, and \
+                             read `{grad}.<argument>`",
+                            nested.to_token_stream(),
+                            callee.trim_end_matches("_grad")
+                        ),
+                    );
+                }
+                if let Some(bare) = bare_use(&block.stmts[k + 1..], &grad) {
+                    self.cx.error_spanned_by(
+                        bare,
+                        format!(
+                            "`{grad}` (the gradient from `{callee}(..)`) can be read by its fields only inside \
+                             `#[backprop]`: write `{grad}.<field>` (`{grad}.x[i]`) where the value is needed"
+                        ),
+                    );
+                }
+            }
+            if let Some(call) = tuple_call(stmt, "_hvp").or_else(|| tuple_call(stmt, "_hessian")) {
+                let name = callee_name(call).unwrap_or_default();
+                let base = name.trim_end_matches("_hvp").trim_end_matches("_hessian");
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`{name}(..)` is not differentiable inside `#[backprop]` (that would need third derivatives, \
+                         which are not generated); a gradient is: `let (e, g) = {base}_grad(..);` and `g`'s fields"
+                    ),
+                );
+            } else if let Some(call) = tuple_call(stmt, "_jvp") {
+                let name = callee_name(call).unwrap_or_default();
+                let base = name.trim_end_matches("_jvp");
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`{name}(..)` is not differentiable inside `#[backprop]`: write `let (e, g) = {base}_grad(..);` \
+                         and the directional derivative as `g`'s fields times the direction (`g.x[0] * v0 + g.y * v1 + ..`), \
+                         which is differentiable"
+                    ),
+                );
+            } else if let (true, Some((_, _, call, callee))) = (self.hessian, grad_call(stmt)) {
+                let base = callee.trim_end_matches("_grad");
+                self.cx.error_spanned_by(
+                    &call,
+                    format!(
+                        "a gradient inside a `#[backprop(hessian)]` function: its Hessian would need third derivatives \
+                         of `{base}`, which are not generated; drop `hessian` here (`_grad` of this function differentiates \
+                         through `{callee}`), or write the needed derivative of `{base}` as its own `#[backprop(hessian)]` \
+                         function and call that"
+                    ),
+                );
+            }
+        }
+        rewrite_block(block);
+    }
+    // A closure or nested item is not lowered as part of the function: left as written.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// One block's statements (`rewrite`).
+fn rewrite_block(block: &mut syn::Block) {
     let mut stmts = Vec::new();
     let mut renames: HashMap<String, String> = HashMap::new();
-    let original = func.block.clone();
-    for stmt in std::mem::take(&mut func.block.stmts) {
-        let mut stmt = stmt;
+    let original = std::mem::take(&mut block.stmts);
+    for (k, stmt) in original.iter().enumerate() {
+        let mut stmt = stmt.clone();
         if !renames.is_empty() {
             FieldUses { renames: &renames }.visit_stmt_mut(&mut stmt);
         }
         if let Some((value, grad, call, callee)) = grad_call(&stmt) {
             let base = callee.trim_end_matches("_grad").to_string();
-            let fields = used_fields(&original, &grad);
+            // A later `let (.., g) = ..` of the same name starts its own renames.
+            renames.retain(|k, _| !k.starts_with(&format!("{grad}.")));
+            let fields = used_fields(&original[k + 1..], &grad);
             if let Some(e) = value {
                 let mut c = call.clone();
                 set_callee(&mut c, &base);
@@ -208,8 +372,105 @@ pub fn rewrite(func: &syn::ItemFn) -> syn::ItemFn {
         }
         stmts.push(stmt);
     }
-    func.block.stmts = stmts;
-    func
+    block.stmts = stmts;
+}
+
+/// The first `grad.field.inner` in `stmts` (a field of a struct argument's gradient).
+fn struct_field_use(stmts: &[syn::Stmt], grad: &str) -> Option<syn::ExprField> {
+    struct Nested<'a> {
+        grad: &'a str,
+        found: Option<syn::ExprField>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Nested<'_> {
+        fn visit_expr_field(&mut self, e: &'ast syn::ExprField) {
+            if let syn::Expr::Field(inner) = &*e.base {
+                if matches!(&*inner.base, syn::Expr::Path(p) if p.path.is_ident(self.grad)) && self.found.is_none() {
+                    self.found = Some(e.clone());
+                }
+            }
+            syn::visit::visit_expr_field(self, e);
+        }
+    }
+    let mut v = Nested { grad, found: None };
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut v, stmt);
+    }
+    v.found
+}
+
+/// The first use of `grad` other than `grad.field` in `stmts`, up to a `let` that binds `grad` again.
+fn bare_use(stmts: &[syn::Stmt], grad: &str) -> Option<syn::ExprPath> {
+    struct Bare<'a> {
+        grad: &'a str,
+        found: Option<syn::ExprPath>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Bare<'_> {
+        fn visit_expr_field(&mut self, e: &'ast syn::ExprField) {
+            match &*e.base {
+                syn::Expr::Path(p) if p.path.is_ident(self.grad) => {}
+                _ => syn::visit::visit_expr_field(self, e),
+            }
+        }
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if self.found.is_none() && p.path.is_ident(self.grad) {
+                self.found = Some(p.clone());
+            }
+        }
+        fn visit_block(&mut self, b: &'ast syn::Block) {
+            for stmt in &b.stmts {
+                self.visit_stmt(stmt);
+                if rebinds(stmt, self.grad) {
+                    return;
+                }
+            }
+        }
+        // `for g in ..` binds its own `g` in the body.
+        fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+            self.visit_expr(&f.expr);
+            if !binds(&f.pat, self.grad) {
+                self.visit_block(&f.body);
+            }
+        }
+        // A closure or nested item is not lowered with the function.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    fn binds(pat: &syn::Pat, grad: &str) -> bool {
+        struct Binds<'a>(&'a str, bool);
+        impl<'ast> syn::visit::Visit<'ast> for Binds<'_> {
+            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                self.1 |= p.ident == self.0;
+            }
+        }
+        let mut b = Binds(grad, false);
+        syn::visit::Visit::visit_pat(&mut b, pat);
+        b.1
+    }
+    fn rebinds(stmt: &syn::Stmt, grad: &str) -> bool {
+        matches!(stmt, syn::Stmt::Local(local) if binds(&local.pat, grad))
+    }
+    let mut v = Bare { grad, found: None };
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut v, stmt);
+        if v.found.is_some() || rebinds(stmt, grad) {
+            break;
+        }
+    }
+    v.found
+}
+
+/// `let (a, b) = <name><suffix>(args);` → the call.
+fn tuple_call<'s>(stmt: &'s syn::Stmt, suffix: &str) -> Option<&'s syn::ExprCall> {
+    let syn::Stmt::Local(local) = stmt else { return None };
+    let syn::Pat::Tuple(_) = &local.pat else { return None };
+    let syn::Expr::Call(call) = &*local.init.as_ref()?.expr else { return None };
+    callee_name(call)?.ends_with(suffix).then_some(call)
+}
+
+/// The callee of `name(..)` (a single-segment path).
+fn callee_name(call: &syn::ExprCall) -> Option<String> {
+    let syn::Expr::Path(p) = &*call.func else { return None };
+    p.path.get_ident().map(|i| i.to_string())
 }
 
 /// `let (e, g) = <name>_grad(args);` → (`e` unless `_`, `g`, the call, `<name>_grad`).
@@ -245,8 +506,8 @@ fn set_callee(call: &mut syn::ExprCall, name: &str) {
     }
 }
 
-/// The fields read as `grad.field` anywhere in `block`, in order of first use.
-fn used_fields(block: &syn::Block, grad: &str) -> Vec<String> {
+/// The fields read as `grad.field` anywhere in `stmts`, in order of first use.
+fn used_fields(stmts: &[syn::Stmt], grad: &str) -> Vec<String> {
     struct Uses<'a> {
         grad: &'a str,
         fields: Vec<String>,
@@ -262,7 +523,9 @@ fn used_fields(block: &syn::Block, grad: &str) -> Vec<String> {
         }
     }
     let mut uses = Uses { grad, fields: Vec::new() };
-    syn::visit::Visit::visit_block(&mut uses, block);
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut uses, stmt);
+    }
     uses.fields
 }
 
@@ -285,5 +548,102 @@ impl VisitMut for FieldUses<'_> {
             }
         }
         syn::visit_mut::visit_expr_mut(self, e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(body: TokenStream, hessian: bool) -> (String, Vec<String>) {
+        let func: syn::ItemFn = syn::parse_quote!(fn outer(x: &[f64; 2], w: f64) -> f64 #body);
+        let cx = crate::ctxt::Ctxt::new();
+        let out = rewrite(&func, &cx, hessian).to_token_stream().to_string();
+        let errors = match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        };
+        (out, errors)
+    }
+
+    #[test]
+    fn rewrites_inside_loops_and_branches_innermost_first() {
+        let (out, errors) = run(
+            quote!({
+                let (e0, g) = energy_grad(x, w);
+                let mut s = 0.0;
+                for _k in 0..2 {
+                    if w > 0.0 {
+                        let (e, g) = energy_grad(x, w);
+                        s = s + e * g.x[0];
+                    }
+                }
+                s + g.w + e0
+            }),
+            false,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!out.contains("energy_grad ("), "{out}");
+        // The inner `g` reads its own field; the outer one only `w` (its `x` is never read).
+        assert_eq!(out.matches("let g__x = energy_grad_x (x , w)").count(), 1, "{out}");
+        assert_eq!(out.matches("let g__w = energy_grad_w (x , w)").count(), 1, "{out}");
+        assert!(out.contains("e * g__x [0]") && out.contains("s + g__w + e0"), "{out}");
+    }
+
+    #[test]
+    fn a_rebinding_is_not_a_bare_use_but_the_struct_itself_is() {
+        let (_, errors) = run(
+            quote!({
+                let (e, g) = energy_grad(x, w);
+                let mut s = g.w;
+                for g in 0..2 {
+                    s = s + g as f64;
+                }
+                let g = 2.0;
+                s * g + e
+            }),
+            false,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let (_, errors) = run(
+            quote!({
+                let (e, g) = energy_grad(x, w);
+                let h = g;
+                e + h.w
+            }),
+            false,
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("by its fields only"), "{errors:?}");
+    }
+
+    #[test]
+    fn refuses_third_order_and_jvp_naming_the_fix() {
+        let (_, errors) = run(
+            quote!({
+                loop {
+                    let (e, g) = energy_grad(x, w);
+                    return e * g.w;
+                }
+            }),
+            true,
+        );
+        assert!(errors.len() == 1 && errors[0].contains("third derivatives of `energy`"), "{errors:?}");
+        let (_, errors) = run(
+            quote!({
+                let (v, d) = energy_jvp(x, w, &v);
+                v + d
+            }),
+            false,
+        );
+        assert!(errors.len() == 1 && errors[0].contains("let (e, g) = energy_grad(..);"), "{errors:?}");
+        let (_, errors) = run(
+            quote!({
+                let (v, g, hv) = energy_hvp(x, w, &v);
+                v + hv.w
+            }),
+            false,
+        );
+        assert!(errors.len() == 1 && errors[0].contains("third derivatives"), "{errors:?}");
     }
 }

@@ -273,6 +273,11 @@ fn main() {
             run!(gen_batch64(&one.net, black_box(&one.xs), &one.ys)),
         ),
         (
+            "f32, batch 1, _grad",
+            run!(hand_batch32(&one.net32, black_box(&one.xs32), &one.ys32)),
+            run!(gen_batch32(&one.net32, black_box(&one.xs32), &one.ys32)),
+        ),
+        (
             "f64, batch 1: dense_batch / per-sample dense",
             run!(gen_sample(&one.net, black_box(&one.xs[0]), &one.ys[0])),
             run!(gen_batch64(&one.net, black_box(&one.xs), &one.ys)),

@@ -7,6 +7,7 @@
 //! cargo bench --bench batched                                   # criterion, then the ratio table
 //! BATCHED_TABLE_ONLY=1 cargo bench --bench batched              # only the interleaved ratio table
 //! python3 benches/peers/batched_peers.py                        # JAX / PyTorch on the same network
+//! (cd benches/peers/candle && cargo run --release)              # candle on the same network
 //! ```
 //!
 //! The table times the two sides in alternating rounds (the order flipping every round) and

@@ -77,7 +77,12 @@ fn check() -> Result<()> {
     let at = |d: f64| -> Result<f64> {
         let mut w = w1.clone();
         w[5] += d;
-        let q = [Var::from_tensor(&Tensor::from_vec(w, (HID, IN), &Device::Cpu)?)?, p[1].clone(), p[2].clone(), p[3].clone()];
+        let q = [
+            Var::from_tensor(&Tensor::from_vec(w, (HID, IN), &Device::Cpu)?)?,
+            p[1].clone(),
+            p[2].clone(),
+            p[3].clone(),
+        ];
         cost(&q, &xs, &ys)?.to_scalar::<f64>()
     };
     let h = 1e-6;

@@ -7,6 +7,7 @@
 //! cargo bench --bench batched                                   # criterion, then the ratio table
 //! BATCHED_TABLE_ONLY=1 cargo bench --bench batched              # only the interleaved ratio table
 //! python3 benches/peers/batched_peers.py                        # JAX / PyTorch on the same network
+//! (cd benches/peers/candle && cargo run --release)              # candle on the same network
 //! ```
 //!
 //! The table times the two sides in alternating rounds (the order flipping every round) and
@@ -271,6 +272,11 @@ fn main() {
             "f64, batch 1, _grad",
             run!(hand_batch64(&one.net, black_box(&one.xs), &one.ys)),
             run!(gen_batch64(&one.net, black_box(&one.xs), &one.ys)),
+        ),
+        (
+            "f32, batch 1, _grad",
+            run!(hand_batch32(&one.net32, black_box(&one.xs32), &one.ys32)),
+            run!(gen_batch32(&one.net32, black_box(&one.xs32), &one.ys32)),
         ),
         (
             "f64, batch 1: dense_batch / per-sample dense",

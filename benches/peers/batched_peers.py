@@ -1,11 +1,12 @@
 """Peer figures for benches/batched.rs (issue 17): the 64-32-10 sigmoid network, squared-error
 cost summed over a batch, gradient with respect to all weights and biases, one CPU thread.
 
-    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install jax      # torch optional
+    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install jax torch   # torch optional
     /tmp/peers/bin/python benches/peers/batched_peers.py
 
 Prints microseconds per gradient (best of 15 repeats of 200 calls, after warm-up), for JAX (jit)
-in f64 and f32 and, when installed, PyTorch. Not run by CI (no Python there).
+in f64 and f32 and, when installed, PyTorch (eager autograd, one thread). Not run by CI (no
+Python there). candle, the Rust peer, is the standalone project in benches/peers/candle.
 """
 
 import os

@@ -147,22 +147,13 @@ pub fn callee_items(
         let kept = if scalar { quote!(__kept) } else { quote!(&__kept) };
         // What a `#[backprop(hessian)]` caller's dual copies would call: stand-ins whose bound
         // never holds (runtime `HasThirdOrder`), so its error names the fix at its call.
+        let public: syn::Visibility = syn::parse_quote!(pub);
         for (stub, arity) in [
             (format_ident!("{value_fn}_dual"), n),
             (format_ident!("{pb_fn}_dual"), n + 2 + sink_inputs.len()),
             (format_ident!("{vjp_fn}_dual"), vjp_params.len()),
         ] {
-            let types: Vec<Ident> = (0..arity).map(|k| format_ident!("__A{k}")).collect();
-            out.extend(quote! {
-                #[doc(hidden)]
-                #[allow(unused, non_snake_case, clippy::all)]
-                pub fn #stub <#(#types),*> (#(_: #types),*) -> !
-                where
-                    for<'__h> ::backprop::__private::NoThirdOrder: ::backprop::__private::HasThirdOrder,
-                {
-                    ::core::unreachable!()
-                }
-            });
+            out.extend(super::stubs::stand_in(&public, &stub, arity, "NoThirdOrder", "HasThirdOrder"));
         }
         out.extend(quote! {
             #[doc = #doc]
@@ -230,17 +221,7 @@ pub fn once_only(func: &syn::ItemFn, f: &ir::Function, pullback: &TokenStream, v
             (format_ident!("{value_fn}_pullback"), pb_arity),
             (format_ident!("{value_fn}_vjp"), vjp_arity),
         ] {
-            let types: Vec<Ident> = (0..n).map(|k| format_ident!("__A{k}")).collect();
-            out.extend(quote! {
-                #[doc(hidden)]
-                #[allow(unused, non_snake_case, clippy::all)]
-                #vis fn #stub <#(#types),*> (#(_: #types),*) -> !
-                where
-                    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasGradOfGrad,
-                {
-                    ::core::unreachable!()
-                }
-            });
+            out.extend(super::stubs::stand_in(vis, &stub, n, "NoSecondOrder", "HasGradOfGrad"));
         }
     }
     out

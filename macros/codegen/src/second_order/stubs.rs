@@ -36,18 +36,26 @@ pub fn stubs(func: &syn::ItemFn, pullback: &TokenStream, vjp: &TokenStream) -> T
     ];
     for (stub, n) in wanted {
         let Some(n) = n else { continue };
-        let stub = format_ident!("{stub}");
-        let params: Vec<_> = (0..n).map(|k| format_ident!("__A{k}")).collect();
-        out.extend(quote! {
-            #[doc(hidden)]
-            #[allow(unused, non_snake_case, clippy::all)]
-            #vis fn #stub <#(#params),*> (#(_: #params),*) -> !
-            where
-                for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,
-            {
-                ::core::unreachable!()
-            }
-        });
+        out.extend(stand_in(vis, &format_ident!("{stub}"), n, "NoSecondOrder", "HasSecondOrder"));
     }
     out
+}
+
+/// A hidden function `name` taking `arity` arguments of any types, bounded on
+/// `for<'__h> __private::{unmet}: __private::{trait_name}`, a runtime trait `unmet` never
+/// implements: a call of it fails with that trait's message (which names the fix) at the caller's
+/// call, and nothing that does not call it ever checks the bound.
+pub fn stand_in(vis: &syn::Visibility, name: &syn::Ident, arity: usize, unmet: &str, trait_name: &str) -> TokenStream {
+    let (unmet, trait_name) = (format_ident!("{unmet}"), format_ident!("{trait_name}"));
+    let types: Vec<syn::Ident> = (0..arity).map(|k| format_ident!("__A{k}")).collect();
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused, non_snake_case, clippy::all)]
+        #vis fn #name <#(#types),*> (#(_: #types),*) -> !
+        where
+            for<'__h> ::backprop::__private::#unmet: ::backprop::__private::#trait_name,
+        {
+            ::core::unreachable!()
+        }
+    }
 }

@@ -56,26 +56,35 @@ pub fn objective(
     constant: f64,
 ) -> f64 {
     let lsz = d * (d - 1) / 2;
-    let mut qdiag = vec![0.0; k * d];
+    let dd = d * d;
+    // Each component's `Q` (row after row, lower triangle) and `Σⱼ qⱼ = ln det Q`, once per call
+    // rather than once per point: the point loop then reads `Q`'s row `j` contiguously (and its
+    // adjoint accumulates contiguously), where `l`'s column order would stride by `d − i`.
+    let mut qmat = vec![0.0; k * dd];
     let mut sum_q = vec![0.0; k];
     for ik in 0..k {
         let mut sq = 0.0;
         for j in 0..d {
-            qdiag[ik * d + j] = q[ik * d + j].exp();
+            qmat[ik * dd + j * d + j] = q[ik * d + j].exp();
             sq += q[ik * d + j];
         }
         sum_q[ik] = sq;
+        for i in 0..d {
+            for j in i + 1..d {
+                qmat[ik * dd + j * d + i] = l[ik * lsz + i * d - i * (i + 1) / 2 + j - i - 1];
+            }
+        }
     }
     let mut main = vec![0.0; k];
     let mut slse = 0.0;
     for ix in 0..n {
         for ik in 0..k {
-            // ‖Q (x − μ)‖², Q's column i below the diagonal is l[i·d − i(i+1)/2 ..].
+            // ‖Q (x − μ)‖², row `j` of `Q` against `x − μ` up to the diagonal.
             let mut sqn = 0.0;
             for j in 0..d {
-                let mut v = qdiag[ik * d + j] * (x[ix * d + j] - mu[ik * d + j]);
-                for i in 0..j {
-                    v += l[ik * lsz + i * d - i * (i + 1) / 2 + j - i - 1] * (x[ix * d + i] - mu[ik * d + i]);
+                let mut v = 0.0;
+                for i in 0..j + 1 {
+                    v += qmat[ik * dd + j * d + i] * (x[ix * d + i] - mu[ik * d + i]);
                 }
                 sqn += v * v;
             }
@@ -104,11 +113,8 @@ pub fn objective(
     let mut prior = 0.0;
     for ik in 0..k {
         let mut frob = 0.0;
-        for j in 0..d {
-            frob += qdiag[ik * d + j] * qdiag[ik * d + j];
-        }
-        for j in 0..lsz {
-            frob += l[ik * lsz + j] * l[ik * lsz + j];
+        for j in 0..dd {
+            frob += qmat[ik * dd + j] * qmat[ik * dd + j];
         }
         prior += 0.5 * gamma * gamma * frob - (m as f64) * sum_q[ik];
     }

@@ -75,9 +75,29 @@ pub fn objective(
             }
         }
     }
-    let mut main = vec![0.0; k];
+    let mut amx = alpha[0];
+    for ik in 1..k {
+        amx = amx.max(alpha[ik]);
+    }
+    let mut ase = 0.0;
+    for ik in 0..k {
+        ase += (alpha[ik] - amx).exp();
+    }
+    let lse_alpha = ase.ln() + amx;
+    // The Wishart prior: −Σₖ (γ²/2 ‖Qₖ‖²_F − m Σⱼ qₖⱼ).
+    let mut prior = 0.0;
+    for ik in 0..k {
+        let mut frob = 0.0;
+        for j in 0..dd {
+            frob += qmat[ik * dd + j] * qmat[ik * dd + j];
+        }
+        prior += 0.5 * gamma * gamma * frob - (m as f64) * sum_q[ik];
+    }
+    // The data term last: its loop is then the first thing the backward sweep runs, so each point's
+    // reverse can run right after its forward (no tape of the point loop's intermediates).
     let mut slse = 0.0;
     for ix in 0..n {
+        let mut main = vec![0.0; k];
         for ik in 0..k {
             // ‖Q (x − μ)‖², row `j` of `Q` against `x − μ` up to the diagonal.
             let mut sqn = 0.0;
@@ -99,24 +119,6 @@ pub fn objective(
             se += (main[ik] - mx).exp();
         }
         slse += se.ln() + mx;
-    }
-    let mut amx = alpha[0];
-    for ik in 1..k {
-        amx = amx.max(alpha[ik]);
-    }
-    let mut ase = 0.0;
-    for ik in 0..k {
-        ase += (alpha[ik] - amx).exp();
-    }
-    let lse_alpha = ase.ln() + amx;
-    // The Wishart prior: −Σₖ (γ²/2 ‖Qₖ‖²_F − m Σⱼ qₖⱼ).
-    let mut prior = 0.0;
-    for ik in 0..k {
-        let mut frob = 0.0;
-        for j in 0..dd {
-            frob += qmat[ik * dd + j] * qmat[ik * dd + j];
-        }
-        prior += 0.5 * gamma * gamma * frob - (m as f64) * sum_q[ik];
     }
     constant + slse - (n as f64) * lse_alpha - prior
 }

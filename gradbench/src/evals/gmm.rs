@@ -56,22 +56,23 @@ pub fn objective(
     constant: f64,
 ) -> f64 {
     let lsz = d * (d - 1) / 2;
-    let dd = d * d;
-    // Each component's `Q` (row after row, lower triangle) and `Σⱼ qⱼ = ln det Q`, once per call
-    // rather than once per point: the point loop then reads `Q`'s row `j` contiguously (and its
-    // adjoint accumulates contiguously), where `l`'s column order would stride by `d − i`.
-    let mut qmat = vec![0.0; k * dd];
+    let tri = d * (d + 1) / 2;
+    // Each component's `Q` (its lower triangle packed row after row: row `j` starts at `j(j+1)/2`)
+    // and `Σⱼ qⱼ = ln det Q`, once per call rather than once per point: the point loop then reads
+    // `Q`'s row `j` contiguously (and its adjoint accumulates contiguously), where `l`'s column order
+    // would stride by `d − i`; packed, `Q` and its adjoint take no more memory than `l`.
+    let mut qmat = vec![0.0; k * tri];
     let mut sum_q = vec![0.0; k];
     for ik in 0..k {
         let mut sq = 0.0;
         for j in 0..d {
-            qmat[ik * dd + j * d + j] = q[ik * d + j].exp();
+            qmat[ik * tri + j * (j + 1) / 2 + j] = q[ik * d + j].exp();
             sq += q[ik * d + j];
         }
         sum_q[ik] = sq;
         for i in 0..d {
             for j in i + 1..d {
-                qmat[ik * dd + j * d + i] = l[ik * lsz + i * d - i * (i + 1) / 2 + j - i - 1];
+                qmat[ik * tri + j * (j + 1) / 2 + i] = l[ik * lsz + i * d - i * (i + 1) / 2 + j - i - 1];
             }
         }
     }
@@ -88,8 +89,8 @@ pub fn objective(
     let mut prior = 0.0;
     for ik in 0..k {
         let mut frob = 0.0;
-        for j in 0..dd {
-            frob += qmat[ik * dd + j] * qmat[ik * dd + j];
+        for j in 0..tri {
+            frob += qmat[ik * tri + j] * qmat[ik * tri + j];
         }
         prior += 0.5 * gamma * gamma * frob - (m as f64) * sum_q[ik];
     }
@@ -104,7 +105,7 @@ pub fn objective(
             for j in 0..d {
                 let mut v = 0.0;
                 for i in 0..j + 1 {
-                    v += qmat[ik * dd + j * d + i] * (x[ix * d + i] - mu[ik * d + i]);
+                    v += qmat[ik * tri + j * (j + 1) / 2 + i] * (x[ix * d + i] - mu[ik * d + i]);
                 }
                 sqn += v * v;
             }

@@ -191,18 +191,8 @@ pub fn callee_items(
 /// `let (e, g) = name_grad(..)` gets that trait's message naming the fix at its call instead of
 /// "cannot find function `name_grad_x`". Nothing for a generic function (no turbofish fits).
 pub fn once_only(func: &syn::ItemFn, f: &ir::Function, pullback: &TokenStream, vjp: &TokenStream) -> TokenStream {
-    let generic = func.sig.generics.params.iter().any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
-    if generic || matches!(func.sig.inputs.first(), Some(syn::FnArg::Receiver(_))) {
-        return TokenStream::new();
-    }
-    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
-    let arity = |tokens: &TokenStream, wanted: &str| -> Option<usize> {
-        let file: syn::File = syn::parse2(tokens.clone()).ok()?;
-        file.items.iter().find_map(|i| match i {
-            syn::Item::Fn(g) if g.sig.ident == wanted => Some(g.sig.inputs.len()),
-            _ => None,
-        })
-    };
+    use super::stubs::{arity, stand_in_name};
+    let Some(name) = stand_in_name(func) else { return TokenStream::new() };
     let (Some(pb_arity), Some(vjp_arity)) =
         (arity(pullback, &format!("{name}_pullback")), arity(vjp, &format!("{name}_vjp")))
     else {

@@ -14,18 +14,7 @@ use quote::{format_ident, quote};
 /// The stand-ins for `func` (whose printed pullback and vjp are `pullback` and `vjp`), or nothing
 /// for a function with generic parameters (a caller's turbofish would not fit) or a method.
 pub fn stubs(func: &syn::ItemFn, pullback: &TokenStream, vjp: &TokenStream) -> TokenStream {
-    let generic = func.sig.generics.params.iter().any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
-    if generic || matches!(func.sig.inputs.first(), Some(syn::FnArg::Receiver(_))) {
-        return TokenStream::new();
-    }
-    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
-    let arity = |tokens: &TokenStream, wanted: &str| -> Option<usize> {
-        let file: syn::File = syn::parse2(tokens.clone()).ok()?;
-        file.items.iter().find_map(|i| match i {
-            syn::Item::Fn(f) if f.sig.ident == wanted => Some(f.sig.inputs.len()),
-            _ => None,
-        })
-    };
+    let Some(name) = stand_in_name(func) else { return TokenStream::new() };
     let mut out = TokenStream::new();
     let vis = &func.vis;
     // Not `<name>_dual`: a user's own `loss_dual` (a dual problem) must not collide with a
@@ -39,6 +28,25 @@ pub fn stubs(func: &syn::ItemFn, pullback: &TokenStream, vjp: &TokenStream) -> T
         out.extend(stand_in(vis, &format_ident!("{stub}"), n, "NoSecondOrder", "HasSecondOrder"));
     }
     out
+}
+
+/// `func`'s name (without `r#`) if stand-ins can be called like it: not a method, and no type or
+/// const parameters (a caller's turbofish would not fit a stand-in's own parameters).
+pub fn stand_in_name(func: &syn::ItemFn) -> Option<String> {
+    let generic = func.sig.generics.params.iter().any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
+    if generic || matches!(func.sig.inputs.first(), Some(syn::FnArg::Receiver(_))) {
+        return None;
+    }
+    Some(func.sig.ident.to_string().trim_start_matches("r#").to_string())
+}
+
+/// The number of arguments of the function `wanted` among the printed items `tokens`.
+pub fn arity(tokens: &TokenStream, wanted: &str) -> Option<usize> {
+    let file: syn::File = syn::parse2(tokens.clone()).ok()?;
+    file.items.iter().find_map(|i| match i {
+        syn::Item::Fn(f) if f.sig.ident == wanted => Some(f.sig.inputs.len()),
+        _ => None,
+    })
 }
 
 /// A hidden function `name` taking `arity` arguments of any types, bounded on

@@ -56,6 +56,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
+    pub use backprop_runtime::dual2::{self, DualDual64, Seed};
     pub use backprop_runtime::no_second_order::{
         HasGradOfGrad, HasSecondOrder, HasThirdOrder, NoSecondOrder, NoThirdOrder,
     };

@@ -17,6 +17,7 @@ pub mod argmin;
 pub mod clip;
 pub mod descent;
 pub mod dual;
+pub mod dual2;
 mod error;
 pub mod explain;
 mod float;

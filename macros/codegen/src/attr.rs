@@ -19,6 +19,9 @@ pub struct Options {
     /// `hessian`: also generate `<name>_hvp`, `<name>_hessian`, `<name>_jvp` and the dual copies
     /// of the pullback that callers' second derivatives call (`second_order/`).
     pub hessian: bool,
+    /// `forward`: also generate forward-mode derivatives, `<name>_jvp`, `<name>_grad_fwd`,
+    /// `<name>_hvp_fwd` and the forward gradient as a differentiable call (`second_order/forward.rs`).
+    pub forward: bool,
     /// `pullback = my_vjp`: a custom derivative. The body is not differentiated; callers'
     /// backward sweeps call `my_vjp` (through `<name>_pullback`, see `custom.rs`).
     pub pullback: Option<syn::Path>,
@@ -32,6 +35,7 @@ enum OptionItem {
     MaxIterations(Ident, syn::LitInt),
     Explain(Ident),
     Hessian(Ident),
+    Forward(Ident),
     Pullback(Ident, syn::Path),
     Unknown(Ident),
 }
@@ -55,6 +59,8 @@ impl Parse for OptionItem {
             Ok(OptionItem::Explain(key))
         } else if key == "hessian" && !input.peek(syn::token::Paren) && !input.peek(Token![=]) {
             Ok(OptionItem::Hessian(key))
+        } else if key == "forward" && !input.peek(syn::token::Paren) && !input.peek(Token![=]) {
+            Ok(OptionItem::Forward(key))
         } else {
             // Swallow whatever follows so that one unknown option yields one clear message.
             if input.peek(syn::token::Paren) {
@@ -114,6 +120,12 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                         }
                         options.hessian = true;
                     }
+                    OptionItem::Forward(key) => {
+                        if options.forward {
+                            cx.error_spanned_by(&key, "duplicate `forward` option");
+                        }
+                        options.forward = true;
+                    }
                     OptionItem::Pullback(key, path) => {
                         if options.pullback.is_some() {
                             cx.error_spanned_by(&key, "duplicate `pullback` option");
@@ -133,7 +145,7 @@ pub fn parse_options(cx: &Ctxt, args: TokenStream) -> Options {
                     OptionItem::Unknown(key) => cx.error_spanned_by(
                         &key,
                         format!(
-                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)`, `explain`, `hessian`, `max_iterations = N` and `pullback = path`"
+                            "unknown `#[backprop]` option `{key}`; the supported options are `wrt(a, b, ...)`, `explain`, `hessian`, `forward`, `max_iterations = N` and `pullback = path`"
                         ),
                     ),
                 }

@@ -514,7 +514,7 @@ mod tests {
             (quote!(explain, explain), "duplicate `explain` option"),
             (
                 quote!(explian),
-                "the supported options are `wrt(a, b, ...)`, `explain`, `hessian`, `max_iterations = N` and `pullback = path`",
+                "the supported options are `wrt(a, b, ...)`, `explain`, `hessian`, `forward`, `max_iterations = N` and `pullback = path`",
             ),
         ] {
             let cx = Ctxt::new();

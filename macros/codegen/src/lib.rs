@@ -86,6 +86,12 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
     };
     // A custom derivative: the body is kept, the given pullback is used (`custom.rs`).
     if let Some(path) = &options.pullback {
+        if options.forward {
+            cx.error_spanned_by(
+                path,
+                "`forward` is not supported with a custom `pullback` yet; differentiate the body with `#[backprop(forward)]` instead",
+            );
+        }
         if options.wrt.is_some() || options.explain {
             cx.error_spanned_by(
                 path,
@@ -117,6 +123,11 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
     }
     // A function generic over its float type is expanded once per instantiation (`generic.rs`).
     if let Some(param) = generic::float_param(&func) {
+        if options.forward {
+            let message =
+                "`forward` needs a function over `f64`; write this one over `f64` (its tangents are `Dual64`)";
+            cx.error_spanned_by(&param, message);
+        }
         if cx.has_errors() {
             return Err(with_errors(cx, func.to_token_stream()));
         }
@@ -212,6 +223,10 @@ fn second_order_items(
     vjp: &TokenStream,
 ) -> Result<TokenStream, TokenStream> {
     if !matches!(place, methods::Place::Free) {
+        if options.forward {
+            let message = "`forward` is not supported on methods yet; differentiate a free function";
+            return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+        }
         if options.hessian {
             let message = "`hessian` is not supported on methods yet; differentiate a free function";
             return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
@@ -222,10 +237,18 @@ fn second_order_items(
     match expansion {
         None => out.extend(second_order::jacobian::jacobian(func, f, vjp)?),
         Some(expansion) if options.hessian => {
-            out.extend(second_order::hessian(func, f, expansion)?);
+            out.extend(second_order::hessian(func, f, expansion, !options.forward)?);
             out.extend(second_order::grad_of_grad_items(func, f, expansion, pullback, vjp, options.wrt.is_some())?);
         }
         Some(_) => {}
+    }
+    if options.forward {
+        let Some(expansion) = expansion else {
+            let message = "`forward` needs a function returning a float (a cost); for an array result, `_jacobian` picks forward mode by itself";
+            return Err(syn::Error::new_spanned(&func.sig.output, message).to_compile_error());
+        };
+        let wrt_given = options.wrt.is_some();
+        out.extend(second_order::forward::items(func, f, expansion, pullback, vjp, options.hessian, wrt_given)?);
     }
     if options.hessian {
         out.extend(second_order::dual_callee(func, f, pullback, vjp)?);

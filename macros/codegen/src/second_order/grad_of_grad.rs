@@ -40,6 +40,29 @@ pub fn callee_items(
     if wrt_given {
         return Ok(once_only(func, f, pullback, vjp));
     }
+    callee_items_of(func, f, grad_struct, pullback, vjp, &Flavor::Reverse)
+}
+
+/// Which gradient a differentiable `<name>_grad..<p>` call is the field of.
+pub enum Flavor {
+    /// `<name>_grad_<p>`: the reverse-mode gradient (`hessian`); pullback by `<name>_hvp`
+    /// (forward over reverse). Its copy over `Dual64` arguments, `<name>_grad_<p>_dual`, is the field
+    /// of the gradient re-printed over `Dual64` (what a caller's forward sweep calls).
+    Reverse,
+    /// `<name>_grad_fwd_<p>`: the forward-mode gradient (`forward.rs`); pullback by
+    /// `<name>_hvp_fwd` (forward over forward). `forward.rs` emits its `_dual` copy.
+    Forward,
+}
+
+/// [`callee_items`] for one flavor, for a function differentiating every float argument.
+pub fn callee_items_of(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    grad_struct: &syn::ItemStruct,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+    flavor: &Flavor,
+) -> Result<TokenStream, TokenStream> {
     let err = |e: syn::Error| e.to_compile_error();
     let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
     let find = |tokens: &TokenStream, wanted: &str| -> Result<Option<syn::ItemFn>, TokenStream> {
@@ -59,7 +82,10 @@ pub fn callee_items(
     let ret = &pb.sig.output;
     let params = &pb_inputs[..n];
     let args: Vec<&Ident> = f.params.iter().map(|p| &p.name).collect();
-    let (grad_fn, hvp) = (format_ident!("{name}_grad"), format_ident!("{name}_hvp"));
+    let (grad_fn, hvp, infix) = match flavor {
+        Flavor::Reverse => (format_ident!("{name}_grad"), format_ident!("{name}_hvp"), "grad"),
+        Flavor::Forward => (format_ident!("{name}_grad_fwd"), format_ident!("{name}_hvp_fwd"), "grad_fwd"),
+    };
     let dual = quote!(::backprop::__private::dual);
     let field_types: HashMap<String, syn::Type> =
         grad_struct.fields.iter().filter_map(|fd| Some((fd.ident.as_ref()?.to_string(), fd.ty.clone()))).collect();
@@ -108,9 +134,9 @@ pub fn callee_items(
         let scalar = matches!(field_ty, syn::Type::Path(tp) if tp.path.is_ident("f64"));
         let rr = if scalar { quote!(f64) } else { quote!(&#field_ty) };
         let (value_fn, pb_fn, vjp_fn) = (
-            format_ident!("{name}_grad_{pname}"),
-            format_ident!("{name}_grad_{pname}_pullback"),
-            format_ident!("{name}_grad_{pname}_vjp"),
+            format_ident!("{name}_{infix}_{pname}"),
+            format_ident!("{name}_{infix}_{pname}_pullback"),
+            format_ident!("{name}_{infix}_{pname}_vjp"),
         );
         let seed = if scalar {
             quote!(__v.#pname = __d_result;)
@@ -118,13 +144,13 @@ pub fn callee_items(
             quote!(#dual::copy_flat(&mut __v.#pname, __d_result);)
         };
         let doc = format!(
-            " `∂{name}/∂{pname}` alone (the field `{pname}` of [`{name}_grad`]), a differentiable function: its \
-             pullback is a Hessian-vector product ([`{name}_hvp`]). What `let (e, g) = {name}_grad(..)` inside a \
+            " `∂{name}/∂{pname}` alone (the field `{pname}` of [`{grad_fn}`]), a differentiable function: its \
+             pullback is a Hessian-vector product ([`{hvp}`]). What `let (e, g) = {name}_grad(..)` inside a \
              `#[backprop]` function calls for `g.{pname}`."
         );
         let pb_doc = format!(
             " The pullback of [`{value_fn}`] (docs/CALLS.md): `d_result · ∂²{name}/∂{pname}∂a` for every argument \
-             `a`, as `H·v` with `v` zero but for `v.{pname} = d_result` (one [`{name}_hvp`])."
+             `a`, as `H·v` with `v` zero but for `v.{pname} = d_result` (one [`{hvp}`])."
         );
         let vjp_params: Vec<&syn::FnArg> = vj.sig.inputs.iter().collect();
         let vjp_generics = &vj.sig.generics;
@@ -149,11 +175,32 @@ pub fn callee_items(
         // never holds (runtime `HasThirdOrder`), so its error names the fix at its call.
         let public: syn::Visibility = syn::parse_quote!(pub);
         for (stub, arity) in [
-            (format_ident!("{value_fn}_dual"), n),
             (format_ident!("{pb_fn}_dual"), n + 2 + sink_inputs.len()),
             (format_ident!("{vjp_fn}_dual"), vjp_params.len()),
         ] {
             out.extend(super::stubs::stand_in(&public, &stub, arity, "NoThirdOrder", "HasThirdOrder"));
+        }
+        if let Flavor::Reverse = flavor {
+            // The field over `Dual64` arguments: the gradient re-printed over `Dual64` (`mod.rs`),
+            // what a `#[backprop(forward)]` caller's tangent sweep calls (forward over reverse).
+            let renames = super::retype::Renames::new();
+            let mut dual_params: Vec<syn::FnArg> = params.iter().map(|p| (*p).clone()).collect();
+            for p in &mut dual_params {
+                syn::visit_mut::VisitMut::visit_fn_arg_mut(&mut super::retype::RetypeTypes { renames: &renames }, p);
+            }
+            let mut dual_field = field_ty.clone();
+            syn::visit_mut::VisitMut::visit_type_mut(
+                &mut super::retype::RetypeTypes { renames: &renames },
+                &mut dual_field,
+            );
+            let (value_dual, grad_dual) = (format_ident!("{value_fn}_dual"), format_ident!("{grad_fn}_dual"));
+            out.extend(quote! {
+                #[doc(hidden)]
+                #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
+                pub fn #value_dual(#(#dual_params),*) -> #dual_field {
+                    #grad_dual(#(#args),*).1.#pname
+                }
+            });
         }
         out.extend(quote! {
             #[doc = #doc]

@@ -27,6 +27,7 @@
 //! `jacobian.rs`: `<name>_jacobian` of functions returning `[f64; M]`, by M pullbacks.
 
 pub mod custom_rule;
+pub mod forward;
 pub mod grad_of_grad;
 pub mod jacobian;
 pub mod retype;
@@ -81,7 +82,7 @@ fn callee_renames(f: &ir::Function, r: &mut Renames) {
     }
 }
 
-fn last_ident(path: &TokenStream) -> Option<Ident> {
+pub(crate) fn last_ident(path: &TokenStream) -> Option<Ident> {
     path.clone()
         .into_iter()
         .filter_map(|t| if let proc_macro2::TokenTree::Ident(i) = t { Some(i) } else { None })
@@ -177,7 +178,12 @@ fn arg_names(sig: &syn::Signature) -> Vec<TokenStream> {
 
 /// `cost_hvp`, `cost_hessian`, `cost_jvp` and the dual gradient they run, for a scalar cost whose
 /// gradient the pipeline printed into `expansion`.
-pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) -> Result<TokenStream, TokenStream> {
+pub fn hessian(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    expansion: &TokenStream,
+    with_jvp: bool,
+) -> Result<TokenStream, TokenStream> {
     let err = |e: syn::Error| e.to_compile_error();
     let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
     let grad_struct = format!("{}Grad", camel_case(&name));
@@ -314,7 +320,7 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
     let (hvp_doc, hessian_doc, jvp_doc) = (doc_attrs(&hvp_doc), doc_attrs(&hessian_doc), doc_attrs(&jvp_doc));
     let allows = quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::ptr_arg)]);
     let runtime = quote!(::backprop::__private::dual);
-    Ok(quote! {
+    let items = quote! {
         #duals
         #hvp_doc
         #allows
@@ -332,13 +338,21 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
             let __h = #runtime::hessian_by_columns(__buffer, |__direction| #hvp #turbofish (#(#plain_args,)* __direction).2);
             (__value, __grad, __h)
         }
-        #jvp_doc
-        #allows
-        #vis fn #jvp #generics (#inputs, #v: &#grad_ty) -> (f64, f64) {
-            let (__value, __grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
-            (__value, #runtime::flat_dot(&__grad, #v))
+    };
+    // With `forward` too, `_jvp` is the forward-mode one (`forward.rs`).
+    let jvp_fn = if with_jvp {
+        quote! {
+            #jvp_doc
+            #allows
+            #vis fn #jvp #generics (#inputs, #v: &#grad_ty) -> (f64, f64) {
+                let (__value, __grad) = #grad_fn_ident #turbofish (#(#plain_args),*);
+                (__value, #runtime::flat_dot(&__grad, #v))
+            }
         }
-    })
+    } else {
+        TokenStream::new()
+    };
+    Ok(quote!(#items #jvp_fn))
 }
 
 /// `grad_of_grad.rs`: per differentiated argument `p`, `<name>_grad_<p>` with its pullback and vjp

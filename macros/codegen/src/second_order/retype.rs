@@ -21,9 +21,35 @@ use quote::{quote, ToTokens};
 use std::collections::HashMap;
 use syn::visit_mut::VisitMut;
 
-/// `::backprop::__private::Dual64`.
+/// `::backprop::__private::Dual64`, or `DualDual64` inside a [`NestedScope`].
 pub fn dual() -> TokenStream {
-    quote!(::backprop::__private::Dual64)
+    if NESTED.with(|n| n.get()) {
+        quote!(::backprop::__private::DualDual64)
+    } else {
+        quote!(::backprop::__private::Dual64)
+    }
+}
+
+thread_local! {
+    /// Re-printing over `DualDual64` (a dual number over `Dual64`, forward over forward: `forward.rs`)
+    /// instead of `Dual64`. Set for one re-print by [`NestedScope`].
+    static NESTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Re-prints over `DualDual64` for as long as it lives.
+pub struct NestedScope;
+
+impl NestedScope {
+    pub fn enter() -> Self {
+        NESTED.with(|n| n.set(true));
+        NestedScope
+    }
+}
+
+impl Drop for NestedScope {
+    fn drop(&mut self) {
+        NESTED.with(|n| n.set(false));
+    }
 }
 
 /// Identifiers to rename in re-printed code (generated names to their dual copies).
@@ -269,8 +295,31 @@ fn float_literal(l: &Literal) -> Option<Literal> {
 
 /// Types that are neither floats nor structs with a dual twin: kept, their arguments retyped.
 const KEEP: &[&str] = &[
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "bool", "char", "str",
-    "String", "Vec", "Option", "Box", "Self", "FnOnce", "FnMut", "Fn", "Dual64",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "bool",
+    "char",
+    "str",
+    "String",
+    "Vec",
+    "Option",
+    "Box",
+    "Self",
+    "FnOnce",
+    "FnMut",
+    "Fn",
+    "Dual64",
+    "DualDual64",
 ];
 
 /// Retypes a type: `f64` → `Dual64`, a struct `Net` → `<Net as DualTwin>::Twin`, generated

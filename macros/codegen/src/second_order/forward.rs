@@ -1,0 +1,365 @@
+//! Forward mode (`#[backprop(forward)]`): tangent sweeps of the user's own function.
+//!
+//! ```text
+//! cost (the user's body, after grad_of_grad's rewrite)
+//!   │ retype.rs over Dual64 (calls renamed to their `_dual` copies)
+//!   ▼
+//! cost_dual          ──► cost_jvp (one sweep, seeded x + ε·v), cost_grad_fwd (one sweep per scalar)
+//!   │ retype.rs over DualDual64 (only for a function without calls)
+//!   ▼
+//! cost_dual2         ──► cost_hvp_fwd (forward over forward: one sweep per scalar, outer ε along v,
+//!                        inner δ along e_j; `eps.eps` = (H·v)_j)
+//!                    ──► cost_grad_fwd_<p>, its pullback (one cost_hvp_fwd) and vjp: the forward-mode
+//!                        gradient as a differentiable call (`grad_of_grad.rs`'s template), and
+//!                        cost_grad_fwd_<p>_dual (over Dual64 arguments: a caller's own tangent sweep)
+//! ```
+//!
+//! The tangent is carried by the dual type's arithmetic through the user's statements as written
+//! (loops, `while`, branches decided on real parts, early returns), so the sweep costs one
+//! evaluation over `Dual64` (about 2–3 `f64` operations each) and keeps no tape. A call inside goes
+//! through the callee's `_dual` copy: `#[backprop(forward)]` or `#[backprop(hessian)]` on the callee
+//! (a gradient call `e_grad_x(..)` of a `hessian` function runs `e`'s reverse gradient over
+//! `Dual64`: forward over reverse; `e_grad_fwd_x(..)` of a `forward` function runs `e` over
+//! `DualDual64`: forward over forward).
+//!
+//! Supported: free functions over `f64` returning a float, whose arguments are floats, integers,
+//! and arrays, slices and `Vec`s of them (no parameter structs: a hand-written `Params` has no dual
+//! twin), without type parameters. Anything else is a spanned error naming what to write.
+
+use super::retype::{self, Renames};
+use crate::ir::{self, Ty};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use std::collections::HashMap;
+
+/// One argument of the function, as the forward functions pass it.
+struct Arg {
+    name: Ident,
+    /// Differentiated (seeded), or a float constant of the sweep, or passed as it is (integers).
+    kind: Kind,
+    /// Taken by reference (`&[f64; 3]`, `&[f64]`, `&Vec<f64>`).
+    reference: bool,
+    /// The gradient field's initial value (zeros of the argument's shape), for a seeded argument.
+    zeros: TokenStream,
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Kind {
+    Seeded,
+    Constant,
+    Plain,
+}
+
+impl Arg {
+    /// The argument as a reference expression (`x` for `x: &[f64]`, `&w` for `w: f64`).
+    fn by_ref(&self) -> TokenStream {
+        let n = &self.name;
+        if self.reference {
+            quote!(#n)
+        } else {
+            quote!(&#n)
+        }
+    }
+    /// A local `l` passed as this argument (`&l` for a reference argument).
+    fn pass(&self, local: &Ident) -> TokenStream {
+        if self.reference {
+            quote!(&#local)
+        } else {
+            quote!(#local)
+        }
+    }
+}
+
+/// `func`'s forward-mode items, or a spanned error saying why it has none.
+pub fn items(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    expansion: &TokenStream,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+    hessian: bool,
+    wrt_given: bool,
+) -> Result<TokenStream, TokenStream> {
+    let fail = |tokens: &dyn ToTokens, message: &str| Err(syn::Error::new_spanned(tokens, message).to_compile_error());
+    if f.float != ir::FloatTy::F64 {
+        return fail(
+            &func.sig.ident,
+            "`forward` needs a function over `f64` (its tangents are `Dual64`, a dual number over `f64`)",
+        );
+    }
+    if func.sig.generics.params.iter().any(|g| !matches!(g, syn::GenericParam::Lifetime(_))) {
+        return fail(&func.sig.generics, "`forward` is not supported on functions with type or const parameters yet; write the function over `f64` with fixed sizes");
+    }
+    let name = func.sig.ident.to_string().trim_start_matches("r#").to_string();
+    let grad_struct_name = format!("{}Grad", crate::names::camel_case(&name));
+    let file: syn::File = syn::parse2(expansion.clone()).map_err(|e| e.to_compile_error())?;
+    let Some(grad_struct) = file.items.iter().find_map(|i| match i {
+        syn::Item::Struct(s) if s.ident == grad_struct_name => Some(s.clone()),
+        _ => None,
+    }) else {
+        return fail(&func.sig.ident, "internal error: `forward` found no gradient struct");
+    };
+    let field_types: HashMap<String, syn::Type> =
+        grad_struct.fields.iter().filter_map(|fd| Some((fd.ident.as_ref()?.to_string(), fd.ty.clone()))).collect();
+
+    let zeros_like = quote!(::backprop::__private::ZerosLike);
+    let mut args = Vec::new();
+    for (p, input) in f.params.iter().zip(func.sig.inputs.iter()) {
+        let syn::FnArg::Typed(input) = input else {
+            return fail(input, "`forward` is not supported on methods yet; use a free function");
+        };
+        let (reference, inner) = match &*input.ty {
+            syn::Type::Reference(r) if r.mutability.is_none() => (true, &*r.elem),
+            syn::Type::Reference(r) => {
+                return fail(r, "`forward` takes no `&mut` arguments: a tangent sweep cannot write into the caller's values; return the result instead")
+            }
+            t => (false, t),
+        };
+        if p.strukt.is_some() {
+            return fail(&input.ty, "`forward` takes floats, integers and arrays, slices or `Vec`s of them; pass a struct's fields as separate arguments (a struct's `Params` may be written by hand, without a dual twin)");
+        }
+        let floaty = super::contains_float(&inner.to_token_stream());
+        let kind = match (floaty, p.wrt) {
+            (false, _) => Kind::Plain,
+            (true, true) => Kind::Seeded,
+            (true, false) => Kind::Constant,
+        };
+        let arg_name = &p.name;
+        let zeros = match field_types.get(&p.name.to_string()) {
+            Some(syn::Type::Path(tp)) if tp.path.segments.last().is_some_and(|s| s.ident == "Vec") => {
+                quote!(#arg_name.iter().map(#zeros_like::zeros_like).collect())
+            }
+            _ if reference => quote!(#zeros_like::zeros_like(#arg_name)),
+            _ => quote!(#zeros_like::zeros_like(&#arg_name)),
+        };
+        if kind == Kind::Seeded && matches!(p.ty, Ty::Float(_)) && p.array.is_none() && reference {
+            return fail(&input.ty, "`forward` takes a float argument by value (`w: f64`), not by reference");
+        }
+        args.push(Arg { name: p.name.clone(), kind, reference, zeros });
+    }
+
+    let vis = &func.vis;
+    let inputs = &func.sig.inputs;
+    let fname = format_ident!("{name}");
+    let grad_ty = Ident::new(&grad_struct_name, Span::call_site());
+    let (dual_fn, dual2_fn) = (retype::dual_name(&name), format_ident!("{name}_dual2"));
+    let (jvp, grad_fwd, hvp_fwd) =
+        (format_ident!("{name}_jvp"), format_ident!("{name}_grad_fwd"), format_ident!("{name}_hvp_fwd"));
+    let twin = quote!(::backprop::__private::DualTwin);
+    let seed = quote!(::backprop::__private::Seed);
+    let dual2 = quote!(::backprop::__private::dual2);
+    let allows = quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::ptr_arg)]);
+    let plain_args: Vec<&Ident> = args.iter().map(|a| &a.name).collect();
+    let seeded: Vec<&Arg> = args.iter().filter(|a| a.kind == Kind::Seeded).collect();
+    let count = {
+        let terms = seeded.iter().map(|a| {
+            let r = a.by_ref();
+            quote!(#seed::count(#r))
+        });
+        quote!(0usize #(+ #terms)*)
+    };
+    let grad_fields = seeded.iter().map(|a| {
+        let (n, z) = (&a.name, &a.zeros);
+        quote!(#n: #z)
+    });
+    let new_grad = quote!(#grad_ty { #(#grad_fields,)* });
+
+    let mut out = TokenStream::new();
+    // The tangent sweeps: the user's body over Dual64 (`hessian` already emits `<name>_dual`,
+    // through its vjp), and over DualDual64 where nothing is called.
+    let mut renames = Renames::new();
+    renames.insert(name.clone(), dual_fn.clone());
+    for call in &f.calls {
+        if let Some(last) = super::last_ident(&call.callee) {
+            renames.insert(last.to_string(), retype::dual_name(&last.to_string()));
+        }
+    }
+    if !hessian {
+        out.extend(retype::retype_fn(func, &renames).map_err(|e| e.to_compile_error())?.into_token_stream());
+    }
+    let nested = f.calls.is_empty();
+    if nested {
+        let mut renames = Renames::new();
+        renames.insert(name.clone(), dual2_fn.clone());
+        let _scope = retype::NestedScope::enter();
+        out.extend(retype::retype_fn(func, &renames).map_err(|e| e.to_compile_error())?.into_token_stream());
+    }
+
+    // `_jvp`: one sweep, the seeded arguments along `v`.
+    let v = if args.iter().any(|a| a.name == "v") { format_ident!("__v") } else { format_ident!("v") };
+    let mut jvp_prelude = TokenStream::new();
+    let mut jvp_args = Vec::new();
+    for a in &args {
+        let (n, local) = (&a.name, format_ident!("__dual_{}", a.name));
+        let r = a.by_ref();
+        match a.kind {
+            Kind::Plain => {
+                jvp_args.push(quote!(#n));
+                continue;
+            }
+            Kind::Seeded => jvp_prelude.extend(quote!(let #local = #twin::dualize(#r, &#v.#n);)),
+            Kind::Constant => jvp_prelude.extend(quote!(let #local = #twin::constant(#r);)),
+        }
+        jvp_args.push(a.pass(&local));
+    }
+    let jvp_doc = format!(
+        " The value of [`{name}`] and its directional derivative `∇C·v` along `v` (a direction of the \
+         gradient's shape), by forward mode, generated by `#[backprop(forward)]`: one tangent sweep, the \
+         function's own statements run over the dual number `Dual64` with every differentiated argument \
+         seeded `x + ε·v.x`. Cost: one evaluation over `Dual64`, no tape."
+    );
+    out.extend(quote! {
+        #[doc = #jvp_doc]
+        #allows
+        #vis fn #jvp(#inputs, #v: &#grad_ty) -> (f64, f64) {
+            #jvp_prelude
+            let __r = #dual_fn(#(#jvp_args),*);
+            (__r.re, __r.eps)
+        }
+    });
+
+    // `_grad_fwd`: one sweep per differentiated scalar, seeded along e_j.
+    let sweep_args = |level_up: &dyn Fn(&Arg) -> TokenStream| -> (TokenStream, Vec<TokenStream>) {
+        let mut prelude = TokenStream::new();
+        let mut call = Vec::new();
+        for a in &args {
+            let (n, local) = (&a.name, format_ident!("__up_{}", a.name));
+            if a.kind == Kind::Plain {
+                call.push(quote!(#n));
+                continue;
+            }
+            let value = level_up(a);
+            prelude.extend(quote!(let #local = #value;));
+            call.push(a.pass(&local));
+        }
+        (prelude, call)
+    };
+    let (fwd_prelude, fwd_args) = sweep_args(&|a: &Arg| {
+        let r = a.by_ref();
+        match a.kind {
+            Kind::Seeded => quote!(#seed::seed(#r, &mut __at, __j)),
+            _ => quote!(#dual2::constant_up(#r)),
+        }
+    });
+    let grad_fwd_doc = format!(
+        " The value and the gradient of [`{name}`] by forward mode, generated by `#[backprop(forward)]`: one \
+         tangent sweep per differentiated scalar `j` (the function's statements over `Dual64`, scalar `j` \
+         seeded `θⱼ + ε`), entry `j` of the gradient read off its tangent. Cost: `n` evaluations over \
+         `Dual64`; for many parameters [`{name}_grad`] (reverse mode, one sweep pair) is cheaper."
+    );
+    out.extend(quote! {
+        #[doc = #grad_fwd_doc]
+        #allows
+        #vis fn #grad_fwd(#inputs) -> (f64, #grad_ty) {
+            let __n: usize = #count;
+            let mut __flat: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
+            let mut __value = None;
+            for __j in 0..__n {
+                let mut __at = 0usize;
+                #fwd_prelude
+                let __r = #dual_fn(#(#fwd_args),*);
+                __flat.push(__r.eps);
+                __value = Some(__r.re);
+            }
+            let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
+            let mut __g = #new_grad;
+            #dual2::fill_flat(&mut __g, &__flat);
+            (__value, __g)
+        }
+    });
+    if !nested {
+        return Ok(out);
+    }
+
+    // `_hvp_fwd`: forward over forward, the outer tangent along `v`, the inner along e_j.
+    let (hvp_prelude, hvp_args) = sweep_args(&|a: &Arg| {
+        let (n, r) = (&a.name, a.by_ref());
+        match a.kind {
+            Kind::Seeded => quote!(#seed::seed(&#twin::dualize(#r, &#v.#n), &mut __at, __j)),
+            _ => quote!(#dual2::constant_up(&#twin::constant(#r))),
+        }
+    });
+    let hvp_doc = format!(
+        " The value, the gradient and the Hessian-vector product `H·v` of [`{name}`] by forward over forward \
+         mode, generated by `#[backprop(forward)]`: one sweep per differentiated scalar `j` over `DualDual64` \
+         (a dual number over `Dual64`), the outer tangent along `v`, the inner along `e_j`; the gradient's \
+         entry `j` is the inner tangent, `(H·v)_j` its outer tangent. Cost: `n` evaluations over \
+         `DualDual64` (about 4× `Dual64` each)."
+    );
+    out.extend(quote! {
+        #[doc = #hvp_doc]
+        #allows
+        #vis fn #hvp_fwd(#inputs, #v: &#grad_ty) -> (f64, #grad_ty, #grad_ty) {
+            let __n: usize = #count;
+            let mut __flat: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
+            let mut __hv: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
+            let mut __value = None;
+            for __j in 0..__n {
+                let mut __at = 0usize;
+                #hvp_prelude
+                let __r = #dual2_fn(#(#hvp_args),*);
+                __flat.push(__r.eps.re);
+                __hv.push(__r.eps.eps);
+                __value = Some(__r.re.re);
+            }
+            let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
+            let (mut __g, mut __h) = (#new_grad, #new_grad);
+            #dual2::fill_flat(&mut __g, &__flat);
+            #dual2::fill_flat(&mut __h, &__hv);
+            (__value, __g, __h)
+        }
+    });
+
+    // `_grad_fwd_<p>` as a differentiable call, and its copy over Dual64 arguments.
+    if wrt_given {
+        return Ok(out);
+    }
+    out.extend(super::grad_of_grad::callee_items_of(
+        func,
+        f,
+        &grad_struct,
+        pullback,
+        vjp,
+        &super::grad_of_grad::Flavor::Forward,
+    )?);
+    let mut offset = quote!(0usize);
+    for a in &seeded {
+        let n = &a.name;
+        let Some(field_ty) = field_types.get(&n.to_string()) else { continue };
+        let value_dual = format_ident!("{name}_grad_fwd_{n}_dual");
+        let mut sig = func.sig.clone();
+        syn::visit_mut::VisitMut::visit_signature_mut(&mut retype::RetypeTypes { renames: &Renames::new() }, &mut sig);
+        sig.ident = value_dual.clone();
+        let mut out_ty = field_ty.clone();
+        syn::visit_mut::VisitMut::visit_type_mut(&mut retype::RetypeTypes { renames: &Renames::new() }, &mut out_ty);
+        sig.output = syn::parse_quote!(-> #out_ty);
+        let (prelude, call) = sweep_args(&|b: &Arg| {
+            let r = b.by_ref();
+            match b.kind {
+                Kind::Seeded => quote!(#seed::seed(#r, &mut __at, __j)),
+                _ => quote!(#dual2::constant_up(#r)),
+            }
+        });
+        let r = a.by_ref();
+        let zeros = &a.zeros;
+        out.extend(quote! {
+            #[doc(hidden)]
+            #allows
+            #vis #sig {
+                // Only this argument's scalars are seeded: the sweeps of its block of the gradient.
+                let (__from, __len): (usize, usize) = (#offset, #seed::count(#r));
+                let mut __flat = ::std::vec::Vec::with_capacity(__len);
+                for __j in __from..__from + __len {
+                    let mut __at = 0usize;
+                    #prelude
+                    __flat.push(#dual2_fn(#(#call),*).eps);
+                }
+                let mut __g: #out_ty = #zeros;
+                #dual2::fill_flat(&mut __g, &__flat);
+                __g
+            }
+        });
+        offset = quote!(#offset + #seed::count(#r));
+    }
+    Ok(out)
+}

@@ -1,0 +1,799 @@
+//! Dual numbers over dual numbers, `a + b·δ` with `a, b` [`Dual64`]s (`ε² = δ² = 0`, `εδ ≠ 0`): the
+//! scalar of forward-over-forward differentiation (`#[backprop(forward)]`'s `_hvp_fwd` and the
+//! forward-mode gradient of a function whose own tangent is taken, docs/ARCHITECTURE.md, "Forward
+//! mode"). The outer tangent `ε` lives inside each part; the inner `δ` is this type's `eps`, so
+//! `eps.eps` is the mixed second derivative `∂²/∂ε∂δ`.
+//!
+//! Every operation is [`Dual64`]'s rule applied with `Dual64` arithmetic, so the real part
+//! `re.re` is bit for bit the `f64` computation, `re` is exactly what the same code over `Dual64`
+//! computes, and comparisons see `re.re` only, as the `f64` code does.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::iter::Sum;
+use std::num::FpCategory;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign};
+
+use num_traits::{FloatConst, Num, NumCast, One, ToPrimitive, Zero};
+
+use crate::dual::Dual64;
+use crate::ZerosLike;
+
+/// A dual number over [`Dual64`]: `re` the value (with its outer tangent), `eps` its derivative
+/// along the inner direction (with that derivative's outer tangent).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DualDual64 {
+    /// The value, a [`Dual64`]: bit-for-bit what the same code over `Dual64` computes.
+    pub re: Dual64,
+    /// The inner tangent, with its own outer tangent (`eps.eps` is the mixed second derivative).
+    pub eps: Dual64,
+}
+
+const ZERO: Dual64 = Dual64::c(0.0);
+
+impl DualDual64 {
+    /// A value with the inner tangent `eps`.
+    #[inline]
+    pub const fn new(re: Dual64, eps: Dual64) -> Self {
+        Self { re, eps }
+    }
+    /// A constant (every tangent zero): what the macro writes for a float literal.
+    #[inline]
+    pub const fn c(re: f64) -> Self {
+        Self { re: Dual64::c(re), eps: ZERO }
+    }
+    /// All four parts are zero.
+    #[inline]
+    pub fn both_zero(self) -> bool {
+        self.re.both_zero() && self.eps.both_zero()
+    }
+
+    /// `f64::EPSILON` as a constant.
+    pub const EPSILON: Self = Self::c(f64::EPSILON);
+    /// `f64::INFINITY` as a constant.
+    pub const INFINITY: Self = Self::c(f64::INFINITY);
+    /// `f64::NEG_INFINITY` as a constant.
+    pub const NEG_INFINITY: Self = Self::c(f64::NEG_INFINITY);
+    /// `f64::MAX` as a constant.
+    pub const MAX: Self = Self::c(f64::MAX);
+    /// `f64::MIN` as a constant.
+    pub const MIN: Self = Self::c(f64::MIN);
+    /// `f64::MIN_POSITIVE` as a constant.
+    pub const MIN_POSITIVE: Self = Self::c(f64::MIN_POSITIVE);
+    /// `f64::NAN` as a constant.
+    pub const NAN: Self = Self::c(f64::NAN);
+
+    /// `re` with inner tangent `d · eps` (chain rule in `Dual64` arithmetic, so `d`'s own outer
+    /// tangent, the second derivative, reaches `eps.eps`).
+    #[inline]
+    fn chain(self, re: Dual64, d: Dual64) -> Self {
+        // A zero tangent stays exactly zero even where `d` is infinite (as `Dual64::chain`).
+        Self { re, eps: if self.eps.both_zero() { ZERO } else { self.eps * d } }
+    }
+    /// A function of the value that is locally constant (`floor`, `signum`, ...).
+    #[inline]
+    fn flat(re: Dual64) -> Self {
+        Self { re: Dual64::c(re.re), eps: ZERO }
+    }
+
+    /// `powi`.
+    #[inline]
+    pub fn powi(self, n: i32) -> Self {
+        let d = if n == 0 { ZERO } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
+        self.chain(self.re.powi(n), d)
+    }
+    /// `powf`, differentiable in both the base and the exponent.
+    #[inline]
+    pub fn powf(self, n: Self) -> Self {
+        let re = self.re.powf(n.re);
+        let base = if self.eps.both_zero() { ZERO } else { self.eps * n.re * self.re.powf(n.re - 1.0) };
+        let exponent = if n.eps.both_zero() { ZERO } else { n.eps * re * self.re.ln() };
+        Self { re, eps: base + exponent }
+    }
+    /// `sqrt`.
+    #[inline]
+    pub fn sqrt(self) -> Self {
+        let r = self.re.sqrt();
+        self.chain(r, 0.5 / r)
+    }
+    /// `cbrt`.
+    #[inline]
+    pub fn cbrt(self) -> Self {
+        let r = self.re.cbrt();
+        self.chain(r, 1.0 / (3.0 * r * r))
+    }
+    /// `exp`.
+    #[inline]
+    pub fn exp(self) -> Self {
+        let r = self.re.exp();
+        self.chain(r, r)
+    }
+    /// `exp2`.
+    #[inline]
+    pub fn exp2(self) -> Self {
+        let r = self.re.exp2();
+        self.chain(r, r * std::f64::consts::LN_2)
+    }
+    /// `exp_m1`.
+    #[inline]
+    pub fn exp_m1(self) -> Self {
+        self.chain(self.re.exp_m1(), self.re.exp())
+    }
+    /// `ln`.
+    #[inline]
+    pub fn ln(self) -> Self {
+        self.chain(self.re.ln(), 1.0 / self.re)
+    }
+    /// `ln_1p`.
+    #[inline]
+    pub fn ln_1p(self) -> Self {
+        self.chain(self.re.ln_1p(), 1.0 / (1.0 + self.re))
+    }
+    /// `log` in base `b`.
+    #[inline]
+    pub fn log(self, b: Self) -> Self {
+        self.ln() / b.ln()
+    }
+    /// `log2`.
+    #[inline]
+    pub fn log2(self) -> Self {
+        self.chain(self.re.log2(), 1.0 / (self.re * std::f64::consts::LN_2))
+    }
+    /// `log10`.
+    #[inline]
+    pub fn log10(self) -> Self {
+        self.chain(self.re.log10(), 1.0 / (self.re * std::f64::consts::LN_10))
+    }
+    /// `sin`.
+    #[inline]
+    pub fn sin(self) -> Self {
+        self.chain(self.re.sin(), self.re.cos())
+    }
+    /// `cos`.
+    #[inline]
+    pub fn cos(self) -> Self {
+        self.chain(self.re.cos(), -self.re.sin())
+    }
+    /// `sin` and `cos`.
+    #[inline]
+    pub fn sin_cos(self) -> (Self, Self) {
+        (self.sin(), self.cos())
+    }
+    /// `tan`.
+    #[inline]
+    pub fn tan(self) -> Self {
+        let t = self.re.tan();
+        self.chain(t, 1.0 + t * t)
+    }
+    /// `asin`.
+    #[inline]
+    pub fn asin(self) -> Self {
+        self.chain(self.re.asin(), 1.0 / (1.0 - self.re * self.re).sqrt())
+    }
+    /// `acos`.
+    #[inline]
+    pub fn acos(self) -> Self {
+        self.chain(self.re.acos(), -1.0 / (1.0 - self.re * self.re).sqrt())
+    }
+    /// `atan`.
+    #[inline]
+    pub fn atan(self) -> Self {
+        self.chain(self.re.atan(), 1.0 / (1.0 + self.re * self.re))
+    }
+    /// `atan2` (`self` is `y`).
+    #[inline]
+    pub fn atan2(self, x: Self) -> Self {
+        let r2 = self.re * self.re + x.re * x.re;
+        let eps =
+            if self.eps.both_zero() && x.eps.both_zero() { ZERO } else { (x.re * self.eps - self.re * x.eps) / r2 };
+        Self { re: self.re.atan2(x.re), eps }
+    }
+    /// `sinh`.
+    #[inline]
+    pub fn sinh(self) -> Self {
+        self.chain(self.re.sinh(), self.re.cosh())
+    }
+    /// `cosh`.
+    #[inline]
+    pub fn cosh(self) -> Self {
+        self.chain(self.re.cosh(), self.re.sinh())
+    }
+    /// `tanh`.
+    #[inline]
+    pub fn tanh(self) -> Self {
+        let t = self.re.tanh();
+        self.chain(t, 1.0 - t * t)
+    }
+    /// `asinh`.
+    #[inline]
+    pub fn asinh(self) -> Self {
+        self.chain(self.re.asinh(), 1.0 / (self.re * self.re + 1.0).sqrt())
+    }
+    /// `acosh`.
+    #[inline]
+    pub fn acosh(self) -> Self {
+        self.chain(self.re.acosh(), 1.0 / (self.re * self.re - 1.0).sqrt())
+    }
+    /// `atanh`.
+    #[inline]
+    pub fn atanh(self) -> Self {
+        self.chain(self.re.atanh(), 1.0 / (1.0 - self.re * self.re))
+    }
+    /// `abs`: the tangents follow the side of the kink (zero at exactly 0).
+    #[inline]
+    pub fn abs(self) -> Self {
+        let s = if self.re.re > 0.0 {
+            1.0
+        } else if self.re.re < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        Self { re: self.re * s, eps: self.eps * s }
+    }
+    /// `signum` (tangents 0).
+    #[inline]
+    pub fn signum(self) -> Self {
+        Self::flat(self.re.signum())
+    }
+    /// `max`: the operand `f64::max` picks.
+    #[inline]
+    pub fn max(self, other: Self) -> Self {
+        if self.re.re >= other.re.re || other.re.re.is_nan() {
+            self
+        } else {
+            other
+        }
+    }
+    /// `min`: the operand `f64::min` picks.
+    #[inline]
+    pub fn min(self, other: Self) -> Self {
+        if self.re.re <= other.re.re || other.re.re.is_nan() {
+            self
+        } else {
+            other
+        }
+    }
+    /// `clamp`.
+    #[inline]
+    pub fn clamp(self, lo: Self, hi: Self) -> Self {
+        if self.re.re < lo.re.re {
+            lo
+        } else if self.re.re > hi.re.re {
+            hi
+        } else {
+            self
+        }
+    }
+    /// `mul_add`: `self * a + b`, the value rounded once like `f64::mul_add`.
+    #[inline]
+    pub fn mul_add(self, a: Self, b: Self) -> Self {
+        Self { re: self.re.mul_add(a.re, b.re), eps: self.eps * a.re + self.re * a.eps + b.eps }
+    }
+    /// `hypot`.
+    #[inline]
+    pub fn hypot(self, other: Self) -> Self {
+        let r = self.re.hypot(other.re);
+        let eps = if r.re == 0.0 { ZERO } else { (self.re * self.eps + other.re * other.eps) / r };
+        Self { re: r, eps }
+    }
+    /// `recip`.
+    #[inline]
+    pub fn recip(self) -> Self {
+        self.chain(self.re.recip(), -1.0 / (self.re * self.re))
+    }
+    /// `floor` (tangents 0).
+    #[inline]
+    pub fn floor(self) -> Self {
+        Self::flat(self.re.floor())
+    }
+    /// `ceil` (tangents 0).
+    #[inline]
+    pub fn ceil(self) -> Self {
+        Self::flat(self.re.ceil())
+    }
+    /// `round` (tangents 0).
+    #[inline]
+    pub fn round(self) -> Self {
+        Self::flat(self.re.round())
+    }
+    /// `trunc` (tangents 0).
+    #[inline]
+    pub fn trunc(self) -> Self {
+        Self::flat(self.re.trunc())
+    }
+    /// `fract`.
+    #[inline]
+    pub fn fract(self) -> Self {
+        Self { re: self.re.fract(), eps: self.eps }
+    }
+    /// `is_nan` of the value.
+    #[inline]
+    pub fn is_nan(self) -> bool {
+        self.re.re.is_nan()
+    }
+    /// `is_finite` of the value.
+    #[inline]
+    pub fn is_finite(self) -> bool {
+        self.re.re.is_finite()
+    }
+    /// `is_infinite` of the value.
+    #[inline]
+    pub fn is_infinite(self) -> bool {
+        self.re.re.is_infinite()
+    }
+    /// `to_degrees`.
+    #[inline]
+    pub fn to_degrees(self) -> Self {
+        self * (180.0 / std::f64::consts::PI)
+    }
+    /// `to_radians`.
+    #[inline]
+    pub fn to_radians(self) -> Self {
+        self * (std::f64::consts::PI / 180.0)
+    }
+}
+
+impl PartialEq for DualDual64 {
+    /// The values only, as the `f64` code compares.
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.re.re == other.re.re
+    }
+}
+
+impl PartialOrd for DualDual64 {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.re.re.partial_cmp(&other.re.re)
+    }
+}
+
+impl PartialEq<f64> for DualDual64 {
+    #[inline]
+    fn eq(&self, other: &f64) -> bool {
+        self.re.re == *other
+    }
+}
+
+impl PartialOrd<f64> for DualDual64 {
+    #[inline]
+    fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
+        self.re.re.partial_cmp(other)
+    }
+}
+
+impl Neg for DualDual64 {
+    type Output = Self;
+    #[inline]
+    fn neg(self) -> Self {
+        Self { re: -self.re, eps: -self.eps }
+    }
+}
+
+impl Add for DualDual64 {
+    type Output = Self;
+    #[inline]
+    fn add(self, o: Self) -> Self {
+        Self { re: self.re + o.re, eps: self.eps + o.eps }
+    }
+}
+
+impl Sub for DualDual64 {
+    type Output = Self;
+    #[inline]
+    fn sub(self, o: Self) -> Self {
+        Self { re: self.re - o.re, eps: self.eps - o.eps }
+    }
+}
+
+impl Mul for DualDual64 {
+    type Output = Self;
+    #[inline]
+    fn mul(self, o: Self) -> Self {
+        Self { re: self.re * o.re, eps: self.eps * o.re + self.re * o.eps }
+    }
+}
+
+impl Div for DualDual64 {
+    type Output = Self;
+    #[inline]
+    fn div(self, o: Self) -> Self {
+        let re = self.re / o.re;
+        Self { re, eps: (self.eps - re * o.eps) / o.re }
+    }
+}
+
+impl Rem for DualDual64 {
+    type Output = Self;
+    #[inline]
+    fn rem(self, o: Self) -> Self {
+        let re = self.re % o.re;
+        Self { re, eps: self.eps - Dual64::c((self.re.re / o.re.re).trunc()) * o.eps }
+    }
+}
+
+/// Mixed operations with a plain `f64` (an integer cast, a `std` constant).
+macro_rules! mixed {
+    ($($tr:ident $m:ident $tra:ident $ma:ident),*) => {$(
+        impl $tr<f64> for DualDual64 {
+            type Output = DualDual64;
+            #[inline]
+            fn $m(self, o: f64) -> DualDual64 {
+                self.$m(DualDual64::c(o))
+            }
+        }
+        impl $tr<DualDual64> for f64 {
+            type Output = DualDual64;
+            #[inline]
+            fn $m(self, o: DualDual64) -> DualDual64 {
+                DualDual64::c(self).$m(o)
+            }
+        }
+        impl $tra for DualDual64 {
+            #[inline]
+            fn $ma(&mut self, o: DualDual64) {
+                *self = (*self).$m(o);
+            }
+        }
+        impl $tra<f64> for DualDual64 {
+            #[inline]
+            fn $ma(&mut self, o: f64) {
+                *self = (*self).$m(DualDual64::c(o));
+            }
+        }
+    )*};
+}
+mixed!(Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign,
+       Div div DivAssign div_assign, Rem rem RemAssign rem_assign);
+
+impl Sum for DualDual64 {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::c(-0.0), |a, b| a + b)
+    }
+}
+
+impl<'a> Sum<&'a DualDual64> for DualDual64 {
+    fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+        iter.fold(Self::c(-0.0), |a, b| a + *b)
+    }
+}
+
+impl fmt::Display for DualDual64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({}) + ({})δ", self.re, self.eps)
+    }
+}
+
+impl fmt::LowerExp for DualDual64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({:e}) + ({:e})δ", self.re, self.eps)
+    }
+}
+
+impl Zero for DualDual64 {
+    fn zero() -> Self {
+        Self::c(0.0)
+    }
+    fn is_zero(&self) -> bool {
+        self.both_zero()
+    }
+}
+
+impl One for DualDual64 {
+    fn one() -> Self {
+        Self::c(1.0)
+    }
+}
+
+impl Num for DualDual64 {
+    type FromStrRadixErr = <f64 as Num>::FromStrRadixErr;
+    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+        f64::from_str_radix(s, radix).map(Self::c)
+    }
+}
+
+impl ToPrimitive for DualDual64 {
+    fn to_i64(&self) -> Option<i64> {
+        self.re.re.to_i64()
+    }
+    fn to_u64(&self) -> Option<u64> {
+        self.re.re.to_u64()
+    }
+    fn to_f64(&self) -> Option<f64> {
+        Some(self.re.re)
+    }
+}
+
+impl NumCast for DualDual64 {
+    fn from<T: ToPrimitive>(n: T) -> Option<Self> {
+        n.to_f64().map(Self::c)
+    }
+}
+
+macro_rules! float_consts {
+    ($($name:ident),*) => {
+        impl FloatConst for DualDual64 {
+            $(fn $name() -> Self { Self::c(<f64 as FloatConst>::$name()) })*
+        }
+    };
+}
+float_consts!(
+    E,
+    FRAC_1_PI,
+    FRAC_1_SQRT_2,
+    FRAC_2_PI,
+    FRAC_2_SQRT_PI,
+    FRAC_PI_2,
+    FRAC_PI_3,
+    FRAC_PI_4,
+    FRAC_PI_6,
+    FRAC_PI_8,
+    LN_10,
+    LN_2,
+    LOG10_E,
+    LOG2_E,
+    PI,
+    SQRT_2
+);
+
+/// `num_traits::Float` methods that are the inherent ones of the same name.
+macro_rules! same {
+    ($($m:ident($($a:ident),*)),*) => {$(
+        fn $m(self $(, $a: Self)*) -> Self {
+            DualDual64::$m(self $(, $a)*)
+        }
+    )*};
+}
+
+impl num_traits::Float for DualDual64 {
+    fn nan() -> Self {
+        Self::NAN
+    }
+    fn infinity() -> Self {
+        Self::INFINITY
+    }
+    fn neg_infinity() -> Self {
+        Self::NEG_INFINITY
+    }
+    fn neg_zero() -> Self {
+        Self::c(-0.0)
+    }
+    fn min_value() -> Self {
+        Self::MIN
+    }
+    fn min_positive_value() -> Self {
+        Self::MIN_POSITIVE
+    }
+    fn max_value() -> Self {
+        Self::MAX
+    }
+    fn epsilon() -> Self {
+        Self::EPSILON
+    }
+    fn is_nan(self) -> bool {
+        self.re.re.is_nan()
+    }
+    fn is_infinite(self) -> bool {
+        self.re.re.is_infinite()
+    }
+    fn is_finite(self) -> bool {
+        self.re.re.is_finite()
+    }
+    fn is_normal(self) -> bool {
+        self.re.re.is_normal()
+    }
+    fn classify(self) -> FpCategory {
+        self.re.re.classify()
+    }
+    fn is_sign_positive(self) -> bool {
+        self.re.re.is_sign_positive()
+    }
+    fn is_sign_negative(self) -> bool {
+        self.re.re.is_sign_negative()
+    }
+    fn powi(self, n: i32) -> Self {
+        DualDual64::powi(self, n)
+    }
+    fn abs_sub(self, other: Self) -> Self {
+        if self.re.re <= other.re.re {
+            Self::c(0.0)
+        } else {
+            self - other
+        }
+    }
+    fn sin_cos(self) -> (Self, Self) {
+        DualDual64::sin_cos(self)
+    }
+    fn integer_decode(self) -> (u64, i16, i8) {
+        self.re.re.integer_decode()
+    }
+    same!(
+        floor(),
+        ceil(),
+        round(),
+        trunc(),
+        fract(),
+        abs(),
+        signum(),
+        mul_add(a, b),
+        recip(),
+        powf(n),
+        sqrt(),
+        exp(),
+        exp2(),
+        ln(),
+        log(base),
+        log2(),
+        log10(),
+        max(other),
+        min(other),
+        clamp(lo, hi),
+        cbrt(),
+        hypot(other),
+        sin(),
+        cos(),
+        tan(),
+        asin(),
+        acos(),
+        atan(),
+        atan2(other),
+        exp_m1(),
+        ln_1p(),
+        sinh(),
+        cosh(),
+        tanh(),
+        asinh(),
+        acosh(),
+        atanh(),
+        to_degrees(),
+        to_radians()
+    );
+}
+
+impl crate::Float for DualDual64 {
+    fn of_f64(x: f64) -> Self {
+        Self::c(x)
+    }
+    fn as_f64(self) -> f64 {
+        self.re.re
+    }
+}
+
+impl ZerosLike for DualDual64 {
+    fn zeros_like(&self) -> Self {
+        Self::c(0.0)
+    }
+}
+
+/// An argument lifted one tangent level up, the `j`-th scalar of the flat view seeded: `f64` →
+/// [`Dual64`], [`Dual64`] → [`DualDual64`], arrays and `Vec`s element by element (a slice to a
+/// `Vec`). What forward mode seeds its arguments with, one direction `e_j` at a time.
+pub trait Seed {
+    /// The same shape one level up.
+    type Up;
+    /// The lifted value: inner tangent 1 at flat index `j` (counted by `at`, advanced past this
+    /// value), 0 elsewhere.
+    fn seed(&self, at: &mut usize, j: usize) -> Self::Up;
+    /// The number of scalars in the flat view.
+    fn count(&self) -> usize;
+}
+
+impl Seed for f64 {
+    type Up = Dual64;
+    #[inline]
+    fn seed(&self, at: &mut usize, j: usize) -> Dual64 {
+        let t = if *at == j { 1.0 } else { 0.0 };
+        *at += 1;
+        Dual64::new(*self, t)
+    }
+    fn count(&self) -> usize {
+        1
+    }
+}
+
+impl Seed for Dual64 {
+    type Up = DualDual64;
+    #[inline]
+    fn seed(&self, at: &mut usize, j: usize) -> DualDual64 {
+        let t = if *at == j { 1.0 } else { 0.0 };
+        *at += 1;
+        DualDual64::new(*self, Dual64::c(t))
+    }
+    fn count(&self) -> usize {
+        1
+    }
+}
+
+impl<T: Seed, const N: usize> Seed for [T; N] {
+    type Up = [T::Up; N];
+    fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
+        std::array::from_fn(|i| self[i].seed(at, j))
+    }
+    fn count(&self) -> usize {
+        self.iter().map(Seed::count).sum()
+    }
+}
+
+impl<T: Seed> Seed for [T] {
+    type Up = Vec<T::Up>;
+    fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
+        self.iter().map(|x| x.seed(at, j)).collect()
+    }
+    fn count(&self) -> usize {
+        self.iter().map(Seed::count).sum()
+    }
+}
+
+impl<T: Seed> Seed for Vec<T> {
+    type Up = Vec<T::Up>;
+    fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
+        self[..].seed(at, j)
+    }
+    fn count(&self) -> usize {
+        self[..].count()
+    }
+}
+
+/// The value lifted with zero tangent (an argument not differentiated), any shape.
+pub fn constant_up<T: Seed + ?Sized>(x: &T) -> T::Up {
+    x.seed(&mut 0, usize::MAX)
+}
+
+/// Writes `values` into the scalars of `out` in flat order (arrays row-major, `Vec`s in order):
+/// how a forward-mode gradient, read off one tangent sweep per scalar, takes the gradient's shape.
+pub fn fill_flat<P: crate::Params + ?Sized>(out: &mut P, values: &[P::Scalar])
+where
+    P::Scalar: Copy,
+{
+    let mut k = 0;
+    out.visit_mut(&mut |e| {
+        *e = values[k];
+        k += 1;
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(x: f64, outer: f64, inner: f64) -> DualDual64 {
+        DualDual64::new(Dual64::new(x, outer), Dual64::c(inner))
+    }
+
+    #[test]
+    fn mixed_second_derivatives_are_exact() {
+        // f(x) = x³: f'' = 6x; seeding both tangents on x gives eps.eps = f''(x).
+        let x = at(2.0, 1.0, 1.0);
+        let y = x * x * x;
+        assert_eq!((y.re.re, y.re.eps, y.eps.re, y.eps.eps), (8.0, 12.0, 12.0, 12.0));
+        // exp: every derivative is exp.
+        let e = at(0.5, 1.0, 1.0).exp();
+        assert_eq!(e.eps.eps, 0.5f64.exp());
+        // 1/sqrt(x): f'' = 3/4 x^(-5/2).
+        let r = 1.0 / at(4.0, 1.0, 1.0).sqrt();
+        assert!((r.eps.eps - 0.75 * 4.0f64.powf(-2.5)).abs() < 1e-15);
+        // f(x, y) = x·y with the outer tangent on x and the inner on y: ∂²/∂x∂y = 1.
+        let p = at(3.0, 1.0, 0.0) * at(5.0, 0.0, 1.0);
+        assert_eq!((p.re.re, p.re.eps, p.eps.re, p.eps.eps), (15.0, 5.0, 3.0, 1.0));
+    }
+
+    #[test]
+    fn comparisons_and_constants_see_the_value() {
+        assert!(at(1.0, 5.0, 5.0) < DualDual64::c(2.0));
+        assert!(DualDual64::c(3.0) == 3.0);
+        assert!(at(0.0, 0.0, 0.0).both_zero() && !at(0.0, 0.0, 1.0).both_zero());
+    }
+
+    #[test]
+    fn seeding_counts_flat_indices() {
+        let x = [1.0, 2.0, 3.0];
+        let s = x.seed(&mut 0, 1);
+        assert_eq!(s.map(|d| d.eps), [0.0, 1.0, 0.0]);
+        let v = vec![Dual64::new(1.0, 0.5); 2];
+        let mut at = 3;
+        let u = v.seed(&mut at, 4);
+        assert_eq!((u[0].eps.re, u[1].eps.re, u[1].re.eps, at), (0.0, 1.0, 0.5, 5));
+        assert_eq!(constant_up(&x[..]).iter().map(|d| d.eps).sum::<f64>(), 0.0);
+    }
+}

@@ -193,19 +193,27 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             let cuti = |v: &[u32]| -> Vec<u32> { v[..30].iter().chain(v.last()).copied().collect() };
             Ok((json!({ "rows": cuti(&s.rows), "cols": cuti(&s.cols), "vals": cut(&s.vals) }), t))
         }
-        ("particle", "rr") => {
+        ("particle", "rr" | "fr" | "rf" | "ff") => {
             let w = field(input, "w")?.as_f64().ok_or("`w` is not a number")?;
-            out(with(timed(runs, || evals::particle::rr(w))))
+            let variant = match function {
+                "rr" => evals::particle::rr,
+                "fr" => evals::particle::fr,
+                "rf" => evals::particle::rf,
+                _ => evals::particle::ff,
+            };
+            out(with(timed(runs, || variant(w))))
         }
-        ("saddle", "rr") => {
+        ("saddle", "rr" | "fr" | "rf" | "ff") => {
             let s = float_field(input, "start")?;
             let start: [f64; 2] = s.try_into().map_err(|_| "saddle's start is a 2-d point")?;
-            out(with(timed(runs, || evals::saddle::rr(start))))
+            let variant = match function {
+                "rr" => evals::saddle::rr,
+                "fr" => evals::saddle::fr,
+                "rf" => evals::saddle::rf,
+                _ => evals::saddle::ff,
+            };
+            out(with(timed(runs, || variant(start))))
         }
-        ("particle" | "saddle", "ff" | "fr" | "rf") => Err(format!(
-            "{module}::{function} needs a forward-mode derivative of a function containing a gradient (or a \
-             differentiable tangent inside one), which #[backprop] does not generate yet; `rr` is implemented"
-        )),
         _ => Err(format!("no function `{function}` in module `{module}`")),
     }
 }

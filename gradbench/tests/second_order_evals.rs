@@ -426,24 +426,36 @@ fn particle_miss(w: f64) -> f64 {
 }
 
 #[test]
-fn particle_rr_matches_descent_on_finite_differences() {
-    let out = evaluate("particle", &[("rr", json!({"w": 0.0}))]);
+fn particle_all_four_variants_match_descent_on_finite_differences() {
+    let variants = ["rr", "fr", "rf", "ff"];
+    let calls: Vec<(&str, Value)> = variants.iter().map(|v| (*v, json!({"w": 0.0}))).collect();
+    let out = evaluate("particle", &calls);
     let fd = |w: &[f64]| {
         let h = 1e-6;
         vec![(particle_miss(w[0] + h) - particle_miss(w[0] - h)) / (2.0 * h)]
     };
     let w = descend(&|w| particle_miss(w[0]), &fd, &[0.0])[0];
-    // Descent paths on differences and on exact gradients part slightly; both land in the same place.
-    assert_close("w", out[0].as_f64().unwrap(), w, 1e-6);
-    assert!(particle_miss(out[0].as_f64().unwrap()) < 1e-6, "the particle passes near the origin");
+    for (variant, got) in variants.iter().zip(&out) {
+        let got = got.as_f64().unwrap();
+        // Descent paths on differences and on exact gradients part slightly; both land in the same place.
+        assert_close(&format!("particle::{variant} w"), got, w, 1e-6);
+        assert!(particle_miss(got) < 1e-6, "{variant}: the particle passes near the origin");
+    }
+    // The four mode pairs compute one derivative: their descents agree to rounding.
+    let rr = out[0].as_f64().unwrap();
+    for (variant, got) in variants.iter().zip(&out) {
+        assert_close(&format!("particle::{variant} vs rr"), got.as_f64().unwrap(), rr, 1e-9);
+    }
 }
 
 #[test]
-fn saddle_rr_matches_the_closed_form_descent() {
+fn saddle_all_four_variants_match_the_closed_form_descent() {
     // f(x, y) = |x|² − |y|²: the inner ascent's path does not depend on x, so
     // d/dx max_y f(x, y) = 2x exactly, and the ascent's gradient is −2y.
     let start = [1.0, 0.7];
-    let out = evaluate("saddle", &[("rr", json!({"start": start}))]);
+    let variants = ["rr", "fr", "rf", "ff"];
+    let calls: Vec<(&str, Value)> = variants.iter().map(|v| (*v, json!({"start": start}))).collect();
+    let out = evaluate("saddle", &calls);
     let f = |x: &[f64], y: &[f64]| x[0] * x[0] + x[1] * x[1] - y[0] * y[0] - y[1] * y[1];
     let inner = |x: &[f64]| {
         let y = descend(&|y| -f(x, y), &|y| vec![2.0 * y[0], 2.0 * y[1]], &start);
@@ -451,34 +463,12 @@ fn saddle_rr_matches_the_closed_form_descent() {
     };
     let r1 = descend(&inner, &|x| vec![2.0 * x[0], 2.0 * x[1]], &start);
     let r2 = descend(&|y| -f(&r1, y), &|y| vec![2.0 * y[0], 2.0 * y[1]], &start);
-    let got: Vec<f64> = out[0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     let want: Vec<f64> = r1.iter().chain(&r2).copied().collect();
-    for k in 0..4 {
-        assert_close(&format!("saddle[{k}]"), got[k], want[k], 1e-12);
+    for (variant, got) in variants.iter().zip(&out) {
+        let got: Vec<f64> = got.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        for k in 0..4 {
+            assert_close(&format!("saddle::{variant}[{k}]"), got[k], want[k], 1e-12);
+        }
     }
     assert!(want.iter().all(|v| v.abs() < 1e-4), "the saddle is at the origin");
-}
-
-#[test]
-fn forward_mode_variants_say_why_they_are_missing() {
-    for module in ["particle", "saddle"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-gradbench"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let input = if module == "particle" { json!({"w": 0.0}) } else { json!({"start": [1.0, 1.0]}) };
-        writeln!(
-            child.stdin.take().unwrap(),
-            "{}",
-            json!({"id": 1, "kind": "evaluate", "module": module, "function": "ff", "input": input})
-        )
-        .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let r: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(r["success"], false);
-        assert!(r["error"].as_str().unwrap().contains("forward-mode"));
-        child.wait().unwrap();
-    }
 }

@@ -5,18 +5,22 @@
 //! gradient descent (`argmin`, GradBench's haskell/futhark solver: steps `eta` from 1e-5, doubled
 //! after 10 accepted steps, halved on a rejected one, stop at `|g| ≤ 1e-5` or a step ≤ 1e-5).
 //!
-//! Nested AD: `euler` calls `potential_grad_x` (the generated gradient of `#[backprop(hessian)]`
-//! `potential`, itself differentiable), and the descent uses the generated `euler_grad`: the `rr`
-//! variant (reverse over reverse; the pullback of the inner gradient is the generated
-//! Hessian-vector product). The forward-mode variants need a tangent of a function that contains a
-//! gradient, which the macro does not generate yet (see gradbench/README.md).
+//! Nested AD in the four mode pairs the eval names (outer letter: the descent's derivative of
+//! `euler`; inner letter: the force `∇ₓp` inside the Euler steps), every derivative generated:
+//!
+//! | variant | force in the steps | derivative the descent uses |
+//! |---|---|---|
+//! | `rr` | `potential_grad_x` (reverse) | `euler_grad` (reverse; the force's pullback is `potential_hvp`, forward over reverse) |
+//! | `fr` | `potential_grad_x` (reverse) | `euler_jvp` (one tangent sweep; the force's tangent is `potential`'s reverse gradient over `Dual64`) |
+//! | `rf` | `potential_grad_fwd_x` (forward, two tangent sweeps) | `euler_f_grad` (reverse; the force's pullback is `potential_hvp_fwd`, forward over forward) |
+//! | `ff` | `potential_grad_fwd_x` (forward) | `euler_f_jvp` (one tangent sweep; the force's tangent runs `potential` over `DualDual64`) |
 
 #![allow(clippy::needless_range_loop)]
 
 use backprop::prelude::*;
 
 /// The potential `p(x; w) = 1/‖x − (10, 10 − w)‖ + 1/‖x − (10, 0)‖`.
-#[backprop(hessian)]
+#[backprop(hessian, forward)]
 pub fn potential(x: &[f64; 2], w: f64) -> f64 {
     let a0 = x[0] - 10.0;
     let a1 = x[1] - (10.0 - w);
@@ -25,7 +29,8 @@ pub fn potential(x: &[f64; 2], w: f64) -> f64 {
     1.0 / (a0 * a0 + a1 * a1).sqrt() + 1.0 / (b0 * b0 + b1 * b1).sqrt()
 }
 
-#[backprop]
+/// The Euler steps with the force by reverse mode.
+#[backprop(forward)]
 pub fn euler(w: f64) -> f64 {
     let mut x = [0.0; 2];
     x[1] = 8.0;
@@ -50,7 +55,53 @@ pub fn euler(w: f64) -> f64 {
     xf * xf
 }
 
-/// The `rr` variant: the descent's gradient and the Euler steps' force both reverse mode.
+/// The same Euler steps with the force by forward mode.
+#[backprop(forward)]
+pub fn euler_f(w: f64) -> f64 {
+    let mut x = [0.0; 2];
+    x[1] = 8.0;
+    let mut v = [0.0; 2];
+    v[0] = 0.75;
+    let dt = 0.1;
+    loop {
+        let gx = potential_grad_fwd_x(&x, w);
+        let n0 = x[0] + dt * v[0];
+        let n1 = x[1] + dt * v[1];
+        if n1 > 0.0 {
+            x[0] = n0;
+            x[1] = n1;
+            v[0] -= dt * gx[0];
+            v[1] -= dt * gx[1];
+        } else {
+            break;
+        }
+    }
+    let dtf = -x[1] / v[1];
+    let xf = x[0] + dtf * v[0];
+    xf * xf
+}
+
+/// `argmin_w` by the reference's descent, `derivative` the descent's `d euler/dw`.
+fn descend(w0: f64, value: impl Fn(f64) -> f64, derivative: impl Fn(f64) -> f64) -> f64 {
+    super::descent::argmin(|w| value(w[0]), |w| vec![derivative(w[0])], &[w0])[0]
+}
+
+/// `rr`: reverse over reverse.
 pub fn rr(w0: f64) -> f64 {
-    super::descent::argmin(|w| euler(w[0]), |w| vec![euler_grad(w[0]).1.w], &[w0])[0]
+    descend(w0, euler, |w| euler_grad(w).1.w)
+}
+
+/// `fr`: forward over reverse.
+pub fn fr(w0: f64) -> f64 {
+    descend(w0, euler, |w| euler_jvp(w, &EulerGrad { w: 1.0 }).1)
+}
+
+/// `rf`: reverse over forward.
+pub fn rf(w0: f64) -> f64 {
+    descend(w0, euler_f, |w| euler_f_grad(w).1.w)
+}
+
+/// `ff`: forward over forward.
+pub fn ff(w0: f64) -> f64 {
+    descend(w0, euler_f, |w| euler_f_jvp(w, &EulerFGrad { w: 1.0 }).1)
 }

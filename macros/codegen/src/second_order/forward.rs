@@ -320,7 +320,7 @@ pub fn items(
         &grad_struct,
         pullback,
         vjp,
-        &super::grad_of_grad::Flavor::Forward,
+        &super::grad_of_grad::Flavor::Forward(new_grad.clone()),
     )?);
     let mut offset = quote!(0usize);
     for a in &seeded {

@@ -50,8 +50,10 @@ pub enum Flavor {
     /// of the gradient re-printed over `Dual64` (what a caller's forward sweep calls).
     Reverse,
     /// `<name>_grad_fwd_<p>`: the forward-mode gradient (`forward.rs`); pullback by
-    /// `<name>_hvp_fwd` (forward over forward). `forward.rs` emits its `_dual` copy.
-    Forward,
+    /// `<name>_hvp_fwd` (forward over forward). `forward.rs` emits its `_dual` copy. Holds the
+    /// expression of a zero gradient of the arguments' shape (the pullback's direction buffer,
+    /// without running the `n` sweeps of `_grad_fwd` for it).
+    Forward(TokenStream),
 }
 
 /// [`callee_items`] for one flavor, for a function differentiating every float argument.
@@ -84,7 +86,14 @@ pub fn callee_items_of(
     let args: Vec<&Ident> = f.params.iter().map(|p| &p.name).collect();
     let (grad_fn, hvp, infix) = match flavor {
         Flavor::Reverse => (format_ident!("{name}_grad"), format_ident!("{name}_hvp"), "grad"),
-        Flavor::Forward => (format_ident!("{name}_grad_fwd"), format_ident!("{name}_hvp_fwd"), "grad_fwd"),
+        Flavor::Forward(_) => (format_ident!("{name}_grad_fwd"), format_ident!("{name}_hvp_fwd"), "grad_fwd"),
+    };
+    let zero_direction = match flavor {
+        Flavor::Reverse => quote! {
+            let (_, mut __v) = #grad_fn(#(#args),*);
+            ::backprop::__private::dual::zero_flat(&mut __v);
+        },
+        Flavor::Forward(zeros) => quote!(let mut __v = #zeros;),
     };
     let dual = quote!(::backprop::__private::dual);
     let field_types: HashMap<String, syn::Type> =
@@ -211,8 +220,7 @@ pub fn callee_items_of(
             #[doc = #pb_doc]
             #[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::too_many_arguments)]
             pub fn #pb_fn(#(#params,)* __result: #rr, __d_result: #rr, #(#sink_inputs),*) #ret {
-                let (_, mut __v) = #grad_fn(#(#args),*);
-                ::backprop::__private::dual::zero_flat(&mut __v);
+                #zero_direction
                 #seed
                 let (_, _, __hv) = #hvp(#(#args,)* &__v);
                 #adds

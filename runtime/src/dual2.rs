@@ -666,6 +666,69 @@ impl ZerosLike for DualDual64 {
     }
 }
 
+/// The operators on references and `Product` for both dual types: the user's own statements, which
+/// forward mode re-prints over them, write `p * q` over `iter().zip(..)` items and `.product()`.
+macro_rules! by_reference {
+    ($($t:ty),*) => {$(
+        by_reference!(@ops $t; Add add, Sub sub, Mul mul, Div div, Rem rem);
+        impl std::iter::Product for $t {
+            fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(<$t>::c(1.0), |a, b| a * b)
+            }
+        }
+        impl<'a> std::iter::Product<&'a $t> for $t {
+            fn product<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+                iter.fold(<$t>::c(1.0), |a, b| a * *b)
+            }
+        }
+        impl Neg for &$t {
+            type Output = $t;
+            #[inline]
+            fn neg(self) -> $t {
+                -*self
+            }
+        }
+    )*};
+    (@ops $t:ty; $($tr:ident $m:ident),*) => {$(
+        impl $tr<&$t> for &$t {
+            type Output = $t;
+            #[inline]
+            fn $m(self, o: &$t) -> $t {
+                (*self).$m(*o)
+            }
+        }
+        impl $tr<$t> for &$t {
+            type Output = $t;
+            #[inline]
+            fn $m(self, o: $t) -> $t {
+                (*self).$m(o)
+            }
+        }
+        impl $tr<&$t> for $t {
+            type Output = $t;
+            #[inline]
+            fn $m(self, o: &$t) -> $t {
+                self.$m(*o)
+            }
+        }
+        impl $tr<f64> for &$t {
+            type Output = $t;
+            #[inline]
+            fn $m(self, o: f64) -> $t {
+                (*self).$m(o)
+            }
+        }
+        impl $tr<&$t> for f64 {
+            type Output = $t;
+            #[inline]
+            fn $m(self, o: &$t) -> $t {
+                self.$m(*o)
+            }
+        }
+    )*};
+}
+by_reference!(Dual64, DualDual64);
+
 /// An argument lifted one tangent level up, the `j`-th scalar of the flat view seeded: `f64` →
 /// [`Dual64`], [`Dual64`] → [`DualDual64`], arrays and `Vec`s element by element (a slice to a
 /// `Vec`). What forward mode seeds its arguments with, one direction `e_j` at a time.

@@ -139,7 +139,8 @@ pub fn items(
     }
 
     let vis = &func.vis;
-    let inputs = &func.sig.inputs;
+    // Without a trailing comma (a user's multi-line signature has one), so `v` can follow.
+    let inputs: Vec<&syn::FnArg> = func.sig.inputs.iter().collect();
     let fname = format_ident!("{name}");
     let grad_ty = Ident::new(&grad_struct_name, Span::call_site());
     let (dual_fn, dual2_fn) = (retype::dual_name(&name), format_ident!("{name}_dual2"));
@@ -211,7 +212,7 @@ pub fn items(
     out.extend(quote! {
         #[doc = #jvp_doc]
         #allows
-        #vis fn #jvp(#inputs, #v: &#grad_ty) -> (f64, f64) {
+        #vis fn #jvp(#(#inputs,)* #v: &#grad_ty) -> (f64, f64) {
             #jvp_prelude
             let __r = #dual_fn(#(#jvp_args),*);
             (__r.re, __r.eps)
@@ -250,7 +251,7 @@ pub fn items(
     out.extend(quote! {
         #[doc = #grad_fwd_doc]
         #allows
-        #vis fn #grad_fwd(#inputs) -> (f64, #grad_ty) {
+        #vis fn #grad_fwd(#(#inputs),*) -> (f64, #grad_ty) {
             let __n: usize = #count;
             let mut __flat: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
             let mut __value = None;
@@ -289,7 +290,7 @@ pub fn items(
     out.extend(quote! {
         #[doc = #hvp_doc]
         #allows
-        #vis fn #hvp_fwd(#inputs, #v: &#grad_ty) -> (f64, #grad_ty, #grad_ty) {
+        #vis fn #hvp_fwd(#(#inputs,)* #v: &#grad_ty) -> (f64, #grad_ty, #grad_ty) {
             let __n: usize = #count;
             let mut __flat: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
             let mut __hv: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);

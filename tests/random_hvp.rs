@@ -160,6 +160,47 @@ mod hvp_0 {
         top5 + s18 + q19 + t22 + h1[3] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
+    #[backprop(forward)]
+    pub fn hvp_0_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 3];
+        let mut top5: f64 = (h2[m] / ((h2[2 - m]) * (h2[2 - m]) + 1.0));
+        for i3 in 0..3 {
+            let g6 = ((top5).tanh() * (top5).tanh() + 0.5).sqrt();
+            let t7 = if g6 > 0.0 { g6 } else { 0.0 };
+            h2[0] = (i3 as f64).max((t7).atan());
+            let mut s10: f64 = top5;
+            for i8 in 0..n {
+                let g11 = ((a + b).max(0.0)).sqrt();
+                let t12 = if g11 > 0.0 { g11 } else { 0.0 };
+                s10 = (s10 * 0.5
+                    + ((if x[(m + 4) % 6] > h2[2 - m] { x[(m + 4) % 6] * 2.0 } else { h2[2 - m] - x[(m + 4) % 6] })
+                        / ((s10 / ((a) * (a) + 1.0)) * (s10 / ((a) * (a) + 1.0)) + 1.0)))
+                    .tanh();
+            }
+            let t13 = relu(s10);
+            let d14 = (h2[(m + 2) % 3] * 0.5 + h2[2 - i3]).max((0.25_f64).atan());
+            if d14 > top5 {
+                top5 = d14;
+            }
+        }
+        let t15 = (top5 * top5 + 0.5).ln();
+        let mut s18: f64 = top5;
+        let mut q19: f64 = 1.0;
+        for i16 in 0..m {
+            q19 *= 0.5
+                + sigmoid(
+                    ((t15).min(top5) / (((b).mul_add((i16 as f64), 0.5)) * ((b).mul_add((i16 as f64), 0.5)) + 1.0)),
+                );
+            s18 = (s18 * 0.5 + sigmoid(0.25_f64)).tanh();
+            let g20 = (relu(h1[(m + 1) % 6])).sqrt();
+            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+        }
+        let t22 = s18;
+        let t23 = q19.sqrt();
+        top5 + s18 + q19 + t22 + h1[3] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+    }
+
     #[test]
     fn hvp_matches_differences_of_the_gradient() {
         let (mut compared, mut skipped) = (0, 0);
@@ -185,13 +226,31 @@ mod hvp_0 {
             let (fwd_value, fwd_grad) = hvp_0_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_0: forward value");
             check_close("hvp_0: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_0_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_0_f: forward value");
+            let twin_flat = |g: &Hvp0FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_0_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_0_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_0_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_0_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_0: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_0_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_0_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_0: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_0_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_0_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_0", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -220,13 +279,31 @@ mod hvp_0 {
             let (fwd_value, fwd_grad) = hvp_0_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_0: forward value");
             check_close("hvp_0: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_0_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_0_f: forward value");
+            let twin_flat = |g: &Hvp0FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_0_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_0_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_0_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_0_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_0: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_0_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_0_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_0: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_0_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_0_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_0", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -244,6 +321,52 @@ mod hvp_1 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_1(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let mut best4: f64 = 9.0;
+        let mut q5: f64 = 0.5;
+        for i2 in 0..n {
+            q5 *= 0.5 + sigmoid((b + x[m + 3]).min(((h1[0]) * (h1[0]) + 0.5).ln()));
+            q5 += ((q5).min(x[5])) * ((q5).min(x[5]));
+            let p6 = if i2 == 0 { 1 } else { i2 - 1 };
+            let d7 = (if q5 > (relu(q5)).tanh() { q5 * 2.0 } else { (relu(q5)).tanh() - q5 }).tanh();
+            if d7 < best4 {
+                best4 = d7;
+            }
+        }
+        h1[0] += best4;
+        let t8 = (q5 * q5 + 0.5).ln();
+        let mut s11: f64 = (h1[0] - (m as f64));
+        let mut s12: f64 = (h1[0] + x[(m + 5) % 6]);
+        for i9 in 0..=m {
+            if m % 2 == 1 {
+                let g13 = ((((h1[0]) * (h1[0]) + 1.0).sqrt() - 0.8).max(0.0)).sqrt();
+                let t14 = if g13 > 0.0 { g13 * (h1[0]).max(s12) } else { 0.0 };
+                q5 += ((softplus((h1[0]).mul_add((i9 as f64), 0.5))).tanh()).exp();
+            } else {
+                h1[0] = softplus((x[i9 + 3]).atan());
+            }
+            let g15 = (relu(sigmoid(s11) - 0.3)).sqrt();
+            let t16 = if g15 > 0.0 { g15 * t8 } else { 0.0 };
+            s12 = (s12 * 0.5 + ((x[m] / ((-0.75_f64) * (-0.75_f64) + 1.0)) - (best4 * w[(m + 2) % 4]))).tanh();
+            s11 += 0.1 * s11 + w[0];
+            let p17 = if m == 0 { 2 } else { m - 1 };
+        }
+        h1[0] = (s11 * s11 + 1.0).sqrt();
+        let t18 = relu(s12);
+        let mut top21: f64 = -9.0;
+        for i19 in m + 1..n {
+            h1[0] += ((best4).min(t18)).min(x[i19 + 3]);
+            let p22 = if i19 == 0 { 1 } else { i19 - 1 };
+            let d23 = best4;
+            if d23 > top21 {
+                top21 = d23;
+            }
+        }
+        best4 + q5 + t8 + s11 + s12 + top21 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_1_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 1];
         let mut best4: f64 = 9.0;
         let mut q5: f64 = 0.5;
@@ -313,13 +436,31 @@ mod hvp_1 {
             let (fwd_value, fwd_grad) = hvp_1_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_1: forward value");
             check_close("hvp_1: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_1_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_1_f: forward value");
+            let twin_flat = |g: &Hvp1FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_1_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_1_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_1_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_1_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_1: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_1_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_1_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_1: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_1_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_1_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_1", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -348,13 +489,31 @@ mod hvp_1 {
             let (fwd_value, fwd_grad) = hvp_1_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_1: forward value");
             check_close("hvp_1: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_1_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_1_f: forward value");
+            let twin_flat = |g: &Hvp1FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_1_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_1_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_1_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_1_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_1: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_1_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_1_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_1: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_1_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_1_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_1", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -372,6 +531,36 @@ mod hvp_2 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_2(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut q4: f64 = 1.0;
+        for i2 in 0..3 {
+            q4 += (sigmoid((q4 * 0.5 + w[3 - i2]))).exp();
+            let r5 = sigmoid((2.0_f64 + a)) / q4;
+            q4 += r5;
+            if sigmoid(x[(m + 3) % 6]) > r5 {
+                h1[3 - m] = r5;
+            } else {
+                let g6 = (relu(q4 - 0.3)).sqrt();
+                let t7 = if g6 > 0.0 { g6 } else { 0.0 };
+                q4 *= 0.5 + sigmoid((r5 / ((w[m + 1]) * (w[m + 1]) + 1.0)).min((-0.75_f64)));
+            }
+        }
+        let t8 = q4;
+        let mut s11: f64 = 0.0;
+        let mut top12: f64 = -9.0;
+        for (i9, xi10) in x.iter().enumerate() {
+            s11 += -0.5 * s11 + relu((t8).sin());
+            h1[3 - m] = softplus(top12);
+            let d13 = ((w[1]).atan() * 0.5 + ((w[(i9 + 3) % 4]).max(q4)).tanh());
+            top12 = top12.max(d13);
+        }
+        h1[m] = sigmoid(s11);
+        let t14 = relu(top12);
+        (q4 * q4 + 1.0).ln() + s11 + top12 + t14 + h1[3] * 0.5 + h1[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_2_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 4];
         let mut q4: f64 = 1.0;
         for i2 in 0..3 {
@@ -425,13 +614,31 @@ mod hvp_2 {
             let (fwd_value, fwd_grad) = hvp_2_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2: forward value");
             check_close("hvp_2: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_2_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2_f: forward value");
+            let twin_flat = |g: &Hvp2FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_2_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_2_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_2_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_2_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_2_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_2: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_2_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_2_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -460,13 +667,31 @@ mod hvp_2 {
             let (fwd_value, fwd_grad) = hvp_2_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2: forward value");
             check_close("hvp_2: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_2_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2_f: forward value");
+            let twin_flat = |g: &Hvp2FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_2_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_2_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_2_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_2_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_2_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_2: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_2_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_2_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -484,6 +709,41 @@ mod hvp_3 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_3(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut h2 = [0.0_f64; 2];
+        let mut q5: f64 = 1.0;
+        let mut q6: f64 = 0.5;
+        for i3 in 0..h2.len() {
+            q6 += ((((q5).tanh().exp()) * ((q5).tanh().exp()) + 0.5).ln())
+                * ((((q5).tanh().exp()) * ((q5).tanh().exp()) + 0.5).ln());
+            let t7 = (q5).cos();
+            let r8 = sigmoid(relu((x[m + 3] + q6))) / q5;
+            q5 += r8;
+            let mut s11: f64 = 0.0;
+            let mut best12: f64 = 9.0;
+            for i9 in 0..x.len() {
+                s11 = (s11 * 0.5 + ((best12 * 0.5 + x[(m + 1) % 6]) * 0.5 + 2.0_f64)).tanh();
+                s11 += (0.25_f64 * 0.5 + x[i9]).powi(2);
+                let d13 = softplus((q6 - x[m + i3]));
+                if d13 < best12 {
+                    best12 = d13;
+                }
+            }
+            q6 += ((s11 * s11 + 0.5).ln() * 0.5 + ((q6).cos()).cos())
+                * ((s11 * s11 + 0.5).ln() * 0.5 + ((q6).cos()).cos());
+        }
+        let g14 = ((q5 - 0.3).max(0.0)).sqrt();
+        let t15 = if g14 > 0.0 { g14 * softplus(x[5 - m]) } else { 0.0 };
+        let t16 = q6.ln();
+        let t17 = ((h1[m]).max(x[m]) - ((q6).min((m as f64))).tanh());
+        let t18 =
+            (if (q6 * 0.5 + w[m]) > (a).atan() { (q6 * 0.5 + w[m]) * 2.0 } else { (a).atan() - (q6 * 0.5 + w[m]) })
+                .tanh();
+        q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_3_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 3];
         let mut h2 = [0.0_f64; 2];
         let mut q5: f64 = 1.0;
@@ -542,13 +802,31 @@ mod hvp_3 {
             let (fwd_value, fwd_grad) = hvp_3_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_3: forward value");
             check_close("hvp_3: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_3_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_3_f: forward value");
+            let twin_flat = |g: &Hvp3FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_3_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_3_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_3_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_3_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_3: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_3_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_3_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_3: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_3_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_3_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_3", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -577,13 +855,31 @@ mod hvp_3 {
             let (fwd_value, fwd_grad) = hvp_3_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_3: forward value");
             check_close("hvp_3: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_3_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_3_f: forward value");
+            let twin_flat = |g: &Hvp3FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_3_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_3_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_3_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_3_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_3: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_3_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_3_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_3: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_3_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_3_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_3", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -601,6 +897,79 @@ mod hvp_4 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut q4: f64 = 1.0;
+        for i2 in m + 1..n {
+            let mut best7: f64 = 9.0;
+            for i5 in m + 1..n {
+                let d8 = ((a).sin()).powi(2);
+                if d8 < best7 {
+                    best7 = d8;
+                }
+                q4 += ((h1[(m + 2) % 2]).max((0.5_f64).powi(2))) * ((h1[(m + 2) % 2]).max((0.5_f64).powi(2)));
+                let r9 = sigmoid(0.25_f64) / q4;
+                q4 += r9;
+            }
+            let g10 = (relu(best7)).sqrt();
+            let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+            q4 += ((((x[5 - i2] + t11) * (x[5 - i2] + t11) + 1.0).sqrt()).tanh())
+                * ((((x[5 - i2] + t11) * (x[5 - i2] + t11) + 1.0).sqrt()).tanh());
+            let t12 = (best7 + x[5 - i2]).abs();
+        }
+        let g13 = (relu(q4)).sqrt();
+        let t14 = if g13 > 0.0 { g13 * (softplus(q4)).tanh() } else { 0.0 };
+        let mut q17: f64 = 0.5;
+        let mut s18: f64 = 0.0;
+        for xi16 in x.iter() {
+            q17 += (x[(m + 2) % 6]) * (x[(m + 2) % 6]);
+            let mut loc19 = [0.0_f64; 2];
+            for i20 in 0..loc19.len() {
+                loc19[i20] = (h1[(m + 1) % 2] * ((w[i20]) * (w[i20]) + 1.0).sqrt());
+            }
+            s18 -= loc19[(m + 2) % 2]
+                * (if x[(m + 6) % 6] > (*xi16).min(x[5 - m]) {
+                    x[(m + 6) % 6] * 2.0
+                } else {
+                    (*xi16).min(x[5 - m]) - x[(m + 6) % 6]
+                });
+            s18 += ((b).tanh() / (((t14 * 0.5 + x[5 - m]).tanh()) * ((t14 * 0.5 + x[5 - m]).tanh()) + 1.0));
+        }
+        let g21 = ((q17 + 0.2).max(0.0)).sqrt();
+        let t22 = if g21 > 0.0 { g21 * q17 } else { 0.0 };
+        let mut top25: f64 = q4;
+        let mut s26: f64 = 0.0;
+        for i23 in m + 1..4 {
+            s26 = (s26 * 0.5 + ((-s18) - (-s26))).tanh();
+            let mut loc27 = [0.0_f64; 3];
+            for i28 in 0..loc27.len() {
+                loc27[i28] = (sigmoid(1.5_f64)).abs();
+            }
+            s18 = (s18 * 0.5 + loc27[m]).tanh();
+            let d29 = (if (m as f64) > (s26).min((m as f64)) {
+                (m as f64) * 2.0
+            } else {
+                (s26).min((m as f64)) - (m as f64)
+            });
+            if d29 > top25 {
+                top25 = d29;
+            }
+        }
+        let g30 = (relu(top25 + 0.2)).sqrt();
+        let t31 = if g30 > 0.0 { g30 * (s26 * 0.5 + top25).tanh() } else { 0.0 };
+        let t32 = (s26 * s26 + 1.0).sqrt();
+        (q4 * q4 + 1.0).ln()
+            + (t14 * t14 + 1.0).ln()
+            + q17
+            + s18
+            + t22
+            + (top25 * top25 + 1.0).ln()
+            + s26
+            + t32
+            + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 2];
         let mut q4: f64 = 1.0;
         for i2 in m + 1..n {
@@ -697,13 +1066,31 @@ mod hvp_4 {
             let (fwd_value, fwd_grad) = hvp_4_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4: forward value");
             check_close("hvp_4: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4_f: forward value");
+            let twin_flat = |g: &Hvp4FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_4_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_4_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_4: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_4_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_4_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_4", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -732,13 +1119,31 @@ mod hvp_4 {
             let (fwd_value, fwd_grad) = hvp_4_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4: forward value");
             check_close("hvp_4: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4_f: forward value");
+            let twin_flat = |g: &Hvp4FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_4_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_4_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_4: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_4_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_4_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_4", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -756,6 +1161,77 @@ mod hvp_5 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_5(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut h2 = [0.0_f64; 6];
+        let mut q5: f64 = 1.0;
+        let mut q6: f64 = 0.5;
+        for xi4 in x.iter() {
+            q6 += sigmoid(((q5 * 0.5 + x[(m + 3) % 6]) - (h2[5 - m] * x[5 - m])));
+            let mut s9: f64 = h1[m];
+            let mut best10: f64 = 9.0;
+            for xi8 in x.iter() {
+                h2[5 - m] = h2[m + 3];
+                let d11 = ((2.0_f64).min((*xi4)) + (m as f64).mul_add(q6, 0.5));
+                best10 = best10.min(d11);
+                let t14 = best10;
+                s9 -= relu((-q5));
+                h2[(m + 4) % 6] = ((x[(m + 3) % 6]).max(x[m]) * (x[2]).atan());
+            }
+            let g15 = ((s9).max(0.0)).sqrt();
+            let t16 = if g15 > 0.0 { g15 * (0.25_f64).max(a) } else { 0.0 };
+            q5 += sigmoid(
+                ((if q5 > b { q5 * 2.0 } else { b - q5 })
+                    * (if x[m] > h2[m + 3] { x[m] * 2.0 } else { h2[m + 3] - x[m] })),
+            );
+        }
+        h1[m] = (1.0 / q5);
+        let t17 = q6.ln();
+        let mut s20: f64 = q5;
+        let mut s21: f64 = h2[5 - m];
+        for xi19 in w.iter() {
+            s20 = (s20 * 0.5 + ((*xi19) * 0.5 + (*xi19)).powi(2)).tanh();
+            s21 += q6;
+            let mut best24: f64 = 9.0;
+            let mut q25: f64 = 1.0;
+            for i22 in 0..2 {
+                q25 += (sigmoid((s20 * 0.5 + s21).tanh())).exp();
+                let d26 = (h2[i22] * x[5 - i22]).mul_add(a, 0.5);
+                if d26 < best24 {
+                    best24 = d26;
+                }
+                q5 += sigmoid(((t17).min((i22 as f64))).mul_add(sigmoid((*xi19)), 0.5));
+            }
+            let g27 = ((best24 - 0.8).max(0.0)).sqrt();
+            let t28 = if g27 > 0.0 { g27 * (h1[2]).tanh().exp() } else { 0.0 };
+            if q25 > h2[m] {
+                s21 = (s21 * 0.5 + (((0.5_f64) * (0.5_f64) + 1.0).sqrt() + softplus(t28))).tanh();
+            } else {
+                h2[(m + 4) % 6] = ((*xi19) + (w[3 - m]).abs());
+            }
+            s20 += 0.5_f64;
+        }
+        let t29 = sigmoid(s20);
+        let t30 = relu(s21);
+        let mut s33: f64 = 0.0;
+        for i31 in m + 1..4 {
+            if (h1[(m + 2) % 3] * 0.5 + h2[5 - i31]) > (s33).min((-0.75_f64)) {
+                h2[i31 + 2] = (h1[2 - m] * 0.5 + sigmoid(t29));
+                let r34 = sigmoid(((q5).max(x[i31])).cos()) / q5;
+                q5 += r34;
+            } else {
+                h1[2] = q6;
+                h2[5 - i31] = (m as f64);
+            }
+            s33 = (s33 * 0.5
+                + (x[i31] * h2[m + 3]).mul_add((w[(m + 1) % 4] / ((x[(m + 4) % 6]) * (x[(m + 4) % 6]) + 1.0)), 0.5))
+            .tanh();
+        }
+        let t35 = s33;
+        q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_5_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 3];
         let mut h2 = [0.0_f64; 6];
         let mut q5: f64 = 1.0;
@@ -850,13 +1326,31 @@ mod hvp_5 {
             let (fwd_value, fwd_grad) = hvp_5_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_5: forward value");
             check_close("hvp_5: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_5_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_5_f: forward value");
+            let twin_flat = |g: &Hvp5FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_5_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_5_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_5_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_5_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_5: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_5_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_5_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_5: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_5_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_5_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_5", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -885,13 +1379,31 @@ mod hvp_5 {
             let (fwd_value, fwd_grad) = hvp_5_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_5: forward value");
             check_close("hvp_5: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_5_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_5_f: forward value");
+            let twin_flat = |g: &Hvp5FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_5_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_5_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_5_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_5_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_5: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_5_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_5_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_5: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_5_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_5_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_5", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -909,6 +1421,70 @@ mod hvp_6 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut s4: f64 = (if h1[(m + 1) % 2] > b { h1[(m + 1) % 2] * 2.0 } else { b - h1[(m + 1) % 2] });
+        for i2 in (0..3).rev() {
+            s4 += ((x[i2 + 3]).tanh().exp()).sin();
+            let mut pr7: f64 = 1.0;
+            for xi6 in x.iter() {
+                pr7 *= 1.0 + 0.25 * (x[i2]).tanh();
+                h1[(m + 1) % 2] = s4;
+                let mut loc8 = [0.0_f64; 2];
+                for i9 in 0..loc8.len() {
+                    loc8[i9] = ((loc8[(i9 + 1) % 2]).mul_add(s4, 0.5) - (1.5_f64).mul_add(h1[(i9 + 2) % 2], 0.5));
+                }
+                s4 = (s4 * 0.5 + loc8[(m + 2) % 2]).tanh();
+            }
+            let mut loc10 = [0.0_f64; 3];
+            for i11 in 0..loc10.len() {
+                loc10[i11] = b;
+            }
+            pr7 *= 1.0 + 0.25 * (loc10[2 - m] * ((b).powi(2) / ((x[i2 + 3]) * (x[i2 + 3]) + 1.0))).tanh();
+        }
+        let mut pr14: f64 = 1.0;
+        for i12 in 0..3 {
+            let mut loc15 = [0.0_f64; 3];
+            for i16 in 0..loc15.len() {
+                loc15[i16] = (s4 + pr14).cos();
+            }
+            pr14 *= 0.75 + 0.5 * sigmoid(loc15[i12] * 0.5 + (pr14 + x[4]).min(relu(pr14)));
+            pr14 *= 1.0
+                + 0.25
+                    * (if (s4).min(s4) > ((pr14) * (pr14) + 0.5).ln() {
+                        (s4).min(s4) * 2.0
+                    } else {
+                        ((pr14) * (pr14) + 0.5).ln() - (s4).min(s4)
+                    })
+                    .tanh();
+            let mut loc17 = [0.0_f64; 3];
+            for i18 in 0..loc17.len() {
+                loc17[i18] = x[i12 + 3];
+            }
+            s4 = (s4 * 0.5 + loc17[m] * (pr14 * (pr14).max(pr14))).tanh();
+        }
+        if pr14 > ((m as f64) + 0.25_f64) {
+            let g19 = ((s4).max(0.0)).sqrt();
+            let t20 = if g19 > 0.0 { g19 * (if pr14 > w[m] { pr14 * 2.0 } else { w[m] - pr14 }) } else { 0.0 };
+            h1[(m + 2) % 2] = ((w[3 - m] * 2.0_f64) - (b).max(w[(m + 2) % 4]));
+        } else {
+            pr14 *= 1.0 + 0.25 * (x[(m + 6) % 6] + s4).tanh();
+            let g21 = (relu(x[m + 3]) * relu(x[m + 3]) + 0.5).sqrt();
+            let t22 = if g21 > 0.0 { g21 } else { 0.0 };
+        }
+        let mut best25: f64 = 9.0;
+        for i23 in (0..3).rev() {
+            h1[(m + 1) % 2] = ((1.5_f64).atan() / ((pr14) * (pr14) + 1.0));
+            let d26 = softplus((h1[1]).max(pr14));
+            if d26 < best25 {
+                best25 = d26;
+            }
+        }
+        let t27 = (best25 * best25 + 1.0).sqrt();
+        s4 + pr14 + best25 + h1[0] * 0.5 + h1[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 2];
         let mut s4: f64 = (if h1[(m + 1) % 2] > b { h1[(m + 1) % 2] * 2.0 } else { b - h1[(m + 1) % 2] });
         for i2 in (0..3).rev() {
@@ -996,13 +1572,31 @@ mod hvp_6 {
             let (fwd_value, fwd_grad) = hvp_6_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6: forward value");
             check_close("hvp_6: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6_f: forward value");
+            let twin_flat = |g: &Hvp6FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_6_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_6_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_6: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_6_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_6_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_6", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1031,13 +1625,31 @@ mod hvp_6 {
             let (fwd_value, fwd_grad) = hvp_6_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6: forward value");
             check_close("hvp_6: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6_f: forward value");
+            let twin_flat = |g: &Hvp6FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_6_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_6_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_6: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_6_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_6_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_6", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1055,6 +1667,45 @@ mod hvp_7 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_7(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut h2 = [0.0_f64; 6];
+        let mut q5: f64 = 0.5;
+        let mut s6: f64 = 0.0;
+        for i3 in 0..n {
+            let t7 = (-sigmoid(q5));
+            s6 -= ((m as f64) + w[i3]).tanh();
+            let p8 = if m == 0 { 2 } else { m - 1 };
+            if i3 % 2 == 1 {
+                s6 -= (softplus(a)).max((0.25_f64 * 0.5 + q5));
+                h1[2 - m] += b;
+            }
+            q5 += sigmoid(((0.25_f64).powi(2) - x[m + p8]));
+        }
+        if q5 > (x[m]).cos() {
+            s6 = (s6 * 0.5 + (h2[(m + 2) % 6] + s6).min((q5 / ((x[m]) * (x[m]) + 1.0)))).tanh();
+        }
+        h2[m + 3] = sigmoid(s6);
+        let mut top11: f64 = (x[m] - h2[m + 3]);
+        let mut pr12: f64 = 1.0;
+        for i9 in m + 1..n {
+            let d13 = (s6 * pr12).tanh();
+            if d13 > top11 {
+                top11 = d13;
+            }
+            pr12 *= 1.0 + 0.25 * ((if x[i9 + m] > b { x[i9 + m] * 2.0 } else { b - x[i9 + m] }) * 2.0_f64).tanh();
+            h2[i9 + m] += ((x[i9 + 3]) * (x[i9 + 3]) + 0.5).ln();
+        }
+        if pr12 > (a * (m as f64)) {
+            let d14 = (s6).max((top11 * 0.5 + q5));
+            top11 = top11.max(d14);
+        } else {
+            h2[m] = ((a).min(h2[m + 3]) / (((x[(m + 5) % 6]).powi(2)) * ((x[(m + 5) % 6]).powi(2)) + 1.0));
+        }
+        q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_7_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 3];
         let mut h2 = [0.0_f64; 6];
         let mut q5: f64 = 0.5;
@@ -1117,13 +1768,31 @@ mod hvp_7 {
             let (fwd_value, fwd_grad) = hvp_7_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_7: forward value");
             check_close("hvp_7: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_7_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_7_f: forward value");
+            let twin_flat = |g: &Hvp7FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_7_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_7_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_7_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_7_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_7: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_7_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_7_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_7: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_7_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_7_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_7", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1152,13 +1821,31 @@ mod hvp_7 {
             let (fwd_value, fwd_grad) = hvp_7_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_7: forward value");
             check_close("hvp_7: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_7_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_7_f: forward value");
+            let twin_flat = |g: &Hvp7FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_7_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_7_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_7_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_7_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_7: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_7_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_7_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_7: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_7_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_7_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_7", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1176,6 +1863,33 @@ mod hvp_8 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_8(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut best4: f64 = 9.0;
+        for i2 in m + 1..n {
+            let d5 = (m as f64);
+            if d5 < best4 {
+                best4 = d5;
+            }
+            let d6 = w[(i2 + 1) % 4];
+            if d6 < best4 {
+                best4 = d6;
+            }
+        }
+        let t7 = best4;
+        let mut best10: f64 = 9.0;
+        for i8 in (0..3).rev() {
+            h1[i8 + 3] = h1[3];
+            let d11 = best10;
+            if d11 < best10 {
+                best10 = d11;
+            }
+        }
+        let t12 = (best10 * best10 + 0.5).ln();
+        best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 6];
         let mut best4: f64 = 9.0;
         for i2 in m + 1..n {
@@ -1226,13 +1940,31 @@ mod hvp_8 {
             let (fwd_value, fwd_grad) = hvp_8_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8: forward value");
             check_close("hvp_8: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8_f: forward value");
+            let twin_flat = |g: &Hvp8FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_8_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_8: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_8_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_8_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_8: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_8", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1261,13 +1993,31 @@ mod hvp_8 {
             let (fwd_value, fwd_grad) = hvp_8_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8: forward value");
             check_close("hvp_8: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8_f: forward value");
+            let twin_flat = |g: &Hvp8FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_8_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_8: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_8_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_8_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_8: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_8", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1285,6 +2035,49 @@ mod hvp_9 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_9(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut h2 = [0.0_f64; 3];
+        let mut q5: f64 = 1.0;
+        for (i3, xi4) in x.iter().enumerate() {
+            if (i3 as f64).max((m as f64)) < 1.0 {
+                let g6 = (((i3 as f64) * 0.5 + q5) * ((i3 as f64) * 0.5 + q5) + 0.5).sqrt();
+                let t7 = if g6 > 0.0 { g6 * q5 } else { 0.0 };
+            } else {
+                h2[2 - m] = ((0.5_f64).tanh() / (((x[m]).abs()) * ((x[m]).abs()) + 1.0));
+                q5 += (((w[(m + 1) % 4]).tanh().exp() * (if h2[m] > b { h2[m] * 2.0 } else { b - h2[m] })).tanh())
+                    * (((w[(m + 1) % 4]).tanh().exp() * (if h2[m] > b { h2[m] * 2.0 } else { b - h2[m] })).tanh());
+            }
+            q5 += (sigmoid((q5).min(w[(m + 1) % 4]))) * (sigmoid((q5).min(w[(m + 1) % 4])));
+            h1[m] += (q5).cos();
+            let g8 = ((h1[(m + 2) % 3]).max(q5) * (h1[(m + 2) % 3]).max(q5) + 0.5).sqrt();
+            let t9 = if g8 > 0.0 { g8 } else { 0.0 };
+        }
+        let mut pr12: f64 = 1.0;
+        let mut pr13: f64 = 1.0;
+        for i10 in m + 1..n {
+            pr12 *= 0.75 + 0.5 * sigmoid(w[i10 + 1]);
+            h2[2 - i10] = (q5 * 0.5 + (-1.5_f64));
+            pr13 *= 1.0 + 0.25 * (softplus((-q5))).tanh();
+        }
+        let t14 = pr12 * pr12;
+        let t15 = pr13 * pr13;
+        let mut best18: f64 = 9.0;
+        let mut s19: f64 = 0.0;
+        for i16 in 0..n {
+            s19 += w[i16];
+            let d20 = (m as f64);
+            if d20 < best18 {
+                best18 = d20;
+            }
+            let t21 = d20;
+        }
+        h2[m] = best18.tanh();
+        let t22 = s19;
+        q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_9_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 3];
         let mut h2 = [0.0_f64; 3];
         let mut q5: f64 = 1.0;
@@ -1351,13 +2144,31 @@ mod hvp_9 {
             let (fwd_value, fwd_grad) = hvp_9_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_9: forward value");
             check_close("hvp_9: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_9_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_9_f: forward value");
+            let twin_flat = |g: &Hvp9FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_9_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_9_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_9_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_9_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_9: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_9_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_9_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_9: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_9_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_9_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_9", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1386,13 +2197,31 @@ mod hvp_9 {
             let (fwd_value, fwd_grad) = hvp_9_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_9: forward value");
             check_close("hvp_9: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_9_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_9_f: forward value");
+            let twin_flat = |g: &Hvp9FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_9_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_9_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_9_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_9_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_9: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_9_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_9_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_9: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_9_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_9_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_9", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1410,6 +2239,74 @@ mod hvp_10 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_10(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let mut s4: f64 = x[5 - m];
+        let mut best5: f64 = 9.0;
+        for i2 in m + 1..4 {
+            s4 = (s4 * 0.5 + (m as f64)).tanh();
+            let mut loc6 = [0.0_f64; 2];
+            for i7 in 0..loc6.len() {
+                loc6[i7] = ((i2 as f64).powi(2) * 0.5 + (w[m]).max(s4));
+            }
+            let d8 = loc6[(i2 + 2) % 2] * 0.5 + ((best5).abs() * 0.5 + (x[4]).powi(2));
+            if d8 < best5 {
+                best5 = d8;
+            }
+            let d9 = a;
+            if d9 < best5 {
+                best5 = d9;
+            }
+        }
+        let t10 = relu(best5);
+        let mut best13: f64 = 9.0;
+        let mut top14: f64 = best13;
+        for i11 in 0..m {
+            let d15 = ((w[i11 + m] + h1[0]) + (s4).mul_add(s4, 0.5));
+            if d15 > top14 {
+                top14 = d15;
+            }
+            let d16 = ((top14 * 0.5 + w[1]) * 0.5 + (-h1[0]));
+            if d16 < best13 {
+                best13 = d16;
+            }
+            let mut s19: f64 = 0.0;
+            let mut q20: f64 = 0.5;
+            for (i17, xi18) in x.iter().enumerate() {
+                q20 += (relu(((-0.75_f64) * h1[0]))) * (relu(((-0.75_f64) * h1[0])));
+                s19 = (s19 * 0.5 + (s4 / ((x[m]) * (x[m]) + 1.0)).min((s19 - s19))).tanh();
+                let mut best23: f64 = 9.0;
+                for i21 in i11 + 1..n {
+                    let p24 = if i21 == 0 { 1 } else { i21 - 1 };
+                    let d25 = ((-x[i11]) + (best5 - w[2]));
+                    if d25 < best23 {
+                        best23 = d25;
+                    }
+                    h1[0] += (if w[(i17 + 4) % 4] > best5 { w[(i17 + 4) % 4] * 2.0 } else { best5 - w[(i17 + 4) % 4] })
+                        .sin();
+                }
+                s4 = 0.5 * s4 + (best23 * best23 + 0.5).ln();
+            }
+            let t26 = s19.tanh();
+            h1[0] += x[m];
+            if best13 > (b).powi(2) {
+                h1[0] += ((x[(i11 + 3) % 6]).tanh().exp()).atan();
+                h1[0] += t10;
+            } else {
+                h1[0] = softplus((x[m + i11] / ((h1[0]) * (h1[0]) + 1.0)));
+            }
+        }
+        let g27 = (best13 * best13 + 0.5).sqrt();
+        let t28 = if g27 > 0.0 { g27 } else { 0.0 };
+        let t29 = relu(top14);
+        let d30 = (h1[0]).atan();
+        if d30 < best13 {
+            best13 = d30;
+        }
+        s4 + best5 + t10 + best13 + top14 + t29 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_10_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 1];
         let mut s4: f64 = x[5 - m];
         let mut best5: f64 = 9.0;
@@ -1502,13 +2399,31 @@ mod hvp_10 {
             let (fwd_value, fwd_grad) = hvp_10_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_10: forward value");
             check_close("hvp_10: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_10_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_10_f: forward value");
+            let twin_flat = |g: &Hvp10FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_10_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_10_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_10_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_10_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_10: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_10_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_10_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_10: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_10_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_10_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_10", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1538,13 +2453,31 @@ mod hvp_10 {
             let (fwd_value, fwd_grad) = hvp_10_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_10: forward value");
             check_close("hvp_10: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_10_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_10_f: forward value");
+            let twin_flat = |g: &Hvp10FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_10_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_10_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_10_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_10_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_10: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_10_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_10_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_10: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_10_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_10_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_10", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1562,6 +2495,70 @@ mod hvp_11 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_11(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut s4: f64 = 0.0;
+        let mut s5: f64 = (m as f64).atan();
+        for xi3 in x.iter() {
+            h1[3] = s5;
+            s4 += ((s4 * w[(m + 4) % 4]) * 0.5 + (if s4 > s5 { s4 * 2.0 } else { s5 - s4 }));
+            h1[3 - m] = s4;
+            s5 = 0.5 * s5 + (if w[m + 1] > (x[m] * s5) { w[m + 1] * 2.0 } else { (x[m] * s5) - w[m + 1] });
+            s4 += (-x[m]);
+        }
+        h1[m] = s4.tanh();
+        h1[m + 1] += sigmoid(s5);
+        let mut best8: f64 = 9.0;
+        let mut top9: f64 = -9.0;
+        for i6 in m + 1..n {
+            let d10 = (s4 - (x[i6]).powi(2));
+            if d10 > top9 {
+                top9 = d10;
+            }
+            let mut s13: f64 = 0.0;
+            let mut s14: f64 = 0.0;
+            for (i11, xi12) in x.iter().enumerate() {
+                s14 += ((d10) * (d10) + 0.5).ln();
+                s13 += (w[3 - m]).sin();
+                let mut q17: f64 = 0.5;
+                let mut top18: f64 = -9.0;
+                for i15 in 0..=i6 {
+                    let d19 = ((m as f64).powi(2)).atan();
+                    if d19 < best8 {
+                        best8 = d19;
+                    }
+                    q17 *= 0.5 + sigmoid(d19);
+                    let d20 = x[i6];
+                    if d20 > top18 {
+                        top18 = d20;
+                    }
+                }
+                let g21 = (relu(q17 + 0.2)).sqrt();
+                let t22 = if g21 > 0.0 { g21 * w[(i6 + 4) % 4] } else { 0.0 };
+                let g23 = (top18 * top18 + 0.5).sqrt();
+                let t24 = if g23 > 0.0 { g23 * ((i6 as f64) * 0.5 + (*xi12)) } else { 0.0 };
+                let p25 = if m == 0 { i11 } else { 2 };
+            }
+            let d26 = (s13 * s13 + 0.5).ln();
+            if d26 < best8 {
+                best8 = d26;
+            }
+            h1[i6] = s14;
+            let d27 = (s4).mul_add(relu(w[(i6 + 1) % 4]), 0.5);
+            if d27 < best8 {
+                best8 = d27;
+            }
+        }
+        let t28 = best8;
+        h1[m] = sigmoid(top9);
+        let d29 = best8;
+        if d29 > top9 {
+            top9 = d29;
+        }
+        s4 + s5 + best8 + top9 + d29 + h1[2] * 0.5 + h1[3]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_11_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 4];
         let mut s4: f64 = 0.0;
         let mut s5: f64 = (m as f64).atan();
@@ -1650,13 +2647,31 @@ mod hvp_11 {
             let (fwd_value, fwd_grad) = hvp_11_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_11: forward value");
             check_close("hvp_11: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_11_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_11_f: forward value");
+            let twin_flat = |g: &Hvp11FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_11_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_11_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_11_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_11_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_11: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_11_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_11_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_11: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_11_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_11_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_11", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1686,13 +2701,31 @@ mod hvp_11 {
             let (fwd_value, fwd_grad) = hvp_11_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_11: forward value");
             check_close("hvp_11: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_11_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_11_f: forward value");
+            let twin_flat = |g: &Hvp11FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_11_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_11_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_11_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_11_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_11: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) =
                 hvp_11_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             let (_, _, hv_rev) = hvp_11_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
             check_close("hvp_11: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_11_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_11_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_11", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1710,6 +2743,69 @@ mod hvp_2000 {
 
     #[backprop(hessian, forward, max_iterations = 1000)]
     pub fn hvp_2000(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut best5: f64 = 9.0;
+        for i2 in 0..m {
+            let d6 = ((w[i2 + 2] * 0.5 + x[(i2 + 2) % 6])
+                - (w[i2]).mul_add(w.iter().fold(0.0, |acc, &v| acc * 0.25 + (-0.75_f64).max(1.5_f64)), 0.5));
+            if d6 < best5 {
+                best5 = d6;
+            }
+            let d7 = ((a).min(a) - (0.5_f64 * h1[i2 + m]));
+            if d7 < best5 {
+                best5 = d7;
+            }
+            if n > 2 {
+                let d8 = ((-x[i2]) / ((i2 as f64) * (i2 as f64) + 1.0));
+                if d8 < best5 {
+                    best5 = d8;
+                }
+                break;
+            }
+            let pv9 = (((best5).min(h1[i2 + 4])).mul_add(w[3 - m], 0.5)).tanh()
+                * (((best5).min(h1[i2 + 4])).mul_add(w[3 - m], 0.5)).tanh()
+                + 0.5;
+            let mut z10 = pv9 + 1.0;
+            let mut zp11: f64 = 0.0;
+            while (z10 - zp11).abs() > 1e-12 * z10 {
+                zp11 = z10;
+                z10 = 0.5 * (z10 + pv9 / z10);
+            }
+        }
+        let mut pr15: f64 = 1.0;
+        for i12 in 0..=m {
+            pr15 *= 0.75 + 0.5 * sigmoid(((x[i12 + 3]).tanh().exp() * (1.5_f64).tanh()));
+            let g16 = (relu((a).tanh().exp())).sqrt();
+            let t17 = if g16 > 0.0 { g16 } else { 0.0 };
+            if (b).mul_add(best5, 0.5) > (h1.iter().zip(&h1).map(|(&p, &q)| 0.5_f64).sum::<f64>()).tanh().exp() {
+                h1[5 - m] = (h1[(m + 6) % 6] * 0.5 + (w.iter().copied().fold(f64::MIN, f64::max)).max(t17));
+                break;
+            }
+            let mut loc18 = [0.0_f64; 2];
+            for i19 in 0..loc18.len() {
+                loc18[i19] = (((m as f64).max(best5)) * ((m as f64).max(best5)) + 0.5).ln();
+            }
+            pr15 *= 0.75
+                + 0.5 * sigmoid(loc18[(m + 1) % 2] * softplus((if 0.5_f64 > b { 0.5_f64 * 2.0 } else { b - 0.5_f64 })));
+        }
+        h1[(m + 3) % 6] = pr15.sqrt();
+        best5 + pr15 + h1[1] * 0.5 + h1[1]
+    }
+
+    #[backprop(forward, max_iterations = 1000)]
+    pub fn hvp_2000_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -1843,6 +2939,43 @@ mod hvp_2000 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2000: forward value");
             check_close("hvp_2000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2000_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2000_f: forward value");
+            let twin_flat = |g: &Hvp2000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2000_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2000_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -1857,6 +2990,7 @@ mod hvp_2000 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2000_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2000: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2000_hvp_fwd(
@@ -1888,6 +3022,21 @@ mod hvp_2000 {
                 &direction,
             );
             check_close("hvp_2000: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2000_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2000_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2000", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -1963,6 +3112,43 @@ mod hvp_2000 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2000: forward value");
             check_close("hvp_2000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2000_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2000_f: forward value");
+            let twin_flat = |g: &Hvp2000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2000_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2000_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -1977,6 +3163,7 @@ mod hvp_2000 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2000_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2000: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2000_hvp_fwd(
@@ -2008,6 +3195,21 @@ mod hvp_2000 {
                 &direction,
             );
             check_close("hvp_2000: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2000_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2000_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2000", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -2025,6 +3227,51 @@ mod hvp_2001 {
 
     #[backprop(hessian, forward, max_iterations = 1000)]
     pub fn hvp_2001(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let mut h2 = [0.0_f64; 6];
+        let mut s6: f64 = 0.0;
+        for xi4 in x.iter() {
+            let mut hv7 = (s6).abs() + 1.0;
+            while hv7 > 0.25 {
+                hv7 *= 0.5;
+            }
+            if s6 > a {
+                if m % 2 == 1 {
+                    h1[0] = sigmoid(x[1]);
+                    break;
+                }
+                let g8 = (relu(b + 0.2)).sqrt();
+                let t9 = if g8 > 0.0 { g8 * (if hv7 > hv7 { hv7 * 2.0 } else { hv7 - hv7 }) } else { 0.0 };
+            } else {
+                s6 += 0.25 * s6 + h1[0];
+            }
+            s6 += 0.25 * s6 + ((x[(m + 6) % 6]).sin()).abs();
+            let g10 = (((w[m + 1]).sin() + 0.2).max(0.0)).sqrt();
+            let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+        }
+        let t12 = (s6 * s6 + 0.5).ln();
+        if (t12 + (m as f64)) < 0.3 {
+            s6 -= (((s6).max(b)).tanh() * (s6 + b).tanh());
+        } else {
+            s6 += w[m + 1] * s6;
+        }
+        (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
+    }
+
+    #[backprop(forward, max_iterations = 1000)]
+    pub fn hvp_2001_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -2140,6 +3387,43 @@ mod hvp_2001 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2001: forward value");
             check_close("hvp_2001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2001_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2001_f: forward value");
+            let twin_flat = |g: &Hvp2001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2001_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2001_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -2154,6 +3438,7 @@ mod hvp_2001 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2001_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2001: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2001_hvp_fwd(
@@ -2185,6 +3470,21 @@ mod hvp_2001 {
                 &direction,
             );
             check_close("hvp_2001: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2001_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2001_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2001", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -2260,6 +3560,43 @@ mod hvp_2001 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2001: forward value");
             check_close("hvp_2001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2001_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2001_f: forward value");
+            let twin_flat = |g: &Hvp2001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2001_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2001_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -2274,6 +3611,7 @@ mod hvp_2001 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2001_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2001: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2001_hvp_fwd(
@@ -2305,6 +3643,21 @@ mod hvp_2001 {
                 &direction,
             );
             check_close("hvp_2001: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2001_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2001_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2001", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -2322,6 +3675,81 @@ mod hvp_2002 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_2002(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 1];
+        let mut best6: f64 = 9.0;
+        let mut s7: f64 = 0.0;
+        for i3 in 0..3 {
+            let d8 = (if (-s7) > best6 { (-s7) * 2.0 } else { best6 - (-s7) });
+            if d8 < best6 {
+                best6 = d8;
+            }
+            let t9 = (if (-0.75_f64).powi(2) > ((i3 as f64) * s7) {
+                (-0.75_f64).powi(2) * 2.0
+            } else {
+                ((i3 as f64) * s7) - (-0.75_f64).powi(2)
+            });
+            s7 = (s7 * 0.5 + ((if d8 > d8 { d8 * 2.0 } else { d8 - d8 }) - (t9).tanh().exp())).tanh();
+            let p10 = par[1];
+            let mut q14: f64 = 1.0;
+            for i11 in i3 + 1..n {
+                let mut loc15 = [0.0_f64; 3];
+                for i16 in 0..loc15.len() {
+                    loc15[i16] = (h2[0] + x.iter().map(|&v| 0.75 + 0.5 * sigmoid(((m as f64) + q14))).product::<f64>())
+                        .mul_add(q14, 0.5);
+                }
+                let d17 = loc15[1];
+                best6 = best6.min(d17);
+                let r18 = sigmoid(((d8).sin() - (x[m + 3]).max(d8))) / q14;
+                q14 += r18;
+            }
+            let d19 = q14 * q14;
+            if d19 < best6 {
+                best6 = d19;
+            }
+        }
+        let t20 = (best6 * best6 + 0.5).ln();
+        let g21 = ((s7 - 0.3).max(0.0)).sqrt();
+        let t22 = if g21 > 0.0 {
+            g21 * (if x[(m + 4) % 6] > a { x[(m + 4) % 6] * 2.0 } else { a - x[(m + 4) % 6] })
+        } else {
+            0.0
+        };
+        let mut top26: f64 = -9.0;
+        let mut top27: f64 = (x.iter().copied().fold(f64::MIN, f64::max)
+            + h2.iter().map(|&v| ((0.5_f64).mul_add(top26, 0.5)).max(b)).sum::<f64>());
+        for (xi24, yi25) in x.iter().zip(h2.iter()) {
+            let d28 = relu((2.0_f64).mul_add(h2.iter().zip(x).map(|(p, q)| p * q).sum::<f64>(), 0.5));
+            if d28 > top27 {
+                top27 = d28;
+            }
+            if (t22 * 0.5 + x[m + 3]) > (*xi24) {
+                continue;
+            }
+            h1[5 - m] = ((m as f64).tanh().exp()).tanh();
+            let d29 = ((h1[m + 3]).tanh()).max((*yi25).atan());
+            if d29 > top26 {
+                top26 = d29;
+            }
+        }
+        let t30 = top26;
+        best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_2002_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -2467,6 +3895,43 @@ mod hvp_2002 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2002: forward value");
             check_close("hvp_2002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2002_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2002_f: forward value");
+            let twin_flat = |g: &Hvp2002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2002_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2002_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -2481,6 +3946,7 @@ mod hvp_2002 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2002_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2002: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2002_hvp_fwd(
@@ -2512,6 +3978,21 @@ mod hvp_2002 {
                 &direction,
             );
             check_close("hvp_2002: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2002_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2002_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2002", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -2587,6 +4068,43 @@ mod hvp_2002 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2002: forward value");
             check_close("hvp_2002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2002_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2002_f: forward value");
+            let twin_flat = |g: &Hvp2002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2002_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2002_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -2601,6 +4119,7 @@ mod hvp_2002 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2002_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2002: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2002_hvp_fwd(
@@ -2632,6 +4151,21 @@ mod hvp_2002 {
                 &direction,
             );
             check_close("hvp_2002: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2002_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2002_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2002", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -2649,6 +4183,59 @@ mod hvp_2003 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_2003(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let mut s5: f64 = (x[(m + 4) % 6] * h1[0]);
+        let mut s6: f64 = 0.0;
+        for i2 in m + 1..n {
+            let (ta7, tb8) = (x[m + 3], w[obs[(m + 2) % 2][1]]);
+            s6 += (h1[0] * 0.5 + h1[0]).tanh();
+            let mut buf9 = vec![0.0_f64; x.len()];
+            for i10 in 0..buf9.len() {
+                buf9[i10] = (x[m + 3] * 0.5 + x[idx[5 - i2] as usize]).min((a).min(s5));
+            }
+            s5 -= buf9[5 - m] * 0.5 + (-0.75_f64);
+            let mut loc11 = [0.0_f64; 2];
+            for i12 in 0..loc11.len() {
+                loc11[i12] = w[3 - i2];
+            }
+            s6 += loc11[(m + 1) % 2] * ((x[5]) * (x[5]) + 0.5).ln();
+            s5 = 0.5 * s5 + (-(h1.iter().fold(0.0, |acc, &v| acc * -0.5 + (w[i2] + x[(m + 2) % 6]))).min(buf9[m + 3]));
+        }
+        h1[0] = relu(s5);
+        h1[0] = (s6 * s6 + 0.5).ln();
+        let mut best16: f64 = 9.0;
+        for (i13, xi14) in x.iter().enumerate() {
+            let d17 = (((h1[0]) * (h1[0]) + 1.0).sqrt()).tanh();
+            if d17 < best16 {
+                best16 = d17;
+            }
+            if (*xi14) < 0.3 {
+                h1[0] = h1[0];
+                s6 -= d17;
+            } else {
+                s6 = (s6 * 0.5 + (m as f64)).tanh();
+            }
+            h1[0] += ((x[(i13 + 5) % 6]).mul_add(h1[0], 0.5)
+                / (((w[(m + 2) % 4]).powi(2)) * ((w[(m + 2) % 4]).powi(2)) + 1.0));
+        }
+        h1[0] = sigmoid(best16);
+        s5 + s6 + best16 + h1[0] * 0.5 + h1[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_2003_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -2772,6 +4359,43 @@ mod hvp_2003 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2003: forward value");
             check_close("hvp_2003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2003_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2003_f: forward value");
+            let twin_flat = |g: &Hvp2003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2003_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2003_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -2786,6 +4410,7 @@ mod hvp_2003 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2003_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2003: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2003_hvp_fwd(
@@ -2817,6 +4442,21 @@ mod hvp_2003 {
                 &direction,
             );
             check_close("hvp_2003: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2003_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2003_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2003", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -2892,6 +4532,43 @@ mod hvp_2003 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2003: forward value");
             check_close("hvp_2003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2003_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2003_f: forward value");
+            let twin_flat = |g: &Hvp2003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2003_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2003_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -2906,6 +4583,7 @@ mod hvp_2003 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2003_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2003: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2003_hvp_fwd(
@@ -2937,6 +4615,21 @@ mod hvp_2003 {
                 &direction,
             );
             check_close("hvp_2003: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2003_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2003_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2003", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -2954,6 +4647,97 @@ mod hvp_2004 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_2004(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut h2 = [0.0_f64; 1];
+        let mut top6: f64 = (0.25_f64).min(h1[2]);
+        let mut s7: f64 = 0.0;
+        for i3 in (0..3).rev() {
+            s7 += ((top6).cos()).max(x[m]);
+            let tp8 = (
+                (x[m] * 0.5 + (-0.75_f64)).mul_add(x[m + i3], 0.5),
+                ((s7).mul_add((-0.75_f64), 0.5) * 0.5 + (0.25_f64).mul_add(top6, 0.5)),
+            );
+            let d9 = ((h1[2 - i3] / ((0.25_f64) * (0.25_f64) + 1.0)) * x[(i3 + 2) % 6]);
+            if d9 > top6 {
+                top6 = d9;
+            }
+            if i3 == 0 {
+                let g10 = (((tp8.1).min((-0.75_f64)) - 0.8).max(0.0)).sqrt();
+                let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+            }
+            let mut top15: f64 = ((-0.75_f64) * 0.5 + tp8.1);
+            let mut pr16: f64 = 1.0;
+            for xi13 in x.iter() {
+                let d17 = ((m as f64).cos() - ((w[(m + 4) % 4]) * (w[(m + 4) % 4]) + 1.0).sqrt());
+                top15 = top15.max(d17);
+                let d18 = (((m as f64) + 0.25_f64) * ((m as f64) + 0.25_f64) + 0.5).ln();
+                top15 = top15.max(d18);
+                let mut pr22: f64 = 1.0;
+                for i19 in 0..obs.len() {
+                    pr22 *= 1.0 + 0.25 * (h1[(m + 1) % 3]).tanh();
+                    let t23 = (((-0.75_f64).max(tp8.1)) * ((-0.75_f64).max(tp8.1)) + 0.5).ln();
+                    if (h1.iter().zip(&h2).map(|(p, q)| p * q).sum::<f64>() / ((0.25_f64) * (0.25_f64) + 1.0))
+                        > (s7 - top15)
+                    {
+                        h1[2 - i19] = (((h1[2 - i3]) * (h1[2 - i3]) + 1.0).sqrt()).atan();
+                        h2[0] += (if h2[0] > top15 { h2[0] * 2.0 } else { top15 - h2[0] }).max((h2[0]).tanh());
+                    } else {
+                        h2[0] = (if d9 > pr16 { d9 * 2.0 } else { pr16 - d9 }).mul_add((*xi13), 0.5);
+                        h1[0] = ((h1[2 - i3]).mul_add(d17, 0.5)).tanh();
+                    }
+                }
+                pr16 *= 1.0
+                    + 0.25
+                        * (pr22.ln()
+                            * (if (i3 as f64) > 0.5_f64 { (i3 as f64) * 2.0 } else { 0.5_f64 - (i3 as f64) }).tanh())
+                        .tanh();
+                let d24 = (-top15);
+                top6 = top6.max(d24);
+                pr16 *= 1.0 + 0.25 * ((top15).tanh() * 0.5 + (x[i3] + h2[0]).tanh()).tanh();
+            }
+            let d25 = (top15 * top15 + 0.5).ln() * 0.5
+                + ((d9).sin() * 0.5 + (x.iter().map(|&v| 0.75 + 0.5 * sigmoid((x[m]).sin())).product::<f64>() + s7));
+            if d25 > top6 {
+                top6 = d25;
+            }
+            h1[i3] = relu(pr16);
+            if flag {
+                continue;
+            }
+        }
+        let t26 = (top6 * top6 + 1.0).sqrt();
+        let mut s30: f64 = 0.0;
+        let mut pr31: f64 = 1.0;
+        for i27 in 0..m {
+            let t34 = match idx[m] {
+                0 | 2 => sigmoid((x[i27 + m]).atan()),
+                4..=5 => (b * 0.5 + (x[m + 3] + h1[(m + 3) % 3])),
+                6 => (x[(m + 1) % 6] - (m as f64)).powi(2),
+                k33 => relu(s30),
+            };
+            s30 += w[(i27 + 1) % 4] * s30;
+            pr31 *= 1.0 + 0.25 * (b * (t26).max(b)).tanh();
+        }
+        h1[2 - m] = (s30 * s30 + 0.5).ln();
+        let g35 = ((pr31).max(0.0)).sqrt();
+        let t36 = if g35 > 0.0 { g35 } else { 0.0 };
+        top6 + s7 + s30 + pr31 + t36 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_2004_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -3115,6 +4899,43 @@ mod hvp_2004 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2004: forward value");
             check_close("hvp_2004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2004_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2004_f: forward value");
+            let twin_flat = |g: &Hvp2004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2004_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2004_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -3129,6 +4950,7 @@ mod hvp_2004 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2004_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2004: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2004_hvp_fwd(
@@ -3160,6 +4982,21 @@ mod hvp_2004 {
                 &direction,
             );
             check_close("hvp_2004: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2004_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2004_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2004", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -3235,6 +5072,43 @@ mod hvp_2004 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2004: forward value");
             check_close("hvp_2004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2004_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2004_f: forward value");
+            let twin_flat = |g: &Hvp2004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2004_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2004_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -3249,6 +5123,7 @@ mod hvp_2004 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2004_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2004: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2004_hvp_fwd(
@@ -3280,6 +5155,21 @@ mod hvp_2004 {
                 &direction,
             );
             check_close("hvp_2004: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2004_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2004_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2004", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -3297,6 +5187,67 @@ mod hvp_2005 {
 
     #[backprop(hessian, forward, max_iterations = 1000)]
     pub fn hvp_2005(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut best5: f64 = 9.0;
+        for (xi3, yi4) in x.iter().zip(w.iter()) {
+            let g6 = (relu((a).mul_add(x[5 - m], 0.5) - 0.8)).sqrt();
+            let t7 = if g6 > 0.0 { g6 * sigmoid(best5) } else { 0.0 };
+            let d8 = (b - x[5 - m]);
+            if d8 < best5 {
+                best5 = d8;
+            }
+            let mut top12: f64 = -9.0;
+            for i9 in m + 1..n {
+                let p13 = if m == 0 { 2 } else { m - 1 };
+                let mut tw14 = 0.0_f64;
+                let mut s15: f64 = 0.0;
+                while tw14 < 1.5 {
+                    tw14 += 0.5 + sigmoid((((x[0]) * (x[0]) + 0.5).ln() - (i9 as f64)));
+                    let r16;
+                    if (h1[(i9 + 3) % 4]).max(a) > (x[p13 + m]).tanh().exp() {
+                        s15 = 0.5 * s15 + (softplus(s15) - best5);
+                        r16 = (softplus((*yi4)) - (best5 / ((i9 as f64) * (i9 as f64) + 1.0)));
+                    } else {
+                        let g17 = (relu(
+                            (if w[i9 + 1] > w.iter().fold(0.0, |acc, &v| acc * 0.25 + (x[m]).max(h1[m + 1])) {
+                                w[i9 + 1] * 2.0
+                            } else {
+                                w.iter().fold(0.0, |acc, &v| acc * 0.25 + (x[m]).max(h1[m + 1])) - w[i9 + 1]
+                            }) - 0.8,
+                        ))
+                        .sqrt();
+                        let t18 = if g17 > 0.0 { g17 } else { 0.0 };
+                        r16 = (w[m + 1] + (t7 - 1.5_f64));
+                    }
+                    s15 += 0.1 * s15 + ((d8 - w[m + 1]) - h1[3]);
+                }
+                let d19 = (((best5) * (best5) + 0.5).ln() / ((d8 - (*xi3)) * (d8 - (*xi3)) + 1.0));
+                if d19 > top12 {
+                    top12 = d19;
+                }
+            }
+        }
+        let g20 = (relu(best5 - 0.8)).sqrt();
+        let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+        let g22 = (relu(x[1])).sqrt();
+        let t23 = if g22 > 0.0 { g22 * (2.0_f64 / ((2.0_f64) * (2.0_f64) + 1.0)) } else { 0.0 };
+        best5 + t21 + h1[0] * 0.5 + h1[3]
+    }
+
+    #[backprop(forward, max_iterations = 1000)]
+    pub fn hvp_2005_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -3428,6 +5379,43 @@ mod hvp_2005 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2005: forward value");
             check_close("hvp_2005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2005_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2005_f: forward value");
+            let twin_flat = |g: &Hvp2005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2005_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2005_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -3442,6 +5430,7 @@ mod hvp_2005 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2005_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2005: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2005_hvp_fwd(
@@ -3473,6 +5462,21 @@ mod hvp_2005 {
                 &direction,
             );
             check_close("hvp_2005: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2005_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2005_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2005", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -3548,6 +5552,43 @@ mod hvp_2005 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2005: forward value");
             check_close("hvp_2005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2005_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2005_f: forward value");
+            let twin_flat = |g: &Hvp2005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2005_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2005_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -3562,6 +5603,7 @@ mod hvp_2005 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2005_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2005: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2005_hvp_fwd(
@@ -3593,6 +5635,21 @@ mod hvp_2005 {
                 &direction,
             );
             check_close("hvp_2005: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2005_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2005_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2005", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -3610,6 +5667,133 @@ mod hvp_2006 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_2006(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 2];
+        let mut q6: f64 = 1.0;
+        let mut q7: f64 = 0.5;
+        for i3 in 0..n {
+            let tp8 = (((-0.75_f64) * 0.5 + h1[m + i3]).mul_add(0.5_f64, 0.5), ((x[m + i3]).abs() * (q6 + q7)));
+            let (ta9, tb10) = tp8;
+            let r11;
+            if (a).min((m as f64)) < 1.0 {
+                q7 *= 0.5 + sigmoid(((h1[i3 + m]).tanh().exp()).tanh());
+                r11 = (0.5_f64).mul_add((ta9).max(x[5 - i3]), 0.5);
+            } else {
+                let g12 = (((h1[(m + 2) % 6] / ((x[i3]) * (x[i3]) + 1.0)) - 0.3).max(0.0)).sqrt();
+                let t13 = if g12 > 0.0 { g12 } else { 0.0 };
+                r11 = w[m + 1];
+            }
+            q7 += ((x[i3 + m] - h2[(m + 1) % 2]).cos()) * ((x[i3 + m] - h2[(m + 1) % 2]).cos());
+            q6 += (-(if tp8.0 > tp8.0 { tp8.0 * 2.0 } else { tp8.0 - tp8.0 }))
+                * (-(if tp8.0 > tp8.0 { tp8.0 * 2.0 } else { tp8.0 - tp8.0 }));
+            h2[(i3 + 1) % 2] = (if (w[obs[1][1]]).abs() > ((i3 as f64) - (m as f64)) {
+                (w[obs[1][1]]).abs() * 2.0
+            } else {
+                ((i3 as f64) - (m as f64)) - (w[obs[1][1]]).abs()
+            });
+            if (1.5_f64 / ((x[m + 3]) * (x[m + 3]) + 1.0)) > (x[4] * x[m + i3]) {
+                break;
+            }
+        }
+        if q6 > softplus(w[labels[2 - m] as usize]) {
+            h2[(m + 2) % 2] = b;
+            h1[(m + 6) % 6] = ((x[obs[(m + 2) % 2][0]] + q6).tanh()).tanh();
+        }
+        if q7 > q6 {
+            h1[5 - m] = (((h1[m]) * (h1[m]) + 0.5).ln() / ((0.5_f64 + q7) * (0.5_f64 + q7) + 1.0));
+            h2[(m + 2) % 2] += a;
+        } else {
+            h2[(m + 1) % 2] = h1[m];
+            h2[(m + 2) % 2] += ((m as f64).sin() * 0.5 + q7);
+        }
+        let mut s17: f64 = (if a > b { a * 2.0 } else { b - a });
+        let mut top18: f64 = -9.0;
+        for (xi15, yi16) in x.iter().zip(h2.iter()) {
+            let d19 = ((q7).cos()).cos();
+            if d19 > top18 {
+                top18 = d19;
+            }
+            if !flag {
+                q7 += sigmoid(
+                    (if (h1[m]).mul_add(top18, 0.5)
+                        > (if x[(m + 3) % 6] > (m as f64) { x[(m + 3) % 6] * 2.0 } else { (m as f64) - x[(m + 3) % 6] })
+                    {
+                        (h1[m]).mul_add(top18, 0.5) * 2.0
+                    } else {
+                        (if x[(m + 3) % 6] > (m as f64) { x[(m + 3) % 6] * 2.0 } else { (m as f64) - x[(m + 3) % 6] })
+                            - (h1[m]).mul_add(top18, 0.5)
+                    }),
+                );
+                break;
+            }
+            s17 -= (-x[m + 3]).atan();
+            let t20 = (-d19);
+        }
+        if s17 > s17 {
+            h1[(m + 3) % 6] += 0.5_f64;
+            h2[(m + 2) % 2] = softplus(x[m]);
+        } else {
+            let d21 = ((h2[1]).max(h1[m])).mul_add(((0.5_f64).min(q6)).tanh(), 0.5);
+            top18 = top18.max(d21);
+            h1[(m + 5) % 6] = (if (if 0.25_f64 > top18 { 0.25_f64 * 2.0 } else { top18 - 0.25_f64 }) > (b + (m as f64))
+            {
+                (if 0.25_f64 > top18 { 0.25_f64 * 2.0 } else { top18 - 0.25_f64 }) * 2.0
+            } else {
+                (b + (m as f64)) - (if 0.25_f64 > top18 { 0.25_f64 * 2.0 } else { top18 - 0.25_f64 })
+            })
+            .tanh();
+        }
+        let t22 = top18;
+        let mut s26: f64 = 0.0;
+        let mut q27: f64 = 0.5;
+        for i23 in 0..2 {
+            s17 = (s17 * 0.5 + 0.25_f64).tanh();
+            s26 += match m {
+                0..=1 => ((a).mul_add(x[i23], 0.5)).tanh().exp(),
+                2 | 4 => softplus((s17 + h1[i23 * 3 + m])),
+                k28 if k28 < 1 => q6,
+                k29 => {
+                    ((if q7 > (i23 as f64) { q7 * 2.0 } else { (i23 as f64) - q7 })
+                        - (b / ((w.iter().fold(0.0, |acc, &v| acc * 0.25 + h1[(k29 as usize) + i23]))
+                            * (w.iter().fold(0.0, |acc, &v| acc * 0.25 + h1[(k29 as usize) + i23]))
+                            + 1.0)))
+                }
+            };
+            q27 += (h1[(m + 2) % 6]) * (h1[(m + 2) % 6]);
+            if m > 0 {
+                h1[i23] += (softplus(q27)).max((a).min(0.25_f64));
+                break;
+            }
+            s26 += w[3 - i23];
+        }
+        h2[(m + 1) % 2] += sigmoid(s26);
+        let t31 = q27.ln();
+        (q6 * q6 + 1.0).ln()
+            + q7
+            + s17
+            + top18
+            + (s26 * s26 + 1.0).ln()
+            + q27
+            + t31
+            + h1.iter().sum::<f64>()
+            + h2[0] * 0.5
+            + h2[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_2006_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -3807,6 +5991,43 @@ mod hvp_2006 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2006: forward value");
             check_close("hvp_2006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2006_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2006_f: forward value");
+            let twin_flat = |g: &Hvp2006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2006_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2006_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -3821,6 +6042,7 @@ mod hvp_2006 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2006_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2006: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2006_hvp_fwd(
@@ -3852,6 +6074,21 @@ mod hvp_2006 {
                 &direction,
             );
             check_close("hvp_2006: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2006_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2006_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2006", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -3927,6 +6164,43 @@ mod hvp_2006 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2006: forward value");
             check_close("hvp_2006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2006_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2006_f: forward value");
+            let twin_flat = |g: &Hvp2006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2006_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2006_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -3941,6 +6215,7 @@ mod hvp_2006 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2006_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2006: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2006_hvp_fwd(
@@ -3972,6 +6247,21 @@ mod hvp_2006 {
                 &direction,
             );
             check_close("hvp_2006: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2006_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2006_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2006", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -3989,6 +6279,104 @@ mod hvp_2007 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_2007(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut q5: f64 = 1.0;
+        for i2 in 0..n {
+            q5 += ((((x[m + 3]) * (x[m + 3]) + 1.0).sqrt()).min((-(-0.75_f64))))
+                * ((((x[m + 3]) * (x[m + 3]) + 1.0).sqrt()).min((-(-0.75_f64))));
+            let t6 = (q5 * 0.5 + q5);
+        }
+        h1[(m + 3) % 3] = q5;
+        let mut q10: f64 = 0.5;
+        for i7 in m + 1..4 {
+            let mut q14: f64 = 0.5;
+            let mut pr15: f64 = 1.0;
+            for i11 in 0..i7 {
+                pr15 *= 1.0 + 0.25 * ((q14).mul_add(h1[0], 0.5) * 0.5 + (a).min(q14)).tanh();
+                let r16 =
+                    sigmoid((h1.iter().map(|&v| 0.75 + 0.5 * sigmoid(relu((i7 as f64)))).product::<f64>()).sin()) / q14;
+                q14 += r16;
+                let mut hv17 = (if (r16 / ((q14) * (q14) + 1.0)) > softplus(pr15) {
+                    (r16 / ((q14) * (q14) + 1.0)) * 2.0
+                } else {
+                    softplus(pr15) - (r16 / ((q14) * (q14) + 1.0))
+                })
+                .abs()
+                    + 1.0;
+                while hv17 > 0.25 {
+                    hv17 *= 0.5;
+                }
+                let mut s21: f64 = (w[(i7 + 4) % 4] + hv17);
+                for i18 in m + 1..n {
+                    let p22 = if i7 < m { i18 } else { 0 };
+                    if 1.5_f64 > sigmoid(x[i11 + i18]) {
+                        if i18 < i11 {
+                            continue;
+                        }
+                        let g23 = ((0.5_f64).min(s21) * (0.5_f64).min(s21) + 0.5).sqrt();
+                        let t24 = if g23 > 0.0 { g23 * r16 } else { 0.0 };
+                        q10 += sigmoid(((r16 + q10) * (r16 + q10) + 1.0).sqrt());
+                    }
+                    s21 += ((w[labels[m] as usize]).cos()).atan();
+                }
+                let g25 = ((s21).max(0.0)).sqrt();
+                let t26 = if g25 > 0.0 { g25 * ((i7 as f64) / ((w[2]) * (w[2]) + 1.0)) } else { 0.0 };
+                let g27 = (((w.iter().zip(x).map(|(p, q)| p * q).sum::<f64>()).abs() + 0.2).max(0.0)).sqrt();
+                let t28 = if g27 > 0.0 { g27 } else { 0.0 };
+            }
+            let t29 = (1.0 / pr15);
+            h1[(m + 1) % 3] += w[obs[(i7 + 1) % 2][1]];
+            q10 += sigmoid(h1[(m + 2) % 3]);
+            let r30 = sigmoid(
+                ((-w.iter().map(|&v| 0.75 + 0.5 * sigmoid(relu(q14))).product::<f64>())
+                    / ((((h1[(i7 + 2) % 3]) * (h1[(i7 + 2) % 3]) + 1.0).sqrt())
+                        * (((h1[(i7 + 2) % 3]) * (h1[(i7 + 2) % 3]) + 1.0).sqrt())
+                        + 1.0)),
+            ) / q10;
+            q10 += r30;
+        }
+        let t31 = q10.sqrt();
+        let mut top35: f64 = ((w[par[(m + 1) % 4]]) * (w[par[(m + 1) % 4]]) + 1.0).sqrt();
+        let mut pr36: f64 = 1.0;
+        for i32 in 0..n {
+            q10 += sigmoid(
+                (if ((b) * (b) + 0.5).ln() > (if b > t31 { b * 2.0 } else { t31 - b }) {
+                    ((b) * (b) + 0.5).ln() * 2.0
+                } else {
+                    (if b > t31 { b * 2.0 } else { t31 - b }) - ((b) * (b) + 0.5).ln()
+                }),
+            );
+            let d37 = (i32 as f64);
+            if d37 > top35 {
+                top35 = d37;
+            }
+            let d38 = q5;
+            top35 = top35.max(d38);
+            pr36 *= 0.75 + 0.5 * sigmoid(1.5_f64);
+            if !flag {
+                pr36 *= 1.0 + 0.25 * ((((2.0_f64).max(h1[2 - i32])) * ((2.0_f64).max(h1[2 - i32])) + 0.5).ln()).tanh();
+                break;
+            }
+            h1[(i32 + 2) % 3] = (a).max((a * 0.5 + 0.5_f64));
+        }
+        h1[m] = sigmoid(top35);
+        q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_2007_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -4157,6 +6545,43 @@ mod hvp_2007 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2007: forward value");
             check_close("hvp_2007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2007_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2007_f: forward value");
+            let twin_flat = |g: &Hvp2007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2007_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2007_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -4171,6 +6596,7 @@ mod hvp_2007 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2007_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2007: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2007_hvp_fwd(
@@ -4202,6 +6628,21 @@ mod hvp_2007 {
                 &direction,
             );
             check_close("hvp_2007: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2007_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2007_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2007", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -4277,6 +6718,43 @@ mod hvp_2007 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2007: forward value");
             check_close("hvp_2007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2007_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2007_f: forward value");
+            let twin_flat = |g: &Hvp2007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2007_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2007_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -4291,6 +6769,7 @@ mod hvp_2007 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2007_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2007: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2007_hvp_fwd(
@@ -4322,6 +6801,21 @@ mod hvp_2007 {
                 &direction,
             );
             check_close("hvp_2007: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2007_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2007_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2007", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -4339,6 +6833,61 @@ mod hvp_2008 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_2008(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut s5: f64 = a;
+        for i2 in 0..3 {
+            s5 += s5
+                + (((h1[(m + 2) % 2]) * (h1[(m + 2) % 2]) + 1.0).sqrt() * 0.5
+                    + (w.iter().map(|v| v * v).sum::<f64>()).tanh().exp());
+            if (w[(i2 + 3) % 4] + w[labels[(m + 2) % 3] as usize]) > s5 {
+                h1[(m + 1) % 2] += (s5 - (x[m + 3]).cos()).tanh();
+                break;
+            }
+            if relu(h1[(i2 + 2) % 2]) > (s5).cos() {
+                h1[(i2 + 1) % 2] = ((a).cos()).atan();
+                h1[(i2 + 1) % 2] += (relu(x[5 - i2]) * (s5 / ((x[m + i2]) * (x[m + i2]) + 1.0)).tanh());
+            } else {
+                h1[(m + 2) % 2] = (-relu(x[m + i2]));
+            }
+            s5 = (s5 * 0.5 + ((a).powi(2)).mul_add(((i2 as f64) - (m as f64)), 0.5)).tanh();
+        }
+        let t6 = (s5 * s5 + 1.0).sqrt();
+        let mut q10: f64 = 1.0;
+        let mut pr11: f64 = 1.0;
+        for i7 in 0..m {
+            q10 += (a) * (a);
+            pr11 *= 1.0 + 0.25 * ((q10).min(pr11) * 0.5 + (x[5 - m]).tanh().exp()).tanh();
+            let r12: f64;
+            if h1[(i7 + 2) % 2] > (pr11 / ((q10) * (q10) + 1.0)) {
+                h1[(m + 1) % 2] = ((m as f64) * 0.5 + x.iter().zip(&h1).map(|(&p, &q)| pr11).sum::<f64>()).atan();
+                r12 = (b * (pr11).atan());
+            } else if i7 % 2 == 1 {
+                r12 = ((((s5) * (s5) + 1.0).sqrt()).tanh()
+                    + (if (i7 as f64) > 0.25_f64 { (i7 as f64) * 2.0 } else { 0.25_f64 - (i7 as f64) }));
+            } else {
+                r12 = t6;
+            }
+        }
+        if pr11 > a {
+            q10 += ((t6).tanh()) * ((t6).tanh());
+        }
+        (s5 * s5 + 1.0).ln() + (t6 * t6 + 1.0).ln() + q10 + pr11 + h1[0] * 0.5 + h1[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_2008_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -4464,6 +7013,43 @@ mod hvp_2008 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2008: forward value");
             check_close("hvp_2008: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2008_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2008_f: forward value");
+            let twin_flat = |g: &Hvp2008FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2008_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2008_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2008_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -4478,6 +7064,7 @@ mod hvp_2008 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2008_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2008: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2008_hvp_fwd(
@@ -4509,6 +7096,21 @@ mod hvp_2008 {
                 &direction,
             );
             check_close("hvp_2008: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2008_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2008_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2008", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -4584,6 +7186,43 @@ mod hvp_2008 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2008: forward value");
             check_close("hvp_2008: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2008_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2008_f: forward value");
+            let twin_flat = |g: &Hvp2008FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2008_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2008_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2008_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -4598,6 +7237,7 @@ mod hvp_2008 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2008_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2008: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2008_hvp_fwd(
@@ -4629,6 +7269,21 @@ mod hvp_2008 {
                 &direction,
             );
             check_close("hvp_2008: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2008_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2008_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2008", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -4646,6 +7301,66 @@ mod hvp_2009 {
 
     #[backprop(hessian, forward, max_iterations = 1000)]
     pub fn hvp_2009(
+        x: &[f64],
+        w: &[f64; 4],
+        a: f64,
+        b: f64,
+        n: usize,
+        m: usize,
+        flag: bool,
+        obs: &[[usize; 2]],
+        par: &[usize; 4],
+        labels: &[u8],
+        idx: &Vec<i32>,
+    ) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut top5: f64 = (b * 0.5 + x[5 - m]);
+        for (xi3, yi4) in x.iter().zip(h1.iter()) {
+            let d6 = (if h1[5 - m] > x[1] { h1[5 - m] * 2.0 } else { x[1] - h1[5 - m] }).min(2.0_f64);
+            top5 = top5.max(d6);
+            let pv7 = top5 * top5 + 0.5;
+            let mut z8 = pv7 + 1.0;
+            let mut zp9: f64 = 0.0;
+            while (z8 - zp9).abs() > 1e-12 * z8 {
+                zp9 = z8;
+                z8 = 0.5 * (z8 + pv7 / z8);
+            }
+        }
+        let g10 = (top5 * top5 + 0.5).sqrt();
+        let t11 = if g10 > 0.0 { g10 * (top5).atan() } else { 0.0 };
+        let mut top15: f64 = -9.0;
+        let mut best16: f64 = 9.0;
+        for i12 in 0..3 {
+            let mut hv17 = ((top5).cos() * (top5 * 0.5 + 0.5_f64)).abs() + 1.0;
+            let mut cnt18 = 0.0_f64;
+            while hv17 > 0.25 {
+                hv17 *= 0.5;
+                cnt18 += 1.0;
+            }
+            let mut loc19 = [0.0_f64; 3];
+            for i20 in 0..loc19.len() {
+                loc19[i20] = ((w[m + 1] * best16) * (w[m + 1] * best16) + 0.5).ln();
+            }
+            let d21 = loc19[i12];
+            if d21 > top15 {
+                top15 = d21;
+            }
+            let d22 = softplus(((a) * (a) + 0.5).ln());
+            if d22 < best16 {
+                best16 = d22;
+            }
+            let d23 = ((i12 as f64).cos() * hv17);
+            if d23 > top15 {
+                top15 = d23;
+            }
+        }
+        let t24 = (top15 * top15 + 0.5).ln();
+        let t25 = relu(best16);
+        top5 + t11 + top15 + best16 + t24 + h1[2] * 0.5 + h1[1]
+    }
+
+    #[backprop(forward, max_iterations = 1000)]
+    pub fn hvp_2009_f(
         x: &[f64],
         w: &[f64; 4],
         a: f64,
@@ -4776,6 +7491,43 @@ mod hvp_2009 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2009: forward value");
             check_close("hvp_2009: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2009_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2009_f: forward value");
+            let twin_flat = |g: &Hvp2009FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2009_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2009_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2009_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -4790,6 +7542,7 @@ mod hvp_2009 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2009_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2009: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2009_hvp_fwd(
@@ -4821,6 +7574,21 @@ mod hvp_2009 {
                 &direction,
             );
             check_close("hvp_2009: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2009_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2009_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2009", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -4896,6 +7664,43 @@ mod hvp_2009 {
             );
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_2009: forward value");
             check_close("hvp_2009: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) = hvp_2009_f_grad_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+            );
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_2009_f: forward value");
+            let twin_flat = |g: &Hvp2009FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_2009_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) = hvp_2009_f_jvp(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
             let (_, jv) = hvp_2009_jvp(
                 &p[..6],
                 &[p[6], p[7], p[8], p[9]],
@@ -4910,6 +7715,7 @@ mod hvp_2009 {
                 &idx,
                 &direction,
             );
+            check_close("hvp_2009_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_2009: jvp", &[jv], &[dot]);
             let (_, _, hv_fwd) = hvp_2009_hvp_fwd(
@@ -4941,6 +7747,21 @@ mod hvp_2009 {
                 &direction,
             );
             check_close("hvp_2009: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) = hvp_2009_f_hvp_fwd(
+                &p[..6],
+                &[p[6], p[7], p[8], p[9]],
+                p[10],
+                p[11],
+                n,
+                m,
+                flag,
+                &obs,
+                &par,
+                &labels,
+                &idx,
+                &twin_direction,
+            );
+            check_close("hvp_2009_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
             if v.is_finite() && v.abs() < 1e4 {
                 let (c, s) = check_hvp("hvp_2009", grad_at, &flat(&hv), &p, &dir);
                 compared += c;
@@ -4958,6 +7779,46 @@ mod hvp_4000 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4000(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut h2 = [0.0_f64; 2];
+        let hc = layer2(w, x[1]);
+        let mut s5: f64 = 0.0;
+        for i3 in m + 1..4 {
+            s5 += 0.1 * s5 + wsum(w, (m as f64));
+            s5 += s5 + (a * x[(m + 5) % 6]).max((wsum(w, s5)).sin());
+            if a < 0.0 {
+                let g6 = (((a + (m as f64)) + 0.2).max(0.0)).sqrt();
+                let t7 = if g6 > 0.0 { g6 } else { 0.0 };
+                h2[(m + 1) % 2] = (x[5]).mul_add(sigmoid(pick(x, i3, s5)), 0.5);
+            } else {
+                let g8 = (((s5 + s5).tanh() - 0.3).max(0.0)).sqrt();
+                let t9 = if g8 > 0.0 { g8 } else { 0.0 };
+                h1[i3] = (0.5_f64 + x[5 - i3]).cos();
+            }
+        }
+        let t10 = sigmoid(s5);
+        h2[(m + 2) % 2] = ((pick(x, m, w[0])).tanh() * ((soft(t10, w[3 - m])).max(s5)).tanh());
+        let mut s13: f64 = 0.0;
+        let mut pr14: f64 = 1.0;
+        for xi12 in x.iter() {
+            pr14 *= 0.75 + 0.5 * sigmoid((a).tanh().exp());
+            if pr14 < -0.2 {
+                s5 += soft((m as f64), h2[(m + 2) % 2]);
+                let g15 = (relu(w[(m + 2) % 4] - 0.3)).sqrt();
+                let t16 = if g15 > 0.0 { g15 } else { 0.0 };
+            } else {
+                let g17 = (relu((h1[(m + 3) % 4] / ((b) * (b) + 1.0)) + 0.2)).sqrt();
+                let t18 = if g17 > 0.0 { g17 * w[3 - m] } else { 0.0 };
+            }
+            s13 += (((m as f64) * (m as f64) + 1.0).sqrt()).min(w[(m + 3) % 4]);
+        }
+        let t19 = s13.tanh();
+        let t20 = pr14;
+        (s5 * s5 + 1.0).ln() + t10 + s13 + pr14 + t19 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4000_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 4];
         let mut h2 = [0.0_f64; 2];
         let hc = layer2(w, x[1]);
@@ -5022,7 +7883,22 @@ mod hvp_4000 {
             let (fwd_value, fwd_grad) = hvp_4000_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4000: forward value");
             check_close("hvp_4000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4000_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4000_f: forward value");
+            let twin_flat = |g: &Hvp4000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4000_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4000_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4000_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4000: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5054,7 +7930,22 @@ mod hvp_4000 {
             let (fwd_value, fwd_grad) = hvp_4000_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4000: forward value");
             check_close("hvp_4000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4000_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4000_f: forward value");
+            let twin_flat = |g: &Hvp4000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4000_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4000_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4000_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4000: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5074,6 +7965,73 @@ mod hvp_4001 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4001(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let hc = layer2(w, a);
+        let mut top4: f64 = -9.0;
+        let mut best5: f64 = 9.0;
+        for (i2, xi3) in x.iter().enumerate() {
+            let d6 = b;
+            best5 = best5.min(d6);
+            let d7 = sigmoid(w[m + 1]);
+            if d7 > top4 {
+                top4 = d7;
+            }
+            let mut q10: f64 = 0.5;
+            let mut s11: f64 = 0.0;
+            for i8 in 0..n {
+                let mut top14: f64 = h1[(m + 1) % 4];
+                let mut s15: f64 = (wsum(w, b) / ((-0.75_f64) * (-0.75_f64) + 1.0));
+                for i12 in 0..i8 {
+                    let p16 = if m == 0 { 2 } else { m - 1 };
+                    let d17 = (x[p16 + i12]).sin();
+                    if d17 > top14 {
+                        top14 = d17;
+                    }
+                    let g18 = ((softplus(wsum(w, d17)) + 0.2).max(0.0)).sqrt();
+                    let t19 = if g18 > 0.0 { g18 * (top14).min(best5) } else { 0.0 };
+                    s15 = (s15 * 0.5
+                        + ((pick(x, m, 1.5_f64)).abs()
+                            / (((pick(x, i8, x[(p16 + 3) % 6])).atan()) * ((pick(x, i8, x[(p16 + 3) % 6])).atan())
+                                + 1.0)))
+                        .tanh();
+                }
+                if top14 > hc[1] {
+                    h1[m + 1] = ((*xi3).min(w[m + 1]) * 0.5 + 0.5_f64);
+                    h1[(i2 + 3) % 4] = (h1[(m + 1) % 4]).tanh();
+                }
+                let r20 = sigmoid(s15 * 0.5 + ((h1[(m + 2) % 4]).mul_add(d7, 0.5)).tanh()) / q10;
+                q10 += r20;
+                let p21 = if m == 0 { 2 } else { m - 1 };
+                q10 += sigmoid(((pick(x, p21, w[i8])).abs()).mul_add((s11).max(b), 0.5));
+                s11 = (s11 * 0.5 + (-(h1[i8] - a))).tanh();
+            }
+            let d22 = (1.0 / q10)
+                * (if (top4).atan() > (m as f64) { (top4).atan() * 2.0 } else { (m as f64) - (top4).atan() });
+            if d22 > top4 {
+                top4 = d22;
+            }
+            h1[3 - m] = relu(s11);
+        }
+        let t23 = top4;
+        let t24 = (best5 * best5 + 1.0).sqrt();
+        let mut best27: f64 = 9.0;
+        for i25 in m + 1..4 {
+            let t28 = (if best5 > t24 { best5 * 2.0 } else { t24 - best5 }).abs();
+            let d29 = (wsum(w, x[5 - m]) / ((hc[0]) * (hc[0]) + 1.0)).mul_add(pick(x, i25, top4), 0.5);
+            if d29 < best27 {
+                best27 = d29;
+            }
+        }
+        let t30 = best27;
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + top4 + best5 + t23 + t24 + best27 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4001_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 4];
         let hc = layer2(w, a);
         let mut top4: f64 = -9.0;
@@ -5165,7 +8123,22 @@ mod hvp_4001 {
             let (fwd_value, fwd_grad) = hvp_4001_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4001: forward value");
             check_close("hvp_4001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4001_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4001_f: forward value");
+            let twin_flat = |g: &Hvp4001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4001_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4001_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4001_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4001: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5197,7 +8170,22 @@ mod hvp_4001 {
             let (fwd_value, fwd_grad) = hvp_4001_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4001: forward value");
             check_close("hvp_4001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4001_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4001_f: forward value");
+            let twin_flat = |g: &Hvp4001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4001_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4001_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4001_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4001: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5217,6 +8205,87 @@ mod hvp_4002 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4002(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 2];
+        let mut s5: f64 = ((2.0_f64) * (2.0_f64) + 0.5).ln();
+        let mut s6: f64 = 0.0;
+        for xi4 in x.iter() {
+            h2[(m + 2) % 2] += softplus((soft(w[(m + 4) % 4], h2[(m + 2) % 2]) * 0.5 + s5));
+            let mut top9: f64 = ((m as f64) / ((s5) * (s5) + 1.0));
+            let mut s10: f64 = (if (*xi4) > (m as f64) { (*xi4) * 2.0 } else { (m as f64) - (*xi4) });
+            for i7 in 0..=m {
+                let mut loc11 = [0.0_f64; 2];
+                for i12 in 0..loc11.len() {
+                    loc11[i12] = (loc11[1] * (s10).min(x[i7 + i12]));
+                }
+                s5 +=
+                    -0.5 * s5 + loc11[(i7 + 2) % 2] * ((pick(x, i7, x[m + i7])).sin() / ((s5 + s6) * (s5 + s6) + 1.0));
+                s10 = (s10 * 0.5 + (top9 - loc11[(m + 2) % 2]).powi(2)).tanh();
+                let d13 = relu(((wsum(w, a)) * (wsum(w, a)) + 0.5).ln());
+                top9 = top9.max(d13);
+            }
+            h2[(m + 2) % 2] += relu(top9);
+            let g14 = (relu(s10)).sqrt();
+            let t15 = if g14 > 0.0 { g14 } else { 0.0 };
+            s6 += (if (s5 * (*xi4)) > top9 { (s5 * (*xi4)) * 2.0 } else { top9 - (s5 * (*xi4)) });
+            s5 += ((w[2]).min(b)).max((b).max(x[m + 3]));
+            let mut best18: f64 = 9.0;
+            for i16 in 0..2 {
+                s6 = (s6 * 0.5 + ((*xi4).powi(2)).sin()).tanh();
+                let d19 = (best18 + (w[3 - m] * 0.5 + w[m + i16]));
+                if d19 < best18 {
+                    best18 = d19;
+                }
+                h2[(i16 + 1) % 2] = ((1.5_f64).atan() * 0.5 + pick(x, m, (m as f64)));
+            }
+            let g20 = (relu(best18 - 0.8)).sqrt();
+            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+        }
+        let t22 = sigmoid(s5);
+        h1[(m + 2) % 2] = (s6 * s6 + 1.0).sqrt();
+        let mut s25: f64 = 0.0;
+        for i23 in m + 1..n {
+            s25 += 0.1 * s25 + (s25).cos();
+            s5 -= (if ((x[(m + 2) % 6]) * (x[(m + 2) % 6]) + 0.5).ln() > (t22).abs() {
+                ((x[(m + 2) % 6]) * (x[(m + 2) % 6]) + 0.5).ln() * 2.0
+            } else {
+                (t22).abs() - ((x[(m + 2) % 6]) * (x[(m + 2) % 6]) + 0.5).ln()
+            });
+            h2[0] = x[i23 + 3];
+            let g26 = (relu((x[i23] * 0.5 + x[(i23 + 6) % 6]))).sqrt();
+            let t27 = if g26 > 0.0 { g26 * pick(x, i23, w[m]) } else { 0.0 };
+        }
+        if s25 > 0.25_f64 {
+            let g28 = (relu((0.25_f64).cos())).sqrt();
+            let t29 = if g28 > 0.0 { g28 } else { 0.0 };
+        }
+        let mut best32: f64 = 9.0;
+        let mut pr33: f64 = 1.0;
+        for xi31 in x.iter() {
+            h2[(m + 1) % 2] = relu((w[3 - m]).max(t22));
+            let d34 = ((0.25_f64).abs()).tanh();
+            if d34 < best32 {
+                best32 = d34;
+            }
+            pr33 *= 0.75
+                + 0.5
+                    * sigmoid(
+                        ((if best32 > s6 { best32 * 2.0 } else { s6 - best32 }).tanh()
+                            + (if d34 > h1[(m + 2) % 2] { d34 * 2.0 } else { h1[(m + 2) % 2] - d34 }).tanh()),
+                    );
+        }
+        h1[(m + 2) % 2] = relu(best32);
+        let g35 = ((pr33 + 0.2).max(0.0)).sqrt();
+        let t36 = if g35 > 0.0 { g35 * (pr33 + h2[0]).tanh() } else { 0.0 };
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4002_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 2];
         let mut h2 = [0.0_f64; 2];
         let mut s5: f64 = ((2.0_f64) * (2.0_f64) + 0.5).ln();
@@ -5322,7 +8391,22 @@ mod hvp_4002 {
             let (fwd_value, fwd_grad) = hvp_4002_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4002: forward value");
             check_close("hvp_4002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4002_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4002_f: forward value");
+            let twin_flat = |g: &Hvp4002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4002_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4002_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4002_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4002: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5354,7 +8438,22 @@ mod hvp_4002 {
             let (fwd_value, fwd_grad) = hvp_4002_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4002: forward value");
             check_close("hvp_4002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4002_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4002_f: forward value");
+            let twin_flat = |g: &Hvp4002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4002_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4002_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4002_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4002: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5374,6 +8473,69 @@ mod hvp_4003 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4003(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 3];
+        let hc = layer2(w, x[1]);
+        let mut top5: f64 = -9.0;
+        for xi4 in x.iter() {
+            let mut top8: f64 = (a).cos();
+            for i6 in m + 1..n {
+                let d9 =
+                    (if (hc[0]).cos() > wsum(w, top8) { (hc[0]).cos() * 2.0 } else { wsum(w, top8) - (hc[0]).cos() });
+                if d9 > top8 {
+                    top8 = d9;
+                }
+                if (top8 + b) < 0.3 {
+                    h1[m + i6] = ((x[(i6 + 1) % 6]).abs()).tanh();
+                    let d10 = top8;
+                    if d10 > top8 {
+                        top8 = d10;
+                    }
+                } else {
+                    h1[i6 + m] = x[(i6 + 4) % 6];
+                }
+            }
+            let d11 = top8.tanh();
+            if d11 > top5 {
+                top5 = d11;
+            }
+            let p12 = if m == 0 { 2 } else { m - 1 };
+            let d13 = ((d11 * d11) * (d11 * d11) + 1.0).sqrt();
+            if d13 > top5 {
+                top5 = d13;
+            }
+            if p12 % 2 == 1 {
+                let d14 = relu(soft(d11, d11));
+                if d14 > top8 {
+                    top8 = d14;
+                }
+            } else {
+                let d15 = wsum(w, d11);
+                if d15 > top5 {
+                    top5 = d15;
+                }
+            }
+        }
+        let t16 = sigmoid(top5);
+        let mut s19: f64 = 0.0;
+        let mut q20: f64 = 1.0;
+        for i17 in 0..2 {
+            q20 += (m as f64).exp();
+            h2[m] = (softplus(pick(x, i17, h1[(m + 4) % 6]))).atan();
+            s19 += softplus((t16 / ((w[(i17 + 4) % 4]) * (w[(i17 + 4) % 4]) + 1.0)));
+        }
+        let t21 = s19;
+        h2[m] = relu(q20);
+        h2[2] = ((x[(m + 4) % 6]).min(hc[1]) / ((x[m]) * (x[m]) + 1.0));
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + top5 + t16 + s19 + q20 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4003_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 6];
         let mut h2 = [0.0_f64; 3];
         let hc = layer2(w, x[1]);
@@ -5461,7 +8623,22 @@ mod hvp_4003 {
             let (fwd_value, fwd_grad) = hvp_4003_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4003: forward value");
             check_close("hvp_4003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4003_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4003_f: forward value");
+            let twin_flat = |g: &Hvp4003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4003_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4003_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4003_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4003: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5493,7 +8670,22 @@ mod hvp_4003 {
             let (fwd_value, fwd_grad) = hvp_4003_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4003: forward value");
             check_close("hvp_4003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4003_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4003_f: forward value");
+            let twin_flat = |g: &Hvp4003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4003_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4003_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4003_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4003: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5513,6 +8705,62 @@ mod hvp_4004 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4004(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 3];
+        let mut s5: f64 = (w[3 - m] * x[m]);
+        let mut best6: f64 = 9.0;
+        for i3 in 0..x.len() {
+            s5 += ((-soft((m as f64), best6)) * 0.5 + best6);
+            let d7 = (relu(x[5 - i3])).mul_add(wsum(w, a), 0.5);
+            if d7 < best6 {
+                best6 = d7;
+            }
+            let mut pr10: f64 = 1.0;
+            let mut s11: f64 = (h1[(i3 + 2) % 2] * 0.5 + 1.5_f64);
+            for i8 in 0..n {
+                s11 += sigmoid((d7).min(h1[(i3 + 1) % 2]));
+                pr10 *= 1.0 + 0.25 * ((best6 - 0.5_f64) - (if s5 > s5 { s5 * 2.0 } else { s5 - s5 }).tanh()).tanh();
+                let g12 = ((best6 + 0.2).max(0.0)).sqrt();
+                let t13 = if g12 > 0.0 { g12 * (s11 * x[i8]) } else { 0.0 };
+                s5 = 0.5 * s5 + sigmoid(h1[(m + 2) % 2]);
+            }
+            h2[m] = pr10.ln();
+            let g14 = (s11 * s11 + 0.5).sqrt();
+            let t15 = if g14 > 0.0 { g14 * sigmoid(w[(m + 4) % 4]) } else { 0.0 };
+            let g16 = (((wsum(w, w[m])).cos()).max(0.0)).sqrt();
+            let t17 = if g16 > 0.0 { g16 } else { 0.0 };
+        }
+        let g18 = (relu(s5 + 0.2)).sqrt();
+        let t19 = if g18 > 0.0 { g18 } else { 0.0 };
+        h2[(m + 3) % 3] = relu(best6);
+        h1[(m + 2) % 2] = (((s5).abs()).tanh()).atan();
+        let mut best22: f64 = 9.0;
+        for i20 in m + 1..4 {
+            let d23 =
+                (if t19 > (a / ((s5) * (s5) + 1.0)) { t19 * 2.0 } else { (a / ((s5) * (s5) + 1.0)) - t19 }).tanh();
+            if d23 < best22 {
+                best22 = d23;
+            }
+            let p24 = if !flag { i20 } else { 0 };
+        }
+        let t25 = (best22 * best22 + 0.5).ln();
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z
+            + (s5 * s5 + 1.0).ln()
+            + best6
+            + (t19 * t19 + 1.0).ln()
+            + best22
+            + t25
+            + h1[1] * 0.5
+            + h1[0]
+            + h2.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4004_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 2];
         let mut h2 = [0.0_f64; 3];
         let mut s5: f64 = (w[3 - m] * x[m]);
@@ -5593,7 +8841,22 @@ mod hvp_4004 {
             let (fwd_value, fwd_grad) = hvp_4004_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4004: forward value");
             check_close("hvp_4004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4004_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4004_f: forward value");
+            let twin_flat = |g: &Hvp4004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4004_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4004_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4004_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4004: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5625,7 +8888,22 @@ mod hvp_4004 {
             let (fwd_value, fwd_grad) = hvp_4004_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4004: forward value");
             check_close("hvp_4004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4004_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4004_f: forward value");
+            let twin_flat = |g: &Hvp4004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4004_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4004_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4004_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4004: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5645,6 +8923,79 @@ mod hvp_4005 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4005(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut h2 = [0.0_f64; 1];
+        let mut pr5: f64 = 1.0;
+        let mut q6: f64 = 1.0;
+        for i3 in 0..x.len() {
+            let r7 = sigmoid(softplus((q6 * pr5))) / q6;
+            q6 += r7;
+            let mut top10: f64 = -9.0;
+            let mut best11: f64 = 9.0;
+            for i8 in 0..=m {
+                let d12 = wsum(w, (-0.75_f64));
+                if d12 < best11 {
+                    best11 = d12;
+                }
+                h1[m + 1] = ((top10).tanh()).mul_add(relu(best11), 0.5);
+                let d13 = (-((w[m + 1]) * (w[m + 1]) + 1.0).sqrt());
+                if d13 > top10 {
+                    top10 = d13;
+                }
+            }
+            pr5 *= 1.0 + 0.25 * (relu(top10)).tanh();
+            if m % 2 == 1 {
+                h2[0] += (sigmoid(w[m + 1]) * 0.5 + (x[m + 3]).sin());
+                h1[3 - m] += soft(b, h1[(m + 2) % 4]);
+            } else {
+                let d14 = (-(pr5 * b));
+                if d14 > top10 {
+                    top10 = d14;
+                }
+                h1[(i3 + 3) % 4] = (i3 as f64);
+            }
+            pr5 *= 1.0
+                + 0.25
+                    * (if (w[3 - m] * r7) > ((top10) * (top10) + 1.0).sqrt() {
+                        (w[3 - m] * r7) * 2.0
+                    } else {
+                        ((top10) * (top10) + 1.0).sqrt() - (w[3 - m] * r7)
+                    })
+                    .tanh();
+        }
+        if pr5 > (a + h2[0]) {
+            let r15 = sigmoid(relu(q6)) / q6;
+            q6 += r15;
+        }
+        h2[0] += q6;
+        let mut s18: f64 = 0.0;
+        let mut top19: f64 = (h2[0]).abs();
+        for i16 in 0..3 {
+            let d20 = ((h2[0]).max(x[(i16 + 4) % 6]) * 0.5 + (w[i16] - x[5 - m]));
+            top19 = top19.max(d20);
+            s18 = 0.5 * s18 + (x[5 - i16] * 0.5 + pick(x, i16, q6)).min(((-0.75_f64) + pr5));
+            let t21 = (softplus(soft(h2[0], (i16 as f64))) - (((s18) * (s18) + 1.0).sqrt()).tanh());
+            h2[0] = softplus((soft(h1[m + 1], x[m + 3])).tanh().exp());
+        }
+        let g22 = (relu(s18 - 0.3)).sqrt();
+        let t23 = if g22 > 0.0 { g22 } else { 0.0 };
+        if top19 > (pick(x, m, b)).mul_add(x[m + 3], 0.5) {
+            pr5 *= 1.0 + 0.25 * ((wsum(w, (m as f64))).cos()).tanh();
+            let r24 = sigmoid(((m as f64) * 0.5 + sigmoid(0.25_f64))) / q6;
+            q6 += r24;
+        } else {
+            pr5 *= 1.0 + 0.25 * (top19).tanh();
+            h2[0] = ((pick(x, m, h2[0])) * (pick(x, m, h2[0])) + 1.0).sqrt();
+        }
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + pr5 + q6 + s18 + top19 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4005_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 4];
         let mut h2 = [0.0_f64; 1];
         let mut pr5: f64 = 1.0;
@@ -5742,7 +9093,22 @@ mod hvp_4005 {
             let (fwd_value, fwd_grad) = hvp_4005_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4005: forward value");
             check_close("hvp_4005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4005_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4005_f: forward value");
+            let twin_flat = |g: &Hvp4005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4005_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4005_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4005_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4005: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5774,7 +9140,22 @@ mod hvp_4005 {
             let (fwd_value, fwd_grad) = hvp_4005_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4005: forward value");
             check_close("hvp_4005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4005_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4005_f: forward value");
+            let twin_flat = |g: &Hvp4005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4005_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4005_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4005_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4005: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5794,6 +9175,67 @@ mod hvp_4006 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4006(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut s4: f64 = 0.0;
+        for i2 in 0..m {
+            s4 += 1.5_f64;
+            s4 += 0.1 * s4 + b;
+            let t5 = ((s4 + x[i2 * 3 + m]) * (1.5_f64 / ((a) * (a) + 1.0)));
+        }
+        if s4 > b {
+            h1[5 - m] += ((s4).abs()).abs();
+            h1[m] = (m as f64);
+        } else {
+            h1[5 - m] = pick(x, m, a);
+        }
+        let mut top8: f64 = (s4).max(a);
+        let mut s9: f64 = 0.0;
+        for i6 in 0..=m {
+            let d10 = (i6 as f64);
+            if d10 > top8 {
+                top8 = d10;
+            }
+            s9 = (s9 * 0.5 + (h1[5 - i6]).tanh().exp()).tanh();
+            let mut s13: f64 = 0.0;
+            let mut best14: f64 = 9.0;
+            for i11 in i6 + 1..n {
+                let mut top17: f64 = -9.0;
+                for i15 in 0..x.len() {
+                    let d18 = ((wsum(w, x[m + i11])).cos()).max(((i11 as f64) - x[i6 + m]));
+                    if d18 > top17 {
+                        top17 = d18;
+                    }
+                    let p19 = if i15 == 0 { 2 } else { i15 - 1 };
+                    s13 += (d18 - w[(i6 + 3) % 4]).max(x[5 - m]);
+                }
+                let t20 = top17;
+                s13 += w[m + 1] * s13;
+                let d21 = x[m + i6];
+                if d21 < best14 {
+                    best14 = d21;
+                }
+                if (b).abs() > (i6 as f64).sin() {
+                    h1[5 - i11] = softplus(x[m + i11]);
+                    h1[i11 + i6] += softplus(x[i11 + m]);
+                } else {
+                    let d22 = relu(sigmoid(0.5_f64));
+                    if d22 < best14 {
+                        best14 = d22;
+                    }
+                }
+            }
+            s4 += 0.25 * s4 + s13;
+        }
+        let t23 = relu(s9);
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (s4 * s4 + 1.0).ln() + top8 + s9 + t23 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4006_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 6];
         let mut s4: f64 = 0.0;
         for i2 in 0..m {
@@ -5879,7 +9321,22 @@ mod hvp_4006 {
             let (fwd_value, fwd_grad) = hvp_4006_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4006: forward value");
             check_close("hvp_4006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4006_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4006_f: forward value");
+            let twin_flat = |g: &Hvp4006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4006_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4006_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4006_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4006: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5911,7 +9368,22 @@ mod hvp_4006 {
             let (fwd_value, fwd_grad) = hvp_4006_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4006: forward value");
             check_close("hvp_4006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4006_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4006_f: forward value");
+            let twin_flat = |g: &Hvp4006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4006_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4006_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4006_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4006: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -5931,6 +9403,51 @@ mod hvp_4007 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4007(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut pr4: f64 = 1.0;
+        let mut pr5: f64 = 1.0;
+        for xi3 in x.iter() {
+            let mut top8: f64 = a;
+            for i6 in 0..3 {
+                let d9 = ((*xi3) / (((x[m]).atan()) * ((x[m]).atan()) + 1.0));
+                if d9 > top8 {
+                    top8 = d9;
+                }
+                let d10 = (w[2]).sin();
+                top8 = top8.max(d10);
+            }
+            pr4 *= 1.0 + 0.25 * (sigmoid(top8)).tanh();
+            let d11 = pick(x, m, x[m]);
+            if d11 > top8 {
+                top8 = d11;
+            }
+            pr4 *= 1.0 + 0.25 * (sigmoid(x[5 - m]) * (pr5 / ((x[5 - m]) * (x[5 - m]) + 1.0))).tanh();
+            pr5 *= 1.0 + 0.25 * (h1[m]).tanh();
+            let mut loc12 = [0.0_f64; 2];
+            for i13 in 0..loc12.len() {
+                loc12[i13] = ((h1[i13 + 1] * pr5) * 0.5 + pr5);
+            }
+            pr5 *= 1.0 + 0.25 * (loc12[0]).tanh();
+        }
+        h1[2 - m] = pr4;
+        if pr5 > pick(x, m, pr5) {
+            let g14 = ((b).tanh().exp() * (b).tanh().exp() + 0.5).sqrt();
+            let t15 = if g14 > 0.0 { g14 * (-x[(m + 6) % 6]) } else { 0.0 };
+        }
+        pr5 *= 1.0
+            + 0.25
+                * (((1.5_f64 / ((m as f64) * (m as f64) + 1.0)) * (1.5_f64 / ((m as f64) * (m as f64) + 1.0)) + 1.0)
+                    .sqrt())
+                .tanh();
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + pr4 + pr5 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4007_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 3];
         let mut pr4: f64 = 1.0;
         let mut pr5: f64 = 1.0;
@@ -6000,7 +9517,22 @@ mod hvp_4007 {
             let (fwd_value, fwd_grad) = hvp_4007_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4007: forward value");
             check_close("hvp_4007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4007_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4007_f: forward value");
+            let twin_flat = |g: &Hvp4007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4007_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4007_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4007_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4007: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6032,7 +9564,22 @@ mod hvp_4007 {
             let (fwd_value, fwd_grad) = hvp_4007_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4007: forward value");
             check_close("hvp_4007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4007_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4007_f: forward value");
+            let twin_flat = |g: &Hvp4007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4007_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4007_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4007_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4007: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6052,6 +9599,69 @@ mod hvp_4008 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4008(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut h2 = [0.0_f64; 1];
+        let hc = layer2(w, a);
+        let mut pr5: f64 = 1.0;
+        let mut q6: f64 = 0.5;
+        for i3 in 0..n {
+            q6 += (q6 / ((h1[(i3 + 1) % 4] - x[i3]) * (h1[(i3 + 1) % 4] - x[i3]) + 1.0)).exp();
+            let mut top9: f64 = -9.0;
+            for i7 in 0..h1.len() {
+                let d10 = (w[(m + 4) % 4] - (0.25_f64 - 1.5_f64));
+                if d10 > top9 {
+                    top9 = d10;
+                }
+                let p11 = if m == 0 { 2 } else { m - 1 };
+                let mut s14: f64 = 0.0;
+                let mut s15: f64 = (pr5 * 0.5 + w[p11 + 1]);
+                for i12 in 0..2 {
+                    s14 = (s14 * 0.5 + relu(((a) * (a) + 1.0).sqrt())).tanh();
+                    s15 += w[3 - i7] * s15;
+                    let g16 = (relu(x[i3 * 2 + i12]) * relu(x[i3 * 2 + i12]) + 0.5).sqrt();
+                    let t17 = if g16 > 0.0 { g16 * (0.25_f64 * 0.5 + hc[0]) } else { 0.0 };
+                }
+                if s14 > top9 {
+                    h1[0] = relu((s14 * (i3 as f64)));
+                } else {
+                    q6 += (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5))
+                        * (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5));
+                }
+                let d18 = s15 * 0.5 + sigmoid((pr5 - x[5]));
+                top9 = top9.max(d18);
+            }
+            q6 *= 0.5 + sigmoid(top9 * x[m]);
+            pr5 *= 0.75 + 0.5 * sigmoid(h1[m]);
+            let mut loc19 = [0.0_f64; 3];
+            for i20 in 0..loc19.len() {
+                loc19[i20] = ((x[i3 + 3]).sin() * (wsum(w, (-0.75_f64))).mul_add(0.25_f64, 0.5));
+            }
+            q6 += sigmoid(loc19[2 - i3] * 0.5 + (-(pr5 + soft(h2[0], h2[0]))));
+        }
+        h2[0] += q6.tanh();
+        let mut best23: f64 = 9.0;
+        let mut q24: f64 = 1.0;
+        for xi22 in w.iter() {
+            let p25 = if m == 0 { 2 } else { m - 1 };
+            let t26 = ((q6).cos() / ((w[(m + 2) % 4]) * (w[(m + 2) % 4]) + 1.0));
+            let d27 = (hc[1]).max((if q24 > h2[0] { q24 * 2.0 } else { h2[0] - q24 }));
+            if d27 < best23 {
+                best23 = d27;
+            }
+            q24 += sigmoid(((-0.75_f64).max(wsum(w, h2[0])) + (q6 + x[p25 + m]).tanh()));
+            let g28 = ((q24).mul_add(hc[0], 0.5) * (q24).mul_add(hc[0], 0.5) + 0.5).sqrt();
+            let t29 = if g28 > 0.0 { g28 * relu(hc[1]) } else { 0.0 };
+        }
+        let t30 = best23;
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + pr5 + (q6 * q6 + 1.0).ln() + best23 + q24 + t30 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4008_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 4];
         let mut h2 = [0.0_f64; 1];
         let hc = layer2(w, a);
@@ -6139,7 +9749,22 @@ mod hvp_4008 {
             let (fwd_value, fwd_grad) = hvp_4008_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4008: forward value");
             check_close("hvp_4008: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4008_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4008_f: forward value");
+            let twin_flat = |g: &Hvp4008FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4008_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4008_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4008_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4008_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4008: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6171,7 +9796,22 @@ mod hvp_4008 {
             let (fwd_value, fwd_grad) = hvp_4008_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4008: forward value");
             check_close("hvp_4008: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4008_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4008_f: forward value");
+            let twin_flat = |g: &Hvp4008FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4008_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4008_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4008_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4008_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4008: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6191,6 +9831,37 @@ mod hvp_4009 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_4009(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut s4: f64 = 0.0;
+        for xi3 in w.iter() {
+            s4 = (s4 * 0.5 + softplus((x[m]).tanh())).tanh();
+            let mut s7: f64 = (s4).tanh();
+            for i5 in 0..x.len() {
+                s7 = 0.5 * s7 + ((*xi3) * h1[m + 1]).max((*xi3).powi(2));
+                let t8 = softplus((wsum(w, 2.0_f64)).min(s4));
+            }
+            let g9 = (relu(s7 - 0.8)).sqrt();
+            let t10 =
+                if g9 > 0.0 { g9 * (if s7 > w[(m + 4) % 4] { s7 * 2.0 } else { w[(m + 4) % 4] - s7 }) } else { 0.0 };
+        }
+        let g11 = (s4 * s4 + 0.5).sqrt();
+        let t12 = if g11 > 0.0 { g11 } else { 0.0 };
+        let mut q15: f64 = 1.0;
+        let mut top16: f64 = -9.0;
+        for xi14 in x.iter() {
+            let d17 = (s4 - (*xi14).min(w[m + 1]));
+            top16 = top16.max(d17);
+            let g18 = (relu((d17).tanh().exp() - 0.3)).sqrt();
+            let t19 = if g18 > 0.0 { g18 } else { 0.0 };
+            q15 +=
+                sigmoid(((if 1.5_f64 > w[(m + 3) % 4] { 1.5_f64 * 2.0 } else { w[(m + 3) % 4] - 1.5_f64 }) * 0.5 + b));
+        }
+        let t20 = (top16 * top16 + 0.5).ln();
+        s4 + q15 + top16 + t20 + h1[1] * 0.5 + h1[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_4009_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut h1 = [0.0_f64; 4];
         let mut s4: f64 = 0.0;
         for xi3 in w.iter() {
@@ -6246,7 +9917,22 @@ mod hvp_4009 {
             let (fwd_value, fwd_grad) = hvp_4009_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4009: forward value");
             check_close("hvp_4009: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4009_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4009_f: forward value");
+            let twin_flat = |g: &Hvp4009FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4009_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4009_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4009_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4009_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4009: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6278,7 +9964,22 @@ mod hvp_4009 {
             let (fwd_value, fwd_grad) = hvp_4009_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_4009: forward value");
             check_close("hvp_4009: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_4009_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_4009_f: forward value");
+            let twin_flat = |g: &Hvp4009FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_4009_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_4009_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_4009_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_4009_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_4009: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6298,6 +9999,36 @@ mod hvp_6000 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6000(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            h = cell3(w, &h, x[t % x.len()]);
+            h = sq3(&cell3(w, &h, a));
+            if x[t % x.len()] > 0.0 {
+                let q1 = sq3(&h);
+                acc += dot3(&q1, &h);
+            } else {
+                h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
+            }
+        }
+        h = sq3(&cell3(w, &h, a));
+        let mut q: [f64; 3] = cell3(w, &h, a);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6000_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -6352,7 +10083,22 @@ mod hvp_6000 {
             let (fwd_value, fwd_grad) = hvp_6000_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6000: forward value");
             check_close("hvp_6000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6000_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6000_f: forward value");
+            let twin_flat = |g: &Hvp6000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6000_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6000_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6000_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6000: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6384,7 +10130,22 @@ mod hvp_6000 {
             let (fwd_value, fwd_grad) = hvp_6000_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6000: forward value");
             check_close("hvp_6000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6000_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6000_f: forward value");
+            let twin_flat = |g: &Hvp6000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6000_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6000_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6000_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6000: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6404,6 +10165,26 @@ mod hvp_6001 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6001(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            let q1 = sq3(&h);
+            acc += dot3(&q1, &h);
+        }
+        h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
+        h = sq3(&cell3(w, &h, b));
+        for t in 0..n {
+            let mut q: [f64; 3] = sq3(&h);
+            q[t % 3] *= 0.5;
+            h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6001_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -6448,7 +10229,22 @@ mod hvp_6001 {
             let (fwd_value, fwd_grad) = hvp_6001_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6001: forward value");
             check_close("hvp_6001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6001_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6001_f: forward value");
+            let twin_flat = |g: &Hvp6001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6001_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6001_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6001_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6001: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6480,7 +10276,22 @@ mod hvp_6001 {
             let (fwd_value, fwd_grad) = hvp_6001_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6001: forward value");
             check_close("hvp_6001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6001_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6001_f: forward value");
+            let twin_flat = |g: &Hvp6001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6001_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6001_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6001_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6001: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6500,6 +10311,43 @@ mod hvp_6002 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6002(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            h = sq3(&cell3(w, &h, x[t % x.len()]));
+            h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
+            h = cell3(w, &h, x[t % x.len()]);
+        }
+        for t in 0..2 {
+            h = sq3(&cell3(w, &h, (0.3 * t as f64 - b)));
+            h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
+        }
+        if a > b {
+            let q1 = cell3(w, &h, (0.5 * acc).tanh());
+            acc += q1[0] * q1[1];
+        } else {
+            acc += 0.5 * dot3(&h, &lift3(x, m, (0.5 * acc).tanh()));
+        }
+        let top = cell3(w, &h, b);
+        if flag {
+            let inner = sq3(&top);
+            acc += inner[0] - inner[2];
+        } else {
+            acc += dot3(&top, &h);
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6002_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -6561,7 +10409,22 @@ mod hvp_6002 {
             let (fwd_value, fwd_grad) = hvp_6002_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6002: forward value");
             check_close("hvp_6002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6002_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6002_f: forward value");
+            let twin_flat = |g: &Hvp6002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6002_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6002_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6002_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6002: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6593,7 +10456,22 @@ mod hvp_6002 {
             let (fwd_value, fwd_grad) = hvp_6002_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6002: forward value");
             check_close("hvp_6002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6002_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6002_f: forward value");
+            let twin_flat = |g: &Hvp6002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6002_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6002_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6002_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6002: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6613,6 +10491,54 @@ mod hvp_6003 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6003(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            if x[t % x.len()] > 0.0 {
+                acc += 0.5 * dot3(&h, &lift3(x, t, (0.5 * acc).tanh()));
+            }
+            for s in 0..2 {
+                h[s % 3] = 0.5 * h[s % 3] + 0.25 * (acc * 0.1).sin();
+                let q1 = sq3(&h);
+                acc += dot3(&q1, &h);
+            }
+            if x[t % x.len()] > 0.0 {
+                acc += 0.5 * dot3(&h, &lift3(x, t, b));
+            } else {
+                h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
+            }
+        }
+        for t in 0..x.len() / 2 {
+            if x[t % x.len()] > 0.0 {
+                let q2 = cell3(w, &h, (0.3 * t as f64 - b));
+                acc += q2[2] * q2[0];
+            } else {
+                let q3 = sq3(&h);
+                acc += dot3(&q3, &h);
+            }
+        }
+        let q4 = cell3(w, &h, a);
+        acc += q4[0] * q4[1];
+        let top = cell3(w, &h, b);
+        if flag {
+            let inner = sq3(&top);
+            acc += inner[0] - inner[2];
+        } else {
+            acc += dot3(&top, &h);
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6003_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -6685,7 +10611,22 @@ mod hvp_6003 {
             let (fwd_value, fwd_grad) = hvp_6003_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6003: forward value");
             check_close("hvp_6003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6003_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6003_f: forward value");
+            let twin_flat = |g: &Hvp6003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6003_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6003_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6003_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6003: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6717,7 +10658,22 @@ mod hvp_6003 {
             let (fwd_value, fwd_grad) = hvp_6003_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6003: forward value");
             check_close("hvp_6003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6003_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6003_f: forward value");
+            let twin_flat = |g: &Hvp6003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6003_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6003_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6003_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6003: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6737,6 +10693,36 @@ mod hvp_6004 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6004(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            h = cell3(w, &h, b);
+            for s in 0..x.len() / 2 {
+                let q1 = cell3(w, &h, b);
+                acc += q1[2] * q1[0];
+            }
+            acc += 0.5 * dot3(&h, &lift3(x, t, (0.3 * t as f64 - b)));
+        }
+        let top = cell3(w, &h, b);
+        if flag {
+            let inner = sq3(&top);
+            acc += inner[0] - inner[2];
+        } else {
+            acc += dot3(&top, &h);
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6004_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -6791,7 +10777,22 @@ mod hvp_6004 {
             let (fwd_value, fwd_grad) = hvp_6004_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6004: forward value");
             check_close("hvp_6004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6004_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6004_f: forward value");
+            let twin_flat = |g: &Hvp6004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6004_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6004_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6004_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6004: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6823,7 +10824,22 @@ mod hvp_6004 {
             let (fwd_value, fwd_grad) = hvp_6004_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6004: forward value");
             check_close("hvp_6004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6004_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6004_f: forward value");
+            let twin_flat = |g: &Hvp6004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6004_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6004_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6004_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6004: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6843,6 +10859,27 @@ mod hvp_6005 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6005(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            h = cell3(w, &h, a);
+            acc += 0.5 * dot3(&h, &lift3(x, t, b));
+            let q1 = sq3(&h);
+            acc += dot3(&q1, &h);
+        }
+        let mut tp = (a, b);
+        for t in 0..n {
+            tp = (0.5 * tp.1 + 0.1 * dot3(&h, &sq3(&h)), (tp.0 * 0.7).sin());
+            h = cell3(w, &h, tp.0);
+        }
+        acc += tp.0 - 0.5 * tp.1;
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6005_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -6888,7 +10925,22 @@ mod hvp_6005 {
             let (fwd_value, fwd_grad) = hvp_6005_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6005: forward value");
             check_close("hvp_6005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6005_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6005_f: forward value");
+            let twin_flat = |g: &Hvp6005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6005_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6005_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6005_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6005: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6920,7 +10972,22 @@ mod hvp_6005 {
             let (fwd_value, fwd_grad) = hvp_6005_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6005: forward value");
             check_close("hvp_6005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6005_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6005_f: forward value");
+            let twin_flat = |g: &Hvp6005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6005_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6005_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6005_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6005: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -6940,6 +11007,40 @@ mod hvp_6006 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6006(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            for s in 0..n {
+                let q1 = sq3(&h);
+                acc += dot3(&q1, &h);
+                if x[s % x.len()] > 0.0 {
+                    h = sq3(&cell3(w, &h, a));
+                }
+            }
+            let q2 = cell3(w, &h, b);
+            acc += q2[0] * q2[1];
+            if x[t % x.len()] > 0.0 {
+                h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
+            }
+        }
+        if a > b {
+            let q3 = sq3(&h);
+            acc += dot3(&q3, &h);
+        }
+        let top = cell3(w, &h, b);
+        if flag {
+            let inner = sq3(&top);
+            acc += inner[0] - inner[2];
+        } else {
+            acc += dot3(&top, &h);
+        }
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6006_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -6998,7 +11099,22 @@ mod hvp_6006 {
             let (fwd_value, fwd_grad) = hvp_6006_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6006: forward value");
             check_close("hvp_6006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6006_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6006_f: forward value");
+            let twin_flat = |g: &Hvp6006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6006_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6006_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6006_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6006: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -7030,7 +11146,22 @@ mod hvp_6006 {
             let (fwd_value, fwd_grad) = hvp_6006_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6006: forward value");
             check_close("hvp_6006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6006_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6006_f: forward value");
+            let twin_flat = |g: &Hvp6006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6006_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6006_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6006_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6006: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -7050,6 +11181,33 @@ mod hvp_6007 {
 
     #[backprop(hessian, forward)]
     pub fn hvp_6007(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut acc = 0.0_f64;
+        let mut h = [0.0_f64; 3];
+        h = lift3(x, m, a);
+        for t in 0..n {
+            h = cell3(w, &h, x[t % x.len()] * a);
+            let q1 = sq3(&h);
+            acc += dot3(&q1, &h);
+            h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
+        }
+        let q2 = cell3(w, &h, (0.5 * acc).tanh());
+        acc += q2[2] * q2[0];
+        let top = cell3(w, &h, b);
+        if flag {
+            let inner = sq3(&top);
+            acc += inner[0] - inner[2];
+        } else {
+            acc += dot3(&top, &h);
+        }
+        let mut q: [f64; 3] = lift3(x, m, b);
+        q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
+        q[1] += q[0] * b;
+        acc += dot3(&q, &h);
+        acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_6007_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
         let mut acc = 0.0_f64;
         let mut h = [0.0_f64; 3];
         h = lift3(x, m, a);
@@ -7101,7 +11259,22 @@ mod hvp_6007 {
             let (fwd_value, fwd_grad) = hvp_6007_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6007: forward value");
             check_close("hvp_6007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6007_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6007_f: forward value");
+            let twin_flat = |g: &Hvp6007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6007_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6007_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6007_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6007: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {
@@ -7133,7 +11306,22 @@ mod hvp_6007 {
             let (fwd_value, fwd_grad) = hvp_6007_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
             assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_6007: forward value");
             check_close("hvp_6007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_6007_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_6007_f: forward value");
+            let twin_flat = |g: &Hvp6007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_6007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_6007_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
             let (_, jv) = hvp_6007_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_6007_f: jvp", &[twin_jv], &[jv]);
             let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
             check_close("hvp_6007: jvp", &[jv], &[dot]);
             if v.is_finite() && v.abs() < 1e4 {

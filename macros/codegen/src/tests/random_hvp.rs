@@ -117,7 +117,15 @@ fn program_test(seed: u64, family: Family) -> String {
         Some(rest) => format!("(hessian, forward, {rest}"),
         None => "(hessian, forward)".to_string(),
     };
+    // A forward-only twin: its tangent sweeps re-print the user's statements themselves over
+    // `Dual64` (with `hessian`, `_dual` is the re-printed vjp instead).
+    let forward_attr = match prog.attr.strip_prefix('(') {
+        Some(rest) => format!("(forward, {rest}"),
+        None => "(forward)".to_string(),
+    };
+    let twin = prog.source.replacen("fn f(", &format!("#[backprop{forward_attr}]\n    pub fn {name}_f("), 1);
     let source = prog.source.replacen("fn f(", &format!("#[backprop{attr}]\n    pub fn {name}("), 1);
+    let source = format!("{source}\n{twin}");
     let source: String =
         source.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect();
     let features: Vec<&str> = prog.features.iter().copied().collect();
@@ -164,7 +172,9 @@ fn program_test(seed: u64, family: Family) -> String {
             format!(
                 "            let (_, _, hv_fwd) = {name}_hvp_fwd({pa}, &direction);\n            \
                  let (_, _, hv_rev) = {name}_hvp({pa}, &direction);\n            \
-                 check_close(\"{name}: forward over forward H·v\", &flat(&hv_fwd), &flat(&hv_rev));\n"
+                 check_close(\"{name}: forward over forward H·v\", &flat(&hv_fwd), &flat(&hv_rev));\n            \
+                 let (_, _, twin_hv) = {name}_f_hvp_fwd({pa}, &twin_direction);\n            \
+                 check_close(\"{name}_f: forward over forward H·v\", &twin_flat(&twin_hv), &flat(&hv_rev));\n"
             )
         } else {
             String::new()
@@ -182,7 +192,15 @@ fn program_test(seed: u64, family: Family) -> String {
              \x20           let (fwd_value, fwd_grad) = {name}_grad_fwd({pa});\n\
              \x20           assert_eq!(fwd_value.to_bits(), v.to_bits(), \"{name}: forward value\");\n\
              \x20           check_close(\"{name}: forward gradient\", &flat(&fwd_grad), &flat(&g));\n\
+             \x20           let (twin_value, twin_grad) = {name}_f_grad_fwd({pa});\n\
+             \x20           assert_eq!(twin_value.to_bits(), v.to_bits(), \"{name}_f: forward value\");\n\
+             \x20           let twin_flat = |g: &Hvp{seed}FGrad| {{\n                let mut out = g.x.to_vec();\n                out.extend(g.w);\n                out.extend([g.a, g.b]);\n                out\n            }};\n\
+             \x20           check_close(\"{name}_f: forward gradient\", &twin_flat(&twin_grad), &flat(&g));\n\
+             \x20           let mut twin_direction = twin_grad;\n\
+             \x20           backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();\n\
+             \x20           let (_, twin_jv) = {name}_f_jvp({pa}, &twin_direction);\n\
              \x20           let (_, jv) = {name}_jvp({pa}, &direction);\n\
+             \x20           check_close(\"{name}_f: jvp\", &[twin_jv], &[jv]);\n\
              \x20           let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();\n\
              \x20           check_close(\"{name}: jvp\", &[jv], &[dot]);\n\
              {nested}\

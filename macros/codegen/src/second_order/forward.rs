@@ -27,7 +27,7 @@
 //! twin), without type parameters. Anything else is a spanned error naming what to write.
 
 use super::retype::{self, Renames};
-use crate::ir::{self, Ty};
+use crate::ir;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use std::collections::HashMap;
@@ -132,9 +132,6 @@ pub fn items(
             _ if reference => quote!(#zeros_like::zeros_like(#arg_name)),
             _ => quote!(#zeros_like::zeros_like(&#arg_name)),
         };
-        if kind == Kind::Seeded && matches!(p.ty, Ty::Float(_)) && p.array.is_none() && reference {
-            return fail(&input.ty, "`forward` takes a float argument by value (`w: f64`), not by reference");
-        }
         args.push(Arg { name: p.name.clone(), kind, reference, zeros });
     }
 

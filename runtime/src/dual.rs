@@ -926,8 +926,8 @@ pub fn hessian_by_columns<G: Params<Scalar = f64>>(mut direction: G, mut hvp: im
     h
 }
 
-/// Sets entry `index` of the flat view.
-fn set_flat<P: Params<Scalar = f64>>(p: &mut P, index: usize, value: f64) {
+/// Sets entry `index` of the flat view (a forward-mode gradient's entry `j`, one tangent sweep each).
+pub fn set_flat<P: Params + ?Sized>(p: &mut P, index: usize, value: P::Scalar) {
     let mut k = 0;
     p.visit_mut(&mut |x| {
         if k == index {

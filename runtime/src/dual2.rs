@@ -803,19 +803,6 @@ pub fn constant_up<T: Seed + ?Sized>(x: &T) -> T::Up {
     x.seed(&mut 0, usize::MAX)
 }
 
-/// Writes `values` into the scalars of `out` in flat order (arrays row-major, `Vec`s in order):
-/// how a forward-mode gradient, read off one tangent sweep per scalar, takes the gradient's shape.
-pub fn fill_flat<P: crate::Params + ?Sized>(out: &mut P, values: &[P::Scalar])
-where
-    P::Scalar: Copy,
-{
-    let mut k = 0;
-    out.visit_mut(&mut |e| {
-        *e = values[k];
-        k += 1;
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,6 +146,7 @@ pub fn items(
     let twin = quote!(::backprop::__private::DualTwin);
     let seed = quote!(::backprop::__private::Seed);
     let dual2 = quote!(::backprop::__private::dual2);
+    let set_flat = quote!(::backprop::__private::dual::set_flat);
     let allows = quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::ptr_arg)]);
     let plain_args: Vec<&Ident> = args.iter().map(|a| &a.name).collect();
     let seeded: Vec<&Arg> = args.iter().filter(|a| a.kind == Kind::Seeded).collect();
@@ -250,18 +251,16 @@ pub fn items(
         #allows
         #vis fn #grad_fwd(#(#inputs),*) -> (f64, #grad_ty) {
             let __n: usize = #count;
-            let mut __flat: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
+            let mut __g = #new_grad;
             let mut __value = None;
             for __j in 0..__n {
                 let mut __at = 0usize;
                 #fwd_prelude
                 let __r = #dual_fn(#(#fwd_args),*);
-                __flat.push(__r.eps);
+                #set_flat(&mut __g, __j, __r.eps);
                 __value = Some(__r.re);
             }
             let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
-            let mut __g = #new_grad;
-            #dual2::fill_flat(&mut __g, &__flat);
             (__value, __g)
         }
     });
@@ -289,21 +288,17 @@ pub fn items(
         #allows
         #vis fn #hvp_fwd(#(#inputs,)* #v: &#grad_ty) -> (f64, #grad_ty, #grad_ty) {
             let __n: usize = #count;
-            let mut __flat: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
-            let mut __hv: ::std::vec::Vec<f64> = ::std::vec::Vec::with_capacity(__n);
+            let (mut __g, mut __h) = (#new_grad, #new_grad);
             let mut __value = None;
             for __j in 0..__n {
                 let mut __at = 0usize;
                 #hvp_prelude
                 let __r = #dual2_fn(#(#hvp_args),*);
-                __flat.push(__r.eps.re);
-                __hv.push(__r.eps.eps);
+                #set_flat(&mut __g, __j, __r.eps.re);
+                #set_flat(&mut __h, __j, __r.eps.eps);
                 __value = Some(__r.re.re);
             }
             let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
-            let (mut __g, mut __h) = (#new_grad, #new_grad);
-            #dual2::fill_flat(&mut __g, &__flat);
-            #dual2::fill_flat(&mut __h, &__hv);
             (__value, __g, __h)
         }
     });
@@ -324,39 +319,54 @@ pub fn items(
     for a in &seeded {
         let n = &a.name;
         let Some(field_ty) = field_types.get(&n.to_string()) else { continue };
-        let value_dual = format_ident!("{name}_grad_fwd_{n}_dual");
-        let mut sig = func.sig.clone();
-        syn::visit_mut::VisitMut::visit_signature_mut(&mut retype::RetypeTypes { renames: &Renames::new() }, &mut sig);
-        sig.ident = value_dual.clone();
-        let mut out_ty = field_ty.clone();
-        syn::visit_mut::VisitMut::visit_type_mut(&mut retype::RetypeTypes { renames: &Renames::new() }, &mut out_ty);
-        sig.output = syn::parse_quote!(-> #out_ty);
-        let (prelude, call) = sweep_args(&|b: &Arg| {
-            let r = b.by_ref();
-            match b.kind {
-                Kind::Seeded => quote!(#seed::seed(#r, &mut __at, __j)),
-                _ => quote!(#dual2::constant_up(#r)),
-            }
-        });
         let r = a.by_ref();
         let zeros = &a.zeros;
-        out.extend(quote! {
-            #[doc(hidden)]
-            #allows
-            #vis #sig {
-                // Only this argument's scalars are seeded: the sweeps of its block of the gradient.
-                let (__from, __len): (usize, usize) = (#offset, #seed::count(#r));
-                let mut __flat = ::std::vec::Vec::with_capacity(__len);
-                for __j in __from..__from + __len {
-                    let mut __at = 0usize;
-                    #prelude
-                    __flat.push(#dual2_fn(#(#call),*).eps);
-                }
-                let mut __g: #out_ty = #zeros;
-                #dual2::fill_flat(&mut __g, &__flat);
-                __g
+        // The field alone (`f64` arguments, `Dual64` sweeps) and over `Dual64` arguments
+        // (`DualDual64` sweeps): only this argument's scalars are seeded.
+        for (level_fn, suffix, up) in [(&dual_fn, "", false), (&dual2_fn, "_dual", true)] {
+            let mut sig = func.sig.clone();
+            sig.ident = format_ident!("{name}_grad_fwd_{n}{suffix}");
+            let mut out_ty = field_ty.clone();
+            if up {
+                let retype = &mut retype::RetypeTypes { renames: &Renames::new() };
+                syn::visit_mut::VisitMut::visit_signature_mut(retype, &mut sig);
+                syn::visit_mut::VisitMut::visit_type_mut(retype, &mut out_ty);
             }
-        });
+            sig.output = syn::parse_quote!(-> #out_ty);
+            let (prelude, call) = sweep_args(&|b: &Arg| {
+                let r = b.by_ref();
+                match b.kind {
+                    Kind::Seeded => quote!(#seed::seed(#r, &mut __at, __j)),
+                    _ => quote!(#dual2::constant_up(#r)),
+                }
+            });
+            let (doc, hidden) = if up {
+                (String::new(), quote!(#[doc(hidden)]))
+            } else {
+                let doc = format!(
+                    " `∂{name}/∂{n}` alone by forward mode (the field `{n}` of [`{grad_fwd}`], sweeping only \
+                     `{n}`'s scalars), a differentiable function: its pullback is a Hessian-vector product \
+                     ([`{hvp_fwd}`], forward over forward)."
+                );
+                (doc, TokenStream::new())
+            };
+            let doc = if doc.is_empty() { TokenStream::new() } else { quote!(#[doc = #doc]) };
+            out.extend(quote! {
+                #doc
+                #hidden
+                #allows
+                #vis #sig {
+                    let (__from, __len): (usize, usize) = (#offset, #seed::count(#r));
+                    let mut __g: #out_ty = #zeros;
+                    for __j in __from..__from + __len {
+                        let mut __at = 0usize;
+                        #prelude
+                        #set_flat(&mut __g, __j - __from, #level_fn(#(#call),*).eps);
+                    }
+                    __g
+                }
+            });
+        }
         offset = quote!(#offset + #seed::count(#r));
     }
     Ok(out)

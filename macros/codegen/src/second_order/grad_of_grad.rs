@@ -211,12 +211,17 @@ pub fn callee_items_of(
                 }
             });
         }
+        // `forward.rs` prints the forward-mode field itself (sweeping only that argument).
+        if let Flavor::Reverse = flavor {
+            out.extend(quote! {
+                #[doc = #doc]
+                #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
+                pub fn #value_fn(#(#params),*) -> #field_ty {
+                    #grad_fn(#(#args),*).1.#pname
+                }
+            });
+        }
         out.extend(quote! {
-            #[doc = #doc]
-            #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
-            pub fn #value_fn(#(#params),*) -> #field_ty {
-                #grad_fn(#(#args),*).1.#pname
-            }
             #[doc = #pb_doc]
             #[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::too_many_arguments)]
             pub fn #pb_fn(#(#params,)* __result: #rr, __d_result: #rr, #(#sink_inputs),*) #ret {

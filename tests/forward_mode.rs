@@ -123,32 +123,21 @@ fn potential(x: &[f64; 2], w: f64) -> f64 {
     1.0 / (a0 * a0 + a1 * a1).sqrt() + 1.0 / (b0 * b0 + b1 * b1).sqrt()
 }
 
-/// The force by the reverse-mode gradient of `potential`.
+/// Euler steps; the force is `potential`'s gradient by forward mode if `forward_force`, else by
+/// reverse mode.
 #[backprop(forward)]
-fn euler_r(w: f64) -> f64 {
+fn euler(w: f64, forward_force: bool) -> f64 {
     let mut x = [0.0; 2];
     x[1] = 8.0;
     let mut v = [0.0; 2];
     v[0] = 0.75;
     for _ in 0..40 {
-        let g = potential_grad_x(&x, w);
-        x[0] += 0.1 * v[0];
-        x[1] += 0.1 * v[1];
-        v[0] -= 0.1 * g[0];
-        v[1] -= 0.1 * g[1];
-    }
-    x[0] * x[0] + x[1]
-}
-
-/// The force by the forward-mode gradient of `potential`.
-#[backprop(forward)]
-fn euler_f(w: f64) -> f64 {
-    let mut x = [0.0; 2];
-    x[1] = 8.0;
-    let mut v = [0.0; 2];
-    v[0] = 0.75;
-    for _ in 0..40 {
-        let g = potential_grad_fwd_x(&x, w);
+        let g: [f64; 2];
+        if forward_force {
+            g = potential_grad_fwd_x(&x, w);
+        } else {
+            g = potential_grad_x(&x, w);
+        }
         x[0] += 0.1 * v[0];
         x[1] += 0.1 * v[1];
         v[0] -= 0.1 * g[0];
@@ -160,20 +149,20 @@ fn euler_f(w: f64) -> f64 {
 #[test]
 fn nested_derivatives_agree_in_all_four_mode_pairs() {
     let w = 0.3;
-    let one = EulerRGrad { w: 1.0 };
-    let (value_rr, rr) = euler_r_grad(w); // reverse over reverse
-    let (value_fr, fr) = euler_r_jvp(w, &one); // forward over reverse
-    let (value_rf, rf) = euler_f_grad(w); // reverse over forward
-    let (value_ff, ff) = euler_f_jvp(w, &EulerFGrad { w: 1.0 }); // forward over forward
+    let one = EulerGrad { w: 1.0 };
+    let (value_rr, rr) = euler_grad(w, false); // reverse over reverse
+    let (value_fr, fr) = euler_jvp(w, false, &one); // forward over reverse
+    let (value_rf, rf) = euler_grad(w, true); // reverse over forward
+    let (value_ff, ff) = euler_jvp(w, true, &one); // forward over forward
     assert_eq!(value_rr, value_fr);
     assert!(close(value_rr, value_ff, 1e-14) && close(value_rr, value_rf, 1e-14));
     let h = 1e-6;
-    let fd = (euler_r(w + h) - euler_r(w - h)) / (2.0 * h);
+    let fd = (euler(w + h, false) - euler(w - h, false)) / (2.0 * h);
     for (mode, d) in [("rr", rr.w), ("fr", fr), ("rf", rf.w), ("ff", ff)] {
         assert!(close(d, rr.w, 1e-12), "{mode}: {d} vs rr {}", rr.w);
         assert!(close(d, fd, 1e-6), "{mode}: {d} vs central difference {fd}");
     }
     // The forward-mode gradient by itself equals the reverse one.
-    let (_, gf) = euler_f_grad_fwd(w);
+    let (_, gf) = euler_grad_fwd(w, true);
     assert!(close(gf.w, rr.w, 1e-12));
 }

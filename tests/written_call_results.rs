@@ -1,6 +1,6 @@
 //! A call's array bound to a mutable local and then written (issue 18):
 //! `let mut h: [f64; N] = f(..);` followed by `h[0] = ..`, `h[i] += ..`, at the top level, in a
-//! loop over time steps and in a branch. Each is checked against its flat twin (the same function
+//! loop over time steps and in a branch, and `let h: [f64; N];` assigned a call in each branch. Each is checked against its flat twin (the same function
 //! with the callee written inline, whose gradient the macro derives without calls) to 1e-12 and
 //! against central differences.
 // Objectives written with index loops, as the macro reads them.
@@ -233,6 +233,40 @@ fn branch_flat(a: f64, b: f64, flag: bool) -> f64 {
     s
 }
 
+/// Declared, then assigned a different call's array in each branch (`let h: [f64; 2];`), inside a loop
+/// that carries a state through it.
+#[backprop]
+fn chosen(a: f64, b: f64, flag: bool) -> f64 {
+    let mut s = 0.25;
+    for k in 0..3 {
+        let h: [f64; 2];
+        if flag || k == 1 {
+            h = pair(a * s, b);
+        } else {
+            h = pair(b, a + s);
+        }
+        s += h[0] * h[1];
+    }
+    s
+}
+
+#[backprop]
+fn chosen_flat(a: f64, b: f64, flag: bool) -> f64 {
+    let mut s = 0.25;
+    for k in 0..3 {
+        let mut h = [0.0; 2];
+        if flag || k == 1 {
+            h[0] = (a * s + b).tanh();
+            h[1] = a * s * b;
+        } else {
+            h[0] = (b + a + s).tanh();
+            h[1] = b * (a + s);
+        }
+        s += h[0] * h[1];
+    }
+    s
+}
+
 fn fd(f: impl Fn(&[f64]) -> f64, p: &[f64]) -> Vec<f64> {
     (0..p.len())
         .map(|i| {
@@ -363,5 +397,16 @@ fn unannotated_copies_in_loops_and_branches_match_their_flat_twins() {
         let (vf, gf) = branch_flat_grad(0.4, -1.3, flag);
         assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
         close("unannotated branch", &[g.a, g.b], &[gf.a, gf.b], 1e-12);
+    }
+}
+
+#[test]
+fn an_array_declared_then_assigned_a_call_in_each_branch() {
+    for flag in [true, false] {
+        let (v, g) = chosen_grad(0.4, -1.3, flag);
+        let (vf, gf) = chosen_flat_grad(0.4, -1.3, flag);
+        assert!((v - vf).abs() <= 1e-12, "value {v} vs {vf}");
+        close("declared then assigned", &[g.a, g.b], &[gf.a, gf.b], 1e-12);
+        close("declared then assigned vs fd", &[g.a, g.b], &fd(|p| chosen(p[0], p[1], flag), &[0.4, -1.3]), 1e-6);
     }
 }

@@ -10,8 +10,10 @@
 //! |---|---|---|---|
 //! | `rr` | `f_grad_y` (reverse) | `r1cost_grad` (reverse; pullback of `f_grad_y` = `f_hvp`) | `f_grad` |
 //! | `fr` | `f_grad_y` (reverse) | `r1cost_grad_fwd` (two tangent sweeps; `f`'s reverse gradient over `Dual64`) | `f_grad_fwd` |
-//! | `rf` | `f_grad_fwd_y` (forward) | `r1cost_f_grad` (reverse; pullback of `f_grad_fwd_y` = `f_hvp_fwd`) | `f_grad` |
-//! | `ff` | `f_grad_fwd_y` (forward) | `r1cost_f_grad_fwd` (two tangent sweeps; `f` over `DualDual64`) | `f_grad_fwd` |
+//! | `rf` | `f_grad_fwd_y` (forward) | `r1cost_grad` (reverse; pullback of `f_grad_fwd_y` = `f_hvp_fwd`) | `f_grad` |
+//! | `ff` | `f_grad_fwd_y` (forward) | `r1cost_grad_fwd` (two tangent sweeps; `f` over `DualDual64`) | `f_grad_fwd` |
+//!
+//! One `r1cost` serves all four: its flag `forward_inner` picks the inner gradient's mode.
 
 #![allow(clippy::needless_range_loop)]
 
@@ -24,59 +26,17 @@ pub fn f(x: &[f64; 2], y: &[f64; 2]) -> f64 {
 
 /// `max_y f(x, y)` by the reference's ascent from `start` (its `multivariateMax`: descent on `−f`).
 #[backprop(wrt(x), forward)]
-pub fn r1cost(x: &[f64; 2], start: &[f64; 2]) -> f64 {
+pub fn r1cost(x: &[f64; 2], start: &[f64; 2], forward_inner: bool) -> f64 {
     let mut y = [0.0; 2];
     y[0] = start[0];
     y[1] = start[1];
     let mut fy = -f(x, &y);
-    let g0 = f_grad_y(x, &y);
-    let mut gy = [0.0; 2];
-    gy[0] = -g0[0];
-    gy[1] = -g0[1];
-    let mut eta = 0.00001;
-    let mut i = 0;
-    loop {
-        if (gy[0] * gy[0] + gy[1] * gy[1]).sqrt() <= 0.00001 {
-            break;
-        }
-        if i == 10 {
-            eta *= 2.0;
-            i = 0;
-            continue;
-        }
-        let mut yn = [0.0; 2];
-        yn[0] = y[0] - eta * gy[0];
-        yn[1] = y[1] - eta * gy[1];
-        let s0 = y[0] - yn[0];
-        let s1 = y[1] - yn[1];
-        if (s0 * s0 + s1 * s1).sqrt() <= 0.00001 {
-            break;
-        }
-        let fyn = -f(x, &yn);
-        if fyn < fy {
-            let gn = f_grad_y(x, &yn);
-            y[0] = yn[0];
-            y[1] = yn[1];
-            fy = fyn;
-            gy[0] = -gn[0];
-            gy[1] = -gn[1];
-            i += 1;
-        } else {
-            eta /= 2.0;
-            i = 0;
-        }
+    let g0: [f64; 2];
+    if forward_inner {
+        g0 = f_grad_fwd_y(x, &y);
+    } else {
+        g0 = f_grad_y(x, &y);
     }
-    f(x, &y)
-}
-
-/// `r1cost` with the inner ascent along the forward-mode gradient: `max_y f(x, y)` by the reference's ascent from `start` (its `multivariateMax`: descent on `−f`).
-#[backprop(wrt(x), forward)]
-pub fn r1cost_f(x: &[f64; 2], start: &[f64; 2]) -> f64 {
-    let mut y = [0.0; 2];
-    y[0] = start[0];
-    y[1] = start[1];
-    let mut fy = -f(x, &y);
-    let g0 = f_grad_fwd_y(x, &y);
     let mut gy = [0.0; 2];
     gy[0] = -g0[0];
     gy[1] = -g0[1];
@@ -101,7 +61,12 @@ pub fn r1cost_f(x: &[f64; 2], start: &[f64; 2]) -> f64 {
         }
         let fyn = -f(x, &yn);
         if fyn < fy {
-            let gn = f_grad_fwd_y(x, &yn);
+            let gn: [f64; 2];
+            if forward_inner {
+                gn = f_grad_fwd_y(x, &yn);
+            } else {
+                gn = f_grad_y(x, &yn);
+            }
             y[0] = yn[0];
             y[1] = yn[1];
             fy = fyn;
@@ -120,37 +85,42 @@ fn pair(v: &[f64]) -> [f64; 2] {
     [v[0], v[1]]
 }
 
-/// `[x*, y*]` flattened: `x*` by the outer descent on `cost` with gradient `outer`, then `y*` by
-/// the ascent on `f(x*, ·)` with gradient `last`.
-fn solve(
-    start: [f64; 2],
-    cost: impl Fn(&[f64; 2], &[f64; 2]) -> f64,
-    outer: impl Fn(&[f64; 2], &[f64; 2]) -> [f64; 2],
-    last: impl Fn(&[f64; 2], &[f64; 2]) -> [f64; 2],
-) -> Vec<f64> {
+/// `[x*, y*]` flattened: `x*` by the outer descent on `r1cost` (its inner ascent along the
+/// forward-mode gradient if `forward_inner`), with `r1cost`'s gradient by forward mode
+/// (`r1cost_grad_fwd`, two tangent sweeps) if `forward_outer`, else by reverse mode; then `y*` by the
+/// ascent on `f(x*, ·)` with the outer mode's gradient of `f`.
+fn solve(start: [f64; 2], forward_outer: bool, forward_inner: bool) -> Vec<f64> {
     use super::descent::{argmax, argmin};
-    let r1 = argmin(|x| cost(&pair(x), &start), |x| outer(&pair(x), &start).to_vec(), &start);
+    let outer = |x: &[f64; 2]| {
+        if forward_outer {
+            r1cost_grad_fwd(x, &start, forward_inner).1.x
+        } else {
+            r1cost_grad(x, &start, forward_inner).1.x
+        }
+    };
+    let r1 = argmin(|x| r1cost(&pair(x), &start, forward_inner), |x| outer(&pair(x)).to_vec(), &start);
     let x = pair(&r1);
-    let r2 = argmax(|y| f(&x, &pair(y)), |y| last(&x, &pair(y)).to_vec(), &start);
+    let last = |y: &[f64; 2]| if forward_outer { f_grad_fwd(&x, y).1.y } else { f_grad(&x, y).1.y };
+    let r2 = argmax(|y| f(&x, &pair(y)), |y| last(&pair(y)).to_vec(), &start);
     r1.into_iter().chain(r2).collect()
 }
 
 /// `rr`: reverse over reverse.
 pub fn rr(start: [f64; 2]) -> Vec<f64> {
-    solve(start, r1cost, |x, s| r1cost_grad(x, s).1.x, |x, y| f_grad(x, y).1.y)
+    solve(start, false, false)
 }
 
 /// `fr`: forward over reverse.
 pub fn fr(start: [f64; 2]) -> Vec<f64> {
-    solve(start, r1cost, |x, s| r1cost_grad_fwd(x, s).1.x, |x, y| f_grad_fwd(x, y).1.y)
+    solve(start, true, false)
 }
 
 /// `rf`: reverse over forward.
 pub fn rf(start: [f64; 2]) -> Vec<f64> {
-    solve(start, r1cost_f, |x, s| r1cost_f_grad(x, s).1.x, |x, y| f_grad(x, y).1.y)
+    solve(start, false, true)
 }
 
 /// `ff`: forward over forward.
 pub fn ff(start: [f64; 2]) -> Vec<f64> {
-    solve(start, r1cost_f, |x, s| r1cost_f_grad_fwd(x, s).1.x, |x, y| f_grad_fwd(x, y).1.y)
+    solve(start, true, true)
 }

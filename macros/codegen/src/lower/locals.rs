@@ -8,6 +8,21 @@ use crate::ir::{Hint, Op, Ty, ValueId, ROOT};
 use syn::{Expr, Pat};
 
 impl Lower<'_> {
+    /// Whether a branch of `i` ends in a call of a user function (an array result, where the
+    /// binding is used as an array).
+    fn if_yields_call(&self, i: &syn::ExprIf) -> bool {
+        let tail_call = |b: &syn::Block| match b.stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => self.user_call(e).is_some(),
+            _ => false,
+        };
+        tail_call(&i.then_branch)
+            || match i.else_branch.as_ref().map(|(_, e)| &**e) {
+                Some(Expr::Block(b)) => tail_call(&b.block),
+                Some(Expr::If(nested)) => self.if_yields_call(nested),
+                _ => false,
+            }
+    }
+
     pub(super) fn local(&mut self, local: &syn::Local) {
         if let Some(init) = &local.init {
             if let Some((else_token, _)) = &init.diverge {
@@ -55,6 +70,17 @@ impl Lower<'_> {
             }
         };
         let Some(init) = &local.init else {
+            // `let g: [f64; N];` assigned in every branch of a following `if` (`g = f(..);`, an
+            // array-returning call in each): a local array whose zeros are never read (rustc rejects
+            // a read before assignment in the user's function); each assignment copies a result in.
+            if let Some(syn::Type::Array(t)) = annotation {
+                if !matches!(&*t.elem, syn::Type::Array(_)) {
+                    let len = &t.len;
+                    let zeros: Expr = syn::parse_quote_spanned!(name.span()=> [0.0; #len]);
+                    self.local_array(&name, &zeros, true);
+                    return;
+                }
+            }
             // Deferred initialisation (`let x;` assigned in every branch of a following `if`): the
             // placeholder is never read, since rustc rejects a read before assignment in the user's
             // own function; the assignments make the values, and an `if` merges them as usual.
@@ -89,6 +115,20 @@ impl Lower<'_> {
             return;
         }
         let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
+        // `let g = if c { f(..) } else { h(..) };` with arrays: an `if` yields scalars only.
+        if let Expr::If(i) = &*init.expr {
+            if self.arrayish.contains(&name.to_string()) && self.if_yields_call(i) {
+                self.cx.error_spanned_by(
+                    &init.expr,
+                    format!(
+                        "an `if` whose branches return arrays is not supported as a value; declare the array and \
+                         assign it in each branch: `let {name}: [f64; N]; if .. {{ {name} = f(..); }} else {{ {name} = g(..); }}`"
+                    ),
+                );
+                self.poison_name(&name);
+                return;
+            }
+        }
         match &*init.expr {
             Expr::Repeat(_) => {
                 self.local_array(&name, &init.expr, mutable);

@@ -282,7 +282,7 @@ mod nest_6001 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6002 {
     use super::*;
 
@@ -320,6 +320,16 @@ mod nest_6002 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -592,7 +602,7 @@ mod nest_6004 {
     }
 }
 
-/// a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6005 {
     use super::*;
 
@@ -614,6 +624,13 @@ mod nest_6005 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -678,7 +695,7 @@ mod nest_6005 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6006 {
     use super::*;
 
@@ -712,6 +729,16 @@ mod nest_6006 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -777,7 +804,7 @@ mod nest_6006 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6007 {
     use super::*;
 
@@ -805,6 +832,16 @@ mod nest_6007 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -869,7 +906,7 @@ mod nest_6007 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6008 {
     use super::*;
 
@@ -899,6 +936,13 @@ mod nest_6008 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -963,7 +1007,7 @@ mod nest_6008 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_6009 {
     use super::*;
 
@@ -987,6 +1031,13 @@ mod nest_6009 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1051,7 +1102,7 @@ mod nest_6009 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6010 {
     use super::*;
 
@@ -1074,6 +1125,13 @@ mod nest_6010 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1235,7 +1293,7 @@ mod nest_6011 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6012 {
     use super::*;
 
@@ -1261,6 +1319,16 @@ mod nest_6012 {
             let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -1512,7 +1580,7 @@ mod nest_6014 {
     }
 }
 
-/// a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6015 {
     use super::*;
 
@@ -1536,6 +1604,13 @@ mod nest_6015 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1691,7 +1766,7 @@ mod nest_6016 {
     }
 }
 
-/// a carried array written between calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a carried array written between calls; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6017 {
     use super::*;
 
@@ -1708,6 +1783,13 @@ mod nest_6017 {
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
         h = cell3(w, &h, b);
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1772,7 +1854,7 @@ mod nest_6017 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_6018 {
     use super::*;
 
@@ -1798,6 +1880,13 @@ mod nest_6018 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1862,7 +1951,7 @@ mod nest_6018 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6019 {
     use super::*;
 
@@ -1889,6 +1978,16 @@ mod nest_6019 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2201,7 +2300,7 @@ mod nest_6022 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6023 {
     use super::*;
 
@@ -2229,6 +2328,16 @@ mod nest_6023 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2487,7 +2596,7 @@ mod nest_6025 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_6026 {
     use super::*;
 
@@ -2523,6 +2632,13 @@ mod nest_6026 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2587,7 +2703,7 @@ mod nest_6026 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
+/// a call as the argument of a float call; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6027 {
     use super::*;
 
@@ -2611,6 +2727,13 @@ mod nest_6027 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2675,7 +2798,7 @@ mod nest_6027 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_6028 {
     use super::*;
 
@@ -2697,6 +2820,16 @@ mod nest_6028 {
         }
         let q2 = sq3(&h);
         acc += dot3(&q2, &h);
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2761,7 +2894,7 @@ mod nest_6028 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6029 {
     use super::*;
 
@@ -2778,6 +2911,16 @@ mod nest_6029 {
             acc += 0.5 * dot3(&h, &lift3(x, t, x[t % x.len()]));
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2842,7 +2985,7 @@ mod nest_6029 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6030 {
     use super::*;
 
@@ -2864,6 +3007,13 @@ mod nest_6030 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3015,7 +3165,7 @@ mod nest_6031 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6032 {
     use super::*;
 
@@ -3043,6 +3193,16 @@ mod nest_6032 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3108,7 +3268,7 @@ mod nest_6032 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6033 {
     use super::*;
 
@@ -3136,6 +3296,16 @@ mod nest_6033 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3200,7 +3370,7 @@ mod nest_6033 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_6034 {
     use super::*;
 
@@ -3239,6 +3409,16 @@ mod nest_6034 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3303,7 +3483,7 @@ mod nest_6034 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6035 {
     use super::*;
 
@@ -3316,6 +3496,16 @@ mod nest_6035 {
             h = cell3(w, &h, x[t % x.len()] * a);
             acc += 0.5 * dot3(&h, &lift3(x, t, a));
             h = sq3(&cell3(w, &h, b));
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3855,7 +4045,7 @@ mod nest_6040 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6041 {
     use super::*;
 
@@ -3876,6 +4066,16 @@ mod nest_6041 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3941,7 +4141,7 @@ mod nest_6041 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6042 {
     use super::*;
 
@@ -3968,6 +4168,16 @@ mod nest_6042 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4032,7 +4242,7 @@ mod nest_6042 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6043 {
     use super::*;
 
@@ -4065,6 +4275,16 @@ mod nest_6043 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4233,7 +4453,7 @@ mod nest_6044 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a call; a carried array written between calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6045 {
     use super::*;
 
@@ -4248,6 +4468,13 @@ mod nest_6045 {
             h = sq3(&cell3(w, &h, b));
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4408,7 +4635,7 @@ mod nest_6046 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_6047 {
     use super::*;
 
@@ -4433,6 +4660,13 @@ mod nest_6047 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4497,7 +4731,7 @@ mod nest_6047 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; the recurrent cell in a loop.
 mod nest_6048 {
     use super::*;
 
@@ -4524,6 +4758,13 @@ mod nest_6048 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4680,7 +4921,7 @@ mod nest_6049 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6050 {
     use super::*;
 
@@ -4722,6 +4963,13 @@ mod nest_6050 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4786,7 +5034,7 @@ mod nest_6050 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6051 {
     use super::*;
 
@@ -4811,6 +5059,16 @@ mod nest_6051 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -4970,7 +5228,7 @@ mod nest_6052 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6053 {
     use super::*;
 
@@ -4997,6 +5255,16 @@ mod nest_6053 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -5062,7 +5330,7 @@ mod nest_6053 {
     }
 }
 
-/// a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6054 {
     use super::*;
 
@@ -5081,6 +5349,13 @@ mod nest_6054 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5327,7 +5602,7 @@ mod nest_6056 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_6057 {
     use super::*;
 
@@ -5359,6 +5634,16 @@ mod nest_6057 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5423,7 +5708,7 @@ mod nest_6057 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_6058 {
     use super::*;
 
@@ -5454,6 +5739,13 @@ mod nest_6058 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 

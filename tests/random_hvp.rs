@@ -10305,7 +10305,7 @@ mod hvp_6001 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod hvp_6002 {
     use super::*;
 
@@ -10343,6 +10343,16 @@ mod hvp_6002 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -10380,6 +10390,16 @@ mod hvp_6002 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -10853,7 +10873,7 @@ mod hvp_6004 {
     }
 }
 
-/// a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod hvp_6005 {
     use super::*;
 
@@ -10875,6 +10895,13 @@ mod hvp_6005 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -10896,6 +10923,13 @@ mod hvp_6005 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -11001,7 +11035,7 @@ mod hvp_6005 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod hvp_6006 {
     use super::*;
 
@@ -11036,6 +11070,16 @@ mod hvp_6006 {
         } else {
             acc += dot3(&top, &h);
         }
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -11069,6 +11113,16 @@ mod hvp_6006 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -11175,7 +11229,7 @@ mod hvp_6006 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod hvp_6007 {
     use super::*;
 
@@ -11203,6 +11257,16 @@ mod hvp_6007 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -11230,6 +11294,16 @@ mod hvp_6007 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 

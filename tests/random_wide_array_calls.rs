@@ -102,7 +102,7 @@ pub fn lift3(x: &[f64], k: usize, t: f64) -> [f64; 3] {
     out
 }
 
-/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7000 {
     use super::*;
 
@@ -122,6 +122,16 @@ mod nest_7000 {
             let mut q = lift3(x, m, b);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -290,7 +300,7 @@ mod nest_7001 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_7002 {
     use super::*;
 
@@ -324,6 +334,13 @@ mod nest_7002 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -563,7 +580,7 @@ mod nest_7004 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_7005 {
     use super::*;
 
@@ -592,6 +609,13 @@ mod nest_7005 {
         } else {
             acc += dot3(&top, &h);
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -656,7 +680,7 @@ mod nest_7005 {
     }
 }
 
-/// a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7006 {
     use super::*;
 
@@ -670,6 +694,13 @@ mod nest_7006 {
             h[t % 3] = 0.5 * h[t % 3] + 0.25 * (acc * 0.1).sin();
             acc += 0.5 * dot3(&h, &lift3(x, t, a));
         }
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -817,7 +848,7 @@ mod nest_7007 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7008 {
     use super::*;
 
@@ -858,6 +889,13 @@ mod nest_7008 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -922,7 +960,7 @@ mod nest_7008 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7009 {
     use super::*;
 
@@ -949,6 +987,16 @@ mod nest_7009 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1099,7 +1147,7 @@ mod nest_7010 {
     }
 }
 
-/// a call as the argument of a call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7011 {
     use super::*;
 
@@ -1128,6 +1176,16 @@ mod nest_7011 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1286,7 +1344,7 @@ mod nest_7012 {
     }
 }
 
-/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7013 {
     use super::*;
 
@@ -1322,6 +1380,13 @@ mod nest_7013 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1762,7 +1827,7 @@ mod nest_7017 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7018 {
     use super::*;
 
@@ -1790,6 +1855,13 @@ mod nest_7018 {
         } else {
             acc += dot3(&top, &h);
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -1854,7 +1926,7 @@ mod nest_7018 {
     }
 }
 
-/// a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7019 {
     use super::*;
 
@@ -1875,6 +1947,16 @@ mod nest_7019 {
             acc += q1[2] * q1[0];
         }
         h = cell3(w, &h, (0.5 * acc).tanh());
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2039,7 +2121,7 @@ mod nest_7020 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a carried array written between calls; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7021 {
     use super::*;
 
@@ -2066,6 +2148,16 @@ mod nest_7021 {
         }
         let q3 = cell3(w, &h, (0.5 * acc).tanh());
         acc += q3[0] * q3[1];
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2130,7 +2222,7 @@ mod nest_7021 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_7022 {
     use super::*;
 
@@ -2170,6 +2262,13 @@ mod nest_7022 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2328,7 +2427,7 @@ mod nest_7023 {
     }
 }
 
-/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7024 {
     use super::*;
 
@@ -2356,6 +2455,13 @@ mod nest_7024 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2420,7 +2526,7 @@ mod nest_7024 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a carried array written between calls; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; the recurrent cell in a loop.
 mod nest_7025 {
     use super::*;
 
@@ -2451,6 +2557,16 @@ mod nest_7025 {
             acc += inner[0] - inner[2];
         } else {
             acc += dot3(&top, &h);
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2516,7 +2632,7 @@ mod nest_7025 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7026 {
     use super::*;
 
@@ -2547,6 +2663,16 @@ mod nest_7026 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -2711,7 +2837,7 @@ mod nest_7027 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7028 {
     use super::*;
 
@@ -2753,6 +2879,13 @@ mod nest_7028 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3286,7 +3419,7 @@ mod nest_7033 {
     }
 }
 
-/// a call as the argument of a float call; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7034 {
     use super::*;
 
@@ -3304,6 +3437,13 @@ mod nest_7034 {
             h = cell3(w, &h, x[t % x.len()]);
             acc += 0.5 * dot3(&h, &lift3(x, t, (0.3 * t as f64 - b)));
         }
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3368,7 +3508,7 @@ mod nest_7034 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7035 {
     use super::*;
 
@@ -3388,6 +3528,16 @@ mod nest_7035 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3452,7 +3602,7 @@ mod nest_7035 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_7036 {
     use super::*;
 
@@ -3477,6 +3627,16 @@ mod nest_7036 {
             let mut q: [f64; 3] = sq3(&h);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3635,7 +3795,7 @@ mod nest_7037 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a reassigned tuple carried through a loop of calls; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; the recurrent cell in a loop.
 mod nest_7038 {
     use super::*;
 
@@ -3661,6 +3821,13 @@ mod nest_7038 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3725,7 +3892,7 @@ mod nest_7038 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7039 {
     use super::*;
 
@@ -3752,6 +3919,13 @@ mod nest_7039 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -3816,7 +3990,7 @@ mod nest_7039 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7040 {
     use super::*;
 
@@ -3857,6 +4031,13 @@ mod nest_7040 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4098,7 +4279,7 @@ mod nest_7042 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7043 {
     use super::*;
 
@@ -4142,6 +4323,16 @@ mod nest_7043 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4291,7 +4482,7 @@ mod nest_7044 {
     }
 }
 
-/// a call as the argument of a call; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7045 {
     use super::*;
 
@@ -4310,6 +4501,13 @@ mod nest_7045 {
             acc += dot3(&q2, &h);
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -4747,7 +4945,7 @@ mod nest_7049 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7050 {
     use super::*;
 
@@ -4780,6 +4978,16 @@ mod nest_7050 {
             let mut q: [f64; 3] = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -4845,7 +5053,7 @@ mod nest_7050 {
     }
 }
 
-/// a carried array written between calls; an array call read by element; array calls in a branch; the recurrent cell in a loop.
+/// a carried array written between calls; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_7051 {
     use super::*;
 
@@ -4868,6 +5076,16 @@ mod nest_7051 {
             acc += q3[1] * q3[2];
         } else {
             h[m % 3] = 0.5 * h[m % 3] + 0.25 * (acc * 0.1).sin();
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -4933,7 +5151,7 @@ mod nest_7051 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7052 {
     use super::*;
 
@@ -4954,6 +5172,16 @@ mod nest_7052 {
             let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -5109,7 +5337,7 @@ mod nest_7053 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7054 {
     use super::*;
 
@@ -5140,6 +5368,13 @@ mod nest_7054 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5204,7 +5439,7 @@ mod nest_7054 {
     }
 }
 
-/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; array calls in a loop; the recurrent cell in a loop.
 mod nest_7055 {
     use super::*;
 
@@ -5244,6 +5479,13 @@ mod nest_7055 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5308,7 +5550,7 @@ mod nest_7055 {
     }
 }
 
-/// a call as the argument of a call; an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7056 {
     use super::*;
 
@@ -5328,6 +5570,13 @@ mod nest_7056 {
             let q1 = cell3(w, &h, (0.3 * t as f64 - b));
             acc += q1[2] * q1[0];
         }
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -5482,7 +5731,7 @@ mod nest_7057 {
     }
 }
 
-/// a carried array written between calls; an array call read by element; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a carried array written between calls; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7058 {
     use super::*;
 
@@ -5500,6 +5749,13 @@ mod nest_7058 {
             acc += q1[1] * q1[2];
         }
         h = cell3(w, &h, b);
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6017,7 +6273,7 @@ mod nest_7063 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a carried array written between calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7064 {
     use super::*;
 
@@ -6035,6 +6291,13 @@ mod nest_7064 {
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
         acc += 0.5 * dot3(&h, &lift3(x, m, b));
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6099,7 +6362,7 @@ mod nest_7064 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a carried array written between calls; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7065 {
     use super::*;
 
@@ -6118,6 +6381,13 @@ mod nest_7065 {
             h = sq3(&cell3(w, &h, b));
         }
         h = sq3(&cell3(w, &h, b));
+        let d: [f64; 3];
+        if flag {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6452,7 +6722,7 @@ mod nest_7068 {
     }
 }
 
-/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7069 {
     use super::*;
 
@@ -6478,6 +6748,13 @@ mod nest_7069 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6542,7 +6819,7 @@ mod nest_7069 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7070 {
     use super::*;
 
@@ -6567,6 +6844,16 @@ mod nest_7070 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -6923,7 +7210,7 @@ mod nest_7073 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7074 {
     use super::*;
 
@@ -6943,6 +7230,13 @@ mod nest_7074 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7189,7 +7483,7 @@ mod nest_7076 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7077 {
     use super::*;
 
@@ -7220,6 +7514,13 @@ mod nest_7077 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -7571,7 +7872,7 @@ mod nest_7080 {
     }
 }
 
-/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a float call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7081 {
     use super::*;
 
@@ -7595,6 +7896,16 @@ mod nest_7081 {
             let mut q: [f64; 3] = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -7928,7 +8239,7 @@ mod nest_7084 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7085 {
     use super::*;
 
@@ -7962,6 +8273,16 @@ mod nest_7085 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if a > b {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8026,7 +8347,7 @@ mod nest_7085 {
     }
 }
 
-/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; array calls in a branch; the recurrent cell in a loop.
+/// a call as the argument of a call; a call as the argument of a float call; a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a branch; the recurrent cell in a loop.
 mod nest_7086 {
     use super::*;
 
@@ -8058,6 +8379,16 @@ mod nest_7086 {
             let mut q = cell3(w, &h, a);
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
+        }
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
         }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -8298,7 +8629,7 @@ mod nest_7088 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7089 {
     use super::*;
 
@@ -8322,6 +8653,16 @@ mod nest_7089 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8386,7 +8727,7 @@ mod nest_7089 {
     }
 }
 
-/// a call in a branch on an array computed before it; an array call read by element; an array call's result passed to a call; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; an array call read by element; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7090 {
     use super::*;
 
@@ -8413,6 +8754,13 @@ mod nest_7090 {
         } else {
             acc += dot3(&top, &h);
         }
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8577,7 +8925,7 @@ mod nest_7091 {
     }
 }
 
-/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; array calls in a loop; the recurrent cell in a loop.
+/// a call in a branch on an array computed before it; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call at the top level, then carried; an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; the recurrent cell in a loop.
 mod nest_7092 {
     use super::*;
 
@@ -8615,6 +8963,16 @@ mod nest_7092 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if flag {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8768,7 +9126,7 @@ mod nest_7093 {
     }
 }
 
-/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; the recurrent cell in a loop.
+/// a call as the argument of a call; a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); an array call's result passed to a call; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7094 {
     use super::*;
 
@@ -8789,6 +9147,13 @@ mod nest_7094 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let d: [f64; 3];
+        if a > b {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -8944,7 +9309,7 @@ mod nest_7095 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; a reassigned tuple carried through a loop of calls; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7096 {
     use super::*;
 
@@ -8971,6 +9336,13 @@ mod nest_7096 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        let d: [f64; 3];
+        if acc > 0.0 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -9035,7 +9407,7 @@ mod nest_7096 {
     }
 }
 
-/// a call as the argument of a call; a carried array written between calls; an array call at the top level, then carried; h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
+/// a call as the argument of a call; a carried array written between calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); h = cell(w, &h, ..) on a carried array; the recurrent cell in a loop.
 mod nest_7097 {
     use super::*;
 
@@ -9051,6 +9423,16 @@ mod nest_7097 {
             h = cell3(w, &h, a);
         }
         h = sq3(&cell3(w, &h, b));
+        for t in 0..n {
+            let d: [f64; 3];
+            if m == 1 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -9115,7 +9497,7 @@ mod nest_7097 {
     }
 }
 
-/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call read by element; array calls in a loop; the recurrent cell in a loop.
+/// a call as the argument of a call; a call in a branch on an array computed before it; a reassigned tuple carried through a loop of calls; an array call read by element; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); array calls in a loop; the recurrent cell in a loop.
 mod nest_7098 {
     use super::*;
 
@@ -9149,6 +9531,16 @@ mod nest_7098 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
+        for t in 0..n {
+            let d: [f64; 3];
+            if acc > 0.0 {
+                d = cell3(w, &h, b);
+            } else {
+                d = sq3(&h);
+            }
+            acc += dot3(&d, &h) + 0.5 * d[t % 3];
+            h = sq3(&d);
+        }
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 
@@ -9213,7 +9605,7 @@ mod nest_7098 {
     }
 }
 
-/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; the recurrent cell in a loop.
+/// a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`); a carried array written between calls; an array call at the top level, then carried; an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`); the recurrent cell in a loop.
 mod nest_7099 {
     use super::*;
 
@@ -9230,6 +9622,13 @@ mod nest_7099 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
+        let d: [f64; 3];
+        if m == 1 {
+            d = cell3(w, &h, b);
+        } else {
+            d = sq3(&h);
+        }
+        acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
 

@@ -5,8 +5,8 @@
 //! `h = cell(w, &h, ..)` on a loop-carried array, calls as arguments of calls, a local array
 //! written between calls that read it, arrays returned at the top level and read in branches,
 //! a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`, at
-//! the top level and in loops), and a reassigned tuple
-//! carried through a loop of calls.
+//! the top level and in loops), a reassigned tuple carried through a loop of calls, and an array
+//! declared and then assigned a different call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`).
 //! Every helper returns bounded values (`tanh`, `sin`, products of those), so no program leaves a
 //! smooth domain.
 
@@ -234,6 +234,30 @@ pub fn program(seed: u64) -> Program {
         g.line(1, "}");
         g.line(1, "acc += tp.0 - 0.5 * tp.1;");
         g.features.insert("a reassigned tuple carried through a loop of calls");
+    }
+    if g.rng.chance(0.5) {
+        // An array declared, then assigned a different call in each branch, at the top level or
+        // in a loop (drawn after the shapes above, so their programs stay as they were).
+        let cond = g.rng.pick(&["flag", "a > b", "m == 1", "acc > 0.0"]).to_string();
+        let (depth, k) = if g.rng.chance(0.5) {
+            g.line(1, "for t in 0..n {");
+            (2, "t % 3")
+        } else {
+            (1, "m % 3")
+        };
+        g.line(depth, "let d: [f64; 3];");
+        g.line(depth, &format!("if {cond} {{"));
+        g.line(depth + 1, "d = cell3(w, &h, b);");
+        g.line(depth, "} else {");
+        g.line(depth + 1, "d = sq3(&h);");
+        g.line(depth, "}");
+        g.line(depth, &format!("acc += dot3(&d, &h) + 0.5 * d[{k}];"));
+        if depth == 2 {
+            g.line(depth, "h = sq3(&d);");
+            g.line(1, "}");
+        }
+        g.features
+            .insert("an array declared, then assigned a call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`)");
     }
     g.line(1, "acc + 0.5 * h[0] + h[1] - 0.25 * h[2]");
     let body = g.out;

@@ -24,6 +24,9 @@ use num_traits::{FloatConst, Num, NumCast, One, ToPrimitive, Zero};
 use crate::params::{base, out_of_range, Params, TensorInfo};
 use crate::ZerosLike;
 
+mod elementary;
+pub(crate) use elementary::elementary_functions;
+
 /// A dual number over `f64`: `re` the value, `eps` its derivative along one direction.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Dual64 {
@@ -73,6 +76,8 @@ impl Dual64 {
         Self { re, eps: if self.eps == 0.0 { 0.0 } else { self.eps * d } }
     }
 
+    elementary_functions!();
+
     /// `powi`.
     #[inline]
     pub fn powi(self, n: i32) -> Self {
@@ -87,45 +92,6 @@ impl Dual64 {
         let exponent = if n.eps == 0.0 { 0.0 } else { n.eps * re * self.re.ln() };
         Self { re, eps: base + exponent }
     }
-    /// `sqrt`.
-    #[inline]
-    pub fn sqrt(self) -> Self {
-        let r = self.re.sqrt();
-        self.chain(r, 0.5 / r)
-    }
-    /// `cbrt`.
-    #[inline]
-    pub fn cbrt(self) -> Self {
-        let r = self.re.cbrt();
-        self.chain(r, 1.0 / (3.0 * r * r))
-    }
-    /// `exp`.
-    #[inline]
-    pub fn exp(self) -> Self {
-        let r = self.re.exp();
-        self.chain(r, r)
-    }
-    /// `exp2`.
-    #[inline]
-    pub fn exp2(self) -> Self {
-        let r = self.re.exp2();
-        self.chain(r, r * std::f64::consts::LN_2)
-    }
-    /// `exp_m1`.
-    #[inline]
-    pub fn exp_m1(self) -> Self {
-        self.chain(self.re.exp_m1(), self.re.exp())
-    }
-    /// `ln`.
-    #[inline]
-    pub fn ln(self) -> Self {
-        self.chain(self.re.ln(), 1.0 / self.re)
-    }
-    /// `ln_1p`.
-    #[inline]
-    pub fn ln_1p(self) -> Self {
-        self.chain(self.re.ln_1p(), 1.0 / (1.0 + self.re))
-    }
     /// `log` in base `b`.
     #[inline]
     pub fn log(self, b: Self) -> Self {
@@ -135,89 +101,12 @@ impl Dual64 {
         let y = if b.eps == 0.0 { 0.0 } else { -b.eps * self.re.ln() / (b.re * lb * lb) };
         Self { re, eps: x + y }
     }
-    /// `log2`.
-    #[inline]
-    pub fn log2(self) -> Self {
-        self.chain(self.re.log2(), 1.0 / (self.re * std::f64::consts::LN_2))
-    }
-    /// `log10`.
-    #[inline]
-    pub fn log10(self) -> Self {
-        self.chain(self.re.log10(), 1.0 / (self.re * std::f64::consts::LN_10))
-    }
-    /// `sin`.
-    #[inline]
-    pub fn sin(self) -> Self {
-        self.chain(self.re.sin(), self.re.cos())
-    }
-    /// `cos`.
-    #[inline]
-    pub fn cos(self) -> Self {
-        self.chain(self.re.cos(), -self.re.sin())
-    }
-    /// `sin` and `cos`.
-    #[inline]
-    pub fn sin_cos(self) -> (Self, Self) {
-        (self.sin(), self.cos())
-    }
-    /// `tan`.
-    #[inline]
-    pub fn tan(self) -> Self {
-        let t = self.re.tan();
-        self.chain(t, 1.0 + t * t)
-    }
-    /// `asin`.
-    #[inline]
-    pub fn asin(self) -> Self {
-        self.chain(self.re.asin(), 1.0 / (1.0 - self.re * self.re).sqrt())
-    }
-    /// `acos`.
-    #[inline]
-    pub fn acos(self) -> Self {
-        self.chain(self.re.acos(), -1.0 / (1.0 - self.re * self.re).sqrt())
-    }
-    /// `atan`.
-    #[inline]
-    pub fn atan(self) -> Self {
-        self.chain(self.re.atan(), 1.0 / (1.0 + self.re * self.re))
-    }
     /// `atan2` (`self` is `y`).
     #[inline]
     pub fn atan2(self, x: Self) -> Self {
         let r2 = self.re * self.re + x.re * x.re;
         let eps = if self.eps == 0.0 && x.eps == 0.0 { 0.0 } else { (x.re * self.eps - self.re * x.eps) / r2 };
         Self { re: self.re.atan2(x.re), eps }
-    }
-    /// `sinh`.
-    #[inline]
-    pub fn sinh(self) -> Self {
-        self.chain(self.re.sinh(), self.re.cosh())
-    }
-    /// `cosh`.
-    #[inline]
-    pub fn cosh(self) -> Self {
-        self.chain(self.re.cosh(), self.re.sinh())
-    }
-    /// `tanh`.
-    #[inline]
-    pub fn tanh(self) -> Self {
-        let t = self.re.tanh();
-        self.chain(t, 1.0 - t * t)
-    }
-    /// `asinh`.
-    #[inline]
-    pub fn asinh(self) -> Self {
-        self.chain(self.re.asinh(), 1.0 / (self.re * self.re + 1.0).sqrt())
-    }
-    /// `acosh`.
-    #[inline]
-    pub fn acosh(self) -> Self {
-        self.chain(self.re.acosh(), 1.0 / (self.re * self.re - 1.0).sqrt())
-    }
-    /// `atanh`.
-    #[inline]
-    pub fn atanh(self) -> Self {
-        self.chain(self.re.atanh(), 1.0 / (1.0 - self.re * self.re))
     }
     /// `abs`: the tangent follows the side of the kink (zero at exactly 0, like `kinks::sign`).
     #[inline]
@@ -267,11 +156,6 @@ impl Dual64 {
         let r = self.re.hypot(other.re);
         let eps = if r == 0.0 { 0.0 } else { (self.re * self.eps + other.re * other.eps) / r };
         Self { re: r, eps }
-    }
-    /// `recip`.
-    #[inline]
-    pub fn recip(self) -> Self {
-        self.chain(self.re.recip(), -1.0 / (self.re * self.re))
     }
     /// `floor` (tangent 0).
     #[inline]

@@ -166,3 +166,40 @@ fn nested_derivatives_agree_in_all_four_mode_pairs() {
     let (_, gf) = euler_grad_fwd(w, true);
     assert!(close(gf.w, rr.w, 1e-12));
 }
+
+#[backprop(hessian)]
+fn energy(x: &[f64; 2], k: f64) -> f64 {
+    k * (x[0] * x[0] + 0.5 * x[1] * x[1]) + (x[0] * x[1]).sin()
+}
+
+/// Gradient descent on `energy` written with `let (e, g) = energy_grad(..)` in the loop body.
+#[backprop(forward)]
+fn relaxed(k: f64, x0: &[f64; 2]) -> f64 {
+    let mut x = [0.0; 2];
+    x[0] = x0[0];
+    x[1] = x0[1];
+    let mut total = 0.0;
+    for _ in 0..25 {
+        let (e, g) = energy_grad(&x, k);
+        total += 0.1 * e;
+        x[0] -= 0.05 * g.x[0];
+        x[1] -= 0.05 * g.x[1];
+    }
+    total + x[0] * x[1]
+}
+
+#[test]
+fn tangents_through_gradients_used_as_values() {
+    let (k, x0) = (1.3, [0.8, -0.6]);
+    let (value, g) = relaxed_grad(k, &x0);
+    let v = RelaxedGrad { k: 0.7, x0: [-0.2, 1.1] };
+    let (jv_value, jv) = relaxed_jvp(k, &x0, &v);
+    assert_eq!(jv_value, value);
+    let dot = g.k * v.k + g.x0[0] * v.x0[0] + g.x0[1] * v.x0[1];
+    assert!(close(jv, dot, 1e-12), "{jv} vs {dot}");
+    let (_, gf) = relaxed_grad_fwd(k, &x0);
+    assert!(close(gf.k, g.k, 1e-12) && close(gf.x0[0], g.x0[0], 1e-12) && close(gf.x0[1], g.x0[1], 1e-12));
+    let h = 1e-6;
+    let fd = (relaxed(k + h, &x0) - relaxed(k - h, &x0)) / (2.0 * h);
+    assert!(close(gf.k, fd, 1e-6), "{} vs {fd}", gf.k);
+}

@@ -132,12 +132,7 @@ fn euler(w: f64, forward_force: bool) -> f64 {
     let mut v = [0.0; 2];
     v[0] = 0.75;
     for _ in 0..40 {
-        let g: [f64; 2];
-        if forward_force {
-            g = potential_grad_fwd_x(&x, w);
-        } else {
-            g = potential_grad_x(&x, w);
-        }
+        let g: [f64; 2] = if forward_force { potential_grad_fwd_x(&x, w) } else { potential_grad_x(&x, w) };
         x[0] += 0.1 * v[0];
         x[1] += 0.1 * v[1];
         v[0] -= 0.1 * g[0];

@@ -731,12 +731,7 @@ mod nest_6006 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let d: [f64; 3];
-            if a > b {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -1125,12 +1120,7 @@ mod nest_6010 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
-        let d: [f64; 3];
-        if flag {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -1321,12 +1311,7 @@ mod nest_6012 {
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
         for t in 0..n {
-            let d: [f64; 3];
-            if a > b {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -1604,12 +1589,7 @@ mod nest_6015 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if a > b {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -1980,12 +1960,7 @@ mod nest_6019 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let d: [f64; 3];
-            if m == 1 {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -2821,12 +2796,7 @@ mod nest_6028 {
         let q2 = sq3(&h);
         acc += dot3(&q2, &h);
         for t in 0..n {
-            let d: [f64; 3];
-            if flag {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -3007,12 +2977,7 @@ mod nest_6030 {
             q[t % 3] *= 0.5;
             h[(t + 1) % 3] = q[t % 3] + 0.25 * q[(t + 2) % 3];
         }
-        let d: [f64; 3];
-        if m == 1 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3297,12 +3262,7 @@ mod nest_6033 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if m == 1 {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -3498,12 +3458,7 @@ mod nest_6035 {
             h = sq3(&cell3(w, &h, b));
         }
         for t in 0..n {
-            let d: [f64; 3];
-            if acc > 0.0 {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if acc > 0.0 { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -4169,12 +4124,7 @@ mod nest_6042 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if a > b {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -4276,12 +4226,7 @@ mod nest_6043 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if m == 1 {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -5739,12 +5684,7 @@ mod nest_6058 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if flag {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }

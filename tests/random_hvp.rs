@@ -11071,12 +11071,7 @@ mod hvp_6006 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let d: [f64; 3];
-            if a > b {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -11115,12 +11110,7 @@ mod hvp_6006 {
             acc += dot3(&top, &h);
         }
         for t in 0..n {
-            let d: [f64; 3];
-            if a > b {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }

@@ -988,12 +988,7 @@ mod nest_7009 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if m == 1 {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -1380,12 +1375,7 @@ mod nest_7013 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if acc > 0.0 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if acc > 0.0 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -1855,12 +1845,7 @@ mod nest_7018 {
         } else {
             acc += dot3(&top, &h);
         }
-        let d: [f64; 3];
-        if flag {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2262,12 +2247,7 @@ mod nest_7022 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if m == 1 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2455,12 +2435,7 @@ mod nest_7024 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if m == 1 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -2664,12 +2639,7 @@ mod nest_7026 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if a > b {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -2879,12 +2849,7 @@ mod nest_7028 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if a > b {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3437,12 +3402,7 @@ mod nest_7034 {
             h = cell3(w, &h, x[t % x.len()]);
             acc += 0.5 * dot3(&h, &lift3(x, t, (0.3 * t as f64 - b)));
         }
-        let d: [f64; 3];
-        if m == 1 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3821,12 +3781,7 @@ mod nest_7038 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if a > b {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -3919,12 +3874,7 @@ mod nest_7039 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let d: [f64; 3];
-        if m == 1 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -5479,12 +5429,7 @@ mod nest_7055 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if a > b {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -5570,12 +5515,7 @@ mod nest_7056 {
             let q1 = cell3(w, &h, (0.3 * t as f64 - b));
             acc += q1[2] * q1[0];
         }
-        let d: [f64; 3];
-        if flag {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -5749,12 +5689,7 @@ mod nest_7058 {
             acc += q1[1] * q1[2];
         }
         h = cell3(w, &h, b);
-        let d: [f64; 3];
-        if flag {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -6291,12 +6226,7 @@ mod nest_7064 {
         }
         h = sq3(&cell3(w, &h, (0.5 * acc).tanh()));
         acc += 0.5 * dot3(&h, &lift3(x, m, b));
-        let d: [f64; 3];
-        if a > b {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -6381,12 +6311,7 @@ mod nest_7065 {
             h = sq3(&cell3(w, &h, b));
         }
         h = sq3(&cell3(w, &h, b));
-        let d: [f64; 3];
-        if flag {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -6748,12 +6673,7 @@ mod nest_7069 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if m == 1 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -6845,12 +6765,7 @@ mod nest_7070 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if m == 1 {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -7230,12 +7145,7 @@ mod nest_7074 {
         q[m % 3] = 0.5 * q[m % 3] + 0.1 * (acc * 0.1).sin();
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
-        let d: [f64; 3];
-        if acc > 0.0 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if acc > 0.0 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -7514,12 +7424,7 @@ mod nest_7077 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if m == 1 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -8274,12 +8179,7 @@ mod nest_7085 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if a > b {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -8654,12 +8554,7 @@ mod nest_7089 {
         q[1] += q[0] * b;
         acc += dot3(&q, &h);
         for t in 0..n {
-            let d: [f64; 3];
-            if flag {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -8754,12 +8649,7 @@ mod nest_7090 {
         } else {
             acc += dot3(&top, &h);
         }
-        let d: [f64; 3];
-        if a > b {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if a > b { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -8964,12 +8854,7 @@ mod nest_7092 {
         }
         acc += tp.0 - 0.5 * tp.1;
         for t in 0..n {
-            let d: [f64; 3];
-            if flag {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if flag { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }
@@ -9336,12 +9221,7 @@ mod nest_7096 {
             h = cell3(w, &h, tp.0);
         }
         acc += tp.0 - 0.5 * tp.1;
-        let d: [f64; 3];
-        if acc > 0.0 {
-            d = cell3(w, &h, b);
-        } else {
-            d = sq3(&h);
-        }
+        let d: [f64; 3] = if acc > 0.0 { cell3(w, &h, b) } else { sq3(&h) };
         acc += dot3(&d, &h) + 0.5 * d[m % 3];
         acc + 0.5 * h[0] + h[1] - 0.25 * h[2]
     }
@@ -9424,12 +9304,7 @@ mod nest_7097 {
         }
         h = sq3(&cell3(w, &h, b));
         for t in 0..n {
-            let d: [f64; 3];
-            if m == 1 {
-                d = cell3(w, &h, b);
-            } else {
-                d = sq3(&h);
-            }
+            let d: [f64; 3] = if m == 1 { cell3(w, &h, b) } else { sq3(&h) };
             acc += dot3(&d, &h) + 0.5 * d[t % 3];
             h = sq3(&d);
         }

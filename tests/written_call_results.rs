@@ -1,6 +1,6 @@
 //! A call's array bound to a mutable local and then written (issue 18):
 //! `let mut h: [f64; N] = f(..);` followed by `h[0] = ..`, `h[i] += ..`, at the top level, in a
-//! loop over time steps and in a branch, and `let h: [f64; N];` assigned a call in each branch. Each is checked against its flat twin (the same function
+//! loop over time steps and in a branch, `let h: [f64; N];` assigned a call in each branch and `let h: [f64; N] = if .. { f(..) } else { g(..) };`. Each is checked against its flat twin (the same function
 //! with the callee written inline, whose gradient the macro derives without calls) to 1e-12 and
 //! against central differences.
 // Objectives written with index loops, as the macro reads them.
@@ -246,6 +246,15 @@ fn chosen(a: f64, b: f64, flag: bool) -> f64 {
             h = pair(b, a + s);
         }
         s += h[0] * h[1];
+        // The same choice as a value, with the array's type.
+        let e: [f64; 2] = if k == 2 {
+            pair(s, a)
+        } else if flag {
+            pair(b, s)
+        } else {
+            pair(s * s, b)
+        };
+        s += 0.5 * e[1] - e[0];
     }
     s
 }
@@ -263,6 +272,18 @@ fn chosen_flat(a: f64, b: f64, flag: bool) -> f64 {
             h[1] = b * (a + s);
         }
         s += h[0] * h[1];
+        let mut e = [0.0; 2];
+        if k == 2 {
+            e[0] = (s + a).tanh();
+            e[1] = s * a;
+        } else if flag {
+            e[0] = (b + s).tanh();
+            e[1] = b * s;
+        } else {
+            e[0] = (s * s + b).tanh();
+            e[1] = s * s * b;
+        }
+        s += 0.5 * e[1] - e[0];
     }
     s
 }

@@ -8,7 +8,7 @@ fn pair(a: f64, b: f64) -> [f64; 2] {
     out
 }
 
-// An `if` yields scalars only: the array is declared, then assigned in each branch.
+// An `if` yielding arrays needs the array's type (`let h: [f64; 2] = if ..`).
 #[backprop]
 fn chosen(a: f64, b: f64, flag: bool) -> f64 {
     let h = if flag { pair(a, b) } else { pair(b, a) };

@@ -41,12 +41,7 @@ pub fn euler(w: f64, forward_force: bool) -> f64 {
     v[0] = 0.75;
     let dt = 0.1;
     loop {
-        let gx: [f64; 2];
-        if forward_force {
-            gx = potential_grad_fwd_x(&x, w);
-        } else {
-            gx = potential_grad_x(&x, w);
-        }
+        let gx: [f64; 2] = if forward_force { potential_grad_fwd_x(&x, w) } else { potential_grad_x(&x, w) };
         let n0 = x[0] + dt * v[0];
         let n1 = x[1] + dt * v[1];
         if n1 > 0.0 {

@@ -31,12 +31,7 @@ pub fn r1cost(x: &[f64; 2], start: &[f64; 2], forward_inner: bool) -> f64 {
     y[0] = start[0];
     y[1] = start[1];
     let mut fy = -f(x, &y);
-    let g0: [f64; 2];
-    if forward_inner {
-        g0 = f_grad_fwd_y(x, &y);
-    } else {
-        g0 = f_grad_y(x, &y);
-    }
+    let g0: [f64; 2] = if forward_inner { f_grad_fwd_y(x, &y) } else { f_grad_y(x, &y) };
     let mut gy = [0.0; 2];
     gy[0] = -g0[0];
     gy[1] = -g0[1];
@@ -61,12 +56,7 @@ pub fn r1cost(x: &[f64; 2], start: &[f64; 2], forward_inner: bool) -> f64 {
         }
         let fyn = -f(x, &yn);
         if fyn < fy {
-            let gn: [f64; 2];
-            if forward_inner {
-                gn = f_grad_fwd_y(x, &yn);
-            } else {
-                gn = f_grad_y(x, &yn);
-            }
+            let gn: [f64; 2] = if forward_inner { f_grad_fwd_y(x, &yn) } else { f_grad_y(x, &yn) };
             y[0] = yn[0];
             y[1] = yn[1];
             fy = fyn;

@@ -115,14 +115,28 @@ impl Lower<'_> {
             return;
         }
         let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
-        // `let g = if c { f(..) } else { h(..) };` with arrays: an `if` yields scalars only.
+        // `let g: [f64; N] = if c { f(..) } else { h(..) };`: the array declared, then assigned the
+        // tail of each branch (`g = f(..);`), as `let g: [f64; N]; if c { g = f(..); } ..` is.
         if let Expr::If(i) = &*init.expr {
+            let annotated = matches!(annotation, Some(syn::Type::Array(t)) if !matches!(&*t.elem, syn::Type::Array(_)));
+            if annotated && i.else_branch.is_some() {
+                let Some(syn::Type::Array(t)) = annotation else { return };
+                let len = &t.len;
+                let zeros: Expr = syn::parse_quote_spanned!(name.span()=> [0.0; #len]);
+                self.local_array(&name, &zeros, true);
+                let assigned = super::syntax::map_if_blocks(i, &mut |b: &mut syn::Block| {
+                    if let Some(syn::Stmt::Expr(tail, None)) = b.stmts.pop() {
+                        b.stmts.push(syn::parse_quote!(#name = #tail;));
+                    }
+                });
+                self.stmt(&syn::Stmt::Expr(Expr::If(assigned), Some(Default::default())), false);
+                return;
+            }
             if self.arrayish.contains(&name.to_string()) && self.if_yields_call(i) {
                 self.cx.error_spanned_by(
                     &init.expr,
                     format!(
-                        "an `if` whose branches return arrays is not supported as a value; declare the array and \
-                         assign it in each branch: `let {name}: [f64; N]; if .. {{ {name} = f(..); }} else {{ {name} = g(..); }}`"
+                        "an `if` yielding arrays needs the array's type: `let {name}: [f64; N] = if .. {{ f(..) }} else {{ g(..) }};`"
                     ),
                 );
                 self.poison_name(&name);

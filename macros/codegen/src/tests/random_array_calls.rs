@@ -6,7 +6,8 @@
 //! written between calls that read it, arrays returned at the top level and read in branches,
 //! a call's array bound to a written copy (`let mut q = f(..)`, `let mut q: [f64; 3] = f(..)`, at
 //! the top level and in loops), a reassigned tuple carried through a loop of calls, and an array
-//! declared and then assigned a different call in each branch (`let d: [f64; 3]; if .. { d = f(..) }`).
+//! chosen between two calls by an `if` (`let d: [f64; 3] = if .. { f(..) } else { g(..) }`, or declared
+//! and then assigned in each branch).
 //! Every helper returns bounded values (`tanh`, `sin`, products of those), so no program leaves a
 //! smooth domain.
 
@@ -245,12 +246,16 @@ pub fn program(seed: u64) -> Program {
         } else {
             (1, "m % 3")
         };
-        g.line(depth, "let d: [f64; 3];");
-        g.line(depth, &format!("if {cond} {{"));
-        g.line(depth + 1, "d = cell3(w, &h, b);");
-        g.line(depth, "} else {");
-        g.line(depth + 1, "d = sq3(&h);");
-        g.line(depth, "}");
+        if g.rng.chance(0.5) {
+            g.line(depth, "let d: [f64; 3];");
+            g.line(depth, &format!("if {cond} {{"));
+            g.line(depth + 1, "d = cell3(w, &h, b);");
+            g.line(depth, "} else {");
+            g.line(depth + 1, "d = sq3(&h);");
+            g.line(depth, "}");
+        } else {
+            g.line(depth, &format!("let d: [f64; 3] = if {cond} {{ cell3(w, &h, b) }} else {{ sq3(&h) }};"));
+        }
         g.line(depth, &format!("acc += dot3(&d, &h) + 0.5 * d[{k}];"));
         if depth == 2 {
             g.line(depth, "h = sq3(&d);");

@@ -4,7 +4,8 @@
 //! with the callee written inline, whose gradient the macro derives without calls) to 1e-12 and
 //! against central differences.
 // Objectives written with index loops, as the macro reads them.
-#![allow(clippy::needless_range_loop, clippy::manual_memcpy)]
+// `let h: [f64; 2];` assigned in each branch is one of the forms under test.
+#![allow(clippy::needless_range_loop, clippy::manual_memcpy, clippy::needless_late_init)]
 
 use backprop::prelude::*;
 

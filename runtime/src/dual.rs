@@ -78,6 +78,17 @@ impl Dual64 {
 
     elementary_functions!();
 
+    /// `sqrt`.
+    #[inline]
+    pub fn sqrt(self) -> Self {
+        let r = self.re.sqrt();
+        self.chain(r, 0.5 / r)
+    }
+    /// `recip`.
+    #[inline]
+    pub fn recip(self) -> Self {
+        self.chain(self.re.recip(), -1.0 / (self.re * self.re))
+    }
     /// `powi`.
     #[inline]
     pub fn powi(self, n: i32) -> Self {

@@ -4,9 +4,10 @@
 //! mode"). The outer tangent `ε` lives inside each part; the inner `δ` is this type's `eps`, so
 //! `eps.eps` is the mixed second derivative `∂²/∂ε∂δ`.
 //!
-//! Every operation is [`Dual64`]'s rule applied with `Dual64` arithmetic, so the real part
-//! `re.re` is bit for bit the `f64` computation, `re` is exactly what the same code over `Dual64`
-//! computes, and comparisons see `re.re` only, as the `f64` code does.
+//! Every operation is [`Dual64`]'s rule applied with `Dual64` arithmetic (division, `sqrt` and
+//! `recip`, the hot ones, written out on the four parts with their second derivatives), so the real
+//! part `re.re` is bit for bit the `f64` computation, and comparisons see `re.re` only, as the `f64`
+//! code does.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -78,6 +79,40 @@ impl DualDual64 {
 
     crate::dual::elementary_functions!();
 
+    /// The four parts: value, outer tangent, inner tangent, mixed second derivative.
+    #[inline]
+    fn parts(self) -> [f64; 4] {
+        [self.re.re, self.re.eps, self.eps.re, self.eps.eps]
+    }
+    #[inline]
+    fn of(p: [f64; 4]) -> Self {
+        Self { re: Dual64::new(p[0], p[1]), eps: Dual64::new(p[2], p[3]) }
+    }
+    /// `f(self)` from `f`, `f'` and `f''` at the value, in `f64` (one evaluation of each instead of
+    /// the `Dual64` operations `chain` runs); a zero tangent part stays zero where `f'` is infinite.
+    #[inline]
+    fn second_order(self, f0: f64, f1: f64, f2: f64) -> Self {
+        let [_, a1, a2, a3] = self.parts();
+        let times = |d: f64, a: f64| if a == 0.0 { 0.0 } else { d * a };
+        let cross = if a1 == 0.0 || a2 == 0.0 { 0.0 } else { f2 * a1 * a2 };
+        Self::of([f0, times(f1, a1), times(f1, a2), times(f1, a3) + cross])
+    }
+    /// `sqrt`: `f' = 1/(2√x)`, `f'' = −f'/(2x)`.
+    #[inline]
+    pub fn sqrt(self) -> Self {
+        let a0 = self.re.re;
+        let r = a0.sqrt();
+        let d = 0.5 / r;
+        self.second_order(r, d, -0.5 * d / a0)
+    }
+    /// `recip`: `f' = −1/x²`, `f'' = 2/x³`.
+    #[inline]
+    pub fn recip(self) -> Self {
+        let a0 = self.re.re;
+        let r = a0.recip();
+        let d = -1.0 / (a0 * a0);
+        self.second_order(r, d, -2.0 * d * r)
+    }
     /// `powi`.
     #[inline]
     pub fn powi(self, n: i32) -> Self {
@@ -280,8 +315,15 @@ impl Div for DualDual64 {
     type Output = Self;
     #[inline]
     fn div(self, o: Self) -> Self {
-        let re = self.re / o.re;
-        Self { re, eps: (self.eps - re * o.eps) / o.re }
+        // `self = q · o` part by part, solved for `q` with one division for the value (bit for bit
+        // the `f64` quotient) and one reciprocal for the rest.
+        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (self.parts(), o.parts());
+        let q0 = a0 / b0;
+        let inv = 1.0 / b0;
+        let q1 = (a1 - q0 * b1) * inv;
+        let q2 = (a2 - q0 * b2) * inv;
+        let q3 = (a3 - q0 * b3 - q1 * b2 - q2 * b1) * inv;
+        Self::of([q0, q1, q2, q3])
     }
 }
 

@@ -3,15 +3,10 @@
 /// The elementary functions whose rule is `f(re)` with tangent `f'(re) · eps`, written once for
 /// both dual types: their `re` is `f64` (`Dual64`) or `Dual64` (`dual2::DualDual64`, where the same
 /// text in `Dual64` arithmetic also carries the second derivative), and mixed operations with `f64`
-/// literals read the same for both. Expanded inside each type's `impl` (its own `chain`).
+/// literals read the same for both. Expanded inside each type's `impl` (its own `chain`); `sqrt`
+/// and `recip`, the hot ones of forward over forward, are written per type.
 macro_rules! elementary_functions {
     () => {
-        /// `sqrt`.
-        #[inline]
-        pub fn sqrt(self) -> Self {
-            let r = self.re.sqrt();
-            self.chain(r, 0.5 / r)
-        }
         /// `cbrt`.
         #[inline]
         pub fn cbrt(self) -> Self {
@@ -121,11 +116,6 @@ macro_rules! elementary_functions {
         #[inline]
         pub fn atanh(self) -> Self {
             self.chain(self.re.atanh(), 1.0 / (1.0 - self.re * self.re))
-        }
-        /// `recip`.
-        #[inline]
-        pub fn recip(self) -> Self {
-            self.chain(self.re.recip(), -1.0 / (self.re * self.re))
         }
     };
 }

@@ -172,8 +172,10 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
         }
         ("ht", "jacobian") => {
             let i = ht_input(input)?;
-            let (j, t) = timed(runs, || i.jacobian());
-            Ok((Value::Array(j.chunks(i.jacobian_cols()).map(|r| json!(r)).collect()), t))
+            // One buffer for all runs, like `manual`'s output vector.
+            let mut buf = evals::ht::JacobianBuf::default();
+            let ((), t) = timed(runs, || i.jacobian_into(&mut buf));
+            Ok((Value::Array(buf.rows.chunks(i.jacobian_cols()).map(|r| json!(r)).collect()), t))
         }
         ("ba", "objective") => {
             let i = ba_input(input)?;

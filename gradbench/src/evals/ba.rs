@@ -14,29 +14,55 @@ use backprop::prelude::*;
 /// Camera parameters: rotation (angle-axis), centre, focal length, principal point, distortion.
 pub const CAM: usize = 11;
 
-/// `w · (project(cam, x) − feat)`.
-#[backprop(wrt(cam, x, w))]
-pub fn reproj(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64]) -> [f64; 2] {
-    let xo0 = x[0] - cam[3];
-    let xo1 = x[1] - cam[4];
-    let xo2 = x[2] - cam[5];
-    let sqtheta = cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2];
-    let mut xc = [0.0; 3];
+/// Rodrigues' rotation matrix (row-major) of the angle-axis `r` (a camera's `cam[0..3]`):
+/// `cos θ I + sin θ [k]× + (1 − cos θ) k kᵀ` with `θ = |r|`, `k = r / θ`, so that `R (X − C)` is
+/// the eval's `X cos θ + (k × X) sin θ + k (k · X)(1 − cos θ)`; `I + [r]×` at `θ = 0`, as the
+/// eval's first-order rotation there. A function of the camera alone: computed (with its Jacobian)
+/// once per camera, not once per observation.
+#[backprop(wrt(r))]
+pub fn rotation(r: &[f64; 3]) -> [f64; 9] {
+    let sqtheta = r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
+    let mut m = [0.0; 9];
     if sqtheta != 0.0 {
         let theta = sqtheta.sqrt();
         let (costheta, sintheta) = (theta.cos(), theta.sin());
-        let (w0, w1, w2) = (cam[0] / theta, cam[1] / theta, cam[2] / theta);
-        let tmp = (w0 * xo0 + w1 * xo1 + w2 * xo2) * (1.0 - costheta);
-        xc[0] = xo0 * costheta + (w1 * xo2 - w2 * xo1) * sintheta + w0 * tmp;
-        xc[1] = xo1 * costheta + (w2 * xo0 - w0 * xo2) * sintheta + w1 * tmp;
-        xc[2] = xo2 * costheta + (w0 * xo1 - w1 * xo0) * sintheta + w2 * tmp;
+        let (k0, k1, k2) = (r[0] / theta, r[1] / theta, r[2] / theta);
+        let c1 = 1.0 - costheta;
+        m[0] = costheta + k0 * k0 * c1;
+        m[1] = k0 * k1 * c1 - k2 * sintheta;
+        m[2] = k0 * k2 * c1 + k1 * sintheta;
+        m[3] = k1 * k0 * c1 + k2 * sintheta;
+        m[4] = costheta + k1 * k1 * c1;
+        m[5] = k1 * k2 * c1 - k0 * sintheta;
+        m[6] = k2 * k0 * c1 - k1 * sintheta;
+        m[7] = k2 * k1 * c1 + k0 * sintheta;
+        m[8] = costheta + k2 * k2 * c1;
     } else {
-        xc[0] = xo0 + (cam[1] * xo2 - cam[2] * xo1);
-        xc[1] = xo1 + (cam[2] * xo0 - cam[0] * xo2);
-        xc[2] = xo2 + (cam[0] * xo1 - cam[1] * xo0);
+        m[0] = 1.0;
+        m[1] = -r[2];
+        m[2] = r[1];
+        m[3] = r[2];
+        m[4] = 1.0;
+        m[5] = -r[0];
+        m[6] = -r[1];
+        m[7] = r[0];
+        m[8] = 1.0;
     }
-    let p0 = xc[0] / xc[2];
-    let p1 = xc[1] / xc[2];
+    m
+}
+
+/// `w · (project(cam, x) − feat)`, the camera's rotation given as its matrix `rot` (`rotation` of
+/// `cam[0..3]`, which this function does not read).
+#[backprop(wrt(rot, cam, x, w))]
+pub fn reproj(rot: &[f64; 9], cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64]) -> [f64; 2] {
+    let xo0 = x[0] - cam[3];
+    let xo1 = x[1] - cam[4];
+    let xo2 = x[2] - cam[5];
+    let xc0 = rot[0] * xo0 + rot[1] * xo1 + rot[2] * xo2;
+    let xc1 = rot[3] * xo0 + rot[4] * xo1 + rot[5] * xo2;
+    let xc2 = rot[6] * xo0 + rot[7] * xo1 + rot[8] * xo2;
+    let p0 = xc0 / xc2;
+    let p1 = xc1 / xc2;
     let rsq = p0 * p0 + p1 * p1;
     let l = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq;
     let mut err = [0.0; 2];
@@ -91,9 +117,11 @@ impl Input {
 
     /// Reprojection errors (2 per observation) and weight errors.
     pub fn objective(&self) -> (Vec<f64>, Vec<f64>) {
+        let rots: Vec<[f64; 9]> = (0..self.n).map(|c| rotation(self.cam(c)[..3].try_into().unwrap())).collect();
         let mut reproj_err = Vec::with_capacity(2 * self.p);
         for (i, &[c, q]) in self.obs.iter().enumerate() {
-            reproj_err.extend_from_slice(&reproj(self.cam(c), self.point(q), self.w[i], &self.feats[2 * i..2 * i + 2]));
+            let e = reproj(&rots[c], self.cam(c), self.point(q), self.w[i], &self.feats[2 * i..2 * i + 2]);
+            reproj_err.extend_from_slice(&e);
         }
         let w_err = self.w.iter().map(|&w| weight_err(w)[0]).collect();
         (reproj_err, w_err)
@@ -118,6 +146,13 @@ impl Input {
         }
         s.rows[0] = 0;
         let (point_col, w_col) = (CAM * self.n, CAM * self.n + 3 * self.m);
+        // Each camera's rotation matrix and its Jacobian in the angle-axis, `jr[c][j][a]`.
+        let (mut rots, mut jr) = (Vec::with_capacity(self.n), Vec::with_capacity(self.n));
+        for c in 0..self.n {
+            let (m, j) = rotation_jacobian(self.cam(c)[..3].try_into().unwrap());
+            rots.push(m);
+            jr.push(std::array::from_fn::<[f64; 3], 9, _>(|k| j[k][..].try_into().unwrap()));
+        }
         let (rows, cols, vals) = (&mut s.rows[1..], &mut s.cols[..], &mut s.vals[..]);
         // Each observation's two rows, `2 · 15` entries from `30 i`.
         let blocks = cols[..30 * self.p].chunks_exact_mut(30).zip(vals[..30 * self.p].chunks_exact_mut(30));
@@ -132,9 +167,13 @@ impl Input {
             for k in 0..2 {
                 let mut seed = [0.0; 2];
                 seed[k] = 1.0;
-                let (mut dcam, mut dx) = ([0.0; CAM], [0.0; 3]);
-                let (_, back) = reproj_vjp(cam, x, self.w[i], feat);
-                let (_, _, dw, _) = back(&seed, Some(&mut dcam), Some(&mut dx), None);
+                let (mut drot, mut dcam, mut dx) = ([0.0; 9], [0.0; CAM], [0.0; 3]);
+                let (_, back) = reproj_vjp(&rots[c], cam, x, self.w[i], feat);
+                let (_, _, _, dw, _) = back(&seed, Some(&mut drot), Some(&mut dcam), Some(&mut dx), None);
+                // The chain rule through the camera's rotation: d/dcam[0..3] = d/drot · drot/dr.
+                for a in 0..3 {
+                    dcam[a] += (0..9).map(|j| drot[j] * jr[c][j][a]).sum::<f64>();
+                }
                 let (cols, vals) = (&mut cols[15 * k..15 * k + 15], &mut vals[15 * k..15 * k + 15]);
                 for j in 0..CAM {
                     cols[j] = (CAM * c + j) as u32;

@@ -316,12 +316,20 @@ fn ht_objective_and_jacobian_both_variants() {
 fn ba_err(params: &[f64], feat: &[f64]) -> Vec<f64> {
     let (cam, x, w) = (&params[..11], &params[11..14], params[14]);
     let th = (cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2]).sqrt();
-    let (a, b, c) = (cam[0] / th, cam[1] / th, cam[2] / th);
-    let k = [[0.0, -c, b], [c, 0.0, -a], [-b, a, 0.0]];
     let xo = [x[0] - cam[3], x[1] - cam[4], x[2] - cam[5]];
     let mut xc = [0.0; 3];
+    if th == 0.0 {
+        // The eval's first-order rotation at θ = 0: X + r × X.
+        let r = &cam[..3];
+        xc = [xo[0] + r[1] * xo[2] - r[2] * xo[1], xo[1] + r[2] * xo[0] - r[0] * xo[2], xo[2] + r[0] * xo[1] - r[1] * xo[0]];
+    }
+    let (a, b, c) = (cam[0] / th, cam[1] / th, cam[2] / th);
+    let k = [[0.0, -c, b], [c, 0.0, -a], [-b, a, 0.0]];
     for i in 0..3 {
         for j in 0..3 {
+            if th == 0.0 {
+                continue;
+            }
             let k2: f64 = (0..3).map(|l| k[i][l] * k[l][j]).sum();
             let r = if i == j { 1.0 } else { 0.0 } + th.sin() * k[i][j] + (1.0 - th.cos()) * k2;
             xc[i] += r * xo[j];
@@ -338,6 +346,13 @@ fn ba_objective_and_sparse_jacobian() {
     let mut rng = Rng(23);
     let mut cam = rng.vec(11, -0.3, 0.3);
     cam[6] = 1.5; // focal length
+    ba_case(&mut rng, &cam);
+    // No rotation: the eval's first-order branch (the Jacobian still has the rotation's columns).
+    cam[..3].fill(0.0);
+    ba_case(&mut rng, &cam);
+}
+
+fn ba_case(rng: &mut Rng, cam: &[f64]) {
     let x = vec![rng.next(), rng.next(), 4.0 + rng.next()];
     let (w, feat) = (0.8, vec![0.2, -0.1]);
     let (n, m, p) = (2, 3, 12);

@@ -11,7 +11,12 @@
 //! vertex and `point_*`'s once per point, row by row from their generated `_vjp`s): the chain
 //! rule, no derivative written by hand. Staging is what makes it cheap: `_jacobian` is reverse mode, one pullback per output, so
 //! a single function of all `3n` errors would run `3n` pullbacks through the whole bone chain, and
-//! one function of all bones 267 pullbacks through all 22 bones.
+//! one function of all bones 267 pullbacks through all 22 bones. `vertex` sums over the 1–4 bones
+//! of non-zero weight only (the other terms are exact zeros), so its pullback, and the product of
+//! its Jacobian with the bones', touch those bones alone; each used vertex's derivative is computed
+//! once per evaluation in a first pass, and the Jacobian is written into a buffer kept across the
+//! benchmark's runs (`jacobian_into`, like `manual`'s output vector): 62 MB of fresh pages per run at
+//! 100,000 points made `hand12` 1.4× `manual`.
 
 // Element loops, not `copy_from_slice`: the loops are what `#[backprop]` differentiates.
 #![allow(clippy::needless_range_loop, clippy::too_many_arguments, clippy::manual_memcpy)]

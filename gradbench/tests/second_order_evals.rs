@@ -321,7 +321,11 @@ fn ba_err(params: &[f64], feat: &[f64]) -> Vec<f64> {
     if th == 0.0 {
         // The eval's first-order rotation at θ = 0: X + r × X.
         let r = &cam[..3];
-        xc = [xo[0] + r[1] * xo[2] - r[2] * xo[1], xo[1] + r[2] * xo[0] - r[0] * xo[2], xo[2] + r[0] * xo[1] - r[1] * xo[0]];
+        xc = [
+            xo[0] + r[1] * xo[2] - r[2] * xo[1],
+            xo[1] + r[2] * xo[0] - r[0] * xo[2],
+            xo[2] + r[0] * xo[1] - r[1] * xo[0],
+        ];
     }
     let (a, b, c) = (cam[0] / th, cam[1] / th, cam[2] / th);
     let k = [[0.0, -c, b], [c, 0.0, -a], [-b, a, 0.0]];

@@ -12,7 +12,6 @@
 
 use backprop::prelude::*;
 
-
 #[backprop(wrt(x))]
 pub fn llsq(x: &[f64], n: usize) -> f64 {
     let m = x.len();

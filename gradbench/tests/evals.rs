@@ -62,7 +62,8 @@ fn lse_is_log_sum_exp_and_its_gradient_softmax() {
 #[test]
 fn llsq_gradient_is_the_normal_equations_residual() {
     let mut rng = Rng(2);
-    for (n, m) in [(16, 8), (33, 5), (7, 1)] {
+    // n mod 4 = 0, 1, 3 and n < 4: the four-point blocks and the one-point tail.
+    for (n, m) in [(16, 8), (33, 5), (7, 1), (3, 4)] {
         let x = rng.vec(m, 0.0, 1.0);
         // ∂y/∂xⱼ = −Σᵢ rᵢ tᵢʲ with rᵢ = sᵢ − Σⱼ xⱼ tᵢʲ (and sign(0) = 0 at the middle of odd n).
         let mut value = 0.0;

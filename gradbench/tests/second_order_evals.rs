@@ -316,12 +316,24 @@ fn ht_objective_and_jacobian_both_variants() {
 fn ba_err(params: &[f64], feat: &[f64]) -> Vec<f64> {
     let (cam, x, w) = (&params[..11], &params[11..14], params[14]);
     let th = (cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2]).sqrt();
-    let (a, b, c) = (cam[0] / th, cam[1] / th, cam[2] / th);
-    let k = [[0.0, -c, b], [c, 0.0, -a], [-b, a, 0.0]];
     let xo = [x[0] - cam[3], x[1] - cam[4], x[2] - cam[5]];
     let mut xc = [0.0; 3];
+    if th == 0.0 {
+        // The eval's first-order rotation at θ = 0: X + r × X.
+        let r = &cam[..3];
+        xc = [
+            xo[0] + r[1] * xo[2] - r[2] * xo[1],
+            xo[1] + r[2] * xo[0] - r[0] * xo[2],
+            xo[2] + r[0] * xo[1] - r[1] * xo[0],
+        ];
+    }
+    let (a, b, c) = (cam[0] / th, cam[1] / th, cam[2] / th);
+    let k = [[0.0, -c, b], [c, 0.0, -a], [-b, a, 0.0]];
     for i in 0..3 {
         for j in 0..3 {
+            if th == 0.0 {
+                continue;
+            }
             let k2: f64 = (0..3).map(|l| k[i][l] * k[l][j]).sum();
             let r = if i == j { 1.0 } else { 0.0 } + th.sin() * k[i][j] + (1.0 - th.cos()) * k2;
             xc[i] += r * xo[j];
@@ -338,6 +350,13 @@ fn ba_objective_and_sparse_jacobian() {
     let mut rng = Rng(23);
     let mut cam = rng.vec(11, -0.3, 0.3);
     cam[6] = 1.5; // focal length
+    ba_case(&mut rng, &cam);
+    // No rotation: the eval's first-order branch (the Jacobian still has the rotation's columns).
+    cam[..3].fill(0.0);
+    ba_case(&mut rng, &cam);
+}
+
+fn ba_case(rng: &mut Rng, cam: &[f64]) {
     let x = vec![rng.next(), rng.next(), 4.0 + rng.next()];
     let (w, feat) = (0.8, vec![0.2, -0.1]);
     let (n, m, p) = (2, 3, 12);
@@ -373,6 +392,66 @@ fn ba_objective_and_sparse_jacobian() {
         }
     }
     assert_close("d w_err / dw", vals[30], -2.0 * w, 1e-15);
+}
+
+/// The whole sparse Jacobian of an input whose cameras, points, weights and features all differ (the
+/// eval's inputs are copies of one of each, so a row assembled from the wrong camera's rotation or
+/// the wrong observation would pass there): every row against differences of `ba_err`.
+#[test]
+fn ba_jacobian_of_distinct_cameras_and_points() {
+    use backprop_gradbench::evals::ba;
+    let mut rng = Rng(41);
+    let (n, m, p) = (3, 4, 11);
+    let mut cams: Vec<f64> = (0..n)
+        .flat_map(|c| {
+            let mut cam = rng.vec(11, -0.3, 0.3);
+            cam[6] = 1.2 + 0.2 * c as f64;
+            cam
+        })
+        .collect();
+    cams[11..14].fill(0.0); // camera 1: no rotation (the first-order branch)
+    let x: Vec<f64> = (0..m).flat_map(|_| vec![rng.next(), rng.next(), 4.0 + rng.next()]).collect();
+    let w: Vec<f64> = (0..p).map(|_| 0.5 + rng.next()).collect();
+    let feats = rng.vec(2 * p, -0.5, 0.5);
+    let obs: Vec<[usize; 2]> = (0..p).map(|i| [(2 * i + 1) % n, (3 * i) % m]).collect();
+    let input =
+        ba::Input { n, m, p, cams: cams.clone(), x: x.clone(), w: w.clone(), feats: feats.clone(), obs: obs.clone() };
+    let (reproj, w_err) = input.objective();
+    let s = input.jacobian();
+    // Run twice into one buffer, as the benchmark does: the second run overwrites every entry.
+    let mut again = ba::Sparse::default();
+    input.jacobian_into(&mut again);
+    input.jacobian_into(&mut again);
+    assert_eq!((&again.rows, &again.cols, &again.vals), (&s.rows, &s.cols, &s.vals));
+    assert_eq!(s.rows.len(), 3 * p + 1);
+    for (i, &[c, q]) in obs.iter().enumerate() {
+        let params: Vec<f64> =
+            cams[11 * c..11 * c + 11].iter().chain(&x[3 * q..3 * q + 3]).copied().chain([w[i]]).collect();
+        let feat = &feats[2 * i..2 * i + 2];
+        let err = ba_err(&params, feat);
+        let fd = finite_differences(|v| ba_err(v, feat), &params);
+        let cols: Vec<u32> = (0..11)
+            .map(|k| 11 * c + k)
+            .chain((0..3).map(|k| 11 * n + 3 * q + k))
+            .chain([11 * n + 3 * m + i])
+            .map(|k| k as u32)
+            .collect();
+        for r in 0..2 {
+            assert_close(&format!("obs {i} error {r}"), reproj[2 * i + r], err[r], 1e-12);
+            let row = 2 * i + r;
+            let (a, b) = (s.rows[row] as usize, s.rows[row + 1] as usize);
+            assert_eq!(&s.cols[a..b], &cols[..], "obs {i} row {r} columns");
+            for k in 0..15 {
+                assert_close(&format!("obs {i} J[{r}][{k}]"), s.vals[a + k], fd[k][r], 1e-8);
+            }
+        }
+    }
+    for i in 0..p {
+        assert_close("w_err", w_err[i], 1.0 - w[i] * w[i], 1e-15);
+        let (a, b) = (s.rows[2 * p + i] as usize, s.rows[2 * p + i + 1] as usize);
+        assert_eq!((b - a, s.cols[a]), (1, (11 * n + 3 * m + i) as u32));
+        assert_close("d w_err / dw", s.vals[a], -2.0 * w[i], 1e-15);
+    }
 }
 
 // ---- particle and saddle ------------------------------------------------------------------------

@@ -115,16 +115,17 @@ pub fn jacobian(func: &syn::ItemFn, f: &ir::Function, vjp: &TokenStream) -> Resu
                  constant when every differentiated argument is a float or a fixed-size array (decided at compile \
                  time), else made at run time from the arguments' lengths.\n\n Forward mode: `n` tangent sweeps, \
                  column `i` being the function's forward sweep (its generated vjp) re-printed over the dual number \
-                 `Dual64` with argument `i` seeded `θᵢ + ε`; the value is `{name}`'s own. Cost: `n` forward sweeps \
-                 over `Dual64`, about 2× one evaluation each.\n\n Reverse mode: {how_reverse}"
+                 `Dual64` with argument `i` seeded `θᵢ + ε`; the value is the first sweep's real parts, bit for bit \
+                 `{name}`'s own. Cost: `n` forward sweeps over `Dual64`, about 2× one evaluation each.\n\n Reverse mode: {how_reverse}"
             );
             let body = quote! {
                 #item
-                let __out = #fname #turbofish (#(#args),*);
                 let __n: usize = #count;
-                if __n < #len {
+                if __n > 0 && __n < #len {
                     let mut __rows: ::std::vec::Vec<::std::vec::Vec<f64>> =
-                        (0..__out.len()).map(|_| ::std::vec::Vec::with_capacity(__n)).collect();
+                        (0..#len).map(|_| ::std::vec::Vec::with_capacity(__n)).collect();
+                    // The value is the first sweep's real parts (bit for bit the function's own).
+                    let mut __out = None;
                     #buffers
                     for __j in 0..__n {
                         #seed
@@ -133,9 +134,15 @@ pub fn jacobian(func: &syn::ItemFn, f: &ir::Function, vjp: &TokenStream) -> Resu
                         for (__row, __d) in __rows.iter_mut().zip(__column.iter()) {
                             __row.push(__d.eps);
                         }
+                        if __j == 0 {
+                            __out = Some(::backprop::__private::DualParts::real(&__column));
+                        }
                     }
-                    return (__out, __rows);
+                    if let Some(__out) = __out {
+                        return (__out, __rows);
+                    }
                 }
+                let __out = #fname #turbofish (#(#args),*);
                 #reverse
             };
             (doc, body)

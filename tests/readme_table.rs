@@ -86,6 +86,7 @@ const FORMS: &[(&str, &str)] = &[
     ("h = cell(&p.cell, &h, &xs[t]);", "the_recurrent_cell_fed_its_own_previous_result"),
     ("let mut h: [f64; N] = f(..);", "a_returned_array_written_in_a_loop_over_time_steps"),
     ("let mut h = f(..);", "a_returned_array_bound_without_annotation_is_copied_and_written"),
+    ("let h: [f64; N] = if c { f(..) } else { g(..) };", "an_if_chooses_between_calls_arrays"),
     ("fn f<T: Float, const C: usize>", "generic_float_callees_with_const_generics"),
     ("t = (t.1, t.0);", "a_reassigned_tuple_is_carried_by_its_components"),
     // arguments

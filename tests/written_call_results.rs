@@ -423,7 +423,7 @@ fn unannotated_copies_in_loops_and_branches_match_their_flat_twins() {
 }
 
 #[test]
-fn an_array_declared_then_assigned_a_call_in_each_branch() {
+fn an_if_chooses_between_calls_arrays() {
     for flag in [true, false] {
         let (v, g) = chosen_grad(0.4, -1.3, flag);
         let (vf, gf) = chosen_flat_grad(0.4, -1.3, flag);

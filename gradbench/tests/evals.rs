@@ -57,6 +57,15 @@ fn lse_is_log_sum_exp_and_its_gradient_softmax() {
     let z = lse::lse(&tie);
     let softmax: Vec<f64> = tie.iter().map(|v| (v - z).exp()).collect();
     assert_close("lse gradient at a tie", &lse::gradient(&tie), &softmax, 1e-12);
+    // Lengths around the four partial sums and the rule's chunks of 8, the maximum anywhere.
+    for n in [1, 2, 3, 5, 7, 9, 13, 17, 37] {
+        let x = rng.vec(n, -5.0, 5.0);
+        let z = lse::lse(&x);
+        let a = x.iter().copied().fold(f64::MIN, f64::max);
+        assert!((z - (a + x.iter().map(|v| (v - a).exp()).sum::<f64>().ln())).abs() < 1e-12 * (1.0 + z.abs()));
+        let softmax: Vec<f64> = x.iter().map(|v| (v - z).exp()).collect();
+        assert_close(&format!("lse gradient, n = {n}"), &lse::gradient(&x), &softmax, 1e-12);
+    }
 }
 
 #[test]

@@ -12,9 +12,21 @@
 use backprop::prelude::*;
 
 /// The largest element (`x` non-empty), the primitive LogSumExp shifts by.
+///
+/// Four running maxima by comparison (`if v > m`, a NaN element loses as with `f64::max`), one
+/// `maxpd` per pair of lanes, where a single `f64::max` fold needs extra NaN tests per element.
 #[backprop(pullback = maximum_rule)]
 pub fn maximum(x: &[f64]) -> f64 {
-    x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    let mut m = [f64::NEG_INFINITY; 4];
+    let mut chunks = x.chunks_exact(4);
+    for c in &mut chunks {
+        for j in 0..4 {
+            if c[j] > m[j] {
+                m[j] = c[j];
+            }
+        }
+    }
+    m.iter().chain(chunks.remainder()).copied().fold(f64::NEG_INFINITY, |r, v| if v > r { v } else { r })
 }
 
 /// `maximum`'s rule: `∂ max / ∂xᵢ` is 1 at the first maximal element and 0 elsewhere (a

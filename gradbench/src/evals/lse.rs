@@ -5,7 +5,10 @@
 //! allows for the primitive the eval names): its adjoint goes to the first maximal element, found
 //! by one forward scan. Differentiated literally, `a = a.max(x[i])` tapes every running maximum
 //! (an `n`-float allocation) and walks it backwards splitting ties, which with the sum's tape
-//! made the gradient 2.0–2.5× GradBench's `manual` tool.
+//! made the gradient 2.0–2.5× GradBench's `manual` tool. With the rule it was at parity (0.8–1.5×);
+//! what was left: the backward loop's chain of `n` additions of the shift's adjoint (now `n / 4`,
+//! the sum in four partial sums), the maximum's NaN tests (now four running maxima by comparison)
+//! and the rule's element-by-element scan (now a chunk of 8 at a time).
 
 #![allow(clippy::needless_range_loop)]
 

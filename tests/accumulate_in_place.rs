@@ -97,6 +97,25 @@ fn in_branches(x: &[f64]) -> f64 {
     s
 }
 
+/// `h[m + 1]` read, then `h[3 − m]` (the same element for `m = 1`) accumulated with a term of a value
+/// from outside the loop: the adjoint read for the update must happen before the read's own
+/// accumulation into `d_h`, though the term's contribution is summed at the end of the body
+/// (`random_nests_2`'s `nest_88` found it).
+#[backprop]
+fn read_then_accumulated_elsewhere(x: &[f64], m: usize) -> f64 {
+    let mut h = [0.0; 4];
+    for i in 0..4 {
+        h[i] = x[i];
+    }
+    let t = x[4] * x[4];
+    let mut p = 1.0;
+    for _ in 0..3 {
+        p *= 0.75 + 0.5 * (h[m + 1] * h[m + 1] + 1.0).sqrt();
+        h[3 - m] += t.tanh();
+    }
+    p + h[0] + h[1] + h[2] + h[3]
+}
+
 fn points(n: usize) -> Vec<Vec<f64>> {
     // Away from 0, where `in_branches` jumps.
     (0..4).map(|p| (0..n).map(|i| ((i * 7 + p * 3) as f64 * 0.37).sin() * 1.3 + 0.05).collect()).collect()
@@ -110,6 +129,16 @@ fn accumulation_in_place_matches_finite_differences() {
             let g = commuted_and_interrupted_grad(&x).1.x;
             check_fd("commuted_and_interrupted", &["x"], &x, &|v: &[f64]| commuted_and_interrupted(v), &g);
             check_fd("in_branches", &["x"], &x, &|v: &[f64]| in_branches(v), &in_branches_grad(&x).1.x);
+        }
+    }
+}
+
+#[test]
+fn an_update_after_a_read_of_the_same_element_matches_finite_differences() {
+    for m in [0, 1, 2] {
+        for x in points(5) {
+            let g = read_then_accumulated_elsewhere_grad(&x, m).1.x;
+            check_fd("read_then_accumulated_elsewhere", &["x"], &x, &|v: &[f64]| read_then_accumulated_elsewhere(v, m), &g);
         }
     }
 }

@@ -479,6 +479,12 @@ impl Sweep {
         // it back would make the backward loop read and write `d_a` in every iteration (no forward
         // order, no vectorisation).
         if let Some((e, factor)) = accumulated_term(f, store, array, indices, value) {
+            // Named, so read here: later items of this block may store into `d_a` (a read of
+            // `a[j]` in `e`, with `j == i` at run time), and an inlined read would move past them
+            // into whatever uses its contribution (a loop's accumulator, printed at the body's end).
+            if f.node(d).hint.is_none() {
+                f.node_mut(d).hint = Some(Hint::Adjoint(value));
+            }
             if self.is_varied(e) {
                 let mut b = self.builder(f, block, e);
                 let c = b.contribution(d, factor);

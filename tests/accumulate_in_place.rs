@@ -138,7 +138,13 @@ fn an_update_after_a_read_of_the_same_element_matches_finite_differences() {
     for m in [0, 1, 2] {
         for x in points(5) {
             let g = read_then_accumulated_elsewhere_grad(&x, m).1.x;
-            check_fd("read_then_accumulated_elsewhere", &["x"], &x, &|v: &[f64]| read_then_accumulated_elsewhere(v, m), &g);
+            check_fd(
+                "read_then_accumulated_elsewhere",
+                &["x"],
+                &x,
+                &|v: &[f64]| read_then_accumulated_elsewhere(v, m),
+                &g,
+            );
         }
     }
 }

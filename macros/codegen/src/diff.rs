@@ -12,8 +12,8 @@
 //! `d_a[i]`; a write `a[i] = e` passes `d_a[i]` to `e` and clears it (the old value is gone).
 
 use crate::ir::{
-    Array, ArrayId, ArrayOrigin, BinOp, BlockId, CallArg, Carried, Func, Function, Hint, Item, LoopId, LoopNode, Op, Ty,
-    ValueId, ROOT,
+    Array, ArrayId, ArrayOrigin, BinOp, BlockId, CallArg, Carried, Func, Function, Hint, Item, LoopId, LoopNode, Op,
+    Ty, ValueId, ROOT,
 };
 use crate::rules::{local_factors, Builder, Factor};
 use proc_macro2::Span;

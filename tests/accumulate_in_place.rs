@@ -6,7 +6,7 @@
 //! store between the read and the write, accumulation into a buffer a later loop reads (the
 //! `Q (x − μ)` shape of GradBench's `gmm`), and the update inside a branch.
 
-#![allow(clippy::needless_range_loop, clippy::assign_op_pattern)]
+#![allow(clippy::needless_range_loop, clippy::assign_op_pattern, clippy::manual_memcpy)]
 
 mod common;
 

@@ -57,6 +57,15 @@ fn lse_is_log_sum_exp_and_its_gradient_softmax() {
     let z = lse::lse(&tie);
     let softmax: Vec<f64> = tie.iter().map(|v| (v - z).exp()).collect();
     assert_close("lse gradient at a tie", &lse::gradient(&tie), &softmax, 1e-12);
+    // Lengths around the four partial sums and the rule's chunks of 8, the maximum anywhere.
+    for n in [1, 2, 3, 5, 7, 9, 13, 17, 37] {
+        let x = rng.vec(n, -5.0, 5.0);
+        let z = lse::lse(&x);
+        let a = x.iter().copied().fold(f64::MIN, f64::max);
+        assert!((z - (a + x.iter().map(|v| (v - a).exp()).sum::<f64>().ln())).abs() < 1e-12 * (1.0 + z.abs()));
+        let softmax: Vec<f64> = x.iter().map(|v| (v - z).exp()).collect();
+        assert_close(&format!("lse gradient, n = {n}"), &lse::gradient(&x), &softmax, 1e-12);
+    }
 }
 
 #[test]
@@ -203,6 +212,35 @@ fn gmm_objective_matches_the_definition_and_gradient_finite_differences() {
         assert_close("gmm mu", &gm, &finite_differences(|v| with(1, v), &g.mu), 1e-7);
         assert_close("gmm q", &gq, &finite_differences(|v| with(2, v), &g.q), 1e-7);
         assert_close("gmm l", &gl, &finite_differences(|v| with(3, v), &g.l), 1e-7);
+    }
+}
+
+/// The width buckets of `gmm`'s rows (`d` up to 4, 8, 16) with several blocks of points, the last
+/// one partial, against the flat packed form (any `d`), and both against finite differences.
+#[test]
+fn gmm_row_widths_and_blocks_match_the_flat_form() {
+    for (seed, d, k, n, m, gamma) in [(7, 5, 3, 11, 1, 0.9), (8, 9, 2, 17, 0, 1.1), (9, 4, 4, 8, 2, 1.0)] {
+        let g = gmm_input(seed, d, k, n, m, gamma);
+        let naive = gmm_naive(&g);
+        assert!((g.objective() - naive).abs() < 1e-9 * (1.0 + naive.abs()), "{} vs {naive}", g.objective());
+        assert!((g.objective_flat() - naive).abs() < 1e-9 * (1.0 + naive.abs()));
+        let rows = g.jacobian();
+        let flat = g.jacobian_flat();
+        for (name, (a, b)) in ["alpha", "mu", "q", "l"].iter().zip(rows.iter().zip(&flat)) {
+            assert_close(&format!("gmm {name} rows vs flat"), a, b, 1e-10);
+        }
+        let with = |which: usize, v: &[f64]| {
+            let mut h = gmm_input(seed, d, k, n, m, gamma);
+            match which {
+                0 => h.alpha = v.to_vec(),
+                1 => h.mu = v.to_vec(),
+                2 => h.q = v.to_vec(),
+                _ => h.l = v.to_vec(),
+            }
+            h.objective_flat()
+        };
+        assert_close("gmm mu", &rows[1], &finite_differences(|v| with(1, v), &g.mu), 1e-7);
+        assert_close("gmm l", &rows[3], &finite_differences(|v| with(3, v), &g.l), 1e-7);
     }
 }
 

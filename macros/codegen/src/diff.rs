@@ -12,8 +12,8 @@
 //! `d_a[i]`; a write `a[i] = e` passes `d_a[i]` to `e` and clears it (the old value is gone).
 
 use crate::ir::{
-    Array, ArrayId, ArrayOrigin, BlockId, CallArg, Carried, Func, Function, Hint, Item, LoopId, LoopNode, Op, Ty,
-    ValueId, ROOT,
+    Array, ArrayId, ArrayOrigin, BinOp, BlockId, CallArg, Carried, Func, Function, Hint, Item, LoopId, LoopNode, Op,
+    Ty, ValueId, ROOT,
 };
 use crate::rules::{local_factors, Builder, Factor};
 use proc_macro2::Span;
@@ -254,7 +254,7 @@ impl Sweep {
 
     fn reverse_value(&mut self, f: &mut Function, v: ValueId, block: BlockId, contributions: &mut Contributions) {
         if let Op::Store(array, args) = f.node(v).op.clone() {
-            self.reverse_store(f, array, &args, block, contributions);
+            self.reverse_store(f, v, array, &args, block, contributions);
             return;
         }
         // A call returning an array: its pullback takes the result's adjoint array.
@@ -462,6 +462,7 @@ impl Sweep {
     fn reverse_store(
         &mut self,
         f: &mut Function,
+        store: ValueId,
         array: ArrayId,
         args: &[ValueId],
         block: BlockId,
@@ -473,6 +474,25 @@ impl Sweep {
         let ty = f.array(adjoint).elem;
         let version = f.versions[adjoint.index()];
         let d = f.add(Op::Load(adjoint, version, indices.to_vec()), ty, block, Span::call_site());
+        // `a[i] += e` / `a[i] -= e`: the element's old value gets `d_a[i]` back unchanged, so
+        // `d_a[i]` is left as it is and only `e` receives it (`±d_a[i]`); clearing it and adding
+        // it back would make the backward loop read and write `d_a` in every iteration (no forward
+        // order, no vectorisation).
+        if let Some((e, factor)) = accumulated_term(f, store, array, indices, value) {
+            // Named, so read here: later items of this block may store into `d_a` (a read of
+            // `a[j]` in `e`, with `j == i` at run time), and an inlined read would move past them
+            // into whatever uses its contribution (a loop's accumulator, printed at the body's end).
+            if f.node(d).hint.is_none() {
+                f.node_mut(d).hint = Some(Hint::Adjoint(value));
+            }
+            if self.is_varied(e) {
+                let mut b = self.builder(f, block, e);
+                let c = b.contribution(d, factor);
+                contributions.entry(e).or_default().push(c);
+                self.edges.push(Edge { consumer: value, operand: e, factor });
+            }
+            return;
+        }
         if self.is_varied(value) {
             contributions.entry(value).or_default().push(d);
         }
@@ -609,4 +629,41 @@ impl Sweep {
         f.place_loop(back);
         f.bump_all_versions();
     }
+}
+
+/// For a store `a[i] = a[i] + e`, `e + a[i]` or `a[i] - e` (`+=`, `-=`) whose read is of the element
+/// the store overwrites (same block, same index values, no store, declaration, call or nested
+/// construct between the read and the store): `e` and the factor `d_e` gets from `d_a[i]`.
+fn accumulated_term(
+    f: &Function,
+    store: ValueId,
+    array: ArrayId,
+    indices: &[ValueId],
+    value: ValueId,
+) -> Option<(ValueId, Factor)> {
+    let (old, e, factor) = match f.node(value).op {
+        Op::Binary(BinOp::Add, l, r) if is_load_of(f, l, array, indices) => (l, r, Factor::One),
+        Op::Binary(BinOp::Add, l, r) if is_load_of(f, r, array, indices) => (r, l, Factor::One),
+        Op::Binary(BinOp::Sub, l, r) if is_load_of(f, l, array, indices) => (l, r, Factor::MinusOne),
+        _ => return None,
+    };
+    let block = f.node(store).block;
+    if f.node(old).block != block || f.ty(e).float().is_none() {
+        return None;
+    }
+    let items = &f.block(block).items;
+    let at = |v: ValueId| items.iter().position(|item| *item == Item::Value(v));
+    let (from, to) = (at(old)?, at(store)?);
+    let clean = items[from + 1..to].iter().all(|item| match item {
+        Item::Value(v) => !matches!(
+            f.node(*v).op,
+            Op::Store(..) | Op::Declare(_) | Op::Invoke(..) | Op::Pullback(..) | Op::PullbackOut(..)
+        ),
+        Item::If(_) | Item::Loop(_) => false,
+    });
+    clean.then_some((e, factor))
+}
+
+fn is_load_of(f: &Function, v: ValueId, array: ArrayId, indices: &[ValueId]) -> bool {
+    matches!(&f.node(v).op, Op::Load(a, _, idx) if *a == array && idx.as_slice() == indices)
 }

@@ -98,9 +98,10 @@ impl Plan<'_> {
     ///    iterations ran before: `y += y + x[i]` carries `d_y = d_y + d_y`, which is not a sum of
     ///    per-iteration terms);
     /// 3. every adjoint array the body touches is private to the iteration (the adjoint of an array
-    ///    declared in the loop body) or only accumulated into, `d_a[k] = d_a[k] + term`, with no
-    ///    other read of it: reading `d_a[k]` to reverse a write `a[k] = e` needs the contributions of
-    ///    every later forward iteration, which fused order has not yet made.
+    ///    declared in the loop body), only read (nothing in the body stores into it), or only
+    ///    accumulated into, `d_a[k] = d_a[k] + term`, with no other read of it: reading `d_a[k]` to
+    ///    reverse a write `a[k] = e` needs the contributions of every later forward iteration, which
+    ///    fused order has not yet made.
     fn backward_iterations_commute(&self, back: LoopId, forward: LoopId) -> bool {
         self.iterations_commute(back, forward, true)
     }
@@ -198,8 +199,20 @@ impl Plan<'_> {
                 users[a.index()].push(ValueId(i as u32));
             }
         }
+        // An adjoint array the body only reads (nothing in it stores there) reads the same values in
+        // either order.
+        let stored: Vec<ArrayId> = in_body
+            .iter()
+            .filter_map(|&i| match &f.nodes[i].op {
+                Op::Store(a, _) => Some(*a),
+                _ => None,
+            })
+            .collect();
         for &i in &in_body {
             let node = &f.nodes[i];
+            if matches!(&node.op, Op::Load(a, ..) if !stored.contains(a)) {
+                continue;
+            }
             let (array, indices) = match &node.op {
                 Op::Load(a, _, idx) => (*a, idx.clone()),
                 Op::Store(a, args) => (*a, args[..args.len() - 1].to_vec()),

@@ -11,20 +11,28 @@ use backprop::prelude::*;
 pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
     let mut total = 0.0;
     for i in 0..n {
-        let mut best = 0.0;
+        // The nearest centroid: `minⱼ` as the index it picks (the first of equals), so that the
+        // derivative (which follows the branch taken) sweeps that centroid alone.
+        let mut best = f64::INFINITY;
+        let mut nearest = 0;
         for j in 0..k {
             let mut s = 0.0;
             for l in 0..d {
                 let t = c[j * d + l] - p[i * d + l];
                 s += t * t;
             }
-            if j == 0 {
+            if s < best {
                 best = s;
-            } else {
-                best = best.min(s);
+                nearest = j;
             }
         }
-        total += best;
+        // `best` again, from the chosen centroid: the same operations, the same bits.
+        let mut s = 0.0;
+        for l in 0..d {
+            let t = c[nearest * d + l] - p[i * d + l];
+            s += t * t;
+        }
+        total += s;
     }
     total
 }

@@ -143,3 +143,45 @@ fn the_scope_check_catches_a_value_the_backward_sweep_cannot_see() {
     let problems = emitter.scope_problems();
     assert!(problems.iter().any(|p| p.contains("`dist` is used outside the scope")), "{problems:?}");
 }
+
+/// A value the result reaches only through a condition or an index gets no adjoint (`useful.rs`):
+/// the nearest centre's distance `best` picks `nearest`, and the result reads `c[nearest]`, so the
+/// sweep reverses the chosen centre alone: no adjoint of `best` or `s`, no tape of them, no
+/// backward loop over the candidates.
+#[test]
+fn a_value_used_only_to_choose_an_index_has_no_adjoint() {
+    let out = expand(
+        quote!(wrt(c)),
+        quote!(
+            fn nearest(p: &[f64], c: &[f64], k: usize, d: usize) -> f64 {
+                let mut best = f64::INFINITY;
+                let mut nearest = 0;
+                for j in 0..k {
+                    let mut s = 0.0;
+                    for l in 0..d {
+                        let t = c[j * d + l] - p[l];
+                        s += t * t;
+                    }
+                    if s < best {
+                        best = s;
+                        nearest = j;
+                    }
+                }
+                let mut r = 0.0;
+                for l in 0..d {
+                    let t = c[nearest * d + l] - p[l];
+                    r += t * t;
+                }
+                r
+            }
+        ),
+    )
+    .to_string();
+    let grad = gradient_part(&out);
+    assert!(!grad.contains("compile_error"), "{grad}");
+    for name in ["d_best", "d_s ", "tape_best", "tape_s", "rev ()"] {
+        assert!(!grad.contains(name), "`{name}` in the gradient:\n{grad}");
+    }
+    // The reverse of the chosen centre's loop is still there.
+    assert!(grad.contains("d_c [nearest * d + l]"), "{grad}");
+}

@@ -26,6 +26,7 @@
 //!
 //! `jacobian.rs`: `<name>_jacobian` of functions returning `[f64; M]`, by M pullbacks.
 
+pub mod constant_args;
 pub mod custom_rule;
 pub mod grad_of_grad;
 pub mod jacobian;
@@ -186,7 +187,7 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
     let _twins = retype::TwinScope::enter(struct_twins(f));
     let file: syn::File = syn::parse2(expansion.clone()).map_err(|e| e.to_compile_error())?;
     let (grad_name, acc_name) = (format!("{name}_grad"), format!("{name}_grad_acc"));
-    let mut duals = TokenStream::new();
+    let mut dual_items = Vec::new();
     let mut grad_fn = None;
     for item in &file.items {
         let keep = match item {
@@ -202,7 +203,7 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
             _ => false,
         };
         if keep {
-            duals.extend(retype::retype_item(item, &renames).map_err(err)?.into_token_stream());
+            dual_items.push(retype::retype_item(item, &renames).map_err(err)?);
         }
     }
     let Some(grad_fn) = grad_fn else {
@@ -222,6 +223,33 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
     if f.float != ir::FloatTy::F64 {
         let message = "`hessian` needs a function over `f64` (its second derivatives run over `Dual64`, a dual number over `f64`); write it over `f64`, or generic over `T: Float` to keep its `f32` gradient and have the Hessian of its `f64` instantiation";
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+    }
+
+    // Data arguments (not differentiated, flat `f64` arrays) stay `f64` where the dual gradient
+    // only reads their elements (`constant_args.rs`).
+    let candidates: Vec<(String, syn::Type)> = f
+        .params
+        .iter()
+        .zip(grad_fn.sig.inputs.iter())
+        .filter_map(|(p, input)| match input {
+            syn::FnArg::Typed(t) if !p.wrt && p.strukt.is_none() && constant_args::is_flat_f64(&t.ty) => {
+                Some((p.name.to_string(), (*t.ty).clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let (grad_dual_name, acc_dual_name) = (dual_name(&grad_name).to_string(), dual_name(&acc_name).to_string());
+    let mut dual_fns: Vec<&mut syn::ItemFn> = dual_items
+        .iter_mut()
+        .filter_map(|i| match i {
+            syn::Item::Fn(g) if g.sig.ident == grad_dual_name || g.sig.ident == acc_dual_name => Some(g),
+            _ => None,
+        })
+        .collect();
+    let kept = constant_args::keep_f64(&mut dual_fns, &candidates, &acc_dual_name);
+    let mut duals = TokenStream::new();
+    for item in &dual_items {
+        duals.extend(item.into_token_stream());
     }
 
     // The arguments: dual twins seeded by `v` (differentiated), constant twins (other floats and
@@ -247,7 +275,7 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
         let reference = matches!(&*input.ty, syn::Type::Reference(_));
         let floaty = p.strukt.is_some() || contains_float(&input.ty.to_token_stream());
         let local = format_ident!("__dual_{}", name);
-        if !floaty {
+        if !floaty || kept.iter().any(|k| name == k) {
             call_args.push(quote!(#name));
             continue;
         }

@@ -185,3 +185,41 @@ fn a_value_used_only_to_choose_an_index_has_no_adjoint() {
     // The reverse of the chosen centre's loop is still there.
     assert!(grad.contains("d_c [nearest * d + l]"), "{grad}");
 }
+
+/// `_hvp` passes a data argument (`p`, not differentiated, only its elements read) as it is: no
+/// dual copy per call, reads printed as dual constants (`second_order/constant_args.rs`). One
+/// passed to a callee keeps its dual twin.
+#[test]
+fn hvp_reads_data_arguments_without_a_dual_copy() {
+    let data = expand(
+        quote!(hessian, wrt(c)),
+        quote!(
+            fn fit(p: &[f64], c: &[f64], n: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..n {
+                    let t = c[i] - p[i];
+                    s += t * t * p.len() as f64;
+                }
+                s
+            }
+        ),
+    )
+    .to_string();
+    assert!(!data.contains("compile_error"), "{data}");
+    assert!(!data.contains("DualTwin :: constant (p)"), "{data}");
+    assert!(data.contains("Dual64 :: c (p [i])"), "{data}");
+    let passed = expand(
+        quote!(hessian, wrt(c)),
+        quote!(
+            fn fit2(p: &[f64], c: &[f64], n: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..n {
+                    s += helper(p, c[i]);
+                }
+                s
+            }
+        ),
+    )
+    .to_string();
+    assert!(passed.contains("DualTwin :: constant (p)"), "{passed}");
+}

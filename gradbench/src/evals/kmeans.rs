@@ -2,6 +2,14 @@
 //! the centroids. `dir` is `J · H⁻¹` with `H` diagonal (each coordinate of each centroid enters only
 //! its own squared distances), so `H`'s diagonal is the generated Hessian-vector product with the
 //! all-ones direction: one `cost_hvp` gives the gradient `J` and `H·1 = diag H` in a single sweep.
+//!
+//! `minⱼ` is written as the index of the nearest centroid (the first of equals), found by
+//! comparisons, and that centroid's distance is computed again for the sum: the same value, bit
+//! for bit. The distances only choose the index, so the generated sweep (which follows the branch
+//! taken) has no adjoint for them and reverses the chosen centroid alone, `d` operations per point
+//! instead of `k·d` (`macros/codegen/src/useful.rs`). The search runs four points against two
+//! centroids at a time: eight independent sums, each still in the order `l = 0..d`, from six reads
+//! per step, instead of one sum whose additions wait for each other.
 
 #![allow(clippy::needless_range_loop)]
 

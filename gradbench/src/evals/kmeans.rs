@@ -18,10 +18,51 @@ use backprop::prelude::*;
 #[backprop(hessian, wrt(c))]
 pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
     let mut total = 0.0;
+    // The first `n mod 4` points one at a time.
+    for i in 0..n % 4 {
+        let mut best = f64::INFINITY;
+        let mut nearest = 0;
+        for q in 0..k / 2 {
+            let j = 2 * q;
+            let (mut s0, mut s1) = (0.0, 0.0);
+            for l in 0..d {
+                let x = p[i * d + l];
+                let t0 = c[j * d + l] - x;
+                s0 += t0 * t0;
+                let t1 = c[(j + 1) * d + l] - x;
+                s1 += t1 * t1;
+            }
+            if s0 < best {
+                best = s0;
+                nearest = j;
+            }
+            if s1 < best {
+                best = s1;
+                nearest = j + 1;
+            }
+        }
+        for j in 2 * (k / 2)..k {
+            let mut s = 0.0;
+            for l in 0..d {
+                let t = c[j * d + l] - p[i * d + l];
+                s += t * t;
+            }
+            if s < best {
+                best = s;
+                nearest = j;
+            }
+        }
+        let mut s = 0.0;
+        for l in 0..d {
+            let t = c[nearest * d + l] - p[i * d + l];
+            s += t * t;
+        }
+        total += s;
+    }
     // 4 points at a time (`i..i + 4`) against 2 centroids at a time (`j..j + 2`): 8
     // independent sums `s<point><centroid>`, each in the order `l = 0..d`, from 6 reads.
     for b in 0..n / 4 {
-        let i = 4 * b;
+        let i = n % 4 + 4 * b;
         // Per point, the nearest centroid so far: `minⱼ` as the index it picks (the first of
         // equals), so that the derivative (which follows the branch taken) sweeps that centroid
         // alone.
@@ -136,47 +177,6 @@ pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
         total += r1;
         total += r2;
         total += r3;
-    }
-    // The last `n mod 4` points one at a time.
-    for i in 4 * (n / 4)..n {
-        let mut best = f64::INFINITY;
-        let mut nearest = 0;
-        for q in 0..k / 2 {
-            let j = 2 * q;
-            let (mut s0, mut s1) = (0.0, 0.0);
-            for l in 0..d {
-                let x = p[i * d + l];
-                let t0 = c[j * d + l] - x;
-                s0 += t0 * t0;
-                let t1 = c[(j + 1) * d + l] - x;
-                s1 += t1 * t1;
-            }
-            if s0 < best {
-                best = s0;
-                nearest = j;
-            }
-            if s1 < best {
-                best = s1;
-                nearest = j + 1;
-            }
-        }
-        for j in 2 * (k / 2)..k {
-            let mut s = 0.0;
-            for l in 0..d {
-                let t = c[j * d + l] - p[i * d + l];
-                s += t * t;
-            }
-            if s < best {
-                best = s;
-                nearest = j;
-            }
-        }
-        let mut s = 0.0;
-        for l in 0..d {
-            let t = c[nearest * d + l] - p[i * d + l];
-            s += t * t;
-        }
-        total += s;
     }
     total
 }

@@ -247,6 +247,11 @@ pub fn hessian(func: &syn::ItemFn, f: &ir::Function, expansion: &TokenStream) ->
         })
         .collect();
     let kept = constant_args::keep_f64(&mut dual_fns, &candidates, &acc_dual_name);
+    // Each is called once (`_hvp` calls `_grad_dual`, which calls `_grad_acc_dual`): inlined, the
+    // value's tangent, which `_hvp` drops, is not computed at all.
+    for g in dual_fns {
+        g.attrs.push(syn::parse_quote!(#[inline(always)]));
+    }
     let mut duals = TokenStream::new();
     for item in &dual_items {
         duals.extend(item.into_token_stream());

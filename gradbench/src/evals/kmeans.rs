@@ -18,66 +18,94 @@ use backprop::prelude::*;
 #[backprop(hessian, wrt(c))]
 pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
     let mut total = 0.0;
-    // The first `n mod 4` points one at a time.
+    // Per point, the nearest centroid: `minⱼ` as the index it picks (the first of equals), so
+    // that the derivative (which follows the branch taken) sweeps that centroid alone. The first
+    // `n mod 4` points one at a time, then 4 points at a time (`i..i + 4`) against 4 centroids
+    // at a time (`j..j + 4`): 16 independent sums `s<point><centroid>`, each in the order
+    // `l = 0..d`, from 8 reads.
     for i in 0..n % 4 {
-        let mut best = f64::INFINITY;
-        let mut nearest = 0;
+        let mut b0 = f64::INFINITY;
+        let mut n0 = 0;
         for q in 0..k / 4 {
             let j = 4 * q;
-            let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+            let (mut s00, mut s01, mut s02, mut s03) = (0.0, 0.0, 0.0, 0.0);
             for l in 0..d {
-                let x = p[i * d + l];
-                let t0 = c[j * d + l] - x;
-                s0 += t0 * t0;
-                let t1 = c[(j + 1) * d + l] - x;
-                s1 += t1 * t1;
-                let t2 = c[(j + 2) * d + l] - x;
-                s2 += t2 * t2;
-                let t3 = c[(j + 3) * d + l] - x;
-                s3 += t3 * t3;
+                let x0 = p[i * d + l];
+                let y0 = c[j * d + l];
+                let y1 = c[(j + 1) * d + l];
+                let y2 = c[(j + 2) * d + l];
+                let y3 = c[(j + 3) * d + l];
+                let t00 = y0 - x0;
+                s00 += t00 * t00;
+                let t01 = y1 - x0;
+                s01 += t01 * t01;
+                let t02 = y2 - x0;
+                s02 += t02 * t02;
+                let t03 = y3 - x0;
+                s03 += t03 * t03;
             }
-            if s0 < best {
-                best = s0;
-                nearest = j;
+            if s00 < b0 {
+                b0 = s00;
+                n0 = j;
             }
-            if s1 < best {
-                best = s1;
-                nearest = j + 1;
+            if s01 < b0 {
+                b0 = s01;
+                n0 = j + 1;
             }
-            if s2 < best {
-                best = s2;
-                nearest = j + 2;
+            if s02 < b0 {
+                b0 = s02;
+                n0 = j + 2;
             }
-            if s3 < best {
-                best = s3;
-                nearest = j + 3;
+            if s03 < b0 {
+                b0 = s03;
+                n0 = j + 3;
             }
         }
-        for j in 4 * (k / 4)..k {
-            let mut s = 0.0;
+        // Two of the last `k mod 4` centroids, when there are two, then the last one.
+        for q in 0..k % 4 / 2 {
+            let j = 4 * (k / 4) + 2 * q;
+            let (mut s00, mut s01) = (0.0, 0.0);
             for l in 0..d {
-                let t = c[j * d + l] - p[i * d + l];
-                s += t * t;
+                let x0 = p[i * d + l];
+                let y0 = c[j * d + l];
+                let y1 = c[(j + 1) * d + l];
+                let t00 = y0 - x0;
+                s00 += t00 * t00;
+                let t01 = y1 - x0;
+                s01 += t01 * t01;
             }
-            if s < best {
-                best = s;
-                nearest = j;
+            if s00 < b0 {
+                b0 = s00;
+                n0 = j;
+            }
+            if s01 < b0 {
+                b0 = s01;
+                n0 = j + 1;
             }
         }
-        let mut s = 0.0;
+        for j in 4 * (k / 4) + 2 * (k % 4 / 2)..k {
+            let mut s00 = 0.0;
+            for l in 0..d {
+                let x0 = p[i * d + l];
+                let y0 = c[j * d + l];
+                let t00 = y0 - x0;
+                s00 += t00 * t00;
+            }
+            if s00 < b0 {
+                b0 = s00;
+                n0 = j;
+            }
+        }
+        // The chosen centroids' distances again: the same operations, the same bits.
+        let mut r0 = 0.0;
         for l in 0..d {
-            let t = c[nearest * d + l] - p[i * d + l];
-            s += t * t;
+            let t0 = c[n0 * d + l] - p[i * d + l];
+            r0 += t0 * t0;
         }
-        total += s;
+        total += r0;
     }
-    // 4 points at a time (`i..i + 4`) against 4 centroids at a time (`j..j + 4`): 16
-    // independent sums `s<point><centroid>`, each in the order `l = 0..d`, from 8 reads.
     for b in 0..n / 4 {
         let i = n % 4 + 4 * b;
-        // Per point, the nearest centroid so far: `minⱼ` as the index it picks (the first of
-        // equals), so that the derivative (which follows the branch taken) sweeps that centroid
-        // alone.
         let (mut b0, mut b1, mut b2, mut b3) = (f64::INFINITY, f64::INFINITY, f64::INFINITY, f64::INFINITY);
         let (mut n0, mut n1, mut n2, mut n3) = (0, 0, 0, 0);
         for q in 0..k / 4 {
@@ -193,37 +221,108 @@ pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
                 n3 = j + 3;
             }
         }
-        for j in 4 * (k / 4)..k {
-            let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+        // Two of the last `k mod 4` centroids, when there are two, then the last one.
+        for q in 0..k % 4 / 2 {
+            let j = 4 * (k / 4) + 2 * q;
+            let (mut s00, mut s01) = (0.0, 0.0);
+            let (mut s10, mut s11) = (0.0, 0.0);
+            let (mut s20, mut s21) = (0.0, 0.0);
+            let (mut s30, mut s31) = (0.0, 0.0);
             for l in 0..d {
-                let y = c[j * d + l];
-                let t0 = y - p[i * d + l];
-                s0 += t0 * t0;
-                let t1 = y - p[(i + 1) * d + l];
-                s1 += t1 * t1;
-                let t2 = y - p[(i + 2) * d + l];
-                s2 += t2 * t2;
-                let t3 = y - p[(i + 3) * d + l];
-                s3 += t3 * t3;
+                let x0 = p[i * d + l];
+                let x1 = p[(i + 1) * d + l];
+                let x2 = p[(i + 2) * d + l];
+                let x3 = p[(i + 3) * d + l];
+                let y0 = c[j * d + l];
+                let y1 = c[(j + 1) * d + l];
+                let t00 = y0 - x0;
+                s00 += t00 * t00;
+                let t01 = y1 - x0;
+                s01 += t01 * t01;
+                let t10 = y0 - x1;
+                s10 += t10 * t10;
+                let t11 = y1 - x1;
+                s11 += t11 * t11;
+                let t20 = y0 - x2;
+                s20 += t20 * t20;
+                let t21 = y1 - x2;
+                s21 += t21 * t21;
+                let t30 = y0 - x3;
+                s30 += t30 * t30;
+                let t31 = y1 - x3;
+                s31 += t31 * t31;
             }
-            if s0 < b0 {
-                b0 = s0;
+            if s00 < b0 {
+                b0 = s00;
                 n0 = j;
             }
-            if s1 < b1 {
-                b1 = s1;
+            if s01 < b0 {
+                b0 = s01;
+                n0 = j + 1;
+            }
+            if s10 < b1 {
+                b1 = s10;
                 n1 = j;
             }
-            if s2 < b2 {
-                b2 = s2;
+            if s11 < b1 {
+                b1 = s11;
+                n1 = j + 1;
+            }
+            if s20 < b2 {
+                b2 = s20;
                 n2 = j;
             }
-            if s3 < b3 {
-                b3 = s3;
+            if s21 < b2 {
+                b2 = s21;
+                n2 = j + 1;
+            }
+            if s30 < b3 {
+                b3 = s30;
+                n3 = j;
+            }
+            if s31 < b3 {
+                b3 = s31;
+                n3 = j + 1;
+            }
+        }
+        for j in 4 * (k / 4) + 2 * (k % 4 / 2)..k {
+            let mut s00 = 0.0;
+            let mut s10 = 0.0;
+            let mut s20 = 0.0;
+            let mut s30 = 0.0;
+            for l in 0..d {
+                let x0 = p[i * d + l];
+                let x1 = p[(i + 1) * d + l];
+                let x2 = p[(i + 2) * d + l];
+                let x3 = p[(i + 3) * d + l];
+                let y0 = c[j * d + l];
+                let t00 = y0 - x0;
+                s00 += t00 * t00;
+                let t10 = y0 - x1;
+                s10 += t10 * t10;
+                let t20 = y0 - x2;
+                s20 += t20 * t20;
+                let t30 = y0 - x3;
+                s30 += t30 * t30;
+            }
+            if s00 < b0 {
+                b0 = s00;
+                n0 = j;
+            }
+            if s10 < b1 {
+                b1 = s10;
+                n1 = j;
+            }
+            if s20 < b2 {
+                b2 = s20;
+                n2 = j;
+            }
+            if s30 < b3 {
+                b3 = s30;
                 n3 = j;
             }
         }
-        // `b0..` again, from the chosen centroids: the same operations, the same bits.
+        // The chosen centroids' distances again: the same operations, the same bits.
         let (mut r0, mut r1, mut r2, mut r3) = (0.0, 0.0, 0.0, 0.0);
         for l in 0..d {
             let t0 = c[n0 * d + l] - p[i * d + l];

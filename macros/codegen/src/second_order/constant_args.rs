@@ -30,7 +30,8 @@ pub fn is_flat_f64(ty: &syn::Type) -> bool {
                 }
                 match &last.arguments {
                     syn::PathArguments::AngleBracketed(a) => {
-                        a.args.len() == 1 && matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if elem_is_f64(t))
+                        a.args.len() == 1
+                            && matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if elem_is_f64(t))
                     }
                     _ => false,
                 }
@@ -83,7 +84,9 @@ fn check(ts: &TokenStream, name: &str, forward: &str, in_forward_call: bool) -> 
                     }
                     next => {
                         // The whole argument forwarded: `cost_grad_acc_dual(x, ..)`.
-                        let whole = in_forward_call && (prev.is_none() || is_punct(prev, ',')) && (next.is_none() || is_punct(next, ','));
+                        let whole = in_forward_call
+                            && (prev.is_none() || is_punct(prev, ','))
+                            && (next.is_none() || is_punct(next, ','));
                         if !whole {
                             return false;
                         }
@@ -126,8 +129,7 @@ pub fn lift_reads(ts: TokenStream, name: &str) -> TokenStream {
     while i < tts.len() {
         match &tts[i] {
             TokenTree::Ident(id)
-                if id == name
-                    && !(i > 0 && (is_punct(Some(&tts[i - 1]), '.') || is_punct(Some(&tts[i - 1]), ':'))) =>
+                if id == name && !(i > 0 && (is_punct(Some(&tts[i - 1]), '.') || is_punct(Some(&tts[i - 1]), ':'))) =>
             {
                 if let Some(TokenTree::Group(g)) = tts.get(i + 1) {
                     if g.delimiter() == Delimiter::Bracket {
@@ -159,7 +161,11 @@ pub fn keep_f64(fns: &mut [&mut syn::ItemFn], candidates: &[(String, syn::Type)]
     let mut kept = Vec::new();
     for (name, ty) in candidates {
         let every = fns.iter().all(|f| {
-            let has_param = f.sig.inputs.iter().any(|i| matches!(i, syn::FnArg::Typed(p) if p.pat.to_token_stream().to_string() == *name));
+            let has_param = f
+                .sig
+                .inputs
+                .iter()
+                .any(|i| matches!(i, syn::FnArg::Typed(p) if p.pat.to_token_stream().to_string() == *name));
             has_param && only_element_reads(&f.block.to_token_stream(), name, forward)
         });
         if !every {
@@ -197,24 +203,54 @@ mod tests {
 
     #[test]
     fn element_reads_and_len_qualify() {
-        assert!(reads(quote!({ let a = x[i] * 2.0; if x[j + 1] < a {} for k in 0..x.len() {} })));
-        assert!(reads(quote!({ let a = x[i] <= y; let b = x[i] == y; let c = x[i] != y; })));
-        assert!(reads(quote!({ let v = f_acc_dual(x, c, n); net.x(1); m::x[0]; })));
+        assert!(reads(quote!({
+            let a = x[i] * 2.0;
+            if x[j + 1] < a {}
+            for k in 0..x.len() {}
+        })));
+        assert!(reads(quote!({
+            let a = x[i] <= y;
+            let b = x[i] == y;
+            let c = x[i] != y;
+        })));
+        assert!(reads(quote!({
+            let v = f_acc_dual(x, c, n);
+            net.x(1);
+            m::x[0];
+        })));
     }
 
     #[test]
     fn anything_else_keeps_the_twin() {
         for body in [
-            quote!({ x[i] = 1.0; }),
-            quote!({ x[i] += 1.0; }),
-            quote!({ let s = &x[1..]; }),
-            quote!({ let a = x[i][j]; }),
-            quote!({ let y = g(x, 1); }),
-            quote!({ let y = g(&x); }),
-            quote!({ let x = 3.0; }),
+            quote!({
+                x[i] = 1.0;
+            }),
+            quote!({
+                x[i] += 1.0;
+            }),
+            quote!({
+                let s = &x[1..];
+            }),
+            quote!({
+                let a = x[i][j];
+            }),
+            quote!({
+                let y = g(x, 1);
+            }),
+            quote!({
+                let y = g(&x);
+            }),
+            quote!({
+                let x = 3.0;
+            }),
             quote!({ (|x: &[f64]| x[0])(x) }),
-            quote!({ let v = f_acc_dual(&x[0..2], c); }),
-            quote!({ x.iter(); }),
+            quote!({
+                let v = f_acc_dual(&x[0..2], c);
+            }),
+            quote!({
+                x.iter();
+            }),
         ] {
             assert!(!reads(body.clone()), "{body}");
         }
@@ -222,7 +258,14 @@ mod tests {
 
     #[test]
     fn reads_are_lifted_to_dual_constants() {
-        let out = lift_reads(quote!({ let a = x[i] - c[x_i]; net.x[0]; }), "x").to_string();
+        let out = lift_reads(
+            quote!({
+                let a = x[i] - c[x_i];
+                net.x[0];
+            }),
+            "x",
+        )
+        .to_string();
         assert!(out.contains(":: backprop :: __private :: Dual64 :: c (x [i])"), "{out}");
         assert!(out.contains("net . x [0]"), "{out}");
     }

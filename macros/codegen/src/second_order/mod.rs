@@ -31,6 +31,7 @@ pub mod custom_rule;
 pub mod grad_of_grad;
 pub mod jacobian;
 pub mod retype;
+pub mod scale;
 pub mod stubs;
 pub mod twin;
 

@@ -201,6 +201,70 @@ fn an_inner_loops_result_compared_after_it() {
     }
 }
 
+/// The nearest centre as an index (`useful.rs`): the distances only choose it, the result reads
+/// the chosen centre again.
+#[backprop(wrt(c))]
+pub fn nearest_index(p: &[f64], c: &[f64], k: usize, d: usize) -> f64 {
+    let mut best = f64::INFINITY;
+    let mut nearest = 0;
+    for j in 0..k {
+        let mut s = 0.0;
+        for l in 0..d {
+            let t = c[j * d + l] - p[l];
+            s += t * t;
+        }
+        if s < best {
+            best = s;
+            nearest = j;
+        }
+    }
+    let mut r = 0.0;
+    for l in 0..d {
+        let t = c[nearest * d + l] - p[l];
+        r += t * t;
+    }
+    r
+}
+
+/// The same, with the nearest distance itself also used after the loop: `best` has an adjoint again.
+#[backprop(wrt(c))]
+pub fn nearest_index_scaled(p: &[f64], c: &[f64], k: usize, d: usize) -> f64 {
+    let mut best = f64::INFINITY;
+    let mut nearest = 0;
+    for j in 0..k {
+        let mut s = 0.0;
+        for l in 0..d {
+            let t = c[j * d + l] - p[l];
+            s += t * t;
+        }
+        if s < best {
+            best = s;
+            nearest = j;
+        }
+    }
+    let mut r = 0.0;
+    for l in 0..d {
+        let t = c[nearest * d + l] - p[l];
+        r += t * t * (1.0 + 0.5 * best);
+    }
+    r
+}
+
+#[test]
+fn an_index_chosen_by_comparisons_and_a_value_used_after_it() {
+    let p = [0.3, -0.2];
+    for c in [[2.0, 0.1, 0.4, 0.2, 0.35, -0.1], [0.31, 1.0, 1.0, 2.0, 0.2, 0.4], [5.0, 4.0, 3.0, 2.0, 0.0, 0.5]] {
+        let (v, g) = nearest_index_grad(&p, &c, 3, 2);
+        assert_eq!(v, nearest_index(&p, &c, 3, 2));
+        let f = |x: &[f64]| nearest_index(&p, x, 3, 2);
+        assert_close("nearest_index", &g.c, &numeric_gradient(f, &c));
+        let (v, g) = nearest_index_scaled_grad(&p, &c, 3, 2);
+        assert_eq!(v, nearest_index_scaled(&p, &c, 3, 2));
+        let f = |x: &[f64]| nearest_index_scaled(&p, x, 3, 2);
+        assert_close("nearest_index_scaled", &g.c, &numeric_gradient(f, &c));
+    }
+}
+
 #[backprop(wrt(l))]
 pub fn tri(l: &[f64], x: &[f64], d: usize, n: usize) -> f64 {
     let mut s = 0.0;

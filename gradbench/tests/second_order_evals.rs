@@ -81,8 +81,15 @@ fn matrix(v: &Value) -> Vec<Vec<f64>> {
 
 #[test]
 fn kmeans_cost_and_newton_direction() {
-    let mut rng = Rng(11);
-    let (n, k, d) = (40, 4, 3);
+    kmeans_case(11, 40, 4, 3);
+    // Counts that are no multiple of the blocks the search runs in (points and centroids in fours
+    // or twos): the leftover points and centroids take the other paths.
+    kmeans_case(12, 43, 7, 5);
+    kmeans_case(13, 9, 1, 2);
+}
+
+fn kmeans_case(seed: u64, n: usize, k: usize, d: usize) {
+    let mut rng = Rng(seed);
     let points: Vec<Vec<f64>> = (0..n).map(|_| rng.vec(d, 0.0, 1.0)).collect();
     // The eval's construction: the last k points are the centroids, so no cluster is empty.
     let centroids: Vec<Vec<f64>> = points[n - k..].to_vec();

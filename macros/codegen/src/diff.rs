@@ -130,7 +130,12 @@ pub fn differentiate_seeded(f: &mut Function) -> Derivation {
 }
 
 fn differentiate_from(f: &mut Function, seeded: bool) -> Derivation {
-    let (varied, varied_arrays) = varied_values(f);
+    let (mut varied, varied_arrays) = varied_values(f);
+    // Active: varied and reaching the result through float data (not only through a condition or
+    // an index); the others would only ever carry a zero adjoint.
+    for (v, u) in varied.iter_mut().zip(crate::useful::useful_values(f)) {
+        *v &= u;
+    }
     let backward = f.new_block(None, Some(ROOT), true);
     // Every array that varies gets an adjoint array, zero until the backward sweep fills it.
     let mut array_adjoints = BTreeMap::new();

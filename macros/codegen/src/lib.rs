@@ -33,6 +33,7 @@ pub mod rules;
 pub mod scope;
 pub mod second_order;
 pub mod simplify;
+pub mod useful;
 pub mod verify;
 
 #[cfg(test)]

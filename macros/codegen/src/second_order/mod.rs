@@ -26,11 +26,13 @@
 //!
 //! `jacobian.rs`: `<name>_jacobian` of functions returning `[f64; M]`, by M pullbacks.
 
+pub mod constant_args;
 pub mod custom_rule;
 pub mod forward;
 pub mod grad_of_grad;
 pub mod jacobian;
 pub mod retype;
+pub mod scale;
 pub mod stubs;
 pub mod twin;
 
@@ -192,7 +194,7 @@ pub fn hessian(
     let _twins = retype::TwinScope::enter(struct_twins(f));
     let file: syn::File = syn::parse2(expansion.clone()).map_err(|e| e.to_compile_error())?;
     let (grad_name, acc_name) = (format!("{name}_grad"), format!("{name}_grad_acc"));
-    let mut duals = TokenStream::new();
+    let mut dual_items = Vec::new();
     let mut grad_fn = None;
     for item in &file.items {
         let keep = match item {
@@ -208,7 +210,7 @@ pub fn hessian(
             _ => false,
         };
         if keep {
-            duals.extend(retype::retype_item(item, &renames).map_err(err)?.into_token_stream());
+            dual_items.push(retype::retype_item(item, &renames).map_err(err)?);
         }
     }
     let Some(grad_fn) = grad_fn else {
@@ -228,6 +230,38 @@ pub fn hessian(
     if f.float != ir::FloatTy::F64 {
         let message = "`hessian` needs a function over `f64` (its second derivatives run over `Dual64`, a dual number over `f64`); write it over `f64`, or generic over `T: Float` to keep its `f32` gradient and have the Hessian of its `f64` instantiation";
         return Err(syn::Error::new_spanned(&func.sig.ident, message).to_compile_error());
+    }
+
+    // Data arguments (not differentiated, flat `f64` arrays) stay `f64` where the dual gradient
+    // only reads their elements (`constant_args.rs`).
+    let candidates: Vec<(String, syn::Type)> = f
+        .params
+        .iter()
+        .zip(grad_fn.sig.inputs.iter())
+        .filter_map(|(p, input)| match input {
+            syn::FnArg::Typed(t) if !p.wrt && p.strukt.is_none() && constant_args::is_flat_f64(&t.ty) => {
+                Some((p.name.to_string(), (*t.ty).clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let (grad_dual_name, acc_dual_name) = (dual_name(&grad_name).to_string(), dual_name(&acc_name).to_string());
+    let mut dual_fns: Vec<&mut syn::ItemFn> = dual_items
+        .iter_mut()
+        .filter_map(|i| match i {
+            syn::Item::Fn(g) if g.sig.ident == grad_dual_name || g.sig.ident == acc_dual_name => Some(g),
+            _ => None,
+        })
+        .collect();
+    let kept = constant_args::keep_f64(&mut dual_fns, &candidates, &acc_dual_name);
+    // Each is called once (`_hvp` calls `_grad_dual`, which calls `_grad_acc_dual`): inlined, the
+    // value's tangent, which `_hvp` drops, is not computed at all.
+    for g in dual_fns {
+        g.attrs.push(syn::parse_quote!(#[inline(always)]));
+    }
+    let mut duals = TokenStream::new();
+    for item in &dual_items {
+        duals.extend(item.into_token_stream());
     }
 
     // The arguments: dual twins seeded by `v` (differentiated), constant twins (other floats and
@@ -253,7 +287,7 @@ pub fn hessian(
         let reference = matches!(&*input.ty, syn::Type::Reference(_));
         let floaty = p.strukt.is_some() || contains_float(&input.ty.to_token_stream());
         let local = format_ident!("__dual_{}", name);
-        if !floaty {
+        if !floaty || kept.iter().any(|k| name == k) {
             call_args.push(quote!(#name));
             continue;
         }

@@ -370,6 +370,7 @@ pub fn retype_fn(f: &syn::ItemFn, renames: &Renames) -> syn::Result<syn::ItemFn>
     }
     let body = retype_tokens(f.block.to_token_stream(), renames);
     f.block = Box::new(syn::parse2(body)?);
+    super::scale::scale_literal_products(&mut f.block);
     f.attrs.retain(|a| !a.path().is_ident("doc") && !a.path().is_ident("inline"));
     f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
     f.attrs

@@ -143,3 +143,83 @@ fn the_scope_check_catches_a_value_the_backward_sweep_cannot_see() {
     let problems = emitter.scope_problems();
     assert!(problems.iter().any(|p| p.contains("`dist` is used outside the scope")), "{problems:?}");
 }
+
+/// A value the result reaches only through a condition or an index gets no adjoint (`useful.rs`):
+/// the nearest centre's distance `best` picks `nearest`, and the result reads `c[nearest]`, so the
+/// sweep reverses the chosen centre alone: no adjoint of `best` or `s`, no tape of them, no
+/// backward loop over the candidates.
+#[test]
+fn a_value_used_only_to_choose_an_index_has_no_adjoint() {
+    let out = expand(
+        quote!(wrt(c)),
+        quote!(
+            fn nearest(p: &[f64], c: &[f64], k: usize, d: usize) -> f64 {
+                let mut best = f64::INFINITY;
+                let mut nearest = 0;
+                for j in 0..k {
+                    let mut s = 0.0;
+                    for l in 0..d {
+                        let t = c[j * d + l] - p[l];
+                        s += t * t;
+                    }
+                    if s < best {
+                        best = s;
+                        nearest = j;
+                    }
+                }
+                let mut r = 0.0;
+                for l in 0..d {
+                    let t = c[nearest * d + l] - p[l];
+                    r += t * t;
+                }
+                r
+            }
+        ),
+    )
+    .to_string();
+    let grad = gradient_part(&out);
+    assert!(!grad.contains("compile_error"), "{grad}");
+    for name in ["d_best", "d_s ", "tape_best", "tape_s", "rev ()"] {
+        assert!(!grad.contains(name), "`{name}` in the gradient:\n{grad}");
+    }
+    // The reverse of the chosen centre's loop is still there.
+    assert!(grad.contains("d_c [nearest * d + l]"), "{grad}");
+}
+
+/// `_hvp` passes a data argument (`p`, not differentiated, only its elements read) as it is: no
+/// dual copy per call, reads printed as dual constants (`second_order/constant_args.rs`). One
+/// passed to a callee keeps its dual twin.
+#[test]
+fn hvp_reads_data_arguments_without_a_dual_copy() {
+    let data = expand(
+        quote!(hessian, wrt(c)),
+        quote!(
+            fn fit(p: &[f64], c: &[f64], n: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..n {
+                    let t = c[i] - p[i];
+                    s += t * t * p.len() as f64;
+                }
+                s
+            }
+        ),
+    )
+    .to_string();
+    assert!(!data.contains("compile_error"), "{data}");
+    assert!(!data.contains("DualTwin :: constant (p)"), "{data}");
+    assert!(data.contains("Dual64 :: c (p [i])"), "{data}");
+    let passed = expand(
+        quote!(hessian, wrt(c)),
+        quote!(
+            fn fit2(p: &[f64], c: &[f64], n: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..n {
+                    s += helper(p, c[i]);
+                }
+                s
+            }
+        ),
+    )
+    .to_string();
+    assert!(passed.contains("DualTwin :: constant (p)"), "{passed}");
+}

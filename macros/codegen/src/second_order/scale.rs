@@ -1,0 +1,69 @@
+//! Products with literals in the dual re-print: `Dual64::c(2.0) * t` (what `retype.rs` makes of
+//! the gradient's `2.0 * t`) becomes `dual::scale(t, 2.0)`, the same value bit for bit without the
+//! `0 · re` term of the constant's zero tangent (`runtime/src/dual.rs`, `ScaleBy`). Reverse sweeps
+//! are full of these (`2.0 * t` from `t * t`, halves, signs). Done on the parsed body, so operator
+//! precedence is syn's; `scale` is generic over `Dual64` and `f64`, so an operand that is still an
+//! `f64` (a `std` constant) gives the same type as before.
+
+use syn::visit_mut::VisitMut;
+
+/// Rewrites every `Dual64::c(<float literal>) * e` and `e * Dual64::c(<float literal>)` in `block`.
+pub fn scale_literal_products(block: &mut syn::Block) {
+    Scale.visit_block_mut(block);
+}
+
+struct Scale;
+
+/// The literal of `::backprop::__private::Dual64::c(<float literal>)`.
+fn dual_literal(e: &syn::Expr) -> Option<syn::LitFloat> {
+    let syn::Expr::Call(call) = e else { return None };
+    let syn::Expr::Path(path) = &*call.func else { return None };
+    let names: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if !names.ends_with(&["Dual64".to_string(), "c".to_string()]) || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first() {
+        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. })) => Some(f.clone()),
+        _ => None,
+    }
+}
+
+impl VisitMut for Scale {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, e);
+        let syn::Expr::Binary(b) = e else { return };
+        if !matches!(b.op, syn::BinOp::Mul(_)) {
+            return;
+        }
+        let (lit, other) = match (dual_literal(&b.left), dual_literal(&b.right)) {
+            (Some(lit), _) => (lit, &b.right),
+            (None, Some(lit)) => (lit, &b.left),
+            (None, None) => return,
+        };
+        let other = other.clone();
+        *e = syn::parse_quote!(::backprop::__private::dual::scale(#other, #lit));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+
+    #[test]
+    fn literal_products_become_scales() {
+        let mut block: syn::Block = syn::parse_quote!({
+            let a = ::backprop::__private::Dual64::c(2.0) * t;
+            let b = d * (x * ::backprop::__private::Dual64::c(0.5));
+            let c = y / ::backprop::__private::Dual64::c(2.0) * z;
+            let e = ::backprop::__private::Dual64::c(2.0) * ::backprop::__private::Dual64::c(3.0);
+        });
+        scale_literal_products(&mut block);
+        let out = block.to_token_stream().to_string();
+        assert!(out.contains("let a = :: backprop :: __private :: dual :: scale (t , 2.0)"), "{out}");
+        assert!(out.contains("d * (:: backprop :: __private :: dual :: scale (x , 0.5))"), "{out}");
+        // `y / c(2) * z` is `(y / c(2)) * z`: a division, left alone, then a product without a literal.
+        assert!(out.contains("let c = y / :: backprop :: __private :: Dual64 :: c (2.0) * z"), "{out}");
+        assert!(out.contains("scale (:: backprop :: __private :: Dual64 :: c (3.0) , 2.0)"), "{out}");
+    }
+}

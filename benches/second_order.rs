@@ -10,6 +10,10 @@
 //! - Jacobians of 100 residuals (`_jacobian`: 4 forward sweeps, or 100 reverse pullbacks) against num-dual's
 //!   `jacobian` (one forward pass over `DualSVec64<n>`): a 4-parameter exponential fit (tall, the
 //!   shape forward mode wins) and the extended Rosenbrock residuals with n = 100 (square).
+//! - Forward mode (`#[backprop(forward)]`): `_jvp` of Rosenbrock n = 1,000 (one tangent sweep of the
+//!   function's own statements over `Dual64`) against num-dual's `Dual64` on a generic twin (the same
+//!   operator-overloading forward mode, written by hand), and `_hvp_fwd` (forward over forward, one
+//!   `DualDual64` sweep per scalar) against num-dual's `HyperDual64` doing the same sweeps, n = 100.
 //!
 //! ```text
 //! cargo bench --bench second_order                          # criterion, then the ratio table
@@ -26,7 +30,7 @@ use std::hint::black_box;
 use backprop::prelude::*;
 use criterion::Criterion;
 use nalgebra::{DVector, SVector};
-use num_dual::{hessian, jacobian, Dual2DVec64, Dual2SVec64, DualNum, DualSVec64};
+use num_dual::{hessian, jacobian, Dual2DVec64, Dual2SVec64, DualNum, DualSVec64, HyperDual64};
 
 #[macro_use]
 #[path = "common/timing.rs"]
@@ -44,7 +48,7 @@ const OUT: usize = 10;
 const M: usize = 100;
 
 /// Extended Rosenbrock over a slice.
-#[backprop(hessian)]
+#[backprop(hessian, forward)]
 pub fn rosen_slice(x: &[f64]) -> f64 {
     let mut f = 0.0;
     for i in 0..x.len() - 1 {
@@ -164,6 +168,23 @@ fn nd_rosen_residuals(x: &[f64; M]) -> f64 {
     r[0] + j[(0, 0)]
 }
 
+/// num-dual's forward mode: one `Dual64` sweep of the generic twin along `v`.
+fn nd_jvp(x: &[f64], v: &[f64]) -> f64 {
+    let xd: Vec<num_dual::Dual64> = x.iter().zip(v).map(|(x, v)| num_dual::Dual64::new(*x, *v)).collect();
+    rosen_twin(&xd).eps
+}
+
+/// num-dual's forward over forward: `(H·v)_j` by one `HyperDual64` sweep per scalar `j`.
+fn nd_hvp_fwd(x: &[f64], v: &[f64]) -> f64 {
+    let mut hv = 0.0;
+    for j in 0..x.len() {
+        let xd: Vec<HyperDual64> =
+            (0..x.len()).map(|i| HyperDual64::new(x[i], if i == j { 1.0 } else { 0.0 }, v[i], 0.0)).collect();
+        hv += rosen_twin(&xd).eps1eps2;
+    }
+    hv
+}
+
 /// SplitMix64 in [-1, 1).
 fn random_vec(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed;
@@ -232,6 +253,13 @@ fn bench() {
     let rv = direction(&rosen_slice_grad(&x).1, 11);
     let cv = direction(&chain_slice_grad(&w, &b, 0.3, 0.8).1, 12);
     let nv = direction(&net_flat_grad(&w1, &b1, &w2, &b2, &nx, &ny).1, 13);
+    // Both sides of the forward-mode cases compute the same numbers.
+    let (jv, ndjv) = (rosen_slice_jvp(&x, &rv).1, nd_jvp(&x, &rv.x));
+    assert!((jv - ndjv).abs() <= 1e-9 * (1.0 + ndjv.abs()), "jvp {jv} vs num-dual {ndjv}");
+    let v100 = RosenSliceGrad { x: rv.x[..N_HESSIAN].to_vec() };
+    let hv: f64 = rosen_slice_hvp_fwd(&x100, &v100).2.x.iter().sum();
+    let ndhv = nd_hvp_fwd(&x100, &v100.x);
+    assert!((hv - ndhv).abs() <= 1e-9 * (1.0 + ndhv.abs()), "hvp_fwd {hv} vs num-dual {ndhv}");
 
     // (name, baseline, measured): the ratio is measured / baseline.
     let mut hvp_cases: Vec<(&str, Run, Run)> = vec![
@@ -291,6 +319,29 @@ fn bench() {
             {
                 let x = x100.clone();
                 run!(rosen_slice_hessian(black_box(&x)))
+            },
+        ),
+        (
+            "jvp, Rosenbrock n = 1000: num-dual Dual64 / _jvp (forward)",
+            {
+                let (x, v) = (x.clone(), rv.x.clone());
+                run!(nd_jvp(black_box(&x), &v))
+            },
+            {
+                let (x, v) = (x.clone(), rv.clone());
+                run!(rosen_slice_jvp(black_box(&x), &v))
+            },
+        ),
+        (
+            "H·v forward over forward, Rosenbrock n = 100: num-dual HyperDual64 / _hvp_fwd",
+            {
+                let (x, v) = (x100.clone(), rv.x[..N_HESSIAN].to_vec());
+                run!(nd_hvp_fwd(black_box(&x), &v))
+            },
+            {
+                let x = x100.clone();
+                let v = RosenSliceGrad { x: rv.x[..N_HESSIAN].to_vec() };
+                run!(rosen_slice_hvp_fwd(black_box(&x), &v))
             },
         ),
         (

@@ -23,6 +23,13 @@ impl Lower<'_> {
             }
     }
 
+    /// `name` as a writable local array of `t`'s length, zeros until assigned.
+    fn zeroed_local(&mut self, name: &syn::Ident, t: &syn::TypeArray) {
+        let len = &t.len;
+        let zeros: Expr = syn::parse_quote_spanned!(name.span()=> [0.0; #len]);
+        self.local_array(name, &zeros, true);
+    }
+
     pub(super) fn local(&mut self, local: &syn::Local) {
         if let Some(init) = &local.init {
             if let Some((else_token, _)) = &init.diverge {
@@ -73,13 +80,9 @@ impl Lower<'_> {
             // `let g: [f64; N];` assigned in every branch of a following `if` (`g = f(..);`, an
             // array-returning call in each): a local array whose zeros are never read (rustc rejects
             // a read before assignment in the user's function); each assignment copies a result in.
-            if let Some(syn::Type::Array(t)) = annotation {
-                if !matches!(&*t.elem, syn::Type::Array(_)) {
-                    let len = &t.len;
-                    let zeros: Expr = syn::parse_quote_spanned!(name.span()=> [0.0; #len]);
-                    self.local_array(&name, &zeros, true);
-                    return;
-                }
+            if let Some(t) = flat_array(annotation) {
+                self.zeroed_local(&name, t);
+                return;
             }
             // Deferred initialisation (`let x;` assigned in every branch of a following `if`): the
             // placeholder is never read, since rustc rejects a read before assignment in the user's
@@ -118,12 +121,8 @@ impl Lower<'_> {
         // `let g: [f64; N] = if c { f(..) } else { h(..) };`: the array declared, then assigned the
         // tail of each branch (`g = f(..);`), as `let g: [f64; N]; if c { g = f(..); } ..` is.
         if let Expr::If(i) = &*init.expr {
-            let annotated = matches!(annotation, Some(syn::Type::Array(t)) if !matches!(&*t.elem, syn::Type::Array(_)));
-            if annotated && i.else_branch.is_some() {
-                let Some(syn::Type::Array(t)) = annotation else { return };
-                let len = &t.len;
-                let zeros: Expr = syn::parse_quote_spanned!(name.span()=> [0.0; #len]);
-                self.local_array(&name, &zeros, true);
+            if let (Some(t), Some(_)) = (flat_array(annotation), &i.else_branch) {
+                self.zeroed_local(&name, t);
                 let assigned = super::syntax::map_if_blocks(i, &mut |b: &mut syn::Block| {
                     if let Some(syn::Stmt::Expr(tail, None)) = b.stmts.pop() {
                         b.stmts.push(syn::parse_quote!(#name = #tail;));
@@ -168,11 +167,9 @@ impl Lower<'_> {
         // `let mut h: [f64; N] = f(..);`: a local array the function may write, starting as a copy
         // of what `f` returned (the length comes from the annotation; `h` is a local array of its
         // own, so later writes `h[0] = ..` leave the call's result, which its pullback reads, alone).
-        if let (true, Some(syn::Type::Array(t))) = (mutable, annotation) {
-            if !matches!(&*t.elem, syn::Type::Array(_)) && self.user_call(&init.expr).is_some() {
-                let len = &t.len;
-                let zeros: Expr = syn::parse_quote_spanned!(name.span()=> [0.0; #len]);
-                self.local_array(&name, &zeros, true);
+        if let (true, Some(t)) = (mutable, flat_array(annotation)) {
+            if self.user_call(&init.expr).is_some() {
+                self.zeroed_local(&name, t);
                 let right = &init.expr;
                 let assign: syn::ExprAssign = syn::parse_quote!(#name = #right);
                 self.assign_array_call(&assign);
@@ -337,5 +334,13 @@ impl Lower<'_> {
             for #j in 0..#hidden.len() { #name[#j] = #hidden[#j]; }
         };
         self.for_loop(&copy);
+    }
+}
+
+/// A one-dimensional array annotation (`[f64; N]`), the shape a call's array is bound to.
+fn flat_array(annotation: Option<&syn::Type>) -> Option<&syn::TypeArray> {
+    match annotation {
+        Some(syn::Type::Array(t)) if !matches!(&*t.elem, syn::Type::Array(_)) => Some(t),
+        _ => None,
     }
 }

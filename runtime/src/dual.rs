@@ -13,19 +13,15 @@
 //! [`DualTwin`] maps an argument to its dual twin (`[f64; N]` to `[Dual64; N]`, a parameter struct
 //! to its derived twin) and back.
 
-use std::cmp::Ordering;
 use std::fmt;
-use std::iter::Sum;
-use std::num::FpCategory;
-use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign};
-
-use num_traits::{FloatConst, Num, NumCast, One, ToPrimitive, Zero};
+use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 
 use crate::params::{base, out_of_range, Params, TensorInfo};
-use crate::ZerosLike;
 
 mod elementary;
+mod scalar;
 pub(crate) use elementary::elementary_functions;
+pub(crate) use scalar::{float_consts, forward_methods, mixed_ops, scalar_traits};
 
 /// A dual number over `f64`: `re` the value, `eps` its derivative along one direction.
 #[derive(Clone, Copy, Debug, Default)]
@@ -52,6 +48,12 @@ impl Dual64 {
     #[inline]
     pub fn both_zero(self) -> bool {
         self.re == 0.0 && self.eps == 0.0
+    }
+
+    /// The value: what the `f64` code computes (comparisons and conversions read it).
+    #[inline]
+    pub fn value(self) -> f64 {
+        self.re
     }
 
     /// `f64::EPSILON` as a constant.
@@ -231,34 +233,7 @@ fn sign(x: f64) -> f64 {
     }
 }
 
-impl PartialEq for Dual64 {
-    /// The values only, as the `f64` code compares (see the module doc).
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.re == other.re
-    }
-}
-
-impl PartialOrd for Dual64 {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        self.re.partial_cmp(&other.re)
-    }
-}
-
-impl PartialEq<f64> for Dual64 {
-    #[inline]
-    fn eq(&self, other: &f64) -> bool {
-        self.re == *other
-    }
-}
-
-impl PartialOrd<f64> for Dual64 {
-    #[inline]
-    fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
-        self.re.partial_cmp(other)
-    }
-}
+scalar_traits!(Dual64);
 
 impl Neg for Dual64 {
     type Output = Self;
@@ -310,40 +285,6 @@ impl Rem for Dual64 {
     }
 }
 
-/// Mixed operations with a plain `f64` (an integer cast `i as f64`, a `std` constant).
-macro_rules! mixed {
-    ($($tr:ident $m:ident $tra:ident $ma:ident),*) => {$(
-        impl $tr<f64> for Dual64 {
-            type Output = Dual64;
-            #[inline]
-            fn $m(self, o: f64) -> Dual64 {
-                self.$m(Dual64::c(o))
-            }
-        }
-        impl $tr<Dual64> for f64 {
-            type Output = Dual64;
-            #[inline]
-            fn $m(self, o: Dual64) -> Dual64 {
-                Dual64::c(self).$m(o)
-            }
-        }
-        impl $tra for Dual64 {
-            #[inline]
-            fn $ma(&mut self, o: Dual64) {
-                *self = (*self).$m(o);
-            }
-        }
-        impl $tra<f64> for Dual64 {
-            #[inline]
-            fn $ma(&mut self, o: f64) {
-                *self = (*self).$m(Dual64::c(o));
-            }
-        }
-    )*};
-}
-mixed!(Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign,
-       Div div DivAssign div_assign, Rem rem RemAssign rem_assign);
-
 /// A product with a constant the gradient's code writes as a literal (`2.0 * t`): the same value
 /// as `Dual64::c(c) * x`, `c · re` bit for bit, without the `0 · re` term of the constant's zero
 /// tangent (two `f64` operations fewer). The macro's dual re-print writes [`scale`] there.
@@ -372,19 +313,6 @@ pub fn scale<T: ScaleBy>(x: T, c: f64) -> Dual64 {
     x.scale_by(c)
 }
 
-impl Sum for Dual64 {
-    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-        // `-0.0` is the identity of `+` (as `f64`'s own `Sum` starts), so sums keep their bits.
-        iter.fold(Self::c(-0.0), |a, b| a + b)
-    }
-}
-
-impl<'a> Sum<&'a Dual64> for Dual64 {
-    fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
-        iter.fold(Self::c(-0.0), |a, b| a + *b)
-    }
-}
-
 impl fmt::Display for Dual64 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.re, f)?;
@@ -400,262 +328,6 @@ impl fmt::LowerExp for Dual64 {
         write!(f, " + ")?;
         fmt::LowerExp::fmt(&self.eps, f)?;
         write!(f, "ε")
-    }
-}
-
-impl Zero for Dual64 {
-    fn zero() -> Self {
-        Self::c(0.0)
-    }
-    fn is_zero(&self) -> bool {
-        self.both_zero()
-    }
-}
-
-impl One for Dual64 {
-    fn one() -> Self {
-        Self::c(1.0)
-    }
-}
-
-impl Num for Dual64 {
-    type FromStrRadixErr = <f64 as Num>::FromStrRadixErr;
-    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
-        f64::from_str_radix(s, radix).map(Self::c)
-    }
-}
-
-impl ToPrimitive for Dual64 {
-    fn to_i64(&self) -> Option<i64> {
-        self.re.to_i64()
-    }
-    fn to_u64(&self) -> Option<u64> {
-        self.re.to_u64()
-    }
-    fn to_f64(&self) -> Option<f64> {
-        Some(self.re)
-    }
-}
-
-impl NumCast for Dual64 {
-    fn from<T: ToPrimitive>(n: T) -> Option<Self> {
-        n.to_f64().map(Self::c)
-    }
-}
-
-macro_rules! float_consts {
-    ($($name:ident),*) => {
-        impl FloatConst for Dual64 {
-            $(fn $name() -> Self { Self::c(<f64 as FloatConst>::$name()) })*
-        }
-    };
-}
-float_consts!(
-    E,
-    FRAC_1_PI,
-    FRAC_1_SQRT_2,
-    FRAC_2_PI,
-    FRAC_2_SQRT_PI,
-    FRAC_PI_2,
-    FRAC_PI_3,
-    FRAC_PI_4,
-    FRAC_PI_6,
-    FRAC_PI_8,
-    LN_10,
-    LN_2,
-    LOG10_E,
-    LOG2_E,
-    PI,
-    SQRT_2
-);
-
-impl num_traits::Float for Dual64 {
-    fn nan() -> Self {
-        Self::NAN
-    }
-    fn infinity() -> Self {
-        Self::INFINITY
-    }
-    fn neg_infinity() -> Self {
-        Self::NEG_INFINITY
-    }
-    fn neg_zero() -> Self {
-        Self::c(-0.0)
-    }
-    fn min_value() -> Self {
-        Self::MIN
-    }
-    fn min_positive_value() -> Self {
-        Self::MIN_POSITIVE
-    }
-    fn max_value() -> Self {
-        Self::MAX
-    }
-    fn epsilon() -> Self {
-        Self::EPSILON
-    }
-    fn is_nan(self) -> bool {
-        self.re.is_nan()
-    }
-    fn is_infinite(self) -> bool {
-        self.re.is_infinite()
-    }
-    fn is_finite(self) -> bool {
-        self.re.is_finite()
-    }
-    fn is_normal(self) -> bool {
-        self.re.is_normal()
-    }
-    fn classify(self) -> FpCategory {
-        self.re.classify()
-    }
-    fn floor(self) -> Self {
-        Dual64::floor(self)
-    }
-    fn ceil(self) -> Self {
-        Dual64::ceil(self)
-    }
-    fn round(self) -> Self {
-        Dual64::round(self)
-    }
-    fn trunc(self) -> Self {
-        Dual64::trunc(self)
-    }
-    fn fract(self) -> Self {
-        Dual64::fract(self)
-    }
-    fn abs(self) -> Self {
-        Dual64::abs(self)
-    }
-    fn signum(self) -> Self {
-        Dual64::signum(self)
-    }
-    fn is_sign_positive(self) -> bool {
-        self.re.is_sign_positive()
-    }
-    fn is_sign_negative(self) -> bool {
-        self.re.is_sign_negative()
-    }
-    fn mul_add(self, a: Self, b: Self) -> Self {
-        Dual64::mul_add(self, a, b)
-    }
-    fn recip(self) -> Self {
-        Dual64::recip(self)
-    }
-    fn powi(self, n: i32) -> Self {
-        Dual64::powi(self, n)
-    }
-    fn powf(self, n: Self) -> Self {
-        Dual64::powf(self, n)
-    }
-    fn sqrt(self) -> Self {
-        Dual64::sqrt(self)
-    }
-    fn exp(self) -> Self {
-        Dual64::exp(self)
-    }
-    fn exp2(self) -> Self {
-        Dual64::exp2(self)
-    }
-    fn ln(self) -> Self {
-        Dual64::ln(self)
-    }
-    fn log(self, base: Self) -> Self {
-        Dual64::log(self, base)
-    }
-    fn log2(self) -> Self {
-        Dual64::log2(self)
-    }
-    fn log10(self) -> Self {
-        Dual64::log10(self)
-    }
-    fn max(self, other: Self) -> Self {
-        Dual64::max(self, other)
-    }
-    fn min(self, other: Self) -> Self {
-        Dual64::min(self, other)
-    }
-    fn clamp(self, lo: Self, hi: Self) -> Self {
-        Dual64::clamp(self, lo, hi)
-    }
-    fn abs_sub(self, other: Self) -> Self {
-        if self.re <= other.re {
-            Self::c(0.0)
-        } else {
-            self - other
-        }
-    }
-    fn cbrt(self) -> Self {
-        Dual64::cbrt(self)
-    }
-    fn hypot(self, other: Self) -> Self {
-        Dual64::hypot(self, other)
-    }
-    fn sin(self) -> Self {
-        Dual64::sin(self)
-    }
-    fn cos(self) -> Self {
-        Dual64::cos(self)
-    }
-    fn tan(self) -> Self {
-        Dual64::tan(self)
-    }
-    fn asin(self) -> Self {
-        Dual64::asin(self)
-    }
-    fn acos(self) -> Self {
-        Dual64::acos(self)
-    }
-    fn atan(self) -> Self {
-        Dual64::atan(self)
-    }
-    fn atan2(self, other: Self) -> Self {
-        Dual64::atan2(self, other)
-    }
-    fn sin_cos(self) -> (Self, Self) {
-        Dual64::sin_cos(self)
-    }
-    fn exp_m1(self) -> Self {
-        Dual64::exp_m1(self)
-    }
-    fn ln_1p(self) -> Self {
-        Dual64::ln_1p(self)
-    }
-    fn sinh(self) -> Self {
-        Dual64::sinh(self)
-    }
-    fn cosh(self) -> Self {
-        Dual64::cosh(self)
-    }
-    fn tanh(self) -> Self {
-        Dual64::tanh(self)
-    }
-    fn asinh(self) -> Self {
-        Dual64::asinh(self)
-    }
-    fn acosh(self) -> Self {
-        Dual64::acosh(self)
-    }
-    fn atanh(self) -> Self {
-        Dual64::atanh(self)
-    }
-    fn integer_decode(self) -> (u64, i16, i8) {
-        self.re.integer_decode()
-    }
-    fn to_degrees(self) -> Self {
-        Dual64::to_degrees(self)
-    }
-    fn to_radians(self) -> Self {
-        Dual64::to_radians(self)
-    }
-}
-
-impl crate::Float for Dual64 {
-    fn of_f64(x: f64) -> Self {
-        Self::c(x)
-    }
-    fn as_f64(self) -> f64 {
-        self.re
     }
 }
 
@@ -679,12 +351,6 @@ impl Params for Dual64 {
     }
     fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
         vec![TensorInfo { name: base(prefix).to_string(), shape: vec![], range: 0..1 }]
-    }
-}
-
-impl ZerosLike for Dual64 {
-    fn zeros_like(&self) -> Self {
-        Self::c(0.0)
     }
 }
 

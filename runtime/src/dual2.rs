@@ -9,16 +9,10 @@
 //! part `re.re` is bit for bit the `f64` computation, and comparisons see `re.re` only, as the `f64`
 //! code does.
 
-use std::cmp::Ordering;
 use std::fmt;
-use std::iter::Sum;
-use std::num::FpCategory;
-use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign};
-
-use num_traits::{FloatConst, Num, NumCast, One, ToPrimitive, Zero};
+use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 
 use crate::dual::Dual64;
-use crate::ZerosLike;
 
 /// A dual number over [`Dual64`]: `re` the value (with its outer tangent), `eps` its derivative
 /// along the inner direction (with that derivative's outer tangent).
@@ -47,6 +41,12 @@ impl DualDual64 {
     #[inline]
     pub fn both_zero(self) -> bool {
         self.re.both_zero() && self.eps.both_zero()
+    }
+
+    /// The value: what the `f64` code computes (comparisons and conversions read it).
+    #[inline]
+    pub fn value(self) -> f64 {
+        self.re.re
     }
 
     /// `f64::EPSILON` as a constant.
@@ -250,34 +250,7 @@ impl DualDual64 {
     }
 }
 
-impl PartialEq for DualDual64 {
-    /// The values only, as the `f64` code compares.
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.re.re == other.re.re
-    }
-}
-
-impl PartialOrd for DualDual64 {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        self.re.re.partial_cmp(&other.re.re)
-    }
-}
-
-impl PartialEq<f64> for DualDual64 {
-    #[inline]
-    fn eq(&self, other: &f64) -> bool {
-        self.re.re == *other
-    }
-}
-
-impl PartialOrd<f64> for DualDual64 {
-    #[inline]
-    fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
-        self.re.re.partial_cmp(other)
-    }
-}
+crate::dual::scalar_traits!(DualDual64);
 
 impl Neg for DualDual64 {
     type Output = Self;
@@ -336,52 +309,6 @@ impl Rem for DualDual64 {
     }
 }
 
-/// Mixed operations with a plain `f64` (an integer cast, a `std` constant).
-macro_rules! mixed {
-    ($($tr:ident $m:ident $tra:ident $ma:ident),*) => {$(
-        impl $tr<f64> for DualDual64 {
-            type Output = DualDual64;
-            #[inline]
-            fn $m(self, o: f64) -> DualDual64 {
-                self.$m(DualDual64::c(o))
-            }
-        }
-        impl $tr<DualDual64> for f64 {
-            type Output = DualDual64;
-            #[inline]
-            fn $m(self, o: DualDual64) -> DualDual64 {
-                DualDual64::c(self).$m(o)
-            }
-        }
-        impl $tra for DualDual64 {
-            #[inline]
-            fn $ma(&mut self, o: DualDual64) {
-                *self = (*self).$m(o);
-            }
-        }
-        impl $tra<f64> for DualDual64 {
-            #[inline]
-            fn $ma(&mut self, o: f64) {
-                *self = (*self).$m(DualDual64::c(o));
-            }
-        }
-    )*};
-}
-mixed!(Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign,
-       Div div DivAssign div_assign, Rem rem RemAssign rem_assign);
-
-impl Sum for DualDual64 {
-    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-        iter.fold(Self::c(-0.0), |a, b| a + b)
-    }
-}
-
-impl<'a> Sum<&'a DualDual64> for DualDual64 {
-    fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
-        iter.fold(Self::c(-0.0), |a, b| a + *b)
-    }
-}
-
 impl fmt::Display for DualDual64 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "({}) + ({})δ", self.re, self.eps)
@@ -391,201 +318,6 @@ impl fmt::Display for DualDual64 {
 impl fmt::LowerExp for DualDual64 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "({:e}) + ({:e})δ", self.re, self.eps)
-    }
-}
-
-impl Zero for DualDual64 {
-    fn zero() -> Self {
-        Self::c(0.0)
-    }
-    fn is_zero(&self) -> bool {
-        self.both_zero()
-    }
-}
-
-impl One for DualDual64 {
-    fn one() -> Self {
-        Self::c(1.0)
-    }
-}
-
-impl Num for DualDual64 {
-    type FromStrRadixErr = <f64 as Num>::FromStrRadixErr;
-    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
-        f64::from_str_radix(s, radix).map(Self::c)
-    }
-}
-
-impl ToPrimitive for DualDual64 {
-    fn to_i64(&self) -> Option<i64> {
-        self.re.re.to_i64()
-    }
-    fn to_u64(&self) -> Option<u64> {
-        self.re.re.to_u64()
-    }
-    fn to_f64(&self) -> Option<f64> {
-        Some(self.re.re)
-    }
-}
-
-impl NumCast for DualDual64 {
-    fn from<T: ToPrimitive>(n: T) -> Option<Self> {
-        n.to_f64().map(Self::c)
-    }
-}
-
-macro_rules! float_consts {
-    ($($name:ident),*) => {
-        impl FloatConst for DualDual64 {
-            $(fn $name() -> Self { Self::c(<f64 as FloatConst>::$name()) })*
-        }
-    };
-}
-float_consts!(
-    E,
-    FRAC_1_PI,
-    FRAC_1_SQRT_2,
-    FRAC_2_PI,
-    FRAC_2_SQRT_PI,
-    FRAC_PI_2,
-    FRAC_PI_3,
-    FRAC_PI_4,
-    FRAC_PI_6,
-    FRAC_PI_8,
-    LN_10,
-    LN_2,
-    LOG10_E,
-    LOG2_E,
-    PI,
-    SQRT_2
-);
-
-/// `num_traits::Float` methods that are the inherent ones of the same name.
-macro_rules! same {
-    ($($m:ident($($a:ident),*)),*) => {$(
-        fn $m(self $(, $a: Self)*) -> Self {
-            DualDual64::$m(self $(, $a)*)
-        }
-    )*};
-}
-
-impl num_traits::Float for DualDual64 {
-    fn nan() -> Self {
-        Self::NAN
-    }
-    fn infinity() -> Self {
-        Self::INFINITY
-    }
-    fn neg_infinity() -> Self {
-        Self::NEG_INFINITY
-    }
-    fn neg_zero() -> Self {
-        Self::c(-0.0)
-    }
-    fn min_value() -> Self {
-        Self::MIN
-    }
-    fn min_positive_value() -> Self {
-        Self::MIN_POSITIVE
-    }
-    fn max_value() -> Self {
-        Self::MAX
-    }
-    fn epsilon() -> Self {
-        Self::EPSILON
-    }
-    fn is_nan(self) -> bool {
-        self.re.re.is_nan()
-    }
-    fn is_infinite(self) -> bool {
-        self.re.re.is_infinite()
-    }
-    fn is_finite(self) -> bool {
-        self.re.re.is_finite()
-    }
-    fn is_normal(self) -> bool {
-        self.re.re.is_normal()
-    }
-    fn classify(self) -> FpCategory {
-        self.re.re.classify()
-    }
-    fn is_sign_positive(self) -> bool {
-        self.re.re.is_sign_positive()
-    }
-    fn is_sign_negative(self) -> bool {
-        self.re.re.is_sign_negative()
-    }
-    fn powi(self, n: i32) -> Self {
-        DualDual64::powi(self, n)
-    }
-    fn abs_sub(self, other: Self) -> Self {
-        if self.re.re <= other.re.re {
-            Self::c(0.0)
-        } else {
-            self - other
-        }
-    }
-    fn sin_cos(self) -> (Self, Self) {
-        DualDual64::sin_cos(self)
-    }
-    fn integer_decode(self) -> (u64, i16, i8) {
-        self.re.re.integer_decode()
-    }
-    same!(
-        floor(),
-        ceil(),
-        round(),
-        trunc(),
-        fract(),
-        abs(),
-        signum(),
-        mul_add(a, b),
-        recip(),
-        powf(n),
-        sqrt(),
-        exp(),
-        exp2(),
-        ln(),
-        log(base),
-        log2(),
-        log10(),
-        max(other),
-        min(other),
-        clamp(lo, hi),
-        cbrt(),
-        hypot(other),
-        sin(),
-        cos(),
-        tan(),
-        asin(),
-        acos(),
-        atan(),
-        atan2(other),
-        exp_m1(),
-        ln_1p(),
-        sinh(),
-        cosh(),
-        tanh(),
-        asinh(),
-        acosh(),
-        atanh(),
-        to_degrees(),
-        to_radians()
-    );
-}
-
-impl crate::Float for DualDual64 {
-    fn of_f64(x: f64) -> Self {
-        Self::c(x)
-    }
-    fn as_f64(self) -> f64 {
-        self.re.re
-    }
-}
-
-impl ZerosLike for DualDual64 {
-    fn zeros_like(&self) -> Self {
-        Self::c(0.0)
     }
 }
 

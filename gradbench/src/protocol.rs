@@ -32,10 +32,12 @@ impl Runs {
 pub fn timed<T>(runs: Runs, mut f: impl FnMut() -> T) -> (T, Vec<u64>) {
     let mut times = Vec::new();
     let mut total = 0.0;
-    // The clock read once before the first run, as `manual` reads it (twice) for its `prepare`
-    // timing right before: after the eval's pause between messages the first read of a sleeping
-    // process is slow, and it would land inside the first run's time.
-    std::hint::black_box(Instant::now());
+    // The clock read twice and subtracted before the first run, as `manual` does for its `prepare`
+    // timing right before its runs: after the eval's pause between messages a cold clock pair
+    // costs 90-180 ns more than a warm one (hello's first run, 40-55 ns with this), and it
+    // would land inside the first run's time. One read alone left it at 90-180 ns.
+    let clock = Instant::now();
+    std::hint::black_box(clock.elapsed());
     loop {
         let start = Instant::now();
         let out = std::hint::black_box(f());

@@ -62,10 +62,33 @@ pub fn data(n: usize) -> Vec<Sample> {
         .collect()
 }
 
-/// A fresh path in the system temp dir, unique per test name and process.
-pub fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("backprop-runtime-{}", std::process::id()));
+/// A fresh path in the system temp dir, unique per test name and process; the file is removed when
+/// the returned guard drops, so test runs leave nothing behind.
+pub fn scratch(name: &str) -> Scratch {
+    let dir = std::env::temp_dir().join("backprop-tests");
     // Creation failing shows up as a clear write error in the test that uses the path.
     let _ = std::fs::create_dir_all(&dir);
-    dir.join(name)
+    Scratch(dir.join(format!("runtime-{}-{name}", std::process::id())))
+}
+
+/// A scratch file's path, deleted on drop.
+pub struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for Scratch {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

@@ -58,7 +58,7 @@ pub mod __private {
     pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
     pub use backprop_runtime::dual2::{self, DualDual64, Seed};
     pub use backprop_runtime::no_second_order::{
-        HasGradOfGrad, HasSecondOrder, HasThirdOrder, NoSecondOrder, NoThirdOrder,
+        HasForwardMode, HasGradOfGrad, HasSecondOrder, HasThirdOrder, NoForwardMode, NoSecondOrder, NoThirdOrder,
     };
     pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
     pub use backprop_runtime::pullback::{all_zero, sink};

@@ -198,3 +198,55 @@ fn tangents_through_gradients_used_as_values() {
     let fd = (relaxed(k + h, &x0) - relaxed(k - h, &x0)) / (2.0 * h);
     assert!(close(gf.k, fd, 1e-6), "{} vs {fd}", gf.k);
 }
+
+// ---- callees' tangent copies ---------------------------------------------------------------------
+
+/// A custom rule generic over the float: with `hessian` it has a tangent copy (the function
+/// re-printed over `Dual64`), which a `forward` caller runs.
+#[backprop(pullback = soft_plus_rule, hessian)]
+fn soft_plus(x: f64) -> f64 {
+    if x > 30.0 {
+        x
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+fn soft_plus_rule<T: Float>(x: T, _result: T, d_result: T) -> (T,) {
+    (d_result / (T::one() + (-x).exp()),)
+}
+
+#[backprop(hessian)]
+fn square_sum(x: &[f64; 2]) -> f64 {
+    x[0] * x[0] + 3.0 * x[1] * x[1]
+}
+
+#[backprop(forward)]
+fn cube(z: f64) -> f64 {
+    z * z * z
+}
+
+/// Callees of all three kinds: a custom rule (`hessian`), a `hessian` function and a `forward` one.
+#[backprop(forward)]
+fn mixed_callees(x: &[f64; 2], y: f64) -> f64 {
+    soft_plus(x[0] * y) + square_sum(x) * cube(y - x[1])
+}
+
+fn mixed_callees_nd<D: DualNum<f64> + Copy>(x: &[D; 2], y: D) -> D {
+    let sp = (x[0] * y).exp().ln_1p();
+    let ss = x[0] * x[0] + D::from(3.0) * x[1] * x[1];
+    let z = y - x[1];
+    sp + ss * z * z * z
+}
+
+#[test]
+fn a_forward_caller_runs_every_kind_of_callee_s_tangent_copy() {
+    let (x, y) = ([0.7, -0.4], 1.3);
+    for (vx, vy) in [([1.0, 0.0], 0.0), ([0.0, 1.0], 0.0), ([0.0, 0.0], 1.0), ([0.5, -2.0], 0.25)] {
+        let (value, tangent) = mixed_callees_jvp(&x, y, &MixedCalleesGrad { x: vx, y: vy });
+        let xd = [NdDual::new(x[0], vx[0]), NdDual::new(x[1], vx[1])];
+        let expect = mixed_callees_nd(&xd, NdDual::new(y, vy));
+        assert!(close(value, expect.re, 1e-15), "value {value} vs {}", expect.re);
+        assert!(close(tangent, expect.eps, 1e-13), "tangent {tangent} vs num-dual {}", expect.eps);
+    }
+}

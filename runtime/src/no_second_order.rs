@@ -1,4 +1,5 @@
-//! What a `#[backprop(hessian)]` caller meets when a callee has no second order.
+//! What a caller meets when a callee lacks the derivative it needs: second order (`hessian`), a
+//! tangent copy (`forward`), third order, a differentiable gradient.
 //!
 //! The dual gradient of a `#[backprop(hessian)]` function calls its callees' dual copies
 //! (`inner_vjp_dual`, `inner_pullback_dual`), which only a callee with `#[backprop(hessian)]`
@@ -19,6 +20,21 @@ pub trait HasSecondOrder {}
 
 /// The type [`HasSecondOrder`] is asked of (see the module doc).
 pub struct NoSecondOrder;
+
+/// Implemented by nothing: the bound of the stand-in `__backprop_dual_inner` that a `#[backprop]`
+/// function without `forward` or `hessian` emits (codegen `second_order/tangent_alias.rs`): a
+/// `#[backprop(forward)]` caller's tangent sweep calls it for `inner(..)` and meets this message at
+/// its call instead of rustc's "cannot find function `inner_dual`".
+#[diagnostic::on_unimplemented(
+    message = "this callee has no tangent copy: a `#[backprop(forward)]` caller runs its callees over dual numbers",
+    label = "callee without `forward` or `hessian`",
+    note = "write `#[backprop(forward)]` on the callee (or `#[backprop(hessian)]`, which also gives it a tangent copy; \
+            for a custom rule, `#[backprop(pullback = rule, hessian)]` with the rule generic over `T: Float`)"
+)]
+pub trait HasForwardMode {}
+
+/// The type [`HasForwardMode`] is asked of (see its doc).
+pub struct NoForwardMode;
 
 /// Implemented by nothing: the bound of the stand-ins `energy_grad_x_dual`, `_pullback_dual` and
 /// `_vjp_dual` that a `#[backprop(hessian)]` function emits next to `energy_grad_x` (the field of

@@ -291,6 +291,14 @@ fn rosen_vjp<'a>(
 }
 #[doc(hidden)]
 #[allow(unused, non_snake_case, clippy::all)]
+fn __backprop_dual_rosen<__A0>(_: __A0) -> !
+where
+    for<'__h> ::backprop::__private::NoForwardMode: ::backprop::__private::HasForwardMode,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
 fn rosen_pullback_dual<__A0, __A1, __A2, __A3>(_: __A0, _: __A1, _: __A2, _: __A3) -> !
 where
     for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,

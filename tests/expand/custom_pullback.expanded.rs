@@ -16,6 +16,14 @@ pub fn erf_pullback(x: f64, result: f64, d_result: f64) -> (f64,) {
 }
 #[doc(hidden)]
 #[allow(unused, non_snake_case, clippy::all)]
+pub fn __backprop_dual_erf<__A0>(_: __A0) -> !
+where
+    for<'__h> ::backprop::__private::NoForwardMode: ::backprop::__private::HasForwardMode,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
 pub fn erf_pullback_dual<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
 where
     for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,

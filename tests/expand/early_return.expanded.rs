@@ -252,6 +252,14 @@ fn early_guard_vjp<'a>(
 }
 #[doc(hidden)]
 #[allow(unused, non_snake_case, clippy::all)]
+fn __backprop_dual_early_guard<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoForwardMode: ::backprop::__private::HasForwardMode,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
 fn early_guard_pullback_dual<__A0, __A1, __A2, __A3>(
     _: __A0,
     _: __A1,

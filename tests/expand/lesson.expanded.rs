@@ -269,6 +269,20 @@ pub fn cost_vjp<'a>(
 }
 #[doc(hidden)]
 #[allow(unused, non_snake_case, clippy::all)]
+pub fn __backprop_dual_cost<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoForwardMode: ::backprop::__private::HasForwardMode,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
 pub fn cost_pullback_dual<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
     _: __A0,
     _: __A1,

@@ -341,6 +341,14 @@ pub fn loss_vjp<'a>(
 }
 #[doc(hidden)]
 #[allow(unused, non_snake_case, clippy::all)]
+pub fn __backprop_dual_loss<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
+where
+    for<'__h> ::backprop::__private::NoForwardMode: ::backprop::__private::HasForwardMode,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
 pub fn loss_pullback_dual<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
     _: __A0,
     _: __A1,

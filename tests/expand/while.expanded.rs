@@ -265,6 +265,14 @@ fn newton_sqrt_vjp<'a>(a: f64) -> (f64, impl ::core::ops::FnOnce(f64) -> (f64,) 
 }
 #[doc(hidden)]
 #[allow(unused, non_snake_case, clippy::all)]
+fn __backprop_dual_newton_sqrt<__A0>(_: __A0) -> !
+where
+    for<'__h> ::backprop::__private::NoForwardMode: ::backprop::__private::HasForwardMode,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
 fn newton_sqrt_pullback_dual<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
 where
     for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasSecondOrder,

@@ -107,7 +107,7 @@ fn expand_checked(attr: TokenStream, item: TokenStream) -> Result<TokenStream, T
                 Ok(quote!(#tokens #duals))
             }
             Ok(()) => {
-                let stubs = second_order::stubs::stubs(&func, &tokens, &tokens);
+                let stubs = second_order::stubs::stubs(&func, &tokens, &tokens, options.forward);
                 Ok(quote!(#tokens #stubs))
             }
             Err(e) => {
@@ -254,7 +254,7 @@ fn second_order_items(
     if options.hessian {
         out.extend(second_order::dual_callee(func, f, pullback, vjp)?);
     } else if f.float == ir::FloatTy::F64 {
-        out.extend(second_order::stubs::stubs(func, pullback, vjp));
+        out.extend(second_order::stubs::stubs(func, pullback, vjp, options.forward));
     }
     Ok(out)
 }

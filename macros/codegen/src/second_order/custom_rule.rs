@@ -24,7 +24,11 @@ pub fn dual_copies(func: &syn::ItemFn, expansion: &TokenStream) -> Result<TokenS
     for item in &file.items {
         if let syn::Item::Fn(f) = item {
             if renames.contains_key(&f.sig.ident.to_string()) {
-                out.extend(retype::retype_fn(f, &renames).map_err(|e| e.to_compile_error())?.into_token_stream());
+                let dual = retype::retype_fn(f, &renames).map_err(|e| e.to_compile_error())?;
+                if f.sig.ident == func.sig.ident {
+                    out.extend(super::tangent_alias::alias(&func.vis, &dual.sig, &name));
+                }
+                out.extend(dual.into_token_stream());
             }
         }
     }

@@ -170,11 +170,13 @@ pub fn items(
     renames.insert(name.clone(), dual_fn.clone());
     for call in &f.calls {
         if let Some(last) = super::last_ident(&call.callee) {
-            renames.insert(last.to_string(), retype::dual_name(&last.to_string()));
+            renames.insert(last.to_string(), super::tangent_alias::alias_name(&last.to_string()));
         }
     }
     if !hessian {
-        out.extend(retype::retype_fn(func, &renames).map_err(|e| e.to_compile_error())?.into_token_stream());
+        let dual = retype::retype_fn(func, &renames).map_err(|e| e.to_compile_error())?;
+        out.extend(super::tangent_alias::alias(vis, &dual.sig, &name));
+        out.extend(dual.into_token_stream());
     }
     let nested = f.calls.is_empty();
     if nested {
@@ -366,6 +368,9 @@ pub fn items(
                 (doc, TokenStream::new())
             };
             let doc = if doc.is_empty() { TokenStream::new() } else { quote!(#[doc = #doc]) };
+            if up {
+                out.extend(super::tangent_alias::alias(vis, &sig, &format!("{name}_grad_fwd_{n}")));
+            }
             out.extend(quote! {
                 #doc
                 #hidden

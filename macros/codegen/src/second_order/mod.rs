@@ -34,6 +34,7 @@ pub mod jacobian;
 pub mod retype;
 pub mod scale;
 pub mod stubs;
+pub mod tangent_alias;
 pub mod twin;
 
 use crate::ir;
@@ -159,6 +160,7 @@ pub fn dual_callee(
             })
             .collect();
         let generics = if params.is_empty() { TokenStream::new() } else { quote!(::<#(#params),*>) };
+        out.extend(tangent_alias::alias(&func.vis, &sig, &name));
         out.extend(quote! {
             #[doc(hidden)]
             #[allow(clippy::all, unused, non_snake_case)]

@@ -12,11 +12,17 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The stand-ins for `func` (whose printed pullback and vjp are `pullback` and `vjp`), or nothing
-/// for a function with generic parameters (a caller's turbofish would not fit) or a method.
-pub fn stubs(func: &syn::ItemFn, pullback: &TokenStream, vjp: &TokenStream) -> TokenStream {
+/// for a function with generic parameters (a caller's turbofish would not fit) or a method. Without
+/// `forward` either, also the stand-in of the alias a `#[backprop(forward)]` caller calls
+/// (`tangent_alias.rs`), bounded on `HasForwardMode`.
+pub fn stubs(func: &syn::ItemFn, pullback: &TokenStream, vjp: &TokenStream, forward: bool) -> TokenStream {
     let Some(name) = stand_in_name(func) else { return TokenStream::new() };
     let mut out = TokenStream::new();
     let vis = &func.vis;
+    if !forward {
+        let alias = super::tangent_alias::alias_name(&name);
+        out.extend(stand_in(vis, &alias, func.sig.inputs.len(), "NoForwardMode", "HasForwardMode"));
+    }
     // Not `<name>_dual`: a user's own `loss_dual` (a dual problem) must not collide with a
     // first-order function's stand-ins. A caller reaches a callee through its pullback or vjp.
     let wanted = [

@@ -156,9 +156,7 @@ fn rosen_pullback(
     }
     match (d_x,) {
         (::core::option::Option::None,) => {
-            rosen_pullback_sweep::<
-                false,
-            >(x, result, d_result, &mut ::std::vec![0.0_f64; x.len()][..])
+            rosen_pullback_sweep::<false>(x, result, d_result, &mut [])
         }
         (::core::option::Option::Some(given_0),) => {
             rosen_pullback_sweep::<true>(x, result, d_result, given_0)
@@ -252,7 +250,7 @@ fn rosen_vjp<'a>(
             let (WANT_D_X, d_x): (bool, &mut [f64]) = match d_x {
                 ::core::option::Option::Some(given) => (true, given),
                 ::core::option::Option::None => {
-                    d_x_scratch = ::std::vec![0.0_f64; x.len()];
+                    d_x_scratch = ::std::vec::Vec::new();
                     (false, &mut d_x_scratch[..])
                 }
             };

@@ -188,14 +188,7 @@ fn dot_zip_pullback(
             dot_zip_pullback_sweep::<
                 false,
                 false,
-            >(
-                a,
-                b,
-                result,
-                d_result,
-                &mut ::std::vec![0.0_f64; a.len()][..],
-                &mut [0.0_f64; 3],
-            )
+            >(a, b, result, d_result, &mut [], &mut [0.0_f64; 3])
         }
         (::core::option::Option::Some(given_0), ::core::option::Option::None) => {
             dot_zip_pullback_sweep::<
@@ -207,7 +200,7 @@ fn dot_zip_pullback(
             dot_zip_pullback_sweep::<
                 false,
                 true,
-            >(a, b, result, d_result, &mut ::std::vec![0.0_f64; a.len()][..], given_1)
+            >(a, b, result, d_result, &mut [], given_1)
         }
         (
             ::core::option::Option::Some(given_0),
@@ -326,7 +319,7 @@ fn dot_zip_vjp<'a>(
             let (WANT_D_A, d_a): (bool, &mut [f64]) = match d_a {
                 ::core::option::Option::Some(given) => (true, given),
                 ::core::option::Option::None => {
-                    d_a_scratch = ::std::vec![0.0_f64; a.len()];
+                    d_a_scratch = ::std::vec::Vec::new();
                     (false, &mut d_a_scratch[..])
                 }
             };

@@ -187,9 +187,7 @@ fn scaled_pullback(
     }
     match (d_x,) {
         (::core::option::Option::None,) => {
-            scaled_pullback_sweep::<
-                false,
-            >(x, n, result, d_result, &mut ::std::vec![0.0_f64; x.len()][..])
+            scaled_pullback_sweep::<false>(x, n, result, d_result, &mut [])
         }
         (::core::option::Option::Some(given_0),) => {
             scaled_pullback_sweep::<true>(x, n, result, d_result, given_0)
@@ -295,7 +293,7 @@ fn scaled_vjp<'a>(
             let (WANT_D_X, d_x): (bool, &mut [f64]) = match d_x {
                 ::core::option::Option::Some(given) => (true, given),
                 ::core::option::Option::None => {
-                    d_x_scratch = ::std::vec![0.0_f64; x.len()];
+                    d_x_scratch = ::std::vec::Vec::new();
                     (false, &mut d_x_scratch[..])
                 }
             };

@@ -111,6 +111,7 @@ impl Emitter<'_> {
         let forward = self.block(ROOT);
         let backward = self.block(d.backward);
         let SweepEnd { adds, returns, values: tuple_values, zero_seed } = self.finish_sweep(&sinks, d);
+        let sweep_body = quote!(#(#items)* #checks #(#tapes)* #(#locals)* #forward #backward #(#adds)*);
         let allows = quote!(#[allow(
             unused_variables,
             unused_mut,
@@ -190,6 +191,9 @@ impl Emitter<'_> {
                             let scratch = &s.scratch;
                             if *w {
                                 quote!(#g)
+                            } else if s.slice && unused_unless_wanted(&sweep_body, &s.name, &s.want) {
+                                // Instantiated with the flag false, the sweep never touches it.
+                                quote!(&mut [])
                             } else if s.slice {
                                 quote!(&mut #scratch[..])
                             } else {
@@ -460,20 +464,6 @@ impl Emitter<'_> {
             (None, Some(o)) => self.expr(o, true).0,
             (None, None) => quote!(::core::unreachable!()),
         };
-        // Inside the closure: the sinks as given, each with its flag.
-        let mut unwraps = Vec::new();
-        for s in &sinks {
-            let (name, want, target, scratch) = (&s.name, &s.want, &s.target, &s.scratch);
-            let holder = &self.scratch_names[s.param];
-            let lent = if s.slice { quote!(&mut #holder[..]) } else { quote!(&mut #holder) };
-            unwraps.push(quote! {
-                let mut #holder;
-                let (#want, #name): (bool, &mut #target) = match #name {
-                    ::core::option::Option::Some(given) => (true, given),
-                    ::core::option::Option::None => { #holder = #scratch; (false, #lent) }
-                };
-            });
-        }
         // Adjoint arrays: an argument's is its sink; the others are local to the closure.
         let mut locals = Vec::new();
         for adjoint in d.array_adjoints.values().filter(|a| self.live_arrays[a.index()]) {
@@ -498,6 +488,27 @@ impl Emitter<'_> {
         }
         let backward = self.block(d.backward);
         let SweepEnd { adds, returns, values: tuple_values, zero_seed } = self.finish_sweep(&sinks, d);
+        // Inside the closure: the sinks as given, each with its flag. A `None` slice the sweep
+        // only touches under its flag gets an empty one (no allocation); others a zero buffer.
+        let closure_body = quote!(#(#locals)* #backward #(#adds)*);
+        let mut unwraps = Vec::new();
+        for s in &sinks {
+            let (name, want, target) = (&s.name, &s.want, &s.target);
+            let scratch = if s.slice && unused_unless_wanted(&closure_body, name, want) {
+                quote!(::std::vec::Vec::new())
+            } else {
+                s.scratch.clone()
+            };
+            let holder = &self.scratch_names[s.param];
+            let lent = if s.slice { quote!(&mut #holder[..]) } else { quote!(&mut #holder) };
+            unwraps.push(quote! {
+                let mut #holder;
+                let (#want, #name): (bool, &mut #target) = match #name {
+                    ::core::option::Option::Some(given) => (true, given),
+                    ::core::option::Option::None => { #holder = #scratch; (false, #lent) }
+                };
+            });
+        }
         let allows = quote!(#[allow(
             unused_variables,
             unused_mut,
@@ -548,4 +559,48 @@ impl Emitter<'_> {
             }
         }
     }
+}
+
+/// Whether every mention of the sink `name` in `body` is under its flag: inside `if want { .. }`
+/// (or `if want && .. { .. }`, whose condition runs only when the flag is set). Then a sweep run
+/// with the flag false never touches the sink, and a `None` needs no zero buffer behind it.
+fn unused_unless_wanted(body: &TokenStream, name: &Ident, want: &Ident) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tts: Vec<TokenTree> = body.clone().into_iter().collect();
+    let mut i = 0;
+    while i < tts.len() {
+        match &tts[i] {
+            TokenTree::Ident(kw) if kw == "if" && matches!(tts.get(i + 1), Some(TokenTree::Ident(w)) if w == want) => {
+                let plain = matches!(tts.get(i + 2), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace);
+                let and = matches!((tts.get(i + 2), tts.get(i + 3)), (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
+                    if a.as_char() == '&' && b.as_char() == '&');
+                if plain || and {
+                    // Past the guarded condition and body; an `else` after it is checked as usual.
+                    let body_at = (i + 2..tts.len())
+                        .find(|&j| matches!(&tts[j], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace));
+                    match body_at {
+                        Some(j) => i = j + 1,
+                        None => return false,
+                    }
+                    continue;
+                }
+                i += 1;
+            }
+            TokenTree::Ident(id) if id == name => {
+                let after_dot = i > 0 && matches!(&tts[i - 1], TokenTree::Punct(p) if p.as_char() == '.');
+                if !after_dot {
+                    return false;
+                }
+                i += 1;
+            }
+            TokenTree::Group(g) => {
+                if !unused_unless_wanted(&g.stream(), name, want) {
+                    return false;
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    true
 }

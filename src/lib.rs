@@ -57,6 +57,7 @@ pub mod prelude {
 pub mod __private {
     pub use backprop_runtime::dual::{self, Dual64, DualParts, DualTwin};
     pub use backprop_runtime::dual2::{self, DualDual64, Seed};
+    pub use backprop_runtime::dual_lanes::{self, Dual64x4, Lanes};
     pub use backprop_runtime::no_second_order::{
         HasForwardMode, HasGradOfGrad, HasSecondOrder, HasThirdOrder, NoForwardMode, NoSecondOrder, NoThirdOrder,
     };

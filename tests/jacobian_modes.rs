@@ -1,5 +1,5 @@
-//! `_jacobian`'s two modes (issue 16 item 3): forward (one tangent sweep over `Dual64` per
-//! differentiated scalar) when there are fewer differentiated scalars than outputs, reverse (one
+//! `_jacobian`'s two modes (issue 16 item 3): forward (one tangent sweep over `Dual64x4` per four
+//! differentiated scalars) when there are fewer differentiated scalars than outputs, reverse (one
 //! pullback per output) otherwise. Tall and wide cases over float, array, slice, `Vec` and struct
 //! arguments, each against num-dual's `jacobian` on a generic twin (1e-12 relative) and against the
 //! reverse-mode Jacobian assembled here from `<name>_pullback` with unit seeds.
@@ -310,5 +310,51 @@ fn activation_branches_and_a_caller() {
         assert_eq!(out, caller(&x));
         let doubled: Vec<Vec<f64>> = j.iter().map(|r| r.iter().map(|v| 2.0 * v).collect()).collect();
         assert_close(&jc, &doubled, "caller (reverse) vs 2 × kinked (forward)");
+    }
+}
+
+// ---- tall, more scalars than one sweep carries (forward, several four-column sweeps) -----------
+
+/// 9 differentiated scalars over four arguments (a sweep boundary inside `x` and inside `y`), a
+/// constant array, 12 outputs: three sweeps of four, four and one column.
+#[backprop(wrt(a, x, b, y))]
+fn tall_mixed(a: f64, x: &[f64; 4], b: f64, y: &[f64], t: &[f64; 12]) -> [f64; 12] {
+    let mut r = [0.0; 12];
+    for k in 0..12 {
+        let u = x[k % 4] * t[k] + a;
+        let v = y[k % y.len()] * b;
+        r[k] = u.sin() * v.exp() + (u * v).atan2(1.0 + b * b) - a.sqrt() * y[(k + 1) % y.len()] / (1.0 + x[0] * x[0]);
+    }
+    r
+}
+fn tall_mixed_twin<T: DualNum<f64> + Copy>(p: &[T], t: &[f64; 12]) -> Vec<T> {
+    let (a, x, b, y) = (p[0], &p[1..5], p[5], &p[6..]);
+    (0..12)
+        .map(|k| {
+            let u = x[k % 4] * t[k] + a;
+            let v = y[k % y.len()] * b;
+            u.sin() * v.exp() + (u * v).atan2(T::one() + b * b)
+                - a.sqrt() * y[(k + 1) % y.len()] / (T::one() + x[0] * x[0])
+        })
+        .collect()
+}
+
+#[test]
+fn tall_with_several_sweeps_and_boundaries_inside_arguments() {
+    let t: [f64; 12] = std::array::from_fn(|k| 0.15 * k as f64 - 0.6);
+    let (a, x, b, y) = (0.8, [0.3, -0.5, 1.1, 0.2], -0.4, vec![0.6, -0.9, 0.25]);
+    let (out, j) = tall_mixed_jacobian(a, &x, b, &y, &t);
+    assert_eq!(out, tall_mixed(a, &x, b, &y, &t));
+    let p = [a, x[0], x[1], x[2], x[3], b, y[0], y[1], y[2]];
+    assert_close(&j, &oracle::<9, 12>(|p| tall_mixed_twin(p, &t), &p), "n = 9 (three sweeps) vs num-dual");
+    // Every column against one pullback per output, the reverse mode.
+    for k in 0..12 {
+        let mut seed = [0.0; 12];
+        seed[k] = 1.0;
+        let (mut dx, mut dy) = ([0.0; 4], vec![0.0; 3]);
+        let (da, _, db, _, _) =
+            tall_mixed_pullback(a, &x, b, &y, &t, &out, &seed, Some(&mut dx), Some(&mut dy[..]), None);
+        let row: Vec<f64> = [da].into_iter().chain(dx).chain([db]).chain(dy).collect();
+        assert_close(&j[k..k + 1], &[row], "n = 9 forward vs the pullback");
     }
 }

@@ -16,7 +16,7 @@
 use std::fmt;
 use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 
-use crate::params::{base, out_of_range, Params, TensorInfo};
+use crate::params::Params;
 
 mod elementary;
 mod scalar;
@@ -328,29 +328,6 @@ impl fmt::LowerExp for Dual64 {
         write!(f, " + ")?;
         fmt::LowerExp::fmt(&self.eps, f)?;
         write!(f, "ε")
-    }
-}
-
-impl Params for Dual64 {
-    type Scalar = Dual64;
-    fn num_params(&self) -> usize {
-        1
-    }
-    fn visit(&self, f: &mut dyn FnMut(Dual64)) {
-        f(*self)
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Dual64)) {
-        f(self)
-    }
-    fn describe(&self, index: usize, prefix: &str) -> String {
-        if index == 0 {
-            base(prefix).to_string()
-        } else {
-            out_of_range(prefix, index)
-        }
-    }
-    fn tensors(&self, prefix: &str) -> Vec<TensorInfo> {
-        vec![TensorInfo { name: base(prefix).to_string(), shape: vec![], range: 0..1 }]
     }
 }
 

@@ -383,6 +383,7 @@ macro_rules! by_reference {
     )*};
 }
 by_reference!(Dual64, DualDual64);
+pub(crate) use by_reference;
 
 /// An argument lifted one tangent level up, the `j`-th scalar of the flat view seeded: `f64` →
 /// [`Dual64`], [`Dual64`] → [`DualDual64`], arrays and `Vec`s element by element (a slice to a

@@ -18,6 +18,7 @@ pub mod clip;
 pub mod descent;
 pub mod dual;
 pub mod dual2;
+pub mod dual_lanes;
 mod error;
 pub mod explain;
 mod float;

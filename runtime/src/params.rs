@@ -244,7 +244,8 @@ macro_rules! scalar_params {
         }
     )*};
 }
-scalar_params!(f32, f64);
+// Dual numbers too: the gradients of `_hvp`'s and `_jacobian`'s re-printed sweeps hold them.
+scalar_params!(f32, f64, crate::dual::Dual64, crate::dual_lanes::Dual64x4);
 
 /// Shared by every sequence impl: find the element holding `index` and recurse with `[i]`.
 fn describe_seq<T: Params>(items: &[T], index: usize, prefix: &str) -> String {

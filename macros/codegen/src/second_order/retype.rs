@@ -21,19 +21,29 @@ use quote::{quote, ToTokens};
 use std::collections::HashMap;
 use syn::visit_mut::VisitMut;
 
-/// `::backprop::__private::Dual64`, or `DualDual64` inside a [`NestedScope`].
+/// `::backprop::__private::Dual64`, or `DualDual64` inside a [`NestedScope`], or `Dual64x4` inside
+/// a [`LanesScope`].
 pub fn dual() -> TokenStream {
-    if NESTED.with(|n| n.get()) {
-        quote!(::backprop::__private::DualDual64)
-    } else {
-        quote!(::backprop::__private::Dual64)
+    match LEVEL.with(|n| n.get()) {
+        Level::Dual => quote!(::backprop::__private::Dual64),
+        Level::Nested => quote!(::backprop::__private::DualDual64),
+        Level::Lanes => quote!(::backprop::__private::Dual64x4),
     }
 }
 
+/// The dual type a re-print is over.
+#[derive(Clone, Copy)]
+enum Level {
+    Dual,
+    /// A dual number over `Dual64`, forward over forward (`forward.rs`).
+    Nested,
+    /// Four tangents at once (`jacobian.rs`'s forward mode).
+    Lanes,
+}
+
 thread_local! {
-    /// Re-printing over `DualDual64` (a dual number over `Dual64`, forward over forward: `forward.rs`)
-    /// instead of `Dual64`. Set for one re-print by [`NestedScope`].
-    static NESTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// What [`dual`] prints; set for one re-print by [`NestedScope`] or [`LanesScope`].
+    static LEVEL: std::cell::Cell<Level> = const { std::cell::Cell::new(Level::Dual) };
 }
 
 /// Re-prints over `DualDual64` for as long as it lives.
@@ -41,14 +51,30 @@ pub struct NestedScope;
 
 impl NestedScope {
     pub fn enter() -> Self {
-        NESTED.with(|n| n.set(true));
+        LEVEL.with(|n| n.set(Level::Nested));
         NestedScope
     }
 }
 
 impl Drop for NestedScope {
     fn drop(&mut self) {
-        NESTED.with(|n| n.set(false));
+        LEVEL.with(|n| n.set(Level::Dual));
+    }
+}
+
+/// Re-prints over `Dual64x4` (four tangents) for as long as it lives.
+pub struct LanesScope;
+
+impl LanesScope {
+    pub fn enter() -> Self {
+        LEVEL.with(|n| n.set(Level::Lanes));
+        LanesScope
+    }
+}
+
+impl Drop for LanesScope {
+    fn drop(&mut self) {
+        LEVEL.with(|n| n.set(Level::Dual));
     }
 }
 
@@ -320,6 +346,7 @@ const KEEP: &[&str] = &[
     "Fn",
     "Dual64",
     "DualDual64",
+    "Dual64x4",
 ];
 
 /// Retypes a type: `f64` → `Dual64`, a struct `Net` → `<Net as DualTwin>::Twin`, generated

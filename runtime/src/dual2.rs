@@ -113,11 +113,33 @@ impl DualDual64 {
         let d = -1.0 / (a0 * a0);
         self.second_order(r, d, -2.0 * d * r)
     }
-    /// `powi`.
+    /// `powi`: for `n ≥ 1` on the four parts with `f' = n·x^(n−1)` and `f'' = n(n−1)·x^(n−2)`
+    /// (the tangents `f'·a` bit for bit `Dual64::powi`'s, and without guards: both are finite
+    /// wherever `x` is, as in `Dual64::powi`); otherwise `Dual64`'s rule in `Dual64` arithmetic.
     #[inline]
     pub fn powi(self, n: i32) -> Self {
+        if n >= 1 {
+            let [a0, a1, a2, a3] = self.parts();
+            let f1 = <f64 as From<i32>>::from(n) * a0.powi(n - 1);
+            let cross = if n == 1 {
+                0.0
+            } else {
+                <f64 as From<i32>>::from(n) * <f64 as From<i32>>::from(n - 1) * a0.powi(n - 2) * (a1 * a2)
+            };
+            return Self::of([a0.powi(n), a1 * f1, a2 * f1, a3 * f1 + cross]);
+        }
         let d = if n == 0 { ZERO } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
         self.chain(self.re.powi(n), d)
+    }
+    /// `c · self` for a plain `f64` `c`: every part scaled (see `Dual64::scaled`).
+    #[inline]
+    pub fn scaled(self, c: f64) -> Self {
+        Self { re: self.re.scaled(c), eps: self.eps.scaled(c) }
+    }
+    /// `self / c` for a plain `f64` `c`: every part divided (see `Dual64::divided`).
+    #[inline]
+    pub fn divided(self, c: f64) -> Self {
+        Self { re: self.re.divided(c), eps: self.eps.divided(c) }
     }
     /// `powf`, differentiable in both the base and the exponent.
     #[inline]
@@ -383,6 +405,33 @@ macro_rules! by_reference {
     )*};
 }
 by_reference!(Dual64, DualDual64);
+
+/// A product with a float literal in the re-print over `DualDual64` (`dual::scale`'s counterpart
+/// one level up, which `scale.rs` of the macro writes there): every part scaled by `c`.
+pub trait ScaleBy {
+    /// `c · self` over `DualDual64`.
+    fn scale_by(self, c: f64) -> DualDual64;
+}
+
+impl ScaleBy for DualDual64 {
+    #[inline]
+    fn scale_by(self, c: f64) -> DualDual64 {
+        self.scaled(c)
+    }
+}
+
+impl ScaleBy for f64 {
+    #[inline]
+    fn scale_by(self, c: f64) -> DualDual64 {
+        DualDual64::c(c * self)
+    }
+}
+
+/// `c · x` for a literal `c` of the re-print over `DualDual64` (see [`ScaleBy`]).
+#[inline]
+pub fn scale<T: ScaleBy>(x: T, c: f64) -> DualDual64 {
+    x.scale_by(c)
+}
 
 /// An argument lifted one tangent level up, the `j`-th scalar of the flat view seeded: `f64` →
 /// [`Dual64`], [`Dual64`] → [`DualDual64`], arrays and `Vec`s element by element (a slice to a

@@ -146,7 +146,7 @@ pub fn items(
     let twin = quote!(::backprop::__private::DualTwin);
     let seed = quote!(::backprop::__private::Seed);
     let dual2 = quote!(::backprop::__private::dual2);
-    let set_flat = quote!(::backprop::__private::dual::set_flat);
+    let set_flat = quote!(::backprop::__private::dual::set_flat_all);
     let allows = quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::ptr_arg)]);
     let plain_args: Vec<&Ident> = args.iter().map(|a| &a.name).collect();
     let seeded: Vec<&Arg> = args.iter().filter(|a| a.kind == Kind::Seeded).collect();
@@ -269,14 +269,16 @@ pub fn items(
             let __n: usize = #count;
             let mut __g = #new_grad;
             let mut __value = None;
+            let mut __gs = ::std::vec::Vec::with_capacity(__n);
             #fwd_before
             for __j in 0..__n {
                 let mut __at = 0usize;
                 #fwd_each
                 let __r = #dual_fn(#(#fwd_args),*);
-                #set_flat(&mut __g, __j, __r.eps);
+                __gs.push(__r.eps);
                 __value = Some(__r.re);
             }
+            #set_flat(&mut __g, &__gs);
             let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
             (__value, __g)
         }
@@ -310,15 +312,18 @@ pub fn items(
             let __n: usize = #count;
             let (mut __g, mut __h) = (#new_grad, #new_grad);
             let mut __value = None;
+            let (mut __gs, mut __hs) = (::std::vec::Vec::with_capacity(__n), ::std::vec::Vec::with_capacity(__n));
             #hvp_before
             for __j in 0..__n {
                 let mut __at = 0usize;
                 #hvp_each
                 let __r = #dual2_fn(#(#hvp_args),*);
-                #set_flat(&mut __g, __j, __r.eps.re);
-                #set_flat(&mut __h, __j, __r.eps.eps);
+                __gs.push(__r.eps.re);
+                __hs.push(__r.eps.eps);
                 __value = Some(__r.re.re);
             }
+            #set_flat(&mut __g, &__gs);
+            #set_flat(&mut __h, &__hs);
             let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
             (__value, __g, __h)
         }
@@ -373,12 +378,14 @@ pub fn items(
                 #vis #sig {
                     let (__from, __len): (usize, usize) = (#offset, #seed::count(#r));
                     let mut __g: #out_ty = #zeros;
+                    let mut __gs = ::std::vec::Vec::with_capacity(__len);
                     #before
                     for __j in __from..__from + __len {
                         let mut __at = 0usize;
                         #each
-                        #set_flat(&mut __g, __j - __from, #level_fn(#(#call),*).eps);
+                        __gs.push(#level_fn(#(#call),*).eps);
                     }
+                    #set_flat(&mut __g, &__gs);
                     __g
                 }
             });

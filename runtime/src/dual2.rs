@@ -435,24 +435,40 @@ pub fn scale<T: ScaleBy>(x: T, c: f64) -> DualDual64 {
 
 /// An argument lifted one tangent level up, the `j`-th scalar of the flat view seeded: `f64` →
 /// [`Dual64`], [`Dual64`] → [`DualDual64`], arrays and `Vec`s element by element (a slice to a
-/// `Vec`). What forward mode seeds its arguments with, one direction `e_j` at a time.
+/// `Vec`). What forward mode seeds its arguments with, one direction `e_j` at a time: an argument
+/// taken by reference is lifted once with every inner tangent zero ([`constant_up`]) and
+/// [`reseed`](Seed::reseed)ed around each sweep, so the sweeps allocate nothing.
 pub trait Seed {
     /// The same shape one level up.
     type Up;
+    /// The number of scalars of every value of this type, if the type fixes it (`f64`, arrays of
+    /// it), which lets [`reseed`](Seed::reseed) of a slice go straight to entry `j`.
+    const SIZE: Option<usize>;
     /// The lifted value: inner tangent 1 at flat index `j` (counted by `at`, advanced past this
     /// value), 0 elsewhere.
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up;
+    /// Sets the inner tangent of flat index `j` (counted by `at`, advanced past this value) of
+    /// `up`, this value lifted, to `t`.
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64);
     /// The number of scalars in the flat view.
     fn count(&self) -> usize;
 }
 
 impl Seed for f64 {
     type Up = Dual64;
+    const SIZE: Option<usize> = Some(1);
     #[inline]
     fn seed(&self, at: &mut usize, j: usize) -> Dual64 {
         let t = if *at == j { 1.0 } else { 0.0 };
         *at += 1;
         Dual64::new(*self, t)
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Dual64, at: &mut usize, j: usize, t: f64) {
+        if *at == j {
+            up.eps = t;
+        }
+        *at += 1;
     }
     fn count(&self) -> usize {
         1
@@ -461,21 +477,58 @@ impl Seed for f64 {
 
 impl Seed for Dual64 {
     type Up = DualDual64;
+    const SIZE: Option<usize> = Some(1);
     #[inline]
     fn seed(&self, at: &mut usize, j: usize) -> DualDual64 {
         let t = if *at == j { 1.0 } else { 0.0 };
         *at += 1;
         DualDual64::new(*self, Dual64::c(t))
     }
+    #[inline]
+    fn reseed(&self, up: &mut DualDual64, at: &mut usize, j: usize, t: f64) {
+        if *at == j {
+            up.eps = Dual64::c(t);
+        }
+        *at += 1;
+    }
     fn count(&self) -> usize {
         1
     }
 }
 
+/// [`Seed::reseed`] of a slice: straight to the element holding `j` when the elements' size is
+/// fixed, else element by element.
+#[inline]
+fn reseed_slice<T: Seed>(xs: &[T], ups: &mut [T::Up], at: &mut usize, j: usize, t: f64) {
+    match T::SIZE {
+        Some(k) => {
+            let len = k * xs.len();
+            if j >= *at && j - *at < len {
+                let i = (j - *at) / k;
+                xs[i].reseed(&mut ups[i], &mut (*at + i * k), j, t);
+            }
+            *at += len;
+        }
+        None => {
+            for (x, up) in xs.iter().zip(ups) {
+                x.reseed(up, at, j, t);
+            }
+        }
+    }
+}
+
 impl<T: Seed, const N: usize> Seed for [T; N] {
     type Up = [T::Up; N];
+    const SIZE: Option<usize> = match T::SIZE {
+        Some(k) => Some(k * N),
+        None => None,
+    };
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
         std::array::from_fn(|i| self[i].seed(at, j))
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64) {
+        reseed_slice(self, up, at, j, t);
     }
     fn count(&self) -> usize {
         self.iter().map(Seed::count).sum()
@@ -484,8 +537,13 @@ impl<T: Seed, const N: usize> Seed for [T; N] {
 
 impl<T: Seed> Seed for [T] {
     type Up = Vec<T::Up>;
+    const SIZE: Option<usize> = None;
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
         self.iter().map(|x| x.seed(at, j)).collect()
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64) {
+        reseed_slice(self, up, at, j, t);
     }
     fn count(&self) -> usize {
         self.iter().map(Seed::count).sum()
@@ -494,8 +552,13 @@ impl<T: Seed> Seed for [T] {
 
 impl<T: Seed> Seed for Vec<T> {
     type Up = Vec<T::Up>;
+    const SIZE: Option<usize> = None;
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
         self[..].seed(at, j)
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64) {
+        self[..].reseed(up, at, j, t);
     }
     fn count(&self) -> usize {
         self[..].count()
@@ -549,5 +612,22 @@ mod tests {
         let u = v.seed(&mut at, 4);
         assert_eq!((u[0].eps.re, u[1].eps.re, u[1].re.eps, at), (0.0, 1.0, 0.5, 5));
         assert_eq!(constant_up(&x[..]).iter().map(|d| d.eps).sum::<f64>(), 0.0);
+        // Reseeding a lifted value moves the seed as seeding afresh would, arrays of arrays and
+        // slices of slices alike (tangents compared: `==` on duals sees the values only).
+        let m = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        let tangents = |u: [[Dual64; 2]; 3]| u.map(|r| r.map(|d| d.eps));
+        let mut up = constant_up(&m);
+        let mut at = 2;
+        m.reseed(&mut up, &mut at, 5, 1.0);
+        assert_eq!((tangents(up), at), (tangents(m.seed(&mut 2, 5)), 8));
+        assert_eq!(tangents(up), [[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]]);
+        m.reseed(&mut up, &mut 2, 5, 0.0);
+        assert_eq!(tangents(up), [[0.0; 2]; 3]);
+        let vs = vec![vec![1.0, 2.0], vec![3.0]];
+        let mut up = constant_up(&vs);
+        let mut at = 0;
+        vs.reseed(&mut up, &mut at, 2, 1.0);
+        let flat: Vec<f64> = up.iter().flatten().map(|d| d.eps).collect();
+        assert_eq!((flat, at), (vec![0.0, 0.0, 1.0], 3));
     }
 }

@@ -615,4 +615,19 @@ mod tests {
         assert_eq!(y.re, 0.7 * 0.7_f64.sin() + 0.7_f64.exp() / (0.7 + 2.0));
         assert!(Dual64::new(0.0, 1.0) == 0.0 && !Dual64::new(0.0, 1.0).both_zero());
     }
+
+    #[test]
+    fn powers_and_products_with_constants() {
+        let x = Dual64::new(3.0, 0.5);
+        assert_eq!((x.powi(2).re, x.powi(2).eps), (9.0, 3.0));
+        assert_eq!((x.powi(3).re, x.powi(3).eps), (27.0, 13.5));
+        // A negative power keeps the guard: a constant at 0 has a zero tangent, not 0 · ∞.
+        assert_eq!(Dual64::c(0.0).powi(-2).eps, 0.0);
+        let (s, d) = (x * 2.0, x / 4.0);
+        assert_eq!((s.re, s.eps, d.re, d.eps), (6.0, 1.0, 0.75, 0.125));
+        let mut y = x;
+        y *= 2.0;
+        y /= 4.0;
+        assert_eq!((y.re, y.eps), (1.5, 0.25));
+    }
 }

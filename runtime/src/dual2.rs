@@ -596,6 +596,26 @@ mod tests {
     }
 
     #[test]
+    fn powers_on_four_parts_match_products_and_dual64() {
+        // x³ and x⁻²: f' and f'' exact at 2; the outer and inner tangents are `Dual64::powi`'s bit
+        // for bit; a constant's tangents stay zero where `f'` is infinite (a negative power at 0).
+        let x = DualDual64::new(Dual64::new(2.0, 0.5), Dual64::new(0.25, 0.125));
+        let p = x.powi(3);
+        let m = x * x * x;
+        assert_eq!(p.parts(), [8.0, 6.0, 3.0, m.eps.eps]);
+        assert_eq!((p.re.eps, p.eps.re), (x.re.powi(3).eps, Dual64::new(2.0, 0.25).powi(3).eps));
+        let q = at(2.0, 1.0, 1.0).powi(-2);
+        assert_eq!((q.re.re, q.re.eps, q.eps.re, q.eps.eps), (0.25, -0.25, -0.25, 6.0 / 16.0));
+        let z = DualDual64::c(0.0).powi(-1);
+        assert_eq!((z.re.eps, z.eps.re, z.eps.eps), (0.0, 0.0, 0.0));
+        assert_eq!(x.powi(1).parts(), x.parts());
+        // Products with a plain f64 scale every part.
+        assert_eq!((x * 3.0).parts(), [6.0, 1.5, 0.75, 0.375]);
+        assert_eq!((x / 2.0).parts(), [1.0, 0.25, 0.125, 0.0625]);
+        assert_eq!(scale(x, 2.0).parts(), (2.0 * x).parts());
+    }
+
+    #[test]
     fn comparisons_and_constants_see_the_value() {
         assert!(at(1.0, 5.0, 5.0) < DualDual64::c(2.0));
         assert!(DualDual64::c(3.0) == 3.0);

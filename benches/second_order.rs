@@ -13,7 +13,9 @@
 //! - Forward mode (`#[backprop(forward)]`): `_jvp` of Rosenbrock n = 1,000 (one tangent sweep of the
 //!   function's own statements over `Dual64`) against num-dual's `Dual64` on a generic twin (the same
 //!   operator-overloading forward mode, written by hand), and `_hvp_fwd` (forward over forward, one
-//!   `DualDual64` sweep per scalar) against num-dual's `HyperDual64` doing the same sweeps, n = 100.
+//!   `DualDual64` sweep per scalar) against num-dual's `HyperDual64` doing the same sweeps, n = 100:
+//!   1.2× and 1.2× faster than num-dual (1.1–1.3× over five runs; 1.5× and 2.0× slower before the
+//!   zero-tangent guard left `powi` and the sweeps stopped allocating their seeded arguments).
 //!
 //! ```text
 //! cargo bench --bench second_order                          # criterion, then the ratio table

@@ -95,7 +95,26 @@ impl Dual64 {
     #[inline]
     pub fn powi(self, n: i32) -> Self {
         let d = if n == 0 { 0.0 } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
+        if n >= 1 {
+            // `n·x^(n−1)` is finite wherever `x` is (it overflows only with the value), so a zero
+            // tangent times it is zero without the guard of `chain`: the squares of every least
+            // squares objective pay one multiply for their tangent, as in `x * x`.
+            return Self { re: self.re.powi(n), eps: self.eps * d };
+        }
         self.chain(self.re.powi(n), d)
+    }
+    /// `c · self` for a plain `f64` `c` (a constant's product, `x * 2.0` or `x * (i as f64)`): the
+    /// value `c · re` bit for bit as `Dual64::c(c) * self`, without the `0 · re` term of the
+    /// constant's zero tangent.
+    #[inline]
+    pub fn scaled(self, c: f64) -> Self {
+        Self { re: c * self.re, eps: c * self.eps }
+    }
+    /// `self / c` for a plain `f64` `c`: the value `re / c` bit for bit as `self / Dual64::c(c)`,
+    /// without the `re · 0` term of the constant's zero tangent.
+    #[inline]
+    pub fn divided(self, c: f64) -> Self {
+        Self { re: self.re / c, eps: self.eps / c }
     }
     /// `powf`, differentiable in both the base and the exponent.
     #[inline]
@@ -296,7 +315,7 @@ pub trait ScaleBy {
 impl ScaleBy for Dual64 {
     #[inline]
     fn scale_by(self, c: f64) -> Dual64 {
-        Dual64 { re: c * self.re, eps: c * self.eps }
+        self.scaled(c)
     }
 }
 
@@ -503,6 +522,18 @@ pub fn set_flat<P: Params + ?Sized>(p: &mut P, index: usize, value: P::Scalar) {
     });
 }
 
+/// Sets the entries of the flat view to `values` in order: a forward-mode gradient, one entry per
+/// tangent sweep, written once after the sweeps (`set_flat` per entry walks the view up to the
+/// entry each time, `O(n²)` over a gradient).
+pub fn set_flat_all<P: Params + ?Sized>(p: &mut P, values: &[P::Scalar]) {
+    let mut values = values.iter();
+    p.visit_mut(&mut |x| {
+        if let Some(v) = values.next() {
+            *x = *v;
+        }
+    });
+}
+
 /// Appends `p`'s flat view to `row` (a Jacobian row, argument by argument).
 pub fn extend_flat<P: Params + ?Sized>(row: &mut Vec<P::Scalar>, p: &P) {
     p.visit(&mut |x| row.push(x));
@@ -560,5 +591,20 @@ mod tests {
         assert!((y.eps - exact).abs() < 1e-14);
         assert_eq!(y.re, 0.7 * 0.7_f64.sin() + 0.7_f64.exp() / (0.7 + 2.0));
         assert!(Dual64::new(0.0, 1.0) == 0.0 && !Dual64::new(0.0, 1.0).both_zero());
+    }
+
+    #[test]
+    fn powers_and_products_with_constants() {
+        let x = Dual64::new(3.0, 0.5);
+        assert_eq!((x.powi(2).re, x.powi(2).eps), (9.0, 3.0));
+        assert_eq!((x.powi(3).re, x.powi(3).eps), (27.0, 13.5));
+        // A negative power keeps the guard: a constant at 0 has a zero tangent, not 0 · ∞.
+        assert_eq!(Dual64::c(0.0).powi(-2).eps, 0.0);
+        let (s, d) = (x * 2.0, x / 4.0);
+        assert_eq!((s.re, s.eps, d.re, d.eps), (6.0, 1.0, 0.75, 0.125));
+        let mut y = x;
+        y *= 2.0;
+        y /= 4.0;
+        assert_eq!((y.re, y.eps), (1.5, 0.25));
     }
 }

@@ -113,11 +113,33 @@ impl DualDual64 {
         let d = -1.0 / (a0 * a0);
         self.second_order(r, d, -2.0 * d * r)
     }
-    /// `powi`.
+    /// `powi`: for `n ≥ 1` on the four parts with `f' = n·x^(n−1)` and `f'' = n(n−1)·x^(n−2)`
+    /// (the tangents `f'·a` bit for bit `Dual64::powi`'s, and without guards: both are finite
+    /// wherever `x` is, as in `Dual64::powi`); otherwise `Dual64`'s rule in `Dual64` arithmetic.
     #[inline]
     pub fn powi(self, n: i32) -> Self {
+        if n >= 1 {
+            let [a0, a1, a2, a3] = self.parts();
+            let f1 = <f64 as From<i32>>::from(n) * a0.powi(n - 1);
+            let cross = if n == 1 {
+                0.0
+            } else {
+                <f64 as From<i32>>::from(n) * <f64 as From<i32>>::from(n - 1) * a0.powi(n - 2) * (a1 * a2)
+            };
+            return Self::of([a0.powi(n), a1 * f1, a2 * f1, a3 * f1 + cross]);
+        }
         let d = if n == 0 { ZERO } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
         self.chain(self.re.powi(n), d)
+    }
+    /// `c · self` for a plain `f64` `c`: every part scaled (see `Dual64::scaled`).
+    #[inline]
+    pub fn scaled(self, c: f64) -> Self {
+        Self { re: self.re.scaled(c), eps: self.eps.scaled(c) }
+    }
+    /// `self / c` for a plain `f64` `c`: every part divided (see `Dual64::divided`).
+    #[inline]
+    pub fn divided(self, c: f64) -> Self {
+        Self { re: self.re.divided(c), eps: self.eps.divided(c) }
     }
     /// `powf`, differentiable in both the base and the exponent.
     #[inline]
@@ -385,26 +407,69 @@ macro_rules! by_reference {
 by_reference!(Dual64, DualDual64);
 pub(crate) use by_reference;
 
+/// A product with a float literal in the re-print over `DualDual64` (`dual::scale`'s counterpart
+/// one level up, which `scale.rs` of the macro writes there): every part scaled by `c`.
+pub trait ScaleBy {
+    /// `c · self` over `DualDual64`.
+    fn scale_by(self, c: f64) -> DualDual64;
+}
+
+impl ScaleBy for DualDual64 {
+    #[inline]
+    fn scale_by(self, c: f64) -> DualDual64 {
+        self.scaled(c)
+    }
+}
+
+impl ScaleBy for f64 {
+    #[inline]
+    fn scale_by(self, c: f64) -> DualDual64 {
+        DualDual64::c(c * self)
+    }
+}
+
+/// `c · x` for a literal `c` of the re-print over `DualDual64` (see [`ScaleBy`]).
+#[inline]
+pub fn scale<T: ScaleBy>(x: T, c: f64) -> DualDual64 {
+    x.scale_by(c)
+}
+
 /// An argument lifted one tangent level up, the `j`-th scalar of the flat view seeded: `f64` →
 /// [`Dual64`], [`Dual64`] → [`DualDual64`], arrays and `Vec`s element by element (a slice to a
-/// `Vec`). What forward mode seeds its arguments with, one direction `e_j` at a time.
+/// `Vec`). What forward mode seeds its arguments with, one direction `e_j` at a time: an argument
+/// taken by reference is lifted once with every inner tangent zero ([`constant_up`]) and
+/// [`reseed`](Seed::reseed)ed around each sweep, so the sweeps allocate nothing.
 pub trait Seed {
     /// The same shape one level up.
     type Up;
+    /// The number of scalars of every value of this type, if the type fixes it (`f64`, arrays of
+    /// it), which lets [`reseed`](Seed::reseed) of a slice go straight to entry `j`.
+    const SIZE: Option<usize>;
     /// The lifted value: inner tangent 1 at flat index `j` (counted by `at`, advanced past this
     /// value), 0 elsewhere.
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up;
+    /// Sets the inner tangent of flat index `j` (counted by `at`, advanced past this value) of
+    /// `up`, this value lifted, to `t`.
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64);
     /// The number of scalars in the flat view.
     fn count(&self) -> usize;
 }
 
 impl Seed for f64 {
     type Up = Dual64;
+    const SIZE: Option<usize> = Some(1);
     #[inline]
     fn seed(&self, at: &mut usize, j: usize) -> Dual64 {
         let t = if *at == j { 1.0 } else { 0.0 };
         *at += 1;
         Dual64::new(*self, t)
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Dual64, at: &mut usize, j: usize, t: f64) {
+        if *at == j {
+            up.eps = t;
+        }
+        *at += 1;
     }
     fn count(&self) -> usize {
         1
@@ -413,21 +478,58 @@ impl Seed for f64 {
 
 impl Seed for Dual64 {
     type Up = DualDual64;
+    const SIZE: Option<usize> = Some(1);
     #[inline]
     fn seed(&self, at: &mut usize, j: usize) -> DualDual64 {
         let t = if *at == j { 1.0 } else { 0.0 };
         *at += 1;
         DualDual64::new(*self, Dual64::c(t))
     }
+    #[inline]
+    fn reseed(&self, up: &mut DualDual64, at: &mut usize, j: usize, t: f64) {
+        if *at == j {
+            up.eps = Dual64::c(t);
+        }
+        *at += 1;
+    }
     fn count(&self) -> usize {
         1
     }
 }
 
+/// [`Seed::reseed`] of a slice: straight to the element holding `j` when the elements' size is
+/// fixed, else element by element.
+#[inline]
+fn reseed_slice<T: Seed>(xs: &[T], ups: &mut [T::Up], at: &mut usize, j: usize, t: f64) {
+    match T::SIZE {
+        Some(k) => {
+            let len = k * xs.len();
+            if j >= *at && j - *at < len {
+                let i = (j - *at) / k;
+                xs[i].reseed(&mut ups[i], &mut (*at + i * k), j, t);
+            }
+            *at += len;
+        }
+        None => {
+            for (x, up) in xs.iter().zip(ups) {
+                x.reseed(up, at, j, t);
+            }
+        }
+    }
+}
+
 impl<T: Seed, const N: usize> Seed for [T; N] {
     type Up = [T::Up; N];
+    const SIZE: Option<usize> = match T::SIZE {
+        Some(k) => Some(k * N),
+        None => None,
+    };
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
         std::array::from_fn(|i| self[i].seed(at, j))
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64) {
+        reseed_slice(self, up, at, j, t);
     }
     fn count(&self) -> usize {
         self.iter().map(Seed::count).sum()
@@ -436,8 +538,13 @@ impl<T: Seed, const N: usize> Seed for [T; N] {
 
 impl<T: Seed> Seed for [T] {
     type Up = Vec<T::Up>;
+    const SIZE: Option<usize> = None;
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
         self.iter().map(|x| x.seed(at, j)).collect()
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64) {
+        reseed_slice(self, up, at, j, t);
     }
     fn count(&self) -> usize {
         self.iter().map(Seed::count).sum()
@@ -446,8 +553,13 @@ impl<T: Seed> Seed for [T] {
 
 impl<T: Seed> Seed for Vec<T> {
     type Up = Vec<T::Up>;
+    const SIZE: Option<usize> = None;
     fn seed(&self, at: &mut usize, j: usize) -> Self::Up {
         self[..].seed(at, j)
+    }
+    #[inline]
+    fn reseed(&self, up: &mut Self::Up, at: &mut usize, j: usize, t: f64) {
+        self[..].reseed(up, at, j, t);
     }
     fn count(&self) -> usize {
         self[..].count()
@@ -485,6 +597,26 @@ mod tests {
     }
 
     #[test]
+    fn powers_on_four_parts_match_products_and_dual64() {
+        // x³ and x⁻²: f' and f'' exact at 2; the outer and inner tangents are `Dual64::powi`'s bit
+        // for bit; a constant's tangents stay zero where `f'` is infinite (a negative power at 0).
+        let x = DualDual64::new(Dual64::new(2.0, 0.5), Dual64::new(0.25, 0.125));
+        let p = x.powi(3);
+        let m = x * x * x;
+        assert_eq!(p.parts(), [8.0, 6.0, 3.0, m.eps.eps]);
+        assert_eq!((p.re.eps, p.eps.re), (x.re.powi(3).eps, Dual64::new(2.0, 0.25).powi(3).eps));
+        let q = at(2.0, 1.0, 1.0).powi(-2);
+        assert_eq!((q.re.re, q.re.eps, q.eps.re, q.eps.eps), (0.25, -0.25, -0.25, 6.0 / 16.0));
+        let z = DualDual64::c(0.0).powi(-1);
+        assert_eq!((z.re.eps, z.eps.re, z.eps.eps), (0.0, 0.0, 0.0));
+        assert_eq!(x.powi(1).parts(), x.parts());
+        // Products with a plain f64 scale every part.
+        assert_eq!((x * 3.0).parts(), [6.0, 1.5, 0.75, 0.375]);
+        assert_eq!((x / 2.0).parts(), [1.0, 0.25, 0.125, 0.0625]);
+        assert_eq!(scale(x, 2.0).parts(), (2.0 * x).parts());
+    }
+
+    #[test]
     fn comparisons_and_constants_see_the_value() {
         assert!(at(1.0, 5.0, 5.0) < DualDual64::c(2.0));
         assert!(DualDual64::c(3.0) == 3.0);
@@ -501,5 +633,22 @@ mod tests {
         let u = v.seed(&mut at, 4);
         assert_eq!((u[0].eps.re, u[1].eps.re, u[1].re.eps, at), (0.0, 1.0, 0.5, 5));
         assert_eq!(constant_up(&x[..]).iter().map(|d| d.eps).sum::<f64>(), 0.0);
+        // Reseeding a lifted value moves the seed as seeding afresh would, arrays of arrays and
+        // slices of slices alike (tangents compared: `==` on duals sees the values only).
+        let m = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        let tangents = |u: [[Dual64; 2]; 3]| u.map(|r| r.map(|d| d.eps));
+        let mut up = constant_up(&m);
+        let mut at = 2;
+        m.reseed(&mut up, &mut at, 5, 1.0);
+        assert_eq!((tangents(up), at), (tangents(m.seed(&mut 2, 5)), 8));
+        assert_eq!(tangents(up), [[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]]);
+        m.reseed(&mut up, &mut 2, 5, 0.0);
+        assert_eq!(tangents(up), [[0.0; 2]; 3]);
+        let vs = vec![vec![1.0, 2.0], vec![3.0]];
+        let mut up = constant_up(&vs);
+        let mut at = 0;
+        vs.reseed(&mut up, &mut at, 2, 1.0);
+        let flat: Vec<f64> = up.iter().flatten().map(|d| d.eps).collect();
+        assert_eq!((flat, at), (vec![0.0, 0.0, 1.0], 3));
     }
 }

@@ -88,6 +88,18 @@ impl Dual64x4 {
 
     crate::dual::elementary_functions!();
 
+    /// `c · self` for a plain `f64` `c`: every part scaled (the value bit for bit as
+    /// `Dual64x4::c(c) * self`, without multiplying the constant's zero tangents).
+    #[inline]
+    pub fn scaled(self, c: f64) -> Self {
+        Self { re: c * self.re, eps: lanes(|k| c * self.eps[k]) }
+    }
+    /// `self / c` for a plain `f64` `c`: every part divided.
+    #[inline]
+    pub fn divided(self, c: f64) -> Self {
+        Self { re: self.re / c, eps: lanes(|k| self.eps[k] / c) }
+    }
+
     /// `sqrt`.
     #[inline]
     pub fn sqrt(self) -> Self {

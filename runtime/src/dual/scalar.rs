@@ -4,8 +4,65 @@
 //! and `ZerosLike`. Each type supplies `c`, `value`, `both_zero`, its constants, its arithmetic and
 //! its inherent float methods.
 
-/// Mixed operations of `$t` with a plain `f64` (an integer cast, a `std` constant).
+/// Mixed operations of `$t` with a plain `f64` (an integer cast, a `std` constant): the constant
+/// lifted by `c`, except products and quotients by it, which scale every part (`$t::scaled`,
+/// `$t::divided`: the same value bit for bit, without multiplying the constant's zero tangents).
 macro_rules! mixed_ops {
+    ($t:ident; scaled $($tr:ident $m:ident $tra:ident $ma:ident),*) => {
+        $crate::dual::mixed_ops!($t; $($tr $m $tra $ma),*);
+        impl ::core::ops::Mul<f64> for $t {
+            type Output = $t;
+            #[inline]
+            fn mul(self, o: f64) -> $t {
+                self.scaled(o)
+            }
+        }
+        impl ::core::ops::Mul<$t> for f64 {
+            type Output = $t;
+            #[inline]
+            fn mul(self, o: $t) -> $t {
+                o.scaled(self)
+            }
+        }
+        impl ::core::ops::MulAssign for $t {
+            #[inline]
+            fn mul_assign(&mut self, o: $t) {
+                *self = *self * o;
+            }
+        }
+        impl ::core::ops::MulAssign<f64> for $t {
+            #[inline]
+            fn mul_assign(&mut self, o: f64) {
+                *self = self.scaled(o);
+            }
+        }
+        impl ::core::ops::Div<f64> for $t {
+            type Output = $t;
+            #[inline]
+            fn div(self, o: f64) -> $t {
+                self.divided(o)
+            }
+        }
+        impl ::core::ops::Div<$t> for f64 {
+            type Output = $t;
+            #[inline]
+            fn div(self, o: $t) -> $t {
+                $t::c(self) / o
+            }
+        }
+        impl ::core::ops::DivAssign for $t {
+            #[inline]
+            fn div_assign(&mut self, o: $t) {
+                *self = *self / o;
+            }
+        }
+        impl ::core::ops::DivAssign<f64> for $t {
+            #[inline]
+            fn div_assign(&mut self, o: f64) {
+                *self = self.divided(o);
+            }
+        }
+    };
     ($t:ident; $($tr:ident $m:ident $tra:ident $ma:ident),*) => {$(
         impl ::core::ops::$tr<f64> for $t {
             type Output = $t;
@@ -89,8 +146,8 @@ macro_rules! scalar_traits {
             }
         }
 
-        $crate::dual::mixed_ops!($t; Add add AddAssign add_assign, Sub sub SubAssign sub_assign,
-            Mul mul MulAssign mul_assign, Div div DivAssign div_assign, Rem rem RemAssign rem_assign);
+        $crate::dual::mixed_ops!($t; scaled Add add AddAssign add_assign, Sub sub SubAssign sub_assign,
+            Rem rem RemAssign rem_assign);
 
         impl ::core::iter::Sum for $t {
             fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {

@@ -1,6 +1,8 @@
 //! Products with literals in the dual re-print: `Dual64::c(2.0) * t` (what `retype.rs` makes of
 //! the gradient's `2.0 * t`) becomes `dual::scale(t, 2.0)`, the same value bit for bit without the
-//! `0 · re` term of the constant's zero tangent (`runtime/src/dual.rs`, `ScaleBy`). Reverse sweeps
+//! `0 · re` term of the constant's zero tangent (`runtime/src/dual.rs`, `ScaleBy`), and
+//! `DualDual64::c(2.0) * t` of the re-print over `DualDual64` becomes `dual2::scale(t, 2.0)`
+//! (`runtime/src/dual2.rs`, forward over forward). Reverse sweeps
 //! are full of these (`2.0 * t` from `t * t`, halves, signs). Done on the parsed body, so operator
 //! precedence is syn's; `scale` is generic over `Dual64` and `f64`, so an operand that is still an
 //! `f64` (a `std` constant) gives the same type as before.
@@ -14,16 +16,22 @@ pub fn scale_literal_products(block: &mut syn::Block) {
 
 struct Scale;
 
-/// The literal of `::backprop::__private::Dual64::c(<float literal>)`.
-fn dual_literal(e: &syn::Expr) -> Option<syn::LitFloat> {
+/// The literal of `::backprop::__private::Dual64::c(<float literal>)` (false) or of
+/// `DualDual64::c(..)` (true: the re-print over `DualDual64`, forward over forward).
+fn dual_literal(e: &syn::Expr) -> Option<(syn::LitFloat, bool)> {
     let syn::Expr::Call(call) = e else { return None };
     let syn::Expr::Path(path) = &*call.func else { return None };
     let names: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
-    if !names.ends_with(&["Dual64".to_string(), "c".to_string()]) || call.args.len() != 1 {
+    let up = match names.as_slice() {
+        [.., ty, c] if c == "c" && ty == "Dual64" => false,
+        [.., ty, c] if c == "c" && ty == "DualDual64" => true,
+        _ => return None,
+    };
+    if call.args.len() != 1 {
         return None;
     }
     match call.args.first() {
-        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. })) => Some(f.clone()),
+        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. })) => Some((f.clone(), up)),
         _ => None,
     }
 }
@@ -35,13 +43,17 @@ impl VisitMut for Scale {
         if !matches!(b.op, syn::BinOp::Mul(_)) {
             return;
         }
-        let (lit, other) = match (dual_literal(&b.left), dual_literal(&b.right)) {
+        let ((lit, up), other) = match (dual_literal(&b.left), dual_literal(&b.right)) {
             (Some(lit), _) => (lit, &b.right),
             (None, Some(lit)) => (lit, &b.left),
             (None, None) => return,
         };
         let other = other.clone();
-        *e = syn::parse_quote!(::backprop::__private::dual::scale(#other, #lit));
+        *e = if up {
+            syn::parse_quote!(::backprop::__private::dual2::scale(#other, #lit))
+        } else {
+            syn::parse_quote!(::backprop::__private::dual::scale(#other, #lit))
+        };
     }
 }
 
@@ -65,5 +77,15 @@ mod tests {
         // `y / c(2) * z` is `(y / c(2)) * z`: a division, left alone, then a product without a literal.
         assert!(out.contains("let c = y / :: backprop :: __private :: Dual64 :: c (2.0) * z"), "{out}");
         assert!(out.contains("scale (:: backprop :: __private :: Dual64 :: c (3.0) , 2.0)"), "{out}");
+    }
+
+    #[test]
+    fn literal_products_over_dual_duals_scale_one_level_up() {
+        let mut block: syn::Block = syn::parse_quote!({
+            let a = ::backprop::__private::DualDual64::c(100.0) * t;
+        });
+        scale_literal_products(&mut block);
+        let out = block.to_token_stream().to_string();
+        assert!(out.contains("let a = :: backprop :: __private :: dual2 :: scale (t , 100.0)"), "{out}");
     }
 }

@@ -250,3 +250,41 @@ fn a_forward_caller_runs_every_kind_of_callee_s_tangent_copy() {
         assert!(close(tangent, expect.eps, 1e-13), "tangent {tangent} vs num-dual {}", expect.eps);
     }
 }
+
+// ---- gradients written entry by entry (up to 8 scalars) and gathered (more) -------------------------
+
+#[backprop(hessian, forward)]
+fn coupled(x: &[f64], w: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let j = (i + 1) % x.len();
+        s += (x[i] * x[j] * w).sin() + x[i].powi(3) / (1.0 + w * w);
+    }
+    s
+}
+
+#[test]
+fn forward_gradients_of_few_and_many_scalars_match_reverse_mode() {
+    for n in [3, 7, 8, 9, 12] {
+        let x: Vec<f64> = (0..n).map(|i| 0.3 * i as f64 - 1.1).collect();
+        let w = 0.6;
+        let (value, g) = coupled_grad(&x, w);
+        let (fvalue, fg) = coupled_grad_fwd(&x, w);
+        assert_eq!(fvalue.to_bits(), value.to_bits(), "n = {n}: value");
+        assert!(close(fg.w, g.w, 1e-13), "n = {n}: w {} vs {}", fg.w, g.w);
+        for i in 0..n {
+            assert!(close(fg.x[i], g.x[i], 1e-13), "n = {n}: x[{i}] {} vs {}", fg.x[i], g.x[i]);
+        }
+        // The field alone, as a differentiable call would take it.
+        let gx = coupled_grad_fwd_x(&x, w);
+        assert_eq!(gx, fg.x, "n = {n}: _grad_fwd_x");
+        let v = CoupledGrad { x: (0..n).map(|i| 1.0 - 0.2 * i as f64).collect(), w: -0.5 };
+        let (_, _, hv) = coupled_hvp(&x, w, &v);
+        let (_, hg, fhv) = coupled_hvp_fwd(&x, w, &v);
+        assert!(close(hg.w, g.w, 1e-13) && close(fhv.w, hv.w, 1e-12), "n = {n}: (H·v).w {} vs {}", fhv.w, hv.w);
+        for i in 0..n {
+            assert!(close(hg.x[i], g.x[i], 1e-13), "n = {n}: gradient x[{i}]");
+            assert!(close(fhv.x[i], hv.x[i], 1e-12), "n = {n}: (H·v).x[{i}] {} vs {}", fhv.x[i], hv.x[i]);
+        }
+    }
+}

@@ -41,6 +41,8 @@ struct Arg {
     reference: bool,
     /// The gradient field's initial value (zeros of the argument's shape), for a seeded argument.
     zeros: TokenStream,
+    /// A slice or a `Vec`: its lift over duals is a `Vec`.
+    lift_allocates: bool,
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -125,14 +127,14 @@ pub fn items(
             (true, false) => Kind::Constant,
         };
         let arg_name = &p.name;
-        let zeros = match field_types.get(&p.name.to_string()) {
-            Some(syn::Type::Path(tp)) if tp.path.segments.last().is_some_and(|s| s.ident == "Vec") => {
-                quote!(#arg_name.iter().map(#zeros_like::zeros_like).collect())
-            }
+        let unsized_seq = matches!(field_types.get(&p.name.to_string()),
+            Some(syn::Type::Path(tp)) if tp.path.segments.last().is_some_and(|s| s.ident == "Vec"));
+        let zeros = match () {
+            _ if unsized_seq => quote!(#arg_name.iter().map(#zeros_like::zeros_like).collect()),
             _ if reference => quote!(#zeros_like::zeros_like(#arg_name)),
             _ => quote!(#zeros_like::zeros_like(&#arg_name)),
         };
-        args.push(Arg { name: p.name.clone(), kind, reference, zeros });
+        args.push(Arg { name: p.name.clone(), kind, reference, zeros, lift_allocates: unsized_seq });
     }
 
     let vis = &func.vis;
@@ -146,9 +148,30 @@ pub fn items(
     let twin = quote!(::backprop::__private::DualTwin);
     let seed = quote!(::backprop::__private::Seed);
     let dual2 = quote!(::backprop::__private::dual2);
-    // The sweeps' entries are gathered in a `Vec` and written into the gradient's shape once after
-    // them: `set_flat` per entry walks the shape up to it, `O(n²)` over the gradient.
-    let set_flat = quote!(::backprop::__private::dual::set_flat_all);
+    // Up to `GATHER_FROM` entries each sweep's is written into the gradient's shape as it comes
+    // (`set_flat`, a walk of the shape up to it: nothing for the 2-3 entries of the gradients
+    // GradBench's `particle` and `saddle` take in their inner loops); beyond, gathered in a `Vec`
+    // and written once after the sweeps (`set_flat_all`), as `set_flat` per entry is `O(n²)`.
+    let default = quote!(::core::default::Default::default());
+    let (gs_buffer, hs_buffer, len_buffer) = (
+        entries_buffer(&format_ident!("__gs"), quote!(__n), default.clone()),
+        entries_buffer(&format_ident!("__hs"), quote!(__n), quote!(0.0_f64)),
+        entries_buffer(&format_ident!("__gs"), quote!(__len), default),
+    );
+    let store = |buffer: &str, grad: &str, n: TokenStream, j: TokenStream, value: TokenStream| {
+        let (buffer, grad) = (format_ident!("{buffer}"), format_ident!("{grad}"));
+        quote! {
+            if #n <= #GATHER_FROM {
+                ::backprop::__private::dual::set_flat(&mut #grad, #j, #value);
+            } else {
+                #buffer[#j] = #value;
+            }
+        }
+    };
+    let write_all = |buffer: &str, grad: &str, n: TokenStream| {
+        let (buffer, grad) = (format_ident!("{buffer}"), format_ident!("{grad}"));
+        quote!(if #n > #GATHER_FROM { ::backprop::__private::dual::set_flat_all(&mut #grad, &#buffer); })
+    };
     let allows = quote!(#[allow(clippy::all, clippy::pedantic, unused, non_snake_case, clippy::ptr_arg)]);
     let plain_args: Vec<&Ident> = args.iter().map(|a| &a.name).collect();
     let seeded: Vec<&Arg> = args.iter().filter(|a| a.kind == Kind::Seeded).collect();
@@ -224,9 +247,11 @@ pub fn items(
     // The arguments of the sweeps `j`: what stays the same for every sweep is lifted once before
     // them (`before`: a constant's lift, a seeded argument's base when it is not the argument itself);
     // each sweep seeds scalar `j` of the seeded ones (`each`) and unseeds it after the call (`after`).
-    // A seeded argument taken by reference is lifted once too, and only its entry `j` set and reset
-    // around the call (`Seed::reseed`): a fresh lift per sweep (a `Vec` for a slice) would allocate
-    // and write all `n` entries `n` times. `base` gives a seeded argument's base (None: the
+    // A seeded slice or `Vec` is lifted once too, and only its entry `j` set and reset around the
+    // call (`Seed::reseed`): a fresh lift per sweep (a `Vec`) would allocate and write all `n`
+    // entries `n` times. Floats and fixed-size arrays are lifted afresh per sweep (on the stack):
+    // reseeding them through references made GradBench's `saddle` `ff`/`rf`, whose inner loops
+    // take 2-entry gradients, 1.5x slower. `base` gives a seeded argument's base (None: the
     // argument), `constant` a constant's lift.
     let sweep_args = |base: &dyn Fn(&Arg) -> Option<TokenStream>, constant: &dyn Fn(&Arg) -> TokenStream| {
         let (mut before, mut each, mut after, mut call) =
@@ -251,7 +276,7 @@ pub fn items(
                         }
                         None => a.by_ref(),
                     };
-                    if a.reference {
+                    if a.lift_allocates {
                         before.extend(quote!(let mut #local = #dual2::constant_up(#from);));
                         each.extend(quote!(#seed::reseed(#from, &mut #local, &mut __at, __j, 1.0);));
                         after.extend(quote!(#seed::reseed(#from, &mut #local, &mut __at, __j, 0.0);));
@@ -269,6 +294,16 @@ pub fn items(
         let r = a.by_ref();
         quote!(#dual2::constant_up(#r))
     };
+    let (store_g, write_g) =
+        (store("__gs", "__g", quote!(__n), quote!(__j), quote!(__r.eps)), write_all("__gs", "__g", quote!(__n)));
+    let (store_hg, write_hg) =
+        (store("__gs", "__g", quote!(__n), quote!(__j), quote!(__r.eps.re)), write_all("__gs", "__g", quote!(__n)));
+    let (store_hh, write_hh) =
+        (store("__hs", "__h", quote!(__n), quote!(__j), quote!(__r.eps.eps)), write_all("__hs", "__h", quote!(__n)));
+    let (store_p, write_p) = (
+        store("__gs", "__g", quote!(__len), quote!(__j - __from), quote!(__eps)),
+        write_all("__gs", "__g", quote!(__len)),
+    );
     // `_grad_fwd`: one sweep per differentiated scalar, seeded along e_j.
     let (fwd_before, fwd_each, fwd_after, fwd_args) = sweep_args(&|_| None, &lift_constant);
     let grad_fwd_doc = format!(
@@ -284,17 +319,17 @@ pub fn items(
             let __n: usize = #count;
             let mut __g = #new_grad;
             let mut __value = None;
-            let mut __gs = ::std::vec![::core::default::Default::default(); __n];
+            #gs_buffer
             #fwd_before
             for __j in 0..__n {
                 let mut __at = 0usize;
                 #fwd_each
                 let __r = #dual_fn(#(#fwd_args),*);
                 #fwd_after
-                __gs[__j] = __r.eps;
+                #store_g
                 __value = Some(__r.re);
             }
-            #set_flat(&mut __g, &__gs);
+            #write_g
             let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
             (__value, __g)
         }
@@ -328,19 +363,20 @@ pub fn items(
             let __n: usize = #count;
             let (mut __g, mut __h) = (#new_grad, #new_grad);
             let mut __value = None;
-            let (mut __gs, mut __hs) = (::std::vec![0.0_f64; __n], ::std::vec![0.0_f64; __n]);
+            #gs_buffer
+            #hs_buffer
             #hvp_before
             for __j in 0..__n {
                 let mut __at = 0usize;
                 #hvp_each
                 let __r = #dual2_fn(#(#hvp_args),*);
                 #hvp_after
-                __gs[__j] = __r.eps.re;
-                __hs[__j] = __r.eps.eps;
+                #store_hg
+                #store_hh
                 __value = Some(__r.re.re);
             }
-            #set_flat(&mut __g, &__gs);
-            #set_flat(&mut __h, &__hs);
+            #write_hg
+            #write_hh
             let __value = match __value { Some(v) => v, None => #fname(#(#plain_args),*) };
             (__value, __g, __h)
         }
@@ -398,15 +434,16 @@ pub fn items(
                 #vis #sig {
                     let (__from, __len): (usize, usize) = (#offset, #seed::count(#r));
                     let mut __g: #out_ty = #zeros;
-                    let mut __gs = ::std::vec![::core::default::Default::default(); __len];
+                    #len_buffer
                     #before
                     for __j in __from..__from + __len {
                         let mut __at = 0usize;
                         #each
-                        __gs[__j - __from] = #level_fn(#(#call),*).eps;
+                        let __eps = #level_fn(#(#call),*).eps;
+                        #store_p
                         #after
                     }
-                    #set_flat(&mut __g, &__gs);
+                    #write_p
                     __g
                 }
             });
@@ -414,4 +451,15 @@ pub fn items(
         offset = quote!(#offset + #seed::count(#r));
     }
     Ok(out)
+}
+
+/// Gradients of up to this many entries are written entry by entry (see `items`).
+const GATHER_FROM: usize = 8;
+
+/// `let mut name`, the `Vec` of the sweeps' results when there are more than [`GATHER_FROM`]
+/// (empty, no allocation, otherwise).
+fn entries_buffer(name: &Ident, n: TokenStream, zero: TokenStream) -> TokenStream {
+    quote! {
+        let mut #name = if #n > #GATHER_FROM { ::std::vec![#zero; #n] } else { ::std::vec::Vec::new() };
+    }
 }

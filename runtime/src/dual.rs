@@ -20,7 +20,7 @@ use crate::params::Params;
 
 mod elementary;
 mod scalar;
-pub(crate) use elementary::elementary_functions;
+pub(crate) use elementary::{elementary_functions, float_constants, value_methods};
 pub(crate) use scalar::{float_consts, forward_methods, mixed_ops, scalar_traits};
 
 /// A dual number over `f64`: `re` the value, `eps` its derivative along one direction.
@@ -56,20 +56,7 @@ impl Dual64 {
         self.re
     }
 
-    /// `f64::EPSILON` as a constant.
-    pub const EPSILON: Self = Self::c(f64::EPSILON);
-    /// `f64::INFINITY` as a constant.
-    pub const INFINITY: Self = Self::c(f64::INFINITY);
-    /// `f64::NEG_INFINITY` as a constant.
-    pub const NEG_INFINITY: Self = Self::c(f64::NEG_INFINITY);
-    /// `f64::MAX` as a constant.
-    pub const MAX: Self = Self::c(f64::MAX);
-    /// `f64::MIN` as a constant.
-    pub const MIN: Self = Self::c(f64::MIN);
-    /// `f64::MIN_POSITIVE` as a constant.
-    pub const MIN_POSITIVE: Self = Self::c(f64::MIN_POSITIVE);
-    /// `f64::NAN` as a constant.
-    pub const NAN: Self = Self::c(f64::NAN);
+    crate::dual::float_constants!();
 
     /// `re` with tangent `d · eps` (chain rule), `d` the local derivative.
     #[inline]
@@ -189,56 +176,7 @@ impl Dual64 {
         let eps = if r == 0.0 { 0.0 } else { (self.re * self.eps + other.re * other.eps) / r };
         Self { re: r, eps }
     }
-    /// `floor` (tangent 0).
-    #[inline]
-    pub fn floor(self) -> Self {
-        Self::c(self.re.floor())
-    }
-    /// `ceil` (tangent 0).
-    #[inline]
-    pub fn ceil(self) -> Self {
-        Self::c(self.re.ceil())
-    }
-    /// `round` (tangent 0).
-    #[inline]
-    pub fn round(self) -> Self {
-        Self::c(self.re.round())
-    }
-    /// `trunc` (tangent 0).
-    #[inline]
-    pub fn trunc(self) -> Self {
-        Self::c(self.re.trunc())
-    }
-    /// `fract`.
-    #[inline]
-    pub fn fract(self) -> Self {
-        Self { re: self.re.fract(), eps: self.eps }
-    }
-    /// `is_nan` of the value.
-    #[inline]
-    pub fn is_nan(self) -> bool {
-        self.re.is_nan()
-    }
-    /// `is_finite` of the value.
-    #[inline]
-    pub fn is_finite(self) -> bool {
-        self.re.is_finite()
-    }
-    /// `is_infinite` of the value.
-    #[inline]
-    pub fn is_infinite(self) -> bool {
-        self.re.is_infinite()
-    }
-    /// `to_degrees`.
-    #[inline]
-    pub fn to_degrees(self) -> Self {
-        self.chain(self.re.to_degrees(), 180.0 / std::f64::consts::PI)
-    }
-    /// `to_radians`.
-    #[inline]
-    pub fn to_radians(self) -> Self {
-        self.chain(self.re.to_radians(), std::f64::consts::PI / 180.0)
-    }
+    crate::dual::value_methods!();
 }
 
 #[inline]

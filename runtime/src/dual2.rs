@@ -49,20 +49,7 @@ impl DualDual64 {
         self.re.re
     }
 
-    /// `f64::EPSILON` as a constant.
-    pub const EPSILON: Self = Self::c(f64::EPSILON);
-    /// `f64::INFINITY` as a constant.
-    pub const INFINITY: Self = Self::c(f64::INFINITY);
-    /// `f64::NEG_INFINITY` as a constant.
-    pub const NEG_INFINITY: Self = Self::c(f64::NEG_INFINITY);
-    /// `f64::MAX` as a constant.
-    pub const MAX: Self = Self::c(f64::MAX);
-    /// `f64::MIN` as a constant.
-    pub const MIN: Self = Self::c(f64::MIN);
-    /// `f64::MIN_POSITIVE` as a constant.
-    pub const MIN_POSITIVE: Self = Self::c(f64::MIN_POSITIVE);
-    /// `f64::NAN` as a constant.
-    pub const NAN: Self = Self::c(f64::NAN);
+    crate::dual::float_constants!();
 
     /// `re` with inner tangent `d · eps` (chain rule in `Dual64` arithmetic, so `d`'s own outer
     /// tangent, the second derivative, reaches `eps.eps`).

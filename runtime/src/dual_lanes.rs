@@ -65,20 +65,7 @@ impl Dual64x4 {
         self.re
     }
 
-    /// `f64::EPSILON` as a constant.
-    pub const EPSILON: Self = Self::c(f64::EPSILON);
-    /// `f64::INFINITY` as a constant.
-    pub const INFINITY: Self = Self::c(f64::INFINITY);
-    /// `f64::NEG_INFINITY` as a constant.
-    pub const NEG_INFINITY: Self = Self::c(f64::NEG_INFINITY);
-    /// `f64::MAX` as a constant.
-    pub const MAX: Self = Self::c(f64::MAX);
-    /// `f64::MIN` as a constant.
-    pub const MIN: Self = Self::c(f64::MIN);
-    /// `f64::MIN_POSITIVE` as a constant.
-    pub const MIN_POSITIVE: Self = Self::c(f64::MIN_POSITIVE);
-    /// `f64::NAN` as a constant.
-    pub const NAN: Self = Self::c(f64::NAN);
+    crate::dual::float_constants!();
 
     /// `re` with tangents `d · eps` (the chain rule, lane by lane).
     #[inline]
@@ -193,56 +180,7 @@ impl Dual64x4 {
             if r == 0.0 { [0.0; LANES] } else { lanes(|k| (self.re * self.eps[k] + other.re * other.eps[k]) / r) };
         Self { re: r, eps }
     }
-    /// `floor` (flat).
-    #[inline]
-    pub fn floor(self) -> Self {
-        Self::c(self.re.floor())
-    }
-    /// `ceil` (flat).
-    #[inline]
-    pub fn ceil(self) -> Self {
-        Self::c(self.re.ceil())
-    }
-    /// `round` (flat).
-    #[inline]
-    pub fn round(self) -> Self {
-        Self::c(self.re.round())
-    }
-    /// `trunc` (flat).
-    #[inline]
-    pub fn trunc(self) -> Self {
-        Self::c(self.re.trunc())
-    }
-    /// `fract`: tangents pass through.
-    #[inline]
-    pub fn fract(self) -> Self {
-        Self { re: self.re.fract(), eps: self.eps }
-    }
-    /// Whether the value is NaN.
-    #[inline]
-    pub fn is_nan(self) -> bool {
-        self.re.is_nan()
-    }
-    /// Whether the value is finite.
-    #[inline]
-    pub fn is_finite(self) -> bool {
-        self.re.is_finite()
-    }
-    /// Whether the value is infinite.
-    #[inline]
-    pub fn is_infinite(self) -> bool {
-        self.re.is_infinite()
-    }
-    /// `to_degrees`.
-    #[inline]
-    pub fn to_degrees(self) -> Self {
-        self.chain(self.re.to_degrees(), 180.0 / std::f64::consts::PI)
-    }
-    /// `to_radians`.
-    #[inline]
-    pub fn to_radians(self) -> Self {
-        self.chain(self.re.to_radians(), std::f64::consts::PI / 180.0)
-    }
+    crate::dual::value_methods!();
 }
 
 crate::dual::scalar_traits!(Dual64x4);

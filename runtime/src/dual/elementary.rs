@@ -1,4 +1,6 @@
-//! The chain rules of the elementary functions, shared by `Dual64` and `dual2::DualDual64`.
+//! What the dual types write alike inside their `impl`s: the chain rules of the elementary
+//! functions (`Dual64`, `dual2::DualDual64`, `dual_lanes::Dual64x4`), the `f64` constants (all
+//! three) and the piecewise-constant and predicate methods (`Dual64`, `Dual64x4`).
 
 /// The elementary functions whose rule is `f(re)` with tangent `f'(re) · eps`, written once for
 /// both dual types: their `re` is `f64` (`Dual64`) or `Dual64` (`dual2::DualDual64`, where the same
@@ -120,3 +122,82 @@ macro_rules! elementary_functions {
     };
 }
 pub(crate) use elementary_functions;
+
+/// `EPSILON`, `INFINITY`, .. as constants of the dual type (every tangent zero), by its `c`.
+macro_rules! float_constants {
+    () => {
+        /// `f64::EPSILON` as a constant.
+        pub const EPSILON: Self = Self::c(f64::EPSILON);
+        /// `f64::INFINITY` as a constant.
+        pub const INFINITY: Self = Self::c(f64::INFINITY);
+        /// `f64::NEG_INFINITY` as a constant.
+        pub const NEG_INFINITY: Self = Self::c(f64::NEG_INFINITY);
+        /// `f64::MAX` as a constant.
+        pub const MAX: Self = Self::c(f64::MAX);
+        /// `f64::MIN` as a constant.
+        pub const MIN: Self = Self::c(f64::MIN);
+        /// `f64::MIN_POSITIVE` as a constant.
+        pub const MIN_POSITIVE: Self = Self::c(f64::MIN_POSITIVE);
+        /// `f64::NAN` as a constant.
+        pub const NAN: Self = Self::c(f64::NAN);
+    };
+}
+pub(crate) use float_constants;
+
+/// The piecewise-constant functions (`floor`, .., tangent 0), `fract`, the predicates on the value
+/// and the angle conversions, for a type whose `re` is `f64` and whose `chain` scales its tangents.
+macro_rules! value_methods {
+    () => {
+        /// `floor` (tangent 0).
+        #[inline]
+        pub fn floor(self) -> Self {
+            Self::c(self.re.floor())
+        }
+        /// `ceil` (tangent 0).
+        #[inline]
+        pub fn ceil(self) -> Self {
+            Self::c(self.re.ceil())
+        }
+        /// `round` (tangent 0).
+        #[inline]
+        pub fn round(self) -> Self {
+            Self::c(self.re.round())
+        }
+        /// `trunc` (tangent 0).
+        #[inline]
+        pub fn trunc(self) -> Self {
+            Self::c(self.re.trunc())
+        }
+        /// `fract`.
+        #[inline]
+        pub fn fract(self) -> Self {
+            Self { re: self.re.fract(), eps: self.eps }
+        }
+        /// `is_nan` of the value.
+        #[inline]
+        pub fn is_nan(self) -> bool {
+            self.re.is_nan()
+        }
+        /// `is_finite` of the value.
+        #[inline]
+        pub fn is_finite(self) -> bool {
+            self.re.is_finite()
+        }
+        /// `is_infinite` of the value.
+        #[inline]
+        pub fn is_infinite(self) -> bool {
+            self.re.is_infinite()
+        }
+        /// `to_degrees`.
+        #[inline]
+        pub fn to_degrees(self) -> Self {
+            self.chain(self.re.to_degrees(), 180.0 / std::f64::consts::PI)
+        }
+        /// `to_radians`.
+        #[inline]
+        pub fn to_radians(self) -> Self {
+            self.chain(self.re.to_radians(), std::f64::consts::PI / 180.0)
+        }
+    };
+}
+pub(crate) use value_methods;

@@ -207,7 +207,7 @@ pub fn items(
     if nested {
         let mut renames = Renames::new();
         renames.insert(name.clone(), dual2_fn.clone());
-        let _scope = retype::NestedScope::enter();
+        let _scope = retype::LevelScope::nested();
         out.extend(retype::retype_fn(func, &renames).map_err(|e| e.to_compile_error())?.into_token_stream());
     }
 

@@ -218,7 +218,7 @@ fn forward(func: &syn::ItemFn, f: &ir::Function, name: &str, vjp: &TokenStream) 
     renames.insert(vjp_name.clone(), retype::dual_name(&vjp_name));
     let item = {
         let _twins = retype::TwinScope::enter(structs.clone());
-        let _lanes = retype::LanesScope::enter();
+        let _lanes = retype::LevelScope::lanes();
         retype::retype_item(vjp_fn, &renames).ok()?.into_token_stream()
     };
     let lanes = quote!(::backprop::__private::Lanes);

@@ -21,8 +21,7 @@ use quote::{quote, ToTokens};
 use std::collections::HashMap;
 use syn::visit_mut::VisitMut;
 
-/// `::backprop::__private::Dual64`, or `DualDual64` inside a [`NestedScope`], or `Dual64x4` inside
-/// a [`LanesScope`].
+/// `::backprop::__private::Dual64`, or `DualDual64` or `Dual64x4` inside a [`LevelScope`].
 pub fn dual() -> TokenStream {
     match LEVEL.with(|n| n.get()) {
         Level::Dual => quote!(::backprop::__private::Dual64),
@@ -42,37 +41,29 @@ enum Level {
 }
 
 thread_local! {
-    /// What [`dual`] prints; set for one re-print by [`NestedScope`] or [`LanesScope`].
+    /// What [`dual`] prints; set for one re-print by a [`LevelScope`].
     static LEVEL: std::cell::Cell<Level> = const { std::cell::Cell::new(Level::Dual) };
 }
 
-/// Re-prints over `DualDual64` for as long as it lives.
-pub struct NestedScope;
+/// Re-prints over another dual type than `Dual64` for as long as it lives.
+pub struct LevelScope;
 
-impl NestedScope {
-    pub fn enter() -> Self {
-        LEVEL.with(|n| n.set(Level::Nested));
-        NestedScope
+impl LevelScope {
+    /// Over `DualDual64` (forward over forward).
+    pub fn nested() -> Self {
+        Self::enter(Level::Nested)
+    }
+    /// Over `Dual64x4` (four tangents).
+    pub fn lanes() -> Self {
+        Self::enter(Level::Lanes)
+    }
+    fn enter(level: Level) -> Self {
+        LEVEL.with(|n| n.set(level));
+        LevelScope
     }
 }
 
-impl Drop for NestedScope {
-    fn drop(&mut self) {
-        LEVEL.with(|n| n.set(Level::Dual));
-    }
-}
-
-/// Re-prints over `Dual64x4` (four tangents) for as long as it lives.
-pub struct LanesScope;
-
-impl LanesScope {
-    pub fn enter() -> Self {
-        LEVEL.with(|n| n.set(Level::Lanes));
-        LanesScope
-    }
-}
-
-impl Drop for LanesScope {
+impl Drop for LevelScope {
     fn drop(&mut self) {
         LEVEL.with(|n| n.set(Level::Dual));
     }

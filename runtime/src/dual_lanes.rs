@@ -104,27 +104,37 @@ impl Dual64x4 {
         let d = if n == 0 { 0.0 } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
         self.chain(self.re.powi(n), d)
     }
-    /// `powf`, differentiable in both the base and the exponent.
+    /// `powf`, differentiable in both the base and the exponent (`Dual64`'s formulas per lane).
     #[inline]
     pub fn powf(self, n: Self) -> Self {
         let re = self.re.powf(n.re);
-        let (db, de) = (n.re * self.re.powf(n.re - 1.0), re * self.re.ln());
-        Self { re, eps: lanes(|k| times(self.eps[k], db) + times(n.eps[k], de)) }
+        let (p, l) = (self.re.powf(n.re - 1.0), self.re.ln());
+        let base = |k: usize| if self.eps[k] == 0.0 { 0.0 } else { self.eps[k] * n.re * p };
+        let exponent = |k: usize| if n.eps[k] == 0.0 { 0.0 } else { n.eps[k] * re * l };
+        Self { re, eps: lanes(|k| base(k) + exponent(k)) }
     }
     /// `log` in base `b`.
     #[inline]
     pub fn log(self, b: Self) -> Self {
         let re = self.re.log(b.re);
         let lb = b.re.ln();
-        let (dx, db) = (1.0 / (self.re * lb), -self.re.ln() / (b.re * lb * lb));
-        Self { re, eps: lanes(|k| times(self.eps[k], dx) + times(b.eps[k], db)) }
+        let l = self.re.ln();
+        let x = |k: usize| if self.eps[k] == 0.0 { 0.0 } else { self.eps[k] / (self.re * lb) };
+        let y = |k: usize| if b.eps[k] == 0.0 { 0.0 } else { -b.eps[k] * l / (b.re * lb * lb) };
+        Self { re, eps: lanes(|k| x(k) + y(k)) }
     }
     /// `atan2` (`self` is `y`).
     #[inline]
     pub fn atan2(self, x: Self) -> Self {
         let r2 = self.re * self.re + x.re * x.re;
-        let (dy, dx) = (x.re / r2, -self.re / r2);
-        Self { re: self.re.atan2(x.re), eps: lanes(|k| times(self.eps[k], dy) + times(x.eps[k], dx)) }
+        let eps = |k: usize| {
+            if self.eps[k] == 0.0 && x.eps[k] == 0.0 {
+                0.0
+            } else {
+                (x.re * self.eps[k] - self.re * x.eps[k]) / r2
+            }
+        };
+        Self { re: self.re.atan2(x.re), eps: lanes(eps) }
     }
     /// `abs`: the tangent times the sign (zero at zero).
     #[inline]
@@ -330,6 +340,49 @@ mod tests {
             let one = f(Dual64::new(x, d.0), Dual64::new(y, d.1));
             assert_eq!(four.re.to_bits(), one.re.to_bits());
             assert_eq!(four.eps[k].to_bits(), one.eps.to_bits(), "lane {k}");
+        }
+    }
+
+    /// Every rule written for this type rather than shared (products, quotients, `powf`, `log`,
+    /// `atan2`, the kinks, `mul_add`, `hypot`, `%`, `powi`, scaling by plain `f64`), at points that
+    /// reach their special cases (zero, ties, negative powers), lane by lane against `Dual64`.
+    #[test]
+    fn every_rule_written_here_is_dual64_s_lane_by_lane() {
+        type Binary = (&'static str, fn(Dual64, Dual64) -> Dual64, fn(Dual64x4, Dual64x4) -> Dual64x4);
+        let binary: [Binary; 16] = [
+            ("mul", |a, b| a * b, |a, b| a * b),
+            ("div", |a, b| a / b, |a, b| a / b),
+            ("rem", |a, b| a % b, |a, b| a % b),
+            ("sub neg", |a, b| -(a - b), |a, b| -(a - b)),
+            ("powf", |a, b| a.abs().powf(b), |a, b| a.abs().powf(b)),
+            ("log", |a, b| (a.abs() + 1.5).log(b.abs() + 2.0), |a, b| (a.abs() + 1.5).log(b.abs() + 2.0)),
+            ("atan2", |a, b| a.atan2(b), |a, b| a.atan2(b)),
+            ("max", |a, b| a.max(b), |a, b| a.max(b)),
+            ("min", |a, b| a.min(b), |a, b| a.min(b)),
+            ("clamp", |a, b| a.clamp(b, b + 0.5), |a, b| a.clamp(b, b + 0.5)),
+            ("mul_add", |a, b| a.mul_add(b, a * a), |a, b| a.mul_add(b, a * a)),
+            ("hypot", |a, b| a.hypot(b), |a, b| a.hypot(b)),
+            ("abs", |a, b| a.abs() * b, |a, b| a.abs() * b),
+            (
+                "powi",
+                |a, b| a.powi(3) + (a + 2.0).powi(-2) + b.powi(0),
+                |a, b| a.powi(3) + (a + 2.0).powi(-2) + b.powi(0),
+            ),
+            ("scaled", |a, b| 2.5 * a / 0.75 - b * 3.0, |a, b| 2.5 * a / 0.75 - b * 3.0),
+            ("sqrt recip", |a, b| (a * a + b * b).sqrt().recip(), |a, b| (a * a + b * b).sqrt().recip()),
+        ];
+        let dirs = [(1.0, 0.0), (0.0, 1.0), (0.5, -2.0), (-1.25, 0.75)];
+        for (x, y) in [(0.7, 1.9), (-1.3, 0.4), (0.0, 0.8), (0.6, 0.6), (2.0, -0.0)] {
+            for (name, one, four) in &binary {
+                let lift = |v: f64, pick: fn((f64, f64)) -> f64| Dual64x4 { re: v, eps: lanes(|k| pick(dirs[k])) };
+                let r4 = four(lift(x, |d| d.0), lift(y, |d| d.1));
+                for (k, d) in dirs.iter().enumerate() {
+                    let r1 = one(Dual64::new(x, d.0), Dual64::new(y, d.1));
+                    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+                    assert!(same(r4.re, r1.re), "{name} at ({x}, {y}): value {} vs {}", r4.re, r1.re);
+                    assert!(same(r4.eps[k], r1.eps), "{name} at ({x}, {y}), lane {k}: {} vs {}", r4.eps[k], r1.eps);
+                }
+            }
         }
     }
 

@@ -352,6 +352,11 @@ fn bench() {
             run!(expfit_jacobian(black_box(&p), &t, &y)),
         ),
         (
+            "Jacobian, 100 residuals × 4 parameters (exp fit), one buffer: _jacobian_flat",
+            run!(nd_expfit(black_box(&p), &t, &y)),
+            run!(expfit_jacobian_flat(black_box(&p), &t, &y)),
+        ),
+        (
             "Jacobian, 100 residuals × 100 parameters (Rosenbrock)",
             run!(nd_rosen_residuals(black_box(&xr))),
             run!(rosen_residuals_jacobian(black_box(&xr))),

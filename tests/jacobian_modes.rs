@@ -150,6 +150,7 @@ fn slice_tall_and_wide() {
     assert_eq!(out, slice_residuals(&x, 1));
     assert_close(&j, &oracle::<11, 8>(|p| slice_twin(p, 1), &x), "slice n = 11 vs num-dual");
     assert_close(&j, &slice_reverse(&x, 1, &out), "slice n = 11 reverse vs pullbacks");
+    assert_eq!(slice_residuals_jacobian_flat(&x, 1), (out, j.concat()), "reverse mode's rows in one buffer");
     // Square: 8 and 8 (reverse).
     let x: Vec<f64> = (0..8).map(|i| 0.2 * i as f64 - 0.7).collect();
     let (_, j) = slice_residuals_jacobian(&x, 0);
@@ -347,6 +348,10 @@ fn tall_with_several_sweeps_and_boundaries_inside_arguments() {
     assert_eq!(out, tall_mixed(a, &x, b, &y, &t));
     let p = [a, x[0], x[1], x[2], x[3], b, y[0], y[1], y[2]];
     assert_close(&j, &oracle::<9, 12>(|p| tall_mixed_twin(p, &t), &p), "n = 9 (three sweeps) vs num-dual");
+    // The same numbers row-major in one buffer.
+    let (flat_out, flat) = tall_mixed_jacobian_flat(a, &x, b, &y, &t);
+    assert_eq!(flat_out, out);
+    assert_eq!(flat, j.concat());
     // Every column against one pullback per output, the reverse mode.
     for k in 0..12 {
         let mut seed = [0.0; 12];

@@ -6,6 +6,7 @@ mod random_array_calls;
 mod random_combinations;
 mod random_functions;
 mod random_hvp;
+mod random_jacobians;
 mod random_nests;
 mod random_tokens;
 

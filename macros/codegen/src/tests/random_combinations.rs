@@ -13,6 +13,8 @@
 //! 1.6 against 1.0; the others compare `x`'s entries, drawn away from the thresholds), and the checker
 //! skips components where central differences with steps h and h/2 disagree (a kink within reach).
 
+use super::random_nests::rust_f64;
+
 /// SplitMix64, as in `random_nests.rs` (whose methods are private to it).
 struct Rng(u64);
 
@@ -542,15 +544,6 @@ fn point(seed: u64, k: usize) -> (Vec<f64>, [f64; 4], f64) {
     let p: Vec<f64> = (0..8).map(|_| away(&mut rng)).collect();
     let x = [away(&mut rng), away(&mut rng), away(&mut rng), away(&mut rng)];
     (p, x, if k == 0 { 0.4 } else { 1.6 })
-}
-
-fn rust_f64(v: f64) -> String {
-    let s = format!("{v:?}");
-    if s.contains('.') || s.contains('e') {
-        s
-    } else {
-        format!("{s}.0")
-    }
 }
 
 const HEADER: &str = r#"//! Random programs of constructs inside constructs (issue 15) from

@@ -15,21 +15,12 @@
 //!
 //! Regenerate with `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_hvp_tests -- --ignored`.
 
-use super::random_nests::{self, Family, LW, LX};
+use super::random_nests::{self, point_args, point_prelude, rust_f64, Family, LW, LX};
 
 /// (first seed, count, generator): the seeds of the compiled files, so these are programs the
 /// first-order tests already pass on.
 const PROGRAMS: &[(u64, u64, Family)] =
     &[(0, 12, Family::Nests), (2000, 10, Family::Constructs), (4000, 10, Family::Calls), (6000, 8, Family::ArrayCalls)];
-
-fn rust_f64(v: f64) -> String {
-    let s = format!("{v:?}");
-    if s.contains('.') || s.contains('e') {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
 
 /// A direction in [-1, 1) per float argument, fixed by the seed.
 fn direction(seed: u64, k: usize) -> Vec<f64> {
@@ -135,38 +126,11 @@ fn program_test(seed: u64, family: Family) -> String {
         source.trim_start()
     );
     for (k, p) in random_nests::points(seed).into_iter().enumerate() {
-        let fl: Vec<String> = p.floats.iter().map(|v| rust_f64(*v)).collect();
+        let (prelude, ints) = point_prelude(seed, k, &p, family == Family::Constructs);
         let dir: Vec<String> = direction(seed, k).iter().map(|v| rust_f64(*v)).collect();
-        out.push_str(&format!(
-            "        {{\n            let p = [{}];\n            let dir = [{}];\n            let (n, m, flag) = ({}, {}, {});\n",
-            fl.join(", "),
-            dir.join(", "),
-            p.n,
-            p.m,
-            p.flag
-        ));
-        let ints = if family == Family::Constructs {
-            let a = random_nests::int_arrays(seed, k);
-            out.push_str(&format!(
-                "            let obs: Vec<[usize; 2]> = vec!{:?};\n            let par: [usize; 4] = {:?};\n            \
-                 let labels: Vec<u8> = vec!{:?};\n            let idx: Vec<i32> = vec!{:?};\n",
-                a.obs, a.par, a.labels, a.idx
-            ));
-            ", &obs, &par, &labels, &idx"
-        } else {
-            ""
-        };
-        let args = |q: &str| {
-            format!(
-                "&{q}[..{LX}], &[{q}[{LX}], {q}[{}], {q}[{}], {q}[{}]], {q}[{}], {q}[{}], n, m, flag{ints}",
-                LX + 1,
-                LX + 2,
-                LX + 3,
-                LX + LW,
-                LX + LW + 1
-            )
-        };
-        let (pa, qa) = (args("p"), args("q"));
+        out.push_str(&prelude);
+        out.push_str(&format!("            let dir = [{}];\n", dir.join(", ")));
+        let (pa, qa) = (point_args("p", ints), point_args("q", ints));
         // Forward over forward (`_hvp_fwd`) exists where the function calls nothing.
         let nested = if matches!(family, Family::Nests | Family::Constructs) {
             format!(

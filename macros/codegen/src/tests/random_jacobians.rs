@@ -11,7 +11,7 @@
 //!
 //! Regenerate with `BACKPROP_WRITE_RANDOM=1 cargo test -p backprop-codegen write_random_jacobian_tests -- --ignored`.
 
-use super::random_nests::{self, Family, LW, LX};
+use super::random_nests::{self, point_args, point_prelude, Family, LW, LX};
 
 /// Outputs of every Jacobian twin: more than the 12 differentiated scalars, so forward mode runs.
 const OUTPUTS: usize = 16;
@@ -42,15 +42,6 @@ fn check_row(what: &str, k: usize, j: &[f64], n: usize, expected: &[f64]) {
     }
 }
 "#;
-
-fn rust_f64(v: f64) -> String {
-    let s = format!("{v:?}");
-    if s.contains('.') || s.contains('e') {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
 
 /// The source of `tests/random_jacobians.rs`.
 pub fn jacobian_file() -> String {
@@ -116,33 +107,9 @@ fn program_test(seed: u64, family: Family) -> Option<String> {
         source.trim_start()
     );
     for (k, p) in random_nests::points(seed).into_iter().enumerate() {
-        let fl: Vec<String> = p.floats.iter().map(|v| rust_f64(*v)).collect();
-        out.push_str(&format!(
-            "        {{\n            let p = [{}];\n            let (n, m, flag) = ({}, {}, {});\n",
-            fl.join(", "),
-            p.n,
-            p.m,
-            p.flag
-        ));
-        let ints = if family == Family::Constructs {
-            let a = random_nests::int_arrays(seed, k);
-            out.push_str(&format!(
-                "            let obs: Vec<[usize; 2]> = vec!{:?};\n            let par: [usize; 4] = {:?};\n            \
-                 let labels: Vec<u8> = vec!{:?};\n            let idx: Vec<i32> = vec!{:?};\n",
-                a.obs, a.par, a.labels, a.idx
-            ));
-            ", &obs, &par, &labels, &idx"
-        } else {
-            ""
-        };
-        let args = format!(
-            "&p[..{LX}], &[p[{LX}], p[{}], p[{}], p[{}]], p[{}], p[{}], n, m, flag{ints}",
-            LX + 1,
-            LX + 2,
-            LX + 3,
-            LX + LW,
-            LX + LW + 1
-        );
+        let (prelude, ints) = point_prelude(seed, k, &p, family == Family::Constructs);
+        out.push_str(&prelude);
+        let args = point_args("p", ints);
         out.push_str(&format!(
             "            let (x, w, a, b) = (&p[..{LX}], [p[{LX}], p[{}], p[{}], p[{}]], p[{}], p[{}]);\n\
              \x20           let (r, g) = {name}_r_grad({args});\n\

@@ -18,8 +18,6 @@ use std::collections::BTreeSet;
 #[path = "random_constructs.rs"]
 mod constructs;
 pub use constructs::program_constructs;
-// For `random_hvp.rs`, which writes the same programs' integer arrays.
-pub use constructs::int_arrays;
 
 /// SplitMix64: a tiny deterministic generator, so a seed names a program forever.
 pub struct Rng(u64);
@@ -1277,13 +1275,50 @@ pub const FILES: &[(&str, u64, u64, bool, Family)] = &[
     ("random_wide_array_calls", 7000, 100, true, Family::ArrayCalls),
 ];
 
-fn rust_f64(v: f64) -> String {
+/// A float as a Rust literal that reads back to it (`1.0`, not `1`).
+pub fn rust_f64(v: f64) -> String {
     let s = format!("{v:?}");
     if s.contains('.') || s.contains('e') {
         s
     } else {
         format!("{s}.0")
     }
+}
+
+/// The start of a generated test's block for point `k` of program `seed`: `let p = [..];`,
+/// `let (n, m, flag) = ..;` and, for the constructs' signature, its integer arrays. Returns the
+/// statements and the integer arrays' trailing call arguments.
+pub fn point_prelude(seed: u64, k: usize, p: &Point, constructs: bool) -> (String, &'static str) {
+    let fl: Vec<String> = p.floats.iter().map(|v| rust_f64(*v)).collect();
+    let mut out = format!(
+        "        {{\n            let p = [{}];\n            let (n, m, flag) = ({}, {}, {});\n",
+        fl.join(", "),
+        p.n,
+        p.m,
+        p.flag
+    );
+    if !constructs {
+        return (out, "");
+    }
+    let a = constructs::int_arrays(seed, k);
+    out.push_str(&format!(
+        "            let obs: Vec<[usize; 2]> = vec!{:?};\n            let par: [usize; 4] = {:?};\n            \
+         let labels: Vec<u8> = vec!{:?};\n            let idx: Vec<i32> = vec!{:?};\n",
+        a.obs, a.par, a.labels, a.idx
+    ));
+    (out, ", &obs, &par, &labels, &idx")
+}
+
+/// The arguments of `SIGNATURE` (then `ints`) from the flat floats `q` (`x`, `w`, `a`, `b`).
+pub fn point_args(q: &str, ints: &str) -> String {
+    format!(
+        "&{q}[..{LX}], &[{q}[{LX}], {q}[{}], {q}[{}], {q}[{}]], {q}[{}], {q}[{}], n, m, flag{ints}",
+        LX + 1,
+        LX + 2,
+        LX + 3,
+        LX + LW,
+        LX + LW + 1
+    )
 }
 
 /// The source of one compiled test file.
@@ -1383,41 +1418,11 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
         }
         out.push_str("    fn matches_finite_differences() {\n");
         for (k, p) in points(seed).into_iter().enumerate() {
-            let fl: Vec<String> = p.floats.iter().map(|v| rust_f64(*v)).collect();
-            out.push_str(&format!(
-                "        {{\n            let p = [{}];\n            let (n, m, flag) = ({}, {}, {});\n",
-                fl.join(", "),
-                p.n,
-                p.m,
-                p.flag
-            ));
-            let ints = if ext {
-                let a = constructs::int_arrays(seed, k);
-                out.push_str(&format!(
-                    "            let obs: Vec<[usize; 2]> = vec!{:?};\n            let par: [usize; 4] = {:?};\n            \
-                     let labels: Vec<u8> = vec!{:?};\n            let idx: Vec<i32> = vec!{:?};\n",
-                    a.obs, a.par, a.labels, a.idx
-                ));
-                ", &obs, &par, &labels, &idx"
-            } else {
-                ""
-            };
-            out.push_str(&format!(
-                "            let call = |q: &[f64]| {name}(&q[..{LX}], &[q[{LX}], q[{}], q[{}], q[{}]], q[{}], q[{}], n, m, flag{ints});\n",
-                LX + 1,
-                LX + 2,
-                LX + 3,
-                LX + LW,
-                LX + LW + 1
-            ));
-            out.push_str(&format!(
-                "            let (v, g) = {name}_grad(&p[..{LX}], &[p[{LX}], p[{}], p[{}], p[{}]], p[{}], p[{}], n, m, flag{ints});\n",
-                LX + 1,
-                LX + 2,
-                LX + 3,
-                LX + LW,
-                LX + LW + 1
-            ));
+            let (prelude, ints) = point_prelude(seed, k, &p, ext);
+            out.push_str(&prelude);
+            let (qa, pa) = (point_args("q", ints), point_args("p", ints));
+            out.push_str(&format!("            let call = |q: &[f64]| {name}({qa});\n"));
+            out.push_str(&format!("            let (v, g) = {name}_grad({pa});\n"));
             out.push_str(&format!(
                 "            assert_eq!(v.to_bits(), call(&p).to_bits());\n\
                  \x20           let mut grad = g.x.to_vec();\n\

@@ -14,14 +14,14 @@
 //! to its derived twin) and back.
 
 use std::fmt;
-use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
+use std::ops::{Add, Div, Rem, Sub};
 
 use crate::params::Params;
 
 mod elementary;
 mod scalar;
 pub(crate) use elementary::{elementary_functions, float_constants, value_methods};
-pub(crate) use scalar::{float_consts, forward_methods, mixed_ops, scalar_traits};
+pub(crate) use scalar::{float_consts, forward_methods, mixed_ops, part_ops, scalar_traits};
 
 /// A dual number over `f64`: `re` the value, `eps` its derivative along one direction.
 #[derive(Clone, Copy, Debug, Default)]
@@ -67,28 +67,10 @@ impl Dual64 {
 
     elementary_functions!();
 
-    /// `sqrt`.
+    /// `re` with tangent `d · eps` where `d` is finite wherever the value is (no guard needed).
     #[inline]
-    pub fn sqrt(self) -> Self {
-        let r = self.re.sqrt();
-        self.chain(r, 0.5 / r)
-    }
-    /// `recip`.
-    #[inline]
-    pub fn recip(self) -> Self {
-        self.chain(self.re.recip(), -1.0 / (self.re * self.re))
-    }
-    /// `powi`.
-    #[inline]
-    pub fn powi(self, n: i32) -> Self {
-        let d = if n == 0 { 0.0 } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
-        if n >= 1 {
-            // `n·x^(n−1)` is finite wherever `x` is (it overflows only with the value), so a zero
-            // tangent times it is zero without the guard of `chain`: the squares of every least
-            // squares objective pay one multiply for their tangent, as in `x * x`.
-            return Self { re: self.re.powi(n), eps: self.eps * d };
-        }
-        self.chain(self.re.powi(n), d)
+    fn chain_finite(self, re: f64, d: f64) -> Self {
+        Self { re, eps: self.eps * d }
     }
     /// `c · self` for a plain `f64` `c` (a constant's product, `x * 2.0` or `x * (i as f64)`): the
     /// value `c · re` bit for bit as `Dual64::c(c) * self`, without the `0 · re` term of the
@@ -192,37 +174,7 @@ fn sign(x: f64) -> f64 {
 
 scalar_traits!(Dual64);
 
-impl Neg for Dual64 {
-    type Output = Self;
-    #[inline]
-    fn neg(self) -> Self {
-        Self { re: -self.re, eps: -self.eps }
-    }
-}
-
-impl Add for Dual64 {
-    type Output = Self;
-    #[inline]
-    fn add(self, o: Self) -> Self {
-        Self { re: self.re + o.re, eps: self.eps + o.eps }
-    }
-}
-
-impl Sub for Dual64 {
-    type Output = Self;
-    #[inline]
-    fn sub(self, o: Self) -> Self {
-        Self { re: self.re - o.re, eps: self.eps - o.eps }
-    }
-}
-
-impl Mul for Dual64 {
-    type Output = Self;
-    #[inline]
-    fn mul(self, o: Self) -> Self {
-        Self { re: self.re * o.re, eps: self.eps * o.re + self.re * o.eps }
-    }
-}
+crate::dual::part_ops!(Dual64);
 
 impl Div for Dual64 {
     type Output = Self;

@@ -261,37 +261,7 @@ impl DualDual64 {
 
 crate::dual::scalar_traits!(DualDual64);
 
-impl Neg for DualDual64 {
-    type Output = Self;
-    #[inline]
-    fn neg(self) -> Self {
-        Self { re: -self.re, eps: -self.eps }
-    }
-}
-
-impl Add for DualDual64 {
-    type Output = Self;
-    #[inline]
-    fn add(self, o: Self) -> Self {
-        Self { re: self.re + o.re, eps: self.eps + o.eps }
-    }
-}
-
-impl Sub for DualDual64 {
-    type Output = Self;
-    #[inline]
-    fn sub(self, o: Self) -> Self {
-        Self { re: self.re - o.re, eps: self.eps - o.eps }
-    }
-}
-
-impl Mul for DualDual64 {
-    type Output = Self;
-    #[inline]
-    fn mul(self, o: Self) -> Self {
-        Self { re: self.re * o.re, eps: self.eps * o.re + self.re * o.eps }
-    }
-}
+crate::dual::part_ops!(DualDual64);
 
 impl Div for DualDual64 {
     type Output = Self;

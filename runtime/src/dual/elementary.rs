@@ -1,6 +1,7 @@
 //! What the dual types write alike inside their `impl`s: the chain rules of the elementary
 //! functions (`Dual64`, `dual2::DualDual64`, `dual_lanes::Dual64x4`), the `f64` constants (all
-//! three) and the piecewise-constant and predicate methods (`Dual64`, `Dual64x4`).
+//! three) and the rules written on an `f64` value (`sqrt`, `recip`, `powi`, the piecewise-constant
+//! and predicate methods: `Dual64`, `Dual64x4`).
 
 /// The elementary functions whose rule is `f(re)` with tangent `f'(re) · eps`, written once for
 /// both dual types: their `re` is `f64` (`Dual64`) or `Dual64` (`dual2::DualDual64`, where the same
@@ -144,10 +145,34 @@ macro_rules! float_constants {
 }
 pub(crate) use float_constants;
 
-/// The piecewise-constant functions (`floor`, .., tangent 0), `fract`, the predicates on the value
-/// and the angle conversions, for a type whose `re` is `f64` and whose `chain` scales its tangents.
+/// `sqrt`, `recip`, `powi`, the piecewise-constant functions (`floor`, .., tangent 0), `fract`, the
+/// predicates on the value and the angle conversions, for a type whose `re` is `f64` and whose
+/// `chain` (guarded) and `chain_finite` scale its tangents.
 macro_rules! value_methods {
     () => {
+        /// `sqrt`.
+        #[inline]
+        pub fn sqrt(self) -> Self {
+            let r = self.re.sqrt();
+            self.chain(r, 0.5 / r)
+        }
+        /// `recip`.
+        #[inline]
+        pub fn recip(self) -> Self {
+            self.chain(self.re.recip(), -1.0 / (self.re * self.re))
+        }
+        /// `powi`.
+        #[inline]
+        pub fn powi(self, n: i32) -> Self {
+            let d = if n == 0 { 0.0 } else { <f64 as From<i32>>::from(n) * self.re.powi(n - 1) };
+            if n >= 1 {
+                // `n·x^(n−1)` is finite wherever `x` is (it overflows only with the value), so a
+                // zero tangent times it is zero without the guard of `chain`: the squares of every
+                // least squares objective pay one multiply for their tangent, as in `x * x`.
+                return self.chain_finite(self.re.powi(n), d);
+            }
+            self.chain(self.re.powi(n), d)
+        }
         /// `floor` (tangent 0).
         #[inline]
         pub fn floor(self) -> Self {

@@ -325,3 +325,42 @@ macro_rules! scalar_traits {
     };
 }
 pub(crate) use scalar_traits;
+
+/// `-`, `+`, `-` and `*` of a dual type made of a value `re` and a tangent `eps` of one arithmetic
+/// type (`f64` for `Dual64`, `Dual64` for `DualDual64`): part by part, and the product rule.
+macro_rules! part_ops {
+    ($t:ident) => {
+        impl ::core::ops::Neg for $t {
+            type Output = Self;
+            #[inline]
+            fn neg(self) -> Self {
+                Self { re: -self.re, eps: -self.eps }
+            }
+        }
+
+        impl ::core::ops::Add for $t {
+            type Output = Self;
+            #[inline]
+            fn add(self, o: Self) -> Self {
+                Self { re: self.re + o.re, eps: self.eps + o.eps }
+            }
+        }
+
+        impl ::core::ops::Sub for $t {
+            type Output = Self;
+            #[inline]
+            fn sub(self, o: Self) -> Self {
+                Self { re: self.re - o.re, eps: self.eps - o.eps }
+            }
+        }
+
+        impl ::core::ops::Mul for $t {
+            type Output = Self;
+            #[inline]
+            fn mul(self, o: Self) -> Self {
+                Self { re: self.re * o.re, eps: self.eps * o.re + self.re * o.eps }
+            }
+        }
+    };
+}
+pub(crate) use part_ops;

@@ -203,15 +203,15 @@ pub fn callee_items_of(
                 &mut dual_field,
             );
             let (value_dual, grad_dual) = (format_ident!("{value_fn}_dual"), format_ident!("{grad_fn}_dual"));
-            let field_dual = quote! {
+            let sig: syn::Signature = syn::parse_quote!(fn #value_dual(#(#dual_params),*) -> #dual_field);
+            out.extend(super::tangent_alias::alias(&public, &sig, &value_fn.to_string()));
+            out.extend(quote! {
                 #[doc(hidden)]
                 #[allow(clippy::all, clippy::pedantic, unused, non_snake_case)]
-                pub fn #value_dual(#(#dual_params),*) -> #dual_field {
+                pub #sig {
                     #grad_dual(#(#args),*).1.#pname
                 }
-            };
-            out.extend(super::tangent_alias::aliases_of(&public, &field_dual, &[value_fn.to_string()]));
-            out.extend(field_dual);
+            });
         }
         // `forward.rs` prints the forward-mode field itself (sweeping only that argument).
         if let Flavor::Reverse = flavor {

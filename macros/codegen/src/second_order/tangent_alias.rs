@@ -50,18 +50,3 @@ pub fn alias(vis: &syn::Visibility, sig: &syn::Signature, name: &str) -> TokenSt
         #vis #sig { #target #turbofish(#(#args),*) }
     }
 }
-
-/// The alias of every function named `<x>_dual` among `items` whose `<x>` is in `names`.
-pub fn aliases_of(vis: &syn::Visibility, items: &TokenStream, names: &[String]) -> TokenStream {
-    let Ok(file) = syn::parse2::<syn::File>(items.clone()) else { return TokenStream::new() };
-    let mut out = TokenStream::new();
-    for item in &file.items {
-        if let syn::Item::Fn(f) = item {
-            let ident = f.sig.ident.to_string();
-            if let Some(name) = ident.strip_suffix("_dual").filter(|n| names.iter().any(|m| m == n)) {
-                out.extend(alias(vis, &f.sig, name));
-            }
-        }
-    }
-    out
-}

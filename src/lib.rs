@@ -62,6 +62,7 @@ pub mod __private {
         HasForwardMode, HasGradOfGrad, HasSecondOrder, HasThirdOrder, NoForwardMode, NoSecondOrder, NoThirdOrder,
     };
     pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
+    pub use backprop_runtime::passive::{real_value, RealValue, RealView};
     pub use backprop_runtime::pullback::{all_zero, sink};
     pub use backprop_runtime::{activation, explain, kinks, Float, Params, ZerosLike};
     // Two arguments of one call with one adjoint: the later one's zero buffer (emit's pullback call).

@@ -30,6 +30,7 @@ pub mod layers;
 pub mod no_second_order;
 pub mod optim;
 pub mod params;
+pub mod passive;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod pullback;

@@ -76,6 +76,10 @@ pub fn varied_values(f: &Function) -> (Vec<bool>, Vec<bool>) {
             // A call varies with its float arguments and with the places it reads.
             if let Op::Invoke(call, operands) = &node.op {
                 let site = &f.calls[call.index()];
+                // A passive call's integer or `bool` carries no derivative.
+                if site.passive {
+                    continue;
+                }
                 let now = operands.iter().any(|a| varied[a.index()] && f.ty(*a).float().is_some())
                     || site.args.iter().any(|a| matches!(a, CallArg::Place { array, .. } if arrays[array.index()]));
                 match site.result {

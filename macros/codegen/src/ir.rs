@@ -539,6 +539,10 @@ pub struct CallSite {
     pub args: Vec<CallArg>,
     /// The array the call returns, if it returns one (`None`: a float).
     pub result: Option<ArrayId>,
+    /// A plain function called for an integer or a `bool` (`let j: usize = nearest(p, c, i);`):
+    /// not differentiated (no pullback, no adjoint for its arguments), called with the real
+    /// parts of its float arguments (`emit/calls.rs`), its result taped like any integer.
+    pub passive: bool,
     pub span: Span,
 }
 

@@ -47,10 +47,105 @@ impl<'a> Emitter<'a> {
         (0..count).map(|_| self.operand(next.next().copied().unwrap_or(ValueId(0)), Prec::Or, false)).collect()
     }
 
+    /// The arguments of a passive call (`let j: usize = nearest(p, c, i);`): real numbers. A
+    /// float is its value part, an array of floats a real view of it: the hoisted one
+    /// ([`Emitter::passive_views`]) or one taken at the call. Over `f64` both are the argument
+    /// itself; in a re-print over a dual type they are the values.
+    fn passive_arguments(&self, call: CallId, operands: &[ValueId]) -> Vec<TokenStream> {
+        let site = &self.f.calls[call.index()];
+        let views = self.passive_views();
+        let mut next = operands.iter();
+        let mut out = Vec::new();
+        for arg in &site.args {
+            match arg {
+                CallArg::Value(_) => {
+                    let v = next.next().copied().unwrap_or(ValueId(0));
+                    let value = self.expr(v, false).0;
+                    out.push(match self.f.ty(v).float() {
+                        Some(_) => {
+                            let real = self.runtime_item("real_value");
+                            quote!(#real(#value))
+                        }
+                        None => value,
+                    });
+                }
+                CallArg::Place { array, indices, by_ref } => {
+                    let idx = self.place_indices(&mut next, indices.len());
+                    let base = self.array_name(*array);
+                    if self.f.array(*array).elem.float().is_none() {
+                        out.push(if *by_ref { quote!(&#base #([#idx])*) } else { quote!(#base #([#idx])*) });
+                        continue;
+                    }
+                    let view = match views.iter().find(|(a, _)| a == array) {
+                        Some((_, name)) => quote!(#name),
+                        None => self.real_view(&base),
+                    };
+                    let owned = matches!(self.f.array(*array).origin, ArrayOrigin::Param { by_ref: false, .. });
+                    out.push(match (idx.is_empty(), *by_ref || !owned) {
+                        (false, _) => quote!(&(*#view) #([#idx])*),
+                        (true, true) => quote!(&*#view),
+                        (true, false) => quote!(*#view),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// `{ use RealView as _; (c).real_view() }`: the array as plain floats (borrowed over `f64`).
+    fn real_view(&self, base: &TokenStream) -> TokenStream {
+        let trait_ = self.runtime_item("RealView");
+        quote!({ use #trait_ as _; (#base).real_view() })
+    }
+
+    /// The float arrays passed to passive calls that no code writes (arguments, fields of
+    /// parameter structs): their real views are taken once, at the start of the function
+    /// ([`Emitter::passive_view_statements`]), not at every call, since over a dual type a view
+    /// is a copy.
+    pub(super) fn passive_views(&self) -> Vec<(ArrayId, proc_macro2::Ident)> {
+        let mut arrays: Vec<ArrayId> = Vec::new();
+        for (i, node) in self.f.nodes.iter().enumerate() {
+            let crate::ir::Op::Invoke(call, _) = node.op else { continue };
+            let site = &self.f.calls[call.index()];
+            if !site.passive || !self.live[i] {
+                continue;
+            }
+            for arg in &site.args {
+                let CallArg::Place { array, .. } = arg else { continue };
+                let a = self.f.array(*array);
+                let fixed = match &a.origin {
+                    ArrayOrigin::Param { .. } => true,
+                    ArrayOrigin::Field { path, .. } => !path.is_empty(),
+                    _ => false,
+                };
+                if fixed && !a.mutable && a.elem.float().is_some() && !arrays.contains(array) {
+                    arrays.push(*array);
+                }
+            }
+        }
+        arrays
+            .into_iter()
+            .map(|a| (a, format_ident!("{}real_{}_{}", crate::plan::HIDDEN, self.f.array(a).name, a.index())))
+            .collect()
+    }
+
+    /// `let __backprop_real_c_1 = { use RealView as _; (c).real_view() };` for each of
+    /// [`Emitter::passive_views`].
+    pub(super) fn passive_view_statements(&self) -> Vec<super::Statement> {
+        self.passive_views()
+            .into_iter()
+            .map(|(a, name)| {
+                let view = self.real_view(&self.array_name(a));
+                super::Statement::new(quote!(let #name = #view;), vec![(name, false)])
+            })
+            .collect()
+    }
+
     /// `dense(&net.l1, x)` or `self.forward(x)`.
     pub(super) fn invoke_tokens(&self, call: CallId, operands: &[ValueId]) -> TokenStream {
         let site = &self.f.calls[call.index()];
-        let args = self.call_arguments(call, operands);
+        let args =
+            if site.passive { self.passive_arguments(call, operands) } else { self.call_arguments(call, operands) };
         // A saved call: `dense_vjp(..)`, which returns the result and the pullback's closure.
         let callee = if self.backs.contains_key(&call) { &site.vjp } else { &site.callee };
         let span = site.span;

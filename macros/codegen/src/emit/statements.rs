@@ -15,6 +15,9 @@ const CHUNK_SIZE: usize = 64;
 impl<'a> Emitter<'a> {
     pub fn block(&self, b: BlockId) -> TokenStream {
         let mut statements: Vec<Statement> = Vec::new();
+        if b == crate::ir::ROOT {
+            statements.extend(self.passive_view_statements());
+        }
         // A backward loop body first pops what its forward iteration pushed.
         statements.extend(self.call_tape_pops(b));
         if let Some(mirror) = self.f.block(b).mirror.filter(|_| self.f.block(b).backward) {

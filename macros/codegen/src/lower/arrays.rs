@@ -274,15 +274,25 @@ impl Lower<'_> {
         for i in indices {
             let v = self.expr(i);
             if self.f.ty(v).float().is_some() {
-                self.cx.error_spanned_by(
-                    i,
-                    "an index computed from a float is not supported: indices must be integers (loop variables, integer arguments, `.len()`, and arithmetic on them)",
-                );
+                let message = if self.reads_a_float_call(v, 4) {
+                    "an index computed from a call's result: `#[backprop]` takes a call with no type written for a differentiable function returning a float; write the type of a plain function's index (`let j: usize = nearest(..);`), which calls it as it is, not differentiated"
+                } else {
+                    "an index computed from a float is not supported: indices must be integers (loop variables, integer arguments, `.len()`, and arithmetic on them)"
+                };
+                self.cx.error_spanned_by(i, message);
                 return None;
             }
             values.push(v);
         }
         Some((array, values))
+    }
+
+    /// Whether `v` is, or is computed from (within `depth` operations), a differentiable call's
+    /// float result.
+    fn reads_a_float_call(&self, v: ValueId, depth: u32) -> bool {
+        let op = &self.f.node(v).op;
+        matches!(op, Op::Invoke(..))
+            || (depth > 0 && op.operands().into_iter().any(|a| self.reads_a_float_call(a, depth - 1)))
     }
 
     /// `a[i][j]` as a value.

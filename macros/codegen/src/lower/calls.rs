@@ -189,7 +189,25 @@ impl Lower<'_> {
         }
     }
 
+    /// `let j: usize = nearest(p, c, i);`: a plain function called for an integer or a `bool`
+    /// (`ty`), which carries no derivative. Its arguments are what a differentiable call takes,
+    /// but not a parameter struct (its fields are what a plain function reads: pass those).
+    pub(super) fn invoke_passive(&mut self, call: CallExpr, ty: Ty) -> ValueId {
+        let span = call.span;
+        match self.invoke_as(call, None, Some(ty)) {
+            Some(v) => v,
+            // A stand-in of the type written, so that its uses (indices) raise nothing more.
+            None if ty == Ty::Bool => self.add(Op::BoolLit(false), ty, span),
+            None => self.add(Op::IntLit(0), ty, span),
+        }
+    }
+
     fn invoke(&mut self, call: CallExpr, result: Option<ArrayId>) -> Option<ValueId> {
+        self.invoke_as(call, result, None)
+    }
+
+    /// A call; `passive` is the integer or `bool` type of a passive call's result.
+    fn invoke_as(&mut self, call: CallExpr, result: Option<ArrayId>, passive: Option<Ty>) -> Option<ValueId> {
         if call.receiver.is_none() && call.shown == self.fn_name {
             self.cx.error_spanned_by(
                 &call.callee,
@@ -206,11 +224,37 @@ impl Lower<'_> {
             args.push(self.call_place(receiver, false)?);
         }
         for a in &call.args {
-            let arg = self.call_arg(a);
+            // A plain function's argument that names nothing local (`&TABLE`, `N`): a constant,
+            // passed as written.
+            let constant = passive.is_some() && {
+                let mut names = NamesUsed(Vec::new());
+                names.visit_expr(a);
+                names.0.iter().all(|n| self.lookup(n).is_none())
+            };
+            let arg = if constant { Some(CallArg::Value(self.passive_expression(a))) } else { self.call_arg(a) };
             args.extend(arg);
         }
         if self.cx.error_count() > errors_before {
             return None;
+        }
+        if passive.is_some() {
+            let strukt = args.iter().find_map(|a| match a {
+                CallArg::Place { array, .. } => match &self.f.array(*array).origin {
+                    ArrayOrigin::Field { path, .. } if path.is_empty() => Some(*array),
+                    _ => None,
+                },
+                _ => None,
+            });
+            if strukt.is_some() {
+                self.cx.error_spanned_by(
+                    &call.callee,
+                    format!(
+                        "`{}` is called for an integer or a `bool`, so it is not differentiated and gets the values of its float arguments; a parameter struct is not such an argument: pass the fields it reads (`&net.w`)",
+                        call.shown
+                    ),
+                );
+                return None;
+            }
         }
         let id = CallId(self.f.calls.len() as u32);
         let mut operands = Vec::new();
@@ -227,9 +271,14 @@ impl Lower<'_> {
             method: call.receiver.is_some(),
             args,
             result,
+            passive: passive.is_some(),
             span: call.span,
         });
-        let ty = if result.is_some() { Ty::Unit } else { Ty::Float(self.f.float) };
+        let ty = match (result, passive) {
+            (_, Some(ty)) => ty,
+            (Some(_), None) => Ty::Unit,
+            (None, None) => Ty::Float(self.f.float),
+        };
         Some(self.f.add_unique(Op::Invoke(id, operands), ty, self.block, call.span))
     }
 

@@ -190,7 +190,15 @@ impl Lower<'_> {
             }
         }
         let errors_before = self.cx.error_count();
-        let mut value = self.expr(&init.expr);
+        // `let j: usize = nearest(p, c, i);`: a plain function called for an integer or a `bool`.
+        let passive = match annotation.and_then(scalar_type) {
+            Some(ty @ (Ty::Int | Ty::Bool)) => self.user_call(&init.expr).map(|call| (call, ty)),
+            _ => None,
+        };
+        let mut value = match passive {
+            Some((call, ty)) => self.invoke_passive(call, ty),
+            None => self.expr(&init.expr),
+        };
         if self.cx.error_count() > errors_before {
             self.poisoned.insert(name.to_string());
         }

@@ -20,7 +20,8 @@ impl Plan<'_> {
         }
         match &node.op {
             Op::Load(a, ..) => !self.f.array(*a).mutable,
-            Op::Store(..) | Op::Declare(_) => false,
+            // A passive call's integer is computed once, where the source computes it.
+            Op::Store(..) | Op::Declare(_) | Op::Invoke(..) => false,
             _ => matches!(node.ty, Ty::Bool | Ty::Int),
         }
     }

@@ -189,11 +189,12 @@ pub fn items(
     let new_grad = quote!(#grad_ty { #(#grad_fields,)* });
 
     let mut out = TokenStream::new();
+    let func = &super::passive_args::real_arguments(func, f);
     // The tangent sweeps: the user's body over Dual64 (`hessian` already emits `<name>_dual`,
     // through its vjp), and over DualDual64 where nothing is called.
     let mut renames = Renames::new();
     renames.insert(name.clone(), dual_fn.clone());
-    for call in &f.calls {
+    for call in f.calls.iter().filter(|c| !c.passive) {
         if let Some(last) = super::last_ident(&call.callee) {
             renames.insert(last.to_string(), super::tangent_alias::alias_name(&last.to_string()));
         }
@@ -203,7 +204,7 @@ pub fn items(
         out.extend(super::tangent_alias::alias(vis, &dual.sig, &name));
         out.extend(dual.into_token_stream());
     }
-    let nested = f.calls.is_empty();
+    let nested = f.calls.iter().all(|c| c.passive);
     if nested {
         let mut renames = Renames::new();
         renames.insert(name.clone(), dual2_fn.clone());

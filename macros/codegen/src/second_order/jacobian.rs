@@ -215,7 +215,7 @@ fn forward(func: &syn::ItemFn, f: &ir::Function, name: &str, vjp: &TokenStream) 
     let scalar_ok = matches!(&func.sig.output, syn::ReturnType::Type(_, t)
         if matches!(&**t, syn::Type::Array(a) if quote!(#a).to_string().starts_with("[f64")));
     if !scalar_ok
-        || !f.calls.is_empty()
+        || f.calls.iter().any(|c| !c.passive)
         || f.float != ir::FloatTy::F64
         || func.sig.generics.type_params().next().is_some()
         || f.params.iter().any(|p| p.strukt.is_some())

@@ -31,6 +31,7 @@ pub mod custom_rule;
 pub mod forward;
 pub mod grad_of_grad;
 pub mod jacobian;
+pub mod passive_args;
 pub mod retype;
 pub mod scale;
 pub mod stubs;
@@ -75,7 +76,8 @@ fn struct_twins(f: &ir::Function) -> Vec<String> {
 
 /// Callees reached through calls: their value, pullback and vjp, renamed to their dual copies.
 fn callee_renames(f: &ir::Function, r: &mut Renames) {
-    for call in &f.calls {
+    // A passive call's callee is a plain function, called as it is.
+    for call in f.calls.iter().filter(|c| !c.passive) {
         for path in [&call.callee, &call.pullback, &call.vjp] {
             if let Some(last) = last_ident(path) {
                 let name = last.to_string();

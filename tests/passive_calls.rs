@@ -1,0 +1,282 @@
+//! Passive calls: a plain function called for an integer or a `bool` inside a `#[backprop]` body
+//! (`let j: usize = nearest(p, c, i);`). The call is made as written, with the real values of its
+//! arguments, and its result carries no derivative: the derivative follows the index it picked,
+//! as it follows a branch taken. Checked against closed forms (k-means), against num-dual on a
+//! generic twin that calls the same plain function on real parts (piecewise-linear
+//! interpolation), through every generated form: `_grad`, `_grad_acc`, `_hvp`, `_hessian`,
+//! `_jvp`, `_jacobian` (forward lanes), and a pullback called in a caller's loop.
+
+#![allow(clippy::needless_range_loop, clippy::ptr_arg)]
+
+use backprop::prelude::*;
+use nalgebra::SVector;
+use num_dual::{hessian, DualNum};
+
+// ---- k-means: the nearest centroid, found by a plain function ----------------------------------
+
+/// The index of the centroid nearest to point `i` (the first of equals): plain Rust, free to be
+/// written for speed, never differentiated.
+fn nearest(p: &[f64], c: &[f64], i: usize, k: usize, d: usize) -> usize {
+    let mut best = f64::INFINITY;
+    let mut arg = 0;
+    for j in 0..k {
+        let mut s = 0.0;
+        for l in 0..d {
+            let t = c[j * d + l] - p[i * d + l];
+            s += t * t;
+        }
+        if s < best {
+            best = s;
+            arg = j;
+        }
+    }
+    arg
+}
+
+#[backprop(hessian, forward, wrt(c))]
+fn kmeans(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
+    let mut total = 0.0;
+    for i in 0..n {
+        let j: usize = nearest(p, c, i, k, d);
+        let mut r = 0.0;
+        for l in 0..d {
+            let t = c[j * d + l] - p[i * d + l];
+            r += t * t;
+        }
+        total += r;
+    }
+    total
+}
+
+fn points(n: usize, d: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed;
+    (0..n * d)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        })
+        .collect()
+}
+
+/// `∂f/∂c_j = 2 Σ_{i → j} (c_j − p_i)` and `∂²f/∂c_jl² = 2·|{i → j}|`, from the assignment.
+fn kmeans_closed_form(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> (f64, Vec<f64>, Vec<f64>) {
+    let (mut value, mut grad, mut diag) = (0.0, vec![0.0; k * d], vec![0.0; k * d]);
+    for i in 0..n {
+        let j = nearest(p, c, i, k, d);
+        for l in 0..d {
+            let t = c[j * d + l] - p[i * d + l];
+            value += t * t;
+            grad[j * d + l] += 2.0 * t;
+            diag[j * d + l] += 2.0;
+        }
+    }
+    (value, grad, diag)
+}
+
+#[test]
+fn kmeans_gradient_and_hessian_follow_the_nearest_centroid() {
+    let (n, k, d) = (37, 5, 3);
+    let (p, c) = (points(n, d, 7), points(k, d, 11));
+    let (value, grad, diag) = kmeans_closed_form(&p, &c, n, k, d);
+    let (v, g) = kmeans_grad(&p, &c, n, k, d);
+    assert!((v - value).abs() <= 1e-12 * value, "{v} vs {value}");
+    for m in 0..k * d {
+        assert!((g.c[m] - grad[m]).abs() <= 1e-12 * (1.0 + grad[m].abs()), "grad[{m}]: {} vs {}", g.c[m], grad[m]);
+    }
+    // The accumulating form adds into what is there.
+    let mut acc = KmeansGrad { c: vec![1.0; k * d] };
+    kmeans_grad_acc(&p, &c, n, k, d, &mut acc);
+    for m in 0..k * d {
+        assert_eq!(acc.c[m], 1.0 + g.c[m]);
+    }
+    // H·1 is the Hessian's diagonal (each coordinate enters only its own squared distances).
+    let ones = KmeansGrad { c: vec![1.0; k * d] };
+    let (hv_value, hv_grad, hv) = kmeans_hvp(&p, &c, n, k, d, &ones);
+    assert_eq!((hv_value, &hv_grad.c), (v, &g.c), "_hvp's value and gradient are _grad's, bit for bit");
+    assert_eq!(hv.c, diag);
+    let (_, _, h) = kmeans_hessian(&p, &c, n, k, d);
+    for a in 0..k * d {
+        for b in 0..k * d {
+            assert_eq!(h[a][b], if a == b { diag[a] } else { 0.0 }, "h[{a}][{b}]");
+        }
+    }
+    // Forward mode: the directional derivative is ∇f · v.
+    let dir = KmeansGrad { c: (0..k * d).map(|m| (m as f64 * 0.37).sin()).collect() };
+    let (jv_value, jv) = kmeans_jvp(&p, &c, n, k, d, &dir);
+    let dot: f64 = grad.iter().zip(&dir.c).map(|(a, b)| a * b).sum();
+    assert_eq!(jv_value, v);
+    assert!((jv - dot).abs() <= 1e-12 * (1.0 + dot.abs()), "{jv} vs {dot}");
+}
+
+#[test]
+fn an_unused_centroid_gets_a_zero_gradient() {
+    // Centroid 2 is far from every point: nothing is assigned to it.
+    let (n, k, d) = (6, 3, 2);
+    let p = points(n, d, 3);
+    let c = vec![-1.0, -1.0, 1.0, 1.0, 50.0, 50.0];
+    let (_, g) = kmeans_grad(&p, &c, n, k, d);
+    assert_eq!(&g.c[4..], &[0.0, 0.0]);
+    let (_, grad, _) = kmeans_closed_form(&p, &c, n, k, d);
+    assert_eq!(g.c, grad);
+}
+
+// ---- piecewise-linear interpolation: the segment, found by a plain function of a float --------
+
+/// The segment `k` with `xs[k] <= x < xs[k + 1]`, clamped to the first and last (a binary search:
+/// plain Rust, on the real value of `x`).
+fn segment(xs: &[f64; 6], x: f64) -> usize {
+    let (mut lo, mut hi) = (0, xs.len() - 2);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if xs[mid] <= x {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+#[backprop(hessian, wrt(ys, x))]
+fn interp(xs: &[f64; 6], ys: &[f64; 6], x: f64) -> f64 {
+    let k: usize = segment(xs, x);
+    let t = (x - xs[k]) / (xs[k + 1] - xs[k]);
+    let y = ys[k] + t * (ys[k + 1] - ys[k]);
+    y * y.sin()
+}
+
+fn interp_twin<T: DualNum<f64> + Copy>(xs: &[f64; 6], ys: &[T], x: T) -> T {
+    let k = segment(xs, x.re());
+    let t = (x - xs[k]) / (xs[k + 1] - xs[k]);
+    let y = ys[k] + t * (ys[k + 1] - ys[k]);
+    y * y.sin()
+}
+
+const XS: [f64; 6] = [-2.0, -0.5, 0.25, 1.0, 2.5, 4.0];
+const YS: [f64; 6] = [0.3, -1.2, 0.8, 1.9, 0.1, -0.7];
+
+#[test]
+fn interpolation_matches_num_dual_in_every_segment_to_second_order() {
+    for &x in &[-3.0, -1.0, 0.0, 0.6, 1.7, 3.2, 5.0, 0.25] {
+        let (value, g) = interp_grad(&XS, &YS, x);
+        let (_, g2, h) = interp_hessian(&XS, &YS, x);
+        assert_eq!(g2.ys, g.ys);
+        // num-dual's Hessian over (ys, x): 7 variables.
+        let mut at = [0.0; 7];
+        at[..6].copy_from_slice(&YS);
+        at[6] = x;
+        let (v, grad, hess) = hessian(|z: SVector<_, 7>| interp_twin(&XS, &z.as_slice()[..6], z[6]), SVector::from(at));
+        assert!((value - v).abs() <= 1e-14, "x = {x}");
+        for i in 0..7 {
+            let ours = if i < 6 { g.ys[i] } else { g.x };
+            assert!((ours - grad[i]).abs() <= 1e-13, "x = {x}: grad[{i}] {ours} vs {}", grad[i]);
+        }
+        // Our Hessian's flat order is `Params` order: ys, then x.
+        for i in 0..7 {
+            for j in 0..7 {
+                let (a, b) = (h[i][j], hess[(i, j)]);
+                assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "x = {x}: h[{i}][{j}] {a} vs {b}");
+            }
+        }
+    }
+}
+
+/// A caller summing interpolated values at query points in a loop: `interp`'s pullback is
+/// called per query, and calls `segment` again on what it recomputes.
+#[backprop(wrt(ys))]
+fn fit(xs: &[f64; 6], ys: &[f64; 6], qs: &[f64], targets: &[f64]) -> f64 {
+    let mut loss = 0.0;
+    for s in 0..qs.len() {
+        let e = interp(xs, ys, qs[s]) - targets[s];
+        loss += e * e;
+    }
+    loss
+}
+
+#[test]
+fn a_caller_differentiates_through_the_passive_call_of_its_callee() {
+    let qs = [-1.0, 0.3, 0.9, 2.0, 3.9, 4.5];
+    let targets = [0.1, 0.2, -0.3, 0.4, 0.0, 0.5];
+    let (_, g) = fit_grad(&XS, &YS, &qs, &targets);
+    // d/dys of Σ (f(q) − t)², with f's gradient from num-dual per query.
+    let mut expected = [0.0; 6];
+    for s in 0..qs.len() {
+        let mut at = [0.0; 7];
+        at[..6].copy_from_slice(&YS);
+        at[6] = qs[s];
+        let (v, grad, _) = hessian(|z: SVector<_, 7>| interp_twin(&XS, &z.as_slice()[..6], z[6]), SVector::from(at));
+        for i in 0..6 {
+            expected[i] += 2.0 * (v - targets[s]) * grad[i];
+        }
+    }
+    for i in 0..6 {
+        assert!((g.ys[i] - expected[i]).abs() <= 1e-12, "ys[{i}]: {} vs {}", g.ys[i], expected[i]);
+    }
+}
+
+// ---- a `bool` from a plain function, and `_jacobian`'s forward lanes through a passive call ---
+
+fn inside_unit_ball(x: &[f64; 3]) -> bool {
+    x.iter().map(|v| v * v).sum::<f64>() < 1.0
+}
+
+#[backprop(hessian)]
+fn barrier(x: &[f64; 3], w: f64) -> f64 {
+    let inside: bool = inside_unit_ball(x);
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += x[i] * x[i];
+    }
+    if inside {
+        w * s
+    } else {
+        w * s.sqrt() * 2.0
+    }
+}
+
+#[test]
+fn a_bool_from_a_plain_function_picks_the_branch() {
+    let inner = [0.2, -0.3, 0.4];
+    let (v, g) = barrier_grad(&inner, 1.5);
+    assert_eq!(v, 1.5 * (0.04 + 0.09 + 0.16));
+    for i in 0..3 {
+        assert_eq!(g.x[i], 1.5 * 2.0 * inner[i]);
+    }
+    assert_eq!(g.w, 0.04 + 0.09 + 0.16);
+    let outer = [1.0, 2.0, -2.0];
+    let (v, g) = barrier_grad(&outer, 1.5);
+    assert_eq!(v, 1.5 * 3.0 * 2.0);
+    for i in 0..3 {
+        assert!((g.x[i] - 1.5 * 2.0 * outer[i] / 3.0).abs() <= 1e-15);
+    }
+    // ∂²/∂x∂w inside the ball is 2x; the Hessian-vector product along w alone gives it.
+    let along_w = BarrierGrad { x: [0.0; 3], w: 1.0 };
+    let (_, _, hv) = barrier_hvp(&inner, 1.5, &along_w);
+    assert_eq!(hv.x, [0.4, -0.6, 0.8]);
+}
+
+/// Three outputs over two differentiated floats: `_jacobian` takes forward mode (one sweep of
+/// four lanes), which re-prints the passive call over `Dual64x4`.
+#[backprop(wrt(a, x))]
+fn warped(a: f64, x: f64) -> [f64; 3] {
+    let k: usize = segment(&XS, x);
+    let mut out = [0.0; 3];
+    for m in 0..3 {
+        out[m] = a * YS[k + m % 2] * (x - XS[k]) + (m as f64) * a * a;
+    }
+    out
+}
+
+#[test]
+fn the_jacobian_forward_lanes_call_the_plain_function_on_values() {
+    for &x in &[-1.0, 0.5, 3.0] {
+        let (value, j) = warped_jacobian(1.25, x);
+        let k = segment(&XS, x);
+        for m in 0..3 {
+            let y = YS[k + m % 2];
+            assert_eq!(value[m], 1.25 * y * (x - XS[k]) + (m as f64) * 1.25 * 1.25);
+            let (da, dx) = (y * (x - XS[k]) + 2.0 * (m as f64) * 1.25, 1.25 * y);
+            assert!((j[m][0] - da).abs() <= 1e-14 && (j[m][1] - dx).abs() <= 1e-14, "x = {x}, row {m}: {:?}", j[m]);
+        }
+    }
+}

@@ -280,3 +280,56 @@ fn the_jacobian_forward_lanes_call_the_plain_function_on_values() {
         }
     }
 }
+
+// ---- passive calls in a generic function, a method (a field as the argument) and over f32 -----
+
+fn largest<T: backprop::Float>(x: &[T]) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if x[i] > x[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[backprop]
+fn peak_squared<T: backprop::Float>(x: &[T]) -> T {
+    let j: usize = largest(x);
+    x[j] * x[j]
+}
+
+fn first_above(w: &[f64], t: f64) -> usize {
+    w.iter().position(|&v| v > t).unwrap_or(0)
+}
+
+#[derive(Params, Clone)]
+struct Knots {
+    w: Vec<f64>,
+}
+
+#[backprop]
+impl Knots {
+    #[backprop]
+    fn snap(&self, x: f64) -> f64 {
+        let j: usize = first_above(&self.w, x);
+        (self.w[j] - x) * (self.w[j] - x)
+    }
+}
+
+#[backprop(wrt(x))]
+fn scaled_peak(x: f32, xs: &[f32]) -> f32 {
+    let j: usize = largest(xs);
+    x * xs[j]
+}
+
+#[test]
+fn generic_method_and_f32_functions_take_passive_calls() {
+    let (v, g) = peak_squared_grad(&[1.0f64, 3.0, 2.0]);
+    assert_eq!((v, g.x), (9.0, vec![0.0, 6.0, 0.0]));
+    let knots = Knots { w: vec![0.5, 1.5, 2.5] };
+    let (v, g) = knots.snap_grad(1.0);
+    assert_eq!(v, 0.25);
+    assert_eq!((g.self_.w, g.x), (vec![0.0, 1.0, 0.0], -1.0));
+    assert_eq!(scaled_peak_grad(2.0, &[1.0, 4.0, -3.0]), (8.0, ScaledPeakGrad { x: 4.0 }));
+}

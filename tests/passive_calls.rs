@@ -333,3 +333,50 @@ fn generic_method_and_f32_functions_take_passive_calls() {
     assert_eq!((g.self_.w, g.x), (vec![0.0, 1.0, 0.0], -1.0));
     assert_eq!(scaled_peak_grad(2.0, &[1.0, 4.0, -3.0]), (8.0, ScaledPeakGrad { x: 4.0 }));
 }
+
+// ---- an assignment to an integer variable is a passive call too -------------------------------
+
+/// The segment of `x` again, by assignment in a loop: each query reassigns `k`.
+#[backprop(hessian, forward, wrt(ys, qs))]
+fn interp_sum(ys: &[f64; 6], qs: &[f64; 3]) -> f64 {
+    let mut k: usize = 0;
+    let mut total = 0.0;
+    for s in 0..3 {
+        k = segment(&XS, qs[s]);
+        let t = (qs[s] - XS[k]) / (XS[k + 1] - XS[k]);
+        let y = YS_WEIGHT * (ys[k] + t * (ys[k + 1] - ys[k]));
+        total += y * y;
+    }
+    total + k as f64
+}
+
+const YS_WEIGHT: f64 = 1.5;
+
+#[test]
+fn an_integer_reassigned_from_a_plain_function_is_a_passive_call() {
+    let qs = [-0.3, 1.2, 3.3];
+    let (value, g) = interp_sum_grad(&YS, &qs);
+    let (mut expected, mut grad, mut grad_q) = (0.0, [0.0; 6], [0.0; 3]);
+    for (s, &q) in qs.iter().enumerate() {
+        let k = segment(&XS, q);
+        let t = (q - XS[k]) / (XS[k + 1] - XS[k]);
+        let y = YS_WEIGHT * (YS[k] + t * (YS[k + 1] - YS[k]));
+        expected += y * y;
+        grad[k] += 2.0 * y * YS_WEIGHT * (1.0 - t);
+        grad[k + 1] += 2.0 * y * YS_WEIGHT * t;
+        grad_q[s] = 2.0 * y * YS_WEIGHT * (YS[k + 1] - YS[k]) / (XS[k + 1] - XS[k]);
+    }
+    expected += segment(&XS, qs[2]) as f64;
+    assert!((value - expected).abs() <= 1e-14 * expected, "{value} vs {expected}");
+    for i in 0..6 {
+        assert!((g.ys[i] - grad[i]).abs() <= 1e-13, "ys[{i}]: {} vs {}", g.ys[i], grad[i]);
+    }
+    for s in 0..3 {
+        assert!((g.qs[s] - grad_q[s]).abs() <= 1e-13, "qs[{s}]: {} vs {}", g.qs[s], grad_q[s]);
+    }
+    // Forward mode re-prints the body with the assignment's arguments (a seeded `qs[s]`) as values.
+    let dir = InterpSumGrad { ys: [1.0, -0.5, 0.25, 2.0, 0.0, 1.5], qs: [0.5, -1.0, 2.0] };
+    let (_, jv) = interp_sum_jvp(&YS, &qs, &dir);
+    let dot: f64 = grad.iter().zip(&dir.ys).chain(grad_q.iter().zip(&dir.qs)).map(|(a, b)| a * b).sum();
+    assert!((jv - dot).abs() <= 1e-13, "{jv} vs {dot}");
+}

@@ -3,7 +3,7 @@
 //! `a[i] = e`), a name's new value replacing the old one in its scope.
 
 use super::{Binding, Lower};
-use crate::ir::{BinOp, Hint, ValueId};
+use crate::ir::{BinOp, Hint, Ty, ValueId};
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::spanned::Spanned;
@@ -71,6 +71,8 @@ impl Lower<'_> {
                     // Assigning a whole parameter struct is one error, whatever the value is.
                     let value = if self.field_path(&a.left).is_some_and(|(_, path)| path.is_empty()) {
                         self.poison()
+                    } else if let Some((call, ty)) = self.passive_assignment(a) {
+                        self.invoke_passive(call, ty)
                     } else {
                         self.expr(&a.right)
                     };
@@ -113,6 +115,18 @@ impl Lower<'_> {
                 }
             },
         }
+    }
+
+    /// `j = nearest(..)` to an integer or `bool` variable: a passive call, as `let j: usize = ..`.
+    fn passive_assignment<'e>(&self, a: &'e syn::ExprAssign) -> Option<(super::calls::CallExpr<'e>, Ty)> {
+        let Expr::Path(p) = &*a.left else { return None };
+        let (si, vi) = self.lookup(&p.path.get_ident()?.to_string())?;
+        let Binding::Value(v) = self.scopes[si][vi].1 else { return None };
+        let ty = self.f.ty(v);
+        if !matches!(ty, Ty::Int | Ty::Bool) {
+            return None;
+        }
+        Some((self.user_call(&a.right)?, ty))
     }
 
     fn assign(&mut self, place: &Expr, value: ValueId) {

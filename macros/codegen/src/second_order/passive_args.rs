@@ -32,33 +32,48 @@ impl VisitMut for Wrap<'_> {
         // The lowering's passive call: a `let` typed as an integer or a `bool`, set by a call.
         let typed = matches!(&local.pat, syn::Pat::Type(t) if is_integer_or_bool(&t.ty));
         if let (true, Some(init)) = (typed, local.init.as_mut()) {
-            // A method's receiver is its first argument. The callee as written must be the next
-            // passive call's (`let n: usize = xs.len();` is not a call the lowering made).
-            let (args, callee, skip) = match &mut *init.expr {
-                syn::Expr::Call(call) => {
-                    let func = &call.func;
-                    (Some(&mut call.args), quote!(#func).to_string(), 0)
-                }
-                syn::Expr::MethodCall(call) => {
-                    let (method, turbofish) = (&call.method, &call.turbofish);
-                    (Some(&mut call.args), quote!(#method #turbofish).to_string(), 1)
-                }
-                _ => (None, String::new(), 0),
-            };
-            let site = self.passive.get(self.next).filter(|site| site.callee.to_string() == callee);
-            if let (Some(args), Some(site)) = (args, site) {
-                self.next += 1;
-                for (arg, kind) in args.iter_mut().zip(site.args.iter().skip(skip)) {
-                    *arg = self.real(arg, kind);
-                }
+            if self.wrap_call(&mut init.expr) {
                 return;
             }
         }
         syn::visit_mut::visit_local_mut(self, local);
     }
+
+    fn visit_expr_assign_mut(&mut self, assign: &mut syn::ExprAssign) {
+        // `j = nearest(..)` to an integer or `bool` variable (the lowering knew the type).
+        if matches!(&*assign.left, syn::Expr::Path(_)) && self.wrap_call(&mut assign.right) {
+            return;
+        }
+        syn::visit_mut::visit_expr_assign_mut(self, assign);
+    }
 }
 
 impl Wrap<'_> {
+    /// Wraps the arguments of `e` when it is the next passive call, by callee as written (`let n:
+    /// usize = xs.len();` is not a call the lowering made). A method's receiver is its first
+    /// argument.
+    fn wrap_call(&mut self, e: &mut syn::Expr) -> bool {
+        let (args, callee, skip) = match e {
+            syn::Expr::Call(call) => {
+                let func = &call.func;
+                (&mut call.args, quote!(#func).to_string(), 0)
+            }
+            syn::Expr::MethodCall(call) => {
+                let (method, turbofish) = (&call.method, &call.turbofish);
+                (&mut call.args, quote!(#method #turbofish).to_string(), 1)
+            }
+            _ => return false,
+        };
+        let Some(site) = self.passive.get(self.next).filter(|site| site.callee.to_string() == callee) else {
+            return false;
+        };
+        self.next += 1;
+        for (arg, kind) in args.iter_mut().zip(site.args.iter().skip(skip)) {
+            *arg = self.real(arg, kind);
+        }
+        true
+    }
+
     fn real(&self, arg: &syn::Expr, kind: &CallArg) -> syn::Expr {
         let private = quote!(::backprop::__private);
         match kind {

@@ -327,6 +327,7 @@ fn scaled_peak(x: f32, xs: &[f32]) -> f32 {
 fn generic_method_and_f32_functions_take_passive_calls() {
     let (v, g) = peak_squared_grad(&[1.0f64, 3.0, 2.0]);
     assert_eq!((v, g.x), (9.0, vec![0.0, 6.0, 0.0]));
+    assert_eq!(peak_squared(&[1.0f32, -4.0]), 1.0f32);
     let knots = Knots { w: vec![0.5, 1.5, 2.5] };
     let (v, g) = knots.snap_grad(1.0);
     assert_eq!(v, 0.25);

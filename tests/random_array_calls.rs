@@ -69,6 +69,21 @@ pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
     out
 }
 
+/// Plain functions the random programs call for an index (passive calls): never differentiated.
+pub fn nearest_to(x: &[f64], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+pub fn bucket(w: &[f64; 4], t: f64) -> usize {
+    w.iter().filter(|&&v| v < t).count().min(3)
+}
+
 /// A recurrent cell over three states (issue 18).
 #[backprop]
 pub fn cell3(w: &[f64; 4], h: &[f64; 3], t: f64) -> [f64; 3] {

@@ -69,6 +69,21 @@ pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
     out
 }
 
+/// Plain functions the random programs call for an index (passive calls): never differentiated.
+pub fn nearest_to(x: &[f64], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+pub fn bucket(w: &[f64; 4], t: f64) -> usize {
+    w.iter().filter(|&&v| v < t).count().min(3)
+}
+
 /// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; one loop; x.iter() loop.
 mod nest_4000 {
     use super::*;
@@ -174,7 +189,7 @@ mod nest_4000 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod nest_4001 {
     use super::*;
 
@@ -197,52 +212,54 @@ mod nest_4001 {
                 let mut top14: f64 = h1[(m + 1) % 4];
                 let mut s15: f64 = (wsum(w, b) / ((-0.75_f64) * (-0.75_f64) + 1.0));
                 for i12 in 0..i8 {
-                    let p16 = if m == 0 { 2 } else { m - 1 };
-                    let d17 = (x[p16 + i12]).sin();
+                    let p16 = if i12 == 0 { 2 } else { i12 - 1 };
+                    let d17 = (pick(x, p16, (i8 as f64))).tanh();
                     if d17 > top14 {
                         top14 = d17;
                     }
-                    let g18 = ((softplus(wsum(w, d17)) + 0.2).max(0.0)).sqrt();
-                    let t19 = if g18 > 0.0 { g18 * (top14).min(best5) } else { 0.0 };
-                    s15 = (s15 * 0.5
-                        + ((pick(x, m, 1.5_f64)).abs()
-                            / (((pick(x, i8, x[(p16 + 3) % 6])).atan()) * ((pick(x, i8, x[(p16 + 3) % 6])).atan())
-                                + 1.0)))
-                        .tanh();
+                    let mut loc18 = [0.0_f64; 2];
+                    q10 += sigmoid(loc18[(i12 + 2) % 2]);
+                    s15 = (s15 * 0.5 + x[(p16 + 3) % 6]).tanh();
                 }
-                if top14 > hc[1] {
-                    h1[m + 1] = ((*xi3).min(w[m + 1]) * 0.5 + 0.5_f64);
-                    h1[(i2 + 3) % 4] = (h1[(m + 1) % 4]).tanh();
+                if s15 > (m as f64).min(pick(x, m, b)) {
+                    h1[i8 + 1] = (x[5] * 0.5 + wsum(w, 0.5_f64)).abs();
+                } else {
+                    let d19 = (-(pick(x, i8, h1[(m + 1) % 4])).sin());
+                    top4 = top4.max(d19);
                 }
-                let r20 = sigmoid(s15 * 0.5 + ((h1[(m + 2) % 4]).mul_add(d7, 0.5)).tanh()) / q10;
-                q10 += r20;
-                let p21 = if m == 0 { 2 } else { m - 1 };
-                q10 += sigmoid(((pick(x, p21, w[i8])).abs()).mul_add((s11).max(b), 0.5));
-                s11 = (s11 * 0.5 + (-(h1[i8] - a))).tanh();
+                let d20 = w[i8];
+                if d20 < best5 {
+                    best5 = d20;
+                }
+                q10 += ((if (x[5 - i8] * 0.5 + 0.5_f64) > pick(x, m, w[3 - m]) {
+                    (x[5 - i8] * 0.5 + 0.5_f64) * 2.0
+                } else {
+                    pick(x, m, w[3 - m]) - (x[5 - i8] * 0.5 + 0.5_f64)
+                })
+                .tanh())
+                    * ((if (x[5 - i8] * 0.5 + 0.5_f64) > pick(x, m, w[3 - m]) {
+                        (x[5 - i8] * 0.5 + 0.5_f64) * 2.0
+                    } else {
+                        pick(x, m, w[3 - m]) - (x[5 - i8] * 0.5 + 0.5_f64)
+                    })
+                    .tanh());
+                s11 = (s11 * 0.5 + ((pick(x, i2, b)).atan()).mul_add((*xi3), 0.5)).tanh();
             }
-            let d22 = (1.0 / q10)
-                * (if (top4).atan() > (m as f64) { (top4).atan() * 2.0 } else { (m as f64) - (top4).atan() });
-            if d22 > top4 {
-                top4 = d22;
+            let t21 = (q10 * q10 + 0.5).ln();
+            let d22 = (s11 * s11 + 1.0).sqrt() * ((s11).min(d7) * 0.5 + (d6).mul_add(t21, 0.5));
+            if d22 < best5 {
+                best5 = d22;
             }
-            h1[3 - m] = relu(s11);
         }
         let t23 = top4;
-        let t24 = (best5 * best5 + 1.0).sqrt();
-        let mut best27: f64 = 9.0;
-        for i25 in m + 1..4 {
-            let t28 = (if best5 > t24 { best5 * 2.0 } else { t24 - best5 }).abs();
-            let d29 = (wsum(w, x[5 - m]) / ((hc[0]) * (hc[0]) + 1.0)).mul_add(pick(x, i25, top4), 0.5);
-            if d29 < best27 {
-                best27 = d29;
-            }
-        }
-        let t30 = best27;
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + top4 + best5 + t23 + t24 + best27 + h1.iter().sum::<f64>()
+        h1[(m + 3) % 4] = relu(best5);
+        let d24 = (if (w[(m + 4) % 4]).min(top4) > softplus((m as f64)) {
+            (w[(m + 4) % 4]).min(top4) * 2.0
+        } else {
+            softplus((m as f64)) - (w[(m + 4) % 4]).min(top4)
+        });
+        best5 = best5.min(d24);
+        top4 + best5 + t23 + d24 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -452,7 +469,7 @@ mod nest_4002 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4003 {
     use super::*;
 
@@ -485,38 +502,35 @@ mod nest_4003 {
                 top5 = d11;
             }
             let p12 = if m == 0 { 2 } else { m - 1 };
-            let d13 = ((d11 * d11) * (d11 * d11) + 1.0).sqrt();
+            let d13 = (1.5_f64).mul_add((d11 / ((h2[2 - p12]) * (h2[2 - p12]) + 1.0)), 0.5);
             if d13 > top5 {
                 top5 = d13;
             }
-            if p12 % 2 == 1 {
-                let d14 = relu(soft(d11, d11));
-                if d14 > top8 {
-                    top8 = d14;
-                }
-            } else {
-                let d15 = wsum(w, d11);
-                if d15 > top5 {
-                    top5 = d15;
-                }
+            let g14 = ((soft(d11, d11) + 0.2).max(0.0)).sqrt();
+            let t15 = if g14 > 0.0 { g14 } else { 0.0 };
+        }
+        let mut pr18: f64 = 1.0;
+        let mut s19: f64 = x[(m + 6) % 6];
+        for i16 in 0..2 {
+            s19 += w[3 - i16] * s19;
+            let g20 = (relu(((m as f64) * (m as f64) + 1.0).sqrt() - 0.3)).sqrt();
+            let t21 = if g20 > 0.0 { g20 * (top5 - s19) } else { 0.0 };
+            pr18 *= 0.75 + 0.5 * sigmoid(((hc[0]).atan()).cos());
+        }
+        let t22 = relu(pr18);
+        let mut s25: f64 = 0.0;
+        for xi24 in x.iter() {
+            let t26 = (0.5_f64).min((s19).max(h1[(m + 2) % 6]));
+            s25 = (s25 * 0.5 + (soft(t22, x[m + 3]) / ((h2[2 - m]) * (h2[2 - m]) + 1.0)).max((x[m + 3] * (m as f64))))
+                .tanh();
+            let g27 = (relu((m as f64).tanh().exp() - 0.3)).sqrt();
+            let t28 = if g27 > 0.0 { g27 * (a * 0.5 + (m as f64)) } else { 0.0 };
+            if flag {
+                h2[(m + 1) % 3] += pick(x, m, top5);
             }
         }
-        let t16 = sigmoid(top5);
-        let mut s19: f64 = 0.0;
-        let mut q20: f64 = 1.0;
-        for i17 in 0..2 {
-            q20 += (m as f64).exp();
-            h2[m] = (softplus(pick(x, i17, h1[(m + 4) % 6]))).atan();
-            s19 += softplus((t16 / ((w[(i17 + 4) % 4]) * (w[(i17 + 4) % 4]) + 1.0)));
-        }
-        let t21 = s19;
-        h2[m] = relu(q20);
-        h2[2] = ((x[(m + 4) % 6]).min(hc[1]) / ((x[m]) * (x[m]) + 1.0));
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z + top5 + t16 + s19 + q20 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
+        let t29 = (s25 * s25 + 0.5).ln();
+        top5 + pr18 + s19 + s25 + h1[4] * 0.5 + h1[1] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -580,7 +594,7 @@ mod nest_4003 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4004 {
     use super::*;
 
@@ -622,22 +636,9 @@ mod nest_4004 {
             if d23 < best22 {
                 best22 = d23;
             }
-            let p24 = if !flag { i20 } else { 0 };
+            let p24: usize = nearest_to(x, h2[(m + 1) % 3]);
         }
-        let t25 = (best22 * best22 + 0.5).ln();
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z
-            + (s5 * s5 + 1.0).ln()
-            + best6
-            + (t19 * t19 + 1.0).ln()
-            + best22
-            + t25
-            + h1[1] * 0.5
-            + h1[0]
-            + h2.iter().sum::<f64>()
+        (s5 * s5 + 1.0).ln() + best6 + (t19 * t19 + 1.0).ln() + best22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -839,7 +840,7 @@ mod nest_4005 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_4006 {
     use super::*;
 
@@ -875,33 +876,48 @@ mod nest_4006 {
                     if d18 > top17 {
                         top17 = d18;
                     }
-                    let p19 = if i15 == 0 { 2 } else { i15 - 1 };
-                    s13 += (d18 - w[(i6 + 3) % 4]).max(x[5 - m]);
+                    let p19: usize = nearest_to(x, x[i11]);
+                    let t20 = ((h1[i6 + i11]).min(soft(top17, d10)) * 0.5 + (i11 as f64));
                 }
-                let t20 = top17;
-                s13 += w[m + 1] * s13;
-                let d21 = x[m + i6];
+                h1[i6 + m] += top17;
+                s13 += (((h1[i6 + i11]).min(x[4])).tanh()).max(s9);
+                let d21 = relu(x[(i6 + 5) % 6]);
                 if d21 < best14 {
                     best14 = d21;
                 }
-                if (b).abs() > (i6 as f64).sin() {
-                    h1[5 - i11] = softplus(x[m + i11]);
-                    h1[i11 + i6] += softplus(x[i11 + m]);
-                } else {
-                    let d22 = relu(sigmoid(0.5_f64));
-                    if d22 < best14 {
-                        best14 = d22;
+                let mut s24: f64 = 0.0;
+                let mut top25: f64 = h1[(i6 + 6) % 6];
+                for i22 in 0..=i6 {
+                    s24 += (if (s13 / ((m as f64) * (m as f64) + 1.0)) > (w[i6]).tanh().exp() {
+                        (s13 / ((m as f64) * (m as f64) + 1.0)) * 2.0
+                    } else {
+                        (w[i6]).tanh().exp() - (s13 / ((m as f64) * (m as f64) + 1.0))
+                    });
+                    if (w[i6]).max(best14) < 0.3 {
+                        h1[i6 + m] += ((-0.75_f64).sin()).powi(2);
                     }
+                    let d26 = top8;
+                    top25 = top25.max(d26);
+                    let d27 = (w[1]).atan();
+                    top8 = top8.max(d27);
+                    let p28 = if i22 == 0 { 0 } else { i22 - 1 };
                 }
+                let g29 = ((s24).max(0.0)).sqrt();
+                let t30 = if g29 > 0.0 { g29 } else { 0.0 };
+                let g31 = (top25 * top25 + 0.5).sqrt();
+                let t32 = if g31 > 0.0 { g31 * (x[(i11 + 5) % 6] + h1[m + i11]).tanh() } else { 0.0 };
             }
-            s4 += 0.25 * s4 + s13;
+            let t33 = s13.tanh();
+            let t34 = (best14 * best14 + 1.0).sqrt();
         }
-        let t23 = relu(s9);
+        let g35 = (top8 * top8 + 0.5).sqrt();
+        let t36 = if g35 > 0.0 { g35 } else { 0.0 };
+        h1[(m + 3) % 6] = (s9 * s9 + 0.5).ln();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (s4 * s4 + 1.0).ln() + top8 + s9 + t23 + h1.iter().sum::<f64>()
+        acc_z + s4 + top8 + s9 + t36 + h1[5] * 0.5 + h1[2]
     }
 
     #[test]
@@ -1075,7 +1091,7 @@ mod nest_4007 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_4008 {
     use super::*;
 
@@ -1094,52 +1110,25 @@ mod nest_4008 {
                 if d10 > top9 {
                     top9 = d10;
                 }
-                let p11 = if m == 0 { 2 } else { m - 1 };
-                let mut s14: f64 = 0.0;
-                let mut s15: f64 = (pr5 * 0.5 + w[p11 + 1]);
-                for i12 in 0..2 {
-                    s14 = (s14 * 0.5 + relu(((a) * (a) + 1.0).sqrt())).tanh();
-                    s15 += w[3 - i7] * s15;
-                    let g16 = (relu(x[i3 * 2 + i12]) * relu(x[i3 * 2 + i12]) + 0.5).sqrt();
-                    let t17 = if g16 > 0.0 { g16 * (0.25_f64 * 0.5 + hc[0]) } else { 0.0 };
+                let p11 = if i7 == 0 { 1 } else { i7 - 1 };
+                let mut loc12 = [0.0_f64; 3];
+                for i13 in 0..loc12.len() {
+                    loc12[i13] = ((d10).mul_add(w[(i7 + 2) % 4], 0.5) + (soft(hc[1], d10)).tanh());
                 }
-                if s14 > top9 {
-                    h1[0] = relu((s14 * (i3 as f64)));
-                } else {
-                    q6 += (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5))
-                        * (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5));
-                }
-                let d18 = s15 * 0.5 + sigmoid((pr5 - x[5]));
-                top9 = top9.max(d18);
+                pr5 *= 0.75 + 0.5 * sigmoid(loc12[2 - i3]);
             }
-            q6 *= 0.5 + sigmoid(top9 * x[m]);
-            pr5 *= 0.75 + 0.5 * sigmoid(h1[m]);
-            let mut loc19 = [0.0_f64; 3];
-            for i20 in 0..loc19.len() {
-                loc19[i20] = ((x[i3 + 3]).sin() * (wsum(w, (-0.75_f64))).mul_add(0.25_f64, 0.5));
-            }
-            q6 += sigmoid(loc19[2 - i3] * 0.5 + (-(pr5 + soft(h2[0], h2[0]))));
+            pr5 *= 0.75 + 0.5 * sigmoid((hc[0] - q6));
+            let g14 = (((w[0] - 0.5_f64) - 0.3).max(0.0)).sqrt();
+            let t15 = if g14 > 0.0 { g14 * (0.25_f64 + h1[3 - i3]) } else { 0.0 };
         }
-        h2[0] += q6.tanh();
-        let mut best23: f64 = 9.0;
-        let mut q24: f64 = 1.0;
-        for xi22 in w.iter() {
-            let p25 = if m == 0 { 2 } else { m - 1 };
-            let t26 = ((q6).cos() / ((w[(m + 2) % 4]) * (w[(m + 2) % 4]) + 1.0));
-            let d27 = (hc[1]).max((if q24 > h2[0] { q24 * 2.0 } else { h2[0] - q24 }));
-            if d27 < best23 {
-                best23 = d27;
-            }
-            q24 += sigmoid(((-0.75_f64).max(wsum(w, h2[0])) + (q6 + x[p25 + m]).tanh()));
-            let g28 = ((q24).mul_add(hc[0], 0.5) * (q24).mul_add(hc[0], 0.5) + 0.5).sqrt();
-            let t29 = if g28 > 0.0 { g28 * relu(hc[1]) } else { 0.0 };
-        }
-        let t30 = best23;
+        let t16 = (pr5 * pr5 + 0.5).ln();
+        let t17 = q6;
+        pr5 *= 0.75 + 0.5 * sigmoid((pr5 * 0.5 + (if b > w[m + 1] { b * 2.0 } else { w[m + 1] - b })));
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
+            acc_z += wsum(w, x[i]);
         }
-        acc_z + pr5 + (q6 * q6 + 1.0).ln() + best23 + q24 + t30 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        acc_z + pr5 + q6 + t17 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -1330,7 +1319,7 @@ mod nest_4010 {
                         best11 = d18;
                     }
                     let p19 = if m == 0 { 2 } else { m - 1 };
-                    let d20 = ((loc17[2 - p19]).max(pick(x, p19, (i12 as f64)))).max(relu(a));
+                    let d20 = ((loc17[2 - p19]).tanh().exp()).max(x[5]);
                     top15 = top15.max(d20);
                 }
                 let g21 = ((best14 - 0.3).max(0.0)).sqrt();
@@ -1447,7 +1436,7 @@ mod nest_4010 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; branch-local guard; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; branch-local guard; integer if choosing an index; local array's .len() as bound; one loop; runtime bound n.
 mod nest_4011 {
     use super::*;
 
@@ -1466,17 +1455,16 @@ mod nest_4011 {
         let mut pr11: f64 = 1.0;
         for i9 in 0..n {
             pr11 *= 1.0 + 0.25 * (0.25_f64).tanh();
-            let p12 = if m == 0 { 2 } else { m - 1 };
-            pr11 *=
-                1.0 + 0.25 * (((i9 as f64) * 0.5 + soft(h1[(i9 + 1) % 3], x[m + i9])).mul_add(wsum(w, b), 0.5)).tanh();
-            let mut loc13 = [0.0_f64; 3];
-            for i14 in 0..loc13.len() {
-                loc13[i14] = softplus(soft(x[i9], s4));
-            }
-            s4 += loc13[(p12 + 1) % 3] * 0.5 + ((s4).cos()).max((-0.75_f64).min(wsum(w, loc13[1])));
+            let p12 = if i9 == 0 { i9 } else { 0 };
+            h1[0] = (((pr11).max(x[m])) * ((pr11).max(x[m])) + 0.5).ln();
+            h1[2 - p12] = (soft(x[0], s4)).abs();
         }
-        let t15 = pr11.sqrt();
-        s4 + t8 + pr11 + h1[0] * 0.5 + h1[0]
+        let t13 = pr11;
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + s4 + t8 + pr11 + t13 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -1540,7 +1528,7 @@ mod nest_4011 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; carried scalar in a condition; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_4012 {
     use super::*;
 
@@ -1576,20 +1564,27 @@ mod nest_4012 {
         let mut best10: f64 = 9.0;
         let mut s11: f64 = 0.0;
         for i8 in 0..=m {
-            let p12 = if m == 0 { 2 } else { m - 1 };
-            let mut loc13 = [0.0_f64; 2];
-            for i14 in 0..loc13.len() {
-                loc13[i14] = x[m];
+            let p12 = if i8 == 0 { 2 } else { i8 - 1 };
+            if i8 == 0 {
+                h1[0] = 2.0_f64;
+                s11 = 0.5 * s11 + ((best10).atan()).sin();
+            } else {
+                h1[0] += relu((w[(p12 + 3) % 4]).abs());
             }
-            s11 += loc13[0];
-            s11 -= softplus((h1[0]).abs());
-            let d15 = x[m + i8];
-            if d15 < best10 {
-                best10 = d15;
+            s11 += s11 + x[m];
+            let d13 = (((-0.75_f64) + b) - (s11 / ((s11) * (s11) + 1.0)).tanh());
+            if d13 < best10 {
+                best10 = d13;
             }
         }
-        let t16 = s11;
-        best4 + best10 + (s11 * s11 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let t14 = sigmoid(best10);
+        let g15 = (s11 * s11 + 0.5).sqrt();
+        let t16 = if g15 > 0.0 { g15 * (w[m + 1] * 0.5 + x[m]) } else { 0.0 };
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + best4 + best10 + (s11 * s11 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1792,7 +1787,7 @@ mod nest_4013 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_4014 {
     use super::*;
 
@@ -1802,56 +1797,63 @@ mod nest_4014 {
         let mut h2 = [0.0_f64; 3];
         let mut best5: f64 = 9.0;
         for i3 in 0..2 {
-            let p6 = if i3 == 0 { i3 } else { 1 };
-            let d7 = best5;
+            let mut p6: usize = 0;
+            p6 = bucket(w, h2[2 - m]);
+            let d7 = ((best5 * pick(x, m, (i3 as f64))) * 0.5
+                + (if best5 > h2[2 - m] { best5 * 2.0 } else { h2[2 - m] - best5 }))
+            .tanh();
             if d7 < best5 {
                 best5 = d7;
             }
         }
-        let mut pr10: f64 = 1.0;
-        let mut s11: f64 = 0.0;
-        for i8 in 0..=m {
-            s11 += ((h2[m]).mul_add((i8 as f64), 0.5) * (i8 as f64).powi(2));
-            let mut pr14: f64 = 1.0;
-            let mut s15: f64 = x[m + 3];
-            for i12 in 0..=i8 {
-                let mut loc16 = [0.0_f64; 2];
-                for i17 in 0..loc16.len() {
-                    loc16[i17] = (sigmoid((i17 as f64))
-                        + (x[m + i12] / ((pick(x, m, x[(i12 + 3) % 6])) * (pick(x, m, x[(i12 + 3) % 6])) + 1.0)));
-                }
-                s15 += loc16[1] * 0.5 + (((h1[5 - i12]) * (h1[5 - i12]) + 1.0).sqrt()).powi(2);
-                s15 = 0.5 * s15 + x[i8 + 3];
-                let p18 = if i12 == 0 { 2 } else { i12 - 1 };
-                pr14 *= 1.0 + 0.25 * (i12 as f64).tanh();
-                let d19 = ((x[i8 + i12]).atan()).max(sigmoid(loc16[(i12 + 1) % 2]));
-                if d19 < best5 {
-                    best5 = d19;
-                }
-            }
-            pr10 *= 1.0 + 0.25 * ((pr14 * pr14 + 1.0).sqrt()).tanh();
-            let g20 = (s15 * s15 + 0.5).sqrt();
-            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
-            if s11 > soft(w[m + 1], x[0]) {
-                h2[2 - m] = relu(s11);
-                let d22 =
-                    ((x[m + i8]).abs() / ((s11 / ((best5) * (best5) + 1.0)) * (s11 / ((best5) * (best5) + 1.0)) + 1.0));
-                if d22 < best5 {
-                    best5 = d22;
-                }
-            }
-            let g23 = ((relu(pr10) + 0.2).max(0.0)).sqrt();
-            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
-            pr10 *= 0.75 + 0.5 * sigmoid(((pick(x, i8, h2[i8]) * 0.5 + best5) + (s11).mul_add((-0.75_f64), 0.5)));
+        if best5 > (m as f64).powi(2) {
+            h2[m] = (best5 * 0.5 + wsum(w, best5)).max((x[5 - m] * 0.5 + best5));
+        } else {
+            h1[(m + 4) % 6] +=
+                ((x[(m + 2) % 6]).powi(2)).min(((m as f64) / ((wsum(w, best5)) * (wsum(w, best5)) + 1.0)));
         }
-        let t25 = pr10;
-        let g26 = ((s11).max(0.0)).sqrt();
-        let t27 = if g26 > 0.0 { g26 * (s11).min(x[m + 3]) } else { 0.0 };
+        let mut s10: f64 = 0.0;
+        for i8 in m + 1..n {
+            s10 = (s10 * 0.5
+                + (if (x[(i8 + 4) % 6]).min(s10) > (best5).min((i8 as f64)) {
+                    (x[(i8 + 4) % 6]).min(s10) * 2.0
+                } else {
+                    (best5).min((i8 as f64)) - (x[(i8 + 4) % 6]).min(s10)
+                }))
+            .tanh();
+            let mut best13: f64 = 9.0;
+            for i11 in i8 + 1..4 {
+                let d14 = ((h1[i11 + 2]).sin() - (s10 - x[m]));
+                if d14 < best13 {
+                    best13 = d14;
+                }
+                let g15 = ((a).cos() * (a).cos() + 0.5).sqrt();
+                let t16 = if g15 > 0.0 { g15 } else { 0.0 };
+                s10 = (s10 * 0.5 + (pick(x, m, s10) * 0.5 + t16).atan()).tanh();
+                let mut pr19: f64 = 1.0;
+                for i17 in 0..2 {
+                    h1[5 - i8] = (relu(best13) + (best5).cos());
+                    h2[(i8 + 1) % 3] += 0.25_f64;
+                    h1[i17 * 3 + i8] =
+                        (1.5_f64 / ((h2[2 - i17]) * (h2[2 - i17]) + 1.0)).min((softplus(h2[2 - m])).tanh());
+                    pr19 *= 1.0
+                        + 0.25 * ((((t16 * 0.5 + h2[i8]).tanh()) * ((t16 * 0.5 + h2[i8]).tanh()) + 0.5).ln()).tanh();
+                }
+                let t20 = (pr19 * pr19 + 1.0).sqrt();
+            }
+            h1[(m + 4) % 6] = best13;
+        }
+        if s10 > (if a > x[m] { a * 2.0 } else { x[m] - a }) {
+            h1[(m + 6) % 6] = (((best5) * (best5) + 0.5).ln()).abs();
+            h2[2 - m] += (relu(h2[(m + 3) % 3])).tanh();
+        } else {
+            s10 = 0.5 * s10 + ((0.25_f64 / ((x[m + 3]) * (x[m + 3]) + 1.0)) * 0.5 + soft(h1[m], best5));
+        }
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
+            acc_z += (x[i] * a).sin();
         }
-        acc_z + best5 + pr10 + s11 + h1[3] * 0.5 + h1[2] + h2.iter().sum::<f64>()
+        acc_z + best5 + s10 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -1915,7 +1917,7 @@ mod nest_4014 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; one loop; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; integer if choosing an index; one loop; selection by comparison.
 mod nest_4015 {
     use super::*;
 
@@ -1940,15 +1942,16 @@ mod nest_4015 {
         let mut top14: f64 = -9.0;
         for i12 in 0..=m {
             let t15 = ((wsum(w, (i12 as f64))).tanh().exp()).tanh();
-            let p16 = if m == 0 { 2 } else { m - 1 };
-            let d17 = pick(x, p16, s4);
-            if d17 > top14 {
-                top14 = d17;
-            }
-            h1[0] += softplus((pr5).powi(2));
+            let p16 = if i12 == 0 { 0 } else { i12 - 1 };
+            let d17 = ((x[i12 + m] * wsum(w, h1[0])) + b);
+            top14 = top14.max(d17);
+            let t18 = (((h1[0]).max(1.5_f64)) * ((h1[0]).max(1.5_f64)) + 1.0).sqrt();
         }
-        h1[0] = (top14 * top14 + 1.0).sqrt();
-        s4 + pr5 + s10 + top14 + h1[0] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + s4 + pr5 + s10 + top14 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2012,7 +2015,7 @@ mod nest_4015 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4016 {
     use super::*;
 
@@ -2042,77 +2045,64 @@ mod nest_4016 {
             }
             let mut top12: f64 = -9.0;
             for i10 in 0..h1.len() {
-                let p13 = if m == 0 { 2 } else { m - 1 };
-                h1[(i10 + 1) % 2] = ((d6).mul_add(top12, 0.5)).atan();
-                let d14 = ((d6).min(d9) * 0.5 + (x[p13 + i10]).max(top12));
+                let p13 = if m == 0 { i10 } else { 1 };
+                let d14 = (best5 - d6).min((x[i10 + p13]).max(d6));
                 if d14 > top12 {
                     top12 = d14;
                 }
+                let d15 = ((best4).max(wsum(w, d9))).min(relu((*xi3)));
+                if d15 > top12 {
+                    top12 = d15;
+                }
             }
-            let g15 = (top12 * top12 + 0.5).sqrt();
-            let t16 = if g15 > 0.0 { g15 * ((2.0_f64) * (2.0_f64) + 0.5).ln() } else { 0.0 };
-            let mut best19: f64 = 9.0;
-            let mut best20: f64 = 9.0;
-            for i17 in m + 1..n {
-                let d21 = (x[i17 + 3] * 0.5 + sigmoid(pick(x, i17, (*xi3))));
-                if d21 < best20 {
-                    best20 = d21;
+            if top12 > (pick(x, m, 0.5_f64)).mul_add(x[(m + 3) % 6], 0.5) {
+                h1[(m + 2) % 2] = (-sigmoid(pick(x, m, (*xi3))));
+                let d16 = d6;
+                if d16 < best4 {
+                    best4 = d16;
                 }
-                let d22 = (*xi3);
-                if d22 < best19 {
-                    best19 = d22;
-                }
-                if (best20).tanh().exp() > x[m + i17] {
-                    h1[(m + 2) % 2] =
-                        ((x[5] / ((*xi3) * (*xi3) + 1.0)) / ((a + soft(b, (*xi3))) * (a + soft(b, (*xi3))) + 1.0));
+            }
+            h1[(m + 2) % 2] = wsum(w, x[5 - m]);
+        }
+        let t17 = best4;
+        let g18 = ((best5 - 0.3).max(0.0)).sqrt();
+        let t19 = if g18 > 0.0 { g18 * (h1[(m + 1) % 2] - pick(x, m, x[(m + 6) % 6])) } else { 0.0 };
+        let mut s22: f64 = 0.0;
+        let mut best23: f64 = 9.0;
+        for i20 in 0..=m {
+            h1[(m + 1) % 2] = (wsum(w, b) + s22).min((x[(i20 + 2) % 6]).min(soft((i20 as f64), best23)));
+            let d24 = relu((2.0_f64 * 0.5 + h1[(i20 + 1) % 2]));
+            if d24 < best23 {
+                best23 = d24;
+            }
+            s22 += 0.25 * s22
+                + (if (x[i20 + m]).tanh() > wsum(w, t17) {
+                    (x[i20 + m]).tanh() * 2.0
                 } else {
-                    h1[(i17 + 1) % 2] += (b * (*xi3).mul_add(x[5 - i17], 0.5));
-                    h1[(m + 2) % 2] = ((a).cos() * 0.5 + h1[(i17 + 1) % 2]).tanh();
-                }
+                    wsum(w, t17) - (x[i20 + m]).tanh()
+                });
+        }
+        let mut pr27: f64 = 1.0;
+        let mut pr28: f64 = 1.0;
+        for i25 in 0..h1.len() {
+            if ((m as f64) * x[(i25 + 3) % 6]) > ((b) * (b) + 1.0).sqrt() {
+                h1[(m + 1) % 2] = ((x[(i25 + 3) % 6]).min(0.5_f64) * ((wsum(w, t17)) * (wsum(w, t17)) + 0.5).ln());
             }
-            let g23 = (best19 * best19 + 0.5).sqrt();
-            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
-            let d25 = best20 * 0.5 + (if (m as f64) > best4 { (m as f64) * 2.0 } else { best4 - (m as f64) }).abs();
-            if d25 < best5 {
-                best5 = d25;
+            if (pr27 * 0.5 + pr28) < 0.0 {
+                h1[(i25 + 1) % 2] += (pr28).atan();
             }
+            h1[1 - i25] = (x[i25 * 3 + m]).tanh().exp();
+            pr27 *= 1.0 + 0.25 * (soft((m as f64), t17)).tanh();
+            pr28 *= 0.75 + 0.5 * sigmoid(t17);
         }
-        h1[(m + 2) % 2] = best4.tanh();
-        let t26 = (best5 * best5 + 1.0).sqrt();
-        let mut s29: f64 = (h1[(m + 1) % 2] + w[m + 1]).tanh();
-        for xi28 in x.iter() {
-            h1[(m + 2) % 2] = ((*xi28) * 0.5 + x[m + 3]).max(x[m + 3]);
-            s29 += 0.25 * s29 + x[m];
-            let t30 = (((2.0_f64).atan()) * ((2.0_f64).atan()) + 1.0).sqrt();
+        h1[(m + 1) % 2] += (1.0 / pr27);
+        let g29 = ((pr28 + 0.2).max(0.0)).sqrt();
+        let t30 = if g29 > 0.0 { g29 } else { 0.0 };
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
         }
-        h1[(m + 1) % 2] += s29.tanh();
-        let mut pr33: f64 = 1.0;
-        let mut pr34: f64 = 1.0;
-        for i31 in 0..h1.len() {
-            let t35 = ((if wsum(w, x[m + 3]) > (i31 as f64) {
-                wsum(w, x[m + 3]) * 2.0
-            } else {
-                (i31 as f64) - wsum(w, x[m + 3])
-            }) * 0.5
-                + soft((m as f64), t26));
-            pr33 *= 0.75 + 0.5 * sigmoid(s29);
-            let g36 = ((h1[1 - i31] + 0.2).max(0.0)).sqrt();
-            let t37 = if g36 > 0.0 { g36 } else { 0.0 };
-            pr34 *= 0.75 + 0.5 * sigmoid(h1[i31]);
-        }
-        let t38 = pr33 * pr33;
-        if pr34 > (if h1[(m + 1) % 2] > s29 { h1[(m + 1) % 2] * 2.0 } else { s29 - h1[(m + 1) % 2] }).tanh() {
-            h1[(m + 1) % 2] = w[m + 1];
-            let d39 = x[5 - m];
-            if d39 < best4 {
-                best4 = d39;
-            }
-        } else {
-            h1[(m + 2) % 2] += wsum(w, a);
-            let g40 = (((wsum(w, w[3 - m])).mul_add(pr33, 0.5) - 0.8).max(0.0)).sqrt();
-            let t41 = if g40 > 0.0 { g40 } else { 0.0 };
-        }
-        best4 + best5 + s29 + pr33 + pr34 + t38 + h1[1] * 0.5 + h1[1]
+        acc_z + best4 + best5 + t17 + s22 + best23 + pr27 + pr28 + t30 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -2176,7 +2166,7 @@ mod nest_4016 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4017 {
     use super::*;
 
@@ -2228,26 +2218,17 @@ mod nest_4017 {
             }
             let d20 = ((pr16).max(t10)).abs();
             top13 = top13.max(d20);
-            let p21 = if m == 0 { 2 } else { m - 1 };
+            let p21 = if m == 0 { 0 } else { m - 1 };
         }
-        if top13 > (hc[0]).atan() {
-            h1[m] = top13;
-            let g22 = ((((w[m + 1]) * (w[m + 1]) + 1.0).sqrt() - 0.8).max(0.0)).sqrt();
-            let t23 = if g22 > 0.0 { g22 * soft(top4, hc[1]) } else { 0.0 };
-        }
-        let mut s26: f64 = 0.0;
-        for (i24, xi25) in x.iter().enumerate() {
-            h1[2 - m] = (((wsum(w, h1[m])) * (wsum(w, h1[m])) + 1.0).sqrt()).min((pick(x, i24, (*xi25)) * s26));
-            h1[2 - m] += (hc[1] + relu((*xi25)));
-            let p27 = if i24 == 0 { 2 } else { i24 - 1 };
-            s26 = 0.5 * s26 + (((b) * (b) + 1.0).sqrt() / ((relu(wsum(w, x[i24]))) * (relu(wsum(w, x[i24]))) + 1.0));
-        }
-        let t28 = s26.tanh();
+        let g22 = (top13 * top13 + 0.5).sqrt();
+        let t23 = if g22 > 0.0 { g22 } else { 0.0 };
+        let mut p24: usize = 0;
+        p24 = bucket(w, x[m]);
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + top4 + top13 + s26 + h1[0] * 0.5 + h1[0]
+        acc_z + top4 + t10 + top13 + t23 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2311,7 +2292,7 @@ mod nest_4017 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_4018 {
     use super::*;
 
@@ -2321,48 +2302,51 @@ mod nest_4018 {
         let mut best4: f64 = 9.0;
         let mut q5: f64 = 1.0;
         for i2 in m + 1..n {
-            let p6 = if m == 0 { 2 } else { m - 1 };
-            let t7 = (p6 as f64);
-            let d8 = (-0.75_f64);
-            if d8 < best4 {
-                best4 = d8;
-            }
-            q5 *= 0.5 + sigmoid(((m as f64) - h1[0]).mul_add((d8).max(2.0_f64), 0.5));
-            let t9 = x[5 - i2];
-        }
-        if best4 > (h1[0]).sin() {
-            let g10 = (relu((-wsum(w, w[(m + 2) % 4])) - 0.3)).sqrt();
-            let t11 = if g10 > 0.0 { g10 * (h1[0] - q5) } else { 0.0 };
-        }
-        if q5 > (x[m]).tanh().exp() {
-            h1[0] += ((pick(x, m, (-0.75_f64)) * 0.5 + x[m + 3]) * 0.5 + (q5 + q5));
-        }
-        let mut best14: f64 = 9.0;
-        let mut s15: f64 = 0.0;
-        for i12 in (0..3).rev() {
-            s15 = 0.5 * s15 + softplus((x[m] / ((x[m]) * (x[m]) + 1.0)));
-            let d16 = ((-w[(i12 + 1) % 4]) * (-s15));
-            if d16 < best14 {
-                best14 = d16;
-            }
-            let t17 = wsum(w, w[i12]);
-            if w[i12] < 0.0 {
-                h1[0] = ((wsum(w, a) / ((h1[0]) * (h1[0]) + 1.0)) * 0.5 + (0.5_f64 * t17));
-            } else {
-                let d18 = d16;
-                if d18 < best4 {
-                    best4 = d18;
+            let p6 = if m < i2 { i2 } else { 0 };
+            let mut q9: f64 = 1.0;
+            let mut top10: f64 = -9.0;
+            for i7 in 0..n {
+                let d11 = ((h1[0]).cos()).mul_add((top10).max(2.0_f64), 0.5);
+                if d11 > top10 {
+                    top10 = d11;
                 }
-                s15 = (s15 * 0.5 + (x[m]).mul_add((h1[0]).sin(), 0.5)).tanh();
+                q9 *= 0.5 + sigmoid(((x[i7] + h1[0]) + sigmoid(d11)));
+                let p12: usize = nearest_to(x, x[i2 + i7]);
+            }
+            if q9 > (soft(top10, q9) * h1[0]) {
+                let d13 = w[(m + 1) % 4];
+                if d13 < best4 {
+                    best4 = d13;
+                }
+            }
+            let g14 = (relu(top10 + 0.2)).sqrt();
+            let t15 = if g14 > 0.0 { g14 } else { 0.0 };
+            let d16 = (q9 - (2.0_f64 + a));
+            if d16 < best4 {
+                best4 = d16;
+            }
+            let r17 = sigmoid(x[m + p6]) / q5;
+            q5 += r17;
+            let d18 = (relu(soft(d16, d16)) - (x[p6 + m]).cos());
+            if d18 > top10 {
+                top10 = d18;
             }
         }
-        let t19 = best14;
-        let t20 = relu(s15);
+        let g19 = (best4 * best4 + 0.5).sqrt();
+        let t20 = if g19 > 0.0 {
+            g19 * (if (-0.75_f64) > h1[0] { (-0.75_f64) * 2.0 } else { h1[0] - (-0.75_f64) })
+        } else {
+            0.0
+        };
+        let g21 = ((q5 + 0.2).max(0.0)).sqrt();
+        let t22 = if g21 > 0.0 { g21 * (q5).tanh() } else { 0.0 };
+        let g23 = ((t20 * 0.5 + h1[0]).max(0.0)).sqrt();
+        let t24 = if g23 > 0.0 { g23 * relu(a) } else { 0.0 };
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + best4 + q5 + best14 + s15 + t20 + h1.iter().sum::<f64>()
+        acc_z + best4 + q5 + t22 + t24 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2426,7 +2410,7 @@ mod nest_4018 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; x.len() bound.
+/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop.
 mod nest_4019 {
     use super::*;
 
@@ -2461,51 +2445,19 @@ mod nest_4019 {
         let mut s13: f64 = 0.0;
         for i11 in 0..=m {
             let p14 = if m == 0 { 2 } else { m - 1 };
-            let mut loc15 = [0.0_f64; 2];
-            for i16 in 0..loc15.len() {
-                loc15[i16] = (x[i16 * 3 + m]).abs();
-            }
-            q5 += ((loc15[(p14 + 1) % 2]
-                * (if (loc15[0]).mul_add((m as f64), 0.5) > (t10 + (p14 as f64)) {
-                    (loc15[0]).mul_add((m as f64), 0.5) * 2.0
-                } else {
-                    (t10 + (p14 as f64)) - (loc15[0]).mul_add((m as f64), 0.5)
-                }))
-            .tanh())
-                * ((loc15[(p14 + 1) % 2]
-                    * (if (loc15[0]).mul_add((m as f64), 0.5) > (t10 + (p14 as f64)) {
-                        (loc15[0]).mul_add((m as f64), 0.5) * 2.0
-                    } else {
-                        (t10 + (p14 as f64)) - (loc15[0]).mul_add((m as f64), 0.5)
-                    }))
-                .tanh());
-            if p14 < i11 {
-                let g17 = (((x[(m + 1) % 6]).tanh().exp()).max(0.0)).sqrt();
-                let t18 = if g17 > 0.0 { g17 } else { 0.0 };
-                s4 -= ((-0.75_f64).max(b) - (loc15[(p14 + 2) % 2]).tanh().exp());
-            } else {
-                s13 = (s13 * 0.5 + relu((0.5_f64 + b))).tanh();
-                h1[m + 1] = relu(soft(h1[(p14 + 4) % 4], t9));
-            }
-            s13 += -0.5 * s13 + ((i11 as f64) - (a).powi(2));
+            s13 = (s13 * 0.5 + w[(i11 + 2) % 4]).tanh();
+            let g15 = ((p14 as f64) * (p14 as f64) + 0.5).sqrt();
+            let t16 = if g15 > 0.0 { g15 * (t10 / ((w[2]) * (w[2]) + 1.0)) } else { 0.0 };
+            s13 -= ((q5 + (p14 as f64))
+                / ((soft(x[4], x[(m + 1) % 6]) - wsum(w, (p14 as f64)))
+                    * (soft(x[4], x[(m + 1) % 6]) - wsum(w, (p14 as f64)))
+                    + 1.0));
         }
-        if s13 > x[m + 3] {
-            h1[(m + 4) % 4] = (((x[5 - m]) * (x[5 - m]) + 1.0).sqrt()).tanh();
-            s4 = (s4 * 0.5 + ((wsum(w, 2.0_f64)).min(a)).abs()).tanh();
-        } else {
-            s13 -= ((t10).min(0.5_f64) * 0.5 + softplus(q5));
-            let g19 = (relu((if hc[0] > t10 { hc[0] * 2.0 } else { t10 - hc[0] }))).sqrt();
-            let t20 = if g19 > 0.0 { g19 * (w[0] * 0.5 + s4).tanh() } else { 0.0 };
-        }
-        let mut s23: f64 = (a * soft(x[(m + 3) % 6], x[m + 3]));
-        for i21 in 0..x.len() {
-            s23 = 0.5 * s23 + ((hc[1] / ((a) * (a) + 1.0)) * 0.5 + (s13).tanh());
-            let g24 = (((hc[1]).atan()).max(0.0)).sqrt();
-            let t25 = if g24 > 0.0 { g24 * (i21 as f64).atan() } else { 0.0 };
-        }
-        let g26 = ((s23 + 0.2).max(0.0)).sqrt();
-        let t27 = if g26 > 0.0 { g26 } else { 0.0 };
-        s4 + q5 + t10 + s13 + s23 + h1[3] * 0.5 + h1[2]
+        let g17 = ((s13 - 0.3).max(0.0)).sqrt();
+        let t18 = if g17 > 0.0 { g17 } else { 0.0 };
+        let g19 = (relu(b - 0.8)).sqrt();
+        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
+        s4 + q5 + t10 + s13 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2846,7 +2798,7 @@ mod nest_4021 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4022 {
     use super::*;
 
@@ -2914,63 +2866,49 @@ mod nest_4022 {
                 if d23 > top8 {
                     top8 = d23;
                 }
-                let p24 = if i6 == 0 { 1 } else { i6 - 1 };
+                let p24: usize = bucket(w, h2[2]);
             }
-            if top8 > pr5 {
-                pr5 *= 1.0 + 0.25 * ((top8 * 0.5 + wsum(w, 0.25_f64)) - b).tanh();
-            }
-            let d25 = ((((pick(x, m, (*xi4))) * (pick(x, m, (*xi4))) + 1.0).sqrt())
-                * (((pick(x, m, (*xi4))) * (pick(x, m, (*xi4))) + 1.0).sqrt())
-                + 1.0)
-                .sqrt();
-            top8 = top8.max(d25);
-            pr5 *= 1.0 + 0.25 * ((x[m] * w[(m + 4) % 4]).max(hc[1])).tanh();
+            let p25 = if m == 0 { 2 } else { m - 1 };
+            pr5 *= 1.0
+                + 0.25
+                    * ((x[p25 + m]).min(soft(top8, h1[0])) - (pick(x, p25, (m as f64)) * pick(x, p25, (*xi4)))).tanh();
         }
-        let g26 = ((pr5 - 0.8).max(0.0)).sqrt();
-        let t27 = if g26 > 0.0 { g26 * sigmoid(w[1]) } else { 0.0 };
-        let mut best30: f64 = 9.0;
-        for (i28, xi29) in x.iter().enumerate() {
-            let d31 = (sigmoid(soft(h1[0], pr5)))
-                .min((if h1[0] > pick(x, m, best30) { h1[0] * 2.0 } else { pick(x, m, best30) - h1[0] }));
-            best30 = best30.min(d31);
-            let t32 = 1.5_f64;
+        if pr5 > (x[m] * w[(m + 4) % 4]) {
+            pr5 *= 1.0 + 0.25 * (((soft(pr5, x[m + 3]) * 0.5 + b) + 2.0_f64).tanh()).tanh();
+            pr5 *= 0.75 + 0.5 * sigmoid((soft(pr5, pr5)).tanh());
+        } else {
+            h2[(m + 1) % 4] += ((x[(m + 2) % 6]).abs()).mul_add((soft(pr5, h2[3 - m])).atan(), 0.5);
         }
-        let mut pr35: f64 = 1.0;
+        let mut pr28: f64 = 1.0;
+        let mut q29: f64 = 1.0;
+        for xi27 in w.iter() {
+            let p30: usize = nearest_to(x, q29);
+            let t31 = h1[0];
+            pr28 *= 0.75 + 0.5 * sigmoid(pick(x, m, q29));
+            let r32 = sigmoid((sigmoid(t31)).max((p30 as f64).max(soft(a, (p30 as f64))))) / q29;
+            q29 += r32;
+        }
+        h1[0] += q29.sqrt();
+        let mut s35: f64 = 0.0;
+        let mut pr36: f64 = 1.0;
         for i33 in 0..h2.len() {
-            pr35 *= 1.0 + 0.25 * (best30).tanh();
-            let mut loc36 = [0.0_f64; 2];
-            for i37 in 0..loc36.len() {
-                loc36[i37] =
-                    (((h2[i37 + 2]) * (h2[i37 + 2]) + 0.5).ln() * 0.5 + (soft(w[3 - m], loc36[(i33 + 2) % 2])).abs());
-            }
-            let d38 = loc36[1] * relu(((a) * (a) + 1.0).sqrt());
-            if d38 < best30 {
-                best30 = d38;
-            }
-            if loc36[(i33 + 2) % 2] > (best30).max(d38) {
-                pr5 *= 0.75
-                    + 0.5 * sigmoid(((soft(h2[(i33 + 1) % 4], h2[0])) * (soft(h2[(i33 + 1) % 4], h2[0])) + 0.5).ln());
-                pr35 *= 1.0 + 0.25 * ((best30).atan() - x[i33 + m]).tanh();
-            } else {
-                h2[(i33 + 1) % 4] += ((i33 as f64) - pick(x, m, (m as f64))).atan();
-                let d39 = ((x[(m + 4) % 6]).atan()).min(d38);
-                if d39 < best30 {
-                    best30 = d39;
-                }
-            }
+            s35 = 0.5 * s35 + (sigmoid(wsum(w, hc[1])) - (x[(i33 + 3) % 6] * 0.5 + w[(i33 + 4) % 4]));
+            pr36 *= 1.0 + 0.25 * (((((pr5) * (pr5) + 1.0).sqrt()).tanh()).cos()).tanh();
+            let p37 = if n > 2 { i33 } else { 1 };
+            let mut p38: usize = 0;
+            p38 = nearest_to(x, hc[1]);
+        }
+        let g39 = (s35 * s35 + 0.5).sqrt();
+        let t40 = if g39 > 0.0 { g39 } else { 0.0 };
+        if pr36 > (-pick(x, m, pr36)) {
+            h2[3 - m] += (h1[0]).max(x[m]);
+            h1[0] = ((s35).mul_add(w[(m + 3) % 4], 0.5) * 0.5 + ((m as f64) * h1[0]));
         }
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
+            acc_z += (x[i] * a).sin();
         }
-        acc_z
-            + (pr5 * pr5 + 1.0).ln()
-            + (t27 * t27 + 1.0).ln()
-            + best30
-            + pr35
-            + h1[0] * 0.5
-            + h1[0]
-            + h2.iter().sum::<f64>()
+        acc_z + (pr5 * pr5 + 1.0).ln() + pr28 + q29 + s35 + pr36 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3103,7 +3041,7 @@ mod nest_4023 {
         let mut pr28: f64 = 1.0;
         let mut s29: f64 = 0.0;
         for xi27 in w.iter() {
-            let p30 = if m % 2 == 1 { m } else { 0 };
+            let p30 = if m == 0 { 2 } else { m - 1 };
             pr28 *= 0.75 + 0.5 * sigmoid((relu((*xi27))).powi(2));
             s29 -= (b + s29).min((w[(m + 2) % 4]).powi(2));
             s29 = (s29 * 0.5 + (if (s29).cos() > sigmoid(s4) { (s29).cos() * 2.0 } else { sigmoid(s4) - (s29).cos() }))
@@ -3322,7 +3260,7 @@ mod nest_4024 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4025 {
     use super::*;
 
@@ -3376,18 +3314,19 @@ mod nest_4025 {
         h1[0] = top5.tanh();
         let mut best20: f64 = 9.0;
         for i18 in 0..n {
-            let p21 = if !flag { i18 } else { 0 };
-            let d22 = softplus((top5).min(best20));
+            let mut p21: usize = 0;
+            p21 = bucket(w, best20);
+            let d22 = (-((p21 as f64) * 0.5 + b));
             if d22 < best20 {
                 best20 = d22;
             }
         }
-        h1[0] += best20.tanh();
+        let t23 = (best20 * best20 + 0.5).ln();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + top5 + best20 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        acc_z + top5 + best20 + t23 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3451,7 +3390,7 @@ mod nest_4025 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; reversed range; selection by comparison; x.len() bound.
+/// a call inside a loop; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_4026 {
     use super::*;
 
@@ -3471,41 +3410,48 @@ mod nest_4026 {
                 best5 = d8;
             }
             pr6 *= 1.0 + 0.25 * ((x[5 - i3] * wsum(w, d7)).tanh()).tanh();
-            let p9 = if i3 == 0 { 2 } else { i3 - 1 };
+            let p9: usize = nearest_to(x, x[m + 3]);
         }
-        let t10 = sigmoid(best5);
-        let t11 = (pr6 * pr6 + 1.0).sqrt();
-        let mut top14: f64 = (pick(x, m, x[m + 3])).min(t10);
-        let mut s15: f64 = 1.5_f64;
-        for i12 in (0..3).rev() {
-            s15 += ((-0.75_f64) * 0.5 + top14).max(sigmoid(b));
-            let g16 = ((b).sin() * (b).sin() + 0.5).sqrt();
-            let t17 = if g16 > 0.0 { g16 } else { 0.0 };
-            let d18 =
-                (if softplus(w[m]) > (top14).atan() { softplus(w[m]) * 2.0 } else { (top14).atan() - softplus(w[m]) });
-            if d18 > top14 {
-                top14 = d18;
-            }
-        }
-        h2[(m + 1) % 2] += sigmoid(top14);
-        let g19 = ((s15).max(0.0)).sqrt();
-        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
-        let mut pr23: f64 = 1.0;
-        for i21 in 0..2 {
-            if flag {
-                let d24 = (-(a * (m as f64)));
-                if d24 < best5 {
-                    best5 = d24;
+        h2[(m + 1) % 2] += sigmoid(pr6);
+        let mut s12: f64 = 0.0;
+        for i10 in m + 1..4 {
+            s12 = (s12 * 0.5 + (soft(1.5_f64, best5) * 0.5 + x[m + 3]).sin()).tanh();
+            let mut q15: f64 = 1.0;
+            for i13 in i10 + 1..5 {
+                let r16 = sigmoid((((b).sin()) * ((b).sin()) + 0.5).ln()) / q15;
+                q15 += r16;
+                let r17 = sigmoid(((w[(i10 + 1) % 4]).min(s12)).powi(2)) / q15;
+                q15 += r17;
+                s12 = (s12 * 0.5 + (h1[3 - m] * s12).min((h1[i10] * h2[(m + 2) % 2]))).tanh();
+                if (1.5_f64).tanh() > (pr6).atan() {
+                    let d18 =
+                        ((((m as f64) * (m as f64) + 0.5).ln()) * (((m as f64) * (m as f64) + 0.5).ln()) + 0.5).ln();
+                    if d18 < best5 {
+                        best5 = d18;
+                    }
+                } else {
+                    q15 += sigmoid(((h1[3 - m]).max(q15) - (r16).mul_add(x[i13], 0.5)));
                 }
             }
-            pr23 *= 0.75 + 0.5 * sigmoid((x[1]).tanh());
+            pr6 *= 0.75 + 0.5 * sigmoid(q15.tanh());
+            let t19 = best5;
+            h2[(m + 2) % 2] = (x[i10 + 2] / ((-0.75_f64) * (-0.75_f64) + 1.0)).mul_add((i10 as f64), 0.5);
         }
-        h1[m] = (1.0 / pr23);
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
+        let mut q22: f64 = 1.0;
+        for i20 in 0..h2.len() {
+            let r23 = sigmoid((x[5 - m] * 0.5 + (pick(x, i20, a)).max(x[i20]))) / q22;
+            q22 += r23;
+            if i20 < m {
+                let g24 = (q22 * q22 + 0.5).sqrt();
+                let t25 = if g24 > 0.0 { g24 * ((-0.75_f64) + s12) } else { 0.0 };
+                let g26 = ((q22).abs() * (q22).abs() + 0.5).sqrt();
+                let t27 = if g26 > 0.0 { g26 * (-r23) } else { 0.0 };
+            } else {
+                h2[1 - i20] = (m as f64);
+            }
         }
-        acc_z + best5 + pr6 + t11 + top14 + s15 + t20 + pr23 + h1[0] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
+        let t28 = q22;
+        best5 + pr6 + s12 + q22 + t28 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -4425,7 +4371,7 @@ mod nest_4033 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_4034 {
     use super::*;
 
@@ -4442,77 +4388,89 @@ mod nest_4034 {
             let mut s9: f64 = 0.0;
             for i6 in i2 + 1..n {
                 pr8 *= 1.0 + 0.25 * (h1[3 - i6]).tanh();
-                let p10 = if m == 0 { 2 } else { m - 1 };
-                s9 = (s9 * 0.5 + h1[3 - p10]).tanh();
-                let g11 = ((1.5_f64).tanh() * (1.5_f64).tanh() + 0.5).sqrt();
-                let t12 = if g11 > 0.0 { g11 * (x[i6 + m] * w[(m + 3) % 4]) } else { 0.0 };
-                s9 += s9 + ((h1[3 - i2]).tanh().exp() / ((b) * (b) + 1.0));
-            }
-            let d13 = relu(s9);
-            if d13 < best4 {
-                best4 = d13;
-            }
-        }
-        let g14 = ((best4 - 0.3).max(0.0)).sqrt();
-        let t15 = if g14 > 0.0 { g14 } else { 0.0 };
-        let mut pr18: f64 = 1.0;
-        let mut best19: f64 = 9.0;
-        for i16 in m + 1..n {
-            let d20 = (i16 as f64).max((m as f64));
-            if d20 < best19 {
-                best19 = d20;
-            }
-            pr18 *= 1.0 + 0.25 * ((pick(x, i16, x[i16])).powi(2)).tanh();
-            let mut q23: f64 = 1.0;
-            let mut top24: f64 = (wsum(w, best4) * h1[i16 + 1]);
-            for i21 in (0..3).rev() {
-                let d25 = d20;
-                if d25 > top24 {
-                    top24 = d25;
+                let p10 = if i6 < m { i6 } else { 2 };
+                let mut pr13: f64 = 1.0;
+                for i11 in 0..x.len() {
+                    let mut loc14 = [0.0_f64; 2];
+                    s9 += loc14[(i11 + 1) % 2];
+                    let mut loc15 = [0.0_f64; 3];
+                    pr13 *= 1.0 + 0.25 * (loc15[2 - i2]).tanh();
+                    pr13 *= 1.0 + 0.25 * (x[m + i2]).tanh();
+                    pr13 *= 1.0 + 0.25 * (-((p10 as f64) * (p10 as f64) + 0.5).ln()).tanh();
                 }
-                q23 += ((i16 as f64).atan()) * ((i16 as f64).atan());
-                let t26 = ((wsum(w, w[3 - m]) * 0.5 + t15).tanh()).mul_add(softplus(d20), 0.5);
+                let g16 = (relu(pr13 + 0.2)).sqrt();
+                let t17 = if g16 > 0.0 { g16 } else { 0.0 };
+                let mut top20: f64 = (wsum(w, x[i2 + p10])).mul_add(w[(i6 + 2) % 4], 0.5);
+                let mut top21: f64 = (x[i2 + m]).tanh().exp();
+                for i18 in m + 1..n {
+                    pr8 *= 1.0 + 0.25 * ((best4 - w[i6]).max(s9)).tanh();
+                    let d22 = (1.5_f64 - (w[3 - i18]).cos());
+                    if d22 > top20 {
+                        top20 = d22;
+                    }
+                    let d23 = ((i18 as f64) - w[m + 1]).min((if d22 > top20 { d22 * 2.0 } else { top20 - d22 }));
+                    if d23 > top21 {
+                        top21 = d23;
+                    }
+                    if (0.5_f64).max(pr8) < -0.2 {
+                        let g24 = (((d23) * (d23) + 1.0).sqrt() * ((d23) * (d23) + 1.0).sqrt() + 0.5).sqrt();
+                        let t25 = if g24 > 0.0 { g24 * softplus(pick(x, m, top20)) } else { 0.0 };
+                        h1[3] = soft((i6 as f64), x[i18 + i6]);
+                    }
+                    if wsum(w, d22) < 0.3 {
+                        pr13 *= 0.75 + 0.5 * sigmoid(x[i18]);
+                        s9 += (d5 / ((w[i18 + 1]) * (w[i18 + 1]) + 1.0)).min(((pr13).min((i6 as f64))).tanh());
+                    }
+                }
+                s9 += w[(i6 + 1) % 4] * s9;
+                s9 += s9 + top21.tanh() * 0.5 + pick(x, p10, h1[3 - i6]);
+                s9 = (s9 * 0.5
+                    + (if w[m] > (i2 as f64).mul_add(h1[2], 0.5) {
+                        w[m] * 2.0
+                    } else {
+                        (i2 as f64).mul_add(h1[2], 0.5) - w[m]
+                    }))
+                .tanh();
             }
-            let d27 = (q23 * q23 + 1.0).sqrt() * 0.5 + w[3 - i16];
-            if d27 < best4 {
-                best4 = d27;
-            }
-            let g28 = (top24 * top24 + 0.5).sqrt();
-            let t29 =
-                if g28 > 0.0 { g28 * (if top24 > x[m + 3] { top24 * 2.0 } else { x[m + 3] - top24 }) } else { 0.0 };
-            let mut loc30 = [0.0_f64; 3];
-            for i31 in 0..loc30.len() {
-                loc30[i31] = w[m + 1];
-            }
-            pr18 *= 0.75 + 0.5 * sigmoid(loc30[2 - m]);
-            if top24 < -0.2 {
-                loc30[m] += (softplus(pick(x, m, top24))).max((pr18).sin());
-            }
+            let t26 = (pr8 * pr8 + 0.5).ln();
+            h1[(i2 + 1) % 4] = relu(s9);
         }
-        let g32 = ((pr18 - 0.8).max(0.0)).sqrt();
-        let t33 = if g32 > 0.0 { g32 } else { 0.0 };
-        if best19 > (h1[m]).cos() {
-            let d34 = best19;
-            if d34 < best4 {
-                best4 = d34;
+        let mut q29: f64 = 0.5;
+        for xi28 in w.iter() {
+            let d30 = ((m as f64) - pick(x, m, (m as f64))).powi(2);
+            if d30 < best4 {
+                best4 = d30;
             }
-            h1[m] = ((2.0_f64).mul_add(w[m], 0.5)).mul_add((h1[m + 1] * a), 0.5);
-        }
-        let mut q37: f64 = 0.5;
-        for i35 in m + 1..4 {
-            h1[m] += ((soft(0.25_f64, q37) / ((h1[3]) * (h1[3]) + 1.0))
-                * (soft(0.25_f64, q37) / ((h1[3]) * (h1[3]) + 1.0))
-                + 0.5)
-                .ln();
-            let p38 = if i35 == 0 { 0 } else { i35 - 1 };
-            q37 += sigmoid((((t15).max(w[(m + 3) % 4])).tanh()).mul_add((p38 as f64).max(h1[2]), 0.5));
-            let d39 = (softplus(1.5_f64)).mul_add((wsum(w, best19) * 0.5 + wsum(w, pr18)), 0.5);
-            if d39 < best4 {
-                best4 = d39;
+            let r31 = sigmoid(((best4 * 0.5 + soft(best4, x[m + 3])).tanh()).tanh()) / q29;
+            q29 += r31;
+            q29 += sigmoid(b);
+            let mut loc32 = [0.0_f64; 2];
+            for i33 in 0..loc32.len() {
+                loc32[i33] = (w[1] / (((wsum(w, x[m])).tanh()) * ((wsum(w, x[m])).tanh()) + 1.0));
             }
+            let r34 = sigmoid(loc32[(m + 1) % 2]) / q29;
+            q29 += r34;
         }
-        h1[(m + 1) % 4] += q37.sqrt();
-        best4 + t15 + pr18 + best19 + q37 + h1[2] * 0.5 + h1[0]
+        let t35 = q29.tanh();
+        let mut pr38: f64 = 1.0;
+        for xi37 in x.iter() {
+            if (m as f64).min(x[5 - m]) < 1.0 {
+                q29 += (((-best4) - (if t35 > q29 { t35 * 2.0 } else { q29 - t35 })).tanh())
+                    * (((-best4) - (if t35 > q29 { t35 * 2.0 } else { q29 - t35 })).tanh());
+            } else {
+                q29 += ((((*xi37) * 0.5 + best4) - (*xi37).mul_add(wsum(w, q29), 0.5)).tanh()).exp();
+            }
+            let p39 = if m == 0 { m } else { 1 };
+            pr38 *= 1.0 + 0.25 * (((h1[m]).tanh()).min((w[p39] * (*xi37)))).tanh();
+            pr38 *= 0.75 + 0.5 * sigmoid(q29);
+        }
+        let g40 = (pr38 * pr38 + 0.5).sqrt();
+        let t41 = if g40 > 0.0 { g40 } else { 0.0 };
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + best4 + q29 + t35 + pr38 + h1[0] * 0.5 + h1[2]
     }
 
     #[test]
@@ -4729,7 +4687,7 @@ mod nest_4036 {
                 q8 += (((hc[1]).cos()).min((h1[i3 + m] / ((-0.75_f64) * (-0.75_f64) + 1.0)))).exp();
                 s5 += -0.5 * s5 + h2[m];
                 let t11 = (-0.75_f64);
-                let p12 = if i3 % 2 == 1 { i6 } else { 2 };
+                let p12 = if i6 == 0 { 0 } else { i6 - 1 };
             }
             let g13 = (relu(best9 - 0.3)).sqrt();
             let t14 = if g13 > 0.0 { g13 } else { 0.0 };
@@ -5304,16 +5262,16 @@ mod nest_4041 {
                 pr29 *= 1.0 + 0.25 * ((h1[(m + 1) % 3] * 0.5 + pick(x, m, h1[(m + 2) % 3])).min((*xi28).cos())).tanh();
                 let r34 = sigmoid(((w[3]).tanh().exp()).max((x[m + i23] * 0.5 + t14))) / q30;
                 q30 += r34;
-                let p35 = if m > 0 { i23 } else { 1 };
+                let p35 = if i23 == 0 { 1 } else { i23 - 1 };
                 let mut loc36 = [0.0_f64; 3];
                 for i37 in 0..loc36.len() {
                     loc36[i37] = (sigmoid(pr5) / (((0.5_f64).max(b)) * ((0.5_f64).max(b)) + 1.0));
                 }
-                q26 += (loc36[(i23 + 1) % 3]
-                    * (((pick(x, p35, loc36[(i23 + 1) % 3])) * (pick(x, p35, loc36[(i23 + 1) % 3])) + 0.5).ln()
+                q26 += (loc36[2 - p35]
+                    * (((pick(x, p35, loc36[(p35 + 3) % 3])) * (pick(x, p35, loc36[(p35 + 3) % 3])) + 0.5).ln()
                         - (-t14)))
-                    * (loc36[(i23 + 1) % 3]
-                        * (((pick(x, p35, loc36[(i23 + 1) % 3])) * (pick(x, p35, loc36[(i23 + 1) % 3])) + 0.5).ln()
+                    * (loc36[2 - p35]
+                        * (((pick(x, p35, loc36[(p35 + 3) % 3])) * (pick(x, p35, loc36[(p35 + 3) % 3])) + 0.5).ln()
                             - (-t14)));
             }
             let d38 = (1.0 / pr29);
@@ -5404,7 +5362,7 @@ mod nest_4041 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_4042 {
     use super::*;
 
@@ -5439,30 +5397,14 @@ mod nest_4042 {
             if d14 > top8 {
                 top8 = d14;
             }
-            let p15 = if m > 0 { i3 } else { 2 };
+            let p15: usize = bucket(w, s9);
         }
-        if s5 > (s5 - wsum(w, x[5 - m])) {
-            let g16 = (relu(relu(x[m + 3]))).sqrt();
-            let t17 = if g16 > 0.0 { g16 } else { 0.0 };
-            h1[1] += pick(x, m, (-0.75_f64));
-        }
-        let mut best20: f64 = 9.0;
-        for i18 in 0..m {
-            let d21 = sigmoid(((hc[0]) * (hc[0]) + 1.0).sqrt());
-            if d21 < best20 {
-                best20 = d21;
-            }
-            if (hc[1] - w[3 - i18]) < 0.3 {
-                h2[i18] = (pick(x, m, a)).min(x[m + i18]);
-            }
-            let t22 = (m as f64);
-        }
-        h1[m + 1] = best20.tanh();
+        s5 -= ((hc[0]).min(s5)).powi(2);
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
+            acc_z += (x[i] * a).sin();
         }
-        acc_z + s5 + best20 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        acc_z + s5 + h1[2] * 0.5 + h1[2] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5732,7 +5674,7 @@ mod nest_4044 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.len() bound.
 mod nest_4045 {
     use super::*;
 
@@ -5774,43 +5716,37 @@ mod nest_4045 {
         for i16 in 0..m {
             s19 += w[m + 1] * s19;
             s18 += (soft(s6, s6) * 0.5 + x[3]).min((wsum(w, x[m * 2 + i16]) + t15).tanh());
-            let p20 = if i16 == 0 { 0 } else { i16 - 1 };
-            if ((wsum(w, (p20 as f64))).max(t15)).tanh() > ((b) * (b) + 1.0).sqrt() {
-                h2[0] = (if a > sigmoid(x[(p20 + 3) % 6]) { a * 2.0 } else { sigmoid(x[(p20 + 3) % 6]) - a });
-            } else {
-                s18 = 0.5 * s18 + ((p20 as f64) + (h1[i16 + 2] * w[m * 1 + p20]));
+            let p20: usize = bucket(w, t15);
+            let mut loc21 = [0.0_f64; 2];
+            for i22 in 0..loc21.len() {
+                loc21[i22] = (p20 as f64);
             }
+            s5 += loc21[(i16 + 1) % 2] * 0.5 + (((-0.75_f64) * (-0.75_f64) + 1.0).sqrt()).max(relu(a));
         }
-        let t21 = sigmoid(s18);
-        h1[(m + 3) % 4] = s19;
-        let mut best24: f64 = 9.0;
-        let mut best25: f64 = 9.0;
-        for xi23 in x.iter() {
-            let d26 = (((h2[0]).abs()) * ((h2[0]).abs()) + 1.0).sqrt();
-            if d26 < best24 {
-                best24 = d26;
-            }
-            let mut loc27 = [0.0_f64; 2];
+        let t23 = relu(s18);
+        let mut s26: f64 = 0.0;
+        for i24 in m + 1..4 {
+            let mut loc27 = [0.0_f64; 3];
             for i28 in 0..loc27.len() {
-                loc27[i28] = (i28 as f64);
+                loc27[i28] = ((i28 as f64) + (w[i28 + 1] * x[i28 + i24]));
             }
-            let d29 = loc27[(m + 1) % 2] * (h2[0] * (h1[3 - m]).atan());
-            if d29 < best25 {
-                best25 = d29;
+            s19 = (s19 * 0.5 + loc27[0] * 0.5 + b).tanh();
+            let mut loc29 = [0.0_f64; 3];
+            for i30 in 0..loc29.len() {
+                loc29[i30] = ((wsum(w, x[m + i24]) - h1[m]) * (-x[0]));
             }
-            let d30 = (-((best24) * (best24) + 1.0).sqrt());
-            if d30 < best25 {
-                best25 = d30;
-            }
-            let d31 = (m as f64).powi(2);
-            if d31 < best25 {
-                best25 = d31;
-            }
+            s18 -= loc29[m];
+            s26 -= (softplus(t23)).min(softplus(t23));
         }
-        h1[m] = best24;
-        let g32 = ((best25 - 0.3).max(0.0)).sqrt();
-        let t33 = if g32 > 0.0 { g32 * ((s6) * (s6) + 0.5).ln() } else { 0.0 };
-        s5 + s6 + t15 + s18 + s19 + t21 + best24 + best25 + h1[3] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
+        let t31 = s26;
+        s5 + s6
+            + t15
+            + (s18 * s18 + 1.0).ln()
+            + s19
+            + (s26 * s26 + 1.0).ln()
+            + h1[3] * 0.5
+            + h1[0]
+            + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5874,7 +5810,7 @@ mod nest_4045 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_4046 {
     use super::*;
 
@@ -5904,24 +5840,36 @@ mod nest_4046 {
             let mut pr15: f64 = 1.0;
             for i13 in (0..3).rev() {
                 pr15 *= 1.0 + 0.25 * ((((t9) * (t9) + 1.0).sqrt()).tanh()).tanh();
-                let p16 = if i13 == 0 { 0 } else { i13 - 1 };
-                let mut loc17 = [0.0_f64; 3];
-                for i18 in 0..loc17.len() {
-                    loc17[i18] = (x[i18 + p16] + t9).tanh();
+                let p16 = if n > 2 { i13 } else { 2 };
+                h1[(i13 + 1) % 3] = (pr12).abs();
+                if (if wsum(w, 2.0_f64) > h1[2 - i13] {
+                    wsum(w, 2.0_f64) * 2.0
+                } else {
+                    h1[2 - i13] - wsum(w, 2.0_f64)
+                }) < 1.0
+                {
+                    h2[i13 + m] = (pr15).sin();
+                    h1[2 - m] = (w[(i13 + 4) % 4] / (((x[i13 + 3]).tanh().exp()) * ((x[i13 + 3]).tanh().exp()) + 1.0));
+                } else {
+                    let d17 = h1[(p16 + 3) % 3];
+                    if d17 < best5 {
+                        best5 = d17;
+                    }
+                    let g18 = (((*xi11) - 0.8).max(0.0)).sqrt();
+                    let t19 = if g18 > 0.0 { g18 } else { 0.0 };
                 }
-                pr15 *= 0.75 + 0.5 * sigmoid(loc17[p16] * h1[2]);
-                let g19 = ((0.25_f64 - 0.3).max(0.0)).sqrt();
-                let t20 = if g19 > 0.0 { g19 * (pr15).atan() } else { 0.0 };
             }
-            let d21 = pr15 * pr15;
-            best5 = best5.min(d21);
+            let d20 = relu(pr15) * (-(m as f64).cos());
+            if d20 < best5 {
+                best5 = d20;
+            }
         }
-        h1[2 - m] = (1.0 / pr12);
+        let t21 = pr12.tanh();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + best5 + pr12 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
+        acc_z + best5 + pr12 + h1[1] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5985,7 +5933,7 @@ mod nest_4046 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4047 {
     use super::*;
 
@@ -6001,45 +5949,61 @@ mod nest_4047 {
                 loc6[i7] = ((w[3 - m]).max(pick(x, i7, 2.0_f64))).min(x[1]);
             }
             pr4 *= 1.0 + 0.25 * (loc6[(m + 1) % 2] * relu((if s5 > b { s5 * 2.0 } else { b - s5 }))).tanh();
-            let p8 = if i2 == 0 { 1 } else { i2 - 1 };
-            s5 -= (pr4 / ((pr4) * (pr4) + 1.0));
+            let p8: usize = nearest_to(x, (i2 as f64));
+            s5 = (s5 * 0.5 + pr4).tanh();
         }
-        if pr4 > s5 {
-            h1[5 - m] = (relu(b)).atan();
-        }
-        let g9 = ((s5 + 0.2).max(0.0)).sqrt();
-        let t10 = if g9 > 0.0 { g9 * (m as f64) } else { 0.0 };
-        let mut pr13: f64 = 1.0;
-        let mut top14: f64 = (w[m] - x[(m + 3) % 6]);
-        for xi12 in w.iter() {
-            pr13 *= 0.75 + 0.5 * sigmoid(top14);
-            let d15 = b;
-            top14 = top14.max(d15);
-            let mut best18: f64 = 9.0;
-            for i16 in 0..m {
-                let d19 = (w[3] * 0.5 + w[(m + 2) % 4]);
-                best18 = best18.min(d19);
-                h1[3] = best18;
-                h1[i16] += w[3 - i16];
-                h1[0] = pr13;
+        let t9 = (pr4 * pr4 + 0.5).ln();
+        h1[m] = s5 * s5;
+        let mut s12: f64 = (pr4 + b);
+        let mut s13: f64 = (wsum(w, s12)).tanh();
+        for i10 in 0..n {
+            s13 += -0.5 * s13 + (h1[i10 + 3] * 0.5 + w[(i10 + 1) % 4]);
+            s12 += softplus(s13);
+            if (wsum(w, w[m + 1]) / ((x[(m + 1) % 6]) * (x[(m + 1) % 6]) + 1.0)) < 1.0 {
+                h1[i10 + m] += (-0.75_f64);
+                s13 = 0.5 * s13 + soft(x[m + 3], (m as f64));
+            } else {
+                let g14 = (h1[i10 + 3] * h1[i10 + 3] + 0.5).sqrt();
+                let t15 = if g14 > 0.0 { g14 * (h1[i10]).tanh() } else { 0.0 };
+                h1[i10] = ((x[m + 3]).max(t9) - x[i10 + m]);
             }
-            let t20 = best18.tanh();
+            let t16 = ((x[(i10 + 1) % 6]).min((m as f64))).tanh().exp();
+            h1[m] = sigmoid((soft(x[m + i10], t9)).powi(2));
         }
-        let g21 = (relu(pr13 - 0.3)).sqrt();
-        let t22 = if g21 > 0.0 { g21 * b } else { 0.0 };
-        if top14 > ((m as f64) - x[m]) {
-            h1[(m + 6) % 6] =
-                ((h1[5 - m]).atan()).min((if (m as f64) > pr4 { (m as f64) * 2.0 } else { pr4 - (m as f64) }));
-        } else {
-            h1[5 - m] = (((pr13) * (pr13) + 0.5).ln()).powi(2);
-            s5 += w[m + 1] * s5;
+        if s12 > (m as f64).max(t9) {
+            s5 = (s5 * 0.5 + softplus(((b) * (b) + 0.5).ln())).tanh();
         }
-        pr13 *= 0.75 + 0.5 * sigmoid((-b).mul_add(((m as f64) + x[m]), 0.5));
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
+        let g17 = (relu(s13 - 0.3)).sqrt();
+        let t18 = if g17 > 0.0 { g17 * ((s13) * (s13) + 1.0).sqrt() } else { 0.0 };
+        let mut q21: f64 = 0.5;
+        let mut top22: f64 = h1[m + 3];
+        for i19 in 0..m {
+            let d23 = ((s12).sin()).sin();
+            if d23 > top22 {
+                top22 = d23;
+            }
+            if (x[5] * x[m + 3]) < 1.0 {
+                let d24 = (-(pick(x, m, q21)).max(soft((i19 as f64), 0.25_f64)));
+                if d24 > top22 {
+                    top22 = d24;
+                }
+            } else {
+                h1[m + 3] = (pick(x, i19, b) / ((soft(b, a) * (i19 as f64)) * (soft(b, a) * (i19 as f64)) + 1.0));
+                s5 -= relu((w[m]).max(w[3 - i19]));
+            }
+            q21 *= 0.5
+                + sigmoid(
+                    (if x[(m + 4) % 6] > a { x[(m + 4) % 6] * 2.0 } else { a - x[(m + 4) % 6] })
+                        .min((s12 * 0.5 + pick(x, i19, x[m]))),
+                );
+            let p25 = if m == 0 { 2 } else { m - 1 };
+            let g26 = ((pr4 + 0.2).max(0.0)).sqrt();
+            let t27 = if g26 > 0.0 { g26 } else { 0.0 };
         }
-        acc_z + pr4 + (s5 * s5 + 1.0).ln() + pr13 + top14 + h1.iter().sum::<f64>()
+        let t28 = q21.ln();
+        let g29 = (relu(top22)).sqrt();
+        let t30 = if g29 > 0.0 { g29 * (pick(x, m, s5) * 0.5 + t18) } else { 0.0 };
+        pr4 + s5 + t9 + s12 + s13 + t18 + q21 + top22 + t28 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6103,7 +6067,7 @@ mod nest_4047 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_4048 {
     use super::*;
 
@@ -6170,20 +6134,15 @@ mod nest_4048 {
         let mut s26: f64 = (wsum(w, (m as f64)) * 0.5 + pick(x, m, x[(m + 3) % 6]));
         let mut pr27: f64 = 1.0;
         for i24 in 0..3 {
-            let p28 = if i24 == 0 { 2 } else { i24 - 1 };
-            h1[p28 + 3] = softplus((soft(pr27, q4) / ((q4) * (q4) + 1.0)));
-            let mut loc29 = [0.0_f64; 3];
-            for i30 in 0..loc29.len() {
-                loc29[i30] = ((hc[1] * 0.5 + x[5 - i30]) - h1[i24 + 3]);
-            }
-            pr27 *= 0.75 + 0.5 * sigmoid(loc29[i24]);
-            pr27 *= 1.0 + 0.25 * (x[m]).tanh();
-            s26 += (hc[0] - q4);
+            let p28: usize = nearest_to(x, x[(m + 1) % 6]);
+            h1[5 - m] = x[(i24 + 1) % 6];
+            h1[(m + 5) % 6] = ((w[m + 1]).sin() - (h1[5 - p28]).tanh().exp());
+            pr27 *= 0.75 + 0.5 * sigmoid(((0.5_f64 * 0.5 + s26) - (b + t23)));
+            s26 = (s26 * 0.5 + soft(h1[i24], x[m + 3])).tanh();
         }
-        h1[1] = relu(s26);
-        let g31 = (relu(pr27 - 0.8)).sqrt();
-        let t32 = if g31 > 0.0 { g31 * (x[4]).max(hc[0]) } else { 0.0 };
-        q4 + top18 + (s26 * s26 + 1.0).ln() + pr27 + h1[4] * 0.5 + h1[0]
+        let t29 = (s26 * s26 + 1.0).sqrt();
+        h1[m + 3] = pr27.ln();
+        q4 + top18 + s26 + pr27 + t29 + h1[4] * 0.5 + h1[1]
     }
 
     #[test]
@@ -6247,7 +6206,7 @@ mod nest_4048 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_4049 {
     use super::*;
 
@@ -6262,98 +6221,63 @@ mod nest_4049 {
             for i5 in 0..m {
                 let mut top11: f64 = -9.0;
                 for i9 in 0..n {
-                    let p12 = if m == 0 { 2 } else { m - 1 };
-                    let d13 = h1[m];
+                    let p12 = if i9 == 0 { 0 } else { i9 - 1 };
+                    let d13 = q8;
                     if d13 > top11 {
                         top11 = d13;
                     }
-                    if (x[i9 + p12] / ((soft(w[p12 + 1], (*xi3))) * (soft(w[p12 + 1], (*xi3))) + 1.0))
-                        > (x[i9 * 2 + i5] - h1[m + 1])
-                    {
-                        h1[i5] = (top4 * 0.5 + wsum(w, s7)).abs();
-                    } else {
-                        let d14 = ((top11 * 0.5 + soft(h1[p12 + i5], s7))
-                            / (((i9 as f64).max((*xi3))) * ((i9 as f64).max((*xi3))) + 1.0));
-                        if d14 > top4 {
-                            top4 = d14;
-                        }
-                    }
-                    let d15 = (if (q8 - soft(top11, 1.5_f64)) > (wsum(w, q8)).tanh().exp() {
-                        (q8 - soft(top11, 1.5_f64)) * 2.0
-                    } else {
-                        (wsum(w, q8)).tanh().exp() - (q8 - soft(top11, 1.5_f64))
-                    });
-                    if d15 > top11 {
-                        top11 = d15;
-                    }
+                    let t14 = relu((w[p12 + i5] * 0.5 + x[i5]));
+                    let g15 = (relu((*xi3).max(x[p12 * 2 + i5]) - 0.8)).sqrt();
+                    let t16 = if g15 > 0.0 { g15 } else { 0.0 };
                 }
-                let t16 = top11;
-                s7 += ((soft(2.0_f64, (i5 as f64))).cos() - (m as f64));
-                q8 += sigmoid(soft((*xi3), (*xi3)));
-                s7 += x[(m + 4) % 6];
+                let t17 = (top11 * top11 + 0.5).ln();
+                s7 += s7 + (m as f64);
+                q8 *= 0.5 + sigmoid(((x[5 - m]).min(x[m])).abs());
+                s7 += w[2] * s7;
             }
-            h1[m + 1] = relu(s7);
-            let t17 = (1.0 / q8);
-            let d18 = t17;
+            let d18 = (s7 * s7 + 0.5).ln();
             if d18 > top4 {
                 top4 = d18;
             }
-        }
-        if top4 > (if x[m + 3] > wsum(w, x[5 - m]) { x[m + 3] * 2.0 } else { wsum(w, x[5 - m]) - x[m + 3] }) {
-            let d19 = (top4 * 0.5 + 0.5_f64).min((if 2.0_f64 > a { 2.0_f64 * 2.0 } else { a - 2.0_f64 }));
-            top4 = top4.max(d19);
-        } else {
-            let d20 = ((x[m + 3]).atan()).powi(2);
-            if d20 > top4 {
-                top4 = d20;
+            let g19 = (relu(q8 + 0.2)).sqrt();
+            let t20 = if g19 > 0.0 { g19 * (d18).tanh() } else { 0.0 };
+            let d21 = ((q8 - soft(h1[1], (m as f64))) - w[(m + 1) % 4]);
+            if d21 > top4 {
+                top4 = d21;
             }
         }
-        let mut s23: f64 = ((x[(m + 6) % 6]) * (x[(m + 6) % 6]) + 0.5).ln();
-        let mut top24: f64 = (x[m]).sin();
-        for i21 in 0..m {
-            let d25 = ((w[2]).abs() * pick(x, i21, w[(i21 + 1) % 4]));
-            if d25 > top24 {
-                top24 = d25;
-            }
-            let p26 = if i21 == 0 { 0 } else { i21 - 1 };
-            s23 += w[2] * s23;
-        }
-        let t27 = (s23 * s23 + 0.5).ln();
-        h1[(m + 3) % 4] += sigmoid(top24);
-        let mut best30: f64 = 9.0;
-        for i28 in 0..2 {
-            let t31 = (if w[i28 + m] > ((b) * (b) + 1.0).sqrt() {
-                w[i28 + m] * 2.0
+        h1[3 - m] = (top4 * top4 + 0.5).ln();
+        let mut pr24: f64 = 1.0;
+        for i22 in 0..x.len() {
+            let g25 = (relu(relu(top4) + 0.2)).sqrt();
+            let t26 = if g25 > 0.0 { g25 } else { 0.0 };
+            pr24 *= 0.75 + 0.5 * sigmoid(((w[0]).min(2.0_f64)).tanh().exp());
+            if !flag {
+                let d27 = ((h1[m + 1] / ((0.25_f64) * (0.25_f64) + 1.0)) - h1[(i22 + 1) % 4]);
+                if d27 > top4 {
+                    top4 = d27;
+                }
+                let g28 = ((w[(m + 1) % 4]).tanh().exp() * (w[(m + 1) % 4]).tanh().exp() + 0.5).sqrt();
+                let t29 = if g28 > 0.0 { g28 * (h1[m + 1]).min(pick(x, m, h1[(i22 + 2) % 4])) } else { 0.0 };
             } else {
-                ((b) * (b) + 1.0).sqrt() - w[i28 + m]
-            });
-            let d32 = (((if top4 > w[m + i28] { top4 * 2.0 } else { w[m + i28] - top4 }).tanh())
-                * ((if top4 > w[m + i28] { top4 * 2.0 } else { w[m + i28] - top4 }).tanh())
-                + 1.0)
-                .sqrt();
-            if d32 < best30 {
-                best30 = d32;
-            }
-            let mut loc33 = [0.0_f64; 2];
-            for i34 in 0..loc33.len() {
-                loc33[i34] = ((2.0_f64 - w[m]) * top24);
-            }
-            let d35 = loc33[i28] * 0.5 + ((x[0]).mul_add(b, 0.5) / ((s23 * a) * (s23 * a) + 1.0));
-            if d35 > top4 {
-                top4 = d35;
+                h1[m] = ((x[5 - m] * (m as f64)) * (x[5 - m] * (m as f64)) + 1.0).sqrt();
             }
         }
-        if best30 > (if (m as f64) > x[5 - m] { (m as f64) * 2.0 } else { x[5 - m] - (m as f64) }) {
-            h1[m + 1] += (top4 + (t27).tanh().exp());
-            h1[0] = ((s23 * 0.5 + h1[m + 1]).tanh()).tanh();
-        } else {
-            h1[2] += ((soft(2.0_f64, top4)).tanh().exp() - (a - top4));
+        let t30 = pr24.ln();
+        let mut pr33: f64 = 1.0;
+        let mut s34: f64 = (t30).min(pick(x, m, 0.5_f64));
+        for i31 in 0..2 {
+            s34 = (s34 * 0.5 + softplus(x[m * 2 + i31])).tanh();
+            let t35 = relu((if s34 > a { s34 * 2.0 } else { a - s34 }));
+            pr33 *= 0.75 + 0.5 * sigmoid(((i31 as f64).min(pick(x, i31, h1[m + 1]))).tanh().exp());
+            let d36 = b;
+            if d36 > top4 {
+                top4 = d36;
+            }
         }
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z + top4 + s23 + top24 + best30 + h1.iter().sum::<f64>()
+        let t37 = pr33.sqrt();
+        h1[(m + 2) % 4] = (s34 * s34 + 1.0).sqrt();
+        top4 + pr24 + pr33 + s34 + t37 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6652,7 +6576,7 @@ mod nest_4051 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; x.len() bound.
 mod nest_4052 {
     use super::*;
 
@@ -6669,47 +6593,52 @@ mod nest_4052 {
             for i7 in 0..x.len() {
                 let g10 = (1.5_f64 * 1.5_f64 + 0.5).sqrt();
                 let t11 = if g10 > 0.0 { g10 } else { 0.0 };
-                let p12 = if i7 == 0 { 2 } else { i7 - 1 };
-                pr9 *= 0.75 + 0.5 * sigmoid(pick(x, i7, 2.0_f64));
-                let p13 = if p12 == 0 { 1 } else { p12 - 1 };
+                let p12: usize = nearest_to(x, x[2]);
+                pr9 *= 0.75
+                    + 0.5
+                        * sigmoid(
+                            ((if w[(i7 + 3) % 4] > pr9 { w[(i7 + 3) % 4] * 2.0 } else { pr9 - w[(i7 + 3) % 4] }) * 0.5
+                                + h1[(p12 + 2) % 2]),
+                        );
+                if ((r6) * (r6) + 1.0).sqrt() > hc[0] {
+                    let g13 = ((q5).max(a) * (q5).max(a) + 0.5).sqrt();
+                    let t14 = if g13 > 0.0 { g13 * x[5 - i7] } else { 0.0 };
+                } else {
+                    pr9 *= 0.75
+                        + 0.5
+                            * sigmoid(
+                                (if (-x[(p12 + 1) % 6]) > relu(r6) {
+                                    (-x[(p12 + 1) % 6]) * 2.0
+                                } else {
+                                    relu(r6) - (-x[(p12 + 1) % 6])
+                                }),
+                            );
+                    h2[2] += wsum(w, hc[0]);
+                }
             }
-            if pr9 > relu(soft(b, pr9)) {
-                h2[(i3 + 3) % 4] += (w[(i3 + 2) % 4] * (x[m] - h2[m + 1]));
+            if pr9 > ((m as f64) - h2[(m + 2) % 4]).tanh() {
+                pr9 *= 0.75 + 0.5 * sigmoid(((m as f64) / ((h2[3 - m]) * (h2[3 - m]) + 1.0)).atan());
             } else {
-                h2[m] += (-0.75_f64).atan();
+                q5 += sigmoid((m as f64));
+                q5 += (1.5_f64) * (1.5_f64);
             }
-            let t14 = h2[3 - m];
+            pr9 *= 0.75 + 0.5 * sigmoid(a);
         }
-        if q5 > softplus(h2[3 - m]) {
-            let g15 = (((h2[3 - m]).max((m as f64))).max(0.0)).sqrt();
-            let t16 = if g15 > 0.0 { g15 * sigmoid(q5) } else { 0.0 };
-        } else {
-            h1[(m + 2) % 2] = x[m + 3];
+        q5 *= 0.5 + sigmoid((m as f64));
+        let mut s17: f64 = ((q5).max(hc[0])).tanh();
+        for i15 in 0..2 {
+            h2[i15] = ((i15 as f64) - 2.0_f64).tanh();
+            s17 += ((q5 * 0.5 + pick(x, m, w[3 - i15])).tanh() * 0.5 + h1[(m + 1) % 2]);
+            h2[i15 + m] += (if h1[i15] > relu(0.25_f64) { h1[i15] * 2.0 } else { relu(0.25_f64) - h1[i15] });
+            let p18: usize = bucket(w, hc[0]);
         }
-        let mut top19: f64 = -9.0;
-        let mut q20: f64 = 0.5;
-        for i17 in 0..h1.len() {
-            let d21 = ((w[(m + 1) % 4] / ((m as f64) * (m as f64) + 1.0))
-                * (w[(m + 1) % 4] / ((m as f64) * (m as f64) + 1.0))
-                + 0.5)
-                .ln();
-            if d21 > top19 {
-                top19 = d21;
-            }
-            q20 += ((q5 * 0.5 + (top19).tanh().exp()).tanh()).exp();
-            let g22 = ((wsum(w, (m as f64)) - 0.3).max(0.0)).sqrt();
-            let t23 = if g22 > 0.0 { g22 * (a / ((q20) * (q20) + 1.0)) } else { 0.0 };
-            h2[3 - m] = (pick(x, i17, b) / (((i17 as f64) - 2.0_f64) * ((i17 as f64) - 2.0_f64) + 1.0));
-        }
-        let g24 = (relu(top19 - 0.3)).sqrt();
-        let t25 = if g24 > 0.0 { g24 } else { 0.0 };
-        let t26 = q20.ln();
-        h2[m + 1] = softplus((h1[(m + 1) % 2]).tanh().exp());
+        let g19 = ((s17 + 0.2).max(0.0)).sqrt();
+        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
+            acc_z += (x[i] * a).sin();
         }
-        acc_z + q5 + top19 + q20 + t26 + h1.iter().sum::<f64>() + h2[3] * 0.5 + h2[1]
+        acc_z + (q5 * q5 + 1.0).ln() + s17 + t20 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6905,7 +6834,7 @@ mod nest_4053 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; branch-local guard; integer if choosing an index; one loop; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; ln/sqrt/division of a positive carried scalar; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_4054 {
     use super::*;
 
@@ -6917,27 +6846,38 @@ mod nest_4054 {
         for xi3 in w.iter() {
             s4 = (s4 * 0.5 + ((w[m]).tanh()).max((x[0] * h1[0]))).tanh();
             s5 += (((-0.75_f64).tanh()) * ((-0.75_f64).tanh()) + 1.0).sqrt();
-            let p6 = if m == 0 { 1 } else { m - 1 };
-            h1[0] += (*xi3);
+            let p6: usize = bucket(w, (m as f64));
+            let t7 = relu(s5);
         }
-        let t7 = sigmoid(s4);
-        let t8 = (s5 * s5 + 1.0).sqrt();
-        s5 += ((s4).cos()).abs();
-        let mut q11: f64 = 1.0;
-        for xi10 in x.iter() {
-            s5 += (if ((s5) * (s5) + 1.0).sqrt() > pick(x, m, t7) {
-                ((s5) * (s5) + 1.0).sqrt() * 2.0
-            } else {
-                pick(x, m, t7) - ((s5) * (s5) + 1.0).sqrt()
-            });
-            let p12 = if m == 0 { 2 } else { m - 1 };
-            q11 += ((h1[0]).tanh()).exp();
-            let g13 = (relu(wsum(w, x[3]) + 0.2)).sqrt();
-            let t14 = if g13 > 0.0 { g13 } else { 0.0 };
+        let t8 = (s4 * s4 + 1.0).sqrt();
+        let mut pr11: f64 = 1.0;
+        let mut q12: f64 = 1.0;
+        for i9 in (0..3).rev() {
+            pr11 *= 1.0 + 0.25 * (((h1[0]).tanh().exp()).atan()).tanh();
+            q12 += (((q12 / ((s5) * (s5) + 1.0)) * (q12 / ((s5) * (s5) + 1.0)) + 1.0).sqrt()).exp();
+            s4 = 0.5 * s4 + (s5).sin();
+            h1[0] += (wsum(w, x[3])).tanh();
         }
-        let g15 = (relu(q11 - 0.3)).sqrt();
-        let t16 = if g15 > 0.0 { g15 } else { 0.0 };
-        s4 + (s5 * s5 + 1.0).ln() + q11 + h1[0] * 0.5 + h1[0]
+        let t13 = pr11 * pr11;
+        let t14 = q12.tanh();
+        let mut q17: f64 = 0.5;
+        let mut top18: f64 = ((m as f64) + a);
+        for i15 in 0..n {
+            let t19 = ((h1[0]) * (h1[0]) + 0.5).ln();
+            q17 += ((((s4).mul_add(x[5 - m], 0.5)).powi(2)).tanh()) * ((((s4).mul_add(x[5 - m], 0.5)).powi(2)).tanh());
+            let d20 = softplus(w[3 - m]);
+            if d20 > top18 {
+                top18 = d20;
+            }
+            q17 *= 0.5 + sigmoid(((h1[0] + pick(x, i15, 1.5_f64)) * 0.5 + (top18).max(q12)));
+            s5 = 0.5 * s5 + ((1.5_f64 * 0.5 + x[m + i15]) * 0.5 + (x[m + i15]).tanh().exp());
+        }
+        let t21 = q17.ln();
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += (x[i] * a).sin();
+        }
+        acc_z + s4 + s5 + t8 + pr11 + q12 + t14 + q17 + top18 + t21 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7001,7 +6941,7 @@ mod nest_4054 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_4055 {
     use super::*;
 
@@ -7016,36 +6956,40 @@ mod nest_4055 {
                 s4 = (s4 * 0.5 + (i2 as f64)).tanh();
                 h1[5] += 0.25_f64;
             }
-            let p5 = if flag { i2 } else { 2 };
-            if i2 < p5 {
-                h1[p5 + i2] += ((s4 * 0.5 + soft((i2 as f64), 2.0_f64)) * s4);
+            let mut p5: usize = 0;
+            p5 = bucket(w, (-0.75_f64));
+            let t6 = ((pick(x, i2, b) * s4) * 0.5 + (if hc[0] > a { hc[0] * 2.0 } else { a - hc[0] }));
+        }
+        if s4 > x[(m + 6) % 6] {
+            h1[m + 3] = soft(s4, s4);
+        }
+        let mut s9: f64 = 0.0;
+        for i7 in 0..n {
+            h1[2] = (s9 * 0.5 + (s9).max(s4));
+            s9 = (s9 * 0.5 + ((pick(x, i7, b) - h1[0]) * (pick(x, i7, b) - h1[0]) + 0.5).ln()).tanh();
+            let g10 = (((b).abs() - 0.3).max(0.0)).sqrt();
+            let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+        }
+        let t12 = (s9 * s9 + 0.5).ln();
+        let mut s15: f64 = 0.0;
+        for i13 in 0..=m {
+            let mut top18: f64 = (wsum(w, h1[m])).mul_add(s4, 0.5);
+            for i16 in 0..i13 {
+                s4 += 0.1 * s4 + ((s15 + top18) * (s15 + top18) + 1.0).sqrt();
+                let d19 = (a * 0.5 + wsum(w, x[i13])).tanh();
+                if d19 > top18 {
+                    top18 = d19;
+                }
             }
+            s15 += 0.25 * s15
+                + (top18 * top18 + 1.0).sqrt() * 0.5
+                + (((x[(m + 1) % 6]) * (x[(m + 1) % 6]) + 1.0).sqrt()
+                    / ((s15 * (m as f64)) * (s15 * (m as f64)) + 1.0));
+            s15 += 0.1 * s15 + ((-(i13 as f64)) * (-(i13 as f64)) + 0.5).ln();
         }
-        h1[m + 3] += (s4 * s4 + 1.0).sqrt();
-        let mut s8: f64 = (w[(m + 1) % 4]).atan();
-        let mut top9: f64 = -9.0;
-        for i6 in 0..=m {
-            s8 += (-top9).max((h1[5] * 0.5 + top9));
-            let d10 = ((s4 - x[0]) * (s4 - x[0]) + 0.5).ln();
-            top9 = top9.max(d10);
-            let p11 = if i6 == 0 { i6 } else { 1 };
-            let mut loc12 = [0.0_f64; 3];
-            for i13 in 0..loc12.len() {
-                loc12[i13] = ((i13 as f64).tanh()).atan();
-            }
-            s4 -= loc12[i6] * 0.5 + (relu(loc12[p11]) - (pick(x, p11, loc12[p11])).sin());
-        }
-        let t14 = s8.tanh();
-        let t15 = top9.tanh();
-        if (m as f64).mul_add(x[m], 0.5) > (t15 + t14) {
-            s4 -= (softplus(h1[5 - m])).abs();
-            h1[(m + 5) % 6] = ((soft(t15, (m as f64)) * 0.5 + soft(s8, h1[1])).tanh()).powi(2);
-        }
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + s4 + s8 + top9 + h1.iter().sum::<f64>()
+        let g20 = (relu(s15 + 0.2)).sqrt();
+        let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+        (s4 * s4 + 1.0).ln() + s9 + t12 + (s15 * s15 + 1.0).ln() + h1[5] * 0.5 + h1[4]
     }
 
     #[test]
@@ -7227,7 +7171,7 @@ mod nest_4056 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; selection by comparison.
 mod nest_4057 {
     use super::*;
 
@@ -7243,36 +7187,30 @@ mod nest_4057 {
             }
             s4 = (s4 * 0.5 + loc6[m] * s4).tanh();
             pr5 *= 1.0 + 0.25 * ((h1[0] * s4).sin()).tanh();
-            let p8 = if m == 0 { 2 } else { m - 1 };
-            s4 = (s4 * 0.5 + (softplus(soft(a, (i2 as f64)))).sin()).tanh();
+            let p8 = if i2 == 0 { 1 } else { i2 - 1 };
+            s4 += w[m] * s4;
         }
-        let t9 = (s4 * s4 + 0.5).ln();
-        let mut best12: f64 = 9.0;
-        let mut s13: f64 = 1.5_f64;
-        for i10 in 0..m {
-            if (x[5 - i10] - h1[0]) < 0.0 {
-                h1[0] += (((i10 as f64) * (i10 as f64) + 1.0).sqrt() * 0.5 + h1[0]);
-            } else {
-                s13 += sigmoid((if x[i10 * 3 + m] > h1[0] { x[i10 * 3 + m] * 2.0 } else { h1[0] - x[i10 * 3 + m] }));
+        let g9 = (relu(s4)).sqrt();
+        let t10 = if g9 > 0.0 { g9 * relu(s4) } else { 0.0 };
+        h1[0] = pr5 * pr5;
+        let mut s13: f64 = 0.0;
+        let mut top14: f64 = (x[5 - m] * (m as f64));
+        for i11 in (0..3).rev() {
+            let d15 = ((x[(i11 + 5) % 6]).max(top14) / ((soft(w[i11 + 1], pr5)) * (soft(w[i11 + 1], pr5)) + 1.0));
+            if d15 > top14 {
+                top14 = d15;
             }
-            s13 += (s13 - 0.5_f64).max((x[(i10 + 1) % 6]).abs());
-            let d14 = (h1[0]).atan();
-            if d14 < best12 {
-                best12 = d14;
-            }
-            let p15 = if i10 == 0 { 0 } else { i10 - 1 };
+            pr5 *= 1.0 + 0.25 * (((pr5).min(w[3 - m])).min((2.0_f64).abs())).tanh();
+            s13 -= softplus((top14).mul_add(pr5, 0.5));
+            let p16: usize = bucket(w, h1[0]);
         }
-        if best12 > x[5 - m] {
-            h1[0] = (wsum(w, x[m]) * 0.5 + s4).mul_add((s4).tanh(), 0.5);
-            let g16 = (relu((w[3 - m] + pick(x, m, best12)) + 0.2)).sqrt();
-            let t17 = if g16 > 0.0 { g16 * (x[m + 3]).min(2.0_f64) } else { 0.0 };
-        }
-        let t18 = (s13 * s13 + 0.5).ln();
+        let t17 = s13;
+        let t18 = (top14 * top14 + 1.0).sqrt();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + s4 + pr5 + best12 + s13 + t18 + h1[0] * 0.5 + h1[0]
+        acc_z + s4 + pr5 + s13 + top14 + t17 + t18 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7336,7 +7274,7 @@ mod nest_4057 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_4058 {
     use super::*;
 
@@ -7367,59 +7305,35 @@ mod nest_4058 {
                 best10 = d11;
             }
             s9 -= (((h1[0] + s5).tanh()).max(s5)).tanh();
-            let p12 = if i7 == 0 { i7 } else { 1 };
-            let mut loc13 = [0.0_f64; 3];
-            for i14 in 0..loc13.len() {
-                loc13[i14] = ((-h2[m + p12]) * 0.25_f64);
-            }
-            s5 = (s5 * 0.5
-                + loc13[p12 + i7] * 0.5
-                + (if (2.0_f64).max(w[i7 + m]) > (m as f64).sin() {
-                    (2.0_f64).max(w[i7 + m]) * 2.0
-                } else {
-                    (m as f64).sin() - (2.0_f64).max(w[i7 + m])
-                }))
-            .tanh();
+            let p12: usize = bucket(w, (i7 as f64));
+            s5 += w[i7 + 2] * s5;
         }
-        let g15 = (relu(s9 - 0.3)).sqrt();
-        let t16 = if g15 > 0.0 { g15 * x[5 - m] } else { 0.0 };
-        if best10 > (m as f64) {
-            h2[m + 1] = (softplus(best10) - x[2]);
+        if s9 > s6 {
+            let g13 = (relu((m as f64) - 0.8)).sqrt();
+            let t14 = if g13 > 0.0 { g13 } else { 0.0 };
+            h2[m] = (if ((wsum(w, hc[0])) * (wsum(w, hc[0])) + 0.5).ln()
+                > (if h1[(m + 2) % 2] > (m as f64) { h1[(m + 2) % 2] * 2.0 } else { (m as f64) - h1[(m + 2) % 2] })
+            {
+                ((wsum(w, hc[0])) * (wsum(w, hc[0])) + 0.5).ln() * 2.0
+            } else {
+                (if h1[(m + 2) % 2] > (m as f64) { h1[(m + 2) % 2] * 2.0 } else { (m as f64) - h1[(m + 2) % 2] })
+                    - ((wsum(w, hc[0])) * (wsum(w, hc[0])) + 0.5).ln()
+            });
         } else {
-            s6 += -0.5 * s6 + (best10 * 0.5 + sigmoid(w[m]));
-            let g17 = ((pick(x, m, t16) - 0.3).max(0.0)).sqrt();
-            let t18 = if g17 > 0.0 { g17 } else { 0.0 };
+            h2[m] += sigmoid(h2[3 - m]);
         }
-        let mut top21: f64 = (soft(a, w[(m + 4) % 4]) / ((x[5 - m]) * (x[5 - m]) + 1.0));
-        let mut s22: f64 = 0.0;
-        for i19 in m + 1..4 {
-            let p23 = if m == 0 { 2 } else { m - 1 };
-            s22 = (s22 * 0.5 + (x[i19 + m]).atan()).tanh();
-            let d24 = (((s9).max(s5)).tanh() + (if top21 > x[p23 + i19] { top21 * 2.0 } else { x[p23 + i19] - top21 }));
-            top21 = top21.max(d24);
-            h1[(p23 + 1) % 2] +=
-                (if x[m + p23] > relu(x[i19 + m]) { x[m + p23] * 2.0 } else { relu(x[i19 + m]) - x[m + p23] });
-            let g25 = (relu(top21 + 0.2)).sqrt();
-            let t26 = if g25 > 0.0 { g25 * (a).mul_add(d24, 0.5) } else { 0.0 };
+        if best10 > (0.25_f64 + (m as f64)) {
+            s6 += (b).mul_add((hc[1] - w[m + 1]), 0.5);
+        } else {
+            s6 += ((x[2]) * (x[2]) + 1.0).sqrt();
         }
-        if top21 > w[m + 1] {
-            h1[(m + 2) % 2] = ((m as f64) * h1[(m + 1) % 2]).min((-wsum(w, s22)));
-            h2[m] = 2.0_f64;
-        }
-        let t27 = (s22 * s22 + 0.5).ln();
+        let d15 = (if (s6 * 0.5 + a) > h2[m + 1] { (s6 * 0.5 + a) * 2.0 } else { h2[m + 1] - (s6 * 0.5 + a) }).tanh();
+        best10 = best10.min(d15);
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
+            acc_z += (x[i] * a).sin();
         }
-        acc_z
-            + (s5 * s5 + 1.0).ln()
-            + (s6 * s6 + 1.0).ln()
-            + s9
-            + best10
-            + top21
-            + s22
-            + h1.iter().sum::<f64>()
-            + h2.iter().sum::<f64>()
+        acc_z + (s5 * s5 + 1.0).ln() + (s6 * s6 + 1.0).ln() + s9 + best10 + h1[1] * 0.5 + h1[0] + h2[3] * 0.5 + h2[1]
     }
 
     #[test]

@@ -82,6 +82,21 @@ pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
     out
 }
 
+/// Plain functions the random programs call for an index (passive calls): never differentiated.
+pub fn nearest_to(x: &[f64], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+pub fn bucket(w: &[f64; 4], t: f64) -> usize {
+    w.iter().filter(|&&v| v < t).count().min(3)
+}
+
 /// A recurrent cell over three states (issue 18).
 #[backprop(hessian)]
 pub fn cell3(w: &[f64; 4], h: &[f64; 3], t: f64) -> [f64; 3] {
@@ -7959,7 +7974,7 @@ mod hvp_4000 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod hvp_4001 {
     use super::*;
 
@@ -7982,52 +7997,54 @@ mod hvp_4001 {
                 let mut top14: f64 = h1[(m + 1) % 4];
                 let mut s15: f64 = (wsum(w, b) / ((-0.75_f64) * (-0.75_f64) + 1.0));
                 for i12 in 0..i8 {
-                    let p16 = if m == 0 { 2 } else { m - 1 };
-                    let d17 = (x[p16 + i12]).sin();
+                    let p16 = if i12 == 0 { 2 } else { i12 - 1 };
+                    let d17 = (pick(x, p16, (i8 as f64))).tanh();
                     if d17 > top14 {
                         top14 = d17;
                     }
-                    let g18 = ((softplus(wsum(w, d17)) + 0.2).max(0.0)).sqrt();
-                    let t19 = if g18 > 0.0 { g18 * (top14).min(best5) } else { 0.0 };
-                    s15 = (s15 * 0.5
-                        + ((pick(x, m, 1.5_f64)).abs()
-                            / (((pick(x, i8, x[(p16 + 3) % 6])).atan()) * ((pick(x, i8, x[(p16 + 3) % 6])).atan())
-                                + 1.0)))
-                        .tanh();
+                    let mut loc18 = [0.0_f64; 2];
+                    q10 += sigmoid(loc18[(i12 + 2) % 2]);
+                    s15 = (s15 * 0.5 + x[(p16 + 3) % 6]).tanh();
                 }
-                if top14 > hc[1] {
-                    h1[m + 1] = ((*xi3).min(w[m + 1]) * 0.5 + 0.5_f64);
-                    h1[(i2 + 3) % 4] = (h1[(m + 1) % 4]).tanh();
+                if s15 > (m as f64).min(pick(x, m, b)) {
+                    h1[i8 + 1] = (x[5] * 0.5 + wsum(w, 0.5_f64)).abs();
+                } else {
+                    let d19 = (-(pick(x, i8, h1[(m + 1) % 4])).sin());
+                    top4 = top4.max(d19);
                 }
-                let r20 = sigmoid(s15 * 0.5 + ((h1[(m + 2) % 4]).mul_add(d7, 0.5)).tanh()) / q10;
-                q10 += r20;
-                let p21 = if m == 0 { 2 } else { m - 1 };
-                q10 += sigmoid(((pick(x, p21, w[i8])).abs()).mul_add((s11).max(b), 0.5));
-                s11 = (s11 * 0.5 + (-(h1[i8] - a))).tanh();
+                let d20 = w[i8];
+                if d20 < best5 {
+                    best5 = d20;
+                }
+                q10 += ((if (x[5 - i8] * 0.5 + 0.5_f64) > pick(x, m, w[3 - m]) {
+                    (x[5 - i8] * 0.5 + 0.5_f64) * 2.0
+                } else {
+                    pick(x, m, w[3 - m]) - (x[5 - i8] * 0.5 + 0.5_f64)
+                })
+                .tanh())
+                    * ((if (x[5 - i8] * 0.5 + 0.5_f64) > pick(x, m, w[3 - m]) {
+                        (x[5 - i8] * 0.5 + 0.5_f64) * 2.0
+                    } else {
+                        pick(x, m, w[3 - m]) - (x[5 - i8] * 0.5 + 0.5_f64)
+                    })
+                    .tanh());
+                s11 = (s11 * 0.5 + ((pick(x, i2, b)).atan()).mul_add((*xi3), 0.5)).tanh();
             }
-            let d22 = (1.0 / q10)
-                * (if (top4).atan() > (m as f64) { (top4).atan() * 2.0 } else { (m as f64) - (top4).atan() });
-            if d22 > top4 {
-                top4 = d22;
+            let t21 = (q10 * q10 + 0.5).ln();
+            let d22 = (s11 * s11 + 1.0).sqrt() * ((s11).min(d7) * 0.5 + (d6).mul_add(t21, 0.5));
+            if d22 < best5 {
+                best5 = d22;
             }
-            h1[3 - m] = relu(s11);
         }
         let t23 = top4;
-        let t24 = (best5 * best5 + 1.0).sqrt();
-        let mut best27: f64 = 9.0;
-        for i25 in m + 1..4 {
-            let t28 = (if best5 > t24 { best5 * 2.0 } else { t24 - best5 }).abs();
-            let d29 = (wsum(w, x[5 - m]) / ((hc[0]) * (hc[0]) + 1.0)).mul_add(pick(x, i25, top4), 0.5);
-            if d29 < best27 {
-                best27 = d29;
-            }
-        }
-        let t30 = best27;
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + top4 + best5 + t23 + t24 + best27 + h1.iter().sum::<f64>()
+        h1[(m + 3) % 4] = relu(best5);
+        let d24 = (if (w[(m + 4) % 4]).min(top4) > softplus((m as f64)) {
+            (w[(m + 4) % 4]).min(top4) * 2.0
+        } else {
+            softplus((m as f64)) - (w[(m + 4) % 4]).min(top4)
+        });
+        best5 = best5.min(d24);
+        top4 + best5 + t23 + d24 + h1[1] * 0.5 + h1[1]
     }
 
     #[backprop(forward)]
@@ -8049,52 +8066,54 @@ mod hvp_4001 {
                 let mut top14: f64 = h1[(m + 1) % 4];
                 let mut s15: f64 = (wsum(w, b) / ((-0.75_f64) * (-0.75_f64) + 1.0));
                 for i12 in 0..i8 {
-                    let p16 = if m == 0 { 2 } else { m - 1 };
-                    let d17 = (x[p16 + i12]).sin();
+                    let p16 = if i12 == 0 { 2 } else { i12 - 1 };
+                    let d17 = (pick(x, p16, (i8 as f64))).tanh();
                     if d17 > top14 {
                         top14 = d17;
                     }
-                    let g18 = ((softplus(wsum(w, d17)) + 0.2).max(0.0)).sqrt();
-                    let t19 = if g18 > 0.0 { g18 * (top14).min(best5) } else { 0.0 };
-                    s15 = (s15 * 0.5
-                        + ((pick(x, m, 1.5_f64)).abs()
-                            / (((pick(x, i8, x[(p16 + 3) % 6])).atan()) * ((pick(x, i8, x[(p16 + 3) % 6])).atan())
-                                + 1.0)))
-                        .tanh();
+                    let mut loc18 = [0.0_f64; 2];
+                    q10 += sigmoid(loc18[(i12 + 2) % 2]);
+                    s15 = (s15 * 0.5 + x[(p16 + 3) % 6]).tanh();
                 }
-                if top14 > hc[1] {
-                    h1[m + 1] = ((*xi3).min(w[m + 1]) * 0.5 + 0.5_f64);
-                    h1[(i2 + 3) % 4] = (h1[(m + 1) % 4]).tanh();
+                if s15 > (m as f64).min(pick(x, m, b)) {
+                    h1[i8 + 1] = (x[5] * 0.5 + wsum(w, 0.5_f64)).abs();
+                } else {
+                    let d19 = (-(pick(x, i8, h1[(m + 1) % 4])).sin());
+                    top4 = top4.max(d19);
                 }
-                let r20 = sigmoid(s15 * 0.5 + ((h1[(m + 2) % 4]).mul_add(d7, 0.5)).tanh()) / q10;
-                q10 += r20;
-                let p21 = if m == 0 { 2 } else { m - 1 };
-                q10 += sigmoid(((pick(x, p21, w[i8])).abs()).mul_add((s11).max(b), 0.5));
-                s11 = (s11 * 0.5 + (-(h1[i8] - a))).tanh();
+                let d20 = w[i8];
+                if d20 < best5 {
+                    best5 = d20;
+                }
+                q10 += ((if (x[5 - i8] * 0.5 + 0.5_f64) > pick(x, m, w[3 - m]) {
+                    (x[5 - i8] * 0.5 + 0.5_f64) * 2.0
+                } else {
+                    pick(x, m, w[3 - m]) - (x[5 - i8] * 0.5 + 0.5_f64)
+                })
+                .tanh())
+                    * ((if (x[5 - i8] * 0.5 + 0.5_f64) > pick(x, m, w[3 - m]) {
+                        (x[5 - i8] * 0.5 + 0.5_f64) * 2.0
+                    } else {
+                        pick(x, m, w[3 - m]) - (x[5 - i8] * 0.5 + 0.5_f64)
+                    })
+                    .tanh());
+                s11 = (s11 * 0.5 + ((pick(x, i2, b)).atan()).mul_add((*xi3), 0.5)).tanh();
             }
-            let d22 = (1.0 / q10)
-                * (if (top4).atan() > (m as f64) { (top4).atan() * 2.0 } else { (m as f64) - (top4).atan() });
-            if d22 > top4 {
-                top4 = d22;
+            let t21 = (q10 * q10 + 0.5).ln();
+            let d22 = (s11 * s11 + 1.0).sqrt() * ((s11).min(d7) * 0.5 + (d6).mul_add(t21, 0.5));
+            if d22 < best5 {
+                best5 = d22;
             }
-            h1[3 - m] = relu(s11);
         }
         let t23 = top4;
-        let t24 = (best5 * best5 + 1.0).sqrt();
-        let mut best27: f64 = 9.0;
-        for i25 in m + 1..4 {
-            let t28 = (if best5 > t24 { best5 * 2.0 } else { t24 - best5 }).abs();
-            let d29 = (wsum(w, x[5 - m]) / ((hc[0]) * (hc[0]) + 1.0)).mul_add(pick(x, i25, top4), 0.5);
-            if d29 < best27 {
-                best27 = d29;
-            }
-        }
-        let t30 = best27;
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + top4 + best5 + t23 + t24 + best27 + h1.iter().sum::<f64>()
+        h1[(m + 3) % 4] = relu(best5);
+        let d24 = (if (w[(m + 4) % 4]).min(top4) > softplus((m as f64)) {
+            (w[(m + 4) % 4]).min(top4) * 2.0
+        } else {
+            softplus((m as f64)) - (w[(m + 4) % 4]).min(top4)
+        });
+        best5 = best5.min(d24);
+        top4 + best5 + t23 + d24 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -8467,7 +8486,7 @@ mod hvp_4002 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod hvp_4003 {
     use super::*;
 
@@ -8500,38 +8519,35 @@ mod hvp_4003 {
                 top5 = d11;
             }
             let p12 = if m == 0 { 2 } else { m - 1 };
-            let d13 = ((d11 * d11) * (d11 * d11) + 1.0).sqrt();
+            let d13 = (1.5_f64).mul_add((d11 / ((h2[2 - p12]) * (h2[2 - p12]) + 1.0)), 0.5);
             if d13 > top5 {
                 top5 = d13;
             }
-            if p12 % 2 == 1 {
-                let d14 = relu(soft(d11, d11));
-                if d14 > top8 {
-                    top8 = d14;
-                }
-            } else {
-                let d15 = wsum(w, d11);
-                if d15 > top5 {
-                    top5 = d15;
-                }
+            let g14 = ((soft(d11, d11) + 0.2).max(0.0)).sqrt();
+            let t15 = if g14 > 0.0 { g14 } else { 0.0 };
+        }
+        let mut pr18: f64 = 1.0;
+        let mut s19: f64 = x[(m + 6) % 6];
+        for i16 in 0..2 {
+            s19 += w[3 - i16] * s19;
+            let g20 = (relu(((m as f64) * (m as f64) + 1.0).sqrt() - 0.3)).sqrt();
+            let t21 = if g20 > 0.0 { g20 * (top5 - s19) } else { 0.0 };
+            pr18 *= 0.75 + 0.5 * sigmoid(((hc[0]).atan()).cos());
+        }
+        let t22 = relu(pr18);
+        let mut s25: f64 = 0.0;
+        for xi24 in x.iter() {
+            let t26 = (0.5_f64).min((s19).max(h1[(m + 2) % 6]));
+            s25 = (s25 * 0.5 + (soft(t22, x[m + 3]) / ((h2[2 - m]) * (h2[2 - m]) + 1.0)).max((x[m + 3] * (m as f64))))
+                .tanh();
+            let g27 = (relu((m as f64).tanh().exp() - 0.3)).sqrt();
+            let t28 = if g27 > 0.0 { g27 * (a * 0.5 + (m as f64)) } else { 0.0 };
+            if flag {
+                h2[(m + 1) % 3] += pick(x, m, top5);
             }
         }
-        let t16 = sigmoid(top5);
-        let mut s19: f64 = 0.0;
-        let mut q20: f64 = 1.0;
-        for i17 in 0..2 {
-            q20 += (m as f64).exp();
-            h2[m] = (softplus(pick(x, i17, h1[(m + 4) % 6]))).atan();
-            s19 += softplus((t16 / ((w[(i17 + 4) % 4]) * (w[(i17 + 4) % 4]) + 1.0)));
-        }
-        let t21 = s19;
-        h2[m] = relu(q20);
-        h2[2] = ((x[(m + 4) % 6]).min(hc[1]) / ((x[m]) * (x[m]) + 1.0));
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z + top5 + t16 + s19 + q20 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
+        let t29 = (s25 * s25 + 0.5).ln();
+        top5 + pr18 + s19 + s25 + h1[4] * 0.5 + h1[1] + h2[1] * 0.5 + h2[0]
     }
 
     #[backprop(forward)]
@@ -8563,38 +8579,35 @@ mod hvp_4003 {
                 top5 = d11;
             }
             let p12 = if m == 0 { 2 } else { m - 1 };
-            let d13 = ((d11 * d11) * (d11 * d11) + 1.0).sqrt();
+            let d13 = (1.5_f64).mul_add((d11 / ((h2[2 - p12]) * (h2[2 - p12]) + 1.0)), 0.5);
             if d13 > top5 {
                 top5 = d13;
             }
-            if p12 % 2 == 1 {
-                let d14 = relu(soft(d11, d11));
-                if d14 > top8 {
-                    top8 = d14;
-                }
-            } else {
-                let d15 = wsum(w, d11);
-                if d15 > top5 {
-                    top5 = d15;
-                }
+            let g14 = ((soft(d11, d11) + 0.2).max(0.0)).sqrt();
+            let t15 = if g14 > 0.0 { g14 } else { 0.0 };
+        }
+        let mut pr18: f64 = 1.0;
+        let mut s19: f64 = x[(m + 6) % 6];
+        for i16 in 0..2 {
+            s19 += w[3 - i16] * s19;
+            let g20 = (relu(((m as f64) * (m as f64) + 1.0).sqrt() - 0.3)).sqrt();
+            let t21 = if g20 > 0.0 { g20 * (top5 - s19) } else { 0.0 };
+            pr18 *= 0.75 + 0.5 * sigmoid(((hc[0]).atan()).cos());
+        }
+        let t22 = relu(pr18);
+        let mut s25: f64 = 0.0;
+        for xi24 in x.iter() {
+            let t26 = (0.5_f64).min((s19).max(h1[(m + 2) % 6]));
+            s25 = (s25 * 0.5 + (soft(t22, x[m + 3]) / ((h2[2 - m]) * (h2[2 - m]) + 1.0)).max((x[m + 3] * (m as f64))))
+                .tanh();
+            let g27 = (relu((m as f64).tanh().exp() - 0.3)).sqrt();
+            let t28 = if g27 > 0.0 { g27 * (a * 0.5 + (m as f64)) } else { 0.0 };
+            if flag {
+                h2[(m + 1) % 3] += pick(x, m, top5);
             }
         }
-        let t16 = sigmoid(top5);
-        let mut s19: f64 = 0.0;
-        let mut q20: f64 = 1.0;
-        for i17 in 0..2 {
-            q20 += (m as f64).exp();
-            h2[m] = (softplus(pick(x, i17, h1[(m + 4) % 6]))).atan();
-            s19 += softplus((t16 / ((w[(i17 + 4) % 4]) * (w[(i17 + 4) % 4]) + 1.0)));
-        }
-        let t21 = s19;
-        h2[m] = relu(q20);
-        h2[2] = ((x[(m + 4) % 6]).min(hc[1]) / ((x[m]) * (x[m]) + 1.0));
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z + top5 + t16 + s19 + q20 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
+        let t29 = (s25 * s25 + 0.5).ln();
+        top5 + pr18 + s19 + s25 + h1[4] * 0.5 + h1[1] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8699,7 +8712,7 @@ mod hvp_4003 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod hvp_4004 {
     use super::*;
 
@@ -8741,22 +8754,9 @@ mod hvp_4004 {
             if d23 < best22 {
                 best22 = d23;
             }
-            let p24 = if !flag { i20 } else { 0 };
+            let p24: usize = nearest_to(x, h2[(m + 1) % 3]);
         }
-        let t25 = (best22 * best22 + 0.5).ln();
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z
-            + (s5 * s5 + 1.0).ln()
-            + best6
-            + (t19 * t19 + 1.0).ln()
-            + best22
-            + t25
-            + h1[1] * 0.5
-            + h1[0]
-            + h2.iter().sum::<f64>()
+        (s5 * s5 + 1.0).ln() + best6 + (t19 * t19 + 1.0).ln() + best22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[backprop(forward)]
@@ -8797,22 +8797,9 @@ mod hvp_4004 {
             if d23 < best22 {
                 best22 = d23;
             }
-            let p24 = if !flag { i20 } else { 0 };
+            let p24: usize = nearest_to(x, h2[(m + 1) % 3]);
         }
-        let t25 = (best22 * best22 + 0.5).ln();
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z
-            + (s5 * s5 + 1.0).ln()
-            + best6
-            + (t19 * t19 + 1.0).ln()
-            + best22
-            + t25
-            + h1[1] * 0.5
-            + h1[0]
-            + h2.iter().sum::<f64>()
+        (s5 * s5 + 1.0).ln() + best6 + (t19 * t19 + 1.0).ln() + best22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -9169,7 +9156,7 @@ mod hvp_4005 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod hvp_4006 {
     use super::*;
 
@@ -9205,33 +9192,48 @@ mod hvp_4006 {
                     if d18 > top17 {
                         top17 = d18;
                     }
-                    let p19 = if i15 == 0 { 2 } else { i15 - 1 };
-                    s13 += (d18 - w[(i6 + 3) % 4]).max(x[5 - m]);
+                    let p19: usize = nearest_to(x, x[i11]);
+                    let t20 = ((h1[i6 + i11]).min(soft(top17, d10)) * 0.5 + (i11 as f64));
                 }
-                let t20 = top17;
-                s13 += w[m + 1] * s13;
-                let d21 = x[m + i6];
+                h1[i6 + m] += top17;
+                s13 += (((h1[i6 + i11]).min(x[4])).tanh()).max(s9);
+                let d21 = relu(x[(i6 + 5) % 6]);
                 if d21 < best14 {
                     best14 = d21;
                 }
-                if (b).abs() > (i6 as f64).sin() {
-                    h1[5 - i11] = softplus(x[m + i11]);
-                    h1[i11 + i6] += softplus(x[i11 + m]);
-                } else {
-                    let d22 = relu(sigmoid(0.5_f64));
-                    if d22 < best14 {
-                        best14 = d22;
+                let mut s24: f64 = 0.0;
+                let mut top25: f64 = h1[(i6 + 6) % 6];
+                for i22 in 0..=i6 {
+                    s24 += (if (s13 / ((m as f64) * (m as f64) + 1.0)) > (w[i6]).tanh().exp() {
+                        (s13 / ((m as f64) * (m as f64) + 1.0)) * 2.0
+                    } else {
+                        (w[i6]).tanh().exp() - (s13 / ((m as f64) * (m as f64) + 1.0))
+                    });
+                    if (w[i6]).max(best14) < 0.3 {
+                        h1[i6 + m] += ((-0.75_f64).sin()).powi(2);
                     }
+                    let d26 = top8;
+                    top25 = top25.max(d26);
+                    let d27 = (w[1]).atan();
+                    top8 = top8.max(d27);
+                    let p28 = if i22 == 0 { 0 } else { i22 - 1 };
                 }
+                let g29 = ((s24).max(0.0)).sqrt();
+                let t30 = if g29 > 0.0 { g29 } else { 0.0 };
+                let g31 = (top25 * top25 + 0.5).sqrt();
+                let t32 = if g31 > 0.0 { g31 * (x[(i11 + 5) % 6] + h1[m + i11]).tanh() } else { 0.0 };
             }
-            s4 += 0.25 * s4 + s13;
+            let t33 = s13.tanh();
+            let t34 = (best14 * best14 + 1.0).sqrt();
         }
-        let t23 = relu(s9);
+        let g35 = (top8 * top8 + 0.5).sqrt();
+        let t36 = if g35 > 0.0 { g35 } else { 0.0 };
+        h1[(m + 3) % 6] = (s9 * s9 + 0.5).ln();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (s4 * s4 + 1.0).ln() + top8 + s9 + t23 + h1.iter().sum::<f64>()
+        acc_z + s4 + top8 + s9 + t36 + h1[5] * 0.5 + h1[2]
     }
 
     #[backprop(forward)]
@@ -9266,33 +9268,48 @@ mod hvp_4006 {
                     if d18 > top17 {
                         top17 = d18;
                     }
-                    let p19 = if i15 == 0 { 2 } else { i15 - 1 };
-                    s13 += (d18 - w[(i6 + 3) % 4]).max(x[5 - m]);
+                    let p19: usize = nearest_to(x, x[i11]);
+                    let t20 = ((h1[i6 + i11]).min(soft(top17, d10)) * 0.5 + (i11 as f64));
                 }
-                let t20 = top17;
-                s13 += w[m + 1] * s13;
-                let d21 = x[m + i6];
+                h1[i6 + m] += top17;
+                s13 += (((h1[i6 + i11]).min(x[4])).tanh()).max(s9);
+                let d21 = relu(x[(i6 + 5) % 6]);
                 if d21 < best14 {
                     best14 = d21;
                 }
-                if (b).abs() > (i6 as f64).sin() {
-                    h1[5 - i11] = softplus(x[m + i11]);
-                    h1[i11 + i6] += softplus(x[i11 + m]);
-                } else {
-                    let d22 = relu(sigmoid(0.5_f64));
-                    if d22 < best14 {
-                        best14 = d22;
+                let mut s24: f64 = 0.0;
+                let mut top25: f64 = h1[(i6 + 6) % 6];
+                for i22 in 0..=i6 {
+                    s24 += (if (s13 / ((m as f64) * (m as f64) + 1.0)) > (w[i6]).tanh().exp() {
+                        (s13 / ((m as f64) * (m as f64) + 1.0)) * 2.0
+                    } else {
+                        (w[i6]).tanh().exp() - (s13 / ((m as f64) * (m as f64) + 1.0))
+                    });
+                    if (w[i6]).max(best14) < 0.3 {
+                        h1[i6 + m] += ((-0.75_f64).sin()).powi(2);
                     }
+                    let d26 = top8;
+                    top25 = top25.max(d26);
+                    let d27 = (w[1]).atan();
+                    top8 = top8.max(d27);
+                    let p28 = if i22 == 0 { 0 } else { i22 - 1 };
                 }
+                let g29 = ((s24).max(0.0)).sqrt();
+                let t30 = if g29 > 0.0 { g29 } else { 0.0 };
+                let g31 = (top25 * top25 + 0.5).sqrt();
+                let t32 = if g31 > 0.0 { g31 * (x[(i11 + 5) % 6] + h1[m + i11]).tanh() } else { 0.0 };
             }
-            s4 += 0.25 * s4 + s13;
+            let t33 = s13.tanh();
+            let t34 = (best14 * best14 + 1.0).sqrt();
         }
-        let t23 = relu(s9);
+        let g35 = (top8 * top8 + 0.5).sqrt();
+        let t36 = if g35 > 0.0 { g35 } else { 0.0 };
+        h1[(m + 3) % 6] = (s9 * s9 + 0.5).ln();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (s4 * s4 + 1.0).ln() + top8 + s9 + t23 + h1.iter().sum::<f64>()
+        acc_z + s4 + top8 + s9 + t36 + h1[5] * 0.5 + h1[2]
     }
 
     #[test]
@@ -9593,7 +9610,7 @@ mod hvp_4007 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod hvp_4008 {
     use super::*;
 
@@ -9612,52 +9629,25 @@ mod hvp_4008 {
                 if d10 > top9 {
                     top9 = d10;
                 }
-                let p11 = if m == 0 { 2 } else { m - 1 };
-                let mut s14: f64 = 0.0;
-                let mut s15: f64 = (pr5 * 0.5 + w[p11 + 1]);
-                for i12 in 0..2 {
-                    s14 = (s14 * 0.5 + relu(((a) * (a) + 1.0).sqrt())).tanh();
-                    s15 += w[3 - i7] * s15;
-                    let g16 = (relu(x[i3 * 2 + i12]) * relu(x[i3 * 2 + i12]) + 0.5).sqrt();
-                    let t17 = if g16 > 0.0 { g16 * (0.25_f64 * 0.5 + hc[0]) } else { 0.0 };
+                let p11 = if i7 == 0 { 1 } else { i7 - 1 };
+                let mut loc12 = [0.0_f64; 3];
+                for i13 in 0..loc12.len() {
+                    loc12[i13] = ((d10).mul_add(w[(i7 + 2) % 4], 0.5) + (soft(hc[1], d10)).tanh());
                 }
-                if s14 > top9 {
-                    h1[0] = relu((s14 * (i3 as f64)));
-                } else {
-                    q6 += (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5))
-                        * (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5));
-                }
-                let d18 = s15 * 0.5 + sigmoid((pr5 - x[5]));
-                top9 = top9.max(d18);
+                pr5 *= 0.75 + 0.5 * sigmoid(loc12[2 - i3]);
             }
-            q6 *= 0.5 + sigmoid(top9 * x[m]);
-            pr5 *= 0.75 + 0.5 * sigmoid(h1[m]);
-            let mut loc19 = [0.0_f64; 3];
-            for i20 in 0..loc19.len() {
-                loc19[i20] = ((x[i3 + 3]).sin() * (wsum(w, (-0.75_f64))).mul_add(0.25_f64, 0.5));
-            }
-            q6 += sigmoid(loc19[2 - i3] * 0.5 + (-(pr5 + soft(h2[0], h2[0]))));
+            pr5 *= 0.75 + 0.5 * sigmoid((hc[0] - q6));
+            let g14 = (((w[0] - 0.5_f64) - 0.3).max(0.0)).sqrt();
+            let t15 = if g14 > 0.0 { g14 * (0.25_f64 + h1[3 - i3]) } else { 0.0 };
         }
-        h2[0] += q6.tanh();
-        let mut best23: f64 = 9.0;
-        let mut q24: f64 = 1.0;
-        for xi22 in w.iter() {
-            let p25 = if m == 0 { 2 } else { m - 1 };
-            let t26 = ((q6).cos() / ((w[(m + 2) % 4]) * (w[(m + 2) % 4]) + 1.0));
-            let d27 = (hc[1]).max((if q24 > h2[0] { q24 * 2.0 } else { h2[0] - q24 }));
-            if d27 < best23 {
-                best23 = d27;
-            }
-            q24 += sigmoid(((-0.75_f64).max(wsum(w, h2[0])) + (q6 + x[p25 + m]).tanh()));
-            let g28 = ((q24).mul_add(hc[0], 0.5) * (q24).mul_add(hc[0], 0.5) + 0.5).sqrt();
-            let t29 = if g28 > 0.0 { g28 * relu(hc[1]) } else { 0.0 };
-        }
-        let t30 = best23;
+        let t16 = (pr5 * pr5 + 0.5).ln();
+        let t17 = q6;
+        pr5 *= 0.75 + 0.5 * sigmoid((pr5 * 0.5 + (if b > w[m + 1] { b * 2.0 } else { w[m + 1] - b })));
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
+            acc_z += wsum(w, x[i]);
         }
-        acc_z + pr5 + (q6 * q6 + 1.0).ln() + best23 + q24 + t30 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        acc_z + pr5 + q6 + t17 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[backprop(forward)]
@@ -9675,52 +9665,25 @@ mod hvp_4008 {
                 if d10 > top9 {
                     top9 = d10;
                 }
-                let p11 = if m == 0 { 2 } else { m - 1 };
-                let mut s14: f64 = 0.0;
-                let mut s15: f64 = (pr5 * 0.5 + w[p11 + 1]);
-                for i12 in 0..2 {
-                    s14 = (s14 * 0.5 + relu(((a) * (a) + 1.0).sqrt())).tanh();
-                    s15 += w[3 - i7] * s15;
-                    let g16 = (relu(x[i3 * 2 + i12]) * relu(x[i3 * 2 + i12]) + 0.5).sqrt();
-                    let t17 = if g16 > 0.0 { g16 * (0.25_f64 * 0.5 + hc[0]) } else { 0.0 };
+                let p11 = if i7 == 0 { 1 } else { i7 - 1 };
+                let mut loc12 = [0.0_f64; 3];
+                for i13 in 0..loc12.len() {
+                    loc12[i13] = ((d10).mul_add(w[(i7 + 2) % 4], 0.5) + (soft(hc[1], d10)).tanh());
                 }
-                if s14 > top9 {
-                    h1[0] = relu((s14 * (i3 as f64)));
-                } else {
-                    q6 += (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5))
-                        * (((x[i7 + 2]).max(d10)).mul_add((h2[0]).mul_add(pr5, 0.5), 0.5));
-                }
-                let d18 = s15 * 0.5 + sigmoid((pr5 - x[5]));
-                top9 = top9.max(d18);
+                pr5 *= 0.75 + 0.5 * sigmoid(loc12[2 - i3]);
             }
-            q6 *= 0.5 + sigmoid(top9 * x[m]);
-            pr5 *= 0.75 + 0.5 * sigmoid(h1[m]);
-            let mut loc19 = [0.0_f64; 3];
-            for i20 in 0..loc19.len() {
-                loc19[i20] = ((x[i3 + 3]).sin() * (wsum(w, (-0.75_f64))).mul_add(0.25_f64, 0.5));
-            }
-            q6 += sigmoid(loc19[2 - i3] * 0.5 + (-(pr5 + soft(h2[0], h2[0]))));
+            pr5 *= 0.75 + 0.5 * sigmoid((hc[0] - q6));
+            let g14 = (((w[0] - 0.5_f64) - 0.3).max(0.0)).sqrt();
+            let t15 = if g14 > 0.0 { g14 * (0.25_f64 + h1[3 - i3]) } else { 0.0 };
         }
-        h2[0] += q6.tanh();
-        let mut best23: f64 = 9.0;
-        let mut q24: f64 = 1.0;
-        for xi22 in w.iter() {
-            let p25 = if m == 0 { 2 } else { m - 1 };
-            let t26 = ((q6).cos() / ((w[(m + 2) % 4]) * (w[(m + 2) % 4]) + 1.0));
-            let d27 = (hc[1]).max((if q24 > h2[0] { q24 * 2.0 } else { h2[0] - q24 }));
-            if d27 < best23 {
-                best23 = d27;
-            }
-            q24 += sigmoid(((-0.75_f64).max(wsum(w, h2[0])) + (q6 + x[p25 + m]).tanh()));
-            let g28 = ((q24).mul_add(hc[0], 0.5) * (q24).mul_add(hc[0], 0.5) + 0.5).sqrt();
-            let t29 = if g28 > 0.0 { g28 * relu(hc[1]) } else { 0.0 };
-        }
-        let t30 = best23;
+        let t16 = (pr5 * pr5 + 0.5).ln();
+        let t17 = q6;
+        pr5 *= 0.75 + 0.5 * sigmoid((pr5 * 0.5 + (if b > w[m + 1] { b * 2.0 } else { w[m + 1] - b })));
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
+            acc_z += wsum(w, x[i]);
         }
-        acc_z + pr5 + (q6 * q6 + 1.0).ln() + best23 + q24 + t30 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        acc_z + pr5 + q6 + t17 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]

@@ -69,6 +69,21 @@ pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
     out
 }
 
+/// Plain functions the random programs call for an index (passive calls): never differentiated.
+pub fn nearest_to(x: &[f64], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+pub fn bucket(w: &[f64; 4], t: f64) -> usize {
+    w.iter().filter(|&&v| v < t).count().min(3)
+}
+
 /// a call at the top level; a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5000 {
     use super::*;
@@ -334,7 +349,7 @@ mod nest_5001 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop.
+/// a call inside a loop; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_5002 {
     use super::*;
 
@@ -382,18 +397,16 @@ mod nest_5002 {
         for i21 in 0..n {
             let d25 = (relu(0.25_f64)).tanh().exp();
             best24 = best24.min(d25);
-            let p26 = if m == 0 { 2 } else { m - 1 };
-            let d27 = top23;
+            let p26 = if i21 == 0 { 0 } else { i21 - 1 };
+            let d27 = ((if s6 > top16 { s6 * 2.0 } else { top16 - s6 }) + (m as f64));
             if d27 > top23 {
                 top23 = d27;
             }
         }
-        let t28 = relu(best24);
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + s5 + s6 + top16 + t20 + top23 + best24 + t28 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let g28 = (top23 * top23 + 0.5).sqrt();
+        let t29 = if g28 > 0.0 { g28 } else { 0.0 };
+        let t30 = sigmoid(best24);
+        s5 + s6 + top16 + t20 + top23 + best24 + t30 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -619,15 +632,20 @@ mod nest_5004 {
         let mut s26: f64 = 0.0;
         for i24 in 0..3 {
             s26 = 0.5 * s26 + (h2[i24] * 0.5 + (1.5_f64 / ((hc[0]) * (hc[0]) + 1.0))).tanh();
-            let p27 = if m == 0 { 2 } else { m - 1 };
-            h2[p27] = ((x[(p27 + 3) % 6]).min(wsum(w, h1[(i24 + 2) % 2]))).min(sigmoid(w[2]));
+            let p27 = if i24 == 0 { 1 } else { i24 - 1 };
+            if (top5).tanh().exp() < 0.0 {
+                h1[(i24 + 1) % 2] += softplus((-(i24 as f64)));
+            } else {
+                s26 = (s26 * 0.5 + (0.5_f64).sin()).tanh();
+                h2[3 - p27] = ((top5 * 0.5 + (m as f64)) * 0.5 + soft(x[m], h1[(m + 1) % 2]));
+            }
         }
-        let t28 = s26.tanh();
+        let t28 = (s26 * s26 + 0.5).ln();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
+            acc_z += (x[i] * a).sin();
         }
-        acc_z + top5 + s6 + t23 + s26 + t28 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        acc_z + top5 + s6 + s26 + t28 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -1127,7 +1145,7 @@ mod nest_5007 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_5008 {
     use super::*;
 
@@ -1196,21 +1214,26 @@ mod nest_5008 {
                     * (((pr29 * pr29 + 1.0).sqrt() * 0.5 + (pr29 + w[3 - m]).powi(2)).tanh());
                 let t31 = (s30 * s30 + 0.5).ln();
                 let p32 = if m == 0 { 2 } else { m - 1 };
-                q26 += sigmoid((x[0] * (q25).tanh().exp()));
-                q25 += (-sigmoid(0.5_f64)).exp();
+                q26 *= 0.5 + sigmoid((-(if h2[0] > x[m + i23] { h2[0] * 2.0 } else { x[m + i23] - h2[0] })));
+                q25 += (((h2[3 - m]).mul_add(w[3 - i23], 0.5) * s30).tanh())
+                    * (((h2[3 - m]).mul_add(w[3 - i23], 0.5) * s30).tanh());
             }
-            let t33 = q25.sqrt();
-            let d34 = q26.tanh();
+            h1[(i18 + 1) % 2] = (1.0 / q25);
+            let d33 = q26.ln() * 0.5 + best21;
+            if d33 < best21 {
+                best21 = d33;
+            }
+            let d34 = ((q25).min(q25)).atan();
             if d34 > top20 {
                 top20 = d34;
             }
-            let d35 = (soft(0.5_f64, q26) * 0.5 + (x[m + i18]).cos());
-            if d35 > top20 {
-                top20 = d35;
-            }
         }
-        let t36 = (best21 * best21 + 0.5).ln();
-        (pr5 * pr5 + 1.0).ln() + pr8 + top20 + best21 + t36 + h1[1] * 0.5 + h1[1] + h2[3] * 0.5 + h2[1]
+        let t35 = best21.tanh();
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + (pr5 * pr5 + 1.0).ln() + pr8 + top20 + best21 + h1[1] * 0.5 + h1[0] + h2[3] * 0.5 + h2[2]
     }
 
     #[test]
@@ -1274,7 +1297,7 @@ mod nest_5008 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_5009 {
     use super::*;
 
@@ -1317,31 +1340,30 @@ mod nest_5009 {
                     s19 += ((s18).min(hc[0]) + (((t8) * (t8) + 1.0).sqrt()).tanh());
                     s6 += (((t8) * (t8) + 0.5).ln()).tanh().exp();
                     s18 += relu((x[m]).powi(2));
-                    let p20 = if i16 == 0 { 0 } else { i16 - 1 };
-                    if s18 > ((hc[0]) * (hc[0]) + 0.5).ln() {
-                        let d21 = (i12 as f64);
-                        if d21 < best14 {
-                            best14 = d21;
-                        }
-                    } else {
-                        h1[p20 + m] = (1.5_f64).atan();
-                        s5 = (s5 * 0.5
-                            + ((x[i12 + 2]).mul_add(d15, 0.5)).mul_add(((s6).max(soft(s11, (m as f64)))).tanh(), 0.5))
-                        .tanh();
-                    }
+                    let p20 = if m == 0 { 2 } else { m - 1 };
+                    let d21 = ((x[m + 3] - t8).tanh()).abs();
+                    best14 = best14.min(d21);
                 }
-                h2[(i9 + 2) % 3] = relu(s18);
-                if s19 > (1.5_f64).cos() {
-                    s5 += -0.5 * s5 + ((wsum(w, w[i12])) * (wsum(w, w[i12])) + 0.5).ln();
+                if s18 > ((soft(w[m + 1], h2[2 - m])) * (soft(w[m + 1], h2[2 - m])) + 0.5).ln() {
+                    h1[(i12 + 2) % 4] = relu((b).mul_add(d15, 0.5));
                 } else {
-                    h1[1] = h1[(i9 + 3) % 4];
+                    let g22 = ((s11 + 0.2).max(0.0)).sqrt();
+                    let t23 = if g22 > 0.0 { g22 } else { 0.0 };
                 }
             }
-            s6 += (best14 * best14 + 1.0).sqrt();
+            h2[(m + 2) % 3] = relu(best14);
         }
-        let g22 = (s11 * s11 + 0.5).sqrt();
-        let t23 = if g22 > 0.0 { g22 * (x[5 - m] + soft(a, t8)).tanh() } else { 0.0 };
-        (s5 * s5 + 1.0).ln() + (s6 * s6 + 1.0).ln() + s11 + h1[3] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
+        if s11 > s6 {
+            h1[m] += s6;
+        } else {
+            let g24 = (relu(((s6) * (s6) + 0.5).ln() - 0.8)).sqrt();
+            let t25 = if g24 > 0.0 { g24 } else { 0.0 };
+        }
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + s5 + (s6 * s6 + 1.0).ln() + (t8 * t8 + 1.0).ln() + s11 + h1[1] * 0.5 + h1[3] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -1538,7 +1560,7 @@ mod nest_5010 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
 mod nest_5011 {
     use super::*;
 
@@ -1551,57 +1573,40 @@ mod nest_5011 {
         let mut s6: f64 = 0.0;
         for i3 in 0..h1.len() {
             s6 += (h2[3 - i3] - (m as f64)).mul_add((0.5_f64).min(best5), 0.5);
-            let p7 = if i3 == 0 { 1 } else { i3 - 1 };
-            let d8 = (wsum(w, h1[0]) * 0.5 + best5);
+            let p7 = if m == 0 { 2 } else { m - 1 };
+            let d8 = (relu(wsum(w, h1[0])) * ((w[(m + 2) % 4]) * (w[(m + 2) % 4]) + 0.5).ln());
             if d8 < best5 {
                 best5 = d8;
             }
         }
         let t9 = best5.tanh();
-        if s6 > sigmoid(t9) {
-            h2[3 - m] += ((w[m + 1]).tanh().exp()).sin();
-        }
-        let mut pr12: f64 = 1.0;
-        for i10 in 0..3 {
-            let g13 = ((((i10 as f64) - soft(2.0_f64, best5)) - 0.8).max(0.0)).sqrt();
-            let t14 = if g13 > 0.0 { g13 } else { 0.0 };
-            let mut q17: f64 = 0.5;
-            for i15 in 0..=m {
-                let r18 = sigmoid(((h1[0]).cos() * 0.5 + (s6).tanh().exp())) / q17;
-                q17 += r18;
-                let p19 = if i15 == 0 { 2 } else { i15 - 1 };
-                q17 *= 0.5
-                    + sigmoid(
-                        (if (x[i15 + 3]).atan() > (x[i15 + p19]).max(wsum(w, h1[0])) {
-                            (x[i15 + 3]).atan() * 2.0
-                        } else {
-                            (x[i15 + p19]).max(wsum(w, h1[0])) - (x[i15 + 3]).atan()
-                        }),
-                    );
-                h2[3 - i10] += ((p19 as f64).atan()).powi(2);
+        let t10 = (s6 * s6 + 0.5).ln();
+        let d11 = ((w[m + 1]).tanh().exp()).sin();
+        best5 = best5.min(d11);
+        let mut s14: f64 = 0.0;
+        let mut top15: f64 = -9.0;
+        for i12 in 0..x.len() {
+            let d16 = ((soft(2.0_f64, d11) * 0.5 + x[i12]) * 0.5 + (s6).max(a));
+            if d16 > top15 {
+                top15 = d16;
             }
-            let g20 = ((q17 - 0.3).max(0.0)).sqrt();
-            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
-            pr12 *= 0.75 + 0.5 * sigmoid((softplus(s6)).tanh());
-            pr12 *= 1.0 + 0.25 * (sigmoid((h2[m + 1] + h1[0]))).tanh();
-        }
-        let t22 = (1.0 / pr12);
-        let mut top25: f64 = (a).mul_add(hc[0], 0.5);
-        for i23 in m + 1..n {
-            let d26 = ((if pick(x, m, hc[0]) > top25 { pick(x, m, hc[0]) * 2.0 } else { top25 - pick(x, m, hc[0]) })
-                * 0.5
-                + (s6).mul_add(x[m + i23], 0.5))
-            .tanh();
-            if d26 > top25 {
-                top25 = d26;
+            if i12 < m {
+                s14 += 0.1 * s14 + (soft(h2[3 - m], x[5 - m]) - h1[0]).tanh().exp();
             }
-            s6 = 0.5 * s6 + top25;
-            if wsum(w, h1[0]) < 0.0 {
-                h2[i23] = ((x[5 - i23]).abs() - (w[m]).tanh());
-                h2[i23] = softplus((top25).tanh().exp());
+            if (b * 0.5 + t10) > (best5 * 0.5 + d16) {
+                s6 += ((i12 as f64).atan()).powi(2);
+                let d17 = (sigmoid((m as f64))).mul_add(softplus(top15), 0.5);
+                if d17 > top15 {
+                    top15 = d17;
+                }
+            } else {
+                h2[3 - m] = hc[0];
+                s6 += a;
             }
+            s14 += (softplus((i12 as f64)) * 0.5 + (hc[0] / ((wsum(w, t10)) * (wsum(w, t10)) + 1.0)));
         }
-        best5 + s6 + t9 + pr12 + top25 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[3]
+        h1[0] += (s14 * s14 + 0.5).ln();
+        best5 + s6 + (s14 * s14 + 1.0).ln() + top15 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[1]
     }
 
     #[test]
@@ -1665,7 +1670,7 @@ mod nest_5011 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_5012 {
     use super::*;
 
@@ -1736,13 +1741,14 @@ mod nest_5012 {
                 let mut s35: f64 = 0.0;
                 for i32 in i19 + 1..n {
                     let t36 = best22;
-                    let p37 = if i19 < m { i32 } else { 1 };
-                    let d38 = (loc23[(i32 + 2) % 3] - pick(x, m, (i19 as f64))).min((d25).max(0.25_f64));
+                    let mut p37: usize = 0;
+                    p37 = nearest_to(x, (i19 as f64));
+                    let d38 = (x[i32 + i19] - pick(x, m, (i19 as f64))).min((d25).max(0.25_f64));
                     if d38 < best34 {
                         best34 = d38;
                     }
-                    let t39 = (hc[0] + (d25 * x[i19]));
-                    s35 += relu((t14 * 0.5 + h2[3 - i19]));
+                    let t39 = (hc[0] + (d25 * x[m + i26]));
+                    s35 += relu((t14 * 0.5 + h2[i32 + 1]));
                 }
                 s17 = (s17 * 0.5
                     + best34 * 0.5
@@ -1858,7 +1864,7 @@ mod nest_5012 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5013 {
     use super::*;
 
@@ -1882,59 +1888,35 @@ mod nest_5013 {
                     top9 = d11;
                 }
                 s10 -= (w[m] * 0.5 + x[m + 3]).max(hc[1]);
-                let p12 = if m == 0 { 2 } else { m - 1 };
-                let p13 = if p12 == 0 { 2 } else { p12 - 1 };
+                let p12 = if i7 == 0 { 2 } else { i7 - 1 };
+                if s10 < 0.3 {
+                    h1[0] = (hc[1] - (soft((i2 as f64), top9) / ((d11) * (d11) + 1.0)));
+                } else {
+                    let g13 = ((w[3 - m]).max(0.25_f64) * (w[3 - m]).max(0.25_f64) + 0.5).sqrt();
+                    let t14 = if g13 > 0.0 { g13 * (-soft(d6, x[2])) } else { 0.0 };
+                    h1[0] = softplus((h1[0] + hc[1]));
+                }
             }
-            let t14 = relu(top9);
-            let g15 = (relu(s10 + 0.2)).sqrt();
-            let t16 = if g15 > 0.0 { g15 } else { 0.0 };
+            h1[0] = (top9 * top9 + 1.0).sqrt();
         }
-        let t17 = best4;
-        if s5 > b {
-            h1[0] = (((t17) * (t17) + 0.5).ln()).abs();
-            h1[0] = (-best4).max(h1[0]);
-        } else {
-            h1[0] = (soft(t17, x[m]) - (2.0_f64).tanh());
-        }
-        let mut s20: f64 = (hc[1] * best4);
-        let mut s21: f64 = ((m as f64) * 0.5 + s20);
-        for i18 in m + 1..n {
-            s21 = (s21 * 0.5 + ((w[i18 + 1]).atan() / ((h1[0]) * (h1[0]) + 1.0))).tanh();
-            s20 += (sigmoid(hc[0])).tanh().exp();
-            s20 -= ((best4 + 0.5_f64) * 0.5 + softplus(s20));
-        }
-        let g22 = ((s20 - 0.3).max(0.0)).sqrt();
-        let t23 = if g22 > 0.0 { g22 * ((a) * (a) + 1.0).sqrt() } else { 0.0 };
-        let t24 = s21;
-        let mut s27: f64 = 0.0;
-        let mut best28: f64 = 9.0;
-        for i25 in 0..2 {
-            s27 -= ((best4 + w[i25]) * (best4 + w[i25]) + 1.0).sqrt();
-            if (wsum(w, hc[0])).max(soft(b, x[(m + 1) % 6]))
-                > (if s27 > hc[1] { s27 * 2.0 } else { hc[1] - s27 }).tanh()
-            {
-                let g29 = (((0.5_f64) * (0.5_f64) + 1.0).sqrt() * ((0.5_f64) * (0.5_f64) + 1.0).sqrt() + 0.5).sqrt();
-                let t30 = if g29 > 0.0 { g29 } else { 0.0 };
-            } else {
-                s5 += -0.5 * s5
-                    + (((w[3 - i25]) * (w[3 - i25]) + 0.5).ln() / (((best28).abs()) * ((best28).abs()) + 1.0));
-            }
-            if i25 == 0 {
-                let g31 = (relu((wsum(w, w[m + 1]) * 0.5 + best28) + 0.2)).sqrt();
-                let t32 = if g31 > 0.0 { g31 * t23 } else { 0.0 };
-            }
-            let p33 = if i25 == 0 { 0 } else { i25 - 1 };
-            let d34 = ((s20 - w[0]).tanh()).max(((s20).max(0.5_f64)).tanh());
-            if d34 < best28 {
-                best28 = d34;
+        h1[0] = best4.tanh();
+        if s5 > best4 {
+            let d15 = relu((m as f64));
+            if d15 < best4 {
+                best4 = d15;
             }
         }
-        h1[0] += best28;
+        let mut s18: f64 = 0.0;
+        for i16 in 0..2 {
+            s18 = (s18 * 0.5 + x[i16 * 3 + m]).tanh();
+            h1[0] += ((s5 + 0.5_f64) * 0.5 + softplus(best4));
+        }
+        let t19 = ((a) * (a) + 1.0).sqrt();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
+            acc_z += wsum(w, x[i]);
         }
-        acc_z + best4 + s5 + t17 + (s20 * s20 + 1.0).ln() + s21 + t24 + s27 + best28 + h1.iter().sum::<f64>()
+        acc_z + best4 + s5 + s18 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2335,7 +2317,7 @@ mod nest_5016 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_5017 {
     use super::*;
 
@@ -2348,60 +2330,65 @@ mod nest_5017 {
             pr4 *= 0.75 + 0.5 * sigmoid((pr4).max(x[i2]));
             pr5 *= 1.0 + 0.25 * ((x[m + 3] - pr5) * (w[(m + 1) % 4]).min((i2 as f64))).tanh();
             let t6 = (w[m + 1]).sin();
-            let p7 = if m == 0 { 2 } else { m - 1 };
+            let p7 = if !flag { i2 } else { 2 };
         }
-        let t8 = pr4.tanh();
-        h1[(m + 2) % 2] = pr5.tanh();
-        let mut top11: f64 = -9.0;
-        for i9 in 0..h1.len() {
-            h1[1] = ((wsum(w, top11)).atan()).max((pr4).mul_add(wsum(w, h1[(i9 + 1) % 2]), 0.5));
-            let p12 = if m == 0 { 2 } else { m - 1 };
-            let d13 = (if (h1[(i9 + 1) % 2]).max(1.5_f64) > t8 {
-                (h1[(i9 + 1) % 2]).max(1.5_f64) * 2.0
-            } else {
-                t8 - (h1[(i9 + 1) % 2]).max(1.5_f64)
-            })
-            .tanh();
-            if d13 > top11 {
-                top11 = d13;
+        h1[(m + 2) % 2] = pr4.tanh();
+        let t8 = (1.0 / pr5);
+        let mut best11: f64 = 9.0;
+        let mut best12: f64 = 9.0;
+        for xi10 in w.iter() {
+            let d13 = ((w[m]).sin()).mul_add((pr4 - h1[(m + 2) % 2]), 0.5);
+            if d13 < best12 {
+                best12 = d13;
             }
-        }
-        if top11 > (-0.75_f64).tanh() {
-            h1[(m + 1) % 2] += (pr5).cos();
-            h1[(m + 2) % 2] += ((x[m + 3]).tanh()).atan();
-        } else {
-            let d14 = (if (t8).max((m as f64)) > (top11).min(t8) {
-                (t8).max((m as f64)) * 2.0
-            } else {
-                (top11).min(t8) - (t8).max((m as f64))
-            });
-            if d14 > top11 {
-                top11 = d14;
+            pr5 *= 0.75 + 0.5 * sigmoid((-(best12).abs()));
+            let d14 = ((w[3 - m]).min(d13)).min(((m as f64) + best11));
+            if d14 < best11 {
+                best11 = d14;
             }
-            let g15 = (((x[m]).cos()).max(0.0)).sqrt();
-            let t16 = if g15 > 0.0 { g15 * (h1[(m + 2) % 2]).min(soft(pr4, top11)) } else { 0.0 };
-        }
-        let mut pr19: f64 = 1.0;
-        for i17 in 0..x.len() {
-            let t20 = ((x[i17]).tanh() * 0.5 + (pick(x, m, t8)).tanh().exp());
-            let g21 = ((sigmoid(pr5) + 0.2).max(0.0)).sqrt();
-            let t22 = if g21 > 0.0 { g21 } else { 0.0 };
-            pr19 *= 0.75 + 0.5 * sigmoid(((i17 as f64) - sigmoid((i17 as f64))));
-            if n > 2 {
-                h1[(m + 2) % 2] = sigmoid(((h1[(i17 + 2) % 2]) * (h1[(i17 + 2) % 2]) + 0.5).ln());
-                h1[(i17 + 2) % 2] += ((b).sin()).atan();
-            } else {
-                pr4 *= 1.0 + 0.25 * (w[m]).tanh();
-                h1[(m + 1) % 2] = relu((t20).max(a));
+            let mut best17: f64 = 9.0;
+            for i15 in (0..3).rev() {
+                if best11 > h1[(i15 + 2) % 2] {
+                    h1[(m + 2) % 2] +=
+                        (((m as f64) * (m as f64) + 0.5).ln() + ((m as f64) / ((i15 as f64) * (i15 as f64) + 1.0)));
+                } else {
+                    let d18 = x[(i15 + 1) % 6];
+                    if d18 < best17 {
+                        best17 = d18;
+                    }
+                    h1[(i15 + 2) % 2] = (1.5_f64 * soft((-0.75_f64), d18)).atan();
+                }
+                if (-x[m]) > sigmoid(2.0_f64) {
+                    pr5 *= 1.0 + 0.25 * (soft(best12, x[m])).tanh();
+                } else {
+                    h1[(i15 + 2) % 2] = (i15 as f64);
+                    let g19 =
+                        ((if (-0.75_f64) > x[(m + 6) % 6] { (-0.75_f64) * 2.0 } else { x[(m + 6) % 6] - (-0.75_f64) })
+                            .max(0.0))
+                        .sqrt();
+                    let t20 = if g19 > 0.0 { g19 } else { 0.0 };
+                }
+                let d21 = sigmoid(((h1[(i15 + 2) % 2]) * (h1[(i15 + 2) % 2]) + 0.5).ln());
+                if d21 < best17 {
+                    best17 = d21;
+                }
             }
+            pr5 *= 0.75
+                + 0.5 * sigmoid((best17 * best17 + 1.0).sqrt() * 0.5 + ((m as f64).atan() - (best12 * 0.5 + best12)));
         }
-        if pr19 > (x[5 - m] - x[(m + 3) % 6]) {
-            let d23 = ((x[m + 3]).mul_add(pr4, 0.5)).tanh();
-            if d23 > top11 {
-                top11 = d23;
+        h1[(m + 2) % 2] = (best11 * best11 + 0.5).ln();
+        let t22 = best12;
+        let mut best25: f64 = 9.0;
+        for i23 in 0..n {
+            let p26 = if m == 0 { 2 } else { m - 1 };
+            let d27 = (t8).tanh();
+            if d27 < best25 {
+                best25 = d27;
             }
+            let p28 = if m == 0 { 2 } else { m - 1 };
         }
-        pr4 + pr5 + t8 + top11 + pr19 + h1.iter().sum::<f64>()
+        let t29 = best25;
+        pr4 + (pr5 * pr5 + 1.0).ln() + best11 + best12 + best25 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2685,7 +2672,7 @@ mod nest_5019 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
 mod nest_5020 {
     use super::*;
 
@@ -2707,72 +2694,45 @@ mod nest_5020 {
                 pr9 *= 0.75 + 0.5 * sigmoid(((-0.75_f64).sin() - (x[1]).mul_add(a, 0.5)));
                 let mut top14: f64 = x[1];
                 for i12 in 0..loc10.len() {
-                    let p15 = if m == 0 { 2 } else { m - 1 };
-                    s6 += -0.5 * s6
-                        + (((hc[1]).max(pick(x, i7, hc[1]))) * ((hc[1]).max(pick(x, i7, hc[1]))) + 1.0).sqrt();
-                    let d16 = x[5 - p15];
-                    if d16 > top14 {
-                        top14 = d16;
+                    let p15 = if i12 == 0 { 2 } else { i12 - 1 };
+                    let mut loc16 = [0.0_f64; 2];
+                    for i17 in 0..loc16.len() {
+                        loc16[i17] = s6;
                     }
-                    if (i12 as f64).powi(2) > softplus((i3 as f64)) {
-                        s6 += (((*xi4) + h1[i12]) + top14);
-                        let g17 = ((((p15 as f64) - soft(s6, h1[i7 + i12])).tanh()).max(0.0)).sqrt();
-                        let t18 = if g17 > 0.0 { g17 } else { 0.0 };
+                    s6 = (s6 * 0.5 + loc16[1 - i7] * (a).tanh()).tanh();
+                    let d18 = (sigmoid(s6) * 0.5 + (i12 as f64));
+                    if d18 > top14 {
+                        top14 = d18;
                     }
+                    let g19 = ((i3 as f64) * (i3 as f64) + 0.5).sqrt();
+                    let t20 = if g19 > 0.0 { g19 * (loc10[(i3 + 1) % 2]).abs() } else { 0.0 };
                 }
-                let g19 = (relu(top14 - 0.8)).sqrt();
-                let t20 = if g19 > 0.0 { g19 * (-0.75_f64).max(pr9) } else { 0.0 };
             }
-            let t21 = (pr9 * pr9 + 1.0).sqrt();
-            h2[3 - m] = (h1[m]).max((s6).sin());
-            s6 += 0.1 * s6 + (hc[1]).tanh();
-            let d22 = softplus((x[m]).max(0.25_f64));
-            if d22 < best5 {
-                best5 = d22;
+            s6 -= ((pr9).tanh()).powi(2);
+            s6 -= (if pr9 > (-h2[m + 1]) { pr9 * 2.0 } else { (-h2[m + 1]) - pr9 });
+            let d21 = s6;
+            if d21 < best5 {
+                best5 = d21;
             }
-            h1[(m + 3) % 3] = ((*xi4) * 0.5 + (hc[1] / ((d22) * (d22) + 1.0)));
+            h2[3 - m] = ((if pr9 > d21 { pr9 * 2.0 } else { d21 - pr9 }).tanh()).powi(2);
         }
-        let t23 = (best5 * best5 + 1.0).sqrt();
-        h1[2 - m] = relu(s6);
-        let mut s26: f64 = (t23 * 0.5 + soft(t23, (m as f64)));
-        let mut top27: f64 = -9.0;
-        for xi25 in w.iter() {
-            s26 += ((top27).tanh()).mul_add((best5 + b), 0.5);
-            let d28 = best5;
-            if d28 > top27 {
-                top27 = d28;
-            }
-            s26 += -0.5 * s26 + hc[0];
-            let p29 = if m == 0 { 2 } else { m - 1 };
+        let t22 = relu(best5);
+        let g23 = (relu(s6)).sqrt();
+        let t24 = if g23 > 0.0 { g23 * ((t22).abs()).tanh() } else { 0.0 };
+        let mut s27: f64 = 0.0;
+        for i25 in (0..3).rev() {
+            let t28 = b;
+            s27 = (s27 * 0.5 + (-(w[3 - m]).tanh().exp())).tanh();
+            s27 = (s27 * 0.5 + ((t24).atan() / ((h1[2 - m] * hc[1]) * (h1[2 - m] * hc[1]) + 1.0))).tanh();
         }
-        let t30 = sigmoid(s26);
-        let t31 = sigmoid(top27);
-        let mut s34: f64 = wsum(w, hc[1]);
-        for i32 in 0..h2.len() {
-            s34 = (s34 * 0.5 + (x[m + 3]).max(h2[(m + 3) % 4])).tanh();
-            let p35 = if n > 2 { i32 } else { 0 };
-            let d36 = softplus((t23).atan());
-            if d36 < best5 {
-                best5 = d36;
-            }
+        h1[(m + 2) % 3] += s27;
+        let mut s31: f64 = h1[m];
+        for i29 in 0..h1.len() {
+            s31 = 0.5 * s31 + (relu(t22)).tanh();
+            h2[(m + 4) % 4] = s27;
         }
-        let t37 = s34.tanh();
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z
-            + best5
-            + (s6 * s6 + 1.0).ln()
-            + (s26 * s26 + 1.0).ln()
-            + top27
-            + t30
-            + t31
-            + s34
-            + t37
-            + h1.iter().sum::<f64>()
-            + h2[0] * 0.5
-            + h2[3]
+        let t32 = relu(s31);
+        best5 + s6 + (t24 * t24 + 1.0).ln() + s27 + s31 + h1[0] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3076,7 +3036,7 @@ mod nest_5022 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop.
+/// a call inside a loop; a call returning an array; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
 mod nest_5023 {
     use super::*;
 
@@ -3087,74 +3047,49 @@ mod nest_5023 {
         let hc = layer2(w, b);
         let mut s5: f64 = h2[2 - m];
         for i3 in 0..2 {
-            let p6 = if m == 0 { 2 } else { m - 1 };
-            let mut pr9: f64 = 1.0;
-            let mut q10: f64 = 1.0;
-            for i7 in 0..i3 {
-                let mut s13: f64 = 1.5_f64;
-                let mut pr14: f64 = 1.0;
-                for i11 in 0..=p6 {
-                    if (s13).powi(2) < 0.0 {
-                        pr14 *= 0.75 + 0.5 * sigmoid(pr9);
-                        let g15 = (((w[i7 * 3 + i11] * 0.5 + wsum(w, s13)) + 0.2).max(0.0)).sqrt();
-                        let t16 = if g15 > 0.0 { g15 } else { 0.0 };
-                    }
-                    s13 += (if (0.25_f64 / ((0.25_f64) * (0.25_f64) + 1.0)) > (x[5 - m]).abs() {
-                        (0.25_f64 / ((0.25_f64) * (0.25_f64) + 1.0)) * 2.0
-                    } else {
-                        (x[5 - m]).abs() - (0.25_f64 / ((0.25_f64) * (0.25_f64) + 1.0))
-                    });
-                    pr14 *=
-                        0.75 + 0.5 * sigmoid(((2.0_f64 + wsum(w, 0.5_f64)) * (2.0_f64 + wsum(w, 0.5_f64)) + 0.5).ln());
-                    let mut loc17 = [0.0_f64; 3];
-                    for i18 in 0..loc17.len() {
-                        loc17[i18] = (h2[i7]).min((s5).min(q10));
-                    }
-                    pr14 *= 0.75 + 0.5 * sigmoid(loc17[(p6 + 1) % 3] * a);
-                }
-                let t19 = s13.tanh();
-                pr9 *= 0.75 + 0.5 * sigmoid(x[p6 * 1 + i7]);
-                q10 *= 0.5 + sigmoid((((m as f64).powi(2)) * ((m as f64).powi(2)) + 1.0).sqrt());
+            let p6 = if i3 == 0 { 0 } else { i3 - 1 };
+            s5 += (h2[p6 + i3]).cos();
+            s5 += ((pick(x, m, hc[0])).powi(2) * ((-0.75_f64) / ((h2[p6 + i3]) * (h2[p6 + i3]) + 1.0)));
+            let t7 = ((hc[0]).abs() / ((((s5) * (s5) + 0.5).ln()) * (((s5) * (s5) + 0.5).ln()) + 1.0));
+        }
+        let t8 = (s5 * s5 + 1.0).sqrt();
+        let mut q11: f64 = 1.0;
+        let mut q12: f64 = 0.5;
+        for i9 in m + 1..n {
+            let p13: usize = nearest_to(x, 2.0_f64);
+            let mut pr16: f64 = 1.0;
+            let mut q17: f64 = 1.0;
+            for xi15 in x.iter() {
+                s5 = (s5 * 0.5 + wsum(w, 0.5_f64)).tanh();
+                pr16 *= 0.75 + 0.5 * sigmoid(relu((q12).cos()));
+                let r18 = sigmoid(relu(wsum(w, x[5 - i9]))) / q17;
+                q17 += r18;
+                h2[2 - m] += (sigmoid(a)).mul_add((0.5_f64 - t8).tanh(), 0.5);
             }
-            s5 += sigmoid(q10) * 0.5 + (relu(wsum(w, h1[(m + 2) % 4]))).abs();
-            s5 += 0.25 * s5 + ((h1[i3 + 2]).mul_add(s5, 0.5)).tanh();
-            if ((0.5_f64) * (0.5_f64) + 1.0).sqrt() > (m as f64).max(pr9) {
-                let g20 = ((hc[1] * 0.5 + pr9).max(0.0)).sqrt();
-                let t21 = if g20 > 0.0 { g20 * q10 } else { 0.0 };
-                s5 -= pr9;
+            let g19 = ((pr16).max(0.0)).sqrt();
+            let t20 = if g19 > 0.0 { g19 * (q12).abs() } else { 0.0 };
+            let g21 = (relu(q17)).sqrt();
+            let t22 = if g21 > 0.0 { g21 * x[i9] } else { 0.0 };
+            q12 += (h1[(i9 + 1) % 4]) * (h1[(i9 + 1) % 4]);
+            q11 += sigmoid(
+                (if (t20 + h1[i9 + 1]) > x[i9 + 3] {
+                    (t20 + h1[i9 + 1]) * 2.0
+                } else {
+                    x[i9 + 3] - (t20 + h1[i9 + 1])
+                })
+                .tanh(),
+            );
+            let mut loc23 = [0.0_f64; 2];
+            for i24 in 0..loc23.len() {
+                loc23[i24] = (((p13 as f64).max(s5)).tanh()).mul_add(hc[0], 0.5);
             }
+            q17 += (loc23[(i9 + 2) % 2]).exp();
         }
-        let mut s24: f64 = 0.0;
-        for i22 in 0..3 {
-            s24 -= ((h2[i22]).mul_add(0.5_f64, 0.5)).tanh().exp();
-            h2[2 - i22] = s24;
-        }
-        if s24 > (pick(x, m, h1[(m + 1) % 4])).tanh() {
-            h2[m] += wsum(w, s5);
-            let g25 = (((m as f64) * (m as f64) + 1.0).sqrt() * ((m as f64) * (m as f64) + 1.0).sqrt() + 0.5).sqrt();
-            let t26 = if g25 > 0.0 { g25 * soft(s24, s24) } else { 0.0 };
-        } else {
-            h2[2 - m] = s24;
-            s24 = (s24 * 0.5 + (w[3 - m] * 0.5 + s24).cos()).tanh();
-        }
-        let mut q29: f64 = 1.0;
-        let mut s30: f64 = (if (m as f64) > pick(x, m, s24) { (m as f64) * 2.0 } else { pick(x, m, s24) - (m as f64) });
-        for i27 in 0..=m {
-            q29 *= 0.5 + sigmoid(((q29 / ((hc[1]) * (hc[1]) + 1.0)) / ((sigmoid(a)) * (sigmoid(a)) + 1.0)));
-            if q29 < 0.3 {
-                h1[m + 1] = s30;
-            }
-            s30 += 0.25 * s30 + (((x[m]) * (x[m]) + 1.0).sqrt()).max(h1[(i27 + 3) % 4]);
-        }
-        let g31 = ((q29).max(0.0)).sqrt();
-        let t32 = if g31 > 0.0 { g31 * x[5 - m] } else { 0.0 };
-        let g33 = ((s30).max(0.0)).sqrt();
-        let t34 = if g33 > 0.0 { g33 } else { 0.0 };
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + s5 + s24 + q29 + s30 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        h1[(m + 2) % 4] += (1.0 / q11);
+        let t25 = q12.ln();
+        let g26 = ((t25 - x[m + 3]) * (t25 - x[m + 3]) + 0.5).sqrt();
+        let t27 = if g26 > 0.0 { g26 } else { 0.0 };
+        s5 + q11 + q12 + t27 + h1[2] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3453,7 +3388,7 @@ mod nest_5025 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a call returning an array; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5026 {
     use super::*;
 
@@ -3474,77 +3409,84 @@ mod nest_5026 {
                     if d13 < best12 {
                         best12 = d13;
                     }
-                    let p14 = if i10 == 0 { 2 } else { i10 - 1 };
+                    let p14: usize = nearest_to(x, s9);
                 }
-                h2[(m + 2) % 2] = sigmoid(best12);
-                pr8 *= 1.0 + 0.25 * (best12).tanh();
+                if best12 > (h1[0]).abs() {
+                    let g15 = (relu((hc[1]).cos() - 0.3)).sqrt();
+                    let t16 = if g15 > 0.0 { g15 } else { 0.0 };
+                    h1[(m + 2) % 3] = ((s9).cos() + wsum(w, x[i3 + 3]));
+                }
+                pr8 *= 0.75 + 0.5 * sigmoid((q5 - (-(m as f64))));
             }
-            let t15 = (1.0 / pr8);
-            if s9 > h1[2 - m] {
-                h2[(m + 2) % 2] = q5;
-            } else {
-                h2[(m + 1) % 2] += (a / ((q5) * (q5) + 1.0)).mul_add((i3 as f64), 0.5);
-                h2[(m + 2) % 2] = (if (pr8 / ((t15) * (t15) + 1.0)) > (wsum(w, s9) - x[5 - i3]) {
-                    (pr8 / ((t15) * (t15) + 1.0)) * 2.0
-                } else {
-                    (wsum(w, s9) - x[5 - i3]) - (pr8 / ((t15) * (t15) + 1.0))
-                });
-            }
-            let t16 = (hc[0] - t15).min((q5).cos());
-            let r17 = sigmoid(
-                (if (b).tanh().exp() > (q5).tanh() { (b).tanh().exp() * 2.0 } else { (q5).tanh() - (b).tanh().exp() }),
-            ) / q5;
+            q5 += ((pr8.sqrt()
+                * ((hc[1]).tanh()).min((if h2[1] > h1[2 - i3] { h2[1] * 2.0 } else { h1[2 - i3] - h2[1] })))
+            .tanh())
+                * ((pr8.sqrt()
+                    * ((hc[1]).tanh()).min((if h2[1] > h1[2 - i3] { h2[1] * 2.0 } else { h1[2 - i3] - h2[1] })))
+                .tanh());
+            let r17 = sigmoid(s9) / q5;
             q5 += r17;
+            h1[i3] = (((-0.75_f64) * h1[2 - m]) * ((-0.75_f64) * h1[2 - m]) + 0.5).ln();
+            q5 += (if x[(i3 + 6) % 6] > (soft(r17, x[i3 + 3]) * 0.5 + w[3 - m]) {
+                x[(i3 + 6) % 6] * 2.0
+            } else {
+                (soft(r17, x[i3 + 3]) * 0.5 + w[3 - m]) - x[(i3 + 6) % 6]
+            }) * (if x[(i3 + 6) % 6] > (soft(r17, x[i3 + 3]) * 0.5 + w[3 - m]) {
+                x[(i3 + 6) % 6] * 2.0
+            } else {
+                (soft(r17, x[i3 + 3]) * 0.5 + w[3 - m]) - x[(i3 + 6) % 6]
+            });
         }
-        let mut best20: f64 = 9.0;
-        for i18 in 0..3 {
-            let mut loc21 = [0.0_f64; 2];
-            for i22 in 0..loc21.len() {
-                loc21[i22] = (if (loc21[1 - i22] * 0.25_f64)
-                    > (if hc[1] > x[(i18 + 5) % 6] { hc[1] * 2.0 } else { x[(i18 + 5) % 6] - hc[1] })
-                {
-                    (loc21[1 - i22] * 0.25_f64) * 2.0
-                } else {
-                    (if hc[1] > x[(i18 + 5) % 6] { hc[1] * 2.0 } else { x[(i18 + 5) % 6] - hc[1] })
-                        - (loc21[1 - i22] * 0.25_f64)
-                });
-            }
-            q5 += sigmoid(loc21[(i18 + 2) % 2] * x[m]);
-            if (h1[0]).min(a) > (pick(x, i18, (m as f64)) * 0.5 + x[m]) {
-                loc21[(i18 + 2) % 2] += (best20).tanh().exp();
-                let g23 = ((q5 / ((soft(q5, q5)) * (soft(q5, q5)) + 1.0))
-                    * (q5 / ((soft(q5, q5)) * (soft(q5, q5)) + 1.0))
+        let mut s20: f64 = 0.0;
+        for i18 in (0..3).rev() {
+            if (w[0]).min(a) > (pick(x, i18, (m as f64)) * 0.5 + x[m]) {
+                h1[2 - m] += (s20).tanh().exp();
+                let g21 = ((q5 / ((soft(q5, q5)) * (soft(q5, q5)) + 1.0)).tanh()
+                    * (q5 / ((soft(q5, q5)) * (soft(q5, q5)) + 1.0)).tanh()
                     + 0.5)
                     .sqrt();
-                let t24 = if g23 > 0.0 { g23 } else { 0.0 };
+                let t22 = if g21 > 0.0 { g21 } else { 0.0 };
             }
-            let d25 = (softplus(wsum(w, best20))).abs();
-            if d25 < best20 {
-                best20 = d25;
+            s20 += wsum(w, s20);
+            s20 = (s20 * 0.5
+                + (if (m as f64) > (-pick(x, i18, (m as f64))) {
+                    (m as f64) * 2.0
+                } else {
+                    (-pick(x, i18, (m as f64))) - (m as f64)
+                }))
+            .tanh();
+        }
+        let mut q25: f64 = 0.5;
+        let mut s26: f64 = 0.0;
+        for i23 in 0..2 {
+            s26 += w[i23] * s26;
+            let r27 = sigmoid((0.25_f64).atan()) / q25;
+            q25 += r27;
+            s26 += 0.25 * s26 + ((r27).max(h1[i23])).atan();
+            h1[i23 + 1] = ((wsum(w, s26) + s26) * 0.5 + hc[0]);
+            if i23 % 2 == 1 {
+                s26 = (s26 * 0.5
+                    + ((hc[1] - w[i23 + 2])
+                        / ((if pick(x, m, h1[m]) > hc[1] {
+                            pick(x, m, h1[m]) * 2.0
+                        } else {
+                            hc[1] - pick(x, m, h1[m])
+                        }) * (if pick(x, m, h1[m]) > hc[1] {
+                            pick(x, m, h1[m]) * 2.0
+                        } else {
+                            hc[1] - pick(x, m, h1[m])
+                        }) + 1.0)))
+                    .tanh();
+                h1[m] += softplus(s20);
             }
         }
-        let t26 = best20.tanh();
-        let mut s29: f64 = soft(1.5_f64, best20);
-        let mut q30: f64 = 1.0;
-        for i27 in 0..=m {
-            s29 += 0.1 * s29 + 1.5_f64;
-            q30 += sigmoid(h2[(m + 2) % 2]);
-            let mut loc31 = [0.0_f64; 2];
-            for i32 in 0..loc31.len() {
-                loc31[i32] = softplus(sigmoid(hc[1]));
-            }
-            s29 = 0.5 * s29 + loc31[1] * 0.5 + ((h1[2 - i27] + q5) / ((q5 - hc[0]) * (q5 - hc[0]) + 1.0));
-            h1[0] = (hc[1] - (x[(i27 + 5) % 6] - best20));
-            let g33 = (((best20).mul_add(0.5_f64, 0.5) - 0.8).max(0.0)).sqrt();
-            let t34 = if g33 > 0.0 { g33 * (i27 as f64) } else { 0.0 };
+        let t28 = q25.ln();
+        if s26 > (w[m + 1]).atan() {
+            h1[2 - m] = s26;
+        } else {
+            h2[(m + 1) % 2] = (s20 - w[(m + 3) % 4]).max(((-0.75_f64) * 0.5 + x[4]));
         }
-        let t35 = relu(s29);
-        let t36 = (q30 * q30 + 1.0).sqrt();
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + q5 + best20 + s29 + q30 + t35 + h1[2] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
+        (q5 * q5 + 1.0).ln() + s20 + q25 + s26 + t28 + h1[2] * 0.5 + h1[1] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -3608,7 +3550,7 @@ mod nest_5026 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5027 {
     use super::*;
 
@@ -3625,68 +3567,69 @@ mod nest_5027 {
                 let mut pr11: f64 = 1.0;
                 let mut q12: f64 = 1.0;
                 for i9 in m + 1..4 {
-                    let p13 = if i9 == 0 { 0 } else { i9 - 1 };
-                    q12 += sigmoid((h1[i2 + i9] * (i9 as f64)).powi(2));
-                    pr11 *= 1.0 + 0.25 * ((q8).cos()).tanh();
-                    if pick(x, p13, (i2 as f64)) < 0.0 {
-                        h1[m + p13] += (pick(x, i2, x[p13 + 3]) - h1[i9 + 2]).min((hc[0] * wsum(w, q7)));
-                        h1[5 - m] = q12;
-                    }
+                    let p13 = if i9 == 0 { 2 } else { i9 - 1 };
+                    q12 += (q7) * (q7);
+                    pr11 *= 0.75 + 0.5 * sigmoid((((q7).abs()) * ((q7).abs()) + 0.5).ln());
+                    let mut loc14 = [0.0_f64; 3];
+                    q8 += (loc14[i2]).exp();
                 }
-                let t14 = pr11.ln();
-                q7 += ((t14).tanh()).exp();
-            }
-            h1[i2] += q7.sqrt();
-            let d15 = q8 * 0.5 + (i2 as f64).sin();
-            if d15 > top4 {
-                top4 = d15;
-            }
-            let d16 = ((if d15 > pick(x, m, x[(m + 5) % 6]) { d15 * 2.0 } else { pick(x, m, x[(m + 5) % 6]) - d15 })
-                / ((hc[1] * top4) * (hc[1] * top4) + 1.0));
-            top4 = top4.max(d16);
-            let mut s19: f64 = (if 2.0_f64 > x[i2] { 2.0_f64 * 2.0 } else { x[i2] - 2.0_f64 });
-            for xi18 in w.iter() {
-                s19 += 0.5 * s19 + w[m + 1];
-                q8 += sigmoid(top4);
-            }
-            let t20 = (s19 * s19 + 1.0).sqrt();
-        }
-        let g21 = (relu(top4)).sqrt();
-        let t22 = if g21 > 0.0 { g21 } else { 0.0 };
-        let mut pr25: f64 = 1.0;
-        let mut best26: f64 = 9.0;
-        for i23 in 0..3 {
-            let d27 = 0.5_f64;
-            if d27 < best26 {
-                best26 = d27;
-            }
-            h1[(i23 + 6) % 6] += (t22).min((d27 / ((x[m]) * (x[m]) + 1.0)));
-            if (top4).max((-0.75_f64)) > (t22 * 0.5 + h1[(i23 + 4) % 6]).tanh() {
-                let g28 = ((best26).max(x[(i23 + 6) % 6]) * (best26).max(x[(i23 + 6) % 6]) + 0.5).sqrt();
-                let t29 = if g28 > 0.0 { g28 } else { 0.0 };
-                pr25 *= 0.75 + 0.5 * sigmoid((top4 - b));
-            } else {
-                let g30 = (top4 * top4 + 0.5).sqrt();
-                let t31 = if g30 > 0.0 { g30 * (1.5_f64).powi(2) } else { 0.0 };
-            }
-            pr25 *= 0.75
-                + 0.5
-                    * sigmoid(
-                        (if ((i23 as f64) * 0.5 + 2.0_f64) > h1[5 - i23] {
-                            ((i23 as f64) * 0.5 + 2.0_f64) * 2.0
+                h1[5 - i2] = pr11;
+                if q12 > sigmoid(h1[m + i2]) {
+                    h1[5 - i2] += ((wsum(w, top4)).min(h1[i2]) * 0.5 + (q8).abs());
+                } else {
+                    h1[i2 + 3] = (q8).tanh();
+                    h1[5 - i2] = ((q7).min(x[m + 3])).mul_add(
+                        (if h1[m + 3] > pick(x, m, x[(m + 5) % 6]) {
+                            h1[m + 3] * 2.0
                         } else {
-                            h1[5 - i23] - ((i23 as f64) * 0.5 + 2.0_f64)
+                            pick(x, m, x[(m + 5) % 6]) - h1[m + 3]
                         })
                         .tanh(),
+                        0.5,
                     );
+                }
+                q7 += sigmoid(
+                    (if relu(x[m + i2]) > (h1[5 - m] * 0.5 + 1.5_f64).tanh() {
+                        relu(x[m + i2]) * 2.0
+                    } else {
+                        (h1[5 - m] * 0.5 + 1.5_f64).tanh() - relu(x[m + i2])
+                    }),
+                );
+            }
+            let g15 = (relu(q8 - 0.3)).sqrt();
+            let t16 = if g15 > 0.0 { g15 } else { 0.0 };
+            let d17 = sigmoid((2.0_f64).tanh().exp());
+            top4 = top4.max(d17);
+            let mut top20: f64 = -9.0;
+            for i18 in i2 + 1..4 {
+                let t21 = ((w[3]).max(q7) * 0.5 + pick(x, i18, top4));
+                let d22 = t16;
+                if d22 > top20 {
+                    top20 = d22;
+                }
+                let mut loc23 = [0.0_f64; 2];
+                for i24 in 0..loc23.len() {
+                    loc23[i24] = loc23[(i18 + 1) % 2];
+                }
+                q7 += (loc23[(i18 + 2) % 2]
+                    * (((h1[(i2 + 5) % 6]).mul_add(loc23[1], 0.5)) * ((h1[(i2 + 5) % 6]).mul_add(loc23[1], 0.5))
+                        + 0.5)
+                        .ln())
+                .exp();
+                h1[5 - i18] = (soft(0.5_f64, hc[1]) - (wsum(w, q8) * 0.5 + t16).tanh());
+            }
+            let d25 = relu(top20);
+            if d25 > top4 {
+                top4 = d25;
+            }
         }
-        h1[5 - m] += pr25.tanh();
-        let t32 = (best26 * best26 + 1.0).sqrt();
+        let t26 = top4.tanh();
+        h1[(m + 6) % 6] = ((x[4] * 0.5 + h1[(m + 2) % 6]).tanh()).max((x[m + 3] * 0.5 + pick(x, m, x[4])));
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
+            acc_z += x[i] * w[i % 4];
         }
-        acc_z + top4 + pr25 + best26 + t32 + h1[5] * 0.5 + h1[0]
+        acc_z + top4 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4225,7 +4168,7 @@ mod nest_5031 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a passive call assigned to an integer variable; a passive call for an index; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5032 {
     use super::*;
 
@@ -4260,71 +4203,72 @@ mod nest_5032 {
                 let mut best18: f64 = 9.0;
                 let mut pr19: f64 = 1.0;
                 for i16 in 0..h2.len() {
-                    let p20 = if i16 == 0 { 2 } else { i16 - 1 };
-                    let g21 = (relu((hc[0] + soft(pr19, w[i16])))).sqrt();
-                    let t22 = if g21 > 0.0 { g21 * (x[3] + soft(pr19, pr6)).tanh() } else { 0.0 };
+                    let mut p20: usize = 0;
+                    p20 = bucket(w, x[5 - i16]);
+                    let d21 = (h1[p20 + 2] / ((soft((m as f64), x[p20 + m])) * (soft((m as f64), x[p20 + m])) + 1.0))
+                        .max((pr19).powi(2));
+                    if d21 > top12 {
+                        top12 = d21;
+                    }
                     pr19 *= 1.0
                         + 0.25
                             * ((s9).abs()
                                 / ((((top12) * (top12) + 0.5).ln()) * (((top12) * (top12) + 0.5).ln()) + 1.0))
                                 .tanh();
-                    let d23 =
+                    let d22 =
                         (((top5) * (top5) + 0.5).ln() / (((a).mul_add(top5, 0.5)) * ((a).mul_add(top5, 0.5)) + 1.0));
-                    if d23 < best18 {
-                        best18 = d23;
+                    if d22 < best18 {
+                        best18 = d22;
                     }
-                    let p24 = if m > 0 { p20 } else { 1 };
+                    let p23: usize = nearest_to(x, h2[0]);
                 }
-                let d25 = relu(best18);
-                top5 = top5.max(d25);
+                pr6 *= 1.0 + 0.25 * ((best18 * best18 + 0.5).ln()).tanh();
+                if pr19 > (x[(m + 5) % 6]).sin() {
+                    pr6 *= 0.75 + 0.5 * sigmoid(((((hc[0]).min(pr6)).tanh()) * (((hc[0]).min(pr6)).tanh()) + 0.5).ln());
+                    h1[5 - m] = ((x[(m + 2) % 6] * s9) * 0.5 + (2.0_f64).min(pick(x, m, top12)));
+                }
             }
-            if s9 > (top5 * (*xi4)) {
-                pr6 *= 1.0 + 0.25 * (x[(m + 5) % 6]).tanh();
-                let g26 = (relu(x[(m + 6) % 6] - 0.8)).sqrt();
-                let t27 = if g26 > 0.0 { g26 } else { 0.0 };
-            } else {
-                h1[m] = (((-0.75_f64) - s9) * 0.5 + (s9).mul_add(hc[0], 0.5));
-                s9 -= ((a).tanh().exp() - (a).max(x[(m + 4) % 6]));
-            }
-            h1[5 - m] += a;
+            let g24 = (s9 * s9 + 0.5).sqrt();
+            let t25 = if g24 > 0.0 { g24 } else { 0.0 };
+            let d26 = ((h2[0]).tanh() - h1[(m + 1) % 6]);
+            top5 = top5.max(d26);
             if flag {
-                let g28 =
-                    ((pr6 / ((top5) * (top5) + 1.0)).tanh() * (pr6 / ((top5) * (top5) + 1.0)).tanh() + 0.5).sqrt();
-                let t29 = if g28 > 0.0 { g28 * (hc[1] / ((w[m]) * (w[m]) + 1.0)) } else { 0.0 };
+                let g27 = ((pr6 / ((pr6) * (pr6) + 1.0)).tanh() * (pr6 / ((pr6) * (pr6) + 1.0)).tanh() + 0.5).sqrt();
+                let t28 = if g27 > 0.0 { g27 * (hc[1] / ((w[m]) * (w[m]) + 1.0)) } else { 0.0 };
             }
             pr6 *= 1.0 + 0.25 * ((1.5_f64).powi(2) + h2[0]).tanh();
-            let d30 = (softplus(1.5_f64) - (soft(top5, hc[1]) - x[5 - m]));
-            if d30 > top5 {
-                top5 = d30;
+            let d29 = (softplus(1.5_f64) - (soft(d26, hc[1]) - x[5 - m]));
+            if d29 > top5 {
+                top5 = d29;
             }
         }
-        let t31 = (top5 * top5 + 1.0).sqrt();
-        let t32 = pr6.tanh();
-        let mut q35: f64 = 1.0;
-        for xi34 in w.iter() {
+        let t30 = (top5 * top5 + 1.0).sqrt();
+        let t31 = pr6.tanh();
+        let mut q34: f64 = 1.0;
+        for xi33 in w.iter() {
             if (w[m]).cos() > (0.5_f64 - 1.5_f64) {
                 pr6 *=
-                    1.0 + 0.25 * (((pr6).max(2.0_f64)).tanh() / ((q35 * 0.5 + t32) * (q35 * 0.5 + t32) + 1.0)).tanh();
+                    1.0 + 0.25 * (((pr6).max(2.0_f64)).tanh() / ((q34 * 0.5 + t31) * (q34 * 0.5 + t31) + 1.0)).tanh();
             }
-            if (q35 / ((wsum(w, h2[0])) * (wsum(w, h2[0])) + 1.0)) < 1.0 {
-                q35 += sigmoid((m as f64));
-                let r36 = sigmoid(((top5).abs() - (x[m]).abs())) / q35;
-                q35 += r36;
+            if (q34 / ((wsum(w, h2[0])) * (wsum(w, h2[0])) + 1.0)) < 1.0 {
+                q34 += sigmoid((m as f64));
+                let r35 = sigmoid(((top5).abs() - (x[m]).abs())) / q34;
+                q34 += r35;
             } else {
-                let g37 =
-                    ((x[(m + 6) % 6] / ((t31) * (t31) + 1.0)) * (x[(m + 6) % 6] / ((t31) * (t31) + 1.0)) + 0.5).sqrt();
-                let t38 = if g37 > 0.0 { g37 } else { 0.0 };
-                let g39 = ((-hc[1]) * (-hc[1]) + 0.5).sqrt();
-                let t40 = if g39 > 0.0 { g39 * (hc[0]).max((*xi34)) } else { 0.0 };
+                let g36 =
+                    ((x[(m + 6) % 6] / ((t30) * (t30) + 1.0)) * (x[(m + 6) % 6] / ((t30) * (t30) + 1.0)) + 0.5).sqrt();
+                let t37 = if g36 > 0.0 { g36 } else { 0.0 };
+                let g38 = ((-hc[1]) * (-hc[1]) + 0.5).sqrt();
+                let t39 = if g38 > 0.0 { g38 * (hc[0]).max((*xi33)) } else { 0.0 };
             }
-            let g41 = ((h1[m + 3]).sin() * (h1[m + 3]).sin() + 0.5).sqrt();
-            let t42 = if g41 > 0.0 { g41 * (w[m]).cos() } else { 0.0 };
-            let r43 = sigmoid((((x[m + 3]) * (x[m + 3]) + 1.0).sqrt()).max((t31 * 0.5 + (m as f64)))) / q35;
-            q35 += r43;
+            let g40 = ((h1[m + 3]).sin() * (h1[m + 3]).sin() + 0.5).sqrt();
+            let t41 = if g40 > 0.0 { g40 * (w[m]).cos() } else { 0.0 };
+            let r42 = sigmoid((((x[m + 3]) * (x[m + 3]) + 1.0).sqrt()).max((t30 * 0.5 + (m as f64)))) / q34;
+            q34 += r42;
         }
-        let t44 = (q35 * q35 + 1.0).sqrt();
-        let t45 = a;
-        top5 + (pr6 * pr6 + 1.0).ln() + t31 + q35 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let t43 = (q34 * q34 + 1.0).sqrt();
+        let t44 = a;
+        top5 + (pr6 * pr6 + 1.0).ln() + t30 + q34 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4607,7 +4551,7 @@ mod nest_5034 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a passive call for an index; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod nest_5035 {
     use super::*;
 
@@ -4639,40 +4583,30 @@ mod nest_5035 {
                             );
                     let g15 = ((top13 - s8) * (top13 - s8) + 0.5).sqrt();
                     let t16 = if g15 > 0.0 { g15 } else { 0.0 };
-                    let p17 = if m < i3 { i11 } else { 0 };
-                    let d18 = ((((i3 as f64) * (i3 as f64) + 1.0).sqrt()) * (((i3 as f64) * (i3 as f64) + 1.0).sqrt())
-                        + 1.0)
-                        .sqrt();
+                    let p17: usize = nearest_to(x, s8);
+                    let d18 =
+                        (if (t16 - wsum(w, q5)) > (if x[5 - i6] > pr14 { x[5 - i6] * 2.0 } else { pr14 - x[5 - i6] }) {
+                            (t16 - wsum(w, q5)) * 2.0
+                        } else {
+                            (if x[5 - i6] > pr14 { x[5 - i6] * 2.0 } else { pr14 - x[5 - i6] }) - (t16 - wsum(w, q5))
+                        })
+                        .tanh();
                     if d18 > top13 {
                         top13 = d18;
                     }
                 }
-                let t19 = relu(top13);
-                let g20 = (pr14 * pr14 + 0.5).sqrt();
-                let t21 = if g20 > 0.0 { g20 * sigmoid(soft(0.25_f64, hc[0])) } else { 0.0 };
+                s9 += top13.tanh() * 0.5 + ((*xi4) / ((q5) * (q5) + 1.0)).tanh().exp();
+                q5 += (((1.0 / pr14) * relu(((i3 as f64) * (i3 as f64) + 1.0).sqrt())).tanh())
+                    * (((1.0 / pr14) * relu(((i3 as f64) * (i3 as f64) + 1.0).sqrt())).tanh());
             }
-            q5 += (s8 * s8 * 0.5 + (s9 / ((*xi4) * (*xi4) + 1.0)).sin()).exp();
-            q5 += ((((q5).abs()).max(q5)).tanh()) * ((((q5).abs()).max(q5)).tanh());
-            let mut loc22 = [0.0_f64; 2];
-            for i23 in 0..loc22.len() {
-                loc22[i23] = (-a).max(q5);
-            }
-            q5 += sigmoid(loc22[1]);
+            q5 += ((s9.tanh() * q5).tanh()) * ((s9.tanh() * q5).tanh());
+            let r19 = sigmoid((x[m + 3]).atan()) / q5;
+            q5 += r19;
+            h1[(m + 2) % 2] = ((h1[(i3 + 2) % 2]).min(wsum(w, h1[(i3 + 2) % 2]))
+                / (((soft(q5, s8)).atan()) * ((soft(q5, s8)).atan()) + 1.0));
         }
-        let mut top26: f64 = (-soft((m as f64), h2[(m + 2) % 2]));
-        for xi25 in w.iter() {
-            let d27 = ((h2[(m + 1) % 2] * 0.5 + h2[(m + 2) % 2]) + (q5).max(hc[0]));
-            if d27 > top26 {
-                top26 = d27;
-            }
-            let p28 = if m == 0 { 2 } else { m - 1 };
-        }
-        h1[(m + 2) % 2] = (top26 * top26 + 1.0).sqrt();
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
-        }
-        acc_z + q5 + top26 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[0]
+        h1[(m + 1) % 2] += ((q5 + x[4]).tanh() + (q5).tanh().exp());
+        q5 + h1[1] * 0.5 + h1[0] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5040,7 +4974,7 @@ mod nest_5038 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_5039 {
     use super::*;
 
@@ -5080,15 +5014,36 @@ mod nest_5039 {
                 let t18 = if g17 > 0.0 { g17 } else { 0.0 };
                 let p19 = if m == 0 { 2 } else { m - 1 };
             }
-            q4 += sigmoid(s8);
-            let g20 = (((wsum(w, s7)).mul_add(s8, 0.5) + 0.2).max(0.0)).sqrt();
-            let t21 = if g20 > 0.0 { g20 * s8 } else { 0.0 };
-            h1[(m + 1) % 2] = ((q4 + w[(i2 + 2) % 4]) * (q4 + w[(i2 + 2) % 4]) + 0.5).ln();
+            if s8 > x[i2 + 4] {
+                h1[1 - i2] += relu(((i2 as f64) - s7));
+            } else {
+                let g20 = (relu((q4 + w[(i2 + 2) % 4]) - 0.3)).sqrt();
+                let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+                h1[(m + 2) % 2] = ((h1[(m + 1) % 2]).max(pick(x, m, h1[(m + 2) % 2]))).max((q4).powi(2));
+            }
+            q4 += (-0.75_f64) * (-0.75_f64);
+            let mut loc22 = [0.0_f64; 2];
+            for i23 in 0..loc22.len() {
+                loc22[i23] = relu((h1[1 - i23] * 0.5 + q4));
+            }
+            s8 = (s8 * 0.5 + loc22[i2] * 0.5 + (-(i2 as f64)).min((x[(m + 6) % 6]).mul_add(wsum(w, q4), 0.5))).tanh();
+            let mut loc24 = [0.0_f64; 3];
+            for i25 in 0..loc24.len() {
+                loc24[i25] = (s8).mul_add(((0.5_f64) * (0.5_f64) + 0.5).ln(), 0.5);
+            }
+            s8 += s8 + loc24[2 - m];
         }
-        h1[(m + 1) % 2] = q4.sqrt();
-        let g22 = ((q4 * 0.5 + q4) * (q4 * 0.5 + q4) + 0.5).sqrt();
-        let t23 = if g22 > 0.0 { g22 } else { 0.0 };
-        q4 + h1.iter().sum::<f64>()
+        h1[(m + 2) % 2] = q4.tanh();
+        if m > 0 {
+            h1[(m + 1) % 2] = relu((x[5 - m]).powi(2));
+            let g26 = (relu((0.25_f64 - h1[(m + 1) % 2]))).sqrt();
+            let t27 = if g26 > 0.0 { g26 * softplus(q4) } else { 0.0 };
+        }
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + q4 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5279,7 +5234,7 @@ mod nest_5040 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_5041 {
     use super::*;
 
@@ -5291,61 +5246,91 @@ mod nest_5041 {
         let mut s6: f64 = (a).tanh().exp();
         for i3 in 0..2 {
             s6 -= (wsum(w, x[(m + 2) % 6]) * (best5).cos());
-            let p7 = if i3 == 0 { 1 } else { i3 - 1 };
-            let mut top10: f64 = -9.0;
-            for i8 in m + 1..n {
-                if m == 0 {
-                    let d11 = (x[m] * 0.5 + s6).cos();
-                    if d11 > top10 {
-                        top10 = d11;
+            let p7: usize = bucket(w, best5);
+            let g8 = (relu(((m as f64) * (m as f64) + 0.5).ln())).sqrt();
+            let t9 = if g8 > 0.0 { g8 } else { 0.0 };
+            let d10 = (w[(i3 + 2) % 4] / ((1.5_f64) * (1.5_f64) + 1.0)).max(pick(x, p7, w[m + 1]));
+            if d10 < best5 {
+                best5 = d10;
+            }
+            let mut top13: f64 = -9.0;
+            for i11 in 0..i3 {
+                let t14 = (((h2[1]) * (h2[1]) + 1.0).sqrt()).min(soft(1.5_f64, t9));
+                let d15 = ((h2[1 - i11]).mul_add(b, 0.5) / ((2.0_f64 - best5) * (2.0_f64 - best5) + 1.0));
+                if d15 > top13 {
+                    top13 = d15;
+                }
+                let d16 = (top13 / ((h2[0]) * (h2[0]) + 1.0)).max((x[m]).tanh());
+                top13 = top13.max(d16);
+                let mut s19: f64 = (-best5);
+                for i17 in 0..x.len() {
+                    if (x[(i3 + 1) % 6] * 0.5 + d15) < 1.0 {
+                        h1[0] = w[(i11 + 2) % 4];
+                    } else {
+                        let g20 = (((d10).min(x[i3 + m])).max(0.0)).sqrt();
+                        let t21 = if g20 > 0.0 { g20 * top13 } else { 0.0 };
+                        s6 = (s6 * 0.5 + ((t9 / ((a) * (a) + 1.0)) - (x[i11 + m]).tanh().exp())).tanh();
                     }
-                    h2[0] = ((wsum(w, x[p7 + i3])).tanh().exp()).max((-a));
-                } else {
-                    s6 -= s6;
-                    let d12 = ((h2[1 - i3]).mul_add(b, 0.5) / ((2.0_f64 - best5) * (2.0_f64 - best5) + 1.0));
-                    if d12 > top10 {
-                        top10 = d12;
+                    let d22 = (if ((0.5_f64) * (0.5_f64) + 1.0).sqrt() > (x[m] * wsum(w, h2[(m + 2) % 2])) {
+                        ((0.5_f64) * (0.5_f64) + 1.0).sqrt() * 2.0
+                    } else {
+                        (x[m] * wsum(w, h2[(m + 2) % 2])) - ((0.5_f64) * (0.5_f64) + 1.0).sqrt()
+                    });
+                    if d22 > top13 {
+                        top13 = d22;
+                    }
+                    s19 = (s19 * 0.5
+                        + (((soft(x[i17 * 1 + i11], (m as f64))) * (soft(x[i17 * 1 + i11], (m as f64))) + 1.0).sqrt()
+                            / (((x[i3 + 4]).atan()) * ((x[i3 + 4]).atan()) + 1.0)))
+                        .tanh();
+                    if (pick(x, i3, h1[2 - i3]) * 0.5 + soft(d22, d22)) < 0.3 {
+                        h2[i3 + i11] = relu((x[m + i11] * 0.5 + 0.5_f64));
+                        h1[i11 + m] = x[3];
+                    } else {
+                        h2[i3 * 1 + i11] = (if (w[3] * x[p7]) > (h1[i3 + 1]).mul_add(h2[i3 * 1 + i11], 0.5) {
+                            (w[3] * x[p7]) * 2.0
+                        } else {
+                            (h1[i3 + 1]).mul_add(h2[i3 * 1 + i11], 0.5) - (w[3] * x[p7])
+                        });
+                        let d23 = wsum(w, h2[1 - i11]);
+                        if d23 > top13 {
+                            top13 = d23;
+                        }
                     }
                 }
-                let d13 = ((h1[p7 + 1] - x[(i8 + 5) % 6]) / ((x[m * 2 + p7]) * (x[m * 2 + p7]) + 1.0));
-                if d13 > top10 {
-                    top10 = d13;
+                let d24 = s19 * 0.5 + h2[i11 + 1];
+                best5 = best5.min(d24);
+            }
+            let g25 = (relu(top13)).sqrt();
+            let t26 = if g25 > 0.0 { g25 } else { 0.0 };
+        }
+        let t27 = best5;
+        let t28 = s6;
+        let mut best31: f64 = 9.0;
+        let mut top32: f64 = -9.0;
+        for (i29, xi30) in x.iter().enumerate() {
+            h1[(i29 + 3) % 3] +=
+                ((if pick(x, m, top32) > (*xi30) { pick(x, m, top32) * 2.0 } else { (*xi30) - pick(x, m, top32) })
+                    * 0.5_f64);
+            if softplus(w[(i29 + 4) % 4]) > h2[(i29 + 2) % 2] {
+                h2[(i29 + 2) % 2] += best5;
+            } else {
+                let d33 = ((x[i29]).max(w[(m + 2) % 4])).min((h1[(i29 + 2) % 3]).cos());
+                if d33 > top32 {
+                    top32 = d33;
                 }
             }
-            let g14 = (top10 * top10 + 0.5).sqrt();
-            let t15 = if g14 > 0.0 { g14 } else { 0.0 };
-            let d16 = ((-0.75_f64).cos() - (t15).tanh().exp());
-            if d16 < best5 {
-                best5 = d16;
+            let d34 = ((h2[(m + 1) % 2] + x[m]).tanh() + (h2[(m + 1) % 2]).sin());
+            if d34 < best31 {
+                best31 = d34;
             }
-            let t17 = (relu(d16) / ((pick(x, i3, t15)) * (pick(x, i3, t15)) + 1.0));
+            let d35 = (soft((i29 as f64), (*xi30)) + 0.25_f64).min((if a > 0.25_f64 { a * 2.0 } else { 0.25_f64 - a }));
+            top32 = top32.max(d35);
+            h1[m] = (sigmoid(d35) * wsum(w, (*xi30)));
         }
-        let t18 = (best5 * best5 + 1.0).sqrt();
-        let g19 = (relu(s6 - 0.3)).sqrt();
-        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
-        let mut s23: f64 = 0.0;
-        for i21 in 0..h1.len() {
-            s23 += relu((x[m + 3] / ((s6) * (s6) + 1.0)));
-            let mut loc24 = [0.0_f64; 2];
-            for i25 in 0..loc24.len() {
-                loc24[i25] = w[(m + 3) % 4];
-            }
-            let d26 = loc24[(i21 + 1) % 2];
-            if d26 < best5 {
-                best5 = d26;
-            }
-            let mut s29: f64 = w[i21 + 1];
-            for i27 in (0..3).rev() {
-                s29 = 0.5 * s29 + (h2[(i27 + 1) % 2] * (x[4] - t20).tanh());
-                let t30 =
-                    (((w[i21]).mul_add(h1[(m + 3) % 3], 0.5)) * ((w[i21]).mul_add(h1[(m + 3) % 3], 0.5)) + 0.5).ln();
-                let g31 = ((b - 0.8).max(0.0)).sqrt();
-                let t32 = if g31 > 0.0 { g31 } else { 0.0 };
-            }
-            let t33 = s29;
-        }
-        let t34 = s23.tanh();
-        best5 + (s6 * s6 + 1.0).ln() + s23 + t34 + h1[2] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let t36 = best31;
+        let t37 = (top32 * top32 + 0.5).ln();
+        best5 + s6 + t27 + best31 + top32 + t37 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -5431,12 +5416,12 @@ mod nest_5042 {
                 / ((h2[0] * 0.5 + x[m + 3]) * (h2[0] * 0.5 + x[m + 3]) + 1.0));
         }
         let t6 = (s5 * s5 + 0.5).ln();
-        let p7 = if m == 0 { 2 } else { m - 1 };
+        let p7 = if !flag { m } else { 2 };
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + s5 + t6 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        acc_z + s5 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5500,7 +5485,7 @@ mod nest_5042 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_5043 {
     use super::*;
 
@@ -5514,53 +5499,41 @@ mod nest_5043 {
             best4 = best4.min(d5);
             let mut top8: f64 = (x[(m + 3) % 6] * (i2 as f64));
             for i6 in 0..=m {
-                let p9 = if m == 0 { 2 } else { m - 1 };
-                let d10 = relu(0.5_f64);
+                let p9 = if i6 == 0 { 2 } else { i6 - 1 };
+                let d10 = ((d5 * 0.5 + d5) - (wsum(w, a)).max(best4));
                 if d10 > top8 {
                     top8 = d10;
                 }
-                let mut pr13: f64 = 1.0;
-                for i11 in 0..=i2 {
-                    if (i2 as f64) > (h1[0]).mul_add(hc[0], 0.5) {
-                        h1[i11] = ((d10).cos() - (h1[(i2 + 1) % 2] * top8));
-                    }
-                    pr13 *=
-                        0.75 + 0.5 * sigmoid(((h1[(m + 2) % 2] * pick(x, p9, pr13)) - (h1[1 - i2]).mul_add(b, 0.5)));
-                    pr13 *= 1.0 + 0.25 * (top8 * w[3 - i11]).tanh();
+                let d11 = w[0];
+                if d11 > top8 {
+                    top8 = d11;
                 }
-                if pr13
-                    > (if soft(0.5_f64, d5) > w[i6 + i2] {
-                        soft(0.5_f64, d5) * 2.0
-                    } else {
-                        w[i6 + i2] - soft(0.5_f64, d5)
-                    })
-                {
-                    h1[(i2 + 1) % 2] = (-(pr13).cos());
-                    h1[1] += softplus((d5).max(x[p9 * 2 + i2]));
+            }
+            let d12 = (top8 * top8 + 1.0).sqrt() * (best4).sin();
+            if d12 < best4 {
+                best4 = d12;
+            }
+        }
+        let g13 = ((best4 - 0.8).max(0.0)).sqrt();
+        let t14 = if g13 > 0.0 { g13 } else { 0.0 };
+        let mut s17: f64 = (m as f64);
+        let mut s18: f64 = 0.0;
+        for i15 in 0..h1.len() {
+            s17 = (s17 * 0.5
+                + ((if pick(x, i15, t14) > h1[(i15 + 2) % 2] {
+                    pick(x, i15, t14) * 2.0
                 } else {
-                    h1[(p9 + 2) % 2] = (if (x[(p9 + 5) % 6]).tanh() > (x[i6 + m]).max(x[5 - i2]) {
-                        (x[(p9 + 5) % 6]).tanh() * 2.0
-                    } else {
-                        (x[i6 + m]).max(x[5 - i2]) - (x[(p9 + 5) % 6]).tanh()
-                    });
-                    h1[1 - i2] += (d10).cos();
-                }
-            }
-            if top8 > sigmoid(d5) {
-                let g14 = ((x[m] - pick(x, i2, hc[1])) * (x[m] - pick(x, i2, hc[1])) + 0.5).sqrt();
-                let t15 = if g14 > 0.0 { g14 } else { 0.0 };
-            }
+                    h1[(i15 + 2) % 2] - pick(x, i15, t14)
+                }) * 0.5
+                    + (m as f64).sin()))
+            .tanh();
+            s18 -= ((s17).powi(2) * 0.5 + wsum(w, hc[1]));
+            let p19: usize = nearest_to(x, w[(i15 + 1) % 4]);
         }
-        let t16 = best4.tanh();
-        let d17 = (w[3 - m] - a).mul_add(wsum(w, x[m + 3]), 0.5);
-        if d17 < best4 {
-            best4 = d17;
-        }
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z + best4 + t16 + d17 + h1[1] * 0.5 + h1[1]
+        let t20 = sigmoid(s17);
+        let g21 = (s18 * s18 + 0.5).sqrt();
+        let t22 = if g21 > 0.0 { g21 * (h1[(m + 2) % 2] / ((best4) * (best4) + 1.0)) } else { 0.0 };
+        best4 + s17 + s18 + t20 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -5624,7 +5597,7 @@ mod nest_5043 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
 mod nest_5044 {
     use super::*;
 
@@ -5663,15 +5636,16 @@ mod nest_5044 {
                     (s4).max(hc[1]) - (if 2.0_f64 > best12 { 2.0_f64 * 2.0 } else { best12 - 2.0_f64 })
                 });
             let p16 = if i10 == 0 { 1 } else { i10 - 1 };
-            let d17 = ((if soft(h1[(m + 1) % 2], best12) > (m as f64) {
-                soft(h1[(m + 1) % 2], best12) * 2.0
-            } else {
-                (m as f64) - soft(h1[(m + 1) % 2], best12)
-            }) * 0.5
-                + sigmoid(x[m]));
-            best12 = best12.min(d17);
+            let d17 = ((h1[(m + 1) % 2]).abs()).max((pr5 + x[(m + 3) % 6]));
+            if d17 < best12 {
+                best12 = d17;
+            }
         }
-        s4 + pr5 + t9 + best12 + h1[1] * 0.5 + h1[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + s4 + pr5 + t8 + t9 + best12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5735,7 +5709,7 @@ mod nest_5044 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_5045 {
     use super::*;
 
@@ -5773,24 +5747,34 @@ mod nest_5045 {
                 }
                 let g21 = (s16 * s16 + 0.5).sqrt();
                 let t22 = if g21 > 0.0 { g21 * (d7 / ((a) * (a) + 1.0)) } else { 0.0 };
-                let p23 = if m == 0 { 2 } else { m - 1 };
+                let p23 = if i8 == 0 { 0 } else { i8 - 1 };
             }
-            h2[i3 + 1] = relu(s10);
+            if s10 > (b / ((wsum(w, 0.25_f64)) * (wsum(w, 0.25_f64)) + 1.0)) {
+                let d24 = (x[5 - i3]).min(wsum(w, d7));
+                top6 = top6.max(d24);
+            } else {
+                h1[i3 + 4] = (-(h2[2 - i3] / ((pr5) * (pr5) + 1.0)));
+                s10 += (if top6 > b { top6 * 2.0 } else { b - top6 }).atan();
+            }
         }
-        let t24 = (1.0 / pr5);
-        if top6 > (m as f64).min(x[1]) {
-            h1[m] = x[(m + 1) % 6];
-        }
-        if (top6).max(top6) < 0.0 {
-            pr5 *= 1.0 + 0.25 * (x[(m + 1) % 6]).tanh();
-            h2[m] = top6;
+        let g25 = (pr5 * pr5 + 0.5).sqrt();
+        let t26 = if g25 > 0.0 { g25 } else { 0.0 };
+        h1[m] += (top6 * top6 + 0.5).ln();
+        if m % 2 == 1 {
+            pr5 *= 1.0 + 0.25 * (pick(x, m, h1[5 - m]) - (top6).mul_add(pr5, 0.5)).tanh();
         } else {
-            let g25 = (relu(((h2[(m + 2) % 3]).max(wsum(w, x[m]))).tanh() - 0.8)).sqrt();
-            let t26 = if g25 > 0.0 { g25 } else { 0.0 };
-            let g27 = (((t24).powi(2) - 0.8).max(0.0)).sqrt();
-            let t28 = if g27 > 0.0 { g27 * softplus(pr5) } else { 0.0 };
+            let d27 = softplus(soft(pr5, x[m]));
+            if d27 > top6 {
+                top6 = d27;
+            }
+            let g28 = ((top6 + 0.2).max(0.0)).sqrt();
+            let t29 = if g28 > 0.0 { g28 } else { 0.0 };
         }
-        pr5 + top6 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += x[i] * w[i % 4];
+        }
+        acc_z + pr5 + top6 + h1[3] * 0.5 + h1[1] + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -6211,7 +6195,7 @@ mod nest_5048 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5049 {
     use super::*;
 
@@ -6248,28 +6232,65 @@ mod nest_5049 {
                 s20 += 0.1 * s20
                     + (if w[m + 1] > x[(m + 4) % 6] { w[m + 1] * 2.0 } else { x[(m + 4) % 6] - w[m + 1] }).powi(2);
                 s20 += 0.1 * s20 + relu((-0.75_f64).tanh().exp());
-                let p21 = if i18 == 0 { 1 } else { i18 - 1 };
+                let p21 = if i15 == 0 { i18 } else { 1 };
             }
-            let d22 = ((soft(hc[1], a)).max(x[5 - i15])).tanh().exp();
+            if s20 > ((hc[1]) * (hc[1]) + 0.5).ln() {
+                s20 += relu((soft(best17, x[i15 + 3]) + best17));
+            } else {
+                h2[5 - i15] += (i15 as f64);
+            }
+            let d22 = (softplus(best17)).min(best17);
             if d22 < best17 {
                 best17 = d22;
             }
-            h2[5 - i15] = ((w[(i15 + 3) % 4] - pr5).tanh() - (i15 as f64));
+            if s20 > (h1[(i15 + 4) % 6]).max(a) {
+                h2[4] += ((if pick(x, m, (-0.75_f64)) > x[i15] {
+                    pick(x, m, (-0.75_f64)) * 2.0
+                } else {
+                    x[i15] - pick(x, m, (-0.75_f64))
+                }) - (w[i15]).max(h1[m + i15]));
+            } else {
+                pr5 *= 1.0
+                    + 0.25 * ((if h1[m + 3] > 0.25_f64 { h1[m + 3] * 2.0 } else { 0.25_f64 - h1[m + 3] }).cos()).tanh();
+                h2[m + i15] = (i15 as f64);
+            }
         }
-        let mut q25: f64 = 0.5;
-        for i23 in 0..x.len() {
-            let r26 = sigmoid(((best17).min((m as f64))).max((pr5 * 0.5 + pr5).tanh())) / q25;
-            q25 += r26;
-            let g27 = ((-hc[0]).max(0.0)).sqrt();
-            let t28 = if g27 > 0.0 { g27 * (if pr5 > x[i23] { pr5 * 2.0 } else { x[i23] - pr5 }).tanh() } else { 0.0 };
-            h1[m] = (h1[(m + 4) % 6]).tanh();
+        if best17 > (best17).tanh().exp() {
+            h2[(m + 4) % 6] = (best17 * 0.5 + h1[m + 3]);
+        } else {
+            h1[(m + 6) % 6] += (pr5 * 0.5 + (h2[m + 3] + h2[3]).tanh()).tanh();
         }
-        let t29 = q25.ln();
+        let mut s25: f64 = 0.0;
+        let mut top26: f64 = (b - wsum(w, x[m]));
+        for i23 in 0..m {
+            if i23 == 0 {
+                h2[i23] += ((1.5_f64) * (1.5_f64) + 0.5).ln();
+                h2[i23 * 3 + m] += (-2.0_f64).max((pr5).atan());
+            } else {
+                let g27 = (relu(w[m + 1] + 0.2)).sqrt();
+                let t28 = if g27 > 0.0 { g27 * (m as f64).tanh() } else { 0.0 };
+                let d29 = (-w[(m + 2) % 4]).sin();
+                if d29 > top26 {
+                    top26 = d29;
+                }
+            }
+            s25 += w[m + i23] * s25;
+            let g30 = (relu(best17 - 0.3)).sqrt();
+            let t31 = if g30 > 0.0 { g30 } else { 0.0 };
+            let d32 = (-(x[(m + 3) % 6]).mul_add(a, 0.5));
+            if d32 > top26 {
+                top26 = d32;
+            }
+            let g33 = (((0.5_f64).powi(2)).max(0.0)).sqrt();
+            let t34 = if g33 > 0.0 { g33 * h2[(m + 2) % 6] } else { 0.0 };
+        }
+        let t35 = sigmoid(s25);
+        h1[m] = top26;
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (pr5 * pr5 + 1.0).ln() + best17 + q25 + h1[4] * 0.5 + h1[3] + h2[0] * 0.5 + h2[1]
+        acc_z + (pr5 * pr5 + 1.0).ln() + best17 + s25 + top26 + t35 + h1.iter().sum::<f64>() + h2[5] * 0.5 + h2[5]
     }
 
     #[test]
@@ -6333,7 +6354,7 @@ mod nest_5049 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5050 {
     use super::*;
 
@@ -6359,37 +6380,49 @@ mod nest_5050 {
             }
             let g13 = (relu((if s5 > (-0.75_f64) { s5 * 2.0 } else { (-0.75_f64) - s5 }) + 0.2)).sqrt();
             let t14 = if g13 > 0.0 { g13 } else { 0.0 };
-            let p15 = if flag { i9 } else { 0 };
-            let p16 = if m == 0 { 2 } else { m - 1 };
+            let p15 = if i9 == 0 { 2 } else { i9 - 1 };
+            let p16 = if p15 < i9 { p15 } else { 1 };
         }
-        let g17 = (relu(best11 - 0.8)).sqrt();
-        let t18 = if g17 > 0.0 { g17 } else { 0.0 };
-        let mut best21: f64 = 9.0;
-        let mut s22: f64 = 0.0;
-        for xi20 in x.iter() {
-            let d23 = pick(x, m, best11);
-            best21 = best21.min(d23);
-            let mut q26: f64 = 0.5;
-            for i24 in m + 1..4 {
-                let p27 = if n > 2 { i24 } else { 1 };
-                q26 += sigmoid((sigmoid((p27 as f64)) * 0.5 + (pick(x, i24, t8) + q26)));
-                let p28 = if m == 0 { 2 } else { m - 1 };
+        let t17 = best11;
+        let mut q20: f64 = 0.5;
+        for i18 in m + 1..n {
+            q20 += sigmoid(
+                (if ((wsum(w, a)) * (wsum(w, a)) + 1.0).sqrt() > (h2[(m + 4) % 6] * 0.5 + x[5 - m]) {
+                    ((wsum(w, a)) * (wsum(w, a)) + 1.0).sqrt() * 2.0
+                } else {
+                    (h2[(m + 4) % 6] * 0.5 + x[5 - m]) - ((wsum(w, a)) * (wsum(w, a)) + 1.0).sqrt()
+                }),
+            );
+            let mut top23: f64 = (t17).cos();
+            for i21 in 0..=i18 {
+                let d24 = h2[m + 3];
+                if d24 > top23 {
+                    top23 = d24;
+                }
+                let mut best27: f64 = 9.0;
+                for i25 in 0..i21 {
+                    let d28 = ((2.0_f64 * 0.5 + x[0]) * best27);
+                    best27 = best27.min(d28);
+                    let g29 = ((if b > s5 { b * 2.0 } else { s5 - b }).max(0.0)).sqrt();
+                    let t30 = if g29 > 0.0 { g29 } else { 0.0 };
+                }
+                let t31 = best27;
+                let d32 = ((best27).max(x[i18 + 3])).max(best11);
+                if d32 < best27 {
+                    best27 = d32;
+                }
+                let d33 = h1[m];
+                if d33 < best11 {
+                    best11 = d33;
+                }
             }
-            if q26 > ((s5) * (s5) + 1.0).sqrt() {
-                h2[(m + 4) % 6] = ((*xi20).min((*xi20))
-                    / ((if 0.25_f64 > best11 { 0.25_f64 * 2.0 } else { best11 - 0.25_f64 })
-                        * (if 0.25_f64 > best11 { 0.25_f64 * 2.0 } else { best11 - 0.25_f64 })
-                        + 1.0));
-            } else {
-                h2[(m + 3) % 6] = (wsum(w, b) * 0.5 + x[5 - m]).mul_add((x[5 - m]).max(d23), 0.5);
-                h2[m + 3] +=
-                    ((wsum(w, t8) / ((*xi20) * (*xi20) + 1.0)) * (wsum(w, t8) / ((*xi20) * (*xi20) + 1.0)) + 0.5).ln();
-            }
-            s22 -= ((m as f64) + (best21 * (m as f64)));
+            let g34 = ((top23 - 0.3).max(0.0)).sqrt();
+            let t35 = if g34 > 0.0 { g34 } else { 0.0 };
+            h1[m] = w[0];
         }
-        let t29 = best21.tanh();
-        h2[m + 3] += (s22 * s22 + 0.5).ln();
-        s5 + t8 + best11 + t18 + best21 + (s22 * s22 + 1.0).ln() + t29 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[5]
+        let g36 = (q20 * q20 + 0.5).sqrt();
+        let t37 = if g36 > 0.0 { g36 * ((m as f64) * 0.5 + x[m + 3]) } else { 0.0 };
+        s5 + best11 + t17 + q20 + h1[2] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6617,7 +6650,7 @@ mod nest_5051 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5052 {
     use super::*;
 
@@ -6677,26 +6710,17 @@ mod nest_5052 {
             if d25 > top24 {
                 top24 = d25;
             }
-            let p26 = if i22 == 0 { 2 } else { i22 - 1 };
-            let d27 = x[(m + 1) % 6];
-            if d27 > top24 {
-                top24 = d27;
-            }
-            let mut loc28 = [0.0_f64; 3];
-            for i29 in 0..loc28.len() {
-                loc28[i29] = (((soft((i29 as f64), b)) * (soft((i29 as f64), b)) + 0.5).ln() * 0.5 + (top24).tanh());
-            }
-            let d30 = loc28[(m + 1) % 3] * (-0.75_f64);
-            if d30 > top24 {
-                top24 = d30;
+            let p26 = if i22 == 0 { 0 } else { i22 - 1 };
+            h2[3] = ((pr5 + a) + b);
+            if !flag {
+                h1[0] += d25;
+            } else {
+                h1[0] += ((w[3 - m]).min(pr5)
+                    / ((x[i22 + 2] / ((x[p26]) * (x[p26]) + 1.0)) * (x[i22 + 2] / ((x[p26]) * (x[p26]) + 1.0)) + 1.0));
             }
         }
-        let t31 = (top24 * top24 + 1.0).sqrt();
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z + pr5 + top24 + t31 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let t27 = (top24 * top24 + 0.5).ln();
+        pr5 + top24 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -7333,7 +7357,7 @@ mod nest_5057 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5058 {
     use super::*;
 
@@ -7383,12 +7407,11 @@ mod nest_5058 {
                 let t21 = pr16.ln();
                 pr6 *= 1.0 + 0.25 * (sigmoid(s17) * 0.5 + x[(i8 + 5) % 6]).tanh();
                 s11 += 0.1 * s11 + w[m + 1];
-                let p22 = if i8 == 0 { 0 } else { i8 - 1 };
-                s10 = 0.5 * s10 + ((a * 0.5 + pr6).tanh() / (((s10).abs()) * ((s10).abs()) + 1.0));
+                let p22 = if i8 < m { i8 } else { 0 };
+                s10 += ((x[i8 + m]).mul_add(s10, 0.5)).min((wsum(w, h1[p22])).abs());
             }
-            let d23 = (s10 * s10 + 1.0).sqrt() * (((pr6).max(x[5])).tanh()).powi(2);
-            top5 = top5.max(d23);
-            h2[m + 1] = s11;
+            let t23 = relu(s10);
+            pr6 *= 0.75 + 0.5 * sigmoid(s11 * 0.5 + x[m]);
             pr6 *= 0.75 + 0.5 * sigmoid(((x[m + 3]).powi(2)).tanh().exp());
         }
         let t24 = sigmoid(top5);
@@ -7465,7 +7488,7 @@ mod nest_5058 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5059 {
     use super::*;
 
@@ -7487,65 +7510,34 @@ mod nest_5059 {
                 h1[2 - m] += ((d5).atan() + (-0.75_f64).powi(2));
                 h1[m] = ((h1[m]).atan() - (top4 * 0.5 + top4));
             }
-            let p7 = if i2 == 0 { 2 } else { i2 - 1 };
+            let mut p7: usize = 0;
+            p7 = nearest_to(x, x[i2]);
         }
-        let t8 = top4 * top4;
-        let mut s11: f64 = 0.0;
-        for i9 in 0..x.len() {
-            let d12 = ((t8 + x[i9]) - (softplus(h1[(m + 3) % 3])).tanh());
-            if d12 > top4 {
-                top4 = d12;
-            }
-            let p13 = if flag { i9 } else { 1 };
-            let mut top16: f64 = -9.0;
-            let mut s17: f64 = 0.0;
-            for (i14, xi15) in x.iter().enumerate() {
-                s17 += (s17 * a).cos();
-                let d18 = (top4 + (d12 * a));
-                top16 = top16.max(d18);
-                let t21 = x[5 - p13];
-            }
-            let d22 = (top16 * top16 + 0.5).ln();
-            if d22 > top4 {
-                top4 = d22;
-            }
-            let g23 = (relu(s17)).sqrt();
-            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
-            s11 = 0.5 * s11 + 0.25_f64;
+        h1[m] += (top4 * top4 + 0.5).ln();
+        let mut s10: f64 = (if top4 > h1[m] { top4 * 2.0 } else { h1[m] - top4 }).tanh();
+        for i8 in m + 1..4 {
+            let g11 = ((x[i8 + m]).max(top4) * (x[i8 + m]).max(top4) + 0.5).sqrt();
+            let t12 = if g11 > 0.0 { g11 } else { 0.0 };
+            s10 -= soft(top4, top4);
+            h1[2 - m] = ((-0.75_f64) * (top4).powi(2));
         }
-        let g25 = ((s11).max(0.0)).sqrt();
-        let t26 = if g25 > 0.0 { g25 * (soft(a, b) * 0.5 + top4) } else { 0.0 };
-        let mut pr29: f64 = 1.0;
-        for i27 in 0..=m {
-            let mut loc30 = [0.0_f64; 2];
-            for i31 in 0..loc30.len() {
-                loc30[i31] = ((hc[0]).tanh().exp()).mul_add((x[i31 + 4]).tanh(), 0.5);
-            }
-            pr29 *= 1.0 + 0.25 * (loc30[(i27 + 2) % 2] * 0.5 + (pick(x, m, t26)).powi(2)).tanh();
-            let mut loc32 = [0.0_f64; 2];
-            for i33 in 0..loc32.len() {
-                loc32[i33] = (-t8).mul_add((pr29).cos(), 0.5);
-            }
-            let d34 = loc32[(m + 1) % 2] * s11;
-            if d34 > top4 {
-                top4 = d34;
-            }
-            pr29 *= 0.75 + 0.5 * sigmoid((loc30[(m + 2) % 2] / ((hc[0]) * (hc[0]) + 1.0)).tanh().exp());
+        if s10 > ((2.0_f64) * (2.0_f64) + 1.0).sqrt() {
+            let g13 = ((s10 - 0.3).max(0.0)).sqrt();
+            let t14 = if g13 > 0.0 { g13 * (a).max((m as f64)) } else { 0.0 };
         }
-        if pr29 > softplus(w[3 - m]) {
-            h1[2 - m] = (if (top4).max(x[5 - m]) > (w[3 - m] / ((hc[1]) * (hc[1]) + 1.0)) {
-                (top4).max(x[5 - m]) * 2.0
-            } else {
-                (w[3 - m] / ((hc[1]) * (hc[1]) + 1.0)) - (top4).max(x[5 - m])
-            });
-            let g35 = ((s11).max(t26) * (s11).max(t26) + 0.5).sqrt();
-            let t36 = if g35 > 0.0 { g35 * sigmoid(w[m + 1]) } else { 0.0 };
+        let mut best17: f64 = 9.0;
+        for i15 in m + 1..4 {
+            let d18 = 0.25_f64;
+            best17 = best17.min(d18);
+            h1[m] += wsum(w, d18);
+            let t19 = (d18 / ((d18) * (d18) + 1.0)).sin();
+            let p20 = if i15 == 0 { 1 } else { i15 - 1 };
         }
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
+            acc_z += wsum(w, x[i]);
         }
-        acc_z + top4 + s11 + t26 + pr29 + h1.iter().sum::<f64>()
+        acc_z + top4 + s10 + best17 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7852,7 +7844,7 @@ mod nest_5061 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_5062 {
     use super::*;
 
@@ -7876,35 +7868,37 @@ mod nest_5062 {
             let mut s13: f64 = 0.0;
             let mut top14: f64 = -9.0;
             for i11 in i7 + 1..4 {
-                let p15 = if i11 == 0 { 2 } else { i11 - 1 };
-                s13 += 0.25 * s13 + ((d10 + h1[(i11 + 2) % 2]) * 0.5 + (x[p15 + i7] + best9));
-                let d16 = top14;
+                let mut p15: usize = 0;
+                p15 = bucket(w, x[m + 3]);
+                s13 = (s13 * 0.5 + (best9 * 0.5 + best9)).tanh();
+                let d16 = ((x[i7 + 3]).sin()).powi(2);
                 if d16 > top14 {
                     top14 = d16;
                 }
-                let d17 = ((x[i11 + 2] - w[i11]) + (top14 * h1[(m + 2) % 2]));
-                if d17 > top14 {
-                    top14 = d17;
+                let mut loc17 = [0.0_f64; 3];
+                for i18 in 0..loc17.len() {
+                    loc17[i18] = ((soft((i7 as f64), d16) / ((top14) * (top14) + 1.0))
+                        - (loc17[2 - i18] / ((top14) * (top14) + 1.0)));
                 }
+                s13 += loc17[i7] * 0.5 + (s5).mul_add((h1[(i11 + 2) % 2] * w[i7]), 0.5);
             }
-            if top14 > ((m as f64) * soft(h1[(i7 + 2) % 2], s4)) {
-                h1[(i7 + 1) % 2] += ((s5 * 0.5 + 2.0_f64) - ((i7 as f64) - best9));
-            } else {
-                s13 += ((b).min(wsum(w, s4)) + pick(x, m, s4));
-                s4 -= x[(i7 + 2) % 6];
+            h1[(m + 2) % 2] = (s13 * s13 + 1.0).sqrt();
+            let t19 = top14;
+        }
+        h1[(m + 2) % 2] = best9;
+        let mut s22: f64 = 0.0;
+        for i20 in 0..3 {
+            if (b).min(wsum(w, best9)) > t6 {
+                s4 = (s4 * 0.5 + wsum(w, x[(i20 + 2) % 6])).tanh();
             }
+            s22 += relu((s4).max(x[i20 + 3]));
         }
-        let g18 = ((best9 - 0.8).max(0.0)).sqrt();
-        let t19 = if g18 > 0.0 { g18 } else { 0.0 };
-        if !flag {
-            let g20 = ((s5 + 0.2).max(0.0)).sqrt();
-            let t21 = if g20 > 0.0 { g20 * (if s4 > s5 { s4 * 2.0 } else { s5 - s4 }) } else { 0.0 };
-            h1[(m + 2) % 2] = ((best9).abs()).cos();
-        } else {
-            let g22 = ((t6).max(0.0)).sqrt();
-            let t23 = if g22 > 0.0 { g22 * (t19).tanh() } else { 0.0 };
+        if s22 > (soft(s5, (m as f64)) + (m as f64)) {
+            h1[(m + 2) % 2] += (((x[(m + 5) % 6]) * (x[(m + 5) % 6]) + 1.0).sqrt() + (-s22));
+            let g23 = ((s4).cos() * (s4).cos() + 0.5).sqrt();
+            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
         }
-        s4 + s5 + best9 + h1[1] * 0.5 + h1[0]
+        s4 + s5 + t6 + best9 + s22 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8258,7 +8252,7 @@ mod nest_5064 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call at the top level; a call inside a loop; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5065 {
     use super::*;
 
@@ -8313,33 +8307,26 @@ mod nest_5065 {
         let t19 = q6.sqrt();
         let mut top22: f64 = -9.0;
         for i20 in (0..3).rev() {
-            let p23 = if i20 < m { i20 } else { 1 };
-            let d24 = pick(x, m, t18);
+            let p23: usize = bucket(w, h1[3]);
+            let d24 = t19;
             if d24 > top22 {
                 top22 = d24;
             }
-            let p25 = if m < p23 { p23 } else { 2 };
+            h2[(m + 1) % 3] += ((-0.75_f64).powi(2) + wsum(w, (-0.75_f64)));
         }
-        let t26 = (top22 * top22 + 0.5).ln();
-        let mut pr29: f64 = 1.0;
-        for i27 in m + 1..4 {
-            h2[(i27 + 3) % 3] = wsum(w, (-0.75_f64));
-            pr29 *= 1.0 + 0.25 * (t19).tanh();
-            if (x[i27] + pr29) > (top22 * 0.5 + h1[m]) {
-                let g30 = (top22 * top22 + 0.5).sqrt();
-                let t31 = if g30 > 0.0 { g30 } else { 0.0 };
-                let d32 = sigmoid((0.25_f64).cos());
-                if d32 > top22 {
-                    top22 = d32;
-                }
-            } else {
-                h2[1] =
-                    (if t26 > ((t26) * (t26) + 1.0).sqrt() { t26 * 2.0 } else { ((t26) * (t26) + 1.0).sqrt() - t26 });
-                h2[(i27 + 1) % 3] += ((top22).cos()).powi(2);
+        let t25 = (top22 * top22 + 0.5).ln();
+        let mut s28: f64 = ((w[m]) * (w[m]) + 0.5).ln();
+        for i26 in 0..m {
+            let p29 = if m == 0 { i26 } else { 0 };
+            s28 += t19;
+            h2[p29] += t25;
+            if m < p29 {
+                h1[p29 * 2 + i26] = ((t25).atan()).powi(2);
+                h1[i26 + 2] += ((x[m * 2 + i26] * 0.5 + h1[i26 + p29]) - (pick(x, p29, (p29 as f64)) - 0.5_f64));
             }
         }
-        let t33 = (1.0 / pr29);
-        s5 + q6 + t18 + top22 + t26 + pr29 + t33 + h1[0] * 0.5 + h1[2] + h2[2] * 0.5 + h2[1]
+        h2[0] += relu(s28);
+        s5 + q6 + t18 + top22 + t25 + s28 + h1[3] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8890,7 +8877,7 @@ mod nest_5069 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call at the top level; a call inside a loop; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_5070 {
     use super::*;
 
@@ -8905,39 +8892,62 @@ mod nest_5070 {
             if d7 < best5 {
                 best5 = d7;
             }
-            let p8 = if flag { i3 } else { 0 };
-            pr6 *= 0.75 + 0.5 * sigmoid((sigmoid(pr6)).sin());
-            let g9 = (((d7 + (p8 as f64)) + 0.2).max(0.0)).sqrt();
-            let t10 = if g9 > 0.0 { g9 } else { 0.0 };
-            let mut best13: f64 = 9.0;
-            for i11 in 0..p8 {
-                let d14 = (x[5 - p8] + best5).max((best13).cos());
-                if d14 < best13 {
-                    best13 = d14;
+            let p8: usize = bucket(w, best5);
+            pr6 *= 1.0 + 0.25 * (p8 as f64).tanh();
+            if (wsum(w, h1[m + 1]) + pr6) > (soft(h2[i3], d7) - x[5 - p8]) {
+                let d9 = ((best5 * 0.5 + pick(x, i3, (m as f64))) * (h1[3 - p8]).max(a));
+                if d9 < best5 {
+                    best5 = d9;
                 }
-                if m % 2 == 1 {
-                    pr6 *= 1.0
-                        + 0.25
-                            * ((x[p8 + i3] * d7) * (pr6 / ((wsum(w, h1[3 - i3])) * (wsum(w, h1[3 - i3])) + 1.0)))
-                                .tanh();
+                h2[1] = ((pr6 - d7) / (((p8 as f64).tanh().exp()) * ((p8 as f64).tanh().exp()) + 1.0));
+            }
+            h1[i3 + 1] = ((w[3 - m]).mul_add(pick(x, p8, d7), 0.5)).abs();
+        }
+        if best5
+            > (if pick(x, m, w[(m + 1) % 4]) > pr6 {
+                pick(x, m, w[(m + 1) % 4]) * 2.0
+            } else {
+                pr6 - pick(x, m, w[(m + 1) % 4])
+            })
+        {
+            h2[2] += (h2[(m + 1) % 3] * h1[3 - m]).max((best5).atan());
+            h2[(m + 3) % 3] = (-(soft(x[5 - m], x[5 - m])).max(best5));
+        } else {
+            h2[(m + 1) % 3] = (pr6 / (((best5).cos()) * ((best5).cos()) + 1.0));
+        }
+        if pr6 > (-x[(m + 5) % 6]) {
+            h1[m + 1] = (-pr6).abs();
+            let g10 = (((w[m] - pick(x, m, a)) - 0.3).max(0.0)).sqrt();
+            let t11 = if g10 > 0.0 { g10 * (best5 - x[m]) } else { 0.0 };
+        }
+        let mut s14: f64 = 0.0;
+        for xi13 in w.iter() {
+            let mut best17: f64 = 9.0;
+            let mut s18: f64 = (x[4]).cos();
+            for i15 in m + 1..n {
+                let mut s21: f64 = 0.0;
+                for i19 in m + 1..n {
+                    s21 += (x[i15 + m]).tanh();
+                    let p22: usize = bucket(w, w[(i15 + 1) % 4]);
+                    h2[2 - i15] += softplus(sigmoid(x[i19 + i15]));
+                    h1[(m + 3) % 4] += sigmoid((*xi13).mul_add((i15 as f64), 0.5));
+                }
+                let g23 = ((s21 - 0.3).max(0.0)).sqrt();
+                let t24 = if g23 > 0.0 { g23 } else { 0.0 };
+                s18 = (s18 * 0.5 + (soft(s18, s14) * 0.5 + (h1[m]).cos())).tanh();
+                let d25 = softplus(((h2[2 - i15]).max((*xi13))).tanh());
+                if d25 < best17 {
+                    best17 = d25;
+                }
+                let d26 = x[i15 + m];
+                if d26 < best17 {
+                    best17 = d26;
                 }
             }
-            let t15 = (best13 * best13 + 0.5).ln();
+            h1[3 - m] += s18;
+            s14 += (((b).min(h2[(m + 2) % 3])).tanh() * 0.5 + (0.5_f64).atan());
         }
-        let g16 = ((pr6).max(0.0)).sqrt();
-        let t17 = if g16 > 0.0 { g16 * relu((m as f64)) } else { 0.0 };
-        if m > 0 {
-            h2[2] = soft(t17, t17);
-            let d18 = ((b).min(x[(m + 4) % 6])).powi(2);
-            if d18 < best5 {
-                best5 = d18;
-            }
-        }
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
-        }
-        acc_z + best5 + pr6 + t17 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
+        best5 + pr6 + s14 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -9124,9 +9134,9 @@ mod nest_5072 {
             if d8 > top5 {
                 top5 = d8;
             }
-            let p9 = if i3 == 0 { 2 } else { i3 - 1 };
+            let p9 = if i3 == 0 { 0 } else { i3 - 1 };
         }
-        let t10 = sigmoid(top5);
+        let t10 = relu(top5);
         let mut s13: f64 = (x[m + 3] * 0.5 + hc[1]);
         for xi12 in w.iter() {
             s13 += (x[m + 3] + (s13 * w[m]));
@@ -9202,7 +9212,7 @@ mod nest_5072 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_5073 {
     use super::*;
 
@@ -9241,24 +9251,25 @@ mod nest_5073 {
                 if d20 < best19 {
                     best19 = d20;
                 }
-                let p21 = if m < i14 { i14 } else { 2 };
-                let mut loc22 = [0.0_f64; 2];
-                let d23 = loc22[(p21 + 2) % 2] * 0.5 + sigmoid(sigmoid(2.0_f64));
-                if d23 < best19 {
-                    best19 = d23;
+                let mut p21: usize = 0;
+                p21 = nearest_to(x, w[m]);
+                h1[0] += (x[5 - i14] * 0.5 + x[5 - i14]);
+                if (if x[5 - m] > (i14 as f64) { x[5 - m] * 2.0 } else { (i14 as f64) - x[5 - m] }) < 1.0 {
+                    h2[0] += sigmoid((*xi15));
+                    let d22 = ((i14 as f64)
+                        / ((((best19) * (best19) + 1.0).sqrt()) * (((best19) * (best19) + 1.0).sqrt()) + 1.0));
+                    if d22 < best19 {
+                        best19 = d22;
+                    }
+                } else {
+                    s16 = (s16 * 0.5 + ((*xi18).cos()).cos()).tanh();
                 }
-                h2[0] = q5;
             }
-            let g24 = (best19 * best19 + 0.5).sqrt();
-            let t25 = if g24 > 0.0 { g24 } else { 0.0 };
-            s16 = (s16 * 0.5 + (((i14 as f64) - wsum(w, (i14 as f64))) - sigmoid(w[m]))).tanh();
+            h2[0] = sigmoid(best19);
+            s16 += 0.1 * s16 + (w[(i14 + 3) % 4]).atan();
         }
-        let p26 = if m == 0 { m } else { 1 };
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
-        }
-        acc_z + q5 + s16 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        h2[0] = (((w[m + 1]).min(h2[0])).tanh()).mul_add((q5 * q5), 0.5);
+        q5 + s16 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -9322,7 +9333,7 @@ mod nest_5073 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_5074 {
     use super::*;
 
@@ -9390,41 +9401,34 @@ mod nest_5074 {
                     .tanh())
                     .tanh();
             s4 -= (h1[(m + 2) % 2] + w[i2]).max((if pr5 > b { pr5 * 2.0 } else { b - pr5 }));
-            let p26 = if flag { i2 } else { 2 };
+            let p26: usize = nearest_to(x, pr5);
         }
-        let t27 = (s4 * s4 + 1.0).sqrt();
-        let g28 = (relu(pr5 - 0.8)).sqrt();
-        let t29 = if g28 > 0.0 { g28 * (b * 0.5 + pr5) } else { 0.0 };
-        let mut pr32: f64 = 1.0;
-        let mut top33: f64 = -9.0;
-        for i30 in (0..3).rev() {
-            let g34 = ((a).mul_add((m as f64), 0.5) * (a).mul_add((m as f64), 0.5) + 0.5).sqrt();
-            let t35 = if g34 > 0.0 { g34 } else { 0.0 };
-            let mut loc36 = [0.0_f64; 3];
-            for i37 in 0..loc36.len() {
-                loc36[i37] = (if t29 > x[m + i37] { t29 * 2.0 } else { x[m + i37] - t29 });
+        let mut s29: f64 = (b * 0.5 + s4).tanh();
+        let mut s30: f64 = (s29).mul_add(h1[(m + 2) % 2], 0.5);
+        for i27 in m + 1..n {
+            s29 = 0.5 * s29 + relu(sigmoid(x[m + 3]));
+            s29 += w[0] * s29;
+            s30 -= ((s29).mul_add(w[i27], 0.5)).mul_add(x[i27], 0.5);
+        }
+        let t31 = sigmoid(s29);
+        let t32 = s30.tanh();
+        let mut top35: f64 = -9.0;
+        for i33 in 0..n {
+            let d36 = (soft(b, x[3]) * soft(pr5, b)).min(sigmoid(t32));
+            top35 = top35.max(d36);
+            pr5 *= 0.75 + 0.5 * sigmoid((h1[(m + 1) % 2] - x[(i33 + 6) % 6]));
+            if t31 > (soft(h1[(m + 1) % 2], x[5 - m])).min(w[2]) {
+                h1[(i33 + 1) % 2] = (wsum(w, s30) * 0.5 + (h1[(i33 + 1) % 2] * t32));
+                h1[(m + 1) % 2] = relu((a * 0.5 + h1[(i33 + 1) % 2]));
+            } else {
+                pr5 *= 1.0 + 0.25 * (((s4).tanh()).min((a).min(pr5))).tanh();
             }
-            pr32 *= 1.0 + 0.25 * (loc36[(m + 1) % 3]).tanh();
-            pr5 *= 0.75 + 0.5 * sigmoid(((x[(m + 2) % 6]).tanh().exp() * 0.5 + (b).max(pr5)));
-            let d38 = ((loc36[(i30 + 3) % 3]).abs()).min(sigmoid(top33));
-            top33 = top33.max(d38);
-            pr32 *= 1.0
-                + 0.25
-                    * ((if (h1[(m + 1) % 2] / ((m as f64) * (m as f64) + 1.0)) > h1[(i30 + 1) % 2] {
-                        (h1[(m + 1) % 2] / ((m as f64) * (m as f64) + 1.0)) * 2.0
-                    } else {
-                        h1[(i30 + 1) % 2] - (h1[(m + 1) % 2] / ((m as f64) * (m as f64) + 1.0))
-                    })
-                    .tanh())
-                    .tanh();
         }
-        let t39 = pr32 * pr32;
-        h1[(m + 2) % 2] = ((if top33 > w[(m + 2) % 4] { top33 * 2.0 } else { w[(m + 2) % 4] - top33 }).tanh()).atan();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
+            acc_z += wsum(w, x[i]);
         }
-        acc_z + (s4 * s4 + 1.0).ln() + pr5 + t29 + pr32 + top33 + t39 + h1[1] * 0.5 + h1[1]
+        acc_z + (s4 * s4 + 1.0).ln() + pr5 + s29 + (s30 * s30 + 1.0).ln() + t32 + top35 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9488,7 +9492,7 @@ mod nest_5074 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a passive call for an index; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5075 {
     use super::*;
 
@@ -9543,45 +9547,22 @@ mod nest_5075 {
                 best6 = d27;
             }
             let p28 = if m == 0 { 2 } else { m - 1 };
-            if p28 < i3 {
-                s10 = 0.5 * s10 + (h2[i3 * 3 + p28] / ((wsum(w, best6)) * (wsum(w, best6)) + 1.0)).powi(2);
-                s10 += ((0.25_f64).mul_add(a, 0.5)).min(b);
-            } else {
-                h1[i3 + 4] = ((x[i3 * 3 + m]).max(t25)).abs();
-                s10 = 0.5 * s10
-                    + (w[i3 + p28] / ((0.25_f64) * (0.25_f64) + 1.0))
-                        .mul_add((x[5 - p28] / ((hc[0]) * (hc[0]) + 1.0)), 0.5);
-            }
-            let d29 = ((-2.0_f64) * 0.5 + (d26).cos());
-            if d29 > top5 {
-                top5 = d29;
+            let p29: usize = nearest_to(x, s10);
+            let d30 = (h2[(i3 + 5) % 6] / ((best6) * (best6) + 1.0)).powi(2);
+            if d30 > top5 {
+                top5 = d30;
             }
         }
-        if top5 > (hc[0] * 0.5 + (m as f64)) {
-            h1[m + 3] += best6;
-            h1[(m + 4) % 6] = (relu(soft(x[m + 3], 0.25_f64)) - (m as f64).sin());
-        } else {
-            h1[(m + 2) % 6] = ((top5 * 0.5 + top5) * 0.5_f64);
-        }
-        h2[(m + 3) % 6] = best6;
-        let mut pr32: f64 = 1.0;
-        for xi31 in x.iter() {
-            h1[m] += w[m];
-            pr32 *= 0.75 + 0.5 * sigmoid(w[m]);
-        }
-        if pr32 > (x[5 - m] * 0.5 + (m as f64)) {
-            let d33 = (if x[5 - m] > top5 { x[5 - m] * 2.0 } else { top5 - x[5 - m] }).max((soft(a, top5) + hc[0]));
-            if d33 < best6 {
-                best6 = d33;
+        let t31 = top5;
+        if best6 > (wsum(w, best6)).min(hc[1]) {
+            let d32 = (b + best6);
+            if d32 > top5 {
+                top5 = d32;
             }
-            let g34 = (((if wsum(w, b) > pr32 { wsum(w, b) * 2.0 } else { pr32 - wsum(w, b) }) - 0.8).max(0.0)).sqrt();
-            let t35 = if g34 > 0.0 { g34 * (x[m + 3]).abs() } else { 0.0 };
+            h2[(m + 1) % 6] = ((m as f64) - h1[m]);
         }
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += x[i] * w[i % 4];
-        }
-        acc_z + top5 + best6 + pr32 + h1[5] * 0.5 + h1[4] + h2[4] * 0.5 + h2[4]
+        let p33: usize = nearest_to(x, x[5 - m]);
+        top5 + best6 + h1[0] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -9924,7 +9905,7 @@ mod nest_5077 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5078 {
     use super::*;
 
@@ -9949,54 +9930,46 @@ mod nest_5078 {
             let mut s10: f64 = 0.0;
             for i7 in 0..=i3 {
                 let p11 = if m == 0 { 2 } else { m - 1 };
-                s10 += s10 + soft((p11 as f64), (m as f64));
-                let mut q14: f64 = 1.0;
-                for i12 in 0..=p11 {
-                    q14 += ((best9).tanh()).exp();
-                    let mut loc15 = [0.0_f64; 3];
-                    pr5 *= 1.0 + 0.25 * (loc15[(i7 + 1) % 3] * (soft(x[i3], b)).min(relu(x[m + i7]))).tanh();
-                    let g16 = (q14 * q14 + 0.5).sqrt();
-                    let t17 = if g16 > 0.0 { g16 } else { 0.0 };
+                s10 = 0.5 * s10 + wsum(w, best9);
+                let mut q14: f64 = 0.5;
+                for i12 in 0..2 {
+                    let g15 = (relu((1.5_f64).sin())).sqrt();
+                    let t16 = if g15 > 0.0 { g15 } else { 0.0 };
+                    q14 *= 0.5 + sigmoid(((1.5_f64) * (1.5_f64) + 1.0).sqrt());
+                    let p17: usize = nearest_to(x, x[m]);
+                    let g18 = (relu((s10 / ((h1[3]) * (h1[3]) + 1.0)) - 0.8)).sqrt();
+                    let t19 = if g18 > 0.0 { g18 } else { 0.0 };
                 }
-                h1[i7 + p11] += (1.0 / q14);
-                let d18 = (i7 as f64);
-                if d18 < best9 {
-                    best9 = d18;
+                let t20 = q14 * q14;
+                let d21 = (((1.5_f64) * (1.5_f64) + 0.5).ln()).min((-0.75_f64));
+                if d21 < best9 {
+                    best9 = d21;
                 }
                 if (p11 as f64) > ((w[i3]) * (w[i3]) + 0.5).ln() {
                     pr5 *= 1.0 + 0.25 * (((softplus((p11 as f64))) * (softplus((p11 as f64))) + 1.0).sqrt()).tanh();
                     q14 *= 0.5 + sigmoid(h2[(p11 + 1) % 2]);
                 }
             }
-            let g19 = ((best9).max(0.0)).sqrt();
-            let t20 = if g19 > 0.0 { g19 * (h2[(i3 + 2) % 2]).max(pick(x, i3, h1[(i3 + 2) % 6])) } else { 0.0 };
+            let g22 = ((best9).max(0.0)).sqrt();
+            let t23 = if g22 > 0.0 { g22 * (h2[(i3 + 2) % 2]).max(pick(x, i3, h1[(i3 + 2) % 6])) } else { 0.0 };
             h1[2] += s10.tanh();
             pr5 *= 0.75 + 0.5 * sigmoid(softplus(x[5 - m]));
             pr6 *= 0.75 + 0.5 * sigmoid((wsum(w, pr5)).cos());
         }
-        let g21 = (pr5 * pr5 + 0.5).sqrt();
-        let t22 = if g21 > 0.0 { g21 * (x[m + 3]).abs() } else { 0.0 };
-        let t23 = pr6.ln();
-        let mut pr26: f64 = 1.0;
-        for (i24, xi25) in x.iter().enumerate() {
-            pr6 *= 1.0 + 0.25 * ((pr26 * t23) * (t23).tanh()).tanh();
-            pr26 *= 1.0 + 0.25 * (((h2[(i24 + 2) % 2]).abs()).max((t23 + pr26))).tanh();
+        let g24 = (pr5 * pr5 + 0.5).sqrt();
+        let t25 = if g24 > 0.0 { g24 * (x[m + 3]).abs() } else { 0.0 };
+        let t26 = pr6.ln();
+        let mut pr29: f64 = 1.0;
+        for (i27, xi28) in x.iter().enumerate() {
+            pr6 *= 1.0 + 0.25 * ((pr29 * t26) * (t26).tanh()).tanh();
+            pr29 *= 1.0 + 0.25 * (((h2[(i27 + 2) % 2]).abs()).max((t26 + pr29))).tanh();
         }
-        pr26 *= 1.0 + 0.25 * ((m as f64).tanh()).tanh();
+        pr29 *= 1.0 + 0.25 * ((m as f64).tanh()).tanh();
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z
-            + (pr5 * pr5 + 1.0).ln()
-            + pr6
-            + (t22 * t22 + 1.0).ln()
-            + t23
-            + pr26
-            + h1[0] * 0.5
-            + h1[1]
-            + h2[0] * 0.5
-            + h2[0]
+        acc_z + pr5 + pr6 + t25 + t26 + pr29 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -10060,7 +10033,7 @@ mod nest_5078 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop.
 mod nest_5079 {
     use super::*;
 
@@ -10077,32 +10050,43 @@ mod nest_5079 {
                 loc7[i8] = soft((-0.75_f64), x[4]);
             }
             s5 += w[m + 1] * s5;
-            let p9 = if !flag { i3 } else { 0 };
-            s5 += softplus((a * s5));
-            h1[(m + 1) % 2] = (((loc7[2 - m]).sin()) * ((loc7[2 - m]).sin()) + 0.5).ln();
+            let p9: usize = bucket(w, loc7[(i3 + 3) % 3]);
+            s5 = 0.5 * s5 + sigmoid((1.5_f64).abs());
+            if (s5 + x[i3 + p9]) > (x[(p9 + 2) % 6]).tanh() {
+                loc7[2 - i3] = (pick(x, i3, q6)).sin();
+                s5 += (((q6).min(x[i3 + 3])) * ((q6).min(x[i3 + 3])) + 0.5).ln();
+            } else {
+                loc7[2 - i3] = (-s5);
+                s5 += w[3 - i3] * s5;
+            }
         }
-        if s5 > relu(soft(h2[m], q6)) {
-            s5 += w[m + 1] * s5;
-        } else {
-            s5 += w[3 - m] * s5;
-            s5 -= wsum(w, x[(m + 3) % 6]);
+        h1[(m + 1) % 2] += s5.tanh();
+        let t10 = (q6 * q6 + 1.0).sqrt();
+        let mut q13: f64 = 0.5;
+        let mut s14: f64 = 0.0;
+        for i11 in 0..2 {
+            s14 -= ((relu(x[m + 3])) * (relu(x[m + 3])) + 0.5).ln();
+            q13 += sigmoid(((0.25_f64).max(q13)).sin());
+            if m > 0 {
+                let r15 = sigmoid((x[m + 3] * 0.5 + x[(m + 2) % 6]).powi(2)) / q13;
+                q13 += r15;
+                q6 += ((if (q13 * 0.5 + wsum(w, h1[(m + 2) % 2])) > (pick(x, m, x[m * 2 + i11]) + x[m + i11]) {
+                    (q13 * 0.5 + wsum(w, h1[(m + 2) % 2])) * 2.0
+                } else {
+                    (pick(x, m, x[m * 2 + i11]) + x[m + i11]) - (q13 * 0.5 + wsum(w, h1[(m + 2) % 2]))
+                })
+                .tanh())
+                .exp();
+            }
         }
-        let t10 = (1.0 / q6);
-        let mut q13: f64 = 1.0;
-        let mut q14: f64 = 0.5;
-        for (i11, xi12) in x.iter().enumerate() {
-            q13 += sigmoid(q13);
-            q14 += (((-0.75_f64).mul_add((pick(x, m, t10)).min(q14), 0.5)).tanh()).exp();
-            h2[(i11 + 2) % 3] = (x[i11] * 0.5 + pick(x, m, x[m])).tanh();
-        }
-        let g15 = (relu(q13 + 0.2)).sqrt();
-        let t16 = if g15 > 0.0 { g15 * (q13).atan() } else { 0.0 };
-        let t17 = (1.0 / q14);
+        let t16 = q13;
+        let g17 = (relu(s14 - 0.8)).sqrt();
+        let t18 = if g17 > 0.0 { g17 * (wsum(w, h1[(m + 1) % 2])).min(q6) } else { 0.0 };
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
+            acc_z += x[i] * w[i % 4];
         }
-        acc_z + (s5 * s5 + 1.0).ln() + q6 + t10 + q13 + q14 + t17 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
+        acc_z + (s5 * s5 + 1.0).ln() + q6 + q13 + s14 + t16 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -10291,7 +10275,7 @@ mod nest_5080 {
     }
 }
 
-/// a call inside a loop; a call returning an array; array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; integer or bool condition; one loop; reversed range; selection by comparison.
 mod nest_5081 {
     use super::*;
 
@@ -10303,26 +10287,36 @@ mod nest_5081 {
         let mut best5: f64 = 9.0;
         for i3 in m + 1..4 {
             let p6 = if m == 0 { 2 } else { m - 1 };
-            let t7 = ((x[5 - i3]).max(wsum(w, w[m])) * (x[p6 + m] / ((best5) * (best5) + 1.0)));
-            let p8 = if p6 == 0 { 1 } else { p6 - 1 };
-            let d9 = ((t7).atan()).min((t7).abs());
+            let d7 = (((best5) * (best5) + 1.0).sqrt()).mul_add((wsum(w, w[m])).tanh(), 0.5);
+            if d7 < best5 {
+                best5 = d7;
+            }
+            let d8 = ((0.25_f64).mul_add(hc[0], 0.5)).max(((x[p6]) * (x[p6]) + 1.0).sqrt());
+            if d8 < best5 {
+                best5 = d8;
+            }
+            let d9 = d8;
             if d9 < best5 {
                 best5 = d9;
             }
         }
-        let t10 = relu(best5);
-        let mut s13: f64 = (hc[1]).min(w[2]);
-        for i11 in m + 1..n {
-            if h1[2 - m] < 1.0 {
-                h2[3 - m] = (1.5_f64).max((x[(m + 4) % 6]).tanh().exp());
-            } else {
-                h2[m] = x[m];
-                h1[2 - m] = s13;
+        let t10 = sigmoid(best5);
+        let mut s13: f64 = 0.0;
+        let mut s14: f64 = (hc[1]).min(w[2]);
+        for i11 in (0..3).rev() {
+            if i11 < m {
+                h1[(i11 + 3) % 3] = t10;
+                let d15 = ((1.5_f64).tanh()).min(x[(m + 4) % 6]);
+                if d15 < best5 {
+                    best5 = d15;
+                }
             }
-            s13 -= ((pick(x, i11, h2[(i11 + 3) % 4])).tanh() + (0.5_f64 * soft(h1[(m + 2) % 3], x[5 - m])));
+            s13 -= (((hc[0]) * (hc[0]) + 0.5).ln()).abs();
+            s14 += ((h1[2 - m]).max(h1[2 - m])).cos();
         }
-        let t14 = (s13 * s13 + 1.0).sqrt();
-        best5 + t10 + s13 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let t16 = (s13 * s13 + 1.0).sqrt();
+        let t17 = s14;
+        best5 + s13 + s14 + t16 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -10386,7 +10380,7 @@ mod nest_5081 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; literal bounds; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison.
 mod nest_5082 {
     use super::*;
 
@@ -10412,38 +10406,30 @@ mod nest_5082 {
         let t12 = (best6 * best6 + 1.0).sqrt();
         let mut q15: f64 = 1.0;
         for i13 in 0..m {
-            let p16 = if i13 == 0 { 1 } else { i13 - 1 };
-            let r17 = sigmoid(((x[i13 + 4]).mul_add(x[5 - m], 0.5)).mul_add(relu(w[p16]), 0.5)) / q15;
+            let p16: usize = nearest_to(x, q15);
+            let r17 =
+                sigmoid(((t12 * 0.5 + hc[1]) * 0.5 + (if t11 > x[m + 3] { t11 * 2.0 } else { x[m + 3] - t11 }))) / q15;
             q15 += r17;
         }
-        let g18 = (q15 * q15 + 0.5).sqrt();
-        let t19 = if g18 > 0.0 { g18 * (t12).cos() } else { 0.0 };
-        let mut top22: f64 = -9.0;
-        let mut s23: f64 = 0.0;
-        for i20 in 0..2 {
-            s23 += ((m as f64).sin()).min(softplus(h1[2 - i20]));
-            let d24 = ((t12).cos()).abs();
-            if d24 > top22 {
-                top22 = d24;
-            }
-            let d25 = ((wsum(w, x[2]) / ((h1[0]) * (h1[0]) + 1.0)) - (top22).mul_add(x[1], 0.5));
-            if d25 > top22 {
-                top22 = d25;
-            }
-            let d26 = a;
-            if d26 > top22 {
-                top22 = d26;
-            }
+        let t18 = q15.ln();
+        let mut q21: f64 = 1.0;
+        let mut s22: f64 = 0.0;
+        for i19 in 0..=m {
+            let t23 = (h1[2 - i19]).max((-0.75_f64).sin());
+            s22 -= (t18 * 0.5 + hc[1]).min((pick(x, m, h1[2])).min(t18));
+            q21 += sigmoid(x[2]);
         }
-        let t27 = (top22 * top22 + 1.0).sqrt();
-        if s23 > (hc[0]).max(t12) {
-            let d28 = (s5 / ((wsum(w, (m as f64))) * (wsum(w, (m as f64))) + 1.0)).tanh();
-            if d28 < best6 {
-                best6 = d28;
-            }
-            h2[3 - m] = ((s23 * 0.5 + top22) * (s23 * 0.5 + top22) + 1.0).sqrt();
+        let t24 = q21.ln();
+        if s22 > (t12 * hc[0]) {
+            h1[2 - m] = (relu(pick(x, m, a))).mul_add(h2[m], 0.5);
+        } else {
+            h2[(m + 4) % 4] = (s5 / ((wsum(w, (m as f64))) * (wsum(w, (m as f64))) + 1.0)).tanh();
         }
-        s5 + best6 + t11 + t12 + q15 + t19 + top22 + s23 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_z = 0.0;
+        for i in 0..x.len() {
+            acc_z += wsum(w, x[i]);
+        }
+        acc_z + s5 + best6 + t11 + q15 + t18 + q21 + s22 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -10655,7 +10641,7 @@ mod nest_5084 {
                     s13 += s13 + ((t15).cos()).powi(2);
                     let mut q18: f64 = 0.5;
                     for i16 in 0..=m {
-                        let p19 = if i7 < i3 { i16 } else { 2 };
+                        let p19 = if i7 % 2 == 1 { i16 } else { 0 };
                         h2[0] += (pick(x, i3, s6)).max((i7 as f64).mul_add(s9, 0.5));
                         q18 += sigmoid((w[p19 + 1] * ((q18) * (q18) + 1.0).sqrt()));
                     }
@@ -10900,7 +10886,7 @@ mod nest_5085 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5086 {
     use super::*;
 
@@ -10963,12 +10949,13 @@ mod nest_5086 {
             s26 -= (s26).cos();
         }
         h1[5 - m] = (s26 * s26 + 0.5).ln();
-        let p27 = if m == 0 { 1 } else { m - 1 };
+        let mut p27: usize = 0;
+        p27 = nearest_to(x, (m as f64));
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += (x[i] * a).sin();
+            acc_z += wsum(w, x[i]);
         }
-        acc_z + top4 + s25 + s26 + h1[0] * 0.5 + h1[0]
+        acc_z + top4 + s25 + s26 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11032,7 +11019,7 @@ mod nest_5086 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5087 {
     use super::*;
 
@@ -11063,29 +11050,36 @@ mod nest_5087 {
                 if d15 > top13 {
                     top13 = d15;
                 }
-                let p16 = if m == 0 { 2 } else { m - 1 };
-                s14 += ((p16 as f64).max(d15) * 0.5 + wsum(w, (m as f64)));
-                s14 -= (d15 * hc[0]).max((pr9).mul_add(t6, 0.5));
-                h1[(i7 + 1) % 2] = w[3 - i7];
+                let p16 = if i7 < i11 { i11 } else { 1 };
+                s14 += 0.25 * s14
+                    + (if (w[(p16 + 3) % 4]).mul_add(x[(i11 + 5) % 6], 0.5)
+                        > (wsum(w, x[5 - m]) + pick(x, i11, w[m + 1]))
+                    {
+                        (w[(p16 + 3) % 4]).mul_add(x[(i11 + 5) % 6], 0.5) * 2.0
+                    } else {
+                        (wsum(w, x[5 - m]) + pick(x, i11, w[m + 1])) - (w[(p16 + 3) % 4]).mul_add(x[(i11 + 5) % 6], 0.5)
+                    });
+                s10 = (s10 * 0.5 + ((soft(h1[(i11 + 2) % 2], 2.0_f64)).max(b)).tanh()).tanh();
+                h1[(m + 1) % 2] += ((s10).min(x[i11]) * 0.5 + (q4 - x[i7 + m]));
             }
-            q4 += ((sigmoid(top13) * (((w[0]) * (w[0]) + 1.0).sqrt() - (q4).atan())).tanh()).exp();
-            let g17 = ((s14 + 0.2).max(0.0)).sqrt();
-            let t18 = if g17 > 0.0 { g17 * (x[i7] * b) } else { 0.0 };
-            if m % 2 == 1 {
-                s10 -= ((a).max(h1[(i7 + 1) % 2]) / ((x[0] * 0.5 + (m as f64)) * (x[0] * 0.5 + (m as f64)) + 1.0));
-                h1[(i7 + 1) % 2] = (2.0_f64).powi(2);
-            } else {
-                h1[(i7 + 1) % 2] = (((x[3]).max(s14)).tanh() / ((w[3 - i7] + top13) * (w[3 - i7] + top13) + 1.0));
+            let g17 = (relu(s14 + 0.2)).sqrt();
+            let t18 = if g17 > 0.0 { g17 } else { 0.0 };
+            let d19 = t18;
+            if d19 > top13 {
+                top13 = d19;
             }
-            s10 += s10 + (((x[m + 3]) * (x[m + 3]) + 0.5).ln()).tanh();
+            h1[(i7 + 2) % 2] += (m as f64).min((if t6 > w[3 - i7] { t6 * 2.0 } else { w[3 - i7] - t6 }));
+            s10 += ((soft(h1[(i7 + 1) % 2], hc[0])).sin()).tanh().exp();
         }
-        h1[(m + 2) % 2] = sigmoid(pr9);
-        let t19 = relu(s10);
+        let g20 = ((pr9 - 0.8).max(0.0)).sqrt();
+        let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+        let g22 = ((s10 - 0.8).max(0.0)).sqrt();
+        let t23 = if g22 > 0.0 { g22 * (x[5 - m] / ((s10) * (s10) + 1.0)) } else { 0.0 };
         let mut acc_z = 0.0;
         for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
+            acc_z += (x[i] * a).sin();
         }
-        acc_z + q4 + t6 + pr9 + (s10 * s10 + 1.0).ln() + (t19 * t19 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        acc_z + q4 + t6 + pr9 + s10 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11416,7 +11410,7 @@ mod nest_5089 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5090 {
     use super::*;
 
@@ -11447,28 +11441,23 @@ mod nest_5090 {
             let g16 = (relu(best8 - 0.3)).sqrt();
             let t17 = if g16 > 0.0 { g16 } else { 0.0 };
             s5 = 0.5 * s5 + ((s5).sin() * 0.5 + h2[0]).tanh();
-            let p18 = if i3 == 0 { 0 } else { i3 - 1 };
+            let p18: usize = bucket(w, best8);
         }
-        s5 += w[m] * s5;
-        let mut s21: f64 = 0.0;
-        for i19 in 0..x.len() {
-            s21 += 0.1 * s21 + ((2.0_f64).tanh().exp() / ((i19 as f64) * (i19 as f64) + 1.0));
-            let g22 = ((h2[0] - (-0.75_f64)).tanh() * (h2[0] - (-0.75_f64)).tanh() + 0.5).sqrt();
-            let t23 = if g22 > 0.0 { g22 } else { 0.0 };
-            h1[(m + 1) % 2] +=
-                ((h2[0] / ((hc[1]) * (hc[1]) + 1.0)).tanh() / ((wsum(w, hc[0])) * (wsum(w, hc[0])) + 1.0));
-            if (x[m + 3]).sin() < 0.0 {
-                h1[(m + 2) % 2] = (((wsum(w, s21)) * (wsum(w, s21)) + 0.5).ln() * 0.25_f64);
-            } else {
-                s21 = (s21 * 0.5 + (pick(x, m, w[m]) + (w[m + 1]).min(b))).tanh();
-            }
+        let t19 = s5;
+        let g20 = (h2[0] * h2[0] + 0.5).sqrt();
+        let t21 = if g20 > 0.0 { g20 * hc[0] } else { 0.0 };
+        let mut s24: f64 = 0.0;
+        for i22 in 0..m {
+            let t25 = ((m as f64).powi(2)).min(x[5 - m]);
+            h1[1 - i22] += ((h2[0] / ((hc[1]) * (hc[1]) + 1.0)).tanh() / ((wsum(w, hc[0])) * (wsum(w, hc[0])) + 1.0));
+            s24 += w[3 - i22] * s24;
         }
-        let t24 = s21;
+        h2[0] = s24 * s24;
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + (s5 * s5 + 1.0).ln() + s21 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        acc_z + s5 + t19 + s24 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -11664,7 +11653,7 @@ mod nest_5091 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
+/// a call at the top level; a call returning an array; a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n.
 mod nest_5092 {
     use super::*;
 
@@ -11674,52 +11663,31 @@ mod nest_5092 {
         let hc = layer2(w, x[1]);
         let mut q4: f64 = 1.0;
         for i2 in 0..n {
-            let p5 = if m == 0 { i2 } else { 2 };
-            let mut loc6 = [0.0_f64; 3];
-            for i7 in 0..loc6.len() {
-                loc6[i7] = (0.25_f64).max(((i2 as f64) * 0.5 + q4));
-            }
-            q4 += sigmoid(loc6[1] * 0.5 + (((wsum(w, b)) * (wsum(w, b)) + 0.5).ln() + (q4).max(pick(x, p5, h1[i2]))));
-            let g8 = (relu(w[(i2 + 2) % 4] - 0.3)).sqrt();
-            let t9 = if g8 > 0.0 { g8 * (q4).tanh().exp() } else { 0.0 };
-            q4 += sigmoid((x[(p5 + 4) % 6] - (-0.75_f64).sin()));
+            let mut p5: usize = 0;
+            p5 = bucket(w, w[(i2 + 3) % 4]);
+            let g6 = ((hc[0] - 0.3).max(0.0)).sqrt();
+            let t7 = if g6 > 0.0 { g6 * 0.5_f64 } else { 0.0 };
+            q4 += sigmoid(sigmoid((x[m + 3] + a)));
+            q4 += ((p5 as f64).abs()) * ((p5 as f64).abs());
         }
-        let t10 = (1.0 / q4);
-        let mut top13: f64 = (if h1[m] > q4 { h1[m] * 2.0 } else { q4 - h1[m] });
-        for i11 in 0..=m {
-            let d14 = ((wsum(w, h1[3 - m]) * 0.5 + wsum(w, top13)) * 1.5_f64);
-            if d14 > top13 {
-                top13 = d14;
+        h1[m] += (1.0 / q4);
+        let mut s10: f64 = b;
+        let mut pr11: f64 = 1.0;
+        for i8 in m + 1..4 {
+            pr11 *= 0.75 + 0.5 * sigmoid(((m as f64).cos() * pr11));
+            let mut loc12 = [0.0_f64; 3];
+            for i13 in 0..loc12.len() {
+                loc12[i13] = (-(m as f64));
             }
-            let mut loc15 = [0.0_f64; 2];
-            for i16 in 0..loc15.len() {
-                loc15[i16] = b;
-            }
-            let d17 = loc15[(m + 2) % 2] * 0.5
-                + ((if w[(m + 3) % 4] > x[i11] { w[(m + 3) % 4] * 2.0 } else { x[i11] - w[(m + 3) % 4] })
-                    * (if w[(m + 3) % 4] > x[i11] { w[(m + 3) % 4] * 2.0 } else { x[i11] - w[(m + 3) % 4] })
-                    + 1.0)
-                    .sqrt();
-            if d17 > top13 {
-                top13 = d17;
-            }
-            q4 *= 0.5 + sigmoid((loc15[0]).min((2.0_f64 / ((b) * (b) + 1.0))));
-            if i11 == 0 {
-                let d18 = softplus((wsum(w, w[(i11 + 1) % 4]) + (m as f64)));
-                top13 = top13.max(d18);
-                let g19 = (((x[0] * 0.5 + wsum(w, w[(i11 + 3) % 4])) - 0.8).max(0.0)).sqrt();
-                let t20 = if g19 > 0.0 { g19 * a } else { 0.0 };
-            } else {
-                h1[m] = (if (d14).max(hc[1]) > (loc15[(i11 + 2) % 2]).mul_add(pick(x, m, x[(i11 + 4) % 6]), 0.5) {
-                    (d14).max(hc[1]) * 2.0
-                } else {
-                    (loc15[(i11 + 2) % 2]).mul_add(pick(x, m, x[(i11 + 4) % 6]), 0.5) - (d14).max(hc[1])
-                })
-                .tanh();
-            }
+            s10 = 0.5 * s10
+                + loc12[(m + 2) % 3]
+                    * ((if h1[(m + 4) % 4] > s10 { h1[(m + 4) % 4] * 2.0 } else { s10 - h1[(m + 4) % 4] }) * 0.5 + s10);
+            s10 -= softplus(s10);
         }
-        let t21 = top13.tanh();
-        q4 + t10 + top13 + h1[2] * 0.5 + h1[0]
+        let g14 = ((s10 - 0.8).max(0.0)).sqrt();
+        let t15 = if g14 > 0.0 { g14 * (pick(x, m, 1.5_f64) * 0.5 + 1.5_f64) } else { 0.0 };
+        let t16 = pr11.sqrt();
+        q4 + (s10 * s10 + 1.0).ln() + pr11 + t16 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -12015,7 +11983,7 @@ mod nest_5094 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5095 {
     use super::*;
 
@@ -12049,53 +12017,53 @@ mod nest_5095 {
             if d11 < best10 {
                 best10 = d11;
             }
-            let p12 = if i7 == 0 { 0 } else { i7 - 1 };
-            let mut s15: f64 = 0.0;
-            let mut best16: f64 = 9.0;
-            for i13 in 0..=p12 {
-                let d17 = ((wsum(w, 0.5_f64)).sin()).atan();
-                if d17 < best16 {
-                    best16 = d17;
-                }
-                let t18 = best16;
-                pr4 *= 1.0 + 0.25 * (((w[p12 + m]) * (w[p12 + m]) + 0.5).ln()).tanh();
-                s15 += d17;
-            }
-            if best16 > ((i7 as f64) / ((s9) * (s9) + 1.0)) {
-                h1[p12 + 1] = pr4;
-                s15 = 0.5 * s15
-                    + (((-0.75_f64) * (-0.75_f64) + 0.5).ln() * 0.5 + ((p12 as f64) * 0.5 + h1[(p12 + 2) % 3]).tanh());
-            }
-            s9 = (s9 * 0.5 + w[p12]).tanh();
-            let mut top21: f64 = (-pr4).tanh();
-            for i19 in (0..3).rev() {
-                h1[(i19 + 1) % 3] += x[4];
-                let d22 = (sigmoid(best10) * 0.5 + ((d11) * (d11) + 0.5).ln());
-                if d22 > top21 {
-                    top21 = d22;
-                }
-                let d23 = (d11 - ((2.0_f64) * (2.0_f64) + 1.0).sqrt());
-                if d23 < best10 {
-                    best10 = d23;
+            let p12: usize = bucket(w, pr4);
+            let mut best15: f64 = 9.0;
+            for xi14 in w.iter() {
+                s9 = 0.5 * s9 + (0.5_f64).sin();
+                let g16 = (relu(((wsum(w, pr4)) * (wsum(w, pr4)) + 1.0).sqrt())).sqrt();
+                let t17 = if g16 > 0.0 { g16 } else { 0.0 };
+                let d18 = w[i7];
+                if d18 < best15 {
+                    best15 = d18;
                 }
             }
-            let g24 = (relu(top21)).sqrt();
-            let t25 = if g24 > 0.0 { g24 * w[m] } else { 0.0 };
+            h1[i7] = sigmoid(best15);
+            s9 = 0.5 * s9 + ((best15 + best10).tanh()).min(s9);
+            let mut s21: f64 = (p12 as f64).atan();
+            for i19 in m + 1..4 {
+                s9 = (s9 * 0.5 + (h1[(m + 3) % 3] + w[3 - i7]).tanh().exp()).tanh();
+                let p22: usize = nearest_to(x, 1.5_f64);
+                s21 += relu(relu(0.25_f64));
+            }
+            if s21 > (x[m] + 2.0_f64) {
+                let d23 = (sigmoid(s21) * 0.5 + ((s21) * (s21) + 0.5).ln());
+                if d23 < best15 {
+                    best15 = d23;
+                }
+            } else {
+                h1[2 - m] = sigmoid(((i7 as f64) + best15));
+            }
         }
-        if s9 > pr4 {
-            h1[0] = ((best10).atan()).min(best10);
+        let g24 = ((s9).max(0.0)).sqrt();
+        let t25 = if g24 > 0.0 { g24 } else { 0.0 };
+        if best10 > soft(b, t25) {
+            h1[0] = ((t25).atan()).min(best10);
         } else {
             pr4 *= 0.75 + 0.5 * sigmoid(w[2]);
             let g26 = ((w[m] - 0.8).max(0.0)).sqrt();
             let t27 = if g26 > 0.0 { g26 } else { 0.0 };
         }
-        h1[2 - m] += (best10 * best10 + 1.0).sqrt();
-        h1[(m + 1) % 3] = h1[2 - m];
+        if pr4 > (soft(s9, s9)).tanh().exp() {
+            pr4 *= 1.0 + 0.25 * ((x[m + 3]).atan()).tanh();
+            let g28 = (best10 * best10 + 0.5).sqrt();
+            let t29 = if g28 > 0.0 { g28 } else { 0.0 };
+        }
         let mut acc_z = 0.0;
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (pr4 * pr4 + 1.0).ln() + s9 + best10 + h1[2] * 0.5 + h1[0]
+        acc_z + pr4 + s9 + best10 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -12202,8 +12170,8 @@ mod nest_5096 {
         }
         let mut s18: f64 = 0.0;
         for i16 in 0..x.len() {
-            let p19 = if m == 0 { 2 } else { m - 1 };
-            s18 = (s18 * 0.5 + (s5 / ((w[3 - p19]) * (w[3 - p19]) + 1.0)).cos()).tanh();
+            let p19 = if i16 == 0 { 2 } else { i16 - 1 };
+            s18 += ((w[m + 1]).powi(2)).cos();
         }
         let t20 = (s18 * s18 + 1.0).sqrt();
         s5 + s18 + h1[3] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
@@ -12436,8 +12404,8 @@ mod nest_5098 {
             let mut pr28: f64 = 1.0;
             for i25 in 0..2 {
                 pr28 *= 0.75 + 0.5 * sigmoid(best22);
-                let p29 = if m == 0 { 2 } else { m - 1 };
-                s27 += (x[(i20 + 1) % 6]).sin();
+                let p29 = if i25 == 0 { 1 } else { i25 - 1 };
+                s27 -= ((softplus(q4)).tanh()).sin();
             }
             if s27 > (((q4) * (q4) + 1.0).sqrt()).tanh() {
                 h1[m] += ((hc[1]).min(h1[m])).atan();
@@ -12535,7 +12503,7 @@ mod nest_5098 {
     }
 }
 
-/// a fused loop only the result reads; branch-local guard; integer if choosing an index; one loop; reversed range; selection by comparison.
+/// a passive call for an index; branch-local guard; integer if choosing an index; one loop; reversed range; selection by comparison.
 mod nest_5099 {
     use super::*;
 
@@ -12561,13 +12529,18 @@ mod nest_5099 {
         let g9 = (best4 * best4 + 0.5).sqrt();
         let t10 = if g9 > 0.0 { g9 * softplus(a) } else { 0.0 };
         let t11 = (best5 * best5 + 1.0).sqrt();
-        let p12 = if m % 2 == 1 { m } else { 2 };
-        h1[(p12 + 2) % 2] += h1[(m + 2) % 2];
-        let mut acc_z = 0.0;
-        for i in 0..x.len() {
-            acc_z += wsum(w, x[i]);
+        let p12 = if m == 0 { m } else { 2 };
+        let mut s15: f64 = 0.0;
+        let mut s16: f64 = (best5).min(s15);
+        for i13 in (0..3).rev() {
+            let t17 = ((t10).max(x[(p12 + 4) % 6])).tanh().exp();
+            s16 -= (x[m + i13]).atan();
+            let p18: usize = nearest_to(x, s16);
+            s15 -= ((1.5_f64 - w[p12 + 1]) * (1.5_f64 - w[p12 + 1]) + 0.5).ln();
         }
-        acc_z + best4 + best5 + t11 + h1[1] * 0.5 + h1[1]
+        let t19 = (s15 * s15 + 0.5).ln();
+        let t20 = (s16 * s16 + 1.0).sqrt();
+        best4 + best5 + t10 + t11 + s15 + s16 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]

@@ -917,6 +917,29 @@ impl Gen {
         self.top().ints.push(Int { name: p, max });
     }
 
+    /// `let p: usize = nearest_to(x, ..);` or `bucket(w, ..)`: an index from a plain function
+    /// of `CALL_HELPERS` (a passive call), sometimes by assignment to a `let mut p: usize`.
+    fn passive_int(&mut self) {
+        self.in_call = true;
+        let t = self.leaf();
+        self.in_call = false;
+        let p = self.name("p");
+        let (call, max) = if self.rng.chance(0.5) {
+            (format!("nearest_to(x, {})", t.s), LX - 1)
+        } else {
+            (format!("bucket(w, {})", t.s), LW - 1)
+        };
+        if self.rng.chance(0.3) {
+            self.features.insert("a passive call assigned to an integer variable");
+            self.line(&format!("let mut {p}: usize = 0;"));
+            self.line(&format!("{p} = {call};"));
+        } else {
+            self.features.insert("a passive call for an index");
+            self.line(&format!("let {p}: usize = {call};"));
+        }
+        self.top().ints.push(Int { name: p, max });
+    }
+
     /// `let mut loc = [0.0; K]; for q in 0..loc.len() { loc[q] = .. }` inside a loop, then a read.
     fn local_array(&mut self) {
         let len = 2 + self.rng.below(2);
@@ -967,6 +990,9 @@ impl Gen {
                 4 | 5 => return self.if_construct(None),
                 6 | 7 if !self.writable().is_empty() => return self.write(None),
                 8 => return self.guard(None),
+                9 if self.calls && !self.in_call && !self.in_closure && self.rng.chance(0.5) => {
+                    return self.passive_int()
+                }
                 9 => return self.int_if(),
                 10 if self.depth() > 0 => return self.local_array(),
                 11 | 12 => {
@@ -1027,6 +1053,21 @@ pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
         out[j] = (w[2 * j] * t + w[2 * j + 1]).tanh();
     }
     out
+}
+
+/// Plain functions the random programs call for an index (passive calls): never differentiated.
+pub fn nearest_to(x: &[f64], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+pub fn bucket(w: &[f64; 4], t: f64) -> usize {
+    w.iter().filter(|&&v| v < t).count().min(3)
 }
 ";
 

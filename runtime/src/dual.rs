@@ -194,33 +194,44 @@ impl Rem for Dual64 {
     }
 }
 
-/// A product with a constant the gradient's code writes as a literal (`2.0 * t`): the same value
-/// as `Dual64::c(c) * x`, `c · re` bit for bit, without the `0 · re` term of the constant's zero
-/// tangent (two `f64` operations fewer). The macro's dual re-print writes [`scale`] there.
-pub trait ScaleBy {
-    /// `c · self` over duals.
-    fn scale_by(self, c: f64) -> Dual64;
-}
+/// A product with a constant the gradient's code writes as a literal (`2.0 * t`), over one dual
+/// type: the same value as `<Type>::c(c) * x`, `c · re` bit for bit, without the `0 · re` terms
+/// of the constant's zero tangents. The macro's re-print over that type writes `scale` there
+/// (`second_order/scale.rs`): `dual::scale` over `Dual64`, `dual2::scale` over `DualDual64`,
+/// `dual_lanes::scale` over `Dual64x4`.
+macro_rules! scale_by {
+    ($t:ident) => {
+        /// `c · self` for a literal `c` of the re-printed code (see [`scale`]).
+        pub trait ScaleBy {
+            /// `c · self`, every part scaled.
+            fn scale_by(self, c: f64) -> $t;
+        }
 
-impl ScaleBy for Dual64 {
-    #[inline]
-    fn scale_by(self, c: f64) -> Dual64 {
-        self.scaled(c)
-    }
-}
+        impl ScaleBy for $t {
+            #[inline]
+            fn scale_by(self, c: f64) -> $t {
+                self.scaled(c)
+            }
+        }
 
-impl ScaleBy for f64 {
-    #[inline]
-    fn scale_by(self, c: f64) -> Dual64 {
-        Dual64::c(c * self)
-    }
-}
+        impl ScaleBy for f64 {
+            #[inline]
+            fn scale_by(self, c: f64) -> $t {
+                $t::c(c * self)
+            }
+        }
 
-/// `c · x` for a literal `c` of the printed gradient (see [`ScaleBy`]).
-#[inline]
-pub fn scale<T: ScaleBy>(x: T, c: f64) -> Dual64 {
-    x.scale_by(c)
+        /// `c · x` for a literal `c` of the re-printed code, of the same value as the product
+        /// with the constant, without its zero tangents' terms.
+        #[inline]
+        pub fn scale<T: ScaleBy>(x: T, c: f64) -> $t {
+            x.scale_by(c)
+        }
+    };
 }
+pub(crate) use scale_by;
+
+scale_by!(Dual64);
 
 impl fmt::Display for Dual64 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -364,32 +364,9 @@ macro_rules! by_reference {
 by_reference!(Dual64, DualDual64);
 pub(crate) use by_reference;
 
-/// A product with a float literal in the re-print over `DualDual64` (`dual::scale`'s counterpart
-/// one level up, which `scale.rs` of the macro writes there): every part scaled by `c`.
-pub trait ScaleBy {
-    /// `c · self` over `DualDual64`.
-    fn scale_by(self, c: f64) -> DualDual64;
-}
-
-impl ScaleBy for DualDual64 {
-    #[inline]
-    fn scale_by(self, c: f64) -> DualDual64 {
-        self.scaled(c)
-    }
-}
-
-impl ScaleBy for f64 {
-    #[inline]
-    fn scale_by(self, c: f64) -> DualDual64 {
-        DualDual64::c(c * self)
-    }
-}
-
-/// `c · x` for a literal `c` of the re-print over `DualDual64` (see [`ScaleBy`]).
-#[inline]
-pub fn scale<T: ScaleBy>(x: T, c: f64) -> DualDual64 {
-    x.scale_by(c)
-}
+// `dual2::scale`: a product with a float literal in the re-print over `DualDual64` (forward
+// over forward), every part scaled.
+crate::dual::scale_by!(DualDual64);
 
 /// An argument lifted one tangent level up, the `j`-th scalar of the flat view seeded: `f64` →
 /// [`Dual64`], [`Dual64`] → [`DualDual64`], arrays and `Vec`s element by element (a slice to a

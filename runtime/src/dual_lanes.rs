@@ -250,6 +250,10 @@ impl fmt::LowerExp for Dual64x4 {
 // The reference forms (`&a * &b`, `&a + 1.0`, `Product`) Dual64's and DualDual64's have.
 by_reference!(Dual64x4);
 
+// `dual_lanes::scale`: a product with a float literal in the re-print over `Dual64x4`
+// (`_jacobian`'s forward mode), the value and the four tangents scaled.
+crate::dual::scale_by!(Dual64x4);
+
 /// `f64` data lifted to [`Dual64x4`] for one four-column sweep: seeded (flat entry `first + k`
 /// gets tangent `k`, `k < LANES`, in the flat order of `Params`: row-major, arguments in order) or
 /// constant.

@@ -2,7 +2,8 @@
 //! the gradient's `2.0 * t`) becomes `dual::scale(t, 2.0)`, the same value bit for bit without the
 //! `0 · re` term of the constant's zero tangent (`runtime/src/dual.rs`, `ScaleBy`), and
 //! `DualDual64::c(2.0) * t` of the re-print over `DualDual64` becomes `dual2::scale(t, 2.0)`
-//! (`runtime/src/dual2.rs`, forward over forward). Reverse sweeps
+//! (`runtime/src/dual2.rs`, forward over forward), and `Dual64x4::c(2.0) * t` of `_jacobian`'s
+//! four-lane re-print `dual_lanes::scale(t, 2.0)`. Reverse sweeps
 //! are full of these (`2.0 * t` from `t * t`, halves, signs). Done on the parsed body, so operator
 //! precedence is syn's; `scale` is generic over `Dual64` and `f64`, so an operand that is still an
 //! `f64` (a `std` constant) gives the same type as before.
@@ -16,22 +17,24 @@ pub fn scale_literal_products(block: &mut syn::Block) {
 
 struct Scale;
 
-/// The literal of `::backprop::__private::Dual64::c(<float literal>)` (false) or of
-/// `DualDual64::c(..)` (true: the re-print over `DualDual64`, forward over forward).
-fn dual_literal(e: &syn::Expr) -> Option<(syn::LitFloat, bool)> {
+/// The literal of `::backprop::__private::Dual64::c(<float literal>)`, `DualDual64::c(..)` (the
+/// re-print over `DualDual64`, forward over forward) or `Dual64x4::c(..)` (four lanes), with the
+/// runtime module whose `scale` takes it.
+fn dual_literal(e: &syn::Expr) -> Option<(syn::LitFloat, &'static str)> {
     let syn::Expr::Call(call) = e else { return None };
     let syn::Expr::Path(path) = &*call.func else { return None };
     let names: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let up = match names.as_slice() {
-        [.., ty, c] if c == "c" && ty == "Dual64" => false,
-        [.., ty, c] if c == "c" && ty == "DualDual64" => true,
+    let module = match names.as_slice() {
+        [.., ty, c] if c == "c" && ty == "Dual64" => "dual",
+        [.., ty, c] if c == "c" && ty == "DualDual64" => "dual2",
+        [.., ty, c] if c == "c" && ty == "Dual64x4" => "dual_lanes",
         _ => return None,
     };
     if call.args.len() != 1 {
         return None;
     }
     match call.args.first() {
-        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. })) => Some((f.clone(), up)),
+        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. })) => Some((f.clone(), module)),
         _ => None,
     }
 }
@@ -43,17 +46,13 @@ impl VisitMut for Scale {
         if !matches!(b.op, syn::BinOp::Mul(_)) {
             return;
         }
-        let ((lit, up), other) = match (dual_literal(&b.left), dual_literal(&b.right)) {
+        let ((lit, module), other) = match (dual_literal(&b.left), dual_literal(&b.right)) {
             (Some(lit), _) => (lit, &b.right),
             (None, Some(lit)) => (lit, &b.left),
             (None, None) => return,
         };
-        let other = other.clone();
-        *e = if up {
-            syn::parse_quote!(::backprop::__private::dual2::scale(#other, #lit))
-        } else {
-            syn::parse_quote!(::backprop::__private::dual::scale(#other, #lit))
-        };
+        let (other, module) = (other.clone(), syn::Ident::new(module, proc_macro2::Span::call_site()));
+        *e = syn::parse_quote!(::backprop::__private::#module::scale(#other, #lit));
     }
 }
 
@@ -87,5 +86,15 @@ mod tests {
         scale_literal_products(&mut block);
         let out = block.to_token_stream().to_string();
         assert!(out.contains("let a = :: backprop :: __private :: dual2 :: scale (t , 100.0)"), "{out}");
+    }
+
+    #[test]
+    fn literal_products_over_four_lanes_scale_every_lane() {
+        let mut block: syn::Block = syn::parse_quote!({
+            let a = t * ::backprop::__private::Dual64x4::c(0.5);
+        });
+        scale_literal_products(&mut block);
+        let out = block.to_token_stream().to_string();
+        assert!(out.contains("let a = :: backprop :: __private :: dual_lanes :: scale (t , 0.5)"), "{out}");
     }
 }

@@ -381,3 +381,62 @@ fn an_integer_reassigned_from_a_plain_function_is_a_passive_call() {
     let dot: f64 = grad.iter().zip(&dir.ys).chain(grad_q.iter().zip(&dir.qs)).map(|(a, b)| a * b).sum();
     assert!((jv - dot).abs() <= 1e-13, "{jv} vs {dot}");
 }
+
+// ---- `_jacobian`'s lanes with an array argument, and `explain` --------------------------------
+
+/// Four outputs over three differentiated scalars (an array): forward mode, the passive call
+/// given the array's values from the four-lane re-print.
+#[backprop(wrt(x))]
+fn snapped(x: &[f64; 3], t: f64) -> [f64; 4] {
+    let j: usize = nearest_value(x, t);
+    let mut out = [0.0; 4];
+    for m in 0..4 {
+        out[m] = x[j] * x[(j + m) % 3] + (m as f64) * x[m % 3];
+    }
+    out
+}
+
+fn nearest_value(x: &[f64; 3], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..3 {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+#[test]
+fn the_jacobian_lanes_pass_an_array_argument_as_its_values() {
+    let x = [0.5, -1.5, 2.0];
+    for t in [0.0, -2.0, 3.0] {
+        let (value, j) = snapped_jacobian(&x, t);
+        let n = nearest_value(&x, t);
+        for m in 0..4 {
+            let k = (n + m) % 3;
+            assert_eq!(value[m], x[n] * x[k] + (m as f64) * x[m % 3]);
+            let mut row = [0.0; 3];
+            row[n] += x[k];
+            row[k] += x[n];
+            row[m % 3] += m as f64;
+            for i in 0..3 {
+                assert!((j[m][i] - row[i]).abs() <= 1e-15, "t = {t}, j[{m}][{i}] = {} vs {}", j[m][i], row[i]);
+            }
+        }
+    }
+}
+
+#[backprop(explain)]
+fn explained(x: &[f64; 3], t: f64) -> f64 {
+    let j: usize = nearest_value(x, t);
+    x[j] * x[j] * t
+}
+
+#[test]
+fn explain_runs_the_passive_call() {
+    let e = explained_explain(&[0.5, -1.5, 2.0], 1.8);
+    let (value, g) = explained_grad(&[0.5, -1.5, 2.0], 1.8);
+    assert_eq!(value, 2.0 * 2.0 * 1.8);
+    assert_eq!(g.x, [0.0, 0.0, 2.0 * 2.0 * 1.8]);
+    assert!(!format!("{e}").is_empty());
+}

@@ -18,6 +18,9 @@ use backprop::prelude::*;
 /// written as one backticked span (`+ - * /`, the float methods, the activations) counts as its
 /// words, one form each.
 const FORMS: &[(&str, &str)] = &[
+    // passive calls, covered in tests/passive_calls.rs
+    ("let j: usize = nearest(p, c, i);", "kmeans_gradient_and_hessian_follow_the_nearest_centroid"),
+    ("k = segment(&XS, x);", "an_integer_reassigned_from_a_plain_function_is_a_passive_call"),
     // issue 10's forms, covered in tests/numerical_rust.rs
     ("fn cost<T: Float>(x: &[T]) -> T", "a_generic_function_is_differentiated_for_each_float_type"),
     ("T::zero()", "a_generic_function_is_differentiated_for_each_float_type"),
@@ -1186,7 +1189,8 @@ fn every_readme_form_has_a_test() {
 
     // Forms added with issue 10 are covered in tests/numerical_rust.rs, next to their edge cases,
     // issue 8's in tests/composition.rs, issue 15's in tests/combinations.rs, issue 18's in
-    // tests/recurrent.rs, tests/written_call_results.rs and tests/tuples_generic.rs.
+    // tests/recurrent.rs, tests/written_call_results.rs and tests/tuples_generic.rs, passive calls'
+    // in tests/passive_calls.rs.
     let source = [
         include_str!("readme_table.rs"),
         include_str!("numerical_rust.rs"),
@@ -1195,6 +1199,7 @@ fn every_readme_form_has_a_test() {
         include_str!("recurrent.rs"),
         include_str!("written_call_results.rs"),
         include_str!("tuples_generic.rs"),
+        include_str!("passive_calls.rs"),
     ]
     .concat();
     for (form, test) in FORMS {

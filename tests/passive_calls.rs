@@ -440,3 +440,42 @@ fn explain_runs_the_passive_call() {
     assert_eq!(g.x, [0.0, 0.0, 2.0 * 2.0 * 1.8]);
     assert!(!format!("{e}").is_empty());
 }
+
+// ---- forward mode: a row of an argument passed to a passive call in a loop ---------------------
+
+fn argmax3(r: &[f64; 3]) -> usize {
+    let mut best = 0;
+    for i in 1..3 {
+        if r[i] > r[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[backprop(forward)]
+fn row_peaks(rows: &[[f64; 3]; 4]) -> f64 {
+    let mut s = 0.0;
+    for q in 0..4 {
+        let j: usize = argmax3(&rows[q]);
+        s += rows[q][j] * rows[q][j];
+    }
+    s
+}
+
+#[test]
+fn forward_mode_passes_a_row_of_an_argument_as_its_values() {
+    let rows = [[0.5, -1.0, 2.0], [3.0, 1.0, -2.0], [0.1, 0.4, 0.3], [-1.0, -0.5, -2.0]];
+    let v = RowPeaksGrad { rows: [[1.0, 2.0, 3.0], [-1.0, 0.5, 0.25], [2.0, -3.0, 1.0], [0.5, 1.5, -0.5]] };
+    let (value, jv) = row_peaks_jvp(&rows, &v);
+    let (mut expected_value, mut expected_jv) = (0.0, 0.0);
+    for q in 0..4 {
+        let j = argmax3(&rows[q]);
+        expected_value += rows[q][j] * rows[q][j];
+        expected_jv += 2.0 * rows[q][j] * v.rows[q][j];
+    }
+    assert_eq!(value, expected_value);
+    assert!((jv - expected_jv).abs() <= 1e-14, "{jv} vs {expected_jv}");
+    let (_, forward) = row_peaks_grad_fwd(&rows);
+    assert_eq!(forward.rows, row_peaks_grad(&rows).1.rows);
+}

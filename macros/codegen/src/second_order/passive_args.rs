@@ -4,7 +4,9 @@
 //! body is re-printed from its source, so its passive calls' arguments are wrapped here, by what
 //! the lowering found each argument to be: a float becomes `real_value(x)`, an array of floats
 //! `&*real_view(c)` (borrowed over `f64`, the values copied over a dual type), anything else
-//! stays as written.
+//! stays as written. An argument array's view is taken once, at the start of the body
+//! (`let __backprop_real_c = ..`), as the emitted sweeps take it: over a dual type a view is a
+//! copy, and a passive call in a loop would otherwise copy the array at every iteration.
 
 use crate::ir::{ArrayOrigin, CallArg, CallSite, Function};
 use quote::quote;
@@ -13,10 +15,19 @@ use syn::visit_mut::VisitMut;
 /// `func` with every passive call's arguments as the real numbers a plain function takes.
 pub fn real_arguments(func: &syn::ItemFn, f: &Function) -> syn::ItemFn {
     let mut func = func.clone();
-    let mut wrap = Wrap { f, passive: f.calls.iter().filter(|c| c.passive).collect(), next: 0 };
+    let mut wrap = Wrap { f, passive: f.calls.iter().filter(|c| c.passive).collect(), next: 0, views: Vec::new() };
     if !wrap.passive.is_empty() {
         wrap.visit_block_mut(&mut func.block);
     }
+    let views: Vec<syn::Stmt> = wrap
+        .views
+        .iter()
+        .map(|(param, view)| {
+            let real = real_view(&quote!(#param));
+            syn::parse_quote!(let #view = #real;)
+        })
+        .collect();
+    func.block.stmts.splice(0..0, views);
     func
 }
 
@@ -25,6 +36,13 @@ struct Wrap<'a> {
     /// The passive calls, in the order the lowering met them (source order).
     passive: Vec<&'a CallSite>,
     next: usize,
+    /// Argument arrays passed to passive calls, with the name of their view taken at the start.
+    views: Vec<(syn::Ident, syn::Ident)>,
+}
+
+/// `{ use RealView as _; (c).real_view() }`.
+fn real_view(base: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    quote!({ use ::backprop::__private::RealView as _; (#base).real_view() })
 }
 
 impl VisitMut for Wrap<'_> {
@@ -74,17 +92,35 @@ impl Wrap<'_> {
         true
     }
 
-    fn real(&self, arg: &syn::Expr, kind: &CallArg) -> syn::Expr {
-        let private = quote!(::backprop::__private);
+    fn real(&mut self, arg: &syn::Expr, kind: &CallArg) -> syn::Expr {
         match kind {
-            CallArg::Value(v) if self.f.ty(*v).float().is_some() => syn::parse_quote!(#private::real_value(#arg)),
+            CallArg::Value(v) if self.f.ty(*v).float().is_some() => {
+                syn::parse_quote!(::backprop::__private::real_value(#arg))
+            }
             CallArg::Place { array, by_ref, .. } if self.f.array(*array).elem.float().is_some() => {
                 let inner = match arg {
                     syn::Expr::Reference(r) => &*r.expr,
                     other => other,
                 };
-                let view = quote!({ use #private::RealView as _; (#inner).real_view() });
-                let owned = matches!(self.f.array(*array).origin, ArrayOrigin::Param { by_ref: false, .. });
+                let a = self.f.array(*array);
+                let owned = matches!(a.origin, ArrayOrigin::Param { by_ref: false, .. });
+                // An argument (or a row of one, `&xs[s]`) that nothing writes: its view from the start.
+                let (base, indices) = index_chain(inner);
+                let param = match a.origin {
+                    ArrayOrigin::Param { index, .. } if !a.mutable => Some(&self.f.params[index as usize].name),
+                    _ => None,
+                };
+                if let (Some(param), syn::Expr::Path(path)) = (param, base) {
+                    if path.path.is_ident(param) {
+                        let view = self.view_of(param);
+                        return match (indices.is_empty(), *by_ref || !owned) {
+                            (false, _) => syn::parse_quote!(&(*#view) #([#indices])*),
+                            (true, true) => syn::parse_quote!(&*#view),
+                            (true, false) => syn::parse_quote!(*#view),
+                        };
+                    }
+                }
+                let view = real_view(&quote!(#inner));
                 if !by_ref && owned {
                     syn::parse_quote!(*#view)
                 } else {
@@ -94,6 +130,27 @@ impl Wrap<'_> {
             _ => arg.clone(),
         }
     }
+
+    /// The name of `param`'s view, taken at the start of the body.
+    fn view_of(&mut self, param: &syn::Ident) -> syn::Ident {
+        if let Some((_, view)) = self.views.iter().find(|(p, _)| p == param) {
+            return view.clone();
+        }
+        let view = quote::format_ident!("{}real_{}", crate::plan::HIDDEN, param);
+        self.views.push((param.clone(), view.clone()));
+        view
+    }
+}
+
+/// `xs[s][t]` as `xs` and `[s, t]`.
+fn index_chain(e: &syn::Expr) -> (&syn::Expr, Vec<&syn::Expr>) {
+    let (mut base, mut indices) = (e, Vec::new());
+    while let syn::Expr::Index(i) = base {
+        indices.push(&*i.index);
+        base = &i.expr;
+    }
+    indices.reverse();
+    (base, indices)
 }
 
 fn is_integer_or_bool(ty: &syn::Type) -> bool {

@@ -106,6 +106,12 @@ fn kmeans_gradient_and_hessian_follow_the_nearest_centroid() {
     let dot: f64 = grad.iter().zip(&dir.c).map(|(a, b)| a * b).sum();
     assert_eq!(jv_value, v);
     assert!((jv - dot).abs() <= 1e-12 * (1.0 + dot.abs()), "{jv} vs {dot}");
+    // Forward over forward (the body re-printed over `DualDual64`, the passive call given values).
+    let (_, fwd_grad, fwd_hv) = kmeans_hvp_fwd(&p, &c, n, k, d, &ones);
+    assert_eq!(fwd_hv.c, diag);
+    for m in 0..k * d {
+        assert!((fwd_grad.c[m] - grad[m]).abs() <= 1e-12 * (1.0 + grad[m].abs()), "_hvp_fwd grad[{m}]");
+    }
 }
 
 #[test]

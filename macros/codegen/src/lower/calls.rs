@@ -224,13 +224,16 @@ impl Lower<'_> {
             args.push(self.call_place(receiver, false)?);
         }
         for a in &call.args {
-            // A plain function's argument that names nothing local (`&TABLE`, `N`): a constant,
-            // passed as written.
-            let constant = passive.is_some() && {
-                let mut names = NamesUsed(Vec::new());
-                names.visit_expr(a);
-                names.0.iter().all(|n| self.lookup(n).is_none())
+            // A plain function's argument that is a path naming nothing local (`&TABLE`, `N`): a
+            // constant, passed as written. Not any expression of constants: a float literal in one
+            // is a dual constant in the dual re-prints (`2.0` → `Dual64::c(2.0)`), so it is lowered
+            // as a value and passed as its real value.
+            let path = match a {
+                Expr::Reference(r) => &*r.expr,
+                other => other,
             };
+            let constant = passive.is_some()
+                && matches!(path, Expr::Path(p) if p.path.get_ident().is_none_or(|i| self.lookup(&i.to_string()).is_none()));
             let arg = if constant { Some(CallArg::Value(self.passive_expression(a))) } else { self.call_arg(a) };
             args.extend(arg);
         }

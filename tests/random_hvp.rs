@@ -82,21 +82,6 @@ pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
     out
 }
 
-/// Plain functions the random programs call for an index (passive calls): never differentiated.
-pub fn nearest_to(x: &[f64], t: f64) -> usize {
-    let mut best = 0;
-    for i in 1..x.len() {
-        if (x[i] - t).abs() < (x[best] - t).abs() {
-            best = i;
-        }
-    }
-    best
-}
-
-pub fn bucket(w: &[f64; 4], t: f64) -> usize {
-    w.iter().filter(|&&v| v < t).count().min(3)
-}
-
 /// A recurrent cell over three states (issue 18).
 #[backprop(hessian)]
 pub fn cell3(w: &[f64; 4], h: &[f64; 3], t: f64) -> [f64; 3] {
@@ -128,6 +113,21 @@ pub fn lift3(x: &[f64], k: usize, t: f64) -> [f64; 3] {
         out[i] = (x[(k + i) % x.len()] * t).sin();
     }
     out
+}
+
+/// Plain functions the random programs call for an index (passive calls): never differentiated.
+pub fn nearest_to(x: &[f64], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+pub fn bucket(w: &[f64; 4], t: f64) -> usize {
+    w.iter().filter(|&&v| v < t).count().min(3)
 }
 
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison.
@@ -11359,5 +11359,2235 @@ mod hvp_6007 {
         }
         eprintln!("hvp_6007: {compared} compared, {skipped} skipped");
         assert!(compared >= skipped, "hvp_6007: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop.
+mod hvp_8000 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8000(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, 2.0_f64);
+        let mut q5: f64 = 0.5;
+        let mut s6: f64 = 0.0;
+        for xi4 in w.iter() {
+            s6 = (s6 * 0.5 + (x[m] * 0.5 + s6).max((-0.75_f64))).tanh();
+            let mut loc7 = [0.0_f64; 3];
+            for i8 in 0..loc7.len() {
+                loc7[i8] = (s6 * 0.5 + x[3]).max(q5);
+            }
+            s6 += 0.25 * s6 + loc7[(m + 3) % 3] * 0.5 + relu((*xi4).tanh());
+            q5 += (b) * (b);
+        }
+        h1[0] += q5;
+        h1[0] = (s6 * s6 + 1.0).sqrt();
+        s6 += softplus(w[3 - p2]);
+        q5 + s6 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8000_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, 2.0_f64);
+        let mut q5: f64 = 0.5;
+        let mut s6: f64 = 0.0;
+        for xi4 in w.iter() {
+            s6 = (s6 * 0.5 + (x[m] * 0.5 + s6).max((-0.75_f64))).tanh();
+            let mut loc7 = [0.0_f64; 3];
+            for i8 in 0..loc7.len() {
+                loc7[i8] = (s6 * 0.5 + x[3]).max(q5);
+            }
+            s6 += 0.25 * s6 + loc7[(m + 3) % 3] * 0.5 + relu((*xi4).tanh());
+            q5 += (b) * (b);
+        }
+        h1[0] += q5;
+        h1[0] = (s6 * s6 + 1.0).sqrt();
+        s6 += softplus(w[3 - p2]);
+        q5 + s6 + h1.iter().sum::<f64>()
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [-0.976, -1.435, -1.189, -1.245, 1.399, 1.249, 1.152, -0.74, 0.578, -0.941, 0.922, -1.267];
+            let (n, m, flag) = (2, 2, false);
+            let dir = [0.219, 0.677, 0.951, -0.485, -0.067, 0.317, -0.5, -0.78, 0.07, 0.303, -0.16, 0.036];
+            let flat = |g: &Hvp8000Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8000_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8000_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8000_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8000_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8000: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8000: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8000_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8000: forward value");
+            check_close("hvp_8000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8000_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8000_f: forward value");
+            let twin_flat = |g: &Hvp8000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8000_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8000_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8000_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8000: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8000_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8000_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8000: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8000_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8000_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8000", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [-0.505, -0.886, -0.428, 0.761, -0.649, 0.382, -0.022, 0.787, 1.235, 0.318, -1.338, -0.911];
+            let (n, m, flag) = (3, 1, false);
+            let dir = [0.58, 0.528, 0.066, 0.048, 0.185, -0.84, -0.355, -0.264, -0.637, -0.108, -0.992, -0.913];
+            let flat = |g: &Hvp8000Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8000_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8000_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8000_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8000_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8000: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8000: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8000_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8000: forward value");
+            check_close("hvp_8000: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8000_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8000_f: forward value");
+            let twin_flat = |g: &Hvp8000FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8000_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8000_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8000_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8000_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8000: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8000_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8000_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8000: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8000_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8000_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8000", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8000: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8000: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+mod hvp_8001 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8001(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, x[5 - m]);
+        let mut best5: f64 = 9.0;
+        for i3 in 0..n {
+            let mut pr8: f64 = 1.0;
+            let mut q9: f64 = 0.5;
+            for i6 in 0..3 {
+                q9 *= 0.5 + sigmoid((((2.0_f64) * (2.0_f64) + 0.5).ln() / ((best5 - w[i3]) * (best5 - w[i3]) + 1.0)));
+                let g10 = ((w[3 - i6] + 0.2).max(0.0)).sqrt();
+                let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+                h1[0] += ((b + (p2 as f64)) / (((0.25_f64).atan()) * ((0.25_f64).atan()) + 1.0));
+                pr8 *= 0.75 + 0.5 * sigmoid(x[m + 3]);
+            }
+            let g12 = (pr8 * pr8 + 0.5).sqrt();
+            let t13 = if g12 > 0.0 { g12 } else { 0.0 };
+            let d14 = q9.sqrt() * 0.5 + ((h1[0]) * (h1[0]) + 0.5).ln();
+            if d14 < best5 {
+                best5 = d14;
+            }
+            let d15 = (if q9 > b { q9 * 2.0 } else { b - q9 }).min((x[5 - p2] * 0.5 + d14));
+            best5 = best5.min(d15);
+        }
+        if best5 > (b + h1[0]).tanh() {
+            let d16 = ((h1[0]).sin()).cos();
+            if d16 < best5 {
+                best5 = d16;
+            }
+            let d17 = (best5).min((p2 as f64));
+            if d17 < best5 {
+                best5 = d17;
+            }
+        } else {
+            let d18 = ((h1[0]).min((best5).cos())).tanh();
+            best5 = best5.min(d18);
+            h1[0] = (softplus(a) + (d18 * 0.5 + d18));
+        }
+        let mut best21: f64 = 9.0;
+        for i19 in 0..x.len() {
+            if ((h1[0]).abs()).tanh() < -0.2 {
+                h1[0] = ((x[m + 3]).max(a) + ((best5).max(h1[0])).tanh());
+                let g22 = ((a).cos() * (a).cos() + 0.5).sqrt();
+                let t23 = if g22 > 0.0 { g22 } else { 0.0 };
+            } else {
+                h1[0] += sigmoid((b * 0.5 + h1[0]).tanh());
+                let d24 = (p2 as f64).mul_add(best21, 0.5);
+                if d24 < best5 {
+                    best5 = d24;
+                }
+            }
+            let t25 = ((x[5 - i19]).max(best21) * 0.5 + (best21 / ((best21) * (best21) + 1.0)));
+            let mut s28: f64 = 0.0;
+            let mut pr29: f64 = 1.0;
+            for i26 in m + 1..n {
+                s28 += t25;
+                let mut pr32: f64 = 1.0;
+                for xi31 in w.iter() {
+                    let d33 = ((x[i26 + 3]).powi(2)).abs();
+                    if d33 < best21 {
+                        best21 = d33;
+                    }
+                    if (pr29).max(t25) > (w[1]).mul_add((i19 as f64), 0.5) {
+                        let g34 = ((0.25_f64).powi(2) * (0.25_f64).powi(2) + 0.5).sqrt();
+                        let t35 = if g34 > 0.0 {
+                            g34 * (pr32 / ((w[(i26 + 2) % 4]) * (w[(i26 + 2) % 4]) + 1.0))
+                        } else {
+                            0.0
+                        };
+                        h1[0] = ((h1[0] * 0.5 + h1[0]).tanh()).min((*xi31).max(a));
+                    }
+                    h1[0] += ((t25).min(x[m + 3]) + (x[5 - p2]).min(x[i26 + p2]));
+                    pr32 *= 1.0 + 0.25 * (((-h1[0]).tanh()).abs()).tanh();
+                }
+                h1[0] += (pr32 * pr32 + 1.0).sqrt();
+                pr29 *= 0.75 + 0.5 * sigmoid((((w[3] + h1[0]).tanh()) * ((w[3] + h1[0]).tanh()) + 1.0).sqrt());
+            }
+            let t36 = s28.tanh();
+            let g37 = ((pr29 + 0.2).max(0.0)).sqrt();
+            let t38 = if g37 > 0.0 { g37 * (best5 * 0.5 + pr29) } else { 0.0 };
+            let d39 = x[5 - m];
+            if d39 < best21 {
+                best21 = d39;
+            }
+        }
+        let t40 = best21;
+        let p41: usize = bucket(w, best21);
+        best5 + best21 + t40 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8001_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, x[5 - m]);
+        let mut best5: f64 = 9.0;
+        for i3 in 0..n {
+            let mut pr8: f64 = 1.0;
+            let mut q9: f64 = 0.5;
+            for i6 in 0..3 {
+                q9 *= 0.5 + sigmoid((((2.0_f64) * (2.0_f64) + 0.5).ln() / ((best5 - w[i3]) * (best5 - w[i3]) + 1.0)));
+                let g10 = ((w[3 - i6] + 0.2).max(0.0)).sqrt();
+                let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+                h1[0] += ((b + (p2 as f64)) / (((0.25_f64).atan()) * ((0.25_f64).atan()) + 1.0));
+                pr8 *= 0.75 + 0.5 * sigmoid(x[m + 3]);
+            }
+            let g12 = (pr8 * pr8 + 0.5).sqrt();
+            let t13 = if g12 > 0.0 { g12 } else { 0.0 };
+            let d14 = q9.sqrt() * 0.5 + ((h1[0]) * (h1[0]) + 0.5).ln();
+            if d14 < best5 {
+                best5 = d14;
+            }
+            let d15 = (if q9 > b { q9 * 2.0 } else { b - q9 }).min((x[5 - p2] * 0.5 + d14));
+            best5 = best5.min(d15);
+        }
+        if best5 > (b + h1[0]).tanh() {
+            let d16 = ((h1[0]).sin()).cos();
+            if d16 < best5 {
+                best5 = d16;
+            }
+            let d17 = (best5).min((p2 as f64));
+            if d17 < best5 {
+                best5 = d17;
+            }
+        } else {
+            let d18 = ((h1[0]).min((best5).cos())).tanh();
+            best5 = best5.min(d18);
+            h1[0] = (softplus(a) + (d18 * 0.5 + d18));
+        }
+        let mut best21: f64 = 9.0;
+        for i19 in 0..x.len() {
+            if ((h1[0]).abs()).tanh() < -0.2 {
+                h1[0] = ((x[m + 3]).max(a) + ((best5).max(h1[0])).tanh());
+                let g22 = ((a).cos() * (a).cos() + 0.5).sqrt();
+                let t23 = if g22 > 0.0 { g22 } else { 0.0 };
+            } else {
+                h1[0] += sigmoid((b * 0.5 + h1[0]).tanh());
+                let d24 = (p2 as f64).mul_add(best21, 0.5);
+                if d24 < best5 {
+                    best5 = d24;
+                }
+            }
+            let t25 = ((x[5 - i19]).max(best21) * 0.5 + (best21 / ((best21) * (best21) + 1.0)));
+            let mut s28: f64 = 0.0;
+            let mut pr29: f64 = 1.0;
+            for i26 in m + 1..n {
+                s28 += t25;
+                let mut pr32: f64 = 1.0;
+                for xi31 in w.iter() {
+                    let d33 = ((x[i26 + 3]).powi(2)).abs();
+                    if d33 < best21 {
+                        best21 = d33;
+                    }
+                    if (pr29).max(t25) > (w[1]).mul_add((i19 as f64), 0.5) {
+                        let g34 = ((0.25_f64).powi(2) * (0.25_f64).powi(2) + 0.5).sqrt();
+                        let t35 = if g34 > 0.0 {
+                            g34 * (pr32 / ((w[(i26 + 2) % 4]) * (w[(i26 + 2) % 4]) + 1.0))
+                        } else {
+                            0.0
+                        };
+                        h1[0] = ((h1[0] * 0.5 + h1[0]).tanh()).min((*xi31).max(a));
+                    }
+                    h1[0] += ((t25).min(x[m + 3]) + (x[5 - p2]).min(x[i26 + p2]));
+                    pr32 *= 1.0 + 0.25 * (((-h1[0]).tanh()).abs()).tanh();
+                }
+                h1[0] += (pr32 * pr32 + 1.0).sqrt();
+                pr29 *= 0.75 + 0.5 * sigmoid((((w[3] + h1[0]).tanh()) * ((w[3] + h1[0]).tanh()) + 1.0).sqrt());
+            }
+            let t36 = s28.tanh();
+            let g37 = ((pr29 + 0.2).max(0.0)).sqrt();
+            let t38 = if g37 > 0.0 { g37 * (best5 * 0.5 + pr29) } else { 0.0 };
+            let d39 = x[5 - m];
+            if d39 < best21 {
+                best21 = d39;
+            }
+        }
+        let t40 = best21;
+        let p41: usize = bucket(w, best21);
+        best5 + best21 + t40 + h1.iter().sum::<f64>()
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [-0.422, 1.216, -0.666, -1.195, -0.973, -0.302, 1.186, -1.474, 0.63, 0.119, 0.6, 0.8];
+            let (n, m, flag) = (2, 2, true);
+            let dir = [-0.915, 0.226, -0.924, 0.725, -0.434, 0.094, 0.943, -0.216, 0.128, -0.713, -0.827, -0.183];
+            let flat = |g: &Hvp8001Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8001_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8001_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8001_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8001_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8001: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8001: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8001_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8001: forward value");
+            check_close("hvp_8001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8001_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8001_f: forward value");
+            let twin_flat = |g: &Hvp8001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8001_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8001_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8001_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8001: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8001_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8001_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8001: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8001_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8001_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8001", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [0.642, -1.458, -1.414, 0.132, -1.188, -1.494, -0.568, 1.004, 0.31, 0.612, 1.032, 0.312];
+            let (n, m, flag) = (2, 1, true);
+            let dir = [-0.776, -0.95, -0.958, 0.71, 0.413, 0.634, -0.738, 0.941, -0.78, 0.884, 0.973, -0.933];
+            let flat = |g: &Hvp8001Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8001_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8001_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8001_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8001_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8001: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8001: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8001_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8001: forward value");
+            check_close("hvp_8001: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8001_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8001_f: forward value");
+            let twin_flat = |g: &Hvp8001FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8001_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8001_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8001_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8001_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8001: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8001_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8001_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8001: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8001_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8001_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8001", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8001: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8001: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
+mod hvp_8002 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8002(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let mut h2 = [0.0_f64; 6];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut best6: f64 = 9.0;
+        for i4 in (0..3).rev() {
+            let mut top9: f64 = -9.0;
+            for i7 in 0..=i4 {
+                let d10 = ((x[0] / ((best6) * (best6) + 1.0)) * (x[0] / ((best6) * (best6) + 1.0)) + 1.0).sqrt();
+                if d10 > top9 {
+                    top9 = d10;
+                }
+                if (x[(m + 4) % 6]).min(b) < 0.0 {
+                    let d11 = ((1.5_f64) * (1.5_f64) + 0.5).ln();
+                    if d11 > top9 {
+                        top9 = d11;
+                    }
+                }
+                let d12 = ((x[1]).powi(2) + (h2[i4]).cos());
+                if d12 > top9 {
+                    top9 = d12;
+                }
+            }
+            let g13 = ((top9 + 0.2).max(0.0)).sqrt();
+            let t14 = if g13 > 0.0 { g13 } else { 0.0 };
+            let d15 = (b - (-0.75_f64)).sin();
+            if d15 < best6 {
+                best6 = d15;
+            }
+        }
+        let t16 = best6;
+        let mut s19: f64 = h1[0];
+        let mut s20: f64 = ((best6) * (best6) + 0.5).ln();
+        for i17 in 0..n {
+            s19 += ((s20).sin()).tanh();
+            let d21 = ((t16).tanh() * 0.5 + sigmoid(x[m + i17]));
+            if d21 < best6 {
+                best6 = d21;
+            }
+            s20 -= h2[i17 + m];
+        }
+        if s19 > (w[3 - m] + x[m + 3]) {
+            s19 += w[(p3 + 2) % 4] * s19;
+        }
+        let t22 = (s20 * s20 + 0.5).ln();
+        best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8002_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let mut h2 = [0.0_f64; 6];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut best6: f64 = 9.0;
+        for i4 in (0..3).rev() {
+            let mut top9: f64 = -9.0;
+            for i7 in 0..=i4 {
+                let d10 = ((x[0] / ((best6) * (best6) + 1.0)) * (x[0] / ((best6) * (best6) + 1.0)) + 1.0).sqrt();
+                if d10 > top9 {
+                    top9 = d10;
+                }
+                if (x[(m + 4) % 6]).min(b) < 0.0 {
+                    let d11 = ((1.5_f64) * (1.5_f64) + 0.5).ln();
+                    if d11 > top9 {
+                        top9 = d11;
+                    }
+                }
+                let d12 = ((x[1]).powi(2) + (h2[i4]).cos());
+                if d12 > top9 {
+                    top9 = d12;
+                }
+            }
+            let g13 = ((top9 + 0.2).max(0.0)).sqrt();
+            let t14 = if g13 > 0.0 { g13 } else { 0.0 };
+            let d15 = (b - (-0.75_f64)).sin();
+            if d15 < best6 {
+                best6 = d15;
+            }
+        }
+        let t16 = best6;
+        let mut s19: f64 = h1[0];
+        let mut s20: f64 = ((best6) * (best6) + 0.5).ln();
+        for i17 in 0..n {
+            s19 += ((s20).sin()).tanh();
+            let d21 = ((t16).tanh() * 0.5 + sigmoid(x[m + i17]));
+            if d21 < best6 {
+                best6 = d21;
+            }
+            s20 -= h2[i17 + m];
+        }
+        if s19 > (w[3 - m] + x[m + 3]) {
+            s19 += w[(p3 + 2) % 4] * s19;
+        }
+        let t22 = (s20 * s20 + 0.5).ln();
+        best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [1.164, -0.952, -1.268, -0.269, -1.138, -0.578, -0.144, -0.698, -1.492, -0.615, 0.349, -0.165];
+            let (n, m, flag) = (3, 0, false);
+            let dir = [-0.695, 0.686, -0.145, 0.551, -0.303, 0.64, -0.428, 0.466, -0.181, 0.372, 0.635, 0.652];
+            let flat = |g: &Hvp8002Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8002_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8002_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8002_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8002_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8002: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8002: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8002_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8002: forward value");
+            check_close("hvp_8002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8002_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8002_f: forward value");
+            let twin_flat = |g: &Hvp8002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8002_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8002_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8002_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8002: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8002_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8002_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8002: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8002_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8002_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8002", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [1.486, 1.376, -0.852, 1.418, -1.002, -0.826, -0.302, -0.978, -0.419, -0.769, 1.137, -0.258];
+            let (n, m, flag) = (2, 0, false);
+            let dir = [-0.676, 0.0, 0.281, 0.693, 0.411, -0.288, -0.653, -0.856, 0.325, 0.531, -0.358, -0.919];
+            let flat = |g: &Hvp8002Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8002_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8002_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8002_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8002_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8002: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8002: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8002_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8002: forward value");
+            check_close("hvp_8002: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8002_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8002_f: forward value");
+            let twin_flat = |g: &Hvp8002FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8002_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8002_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8002_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8002_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8002: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8002_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8002_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8002: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8002_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8002_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8002", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8002: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8002: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+mod hvp_8003 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8003(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let p2: usize = bucket(w, (-0.75_f64));
+        let mut s5: f64 = 0.0;
+        let mut top6: f64 = (s5 * b);
+        for i3 in 0..n {
+            s5 = (s5 * 0.5 + (s5 / ((s5) * (s5) + 1.0)).max((p2 as f64).mul_add(w[(i3 + 2) % 4], 0.5))).tanh();
+            let d7 = x[m];
+            if d7 > top6 {
+                top6 = d7;
+            }
+            let mut pr10: f64 = 1.0;
+            for i8 in m + 1..n {
+                let mut best13: f64 = 9.0;
+                let mut top14: f64 = -9.0;
+                for i11 in i8 + 1..n {
+                    let d15 = (if top6 > (i8 as f64) { top6 * 2.0 } else { (i8 as f64) - top6 }).atan();
+                    best13 = best13.min(d15);
+                    let d16 = (top6 * 0.5 + b).min((top14 * 0.5 + best13));
+                    if d16 > top14 {
+                        top14 = d16;
+                    }
+                    let mut loc17 = [0.0_f64; 2];
+                    for i18 in 0..loc17.len() {
+                        loc17[i18] = (if pr10 > (i18 as f64) { pr10 * 2.0 } else { (i18 as f64) - pr10 }).tanh().exp();
+                    }
+                    let d19 = loc17[(p2 + 2) % 2] * best13;
+                    if d19 < best13 {
+                        best13 = d19;
+                    }
+                    pr10 *= 0.75 + 0.5 * sigmoid(best13);
+                }
+                let t20 = sigmoid(best13);
+                let d21 = relu(top14);
+                if d21 > top6 {
+                    top6 = d21;
+                }
+                pr10 *= 0.75 + 0.5 * sigmoid(((-0.75_f64).max(s5)).abs());
+            }
+            let d22 = pr10.ln() * 0.5 + (sigmoid(b)).min((a).mul_add(s5, 0.5));
+            if d22 > top6 {
+                top6 = d22;
+            }
+            let g23 = ((s5 + 0.2).max(0.0)).sqrt();
+            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
+        }
+        h1[p2 + m] = s5 * s5;
+        let t25 = top6;
+        h1[5 - m] = (s5 * h1[m + 3]).atan();
+        let mut q28: f64 = 0.5;
+        let mut q29: f64 = 0.5;
+        for i26 in p2 + 1..5 {
+            q29 += sigmoid(((((t25) * (t25) + 1.0).sqrt()) * (((t25) * (t25) + 1.0).sqrt()) + 0.5).ln());
+            q29 +=
+                ((((top6).min(t25)).max((2.0_f64).cos())).tanh()) * ((((top6).min(t25)).max((2.0_f64).cos())).tanh());
+            q28 += sigmoid(((b).mul_add(w[(p2 + 4) % 4], 0.5) - (h1[p2]).powi(2)));
+            let mut loc30 = [0.0_f64; 2];
+            for i31 in 0..loc30.len() {
+                loc30[i31] = (if (m as f64).min(x[(i26 + 5) % 6]) > (m as f64).min(t25) {
+                    (m as f64).min(x[(i26 + 5) % 6]) * 2.0
+                } else {
+                    (m as f64).min(t25) - (m as f64).min(x[(i26 + 5) % 6])
+                });
+            }
+            s5 -= loc30[(i26 + 2) % 2] * 0.5
+                + ((w[(p2 + 3) % 4]).mul_add(x[0], 0.5) / ((t25 + 1.5_f64) * (t25 + 1.5_f64) + 1.0));
+            let g32 = (relu(q29)).sqrt();
+            let t33 = if g32 > 0.0 { g32 * relu(q29) } else { 0.0 };
+        }
+        let t34 = (1.0 / q28);
+        s5 + top6 + t25 + q28 + q29 + t34 + h1[3] * 0.5 + h1[5]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8003_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let p2: usize = bucket(w, (-0.75_f64));
+        let mut s5: f64 = 0.0;
+        let mut top6: f64 = (s5 * b);
+        for i3 in 0..n {
+            s5 = (s5 * 0.5 + (s5 / ((s5) * (s5) + 1.0)).max((p2 as f64).mul_add(w[(i3 + 2) % 4], 0.5))).tanh();
+            let d7 = x[m];
+            if d7 > top6 {
+                top6 = d7;
+            }
+            let mut pr10: f64 = 1.0;
+            for i8 in m + 1..n {
+                let mut best13: f64 = 9.0;
+                let mut top14: f64 = -9.0;
+                for i11 in i8 + 1..n {
+                    let d15 = (if top6 > (i8 as f64) { top6 * 2.0 } else { (i8 as f64) - top6 }).atan();
+                    best13 = best13.min(d15);
+                    let d16 = (top6 * 0.5 + b).min((top14 * 0.5 + best13));
+                    if d16 > top14 {
+                        top14 = d16;
+                    }
+                    let mut loc17 = [0.0_f64; 2];
+                    for i18 in 0..loc17.len() {
+                        loc17[i18] = (if pr10 > (i18 as f64) { pr10 * 2.0 } else { (i18 as f64) - pr10 }).tanh().exp();
+                    }
+                    let d19 = loc17[(p2 + 2) % 2] * best13;
+                    if d19 < best13 {
+                        best13 = d19;
+                    }
+                    pr10 *= 0.75 + 0.5 * sigmoid(best13);
+                }
+                let t20 = sigmoid(best13);
+                let d21 = relu(top14);
+                if d21 > top6 {
+                    top6 = d21;
+                }
+                pr10 *= 0.75 + 0.5 * sigmoid(((-0.75_f64).max(s5)).abs());
+            }
+            let d22 = pr10.ln() * 0.5 + (sigmoid(b)).min((a).mul_add(s5, 0.5));
+            if d22 > top6 {
+                top6 = d22;
+            }
+            let g23 = ((s5 + 0.2).max(0.0)).sqrt();
+            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
+        }
+        h1[p2 + m] = s5 * s5;
+        let t25 = top6;
+        h1[5 - m] = (s5 * h1[m + 3]).atan();
+        let mut q28: f64 = 0.5;
+        let mut q29: f64 = 0.5;
+        for i26 in p2 + 1..5 {
+            q29 += sigmoid(((((t25) * (t25) + 1.0).sqrt()) * (((t25) * (t25) + 1.0).sqrt()) + 0.5).ln());
+            q29 +=
+                ((((top6).min(t25)).max((2.0_f64).cos())).tanh()) * ((((top6).min(t25)).max((2.0_f64).cos())).tanh());
+            q28 += sigmoid(((b).mul_add(w[(p2 + 4) % 4], 0.5) - (h1[p2]).powi(2)));
+            let mut loc30 = [0.0_f64; 2];
+            for i31 in 0..loc30.len() {
+                loc30[i31] = (if (m as f64).min(x[(i26 + 5) % 6]) > (m as f64).min(t25) {
+                    (m as f64).min(x[(i26 + 5) % 6]) * 2.0
+                } else {
+                    (m as f64).min(t25) - (m as f64).min(x[(i26 + 5) % 6])
+                });
+            }
+            s5 -= loc30[(i26 + 2) % 2] * 0.5
+                + ((w[(p2 + 3) % 4]).mul_add(x[0], 0.5) / ((t25 + 1.5_f64) * (t25 + 1.5_f64) + 1.0));
+            let g32 = (relu(q29)).sqrt();
+            let t33 = if g32 > 0.0 { g32 * relu(q29) } else { 0.0 };
+        }
+        let t34 = (1.0 / q28);
+        s5 + top6 + t25 + q28 + q29 + t34 + h1[3] * 0.5 + h1[5]
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [-0.341, -0.623, -0.414, 0.393, -1.174, 0.609, 0.494, -0.896, -1.001, -0.38, -0.695, 1.373];
+            let (n, m, flag) = (3, 0, false);
+            let dir = [0.727, 0.251, 0.811, -0.13, -0.479, 0.131, -0.784, -0.639, 0.771, 0.316, 0.547, -0.017];
+            let flat = |g: &Hvp8003Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8003_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8003_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8003_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8003_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8003: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8003: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8003_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8003: forward value");
+            check_close("hvp_8003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8003_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8003_f: forward value");
+            let twin_flat = |g: &Hvp8003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8003_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8003_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8003_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8003: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8003_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8003_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8003: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8003_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8003_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8003", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [0.348, 0.535, 0.571, 1.142, 1.286, 1.448, 0.318, 0.806, -1.389, 0.747, -0.558, -1.155];
+            let (n, m, flag) = (3, 0, true);
+            let dir = [0.973, 0.585, 0.731, -0.722, 0.406, 0.243, -0.224, 0.351, 0.72, 0.079, 0.206, 0.68];
+            let flat = |g: &Hvp8003Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8003_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8003_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8003_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8003_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8003: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8003: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8003_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8003: forward value");
+            check_close("hvp_8003: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8003_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8003_f: forward value");
+            let twin_flat = |g: &Hvp8003FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8003_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8003_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8003_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8003_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8003: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8003_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8003_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8003: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8003_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8003_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8003", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8003: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8003: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+mod hvp_8004 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8004(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 3];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut s6: f64 = 0.0;
+        for i4 in 0..x.len() {
+            s6 = (s6 * 0.5 + w[(m + 2) % 4]).tanh();
+            h1[i4] = relu((x[0]).mul_add((i4 as f64), 0.5));
+        }
+        let mut s9: f64 = ((p3 as f64) - h1[5 - p3]);
+        let mut best10: f64 = 9.0;
+        for i7 in m + 1..4 {
+            let mut s13: f64 = 0.0;
+            let mut s14: f64 = 0.0;
+            for i11 in 0..h2.len() {
+                s14 += 0.5 * s14 + ((w[3 - i7] * 0.5 + (p3 as f64)) - (if s9 > a { s9 * 2.0 } else { a - s9 })).tanh();
+                s13 += (softplus(best10) + x[0]);
+                let p15 = if m == 0 { 2 } else { m - 1 };
+                s13 = 0.5 * s13 + ((2.0_f64) * (2.0_f64) + 1.0).sqrt();
+                s6 += x[i11];
+            }
+            let t16 = s13;
+            let d17 = s14;
+            if d17 < best10 {
+                best10 = d17;
+            }
+            s9 += ((m as f64) * (m as f64) + 0.5).ln();
+            let d18 = (((x[i7 + m]) * (x[i7 + m]) + 0.5).ln() * (2.0_f64).min(s14));
+            best10 = best10.min(d18);
+        }
+        let g19 = (s9 * s9 + 0.5).sqrt();
+        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
+        let t21 = (best10 * best10 + 1.0).sqrt();
+        let mut q24: f64 = 0.5;
+        for i22 in 0..h2.len() {
+            q24 += (((b * best10) + (a + w[m])).tanh()).exp();
+            let mut loc25 = [0.0_f64; 2];
+            for i26 in 0..loc25.len() {
+                loc25[i26] = ((s6).tanh().exp() * softplus(x[i22 + i26]));
+            }
+            s6 += 0.5 * s6 + loc25[(m + 2) % 2] * x[5 - p3];
+        }
+        (s6 * s6 + 1.0).ln() + s9 + best10 + t20 + q24 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8004_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 3];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut s6: f64 = 0.0;
+        for i4 in 0..x.len() {
+            s6 = (s6 * 0.5 + w[(m + 2) % 4]).tanh();
+            h1[i4] = relu((x[0]).mul_add((i4 as f64), 0.5));
+        }
+        let mut s9: f64 = ((p3 as f64) - h1[5 - p3]);
+        let mut best10: f64 = 9.0;
+        for i7 in m + 1..4 {
+            let mut s13: f64 = 0.0;
+            let mut s14: f64 = 0.0;
+            for i11 in 0..h2.len() {
+                s14 += 0.5 * s14 + ((w[3 - i7] * 0.5 + (p3 as f64)) - (if s9 > a { s9 * 2.0 } else { a - s9 })).tanh();
+                s13 += (softplus(best10) + x[0]);
+                let p15 = if m == 0 { 2 } else { m - 1 };
+                s13 = 0.5 * s13 + ((2.0_f64) * (2.0_f64) + 1.0).sqrt();
+                s6 += x[i11];
+            }
+            let t16 = s13;
+            let d17 = s14;
+            if d17 < best10 {
+                best10 = d17;
+            }
+            s9 += ((m as f64) * (m as f64) + 0.5).ln();
+            let d18 = (((x[i7 + m]) * (x[i7 + m]) + 0.5).ln() * (2.0_f64).min(s14));
+            best10 = best10.min(d18);
+        }
+        let g19 = (s9 * s9 + 0.5).sqrt();
+        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
+        let t21 = (best10 * best10 + 1.0).sqrt();
+        let mut q24: f64 = 0.5;
+        for i22 in 0..h2.len() {
+            q24 += (((b * best10) + (a + w[m])).tanh()).exp();
+            let mut loc25 = [0.0_f64; 2];
+            for i26 in 0..loc25.len() {
+                loc25[i26] = ((s6).tanh().exp() * softplus(x[i22 + i26]));
+            }
+            s6 += 0.5 * s6 + loc25[(m + 2) % 2] * x[5 - p3];
+        }
+        (s6 * s6 + 1.0).ln() + s9 + best10 + t20 + q24 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[2]
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [0.222, 1.418, 1.389, -0.549, 0.921, -1.018, 1.074, 0.159, 0.773, -1.48, -1.353, -0.932];
+            let (n, m, flag) = (3, 0, false);
+            let dir = [-0.882, 0.841, -0.143, 0.717, -0.446, 0.568, -0.889, -0.841, 0.606, -0.705, 0.901, 0.884];
+            let flat = |g: &Hvp8004Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8004_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8004_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8004_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8004_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8004: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8004: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8004_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8004: forward value");
+            check_close("hvp_8004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8004_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8004_f: forward value");
+            let twin_flat = |g: &Hvp8004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8004_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8004_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8004_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8004: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8004_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8004_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8004: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8004_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8004_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8004", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [-0.042, 1.4, 1.218, 1.366, 1.329, 1.124, 1.161, 1.145, -0.869, -0.869, -0.016, 0.203];
+            let (n, m, flag) = (3, 2, false);
+            let dir = [-0.789, 0.645, 0.464, -0.237, -0.834, -0.187, -0.316, 0.569, 0.112, -0.525, -0.232, -0.244];
+            let flat = |g: &Hvp8004Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8004_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8004_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8004_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8004_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8004: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8004: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8004_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8004: forward value");
+            check_close("hvp_8004: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8004_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8004_f: forward value");
+            let twin_flat = |g: &Hvp8004FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8004_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8004_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8004_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8004_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8004: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8004_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8004_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8004: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8004_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8004_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8004", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8004: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8004: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; carried scalar written to an array after the loop; one loop; runtime bound n.
+mod hvp_8005 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8005(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 1];
+        let p3: usize = bucket(w, x[m]);
+        let mut s6: f64 = (if h2[0] > h2[0] { h2[0] * 2.0 } else { h2[0] - h2[0] });
+        let mut s7: f64 = (h2[0]).mul_add(h2[0], 0.5);
+        for i4 in 0..n {
+            s6 += ((-(p3 as f64)) * 0.5 + (h1[(p3 + 1) % 2] * s7));
+            s7 += 0.1 * s7
+                + (((s6) * (s6) + 0.5).ln())
+                    .max((if (m as f64) > w[m + 1] { (m as f64) * 2.0 } else { w[m + 1] - (m as f64) }));
+            h2[0] += ((b).powi(2) * 0.5 + (s7).max(s6));
+            s6 += ((if s7 > h2[0] { s7 * 2.0 } else { h2[0] - s7 }).tanh() * (h1[(p3 + 1) % 2]).max(s7));
+        }
+        h1[(m + 1) % 2] = s6;
+        h2[0] = s7.tanh();
+        s6 += softplus((s7).cos());
+        (s6 * s6 + 1.0).ln() + s7 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8005_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 1];
+        let p3: usize = bucket(w, x[m]);
+        let mut s6: f64 = (if h2[0] > h2[0] { h2[0] * 2.0 } else { h2[0] - h2[0] });
+        let mut s7: f64 = (h2[0]).mul_add(h2[0], 0.5);
+        for i4 in 0..n {
+            s6 += ((-(p3 as f64)) * 0.5 + (h1[(p3 + 1) % 2] * s7));
+            s7 += 0.1 * s7
+                + (((s6) * (s6) + 0.5).ln())
+                    .max((if (m as f64) > w[m + 1] { (m as f64) * 2.0 } else { w[m + 1] - (m as f64) }));
+            h2[0] += ((b).powi(2) * 0.5 + (s7).max(s6));
+            s6 += ((if s7 > h2[0] { s7 * 2.0 } else { h2[0] - s7 }).tanh() * (h1[(p3 + 1) % 2]).max(s7));
+        }
+        h1[(m + 1) % 2] = s6;
+        h2[0] = s7.tanh();
+        s6 += softplus((s7).cos());
+        (s6 * s6 + 1.0).ln() + s7 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [0.954, 1.055, -0.85, 1.256, 0.431, -0.689, 0.958, -0.737, -0.553, -1.482, 1.463, -0.119];
+            let (n, m, flag) = (3, 2, false);
+            let dir = [0.582, -0.145, 0.226, 0.454, 0.929, -0.263, 0.674, 0.105, -0.993, -0.72, -0.879, 0.956];
+            let flat = |g: &Hvp8005Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8005_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8005_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8005_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8005_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8005: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8005: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8005_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8005: forward value");
+            check_close("hvp_8005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8005_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8005_f: forward value");
+            let twin_flat = |g: &Hvp8005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8005_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8005_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8005_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8005: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8005_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8005_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8005: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8005_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8005_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8005", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [-0.557, 0.721, 0.343, 1.418, -0.666, 1.297, 1.303, -0.938, 0.367, -0.507, -0.042, 0.32];
+            let (n, m, flag) = (3, 2, true);
+            let dir = [0.776, -0.832, -0.863, 0.552, 0.68, -0.776, -0.483, 0.464, -0.471, 0.634, 0.34, -0.634];
+            let flat = |g: &Hvp8005Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8005_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8005_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8005_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8005_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8005: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8005: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8005_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8005: forward value");
+            check_close("hvp_8005: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8005_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8005_f: forward value");
+            let twin_flat = |g: &Hvp8005FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8005_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8005_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8005_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8005_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8005: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8005_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8005_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8005: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8005_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8005_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8005", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8005: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8005: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; literal bounds; one loop; selection by comparison.
+mod hvp_8006 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8006(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 2];
+        let mut p3: usize = 0;
+        p3 = bucket(w, (m as f64));
+        let mut s6: f64 = 0.0;
+        let mut s7: f64 = 0.0;
+        for i4 in 0..2 {
+            s6 += (b * s6).powi(2);
+            s7 -= ((h2[i4]).max(s7)).mul_add(((x[(i4 + 3) % 6]) * (x[(i4 + 3) % 6]) + 0.5).ln(), 0.5);
+            h2[i4] = ((-0.75_f64).tanh().exp() * (x[i4 + p3] - x[m + i4]));
+        }
+        let t8 = s6 * s6;
+        if s7 > (s7 + b) {
+            h1[(p3 + 2) % 2] = ((x[5 - p3]).atan() + (t8).tanh().exp());
+        } else {
+            s7 = 0.5 * s7 + x[5 - p3];
+            h1[(m + 1) % 2] += ((h2[(m + 2) % 2]).min(1.5_f64) * 0.5 + softplus(0.5_f64));
+        }
+        let mut top11: f64 = -9.0;
+        for i9 in 0..2 {
+            let p12 = if i9 < m { i9 } else { 2 };
+            let d13 = ((x[p3 + 2]).mul_add(h1[1 - i9], 0.5) + (s6).powi(2));
+            top11 = top11.max(d13);
+            let d14 = (x[5 - p12] + w[2]).atan();
+            if d14 > top11 {
+                top11 = d14;
+            }
+            let t15 = (s7 * d14).max((d13).tanh().exp());
+        }
+        let g16 = (top11 * top11 + 0.5).sqrt();
+        let t17 = if g16 > 0.0 { g16 * (x[5 - m] + t8) } else { 0.0 };
+        let mut pr20: f64 = 1.0;
+        let mut s21: f64 = 0.0;
+        for i18 in 0..p3 {
+            h1[(i18 + 1) % 2] = relu((t8).mul_add(x[m], 0.5));
+            h1[(p3 + 2) % 2] = (if (top11).max(b) > s21 { (top11).max(b) * 2.0 } else { s21 - (top11).max(b) }).tanh();
+            s21 = 0.5 * s21 + h2[(p3 + 1) % 2];
+            pr20 *= 1.0 + 0.25 * (if (b).sin() > x[p3 + m] { (b).sin() * 2.0 } else { x[p3 + m] - (b).sin() }).tanh();
+        }
+        if pr20 > sigmoid(top11) {
+            h1[(m + 2) % 2] = ((s21).tanh().exp() - s6);
+            s6 = 0.5 * s6 + (top11).max((a - t8));
+        }
+        if s21 > (m as f64) {
+            h2[(p3 + 2) % 2] += (t8 * 0.5 + top11).min(t8);
+            h2[(p3 + 2) % 2] = ((a).abs()).atan();
+        } else {
+            h1[(m + 1) % 2] += (-relu(s21));
+            h1[(p3 + 1) % 2] += ((x[(p3 + 2) % 6]).tanh().exp()).tanh().exp();
+        }
+        s6 + s7 + top11 + pr20 + s21 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8006_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 2];
+        let mut p3: usize = 0;
+        p3 = bucket(w, (m as f64));
+        let mut s6: f64 = 0.0;
+        let mut s7: f64 = 0.0;
+        for i4 in 0..2 {
+            s6 += (b * s6).powi(2);
+            s7 -= ((h2[i4]).max(s7)).mul_add(((x[(i4 + 3) % 6]) * (x[(i4 + 3) % 6]) + 0.5).ln(), 0.5);
+            h2[i4] = ((-0.75_f64).tanh().exp() * (x[i4 + p3] - x[m + i4]));
+        }
+        let t8 = s6 * s6;
+        if s7 > (s7 + b) {
+            h1[(p3 + 2) % 2] = ((x[5 - p3]).atan() + (t8).tanh().exp());
+        } else {
+            s7 = 0.5 * s7 + x[5 - p3];
+            h1[(m + 1) % 2] += ((h2[(m + 2) % 2]).min(1.5_f64) * 0.5 + softplus(0.5_f64));
+        }
+        let mut top11: f64 = -9.0;
+        for i9 in 0..2 {
+            let p12 = if i9 < m { i9 } else { 2 };
+            let d13 = ((x[p3 + 2]).mul_add(h1[1 - i9], 0.5) + (s6).powi(2));
+            top11 = top11.max(d13);
+            let d14 = (x[5 - p12] + w[2]).atan();
+            if d14 > top11 {
+                top11 = d14;
+            }
+            let t15 = (s7 * d14).max((d13).tanh().exp());
+        }
+        let g16 = (top11 * top11 + 0.5).sqrt();
+        let t17 = if g16 > 0.0 { g16 * (x[5 - m] + t8) } else { 0.0 };
+        let mut pr20: f64 = 1.0;
+        let mut s21: f64 = 0.0;
+        for i18 in 0..p3 {
+            h1[(i18 + 1) % 2] = relu((t8).mul_add(x[m], 0.5));
+            h1[(p3 + 2) % 2] = (if (top11).max(b) > s21 { (top11).max(b) * 2.0 } else { s21 - (top11).max(b) }).tanh();
+            s21 = 0.5 * s21 + h2[(p3 + 1) % 2];
+            pr20 *= 1.0 + 0.25 * (if (b).sin() > x[p3 + m] { (b).sin() * 2.0 } else { x[p3 + m] - (b).sin() }).tanh();
+        }
+        if pr20 > sigmoid(top11) {
+            h1[(m + 2) % 2] = ((s21).tanh().exp() - s6);
+            s6 = 0.5 * s6 + (top11).max((a - t8));
+        }
+        if s21 > (m as f64) {
+            h2[(p3 + 2) % 2] += (t8 * 0.5 + top11).min(t8);
+            h2[(p3 + 2) % 2] = ((a).abs()).atan();
+        } else {
+            h1[(m + 1) % 2] += (-relu(s21));
+            h1[(p3 + 1) % 2] += ((x[(p3 + 2) % 6]).tanh().exp()).tanh().exp();
+        }
+        s6 + s7 + top11 + pr20 + s21 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [-0.292, -0.241, 1.428, 1.33, -0.599, 0.638, -0.648, 0.734, -1.451, -1.131, 0.185, 0.317];
+            let (n, m, flag) = (2, 2, true);
+            let dir = [0.394, -0.113, -0.652, -0.308, -0.683, 0.644, 0.591, 0.931, -0.007, 0.478, 0.579, -0.044];
+            let flat = |g: &Hvp8006Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8006_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8006_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8006_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8006_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8006: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8006: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8006_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8006: forward value");
+            check_close("hvp_8006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8006_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8006_f: forward value");
+            let twin_flat = |g: &Hvp8006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8006_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8006_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8006_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8006: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8006_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8006_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8006: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8006_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8006_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8006", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [-1.484, -0.74, -0.901, -0.459, 1.328, 1.342, 0.548, -0.271, -0.552, 0.322, 0.859, 0.432];
+            let (n, m, flag) = (3, 1, true);
+            let dir = [-0.885, 0.298, 0.225, 0.089, 0.163, 0.429, -0.373, -0.96, -0.897, -0.962, -0.847, 0.547];
+            let flat = |g: &Hvp8006Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8006_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8006_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8006_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8006_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8006: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8006: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8006_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8006: forward value");
+            check_close("hvp_8006: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8006_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8006_f: forward value");
+            let twin_flat = |g: &Hvp8006FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8006_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8006_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8006_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8006_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8006: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8006_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8006_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8006: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8006_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8006_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8006", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8006: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8006: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+mod hvp_8007 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8007(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 4];
+        let p3: usize = bucket(w, 2.0_f64);
+        let mut best6: f64 = 9.0;
+        let mut top7: f64 = -9.0;
+        for i4 in 0..p3 {
+            let d8 = ((top7).mul_add(h2[3 - p3], 0.5)
+                / ((x[m] / ((best6) * (best6) + 1.0)) * (x[m] / ((best6) * (best6) + 1.0)) + 1.0));
+            if d8 < best6 {
+                best6 = d8;
+            }
+            let mut s11: f64 = (top7).atan();
+            for i9 in 0..=p3 {
+                s11 = (s11 * 0.5 + softplus((-1.5_f64))).tanh();
+                let p12 = if m % 2 == 1 { i9 } else { 0 };
+            }
+            h2[(i4 + 2) % 4] = s11.tanh();
+            let d13 = (if h1[m + i4] > x[5 - i4] { h1[m + i4] * 2.0 } else { x[5 - i4] - h1[m + i4] }).cos();
+            if d13 > top7 {
+                top7 = d13;
+            }
+        }
+        let t14 = best6;
+        let t15 = top7.tanh();
+        let mut top18: f64 = (if t14 > top7 { t14 * 2.0 } else { top7 - t14 });
+        for i16 in 0..h1.len() {
+            let p19: usize = nearest_to(x, x[(p3 + 5) % 6]);
+            h1[(m + 4) % 6] += ((h2[3 - p3] - h2[m]) - t14);
+            let g20 = (((t15).cos() - 0.3).max(0.0)).sqrt();
+            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+            let d22 = ((a / ((m as f64) * (m as f64) + 1.0)) * (a).mul_add(top7, 0.5));
+            if d22 > top18 {
+                top18 = d22;
+            }
+        }
+        let g23 = (top18 * top18 + 0.5).sqrt();
+        let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
+        best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8007_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 4];
+        let p3: usize = bucket(w, 2.0_f64);
+        let mut best6: f64 = 9.0;
+        let mut top7: f64 = -9.0;
+        for i4 in 0..p3 {
+            let d8 = ((top7).mul_add(h2[3 - p3], 0.5)
+                / ((x[m] / ((best6) * (best6) + 1.0)) * (x[m] / ((best6) * (best6) + 1.0)) + 1.0));
+            if d8 < best6 {
+                best6 = d8;
+            }
+            let mut s11: f64 = (top7).atan();
+            for i9 in 0..=p3 {
+                s11 = (s11 * 0.5 + softplus((-1.5_f64))).tanh();
+                let p12 = if m % 2 == 1 { i9 } else { 0 };
+            }
+            h2[(i4 + 2) % 4] = s11.tanh();
+            let d13 = (if h1[m + i4] > x[5 - i4] { h1[m + i4] * 2.0 } else { x[5 - i4] - h1[m + i4] }).cos();
+            if d13 > top7 {
+                top7 = d13;
+            }
+        }
+        let t14 = best6;
+        let t15 = top7.tanh();
+        let mut top18: f64 = (if t14 > top7 { t14 * 2.0 } else { top7 - t14 });
+        for i16 in 0..h1.len() {
+            let p19: usize = nearest_to(x, x[(p3 + 5) % 6]);
+            h1[(m + 4) % 6] += ((h2[3 - p3] - h2[m]) - t14);
+            let g20 = (((t15).cos() - 0.3).max(0.0)).sqrt();
+            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+            let d22 = ((a / ((m as f64) * (m as f64) + 1.0)) * (a).mul_add(top7, 0.5));
+            if d22 > top18 {
+                top18 = d22;
+            }
+        }
+        let g23 = (top18 * top18 + 0.5).sqrt();
+        let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
+        best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [0.281, -0.983, -1.368, 1.332, -1.242, 0.844, 0.506, 0.912, 0.548, -0.013, -1.245, 0.731];
+            let (n, m, flag) = (2, 1, false);
+            let dir = [0.733, -0.199, -0.733, 0.926, -0.72, 0.109, 0.947, -0.88, 0.655, 0.162, -0.896, -0.876];
+            let flat = |g: &Hvp8007Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8007_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8007_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8007_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8007_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8007: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8007: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8007_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8007: forward value");
+            check_close("hvp_8007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8007_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8007_f: forward value");
+            let twin_flat = |g: &Hvp8007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8007_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8007_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8007_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8007: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8007_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8007_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8007: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8007_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8007_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8007", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [-1.062, 0.215, -0.2, -0.085, 0.899, 0.029, -0.179, 1.382, 0.05, -0.82, 0.471, -0.886];
+            let (n, m, flag) = (3, 2, true);
+            let dir = [0.233, 0.409, -0.129, -0.719, -0.681, 0.525, 0.831, 0.018, 0.968, 0.155, 0.942, -0.938];
+            let flat = |g: &Hvp8007Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8007_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8007_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8007_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8007_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8007: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8007: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8007_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8007: forward value");
+            check_close("hvp_8007: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8007_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8007_f: forward value");
+            let twin_flat = |g: &Hvp8007FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8007_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8007_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8007_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8007_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8007: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8007_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8007_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8007: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8007_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8007_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8007", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8007: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8007: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; one loop; selection by comparison.
+mod hvp_8008 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8008(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut p2: usize = 0;
+        p2 = bucket(w, b);
+        let mut top5: f64 = -9.0;
+        let mut pr6: f64 = 1.0;
+        for i3 in m + 1..4 {
+            let d7 = softplus(((pr6) * (pr6) + 1.0).sqrt());
+            if d7 > top5 {
+                top5 = d7;
+            }
+            pr6 *= 1.0 + 0.25 * (top5).tanh();
+            pr6 *= 1.0 + 0.25 * (sigmoid((d7).tanh().exp())).tanh();
+        }
+        if top5 > (x[p2]).tanh() {
+            h1[2 - m] = (p2 as f64);
+            h1[(m + 2) % 3] = ((pr6 - 0.25_f64) * (pr6 - 0.25_f64) + 1.0).sqrt();
+        }
+        h1[m] = (-x[2]);
+        let mut best10: f64 = 9.0;
+        for i8 in m + 1..n {
+            h1[2 - m] = h1[2 - m];
+            let d11 = (if relu(pr6) > x[0] { relu(pr6) * 2.0 } else { x[0] - relu(pr6) });
+            if d11 < best10 {
+                best10 = d11;
+            }
+        }
+        h1[(p2 + 2) % 3] = best10.tanh();
+        top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8008_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 3];
+        let mut p2: usize = 0;
+        p2 = bucket(w, b);
+        let mut top5: f64 = -9.0;
+        let mut pr6: f64 = 1.0;
+        for i3 in m + 1..4 {
+            let d7 = softplus(((pr6) * (pr6) + 1.0).sqrt());
+            if d7 > top5 {
+                top5 = d7;
+            }
+            pr6 *= 1.0 + 0.25 * (top5).tanh();
+            pr6 *= 1.0 + 0.25 * (sigmoid((d7).tanh().exp())).tanh();
+        }
+        if top5 > (x[p2]).tanh() {
+            h1[2 - m] = (p2 as f64);
+            h1[(m + 2) % 3] = ((pr6 - 0.25_f64) * (pr6 - 0.25_f64) + 1.0).sqrt();
+        }
+        h1[m] = (-x[2]);
+        let mut best10: f64 = 9.0;
+        for i8 in m + 1..n {
+            h1[2 - m] = h1[2 - m];
+            let d11 = (if relu(pr6) > x[0] { relu(pr6) * 2.0 } else { x[0] - relu(pr6) });
+            if d11 < best10 {
+                best10 = d11;
+            }
+        }
+        h1[(p2 + 2) % 3] = best10.tanh();
+        top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [-0.082, 1.128, 0.569, -1.271, -0.56, 0.325, 0.045, -0.191, -0.729, -0.173, -1.461, -0.208];
+            let (n, m, flag) = (2, 0, false);
+            let dir = [-0.109, 0.769, 0.657, 0.811, 0.687, -0.567, -0.693, 0.857, 0.367, 0.276, 0.937, 0.649];
+            let flat = |g: &Hvp8008Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8008_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8008_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8008_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8008_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8008: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8008: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8008_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8008: forward value");
+            check_close("hvp_8008: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8008_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8008_f: forward value");
+            let twin_flat = |g: &Hvp8008FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8008_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8008_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8008_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8008_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8008: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8008_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8008_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8008: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8008_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8008_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8008", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [0.97, -0.13, -0.042, -0.559, -0.622, 1.348, -0.176, 1.002, 1.464, -1.157, 0.202, -0.678];
+            let (n, m, flag) = (2, 1, true);
+            let dir = [0.101, 0.942, -0.591, -0.722, -0.591, 0.473, -0.891, -0.755, -0.514, 0.265, -0.49, -0.806];
+            let flat = |g: &Hvp8008Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8008_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8008_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8008_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8008_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8008: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8008: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8008_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8008: forward value");
+            check_close("hvp_8008: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8008_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8008_f: forward value");
+            let twin_flat = |g: &Hvp8008FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8008_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8008_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8008_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8008_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8008: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8008_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8008_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8008: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8008_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8008_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8008", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8008: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8008: only {compared} of {} components compared", compared + skipped);
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+mod hvp_8009 {
+    use super::*;
+
+    #[backprop(hessian, forward)]
+    pub fn hvp_8009(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut h2 = [0.0_f64; 6];
+        let p3: usize = bucket(w, h2[m]);
+        let mut top6: f64 = h2[(m + 1) % 6];
+        for i4 in 0..h1.len() {
+            let t7 = (x[p3 + m]).atan();
+            let d8 = ((h1[(m + 4) % 4] * (p3 as f64)) * (h1[(m + 4) % 4] * (p3 as f64)) + 0.5).ln();
+            if d8 > top6 {
+                top6 = d8;
+            }
+            if (h1[3] * 0.5 + w[(m + 1) % 4]) > (-a) {
+                h2[2] = (-0.75_f64);
+            } else {
+                let d9 = (m as f64).mul_add((d8 + w[m]), 0.5);
+                if d9 > top6 {
+                    top6 = d9;
+                }
+            }
+            let mut q12: f64 = 1.0;
+            let mut s13: f64 = (p3 as f64).atan();
+            for i10 in 0..=m {
+                q12 += (t7).exp();
+                let mut s16: f64 = 0.0;
+                let mut pr17: f64 = 1.0;
+                for i14 in (0..3).rev() {
+                    s16 += (x[5 - i4]).cos();
+                    let mut loc18 = [0.0_f64; 3];
+                    let d19 = loc18[(i14 + 1) % 3] * 0.5 + ((-q12) * (-q12) + 0.5).ln();
+                    if d19 > top6 {
+                        top6 = d19;
+                    }
+                    let p20 = if i14 == 0 { 1 } else { i14 - 1 };
+                    pr17 *= 1.0 + 0.25 * ((((h1[2]) * (h1[2]) + 1.0).sqrt()).abs()).tanh();
+                    let mut loc21 = [0.0_f64; 2];
+                    q12 += sigmoid(loc21[1 - p20] * 0.5 + (x[i4 + i14] + h2[p3]).max(a));
+                }
+                let t22 = relu(s16);
+                s13 = (s13 * 0.5 + (-(x[i10 + p3]).max(x[5 - i10]))).tanh();
+                if h2[(i4 + 2) % 6] > d8 {
+                    h2[4] += (if w[(p3 + 4) % 4] > a { w[(p3 + 4) % 4] * 2.0 } else { a - w[(p3 + 4) % 4] });
+                    let d23 = (b).tanh().exp();
+                    if d23 > top6 {
+                        top6 = d23;
+                    }
+                } else {
+                    let g24 = (relu((b - (-0.75_f64)) - 0.8)).sqrt();
+                    let t25 = if g24 > 0.0 { g24 * t22 } else { 0.0 };
+                }
+            }
+            let d26 = (1.0 / q12) * 0.5
+                + (if (t7).min(top6) > x[(p3 + 6) % 6] {
+                    (t7).min(top6) * 2.0
+                } else {
+                    x[(p3 + 6) % 6] - (t7).min(top6)
+                });
+            top6 = top6.max(d26);
+        }
+        let g27 = (relu(top6 - 0.3)).sqrt();
+        let t28 = if g27 > 0.0 { g27 * top6 } else { 0.0 };
+        let mut q31: f64 = 0.5;
+        let mut s32: f64 = (h1[m]).sin();
+        for xi30 in w.iter() {
+            s32 = 0.5 * s32 + ((x[m]).abs() - 1.5_f64);
+            let p33: usize = bucket(w, t28);
+            let r34 = sigmoid(((b).max(0.25_f64) * 0.5 + t28)) / q31;
+            q31 += r34;
+        }
+        let t35 = (q31 * q31 + 1.0).sqrt();
+        let t36 = (s32 * s32 + 1.0).sqrt();
+        let mut s39: f64 = (m as f64);
+        let mut q40: f64 = 0.5;
+        for i37 in 0..p3 {
+            s39 = (s39 * 0.5 + ((q31).sin()).mul_add((x[2]).atan(), 0.5)).tanh();
+            h2[4] += q31;
+            q40 += sigmoid(((x[m + i37] * 1.5_f64) * (x[m + i37] * 1.5_f64) + 1.0).sqrt());
+        }
+        h1[3 - p3] += s39.tanh();
+        let t41 = q40.tanh();
+        top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
+    }
+
+    #[backprop(forward)]
+    pub fn hvp_8009_f(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 4];
+        let mut h2 = [0.0_f64; 6];
+        let p3: usize = bucket(w, h2[m]);
+        let mut top6: f64 = h2[(m + 1) % 6];
+        for i4 in 0..h1.len() {
+            let t7 = (x[p3 + m]).atan();
+            let d8 = ((h1[(m + 4) % 4] * (p3 as f64)) * (h1[(m + 4) % 4] * (p3 as f64)) + 0.5).ln();
+            if d8 > top6 {
+                top6 = d8;
+            }
+            if (h1[3] * 0.5 + w[(m + 1) % 4]) > (-a) {
+                h2[2] = (-0.75_f64);
+            } else {
+                let d9 = (m as f64).mul_add((d8 + w[m]), 0.5);
+                if d9 > top6 {
+                    top6 = d9;
+                }
+            }
+            let mut q12: f64 = 1.0;
+            let mut s13: f64 = (p3 as f64).atan();
+            for i10 in 0..=m {
+                q12 += (t7).exp();
+                let mut s16: f64 = 0.0;
+                let mut pr17: f64 = 1.0;
+                for i14 in (0..3).rev() {
+                    s16 += (x[5 - i4]).cos();
+                    let mut loc18 = [0.0_f64; 3];
+                    let d19 = loc18[(i14 + 1) % 3] * 0.5 + ((-q12) * (-q12) + 0.5).ln();
+                    if d19 > top6 {
+                        top6 = d19;
+                    }
+                    let p20 = if i14 == 0 { 1 } else { i14 - 1 };
+                    pr17 *= 1.0 + 0.25 * ((((h1[2]) * (h1[2]) + 1.0).sqrt()).abs()).tanh();
+                    let mut loc21 = [0.0_f64; 2];
+                    q12 += sigmoid(loc21[1 - p20] * 0.5 + (x[i4 + i14] + h2[p3]).max(a));
+                }
+                let t22 = relu(s16);
+                s13 = (s13 * 0.5 + (-(x[i10 + p3]).max(x[5 - i10]))).tanh();
+                if h2[(i4 + 2) % 6] > d8 {
+                    h2[4] += (if w[(p3 + 4) % 4] > a { w[(p3 + 4) % 4] * 2.0 } else { a - w[(p3 + 4) % 4] });
+                    let d23 = (b).tanh().exp();
+                    if d23 > top6 {
+                        top6 = d23;
+                    }
+                } else {
+                    let g24 = (relu((b - (-0.75_f64)) - 0.8)).sqrt();
+                    let t25 = if g24 > 0.0 { g24 * t22 } else { 0.0 };
+                }
+            }
+            let d26 = (1.0 / q12) * 0.5
+                + (if (t7).min(top6) > x[(p3 + 6) % 6] {
+                    (t7).min(top6) * 2.0
+                } else {
+                    x[(p3 + 6) % 6] - (t7).min(top6)
+                });
+            top6 = top6.max(d26);
+        }
+        let g27 = (relu(top6 - 0.3)).sqrt();
+        let t28 = if g27 > 0.0 { g27 * top6 } else { 0.0 };
+        let mut q31: f64 = 0.5;
+        let mut s32: f64 = (h1[m]).sin();
+        for xi30 in w.iter() {
+            s32 = 0.5 * s32 + ((x[m]).abs() - 1.5_f64);
+            let p33: usize = bucket(w, t28);
+            let r34 = sigmoid(((b).max(0.25_f64) * 0.5 + t28)) / q31;
+            q31 += r34;
+        }
+        let t35 = (q31 * q31 + 1.0).sqrt();
+        let t36 = (s32 * s32 + 1.0).sqrt();
+        let mut s39: f64 = (m as f64);
+        let mut q40: f64 = 0.5;
+        for i37 in 0..p3 {
+            s39 = (s39 * 0.5 + ((q31).sin()).mul_add((x[2]).atan(), 0.5)).tanh();
+            h2[4] += q31;
+            q40 += sigmoid(((x[m + i37] * 1.5_f64) * (x[m + i37] * 1.5_f64) + 1.0).sqrt());
+        }
+        h1[3 - p3] += s39.tanh();
+        let t41 = q40.tanh();
+        top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
+    }
+
+    #[test]
+    fn hvp_matches_differences_of_the_gradient() {
+        let (mut compared, mut skipped) = (0, 0);
+        {
+            let p = [-1.381, -0.927, -0.056, -0.231, -0.477, -1.172, -1.021, 0.262, 1.139, 1.299, -0.754, -0.718];
+            let (n, m, flag) = (2, 2, true);
+            let dir = [0.01, 0.012, 0.781, -0.202, -0.057, -0.284, -0.233, 0.424, 0.826, 0.361, -0.244, 0.621];
+            let flat = |g: &Hvp8009Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8009_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8009_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8009_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8009_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8009: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8009: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8009_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8009: forward value");
+            check_close("hvp_8009: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8009_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8009_f: forward value");
+            let twin_flat = |g: &Hvp8009FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8009_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8009_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8009_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8009_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8009: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8009_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8009_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8009: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8009_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8009_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8009", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        {
+            let p = [0.869, 1.395, -1.153, -0.387, 0.593, 0.796, -1.367, 0.436, -0.456, 0.584, 0.154, -1.204];
+            let (n, m, flag) = (2, 0, false);
+            let dir = [-0.087, -0.961, -0.625, -0.169, -0.442, 0.612, -0.89, -0.784, -0.732, 0.85, -0.616, -0.664];
+            let flat = |g: &Hvp8009Grad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            let grad_at =
+                |q: &[f64]| flat(&hvp_8009_grad(&q[..6], &[q[6], q[7], q[8], q[9]], q[10], q[11], n, m, flag).1);
+            let (v, g) = hvp_8009_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let (_, mut direction) = hvp_8009_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            backprop::runtime::params::copy_from_slice(&mut direction, &dir).unwrap();
+            let (hv_value, hv_grad, hv) =
+                hvp_8009_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            assert_eq!(hv_value.to_bits(), v.to_bits(), "hvp_8009: hvp value");
+            let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(flat(&hv_grad)), bits(flat(&g)), "hvp_8009: hvp gradient");
+            let (fwd_value, fwd_grad) = hvp_8009_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(fwd_value.to_bits(), v.to_bits(), "hvp_8009: forward value");
+            check_close("hvp_8009: forward gradient", &flat(&fwd_grad), &flat(&g));
+            let (twin_value, twin_grad) =
+                hvp_8009_f_grad_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(twin_value.to_bits(), v.to_bits(), "hvp_8009_f: forward value");
+            let twin_flat = |g: &Hvp8009FGrad| {
+                let mut out = g.x.to_vec();
+                out.extend(g.w);
+                out.extend([g.a, g.b]);
+                out
+            };
+            check_close("hvp_8009_f: forward gradient", &twin_flat(&twin_grad), &flat(&g));
+            let mut twin_direction = twin_grad;
+            backprop::runtime::params::copy_from_slice(&mut twin_direction, &dir).unwrap();
+            let (_, twin_jv) =
+                hvp_8009_f_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            let (_, jv) = hvp_8009_jvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8009_f: jvp", &[twin_jv], &[jv]);
+            let dot: f64 = flat(&g).iter().zip(&dir).map(|(a, b)| a * b).sum();
+            check_close("hvp_8009: jvp", &[jv], &[dot]);
+            let (_, _, hv_fwd) =
+                hvp_8009_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            let (_, _, hv_rev) = hvp_8009_hvp(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &direction);
+            check_close("hvp_8009: forward over forward H·v", &flat(&hv_fwd), &flat(&hv_rev));
+            let (_, _, twin_hv) =
+                hvp_8009_f_hvp_fwd(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag, &twin_direction);
+            check_close("hvp_8009_f: forward over forward H·v", &twin_flat(&twin_hv), &flat(&hv_rev));
+            if v.is_finite() && v.abs() < 1e4 {
+                let (c, s) = check_hvp("hvp_8009", grad_at, &flat(&hv), &p, &dir);
+                compared += c;
+                skipped += s;
+            }
+        }
+        eprintln!("hvp_8009: {compared} compared, {skipped} skipped");
+        assert!(compared >= skipped, "hvp_8009: only {compared} of {} components compared", compared + skipped);
     }
 }

@@ -21,6 +21,21 @@ fn check_row(what: &str, k: usize, j: &[f64], n: usize, expected: &[f64]) {
     }
 }
 
+/// Plain functions the random programs call for an index (passive calls): never differentiated.
+pub fn nearest_to(x: &[f64], t: f64) -> usize {
+    let mut best = 0;
+    for i in 1..x.len() {
+        if (x[i] - t).abs() < (x[best] - t).abs() {
+            best = i;
+        }
+    }
+    best
+}
+
+pub fn bucket(w: &[f64; 4], t: f64) -> usize {
+    w.iter().filter(|&&v| v < t).count().min(3)
+}
+
 /// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod jac_0 {
     use super::*;
@@ -5234,6 +5249,1446 @@ mod jac_2009 {
                 expected[10] += w[k % 4];
                 expected[11] -= x[k % x.len()];
                 check_row("jac_2009", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; x.iter() loop.
+mod jac_8000 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8000_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, 2.0_f64);
+        let mut q5: f64 = 0.5;
+        let mut s6: f64 = 0.0;
+        for xi4 in w.iter() {
+            s6 = (s6 * 0.5 + (x[m] * 0.5 + s6).max((-0.75_f64))).tanh();
+            let mut loc7 = [0.0_f64; 3];
+            for i8 in 0..loc7.len() {
+                loc7[i8] = (s6 * 0.5 + x[3]).max(q5);
+            }
+            s6 += 0.25 * s6 + loc7[(m + 3) % 3] * 0.5 + relu((*xi4).tanh());
+            q5 += (b) * (b);
+        }
+        h1[0] += q5;
+        h1[0] = (s6 * s6 + 1.0).sqrt();
+        s6 += softplus(w[3 - p2]);
+        q5 + s6 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop]
+    pub fn jac_8000(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, 2.0_f64);
+        let mut q5: f64 = 0.5;
+        let mut s6: f64 = 0.0;
+        for xi4 in w.iter() {
+            s6 = (s6 * 0.5 + (x[m] * 0.5 + s6).max((-0.75_f64))).tanh();
+            let mut loc7 = [0.0_f64; 3];
+            for i8 in 0..loc7.len() {
+                loc7[i8] = (s6 * 0.5 + x[3]).max(q5);
+            }
+            s6 += 0.25 * s6 + loc7[(m + 3) % 3] * 0.5 + relu((*xi4).tanh());
+            q5 += (b) * (b);
+        }
+        h1[0] += q5;
+        h1[0] = (s6 * s6 + 1.0).sqrt();
+        s6 += softplus(w[3 - p2]);
+        let jac_r: f64 = q5 + s6 + h1.iter().sum::<f64>();
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [-0.976, -1.435, -1.189, -1.245, 1.399, 1.249, 1.152, -0.74, 0.578, -0.941, 0.922, -1.267];
+            let (n, m, flag) = (2, 2, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8000_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8000_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8000: Jacobian size");
+            let (rows_out, rows) = jac_8000_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8000: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8000: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8000: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8000", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [-0.505, -0.886, -0.428, 0.761, -0.649, 0.382, -0.022, 0.787, 1.235, 0.318, -1.338, -0.911];
+            let (n, m, flag) = (3, 1, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8000_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8000_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8000: Jacobian size");
+            let (rows_out, rows) = jac_8000_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8000: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8000: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8000: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8000", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+mod jac_8001 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8001_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, x[5 - m]);
+        let mut best5: f64 = 9.0;
+        for i3 in 0..n {
+            let mut pr8: f64 = 1.0;
+            let mut q9: f64 = 0.5;
+            for i6 in 0..3 {
+                q9 *= 0.5 + sigmoid((((2.0_f64) * (2.0_f64) + 0.5).ln() / ((best5 - w[i3]) * (best5 - w[i3]) + 1.0)));
+                let g10 = ((w[3 - i6] + 0.2).max(0.0)).sqrt();
+                let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+                h1[0] += ((b + (p2 as f64)) / (((0.25_f64).atan()) * ((0.25_f64).atan()) + 1.0));
+                pr8 *= 0.75 + 0.5 * sigmoid(x[m + 3]);
+            }
+            let g12 = (pr8 * pr8 + 0.5).sqrt();
+            let t13 = if g12 > 0.0 { g12 } else { 0.0 };
+            let d14 = q9.sqrt() * 0.5 + ((h1[0]) * (h1[0]) + 0.5).ln();
+            if d14 < best5 {
+                best5 = d14;
+            }
+            let d15 = (if q9 > b { q9 * 2.0 } else { b - q9 }).min((x[5 - p2] * 0.5 + d14));
+            best5 = best5.min(d15);
+        }
+        if best5 > (b + h1[0]).tanh() {
+            let d16 = ((h1[0]).sin()).cos();
+            if d16 < best5 {
+                best5 = d16;
+            }
+            let d17 = (best5).min((p2 as f64));
+            if d17 < best5 {
+                best5 = d17;
+            }
+        } else {
+            let d18 = ((h1[0]).min((best5).cos())).tanh();
+            best5 = best5.min(d18);
+            h1[0] = (softplus(a) + (d18 * 0.5 + d18));
+        }
+        let mut best21: f64 = 9.0;
+        for i19 in 0..x.len() {
+            if ((h1[0]).abs()).tanh() < -0.2 {
+                h1[0] = ((x[m + 3]).max(a) + ((best5).max(h1[0])).tanh());
+                let g22 = ((a).cos() * (a).cos() + 0.5).sqrt();
+                let t23 = if g22 > 0.0 { g22 } else { 0.0 };
+            } else {
+                h1[0] += sigmoid((b * 0.5 + h1[0]).tanh());
+                let d24 = (p2 as f64).mul_add(best21, 0.5);
+                if d24 < best5 {
+                    best5 = d24;
+                }
+            }
+            let t25 = ((x[5 - i19]).max(best21) * 0.5 + (best21 / ((best21) * (best21) + 1.0)));
+            let mut s28: f64 = 0.0;
+            let mut pr29: f64 = 1.0;
+            for i26 in m + 1..n {
+                s28 += t25;
+                let mut pr32: f64 = 1.0;
+                for xi31 in w.iter() {
+                    let d33 = ((x[i26 + 3]).powi(2)).abs();
+                    if d33 < best21 {
+                        best21 = d33;
+                    }
+                    if (pr29).max(t25) > (w[1]).mul_add((i19 as f64), 0.5) {
+                        let g34 = ((0.25_f64).powi(2) * (0.25_f64).powi(2) + 0.5).sqrt();
+                        let t35 = if g34 > 0.0 {
+                            g34 * (pr32 / ((w[(i26 + 2) % 4]) * (w[(i26 + 2) % 4]) + 1.0))
+                        } else {
+                            0.0
+                        };
+                        h1[0] = ((h1[0] * 0.5 + h1[0]).tanh()).min((*xi31).max(a));
+                    }
+                    h1[0] += ((t25).min(x[m + 3]) + (x[5 - p2]).min(x[i26 + p2]));
+                    pr32 *= 1.0 + 0.25 * (((-h1[0]).tanh()).abs()).tanh();
+                }
+                h1[0] += (pr32 * pr32 + 1.0).sqrt();
+                pr29 *= 0.75 + 0.5 * sigmoid((((w[3] + h1[0]).tanh()) * ((w[3] + h1[0]).tanh()) + 1.0).sqrt());
+            }
+            let t36 = s28.tanh();
+            let g37 = ((pr29 + 0.2).max(0.0)).sqrt();
+            let t38 = if g37 > 0.0 { g37 * (best5 * 0.5 + pr29) } else { 0.0 };
+            let d39 = x[5 - m];
+            if d39 < best21 {
+                best21 = d39;
+            }
+        }
+        let t40 = best21;
+        let p41: usize = bucket(w, best21);
+        best5 + best21 + t40 + h1.iter().sum::<f64>()
+    }
+
+    #[backprop]
+    pub fn jac_8001(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 1];
+        let p2: usize = bucket(w, x[5 - m]);
+        let mut best5: f64 = 9.0;
+        for i3 in 0..n {
+            let mut pr8: f64 = 1.0;
+            let mut q9: f64 = 0.5;
+            for i6 in 0..3 {
+                q9 *= 0.5 + sigmoid((((2.0_f64) * (2.0_f64) + 0.5).ln() / ((best5 - w[i3]) * (best5 - w[i3]) + 1.0)));
+                let g10 = ((w[3 - i6] + 0.2).max(0.0)).sqrt();
+                let t11 = if g10 > 0.0 { g10 } else { 0.0 };
+                h1[0] += ((b + (p2 as f64)) / (((0.25_f64).atan()) * ((0.25_f64).atan()) + 1.0));
+                pr8 *= 0.75 + 0.5 * sigmoid(x[m + 3]);
+            }
+            let g12 = (pr8 * pr8 + 0.5).sqrt();
+            let t13 = if g12 > 0.0 { g12 } else { 0.0 };
+            let d14 = q9.sqrt() * 0.5 + ((h1[0]) * (h1[0]) + 0.5).ln();
+            if d14 < best5 {
+                best5 = d14;
+            }
+            let d15 = (if q9 > b { q9 * 2.0 } else { b - q9 }).min((x[5 - p2] * 0.5 + d14));
+            best5 = best5.min(d15);
+        }
+        if best5 > (b + h1[0]).tanh() {
+            let d16 = ((h1[0]).sin()).cos();
+            if d16 < best5 {
+                best5 = d16;
+            }
+            let d17 = (best5).min((p2 as f64));
+            if d17 < best5 {
+                best5 = d17;
+            }
+        } else {
+            let d18 = ((h1[0]).min((best5).cos())).tanh();
+            best5 = best5.min(d18);
+            h1[0] = (softplus(a) + (d18 * 0.5 + d18));
+        }
+        let mut best21: f64 = 9.0;
+        for i19 in 0..x.len() {
+            if ((h1[0]).abs()).tanh() < -0.2 {
+                h1[0] = ((x[m + 3]).max(a) + ((best5).max(h1[0])).tanh());
+                let g22 = ((a).cos() * (a).cos() + 0.5).sqrt();
+                let t23 = if g22 > 0.0 { g22 } else { 0.0 };
+            } else {
+                h1[0] += sigmoid((b * 0.5 + h1[0]).tanh());
+                let d24 = (p2 as f64).mul_add(best21, 0.5);
+                if d24 < best5 {
+                    best5 = d24;
+                }
+            }
+            let t25 = ((x[5 - i19]).max(best21) * 0.5 + (best21 / ((best21) * (best21) + 1.0)));
+            let mut s28: f64 = 0.0;
+            let mut pr29: f64 = 1.0;
+            for i26 in m + 1..n {
+                s28 += t25;
+                let mut pr32: f64 = 1.0;
+                for xi31 in w.iter() {
+                    let d33 = ((x[i26 + 3]).powi(2)).abs();
+                    if d33 < best21 {
+                        best21 = d33;
+                    }
+                    if (pr29).max(t25) > (w[1]).mul_add((i19 as f64), 0.5) {
+                        let g34 = ((0.25_f64).powi(2) * (0.25_f64).powi(2) + 0.5).sqrt();
+                        let t35 = if g34 > 0.0 {
+                            g34 * (pr32 / ((w[(i26 + 2) % 4]) * (w[(i26 + 2) % 4]) + 1.0))
+                        } else {
+                            0.0
+                        };
+                        h1[0] = ((h1[0] * 0.5 + h1[0]).tanh()).min((*xi31).max(a));
+                    }
+                    h1[0] += ((t25).min(x[m + 3]) + (x[5 - p2]).min(x[i26 + p2]));
+                    pr32 *= 1.0 + 0.25 * (((-h1[0]).tanh()).abs()).tanh();
+                }
+                h1[0] += (pr32 * pr32 + 1.0).sqrt();
+                pr29 *= 0.75 + 0.5 * sigmoid((((w[3] + h1[0]).tanh()) * ((w[3] + h1[0]).tanh()) + 1.0).sqrt());
+            }
+            let t36 = s28.tanh();
+            let g37 = ((pr29 + 0.2).max(0.0)).sqrt();
+            let t38 = if g37 > 0.0 { g37 * (best5 * 0.5 + pr29) } else { 0.0 };
+            let d39 = x[5 - m];
+            if d39 < best21 {
+                best21 = d39;
+            }
+        }
+        let t40 = best21;
+        let p41: usize = bucket(w, best21);
+        let jac_r: f64 = best5 + best21 + t40 + h1.iter().sum::<f64>();
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [-0.422, 1.216, -0.666, -1.195, -0.973, -0.302, 1.186, -1.474, 0.63, 0.119, 0.6, 0.8];
+            let (n, m, flag) = (2, 2, true);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8001_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8001_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8001: Jacobian size");
+            let (rows_out, rows) = jac_8001_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8001: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8001: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8001: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8001", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [0.642, -1.458, -1.414, 0.132, -1.188, -1.494, -0.568, 1.004, 0.31, 0.612, 1.032, 0.312];
+            let (n, m, flag) = (2, 1, true);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8001_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8001_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8001: Jacobian size");
+            let (rows_out, rows) = jac_8001_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8001: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8001: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8001: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8001", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
+mod jac_8002 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8002_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 1];
+        let mut h2 = [0.0_f64; 6];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut best6: f64 = 9.0;
+        for i4 in (0..3).rev() {
+            let mut top9: f64 = -9.0;
+            for i7 in 0..=i4 {
+                let d10 = ((x[0] / ((best6) * (best6) + 1.0)) * (x[0] / ((best6) * (best6) + 1.0)) + 1.0).sqrt();
+                if d10 > top9 {
+                    top9 = d10;
+                }
+                if (x[(m + 4) % 6]).min(b) < 0.0 {
+                    let d11 = ((1.5_f64) * (1.5_f64) + 0.5).ln();
+                    if d11 > top9 {
+                        top9 = d11;
+                    }
+                }
+                let d12 = ((x[1]).powi(2) + (h2[i4]).cos());
+                if d12 > top9 {
+                    top9 = d12;
+                }
+            }
+            let g13 = ((top9 + 0.2).max(0.0)).sqrt();
+            let t14 = if g13 > 0.0 { g13 } else { 0.0 };
+            let d15 = (b - (-0.75_f64)).sin();
+            if d15 < best6 {
+                best6 = d15;
+            }
+        }
+        let t16 = best6;
+        let mut s19: f64 = h1[0];
+        let mut s20: f64 = ((best6) * (best6) + 0.5).ln();
+        for i17 in 0..n {
+            s19 += ((s20).sin()).tanh();
+            let d21 = ((t16).tanh() * 0.5 + sigmoid(x[m + i17]));
+            if d21 < best6 {
+                best6 = d21;
+            }
+            s20 -= h2[i17 + m];
+        }
+        if s19 > (w[3 - m] + x[m + 3]) {
+            s19 += w[(p3 + 2) % 4] * s19;
+        }
+        let t22 = (s20 * s20 + 0.5).ln();
+        best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
+    }
+
+    #[backprop]
+    pub fn jac_8002(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 1];
+        let mut h2 = [0.0_f64; 6];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut best6: f64 = 9.0;
+        for i4 in (0..3).rev() {
+            let mut top9: f64 = -9.0;
+            for i7 in 0..=i4 {
+                let d10 = ((x[0] / ((best6) * (best6) + 1.0)) * (x[0] / ((best6) * (best6) + 1.0)) + 1.0).sqrt();
+                if d10 > top9 {
+                    top9 = d10;
+                }
+                if (x[(m + 4) % 6]).min(b) < 0.0 {
+                    let d11 = ((1.5_f64) * (1.5_f64) + 0.5).ln();
+                    if d11 > top9 {
+                        top9 = d11;
+                    }
+                }
+                let d12 = ((x[1]).powi(2) + (h2[i4]).cos());
+                if d12 > top9 {
+                    top9 = d12;
+                }
+            }
+            let g13 = ((top9 + 0.2).max(0.0)).sqrt();
+            let t14 = if g13 > 0.0 { g13 } else { 0.0 };
+            let d15 = (b - (-0.75_f64)).sin();
+            if d15 < best6 {
+                best6 = d15;
+            }
+        }
+        let t16 = best6;
+        let mut s19: f64 = h1[0];
+        let mut s20: f64 = ((best6) * (best6) + 0.5).ln();
+        for i17 in 0..n {
+            s19 += ((s20).sin()).tanh();
+            let d21 = ((t16).tanh() * 0.5 + sigmoid(x[m + i17]));
+            if d21 < best6 {
+                best6 = d21;
+            }
+            s20 -= h2[i17 + m];
+        }
+        if s19 > (w[3 - m] + x[m + 3]) {
+            s19 += w[(p3 + 2) % 4] * s19;
+        }
+        let t22 = (s20 * s20 + 0.5).ln();
+        let jac_r: f64 = best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3];
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [1.164, -0.952, -1.268, -0.269, -1.138, -0.578, -0.144, -0.698, -1.492, -0.615, 0.349, -0.165];
+            let (n, m, flag) = (3, 0, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8002_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8002_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8002: Jacobian size");
+            let (rows_out, rows) = jac_8002_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8002: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8002: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8002: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8002", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [1.486, 1.376, -0.852, 1.418, -1.002, -0.826, -0.302, -0.978, -0.419, -0.769, 1.137, -0.258];
+            let (n, m, flag) = (2, 0, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8002_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8002_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8002: Jacobian size");
+            let (rows_out, rows) = jac_8002_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8002: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8002: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8002: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8002", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+mod jac_8003 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8003_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let p2: usize = bucket(w, (-0.75_f64));
+        let mut s5: f64 = 0.0;
+        let mut top6: f64 = (s5 * b);
+        for i3 in 0..n {
+            s5 = (s5 * 0.5 + (s5 / ((s5) * (s5) + 1.0)).max((p2 as f64).mul_add(w[(i3 + 2) % 4], 0.5))).tanh();
+            let d7 = x[m];
+            if d7 > top6 {
+                top6 = d7;
+            }
+            let mut pr10: f64 = 1.0;
+            for i8 in m + 1..n {
+                let mut best13: f64 = 9.0;
+                let mut top14: f64 = -9.0;
+                for i11 in i8 + 1..n {
+                    let d15 = (if top6 > (i8 as f64) { top6 * 2.0 } else { (i8 as f64) - top6 }).atan();
+                    best13 = best13.min(d15);
+                    let d16 = (top6 * 0.5 + b).min((top14 * 0.5 + best13));
+                    if d16 > top14 {
+                        top14 = d16;
+                    }
+                    let mut loc17 = [0.0_f64; 2];
+                    for i18 in 0..loc17.len() {
+                        loc17[i18] = (if pr10 > (i18 as f64) { pr10 * 2.0 } else { (i18 as f64) - pr10 }).tanh().exp();
+                    }
+                    let d19 = loc17[(p2 + 2) % 2] * best13;
+                    if d19 < best13 {
+                        best13 = d19;
+                    }
+                    pr10 *= 0.75 + 0.5 * sigmoid(best13);
+                }
+                let t20 = sigmoid(best13);
+                let d21 = relu(top14);
+                if d21 > top6 {
+                    top6 = d21;
+                }
+                pr10 *= 0.75 + 0.5 * sigmoid(((-0.75_f64).max(s5)).abs());
+            }
+            let d22 = pr10.ln() * 0.5 + (sigmoid(b)).min((a).mul_add(s5, 0.5));
+            if d22 > top6 {
+                top6 = d22;
+            }
+            let g23 = ((s5 + 0.2).max(0.0)).sqrt();
+            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
+        }
+        h1[p2 + m] = s5 * s5;
+        let t25 = top6;
+        h1[5 - m] = (s5 * h1[m + 3]).atan();
+        let mut q28: f64 = 0.5;
+        let mut q29: f64 = 0.5;
+        for i26 in p2 + 1..5 {
+            q29 += sigmoid(((((t25) * (t25) + 1.0).sqrt()) * (((t25) * (t25) + 1.0).sqrt()) + 0.5).ln());
+            q29 +=
+                ((((top6).min(t25)).max((2.0_f64).cos())).tanh()) * ((((top6).min(t25)).max((2.0_f64).cos())).tanh());
+            q28 += sigmoid(((b).mul_add(w[(p2 + 4) % 4], 0.5) - (h1[p2]).powi(2)));
+            let mut loc30 = [0.0_f64; 2];
+            for i31 in 0..loc30.len() {
+                loc30[i31] = (if (m as f64).min(x[(i26 + 5) % 6]) > (m as f64).min(t25) {
+                    (m as f64).min(x[(i26 + 5) % 6]) * 2.0
+                } else {
+                    (m as f64).min(t25) - (m as f64).min(x[(i26 + 5) % 6])
+                });
+            }
+            s5 -= loc30[(i26 + 2) % 2] * 0.5
+                + ((w[(p2 + 3) % 4]).mul_add(x[0], 0.5) / ((t25 + 1.5_f64) * (t25 + 1.5_f64) + 1.0));
+            let g32 = (relu(q29)).sqrt();
+            let t33 = if g32 > 0.0 { g32 * relu(q29) } else { 0.0 };
+        }
+        let t34 = (1.0 / q28);
+        s5 + top6 + t25 + q28 + q29 + t34 + h1[3] * 0.5 + h1[5]
+    }
+
+    #[backprop]
+    pub fn jac_8003(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 6];
+        let p2: usize = bucket(w, (-0.75_f64));
+        let mut s5: f64 = 0.0;
+        let mut top6: f64 = (s5 * b);
+        for i3 in 0..n {
+            s5 = (s5 * 0.5 + (s5 / ((s5) * (s5) + 1.0)).max((p2 as f64).mul_add(w[(i3 + 2) % 4], 0.5))).tanh();
+            let d7 = x[m];
+            if d7 > top6 {
+                top6 = d7;
+            }
+            let mut pr10: f64 = 1.0;
+            for i8 in m + 1..n {
+                let mut best13: f64 = 9.0;
+                let mut top14: f64 = -9.0;
+                for i11 in i8 + 1..n {
+                    let d15 = (if top6 > (i8 as f64) { top6 * 2.0 } else { (i8 as f64) - top6 }).atan();
+                    best13 = best13.min(d15);
+                    let d16 = (top6 * 0.5 + b).min((top14 * 0.5 + best13));
+                    if d16 > top14 {
+                        top14 = d16;
+                    }
+                    let mut loc17 = [0.0_f64; 2];
+                    for i18 in 0..loc17.len() {
+                        loc17[i18] = (if pr10 > (i18 as f64) { pr10 * 2.0 } else { (i18 as f64) - pr10 }).tanh().exp();
+                    }
+                    let d19 = loc17[(p2 + 2) % 2] * best13;
+                    if d19 < best13 {
+                        best13 = d19;
+                    }
+                    pr10 *= 0.75 + 0.5 * sigmoid(best13);
+                }
+                let t20 = sigmoid(best13);
+                let d21 = relu(top14);
+                if d21 > top6 {
+                    top6 = d21;
+                }
+                pr10 *= 0.75 + 0.5 * sigmoid(((-0.75_f64).max(s5)).abs());
+            }
+            let d22 = pr10.ln() * 0.5 + (sigmoid(b)).min((a).mul_add(s5, 0.5));
+            if d22 > top6 {
+                top6 = d22;
+            }
+            let g23 = ((s5 + 0.2).max(0.0)).sqrt();
+            let t24 = if g23 > 0.0 { g23 } else { 0.0 };
+        }
+        h1[p2 + m] = s5 * s5;
+        let t25 = top6;
+        h1[5 - m] = (s5 * h1[m + 3]).atan();
+        let mut q28: f64 = 0.5;
+        let mut q29: f64 = 0.5;
+        for i26 in p2 + 1..5 {
+            q29 += sigmoid(((((t25) * (t25) + 1.0).sqrt()) * (((t25) * (t25) + 1.0).sqrt()) + 0.5).ln());
+            q29 +=
+                ((((top6).min(t25)).max((2.0_f64).cos())).tanh()) * ((((top6).min(t25)).max((2.0_f64).cos())).tanh());
+            q28 += sigmoid(((b).mul_add(w[(p2 + 4) % 4], 0.5) - (h1[p2]).powi(2)));
+            let mut loc30 = [0.0_f64; 2];
+            for i31 in 0..loc30.len() {
+                loc30[i31] = (if (m as f64).min(x[(i26 + 5) % 6]) > (m as f64).min(t25) {
+                    (m as f64).min(x[(i26 + 5) % 6]) * 2.0
+                } else {
+                    (m as f64).min(t25) - (m as f64).min(x[(i26 + 5) % 6])
+                });
+            }
+            s5 -= loc30[(i26 + 2) % 2] * 0.5
+                + ((w[(p2 + 3) % 4]).mul_add(x[0], 0.5) / ((t25 + 1.5_f64) * (t25 + 1.5_f64) + 1.0));
+            let g32 = (relu(q29)).sqrt();
+            let t33 = if g32 > 0.0 { g32 * relu(q29) } else { 0.0 };
+        }
+        let t34 = (1.0 / q28);
+        let jac_r: f64 = s5 + top6 + t25 + q28 + q29 + t34 + h1[3] * 0.5 + h1[5];
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [-0.341, -0.623, -0.414, 0.393, -1.174, 0.609, 0.494, -0.896, -1.001, -0.38, -0.695, 1.373];
+            let (n, m, flag) = (3, 0, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8003_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8003_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8003: Jacobian size");
+            let (rows_out, rows) = jac_8003_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8003: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8003: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8003: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8003", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [0.348, 0.535, 0.571, 1.142, 1.286, 1.448, 0.318, 0.806, -1.389, 0.747, -0.558, -1.155];
+            let (n, m, flag) = (3, 0, true);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8003_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8003_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8003: Jacobian size");
+            let (rows_out, rows) = jac_8003_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8003: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8003: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8003: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8003", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+mod jac_8004 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8004_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 3];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut s6: f64 = 0.0;
+        for i4 in 0..x.len() {
+            s6 = (s6 * 0.5 + w[(m + 2) % 4]).tanh();
+            h1[i4] = relu((x[0]).mul_add((i4 as f64), 0.5));
+        }
+        let mut s9: f64 = ((p3 as f64) - h1[5 - p3]);
+        let mut best10: f64 = 9.0;
+        for i7 in m + 1..4 {
+            let mut s13: f64 = 0.0;
+            let mut s14: f64 = 0.0;
+            for i11 in 0..h2.len() {
+                s14 += 0.5 * s14 + ((w[3 - i7] * 0.5 + (p3 as f64)) - (if s9 > a { s9 * 2.0 } else { a - s9 })).tanh();
+                s13 += (softplus(best10) + x[0]);
+                let p15 = if m == 0 { 2 } else { m - 1 };
+                s13 = 0.5 * s13 + ((2.0_f64) * (2.0_f64) + 1.0).sqrt();
+                s6 += x[i11];
+            }
+            let t16 = s13;
+            let d17 = s14;
+            if d17 < best10 {
+                best10 = d17;
+            }
+            s9 += ((m as f64) * (m as f64) + 0.5).ln();
+            let d18 = (((x[i7 + m]) * (x[i7 + m]) + 0.5).ln() * (2.0_f64).min(s14));
+            best10 = best10.min(d18);
+        }
+        let g19 = (s9 * s9 + 0.5).sqrt();
+        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
+        let t21 = (best10 * best10 + 1.0).sqrt();
+        let mut q24: f64 = 0.5;
+        for i22 in 0..h2.len() {
+            q24 += (((b * best10) + (a + w[m])).tanh()).exp();
+            let mut loc25 = [0.0_f64; 2];
+            for i26 in 0..loc25.len() {
+                loc25[i26] = ((s6).tanh().exp() * softplus(x[i22 + i26]));
+            }
+            s6 += 0.5 * s6 + loc25[(m + 2) % 2] * x[5 - p3];
+        }
+        (s6 * s6 + 1.0).ln() + s9 + best10 + t20 + q24 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[2]
+    }
+
+    #[backprop]
+    pub fn jac_8004(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 3];
+        let mut p3: usize = 0;
+        p3 = nearest_to(x, x[m]);
+        let mut s6: f64 = 0.0;
+        for i4 in 0..x.len() {
+            s6 = (s6 * 0.5 + w[(m + 2) % 4]).tanh();
+            h1[i4] = relu((x[0]).mul_add((i4 as f64), 0.5));
+        }
+        let mut s9: f64 = ((p3 as f64) - h1[5 - p3]);
+        let mut best10: f64 = 9.0;
+        for i7 in m + 1..4 {
+            let mut s13: f64 = 0.0;
+            let mut s14: f64 = 0.0;
+            for i11 in 0..h2.len() {
+                s14 += 0.5 * s14 + ((w[3 - i7] * 0.5 + (p3 as f64)) - (if s9 > a { s9 * 2.0 } else { a - s9 })).tanh();
+                s13 += (softplus(best10) + x[0]);
+                let p15 = if m == 0 { 2 } else { m - 1 };
+                s13 = 0.5 * s13 + ((2.0_f64) * (2.0_f64) + 1.0).sqrt();
+                s6 += x[i11];
+            }
+            let t16 = s13;
+            let d17 = s14;
+            if d17 < best10 {
+                best10 = d17;
+            }
+            s9 += ((m as f64) * (m as f64) + 0.5).ln();
+            let d18 = (((x[i7 + m]) * (x[i7 + m]) + 0.5).ln() * (2.0_f64).min(s14));
+            best10 = best10.min(d18);
+        }
+        let g19 = (s9 * s9 + 0.5).sqrt();
+        let t20 = if g19 > 0.0 { g19 } else { 0.0 };
+        let t21 = (best10 * best10 + 1.0).sqrt();
+        let mut q24: f64 = 0.5;
+        for i22 in 0..h2.len() {
+            q24 += (((b * best10) + (a + w[m])).tanh()).exp();
+            let mut loc25 = [0.0_f64; 2];
+            for i26 in 0..loc25.len() {
+                loc25[i26] = ((s6).tanh().exp() * softplus(x[i22 + i26]));
+            }
+            s6 += 0.5 * s6 + loc25[(m + 2) % 2] * x[5 - p3];
+        }
+        let jac_r: f64 = (s6 * s6 + 1.0).ln() + s9 + best10 + t20 + q24 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[2];
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [0.222, 1.418, 1.389, -0.549, 0.921, -1.018, 1.074, 0.159, 0.773, -1.48, -1.353, -0.932];
+            let (n, m, flag) = (3, 0, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8004_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8004_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8004: Jacobian size");
+            let (rows_out, rows) = jac_8004_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8004: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8004: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8004: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8004", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [-0.042, 1.4, 1.218, 1.366, 1.329, 1.124, 1.161, 1.145, -0.869, -0.869, -0.016, 0.203];
+            let (n, m, flag) = (3, 2, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8004_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8004_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8004: Jacobian size");
+            let (rows_out, rows) = jac_8004_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8004: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8004: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8004: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8004", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; carried scalar written to an array after the loop; one loop; runtime bound n.
+mod jac_8005 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8005_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 1];
+        let p3: usize = bucket(w, x[m]);
+        let mut s6: f64 = (if h2[0] > h2[0] { h2[0] * 2.0 } else { h2[0] - h2[0] });
+        let mut s7: f64 = (h2[0]).mul_add(h2[0], 0.5);
+        for i4 in 0..n {
+            s6 += ((-(p3 as f64)) * 0.5 + (h1[(p3 + 1) % 2] * s7));
+            s7 += 0.1 * s7
+                + (((s6) * (s6) + 0.5).ln())
+                    .max((if (m as f64) > w[m + 1] { (m as f64) * 2.0 } else { w[m + 1] - (m as f64) }));
+            h2[0] += ((b).powi(2) * 0.5 + (s7).max(s6));
+            s6 += ((if s7 > h2[0] { s7 * 2.0 } else { h2[0] - s7 }).tanh() * (h1[(p3 + 1) % 2]).max(s7));
+        }
+        h1[(m + 1) % 2] = s6;
+        h2[0] = s7.tanh();
+        s6 += softplus((s7).cos());
+        (s6 * s6 + 1.0).ln() + s7 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+    }
+
+    #[backprop]
+    pub fn jac_8005(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 1];
+        let p3: usize = bucket(w, x[m]);
+        let mut s6: f64 = (if h2[0] > h2[0] { h2[0] * 2.0 } else { h2[0] - h2[0] });
+        let mut s7: f64 = (h2[0]).mul_add(h2[0], 0.5);
+        for i4 in 0..n {
+            s6 += ((-(p3 as f64)) * 0.5 + (h1[(p3 + 1) % 2] * s7));
+            s7 += 0.1 * s7
+                + (((s6) * (s6) + 0.5).ln())
+                    .max((if (m as f64) > w[m + 1] { (m as f64) * 2.0 } else { w[m + 1] - (m as f64) }));
+            h2[0] += ((b).powi(2) * 0.5 + (s7).max(s6));
+            s6 += ((if s7 > h2[0] { s7 * 2.0 } else { h2[0] - s7 }).tanh() * (h1[(p3 + 1) % 2]).max(s7));
+        }
+        h1[(m + 1) % 2] = s6;
+        h2[0] = s7.tanh();
+        s6 += softplus((s7).cos());
+        let jac_r: f64 = (s6 * s6 + 1.0).ln() + s7 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0];
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [0.954, 1.055, -0.85, 1.256, 0.431, -0.689, 0.958, -0.737, -0.553, -1.482, 1.463, -0.119];
+            let (n, m, flag) = (3, 2, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8005_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8005_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8005: Jacobian size");
+            let (rows_out, rows) = jac_8005_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8005: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8005: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8005: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8005", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [-0.557, 0.721, 0.343, 1.418, -0.666, 1.297, 1.303, -0.938, 0.367, -0.507, -0.042, 0.32];
+            let (n, m, flag) = (3, 2, true);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8005_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8005_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8005: Jacobian size");
+            let (rows_out, rows) = jac_8005_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8005: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8005: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8005: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8005", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; literal bounds; one loop; selection by comparison.
+mod jac_8006 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8006_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 2];
+        let mut p3: usize = 0;
+        p3 = bucket(w, (m as f64));
+        let mut s6: f64 = 0.0;
+        let mut s7: f64 = 0.0;
+        for i4 in 0..2 {
+            s6 += (b * s6).powi(2);
+            s7 -= ((h2[i4]).max(s7)).mul_add(((x[(i4 + 3) % 6]) * (x[(i4 + 3) % 6]) + 0.5).ln(), 0.5);
+            h2[i4] = ((-0.75_f64).tanh().exp() * (x[i4 + p3] - x[m + i4]));
+        }
+        let t8 = s6 * s6;
+        if s7 > (s7 + b) {
+            h1[(p3 + 2) % 2] = ((x[5 - p3]).atan() + (t8).tanh().exp());
+        } else {
+            s7 = 0.5 * s7 + x[5 - p3];
+            h1[(m + 1) % 2] += ((h2[(m + 2) % 2]).min(1.5_f64) * 0.5 + softplus(0.5_f64));
+        }
+        let mut top11: f64 = -9.0;
+        for i9 in 0..2 {
+            let p12 = if i9 < m { i9 } else { 2 };
+            let d13 = ((x[p3 + 2]).mul_add(h1[1 - i9], 0.5) + (s6).powi(2));
+            top11 = top11.max(d13);
+            let d14 = (x[5 - p12] + w[2]).atan();
+            if d14 > top11 {
+                top11 = d14;
+            }
+            let t15 = (s7 * d14).max((d13).tanh().exp());
+        }
+        let g16 = (top11 * top11 + 0.5).sqrt();
+        let t17 = if g16 > 0.0 { g16 * (x[5 - m] + t8) } else { 0.0 };
+        let mut pr20: f64 = 1.0;
+        let mut s21: f64 = 0.0;
+        for i18 in 0..p3 {
+            h1[(i18 + 1) % 2] = relu((t8).mul_add(x[m], 0.5));
+            h1[(p3 + 2) % 2] = (if (top11).max(b) > s21 { (top11).max(b) * 2.0 } else { s21 - (top11).max(b) }).tanh();
+            s21 = 0.5 * s21 + h2[(p3 + 1) % 2];
+            pr20 *= 1.0 + 0.25 * (if (b).sin() > x[p3 + m] { (b).sin() * 2.0 } else { x[p3 + m] - (b).sin() }).tanh();
+        }
+        if pr20 > sigmoid(top11) {
+            h1[(m + 2) % 2] = ((s21).tanh().exp() - s6);
+            s6 = 0.5 * s6 + (top11).max((a - t8));
+        }
+        if s21 > (m as f64) {
+            h2[(p3 + 2) % 2] += (t8 * 0.5 + top11).min(t8);
+            h2[(p3 + 2) % 2] = ((a).abs()).atan();
+        } else {
+            h1[(m + 1) % 2] += (-relu(s21));
+            h1[(p3 + 1) % 2] += ((x[(p3 + 2) % 6]).tanh().exp()).tanh().exp();
+        }
+        s6 + s7 + top11 + pr20 + s21 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+    }
+
+    #[backprop]
+    pub fn jac_8006(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 2];
+        let mut h2 = [0.0_f64; 2];
+        let mut p3: usize = 0;
+        p3 = bucket(w, (m as f64));
+        let mut s6: f64 = 0.0;
+        let mut s7: f64 = 0.0;
+        for i4 in 0..2 {
+            s6 += (b * s6).powi(2);
+            s7 -= ((h2[i4]).max(s7)).mul_add(((x[(i4 + 3) % 6]) * (x[(i4 + 3) % 6]) + 0.5).ln(), 0.5);
+            h2[i4] = ((-0.75_f64).tanh().exp() * (x[i4 + p3] - x[m + i4]));
+        }
+        let t8 = s6 * s6;
+        if s7 > (s7 + b) {
+            h1[(p3 + 2) % 2] = ((x[5 - p3]).atan() + (t8).tanh().exp());
+        } else {
+            s7 = 0.5 * s7 + x[5 - p3];
+            h1[(m + 1) % 2] += ((h2[(m + 2) % 2]).min(1.5_f64) * 0.5 + softplus(0.5_f64));
+        }
+        let mut top11: f64 = -9.0;
+        for i9 in 0..2 {
+            let p12 = if i9 < m { i9 } else { 2 };
+            let d13 = ((x[p3 + 2]).mul_add(h1[1 - i9], 0.5) + (s6).powi(2));
+            top11 = top11.max(d13);
+            let d14 = (x[5 - p12] + w[2]).atan();
+            if d14 > top11 {
+                top11 = d14;
+            }
+            let t15 = (s7 * d14).max((d13).tanh().exp());
+        }
+        let g16 = (top11 * top11 + 0.5).sqrt();
+        let t17 = if g16 > 0.0 { g16 * (x[5 - m] + t8) } else { 0.0 };
+        let mut pr20: f64 = 1.0;
+        let mut s21: f64 = 0.0;
+        for i18 in 0..p3 {
+            h1[(i18 + 1) % 2] = relu((t8).mul_add(x[m], 0.5));
+            h1[(p3 + 2) % 2] = (if (top11).max(b) > s21 { (top11).max(b) * 2.0 } else { s21 - (top11).max(b) }).tanh();
+            s21 = 0.5 * s21 + h2[(p3 + 1) % 2];
+            pr20 *= 1.0 + 0.25 * (if (b).sin() > x[p3 + m] { (b).sin() * 2.0 } else { x[p3 + m] - (b).sin() }).tanh();
+        }
+        if pr20 > sigmoid(top11) {
+            h1[(m + 2) % 2] = ((s21).tanh().exp() - s6);
+            s6 = 0.5 * s6 + (top11).max((a - t8));
+        }
+        if s21 > (m as f64) {
+            h2[(p3 + 2) % 2] += (t8 * 0.5 + top11).min(t8);
+            h2[(p3 + 2) % 2] = ((a).abs()).atan();
+        } else {
+            h1[(m + 1) % 2] += (-relu(s21));
+            h1[(p3 + 1) % 2] += ((x[(p3 + 2) % 6]).tanh().exp()).tanh().exp();
+        }
+        let jac_r: f64 = s6 + s7 + top11 + pr20 + s21 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0];
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [-0.292, -0.241, 1.428, 1.33, -0.599, 0.638, -0.648, 0.734, -1.451, -1.131, 0.185, 0.317];
+            let (n, m, flag) = (2, 2, true);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8006_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8006_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8006: Jacobian size");
+            let (rows_out, rows) = jac_8006_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8006: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8006: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8006: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8006", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [-1.484, -0.74, -0.901, -0.459, 1.328, 1.342, 0.548, -0.271, -0.552, 0.322, 0.859, 0.432];
+            let (n, m, flag) = (3, 1, true);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8006_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8006_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8006: Jacobian size");
+            let (rows_out, rows) = jac_8006_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8006: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8006: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8006: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8006", k, &j, 12, &expected);
+            }
+        }
+    }
+}
+
+/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+mod jac_8007 {
+    use super::*;
+
+    #[backprop]
+    pub fn jac_8007_r(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> f64 {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 4];
+        let p3: usize = bucket(w, 2.0_f64);
+        let mut best6: f64 = 9.0;
+        let mut top7: f64 = -9.0;
+        for i4 in 0..p3 {
+            let d8 = ((top7).mul_add(h2[3 - p3], 0.5)
+                / ((x[m] / ((best6) * (best6) + 1.0)) * (x[m] / ((best6) * (best6) + 1.0)) + 1.0));
+            if d8 < best6 {
+                best6 = d8;
+            }
+            let mut s11: f64 = (top7).atan();
+            for i9 in 0..=p3 {
+                s11 = (s11 * 0.5 + softplus((-1.5_f64))).tanh();
+                let p12 = if m % 2 == 1 { i9 } else { 0 };
+            }
+            h2[(i4 + 2) % 4] = s11.tanh();
+            let d13 = (if h1[m + i4] > x[5 - i4] { h1[m + i4] * 2.0 } else { x[5 - i4] - h1[m + i4] }).cos();
+            if d13 > top7 {
+                top7 = d13;
+            }
+        }
+        let t14 = best6;
+        let t15 = top7.tanh();
+        let mut top18: f64 = (if t14 > top7 { t14 * 2.0 } else { top7 - t14 });
+        for i16 in 0..h1.len() {
+            let p19: usize = nearest_to(x, x[(p3 + 5) % 6]);
+            h1[(m + 4) % 6] += ((h2[3 - p3] - h2[m]) - t14);
+            let g20 = (((t15).cos() - 0.3).max(0.0)).sqrt();
+            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+            let d22 = ((a / ((m as f64) * (m as f64) + 1.0)) * (a).mul_add(top7, 0.5));
+            if d22 > top18 {
+                top18 = d22;
+            }
+        }
+        let g23 = (top18 * top18 + 0.5).sqrt();
+        let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
+        best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+    }
+
+    #[backprop]
+    pub fn jac_8007(x: &[f64], w: &[f64; 4], a: f64, b: f64, n: usize, m: usize, flag: bool) -> [f64; 16] {
+        let mut h1 = [0.0_f64; 6];
+        let mut h2 = [0.0_f64; 4];
+        let p3: usize = bucket(w, 2.0_f64);
+        let mut best6: f64 = 9.0;
+        let mut top7: f64 = -9.0;
+        for i4 in 0..p3 {
+            let d8 = ((top7).mul_add(h2[3 - p3], 0.5)
+                / ((x[m] / ((best6) * (best6) + 1.0)) * (x[m] / ((best6) * (best6) + 1.0)) + 1.0));
+            if d8 < best6 {
+                best6 = d8;
+            }
+            let mut s11: f64 = (top7).atan();
+            for i9 in 0..=p3 {
+                s11 = (s11 * 0.5 + softplus((-1.5_f64))).tanh();
+                let p12 = if m % 2 == 1 { i9 } else { 0 };
+            }
+            h2[(i4 + 2) % 4] = s11.tanh();
+            let d13 = (if h1[m + i4] > x[5 - i4] { h1[m + i4] * 2.0 } else { x[5 - i4] - h1[m + i4] }).cos();
+            if d13 > top7 {
+                top7 = d13;
+            }
+        }
+        let t14 = best6;
+        let t15 = top7.tanh();
+        let mut top18: f64 = (if t14 > top7 { t14 * 2.0 } else { top7 - t14 });
+        for i16 in 0..h1.len() {
+            let p19: usize = nearest_to(x, x[(p3 + 5) % 6]);
+            h1[(m + 4) % 6] += ((h2[3 - p3] - h2[m]) - t14);
+            let g20 = (((t15).cos() - 0.3).max(0.0)).sqrt();
+            let t21 = if g20 > 0.0 { g20 } else { 0.0 };
+            let d22 = ((a / ((m as f64) * (m as f64) + 1.0)) * (a).mul_add(top7, 0.5));
+            if d22 > top18 {
+                top18 = d22;
+            }
+        }
+        let g23 = (top18 * top18 + 0.5).sqrt();
+        let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
+        let jac_r: f64 = best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>();
+        let mut jac_out = [0.0_f64; 16];
+        for jac_k in 0..16 {
+            jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
+        }
+        jac_out
+    }
+
+    #[test]
+    fn forward_jacobian_is_the_spread_gradient() {
+        {
+            let p = [0.281, -0.983, -1.368, 1.332, -1.242, 0.844, 0.506, 0.912, 0.548, -0.013, -1.245, 0.731];
+            let (n, m, flag) = (2, 1, false);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8007_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8007_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8007: Jacobian size");
+            let (rows_out, rows) = jac_8007_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8007: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8007: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8007: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8007", k, &j, 12, &expected);
+            }
+        }
+        {
+            let p = [-1.062, 0.215, -0.2, -0.085, 0.899, 0.029, -0.179, 1.382, 0.05, -0.82, 0.471, -0.886];
+            let (n, m, flag) = (3, 2, true);
+            let (x, w, a, b) = (&p[..6], [p[6], p[7], p[8], p[9]], p[10], p[11]);
+            let (r, g) = jac_8007_r_grad(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            let mut grad = g.x.to_vec();
+            grad.extend(g.w);
+            grad.extend([g.a, g.b]);
+            let (out, j) = jac_8007_jacobian_flat(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(j.len(), 16 * 12, "jac_8007: Jacobian size");
+            let (rows_out, rows) = jac_8007_jacobian(&p[..6], &[p[6], p[7], p[8], p[9]], p[10], p[11], n, m, flag);
+            assert_eq!(rows_out.map(f64::to_bits), out.map(f64::to_bits), "jac_8007: rows' value");
+            assert_eq!(
+                rows.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                j.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "jac_8007: rows"
+            );
+            for k in 0..16 {
+                let c = 1.0 + 0.125 * k as f64;
+                let value = r * c + w[k % 4] * a - x[k % x.len()] * b;
+                assert!(
+                    out[k].to_bits() == value.to_bits() || (out[k].is_nan() && value.is_nan()),
+                    "jac_8007: out[{k}] = {} vs {value}",
+                    out[k]
+                );
+                let mut expected: Vec<f64> = grad.iter().map(|d| c * d).collect();
+                expected[k % 6] -= b;
+                expected[6 + k % 4] += a;
+                expected[10] += w[k % 4];
+                expected[11] -= x[k % x.len()];
+                check_row("jac_8007", k, &j, 12, &expected);
             }
         }
     }

@@ -19,8 +19,13 @@ use super::random_nests::{self, point_args, point_prelude, rust_f64, Family, LW,
 
 /// (first seed, count, generator): the seeds of the compiled files, so these are programs the
 /// first-order tests already pass on.
-const PROGRAMS: &[(u64, u64, Family)] =
-    &[(0, 12, Family::Nests), (2000, 10, Family::Constructs), (4000, 10, Family::Calls), (6000, 8, Family::ArrayCalls)];
+const PROGRAMS: &[(u64, u64, Family)] = &[
+    (0, 12, Family::Nests),
+    (2000, 10, Family::Constructs),
+    (4000, 10, Family::Calls),
+    (6000, 8, Family::ArrayCalls),
+    (8000, 10, Family::Passive),
+];
 
 /// A direction in [-1, 1) per float argument, fixed by the seed.
 fn direction(seed: u64, k: usize) -> Vec<f64> {
@@ -88,6 +93,8 @@ pub fn hvp_file() -> String {
     out.push_str(&hessian_helpers(random_nests::CALL_HELPERS));
     out.push('\n');
     out.push_str(&hessian_helpers(super::random_array_calls::ARRAY_CALL_HELPERS));
+    out.push('\n');
+    out.push_str(random_nests::PASSIVE_HELPERS);
     for &(first, count, family) in PROGRAMS {
         for seed in first..first + count {
             out.push_str(&program_test(seed, family));
@@ -103,6 +110,7 @@ fn program_test(seed: u64, family: Family) -> String {
         Family::Constructs => random_nests::program_constructs(seed),
         Family::Calls => random_nests::program_with_calls(seed),
         Family::ArrayCalls => super::random_array_calls::program(seed),
+        Family::Passive => random_nests::program_with_passive_calls(seed),
     };
     let attr = match prog.attr.strip_prefix('(') {
         Some(rest) => format!("(hessian, forward, {rest}"),
@@ -131,8 +139,8 @@ fn program_test(seed: u64, family: Family) -> String {
         out.push_str(&prelude);
         out.push_str(&format!("            let dir = [{}];\n", dir.join(", ")));
         let (pa, qa) = (point_args("p", ints), point_args("q", ints));
-        // Forward over forward (`_hvp_fwd`) exists where the function calls nothing.
-        let nested = if matches!(family, Family::Nests | Family::Constructs) {
+        // Forward over forward (`_hvp_fwd`) exists where the function calls nothing differentiable.
+        let nested = if matches!(family, Family::Nests | Family::Constructs | Family::Passive) {
             format!(
                 "            let (_, _, hv_fwd) = {name}_hvp_fwd({pa}, &direction);\n            \
                  let (_, _, hv_rev) = {name}_hvp({pa}, &direction);\n            \

@@ -17,7 +17,8 @@ use super::random_nests::{self, point_args, point_prelude, Family, LW, LX};
 const OUTPUTS: usize = 16;
 
 /// (first seed, count, generator): the seeds `random_hvp.rs` compiles, calls excluded.
-const PROGRAMS: &[(u64, u64, Family)] = &[(0, 12, Family::Nests), (2000, 10, Family::Constructs)];
+const PROGRAMS: &[(u64, u64, Family)] =
+    &[(0, 12, Family::Nests), (2000, 10, Family::Constructs), (8000, 8, Family::Passive)];
 
 const HEADER: &str = r#"//! `_jacobian` forward mode (four tangents a sweep over `Dual64x4`) on random programs, from
 //! macros/codegen/src/tests/random_jacobians.rs: each program's value `r` spread into 16 outputs, its
@@ -46,6 +47,8 @@ fn check_row(what: &str, k: usize, j: &[f64], n: usize, expected: &[f64]) {
 /// The source of `tests/random_jacobians.rs`.
 pub fn jacobian_file() -> String {
     let mut out = HEADER.to_string();
+    out.push('\n');
+    out.push_str(random_nests::PASSIVE_HELPERS);
     for &(first, count, family) in PROGRAMS {
         for seed in first..first + count {
             if let Some(test) = program_test(seed, family) {
@@ -82,6 +85,7 @@ fn program_test(seed: u64, family: Family) -> Option<String> {
     let prog = match family {
         Family::Nests => random_nests::program(seed),
         Family::Constructs => random_nests::program_constructs(seed),
+        Family::Passive => random_nests::program_with_passive_calls(seed),
         Family::Calls | Family::ArrayCalls => return None,
     };
     let attr = if prog.attr.is_empty() { String::new() } else { prog.attr.clone() };

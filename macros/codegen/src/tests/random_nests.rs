@@ -146,6 +146,10 @@ struct Gen {
     /// Also generate calls of the differentiable helpers `CALL_HELPERS` (issue 8), in any
     /// expression: in loops three deep, in branches, with taped arguments.
     calls: bool,
+    /// Also generate passive calls of `PASSIVE_HELPERS` (`let p: usize = nearest_to(x, ..)`),
+    /// also without `calls`: the `random_passive` programs call nothing differentiable, so their
+    /// forward-mode and four-lane re-prints run too.
+    passive: bool,
     /// Generating a call's arguments (no nested calls).
     in_call: bool,
     /// Inside an iterator closure's body (no nested idioms).
@@ -918,7 +922,7 @@ impl Gen {
     }
 
     /// `let p: usize = nearest_to(x, ..);` or `bucket(w, ..)`: an index from a plain function
-    /// of `CALL_HELPERS` (a passive call), sometimes by assignment to a `let mut p: usize`.
+    /// of `PASSIVE_HELPERS` (a passive call), sometimes by assignment to a `let mut p: usize`.
     fn passive_int(&mut self) {
         self.in_call = true;
         let t = self.leaf();
@@ -990,7 +994,7 @@ impl Gen {
                 4 | 5 => return self.if_construct(None),
                 6 | 7 if !self.writable().is_empty() => return self.write(None),
                 8 => return self.guard(None),
-                9 if self.calls && !self.in_call && !self.in_closure && self.rng.chance(0.5) => {
+                9 if (self.calls || self.passive) && !self.in_call && !self.in_closure && self.rng.chance(0.5) => {
                     return self.passive_int()
                 }
                 9 => return self.int_if(),
@@ -1019,6 +1023,12 @@ pub fn program(seed: u64) -> Program {
 /// interpreter runs no calls).
 pub fn program_with_calls(seed: u64) -> Program {
     generate(seed, false, true)
+}
+
+/// A program of seed `seed` with passive calls of `PASSIVE_HELPERS` and no differentiable calls
+/// (compiled only: the interpreter runs no calls).
+pub fn program_with_passive_calls(seed: u64) -> Program {
+    generate_with(seed, false, false, true)
 }
 
 /// Differentiable functions the `random_calls` programs call, written into their test file: a
@@ -1054,7 +1064,11 @@ pub fn layer2(w: &[f64; 4], t: f64) -> [f64; 2] {
     }
     out
 }
+";
 
+/// Plain functions the random programs call for an index (passive calls), written into the test
+/// files of the programs that call them.
+pub const PASSIVE_HELPERS: &str = "\
 /// Plain functions the random programs call for an index (passive calls): never differentiated.
 pub fn nearest_to(x: &[f64], t: f64) -> usize {
     let mut best = 0;
@@ -1072,9 +1086,14 @@ pub fn bucket(w: &[f64; 4], t: f64) -> usize {
 ";
 
 fn generate(seed: u64, ext: bool, calls: bool) -> Program {
+    generate_with(seed, ext, calls, false)
+}
+
+fn generate_with(seed: u64, ext: bool, calls: bool, passive: bool) -> Program {
     let mut g = Gen {
         ext,
         calls,
+        passive,
         in_call: false,
         in_closure: false,
         whiles: false,
@@ -1097,6 +1116,11 @@ fn generate(seed: u64, ext: bool, calls: bool) -> Program {
         let len = *g.rng.pick(&[1, 2, 3, 4, 6]);
         g.line(&format!("let mut {h} = [0.0_f64; {len}];"));
         g.top().arrays.push(Array { name: h, len, maxlen: len, writable: true, mag: 0.0 });
+    }
+    // Every passive-call program has one at the top level; more come where the generator draws
+    // an integer.
+    if g.passive {
+        g.passive_int();
     }
     if g.calls && g.rng.chance(0.5) {
         let t = g.rng.pick(&["a", "b", "x[1]"]).to_string();
@@ -1296,6 +1320,8 @@ pub enum Family {
     Calls,
     /// Array-returning calls in loops and branches, nested calls (`random_array_calls.rs`, issue 18).
     ArrayCalls,
+    /// Passive calls for an index (`PASSIVE_HELPERS`) and no differentiable calls.
+    Passive,
 }
 
 /// The compiled test files: (file stem, first seed, count, gated behind the `wide-tests` feature,
@@ -1314,6 +1340,7 @@ pub const FILES: &[(&str, u64, u64, bool, Family)] = &[
     ("random_wide_calls", 5000, 100, true, Family::Calls),
     ("random_array_calls", 6000, 60, false, Family::ArrayCalls),
     ("random_wide_array_calls", 7000, 100, true, Family::ArrayCalls),
+    ("random_passive", 8000, 40, false, Family::Passive),
 ];
 
 /// A float as a Rust literal that reads back to it (`1.0`, not `1`).
@@ -1376,6 +1403,9 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
     } else if family == Family::Calls {
         "Random loop nests calling differentiable functions (issue 8) from\n\
          //! macros/codegen/src/tests/random_nests.rs"
+    } else if family == Family::Passive {
+        "Random loop nests calling plain functions for an index (passive calls, `let p: usize =\n\
+         //! nearest_to(x, ..)`) from macros/codegen/src/tests/random_nests.rs"
     } else if ext {
         "Random loop nests with the constructs of issue 10 (integer arrays, tuples, deferred `let`, `match`,\n\
          //! `while`, `loop`, `break`/`continue`, iterator idioms, scratch buffers) from\n\
@@ -1386,7 +1416,7 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
     let issue = match family {
         Family::Nests => 7,
         Family::Constructs => 10,
-        Family::Calls => 8,
+        Family::Calls | Family::Passive => 8,
         Family::ArrayCalls => 18,
     };
     let mut out = format!(
@@ -1430,6 +1460,10 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
         out.push('\n');
         out.push_str(CALL_HELPERS);
     }
+    if matches!(family, Family::Calls | Family::ArrayCalls | Family::Passive) {
+        out.push('\n');
+        out.push_str(PASSIVE_HELPERS);
+    }
     if family == Family::ArrayCalls {
         out.push('\n');
         out.push_str(super::random_array_calls::ARRAY_CALL_HELPERS);
@@ -1441,6 +1475,7 @@ pub fn compiled_file(stem: &str, first: u64, count: u64, wide: bool, family: Fam
             Family::Constructs => program_constructs(seed),
             Family::Calls => program_with_calls(seed),
             Family::ArrayCalls => super::random_array_calls::program(seed),
+            Family::Passive => program_with_passive_calls(seed),
         };
         let source = prog.source.replacen("fn f(", &format!("#[backprop{}]\n    pub fn {name}(", prog.attr), 1);
         let source: String =

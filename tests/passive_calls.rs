@@ -329,8 +329,20 @@ fn scaled_peak(x: f32, xs: &[f32]) -> f32 {
     x * xs[j]
 }
 
+fn first_over(xs: &[f32], t: f32) -> usize {
+    xs.iter().position(|&v| v > t).unwrap_or(0)
+}
+
+/// A literal argument in an `f32` function: printed as `0.5_f32`, as the plain function takes it.
+#[backprop(wrt(x))]
+fn above_half(x: f32, xs: &[f32]) -> f32 {
+    let j: usize = first_over(xs, 0.5);
+    x * x * xs[j]
+}
+
 #[test]
 fn generic_method_and_f32_functions_take_passive_calls() {
+    assert_eq!(above_half_grad(3.0, &[0.25, 0.75, 2.0]), (9.0 * 0.75, AboveHalfGrad { x: 6.0 * 0.75 }));
     let (v, g) = peak_squared_grad(&[1.0f64, 3.0, 2.0]);
     assert_eq!((v, g.x), (9.0, vec![0.0, 6.0, 0.0]));
     assert_eq!(peak_squared(&[1.0f32, -4.0]), 1.0f32);

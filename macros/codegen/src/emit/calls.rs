@@ -60,13 +60,18 @@ impl<'a> Emitter<'a> {
             match arg {
                 CallArg::Value(_) => {
                     let v = next.next().copied().unwrap_or(ValueId(0));
-                    let value = self.expr(v, false).0;
-                    out.push(match self.f.ty(v).float() {
-                        Some(_) => {
-                            let real = self.runtime_item("real_value");
+                    out.push(match (self.f.ty(v).float(), self.f.float_lit(v)) {
+                        // A literal with its type written: `real_value` is generic, and an
+                        // unsuffixed `0.5` in an `f32` function would be an `f64`.
+                        (Some(ty), Some(x)) => {
+                            let (real, lit) = (self.runtime_item("real_value"), self.lit_tokens(x, ty, true).0);
+                            quote!(#real(#lit))
+                        }
+                        (Some(_), None) => {
+                            let (real, value) = (self.runtime_item("real_value"), self.expr(v, false).0);
                             quote!(#real(#value))
                         }
-                        None => value,
+                        (None, _) => self.expr(v, false).0,
                     });
                 }
                 CallArg::Place { array, indices, by_ref } => {

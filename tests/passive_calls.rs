@@ -497,3 +497,64 @@ fn forward_mode_passes_a_row_of_an_argument_as_its_values() {
     let (_, forward) = row_peaks_grad_fwd(&rows);
     assert_eq!(forward.rows, row_peaks_grad(&rows).1.rows);
 }
+
+// ---- a passive call in a `while` loop (its results on the loop's tape) -----------------------
+
+#[backprop(hessian, forward, wrt(ys, x0))]
+fn walk(ys: &[f64; 6], x0: f64) -> f64 {
+    let mut x = x0;
+    let mut it = 0;
+    let mut acc = 0.0;
+    while it < 5 {
+        let k: usize = segment(&XS, x);
+        let t = (x - XS[k]) / (XS[k + 1] - XS[k]);
+        let y = ys[k] + t * (ys[k + 1] - ys[k]);
+        acc += y * y * x;
+        x = x + 0.7 * t + 0.3;
+        it += 1;
+    }
+    acc
+}
+
+fn walk_twin<T: DualNum<f64> + Copy>(ys: &[T], x0: T) -> T {
+    let (mut x, mut acc) = (x0, T::zero());
+    for _ in 0..5 {
+        let k = segment(&XS, x.re());
+        let t = (x - XS[k]) / (XS[k + 1] - XS[k]);
+        let y = ys[k] + t * (ys[k + 1] - ys[k]);
+        acc += y * y * x;
+        x = x + t * 0.7 + 0.3;
+    }
+    acc
+}
+
+#[test]
+fn a_passive_call_in_a_while_loop_matches_num_dual_to_second_order() {
+    for &x0 in &[-1.9, -0.2, 1.3] {
+        let (value, g) = walk_grad(&YS, x0);
+        let (_, _, h) = walk_hessian(&YS, x0);
+        let mut at = [0.0; 7];
+        at[..6].copy_from_slice(&YS);
+        at[6] = x0;
+        let (v, grad, hess) = hessian(|z: SVector<_, 7>| walk_twin(&z.as_slice()[..6], z[6]), SVector::from(at));
+        assert!((value - v).abs() <= 1e-13 * (1.0 + v.abs()), "x0 = {x0}: {value} vs {v}");
+        for i in 0..7 {
+            let ours = if i < 6 { g.ys[i] } else { g.x0 };
+            assert!(
+                (ours - grad[i]).abs() <= 1e-12 * (1.0 + grad[i].abs()),
+                "x0 = {x0}: grad[{i}] {ours} vs {}",
+                grad[i]
+            );
+            for j in 0..7 {
+                let (a, b) = (h[i][j], hess[(i, j)]);
+                assert!((a - b).abs() <= 1e-11 * (1.0 + b.abs()), "x0 = {x0}: h[{i}][{j}] {a} vs {b}");
+            }
+        }
+        // Forward mode over the same loop.
+        let (_, forward) = walk_grad_fwd(&YS, x0);
+        for i in 0..6 {
+            assert!((forward.ys[i] - g.ys[i]).abs() <= 1e-12 * (1.0 + g.ys[i].abs()));
+        }
+        assert!((forward.x0 - g.x0).abs() <= 1e-12 * (1.0 + g.x0.abs()));
+    }
+}

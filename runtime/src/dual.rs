@@ -20,7 +20,7 @@ use crate::params::Params;
 
 mod elementary;
 mod scalar;
-pub(crate) use elementary::{elementary_functions, float_constants, value_methods};
+pub(crate) use elementary::{elementary_functions, float_constants, rounding_methods, value_methods};
 pub(crate) use scalar::{float_consts, forward_methods, mixed_ops, part_ops, scalar_traits};
 
 /// A dual number over `f64`: `re` the value, `eps` its derivative along one direction.

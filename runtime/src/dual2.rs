@@ -207,46 +207,7 @@ impl DualDual64 {
         let eps = if r.re == 0.0 { ZERO } else { (self.re * self.eps + other.re * other.eps) / r };
         Self { re: r, eps }
     }
-    /// `floor` (tangents 0).
-    #[inline]
-    pub fn floor(self) -> Self {
-        Self::flat(self.re.floor())
-    }
-    /// `ceil` (tangents 0).
-    #[inline]
-    pub fn ceil(self) -> Self {
-        Self::flat(self.re.ceil())
-    }
-    /// `round` (tangents 0).
-    #[inline]
-    pub fn round(self) -> Self {
-        Self::flat(self.re.round())
-    }
-    /// `trunc` (tangents 0).
-    #[inline]
-    pub fn trunc(self) -> Self {
-        Self::flat(self.re.trunc())
-    }
-    /// `fract`.
-    #[inline]
-    pub fn fract(self) -> Self {
-        Self { re: self.re.fract(), eps: self.eps }
-    }
-    /// `is_nan` of the value.
-    #[inline]
-    pub fn is_nan(self) -> bool {
-        self.re.re.is_nan()
-    }
-    /// `is_finite` of the value.
-    #[inline]
-    pub fn is_finite(self) -> bool {
-        self.re.re.is_finite()
-    }
-    /// `is_infinite` of the value.
-    #[inline]
-    pub fn is_infinite(self) -> bool {
-        self.re.re.is_infinite()
-    }
+    crate::dual::rounding_methods!(flat);
     /// `to_degrees`.
     #[inline]
     pub fn to_degrees(self) -> Self {

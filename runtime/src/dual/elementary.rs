@@ -173,25 +173,46 @@ macro_rules! value_methods {
             }
             self.chain(self.re.powi(n), d)
         }
-        /// `floor` (tangent 0).
+        crate::dual::rounding_methods!(c);
+        /// `to_degrees`.
+        #[inline]
+        pub fn to_degrees(self) -> Self {
+            self.chain(self.re.to_degrees(), 180.0 / std::f64::consts::PI)
+        }
+        /// `to_radians`.
+        #[inline]
+        pub fn to_radians(self) -> Self {
+            self.chain(self.re.to_radians(), std::f64::consts::PI / 180.0)
+        }
+    };
+}
+pub(crate) use value_methods;
+
+/// The piecewise-constant methods and the predicates on the value, alike for every dual type:
+/// `floor`, `ceil`, `round`, `trunc` (their value with zero tangents, made by the type's
+/// constructor `$flat` from its value part), `fract` (the tangents kept), `is_nan`, `is_finite`,
+/// `is_infinite`.
+macro_rules! rounding_methods {
+    ($flat:ident) => {
+        /// `floor` (tangents 0).
         #[inline]
         pub fn floor(self) -> Self {
-            Self::c(self.re.floor())
+            Self::$flat(self.re.floor())
         }
-        /// `ceil` (tangent 0).
+        /// `ceil` (tangents 0).
         #[inline]
         pub fn ceil(self) -> Self {
-            Self::c(self.re.ceil())
+            Self::$flat(self.re.ceil())
         }
-        /// `round` (tangent 0).
+        /// `round` (tangents 0).
         #[inline]
         pub fn round(self) -> Self {
-            Self::c(self.re.round())
+            Self::$flat(self.re.round())
         }
-        /// `trunc` (tangent 0).
+        /// `trunc` (tangents 0).
         #[inline]
         pub fn trunc(self) -> Self {
-            Self::c(self.re.trunc())
+            Self::$flat(self.re.trunc())
         }
         /// `fract`.
         #[inline]
@@ -213,16 +234,6 @@ macro_rules! value_methods {
         pub fn is_infinite(self) -> bool {
             self.re.is_infinite()
         }
-        /// `to_degrees`.
-        #[inline]
-        pub fn to_degrees(self) -> Self {
-            self.chain(self.re.to_degrees(), 180.0 / std::f64::consts::PI)
-        }
-        /// `to_radians`.
-        #[inline]
-        pub fn to_radians(self) -> Self {
-            self.chain(self.re.to_radians(), std::f64::consts::PI / 180.0)
-        }
     };
 }
-pub(crate) use value_methods;
+pub(crate) use rounding_methods;

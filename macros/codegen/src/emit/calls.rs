@@ -5,6 +5,7 @@
 use super::expr::Prec;
 use super::Emitter;
 use crate::ir::{ArrayId, ArrayOrigin, CallArg, CallId, ValueId};
+use crate::second_order::passive_args::{place_view, real_view};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
@@ -81,15 +82,11 @@ impl<'a> Emitter<'a> {
                         out.push(if *by_ref { quote!(&#base #([#idx])*) } else { quote!(#base #([#idx])*) });
                         continue;
                     }
-                    let view = match views.iter().find(|(a, _)| a == array) {
-                        Some((_, name)) => quote!(#name),
-                        None => self.real_view(&base),
-                    };
                     let owned = matches!(self.f.array(*array).origin, ArrayOrigin::Param { by_ref: false, .. });
-                    out.push(match (idx.is_empty(), *by_ref || !owned) {
-                        (false, _) => quote!(&(*#view) #([#idx])*),
-                        (true, true) => quote!(&*#view),
-                        (true, false) => quote!(*#view),
+                    out.push(match views.iter().find(|(a, _)| a == array) {
+                        Some((_, name)) => place_view(&quote!(#name), &idx, *by_ref, owned),
+                        // A local array may change between calls: its view is taken at the call.
+                        None => place_view(&real_view(&quote!(#base #([#idx])*)), &[], *by_ref, owned),
                     });
                 }
             }
@@ -97,17 +94,15 @@ impl<'a> Emitter<'a> {
         out
     }
 
-    /// `{ use RealView as _; (c).real_view() }`: the array as plain floats (borrowed over `f64`).
-    fn real_view(&self, base: &TokenStream) -> TokenStream {
-        let trait_ = self.runtime_item("RealView");
-        quote!({ use #trait_ as _; (#base).real_view() })
-    }
-
     /// The float arrays passed to passive calls that no code writes (arguments, fields of
     /// parameter structs): their real views are taken once, at the start of the function
     /// ([`Emitter::passive_view_statements`]), not at every call, since over a dual type a view
     /// is a copy.
-    pub(super) fn passive_views(&self) -> Vec<(ArrayId, proc_macro2::Ident)> {
+    pub(super) fn passive_views(&self) -> &[(ArrayId, proc_macro2::Ident)] {
+        self.passive_views.get_or_init(|| self.find_passive_views())
+    }
+
+    fn find_passive_views(&self) -> Vec<(ArrayId, proc_macro2::Ident)> {
         let mut arrays: Vec<ArrayId> = Vec::new();
         for (i, node) in self.f.nodes.iter().enumerate() {
             let crate::ir::Op::Invoke(call, _) = node.op else { continue };
@@ -138,9 +133,9 @@ impl<'a> Emitter<'a> {
     /// [`Emitter::passive_views`].
     pub(super) fn passive_view_statements(&self) -> Vec<super::Statement> {
         self.passive_views()
-            .into_iter()
+            .iter()
             .map(|(a, name)| {
-                let view = self.real_view(&self.array_name(a));
+                let (view, name) = (real_view(&self.array_name(*a)), name.clone());
                 super::Statement::new(quote!(let #name = #view;), vec![(name, false)])
             })
             .collect()

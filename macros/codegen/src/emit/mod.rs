@@ -78,6 +78,9 @@ pub struct Emitter<'a> {
     pub sibling: TokenStream,
     /// For a method: the type's name, in front of the gradient struct's (`NetLossGrad`).
     pub struct_prefix: String,
+    /// The arrays whose real views passive calls take at the start of the function
+    /// (`calls.rs`), found once per emitter.
+    passive_views: std::cell::OnceCell<Vec<(ArrayId, Ident)>>,
 }
 
 impl<'a> std::ops::Deref for Emitter<'a> {
@@ -109,6 +112,7 @@ impl<'a> Emitter<'a> {
             max_iterations: None,
             sibling: TokenStream::new(),
             struct_prefix: String::new(),
+            passive_views: std::cell::OnceCell::new(),
         }
     }
 

@@ -34,10 +34,11 @@ mod tuples;
 mod types;
 
 pub use expressions::unsupported_message;
+pub(crate) use types::scalar_type;
 pub use types::{classify_param, result_class, sink_target, ParamClass};
 
 use signature::return_float;
-use types::{returned_array, scalar_type};
+use types::returned_array;
 
 /// What the rest of the pipeline needs from the source besides the IR.
 pub struct Lowered {

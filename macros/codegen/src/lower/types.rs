@@ -10,7 +10,7 @@ use syn::Type;
 const INT_TYPES: &[&str] = &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
 
 /// Classifies a type written in a signature or a cast.
-pub(super) fn scalar_type(ty: &Type) -> Option<Ty> {
+pub(crate) fn scalar_type(ty: &Type) -> Option<Ty> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() || p.path.segments.len() != 1 {
         return None;

@@ -8,7 +8,8 @@
 //! (`let __backprop_real_c = ..`), as the emitted sweeps take it: over a dual type a view is a
 //! copy, and a passive call in a loop would otherwise copy the array at every iteration.
 
-use crate::ir::{ArrayOrigin, CallArg, CallSite, Function};
+use crate::ir::{ArrayOrigin, CallArg, CallSite, Function, Ty};
+use proc_macro2::TokenStream;
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
@@ -40,9 +41,21 @@ struct Wrap<'a> {
     views: Vec<(syn::Ident, syn::Ident)>,
 }
 
-/// `{ use RealView as _; (c).real_view() }`.
-fn real_view(base: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+/// `{ use RealView as _; (c).real_view() }`: the array `base` as plain floats (borrowed over
+/// `f64`, its values copied over a dual type). Also what the emitted sweeps print
+/// (`emit/calls.rs`).
+pub(crate) fn real_view(base: &TokenStream) -> TokenStream {
     quote!({ use ::backprop::__private::RealView as _; (#base).real_view() })
+}
+
+/// A passive call's array argument from its real `view`: a row of it (`&(*view)[s]`), the whole
+/// of it by reference (`&*view`), or, for an array argument taken by value, a copy (`*view`).
+pub(crate) fn place_view(view: &TokenStream, indices: &[TokenStream], by_ref: bool, owned: bool) -> TokenStream {
+    match (indices.is_empty(), by_ref || !owned) {
+        (false, _) => quote!(&(*#view) #([#indices])*),
+        (true, true) => quote!(&*#view),
+        (true, false) => quote!(*#view),
+    }
 }
 
 impl VisitMut for Wrap<'_> {
@@ -110,22 +123,15 @@ impl Wrap<'_> {
                     ArrayOrigin::Param { index, .. } if !a.mutable => Some(&self.f.params[index as usize].name),
                     _ => None,
                 };
-                if let (Some(param), syn::Expr::Path(path)) = (param, base) {
-                    if path.path.is_ident(param) {
+                let tokens = match (param, base) {
+                    (Some(param), syn::Expr::Path(path)) if path.path.is_ident(param) => {
                         let view = self.view_of(param);
-                        return match (indices.is_empty(), *by_ref || !owned) {
-                            (false, _) => syn::parse_quote!(&(*#view) #([#indices])*),
-                            (true, true) => syn::parse_quote!(&*#view),
-                            (true, false) => syn::parse_quote!(*#view),
-                        };
+                        let indices: Vec<TokenStream> = indices.iter().map(|i| quote!(#i)).collect();
+                        place_view(&quote!(#view), &indices, *by_ref, owned)
                     }
-                }
-                let view = real_view(&quote!(#inner));
-                if !by_ref && owned {
-                    syn::parse_quote!(*#view)
-                } else {
-                    syn::parse_quote!(&*#view)
-                }
+                    _ => place_view(&real_view(&quote!(#inner)), &[], *by_ref, owned),
+                };
+                syn::parse2(tokens).unwrap_or_else(|_| arg.clone())
             }
             _ => arg.clone(),
         }
@@ -153,12 +159,7 @@ fn index_chain(e: &syn::Expr) -> (&syn::Expr, Vec<&syn::Expr>) {
     (base, indices)
 }
 
+/// The lowering's test for a passive `let`'s type.
 fn is_integer_or_bool(ty: &syn::Type) -> bool {
-    let syn::Type::Path(p) = ty else { return false };
-    p.path.get_ident().is_some_and(|i| {
-        matches!(
-            i.to_string().as_str(),
-            "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "i8" | "i16" | "i32" | "i64" | "i128" | "bool"
-        )
-    })
+    matches!(crate::lower::scalar_type(ty), Some(Ty::Int | Ty::Bool))
 }

@@ -264,7 +264,7 @@ pub fn nearest_pullback_sweep<const WANT_D_C: bool>(
         };
         let mut d_dist_2 = d_dist;
         let mut t2 = 0.0_f64;
-        for j in (0..2).rev() {
+        for j in 0..2 {
             let diff = c[k * 2 + j] - p;
             let d_diff = d_dist_2 * (2.0 * diff);
             if WANT_D_C {
@@ -352,7 +352,7 @@ pub fn nearest_vjp<'a>(
                 };
                 let mut d_dist_2 = d_dist;
                 let mut t2 = 0.0_f64;
-                for j in (0..2).rev() {
+                for j in 0..2 {
                     let diff = c[k * 2 + j] - p;
                     let d_diff = d_dist_2 * (2.0 * diff);
                     if WANT_D_C {

@@ -55,36 +55,133 @@ impl Plan<'_> {
             if !reads_ok {
                 continue;
             }
-            let touches = |v: ValueId| -> Vec<ArrayId> {
-                match f.node(v).op {
-                    Op::Load(a, ..) => vec![a],
-                    _ => self.writes(v, d),
-                }
-            };
-            let touched = |b: BlockId| -> Vec<ArrayId> {
-                (0..f.nodes.len())
-                    .filter(|&i| f.is_within(f.nodes[i].block, b))
-                    .flat_map(|i| touches(ValueId(i as u32)))
-                    .collect()
-            };
-            let mine = touched(lb.body);
-            let earlier_conflict = backward_items[..bpos].iter().any(|item| {
-                let arrays: Vec<ArrayId> = match *item {
-                    Item::Value(v) => touches(v),
-                    Item::Loop(l) => touched(f.loop_node(l).body),
-                    Item::If(i) => {
-                        let n = f.if_node(i);
-                        let mut t = touched(n.then_block);
-                        t.extend(touched(n.else_block));
-                        t
-                    }
-                };
-                arrays.iter().any(|a| mine.contains(a))
-            });
-            if earlier_conflict {
+            if self.earlier_conflict(&backward_items[..bpos], lb.body, d) {
                 continue;
             }
             self.fused.insert(forward, back);
+        }
+        self.find_inner_fusions(d);
+    }
+
+    /// Whether an item of `earlier` (backward items that run before a backward loop body `body`)
+    /// reads or writes an array that `body` reads or writes: fusing would move `body`'s work before
+    /// theirs.
+    fn earlier_conflict(&self, earlier: &[Item], body: BlockId, d: &Derivation) -> bool {
+        let f = self.f;
+        let touches = |v: ValueId| -> Vec<ArrayId> {
+            match f.node(v).op {
+                Op::Load(a, ..) => vec![a],
+                _ => self.writes(v, d),
+            }
+        };
+        let touched = |b: BlockId| -> Vec<ArrayId> {
+            (0..f.nodes.len())
+                .filter(|&i| f.is_within(f.nodes[i].block, b))
+                .flat_map(|i| touches(ValueId(i as u32)))
+                .collect()
+        };
+        let mine = touched(body);
+        earlier.iter().any(|item| {
+            let arrays: Vec<ArrayId> = match *item {
+                Item::Value(v) => touches(v),
+                Item::Loop(l) => touched(f.loop_node(l).body),
+                Item::If(i) => {
+                    let n = f.if_node(i);
+                    let mut t = touched(n.then_block);
+                    t.extend(touched(n.else_block));
+                    t
+                }
+            };
+            arrays.iter().any(|a| mine.contains(a))
+        })
+    }
+
+    /// Fuses a loop inside a fused loop's body with its reverse (inside the fused reverse's body),
+    /// under the same proof as [`Plan::find_fusions`], when the reverse needs nothing the rest of the
+    /// outer iteration's backward part computes: its carried adjoints start from a leaf, from the
+    /// outer reverse's carried values (as they stand when the outer iteration starts), or from
+    /// values computed before the outer loop. This is `r = Σₗ term(l); total += r` inside a fused
+    /// `total += ..` loop: the adjoint of `r` is `total`'s, known before the inner loop runs, so its
+    /// reverse runs in the same inner iteration, reads the forward values in scope instead of
+    /// computing them again, and the outer iteration makes one pass over the inner data.
+    fn find_inner_fusions(&mut self, d: &Derivation) {
+        let f = self.f;
+        let outer: Vec<(LoopId, LoopId)> = self.fused.iter().map(|(a, b)| (*a, *b)).collect();
+        for (outer_forward, outer_back) in outer {
+            let outer_body = f.loop_node(outer_forward).body;
+            let back_items = &f.block(f.loop_node(outer_back).body).items;
+            for (bpos, item) in back_items.iter().enumerate() {
+                let Item::Loop(back) = *item else { continue };
+                let lb = f.loop_node(back);
+                let Some(mirror) = f.block(lb.body).mirror else { continue };
+                let Some(forward) = f.block(mirror).loop_owner else { continue };
+                if f.loop_node(forward).block != outer_body || f.loop_node(forward).exit.is_some() {
+                    continue;
+                }
+                if !self.live_loops[back.index()] || !self.live_loops[forward.index()] {
+                    continue;
+                }
+                let Some(fpos) = f.block(outer_body).items.iter().position(|i| *i == Item::Loop(forward)) else {
+                    continue;
+                };
+                // Available when the inner forward loop starts: a leaf, a value from before it in the
+                // outer body, anything before the outer loop, or the outer reverse's carried values.
+                let available = |v: ValueId| -> bool {
+                    let n = f.node(v);
+                    if n.op.is_leaf() || matches!(n.op, Op::LoopPhi(l, _) if l == outer_back) {
+                        return true;
+                    }
+                    if f.block(n.block).backward || matches!(n.op, Op::LoopOut(l, _) if l == forward) {
+                        return false;
+                    }
+                    if matches!(n.op, Op::LoopVar(l) | Op::LoopPhi(l, _) if l == outer_forward) {
+                        return true;
+                    }
+                    if n.block == outer_body {
+                        return self.item_position(outer_body, v).is_some_and(|p| p < fpos);
+                    }
+                    if f.is_within(n.block, outer_body) {
+                        return false;
+                    }
+                    // Outside the outer loop: the function body's values before it.
+                    let root_items = &f.block(ROOT).items;
+                    let outer_pos = root_items.iter().position(|i| *i == Item::Loop(outer_forward));
+                    n.block == ROOT && outer_pos.is_some_and(|o| self.top_position(ROOT, v).is_some_and(|p| p < o))
+                };
+                if !lb.carried.iter().all(|c| available(c.init)) {
+                    continue;
+                }
+                let forward_body = f.loop_node(forward).body;
+                let inside = |b: BlockId| f.is_within(b, lb.body) || f.is_within(b, forward_body);
+                let mut ok = true;
+                for n in f.nodes.iter().filter(|n| f.is_within(n.block, lb.body) || f.is_within(n.block, forward_body))
+                {
+                    // Calls keep their tapes of arrays, and a reverse's own read of an array that
+                    // something writes could see another value earlier: both stay unfused. (The
+                    // forward loop's reads happen when they always did.)
+                    let conservative = match &n.op {
+                        Op::Invoke(..) | Op::Pullback(..) => true,
+                        Op::Load(a, ..) => {
+                            f.is_within(n.block, lb.body)
+                                && !matches!(f.array(*a).origin, ArrayOrigin::Adjoint(_))
+                                && f.array(*a).mutable
+                        }
+                        _ => false,
+                    };
+                    let reads_ok = n.op.operands().iter().all(|a| inside(f.node(*a).block) || available(*a));
+                    if conservative || !reads_ok {
+                        ok = false;
+                        break;
+                    }
+                }
+                if !ok || !self.iterations_commute(back, forward, false) {
+                    continue;
+                }
+                if self.earlier_conflict(&back_items[..bpos], lb.body, d) {
+                    continue;
+                }
+                self.fused.insert(forward, back);
+            }
         }
     }
 
@@ -93,7 +190,7 @@ impl Plan<'_> {
     /// That holds when the iterations commute, which is checked structurally:
     ///
     /// 1. every adjoint `back` carries is a *constant* (passed through unchanged from a leaf) or an
-    ///    *accumulator* `acc = acc + term` (from a leaf) whose `term` reads no accumulator;
+    ///    *accumulator* `acc = acc ± term` (from a leaf) whose `term` reads no accumulator;
     /// 2. nothing else in the backward body reads an accumulator (its value depends on how many
     ///    iterations ran before: `y += y + x[i]` carries `d_y = d_y + d_y`, which is not a sum of
     ///    per-iteration terms);
@@ -123,7 +220,8 @@ impl Plan<'_> {
                 continue;
             }
             match f.node(c.next).op {
-                Op::Binary(BinOp::Add, a, term) if a == c.inner => {
+                // `acc - term` sums the negated terms, in any order too.
+                Op::Binary(BinOp::Add | BinOp::Sub, a, term) if a == c.inner => {
                     accumulators.push(c.inner);
                     accumulator_terms.push((c.next, term));
                 }
@@ -287,15 +385,20 @@ impl Plan<'_> {
     /// The position among the root block's items of the item that holds `v` (defined in `block`).
     fn top_position(&self, block: BlockId, v: ValueId) -> Option<usize> {
         if block == ROOT {
-            let items = &self.f.block(ROOT).items;
-            return match self.f.node(v).op {
-                // Defined by a loop or an `if`: at that item.
-                Op::LoopOut(l, _) => items.iter().position(|i| *i == Item::Loop(l)),
-                Op::Phi(id, _) => items.iter().position(|i| *i == Item::If(id)),
-                _ => items.iter().position(|i| *i == Item::Value(v)),
-            };
+            return self.item_position(ROOT, v);
         }
         self.position_in(ROOT, block, None)
+    }
+
+    /// The position among `scope`'s items of the item that defines `v`, a value of `scope` itself.
+    fn item_position(&self, scope: BlockId, v: ValueId) -> Option<usize> {
+        let items = &self.f.block(scope).items;
+        match self.f.node(v).op {
+            // Defined by a loop or an `if`: at that item.
+            Op::LoopOut(l, _) => items.iter().position(|i| *i == Item::Loop(l)),
+            Op::Phi(id, _) => items.iter().position(|i| *i == Item::If(id)),
+            _ => items.iter().position(|i| *i == Item::Value(v)),
+        }
     }
 
     /// The position among `scope`'s items of the item that holds `block` (for `block == scope`, of

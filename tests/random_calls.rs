@@ -323,7 +323,7 @@ mod nest_4001 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4002 {
     use super::*;
 
@@ -405,7 +405,15 @@ mod nest_4002 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -594,7 +602,7 @@ mod nest_4003 {
     }
 }
 
-/// a call inside a loop; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4004 {
     use super::*;
 
@@ -638,7 +646,26 @@ mod nest_4004 {
             }
             let p24: usize = nearest_to(x, h2[(m + 1) % 3]);
         }
-        (s5 * s5 + 1.0).ln() + best6 + (t19 * t19 + 1.0).ln() + best22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q
+            + (s5 * s5 + 1.0).ln()
+            + best6
+            + (t19 * t19 + 1.0).ln()
+            + best22
+            + h1[0] * 0.5
+            + h1[0]
+            + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -1436,7 +1463,7 @@ mod nest_4010 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; branch-local guard; integer if choosing an index; local array's .len() as bound; one loop; runtime bound n.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; branch-local guard; integer if choosing an index; local array's .len() as bound; one loop; runtime bound n.
 mod nest_4011 {
     use super::*;
 
@@ -1464,7 +1491,15 @@ mod nest_4011 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + s4 + t8 + pr11 + t13 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_z + acc_q + s4 + t8 + pr11 + t13 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -1528,7 +1563,7 @@ mod nest_4011 {
     }
 }
 
-/// a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_4012 {
     use super::*;
 
@@ -1584,7 +1619,17 @@ mod nest_4012 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + best4 + best10 + (s11 * s11 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_z + acc_q + best4 + best10 + (s11 * s11 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1917,7 +1962,7 @@ mod nest_4014 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; integer if choosing an index; one loop; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; integer if choosing an index; one loop; selection by comparison.
 mod nest_4015 {
     use super::*;
 
@@ -1951,7 +1996,19 @@ mod nest_4015 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + s4 + pr5 + s10 + top14 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + s4 + pr5 + s10 + top14 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2166,7 +2223,7 @@ mod nest_4016 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4017 {
     use super::*;
 
@@ -2228,7 +2285,16 @@ mod nest_4017 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + top4 + t10 + top13 + t23 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_z + acc_q + top4 + t10 + top13 + t23 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2292,7 +2358,7 @@ mod nest_4017 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_4018 {
     use super::*;
 
@@ -2346,7 +2412,19 @@ mod nest_4018 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + best4 + q5 + t22 + t24 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + best4 + q5 + t22 + t24 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2798,7 +2876,7 @@ mod nest_4021 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4022 {
     use super::*;
 
@@ -2908,7 +2986,19 @@ mod nest_4022 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + (pr5 * pr5 + 1.0).ln() + pr28 + q29 + s35 + pr36 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + (pr5 * pr5 + 1.0).ln() + pr28 + q29 + s35 + pr36 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3515,7 +3605,7 @@ mod nest_4026 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_4027 {
     use super::*;
 
@@ -3577,7 +3667,24 @@ mod nest_4027 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + top4 + top5 + top17 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 = r1 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_z + acc_q + top4 + top5 + top17 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3641,7 +3748,7 @@ mod nest_4027 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4028 {
     use super::*;
 
@@ -3723,7 +3830,21 @@ mod nest_4028 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + top4 + s5 + s31 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + top4 + s5 + s31 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3974,7 +4095,7 @@ mod nest_4030 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a call inside a loop; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_4031 {
     use super::*;
 
@@ -4034,7 +4155,22 @@ mod nest_4031 {
         }
         let t18 = q13.ln();
         let t19 = (s14 * s14 + 1.0).sqrt();
-        s4 + best5 + t10 + q13 + (s14 * s14 + 1.0).ln() + h1[2] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q -= r1;
+        }
+        acc_q + s4 + best5 + t10 + q13 + (s14 * s14 + 1.0).ln() + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -4098,7 +4234,7 @@ mod nest_4031 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_4032 {
     use super::*;
 
@@ -4175,7 +4311,16 @@ mod nest_4032 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (s4 * s4 + 1.0).ln() + pr22 + top23 + t25 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_z + acc_q + (s4 * s4 + 1.0).ln() + pr22 + top23 + t25 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4239,7 +4384,7 @@ mod nest_4032 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_4033 {
     use super::*;
 
@@ -4307,7 +4452,20 @@ mod nest_4033 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + q4 + s5 + best9 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r1;
+        }
+        acc_z + acc_q + q4 + s5 + best9 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -4534,7 +4692,7 @@ mod nest_4034 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_4035 {
     use super::*;
 
@@ -4602,7 +4760,17 @@ mod nest_4035 {
         let t21 = sigmoid(s5);
         h1[(m + 5) % 6] = relu(s6);
         s5 += h1[5 - m];
-        (s5 * s5 + 1.0).ln() + s6 + t21 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + s6 + t21 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[5]
     }
 
     #[test]
@@ -4666,7 +4834,7 @@ mod nest_4035 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_4036 {
     use super::*;
 
@@ -4708,7 +4876,25 @@ mod nest_4036 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + s5 + pr17 + t20 + h1[0] * 0.5 + h1[4] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_z + acc_q + s5 + pr17 + t20 + h1[0] * 0.5 + h1[4] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -4972,7 +5158,7 @@ mod nest_4038 {
     }
 }
 
-/// a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop.
+/// a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop.
 mod nest_4039 {
     use super::*;
 
@@ -4991,7 +5177,17 @@ mod nest_4039 {
         }
         h2[(m + 3) % 3] = (1.0 / pr5);
         h2[(m + 2) % 3] = a;
-        pr5 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr5 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -5196,7 +5392,7 @@ mod nest_4040 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4041 {
     use super::*;
 
@@ -5287,7 +5483,18 @@ mod nest_4041 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+        }
         acc_z
+            + acc_q
             + pr5
             + top17
             + s18
@@ -5674,7 +5881,7 @@ mod nest_4044 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.len() bound.
 mod nest_4045 {
     use super::*;
 
@@ -5739,7 +5946,21 @@ mod nest_4045 {
             s26 -= (softplus(t23)).min(softplus(t23));
         }
         let t31 = s26;
-        s5 + s6
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q
+            + s5
+            + s6
             + t15
             + (s18 * s18 + 1.0).ln()
             + s19
@@ -6206,7 +6427,7 @@ mod nest_4048 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_4049 {
     use super::*;
 
@@ -6277,7 +6498,24 @@ mod nest_4049 {
         }
         let t37 = pr33.sqrt();
         h1[(m + 2) % 4] = (s34 * s34 + 1.0).sqrt();
-        top4 + pr24 + pr33 + s34 + t37 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r1 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + top4 + pr24 + pr33 + s34 + t37 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6450,7 +6688,7 @@ mod nest_4050 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_4051 {
     use super::*;
 
@@ -6512,7 +6750,15 @@ mod nest_4051 {
         }
         let g29 = (relu(pr13 - 0.8)).sqrt();
         let t30 = if g29 > 0.0 { g29 } else { 0.0 };
-        (s4 * s4 + 1.0).ln() + pr13 + best14 + t30 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + (s4 * s4 + 1.0).ln() + pr13 + best14 + t30 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6702,7 +6948,7 @@ mod nest_4052 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call at the top level; a call inside a loop; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_4053 {
     use super::*;
 
@@ -6770,7 +7016,16 @@ mod nest_4053 {
             }
             let t26 = sigmoid(s24);
         }
-        s4 + top5 + t10 + q13 + (s14 * s14 + 1.0).ln() + s20 + h1[3] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + top5 + t10 + q13 + (s14 * s14 + 1.0).ln() + s20 + h1[3] * 0.5 + h1[3]
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad:
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; while: Newton steps to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; while: Newton steps to a tolerance; zip/map/sum iterator.
 mod nest_2000 {
     use super::*;
 
@@ -105,7 +105,17 @@ mod nest_2000 {
                 + 0.5 * sigmoid(loc18[(m + 1) % 2] * softplus((if 0.5_f64 > b { 0.5_f64 * 2.0 } else { b - 0.5_f64 })));
         }
         h1[(m + 3) % 6] = pr15.sqrt();
-        best5 + pr15 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + pr15 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -191,7 +201,7 @@ mod nest_2000 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; if inside a loop; integer or bool condition; one loop; while: halving until small; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; if inside a loop; integer or bool condition; one loop; while: halving until small; x.iter() loop.
 mod nest_2001 {
     use super::*;
 
@@ -237,7 +247,15 @@ mod nest_2001 {
         } else {
             s6 += w[m + 1] * s6;
         }
-        (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
     }
 
     #[test]
@@ -323,7 +341,7 @@ mod nest_2001 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); for (x, y) in a.iter().zip(b) loop; integer array read as an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); for (x, y) in a.iter().zip(b) loop; integer array read as an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; one loop; selection by comparison; zip/map/sum iterator.
 mod nest_2002 {
     use super::*;
 
@@ -399,7 +417,15 @@ mod nest_2002 {
             }
         }
         let t30 = top26;
-        best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -1165,7 +1191,7 @@ mod nest_2006 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: halving until small; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: halving until small; zip/map/sum iterator.
 mod nest_2007 {
     use super::*;
 
@@ -1264,7 +1290,15 @@ mod nest_2007 {
             h1[(i32 + 2) % 3] = (a).max((a * 0.5 + 0.5_f64));
         }
         h1[m] = sigmoid(top35);
-        q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -1765,7 +1799,7 @@ mod nest_2010 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); if inside a loop; integer array read as an index; literal bounds; loop nest two deep; loop over an integer array's length; map/product iterator; map/sum iterator; match as a statement; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); if inside a loop; integer array read as an index; literal bounds; loop nest two deep; loop over an integer array's length; map/product iterator; map/sum iterator; match as a statement; one loop; selection by comparison; zip/map/sum iterator.
 mod nest_2011 {
     use super::*;
 
@@ -1862,7 +1896,24 @@ mod nest_2011 {
             }
         }
         let t31 = sigmoid(top29);
-        pr6 + t14 + best18 + best19 + t25 + top29 + h1[2] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r1;
+        }
+        acc_q + pr6 + t14 + best18 + best19 + t25 + top29 + h1[2] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -1948,7 +1999,7 @@ mod nest_2011 {
     }
 }
 
-/// accumulator reads itself; break; carried scalar written to an array after the loop; float array indexed by an integer array; integer array read as an index; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n.
+/// a sum of inner reductions; accumulator reads itself; break; carried scalar written to an array after the loop; float array indexed by an integer array; integer array read as an index; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n.
 mod nest_2012 {
     use super::*;
 
@@ -1980,7 +2031,24 @@ mod nest_2012 {
         }
         h2[(m + 2) % 2] = (1.0 / pr6);
         let p8 = obs[(m + 2) % 2][0];
-        pr6 + q7 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r1 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + pr6 + q7 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -2520,7 +2588,7 @@ mod nest_2015 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; continue; float array indexed by an integer array; fold iterator; if inside a loop; integer array read as an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; match as a value; one loop; runtime bound n; selection by comparison; tuple; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; continue; float array indexed by an integer array; fold iterator; if inside a loop; integer array read as an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; match as a value; one loop; runtime bound n; selection by comparison; tuple; x.iter() loop; x.len() bound.
 mod nest_2016 {
     use super::*;
 
@@ -2619,7 +2687,16 @@ mod nest_2016 {
             top31 = top31.max(d36);
         }
         let t37 = sigmoid(top31);
-        best5 + pr16 + (q17 * q17 + 1.0).ln() + top31 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + best5 + pr16 + (q17 * q17 + 1.0).ln() + top31 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3325,7 +3402,7 @@ mod nest_2020 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; while: halving until small; while: sum of steps until a limit; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; while: halving until small; while: sum of steps until a limit; x.iter() loop.
 mod nest_2021 {
     use super::*;
 
@@ -3388,7 +3465,19 @@ mod nest_2021 {
         }
         let g22 = ((best19 - 0.8).max(0.0)).sqrt();
         let t23 = if g22 > 0.0 { g22 * (t14).tanh() } else { 0.0 };
-        s5 + pr6 + t14 + q18 + best19 + t23 + h1[2] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + s5 + pr6 + t14 + q18 + best19 + t23 + h1[2] * 0.5 + h1[1]
     }
 
     #[test]
@@ -3474,7 +3563,7 @@ mod nest_2021 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; deferred let assigned in every branch; float array indexed by an integer array; local array declared inside a loop; local array's .len() as bound; map/product iterator; map/sum iterator; one loop; selection by comparison; while: Newton steps to a tolerance; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; deferred let assigned in every branch; float array indexed by an integer array; local array declared inside a loop; local array's .len() as bound; map/product iterator; map/sum iterator; one loop; selection by comparison; while: Newton steps to a tolerance; x.iter().enumerate() loop.
 mod nest_2022 {
     use super::*;
 
@@ -3538,7 +3627,28 @@ mod nest_2022 {
         }
         let g21 = (best17 * best17 + 0.5).sqrt();
         let t22 = if g21 > 0.0 { g21 } else { 0.0 };
-        (s5 * s5 + 1.0).ln() + z12 + best17 + h1[2] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r1 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + z12 + best17 + h1[2] * 0.5 + h1[1]
     }
 
     #[test]
@@ -3807,7 +3917,7 @@ mod nest_2023 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer array read as an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; match as a statement; one loop; selection by comparison; while: fixed point to a tolerance; x.iter() loop; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer array read as an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; match as a statement; one loop; selection by comparison; while: fixed point to a tolerance; x.iter() loop; x.len() bound; zip/map/sum iterator.
 mod nest_2024 {
     use super::*;
 
@@ -3907,7 +4017,19 @@ mod nest_2024 {
             st36 = (nx37 - fx35).abs();
             fx35 = nx37;
         }
-        q6 + t17 + q21 + pr22 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + q6 + t17 + q21 + pr22 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[3]
     }
 
     #[test]
@@ -3993,7 +4115,7 @@ mod nest_2024 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; loop with break after a count; match as a value; one loop; selection by comparison; tuple; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; loop with break after a count; match as a value; one loop; selection by comparison; tuple; x.iter() loop.
 mod nest_2025 {
     use super::*;
 
@@ -4082,7 +4204,25 @@ mod nest_2025 {
             }
         }
         let t29 = sigmoid(q26);
-        pr5 + q26 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 = r1 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + pr5 + q26 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4320,7 +4460,7 @@ mod nest_2026 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; fold iterator; if inside a loop; integer or bool condition; one loop; runtime bound n; scratch buffer vec![0.0; n]; selection by comparison; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; fold iterator; if inside a loop; integer or bool condition; one loop; runtime bound n; scratch buffer vec![0.0; n]; selection by comparison; x.iter() loop; zip/map/sum iterator.
 mod nest_2027 {
     use super::*;
 
@@ -4391,7 +4531,15 @@ mod nest_2027 {
             q15 += r21;
         }
         let t22 = (q15 * q15 + 1.0).sqrt();
-        best5 + q15 + t22 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best5 + q15 + t22 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4477,7 +4625,7 @@ mod nest_2027 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; loop over an integer array's length; map/sum iterator; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; loop over an integer array's length; map/sum iterator; one loop; selection by comparison; x.len() bound.
 mod nest_2028 {
     use super::*;
 
@@ -4556,7 +4704,21 @@ mod nest_2028 {
             }
         }
         let t32 = (pr30 * pr30 + 1.0).sqrt();
-        best5 + pr24 + pr30 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + pr24 + pr30 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4642,7 +4804,7 @@ mod nest_2028 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; loop nest two deep; loop over an integer array's length; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; loop nest two deep; loop over an integer array's length; one loop; reversed range; selection by comparison.
 mod nest_2029 {
     use super::*;
 
@@ -4734,7 +4896,16 @@ mod nest_2029 {
         }
         let t34 = (s16 * s16 + 1.0).sqrt();
         let t35 = s17.tanh();
-        (q5 * q5 + 1.0).ln() + t12 + (s16 * s16 + 1.0).ln() + (s17 * s17 + 1.0).ln() + t35 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + t12 + (s16 * s16 + 1.0).ln() + (s17 * s17 + 1.0).ln() + t35 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -5149,7 +5320,7 @@ mod nest_2031 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; loop with break after a count; match as a statement; one loop; scratch buffer vec![0.0; n]; selection by comparison; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; loop with break after a count; match as a statement; one loop; scratch buffer vec![0.0; n]; selection by comparison; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_2032 {
     use super::*;
 
@@ -5233,7 +5404,16 @@ mod nest_2032 {
         } else {
             h1[(m + 1) % 6] += x[(m + 4) % 6];
         }
-        s5 + t14 + top18 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + s5 + t14 + top18 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5319,7 +5499,7 @@ mod nest_2032 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; match as a value; one loop; selection by comparison; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; match as a value; one loop; selection by comparison; x.iter() loop; zip/map/sum iterator.
 mod nest_2033 {
     use super::*;
 
@@ -5437,7 +5617,23 @@ mod nest_2033 {
             };
         }
         h1[(m + 1) % 6] = relu(top28);
-        pr5 + (s6 * s6 + 1.0).ln() + t22 + t23 + top28 + h1[3] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + pr5 + (s6 * s6 + 1.0).ln() + t22 + t23 + top28 + h1[3] * 0.5 + h1[1]
     }
 
     #[test]
@@ -5523,7 +5719,7 @@ mod nest_2033 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; runtime bound n; scratch buffer vec![0.0; n]; while: fixed point to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; runtime bound n; scratch buffer vec![0.0; n]; while: fixed point to a tolerance; zip/map/sum iterator.
 mod nest_2034 {
     use super::*;
 
@@ -5633,7 +5829,19 @@ mod nest_2034 {
             let t39 = buf37[3 - p32];
         }
         let t40 = relu(s36);
-        s5 + pr6 + t31 + s36 + t40 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + pr6 + t31 + s36 + t40 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5914,7 +6122,7 @@ mod nest_2035 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop with break after a count; map/sum iterator; match as a statement; one loop; scratch buffer vec![0.0; n]; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop with break after a count; map/sum iterator; match as a statement; one loop; scratch buffer vec![0.0; n]; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
 mod nest_2036 {
     use super::*;
 
@@ -6015,7 +6223,20 @@ mod nest_2036 {
             buf33[i34] = (((q7) * (q7) + 0.5).ln()).min((t32).sin());
         }
         pr28 *= 0.75 + 0.5 * sigmoid(buf33[m + 3]);
-        (s6 * s6 + 1.0).ln()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q
+            + (s6 * s6 + 1.0).ln()
             + q7
             + pr28
             + t32
@@ -6663,7 +6884,7 @@ mod nest_2039 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; break; carried scalar in a condition; float array indexed by an integer array; fold iterator; loop over an integer array's length; one loop; selection by comparison; tuple; zip/map/sum iterator.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; break; carried scalar in a condition; float array indexed by an integer array; fold iterator; loop over an integer array's length; one loop; selection by comparison; tuple; zip/map/sum iterator.
 mod nest_2040 {
     use super::*;
 
@@ -6724,7 +6945,15 @@ mod nest_2040 {
                 best12 = d17;
             }
         }
-        q6 + best12 + top13 + t16 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + q6 + best12 + top13 + t16 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6810,7 +7039,7 @@ mod nest_2040 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; continue; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; integer or bool condition; loop over an integer array's length; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; continue; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; integer or bool condition; loop over an integer array's length; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; zip/map/sum iterator.
 mod nest_2041 {
     use super::*;
 
@@ -6901,7 +7130,17 @@ mod nest_2041 {
                 best21 = d25;
             }
         }
-        s5 + (s6 * s6 + 1.0).ln()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q
+            + s5
+            + (s6 * s6 + 1.0).ln()
             + t15
             + (best21 * best21 + 1.0).ln()
             + q22
@@ -7168,7 +7407,7 @@ mod nest_2042 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; match as a statement; one loop; selection by comparison; tuple; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; match as a statement; one loop; selection by comparison; tuple; x.iter() loop.
 mod nest_2043 {
     use super::*;
 
@@ -7242,7 +7481,28 @@ mod nest_2043 {
             let t24 = if g23 > 0.0 { g23 } else { 0.0 };
             q5 *= 0.5 + sigmoid(x[m]);
         }
-        (q5 * q5 + 1.0).ln() + top18 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r1 += x[(i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + top18 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7511,7 +7771,7 @@ mod nest_2044 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer array read as an index; integer or bool condition; map/sum iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; while: sum of steps until a limit; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer array read as an index; integer or bool condition; map/sum iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; while: sum of steps until a limit; zip/map/sum iterator.
 mod nest_2045 {
     use super::*;
 
@@ -7600,7 +7860,20 @@ mod nest_2045 {
         h1[m + 1] += relu(best18);
         h2[(m + 6) % 6] = (s19 * s19 + 0.5).ln();
         let p23 = par[3 - m];
-        top6 + q7 + best18 + (s19 * s19 + 1.0).ln() + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[4]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + top6 + q7 + best18 + (s19 * s19 + 1.0).ln() + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[4]
     }
 
     #[test]
@@ -7686,7 +7959,7 @@ mod nest_2045 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; break; carried scalar in a condition; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; literal bounds; one loop; while: fixed point to a tolerance; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; break; carried scalar in a condition; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; literal bounds; one loop; while: fixed point to a tolerance; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_2046 {
     use super::*;
 
@@ -7743,7 +8016,17 @@ mod nest_2046 {
             h1[0] = (if (s13 * 0.5 + q5) > s14 { (s13 * 0.5 + q5) * 2.0 } else { s14 - (s13 * 0.5 + q5) }).tanh();
         }
         let t15 = sigmoid(s14);
-        q5 + s13 + (s14 * s14 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + s13 + (s14 * s14 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7829,7 +8112,7 @@ mod nest_2046 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; break; carried scalar in a condition; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; loop over an integer array's length; one loop; selection by comparison; tuple; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; break; carried scalar in a condition; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; loop over an integer array's length; one loop; selection by comparison; tuple; x.iter() loop.
 mod nest_2047 {
     use super::*;
 
@@ -7892,7 +8175,22 @@ mod nest_2047 {
         } else {
             h2[0] += (if (m as f64) > (0.5_f64 - a) { (m as f64) * 2.0 } else { (0.5_f64 - a) - (m as f64) });
         }
-        (s6 * s6 + 1.0).ln() + s7 + t9 + s13 + best14 + s22 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q -= r1;
+        }
+        acc_q + (s6 * s6 + 1.0).ln() + s7 + t9 + s13 + best14 + s22 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7978,7 +8276,7 @@ mod nest_2047 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; loop over an integer array's length; loop with break after a count; map/sum iterator; match as a value; one loop; runtime bound n; selection by comparison; tuple; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; loop over an integer array's length; loop with break after a count; map/sum iterator; match as a value; one loop; runtime bound n; selection by comparison; tuple; zip/map/sum iterator.
 mod nest_2048 {
     use super::*;
 
@@ -8072,7 +8370,16 @@ mod nest_2048 {
         }
         h1[m + 1] = sigmoid(best20);
         let t40 = sigmoid(best21);
-        pr5 + q6 + t8 + q12 + t16 + best20 + best21 + t40 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr5 + q6 + t8 + q12 + t16 + best20 + best21 + t40 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8158,7 +8465,7 @@ mod nest_2048 {
     }
 }
 
-/// for (x, y) in a.iter().zip(b) loop; one loop; selection by comparison; tuple; zip/map/sum iterator.
+/// a sum of inner reductions; for (x, y) in a.iter().zip(b) loop; one loop; selection by comparison; tuple; zip/map/sum iterator.
 mod nest_2049 {
     use super::*;
 
@@ -8193,7 +8500,16 @@ mod nest_2049 {
             ((x[5 - m]) * (x[5 - m]) + 0.5).ln(),
             relu((x[2]).mul_add(w.iter().zip(w.iter()).map(|(p, q)| p * q).sum::<f64>(), 0.5)),
         );
-        best5 + tb10 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best5 + tb10 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -8424,7 +8740,7 @@ mod nest_2050 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; continue; deferred let assigned in every branch; float array indexed by an integer array; integer array read as an index; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; map/sum iterator; match as a value; one loop; selection by comparison.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; continue; deferred let assigned in every branch; float array indexed by an integer array; integer array read as an index; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; map/sum iterator; match as a value; one loop; selection by comparison.
 mod nest_2051 {
     use super::*;
 
@@ -8490,7 +8806,15 @@ mod nest_2051 {
             );
         }
         let t20 = (1.0 / q15);
-        top6 + t11 + q15 + t20 + h1[0] * 0.5 + h1[2] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + top6 + t11 + q15 + t20 + h1[0] * 0.5 + h1[2] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -8789,7 +9113,7 @@ mod nest_2052 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; if inside a loop; integer array read as an index; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; map/sum iterator; match as a value; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; if inside a loop; integer array read as an index; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; map/sum iterator; match as a value; one loop; reversed range; selection by comparison.
 mod nest_2053 {
     use super::*;
 
@@ -8904,7 +9228,15 @@ mod nest_2053 {
         }
         let t41 = s35.tanh();
         h1[0] = x[m + 3];
-        q5 + top34 + s35 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + q5 + top34 + s35 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9670,7 +10002,7 @@ mod nest_2057 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; integer if choosing an index; integer or bool condition; loop over an integer array's length; match as a statement; one loop; while: fixed point to a tolerance; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; integer if choosing an index; integer or bool condition; loop over an integer array's length; match as a statement; one loop; while: fixed point to a tolerance; x.len() bound; zip/map/sum iterator.
 mod nest_2058 {
     use super::*;
 
@@ -9751,7 +10083,16 @@ mod nest_2058 {
             s19 += 0.5 * s19 + ((-0.75_f64).abs()).abs();
         }
         let t35 = sigmoid(s26);
-        s6 + (s19 * s19 + 1.0).ln() + t22 + s26 + h1[0] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + s6 + (s19 * s19 + 1.0).ln() + t22 + s26 + h1[0] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]

@@ -718,7 +718,7 @@ mod hvp_2 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod hvp_3 {
     use super::*;
 
@@ -754,7 +754,28 @@ mod hvp_3 {
         let t18 =
             (if (q6 * 0.5 + w[m]) > (a).atan() { (q6 * 0.5 + w[m]) * 2.0 } else { (a).atan() - (q6 * 0.5 + w[m]) })
                 .tanh();
-        q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
     }
 
     #[backprop(forward)]
@@ -789,7 +810,28 @@ mod hvp_3 {
         let t18 =
             (if (q6 * 0.5 + w[m]) > (a).atan() { (q6 * 0.5 + w[m]) * 2.0 } else { (a).atan() - (q6 * 0.5 + w[m]) })
                 .tanh();
-        q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -1170,7 +1212,7 @@ mod hvp_4 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod hvp_5 {
     use super::*;
 
@@ -1242,7 +1284,19 @@ mod hvp_5 {
             .tanh();
         }
         let t35 = s33;
-        q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
     }
 
     #[backprop(forward)]
@@ -1313,7 +1367,19 @@ mod hvp_5 {
             .tanh();
         }
         let t35 = s33;
-        q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
     }
 
     #[test]
@@ -1676,7 +1742,7 @@ mod hvp_6 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison.
 mod hvp_7 {
     use super::*;
 
@@ -1716,7 +1782,25 @@ mod hvp_7 {
         } else {
             h2[m] = ((a).min(h2[m + 3]) / (((x[(m + 5) % 6]).powi(2)) * ((x[(m + 5) % 6]).powi(2)) + 1.0));
         }
-        q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
     }
 
     #[backprop(forward)]
@@ -1755,7 +1839,25 @@ mod hvp_7 {
         } else {
             h2[m] = ((a).min(h2[m + 3]) / (((x[(m + 5) % 6]).powi(2)) * ((x[(m + 5) % 6]).powi(2)) + 1.0));
         }
-        q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
     }
 
     #[test]
@@ -1872,7 +1974,7 @@ mod hvp_7 {
     }
 }
 
-/// bound depends on an outer index; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; bound depends on an outer index; one loop; reversed range; selection by comparison.
 mod hvp_8 {
     use super::*;
 
@@ -1900,7 +2002,20 @@ mod hvp_8 {
             }
         }
         let t12 = (best10 * best10 + 0.5).ln();
-        best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 = r1 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
     }
 
     #[backprop(forward)]
@@ -1927,7 +2042,20 @@ mod hvp_8 {
             }
         }
         let t12 = (best10 * best10 + 0.5).ln();
-        best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 = r1 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
     }
 
     #[test]
@@ -2044,7 +2172,7 @@ mod hvp_8 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod hvp_9 {
     use super::*;
 
@@ -2088,7 +2216,23 @@ mod hvp_9 {
         }
         h2[m] = best18.tanh();
         let t22 = s19;
-        q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[backprop(forward)]
@@ -2131,7 +2275,23 @@ mod hvp_9 {
         }
         h2[m] = best18.tanh();
         let t22 = s19;
-        q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -2752,7 +2912,7 @@ mod hvp_11 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; while: Newton steps to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; while: Newton steps to a tolerance; zip/map/sum iterator.
 mod hvp_2000 {
     use super::*;
 
@@ -2816,7 +2976,17 @@ mod hvp_2000 {
                 + 0.5 * sigmoid(loc18[(m + 1) % 2] * softplus((if 0.5_f64 > b { 0.5_f64 * 2.0 } else { b - 0.5_f64 })));
         }
         h1[(m + 3) % 6] = pr15.sqrt();
-        best5 + pr15 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + pr15 + h1[1] * 0.5 + h1[1]
     }
 
     #[backprop(forward, max_iterations = 1000)]
@@ -2879,7 +3049,17 @@ mod hvp_2000 {
                 + 0.5 * sigmoid(loc18[(m + 1) % 2] * softplus((if 0.5_f64 > b { 0.5_f64 * 2.0 } else { b - 0.5_f64 })));
         }
         h1[(m + 3) % 6] = pr15.sqrt();
-        best5 + pr15 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + pr15 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -3236,7 +3416,7 @@ mod hvp_2000 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; if inside a loop; integer or bool condition; one loop; while: halving until small; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; if inside a loop; integer or bool condition; one loop; while: halving until small; x.iter() loop.
 mod hvp_2001 {
     use super::*;
 
@@ -3282,7 +3462,15 @@ mod hvp_2001 {
         } else {
             s6 += w[m + 1] * s6;
         }
-        (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
     }
 
     #[backprop(forward, max_iterations = 1000)]
@@ -3327,7 +3515,15 @@ mod hvp_2001 {
         } else {
             s6 += w[m + 1] * s6;
         }
-        (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
     }
 
     #[test]
@@ -3684,7 +3880,7 @@ mod hvp_2001 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); for (x, y) in a.iter().zip(b) loop; integer array read as an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); for (x, y) in a.iter().zip(b) loop; integer array read as an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; one loop; selection by comparison; zip/map/sum iterator.
 mod hvp_2002 {
     use super::*;
 
@@ -3760,7 +3956,15 @@ mod hvp_2002 {
             }
         }
         let t30 = top26;
-        best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
     }
 
     #[backprop(forward)]
@@ -3835,7 +4039,15 @@ mod hvp_2002 {
             }
         }
         let t30 = top26;
-        best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6288,7 +6500,7 @@ mod hvp_2006 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: halving until small; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: halving until small; zip/map/sum iterator.
 mod hvp_2007 {
     use super::*;
 
@@ -6387,7 +6599,15 @@ mod hvp_2007 {
             h1[(i32 + 2) % 3] = (a).max((a * 0.5 + 0.5_f64));
         }
         h1[m] = sigmoid(top35);
-        q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
     }
 
     #[backprop(forward)]
@@ -6485,7 +6705,15 @@ mod hvp_2007 {
             h1[(i32 + 2) % 3] = (a).max((a * 0.5 + 0.5_f64));
         }
         h1[m] = sigmoid(top35);
-        q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -8218,7 +8446,7 @@ mod hvp_4001 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod hvp_4002 {
     use super::*;
 
@@ -8300,7 +8528,15 @@ mod hvp_4002 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[backprop(forward)]
@@ -8381,7 +8617,15 @@ mod hvp_4002 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + s5 + s6 + s25 + best32 + pr33 + h1[1] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -8712,7 +8956,7 @@ mod hvp_4003 {
     }
 }
 
-/// a call inside a loop; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call inside a loop; a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod hvp_4004 {
     use super::*;
 
@@ -8756,7 +9000,26 @@ mod hvp_4004 {
             }
             let p24: usize = nearest_to(x, h2[(m + 1) % 3]);
         }
-        (s5 * s5 + 1.0).ln() + best6 + (t19 * t19 + 1.0).ln() + best22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q
+            + (s5 * s5 + 1.0).ln()
+            + best6
+            + (t19 * t19 + 1.0).ln()
+            + best22
+            + h1[0] * 0.5
+            + h1[0]
+            + h2.iter().sum::<f64>()
     }
 
     #[backprop(forward)]
@@ -8799,7 +9062,26 @@ mod hvp_4004 {
             }
             let p24: usize = nearest_to(x, h2[(m + 1) % 3]);
         }
-        (s5 * s5 + 1.0).ln() + best6 + (t19 * t19 + 1.0).ln() + best22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q
+            + (s5 * s5 + 1.0).ln()
+            + best6
+            + (t19 * t19 + 1.0).ln()
+            + best22
+            + h1[0] * 0.5
+            + h1[0]
+            + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -11524,7 +11806,7 @@ mod hvp_8000 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod hvp_8001 {
     use super::*;
 
@@ -11615,7 +11897,16 @@ mod hvp_8001 {
         }
         let t40 = best21;
         let p41: usize = bucket(w, best21);
-        best5 + best21 + t40 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + best21 + t40 + h1.iter().sum::<f64>()
     }
 
     #[backprop(forward)]
@@ -11705,7 +11996,16 @@ mod hvp_8001 {
         }
         let t40 = best21;
         let p41: usize = bucket(w, best21);
-        best5 + best21 + t40 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + best21 + t40 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11824,7 +12124,7 @@ mod hvp_8001 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
 mod hvp_8002 {
     use super::*;
 
@@ -11875,7 +12175,16 @@ mod hvp_8002 {
             s19 += w[(p3 + 2) % 4] * s19;
         }
         let t22 = (s20 * s20 + 0.5).ln();
-        best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
     }
 
     #[backprop(forward)]
@@ -11925,7 +12234,16 @@ mod hvp_8002 {
             s19 += w[(p3 + 2) % 4] * s19;
         }
         let t22 = (s20 * s20 + 0.5).ln();
-        best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
     }
 
     #[test]
@@ -12918,7 +13236,7 @@ mod hvp_8006 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod hvp_8007 {
     use super::*;
 
@@ -12961,7 +13279,15 @@ mod hvp_8007 {
         }
         let g23 = (top18 * top18 + 0.5).sqrt();
         let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
-        best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
     }
 
     #[backprop(forward)]
@@ -13003,7 +13329,15 @@ mod hvp_8007 {
         }
         let g23 = (top18 * top18 + 0.5).sqrt();
         let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
-        best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -13122,7 +13456,7 @@ mod hvp_8007 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; one loop; selection by comparison.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; one loop; selection by comparison.
 mod hvp_8008 {
     use super::*;
 
@@ -13155,7 +13489,15 @@ mod hvp_8008 {
             }
         }
         h1[(p2 + 2) % 3] = best10.tanh();
-        top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
     }
 
     #[backprop(forward)]
@@ -13187,7 +13529,15 @@ mod hvp_8008 {
             }
         }
         h1[(p2 + 2) % 3] = best10.tanh();
-        top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -13306,7 +13656,7 @@ mod hvp_8008 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod hvp_8009 {
     use super::*;
 
@@ -13390,7 +13740,21 @@ mod hvp_8009 {
         }
         h1[3 - p3] += s39.tanh();
         let t41 = q40.tanh();
-        top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
     }
 
     #[backprop(forward)]
@@ -13473,7 +13837,21 @@ mod hvp_8009 {
         }
         h1[3 - p3] += s39.tanh();
         let t41 = q40.tanh();
-        top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
     }
 
     #[test]

@@ -510,7 +510,7 @@ mod jac_2 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod jac_3 {
     use super::*;
 
@@ -546,7 +546,28 @@ mod jac_3 {
         let t18 =
             (if (q6 * 0.5 + w[m]) > (a).atan() { (q6 * 0.5 + w[m]) * 2.0 } else { (a).atan() - (q6 * 0.5 + w[m]) })
                 .tanh();
-        q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
     }
 
     #[backprop]
@@ -581,7 +602,28 @@ mod jac_3 {
         let t18 =
             (if (q6 * 0.5 + w[m]) > (a).atan() { (q6 * 0.5 + w[m]) * 2.0 } else { (a).atan() - (q6 * 0.5 + w[m]) })
                 .tanh();
-        let jac_r: f64 = q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0];
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        let jac_r: f64 = acc_q + q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -886,7 +928,7 @@ mod jac_4 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod jac_5 {
     use super::*;
 
@@ -958,7 +1000,19 @@ mod jac_5 {
             .tanh();
         }
         let t35 = s33;
-        q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
     }
 
     #[backprop]
@@ -1029,7 +1083,20 @@ mod jac_5 {
             .tanh();
         }
         let t35 = s33;
-        let jac_r: f64 = q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5];
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        let jac_r: f64 =
+            acc_q + q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -1316,7 +1383,7 @@ mod jac_6 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison.
 mod jac_7 {
     use super::*;
 
@@ -1356,7 +1423,25 @@ mod jac_7 {
         } else {
             h2[m] = ((a).min(h2[m + 3]) / (((x[(m + 5) % 6]).powi(2)) * ((x[(m + 5) % 6]).powi(2)) + 1.0));
         }
-        q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
     }
 
     #[backprop]
@@ -1395,7 +1480,25 @@ mod jac_7 {
         } else {
             h2[m] = ((a).min(h2[m + 3]) / (((x[(m + 5) % 6]).powi(2)) * ((x[(m + 5) % 6]).powi(2)) + 1.0));
         }
-        let jac_r: f64 = q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5];
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        let jac_r: f64 = acc_q + q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -1474,7 +1577,7 @@ mod jac_7 {
     }
 }
 
-/// bound depends on an outer index; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; bound depends on an outer index; one loop; reversed range; selection by comparison.
 mod jac_8 {
     use super::*;
 
@@ -1502,7 +1605,20 @@ mod jac_8 {
             }
         }
         let t12 = (best10 * best10 + 0.5).ln();
-        best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 = r1 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
     }
 
     #[backprop]
@@ -1529,7 +1645,20 @@ mod jac_8 {
             }
         }
         let t12 = (best10 * best10 + 0.5).ln();
-        let jac_r: f64 = best4 + t7 + best10 + h1[4] * 0.5 + h1[2];
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 = r1 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        let jac_r: f64 = acc_q + best4 + t7 + best10 + h1[4] * 0.5 + h1[2];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -1608,7 +1737,7 @@ mod jac_8 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod jac_9 {
     use super::*;
 
@@ -1652,7 +1781,23 @@ mod jac_9 {
         }
         h2[m] = best18.tanh();
         let t22 = s19;
-        q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[backprop]
@@ -1695,7 +1840,24 @@ mod jac_9 {
         }
         h2[m] = best18.tanh();
         let t22 = s19;
-        let jac_r: f64 = q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2];
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        let jac_r: f64 =
+            acc_q + q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -2198,7 +2360,7 @@ mod jac_11 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; while: Newton steps to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; while: Newton steps to a tolerance; zip/map/sum iterator.
 mod jac_2000 {
     use super::*;
 
@@ -2262,7 +2424,17 @@ mod jac_2000 {
                 + 0.5 * sigmoid(loc18[(m + 1) % 2] * softplus((if 0.5_f64 > b { 0.5_f64 * 2.0 } else { b - 0.5_f64 })));
         }
         h1[(m + 3) % 6] = pr15.sqrt();
-        best5 + pr15 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + pr15 + h1[1] * 0.5 + h1[1]
     }
 
     #[backprop(max_iterations = 1000)]
@@ -2325,7 +2497,17 @@ mod jac_2000 {
                 + 0.5 * sigmoid(loc18[(m + 1) % 2] * softplus((if 0.5_f64 > b { 0.5_f64 * 2.0 } else { b - 0.5_f64 })));
         }
         h1[(m + 3) % 6] = pr15.sqrt();
-        let jac_r: f64 = best5 + pr15 + h1[1] * 0.5 + h1[1];
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        let jac_r: f64 = acc_q + best5 + pr15 + h1[1] * 0.5 + h1[1];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -2484,7 +2666,7 @@ mod jac_2000 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; if inside a loop; integer or bool condition; one loop; while: halving until small; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; if inside a loop; integer or bool condition; one loop; while: halving until small; x.iter() loop.
 mod jac_2001 {
     use super::*;
 
@@ -2530,7 +2712,15 @@ mod jac_2001 {
         } else {
             s6 += w[m + 1] * s6;
         }
-        (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5]
     }
 
     #[backprop(max_iterations = 1000)]
@@ -2575,7 +2765,15 @@ mod jac_2001 {
         } else {
             s6 += w[m + 1] * s6;
         }
-        let jac_r: f64 = (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5];
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        let jac_r: f64 = acc_q + (s6 * s6 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[5];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -2734,7 +2932,7 @@ mod jac_2001 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); for (x, y) in a.iter().zip(b) loop; integer array read as an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); for (x, y) in a.iter().zip(b) loop; integer array read as an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; map/sum iterator; one loop; selection by comparison; zip/map/sum iterator.
 mod jac_2002 {
     use super::*;
 
@@ -2810,7 +3008,15 @@ mod jac_2002 {
             }
         }
         let t30 = top26;
-        best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>()
     }
 
     #[backprop]
@@ -2885,7 +3091,15 @@ mod jac_2002 {
             }
         }
         let t30 = top26;
-        let jac_r: f64 = best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>();
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        let jac_r: f64 = acc_q + best6 + s7 + t22 + top26 + top27 + h1[4] * 0.5 + h1[5] + h2.iter().sum::<f64>();
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -4348,7 +4562,7 @@ mod jac_2006 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: halving until small; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: halving until small; zip/map/sum iterator.
 mod jac_2007 {
     use super::*;
 
@@ -4447,7 +4661,15 @@ mod jac_2007 {
             h1[(i32 + 2) % 3] = (a).max((a * 0.5 + 0.5_f64));
         }
         h1[m] = sigmoid(top35);
-        q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2]
     }
 
     #[backprop]
@@ -4545,7 +4767,15 @@ mod jac_2007 {
             h1[(i32 + 2) % 3] = (a).max((a * 0.5 + 0.5_f64));
         }
         h1[m] = sigmoid(top35);
-        let jac_r: f64 = q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2];
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        let jac_r: f64 = acc_q + q5 + q10 + t31 + top35 + pr36 + h1[1] * 0.5 + h1[2];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -5376,7 +5606,7 @@ mod jac_8000 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod jac_8001 {
     use super::*;
 
@@ -5467,7 +5697,16 @@ mod jac_8001 {
         }
         let t40 = best21;
         let p41: usize = bucket(w, best21);
-        best5 + best21 + t40 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + best21 + t40 + h1.iter().sum::<f64>()
     }
 
     #[backprop]
@@ -5557,7 +5796,16 @@ mod jac_8001 {
         }
         let t40 = best21;
         let p41: usize = bucket(w, best21);
-        let jac_r: f64 = best5 + best21 + t40 + h1.iter().sum::<f64>();
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        let jac_r: f64 = acc_q + best5 + best21 + t40 + h1.iter().sum::<f64>();
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -5636,7 +5884,7 @@ mod jac_8001 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
 mod jac_8002 {
     use super::*;
 
@@ -5687,7 +5935,16 @@ mod jac_8002 {
             s19 += w[(p3 + 2) % 4] * s19;
         }
         let t22 = (s20 * s20 + 0.5).ln();
-        best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
     }
 
     #[backprop]
@@ -5737,7 +5994,16 @@ mod jac_8002 {
             s19 += w[(p3 + 2) % 4] * s19;
         }
         let t22 = (s20 * s20 + 0.5).ln();
-        let jac_r: f64 = best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3];
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        let jac_r: f64 = acc_q + best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3];
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;
@@ -6530,7 +6796,7 @@ mod jac_8006 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod jac_8007 {
     use super::*;
 
@@ -6573,7 +6839,15 @@ mod jac_8007 {
         }
         let g23 = (top18 * top18 + 0.5).sqrt();
         let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
-        best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
     }
 
     #[backprop]
@@ -6615,7 +6889,15 @@ mod jac_8007 {
         }
         let g23 = (top18 * top18 + 0.5).sqrt();
         let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
-        let jac_r: f64 = best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>();
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        let jac_r: f64 = acc_q + best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>();
         let mut jac_out = [0.0_f64; 16];
         for jac_k in 0..16 {
             jac_out[jac_k] = jac_r * (1.0 + 0.125 * jac_k as f64) + w[jac_k % 4] * a - x[jac_k % x.len()] * b;

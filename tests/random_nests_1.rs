@@ -351,7 +351,7 @@ mod nest_2 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_3 {
     use super::*;
 
@@ -387,7 +387,28 @@ mod nest_3 {
         let t18 =
             (if (q6 * 0.5 + w[m]) > (a).atan() { (q6 * 0.5 + w[m]) * 2.0 } else { (a).atan() - (q6 * 0.5 + w[m]) })
                 .tanh();
-        q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + (q6 * q6 + 1.0).ln() + t17 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -589,7 +610,7 @@ mod nest_4 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5 {
     use super::*;
 
@@ -661,7 +682,19 @@ mod nest_5 {
             .tanh();
         }
         let t35 = s33;
-        q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q6 + t17 + s20 + s21 + t29 + t30 + s33 + t35 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[5]
     }
 
     #[test]
@@ -854,7 +887,7 @@ mod nest_6 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; runtime bound n; selection by comparison.
 mod nest_7 {
     use super::*;
 
@@ -894,7 +927,25 @@ mod nest_7 {
         } else {
             h2[m] = ((a).min(h2[m + 3]) / (((x[(m + 5) % 6]).powi(2)) * ((x[(m + 5) % 6]).powi(2)) + 1.0));
         }
-        q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + s6 + top11 + pr12 + h1[0] * 0.5 + h1[1] + h2[1] * 0.5 + h2[5]
     }
 
     #[test]
@@ -958,7 +1009,7 @@ mod nest_7 {
     }
 }
 
-/// bound depends on an outer index; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; bound depends on an outer index; one loop; reversed range; selection by comparison.
 mod nest_8 {
     use super::*;
 
@@ -986,7 +1037,20 @@ mod nest_8 {
             }
         }
         let t12 = (best10 * best10 + 0.5).ln();
-        best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 = r1 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + best4 + t7 + best10 + h1[4] * 0.5 + h1[2]
     }
 
     #[test]
@@ -1050,7 +1114,7 @@ mod nest_8 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod nest_9 {
     use super::*;
 
@@ -1094,7 +1158,23 @@ mod nest_9 {
         }
         h2[m] = best18.tanh();
         let t22 = s19;
-        q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + pr12 + pr13 + t14 + t15 + best18 + s19 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -1746,7 +1826,7 @@ mod nest_14 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_15 {
     use super::*;
 
@@ -1801,7 +1881,19 @@ mod nest_15 {
         h1[m + 3] += (top24 * top24 + 0.5).ln();
         let t28 = pr25.sqrt();
         let t29 = softplus((h1[(m + 2) % 6] * 0.5 + x[m + 3]).tanh());
-        pr4 + (pr5 * pr5 + 1.0).ln() + top24 + pr25 + t28 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr4 + (pr5 * pr5 + 1.0).ln() + top24 + pr25 + t28 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1865,7 +1957,7 @@ mod nest_15 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; local array's .len() as bound; one loop; selection by comparison.
 mod nest_16 {
     use super::*;
 
@@ -1909,7 +2001,24 @@ mod nest_16 {
         if pr14 > (x[m + 3]).tanh() {
             h1[m] += ((t10).tanh().exp() - ((m as f64) - b));
         }
-        s4 + top5 + t10 + q13 + pr14 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r1;
+        }
+        acc_q + s4 + top5 + t10 + q13 + pr14 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2284,7 +2393,7 @@ mod nest_19 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_20 {
     use super::*;
 
@@ -2363,7 +2472,17 @@ mod nest_20 {
         }
         h1[3 - m] = (s36 * s36 + 0.5).ln();
         let t39 = sigmoid(s37);
-        q5 + top6 + t25 + q29 + s30 + s36 + s37 + t39 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + q5 + top6 + t25 + q29 + s30 + s36 + s37 + t39 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -2648,7 +2767,7 @@ mod nest_22 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop.
 mod nest_23 {
     use super::*;
 
@@ -2682,7 +2801,19 @@ mod nest_23 {
             s5 = (s5 * 0.5 + pr4).tanh();
             pr4 *= 1.0 + 0.25 * ((pr4 * 0.5 + h1[0]) + (b).tanh().exp()).tanh();
         }
-        pr4 + s5 + t13 + t14 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + pr4 + s5 + t13 + t14 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3004,7 +3135,7 @@ mod nest_25 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_26 {
     use super::*;
 
@@ -3073,7 +3204,15 @@ mod nest_26 {
             q32 += (a) * (a);
         }
         let t34 = sigmoid(q32);
-        s4 + top5 + top23 + q32 + t34 + h1[2] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + top5 + top23 + q32 + t34 + h1[2] * 0.5 + h1[1]
     }
 
     #[test]
@@ -3345,7 +3484,7 @@ mod nest_28 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop.
 mod nest_29 {
     use super::*;
 
@@ -3386,7 +3525,20 @@ mod nest_29 {
         }
         let g22 = ((s18 + 0.2).max(0.0)).sqrt();
         let t23 = if g22 > 0.0 { g22 } else { 0.0 };
-        q5 + s18 + s19 + t23 + h1[3] * 0.5 + h1[5] + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + q5 + s18 + s19 + t23 + h1[3] * 0.5 + h1[5] + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3450,7 +3602,7 @@ mod nest_29 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_30 {
     use super::*;
 
@@ -3499,7 +3651,15 @@ mod nest_30 {
         }
         let g21 = (best18 * best18 + 0.5).sqrt();
         let t22 = if g21 > 0.0 { g21 * (h1[0]).min(best18) } else { 0.0 };
-        s5 + q6 + t15 + best18 + t22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s5 + q6 + t15 + best18 + t22 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3563,7 +3723,7 @@ mod nest_30 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
 mod nest_31 {
     use super::*;
 
@@ -3592,7 +3752,16 @@ mod nest_31 {
         }
         let t13 = s9 * s9;
         let t14 = sigmoid(q10);
-        q5 + s9 + q10 + t13 + h1.iter().sum::<f64>() + h2[3] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + s9 + q10 + t13 + h1.iter().sum::<f64>() + h2[3] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3656,7 +3825,7 @@ mod nest_31 {
     }
 }
 
-/// array write inside a branch; integer if choosing an index; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; integer if choosing an index; one loop; runtime bound n; selection by comparison.
 mod nest_32 {
     use super::*;
 
@@ -3676,7 +3845,19 @@ mod nest_32 {
         if (top5).tanh() < 0.3 {
             h2[(m + 2) % 2] += t8;
         }
-        top5 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3740,7 +3921,7 @@ mod nest_32 {
     }
 }
 
-/// array write inside a branch; branch-local guard; if inside a loop; literal bounds; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; array write inside a branch; branch-local guard; if inside a loop; literal bounds; one loop; selection by comparison; x.iter() loop.
 mod nest_33 {
     use super::*;
 
@@ -3776,7 +3957,16 @@ mod nest_33 {
         }
         let g13 = (relu(s11)).sqrt();
         let t14 = if g13 > 0.0 { g13 * ((w[(m + 2) % 4]) * (w[(m + 2) % 4]) + 1.0).sqrt() } else { 0.0 };
-        best4 + s11 + t14 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + best4 + s11 + t14 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4329,7 +4519,7 @@ mod nest_37 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_38 {
     use super::*;
 
@@ -4386,7 +4576,16 @@ mod nest_38 {
         }
         let g24 = ((((best5) * (best5) + 1.0).sqrt() - 0.3).max(0.0)).sqrt();
         let t25 = if g24 > 0.0 { g24 } else { 0.0 };
-        s4 + best5 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + best5 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -4450,7 +4649,7 @@ mod nest_38 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n.
 mod nest_39 {
     use super::*;
 
@@ -4515,7 +4714,15 @@ mod nest_39 {
         }
         let g26 = ((q11).max(0.0)).sqrt();
         let t27 = if g26 > 0.0 { g26 } else { 0.0 };
-        s5 + t8 + q11 + t27 + h1[3] * 0.5 + h1[2] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + s5 + t8 + q11 + t27 + h1[3] * 0.5 + h1[2] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4713,7 +4920,7 @@ mod nest_40 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_41 {
     use super::*;
 
@@ -4770,7 +4977,16 @@ mod nest_41 {
             }
         }
         let t27 = top10.tanh();
-        s5 + top10 + (q11 * q11 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + top10 + (q11 * q11 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -4834,7 +5050,7 @@ mod nest_41 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_42 {
     use super::*;
 
@@ -4931,7 +5147,15 @@ mod nest_42 {
             h1[2] += relu(((m as f64) * (m as f64) + 0.5).ln());
             h1[5 - m] = ((softplus(pr4)).tanh()).atan();
         }
-        (pr4 * pr4 + 1.0).ln() + (pr5 * pr5 + 1.0).ln() + best31 + q32 + h1[4] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (pr4 * pr4 + 1.0).ln() + (pr5 * pr5 + 1.0).ln() + best31 + q32 + h1[4] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4995,7 +5219,7 @@ mod nest_42 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_43 {
     use super::*;
 
@@ -5118,7 +5342,15 @@ mod nest_43 {
             let g46 = ((pr40 - 0.3).max(0.0)).sqrt();
             let t47 = if g46 > 0.0 { g46 * s6 } else { 0.0 };
         }
-        best5 + s6 + s31 + pr40 + s41 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best5 + s6 + s31 + pr40 + s41 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5182,7 +5414,7 @@ mod nest_43 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_44 {
     use super::*;
 
@@ -5240,7 +5472,21 @@ mod nest_44 {
         }
         let t22 = pr21.ln();
         h1[5] = relu((w[(m + 4) % 4]).sin());
-        best5 + q20 + pr21 + h1[1] * 0.5 + h1[2] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + best5 + q20 + pr21 + h1[1] * 0.5 + h1[2] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -5681,7 +5927,7 @@ mod nest_47 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_48 {
     use super::*;
 
@@ -5739,7 +5985,15 @@ mod nest_48 {
             }
         }
         h1[m] = sigmoid(top15);
-        best5 + top6 + t12 + top15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best5 + top6 + t12 + top15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -6159,7 +6413,7 @@ mod nest_51 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
 mod nest_52 {
     use super::*;
 
@@ -6221,7 +6475,20 @@ mod nest_52 {
         }
         let t23 = s19 * s19;
         let t24 = sigmoid(s20);
-        pr4 + pr5 + best12 + pr13 + t15 + s19 + s20 + t23 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1;
+        }
+        acc_q + pr4 + pr5 + best12 + pr13 + t15 + s19 + s20 + t23 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6285,7 +6552,7 @@ mod nest_52 {
     }
 }
 
-/// accumulator reads itself; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
 mod nest_53 {
     use super::*;
 
@@ -6317,7 +6584,21 @@ mod nest_53 {
         }
         let t13 = best9;
         h1[m] += s10;
-        pr4 + best9 + s10 + t13 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+        }
+        acc_q + pr4 + best9 + s10 + t13 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6641,7 +6922,7 @@ mod nest_55 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_56 {
     use super::*;
 
@@ -6693,7 +6974,19 @@ mod nest_56 {
             h2[(m + 1) % 2] = ((top6 * w[(m + 1) % 4]) / ((h1[(m + 1) % 4]) * (h1[(m + 1) % 4]) + 1.0));
             h2[(m + 1) % 2] += (h2[(m + 1) % 2] - h1[m]).max((a).min(h2[1]));
         }
-        best5 + top6 + h1[3] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + top6 + h1[3] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6914,7 +7207,7 @@ mod nest_57 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; integer if choosing an index; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; integer if choosing an index; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
 mod nest_58 {
     use super::*;
 
@@ -6960,7 +7253,19 @@ mod nest_58 {
         if d18 < best11 {
             best11 = d18;
         }
-        pr5 + q6 + t8 + best11 + best12 + h1[2] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + pr5 + q6 + t8 + best11 + best12 + h1[2] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]

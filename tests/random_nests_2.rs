@@ -162,7 +162,7 @@ mod nest_60 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; literal bounds; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; literal bounds; one loop; selection by comparison.
 mod nest_61 {
     use super::*;
 
@@ -206,7 +206,24 @@ mod nest_61 {
             }
         }
         h1[0] += (pr17 * pr17 + 0.5).ln();
-        best4 + top5 + pr13 + t14 + pr17 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r1 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + best4 + top5 + pr13 + t14 + pr17 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -574,7 +591,7 @@ mod nest_63 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_64 {
     use super::*;
 
@@ -684,7 +701,19 @@ mod nest_64 {
             h1[m] =
                 ((if s27 > (m as f64) { s27 * 2.0 } else { (m as f64) - s27 }) * 0.5 + ((t24) * (t24) + 1.0).sqrt());
         }
-        (s4 * s4 + 1.0).ln() + s7 + t24 + s27 + q28 + h1[2] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + (s4 * s4 + 1.0).ln() + s7 + t24 + s27 + q28 + h1[2] * 0.5 + h1[1]
     }
 
     #[test]
@@ -748,7 +777,7 @@ mod nest_64 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_65 {
     use super::*;
 
@@ -819,7 +848,16 @@ mod nest_65 {
         let g27 = (relu(s17 - 0.3)).sqrt();
         let t28 = if g27 > 0.0 { g27 } else { 0.0 };
         s16 = 0.5 * s16 + ((t28).cos() + (b).cos());
-        best5 + s16 + s17 + t28 + h1[1] * 0.5 + h1[1] + h2[2] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best5 + s16 + s17 + t28 + h1[1] * 0.5 + h1[1] + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -1140,7 +1178,7 @@ mod nest_67 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_68 {
     use super::*;
 
@@ -1241,7 +1279,22 @@ mod nest_68 {
         if q24 > (if x[5 - m] > x[m + 3] { x[5 - m] * 2.0 } else { x[m + 3] - x[5 - m] }) {
             h1[m] = (((h1[m]).max(h1[m + 3])).tanh() / ((w[3 - m]) * (w[3 - m]) + 1.0));
         }
-        s5 + s6 + s12 + pr13 + q24 + top25 + h1[5] * 0.5 + h1[4] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += r1;
+        }
+        acc_q + s5 + s6 + s12 + pr13 + q24 + top25 + h1[5] * 0.5 + h1[4] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -1305,7 +1358,7 @@ mod nest_68 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_69 {
     use super::*;
 
@@ -1374,7 +1427,24 @@ mod nest_69 {
         }
         let t28 = sigmoid(pr25);
         let t29 = (best26 * best26 + 1.0).sqrt();
-        s5 + best6 + t10 + top13 + s14 + pr25 + best26 + t29 + h1[1] * 0.5 + h1[3] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 = r1 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r1;
+        }
+        acc_q + s5 + best6 + t10 + top13 + s14 + pr25 + best26 + t29 + h1[1] * 0.5 + h1[3] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -1523,7 +1593,7 @@ mod nest_70 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_71 {
     use super::*;
 
@@ -1577,7 +1647,16 @@ mod nest_71 {
             h1[m] = (x[(m + 5) % 6]).atan();
         }
         let t24 = (best16 * best16 + 1.0).sqrt();
-        best5 + pr6 + q11 + t12 + top15 + best16 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + pr6 + q11 + t12 + top15 + best16 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -1641,7 +1720,7 @@ mod nest_71 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; literal bounds; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; literal bounds; one loop; selection by comparison.
 mod nest_72 {
     use super::*;
 
@@ -1683,7 +1762,15 @@ mod nest_72 {
         }
         let g13 = (top10 * top10 + 0.5).sqrt();
         let t14 = if g13 > 0.0 { g13 } else { 0.0 };
-        q4 + top10 + t14 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + q4 + top10 + t14 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1858,7 +1945,7 @@ mod nest_73 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop; x.len() bound.
 mod nest_74 {
     use super::*;
 
@@ -1925,7 +2012,22 @@ mod nest_74 {
             pr25 *= 1.0 + 0.25 * (-(m as f64).atan()).tanh();
         }
         h2[m + 3] = sigmoid(pr25);
-        (q5 * q5 + 1.0).ln() + q12 + s13 + pr25 + h1[0] * 0.5 + h1[0] + h2[4] * 0.5 + h2[4]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q -= r1;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + q12 + s13 + pr25 + h1[0] * 0.5 + h1[0] + h2[4] * 0.5 + h2[4]
     }
 
     #[test]
@@ -2248,7 +2350,7 @@ mod nest_76 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop.
 mod nest_77 {
     use super::*;
 
@@ -2285,7 +2387,21 @@ mod nest_77 {
         }
         let g20 = (q16 * q16 + 0.5).sqrt();
         let t21 = if g20 > 0.0 { g20 } else { 0.0 };
-        pr5 + (s6 * s6 + 1.0).ln() + q16 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1;
+        }
+        acc_q + pr5 + (s6 * s6 + 1.0).ln() + q16 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -2349,7 +2465,7 @@ mod nest_77 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_78 {
     use super::*;
 
@@ -2425,7 +2541,20 @@ mod nest_78 {
         }
         let t36 = best20.tanh();
         let t37 = (top21 * top21 + 1.0).sqrt();
-        top5 + t17 + best20 + top21 + t36 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + top5 + t17 + best20 + top21 + t36 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -2586,7 +2715,7 @@ mod nest_79 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_80 {
     use super::*;
 
@@ -2642,7 +2771,15 @@ mod nest_80 {
             let p22 = if m == 0 { 2 } else { m - 1 };
         }
         let t23 = sigmoid(best12);
-        s4 + best11 + best12 + t23 + h1[4] * 0.5 + h1[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + best11 + best12 + t23 + h1[4] * 0.5 + h1[5]
     }
 
     #[test]
@@ -2952,7 +3089,7 @@ mod nest_82 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_83 {
     use super::*;
 
@@ -2991,7 +3128,16 @@ mod nest_83 {
             q10 += sigmoid(q10);
         }
         h1[(m + 3) % 4] = (q10 * q10 + 1.0).sqrt();
-        s4 + q10 + top11 + h1[2] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + s4 + q10 + top11 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3055,7 +3201,7 @@ mod nest_83 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_84 {
     use super::*;
 
@@ -3097,7 +3243,19 @@ mod nest_84 {
         let g22 = (relu(top5)).sqrt();
         let t23 = if g22 > 0.0 { g22 } else { 0.0 };
         let t24 = (((top5).sin()) * ((top5).sin()) + 1.0).sqrt();
-        top5 + t23 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top5 + t23 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -3440,7 +3598,7 @@ mod nest_86 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop; x.iter() loop.
 mod nest_87 {
     use super::*;
 
@@ -3471,7 +3629,15 @@ mod nest_87 {
             let p14 = if p13 == 0 { 1 } else { p13 - 1 };
         }
         let t15 = s12;
-        s4 + (q5 * q5 + 1.0).ln() + t8 + t9 + s12 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + s4 + (q5 * q5 + 1.0).ln() + t8 + t9 + s12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3535,7 +3701,7 @@ mod nest_87 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_88 {
     use super::*;
 
@@ -3601,7 +3767,20 @@ mod nest_88 {
             h2[3 - m] += (top12).tanh();
         }
         let t22 = pr21.ln();
-        s5 + best6 + t8 + top11 + top12 + pr21 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1;
+        }
+        acc_q + s5 + best6 + t8 + top11 + top12 + pr21 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3758,7 +3937,7 @@ mod nest_89 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; one loop; selection by comparison; x.iter() loop.
 mod nest_90 {
     use super::*;
 
@@ -3816,7 +3995,15 @@ mod nest_90 {
                 top4 = d16;
             }
         }
-        top4 + top10 + top11 + h1[2] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + top4 + top10 + top11 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3880,7 +4067,7 @@ mod nest_90 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; literal bounds; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; literal bounds; local array's .len() as bound; one loop; selection by comparison.
 mod nest_91 {
     use super::*;
 
@@ -3916,7 +4103,20 @@ mod nest_91 {
         }
         let g13 = (relu(q11 + 0.2)).sqrt();
         let t14 = if g13 > 0.0 { g13 * x[m] } else { 0.0 };
-        top4 + pr10 + q11 + h1[3] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 = r1 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + top4 + pr10 + q11 + h1[3] * 0.5 + h1[3]
     }
 
     #[test]
@@ -4362,7 +4562,7 @@ mod nest_94 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; one loop; runtime bound n; selection by comparison.
 mod nest_95 {
     use super::*;
 
@@ -4397,7 +4597,26 @@ mod nest_95 {
             let t18 = if g17 > 0.0 { g17 * (-0.75_f64).max(d15) } else { 0.0 };
         }
         let t19 = (top14 * top14 + 0.5).ln();
-        best4 + top5 + t11 + top14 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + best4 + top5 + t11 + top14 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4461,7 +4680,7 @@ mod nest_95 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
 mod nest_96 {
     use super::*;
 
@@ -4500,7 +4719,17 @@ mod nest_96 {
             pr12 *= 0.75 + 0.5 * sigmoid(((h2[2 - m]).min(h2[m])).tanh().exp());
         }
         h2[2 - m] = pr12.ln();
-        q5 + q6 + t8 + t9 + pr12 + best13 + h1[4] * 0.5 + h1[2] + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + q5 + q6 + t8 + t9 + pr12 + best13 + h1[4] * 0.5 + h1[2] + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -4564,7 +4793,7 @@ mod nest_96 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n.
 mod nest_97 {
     use super::*;
 
@@ -4631,7 +4860,28 @@ mod nest_97 {
             s24 -= h1[1 - i22];
         }
         let t25 = relu(s24);
-        pr4 + q9 + s10 + t21 + s24 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r1 += hq[j % 4] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + pr4 + q9 + s10 + t21 + s24 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -5101,7 +5351,7 @@ mod nest_101 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; x.len() bound.
 mod nest_102 {
     use super::*;
 
@@ -5144,7 +5394,17 @@ mod nest_102 {
         }
         let t12 = sigmoid(s5);
         s5 = (s5 * 0.5 + ((s5 * 0.5 + x[1]) + (x[m] * (m as f64)))).tanh();
-        s5 + h1[3] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s5 + h1[3] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5208,7 +5468,7 @@ mod nest_102 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_103 {
     use super::*;
 
@@ -5273,7 +5533,20 @@ mod nest_103 {
             pr25 *= 1.0 + 0.25 * ((w[3] * 0.5 + top10).tanh() - (x[(m + 5) % 6] - b)).tanh();
         }
         h1[(m + 2) % 2] = relu(pr25);
-        (s5 * s5 + 1.0).ln()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q
+            + (s5 * s5 + 1.0).ln()
             + best6
             + (top10 * top10 + 1.0).ln()
             + q11
@@ -5453,7 +5726,7 @@ mod nest_104 {
     }
 }
 
-/// branch-local guard; carried scalar in a condition; integer if choosing an index; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; branch-local guard; carried scalar in a condition; integer if choosing an index; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_105 {
     use super::*;
 
@@ -5487,7 +5760,23 @@ mod nest_105 {
             }
         }
         let t15 = top11.tanh();
-        best4 + top11 + t15 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1;
+        }
+        acc_q + best4 + top11 + t15 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5693,7 +5982,7 @@ mod nest_106 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_107 {
     use super::*;
 
@@ -5776,7 +6065,17 @@ mod nest_107 {
                 top26 = d33;
             }
         }
-        s4 + top25 + top26 + h1[0] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s4 + top25 + top26 + h1[0] * 0.5 + h1[3]
     }
 
     #[test]
@@ -5840,7 +6139,7 @@ mod nest_107 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_108 {
     use super::*;
 
@@ -5924,7 +6223,15 @@ mod nest_108 {
             h1[0] = a;
         }
         let t30 = relu(s27);
-        best4 + top20 + pr26 + (s27 * s27 + 1.0).ln() + (t30 * t30 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best4 + top20 + pr26 + (s27 * s27 + 1.0).ln() + (t30 * t30 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -5988,7 +6295,7 @@ mod nest_108 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_109 {
     use super::*;
 
@@ -6039,7 +6346,17 @@ mod nest_109 {
         } else {
             h1[m] = (x[m] - 0.5_f64);
         }
-        best4 + (q8 * q8 + 1.0).ln() + s9 + (t12 * t12 + 1.0).ln() + q15 + pr16 + h1[2] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best4 + (q8 * q8 + 1.0).ln() + s9 + (t12 * t12 + 1.0).ln() + q15 + pr16 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6103,7 +6420,7 @@ mod nest_109 {
     }
 }
 
-/// accumulator reads itself; carried scalar written to an array after the loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; carried scalar written to an array after the loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
 mod nest_110 {
     use super::*;
 
@@ -6139,7 +6456,19 @@ mod nest_110 {
         }
         h1[2 - m] = top11.tanh();
         let t15 = sigmoid(top12);
-        s5 + top6 + top11 + top12 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s5 + top6 + top11 + top12 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6384,7 +6713,7 @@ mod nest_111 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop.
 mod nest_112 {
     use super::*;
 
@@ -6439,7 +6768,22 @@ mod nest_112 {
         let g24 = ((pr14).max(0.0)).sqrt();
         let t25 = if g24 > 0.0 { g24 * softplus(q15) } else { 0.0 };
         h1[(m + 1) % 3] = relu(q15);
-        s4 + q5 + pr14 + q15 + t25 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + s4 + q5 + pr14 + q15 + t25 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6503,7 +6847,7 @@ mod nest_112 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod nest_113 {
     use super::*;
 
@@ -6579,7 +6923,19 @@ mod nest_113 {
         }
         let g34 = (pr31 * pr31 + 0.5).sqrt();
         let t35 = if g34 > 0.0 { g34 * h2[0] } else { 0.0 };
-        (q5 * q5 + 1.0).ln() + pr12 + best13 + t26 + pr31 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + pr12 + best13 + t26 + pr31 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6643,7 +6999,7 @@ mod nest_113 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_114 {
     use super::*;
 
@@ -6729,7 +7085,16 @@ mod nest_114 {
             }
         }
         let t38 = (top32 * top32 + 0.5).ln();
-        q5 + s6 + s9 + top32 + t38 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + s6 + s9 + top32 + t38 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6880,7 +7245,7 @@ mod nest_115 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; x.iter() loop.
 mod nest_116 {
     use super::*;
 
@@ -6915,7 +7280,19 @@ mod nest_116 {
         h2[(m + 1) % 2] = sigmoid(s5);
         let t11 = (s6 * s6 + 0.5).ln();
         let p12 = if m == 0 { m } else { 0 };
-        s5 + s6 + t11 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + s6 + t11 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6979,7 +7356,7 @@ mod nest_116 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_117 {
     use super::*;
 
@@ -7070,7 +7447,19 @@ mod nest_117 {
             s5 = 0.5 * s5 + loc36[(m + 2) % 2];
         }
         let t38 = s35;
-        q4 + s5 + t22 + best25 + s26 + t30 + s35 + t38 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + q4 + s5 + t22 + best25 + s26 + t30 + s35 + t38 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7236,7 +7625,7 @@ mod nest_118 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_119 {
     use super::*;
 
@@ -7290,7 +7679,17 @@ mod nest_119 {
             s24 += ((t20) * (t20) + 0.5).ln();
         }
         let t25 = s24.tanh();
-        q5 + t20 + s24 + t25 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + q5 + t20 + s24 + t25 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]

@@ -141,7 +141,7 @@ mod nest_8000 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_8001 {
     use super::*;
 
@@ -232,7 +232,16 @@ mod nest_8001 {
         }
         let t40 = best21;
         let p41: usize = bucket(w, best21);
-        best5 + best21 + t40 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + best21 + t40 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -296,7 +305,7 @@ mod nest_8001 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
 mod nest_8002 {
     use super::*;
 
@@ -347,7 +356,16 @@ mod nest_8002 {
             s19 += w[(p3 + 2) % 4] * s19;
         }
         let t22 = (s20 * s20 + 0.5).ln();
-        best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s19 + s20 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[3]
     }
 
     #[test]
@@ -868,7 +886,7 @@ mod nest_8006 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_8007 {
     use super::*;
 
@@ -911,7 +929,15 @@ mod nest_8007 {
         }
         let g23 = (top18 * top18 + 0.5).sqrt();
         let t24 = if g23 > 0.0 { g23 * (best6 * 0.5 + t14) } else { 0.0 };
-        best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best6 + top7 + top18 + t24 + h1[5] * 0.5 + h1[4] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -975,7 +1001,7 @@ mod nest_8007 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; one loop; selection by comparison.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar written to an array after the loop; one loop; selection by comparison.
 mod nest_8008 {
     use super::*;
 
@@ -1008,7 +1034,15 @@ mod nest_8008 {
             }
         }
         h1[(p2 + 2) % 3] = best10.tanh();
-        top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + pr6 + best10 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -1072,7 +1106,7 @@ mod nest_8008 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_8009 {
     use super::*;
 
@@ -1156,7 +1190,21 @@ mod nest_8009 {
         }
         h1[3 - p3] += s39.tanh();
         let t41 = q40.tanh();
-        top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top6 + q31 + s32 + t35 + t36 + s39 + q40 + h1[3] * 0.5 + h1[2] + h2[1] * 0.5 + h2[5]
     }
 
     #[test]
@@ -1220,7 +1268,7 @@ mod nest_8009 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop.
 mod nest_8010 {
     use super::*;
 
@@ -1254,7 +1302,16 @@ mod nest_8010 {
         let t10 = s5;
         let t11 = (pr6 * pr6 + 1.0).sqrt();
         let p12: usize = nearest_to(x, pr6);
-        s5 + (pr6 * pr6 + 1.0).ln() + (t11 * t11 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + s5 + (pr6 * pr6 + 1.0).ln() + (t11 * t11 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1318,7 +1375,7 @@ mod nest_8010 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; one loop.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; one loop.
 mod nest_8011 {
     use super::*;
 
@@ -1338,7 +1395,19 @@ mod nest_8011 {
         }
         h1[m + 1] = relu(s5);
         s5 -= ((s5).max(s5) + (b + pr6));
-        s5 + pr6 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s5 + pr6 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1760,7 +1829,7 @@ mod nest_8014 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_8015 {
     use super::*;
 
@@ -1822,7 +1891,15 @@ mod nest_8015 {
             let g29 = ((t19 - a).tanh() * (t19 - a).tanh() + 0.5).sqrt();
             let t30 = if g29 > 0.0 { g29 } else { 0.0 };
         }
-        (q6 * q6 + 1.0).ln() + (t19 * t19 + 1.0).ln() + best22 + s23 + h1[1] * 0.5 + h1[2] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + (q6 * q6 + 1.0).ln() + (t19 * t19 + 1.0).ln() + best22 + s23 + h1[1] * 0.5 + h1[2] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -2121,7 +2198,7 @@ mod nest_8017 {
     }
 }
 
-/// a passive call for an index; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; selection by comparison.
+/// a passive call for an index; a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; selection by comparison.
 mod nest_8018 {
     use super::*;
 
@@ -2158,7 +2235,21 @@ mod nest_8018 {
                 top5 = d11;
             }
         }
-        top5 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + top5 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2402,7 +2493,7 @@ mod nest_8020 {
     }
 }
 
-/// a passive call assigned to an integer variable; bound depends on an outer index; integer if choosing an index; one loop; selection by comparison; x.iter() loop.
+/// a passive call assigned to an integer variable; a sum of inner reductions; bound depends on an outer index; integer if choosing an index; one loop; selection by comparison; x.iter() loop.
 mod nest_8021 {
     use super::*;
 
@@ -2433,7 +2524,19 @@ mod nest_8021 {
                 top12 = d15;
             }
         }
-        best6 + top12 + q13 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best6 + top12 + q13 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -3598,7 +3701,7 @@ mod nest_8029 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_8030 {
     use super::*;
 
@@ -3672,7 +3775,22 @@ mod nest_8030 {
         }
         let t30 = sigmoid(s15);
         let t31 = pr16.tanh();
-        top6 + s15 + pr16 + t30 + t31 + h1[2] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1;
+        }
+        acc_q + top6 + s15 + pr16 + t30 + t31 + h1[2] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3736,7 +3854,7 @@ mod nest_8030 {
     }
 }
 
-/// a passive call assigned to an integer variable; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range.
+/// a passive call assigned to an integer variable; a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range.
 mod nest_8031 {
     use super::*;
 
@@ -3784,7 +3902,19 @@ mod nest_8031 {
         }
         let t18 = relu(pr6);
         s5 += ((x[(p2 + 4) % 6]).mul_add(s5, 0.5)).atan();
-        s5 + pr6 + h1[0] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + pr6 + h1[0] * 0.5 + h1[3]
     }
 
     #[test]
@@ -3848,7 +3978,7 @@ mod nest_8031 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop.
 mod nest_8032 {
     use super::*;
 
@@ -3889,7 +4019,15 @@ mod nest_8032 {
             pr11 *= 0.75 + 0.5 * sigmoid(loc12[(m + 2) % 2]);
         }
         let t14 = pr11;
-        s6 + pr11 + h1[0] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s6 + pr11 + h1[0] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -4233,7 +4371,7 @@ mod nest_8034 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_8035 {
     use super::*;
 
@@ -4303,7 +4441,19 @@ mod nest_8035 {
         if pr23 > ((t20) * (t20) + 0.5).ln() {
             h2[5] = ((a).mul_add((-0.75_f64), 0.5) * (-x[(p3 + 3) % 6]));
         }
-        s6 + s7 + t20 + pr23 + t27 + h1[3] * 0.5 + h1[2] + h2[4] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + s6 + s7 + t20 + pr23 + t27 + h1[3] * 0.5 + h1[2] + h2[4] * 0.5 + h2[3]
     }
 
     #[test]
@@ -4483,7 +4633,7 @@ mod nest_8036 {
     }
 }
 
-/// a passive call for an index; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop.
+/// a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop.
 mod nest_8037 {
     use super::*;
 
@@ -4508,7 +4658,23 @@ mod nest_8037 {
         }
         h1[0] += q6.ln();
         let t10 = (-softplus((-0.75_f64)));
-        q6 + t10 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q -= r1;
+        }
+        acc_q + q6 + t10 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -4572,7 +4738,7 @@ mod nest_8037 {
     }
 }
 
-/// a passive call assigned to an integer variable; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_8038 {
     use super::*;
 
@@ -4622,7 +4788,16 @@ mod nest_8038 {
             s7 += sigmoid(s18) * h2[(m + 1) % 2];
         }
         let t24 = relu(q13);
-        q6 + (s7 * s7 + 1.0).ln() + q13 + t24 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + q6 + (s7 * s7 + 1.0).ln() + q13 + t24 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]

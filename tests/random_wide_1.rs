@@ -171,7 +171,7 @@ mod nest_1000 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1001 {
     use super::*;
 
@@ -221,7 +221,16 @@ mod nest_1001 {
         let g25 = ((best17).max(0.0)).sqrt();
         let t26 = if g25 > 0.0 { g25 } else { 0.0 };
         let t27 = (s18 * s18 + 0.5).ln();
-        best4 + best17 + s18 + t27 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best4 + best17 + s18 + t27 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -285,7 +294,7 @@ mod nest_1001 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_1002 {
     use super::*;
 
@@ -341,7 +350,15 @@ mod nest_1002 {
         let t24 = sigmoid(best14);
         let g25 = ((s15).max(0.0)).sqrt();
         let t26 = if g25 > 0.0 { g25 * (t24).tanh().exp() } else { 0.0 };
-        top5 + best14 + s15 + t24 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + best14 + s15 + t24 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -508,7 +525,7 @@ mod nest_1003 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop.
 mod nest_1004 {
     use super::*;
 
@@ -543,7 +560,17 @@ mod nest_1004 {
             h1[0] = softplus(q5);
             q5 += ((((1.5_f64) * (1.5_f64) + 0.5).ln()).sin()).exp();
         }
-        q5 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -750,7 +777,7 @@ mod nest_1005 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1006 {
     use super::*;
 
@@ -832,7 +859,16 @@ mod nest_1006 {
             s23 -= (if t25 > d24 { t25 * 2.0 } else { d24 - t25 }).tanh();
         }
         let t26 = (s23 * s23 + 0.5).ln();
-        best4 + pr5 + t18 + s23 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best4 + pr5 + t18 + s23 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -896,7 +932,7 @@ mod nest_1006 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1007 {
     use super::*;
 
@@ -943,7 +979,15 @@ mod nest_1007 {
         }
         let g19 = (relu(pr13 - 0.8)).sqrt();
         let t20 = if g19 > 0.0 { g19 } else { 0.0 };
-        q4 + top7 + pr13 + best14 + h1[2] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + q4 + top7 + pr13 + best14 + h1[2] * 0.5 + h1[3]
     }
 
     #[test]
@@ -1007,7 +1051,7 @@ mod nest_1007 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_1008 {
     use super::*;
 
@@ -1078,7 +1122,20 @@ mod nest_1008 {
         let t27 = relu(top5);
         h1[m] = (-w[3 - m]);
         h1[2] = softplus((top5 * 0.5 + top4));
-        top4 + top5 + h1[2] * 0.5 + h1[4]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + top4 + top5 + h1[2] * 0.5 + h1[4]
     }
 
     #[test]
@@ -1324,7 +1381,7 @@ mod nest_1010 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1011 {
     use super::*;
 
@@ -1378,7 +1435,15 @@ mod nest_1011 {
         h1[(m + 1) % 4] = best20;
         let g24 = ((top21 - 0.3).max(0.0)).sqrt();
         let t25 = if g24 > 0.0 { g24 } else { 0.0 };
-        q4 + top11 + s12 + best20 + top21 + h1[3] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + q4 + top11 + s12 + best20 + top21 + h1[3] * 0.5 + h1[3]
     }
 
     #[test]
@@ -1442,7 +1507,7 @@ mod nest_1011 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter().enumerate() loop.
 mod nest_1012 {
     use super::*;
 
@@ -1500,7 +1565,16 @@ mod nest_1012 {
         if pr16 > q5 {
             h1[(m + 2) % 6] = (-(x[5 - m] * 0.5 + w[m + 1]));
         }
-        (q5 * q5 + 1.0).ln() + q12 + pr16 + h1[1] * 0.5 + h1[3] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + q12 + pr16 + h1[1] * 0.5 + h1[3] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -2563,7 +2637,7 @@ mod nest_1020 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1021 {
     use super::*;
 
@@ -2620,7 +2694,19 @@ mod nest_1021 {
             let p29 = if m == 0 { 2 } else { m - 1 };
         }
         let p30 = if m == 0 { 1 } else { m - 1 };
-        top5 + t21 + best24 + h1[2] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + t21 + best24 + h1[2] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -2684,7 +2770,7 @@ mod nest_1021 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1022 {
     use super::*;
 
@@ -2747,7 +2833,19 @@ mod nest_1022 {
         }
         let g25 = (q20 * q20 + 0.5).sqrt();
         let t26 = if g25 > 0.0 { g25 } else { 0.0 };
-        s4 + top5 + q20 + t26 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + top5 + q20 + t26 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -2811,7 +2909,7 @@ mod nest_1022 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; one loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; one loop; x.len() bound.
 mod nest_1023 {
     use super::*;
 
@@ -2843,7 +2941,19 @@ mod nest_1023 {
         }
         let t13 = (s11 * s11 + 0.5).ln();
         h1[(m + 1) % 3] += (w[m + 1] + x[5 - m]);
-        pr4 + s11 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + pr4 + s11 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3040,7 +3150,7 @@ mod nest_1024 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1025 {
     use super::*;
 
@@ -3094,7 +3204,20 @@ mod nest_1025 {
         }
         h1[(m + 1) % 2] = relu(s21);
         h2[0] = ((h1[(m + 2) % 2] - (m as f64)).tanh()).tanh();
-        best5 + s21 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + best5 + s21 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3158,7 +3281,7 @@ mod nest_1025 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison.
 mod nest_1026 {
     use super::*;
 
@@ -3196,7 +3319,19 @@ mod nest_1026 {
         }
         let t15 = (s6 * s6 + 1.0).sqrt();
         let p16 = if m == 0 { 1 } else { m - 1 };
-        top5 + s6 + t15 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top5 + s6 + t15 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3260,7 +3395,7 @@ mod nest_1026 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1027 {
     use super::*;
 
@@ -3340,7 +3475,28 @@ mod nest_1027 {
         }
         let g40 = ((s37 + 0.2).max(0.0)).sqrt();
         let t41 = if g40 > 0.0 { g40 * (m as f64) } else { 0.0 };
-        q5 + pr10 + pr11 + t34 + s37 + t41 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 = r1 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + q5 + pr10 + pr11 + t34 + s37 + t41 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3552,7 +3708,7 @@ mod nest_1028 {
     }
 }
 
-/// branch-local guard; literal bounds; one loop; selection by comparison.
+/// a sum of inner reductions; branch-local guard; literal bounds; one loop; selection by comparison.
 mod nest_1029 {
     use super::*;
 
@@ -3571,7 +3727,15 @@ mod nest_1029 {
         let g8 = (best4 * best4 + 0.5).sqrt();
         let t9 = if g8 > 0.0 { g8 * b } else { 0.0 };
         let t10 = b;
-        best4 + t10 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best4 + t10 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3870,7 +4034,7 @@ mod nest_1031 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_1032 {
     use super::*;
 
@@ -3927,7 +4091,21 @@ mod nest_1032 {
             s21 = 0.5 * s21 + loc23[1];
         }
         h1[m] += (s21 * s21 + 1.0).sqrt();
-        top4 + pr5 + t17 + s21 + h1[0] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top4 + pr5 + t17 + s21 + h1[0] * 0.5 + h1[2]
     }
 
     #[test]
@@ -3991,7 +4169,7 @@ mod nest_1032 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1033 {
     use super::*;
 
@@ -4057,7 +4235,25 @@ mod nest_1033 {
         }
         let g32 = ((best26 - 0.3).max(0.0)).sqrt();
         let t33 = if g32 > 0.0 { g32 * (m as f64).powi(2) } else { 0.0 };
-        top4 + q5 + t10 + (s13 * s13 + 1.0).ln() + (best26 * best26 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q -= r1;
+        }
+        acc_q + top4 + q5 + t10 + (s13 * s13 + 1.0).ln() + (best26 * best26 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4249,7 +4445,7 @@ mod nest_1034 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1035 {
     use super::*;
 
@@ -4285,7 +4481,24 @@ mod nest_1035 {
             s4 = (s4 * 0.5 + (x[i2 + 3]).sin()).tanh();
         }
         h1[2 - m] = ((b) * (b) + 1.0).sqrt();
-        s4 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + s4 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -4349,7 +4562,7 @@ mod nest_1035 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1036 {
     use super::*;
 
@@ -4438,7 +4651,23 @@ mod nest_1036 {
         } else {
             s5 += s5 + h1[(m + 1) % 4];
         }
-        q4 + (s5 * s5 + 1.0).ln() + t15 + s19 + top20 + t23 + pr26 + h1[2] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + q4 + (s5 * s5 + 1.0).ln() + t15 + s19 + top20 + t23 + pr26 + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -4622,7 +4851,7 @@ mod nest_1037 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1038 {
     use super::*;
 
@@ -4674,7 +4903,15 @@ mod nest_1038 {
             }
             let t27 = ((m as f64) * (m as f64) + 0.5).ln();
         }
-        (q4 * q4 + 1.0).ln() + top24 + h1[5] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + (q4 * q4 + 1.0).ln() + top24 + h1[5] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4738,7 +4975,7 @@ mod nest_1038 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; local array's .len() as bound; one loop.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; carried scalar in a condition; integer if choosing an index; local array's .len() as bound; one loop.
 mod nest_1039 {
     use super::*;
 
@@ -4763,7 +5000,15 @@ mod nest_1039 {
             let p12 = if i9 == 0 { 1 } else { i9 - 1 };
         }
         let t13 = relu(s11);
-        q4 + s11 + t13 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + q4 + s11 + t13 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4967,7 +5212,7 @@ mod nest_1040 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
 mod nest_1041 {
     use super::*;
 
@@ -5029,7 +5274,16 @@ mod nest_1041 {
                 (2.0_f64 * 0.5 + x[(m + 1) % 6]) - ((m as f64) + w[3 - m])
             });
         }
-        top5 + s13 + top14 + t22 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top5 + s13 + top14 + t22 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5191,7 +5445,7 @@ mod nest_1042 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1043 {
     use super::*;
 
@@ -5246,7 +5500,24 @@ mod nest_1043 {
             let t26 = if g25 > 0.0 { g25 * x[(i21 + 5) % 6] } else { 0.0 };
         }
         let t27 = s24;
-        (q5 * q5 + 1.0).ln() + s23 + s24 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[4]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + s23 + s24 + h1[0] * 0.5 + h1[0] + h2[5] * 0.5 + h2[4]
     }
 
     #[test]
@@ -5310,7 +5581,7 @@ mod nest_1043 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1044 {
     use super::*;
 
@@ -5363,7 +5634,21 @@ mod nest_1044 {
             }
         }
         let t24 = pr21.tanh();
-        top4 + pr21 + t24 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + top4 + pr21 + t24 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5427,7 +5712,7 @@ mod nest_1044 {
     }
 }
 
-/// bound depends on an outer index; one loop; selection by comparison.
+/// a sum of inner reductions; bound depends on an outer index; one loop; selection by comparison.
 mod nest_1045 {
     use super::*;
 
@@ -5448,7 +5733,20 @@ mod nest_1045 {
         if d8 > top5 {
             top5 = d8;
         }
-        top5 + t7 + d8 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + t7 + d8 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[3]
     }
 
     #[test]
@@ -5631,7 +5929,7 @@ mod nest_1046 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1047 {
     use super::*;
 
@@ -5677,7 +5975,19 @@ mod nest_1047 {
             s4 += 0.5_f64;
             h1[5 - m] = (0.25_f64 - t13).min(s4);
         }
-        s4 + s5 + s16 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s4 + s5 + s16 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -5741,7 +6051,7 @@ mod nest_1047 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; reversed range.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; one loop; reversed range.
 mod nest_1048 {
     use super::*;
 
@@ -5768,7 +6078,15 @@ mod nest_1048 {
             q5 += sigmoid(loc10[(i6 + 2) % 2] * softplus(((q5).min(a)).tanh()));
         }
         h2[m] += ((if q5 > a { q5 * 2.0 } else { a - q5 }).tanh() * x[m + 3]);
-        q5 + q8 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + q8 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5832,7 +6150,7 @@ mod nest_1048 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_1049 {
     use super::*;
 
@@ -5891,7 +6209,15 @@ mod nest_1049 {
             }
         }
         h1[5 - m] += (best15 * best15 + 0.5).ln();
-        best5 + best15 + h1[3] * 0.5 + h1[5] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + best15 + h1[3] * 0.5 + h1[5] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6900,7 +7226,7 @@ mod nest_1056 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1057 {
     use super::*;
 
@@ -6967,7 +7293,19 @@ mod nest_1057 {
                 0.0
             };
         }
-        pr4 + q7 + q8 + t25 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr4 + q7 + q8 + t25 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7031,7 +7369,7 @@ mod nest_1057 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; if inside a loop; one loop.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; if inside a loop; one loop.
 mod nest_1058 {
     use super::*;
 
@@ -7060,7 +7398,21 @@ mod nest_1058 {
         let t6 = (q5 * q5 + 1.0).sqrt();
         let g7 = (relu((q5 / ((b) * (b) + 1.0)).tanh())).sqrt();
         let t8 = if g7 > 0.0 { g7 * (if b > w[m + 1] { b * 2.0 } else { w[m + 1] - b }) } else { 0.0 };
-        q5 + t6 + t8 + h1[2] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + q5 + t6 + t8 + h1[2] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7411,7 +7763,7 @@ mod nest_1060 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.len() bound.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.len() bound.
 mod nest_1061 {
     use super::*;
 
@@ -7493,7 +7845,19 @@ mod nest_1061 {
             h1[0] = best5;
         }
         let t39 = s37;
-        best5 + t29 + s32 + t34 + s37 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + t29 + s32 + t34 + s37 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -8320,7 +8684,7 @@ mod nest_1067 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison.
 mod nest_1068 {
     use super::*;
 
@@ -8416,7 +8780,19 @@ mod nest_1068 {
             let t41 = if g40 > 0.0 { g40 } else { 0.0 };
         }
         let t42 = (1.0 / pr38);
-        s4 + t35 + pr38 + q39 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s4 + t35 + pr38 + q39 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -8480,7 +8856,7 @@ mod nest_1068 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_1069 {
     use super::*;
 
@@ -8552,7 +8928,20 @@ mod nest_1069 {
                     );
         }
         h2[(m + 1) % 2] = pr15.ln();
-        q5 + q10 + t12 + pr15 + best16 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + q5 + q10 + t12 + pr15 + best16 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -8719,7 +9108,7 @@ mod nest_1070 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1071 {
     use super::*;
 
@@ -8763,7 +9152,15 @@ mod nest_1071 {
             let g22 = (((-t16).tanh() - 0.3).max(0.0)).sqrt();
             let t23 = if g22 > 0.0 { g22 * (w[3 - m]).abs() } else { 0.0 };
         }
-        top4 + (s19 * s19 + 1.0).ln() + s20 + t21 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top4 + (s19 * s19 + 1.0).ln() + s20 + t21 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -8827,7 +9224,7 @@ mod nest_1071 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_1072 {
     use super::*;
 
@@ -8895,7 +9292,15 @@ mod nest_1072 {
             h1[0] += ((h1[0] / ((h1[0]) * (h1[0]) + 1.0)).tanh() - (1.5_f64 - 0.5_f64));
         }
         let t33 = sigmoid(best28);
-        s4 + t24 + top27 + best28 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s4 + t24 + top27 + best28 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8959,7 +9364,7 @@ mod nest_1072 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_1073 {
     use super::*;
 
@@ -9012,7 +9417,16 @@ mod nest_1073 {
         let g20 = (s14 * s14 + 0.5).sqrt();
         let t21 = if g20 > 0.0 { g20 * (top15 * (m as f64)) } else { 0.0 };
         let t22 = relu(top15);
-        (q4 * q4 + 1.0).ln() + best5 + t10 + (s14 * s14 + 1.0).ln() + top15 + t22 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + (q4 * q4 + 1.0).ln() + best5 + t10 + (s14 * s14 + 1.0).ln() + top15 + t22 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9161,7 +9575,7 @@ mod nest_1074 {
     }
 }
 
-/// array write inside a branch; branch-local guard; if inside a loop; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; array write inside a branch; branch-local guard; if inside a loop; one loop; selection by comparison; x.len() bound.
 mod nest_1075 {
     use super::*;
 
@@ -9192,7 +9606,16 @@ mod nest_1075 {
         if d12 > top5 {
             top5 = d12;
         }
-        best4 + top5 + t10 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best4 + top5 + t10 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9358,7 +9781,7 @@ mod nest_1076 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1077 {
     use super::*;
 
@@ -9400,7 +9823,17 @@ mod nest_1077 {
             let p22 = if i17 == 0 { 0 } else { i17 - 1 };
         }
         h1[5 - m] = relu(s19);
-        s4 + pr5 + best14 + t16 + s19 + h1[4] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + pr5 + best14 + t16 + s19 + h1[4] * 0.5 + h1[3]
     }
 
     #[test]
@@ -10583,7 +11016,7 @@ mod nest_1086 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1087 {
     use super::*;
 
@@ -10657,7 +11090,20 @@ mod nest_1087 {
         }
         let g32 = (top27 * top27 + 0.5).sqrt();
         let t33 = if g32 > 0.0 { g32 } else { 0.0 };
-        top5 + (s6 * s6 + 1.0).ln() + q12 + t24 + top27 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + (s6 * s6 + 1.0).ln() + q12 + t24 + top27 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -11172,7 +11618,7 @@ mod nest_1091 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
 mod nest_1092 {
     use super::*;
 
@@ -11206,7 +11652,17 @@ mod nest_1092 {
             let t11 = if g10 > 0.0 { g10 } else { 0.0 };
             h1[m + 1] += (x[m] - (t9).min((m as f64)));
         }
-        s4 + s5 + t9 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + s5 + t9 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -11429,7 +11885,7 @@ mod nest_1093 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1094 {
     use super::*;
 
@@ -11501,7 +11957,20 @@ mod nest_1094 {
             h1[0] = ((a).atan()).sin();
             h1[0] = (0.25_f64 / ((t8 + w[m]) * (t8 + w[m]) + 1.0));
         }
-        top4 + t8 + top11 + (s12 * s12 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + top4 + t8 + top11 + (s12 * s12 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -11676,7 +12145,7 @@ mod nest_1095 {
     }
 }
 
-/// array write inside a branch; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; array write inside a branch; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
 mod nest_1096 {
     use super::*;
 
@@ -11719,7 +12188,16 @@ mod nest_1096 {
             }
         }
         h1[m + 3] = best9;
-        top4 + best9 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top4 + best9 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11885,7 +12363,7 @@ mod nest_1097 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop; x.iter() loop.
 mod nest_1098 {
     use super::*;
 
@@ -11920,7 +12398,17 @@ mod nest_1098 {
                 h1[(m + 1) % 3] = ((t11).atan() + (w[3 - m]).min(h1[2 - i12]));
             }
         }
-        pr4 + q14 + h1[0] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + pr4 + q14 + h1[0] * 0.5 + h1[2]
     }
 
     #[test]
@@ -11984,7 +12472,7 @@ mod nest_1098 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; literal bounds; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; literal bounds; one loop.
 mod nest_1099 {
     use super::*;
 
@@ -12007,7 +12495,16 @@ mod nest_1099 {
         }
         let t8 = relu(s4);
         s4 += (a).max(sigmoid(b));
-        s4 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + s4 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]

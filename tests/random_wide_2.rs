@@ -39,7 +39,7 @@ fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad:
     }
 }
 
-/// array write inside a branch; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; selection by comparison.
 mod nest_1100 {
     use super::*;
 
@@ -69,7 +69,15 @@ mod nest_1100 {
             h1[0] += ((if x[5 - m] > w[m + 1] { x[5 - m] * 2.0 } else { w[m + 1] - x[5 - m] })
                 * (t10 / ((w[1]) * (w[1]) + 1.0)));
         }
-        q4 + top5 + t9 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + q4 + top5 + t9 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -374,7 +382,7 @@ mod nest_1102 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1103 {
     use super::*;
 
@@ -441,7 +449,15 @@ mod nest_1103 {
             }
         }
         let t34 = best32;
-        top4 + t29 + best32 + t34 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + top4 + t29 + best32 + t34 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -639,7 +655,7 @@ mod nest_1104 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; ln/sqrt/division of a positive carried scalar; one loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; ln/sqrt/division of a positive carried scalar; one loop.
 mod nest_1105 {
     use super::*;
 
@@ -655,7 +671,15 @@ mod nest_1105 {
         }
         let t7 = pr5.ln();
         h2[0] = sigmoid(x[5 - m]);
-        pr5 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr5 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -942,7 +966,7 @@ mod nest_1107 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1108 {
     use super::*;
 
@@ -999,7 +1023,15 @@ mod nest_1108 {
         if s10 > (x[5 - m] * t6) {
             s10 += 0.1 * s10 + (b - s10).tanh();
         }
-        s4 + pr5 + t6 + best9 + s10 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + pr5 + t6 + best9 + s10 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1171,7 +1203,7 @@ mod nest_1109 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1110 {
     use super::*;
 
@@ -1243,7 +1275,19 @@ mod nest_1110 {
         let g32 = (relu(s27)).sqrt();
         let t33 = if g32 > 0.0 { g32 * (if s27 > x[m + 3] { s27 * 2.0 } else { x[m + 3] - s27 }).tanh() } else { 0.0 };
         let t34 = relu(top28);
-        top4 + best11 + s27 + top28 + t33 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + top4 + best11 + s27 + top28 + t33 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -1307,7 +1351,7 @@ mod nest_1110 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1111 {
     use super::*;
 
@@ -1386,7 +1430,21 @@ mod nest_1111 {
         let t33 = sigmoid(s28);
         let t34 = sigmoid(best29);
         h1[0] = ((((s28) * (s28) + 1.0).sqrt()) * (((s28) * (s28) + 1.0).sqrt()) + 1.0).sqrt();
-        (pr4 * pr4 + 1.0).ln() + s28 + best29 + h1[2] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + (pr4 * pr4 + 1.0).ln() + s28 + best29 + h1[2] * 0.5 + h1[1]
     }
 
     #[test]
@@ -2252,7 +2310,7 @@ mod nest_1117 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_1118 {
     use super::*;
 
@@ -2318,7 +2376,26 @@ mod nest_1118 {
                 }
             }
         }
-        s4 + best5 + s9 + s10 + best16 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r1 += x[(i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + s4 + best5 + s9 + s10 + best16 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -2382,7 +2459,7 @@ mod nest_1118 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1119 {
     use super::*;
 
@@ -2452,7 +2529,15 @@ mod nest_1119 {
             q4 += ((h1[0]).tanh()).exp();
         }
         h1[0] = a;
-        q4 + s5 + t7 + pr10 + best11 + t27 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + q4 + s5 + t7 + pr10 + best11 + t27 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2863,7 +2948,7 @@ mod nest_1122 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1123 {
     use super::*;
 
@@ -2947,7 +3032,19 @@ mod nest_1123 {
         let t29 = if g28 > 0.0 { g28 * (best5).max((m as f64)) } else { 0.0 };
         let t30 = relu(best25);
         let p31 = if m == 0 { 1 } else { m - 1 };
-        (pr4 * pr4 + 1.0).ln() + best5 + s24 + best25 + t29 + t30 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + (pr4 * pr4 + 1.0).ln() + best5 + s24 + best25 + t29 + t30 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3011,7 +3108,7 @@ mod nest_1123 {
     }
 }
 
-/// array write inside a branch; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; array write inside a branch; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison; x.iter().enumerate() loop.
 mod nest_1124 {
     use super::*;
 
@@ -3053,7 +3150,17 @@ mod nest_1124 {
         }
         let t12 = top8;
         let t13 = s9.tanh();
-        s5 + top8 + s9 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + top8 + s9 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3117,7 +3224,7 @@ mod nest_1124 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; runtime bound n; selection by comparison.
 mod nest_1125 {
     use super::*;
 
@@ -3187,7 +3294,17 @@ mod nest_1125 {
         let g24 = (best19 * best19 + 0.5).sqrt();
         let t25 = if g24 > 0.0 { g24 } else { 0.0 };
         let t26 = q20;
-        s5 + best6 + pr16 + best19 + q20 + t25 + t26 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + best6 + pr16 + best19 + q20 + t25 + t26 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -3251,7 +3368,7 @@ mod nest_1125 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_1126 {
     use super::*;
 
@@ -3326,7 +3443,16 @@ mod nest_1126 {
                 best16 = d30;
             }
         }
-        s5 + best15 + best16 + t24 + best27 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s5 + best15 + best16 + t24 + best27 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3517,7 +3643,7 @@ mod nest_1127 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; x.iter().enumerate() loop.
 mod nest_1128 {
     use super::*;
 
@@ -3577,7 +3703,19 @@ mod nest_1128 {
             s22 += 0.25 * s22 + ((s4 * (i20 as f64)) * 0.5 + t19);
         }
         h1[(m + 2) % 3] = (s22 * s22 + 0.5).ln();
-        s4 + s5 + s14 + (s22 * s22 + 1.0).ln() + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + s5 + s14 + (s22 * s22 + 1.0).ln() + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -3738,7 +3876,7 @@ mod nest_1129 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1130 {
     use super::*;
 
@@ -3814,7 +3952,25 @@ mod nest_1130 {
         }
         let g38 = (top33 * top33 + 0.5).sqrt();
         let t39 = if g38 > 0.0 { g38 * (w[(m + 1) % 4] * 0.5 + x[m]) } else { 0.0 };
-        best5 + s26 + t30 + top33 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r1 += x[(i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + best5 + s26 + t30 + top33 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3878,7 +4034,7 @@ mod nest_1130 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_1131 {
     use super::*;
 
@@ -3959,7 +4115,16 @@ mod nest_1131 {
         if q25 > (a + 1.5_f64) {
             h1[1] = (x[5] - (q12 + t22));
         }
-        s4 + q5 + t8 + top11 + q12 + t22 + q25 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s4 + q5 + t8 + top11 + q12 + t22 + q25 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4023,7 +4188,7 @@ mod nest_1131 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1132 {
     use super::*;
 
@@ -4106,7 +4271,16 @@ mod nest_1132 {
                 best35 = d37;
             }
         }
-        pr4 + top5 + t14 + (s17 * s17 + 1.0).ln() + best35 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + pr4 + top5 + t14 + (s17 * s17 + 1.0).ln() + best35 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -4170,7 +4344,7 @@ mod nest_1132 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison; x.iter() loop.
 mod nest_1133 {
     use super::*;
 
@@ -4211,7 +4385,15 @@ mod nest_1133 {
             }
         }
         h2[0] = sigmoid(top12);
-        s5 + top6 + top12 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s5 + top6 + top12 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4366,7 +4548,7 @@ mod nest_1134 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_1135 {
     use super::*;
 
@@ -4457,7 +4639,19 @@ mod nest_1135 {
             pr32 *= 0.75 + 0.5 * sigmoid(pr25);
         }
         let t33 = (1.0 / pr32);
-        top4 + top5 + t22 + pr25 + pr32 + h1[2] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + top4 + top5 + t22 + pr25 + pr32 + h1[2] * 0.5 + h1[1]
     }
 
     #[test]
@@ -4521,7 +4715,7 @@ mod nest_1135 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1136 {
     use super::*;
 
@@ -4568,7 +4762,15 @@ mod nest_1136 {
         let t23 = sigmoid(best20);
         let g24 = ((x[m]).sin() * (x[m]).sin() + 0.5).sqrt();
         let t25 = if g24 > 0.0 { g24 * (x[5 - m]).max(1.5_f64) } else { 0.0 };
-        best5 + best6 + t16 + t17 + best20 + t25 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + best5 + best6 + t16 + t17 + best20 + t25 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4632,7 +4834,7 @@ mod nest_1136 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_1137 {
     use super::*;
 
@@ -4698,7 +4900,20 @@ mod nest_1137 {
         } else {
             h1[0] += (b / ((s4) * (s4) + 1.0)).powi(2);
         }
-        s4 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4762,7 +4977,7 @@ mod nest_1137 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1138 {
     use super::*;
 
@@ -4812,7 +5027,26 @@ mod nest_1138 {
             h1[(m + 2) % 2] = (t19).max((x[(m + 3) % 6]).min(top8));
             s4 += 0.1 * s4 + relu((t19 / ((top8) * (top8) + 1.0)));
         }
-        s4 + top8 + (q9 * q9 + 1.0).ln() + t19 + (t20 * t20 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 = r1 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + s4 + top8 + (q9 * q9 + 1.0).ln() + t19 + (t20 * t20 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5708,7 +5942,7 @@ mod nest_1145 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop; reversed range; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop; reversed range; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1146 {
     use super::*;
 
@@ -5770,7 +6004,21 @@ mod nest_1146 {
         }
         let t26 = best20.tanh();
         h1[0] += (best21 * best21 + 0.5).ln();
-        top5 + q6
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q
+            + top5
+            + q6
             + t9
             + t10
             + best13
@@ -6346,7 +6594,7 @@ mod nest_1150 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1151 {
     use super::*;
 
@@ -6434,7 +6682,24 @@ mod nest_1151 {
         let g36 = (relu(best24 - 0.3)).sqrt();
         let t37 = if g36 > 0.0 { g36 } else { 0.0 };
         s4 = 0.5 * s4 + ((x[(m + 1) % 6]).max(x[(m + 6) % 6])).abs();
-        s4 + q23 + best24 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + s4 + q23 + best24 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6498,7 +6763,7 @@ mod nest_1151 {
     }
 }
 
-/// branch-local guard; one loop; x.iter() loop.
+/// a sum of inner reductions; branch-local guard; one loop; x.iter() loop.
 mod nest_1152 {
     use super::*;
 
@@ -6519,7 +6784,15 @@ mod nest_1152 {
         let t5 = s4.tanh();
         let g6 = (relu(s4 + 0.2)).sqrt();
         let t7 = if g6 > 0.0 { g6 } else { 0.0 };
-        s4 + t5 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s4 + t5 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6897,7 +7170,7 @@ mod nest_1154 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1155 {
     use super::*;
 
@@ -6962,7 +7235,17 @@ mod nest_1155 {
         }
         let g24 = (relu(s12 - 0.8)).sqrt();
         let t25 = if g24 > 0.0 { g24 * s4 } else { 0.0 };
-        s4 + top5 + t7 + best11 + s12 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + top5 + t7 + best11 + s12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7298,7 +7581,7 @@ mod nest_1157 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_1158 {
     use super::*;
 
@@ -7350,7 +7633,30 @@ mod nest_1158 {
         if sigmoid(a) < 0.0 {
             h1[(m + 2) % 6] = sigmoid(top13);
         }
-        s5 + t10 + top13 + (s14 * s14 + 1.0).ln() + (t25 * t25 + 1.0).ln() + h1[1] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q
+            + s5
+            + t10
+            + top13
+            + (s14 * s14 + 1.0).ln()
+            + (t25 * t25 + 1.0).ln()
+            + h1[1] * 0.5
+            + h1[0]
+            + h2[2] * 0.5
+            + h2[0]
     }
 
     #[test]
@@ -8095,7 +8401,7 @@ mod nest_1163 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_1164 {
     use super::*;
 
@@ -8162,7 +8468,20 @@ mod nest_1164 {
                 - (if best22 > (m as f64) { best22 * 2.0 } else { (m as f64) - best22 }).tanh());
         }
         let t30 = q23.ln();
-        top5 + q11 + best22 + (q23 * q23 + 1.0).ln() + h1[5] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + q11 + best22 + (q23 * q23 + 1.0).ln() + h1[5] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8226,7 +8545,7 @@ mod nest_1164 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; reversed range; selection by comparison.
 mod nest_1165 {
     use super::*;
 
@@ -8258,7 +8577,16 @@ mod nest_1165 {
             s9 -= best4;
         }
         h1[(m + 2) % 2] = s9;
-        best4 + q5 + s9 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best4 + q5 + s9 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -8457,7 +8785,7 @@ mod nest_1166 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range.
 mod nest_1167 {
     use super::*;
 
@@ -8495,7 +8823,15 @@ mod nest_1167 {
                         .tanh();
         }
         let t15 = sigmoid(pr14);
-        s5 + t11 + pr14 + t15 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s5 + t11 + pr14 + t15 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8715,7 +9051,7 @@ mod nest_1168 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1169 {
     use super::*;
 
@@ -8755,7 +9091,15 @@ mod nest_1169 {
             });
         }
         h1[0] = (top13 * top13 + 1.0).sqrt();
-        s4 + t10 + top13 + s14 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + t10 + top13 + s14 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9052,7 +9396,7 @@ mod nest_1171 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1172 {
     use super::*;
 
@@ -9113,7 +9457,21 @@ mod nest_1172 {
             let p28 = if n > 2 { p26 } else { 1 };
         }
         let t29 = q25.sqrt();
-        top4 + (q25 * q25 + 1.0).ln() + t29 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + top4 + (q25 * q25 + 1.0).ln() + t29 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9460,7 +9818,7 @@ mod nest_1174 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1175 {
     use super::*;
 
@@ -9506,7 +9864,19 @@ mod nest_1175 {
         }
         let t17 = s10;
         let t18 = (s11 * s11 + 0.5).ln();
-        best4 + pr5 + (s10 * s10 + 1.0).ln() + (s11 * s11 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best4 + pr5 + (s10 * s10 + 1.0).ln() + (s11 * s11 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -9570,7 +9940,7 @@ mod nest_1175 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; runtime bound n.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; loop nest two deep; one loop; runtime bound n.
 mod nest_1176 {
     use super::*;
 
@@ -9603,7 +9973,19 @@ mod nest_1176 {
         }
         pr4 *= 0.75 + 0.5 * sigmoid((h1[m] * (pr4).tanh().exp()));
         let p13 = if m == 0 { 2 } else { m - 1 };
-        pr4 + h1[2] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + pr4 + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -9822,7 +10204,7 @@ mod nest_1177 {
     }
 }
 
-/// array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1178 {
     use super::*;
 
@@ -9874,7 +10256,24 @@ mod nest_1178 {
         let t23 = if g22 > 0.0 { g22 } else { 0.0 };
         let t24 = q21;
         let t25 = a;
-        s4 + (q5 * q5 + 1.0).ln() + t16 + q20 + q21 + t23 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + s4 + (q5 * q5 + 1.0).ln() + t16 + q20 + q21 + t23 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -10729,7 +11128,7 @@ mod nest_1185 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; x.len() bound.
 mod nest_1186 {
     use super::*;
 
@@ -10757,7 +11156,21 @@ mod nest_1186 {
             q11 += sigmoid(((x[m + 3]).tanh() * 0.5 + q11));
         }
         let t15 = sigmoid(q11);
-        pr5 + pr6 + t8 + q11 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr5 + pr6 + t8 + q11 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -10821,7 +11234,7 @@ mod nest_1186 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_1187 {
     use super::*;
 
@@ -10867,7 +11280,17 @@ mod nest_1187 {
         } else {
             0.0
         };
-        best4 + q12 + q13 + t17 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best4 + q12 + q13 + t17 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -11299,7 +11722,7 @@ mod nest_1190 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_1191 {
     use super::*;
 
@@ -11361,7 +11784,15 @@ mod nest_1191 {
             let g22 = ((t9 - 0.3).max(0.0)).sqrt();
             let t23 = if g22 > 0.0 { g22 * (b).tanh() } else { 0.0 };
         }
-        (s4 * s4 + 1.0).ln() + (t9 * t9 + 1.0).ln() + top12 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + (s4 * s4 + 1.0).ln() + (t9 * t9 + 1.0).ln() + top12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11542,7 +11973,7 @@ mod nest_1192 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; one loop; selection by comparison; x.len() bound.
 mod nest_1193 {
     use super::*;
 
@@ -11566,7 +11997,24 @@ mod nest_1193 {
             q11 += sigmoid(((x[i9]).max(x[m + 3])).sin());
             h1[(i9 + 2) % 3] = (1.5_f64).atan();
         }
-        top4 + t8 + q11 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 = r1 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + top4 + t8 + q11 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11630,7 +12078,7 @@ mod nest_1193 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_1194 {
     use super::*;
 
@@ -11704,7 +12152,19 @@ mod nest_1194 {
             q5 += r32;
             h2[0] = (-(pr26 / ((t22) * (t22) + 1.0)));
         }
-        (q5 * q5 + 1.0).ln() + pr26 + pr27 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + pr26 + pr27 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -11902,7 +12362,7 @@ mod nest_1195 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_1196 {
     use super::*;
 
@@ -11938,7 +12398,19 @@ mod nest_1196 {
             h1[(m + 2) % 2] = ((b).mul_add((m as f64), 0.5) * (t17).max(top5));
             h1[(m + 1) % 2] = ((s4 * 0.5 + w[(m + 4) % 4]) - (softplus(s4)).tanh());
         }
-        s4 + top5 + t17 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s4 + top5 + t17 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -12002,7 +12474,7 @@ mod nest_1196 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop; selection by comparison.
 mod nest_1197 {
     use super::*;
 
@@ -12052,7 +12524,15 @@ mod nest_1197 {
             pr11 *= 1.0 + 0.25 * ((-x[m + 3]) + (i13 as f64).min((i13 as f64))).tanh();
         }
         let t20 = top15;
-        s5 + pr11 + t12 + top15 + t20 + h1[3] * 0.5 + h1[1] + h2[4] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + s5 + pr11 + t12 + top15 + t20 + h1[3] * 0.5 + h1[1] + h2[4] * 0.5 + h2[3]
     }
 
     #[test]
@@ -12202,7 +12682,7 @@ mod nest_1198 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1199 {
     use super::*;
 
@@ -12244,7 +12724,19 @@ mod nest_1199 {
         }
         let t17 = relu(s8);
         h1[2 - m] = q9.sqrt();
-        pr4 + (s8 * s8 + 1.0).ln() + q9 + (t17 * t17 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + pr4 + (s8 * s8 + 1.0).ln() + q9 + (t17 * t17 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]

@@ -399,7 +399,7 @@ mod nest_1202 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1203 {
     use super::*;
 
@@ -471,7 +471,19 @@ mod nest_1203 {
             q22 += sigmoid(loc27[2 - m]);
         }
         let t29 = sigmoid(q22);
-        s4 + s5 + q22 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s4 + s5 + q22 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -850,7 +862,7 @@ mod nest_1206 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1207 {
     use super::*;
 
@@ -931,7 +943,22 @@ mod nest_1207 {
             }
         }
         let t35 = top30;
-        (s5 * s5 + 1.0).ln() + q18 + s19 + top30 + t35 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + q18 + s19 + top30 + t35 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -1119,7 +1146,7 @@ mod nest_1208 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_1209 {
     use super::*;
 
@@ -1187,7 +1214,26 @@ mod nest_1209 {
         }
         let g28 = (pr26 * pr26 + 0.5).sqrt();
         let t29 = if g28 > 0.0 { g28 * relu(h1[m]) } else { 0.0 };
-        top5 + t10 + top13 + pr26 + h1[2] * 0.5 + h1[2] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + top5 + t10 + top13 + pr26 + h1[2] * 0.5 + h1[2] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -2142,7 +2188,7 @@ mod nest_1217 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
 mod nest_1218 {
     use super::*;
 
@@ -2209,7 +2255,20 @@ mod nest_1218 {
         }
         let t31 = relu(q28);
         let t32 = s29 * s29;
-        s4 + q5 + t23 + t24 + q28 + s29 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + s4 + q5 + t23 + t24 + q28 + s29 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2660,7 +2719,7 @@ mod nest_1221 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; one loop; selection by comparison.
 mod nest_1222 {
     use super::*;
 
@@ -2696,7 +2755,15 @@ mod nest_1222 {
             h1[m + 3] = (((h1[m + 3]).atan()) * ((h1[m + 3]).atan()) + 0.5).ln();
             h1[(m + 1) % 6] = ((if a > best5 { a * 2.0 } else { best5 - a }) + (t11 / ((s6) * (s6) + 1.0)));
         }
-        best5 + s6 + t11 + d12 + h1[5] * 0.5 + h1[5] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + s6 + t11 + d12 + h1[5] * 0.5 + h1[5] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -2859,7 +2926,7 @@ mod nest_1223 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison.
 mod nest_1224 {
     use super::*;
 
@@ -2888,7 +2955,20 @@ mod nest_1224 {
         let g11 = ((s8 - 0.8).max(0.0)).sqrt();
         let t12 = if g11 > 0.0 { g11 * s8 } else { 0.0 };
         h1[(m + 3) % 6] = pr9.ln();
-        best4 + s8 + pr9 + h1[2] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + best4 + s8 + pr9 + h1[2] * 0.5 + h1[3]
     }
 
     #[test]
@@ -2952,7 +3032,7 @@ mod nest_1224 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1225 {
     use super::*;
 
@@ -3014,7 +3094,26 @@ mod nest_1225 {
         }
         let t27 = top21;
         let t28 = q22.sqrt();
-        (s5 * s5 + 1.0).ln() + top6 + top21 + q22 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q -= r1;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + top6 + top21 + q22 + h1[0] * 0.5 + h1[0] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -3325,7 +3424,7 @@ mod nest_1227 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; if inside a loop; literal bounds; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; if inside a loop; literal bounds; one loop; selection by comparison.
 mod nest_1228 {
     use super::*;
 
@@ -3369,7 +3468,19 @@ mod nest_1228 {
             h2[2 - m] = (q9 * 0.5 + pr5).mul_add((x[m + 3] / ((x[(m + 5) % 6]) * (x[(m + 5) % 6]) + 1.0)), 0.5);
             h2[(m + 3) % 3] = (h1[(m + 1) % 2] - (if x[m] > h2[m] { x[m] * 2.0 } else { h2[m] - x[m] }));
         }
-        pr5 + top8 + q9 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr5 + top8 + q9 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3906,7 +4017,7 @@ mod nest_1232 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_1233 {
     use super::*;
 
@@ -3959,7 +4070,17 @@ mod nest_1233 {
         if s20 > (b).powi(2) {
             h2[(m + 2) % 2] += relu(sigmoid((m as f64)));
         }
-        top5 + top19 + (s20 * s20 + 1.0).ln() + t23 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + top19 + (s20 * s20 + 1.0).ln() + t23 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -4023,7 +4144,7 @@ mod nest_1233 {
     }
 }
 
-/// one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; one loop; selection by comparison; x.len() bound.
 mod nest_1234 {
     use super::*;
 
@@ -4046,7 +4167,19 @@ mod nest_1234 {
         }
         let t8 = top5.tanh();
         h1[0] = (relu(t8) + softplus(h2[1]));
-        top5 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[2]
     }
 
     #[test]
@@ -4229,7 +4362,7 @@ mod nest_1235 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; if inside a loop; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
 mod nest_1236 {
     use super::*;
 
@@ -4252,7 +4385,19 @@ mod nest_1236 {
         }
         let t6 = q4.sqrt();
         let t7 = ((t6).sin()).sin();
-        q4 + s5 + t6 + t7 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + q4 + s5 + t6 + t7 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4316,7 +4461,7 @@ mod nest_1236 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1237 {
     use super::*;
 
@@ -4361,7 +4506,26 @@ mod nest_1237 {
         }
         let t16 = s4;
         let t17 = sigmoid((m as f64));
-        (s4 * s4 + 1.0).ln() + s5 + h1[2] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += r1;
+        }
+        acc_q + (s4 * s4 + 1.0).ln() + s5 + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -4570,7 +4734,7 @@ mod nest_1238 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; one loop; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1239 {
     use super::*;
 
@@ -4616,7 +4780,20 @@ mod nest_1239 {
         } else {
             h1[(m + 2) % 2] = x[m + 3];
         }
-        (s5 * s5 + 1.0).ln() + pr6 + s13 + h1[0] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + pr6 + s13 + h1[0] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5001,7 +5178,7 @@ mod nest_1242 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1243 {
     use super::*;
 
@@ -5048,7 +5225,15 @@ mod nest_1243 {
         }
         let g19 = ((q18 - 0.3).max(0.0)).sqrt();
         let t20 = if g19 > 0.0 { g19 } else { 0.0 };
-        top5 + (s6 * s6 + 1.0).ln() + q18 + h1[3] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + (s6 * s6 + 1.0).ln() + q18 + h1[3] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5331,7 +5516,7 @@ mod nest_1245 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1246 {
     use super::*;
 
@@ -5402,7 +5587,19 @@ mod nest_1246 {
         } else {
             h2[(m + 1) % 2] += ((h1[m]) * (h1[m]) + 0.5).ln();
         }
-        pr5 + s6 + s29 + best30 + h1[1] * 0.5 + h1[3] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr5 + s6 + s29 + best30 + h1[1] * 0.5 + h1[3] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5466,7 +5663,7 @@ mod nest_1246 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_1247 {
     use super::*;
 
@@ -5564,7 +5761,26 @@ mod nest_1247 {
             }
         }
         let t48 = (best41 * best41 + 1.0).sqrt();
-        top5 + (s6 * s6 + 1.0).ln() + t26 + pr31 + best41 + t48 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r1 += x[(i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + top5 + (s6 * s6 + 1.0).ln() + t26 + pr31 + best41 + t48 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[2]
     }
 
     #[test]
@@ -5750,7 +5966,7 @@ mod nest_1248 {
     }
 }
 
-/// bound depends on an outer index; ln/sqrt/division of a positive carried scalar; one loop.
+/// a sum of inner reductions; bound depends on an outer index; ln/sqrt/division of a positive carried scalar; one loop.
 mod nest_1249 {
     use super::*;
 
@@ -5770,7 +5986,19 @@ mod nest_1249 {
         }
         let t5 = (1.0 / q4);
         h1[(m + 1) % 6] += q4;
-        q4 + t5 + h1[5] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + q4 + t5 + h1[5] * 0.5 + h1[1]
     }
 
     #[test]
@@ -5834,7 +6062,7 @@ mod nest_1249 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_1250 {
     use super::*;
 
@@ -5904,7 +6132,15 @@ mod nest_1250 {
         }
         let t22 = best10.tanh();
         let t23 = sigmoid(s11);
-        (s5 * s5 + 1.0).ln() + best10 + (s11 * s11 + 1.0).ln() + h1[3] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + best10 + (s11 * s11 + 1.0).ln() + h1[3] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6064,7 +6300,7 @@ mod nest_1251 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
 mod nest_1252 {
     use super::*;
 
@@ -6130,7 +6366,19 @@ mod nest_1252 {
         }
         let t25 = (best20 * best20 + 0.5).ln();
         h1[m] += relu(pr21);
-        q5 + s6 + pr14 + s15 + t17 + best20 + pr21 + t25 + h1[0] * 0.5 + h1[1] + h2[5] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + q5 + s6 + pr14 + s15 + t17 + best20 + pr21 + t25 + h1[0] * 0.5 + h1[1] + h2[5] * 0.5 + h2[5]
     }
 
     #[test]
@@ -6194,7 +6442,7 @@ mod nest_1252 {
     }
 }
 
-/// carried scalar in a condition; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; carried scalar in a condition; if inside a loop; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
 mod nest_1253 {
     use super::*;
 
@@ -6245,7 +6493,15 @@ mod nest_1253 {
         if d15 > top4 {
             top4 = d15;
         }
-        top4 + top5 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top4 + top5 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6862,7 +7118,7 @@ mod nest_1258 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar written to an array after the loop; integer or bool condition; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar written to an array after the loop; integer or bool condition; one loop; selection by comparison; x.iter() loop.
 mod nest_1259 {
     use super::*;
 
@@ -6893,7 +7149,15 @@ mod nest_1259 {
         } else {
             s6 += (x[(m + 4) % 6]).atan();
         }
-        top5 + s6 + t11 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + s6 + t11 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -6957,7 +7221,7 @@ mod nest_1259 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1260 {
     use super::*;
 
@@ -7002,7 +7266,19 @@ mod nest_1260 {
         if d20 < best6 {
             best6 = d20;
         }
-        q5 + best6 + t14 + s17 + d20 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + q5 + best6 + t14 + s17 + d20 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7066,7 +7342,7 @@ mod nest_1260 {
     }
 }
 
-/// accumulator reads itself; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1261 {
     use super::*;
 
@@ -7104,7 +7380,25 @@ mod nest_1261 {
             let p15 = if m == 0 { 2 } else { m - 1 };
         }
         h2[0] = (pr12 * pr12 + 1.0).sqrt();
-        q5 + best11 + pr12 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + q5 + best11 + pr12 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7275,7 +7569,7 @@ mod nest_1262 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
 mod nest_1263 {
     use super::*;
 
@@ -7338,7 +7632,15 @@ mod nest_1263 {
         }
         let t25 = pr22.ln();
         let t26 = s23;
-        best5 + t11 + pr14 + best15 + t19 + pr22 + s23 + h1[5] * 0.5 + h1[4] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best5 + t11 + pr14 + best15 + t19 + pr22 + s23 + h1[5] * 0.5 + h1[4] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7402,7 +7704,7 @@ mod nest_1263 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1264 {
     use super::*;
 
@@ -7465,7 +7767,17 @@ mod nest_1264 {
             }
         }
         q4 *= 0.5 + sigmoid(q4);
-        (q4 * q4 + 1.0).ln() + h1[2] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + (q4 * q4 + 1.0).ln() + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7640,7 +7952,7 @@ mod nest_1265 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison.
 mod nest_1266 {
     use super::*;
 
@@ -7694,7 +8006,19 @@ mod nest_1266 {
         h1[(m + 2) % 2] = s15;
         let t17 = q16.sqrt();
         h1[(m + 1) % 2] = (m as f64).min(relu((m as f64)));
-        pr4 + top5 + t12 + s15 + q16 + t17 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + pr4 + top5 + t12 + s15 + q16 + t17 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8043,7 +8367,7 @@ mod nest_1268 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; x.len() bound.
 mod nest_1269 {
     use super::*;
 
@@ -8085,7 +8409,15 @@ mod nest_1269 {
             }
         }
         let t16 = s13.tanh();
-        (s4 * s4 + 1.0).ln() + pr5 + s13 + h1[1] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (s4 * s4 + 1.0).ln() + pr5 + s13 + h1[1] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8558,7 +8890,7 @@ mod nest_1272 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1273 {
     use super::*;
 
@@ -8618,7 +8950,19 @@ mod nest_1273 {
             h1[(m + 1) % 2] += (s20 * s20 + 1.0).sqrt();
         }
         let t30 = q16.ln();
-        top4 + t13 + q16 + pr17 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + top4 + t13 + q16 + pr17 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -8682,7 +9026,7 @@ mod nest_1273 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1274 {
     use super::*;
 
@@ -8746,7 +9090,15 @@ mod nest_1274 {
             let t27 = if g26 > 0.0 { g26 } else { 0.0 };
             q24 += (((s18).sin()).abs()) * (((s18).sin()).abs());
         }
-        top5 + s18 + t21 + q24 + pr25 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + s18 + t21 + q24 + pr25 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -8810,7 +9162,7 @@ mod nest_1274 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1275 {
     use super::*;
 
@@ -8881,7 +9233,15 @@ mod nest_1275 {
             let g26 = (relu(top5)).sqrt();
             let t27 = if g26 > 0.0 { g26 * (if s24 > s24 { s24 * 2.0 } else { s24 - s24 }).tanh() } else { 0.0 };
         }
-        top5 + top6 + t11 + pr14 + (s24 * s24 + 1.0).ln() + h1[5] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + top6 + t11 + pr14 + (s24 * s24 + 1.0).ln() + h1[5] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -9204,7 +9564,7 @@ mod nest_1277 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison.
 mod nest_1278 {
     use super::*;
 
@@ -9247,7 +9607,16 @@ mod nest_1278 {
         if ((m as f64) * 0.5 + a) > (x[5 - m] * s14) {
             h1[0] = h1[0];
         }
-        top5 + s14 + q15 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top5 + s14 + q15 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -9417,7 +9786,7 @@ mod nest_1279 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_1280 {
     use super::*;
 
@@ -9461,7 +9830,15 @@ mod nest_1280 {
             }
             h1[m] = ((i20 as f64).mul_add(s22, 0.5)).tanh();
         }
-        s4 + t19 + s22 + h1[2] * 0.5 + h1[5]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + t19 + s22 + h1[2] * 0.5 + h1[5]
     }
 
     #[test]
@@ -9873,7 +10250,7 @@ mod nest_1283 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_1284 {
     use super::*;
 
@@ -9936,7 +10313,27 @@ mod nest_1284 {
             }
         }
         let t29 = sigmoid(s22);
-        pr5 + top11 + s22 + t29 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + pr5 + top11 + s22 + t29 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -10092,7 +10489,7 @@ mod nest_1285 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1286 {
     use super::*;
 
@@ -10148,7 +10545,19 @@ mod nest_1286 {
             }
         }
         let t28 = best24.tanh();
-        best4 + q23 + best24 + t28 + h1[1] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best4 + q23 + best24 + t28 + h1[1] * 0.5 + h1[3]
     }
 
     #[test]
@@ -10212,7 +10621,7 @@ mod nest_1286 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1287 {
     use super::*;
 
@@ -10279,7 +10688,17 @@ mod nest_1287 {
         let g29 = (top22 * top22 + 0.5).sqrt();
         let t30 = if g29 > 0.0 { g29 * x[m + 3] } else { 0.0 };
         let t31 = sigmoid(s23);
-        best5 + q6 + top22 + s23 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + q6 + top22 + s23 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -10480,7 +10899,7 @@ mod nest_1288 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
 mod nest_1289 {
     use super::*;
 
@@ -10522,7 +10941,19 @@ mod nest_1289 {
             pr15 *= 0.75 + 0.5 * sigmoid((s23 * s23 + 1.0).sqrt());
         }
         h2[3 - m] = pr15.ln();
-        s5 + q6 + pr15 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + q6 + pr15 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -10706,7 +11137,7 @@ mod nest_1290 {
     }
 }
 
-/// array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_1291 {
     use super::*;
 
@@ -10742,7 +11173,23 @@ mod nest_1291 {
             h1[1] = ((a).abs()).min(((m as f64) * 0.5 + a));
         }
         q4 += (relu(((m as f64) / ((m as f64) * (m as f64) + 1.0)))).exp();
-        q4 + t7 + top10 + h1[3] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += r1;
+        }
+        acc_q + q4 + t7 + top10 + h1[3] * 0.5 + h1[1]
     }
 
     #[test]
@@ -10948,7 +11395,7 @@ mod nest_1292 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison.
 mod nest_1293 {
     use super::*;
 
@@ -10980,7 +11427,19 @@ mod nest_1293 {
             let t13 = softplus((w[(m + 4) % 4] / ((best8) * (best8) + 1.0)));
         }
         h1[m] += best8;
-        q5 + best8 + h1[3] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + q5 + best8 + h1[3] * 0.5 + h1[2] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -11044,7 +11503,7 @@ mod nest_1293 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1294 {
     use super::*;
 
@@ -11093,7 +11552,15 @@ mod nest_1294 {
         }
         let t24 = sigmoid(s20);
         let t25 = q21.tanh();
-        top5 + top15 + s20 + q21 + t24 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + top15 + s20 + q21 + t24 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -11157,7 +11624,7 @@ mod nest_1294 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; one loop; runtime bound n; selection by comparison.
 mod nest_1295 {
     use super::*;
 
@@ -11205,7 +11672,19 @@ mod nest_1295 {
             }
         }
         let t20 = best17;
-        pr4 + pr5 + best9 + top10 + best17 + h1[2] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr4 + pr5 + best9 + top10 + best17 + h1[2] * 0.5 + h1[3]
     }
 
     #[test]
@@ -11269,7 +11748,7 @@ mod nest_1295 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_1296 {
     use super::*;
 
@@ -11349,7 +11828,19 @@ mod nest_1296 {
             s28 = 0.5 * s28 + (best6 * 0.5 + (s28).sin());
         }
         let t33 = s28.tanh();
-        best5 + best6 + s28 + h1[2] * 0.5 + h1[2] + h2[2] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + best6 + s28 + h1[2] * 0.5 + h1[2] + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -11551,7 +12042,7 @@ mod nest_1297 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_1298 {
     use super::*;
 
@@ -11622,7 +12113,28 @@ mod nest_1298 {
             h1[2] = sigmoid((-2.0_f64));
         }
         let p22 = if n > 2 { m } else { 2 };
-        s5 + s6 + t14 + top17 + s18 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r1 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + s5 + s6 + t14 + top17 + s18 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
     }
 
     #[test]

@@ -466,7 +466,7 @@ mod nest_1302 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar written to an array after the loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; one loop.
 mod nest_1303 {
     use super::*;
 
@@ -494,7 +494,19 @@ mod nest_1303 {
             }
         }
         h1[1] = (1.0 / pr10);
-        s5 + pr10 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + pr10 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -708,7 +720,7 @@ mod nest_1304 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
 mod nest_1305 {
     use super::*;
 
@@ -746,7 +758,15 @@ mod nest_1305 {
         } else {
             h2[2 - m] = ((s5 / ((h2[2 - m]) * (h2[2 - m]) + 1.0)) * 0.5 + ((m as f64) * (m as f64) + 1.0).sqrt());
         }
-        s5 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s5 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -810,7 +830,7 @@ mod nest_1305 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; one loop; runtime bound n; selection by comparison.
 mod nest_1306 {
     use super::*;
 
@@ -851,7 +871,23 @@ mod nest_1306 {
                 best12 = d17;
             }
         }
-        s4 + best5 + t7 + t9 + best12 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s4 + best5 + t7 + t9 + best12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1264,7 +1300,7 @@ mod nest_1309 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range.
 mod nest_1310 {
     use super::*;
 
@@ -1304,7 +1340,19 @@ mod nest_1310 {
         }
         let t18 = (s9 * s9 + 0.5).ln();
         s5 += 0.1 * s5 + (m as f64);
-        q4 + s5 + s9 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + q4 + s5 + s9 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -2213,7 +2261,7 @@ mod nest_1317 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; integer if choosing an index; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; integer if choosing an index; one loop; runtime bound n; selection by comparison.
 mod nest_1318 {
     use super::*;
 
@@ -2252,7 +2300,21 @@ mod nest_1318 {
         let g15 = (relu(s10)).sqrt();
         let t16 = if g15 > 0.0 { g15 * (top11 - w[2]) } else { 0.0 };
         let t17 = relu(top11);
-        pr4 + s10 + top11 + t17 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + pr4 + s10 + top11 + t17 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -2434,7 +2496,7 @@ mod nest_1319 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1320 {
     use super::*;
 
@@ -2487,7 +2549,26 @@ mod nest_1320 {
         }
         let t28 = s13;
         let t29 = q14.tanh();
-        best5 + pr6 + t10 + s13 + (q14 * q14 + 1.0).ln() + h1[1] * 0.5 + h1[1] + h2[2] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + best5 + pr6 + t10 + s13 + (q14 * q14 + 1.0).ln() + h1[1] * 0.5 + h1[1] + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -2653,7 +2734,7 @@ mod nest_1321 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_1322 {
     use super::*;
 
@@ -2724,7 +2805,19 @@ mod nest_1322 {
             s15 += s15 + pr18;
         }
         h1[m + 1] += (s15 * s15 + 0.5).ln();
-        top5 + (s15 * s15 + 1.0).ln() + h1[3] * 0.5 + h1[0] + h2[0] * 0.5 + h2[5]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + (s15 * s15 + 1.0).ln() + h1[3] * 0.5 + h1[0] + h2[0] * 0.5 + h2[5]
     }
 
     #[test]
@@ -2788,7 +2881,7 @@ mod nest_1322 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer or bool condition; literal bounds; loop nest two deep; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer or bool condition; literal bounds; loop nest two deep; one loop.
 mod nest_1323 {
     use super::*;
 
@@ -2823,7 +2916,19 @@ mod nest_1323 {
             let g11 = (relu((m as f64).atan() + 0.2)).sqrt();
             let t12 = if g11 > 0.0 { g11 * (a).sin() } else { 0.0 };
         }
-        (s4 * s4 + 1.0).ln() + s5 + t9 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + (s4 * s4 + 1.0).ln() + s5 + t9 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3529,7 +3634,7 @@ mod nest_1329 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter() loop.
 mod nest_1330 {
     use super::*;
 
@@ -3569,7 +3674,16 @@ mod nest_1330 {
             let t16 = if g15 > 0.0 { g15 * (h1[0] + top12) } else { 0.0 };
         }
         h1[0] = top12.tanh();
-        top4 + pr5 + top12 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + top4 + pr5 + top12 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3892,7 +4006,7 @@ mod nest_1332 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1333 {
     use super::*;
 
@@ -3970,7 +4084,15 @@ mod nest_1333 {
             }
         }
         h1[(m + 2) % 2] = t22;
-        best5 + (s6 * s6 + 1.0).ln() + pr27 + best28 + t35 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best5 + (s6 * s6 + 1.0).ln() + pr27 + best28 + t35 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -4034,7 +4156,7 @@ mod nest_1333 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_1334 {
     use super::*;
 
@@ -4102,7 +4224,26 @@ mod nest_1334 {
             let g36 = ((2.0_f64 - x[i32]) * (2.0_f64 - x[i32]) + 0.5).sqrt();
             let t37 = if g36 > 0.0 { g36 * ((2.0_f64) * (2.0_f64) + 0.5).ln() } else { 0.0 };
         }
-        (s5 * s5 + 1.0).ln() + top17 + best34 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += r1;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + top17 + best34 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[0]
     }
 
     #[test]
@@ -4166,7 +4307,7 @@ mod nest_1334 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1335 {
     use super::*;
 
@@ -4198,7 +4339,16 @@ mod nest_1335 {
                 best13 = d14;
             }
         }
-        (s5 * s5 + 1.0).ln() + t10 + best13 + h1[3] * 0.5 + h1[0] + h2[2] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + t10 + best13 + h1[3] * 0.5 + h1[0] + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -4574,7 +4724,7 @@ mod nest_1338 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; x.len() bound.
 mod nest_1339 {
     use super::*;
 
@@ -4617,7 +4767,15 @@ mod nest_1339 {
         }
         let g19 = (q18 * q18 + 0.5).sqrt();
         let t20 = if g19 > 0.0 { g19 * (pr5 / ((q18) * (q18) + 1.0)) } else { 0.0 };
-        q4 + pr5 + t15 + q18 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + q4 + pr5 + t15 + q18 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4928,7 +5086,7 @@ mod nest_1341 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
 mod nest_1342 {
     use super::*;
 
@@ -4969,7 +5127,19 @@ mod nest_1342 {
         }
         let t14 = s11;
         pr4 *= 1.0 + 0.25 * (((((w[m]) * (w[m]) + 0.5).ln()) * (((w[m]) * (w[m]) + 0.5).ln()) + 1.0).sqrt()).tanh();
-        pr4 + s5 + t7 + t8 + s11 + t14 + h1[2] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr4 + s5 + t7 + t8 + s11 + t14 + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -5033,7 +5203,7 @@ mod nest_1342 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_1343 {
     use super::*;
 
@@ -5094,7 +5264,26 @@ mod nest_1343 {
             let t23 = if g22 > 0.0 { g22 * (1.5_f64).max(x[(m + 6) % 6]) } else { 0.0 };
         }
         let t24 = relu(pr21);
-        s5 + top6 + t9 + best12 + (s20 * s20 + 1.0).ln() + pr21 + t24 + h1[2] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q
+            + s5
+            + top6
+            + t9
+            + best12
+            + (s20 * s20 + 1.0).ln()
+            + pr21
+            + t24
+            + h1[2] * 0.5
+            + h1[1]
+            + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5158,7 +5347,7 @@ mod nest_1343 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_1344 {
     use super::*;
 
@@ -5240,7 +5429,19 @@ mod nest_1344 {
             q29 += r30;
         }
         let t31 = (1.0 / q29);
-        best4 + t21 + s24 + q29 + h1[5] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + best4 + t21 + s24 + q29 + h1[5] * 0.5 + h1[1]
     }
 
     #[test]
@@ -5559,7 +5760,7 @@ mod nest_1346 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_1347 {
     use super::*;
 
@@ -5608,7 +5809,15 @@ mod nest_1347 {
             q17 *= 0.5 + sigmoid(s18);
         }
         let t21 = (q17 * q17 + 0.5).ln();
-        best4 + q17 + s18 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best4 + q17 + s18 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5853,7 +6062,7 @@ mod nest_1349 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar in a condition; carried scalar of an inner loop read after it; integer if choosing an index; literal bounds; loop nest two deep; one loop; selection by comparison.
 mod nest_1350 {
     use super::*;
 
@@ -5893,7 +6102,19 @@ mod nest_1350 {
             s15 = 0.5 * s15 + ((h1[0]).atan()).max(best4);
         }
         let t17 = (s15 * s15 + 0.5).ln();
-        best4 + d12 + s15 + t17 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best4 + d12 + s15 + t17 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6205,7 +6426,7 @@ mod nest_1352 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_1353 {
     use super::*;
 
@@ -6269,7 +6490,19 @@ mod nest_1353 {
         }
         let g34 = (pr30 * pr30 + 0.5).sqrt();
         let t35 = if g34 > 0.0 { g34 } else { 0.0 };
-        s4 + s5 + t27 + pr30 + t35 + h1[5] * 0.5 + h1[5]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + s4 + s5 + t27 + pr30 + t35 + h1[5] * 0.5 + h1[5]
     }
 
     #[test]
@@ -6745,7 +6978,7 @@ mod nest_1357 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; runtime bound n; x.iter() loop.
 mod nest_1358 {
     use super::*;
 
@@ -6805,7 +7038,17 @@ mod nest_1358 {
             pr8 *= 0.75 + 0.5 * sigmoid(x[i6]);
         }
         pr8 *= 1.0 + 0.25 * ((x[5 - m]).max(s4)).tanh();
-        s4 + t5 + (pr8 * pr8 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s4 + t5 + (pr8 * pr8 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7156,7 +7399,7 @@ mod nest_1360 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison.
 mod nest_1361 {
     use super::*;
 
@@ -7268,7 +7511,15 @@ mod nest_1361 {
         let g40 = (relu(s34 - 0.3)).sqrt();
         let t41 = if g40 > 0.0 { g40 * (best10 + x[m + 3]) } else { 0.0 };
         let t42 = pr35.ln();
-        (pr5 * pr5 + 1.0).ln() + best10 + s34 + pr35 + t41 + t42 + h1[1] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (pr5 * pr5 + 1.0).ln() + best10 + s34 + pr35 + t41 + t42 + h1[1] * 0.5 + h1[2] + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7332,7 +7583,7 @@ mod nest_1361 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_1362 {
     use super::*;
 
@@ -7380,7 +7631,20 @@ mod nest_1362 {
             h1[(i17 + 3) % 3] = (((h2[1]).min(t11)).tanh() - (x[m] / ((h1[m]) * (h1[m]) + 1.0)));
         }
         h1[m] = (top19 * top19 + 1.0).sqrt();
-        pr5 + (s6 * s6 + 1.0).ln() + t11 + q14 + top19 + h1[1] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr5 + (s6 * s6 + 1.0).ln() + t11 + q14 + top19 + h1[1] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -7838,7 +8102,7 @@ mod nest_1365 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1366 {
     use super::*;
 
@@ -7914,7 +8178,24 @@ mod nest_1366 {
         } else {
             h1[2 - m] = sigmoid(((1.5_f64) * (1.5_f64) + 0.5).ln());
         }
-        top4 + best5 + t15 + q19 + best20 + t32 + h1[2] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + top4 + best5 + t15 + q19 + best20 + t32 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -7978,7 +8259,7 @@ mod nest_1366 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1367 {
     use super::*;
 
@@ -8023,7 +8304,28 @@ mod nest_1367 {
                 best5 = d19;
             }
         }
-        best5 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r1 += hq[j % 4] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + best5 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8181,7 +8483,7 @@ mod nest_1368 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_1369 {
     use super::*;
 
@@ -8229,7 +8531,16 @@ mod nest_1369 {
         if s21 > (x[m] + h1[2 - m]).tanh() {
             h1[(m + 3) % 3] = (t9).abs();
         }
-        pr4 + top5 + t9 + top12 + best13 + s21 + h1[2] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + pr4 + top5 + t9 + top12 + best13 + s21 + h1[2] * 0.5 + h1[2]
     }
 
     #[test]
@@ -8644,7 +8955,7 @@ mod nest_1372 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1373 {
     use super::*;
 
@@ -8708,7 +9019,15 @@ mod nest_1373 {
             s21 += ((x[m + 3] + (m as f64)) * ((top4) * (top4) + 0.5).ln());
             h1[0] = t23;
         }
-        top4 + top20 + (s21 * s21 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + top4 + top20 + (s21 * s21 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -9383,7 +9702,7 @@ mod nest_1378 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_1379 {
     use super::*;
 
@@ -9452,7 +9771,19 @@ mod nest_1379 {
             let p30 = if n > 2 { i25 } else { 0 };
         }
         h1[0] = (s27 * s27 + 0.5).ln();
-        best4 + (s27 * s27 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best4 + (s27 * s27 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -9864,7 +10195,7 @@ mod nest_1382 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_1383 {
     use super::*;
 
@@ -9954,7 +10285,19 @@ mod nest_1383 {
                 sigmoid(((if s27 > 1.5_f64 { s27 * 2.0 } else { 1.5_f64 - s27 }).tanh()).mul_add(x[(m + 1) % 6], 0.5));
         }
         let t41 = (1.0 / q35);
-        best5 + s27 + best28 + t30 + q35 + q36 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + s27 + best28 + t30 + q35 + q36 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[2]
     }
 
     #[test]
@@ -10266,7 +10609,7 @@ mod nest_1385 {
     }
 }
 
-/// one loop; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_1386 {
     use super::*;
 
@@ -10286,7 +10629,15 @@ mod nest_1386 {
         let t7 = relu(s4);
         let t8 = best5;
         let t9 = x[5 - m];
-        s4 + best5 + t8 + t9 + h1[3] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s4 + best5 + t8 + t9 + h1[3] * 0.5 + h1[0]
     }
 
     #[test]
@@ -10558,7 +10909,7 @@ mod nest_1388 {
     }
 }
 
-/// array write inside a branch; branch-local guard; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; branch-local guard; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_1389 {
     use super::*;
 
@@ -10600,7 +10951,19 @@ mod nest_1389 {
         }
         let t16 = (best9 * best9 + 0.5).ln();
         let t17 = best10;
-        q4 + best9 + best10 + t17 + h1[3] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + q4 + best9 + best10 + t17 + h1[3] * 0.5 + h1[0]
     }
 
     #[test]
@@ -10801,7 +11164,7 @@ mod nest_1390 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_1391 {
     use super::*;
 
@@ -10876,7 +11239,32 @@ mod nest_1391 {
         }
         let g31 = (pr13 * pr13 + 0.5).sqrt();
         let t32 = if g31 > 0.0 { g31 * (w[m + 1] + best5) } else { 0.0 };
-        best5 + t10 + (pr13 * pr13 + 1.0).ln() + (t32 * t32 + 1.0).ln() + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q
+            + best5
+            + t10
+            + (pr13 * pr13 + 1.0).ln()
+            + (t32 * t32 + 1.0).ln()
+            + h1[0] * 0.5
+            + h1[0]
+            + h2[0] * 0.5
+            + h2[0]
     }
 
     #[test]
@@ -10940,7 +11328,7 @@ mod nest_1391 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; literal bounds; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; literal bounds; one loop; selection by comparison.
 mod nest_1392 {
     use super::*;
 
@@ -10979,7 +11367,15 @@ mod nest_1392 {
         let t17 = top13;
         let g18 = (relu(s14 - 0.3)).sqrt();
         let t19 = if g18 > 0.0 { g18 * (m as f64).powi(2) } else { 0.0 };
-        best5 + t10 + top13 + s14 + t19 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + t10 + top13 + s14 + t19 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -11247,7 +11643,7 @@ mod nest_1394 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; runtime bound n; selection by comparison.
 mod nest_1395 {
     use super::*;
 
@@ -11329,7 +11725,27 @@ mod nest_1395 {
         }
         let t26 = relu(best20);
         let t27 = (top21 * top21 + 0.5).ln();
-        pr5 + best6 + t11 + s15 + (s16 * s16 + 1.0).ln() + best20 + top21 + h1[1] * 0.5 + h1[3] + h2[2] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q
+            + pr5
+            + best6
+            + t11
+            + s15
+            + (s16 * s16 + 1.0).ln()
+            + best20
+            + top21
+            + h1[1] * 0.5
+            + h1[3]
+            + h2[2] * 0.5
+            + h2[3]
     }
 
     #[test]
@@ -11526,7 +11942,7 @@ mod nest_1396 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_1397 {
     use super::*;
 
@@ -11570,7 +11986,22 @@ mod nest_1397 {
                 s19 = (s19 * 0.5 + ((2.0_f64 - t21) * 0.5 + t21)).tanh();
             }
         }
-        s4 + s18 + s19 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + s4 + s18 + s19 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11785,7 +12216,7 @@ mod nest_1398 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_1399 {
     use super::*;
 
@@ -11841,7 +12272,15 @@ mod nest_1399 {
             }
         }
         h1[m] = sigmoid(best12);
-        s4 + t9 + best12 + s13 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s4 + t9 + best12 + s13 + h1.iter().sum::<f64>()
     }
 
     #[test]

@@ -224,7 +224,7 @@ mod nest_5000 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; runtime bound n; selection by comparison.
 mod nest_5001 {
     use super::*;
 
@@ -285,7 +285,15 @@ mod nest_5001 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + s4 + best23 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_z + acc_q + s4 + best23 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -470,7 +478,7 @@ mod nest_5002 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5003 {
     use super::*;
 
@@ -507,7 +515,16 @@ mod nest_5003 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + (s4 * s4 + 1.0).ln() + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + (s4 * s4 + 1.0).ln() + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -571,7 +588,7 @@ mod nest_5003 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; literal bounds; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
 mod nest_5004 {
     use super::*;
 
@@ -645,7 +662,16 @@ mod nest_5004 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + top5 + s6 + s26 + t28 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + top5 + s6 + s26 + t28 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -1145,7 +1171,7 @@ mod nest_5007 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_5008 {
     use super::*;
 
@@ -1233,7 +1259,29 @@ mod nest_5008 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (pr5 * pr5 + 1.0).ln() + pr8 + top20 + best21 + h1[1] * 0.5 + h1[0] + h2[3] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_z + acc_q + (pr5 * pr5 + 1.0).ln() + pr8 + top20 + best21 + h1[1] * 0.5 + h1[0] + h2[3] * 0.5 + h2[2]
     }
 
     #[test]
@@ -1297,7 +1345,7 @@ mod nest_5008 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_5009 {
     use super::*;
 
@@ -1363,7 +1411,34 @@ mod nest_5009 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + s5 + (s6 * s6 + 1.0).ln() + (t8 * t8 + 1.0).ln() + s11 + h1[1] * 0.5 + h1[3] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                if x[j % 6] > w[j % 4] {
+                    r1 += x[j % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_z
+            + acc_q
+            + s5
+            + (s6 * s6 + 1.0).ln()
+            + (t8 * t8 + 1.0).ln()
+            + s11
+            + h1[1] * 0.5
+            + h1[3]
+            + h2[1] * 0.5
+            + h2[1]
     }
 
     #[test]
@@ -1560,7 +1635,7 @@ mod nest_5010 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
 mod nest_5011 {
     use super::*;
 
@@ -1606,7 +1681,19 @@ mod nest_5011 {
             s14 += (softplus((i12 as f64)) * 0.5 + (hc[0] / ((wsum(w, t10)) * (wsum(w, t10)) + 1.0)));
         }
         h1[0] += (s14 * s14 + 0.5).ln();
-        best5 + s6 + (s14 * s14 + 1.0).ln() + top15 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + s6 + (s14 * s14 + 1.0).ln() + top15 + h1[0] * 0.5 + h1[0] + h2[3] * 0.5 + h2[1]
     }
 
     #[test]
@@ -1864,7 +1951,7 @@ mod nest_5012 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5013 {
     use super::*;
 
@@ -1916,7 +2003,15 @@ mod nest_5013 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + best4 + s5 + s18 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + best4 + s5 + s18 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1980,7 +2075,7 @@ mod nest_5013 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_5014 {
     use super::*;
 
@@ -2021,7 +2116,15 @@ mod nest_5014 {
         }
         let t16 = pr9.ln();
         pr9 *= 0.75 + 0.5 * sigmoid((0.5_f64 * 0.5 + s10).sin());
-        best5 + pr9 + s10 + t16 + h1[1] * 0.5 + h1[2] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + pr9 + s10 + t16 + h1[1] * 0.5 + h1[2] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -2317,7 +2420,7 @@ mod nest_5016 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
+/// a call inside a loop; a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop; x.len() bound.
 mod nest_5017 {
     use super::*;
 
@@ -2388,7 +2491,20 @@ mod nest_5017 {
             let p28 = if m == 0 { 2 } else { m - 1 };
         }
         let t29 = best25;
-        pr4 + (pr5 * pr5 + 1.0).ln() + best11 + best12 + best25 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1;
+        }
+        acc_q + pr4 + (pr5 * pr5 + 1.0).ln() + best11 + best12 + best25 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -2672,7 +2788,7 @@ mod nest_5019 {
     }
 }
 
-/// a call returning an array; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
+/// a call returning an array; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison; x.iter().enumerate() loop.
 mod nest_5020 {
     use super::*;
 
@@ -2732,7 +2848,15 @@ mod nest_5020 {
             h2[(m + 4) % 4] = s27;
         }
         let t32 = relu(s31);
-        best5 + s6 + (t24 * t24 + 1.0).ln() + s27 + s31 + h1[0] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best5 + s6 + (t24 * t24 + 1.0).ln() + s27 + s31 + h1[0] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -3036,7 +3160,7 @@ mod nest_5022 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a passive call for an index; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
+/// a call inside a loop; a call returning an array; a passive call for an index; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.iter() loop.
 mod nest_5023 {
     use super::*;
 
@@ -3089,7 +3213,20 @@ mod nest_5023 {
         let t25 = q12.ln();
         let g26 = ((t25 - x[m + 3]) * (t25 - x[m + 3]) + 0.5).sqrt();
         let t27 = if g26 > 0.0 { g26 } else { 0.0 };
-        s5 + q11 + q12 + t27 + h1[2] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + q11 + q12 + t27 + h1[2] * 0.5 + h1[0] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -3153,7 +3290,7 @@ mod nest_5023 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5024 {
     use super::*;
 
@@ -3206,7 +3343,15 @@ mod nest_5024 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + s4 + best5 + t7 + s10 + t19 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + s4 + best5 + t7 + s10 + t19 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3550,7 +3695,7 @@ mod nest_5026 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5027 {
     use super::*;
 
@@ -3629,7 +3774,15 @@ mod nest_5027 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + top4 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_z + acc_q + top4 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3693,7 +3846,7 @@ mod nest_5027 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; x.len() bound.
 mod nest_5028 {
     use super::*;
 
@@ -3743,7 +3896,19 @@ mod nest_5028 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + (pr5 * pr5 + 1.0).ln() + t8 + pr11 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + (pr5 * pr5 + 1.0).ln() + t8 + pr11 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3807,7 +3972,7 @@ mod nest_5028 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; x.iter().enumerate() loop.
 mod nest_5029 {
     use super::*;
 
@@ -3880,7 +4045,20 @@ mod nest_5029 {
         } else {
             h1[(m + 1) % 2] += x[m];
         }
-        s5 + q6 + t15 + (s18 * s18 + 1.0).ln() + s19 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 = r1 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + s5 + q6 + t15 + (s18 * s18 + 1.0).ln() + s19 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -3944,7 +4122,7 @@ mod nest_5029 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; one loop.
 mod nest_5030 {
     use super::*;
 
@@ -3974,7 +4152,15 @@ mod nest_5030 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + q5 + s6 + h1[0] * 0.5 + h1[0] + h2[4] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + q5 + s6 + h1[0] * 0.5 + h1[0] + h2[4] * 0.5 + h2[1]
     }
 
     #[test]
@@ -4332,7 +4518,7 @@ mod nest_5032 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_5033 {
     use super::*;
 
@@ -4387,7 +4573,17 @@ mod nest_5033 {
         }
         let t15 = (s7 * s7 + 0.5).ln();
         h1[0] = pr8.ln();
-        s4 + s7 + pr8 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + s4 + s7 + pr8 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4670,7 +4866,7 @@ mod nest_5035 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar of an inner loop read after it; if inside a loop; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5036 {
     use super::*;
 
@@ -4719,7 +4915,17 @@ mod nest_5036 {
         let t13 = sigmoid(s4);
         let t14 = sigmoid(q5);
         h1[0] = (((x[(m + 6) % 6]).max(t14)) * ((x[(m + 6) % 6]).max(t14)) + 0.5).ln();
-        (s4 * s4 + 1.0).ln() + q5 + t13 + t14 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + (s4 * s4 + 1.0).ln() + q5 + t13 + t14 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -5107,7 +5313,7 @@ mod nest_5039 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5040 {
     use super::*;
 
@@ -5170,7 +5376,19 @@ mod nest_5040 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + (pr5 * pr5 + 1.0).ln() + pr10 + top15 + s16 + h1[3] * 0.5 + h1[0] + h2[5] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + (pr5 * pr5 + 1.0).ln() + pr10 + top15 + s16 + h1[3] * 0.5 + h1[0] + h2[5] * 0.5 + h2[0]
     }
 
     #[test]
@@ -5234,7 +5452,7 @@ mod nest_5040 {
     }
 }
 
-/// a call inside a loop; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a call inside a loop; a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_5041 {
     use super::*;
 
@@ -5330,7 +5548,15 @@ mod nest_5041 {
         }
         let t36 = best31;
         let t37 = (top32 * top32 + 0.5).ln();
-        best5 + s6 + t27 + best31 + top32 + t37 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + best5 + s6 + t27 + best31 + top32 + t37 + h1[1] * 0.5 + h1[1] + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -5597,7 +5823,7 @@ mod nest_5043 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.len() bound.
 mod nest_5044 {
     use super::*;
 
@@ -5645,7 +5871,19 @@ mod nest_5044 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + s4 + pr5 + t8 + t9 + best12 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + s4 + pr5 + t8 + t9 + best12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5709,7 +5947,7 @@ mod nest_5044 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.len() bound.
 mod nest_5045 {
     use super::*;
 
@@ -5774,7 +6012,22 @@ mod nest_5045 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + pr5 + top6 + h1[3] * 0.5 + h1[1] + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r1 += t * b;
+            }
+            acc_q -= r1;
+        }
+        acc_z + acc_q + pr5 + top6 + h1[3] * 0.5 + h1[1] + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -5838,7 +6091,7 @@ mod nest_5045 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; one loop; selection by comparison; x.iter() loop.
 mod nest_5046 {
     use super::*;
 
@@ -5885,7 +6138,15 @@ mod nest_5046 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + best4 + (s13 * s13 + 1.0).ln() + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + best4 + (s13 * s13 + 1.0).ln() + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6089,7 +6350,7 @@ mod nest_5047 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison.
 mod nest_5048 {
     use super::*;
 
@@ -6131,7 +6392,16 @@ mod nest_5048 {
             }
         }
         let t19 = (top15 * top15 + 1.0).sqrt();
-        s5 + pr6 + t12 + top15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[3]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + s5 + pr6 + t12 + top15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[3]
     }
 
     #[test]
@@ -6354,7 +6624,7 @@ mod nest_5049 {
     }
 }
 
-/// a call inside a loop; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5050 {
     use super::*;
 
@@ -6422,7 +6692,20 @@ mod nest_5050 {
         }
         let g36 = (q20 * q20 + 0.5).sqrt();
         let t37 = if g36 > 0.0 { g36 * ((m as f64) * 0.5 + x[m + 3]) } else { 0.0 };
-        s5 + best11 + t17 + q20 + h1[2] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + s5 + best11 + t17 + q20 + h1[2] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6784,7 +7067,7 @@ mod nest_5052 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; one loop; reversed range.
 mod nest_5053 {
     use super::*;
 
@@ -6823,7 +7106,16 @@ mod nest_5053 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + pr5 + t8 + pr11 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + pr5 + t8 + pr11 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -6993,7 +7285,7 @@ mod nest_5054 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5055 {
     use super::*;
 
@@ -7077,7 +7369,22 @@ mod nest_5055 {
         }
         let g35 = (pr32 * pr32 + 0.5).sqrt();
         let t36 = if g35 > 0.0 { g35 } else { 0.0 };
-        s5 + (top6 * top6 + 1.0).ln()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q
+            + s5
+            + (top6 * top6 + 1.0).ln()
             + t9
             + t10
             + (s13 * s13 + 1.0).ln()
@@ -7279,7 +7586,7 @@ mod nest_5056 {
     }
 }
 
-/// a call at the top level; accumulator reads itself; one loop; x.len() bound.
+/// a call at the top level; a sum of inner reductions; accumulator reads itself; one loop; x.len() bound.
 mod nest_5057 {
     use super::*;
 
@@ -7293,7 +7600,15 @@ mod nest_5057 {
             h2[m] = (((s5).min(s5)) * ((s5).min(s5)) + 1.0).sqrt();
         }
         s5 += 0.1 * s5 + ((s5 / ((soft(0.5_f64, s5)) * (soft(0.5_f64, s5)) + 1.0)) * 0.5 + 0.5_f64);
-        s5 + h1[2] * 0.5 + h1[2] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s5 + h1[2] * 0.5 + h1[2] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -7357,7 +7672,7 @@ mod nest_5057 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5058 {
     use super::*;
 
@@ -7424,7 +7739,17 @@ mod nest_5058 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + top5 + (pr6 * pr6 + 1.0).ln() + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_z + acc_q + top5 + (pr6 * pr6 + 1.0).ln() + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7488,7 +7813,7 @@ mod nest_5058 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5059 {
     use super::*;
 
@@ -7537,7 +7862,15 @@ mod nest_5059 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + top4 + s10 + best17 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + top4 + s10 + best17 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8104,7 +8437,7 @@ mod nest_5063 {
     }
 }
 
-/// a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; runtime bound n; selection by comparison; x.iter() loop.
 mod nest_5064 {
     use super::*;
 
@@ -8188,7 +8521,19 @@ mod nest_5064 {
             let t39 = if g38 > 0.0 { g38 * (soft(hc[0], top13)).abs() } else { 0.0 };
         }
         let t40 = top34.tanh();
-        s5 + top6 + s12 + top13 + s33 + top34 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + top6 + s12 + top13 + s33 + top34 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -8252,7 +8597,7 @@ mod nest_5064 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
+/// a call at the top level; a call inside a loop; a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; reversed range; selection by comparison.
 mod nest_5065 {
     use super::*;
 
@@ -8326,7 +8671,15 @@ mod nest_5065 {
             }
         }
         h2[0] += relu(s28);
-        s5 + q6 + t18 + top22 + t25 + s28 + h1[3] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s5 + q6 + t18 + top22 + t25 + s28 + h1[3] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8704,7 +9057,7 @@ mod nest_5068 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop; x.iter().enumerate() loop.
 mod nest_5069 {
     use super::*;
 
@@ -8813,7 +9166,27 @@ mod nest_5069 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + top4 + pr5 + best23 + s24 + t30 + t31 + (s34 * s34 + 1.0).ln() + q35 + t40 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_z
+            + acc_q
+            + top4
+            + pr5
+            + best23
+            + s24
+            + t30
+            + t31
+            + (s34 * s34 + 1.0).ln()
+            + q35
+            + t40
+            + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -9011,7 +9384,7 @@ mod nest_5070 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; one loop; selection by comparison.
 mod nest_5071 {
     use super::*;
 
@@ -9053,7 +9426,15 @@ mod nest_5071 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + q5 + best6 + t19 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + q5 + best6 + t19 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
     }
 
     #[test]
@@ -9117,7 +9498,7 @@ mod nest_5071 {
     }
 }
 
-/// a call inside a loop; a call returning an array; bound depends on an outer index; integer if choosing an index; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; bound depends on an outer index; integer if choosing an index; one loop; selection by comparison; x.iter() loop.
 mod nest_5072 {
     use super::*;
 
@@ -9148,7 +9529,19 @@ mod nest_5072 {
                 top5 = d14;
             }
         }
-        top5 + t10 + s13 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top5 + t10 + s13 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[2]
     }
 
     #[test]
@@ -9626,7 +10019,7 @@ mod nest_5075 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5076 {
     use super::*;
 
@@ -9725,7 +10118,17 @@ mod nest_5076 {
         } else {
             0.0
         };
-        top4 + (s5 * s5 + 1.0).ln() + pr14 + s15 + t16 + q19 + pr20 + h1[2] * 0.5 + h1[5]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top4 + (s5 * s5 + 1.0).ln() + pr14 + s15 + t16 + q19 + pr20 + h1[2] * 0.5 + h1[5]
     }
 
     #[test]
@@ -9789,7 +10192,7 @@ mod nest_5076 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; carried scalar in a condition; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar in a condition; if inside a loop; integer or bool condition; local array's .len() as bound; one loop; selection by comparison.
 mod nest_5077 {
     use super::*;
 
@@ -9841,7 +10244,19 @@ mod nest_5077 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (s5 * s5 + 1.0).ln() + top9 + s10 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_z + acc_q + (s5 * s5 + 1.0).ln() + top9 + s10 + h1[1] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -9905,7 +10320,7 @@ mod nest_5077 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a fused loop only the result reads; a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5078 {
     use super::*;
 
@@ -9969,7 +10384,15 @@ mod nest_5078 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + pr5 + pr6 + t25 + t26 + pr29 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + pr5 + pr6 + t25 + t26 + pr29 + h1[0] * 0.5 + h1[1] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -10033,7 +10456,7 @@ mod nest_5078 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a fused loop only the result reads; a passive call for an index; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop.
+/// a call at the top level; a call inside a loop; a fused loop only the result reads; a passive call for an index; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; one loop.
 mod nest_5079 {
     use super::*;
 
@@ -10086,7 +10509,15 @@ mod nest_5079 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + (s5 * s5 + 1.0).ln() + q6 + q13 + s14 + t16 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + (s5 * s5 + 1.0).ln() + q6 + q13 + s14 + t16 + h1[0] * 0.5 + h1[0] + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -10275,7 +10706,7 @@ mod nest_5080 {
     }
 }
 
-/// a call inside a loop; a call returning an array; array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; integer or bool condition; one loop; reversed range; selection by comparison.
+/// a call inside a loop; a call returning an array; a sum of inner reductions; array write inside a branch; bound depends on an outer index; if inside a loop; integer if choosing an index; integer or bool condition; one loop; reversed range; selection by comparison.
 mod nest_5081 {
     use super::*;
 
@@ -10316,7 +10747,15 @@ mod nest_5081 {
         }
         let t16 = (s13 * s13 + 1.0).sqrt();
         let t17 = s14;
-        best5 + s13 + s14 + t16 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best5 + s13 + s14 + t16 + h1.iter().sum::<f64>() + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -10620,7 +11059,7 @@ mod nest_5083 {
     }
 }
 
-/// a call at the top level; a call inside a loop; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call at the top level; a call inside a loop; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer if choosing an index; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5084 {
     use super::*;
 
@@ -10714,7 +11153,16 @@ mod nest_5084 {
         let g34 = (relu(s29)).sqrt();
         let t35 = if g34 > 0.0 { g34 * (soft(h2[0], w[m])).tanh().exp() } else { 0.0 };
         let t36 = best30.tanh();
-        best5 + s6 + s29 + best30 + t36 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q + best5 + s6 + s29 + best30 + t36 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -10778,7 +11226,7 @@ mod nest_5084 {
     }
 }
 
-/// a call at the top level; a call returning an array; a fused loop only the result reads; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
+/// a call at the top level; a call returning an array; a fused loop only the result reads; a sum of inner reductions; bound depends on an outer index; branch-local guard; carried scalar written to an array after the loop; local array declared inside a loop; local array's .len() as bound; one loop; selection by comparison; x.iter() loop.
 mod nest_5085 {
     use super::*;
 
@@ -10822,7 +11270,19 @@ mod nest_5085 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + top4 + s5 + t9 + top12 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_z + acc_q + top4 + s5 + t9 + top12 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -10886,7 +11346,7 @@ mod nest_5085 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a passive call assigned to an integer variable; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; if inside a loop; integer or bool condition; literal bounds; loop nest three deep; loop nest two deep; one loop; selection by comparison; x.iter() loop.
 mod nest_5086 {
     use super::*;
 
@@ -10955,7 +11415,19 @@ mod nest_5086 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + top4 + s25 + s26 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + top4 + s25 + s26 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11305,7 +11777,7 @@ mod nest_5088 {
     }
 }
 
-/// a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter().enumerate() loop.
+/// a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; bound depends on an outer index; carried scalar written to an array after the loop; ln/sqrt/division of a positive carried scalar; one loop; selection by comparison; x.iter().enumerate() loop.
 mod nest_5089 {
     use super::*;
 
@@ -11346,7 +11818,19 @@ mod nest_5089 {
         for i in 0..x.len() {
             acc_z += x[i] * w[i % 4];
         }
-        acc_z + top4 + best5 + s12 + q13 + t16 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_z + acc_q + top4 + best5 + s12 + q13 + t16 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -11521,7 +12005,7 @@ mod nest_5090 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; literal bounds; one loop; runtime bound n; selection by comparison; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; if inside a loop; literal bounds; one loop; runtime bound n; selection by comparison; x.len() bound.
 mod nest_5091 {
     use super::*;
 
@@ -11589,7 +12073,22 @@ mod nest_5091 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + top5 + top6 + t12 + s15 + pr16 + s22 + top23 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 = r1 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r1;
+        }
+        acc_z + acc_q + top5 + top6 + t12 + s15 + pr16 + s22 + top23 + h1[0] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -11751,7 +12250,7 @@ mod nest_5092 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; if inside a loop; literal bounds; local array declared inside a loop; loop nest two deep; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_5093 {
     use super::*;
 
@@ -11802,7 +12301,15 @@ mod nest_5093 {
         for i in 0..x.len() {
             acc_z += wsum(w, x[i]);
         }
-        acc_z + (s5 * s5 + 1.0).ln() + s6 + t13 + best16 + t24 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_z + acc_q + (s5 * s5 + 1.0).ln() + s6 + t13 + best16 + t24 + h1[2] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -11866,7 +12373,7 @@ mod nest_5093 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison.
+/// a call at the top level; a call inside a loop; a call returning an array; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; carried scalar in a condition; if inside a loop; integer or bool condition; one loop; runtime bound n; selection by comparison.
 mod nest_5094 {
     use super::*;
 
@@ -11919,7 +12426,19 @@ mod nest_5094 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + top4 + d8 + s11 + s12 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r0 += x[(i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_z + acc_q + top4 + d8 + s11 + s12 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -12238,7 +12757,7 @@ mod nest_5096 {
     }
 }
 
-/// a call inside a loop; a fused loop only the result reads; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; runtime bound n.
+/// a call inside a loop; a fused loop only the result reads; a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; one loop; runtime bound n.
 mod nest_5097 {
     use super::*;
 
@@ -12274,7 +12793,19 @@ mod nest_5097 {
         for i in 0..x.len() {
             acc_z += (x[i] * a).sin();
         }
-        acc_z + pr5 + s10 + pr11 + t13 + t15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_z + acc_q + pr5 + s10 + pr11 + t13 + t15 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -12338,7 +12869,7 @@ mod nest_5097 {
     }
 }
 
-/// a call at the top level; a call inside a loop; a call returning an array; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
+/// a call at the top level; a call inside a loop; a call returning an array; a sum of inner reductions; accumulator reads itself; array write inside a branch; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; one loop; selection by comparison; x.iter().enumerate() loop; x.len() bound.
 mod nest_5098 {
     use super::*;
 
@@ -12439,7 +12970,15 @@ mod nest_5098 {
             q23 += ((((wsum(w, (m as f64))).tanh().exp()).mul_add(soft(s36, x[5 - m]), 0.5)).tanh()).exp();
             q4 += sigmoid(((x[m]).max(h1[2 - m]) * 0.5 + (soft(t38, 1.5_f64)).mul_add(t31, 0.5)).tanh());
         }
-        (q4 * q4 + 1.0).ln() + q5 + best22 + q23 + t32 + q35 + s36 + t38 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + (q4 * q4 + 1.0).ln() + q5 + best22 + q23 + t32 + q35 + s36 + t38 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -12503,7 +13042,7 @@ mod nest_5098 {
     }
 }
 
-/// a passive call for an index; branch-local guard; integer if choosing an index; one loop; reversed range; selection by comparison.
+/// a passive call for an index; a sum of inner reductions; branch-local guard; integer if choosing an index; one loop; reversed range; selection by comparison.
 mod nest_5099 {
     use super::*;
 
@@ -12540,7 +13079,16 @@ mod nest_5099 {
         }
         let t19 = (s15 * s15 + 0.5).ln();
         let t20 = (s16 * s16 + 1.0).sqrt();
-        best4 + best5 + t10 + t11 + s15 + s16 + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best4 + best5 + t10 + t11 + s15 + s16 + h1[0] * 0.5 + h1[1]
     }
 
     #[test]

@@ -225,7 +225,7 @@ mod nest_3000 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple; x.iter().enumerate() loop; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer if choosing an index; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple; x.iter().enumerate() loop; x.len() bound.
 mod nest_3001 {
     use super::*;
 
@@ -370,7 +370,19 @@ mod nest_3001 {
             q52 += (w[par[(i49 + 1) % 4]]) * (w[par[(i49 + 1) % 4]]);
         }
         h1[0] += q52.tanh();
-        s5 + best6 + s39 + (pr40 * pr40 + 1.0).ln() + q52 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + best6 + s39 + (pr40 * pr40 + 1.0).ln() + q52 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -616,7 +628,7 @@ mod nest_3002 {
     }
 }
 
-/// array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; one loop; scratch buffer vec![0.0; n]; zip/map/sum iterator.
+/// a sum of inner reductions; array write inside a branch; bound depends on an outer index; branch-local guard; if inside a loop; integer if choosing an index; one loop; scratch buffer vec![0.0; n]; zip/map/sum iterator.
 mod nest_3003 {
     use super::*;
 
@@ -654,7 +666,22 @@ mod nest_3003 {
             buf10[i11] = ((h1.iter().zip(x.iter()).map(|(&p, &q)| q5).sum::<f64>()).tanh()).powi(2);
         }
         let t12 = buf10[0];
-        q5 + t9 + h1[0] * 0.5 + h1[3] + buf10[0] * 0.5 + buf10[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r1;
+        }
+        acc_q + q5 + t9 + h1[0] * 0.5 + h1[3] + buf10[0] * 0.5 + buf10[0]
     }
 
     #[test]
@@ -740,7 +767,7 @@ mod nest_3003 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; loop over an integer array's length; match as a value; one loop; scratch buffer vec![0.0; n]; tuple; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; loop over an integer array's length; match as a value; one loop; scratch buffer vec![0.0; n]; tuple; zip/map/sum iterator.
 mod nest_3004 {
     use super::*;
 
@@ -818,7 +845,15 @@ mod nest_3004 {
             buf25[i26] = ((w[m + 1] * pr5) * 0.5 + (h1[(m + 1) % 2]).min(1.5_f64));
         }
         pr5 *= 1.0 + 0.25 * (buf25[2 - m]).tanh();
-        pr5 + s6 + t24 + h1.iter().sum::<f64>() + buf25[1] * 0.5 + buf25[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr5 + s6 + t24 + h1.iter().sum::<f64>() + buf25[1] * 0.5 + buf25[0]
     }
 
     #[test]
@@ -904,7 +939,7 @@ mod nest_3004 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; fold iterator; if inside a loop; integer or bool condition; loop over an integer array's length; match as a statement; one loop; runtime bound n; selection by comparison; x.iter() loop; x.to_vec() buffer; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; fold iterator; if inside a loop; integer or bool condition; loop over an integer array's length; match as a statement; one loop; runtime bound n; selection by comparison; x.iter() loop; x.to_vec() buffer; zip/map/sum iterator.
 mod nest_3005 {
     use super::*;
 
@@ -1014,7 +1049,24 @@ mod nest_3005 {
         let t35 = (pr25 * pr25 + 0.5).ln();
         let g36 = (relu(s26 - 0.8)).sqrt();
         let t37 = if g36 > 0.0 { g36 * h1[2] } else { 0.0 };
-        (s5 * s5 + 1.0).ln() + q6 + (t9 * t9 + 1.0).ln() + top15 + t21 + pr25 + s26 + t35 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q
+            + (s5 * s5 + 1.0).ln()
+            + q6
+            + (t9 * t9 + 1.0).ln()
+            + top15
+            + t21
+            + pr25
+            + s26
+            + t35
+            + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -1247,7 +1299,7 @@ mod nest_3006 {
     }
 }
 
-/// accumulator reads itself; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; map/product iterator; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; map/product iterator; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; x.iter().enumerate() loop.
 mod nest_3007 {
     use super::*;
 
@@ -1334,7 +1386,19 @@ mod nest_3007 {
             pr21 *= 1.0 + 0.25 * (buf22[2 - m]).tanh();
         }
         let t24 = (pr21 * pr21 + 0.5).ln();
-        q6 + pr21 + h1[0] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + q6 + pr21 + h1[0] * 0.5 + h1[1] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -2014,7 +2078,7 @@ mod nest_3010 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; one loop; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar in a condition; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; one loop; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
 mod nest_3011 {
     use super::*;
 
@@ -2109,7 +2173,19 @@ mod nest_3011 {
             s31 += (s7 * 0.5 + x[5 - i28]).tanh();
         }
         let t33 = s31 * s31;
-        pr6 + (s7 * s7 + 1.0).ln() + t8 + q13 + pr14 + s31 + t33 + h1[3] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr6 + (s7 * s7 + 1.0).ln() + t8 + q13 + pr14 + s31 + t33 + h1[3] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -2363,7 +2439,7 @@ mod nest_3012 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; one loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; one loop.
 mod nest_3013 {
     use super::*;
 
@@ -2462,7 +2538,15 @@ mod nest_3013 {
         }
         let t28 = q25.sqrt();
         let t29 = relu(q26);
-        pr5 + t21 + q25 + q26 + t28 + t29 + h1[0] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + pr5 + t21 + q25 + q26 + t28 + t29 + h1[0] * 0.5 + h1[2]
     }
 
     #[test]
@@ -3039,7 +3123,7 @@ mod nest_3016 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; for (x, y) in a.iter().zip(b) loop; if inside a loop; loop over an integer array's length; map/sum iterator; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; for (x, y) in a.iter().zip(b) loop; if inside a loop; loop over an integer array's length; map/sum iterator; one loop; selection by comparison.
 mod nest_3017 {
     use super::*;
 
@@ -3084,7 +3168,15 @@ mod nest_3017 {
         }
         let t14 = s12.tanh();
         let t15 = (((x[m]).tanh()) * ((x[m]).tanh()) + 1.0).sqrt();
-        top5 + s12 + pr13 + h1[2] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + s12 + pr13 + h1[2] * 0.5 + h1[1]
     }
 
     #[test]
@@ -3170,7 +3262,7 @@ mod nest_3017 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; match as a value; one loop; runtime bound n; scratch buffer vec![0.0; n]; selection by comparison; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; match as a value; one loop; runtime bound n; scratch buffer vec![0.0; n]; selection by comparison; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_3018 {
     use super::*;
 
@@ -3267,7 +3359,15 @@ mod nest_3018 {
             };
         }
         h1[2 - m] = pr31 * pr31;
-        top5 + s24 + (s25 * s25 + 1.0).ln() + pr31 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + s24 + (s25 * s25 + 1.0).ln() + pr31 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -3353,7 +3453,7 @@ mod nest_3018 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; continue; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; integer array read as an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; loop over an integer array's length; map/sum iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; continue; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; integer array read as an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; loop over an integer array's length; map/sum iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
 mod nest_3019 {
     use super::*;
 
@@ -3463,7 +3563,19 @@ mod nest_3019 {
         if d37 > top19 {
             top19 = d37;
         }
-        top5 + t15 + top19 + h1[0] * 0.5 + h1[2] + buf35[1] * 0.5 + buf35[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + t15 + top19 + h1[0] * 0.5 + h1[2] + buf35[1] * 0.5 + buf35[0]
     }
 
     #[test]
@@ -3549,7 +3661,7 @@ mod nest_3019 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; continue; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; one loop; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; continue; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; one loop; x.iter() loop; zip/map/sum iterator.
 mod nest_3020 {
     use super::*;
 
@@ -3602,7 +3714,19 @@ mod nest_3020 {
         }
         h1[(m + 2) % 3] += sigmoid(q11);
         let t17 = s12;
-        s5 + q11 + s12 + h1[2] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + s5 + q11 + s12 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -3851,7 +3975,7 @@ mod nest_3021 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; if inside a loop; one loop; while: Newton steps to a tolerance; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; float array indexed by an integer array; if inside a loop; one loop; while: Newton steps to a tolerance; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_3022 {
     use super::*;
 
@@ -3902,7 +4026,19 @@ mod nest_3022 {
         if pr15 > (s6 + 1.5_f64) {
             pr15 *= 1.0 + 0.25 * (pr15 / ((x[(m + 1) % 6]) * (x[(m + 1) % 6]) + 1.0)).tanh();
         }
-        s6 + pr15 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + s6 + pr15 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -4167,7 +4303,7 @@ mod nest_3023 {
     }
 }
 
-/// accumulator reads itself; integer if choosing an index; local array's .len() as bound; one loop.
+/// a sum of inner reductions; accumulator reads itself; integer if choosing an index; local array's .len() as bound; one loop.
 mod nest_3024 {
     use super::*;
 
@@ -4196,7 +4332,20 @@ mod nest_3024 {
         let t8 = s5;
         let t9 = s6;
         let p10 = if m > 0 { m } else { 2 };
-        s5 + s6 + t9 + h1[2] * 0.5 + h1[5]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                r1 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + s5 + s6 + t9 + h1[2] * 0.5 + h1[5]
     }
 
     #[test]
@@ -4282,7 +4431,7 @@ mod nest_3024 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; match as a value; one loop; selection by comparison; tuple; x.iter() loop; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; match as a value; one loop; selection by comparison; tuple; x.iter() loop; x.len() bound; zip/map/sum iterator.
 mod nest_3025 {
     use super::*;
 
@@ -4372,7 +4521,15 @@ mod nest_3025 {
             s36 += -0.5 * s36 + t11;
         }
         let t40 = s36.tanh();
-        (s6 * s6 + 1.0).ln() + q7 + t11 + best15 + q16 + s36 + t40 + h1[2] * 0.5 + h1[1] + h2[2] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (s6 * s6 + 1.0).ln() + q7 + t11 + best15 + q16 + s36 + t40 + h1[2] * 0.5 + h1[1] + h2[2] * 0.5 + h2[0]
     }
 
     #[test]
@@ -4782,7 +4939,7 @@ mod nest_3027 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; continue; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop over an integer array's length; map/sum iterator; one loop; selection by comparison; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; continue; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop over an integer array's length; map/sum iterator; one loop; selection by comparison; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
 mod nest_3028 {
     use super::*;
 
@@ -4859,7 +5016,17 @@ mod nest_3028 {
             }
         }
         let t26 = relu(best20);
-        q5 + q6 + q10 + best20 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + q5 + q6 + q10 + best20 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -5097,7 +5264,7 @@ mod nest_3029 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: fixed point to a tolerance; while: halving until small; x.len() bound.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/product iterator; one loop; runtime bound n; selection by comparison; while: fixed point to a tolerance; while: halving until small; x.len() bound.
 mod nest_3030 {
     use super::*;
 
@@ -5190,7 +5357,22 @@ mod nest_3030 {
             q35 += r38;
         }
         let t39 = relu(q35);
-        pr6 + s7 + t15 + q21 + best22 + t31 + q35 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                r1 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + pr6 + s7 + t15 + q21 + best22 + t31 + q35 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5824,7 +6006,7 @@ mod nest_3033 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; copied().fold(f64::MIN, f64::max); if inside a loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; one loop; reversed range; selection by comparison.
 mod nest_3034 {
     use super::*;
 
@@ -5894,7 +6076,20 @@ mod nest_3034 {
         }
         let g27 = (s21 * s21 + 0.5).sqrt();
         let t28 = if g27 > 0.0 { g27 * (t16).atan() } else { 0.0 };
-        top5 + t16 + best20 + (s21 * s21 + 1.0).ln() + (t28 * t28 + 1.0).ln() + h1[0] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 = r1 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r1;
+        }
+        acc_q + top5 + t16 + best20 + (s21 * s21 + 1.0).ln() + (t28 * t28 + 1.0).ln() + h1[0] * 0.5 + h1[1]
     }
 
     #[test]
@@ -5980,7 +6175,7 @@ mod nest_3034 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop over an integer array's length; map/product iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop over an integer array's length; map/product iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison; zip/map/sum iterator.
 mod nest_3035 {
     use super::*;
 
@@ -6069,7 +6264,16 @@ mod nest_3035 {
             let t28 = if g27 > 0.0 { g27 * a } else { 0.0 };
             s5 += ((x[m + 3]).cos() - relu(0.25_f64));
         }
-        (s5 * s5 + 1.0).ln() + (t9 * t9 + 1.0).ln() + top13 + t17 + best21 + top22 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + (t9 * t9 + 1.0).ln() + top13 + t17 + best21 + top22 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -6155,7 +6359,7 @@ mod nest_3035 {
     }
 }
 
-/// accumulator reads itself; break; float array indexed by an integer array; match as a statement; one loop; reversed range; selection by comparison; while: Newton steps to a tolerance.
+/// a sum of inner reductions; accumulator reads itself; break; float array indexed by an integer array; match as a statement; one loop; reversed range; selection by comparison; while: Newton steps to a tolerance.
 mod nest_3036 {
     use super::*;
 
@@ -6204,7 +6408,23 @@ mod nest_3036 {
             zp14 = z13;
             z13 = 0.5 * (z13 + pv12 / z13);
         }
-        top6 + (s7 * s7 + 1.0).ln() + t10 + (t11 * t11 + 1.0).ln() + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q -= r0;
+        }
+        acc_q
+            + top6
+            + (s7 * s7 + 1.0).ln()
+            + t10
+            + (t11 * t11 + 1.0).ln()
+            + h1.iter().sum::<f64>()
+            + h2[1] * 0.5
+            + h2[2]
     }
 
     #[test]
@@ -6666,7 +6886,7 @@ mod nest_3038 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; if inside a loop; loop nest two deep; loop with break after a count; map/sum iterator; one loop; runtime bound n; scratch buffer vec![0.0; n]; selection by comparison; tuple.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; if inside a loop; loop nest two deep; loop with break after a count; map/sum iterator; one loop; runtime bound n; scratch buffer vec![0.0; n]; selection by comparison; tuple.
 mod nest_3039 {
     use super::*;
 
@@ -6748,7 +6968,19 @@ mod nest_3039 {
         }
         let tp25 = ((h1[m] * 0.5 + (h2[3 - m]).max(h2[m])), (x[obs[(m + 1) % 2][0]]).min((top6 - top6).tanh()));
         let (ta26, tb27) = tp25;
-        top6 + tp25.0 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + top6 + tp25.0 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[0]
     }
 
     #[test]
@@ -6987,7 +7219,7 @@ mod nest_3040 {
     }
 }
 
-/// array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; continue; float array indexed by an integer array; integer or bool condition; literal bounds; loop over an integer array's length; map/product iterator; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple.
+/// a sum of inner reductions; array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; continue; float array indexed by an integer array; integer or bool condition; literal bounds; loop over an integer array's length; map/product iterator; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple.
 mod nest_3041 {
     use super::*;
 
@@ -7061,7 +7293,19 @@ mod nest_3041 {
             sigmoid(sigmoid(w[m])),
             (h1.iter().map(|&v| 0.75 + 0.5 * sigmoid(softplus(v))).product::<f64>() / ((a) * (a) + 1.0)).abs(),
         );
-        top6 + best7 + t13 + best17 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if x[j % 6] > w[j % 4] {
+                    r0 += x[j % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + top6 + best7 + t13 + best17 + h1[1] * 0.5 + h1[1] + h2[0] * 0.5 + h2[1]
     }
 
     #[test]
@@ -7793,7 +8037,7 @@ mod nest_3045 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; break; copied().fold(f64::MIN, f64::max); if inside a loop; integer array read as an index; integer or bool condition; map/product iterator; one loop; tuple; x.len() bound; x.to_vec() buffer.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; break; copied().fold(f64::MIN, f64::max); if inside a loop; integer array read as an index; integer or bool condition; map/product iterator; one loop; tuple; x.len() bound; x.to_vec() buffer.
 mod nest_3046 {
     use super::*;
 
@@ -7841,7 +8085,15 @@ mod nest_3046 {
             let (ta18, tb19) = tp17;
         }
         let t20 = s13;
-        s5 + s13 + t20 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + s13 + t20 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -8190,7 +8442,7 @@ mod nest_3048 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; continue; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; loop over an integer array's length; match as a value; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; continue; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; loop over an integer array's length; match as a value; one loop; selection by comparison.
 mod nest_3049 {
     use super::*;
 
@@ -8267,7 +8519,17 @@ mod nest_3049 {
             k26 if k26 < 3 => ((t23).atan() + (x[5 - m] - q19)),
             k27 => (((pr6) * (pr6) + 0.5).ln() + (t14 + q19)),
         };
-        pr6 + best18 + q19 + t28 + h1[2] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr6 + best18 + q19 + t28 + h1[2] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8353,7 +8615,7 @@ mod nest_3049 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; match as a value; one loop; while: fixed point to a tolerance.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; match as a value; one loop; while: fixed point to a tolerance.
 mod nest_3050 {
     use super::*;
 
@@ -8410,7 +8672,15 @@ mod nest_3050 {
         }
         let t23 = pr18.ln();
         let t24 = (s19 * s19 + 1.0).sqrt();
-        (s6 * s6 + 1.0).ln() + t14 + pr18 + s19 + t24 + h1[2] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + (s6 * s6 + 1.0).ln() + t14 + pr18 + s19 + t24 + h1[2] * 0.5 + h1[3] + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -8496,7 +8766,7 @@ mod nest_3050 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; continue; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop over an integer array's length; match as a statement; match as a value; one loop; selection by comparison; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; continue; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop over an integer array's length; match as a statement; match as a value; one loop; selection by comparison; x.len() bound; zip/map/sum iterator.
 mod nest_3051 {
     use super::*;
 
@@ -8574,7 +8844,19 @@ mod nest_3051 {
             pr22 *= 0.75 + 0.5 * sigmoid(((s21 * 0.5 + best5) * 0.5 + h1[(i18 + 4) % 4]));
         }
         let t24 = pr22.ln();
-        best5 + (s6 * s6 + 1.0).ln() + (t17 * t17 + 1.0).ln() + s21 + pr22 + t24 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + (s6 * s6 + 1.0).ln() + (t17 * t17 + 1.0).ln() + s21 + pr22 + t24 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -8660,7 +8942,7 @@ mod nest_3051 {
     }
 }
 
-/// array write inside a branch; branch-local guard; deferred let assigned in every branch; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; one loop; selection by comparison.
+/// a sum of inner reductions; array write inside a branch; branch-local guard; deferred let assigned in every branch; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; one loop; selection by comparison.
 mod nest_3052 {
     use super::*;
 
@@ -8711,7 +8993,19 @@ mod nest_3052 {
             h1[(m + 2) % 2] = ((t13).abs() * 0.5 + (-0.75_f64).tanh().exp());
             r14 = (t12 * x[(m + 6) % 6]).min(b);
         }
-        top5 + s6 + t13 + r14 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + s6 + t13 + r14 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8797,7 +9091,7 @@ mod nest_3052 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; continue; fold iterator; integer or bool condition; local array declared inside a loop; local array's .len() as bound; match as a value; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; continue; fold iterator; integer or bool condition; local array declared inside a loop; local array's .len() as bound; match as a value; one loop; selection by comparison.
 mod nest_3053 {
     use super::*;
 
@@ -8860,7 +9154,19 @@ mod nest_3053 {
             h1[m] = (0.25_f64 - s6);
         }
         let t29 = top21.tanh();
-        s6 + q7 + top21 + t29 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s6 + q7 + top21 + t29 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -10771,7 +11077,7 @@ mod nest_3065 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; continue; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; map/product iterator; one loop; tuple.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar written to an array after the loop; continue; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; map/product iterator; one loop; tuple.
 mod nest_3066 {
     use super::*;
 
@@ -10813,7 +11119,26 @@ mod nest_3066 {
                 .product::<f64>(),
             (-s7),
         );
-        s6 + s7 + tb11 + h1[1] * 0.5 + h1[0] + h2[1] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+            let mut r1 = 0.0;
+            for j in 0..m + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r1 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q + s6 + s7 + tb11 + h1[1] * 0.5 + h1[0] + h2[1] * 0.5 + h2[2]
     }
 
     #[test]
@@ -11020,7 +11345,7 @@ mod nest_3067 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; literal bounds; loop nest two deep; match as a value; one loop; scratch buffer vec![0.0; n].
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; literal bounds; loop nest two deep; match as a value; one loop; scratch buffer vec![0.0; n].
 mod nest_3068 {
     use super::*;
 
@@ -11110,7 +11435,15 @@ mod nest_3068 {
             s26 = 0.5 * s26 + (m as f64).tanh().exp();
         }
         let t29 = (s26 * s26 + 1.0).sqrt();
-        (s5 * s5 + 1.0).ln() + (t14 * t14 + 1.0).ln() + s18 + s26 + t29 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + (t14 * t14 + 1.0).ln() + s18 + s26 + t29 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -12479,7 +12812,7 @@ mod nest_3076 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; integer or bool condition; literal bounds; loop nest two deep; loop with break after a count; match as a value; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; integer or bool condition; literal bounds; loop nest two deep; loop with break after a count; match as a value; one loop; selection by comparison; x.iter() loop.
 mod nest_3077 {
     use super::*;
 
@@ -12570,7 +12903,15 @@ mod nest_3077 {
             let t28 = if g27 > 0.0 { g27 } else { 0.0 };
             h1[0] = ((t26 * 0.5 + x[m]) + (-t26)).tanh();
         }
-        pr5 + best6 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + pr5 + best6 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -12656,7 +12997,7 @@ mod nest_3077 {
     }
 }
 
-/// carried scalar written to an array after the loop; deferred let assigned in every branch; integer or bool condition; ln/sqrt/division of a positive carried scalar; match as a value; one loop; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; carried scalar written to an array after the loop; deferred let assigned in every branch; integer or bool condition; ln/sqrt/division of a positive carried scalar; match as a value; one loop; x.len() bound; zip/map/sum iterator.
 mod nest_3078 {
     use super::*;
 
@@ -12700,7 +13041,15 @@ mod nest_3078 {
         }
         h1[0] += (1.0 / q5);
         let t9 = ((x[5 - m]) * (x[5 - m]) + 0.5).ln();
-        q5 + t9 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + q5 + t9 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -12786,7 +13135,7 @@ mod nest_3078 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; map/sum iterator; match as a statement; match as a value; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; map/sum iterator; match as a statement; match as a value; one loop; selection by comparison; x.iter() loop.
 mod nest_3079 {
     use super::*;
 
@@ -12879,7 +13228,15 @@ mod nest_3079 {
         if s28 > x[m] {
             h1[(m + 2) % 2] += x[5 - m];
         }
-        (q5 * q5 + 1.0).ln() + q13 + top14 + t23 + s28 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + (q5 * q5 + 1.0).ln() + q13 + top14 + t23 + s28 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -13154,7 +13511,7 @@ mod nest_3080 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; loop with break after a count; match as a statement; match as a value; one loop; selection by comparison; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop nest three deep; loop nest two deep; loop with break after a count; match as a statement; match as a value; one loop; selection by comparison; x.len() bound; zip/map/sum iterator.
 mod nest_3081 {
     use super::*;
 
@@ -13303,7 +13660,19 @@ mod nest_3081 {
                 - softplus(w[labels[(m + 2) % 3] as usize]));
             h1[(m + 1) % 3] = (0.5_f64).max((s13 * 0.5 + w[3 - m]).tanh());
         }
-        pr5 + (s13 * s13 + 1.0).ln() + q14 + (t37 * t37 + 1.0).ln() + s43 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr5 + (s13 * s13 + 1.0).ln() + q14 + (t37 * t37 + 1.0).ln() + s43 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -13562,7 +13931,7 @@ mod nest_3082 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; continue; float array indexed by an integer array; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; map/sum iterator; match as a statement; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; continue; float array indexed by an integer array; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; map/product iterator; map/sum iterator; match as a statement; one loop; selection by comparison; x.iter() loop.
 mod nest_3083 {
     use super::*;
 
@@ -13672,7 +14041,24 @@ mod nest_3083 {
         let t38 = s29.tanh();
         let g39 = (relu(best30 - 0.3)).sqrt();
         let t40 = if g39 > 0.0 { g39 } else { 0.0 };
-        q6 + s22 + t25 + s29 + best30 + h1[2] * 0.5 + h1[5] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                if x[(i + j) % 6] > w[j % 4] {
+                    r1 += x[(i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r1;
+        }
+        acc_q + q6 + s22 + t25 + s29 + best30 + h1[2] * 0.5 + h1[5] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -13913,7 +14299,7 @@ mod nest_3084 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; float array indexed by an integer array; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; match as a value; one loop; reversed range; runtime bound n; selection by comparison; tuple; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; float array indexed by an integer array; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; match as a value; one loop; reversed range; runtime bound n; selection by comparison; tuple; zip/map/sum iterator.
 mod nest_3085 {
     use super::*;
 
@@ -14008,7 +14394,23 @@ mod nest_3085 {
             });
             r26 = sigmoid(a);
         }
-        best5 + q20 + s21 + r26 + h1[1] * 0.5 + h1[3]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q -= r0;
+        }
+        acc_q + best5 + q20 + s21 + r26 + h1[1] * 0.5 + h1[3]
     }
 
     #[test]
@@ -14894,7 +15296,7 @@ mod nest_3089 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; fold iterator; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; match as a value; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; float array indexed by an integer array; fold iterator; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest three deep; loop nest two deep; match as a value; one loop; selection by comparison; x.iter() loop.
 mod nest_3090 {
     use super::*;
 
@@ -14961,7 +15363,19 @@ mod nest_3090 {
         if d25 < best7 {
             best7 = d25;
         }
-        pr6 + best7 + t24 + d25 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r0 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + pr6 + best7 + t24 + d25 + h1[1] * 0.5 + h1[0] + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -15210,7 +15624,7 @@ mod nest_3091 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; if inside a loop; integer array read as an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/sum iterator; one loop; selection by comparison; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; if inside a loop; integer array read as an index; literal bounds; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/sum iterator; one loop; selection by comparison; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
 mod nest_3092 {
     use super::*;
 
@@ -15352,7 +15766,15 @@ mod nest_3092 {
             s40 += t12;
             s40 = (s40 * 0.5 + (a / ((*xi37) * (*xi37) + 1.0)).sin()).tanh();
         }
-        pr6 + top7 + t12 + pr16 + (s39 * s39 + 1.0).ln() + s40 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + pr6 + top7 + t12 + pr16 + (s39 * s39 + 1.0).ln() + s40 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -16320,7 +16742,7 @@ mod nest_3097 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; float array indexed by an integer array; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; reversed range; scratch buffer vec![0.0; n]; while: sum of steps until a limit; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; float array indexed by an integer array; integer if choosing an index; literal bounds; ln/sqrt/division of a positive carried scalar; one loop; reversed range; scratch buffer vec![0.0; n]; while: sum of steps until a limit; zip/map/sum iterator.
 mod nest_3098 {
     use super::*;
 
@@ -16376,7 +16798,21 @@ mod nest_3098 {
         }
         h1[1] = (pr17 * pr17 + 1.0).sqrt();
         let t23 = s18;
-        pr6 + pr7 + (pr17 * pr17 + 1.0).ln() + s18 + h1[0] * 0.5 + h1[1] + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 = r1 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r1;
+        }
+        acc_q + pr6 + pr7 + (pr17 * pr17 + 1.0).ln() + s18 + h1[0] * 0.5 + h1[1] + h2.iter().sum::<f64>()
     }
 
     #[test]

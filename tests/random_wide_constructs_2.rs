@@ -41,7 +41,7 @@ fn check_pullback(name: &str, sx: &[f64], sw: &[f64; 4], da: f64, db: f64, grad:
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; continue; copied().fold(f64::MIN, f64::max); fold iterator; local array's .len() as bound; loop over an integer array's length; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; continue; copied().fold(f64::MIN, f64::max); fold iterator; local array's .len() as bound; loop over an integer array's length; one loop; selection by comparison.
 mod nest_3100 {
     use super::*;
 
@@ -95,7 +95,17 @@ mod nest_3100 {
         let t18 = best12.tanh();
         let g19 = ((top13 + 0.2).max(0.0)).sqrt();
         let t20 = if g19 > 0.0 { g19 } else { 0.0 };
-        pr6 + best12 + top13 + t18 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + pr6 + best12 + top13 + t18 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -782,7 +792,7 @@ mod nest_3104 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; continue; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/product iterator; one loop; selection by comparison; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; continue; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/product iterator; one loop; selection by comparison; x.len() bound; zip/map/sum iterator.
 mod nest_3105 {
     use super::*;
 
@@ -875,7 +885,19 @@ mod nest_3105 {
             s30 -= 0.5_f64;
         }
         let t32 = s30;
-        pr5 + s30 + t32 + h1[1] * 0.5 + h1[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + pr5 + s30 + t32 + h1[1] * 0.5 + h1[2]
     }
 
     #[test]
@@ -1140,7 +1162,7 @@ mod nest_3106 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; loop over an integer array's length; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar of an inner loop read after it; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer if choosing an index; literal bounds; loop nest two deep; loop over an integer array's length; one loop; selection by comparison.
 mod nest_3107 {
     use super::*;
 
@@ -1214,7 +1236,21 @@ mod nest_3107 {
         }
         let t30 = (best19 * best19 + 0.5).ln();
         let t31 = best20;
-        best5 + s6 + q13 + best19 + best20 + t30 + h1[1] * 0.5 + h1[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..i + 1 {
+                r1 += (x[(2 * i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q -= r1;
+        }
+        acc_q + best5 + s6 + q13 + best19 + best20 + t30 + h1[1] * 0.5 + h1[1]
     }
 
     #[test]
@@ -1630,7 +1666,7 @@ mod nest_3109 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; literal bounds; loop with break after a count; match as a statement; one loop; reversed range; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; literal bounds; loop with break after a count; match as a statement; one loop; reversed range; selection by comparison.
 mod nest_3110 {
     use super::*;
 
@@ -1709,7 +1745,25 @@ mod nest_3110 {
         }
         h1[2] = (best17 * best17 + 0.5).ln();
         let t22 = s18.tanh();
-        (s5 * s5 + 1.0).ln() + (t13 * t13 + 1.0).ln() + best17 + (s18 * s18 + 1.0).ln() + t22 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q
+            + (s5 * s5 + 1.0).ln()
+            + (t13 * t13 + 1.0).ln()
+            + best17
+            + (s18 * s18 + 1.0).ln()
+            + t22
+            + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -3316,7 +3370,7 @@ mod nest_3119 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; if inside a loop; loop nest two deep; one loop; x.iter().enumerate() loop; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; if inside a loop; loop nest two deep; one loop; x.iter().enumerate() loop; x.len() bound; zip/map/sum iterator.
 mod nest_3120 {
     use super::*;
 
@@ -3368,7 +3422,16 @@ mod nest_3120 {
             pr5 *= 0.75 + 0.5 * sigmoid((-t14));
         }
         let t19 = sigmoid(s18);
-        pr5 + (s18 * s18 + 1.0).ln() + t19 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + pr5 + (s18 * s18 + 1.0).ln() + t19 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -4225,7 +4288,7 @@ mod nest_3125 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; map/product iterator; one loop; reversed range; selection by comparison; x.to_vec() buffer; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; map/product iterator; one loop; reversed range; selection by comparison; x.to_vec() buffer; zip/map/sum iterator.
 mod nest_3126 {
     use super::*;
 
@@ -4284,7 +4347,16 @@ mod nest_3126 {
         let g17 = ((pr13 - 0.3).max(0.0)).sqrt();
         let t18 = if g17 > 0.0 { g17 * sigmoid(pr5) } else { 0.0 };
         let t19 = (top14 * top14 + 0.5).ln();
-        pr5 + pr13 + top14 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + pr5 + pr13 + top14 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4370,7 +4442,7 @@ mod nest_3126 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest three deep; loop nest two deep; map/product iterator; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer if choosing an index; integer or bool condition; local array's .len() as bound; loop nest three deep; loop nest two deep; map/product iterator; one loop; selection by comparison.
 mod nest_3127 {
     use super::*;
 
@@ -4454,7 +4526,15 @@ mod nest_3127 {
         if d32 > top5 {
             top5 = d32;
         }
-        top5 + best6 + t30 + t31 + d32 + h1[2] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(i + j) % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + top5 + best6 + t30 + t31 + d32 + h1[2] * 0.5 + h1[0]
     }
 
     #[test]
@@ -4748,7 +4828,7 @@ mod nest_3128 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; integer array read as an index; integer or bool condition; match as a value; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; deferred let assigned in every branch; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; integer array read as an index; integer or bool condition; match as a value; one loop; selection by comparison; zip/map/sum iterator.
 mod nest_3129 {
     use super::*;
 
@@ -4829,7 +4909,15 @@ mod nest_3129 {
         }
         let t24 = (best18 * best18 + 1.0).sqrt();
         let t25 = sigmoid(s19);
-        s6 + top7 + t13 + best18 + s19 + t25 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s6 + top7 + t13 + best18 + s19 + t25 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>()
     }
 
     #[test]
@@ -5628,7 +5716,7 @@ mod nest_3133 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; float array indexed by an integer array; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; map/sum iterator; match as a statement; one loop; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; float array indexed by an integer array; if inside a loop; literal bounds; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; map/sum iterator; match as a statement; one loop; selection by comparison; x.iter() loop.
 mod nest_3134 {
     use super::*;
 
@@ -5778,7 +5866,15 @@ mod nest_3134 {
         }
         let g65 = (relu(q63 - 0.8)).sqrt();
         let t66 = if g65 > 0.0 { g65 * 0.5_f64 } else { 0.0 };
-        best5 + t33 + q37 + best38 + q63 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(2 * i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + best5 + t33 + q37 + best38 + q63 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -6343,7 +6439,7 @@ mod nest_3137 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array's .len() as bound; loop nest three deep; loop nest two deep; loop over an integer array's length; one loop; scratch buffer vec![0.0; n]; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; fold iterator; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array's .len() as bound; loop nest three deep; loop nest two deep; loop over an integer array's length; one loop; scratch buffer vec![0.0; n]; selection by comparison; zip/map/sum iterator.
 mod nest_3138 {
     use super::*;
 
@@ -6430,7 +6526,19 @@ mod nest_3138 {
                 .max(h1.iter().fold(0.0, |acc, &v| acc * 0.5 + ((m as f64) / ((0.5_f64) * (0.5_f64) + 1.0))));
         }
         let t32 = buf30[2 - m];
-        best6 + pr25 + s26 + t29 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>() + buf30.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (hq[j % 4] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + best6 + pr25 + s26 + t29 + h1.iter().sum::<f64>() + h2.iter().sum::<f64>() + buf30.iter().sum::<f64>()
     }
 
     #[test]
@@ -6516,7 +6624,7 @@ mod nest_3138 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; integer or bool condition; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; map/sum iterator; match as a statement; one loop; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer array read as an index; integer or bool condition; loop nest three deep; loop nest two deep; loop over an integer array's length; map/product iterator; map/sum iterator; match as a statement; one loop; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_3139 {
     use super::*;
 
@@ -6655,7 +6763,15 @@ mod nest_3139 {
         }
         let g51 = (relu(s23 - 0.8)).sqrt();
         let t52 = if g51 > 0.0 { g51 } else { 0.0 };
-        s5 + (q6 * q6 + 1.0).ln() + s10 + s23 + t52 + h1[3] * 0.5 + h1[5]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + s5 + (q6 * q6 + 1.0).ln() + s10 + s23 + t52 + h1[3] * 0.5 + h1[5]
     }
 
     #[test]
@@ -7158,7 +7274,7 @@ mod nest_3141 {
     }
 }
 
-/// accumulator reads itself; carried scalar in a condition; carried scalar written to an array after the loop; continue; integer array read as an index; integer or bool condition; literal bounds; map/sum iterator; match as a value; one loop; selection by comparison; tuple; x.to_vec() buffer; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; carried scalar in a condition; carried scalar written to an array after the loop; continue; integer array read as an index; integer or bool condition; literal bounds; map/sum iterator; match as a value; one loop; selection by comparison; tuple; x.to_vec() buffer; zip/map/sum iterator.
 mod nest_3142 {
     use super::*;
 
@@ -7221,7 +7337,15 @@ mod nest_3142 {
             let tp20 = (((h1.iter().map(|v| v * v).sum::<f64>()).min(x[i13 * 3 + m])).tanh(), x[5 - i13]);
         }
         h1[0] += relu(top17);
-        top5 + q16 + top17 + h1[4] * 0.5 + h1[5]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + top5 + q16 + top17 + h1[4] * 0.5 + h1[5]
     }
 
     #[test]
@@ -7524,7 +7648,7 @@ mod nest_3143 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; literal bounds; one loop; selection by comparison; while: Newton steps to a tolerance; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; literal bounds; one loop; selection by comparison; while: Newton steps to a tolerance; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_3144 {
     use super::*;
 
@@ -7586,7 +7710,15 @@ mod nest_3144 {
             h1[(m + 4) % 6] = relu(x[obs[(m + 2) % 2][0]]);
         }
         let t18 = sigmoid(top14);
-        top5 + pr6 + s13 + top14 + t18 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(i + j) % 6] * w[j % 4];
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + pr6 + s13 + top14 + t18 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -7672,7 +7804,7 @@ mod nest_3144 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; loop with break: Newton steps to a tolerance; map/product iterator; match as a statement; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; while: sum of steps until a limit; x.len() bound; x.to_vec() buffer.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer or bool condition; loop with break: Newton steps to a tolerance; map/product iterator; match as a statement; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; while: sum of steps until a limit; x.len() bound; x.to_vec() buffer.
 mod nest_3145 {
     use super::*;
 
@@ -7781,7 +7913,23 @@ mod nest_3145 {
             };
         }
         let t37 = best25;
-        (pr6 * pr6 + 1.0).ln() + q18 + pr19 + best25 + q26 + t37 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                if hq[j % 4] > w[j % 4] {
+                    r0 += hq[j % 4] * a;
+                } else {
+                    r0 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += r0;
+        }
+        acc_q + (pr6 * pr6 + 1.0).ln() + q18 + pr19 + best25 + q26 + t37 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -7867,7 +8015,7 @@ mod nest_3145 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; loop with break after a count; map/product iterator; one loop; runtime bound n; selection by comparison; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; ln/sqrt/division of a positive carried scalar; loop nest two deep; loop with break after a count; map/product iterator; one loop; runtime bound n; selection by comparison; x.len() bound; zip/map/sum iterator.
 mod nest_3146 {
     use super::*;
 
@@ -7954,7 +8102,20 @@ mod nest_3146 {
             }
         }
         let t29 = sigmoid(top25);
-        s5 + s6 + top25 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + s5 + s6 + top25 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -8962,7 +9123,7 @@ mod nest_3151 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; literal bounds; one loop; selection by comparison; tuple.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; literal bounds; one loop; selection by comparison; tuple.
 mod nest_3152 {
     use super::*;
 
@@ -9035,7 +9196,23 @@ mod nest_3152 {
             }
         }
         let t24 = (top16 * top16 + 1.0).sqrt();
-        best6 + best7 + t12 + top16 + t24 + h1[2] * 0.5 + h1[3] + h2[2] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r1 += t * t;
+            }
+            acc_q += r1 * r1 * 0.1;
+        }
+        acc_q + best6 + best7 + t12 + top16 + t24 + h1[2] * 0.5 + h1[3] + h2[2] * 0.5 + h2[1]
     }
 
     #[test]
@@ -9121,7 +9298,7 @@ mod nest_3152 {
     }
 }
 
-/// accumulator reads itself; branch-local guard; integer if choosing an index; loop over an integer array's length; map/product iterator; match as a statement; one loop; scratch buffer vec![0.0; n]; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; branch-local guard; integer if choosing an index; loop over an integer array's length; map/product iterator; match as a statement; one loop; scratch buffer vec![0.0; n]; zip/map/sum iterator.
 mod nest_3153 {
     use super::*;
 
@@ -9189,7 +9366,16 @@ mod nest_3153 {
         }
         let t17 = q5.tanh();
         let p18 = if m == 0 { 1 } else { m - 1 };
-        q5 + t17 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                let t = x[j % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + q5 + t17 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -10504,7 +10690,7 @@ mod nest_3160 {
     }
 }
 
-/// bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; map/product iterator; match as a value; one loop; reversed range; selection by comparison; while: fixed point to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; bound depends on an outer index; branch-local guard; break; carried scalar written to an array after the loop; float array indexed by an integer array; fold iterator; for (x, y) in a.iter().zip(b) loop; map/product iterator; match as a value; one loop; reversed range; selection by comparison; while: fixed point to a tolerance; zip/map/sum iterator.
 mod nest_3161 {
     use super::*;
 
@@ -10596,7 +10782,16 @@ mod nest_3161 {
             }
         }
         let t32 = relu(best29);
-        top5 + top12 + best13 + t23 + best29 + t32 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + top5 + top12 + best13 + t23 + best29 + t32 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -10682,7 +10877,7 @@ mod nest_3161 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; deferred let assigned in every branch; fold iterator; integer or bool condition; local array's .len() as bound; one loop; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; deferred let assigned in every branch; fold iterator; integer or bool condition; local array's .len() as bound; one loop; selection by comparison.
 mod nest_3162 {
     use super::*;
 
@@ -10727,7 +10922,17 @@ mod nest_3162 {
             let t13 = if g12 > 0.0 { g12 * (h1[0]).min(x[0]) } else { 0.0 };
         }
         h1[0] = ((-0.75_f64).atan()).mul_add(w[3 - m], 0.5);
-        top5 + s6 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                let t = x[(2 * i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + s6 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -11179,7 +11384,7 @@ mod nest_3164 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer array read as an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; one loop; selection by comparison; while: fixed point to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; break; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; integer array read as an index; local array declared inside a loop; local array's .len() as bound; loop nest two deep; map/product iterator; one loop; selection by comparison; while: fixed point to a tolerance; zip/map/sum iterator.
 mod nest_3165 {
     use super::*;
 
@@ -11266,7 +11471,21 @@ mod nest_3165 {
             }
         }
         let t38 = ((-0.75_f64).min(h1[3 - m]) - h1.iter().zip(&h1).map(|(p, q)| p * q).sum::<f64>());
-        best6 + t38 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += 0.5 * r0;
+        }
+        acc_q + best6 + t38 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -12087,7 +12306,7 @@ mod nest_3169 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; continue; float array indexed by an integer array; integer or bool condition; local array's .len() as bound; match as a statement; one loop; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; continue; float array indexed by an integer array; integer or bool condition; local array's .len() as bound; match as a statement; one loop; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_3170 {
     use super::*;
 
@@ -12145,7 +12364,17 @@ mod nest_3170 {
             let t21 = if g20 > 0.0 { g20 } else { 0.0 };
         }
         let t22 = (s19 * s19 + 0.5).ln();
-        (s5 * s5 + 1.0).ln() + s6 + (t15 * t15 + 1.0).ln() + s19 + h1.iter().sum::<f64>()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[j % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q -= r0;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + s6 + (t15 * t15 + 1.0).ln() + s19 + h1.iter().sum::<f64>()
     }
 
     #[test]
@@ -12395,7 +12624,7 @@ mod nest_3171 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; map/sum iterator; one loop; selection by comparison; while: fixed point to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; continue; copied().fold(f64::MIN, f64::max); float array indexed by an integer array; if inside a loop; integer or bool condition; literal bounds; loop nest two deep; map/sum iterator; one loop; selection by comparison; while: fixed point to a tolerance; zip/map/sum iterator.
 mod nest_3172 {
     use super::*;
 
@@ -12487,7 +12716,24 @@ mod nest_3172 {
             }
             h1[3 - m] = q7;
         }
-        s6 + q7 + (s24 * s24 + 1.0).ln() + best25 + (t31 * t31 + 1.0).ln() + h1[3] * 0.5 + h1[1] + h2[1] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q
+            + s6
+            + q7
+            + (s24 * s24 + 1.0).ln()
+            + best25
+            + (t31 * t31 + 1.0).ln()
+            + h1[3] * 0.5
+            + h1[1]
+            + h2[1] * 0.5
+            + h2[0]
     }
 
     #[test]
@@ -12859,7 +13105,7 @@ mod nest_3174 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop over an integer array's length; one loop; runtime bound n; selection by comparison; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar written to an array after the loop; float array indexed by an integer array; if inside a loop; integer if choosing an index; integer or bool condition; local array declared inside a loop; local array's .len() as bound; loop over an integer array's length; one loop; runtime bound n; selection by comparison; tuple; while: fixed point to a tolerance; x.iter() loop; zip/map/sum iterator.
 mod nest_3175 {
     use super::*;
 
@@ -12946,7 +13192,15 @@ mod nest_3175 {
         }
         let g31 = ((s25).max(0.0)).sqrt();
         let t32 = if g31 > 0.0 { g31 } else { 0.0 };
-        top5 + best18 + s25 + pr26 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + x[(2 * i + j) % 6] * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q + top5 + best18 + s25 + pr26 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -13568,7 +13822,7 @@ mod nest_3178 {
     }
 }
 
-/// accumulator reads itself; break; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; fold iterator; for (x, y) in a.iter().zip(b) loop; integer array read as an index; ln/sqrt/division of a positive carried scalar; loop over an integer array's length; map/product iterator; map/sum iterator; match as a value; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; break; carried scalar written to an array after the loop; continue; deferred let assigned in every branch; fold iterator; for (x, y) in a.iter().zip(b) loop; integer array read as an index; ln/sqrt/division of a positive carried scalar; loop over an integer array's length; map/product iterator; map/sum iterator; match as a value; one loop; selection by comparison; zip/map/sum iterator.
 mod nest_3179 {
     use super::*;
 
@@ -13661,7 +13915,15 @@ mod nest_3179 {
         }
         let t25 = q21.ln();
         let t26 = (q22 * q22 + 1.0).sqrt();
-        (q6 * q6 + 1.0).ln() + top7 + s15 + q21 + q22 + h1[4] * 0.5 + h1[1] + h2[1] * 0.5 + h2[4]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + (q6 * q6 + 1.0).ln() + top7 + s15 + q21 + q22 + h1[4] * 0.5 + h1[1] + h2[1] * 0.5 + h2[4]
     }
 
     #[test]
@@ -13747,7 +14009,7 @@ mod nest_3179 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest three deep; loop nest two deep; map/product iterator; map/sum iterator; match as a statement; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple; x.iter() loop; x.len() bound; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; carried scalar written to an array after the loop; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; if inside a loop; integer or bool condition; local array's .len() as bound; loop nest three deep; loop nest two deep; map/product iterator; map/sum iterator; match as a statement; match as a value; one loop; scratch buffer vec![0.0; n]; selection by comparison; tuple; x.iter() loop; x.len() bound; zip/map/sum iterator.
 mod nest_3180 {
     use super::*;
 
@@ -13856,7 +14118,20 @@ mod nest_3180 {
             }
             k33 => {}
         }
-        (q6 * q6 + 1.0).ln() + s30 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q + (q6 * q6 + 1.0).ln() + s30 + h1[0] * 0.5 + h1[0] + h2[0] * 0.5 + h2[2]
     }
 
     #[test]
@@ -13942,7 +14217,7 @@ mod nest_3180 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; deferred let assigned in every branch; fold iterator; for (x, y) in a.iter().zip(b) loop; integer if choosing an index; integer or bool condition; loop nest two deep; match as a statement; match as a value; one loop; selection by comparison; x.iter().enumerate() loop; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; deferred let assigned in every branch; fold iterator; for (x, y) in a.iter().zip(b) loop; integer if choosing an index; integer or bool condition; loop nest two deep; match as a statement; match as a value; one loop; selection by comparison; x.iter().enumerate() loop; zip/map/sum iterator.
 mod nest_3181 {
     use super::*;
 
@@ -14034,7 +14309,16 @@ mod nest_3181 {
                 let t38 = if g37 > 0.0 { g37 } else { 0.0 };
             }
         }
-        (s6 * s6 + 1.0).ln()
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[(i + j) % 6] * b).sin() * w[j % 4];
+            }
+            acc_q += r0;
+        }
+        acc_q
+            + (s6 * s6 + 1.0).ln()
             + (t11 * t11 + 1.0).ln()
             + (top15 * top15 + 1.0).ln()
             + (t33 * t33 + 1.0).ln()
@@ -14270,7 +14554,7 @@ mod nest_3182 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; continue; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; loop with break after a count; map/sum iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; break; carried scalar in a condition; carried scalar of an inner loop read after it; continue; for (x, y) in a.iter().zip(b) loop; if inside a loop; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array's .len() as bound; loop nest two deep; loop with break after a count; map/sum iterator; one loop; scratch buffer vec![0.0; n]; selection by comparison.
 mod nest_3183 {
     use super::*;
 
@@ -14369,7 +14653,19 @@ mod nest_3183 {
         }
         let t36 = (pr31 * pr31 + 0.5).ln();
         let t37 = q32.sqrt();
-        top6 + top17 + pr31 + q32 + h1[0] * 0.5 + h1[2] + h2[2] * 0.5 + h2[2]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..i + 1 {
+                r0 = r0 * 0.5 + hq[j % 4] * w[j % 4];
+            }
+            acc_q -= r0;
+        }
+        acc_q + top6 + top17 + pr31 + q32 + h1[0] * 0.5 + h1[2] + h2[2] * 0.5 + h2[2]
     }
 
     #[test]
@@ -14455,7 +14751,7 @@ mod nest_3183 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; continue; copied().fold(f64::MIN, f64::max); loop over an integer array's length; map/sum iterator; match as a statement; one loop; selection by comparison; tuple; while: Newton steps to a tolerance; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar in a condition; continue; copied().fold(f64::MIN, f64::max); loop over an integer array's length; map/sum iterator; match as a statement; one loop; selection by comparison; tuple; while: Newton steps to a tolerance; zip/map/sum iterator.
 mod nest_3184 {
     use super::*;
 
@@ -14551,7 +14847,17 @@ mod nest_3184 {
         if q29 > (if 1.5_f64 > s7 { 1.5_f64 * 2.0 } else { s7 - 1.5_f64 }) {
             q29 += (-0.75_f64).exp();
         }
-        best6 + s7 + t24 + q29 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..m + 1 {
+                let t = x[(i + j) % 6] - w[j % 4];
+                acc_q += t * t * 0.25;
+                r0 += t * b;
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + s7 + t24 + q29 + h1.iter().sum::<f64>() + h2[0] * 0.5 + h2[0]
     }
 
     #[test]
@@ -14637,7 +14943,7 @@ mod nest_3184 {
     }
 }
 
-/// accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/sum iterator; match as a statement; match as a value; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; bound depends on an outer index; branch-local guard; carried scalar feeds an outer accumulator; carried scalar in a condition; carried scalar of an inner loop read after it; deferred let assigned in every branch; float array indexed by an integer array; for (x, y) in a.iter().zip(b) loop; ln/sqrt/division of a positive carried scalar; loop nest two deep; map/sum iterator; match as a statement; match as a value; one loop; selection by comparison; zip/map/sum iterator.
 mod nest_3185 {
     use super::*;
 
@@ -14743,7 +15049,20 @@ mod nest_3185 {
             }
         }
         let t38 = (best27 * best27 + 1.0).sqrt();
-        top5 + best6 + best27 + t38 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..4 {
+                r0 = r0 * 0.5 + x[j % 6] * w[j % 4];
+            }
+            acc_q += r0 * r0 * 0.1;
+            let mut r1 = 0.0;
+            for j in 0..4 {
+                r1 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r1;
+        }
+        acc_q + top5 + best6 + best27 + t38 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]
@@ -14829,7 +15148,7 @@ mod nest_3185 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; float array indexed by an integer array; fold iterator; integer array read as an index; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest three deep; loop nest two deep; loop over an integer array's length; one loop; reversed range; selection by comparison; x.iter() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; bound depends on an outer index; branch-local guard; break; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; float array indexed by an integer array; fold iterator; integer array read as an index; integer if choosing an index; integer or bool condition; literal bounds; ln/sqrt/division of a positive carried scalar; local array declared inside a loop; loop nest three deep; loop nest two deep; loop over an integer array's length; one loop; reversed range; selection by comparison; x.iter() loop.
 mod nest_3186 {
     use super::*;
 
@@ -14932,7 +15251,35 @@ mod nest_3186 {
             let t50 = if g49 > 0.0 { g49 } else { 0.0 };
         }
         let t51 = s47 * s47;
-        (s5 * s5 + 1.0).ln() + best6 + (t34 * t34 + 1.0).ln() + t35 + top39 + top46 + s47 + t51 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 0..n {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += 0.5 * r0;
+            let mut r1 = 0.0;
+            for j in 0..w.len() {
+                if x[(2 * i + j) % 6] > w[j % 4] {
+                    r1 += x[(2 * i + j) % 6] * a;
+                } else {
+                    r1 -= 0.5 * w[j % 4] * b;
+                }
+            }
+            acc_q += 0.5 * r1;
+        }
+        acc_q
+            + (s5 * s5 + 1.0).ln()
+            + best6
+            + (t34 * t34 + 1.0).ln()
+            + t35
+            + top39
+            + top46
+            + s47
+            + t51
+            + h1[0] * 0.5
+            + h1[0]
     }
 
     #[test]
@@ -16514,7 +16861,7 @@ mod nest_3195 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; continue; float array indexed by an integer array; local array's .len() as bound; map/product iterator; one loop; reversed range; scratch buffer vec![0.0; n]; selection by comparison; tuple; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar in a condition; continue; float array indexed by an integer array; local array's .len() as bound; map/product iterator; one loop; reversed range; scratch buffer vec![0.0; n]; selection by comparison; tuple; zip/map/sum iterator.
 mod nest_3196 {
     use super::*;
 
@@ -16591,7 +16938,15 @@ mod nest_3196 {
                     - q13)
                     / ((a) * (a) + 1.0));
         }
-        best6 + q13 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[1]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                r0 += (x[j % 6] * w[j % 4] + 3.0).ln();
+            }
+            acc_q += r0;
+        }
+        acc_q + best6 + q13 + h1.iter().sum::<f64>() + h2[1] * 0.5 + h2[1]
     }
 
     #[test]
@@ -16885,7 +17240,7 @@ mod nest_3197 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; fold iterator; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; loop over an integer array's length; map/product iterator; match as a value; one loop; selection by comparison; zip/map/sum iterator.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; branch-local guard; carried scalar feeds an outer accumulator; carried scalar of an inner loop read after it; continue; copied().fold(f64::MIN, f64::max); deferred let assigned in every branch; float array indexed by an integer array; fold iterator; if inside a loop; integer if choosing an index; integer or bool condition; literal bounds; local array declared inside a loop; local array's .len() as bound; loop nest two deep; loop over an integer array's length; map/product iterator; match as a value; one loop; selection by comparison; zip/map/sum iterator.
 mod nest_3198 {
     use super::*;
 
@@ -16991,7 +17346,21 @@ mod nest_3198 {
             let r38 = sigmoid(((x[i33 + 3] * 0.5 + q6).tanh() * 0.5 + 2.0_f64)) / q6;
             q6 += r38;
         }
-        (q6 * q6 + 1.0).ln()
+        let mut acc_q = 0.0;
+        for i in 0..x.len() / 2 {
+            let mut hq = [0.0_f64; 4];
+            for k in 0..4 {
+                hq[k] = x[(i + k) % 6] * a;
+            }
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = hq[j % 4] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0 * r0 * 0.1;
+        }
+        acc_q
+            + (q6 * q6 + 1.0).ln()
             + (q7 * q7 + 1.0).ln()
             + (t24 * t24 + 1.0).ln()
             + s28
@@ -17086,7 +17455,7 @@ mod nest_3198 {
     }
 }
 
-/// accumulator reads itself; array write inside a branch; break; carried scalar in a condition; carried scalar written to an array after the loop; fold iterator; map/product iterator; one loop; reversed range; runtime bound n; selection by comparison; while: halving until small; x.iter().enumerate() loop.
+/// a sum of inner reductions; accumulator reads itself; array write inside a branch; break; carried scalar in a condition; carried scalar written to an array after the loop; fold iterator; map/product iterator; one loop; reversed range; runtime bound n; selection by comparison; while: halving until small; x.iter().enumerate() loop.
 mod nest_3199 {
     use super::*;
 
@@ -17151,7 +17520,16 @@ mod nest_3199 {
             let t19 = (*xi15);
         }
         let t20 = (top17 * top17 + 0.5).ln();
-        (s5 * s5 + 1.0).ln() + t8 + s12 + s13 + top17 + t20 + h1[0] * 0.5 + h1[0]
+        let mut acc_q = 0.0;
+        for i in 1..n + 1 {
+            let mut r0 = 0.0;
+            for j in 0..w.len() {
+                let t = x[(2 * i + j) % 6] * w[j % 4] - a;
+                r0 += t * t;
+            }
+            acc_q += r0;
+        }
+        acc_q + (s5 * s5 + 1.0).ln() + t8 + s12 + s13 + top17 + t20 + h1[0] * 0.5 + h1[0]
     }
 
     #[test]

@@ -1148,6 +1148,17 @@ fn generate_with(seed: u64, ext: bool, calls: bool, passive: bool) -> Program {
         extra_terms.push("acc_z".to_string());
         g.features.insert("a fused loop only the result reads");
     }
+    // Sums of inner reductions, `for i { r = Σⱼ ..; acc += r; }`: the inner loop's reverse runs in
+    // its forward iteration when `r`'s adjoint is known before it (`plan/fusion.rs`), and stays a
+    // loop of its own otherwise: `r` read nonlinearly or scaled, a decaying `r` (whose reverse
+    // iterations do not commute), a second inner loop writing the same adjoints. Some read a local
+    // array written earlier in the iteration. Drawn from a stream of its own, so the programs that
+    // do not draw it are unchanged.
+    let mut side = Rng::new(seed ^ 0x1A2B_3C4D);
+    if side.chance(0.4) {
+        inner_reductions(&mut g, &mut side);
+        extra_terms.push("acc_q".to_string());
+    }
     // The tail reads every top-level scalar and every local array.
     let mut terms = extra_terms;
     for f in g.frames[0].floats.clone() {
@@ -1176,6 +1187,48 @@ fn generate_with(seed: u64, ext: bool, calls: bool, passive: bool) -> Program {
     let body = g.out;
     let signature = if ext { constructs::SIGNATURE } else { SIGNATURE };
     Program { source: format!("fn f{signature} {{\n{body}}}\n"), features: g.features, attr }
+}
+
+/// `let mut acc_q = 0.0; for i in 0..n { .. }` with one or two inner reductions per iteration (see
+/// `generate_with`); every value stays within a few units (`t` ≤ 4.5 in size, at most 4 inner and 3
+/// outer trips).
+fn inner_reductions(g: &mut Gen, rng: &mut Rng) {
+    g.line("let mut acc_q = 0.0;");
+    let outer = rng.pick(&["0..n", "0..x.len() / 2", "1..n + 1"]).to_string();
+    let mut body = String::new();
+    let local = rng.chance(0.2);
+    if local {
+        // A local array written in the iteration and read by the inner loop.
+        body.push_str("let mut hq = [0.0_f64; 4]; for k in 0..4 { hq[k] = x[(i + k) % 6] * a; } ");
+    }
+    let loops = if rng.chance(0.25) { 2 } else { 1 };
+    for q in 0..loops {
+        let bound = rng.pick(&["0..4", "0..i + 1", "0..m + 1", "0..w.len()"]).to_string();
+        let xi = if local {
+            format!("hq[j % 4]")
+        } else {
+            rng.pick(&["x[(i + j) % 6]", "x[(2 * i + j) % 6]", "x[j % 6]"]).to_string()
+        };
+        let term = match rng.below(6) {
+            // A decaying sum: its adjoint changes from iteration to iteration, so the order of the
+            // reverse's iterations matters and it must not be fused.
+            5 => format!("r{q} = r{q} * 0.5 + {xi} * w[j % 4];"),
+            0 => format!("let t = {xi} * w[j % 4] - a; r{q} += t * t;"),
+            1 => format!("r{q} += ({xi} * b).sin() * w[j % 4];"),
+            2 => format!("if {xi} > w[j % 4] {{ r{q} += {xi} * a; }} else {{ r{q} -= 0.5 * w[j % 4] * b; }}"),
+            3 => format!("r{q} += ({xi} * w[j % 4] + 3.0).ln();"),
+            _ => format!("let t = {xi} - w[j % 4]; acc_q += t * t * 0.25; r{q} += t * b;"),
+        };
+        let accumulate = match rng.below(5) {
+            0 | 1 => format!("acc_q += r{q};"),
+            2 => format!("acc_q += 0.5 * r{q};"),
+            3 => format!("acc_q += r{q} * r{q} * 0.1;"),
+            _ => format!("acc_q -= r{q};"),
+        };
+        body.push_str(&format!("let mut r{q} = 0.0; for j in {bound} {{ {term} }} {accumulate} "));
+    }
+    g.line(&format!("for i in {outer} {{ {body}}}"));
+    g.features.insert("a sum of inner reductions");
 }
 
 /// One argument point: `x` (length `LX`), `w`, `a`, `b` (all in [-1.5, 1.5]), `n`, `m`, `flag`.

@@ -1,6 +1,6 @@
-//! Fusion: top-level loops whose reverse runs inside them, iteration by iteration, and its proof
-//! obligation (the backward iterations commute), which also lets other backward loops run in
-//! forward order; with the item positions the checks compare.
+//! Fusion: top-level loops (and loops directly inside a fused one's body) whose reverse runs inside
+//! them, iteration by iteration, and its proof obligation (the backward iterations commute), which
+//! also lets other backward loops run in forward order; with the item positions the checks compare.
 
 use super::Plan;
 use crate::diff::Derivation;

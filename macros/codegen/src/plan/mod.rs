@@ -53,7 +53,8 @@ pub struct Plan<'a> {
     pub tapes: Vec<Tape>,
     /// Per forward loop body: bound values its backward iteration computes again (in order).
     pub recompute: BTreeMap<BlockId, Vec<ValueId>>,
-    /// Top-level forward loops whose reverse runs inside them, iteration by iteration.
+    /// Forward loops whose reverse runs inside them, iteration by iteration: top-level loops, and
+    /// loops directly inside a fused loop's body (`fusion.rs`).
     pub fused: BTreeMap<LoopId, LoopId>,
     /// Carried values not taped because the next backward iteration already has them: a carried
     /// variable's value at the end of iteration k is its value at the start of iteration k + 1, so

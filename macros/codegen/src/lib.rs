@@ -23,6 +23,7 @@ pub mod emit;
 mod eval;
 pub mod explain;
 pub mod generic;
+pub mod inline_always;
 pub mod ir;
 pub mod lower;
 pub mod methods;
@@ -173,7 +174,8 @@ pub(crate) fn expand_function_in(
         let second = second_order_items(options, &func, &lowered.function, place, None, &pullback, &vjp)?;
         let pullback = emit::noalias::vec_arguments_as_slices(pullback, &func.sig.ident);
         // `let out = layer(..); out` is one of the forms such a function ends with.
-        return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp #second));
+        let items = quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp #second);
+        return Ok(inline_always::carry(&func, items));
     }
     let derivation = diff::differentiate(&mut lowered.function);
     internal_check(&lowered.function, &func, "differentiation")?;
@@ -206,9 +208,9 @@ pub(crate) fn expand_function_in(
     let pullback = emit::noalias::vec_arguments_as_slices(pullback, &func.sig.ident);
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
-        return Ok(quote!(#expansion #pullback #vjp #explain #second));
+        return Ok(inline_always::carry(&func, quote!(#expansion #pullback #vjp #explain #second)));
     }
-    Ok(quote!(#expansion #pullback #vjp #second))
+    Ok(inline_always::carry(&func, quote!(#expansion #pullback #vjp #second)))
 }
 
 /// `second_order/`: the Jacobian of an array-returning function (always), and with `hessian` the

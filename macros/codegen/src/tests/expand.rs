@@ -223,3 +223,37 @@ fn hvp_reads_data_arguments_without_a_dual_copy() {
     .to_string();
     assert!(passed.contains("DualTwin :: constant (p)"), "{passed}");
 }
+
+/// `#[inline(always)]` on the primal carries to every generated function (so a
+/// `#[target_feature]` caller compiles them for its CPU); without it, the functions users call
+/// are not forced inline.
+#[test]
+fn inline_always_carries_to_every_generated_function() {
+    let source = quote! {
+        pub fn f(x: &[f64], a: f64) -> f64 {
+            let mut s = 0.0;
+            for i in 0..x.len() { s += (x[i] * a).sin(); }
+            s
+        }
+    };
+    let with: syn::File = syn::parse2(expand(quote!(hessian), quote!(#[inline(always)] #source))).unwrap();
+    let functions: Vec<&syn::ItemFn> =
+        with.items.iter().filter_map(|i| if let syn::Item::Fn(f) = i { Some(f) } else { None }).collect();
+    assert!(functions.len() > 10, "{} functions", functions.len());
+    for f in &functions {
+        let inline: Vec<String> =
+            f.attrs.iter().filter(|a| a.path().is_ident("inline")).map(|a| quote!(#a).to_string()).collect();
+        assert_eq!(inline, ["# [inline (always)]"], "{}", f.sig.ident);
+    }
+    let without: syn::File = syn::parse2(expand(quote!(hessian), source)).unwrap();
+    let forced = without
+        .items
+        .iter()
+        .filter_map(|i| if let syn::Item::Fn(f) = i { Some(f) } else { None })
+        .filter(|f| f.attrs.iter().any(|a| quote!(#a).to_string() == "# [inline (always)]"))
+        .map(|f| f.sig.ident.to_string())
+        .collect::<Vec<_>>();
+    for entry in ["f", "f_grad", "f_grad_acc", "f_pullback", "f_vjp", "f_hvp", "f_hessian"] {
+        assert!(!forced.iter().any(|name| name == entry), "{entry} forced inline without the attribute");
+    }
+}

@@ -166,7 +166,7 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
             }
             let d = c.len() / k;
             if function == "cost" {
-                out(with(timed(runs, || evals::kmeans::cost(&p, &c, n, k, d))))
+                out(with(timed(runs, || evals::kmeans::objective(&p, &c, n, k, d))))
             } else {
                 let (dir, t) = timed(runs, || evals::kmeans::dir(&p, &c, n, k, d));
                 Ok((Value::Array(dir.chunks(d).map(|r| json!(r)).collect()), t))

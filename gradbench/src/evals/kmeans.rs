@@ -16,11 +16,16 @@
 //! reads of the centroids. Measured against this file in one interleaved run (n, k, d; minimum of
 //! 7): `cost` 1.34× slower at (1000, 10, 8), 1.45× at (1000, 100, 8), 1.07× at (10000, 10, 16);
 //! `cost_hvp` 1.27×, 1.16×, 1.05×. So the search stays here.
+//!
+//! `cost` is `#[inline(always)]`, which the macro carries to `cost_hvp` and the sweeps it runs, so
+//! `dir` and `objective` call copies compiled for AVX-512 when the CPU has it: GradBench compiles
+//! `manual` with `-march=native`, and the 8-lane build is 6 to 7% faster at k = 10.
 
 #![allow(clippy::needless_range_loop)]
 
 use backprop::prelude::*;
 
+#[inline(always)]
 #[backprop(hessian, wrt(c))]
 pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
     let mut total = 0.0;
@@ -348,9 +353,61 @@ pub fn cost(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
     total
 }
 
-/// `J · H⁻¹`, row after row (`k` rows of `d`).
+/// The cost, compiled for AVX-512 when the CPU has it (`super::has_avx512`).
+pub fn objective(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if super::has_avx512() {
+        // SAFETY: the CPU has the features `cost_avx512` is compiled for (checked above).
+        return unsafe { cost_avx512(p, c, n, k, d) };
+    }
+    cost(p, c, n, k, d)
+}
+
+/// `J · H⁻¹`, row after row (`k` rows of `d`), compiled for AVX-512 when the CPU has it.
 pub fn dir(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if super::has_avx512() {
+        // SAFETY: the CPU has the features `dir_avx512` is compiled for (checked above).
+        return unsafe { dir_avx512(p, c, n, k, d) };
+    }
+    dir_portable(p, c, n, k, d)
+}
+
+/// `cost` and `cost_hvp` are `#[inline(always)]` (carried from `cost`), so these compile them
+/// for AVX-512: 6 to 7% faster `dir` at k = 10 than the portable build, with the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl")]
+fn cost_avx512(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> f64 {
+    cost(p, c, n, k, d)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl")]
+fn dir_avx512(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> Vec<f64> {
+    dir_portable(p, c, n, k, d)
+}
+
+#[inline(always)]
+fn dir_portable(p: &[f64], c: &[f64], n: usize, k: usize, d: usize) -> Vec<f64> {
     let ones = CostGrad { c: vec![1.0; k * d] };
     let (_, j, h) = cost_hvp(p, c, n, k, d, &ones);
     j.c.iter().zip(&h.c).map(|(g, h)| g / h).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both builds give the same bits (on a CPU without AVX-512 this compares the portable build
+    /// with itself; the protocol tests check the values).
+    #[test]
+    fn the_avx512_build_matches_the_portable_one() {
+        let (n, k, d) = (23, 6, 3);
+        let p: Vec<f64> = (0..n * d).map(|i| (i as f64 * 0.61).sin()).collect();
+        let c: Vec<f64> = (0..k * d).map(|i| (i as f64 * 1.37).cos()).collect();
+        assert_eq!(objective(&p, &c, n, k, d).to_bits(), cost(&p, &c, n, k, d).to_bits());
+        let (fast, portable) = (dir(&p, &c, n, k, d), dir_portable(&p, &c, n, k, d));
+        assert!(fast.iter().zip(&portable).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(fast.len(), k * d);
+    }
 }

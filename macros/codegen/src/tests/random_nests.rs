@@ -1205,7 +1205,7 @@ fn inner_reductions(g: &mut Gen, rng: &mut Rng) {
     for q in 0..loops {
         let bound = rng.pick(&["0..4", "0..i + 1", "0..m + 1", "0..w.len()"]).to_string();
         let xi = if local {
-            format!("hq[j % 4]")
+            "hq[j % 4]".to_string()
         } else {
             rng.pick(&["x[(i + j) % 6]", "x[(2 * i + j) % 6]", "x[j % 6]"]).to_string()
         };

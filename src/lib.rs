@@ -59,7 +59,8 @@ pub mod __private {
     pub use backprop_runtime::dual2::{self, DualDual64, Seed};
     pub use backprop_runtime::dual_lanes::{self, Dual64x4, Lanes};
     pub use backprop_runtime::no_second_order::{
-        HasForwardMode, HasGradOfGrad, HasSecondOrder, HasThirdOrder, NoForwardMode, NoSecondOrder, NoThirdOrder,
+        HasForwardMode, HasGradOfGrad, HasHessian, HasSecondOrder, HasThirdOrder, NoForwardMode, NoSecondOrder,
+        NoThirdOrder,
     };
     pub use backprop_runtime::params::{describe_fields, tensors_fields, TensorInfo};
     pub use backprop_runtime::passive::{real_value, RealValue, RealView};

@@ -231,3 +231,70 @@ fn force_steps_in_while_and_loop() {
         check("while_and_loop", while_and_loop(&x, w), (v, g.x, g.w), oracle(while_and_loop_twin, x, w));
     }
 }
+
+/// Arguments named like generated functions (`acc`, `dual`: `_grad_acc`, `_grad_dual`): the
+/// function, its Hessian and a caller reading another field of its gradient work; `g.acc` itself
+/// is refused with a message (tests/ui/grad_of_grad_reserved_field.rs).
+#[backprop(hessian)]
+fn named_like_generated(acc: f64, dual: f64, w: f64) -> f64 {
+    acc * acc * w + dual * w * w
+}
+
+#[backprop]
+fn through_w(acc: f64, dual: f64, w: f64) -> f64 {
+    let (e, g) = named_like_generated_grad(acc, dual, w);
+    e + g.w * g.w
+}
+
+#[test]
+fn arguments_named_like_generated_functions() {
+    let (a, d, w) = (0.7, -1.3, 1.9);
+    let (_, _, h) = named_like_generated_hessian(a, d, w);
+    let expected = [[2.0 * w, 0.0, 2.0 * a], [0.0, 0.0, 2.0 * w], [2.0 * a, 2.0 * w, 2.0 * d]];
+    for i in 0..3 {
+        for j in 0..3 {
+            assert!((h[i][j] - expected[i][j]).abs() < 1e-12, "h[{i}][{j}] = {} vs {}", h[i][j], expected[i][j]);
+        }
+    }
+    // T = C + (∂C/∂w)², C = a² w + d w², ∂C/∂w = a² + 2 d w.
+    let cw = a * a + 2.0 * d * w;
+    let (t, g) = through_w_grad(a, d, w);
+    assert!((t - (a * a * w + d * w * w + cw * cw)).abs() < 1e-12);
+    assert!((g.acc - (2.0 * a * w + 2.0 * cw * 2.0 * a)).abs() < 1e-12);
+    assert!((g.dual - (w * w + 2.0 * cw * 2.0 * w)).abs() < 1e-12);
+    assert!((g.w - (cw + 2.0 * cw * 2.0 * d)).abs() < 1e-12);
+}
+
+/// Without `hessian`, the stand-ins for `let (e, g) = .._grad(..)` callers skip such names too.
+#[backprop]
+fn first_order_named_acc(acc: f64, dual: f64) -> f64 {
+    acc * dual * dual
+}
+
+#[test]
+fn first_order_arguments_named_like_generated_functions() {
+    let (value, g) = first_order_named_acc_grad(2.0, 3.0);
+    assert_eq!((value, g.acc, g.dual), (18.0, 9.0, 12.0));
+}
+
+/// A raw-identifier argument: its differentiable field is `<name>_grad_type`, read as `g.r#type`.
+#[backprop(hessian)]
+fn raw_named(r#type: f64, w: f64) -> f64 {
+    r#type * r#type * w
+}
+
+#[backprop]
+fn through_raw(t: f64, w: f64) -> f64 {
+    let (_, g) = raw_named_grad(t, w);
+    g.r#type * w
+}
+
+#[test]
+fn raw_identifier_arguments() {
+    // through_raw = 2 t w², so ∂/∂t = 2 w², ∂/∂w = 4 t w.
+    let (t, w) = (0.6, -1.4);
+    let (value, g) = through_raw_grad(t, w);
+    assert!((value - 2.0 * t * w * w).abs() < 1e-12);
+    assert!((g.t - 2.0 * w * w).abs() < 1e-12);
+    assert!((g.w - 4.0 * t * w).abs() < 1e-12);
+}

@@ -60,3 +60,14 @@ pub struct NoThirdOrder;
     note = "write `#[backprop(hessian)]` on the callee, without `wrt(..)`: a mixed partial with an undifferentiated argument would otherwise be silently zero"
 )]
 pub trait HasGradOfGrad {}
+
+/// Implemented by nothing: the bound of the stand-ins `energy_grad_x` (and its `_pullback`,
+/// `_vjp`) that a `#[backprop]` cost without `hessian` emits, so that a caller's
+/// `let (e, g) = energy_grad(..)` inside `#[backprop]` (which differentiates the gradient) meets
+/// this message at its call instead of rustc's "cannot find function `energy_grad_x`".
+#[diagnostic::on_unimplemented(
+    message = "this gradient is not differentiable: `let (e, g) = energy_grad(..)` inside `#[backprop]` differentiates `energy`'s gradient, which needs `#[backprop(hessian)]` on `energy`",
+    label = "gradient of a function without `hessian`",
+    note = "write `#[backprop(hessian)]` on the callee: the pullback of its gradient is its Hessian-vector product"
+)]
+pub trait HasHessian {}

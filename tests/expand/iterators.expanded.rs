@@ -387,3 +387,65 @@ where
 {
     ::core::unreachable!()
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn dot_zip_grad_a<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn dot_zip_grad_a_pullback<__A0, __A1, __A2, __A3, __A4, __A5>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn dot_zip_grad_a_vjp<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn dot_zip_grad_b<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn dot_zip_grad_b_pullback<__A0, __A1, __A2, __A3, __A4, __A5>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn dot_zip_grad_b_vjp<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}

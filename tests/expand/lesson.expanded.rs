@@ -311,3 +311,223 @@ where
 {
     ::core::unreachable!()
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w1<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w1_pullback<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+    _: __A6,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w1_vjp<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w2<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w2_pullback<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+    _: __A6,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w2_vjp<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w3<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w3_pullback<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+    _: __A6,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_w3_vjp<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_a0<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_a0_pullback<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+    _: __A6,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_a0_vjp<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_y<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_y_pullback<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+    _: __A6,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn cost_grad_y_vjp<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}

@@ -401,3 +401,63 @@ where
 {
     ::core::unreachable!()
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn nearest_grad_p<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn nearest_grad_p_pullback<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn nearest_grad_p_vjp<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn nearest_grad_c<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn nearest_grad_c_pullback<__A0, __A1, __A2, __A3, __A4>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn nearest_grad_c_vjp<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}

@@ -257,3 +257,32 @@ where
 {
     ::core::unreachable!()
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn piecewise_grad_x<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn piecewise_grad_x_pullback<__A0, __A1, __A2, __A3>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn piecewise_grad_x_vjp<__A0, __A1>(_: __A0, _: __A1) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}

@@ -371,3 +371,67 @@ where
 {
     ::core::unreachable!()
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn loss_grad_net<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn loss_grad_net_pullback<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+    _: __A6,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn loss_grad_net_vjp<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn loss_grad_x<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn loss_grad_x_pullback<__A0, __A1, __A2, __A3, __A4, __A5, __A6>(
+    _: __A0,
+    _: __A1,
+    _: __A2,
+    _: __A3,
+    _: __A4,
+    _: __A5,
+    _: __A6,
+) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+pub fn loss_grad_x_vjp<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}

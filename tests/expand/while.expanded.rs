@@ -287,3 +287,27 @@ where
 {
     ::core::unreachable!()
 }
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn newton_sqrt_grad_a<__A0>(_: __A0) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn newton_sqrt_grad_a_pullback<__A0, __A1, __A2>(_: __A0, _: __A1, _: __A2) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}
+#[doc(hidden)]
+#[allow(unused, non_snake_case, clippy::all)]
+fn newton_sqrt_grad_a_vjp<__A0>(_: __A0) -> !
+where
+    for<'__h> ::backprop::__private::NoSecondOrder: ::backprop::__private::HasHessian,
+{
+    ::core::unreachable!()
+}

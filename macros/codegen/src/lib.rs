@@ -257,6 +257,11 @@ fn second_order_items(
         out.extend(second_order::dual_callee(func, f, pullback, vjp)?);
     } else if f.float == ir::FloatTy::F64 {
         out.extend(second_order::stubs::stubs(func, pullback, vjp, options.forward));
+        // `let (e, g) = name_grad(..)` in a caller differentiates this gradient, which needs
+        // `hessian`: stand-ins of the fields it calls, whose bound names the fix.
+        if expansion.is_some() && !options.forward {
+            out.extend(second_order::grad_of_grad::once_only(func, f, pullback, vjp, "HasHessian"));
+        }
     }
     Ok(out)
 }

@@ -38,7 +38,7 @@ pub fn callee_items(
         return Ok(TokenStream::new());
     }
     if wrt_given {
-        return Ok(once_only(func, f, pullback, vjp));
+        return Ok(once_only(func, f, pullback, vjp, "HasGradOfGrad"));
     }
     callee_items_of(func, f, grad_struct, pullback, vjp, &Flavor::Reverse)
 }
@@ -137,15 +137,17 @@ pub fn callee_items_of(
     }
 
     let mut out = TokenStream::new();
-    for p in f.params.iter().filter(|p| p.wrt) {
+    for p in f.params.iter().filter(|p| p.wrt && !generated_suffix(&p.name.to_string())) {
         let pname = &p.name;
         let Some(field_ty) = field_types.get(&pname.to_string()) else { continue };
         let scalar = matches!(field_ty, syn::Type::Path(tp) if tp.path.is_ident("f64"));
         let rr = if scalar { quote!(f64) } else { quote!(&#field_ty) };
+        // `r#type` names `<name>_grad_type`.
+        let plain = pname.to_string().trim_start_matches("r#").to_string();
         let (value_fn, pb_fn, vjp_fn) = (
-            format_ident!("{name}_{infix}_{pname}"),
-            format_ident!("{name}_{infix}_{pname}_pullback"),
-            format_ident!("{name}_{infix}_{pname}_vjp"),
+            format_ident!("{name}_{infix}_{plain}"),
+            format_ident!("{name}_{infix}_{plain}_pullback"),
+            format_ident!("{name}_{infix}_{plain}_vjp"),
         );
         let seed = if scalar {
             quote!(__v.#pname = __d_result;)
@@ -247,12 +249,26 @@ pub fn callee_items_of(
     Ok(out)
 }
 
-/// For a `#[backprop(hessian, wrt(..))]` cost, whose `_grad` is not differentiable (module doc):
-/// stand-ins `<name>_grad_<p>`, `_pullback` and `_vjp` for each float, array or struct argument,
-/// bounded on the runtime's `HasGradOfGrad`, which never holds, so that a caller's
-/// `let (e, g) = name_grad(..)` gets that trait's message naming the fix at its call instead of
-/// "cannot find function `name_grad_x`". Nothing for a generic function (no turbofish fits).
-pub fn once_only(func: &syn::ItemFn, f: &ir::Function, pullback: &TokenStream, vjp: &TokenStream) -> TokenStream {
+/// Argument names whose `<name>_grad_<p>` is another generated function (`_grad_acc`,
+/// `_grad_dual`, `_grad_acc_dual`, `_grad_fwd`): such an argument gets no differentiable field
+/// (the caller's rewrite refuses `g.acc` with a message saying to rename it).
+pub fn generated_suffix(p: &str) -> bool {
+    matches!(p.trim_start_matches("r#"), "acc" | "dual" | "acc_dual" | "fwd")
+}
+
+/// For a cost whose `_grad` is not differentiable (module doc): stand-ins `<name>_grad_<p>`,
+/// `_pullback` and `_vjp` for each float, array or struct argument, bounded on the runtime trait
+/// `unmet` (`HasGradOfGrad` for `#[backprop(hessian, wrt(..))]`, `HasHessian` without
+/// `hessian`), which never holds, so that a caller's `let (e, g) = name_grad(..)` gets that
+/// trait's message naming the fix at its call instead of "cannot find function `name_grad_x`".
+/// Nothing for a generic function (no turbofish fits).
+pub fn once_only(
+    func: &syn::ItemFn,
+    f: &ir::Function,
+    pullback: &TokenStream,
+    vjp: &TokenStream,
+    unmet: &str,
+) -> TokenStream {
     use super::stubs::{arity, stand_in_name};
     let Some(name) = stand_in_name(func) else { return TokenStream::new() };
     let (Some(pb_arity), Some(vjp_arity)) =
@@ -264,16 +280,17 @@ pub fn once_only(func: &syn::ItemFn, f: &ir::Function, pullback: &TokenStream, v
     let mut out = TokenStream::new();
     for p in &f.params {
         let float_array = p.array.is_some_and(|a| f.array(a).elem.float().is_some());
-        if !(matches!(p.ty, Ty::Float(_)) || float_array || p.strukt.is_some()) {
+        if !(matches!(p.ty, Ty::Float(_)) || float_array || p.strukt.is_some()) || generated_suffix(&p.name.to_string())
+        {
             continue;
         }
-        let value_fn = format!("{name}_grad_{}", p.name);
+        let value_fn = format!("{name}_grad_{}", p.name.to_string().trim_start_matches("r#"));
         for (stub, n) in [
             (format_ident!("{value_fn}"), f.params.len()),
             (format_ident!("{value_fn}_pullback"), pb_arity),
             (format_ident!("{value_fn}_vjp"), vjp_arity),
         ] {
-            out.extend(super::stubs::stand_in(vis, &stub, n, "NoSecondOrder", "HasGradOfGrad"));
+            out.extend(super::stubs::stand_in(vis, &stub, n, "NoSecondOrder", unmet));
         }
     }
     out
@@ -321,6 +338,18 @@ impl VisitMut for Blocks<'_> {
                              read `{grad}.<argument>`",
                             nested.to_token_stream(),
                             callee.trim_end_matches("_grad")
+                        ),
+                    );
+                }
+                if let Some(field) = used_fields(&block.stmts[k + 1..], &grad).into_iter().find(|f| generated_suffix(f))
+                {
+                    let base = callee.trim_end_matches("_grad");
+                    self.cx.error_spanned_by(
+                        stmt,
+                        format!(
+                            "`{grad}.{field}` cannot be differentiated: `{base}_grad_{field}` is another generated \
+                             function (`{base}_grad_acc`, `_grad_dual`, `_grad_fwd`); rename `{base}`'s argument \
+                             `{field}`"
                         ),
                     );
                 }
@@ -395,9 +424,11 @@ fn rewrite_block(block: &mut syn::Block) {
                 stmts.push(syn::parse_quote!(let #e = #c;));
             }
             for field in &fields {
-                let local = Ident::new(&format!("{grad}__{field}"), Span::call_site());
+                // `g.r#type` reads `<base>_grad_type`.
+                let plain = field.trim_start_matches("r#");
+                let local = Ident::new(&format!("{grad}__{plain}"), Span::call_site());
                 let mut c = call.clone();
-                set_callee(&mut c, &format!("{base}_grad_{field}"));
+                set_callee(&mut c, &format!("{base}_grad_{plain}"));
                 stmts.push(syn::parse_quote!(let #local = #c;));
                 renames.insert(format!("{grad}.{field}"), local.to_string());
             }

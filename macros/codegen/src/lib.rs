@@ -156,6 +156,16 @@ pub(crate) fn expand_function_in(
     func: &syn::ItemFn,
     place: &methods::Place,
 ) -> Result<TokenStream, TokenStream> {
+    generated_items(cx, options, func, place).map(|items| inline_always::carry(func, items))
+}
+
+/// [`expand_function_in`]'s items, before `#[inline(always)]` is carried to them.
+fn generated_items(
+    cx: ctxt::Ctxt,
+    options: &attr::Options,
+    func: &syn::ItemFn,
+    place: &methods::Place,
+) -> Result<TokenStream, TokenStream> {
     let func = func.clone();
     let mut lowered = lower::lower(&cx, &func, options);
     if cx.has_errors() {
@@ -174,8 +184,7 @@ pub(crate) fn expand_function_in(
         let second = second_order_items(options, &func, &lowered.function, place, None, &pullback, &vjp)?;
         let pullback = emit::noalias::vec_arguments_as_slices(pullback, &func.sig.ident);
         // `let out = layer(..); out` is one of the forms such a function ends with.
-        let items = quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp #second);
-        return Ok(inline_always::carry(&func, items));
+        return Ok(quote!(#[allow(clippy::needless_range_loop, clippy::let_and_return)] #func #pullback #vjp #second));
     }
     let derivation = diff::differentiate(&mut lowered.function);
     internal_check(&lowered.function, &func, "differentiation")?;
@@ -208,9 +217,9 @@ pub(crate) fn expand_function_in(
     let pullback = emit::noalias::vec_arguments_as_slices(pullback, &func.sig.ident);
     if options.explain {
         let explain = explain::generate(&emitter, &derivation, &func, &expansion);
-        return Ok(inline_always::carry(&func, quote!(#expansion #pullback #vjp #explain #second)));
+        return Ok(quote!(#expansion #pullback #vjp #explain #second));
     }
-    Ok(inline_always::carry(&func, quote!(#expansion #pullback #vjp #second)))
+    Ok(quote!(#expansion #pullback #vjp #second))
 }
 
 /// `second_order/`: the Jacobian of an array-returning function (always), and with `hessian` the

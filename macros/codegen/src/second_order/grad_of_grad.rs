@@ -142,13 +142,9 @@ pub fn callee_items_of(
         let Some(field_ty) = field_types.get(&pname.to_string()) else { continue };
         let scalar = matches!(field_ty, syn::Type::Path(tp) if tp.path.is_ident("f64"));
         let rr = if scalar { quote!(f64) } else { quote!(&#field_ty) };
-        // `r#type` names `<name>_grad_type`.
-        let plain = pname.to_string().trim_start_matches("r#").to_string();
-        let (value_fn, pb_fn, vjp_fn) = (
-            format_ident!("{name}_{infix}_{plain}"),
-            format_ident!("{name}_{infix}_{plain}_pullback"),
-            format_ident!("{name}_{infix}_{plain}_vjp"),
-        );
+        let field = field_fn(&format!("{name}_{infix}"), &pname.to_string());
+        let (value_fn, pb_fn, vjp_fn) =
+            (format_ident!("{field}"), format_ident!("{field}_pullback"), format_ident!("{field}_vjp"));
         let seed = if scalar {
             quote!(__v.#pname = __d_result;)
         } else {
@@ -249,6 +245,12 @@ pub fn callee_items_of(
     Ok(out)
 }
 
+/// The per-field function a caller's `g.<field>` calls, for the gradient function `gradient`
+/// (`energy_grad`, or `energy_grad_fwd`): `energy_grad_x`, and `energy_grad_type` for `r#type`.
+fn field_fn(gradient: &str, field: &str) -> String {
+    format!("{gradient}_{}", field.trim_start_matches("r#"))
+}
+
 /// Argument names whose `<name>_grad_<p>` is another generated function (`_grad_acc`,
 /// `_grad_dual`, `_grad_acc_dual`, `_grad_fwd`): such an argument gets no differentiable field
 /// (the caller's rewrite refuses `g.acc` with a message saying to rename it).
@@ -284,7 +286,7 @@ pub fn once_only(
         {
             continue;
         }
-        let value_fn = format!("{name}_grad_{}", p.name.to_string().trim_start_matches("r#"));
+        let value_fn = field_fn(&format!("{name}_grad"), &p.name.to_string());
         for (stub, n) in [
             (format_ident!("{value_fn}"), f.params.len()),
             (format_ident!("{value_fn}_pullback"), pb_arity),
@@ -424,11 +426,9 @@ fn rewrite_block(block: &mut syn::Block) {
                 stmts.push(syn::parse_quote!(let #e = #c;));
             }
             for field in &fields {
-                // `g.r#type` reads `<base>_grad_type`.
-                let plain = field.trim_start_matches("r#");
-                let local = Ident::new(&format!("{grad}__{plain}"), Span::call_site());
+                let local = Ident::new(&format!("{grad}__{}", field.trim_start_matches("r#")), Span::call_site());
                 let mut c = call.clone();
-                set_callee(&mut c, &format!("{base}_grad_{plain}"));
+                set_callee(&mut c, &field_fn(&format!("{base}_grad"), field));
                 stmts.push(syn::parse_quote!(let #local = #c;));
                 renames.insert(format!("{grad}.{field}"), local.to_string());
             }
